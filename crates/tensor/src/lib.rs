@@ -8,6 +8,7 @@
 mod dtype;
 mod element;
 mod error;
+mod repr;
 mod tensor;
 
 pub use dtype::DType;
