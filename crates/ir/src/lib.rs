@@ -1,1 +1,26 @@
-//! theano-ir
+//! theano-ir: typed symbolic graphs.
+//!
+//! - [`TensorType`]: dtype + broadcastable pattern, displayed as Theano 1.0.
+//! - [`Variable`] / [`ApplyRef`] / [`Op`]: the user's immutable graph (`Arc`s, edges towards
+//!   inputs only), built by the functions of [`tensor`] (the `T` namespace) and operators.
+//! - [`graph`]: ancestors, toposort and inputs of a graph.
+
+pub mod config;
+mod error;
+pub mod fgraph;
+pub mod graph;
+pub mod op;
+mod operators;
+pub mod printing;
+pub mod scalar;
+pub mod tensor;
+mod types;
+mod var;
+
+pub use error::{GraphError, Result};
+pub use op::{AdvEntry, CustomOp, CustomRef, IdxEntry, Op, ReduceKind};
+pub use scalar::ScalarOp;
+pub use tensor::{Idx, IntoVar};
+pub use theano_tensor::{DType, Tensor};
+pub use types::{py_bool_tuple, TensorType, MAX_NDIM};
+pub use var::{constant_str, scalar_str, ApplyRef, SharedCell, VarKind, Variable};

@@ -8,6 +8,7 @@
 mod dtype;
 mod element;
 mod error;
+mod pyfmt;
 mod repr;
 mod tensor;
 
@@ -15,4 +16,5 @@ pub use dtype::DType;
 pub use element::Element;
 pub use error::TensorError;
 pub use ndarray;
+pub use pyfmt::{py_float32_repr, py_float_repr};
 pub use tensor::{broadcast_shapes, Tensor};

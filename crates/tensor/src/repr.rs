@@ -9,3 +9,10 @@ impl fmt::Debug for Tensor {
         with_array!(self, a => write!(f, "array({a:?})"))
     }
 }
+
+impl Tensor {
+    /// numpy's `str()` of the value. PLACEHOLDER until the exact formatter lands.
+    pub fn to_numpy_str(&self) -> String {
+        with_array!(self, a => format!("{a}"))
+    }
+}

@@ -1,0 +1,1 @@
+//! theano-grad: automatic differentiation (to be written).

@@ -1,0 +1,1 @@
+//! theano-interp: the reference interpreter (to be written).

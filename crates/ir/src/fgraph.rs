@@ -1,0 +1,1 @@
+//! FunctionGraph: the arena IR (to be written).

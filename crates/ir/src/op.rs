@@ -1,0 +1,690 @@
+//! The closed set of tensor ops and their type inference.
+//!
+//! Every concern dispatches on [`Op`] in its own crate (gradients in theano-grad, `perform` in
+//! theano-interp, lowering in the backends), so adding a variant makes the compiler list every
+//! place that must learn it.
+
+use crate::scalar::ScalarOp;
+use crate::types::TensorType;
+use std::fmt;
+use std::sync::Arc;
+use theano_tensor::DType;
+
+/// Reductions of Theano's `CAReduce` family.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ReduceKind {
+    Sum,
+    Prod,
+    Max,
+    Min,
+    All,
+    Any,
+}
+
+impl ReduceKind {
+    pub const ALL: [ReduceKind; 6] = [
+        ReduceKind::Sum,
+        ReduceKind::Prod,
+        ReduceKind::Max,
+        ReduceKind::Min,
+        ReduceKind::All,
+        ReduceKind::Any,
+    ];
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReduceKind::Sum => "Sum",
+            ReduceKind::Prod => "Prod",
+            ReduceKind::Max => "Max",
+            ReduceKind::Min => "Min",
+            ReduceKind::All => "All",
+            ReduceKind::Any => "Any",
+        }
+    }
+    /// The output dtype: sums and products of bools and ints are int64 (numpy), floats stay;
+    /// max and min keep the dtype; all and any give bool.
+    pub fn out_dtype(&self, d: DType) -> DType {
+        match self {
+            ReduceKind::Sum | ReduceKind::Prod if d.is_discrete() => DType::Int64,
+            ReduceKind::All | ReduceKind::Any => DType::Bool,
+            _ => d,
+        }
+    }
+}
+
+/// One entry of a basic (`Subtensor`) index. Entries that carry a `DType` take their value
+/// from the next scalar input of the node, in order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum IdxEntry {
+    /// `x[i]`: removes the dimension.
+    Index(DType),
+    /// `x[start:stop:step]`: each bound present or absent.
+    Slice {
+        start: Option<DType>,
+        stop: Option<DType>,
+        step: Option<DType>,
+    },
+}
+
+impl IdxEntry {
+    /// How many scalar inputs the entry consumes.
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            IdxEntry::Index(_) => 1,
+            IdxEntry::Slice { start, stop, step } => {
+                start.is_some() as usize + stop.is_some() as usize + step.is_some() as usize
+            }
+        }
+    }
+}
+
+impl fmt::Display for IdxEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdxEntry::Index(d) => write!(f, "{d}"),
+            IdxEntry::Slice { start, stop, step } => {
+                let s = |x: &Option<DType>| x.map(|d| d.name()).unwrap_or("");
+                write!(f, "{}:{}:{}", s(start), s(stop), s(step))
+            }
+        }
+    }
+}
+
+/// One entry of an advanced (`AdvancedSubtensor`) index.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum AdvEntry {
+    /// `:` keeps the whole dimension.
+    Full,
+    /// an integer (or bool-free) index array taken from the next input.
+    Array,
+}
+
+/// A user-defined op: type inference only; backends must know it by name.
+pub trait CustomOp: Send + Sync + fmt::Debug {
+    fn name(&self) -> String;
+    fn infer_types(&self, inputs: &[TensorType]) -> Result<Vec<TensorType>, String>;
+}
+
+/// A shared handle to a [`CustomOp`], compared by identity.
+#[derive(Clone, Debug)]
+pub struct CustomRef(pub Arc<dyn CustomOp>);
+
+impl PartialEq for CustomRef {
+    fn eq(&self, other: &CustomRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for CustomRef {}
+impl std::hash::Hash for CustomRef {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (Arc::as_ptr(&self.0) as *const () as usize).hash(h)
+    }
+}
+
+/// The ops of theano-rs. Display gives Theano 1.0's op names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// A scalar op mapped over inputs of equal ndim (the builders insert DimShuffles).
+    /// `inplace` lists (output, input) pairs whose buffer the output overwrites.
+    Elemwise {
+        scalar: ScalarOp,
+        inplace: Option<usize>,
+    },
+    /// Permute, drop broadcastable and insert (`None` = `'x'`) dimensions.
+    DimShuffle {
+        new_order: Vec<Option<usize>>,
+        inplace: bool,
+    },
+    /// Reduce over `axes` (`None` = all).
+    Reduce {
+        kind: ReduceKind,
+        axes: Option<Vec<usize>>,
+    },
+    /// max and argmax over `axes` (two outputs).
+    MaxAndArgmax { axes: Vec<usize> },
+    /// Matrix and vector product (ndim 1 or 2 on both sides).
+    Dot,
+    /// softmax over the last axis
+    Softmax,
+    /// log_softmax over the last axis
+    LogSoftmax,
+    /// the shape vector (int64)
+    Shape,
+    /// one dimension's length (int64 scalar)
+    ShapeI(usize),
+    /// reshape to a shape vector input of length `ndim`
+    Reshape { ndim: usize },
+    /// collapse trailing dimensions so the result has `outdim` dimensions
+    Flatten { outdim: usize },
+    /// arange(start, stop, step)
+    ARange { dtype: DType },
+    /// alloc(value, *shape): broadcast value to a new array of the given shape
+    Alloc,
+    /// concatenate inputs along `axis`
+    Join { axis: usize },
+    /// stack scalars into a vector
+    MakeVector { dtype: DType },
+    /// basic indexing
+    Subtensor { idx: Vec<IdxEntry> },
+    /// x[idx] = y (set) or x[idx] += y (inc), returning the new x
+    IncSubtensor {
+        idx: Vec<IdxEntry>,
+        set: bool,
+        inplace: bool,
+    },
+    /// x[ivector] on the first axis
+    AdvancedSubtensor1,
+    /// numpy advanced indexing with integer arrays and full slices
+    AdvancedSubtensor { idx: Vec<AdvEntry> },
+    /// x[ivector] = / += y; repeated indices accumulate when incrementing
+    AdvancedIncSubtensor1 { set: bool, inplace: bool },
+    /// advanced set / increment
+    AdvancedIncSubtensor {
+        idx: Vec<AdvEntry>,
+        set: bool,
+        inplace: bool,
+    },
+    /// an op defined outside the crate
+    Custom(CustomRef),
+}
+
+impl Op {
+    /// Elemwise of a scalar op, not in place.
+    pub fn elemwise(scalar: ScalarOp) -> Op {
+        Op::Elemwise {
+            scalar,
+            inplace: None,
+        }
+    }
+
+    /// Theano's `op.name`, the same as Display.
+    pub fn name(&self) -> String {
+        self.to_string()
+    }
+
+    /// The number of outputs of a node of this op.
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            Op::MaxAndArgmax { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// The output types of this op applied to inputs of these types, or why they are refused.
+    pub fn infer_types(&self, ins: &[TensorType]) -> Result<Vec<TensorType>, String> {
+        let n_in = |n: usize| -> Result<(), String> {
+            if ins.len() == n {
+                Ok(())
+            } else {
+                Err(format!("expects {n} inputs, got {}", ins.len()))
+            }
+        };
+        let scalar_int = |i: usize, what: &str| -> Result<(), String> {
+            let t = ins[i];
+            if t.ndim() != 0 || !t.dtype.is_int() {
+                Err(format!("{what} must be an integer scalar, got {t}"))
+            } else {
+                Ok(())
+            }
+        };
+        let one = |t: TensorType| Ok(vec![t]);
+        match self {
+            Op::Elemwise { scalar, .. } => {
+                let dtypes: Vec<DType> = ins.iter().map(|t| t.dtype).collect();
+                let d = scalar.out_dtype(&dtypes)?;
+                let nd = ins.first().map(|t| t.ndim()).unwrap_or(0);
+                if let Some(t) = ins.iter().find(|t| t.ndim() != nd) {
+                    return Err(format!("inputs must have equal ndim ({nd}), got {t}"));
+                }
+                let b: Vec<bool> = (0..nd)
+                    .map(|i| ins.iter().all(|t| t.is_broadcastable(i)))
+                    .collect();
+                one(TensorType::new(d, &b))
+            }
+            Op::DimShuffle { new_order, .. } => {
+                n_in(1)?;
+                let t = ins[0];
+                let mut seen = vec![false; t.ndim()];
+                let mut b = Vec::with_capacity(new_order.len());
+                for e in new_order {
+                    match *e {
+                        None => b.push(true),
+                        Some(i) if i < t.ndim() && !seen[i] => {
+                            seen[i] = true;
+                            b.push(t.is_broadcastable(i));
+                        }
+                        Some(i) => return Err(format!("bad dimension {i} in new order for {t}")),
+                    }
+                }
+                if let Some(i) = (0..t.ndim()).find(|&i| !seen[i] && !t.is_broadcastable(i)) {
+                    return Err(format!(
+                        "cannot drop non-broadcastable dimension {i} of {t}"
+                    ));
+                }
+                one(TensorType::new(t.dtype, &b))
+            }
+            Op::Reduce { kind, axes } => {
+                n_in(1)?;
+                let t = ins[0];
+                let axes = check_axes(axes.as_deref(), t)?;
+                let b: Vec<bool> = (0..t.ndim())
+                    .filter(|i| !axes.contains(i))
+                    .map(|i| t.is_broadcastable(i))
+                    .collect();
+                one(TensorType::new(kind.out_dtype(t.dtype), &b))
+            }
+            Op::MaxAndArgmax { axes } => {
+                n_in(1)?;
+                let t = ins[0];
+                let axes = check_axes(Some(axes), t)?;
+                let b: Vec<bool> = (0..t.ndim())
+                    .filter(|i| !axes.contains(i))
+                    .map(|i| t.is_broadcastable(i))
+                    .collect();
+                Ok(vec![
+                    TensorType::new(t.dtype, &b),
+                    TensorType::new(DType::Int64, &b),
+                ])
+            }
+            Op::Dot => {
+                n_in(2)?;
+                let (a, b) = (ins[0], ins[1]);
+                let d = DType::promote(a.dtype, b.dtype);
+                let out: Vec<bool> = match (a.ndim(), b.ndim()) {
+                    (1, 1) => vec![],
+                    (2, 1) => vec![a.is_broadcastable(0)],
+                    (1, 2) => vec![b.is_broadcastable(1)],
+                    (2, 2) => vec![a.is_broadcastable(0), b.is_broadcastable(1)],
+                    _ => return Err(format!("dot needs vectors or matrices, got {a} and {b}")),
+                };
+                one(TensorType::new(d, &out))
+            }
+            Op::Softmax | Op::LogSoftmax => {
+                n_in(1)?;
+                let t = ins[0];
+                if t.ndim() == 0 || !t.dtype.is_float() {
+                    return Err(format!(
+                        "needs a float tensor with at least one dimension, got {t}"
+                    ));
+                }
+                one(t)
+            }
+            Op::Shape => {
+                n_in(1)?;
+                one(TensorType::vector(DType::Int64))
+            }
+            Op::ShapeI(i) => {
+                n_in(1)?;
+                if *i >= ins[0].ndim() {
+                    return Err(format!("dimension {i} out of range for {}", ins[0]));
+                }
+                one(TensorType::scalar(DType::Int64))
+            }
+            Op::Reshape { ndim } => {
+                n_in(2)?;
+                let s = ins[1];
+                if s.ndim() != 1 || !s.dtype.is_int() {
+                    return Err(format!("the shape must be an integer vector, got {s}"));
+                }
+                one(TensorType::with_ndim(ins[0].dtype, *ndim))
+            }
+            Op::Flatten { outdim } => {
+                n_in(1)?;
+                let t = ins[0];
+                if *outdim == 0 || *outdim > t.ndim().max(1) {
+                    return Err(format!("outdim {outdim} out of range for {t}"));
+                }
+                let mut b: Vec<bool> = (0..outdim - 1).map(|i| t.is_broadcastable(i)).collect();
+                b.push((outdim - 1..t.ndim()).all(|i| t.is_broadcastable(i)));
+                one(TensorType::new(t.dtype, &b))
+            }
+            Op::ARange { dtype } => {
+                n_in(3)?;
+                for (i, what) in ["start", "stop", "step"].iter().enumerate() {
+                    if ins[i].ndim() != 0 {
+                        return Err(format!("{what} must be a scalar, got {}", ins[i]));
+                    }
+                }
+                one(TensorType::vector(*dtype))
+            }
+            Op::Alloc => {
+                if ins.is_empty() {
+                    return Err("needs a value and a shape".into());
+                }
+                let nd = ins.len() - 1;
+                if ins[0].ndim() > nd {
+                    return Err(format!(
+                        "value {} has more dimensions than the shape ({nd})",
+                        ins[0]
+                    ));
+                }
+                for i in 1..ins.len() {
+                    scalar_int(i, "each shape entry")?;
+                }
+                one(TensorType::with_ndim(ins[0].dtype, nd))
+            }
+            Op::Join { axis } => {
+                let first = *ins.first().ok_or("needs at least one tensor")?;
+                if *axis >= first.ndim() {
+                    return Err(format!("axis {axis} out of range for {first}"));
+                }
+                let mut b = vec![false; first.ndim()];
+                for t in ins {
+                    if t.ndim() != first.ndim() {
+                        return Err(format!(
+                            "all inputs must have the same ndim, got {first} and {t}"
+                        ));
+                    }
+                    for (i, bi) in b.iter_mut().enumerate() {
+                        *bi |= i != *axis && t.is_broadcastable(i);
+                    }
+                }
+                let dtypes: Vec<DType> = ins.iter().map(|t| t.dtype).collect();
+                one(TensorType::new(
+                    DType::upcast(&dtypes).unwrap_or(first.dtype),
+                    &b,
+                ))
+            }
+            Op::MakeVector { dtype } => {
+                if let Some(t) = ins.iter().find(|t| t.ndim() != 0) {
+                    return Err(format!("inputs must be scalars, got {t}"));
+                }
+                one(TensorType::vector(*dtype))
+            }
+            Op::Subtensor { idx } => {
+                check_idx_inputs(idx, ins)?;
+                one(subtensor_type(idx, ins[0])?)
+            }
+            Op::IncSubtensor { idx, .. } => {
+                if ins.len() < 2 {
+                    return Err("needs x, y and the indices".into());
+                }
+                let mut rest = vec![ins[0]];
+                rest.extend_from_slice(&ins[2..]);
+                check_idx_inputs(idx, &rest)?;
+                let sub = subtensor_type(idx, ins[0])?;
+                check_inc_value(sub, ins[1])?;
+                one(ins[0])
+            }
+            Op::AdvancedSubtensor1 => {
+                n_in(2)?;
+                check_int_index(ins[1], 1)?;
+                if ins[0].ndim() == 0 {
+                    return Err("cannot index a scalar".into());
+                }
+                let mut b = vec![false];
+                b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
+                one(TensorType::new(ins[0].dtype, &b))
+            }
+            Op::AdvancedSubtensor { idx } => one(adv_subtensor_type(idx, ins[0], &ins[1..])?),
+            Op::AdvancedIncSubtensor1 { .. } => {
+                n_in(3)?;
+                check_int_index(ins[2], 1)?;
+                if ins[0].ndim() == 0 {
+                    return Err("cannot index a scalar".into());
+                }
+                let mut b = vec![false];
+                b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
+                check_inc_value(TensorType::new(ins[0].dtype, &b), ins[1])?;
+                one(ins[0])
+            }
+            Op::AdvancedIncSubtensor { idx, .. } => {
+                if ins.len() < 2 {
+                    return Err("needs x, y and the indices".into());
+                }
+                let sub = adv_subtensor_type(idx, ins[0], &ins[2..])?;
+                check_inc_value(sub, ins[1])?;
+                one(ins[0])
+            }
+            Op::Custom(c) => c.0.infer_types(ins),
+        }
+    }
+}
+
+fn check_axes(axes: Option<&[usize]>, t: TensorType) -> Result<Vec<usize>, String> {
+    match axes {
+        None => Ok((0..t.ndim()).collect()),
+        Some(a) => {
+            let mut out = a.to_vec();
+            out.sort_unstable();
+            out.dedup();
+            if out.len() != a.len() {
+                return Err(format!("repeated axis in {a:?}"));
+            }
+            if let Some(&bad) = out.iter().find(|&&i| i >= t.ndim()) {
+                return Err(format!("axis {bad} out of range for {t}"));
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn check_int_index(t: TensorType, ndim: usize) -> Result<(), String> {
+    if !t.dtype.is_int() {
+        return Err(format!("index must be an integer tensor, got {t}"));
+    }
+    if t.ndim() != ndim {
+        return Err(format!("index must have {ndim} dimension(s), got {t}"));
+    }
+    Ok(())
+}
+
+fn check_idx_inputs(idx: &[IdxEntry], ins: &[TensorType]) -> Result<(), String> {
+    let want: usize = idx.iter().map(|e| e.n_inputs()).sum();
+    if ins.len() != want + 1 {
+        return Err(format!(
+            "expects {} index inputs, got {}",
+            want,
+            ins.len().saturating_sub(1)
+        ));
+    }
+    let mut k = 1;
+    for e in idx {
+        let slots: Vec<DType> = match *e {
+            IdxEntry::Index(d) => vec![d],
+            IdxEntry::Slice { start, stop, step } => {
+                [start, stop, step].into_iter().flatten().collect()
+            }
+        };
+        for d in slots {
+            let t = ins[k];
+            if t.ndim() != 0 || !t.dtype.is_int() {
+                return Err(format!("indices must be integer scalars, got {t}"));
+            }
+            if t.dtype != d {
+                return Err(format!("index entry declares {d} but the input is {t}"));
+            }
+            k += 1;
+        }
+    }
+    Ok(())
+}
+
+fn subtensor_type(idx: &[IdxEntry], x: TensorType) -> Result<TensorType, String> {
+    if idx.len() > x.ndim() {
+        return Err(format!("too many indices ({}) for {x}", idx.len()));
+    }
+    let mut b = Vec::new();
+    for (i, e) in idx.iter().enumerate() {
+        match e {
+            IdxEntry::Index(_) => {}
+            IdxEntry::Slice {
+                start: None,
+                stop: None,
+                step: None,
+            } => b.push(x.is_broadcastable(i)),
+            IdxEntry::Slice { .. } => b.push(false),
+        }
+    }
+    b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
+    Ok(TensorType::new(x.dtype, &b))
+}
+
+fn adv_subtensor_type(
+    idx: &[AdvEntry],
+    x: TensorType,
+    arrays: &[TensorType],
+) -> Result<TensorType, String> {
+    if idx.len() > x.ndim() {
+        return Err(format!("too many indices ({}) for {x}", idx.len()));
+    }
+    let n_arr = idx.iter().filter(|e| **e == AdvEntry::Array).count();
+    if arrays.len() != n_arr {
+        return Err(format!(
+            "expects {n_arr} index arrays, got {}",
+            arrays.len()
+        ));
+    }
+    if n_arr == 0 {
+        return Err("advanced indexing needs at least one index array".into());
+    }
+    for a in arrays {
+        if !a.dtype.is_int() {
+            return Err(format!("index arrays must be integer tensors, got {a}"));
+        }
+    }
+    let bnd = arrays.iter().map(|a| a.ndim()).max().unwrap_or(0);
+    let adv_b: Vec<bool> = (0..bnd)
+        .map(|i| {
+            arrays.iter().all(|a| {
+                let off = bnd - a.ndim();
+                i < off || a.is_broadcastable(i - off)
+            })
+        })
+        .collect();
+    let positions: Vec<usize> = idx
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| **e == AdvEntry::Array)
+        .map(|(i, _)| i)
+        .collect();
+    let contiguous = positions.windows(2).all(|w| w[1] == w[0] + 1);
+    let mut b = Vec::new();
+    if !contiguous {
+        b.extend(&adv_b);
+    }
+    for (i, e) in idx.iter().enumerate() {
+        match e {
+            AdvEntry::Full => b.push(x.is_broadcastable(i)),
+            AdvEntry::Array if contiguous && i == positions[0] => b.extend(&adv_b),
+            AdvEntry::Array => {}
+        }
+    }
+    b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
+    Ok(TensorType::new(x.dtype, &b))
+}
+
+fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {
+    if y.ndim() > sub.ndim() {
+        return Err(format!(
+            "the value {y} has more dimensions than the indexed region {sub}"
+        ));
+    }
+    let off = sub.ndim() - y.ndim();
+    for i in 0..y.ndim() {
+        if sub.is_broadcastable(off + i) && !y.is_broadcastable(i) {
+            return Err(format!(
+                "the value {y} cannot broadcast to the indexed region {sub}"
+            ));
+        }
+    }
+    if !y.dtype.can_cast_safely(sub.dtype) {
+        return Err(format!(
+            "the value's dtype {} cannot be stored into {} without loss",
+            y.dtype, sub.dtype
+        ));
+    }
+    Ok(())
+}
+
+fn join_usize(v: &[usize]) -> String {
+    v.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Elemwise {
+                scalar: s @ ScalarOp::Cast(_),
+                inplace: None,
+            } => write!(f, "Elemwise{{{s}}}"),
+            Op::Elemwise {
+                scalar,
+                inplace: None,
+            } => write!(f, "Elemwise{{{scalar},no_inplace}}"),
+            Op::Elemwise {
+                scalar,
+                inplace: Some(i),
+            } => write!(f, "Elemwise{{{scalar}}}[(0, {i})]"),
+            Op::DimShuffle { new_order, inplace } => {
+                let items: Vec<String> = new_order
+                    .iter()
+                    .map(|e| e.map(|i| i.to_string()).unwrap_or_else(|| "x".into()))
+                    .collect();
+                let pre = if *inplace { "Inplace" } else { "" };
+                write!(f, "{pre}DimShuffle{{{}}}", items.join(","))
+            }
+            Op::Reduce { kind, axes } => {
+                let name = kind.name();
+                match axes {
+                    None => write!(f, "{name}"),
+                    Some(a) => write!(f, "{name}{{axis=[{}]}}", join_usize(a)),
+                }?;
+                Ok(())
+            }
+            Op::MaxAndArgmax { axes } => {
+                if axes.len() == 1 {
+                    write!(f, "MaxAndArgmax{{axis=({},)}}", axes[0])
+                } else {
+                    write!(f, "MaxAndArgmax{{axis=({})}}", join_usize(axes))
+                }
+            }
+            Op::Dot => f.write_str("dot"),
+            Op::Softmax => f.write_str("Softmax"),
+            Op::LogSoftmax => f.write_str("LogSoftmax"),
+            Op::Shape => f.write_str("Shape"),
+            Op::ShapeI(i) => write!(f, "Shape_i{{{i}}}"),
+            Op::Reshape { ndim } => write!(f, "Reshape{{{ndim}}}"),
+            Op::Flatten { outdim } => write!(f, "Flatten{{{outdim}}}"),
+            Op::ARange { dtype } => write!(f, "ARange{{dtype='{dtype}'}}"),
+            Op::Alloc => f.write_str("Alloc"),
+            Op::Join { axis } => write!(f, "Join{{axis={axis}}}"),
+            Op::MakeVector { dtype } => write!(f, "MakeVector{{dtype='{dtype}'}}"),
+            Op::Subtensor { idx } => write!(f, "Subtensor{{{}}}", join_idx(idx)),
+            Op::IncSubtensor { idx, set, inplace } => {
+                let pre = if *inplace { "Inplace" } else { "" };
+                let what = if *set { "Set" } else { "Inc" };
+                write!(f, "IncSubtensor{{{pre}{what};{}}}", join_idx(idx))
+            }
+            Op::AdvancedSubtensor1 => f.write_str("AdvancedSubtensor1"),
+            Op::AdvancedSubtensor { idx } => write!(f, "AdvancedSubtensor{{{}}}", join_adv(idx)),
+            Op::AdvancedIncSubtensor1 { set, inplace } => {
+                let ip = if *inplace { "inplace" } else { "no_inplace" };
+                let what = if *set { "set" } else { "inc" };
+                write!(f, "AdvancedIncSubtensor1{{{ip},{what}}}")
+            }
+            Op::AdvancedIncSubtensor { idx, set, inplace } => {
+                let ip = if *inplace { "inplace" } else { "no_inplace" };
+                let what = if *set { "set" } else { "inc" };
+                write!(f, "AdvancedIncSubtensor{{{ip},{what};{}}}", join_adv(idx))
+            }
+            Op::Custom(c) => f.write_str(&c.0.name()),
+        }
+    }
+}
+
+fn join_idx(idx: &[IdxEntry]) -> String {
+    idx.iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn join_adv(idx: &[AdvEntry]) -> String {
+    idx.iter()
+        .map(|e| if *e == AdvEntry::Full { "::" } else { "int" })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

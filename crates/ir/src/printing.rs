@@ -1,0 +1,1 @@
+//! Printers: pp, debugprint, graphviz DOT (to be written).

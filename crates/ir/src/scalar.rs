@@ -1,0 +1,363 @@
+//! Scalar operations: the per-element bodies of `Elemwise` (Theano's `theano.scalar`).
+
+use crate::config::float_x;
+use std::fmt;
+use theano_tensor::DType;
+
+/// One scalar operation. `Elemwise(op)` maps it over broadcast tensors.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ScalarOp {
+    Add,
+    Sub,
+    Mul,
+    TrueDiv,
+    IntDiv,
+    Mod,
+    Pow,
+    Neg,
+    Exp,
+    Log,
+    Log1p,
+    Expm1,
+    Tanh,
+    Sigmoid,
+    Softplus,
+    Abs,
+    Sgn,
+    Floor,
+    Ceil,
+    /// numpy's `round`: halves to even.
+    RoundHalfToEven,
+    /// C's `round`: halves away from zero.
+    RoundHalfAwayFromZero,
+    Sqr,
+    Sqrt,
+    Maximum,
+    Minimum,
+    /// clip(x, lo, hi)
+    Clip,
+    /// switch(cond, a, b)
+    Switch,
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Eq,
+    Neq,
+    And,
+    Or,
+    Xor,
+    /// bitwise/logical not
+    Invert,
+    /// second(a, b) = b broadcast to a's shape: Theano's `fill`.
+    Second,
+    Identity,
+    Cast(DType),
+}
+
+/// How the output dtype follows from the input dtypes.
+enum OutRule {
+    /// numpy promotion of all inputs
+    Upcast,
+    /// promotion, then ints go to float (Theano's `upgrade_to_float`)
+    Float,
+    /// true division: promotion, discrete results become float64
+    TrueDiv,
+    Bool,
+    /// the dtype of input i
+    Input(usize),
+    Fixed(DType),
+}
+
+impl ScalarOp {
+    /// Every scalar op except the parameterised `Cast`.
+    pub const ALL: [ScalarOp; 41] = {
+        use ScalarOp::*;
+        [
+            Add,
+            Sub,
+            Mul,
+            TrueDiv,
+            IntDiv,
+            Mod,
+            Pow,
+            Neg,
+            Exp,
+            Log,
+            Log1p,
+            Expm1,
+            Tanh,
+            Sigmoid,
+            Softplus,
+            Abs,
+            Sgn,
+            Floor,
+            Ceil,
+            RoundHalfToEven,
+            RoundHalfAwayFromZero,
+            Sqr,
+            Sqrt,
+            Maximum,
+            Minimum,
+            Clip,
+            Switch,
+            Gt,
+            Lt,
+            Ge,
+            Le,
+            Eq,
+            Neq,
+            And,
+            Or,
+            Xor,
+            Invert,
+            Second,
+            Identity,
+            Cast(DType::Float64),
+            Cast(DType::Int8),
+        ]
+    };
+
+    /// Theano's name: `add`, `true_div`, `abs_`, `Cast{float64}`...
+    pub fn name(&self) -> String {
+        use ScalarOp::*;
+        let s = match self {
+            Add => "add",
+            Sub => "sub",
+            Mul => "mul",
+            TrueDiv => "true_div",
+            IntDiv => "int_div",
+            Mod => "mod",
+            Pow => "pow",
+            Neg => "neg",
+            Exp => "exp",
+            Log => "log",
+            Log1p => "log1p",
+            Expm1 => "expm1",
+            Tanh => "tanh",
+            Sigmoid => "sigmoid",
+            Softplus => "softplus",
+            Abs => "abs_",
+            Sgn => "sgn",
+            Floor => "floor",
+            Ceil => "ceil",
+            RoundHalfToEven => "round_half_to_even",
+            RoundHalfAwayFromZero => "round_half_away_from_zero",
+            Sqr => "sqr",
+            Sqrt => "sqrt",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Clip => "clip",
+            Switch => "switch",
+            Gt => "gt",
+            Lt => "lt",
+            Ge => "ge",
+            Le => "le",
+            Eq => "eq",
+            Neq => "neq",
+            And => "and_",
+            Or => "or_",
+            Xor => "xor",
+            Invert => "invert",
+            Second => "second",
+            Identity => "identity",
+            Cast(d) => return format!("Cast{{{d}}}"),
+        };
+        s.to_string()
+    }
+
+    /// Parse [`ScalarOp::name`] back.
+    pub fn from_name(s: &str) -> Option<ScalarOp> {
+        if let Some(d) = s.strip_prefix("Cast{").and_then(|r| r.strip_suffix('}')) {
+            return DType::from_name(d).map(ScalarOp::Cast);
+        }
+        ScalarOp::ALL
+            .into_iter()
+            .find(|op| !matches!(op, ScalarOp::Cast(_)) && op.name() == s)
+    }
+
+    /// Number of inputs.
+    pub fn arity(&self) -> usize {
+        use ScalarOp::*;
+        match self {
+            Add | Sub | Mul | TrueDiv | IntDiv | Mod | Pow | Maximum | Minimum | Gt | Lt | Ge
+            | Le | Eq | Neq | And | Or | Xor | Second => 2,
+            Clip | Switch => 3,
+            _ => 1,
+        }
+    }
+
+    /// Whether `self` accepts any number (>= 2) of inputs, as Theano's add and mul do.
+    pub fn is_variadic(&self) -> bool {
+        matches!(self, ScalarOp::Add | ScalarOp::Mul)
+    }
+
+    fn rule(&self) -> OutRule {
+        use ScalarOp::*;
+        match self {
+            Add | Sub | Mul | IntDiv | Mod | Pow | Maximum | Minimum | Neg | Abs | Sqr | Sgn
+            | Identity | And | Or | Xor | Invert => OutRule::Upcast,
+            TrueDiv => OutRule::TrueDiv,
+            Exp
+            | Log
+            | Log1p
+            | Expm1
+            | Tanh
+            | Sigmoid
+            | Softplus
+            | Sqrt
+            | Floor
+            | Ceil
+            | RoundHalfToEven
+            | RoundHalfAwayFromZero => OutRule::Float,
+            Gt | Lt | Ge | Le | Eq | Neq => OutRule::Bool,
+            Second => OutRule::Input(1),
+            Clip => OutRule::Upcast,
+            Switch => OutRule::Input(usize::MAX),
+            Cast(d) => OutRule::Fixed(*d),
+        }
+    }
+
+    /// The output dtype for these input dtypes, or why they are refused.
+    pub fn out_dtype(&self, ins: &[DType]) -> Result<DType, String> {
+        use ScalarOp::*;
+        let arity_ok = if self.is_variadic() {
+            !ins.is_empty()
+        } else {
+            ins.len() == self.arity()
+        };
+        if !arity_ok {
+            return Err(format!(
+                "{} takes {} inputs, got {}",
+                self.name(),
+                self.arity(),
+                ins.len()
+            ));
+        }
+        if matches!(self, And | Or | Xor | Invert) {
+            if let Some(d) = ins.iter().find(|d| d.is_float()) {
+                return Err(format!(
+                    "{} needs integer or bool inputs, got {d}",
+                    self.name()
+                ));
+            }
+        }
+        let up = |xs: &[DType]| DType::upcast(xs).unwrap_or(DType::Float64);
+        Ok(match self.rule() {
+            OutRule::Upcast => up(ins),
+            OutRule::Float => upgrade_to_float(up(ins)),
+            OutRule::TrueDiv => {
+                let d = up(ins);
+                if d.is_float() {
+                    d
+                } else {
+                    DType::Float64
+                }
+            }
+            OutRule::Bool => DType::Bool,
+            OutRule::Input(usize::MAX) => up(&ins[1..]),
+            OutRule::Input(i) => ins[i],
+            OutRule::Fixed(d) => d,
+        })
+    }
+
+    /// Whether the op's output is differentiable with respect to a float input at all.
+    pub fn is_comparison_or_logic(&self) -> bool {
+        use ScalarOp::*;
+        matches!(self, Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert)
+    }
+
+    /// The infix operator that `pp` prints, with Theano's precedence and associativity.
+    pub fn infix(&self) -> Option<(&'static str, i32, Assoc)> {
+        use ScalarOp::*;
+        Some(match self {
+            Add => ("+", -2, Assoc::Either),
+            Sub => ("-", -2, Assoc::Left),
+            Mul => ("*", -1, Assoc::Either),
+            TrueDiv => ("/", -1, Assoc::Left),
+            IntDiv => ("//", -1, Assoc::Left),
+            Mod => ("%", -1, Assoc::Left),
+            Pow => ("**", 1, Assoc::Right),
+            Neg => ("-", 0, Assoc::Either),
+            Invert => ("~", 0, Assoc::Either),
+            Gt => (">", -5, Assoc::Left),
+            Lt => ("<", -5, Assoc::Left),
+            Ge => (">=", -5, Assoc::Left),
+            Le => ("<=", -5, Assoc::Left),
+            Eq => ("==", -5, Assoc::Left),
+            Neq => ("!=", -5, Assoc::Left),
+            And => ("&", -6, Assoc::Either),
+            Xor => ("^", -7, Assoc::Either),
+            Or => ("|", -8, Assoc::Either),
+            _ => return None,
+        })
+    }
+
+    /// The function name `pp` prints for non-infix ops: `fill` for second, `exp`, `abs_`...
+    pub fn pp_name(&self) -> String {
+        match self {
+            ScalarOp::Second => "fill".into(),
+            other => other.name(),
+        }
+    }
+}
+
+/// Operator associativity for the pretty printer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Assoc {
+    Left,
+    Right,
+    Either,
+}
+
+/// Theano's `upgrade_to_float`: bool, uint8, int8 and int16 go to float32, wider ints to
+/// float64, floats stay.
+pub fn upgrade_to_float(d: DType) -> DType {
+    match d {
+        DType::Bool | DType::UInt8 | DType::Int8 | DType::Int16 => DType::Float32,
+        DType::Int32 | DType::Int64 => DType::Float64,
+        f => f,
+    }
+}
+
+/// The dtype of a Python-float-like constant.
+pub fn float_constant_dtype() -> DType {
+    float_x()
+}
+
+impl fmt::Display for ScalarOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DType::*;
+
+    #[test]
+    fn names_round_trip() {
+        for op in ScalarOp::ALL {
+            assert_eq!(ScalarOp::from_name(&op.name()), Some(op), "{op}");
+        }
+    }
+
+    #[test]
+    fn dtype_rules() {
+        assert_eq!(ScalarOp::Mul.out_dtype(&[Float64, Int8]), Ok(Float64));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Int64, Int32]), Ok(Int64));
+        assert_eq!(ScalarOp::Exp.out_dtype(&[Int8]), Ok(Float32));
+        assert_eq!(ScalarOp::Exp.out_dtype(&[Int32]), Ok(Float64));
+        assert_eq!(ScalarOp::TrueDiv.out_dtype(&[Int32, Int32]), Ok(Float64));
+        assert_eq!(ScalarOp::TrueDiv.out_dtype(&[Float32, Int8]), Ok(Float32));
+        assert_eq!(ScalarOp::Gt.out_dtype(&[Float64, Float64]), Ok(Bool));
+        assert_eq!(
+            ScalarOp::Switch.out_dtype(&[Bool, Int8, Float32]),
+            Ok(Float32)
+        );
+        assert_eq!(ScalarOp::Second.out_dtype(&[Float64, Float32]), Ok(Float32));
+        assert!(ScalarOp::And.out_dtype(&[Float64, Bool]).is_err());
+        assert!(ScalarOp::Exp.out_dtype(&[Float64, Bool]).is_err());
+    }
+}

@@ -1,0 +1,1224 @@
+//! The `T` namespace: typed symbol constructors and graph-building functions, with Theano's
+//! names (`T::dmatrix("x")`, `T::dot(&x, &w)?`, `T::sum(&x)`...).
+//!
+//! Every builder is `#[track_caller]`: the node records the user's source line, and a refused
+//! combination is a [`GraphError`] naming the op, both input types and that line.
+
+use crate::config::float_x;
+use crate::error::{GraphError, Result};
+use crate::op::{AdvEntry, IdxEntry, Op, ReduceKind};
+use crate::scalar::ScalarOp;
+use crate::types::TensorType;
+use crate::var::{ApplyRef, Variable};
+use std::panic::Location;
+use theano_tensor::{DType, Tensor};
+
+type Loc = &'static Location<'static>;
+
+// ---------------------------------------------------------------------------------------------
+// Types and constructors
+
+macro_rules! type_consts {
+    ($($c:ident = $ctor:ident($dt:ident);)*) => {
+        $(#[doc = concat!("`TensorType(", stringify!($dt), ", ", stringify!($ctor), ")`")]
+        pub const $c: TensorType = TensorType::$ctor(DType::$dt);)*
+    };
+}
+type_consts! {
+    DSCALAR = scalar(Float64); FSCALAR = scalar(Float32); LSCALAR = scalar(Int64);
+    ISCALAR = scalar(Int32); WSCALAR = scalar(Int16); BSCALAR = scalar(Int8);
+    DVECTOR = vector(Float64); FVECTOR = vector(Float32); LVECTOR = vector(Int64);
+    IVECTOR = vector(Int32); BVECTOR = vector(Int8);
+    DMATRIX = matrix(Float64); FMATRIX = matrix(Float32); LMATRIX = matrix(Int64);
+    IMATRIX = matrix(Int32); BMATRIX = matrix(Int8);
+    DROW = row(Float64); FROW = row(Float32); DCOL = col(Float64); FCOL = col(Float32);
+}
+/// `TensorType(float64, 3D)`
+pub const DTENSOR3: TensorType = TensorType::with_ndim(DType::Float64, 3);
+/// `TensorType(float64, 4D)`
+pub const DTENSOR4: TensorType = TensorType::with_ndim(DType::Float64, 4);
+/// `TensorType(float32, 3D)`
+pub const FTENSOR3: TensorType = TensorType::with_ndim(DType::Float32, 3);
+/// `TensorType(float32, 4D)`
+pub const FTENSOR4: TensorType = TensorType::with_ndim(DType::Float32, 4);
+
+/// A symbolic input of type `ty` named `name` (empty for unnamed).
+pub fn input(ty: TensorType, name: &str) -> Variable {
+    Variable::input(ty, (!name.is_empty()).then_some(name))
+}
+
+macro_rules! ctors {
+    ($($f:ident, $fs:ident => $ty:expr;)*) => {
+        $(#[doc = concat!("A symbolic `", stringify!($ty), "` (empty name for unnamed).")]
+        pub fn $f(name: &str) -> Variable { input($ty, name) }
+        #[doc = concat!("Several `", stringify!($f), "`s from space- or comma-separated names: `", stringify!($fs), "(\"a b\")`.")]
+        pub fn $fs(names: &str) -> Vec<Variable> {
+            names.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map($f).collect()
+        })*
+    };
+}
+ctors! {
+    dscalar, dscalars => DSCALAR; fscalar, fscalars => FSCALAR; lscalar, lscalars => LSCALAR;
+    iscalar, iscalars => ISCALAR; wscalar, wscalars => WSCALAR; bscalar, bscalars => BSCALAR;
+    dvector, dvectors => DVECTOR; fvector, fvectors => FVECTOR; lvector, lvectors => LVECTOR;
+    ivector, ivectors => IVECTOR; bvector, bvectors => BVECTOR;
+    dmatrix, dmatrices => DMATRIX; fmatrix, fmatrices => FMATRIX; lmatrix, lmatrices => LMATRIX;
+    imatrix, imatrices => IMATRIX; bmatrix, bmatrices => BMATRIX;
+    drow, drows => DROW; frow, frows => FROW; dcol, dcols => DCOL; fcol, fcols => FCOL;
+    dtensor3, dtensor3s => DTENSOR3; dtensor4, dtensor4s => DTENSOR4;
+    ftensor3, ftensor3s => FTENSOR3; ftensor4, ftensor4s => FTENSOR4;
+    scalar, scalars => TensorType::scalar(float_x()); vector, vectors => TensorType::vector(float_x());
+    matrix, matrices => TensorType::matrix(float_x()); row, rows => TensorType::row(float_x());
+    col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::with_ndim(float_x(), 3);
+    tensor4, tensor4s => TensorType::with_ndim(float_x(), 4);
+}
+
+/// A constant from any value convertible to a tensor.
+pub fn constant(v: impl Into<Tensor>) -> Variable {
+    Variable::constant(v.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operands
+
+/// Anything usable as an operand: variables, and Rust numbers as Theano converts Python ones
+/// (an integer takes the smallest int dtype holding it, so `2` is an int8 `TensorConstant{2}`;
+/// an `f64` takes floatX; an `f32` is float32; a `bool` is bool).
+pub trait IntoVar {
+    fn into_var(self) -> Variable;
+}
+impl IntoVar for Variable {
+    fn into_var(self) -> Variable {
+        self
+    }
+}
+impl IntoVar for &Variable {
+    fn into_var(self) -> Variable {
+        self.clone()
+    }
+}
+impl IntoVar for f64 {
+    fn into_var(self) -> Variable {
+        Variable::constant(Tensor::scalar(self).cast(float_x()))
+    }
+}
+impl IntoVar for f32 {
+    fn into_var(self) -> Variable {
+        Variable::constant(Tensor::scalar(self))
+    }
+}
+impl IntoVar for bool {
+    fn into_var(self) -> Variable {
+        Variable::constant(Tensor::scalar(self))
+    }
+}
+impl IntoVar for Tensor {
+    fn into_var(self) -> Variable {
+        Variable::constant(self)
+    }
+}
+macro_rules! int_as_var {
+    ($($t:ty),*) => {$(
+        impl IntoVar for $t {
+            fn into_var(self) -> Variable {
+                let v = self as i64;
+                Variable::constant(Tensor::scalar(v).cast(DType::smallest_int_for(v)))
+            }
+        }
+    )*};
+}
+int_as_var!(i64, i32, i16, i8, u8, u16, u32, isize, usize);
+
+fn int64_const(v: i64) -> Variable {
+    Variable::constant(Tensor::scalar(v))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node construction
+
+fn apply(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<ApplyRef> {
+    ApplyRef::create(op, inputs, loc)
+}
+
+fn apply1(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<Variable> {
+    Ok(apply(op, inputs, loc)?.output(0))
+}
+
+/// For builders whose inputs are made valid by construction (e.g. elemwise arithmetic after
+/// broadcasting): a refusal here is a bug in this crate, reported with the op and types.
+fn infallible(r: Result<Variable>) -> Variable {
+    r.unwrap_or_else(|e| panic!("theano-ir internal error (please report): {e}"))
+}
+
+/// Insert broadcastable dimensions on the left so `x` has `ndim` dimensions.
+fn pad_left(x: Variable, ndim: usize, loc: Loc) -> Variable {
+    if x.ndim() >= ndim {
+        return x;
+    }
+    let k = ndim - x.ndim();
+    let order: Vec<Option<usize>> = (0..k)
+        .map(|_| None)
+        .chain((0..x.ndim()).map(Some))
+        .collect();
+    infallible(apply1(
+        Op::DimShuffle {
+            new_order: order,
+            inplace: true,
+        },
+        vec![x],
+        loc,
+    ))
+}
+
+/// Apply a scalar op elementwise, broadcasting inputs of fewer dimensions (Theano's Elemwise).
+pub(crate) fn elemwise_at(op: ScalarOp, inputs: Vec<Variable>, loc: Loc) -> Result<Variable> {
+    let nd = inputs.iter().map(|v| v.ndim()).max().unwrap_or(0);
+    let ins = inputs.into_iter().map(|v| pad_left(v, nd, loc)).collect();
+    apply1(Op::elemwise(op), ins, loc)
+}
+
+/// Apply a scalar op elementwise (any arity the op takes).
+#[track_caller]
+pub fn elemwise(op: ScalarOp, inputs: Vec<Variable>) -> Result<Variable> {
+    elemwise_at(op, inputs, Location::caller())
+}
+
+pub(crate) fn binary_at(op: ScalarOp, a: Variable, b: Variable, loc: Loc) -> Variable {
+    infallible(elemwise_at(op, vec![a, b], loc))
+}
+
+macro_rules! unary_fns {
+    ($($f:ident => $op:ident, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[track_caller]
+        pub fn $f(x: impl IntoVar) -> Variable {
+            infallible(elemwise_at(ScalarOp::$op, vec![x.into_var()], Location::caller()))
+        }
+    )*};
+}
+unary_fns! {
+    neg => Neg, "`-x`";
+    exp => Exp, "`e**x`";
+    log => Log, "natural logarithm";
+    log1p => Log1p, "`log(1 + x)`, accurate near 0";
+    expm1 => Expm1, "`exp(x) - 1`, accurate near 0";
+    tanh => Tanh, "hyperbolic tangent";
+    sigmoid => Sigmoid, "`1 / (1 + exp(-x))`";
+    softplus => Softplus, "`log(1 + exp(x))`";
+    abs => Abs, "absolute value (Theano's `abs_`)";
+    sgn => Sgn, "sign: -1, 0 or 1";
+    floor => Floor, "round down";
+    ceil => Ceil, "round up";
+    round => RoundHalfToEven, "round halves to even (numpy's `round`)";
+    round_half_away_from_zero => RoundHalfAwayFromZero, "round halves away from zero";
+    sqr => Sqr, "`x * x`";
+    sqrt => Sqrt, "square root";
+}
+
+/// `sgn` under its numpy name.
+#[track_caller]
+pub fn sign(x: impl IntoVar) -> Variable {
+    infallible(elemwise_at(
+        ScalarOp::Sgn,
+        vec![x.into_var()],
+        Location::caller(),
+    ))
+}
+
+macro_rules! binary_fns {
+    ($($f:ident => $op:ident, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[track_caller]
+        pub fn $f(a: impl IntoVar, b: impl IntoVar) -> Variable {
+            binary_at(ScalarOp::$op, a.into_var(), b.into_var(), Location::caller())
+        }
+    )*};
+}
+binary_fns! {
+    add => Add, "`a + b`";
+    sub => Sub, "`a - b`";
+    mul => Mul, "`a * b`";
+    true_div => TrueDiv, "`a / b`; integer inputs give float64";
+    int_div => IntDiv, "`a // b` (floor division)";
+    modulo => Mod, "`a % b` (sign of the divisor, as numpy)";
+    pow => Pow, "`a ** b`";
+    maximum => Maximum, "elementwise maximum";
+    minimum => Minimum, "elementwise minimum";
+    gt => Gt, "`a > b` (bool)";
+    lt => Lt, "`a < b` (bool)";
+    ge => Ge, "`a >= b` (bool)";
+    le => Le, "`a <= b` (bool)";
+    eq => Eq, "`a == b` (bool)";
+    neq => Neq, "`a != b` (bool)";
+}
+
+macro_rules! logic_fns {
+    ($($f:ident => $op:ident, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[track_caller]
+        pub fn $f(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
+            elemwise_at(ScalarOp::$op, vec![a.into_var(), b.into_var()], Location::caller())
+        }
+    )*};
+}
+logic_fns! {
+    and_ => And, "bitwise/logical and of integer or bool tensors";
+    or_ => Or, "bitwise/logical or of integer or bool tensors";
+    xor => Xor, "bitwise/logical xor of integer or bool tensors";
+}
+
+/// Bitwise/logical not of an integer or bool tensor.
+#[track_caller]
+pub fn invert(x: impl IntoVar) -> Result<Variable> {
+    elemwise_at(ScalarOp::Invert, vec![x.into_var()], Location::caller())
+}
+
+/// [`invert`] under the name `not_`.
+#[track_caller]
+pub fn not_(x: impl IntoVar) -> Result<Variable> {
+    elemwise_at(ScalarOp::Invert, vec![x.into_var()], Location::caller())
+}
+
+/// `clip(x, lo, hi)`.
+#[track_caller]
+pub fn clip(x: impl IntoVar, lo: impl IntoVar, hi: impl IntoVar) -> Variable {
+    infallible(elemwise_at(
+        ScalarOp::Clip,
+        vec![x.into_var(), lo.into_var(), hi.into_var()],
+        Location::caller(),
+    ))
+}
+
+/// `switch(cond, a, b)`: `a` where `cond` is nonzero, else `b`.
+#[track_caller]
+pub fn switch(cond: impl IntoVar, a: impl IntoVar, b: impl IntoVar) -> Variable {
+    infallible(elemwise_at(
+        ScalarOp::Switch,
+        vec![cond.into_var(), a.into_var(), b.into_var()],
+        Location::caller(),
+    ))
+}
+
+/// Cast to `dtype` (numpy's `astype`); `x` itself when it already has that dtype.
+#[track_caller]
+pub fn cast(x: impl IntoVar, dtype: DType) -> Variable {
+    let x = x.into_var();
+    if x.dtype() == dtype {
+        return x;
+    }
+    infallible(elemwise_at(
+        ScalarOp::Cast(dtype),
+        vec![x],
+        Location::caller(),
+    ))
+}
+
+/// `fill(model, value)`: `value` broadcast to `model`'s shape (Theano's `second`).
+#[track_caller]
+pub fn fill(model: impl IntoVar, value: impl IntoVar) -> Variable {
+    binary_at(
+        ScalarOp::Second,
+        model.into_var(),
+        value.into_var(),
+        Location::caller(),
+    )
+}
+
+/// Zeros of `x`'s shape and dtype.
+#[track_caller]
+pub fn zeros_like(x: impl IntoVar) -> Variable {
+    let x = x.into_var();
+    let z = Variable::constant(Tensor::zeros(x.dtype(), &[]));
+    binary_at(ScalarOp::Second, x, z, Location::caller())
+}
+
+/// Ones of `x`'s shape and dtype.
+#[track_caller]
+pub fn ones_like(x: impl IntoVar) -> Variable {
+    let x = x.into_var();
+    let o = Variable::constant(Tensor::full(x.dtype(), &[], 1.0));
+    binary_at(ScalarOp::Second, x, o, Location::caller())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes and layout
+
+/// Permute, drop (broadcastable) and insert (`None`, Theano's `'x'`) dimensions.
+#[track_caller]
+pub fn dimshuffle(x: impl IntoVar, new_order: &[Option<usize>]) -> Result<Variable> {
+    apply1(
+        Op::DimShuffle {
+            new_order: new_order.to_vec(),
+            inplace: true,
+        },
+        vec![x.into_var()],
+        Location::caller(),
+    )
+}
+
+/// Reverse the dimensions (`x.T`), or permute them by `axes`.
+#[track_caller]
+pub fn transpose(x: impl IntoVar, axes: Option<&[usize]>) -> Result<Variable> {
+    let x = x.into_var();
+    let order: Vec<Option<usize>> = match axes {
+        Some(a) => a.iter().map(|&i| Some(i)).collect(),
+        None => (0..x.ndim()).rev().map(Some).collect(),
+    };
+    if order.len() != x.ndim() {
+        return Err(GraphError::new(
+            "transpose",
+            vec![x.ty()],
+            format!(
+                "axes {:?} must list all {} dimensions",
+                axes.unwrap_or(&[]),
+                x.ndim()
+            ),
+            Location::caller(),
+        ));
+    }
+    apply1(
+        Op::DimShuffle {
+            new_order: order,
+            inplace: true,
+        },
+        vec![x],
+        Location::caller(),
+    )
+}
+
+/// The shape of `x` as an int64 vector.
+#[track_caller]
+pub fn shape(x: impl IntoVar) -> Variable {
+    infallible(apply1(Op::Shape, vec![x.into_var()], Location::caller()))
+}
+
+/// The length of dimension `i` of `x` as an int64 scalar.
+#[track_caller]
+pub fn shape_i(x: impl IntoVar, i: usize) -> Result<Variable> {
+    apply1(Op::ShapeI(i), vec![x.into_var()], Location::caller())
+}
+
+/// A shape argument: constant lengths (`-1` infers one), symbolic scalars, or a symbolic vector.
+pub enum ShapeArg {
+    Const(Vec<i64>),
+    Scalars(Vec<Variable>),
+    Vector(Variable),
+}
+impl From<&[i64]> for ShapeArg {
+    fn from(v: &[i64]) -> Self {
+        ShapeArg::Const(v.to_vec())
+    }
+}
+impl<const N: usize> From<[i64; N]> for ShapeArg {
+    fn from(v: [i64; N]) -> Self {
+        ShapeArg::Const(v.to_vec())
+    }
+}
+impl From<Vec<i64>> for ShapeArg {
+    fn from(v: Vec<i64>) -> Self {
+        ShapeArg::Const(v)
+    }
+}
+impl From<&[Variable]> for ShapeArg {
+    fn from(v: &[Variable]) -> Self {
+        ShapeArg::Scalars(v.to_vec())
+    }
+}
+impl From<Vec<Variable>> for ShapeArg {
+    fn from(v: Vec<Variable>) -> Self {
+        ShapeArg::Scalars(v)
+    }
+}
+impl From<&Variable> for ShapeArg {
+    fn from(v: &Variable) -> Self {
+        ShapeArg::Vector(v.clone())
+    }
+}
+
+fn shape_vector(s: ShapeArg, loc: Loc) -> Result<(Variable, usize)> {
+    match s {
+        ShapeArg::Const(v) => {
+            let n = v.len();
+            let t = Tensor::from_f64_vec(DType::Int64, &[n], v.iter().map(|&x| x as f64).collect())
+                .expect("length matches");
+            Ok((Variable::constant(t), n))
+        }
+        ShapeArg::Scalars(v) => {
+            let n = v.len();
+            Ok((make_vector_at(v, DType::Int64, loc)?, n))
+        }
+        ShapeArg::Vector(v) => {
+            if v.ndim() != 1 {
+                return Err(GraphError::new(
+                    "reshape",
+                    vec![v.ty()],
+                    "the shape must be a vector",
+                    loc,
+                ));
+            }
+            Err(GraphError::new(
+                "reshape",
+                vec![v.ty()],
+                "a symbolic shape vector has no static length; pass its entries as scalars",
+                loc,
+            ))
+        }
+    }
+}
+
+fn make_vector_at(v: Vec<Variable>, dtype: DType, loc: Loc) -> Result<Variable> {
+    let v = v
+        .into_iter()
+        .map(|x| {
+            if x.dtype() == dtype || x.ndim() != 0 {
+                x
+            } else {
+                cast_at(x, dtype, loc)
+            }
+        })
+        .collect();
+    apply1(Op::MakeVector { dtype }, v, loc)
+}
+
+fn cast_at(x: Variable, dtype: DType, loc: Loc) -> Variable {
+    if x.dtype() == dtype {
+        x
+    } else {
+        infallible(elemwise_at(ScalarOp::Cast(dtype), vec![x], loc))
+    }
+}
+
+/// Stack scalars into a vector of `dtype` (Theano's MakeVector).
+#[track_caller]
+pub fn make_vector(v: &[Variable], dtype: DType) -> Result<Variable> {
+    make_vector_at(v.to_vec(), dtype, Location::caller())
+}
+
+/// Reshape (row-major). `-1` in a constant shape is inferred from the size.
+#[track_caller]
+pub fn reshape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let (s, n) = shape_vector(shape.into(), loc)?;
+    apply1(Op::Reshape { ndim: n }, vec![x, s], loc)
+}
+
+/// Collapse the trailing dimensions so that the result has `outdim` dimensions.
+#[track_caller]
+pub fn flatten(x: impl IntoVar, outdim: usize) -> Result<Variable> {
+    apply1(
+        Op::Flatten { outdim },
+        vec![x.into_var()],
+        Location::caller(),
+    )
+}
+
+/// `arange(start, stop, step)`: int64 for integer bounds, else the promoted float dtype.
+#[track_caller]
+pub fn arange_full(
+    start: impl IntoVar,
+    stop: impl IntoVar,
+    step: impl IntoVar,
+) -> Result<Variable> {
+    let (a, b, c) = (start.into_var(), stop.into_var(), step.into_var());
+    let d = DType::upcast(&[a.dtype(), b.dtype(), c.dtype()]).unwrap_or(DType::Int64);
+    let dtype = if d.is_float() { d } else { DType::Int64 };
+    apply1(Op::ARange { dtype }, vec![a, b, c], Location::caller())
+}
+
+/// `arange(stop)`: 0, 1, ..., stop-1.
+#[track_caller]
+pub fn arange(stop: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let stop = stop.into_var();
+    let (a, c) = if stop.dtype().is_float() {
+        (0.0f64.into_var(), 1.0f64.into_var())
+    } else {
+        (0i64.into_var(), 1i64.into_var())
+    };
+    let d = DType::upcast(&[a.dtype(), stop.dtype(), c.dtype()]).unwrap_or(DType::Int64);
+    let dtype = if d.is_float() { d } else { DType::Int64 };
+    apply1(Op::ARange { dtype }, vec![a, stop, c], loc)
+}
+
+/// A new array of `shape` filled with `value` (broadcast).
+#[track_caller]
+pub fn alloc(value: impl IntoVar, shape: &[Variable]) -> Result<Variable> {
+    let mut ins = vec![value.into_var()];
+    ins.extend(shape.iter().cloned());
+    apply1(Op::Alloc, ins, Location::caller())
+}
+
+/// A new array of constant `shape` filled with `value`.
+#[track_caller]
+pub fn alloc_const(value: impl IntoVar, shape: &[i64]) -> Result<Variable> {
+    let mut ins = vec![value.into_var()];
+    ins.extend(shape.iter().map(|&n| int64_const(n)));
+    apply1(Op::Alloc, ins, Location::caller())
+}
+
+/// Zeros of a constant shape, floatX.
+#[track_caller]
+pub fn zeros(shape: &[i64]) -> Result<Variable> {
+    alloc_const(Variable::constant(Tensor::zeros(float_x(), &[])), shape)
+}
+
+/// Ones of a constant shape, floatX.
+#[track_caller]
+pub fn ones(shape: &[i64]) -> Result<Variable> {
+    alloc_const(Variable::constant(Tensor::full(float_x(), &[], 1.0)), shape)
+}
+
+/// Join tensors along an existing axis.
+#[track_caller]
+pub fn concatenate(xs: &[Variable], axis: usize) -> Result<Variable> {
+    apply1(Op::Join { axis }, xs.to_vec(), Location::caller())
+}
+
+/// Stack tensors of equal type along a new axis.
+#[track_caller]
+pub fn stack(xs: &[Variable], axis: usize) -> Result<Variable> {
+    let loc = Location::caller();
+    let mut expanded = Vec::with_capacity(xs.len());
+    for x in xs {
+        if axis > x.ndim() {
+            return Err(GraphError::new(
+                "stack",
+                vec![x.ty()],
+                format!("axis {axis} out of range"),
+                loc,
+            ));
+        }
+        let mut order: Vec<Option<usize>> = (0..x.ndim()).map(Some).collect();
+        order.insert(axis, None);
+        expanded.push(apply1(
+            Op::DimShuffle {
+                new_order: order,
+                inplace: true,
+            },
+            vec![x.clone()],
+            loc,
+        )?);
+    }
+    apply1(Op::Join { axis }, expanded, loc)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear algebra and nnet
+
+/// `dot(a, b)`: vector and matrix products in every combination; a scalar operand multiplies.
+#[track_caller]
+pub fn dot(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let (a, b) = (a.into_var(), b.into_var());
+    if a.ndim() == 0 || b.ndim() == 0 {
+        return Ok(binary_at(ScalarOp::Mul, a, b, loc));
+    }
+    apply1(Op::Dot, vec![a, b], loc)
+}
+
+/// softmax over the last axis.
+#[track_caller]
+pub fn softmax(x: impl IntoVar) -> Result<Variable> {
+    apply1(Op::Softmax, vec![x.into_var()], Location::caller())
+}
+
+/// log(softmax(x)) over the last axis, computed stably.
+#[track_caller]
+pub fn log_softmax(x: impl IntoVar) -> Result<Variable> {
+    apply1(Op::LogSoftmax, vec![x.into_var()], Location::caller())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions
+
+fn norm_axes(x: &Variable, axes: Option<&[usize]>) -> Vec<usize> {
+    match axes {
+        None => (0..x.ndim()).collect(),
+        Some(a) => a.to_vec(),
+    }
+}
+
+fn keep_dims(r: Variable, ndim: usize, axes: &[usize], loc: Loc) -> Result<Variable> {
+    let mut k = 0;
+    let order: Vec<Option<usize>> = (0..ndim)
+        .map(|i| {
+            if axes.contains(&i) {
+                None
+            } else {
+                k += 1;
+                Some(k - 1)
+            }
+        })
+        .collect();
+    apply1(
+        Op::DimShuffle {
+            new_order: order,
+            inplace: true,
+        },
+        vec![r],
+        loc,
+    )
+}
+
+fn reduce_at(
+    kind: ReduceKind,
+    x: Variable,
+    axes: Option<&[usize]>,
+    keepdims: bool,
+    loc: Loc,
+) -> Result<Variable> {
+    let nd = x.ndim();
+    let op_axes = axes.map(|a| a.to_vec());
+    let r = apply1(
+        Op::Reduce {
+            kind,
+            axes: op_axes,
+        },
+        vec![x.clone()],
+        loc,
+    )?;
+    if keepdims {
+        keep_dims(r, nd, &norm_axes(&x, axes), loc)
+    } else {
+        Ok(r)
+    }
+}
+
+macro_rules! reductions {
+    ($($all:ident, $ax:ident => $kind:ident, $doc:literal;)*) => {$(
+        #[doc = concat!($doc, " of all elements.")]
+        #[track_caller]
+        pub fn $all(x: impl IntoVar) -> Variable {
+            infallible(reduce_at(ReduceKind::$kind, x.into_var(), None, false, Location::caller()))
+        }
+        #[doc = concat!($doc, " over `axes` (`None` = all), keeping reduced dimensions as length 1 when `keepdims`.")]
+        #[track_caller]
+        pub fn $ax(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+            reduce_at(ReduceKind::$kind, x.into_var(), axes, keepdims, Location::caller())
+        }
+    )*};
+}
+reductions! {
+    sum, sum_axes => Sum, "Sum (ints and bools sum as int64)";
+    prod, prod_axes => Prod, "Product (ints and bools as int64)";
+    all, all_axes => All, "Logical and";
+    any, any_axes => Any, "Logical or";
+}
+
+/// max and argmax over `axes` (`None` = all).
+#[track_caller]
+pub fn max_and_argmax(x: impl IntoVar, axes: Option<&[usize]>) -> Result<(Variable, Variable)> {
+    let x = x.into_var();
+    let node = apply(
+        Op::MaxAndArgmax {
+            axes: norm_axes(&x, axes),
+        },
+        vec![x],
+        Location::caller(),
+    )?;
+    Ok((node.output(0), node.output(1)))
+}
+
+/// Maximum over `axes` (`None` = all).
+#[track_caller]
+pub fn max(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let node = apply(
+        Op::MaxAndArgmax {
+            axes: norm_axes(&x, axes),
+        },
+        vec![x.clone()],
+        loc,
+    )?;
+    let r = node.output(0);
+    if keepdims {
+        keep_dims(r, x.ndim(), &norm_axes(&x, axes), loc)
+    } else {
+        Ok(r)
+    }
+}
+
+/// Index of the maximum over `axes` (`None` = all, flattened), int64; ties go to the first.
+#[track_caller]
+pub fn argmax(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let node = apply(
+        Op::MaxAndArgmax {
+            axes: norm_axes(&x, axes),
+        },
+        vec![x.clone()],
+        loc,
+    )?;
+    let r = node.output(1);
+    if keepdims {
+        keep_dims(r, x.ndim(), &norm_axes(&x, axes), loc)
+    } else {
+        Ok(r)
+    }
+}
+
+/// Minimum over `axes`: `-max(-x)` for signed dtypes as in Theano, a `Min` reduction otherwise.
+#[track_caller]
+pub fn min(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    if x.dtype().is_signed() {
+        let nx = binary_neg(x, loc);
+        let m = {
+            let node = apply(
+                Op::MaxAndArgmax {
+                    axes: norm_axes(&nx, axes),
+                },
+                vec![nx.clone()],
+                loc,
+            )?;
+            node.output(0)
+        };
+        let r = binary_neg(m, loc);
+        if keepdims {
+            keep_dims(r, nx.ndim(), &norm_axes(&nx, axes), loc)
+        } else {
+            Ok(r)
+        }
+    } else {
+        reduce_at(ReduceKind::Min, x, axes, keepdims, loc)
+    }
+}
+
+/// Index of the minimum: `argmax(-x)` for signed dtypes.
+#[track_caller]
+pub fn argmin(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let nx = if x.dtype().is_signed() {
+        binary_neg(x, loc)
+    } else {
+        binary_neg(cast_at(x, DType::Int64, loc), loc)
+    };
+    let node = apply(
+        Op::MaxAndArgmax {
+            axes: norm_axes(&nx, axes),
+        },
+        vec![nx.clone()],
+        loc,
+    )?;
+    let r = node.output(1);
+    if keepdims {
+        keep_dims(r, nx.ndim(), &norm_axes(&nx, axes), loc)
+    } else {
+        Ok(r)
+    }
+}
+
+fn binary_neg(x: Variable, loc: Loc) -> Variable {
+    infallible(elemwise_at(ScalarOp::Neg, vec![x], loc))
+}
+
+/// Mean over `axes` (`None` = all): the sum divided by the number of elements; ints give float64.
+#[track_caller]
+pub fn mean(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    mean_at(x.into_var(), axes, keepdims, Location::caller())
+}
+
+fn mean_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
+    let s = reduce_at(ReduceKind::Sum, x.clone(), axes, keepdims, loc)?;
+    let count_dtype = if s.dtype() == DType::Float32 {
+        DType::Float32
+    } else {
+        DType::Float64
+    };
+    let mut out = s;
+    for i in norm_axes(&x, axes) {
+        let n = apply1(Op::ShapeI(i), vec![x.clone()], loc)?;
+        out = binary_at(ScalarOp::TrueDiv, out, cast_at(n, count_dtype, loc), loc);
+    }
+    Ok(out)
+}
+
+/// Variance over `axes` (population, `ddof = 0`).
+#[track_caller]
+pub fn var(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    var_at(x.into_var(), axes, keepdims, Location::caller())
+}
+
+fn var_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
+    let m = mean_at(x.clone(), axes, true, loc)?;
+    let centered = binary_at(ScalarOp::Sub, x, m, loc);
+    let sq = binary_at(ScalarOp::Pow, centered, 2i64.into_var(), loc);
+    mean_at(sq, axes, keepdims, loc)
+}
+
+/// Standard deviation over `axes`: `sqrt(var)`.
+#[track_caller]
+pub fn std(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    let loc = Location::caller();
+    let v = var_at(x.into_var(), axes, keepdims, loc)?;
+    elemwise_at(ScalarOp::Sqrt, vec![v], loc)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Indexing
+
+/// One index entry for [`Variable::get`]: an integer, a slice, or an integer array.
+#[derive(Clone)]
+pub enum Idx {
+    /// `x[i]`
+    Int(Variable),
+    /// `x[start:stop:step]`
+    Slice(Option<Variable>, Option<Variable>, Option<Variable>),
+    /// `x[ivector]` (advanced indexing)
+    Array(Variable),
+}
+
+impl Idx {
+    /// `:`
+    pub fn all() -> Idx {
+        Idx::Slice(None, None, None)
+    }
+    /// `start:stop`
+    pub fn range(start: impl IdxBound, stop: impl IdxBound) -> Idx {
+        Idx::Slice(Some(start.bound()), Some(stop.bound()), None)
+    }
+    /// `start:`
+    pub fn from(start: impl IdxBound) -> Idx {
+        Idx::Slice(Some(start.bound()), None, None)
+    }
+    /// `:stop`
+    pub fn to(stop: impl IdxBound) -> Idx {
+        Idx::Slice(None, Some(stop.bound()), None)
+    }
+    /// `start:stop:step`, each optional.
+    pub fn slice(start: Option<Variable>, stop: Option<Variable>, step: Option<Variable>) -> Idx {
+        Idx::Slice(start, stop, step)
+    }
+    /// `::step`
+    pub fn step(step: impl IdxBound) -> Idx {
+        Idx::Slice(None, None, Some(step.bound()))
+    }
+}
+
+/// A slice bound or integer index: a symbolic integer scalar or a Rust integer (int64 constant).
+pub trait IdxBound {
+    fn bound(self) -> Variable;
+}
+impl IdxBound for Variable {
+    fn bound(self) -> Variable {
+        self
+    }
+}
+impl IdxBound for &Variable {
+    fn bound(self) -> Variable {
+        self.clone()
+    }
+}
+impl IdxBound for i64 {
+    fn bound(self) -> Variable {
+        int64_const(self)
+    }
+}
+impl IdxBound for i32 {
+    fn bound(self) -> Variable {
+        int64_const(self as i64)
+    }
+}
+impl IdxBound for usize {
+    fn bound(self) -> Variable {
+        int64_const(self as i64)
+    }
+}
+
+impl From<i64> for Idx {
+    fn from(i: i64) -> Idx {
+        Idx::Int(int64_const(i))
+    }
+}
+impl From<i32> for Idx {
+    fn from(i: i32) -> Idx {
+        Idx::Int(int64_const(i as i64))
+    }
+}
+impl From<usize> for Idx {
+    fn from(i: usize) -> Idx {
+        Idx::Int(int64_const(i as i64))
+    }
+}
+/// A 0-d variable is an integer index; a variable with dimensions is an index array.
+impl From<&Variable> for Idx {
+    fn from(v: &Variable) -> Idx {
+        if v.ndim() == 0 {
+            Idx::Int(v.clone())
+        } else {
+            Idx::Array(v.clone())
+        }
+    }
+}
+impl From<Variable> for Idx {
+    fn from(v: Variable) -> Idx {
+        Idx::from(&v)
+    }
+}
+impl From<std::ops::RangeFull> for Idx {
+    fn from(_: std::ops::RangeFull) -> Idx {
+        Idx::all()
+    }
+}
+impl From<std::ops::Range<i64>> for Idx {
+    fn from(r: std::ops::Range<i64>) -> Idx {
+        Idx::range(r.start, r.end)
+    }
+}
+impl From<std::ops::RangeFrom<i64>> for Idx {
+    fn from(r: std::ops::RangeFrom<i64>) -> Idx {
+        Idx::from(r.start)
+    }
+}
+impl From<std::ops::RangeTo<i64>> for Idx {
+    fn from(r: std::ops::RangeTo<i64>) -> Idx {
+        Idx::to(r.end)
+    }
+}
+
+fn bound_dtype(v: &Variable, what: &str, x: &Variable, loc: Loc) -> Result<DType> {
+    if v.ndim() != 0 || !v.dtype().is_int() {
+        return Err(GraphError::new(
+            "Subtensor",
+            vec![x.ty(), v.ty()],
+            format!("{what} must be an integer scalar, got {}", v.ty()),
+            loc,
+        ));
+    }
+    Ok(v.dtype())
+}
+
+/// Index `x` as numpy does: integers and slices give a `Subtensor` (a view); any integer array
+/// gives advanced indexing (a copy).
+pub(crate) fn index_at(x: &Variable, idx: &[Idx], loc: Loc) -> Result<Variable> {
+    if idx.iter().any(|i| matches!(i, Idx::Array(_))) {
+        let n_arrays = idx
+            .iter()
+            .filter(|i| matches!(i, Idx::Array(_) | Idx::Int(_)))
+            .count();
+        if idx.len() == 1 && x.ndim() >= 1 {
+            if let Idx::Array(a) = &idx[0] {
+                if a.ndim() == 1 {
+                    return apply1(Op::AdvancedSubtensor1, vec![x.clone(), a.clone()], loc);
+                }
+            }
+        }
+        let mut entries = Vec::new();
+        let mut ins = vec![x.clone()];
+        for i in idx {
+            match i {
+                Idx::Array(a) | Idx::Int(a) => {
+                    entries.push(AdvEntry::Array);
+                    ins.push(a.clone());
+                }
+                Idx::Slice(None, None, None) => entries.push(AdvEntry::Full),
+                Idx::Slice(..) => {
+                    return Err(GraphError::new(
+                        "AdvancedSubtensor",
+                        ins.iter().map(|v| v.ty()).collect(),
+                        "only full slices (`:`) may be mixed with index arrays",
+                        loc,
+                    ))
+                }
+            }
+        }
+        debug_assert_eq!(n_arrays, ins.len() - 1);
+        return apply1(Op::AdvancedSubtensor { idx: entries }, ins, loc);
+    }
+    let (entries, ins) = basic_idx(x, idx, loc)?;
+    apply1(Op::Subtensor { idx: entries }, ins, loc)
+}
+
+fn basic_idx(x: &Variable, idx: &[Idx], loc: Loc) -> Result<(Vec<IdxEntry>, Vec<Variable>)> {
+    let mut entries = Vec::new();
+    let mut ins = vec![x.clone()];
+    for i in idx {
+        match i {
+            Idx::Int(v) => {
+                entries.push(IdxEntry::Index(bound_dtype(v, "an index", x, loc)?));
+                ins.push(v.clone());
+            }
+            Idx::Slice(a, b, c) => {
+                let mut d = [None, None, None];
+                for (k, (v, what)) in [
+                    (a, "a slice start"),
+                    (b, "a slice stop"),
+                    (c, "a slice step"),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if let Some(v) = v {
+                        d[k] = Some(bound_dtype(v, what, x, loc)?);
+                        ins.push(v.clone());
+                    }
+                }
+                entries.push(IdxEntry::Slice {
+                    start: d[0],
+                    stop: d[1],
+                    step: d[2],
+                });
+            }
+            Idx::Array(_) => unreachable!("handled by the caller"),
+        }
+    }
+    Ok((entries, ins))
+}
+
+fn inc_at(sub: &Variable, y: Variable, set: bool, loc: Loc) -> Result<Variable> {
+    let what = if set {
+        "set_subtensor"
+    } else {
+        "inc_subtensor"
+    };
+    let node = sub.owner().ok_or_else(|| {
+        GraphError::new(
+            what,
+            vec![sub.ty(), y.ty()],
+            "the first argument must be an indexing result such as x[i]",
+            loc,
+        )
+    })?;
+    let ins = node.inputs();
+    match node.op() {
+        Op::Subtensor { idx } => {
+            let mut v = vec![ins[0].clone(), y];
+            v.extend(ins[1..].iter().cloned());
+            apply1(Op::IncSubtensor { idx: idx.clone(), set, inplace: false }, v, loc)
+        }
+        Op::AdvancedSubtensor1 => {
+            apply1(Op::AdvancedIncSubtensor1 { set, inplace: false }, vec![ins[0].clone(), y, ins[1].clone()], loc)
+        }
+        Op::AdvancedSubtensor { idx } => {
+            let mut v = vec![ins[0].clone(), y];
+            v.extend(ins[1..].iter().cloned());
+            apply1(Op::AdvancedIncSubtensor { idx: idx.clone(), set, inplace: false }, v, loc)
+        }
+        other => Err(GraphError::new(
+            what,
+            vec![sub.ty(), y.ty()],
+            format!("the first argument must be an indexing result such as x[i], got an output of {other}"),
+            loc,
+        )),
+    }
+}
+
+/// `x[idx] = y`, returning the new `x`; `sub` is the indexing expression `x[idx]`.
+#[track_caller]
+pub fn set_subtensor(sub: &Variable, y: impl IntoVar) -> Result<Variable> {
+    inc_at(sub, y.into_var(), true, Location::caller())
+}
+
+/// `x[idx] += y`, returning the new `x`; repeated advanced indices accumulate.
+#[track_caller]
+pub fn inc_subtensor(sub: &Variable, y: impl IntoVar) -> Result<Variable> {
+    inc_at(sub, y.into_var(), false, Location::caller())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Methods
+
+impl Variable {
+    /// `self ** e`
+    #[track_caller]
+    pub fn pow(&self, e: impl IntoVar) -> Variable {
+        binary_at(
+            ScalarOp::Pow,
+            self.clone(),
+            e.into_var(),
+            Location::caller(),
+        )
+    }
+    /// Sum of all elements.
+    #[track_caller]
+    pub fn sum(&self) -> Variable {
+        infallible(reduce_at(
+            ReduceKind::Sum,
+            self.clone(),
+            None,
+            false,
+            Location::caller(),
+        ))
+    }
+    /// Mean of all elements.
+    #[track_caller]
+    pub fn mean(&self) -> Variable {
+        infallible(mean_at(self.clone(), None, false, Location::caller()))
+    }
+    /// `x.T`: the dimensions reversed.
+    #[track_caller]
+    pub fn t(&self) -> Variable {
+        let order: Vec<Option<usize>> = (0..self.ndim()).rev().map(Some).collect();
+        infallible(apply1(
+            Op::DimShuffle {
+                new_order: order,
+                inplace: true,
+            },
+            vec![self.clone()],
+            Location::caller(),
+        ))
+    }
+    /// Permute/insert dimensions, see [`dimshuffle`].
+    #[track_caller]
+    pub fn dimshuffle(&self, new_order: &[Option<usize>]) -> Result<Variable> {
+        apply1(
+            Op::DimShuffle {
+                new_order: new_order.to_vec(),
+                inplace: true,
+            },
+            vec![self.clone()],
+            Location::caller(),
+        )
+    }
+    /// The shape as a symbolic int64 vector (`x.shape`).
+    #[track_caller]
+    pub fn shape(&self) -> Variable {
+        infallible(apply1(Op::Shape, vec![self.clone()], Location::caller()))
+    }
+    /// The length of dimension `i` (`x.shape[i]`).
+    #[track_caller]
+    pub fn shape_i(&self, i: usize) -> Result<Variable> {
+        apply1(Op::ShapeI(i), vec![self.clone()], Location::caller())
+    }
+    /// Reshape, see [`reshape`].
+    #[track_caller]
+    pub fn reshape(&self, shape: impl Into<ShapeArg>) -> Result<Variable> {
+        let loc = Location::caller();
+        let (s, n) = shape_vector(shape.into(), loc)?;
+        apply1(Op::Reshape { ndim: n }, vec![self.clone(), s], loc)
+    }
+    /// Flatten to `outdim` dimensions.
+    #[track_caller]
+    pub fn flatten(&self, outdim: usize) -> Result<Variable> {
+        apply1(
+            Op::Flatten { outdim },
+            vec![self.clone()],
+            Location::caller(),
+        )
+    }
+    /// numpy indexing: `x.get(&[Idx::from(1), Idx::all()])` is `x[1, :]`.
+    #[track_caller]
+    pub fn get(&self, idx: &[Idx]) -> Result<Variable> {
+        index_at(self, idx, Location::caller())
+    }
+    /// `x[i]`
+    #[track_caller]
+    pub fn at(&self, i: impl Into<Idx>) -> Result<Variable> {
+        index_at(self, &[i.into()], Location::caller())
+    }
+    /// `x[start:stop]` on the first axis (the minibatch pattern of `givens`).
+    #[track_caller]
+    pub fn slice_rows(&self, start: impl IdxBound, stop: impl IdxBound) -> Result<Variable> {
+        index_at(self, &[Idx::range(start, stop)], Location::caller())
+    }
+    /// Cast to `dtype`.
+    #[track_caller]
+    pub fn astype(&self, dtype: DType) -> Variable {
+        cast_at(self.clone(), dtype, Location::caller())
+    }
+}

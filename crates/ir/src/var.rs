@@ -1,0 +1,435 @@
+//! The user's graph: immutable [`Variable`]s and [`Apply`] nodes behind `Arc`s.
+//!
+//! Edges point only towards inputs: a variable produced by a node holds the node (`owner`), the
+//! node holds its inputs and the *data* of its outputs, never `Variable`s that point back.
+//! So there are no reference cycles and dropping the last handle frees the graph.
+
+use crate::error::GraphError;
+use crate::op::Op;
+use crate::types::TensorType;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use theano_tensor::{DType, Tensor};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What a variable is.
+#[derive(Debug)]
+pub enum VarKind {
+    /// A symbolic input (`T::dscalar("x")`).
+    Input,
+    /// A constant value.
+    Constant(Arc<Tensor>),
+    /// A shared variable: symbolic, with a value that persists across calls.
+    Shared(Arc<SharedCell>),
+    /// Output `index` of its owner node.
+    Output(usize),
+}
+
+/// The data of a variable; shared between every handle to it.
+#[derive(Debug)]
+pub struct VarNode {
+    id: u64,
+    ty: TensorType,
+    name: RwLock<Option<Arc<str>>>,
+    kind: VarKind,
+}
+
+/// A symbolic tensor: an input, a constant, a shared variable or an output of an [`Apply`].
+/// Cheap to clone; equality and hashing are by identity.
+#[derive(Clone)]
+pub struct Variable {
+    node: Arc<VarNode>,
+    owner: Option<Arc<Apply>>,
+}
+
+/// The storage of a shared variable.
+pub struct SharedCell {
+    ty: TensorType,
+    value: Mutex<Tensor>,
+}
+
+impl fmt::Debug for SharedCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SharedCell({})", self.ty)
+    }
+}
+
+impl SharedCell {
+    /// The cell's type (fixed for its lifetime).
+    pub fn ty(&self) -> TensorType {
+        self.ty
+    }
+    /// Lock the value (for a call that reads and updates it atomically).
+    pub fn lock(&self) -> MutexGuard<'_, Tensor> {
+        // A poisoned lock only means another thread panicked while holding it; the tensor itself
+        // is always a complete value because updates are swapped in whole.
+        self.value.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Check that `v` may be stored in this cell.
+    pub fn check(&self, v: &Tensor) -> Result<(), String> {
+        if v.dtype() != self.ty.dtype {
+            return Err(format!(
+                "expected dtype {}, got {} (shape {:?})",
+                self.ty.dtype,
+                v.dtype(),
+                v.shape()
+            ));
+        }
+        if !self.ty.accepts_shape(v.shape()) {
+            return Err(format!(
+                "expected a value of type {} ({} dimension(s)), got shape {:?}",
+                self.ty,
+                self.ty.ndim(),
+                v.shape()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A node: an op applied to input variables, producing typed outputs.
+pub struct Apply {
+    id: u64,
+    op: Op,
+    inputs: Vec<Variable>,
+    outputs: Vec<Arc<VarNode>>,
+    location: &'static Location<'static>,
+}
+
+impl fmt::Debug for Apply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.op)?;
+        for (i, x) in self.inputs.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{x}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// A handle to an [`Apply`] node (what `y.owner()` returns).
+#[derive(Clone)]
+pub struct ApplyRef(Arc<Apply>);
+
+impl ApplyRef {
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+    pub fn op(&self) -> &Op {
+        &self.0.op
+    }
+    pub fn inputs(&self) -> &[Variable] {
+        &self.0.inputs
+    }
+    pub fn n_outputs(&self) -> usize {
+        self.0.outputs.len()
+    }
+    /// Output `i` as a variable.
+    pub fn output(&self, i: usize) -> Variable {
+        Variable {
+            node: self.0.outputs[i].clone(),
+            owner: Some(self.0.clone()),
+        }
+    }
+    pub fn outputs(&self) -> Vec<Variable> {
+        (0..self.n_outputs()).map(|i| self.output(i)).collect()
+    }
+    /// The user's source line that built this node.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.0.location
+    }
+
+    /// Apply `op` to `inputs`, inferring the output types; a refusal names the op, the input
+    /// types and `location`.
+    pub fn create(
+        op: Op,
+        inputs: Vec<Variable>,
+        location: &'static Location<'static>,
+    ) -> Result<ApplyRef, GraphError> {
+        let tys: Vec<TensorType> = inputs.iter().map(|v| v.ty()).collect();
+        let out_tys = op
+            .infer_types(&tys)
+            .map_err(|m| GraphError::new(op.name(), tys.clone(), m, location))?;
+        let outputs = out_tys
+            .into_iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                Arc::new(VarNode {
+                    id: fresh_id(),
+                    ty,
+                    name: RwLock::new(None),
+                    kind: VarKind::Output(i),
+                })
+            })
+            .collect();
+        Ok(ApplyRef(Arc::new(Apply {
+            id: fresh_id(),
+            op,
+            inputs,
+            outputs,
+            location,
+        })))
+    }
+}
+
+impl PartialEq for ApplyRef {
+    fn eq(&self, o: &ApplyRef) -> bool {
+        self.0.id == o.0.id
+    }
+}
+impl Eq for ApplyRef {}
+impl Hash for ApplyRef {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.id.hash(h)
+    }
+}
+impl fmt::Debug for ApplyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+impl fmt::Display for ApplyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Variable {
+    fn leaf(ty: TensorType, name: Option<&str>, kind: VarKind) -> Variable {
+        Variable {
+            node: Arc::new(VarNode {
+                id: fresh_id(),
+                ty,
+                name: RwLock::new(name.map(Arc::from)),
+                kind,
+            }),
+            owner: None,
+        }
+    }
+
+    /// A symbolic input of type `ty`.
+    pub fn input(ty: TensorType, name: Option<&str>) -> Variable {
+        Variable::leaf(ty, name, VarKind::Input)
+    }
+
+    /// A constant; its type is non-broadcastable in every dimension, like Theano's constants,
+    /// except that dimensions of length 1 are broadcastable.
+    pub fn constant(value: Tensor) -> Variable {
+        let b: Vec<bool> = value.shape().iter().map(|&n| n == 1).collect();
+        let ty = TensorType::new(value.dtype(), &b);
+        Variable::leaf(ty, None, VarKind::Constant(Arc::new(value)))
+    }
+
+    /// A shared variable holding `value`; its type is non-broadcastable in every dimension.
+    pub fn shared(value: Tensor, name: Option<&str>) -> Variable {
+        let ty = TensorType::with_ndim(value.dtype(), value.ndim());
+        Variable::leaf(
+            ty,
+            name,
+            VarKind::Shared(Arc::new(SharedCell {
+                ty,
+                value: Mutex::new(value),
+            })),
+        )
+    }
+
+    /// A shared variable with an explicit type (e.g. broadcastable dimensions).
+    pub fn shared_with_type(
+        value: Tensor,
+        ty: TensorType,
+        name: Option<&str>,
+    ) -> Result<Variable, String> {
+        let cell = SharedCell {
+            ty,
+            value: Mutex::new(Tensor::zeros(ty.dtype, &[])),
+        };
+        cell.check(&value)?;
+        *cell.lock() = value;
+        Ok(Variable::leaf(ty, name, VarKind::Shared(Arc::new(cell))))
+    }
+
+    /// A unique id (stable for the variable's lifetime).
+    pub fn id(&self) -> u64 {
+        self.node.id
+    }
+    pub fn ty(&self) -> TensorType {
+        self.node.ty
+    }
+    pub fn dtype(&self) -> DType {
+        self.node.ty.dtype
+    }
+    pub fn ndim(&self) -> usize {
+        self.node.ty.ndim()
+    }
+    pub fn broadcastable(&self) -> Vec<bool> {
+        self.node.ty.broadcastable()
+    }
+    pub fn kind(&self) -> &VarKind {
+        &self.node.kind
+    }
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.node
+            .name
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+    /// Set the name (Theano's `v.name = ...`); every handle sees it.
+    pub fn set_name(&self, name: &str) {
+        *self.node.name.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::from(name));
+    }
+    /// Builder form of [`Variable::set_name`].
+    pub fn named(self, name: &str) -> Variable {
+        self.set_name(name);
+        self
+    }
+    /// The node that computes this variable, `None` for inputs, constants and shared variables.
+    pub fn owner(&self) -> Option<ApplyRef> {
+        self.owner.clone().map(ApplyRef)
+    }
+    /// The output index in the owner, `None` for leaves.
+    pub fn index(&self) -> Option<usize> {
+        match self.node.kind {
+            VarKind::Output(i) => Some(i),
+            _ => None,
+        }
+    }
+    pub fn is_constant(&self) -> bool {
+        matches!(self.node.kind, VarKind::Constant(_))
+    }
+    pub fn constant_value(&self) -> Option<&Tensor> {
+        match &self.node.kind {
+            VarKind::Constant(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn shared_cell(&self) -> Option<&Arc<SharedCell>> {
+        match &self.node.kind {
+            VarKind::Shared(c) => Some(c),
+            _ => None,
+        }
+    }
+    pub fn is_shared(&self) -> bool {
+        self.shared_cell().is_some()
+    }
+    /// A copy of a shared variable's value.
+    pub fn get_value(&self) -> Option<Tensor> {
+        self.shared_cell().map(|c| c.lock().clone())
+    }
+    /// Replace a shared variable's value; refused (naming the variable) for another dtype or
+    /// ndim, and for a variable that is not shared.
+    pub fn set_value(&self, v: impl Into<Tensor>) -> Result<(), String> {
+        let v = v.into();
+        let cell = self
+            .shared_cell()
+            .ok_or_else(|| format!("set_value: {self} is not a shared variable"))?;
+        cell.check(&v)
+            .map_err(|m| format!("set_value of shared variable {self}: {m}"))?;
+        *cell.lock() = v;
+        Ok(())
+    }
+}
+
+impl PartialEq for Variable {
+    fn eq(&self, o: &Variable) -> bool {
+        self.node.id == o.node.id
+    }
+}
+impl Eq for Variable {}
+impl Hash for Variable {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.node.id.hash(h)
+    }
+}
+
+/// Theano's `str(variable)`: the name, else `Op.index` for outputs, `TensorConstant{..}` for
+/// constants, `<TensorType(..)>` for unnamed leaves.
+impl fmt::Display for Variable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(n) = self.name() {
+            return f.write_str(&n);
+        }
+        match &self.node.kind {
+            VarKind::Output(i) => {
+                let op = &self.owner.as_ref().expect("outputs have owners").op;
+                write!(f, "{op}.{i}")
+            }
+            VarKind::Constant(t) => write!(f, "TensorConstant{{{}}}", constant_str(t)),
+            VarKind::Input | VarKind::Shared(_) => write!(f, "<{}>", self.ty()),
+        }
+    }
+}
+
+impl fmt::Debug for Variable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The text inside `TensorConstant{..}`: numpy's str of the value; `(3,) of 1` when every
+/// element of a non-scalar is equal; shortened to `first10..last10` beyond 20 characters.
+pub fn constant_str(t: &Tensor) -> String {
+    let s = if t.ndim() > 0 && !t.is_empty() && {
+        let v = t.to_f64_vec();
+        v.iter().all(|x| x.to_bits() == v[0].to_bits())
+    } {
+        let shape = if t.ndim() == 1 {
+            format!("({},)", t.shape()[0])
+        } else {
+            format!(
+                "({})",
+                t.shape()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let first = t
+            .reshape(&[t.len()])
+            .map(|r| scalar_str(&first_elem(&r)))
+            .unwrap_or_default();
+        format!("{shape} of {first}")
+    } else if t.ndim() == 0 {
+        scalar_str(t)
+    } else {
+        t.to_numpy_str()
+    };
+    if s.chars().count() > 20 {
+        let c: Vec<char> = s.chars().collect();
+        let head: String = c[..10].iter().collect();
+        let tail: String = c[c.len() - 10..].iter().collect();
+        format!("{head}..{tail}")
+    } else {
+        s
+    }
+}
+
+fn first_elem(t: &Tensor) -> Tensor {
+    theano_tensor::map_array!(t, a => ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), a.iter().next().copied().unwrap_or_default()))
+}
+
+/// numpy's str of a 0-d value: `2`, `1.0`, `True`, `1e-05`.
+pub fn scalar_str(t: &Tensor) -> String {
+    match t {
+        Tensor::F64(a) => theano_tensor::py_float_repr(a.iter().next().copied().unwrap_or(0.0)),
+        Tensor::F32(a) => theano_tensor::py_float32_repr(a.iter().next().copied().unwrap_or(0.0)),
+        Tensor::Bool(a) => if a.iter().next().copied().unwrap_or(false) {
+            "True"
+        } else {
+            "False"
+        }
+        .into(),
+        other => other.to_i64_vec().first().copied().unwrap_or(0).to_string(),
+    }
+}
