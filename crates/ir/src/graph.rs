@@ -2,7 +2,7 @@
 //! not overflow the stack.
 
 use crate::var::{ApplyRef, Variable};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Every variable the outputs depend on (outputs included), each once, inputs before users.
 pub fn ancestors(outputs: &[Variable]) -> Vec<Variable> {
@@ -52,4 +52,63 @@ pub fn graph_inputs(outputs: &[Variable]) -> Vec<Variable> {
         .into_iter()
         .filter(|v| v.owner().is_none())
         .collect()
+}
+
+/// Rebuild `outputs` with every variable in `replace` substituted (Theano's `clone` with
+/// `replace=`). Nodes that read no replaced variable are shared with the original graph; the
+/// rebuilt ones keep their op and source location. The replacement's type must equal the
+/// replaced variable's type, else the error names both.
+pub fn clone_replace(
+    outputs: &[Variable],
+    replace: &HashMap<Variable, Variable>,
+) -> Result<Vec<Variable>, crate::GraphError> {
+    for (old, new) in replace {
+        if old.ty() != new.ty() {
+            let loc = new
+                .owner()
+                .map(|n| n.location())
+                .unwrap_or(std::panic::Location::caller());
+            return Err(crate::GraphError::new(
+                "givens",
+                vec![old.ty(), new.ty()],
+                format!(
+                    "cannot replace {old} of type {} by {new} of type {}",
+                    old.ty(),
+                    new.ty()
+                ),
+                loc,
+            ));
+        }
+    }
+    if replace.is_empty() {
+        return Ok(outputs.to_vec());
+    }
+    // The replacements' own graphs are not rewritten (a given may mention the variable it
+    // replaces, as in Theano), so walk only the original graph.
+    let mut map: HashMap<u64, Variable> =
+        replace.iter().map(|(k, v)| (k.id(), v.clone())).collect();
+    for node in toposort(outputs) {
+        if node.outputs().iter().any(|o| map.contains_key(&o.id())) {
+            continue; // an output of this node is itself replaced; its inputs don't matter
+        }
+        let new_inputs: Vec<Variable> = node
+            .inputs()
+            .iter()
+            .map(|i| map.get(&i.id()).cloned().unwrap_or_else(|| i.clone()))
+            .collect();
+        if new_inputs.iter().zip(node.inputs()).all(|(a, b)| a == b) {
+            continue;
+        }
+        let new_node = ApplyRef::create(node.op().clone(), new_inputs, node.location())?;
+        for (old, new) in node.outputs().iter().zip(new_node.outputs()) {
+            if let Some(n) = old.name() {
+                new.set_name(&n);
+            }
+            map.insert(old.id(), new);
+        }
+    }
+    Ok(outputs
+        .iter()
+        .map(|o| map.get(&o.id()).cloned().unwrap_or_else(|| o.clone()))
+        .collect())
 }

@@ -433,3 +433,9 @@ pub fn scalar_str(t: &Tensor) -> String {
         other => other.to_i64_vec().first().copied().unwrap_or(0).to_string(),
     }
 }
+
+impl From<&Variable> for Variable {
+    fn from(v: &Variable) -> Variable {
+        v.clone()
+    }
+}

@@ -1,0 +1,149 @@
+//! The errors of compiling and calling functions.
+
+use std::fmt;
+use std::panic::Location;
+use theano_ir::{GraphError, TensorType};
+
+/// Everything `function()`, `Function::call` and `shared` can refuse. Each variant names the
+/// argument or node, the expected and the actual type or shape.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// An impossible graph (from a builder or from `givens`).
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+
+    /// Compile time: the outputs need a symbolic input that is not among the inputs.
+    #[error(
+        "MissingInputError: the graph needs input {name} ({ty}), which is neither among the \
+         function's inputs nor given a value through givens"
+    )]
+    MissingInput { name: String, ty: TensorType },
+
+    /// Compile time: an input the outputs do not depend on (`on_unused_input=raise`).
+    #[error(
+        "UnusedInputError: function() was asked to compute outputs from certain inputs, but the \
+         input at index {index} is not part of the graph needed to compute the outputs: {name}.\n\
+         To make this error into a warning, use on_unused_input(OnUnused::Warn); to disable it, \
+         OnUnused::Ignore."
+    )]
+    UnusedInput { index: usize, name: String },
+
+    /// Compile time: the same variable listed twice among the inputs.
+    #[error("the input {name} is listed twice (at indices {first} and {second})")]
+    DuplicateInput {
+        name: String,
+        first: usize,
+        second: usize,
+    },
+
+    /// Compile time: an input that is a constant, a shared variable or a computed variable.
+    #[error("input {index} ({name}) must be a symbolic input variable, not {what}")]
+    BadInputVariable {
+        index: usize,
+        name: String,
+        what: &'static str,
+    },
+
+    /// Compile time: an update whose target is not a shared variable, or whose type differs.
+    #[error("bad update for {target}: {reason}")]
+    BadUpdate { target: String, reason: String },
+
+    /// Compile time: a `givens` pair that cannot replace.
+    #[error("bad givens for {target}: {reason}")]
+    BadGivens { target: String, reason: String },
+
+    /// Call time: too few or too many arguments.
+    #[error("{0}")]
+    ArgumentCount(String),
+
+    /// Call time: an argument that does not fit its input.
+    #[error(
+        "Bad input argument to function {function} at index {index} (0-based), input {name} of type \
+         {expected}: {reason}"
+    )]
+    BadArgument {
+        function: String,
+        index: usize,
+        name: String,
+        expected: TensorType,
+        reason: String,
+    },
+
+    /// Call time: a node failed on the values it was given.
+    #[error(transparent)]
+    Runtime(#[from] NodeError),
+
+    /// A bad THEANO_FLAGS entry or Mode setting.
+    #[error(transparent)]
+    Config(#[from] crate::flags::FlagError),
+
+    /// `shared` values: `set_value` of another dtype or ndim.
+    #[error("{0}")]
+    SharedValue(String),
+
+    /// A feature selected in the mode that this build does not have.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A node that failed at run time: the Apply node, every input's type and shape, the message of
+/// the op, and the line of user code that built the node.
+#[derive(Clone, PartialEq)]
+pub struct NodeError {
+    /// What went wrong, as the op reported it.
+    pub message: String,
+    /// The node, as `Elemwise{add,no_inplace}(x, y)`.
+    pub node: String,
+    /// The node's index in the schedule.
+    pub toposort_index: usize,
+    /// Each input's type.
+    pub input_types: Vec<TensorType>,
+    /// Each input's shape.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Where the node was built.
+    pub location: &'static Location<'static>,
+}
+
+fn py_shape(s: &[usize]) -> String {
+    match s {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            s.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.message)?;
+        writeln!(f, "Apply node that caused the error: {}", self.node)?;
+        writeln!(f, "Toposort index: {}", self.toposort_index)?;
+        let tys: Vec<String> = self.input_types.iter().map(|t| t.to_string()).collect();
+        writeln!(f, "Inputs types: [{}]", tys.join(", "))?;
+        let shapes: Vec<String> = self.input_shapes.iter().map(|s| py_shape(s)).collect();
+        writeln!(f, "Inputs shapes: [{}]", shapes.join(", "))?;
+        write!(
+            f,
+            "Node built at: {}:{}:{}",
+            self.location.file(),
+            self.location.line(),
+            self.location.column()
+        )
+    }
+}
+
+impl fmt::Debug for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+pub(crate) fn shape_str(s: &[usize]) -> String {
+    py_shape(s)
+}

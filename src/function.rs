@@ -1,0 +1,537 @@
+//! `function()`: from symbolic inputs and outputs (plus updates and givens) to a callable with
+//! state.
+
+use crate::error::{shape_str, Error};
+use crate::flags::{LinkerKind, Mode};
+use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
+use std::collections::{HashMap, HashSet};
+use std::panic::Location;
+use std::sync::Arc;
+use theano_ir::graph::{ancestors, clone_replace, toposort};
+use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
+
+/// What to do with an input the outputs do not depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnUnused {
+    #[default]
+    Raise,
+    Warn,
+    Ignore,
+}
+
+/// The outputs of a function: one variable or several.
+pub trait IntoOutputs {
+    fn into_outputs(self) -> Vec<Variable>;
+}
+impl IntoOutputs for &Variable {
+    fn into_outputs(self) -> Vec<Variable> {
+        vec![self.clone()]
+    }
+}
+impl IntoOutputs for Variable {
+    fn into_outputs(self) -> Vec<Variable> {
+        vec![self]
+    }
+}
+impl IntoOutputs for &[&Variable] {
+    fn into_outputs(self) -> Vec<Variable> {
+        self.iter().map(|v| (*v).clone()).collect()
+    }
+}
+impl IntoOutputs for &[Variable] {
+    fn into_outputs(self) -> Vec<Variable> {
+        self.to_vec()
+    }
+}
+impl IntoOutputs for Vec<Variable> {
+    fn into_outputs(self) -> Vec<Variable> {
+        self
+    }
+}
+impl<const N: usize> IntoOutputs for [&Variable; N] {
+    fn into_outputs(self) -> Vec<Variable> {
+        self.iter().map(|v| (*v).clone()).collect()
+    }
+}
+impl<const N: usize> IntoOutputs for [Variable; N] {
+    fn into_outputs(self) -> Vec<Variable> {
+        self.to_vec()
+    }
+}
+
+/// Compile `outputs` as a function of `inputs` with the default mode (THEANO_FLAGS).
+#[track_caller]
+pub fn function(inputs: &[&Variable], outputs: impl IntoOutputs) -> Result<Function, Error> {
+    FunctionBuilder::new(inputs, outputs.into_outputs(), Location::caller()).build()
+}
+
+/// The builder form: `compile(&[&x], &cost).updates(..).givens(..).build()`.
+#[track_caller]
+pub fn compile(inputs: &[&Variable], outputs: impl IntoOutputs) -> FunctionBuilder {
+    FunctionBuilder::new(inputs, outputs.into_outputs(), Location::caller())
+}
+
+/// Collects `function()`'s options.
+pub struct FunctionBuilder {
+    inputs: Vec<Variable>,
+    outputs: Vec<Variable>,
+    updates: Vec<(Variable, Variable)>,
+    givens: Vec<(Variable, Variable)>,
+    mode: Option<Mode>,
+    on_unused: OnUnused,
+    allow_downcast: bool,
+    name: String,
+}
+
+impl FunctionBuilder {
+    fn new(
+        inputs: &[&Variable],
+        outputs: Vec<Variable>,
+        loc: &'static Location<'static>,
+    ) -> FunctionBuilder {
+        FunctionBuilder {
+            inputs: inputs.iter().map(|v| (*v).clone()).collect(),
+            outputs,
+            updates: vec![],
+            givens: vec![],
+            mode: None,
+            on_unused: OnUnused::Raise,
+            allow_downcast: false,
+            name: format!("{}:{}", loc.file(), loc.line()),
+        }
+    }
+
+    /// `(shared variable, new value expression)` pairs applied after each call.
+    pub fn updates<K: Into<Variable>, V: Into<Variable>>(
+        mut self,
+        u: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.updates
+            .extend(u.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// `(variable, replacement)` pairs substituted into the graph before compiling.
+    pub fn givens<K: Into<Variable>, V: Into<Variable>>(
+        mut self,
+        g: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.givens
+            .extend(g.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Compile with these settings instead of THEANO_FLAGS.
+    pub fn mode(mut self, m: Mode) -> Self {
+        self.mode = Some(m);
+        self
+    }
+
+    pub fn on_unused_input(mut self, o: OnUnused) -> Self {
+        self.on_unused = o;
+        self
+    }
+
+    /// Accept arguments that lose precision when cast to their input's dtype.
+    pub fn allow_input_downcast(mut self, a: bool) -> Self {
+        self.allow_downcast = a;
+        self
+    }
+
+    /// The function's name in error messages (default: the `file:line` that compiled it).
+    pub fn name(mut self, n: &str) -> Self {
+        self.name = n.into();
+        self
+    }
+
+    /// Compile.
+    pub fn build(self) -> Result<Function, Error> {
+        let mode = match self.mode.clone() {
+            Some(m) => m,
+            None => Mode::from_env()?,
+        };
+        // Inputs: distinct symbolic inputs.
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        for (i, v) in self.inputs.iter().enumerate() {
+            let what = match v.kind() {
+                VarKind::Input => None,
+                VarKind::Constant(_) => Some("a constant"),
+                VarKind::Shared(_) => {
+                    Some("a shared variable (shared variables are implicit inputs)")
+                }
+                VarKind::Output(_) => Some("a computed variable"),
+            };
+            if let Some(what) = what {
+                return Err(Error::BadInputVariable {
+                    index: i,
+                    name: v.to_string(),
+                    what,
+                });
+            }
+            if let Some(&first) = seen.get(&v.id()) {
+                return Err(Error::DuplicateInput {
+                    name: v.to_string(),
+                    first,
+                    second: i,
+                });
+            }
+            seen.insert(v.id(), i);
+        }
+        // Updates: shared targets, matching types, each at most once.
+        let mut targets = HashSet::new();
+        for (k, v) in &self.updates {
+            if !k.is_shared() {
+                return Err(Error::BadUpdate {
+                    target: k.to_string(),
+                    reason: "only shared variables can be updated".into(),
+                });
+            }
+            if !targets.insert(k.id()) {
+                return Err(Error::BadUpdate {
+                    target: k.to_string(),
+                    reason: "updated twice".into(),
+                });
+            }
+            let (kt, vt) = (k.ty(), v.ty());
+            let fits = kt.dtype == vt.dtype
+                && kt.ndim() == vt.ndim()
+                && (0..kt.ndim()).all(|i| !kt.is_broadcastable(i) || vt.is_broadcastable(i));
+            if !fits {
+                return Err(Error::BadUpdate {
+                    target: k.to_string(),
+                    reason: format!(
+                        "the update expression {v} has type {vt}, but the shared variable has type {kt}; \
+                         an update must have the shared variable's type (cast it explicitly)"
+                    ),
+                });
+            }
+        }
+        // Givens.
+        let mut replace = HashMap::new();
+        for (k, v) in &self.givens {
+            if k.owner().is_some() || k.is_constant() {
+                return Err(Error::BadGivens {
+                    target: k.to_string(),
+                    reason: "only inputs and shared variables can be replaced".into(),
+                });
+            }
+            if k.ty() != v.ty() {
+                return Err(Error::BadGivens {
+                    target: k.to_string(),
+                    reason: format!(
+                        "{k} has type {} but its replacement {v} has type {}",
+                        k.ty(),
+                        v.ty()
+                    ),
+                });
+            }
+            replace.insert(k.clone(), v.clone());
+        }
+        let mut all: Vec<Variable> = self.outputs.clone();
+        all.extend(self.updates.iter().map(|(_, v)| v.clone()));
+        let all = clone_replace(&all, &replace)?;
+
+        // Leaves.
+        let input_ids: HashSet<u64> = self.inputs.iter().map(|v| v.id()).collect();
+        let mut used = HashSet::new();
+        let mut shared_vars: Vec<Variable> = Vec::new();
+        for v in ancestors(&all) {
+            match v.kind() {
+                VarKind::Input if input_ids.contains(&v.id()) => {
+                    used.insert(v.id());
+                }
+                VarKind::Input => {
+                    return Err(Error::MissingInput {
+                        name: v.to_string(),
+                        ty: v.ty(),
+                    })
+                }
+                VarKind::Shared(_) => shared_vars.push(v.clone()),
+                _ => {}
+            }
+        }
+        // Updated shared variables are arguments even when no output reads them.
+        for (k, _) in &self.updates {
+            if !shared_vars.contains(k) {
+                shared_vars.push(k.clone());
+            }
+        }
+        for (i, v) in self.inputs.iter().enumerate() {
+            if !used.contains(&v.id()) {
+                match self.on_unused {
+                    OnUnused::Raise => return Err(Error::UnusedInput { index: i, name: v.to_string() }),
+                    OnUnused::Warn => eprintln!(
+                        "warning: function {}: input {i} ({v}) is not part of the graph needed to compute the outputs",
+                        self.name
+                    ),
+                    OnUnused::Ignore => {}
+                }
+            }
+        }
+
+        // Schedule.
+        let mut slot_of: HashMap<u64, usize> = HashMap::new();
+        let mut n_slots = 0;
+        let mut slot = |v: &Variable, slot_of: &mut HashMap<u64, usize>| -> usize {
+            *slot_of.entry(v.id()).or_insert_with(|| {
+                n_slots += 1;
+                n_slots - 1
+            })
+        };
+        let mut args = Vec::new();
+        let mut arg_types = Vec::new();
+        for v in self.inputs.iter().chain(&shared_vars) {
+            args.push(slot(v, &mut slot_of));
+            arg_types.push(v.ty());
+        }
+        let mut constants = Vec::new();
+        for v in ancestors(&all) {
+            if let Some(t) = v.constant_value() {
+                if !slot_of.contains_key(&v.id()) {
+                    let s = slot(&v, &mut slot_of);
+                    constants.push((s, Arc::new(t.clone())));
+                }
+            }
+        }
+        let mut steps = Vec::new();
+        for node in toposort(&all) {
+            let inputs = node
+                .inputs()
+                .iter()
+                .map(|v| slot(v, &mut slot_of))
+                .collect();
+            let outs = node.outputs();
+            let outputs = outs.iter().map(|v| slot(v, &mut slot_of)).collect();
+            let out_types = outs.iter().map(|v| v.ty()).collect();
+            steps.push(Step {
+                op: node.op().clone(),
+                inputs,
+                outputs,
+                out_types,
+                node,
+            });
+        }
+        let results = all.iter().map(|v| slot(v, &mut slot_of)).collect();
+        let program = Program {
+            n_slots,
+            args,
+            arg_types,
+            constants,
+            steps,
+            results,
+        };
+
+        let linker: Box<dyn Linker> = match mode.linker {
+            LinkerKind::Interp => Box::new(InterpLinker),
+            LinkerKind::Jit => Box::new(InterpLinker), // the JIT backend is not built yet; see docs/ARCHITECTURE.md
+            LinkerKind::Cuda => {
+                return Err(Error::Unsupported(
+                    "linker=cuda: the CUDA backend is not built yet".into(),
+                ));
+            }
+        };
+        let exe = linker.link(program)?;
+
+        let cells: Vec<Arc<SharedCell>> = shared_vars
+            .iter()
+            .map(|v| {
+                v.shared_cell()
+                    .expect("shared variables have cells")
+                    .clone()
+            })
+            .collect();
+        let mut lock_order: Vec<usize> = (0..cells.len()).collect();
+        lock_order.sort_by_key(|&i| Arc::as_ptr(&cells[i]) as usize);
+        let updates = self
+            .updates
+            .iter()
+            .enumerate()
+            .map(|(j, (k, _))| {
+                let i = shared_vars
+                    .iter()
+                    .position(|s| s == k)
+                    .expect("update targets are arguments");
+                (i, self.outputs.len() + j)
+            })
+            .collect();
+        Ok(Function {
+            name: self.name,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            n_outputs: all.len() - self.updates.len(),
+            shared_vars,
+            cells,
+            lock_order,
+            updates,
+            exe,
+            allow_downcast: self.allow_downcast,
+            mode,
+        })
+    }
+}
+
+/// A compiled function: call it with one tensor per input.
+pub struct Function {
+    name: String,
+    inputs: Vec<Variable>,
+    outputs: Vec<Variable>,
+    n_outputs: usize,
+    shared_vars: Vec<Variable>,
+    cells: Vec<Arc<SharedCell>>,
+    /// Indices into `cells`, by address: every call locks in this global order (no deadlock).
+    lock_order: Vec<usize>,
+    /// (index into `cells`, index into the program's results)
+    updates: Vec<(usize, usize)>,
+    exe: Box<dyn Executable>,
+    allow_downcast: bool,
+    mode: Mode,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Function({}, inputs={:?}, outputs={:?})",
+            self.name, self.inputs, self.outputs
+        )
+    }
+}
+
+impl Function {
+    /// The function's name (`file:line` of its compilation unless set).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn inputs(&self) -> &[Variable] {
+        &self.inputs
+    }
+    pub fn outputs(&self) -> &[Variable] {
+        &self.outputs
+    }
+    /// The shared variables the function reads or updates.
+    pub fn shared_variables(&self) -> &[Variable] {
+        &self.shared_vars
+    }
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// Call with one value per input. Outputs come back in order; then the updates are
+    /// applied, all of them or (on any error) none.
+    pub fn call(&self, args: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        if args.len() < self.inputs.len() {
+            return Err(Error::ArgumentCount(format!(
+                "Missing required input: {}",
+                self.inputs[args.len()]
+            )));
+        }
+        if args.len() > self.inputs.len() {
+            return Err(Error::ArgumentCount(format!(
+                "function {} takes {} argument(s), got {}",
+                self.name,
+                self.inputs.len(),
+                args.len()
+            )));
+        }
+        let mut converted: Vec<Option<Tensor>> = Vec::with_capacity(args.len());
+        for (i, (a, v)) in args.iter().zip(&self.inputs).enumerate() {
+            converted.push(self.convert(i, v, a)?);
+        }
+        let mut guards: Vec<Option<std::sync::MutexGuard<'_, Tensor>>> =
+            (0..self.cells.len()).map(|_| None).collect();
+        for &i in &self.lock_order {
+            guards[i] = Some(self.cells[i].lock());
+        }
+        let results = {
+            let mut refs: Vec<&Tensor> = Vec::with_capacity(args.len() + self.cells.len());
+            for (a, c) in args.iter().zip(&converted) {
+                refs.push(c.as_ref().unwrap_or(a));
+            }
+            for g in &guards {
+                refs.push(g.as_deref().expect("every cell is locked"));
+            }
+            self.exe.run(&refs)?
+        };
+        // Validate every update before applying any.
+        for &(cell, r) in &self.updates {
+            self.cells[cell].check(&results[r]).map_err(|m| {
+                Error::SharedValue(format!(
+                    "update of shared variable {}: {m}",
+                    self.shared_vars[cell]
+                ))
+            })?;
+        }
+        let mut results = results;
+        for &(cell, r) in &self.updates {
+            let v = std::mem::replace(&mut results[r], Tensor::zeros(theano_ir::DType::Bool, &[]));
+            **guards[cell].as_mut().expect("locked") = v;
+        }
+        drop(guards);
+        results.truncate(self.n_outputs);
+        Ok(results)
+    }
+
+    /// Convert one argument by Theano's casting rules: same dtype as is; a safe upcast (ints
+    /// into a float input) cast; an integer scalar that fits exactly cast (Python ints); other
+    /// downcasts refused unless `allow_input_downcast`.
+    fn convert(&self, i: usize, v: &Variable, a: &Tensor) -> Result<Option<Tensor>, Error> {
+        let ty: TensorType = v.ty();
+        let bad = |reason: String| Error::BadArgument {
+            function: self.name.clone(),
+            index: i,
+            name: v.to_string(),
+            expected: ty,
+            reason,
+        };
+        if a.ndim() != ty.ndim() {
+            return Err(bad(format!(
+                "Wrong number of dimensions: expected {}, got {} with shape {}.",
+                ty.ndim(),
+                a.ndim(),
+                shape_str(a.shape())
+            )));
+        }
+        if !ty.accepts_shape(a.shape()) {
+            return Err(bad(format!(
+                "dimensions {:?} are broadcastable (length 1), got shape {}",
+                (0..ty.ndim())
+                    .filter(|&d| ty.is_broadcastable(d))
+                    .collect::<Vec<_>>(),
+                shape_str(a.shape())
+            )));
+        }
+        if a.dtype() == ty.dtype {
+            return Ok(None);
+        }
+        if a.dtype().can_cast_safely(ty.dtype) || self.allow_downcast {
+            return Ok(Some(a.cast(ty.dtype)));
+        }
+        if a.ndim() == 0 && a.dtype().is_discrete() && ty.dtype.is_discrete() {
+            let c = a.cast(ty.dtype);
+            if c.to_i64_vec() == a.to_i64_vec() {
+                return Ok(Some(c));
+            }
+        }
+        Err(bad(format!(
+            "a value of dtype {} (shape {}) cannot be stored in a {} input without risking loss of precision; \
+             cast the value to {} or compile with allow_input_downcast(true)",
+            a.dtype(),
+            shape_str(a.shape()),
+            ty.dtype,
+            ty.dtype
+        )))
+    }
+}
+
+/// A shared variable holding `value`, typed by it (`shared(0i64)` is an int64 scalar,
+/// `shared(0.0)` float64). `get_value` returns a copy; `set_value` replaces the value (a value
+/// of another dtype or ndim is refused). There is no `borrow=True` aliasing: the library owns the
+/// storage, so a caller can never mutate it behind a running function.
+pub fn shared(value: impl Into<Tensor>) -> Variable {
+    Variable::shared(value.into(), None)
+}
+
+/// [`shared`] with a name.
+pub fn shared_named(value: impl Into<Tensor>, name: &str) -> Variable {
+    Variable::shared(value.into(), Some(name))
+}

@@ -1,0 +1,162 @@
+//! The backend seam: the compile driver hands a [`Program`] (a linear schedule over numbered
+//! storage slots) to a [`Linker`], which returns something that runs it. The interpreter
+//! implements it here; the JIT and CUDA backends implement it in their own crates.
+
+use crate::error::NodeError;
+use std::sync::Arc;
+use theano_ir::{ApplyRef, Op, Tensor, TensorType};
+
+/// One scheduled node.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub op: Op,
+    /// Slots read, in input order.
+    pub inputs: Vec<usize>,
+    /// Slots written, in output order.
+    pub outputs: Vec<usize>,
+    /// The inferred output types.
+    pub out_types: Vec<TensorType>,
+    /// The user-graph node (for error messages: its inputs' names and source line).
+    pub node: ApplyRef,
+}
+
+/// A linear schedule over storage slots, independent of any backend.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// Number of storage slots.
+    pub n_slots: usize,
+    /// Slots filled from the run's arguments, in order (explicit inputs, then shared values).
+    pub args: Vec<usize>,
+    /// The type of each argument slot.
+    pub arg_types: Vec<TensorType>,
+    /// Slots holding constants.
+    pub constants: Vec<(usize, Arc<Tensor>)>,
+    /// The nodes in execution order.
+    pub steps: Vec<Step>,
+    /// Slots returned, in order (the function's outputs, then update values).
+    pub results: Vec<usize>,
+}
+
+/// A linked, runnable program. `run` is given one tensor per [`Program::args`] slot, already
+/// validated against `arg_types`, and returns one tensor per [`Program::results`] slot.
+pub trait Executable: Send + Sync {
+    fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError>;
+}
+
+/// A backend.
+pub trait Linker {
+    fn name(&self) -> &'static str;
+    fn link(&self, program: Program) -> Result<Box<dyn Executable>, crate::Error>;
+}
+
+/// The reference interpreter: runs each step with `theano_interp::perform`.
+pub struct InterpLinker;
+
+impl Linker for InterpLinker {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+    fn link(&self, program: Program) -> Result<Box<dyn Executable>, crate::Error> {
+        // For each step, the slots whose last reader it is (freed right after it runs).
+        let mut last_use = vec![usize::MAX; program.n_slots];
+        for (i, s) in program.steps.iter().enumerate() {
+            for &slot in &s.inputs {
+                last_use[slot] = i;
+            }
+        }
+        for &r in &program.results {
+            last_use[r] = usize::MAX;
+        }
+        let mut frees = vec![Vec::new(); program.steps.len()];
+        for (slot, &i) in last_use.iter().enumerate() {
+            if i != usize::MAX {
+                frees[i].push(slot);
+            }
+        }
+        Ok(Box::new(InterpProgram { program, frees }))
+    }
+}
+
+struct InterpProgram {
+    program: Program,
+    frees: Vec<Vec<usize>>,
+}
+
+enum Value<'a> {
+    Borrowed(&'a Tensor),
+    Owned(Tensor),
+}
+
+impl Value<'_> {
+    fn get(&self) -> &Tensor {
+        match self {
+            Value::Borrowed(t) => t,
+            Value::Owned(t) => t,
+        }
+    }
+}
+
+impl Executable for InterpProgram {
+    fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
+        let p = &self.program;
+        let mut slots: Vec<Option<Value<'_>>> = (0..p.n_slots).map(|_| None).collect();
+        for (&slot, &a) in p.args.iter().zip(args) {
+            slots[slot] = Some(Value::Borrowed(a));
+        }
+        for (slot, c) in &p.constants {
+            slots[*slot] = Some(Value::Borrowed(c));
+        }
+        for (i, step) in p.steps.iter().enumerate() {
+            let ins: Vec<&Tensor> = step
+                .inputs
+                .iter()
+                .map(|&s| {
+                    slots[s]
+                        .as_ref()
+                        .map(Value::get)
+                        .expect("schedule computes inputs before use")
+                })
+                .collect();
+            let outs =
+                theano_interp::perform(&step.op, &ins, &step.out_types).map_err(|e| NodeError {
+                    message: e.to_string(),
+                    node: node_str(&step.node),
+                    toposort_index: i,
+                    input_types: step.node.inputs().iter().map(|v| v.ty()).collect(),
+                    input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
+                    location: step.node.location(),
+                })?;
+            for (&slot, t) in step.outputs.iter().zip(outs) {
+                slots[slot] = Some(Value::Owned(t));
+            }
+            for &slot in &self.frees[i] {
+                slots[slot] = None;
+            }
+        }
+        // Move each result out of its slot at its last mention; copy borrowed ones.
+        let mut results = Vec::with_capacity(p.results.len());
+        for (k, &s) in p.results.iter().enumerate() {
+            let last = !p.results[k + 1..].contains(&s);
+            let t = match slots[s].take().expect("results are computed") {
+                Value::Owned(t) if last => t,
+                Value::Owned(t) => {
+                    let c = t.clone();
+                    slots[s] = Some(Value::Owned(t));
+                    c
+                }
+                Value::Borrowed(t) => {
+                    slots[s] = Some(Value::Borrowed(t));
+                    t.clone()
+                }
+            };
+            results.push(t);
+        }
+        Ok(results)
+    }
+}
+
+/// `Elemwise{add,no_inplace}(x, y)`: the node as Theano's error messages show it.
+pub fn node_str(node: &ApplyRef) -> String {
+    let ins: Vec<String> = node.inputs().iter().map(|v| v.to_string()).collect();
+    format!("{}({})", node.op(), ins.join(", "))
+}
