@@ -5,6 +5,7 @@
 //! ([`DType::promote`]), broadcasting ([`broadcast_shapes`]), casting ([`Tensor::cast`]),
 //! numpy's `repr` (the `Debug` impl) and the `.npy` file format.
 
+mod convert;
 mod dtype;
 mod element;
 mod error;
@@ -15,4 +16,5 @@ pub use dtype::DType;
 pub use element::Element;
 pub use error::TensorError;
 pub use ndarray;
+pub use repr::PrintOptions;
 pub use tensor::{broadcast_shapes, Tensor};

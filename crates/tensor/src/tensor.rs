@@ -183,11 +183,12 @@ impl Tensor {
     pub fn to_array<T: Element>(&self) -> ArrayD<T> {
         match T::array_of(self) {
             Some(a) => a.clone(),
-            None => match self.cast(T::DTYPE) {
-                t => T::array_of(&t)
+            None => {
+                let t = self.cast(T::DTYPE);
+                T::array_of(&t)
                     .expect("cast produced the requested dtype")
-                    .clone(),
-            },
+                    .clone()
+            }
         }
     }
 
