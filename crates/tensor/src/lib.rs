@@ -9,6 +9,7 @@ mod convert;
 mod dtype;
 mod element;
 mod error;
+mod npy;
 mod repr;
 mod tensor;
 
