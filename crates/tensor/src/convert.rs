@@ -207,6 +207,9 @@ mod tests {
             assert_eq!(t.dtype(), dt);
             assert_eq!(t.shape(), &[] as &[usize]);
         }
+        // unsuffixed literals fall back to i32 / f64, as in Rust generally
+        assert_eq!(Tensor::from(3).dtype(), DType::Int32);
+        assert_eq!(Tensor::from(vec![1.0, 2.0]).dtype(), DType::Float64);
         assert_eq!(f64::try_from(&Tensor::from(1.5f32)).unwrap(), 1.5);
         assert_eq!(i64::try_from(&Tensor::from(-2.7f64)).unwrap(), -2);
         assert!(bool::try_from(&Tensor::from(2i8)).unwrap());

@@ -135,9 +135,6 @@ fn array_to_string<T: ReprElem>(
     let summarize = a.len() > opts.threshold;
     let shown: Vec<T> = if summarize {
         leading_trailing(a.view(), opts.edgeitems)
-            .iter()
-            .copied()
-            .collect()
     } else {
         a.iter().copied().collect()
     };
@@ -154,16 +151,23 @@ fn array_to_string<T: ReprElem>(
 
 /// The elements numpy looks at to pick widths when summarizing: the first and last
 /// `edge` items along every axis longer than `2 * edge`.
-fn leading_trailing<T: Copy>(a: ArrayViewD<'_, T>, edge: usize) -> ArrayD<T> {
-    let mut out = a.to_owned();
-    for ax in 0..out.ndim() {
-        let n = out.len_of(Axis(ax));
+fn leading_trailing<T: Copy>(a: ArrayViewD<'_, T>, edge: usize) -> Vec<T> {
+    let mut out: Option<ArrayD<T>> = None;
+    for ax in 0..a.ndim() {
+        let n = a.len_of(Axis(ax));
         if n > 2 * edge {
             let idx: Vec<usize> = (0..edge).chain(n - edge..n).collect();
-            out = out.select(Axis(ax), &idx);
+            // select from the already reduced copy, so only the shown corners are copied
+            out = Some(match out {
+                Some(o) => o.select(Axis(ax), &idx),
+                None => a.select(Axis(ax), &idx),
+            });
         }
     }
-    out
+    match out {
+        Some(o) => o.iter().copied().collect(),
+        None => a.iter().copied().collect(),
+    }
 }
 
 struct Layout<'f, T> {
@@ -630,5 +634,41 @@ mod tests {
             "00585938"
         );
         assert_eq!(0.1f32.positional(8).positional_parts().1, "1");
+    }
+
+    #[test]
+    fn non_contiguous_views_print_in_logical_order() {
+        let a = ndarray::Array::from_shape_vec((2, 3), (0..6i64).collect()).unwrap();
+        let t = Tensor::from(a.t());
+        assert_eq!(
+            format!("{t:?}"),
+            "array([[0, 3],\n       [1, 4],\n       [2, 5]])"
+        );
+        // a reversed (negative-stride) view stored directly in the tensor
+        let mut r = Tensor::from(vec![1i64, 2, 3]);
+        r.as_array_mut::<i64>().unwrap().invert_axis(Axis(0));
+        assert_eq!(format!("{r:?}"), "array([3, 2, 1])");
+    }
+
+    #[test]
+    fn custom_print_options() {
+        // numpy.set_printoptions(precision=3, linewidth=20, threshold=5, edgeitems=1)
+        let o = PrintOptions {
+            precision: 3,
+            linewidth: 20,
+            threshold: 5,
+            edgeitems: 1,
+        };
+        let t = Tensor::from(vec![0.123456, 2.0]);
+        assert_eq!(t.to_numpy_repr_with(&o), "array([0.123,\n       2.   ])");
+        let t = Tensor::from((0..10i64).collect::<Vec<_>>());
+        assert_eq!(
+            t.to_numpy_repr_with(&o),
+            "array([0, ..., 9],\n      shape=(10,))"
+        );
+        let t = Tensor::from((0..5i64).collect::<Vec<_>>());
+        assert_eq!(t.to_numpy_repr_with(&o), "array([0, 1, 2, 3,\n       4])");
+        assert_eq!(t.to_numpy_repr(), format!("{t:?}"));
+        assert_eq!(t.to_numpy_str(), format!("{t}"));
     }
 }
