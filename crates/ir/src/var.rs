@@ -421,21 +421,5 @@ fn first_elem(t: &Tensor) -> Tensor {
 
 /// numpy's str of a 0-d value: `2`, `1.0`, `True`, `1e-05`.
 pub fn scalar_str(t: &Tensor) -> String {
-    match t {
-        Tensor::F64(a) => theano_tensor::py_float_repr(a.iter().next().copied().unwrap_or(0.0)),
-        Tensor::F32(a) => theano_tensor::py_float32_repr(a.iter().next().copied().unwrap_or(0.0)),
-        Tensor::Bool(a) => if a.iter().next().copied().unwrap_or(false) {
-            "True"
-        } else {
-            "False"
-        }
-        .into(),
-        other => other.to_i64_vec().first().copied().unwrap_or(0).to_string(),
-    }
-}
-
-impl From<&Variable> for Variable {
-    fn from(v: &Variable) -> Variable {
-        v.clone()
-    }
+    t.to_numpy_str()
 }
