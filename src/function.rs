@@ -523,15 +523,74 @@ impl Function {
     }
 }
 
-/// A shared variable holding `value`, typed by it (`shared(0i64)` is an int64 scalar,
-/// `shared(0.0)` float64). `get_value` returns a copy; `set_value` replaces the value (a value
-/// of another dtype or ndim is refused). There is no `borrow=True` aliasing: the library owns the
-/// storage, so a caller can never mutate it behind a running function.
-pub fn shared(value: impl Into<Tensor>) -> Variable {
-    Variable::shared(value.into(), None)
+/// A value that can initialise a shared variable. Rust integer scalars become int64 and floats
+/// float64 (f32 stays float32), as Python numbers do in Theano's `shared(0)` / `shared(0.)`;
+/// tensors, Vecs, arrays and ndarray arrays keep their dtype.
+pub trait SharedValue {
+    fn into_shared_tensor(self) -> Tensor;
+}
+impl SharedValue for Tensor {
+    fn into_shared_tensor(self) -> Tensor {
+        self
+    }
+}
+impl SharedValue for &Tensor {
+    fn into_shared_tensor(self) -> Tensor {
+        self.clone()
+    }
+}
+macro_rules! shared_int {
+    ($($t:ty),*) => {$(
+        impl SharedValue for $t {
+            fn into_shared_tensor(self) -> Tensor {
+                Tensor::from(self as i64)
+            }
+        }
+    )*};
+}
+shared_int!(i64, i32, i16, i8, u8, u16, u32, isize, usize);
+impl SharedValue for f64 {
+    fn into_shared_tensor(self) -> Tensor {
+        Tensor::from(self)
+    }
+}
+impl SharedValue for f32 {
+    fn into_shared_tensor(self) -> Tensor {
+        Tensor::from(self)
+    }
+}
+impl SharedValue for bool {
+    fn into_shared_tensor(self) -> Tensor {
+        Tensor::from(self)
+    }
+}
+impl<T: theano_tensor::Element> SharedValue for Vec<T>
+where
+    Tensor: From<Vec<T>>,
+{
+    fn into_shared_tensor(self) -> Tensor {
+        Tensor::from(self)
+    }
+}
+impl<T: theano_tensor::Element, D: ndarray::Dimension> SharedValue for ndarray::Array<T, D>
+where
+    Tensor: From<ndarray::Array<T, D>>,
+{
+    fn into_shared_tensor(self) -> Tensor {
+        Tensor::from(self)
+    }
+}
+
+/// A shared variable holding `value`, typed by it (`shared(0)` is an int64 scalar,
+/// `shared(0.0)` float64, see [`SharedValue`]). `get_value` returns a copy; `set_value`
+/// replaces the value (a value of another dtype or ndim is refused). There is no
+/// `borrow=True` aliasing: the library owns the storage, so a caller can never mutate it behind
+/// a running function, and a call that fails leaves it untouched.
+pub fn shared(value: impl SharedValue) -> Variable {
+    Variable::shared(value.into_shared_tensor(), None)
 }
 
 /// [`shared`] with a name.
-pub fn shared_named(value: impl Into<Tensor>, name: &str) -> Variable {
-    Variable::shared(value.into(), Some(name))
+pub fn shared_named(value: impl SharedValue, name: &str) -> Variable {
+    Variable::shared(value.into_shared_tensor(), Some(name))
 }

@@ -2,11 +2,14 @@
 //!
 //! ```
 //! use theano::tensor as T;
-//! use theano::{function, pp};
+//! use theano::function;
 //! let x = T::dscalar("x");
 //! let y = T::dscalar("y");
 //! let z = &x + &y;
 //! assert_eq!(x.ty(), T::DSCALAR);
+//! let f = function(&[&x, &y], &z).unwrap();
+//! let out = f.call(&[2.0.into(), 3.0.into()]).unwrap();
+//! assert_eq!(format!("{:?}", out[0]), "array(5.)");
 //! ```
 
 mod error;
@@ -18,6 +21,7 @@ pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};
 pub use function::{
     compile, function, shared, shared_named, Function, FunctionBuilder, IntoOutputs, OnUnused,
+    SharedValue,
 };
 pub use theano_ir as ir;
 pub use theano_ir::tensor;

@@ -423,3 +423,9 @@ fn first_elem(t: &Tensor) -> Tensor {
 pub fn scalar_str(t: &Tensor) -> String {
     t.to_numpy_str()
 }
+
+impl From<&Variable> for Variable {
+    fn from(v: &Variable) -> Variable {
+        v.clone()
+    }
+}
