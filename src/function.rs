@@ -419,6 +419,12 @@ impl Function {
     /// Call with one value per input. Outputs come back in order; then the updates are
     /// applied, all of them or (on any error) none.
     pub fn call(&self, args: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        let refs: Vec<&Tensor> = args.iter().collect();
+        self.call_refs(&refs)
+    }
+
+    /// [`Function::call`] with borrowed arguments (no copy of a large input per call).
+    pub fn call_refs(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, Error> {
         if args.len() < self.inputs.len() {
             return Err(Error::ArgumentCount(format!(
                 "Missing required input: {}",
@@ -444,7 +450,7 @@ impl Function {
         }
         let results = {
             let mut refs: Vec<&Tensor> = Vec::with_capacity(args.len() + self.cells.len());
-            for (a, c) in args.iter().zip(&converted) {
+            for (&a, c) in args.iter().zip(&converted) {
                 refs.push(c.as_ref().unwrap_or(a));
             }
             for g in &guards {
