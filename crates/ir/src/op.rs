@@ -295,7 +295,12 @@ impl Op {
                     (2, 1) => vec![a.is_broadcastable(0)],
                     (1, 2) => vec![b.is_broadcastable(1)],
                     (2, 2) => vec![a.is_broadcastable(0), b.is_broadcastable(1)],
-                    _ => return Err(format!("dot needs vectors or matrices, got {a} and {b}")),
+                    // The input types are listed by GraphError's Display; say only what is wrong.
+                    (na, nb) => {
+                        return Err(format!(
+                            "needs vectors or matrices (ndim 1 or 2), got ndim {na} and {nb}"
+                        ))
+                    }
                 };
                 one(TensorType::new(d, &out))
             }
