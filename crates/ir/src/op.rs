@@ -5,7 +5,7 @@
 //! place that must learn it.
 
 use crate::scalar::ScalarOp;
-use crate::types::TensorType;
+use crate::types::{TensorType, MAX_NDIM};
 use std::fmt;
 use std::sync::Arc;
 use theano_tensor::DType;
@@ -242,6 +242,7 @@ impl Op {
             }
             Op::DimShuffle { new_order, .. } => {
                 n_in(1)?;
+                check_ndim(new_order.len())?;
                 let t = ins[0];
                 let mut seen = vec![false; t.ndim()];
                 let mut b = Vec::with_capacity(new_order.len());
@@ -294,17 +295,22 @@ impl Op {
                     (2, 1) => vec![a.is_broadcastable(0)],
                     (1, 2) => vec![b.is_broadcastable(1)],
                     (2, 2) => vec![a.is_broadcastable(0), b.is_broadcastable(1)],
-                    _ => return Err(format!("dot needs vectors or matrices, got {a} and {b}")),
+                    // The input types are listed by GraphError's Display; say only what is wrong.
+                    (na, nb) => {
+                        return Err(format!(
+                            "needs vectors or matrices (ndim 1 or 2), got ndim {na} and {nb}"
+                        ))
+                    }
                 };
                 one(TensorType::new(d, &out))
             }
             Op::Softmax | Op::LogSoftmax => {
                 n_in(1)?;
                 let t = ins[0];
-                if t.ndim() == 0 || !t.dtype.is_float() {
-                    return Err(format!(
-                        "needs a float tensor with at least one dimension, got {t}"
-                    ));
+                // Theano 1.0's Softmax/LogSoftmax.make_node: "x must be 1-d or 2-d tensor of
+                // floats" (fix: 3-d and larger inputs used to be accepted).
+                if !(1..=2).contains(&t.ndim()) || !t.dtype.is_float() {
+                    return Err(format!("x must be a 1-d or 2-d tensor of floats, got {t}"));
                 }
                 one(t)
             }
@@ -325,6 +331,7 @@ impl Op {
                 if s.ndim() != 1 || !s.dtype.is_int() {
                     return Err(format!("the shape must be an integer vector, got {s}"));
                 }
+                check_ndim(*ndim)?;
                 one(TensorType::with_ndim(ins[0].dtype, *ndim))
             }
             Op::Flatten { outdim } => {
@@ -351,6 +358,7 @@ impl Op {
                     return Err("needs a value and a shape".into());
                 }
                 let nd = ins.len() - 1;
+                check_ndim(nd)?;
                 if ins[0].ndim() > nd {
                     return Err(format!(
                         "value {} has more dimensions than the shape ({nd})",
@@ -366,6 +374,11 @@ impl Op {
                 let first = *ins.first().ok_or("needs at least one tensor")?;
                 if *axis >= first.ndim() {
                     return Err(format!("axis {axis} out of range for {first}"));
+                }
+                // Theano 1.0's Join: a single-tensor join keeps the input's pattern, the join
+                // axis included (fix: it used to make that axis non-broadcastable).
+                if ins.len() == 1 {
+                    return one(first);
                 }
                 let mut b = vec![false; first.ndim()];
                 for t in ins {
@@ -411,18 +424,25 @@ impl Op {
                 if ins[0].ndim() == 0 {
                     return Err("cannot index a scalar".into());
                 }
-                let mut b = vec![false];
+                // Theano 1.0: `(ilist.broadcastable[0],) + x.broadcastable[1:]` (fix: the first
+                // dimension used to be non-broadcastable even for a length-1 constant index).
+                let mut b = vec![ins[1].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
                 one(TensorType::new(ins[0].dtype, &b))
             }
-            Op::AdvancedSubtensor { idx } => one(adv_subtensor_type(idx, ins[0], &ins[1..])?),
+            Op::AdvancedSubtensor { idx } => {
+                if ins.is_empty() {
+                    return Err("needs x and the index arrays".into());
+                }
+                one(adv_subtensor_type(idx, ins[0], &ins[1..])?)
+            }
             Op::AdvancedIncSubtensor1 { .. } => {
                 n_in(3)?;
                 check_int_index(ins[2], 1)?;
                 if ins[0].ndim() == 0 {
                     return Err("cannot index a scalar".into());
                 }
-                let mut b = vec![false];
+                let mut b = vec![ins[2].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
                 check_inc_value(TensorType::new(ins[0].dtype, &b), ins[1])?;
                 one(ins[0])
@@ -438,6 +458,17 @@ impl Op {
             Op::Custom(c) => c.0.infer_types(ins),
         }
     }
+}
+
+/// Refuse results with more than [`MAX_NDIM`] dimensions instead of letting
+/// `TensorType::new` panic (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
+fn check_ndim(n: usize) -> Result<(), String> {
+    if n > MAX_NDIM {
+        return Err(format!(
+            "the result would have {n} dimensions; at most {MAX_NDIM} are supported"
+        ));
+    }
+    Ok(())
 }
 
 fn check_axes(axes: Option<&[usize]>, t: TensorType) -> Result<Vec<usize>, String> {
@@ -507,10 +538,14 @@ fn subtensor_type(idx: &[IdxEntry], x: TensorType) -> Result<TensorType, String>
     for (i, e) in idx.iter().enumerate() {
         match e {
             IdxEntry::Index(_) => {}
+            // Theano 1.0's Subtensor.make_node keeps a broadcastable dimension under a slice
+            // whose start is absent (or constant 0) and whose stop is absent, whatever the
+            // step (fix: `x[::2]` on a broadcastable dimension used to lose the flag). A
+            // constant-0 start cannot be seen from types alone and stays non-broadcastable.
             IdxEntry::Slice {
                 start: None,
                 stop: None,
-                step: None,
+                ..
             } => b.push(x.is_broadcastable(i)),
             IdxEntry::Slice { .. } => b.push(false),
         }
@@ -543,14 +578,10 @@ fn adv_subtensor_type(
         }
     }
     let bnd = arrays.iter().map(|a| a.ndim()).max().unwrap_or(0);
-    let adv_b: Vec<bool> = (0..bnd)
-        .map(|i| {
-            arrays.iter().all(|a| {
-                let off = bnd - a.ndim();
-                i < off || a.is_broadcastable(i - off)
-            })
-        })
-        .collect();
+    // Theano 1.0's adv_index_broadcastable_pattern indexes a fake array with index arrays of
+    // shape (2,)*ndim, so the dimensions the index arrays contribute are never broadcastable
+    // (fix: they used to follow the index arrays' own flags).
+    let adv_b = vec![false; bnd];
     let positions: Vec<usize> = idx
         .iter()
         .enumerate()
@@ -570,6 +601,7 @@ fn adv_subtensor_type(
         }
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
+    check_ndim(b.len())?;
     Ok(TensorType::new(x.dtype, &b))
 }
 
@@ -579,14 +611,9 @@ fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {
             "the value {y} has more dimensions than the indexed region {sub}"
         ));
     }
-    let off = sub.ndim() - y.ndim();
-    for i in 0..y.ndim() {
-        if sub.is_broadcastable(off + i) && !y.is_broadcastable(i) {
-            return Err(format!(
-                "the value {y} cannot broadcast to the indexed region {sub}"
-            ));
-        }
-    }
+    // A non-broadcastable dimension of y where the region is broadcastable is accepted, as
+    // Theano 1.0's inc_subtensor does (it inserts a Rebroadcast that checks the length is 1
+    // at run time); the run-time shape check is left to the backends.
     if !y.dtype.can_cast_safely(sub.dtype) {
         return Err(format!(
             "the value's dtype {} cannot be stored into {} without loss",

@@ -242,16 +242,33 @@ impl ScalarOp {
                 ));
             }
         }
+        // Theano 1.0's BinaryBitOp: either all inputs are bool or all are integers; mixing a
+        // bool with an integer is refused ("be all bools").
+        if matches!(self, And | Or | Xor)
+            && ins.iter().any(|d| d.is_bool())
+            && !ins.iter().all(|d| d.is_bool())
+        {
+            return Err(format!(
+                "{} needs all-integer or all-bool inputs, got {}",
+                self.name(),
+                ins.iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+        }
         let up = |xs: &[DType]| DType::upcast(xs).unwrap_or(DType::Float64);
         Ok(match self.rule() {
             OutRule::Upcast => up(ins),
             OutRule::Float => upgrade_to_float(up(ins)),
+            // Theano 1.0's TrueDiv.output_types: when every input is discrete (int or bool)
+            // the result is floatX (float64 by default), not always float64.
             OutRule::TrueDiv => {
                 let d = up(ins);
                 if d.is_float() {
                     d
                 } else {
-                    DType::Float64
+                    float_x()
                 }
             }
             OutRule::Bool => DType::Bool,

@@ -98,8 +98,18 @@ impl IntoVar for &Variable {
     }
 }
 impl IntoVar for f64 {
+    /// Theano 1.0's `autocast_float` (cast_policy `custom`): with floatX float32 the value is
+    /// float32; with floatX float64 it is float32 when float32 holds it exactly (`2.0`, `0.5`),
+    /// else float64 (`0.1`). Fix: it used to be floatX always, so `fvector * 2.0` was float64
+    /// where Theano gives float32.
     fn into_var(self) -> Variable {
-        Variable::constant(Tensor::scalar(self).cast(float_x()))
+        let exact_f32 = (self as f32) as f64 == self;
+        let d = if float_x() == DType::Float32 || exact_f32 {
+            DType::Float32
+        } else {
+            DType::Float64
+        };
+        Variable::constant(Tensor::scalar(self).cast(d))
     }
 }
 impl IntoVar for f32 {
@@ -444,17 +454,41 @@ fn shape_vector(s: ShapeArg, loc: Loc) -> Result<(Variable, usize)> {
             Ok((Variable::constant(t), n))
         }
         ShapeArg::Scalars(v) => {
+            // Theano refuses a non-integer shape ("Shape must be integers"); fix: float
+            // scalars used to be cast to int64 silently.
+            if let Some(bad) = v.iter().find(|x| x.ndim() != 0 || !x.dtype().is_int()) {
+                return Err(GraphError::new(
+                    "reshape",
+                    v.iter().map(|x| x.ty()).collect(),
+                    format!("shape entries must be integer scalars, got {}", bad.ty()),
+                    loc,
+                ));
+            }
             let n = v.len();
             Ok((make_vector_at(v, DType::Int64, loc)?, n))
         }
         ShapeArg::Vector(v) => {
-            if v.ndim() != 1 {
+            if v.ndim() != 1 || !v.dtype().is_int() {
                 return Err(GraphError::new(
                     "reshape",
                     vec![v.ty()],
-                    "the shape must be a vector",
+                    format!("the shape must be an integer vector, got {}", v.ty()),
                     loc,
                 ));
+            }
+            // Theano's get_vector_length: the length of a constant, of `y.shape` and of a
+            // MakeVector is known statically (fix: `x.reshape(&y.shape())` used to be refused).
+            let known = if let Some(t) = v.constant_value() {
+                Some(t.len())
+            } else {
+                v.owner().and_then(|n| match n.op() {
+                    Op::Shape => Some(n.inputs()[0].ndim()),
+                    Op::MakeVector { .. } => Some(n.inputs().len()),
+                    _ => None,
+                })
+            };
+            if let Some(n) = known {
+                return Ok((v, n));
             }
             Err(GraphError::new(
                 "reshape",
@@ -531,11 +565,10 @@ pub fn arange_full(
 pub fn arange(stop: impl IntoVar) -> Result<Variable> {
     let loc = Location::caller();
     let stop = stop.into_var();
-    let (a, c) = if stop.dtype().is_float() {
-        (0.0f64.into_var(), 1.0f64.into_var())
-    } else {
-        (0i64.into_var(), 1i64.into_var())
-    };
+    // Theano 1.0's arange(stop) uses the Python ints 0 and 1 (int8 constants) whatever the
+    // dtype of stop (fix: float stops used to get floatX bounds, so arange(fscalar) was
+    // float64 where Theano gives float32).
+    let (a, c) = (0i64.into_var(), 1i64.into_var());
     let d = DType::upcast(&[a.dtype(), stop.dtype(), c.dtype()]).unwrap_or(DType::Int64);
     let dtype = if d.is_float() { d } else { DType::Int64 };
     apply1(Op::ARange { dtype }, vec![a, stop, c], loc)
@@ -617,16 +650,28 @@ pub fn dot(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
     apply1(Op::Dot, vec![a, b], loc)
 }
 
-/// softmax over the last axis.
-#[track_caller]
-pub fn softmax(x: impl IntoVar) -> Result<Variable> {
-    apply1(Op::Softmax, vec![x.into_var()], Location::caller())
+/// Theano 1.0's Softmax/LogSoftmax.make_node pads a float vector to a row
+/// (`shape_padleft`), so the result is a row; other inputs pass through unchanged.
+fn softmax_input(x: Variable, loc: Loc) -> Variable {
+    if x.ndim() == 1 && x.dtype().is_float() {
+        pad_left(x, 2, loc)
+    } else {
+        x
+    }
 }
 
-/// log(softmax(x)) over the last axis, computed stably.
+/// softmax over the last axis; a vector is padded to a row as in Theano 1.0.
+#[track_caller]
+pub fn softmax(x: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    apply1(Op::Softmax, vec![softmax_input(x.into_var(), loc)], loc)
+}
+
+/// log(softmax(x)) over the last axis, computed stably; a vector is padded to a row.
 #[track_caller]
 pub fn log_softmax(x: impl IntoVar) -> Result<Variable> {
-    apply1(Op::LogSoftmax, vec![x.into_var()], Location::caller())
+    let loc = Location::caller();
+    apply1(Op::LogSoftmax, vec![softmax_input(x.into_var(), loc)], loc)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1491 @@
+//! Table-driven check of the output type of every builder of the `T` namespace.
+//!
+//! Every expected string was derived by hand from Theano 1.0.5's rules (rel-1.0.5 sources:
+//! scalar/basic.py output_types_preference, tensor/basic.py, elemwise.py, subtensor.py,
+//! nnet/nnet.py) and numpy's promote_types, never copied from this crate's output.
+
+use std::sync::Mutex;
+use theano_ir::config::{float_x, set_float_x};
+use theano_ir::tensor::{self as T, Idx};
+use theano_ir::{DType, IntoVar, Tensor, TensorType, Variable};
+
+/// floatX is process-wide: every test in this file holds this lock.
+static FLOATX: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    FLOATX.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn ty(t: &[bool], d: DType) -> TensorType {
+    TensorType::new(d, t)
+}
+
+fn input(d: DType, b: &[bool]) -> Variable {
+    T::input(ty(b, d), "")
+}
+
+fn int64_vec_const(v: &[i64]) -> Variable {
+    T::constant(
+        Tensor::from_f64_vec(
+            DType::Int64,
+            &[v.len()],
+            v.iter().map(|&x| x as f64).collect(),
+        )
+        .unwrap(),
+    )
+}
+
+fn check(table: Vec<(&str, Variable, &str)>) {
+    let mut bad = Vec::new();
+    for (desc, v, want) in &table {
+        let got = v.ty().to_string();
+        if got != *want {
+            bad.push(format!("{desc}: got {got}, want {want}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn constructors_and_constants() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let table: Vec<(&str, Variable, &str)> = vec![
+        ("dscalar", T::dscalar("x"), "TensorType(float64, scalar)"),
+        ("fscalar", T::fscalar("x"), "TensorType(float32, scalar)"),
+        ("lscalar", T::lscalar("x"), "TensorType(int64, scalar)"),
+        ("iscalar", T::iscalar("x"), "TensorType(int32, scalar)"),
+        ("wscalar", T::wscalar("x"), "TensorType(int16, scalar)"),
+        ("bscalar", T::bscalar("x"), "TensorType(int8, scalar)"),
+        ("dvector", T::dvector("x"), "TensorType(float64, vector)"),
+        ("fvector", T::fvector("x"), "TensorType(float32, vector)"),
+        ("lvector", T::lvector("x"), "TensorType(int64, vector)"),
+        ("ivector", T::ivector("x"), "TensorType(int32, vector)"),
+        ("bvector", T::bvector("x"), "TensorType(int8, vector)"),
+        ("dmatrix", T::dmatrix("x"), "TensorType(float64, matrix)"),
+        ("fmatrix", T::fmatrix("x"), "TensorType(float32, matrix)"),
+        ("lmatrix", T::lmatrix("x"), "TensorType(int64, matrix)"),
+        ("imatrix", T::imatrix("x"), "TensorType(int32, matrix)"),
+        ("bmatrix", T::bmatrix("x"), "TensorType(int8, matrix)"),
+        ("drow", T::drow("x"), "TensorType(float64, row)"),
+        ("frow", T::frow("x"), "TensorType(float32, row)"),
+        ("dcol", T::dcol("x"), "TensorType(float64, col)"),
+        ("fcol", T::fcol("x"), "TensorType(float32, col)"),
+        ("dtensor3", T::dtensor3("x"), "TensorType(float64, 3D)"),
+        ("dtensor4", T::dtensor4("x"), "TensorType(float64, 4D)"),
+        ("ftensor3", T::ftensor3("x"), "TensorType(float32, 3D)"),
+        ("ftensor4", T::ftensor4("x"), "TensorType(float32, 4D)"),
+        (
+            "scalar (floatX=float64)",
+            T::scalar("x"),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "vector (floatX=float64)",
+            T::vector("x"),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix (floatX=float64)",
+            T::matrix("x"),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "row (floatX=float64)",
+            T::row("x"),
+            "TensorType(float64, row)",
+        ),
+        (
+            "col (floatX=float64)",
+            T::col("x"),
+            "TensorType(float64, col)",
+        ),
+        (
+            "tensor3 (floatX=float64)",
+            T::tensor3("x"),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "tensor4 (floatX=float64)",
+            T::tensor4("x"),
+            "TensorType(float64, 4D)",
+        ),
+        (
+            "explicit pattern",
+            input(Float64, &[false, true, false]),
+            "TensorType(float64, (False, True, False))",
+        ),
+        (
+            "bool (True,)",
+            input(Bool, &[true]),
+            "TensorType(bool, (True,))",
+        ),
+        // Python ints: autocast_int picks the smallest of int8..int64 holding the value.
+        ("int 2", 2.into_var(), "TensorType(int8, scalar)"),
+        ("int -128", (-128).into_var(), "TensorType(int8, scalar)"),
+        ("int 300", 300.into_var(), "TensorType(int16, scalar)"),
+        ("int -129", (-129).into_var(), "TensorType(int16, scalar)"),
+        ("int 70000", 70000.into_var(), "TensorType(int32, scalar)"),
+        (
+            "int 2**40",
+            (1i64 << 40).into_var(),
+            "TensorType(int64, scalar)",
+        ),
+        // Python floats: autocast_float (custom cast policy) keeps float32 when exact.
+        (
+            "float 0.1 (floatX=float64)",
+            0.1f64.into_var(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "float 2.0 (floatX=float64)",
+            2.0f64.into_var(),
+            "TensorType(float32, scalar)",
+        ),
+        ("f32 1.5", 1.5f32.into_var(), "TensorType(float32, scalar)"),
+        ("bool true", true.into_var(), "TensorType(bool, scalar)"),
+        (
+            "constant matrix",
+            T::constant(Tensor::zeros(Float64, &[2, 3])),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "constant (1, 3): length-1 dims broadcastable",
+            T::constant(Tensor::zeros(Float64, &[1, 3])),
+            "TensorType(float64, row)",
+        ),
+        (
+            "constant int64 [5]",
+            int64_vec_const(&[5]),
+            "TensorType(int64, (True,))",
+        ),
+    ];
+    check(table);
+
+    // Type constants are the constructors' types.
+    let consts = [
+        (T::DSCALAR, "TensorType(float64, scalar)"),
+        (T::FSCALAR, "TensorType(float32, scalar)"),
+        (T::LSCALAR, "TensorType(int64, scalar)"),
+        (T::ISCALAR, "TensorType(int32, scalar)"),
+        (T::WSCALAR, "TensorType(int16, scalar)"),
+        (T::BSCALAR, "TensorType(int8, scalar)"),
+        (T::DVECTOR, "TensorType(float64, vector)"),
+        (T::IVECTOR, "TensorType(int32, vector)"),
+        (T::DMATRIX, "TensorType(float64, matrix)"),
+        (T::IMATRIX, "TensorType(int32, matrix)"),
+        (T::DROW, "TensorType(float64, row)"),
+        (T::FCOL, "TensorType(float32, col)"),
+        (T::DTENSOR3, "TensorType(float64, 3D)"),
+        (T::FTENSOR4, "TensorType(float32, 4D)"),
+    ];
+    for (t, want) in consts {
+        assert_eq!(t.to_string(), want);
+    }
+    assert!(T::dscalar("x").ty() == T::DSCALAR);
+    assert!(T::drow("x").ty() == T::DROW);
+    assert!(T::imatrix("x").ty() != T::DMATRIX);
+
+    // Plurals.
+    let v = T::dscalars("a b");
+    assert_eq!(v.len(), 2);
+    assert_eq!(
+        (v[0].to_string(), v[1].to_string()),
+        ("a".into(), "b".into())
+    );
+    assert!(v.iter().all(|x| x.ty() == T::DSCALAR));
+    let m = T::imatrices("p, q,r");
+    assert_eq!(
+        m.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+        ["p", "q", "r"]
+    );
+    assert!(m.iter().all(|x| x.ty() == T::IMATRIX));
+    assert_eq!(T::fvectors("u").len(), 1);
+
+    // Constants display as Theano's str.
+    assert_eq!(2.into_var().to_string(), "TensorConstant{2}");
+    assert_eq!(300.into_var().to_string(), "TensorConstant{300}");
+    assert_eq!(2.0f64.into_var().to_string(), "TensorConstant{2.0}");
+
+    // `x * 2` on a dmatrix: the int8 constant is padded by InplaceDimShuffle{x,x}.
+    let x = T::dmatrix("x");
+    let y = &x * 2;
+    assert_eq!(y.ty().to_string(), "TensorType(float64, matrix)");
+    let ins = y.owner().unwrap().inputs().to_vec();
+    assert_eq!(ins[1].to_string(), "InplaceDimShuffle{x,x}.0");
+    assert_eq!(ins[1].ty().to_string(), "TensorType(int8, (True, True))");
+    let c = ins[1].owner().unwrap().inputs()[0].clone();
+    assert_eq!(c.to_string(), "TensorConstant{2}");
+    assert_eq!(c.ty().to_string(), "TensorType(int8, scalar)");
+}
+
+#[test]
+fn float_x_float32() {
+    let _g = lock();
+    set_float_x(DType::Float32).unwrap();
+    let table: Vec<(&str, Variable, &str)> = vec![
+        ("scalar", T::scalar("x"), "TensorType(float32, scalar)"),
+        ("vector", T::vector("x"), "TensorType(float32, vector)"),
+        ("matrix", T::matrix("x"), "TensorType(float32, matrix)"),
+        ("row", T::row("x"), "TensorType(float32, row)"),
+        ("col", T::col("x"), "TensorType(float32, col)"),
+        ("tensor3", T::tensor3("x"), "TensorType(float32, 3D)"),
+        ("tensor4", T::tensor4("x"), "TensorType(float32, 4D)"),
+        (
+            "matrices",
+            T::matrices("a b")[1].clone(),
+            "TensorType(float32, matrix)",
+        ),
+        // autocast_float under floatX=float32: always float32, even for 0.1.
+        (
+            "float 0.1",
+            0.1f64.into_var(),
+            "TensorType(float32, scalar)",
+        ),
+        (
+            "matrix * 0.1",
+            T::matrix("x") * 0.1,
+            "TensorType(float32, matrix)",
+        ),
+        // TrueDiv of discrete inputs is floatX.
+        (
+            "ivector / ivector",
+            T::ivector("a") / T::ivector("b"),
+            "TensorType(float32, vector)",
+        ),
+        // upcast (cast_policy custom) is plain numpy: int32 + float32 is still float64.
+        (
+            "ivector * fscalar",
+            T::ivector("a") * T::fscalar("b"),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "mean(ivector)",
+            T::mean(T::ivector("a"), None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "zeros",
+            T::zeros(&[2, 3]).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+    ];
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(table)));
+    set_float_x(DType::Float64).unwrap();
+    assert_eq!(float_x(), DType::Float64);
+    if let Err(e) = r {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn elemwise_table() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let (dm, fm, im, bm) = (
+        T::dmatrix("dm"),
+        T::fmatrix("fm"),
+        T::imatrix("im"),
+        T::bmatrix("bm"),
+    );
+    let (dv, fv, iv, lv, bv) = (
+        T::dvector("dv"),
+        T::fvector("fv"),
+        T::ivector("iv"),
+        T::lvector("lv"),
+        T::bvector("bv"),
+    );
+    let (ds, fs, is, ls, ws, bs) = (
+        T::dscalar("ds"),
+        T::fscalar("fs"),
+        T::iscalar("is"),
+        T::lscalar("ls"),
+        T::wscalar("ws"),
+        T::bscalar("bs"),
+    );
+    let (dr, dc, fr, fc) = (T::drow("dr"), T::dcol("dc"), T::frow("fr"), T::fcol("fc"));
+    let d3 = T::dtensor3("d3");
+    let bool_m = T::gt(&dm, 0);
+    let table: Vec<(&str, Variable, &str)> = vec![
+        // + - * / % and promotion
+        ("int64 + int32", &ls + &is, "TensorType(int64, scalar)"),
+        ("ivector + lvector", &iv + &lv, "TensorType(int64, vector)"),
+        ("int8 + int16", &bs + &ws, "TensorType(int16, scalar)"),
+        (
+            "dmatrix * int8 constant",
+            &dm * 2,
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "int8 constant * dmatrix",
+            2 * &dm,
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "bvector * fvector",
+            &bv * &fv,
+            "TensorType(float32, vector)",
+        ),
+        (
+            "ivector * fvector",
+            &iv * &fv,
+            "TensorType(float64, vector)",
+        ),
+        ("int16 * float32", &ws * &fs, "TensorType(float32, scalar)"),
+        (
+            "imatrix * 300 (int16)",
+            &im * 300,
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "bmatrix * 300 (int16)",
+            &bm * 300,
+            "TensorType(int16, matrix)",
+        ),
+        (
+            "fvector * 2.0 (float32 constant)",
+            &fv * 2.0,
+            "TensorType(float32, vector)",
+        ),
+        (
+            "fvector * 0.1 (float64 constant)",
+            &fv * 0.1,
+            "TensorType(float64, vector)",
+        ),
+        ("bvector * 1.5", &bv * 1.5, "TensorType(float32, vector)"),
+        ("ivector * 1.5", &iv * 1.5, "TensorType(float64, vector)"),
+        ("row + col", &dr + &dc, "TensorType(float64, matrix)"),
+        ("row + row", &dr + &dr, "TensorType(float64, row)"),
+        ("row * 2", &dr * 2, "TensorType(float64, row)"),
+        ("col - scalar", &dc - &ds, "TensorType(float64, col)"),
+        ("frow + fcol", &fr + &fc, "TensorType(float32, matrix)"),
+        ("dtensor3 + row", &d3 + &dr, "TensorType(float64, 3D)"),
+        (
+            "row + col + scalar pad",
+            2 + (&dr - &fc),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "ivector / ivector",
+            &iv / &iv,
+            "TensorType(float64, vector)",
+        ),
+        ("int8 / int8", &bs / &bs, "TensorType(float64, scalar)"),
+        ("fvector / 2", &fv / 2, "TensorType(float32, vector)"),
+        (
+            "ivector / fscalar",
+            &iv / &fs,
+            "TensorType(float64, vector)",
+        ),
+        ("drow / dcol", &dr / &dc, "TensorType(float64, matrix)"),
+        ("dmatrix % 3", &dm % 3, "TensorType(float64, matrix)"),
+        ("imatrix % 3", &im % 3, "TensorType(int32, matrix)"),
+        (
+            "int_div ivector bvector",
+            T::int_div(&iv, &bv),
+            "TensorType(int32, vector)",
+        ),
+        ("-ivector", -&iv, "TensorType(int32, vector)"),
+        ("-dcol", -&dc, "TensorType(float64, col)"),
+        ("neg fscalar", T::neg(&fs), "TensorType(float32, scalar)"),
+        ("add fn", T::add(&dr, 1), "TensorType(float64, row)"),
+        ("sub fn", T::sub(&bv, &iv), "TensorType(int32, vector)"),
+        ("mul fn", T::mul(&fc, &fr), "TensorType(float32, matrix)"),
+        (
+            "true_div fn",
+            T::true_div(&lv, 2),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "modulo fn",
+            T::modulo(&lv, &iv),
+            "TensorType(int64, vector)",
+        ),
+        // pow and unary
+        ("dvector ** 2", dv.pow(2), "TensorType(float64, vector)"),
+        ("ivector ** 2", iv.pow(2), "TensorType(int32, vector)"),
+        (
+            "int8 ** float32",
+            bs.pow(&fs),
+            "TensorType(float32, scalar)",
+        ),
+        (
+            "pow fn row col",
+            T::pow(&dr, &dc),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "sqr ivector (same_out)",
+            T::sqr(&iv),
+            "TensorType(int32, vector)",
+        ),
+        ("sqr drow", T::sqr(&dr), "TensorType(float64, row)"),
+        ("sqrt ivector", T::sqrt(&iv), "TensorType(float64, vector)"),
+        ("sqrt bvector", T::sqrt(&bv), "TensorType(float32, vector)"),
+        (
+            "exp int8 (upgrade_to_float)",
+            T::exp(&bs),
+            "TensorType(float32, scalar)",
+        ),
+        ("exp int32", T::exp(&is), "TensorType(float64, scalar)"),
+        ("exp int16", T::exp(&ws), "TensorType(float32, scalar)"),
+        ("exp int64", T::exp(&ls), "TensorType(float64, scalar)"),
+        ("exp fmatrix", T::exp(&fm), "TensorType(float32, matrix)"),
+        ("exp drow", T::exp(&dr), "TensorType(float64, row)"),
+        ("exp bool", T::exp(&bool_m), "TensorType(float32, matrix)"),
+        ("log lvector", T::log(&lv), "TensorType(float64, vector)"),
+        ("log fcol", T::log(&fc), "TensorType(float32, col)"),
+        ("log1p int16", T::log1p(&ws), "TensorType(float32, scalar)"),
+        ("expm1 fcol", T::expm1(&fc), "TensorType(float32, col)"),
+        (
+            "expm1 ivector",
+            T::expm1(&iv),
+            "TensorType(float64, vector)",
+        ),
+        ("tanh imatrix", T::tanh(&im), "TensorType(float64, matrix)"),
+        ("tanh frow", T::tanh(&fr), "TensorType(float32, row)"),
+        (
+            "sigmoid bvector",
+            T::sigmoid(&bv),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "sigmoid dmatrix",
+            T::sigmoid(&dm),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "softplus dtensor3",
+            T::softplus(&d3),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "softplus ivector",
+            T::softplus(&iv),
+            "TensorType(float64, vector)",
+        ),
+        ("abs ivector", T::abs(&iv), "TensorType(int32, vector)"),
+        ("abs fscalar", T::abs(&fs), "TensorType(float32, scalar)"),
+        ("sign bmatrix", T::sign(&bm), "TensorType(int8, matrix)"),
+        ("sign drow", T::sign(&dr), "TensorType(float64, row)"),
+        ("sgn fvector", T::sgn(&fv), "TensorType(float32, vector)"),
+        (
+            "floor ivector",
+            T::floor(&iv),
+            "TensorType(float64, vector)",
+        ),
+        ("floor int8", T::floor(&bs), "TensorType(float32, scalar)"),
+        ("floor dcol", T::floor(&dc), "TensorType(float64, col)"),
+        ("ceil fvector", T::ceil(&fv), "TensorType(float32, vector)"),
+        ("ceil int16", T::ceil(&ws), "TensorType(float32, scalar)"),
+        (
+            "round dmatrix",
+            T::round(&dm),
+            "TensorType(float64, matrix)",
+        ),
+        ("round frow", T::round(&fr), "TensorType(float32, row)"),
+        (
+            "round_half_away_from_zero fvector",
+            T::round_half_away_from_zero(&fv),
+            "TensorType(float32, vector)",
+        ),
+        // maximum, minimum, clip, switch
+        (
+            "maximum ivector fscalar",
+            T::maximum(&iv, &fs),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "maximum row col",
+            T::maximum(&dr, &dc),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "minimum bvector 3",
+            T::minimum(&bv, 3),
+            "TensorType(int8, vector)",
+        ),
+        (
+            "minimum fcol dscalar",
+            T::minimum(&fc, &ds),
+            "TensorType(float64, col)",
+        ),
+        (
+            "clip imatrix 0 10",
+            T::clip(&im, 0, 10),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "clip dvector 0 1",
+            T::clip(&dv, 0, 1),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "clip fvector 0.0 1.0",
+            T::clip(&fv, 0.0, 1.0),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "clip drow",
+            T::clip(&dr, 0, &dc),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "switch ivector fvector",
+            T::switch(T::gt(&iv, 0), &iv, &fv),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "switch bvector int8 const",
+            T::switch(T::gt(&bv, 0), &bv, 0),
+            "TensorType(int8, vector)",
+        ),
+        (
+            "switch col row scalar",
+            T::switch(T::gt(&dc, 0), &dr, &ds),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "switch row cond row scalars",
+            T::switch(T::gt(&dr, 0), 1.5f32, &fs),
+            "TensorType(float32, row)",
+        ),
+        // cast
+        (
+            "cast ivector float32",
+            T::cast(&iv, Float32),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "cast drow int8",
+            T::cast(&dr, Int8),
+            "TensorType(int8, row)",
+        ),
+        (
+            "cast bool matrix int64",
+            T::cast(&bool_m, Int64),
+            "TensorType(int64, matrix)",
+        ),
+        (
+            "astype fcol float64",
+            fc.astype(Float64),
+            "TensorType(float64, col)",
+        ),
+        // comparisons are bool
+        ("gt dmatrix 0", T::gt(&dm, 0), "TensorType(bool, matrix)"),
+        (
+            "lt ivector fvector",
+            T::lt(&iv, &fv),
+            "TensorType(bool, vector)",
+        ),
+        ("ge row col", T::ge(&dr, &dc), "TensorType(bool, matrix)"),
+        (
+            "le fscalar 1.0",
+            T::le(&fs, 1.0),
+            "TensorType(bool, scalar)",
+        ),
+        (
+            "eq ivector ivector",
+            T::eq(&iv, &iv),
+            "TensorType(bool, vector)",
+        ),
+        ("neq row 2", T::neq(&dr, 2), "TensorType(bool, row)"),
+        // bit ops
+        (
+            "and_ ivector bvector",
+            T::and_(&iv, &bv).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "and_ bool bool",
+            T::and_(T::gt(&dr, 0), T::lt(&dc, 1)).unwrap(),
+            "TensorType(bool, matrix)",
+        ),
+        (
+            "or_ int64 int32",
+            T::or_(&ls, &is).unwrap(),
+            "TensorType(int64, scalar)",
+        ),
+        (
+            "or_ bool row",
+            T::or_(T::gt(&dr, 0), T::gt(&dr, 1)).unwrap(),
+            "TensorType(bool, row)",
+        ),
+        (
+            "xor imatrix 1",
+            T::xor(&im, 1).unwrap(),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "invert ivector",
+            T::invert(&iv).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "not_ bool",
+            T::not_(&bool_m).unwrap(),
+            "TensorType(bool, matrix)",
+        ),
+        // fill, zeros_like, ones_like: fill takes the value's dtype (transfer_type(1))
+        (
+            "zeros_like ivector",
+            T::zeros_like(&iv),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "ones_like drow",
+            T::ones_like(&dr),
+            "TensorType(float64, row)",
+        ),
+        (
+            "ones_like bool",
+            T::ones_like(&bool_m),
+            "TensorType(bool, matrix)",
+        ),
+        (
+            "fill dmatrix 1.5",
+            T::fill(&dm, 1.5),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "fill fmatrix 2 (int8 value)",
+            T::fill(&fm, 2),
+            "TensorType(int8, matrix)",
+        ),
+        (
+            "fill row col",
+            T::fill(&dr, &dc),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "fill col scalar",
+            T::fill(&dc, &ls),
+            "TensorType(int64, col)",
+        ),
+    ];
+    check(table);
+    // cast to the same dtype is the variable itself
+    assert!(T::cast(&iv, Int32) == iv);
+}
+
+#[test]
+fn dot_reduce_shape_table() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let (dm, fm, im) = (T::dmatrix("dm"), T::fmatrix("fm"), T::imatrix("im"));
+    let (dv, fv, iv, bv) = (
+        T::dvector("dv"),
+        T::fvector("fv"),
+        T::ivector("iv"),
+        T::bvector("bv"),
+    );
+    let (ds, fs, is, ls) = (
+        T::dscalar("ds"),
+        T::fscalar("fs"),
+        T::iscalar("is"),
+        T::lscalar("ls"),
+    );
+    let (dr, dc) = (T::drow("dr"), T::dcol("dc"));
+    let (d3, f3) = (T::dtensor3("d3"), T::ftensor3("f3"));
+    let bool_m = T::gt(&dm, 0);
+    let ttf = input(Float64, &[true, true, false]);
+    let ftf = input(Float64, &[false, true, false]);
+    let mm = |a: &[usize]| -> Vec<usize> { a.to_vec() };
+    let (mx, amx) = T::max_and_argmax(&im, Some(&mm(&[1]))).unwrap();
+    let (mx3, amx3) = T::max_and_argmax(&ftf, None).unwrap();
+    let table: Vec<(&str, Variable, &str)> = vec![
+        // dot
+        (
+            "dot matrix matrix",
+            T::dot(&dm, &dm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dot row col",
+            T::dot(&dr, &dc).unwrap(),
+            "TensorType(float64, (True, True))",
+        ),
+        (
+            "dot col row",
+            T::dot(&dc, &dr).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dot vector vector",
+            T::dot(&dv, &dv).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "dot fmatrix fvector",
+            T::dot(&fm, &fv).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "dot imatrix fmatrix",
+            T::dot(&im, &fm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dot bvector fmatrix",
+            T::dot(&bv, &fm).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "dot vector col",
+            T::dot(&dv, &dc).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        (
+            "dot row vector",
+            T::dot(&dr, &dv).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        (
+            "dot imatrix ivector",
+            T::dot(&im, &iv).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "dot scalar matrix (mul)",
+            T::dot(&ds, &fm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dot fscalar 2",
+            T::dot(&fs, 2).unwrap(),
+            "TensorType(float32, scalar)",
+        ),
+        // sum / prod
+        ("sum imatrix", T::sum(&im), "TensorType(int64, scalar)"),
+        ("sum bvector", T::sum(&bv), "TensorType(int64, scalar)"),
+        ("sum bool", T::sum(&bool_m), "TensorType(int64, scalar)"),
+        ("sum fmatrix", T::sum(&fm), "TensorType(float32, scalar)"),
+        ("x.sum()", dm.sum(), "TensorType(float64, scalar)"),
+        (
+            "sum d3 axis 1",
+            T::sum_axes(&d3, Some(&mm(&[1])), false).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "sum row axis 1",
+            T::sum_axes(&dr, Some(&mm(&[1])), false).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        (
+            "sum row axis 0",
+            T::sum_axes(&dr, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "sum matrix axis 0 keepdims",
+            T::sum_axes(&dm, Some(&mm(&[0])), true).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "sum imatrix axis 1 keepdims",
+            T::sum_axes(&im, Some(&mm(&[1])), true).unwrap(),
+            "TensorType(int64, col)",
+        ),
+        (
+            "sum d3 axes 0,2 keepdims",
+            T::sum_axes(&d3, Some(&mm(&[0, 2])), true).unwrap(),
+            "TensorType(float64, (True, False, True))",
+        ),
+        (
+            "sum all keepdims",
+            T::sum_axes(&dm, None, true).unwrap(),
+            "TensorType(float64, (True, True))",
+        ),
+        (
+            "sum (T,T,F) axis 2",
+            T::sum_axes(&ttf, Some(&mm(&[2])), false).unwrap(),
+            "TensorType(float64, (True, True))",
+        ),
+        ("prod imatrix", T::prod(&im), "TensorType(int64, scalar)"),
+        (
+            "prod fmatrix axis 0",
+            T::prod_axes(&fm, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "prod ivector keepdims",
+            T::prod_axes(&iv, None, true).unwrap(),
+            "TensorType(int64, (True,))",
+        ),
+        // mean
+        (
+            "mean imatrix",
+            T::mean(&im, None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "mean bvector",
+            T::mean(&bv, None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "mean fmatrix axis 1",
+            T::mean(&fm, Some(&mm(&[1])), false).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "mean dmatrix axis 0 keepdims",
+            T::mean(&dm, Some(&mm(&[0])), true).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "mean ivector keepdims",
+            T::mean(&iv, None, true).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        ("x.mean()", fm.mean(), "TensorType(float32, scalar)"),
+        // max / min / argmax
+        (
+            "max imatrix axis 0",
+            T::max(&im, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "max d3 all",
+            T::max(&d3, None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "max row axis 1 keepdims",
+            T::max(&dr, Some(&mm(&[1])), true).unwrap(),
+            "TensorType(float64, (True, True))",
+        ),
+        (
+            "max (F,T,F) axis 0",
+            T::max(&ftf, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "min ivector",
+            T::min(&iv, None, false).unwrap(),
+            "TensorType(int32, scalar)",
+        ),
+        (
+            "min fmatrix axis 1 keepdims",
+            T::min(&fm, Some(&mm(&[1])), true).unwrap(),
+            "TensorType(float32, col)",
+        ),
+        (
+            "min bool",
+            T::min(&bool_m, None, false).unwrap(),
+            "TensorType(bool, scalar)",
+        ),
+        (
+            "argmax matrix axis 1",
+            T::argmax(&dm, Some(&mm(&[1])), false).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "argmax fvector",
+            T::argmax(&fv, None, false).unwrap(),
+            "TensorType(int64, scalar)",
+        ),
+        (
+            "argmax matrix axis 0 keepdims",
+            T::argmax(&dm, Some(&mm(&[0])), true).unwrap(),
+            "TensorType(int64, row)",
+        ),
+        (
+            "argmin imatrix axis 0",
+            T::argmin(&im, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        ("max_and_argmax max", mx, "TensorType(int32, vector)"),
+        ("max_and_argmax argmax", amx, "TensorType(int64, vector)"),
+        ("max_and_argmax all max", mx3, "TensorType(float64, scalar)"),
+        (
+            "max_and_argmax all argmax",
+            amx3,
+            "TensorType(int64, scalar)",
+        ),
+        // var / std
+        (
+            "var imatrix",
+            T::var(&im, None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "var fmatrix axis 0",
+            T::var(&fm, Some(&mm(&[0])), false).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "var dmatrix axis 1 keepdims",
+            T::var(&dm, Some(&mm(&[1])), true).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "std dmatrix axis 1 keepdims",
+            T::std(&dm, Some(&mm(&[1])), true).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "std ivector",
+            T::std(&iv, None, false).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "std f3 axis 2",
+            T::std(&f3, Some(&mm(&[2])), false).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        // dimshuffle / transpose
+        (
+            "dimshuffle matrix 1,0",
+            T::dimshuffle(&dm, &[Some(1), Some(0)]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dimshuffle vector x,0",
+            T::dimshuffle(&dv, &[None, Some(0)]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "dimshuffle vector 0,x",
+            dv.dimshuffle(&[Some(0), None]).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "dimshuffle row drop 0",
+            dr.dimshuffle(&[Some(1)]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "dimshuffle col x,0,x",
+            dc.dimshuffle(&[None, Some(0), None]).unwrap(),
+            "TensorType(float64, (True, False, True))",
+        ),
+        (
+            "dimshuffle ftensor3 2,0,1",
+            f3.dimshuffle(&[Some(2), Some(0), Some(1)]).unwrap(),
+            "TensorType(float32, 3D)",
+        ),
+        (
+            "dimshuffle (T,T,F) 2,x,1",
+            ttf.dimshuffle(&[Some(2), None, Some(1)]).unwrap(),
+            "TensorType(float64, (False, True, True))",
+        ),
+        (
+            "dimshuffle scalar x",
+            is.dimshuffle(&[None]).unwrap(),
+            "TensorType(int32, (True,))",
+        ),
+        (
+            "transpose row",
+            T::transpose(&dr, None).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "transpose d3 1,0,2",
+            T::transpose(&d3, Some(&mm(&[1, 0, 2]))).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "transpose (T,T,F) 2,0,1",
+            T::transpose(&ttf, Some(&mm(&[2, 0, 1]))).unwrap(),
+            "TensorType(float64, (False, True, True))",
+        ),
+        ("x.t() col", dc.t(), "TensorType(float64, row)"),
+        ("x.t() imatrix", im.t(), "TensorType(int32, matrix)"),
+        // reshape / flatten
+        (
+            "reshape matrix [6]",
+            dm.reshape([6]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "reshape ivector [2,3]",
+            T::reshape(&iv, [2, 3]).unwrap(),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "reshape d3 scalars",
+            T::reshape(&d3, vec![is.clone(), ls.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "reshape by shape of d3",
+            dv.reshape(&d3.shape()).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "flatten d3 1",
+            T::flatten(&d3, 1).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "flatten d3 2",
+            d3.flatten(2).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "flatten row 1",
+            dr.flatten(1).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "flatten col 2",
+            dc.flatten(2).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "flatten (T,T,F) 2",
+            ttf.flatten(2).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "flatten (F,T,F) 2",
+            ftf.flatten(2).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "flatten scalar 1",
+            ds.flatten(1).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        (
+            "flatten imatrix 1",
+            im.flatten(1).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        // shape
+        ("shape matrix", T::shape(&dm), "TensorType(int64, vector)"),
+        ("shape scalar", ds.shape(), "TensorType(int64, vector)"),
+        (
+            "shape_i matrix 1",
+            T::shape_i(&dm, 1).unwrap(),
+            "TensorType(int64, scalar)",
+        ),
+        (
+            "x.shape_i(0)",
+            iv.shape_i(0).unwrap(),
+            "TensorType(int64, scalar)",
+        ),
+        // arange
+        (
+            "arange 10",
+            T::arange(10).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "arange iscalar",
+            T::arange(&is).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "arange fscalar",
+            T::arange(&fs).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "arange dscalar",
+            T::arange(&ds).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "arange_full 1 10 2",
+            T::arange_full(1, 10, 2).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "arange_full 0 ds 1",
+            T::arange_full(0, &ds, 1).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "arange_full bscalar iscalar 1",
+            T::arange_full(T::bscalar("b"), &is, 1).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "arange_full 0 fs 0.5",
+            T::arange_full(0, &fs, 0.5).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        // alloc
+        (
+            "alloc dscalar iscalar lscalar",
+            T::alloc(&ds, &[is.clone(), ls.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "alloc dvector",
+            T::alloc(&dv, &[is.clone(), ls.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "alloc_const f32",
+            T::alloc_const(1.5f32, &[2, 3]).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "alloc int8",
+            T::alloc_const(7, &[4]).unwrap(),
+            "TensorType(int8, vector)",
+        ),
+        (
+            "zeros",
+            T::zeros(&[2, 3]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "ones",
+            T::ones(&[2, 3, 4]).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        // concatenate / stack (Join: broadcastable where any input is, except on the axis)
+        (
+            "concatenate matrices 0",
+            T::concatenate(&[dm.clone(), dm.clone()], 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "concatenate rows 0",
+            T::concatenate(&[dr.clone(), dr.clone()], 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "concatenate rows 1",
+            T::concatenate(&[dr.clone(), dr.clone()], 1).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "concatenate col matrix 1",
+            T::concatenate(&[dc.clone(), dm.clone()], 1).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "concatenate row matrix 1",
+            T::concatenate(&[dr.clone(), dm.clone()], 1).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "concatenate ivector fvector",
+            T::concatenate(&[iv.clone(), fv.clone()], 0).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "concatenate bvector fvector",
+            T::concatenate(&[bv.clone(), fv.clone()], 0).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "concatenate single row 0",
+            T::concatenate(std::slice::from_ref(&dr), 0).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "stack scalars",
+            T::stack(&[ds.clone(), ds.clone()], 0).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "stack iscalar lscalar",
+            T::stack(&[is.clone(), ls.clone()], 0).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "stack vectors 0",
+            T::stack(&[dv.clone(), dv.clone()], 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "stack vectors 1",
+            T::stack(&[dv.clone(), dv.clone()], 1).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "stack rows 0",
+            T::stack(&[dr.clone(), dr.clone()], 0).unwrap(),
+            "TensorType(float64, (False, True, False))",
+        ),
+        (
+            "stack rows 2",
+            T::stack(&[dr.clone(), dr.clone()], 2).unwrap(),
+            "TensorType(float64, (True, False, False))",
+        ),
+        (
+            "stack single vector",
+            T::stack(std::slice::from_ref(&dv), 0).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        // softmax: Theano 1.0 pads a vector to a row
+        (
+            "softmax matrix",
+            T::softmax(&dm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "softmax fvector (padded)",
+            T::softmax(&fv).unwrap(),
+            "TensorType(float32, row)",
+        ),
+        (
+            "softmax row",
+            T::softmax(&dr).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "log_softmax fmatrix",
+            T::log_softmax(&fm).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "log_softmax dvector (padded)",
+            T::log_softmax(&dv).unwrap(),
+            "TensorType(float64, row)",
+        ),
+    ];
+    check(table);
+}
+
+#[test]
+fn indexing_table() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let (dm, fm, im) = (T::dmatrix("dm"), T::fmatrix("fm"), T::imatrix("im"));
+    let (dv, iv, lv) = (T::dvector("dv"), T::ivector("iv"), T::lvector("lv"));
+    let (ds, is, ls, bs) = (
+        T::dscalar("ds"),
+        T::iscalar("is"),
+        T::lscalar("ls"),
+        T::bscalar("bs"),
+    );
+    let (dr, dc) = (T::drow("dr"), T::dcol("dc"));
+    let d3 = T::dtensor3("d3");
+    let tff = input(Float64, &[true, false, false]);
+    let ftf = input(Float64, &[false, true, false]);
+    let one = int64_vec_const(&[1]);
+    let idx2 = int64_vec_const(&[0, 1]);
+    let table: Vec<(&str, Variable, &str)> = vec![
+        // basic Subtensor
+        (
+            "matrix[0]",
+            dm.at(0).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix[iscalar]",
+            dm.at(&is).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "ivector[lscalar]",
+            iv.at(&ls).unwrap(),
+            "TensorType(int32, scalar)",
+        ),
+        (
+            "d3[1, :, 2]",
+            d3.get(&[1.into(), Idx::all(), 2.into()]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix[0:2]",
+            dm.slice_rows(0, 2).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "row[a:b] loses broadcast",
+            dr.slice_rows(&ls, &ls).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "row[:, 1]",
+            dr.get(&[Idx::all(), 1.into()]).unwrap(),
+            "TensorType(float64, (True,))",
+        ),
+        (
+            "row[::2] keeps broadcast",
+            dr.get(&[Idx::step(2)]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "row[:, ::2]",
+            dr.get(&[Idx::all(), Idx::step(&bs)]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "col[:, :]",
+            dc.get(&[Idx::all(), Idx::all()]).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "col[1:]",
+            dc.get(&[Idx::from(1)]).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "col[:, 0:1] loses broadcast",
+            dc.get(&[Idx::all(), Idx::range(0, 1)]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "vector[a:b:c] symbolic",
+            dv.get(&[Idx::slice(
+                Some(is.clone()),
+                Some(ls.clone()),
+                Some(bs.clone()),
+            )])
+            .unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "vector[:b]",
+            dv.get(&[Idx::to(&is)]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "imatrix[ls, 0:3]",
+            im.get(&[(&ls).into(), (0..3).into()]).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "(T,F,F)[:, 0]",
+            tff.get(&[Idx::all(), 0.into()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        // AdvancedSubtensor1: (ilist.broadcastable[0],) + x.broadcastable[1:]
+        (
+            "matrix[ivector]",
+            dm.at(&iv).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "row[lvector]",
+            dr.at(&lv).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "col[ivector]",
+            dc.at(&iv).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "vector[ivector]",
+            dv.at(&iv).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix[[1]] (broadcastable index)",
+            dm.at(&one).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        // AdvancedSubtensor: numpy placement, index-array dims never broadcastable
+        (
+            "matrix[ivector, ivector]",
+            dm.get(&[(&iv).into(), (&iv).into()]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix[[1], [1]]",
+            dm.get(&[(&one).into(), (&one).into()]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "matrix[imatrix, ivector]",
+            dm.get(&[(&im).into(), (&iv).into()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "vector[imatrix]",
+            dv.at(&im).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "fmatrix[imatrix]",
+            fm.at(&im).unwrap(),
+            "TensorType(float32, 3D)",
+        ),
+        (
+            "(T,F,F)[:, iv, iv] adjacent stays in place",
+            tff.get(&[Idx::all(), (&iv).into(), (&iv).into()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "(F,T,F)[iv, :, iv] non-adjacent goes first",
+            ftf.get(&[(&iv).into(), Idx::all(), (&iv).into()]).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "(F,T,F)[iv, iv] adjacent",
+            ftf.get(&[(&iv).into(), (&iv).into()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "(F,T,F)[1, :, iv] scalar counts as advanced",
+            ftf.get(&[1.into(), Idx::all(), (&iv).into()]).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "matrix[1, ivector]",
+            dm.get(&[1.into(), (&iv).into()]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "col[:, ivector]",
+            dc.get(&[Idx::all(), (&iv).into()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "matrix[[0,1], :]",
+            dm.get(&[(&idx2).into(), Idx::all()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        // set_subtensor / inc_subtensor return x's type
+        (
+            "set matrix[0] = vector",
+            T::set_subtensor(&dm.at(0).unwrap(), &dv).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "inc imatrix[0:1] += 1",
+            T::inc_subtensor(&im.slice_rows(0, 1).unwrap(), 1).unwrap(),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "set vector[ivector] = 0.0",
+            T::set_subtensor(&dv.at(&iv).unwrap(), 0.0).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "inc matrix[iv, iv] += ds",
+            T::inc_subtensor(&dm.get(&[(&iv).into(), (&iv).into()]).unwrap(), &ds).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "inc fmatrix[0] += int8",
+            T::inc_subtensor(&fm.at(0).unwrap(), &bs).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "set row[:, 1] = dscalar",
+            T::set_subtensor(&dr.get(&[Idx::all(), 1.into()]).unwrap(), &ds).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "set row[0] = vector (Rebroadcast-free accept)",
+            T::set_subtensor(&dr.at(0).unwrap(), &dv).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "inc col[:, 0] += vector",
+            T::inc_subtensor(&dc.get(&[Idx::all(), 0.into()]).unwrap(), &dv).unwrap(),
+            "TensorType(float64, col)",
+        ),
+    ];
+    check(table);
+}
