@@ -125,3 +125,96 @@ fn very_deep_graphs_do_not_overflow_the_stack() {
     assert!(s == format!("{}x{}", "exp(".repeat(20_000), ")".repeat(20_000)));
     std::mem::forget(y);
 }
+
+fn apply(op: theano_ir::Op, ins: Vec<theano_ir::Variable>) -> theano_ir::Variable {
+    theano_ir::ApplyRef::create(op, ins, std::panic::Location::caller())
+        .unwrap()
+        .output(0)
+}
+
+/// Theano's `*_inplace` elemwise ops (pattern {0: 0}) print `+=`, `exp=`, `fill=`; other
+/// patterns fall back on the default printer.
+#[test]
+fn inplace_elemwise_forms() {
+    use theano_ir::{Op, ScalarOp};
+    let x = T::dvector("x");
+    let y = T::dvector("y");
+    let ip = |s: ScalarOp, i: usize, ins: Vec<theano_ir::Variable>| {
+        apply(
+            Op::Elemwise {
+                scalar: s,
+                inplace: Some(i),
+            },
+            ins,
+        )
+    };
+    assert_eq!(
+        pp(&ip(ScalarOp::Add, 0, vec![x.clone(), y.clone()])),
+        "(x += y)"
+    );
+    assert_eq!(pp(&ip(ScalarOp::Neg, 0, vec![x.clone()])), "(-=x)");
+    assert_eq!(
+        pp(&ip(ScalarOp::Pow, 0, vec![x.clone(), y.clone()])),
+        "(x **= y)"
+    );
+    assert_eq!(pp(&ip(ScalarOp::Exp, 0, vec![x.clone()])), "exp=(x)");
+    assert_eq!(
+        pp(&ip(ScalarOp::Second, 0, vec![x.clone(), y.clone()])),
+        "fill=(x, y)"
+    );
+    assert_eq!(
+        pp(&ip(ScalarOp::Add, 1, vec![x.clone(), y.clone()])),
+        "Elemwise{add}[(0, 1)](x, y)"
+    );
+    assert_eq!(
+        pp(&ip(ScalarOp::Sigmoid, 0, vec![x.clone()])),
+        "Elemwise{sigmoid}[(0, 0)](x)"
+    );
+    assert_eq!(
+        pp(&apply(Op::elemwise(ScalarOp::Identity), vec![x.clone()])),
+        "x"
+    );
+}
+
+#[test]
+fn remaining_ops_use_the_default_printer() {
+    use theano_ir::Idx;
+    let x = T::dmatrix("x");
+    let i = T::lvector("i");
+    assert_eq!(
+        pp(&x.get(&[Idx::Array(i.clone())]).unwrap()),
+        "AdvancedSubtensor1(x, i)"
+    );
+    let u = T::bmatrix("u").astype(DType::UInt8);
+    assert_eq!(
+        pp(&T::min(&u, Some(&[0]), false).unwrap()),
+        "Min{axis=[0]}(uint8(u))"
+    );
+    assert_eq!(
+        pp(&T::max(&x, None, false).unwrap()),
+        "MaxAndArgmax{axis=(0, 1)}.0(x)"
+    );
+}
+
+#[test]
+fn custom_ops_print_their_name() {
+    #[derive(Debug)]
+    struct Twice;
+    impl theano_ir::CustomOp for Twice {
+        fn name(&self) -> String {
+            "Twice".into()
+        }
+        fn infer_types(
+            &self,
+            ins: &[theano_ir::TensorType],
+        ) -> Result<Vec<theano_ir::TensorType>, String> {
+            Ok(ins.to_vec())
+        }
+    }
+    let x = T::dvector("x");
+    let op = theano_ir::Op::Custom(theano_ir::CustomRef(std::sync::Arc::new(Twice)));
+    assert_eq!(
+        pp(&(apply(op, vec![x]) + 1.0)),
+        "(Twice(x) + TensorConstant{1.0})"
+    );
+}
