@@ -24,6 +24,7 @@ pub use function::{
     SharedValue,
 };
 pub use theano_ir as ir;
+pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
 pub use theano_ir::tensor;
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_tensor::Tensor;

@@ -1,1 +1,0 @@
-//! Printers: pp, debugprint, graphviz DOT (to be written).

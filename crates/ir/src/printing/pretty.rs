@@ -1,0 +1,314 @@
+//! `pp`: Theano 1.0's pretty printer (`theano.printing.pprint`).
+//!
+//! Theano picks a printer per op (`pprint.assign`); this module dispatches on [`Op`] the same
+//! way:
+//!
+//! | op | printer | form |
+//! |----|---------|------|
+//! | Elemwise add, mul, sub, true_div, int_div, pow | `OperatorPrinter` | `(x + y)`, `(x ** y)` |
+//! | Elemwise neg | `OperatorPrinter('-', 0)` | `(-x)` |
+//! | the same ops in place on input 0 | `OperatorPrinter` | `(x += y)`, `(-=x)` |
+//! | Elemwise abs_ | `PatternPrinter('\|%(0)s\|')` | `\|x\|` |
+//! | Elemwise second | `FunctionPrinter('fill')` | `fill(x, y)` |
+//! | Elemwise Cast{d} | `FunctionPrinter(d)` | `float64(x)` |
+//! | Elemwise identity (`tensor_copy`) | `IgnorePrinter` | `x` |
+//! | every other Elemwise (`@_scal_elemwise`) | `FunctionPrinter(name)` | `exp(x)`, `gt(x, y)`, `mod(x, y)` |
+//! | other Elemwise in place on input 0 | `FunctionPrinter(name + '=')` | `exp=(x)` |
+//! | DimShuffle | `DimShufflePrinter` | inserted broadcast dims invisible, `x.T`, `DimShuffle{1, x, 0}(x)` |
+//! | Sum over all axes | `FunctionPrinter('sum')` | `sum(x)` |
+//! | dot | `OperatorPrinter(special['middle_dot'])` | `(x \dot y)` |
+//! | Alloc | `FunctionPrinter('alloc')` | `alloc(v, n, m)` |
+//! | Join | `FunctionPrinter('join')` | `join(TensorConstant{0}, x, y)` (Theano's axis input) |
+//! | MakeVector | `MakeVectorPrinter` | `[a, b]` |
+//! | Subtensor | `SubtensorPrinter` | `x[1:n, ::2]` |
+//! | everything else | `DefaultPrinter` | `str(op)(inputs...)`, e.g. `Softmax(x)`, `Shape_i{0}(x)` |
+//! | leaves | `LeafPrinter` | the name (`alpha`..`epsilon` as `\alpha`..), else `str(var)` |
+//!
+//! As in Theano 1.0 (whose precedence logic was disabled, Theano issue #249), every operator
+//! form is parenthesized, so the result never depends on the surrounding context, and a named
+//! variable that is the output of a node is still printed as its expression.
+//!
+//! Two deliberate differences from Theano 1.0, where Theano printed something ambiguous:
+//! - Subtensor: Theano printed a symbolic slice bound as its *type* (`x[int64:int64:]`) and
+//!   took scalar index inputs in reverse order; we print every bound as its expression
+//!   (`x[(i * TensorConstant{20}):((i + TensorConstant{1}) * TensorConstant{20})]`), constant
+//!   integer bounds as plain numbers (`x[1:3]`, `x[-1]`), and a constant start of 0 as empty.
+//! - Outputs of a multi-output op under the default printer carry their index
+//!   (`MaxAndArgmax{axis=(0,)}.1(x)`); Theano printed the max and the argmax identically.
+
+use crate::graph::ancestors;
+use crate::op::{IdxEntry, Op, ReduceKind};
+use crate::scalar::ScalarOp;
+use crate::var::{ApplyRef, Variable};
+use std::collections::HashMap;
+
+/// Theano's `pp(variable)`: the expression computing `v` on one line.
+///
+/// ```
+/// use theano_ir::tensor as T;
+/// use theano_ir::printing::pp;
+/// let x = T::dscalar("x");
+/// let y = T::dscalar("y");
+/// assert_eq!(pp(&(&x + &y)), "(x + y)");
+/// assert_eq!(pp(&T::exp(-&x)), "exp((-x))");
+/// ```
+pub fn pp(v: &Variable) -> String {
+    // Each variable's string depends only on its op and its inputs' strings, so computing them
+    // inputs-first (the order `ancestors` returns) reproduces Theano's recursive printer
+    // without recursion. A string is dropped once its last user is printed, so a long chain
+    // holds two strings at a time, not all of them.
+    let order = ancestors(std::slice::from_ref(v));
+    let mut uses: HashMap<u64, usize> = HashMap::new();
+    for var in &order {
+        if let Some(node) = var.owner() {
+            for i in node.inputs() {
+                *uses.entry(i.id()).or_default() += 1;
+            }
+        }
+    }
+    let mut memo: HashMap<u64, String> = HashMap::new();
+    for var in order {
+        let s = match var.owner() {
+            None => leaf(&var),
+            Some(node) => {
+                let ins: Vec<&str> = node
+                    .inputs()
+                    .iter()
+                    .map(|i| memo.get(&i.id()).map(String::as_str).unwrap_or("?"))
+                    .collect();
+                let s = node_string(&var, &node, &ins);
+                for i in node.inputs() {
+                    if let Some(n) = uses.get_mut(&i.id()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            memo.remove(&i.id());
+                        }
+                    }
+                }
+                s
+            }
+        };
+        memo.insert(var.id(), s);
+    }
+    memo.remove(&v.id()).unwrap_or_default()
+}
+
+/// Theano's `LeafPrinter`: greek names as TeX, else `str(var)`.
+fn leaf(v: &Variable) -> String {
+    if let Some(n) = v.name() {
+        if let Some(g) = greek(&n) {
+            return g.to_string();
+        }
+    }
+    v.to_string()
+}
+
+fn greek(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "alpha" => "\\alpha",
+        "beta" => "\\beta",
+        "gamma" => "\\gamma",
+        "delta" => "\\delta",
+        "epsilon" => "\\epsilon",
+        _ => return None,
+    })
+}
+
+/// `OperatorPrinter`: `(a op b op c)`, or `(op a)` written `(-a)` for one input.
+fn operator(op: &str, ins: &[&str]) -> String {
+    if ins.len() == 1 {
+        format!("({op}{})", ins[0])
+    } else {
+        format!("({})", ins.join(&format!(" {op} ")))
+    }
+}
+
+/// `FunctionPrinter`: `name(a, b)`.
+fn function(name: &str, ins: &[&str]) -> String {
+    format!("{name}({})", ins.join(", "))
+}
+
+/// `DefaultPrinter`: `str(op)(a, b)`; outputs of multi-output ops add `.index`.
+fn default(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
+    if node.n_outputs() > 1 {
+        let i = out.index().unwrap_or(0);
+        format!("{}.{i}({})", node.op(), ins.join(", "))
+    } else {
+        function(&node.op().to_string(), ins)
+    }
+}
+
+/// The infix operator Theano assigns to an Elemwise of `s` (in place or not).
+fn infix(s: ScalarOp, inplace: bool) -> Option<&'static str> {
+    use ScalarOp::*;
+    Some(match (s, inplace) {
+        (Add, false) => "+",
+        (Mul, false) => "*",
+        (Sub, false) => "-",
+        (Neg, false) => "-",
+        (TrueDiv, false) => "/",
+        (IntDiv, false) => "//",
+        (Pow, false) => "**",
+        (Add, true) => "+=",
+        (Mul, true) => "*=",
+        (Sub, true) => "-=",
+        (Neg, true) => "-=",
+        (TrueDiv, true) => "/=",
+        (IntDiv, true) => "//=",
+        (Pow, true) => "**=",
+        _ => return None,
+    })
+}
+
+fn elemwise(
+    out: &Variable,
+    node: &ApplyRef,
+    s: ScalarOp,
+    inplace: Option<usize>,
+    ins: &[&str],
+) -> String {
+    match inplace {
+        None => {
+            if let Some(op) = infix(s, false) {
+                return operator(op, ins);
+            }
+            match s {
+                ScalarOp::Abs => format!("|{}|", ins[0]),
+                ScalarOp::Identity => ins[0].to_string(),
+                ScalarOp::Cast(d) => function(d.name(), ins),
+                other => function(&other.pp_name(), ins),
+            }
+        }
+        // Theano's `*_inplace` ops (tensor/inplace.py) are Elemwise with pattern {0: 0}.
+        Some(0) => {
+            if let Some(op) = infix(s, true) {
+                return operator(op, ins);
+            }
+            match s {
+                // No `_inplace` version with a printer in Theano: the default printer.
+                ScalarOp::Cast(_) | ScalarOp::Identity | ScalarOp::Sigmoid | ScalarOp::Softplus => {
+                    default(out, node, ins)
+                }
+                other => function(&format!("{}=", other.pp_name()), ins),
+            }
+        }
+        Some(_) => default(out, node, ins),
+    }
+}
+
+/// `DimShufflePrinter`: leading inserted dimensions are invisible, the identity order prints
+/// the input, the reversed order prints `x.T`.
+fn dimshuffle(order: &[Option<usize>], in_ndim: usize, x: &str) -> String {
+    let mut o = order;
+    while let [None, rest @ ..] = o {
+        o = rest;
+    }
+    if o.iter().copied().eq((0..in_ndim).map(Some)) {
+        return x.to_string();
+    }
+    if o.iter().copied().eq((0..in_ndim).rev().map(Some)) {
+        return format!("{x}.T");
+    }
+    let items: Vec<String> = o
+        .iter()
+        .map(|e| e.map_or_else(|| "x".to_string(), |i| i.to_string()))
+        .collect();
+    format!("DimShuffle{{{}}}({x})", items.join(", "))
+}
+
+/// An index or slice bound: a constant integer as a plain number, else its expression.
+fn bound(v: &Variable, s: &str) -> String {
+    if v.name().is_none() && v.ndim() == 0 {
+        if let Some(t) = v.constant_value() {
+            if t.dtype().is_int() {
+                if let Some(i) = t.to_i64_vec().first() {
+                    return i.to_string();
+                }
+            }
+        }
+    }
+    s.to_string()
+}
+
+fn is_const_zero(v: &Variable) -> bool {
+    v.name().is_none()
+        && v.constant_value()
+            .is_some_and(|t| t.ndim() == 0 && t.dtype().is_int() && t.to_i64_vec() == [0])
+}
+
+/// `SubtensorPrinter`: `x[i, a:b, ::c]`.
+fn subtensor(node: &ApplyRef, idx: &[IdxEntry], ins: &[&str]) -> String {
+    let vars = node.inputs();
+    let mut k = 1;
+    let mut next = || {
+        let r = (&vars[k], ins[k]);
+        k += 1;
+        r
+    };
+    let mut parts = Vec::with_capacity(idx.len());
+    for e in idx {
+        match *e {
+            IdxEntry::Index(_) => {
+                let (v, s) = next();
+                parts.push(bound(v, s));
+            }
+            IdxEntry::Slice { start, stop, step } => {
+                let mut p = String::new();
+                if start.is_some() {
+                    let (v, s) = next();
+                    if !is_const_zero(v) {
+                        p.push_str(&bound(v, s));
+                    }
+                }
+                p.push(':');
+                if stop.is_some() {
+                    let (v, s) = next();
+                    p.push_str(&bound(v, s));
+                }
+                if step.is_some() {
+                    let (v, s) = next();
+                    p.push(':');
+                    p.push_str(&bound(v, s));
+                }
+                parts.push(p);
+            }
+        }
+    }
+    format!("{}[{}]", ins[0], parts.join(", "))
+}
+
+fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
+    match node.op() {
+        Op::Elemwise { scalar, inplace } => elemwise(out, node, *scalar, *inplace, ins),
+        Op::DimShuffle { new_order, .. } => dimshuffle(new_order, node.inputs()[0].ndim(), ins[0]),
+        Op::Reduce {
+            kind: ReduceKind::Sum,
+            axes: None,
+        } => function("sum", ins),
+        Op::Dot => operator("\\dot", ins),
+        Op::Alloc => function("alloc", ins),
+        Op::Join { axis } => {
+            let axis = format!("TensorConstant{{{axis}}}");
+            let mut all = vec![axis.as_str()];
+            all.extend_from_slice(ins);
+            function("join", &all)
+        }
+        Op::MakeVector { .. } => format!("[{}]", ins.join(", ")),
+        Op::Subtensor { idx } => subtensor(node, idx, ins),
+        Op::Reduce { .. }
+        | Op::MaxAndArgmax { .. }
+        | Op::Softmax
+        | Op::LogSoftmax
+        | Op::Shape
+        | Op::ShapeI(_)
+        | Op::Reshape { .. }
+        | Op::Flatten { .. }
+        | Op::ARange { .. }
+        | Op::IncSubtensor { .. }
+        | Op::AdvancedSubtensor1
+        | Op::AdvancedSubtensor { .. }
+        | Op::AdvancedIncSubtensor1 { .. }
+        | Op::AdvancedIncSubtensor { .. }
+        | Op::Custom(_) => default(out, node, ins),
+    }
+}

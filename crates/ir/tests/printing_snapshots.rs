@@ -1,0 +1,1022 @@
+//! Snapshots of `pp` and `debugprint` for expressions covering every op.
+//! Regenerate with `UPDATE_EXPECT=1 cargo test -p theano-ir --test printing_snapshots`, then
+//! read every changed snapshot.
+
+use expect_test::{expect, Expect};
+use theano_ir::printing::{debugprint, pp};
+use theano_ir::tensor::{self as T, Idx};
+use theano_ir::{DType, Tensor, Variable};
+
+/// `pp`, a `---` line, then `debugprint`.
+fn check(v: &Variable, want: Expect) {
+    want.assert_eq(&format!(
+        "{}\n---\n{}",
+        pp(v),
+        debugprint(std::slice::from_ref(v))
+    ));
+}
+
+fn xy() -> (Variable, Variable) {
+    (T::dmatrix("x"), T::dmatrix("y"))
+}
+
+#[test]
+fn s01_arithmetic_with_broadcast_constants() {
+    let (x, y) = xy();
+    check(
+        &((&x + &y) * 2 - &x / 3.0),
+        expect![[r#"
+        (((x + y) * TensorConstant{2}) - (x / TensorConstant{3.0}))
+        ---
+        Elemwise{sub,no_inplace} [id A] ''   
+         |Elemwise{mul,no_inplace} [id B] ''   
+         | |Elemwise{add,no_inplace} [id C] ''   
+         | | |x [id D]
+         | | |y [id E]
+         | |InplaceDimShuffle{x,x} [id F] ''   
+         |   |TensorConstant{2} [id G]
+         |Elemwise{true_div,no_inplace} [id H] ''   
+           |x [id D]
+           |InplaceDimShuffle{x,x} [id I] ''   
+             |TensorConstant{3.0} [id J]
+    "#]],
+    );
+}
+
+#[test]
+fn s02_int_div_mod_pow_neg() {
+    let a = T::ivector("a");
+    let b = T::ivector("b");
+    check(
+        &(-(T::int_div(&a, &b) + (&a % &b)).pow(2)),
+        expect![[r#"
+        (-(((a // b) + mod(a, b)) ** TensorConstant{2}))
+        ---
+        Elemwise{neg,no_inplace} [id A] ''   
+         |Elemwise{pow,no_inplace} [id B] ''   
+           |Elemwise{add,no_inplace} [id C] ''   
+           | |Elemwise{int_div,no_inplace} [id D] ''   
+           | | |a [id E]
+           | | |b [id F]
+           | |Elemwise{mod,no_inplace} [id G] ''   
+           |   |a [id E]
+           |   |b [id F]
+           |InplaceDimShuffle{x} [id H] ''   
+             |TensorConstant{2} [id I]
+    "#]],
+    );
+}
+
+#[test]
+fn s03_unary_functions() {
+    let x = T::dvector("x");
+    check(
+        &(T::log1p(T::exp(&x)) + T::sqrt(T::abs(&x)) + T::tanh(T::sqr(&x))),
+        expect![[r#"
+            ((log1p(exp(x)) + sqrt(|x|)) + tanh(sqr(x)))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{add,no_inplace} [id B] ''   
+             | |Elemwise{log1p,no_inplace} [id C] ''   
+             | | |Elemwise{exp,no_inplace} [id D] ''   
+             | |   |x [id E]
+             | |Elemwise{sqrt,no_inplace} [id F] ''   
+             |   |Elemwise{abs_,no_inplace} [id G] ''   
+             |     |x [id E]
+             |Elemwise{tanh,no_inplace} [id H] ''   
+               |Elemwise{sqr,no_inplace} [id I] ''   
+                 |x [id E]
+        "#]],
+    );
+}
+
+#[test]
+fn s04_rounding_and_sign() {
+    let x = T::dvector("x");
+    check(
+        &(T::floor(&x)
+            + T::ceil(&x)
+            + T::round(&x)
+            + T::round_half_away_from_zero(&x)
+            + T::sgn(&x)),
+        expect![[r#"
+            ((((floor(x) + ceil(x)) + round_half_to_even(x)) + round_half_away_from_zero(x)) + sgn(x))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{add,no_inplace} [id B] ''   
+             | |Elemwise{add,no_inplace} [id C] ''   
+             | | |Elemwise{add,no_inplace} [id D] ''   
+             | | | |Elemwise{floor,no_inplace} [id E] ''   
+             | | | | |x [id F]
+             | | | |Elemwise{ceil,no_inplace} [id G] ''   
+             | | |   |x [id F]
+             | | |Elemwise{round_half_to_even,no_inplace} [id H] ''   
+             | |   |x [id F]
+             | |Elemwise{round_half_away_from_zero,no_inplace} [id I] ''   
+             |   |x [id F]
+             |Elemwise{sgn,no_inplace} [id J] ''   
+               |x [id F]
+        "#]],
+    );
+}
+
+#[test]
+fn s05_comparisons_and_logic() {
+    let (x, y) = xy();
+    let c = T::and_(T::gt(&x, &y), T::le(&x, 1.0)).unwrap();
+    let d = T::or_(T::eq(&x, &y), T::invert(T::neq(&x, 0.0)).unwrap()).unwrap();
+    check(
+        &T::xor(c, d).unwrap(),
+        expect![[r#"
+        xor(and_(gt(x, y), le(x, TensorConstant{1.0})), or_(eq(x, y), invert(neq(x, TensorConstant{0.0}))))
+        ---
+        Elemwise{xor,no_inplace} [id A] ''   
+         |Elemwise{and_,no_inplace} [id B] ''   
+         | |Elemwise{gt,no_inplace} [id C] ''   
+         | | |x [id D]
+         | | |y [id E]
+         | |Elemwise{le,no_inplace} [id F] ''   
+         |   |x [id D]
+         |   |InplaceDimShuffle{x,x} [id G] ''   
+         |     |TensorConstant{1.0} [id H]
+         |Elemwise{or_,no_inplace} [id I] ''   
+           |Elemwise{eq,no_inplace} [id J] ''   
+           | |x [id D]
+           | |y [id E]
+           |Elemwise{invert,no_inplace} [id K] ''   
+             |Elemwise{neq,no_inplace} [id L] ''   
+               |x [id D]
+               |InplaceDimShuffle{x,x} [id M] ''   
+                 |TensorConstant{0.0} [id N]
+    "#]],
+    );
+}
+
+#[test]
+fn s06_switch_maximum_minimum() {
+    let (x, y) = xy();
+    check(
+        &T::switch(T::lt(&x, 0.0), T::maximum(&x, &y), T::minimum(&x, &y)),
+        expect![[r#"
+        switch(lt(x, TensorConstant{0.0}), maximum(x, y), minimum(x, y))
+        ---
+        Elemwise{switch,no_inplace} [id A] ''   
+         |Elemwise{lt,no_inplace} [id B] ''   
+         | |x [id C]
+         | |InplaceDimShuffle{x,x} [id D] ''   
+         |   |TensorConstant{0.0} [id E]
+         |Elemwise{maximum,no_inplace} [id F] ''   
+         | |x [id C]
+         | |y [id G]
+         |Elemwise{minimum,no_inplace} [id H] ''   
+           |x [id C]
+           |y [id G]
+    "#]],
+    );
+}
+
+#[test]
+fn s07_clip_and_cast() {
+    let x = T::dvector("x");
+    check(
+        &T::cast(T::clip(&x, 0.0, 1.0), DType::Float32),
+        expect![[r#"
+        float32(clip(x, TensorConstant{0.0}, TensorConstant{1.0}))
+        ---
+        Elemwise{Cast{float32}} [id A] ''   
+         |Elemwise{clip,no_inplace} [id B] ''   
+           |x [id C]
+           |InplaceDimShuffle{x} [id D] ''   
+           | |TensorConstant{0.0} [id E]
+           |InplaceDimShuffle{x} [id F] ''   
+             |TensorConstant{1.0} [id G]
+    "#]],
+    );
+}
+
+#[test]
+fn s08_sigmoid_softplus_expm1() {
+    let x = T::dvector("x");
+    check(
+        &(T::sigmoid(&x) * T::softplus(&x) - T::expm1(&x)),
+        expect![[r#"
+        ((sigmoid(x) * softplus(x)) - expm1(x))
+        ---
+        Elemwise{sub,no_inplace} [id A] ''   
+         |Elemwise{mul,no_inplace} [id B] ''   
+         | |Elemwise{sigmoid,no_inplace} [id C] ''   
+         | | |x [id D]
+         | |Elemwise{softplus,no_inplace} [id E] ''   
+         |   |x [id D]
+         |Elemwise{expm1,no_inplace} [id F] ''   
+           |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s09_fill_zeros_like_ones_like() {
+    let x = T::dmatrix("x");
+    check(
+        &(T::fill(&x, 3.0) + T::zeros_like(&x) + T::ones_like(&x)),
+        expect![[r#"
+        ((fill(x, TensorConstant{3.0}) + fill(x, TensorConstant{0.0})) + fill(x, TensorConstant{1.0}))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |Elemwise{second,no_inplace} [id C] ''   
+         | | |x [id D]
+         | | |InplaceDimShuffle{x,x} [id E] ''   
+         | |   |TensorConstant{3.0} [id F]
+         | |Elemwise{second,no_inplace} [id G] ''   
+         |   |x [id D]
+         |   |InplaceDimShuffle{x,x} [id H] ''   
+         |     |TensorConstant{0.0} [id I]
+         |Elemwise{second,no_inplace} [id J] ''   
+           |x [id D]
+           |InplaceDimShuffle{x,x} [id K] ''   
+             |TensorConstant{1.0} [id L]
+    "#]],
+    );
+}
+
+#[test]
+fn s10_dot_matrix_matrix() {
+    let (x, y) = xy();
+    check(
+        &T::dot(&x, &y).unwrap(),
+        expect![[r#"
+        (x \dot y)
+        ---
+        dot [id A] ''   
+         |x [id B]
+         |y [id C]
+    "#]],
+    );
+}
+
+#[test]
+fn s11_dot_matrix_vector_vector_matrix_vector_vector() {
+    let x = T::dmatrix("x");
+    let v = T::dvector("v");
+    let mv = T::dot(&x, &v).unwrap();
+    let vm = T::dot(&v, &x).unwrap();
+    check(
+        &T::dot(&mv, &vm).unwrap(),
+        expect![[r#"
+        ((x \dot v) \dot (v \dot x))
+        ---
+        dot [id A] ''   
+         |dot [id B] ''   
+         | |x [id C]
+         | |v [id D]
+         |dot [id E] ''   
+           |v [id D]
+           |x [id C]
+    "#]],
+    );
+}
+
+#[test]
+fn s12_dot_with_scalar_is_mul() {
+    let x = T::dmatrix("x");
+    let s = T::dscalar("s");
+    check(
+        &T::dot(&s, &x).unwrap(),
+        expect![[r#"
+        (s * x)
+        ---
+        Elemwise{mul,no_inplace} [id A] ''   
+         |InplaceDimShuffle{x,x} [id B] ''   
+         | |s [id C]
+         |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s13_sum_all_and_axes_keepdims() {
+    let x = T::dtensor3("x");
+    let a = T::sum(&x);
+    let b = T::sum_axes(&x, Some(&[0, 2]), true).unwrap();
+    check(
+        &(a + b),
+        expect![[r#"
+        (sum(x) + DimShuffle{0, x}(Sum{axis=[0, 2]}(x)))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |InplaceDimShuffle{x,x,x} [id B] ''   
+         | |Sum [id C] ''   
+         |   |x [id D]
+         |InplaceDimShuffle{x,0,x} [id E] ''   
+           |Sum{axis=[0, 2]} [id F] ''   
+             |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s14_prod_all_any() {
+    let x = T::dmatrix("x");
+    let p = T::prod_axes(&x, Some(&[1]), false).unwrap();
+    let b = T::all_axes(T::gt(&x, 0.0), Some(&[0]), false).unwrap();
+    let c = T::any(T::lt(&x, 0.0));
+    check(
+        &T::switch(c, T::sum(&p), T::sum(b)),
+        expect![[r#"
+        switch(Any(lt(x, TensorConstant{0.0})), sum(Prod{axis=[1]}(x)), sum(All{axis=[0]}(gt(x, TensorConstant{0.0}))))
+        ---
+        Elemwise{switch,no_inplace} [id A] ''   
+         |Any [id B] ''   
+         | |Elemwise{lt,no_inplace} [id C] ''   
+         |   |x [id D]
+         |   |InplaceDimShuffle{x,x} [id E] ''   
+         |     |TensorConstant{0.0} [id F]
+         |Sum [id G] ''   
+         | |Prod{axis=[1]} [id H] ''   
+         |   |x [id D]
+         |Sum [id I] ''   
+           |All{axis=[0]} [id J] ''   
+             |Elemwise{gt,no_inplace} [id K] ''   
+               |x [id D]
+               |InplaceDimShuffle{x,x} [id L] ''   
+                 |TensorConstant{0.0} [id M]
+    "#]],
+    );
+}
+
+#[test]
+fn s15_mean_all() {
+    let x = T::dmatrix("x");
+    check(
+        &T::mean(&x, None, false).unwrap(),
+        expect![[r#"
+        ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))
+        ---
+        Elemwise{true_div,no_inplace} [id A] ''   
+         |Elemwise{true_div,no_inplace} [id B] ''   
+         | |Sum [id C] ''   
+         | | |x [id D]
+         | |Elemwise{Cast{float64}} [id E] ''   
+         |   |Shape_i{0} [id F] ''   
+         |     |x [id D]
+         |Elemwise{Cast{float64}} [id G] ''   
+           |Shape_i{1} [id H] ''   
+             |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s16_mean_axis_keepdims() {
+    let x = T::dmatrix("x");
+    check(
+        &T::mean(&x, Some(&[1]), true).unwrap(),
+        expect![[r#"
+        (DimShuffle{0, x}(Sum{axis=[1]}(x)) / float64(Shape_i{1}(x)))
+        ---
+        Elemwise{true_div,no_inplace} [id A] ''   
+         |InplaceDimShuffle{0,x} [id B] ''   
+         | |Sum{axis=[1]} [id C] ''   
+         |   |x [id D]
+         |InplaceDimShuffle{x,x} [id E] ''   
+           |Elemwise{Cast{float64}} [id F] ''   
+             |Shape_i{1} [id G] ''   
+               |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s17_max_argmax_min() {
+    let x = T::dmatrix("x");
+    let m = T::max(&x, Some(&[0]), false).unwrap();
+    let a = T::argmax(&x, Some(&[0]), false).unwrap();
+    let n = T::min(&x, Some(&[0]), true).unwrap();
+    check(
+        &T::stack(&[m, T::cast(a, DType::Float64), n.flatten(1).unwrap()], 0).unwrap(),
+        expect![[r#"
+        join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}.0(x), float64(MaxAndArgmax{axis=(0,)}.1(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}.0((-x)))))
+        ---
+        Join{axis=0} [id A] ''   
+         |InplaceDimShuffle{x,0} [id B] ''   
+         | |MaxAndArgmax{axis=(0,)}.0 [id C] ''   
+         |   |x [id D]
+         |InplaceDimShuffle{x,0} [id E] ''   
+         | |Elemwise{Cast{float64}} [id F] ''   
+         |   |MaxAndArgmax{axis=(0,)}.1 [id G] ''   
+         |     |x [id D]
+         |InplaceDimShuffle{x,0} [id H] ''   
+           |Flatten{1} [id I] ''   
+             |InplaceDimShuffle{x,0} [id J] ''   
+               |Elemwise{neg,no_inplace} [id K] ''   
+                 |MaxAndArgmax{axis=(0,)}.0 [id L] ''   
+                   |Elemwise{neg,no_inplace} [id M] ''   
+                     |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s18_var_and_std() {
+    let x = T::dmatrix("x");
+    let v = T::var(&x, Some(&[0]), false).unwrap();
+    let s = T::std(&x, None, false).unwrap();
+    check(
+        &(v + s),
+        expect![[r#"
+        ((Sum{axis=[0]}(((x - (Sum{axis=[0]}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - (Sum{axis=[0]}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})))) + sqrt(((sum(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})))) / float64(Shape_i{1}(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2}))))))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{true_div,no_inplace} [id B] ''   
+         | |Sum{axis=[0]} [id C] ''   
+         | | |Elemwise{pow,no_inplace} [id D] ''   
+         | |   |Elemwise{sub,no_inplace} [id E] ''   
+         | |   | |x [id F]
+         | |   | |Elemwise{true_div,no_inplace} [id G] ''   
+         | |   |   |InplaceDimShuffle{x,0} [id H] ''   
+         | |   |   | |Sum{axis=[0]} [id I] ''   
+         | |   |   |   |x [id F]
+         | |   |   |InplaceDimShuffle{x,x} [id J] ''   
+         | |   |     |Elemwise{Cast{float64}} [id K] ''   
+         | |   |       |Shape_i{0} [id L] ''   
+         | |   |         |x [id F]
+         | |   |InplaceDimShuffle{x,x} [id M] ''   
+         | |     |TensorConstant{2} [id N]
+         | |InplaceDimShuffle{x} [id O] ''   
+         |   |Elemwise{Cast{float64}} [id P] ''   
+         |     |Shape_i{0} [id Q] ''   
+         |       |Elemwise{pow,no_inplace} [id D] ''   
+         |InplaceDimShuffle{x} [id R] ''   
+           |Elemwise{sqrt,no_inplace} [id S] ''   
+             |Elemwise{true_div,no_inplace} [id T] ''   
+               |Elemwise{true_div,no_inplace} [id U] ''   
+               | |Sum [id V] ''   
+               | | |Elemwise{pow,no_inplace} [id W] ''   
+               | |   |Elemwise{sub,no_inplace} [id X] ''   
+               | |   | |x [id F]
+               | |   | |Elemwise{true_div,no_inplace} [id Y] ''   
+               | |   |   |Elemwise{true_div,no_inplace} [id Z] ''   
+               | |   |   | |InplaceDimShuffle{x,x} [id BA] ''   
+               | |   |   | | |Sum [id BB] ''   
+               | |   |   | |   |x [id F]
+               | |   |   | |InplaceDimShuffle{x,x} [id BC] ''   
+               | |   |   |   |Elemwise{Cast{float64}} [id BD] ''   
+               | |   |   |     |Shape_i{0} [id BE] ''   
+               | |   |   |       |x [id F]
+               | |   |   |InplaceDimShuffle{x,x} [id BF] ''   
+               | |   |     |Elemwise{Cast{float64}} [id BG] ''   
+               | |   |       |Shape_i{1} [id BH] ''   
+               | |   |         |x [id F]
+               | |   |InplaceDimShuffle{x,x} [id BI] ''   
+               | |     |TensorConstant{2} [id BJ]
+               | |Elemwise{Cast{float64}} [id BK] ''   
+               |   |Shape_i{0} [id BL] ''   
+               |     |Elemwise{pow,no_inplace} [id W] ''   
+               |Elemwise{Cast{float64}} [id BM] ''   
+                 |Shape_i{1} [id BN] ''   
+                   |Elemwise{pow,no_inplace} [id W] ''   
+    "#]],
+    );
+}
+
+#[test]
+fn s19_dimshuffle_transpose_and_permutations() {
+    let x = T::dtensor3("x");
+    let a = x.dimshuffle(&[Some(2), Some(0), Some(1)]).unwrap();
+    let b = T::transpose(&x, None)
+        .unwrap()
+        .dimshuffle(&[Some(2), Some(1), Some(0)])
+        .unwrap();
+    let c = T::dvector("v").dimshuffle(&[Some(0), None, None]).unwrap();
+    check(
+        &(a + b.dimshuffle(&[Some(2), Some(0), Some(1)]).unwrap() + c),
+        expect![[r#"
+        ((DimShuffle{2, 0, 1}(x) + DimShuffle{2, 0, 1}(x.T.T)) + DimShuffle{0, x, x}(v))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |InplaceDimShuffle{2,0,1} [id C] ''   
+         | | |x [id D]
+         | |InplaceDimShuffle{2,0,1} [id E] ''   
+         |   |InplaceDimShuffle{2,1,0} [id F] ''   
+         |     |InplaceDimShuffle{2,1,0} [id G] ''   
+         |       |x [id D]
+         |InplaceDimShuffle{0,x,x} [id H] ''   
+           |v [id I]
+    "#]],
+    );
+}
+
+#[test]
+fn s20_reshape_constant_and_symbolic() {
+    let x = T::dmatrix("x");
+    let n = T::lscalar("n");
+    let r = x.reshape([-1i64, 2]).unwrap();
+    let s = x.reshape(&[n.clone(), x.shape_i(1).unwrap()][..]).unwrap();
+    check(
+        &(r + s),
+        expect![[r#"
+        (Reshape{2}(x, TensorConstant{[-1, 2]}) + Reshape{2}(x, [n, Shape_i{1}(x)]))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Reshape{2} [id B] ''   
+         | |x [id C]
+         | |TensorConstant{[-1, 2]} [id D]
+         |Reshape{2} [id E] ''   
+           |x [id C]
+           |MakeVector{dtype='int64'} [id F] ''   
+             |n [id G]
+             |Shape_i{1} [id H] ''   
+               |x [id C]
+    "#]],
+    );
+}
+
+#[test]
+fn s21_flatten_shape_shape_i() {
+    let x = T::dtensor3("x");
+    let f = x.flatten(2).unwrap();
+    check(
+        &(T::sum(x.shape()) + f.shape_i(0).unwrap()),
+        expect![[r#"
+        (sum(Shape(x)) + Shape_i{0}(Flatten{2}(x)))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Sum [id B] ''   
+         | |Shape [id C] ''   
+         |   |x [id D]
+         |Shape_i{0} [id E] ''   
+           |Flatten{2} [id F] ''   
+             |x [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s22_arange() {
+    let n = T::lscalar("n");
+    let a = T::arange(&n).unwrap();
+    let b = T::arange_full(2i64, &n, 3i64).unwrap();
+    check(
+        &(a.get(&[Idx::to(3i64)]).unwrap() * b.get(&[Idx::to(3i64)]).unwrap()),
+        expect![[r#"
+        (ARange{dtype='int64'}(TensorConstant{0}, n, TensorConstant{1})[:3] * ARange{dtype='int64'}(TensorConstant{2}, n, TensorConstant{3})[:3])
+        ---
+        Elemwise{mul,no_inplace} [id A] ''   
+         |Subtensor{:int64:} [id B] ''   
+         | |ARange{dtype='int64'} [id C] ''   
+         | | |TensorConstant{0} [id D]
+         | | |n [id E]
+         | | |TensorConstant{1} [id F]
+         | |TensorConstant{3} [id G]
+         |Subtensor{:int64:} [id H] ''   
+           |ARange{dtype='int64'} [id I] ''   
+           | |TensorConstant{2} [id J]
+           | |n [id E]
+           | |TensorConstant{3} [id K]
+           |TensorConstant{3} [id L]
+    "#]],
+    );
+}
+
+#[test]
+fn s23_alloc_zeros_ones() {
+    let n = T::lscalar("n");
+    let v = T::dvector("v");
+    let a = T::alloc(&v, &[n.clone(), v.shape_i(0).unwrap()]).unwrap();
+    let z = T::zeros(&[2, 3]).unwrap();
+    let o = T::ones(&[2, 3]).unwrap();
+    check(
+        &(T::sum(a) + T::sum(z + o)),
+        expect![[r#"
+        (sum(alloc(v, n, Shape_i{0}(v))) + sum((alloc(TensorConstant{0.0}, TensorConstant{2}, TensorConstant{3}) + alloc(TensorConstant{1.0}, TensorConstant{2}, TensorConstant{3}))))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Sum [id B] ''   
+         | |Alloc [id C] ''   
+         |   |v [id D]
+         |   |n [id E]
+         |   |Shape_i{0} [id F] ''   
+         |     |v [id D]
+         |Sum [id G] ''   
+           |Elemwise{add,no_inplace} [id H] ''   
+             |Alloc [id I] ''   
+             | |TensorConstant{0.0} [id J]
+             | |TensorConstant{2} [id K]
+             | |TensorConstant{3} [id L]
+             |Alloc [id M] ''   
+               |TensorConstant{1.0} [id N]
+               |TensorConstant{2} [id O]
+               |TensorConstant{3} [id P]
+    "#]],
+    );
+}
+
+#[test]
+fn s24_concatenate_and_stack() {
+    let (x, y) = xy();
+    let j = T::concatenate(&[x.clone(), y.clone()], 1).unwrap();
+    let s = T::stack(&[x, y], 0).unwrap();
+    check(
+        &(T::sum(j) + T::sum(s)),
+        expect![[r#"
+        (sum(join(TensorConstant{1}, x, y)) + sum(join(TensorConstant{0}, x, y)))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Sum [id B] ''   
+         | |Join{axis=1} [id C] ''   
+         |   |x [id D]
+         |   |y [id E]
+         |Sum [id F] ''   
+           |Join{axis=0} [id G] ''   
+             |InplaceDimShuffle{x,0,1} [id H] ''   
+             | |x [id D]
+             |InplaceDimShuffle{x,0,1} [id I] ''   
+               |y [id E]
+    "#]],
+    );
+}
+
+#[test]
+fn s25_make_vector() {
+    let a = T::lscalar("a");
+    let b = T::lscalar("b");
+    check(
+        &T::make_vector(&[a, b, T::constant(Tensor::scalar(4i64))], DType::Int64).unwrap(),
+        expect![[r#"
+        [a, b, TensorConstant{4}]
+        ---
+        MakeVector{dtype='int64'} [id A] ''   
+         |a [id B]
+         |b [id C]
+         |TensorConstant{4} [id D]
+    "#]],
+    );
+}
+
+#[test]
+fn s26_subtensor_constant_indices_and_slices() {
+    let x = T::dmatrix("x");
+    // `Idx::from(1)` would be the inherent `Idx::from` (the slice `1:`): use `From` via `into`.
+    let a = x.get(&[1i64.into(), Idx::all()]).unwrap();
+    let b = x.get(&[Idx::range(0i64, 2i64), (-1i64).into()]).unwrap();
+    let c = x
+        .get(&[
+            Idx::step(2i64),
+            Idx::slice(
+                Some(T::constant(Tensor::scalar(1i64))),
+                None,
+                Some(T::constant(Tensor::scalar(-1i64))),
+            ),
+        ])
+        .unwrap();
+    check(
+        &(T::sum(a) + T::sum(b) + T::sum(c)),
+        expect![[r#"
+        ((sum(x[1, :]) + sum(x[:2, -1])) + sum(x[::2, 1::-1]))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |Sum [id C] ''   
+         | | |Subtensor{int64, ::} [id D] ''   
+         | |   |x [id E]
+         | |   |TensorConstant{1} [id F]
+         | |Sum [id G] ''   
+         |   |Subtensor{int64:int64:, int64} [id H] ''   
+         |     |x [id E]
+         |     |TensorConstant{0} [id I]
+         |     |TensorConstant{2} [id J]
+         |     |TensorConstant{-1} [id K]
+         |Sum [id L] ''   
+           |Subtensor{::int64, int64::int64} [id M] ''   
+             |x [id E]
+             |TensorConstant{2} [id N]
+             |TensorConstant{1} [id O]
+             |TensorConstant{-1} [id P]
+    "#]],
+    );
+}
+
+#[test]
+fn s27_subtensor_symbolic_bounds_and_steps() {
+    let x = T::dmatrix("x");
+    let i = T::lscalar("i");
+    let s = T::lscalar("s");
+    let bs = 20i64;
+    let rows = x.slice_rows(&i * bs, (&i + 1) * bs).unwrap();
+    let cols = rows
+        .get(&[
+            Idx::all(),
+            Idx::slice(None, Some(x.shape_i(1).unwrap() - 1), Some(s)),
+        ])
+        .unwrap();
+    check(
+        &cols.at(&i).unwrap(),
+        expect![[r#"
+        x[(i * TensorConstant{20}):((i + TensorConstant{1}) * TensorConstant{20})][:, :(Shape_i{1}(x) - TensorConstant{1}):s][i]
+        ---
+        Subtensor{int64} [id A] ''   
+         |Subtensor{::, :int64:int64} [id B] ''   
+         | |Subtensor{int64:int64:} [id C] ''   
+         | | |x [id D]
+         | | |Elemwise{mul,no_inplace} [id E] ''   
+         | | | |i [id F]
+         | | | |TensorConstant{20} [id G]
+         | | |Elemwise{mul,no_inplace} [id H] ''   
+         | |   |Elemwise{add,no_inplace} [id I] ''   
+         | |   | |i [id F]
+         | |   | |TensorConstant{1} [id J]
+         | |   |TensorConstant{20} [id K]
+         | |Elemwise{sub,no_inplace} [id L] ''   
+         | | |Shape_i{1} [id M] ''   
+         | | | |x [id D]
+         | | |TensorConstant{1} [id N]
+         | |s [id O]
+         |i [id F]
+    "#]],
+    );
+}
+
+#[test]
+fn s28_advanced_indexing_log_likelihood() {
+    let x = T::dmatrix("x");
+    let y = T::lvector("y");
+    let p = T::softmax(&x).unwrap();
+    // `Idx::from(&v)` resolves to the inherent `Idx::from` (a slice start), not the
+    // `From<&Variable>` impl: build the array index explicitly.
+    let rows = Idx::Array(T::arange(y.shape_i(0).unwrap()).unwrap());
+    let nll = -T::mean(
+        T::log(&p).get(&[rows, Idx::Array(y.clone())]).unwrap(),
+        None,
+        false,
+    )
+    .unwrap();
+    check(
+        &nll,
+        expect![[r#"
+        (-(sum(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
+        ---
+        Elemwise{neg,no_inplace} [id A] ''   
+         |Elemwise{true_div,no_inplace} [id B] ''   
+           |Sum [id C] ''   
+           | |AdvancedSubtensor{int, int} [id D] ''   
+           |   |Elemwise{log,no_inplace} [id E] ''   
+           |   | |Softmax [id F] ''   
+           |   |   |x [id G]
+           |   |ARange{dtype='int64'} [id H] ''   
+           |   | |TensorConstant{0} [id I]
+           |   | |Shape_i{0} [id J] ''   
+           |   | | |y [id K]
+           |   | |TensorConstant{1} [id L]
+           |   |y [id K]
+           |Elemwise{Cast{float64}} [id M] ''   
+             |Shape_i{0} [id N] ''   
+               |AdvancedSubtensor{int, int} [id D] ''   
+    "#]],
+    );
+}
+
+#[test]
+fn s29_advanced_subtensor1_and_set_inc() {
+    let x = T::dmatrix("x");
+    let idx = T::lvector("idx");
+    let rows = x.get(&[Idx::Array(idx.clone())]).unwrap();
+    let set = T::set_subtensor(&rows, 0.0).unwrap();
+    let inc = T::inc_subtensor(&set.get(&[Idx::Array(idx)]).unwrap(), 1.0).unwrap();
+    check(
+        &inc,
+        expect![[r#"
+        AdvancedIncSubtensor1{no_inplace,inc}(AdvancedIncSubtensor1{no_inplace,set}(x, TensorConstant{0.0}, idx), TensorConstant{1.0}, idx)
+        ---
+        AdvancedIncSubtensor1{no_inplace,inc} [id A] ''   
+         |AdvancedIncSubtensor1{no_inplace,set} [id B] ''   
+         | |x [id C]
+         | |TensorConstant{0.0} [id D]
+         | |idx [id E]
+         |TensorConstant{1.0} [id F]
+         |idx [id E]
+    "#]],
+    );
+}
+
+#[test]
+fn s30_set_and_inc_subtensor_basic() {
+    let x = T::dmatrix("x");
+    let i = T::lscalar("i");
+    let s = T::set_subtensor(&x.at(&i).unwrap(), 5.0).unwrap();
+    let t = T::inc_subtensor(
+        &s.get(&[Idx::all(), Idx::range(1i64, 3i64)]).unwrap(),
+        T::dvector("v")
+            .dimshuffle(&[None, Some(0)])
+            .unwrap()
+            .get(&[Idx::all(), Idx::to(2i64)])
+            .unwrap(),
+    )
+    .unwrap();
+    check(
+        &t,
+        expect![[r#"
+        IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, i), v[:, :2], TensorConstant{1}, TensorConstant{3})
+        ---
+        IncSubtensor{Inc;::, int64:int64:} [id A] ''   
+         |IncSubtensor{Set;int64} [id B] ''   
+         | |x [id C]
+         | |TensorConstant{5.0} [id D]
+         | |i [id E]
+         |Subtensor{::, :int64:} [id F] ''   
+         | |InplaceDimShuffle{x,0} [id G] ''   
+         | | |v [id H]
+         | |TensorConstant{2} [id I]
+         |TensorConstant{1} [id J]
+         |TensorConstant{3} [id K]
+    "#]],
+    );
+}
+
+#[test]
+fn s31_advanced_inc_subtensor_two_arrays() {
+    let x = T::dmatrix("x");
+    let r = T::lvector("r");
+    let c = T::lvector("c");
+    let sub = x.get(&[Idx::Array(r), Idx::Array(c)]).unwrap();
+    check(
+        &T::inc_subtensor(&sub, 1.0).unwrap(),
+        expect![[r#"
+        AdvancedIncSubtensor{no_inplace,inc;int, int}(x, TensorConstant{1.0}, r, c)
+        ---
+        AdvancedIncSubtensor{no_inplace,inc;int, int} [id A] ''   
+         |x [id B]
+         |TensorConstant{1.0} [id C]
+         |r [id D]
+         |c [id E]
+    "#]],
+    );
+}
+
+#[test]
+fn s32_softmax_and_log_softmax() {
+    let x = T::dmatrix("x");
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[3, 2]), Some("W"));
+    let b = Variable::shared(Tensor::zeros(DType::Float64, &[2]), Some("b"));
+    let z = T::dot(&x, &w).unwrap() + &b;
+    check(
+        &(T::softmax(&z).unwrap() - T::exp(T::log_softmax(&z).unwrap())),
+        expect![[r#"
+        (Softmax(((x \dot W) + b)) - exp(LogSoftmax(((x \dot W) + b))))
+        ---
+        Elemwise{sub,no_inplace} [id A] ''   
+         |Softmax [id B] ''   
+         | |Elemwise{add,no_inplace} [id C] ''   
+         |   |dot [id D] ''   
+         |   | |x [id E]
+         |   | |W [id F]
+         |   |InplaceDimShuffle{x,0} [id G] ''   
+         |     |b [id H]
+         |Elemwise{exp,no_inplace} [id I] ''   
+           |LogSoftmax [id J] ''   
+             |Elemwise{add,no_inplace} [id C] ''   
+    "#]],
+    );
+}
+
+#[test]
+fn s33_notebook_logistic_regression_cost() {
+    let x = T::dmatrix("x");
+    let y = T::dvector("y");
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w"));
+    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b"));
+    let p_1 = 1i64 / (1i64 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+    let xent = -&y * T::log(&p_1) - (1i64 - &y) * T::log(1i64 - &p_1);
+    let cost = xent.mean() + 0.01 * w.pow(2i64).sum();
+    check(
+        &cost,
+        expect![[r#"
+        ((sum((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))) / float64(Shape_i{0}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))))) + (TensorConstant{0.01} * sum((w ** TensorConstant{2}))))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{true_div,no_inplace} [id B] ''   
+         | |Sum [id C] ''   
+         | | |Elemwise{sub,no_inplace} [id D] ''   
+         | |   |Elemwise{mul,no_inplace} [id E] ''   
+         | |   | |Elemwise{neg,no_inplace} [id F] ''   
+         | |   | | |y [id G]
+         | |   | |Elemwise{log,no_inplace} [id H] ''   
+         | |   |   |Elemwise{true_div,no_inplace} [id I] ''   
+         | |   |     |InplaceDimShuffle{x} [id J] ''   
+         | |   |     | |TensorConstant{1} [id K]
+         | |   |     |Elemwise{add,no_inplace} [id L] ''   
+         | |   |       |InplaceDimShuffle{x} [id M] ''   
+         | |   |       | |TensorConstant{1} [id N]
+         | |   |       |Elemwise{exp,no_inplace} [id O] ''   
+         | |   |         |Elemwise{sub,no_inplace} [id P] ''   
+         | |   |           |Elemwise{neg,no_inplace} [id Q] ''   
+         | |   |           | |dot [id R] ''   
+         | |   |           |   |x [id S]
+         | |   |           |   |w [id T]
+         | |   |           |InplaceDimShuffle{x} [id U] ''   
+         | |   |             |b [id V]
+         | |   |Elemwise{mul,no_inplace} [id W] ''   
+         | |     |Elemwise{sub,no_inplace} [id X] ''   
+         | |     | |InplaceDimShuffle{x} [id Y] ''   
+         | |     | | |TensorConstant{1} [id Z]
+         | |     | |y [id G]
+         | |     |Elemwise{log,no_inplace} [id BA] ''   
+         | |       |Elemwise{sub,no_inplace} [id BB] ''   
+         | |         |InplaceDimShuffle{x} [id BC] ''   
+         | |         | |TensorConstant{1} [id BD]
+         | |         |Elemwise{true_div,no_inplace} [id I] ''   
+         | |Elemwise{Cast{float64}} [id BE] ''   
+         |   |Shape_i{0} [id BF] ''   
+         |     |Elemwise{sub,no_inplace} [id D] ''   
+         |Elemwise{mul,no_inplace} [id BG] ''   
+           |TensorConstant{0.01} [id BH]
+           |Sum [id BI] ''   
+             |Elemwise{pow,no_inplace} [id BJ] ''   
+               |w [id T]
+               |InplaceDimShuffle{x} [id BK] ''   
+                 |TensorConstant{2} [id BL]
+    "#]],
+    );
+}
+
+#[test]
+fn s34_notebook_prediction() {
+    let x = T::dmatrix("x");
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w"));
+    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b"));
+    let p_1 = 1i64 / (1i64 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+    check(
+        &T::gt(&p_1, 0.5),
+        expect![[r#"
+        gt((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))), TensorConstant{0.5})
+        ---
+        Elemwise{gt,no_inplace} [id A] ''   
+         |Elemwise{true_div,no_inplace} [id B] ''   
+         | |InplaceDimShuffle{x} [id C] ''   
+         | | |TensorConstant{1} [id D]
+         | |Elemwise{add,no_inplace} [id E] ''   
+         |   |InplaceDimShuffle{x} [id F] ''   
+         |   | |TensorConstant{1} [id G]
+         |   |Elemwise{exp,no_inplace} [id H] ''   
+         |     |Elemwise{sub,no_inplace} [id I] ''   
+         |       |Elemwise{neg,no_inplace} [id J] ''   
+         |       | |dot [id K] ''   
+         |       |   |x [id L]
+         |       |   |w [id M]
+         |       |InplaceDimShuffle{x} [id N] ''   
+         |         |b [id O]
+         |InplaceDimShuffle{x} [id P] ''   
+           |TensorConstant{0.5} [id Q]
+    "#]],
+    );
+}
+
+#[test]
+fn s35_softmax_regression_prediction_and_errors() {
+    let x = T::dmatrix("x");
+    let y = T::ivector("y");
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784, 10]), Some("W"));
+    let b = Variable::shared(Tensor::zeros(DType::Float64, &[10]), Some("b"));
+    let p = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
+    let y_pred = T::argmax(&p, Some(&[1]), false).unwrap();
+    check(
+        &T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
+        expect![[r#"
+        (sum(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y))))
+        ---
+        Elemwise{true_div,no_inplace} [id A] ''   
+         |Sum [id B] ''   
+         | |Elemwise{neq,no_inplace} [id C] ''   
+         |   |MaxAndArgmax{axis=(1,)}.1 [id D] ''   
+         |   | |Softmax [id E] ''   
+         |   |   |Elemwise{add,no_inplace} [id F] ''   
+         |   |     |dot [id G] ''   
+         |   |     | |x [id H]
+         |   |     | |W [id I]
+         |   |     |InplaceDimShuffle{x,0} [id J] ''   
+         |   |       |b [id K]
+         |   |y [id L]
+         |Elemwise{Cast{float64}} [id M] ''   
+           |Shape_i{0} [id N] ''   
+             |Elemwise{neq,no_inplace} [id C] ''   
+    "#]],
+    );
+}
+
+#[test]
+fn s36_unnamed_inputs_and_shared() {
+    let u = Variable::input(T::DMATRIX, None);
+    let s = Variable::shared(Tensor::zeros(DType::Float64, &[2]), None);
+    check(
+        &(&u + &s),
+        expect![[r#"
+        (<TensorType(float64, matrix)> + <TensorType(float64, vector)>)
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |<TensorType(float64, matrix)> [id B]
+         |InplaceDimShuffle{x,0} [id C] ''   
+           |<TensorType(float64, vector)> [id D]
+    "#]],
+    );
+}
