@@ -994,6 +994,16 @@ impl FunctionGraph {
     }
 }
 
+/// Drop the user nodes held for `to_variables` newest first: each then frees at most itself, as
+/// the nodes it reads are still held by older entries, so deep graphs do not recurse.
+impl Drop for FunctionGraph {
+    fn drop(&mut self) {
+        while let Some(n) = self.nodes.pop() {
+            drop(n);
+        }
+    }
+}
+
 fn remove_client(list: &mut Vec<Client>, c: Client) {
     if let Some(p) = list.iter().position(|x| *x == c) {
         list.swap_remove(p);
