@@ -10,14 +10,14 @@
 //! the arena, marked dead ([`FunctionGraph::is_alive`]), so ids held by a pass stay valid.
 //!
 //! The graph prints to a line-oriented text form and parses back ([`FunctionGraph::to_text`],
-//! [`FunctionGraph::parse`]; the syntax is documented in the `text` module), and
+//! [`FunctionGraph::parse`]; the syntax is documented in [`text`]), and
 //! [`FunctionGraph::verify`] checks every invariant of the arena.
 //!
 //! Entity ids are plain newtypes indexing `Vec`s (the `cranelift-entity` pattern; a
 //! [`SecondaryMap`] gives passes their own side tables) rather than the `cranelift-entity` crate
 //! itself, to keep theano-ir free of dependencies.
 
-mod text;
+pub mod text;
 mod verify;
 
 pub use text::{parse_op, ParseError};
