@@ -1,1 +1,0 @@
-//! FunctionGraph: the arena IR (to be written).
