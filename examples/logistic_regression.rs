@@ -32,7 +32,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let feats = 784; // number of input variables
 
     // generate a dataset: D = (input_values, target_class)
-    let d0 = Tensor::from_shape_vec(&[n, feats], (0..n * feats).map(|_| rng.sample::<f64, _>(StandardNormal)).collect())?;
+    let d0 = Tensor::from_shape_vec(
+        &[n, feats],
+        (0..n * feats)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect(),
+    )?;
     let d1 = Tensor::from_shape_vec(&[n], (0..n).map(|_| rng.random_range(0..2i64)).collect())?;
 
     // Declare symbolic variables
@@ -40,7 +45,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let y = T::dvector("y");
 
     // Initialize the weight vector w randomly, and the bias b; shared so they keep their values
-    let w = shared_named(Tensor::from_shape_vec(&[feats], (0..feats).map(|_| rng.sample::<f64, _>(StandardNormal)).collect())?, "w");
+    let w = shared_named(
+        Tensor::from_shape_vec(
+            &[feats],
+            (0..feats)
+                .map(|_| rng.sample::<f64, _>(StandardNormal))
+                .collect(),
+        )?,
+        "w",
+    );
     let b = shared_named(0., "b");
 
     println!("Initial model:");
@@ -62,8 +75,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let predict = function(&[&x], &prediction)?;
 
     // Train
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(args.steps as u64) };
-    bar.set_style(ProgressStyle::with_template("training {bar:40} {pos}/{len} steps, {per_sec}, eta {eta}")?);
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.steps as u64)
+    };
+    bar.set_style(ProgressStyle::with_template(
+        "training {bar:40} {pos}/{len} steps, {per_sec}, eta {eta}",
+    )?);
     for _ in 0..args.steps {
         train.call_refs(&[&d0, &d1])?;
         bar.inc(1);
@@ -78,7 +97,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("prediction on D:");
     let pred = predict.call_refs(&[&d0])?.remove(0);
     println!("{}", pred);
-    let correct = pred.to_i64_vec().iter().zip(d1.to_i64_vec()).filter(|(p, t)| **p == *t).count();
-    println!("training accuracy: {:.1}% ({correct}/{n})", 100.0 * correct as f64 / n as f64);
+    let correct = pred
+        .to_i64_vec()
+        .iter()
+        .zip(d1.to_i64_vec())
+        .filter(|(p, t)| **p == *t)
+        .count();
+    println!(
+        "training accuracy: {:.1}% ({correct}/{n})",
+        100.0 * correct as f64 / n as f64
+    );
     Ok(())
 }

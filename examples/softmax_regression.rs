@@ -54,7 +54,9 @@ fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>), Box<dyn std::error::Er
     let nd = raw[3] as usize;
     let mut dims = Vec::with_capacity(nd);
     for i in 0..nd {
-        let b = raw.get(4 + 4 * i..8 + 4 * i).ok_or("truncated IDX header")?;
+        let b = raw
+            .get(4 + 4 * i..8 + 4 * i)
+            .ok_or("truncated IDX header")?;
         dims.push(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
     }
     let data = raw.split_off(4 + 4 * nd);
@@ -65,10 +67,18 @@ fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>), Box<dyn std::error::Er
 }
 
 /// Images scaled to [0, 1] as an (n, 784) float matrix, labels as an int32 vector.
-fn load(dir: &Path, split: &str, limit: usize) -> Result<(Tensor, Tensor), Box<dyn std::error::Error>> {
+fn load(
+    dir: &Path,
+    split: &str,
+    limit: usize,
+) -> Result<(Tensor, Tensor), Box<dyn std::error::Error>> {
     let (dims, px) = read_idx(&dir.join(format!("{split}-images-idx3-ubyte.gz")))?;
     let (_, lab) = read_idx(&dir.join(format!("{split}-labels-idx1-ubyte.gz")))?;
-    let n = if limit > 0 { limit.min(dims[0]) } else { dims[0] };
+    let n = if limit > 0 {
+        limit.min(dims[0])
+    } else {
+        dims[0]
+    };
     let feats = dims[1] * dims[2];
     let x: Vec<f64> = px[..n * feats].iter().map(|&p| p as f64 / 255.0).collect();
     let y: Vec<i32> = lab[..n].iter().map(|&l| l as i32).collect();
@@ -93,7 +103,12 @@ impl LogisticRegression {
         let b = shared_named(Tensor::zeros(fx, &[n_out]), "b");
         let p_y_given_x = T::softmax(T::dot(input, &w)? + &b)?;
         let y_pred = T::argmax(&p_y_given_x, Some(&[1]), false)?;
-        Ok(LogisticRegression { w, b, p_y_given_x, y_pred })
+        Ok(LogisticRegression {
+            w,
+            b,
+            p_y_given_x,
+            y_pred,
+        })
     }
 
     fn negative_log_likelihood(&self, y: &Variable) -> Result<Variable, theano::GraphError> {
@@ -121,7 +136,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n_train = train_x.shape()[0];
     let bs = args.batch_size as i64;
     let n_batches = n_train / args.batch_size;
-    println!("{n_train} training images, {} test images, {n_batches} minibatches of {bs}", test_x.shape()[0]);
+    println!(
+        "{n_train} training images, {} test images, {n_batches} minibatches of {bs}",
+        test_x.shape()[0]
+    );
 
     let train_set_x = shared_named(train_x, "train_set_x");
     let train_set_y = shared_named(train_y, "train_set_y");

@@ -928,7 +928,7 @@ impl Idx {
         Idx::Slice(Some(start.bound()), Some(stop.bound()), None)
     }
     /// `start:`
-    pub fn from(start: impl IdxBound) -> Idx {
+    pub fn start_at(start: impl IdxBound) -> Idx {
         Idx::Slice(Some(start.bound()), None, None)
     }
     /// `:stop`
@@ -1017,7 +1017,7 @@ impl From<std::ops::Range<i64>> for Idx {
 }
 impl From<std::ops::RangeFrom<i64>> for Idx {
     fn from(r: std::ops::RangeFrom<i64>) -> Idx {
-        Idx::from(r.start)
+        Idx::start_at(r.start)
     }
 }
 impl From<std::ops::RangeTo<i64>> for Idx {

@@ -117,6 +117,21 @@ impl fmt::Debug for Apply {
     }
 }
 
+/// Dropping a deep graph must not recurse once per node (a 100,000-node chain would overflow
+/// the stack): inputs whose node this was the last owner of are unlinked in a loop.
+impl Drop for Apply {
+    fn drop(&mut self) {
+        let mut stack: Vec<Variable> = std::mem::take(&mut self.inputs);
+        while let Some(v) = stack.pop() {
+            if let Some(owner) = v.owner {
+                if let Ok(mut node) = Arc::try_unwrap(owner) {
+                    stack.append(&mut node.inputs);
+                }
+            }
+        }
+    }
+}
+
 /// A handle to an [`Apply`] node (what `y.owner()` returns).
 #[derive(Clone)]
 pub struct ApplyRef(Arc<Apply>);

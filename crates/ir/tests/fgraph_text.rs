@@ -214,7 +214,7 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     // basic indexing, every bound form
     outs.push(x.at(1i64).unwrap());
     outs.push(x.at(&j).unwrap());
-    outs.push(x.get(&[Idx::all(), Idx::from(&i)]).unwrap());
+    outs.push(x.get(&[Idx::all(), Idx::start_at(&i)]).unwrap());
     outs.push(x.get(&[Idx::to(2i64), Idx::step(&j)]).unwrap());
     outs.push(
         x.get(&[Idx::slice(
@@ -225,7 +225,7 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
         .unwrap(),
     );
     outs.push(x.slice_rows(&i, &i + 2i64).unwrap());
-    let sub = x.get(&[Idx::from(1i64), Idx::Int(j.clone())]).unwrap();
+    let sub = x.get(&[Idx::start_at(1i64), Idx::Int(j.clone())]).unwrap();
     outs.push(T::set_subtensor(&sub, 0.0).unwrap());
     outs.push(T::inc_subtensor(&sub, &v).unwrap());
     outs.push(create(

@@ -54,8 +54,8 @@ fn print_type_depth_ids_and_stop_on_name() {
          | |dot [id C] <TensorType(float64, vector)> ''   
          |   |x [id D] <TensorType(float64, matrix)>
          |   |y [id E] <TensorType(float64, vector)>
-         |InplaceDimShuffle{x} [id F] <TensorType(float64, (True,))> ''   
-           |TensorConstant{2.0} [id G] <TensorType(float64, scalar)>
+         |InplaceDimShuffle{x} [id F] <TensorType(float32, (True,))> ''   
+           |TensorConstant{2.0} [id G] <TensorType(float32, scalar)>
     "#]]
     .assert_eq(
         &DebugPrintOptions::new()
@@ -123,7 +123,7 @@ fn very_deep_graphs_do_not_overflow_the_stack() {
         .stack_size(256 * 1024)
         .spawn(move || {
             let n = debugprint(std::slice::from_ref(&y2)).lines().count();
-            std::mem::forget(y2);
+            drop(y2);
             n
         })
         .unwrap()
@@ -131,5 +131,5 @@ fn very_deep_graphs_do_not_overflow_the_stack() {
         .unwrap();
     assert_eq!(n, 5_001);
     // Dropping a 5000-deep graph recurses in Drop (see the report): keep it alive.
-    std::mem::forget(y);
+    drop(y);
 }

@@ -34,7 +34,7 @@ fn dot_text_follows_theanos_pydotprint() {
           "n7" [label="Elemwise{add,no_inplace}", shape="ellipse", style="filled", fillcolor="#FFAABB"];
           "n8" [label="Elemwise{true_div,no_inplace}", shape="ellipse", style="filled", fillcolor="#FFAABB"];
           "n9" [label="InplaceDimShuffle{x} id=9", shape="ellipse"];
-          "v14" [label="val=0.5 TensorType(float64, scalar)", shape="box", style="filled", fillcolor="green"];
+          "v14" [label="val=0.5 TensorType(float32, scalar)", shape="box", style="filled", fillcolor="green"];
           "n10" [label="Elemwise{gt,no_inplace}", shape="ellipse", style="filled", fillcolor="#FFAABB"];
           "v16" [label="TensorType(bool, vector)", shape="box", style="filled", fillcolor="blue"];
           "v0" -> "n0" [color="blue"];
@@ -52,7 +52,7 @@ fn dot_text_follows_theanos_pydotprint() {
           "n7" -> "n8" [label="1 TensorType(float64, vector)"];
           "v14" -> "n9" [color="blue"];
           "n8" -> "n10" [label="0 TensorType(float64, vector)"];
-          "n9" -> "n10" [label="1 TensorType(float64, (True,))"];
+          "n9" -> "n10" [label="1 TensorType(float32, (True,))"];
           "n10" -> "v16";
         }
     "##]]

@@ -517,19 +517,19 @@ fn s20_reshape_constant_and_symbolic() {
     check(
         &(r + s),
         expect![[r#"
-        (Reshape{2}(x, TensorConstant{[-1, 2]}) + Reshape{2}(x, [n, Shape_i{1}(x)]))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Reshape{2} [id B] ''   
-         | |x [id C]
-         | |TensorConstant{[-1, 2]} [id D]
-         |Reshape{2} [id E] ''   
-           |x [id C]
-           |MakeVector{dtype='int64'} [id F] ''   
-             |n [id G]
-             |Shape_i{1} [id H] ''   
+            (Reshape{2}(x, TensorConstant{[-1  2]}) + Reshape{2}(x, [n, Shape_i{1}(x)]))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Reshape{2} [id B] ''   
+             | |x [id C]
+             | |TensorConstant{[-1  2]} [id D]
+             |Reshape{2} [id E] ''   
                |x [id C]
-    "#]],
+               |MakeVector{dtype='int64'} [id F] ''   
+                 |n [id G]
+                 |Shape_i{1} [id H] ''   
+                   |x [id C]
+        "#]],
     );
 }
 
@@ -658,7 +658,6 @@ fn s25_make_vector() {
 #[test]
 fn s26_subtensor_constant_indices_and_slices() {
     let x = T::dmatrix("x");
-    // `Idx::from(1)` would be the inherent `Idx::from` (the slice `1:`): use `From` via `into`.
     let a = x.get(&[1i64.into(), Idx::all()]).unwrap();
     let b = x.get(&[Idx::range(0i64, 2i64), (-1i64).into()]).unwrap();
     let c = x
@@ -743,9 +742,7 @@ fn s28_advanced_indexing_log_likelihood() {
     let x = T::dmatrix("x");
     let y = T::lvector("y");
     let p = T::softmax(&x).unwrap();
-    // `Idx::from(&v)` resolves to the inherent `Idx::from` (a slice start), not the
-    // `From<&Variable>` impl: build the array index explicitly.
-    let rows = Idx::Array(T::arange(y.shape_i(0).unwrap()).unwrap());
+    let rows = Idx::from(&T::arange(y.shape_i(0).unwrap()).unwrap());
     let nll = -T::mean(
         T::log(&p).get(&[rows, Idx::Array(y.clone())]).unwrap(),
         None,

@@ -1325,7 +1325,7 @@ fn indexing_table() {
         ),
         (
             "col[1:]",
-            dc.get(&[Idx::from(1)]).unwrap(),
+            dc.get(&[Idx::start_at(1i64)]).unwrap(),
             "TensorType(float64, col)",
         ),
         (
