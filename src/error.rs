@@ -12,6 +12,10 @@ pub enum Error {
     #[error(transparent)]
     Graph(#[from] GraphError),
 
+    /// Compile time: the graph could not be imported into the IR.
+    #[error(transparent)]
+    Fgraph(#[from] theano_ir::fgraph::FgraphError),
+
     /// Compile time: the outputs need a symbolic input that is not among the inputs.
     #[error(
         "MissingInputError: the graph needs input {name} ({ty}), which is neither among the \

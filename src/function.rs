@@ -7,8 +7,33 @@ use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
-use theano_ir::graph::{ancestors, clone_replace, toposort};
+use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
+use theano_ir::graph::clone_replace;
 use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
+
+/// `Elemwise{add,no_inplace}(x, y)`: a node as Theano's error messages show it.
+pub(crate) fn node_str(fg: &FunctionGraph, n: Node) -> String {
+    let ins: Vec<String> = fg
+        .node_inputs(n)
+        .iter()
+        .map(|&v| value_str(fg, v))
+        .collect();
+    format!("{}({})", fg.op(n), ins.join(", "))
+}
+
+/// A value as Theano prints a variable: its name, the leaf's own display, or `Op.i`.
+pub(crate) fn value_str(fg: &FunctionGraph, v: Value) -> String {
+    if let Some(n) = fg.name(v) {
+        return n.to_string();
+    }
+    if let Some(var) = fg.leaf_variable(v) {
+        return var.to_string();
+    }
+    match fg.def(v) {
+        ValueDef::Output { node, index } => format!("{}.{index}", fg.op(node)),
+        _ => format!("<{}>", fg.ty(v)),
+    }
+}
 
 /// What to do with an input the outputs do not depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -231,33 +256,14 @@ impl FunctionBuilder {
         all.extend(self.updates.iter().map(|(_, v)| v.clone()));
         let all = clone_replace(&all, &replace)?;
 
-        // Leaves.
-        let input_ids: HashSet<u64> = self.inputs.iter().map(|v| v.id()).collect();
-        let mut used = HashSet::new();
-        let mut shared_vars: Vec<Variable> = Vec::new();
-        for v in ancestors(&all) {
-            match v.kind() {
-                VarKind::Input if input_ids.contains(&v.id()) => {
-                    used.insert(v.id());
-                }
-                VarKind::Input => {
-                    return Err(Error::MissingInput {
-                        name: v.to_string(),
-                        ty: v.ty(),
-                    })
-                }
-                VarKind::Shared(_) => shared_vars.push(v.clone()),
-                _ => {}
-            }
-        }
-        // Updated shared variables are arguments even when no output reads them.
-        for (k, _) in &self.updates {
-            if !shared_vars.contains(k) {
-                shared_vars.push(k.clone());
-            }
-        }
-        for (i, v) in self.inputs.iter().enumerate() {
-            if !used.contains(&v.id()) {
+        // Import into the arena IR (cutting at the inputs, finding missing ones).
+        let fg = FunctionGraph::from_outputs(&self.inputs, &all).map_err(|e| match e {
+            FgraphError::MissingInput { name, ty, .. } => Error::MissingInput { name, ty },
+            FgraphError::Graph(g) => Error::Graph(g),
+            other => Error::Fgraph(other),
+        })?;
+        for (i, (v, &val)) in self.inputs.iter().zip(fg.inputs()).enumerate() {
+            if fg.n_uses(val) == 0 {
                 match self.on_unused {
                     OnUnused::Raise => return Err(Error::UnusedInput { index: i, name: v.to_string() }),
                     OnUnused::Warn => eprintln!(
@@ -268,50 +274,72 @@ impl FunctionBuilder {
                 }
             }
         }
-
-        // Schedule.
-        let mut slot_of: HashMap<u64, usize> = HashMap::new();
-        let mut n_slots = 0;
-        let mut slot = |v: &Variable, slot_of: &mut HashMap<u64, usize>| -> usize {
-            *slot_of.entry(v.id()).or_insert_with(|| {
-                n_slots += 1;
-                n_slots - 1
-            })
-        };
-        let mut args = Vec::new();
-        let mut arg_types = Vec::new();
-        for v in self.inputs.iter().chain(&shared_vars) {
-            args.push(slot(v, &mut slot_of));
-            arg_types.push(v.ty());
-        }
+        let order = fg.toposort();
+        let mut shared_vars: Vec<Variable> = Vec::new();
+        let mut shared_vals = Vec::new();
         let mut constants = Vec::new();
-        for v in ancestors(&all) {
-            if let Some(t) = v.constant_value() {
-                if !slot_of.contains_key(&v.id()) {
-                    let s = slot(&v, &mut slot_of);
-                    constants.push((s, Arc::new(t.clone())));
+        let mut seen_leaf = HashSet::new();
+        let mut note_leaf =
+            |v: Value, shared_vars: &mut Vec<Variable>, shared_vals: &mut Vec<Value>| {
+                if !seen_leaf.insert(v) {
+                    return;
                 }
+                match fg.def(v) {
+                    ValueDef::Shared => {
+                        shared_vars.push(
+                            fg.leaf_variable(v)
+                                .expect("shared leaves keep their variable")
+                                .clone(),
+                        );
+                        shared_vals.push(v);
+                    }
+                    ValueDef::Constant => constants.push((
+                        v.index(),
+                        Arc::new(fg.constant_value(v).expect("constant").clone()),
+                    )),
+                    _ => {}
+                }
+            };
+        for &n in &order {
+            for &v in fg.node_inputs(n) {
+                note_leaf(v, &mut shared_vars, &mut shared_vals);
             }
         }
-        let mut steps = Vec::new();
-        for node in toposort(&all) {
-            let inputs = node
-                .inputs()
-                .iter()
-                .map(|v| slot(v, &mut slot_of))
-                .collect();
-            let outs = node.outputs();
-            let outputs = outs.iter().map(|v| slot(v, &mut slot_of)).collect();
-            let out_types = outs.iter().map(|v| v.ty()).collect();
-            steps.push(Step {
-                op: node.op().clone(),
-                inputs,
-                outputs,
-                out_types,
-                node,
-            });
+        for &v in fg.outputs() {
+            note_leaf(v, &mut shared_vars, &mut shared_vals);
         }
-        let results = all.iter().map(|v| slot(v, &mut slot_of)).collect();
+        // Updated shared variables are arguments even when nothing reads them: the call locks them.
+        let mut n_slots = fg.num_values();
+        for (k, _) in &self.updates {
+            if !shared_vars.contains(k) {
+                shared_vars.push(k.clone());
+                shared_vals.push(Value::from_index(n_slots));
+                n_slots += 1;
+            }
+        }
+
+        // Schedule: one storage slot per value of the graph.
+        let mut args: Vec<usize> = fg.inputs().iter().map(|v| v.index()).collect();
+        args.extend(shared_vals.iter().map(|v| v.index()));
+        let mut arg_types: Vec<TensorType> = self.inputs.iter().map(|v| v.ty()).collect();
+        arg_types.extend(shared_vars.iter().map(|v| v.ty()));
+        let steps = order
+            .iter()
+            .map(|&n| {
+                let ins = fg.node_inputs(n);
+                let outs = fg.node_outputs(n);
+                Step {
+                    op: fg.op(n).clone(),
+                    inputs: ins.iter().map(|v| v.index()).collect(),
+                    outputs: outs.iter().map(|v| v.index()).collect(),
+                    out_types: outs.iter().map(|&v| fg.ty(v)).collect(),
+                    input_types: ins.iter().map(|&v| fg.ty(v)).collect(),
+                    node: node_str(&fg, n),
+                    location: fg.location(n),
+                }
+            })
+            .collect();
+        let results = fg.outputs().iter().map(|v| v.index()).collect();
         let program = Program {
             n_slots,
             args,
@@ -355,6 +383,7 @@ impl FunctionBuilder {
             })
             .collect();
         Ok(Function {
+            fgraph: fg,
             name: self.name,
             inputs: self.inputs,
             outputs: self.outputs,
@@ -372,6 +401,7 @@ impl FunctionBuilder {
 
 /// A compiled function: call it with one tensor per input.
 pub struct Function {
+    fgraph: FunctionGraph,
     name: String,
     inputs: Vec<Variable>,
     outputs: Vec<Variable>,
@@ -414,6 +444,10 @@ impl Function {
     }
     pub fn mode(&self) -> &Mode {
         &self.mode
+    }
+    /// The compiled graph (Theano's `f.maker.fgraph`): outputs first, then update values.
+    pub fn fgraph(&self) -> &FunctionGraph {
+        &self.fgraph
     }
 
     /// Call with one value per input. Outputs come back in order; then the updates are

@@ -4,7 +4,7 @@
 
 use crate::error::NodeError;
 use std::sync::Arc;
-use theano_ir::{ApplyRef, Op, Tensor, TensorType};
+use theano_ir::{Op, Tensor, TensorType};
 
 /// One scheduled node.
 #[derive(Clone, Debug)]
@@ -16,8 +16,12 @@ pub struct Step {
     pub outputs: Vec<usize>,
     /// The inferred output types.
     pub out_types: Vec<TensorType>,
-    /// The user-graph node (for error messages: its inputs' names and source line).
-    pub node: ApplyRef,
+    /// The input types (for error messages).
+    pub input_types: Vec<TensorType>,
+    /// The node as `Elemwise{add,no_inplace}(x, y)` (for error messages).
+    pub node: String,
+    /// Where the user built the node.
+    pub location: &'static std::panic::Location<'static>,
 }
 
 /// A linear schedule over storage slots, independent of any backend.
@@ -120,11 +124,11 @@ impl Executable for InterpProgram {
             let outs =
                 theano_interp::perform(&step.op, &ins, &step.out_types).map_err(|e| NodeError {
                     message: e.to_string(),
-                    node: node_str(&step.node),
+                    node: step.node.clone(),
                     toposort_index: i,
-                    input_types: step.node.inputs().iter().map(|v| v.ty()).collect(),
+                    input_types: step.input_types.clone(),
                     input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
-                    location: step.node.location(),
+                    location: step.location,
                 })?;
             for (&slot, t) in step.outputs.iter().zip(outs) {
                 slots[slot] = Some(Value::Owned(t));
@@ -153,10 +157,4 @@ impl Executable for InterpProgram {
         }
         Ok(results)
     }
-}
-
-/// `Elemwise{add,no_inplace}(x, y)`: the node as Theano's error messages show it.
-pub fn node_str(node: &ApplyRef) -> String {
-    let ins: Vec<String> = node.inputs().iter().map(|v| v.to_string()).collect();
-    format!("{}({})", node.op(), ins.join(", "))
 }
