@@ -1,0 +1,455 @@
+"""Generate crates/interp/tests/numpy_cases.rs: expected values computed by numpy.
+
+Run: python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/numpy_cases.rs
+The tests themselves never call Python; this script only documents where the literals came
+from and regenerates them.
+"""
+import math
+import numpy as np
+
+DT = {
+    np.dtype('float64'): 'Float64', np.dtype('float32'): 'Float32', np.dtype('int64'): 'Int64',
+    np.dtype('int32'): 'Int32', np.dtype('int16'): 'Int16', np.dtype('int8'): 'Int8',
+    np.dtype('uint8'): 'UInt8', np.dtype('bool'): 'Bool',
+}
+
+def flit(v):
+    v = float(v)
+    if math.isnan(v):
+        return 'f64::NAN'
+    if math.isinf(v):
+        return 'f64::INFINITY' if v > 0 else 'f64::NEG_INFINITY'
+    r = repr(v)
+    if 'e' not in r and '.' not in r:
+        r += '.0'
+    return r
+
+def lit(x):
+    x = np.asarray(x)
+    shape = '&[' + ', '.join(str(d) for d in x.shape) + ']'
+    flat = x.ravel(order='C')
+    if x.dtype == np.bool_:
+        return 'ab(%s, &[%s])' % (shape, ', '.join('true' if b else 'false' for b in flat))
+    if x.dtype.kind == 'f':
+        return 'af(DType::%s, %s, &[%s])' % (DT[x.dtype], shape, ', '.join(flit(v) for v in flat))
+    return 'ai(DType::%s, %s, &[%s])' % (DT[x.dtype], shape, ', '.join(str(int(v)) for v in flat))
+
+class In:
+    """An input: a contiguous base array and numpy-style view transforms."""
+    def __init__(self, base, *tfs):
+        self.base = np.asarray(base)
+        self.tfs = tfs
+    def view(self):
+        v = self.base
+        for t in self.tfs:
+            if t == 'T':
+                v = v.T
+            elif t[0] == 'flip':
+                v = np.flip(v, t[1])
+            elif t[0] == 'every2':
+                idx = [slice(None)] * v.ndim
+                idx[t[1]] = slice(None, None, 2)
+                v = v[tuple(idx)]
+        return v
+    def rust(self):
+        e = lit(self.base)
+        for t in self.tfs:
+            if t == 'T':
+                e = 'tr(%s)' % e
+            else:
+                e = '%s(%s, %d)' % (t[0], e, t[1])
+        return e
+
+def A(x, dtype=None):
+    return In(np.array(x, dtype=dtype))
+
+OUT = []
+NAMES = set()
+
+def case(name, op, inputs, f, out_dtype=None):
+    assert name not in NAMES, name
+    NAMES.add(name)
+    ins = [i if isinstance(i, In) else A(i) for i in inputs]
+    with np.errstate(all='ignore'):
+        res = f(*[i.view() for i in ins])
+    if not isinstance(res, tuple):
+        res = (res,)
+    res = [np.asarray(r) for r in res]
+    if out_dtype is not None:
+        res[0] = res[0].astype(out_dtype)
+    OUT.append('#[test]\nfn %s() {' % name)
+    for k, i in enumerate(ins):
+        OUT.append('    let x%d = %s;' % (k, i.rust()))
+    OUT.append('    check(')
+    OUT.append('        &%s,' % op)
+    OUT.append('        &[%s],' % ', '.join('&x%d' % k for k in range(len(ins))))
+    OUT.append('        &[%s],' % ', '.join(lit(r) for r in res))
+    OUT.append('    );\n}\n')
+
+def E(s):
+    return 'Op::elemwise(ScalarOp::%s)' % s
+
+f8, f4, i8, i4, i2, i1, u1, b1 = (np.float64, np.float32, np.int64, np.int32, np.int16,
+                                   np.int8, np.uint8, np.bool_)
+
+# ---------------------------------------------------------------- elemwise arithmetic
+m23 = [[1.5, -2.0, 3.25], [0.0, 4.0, -5.5]]
+case('add_f64_row_broadcast', E('Add'), [A(m23), A([[10.0, 20.0, 30.0]])], np.add)
+case('add_int8_float64_promotes', E('Add'), [A([[1], [-2]], i1), A([[0.5, 1.5, 2.5]])], np.add)
+case('add_int8_wraps', E('Add'), [A([100, -100, 127], i1), A([100, -100, 1], i1)], np.add)
+case('add_uint8_wraps', E('Add'), [A([250, 3], u1), A([10, 4], u1)], np.add)
+case('add_bool_is_or', E('Add'), [A([True, True, False, False]), A([True, False, True, False])], np.add)
+case('add_variadic_int32', E('Add'), [A([1, 2], i4), A([[10], [20]], i4), A([[100, 200]], i4)],
+     lambda a, b, c: a + b + c)
+case('add_uint8_int8_gives_int16', E('Add'), [A([200, 255], u1), A([-1, 100], i1)], np.add)
+case('add_transposed_and_flipped', E('Add'),
+     [In(np.arange(6.0).reshape(2, 3), 'T'), In(np.arange(6.0).reshape(3, 2) * 10, ('flip', 0))], np.add)
+case('add_strided_int16', E('Add'), [In(np.arange(12, dtype=i2).reshape(3, 4), ('every2', 1)),
+                                     A([[1, 2]], i2)], np.add)
+case('add_zero_size', E('Add'), [A(np.zeros((0, 3))), A([[1.0, 2.0, 3.0]])], np.add)
+case('sub_uint8_wraps', E('Sub'), [A([1, 0, 200], u1), A([2, 1, 100], u1)], np.subtract)
+case('sub_int64_wraps', E('Sub'), [A([-2**63, 5], i8), A([1, 7], i8)], np.subtract)
+case('mul_int16_wraps', E('Mul'), [A([300, -300, 7], i2), A([300, 300, -7], i2)], np.multiply)
+case('mul_float32_int8', E('Mul'), [A([1.5, -2.25, 3.0], f4), A([2, -3, 100], i1)], np.multiply)
+case('mul_bool_is_and', E('Mul'), [A([True, True, False]), A([True, False, False])], np.multiply)
+case('true_div_int32_gives_float64', E('TrueDiv'), [A([7, -7, 1, 0], i4), A([2, 2, 0, 0], i4)],
+     np.true_divide)
+case('true_div_float32', E('TrueDiv'), [A([1.0, -3.0, 2.0], f4), A([3.0, 7.0, 0.0], f4)], np.true_divide)
+case('true_div_int8_float32', E('TrueDiv'), [A([1, 5], i1), A([3.0, 7.0], f4)], np.true_divide)
+case('int_div_int8_floor', E('IntDiv'), [A([7, -7, 7, -7, 5, -128, 0], i1), A([2, 2, -2, -2, 0, -1, 3], i1)],
+     np.floor_divide)
+case('int_div_int64_floor', E('IntDiv'), [A([-2**63, 9, -9], i8), A([-1, 4, 4], i8)], np.floor_divide)
+case('int_div_uint8', E('IntDiv'), [A([7, 255, 3], u1), A([2, 0, 5], u1)], np.floor_divide)
+case('int_div_float64', E('IntDiv'), [A([7.0, -7.0, 7.0, -7.0, 5.0, 0.0, -5.0, 1.0, 0.3]),
+                                      A([2.0, 2.0, -2.0, -2.0, 0.0, 0.0, 0.0, 0.1, 0.1])], np.floor_divide)
+case('int_div_float32', E('IntDiv'), [A([7.5, -7.5, 1.0], f4), A([2.0, 2.0, 0.1], f4)], np.floor_divide)
+case('mod_int16', E('Mod'), [A([7, -7, 7, -7, 5, -32768], i2), A([3, 3, -3, -3, 0, -1], i2)], np.mod)
+case('mod_float64', E('Mod'), [A([7.0, -7.0, 7.0, -7.0, 5.0, 0.5, -0.0, 6.0]),
+                               A([3.0, 3.0, -3.0, -3.0, 0.0, -0.25, 2.0, -3.0])], np.mod)
+case('mod_float32', E('Mod'), [A([5.5, -5.5], f4), A([2.0, 2.0], f4)], np.mod)
+case('pow_int64_wraps', E('Pow'), [A([2, 3, -2, 0, 7], i8), A([10, 0, 3, 0, 40], i8)], np.power)
+case('pow_int8', E('Pow'), [A([2, -3, 5], i1), A([7, 3, 4], i1)], np.power)
+case('pow_float64', E('Pow'), [A([2.0, 4.0, -8.0, 0.0, -2.0]), A([0.5, -0.5, 1.0 / 3, -1.0, 3.0])], np.power)
+case('pow_float32_int8', E('Pow'), [A([1.5, 2.0], f4), A([2, -1], i1)], np.power)
+case('neg_int8_wraps', E('Neg'), [A([-128, 5, 0], i1)], np.negative)
+case('neg_uint8_wraps', E('Neg'), [A([1, 0, 255], u1)], np.negative)
+case('neg_float64', E('Neg'), [A([1.5, -0.0, np.inf])], np.negative)
+case('abs_int8_wraps', E('Abs'), [A([-128, -5, 5], i1)], np.abs)
+case('abs_float32', E('Abs'), [A([-1.5, 0.0, np.nan], f4)], np.abs)
+case('sgn_float64', E('Sgn'), [A([-2.0, 0.0, 3.0, np.nan, -np.inf])], np.sign)
+case('sgn_int32', E('Sgn'), [A([-7, 0, 9], i4)], np.sign)
+case('sgn_uint8', E('Sgn'), [A([0, 9], u1)], np.sign)
+case('sqr_int8_wraps', E('Sqr'), [A([16, -12, 3], i1)], lambda x: x * x)
+case('sqr_float64', E('Sqr'), [A([1.5, -3.0])], lambda x: x * x)
+x_tr = [-3.0, -0.5, 0.0, 0.5, 1.0, 2.0, 10.0, np.inf, -np.inf, np.nan]
+case('exp_float64', E('Exp'), [A(x_tr)], np.exp)
+case('exp_float32', E('Exp'), [A(x_tr, f4)], np.exp)
+case('exp_int8_gives_float32', E('Exp'), [A([0, 1, -2], i1)], lambda x: np.exp(x.astype(f4)))
+case('exp_int32_gives_float64', E('Exp'), [A([0, 1, -2], i4)], lambda x: np.exp(x.astype(f8)))
+case('exp_bool_gives_float32', E('Exp'), [A([True, False])], lambda x: np.exp(x.astype(f4)))
+case('log_float64', E('Log'), [A([1.0, 2.0, 0.0, -1.0, np.inf, 1e-300])], np.log)
+case('log_float32', E('Log'), [A([1.0, 2.0, 0.0, -1.0], f4)], np.log)
+case('log_uint8_gives_float32', E('Log'), [A([1, 2, 255], u1)], lambda x: np.log(x.astype(f4)))
+case('log1p_float64', E('Log1p'), [A([0.0, 1e-20, -1.0, 3.0, -2.0])], np.log1p)
+case('expm1_float64', E('Expm1'), [A([0.0, 1e-20, -1.0, 3.0])], np.expm1)
+case('expm1_float32', E('Expm1'), [A([0.0, 1e-10, -1.0, 3.0], f4)], np.expm1)
+case('tanh_float64', E('Tanh'), [A([0.0, 0.5, -2.0, 30.0, -np.inf])], np.tanh)
+case('tanh_float32', E('Tanh'), [A([0.0, 0.5, -2.0, 30.0], f4)], np.tanh)
+case('sqrt_float64', E('Sqrt'), [A([4.0, 2.0, 0.0, -1.0])], np.sqrt)
+case('sqrt_int64_gives_float64', E('Sqrt'), [A([4, 2, 0], i8)], lambda x: np.sqrt(x.astype(f8)))
+sig = lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+case('sigmoid_float64', E('Sigmoid'), [A([0.0, 1.0, -1.0, 40.0, -40.0, 800.0, -800.0])],
+     lambda x: sig(x).astype(f8))
+case('sigmoid_float32', E('Sigmoid'), [A([0.0, 1.0, -1.0, 20.0, -20.0, 100.0, -100.0], f4)],
+     lambda x: sig(x.astype(f8)).astype(f4))
+sp = lambda x: np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+case('softplus_float64', E('Softplus'), [A([0.0, 1.0, -1.0, 30.0, -30.0, 800.0, -800.0])], sp)
+case('softplus_float32', E('Softplus'), [A([0.0, 1.0, -1.0, 30.0, -30.0, 100.0, -100.0], f4)],
+     lambda x: sp(x.astype(f8)).astype(f4))
+rnd = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.6, -2.6, 0.49999999999999994]
+case('floor_float64', E('Floor'), [A(rnd)], np.floor)
+case('ceil_float32', E('Ceil'), [A(rnd, f4)], np.ceil)
+case('floor_int16_gives_float32', E('Floor'), [A([-3, 4], i2)], lambda x: x.astype(f4))
+case('round_half_to_even_float64', E('RoundHalfToEven'), [A(rnd)], np.round)
+case('round_half_to_even_float32', E('RoundHalfToEven'), [A(rnd, f4)], np.round)
+case('round_half_away_float64', E('RoundHalfAwayFromZero'), [A(rnd)],
+     lambda x: np.where(np.abs(x - np.trunc(x)) == 0.5, x + np.copysign(0.5, x), np.round(x)))
+case('maximum_nan_propagates', E('Maximum'), [A([1.0, np.nan, 3.0, -0.5]), A([np.nan, 2.0, 1.0, -1.0])], np.maximum)
+case('minimum_nan_propagates', E('Minimum'), [A([1.0, np.nan, 3.0], f4), A([np.nan, 2.0, 1.0], f4)], np.minimum)
+case('maximum_int8_uint8', E('Maximum'), [A([-1, 5], i1), A([255, 2], u1)], np.maximum)
+case('minimum_bool', E('Minimum'), [A([True, True, False]), A([True, False, False])], np.minimum)
+case('clip_float64', E('Clip'), [A([-2.0, 0.5, 3.0, np.nan]), A(0.0), A(1.0)],
+     lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi))
+case('clip_int32_broadcast', E('Clip'), [A([[-5, 0, 5, 10]], i4), A([[0], [2]], i4), A([[4]], i4)],
+     lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi))
+case('switch_bool_cond', E('Switch'), [A([[True, False, True]]), A([[1.0], [2.0]], f4), A([[-1, -2, -3]], i1)],
+     lambda c, a, b: np.where(c, a, b))
+case('switch_int_cond', E('Switch'), [A([0, 3, -1], i8), A([1, 2, 3], i8), A([7, 8, 9], i8)],
+     lambda c, a, b: np.where(c, a, b))
+case('switch_float_cond_nan_is_true', E('Switch'), [A([0.0, np.nan, -0.0]), A([1.0, 2.0, 3.0]), A([7.0, 8.0, 9.0])],
+     lambda c, a, b: np.where(c, a, b))
+for opn, fn in [('Gt', np.greater), ('Lt', np.less), ('Ge', np.greater_equal), ('Le', np.less_equal),
+                ('Eq', np.equal), ('Neq', np.not_equal)]:
+    case('%s_float64_int64_nan' % opn.lower(), E(opn), [A([1.0, 2.5, np.nan, 3.0]), A([1, 2, 3, 4], i8)], fn)
+case('gt_int8_uint8', E('Gt'), [A([-1, 5, 100], i1), A([255, 2, 100], u1)], np.greater)
+case('eq_bool_broadcast', E('Eq'), [A([[True], [False]]), A([[True, False]])], np.equal)
+case('and_int16', E('And'), [A([12, -1, 5], i2), A([10, 7, 0], i2)], np.bitwise_and)
+case('or_uint8', E('Or'), [A([12, 128, 5], u1), A([10, 1, 0], u1)], np.bitwise_or)
+case('xor_int64', E('Xor'), [A([12, -1, 5], i8), A([10, 7, 5], i8)], np.bitwise_xor)
+case('and_bool', E('And'), [A([True, True, False]), A([True, False, False])], np.logical_and)
+case('or_bool_int8', E('Or'), [A([True, False, False]), A([2, 0, -4], i1)], np.bitwise_or)
+case('xor_bool', E('Xor'), [A([True, True, False]), A([True, False, False])], np.logical_xor)
+case('invert_int8', E('Invert'), [A([0, -1, 5, 127], i1)], np.invert)
+case('invert_uint8', E('Invert'), [A([0, 255, 5], u1)], np.invert)
+case('invert_bool', E('Invert'), [A([True, False])], np.invert)
+case('second_fill', E('Second'), [A(np.zeros((2, 3))), A([[7]], i4)],
+     lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)))
+case('identity_transposed', E('Identity'), [In(np.arange(6, dtype=i1).reshape(2, 3), 'T')], lambda x: x.copy())
+case('cast_float64_to_int8', 'Op::elemwise(ScalarOp::Cast(DType::Int8))', [A([-1.7, 0.0, 2.9, 127.9, -128.5])],
+     lambda x: x.astype(i1))
+case('cast_int64_to_uint8', 'Op::elemwise(ScalarOp::Cast(DType::UInt8))', [A([300, -1, 255], i8)],
+     lambda x: x.astype(u1))
+case('cast_float64_to_bool', 'Op::elemwise(ScalarOp::Cast(DType::Bool))', [A([0.0, -0.0, 0.5, np.nan])],
+     lambda x: x.astype(b1))
+case('cast_bool_to_float32', 'Op::elemwise(ScalarOp::Cast(DType::Float32))', [A([True, False])],
+     lambda x: x.astype(f4))
+case('cast_float64_to_float32', 'Op::elemwise(ScalarOp::Cast(DType::Float32))', [A([0.1, 1e40, -1e-50])],
+     lambda x: x.astype(f4))
+case('cast_int32_to_int16_wraps', 'Op::elemwise(ScalarOp::Cast(DType::Int16))', [A([70000, -70000], i4)],
+     lambda x: x.astype(i2))
+
+# ---------------------------------------------------------------- reductions
+def R(kind, axes):
+    ax = 'None' if axes is None else 'Some(vec![%s])' % ', '.join(str(a) for a in axes)
+    return 'Op::Reduce { kind: ReduceKind::%s, axes: %s }' % (kind, ax)
+t234 = np.arange(24.0).reshape(2, 3, 4) - 7.5
+case('sum_f64_all', R('Sum', None), [A(m23)], lambda x: np.sum(x))
+case('sum_f64_axis0', R('Sum', [0]), [A(m23)], lambda x: np.sum(x, axis=0))
+case('sum_f64_axis1_transposed', R('Sum', [1]), [In(np.array(m23), 'T')], lambda x: np.sum(x, axis=1))
+case('sum_f64_axes02', R('Sum', [0, 2]), [A(t234)], lambda x: np.sum(x, axis=(0, 2)))
+case('sum_f64_no_axes', R('Sum', []), [A(m23)], lambda x: x.copy())
+case('sum_int8_gives_int64', R('Sum', [0]), [A([[100, -100], [100, -100], [100, 27]], i1)],
+     lambda x: np.sum(x, axis=0, dtype=i8))
+case('sum_bool_gives_int64', R('Sum', None), [A([True, True, False])], lambda x: np.sum(x, dtype=i8))
+case('sum_f32_accurate', R('Sum', None), [A([1e8, 1.0, 1.0, 1.0, 1.0, -1e8], f4)],
+     lambda x: np.float32(np.sum(x.astype(f8))))
+case('sum_empty_axis', R('Sum', [0]), [A(np.zeros((0, 3)))], lambda x: np.sum(x, axis=0))
+case('sum_uint8_flipped', R('Sum', [1]), [In(np.arange(6, dtype=u1).reshape(2, 3) * 50, ('flip', 1))],
+     lambda x: np.sum(x, axis=1, dtype=i8))
+case('prod_empty', R('Prod', None), [A(np.zeros((2, 0)))], lambda x: np.prod(x))
+case('prod_int32_gives_int64', R('Prod', [1]), [A([[100000, 100000], [-3, 4]], i4)],
+     lambda x: np.prod(x, axis=1, dtype=i8))
+case('prod_f64_axis0', R('Prod', [0]), [A(m23)], lambda x: np.prod(x, axis=0))
+case('max_f64_nan', R('Max', [1]), [A([[1.0, np.nan, 3.0], [4.0, 5.0, -1.0]])], lambda x: np.max(x, axis=1))
+case('max_int8_axes02', R('Max', [0, 2]), [A((np.arange(24) * 37 % 255 - 128).reshape(2, 3, 4), i1)],
+     lambda x: np.max(x, axis=(0, 2)))
+case('min_f32_all', R('Min', None), [A([[3.0, -1.0], [np.inf, 2.0]], f4)], lambda x: np.min(x))
+case('min_uint8_axis0_nonempty_out_empty', R('Min', [1]), [A(np.zeros((0, 3), u1))], lambda x: np.min(x, axis=1))
+case('all_int_axis1', R('All', [1]), [A([[1, 2, 0], [3, 4, 5]], i4)], lambda x: np.all(x, axis=1))
+case('any_f64_nan_is_true', R('Any', None), [A([0.0, np.nan])], lambda x: np.any(x))
+case('all_empty_is_true', R('All', None), [A(np.zeros((0,)))], lambda x: np.all(x))
+case('any_bool_axis0', R('Any', [0]), [A([[True, False], [False, False]])], lambda x: np.any(x, axis=0))
+
+def MA(axes):
+    return 'Op::MaxAndArgmax { axes: vec![%s] }' % ', '.join(str(a) for a in axes)
+def max_argmax(x, axes):
+    axes = tuple(sorted(axes))
+    kept = [i for i in range(x.ndim) if i not in axes]
+    y = np.transpose(x, kept + list(axes))
+    y = y.reshape([x.shape[i] for i in kept] + [-1])
+    return np.max(y, axis=-1), np.argmax(y, axis=-1).astype(i8)
+case('max_and_argmax_ties_first', MA([1]), [A([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]])], lambda x: max_argmax(x, [1]))
+case('max_and_argmax_nan', MA([1]), [A([[1.0, np.nan, 3.0, np.nan], [-np.inf, -np.inf, -np.inf, -np.inf]])],
+     lambda x: max_argmax(x, [1]))
+case('max_and_argmax_axes02', MA([0, 2]), [A((np.arange(24) * 7 % 11).reshape(2, 3, 4), i2)],
+     lambda x: max_argmax(x, [0, 2]))
+case('max_and_argmax_axis0_transposed', MA([0]), [In(np.array([[5, 1, 9], [7, 7, 2]], u1), 'T')],
+     lambda x: max_argmax(x, [0]))
+case('max_and_argmax_bool', MA([0]), [A([False, True, True])], lambda x: max_argmax(x, [0]))
+
+# ---------------------------------------------------------------- dot, softmax
+case('dot_vv', 'Op::Dot', [A([1.0, 2.0, 3.0]), A([4.0, -5.0, 6.0])], np.dot)
+case('dot_mv', 'Op::Dot', [A(m23), A([1.0, 2.0, 3.0])], np.dot)
+case('dot_vm', 'Op::Dot', [A([1.0, -1.0]), A(m23)], np.dot)
+case('dot_mm', 'Op::Dot', [A(m23), In(np.array(m23), 'T')], np.dot)
+case('dot_mm_f32', 'Op::Dot', [A(m23, f4), A(np.arange(6.0).reshape(3, 2), f4)], np.dot)
+case('dot_mm_flipped', 'Op::Dot', [In(np.array(m23), ('flip', 1)), In(np.arange(12.0).reshape(3, 4), ('flip', 0))], np.dot)
+case('dot_int8_wraps', 'Op::Dot', [A([[100, 100], [1, 2]], i1), A([[1, 1], [1, 3]], i1)], np.dot)
+case('dot_int32_float64', 'Op::Dot', [A([[1, 2], [3, 4]], i4), A([0.5, 0.25])], np.dot)
+case('dot_bool', 'Op::Dot', [A([[True, False], [False, False]]), A([[True, True], [True, False]])], np.dot)
+case('dot_uint8_int8_gives_int16', 'Op::Dot', [A([200, 100], u1), A([2, 3], i1)], np.dot)
+case('dot_zero_inner', 'Op::Dot', [A(np.zeros((2, 0))), A(np.zeros((0, 3)))], np.dot)
+case('dot_zero_outer', 'Op::Dot', [A(np.zeros((0, 3))), A(np.ones((3, 2)))], np.dot)
+def softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+def log_softmax(x):
+    m = np.max(x, axis=-1, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+sm = [[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0], [-np.inf, 0.0, 0.0]]
+case('softmax_f64_stable', 'Op::Softmax', [A(sm)], softmax)
+case('softmax_f32', 'Op::Softmax', [A(sm, f4)], lambda x: softmax(x.astype(f8)).astype(f4))
+case('softmax_vector', 'Op::Softmax', [A([0.5, -1.0])], softmax)
+case('softmax_transposed', 'Op::Softmax', [In(np.array(m23), 'T')], softmax)
+case('softmax_zero_rows', 'Op::Softmax', [A(np.zeros((0, 3)))], softmax)
+case('log_softmax_f64_stable', 'Op::LogSoftmax', [A(sm)], log_softmax)
+case('log_softmax_f32_3d', 'Op::LogSoftmax', [A(t234 / 3, f4)], lambda x: log_softmax(x.astype(f8)).astype(f4))
+
+# ---------------------------------------------------------------- shape ops
+def DS(order):
+    return 'Op::DimShuffle { new_order: vec![%s], inplace: false }' % ', '.join(
+        'None' if o == 'x' else 'Some(%d)' % o for o in order)
+case('dimshuffle_transpose', DS([1, 0]), [A(m23)], lambda x: x.T)
+case('dimshuffle_insert', DS(['x', 0, 'x']), [A([1, 2, 3], i4)], lambda x: x[None, :, None])
+case('dimshuffle_drop', DS([1]), [A([[1.0, 2.0, 3.0]])], lambda x: x[0])
+case('dimshuffle_3d_flipped', DS([2, 'x', 0, 1]), [In(t234, ('flip', 2))], lambda x: np.transpose(x, (2, 0, 1))[:, None])
+case('dimshuffle_scalar_to_row', DS(['x', 'x']), [A(np.float32(2.5))], lambda x: x.reshape(1, 1))
+case('shape_3d', 'Op::Shape', [A(np.zeros((2, 0, 4), i1))], lambda x: np.array(x.shape, i8))
+case('shape_i', 'Op::ShapeI(1)', [A(m23)], lambda x: np.array(x.shape[1], i8))
+case('reshape_infer', 'Op::Reshape { ndim: 2 }', [A(np.arange(12, dtype=i4)), A([-1, 3], i8)], lambda x, s: x.reshape(s))
+case('reshape_transposed', 'Op::Reshape { ndim: 1 }', [In(np.array(m23), 'T'), A([6], i4)], lambda x, s: x.reshape(s))
+case('reshape_zero_size', 'Op::Reshape { ndim: 3 }', [A(np.zeros((0, 4))), A([2, 0, 4], i8)], lambda x, s: x.reshape(s))
+case('reshape_to_scalar', 'Op::Reshape { ndim: 0 }', [A([5.0]), A(np.zeros(0, i8))], lambda x, s: x.reshape(()))
+case('flatten_1', 'Op::Flatten { outdim: 1 }', [In(t234, 'T')], lambda x: x.reshape(-1))
+case('flatten_2', 'Op::Flatten { outdim: 2 }', [In(t234, ('flip', 1))], lambda x: x.reshape(2, -1))
+case('flatten_scalar', 'Op::Flatten { outdim: 1 }', [A(3.0)], lambda x: x.reshape(1))
+def AR(d):
+    return 'Op::ARange { dtype: DType::%s }' % d
+case('arange_int', AR('Int64'), [A(0, i8), A(10, i8), A(3, i8)], lambda a, b, c: np.arange(a, b, c))
+case('arange_negative_step', AR('Int64'), [A(10, i8), A(0, i8), A(-3, i8)], lambda a, b, c: np.arange(a, b, c))
+case('arange_empty', AR('Int64'), [A(5, i1), A(0, i1), A(1, i1)], lambda a, b, c: np.arange(a, b, c, dtype=i8))
+case('arange_float', AR('Float64'), [A(0.0), A(1.0), A(0.3)], lambda a, b, c: np.arange(a, b, c))
+case('arange_float32', AR('Float32'), [A(1.0, f4), A(-1.0, f4), A(-0.5, f4)], lambda a, b, c: np.arange(a, b, c, dtype=f4))
+case('alloc_broadcast_row', 'Op::Alloc', [A([1.0, 2.0, 3.0]), A(2, i8), A(3, i8)], lambda v, m, n: np.broadcast_to(v, (m, n)))
+case('alloc_scalar', 'Op::Alloc', [A(7, i1), A(2, i4), A(2, i4)], lambda v, m, n: np.full((m, n), v))
+case('alloc_zero', 'Op::Alloc', [A(True), A(0, i8)], lambda v, n: np.full((n,), v))
+case('join_axis0_promotes', 'Op::Join { axis: 0 }', [A([[1, 2]], i1), A([[0.5, 1.5], [2.5, 3.5]], f4)],
+     lambda a, b: np.concatenate([a, b]))
+case('join_axis1_noncontig', 'Op::Join { axis: 1 }', [In(np.array(m23), ('flip', 0)), A(np.zeros((2, 0))),
+                                                      In(np.arange(4.0).reshape(2, 2), 'T')],
+     lambda a, b, c: np.concatenate([a, b, c], axis=1))
+case('make_vector', 'Op::MakeVector { dtype: DType::Float32 }', [A(1, i1), A(2.5), A(True)],
+     lambda a, b, c: np.array([a, b, c], f4))
+case('make_vector_int64', 'Op::MakeVector { dtype: DType::Int64 }', [A(1, i1), A(300, i2)],
+     lambda a, b: np.array([a, b], i8))
+
+# ---------------------------------------------------------------- indexing
+def ST(entries, inc=None):
+    """entries: list of int (index) or (start, stop, step) with None for absent."""
+    es, ins = [], []
+    for e in entries:
+        if isinstance(e, tuple):
+            parts = ['Some(DType::Int64)' if v is not None else 'None' for v in e]
+            es.append('IdxEntry::Slice { start: %s, stop: %s, step: %s }' % tuple(parts))
+            ins += [A(v, i8) for v in e if v is not None]
+        else:
+            es.append('IdxEntry::Index(DType::Int64)')
+            ins.append(A(e, i8))
+    if inc is None:
+        return 'Op::Subtensor { idx: vec![%s] }' % ', '.join(es), ins
+    return 'Op::IncSubtensor { idx: vec![%s], set: %s, inplace: false }' % (', '.join(es), inc), ins
+def pyidx(entries):
+    return tuple(slice(*e) if isinstance(e, tuple) else e for e in entries)
+m45 = np.arange(20, dtype=i4).reshape(4, 5)
+for name, ents, base in [
+    ('sub_index', [1], A(m45)),
+    ('sub_index_negative', [-1], A(m45)),
+    ('sub_slice_from', [(1, None, None)], A(m45)),
+    ('sub_reverse', [(None, None, -1)], A(m45)),
+    ('sub_reverse_step2', [(None, None, None), (None, None, -2)], A(m45)),
+    ('sub_clipped_bounds', [(-100, 100, None), (3, 100, None)], A(m45)),
+    ('sub_neg_step_bounds', [(5, 1, -2)], A(m45)),
+    ('sub_neg_step_neg_bounds', [(-1, -4, -1), (-2, None, -3)], A(m45)),
+    ('sub_index_then_slice', [2, (None, None, -1)], A(m45)),
+    ('sub_empty_slice', [(3, 1, None)], A(m45)),
+    ('sub_flipped_input', [(1, 3, None), 0], In(m45, ('flip', 0))),
+    ('sub_transposed_input', [-2], In(m45, 'T')),
+    ('sub_scalar_from_vector', [3], A([1.5, 2.5, 3.5, 4.5])),
+    ('sub_zero_size', [(None, None, None), (1, 2, None)], A(np.zeros((0, 3), f4))),
+]:
+    op, ins = ST(ents)
+    case(name, op, [base] + ins, lambda x, *_, ents=ents: x[pyidx(ents)])
+def incsub(x, y, ents, set_):
+    x = x.copy()
+    if set_:
+        x[pyidx(ents)] = y
+    else:
+        x[pyidx(ents)] += y
+    return x
+for name, ents, base, y, set_ in [
+    ('set_sub_slice_broadcast', [(1, 3, None)], A(m45), A([[100]], i4), True),
+    ('inc_sub_reverse_rows', [(None, None, -2)], A(m45), A([1, 2, 3, 4, 5], i4), False),
+    ('inc_sub_index', [2, (None, None, 2)], A(m45.astype(f8)), A([0.5, 1.5, 2.5]), False),
+    ('set_sub_int8_value_into_float32', [-1], A(m45.astype(f4)), A(-3, i1), True),
+    ('inc_sub_transposed_x', [(1, None, None)], In(m45, 'T'), A([[1, 10, 100, 1000]], i4), False),
+    ('inc_sub_empty_region', [(3, 1, None)], A(m45), A(9, i4), False),
+]:
+    op, ins = ST(ents, 'true' if set_ else 'false')
+    case(name, op, [base, y] + ins, lambda x, y, *_, ents=ents, s=set_: incsub(x, y, ents, s))
+
+case('adv1_rows', 'Op::AdvancedSubtensor1', [A(m45), A([2, 0, 2, -1], i8)], lambda x, i: x[i])
+case('adv1_vector_int8_index', 'Op::AdvancedSubtensor1', [A([1.5, 2.5, 3.5]), A([-3, 2], i1)], lambda x, i: x[i])
+case('adv1_empty_index', 'Op::AdvancedSubtensor1', [A(m45), A(np.zeros(0, i4))], lambda x, i: x[i])
+case('adv1_flipped', 'Op::AdvancedSubtensor1', [In(m45, ('flip', 1)), A([3, 1], i4)], lambda x, i: x[i])
+def ADV(entries):
+    return 'Op::AdvancedSubtensor { idx: vec![%s] }' % ', '.join(
+        'AdvEntry::Full' if e == ':' else 'AdvEntry::Array' for e in entries)
+def advidx(entries, arrays):
+    it = iter(arrays)
+    return tuple(slice(None) if e == ':' else next(it) for e in entries)
+t345 = np.arange(60, dtype=i2).reshape(3, 4, 5)
+for name, ents, base, arrs in [
+    ('adv_two_arrays', ['a', 'a'], A(m45), [A([0, 3, -1], i8), A([4, 0, 2], i8)]),
+    ('adv_adjacent_middle', [':', 'a', 'a'], A(t345), [A([0, 3], i8), A([1, -1], i4)]),
+    ('adv_non_adjacent', ['a', ':', 'a'], A(t345), [A([0, 2], i8), A([1, 4], i8)]),
+    ('adv_broadcast_arrays', ['a', 'a'], A(m45), [A([[0], [3]], i8), A([1, 2, 4], i8)]),
+    ('adv_scalar_and_array', [':', 'a', 'a'], A(t345), [A(2, i8), A([[0, 1], [2, 3]], i8)]),
+    ('adv_2d_index_first_axis', ['a'], A(m45), [A([[0, 1], [3, 3]], i8)]),
+    ('adv_last_axis_transposed', [':', 'a'], In(m45, 'T'), [A([3, 0], i8)]),
+    ('adv_zero_size_index', [':', 'a'], A(m45), [A(np.zeros((0, 2), i8))]),
+]:
+    op = ADV(ents)
+    case(name, op, [base] + arrs, lambda x, *a, ents=ents: x[advidx(ents, a)])
+
+def advinc(x, y, ents, arrays, set_):
+    x = x.copy()
+    if set_:
+        x[advidx(ents, arrays)] = y
+    else:
+        np.add.at(x, advidx(ents, arrays), y)
+    return x
+case('adv1_inc_repeated_accumulates', 'Op::AdvancedIncSubtensor1 { set: false, inplace: false }',
+     [A(m45.astype(f8)), A([[1.0, 2.0, 3.0, 4.0, 5.0]]), A([0, 0, 2, -4], i8)],
+     lambda x, y, i: advinc(x, y, ['a'], [i], False))
+case('adv1_set_repeated_last_wins', 'Op::AdvancedIncSubtensor1 { set: true, inplace: false }',
+     [A([0, 0, 0, 0], i4), A([1, 2, 3], i4), A([1, 1, 3], i8)],
+     lambda x, y, i: advinc(x, y, ['a'], [i], True))
+case('adv1_inc_int8_wraps', 'Op::AdvancedIncSubtensor1 { set: false, inplace: false }',
+     [A([100, 0], i1), A(100, i1), A([0, 0], i8)],
+     lambda x, y, i: advinc(x, y, ['a'], [i], False))
+def ADVI(entries, set_):
+    return 'Op::AdvancedIncSubtensor { idx: vec![%s], set: %s, inplace: false }' % (', '.join(
+        'AdvEntry::Full' if e == ':' else 'AdvEntry::Array' for e in entries), 'true' if set_ else 'false')
+for name, ents, base, y, arrs, set_ in [
+    ('adv_inc_two_arrays_repeated', ['a', 'a'], A(m45), A([10, 20, 30], i4), [A([0, 0, 3], i8), A([1, 1, 2], i8)], False),
+    ('adv_set_two_arrays_repeated', ['a', 'a'], A(m45), A([10, 20, 30], i4), [A([0, 0, 3], i8), A([1, 1, 2], i8)], True),
+    ('adv_inc_adjacent_middle', [':', 'a', 'a'], A(t345), A([[1], [2], [3]], i2), [A([0, 0], i8), A([1, 1], i8)], False),
+    ('adv_inc_non_adjacent', ['a', ':', 'a'], A(t345), A([[1, 2, 3, 4], [5, 6, 7, 8]], i2), [A([0, 2], i8), A([1, 4], i8)], False),
+    ('adv_set_column_broadcast', [':', 'a'], A(m45.astype(f4)), A(-1.0, f4), [A([4, 0], i8)], True),
+]:
+    case(name, ADVI(ents, set_), [base, y] + arrs,
+         lambda x, y, *a, ents=ents, s=set_: advinc(x, y, ents, a, s))
+
+print('//! Generated by tests/gen/numpy_cases.py (numpy %s): expected values are numpy\'s.' % np.__version__)
+print('//! Each test runs one op through `perform` and compares dtype, shape and values.')
+print('//! Regenerate: python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/numpy_cases.rs')
+print()
+print('#![allow(clippy::approx_constant, clippy::excessive_precision)]')
+print()
+print('mod common;')
+print()
+print('use common::*;')
+print('use theano_ir::{AdvEntry, IdxEntry, Op, ReduceKind, ScalarOp};')
+print('use theano_tensor::DType;')
+print()
+print('\n'.join(OUT))
