@@ -1,0 +1,741 @@
+//! The gradient rule (Theano's `L_op`) and connection pattern of every op.
+//!
+//! Each rule receives the node and the gradients of the cost with respect to its outputs (cast
+//! to the outputs' float dtypes) and returns one term per input. The structure follows Theano
+//! 1.0 node for node where Theano has the op; where theano-rs has no op Theano used
+//! (`SoftmaxGrad`, `ProdWithoutZeros`, `Split`, `Rebroadcast`) the rule is written with the
+//! ops that exist and the comment says so.
+
+use crate::build::{autocast_float, B, R};
+use crate::markers::GradMarker;
+use crate::GradError;
+use theano_ir::config::float_x;
+use theano_ir::{ApplyRef, DType, IdxEntry, Op, ReduceKind, ScalarOp, Tensor, Variable};
+
+/// The gradient flowing into a variable.
+#[derive(Clone, Debug)]
+pub(crate) enum G {
+    /// Theano's `DisconnectedType`: the cost does not depend on the variable through this path.
+    Disc,
+    /// Theano's `NullType`: the gradient is undefined; the string says why.
+    Null(String),
+    V(Variable),
+}
+
+impl G {
+    pub fn var(&self) -> Option<&Variable> {
+        match self {
+            G::V(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// `pattern[i][j]`: whether output `j` of the node depends on the *values* of input `i`
+/// (Theano's `connection_pattern`; shapes and indices are not connections).
+pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
+    let n_in = node.inputs().len();
+    let n_out = node.n_outputs();
+    let by_input = |f: &dyn Fn(usize) -> bool| -> Vec<Vec<bool>> {
+        (0..n_in).map(|i| vec![f(i); n_out]).collect()
+    };
+    match node.op() {
+        Op::Elemwise {
+            scalar: ScalarOp::Second,
+            ..
+        } => by_input(&|i| i == 1),
+        Op::Shape | Op::ShapeI(_) => by_input(&|_| false),
+        Op::Reshape { .. }
+        | Op::Alloc
+        | Op::Subtensor { .. }
+        | Op::AdvancedSubtensor1
+        | Op::AdvancedSubtensor { .. } => by_input(&|i| i == 0),
+        Op::ARange { .. } => by_input(&|i| i != 1),
+        Op::IncSubtensor { .. }
+        | Op::AdvancedIncSubtensor1 { .. }
+        | Op::AdvancedIncSubtensor { .. } => by_input(&|i| i < 2),
+        op @ Op::Custom(_) if GradMarker::of(op) == Some(GradMarker::DisconnectedGrad) => {
+            by_input(&|_| false)
+        }
+        _ => by_input(&|_| true),
+    }
+}
+
+fn one(g: &[G], op: &Op) -> R<Variable> {
+    g.first().and_then(G::var).cloned().ok_or_else(|| {
+        GradError::Invalid(format!(
+            "theano-grad internal error: {op} called without an output gradient"
+        ))
+    })
+}
+
+/// A 0-d constant for a Python literal used at the tensor level (padded by `ew`).
+fn fconst(v: f64) -> Variable {
+    Variable::constant(Tensor::full(autocast_float(v), &[], v))
+}
+fn iconst(v: i64) -> Variable {
+    Variable::constant(Tensor::full(DType::smallest_int_for(v), &[], v as f64))
+}
+fn i64const(v: i64) -> Variable {
+    Variable::constant(Tensor::scalar(v))
+}
+
+/// For each dimension of an input of `ndim` dims: `'x'` where reduced, else the next axis.
+fn expand_order(ndim: usize, axes: &[usize]) -> Vec<Option<usize>> {
+    let mut k = 0;
+    (0..ndim)
+        .map(|j| {
+            if axes.contains(&j) {
+                None
+            } else {
+                k += 1;
+                Some(k - 1)
+            }
+        })
+        .collect()
+}
+
+/// Zero gradients (float) for every input of a node whose outputs are discrete.
+fn zeros_for(b: &B, ins: &[Variable]) -> R<Vec<G>> {
+    ins.iter()
+        .map(|x| Ok(G::V(b.zeros_like(x, Some(float_dtype(x.dtype())))?)))
+        .collect()
+}
+
+/// `x.zeros_like(dtype=floatX)` for discrete x; x's own dtype for floats.
+fn float_dtype(d: DType) -> DType {
+    if d.is_float() {
+        d
+    } else {
+        float_x()
+    }
+}
+
+/// The gradient terms of `node`'s inputs given its outputs' gradients.
+pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
+    let ins = node.inputs();
+    let op = node.op();
+    let out = node.output(0);
+    let disc_rest = |first: Vec<G>| -> Vec<G> {
+        let mut v = first;
+        while v.len() < ins.len() {
+            v.push(G::Disc);
+        }
+        v
+    };
+    Ok(match op {
+        Op::Elemwise { scalar, .. } => elemwise_lop(b, *scalar, ins, &out, &one(og, op)?)?,
+        Op::DimShuffle { new_order, .. } => {
+            let x = &ins[0];
+            let gz = one(og, op)?;
+            if x.dtype().is_discrete() {
+                return Ok(vec![G::V(b.zeros_like(x, Some(float_x()))?)]);
+            }
+            let mut order = vec![None; x.ndim()];
+            for (i, v) in new_order.iter().enumerate() {
+                if let Some(v) = v {
+                    order[*v] = Some(i);
+                }
+            }
+            let id = b.un(ScalarOp::Identity, &gz)?;
+            vec![G::V(b.ds(&id, order)?)]
+        }
+        Op::Reduce { kind, axes } => {
+            let x = &ins[0];
+            if !out.dtype().is_float() || matches!(kind, ReduceKind::All | ReduceKind::Any) {
+                return zeros_for(b, ins);
+            }
+            let gz = one(og, op)?;
+            let axes: Vec<usize> = axes.clone().unwrap_or_else(|| (0..x.ndim()).collect());
+            if axes.is_empty() {
+                return Ok(vec![G::V(gz)]);
+            }
+            let nd = expand_order(x.ndim(), &axes);
+            match kind {
+                ReduceKind::Sum => vec![G::V(b.fill(x, &b.ds(&gz, nd)?)?)],
+                ReduceKind::Prod => vec![G::V(prod_grad(b, x, &out, &gz, &axes, nd)?)],
+                ReduceKind::Max | ReduceKind::Min => {
+                    // the gradient goes to every position equal to the extremum
+                    let m = b.ds(&out, nd.clone())?;
+                    let g = b.ds(&gz, nd)?;
+                    vec![G::V(b.mul(&b.bin(ScalarOp::Eq, &m, x)?, &g)?)]
+                }
+                ReduceKind::All | ReduceKind::Any => unreachable!("handled above"),
+            }
+        }
+        Op::MaxAndArgmax { axes } => {
+            let x = &ins[0];
+            match og.first() {
+                Some(G::V(g_max)) => {
+                    if x.dtype().is_discrete() {
+                        return zeros_for(b, ins);
+                    }
+                    let nd = expand_order(x.ndim(), axes);
+                    let g_pad = b.ds(g_max, nd.clone())?;
+                    let m_pad = b.ds(&out, nd)?;
+                    vec![G::V(b.mul(&b.bin(ScalarOp::Eq, &m_pad, x)?, &g_pad)?)]
+                }
+                Some(G::Null(w)) => vec![G::Null(w.clone())],
+                // only the argmax is connected: a zero gradient
+                _ => vec![G::V(b.float_zeros_like(x)?)],
+            }
+        }
+        Op::Dot => {
+            let (x, y) = (&ins[0], &ins[1]);
+            if !out.dtype().is_float() {
+                return zeros_for(b, ins);
+            }
+            let gz = one(og, op)?;
+            let (gx, gy) = match (x.ndim(), y.ndim()) {
+                (1, 1) => (b.mul(&gz, y)?, b.mul(&gz, x)?),
+                (1, 2) => (b.dot(&gz, &b.t(y)?)?, b.outer(&b.t(x)?, &gz)?),
+                (2, 1) => (b.outer(&gz, &b.t(y)?)?, b.dot(&b.t(x)?, &gz)?),
+                _ => (b.dot(&gz, &b.t(y)?)?, b.dot(&b.t(x)?, &gz)?),
+            };
+            vec![
+                G::V(b.patternbroadcast(&gx, x)?),
+                G::V(b.patternbroadcast(&gy, y)?),
+            ]
+        }
+        Op::Softmax => {
+            // Theano's SoftmaxGrad(g, sm) = g*sm - sum(g*sm, last axis)*sm, written out.
+            let gz = one(og, op)?;
+            let last = out.ndim() - 1;
+            let t = b.mul(&gz, &out)?;
+            let s = b.sum(&t, Some(vec![last]), true)?;
+            vec![G::V(b.sub(&t, &b.mul(&s, &out)?)?)]
+        }
+        Op::LogSoftmax => {
+            let gz = one(og, op)?;
+            let x = &ins[0];
+            let last = x.ndim() - 1;
+            let sm = b.apply1(Op::Softmax, vec![x.clone()])?;
+            let s = b.sum(&gz, Some(vec![last]), true)?;
+            vec![G::V(b.sub(&gz, &b.mul(&s, &sm)?)?)]
+        }
+        Op::Shape | Op::ShapeI(_) => vec![G::Disc],
+        Op::Reshape { .. } | Op::Flatten { .. } => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(disc_rest(vec![G::V(b.zeros_like(x, Some(float_x()))?)]));
+            }
+            let gz = one(og, op)?;
+            let g = b.reshape(&gz, &b.shape(x)?, x.ndim())?;
+            disc_rest(vec![G::V(b.patternbroadcast(&g, x)?)])
+        }
+        Op::ARange { dtype } => {
+            let (start, step) = (&ins[0], &ins[2]);
+            if dtype.is_discrete() {
+                vec![
+                    G::V(b.zeros_like(start, Some(float_x()))?),
+                    G::Disc,
+                    G::V(b.zeros_like(step, Some(float_x()))?),
+                ]
+            } else {
+                let gz = one(og, op)?;
+                let n = b.shape_i(&out, 0)?;
+                let steps = b.apply1(
+                    Op::ARange { dtype: *dtype },
+                    vec![i64const(0), n, i64const(1)],
+                )?;
+                vec![
+                    G::V(b.sum(&gz, None, false)?),
+                    G::Disc,
+                    G::V(b.sum(&b.mul(&gz, &steps)?, None, false)?),
+                ]
+            }
+        }
+        Op::Alloc => {
+            let x = &ins[0];
+            if !out.dtype().is_float() {
+                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
+            }
+            let gz = one(og, op)?;
+            let n_add = gz.ndim() - x.ndim();
+            let mut axes: Vec<usize> = (0..n_add).collect();
+            let mut kept = Vec::new();
+            let mut bcast_axes = Vec::new();
+            for i in 0..x.ndim() {
+                if x.ty().is_broadcastable(i) && !gz.ty().is_broadcastable(i + n_add) {
+                    bcast_axes.push(i + n_add);
+                } else {
+                    kept.push(i);
+                }
+            }
+            axes.extend(&bcast_axes);
+            let mut gx = if axes.is_empty() {
+                gz
+            } else {
+                b.sum(&gz, Some(axes), false)?
+            };
+            if !bcast_axes.is_empty() {
+                let mut order = vec![None; x.ndim()];
+                for (k, &a) in kept.iter().enumerate() {
+                    order[a] = Some(k);
+                }
+                gx = b.ds(&gx, order)?;
+            }
+            disc_rest(vec![G::V(b.patternbroadcast(&gx, x)?)])
+        }
+        Op::Join { axis } => {
+            if !out.dtype().is_float() {
+                return zeros_for(b, ins);
+            }
+            // Theano's Split of the gradient, written as one Subtensor per input.
+            let gz = one(og, op)?;
+            let mut start: Option<Variable> = None;
+            let mut terms = Vec::with_capacity(ins.len());
+            for x in ins {
+                let len = b.shape_i(x, *axis)?;
+                let stop = match &start {
+                    None => len,
+                    Some(s) => b.add(s, &len)?,
+                };
+                let mut idx = vec![
+                    IdxEntry::Slice {
+                        start: None,
+                        stop: None,
+                        step: None
+                    };
+                    *axis
+                ];
+                let mut sin = vec![gz.clone()];
+                idx.push(IdxEntry::Slice {
+                    start: start.as_ref().map(|_| DType::Int64),
+                    stop: Some(DType::Int64),
+                    step: None,
+                });
+                if let Some(s) = &start {
+                    sin.push(s.clone());
+                }
+                sin.push(stop.clone());
+                let piece = b.apply1(Op::Subtensor { idx }, sin)?;
+                terms.push(G::V(b.patternbroadcast(&piece, x)?));
+                start = Some(stop);
+            }
+            terms
+        }
+        Op::MakeVector { .. } => {
+            if !out.dtype().is_float() {
+                return zeros_for(b, ins);
+            }
+            let gz = one(og, op)?;
+            (0..ins.len())
+                .map(|i| Ok(G::V(b.index_const(&gz, 0, i as i64)?)))
+                .collect::<R<_>>()?
+        }
+        Op::Subtensor { idx } => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
+            }
+            let gz = one(og, op)?;
+            let mut v = vec![b.zeros_like(x, None)?, gz];
+            v.extend(ins[1..].iter().cloned());
+            let g = b.apply1(
+                Op::IncSubtensor {
+                    idx: idx.clone(),
+                    set: false,
+                    inplace: false,
+                },
+                v,
+            )?;
+            disc_rest(vec![G::V(g)])
+        }
+        Op::AdvancedSubtensor1 => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
+            }
+            let gz = one(og, op)?;
+            let g = b.apply1(
+                Op::AdvancedIncSubtensor1 {
+                    set: false,
+                    inplace: false,
+                },
+                vec![b.zeros_like(x, None)?, gz, ins[1].clone()],
+            )?;
+            disc_rest(vec![G::V(g)])
+        }
+        Op::AdvancedSubtensor { idx } => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
+            }
+            let gz = one(og, op)?;
+            let mut v = vec![b.zeros_like(x, None)?, gz];
+            v.extend(ins[1..].iter().cloned());
+            let g = b.apply1(
+                Op::AdvancedIncSubtensor {
+                    idx: idx.clone(),
+                    set: false,
+                    inplace: false,
+                },
+                v,
+            )?;
+            disc_rest(vec![G::V(g)])
+        }
+        Op::IncSubtensor { idx, set, .. } => {
+            let sub = |g: &Variable| -> R<Variable> {
+                let mut v = vec![g.clone()];
+                v.extend(ins[2..].iter().cloned());
+                b.apply1(Op::Subtensor { idx: idx.clone() }, v)
+            };
+            let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
+                let mut v = vec![g.clone(), b.zeros_like(y, None)?];
+                v.extend(ins[2..].iter().cloned());
+                b.apply1(
+                    Op::IncSubtensor {
+                        idx: idx.clone(),
+                        set: true,
+                        inplace: false,
+                    },
+                    v,
+                )
+            };
+            inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
+        }
+        Op::AdvancedIncSubtensor1 { set, .. } => {
+            let il = ins[2].clone();
+            let sub = |g: &Variable| b.apply1(Op::AdvancedSubtensor1, vec![g.clone(), il.clone()]);
+            let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
+                b.apply1(
+                    Op::AdvancedIncSubtensor1 {
+                        set: true,
+                        inplace: false,
+                    },
+                    vec![g.clone(), b.zeros_like(y, None)?, il.clone()],
+                )
+            };
+            inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
+        }
+        Op::AdvancedIncSubtensor { idx, set, .. } => {
+            let sub = |g: &Variable| -> R<Variable> {
+                let mut v = vec![g.clone()];
+                v.extend(ins[2..].iter().cloned());
+                b.apply1(Op::AdvancedSubtensor { idx: idx.clone() }, v)
+            };
+            let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
+                let mut v = vec![g.clone(), b.zeros_like(y, None)?];
+                v.extend(ins[2..].iter().cloned());
+                b.apply1(
+                    Op::AdvancedIncSubtensor {
+                        idx: idx.clone(),
+                        set: true,
+                        inplace: false,
+                    },
+                    v,
+                )
+            };
+            inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
+        }
+        Op::Custom(_) => match GradMarker::of(op) {
+            Some(GradMarker::ZeroGrad) => {
+                let gz = one(og, op)?;
+                vec![G::V(b.zeros_like(&gz, None)?)]
+            }
+            Some(GradMarker::DisconnectedGrad) => vec![G::Disc],
+            Some(GradMarker::UndefinedGrad) => vec![G::Null(
+                "the graph goes through undefined_grad(), whose gradient is undefined".into(),
+            )],
+            None => {
+                return Err(GradError::NotImplemented {
+                    op: op.name(),
+                    why: "custom ops have no gradient rule".into(),
+                })
+            }
+        },
+    })
+}
+
+/// The gradient of x and y through `x[idx] = y` / `x[idx] += y` (any indexing kind).
+fn inc_lop(
+    b: &B,
+    ins: &[Variable],
+    og: &[G],
+    op: &Op,
+    set: bool,
+    sub: &dyn Fn(&Variable) -> R<Variable>,
+    set_zero: &dyn Fn(&Variable, &Variable) -> R<Variable>,
+) -> R<Vec<G>> {
+    let (x, y) = (&ins[0], &ins[1]);
+    let (gx, gy) = if x.dtype().is_discrete() {
+        (
+            b.zeros_like(x, Some(float_x()))?,
+            b.zeros_like(y, Some(float_dtype(y.dtype())))?,
+        )
+    } else {
+        let g = one(og, op)?;
+        let gx = if set { set_zero(&g, y)? } else { g.clone() };
+        let gy = sum_grad_over_bcasted_dims(b, y, &sub(&g)?)?;
+        let gy = if y.dtype().is_discrete() {
+            b.zeros_like(y, Some(float_x()))?
+        } else {
+            gy
+        };
+        (gx, gy)
+    };
+    let mut v = vec![G::V(gx), G::V(gy)];
+    v.resize(ins.len(), G::Disc);
+    Ok(v)
+}
+
+/// Theano's `_sum_grad_over_bcasted_dims`: sum `gx` over the dimensions where `x` was
+/// broadcast (or added on the left) so it gets `x`'s type.
+fn sum_grad_over_bcasted_dims(b: &B, x: &Variable, gx: &Variable) -> R<Variable> {
+    let mut gx = gx.clone();
+    if gx.broadcastable() != x.broadcastable() && gx.ndim() >= x.ndim() {
+        let added = gx.ndim() - x.ndim();
+        let xb: Vec<bool> = std::iter::repeat_n(true, added)
+            .chain(x.broadcastable())
+            .collect();
+        let to_sum: Vec<usize> = (0..gx.ndim())
+            .filter(|&i| !gx.ty().is_broadcastable(i) && xb[i])
+            .collect();
+        if !to_sum.is_empty() {
+            gx = b.sum(&gx, Some(to_sum), true)?;
+        }
+        if added > 0 {
+            gx = b.ds(&gx, (added..gx.ndim()).map(Some).collect())?;
+        }
+    }
+    b.patternbroadcast(&gx, x)
+}
+
+/// Theano's `Prod.L_op` with zero handling; `ProdWithoutZeros(v)` is written as
+/// `prod(switch(eq(v, 0), 1, v))`.
+fn prod_grad(
+    b: &B,
+    x: &Variable,
+    out: &Variable,
+    gz: &Variable,
+    axes: &[usize],
+    nd: Vec<Option<usize>>,
+) -> R<Variable> {
+    let prod_out = b.ds(out, nd.clone())?;
+    let gz = b.ds(gz, nd.clone())?;
+    let without_zeros = b.div(&b.mul(&gz, &prod_out)?, x)?;
+    let where_zeros = b.bin(ScalarOp::Eq, x, &fconst(0.0))?;
+    let sum_where_zeros = b.sum(&where_zeros, Some(axes.to_vec()), false)?;
+    let single_zero = b.ds(
+        &b.bin(ScalarOp::Eq, &sum_where_zeros, &iconst(1))?,
+        nd.clone(),
+    )?;
+    let where_single_zero = b.mul(&single_zero, &where_zeros)?;
+    let gz_not_zero = b.bin(ScalarOp::Neq, &gz, &fconst(0.0))?;
+    let take = b.mul(&single_zero, &gz_not_zero)?;
+    let pwz_in = b.mul(&take, x)?;
+    let pwz_ones = b.ew(
+        ScalarOp::Switch,
+        vec![
+            b.bin(ScalarOp::Eq, &pwz_in, &iconst(0))?,
+            iconst(1),
+            pwz_in.clone(),
+        ],
+    )?;
+    let pwz = b.ds(
+        &b.reduce(ReduceKind::Prod, &pwz_ones, Some(axes.to_vec()))?,
+        nd.clone(),
+    )?;
+    let no_zeros = b.ds(&b.bin(ScalarOp::Eq, &sum_where_zeros, &iconst(0))?, nd)?;
+    let inner = b.ew(ScalarOp::Switch, vec![where_single_zero, pwz, fconst(0.0)])?;
+    b.ew(
+        ScalarOp::Switch,
+        vec![no_zeros, without_zeros, b.mul(&inner, &gz)?],
+    )
+}
+
+/// Theano's `Elemwise.L_op`: the scalar op's gradient on broadcast inputs, zeros for a
+/// discrete output, then a sum over the dimensions each input was broadcast along.
+fn elemwise_lop(b: &B, s: ScalarOp, ins: &[Variable], out: &Variable, gz: &Variable) -> R<Vec<G>> {
+    if !out.dtype().is_float() {
+        return ins
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if s == ScalarOp::Second && i == 0 {
+                    Ok(G::Disc)
+                } else {
+                    Ok(G::V(b.float_zeros_like(x)?))
+                }
+            })
+            .collect();
+    }
+    let mut rval = scalar_grad(b, s, ins, out, gz)?;
+    for (i, x) in ins.iter().enumerate() {
+        if let G::V(g) = &rval[i] {
+            let to_sum: Vec<usize> = (0..x.ndim())
+                .filter(|&j| x.ty().is_broadcastable(j) && !out.ty().is_broadcastable(j))
+                .collect();
+            if !to_sum.is_empty() {
+                rval[i] = G::V(b.sum(g, Some(to_sum), true)?);
+            }
+        }
+    }
+    Ok(rval)
+}
+
+/// The gradient of a scalar op with respect to each (broadcast) input, as tensors of the
+/// output's ndim: Theano's `ScalarOp.L_op` followed by `Elemwise._bgrad`'s transform.
+/// Only called for float outputs.
+pub(crate) fn scalar_grad(
+    b: &B,
+    s: ScalarOp,
+    ins: &[Variable],
+    out: &Variable,
+    gz: &Variable,
+) -> R<Vec<G>> {
+    use ScalarOp::*;
+    let nd = out.ndim();
+    let v = |r: R<Variable>| r.map(G::V);
+    // a scalar-level `zeros_like(x, dtype)`: second(x, constant 0)
+    let sz = |x: &Variable, d: DType| b.fill(x, &b.bconst(0.0, d, nd)?);
+    // the zero gradient of a piecewise-constant op
+    let zero_of = |x: &Variable| -> R<Variable> {
+        let z = sz(x, x.dtype())?;
+        if x.dtype().is_float() {
+            Ok(z)
+        } else {
+            b.cast(&z, float_x())
+        }
+    };
+    let x = ins.first().cloned().ok_or_else(|| {
+        GradError::Invalid(format!("theano-grad internal error: {s} without inputs"))
+    })?;
+    let y = ins.get(1).cloned();
+    let y = || {
+        y.clone().ok_or_else(|| {
+            GradError::Invalid(format!("theano-grad internal error: {s} needs two inputs"))
+        })
+    };
+    Ok(match s {
+        Add => vec![G::V(gz.clone()); ins.len()],
+        Sub => vec![G::V(gz.clone()), v(b.neg(gz))?],
+        Mul => (0..ins.len())
+            .map(|i| {
+                let mut args = vec![gz.clone()];
+                args.extend(
+                    ins.iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, a)| a.clone()),
+                );
+                v(b.ew(Mul, args))
+            })
+            .collect::<R<_>>()?,
+        TrueDiv => {
+            let y = y()?;
+            if x.dtype().is_discrete() && y.dtype().is_discrete() {
+                vec![v(zero_of(&x))?, v(zero_of(&y))?]
+            } else {
+                vec![
+                    v(b.div(gz, &y))?,
+                    v(b.div(&b.neg(&b.mul(gz, &x)?)?, &b.mul(&y, &y)?))?,
+                ]
+            }
+        }
+        IntDiv => vec![v(sz(&x, float_x()))?, v(sz(&y()?, float_x()))?],
+        Mod => {
+            let y = y()?;
+            let q = b.bin(IntDiv, &x, &y)?;
+            vec![G::V(gz.clone()), v(b.mul(&b.neg(&q)?, gz))?]
+        }
+        Pow => {
+            let y = y()?;
+            let first = b.mul(
+                &b.mul(gz, &y)?,
+                &b.bin(Pow, &x, &b.sub(&y, &b.int_lit(1, nd)?)?)?,
+            )?;
+            let second = b.mul(&b.mul(gz, &b.un(Log, &x)?)?, &b.bin(Pow, &x, &y)?)?;
+            let second = b.ew(
+                Switch,
+                vec![
+                    b.bin(Eq, &x, &b.int_lit(0, nd)?)?,
+                    b.int_lit(0, nd)?,
+                    second,
+                ],
+            )?;
+            vec![G::V(first), G::V(second)]
+        }
+        Neg => vec![v(b.neg(gz))?],
+        Exp | Expm1 => vec![v(b.mul(gz, &b.un(Exp, &x)?))?],
+        Log => vec![v(b.div(gz, &x))?],
+        Log1p => vec![v(b.div(gz, &b.add(&b.int_lit(1, nd)?, &x)?))?],
+        Tanh => vec![v(b.mul(
+            gz,
+            &b.sub(&b.int_lit(1, nd)?, &b.un(Sqr, &b.un(Tanh, &x)?)?)?,
+        ))?],
+        Sigmoid => {
+            let sy = b.un(Sigmoid, &x)?;
+            vec![v(b.mul(
+                &b.mul(gz, &sy)?,
+                &b.sub(&b.float_lit(1.0, nd)?, &sy)?,
+            ))?]
+        }
+        Softplus => vec![v(b.mul(gz, &b.un(Sigmoid, &x)?))?],
+        Abs => {
+            if x.dtype().is_float() {
+                vec![v(b.mul(gz, &b.un(Sgn, &x)?))?]
+            } else {
+                vec![v(zero_of(&x))?]
+            }
+        }
+        Sgn | Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero => vec![v(zero_of(&x))?],
+        Sqr => vec![v(b.mul(&b.mul(gz, &x)?, &b.int_lit(2, nd)?))?],
+        Sqrt => vec![v(
+            b.div(&b.mul(gz, &b.float_lit(0.5, nd)?)?, &b.un(Sqrt, &x)?)
+        )?],
+        Maximum | Minimum => {
+            let y = y()?;
+            let e = b.bin(Eq, out, &x)?;
+            let one = b.bconst(1.0, gz.dtype(), nd)?;
+            let _ = &y;
+            vec![v(b.mul(&e, gz))?, v(b.mul(&b.sub(&one, &e)?, gz))?]
+        }
+        Clip => {
+            let (mn, mx) = (ins[1].clone(), ins[2].clone());
+            let inside = b.bin(And, &b.bin(Ge, &x, &mn)?, &b.bin(Le, &x, &mx)?)?;
+            vec![
+                v(b.mul(&inside, gz))?,
+                v(b.mul(&b.bin(Lt, &x, &mn)?, gz))?,
+                v(b.mul(&b.bin(Gt, &x, &mx)?, gz))?,
+            ]
+        }
+        Switch => {
+            let cond = &x;
+            let cond_grad = b.cast(&sz(cond, cond.dtype())?, float_x())?;
+            let zero = || b.float_lit(0.0, nd);
+            vec![
+                G::V(cond_grad),
+                v(b.ew(Switch, vec![cond.clone(), gz.clone(), zero()?]))?,
+                v(b.ew(Switch, vec![cond.clone(), zero()?, gz.clone()]))?,
+            ]
+        }
+        Second => {
+            let y = y()?;
+            if y.dtype().is_float() {
+                vec![G::Disc, G::V(gz.clone())]
+            } else {
+                vec![G::Disc, v(sz(&y, y.dtype()))?]
+            }
+        }
+        Identity => {
+            if x.dtype().is_float() {
+                vec![G::V(gz.clone())]
+            } else {
+                vec![v(sz(&x, float_x()))?]
+            }
+        }
+        Cast(d) => {
+            if d.is_float() {
+                vec![G::V(gz.clone())]
+            } else {
+                vec![v(zero_of(&x))?]
+            }
+        }
+        // comparisons and bit operations have discrete outputs: handled by the caller
+        Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert => {
+            ins.iter().map(|i| v(zero_of(i))).collect::<R<_>>()?
+        }
+    })
+}

@@ -1,0 +1,237 @@
+//! Numeric gradient checks (finite differences) of every differentiable op, float64 and
+//! float32, with broadcast (row / col / scalar) inputs. They need an evaluator: `eval` below
+//! is a stub until theano-interp merges; the lead replaces its body with the interpreter and
+//! removes the `#[ignore]`s.
+
+use theano_grad::{verify_grad, Rng, VerifyGradOptions};
+use theano_ir::tensor as T;
+use theano_ir::{DType, Idx, Tensor, TensorType, Variable};
+
+/// Evaluate `out` (a graph over `inputs`) at `vals`. To be wired to theano-interp at merge.
+fn eval(inputs: &[Variable], out: &Variable, vals: &[Tensor]) -> Result<Tensor, String> {
+    let _ = (inputs, out, vals);
+    unimplemented!("needs theano-interp; enabled at merge")
+}
+
+/// One input: its shape and broadcastable pattern (`&[]` = none broadcastable).
+type Spec<'a> = (&'a [usize], &'a [bool]);
+
+/// verify_grad of `f` at random points of dtype `dt` in `[lo, hi)`.
+fn check(dt: DType, specs: &[Spec], lo: f64, hi: f64, f: impl Fn(&[Variable]) -> Variable) {
+    let mut rng = Rng::new(42);
+    let points: Vec<Tensor> = specs
+        .iter()
+        .map(|(s, _)| rng.tensor(dt, s, lo, hi))
+        .collect();
+    let types = specs
+        .iter()
+        .map(|(s, b)| {
+            if b.is_empty() {
+                TensorType::with_ndim(dt, s.len())
+            } else {
+                TensorType::new(dt, b)
+            }
+        })
+        .collect();
+    let opts = VerifyGradOptions {
+        seed: 1,
+        input_types: Some(types),
+        ..Default::default()
+    };
+    verify_grad(f, &points, eval, &opts).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn ivec(v: &[i64]) -> Variable {
+    T::constant(
+        Tensor::from_f64_vec(
+            DType::Int64,
+            &[v.len()],
+            v.iter().map(|&x| x as f64).collect(),
+        )
+        .unwrap(),
+    )
+}
+
+const M: &[usize] = &[3, 4];
+const ROW: Spec = (&[1, 4], &[true, false]);
+const COL: Spec = (&[3, 1], &[false, true]);
+const MAT: Spec = (M, &[]);
+const VEC: Spec = (&[4], &[]);
+const SCAL: Spec = (&[], &[]);
+
+/// One test per dtype: `numeric!(name, |dt| body)`.
+macro_rules! numeric {
+    ($($name:ident => |$dt:ident| $body:block)*) => {$(
+        mod $name {
+            use super::*;
+            #[allow(unused_variables)]
+            fn run($dt: DType) $body
+            #[test]
+            #[ignore = "needs theano-interp; enabled at merge"]
+            fn float64() { run(DType::Float64) }
+            #[test]
+            #[ignore = "needs theano-interp; enabled at merge"]
+            fn float32() { run(DType::Float32) }
+        }
+    )*};
+}
+
+numeric! {
+    add => |dt| {
+        check(dt, &[MAT, ROW], -1.0, 1.0, |i| &i[0] + &i[1]);
+        check(dt, &[MAT, COL], -1.0, 1.0, |i| &i[0] + &i[1]);
+        check(dt, &[MAT, SCAL], -1.0, 1.0, |i| &i[0] + &i[1]);
+    }
+    sub => |dt| { check(dt, &[MAT, ROW], -1.0, 1.0, |i| &i[0] - &i[1]); }
+    mul => |dt| {
+        check(dt, &[MAT, COL], -1.0, 1.0, |i| &i[0] * &i[1]);
+        check(dt, &[MAT, ROW, COL], -1.0, 1.0, |i| {
+            T::elemwise(theano_ir::ScalarOp::Mul, i.to_vec()).unwrap()
+        });
+        check(dt, &[MAT], -1.0, 1.0, |i| &i[0] * &i[0]);
+    }
+    true_div => |dt| { check(dt, &[MAT, ROW], 0.5, 2.0, |i| &i[0] / &i[1]); }
+    pow => |dt| {
+        check(dt, &[MAT, ROW], 0.5, 2.0, |i| i[0].pow(&i[1]));
+        check(dt, &[MAT], 0.5, 2.0, |i| i[0].pow(3));
+    }
+    neg => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::neg(&i[0])); }
+    exp => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::exp(&i[0])); }
+    log => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::log(&i[0])); }
+    log1p => |dt| { check(dt, &[MAT], 0.1, 2.0, |i| T::log1p(&i[0])); }
+    expm1 => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::expm1(&i[0])); }
+    tanh => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::tanh(&i[0])); }
+    sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sigmoid(&i[0])); }
+    softplus => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softplus(&i[0])); }
+    abs => |dt| { check(dt, &[MAT], 0.2, 1.0, |i| T::abs(T::neg(&i[0]))); }
+    sqr => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(&i[0])); }
+    sqrt => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::sqrt(&i[0])); }
+    maximum_minimum => |dt| {
+        check(dt, &[MAT, ROW], -1.0, 1.0, |i| T::maximum(&i[0], &i[1]));
+        check(dt, &[MAT, COL], -1.0, 1.0, |i| T::minimum(&i[0], &i[1]));
+    }
+    clip => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::clip(&i[0], -0.5, 0.5)); }
+    switch => |dt| {
+        check(dt, &[MAT, ROW], -1.0, 1.0, |i| T::switch(T::gt(&i[0], 0.0), &i[0], &i[1]));
+    }
+    fill_second => |dt| { check(dt, &[MAT, ROW], -1.0, 1.0, |i| &T::fill(&i[0], &i[1]) * &i[0]); }
+    identity_and_cast => |dt| {
+        let other = if dt == DType::Float64 { DType::Float32 } else { DType::Float64 };
+        check(dt, &[MAT], -1.0, 1.0, |i| {
+            T::sqr(T::elemwise(theano_ir::ScalarOp::Identity, vec![i[0].clone()]).unwrap())
+        });
+        check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(T::cast(&i[0], other)));
+    }
+    piecewise_constant => |dt| {
+        // floor, ceil, round, sgn have a zero gradient; mod's is 1 in x
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] * &T::floor(&i[0]));
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] * &T::ceil(&i[0]));
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] * &T::round(&i[0]));
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] * &T::sgn(&i[0]));
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] % 1.0);
+        check(dt, &[MAT], 0.1, 0.4, |i| &i[0] + &T::int_div(&i[0], 1.0));
+    }
+    dimshuffle => |dt| {
+        check(dt, &[(&[2, 3, 4], &[])], -1.0, 1.0, |i| {
+            T::exp(i[0].dimshuffle(&[Some(2), None, Some(0), Some(1)]).unwrap())
+        });
+        check(dt, &[ROW], -1.0, 1.0, |i| T::exp(i[0].dimshuffle(&[Some(1)]).unwrap()));
+    }
+    sum => |dt| {
+        check(dt, &[(&[2, 3, 4], &[])], -1.0, 1.0, |i| T::sqr(T::sum_axes(&i[0], Some(&[0, 2]), false).unwrap()));
+        check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(T::sum_axes(&i[0], Some(&[1]), true).unwrap()));
+        check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(T::mean(&i[0], Some(&[0]), false).unwrap()));
+    }
+    prod => |dt| {
+        check(dt, &[MAT], 0.5, 1.5, |i| T::prod_axes(&i[0], Some(&[1]), false).unwrap());
+        check(dt, &[MAT], 0.5, 1.5, |i| T::prod(&i[0]));
+        // a single zero in a group (the ProdWithoutZeros branch)
+        check(dt, &[MAT], 0.5, 1.5, |i| {
+            let z = T::set_subtensor(&i[0].get(&[Idx::from(0i64), Idx::from(1i64)]).unwrap(), 0.0).unwrap();
+            T::prod_axes(&z, Some(&[1]), false).unwrap()
+        });
+    }
+    max_min => |dt| {
+        check(dt, &[MAT], -1.0, 1.0, |i| T::max(&i[0], Some(&[1]), false).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::min(&i[0], Some(&[0]), false).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::max_and_argmax(&i[0], None).unwrap().0);
+    }
+    dot => |dt| {
+        check(dt, &[VEC, VEC], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[MAT, VEC], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[(&[3], &[]), MAT], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[MAT, (&[4, 2], &[])], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[ROW, (&[4, 2], &[])], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[COL, (&[1, 5], &[true, false])], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+    }
+    softmax => |dt| {
+        check(dt, &[MAT], -1.0, 1.0, |i| T::softmax(&i[0]).unwrap());
+        check(dt, &[VEC], -1.0, 1.0, |i| T::softmax(&i[0]).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::log_softmax(&i[0]).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::log(T::softmax(&i[0]).unwrap()));
+    }
+    reshape_flatten => |dt| {
+        check(dt, &[MAT], -1.0, 1.0, |i| T::exp(i[0].reshape([2i64, 6]).unwrap()));
+        check(dt, &[ROW], -1.0, 1.0, |i| T::exp(i[0].reshape([2i64, 2]).unwrap()));
+        check(dt, &[(&[2, 3, 4], &[])], -1.0, 1.0, |i| T::exp(i[0].flatten(2).unwrap()));
+    }
+    subtensor => |dt| {
+        check(dt, &[MAT], -1.0, 1.0, |i| T::exp(i[0].at(1i64).unwrap()));
+        check(dt, &[MAT], -1.0, 1.0, |i| T::exp(i[0].get(&[Idx::all(), Idx::range(1i64, 3i64)]).unwrap()));
+        check(dt, &[MAT], -1.0, 1.0, |i| T::exp(i[0].get(&[Idx::step(2i64)]).unwrap()));
+    }
+    advanced_subtensor => |dt| {
+        // repeated indices accumulate
+        check(dt, &[MAT], -1.0, 1.0, |i| T::exp(i[0].at(ivec(&[0, 2, 0, 1])).unwrap()));
+        check(dt, &[MAT], -1.0, 1.0, |i| {
+            T::exp(i[0].get(&[Idx::Array(ivec(&[0, 2, 0])), Idx::Array(ivec(&[1, 3, 1]))]).unwrap())
+        });
+        check(dt, &[MAT], -1.0, 1.0, |i| {
+            T::exp(i[0].get(&[Idx::all(), Idx::Array(ivec(&[3, 3, 0]))]).unwrap())
+        });
+    }
+    inc_set_subtensor => |dt| {
+        for set in [false, true] {
+            let op = move |sub: &Variable, y: &Variable| {
+                if set { T::set_subtensor(sub, y).unwrap() } else { T::inc_subtensor(sub, y).unwrap() }
+            };
+            check(dt, &[MAT, VEC], -1.0, 1.0, move |i| T::sqr(op(&i[0].at(1i64).unwrap(), &i[1])));
+            check(dt, &[MAT, SCAL], -1.0, 1.0, move |i| {
+                T::sqr(op(&i[0].get(&[Idx::all(), Idx::range(0i64, 2i64)]).unwrap(), &i[1]))
+            });
+            check(dt, &[MAT, (&[2, 4], &[])], -1.0, 1.0, move |i| {
+                T::sqr(op(&i[0].at(ivec(&[2, 0])).unwrap(), &i[1]))
+            });
+            check(dt, &[MAT, ROW], -1.0, 1.0, move |i| {
+                T::sqr(op(&i[0].at(ivec(&[1, 1])).unwrap(), &i[1]))
+            });
+            check(dt, &[MAT, VEC], -1.0, 1.0, move |i| {
+                let y = i[1].get(&[Idx::range(0i64, 2i64)]).unwrap();
+                T::sqr(op(&i[0].get(&[Idx::Array(ivec(&[0, 2])), Idx::Array(ivec(&[1, 3]))]).unwrap(), &y))
+            });
+        }
+    }
+    join_stack_alloc => |dt| {
+        check(dt, &[MAT, ROW], -1.0, 1.0, |i| T::sqr(T::concatenate(&[i[0].clone(), i[1].clone(), i[0].clone()], 0).unwrap()));
+        check(dt, &[MAT, COL], -1.0, 1.0, |i| T::sqr(T::concatenate(&[i[1].clone(), i[0].clone()], 1).unwrap()));
+        check(dt, &[VEC, VEC], -1.0, 1.0, |i| T::sqr(T::stack(&[i[0].clone(), i[1].clone()], 1).unwrap()));
+        check(dt, &[VEC], -1.0, 1.0, |i| T::sqr(T::alloc_const(&i[0], &[3, 4]).unwrap()));
+        check(dt, &[ROW], -1.0, 1.0, |i| T::sqr(T::alloc_const(&i[0], &[2, 3, 4]).unwrap()));
+        check(dt, &[SCAL, SCAL], -1.0, 1.0, |i| {
+            T::sqr(T::make_vector(&[i[0].clone(), i[1].clone(), i[0].clone()], i[0].dtype()).unwrap())
+        });
+    }
+    notebook_models => |dt| {
+        // logistic regression cost in x's dtype; softmax regression NLL
+        check(dt, &[(&[5, 4], &[]), VEC, SCAL], -1.0, 1.0, |i| {
+            let p_1 = 1.0 / (1.0 + T::exp(&(-T::dot(&i[0], &i[1]).unwrap() - &i[2])));
+            T::log(&p_1).sum() + 0.01 * i[1].pow(2).sum()
+        });
+        check(dt, &[(&[5, 4], &[]), (&[4, 3], &[]), (&[3], &[])], -1.0, 1.0, |i| {
+            let p = T::softmax(&(T::dot(&i[0], &i[1]).unwrap() + &i[2])).unwrap();
+            let y = ivec(&[0, 2, 1, 1, 0]);
+            let picked = T::log(&p).get(&[Idx::Array(T::arange(5i64).unwrap()), Idx::Array(y)]).unwrap();
+            -T::mean(&picked, None, false).unwrap()
+        });
+    }
+}
