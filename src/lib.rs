@@ -23,6 +23,10 @@ pub use function::{
     compile, function, shared, shared_named, Function, FunctionBuilder, IntoOutputs, OnUnused,
     SharedValue,
 };
+pub use theano_grad::{
+    disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad, verify_grad,
+    zero_grad, DisconnectedInputs, GradError, GradOptions, VerifyGradOptions,
+};
 pub use theano_ir as ir;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
 pub use theano_ir::tensor;

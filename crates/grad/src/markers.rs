@@ -64,6 +64,13 @@ impl CustomOp for MarkerOp {
             )),
         }
     }
+    /// The markers are the identity on values; only their gradients differ.
+    fn perform(&self, inputs: &[&theano_tensor::Tensor]) -> Option<Result<Vec<theano_tensor::Tensor>, String>> {
+        Some(match inputs {
+            [t] => Ok(vec![(*t).clone()]),
+            _ => Err(format!("{} takes exactly one input, got {}", self.0.name(), inputs.len())),
+        })
+    }
 }
 
 /// The shared `Op::Custom` instance of a marker (one per kind, so equal ops compare equal).

@@ -214,9 +214,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
                 out0,
             )?]
         }
-        Op::Custom(_) => {
-            return Err(PerformError::NotImplemented { op: String::new() });
-        }
+        Op::Custom(c) => match c.0.perform(ins) {
+            Some(r) => r.map_err(|msg| PerformError::Value { op: String::new(), msg })?,
+            None => return Err(PerformError::NotImplemented { op: String::new() }),
+        },
     };
     for (t, ty) in outs.iter_mut().zip(out_types) {
         if t.dtype() != ty.dtype {

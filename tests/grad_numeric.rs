@@ -1,16 +1,18 @@
 //! Numeric gradient checks (finite differences) of every differentiable op, float64 and
-//! float32, with broadcast (row / col / scalar) inputs. They need an evaluator: `eval` below
-//! is a stub until theano-interp merges; the lead replaces its body with the interpreter and
-//! removes the `#[ignore]`s.
+//! float32, with broadcast (row / col / scalar) inputs, evaluated by compiled functions.
 
 use theano_grad::{verify_grad, Rng, VerifyGradOptions};
 use theano_ir::tensor as T;
 use theano_ir::{DType, Idx, Tensor, TensorType, Variable};
 
-/// Evaluate `out` (a graph over `inputs`) at `vals`. To be wired to theano-interp at merge.
+/// Evaluate `out` (a graph over `inputs`) at `vals` with a compiled function.
 fn eval(inputs: &[Variable], out: &Variable, vals: &[Tensor]) -> Result<Tensor, String> {
-    let _ = (inputs, out, vals);
-    unimplemented!("needs theano-interp; enabled at merge")
+    let ins: Vec<&Variable> = inputs.iter().collect();
+    let f = theano::compile(&ins, out)
+        .on_unused_input(theano::OnUnused::Ignore)
+        .build()
+        .map_err(|e| e.to_string())?;
+    f.call(vals).map(|mut o| o.remove(0)).map_err(|e| e.to_string())
 }
 
 /// One input: its shape and broadcastable pattern (`&[]` = none broadcastable).
@@ -67,10 +69,8 @@ macro_rules! numeric {
             #[allow(unused_variables)]
             fn run($dt: DType) $body
             #[test]
-            #[ignore = "needs theano-interp; enabled at merge"]
             fn float64() { run(DType::Float64) }
             #[test]
-            #[ignore = "needs theano-interp; enabled at merge"]
             fn float32() { run(DType::Float32) }
         }
     )*};
