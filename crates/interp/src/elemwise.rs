@@ -41,6 +41,13 @@ pub fn bview<'a, T>(a: &'a CowArray<'_, T, IxDyn>, shape: &[usize]) -> R<ArrayVi
 
 #[inline]
 fn map1<A: Copy, O>(a: &ArrayViewD<A>, f: impl Fn(A) -> O) -> ArrayD<O> {
+    if let Some(x) = a.as_slice() {
+        // contiguous fast path: a plain slice loop the compiler can vectorize
+        let v: Vec<O> = x.iter().map(|&x| f(x)).collect();
+        if let Ok(r) = ArrayD::from_shape_vec(a.raw_dim(), v) {
+            return r;
+        }
+    }
     a.map(|&x| f(x))
 }
 
@@ -50,6 +57,13 @@ fn map2<A: Copy, B: Copy, O>(
     b: &ArrayViewD<B>,
     f: impl Fn(A, B) -> O,
 ) -> ArrayD<O> {
+    if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+        // contiguous fast path (equal shapes, no broadcasting)
+        let v: Vec<O> = x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect();
+        if let Ok(r) = ArrayD::from_shape_vec(a.raw_dim(), v) {
+            return r;
+        }
+    }
     Zip::from(a).and(b).map_collect(|&x, &y| f(x, y))
 }
 

@@ -41,9 +41,17 @@ fn fold_axes<T: Copy>(
     let Some(&last) = it.next() else {
         return a.to_owned();
     };
-    let mut cur = a.fold_axis(Axis(last), init, |acc, &x| f(*acc, x));
+    // a unit-stride axis folds lane by lane (cache-friendly); others fold slice by slice
+    let fold1 = |v: ArrayViewD<'_, T>, ax: usize| {
+        if v.strides()[ax].unsigned_abs() == 1 {
+            v.map_axis(Axis(ax), |lane| lane.fold(init, |acc, &x| f(acc, x)))
+        } else {
+            v.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x))
+        }
+    };
+    let mut cur = fold1(a, last);
     for &ax in it {
-        cur = cur.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x));
+        cur = fold1(cur.view(), ax);
     }
     cur
 }
