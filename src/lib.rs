@@ -24,8 +24,8 @@ pub use function::{
     SharedValue,
 };
 pub use theano_grad::{
-    disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad, verify_grad,
-    zero_grad, DisconnectedInputs, GradError, GradOptions, VerifyGradOptions,
+    disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad,
+    verify_grad, zero_grad, DisconnectedInputs, GradError, GradOptions, VerifyGradOptions,
 };
 pub use theano_ir as ir;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};

@@ -117,7 +117,7 @@ fn runtime_error_in_an_update_expression_applies_nothing() {
     let count = shared_named(0, "count");
     let acc = shared_named(Tensor::zeros(theano::DType::Float64, &[2, 2]), "acc");
     // the counter's update is fine; the matrix update fails on a bad shape
-    let f = compile(&[&x, &y], &x.sum())
+    let f = compile(&[&x, &y], x.sum())
         .updates([(&count, &count + 1), (&acc, &acc + T::dot(&x, &y).unwrap())])
         .build()
         .unwrap();
@@ -305,13 +305,13 @@ fn givens_replace_with_a_symbolic_minibatch_slice() {
     let x = T::dmatrix("x");
     let index = T::lscalar("index");
     let bs = 2i64;
-    let f = compile(&[&index], &x.sum())
+    let f = compile(&[&index], x.sum())
         .givens([(&x, data.slice_rows(&index * bs, (&index + 1) * bs).unwrap())])
         .build()
         .unwrap();
     // rows 2..4 = [4,5,6,7] -> 22
     assert_eq!(f.call(&[1.into()]).unwrap()[0], Tensor::from(22.0));
-    let e = compile(&[&index], &x.sum())
+    let e = compile(&[&index], x.sum())
         .givens([(&x, T::dvector("v"))])
         .build()
         .unwrap_err();

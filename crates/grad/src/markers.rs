@@ -65,10 +65,17 @@ impl CustomOp for MarkerOp {
         }
     }
     /// The markers are the identity on values; only their gradients differ.
-    fn perform(&self, inputs: &[&theano_tensor::Tensor]) -> Option<Result<Vec<theano_tensor::Tensor>, String>> {
+    fn perform(
+        &self,
+        inputs: &[&theano_tensor::Tensor],
+    ) -> Option<Result<Vec<theano_tensor::Tensor>, String>> {
         Some(match inputs {
             [t] => Ok(vec![(*t).clone()]),
-            _ => Err(format!("{} takes exactly one input, got {}", self.0.name(), inputs.len())),
+            _ => Err(format!(
+                "{} takes exactly one input, got {}",
+                self.0.name(),
+                inputs.len()
+            )),
         })
     }
 }

@@ -215,7 +215,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             )?]
         }
         Op::Custom(c) => match c.0.perform(ins) {
-            Some(r) => r.map_err(|msg| PerformError::Value { op: String::new(), msg })?,
+            Some(r) => r.map_err(|msg| PerformError::Value {
+                op: String::new(),
+                msg,
+            })?,
             None => return Err(PerformError::NotImplemented { op: String::new() }),
         },
     };

@@ -28,12 +28,16 @@ pub trait MatMul: Num {
 
 impl MatMul for f64 {
     fn matmul(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
-        a.dot(&b)
+        // ndarray's BLAS-like path refuses some layouts (broadcast stride-0 axes, negative
+        // strides): give it C-contiguous operands then (a no-op borrow when already so).
+        a.as_standard_layout().dot(&b.as_standard_layout())
     }
 }
 impl MatMul for f32 {
     fn matmul(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
-        a.dot(&b)
+        // ndarray's BLAS-like path refuses some layouts (broadcast stride-0 axes, negative
+        // strides): give it C-contiguous operands then (a no-op borrow when already so).
+        a.as_standard_layout().dot(&b.as_standard_layout())
     }
 }
 impl MatMul for i64 {}
@@ -98,8 +102,14 @@ fn dot_t<T: MatMul>(
 ) -> R<ArrayD<T>> {
     let a2 = as2(a, true)?;
     let b2 = as2(b, false)?;
-    T::matmul(a2, b2)
-        .into_shape_with_order(out_shape)
+    let r = T::matmul(a2, b2);
+    // ndarray may hand back a column-major product; reshape needs row-major order
+    let r = if r.is_standard_layout() {
+        r
+    } else {
+        r.as_standard_layout().into_owned()
+    };
+    r.into_shape_with_order(out_shape)
         .map_err(|e| PerformError::shape(e.to_string()))
 }
 

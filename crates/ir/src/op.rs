@@ -104,7 +104,10 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
     fn infer_types(&self, inputs: &[TensorType]) -> Result<Vec<TensorType>, String>;
     /// The op's reference implementation, run by the interpreter (the oracle every backend is
     /// checked against). `None`: the op has none, and graphs using it cannot be evaluated.
-    fn perform(&self, inputs: &[&theano_tensor::Tensor]) -> Option<Result<Vec<theano_tensor::Tensor>, String>> {
+    fn perform(
+        &self,
+        inputs: &[&theano_tensor::Tensor],
+    ) -> Option<Result<Vec<theano_tensor::Tensor>, String>> {
         let _ = inputs;
         None
     }
