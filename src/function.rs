@@ -2,7 +2,7 @@
 //! state.
 
 use crate::error::{shape_str, Error};
-use crate::flags::{LinkerKind, Mode};
+use crate::flags::{LinkerKind, Mode, OptimizerLevel};
 use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
@@ -257,7 +257,7 @@ impl FunctionBuilder {
         let all = clone_replace(&all, &replace)?;
 
         // Import into the arena IR (cutting at the inputs, finding missing ones).
-        let fg = FunctionGraph::from_outputs(&self.inputs, &all).map_err(|e| match e {
+        let mut fg = FunctionGraph::from_outputs(&self.inputs, &all).map_err(|e| match e {
             FgraphError::MissingInput { name, ty, .. } => Error::MissingInput { name, ty },
             FgraphError::Graph(g) => Error::Graph(g),
             other => Error::Fgraph(other),
@@ -274,6 +274,19 @@ impl FunctionBuilder {
                 }
             }
         }
+        let level = match mode.optimizer {
+            OptimizerLevel::None => theano_opt::Level::None,
+            OptimizerLevel::FastCompile => theano_opt::Level::FastCompile,
+            OptimizerLevel::FastRun => theano_opt::Level::FastRun,
+        };
+        let cfg = theano_opt::Config {
+            level,
+            excluding: mode.optimizer_excluding.clone(),
+            verbose: mode.optimizer_verbose,
+            verify: cfg!(debug_assertions),
+        };
+        theano_opt::optimize(&mut fg, &cfg)
+            .map_err(|e| Error::Unsupported(format!("optimizer bug: {e}")))?;
         let order = fg.toposort();
         let mut shared_vars: Vec<Variable> = Vec::new();
         let mut shared_vals = Vec::new();
@@ -448,6 +461,11 @@ impl Function {
     /// The compiled graph (Theano's `f.maker.fgraph`): outputs first, then update values.
     pub fn fgraph(&self) -> &FunctionGraph {
         &self.fgraph
+    }
+    /// The optimized graph's outputs (then update values) as variables, for `pp` and
+    /// `debugprint` (Theano's `f.maker.fgraph.outputs`).
+    pub fn fgraph_outputs(&self) -> Result<Vec<Variable>, theano_ir::GraphError> {
+        self.fgraph.to_variables()
     }
 
     /// Call with one value per input. Outputs come back in order; then the updates are

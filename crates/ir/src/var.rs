@@ -245,6 +245,19 @@ impl Variable {
         Variable::leaf(ty, None, VarKind::Constant(Arc::new(value)))
     }
 
+    /// A constant of an explicit type (e.g. a folded value keeping its node's broadcastable
+    /// pattern); refused when the value is not an instance of the type.
+    pub fn constant_typed(value: Tensor, ty: TensorType) -> Result<Variable, String> {
+        if value.dtype() != ty.dtype || !ty.accepts_shape(value.shape()) {
+            return Err(format!(
+                "a {} value of shape {:?} is not an instance of {ty}",
+                value.dtype(),
+                value.shape()
+            ));
+        }
+        Ok(Variable::leaf(ty, None, VarKind::Constant(Arc::new(value))))
+    }
+
     /// A shared variable holding `value`; its type is non-broadcastable in every dimension.
     pub fn shared(value: Tensor, name: Option<&str>) -> Variable {
         let ty = TensorType::with_ndim(value.dtype(), value.ndim());

@@ -490,6 +490,12 @@ impl FunctionGraph {
         self.import_leaf(&var, None).expect("constants import")
     }
 
+    /// A constant of an explicit type; refused when the value is not an instance of it.
+    pub fn add_constant_typed(&mut self, value: Tensor, ty: TensorType) -> Result<Value, String> {
+        let var = Variable::constant_typed(value, ty)?;
+        self.import_leaf(&var, None).map_err(|e| e.to_string())
+    }
+
     fn lookup(&self, var: &Variable) -> Option<Value> {
         let v = *self.var_map.get(&var.id())?;
         self.is_value_alive(v).then_some(v)

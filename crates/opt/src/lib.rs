@@ -1,0 +1,103 @@
+//! theano-opt: the graph optimizer.
+//!
+//! Rewrites are named, tagged, one-line-documented entries of a table ([`REWRITES`]),
+//! registered by phase; an equilibrium driver applies each phase to a fixpoint with a
+//! worklist. The pipeline, in Theano's order: merge, canonicalize (with constant folding),
+//! stabilize, specialize, merge. Every replacement carries its rewrite's name; the graph is
+//! verified after each phase in debug builds.
+
+mod engine;
+mod merge;
+mod rewrites;
+pub mod util;
+
+pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
+pub use merge::merge;
+pub use rewrites::REWRITES;
+
+use theano_ir::fgraph::{FunctionGraph, VerifyError};
+
+/// How much to rewrite.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Level {
+    /// No rewriting at all.
+    None,
+    /// Merge and constant folding only.
+    FastCompile,
+    /// Every phase.
+    FastRun,
+}
+
+/// Optimizer settings (from `Mode`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub level: Level,
+    /// Rewrite names or tags to skip (`optimizer_excluding`).
+    pub excluding: Vec<String>,
+    /// Print each rewrite applied to stderr (`optimizer_verbose`).
+    pub verbose: bool,
+    /// Run the IR verifier after each phase (always in debug builds).
+    pub verify: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            level: Level::FastRun,
+            excluding: vec![],
+            verbose: false,
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// A phase left the graph invalid: a bug in a rewrite.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the graph is invalid after the {phase} phase: {error}")]
+pub struct OptError {
+    pub phase: &'static str,
+    pub error: VerifyError,
+}
+
+fn enabled(cfg: &Config, rw: &Rewrite) -> bool {
+    !cfg.excluding
+        .iter()
+        .any(|e| e == rw.name || rw.tags.contains(&e.as_str()))
+}
+
+/// Optimize `fg` in place.
+pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError> {
+    let mut report = Report::default();
+    if cfg.level == Level::None {
+        return Ok(report);
+    }
+    let check = |fg: &FunctionGraph, phase: &'static str| -> Result<(), OptError> {
+        if cfg.verify {
+            fg.verify().map_err(|error| OptError { phase, error })?;
+        }
+        Ok(())
+    };
+    let merge_on = !cfg.excluding.iter().any(|e| e == "merge");
+    if merge_on {
+        merge(fg, cfg.verbose, &mut report);
+        check(fg, "merge")?;
+    }
+    let phases: &[Phase] = match cfg.level {
+        Level::FastCompile => &[Phase::Canonicalize],
+        _ => &[Phase::Canonicalize, Phase::Stabilize, Phase::Specialize],
+    };
+    for &phase in phases {
+        let rws: Vec<&Rewrite> = REWRITES
+            .iter()
+            .filter(|r| (r.phase == phase || r.name == "constant_folding") && enabled(cfg, r))
+            .filter(|r| cfg.level == Level::FastRun || r.tags.contains(&"fast_compile"))
+            .collect();
+        equilibrium(fg, &rws, cfg.verbose, &mut report);
+        if merge_on {
+            merge(fg, cfg.verbose, &mut report);
+        }
+        fg.remove_unused();
+        check(fg, phase.name())?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,452 @@
+//! The rewrite table: one entry per rewrite, with its pattern as a one-line doc.
+
+use crate::engine::{Phase, Rewrite};
+use crate::util::{elemwise, ew_inputs, fit, konst, mk, scalar_const};
+use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::{DType, Op, ScalarOp, Tensor};
+
+use Phase::*;
+use ScalarOp as S;
+
+macro_rules! rw {
+    ($name:literal, $phase:expr, [$($tag:literal),*], $doc:literal, $f:expr) => {
+        Rewrite { name: $name, phase: $phase, tags: &[$($tag),*], doc: $doc, run: $f }
+    };
+}
+
+/// Every rewrite, in the order they are tried within a phase.
+pub static REWRITES: &[Rewrite] = &[
+    rw!(
+        "constant_folding",
+        Canonicalize,
+        ["fast_compile", "fast_run"],
+        "op(constants...) -> constant",
+        constant_folding
+    ),
+    rw!(
+        "useless_fill",
+        Canonicalize,
+        ["fast_run"],
+        "fill(a, b) -> b when a adds no dimension",
+        useless_fill
+    ),
+    rw!(
+        "dimshuffle_merge",
+        Canonicalize,
+        ["fast_run"],
+        "ds(ds(x)) -> ds(x); identity ds(x) -> x",
+        dimshuffle_merge
+    ),
+    rw!(
+        "useless_cast",
+        Canonicalize,
+        ["fast_run"],
+        "cast(x, x.dtype) -> x",
+        useless_cast
+    ),
+    rw!("neg_neg", Canonicalize, ["fast_run"], "-(-x) -> x", neg_neg),
+    rw!(
+        "pow_canonicalize",
+        Canonicalize,
+        ["fast_run"],
+        "x ** 1 -> x; x ** 0 -> fill(x, 1)",
+        pow_canonicalize
+    ),
+    rw!(
+        "mul_canonizer",
+        Canonicalize,
+        ["fast_run"],
+        "flatten mul, fold constants first, drop * 1",
+        |fg, n| canonize(fg, n, S::Mul)
+    ),
+    rw!(
+        "add_canonizer",
+        Canonicalize,
+        ["fast_run"],
+        "flatten add, fold constants first, drop + 0",
+        |fg, n| canonize(fg, n, S::Add)
+    ),
+    rw!(
+        "inv_1_plus_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "1 / (1 + exp(t)) -> sigmoid(-t)",
+        inv_1_plus_exp
+    ),
+    rw!(
+        "one_minus_sigmoid",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "1 - sigmoid(x) -> sigmoid(-x)",
+        one_minus_sigmoid
+    ),
+    rw!(
+        "log_sigmoid",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log(sigmoid(x)) -> -softplus(-x)",
+        log_sigmoid
+    ),
+    rw!(
+        "log1p",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log(1 + x) -> log1p(x)",
+        log1p
+    ),
+    rw!(
+        "log_softmax",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log(softmax(x)) -> log_softmax(x)",
+        log_softmax
+    ),
+    rw!(
+        "neg_neg_stabilize",
+        Stabilize,
+        ["fast_run"],
+        "-(-x) -> x",
+        neg_neg
+    ),
+    rw!(
+        "pow_specialize",
+        Specialize,
+        ["fast_run"],
+        "x ** 2 -> sqr(x); x ** 0.5 -> sqrt(x)",
+        pow_specialize
+    ),
+    rw!(
+        "mul_self_to_sqr",
+        Specialize,
+        ["fast_run"],
+        "x * x -> sqr(x)",
+        mul_self_to_sqr
+    ),
+    rw!(
+        "mul_minus_one_to_neg",
+        Specialize,
+        ["fast_run"],
+        "-1 * x -> -x",
+        mul_minus_one_to_neg
+    ),
+];
+
+fn out0(fg: &FunctionGraph, n: Node) -> Value {
+    fg.node_outputs(n)[0]
+}
+
+/// Nodes whose every input is a constant are computed now (by the interpreter). Big results
+/// (allocations) are left to run time.
+fn constant_folding(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if matches!(fg.op(n), Op::Custom(_)) || fg.node_outputs(n).len() != 1 {
+        return None;
+    }
+    let ins = fg.node_inputs(n).to_vec();
+    if ins.iter().any(|&v| fg.def(v) != ValueDef::Constant) {
+        return None;
+    }
+    let vals: Vec<&Tensor> = ins
+        .iter()
+        .map(|&v| fg.constant_value(v).expect("constant"))
+        .collect();
+    let out = out0(fg, n);
+    let ty = fg.ty(out);
+    let mut r = theano_interp::perform(fg.op(n), &vals, &[ty]).ok()?;
+    let t = r.pop()?;
+    if t.len() > 1 << 16 {
+        return None;
+    }
+    fg.add_constant_typed(t, ty).ok()
+}
+
+fn useless_fill(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let [a, b] = ew_inputs(fg, out0(fg, n), S::Second)?[..] else {
+        return None;
+    };
+    let at = fg.ty(a);
+    ((0..at.ndim()).all(|i| at.is_broadcastable(i)) && fg.ty(b) == fg.ty(out0(fg, n))).then_some(b)
+}
+
+fn dimshuffle_merge(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::DimShuffle { new_order, .. } = fg.op(n).clone() else {
+        return None;
+    };
+    let x = fg.node_inputs(n)[0];
+    if new_order.iter().enumerate().all(|(i, e)| *e == Some(i))
+        && new_order.len() == fg.ty(x).ndim()
+    {
+        return Some(x);
+    }
+    let inner = fg.owner(x)?;
+    let Op::DimShuffle {
+        new_order: inner_order,
+        ..
+    } = fg.op(inner).clone()
+    else {
+        return None;
+    };
+    let composed: Vec<Option<usize>> = new_order
+        .iter()
+        .map(|e| e.and_then(|i| inner_order[i]))
+        .collect();
+    let y = fg.node_inputs(inner)[0];
+    fg.add_node1(
+        Op::DimShuffle {
+            new_order: composed,
+            inplace: true,
+        },
+        &[y],
+        fg.location(n),
+    )
+    .ok()
+}
+
+fn useless_cast(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Elemwise {
+        scalar: S::Cast(d), ..
+    } = fg.op(n)
+    else {
+        return None;
+    };
+    let x = fg.node_inputs(n)[0];
+    (fg.ty(x).dtype == *d).then_some(x)
+}
+
+fn neg_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let [x] = ew_inputs(fg, out0(fg, n), S::Neg)?[..] else {
+        return None;
+    };
+    let [y] = ew_inputs(fg, x, S::Neg)?[..] else {
+        return None;
+    };
+    Some(y)
+}
+
+fn pow_canonicalize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let [x, e] = ew_inputs(fg, out0(fg, n), S::Pow)?[..] else {
+        return None;
+    };
+    let want = fg.ty(out0(fg, n));
+    let loc = fg.location(n);
+    match scalar_const(fg, e)? {
+        v if v == 1.0 => fit(fg, x, want, loc),
+        v if v == 0.0 => {
+            let one = konst(fg, 1.0, want.dtype);
+            mk(fg, S::Second, &[x, one], loc)
+        }
+        _ => None,
+    }
+}
+
+/// Theano's add/mul canonizer, in its simplest form: nested same-op nodes read only here are
+/// flattened, all constant operands are folded into one placed first, and the identity element
+/// is dropped when that keeps the output's type.
+fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
+    let out = out0(fg, n);
+    elemwise(fg, out, op)?;
+    let want = fg.ty(out);
+    let loc = fg.location(n);
+    let identity = if op == S::Mul { 1.0 } else { 0.0 };
+    let mut terms = Vec::new();
+    let mut changed = false;
+    let mut stack: Vec<Value> = fg.node_inputs(n).iter().rev().copied().collect();
+    while let Some(v) = stack.pop() {
+        match elemwise(fg, v, op) {
+            Some(inner) if fg.n_uses(v) == 1 => {
+                changed = true;
+                stack.extend(fg.node_inputs(inner).iter().rev().copied());
+            }
+            _ => terms.push(v),
+        }
+    }
+    let (consts, rest): (Vec<Value>, Vec<Value>) = terms
+        .into_iter()
+        .partition(|&v| scalar_const(fg, v).is_some());
+    let folded = consts
+        .iter()
+        .map(|&v| scalar_const(fg, v).expect("partitioned"))
+        .fold(identity, |a, c| if op == S::Mul { a * c } else { a + c });
+    let cdtype = DType::upcast(&consts.iter().map(|&v| fg.ty(v).dtype).collect::<Vec<_>>());
+    let rest_dtype = DType::upcast(&rest.iter().map(|&v| fg.ty(v).dtype).collect::<Vec<_>>());
+    let drop_const = folded == identity && rest_dtype == Some(want.dtype) && !rest.is_empty();
+    let first_is_const = consts.len() == 1 && fg.node_inputs(n).first() == consts.first();
+    if !changed && (consts.len() <= 1) && !drop_const && (consts.is_empty() || first_is_const) {
+        return None;
+    }
+    let mut ins = Vec::new();
+    if !consts.is_empty() && !drop_const {
+        let d = cdtype.expect("non-empty");
+        let c = if d.is_float() { folded } else { folded.round() };
+        ins.push(konst(fg, c, d));
+    }
+    ins.extend(rest);
+    let new = if ins.len() == 1 {
+        ins[0]
+    } else {
+        mk(fg, op, &ins, loc)?
+    };
+    let new = if fg.ty(new).ndim() < want.ndim() {
+        crate::util::pad(fg, new, want.ndim(), loc)?
+    } else {
+        new
+    };
+    fit(fg, new, want, loc)
+}
+
+fn is_one(fg: &FunctionGraph, v: Value) -> bool {
+    scalar_const(fg, v) == Some(1.0)
+}
+
+fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [num, den] = ew_inputs(fg, out, S::TrueDiv)?[..] else {
+        return None;
+    };
+    if !is_one(fg, num) {
+        return None;
+    }
+    let [a, b] = ew_inputs(fg, den, S::Add)?[..] else {
+        return None;
+    };
+    let e = if is_one(fg, a) {
+        b
+    } else if is_one(fg, b) {
+        a
+    } else {
+        return None;
+    };
+    let [t] = ew_inputs(fg, e, S::Exp)?[..] else {
+        return None;
+    };
+    let loc = fg.location(n);
+    let neg_t = match ew_inputs(fg, t, S::Neg).as_deref() {
+        Some([u]) => *u,
+        _ => mk(fg, S::Neg, &[t], loc)?,
+    };
+    let s = mk(fg, S::Sigmoid, &[neg_t], loc)?;
+    let want = fg.ty(out);
+    fit(fg, s, want, loc)
+}
+
+fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [one, s] = ew_inputs(fg, out, S::Sub)?[..] else {
+        return None;
+    };
+    if !is_one(fg, one) {
+        return None;
+    }
+    let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
+        return None;
+    };
+    let loc = fg.location(n);
+    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let r = mk(fg, S::Sigmoid, &[nx], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
+
+fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [s] = ew_inputs(fg, out, S::Log)?[..] else {
+        return None;
+    };
+    let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
+        return None;
+    };
+    let loc = fg.location(n);
+    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let sp = mk(fg, S::Softplus, &[nx], loc)?;
+    let r = mk(fg, S::Neg, &[sp], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
+
+fn log1p(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [s] = ew_inputs(fg, out, S::Log)?[..] else {
+        return None;
+    };
+    let [a, b] = ew_inputs(fg, s, S::Add)?[..] else {
+        return None;
+    };
+    let x = if is_one(fg, a) {
+        b
+    } else if is_one(fg, b) {
+        a
+    } else {
+        return None;
+    };
+    if !fg.ty(x).dtype.is_float() {
+        return None;
+    }
+    let loc = fg.location(n);
+    let r = mk(fg, S::Log1p, &[x], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
+
+fn log_softmax(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [s] = ew_inputs(fg, out, S::Log)?[..] else {
+        return None;
+    };
+    let sm = fg.owner(s)?;
+    if *fg.op(sm) != Op::Softmax {
+        return None;
+    }
+    let x = fg.node_inputs(sm)[0];
+    let r = fg.add_node1(Op::LogSoftmax, &[x], fg.location(n)).ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+fn pow_specialize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [x, e] = ew_inputs(fg, out, S::Pow)?[..] else {
+        return None;
+    };
+    let op = match scalar_const(fg, e)? {
+        v if v == 2.0 => S::Sqr,
+        v if v == 0.5 && fg.ty(out).dtype.is_float() => S::Sqrt,
+        _ => return None,
+    };
+    let loc = fg.location(n);
+    let r = mk(fg, op, &[x], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
+
+fn mul_self_to_sqr(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [a, b] = ew_inputs(fg, out, S::Mul)?[..] else {
+        return None;
+    };
+    if a != b {
+        return None;
+    }
+    let loc = fg.location(n);
+    let r = mk(fg, S::Sqr, &[a], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
+
+fn mul_minus_one_to_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [a, b] = ew_inputs(fg, out, S::Mul)?[..] else {
+        return None;
+    };
+    let x = if scalar_const(fg, a) == Some(-1.0) {
+        b
+    } else if scalar_const(fg, b) == Some(-1.0) {
+        a
+    } else {
+        return None;
+    };
+    if !fg.ty(out).dtype.is_signed() {
+        return None;
+    }
+    let loc = fg.location(n);
+    let r = mk(fg, S::Neg, &[x], loc)?;
+    let want = fg.ty(out);
+    fit(fg, r, want, loc)
+}
