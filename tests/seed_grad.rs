@@ -2,13 +2,13 @@
 //! seed's logistic regression trained for 100 steps on scaled data (the cost falls every step).
 
 use theano::tensor as T;
-use theano::{compile, function, grad, pp, shared_named, Tensor};
+use theano::{compile, function, grad, grad1, pp, shared_named, Tensor};
 
 #[test]
 fn cell_38_gradient_of_x_squared() {
     let x = T::dscalar("x");
     let y = x.pow(2);
-    let gy = grad(&y, &[x.clone()]).unwrap().remove(0);
+    let gy = grad1(&y, &x).unwrap();
     assert_eq!(
         pp(&gy),
         "((fill((x ** TensorConstant{2}), TensorConstant{1.0}) * TensorConstant{2}) * (x ** (TensorConstant{2} - TensorConstant{1})))"

@@ -3,12 +3,12 @@
 //! the stabilize rewrites.
 
 use theano::tensor as T;
-use theano::{compile, debugprint, function, grad, pp, shared_named, Mode, Tensor};
+use theano::{compile, debugprint, function, grad, grad1, pp, shared_named, Mode, Tensor};
 
 #[test]
 fn cell_39_optimized_gradient() {
     let x = T::dscalar("x");
-    let gy = grad(&x.pow(2), &[x.clone()]).unwrap().remove(0);
+    let gy = grad1(&x.pow(2), &x).unwrap();
     let f = function(&[&x], &gy).unwrap();
     assert_eq!(
         pp(&f.fgraph_outputs().unwrap()[0]),
@@ -23,7 +23,7 @@ fn cell_39_optimized_gradient() {
 #[test]
 fn optimizer_none_keeps_the_graph() {
     let x = T::dscalar("x");
-    let gy = grad(&x.pow(2), &[x.clone()]).unwrap().remove(0);
+    let gy = grad1(&x.pow(2), &x).unwrap();
     let mode = Mode::parse_flags("optimizer=None").unwrap();
     let f = compile(&[&x], &gy).mode(mode).build().unwrap();
     assert_eq!(pp(&f.fgraph_outputs().unwrap()[0]), pp(&gy));

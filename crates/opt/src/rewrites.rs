@@ -229,8 +229,8 @@ fn pow_canonicalize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let want = fg.ty(out0(fg, n));
     let loc = fg.location(n);
     match scalar_const(fg, e)? {
-        v if v == 1.0 => fit(fg, x, want, loc),
-        v if v == 0.0 => {
+        1.0 => fit(fg, x, want, loc),
+        0.0 => {
             let one = konst(fg, 1.0, want.dtype);
             mk(fg, S::Second, &[x, one], loc)
         }
@@ -406,7 +406,7 @@ fn pow_specialize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let op = match scalar_const(fg, e)? {
-        v if v == 2.0 => S::Sqr,
+        2.0 => S::Sqr,
         v if v == 0.5 && fg.ty(out).dtype.is_float() => S::Sqrt,
         _ => return None,
     };
