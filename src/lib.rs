@@ -28,6 +28,7 @@ pub use theano_grad::{
     verify_grad, zero_grad, DisconnectedInputs, GradError, GradOptions, VerifyGradOptions,
 };
 pub use theano_ir as ir;
+pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
 pub use theano_ir::tensor;
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
