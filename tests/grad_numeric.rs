@@ -238,3 +238,177 @@ numeric! {
         });
     }
 }
+
+/// How a non-C-contiguous point is laid out in memory.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    /// Column-major (Fortran order): the axes of a C array of the reversed shape, reversed.
+    Fortran,
+    /// The first axis reversed in place (a negative stride).
+    Reversed,
+    /// Every other element of the last axis of a twice-as-long array (gaps in memory).
+    Strided,
+}
+
+/// A random point of `shape` and `dt` in `[lo, hi)`, laid out as `layout`; asserts that its
+/// strides really are not C-contiguous.
+fn noncontig(
+    rng: &mut Rng,
+    dt: DType,
+    shape: &[usize],
+    layout: Layout,
+    lo: f64,
+    hi: f64,
+) -> Tensor {
+    use theano_tensor::ndarray::{Axis, Slice};
+    let n = shape.len();
+    assert!(n >= 1, "a non-contiguous point needs at least one axis");
+    // a vector in Fortran order is C-contiguous: take a strided one instead
+    let layout = match layout {
+        Layout::Fortran if n == 1 => Layout::Strided,
+        l => l,
+    };
+    let base_shape: Vec<usize> = match layout {
+        Layout::Fortran => shape.iter().rev().copied().collect(),
+        Layout::Reversed => shape.to_vec(),
+        Layout::Strided => {
+            let mut s = shape.to_vec();
+            s[n - 1] *= 2;
+            s
+        }
+    };
+    let base = rng.tensor(dt, &base_shape, lo, hi);
+    let t = theano_tensor::map_array!(base, a => {
+        let mut a = a;
+        match layout {
+            Layout::Fortran => a.reversed_axes(),
+            Layout::Reversed => {
+                a.invert_axis(Axis(0));
+                a
+            }
+            Layout::Strided => {
+                a.slice_axis_inplace(Axis(n - 1), Slice::new(0, None, 2));
+                a
+            }
+        }
+    });
+    assert_eq!(t.shape(), shape);
+    let mut c_strides = vec![1isize; n];
+    for d in (0..n.saturating_sub(1)).rev() {
+        c_strides[d] = c_strides[d + 1] * shape[d + 1] as isize;
+    }
+    assert_ne!(
+        t.strides(),
+        &c_strides[..],
+        "{layout:?} point of shape {shape:?}"
+    );
+    assert!(
+        !theano_tensor::with_array!(&t, a => a.is_standard_layout()),
+        "{layout:?} point of shape {shape:?} has strides {:?}",
+        t.strides()
+    );
+    t
+}
+
+/// verify_grad of `f` at non-contiguous points (one layout per input, `None` = a C-contiguous
+/// point), after checking that `f` and its gradients give the same values at the
+/// non-contiguous points as at C-contiguous copies of them.
+fn check_noncontig(
+    dt: DType,
+    specs: &[(&[usize], Option<Layout>)],
+    lo: f64,
+    hi: f64,
+    f: impl Fn(&[Variable]) -> Variable,
+) {
+    let mut rng = Rng::new(99);
+    let points: Vec<Tensor> = specs
+        .iter()
+        .map(|(s, l)| match l {
+            Some(l) => noncontig(&mut rng, dt, s, *l, lo, hi),
+            None => rng.tensor(dt, s, lo, hi),
+        })
+        .collect();
+    let contiguous: Vec<Tensor> = points.iter().map(Tensor::to_contiguous).collect();
+    let inputs: Vec<Variable> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| T::input(TensorType::with_ndim(dt, s.len()), &format!("x{i}")))
+        .collect();
+    let out = f(&inputs);
+    // a random projection of the output, so that the gradients are not all-ones patterns
+    let o0 = eval(&inputs, &out, &contiguous).unwrap_or_else(|e| panic!("{e}"));
+    let r = T::constant(rng.tensor(out.dtype(), o0.shape(), 0.5, 1.5));
+    let cost = (r * &out).sum();
+    let grads = theano_grad::grad(&cost, &inputs).unwrap();
+    let tol = if dt == DType::Float64 { 1e-12 } else { 1e-5 };
+    for o in std::iter::once(&out).chain(&grads) {
+        let a = eval(&inputs, o, &points).unwrap_or_else(|e| panic!("{e}"));
+        let b = eval(&inputs, o, &contiguous).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            a.allclose(&b, tol, tol),
+            "{o} at non-contiguous points:\n{a:?}\nat C-contiguous copies:\n{b:?}"
+        );
+    }
+    let opts = VerifyGradOptions {
+        seed: 1,
+        ..Default::default()
+    };
+    verify_grad(f, &points, eval, &opts).unwrap_or_else(|e| panic!("{e}"));
+}
+
+const F: Option<Layout> = Some(Layout::Fortran);
+const REV: Option<Layout> = Some(Layout::Reversed);
+const STR: Option<Layout> = Some(Layout::Strided);
+
+numeric! {
+    noncontig_elemwise => |dt| {
+        for l in [F, REV, STR] {
+            check_noncontig(dt, &[(M, l), (M, None)], -1.0, 1.0, |i| T::tanh(&i[0] * &i[1]) + T::exp(&i[0]));
+            check_noncontig(dt, &[(M, l), (M, l)], -1.0, 1.0, |i| &T::sqr(&i[0]) * &i[1]);
+            check_noncontig(dt, &[(&[2, 3, 4], l)], -1.0, 1.0, |i| T::sigmoid(&i[0]) * &i[0]);
+        }
+        // a non-contiguous matrix against a broadcast row taken from a reversed vector
+        check_noncontig(dt, &[(M, F), (&[4], REV)], -1.0, 1.0, |i| {
+            &i[0] * &i[1].dimshuffle(&[None, Some(0)]).unwrap()
+        });
+    }
+    noncontig_dot => |dt| {
+        for l in [F, REV, STR] {
+            check_noncontig(dt, &[(M, l), (&[4], l)], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+            check_noncontig(dt, &[(M, l), (&[4, 2], None)], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+            check_noncontig(dt, &[(M, None), (&[4, 2], l)], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+            check_noncontig(dt, &[(&[3], l), (M, l)], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        }
+    }
+    noncontig_sum => |dt| {
+        for l in [F, REV, STR] {
+            check_noncontig(dt, &[(&[2, 3, 4], l)], -1.0, 1.0, |i| T::sqr(T::sum_axes(&i[0], Some(&[0, 2]), false).unwrap()));
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::sqr(T::sum_axes(&i[0], Some(&[1]), true).unwrap()));
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::sqr(T::sum_axes(&i[0], Some(&[0]), false).unwrap()));
+            check_noncontig(dt, &[(M, l)], 0.5, 1.5, |i| T::prod_axes(&i[0], Some(&[1]), false).unwrap());
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::max(&i[0], Some(&[0]), false).unwrap());
+        }
+    }
+    noncontig_softmax => |dt| {
+        for l in [F, REV, STR] {
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::softmax(&i[0]).unwrap());
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::log_softmax(&i[0]).unwrap());
+            check_noncontig(dt, &[(&[4], l)], -1.0, 1.0, |i| T::softmax(&i[0]).unwrap());
+        }
+    }
+    noncontig_subtensor => |dt| {
+        for l in [F, REV, STR] {
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::exp(i[0].at(1i64).unwrap()));
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| {
+                T::exp(i[0].get(&[Idx::all(), Idx::range(1i64, 3i64)]).unwrap())
+            });
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::exp(i[0].get(&[Idx::step(-1i64)]).unwrap()));
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::exp(i[0].at(ivec(&[0, 2, 0, 1])).unwrap()));
+            check_noncontig(dt, &[(M, l), (&[4], l)], -1.0, 1.0, |i| {
+                T::sqr(T::inc_subtensor(&i[0].at(1i64).unwrap(), &i[1]).unwrap())
+            });
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::exp(i[0].reshape([2i64, 6]).unwrap()));
+            check_noncontig(dt, &[(M, l)], -1.0, 1.0, |i| T::exp(i[0].t()));
+        }
+    }
+}
