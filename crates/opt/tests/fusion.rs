@@ -280,3 +280,17 @@ fn a_composite_has_no_gradient() {
     let err = theano::grad(&out, &[x]).unwrap_err();
     assert!(err.to_string().contains("not implemented"), "{err}");
 }
+
+#[test]
+fn composite_op_names_parse_back() {
+    use theano_ir::fgraph::parse_op;
+    let c = theano_ir::Composite::parse("Composite{(i0 - (i1 * convert_to_float32(i2)))}").unwrap();
+    for inplace in [None, Some(0), Some(2)] {
+        let op = Op::Elemwise {
+            scalar: ScalarOp::composite(c.clone()),
+            inplace,
+        };
+        assert_eq!(parse_op(&op.to_string()).unwrap(), op, "{op}");
+    }
+    assert!(parse_op("Elemwise{Composite{(i0 - i1 - i2)}}").is_err());
+}
