@@ -77,6 +77,11 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
         .unwrap();
     let text = debugprint(&train.fgraph_outputs().unwrap());
     assert!(text.contains("sigmoid"), "{text}");
+    // elementwise fusion: the loss and update arithmetic runs in fused kernels
+    assert!(text.contains("Elemwise{Composite{"), "{text}");
+    if std::env::var_os("SHOW_GRAPH").is_some() {
+        eprintln!("{text}");
+    }
     let predict = function(&[&x], &prediction).unwrap();
     for _ in 0..1000 {
         let out = train.call_refs(&[&d0, &d1]).unwrap();

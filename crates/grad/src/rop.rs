@@ -107,7 +107,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 return Ok(vec![None]);
             }
             let ones = b.ones_like(&out, None)?;
-            let bg = scalar_grad(b, *scalar, ins, &out, &ones)?;
+            let bg = scalar_grad(b, scalar, ins, &out, &ones)?;
             let mut acc: Option<Variable> = None;
             for (g, e) in bg.iter().zip(ev) {
                 if let (G::V(g), Some(e)) = (g, e) {

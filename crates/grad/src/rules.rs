@@ -124,7 +124,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         v
     };
     Ok(match op {
-        Op::Elemwise { scalar, .. } => elemwise_lop(b, *scalar, ins, &out, &one(og, op)?)?,
+        Op::Elemwise { scalar, .. } => elemwise_lop(b, scalar, ins, &out, &one(og, op)?)?,
         Op::DimShuffle { new_order, .. } => {
             let x = &ins[0];
             let gz = one(og, op)?;
@@ -547,13 +547,13 @@ fn prod_grad(
 
 /// Theano's `Elemwise.L_op`: the scalar op's gradient on broadcast inputs, zeros for a
 /// discrete output, then a sum over the dimensions each input was broadcast along.
-fn elemwise_lop(b: &B, s: ScalarOp, ins: &[Variable], out: &Variable, gz: &Variable) -> R<Vec<G>> {
+fn elemwise_lop(b: &B, s: &ScalarOp, ins: &[Variable], out: &Variable, gz: &Variable) -> R<Vec<G>> {
     if !out.dtype().is_float() {
         return ins
             .iter()
             .enumerate()
             .map(|(i, x)| {
-                if s == ScalarOp::Second && i == 0 {
+                if *s == ScalarOp::Second && i == 0 {
                     Ok(G::Disc)
                 } else {
                     Ok(G::V(b.float_zeros_like(x)?))
@@ -580,12 +580,22 @@ fn elemwise_lop(b: &B, s: ScalarOp, ins: &[Variable], out: &Variable, gz: &Varia
 /// Only called for float outputs.
 pub(crate) fn scalar_grad(
     b: &B,
-    s: ScalarOp,
+    s: &ScalarOp,
     ins: &[Variable],
     out: &Variable,
     gz: &Variable,
 ) -> R<Vec<G>> {
     use ScalarOp::*;
+    if let Composite(c) = s {
+        // As Theano's Composite.grad: fusion runs after differentiation, so a composite
+        // never reaches grad from a user graph.
+        return Err(GradError::NotImplemented {
+            op: format!("Elemwise{{{c}}}"),
+            why: "a fused Composite only appears in optimized graphs; differentiate the \
+                  graph before optimization"
+                .into(),
+        });
+    }
     let nd = out.ndim();
     let v = |r: R<Variable>| r.map(G::V);
     // a scalar-level `zeros_like(x, dtype)`: second(x, constant 0)
@@ -726,6 +736,7 @@ pub(crate) fn scalar_grad(
                 vec![v(sz(&x, float_x()))?]
             }
         }
+        Composite(_) => unreachable!("refused above"),
         Cast(d) => {
             if d.is_float() {
                 vec![G::V(gz.clone())]

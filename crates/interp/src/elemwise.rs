@@ -81,8 +81,11 @@ fn map3<A: Copy, B: Copy, C: Copy, O>(
 }
 
 /// `Elemwise{op}` on `ins`, giving a tensor of dtype `out`.
-pub fn elemwise(op: ScalarOp, ins: &[&Tensor], out: DType) -> R<Tensor> {
+pub fn elemwise(op: &ScalarOp, ins: &[&Tensor], out: DType) -> R<Tensor> {
     use ScalarOp::*;
+    if let Composite(c) = op {
+        return crate::composite::composite(c, ins, out);
+    }
     let arity_ok = if op.is_variadic() {
         !ins.is_empty()
     } else {
@@ -126,7 +129,7 @@ fn switch<T: Num>(ins: &[&Tensor], shape: &[usize]) -> R<ArrayD<T>> {
     Ok(map3(&c, &a, &b, |c, a, b| if c { a } else { b }))
 }
 
-fn compare<T: Num>(op: ScalarOp, a: &Tensor, b: &Tensor, shape: &[usize]) -> R<ArrayD<bool>> {
+fn compare<T: Num>(op: &ScalarOp, a: &Tensor, b: &Tensor, shape: &[usize]) -> R<ArrayD<bool>> {
     use ScalarOp::*;
     let a = cow::<T>(a);
     let b = cow::<T>(b);
@@ -142,12 +145,12 @@ fn compare<T: Num>(op: ScalarOp, a: &Tensor, b: &Tensor, shape: &[usize]) -> R<A
     })
 }
 
-fn arith<T: Num>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> R<ArrayD<T>> {
+fn arith<T: Num>(op: &ScalarOp, ins: &[&Tensor], shape: &[usize]) -> R<ArrayD<T>> {
     use ScalarOp::*;
     if T::DTYPE == DType::Bool && matches!(op, Sub | Neg) {
         return Err(PerformError::input(format!(
             "numpy boolean {}, the `-` operator, is not supported; use xor or invert",
-            if op == Sub { "subtract" } else { "negative" }
+            if *op == Sub { "subtract" } else { "negative" }
         )));
     }
     let cows: Vec<CowArray<'_, T, IxDyn>> = ins.iter().map(|t| cow::<T>(t)).collect();
@@ -157,11 +160,11 @@ fn arith<T: Num>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> R<ArrayD<T>>
         Add | Mul => {
             let mut out = match v.len() {
                 1 => v[0].to_owned(),
-                _ if op == Add => map2(&v[0], &v[1], T::add),
+                _ if *op == Add => map2(&v[0], &v[1], T::add),
                 _ => map2(&v[0], &v[1], T::mul),
             };
             for x in v.iter().skip(2) {
-                if op == Add {
+                if *op == Add {
                     Zip::from(&mut out)
                         .and(x)
                         .for_each(|o, &y| *o = T::add(*o, y));
@@ -210,7 +213,7 @@ fn arith<T: Num>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> R<ArrayD<T>>
         Ceil => map1(&v[0], T::ceil),
         RoundHalfToEven => map1(&v[0], T::round_half_even),
         RoundHalfAwayFromZero => map1(&v[0], T::round_half_away),
-        Gt | Lt | Ge | Le | Eq | Neq | Switch | Second | Identity | Cast(_) => {
+        Gt | Lt | Ge | Le | Eq | Neq | Switch | Second | Identity | Cast(_) | Composite(_) => {
             return Err(PerformError::input(format!(
                 "{op} is not an arithmetic op (internal dispatch error)"
             )))

@@ -10,6 +10,7 @@
 //! [`index`]); each dispatches on the dtype once and runs a generic loop over [`Num`].
 //! Outputs are always new arrays (in-place flags are ignored: the oracle never aliases).
 
+mod composite;
 mod elemwise;
 mod error;
 mod index;
@@ -105,7 +106,7 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         }
     };
     let mut outs = match op {
-        Op::Elemwise { scalar, .. } => vec![elemwise::elemwise(*scalar, ins, out0)?],
+        Op::Elemwise { scalar, .. } => vec![elemwise::elemwise(scalar, ins, out0)?],
         Op::DimShuffle { new_order, .. } => {
             n_in(1)?;
             vec![shape::dimshuffle(ins[0], new_order)?]

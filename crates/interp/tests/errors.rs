@@ -429,7 +429,10 @@ fn no_input_panics() {
         flip(ai(DType::UInt8, &[3], &[1, 2, 3]), 0),
         l(i64::MIN),
     ];
-    let mut ops: Vec<Op> = ScalarOp::ALL.iter().map(|s| Op::elemwise(*s)).collect();
+    let mut ops: Vec<Op> = ScalarOp::ALL
+        .iter()
+        .map(|s| Op::elemwise(s.clone()))
+        .collect();
     ops.extend([
         Op::Dot,
         Op::Softmax,

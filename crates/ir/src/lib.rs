@@ -5,6 +5,7 @@
 //!   inputs only), built by the functions of [`tensor`] (the `T` namespace) and operators.
 //! - [`graph`]: ancestors, toposort and inputs of a graph.
 
+pub mod composite;
 pub mod config;
 mod error;
 pub mod fgraph;
@@ -17,6 +18,7 @@ pub mod tensor;
 mod types;
 mod var;
 
+pub use composite::{Composite, Instr, Operand};
 pub use error::{GraphError, Result};
 pub use op::{AdvEntry, CustomOp, CustomRef, IdxEntry, Op, ReduceKind};
 pub use scalar::ScalarOp;

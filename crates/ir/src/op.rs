@@ -642,8 +642,9 @@ fn join_usize(v: &[usize]) -> String {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Theano gives casts and fused composites no `,no_inplace` name.
             Op::Elemwise {
-                scalar: s @ ScalarOp::Cast(_),
+                scalar: s @ (ScalarOp::Cast(_) | ScalarOp::Composite(_)),
                 inplace: None,
             } => write!(f, "Elemwise{{{s}}}"),
             Op::Elemwise {

@@ -1,11 +1,15 @@
 //! Scalar operations: the per-element bodies of `Elemwise` (Theano's `theano.scalar`).
 
+use crate::composite::Composite;
 use crate::config::float_x;
 use std::fmt;
+use std::sync::Arc;
 use theano_tensor::DType;
 
 /// One scalar operation. `Elemwise(op)` maps it over broadcast tensors.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+///
+/// `Clone` but not `Copy`: [`ScalarOp::Composite`] holds a shared scalar DAG.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum ScalarOp {
     Add,
     Sub,
@@ -53,6 +57,8 @@ pub enum ScalarOp {
     Second,
     Identity,
     Cast(DType),
+    /// A fused scalar DAG (elementwise fusion's output); never built before optimization.
+    Composite(Arc<Composite>),
 }
 
 /// How the output dtype follows from the input dtypes.
@@ -162,6 +168,7 @@ impl ScalarOp {
             Second => "second",
             Identity => "identity",
             Cast(d) => return format!("Cast{{{d}}}"),
+            Composite(c) => return c.to_string(),
         };
         s.to_string()
     }
@@ -170,6 +177,9 @@ impl ScalarOp {
     pub fn from_name(s: &str) -> Option<ScalarOp> {
         if let Some(d) = s.strip_prefix("Cast{").and_then(|r| r.strip_suffix('}')) {
             return DType::from_name(d).map(ScalarOp::Cast);
+        }
+        if s.starts_with("Composite{") {
+            return Composite::parse(s).ok().map(ScalarOp::composite);
         }
         ScalarOp::ALL
             .into_iter()
@@ -183,6 +193,7 @@ impl ScalarOp {
             Add | Sub | Mul | TrueDiv | IntDiv | Mod | Pow | Maximum | Minimum | Gt | Lt | Ge
             | Le | Eq | Neq | And | Or | Xor | Second => 2,
             Clip | Switch => 3,
+            Composite(c) => c.n_inputs(),
             _ => 1,
         }
     }
@@ -215,12 +226,16 @@ impl ScalarOp {
             Clip => OutRule::Upcast,
             Switch => OutRule::Input(usize::MAX),
             Cast(d) => OutRule::Fixed(*d),
+            Composite(_) => unreachable!("out_dtype handles composites first"),
         }
     }
 
     /// The output dtype for these input dtypes, or why they are refused.
     pub fn out_dtype(&self, ins: &[DType]) -> Result<DType, String> {
         use ScalarOp::*;
+        if let Composite(c) = self {
+            return c.out_dtype(ins);
+        }
         let arity_ok = if self.is_variadic() {
             !ins.is_empty()
         } else {
@@ -356,7 +371,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for op in ScalarOp::ALL {
-            assert_eq!(ScalarOp::from_name(&op.name()), Some(op), "{op}");
+            assert_eq!(ScalarOp::from_name(&op.name()), Some(op.clone()), "{op}");
         }
     }
 

@@ -302,7 +302,7 @@ fn every_op_round_trips() {
         let op = fg.op(n);
         seen_variants[variant(op)] = true;
         if let Op::Elemwise { scalar, .. } = op {
-            seen_scalars.push(*scalar);
+            seen_scalars.push(scalar.clone());
         }
         // every op's display form parses back to the op
         assert_eq!(&parse_op(&op.to_string()).unwrap(), op, "{op}");

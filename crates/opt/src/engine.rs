@@ -10,6 +10,8 @@ pub enum Phase {
     Canonicalize,
     Stabilize,
     Specialize,
+    /// Elementwise fusion (`FastRun` only), after specialize.
+    Fusion,
 }
 
 impl Phase {
@@ -18,6 +20,7 @@ impl Phase {
             Phase::Canonicalize => "canonicalize",
             Phase::Stabilize => "stabilize",
             Phase::Specialize => "specialize",
+            Phase::Fusion => "fusion",
         }
     }
 }

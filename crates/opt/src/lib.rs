@@ -3,15 +3,18 @@
 //! Rewrites are named, tagged, one-line-documented entries of a table ([`REWRITES`]),
 //! registered by phase; an equilibrium driver applies each phase to a fixpoint with a
 //! worklist. The pipeline, in Theano's order: merge, canonicalize (with constant folding),
-//! stabilize, specialize, merge. Every replacement carries its rewrite's name; the graph is
+//! stabilize, specialize, elementwise fusion ([`fusion`], `FastRun` only), each followed by
+//! merge. Every replacement carries its rewrite's name; the graph is
 //! verified after each phase in debug builds.
 
 mod engine;
+pub mod fusion;
 mod merge;
 mod rewrites;
 pub mod util;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
+pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
 pub use merge::merge;
 pub use rewrites::REWRITES;
 
@@ -84,11 +87,17 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
     }
     let phases: &[Phase] = match cfg.level {
         Level::FastCompile => &[Phase::Canonicalize],
-        _ => &[Phase::Canonicalize, Phase::Stabilize, Phase::Specialize],
+        _ => &[
+            Phase::Canonicalize,
+            Phase::Stabilize,
+            Phase::Specialize,
+            Phase::Fusion,
+        ],
     };
     for &phase in phases {
         let rws: Vec<&Rewrite> = REWRITES
             .iter()
+            .chain(FUSION_REWRITES)
             .filter(|r| (r.phase == phase || r.name == "constant_folding") && enabled(cfg, r))
             .filter(|r| cfg.level == Level::FastRun || r.tags.contains(&"fast_compile"))
             .collect();

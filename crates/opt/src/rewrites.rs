@@ -243,7 +243,7 @@ fn pow_canonicalize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 /// is dropped when that keeps the output's type.
 fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     let out = out0(fg, n);
-    elemwise(fg, out, op)?;
+    elemwise(fg, out, op.clone())?;
     let want = fg.ty(out);
     let loc = fg.location(n);
     let identity = if op == S::Mul { 1.0 } else { 0.0 };
@@ -251,7 +251,7 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     let mut changed = false;
     let mut stack: Vec<Value> = fg.node_inputs(n).iter().rev().copied().collect();
     while let Some(v) = stack.pop() {
-        match elemwise(fg, v, op) {
+        match elemwise(fg, v, op.clone()) {
             Some(inner) if fg.n_uses(v) == 1 => {
                 changed = true;
                 stack.extend(fg.node_inputs(inner).iter().rev().copied());

@@ -50,7 +50,7 @@ pub fn ew_inputs(fg: &FunctionGraph, v: Value, op: ScalarOp) -> Option<Vec<Value
 /// The scalar op of an elemwise node.
 pub fn scalar_of(fg: &FunctionGraph, n: Node) -> Option<ScalarOp> {
     match fg.op(n) {
-        Op::Elemwise { scalar, .. } => Some(*scalar),
+        Op::Elemwise { scalar, .. } => Some(scalar.clone()),
         _ => None,
     }
 }

@@ -31,7 +31,9 @@
 //! - A node is its outputs, `=`, the op in Theano's display form (`Elemwise{add,no_inplace}`,
 //!   `Elemwise{exp}[(0, 0)]`, `Sum{axis=[0, 1]}`, `IncSubtensor{InplaceSet;int64, ::}`, ... every
 //!   variant of [`Op`] except `Custom`, which cannot be parsed), and its inputs in parentheses.
-//!   The printed output types are checked against the op's type inference.
+//!   The printed output types are checked against the op's type inference. A fused elemwise
+//!   prints its scalar DAG in Theano's form, `Elemwise{Composite{((i0 * i1) + exp(i2))}}` (see
+//!   [`crate::composite`] for the expression grammar), and parses back to an equal composite.
 //! - `return` lists the outputs. Source locations are not part of the text (they would make
 //!   every diff noisy); [`FunctionGraph::to_text_annotated`] adds them as comments, and the
 //!   parser gives every node the location of its caller.

@@ -14,6 +14,7 @@
 //! | Elemwise identity (`tensor_copy`) | `IgnorePrinter` | `x` |
 //! | every other Elemwise (`@_scal_elemwise`) | `FunctionPrinter(name)` | `exp(x)`, `gt(x, y)`, `mod(x, y)` |
 //! | other Elemwise in place on input 0 | `FunctionPrinter(name + '=')` | `exp=(x)` |
+//! | Elemwise of a fused Composite | `DefaultPrinter` | `Elemwise{Composite{(i0 * exp(i1))}}(x, y)` |
 //! | DimShuffle | `DimShufflePrinter` | inserted broadcast dims invisible, `x.T`, `DimShuffle{1, x, 0}(x)` |
 //! | Sum over all axes | `FunctionPrinter('sum')` | `sum(x)` |
 //! | dot | `OperatorPrinter(special['middle_dot'])` | `(x \dot y)` |
@@ -139,7 +140,7 @@ fn default(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
 }
 
 /// The infix operator Theano assigns to an Elemwise of `s` (in place or not).
-fn infix(s: ScalarOp, inplace: bool) -> Option<&'static str> {
+fn infix(s: &ScalarOp, inplace: bool) -> Option<&'static str> {
     use ScalarOp::*;
     Some(match (s, inplace) {
         (Add, false) => "+",
@@ -163,10 +164,15 @@ fn infix(s: ScalarOp, inplace: bool) -> Option<&'static str> {
 fn elemwise(
     out: &Variable,
     node: &ApplyRef,
-    s: ScalarOp,
+    s: &ScalarOp,
     inplace: Option<usize>,
     ins: &[&str],
 ) -> String {
+    if let ScalarOp::Composite(_) = s {
+        // No printer is assigned to a fused Elemwise in Theano: the default printer,
+        // `Elemwise{Composite{...}}(x, y)`.
+        return default(out, node, ins);
+    }
     match inplace {
         None => {
             if let Some(op) = infix(s, false) {
@@ -279,7 +285,7 @@ fn subtensor(node: &ApplyRef, idx: &[IdxEntry], ins: &[&str]) -> String {
 
 fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
     match node.op() {
-        Op::Elemwise { scalar, inplace } => elemwise(out, node, *scalar, *inplace, ins),
+        Op::Elemwise { scalar, inplace } => elemwise(out, node, scalar, *inplace, ins),
         Op::DimShuffle { new_order, .. } => dimshuffle(new_order, node.inputs()[0].ndim(), ins[0]),
         Op::Reduce {
             kind: ReduceKind::Sum,

@@ -1,0 +1,579 @@
+//! `Composite`: a small scalar DAG, the body of a fused elementwise loop (Theano's
+//! `theano.scalar.Composite`).
+//!
+//! A composite has `n_inputs` inputs (`i0`, `i1`, ...) and a list of instructions, each a
+//! [`ScalarOp`] applied to earlier results or to inputs; the last instruction is the output.
+//! It is dtype-polymorphic: each instruction computes in the dtype its scalar op gives for its
+//! operands' dtypes, exactly as the unfused `Elemwise` nodes would, so the composite's output
+//! dtype is the composition of the ops' `out_dtype` rules and fused results equal unfused ones.
+//!
+//! Invariants (enforced by [`Composite::new`], so structural equality is semantic equality):
+//! - **operands refer only to inputs `< n_inputs` or to earlier instructions;**
+//! - **every input is used and every instruction contributes to the output;**
+//! - **instructions are in canonical order** (post-order of a left-to-right walk from the
+//!   output) **and hash-consed** (no two instructions apply the same op to the same operands);
+//! - **no instruction is itself a composite** (nested composites are inlined).
+//!
+//! Display is Theano's: `Composite{((i0 * i1) + exp(i2))}`, the output's expression with the
+//! operators `+ - * / // **` infix and parenthesized, `-x` as `(-i0)`, casts as
+//! `convert_to_float32(i0)` and every other op as `name(args)`. [`Composite::parse`] reads
+//! that form back; a shared sub-expression prints once per use and is merged again on parsing.
+
+use crate::scalar::ScalarOp;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use theano_tensor::DType;
+
+/// Where an instruction's operand comes from.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Operand {
+    /// the composite's input `i`
+    Input(usize),
+    /// the result of instruction `k`
+    Temp(usize),
+}
+
+/// One instruction: `op(args...)`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Instr {
+    pub op: ScalarOp,
+    pub args: Vec<Operand>,
+}
+
+/// A scalar DAG with one output: see the module documentation.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Composite {
+    n_inputs: usize,
+    instrs: Vec<Instr>,
+}
+
+impl Composite {
+    /// A composite computing the last of `instrs` from `n_inputs` inputs, normalized to the
+    /// canonical form; refused when an operand is out of range or refers forward, an arity is
+    /// wrong, or an input is unused.
+    pub fn new(n_inputs: usize, instrs: Vec<Instr>) -> Result<Composite, String> {
+        if instrs.is_empty() {
+            return Err("a composite needs at least one instruction".into());
+        }
+        for (k, ins) in instrs.iter().enumerate() {
+            let ok = if ins.op.is_variadic() {
+                !ins.args.is_empty()
+            } else {
+                ins.args.len() == ins.op.arity()
+            };
+            if !ok {
+                return Err(format!(
+                    "instruction {k}: {} takes {} inputs, got {}",
+                    ins.op.name(),
+                    ins.op.arity(),
+                    ins.args.len()
+                ));
+            }
+            for a in &ins.args {
+                match *a {
+                    Operand::Input(i) if i >= n_inputs => {
+                        return Err(format!(
+                            "instruction {k}: input i{i} out of range ({n_inputs} inputs)"
+                        ))
+                    }
+                    Operand::Temp(t) if t >= k => {
+                        return Err(format!(
+                            "instruction {k}: operand t{t} is not an earlier instruction"
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Rebuild from the output: post-order, hash-consed, composites inlined.
+        let mut b = Builder::default();
+        let mut done: Vec<Option<Operand>> = vec![None; instrs.len()];
+        let out = b.walk(&instrs, instrs.len() - 1, &mut done);
+        let c = Composite {
+            n_inputs,
+            instrs: b.finish(out),
+        };
+        let mut used = vec![false; n_inputs];
+        for ins in &c.instrs {
+            for a in &ins.args {
+                if let Operand::Input(i) = *a {
+                    used[i] = true;
+                }
+            }
+        }
+        if let Some(i) = used.iter().position(|u| !u) {
+            return Err(format!("input i{i} is not used"));
+        }
+        Ok(c)
+    }
+
+    /// `op(i0, i1, ...)` over fresh inputs: the composite of a single scalar op.
+    pub fn of_op(op: ScalarOp, n_inputs: usize) -> Result<Composite, String> {
+        let args = (0..n_inputs).map(Operand::Input).collect();
+        Composite::new(n_inputs, vec![Instr { op, args }])
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// The instructions; the last is the output.
+    pub fn instrs(&self) -> &[Instr] {
+        &self.instrs
+    }
+
+    /// The dtype of every instruction's result for these input dtypes (the last is the
+    /// output's), or why they are refused.
+    pub fn dtypes(&self, ins: &[DType]) -> Result<Vec<DType>, String> {
+        if ins.len() != self.n_inputs {
+            return Err(format!(
+                "the composite takes {} inputs, got {}",
+                self.n_inputs,
+                ins.len()
+            ));
+        }
+        let mut out: Vec<DType> = Vec::with_capacity(self.instrs.len());
+        for ins_k in &self.instrs {
+            let ds: Vec<DType> = ins_k
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Operand::Input(i) => ins[i],
+                    Operand::Temp(t) => out[t],
+                })
+                .collect();
+            out.push(ins_k.op.out_dtype(&ds)?);
+        }
+        Ok(out)
+    }
+
+    /// The output dtype for these input dtypes.
+    pub fn out_dtype(&self, ins: &[DType]) -> Result<DType, String> {
+        Ok(*self.dtypes(ins)?.last().expect("non-empty"))
+    }
+
+    /// Parse the display form `Composite{...}` (or just the expression inside the braces).
+    pub fn parse(s: &str) -> Result<Composite, String> {
+        let s = s.trim();
+        let body = match s.strip_prefix("Composite{") {
+            Some(r) => r
+                .strip_suffix('}')
+                .ok_or_else(|| format!("expected `}}` at the end of `{s}`"))?,
+            None => s,
+        };
+        let mut p = ExprParser {
+            s: body,
+            pos: 0,
+            instrs: Vec::new(),
+            max_input: None,
+        };
+        let out = p.expr()?;
+        p.ws();
+        if p.pos != p.s.len() {
+            return Err(p.err("unexpected text after the expression"));
+        }
+        let n_inputs = p.max_input.map_or(0, |m| m + 1);
+        let mut instrs = p.instrs;
+        if let Operand::Input(i) = out {
+            // a bare input: the identity of it
+            instrs.push(Instr {
+                op: ScalarOp::Identity,
+                args: vec![Operand::Input(i)],
+            });
+        }
+        Composite::new(n_inputs, instrs)
+    }
+
+    fn write_operand(&self, f: &mut fmt::Formatter<'_>, a: Operand) -> fmt::Result {
+        match a {
+            Operand::Input(i) => write!(f, "i{i}"),
+            Operand::Temp(t) => self.write_instr(f, t),
+        }
+    }
+
+    fn write_instr(&self, f: &mut fmt::Formatter<'_>, k: usize) -> fmt::Result {
+        let ins = &self.instrs[k];
+        if let Some(sym) = infix(&ins.op) {
+            f.write_str("(")?;
+            if ins.args.len() == 1 {
+                f.write_str(sym)?;
+                self.write_operand(f, ins.args[0])?;
+            } else {
+                for (j, a) in ins.args.iter().enumerate() {
+                    if j > 0 {
+                        write!(f, " {sym} ")?;
+                    }
+                    self.write_operand(f, *a)?;
+                }
+            }
+            return f.write_str(")");
+        }
+        f.write_str(&fn_name(&ins.op))?;
+        f.write_str("(")?;
+        for (j, a) in ins.args.iter().enumerate() {
+            if j > 0 {
+                f.write_str(", ")?;
+            }
+            self.write_operand(f, *a)?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for Composite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Composite{")?;
+        self.write_instr(f, self.instrs.len() - 1)?;
+        f.write_str("}")
+    }
+}
+
+/// The infix operators of Theano's scalar pretty printer.
+fn infix(op: &ScalarOp) -> Option<&'static str> {
+    use ScalarOp::*;
+    Some(match op {
+        Add => "+",
+        Sub | Neg => "-",
+        Mul => "*",
+        TrueDiv => "/",
+        IntDiv => "//",
+        Pow => "**",
+        _ => return None,
+    })
+}
+
+/// The function-style name: Theano's scalar names (`convert_to_float32` for a cast).
+fn fn_name(op: &ScalarOp) -> String {
+    match op {
+        ScalarOp::Cast(d) => format!("convert_to_{d}"),
+        other => other.name(),
+    }
+}
+
+fn op_of_fn_name(name: &str) -> Option<ScalarOp> {
+    if let Some(d) = name.strip_prefix("convert_to_") {
+        return DType::from_name(d).map(ScalarOp::Cast);
+    }
+    match ScalarOp::from_name(name)? {
+        ScalarOp::Cast(_) | ScalarOp::Composite(_) => None,
+        op if infix(&op).is_some() => None,
+        op => Some(op),
+    }
+}
+
+/// Hash-consing rebuild in canonical order.
+#[derive(Default)]
+struct Builder {
+    instrs: Vec<Instr>,
+    index: HashMap<Instr, usize>,
+}
+
+impl Builder {
+    fn push(&mut self, ins: Instr) -> Operand {
+        if let Some(&k) = self.index.get(&ins) {
+            return Operand::Temp(k);
+        }
+        let k = self.instrs.len();
+        self.index.insert(ins.clone(), k);
+        self.instrs.push(ins);
+        Operand::Temp(k)
+    }
+
+    /// Rebuild instruction `k` of `src` (and its operands first); iterative, so deep chains
+    /// do not overflow the stack.
+    fn walk(&mut self, src: &[Instr], k: usize, done: &mut [Option<Operand>]) -> Operand {
+        let mut stack: Vec<(usize, usize)> = vec![(k, 0)];
+        while let Some((j, next)) = stack.pop() {
+            if done[j].is_some() {
+                continue;
+            }
+            let args = &src[j].args;
+            if let Some(pos) = (next..args.len())
+                .find(|&p| matches!(args[p], Operand::Temp(t) if done[t].is_none()))
+            {
+                let Operand::Temp(t) = args[pos] else {
+                    unreachable!()
+                };
+                stack.push((j, pos + 1));
+                stack.push((t, 0));
+                continue;
+            }
+            let mapped: Vec<Operand> = args
+                .iter()
+                .map(|a| match *a {
+                    Operand::Input(i) => Operand::Input(i),
+                    Operand::Temp(t) => done[t].expect("operand rebuilt first"),
+                })
+                .collect();
+            let r = match &src[j].op {
+                ScalarOp::Composite(c) => {
+                    // inline the (canonical) inner composite through the hash-consing table
+                    let mut map: Vec<Operand> = Vec::with_capacity(c.instrs.len());
+                    for ins in &c.instrs {
+                        let args = ins
+                            .args
+                            .iter()
+                            .map(|a| match *a {
+                                Operand::Input(i) => mapped[i],
+                                Operand::Temp(t) => map[t],
+                            })
+                            .collect();
+                        let r = self.push(Instr {
+                            op: ins.op.clone(),
+                            args,
+                        });
+                        map.push(r);
+                    }
+                    *map.last().expect("a composite has instructions")
+                }
+                op => self.push(Instr {
+                    op: op.clone(),
+                    args: mapped,
+                }),
+            };
+            done[j] = Some(r);
+        }
+        done[k].expect("rebuilt")
+    }
+
+    /// Keep only the instructions the output needs, renumbered in post-order.
+    fn finish(self, out: Operand) -> Vec<Instr> {
+        let Operand::Temp(root) = out else {
+            unreachable!("an instruction's result")
+        };
+        let src = self.instrs;
+        let mut b = Builder::default();
+        let mut done = vec![None; src.len()];
+        // `src` is already hash-consed; a second walk from the root renumbers in post-order
+        // and drops what the root does not reach.
+        b.walk(&src, root, &mut done);
+        b.instrs
+    }
+}
+
+struct ExprParser<'a> {
+    s: &'a str,
+    pos: usize,
+    instrs: Vec<Instr>,
+    max_input: Option<usize>,
+}
+
+impl ExprParser<'_> {
+    fn err(&self, m: &str) -> String {
+        format!("{m} at offset {} of composite `{}`", self.pos, self.s)
+    }
+    fn ws(&mut self) {
+        let r = &self.s[self.pos..];
+        self.pos += r.len() - r.trim_start().len();
+    }
+    fn eat(&mut self, tok: &str) -> bool {
+        self.ws();
+        if self.s[self.pos..].starts_with(tok) {
+            self.pos += tok.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn word(&mut self) -> &str {
+        self.ws();
+        let r = &self.s[self.pos..];
+        let n = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        self.pos += n;
+        &r[..n]
+    }
+    fn push(&mut self, op: ScalarOp, args: Vec<Operand>) -> Operand {
+        self.instrs.push(Instr { op, args });
+        Operand::Temp(self.instrs.len() - 1)
+    }
+
+    /// The binary operator at the cursor, longest match first.
+    fn operator(&mut self) -> Option<ScalarOp> {
+        for (tok, op) in [
+            ("**", ScalarOp::Pow),
+            ("//", ScalarOp::IntDiv),
+            ("+", ScalarOp::Add),
+            ("-", ScalarOp::Sub),
+            ("*", ScalarOp::Mul),
+            ("/", ScalarOp::TrueDiv),
+        ] {
+            if self.eat(tok) {
+                return Some(op);
+            }
+        }
+        None
+    }
+
+    fn expr(&mut self) -> Result<Operand, String> {
+        if self.eat("(") {
+            if self.eat("-") {
+                let a = self.expr()?;
+                if !self.eat(")") {
+                    return Err(self.err("expected `)` after a negation"));
+                }
+                return Ok(self.push(ScalarOp::Neg, vec![a]));
+            }
+            let first = self.expr()?;
+            let Some(op) = self.operator() else {
+                return Err(self.err("expected an operator (+ - * / // **)"));
+            };
+            let mut args = vec![first, self.expr()?];
+            loop {
+                if self.eat(")") {
+                    break;
+                }
+                match self.operator() {
+                    Some(o) if o == op && op.is_variadic() => args.push(self.expr()?),
+                    Some(_) => {
+                        return Err(self
+                            .err("mixed or repeated non-associative operators need parentheses"))
+                    }
+                    None => return Err(self.err("expected an operator or `)`")),
+                }
+            }
+            return Ok(self.push(op, args));
+        }
+        let start = self.pos;
+        let w = self.word().to_string();
+        if w.is_empty() {
+            return Err(self.err("expected an expression"));
+        }
+        if let Some(i) = w.strip_prefix('i').and_then(|d| d.parse::<usize>().ok()) {
+            if !self.s[self.pos..].trim_start().starts_with('(') {
+                self.max_input = Some(self.max_input.map_or(i, |m| m.max(i)));
+                return Ok(Operand::Input(i));
+            }
+        }
+        let Some(op) = op_of_fn_name(&w) else {
+            self.pos = start;
+            return Err(self.err(&format!("unknown scalar op `{w}`")));
+        };
+        if !self.eat("(") {
+            return Err(self.err(&format!("expected `(` after `{w}`")));
+        }
+        let mut args = Vec::new();
+        if !self.eat(")") {
+            loop {
+                args.push(self.expr()?);
+                if self.eat(")") {
+                    break;
+                }
+                if !self.eat(",") {
+                    return Err(self.err("expected `,` or `)`"));
+                }
+            }
+        }
+        Ok(self.push(op, args))
+    }
+}
+
+impl ScalarOp {
+    /// `Composite(c)` wrapped in its `Arc`.
+    pub fn composite(c: Composite) -> ScalarOp {
+        ScalarOp::Composite(Arc::new(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DType::*;
+    use Operand::*;
+
+    fn i(op: ScalarOp, args: Vec<Operand>) -> Instr {
+        Instr { op, args }
+    }
+
+    #[test]
+    fn display_and_parse() {
+        // (i0 * i1) + exp(i2)
+        let c = Composite::new(
+            3,
+            vec![
+                i(ScalarOp::Mul, vec![Input(0), Input(1)]),
+                i(ScalarOp::Exp, vec![Input(2)]),
+                i(ScalarOp::Add, vec![Temp(0), Temp(1)]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.to_string(), "Composite{((i0 * i1) + exp(i2))}");
+        assert_eq!(Composite::parse(&c.to_string()).unwrap(), c);
+        for s in [
+            "Composite{(-(i0 ** i1))}",
+            "Composite{(i0 + i1 + (i2 // i0))}",
+            "Composite{switch(gt(i0, i1), convert_to_float32(i2), (i1 - i0))}",
+            "Composite{abs_((i0 / (i1 * i1 * i0)))}",
+            "Composite{identity(i0)}",
+        ] {
+            let c = Composite::parse(s).unwrap();
+            assert_eq!(c.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn parse_errors() {
+        for s in [
+            "Composite{(i0 - i1 - i2)}",
+            "Composite{(i0 + i1 * i2)}",
+            "Composite{foo(i0)}",
+            "Composite{exp(i1)}",
+            "Composite{(i0 + i1}",
+            "Composite{exp(i0) i1}",
+        ] {
+            assert!(Composite::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn canonical_and_hash_consed() {
+        // exp(i0) computed twice, and a dead instruction
+        let a = Composite::new(
+            1,
+            vec![
+                i(ScalarOp::Tanh, vec![Input(0)]),
+                i(ScalarOp::Exp, vec![Input(0)]),
+                i(ScalarOp::Exp, vec![Input(0)]),
+                i(ScalarOp::Mul, vec![Temp(1), Temp(2)]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(a.instrs().len(), 2);
+        assert_eq!(a.to_string(), "Composite{(exp(i0) * exp(i0))}");
+        assert_eq!(Composite::parse(&a.to_string()).unwrap(), a);
+    }
+
+    #[test]
+    fn nested_composites_are_inlined() {
+        let inner = Composite::parse("Composite{(i0 * exp(i1))}").unwrap();
+        let outer = Composite::new(
+            3,
+            vec![
+                i(ScalarOp::composite(inner), vec![Input(2), Input(0)]),
+                i(ScalarOp::Add, vec![Temp(0), Input(1)]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(outer.to_string(), "Composite{((i2 * exp(i0)) + i1)}");
+        assert!(outer
+            .instrs()
+            .iter()
+            .all(|x| !matches!(x.op, ScalarOp::Composite(_))));
+    }
+
+    #[test]
+    fn dtypes_compose() {
+        let c = Composite::parse("Composite{((i0 * i1) + exp(i2))}").unwrap();
+        assert_eq!(c.out_dtype(&[Int8, Float32, Int8]), Ok(Float32));
+        assert_eq!(c.out_dtype(&[Int8, Int8, Int32]), Ok(Float64));
+        assert_eq!(
+            c.dtypes(&[Int8, Int16, Int8]),
+            Ok(vec![Int16, Float32, Float32])
+        );
+        assert!(c.out_dtype(&[Int8, Int8]).is_err());
+        assert!(Composite::new(2, vec![i(ScalarOp::Exp, vec![Input(0)])]).is_err());
+        assert!(Composite::new(1, vec![i(ScalarOp::Exp, vec![Temp(0)])]).is_err());
+    }
+}
