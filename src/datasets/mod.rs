@@ -1,0 +1,3 @@
+//! Loaders for the data sets of the tutorial.
+
+pub mod mnist;
