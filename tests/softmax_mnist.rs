@@ -55,7 +55,7 @@ fn one_epoch_matches_theano() {
         .unwrap();
     let errors = function(
         &[&x, &y],
-        &T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
+        T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
     )
     .unwrap();
     for i in 0..50_000 / 600 {
