@@ -284,6 +284,17 @@ impl FunctionBuilder {
             excluding: mode.optimizer_excluding.clone(),
             verbose: mode.optimizer_verbose,
             verify: cfg!(debug_assertions),
+            // the updated shared variables: their old values may be overwritten in place
+            mutable: (0..fg.num_values())
+                .map(Value::from_index)
+                .filter(|&v| {
+                    fg.is_value_alive(v)
+                        && fg.def(v) == ValueDef::Shared
+                        && fg
+                            .leaf_variable(v)
+                            .is_some_and(|l| self.updates.iter().any(|(k, _)| k == l))
+                })
+                .collect(),
         };
         theano_opt::optimize(&mut fg, &cfg)
             .map_err(|e| Error::Unsupported(format!("optimizer bug: {e}")))?;

@@ -197,6 +197,9 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
             same_op(b, node, v)?
         }
         Op::Shape | Op::ShapeI(_) | Op::ARange { .. } => None,
+        op @ (Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22) => {
+            return Err(crate::rules::blas_not_implemented(op))
+        }
         op @ Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => match &ev[0] {
                 Some(e) => Some(b.zeros_like(e, None)?),

@@ -180,6 +180,9 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 _ => vec![G::V(b.float_zeros_like(x)?)],
             }
         }
+        Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
+            return Err(blas_not_implemented(op))
+        }
         Op::Dot => {
             let (x, y) = (&ins[0], &ins[1]);
             if !out.dtype().is_float() {
@@ -749,4 +752,13 @@ pub(crate) fn scalar_grad(
             ins.iter().map(|i| v(zero_of(i))).collect::<R<_>>()?
         }
     })
+}
+
+/// The BLAS ops only appear in optimized graphs, which are not differentiated.
+pub(crate) fn blas_not_implemented(op: &Op) -> GradError {
+    GradError::NotImplemented {
+        op: op.name(),
+        why: "BLAS ops are introduced by the optimizer; differentiate the graph before optimizing"
+            .into(),
+    }
 }

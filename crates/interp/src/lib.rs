@@ -10,6 +10,7 @@
 //! [`index`]); each dispatches on the dtype once and runs a generic loop over [`Num`].
 //! Outputs are always new arrays (in-place flags are ignored: the oracle never aliases).
 
+mod blas;
 mod composite;
 mod elemwise;
 mod error;
@@ -214,6 +215,9 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
                 *set,
                 out0,
             )?]
+        }
+        Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
+            vec![blas::perform(op, ins, out0)?]
         }
         Op::Custom(c) => match c.0.perform(ins) {
             Some(r) => r.map_err(|msg| PerformError::Value {

@@ -192,6 +192,17 @@ pub enum Op {
         set: bool,
         inplace: bool,
     },
+    /// BLAS gemv, Theano's `CGemv`: inputs (y, alpha, A, x, beta) give
+    /// `beta * y + alpha * dot(A, x)`; `inplace` overwrites y (input 0).
+    Gemv { inplace: bool },
+    /// BLAS gemm: inputs (z, alpha, x, y, beta) give `beta * z + alpha * dot(x, y)`;
+    /// `inplace` overwrites z (input 0).
+    Gemm { inplace: bool },
+    /// BLAS ger, Theano's `CGer`: inputs (A, alpha, x, y) give `A + alpha * outer(x, y)`;
+    /// `destructive` overwrites A (input 0).
+    Ger { destructive: bool },
+    /// matrix-matrix product of two float matrices of one dtype
+    Dot22,
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -464,7 +475,24 @@ impl Op {
                 check_inc_value(sub, ins[1])?;
                 one(ins[0])
             }
+            Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
+                crate::blas::infer_types(self, ins)
+            }
             Op::Custom(c) => c.0.infer_types(ins),
+        }
+    }
+
+    /// The input the op overwrites (Theano's `destroy_map`, output 0), when it works in place.
+    pub fn destroyed_input(&self) -> Option<usize> {
+        match self {
+            Op::Elemwise { inplace, .. } => *inplace,
+            Op::Gemv { inplace: true }
+            | Op::Gemm { inplace: true }
+            | Op::Ger { destructive: true }
+            | Op::IncSubtensor { inplace: true, .. }
+            | Op::AdvancedIncSubtensor1 { inplace: true, .. }
+            | Op::AdvancedIncSubtensor { inplace: true, .. } => Some(0),
+            _ => None,
         }
     }
 }
@@ -707,6 +735,11 @@ impl fmt::Display for Op {
                 let what = if *set { "set" } else { "inc" };
                 write!(f, "AdvancedIncSubtensor{{{ip},{what};{}}}", join_adv(idx))
             }
+            Op::Gemv { inplace } => write!(f, "CGemv{{{}}}", crate::blas::ip(*inplace)),
+            Op::Gemm { inplace } => write!(f, "Gemm{{{}}}", crate::blas::ip(*inplace)),
+            Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
+            Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
+            Op::Dot22 => f.write_str("Dot22"),
             Op::Custom(c) => f.write_str(&c.0.name()),
         }
     }

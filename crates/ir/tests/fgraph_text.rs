@@ -63,10 +63,14 @@ fn variant(op: &Op) -> usize {
         Op::AdvancedSubtensor { .. } => 18,
         Op::AdvancedIncSubtensor1 { .. } => 19,
         Op::AdvancedIncSubtensor { .. } => 20,
-        Op::Custom(_) => 21,
+        Op::Gemv { .. } => 21,
+        Op::Gemm { .. } => 22,
+        Op::Ger { .. } => 23,
+        Op::Dot22 => 24,
+        Op::Custom(_) => 25,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 21;
+const N_VARIANTS_PARSABLE: usize = 25;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -199,6 +203,25 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::dot(&x, &v).unwrap());
     outs.push(T::dot(&v, &v).unwrap());
     outs.push(T::softmax(&x).unwrap());
+    // the BLAS ops (only the optimizer builds them), in place and not
+    let s = T::dscalar("s");
+    for inplace in [false, true] {
+        outs.push(create(
+            Op::Gemv { inplace },
+            vec![v.clone(), s.clone(), x.clone(), v.clone(), s.clone()],
+        ));
+        outs.push(create(
+            Op::Gemm { inplace },
+            vec![x.clone(), s.clone(), x.clone(), y.clone(), s.clone()],
+        ));
+        outs.push(create(
+            Op::Ger {
+                destructive: inplace,
+            },
+            vec![x.clone(), s.clone(), v.clone(), v.clone()],
+        ));
+    }
+    outs.push(create(Op::Dot22, vec![x.clone(), y.clone()]));
     outs.push(T::log_softmax(&x).unwrap());
 
     // construction

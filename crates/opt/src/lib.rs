@@ -4,17 +4,20 @@
 //! registered by phase; an equilibrium driver applies each phase to a fixpoint with a
 //! worklist. The pipeline, in Theano's order: merge, canonicalize (with constant folding),
 //! stabilize, specialize, elementwise fusion ([`fusion`], `FastRun` only), each followed by
-//! merge. Every replacement carries its rewrite's name; the graph is
+//! merge, then the in-place pass. Every replacement carries its rewrite's name; the graph is
 //! verified after each phase in debug builds.
 
+mod blas;
 mod engine;
 pub mod fusion;
+mod inplace;
 mod merge;
 mod rewrites;
 pub mod util;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
 pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
+pub use inplace::{inplace, DestroyHandler};
 pub use merge::merge;
 pub use rewrites::REWRITES;
 
@@ -41,6 +44,9 @@ pub struct Config {
     pub verbose: bool,
     /// Run the IR verifier after each phase (always in debug builds).
     pub verify: bool,
+    /// The shared variables (their values in the graph) the function updates: the in-place
+    /// pass may overwrite them once every other reader has run.
+    pub mutable: Vec<theano_ir::fgraph::Value>,
 }
 
 impl Default for Config {
@@ -50,6 +56,7 @@ impl Default for Config {
             excluding: vec![],
             verbose: false,
             verify: cfg!(debug_assertions),
+            mutable: vec![],
         }
     }
 }
@@ -107,6 +114,10 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         }
         fg.remove_unused();
         check(fg, phase.name())?;
+    }
+    if cfg.level == Level::FastRun {
+        inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
+        check(fg, "inplace")?;
     }
     Ok(report)
 }

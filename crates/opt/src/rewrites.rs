@@ -129,6 +129,20 @@ pub static REWRITES: &[Rewrite] = &[
         "-1 * x -> -x",
         mul_minus_one_to_neg
     ),
+    rw!(
+        "dot_to_blas",
+        Specialize,
+        ["fast_run", "blas"],
+        "dot(A, B) -> Dot22(A, B); dot(A, x) -> CGemv(zeros, 1, A, x, 0); dot(x, A) on A.T",
+        crate::blas::dot_to_blas
+    ),
+    rw!(
+        "gemm_from_sum",
+        Specialize,
+        ["fast_run", "blas"],
+        "b * y + a * dot(A, x) -> CGemv(y, a, A, x, b) (Gemm for matrices), constants folded",
+        crate::blas::gemm_from_sum
+    ),
 ];
 
 fn out0(fg: &FunctionGraph, n: Node) -> Value {

@@ -1019,6 +1019,30 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
                 .collect::<Result<_, _>>()?,
         },
         "dot" => plain(Op::Dot)?,
+        "Dot22" => plain(Op::Dot22)?,
+        "CGemv" | "Gemm" => {
+            let inplace = match need()? {
+                "inplace" => true,
+                "no_inplace" => false,
+                p => return Err(format!("expected `inplace` or `no_inplace`, found `{p}`")),
+            };
+            if head == "CGemv" {
+                Op::Gemv { inplace }
+            } else {
+                Op::Gemm { inplace }
+            }
+        }
+        "CGer" => Op::Ger {
+            destructive: match need()? {
+                "destructive" => true,
+                "non-destructive" => false,
+                p => {
+                    return Err(format!(
+                        "expected `destructive` or `non-destructive`, found `{p}`"
+                    ))
+                }
+            },
+        },
         "Softmax" => plain(Op::Softmax)?,
         "LogSoftmax" => plain(Op::LogSoftmax)?,
         "Shape" => plain(Op::Shape)?,

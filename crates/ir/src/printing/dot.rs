@@ -113,6 +113,10 @@ fn class_name(op: &Op) -> String {
         Op::AdvancedSubtensor { .. } => "AdvancedSubtensor".into(),
         Op::AdvancedIncSubtensor1 { .. } => "AdvancedIncSubtensor1".into(),
         Op::AdvancedIncSubtensor { .. } => "AdvancedIncSubtensor".into(),
+        Op::Gemv { .. } => "CGemv".into(),
+        Op::Gemm { .. } => "Gemm".into(),
+        Op::Ger { .. } => "CGer".into(),
+        Op::Dot22 => "Dot22".into(),
         Op::Custom(c) => c.0.name(),
     }
 }

@@ -315,6 +315,10 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
         | Op::AdvancedSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
         | Op::AdvancedIncSubtensor { .. }
+        | Op::Gemv { .. }
+        | Op::Gemm { .. }
+        | Op::Ger { .. }
+        | Op::Dot22
         | Op::Custom(_) => default(out, node, ins),
     }
 }

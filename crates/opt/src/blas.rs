@@ -1,0 +1,265 @@
+//! Specialize-phase BLAS rewrites (Theano's `local_dot_to_dot22`, `local_dot_to_gemv` and the
+//! gemm optimizer's linear-combination search):
+//!
+//! - `dot(matrix, matrix) -> Dot22(x, y)`;
+//! - `dot(matrix, vector) -> CGemv(zeros, 1, A, x, 0)`, `dot(vector, matrix) -> CGemv(zeros,
+//!   1, A.T, x, 0)`;
+//! - a sum of scaled terms one of which is a dot, as `b * y + a * dot(A, x)`,
+//!   `y - lr * dot(A, x)` or `w - lr * (dot(A, x) + c * w)`, becomes `CGemv(y, a, A, x, b)`
+//!   (`Gemm` for matrix products) with the constant factors folded into alpha and beta and
+//!   equal terms combined; the other terms are added to the result.
+//!
+//! Replacements keep the replaced value's type exactly; the ops are built not in place (the
+//! `inplace` pass decides that last).
+
+use crate::util::{fit, konst, mk, Loc};
+use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::{DType, Op, ScalarOp, TensorType};
+
+fn out0(fg: &FunctionGraph, n: Node) -> Value {
+    fg.node_outputs(n)[0]
+}
+
+fn is_float(t: TensorType) -> bool {
+    t.dtype.is_float()
+}
+
+/// The value of a one-element constant (looking through DimShuffles): a factor that scales a
+/// term without changing its shape.
+fn scalar_factor(fg: &FunctionGraph, v: Value) -> Option<f64> {
+    let mut v = v;
+    loop {
+        match fg.def(v) {
+            ValueDef::Constant => {
+                let t = fg.constant_value(v)?;
+                return (t.len() == 1).then(|| t.to_f64_vec()[0]);
+            }
+            ValueDef::Output { node, .. } => match fg.op(node) {
+                Op::DimShuffle { .. } => v = fg.node_inputs(node)[0],
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// `zeros(shape)` of `dtype`, the shape read from dimensions of other values.
+fn zeros(fg: &mut FunctionGraph, dtype: DType, dims: &[(Value, usize)], loc: Loc) -> Option<Value> {
+    let mut ins = vec![konst(fg, 0.0, dtype)];
+    for &(v, i) in dims {
+        ins.push(fg.add_node1(Op::ShapeI(i), &[v], loc).ok()?);
+    }
+    fg.add_node1(Op::Alloc, &ins, loc).ok()
+}
+
+fn transpose(fg: &mut FunctionGraph, v: Value, loc: Loc) -> Option<Value> {
+    fg.add_node1(
+        Op::DimShuffle {
+            new_order: vec![Some(1), Some(0)],
+            inplace: true,
+        },
+        &[v],
+        loc,
+    )
+    .ok()
+}
+
+/// The plain-dot rewrites: `Dot22` for matrix products, `CGemv` on zeros for matrix-vector
+/// products.
+pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::Dot {
+        return None;
+    }
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let [a, b] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let (ta, tb) = (fg.ty(a), fg.ty(b));
+    if !is_float(want) || ta.dtype != want.dtype || tb.dtype != want.dtype {
+        return None;
+    }
+    let loc = fg.location(n);
+    let d = want.dtype;
+    let r = match (ta.ndim(), tb.ndim()) {
+        (2, 2) => fg.add_node1(Op::Dot22, &[a, b], loc).ok()?,
+        (2, 1) => {
+            let y = zeros(fg, d, &[(a, 0)], loc)?;
+            let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
+            fg.add_node1(Op::Gemv { inplace: false }, &[y, one, a, b, zero], loc)
+                .ok()?
+        }
+        (1, 2) => {
+            let y = zeros(fg, d, &[(b, 1)], loc)?;
+            let at = transpose(fg, b, loc)?;
+            let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
+            fg.add_node1(Op::Gemv { inplace: false }, &[y, one, at, a, zero], loc)
+                .ok()?
+        }
+        _ => return None,
+    };
+    (fg.ty(r) == want).then_some(r)
+}
+
+/// A product found among the terms: `scale * dot(l, r)`, as a Gemv (`l` a matrix, `r` a
+/// vector) or a Gemm (both matrices). `transpose_l`: `l` is the matrix of `dot(x, A)`.
+struct Product {
+    l: Value,
+    r: Value,
+    transpose_l: bool,
+    scale: f64,
+}
+
+/// `v` as a product of its dtype when it is a dot (or a Dot22, or a Gemv/Gemm whose beta is a
+/// constant 0 and alpha a constant).
+fn as_product(fg: &FunctionGraph, v: Value) -> Option<Product> {
+    let ValueDef::Output { node, index: 0 } = fg.def(v) else {
+        return None;
+    };
+    let ins = fg.node_inputs(node);
+    let d = fg.ty(v).dtype;
+    let (l, r, scale) = match fg.op(node) {
+        Op::Dot | Op::Dot22 => (ins[0], ins[1], 1.0),
+        Op::Gemv { .. } | Op::Gemm { .. } if scalar_factor(fg, ins[4]) == Some(0.0) => {
+            (ins[2], ins[3], scalar_factor(fg, ins[1])?)
+        }
+        _ => return None,
+    };
+    let (tl, tr) = (fg.ty(l), fg.ty(r));
+    if tl.dtype != d || tr.dtype != d {
+        return None;
+    }
+    match (tl.ndim(), tr.ndim()) {
+        (2, 1) | (2, 2) => Some(Product {
+            l,
+            r,
+            transpose_l: false,
+            scale,
+        }),
+        (1, 2) => Some(Product {
+            l: r,
+            r: l,
+            transpose_l: true,
+            scale,
+        }),
+        _ => None,
+    }
+}
+
+/// Expand `v` into scaled terms through add, sub, neg and multiplication by one-element
+/// constants. Nodes read elsewhere are not expanded (their value is needed anyway), except
+/// the root.
+fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f64, Value)>) {
+    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v));
+    let node = match fg.def(v) {
+        ValueDef::Output { node, index: 0 } if expand => node,
+        _ => return out.push((scale, v)),
+    };
+    let Op::Elemwise { scalar, .. } = fg.op(node) else {
+        return out.push((scale, v));
+    };
+    let ins = fg.node_inputs(node);
+    match scalar {
+        ScalarOp::Add => {
+            for &i in ins {
+                terms(fg, i, scale, false, out);
+            }
+        }
+        ScalarOp::Sub if ins.len() == 2 => {
+            terms(fg, ins[0], scale, false, out);
+            terms(fg, ins[1], -scale, false, out);
+        }
+        ScalarOp::Neg => terms(fg, ins[0], -scale, false, out),
+        ScalarOp::Mul => {
+            let mut k = scale;
+            let mut rest = Vec::new();
+            for &i in ins {
+                match scalar_factor(fg, i) {
+                    Some(c) => k *= c,
+                    None => rest.push(i),
+                }
+            }
+            match rest[..] {
+                [one] => terms(fg, one, k, false, out),
+                _ => out.push((scale, v)),
+            }
+        }
+        _ => out.push((scale, v)),
+    }
+}
+
+/// `sum of scaled terms containing a dot -> CGemv / Gemm (+ the other terms)`.
+pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Elemwise { scalar, .. } = fg.op(n) else {
+        return None;
+    };
+    if !matches!(
+        scalar,
+        ScalarOp::Add | ScalarOp::Sub | ScalarOp::Neg | ScalarOp::Mul
+    ) {
+        return None;
+    }
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    if !is_float(want) || !(1..=2).contains(&want.ndim()) {
+        return None;
+    }
+    let mut raw = Vec::new();
+    terms(fg, out, 1.0, true, &mut raw);
+    // combine equal terms, keeping first-appearance order; drop zero coefficients
+    let mut ts: Vec<(f64, Value)> = Vec::new();
+    for (c, v) in raw {
+        match ts.iter_mut().find(|(_, u)| *u == v) {
+            Some((k, _)) => *k += c,
+            None => ts.push((c, v)),
+        }
+    }
+    ts.retain(|(c, _)| *c != 0.0);
+    let pi = ts.iter().position(|&(_, v)| {
+        fg.ty(v) == want
+            && as_product(fg, v).is_some_and(|p| (fg.ty(p.r).ndim() == 1) == (want.ndim() == 1))
+    })?;
+    let (pc, pv) = ts.remove(pi);
+    let p = as_product(fg, pv)?;
+    let yi = ts.iter().position(|&(_, v)| fg.ty(v) == want);
+    let loc = fg.location(n);
+    let d = want.dtype;
+    let (beta, y) = match yi {
+        Some(i) => ts.remove(i),
+        // a lone scaled product: fold the scale into alpha on zeros
+        None if ts.is_empty() => {
+            let dims: Vec<(Value, usize)> = if want.ndim() == 1 {
+                vec![(p.l, usize::from(p.transpose_l))]
+            } else {
+                vec![(p.l, 0), (p.r, 1)]
+            };
+            (0.0, zeros(fg, d, &dims, loc)?)
+        }
+        None => return None,
+    };
+    let l = if p.transpose_l {
+        transpose(fg, p.l, loc)?
+    } else {
+        p.l
+    };
+    let alpha = konst(fg, pc * p.scale, d);
+    let beta_v = konst(fg, beta, d);
+    let op = if want.ndim() == 1 {
+        Op::Gemv { inplace: false }
+    } else {
+        Op::Gemm { inplace: false }
+    };
+    let mut r = fg.add_node1(op, &[y, alpha, l, p.r, beta_v], loc).ok()?;
+    for (c, t) in ts {
+        let term = if c == 1.0 {
+            t
+        } else if c == -1.0 && fg.ty(t).dtype.is_signed() {
+            mk(fg, ScalarOp::Neg, &[t], loc)?
+        } else {
+            let k = konst(fg, c, d);
+            mk(fg, ScalarOp::Mul, &[k, t], loc)?
+        };
+        r = mk(fg, ScalarOp::Add, &[r, term], loc)?;
+    }
+    fit(fg, r, want, loc)
+}
