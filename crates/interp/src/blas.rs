@@ -5,7 +5,7 @@
 use crate::error::{PerformError, R};
 use crate::util::{check_size, cow, py_shape};
 use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
-use ndarray::{Array1, Array2, Ix1, Ix2, LinalgScalar};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Ix1, Ix2, IxDyn, LinalgScalar};
 use theano_ir::Op;
 use theano_tensor::{DType, Element, Tensor};
 
@@ -46,6 +46,35 @@ fn mat<T: Float>(t: &Tensor, what: &str) -> R<Array2<T>> {
         })
 }
 
+/// A read-only matrix operand: a view of the input (no copy when the dtype matches, whatever
+/// the strides; the products below take any layout).
+fn view2<'a, T: Float>(
+    c: &'a CowArray<'_, T, IxDyn>,
+    t: &Tensor,
+    what: &str,
+) -> R<ArrayView2<'a, T>> {
+    c.view().into_dimensionality::<Ix2>().map_err(|_| {
+        PerformError::input(format!(
+            "{what} must be a matrix, got shape {}",
+            py_shape(t.shape())
+        ))
+    })
+}
+
+/// A read-only vector operand, as [`view2`].
+fn view1<'a, T: Float>(
+    c: &'a CowArray<'_, T, IxDyn>,
+    t: &Tensor,
+    what: &str,
+) -> R<ArrayView1<'a, T>> {
+    c.view().into_dimensionality::<Ix1>().map_err(|_| {
+        PerformError::input(format!(
+            "{what} must be a vector, got shape {}",
+            py_shape(t.shape())
+        ))
+    })
+}
+
 fn vec1<T: Float>(t: &Tensor, what: &str) -> R<Array1<T>> {
     cow::<T>(t)
         .as_standard_layout()
@@ -80,10 +109,11 @@ fn run<T: Float>(op: &Op, ins: &[&Tensor]) -> R<Tensor> {
         Op::Gemv { .. } => {
             let names = ["y", "alpha", "A", "x", "beta"];
             let (alpha, beta) = (scalar(ins[1], "alpha")?, scalar(ins[4], "beta")?);
+            let (ca, cx) = (cow::<T>(ins[2]), cow::<T>(ins[3]));
             let (mut y, a, x) = (
                 vec1::<T>(ins[0], "y")?,
-                mat::<T>(ins[2], "A")?,
-                vec1::<T>(ins[3], "x")?,
+                view2(&ca, ins[2], "A")?,
+                view1(&cx, ins[3], "x")?,
             );
             if a.dim() != (y.len(), x.len()) {
                 return Err(wrong("gemv (beta * y + alpha * dot(A, x))", &names));
@@ -94,10 +124,11 @@ fn run<T: Float>(op: &Op, ins: &[&Tensor]) -> R<Tensor> {
         Op::Gemm { .. } => {
             let names = ["z", "alpha", "x", "y", "beta"];
             let (alpha, beta) = (scalar(ins[1], "alpha")?, scalar(ins[4], "beta")?);
+            let (cx, cy) = (cow::<T>(ins[2]), cow::<T>(ins[3]));
             let (mut z, x, y) = (
                 mat::<T>(ins[0], "z")?,
-                mat::<T>(ins[2], "x")?,
-                mat::<T>(ins[3], "y")?,
+                view2(&cx, ins[2], "x")?,
+                view2(&cy, ins[3], "y")?,
             );
             if x.dim().1 != y.dim().0 || z.dim() != (x.dim().0, y.dim().1) {
                 return Err(wrong("gemm (beta * z + alpha * dot(x, y))", &names));
@@ -108,10 +139,11 @@ fn run<T: Float>(op: &Op, ins: &[&Tensor]) -> R<Tensor> {
         Op::Ger { .. } => {
             let names = ["A", "alpha", "x", "y"];
             let alpha = T::of(scalar(ins[1], "alpha")?);
+            let (cx, cy) = (cow::<T>(ins[2]), cow::<T>(ins[3]));
             let (mut a, x, y) = (
                 mat::<T>(ins[0], "A")?,
-                vec1::<T>(ins[2], "x")?,
-                vec1::<T>(ins[3], "y")?,
+                view1(&cx, ins[2], "x")?,
+                view1(&cy, ins[3], "y")?,
             );
             if a.dim() != (x.len(), y.len()) {
                 return Err(wrong("ger (A + alpha * outer(x, y))", &names));
@@ -122,7 +154,8 @@ fn run<T: Float>(op: &Op, ins: &[&Tensor]) -> R<Tensor> {
             T::into_tensor(a.into_dyn())
         }
         _ => {
-            let (x, y) = (mat::<T>(ins[0], "x")?, mat::<T>(ins[1], "y")?);
+            let (cx, cy) = (cow::<T>(ins[0]), cow::<T>(ins[1]));
+            let (x, y) = (view2(&cx, ins[0], "x")?, view2(&cy, ins[1], "y")?);
             if x.dim().1 != y.dim().0 {
                 return Err(wrong("dot22", &["x", "y"]));
             }
