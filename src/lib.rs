@@ -12,6 +12,7 @@
 //! assert_eq!(format!("{:?}", out[0]), "array(5.)");
 //! ```
 
+pub mod debugmode;
 mod error;
 pub mod flags;
 mod function;
