@@ -226,3 +226,23 @@ fn excluding_through_the_mode() {
     let f = theano::compile(&[&x], &y).mode(mode).build().unwrap();
     assert!(!f.fgraph().to_text().contains("log1p"));
 }
+
+/// The equilibrium reaches a fixpoint: a constant-free product is left alone.
+///
+/// BUG (crates/opt/src/rewrites.rs, `canonize`): `drop_const` is true when there are no
+/// constants at all (`folded` stays the identity), so every constant-free add/mul is rebuilt
+/// as an identical new node at every visit; the worklist never empties and stops only at its
+/// bound of 64 * (nodes + 16) visits. On the seed's train graph: mul_canonizer fires 2020
+/// times, add_canonizer 673, 5573 visits, optimize takes 3.2-3.6 ms; with the one-line fix
+/// `let drop_const = !consts.is_empty() && folded == identity && ...` it fires 3 times, 214
+/// visits, 0.1-0.18 ms, same resulting graph size (50 nodes). Not fixed here: rewrites.rs is
+/// being edited in other worktrees.
+#[test]
+#[ignore = "canonize() rebuilds constant-free add/mul forever; see the doc comment for the fix"]
+fn canonizers_reach_a_fixpoint() {
+    let x = T::dvector("x");
+    let y = T::dvector("y");
+    let mut fg = FunctionGraph::from_outputs(&[x.clone(), y.clone()], &[&x * &y]).unwrap();
+    let report = optimize(&mut fg, &Config::default()).unwrap();
+    assert_eq!(report.count("mul_canonizer"), 0, "{:?}", report.applied);
+}
