@@ -85,6 +85,20 @@ pub enum Error {
     #[error("{0}")]
     SharedValue(String),
 
+    /// `mode=DebugMode`: a rewrite changed a value. `rewrite` is the replacement's reason (the
+    /// rewrite's name), or `optimizer` when only the final outputs differ.
+    #[error(
+        "DebugMode: rewrite {rewrite} changed a value on this call's inputs: it replaced\n  \
+         {old}\nby\n  {new}\nvalue before: {old_value}\nvalue after:  {new_value}"
+    )]
+    DebugMode {
+        rewrite: String,
+        old: String,
+        new: String,
+        old_value: String,
+        new_value: String,
+    },
+
     /// A feature selected in the mode that this build does not have.
     #[error("{0}")]
     Unsupported(String),

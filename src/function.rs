@@ -2,7 +2,7 @@
 //! state.
 
 use crate::error::{shape_str, Error};
-use crate::flags::{LinkerKind, Mode, OptimizerLevel};
+use crate::flags::{LinkerKind, Mode, ModeKind, OptimizerLevel};
 use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
@@ -106,6 +106,13 @@ pub struct FunctionBuilder {
     on_unused: OnUnused,
     allow_downcast: bool,
     name: String,
+    after_optimize: Option<fn(&mut FunctionGraph)>,
+}
+
+/// What `mode=DebugMode` keeps to check each call.
+struct DebugInfo {
+    /// The outputs (then update values) of the graph before rewriting.
+    original_outputs: Vec<Value>,
 }
 
 impl FunctionBuilder {
@@ -123,6 +130,7 @@ impl FunctionBuilder {
             on_unused: OnUnused::Raise,
             allow_downcast: false,
             name: format!("{}:{}", loc.file(), loc.line()),
+            after_optimize: None,
         }
     }
 
@@ -166,6 +174,14 @@ impl FunctionBuilder {
     /// The function's name in error messages (default: the `file:line` that compiled it).
     pub fn name(mut self, n: &str) -> Self {
         self.name = n.into();
+        self
+    }
+
+    /// Test hook: run `f` on the graph right after the optimizer (e.g. to inject a wrong
+    /// replacement that `mode=DebugMode` must catch).
+    #[doc(hidden)]
+    pub fn after_optimize(mut self, f: fn(&mut FunctionGraph)) -> Self {
+        self.after_optimize = Some(f);
         self
     }
 
@@ -296,8 +312,12 @@ impl FunctionBuilder {
                 })
                 .collect(),
         };
+        let original_outputs = fg.outputs().to_vec();
         theano_opt::optimize(&mut fg, &cfg)
             .map_err(|e| Error::Unsupported(format!("optimizer bug: {e}")))?;
+        if let Some(f) = self.after_optimize {
+            f(&mut fg);
+        }
         let order = fg.toposort();
         let mut shared_vars: Vec<Variable> = Vec::new();
         let mut shared_vals = Vec::new();
@@ -383,6 +403,7 @@ impl FunctionBuilder {
             }
         };
         let exe = linker.link(program)?;
+        let debug = (mode.mode == ModeKind::DebugMode).then_some(DebugInfo { original_outputs });
 
         let cells: Vec<Arc<SharedCell>> = shared_vars
             .iter()
@@ -419,6 +440,7 @@ impl FunctionBuilder {
             exe,
             allow_downcast: self.allow_downcast,
             mode,
+            debug,
         })
     }
 }
@@ -439,6 +461,7 @@ pub struct Function {
     exe: Box<dyn Executable>,
     allow_downcast: bool,
     mode: Mode,
+    debug: Option<DebugInfo>,
 }
 
 impl std::fmt::Debug for Function {
@@ -519,7 +542,11 @@ impl Function {
             for g in &guards {
                 refs.push(g.as_deref().expect("every cell is locked"));
             }
-            self.exe.run(&refs)?
+            let results = self.exe.run(&refs)?;
+            if let Some(d) = &self.debug {
+                self.debug_check(d, &refs, &results)?;
+            }
+            results
         };
         // Validate every update before applying any.
         for &(cell, r) in &self.updates {
@@ -538,6 +565,52 @@ impl Function {
         drop(guards);
         results.truncate(self.n_outputs);
         Ok(results)
+    }
+
+    /// `mode=DebugMode`: replay the rewrites on this call's values, then compare the
+    /// unoptimized outputs with the program's results.
+    fn debug_check(
+        &self,
+        d: &DebugInfo,
+        args: &[&Tensor],
+        results: &[Tensor],
+    ) -> Result<(), Error> {
+        use crate::debugmode::{first_bad_replacement, values_agree, Evaluator};
+        let fg = &self.fgraph;
+        let mut ev = Evaluator::new(fg, &args[..self.inputs.len()]);
+        // Every shared leaf, read or not by the compiled program, from the locked values (the
+        // evaluator must not lock the cells again).
+        for i in 0..fg.num_values() {
+            let v = Value::from_index(i);
+            let Some(cell) = fg.shared_cell(v) else {
+                continue;
+            };
+            if let Some(k) = self.cells.iter().position(|c| Arc::ptr_eq(c, cell)) {
+                ev.bind(v, args[self.inputs.len() + k].clone());
+            }
+        }
+        if let Some((rewrite, old, new, old_value, new_value)) = first_bad_replacement(&mut ev) {
+            return Err(Error::DebugMode {
+                rewrite,
+                old,
+                new,
+                old_value,
+                new_value,
+            });
+        }
+        for (k, (&v, r)) in d.original_outputs.iter().zip(results).enumerate() {
+            let Ok(old) = ev.eval(v) else { continue };
+            if !values_agree(old, r) {
+                return Err(Error::DebugMode {
+                    rewrite: "optimizer".into(),
+                    old: format!("output {k} of the unoptimized graph"),
+                    new: format!("output {k} of the compiled graph"),
+                    old_value: format!("{old:?}"),
+                    new_value: format!("{r:?}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Convert one argument by Theano's casting rules: same dtype as is; a safe upcast (ints

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod datasets;
+pub mod debugmode;
 mod error;
 pub mod flags;
 mod function;

@@ -1,0 +1,95 @@
+//! Compile latency of the seed's logistic-regression train function (DESIGN.md §8): the graph
+//! and its gradient are built once; each iteration times
+//! - `compile`: `compile(..).updates(..).build()`: import into the IR, every rewrite phase,
+//!   scheduling and linking (the interpreter linker);
+//! - `optimize`: `theano_opt::optimize` alone, on a fresh clone of the imported graph.
+//!
+//! Compare with PyTensor's in-process recompile of the same function
+//! (`../shared/anchors/run_all.sh compile`, row "2nd compile same process").
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use std::hint::black_box;
+use theano::ir::fgraph::FunctionGraph;
+use theano::tensor as T;
+use theano::{compile, grad, shared_named, Tensor, Variable};
+
+struct Seed {
+    x: Variable,
+    y: Variable,
+    w: Variable,
+    b: Variable,
+    prediction: Variable,
+    xent: Variable,
+    gw: Variable,
+    gb: Variable,
+}
+
+fn seed() -> Seed {
+    let feats = 784;
+    let x = T::dmatrix("x");
+    let y = T::dvector("y");
+    let w = shared_named(Tensor::from(vec![0.01; feats]), "w");
+    let b = shared_named(0., "b");
+    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+    let prediction = T::gt(&p_1, 0.5);
+    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
+    let cost = xent.mean() + 0.01 * w.pow(2).sum();
+    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+    let gw = &w - 0.1 * &g[0];
+    let gb = &b - 0.1 * &g[1];
+    Seed {
+        x,
+        y,
+        w,
+        b,
+        prediction,
+        xent,
+        gw,
+        gb,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let s = seed();
+    let mode = theano::Mode::interp();
+    c.bench_function("compile/seed_logreg_train", |bch| {
+        bch.iter(|| {
+            let f = compile(&[&s.x, &s.y], [&s.prediction, &s.xent])
+                .updates([(&s.w, &s.gw), (&s.b, &s.gb)])
+                .mode(mode.clone())
+                .build()
+                .unwrap();
+            black_box(f)
+        })
+    });
+    let outs = [
+        s.prediction.clone(),
+        s.xent.clone(),
+        s.gw.clone(),
+        s.gb.clone(),
+    ];
+    let fg = FunctionGraph::from_outputs(&[s.x.clone(), s.y.clone()], &outs).unwrap();
+    // the optimizer as compile runs it in release builds (no verifier)
+    let cfg = theano_opt::Config {
+        verify: false,
+        ..theano_opt::Config::default()
+    };
+    c.bench_function("optimize/seed_logreg_train", |bch| {
+        bch.iter_batched(
+            || fg.clone(),
+            |mut g| {
+                let r = theano_opt::optimize(&mut g, &cfg).unwrap();
+                black_box((g, r))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("import/seed_logreg_train", |bch| {
+        bch.iter(|| {
+            black_box(FunctionGraph::from_outputs(&[s.x.clone(), s.y.clone()], &outs).unwrap())
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
