@@ -22,7 +22,7 @@ const N_OPS: u8 = 24;
 
 /// Rewrites this test found wrong, left out until they are fixed in crates/opt (ignored tests
 /// below reproduce two; proptest-regressions/differential.txt keeps the log1p seed).
-const KNOWN_BAD: &[&str] = &["inv_1_plus_exp", "log1p", "pow_specialize"];
+const KNOWN_BAD: &[&str] = &[];
 const CONSTS: [f64; 6] = [-1.0, 0.0, 0.5, 1.0, 2.0, 3.0];
 
 fn inputs() -> Vec<Variable> {
@@ -217,14 +217,12 @@ proptest! {
 
 /// `mf ** 0.5` (float64 result) -> `cast(sqrt(mf))`, sqrt in float32.
 #[test]
-#[ignore = "pow_specialize computes in float32 and casts to float64"]
 fn pow_specialize_keeps_the_output_precision() {
     check(&[(8, 3, 0, 2)], 1, 0.0, &[]).unwrap();
 }
 
 /// `log(1.0 + mf)` (float64) -> `cast(log1p(mf))`, log1p in float32.
 #[test]
-#[ignore = "log1p computes in float32 and casts to float64"]
 fn log1p_keeps_the_output_precision() {
     check(&[(12, 3, 0, 0)], 1, 0.0, &[]).unwrap();
 }

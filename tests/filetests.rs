@@ -133,7 +133,13 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
     let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut mode = None;
     let mut fired = Vec::new();
-    let mut excluding = Vec::new();
+    // A rewrite's own file shows that rewrite's before and after: the passes that run last
+    // (fusion, in-place) are off there; pipeline files see everything.
+    let mut excluding: Vec<String> = if path.components().any(|c| c.as_os_str() == "rewrites") {
+        vec!["elemwise_fusion".into(), "inplace".into()]
+    } else {
+        Vec::new()
+    };
     let mut checks = Vec::new();
     let mut runs = Vec::new();
     let mut head = Vec::new();

@@ -1,7 +1,7 @@
 //! The rewrite table: one entry per rewrite, with its pattern as a one-line doc.
 
 use crate::engine::{Phase, Rewrite};
-use crate::util::{elemwise, ew_inputs, fit, konst, mk, scalar_const};
+use crate::util::{elemwise, ew_inputs, fit, konst, mk, mk_in, scalar_const};
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
 use theano_ir::{DType, Op, ScalarOp, Tensor};
 
@@ -282,7 +282,10 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
         .fold(identity, |a, c| if op == S::Mul { a * c } else { a + c });
     let cdtype = DType::upcast(&consts.iter().map(|&v| fg.ty(v).dtype).collect::<Vec<_>>());
     let rest_dtype = DType::upcast(&rest.iter().map(|&v| fg.ty(v).dtype).collect::<Vec<_>>());
-    let drop_const = folded == identity && rest_dtype == Some(want.dtype) && !rest.is_empty();
+    let drop_const = !consts.is_empty()
+        && folded == identity
+        && rest_dtype == Some(want.dtype)
+        && !rest.is_empty();
     let first_is_const = consts.len() == 1 && fg.node_inputs(n).first() == consts.first();
     if !changed && (consts.len() <= 1) && !drop_const && (consts.is_empty() || first_is_const) {
         return None;
@@ -337,9 +340,8 @@ fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         Some([u]) => *u,
         _ => mk(fg, S::Neg, &[t], loc)?,
     };
-    let s = mk(fg, S::Sigmoid, &[neg_t], loc)?;
     let want = fg.ty(out);
-    fit(fg, s, want, loc)
+    mk_in(fg, S::Sigmoid, &[neg_t], want, loc)
 }
 
 fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -355,9 +357,8 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     };
     let loc = fg.location(n);
     let nx = mk(fg, S::Neg, &[x], loc)?;
-    let r = mk(fg, S::Sigmoid, &[nx], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, S::Sigmoid, &[nx], want, loc)
 }
 
 fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -371,9 +372,8 @@ fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let loc = fg.location(n);
     let nx = mk(fg, S::Neg, &[x], loc)?;
     let sp = mk(fg, S::Softplus, &[nx], loc)?;
-    let r = mk(fg, S::Neg, &[sp], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, S::Neg, &[sp], want, loc)
 }
 
 fn log1p(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -395,9 +395,8 @@ fn log1p(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     }
     let loc = fg.location(n);
-    let r = mk(fg, S::Log1p, &[x], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, S::Log1p, &[x], want, loc)
 }
 
 fn log_softmax(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -425,9 +424,8 @@ fn pow_specialize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         _ => return None,
     };
     let loc = fg.location(n);
-    let r = mk(fg, op, &[x], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, op, &[x], want, loc)
 }
 
 fn mul_self_to_sqr(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -439,9 +437,8 @@ fn mul_self_to_sqr(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     }
     let loc = fg.location(n);
-    let r = mk(fg, S::Sqr, &[a], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, S::Sqr, &[a], want, loc)
 }
 
 fn mul_minus_one_to_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -460,7 +457,6 @@ fn mul_minus_one_to_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     }
     let loc = fg.location(n);
-    let r = mk(fg, S::Neg, &[x], loc)?;
     let want = fg.ty(out);
-    fit(fg, r, want, loc)
+    mk_in(fg, S::Neg, &[x], want, loc)
 }

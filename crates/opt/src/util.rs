@@ -103,3 +103,28 @@ pub fn fit(fg: &mut FunctionGraph, v: Value, want: TensorType, loc: Loc) -> Opti
         .ok()?;
     (fg.ty(c) == want).then_some(c)
 }
+
+/// A new `Elemwise{op}` computing in `want`'s dtype: inputs of another float or integer dtype
+/// are cast to it first (so `float32 ** 0.5` with a float64 result becomes
+/// `sqrt(cast(x, float64))`, not a float32 sqrt cast up), then the result is fitted to `want`.
+pub fn mk_in(
+    fg: &mut FunctionGraph,
+    op: ScalarOp,
+    ins: &[Value],
+    want: TensorType,
+    loc: Loc,
+) -> Option<Value> {
+    let mut cast_ins = Vec::with_capacity(ins.len());
+    for &v in ins {
+        let d = fg.ty(v).dtype;
+        let v = if want.dtype.is_float() && d != want.dtype && !d.is_bool() {
+            fg.add_node1(Op::elemwise(ScalarOp::Cast(want.dtype)), &[v], loc)
+                .ok()?
+        } else {
+            v
+        };
+        cast_ins.push(v);
+    }
+    let r = mk(fg, op, &cast_ins, loc)?;
+    fit(fg, r, want, loc)
+}
