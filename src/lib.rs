@@ -15,6 +15,7 @@
 mod error;
 pub mod flags;
 mod function;
+pub mod jit_linker;
 pub mod linker;
 
 pub use error::{Error, NodeError};
