@@ -24,7 +24,7 @@ pub enum FlagError {
 pub enum LinkerKind {
     /// The reference interpreter (theano-interp).
     Interp,
-    /// Cranelift native code (not built yet: falls back to an error).
+    /// Cranelift native code for elementwise nodes, the interpreter for the rest (default).
     Jit,
     /// PTX through CUDA (not built yet).
     Cuda,
@@ -85,7 +85,7 @@ impl Default for Mode {
             optimizer_verbose: false,
             exception_verbosity_high: false,
             profile: false,
-            linker: LinkerKind::Interp,
+            linker: LinkerKind::Jit,
             dump: vec![],
             dump_dir: None,
         }

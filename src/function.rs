@@ -2,7 +2,7 @@
 //! state.
 
 use crate::error::{shape_str, Error};
-use crate::flags::{LinkerKind, Mode, ModeKind, OptimizerLevel};
+use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
 use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
@@ -395,7 +395,13 @@ impl FunctionBuilder {
 
         let linker: Box<dyn Linker> = match mode.linker {
             LinkerKind::Interp => Box::new(InterpLinker),
-            LinkerKind::Jit => Box::new(InterpLinker), // the JIT backend is not built yet; see docs/ARCHITECTURE.md
+            LinkerKind::Jit => Box::new(crate::jit_linker::JitLinker {
+                dump_clif: mode.dump.contains(&DumpKind::Clif),
+                dump_asm: mode.dump.contains(&DumpKind::Asm),
+                dump_dir: mode.dump_dir.clone(),
+                keep_text: mode.dump.contains(&DumpKind::Clif)
+                    || mode.dump.contains(&DumpKind::Asm),
+            }),
             LinkerKind::Cuda => {
                 return Err(Error::Unsupported(
                     "linker=cuda: the CUDA backend is not built yet".into(),
@@ -475,6 +481,18 @@ impl std::fmt::Debug for Function {
 }
 
 impl Function {
+    /// The Cranelift IR of the function's JIT kernels (`linker=jit` with `dump=clif` or
+    /// `dump=asm`; empty otherwise).
+    pub fn dump_ir(&self) -> String {
+        self.exe.dump_clif()
+    }
+
+    /// The machine code (Cranelift's VCode listing) of the function's JIT kernels
+    /// (`linker=jit` with `dump=clif` or `dump=asm`; empty otherwise).
+    pub fn dump_asm(&self) -> String {
+        self.exe.dump_asm()
+    }
+
     /// The function's name (`file:line` of its compilation unless set).
     pub fn name(&self) -> &str {
         &self.name

@@ -17,6 +17,7 @@ pub mod debugmode;
 mod error;
 pub mod flags;
 mod function;
+pub mod jit_linker;
 pub mod linker;
 
 pub use error::{Error, NodeError};

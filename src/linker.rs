@@ -45,6 +45,14 @@ pub struct Program {
 /// validated against `arg_types`, and returns one tensor per [`Program::results`] slot.
 pub trait Executable: Send + Sync {
     fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError>;
+    /// The Cranelift IR of the generated kernels (empty for backends without any).
+    fn dump_clif(&self) -> String {
+        String::new()
+    }
+    /// The machine code of the generated kernels (empty for backends without any).
+    fn dump_asm(&self) -> String {
+        String::new()
+    }
 }
 
 /// A backend.
@@ -61,7 +69,14 @@ impl Linker for InterpLinker {
         "interp"
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, crate::Error> {
-        // For each step, the slots whose last reader it is (freed right after it runs).
+        let frees = frees_of(&program);
+        Ok(Box::new(InterpProgram { program, frees }))
+    }
+}
+
+/// For each step, the slots whose last reader it is (freed right after it runs).
+pub(crate) fn frees_of(program: &Program) -> Vec<Vec<usize>> {
+    {
         let mut last_use = vec![usize::MAX; program.n_slots];
         for (i, s) in program.steps.iter().enumerate() {
             for &slot in &s.inputs {
@@ -77,8 +92,24 @@ impl Linker for InterpLinker {
                 frees[i].push(slot);
             }
         }
-        Ok(Box::new(InterpProgram { program, frees }))
+        frees
     }
+}
+
+/// Run `step` with the interpreter, errors naming the node.
+pub(crate) fn interp_step(
+    i: usize,
+    step: &Step,
+    ins: &[&Tensor],
+) -> Result<Vec<Tensor>, NodeError> {
+    theano_interp::perform(&step.op, ins, &step.out_types).map_err(|e| NodeError {
+        message: e.to_string(),
+        node: step.node.clone(),
+        toposort_index: i,
+        input_types: step.input_types.clone(),
+        input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
+        location: step.location,
+    })
 }
 
 struct InterpProgram {
@@ -102,7 +133,18 @@ impl Value<'_> {
 
 impl Executable for InterpProgram {
     fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
-        let p = &self.program;
+        run_schedule(&self.program, &self.frees, args, interp_step)
+    }
+}
+
+/// Run the schedule, each step by `perform(step index, step, inputs)`.
+pub(crate) fn run_schedule(
+    p: &Program,
+    frees: &[Vec<usize>],
+    args: &[&Tensor],
+    perform: impl Fn(usize, &Step, &[&Tensor]) -> Result<Vec<Tensor>, NodeError>,
+) -> Result<Vec<Tensor>, NodeError> {
+    {
         let mut slots: Vec<Option<Value<'_>>> = (0..p.n_slots).map(|_| None).collect();
         for (&slot, &a) in p.args.iter().zip(args) {
             slots[slot] = Some(Value::Borrowed(a));
@@ -121,19 +163,11 @@ impl Executable for InterpProgram {
                         .expect("schedule computes inputs before use")
                 })
                 .collect();
-            let outs =
-                theano_interp::perform(&step.op, &ins, &step.out_types).map_err(|e| NodeError {
-                    message: e.to_string(),
-                    node: step.node.clone(),
-                    toposort_index: i,
-                    input_types: step.input_types.clone(),
-                    input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
-                    location: step.location,
-                })?;
+            let outs = perform(i, step, &ins)?;
             for (&slot, t) in step.outputs.iter().zip(outs) {
                 slots[slot] = Some(Value::Owned(t));
             }
-            for &slot in &self.frees[i] {
+            for &slot in &frees[i] {
                 slots[slot] = None;
             }
         }

@@ -1,0 +1,514 @@
+//! Lowering a scalar DAG (one `ScalarOp` or a `Composite`) to Cranelift IR: the per-element
+//! body, and the two loops around it (flat, and one strided row).
+
+use crate::JitError;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{Block, Signature};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::{Linkage, Module};
+use std::collections::HashMap;
+use theano_ir::{Operand, ScalarOp};
+use theano_tensor::DType;
+
+/// One instruction of the scalar program, with its operand sources and result dtype.
+pub(crate) struct Prog {
+    pub instrs: Vec<(ScalarOp, Vec<Operand>)>,
+    pub dtypes: Vec<DType>,
+}
+
+impl Prog {
+    pub fn new(op: &ScalarOp, in_dtypes: &[DType]) -> Result<Prog, JitError> {
+        let (instrs, dtypes) = match op {
+            ScalarOp::Composite(c) => (
+                c.instrs()
+                    .iter()
+                    .map(|i| (i.op.clone(), i.args.clone()))
+                    .collect(),
+                c.dtypes(in_dtypes).map_err(JitError::Type)?,
+            ),
+            _ => (
+                vec![(
+                    op.clone(),
+                    (0..in_dtypes.len()).map(Operand::Input).collect(),
+                )],
+                vec![op.out_dtype(in_dtypes).map_err(JitError::Type)?],
+            ),
+        };
+        Ok(Prog { instrs, dtypes })
+    }
+}
+
+/// The Cranelift type holding one element of `d` (bool is an i8 holding 0 or 1).
+pub(crate) fn clif_ty(d: DType) -> Type {
+    match d {
+        DType::Float64 => types::F64,
+        DType::Float32 => types::F32,
+        DType::Int64 => types::I64,
+        DType::Int32 => types::I32,
+        DType::Int16 => types::I16,
+        DType::Int8 | DType::UInt8 | DType::Bool => types::I8,
+    }
+}
+
+fn vec_ty(d: DType) -> Option<(Type, i64)> {
+    match d {
+        DType::Float64 => Some((types::F64X2, 2)),
+        DType::Float32 => Some((types::F32X4, 4)),
+        _ => None,
+    }
+}
+
+fn unsupported(op: &ScalarOp, d: DType) -> JitError {
+    JitError::Unsupported(format!("{} in {d}", op.name()))
+}
+
+/// Whether every instruction of `p` works in one float dtype without calls, so the flat loop
+/// can run 128-bit vectors.
+pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType]) -> Option<DType> {
+    use ScalarOp::*;
+    let d = *p.dtypes.last()?;
+    vec_ty(d)?;
+    let all_same = in_dtypes.iter().chain(&p.dtypes).all(|&x| x == d);
+    let ok_ops = p.instrs.iter().all(|(op, _)| {
+        matches!(
+            op,
+            Add | Sub
+                | Mul
+                | TrueDiv
+                | Neg
+                | Abs
+                | Sqr
+                | Sqrt
+                | Maximum
+                | Minimum
+                | Clip
+                | Floor
+                | Ceil
+                | RoundHalfToEven
+                | Identity
+                | Second
+        ) || *op == Cast(d)
+    });
+    (all_same && ok_ops).then_some(d)
+}
+
+/// Helper calls declared in the module, by symbol name.
+pub(crate) struct Calls<'m, M: Module> {
+    pub module: &'m mut M,
+    pub refs: HashMap<&'static str, FuncRef>,
+}
+
+impl<M: Module> Calls<'_, M> {
+    fn call(
+        &mut self,
+        b: &mut FunctionBuilder,
+        name: &'static str,
+        ty: Type,
+        args: &[Value],
+    ) -> Result<Value, JitError> {
+        let f = match self.refs.get(name) {
+            Some(f) => *f,
+            None => {
+                let mut sig = Signature::new(self.module.isa().default_call_conv());
+                for _ in args {
+                    sig.params.push(AbiParam::new(ty));
+                }
+                sig.returns.push(AbiParam::new(ty));
+                let id = self
+                    .module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(|e| JitError::Codegen(e.to_string()))?;
+                let f = self.module.declare_func_in_func(id, b.func);
+                self.refs.insert(name, f);
+                f
+            }
+        };
+        let inst = b.ins().call(f, args);
+        Ok(b.inst_results(inst)[0])
+    }
+}
+
+/// Emits the element computation: scalar (`lanes == 1`) or vector.
+pub(crate) struct Emitter<'a, 'm, M: Module> {
+    pub calls: &'a mut Calls<'m, M>,
+    pub vector: bool,
+}
+
+impl<M: Module> Emitter<'_, '_, M> {
+    /// numpy's astype of one value from `s` to `t`.
+    pub fn cast(&self, b: &mut FunctionBuilder, v: Value, s: DType, t: DType) -> Value {
+        if s == t {
+            return v;
+        }
+        let (st, tt) = (clif_ty(s), clif_ty(t));
+        if s.is_float() {
+            if t.is_float() {
+                return if t == DType::Float64 {
+                    b.ins().fpromote(tt, v)
+                } else {
+                    b.ins().fdemote(tt, v)
+                };
+            }
+            if t.is_bool() {
+                let z = self.fconst(b, s, 0.0);
+                return b.ins().fcmp(FloatCC::NotEqual, v, z);
+            }
+            let i = b.ins().fcvt_to_sint_sat(types::I64, v);
+            return if tt == types::I64 {
+                i
+            } else {
+                b.ins().ireduce(tt, i)
+            };
+        }
+        // integer or bool source
+        if t.is_float() {
+            let w = self.widen(b, v, s);
+            return b.ins().fcvt_from_sint(tt, w);
+        }
+        if t.is_bool() {
+            let z = b.ins().iconst(st, 0);
+            return b.ins().icmp(IntCC::NotEqual, v, z);
+        }
+        if st == tt {
+            return v;
+        }
+        if st.bits() < tt.bits() {
+            if s.is_signed() {
+                b.ins().sextend(tt, v)
+            } else {
+                b.ins().uextend(tt, v)
+            }
+        } else {
+            b.ins().ireduce(tt, v)
+        }
+    }
+
+    fn widen(&self, b: &mut FunctionBuilder, v: Value, s: DType) -> Value {
+        if clif_ty(s) == types::I64 {
+            v
+        } else if s.is_signed() {
+            b.ins().sextend(types::I64, v)
+        } else {
+            b.ins().uextend(types::I64, v)
+        }
+    }
+
+    fn fconst(&self, b: &mut FunctionBuilder, d: DType, x: f64) -> Value {
+        if d == DType::Float64 {
+            b.ins().f64const(x)
+        } else {
+            b.ins().f32const(x as f32)
+        }
+    }
+
+    /// `c ? x : y` where `c` is a comparison result (an i8 for scalars, a lane mask for
+    /// vectors).
+    fn sel(&self, b: &mut FunctionBuilder, c: Value, x: Value, y: Value) -> Value {
+        if self.vector {
+            let ty = b.func.dfg.value_type(x);
+            let m = b.ins().bitcast(
+                ty,
+                MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
+                c,
+            );
+            b.ins().bitselect(m, x, y)
+        } else {
+            b.ins().select(c, x, y)
+        }
+    }
+
+    /// numpy's maximum (`max == true`) or minimum of floats: NaN in `a` wins, then `a` when
+    /// `a >= b` (`<=`), else `b`.
+    fn fminmax(&self, b: &mut FunctionBuilder, x: Value, y: Value, max: bool) -> Value {
+        let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+        let cc = if max {
+            FloatCC::GreaterThanOrEqual
+        } else {
+            FloatCC::LessThanOrEqual
+        };
+        let ge = b.ins().fcmp(cc, x, y);
+        let c = b.ins().bor(nan, ge);
+        self.sel(b, c, x, y)
+    }
+
+    fn iminmax(&self, b: &mut FunctionBuilder, x: Value, y: Value, d: DType, max: bool) -> Value {
+        if d.is_bool() {
+            return if max {
+                b.ins().bor(x, y)
+            } else {
+                b.ins().band(x, y)
+            };
+        }
+        let cc = match (max, d.is_signed()) {
+            (true, true) => IntCC::SignedGreaterThanOrEqual,
+            (true, false) => IntCC::UnsignedGreaterThanOrEqual,
+            (false, true) => IntCC::SignedLessThanOrEqual,
+            (false, false) => IntCC::UnsignedLessThanOrEqual,
+        };
+        let c = b.ins().icmp(cc, x, y);
+        b.ins().select(c, x, y)
+    }
+
+    fn call1(
+        &mut self,
+        b: &mut FunctionBuilder,
+        base: &str,
+        d: DType,
+        args: &[Value],
+    ) -> Result<Value, JitError> {
+        let name: &'static str =
+            helper_name(base, d).ok_or_else(|| JitError::Unsupported(format!("{base} in {d}")))?;
+        self.calls.call(b, name, clif_ty(d), args)
+    }
+
+    /// One instruction: `op` on `args` (of dtypes `ads`), giving dtype `out`.
+    pub fn instr(
+        &mut self,
+        b: &mut FunctionBuilder,
+        op: &ScalarOp,
+        args: &[Value],
+        ads: &[DType],
+        out: DType,
+    ) -> Result<Value, JitError> {
+        use ScalarOp::*;
+        match op {
+            Identity | Cast(_) => return Ok(self.cast(b, args[0], ads[0], out)),
+            Second => return Ok(self.cast(b, args[1], ads[1], out)),
+            Switch => {
+                let c = self.cast(b, args[0], ads[0], DType::Bool);
+                let x = self.cast(b, args[1], ads[1], out);
+                let y = self.cast(b, args[2], ads[2], out);
+                return Ok(b.ins().select(c, x, y));
+            }
+            Gt | Lt | Ge | Le | Eq | Neq => {
+                let cd = DType::promote(ads[0], ads[1]);
+                let x = self.cast(b, args[0], ads[0], cd);
+                let y = self.cast(b, args[1], ads[1], cd);
+                return Ok(if cd.is_float() {
+                    let cc = match op {
+                        Gt => FloatCC::GreaterThan,
+                        Lt => FloatCC::LessThan,
+                        Ge => FloatCC::GreaterThanOrEqual,
+                        Le => FloatCC::LessThanOrEqual,
+                        Eq => FloatCC::Equal,
+                        _ => FloatCC::NotEqual,
+                    };
+                    b.ins().fcmp(cc, x, y)
+                } else {
+                    let s = cd.is_signed();
+                    let cc = match (op, s) {
+                        (Gt, true) => IntCC::SignedGreaterThan,
+                        (Gt, false) => IntCC::UnsignedGreaterThan,
+                        (Lt, true) => IntCC::SignedLessThan,
+                        (Lt, false) => IntCC::UnsignedLessThan,
+                        (Ge, true) => IntCC::SignedGreaterThanOrEqual,
+                        (Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+                        (Le, true) => IntCC::SignedLessThanOrEqual,
+                        (Le, false) => IntCC::UnsignedLessThanOrEqual,
+                        (Eq, _) => IntCC::Equal,
+                        _ => IntCC::NotEqual,
+                    };
+                    b.ins().icmp(cc, x, y)
+                });
+            }
+            _ => {}
+        }
+        // everything else computes in the output dtype
+        let v: Vec<Value> = args
+            .iter()
+            .zip(ads)
+            .map(|(&a, &d)| self.cast(b, a, d, out))
+            .collect();
+        let d = out;
+        if d.is_float() {
+            let r = match op {
+                Add => fold(b, &v, |b, x, y| b.ins().fadd(x, y)),
+                Mul => fold(b, &v, |b, x, y| b.ins().fmul(x, y)),
+                Sub => b.ins().fsub(v[0], v[1]),
+                TrueDiv => b.ins().fdiv(v[0], v[1]),
+                Neg => b.ins().fneg(v[0]),
+                Abs => b.ins().fabs(v[0]),
+                Sqr => b.ins().fmul(v[0], v[0]),
+                Sqrt => b.ins().sqrt(v[0]),
+                Floor => b.ins().floor(v[0]),
+                Ceil => b.ins().ceil(v[0]),
+                RoundHalfToEven => b.ins().nearest(v[0]),
+                Maximum => self.fminmax(b, v[0], v[1], true),
+                Minimum => self.fminmax(b, v[0], v[1], false),
+                Clip => {
+                    let m = self.fminmax(b, v[0], v[1], true);
+                    self.fminmax(b, m, v[2], false)
+                }
+                Sgn => {
+                    let z = self.fconst(b, d, 0.0);
+                    let one = self.fconst(b, d, 1.0);
+                    let mone = self.fconst(b, d, -1.0);
+                    let gt = b.ins().fcmp(FloatCC::GreaterThan, v[0], z);
+                    let lt = b.ins().fcmp(FloatCC::LessThan, v[0], z);
+                    let r = b.ins().select(lt, mone, v[0]);
+                    b.ins().select(gt, one, r)
+                }
+                Exp => self.call1(b, "exp", d, &v)?,
+                Log => self.call1(b, "log", d, &v)?,
+                Log1p => self.call1(b, "log1p", d, &v)?,
+                Expm1 => self.call1(b, "expm1", d, &v)?,
+                Tanh => self.call1(b, "tanh", d, &v)?,
+                Sigmoid => self.call1(b, "sigmoid", d, &v)?,
+                Softplus => self.call1(b, "softplus", d, &v)?,
+                RoundHalfAwayFromZero => self.call1(b, "round_half_away", d, &v)?,
+                Pow => self.call1(b, "pow", d, &v)?,
+                IntDiv => self.call1(b, "int_div", d, &v)?,
+                Mod => self.call1(b, "mod", d, &v)?,
+                _ => return Err(unsupported(op, d)),
+            };
+            return Ok(r);
+        }
+        if d.is_bool() {
+            let r = match op {
+                Add | Or | Maximum => fold(b, &v, |b, x, y| b.ins().bor(x, y)),
+                Mul | And | Minimum => fold(b, &v, |b, x, y| b.ins().band(x, y)),
+                Xor => b.ins().bxor(v[0], v[1]),
+                Invert => {
+                    let one = b.ins().iconst(types::I8, 1);
+                    b.ins().bxor(v[0], one)
+                }
+                Clip => {
+                    let m = b.ins().bor(v[0], v[1]);
+                    b.ins().band(m, v[2])
+                }
+                _ => return Err(unsupported(op, d)),
+            };
+            return Ok(r);
+        }
+        // integers: wrapping
+        let r = match op {
+            Add => fold(b, &v, |b, x, y| b.ins().iadd(x, y)),
+            Mul => fold(b, &v, |b, x, y| b.ins().imul(x, y)),
+            Sub => b.ins().isub(v[0], v[1]),
+            Neg => b.ins().ineg(v[0]),
+            Sqr => b.ins().imul(v[0], v[0]),
+            Abs if d.is_signed() => {
+                let n = b.ins().ineg(v[0]);
+                let z = b.ins().iconst(clif_ty(d), 0);
+                let c = b.ins().icmp(IntCC::SignedLessThan, v[0], z);
+                b.ins().select(c, n, v[0])
+            }
+            Abs => v[0],
+            Sgn => {
+                let ty = clif_ty(d);
+                let one = b.ins().iconst(ty, 1);
+                let z = b.ins().iconst(ty, 0);
+                if d.is_signed() {
+                    let mone = b.ins().iconst(ty, -1);
+                    let gt = b.ins().icmp(IntCC::SignedGreaterThan, v[0], z);
+                    let lt = b.ins().icmp(IntCC::SignedLessThan, v[0], z);
+                    let r = b.ins().select(lt, mone, z);
+                    b.ins().select(gt, one, r)
+                } else {
+                    let ne = b.ins().icmp(IntCC::NotEqual, v[0], z);
+                    b.ins().select(ne, one, z)
+                }
+            }
+            Maximum => self.iminmax(b, v[0], v[1], d, true),
+            Minimum => self.iminmax(b, v[0], v[1], d, false),
+            Clip => {
+                let m = self.iminmax(b, v[0], v[1], d, true);
+                self.iminmax(b, m, v[2], d, false)
+            }
+            And => b.ins().band(v[0], v[1]),
+            Or => b.ins().bor(v[0], v[1]),
+            Xor => b.ins().bxor(v[0], v[1]),
+            Invert => b.ins().bnot(v[0]),
+            Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero => v[0],
+            _ => return Err(unsupported(op, d)),
+        };
+        Ok(r)
+    }
+
+    /// The whole program on input values `ins` (of dtypes `in_dtypes`), cast to `out`.
+    pub fn program(
+        &mut self,
+        b: &mut FunctionBuilder,
+        p: &Prog,
+        ins: &[Value],
+        in_dtypes: &[DType],
+        out: DType,
+    ) -> Result<Value, JitError> {
+        let mut temps: Vec<Value> = Vec::with_capacity(p.instrs.len());
+        for (k, (op, args)) in p.instrs.iter().enumerate() {
+            let (vals, ds): (Vec<Value>, Vec<DType>) = args
+                .iter()
+                .map(|a| match *a {
+                    Operand::Input(i) => (ins[i], in_dtypes[i]),
+                    Operand::Temp(t) => (temps[t], p.dtypes[t]),
+                })
+                .unzip();
+            let r = self.instr(b, op, &vals, &ds, p.dtypes[k])?;
+            temps.push(r);
+        }
+        let last = *p.dtypes.last().expect("non-empty");
+        let r = *temps.last().expect("non-empty");
+        Ok(self.cast(b, r, last, out))
+    }
+}
+
+fn fold(
+    b: &mut FunctionBuilder,
+    v: &[Value],
+    f: impl Fn(&mut FunctionBuilder, Value, Value) -> Value,
+) -> Value {
+    let mut acc = v[0];
+    for &x in &v[1..] {
+        acc = f(b, acc, x);
+    }
+    acc
+}
+
+fn helper_name(base: &str, d: DType) -> Option<&'static str> {
+    let f32 = match d {
+        DType::Float64 => false,
+        DType::Float32 => true,
+        _ => return None,
+    };
+    Some(match (base, f32) {
+        ("exp", false) => "theano_exp_f64",
+        ("log", false) => "theano_log_f64",
+        ("log1p", false) => "theano_log1p_f64",
+        ("expm1", false) => "theano_expm1_f64",
+        ("tanh", false) => "theano_tanh_f64",
+        ("sigmoid", false) => "theano_sigmoid_f64",
+        ("softplus", false) => "theano_softplus_f64",
+        ("round_half_away", false) => "theano_round_half_away_f64",
+        ("pow", false) => "theano_pow_f64",
+        ("int_div", false) => "theano_int_div_f64",
+        ("mod", false) => "theano_mod_f64",
+        ("exp", true) => "theano_exp_f32",
+        ("log", true) => "theano_log_f32",
+        ("log1p", true) => "theano_log1p_f32",
+        ("expm1", true) => "theano_expm1_f32",
+        ("tanh", true) => "theano_tanh_f32",
+        ("sigmoid", true) => "theano_sigmoid_f32",
+        ("softplus", true) => "theano_softplus_f32",
+        ("round_half_away", true) => "theano_round_half_away_f32",
+        ("pow", true) => "theano_pow_f32",
+        ("int_div", true) => "theano_int_div_f32",
+        ("mod", true) => "theano_mod_f32",
+        _ => return None,
+    })
+}
+
+/// Memory flags for element loads and stores: the caller guarantees the addresses are valid
+/// (shapes checked in Rust); vectors are not assumed 16-byte aligned.
+pub(crate) fn mem() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// A block with `n` i64 parameters.
+pub(crate) fn block_i64(b: &mut FunctionBuilder, n: usize) -> Block {
+    let bl = b.create_block();
+    for _ in 0..n {
+        b.append_block_param(bl, types::I64);
+    }
+    bl
+}
