@@ -1,0 +1,127 @@
+//! Run-time workloads of DESIGN.md §8, each on the JIT linker and on the interpreter in the
+//! same run: the call overhead of `f(x, y) = x + y` on float64 scalars, the seed's
+//! logistic-regression training step (N=400, 784 features), `exp(x)*y + tanh(z)` on 10^6
+//! elements (float64 and float32), and dot at 1024^3 (float64).
+//!
+//! `cargo bench --bench runtime`; compare with `../shared/anchors/run_all.sh call logreg
+//! elemwise gemm` run in the same sitting.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use theano::tensor as T;
+use theano::{compile, grad, shared_named, DType, Function, Mode, Tensor, Variable};
+
+const LINKERS: [&str; 2] = ["jit", "interp"];
+
+fn mode(linker: &str) -> Mode {
+    Mode::parse_flags(&format!("linker={linker}")).unwrap()
+}
+
+fn build(ins: &[&Variable], out: &Variable, linker: &str) -> Function {
+    compile(ins, out).mode(mode(linker)).build().unwrap()
+}
+
+/// Deterministic pseudo-random values in [-1, 1).
+fn values(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut s = seed;
+    let v = (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect();
+    Tensor::from_f64_vec(dtype, shape, v).unwrap()
+}
+
+fn call_overhead(c: &mut Criterion) {
+    let mut g = c.benchmark_group("call_overhead_add_scalars");
+    let (x, y) = (T::dscalar("x"), T::dscalar("y"));
+    let z = &x + &y;
+    let (a, b) = (Tensor::from(2.0), Tensor::from(3.0));
+    for l in LINKERS {
+        let f = build(&[&x, &y], &z, l);
+        g.bench_function(l, |bch| {
+            bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn logreg_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("seed_logreg_step_400x784_f64");
+    let (n, feats) = (400, 784);
+    let d0 = values(DType::Float64, &[n, feats], 1);
+    let d1 = Tensor::from_f64_vec(
+        DType::Float64,
+        &[n],
+        (0..n).map(|i| (i % 2) as f64).collect(),
+    )
+    .unwrap();
+    for l in LINKERS {
+        let x = T::dmatrix("x");
+        let y = T::dvector("y");
+        let w = shared_named(values(DType::Float64, &[feats], 2), "w");
+        let b = shared_named(0., "b");
+        let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+        let prediction = T::gt(&p_1, 0.5);
+        let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
+        let cost = xent.mean() + 0.01 * w.pow(2).sum();
+        let gr = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+        let train = compile(&[&x, &y], [&prediction, &xent])
+            .updates([(&w, &w - 0.1 * &gr[0]), (&b, &b - 0.1 * &gr[1])])
+            .mode(mode(l))
+            .build()
+            .unwrap();
+        g.bench_function(l, |bch| {
+            bch.iter(|| black_box(train.call_refs(&[&d0, &d1]).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn elemwise(c: &mut Criterion) {
+    for dtype in [DType::Float64, DType::Float32] {
+        let mut g = c.benchmark_group(format!("exp_x_mul_y_plus_tanh_z_1e6_{dtype}"));
+        g.sample_size(20);
+        let n = 1_000_000;
+        let ty = theano::TensorType::vector(dtype);
+        let (x, y, z) = (T::input(ty, "x"), T::input(ty, "y"), T::input(ty, "z"));
+        let out = T::exp(&x) * &y + T::tanh(&z);
+        let (a, b, cc) = (
+            values(dtype, &[n], 3),
+            values(dtype, &[n], 4),
+            values(dtype, &[n], 5),
+        );
+        for l in LINKERS {
+            let f = build(&[&x, &y, &z], &out, l);
+            g.bench_function(l, |bch| {
+                bch.iter(|| black_box(f.call_refs(&[&a, &b, &cc]).unwrap()))
+            });
+        }
+        g.finish();
+    }
+}
+
+fn dot(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dot_1024_f64");
+    g.sample_size(10);
+    let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
+    let out = T::dot(&x, &y).unwrap();
+    let (a, b) = (
+        values(DType::Float64, &[1024, 1024], 6),
+        values(DType::Float64, &[1024, 1024], 7),
+    );
+    for l in LINKERS {
+        let f = build(&[&x, &y], &out, l);
+        g.bench_function(l, |bch| {
+            bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, call_overhead, logreg_step, elemwise, dot);
+criterion_main!(benches);
