@@ -1,7 +1,7 @@
 //! Compile latency of the seed's logistic-regression train function (DESIGN.md §8): the graph
 //! and its gradient are built once; each iteration times
 //! - `compile`: `compile(..).updates(..).build()`: import into the IR, every rewrite phase,
-//!   scheduling and linking (the interpreter linker);
+//!   scheduling and linking, with the interpreter linker and with the JIT (Cranelift kernels);
 //! - `optimize`: `theano_opt::optimize` alone, on a fresh clone of the imported graph.
 //!
 //! Compare with PyTensor's in-process recompile of the same function
@@ -51,17 +51,19 @@ fn seed() -> Seed {
 
 fn bench(c: &mut Criterion) {
     let s = seed();
-    let mode = theano::Mode::interp();
-    c.bench_function("compile/seed_logreg_train", |bch| {
-        bch.iter(|| {
-            let f = compile(&[&s.x, &s.y], [&s.prediction, &s.xent])
-                .updates([(&s.w, &s.gw), (&s.b, &s.gb)])
-                .mode(mode.clone())
-                .build()
-                .unwrap();
-            black_box(f)
-        })
-    });
+    for linker in ["interp", "jit"] {
+        let mode = theano::Mode::parse_flags(&format!("linker={linker}")).unwrap();
+        c.bench_function(&format!("compile/seed_logreg_train/{linker}"), |bch| {
+            bch.iter(|| {
+                let f = compile(&[&s.x, &s.y], [&s.prediction, &s.xent])
+                    .updates([(&s.w, &s.gw), (&s.b, &s.gb)])
+                    .mode(mode.clone())
+                    .build()
+                    .unwrap();
+                black_box(f)
+            })
+        });
+    }
     let outs = [
         s.prediction.clone(),
         s.xent.clone(),
