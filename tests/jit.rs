@@ -67,7 +67,9 @@ fn chain(rng: &mut impl Rng, ins: &[Variable], depth: usize) -> Variable {
 #[test]
 fn random_chains_match_interpreter() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-    for case in 0..60 {
+    // 500 random fused graphs per run, each on regular, zero-size, broadcast-row and
+    // transposed (Fortran-order) inputs
+    for case in 0..500 {
         let dt = if case % 2 == 0 {
             DType::Float64
         } else {
@@ -93,12 +95,22 @@ fn random_chains_match_interpreter() {
             let v: Vec<f64> = (0..n).map(|_| rng.random_range(-2.0..2.0)).collect();
             Tensor::from_f64_vec(DType::Float64, s, v).unwrap().cast(dt)
         };
-        for shape in [[3usize, 5], [0, 5], [7, 1]] {
-            let args = [
-                vals(&mut rng, &shape),
-                vals(&mut rng, &[1, shape[1]]),
-                vals(&mut rng, &[]),
-            ];
+        for (k, shape) in [[3usize, 5], [0, 5], [7, 1], [4, 6]]
+            .into_iter()
+            .enumerate()
+        {
+            let xv = if k == 3 {
+                let t = vals(&mut rng, &[shape[1], shape[0]]);
+                let t = theano_tensor::map_array!(&t, a => a.clone().reversed_axes());
+                assert!(
+                    !t.shape().is_empty() && t.strides()[0] == 1,
+                    "transposed input"
+                );
+                t
+            } else {
+                vals(&mut rng, &shape)
+            };
+            let args = [xv, vals(&mut rng, &[1, shape[1]]), vals(&mut rng, &[])];
             let a = fj.call(&args).unwrap();
             let b = fi.call(&args).unwrap();
             let (a, b) = (a[0].to_f64_vec(), b[0].to_f64_vec());
