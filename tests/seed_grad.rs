@@ -1,6 +1,9 @@
 //! Notebook cell 38: the gradient of x**2, printed before optimization, and its value; and the
 //! seed's logistic regression trained for 100 steps on scaled data (the cost falls every step).
 
+mod common;
+
+use common::randn;
 use theano::tensor as T;
 use theano::{compile, function, grad, grad1, pp, shared_named, Tensor};
 
@@ -16,23 +19,6 @@ fn cell_38_gradient_of_x_squared() {
     let f = function(&[&x], &gy).unwrap();
     let out = f.call(&[4.into()]).unwrap();
     assert_eq!(format!("{:?}", out[0]), "array(8.)");
-}
-
-/// A deterministic stand-in for numpy's randn (Box-Muller over splitmix64).
-fn randn(seed: &mut u64, n: usize) -> Vec<f64> {
-    let mut next = || {
-        *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u, v) = (next().max(1e-300), next());
-            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-        })
-        .collect()
 }
 
 #[test]

@@ -765,44 +765,35 @@ pub fn max_and_argmax(x: impl IntoVar, axes: Option<&[usize]>) -> Result<(Variab
     Ok((node.output(0), node.output(1)))
 }
 
-/// Maximum over `axes` (`None` = all).
-#[track_caller]
-pub fn max(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    let loc = Location::caller();
-    let x = x.into_var();
-    let node = apply(
-        Op::MaxAndArgmax {
-            axes: norm_axes(&x, axes),
-        },
-        vec![x.clone()],
-        loc,
-    )?;
-    let r = node.output(0);
+/// Output `which` (0 = max, 1 = argmax) of `MaxAndArgmax` over `axes`, reduced dimensions
+/// kept as length 1 when `keepdims`.
+fn max_and_argmax_at(
+    x: Variable,
+    axes: Option<&[usize]>,
+    keepdims: bool,
+    which: usize,
+    loc: Loc,
+) -> Result<Variable> {
+    let all = norm_axes(&x, axes);
+    let node = apply(Op::MaxAndArgmax { axes: all.clone() }, vec![x.clone()], loc)?;
+    let r = node.output(which);
     if keepdims {
-        keep_dims(r, x.ndim(), &norm_axes(&x, axes), loc)
+        keep_dims(r, x.ndim(), &all, loc)
     } else {
         Ok(r)
     }
 }
 
+/// Maximum over `axes` (`None` = all).
+#[track_caller]
+pub fn max(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+    max_and_argmax_at(x.into_var(), axes, keepdims, 0, Location::caller())
+}
+
 /// Index of the maximum over `axes` (`None` = all, flattened), int64; ties go to the first.
 #[track_caller]
 pub fn argmax(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    let loc = Location::caller();
-    let x = x.into_var();
-    let node = apply(
-        Op::MaxAndArgmax {
-            axes: norm_axes(&x, axes),
-        },
-        vec![x.clone()],
-        loc,
-    )?;
-    let r = node.output(1);
-    if keepdims {
-        keep_dims(r, x.ndim(), &norm_axes(&x, axes), loc)
-    } else {
-        Ok(r)
-    }
+    max_and_argmax_at(x.into_var(), axes, keepdims, 1, Location::caller())
 }
 
 /// Minimum over `axes`: `-max(-x)` for signed dtypes as in Theano, a `Min` reduction otherwise.
@@ -811,29 +802,14 @@ pub fn min(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Va
     let loc = Location::caller();
     let x = x.into_var();
     if x.dtype().is_signed() {
-        let nx = binary_neg(x, loc);
-        let m = {
-            let node = apply(
-                Op::MaxAndArgmax {
-                    axes: norm_axes(&nx, axes),
-                },
-                vec![nx.clone()],
-                loc,
-            )?;
-            node.output(0)
-        };
-        let r = binary_neg(m, loc);
-        if keepdims {
-            keep_dims(r, nx.ndim(), &norm_axes(&nx, axes), loc)
-        } else {
-            Ok(r)
-        }
+        let m = max_and_argmax_at(binary_neg(x, loc), axes, keepdims, 0, loc)?;
+        Ok(binary_neg(m, loc))
     } else {
         reduce_at(ReduceKind::Min, x, axes, keepdims, loc)
     }
 }
 
-/// Index of the minimum: `argmax(-x)` for signed dtypes.
+/// Index of the minimum: `argmax(-x)` (unsigned and bool values are widened to int64 first).
 #[track_caller]
 pub fn argmin(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
     let loc = Location::caller();
@@ -843,19 +819,7 @@ pub fn argmin(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result
     } else {
         binary_neg(cast_at(x, DType::Int64, loc), loc)
     };
-    let node = apply(
-        Op::MaxAndArgmax {
-            axes: norm_axes(&nx, axes),
-        },
-        vec![nx.clone()],
-        loc,
-    )?;
-    let r = node.output(1);
-    if keepdims {
-        keep_dims(r, nx.ndim(), &norm_axes(&nx, axes), loc)
-    } else {
-        Ok(r)
-    }
+    max_and_argmax_at(nx, axes, keepdims, 1, loc)
 }
 
 fn binary_neg(x: Variable, loc: Loc) -> Variable {

@@ -396,24 +396,24 @@ fn s17_max_argmax_min() {
     check(
         &T::stack(&[m, T::cast(a, DType::Float64), n.flatten(1).unwrap()], 0).unwrap(),
         expect![[r#"
-        join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}.0(x), float64(MaxAndArgmax{axis=(0,)}.1(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}.0((-x)))))
-        ---
-        Join{axis=0} [id A] ''   
-         |InplaceDimShuffle{x,0} [id B] ''   
-         | |MaxAndArgmax{axis=(0,)}.0 [id C] ''   
-         |   |x [id D]
-         |InplaceDimShuffle{x,0} [id E] ''   
-         | |Elemwise{Cast{float64}} [id F] ''   
-         |   |MaxAndArgmax{axis=(0,)}.1 [id G] ''   
-         |     |x [id D]
-         |InplaceDimShuffle{x,0} [id H] ''   
-           |Flatten{1} [id I] ''   
-             |InplaceDimShuffle{x,0} [id J] ''   
-               |Elemwise{neg,no_inplace} [id K] ''   
-                 |MaxAndArgmax{axis=(0,)}.0 [id L] ''   
-                   |Elemwise{neg,no_inplace} [id M] ''   
-                     |x [id D]
-    "#]],
+            join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}.0(x), float64(MaxAndArgmax{axis=(0,)}.1(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}.0((-x)))))
+            ---
+            Join{axis=0} [id A] ''   
+             |InplaceDimShuffle{x,0} [id B] ''   
+             | |MaxAndArgmax{axis=(0,)}.0 [id C] ''   
+             |   |x [id D]
+             |InplaceDimShuffle{x,0} [id E] ''   
+             | |Elemwise{Cast{float64}} [id F] ''   
+             |   |MaxAndArgmax{axis=(0,)}.1 [id G] ''   
+             |     |x [id D]
+             |InplaceDimShuffle{x,0} [id H] ''   
+               |Flatten{1} [id I] ''   
+                 |Elemwise{neg,no_inplace} [id J] ''   
+                   |InplaceDimShuffle{x,0} [id K] ''   
+                     |MaxAndArgmax{axis=(0,)}.0 [id L] ''   
+                       |Elemwise{neg,no_inplace} [id M] ''   
+                         |x [id D]
+        "#]],
     );
 }
 
