@@ -296,3 +296,29 @@ fn seed_train_function_has_an_inplace_gemv_on_w() {
         assert!((p - q).abs() < 1e-12, "{ws:?}");
     }
 }
+
+/// A Gemv already built for an inner sum is unfolded into the outer sum only when its y is
+/// another term there (the seed's `w - 0.1 * (dot + 0.02 * w)` once the L2 fill is gone);
+/// otherwise the outer sum is left as it is (no rewrite loop), and the values agree.
+#[test]
+fn nested_gemv_folds_only_into_its_own_y() {
+    for d in FLOATS {
+        let (a, x, y) = (matrix(d, "A"), vector(d, "x"), vector(d, "y"));
+        let dot = T::dot(&a, &x).unwrap();
+        let sh: [&[usize]; 3] = [&[3, 4], &[4], &[3]];
+        let c = |v| k(v, d);
+        let inner = &dot + c(0.02) * T::exp(&y);
+        let out = T::exp(&y) - c(0.1) * &inner;
+        let f = check(&[&a, &x, &y], &sh, &out, &["CGemv{inplace}"]);
+        let n = |f: &Function| {
+            op_names(f)
+                .iter()
+                .filter(|n| n.starts_with("CGemv"))
+                .count()
+        };
+        assert_eq!(n(&f), 1);
+        let out = &y + c(2.0) * &inner;
+        let f = check(&[&a, &x, &y], &sh, &out, &["CGemv{inplace}"]);
+        assert_eq!(n(&f), 1);
+    }
+}

@@ -26,6 +26,24 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::fill(&s, &x))],
             &["!second", "Elemwise{exp"],
         ),
+        "useless_fill_shape" => (
+            vec![x.clone()],
+            vec![T::exp(T::fill(T::exp(&x), &x))],
+            &["!second", "Elemwise{exp"],
+        ),
+        "fill_sink" => (
+            vec![s.clone(), x.clone()],
+            vec![T::fill(T::exp(&x), &s) * &x],
+            &["!second", "!exp", "Elemwise{mul"],
+        ),
+        "shape_i_lift" => (
+            vec![m.clone(), x.clone()],
+            vec![
+                T::dot(&m, &x).unwrap().shape_i(0).unwrap(),
+                T::exp(&x).shape(),
+            ],
+            &["!dot", "!exp", "Shape_i{0}(%0)", "MakeVector"],
+        ),
         "dimshuffle_merge" => (
             vec![m.clone()],
             vec![T::exp(m.t().t())],
@@ -214,6 +232,9 @@ rewrite_tests!(
     gemm_from_sum,
     constant_folding,
     useless_fill,
+    useless_fill_shape,
+    fill_sink,
+    shape_i_lift,
     dimshuffle_merge,
     useless_cast,
     neg_neg,

@@ -5,6 +5,7 @@
 mod common;
 
 use common::randn;
+use expect_test::expect;
 use theano::tensor as T;
 use theano::{compile, debugprint, function, grad, grad1, pp, shared_named, Mode, Tensor};
 
@@ -87,4 +88,94 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
         .filter(|(p, t)| **p == *t)
         .count();
     assert_eq!(correct, n, "training accuracy {correct}/{n}");
+}
+
+/// The seed's train function, optimized: the stabilized sigmoid/softplus forms, fused
+/// Composite nodes, and the w update `w - 0.1 * (dot(x.T, g) + 0.02 * w)` as one in-place
+/// CGemv on w (`fill(sqr(w), 0.01)` of the L2 term's gradient sunk and dropped by its shape,
+/// then `gemm_from_sum` folds the whole update: beta = 1 - 0.1 * 0.02 = 0.998).
+#[test]
+fn seed_train_function_optimized_graph() {
+    let x = T::dmatrix("x");
+    let y = T::dvector("y");
+    let w = shared_named(Tensor::from_shape_vec(&[784], vec![0.0; 784]).unwrap(), "w");
+    let b = shared_named(0., "b");
+    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+    let prediction = T::gt(&p_1, 0.5);
+    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
+    let cost = xent.mean() + 0.01 * w.pow(2).sum();
+    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+    let train = compile(&[&x, &y], [&prediction, &xent])
+        .updates([(&w, &w - 0.1 * &g[0]), (&b, &b - 0.1 * &g[1])])
+        .build()
+        .unwrap();
+    let text = debugprint(&train.fgraph_outputs().unwrap());
+    assert!(text.contains("Elemwise{sigmoid"), "{text}");
+    assert!(text.contains("softplus"), "{text}");
+    assert!(text.contains("Elemwise{Composite{"), "{text}");
+    assert!(!text.contains("second"), "{text}");
+    // the w update (the third output) is CGemv{inplace}(w, -0.1, x.T, g, 0.998)
+    let w_update = text
+        .lines()
+        .find(|l| !l.starts_with(' ') && l.starts_with("CGemv{inplace}"))
+        .expect("the w update is a CGemv");
+    let i = text.find(w_update).unwrap();
+    assert!(
+        text[i..].lines().nth(1).unwrap().contains("|w [id"),
+        "{text}"
+    );
+    expect![[r#"
+        Elemwise{gt,no_inplace} [id A] ''   
+         |Elemwise{sigmoid,no_inplace} [id B] ''   
+         | |Elemwise{neg,no_inplace} [id C] ''   
+         |   |Elemwise{sub}[(0, 0)] [id D] ''   
+         |     |CGemv{inplace} [id E] ''   
+         |     | |Alloc [id F] ''   
+         |     | | |TensorConstant{0.0} [id G]
+         |     | | |Shape_i{0} [id H] ''   
+         |     | |   |x [id I]
+         |     | |TensorConstant{-1.0} [id J]
+         |     | |x [id I]
+         |     | |w [id K]
+         |     | |TensorConstant{0.0} [id G]
+         |     |InplaceDimShuffle{x} [id L] ''   
+         |       |b [id M]
+         |TensorConstant{(1,) of 0.5} [id N]
+        Elemwise{Composite{((i0 * (-softplus(i1))) - (i2 * (-softplus(i3))))}} [id O] ''   
+         |Elemwise{neg,no_inplace} [id P] ''   
+         | |y [id Q]
+         |Elemwise{sub}[(0, 0)] [id D] ''   
+         |Elemwise{sub,no_inplace} [id R] ''   
+         | |TensorConstant{(1,) of 1} [id S]
+         | |y [id Q]
+         |Elemwise{neg,no_inplace} [id C] ''   
+        CGemv{inplace} [id T] ''   
+         |w [id K]
+         |TensorConstant{-0.1} [id U]
+         |InplaceDimShuffle{1,0} [id V] ''   
+         | |x [id I]
+         |Elemwise{Composite{(-(((-(((i0 * i1) / i2) + (-(((-i0) * i3) / sigmoid(i4))))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
+         | |InplaceDimShuffle{x} [id X] ''   
+         | | |Elemwise{Composite{(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))}} [id Y] ''   
+         | |   |TensorConstant{1.0} [id Z]
+         | |   |Shape_i{0} [id BA] ''   
+         | |   | |y [id Q]
+         | |   |TensorConstant{1} [id BB]
+         | |   |Shape_i{0} [id H] ''   
+         | |Elemwise{neg,no_inplace} [id P] ''   
+         | |Elemwise{sigmoid,no_inplace} [id B] ''   
+         | |Elemwise{sub,no_inplace} [id R] ''   
+         | |Elemwise{sub}[(0, 0)] [id D] ''   
+         | |TensorConstant{(1,) of 1} [id S]
+         |TensorConstant{0.998} [id BC]
+        Elemwise{Composite{(i0 - (i1 * i2))}}[(0, 0)] [id BD] ''   
+         |b [id M]
+         |TensorConstant{0.1} [id BE]
+         |InplaceDimShuffle{} [id BF] ''   
+           |Elemwise{identity}[(0, 0)] [id BG] ''   
+             |InplaceDimShuffle{x} [id BH] ''   
+               |Sum{axis=[0]} [id BI] ''   
+                 |Elemwise{Composite{(-(((-(((i0 * i1) / i2) + (-(((-i0) * i3) / sigmoid(i4))))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
+    "#]]
+    .assert_eq(&text);
 }

@@ -108,6 +108,8 @@ struct Product {
     r: Value,
     transpose_l: bool,
     scale: f64,
+    /// A Gemv/Gemm with a constant nonzero beta: `(beta, y)`, the term it adds.
+    plus: Option<(f64, Value)>,
 }
 
 /// `v` as a product of its dtype when it is a dot (or a Dot22, or a Gemv/Gemm whose beta is a
@@ -118,10 +120,12 @@ fn as_product(fg: &FunctionGraph, v: Value) -> Option<Product> {
     };
     let ins = fg.node_inputs(node);
     let d = fg.ty(v).dtype;
-    let (l, r, scale) = match fg.op(node) {
-        Op::Dot | Op::Dot22 => (ins[0], ins[1], 1.0),
-        Op::Gemv { .. } | Op::Gemm { .. } if scalar_factor(fg, ins[4]) == Some(0.0) => {
-            (ins[2], ins[3], scalar_factor(fg, ins[1])?)
+    let (l, r, scale, plus) = match fg.op(node) {
+        Op::Dot | Op::Dot22 => (ins[0], ins[1], 1.0, None),
+        Op::Gemv { .. } | Op::Gemm { .. } => {
+            let beta = scalar_factor(fg, ins[4])?;
+            let plus = (beta != 0.0).then_some((beta, ins[0]));
+            (ins[2], ins[3], scalar_factor(fg, ins[1])?, plus)
         }
         _ => return None,
     };
@@ -135,12 +139,14 @@ fn as_product(fg: &FunctionGraph, v: Value) -> Option<Product> {
             r,
             transpose_l: false,
             scale,
+            plus,
         }),
         (1, 2) => Some(Product {
             l: r,
             r: l,
             transpose_l: true,
             scale,
+            plus,
         }),
         _ => None,
     }
@@ -215,12 +221,24 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         }
     }
     ts.retain(|(c, _)| *c != 0.0);
+    // a Gemv/Gemm that adds `beta * y` is unfolded only when y is another term (read once
+    // here), so the two combine: `w - lr * CGemv(w, 1, A, x, c)` -> `CGemv(w, -lr, A, x, 1 - lr c)`
     let pi = ts.iter().position(|&(_, v)| {
         fg.ty(v) == want
-            && as_product(fg, v).is_some_and(|p| (fg.ty(p.r).ndim() == 1) == (want.ndim() == 1))
+            && as_product(fg, v).is_some_and(|p| {
+                (fg.ty(p.r).ndim() == 1) == (want.ndim() == 1)
+                    && p.plus.is_none_or(|(_, y)| {
+                        fg.n_uses(v) == 1 && !fg.is_output(v) && ts.iter().any(|&(_, u)| u == y)
+                    })
+            })
     })?;
     let (pc, pv) = ts.remove(pi);
     let p = as_product(fg, pv)?;
+    if let Some((beta, y)) = p.plus {
+        let t = ts.iter_mut().find(|(_, u)| *u == y)?;
+        t.0 += pc * beta;
+        ts.retain(|(c, _)| *c != 0.0);
+    }
     let yi = ts.iter().position(|&(_, v)| fg.ty(v) == want);
     let loc = fg.location(n);
     let d = want.dtype;

@@ -13,6 +13,7 @@ pub mod fusion;
 mod inplace;
 mod merge;
 mod rewrites;
+pub mod shape;
 pub mod util;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
@@ -20,6 +21,7 @@ pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
 pub use inplace::{inplace, DestroyHandler};
 pub use merge::merge;
 pub use rewrites::REWRITES;
+pub use shape::{infer_dims, infer_shape, ShapeEntry, Sym};
 
 use theano_ir::fgraph::{FunctionGraph, VerifyError};
 

@@ -31,6 +31,27 @@ pub static REWRITES: &[Rewrite] = &[
         useless_fill
     ),
     rw!(
+        "useless_fill_shape",
+        Canonicalize,
+        ["fast_run", "shape"],
+        "fill(a, b) -> b when b has the output type and a's shape equals (or broadcasts into) b's",
+        crate::shape::useless_fill_shape
+    ),
+    rw!(
+        "fill_sink",
+        Canonicalize,
+        ["fast_run", "shape"],
+        "op(fill(a, b), c) -> fill(a, op(b, c))",
+        crate::shape::fill_sink
+    ),
+    rw!(
+        "shape_i_lift",
+        Canonicalize,
+        ["fast_run", "shape"],
+        "Shape_i{k}(op(x..)) -> op's inferred dimension k; Shape(v) -> MakeVector(dims)",
+        crate::shape::shape_i_lift
+    ),
+    rw!(
         "dimshuffle_merge",
         Canonicalize,
         ["fast_run"],

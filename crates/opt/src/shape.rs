@@ -1,0 +1,670 @@
+//! Shape inference (Theano's `infer_shape` and the shape feature): every op's output shapes as
+//! symbolic dimensions, computed from its inputs' shapes and scalar inputs without evaluating
+//! anything.
+//!
+//! Two levels:
+//!
+//! - [`infer_dims`] is pure: it reads the graph and returns [`Sym`] expressions (constants,
+//!   `Shape_i{k}(v)` of the node's inputs, integer scalar values of the graph, and integer
+//!   arithmetic over them). It never adds nodes, so analyses (the fill rewrite) leave no dead
+//!   readers behind that would change `n_uses` for other rewrites.
+//! - [`infer_shape`] materializes them: each dimension is a [`ShapeEntry`], a known constant
+//!   or an int64 scalar value built in the graph (existing `Shape_i` nodes are reused).
+//!
+//! Broadcasting follows numpy, as the backends do at run time: an elementwise dimension where
+//! several inputs are not broadcastable by type is `switch(d1 == 1, d2, d1)` folded over the
+//! inputs (exact whenever the broadcast succeeds), simplified when the inputs' dimensions are
+//! provably equal. [`canon`] lifts `Shape_i` through owners to the graph's inputs, so equal
+//! dimensions compare equal structurally.
+
+use std::collections::HashMap;
+use std::panic::Location;
+
+type Loc = &'static Location<'static>;
+use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::{AdvEntry, DType, IdxEntry, Op, ScalarOp, Tensor};
+
+use ScalarOp as S;
+
+/// One symbolic dimension, materialized: a known length or an int64 scalar of the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeEntry {
+    Const(i64),
+    Value(Value),
+}
+
+/// A symbolic integer: a dimension's length or arithmetic on lengths and integer scalars.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Sym {
+    Const(i64),
+    /// `Shape_i{k}(v)`.
+    Dim(Value, usize),
+    /// A scalar of the graph, as it is (an entry is cast to int64 when materialized).
+    Val(Value),
+    /// Entry `k` of an integer vector of the graph.
+    Entry(Value, usize),
+    /// An elementwise scalar op over int64 (and bool for `eq`/`lt`) scalars.
+    Op(ScalarOp, Vec<Sym>),
+}
+
+fn floor_div(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        return 0;
+    }
+    let q = a.wrapping_div(b);
+    if a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+impl Sym {
+    /// `op(args)`, folded when the arguments are constants or the identity is plain.
+    pub fn op(op: ScalarOp, args: Vec<Sym>) -> Sym {
+        use Sym::Const as C;
+        let consts: Option<Vec<i64>> = args
+            .iter()
+            .map(|a| match a {
+                C(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        if let Some(c) = consts {
+            let r = match (&op, &c[..]) {
+                (S::Add, [a, b]) => Some(a.wrapping_add(*b)),
+                (S::Sub, [a, b]) => Some(a.wrapping_sub(*b)),
+                (S::Mul, [a, b]) => Some(a.wrapping_mul(*b)),
+                (S::IntDiv, [a, b]) => Some(floor_div(*a, *b)),
+                (S::Maximum, [a, b]) => Some(*a.max(b)),
+                (S::Minimum, [a, b]) => Some(*a.min(b)),
+                (S::Neg, [a]) => Some(a.wrapping_neg()),
+                (S::Eq, [a, b]) => Some((a == b) as i64),
+                (S::Lt, [a, b]) => Some((a < b) as i64),
+                (S::Switch, [c, a, b]) => Some(if *c != 0 { *a } else { *b }),
+                _ => None,
+            };
+            if let Some(r) = r {
+                return C(r);
+            }
+        }
+        match (&op, &args[..]) {
+            (S::Add, [C(0), x]) | (S::Add, [x, C(0)]) => x.clone(),
+            (S::Sub, [x, C(0)]) => x.clone(),
+            (S::Mul, [C(1), x]) | (S::Mul, [x, C(1)]) => x.clone(),
+            (S::Mul, [C(0), _]) | (S::Mul, [_, C(0)]) => C(0),
+            (S::IntDiv, [x, C(1)]) => x.clone(),
+            (S::Eq, [a, b]) if a == b => C(1),
+            (S::Switch, [C(c), a, b]) => {
+                if *c != 0 {
+                    a.clone()
+                } else {
+                    b.clone()
+                }
+            }
+            (S::Switch, [_, a, b]) if a == b => a.clone(),
+            // switch(d == 1, 1, d) is d
+            (S::Switch, [Sym::Op(S::Eq, e), C(1), b]) if e[..] == [b.clone(), C(1)] => b.clone(),
+            _ => Sym::Op(op, args),
+        }
+    }
+    fn bin(op: ScalarOp, a: Sym, b: Sym) -> Sym {
+        Sym::op(op, vec![a, b])
+    }
+    /// numpy's broadcast of two lengths (exact when the broadcast succeeds).
+    fn broadcast(a: Sym, b: Sym) -> Sym {
+        match (&a, &b) {
+            (Sym::Const(1), _) => b,
+            (_, Sym::Const(1)) => a,
+            (Sym::Const(_), _) => a,
+            (_, Sym::Const(_)) => b,
+            _ if a == b => a,
+            _ => {
+                let is1 = Sym::bin(S::Eq, a.clone(), Sym::Const(1));
+                Sym::op(S::Switch, vec![is1, b, a])
+            }
+        }
+    }
+}
+
+/// Dimension `k` of `v` with no lifting: 1 where the type says so, the length of a
+/// constant, else `Shape_i{k}(v)`.
+pub fn dim(fg: &FunctionGraph, v: Value, k: usize) -> Sym {
+    if fg.ty(v).is_broadcastable(k) {
+        return Sym::Const(1);
+    }
+    if let Some(t) = fg.constant_value(v) {
+        return Sym::Const(t.shape()[k] as i64);
+    }
+    Sym::Dim(v, k)
+}
+
+fn dims(fg: &FunctionGraph, v: Value) -> Vec<Sym> {
+    (0..fg.ty(v).ndim()).map(|k| dim(fg, v, k)).collect()
+}
+
+/// An integer scalar input as a symbol (its value when constant).
+fn scalar(fg: &FunctionGraph, v: Value) -> Sym {
+    if let Some(t) = fg.constant_value(v) {
+        if let Some(c) = t.scalar_i64() {
+            return Sym::Const(c);
+        }
+    }
+    Sym::Val(v)
+}
+
+fn product(ds: impl IntoIterator<Item = Sym>) -> Sym {
+    ds.into_iter()
+        .fold(Sym::Const(1), |a, d| Sym::bin(S::Mul, a, d))
+}
+
+/// The length of Python's `slice(start, stop, step)` over a dimension of length `n`
+/// (`slice.indices`), as the interpreter computes it.
+fn slice_len(n: Sym, start: Option<Sym>, stop: Option<Sym>, step: Option<Sym>) -> Sym {
+    use Sym::Const as C;
+    let branch = |neg: bool, step: Sym| -> Sym {
+        let (lower, upper) = if neg {
+            (C(-1), Sym::bin(S::Sub, n.clone(), C(1)))
+        } else {
+            (C(0), n.clone())
+        };
+        let clamp = |v: Option<Sym>, default: Sym| -> Sym {
+            match v {
+                None => default,
+                Some(v) => {
+                    let lt0 = Sym::bin(S::Lt, v.clone(), C(0));
+                    let wrapped = Sym::bin(
+                        S::Maximum,
+                        Sym::bin(S::Add, v.clone(), n.clone()),
+                        lower.clone(),
+                    );
+                    let capped = Sym::bin(S::Minimum, v, upper.clone());
+                    Sym::op(S::Switch, vec![lt0, wrapped, capped])
+                }
+            }
+        };
+        let (d_start, d_stop) = if neg {
+            (upper.clone(), lower.clone())
+        } else {
+            (lower.clone(), upper.clone())
+        };
+        let a = clamp(start.clone(), d_start);
+        let b = clamp(stop.clone(), d_stop);
+        // step > 0: (b - a + step - 1) // step; step < 0: (a - b - step - 1) // -step
+        let (span, by) = if neg {
+            (Sym::bin(S::Sub, a, b), Sym::op(S::Neg, vec![step]))
+        } else {
+            (Sym::bin(S::Sub, b, a), step)
+        };
+        let num = Sym::bin(S::Sub, Sym::bin(S::Add, span, by.clone()), C(1));
+        Sym::bin(S::Maximum, C(0), Sym::bin(S::IntDiv, num, by))
+    };
+    match step {
+        None => branch(false, C(1)),
+        Some(C(s)) => branch(s < 0, C(s)),
+        Some(s) => {
+            let neg = Sym::bin(S::Lt, s.clone(), C(0));
+            Sym::op(
+                S::Switch,
+                vec![neg, branch(true, s.clone()), branch(false, s)],
+            )
+        }
+    }
+}
+
+/// The output shapes of `node`, one list of symbolic dimensions per output, or `None` when
+/// the op's shape is unknown (custom ops).
+pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
+    let ins = fg.node_inputs(node);
+    let out_ty: Vec<_> = fg.node_outputs(node).iter().map(|&o| fg.ty(o)).collect();
+    let one = |d: Vec<Sym>| Some(vec![d]);
+    let mut shapes = match fg.op(node) {
+        Op::Elemwise { .. } => {
+            let nd = out_ty[0].ndim();
+            let d = (0..nd)
+                .map(|k| {
+                    ins.iter()
+                        .map(|&v| dim(fg, v, k))
+                        .fold(Sym::Const(1), Sym::broadcast)
+                })
+                .collect();
+            one(d)
+        }
+        Op::DimShuffle { new_order, .. } => one(new_order
+            .iter()
+            .map(|e| match e {
+                None => Sym::Const(1),
+                Some(i) => dim(fg, ins[0], *i),
+            })
+            .collect()),
+        Op::Reduce { axes, .. } => {
+            let nd = fg.ty(ins[0]).ndim();
+            let kept: Vec<Sym> = (0..nd)
+                .filter(|i| axes.as_ref().is_some_and(|a| !a.contains(i)))
+                .map(|i| dim(fg, ins[0], i))
+                .collect();
+            one(kept)
+        }
+        Op::MaxAndArgmax { axes } => {
+            let nd = fg.ty(ins[0]).ndim();
+            let kept: Vec<Sym> = (0..nd)
+                .filter(|i| !axes.contains(i))
+                .map(|i| dim(fg, ins[0], i))
+                .collect();
+            Some(vec![kept.clone(), kept])
+        }
+        Op::Dot => {
+            let (a, b) = (ins[0], ins[1]);
+            match (fg.ty(a).ndim(), fg.ty(b).ndim()) {
+                (1, 1) => one(vec![]),
+                (2, 1) => one(vec![dim(fg, a, 0)]),
+                (1, 2) => one(vec![dim(fg, b, 1)]),
+                _ => one(vec![dim(fg, a, 0), dim(fg, b, 1)]),
+            }
+        }
+        Op::Dot22 => one(vec![dim(fg, ins[0], 0), dim(fg, ins[1], 1)]),
+        Op::Softmax | Op::LogSoftmax => one(dims(fg, ins[0])),
+        Op::Shape => one(vec![Sym::Const(fg.ty(ins[0]).ndim() as i64)]),
+        Op::ShapeI(_) => one(vec![]),
+        Op::Reshape { ndim } => {
+            let s = ins[1];
+            let entries: Vec<Sym> = if let Some(t) = fg.constant_value(s) {
+                t.to_i64_vec().into_iter().map(Sym::Const).collect()
+            } else if let Some(n) = fg
+                .owner(s)
+                .filter(|&n| matches!(fg.op(n), Op::MakeVector { .. }))
+            {
+                fg.node_inputs(n).iter().map(|&v| scalar(fg, v)).collect()
+            } else {
+                (0..*ndim).map(|k| Sym::Entry(s, k)).collect()
+            };
+            if entries.len() != *ndim {
+                return None;
+            }
+            let size = product(dims(fg, ins[0]));
+            let known_nonneg =
+                |e: &Sym| matches!(e, Sym::Const(c) if *c >= 0) || is_shape_value(fg, e);
+            let d = (0..*ndim)
+                .map(|k| {
+                    let e = entries[k].clone();
+                    if known_nonneg(&e) {
+                        return e;
+                    }
+                    let others =
+                        product((0..*ndim).filter(|&j| j != k).map(|j| entries[j].clone()));
+                    let missing = Sym::bin(S::IntDiv, size.clone(), others);
+                    let is_m1 = Sym::bin(S::Eq, e.clone(), Sym::Const(-1));
+                    Sym::op(S::Switch, vec![is_m1, missing, e])
+                })
+                .collect();
+            one(d)
+        }
+        Op::Flatten { outdim } => {
+            let ds = dims(fg, ins[0]);
+            let mut d: Vec<Sym> = ds[..outdim - 1].to_vec();
+            d.push(product(ds[outdim - 1..].iter().cloned()));
+            one(d)
+        }
+        Op::ARange { .. } => {
+            let (a, b, s) = (ins[0], ins[1], ins[2]);
+            let float =
+                out_ty[0].dtype.is_float() || [a, b, s].iter().any(|&v| fg.ty(v).dtype.is_float());
+            if float {
+                // max(0, ceil((stop - start) / step)) in float64, as an int64 expression
+                let f = |v: Value| Sym::Op(S::Cast(DType::Float64), vec![Sym::Val(v)]);
+                let q = Sym::Op(S::TrueDiv, vec![Sym::Op(S::Sub, vec![f(b), f(a)]), f(s)]);
+                let len = Sym::Op(S::Cast(DType::Int64), vec![Sym::Op(S::Ceil, vec![q])]);
+                one(vec![Sym::bin(S::Maximum, Sym::Const(0), len)])
+            } else {
+                // ceil((stop - start) / step) = -((start - stop) // step)
+                let (a, b, s) = (scalar(fg, a), scalar(fg, b), scalar(fg, s));
+                let q = Sym::bin(S::IntDiv, Sym::bin(S::Sub, a, b), s);
+                one(vec![Sym::bin(
+                    S::Maximum,
+                    Sym::Const(0),
+                    Sym::op(S::Neg, vec![q]),
+                )])
+            }
+        }
+        Op::Alloc => one(ins[1..].iter().map(|&v| scalar(fg, v)).collect()),
+        Op::Join { axis } => {
+            let nd = out_ty[0].ndim();
+            let d = (0..nd)
+                .map(|k| {
+                    if k == *axis {
+                        ins.iter()
+                            .map(|&v| dim(fg, v, k))
+                            .fold(Sym::Const(0), |a, d| Sym::bin(S::Add, a, d))
+                    } else {
+                        dim(fg, ins[0], k)
+                    }
+                })
+                .collect();
+            one(d)
+        }
+        Op::MakeVector { .. } => one(vec![Sym::Const(ins.len() as i64)]),
+        Op::Subtensor { idx } => {
+            let x = ins[0];
+            let mut scalars = ins[1..].iter().map(|&v| scalar(fg, v));
+            let mut d = Vec::new();
+            for (k, e) in idx.iter().enumerate() {
+                match e {
+                    IdxEntry::Index(_) => {
+                        scalars.next();
+                    }
+                    IdxEntry::Slice { start, stop, step } => {
+                        let mut take =
+                            |p: &Option<DType>| p.map(|_| scalars.next().expect("typed"));
+                        let (a, b, s) = (take(start), take(stop), take(step));
+                        d.push(if a.is_none() && b.is_none() && s.is_none() {
+                            dim(fg, x, k)
+                        } else {
+                            slice_len(dim(fg, x, k), a, b, s)
+                        });
+                    }
+                }
+            }
+            d.extend((idx.len()..fg.ty(x).ndim()).map(|k| dim(fg, x, k)));
+            one(d)
+        }
+        Op::IncSubtensor { .. }
+        | Op::AdvancedIncSubtensor1 { .. }
+        | Op::AdvancedIncSubtensor { .. } => one(dims(fg, ins[0])),
+        Op::AdvancedSubtensor1 => {
+            let mut d = vec![dim(fg, ins[1], 0)];
+            d.extend((1..fg.ty(ins[0]).ndim()).map(|k| dim(fg, ins[0], k)));
+            one(d)
+        }
+        Op::AdvancedSubtensor { idx } => {
+            let x = ins[0];
+            let arrays = &ins[1..];
+            let bnd = arrays.iter().map(|&a| fg.ty(a).ndim()).max().unwrap_or(0);
+            // the index arrays broadcast together (right-aligned)
+            let adv: Vec<Sym> = (0..bnd)
+                .map(|j| {
+                    arrays
+                        .iter()
+                        .filter_map(|&a| {
+                            let nd = fg.ty(a).ndim();
+                            (j + nd >= bnd).then(|| dim(fg, a, j + nd - bnd))
+                        })
+                        .fold(Sym::Const(1), Sym::broadcast)
+                })
+                .collect();
+            let positions: Vec<usize> = idx
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| **e == AdvEntry::Array)
+                .map(|(i, _)| i)
+                .collect();
+            let contiguous = positions.windows(2).all(|w| w[1] == w[0] + 1);
+            let mut d = Vec::new();
+            if !contiguous {
+                d.extend(adv.iter().cloned());
+            }
+            for (i, e) in idx.iter().enumerate() {
+                match e {
+                    AdvEntry::Full => d.push(dim(fg, x, i)),
+                    AdvEntry::Array if contiguous && i == positions[0] => {
+                        d.extend(adv.iter().cloned())
+                    }
+                    AdvEntry::Array => {}
+                }
+            }
+            d.extend((idx.len()..fg.ty(x).ndim()).map(|k| dim(fg, x, k)));
+            one(d)
+        }
+        Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => one(dims(fg, ins[0])),
+        Op::Custom(_) => None,
+    }?;
+    // the output types' broadcastable dimensions have length 1
+    for (s, t) in shapes.iter_mut().zip(&out_ty) {
+        if s.len() != t.ndim() {
+            return None;
+        }
+        for (k, e) in s.iter_mut().enumerate() {
+            if t.is_broadcastable(k) {
+                *e = Sym::Const(1);
+            }
+        }
+    }
+    Some(shapes)
+}
+
+/// `e` is a `Shape_i` (a length, never negative).
+fn is_shape_value(fg: &FunctionGraph, e: &Sym) -> bool {
+    match e {
+        Sym::Dim(..) => true,
+        Sym::Val(v) => fg
+            .owner(*v)
+            .is_some_and(|n| matches!(fg.op(n), Op::ShapeI(_))),
+        _ => false,
+    }
+}
+
+/// Canonical form of a symbol: `Shape_i`s lifted through their owners' inferred shapes as far
+/// as they go, `Shape_i` values read as dimensions, constants folded. Two dimensions whose
+/// canonical forms are equal are equal at run time.
+pub fn canon(fg: &FunctionGraph, s: &Sym) -> Sym {
+    let mut memo = HashMap::new();
+    canon_in(fg, s, &mut memo, 64)
+}
+
+fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: usize) -> Sym {
+    if let Some(r) = memo.get(s) {
+        return r.clone();
+    }
+    let r = match s {
+        Sym::Const(_) => s.clone(),
+        Sym::Dim(v, k) => match dim(fg, *v, *k) {
+            Sym::Dim(v, k) if depth > 0 => match fg.def(v) {
+                ValueDef::Output { node, index } => match infer_dims(fg, node) {
+                    Some(sh) => canon_in(fg, &sh[index as usize][k], memo, depth - 1),
+                    None => Sym::Dim(v, k),
+                },
+                _ => Sym::Dim(v, k),
+            },
+            d => d,
+        },
+        Sym::Val(v) => match (fg.constant_value(*v), fg.owner(*v)) {
+            (Some(t), _) if t.scalar_i64().is_some() && !t.dtype().is_float() => {
+                Sym::Const(t.scalar_i64().expect("checked"))
+            }
+            (_, Some(n)) => match fg.op(n) {
+                Op::ShapeI(k) => canon_in(fg, &Sym::Dim(fg.node_inputs(n)[0], *k), memo, depth),
+                _ => s.clone(),
+            },
+            _ => s.clone(),
+        },
+        Sym::Entry(v, k) => match (fg.constant_value(*v), fg.owner(*v)) {
+            (Some(t), _) => t.to_i64_vec().get(*k).map_or(s.clone(), |&c| Sym::Const(c)),
+            (_, Some(n)) => match fg.op(n) {
+                Op::MakeVector { .. } => {
+                    let e = fg.node_inputs(n)[*k];
+                    canon_in(fg, &Sym::Val(e), memo, depth)
+                }
+                Op::Shape => canon_in(fg, &Sym::Dim(fg.node_inputs(n)[0], *k), memo, depth),
+                _ => s.clone(),
+            },
+            _ => s.clone(),
+        },
+        Sym::Op(op, args) => {
+            let args = args.iter().map(|a| canon_in(fg, a, memo, depth)).collect();
+            Sym::op(op.clone(), args)
+        }
+    };
+    memo.insert(s.clone(), r.clone());
+    r
+}
+
+/// `s` built in the graph as an int64 scalar.
+pub fn materialize_i64(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<Value> {
+    let v = materialize(fg, s, loc)?;
+    let v = match fg.ty(v).dtype {
+        DType::Int64 => v,
+        _ => fg
+            .add_node1(Op::elemwise(S::Cast(DType::Int64)), &[v], loc)
+            .ok()?,
+    };
+    (fg.ty(v) == theano_ir::TensorType::scalar(DType::Int64)).then_some(v)
+}
+
+/// Build `s` in the graph (dtypes as the ops give them), reusing `Shape_i` nodes.
+pub fn materialize(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<Value> {
+    Some(match s {
+        Sym::Const(c) => fg.add_constant(Tensor::scalar(*c)),
+        Sym::Dim(v, k) => {
+            let existing = fg.clients(*v).iter().find_map(|c| {
+                (fg.is_alive(c.node) && *fg.op(c.node) == Op::ShapeI(*k))
+                    .then(|| fg.node_outputs(c.node)[0])
+            });
+            match existing {
+                Some(e) => e,
+                None => fg.add_node1(Op::ShapeI(*k), &[*v], loc).ok()?,
+            }
+        }
+        Sym::Val(v) => *v,
+        // entry k of an int vector: Subtensor{int64}(v, k)
+        Sym::Entry(v, k) => {
+            let kv = fg.add_constant(Tensor::scalar(*k as i64));
+            fg.add_node1(
+                Op::Subtensor {
+                    idx: vec![IdxEntry::Index(DType::Int64)],
+                },
+                &[*v, kv],
+                loc,
+            )
+            .ok()?
+        }
+        Sym::Op(op, args) => {
+            let ins: Option<Vec<Value>> = args.iter().map(|a| materialize(fg, a, loc)).collect();
+            fg.add_node1(Op::elemwise(op.clone()), &ins?, loc).ok()?
+        }
+    })
+}
+
+fn entry(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<ShapeEntry> {
+    Some(match s {
+        Sym::Const(c) => ShapeEntry::Const(*c),
+        _ => ShapeEntry::Value(materialize_i64(fg, s, loc)?),
+    })
+}
+
+/// The output shapes of `node` built in the graph: per output, per dimension, a known length
+/// or an int64 scalar value computing it from the node's inputs. `None` for custom ops.
+pub fn infer_shape(fg: &mut FunctionGraph, node: Node) -> Option<Vec<Vec<ShapeEntry>>> {
+    let shapes = infer_dims(fg, node)?;
+    let loc = fg.location(node);
+    shapes
+        .iter()
+        .map(|s| s.iter().map(|d| entry(fg, d, loc)).collect())
+        .collect()
+}
+
+/// The canonical symbolic shape of a value.
+pub fn shape_of(fg: &FunctionGraph, v: Value) -> Vec<Sym> {
+    let mut memo = HashMap::new();
+    (0..fg.ty(v).ndim())
+        .map(|k| canon_in(fg, &Sym::Dim(v, k), &mut memo, 64))
+        .collect()
+}
+
+/// `Shape_i{k}(v) -> v's owner's inferred dimension k` (lifted as far as it goes);
+/// `Shape(v) -> MakeVector(dimensions)`.
+pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = fg.node_outputs(n)[0];
+    let loc = fg.location(n);
+    match *fg.op(n) {
+        Op::ShapeI(k) => {
+            let v = fg.node_inputs(n)[0];
+            let here = dim(fg, v, k);
+            let c = canon(fg, &here);
+            if c == Sym::Dim(v, k) {
+                return None;
+            }
+            let r = materialize_i64(fg, &c, loc)?;
+            (fg.ty(r) == fg.ty(out)).then_some(r)
+        }
+        Op::Shape => {
+            let v = fg.node_inputs(n)[0];
+            fg.owner(v)?;
+            let ValueDef::Output { node, .. } = fg.def(v) else {
+                return None;
+            };
+            infer_dims(fg, node)?;
+            let ds = shape_of(fg, v);
+            let ins: Option<Vec<Value>> = ds.iter().map(|d| materialize_i64(fg, d, loc)).collect();
+            let r = fg
+                .add_node1(
+                    Op::MakeVector {
+                        dtype: DType::Int64,
+                    },
+                    &ins?,
+                    loc,
+                )
+                .ok()?;
+            (fg.ty(r) == fg.ty(out)).then_some(r)
+        }
+        _ => None,
+    }
+}
+
+/// `fill(a, b) -> b` when b has the output's type and every dimension of a is 1 or provably
+/// equal to b's.
+pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = fg.node_outputs(n)[0];
+    let [a, b] = crate::util::ew_inputs(fg, out, S::Second)?[..] else {
+        return None;
+    };
+    if fg.ty(b) != fg.ty(out) {
+        return None;
+    }
+    covers(fg, a, b).then_some(b)
+}
+
+/// Every dimension of `a` is 1 or provably equal to `b`'s (so `b`'s shape is the broadcast of
+/// both).
+fn covers(fg: &FunctionGraph, a: Value, b: Value) -> bool {
+    let (sa, sb) = (shape_of(fg, a), shape_of(fg, b));
+    sa.len() == sb.len()
+        && sa
+            .iter()
+            .zip(&sb)
+            .all(|(x, y)| *x == Sym::Const(1) || x == y)
+}
+
+/// Theano's `local_fill_sink`: `op(fill(a, b), c...) -> fill(a, op(b, c...))`, so the fill
+/// reaches a place where its value has a's shape and [`useless_fill_shape`] removes it; it is
+/// left out at once when `op(b, c...)` has the output's type and provably a's shape (Theano
+/// drops it on equal types alone, which numpy's run-time broadcasting would make unsound).
+pub(crate) fn fill_sink(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Elemwise {
+        scalar,
+        inplace: None,
+    } = fg.op(n).clone()
+    else {
+        return None;
+    };
+    if matches!(scalar, S::Second | S::Composite(_)) {
+        return None;
+    }
+    let out = fg.node_outputs(n)[0];
+    let mut ins = fg.node_inputs(n).to_vec();
+    let (i, a, b) = ins.iter().enumerate().find_map(|(i, &v)| {
+        let [a, b] = crate::util::ew_inputs(fg, v, S::Second)?[..] else {
+            return None;
+        };
+        Some((i, a, b))
+    })?;
+    ins[i] = b;
+    let loc = fg.location(n);
+    let inner = fg.add_node1(Op::elemwise(scalar), &ins, loc).ok()?;
+    // the fill is useless on the new node already (Theano drops it when the types agree)
+    if fg.ty(inner) == fg.ty(out) && covers(fg, a, inner) {
+        return Some(inner);
+    }
+    let r = fg
+        .add_node1(Op::elemwise(S::Second), &[a, inner], loc)
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}

@@ -1,0 +1,417 @@
+//! `theano_opt::infer_shape` checked against the computed shape (DESIGN §7): for every op, a
+//! graph built with the tensor builders (the BLAS ops, which have none, added to the graph
+//! directly), its inferred output shape entries built in the graph and compiled with the
+//! facade as extra outputs, evaluated on random inputs and compared with the shape of the
+//! output actually computed, with and without the optimizer.
+
+use theano::ir::fgraph::{FunctionGraph, Value};
+use theano::ir::Op;
+use theano::tensor as T;
+use theano::tensor::Idx;
+use theano::{compile, DType, Mode, OnUnused, Tensor, Variable};
+use theano_opt::{infer_shape, ShapeEntry};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64) / ((1u64 << 53) as f64) * 2.0 - 1.0
+    }
+    fn f(&mut self, shape: &[usize]) -> Tensor {
+        let n = shape.iter().product();
+        Tensor::from_shape_vec(shape, (0..n).map(|_| self.next()).collect::<Vec<f64>>()).unwrap()
+    }
+}
+
+fn l(v: i64) -> Tensor {
+    Tensor::scalar(v)
+}
+
+fn lv(v: &[i64]) -> Tensor {
+    Tensor::from_shape_vec(&[v.len()], v.to_vec()).unwrap()
+}
+
+/// Infer the shape of `out`'s owner in `fg`, compile the entries next to the outputs, and
+/// compare with the computed shapes for each argument set.
+fn check_fg(mut fg: FunctionGraph, out: Value, arg_sets: &[Vec<Tensor>]) {
+    let node = fg.owner(out).expect("an op's output");
+    let op = fg.op(node).to_string();
+    let shapes = infer_shape(&mut fg, node).unwrap_or_else(|| panic!("no shape for {op}"));
+    let outs = fg.node_outputs(node).to_vec();
+    assert_eq!(shapes.len(), outs.len(), "{op}");
+    // outputs: the node's outputs, then every symbolic entry
+    let base = fg.outputs().len();
+    for &o in &outs[1..] {
+        fg.add_output(o);
+    }
+    let mut slots: Vec<Vec<Result<i64, usize>>> = Vec::new();
+    for s in &shapes {
+        let mut row = Vec::new();
+        for e in s {
+            match *e {
+                ShapeEntry::Const(c) => row.push(Ok(c)),
+                ShapeEntry::Value(v) => {
+                    assert_eq!(
+                        fg.ty(v),
+                        theano::ir::TensorType::scalar(DType::Int64),
+                        "{op}"
+                    );
+                    row.push(Err(fg.outputs().len()));
+                    fg.add_output(v);
+                }
+            }
+        }
+        slots.push(row);
+    }
+    let vars = fg.to_variables().unwrap();
+    let ins: Vec<Variable> = fg
+        .inputs()
+        .iter()
+        .map(|&v| fg.leaf_variable(v).unwrap().clone())
+        .collect();
+    let in_refs: Vec<&Variable> = ins.iter().collect();
+    let out_index = |k: usize| if k == 0 { 0 } else { base + k - 1 };
+    for mode in ["optimizer=fast_run", "optimizer=None"] {
+        let f = compile(&in_refs, vars.clone())
+            .mode(Mode::parse_flags(mode).unwrap())
+            .on_unused_input(OnUnused::Ignore)
+            .build()
+            .unwrap_or_else(|e| panic!("{op} ({mode}): {e}"));
+        for args in arg_sets {
+            let refs: Vec<&Tensor> = args.iter().collect();
+            let res = f.call_refs(&refs).unwrap_or_else(|e| panic!("{op}: {e}"));
+            for (k, row) in slots.iter().enumerate() {
+                let actual: Vec<i64> = res[out_index(k)]
+                    .shape()
+                    .iter()
+                    .map(|&d| d as i64)
+                    .collect();
+                let inferred: Vec<i64> = row
+                    .iter()
+                    .map(|e| match e {
+                        Ok(c) => *c,
+                        Err(i) => res[*i].scalar_i64().unwrap(),
+                    })
+                    .collect();
+                assert_eq!(
+                    inferred,
+                    actual,
+                    "{op} output {k} ({mode}), args {:?}",
+                    args.iter().map(|a| a.shape().to_vec()).collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+}
+
+fn check(ins: &[&Variable], y: &Variable, arg_sets: &[Vec<Tensor>]) {
+    let ins: Vec<Variable> = ins.iter().map(|v| (*v).clone()).collect();
+    let fg = FunctionGraph::from_outputs(&ins, std::slice::from_ref(y)).unwrap();
+    let out = fg.outputs()[0];
+    check_fg(fg, out, arg_sets);
+}
+
+#[test]
+fn elemwise() {
+    let mut r = Rng(1);
+    let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
+    let row = T::drow("row");
+    check(
+        &[&x],
+        &T::exp(&x),
+        &[vec![r.f(&[2, 3])], vec![r.f(&[0, 4])]],
+    );
+    check(
+        &[&x, &row],
+        &(&x * &row),
+        &[vec![r.f(&[2, 3]), r.f(&[1, 3])]],
+    );
+    // both non-broadcastable by type: numpy broadcasting at run time
+    let sets = vec![
+        vec![r.f(&[2, 3]), r.f(&[2, 3])],
+        vec![r.f(&[1, 3]), r.f(&[4, 3])],
+        vec![r.f(&[4, 1]), r.f(&[4, 3])],
+        vec![r.f(&[1, 0]), r.f(&[5, 1])],
+    ];
+    check(&[&x, &y], &(&x + &y), &sets);
+    check(&[&x, &y], &T::fill(&x, &y), &sets);
+    let s = T::dscalar("s");
+    check(&[&s, &x], &(&s - &x), &[vec![r.f(&[]), r.f(&[3, 2])]]);
+}
+
+#[test]
+fn dimshuffle_reduce_maxandargmax() {
+    let mut r = Rng(2);
+    let t = T::dtensor3("t");
+    let sets = [vec![r.f(&[2, 3, 4])], vec![r.f(&[1, 0, 2])]];
+    check(
+        &[&t],
+        &t.dimshuffle(&[Some(2), None, Some(0), Some(1)]).unwrap(),
+        &sets,
+    );
+    check(&[&t], &T::sum_axes(&t, Some(&[1]), false).unwrap(), &sets);
+    check(
+        &[&t],
+        &T::prod_axes(&t, Some(&[0, 2]), true).unwrap(),
+        &sets,
+    );
+    check(&[&t], &t.sum(), &sets);
+    let (m, _) = T::max_and_argmax(&t, Some(&[2])).unwrap();
+    check(&[&t], &m, &[vec![r.f(&[2, 3, 4])]]);
+}
+
+#[test]
+fn dot_and_blas() {
+    let mut r = Rng(3);
+    let (a, b) = (T::dmatrix("a"), T::dmatrix("b"));
+    let (u, v) = (T::dvector("u"), T::dvector("v"));
+    let ab = vec![r.f(&[2, 3]), r.f(&[3, 4])];
+    check(
+        &[&a, &b],
+        &T::dot(&a, &b).unwrap(),
+        std::slice::from_ref(&ab),
+    );
+    check(
+        &[&a, &u],
+        &T::dot(&a, &u).unwrap(),
+        &[vec![r.f(&[2, 3]), r.f(&[3])]],
+    );
+    check(
+        &[&u, &b],
+        &T::dot(&u, &b).unwrap(),
+        &[vec![r.f(&[3]), r.f(&[3, 4])]],
+    );
+    check(
+        &[&u, &v],
+        &T::dot(&u, &v).unwrap(),
+        &[vec![r.f(&[3]), r.f(&[3])]],
+    );
+    // the BLAS ops, added to a graph directly
+    let (y, z) = (T::dvector("y"), T::dmatrix("z"));
+    let loc = std::panic::Location::caller();
+    let blas: Vec<(Op, Vec<&Variable>, Vec<Tensor>)> = vec![
+        (
+            Op::Gemv { inplace: false },
+            vec![&y, &a, &u],
+            vec![r.f(&[2]), r.f(&[2, 3]), r.f(&[3])],
+        ),
+        (
+            Op::Gemm { inplace: false },
+            vec![&z, &a, &b],
+            vec![r.f(&[2, 4]), r.f(&[2, 3]), r.f(&[3, 4])],
+        ),
+        (
+            Op::Ger { destructive: false },
+            vec![&a, &y, &u],
+            vec![r.f(&[2, 3]), r.f(&[2]), r.f(&[3])],
+        ),
+        (Op::Dot22, vec![&a, &b], ab),
+    ];
+    for (op, ins, args) in blas {
+        let owned: Vec<Variable> = ins.iter().map(|v| (*v).clone()).collect();
+        let mut fg = FunctionGraph::from_outputs(&owned, &[]).unwrap();
+        let vals: Vec<Value> = fg.inputs().to_vec();
+        let k = |fg: &mut FunctionGraph, x: f64| fg.add_constant(Tensor::scalar(x));
+        let node_ins = match op {
+            Op::Gemv { .. } | Op::Gemm { .. } => {
+                let (al, be) = (k(&mut fg, 0.5), k(&mut fg, 2.0));
+                vec![vals[0], al, vals[1], vals[2], be]
+            }
+            Op::Ger { .. } => {
+                let al = k(&mut fg, 0.5);
+                vec![vals[0], al, vals[1], vals[2]]
+            }
+            _ => vals.clone(),
+        };
+        let o = fg.add_node1(op.clone(), &node_ins, loc).unwrap();
+        fg.add_output(o);
+        check_fg(fg, o, &[args]);
+    }
+}
+
+#[test]
+fn softmax_shape_reshape_flatten() {
+    let mut r = Rng(4);
+    let m = T::dmatrix("m");
+    let sets = [vec![r.f(&[2, 6])], vec![r.f(&[3, 4])]];
+    check(&[&m], &T::softmax(&m).unwrap(), &sets);
+    check(&[&m], &T::log_softmax(&m).unwrap(), &sets);
+    check(&[&m], &m.shape(), &sets);
+    check(&[&m], &m.shape_i(1).unwrap(), &sets);
+    check(&[&m], &m.reshape(&[-1i64, 2][..]).unwrap(), &sets);
+    check(
+        &[&m],
+        &m.reshape(&[4i64, 3][..]).unwrap(),
+        &[vec![r.f(&[2, 6])]],
+    );
+    check(&[&m], &m.reshape(&m.shape()).unwrap(), &sets);
+    let (p, q) = (T::lscalar("p"), T::lscalar("q"));
+    let y = m.reshape(vec![p.clone(), q.clone()]).unwrap();
+    check(
+        &[&m, &p, &q],
+        &y,
+        &[
+            vec![r.f(&[2, 6]), l(3), l(-1)],
+            vec![r.f(&[2, 6]), l(-1), l(6)],
+            vec![r.f(&[2, 6]), l(12), l(1)],
+        ],
+    );
+    let t = T::dtensor3("t");
+    let tsets = [vec![r.f(&[2, 3, 4])], vec![r.f(&[0, 3, 2])]];
+    check(&[&t], &t.flatten(1).unwrap(), &tsets);
+    check(&[&t], &t.flatten(2).unwrap(), &tsets);
+    check(&[&t], &t.flatten(3).unwrap(), &tsets);
+}
+
+#[test]
+fn arange_alloc_join_makevector() {
+    let mut r = Rng(5);
+    let (a, b, s) = (T::lscalar("a"), T::lscalar("b"), T::lscalar("s"));
+    let y = T::arange_full(&a, &b, &s).unwrap();
+    let sets: Vec<Vec<Tensor>> = [
+        (0, 10, 3),
+        (10, 0, -3),
+        (5, 5, 1),
+        (5, 2, 1),
+        (-7, 4, 2),
+        (3, -8, -5),
+    ]
+    .iter()
+    .map(|&(x, y, z)| vec![l(x), l(y), l(z)])
+    .collect();
+    check(&[&a, &b, &s], &y, &sets);
+    check(&[&b], &T::arange(&b).unwrap(), &[vec![l(7)], vec![l(-2)]]);
+    let (fa, fb, fs) = (T::dscalar("fa"), T::dscalar("fb"), T::dscalar("fs"));
+    let y = T::arange_full(&fa, &fb, &fs).unwrap();
+    check(
+        &[&fa, &fb, &fs],
+        &y,
+        &[
+            vec![
+                Tensor::scalar(0.5),
+                Tensor::scalar(3.2),
+                Tensor::scalar(0.7),
+            ],
+            vec![
+                Tensor::scalar(3.0),
+                Tensor::scalar(-1.0),
+                Tensor::scalar(-0.25),
+            ],
+            vec![
+                Tensor::scalar(3.0),
+                Tensor::scalar(1.0),
+                Tensor::scalar(0.5),
+            ],
+        ],
+    );
+    let v = T::dvector("v");
+    let y = T::alloc(&v, &[a.clone(), T::constant(2i64), b.clone()]).unwrap();
+    check(
+        &[&v, &a, &b],
+        &y,
+        &[vec![r.f(&[3]), l(4), l(3)], vec![r.f(&[1]), l(0), l(5)]],
+    );
+    let (x1, x2) = (T::dmatrix("x1"), T::dmatrix("x2"));
+    let j = T::concatenate(&[x1.clone(), x2.clone(), x1.clone()], 1).unwrap();
+    check(&[&x1, &x2], &j, &[vec![r.f(&[2, 3]), r.f(&[2, 5])]]);
+    let j = T::stack(&[v.clone(), v.clone()], 0).unwrap();
+    check(&[&v], &j, &[vec![r.f(&[4])]]);
+    let mv = T::make_vector(&[a.clone(), b.clone(), s.clone()], DType::Int64).unwrap();
+    check(&[&a, &b, &s], &mv, &[vec![l(1), l(2), l(3)]]);
+}
+
+#[test]
+fn subtensor_and_inc() {
+    let mut r = Rng(6);
+    let m = T::dmatrix("m");
+    let (a, b, s) = (T::lscalar("a"), T::lscalar("b"), T::lscalar("s"));
+    let y = m
+        .get(&[
+            Idx::slice(Some(a.clone()), Some(b.clone()), Some(s.clone())),
+            Idx::all(),
+        ])
+        .unwrap();
+    let mut sets = Vec::new();
+    for (x, z, st) in [
+        (0, 5, 1),
+        (1, 7, 2),
+        (-2, 100, 1),
+        (-100, -1, 3),
+        (5, 0, -1),
+        (-1, -100, -2),
+        (100, -100, -3),
+        (3, 3, 1),
+        (4, 1, 2),
+        (0, 0, -1),
+    ] {
+        sets.push(vec![r.f(&[6, 2]), l(x), l(z), l(st)]);
+    }
+    sets.push(vec![r.f(&[0, 2]), l(0), l(3), l(1)]);
+    check(&[&m, &a, &b, &s], &y, &sets);
+    // absent bounds, constant steps, an index removing a dimension
+    let y = m.get(&[Idx::start_at(&a), Idx::from(1i64)]).unwrap();
+    check(
+        &[&m, &a],
+        &y,
+        &[vec![r.f(&[5, 3]), l(2)], vec![r.f(&[5, 3]), l(-7)]],
+    );
+    let y = m.get(&[Idx::step(-2i64), Idx::to(&b)]).unwrap();
+    check(
+        &[&m, &b],
+        &y,
+        &[vec![r.f(&[5, 3]), l(2)], vec![r.f(&[4, 3]), l(-1)]],
+    );
+    let y = m
+        .get(&[Idx::slice(None, Some(b.clone()), Some(s.clone()))])
+        .unwrap();
+    check(
+        &[&m, &b, &s],
+        &y,
+        &[
+            vec![r.f(&[5, 3]), l(1), l(-2)],
+            vec![r.f(&[5, 3]), l(4), l(2)],
+        ],
+    );
+    // inc/set subtensor: x's shape
+    let sub = m.get(&[Idx::range(1i64, 3i64)]).unwrap();
+    let y = T::set_subtensor(&sub, 1.5).unwrap();
+    check(&[&m], &y, &[vec![r.f(&[4, 2])]]);
+    // advanced indexing
+    let i = T::lvector("i");
+    let y = m.get(&[Idx::from(&i)]).unwrap();
+    check(
+        &[&m, &i],
+        &y,
+        &[
+            vec![r.f(&[4, 3]), lv(&[0, 2, 2, 1, 3])],
+            vec![r.f(&[4, 3]), lv(&[])],
+        ],
+    );
+    let y = T::inc_subtensor(&y, 1.0).unwrap();
+    check(&[&m, &i], &y, &[vec![r.f(&[4, 3]), lv(&[0, 2, 2])]]);
+    let (t, j) = (T::dtensor3("t"), T::lmatrix("j"));
+    for idx in [
+        vec![Idx::all(), Idx::from(&i), Idx::from(&j)],
+        vec![Idx::from(&i), Idx::all(), Idx::from(&j)],
+        vec![Idx::from(&j)],
+    ] {
+        let y = t.get(&idx).unwrap();
+        assert!(matches!(
+            y.owner().unwrap().op(),
+            Op::AdvancedSubtensor { .. } | Op::AdvancedSubtensor1
+        ));
+        let jv = Tensor::from_shape_vec(&[2, 1], vec![0i64, 1]).unwrap();
+        let args = vec![r.f(&[2, 3, 4]), lv(&[0, 1, 1]), jv];
+        let (ins, args): (Vec<&Variable>, Vec<Tensor>) = if idx.len() == 1 {
+            (vec![&t, &j], vec![args[0].clone(), args[2].clone()])
+        } else {
+            (vec![&t, &i, &j], args)
+        };
+        check(&ins, &y, std::slice::from_ref(&args));
+        let inc = T::inc_subtensor(&y, 1.0).unwrap();
+        check(&ins, &inc, &[args]);
+    }
+}
