@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::randn;
+use common::{randn, seed_model};
 use theano::tensor as T;
-use theano::{compile, function, grad, grad1, pp, shared_named, Tensor};
+use theano::{compile, function, grad1, pp, Tensor};
 
 #[test]
 fn cell_38_gradient_of_x_squared() {
@@ -39,21 +39,10 @@ fn seed_logistic_regression_cost_decreases_every_step() {
             .collect(),
     )
     .unwrap();
-    let x = T::dmatrix("x");
-    let y = T::dvector("y");
-    let w = shared_named(
-        Tensor::from_shape_vec(&[feats], randn(&mut seed, feats)).unwrap(),
-        "w",
-    );
-    let b = shared_named(0., "b");
-    // the notebook's formula, verbatim
-    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
-    let prediction = T::gt(&p_1, 0.5);
-    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
-    let cost = xent.mean() + 0.01 * w.pow(2).sum();
-    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
-    let train = compile(&[&x, &y], [&prediction, &xent, &cost])
-        .updates([(&w, &w - 0.1 * &g[0]), (&b, &b - 0.1 * &g[1])])
+    // the notebook's formula, verbatim (tests/common)
+    let m = seed_model(Tensor::from_shape_vec(&[feats], randn(&mut seed, feats)).unwrap());
+    let train = compile(&[&m.x, &m.y], [&m.prediction, &m.xent, &m.cost])
+        .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
         .build()
         .unwrap();
     let mut last = f64::INFINITY;

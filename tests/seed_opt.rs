@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::randn;
+use common::{randn, seed_model};
 use expect_test::expect;
 use theano::tensor as T;
-use theano::{compile, debugprint, function, grad, grad1, pp, shared_named, Mode, Tensor};
+use theano::{compile, debugprint, function, grad1, pp, Mode, Tensor};
 
 #[test]
 fn cell_39_optimized_gradient() {
@@ -46,20 +46,11 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
             .collect(),
     )
     .unwrap();
-    let x = T::dmatrix("x");
-    let y = T::dvector("y");
-    let w = shared_named(
-        Tensor::from_shape_vec(&[feats], randn(&mut seed, feats)).unwrap(),
-        "w",
-    );
-    let b = shared_named(0., "b");
-    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
-    let prediction = T::gt(&p_1, 0.5);
-    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
-    let cost = xent.mean() + 0.01 * w.pow(2).sum();
-    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
-    let train = compile(&[&x, &y], [&prediction, &xent])
-        .updates([(&w, &w - 0.1 * &g[0]), (&b, &b - 0.1 * &g[1])])
+    // the notebook's formula, verbatim (tests/common)
+    let m = seed_model(Tensor::from_shape_vec(&[feats], randn(&mut seed, feats)).unwrap());
+    let (x, w) = (&m.x, &m.w);
+    let train = compile(&[&m.x, &m.y], [&m.prediction, &m.xent])
+        .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
         .build()
         .unwrap();
     let text = debugprint(&train.fgraph_outputs().unwrap());
@@ -69,7 +60,7 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
     if std::env::var_os("SHOW_GRAPH").is_some() {
         eprintln!("{text}");
     }
-    let predict = function(&[&x], &prediction).unwrap();
+    let predict = function(&[x], &m.prediction).unwrap();
     for _ in 0..1000 {
         let out = train.call_refs(&[&d0, &d1]).unwrap();
         assert!(out[1].to_f64_vec().iter().all(|v| v.is_finite()));
@@ -96,17 +87,10 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
 /// then `gemm_from_sum` folds the whole update: beta = 1 - 0.1 * 0.02 = 0.998).
 #[test]
 fn seed_train_function_optimized_graph() {
-    let x = T::dmatrix("x");
-    let y = T::dvector("y");
-    let w = shared_named(Tensor::from_shape_vec(&[784], vec![0.0; 784]).unwrap(), "w");
-    let b = shared_named(0., "b");
-    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
-    let prediction = T::gt(&p_1, 0.5);
-    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
-    let cost = xent.mean() + 0.01 * w.pow(2).sum();
-    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
-    let train = compile(&[&x, &y], [&prediction, &xent])
-        .updates([(&w, &w - 0.1 * &g[0]), (&b, &b - 0.1 * &g[1])])
+    // the notebook's formula, verbatim (tests/common)
+    let m = seed_model(Tensor::from_shape_vec(&[784], vec![0.0; 784]).unwrap());
+    let train = compile(&[&m.x, &m.y], [&m.prediction, &m.xent])
+        .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
         .build()
         .unwrap();
     let text = debugprint(&train.fgraph_outputs().unwrap());

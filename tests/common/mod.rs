@@ -16,3 +16,48 @@ pub fn randn(seed: &mut u64, n: usize) -> Vec<f64> {
         })
         .collect()
 }
+
+use theano::tensor as T;
+use theano::{grad, shared_named, Tensor, Variable};
+
+/// The notebook's logistic-regression model (cell 41), its formula verbatim.
+#[allow(dead_code)] // each test binary uses the fields it needs
+pub struct SeedModel {
+    pub x: Variable,
+    pub y: Variable,
+    pub w: Variable,
+    pub b: Variable,
+    pub prediction: Variable,
+    pub xent: Variable,
+    pub cost: Variable,
+    /// `w - 0.1 * gw`
+    pub w_update: Variable,
+    /// `b - 0.1 * gb`
+    pub b_update: Variable,
+}
+
+#[allow(dead_code)]
+pub fn seed_model(w_init: Tensor) -> SeedModel {
+    let x = T::dmatrix("x");
+    let y = T::dvector("y");
+    let w = shared_named(w_init, "w");
+    let b = shared_named(0., "b");
+    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
+    let prediction = T::gt(&p_1, 0.5);
+    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
+    let cost = xent.mean() + 0.01 * w.pow(2).sum();
+    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+    let w_update = &w - 0.1 * &g[0];
+    let b_update = &b - 0.1 * &g[1];
+    SeedModel {
+        x,
+        y,
+        w,
+        b,
+        prediction,
+        xent,
+        cost,
+        w_update,
+        b_update,
+    }
+}
