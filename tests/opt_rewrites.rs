@@ -31,6 +31,20 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::fill(T::exp(&x), &x))],
             &["!second", "Elemwise{exp"],
         ),
+        "useless_reshape" => (
+            vec![m.clone()],
+            vec![T::exp(
+                T::reshape(&m, vec![m.shape_i(0).unwrap(), m.shape_i(1).unwrap()]).unwrap(),
+            )],
+            &["!Reshape", "Elemwise{exp"],
+        ),
+        "useless_alloc" => (
+            vec![x.clone()],
+            vec![T::exp(
+                T::alloc(T::exp(&x), &[x.shape_i(0).unwrap()]).unwrap(),
+            )],
+            &["!Alloc", "Elemwise{exp"],
+        ),
         "fill_sink" => (
             vec![s.clone(), x.clone()],
             vec![T::fill(T::exp(&x), &s) * &x],
@@ -60,6 +74,16 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![x.clone()],
             vec![T::exp(-(-&x))],
             &["!neg", "Elemwise{exp"],
+        ),
+        "sub_neg_forms" => (
+            vec![x.clone()],
+            vec![&x - (-T::exp(&x)), &x + (-T::log(&x))],
+            &["Elemwise{add", "Elemwise{sub", "!neg"],
+        ),
+        "cancel_terms" => (
+            vec![x.clone()],
+            vec![T::exp(&x - &x.clone())],
+            &["!sub", "Elemwise{second"],
         ),
         "pow_canonicalize" => (
             vec![x.clone()],
@@ -233,11 +257,15 @@ rewrite_tests!(
     constant_folding,
     useless_fill,
     useless_fill_shape,
+    useless_reshape,
+    useless_alloc,
     fill_sink,
     shape_i_lift,
     dimshuffle_merge,
     useless_cast,
     neg_neg,
+    sub_neg_forms,
+    cancel_terms,
     pow_canonicalize,
     mul_canonizer,
     add_canonizer,
@@ -282,4 +310,36 @@ fn canonizers_reach_a_fixpoint() {
     let mut fg = FunctionGraph::from_outputs(&[x.clone(), y.clone()], &[&x * &y]).unwrap();
     let report = optimize(&mut fg, &Config::default()).unwrap();
     assert_eq!(report.count("mul_canonizer"), 0, "{:?}", report.applied);
+}
+
+/// The integer-only form of `sub_neg_forms`: `-(i - j) -> j - i`; on floats it is left alone
+/// (`-(x - x)` is `-0.0`, `x - x` is `+0.0`).
+#[test]
+fn neg_of_sub_swaps_only_integers() {
+    let i = T::lvector("i");
+    let j = T::lvector("j");
+    let mut fg = FunctionGraph::from_outputs(&[i.clone(), j.clone()], &[-(&i - &j)]).unwrap();
+    let report = optimize(&mut fg, &Config::default()).unwrap();
+    assert!(report.count("sub_neg_forms") > 0, "{:?}", report.applied);
+    assert!(!fg.to_text().contains("neg"), "{}", fg.to_text());
+    let x = T::dvector("x");
+    let y = T::dvector("y");
+    let mut fg = FunctionGraph::from_outputs(&[x.clone(), y.clone()], &[-(&x - &y)]).unwrap();
+    let report = optimize(&mut fg, &Config::default()).unwrap();
+    assert_eq!(report.count("sub_neg_forms"), 0, "{:?}", report.applied);
+}
+
+/// `Reshape` to a different shape, or an `Alloc` that broadcasts, stays.
+#[test]
+fn useful_reshape_and_alloc_stay() {
+    let m = T::dmatrix("m");
+    let x = T::dvector("x");
+    let r = T::reshape(&m, vec![m.shape_i(1).unwrap(), m.shape_i(0).unwrap()]).unwrap();
+    let a = T::alloc(&x, &[m.shape_i(0).unwrap(), x.shape_i(0).unwrap()]).unwrap();
+    let mut fg = FunctionGraph::from_outputs(&[m.clone(), x.clone()], &[r, a]).unwrap();
+    let report = optimize(&mut fg, &Config::default()).unwrap();
+    assert_eq!(report.count("useless_reshape"), 0, "{:?}", report.applied);
+    assert_eq!(report.count("useless_alloc"), 0, "{:?}", report.applied);
+    let text = fg.to_text();
+    assert!(text.contains("Reshape") && text.contains("Alloc"), "{text}");
 }

@@ -138,7 +138,7 @@ fn seed_train_function_optimized_graph() {
          |TensorConstant{-0.1} [id U]
          |InplaceDimShuffle{1,0} [id V] ''   
          | |x [id I]
-         |Elemwise{Composite{(-(((-(((i0 * i1) / i2) + (-(((-i0) * i3) / sigmoid(i4))))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
+         |Elemwise{Composite{(-(((-(((i0 * i1) / i2) - (((-i0) * i3) / sigmoid(i4)))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
          | |InplaceDimShuffle{x} [id X] ''   
          | | |Elemwise{Composite{(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))}} [id Y] ''   
          | |   |TensorConstant{1.0} [id Z]
@@ -159,7 +159,7 @@ fn seed_train_function_optimized_graph() {
            |Elemwise{identity}[(0, 0)] [id BG] ''   
              |InplaceDimShuffle{x} [id BH] ''   
                |Sum{axis=[0]} [id BI] ''   
-                 |Elemwise{Composite{(-(((-(((i0 * i1) / i2) + (-(((-i0) * i3) / sigmoid(i4))))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
+                 |Elemwise{Composite{(-(((-(((i0 * i1) / i2) - (((-i0) * i3) / sigmoid(i4)))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
     "#]]
     .assert_eq(&text);
 }

@@ -38,6 +38,20 @@ pub static REWRITES: &[Rewrite] = &[
         crate::shape::useless_fill_shape
     ),
     rw!(
+        "useless_reshape",
+        Canonicalize,
+        ["fast_run", "shape"],
+        "Reshape(x, shape) -> x when x has the output type and shape is provably x's own",
+        crate::shape::useless_reshape
+    ),
+    rw!(
+        "useless_alloc",
+        Canonicalize,
+        ["fast_run", "shape"],
+        "Alloc(v, dims...) -> v when v has the output type and provably the dims",
+        crate::shape::useless_alloc
+    ),
+    rw!(
         "fill_sink",
         Canonicalize,
         ["fast_run", "shape"],
@@ -66,6 +80,20 @@ pub static REWRITES: &[Rewrite] = &[
         useless_cast
     ),
     rw!("neg_neg", Canonicalize, ["fast_run"], "-(-x) -> x", neg_neg),
+    rw!(
+        "sub_neg_forms",
+        Canonicalize,
+        ["fast_run"],
+        "x - (-y) -> x + y; x + (-y), (-y) + x -> x - y; -(x - y) -> y - x (not for floats)",
+        sub_neg_forms
+    ),
+    rw!(
+        "cancel_terms",
+        Canonicalize,
+        ["fast_run"],
+        "x - x -> fill(x, 0)",
+        cancel_terms
+    ),
     rw!(
         "pow_canonicalize",
         Canonicalize,
@@ -255,6 +283,58 @@ fn neg_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     Some(y)
+}
+
+/// Two-input sub/add/neg forms. Each is exact in IEEE arithmetic (`a - b` is `a + (-b)`
+/// rounded once) except `-(x - y) -> y - x` on floats: at `x == y` it turns `-0.0` into
+/// `+0.0` (observable through `1 / r`), so that form is left to integer dtypes.
+fn sub_neg_forms(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let loc = fg.location(n);
+    let neg_of = |fg: &FunctionGraph, v: Value| match ew_inputs(fg, v, S::Neg).as_deref() {
+        Some([y]) => Some(*y),
+        _ => None,
+    };
+    let r = if let Some([x, b]) = ew_inputs(fg, out, S::Sub).as_deref() {
+        let (x, y) = (*x, neg_of(fg, *b)?);
+        mk(fg, S::Add, &[x, y], loc)?
+    } else if let Some([a, b]) = ew_inputs(fg, out, S::Add).as_deref() {
+        let (x, y) = match (neg_of(fg, *a), neg_of(fg, *b)) {
+            (_, Some(y)) => (*a, y),
+            (Some(y), None) => (*b, y),
+            (None, None) => return None,
+        };
+        mk(fg, S::Sub, &[x, y], loc)?
+    } else if let Some([d]) = ew_inputs(fg, out, S::Neg).as_deref() {
+        if want.dtype.is_float() || fg.n_uses(*d) != 1 {
+            return None;
+        }
+        let [x, y] = ew_inputs(fg, *d, S::Sub)?[..] else {
+            return None;
+        };
+        mk(fg, S::Sub, &[y, x], loc)?
+    } else {
+        return None;
+    };
+    fit(fg, r, want, loc)
+}
+
+/// `x - x -> fill(x, 0)` (exact for finite x; `inf - inf` and NaN give NaN, as in Theano's
+/// canonizer). `x / x` is not cancelled: `0 / 0` is NaN.
+fn cancel_terms(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let [a, b] = ew_inputs(fg, out, S::Sub)?[..] else {
+        return None;
+    };
+    if a != b {
+        return None;
+    }
+    let want = fg.ty(out);
+    let loc = fg.location(n);
+    let zero = konst(fg, 0.0, want.dtype);
+    let r = mk(fg, S::Second, &[a, zero], loc)?;
+    fit(fg, r, want, loc)
 }
 
 fn pow_canonicalize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {

@@ -622,6 +622,56 @@ pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     covers(fg, a, b).then_some(b)
 }
 
+/// Theano's `local_useless_reshape`: `Reshape(x, shape) -> x` when x has the output's type and
+/// every requested entry is provably x's own dimension (canonical forms equal; a `-1` entry is
+/// not looked into).
+pub(crate) fn useless_reshape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Reshape { ndim } = *fg.op(n) else {
+        return None;
+    };
+    let out = fg.node_outputs(n)[0];
+    let x = fg.node_inputs(n)[0];
+    if fg.ty(x) != fg.ty(out) || fg.ty(x).ndim() != ndim {
+        return None;
+    }
+    // the requested entries, as infer_dims reads them
+    let s = fg.node_inputs(n)[1];
+    let entries: Vec<Sym> = if let Some(t) = fg.constant_value(s) {
+        t.to_i64_vec().into_iter().map(Sym::Const).collect()
+    } else if let Some(m) = fg
+        .owner(s)
+        .filter(|&m| matches!(fg.op(m), Op::MakeVector { .. }))
+    {
+        fg.node_inputs(m).iter().map(|&v| scalar(fg, v)).collect()
+    } else {
+        (0..ndim).map(|k| Sym::Entry(s, k)).collect()
+    };
+    let have = shape_of(fg, x);
+    (entries.len() == have.len() && entries.iter().zip(&have).all(|(e, d)| canon(fg, e) == *d))
+        .then_some(x)
+}
+
+/// Theano's `local_useless_alloc`: `Alloc(v, dims...) -> v` when v has the output's type and
+/// its dimensions are provably the requested ones.
+pub(crate) fn useless_alloc(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::Alloc {
+        return None;
+    }
+    let out = fg.node_outputs(n)[0];
+    let ins = fg.node_inputs(n).to_vec();
+    let v = ins[0];
+    if fg.ty(v) != fg.ty(out) {
+        return None;
+    }
+    let have = shape_of(fg, v);
+    (ins.len() - 1 == have.len()
+        && ins[1..]
+            .iter()
+            .zip(&have)
+            .all(|(&e, d)| canon(fg, &scalar(fg, e)) == *d))
+    .then_some(v)
+}
+
 /// Every dimension of `a` is 1 or provably equal to `b`'s (so `b`'s shape is the broadcast of
 /// both).
 fn covers(fg: &FunctionGraph, a: Value, b: Value) -> bool {
