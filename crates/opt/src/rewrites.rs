@@ -161,7 +161,7 @@ pub static REWRITES: &[Rewrite] = &[
         "pow_specialize",
         Specialize,
         ["fast_run"],
-        "x ** 2 -> sqr(x); x ** 0.5 -> sqrt(x)",
+        "x ** 2 -> sqr(x)",
         pow_specialize
     ),
     rw!(
@@ -521,7 +521,7 @@ fn pow_specialize(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     };
     let op = match scalar_const(fg, e)? {
         2.0 => S::Sqr,
-        v if v == 0.5 && fg.ty(out).dtype.is_float() => S::Sqrt,
+        // x ** 0.5 -> sqrt(x) (Theano's) is not done: pow(-inf, 0.5) is inf, sqrt(-inf) nan.
         _ => return None,
     };
     let loc = fg.location(n);
