@@ -313,8 +313,24 @@ impl FunctionBuilder {
                 .collect(),
         };
         let original_outputs = fg.outputs().to_vec();
+        let dump_n = crate::dump::next_id();
+        let dump_dir = mode.dump_dir.as_deref();
+        if mode.dump.contains(&DumpKind::Ir) {
+            crate::dump::write(dump_dir, "ir", dump_n, "thir", &fg.to_text())?;
+        }
         theano_opt::optimize(&mut fg, &cfg)
             .map_err(|e| Error::Unsupported(format!("optimizer bug: {e}")))?;
+        if mode.dump.contains(&DumpKind::Rewrites) {
+            let log: String = fg
+                .history()
+                .iter()
+                .map(|r| format!("{}: {} -> {}\n", r.reason, r.old, r.new))
+                .collect();
+            crate::dump::write(dump_dir, "rewrites", dump_n, "log", &log)?;
+        }
+        if mode.dump.contains(&DumpKind::Opt) {
+            crate::dump::write(dump_dir, "opt", dump_n, "thir", &fg.to_text())?;
+        }
         if let Some(f) = self.after_optimize {
             f(&mut fg);
         }

@@ -6,7 +6,6 @@
 use crate::error::NodeError;
 use crate::linker::{frees_of, interp_step, run_schedule, Executable, Linker, Program};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use theano_ir::{Op, Tensor};
 use theano_jit::KernelSet;
 
@@ -21,8 +20,6 @@ pub struct JitLinker {
     /// Keep the IR and machine code text for `Function::dump_ir`/`dump_asm`.
     pub keep_text: bool,
 }
-
-static DUMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Linker for JitLinker {
     fn name(&self) -> &'static str {
@@ -57,27 +54,13 @@ impl Linker for JitLinker {
             ks,
         };
         if self.dump_clif || self.dump_asm {
-            let n = DUMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let n = crate::dump::next_id();
             for (on, ext, text) in [
                 (self.dump_clif, "clif", exe.dump_clif()),
                 (self.dump_asm, "asm", exe.dump_asm()),
             ] {
-                if !on {
-                    continue;
-                }
-                match &self.dump_dir {
-                    Some(dir) => {
-                        let path = dir.join(format!("jit-{}-{n}.{ext}", std::process::id()));
-                        std::fs::create_dir_all(dir)
-                            .and_then(|_| std::fs::write(&path, &text))
-                            .map_err(|e| {
-                                crate::Error::Unsupported(format!(
-                                    "dump_dir: cannot write {}: {e}",
-                                    path.display()
-                                ))
-                            })?;
-                    }
-                    None => eprintln!("{text}"),
+                if on {
+                    crate::dump::write(self.dump_dir.as_deref(), "jit", n, ext, &text)?;
                 }
             }
         }

@@ -14,6 +14,7 @@
 
 pub mod datasets;
 pub mod debugmode;
+mod dump;
 mod error;
 pub mod flags;
 mod function;

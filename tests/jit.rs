@@ -18,7 +18,7 @@ fn dumps_clif_and_asm() {
     let dir = std::env::temp_dir().join(format!("theano-jit-dump-{}", std::process::id()));
     let (x, y, z) = (T::dvector("x"), T::dvector("y"), T::dvector("z"));
     let out = &(&T::exp(&x) * &y) + &T::tanh(&z);
-    let mut m = Mode::parse_flags("linker=jit,dump=clif+asm").unwrap();
+    let mut m = Mode::parse_flags("linker=jit,dump=ir+rewrites+opt+clif+asm").unwrap();
     m.dump_dir = Some(dir.clone());
     let f = compile(&[&x, &y, &z], &out).mode(m).build().unwrap();
     let ir = f.dump_ir();
@@ -30,6 +30,24 @@ fn dumps_clif_and_asm() {
         .collect();
     assert!(names.iter().any(|n| n.ends_with(".clif")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(".asm")), "{names:?}");
+    let read = |prefix: &str| {
+        let n = names
+            .iter()
+            .find(|n| n.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} dump in {names:?}"));
+        std::fs::read_to_string(dir.join(n)).unwrap()
+    };
+    // the IR before and after optimization (both parse back), and the rewrite log between
+    let ir = read("ir-");
+    assert!(ir.contains("Elemwise{exp,no_inplace}"), "{ir}");
+    theano::ir::fgraph::FunctionGraph::parse(&ir).unwrap();
+    let opt = read("opt-");
+    assert!(
+        opt.contains("Elemwise{Composite{((exp(i0) * i1) + tanh(i2))}}"),
+        "{opt}"
+    );
+    theano::ir::fgraph::FunctionGraph::parse(&opt).unwrap();
+    assert!(read("rewrites-").contains("elemwise_fusion"));
     let _ = std::fs::remove_dir_all(&dir);
     let r = f
         .call(&[
