@@ -10,53 +10,19 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::hint::black_box;
 use theano::ir::fgraph::FunctionGraph;
-use theano::tensor as T;
-use theano::{compile, grad, shared_named, Tensor, Variable};
+use theano::{compile, Tensor};
 
-struct Seed {
-    x: Variable,
-    y: Variable,
-    w: Variable,
-    b: Variable,
-    prediction: Variable,
-    xent: Variable,
-    gw: Variable,
-    gb: Variable,
-}
-
-fn seed() -> Seed {
-    let feats = 784;
-    let x = T::dmatrix("x");
-    let y = T::dvector("y");
-    let w = shared_named(Tensor::from(vec![0.01; feats]), "w");
-    let b = shared_named(0., "b");
-    let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
-    let prediction = T::gt(&p_1, 0.5);
-    let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
-    let cost = xent.mean() + 0.01 * w.pow(2).sum();
-    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
-    let gw = &w - 0.1 * &g[0];
-    let gb = &b - 0.1 * &g[1];
-    Seed {
-        x,
-        y,
-        w,
-        b,
-        prediction,
-        xent,
-        gw,
-        gb,
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn bench(c: &mut Criterion) {
-    let s = seed();
+    let s = common::seed_model(Tensor::from(vec![0.01; 784]));
     for linker in ["interp", "jit"] {
         let mode = theano::Mode::parse_flags(&format!("linker={linker}")).unwrap();
         c.bench_function(&format!("compile/seed_logreg_train/{linker}"), |bch| {
             bch.iter(|| {
                 let f = compile(&[&s.x, &s.y], [&s.prediction, &s.xent])
-                    .updates([(&s.w, &s.gw), (&s.b, &s.gb)])
+                    .updates([(&s.w, &s.w_update), (&s.b, &s.b_update)])
                     .mode(mode.clone())
                     .build()
                     .unwrap();
@@ -67,8 +33,8 @@ fn bench(c: &mut Criterion) {
     let outs = [
         s.prediction.clone(),
         s.xent.clone(),
-        s.gw.clone(),
-        s.gb.clone(),
+        s.w_update.clone(),
+        s.b_update.clone(),
     ];
     let fg = FunctionGraph::from_outputs(&[s.x.clone(), s.y.clone()], &outs).unwrap();
     // the optimizer as compile runs it in release builds (no verifier)

@@ -9,7 +9,10 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use theano::tensor as T;
-use theano::{compile, grad, shared_named, DType, Function, Mode, Tensor, Variable};
+use theano::{compile, DType, Function, Mode, Tensor, Variable};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const LINKERS: [&str; 2] = ["jit", "interp"];
 
@@ -61,17 +64,9 @@ fn logreg_step(c: &mut Criterion) {
     )
     .unwrap();
     for l in LINKERS {
-        let x = T::dmatrix("x");
-        let y = T::dvector("y");
-        let w = shared_named(values(DType::Float64, &[feats], 2), "w");
-        let b = shared_named(0., "b");
-        let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
-        let prediction = T::gt(&p_1, 0.5);
-        let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
-        let cost = xent.mean() + 0.01 * w.pow(2).sum();
-        let gr = grad(&cost, &[w.clone(), b.clone()]).unwrap();
-        let train = compile(&[&x, &y], [&prediction, &xent])
-            .updates([(&w, &w - 0.1 * &gr[0]), (&b, &b - 0.1 * &gr[1])])
+        let m = common::seed_model(values(DType::Float64, &[feats], 2));
+        let train = compile(&[&m.x, &m.y], [&m.prediction, &m.xent])
+            .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
             .mode(mode(l))
             .build()
             .unwrap();

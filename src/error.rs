@@ -3,6 +3,7 @@
 use std::fmt;
 use std::panic::Location;
 use theano_ir::{GraphError, TensorType};
+use theano_tensor::py_tuple;
 
 /// Everything `function()`, `Function::call` and `shared` can refuse. Each variant names the
 /// argument or node, the expected and the actual type or shape.
@@ -122,19 +123,6 @@ pub struct NodeError {
     pub location: &'static Location<'static>,
 }
 
-fn py_shape(s: &[usize]) -> String {
-    match s {
-        [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            s.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.message)?;
@@ -142,7 +130,7 @@ impl fmt::Display for NodeError {
         writeln!(f, "Toposort index: {}", self.toposort_index)?;
         let tys: Vec<String> = self.input_types.iter().map(|t| t.to_string()).collect();
         writeln!(f, "Inputs types: [{}]", tys.join(", "))?;
-        let shapes: Vec<String> = self.input_shapes.iter().map(|s| py_shape(s)).collect();
+        let shapes: Vec<String> = self.input_shapes.iter().map(|s| py_tuple(s)).collect();
         writeln!(f, "Inputs shapes: [{}]", shapes.join(", "))?;
         write!(
             f,
@@ -161,7 +149,3 @@ impl fmt::Debug for NodeError {
 }
 
 impl std::error::Error for NodeError {}
-
-pub(crate) fn shape_str(s: &[usize]) -> String {
-    py_shape(s)
-}

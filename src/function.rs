@@ -1,7 +1,7 @@
 //! `function()`: from symbolic inputs and outputs (plus updates and givens) to a callable with
 //! state.
 
-use crate::error::{shape_str, Error};
+use crate::error::Error;
 use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
 use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
 use std::collections::{HashMap, HashSet};
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
 use theano_ir::graph::clone_replace;
 use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
+use theano_tensor::py_tuple as shape_str;
 
 /// `Elemwise{add,no_inplace}(x, y)`: a node as Theano's error messages show it.
 pub(crate) fn node_str(fg: &FunctionGraph, n: Node) -> String {
@@ -415,8 +416,6 @@ impl FunctionBuilder {
                 dump_clif: mode.dump.contains(&DumpKind::Clif),
                 dump_asm: mode.dump.contains(&DumpKind::Asm),
                 dump_dir: mode.dump_dir.clone(),
-                keep_text: mode.dump.contains(&DumpKind::Clif)
-                    || mode.dump.contains(&DumpKind::Asm),
             }),
             LinkerKind::Cuda => {
                 return Err(Error::Unsupported(

@@ -17,8 +17,6 @@ pub struct JitLinker {
     pub dump_asm: bool,
     /// Where dumps go (stderr when `None`).
     pub dump_dir: Option<PathBuf>,
-    /// Keep the IR and machine code text for `Function::dump_ir`/`dump_asm`.
-    pub keep_text: bool,
 }
 
 impl Linker for JitLinker {
@@ -26,7 +24,8 @@ impl Linker for JitLinker {
         "jit"
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, crate::Error> {
-        let keep = self.keep_text || self.dump_clif || self.dump_asm;
+        // the kernel text is kept (for `Function::dump_ir`/`dump_asm`) exactly when a dump asks
+        let keep = self.dump_clif || self.dump_asm;
         let mut ks = KernelSet::new(keep)
             .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
         let mut kernels = Vec::with_capacity(program.steps.len());

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 /// A deterministic stand-in for numpy's randn (Box-Muller over splitmix64).
+#[allow(dead_code)] // each test binary and bench uses the helpers it needs
 pub fn randn(seed: &mut u64, n: usize) -> Vec<f64> {
     let mut next = || {
         *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);

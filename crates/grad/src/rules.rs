@@ -327,108 +327,33 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 .map(|i| Ok(G::V(b.index_const(&gz, 0, i as i64)?)))
                 .collect::<R<_>>()?
         }
-        Op::Subtensor { idx } => {
+        // the gradient of an indexing op increments zeros at the indexed region (repeated
+        // advanced indices accumulate)
+        Op::Subtensor { .. } | Op::AdvancedSubtensor1 | Op::AdvancedSubtensor { .. } => {
             let x = &ins[0];
             if x.dtype().is_discrete() {
                 return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
             }
             let gz = one(og, op)?;
+            let inc = op.inc_counterpart(false).expect("an indexing op");
             let mut v = vec![b.zeros_like(x, None)?, gz];
             v.extend(ins[1..].iter().cloned());
-            let g = b.apply1(
-                Op::IncSubtensor {
-                    idx: idx.clone(),
-                    set: false,
-                    inplace: false,
-                },
-                v,
-            )?;
-            disc_rest(vec![G::V(g)])
+            disc_rest(vec![G::V(b.apply1(inc, v)?)])
         }
-        Op::AdvancedSubtensor1 => {
-            let x = &ins[0];
-            if x.dtype().is_discrete() {
-                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
-            }
-            let gz = one(og, op)?;
-            let g = b.apply1(
-                Op::AdvancedIncSubtensor1 {
-                    set: false,
-                    inplace: false,
-                },
-                vec![b.zeros_like(x, None)?, gz, ins[1].clone()],
-            )?;
-            disc_rest(vec![G::V(g)])
-        }
-        Op::AdvancedSubtensor { idx } => {
-            let x = &ins[0];
-            if x.dtype().is_discrete() {
-                return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
-            }
-            let gz = one(og, op)?;
-            let mut v = vec![b.zeros_like(x, None)?, gz];
-            v.extend(ins[1..].iter().cloned());
-            let g = b.apply1(
-                Op::AdvancedIncSubtensor {
-                    idx: idx.clone(),
-                    set: false,
-                    inplace: false,
-                },
-                v,
-            )?;
-            disc_rest(vec![G::V(g)])
-        }
-        Op::IncSubtensor { idx, set, .. } => {
+        Op::IncSubtensor { set, .. }
+        | Op::AdvancedIncSubtensor1 { set, .. }
+        | Op::AdvancedIncSubtensor { set, .. } => {
+            let indexing = op.indexing_counterpart().expect("a set/inc op");
+            let setter = indexing.inc_counterpart(true).expect("an indexing op");
             let sub = |g: &Variable| -> R<Variable> {
                 let mut v = vec![g.clone()];
                 v.extend(ins[2..].iter().cloned());
-                b.apply1(Op::Subtensor { idx: idx.clone() }, v)
+                b.apply1(indexing.clone(), v)
             };
             let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
                 let mut v = vec![g.clone(), b.zeros_like(y, None)?];
                 v.extend(ins[2..].iter().cloned());
-                b.apply1(
-                    Op::IncSubtensor {
-                        idx: idx.clone(),
-                        set: true,
-                        inplace: false,
-                    },
-                    v,
-                )
-            };
-            inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
-        }
-        Op::AdvancedIncSubtensor1 { set, .. } => {
-            let il = ins[2].clone();
-            let sub = |g: &Variable| b.apply1(Op::AdvancedSubtensor1, vec![g.clone(), il.clone()]);
-            let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
-                b.apply1(
-                    Op::AdvancedIncSubtensor1 {
-                        set: true,
-                        inplace: false,
-                    },
-                    vec![g.clone(), b.zeros_like(y, None)?, il.clone()],
-                )
-            };
-            inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
-        }
-        Op::AdvancedIncSubtensor { idx, set, .. } => {
-            let sub = |g: &Variable| -> R<Variable> {
-                let mut v = vec![g.clone()];
-                v.extend(ins[2..].iter().cloned());
-                b.apply1(Op::AdvancedSubtensor { idx: idx.clone() }, v)
-            };
-            let set_zero = |g: &Variable, y: &Variable| -> R<Variable> {
-                let mut v = vec![g.clone(), b.zeros_like(y, None)?];
-                v.extend(ins[2..].iter().cloned());
-                b.apply1(
-                    Op::AdvancedIncSubtensor {
-                        idx: idx.clone(),
-                        set: true,
-                        inplace: false,
-                    },
-                    v,
-                )
+                b.apply1(setter.clone(), v)
             };
             inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
         }

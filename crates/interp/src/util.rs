@@ -23,18 +23,7 @@ pub fn view<T: Element>(t: &Tensor) -> R<ArrayViewD<'_, T>> {
 }
 
 /// A shape as Python prints a tuple: `()`, `(4,)`, `(2, 3)`.
-pub fn py_shape<D: std::fmt::Display>(s: &[D]) -> String {
-    match s {
-        [x] => format!("({x},)"),
-        _ => format!(
-            "({})",
-            s.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
+pub use theano_tensor::py_tuple as py_shape;
 
 /// Refuse shapes whose element count or byte size cannot exist (ndarray would panic and the
 /// allocator abort).

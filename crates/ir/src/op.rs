@@ -216,6 +216,40 @@ impl Op {
         }
     }
 
+    /// For an indexing op (`Subtensor`, `AdvancedSubtensor1`, `AdvancedSubtensor`), the op that
+    /// sets (`set`) or increments the region it reads, not in place. Its inputs are `x`, the
+    /// value, then the indexing node's own index inputs.
+    pub fn inc_counterpart(&self, set: bool) -> Option<Op> {
+        Some(match self {
+            Op::Subtensor { idx } => Op::IncSubtensor {
+                idx: idx.clone(),
+                set,
+                inplace: false,
+            },
+            Op::AdvancedSubtensor1 => Op::AdvancedIncSubtensor1 {
+                set,
+                inplace: false,
+            },
+            Op::AdvancedSubtensor { idx } => Op::AdvancedIncSubtensor {
+                idx: idx.clone(),
+                set,
+                inplace: false,
+            },
+            _ => return None,
+        })
+    }
+
+    /// For a set/increment op, the indexing op that reads the region it writes (the inverse of
+    /// [`Op::inc_counterpart`]); its inputs are `x` then the inc node's index inputs.
+    pub fn indexing_counterpart(&self) -> Option<Op> {
+        Some(match self {
+            Op::IncSubtensor { idx, .. } => Op::Subtensor { idx: idx.clone() },
+            Op::AdvancedIncSubtensor1 { .. } => Op::AdvancedSubtensor1,
+            Op::AdvancedIncSubtensor { idx, .. } => Op::AdvancedSubtensor { idx: idx.clone() },
+            _ => return None,
+        })
+    }
+
     /// Theano's `op.name`, the same as Display.
     pub fn name(&self) -> String {
         self.to_string()

@@ -1093,28 +1093,21 @@ fn inc_at(sub: &Variable, y: Variable, set: bool, loc: Loc) -> Result<Variable> 
             loc,
         )
     })?;
-    let ins = node.inputs();
-    match node.op() {
-        Op::Subtensor { idx } => {
-            let mut v = vec![ins[0].clone(), y];
-            v.extend(ins[1..].iter().cloned());
-            apply1(Op::IncSubtensor { idx: idx.clone(), set, inplace: false }, v, loc)
-        }
-        Op::AdvancedSubtensor1 => {
-            apply1(Op::AdvancedIncSubtensor1 { set, inplace: false }, vec![ins[0].clone(), y, ins[1].clone()], loc)
-        }
-        Op::AdvancedSubtensor { idx } => {
-            let mut v = vec![ins[0].clone(), y];
-            v.extend(ins[1..].iter().cloned());
-            apply1(Op::AdvancedIncSubtensor { idx: idx.clone(), set, inplace: false }, v, loc)
-        }
-        other => Err(GraphError::new(
+    let Some(op) = node.op().inc_counterpart(set) else {
+        return Err(GraphError::new(
             what,
             vec![sub.ty(), y.ty()],
-            format!("the first argument must be an indexing result such as x[i], got an output of {other}"),
+            format!(
+                "the first argument must be an indexing result such as x[i], got an output of {}",
+                node.op()
+            ),
             loc,
-        )),
-    }
+        ));
+    };
+    let ins = node.inputs();
+    let mut v = vec![ins[0].clone(), y];
+    v.extend(ins[1..].iter().cloned());
+    apply1(op, v, loc)
 }
 
 /// `x[idx] = y`, returning the new `x`; `sub` is the indexing expression `x[idx]`.

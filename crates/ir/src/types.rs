@@ -108,11 +108,7 @@ pub fn py_bool_tuple(b: &[bool]) -> String {
         .iter()
         .map(|&x| if x { "True" } else { "False" })
         .collect();
-    if items.len() == 1 {
-        format!("({},)", items[0])
-    } else {
-        format!("({})", items.join(", "))
-    }
+    theano_tensor::py_tuple(&items)
 }
 
 impl fmt::Display for TensorType {

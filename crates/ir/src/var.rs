@@ -411,18 +411,7 @@ pub fn constant_str(t: &Tensor) -> String {
         let v = t.to_f64_vec();
         v.iter().all(|x| x.to_bits() == v[0].to_bits())
     } {
-        let shape = if t.ndim() == 1 {
-            format!("({},)", t.shape()[0])
-        } else {
-            format!(
-                "({})",
-                t.shape()
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
+        let shape = theano_tensor::py_tuple(t.shape());
         let first = t
             .reshape(&[t.len()])
             .map(|r| scalar_str(&first_elem(&r)))

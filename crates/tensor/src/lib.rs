@@ -30,5 +30,5 @@ pub use dtype::DType;
 pub use element::Element;
 pub use error::TensorError;
 pub use ndarray;
-pub use repr::PrintOptions;
+pub use repr::{py_tuple, PrintOptions};
 pub use tensor::{broadcast_shapes, Tensor};

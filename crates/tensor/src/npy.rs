@@ -383,7 +383,7 @@ impl Tensor {
         let dict = format!(
             "{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
             descr(self.dtype()),
-            py_shape(self.shape())
+            crate::py_tuple(self.shape())
         );
         // magic + version + length field + dict + padding + '\n' is a multiple of ALIGN
         let (version, len_field) = if 10 + dict.len() < u16::MAX as usize {
@@ -449,21 +449,6 @@ impl Tensor {
             TensorError::Npy(m) => TensorError::Npy(format!("{}: {m}", path.display())),
             other => other,
         })
-    }
-}
-
-/// Python's repr of a shape tuple.
-fn py_shape(shape: &[usize]) -> String {
-    match shape {
-        [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }
 

@@ -109,13 +109,13 @@ impl Tensor {
     }
 }
 
-/// Python's repr of a shape tuple: `()`, `(3,)`, `(2, 0, 3)`.
-fn py_tuple(shape: &[usize]) -> String {
-    match shape {
-        [] => "()".into(),
+/// Python's repr of a tuple, as numpy prints shapes: `()`, `(3,)`, `(2, 0, 3)`; also used
+/// for any other tuple of displayable items (`(True, False)`).
+pub fn py_tuple<D: fmt::Display>(items: &[D]) -> String {
+    match items {
         [n] => format!("({n},)"),
         _ => {
-            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            let parts: Vec<String> = items.iter().map(|d| d.to_string()).collect();
             format!("({})", parts.join(", "))
         }
     }
