@@ -17,6 +17,9 @@
 
 mod helpers;
 mod lower;
+mod view;
+
+pub use view::{NativeKernel, Shape, View, MAX_NDIM};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Value};
 use cranelift_codegen::settings::{self, Configurable};

@@ -1,0 +1,162 @@
+//! The calling convention between the runtime (the facade's JIT linker) and native kernels:
+//! a [`View`] describes one strided array by raw pointer, without allocating, and a
+//! [`NativeKernel`] checks input views and computes one output into a caller-provided,
+//! C-contiguous buffer. Elementwise kernels, reductions, softmax and BLAS calls all
+//! implement it, so the runtime can plan and reuse every output buffer.
+
+use crate::JitError;
+use theano_tensor::{with_array, DType, Tensor};
+
+/// Largest rank a native kernel handles; higher ranks run in the interpreter.
+pub const MAX_NDIM: usize = 8;
+
+/// One strided array: element `[i0, .., ik]` lives at
+/// `ptr + itemsize * sum(i_j * strides[j])`. `Copy`, no heap: building views per call
+/// allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    /// Address of element `[0, .., 0]` (meaningless when the array is empty).
+    pub ptr: *mut u8,
+    pub dtype: DType,
+    pub ndim: usize,
+    pub shape: [usize; MAX_NDIM],
+    /// Strides in elements (not bytes); may be zero or negative.
+    pub strides: [isize; MAX_NDIM],
+}
+
+// SAFETY: a View is a plain description; whoever dereferences its pointer upholds the
+// aliasing rules (the runtime hands a kernel disjoint or identical buffers only).
+unsafe impl Send for View {}
+unsafe impl Sync for View {}
+
+impl View {
+    /// A view of `t`'s storage; `None` when `t` has more than [`MAX_NDIM`] dimensions.
+    /// Writing through it is only allowed when the caller owns `t` exclusively.
+    pub fn of(t: &Tensor) -> Option<View> {
+        with_array!(t, a => View::raw(
+            a.as_ptr() as *mut u8,
+            t.dtype(),
+            a.shape(),
+            a.strides(),
+        ))
+    }
+
+    /// A view from parts; `None` when `shape.len() > MAX_NDIM` or the lengths differ.
+    pub fn raw(ptr: *mut u8, dtype: DType, shape: &[usize], strides: &[isize]) -> Option<View> {
+        if shape.len() > MAX_NDIM || shape.len() != strides.len() {
+            return None;
+        }
+        let mut v = View {
+            ptr,
+            dtype,
+            ndim: shape.len(),
+            shape: [0; MAX_NDIM],
+            strides: [0; MAX_NDIM],
+        };
+        v.shape[..shape.len()].copy_from_slice(shape);
+        v.strides[..shape.len()].copy_from_slice(strides);
+        Some(v)
+    }
+
+    /// A C-contiguous view of `shape` at `ptr`.
+    pub fn contiguous(ptr: *mut u8, dtype: DType, shape: &[usize]) -> Option<View> {
+        let mut st = [0isize; MAX_NDIM];
+        let mut acc = 1isize;
+        for (j, &d) in shape.iter().enumerate().rev().take(MAX_NDIM) {
+            st[j] = acc;
+            acc = acc.wrapping_mul(d.max(1) as isize);
+        }
+        View::raw(ptr, dtype, shape, &st[..shape.len().min(MAX_NDIM)])
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape[..self.ndim]
+    }
+
+    pub fn strides(&self) -> &[isize] {
+        &self.strides[..self.ndim]
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the elements are laid out in C order without gaps (size-1 dimensions may
+    /// have any stride).
+    pub fn is_c_contiguous(&self) -> bool {
+        let mut acc = 1isize;
+        for j in (0..self.ndim).rev() {
+            let d = self.shape[j];
+            if d != 1 && self.strides[j] != acc {
+                return false;
+            }
+            acc *= d as isize;
+        }
+        true
+    }
+}
+
+/// The shape of a kernel's output, without heap allocation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    pub ndim: usize,
+    pub dims: [usize; MAX_NDIM],
+}
+
+impl Shape {
+    pub fn new(dims: &[usize]) -> Option<Shape> {
+        (dims.len() <= MAX_NDIM).then(|| {
+            let mut s = Shape {
+                ndim: dims.len(),
+                dims: [0; MAX_NDIM],
+            };
+            s.dims[..dims.len()].copy_from_slice(dims);
+            s
+        })
+    }
+
+    pub fn as_slice(&self) -> &[usize] {
+        &self.dims[..self.ndim]
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_slice().iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A compiled kernel with one output, called by the runtime on views.
+///
+/// Contract: [`NativeKernel::out_shape`] validates everything a run depends on (input count,
+/// dtypes, ranks, shapes) and is the only place a kernel refuses its inputs; after it
+/// returned `Ok`, [`NativeKernel::run`] on the same inputs cannot fail. So the runtime can
+/// check a whole tail of the schedule before mutating any shared storage.
+pub trait NativeKernel: Send + Sync {
+    /// A short name for dumps and errors, e.g. `elemwise k3`, `sum axis=(1,)`, `gemv`.
+    fn name(&self) -> &str;
+    /// The output dtype.
+    fn out_dtype(&self) -> DType;
+    /// Check the inputs and return the output's shape.
+    fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError>;
+    /// If the output may be written into the buffer of input `i` (same shape, C-contiguous,
+    /// owned by nobody else: the runtime decides that), `Some(i)`.
+    fn inplace_input(&self) -> Option<usize> {
+        None
+    }
+    /// Compute the output into `out`.
+    ///
+    /// # Safety
+    /// `out_shape(ins)` returned `Ok(s)`; `out` is a C-contiguous view of shape `s` and dtype
+    /// `out_dtype()`, valid for writes; every input view is valid for reads over its shape
+    /// and strides; `out` overlaps no input, except that it may be exactly input
+    /// `inplace_input()` when that is `Some`.
+    unsafe fn run(&self, ins: &[View], out: &View);
+}
