@@ -156,6 +156,15 @@ pub enum Op {
     Softmax,
     /// log_softmax over the last axis
     LogSoftmax,
+    /// Theano's `CrossentropySoftmaxArgmax1HotWithBias`: inputs (x: float matrix of logits,
+    /// b: float vector bias, y_idx: integer vector of labels); three outputs: the negative log
+    /// likelihood `nll[i] = -log(softmax(x + b)[i, y_idx[i]])` (a vector, computed by
+    /// log-sum-exp), `sm = softmax(x + b)` and the int64 argmax of each row of `x + b`.
+    CrossentropySoftmaxArgmax1HotWithBias,
+    /// Theano's `CrossentropySoftmax1HotWithBiasDx`: inputs (dnll: float vector, sm: float
+    /// matrix, y_idx: integer vector); `dx = (sm - onehot(y_idx)) * dnll[:, None]`, the
+    /// gradient of the nll output above with respect to `x` (and, summed over rows, `b`).
+    CrossentropySoftmax1HotWithBiasDx,
     /// the shape vector (int64)
     Shape,
     /// one dimension's length (int64 scalar)
@@ -259,6 +268,7 @@ impl Op {
     pub fn n_outputs(&self) -> usize {
         match self {
             Op::MaxAndArgmax { .. } => 2,
+            Op::CrossentropySoftmaxArgmax1HotWithBias => 3,
             _ => 1,
         }
     }
@@ -367,6 +377,31 @@ impl Op {
                     return Err(format!("x must be a 1-d or 2-d tensor of floats, got {t}"));
                 }
                 one(t)
+            }
+            Op::CrossentropySoftmaxArgmax1HotWithBias => {
+                n_in(3)?;
+                let (x, b, y) = (ins[0], ins[1], ins[2]);
+                float_of_ndim(x, "x (the logits)", 2)?;
+                float_of_ndim(b, "b (the bias)", 1)?;
+                int_vector(y, "y_idx (the labels)")?;
+                let d = DType::promote(x.dtype, b.dtype);
+                let sm = [x.is_broadcastable(0), x.is_broadcastable(1) && b.is_broadcastable(0)];
+                Ok(vec![
+                    TensorType::new(d, &[y.is_broadcastable(0)]),
+                    TensorType::new(d, &sm),
+                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)]),
+                ])
+            }
+            Op::CrossentropySoftmax1HotWithBiasDx => {
+                n_in(3)?;
+                let (dnll, sm, y) = (ins[0], ins[1], ins[2]);
+                float_of_ndim(dnll, "dnll (the gradient of the nll)", 1)?;
+                float_of_ndim(sm, "sm (the softmax)", 2)?;
+                int_vector(y, "y_idx (the labels)")?;
+                one(TensorType::new(
+                    DType::promote(dnll.dtype, sm.dtype),
+                    &sm.broadcastable(),
+                ))
             }
             Op::Shape => {
                 n_in(1)?;
@@ -560,6 +595,23 @@ fn check_axes(axes: Option<&[usize]>, t: TensorType) -> Result<Vec<usize>, Strin
     }
 }
 
+/// `t` is a float tensor of `ndim` dimensions; the error names the argument.
+fn float_of_ndim(t: TensorType, what: &str, ndim: usize) -> Result<(), String> {
+    if t.ndim() != ndim || !t.dtype.is_float() {
+        let kind = if ndim == 1 { "vector" } else { "matrix" };
+        return Err(format!("{what} must be a float {kind}, got {t}"));
+    }
+    Ok(())
+}
+
+/// `t` is an integer vector; the error names the argument.
+fn int_vector(t: TensorType, what: &str) -> Result<(), String> {
+    if t.ndim() != 1 || !t.dtype.is_int() {
+        return Err(format!("{what} must be an integer vector, got {t}"));
+    }
+    Ok(())
+}
+
 fn check_int_index(t: TensorType, ndim: usize) -> Result<(), String> {
     if !t.dtype.is_int() {
         return Err(format!("index must be an integer tensor, got {t}"));
@@ -743,6 +795,12 @@ impl fmt::Display for Op {
             Op::Dot => f.write_str("dot"),
             Op::Softmax => f.write_str("Softmax"),
             Op::LogSoftmax => f.write_str("LogSoftmax"),
+            Op::CrossentropySoftmaxArgmax1HotWithBias => {
+                f.write_str("CrossentropySoftmaxArgmax1HotWithBias")
+            }
+            Op::CrossentropySoftmax1HotWithBiasDx => {
+                f.write_str("CrossentropySoftmax1HotWithBiasDx")
+            }
             Op::Shape => f.write_str("Shape"),
             Op::ShapeI(i) => write!(f, "Shape_i{{{i}}}"),
             Op::Reshape { ndim } => write!(f, "Reshape{{{ndim}}}"),

@@ -674,6 +674,129 @@ pub fn log_softmax(x: impl IntoVar) -> Result<Variable> {
     apply1(Op::LogSoftmax, vec![softmax_input(x.into_var(), loc)], loc)
 }
 
+/// Theano's `crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx)`: one node computing
+/// `(nll, sm, argmax)` where `sm = softmax(x + b)`, `nll[i] = -log(sm[i, y_idx[i]])` (by
+/// log-sum-exp, finite for any finite logits) and `argmax[i]` the int64 argmax of row `i` of
+/// `x + b`. `x` is a float matrix, `b` a float vector (of length 1 or `x.shape[1]`), `y_idx` an
+/// integer vector with one label per row.
+#[track_caller]
+pub fn crossentropy_softmax_argmax_1hot_with_bias(
+    x: impl IntoVar,
+    b: impl IntoVar,
+    y_idx: impl IntoVar,
+) -> Result<(Variable, Variable, Variable)> {
+    let node = apply(
+        Op::CrossentropySoftmaxArgmax1HotWithBias,
+        vec![x.into_var(), b.into_var(), y_idx.into_var()],
+        Location::caller(),
+    )?;
+    Ok((node.output(0), node.output(1), node.output(2)))
+}
+
+/// Theano's `crossentropy_softmax_1hot_with_bias(x, b, y_idx)`: `(nll, sm)` of
+/// [`crossentropy_softmax_argmax_1hot_with_bias`].
+#[track_caller]
+pub fn crossentropy_softmax_1hot_with_bias(
+    x: impl IntoVar,
+    b: impl IntoVar,
+    y_idx: impl IntoVar,
+) -> Result<(Variable, Variable)> {
+    let node = apply(
+        Op::CrossentropySoftmaxArgmax1HotWithBias,
+        vec![x.into_var(), b.into_var(), y_idx.into_var()],
+        Location::caller(),
+    )?;
+    Ok((node.output(0), node.output(1)))
+}
+
+/// The zero bias of `crossentropy_softmax_1hot`: a broadcastable one-element vector of `x`'s
+/// dtype (float64 for a non-float `x`, which the op then refuses by naming `x`).
+pub fn zero_bias(x: &Variable) -> Variable {
+    let d = if x.dtype().is_float() {
+        x.dtype()
+    } else {
+        DType::Float64
+    };
+    Variable::constant(Tensor::zeros(d, &[1]))
+}
+
+/// Theano's `crossentropy_softmax_1hot(x, y_idx)`: `(nll, sm)` with a zero bias.
+#[track_caller]
+pub fn crossentropy_softmax_1hot(x: impl IntoVar, y_idx: impl IntoVar) -> Result<(Variable, Variable)> {
+    let x = x.into_var();
+    let b = zero_bias(&x);
+    let node = apply(
+        Op::CrossentropySoftmaxArgmax1HotWithBias,
+        vec![x, b, y_idx.into_var()],
+        Location::caller(),
+    )?;
+    Ok((node.output(0), node.output(1)))
+}
+
+/// Theano's `crossentropy_softmax_1hot_with_bias_dx(dnll, sm, y_idx)`:
+/// `(sm - onehot(y_idx)) * dnll[:, None]`.
+#[track_caller]
+pub fn crossentropy_softmax_1hot_with_bias_dx(
+    dnll: impl IntoVar,
+    sm: impl IntoVar,
+    y_idx: impl IntoVar,
+) -> Result<Variable> {
+    apply1(
+        Op::CrossentropySoftmax1HotWithBiasDx,
+        vec![dnll.into_var(), sm.into_var(), y_idx.into_var()],
+        Location::caller(),
+    )
+}
+
+/// Theano's `categorical_crossentropy(coding_dist, true_dist)`, one value per row:
+/// with integer labels (`true_dist` an integer vector) `-log(coding_dist[arange(n), true_dist])`;
+/// with a distribution (a float matrix like `coding_dist`) `-sum(true_dist * log(coding_dist),
+/// axis=1)`. `coding_dist` is a float matrix of probabilities (a softmax, usually: the
+/// optimizer turns `categorical_crossentropy(softmax(x + b), y)` into one stable
+/// `CrossentropySoftmaxArgmax1HotWithBias`).
+#[track_caller]
+pub fn categorical_crossentropy(
+    coding_dist: impl IntoVar,
+    true_dist: impl IntoVar,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let (p, t) = (coding_dist.into_var(), true_dist.into_var());
+    let refuse = |msg: String| {
+        Err(GraphError::new(
+            "categorical_crossentropy",
+            vec![p.ty(), t.ty()],
+            msg,
+            loc,
+        ))
+    };
+    if p.ndim() != 2 || !p.dtype().is_float() {
+        return refuse(format!(
+            "coding_dist must be a float matrix, got {}",
+            p.ty()
+        ));
+    }
+    if t.ndim() == 1 && t.dtype().is_int() {
+        let n = apply1(Op::ShapeI(0), vec![t.clone()], loc)?;
+        let rows = {
+            let (a, c) = (0i64.into_var(), 1i64.into_var());
+            apply1(Op::ARange { dtype: DType::Int64 }, vec![a, n, c], loc)?
+        };
+        let picked = index_at(&p, &[Idx::from(&rows), Idx::from(&t)], loc)?;
+        let lp = infallible(elemwise_at(ScalarOp::Log, vec![picked], loc));
+        Ok(binary_neg(lp, loc))
+    } else if t.ndim() == 2 && t.dtype().is_float() {
+        let lp = infallible(elemwise_at(ScalarOp::Log, vec![p.clone()], loc));
+        let prod = infallible(elemwise_at(ScalarOp::Mul, vec![t.clone(), lp], loc));
+        let s = reduce_at(ReduceKind::Sum, prod, Some(&[1]), false, loc)?;
+        Ok(binary_neg(s, loc))
+    } else {
+        refuse(format!(
+            "true_dist must be an integer vector of labels or a float matrix, got {}",
+            t.ty()
+        ))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reductions
 

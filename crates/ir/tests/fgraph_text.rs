@@ -67,10 +67,12 @@ fn variant(op: &Op) -> usize {
         Op::Gemm { .. } => 22,
         Op::Ger { .. } => 23,
         Op::Dot22 => 24,
-        Op::Custom(_) => 25,
+        Op::CrossentropySoftmaxArgmax1HotWithBias => 25,
+        Op::CrossentropySoftmax1HotWithBiasDx => 26,
+        Op::Custom(_) => 27,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 25;
+const N_VARIANTS_PARSABLE: usize = 27;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -223,6 +225,10 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     }
     outs.push(create(Op::Dot22, vec![x.clone(), y.clone()]));
     outs.push(T::log_softmax(&x).unwrap());
+    // the crossentropy ops: all three outputs, and the gradient op
+    let (nll, sm, am) = T::crossentropy_softmax_argmax_1hot_with_bias(&x, &v, &iv).unwrap();
+    outs.extend([nll.clone(), sm.clone(), am]);
+    outs.push(T::crossentropy_softmax_1hot_with_bias_dx(&nll, &sm, &iv).unwrap());
 
     // construction
     outs.push(T::arange_full(&i, 10i64, 2i64).unwrap());

@@ -1045,6 +1045,8 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         },
         "Softmax" => plain(Op::Softmax)?,
         "LogSoftmax" => plain(Op::LogSoftmax)?,
+        "CrossentropySoftmaxArgmax1HotWithBias" => plain(Op::CrossentropySoftmaxArgmax1HotWithBias)?,
+        "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
         "AdvancedSubtensor1" => plain(Op::AdvancedSubtensor1)?,

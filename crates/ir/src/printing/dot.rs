@@ -99,6 +99,8 @@ fn class_name(op: &Op) -> String {
         Op::Dot => "Dot".into(),
         Op::Softmax => "Softmax".into(),
         Op::LogSoftmax => "LogSoftmax".into(),
+        Op::CrossentropySoftmaxArgmax1HotWithBias => "CrossentropySoftmaxArgmax1HotWithBias".into(),
+        Op::CrossentropySoftmax1HotWithBiasDx => "CrossentropySoftmax1HotWithBiasDx".into(),
         Op::Shape => "Shape".into(),
         Op::ShapeI(_) => "Shape_i".into(),
         Op::Reshape { .. } => "Reshape".into(),

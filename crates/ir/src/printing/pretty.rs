@@ -305,6 +305,8 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
         | Op::MaxAndArgmax { .. }
         | Op::Softmax
         | Op::LogSoftmax
+        | Op::CrossentropySoftmaxArgmax1HotWithBias
+        | Op::CrossentropySoftmax1HotWithBiasDx
         | Op::Shape
         | Op::ShapeI(_)
         | Op::Reshape { .. }
