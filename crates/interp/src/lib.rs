@@ -16,6 +16,7 @@ mod elemwise;
 mod error;
 mod index;
 mod linalg;
+mod nnet;
 mod num;
 mod reduce;
 mod shape;
@@ -128,6 +129,14 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         Op::Softmax | Op::LogSoftmax => {
             n_in(1)?;
             vec![linalg::softmax(ins[0], out0, *op == Op::LogSoftmax)?]
+        }
+        Op::CrossentropySoftmaxArgmax1HotWithBias => {
+            n_in(3)?;
+            nnet::crossentropy_softmax_argmax(ins[0], ins[1], ins[2])?
+        }
+        Op::CrossentropySoftmax1HotWithBiasDx => {
+            n_in(3)?;
+            vec![nnet::crossentropy_dx(ins[0], ins[1], ins[2])?]
         }
         Op::Shape => {
             n_in(1)?;

@@ -437,6 +437,8 @@ fn no_input_panics() {
         Op::Dot,
         Op::Softmax,
         Op::LogSoftmax,
+        Op::CrossentropySoftmaxArgmax1HotWithBias,
+        Op::CrossentropySoftmax1HotWithBiasDx,
         Op::Shape,
         Op::ShapeI(3),
         Op::Reshape { ndim: 1 },

@@ -1,0 +1,133 @@
+//! The fused crossentropy ops the optimizer introduces for the softmax-regression cost:
+//! `CrossentropySoftmaxArgmax1HotWithBias` and its gradient `CrossentropySoftmax1HotWithBiasDx`.
+//!
+//! Both compute in float64 and leave the cast to the node's output dtypes to the caller. The
+//! negative log likelihood is `log(sum(exp(z - max))) - (z[y] - max)` (log-sum-exp), finite for
+//! any finite logits, where `-log(softmax(z))[y]` computed naively underflows to `inf`.
+
+use crate::error::{PerformError, R};
+use crate::util::py_shape;
+use theano_tensor::{DType, Tensor};
+
+fn float_input(t: &Tensor, what: &str, ndim: usize) -> R<()> {
+    if t.ndim() != ndim || !t.dtype().is_float() {
+        let kind = if ndim == 1 { "vector" } else { "matrix" };
+        return Err(PerformError::input(format!(
+            "{what} must be a float {kind}, got a {} array of shape {}",
+            t.dtype(),
+            py_shape(t.shape())
+        )));
+    }
+    Ok(())
+}
+
+/// The labels as row indices: an integer vector with one label per row, each in `0..n_cols`.
+fn labels(y: &Tensor, rows: usize, n_cols: usize) -> R<Vec<usize>> {
+    if y.ndim() != 1 || !y.dtype().is_int() {
+        return Err(PerformError::input(format!(
+            "y_idx (the labels) must be an integer vector, got a {} array of shape {}",
+            y.dtype(),
+            py_shape(y.shape())
+        )));
+    }
+    if y.len() != rows {
+        return Err(PerformError::shape(format!(
+            "y_idx has {} labels but there are {rows} rows (shape of y_idx {}, rows of the \
+             matrix {rows})",
+            y.len(),
+            py_shape(y.shape())
+        )));
+    }
+    y.to_i64_vec()
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if l < 0 || l as u64 >= n_cols as u64 {
+                Err(PerformError::index(format!(
+                    "label y_idx[{i}] = {l} is out of range for {n_cols} classes (labels must \
+                     be in 0..{n_cols})"
+                )))
+            } else {
+                Ok(l as usize)
+            }
+        })
+        .collect()
+}
+
+/// `CrossentropySoftmaxArgmax1HotWithBias(x, b, y_idx)`: `[nll, sm, argmax]` (float64,
+/// float64, int64).
+pub fn crossentropy_softmax_argmax(x: &Tensor, b: &Tensor, y: &Tensor) -> R<Vec<Tensor>> {
+    float_input(x, "x (the logits)", 2)?;
+    float_input(b, "b (the bias)", 1)?;
+    let (rows, cols) = (x.shape()[0], x.shape()[1]);
+    if b.len() != cols && b.len() != 1 {
+        return Err(PerformError::shape(format!(
+            "the bias b has shape {} but x has shape {} ({cols} columns)",
+            py_shape(b.shape()),
+            py_shape(x.shape())
+        )));
+    }
+    let labels = labels(y, rows, cols)?;
+    let xv = x.to_contiguous().to_f64_vec();
+    let bv = b.to_f64_vec();
+    let bias = |j: usize| if bv.len() == 1 { bv[0] } else { bv[j] };
+    let mut nll = Vec::with_capacity(rows);
+    let mut sm = Vec::with_capacity(rows * cols);
+    let mut am = Vec::with_capacity(rows);
+    let mut z = vec![0.0f64; cols];
+    for (i, &label) in labels.iter().enumerate() {
+        for (j, zj) in z.iter_mut().enumerate() {
+            *zj = xv[i * cols + j] + bias(j);
+        }
+        // numpy's argmax: the first maximum, or the first NaN
+        let mut best = 0;
+        for j in 1..cols {
+            let (v, m) = (z[j], z[best]);
+            if !m.is_nan() && (v > m || v.is_nan()) {
+                best = j;
+            }
+        }
+        am.push(best as i64);
+        let m = z[best];
+        let s: f64 = z.iter().map(|&v| (v - m).exp()).sum();
+        sm.extend(z.iter().map(|&v| (v - m).exp() / s));
+        nll.push(s.ln() - (z[label] - m));
+    }
+    let to = |shape: &[usize], v: Vec<f64>| {
+        Tensor::from_f64_vec(DType::Float64, shape, v).map_err(|e| PerformError::shape(e.to_string()))
+    };
+    Ok(vec![
+        to(&[rows], nll)?,
+        to(&[rows, cols], sm)?,
+        Tensor::from_f64_vec(DType::Int64, &[rows], am.iter().map(|&a| a as f64).collect())
+            .map_err(|e| PerformError::shape(e.to_string()))?,
+    ])
+}
+
+/// `CrossentropySoftmax1HotWithBiasDx(dnll, sm, y_idx)`: `(sm - onehot(y_idx)) * dnll[:, None]`
+/// (float64). `dnll` has one entry per row, or one for all rows.
+pub fn crossentropy_dx(dnll: &Tensor, sm: &Tensor, y: &Tensor) -> R<Tensor> {
+    float_input(dnll, "dnll (the gradient of the nll)", 1)?;
+    float_input(sm, "sm (the softmax)", 2)?;
+    let (rows, cols) = (sm.shape()[0], sm.shape()[1]);
+    if dnll.len() != rows && dnll.len() != 1 {
+        return Err(PerformError::shape(format!(
+            "dnll has shape {} but sm has shape {} ({rows} rows)",
+            py_shape(dnll.shape()),
+            py_shape(sm.shape())
+        )));
+    }
+    let labels = labels(y, rows, cols)?;
+    let d = dnll.to_f64_vec();
+    let mut dx = sm.to_contiguous().to_f64_vec();
+    for (i, &label) in labels.iter().enumerate() {
+        let di = if d.len() == 1 { d[0] } else { d[i] };
+        let row = &mut dx[i * cols..(i + 1) * cols];
+        for v in row.iter_mut() {
+            *v *= di;
+        }
+        row[label] -= di;
+    }
+    Tensor::from_f64_vec(DType::Float64, &[rows, cols], dx)
+        .map_err(|e| PerformError::shape(e.to_string()))
+}
