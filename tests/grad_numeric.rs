@@ -412,3 +412,51 @@ numeric! {
         }
     }
 }
+
+// The fused crossentropy ops (Theano's CrossentropySoftmaxArgmax1HotWithBias and its Dx).
+numeric! {
+    crossentropy_op => |dt| {
+        let y = || ivec(&[0, 3, 1]);
+        // the nll wrt x and b (through CrossentropySoftmax1HotWithBiasDx)
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            T::crossentropy_softmax_argmax_1hot_with_bias(&i[0], &i[1], y()).unwrap().0
+        });
+        // the softmax output wrt x and b
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            T::crossentropy_softmax_argmax_1hot_with_bias(&i[0], &i[1], y()).unwrap().1
+        });
+        // both outputs at once, and the argmax (no gradient) used alongside
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            let (nll, sm, am) =
+                T::crossentropy_softmax_argmax_1hot_with_bias(&i[0], &i[1], y()).unwrap();
+            let s = T::sum_axes(&T::sqr(&sm), Some(&[1]), false).unwrap();
+            &nll * 2.0 + s + am.astype(dt)
+        });
+        // a broadcastable (length-1) bias
+        check(dt, &[MAT, (&[1], &[true])], -3.0, 3.0, |i| {
+            T::crossentropy_softmax_argmax_1hot_with_bias(&i[0], &i[1], y()).unwrap().0
+        });
+        // the zero-bias form
+        check(dt, &[MAT], -3.0, 3.0, |i| T::crossentropy_softmax_1hot(&i[0], y()).unwrap().0);
+    }
+    crossentropy_dx_op => |dt| {
+        // linear in dnll and in sm (sm need not be normalized for the check)
+        check(dt, &[(&[3], &[]), MAT], 0.1, 1.0, |i| {
+            T::crossentropy_softmax_1hot_with_bias_dx(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
+        check(dt, &[(&[1], &[true]), MAT], 0.1, 1.0, |i| {
+            T::crossentropy_softmax_1hot_with_bias_dx(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
+    }
+    categorical_crossentropy => |dt| {
+        // -log(softmax(x + b)[arange(n), y]): the optimizer rewrites the cost and its gradient
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            let p = T::softmax(&(&i[0] + &i[1])).unwrap();
+            T::categorical_crossentropy(&p, ivec(&[1, 1, 3])).unwrap()
+        });
+        // a distribution as the target
+        check(dt, &[MAT, MAT], 0.1, 1.0, |i| {
+            T::categorical_crossentropy(&T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
+        });
+    }
+}

@@ -213,7 +213,10 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 })
             }
         },
-        Op::Reduce { .. } | Op::MaxAndArgmax { .. } => {
+        Op::Reduce { .. }
+        | Op::MaxAndArgmax { .. }
+        | Op::CrossentropySoftmaxArgmax1HotWithBias
+        | Op::CrossentropySoftmax1HotWithBiasDx => {
             if !out.dtype().is_float() {
                 None
             } else {

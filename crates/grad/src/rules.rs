@@ -54,6 +54,10 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         Op::IncSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
         | Op::AdvancedIncSubtensor { .. } => by_input(&|i| i < 2),
+        // the labels select; they carry no gradient
+        Op::CrossentropySoftmaxArgmax1HotWithBias | Op::CrossentropySoftmax1HotWithBiasDx => {
+            by_input(&|i| i < 2)
+        }
         op @ Op::Custom(_) if GradMarker::of(op) == Some(GradMarker::DisconnectedGrad) => {
             by_input(&|_| false)
         }
@@ -215,6 +219,85 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             let sm = b.apply1(Op::Softmax, vec![x.clone()])?;
             let s = b.sum(&gz, Some(vec![last]), true)?;
             vec![G::V(b.sub(&gz, &b.mul(&s, &sm)?)?)]
+        }
+        Op::CrossentropySoftmaxArgmax1HotWithBias => {
+            // Theano's CrossentropySoftmaxArgmax1HotWithBias.L_op: the nll's gradient through
+            // CrossentropySoftmax1HotWithBiasDx, the softmax's through the softmax gradient,
+            // the argmax contributes nothing (it is piecewise constant).
+            let (x, bias, y) = (&ins[0], &ins[1], &ins[2]);
+            let sm = node.output(1);
+            let mut dz: Option<Variable> = None;
+            if let Some(G::V(g_nll)) = og.first() {
+                let d = b.apply1(
+                    Op::CrossentropySoftmax1HotWithBiasDx,
+                    vec![g_nll.clone(), sm.clone(), y.clone()],
+                )?;
+                dz = Some(d);
+            }
+            if let Some(G::V(g_sm)) = og.get(1) {
+                let t = b.mul(g_sm, &sm)?;
+                let s = b.sum(&t, Some(vec![1]), true)?;
+                let d = b.sub(&t, &b.mul(&s, &sm)?)?;
+                dz = Some(match dz {
+                    None => d,
+                    Some(a) => b.add(&a, &d)?,
+                });
+            }
+            let nulls = og.iter().find_map(|g| match g {
+                G::Null(w) => Some(w.clone()),
+                _ => None,
+            });
+            match (dz, nulls) {
+                (_, Some(w)) => vec![G::Null(w.clone()), G::Null(w), G::Disc],
+                (None, None) => vec![
+                    G::V(b.float_zeros_like(x)?),
+                    G::V(b.float_zeros_like(bias)?),
+                    G::Disc,
+                ],
+                (Some(dz), None) => {
+                    let db = if bias.ty().is_broadcastable(0) {
+                        b.ds(&b.sum(&dz, None, false)?, vec![None])?
+                    } else {
+                        b.sum(&dz, Some(vec![0]), false)?
+                    };
+                    vec![
+                        G::V(b.coerce(&dz, x)?),
+                        G::V(b.coerce(&db, bias)?),
+                        G::Disc,
+                    ]
+                }
+            }
+        }
+        Op::CrossentropySoftmax1HotWithBiasDx => {
+            // Theano's CrossentropySoftmax1HotWithBiasDx.L_op: dx = (sm - onehot) * dnll[:, None]
+            // is linear in dnll and in sm.
+            let (dnll, sm, y) = (&ins[0], &ins[1], &ins[2]);
+            let g = one(og, op)?;
+            let rows = b.apply1(
+                Op::ARange {
+                    dtype: DType::Int64,
+                },
+                vec![i64const(0), b.shape_i(y, 0)?, i64const(1)],
+            )?;
+            let minus_one = b.fill(dnll, &Variable::constant(Tensor::full(sm.dtype(), &[], -1.0)))?;
+            let sm_minus_onehot = b.apply1(
+                Op::AdvancedIncSubtensor {
+                    idx: vec![theano_ir::AdvEntry::Array, theano_ir::AdvEntry::Array],
+                    set: false,
+                    inplace: false,
+                },
+                vec![sm.clone(), minus_one, rows, y.clone()],
+            )?;
+            let mut g_dnll = b.sum(&b.mul(&g, &sm_minus_onehot)?, Some(vec![1]), false)?;
+            if dnll.ty().is_broadcastable(0) {
+                g_dnll = b.ds(&b.sum(&g_dnll, None, false)?, vec![None])?;
+            }
+            let g_sm = b.mul(&b.ds(dnll, vec![Some(0), None])?, &g)?;
+            vec![
+                G::V(b.coerce(&g_dnll, dnll)?),
+                G::V(b.coerce(&g_sm, sm)?),
+                G::Disc,
+            ]
         }
         Op::Shape | Op::ShapeI(_) => vec![G::Disc],
         Op::Reshape { .. } | Op::Flatten { .. } => {

@@ -264,6 +264,17 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         Op::Dot22 => one(vec![dim(fg, ins[0], 0), dim(fg, ins[1], 1)]),
         Op::Softmax | Op::LogSoftmax => one(dims(fg, ins[0])),
+        // Theano's infer_shape: (y_idx.shape, x.shape, y_idx.shape); the softmax's columns
+        // broadcast x's against the bias's
+        Op::CrossentropySoftmaxArgmax1HotWithBias => {
+            let rows = vec![dim(fg, ins[2], 0)];
+            let sm = vec![
+                dim(fg, ins[0], 0),
+                Sym::broadcast(dim(fg, ins[0], 1), dim(fg, ins[1], 0)),
+            ];
+            Some(vec![rows.clone(), sm, rows])
+        }
+        Op::CrossentropySoftmax1HotWithBiasDx => one(dims(fg, ins[1])),
         Op::Shape => one(vec![Sym::Const(fg.ty(ins[0]).ndim() as i64)]),
         Op::ShapeI(_) => one(vec![]),
         Op::Reshape { ndim } => {
