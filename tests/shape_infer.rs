@@ -415,3 +415,29 @@ fn subtensor_and_inc() {
         check(&ins, &inc, &[args]);
     }
 }
+
+#[test]
+fn crossentropy_ops() {
+    let mut r = Rng(11);
+    let (m, bv, y) = (T::dmatrix("m"), T::dvector("bv"), T::lvector("y"));
+    let (nll, sm, _) = T::crossentropy_softmax_argmax_1hot_with_bias(&m, &bv, &y).unwrap();
+    let sets = [
+        vec![r.f(&[2, 5]), r.f(&[5]), lv(&[4, 0])],
+        vec![r.f(&[3, 4]), r.f(&[4]), lv(&[0, 1, 3])],
+    ];
+    check(&[&m, &bv, &y], &nll, &sets);
+    // the zero-bias form: a broadcastable length-1 bias
+    let (nll0, _) = T::crossentropy_softmax_1hot(&m, &y).unwrap();
+    let sets0 = [
+        vec![r.f(&[2, 5]), lv(&[4, 0])],
+        vec![r.f(&[1, 3]), lv(&[2])],
+    ];
+    check(&[&m, &y], &nll0, &sets0);
+    let dn = T::dvector("dn");
+    let dx = T::crossentropy_softmax_1hot_with_bias_dx(&dn, &sm, &y).unwrap();
+    check(
+        &[&dn, &m, &bv, &y],
+        &dx,
+        &[vec![r.f(&[2]), r.f(&[2, 3]), r.f(&[3]), lv(&[2, 1])]],
+    );
+}

@@ -15,6 +15,7 @@ mod merge;
 mod rewrites;
 pub mod shape;
 pub mod util;
+mod xent;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
 pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};

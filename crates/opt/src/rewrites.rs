@@ -151,11 +151,32 @@ pub static REWRITES: &[Rewrite] = &[
         log_softmax
     ),
     rw!(
+        "crossentropy_onehot",
+        Stabilize,
+        ["fast_run", "stabilize", "xent"],
+        "-log(softmax(x + b))[arange(len(y)), y] (also log_softmax, log of the picked) -> -CrossentropySoftmaxArgmax1HotWithBias(x, b, y)[0]",
+        crate::xent::crossentropy_onehot
+    ),
+    rw!(
+        "crossentropy_onehot_grad",
+        Stabilize,
+        ["fast_run", "stabilize", "xent"],
+        "softmax grad of (zeros[arange(len(y)), y] += g) / sm -> CrossentropySoftmax1HotWithBiasDx(-g, sm, y)",
+        crate::xent::crossentropy_onehot_grad
+    ),
+    rw!(
         "neg_neg_stabilize",
         Stabilize,
         ["fast_run"],
         "-(-x) -> x",
         neg_neg
+    ),
+    rw!(
+        "crossentropy_softmax_share",
+        Specialize,
+        ["fast_run", "xent"],
+        "softmax(x + b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one",
+        crate::xent::crossentropy_softmax_share
     ),
     rw!(
         "pow_specialize",

@@ -1,0 +1,316 @@
+//! The softmax-regression cost and its gradient to Theano's fused crossentropy ops
+//! (`theano.tensor.nnet`'s `local_advanced_indexing_crossentropy_onehot`,
+//! `local_advanced_indexing_crossentropy_onehot_grad` and
+//! `graph_merge_softmax_with_crossentropy_softmax`).
+//!
+//! - [`crossentropy_onehot`]: `-log(softmax(x + b))[arange(n), y]` (also after `log_softmax`
+//!   stabilized it, and `-log(softmax(x + b)[arange(n), y])`) becomes `-nll` of
+//!   `CrossentropySoftmaxArgmax1HotWithBias(x, b, y)`, finite for any finite logits.
+//! - [`crossentropy_onehot_grad`]: the gradient `grad()` builds for that cost (zeros with the
+//!   output gradient added at `[arange(n), y]`, divided by the softmax for the log, then the
+//!   softmax gradient written out as `g*sm - sum(g*sm, 1)*sm`; or `g - sum(g, 1)*softmax` for
+//!   `log_softmax`) becomes `CrossentropySoftmax1HotWithBiasDx(-g_picked, sm, y)`.
+//! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` reads the op's `sm` output, so
+//!   the softmax is computed once.
+//!
+//! The rows must provably be `arange(len(y))` (start 0, step 1, stop equal to the labels'
+//! length by the shape analysis), as in Theano. As in Theano the fused op requires one label
+//! per row of the logits and every label in `0..n_classes` (a negative label, which numpy's
+//! indexing would wrap, is an error naming the label).
+
+use crate::shape::{canon, dim, shape_of, Sym};
+use crate::util::{ew_inputs, fit, mk, scalar_const};
+use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::{AdvEntry, Op, ScalarOp as S, Tensor, TensorType};
+
+const XENT: Op = Op::CrossentropySoftmaxArgmax1HotWithBias;
+
+fn out0(fg: &FunctionGraph, n: Node) -> Value {
+    fg.node_outputs(n)[0]
+}
+
+/// `(rows, labels)` indexing both axes of a matrix with integer arrays: `x[rows, labels]`.
+fn adv_rows_labels(fg: &FunctionGraph, n: Node) -> Option<(Value, Value, Value)> {
+    let Op::AdvancedSubtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    if idx[..] != [AdvEntry::Array, AdvEntry::Array] {
+        return None;
+    }
+    let ins = fg.node_inputs(n);
+    (fg.ty(ins[0]).ndim() == 2).then(|| (ins[0], ins[1], ins[2]))
+}
+
+/// An int scalar of the graph, canonical (its value when constant).
+fn canon_scalar(fg: &FunctionGraph, v: Value) -> Sym {
+    canon(fg, &Sym::Val(v))
+}
+
+/// `rows` is provably `arange(len(labels))` and `labels` an integer vector.
+pub(crate) fn rows_is_arange_len(fg: &FunctionGraph, rows: Value, labels: Value) -> bool {
+    let (rt, lt) = (fg.ty(rows), fg.ty(labels));
+    if rt.ndim() != 1 || !rt.dtype.is_int() || lt.ndim() != 1 || !lt.dtype.is_int() {
+        return false;
+    }
+    let n = canon(fg, &dim(fg, labels, 0));
+    if let Some(t) = fg.constant_value(rows) {
+        let v = t.to_i64_vec();
+        let k = v.len() as i64;
+        return v.iter().enumerate().all(|(i, &r)| r == i as i64) && n == Sym::Const(k);
+    }
+    let Some(a) = fg.owner(rows) else {
+        return false;
+    };
+    if !matches!(fg.op(a), Op::ARange { .. }) {
+        return false;
+    }
+    let [start, stop, step] = fg.node_inputs(a)[..] else {
+        return false;
+    };
+    [start, stop, step].iter().all(|&v| fg.ty(v).dtype.is_int())
+        && canon_scalar(fg, start) == Sym::Const(0)
+        && canon_scalar(fg, step) == Sym::Const(1)
+        && canon_scalar(fg, stop) == n
+}
+
+/// The softmax's input when `v` is `Softmax(z)` of a float matrix.
+fn softmax_of(fg: &FunctionGraph, v: Value, op: Op) -> Option<Value> {
+    let n = match fg.def(v) {
+        ValueDef::Output { node, index: 0 } => node,
+        _ => return None,
+    };
+    (*fg.op(n) == op && fg.ty(v).ndim() == 2).then(|| fg.node_inputs(n)[0])
+}
+
+/// `z` split as Theano's `softmax_with_bias` does: `x + DimShuffle{x,0}(b)` gives `(x, Some(b))`
+/// (the last row-broadcast vector of a two-term sum), anything else `(z, None)` (zero bias).
+fn split_bias(fg: &FunctionGraph, z: Value) -> (Value, Option<Value>) {
+    if let Some([p, q]) = ew_inputs(fg, z, S::Add).as_deref() {
+        let row_vec = |v: Value| -> Option<Value> {
+            let n = fg.owner(v)?;
+            match fg.op(n) {
+                Op::DimShuffle { new_order, .. } if new_order[..] == [None, Some(0)] => {
+                    let b = fg.node_inputs(n)[0];
+                    fg.ty(b).dtype.is_float().then_some(b)
+                }
+                _ => None,
+            }
+        };
+        for (x, bb) in [(*p, *q), (*q, *p)] {
+            if let Some(b) = row_vec(bb) {
+                if fg.ty(x).ndim() == 2 && fg.ty(x).dtype.is_float() {
+                    return (x, Some(b));
+                }
+            }
+        }
+    }
+    (z, None)
+}
+
+/// A zero bias: a constant vector of zeros (the form this module and
+/// `T::crossentropy_softmax_1hot` build).
+fn is_zero_bias(fg: &FunctionGraph, b: Value) -> bool {
+    fg.ty(b).ndim() == 1 && fg.constant_value(b).is_some() && scalar_const(fg, b) == Some(0.0)
+}
+
+/// The `CrossentropySoftmaxArgmax1HotWithBias` node computing `softmax(z)` with labels `y`
+/// (`y = None`: any labels), if the graph has one.
+fn find_xent(fg: &FunctionGraph, z: Value, y: Option<Value>) -> Option<Node> {
+    let (x, b) = split_bias(fg, z);
+    fg.clients(x).iter().map(|c| c.node).find(|&n| {
+        if !fg.is_alive(n) || *fg.op(n) != XENT {
+            return false;
+        }
+        let ins = fg.node_inputs(n);
+        let bias_ok = match b {
+            Some(b) => ins[1] == b,
+            None => is_zero_bias(fg, ins[1]),
+        };
+        ins[0] == x && bias_ok && y.is_none_or(|y| ins[2] == y)
+    })
+}
+
+/// The crossentropy node for `softmax(z)` and labels `y`: an existing one, or a new one.
+fn xent_node(fg: &mut FunctionGraph, z: Value, y: Value, loc: crate::util::Loc) -> Option<Node> {
+    if let Some(n) = find_xent(fg, z, Some(y)) {
+        return Some(n);
+    }
+    let (x, b) = split_bias(fg, z);
+    let b = match b {
+        Some(b) => b,
+        None => fg.add_constant(Tensor::zeros(fg.ty(x).dtype, &[1])),
+    };
+    let n = fg.add_node(XENT, &[x, b, y], loc).ok()?;
+    // the fused op must compute exactly softmax(z)'s type
+    (fg.ty(fg.node_outputs(n)[1]) == fg.ty(z)).then_some(n)
+}
+
+/// `-log(softmax(z))[arange(n), y]`, `LogSoftmax(z)[arange(n), y]` and
+/// `log(softmax(z)[arange(n), y])` -> `-CrossentropySoftmaxArgmax1HotWithBias(x, b, y)[0]`.
+pub(crate) fn crossentropy_onehot(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let (z, rows, labels) = if let Some((m, rows, labels)) = adv_rows_labels(fg, n) {
+        let z = match ew_inputs(fg, m, S::Log).as_deref() {
+            Some([s]) => softmax_of(fg, *s, Op::Softmax)?,
+            _ => softmax_of(fg, m, Op::LogSoftmax)?,
+        };
+        (z, rows, labels)
+    } else {
+        let [picked] = ew_inputs(fg, out, S::Log)?[..] else {
+            return None;
+        };
+        let (s, rows, labels) = adv_rows_labels(fg, fg.owner(picked)?)?;
+        (softmax_of(fg, s, Op::Softmax)?, rows, labels)
+    };
+    if !rows_is_arange_len(fg, rows, labels) {
+        return None;
+    }
+    let loc = fg.location(n);
+    let x = xent_node(fg, z, labels, loc)?;
+    let nll = fg.node_outputs(x)[0];
+    let r = mk(fg, S::Neg, &[nll], loc)?;
+    fit(fg, r, want, loc)
+}
+
+/// `v` is zeros: a constant of zeros, `fill(a, 0)` or `alloc(0, ...)`.
+fn is_zeros(fg: &FunctionGraph, v: Value) -> bool {
+    if fg.constant_value(v).is_some() {
+        return scalar_const(fg, v) == Some(0.0);
+    }
+    if let Some([_, c]) = ew_inputs(fg, v, S::Second).as_deref() {
+        return scalar_const(fg, *c) == Some(0.0);
+    }
+    match fg.owner(v) {
+        Some(n) if *fg.op(n) == Op::Alloc => scalar_const(fg, fg.node_inputs(n)[0]) == Some(0.0),
+        _ => false,
+    }
+}
+
+/// `AdvancedIncSubtensor(zeros, g, arange(n), y)` with zeros of `sm`'s shape: `(g, y)`.
+fn onehot_increment(fg: &FunctionGraph, v: Value, sm: Value) -> Option<(Value, Value)> {
+    let n = fg.owner(v)?;
+    let Op::AdvancedIncSubtensor { idx, .. } = fg.op(n) else {
+        return None;
+    };
+    if idx[..] != [AdvEntry::Array, AdvEntry::Array] {
+        return None;
+    }
+    let [zeros, g, rows, labels] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let same_shape = fg.ty(zeros).ndim() == 2 && shape_of(fg, zeros) == shape_of(fg, sm);
+    (is_zeros(fg, zeros)
+        && same_shape
+        && fg.ty(g).ndim() <= 1
+        && fg.ty(g).dtype.is_float()
+        && rows_is_arange_len(fg, rows, labels))
+    .then_some((g, labels))
+}
+
+/// The two operands of a `mul` node, `(the one that is not sm, sm)`.
+fn mul_by(fg: &FunctionGraph, v: Value, sm: Value) -> Option<Value> {
+    match ew_inputs(fg, v, S::Mul).as_deref() {
+        Some([a, b]) if *b == sm => Some(*a),
+        Some([a, b]) if *a == sm => Some(*b),
+        _ => None,
+    }
+}
+
+/// `DimShuffle{0,x}(Sum{axis=[1]}(t))`: `t`.
+fn row_sum_of(fg: &FunctionGraph, v: Value) -> Option<Value> {
+    let d = fg.owner(v)?;
+    match fg.op(d) {
+        Op::DimShuffle { new_order, .. } if new_order[..] == [Some(0), None] => {}
+        _ => return None,
+    }
+    let s = fg.owner(fg.node_inputs(d)[0])?;
+    match fg.op(s) {
+        Op::Reduce {
+            kind: theano_ir::ReduceKind::Sum,
+            axes: Some(a),
+        } if a[..] == [1] => Some(fg.node_inputs(s)[0]),
+        _ => None,
+    }
+}
+
+/// The softmax a value is: `Softmax(z)`, or the `sm` output of a crossentropy node.
+fn is_softmax(fg: &FunctionGraph, v: Value) -> bool {
+    match fg.def(v) {
+        ValueDef::Output { node, index } => {
+            (index == 0 && *fg.op(node) == Op::Softmax) || (index == 1 && *fg.op(node) == XENT)
+        }
+        _ => false,
+    }
+}
+
+/// The gradient of the crossentropy cost with respect to the softmax's input:
+/// `t - sum(t, 1)[:, None] * sm` with `t = (onehot_inc / sm) * sm` (through `log` and
+/// `softmax`) or `t = onehot_inc` (through `log_softmax`), where `onehot_inc` adds `g` at
+/// `[arange(n), y]` to zeros -> `CrossentropySoftmax1HotWithBiasDx(-g, sm, y)`.
+pub(crate) fn crossentropy_onehot_grad(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    if want.ndim() != 2 {
+        return None;
+    }
+    let [t, rhs] = ew_inputs(fg, out, S::Sub)?[..] else {
+        return None;
+    };
+    // rhs = row_sum(t) * sm, either order
+    let [p, q] = ew_inputs(fg, rhs, S::Mul)?[..] else {
+        return None;
+    };
+    let (sm, s) = if is_softmax(fg, q) { (q, p) } else { (p, q) };
+    if !is_softmax(fg, sm) || row_sum_of(fg, s)? != t {
+        return None;
+    }
+    let (g, labels) = match onehot_increment(fg, t, sm) {
+        // through log_softmax
+        Some(found) => found,
+        // through log then softmax: t = (inc / sm) * sm
+        None => {
+            let gl = mul_by(fg, t, sm)?;
+            let [inc, den] = ew_inputs(fg, gl, S::TrueDiv)?[..] else {
+                return None;
+            };
+            if den != sm {
+                return None;
+            }
+            onehot_increment(fg, inc, sm)?
+        }
+    };
+    let loc = fg.location(n);
+    let g = if fg.ty(g).ndim() == 0 {
+        fg.add_node1(
+            Op::DimShuffle {
+                new_order: vec![None],
+                inplace: false,
+            },
+            &[g],
+            loc,
+        )
+        .ok()?
+    } else {
+        g
+    };
+    let dnll = mk(fg, S::Neg, &[g], loc)?;
+    let dx = fg
+        .add_node1(Op::CrossentropySoftmax1HotWithBiasDx, &[dnll, sm, labels], loc)
+        .ok()?;
+    fit(fg, dx, want, loc)
+}
+
+/// `softmax(x + b)` -> the `sm` output of a `CrossentropySoftmaxArgmax1HotWithBias(x, b, _)`
+/// already in the graph.
+pub(crate) fn crossentropy_softmax_share(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::Softmax {
+        return None;
+    }
+    let out = out0(fg, n);
+    let z = fg.node_inputs(n)[0];
+    let x = find_xent(fg, z, None)?;
+    let sm = fg.node_outputs(x)[1];
+    let want: TensorType = fg.ty(out);
+    (fg.ty(sm) == want).then_some(sm)
+}
