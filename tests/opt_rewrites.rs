@@ -153,8 +153,65 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![&x - 0.1 * T::dot(&m, &x).unwrap()],
             &["CGemv{no_inplace}", "const -0.1", "!sub"],
         ),
+        // the notebook's MNIST cost, and categorical_crossentropy of a bias-free softmax
+        "crossentropy_onehot" => {
+            let (bv, y) = (T::dvector("bv"), T::lvector("y"));
+            let (cost, _) = mnist_cost(&m, &bv, &y);
+            let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+            (
+                vec![m.clone(), bv.clone(), y.clone()],
+                vec![cost, cc],
+                &[
+                    "CrossentropySoftmaxArgmax1HotWithBias(%0, %1, %2)",
+                    "CrossentropySoftmaxArgmax1HotWithBias(%0, %",
+                    "!AdvancedSubtensor",
+                    "!Softmax(",
+                    "!Elemwise{log,",
+                ],
+            )
+        }
+        // the gradient grad() builds for that cost
+        "crossentropy_onehot_grad" => {
+            let (bv, y) = (T::dvector("bv"), T::lvector("y"));
+            let (cost, _) = mnist_cost(&m, &bv, &y);
+            let g = theano::grad(&cost, &[m.clone(), bv.clone()]).unwrap();
+            (
+                vec![m.clone(), bv.clone(), y.clone()],
+                vec![cost, g[0].clone(), g[1].clone()],
+                &[
+                    "CrossentropySoftmax1HotWithBiasDx",
+                    "!AdvancedIncSubtensor",
+                    "!AdvancedSubtensor",
+                    "!= Softmax(",
+                    "!LogSoftmax",
+                    "!Sum{axis=[1]}",
+                ],
+            )
+        }
+        // the predictions read the fused op's softmax output
+        "crossentropy_softmax_share" => {
+            let (bv, y) = (T::dvector("bv"), T::lvector("y"));
+            let (cost, p) = mnist_cost(&m, &bv, &y);
+            (
+                vec![m.clone(), bv.clone(), y.clone()],
+                vec![cost, p],
+                &[
+                    "= CrossentropySoftmaxArgmax1HotWithBias(%0, %1, %2)",
+                    "!= Softmax(",
+                ],
+            )
+        }
         other => panic!("no example for rewrite {other}"),
     }
+}
+
+/// The notebook's softmax-regression cost `-mean(log(softmax(m + b))[arange(len(y)), y])`
+/// and the softmax.
+fn mnist_cost(m: &Variable, b: &Variable, y: &Variable) -> (Variable, Variable) {
+    let p = T::softmax(m + b).unwrap();
+    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
+    let picked = T::log(&p).get(&[(&rows).into(), y.into()]).unwrap();
+    (-T::mean(&picked, None, false).unwrap(), p)
 }
 
 fn run(name: &str, excluding: &[&str]) -> (Report, String) {
@@ -216,6 +273,8 @@ fn dump_thir(name: &str) {
     let args: Vec<&str> = ins
         .iter()
         .map(|v| match v.ty().ndim() {
+            1 if v.dtype().is_int() => "[2] {2, 0}",
+            1 if name.starts_with("crossentropy") => "[3] {0.5, -1.0, 2.0}",
             0 => "0.75",
             1 => "[4] {-2.5, -0.5, 0.0, 3.0}",
             _ => "[2,3] {-1.0, 0.0, 2.0, 0.5, 4.0, -3.0}",
@@ -279,6 +338,9 @@ rewrite_tests!(
     mul_self_to_sqr,
     mul_minus_one_to_neg,
     merge,
+    crossentropy_onehot,
+    crossentropy_onehot_grad,
+    crossentropy_softmax_share,
 );
 
 /// `optimizer_excluding` through the facade's flags stops a rewrite in `compile` too.
@@ -342,4 +404,104 @@ fn useful_reshape_and_alloc_stay() {
     assert_eq!(report.count("useless_alloc"), 0, "{:?}", report.applied);
     let text = fg.to_text();
     assert!(text.contains("Reshape") && text.contains("Alloc"), "{text}");
+}
+
+/// Optimize `outs` over `ins` with every rewrite (fusion and in-place excluded, so the ops
+/// stay visible): the report and the text.
+fn optimized(ins: &[Variable], outs: &[Variable]) -> (Report, String) {
+    let mut fg = FunctionGraph::from_outputs(ins, outs).unwrap();
+    let cfg = Config {
+        excluding: vec!["elemwise_fusion".into(), "inplace".into()],
+        verify: true,
+        ..Config::default()
+    };
+    let report = optimize(&mut fg, &cfg).unwrap();
+    (report, fg.to_text())
+}
+
+/// The crossentropy rewrites need rows that are provably `arange(len(y))` paired with `y`.
+#[test]
+fn crossentropy_needs_arange_rows_paired_with_the_labels() {
+    let (m, y, r) = (T::dmatrix("m"), T::lvector("y"), T::lvector("r"));
+    let lp = T::log(T::softmax(&m).unwrap());
+    let n = y.shape_i(0).unwrap();
+    let pick = |rows: &Variable, labels: &Variable| -> Variable {
+        -T::mean(lp.get(&[rows.into(), labels.into()]).unwrap(), None, false).unwrap()
+    };
+    let cases: Vec<(&str, Variable)> = vec![
+        ("rows an arbitrary vector", pick(&r, &y)),
+        ("rows and labels swapped", pick(&y, &T::arange(&n).unwrap())),
+        (
+            "rows start at 1",
+            pick(&T::arange_full(1i64, &n + 1i64, 1i64).unwrap(), &y),
+        ),
+        ("rows step 2", pick(&T::arange_full(0i64, &n, 2i64).unwrap(), &y)),
+        (
+            "rows the length of the logits, not of the labels",
+            pick(&T::arange(m.shape_i(0).unwrap()).unwrap(), &y),
+        ),
+        (
+            "rows the length of other labels",
+            pick(&T::arange(r.shape_i(0).unwrap()).unwrap(), &y),
+        ),
+        (
+            "constant rows of the wrong length",
+            pick(&T::constant(theano::Tensor::from(vec![0i64, 1, 2])), &y),
+        ),
+    ];
+    for (what, cost) in cases {
+        let g = theano::grad(&cost, &[m.clone()]).unwrap();
+        let ins = [m.clone(), y.clone(), r.clone()];
+        let (report, text) = optimized(&ins, &[cost, g[0].clone()]);
+        for rw in ["crossentropy_onehot", "crossentropy_onehot_grad"] {
+            assert_eq!(report.count(rw), 0, "{what}: {rw} fired\n{text}");
+        }
+        assert!(!text.contains("Crossentropy"), "{what}\n{text}");
+    }
+    // not indexed at all, and a softmax gradient that is not a one-hot increment
+    let w = T::dmatrix("w");
+    let cost = T::sum(T::log(T::softmax(&m).unwrap()) * &w);
+    let g = theano::grad(&cost, &[m.clone()]).unwrap();
+    let (report, text) = optimized(&[m.clone(), w.clone()], &[cost, g[0].clone()]);
+    assert_eq!(report.count("crossentropy_onehot"), 0, "{text}");
+    assert_eq!(report.count("crossentropy_onehot_grad"), 0, "{text}");
+    // constant rows that are arange(len(y)) do fire
+    let yc = T::constant(theano::Tensor::from(vec![2i64, 0, 1]));
+    let rows = T::constant(theano::Tensor::from(vec![0i64, 1, 2]));
+    let cost = -T::sum(lp.get(&[(&rows).into(), (&yc).into()]).unwrap());
+    let (report, text) = optimized(&[m.clone()], &[cost]);
+    assert_eq!(report.count("crossentropy_onehot"), 1, "{text}");
+}
+
+/// The other forms: `log_softmax(x)[arange, y]` (and its gradient through `LogSoftmax`),
+/// `log(softmax(x)[arange, y])`, float32, and the bias-free softmax (a zero bias).
+#[test]
+fn crossentropy_forms() {
+    for dt in [DType::Float64, DType::Float32] {
+        let m = Variable::input(theano::TensorType::with_ndim(dt, 2), Some("m"));
+        let y = T::ivector("y");
+        let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
+        let picked = T::log_softmax(&m)
+            .unwrap()
+            .get(&[(&rows).into(), (&y).into()])
+            .unwrap();
+        let cost = -T::mean(&picked, None, false).unwrap();
+        let g = theano::grad(&cost, &[m.clone()]).unwrap();
+        let (report, text) = optimized(&[m.clone(), y.clone()], &[cost, g[0].clone()]);
+        assert_eq!(report.count("crossentropy_onehot"), 1, "{text}");
+        assert_eq!(report.count("crossentropy_onehot_grad"), 1, "{text}");
+        assert!(!text.contains("Softmax(") || text.contains("Crossentropy"), "{text}");
+        assert!(!text.contains("= Softmax(") && !text.contains("LogSoftmax"), "{text}");
+        // log of the picked probabilities (categorical_crossentropy)
+        let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+        let cost = T::mean(&cc, None, false).unwrap();
+        let g = theano::grad(&cost, &[m.clone()]).unwrap();
+        let (report, text) = optimized(&[m.clone(), y.clone()], &[cost, g[0].clone()]);
+        assert_eq!(report.count("crossentropy_onehot"), 1, "{text}");
+        assert_eq!(report.count("crossentropy_onehot_grad"), 1, "{text}");
+        assert!(!text.contains("AdvancedIncSubtensor") && !text.contains("Sum{axis=[1]}"), "{text}");
+        // a zero bias of m's dtype
+        let zero = format!("{dt}[1] = const [1] {{0.0}}");
+        assert!(text.contains(&zero), "{text}");
+    }
 }

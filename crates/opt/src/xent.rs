@@ -9,7 +9,8 @@
 //! - [`crossentropy_onehot_grad`]: the gradient `grad()` builds for that cost (zeros with the
 //!   output gradient added at `[arange(n), y]`, divided by the softmax for the log, then the
 //!   softmax gradient written out as `g*sm - sum(g*sm, 1)*sm`; or `g - sum(g, 1)*softmax` for
-//!   `log_softmax`) becomes `CrossentropySoftmax1HotWithBiasDx(-g_picked, sm, y)`.
+//!   `log_softmax`; or `inc(zeros, g / sm[arange(n), y]) * sm ...` for the log of the picked
+//!   probabilities) becomes `CrossentropySoftmax1HotWithBiasDx(-g_picked, sm, y)`.
 //! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` reads the op's `sm` output, so
 //!   the softmax is computed once.
 //!
@@ -268,16 +269,26 @@ pub(crate) fn crossentropy_onehot_grad(fg: &mut FunctionGraph, n: Node) -> Optio
     let (g, labels) = match onehot_increment(fg, t, sm) {
         // through log_softmax
         Some(found) => found,
-        // through log then softmax: t = (inc / sm) * sm
         None => {
             let gl = mul_by(fg, t, sm)?;
-            let [inc, den] = ew_inputs(fg, gl, S::TrueDiv)?[..] else {
-                return None;
-            };
-            if den != sm {
-                return None;
+            match ew_inputs(fg, gl, S::TrueDiv).as_deref() {
+                // through log then softmax: t = (inc / sm) * sm
+                Some([inc, den]) if *den == sm => onehot_increment(fg, *inc, sm)?,
+                // through the log of the picked probabilities (categorical_crossentropy):
+                // t = inc(zeros, g / sm[arange(n), y]) * sm
+                _ => {
+                    let (gp, labels) = onehot_increment(fg, gl, sm)?;
+                    let [g, picked] = ew_inputs(fg, gp, S::TrueDiv)?[..] else {
+                        return None;
+                    };
+                    let (s, rows, l2) = adv_rows_labels(fg, fg.owner(picked)?)?;
+                    if s != sm || l2 != labels || !rows_is_arange_len(fg, rows, labels) {
+                        return None;
+                    }
+                    (fg.ty(g).ndim() <= 1 && fg.ty(g).dtype.is_float()).then_some(())?;
+                    (g, labels)
+                }
             }
-            onehot_increment(fg, inc, sm)?
         }
     };
     let loc = fg.location(n);
