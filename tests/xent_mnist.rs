@@ -143,3 +143,63 @@ fn extreme_logits_stay_finite_when_optimized() {
     let c = opt[0].scalar_f64().unwrap();
     assert!(want > 100.0 && (c - want).abs() <= 1e-9 * want, "{c} vs {want}");
 }
+
+/// The test's own setting: `givens` slice a minibatch of shared data by a symbolic index, so
+/// the canonicalize phase has lifted `arange(y.shape[0])`'s stop into slice arithmetic by the
+/// time the stabilize phase runs; it must still be recognized as the labels' length. The rows
+/// are `arange` of the length of `train_set_y[index*4 : (index+rows_end)*4]`: the labels'
+/// length when `rows_end` is 1, not provably so otherwise.
+fn minibatch_functions(rows_end: i64) -> (theano::Function, theano::Function) {
+    let sx: Vec<f64> = (0..60).map(|i| ((i * 7 % 13) as f64 - 6.0) / 3.0).collect();
+    let sy: Vec<i32> = (0..12).map(|i| (i * 5 % 4) as i32).collect();
+    let train_set_x = shared_named(Tensor::from_shape_vec(&[12, 5], sx).unwrap(), "train_set_x");
+    let train_set_y = shared_named(Tensor::from(sy), "train_set_y");
+    let (_, w0, b0, _) = data(0.5);
+    let (x, y) = (T::dmatrix("x"), T::ivector("y"));
+    let w = shared_named(w0, "W");
+    let b = shared_named(b0, "b");
+    let index = T::lscalar("index");
+    let p = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
+    let bs = 4i64;
+    let y_rows = train_set_y
+        .slice_rows(&index * bs, (&index + rows_end) * bs)
+        .unwrap();
+    let rows = T::arange(y_rows.shape_i(0).unwrap()).unwrap();
+    let cost = -T::mean(
+        T::log(&p).get(&[(&rows).into(), (&y).into()]).unwrap(),
+        None,
+        false,
+    )
+    .unwrap();
+    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+    let outs = vec![cost, g[0].clone(), g[1].clone()];
+    let gx = train_set_x.slice_rows(&index * bs, (&index + 1) * bs).unwrap();
+    let gy = train_set_y.slice_rows(&index * bs, (&index + 1) * bs).unwrap();
+    let build = |flags: &str| {
+        compile(&[&index], outs.clone())
+            .givens([(&x, gx.clone()), (&y, gy.clone())])
+            .mode(Mode::parse_flags(flags).unwrap())
+            .build()
+            .unwrap()
+    };
+    (build("optimizer=fast_run"), build("optimizer=None"))
+}
+
+#[test]
+fn minibatch_givens_are_recognized() {
+    let (opt, plain) = minibatch_functions(1);
+    let text = opt.fgraph().to_text();
+    assert!(text.contains("CrossentropySoftmaxArgmax1HotWithBias"), "{text}");
+    assert!(text.contains("CrossentropySoftmax1HotWithBiasDx"), "{text}");
+    assert!(!text.contains("Softmax(") && !text.contains("AdvancedIncSubtensor"), "{text}");
+    for i in 0..3i64 {
+        let (a, b) = (opt.call(&[Tensor::from(i)]).unwrap(), plain.call(&[Tensor::from(i)]).unwrap());
+        for (a, b) in a.iter().zip(&b) {
+            assert!(a.allclose(b, 1e-10, 1e-12), "minibatch {i}: {a:?} vs {b:?}");
+        }
+    }
+    // rows over two minibatches of labels: not the labels' length, left alone
+    let (opt, _) = minibatch_functions(2);
+    let text = opt.fgraph().to_text();
+    assert!(!text.contains("Crossentropy"), "{text}");
+}

@@ -22,7 +22,7 @@
 use crate::shape::{canon, dim, shape_of, Sym};
 use crate::util::{ew_inputs, fit, mk, scalar_const};
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
-use theano_ir::{AdvEntry, Op, ScalarOp as S, Tensor, TensorType};
+use theano_ir::{AdvEntry, DType, Op, ScalarOp as S, Tensor, TensorType};
 
 const XENT: Op = Op::CrossentropySoftmaxArgmax1HotWithBias;
 
@@ -71,7 +71,112 @@ pub(crate) fn rows_is_arange_len(fg: &FunctionGraph, rows: Value, labels: Value)
     [start, stop, step].iter().all(|&v| fg.ty(v).dtype.is_int())
         && canon_scalar(fg, start) == Sym::Const(0)
         && canon_scalar(fg, step) == Sym::Const(1)
-        && canon_scalar(fg, stop) == n
+        && (canon_scalar(fg, stop) == n || expanded(fg, &Sym::Val(stop)) == expanded(fg, &n))
+}
+
+/// `s` with every integer scalar of the graph it reads replaced by the arithmetic that computes
+/// it (as far as elementwise int ops, constants and `Shape_i`s go), then normalized: sums and
+/// products flattened with their constants folded, the operands of commutative ops sorted.
+/// A dimension the canonicalize phase lifted into the graph (`shape_i_lift` materializes the
+/// shape analysis, and the canonizers reorder it) compares equal to the analysis' own form.
+fn expanded(fg: &FunctionGraph, s: &Sym) -> Sym {
+    normalize(expand(fg, s, 64))
+}
+
+fn expand(fg: &FunctionGraph, s: &Sym, depth: usize) -> Sym {
+    if depth == 0 {
+        return s.clone();
+    }
+    match s {
+        Sym::Val(v) => {
+            if let Some(t) = fg.constant_value(*v) {
+                if !t.dtype().is_float() {
+                    if let Some(c) = t.scalar_i64() {
+                        return Sym::Const(c);
+                    }
+                }
+                return s.clone();
+            }
+            let Some(n) = fg.owner(*v) else {
+                return s.clone();
+            };
+            let ins = fg.node_inputs(n);
+            match fg.op(n) {
+                Op::ShapeI(k) => {
+                    let c = canon(fg, &Sym::Dim(ins[0], *k));
+                    if c == Sym::Dim(ins[0], *k) {
+                        c
+                    } else {
+                        expand(fg, &c, depth - 1)
+                    }
+                }
+                Op::Elemwise { scalar, .. }
+                    if fg.ty(*v).ndim() == 0
+                        && matches!(fg.ty(*v).dtype, DType::Int64 | DType::Bool)
+                        && ins.iter().all(|&i| fg.ty(i).ndim() == 0 && !fg.ty(i).dtype.is_float()) =>
+                {
+                    let args: Vec<Sym> = ins
+                        .iter()
+                        .map(|&i| expand(fg, &Sym::Val(i), depth - 1))
+                        .collect();
+                    match (scalar, &args[..]) {
+                        // a cast to int64 (of an integer or a bool) keeps the value
+                        (S::Cast(DType::Int64), [a]) => a.clone(),
+                        _ => Sym::op(scalar.clone(), args),
+                    }
+                }
+                _ => s.clone(),
+            }
+        }
+        Sym::Op(op, args) => Sym::op(
+            op.clone(),
+            args.iter().map(|a| expand(fg, a, depth - 1)).collect(),
+        ),
+        _ => s.clone(),
+    }
+}
+
+fn normalize(s: Sym) -> Sym {
+    let Sym::Op(op, args) = s else {
+        return s;
+    };
+    let mut args: Vec<Sym> = args.into_iter().map(normalize).collect();
+    match op {
+        S::Add | S::Mul => {
+            let mut flat = Vec::new();
+            let mut c: i64 = if op == S::Add { 0 } else { 1 };
+            while let Some(a) = args.pop() {
+                match a {
+                    Sym::Op(ref o, ref inner) if *o == op => args.extend(inner.iter().cloned()),
+                    Sym::Const(k) if op == S::Add => c = c.wrapping_add(k),
+                    Sym::Const(k) => c = c.wrapping_mul(k),
+                    other => flat.push(other),
+                }
+            }
+            let identity = if op == S::Add { 0 } else { 1 };
+            if op == S::Mul && c == 0 {
+                return Sym::Const(0);
+            }
+            flat.sort_by_cached_key(|a| format!("{a:?}"));
+            if c != identity || flat.is_empty() {
+                flat.insert(0, Sym::Const(c));
+            }
+            if flat.len() == 1 {
+                return flat.pop().expect("one");
+            }
+            Sym::Op(op, flat)
+        }
+        S::Maximum | S::Minimum | S::Eq => {
+            args.sort_by_cached_key(|a| format!("{a:?}"));
+            Sym::op(op, args)
+        }
+        // x - c is x + (-c); x - y stays
+        S::Sub => match &args[..] {
+            [x, Sym::Const(k)] => normalize(Sym::Op(S::Add, vec![x.clone(), Sym::Const(k.wrapping_neg())])),
+            _ => Sym::op(S::Sub, args),
+        },
+        op => Sym::op(op, args),
+    }
 }
 
 /// The softmax's input when `v` is `Softmax(z)` of a float matrix.
