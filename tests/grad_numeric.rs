@@ -429,7 +429,7 @@ numeric! {
         check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
             let (nll, sm, am) =
                 T::crossentropy_softmax_argmax_1hot_with_bias(&i[0], &i[1], y()).unwrap();
-            let s = T::sum_axes(&T::sqr(&sm), Some(&[1]), false).unwrap();
+            let s = T::sum_axes(T::sqr(&sm), Some(&[1]), false).unwrap();
             &nll * 2.0 + s + am.astype(dt)
         });
         // a broadcastable (length-1) bias
@@ -456,7 +456,7 @@ numeric! {
         });
         // a distribution as the target
         check(dt, &[MAT, MAT], 0.1, 1.0, |i| {
-            T::categorical_crossentropy(&T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
+            T::categorical_crossentropy(T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
         });
     }
 }

@@ -6,10 +6,20 @@
 
 use expect_test::expect;
 use theano::tensor as T;
-use theano::{compile, debugprint, grad, shared_named, DType, Mode, Tensor, Variable};
+use theano::{compile, debugprint, grad, shared_named, Mode, Tensor, Variable};
 
 /// The notebook's model on `x` (n x 5) and labels `y`: (cost, [gW, gb], W, b).
-fn model(w0: Tensor, b0: Tensor) -> (Variable, Variable, Variable, Vec<Variable>, Variable, Variable) {
+fn model(
+    w0: Tensor,
+    b0: Tensor,
+) -> (
+    Variable,
+    Variable,
+    Variable,
+    Vec<Variable>,
+    Variable,
+    Variable,
+) {
     let (x, y) = (T::dmatrix("x"), T::ivector("y"));
     let w = shared_named(w0, "W");
     let b = shared_named(b0, "b");
@@ -29,7 +39,9 @@ fn model(w0: Tensor, b0: Tensor) -> (Variable, Variable, Variable, Vec<Variable>
 
 fn data(scale: f64) -> (Tensor, Tensor, Tensor, Tensor) {
     let x: Vec<f64> = (0..30).map(|i| ((i * 7 % 11) as f64 - 5.0) / 5.0).collect();
-    let w: Vec<f64> = (0..20).map(|i| ((i * 5 % 9) as f64 - 4.0) * scale).collect();
+    let w: Vec<f64> = (0..20)
+        .map(|i| ((i * 5 % 9) as f64 - 4.0) * scale)
+        .collect();
     let b = vec![0.1, -0.2, 0.3, 0.0];
     let y = Tensor::from(vec![0i32, 3, 1, 2, 3, 0]);
     (
@@ -49,7 +61,13 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
         .build()
         .unwrap();
     let printed = debugprint(&train.fgraph_outputs().unwrap());
-    for gone in ["Softmax [", "LogSoftmax", "log", "AdvancedIncSubtensor", "AdvancedSubtensor"] {
+    for gone in [
+        "Softmax [",
+        "LogSoftmax",
+        "log",
+        "AdvancedIncSubtensor",
+        "AdvancedSubtensor",
+    ] {
         assert!(!printed.contains(gone), "{gone} left:\n{printed}");
     }
     expect![[r#"
@@ -125,12 +143,23 @@ fn extreme_logits_stay_finite_when_optimized() {
     // logits of about +-1000: softmax underflows to 0 for the labelled classes, so the naive
     // -log gives inf and its gradient NaN; the fused op stays finite
     let (opt, plain) = both(400.0);
-    let finite = |ts: &[Tensor]| ts.iter().all(|t| t.to_f64_vec().iter().all(|v| v.is_finite()));
-    assert!(!finite(&plain), "the unoptimized graph was expected to overflow: {plain:?}");
+    let finite = |ts: &[Tensor]| {
+        ts.iter()
+            .all(|t| t.to_f64_vec().iter().all(|v| v.is_finite()))
+    };
+    assert!(
+        !finite(&plain),
+        "the unoptimized graph was expected to overflow: {plain:?}"
+    );
     assert!(finite(&opt), "{opt:?}");
     // the cost by log-sum-exp, computed here
     let (x, w, b, y) = data(400.0);
-    let (x, w, b, y) = (x.to_f64_vec(), w.to_f64_vec(), b.to_f64_vec(), y.to_i64_vec());
+    let (x, w, b, y) = (
+        x.to_f64_vec(),
+        w.to_f64_vec(),
+        b.to_f64_vec(),
+        y.to_i64_vec(),
+    );
     let mut want = 0.0;
     for i in 0..6 {
         let z: Vec<f64> = (0..4)
@@ -141,7 +170,10 @@ fn extreme_logits_stay_finite_when_optimized() {
         want += (lse - z[y[i] as usize]) / 6.0;
     }
     let c = opt[0].scalar_f64().unwrap();
-    assert!(want > 100.0 && (c - want).abs() <= 1e-9 * want, "{c} vs {want}");
+    assert!(
+        want > 100.0 && (c - want).abs() <= 1e-9 * want,
+        "{c} vs {want}"
+    );
 }
 
 /// The test's own setting: `givens` slice a minibatch of shared data by a symbolic index, so
@@ -151,7 +183,7 @@ fn extreme_logits_stay_finite_when_optimized() {
 /// length when `rows_end` is 1, not provably so otherwise.
 fn minibatch_functions(rows_end: i64) -> (theano::Function, theano::Function) {
     let sx: Vec<f64> = (0..60).map(|i| ((i * 7 % 13) as f64 - 6.0) / 3.0).collect();
-    let sy: Vec<i32> = (0..12).map(|i| (i * 5 % 4) as i32).collect();
+    let sy: Vec<i32> = (0..12).map(|i| i * 5 % 4).collect();
     let train_set_x = shared_named(Tensor::from_shape_vec(&[12, 5], sx).unwrap(), "train_set_x");
     let train_set_y = shared_named(Tensor::from(sy), "train_set_y");
     let (_, w0, b0, _) = data(0.5);
@@ -173,8 +205,12 @@ fn minibatch_functions(rows_end: i64) -> (theano::Function, theano::Function) {
     .unwrap();
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
     let outs = vec![cost, g[0].clone(), g[1].clone()];
-    let gx = train_set_x.slice_rows(&index * bs, (&index + 1) * bs).unwrap();
-    let gy = train_set_y.slice_rows(&index * bs, (&index + 1) * bs).unwrap();
+    let gx = train_set_x
+        .slice_rows(&index * bs, (&index + 1) * bs)
+        .unwrap();
+    let gy = train_set_y
+        .slice_rows(&index * bs, (&index + 1) * bs)
+        .unwrap();
     let build = |flags: &str| {
         compile(&[&index], outs.clone())
             .givens([(&x, gx.clone()), (&y, gy.clone())])
@@ -189,11 +225,20 @@ fn minibatch_functions(rows_end: i64) -> (theano::Function, theano::Function) {
 fn minibatch_givens_are_recognized() {
     let (opt, plain) = minibatch_functions(1);
     let text = opt.fgraph().to_text();
-    assert!(text.contains("CrossentropySoftmaxArgmax1HotWithBias"), "{text}");
+    assert!(
+        text.contains("CrossentropySoftmaxArgmax1HotWithBias"),
+        "{text}"
+    );
     assert!(text.contains("CrossentropySoftmax1HotWithBiasDx"), "{text}");
-    assert!(!text.contains("Softmax(") && !text.contains("AdvancedIncSubtensor"), "{text}");
+    assert!(
+        !text.contains("Softmax(") && !text.contains("AdvancedIncSubtensor"),
+        "{text}"
+    );
     for i in 0..3i64 {
-        let (a, b) = (opt.call(&[Tensor::from(i)]).unwrap(), plain.call(&[Tensor::from(i)]).unwrap());
+        let (a, b) = (
+            opt.call(&[Tensor::from(i)]).unwrap(),
+            plain.call(&[Tensor::from(i)]).unwrap(),
+        );
         for (a, b) in a.iter().zip(&b) {
             assert!(a.allclose(b, 1e-10, 1e-12), "minibatch {i}: {a:?} vs {b:?}");
         }

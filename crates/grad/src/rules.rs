@@ -260,11 +260,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                     } else {
                         b.sum(&dz, Some(vec![0]), false)?
                     };
-                    vec![
-                        G::V(b.coerce(&dz, x)?),
-                        G::V(b.coerce(&db, bias)?),
-                        G::Disc,
-                    ]
+                    vec![G::V(b.coerce(&dz, x)?), G::V(b.coerce(&db, bias)?), G::Disc]
                 }
             }
         }
@@ -279,7 +275,10 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 },
                 vec![i64const(0), b.shape_i(y, 0)?, i64const(1)],
             )?;
-            let minus_one = b.fill(dnll, &Variable::constant(Tensor::full(sm.dtype(), &[], -1.0)))?;
+            let minus_one = b.fill(
+                dnll,
+                &Variable::constant(Tensor::full(sm.dtype(), &[], -1.0)),
+            )?;
             let sm_minus_onehot = b.apply1(
                 Op::AdvancedIncSubtensor {
                     idx: vec![theano_ir::AdvEntry::Array, theano_ir::AdvEntry::Array],

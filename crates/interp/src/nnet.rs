@@ -94,13 +94,18 @@ pub fn crossentropy_softmax_argmax(x: &Tensor, b: &Tensor, y: &Tensor) -> R<Vec<
         nll.push(s.ln() - (z[label] - m));
     }
     let to = |shape: &[usize], v: Vec<f64>| {
-        Tensor::from_f64_vec(DType::Float64, shape, v).map_err(|e| PerformError::shape(e.to_string()))
+        Tensor::from_f64_vec(DType::Float64, shape, v)
+            .map_err(|e| PerformError::shape(e.to_string()))
     };
     Ok(vec![
         to(&[rows], nll)?,
         to(&[rows, cols], sm)?,
-        Tensor::from_f64_vec(DType::Int64, &[rows], am.iter().map(|&a| a as f64).collect())
-            .map_err(|e| PerformError::shape(e.to_string()))?,
+        Tensor::from_f64_vec(
+            DType::Int64,
+            &[rows],
+            am.iter().map(|&a| a as f64).collect(),
+        )
+        .map_err(|e| PerformError::shape(e.to_string()))?,
     ])
 }
 

@@ -23,12 +23,17 @@ fn naive_softmax(x: &[f64], b: &[f64], cols: usize) -> Vec<f64> {
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
 }
 
 #[test]
 fn forward_matches_the_naive_formulas() {
-    let xv = [0.5, -1.0, 2.0, 0.25, 3.0, -2.0, 1.5, 1.5, 0.0, -0.5, 4.0, 1.0];
+    let xv = [
+        0.5, -1.0, 2.0, 0.25, 3.0, -2.0, 1.5, 1.5, 0.0, -0.5, 4.0, 1.0,
+    ];
     let bv = [0.1, -0.2, 0.3, 0.0];
     let yv = [2i64, 0, 3];
     for d in [DType::Float64, DType::Float32] {
@@ -46,7 +51,11 @@ fn forward_matches_the_naive_formulas() {
         let tol = if d == DType::Float64 { 1e-12 } else { 1e-6 };
         assert!(close(&out[1].to_f64_vec(), &sm, tol), "{:?}", out[1]);
         let nll: Vec<f64> = (0..3).map(|i| -sm[i * 4 + yv[i] as usize].ln()).collect();
-        assert!(close(&out[0].to_f64_vec(), &nll, tol), "{:?} vs {nll:?}", out[0]);
+        assert!(
+            close(&out[0].to_f64_vec(), &nll, tol),
+            "{:?} vs {nll:?}",
+            out[0]
+        );
         // argmax of x + b per row
         let am: Vec<i64> = (0..3)
             .map(|i| {
@@ -132,7 +141,10 @@ fn out_of_range_labels_name_the_label_and_the_bound() {
         assert!(matches!(e, PerformError::Index { .. }), "{e:?}");
         let msg = e.to_string();
         assert!(msg.contains(shown) && msg.contains("3 classes"), "{msg}");
-        assert!(msg.starts_with("CrossentropySoftmaxArgmax1HotWithBias: "), "{msg}");
+        assert!(
+            msg.starts_with("CrossentropySoftmaxArgmax1HotWithBias: "),
+            "{msg}"
+        );
         let e = refuse(&DX, &[&af(DType::Float64, &[2], &[1.0, 1.0]), &x, &y]);
         assert!(matches!(e, PerformError::Index { .. }), "{e:?}");
         assert!(e.to_string().contains(shown), "{e}");
@@ -147,7 +159,10 @@ fn shape_and_type_mismatches_are_typed() {
     // labels per row
     let e = refuse(&XENT, &[&x, &b, &ai(DType::Int64, &[3], &[0, 1, 2])]);
     assert!(matches!(e, PerformError::Shape { .. }), "{e:?}");
-    assert!(e.to_string().contains("3 labels but there are 2 rows"), "{e}");
+    assert!(
+        e.to_string().contains("3 labels but there are 2 rows"),
+        "{e}"
+    );
     // bias length
     let e = refuse(&XENT, &[&x, &af(DType::Float64, &[2], &[0.0; 2]), &y]);
     assert!(matches!(e, PerformError::Shape { .. }), "{e:?}");
@@ -163,13 +178,25 @@ fn shape_and_type_mismatches_are_typed() {
         TensorType::vector(DType::Int64),
     ];
     let e = perform(&XENT, &[&x, &b, &af(DType::Float64, &[2], &[0.0; 2])], &tys).unwrap_err();
-    assert!(e.to_string().contains("y_idx (the labels) must be an integer vector"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("y_idx (the labels) must be an integer vector"),
+        "{e}"
+    );
     let e = perform(&XENT, &[&b, &b, &y], &tys).unwrap_err();
-    assert!(e.to_string().contains("x (the logits) must be a float matrix"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("x (the logits) must be a float matrix"),
+        "{e}"
+    );
     // inferred types: the op's type rule names the argument
     let e = refuse(&XENT, &[&x, &x, &y]);
     assert!(matches!(e, PerformError::Input { .. }), "{e:?}");
-    assert!(e.to_string().contains("b (the bias) must be a float vector"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("b (the bias) must be a float vector"),
+        "{e}"
+    );
 }
 
 #[test]

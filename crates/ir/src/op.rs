@@ -385,7 +385,10 @@ impl Op {
                 float_of_ndim(b, "b (the bias)", 1)?;
                 int_vector(y, "y_idx (the labels)")?;
                 let d = DType::promote(x.dtype, b.dtype);
-                let sm = [x.is_broadcastable(0), x.is_broadcastable(1) && b.is_broadcastable(0)];
+                let sm = [
+                    x.is_broadcastable(0),
+                    x.is_broadcastable(1) && b.is_broadcastable(0),
+                ];
                 Ok(vec![
                     TensorType::new(d, &[y.is_broadcastable(0)]),
                     TensorType::new(d, &sm),

@@ -722,7 +722,10 @@ pub fn zero_bias(x: &Variable) -> Variable {
 
 /// Theano's `crossentropy_softmax_1hot(x, y_idx)`: `(nll, sm)` with a zero bias.
 #[track_caller]
-pub fn crossentropy_softmax_1hot(x: impl IntoVar, y_idx: impl IntoVar) -> Result<(Variable, Variable)> {
+pub fn crossentropy_softmax_1hot(
+    x: impl IntoVar,
+    y_idx: impl IntoVar,
+) -> Result<(Variable, Variable)> {
     let x = x.into_var();
     let b = zero_bias(&x);
     let node = apply(
@@ -779,7 +782,13 @@ pub fn categorical_crossentropy(
         let n = apply1(Op::ShapeI(0), vec![t.clone()], loc)?;
         let rows = {
             let (a, c) = (0i64.into_var(), 1i64.into_var());
-            apply1(Op::ARange { dtype: DType::Int64 }, vec![a, n, c], loc)?
+            apply1(
+                Op::ARange {
+                    dtype: DType::Int64,
+                },
+                vec![a, n, c],
+                loc,
+            )?
         };
         let picked = index_at(&p, &[Idx::from(&rows), Idx::from(&t)], loc)?;
         let lp = infallible(elemwise_at(ScalarOp::Log, vec![picked], loc));

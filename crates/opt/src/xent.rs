@@ -113,7 +113,9 @@ fn expand(fg: &FunctionGraph, s: &Sym, depth: usize) -> Sym {
                 Op::Elemwise { scalar, .. }
                     if fg.ty(*v).ndim() == 0
                         && matches!(fg.ty(*v).dtype, DType::Int64 | DType::Bool)
-                        && ins.iter().all(|&i| fg.ty(i).ndim() == 0 && !fg.ty(i).dtype.is_float()) =>
+                        && ins
+                            .iter()
+                            .all(|&i| fg.ty(i).ndim() == 0 && !fg.ty(i).dtype.is_float()) =>
                 {
                     let args: Vec<Sym> = ins
                         .iter()
@@ -172,7 +174,10 @@ fn normalize(s: Sym) -> Sym {
         }
         // x - c is x + (-c); x - y stays
         S::Sub => match &args[..] {
-            [x, Sym::Const(k)] => normalize(Sym::Op(S::Add, vec![x.clone(), Sym::Const(k.wrapping_neg())])),
+            [x, Sym::Const(k)] => normalize(Sym::Op(
+                S::Add,
+                vec![x.clone(), Sym::Const(k.wrapping_neg())],
+            )),
             _ => Sym::op(S::Sub, args),
         },
         op => Sym::op(op, args),
@@ -412,7 +417,11 @@ pub(crate) fn crossentropy_onehot_grad(fg: &mut FunctionGraph, n: Node) -> Optio
     };
     let dnll = mk(fg, S::Neg, &[g], loc)?;
     let dx = fg
-        .add_node1(Op::CrossentropySoftmax1HotWithBiasDx, &[dnll, sm, labels], loc)
+        .add_node1(
+            Op::CrossentropySoftmax1HotWithBiasDx,
+            &[dnll, sm, labels],
+            loc,
+        )
         .ok()?;
     fit(fg, dx, want, loc)
 }

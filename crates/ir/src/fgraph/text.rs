@@ -1045,7 +1045,9 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         },
         "Softmax" => plain(Op::Softmax)?,
         "LogSoftmax" => plain(Op::LogSoftmax)?,
-        "CrossentropySoftmaxArgmax1HotWithBias" => plain(Op::CrossentropySoftmaxArgmax1HotWithBias)?,
+        "CrossentropySoftmaxArgmax1HotWithBias" => {
+            plain(Op::CrossentropySoftmaxArgmax1HotWithBias)?
+        }
         "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
