@@ -248,3 +248,18 @@ fn minibatch_givens_are_recognized() {
     let text = opt.fgraph().to_text();
     assert!(!text.contains("Crossentropy"), "{text}");
 }
+
+/// DebugMode replays every replacement on the call's values: the crossentropy rewrites
+/// compute what the graphs they replace compute.
+#[test]
+fn debug_mode_accepts_the_rewrites() {
+    let (xv, w0, b0, yv) = data(0.5);
+    let (x, y, cost, g, _, _) = model(w0, b0);
+    let f = compile(&[&x, &y], vec![cost, g[0].clone(), g[1].clone()])
+        .mode(Mode::parse_flags("mode=DebugMode").unwrap())
+        .build()
+        .unwrap();
+    let text = f.fgraph().to_text();
+    assert!(text.contains("CrossentropySoftmax1HotWithBiasDx"), "{text}");
+    f.call(&[xv, yv]).unwrap();
+}

@@ -464,3 +464,107 @@ fn display_of_an_error() {
     let c = T::constant(Tensor::zeros(theano_ir::DType::Float64, &[2, 2, 2]));
     assert!(T::dot(&a, &c).is_err());
 }
+
+#[test]
+fn crossentropy_errors_name_the_argument() {
+    const XENT: &str = "CrossentropySoftmaxArgmax1HotWithBias";
+    const DX: &str = "CrossentropySoftmax1HotWithBiasDx";
+    let (m, v, y, im) = (
+        T::dmatrix("m"),
+        T::dvector("v"),
+        T::ivector("y"),
+        T::imatrix("im"),
+    );
+    let nll = |r: Result<(Variable, Variable, Variable)>| r.map(|t| t.0);
+    let l = line!() + 1;
+    let r = nll(T::crossentropy_softmax_argmax_1hot_with_bias(&v, &v, &y));
+    chk(
+        r,
+        l,
+        XENT,
+        &[DV, DV, IV],
+        "x (the logits) must be a float matrix, got",
+    );
+    let l = line!() + 1;
+    let r = nll(T::crossentropy_softmax_argmax_1hot_with_bias(&im, &v, &y));
+    chk(
+        r,
+        l,
+        XENT,
+        &[IM, DV, IV],
+        "x (the logits) must be a float matrix",
+    );
+    let l = line!() + 1;
+    let r = nll(T::crossentropy_softmax_argmax_1hot_with_bias(&m, &m, &y));
+    chk(
+        r,
+        l,
+        XENT,
+        &[DM, DM, IV],
+        "b (the bias) must be a float vector",
+    );
+    let l = line!() + 1;
+    let r = nll(T::crossentropy_softmax_argmax_1hot_with_bias(&m, &v, &v));
+    chk(
+        r,
+        l,
+        XENT,
+        &[DM, DV, DV],
+        "y_idx (the labels) must be an integer vector",
+    );
+    let l = line!() + 1;
+    let r = T::crossentropy_softmax_1hot(&m, &im).map(|t| t.0);
+    chk(
+        r,
+        l,
+        XENT,
+        &[DM, "TensorType(float64, (True,))", IM],
+        "y_idx (the labels) must be an integer vector",
+    );
+    let l = line!() + 1;
+    let r = T::crossentropy_softmax_1hot_with_bias_dx(&m, &m, &y);
+    chk(
+        r,
+        l,
+        DX,
+        &[DM, DM, IV],
+        "dnll (the gradient of the nll) must be a float vector",
+    );
+    let l = line!() + 1;
+    let r = T::crossentropy_softmax_1hot_with_bias_dx(&v, &v, &y);
+    chk(
+        r,
+        l,
+        DX,
+        &[DV, DV, IV],
+        "sm (the softmax) must be a float matrix",
+    );
+    let l = line!() + 1;
+    let r = T::categorical_crossentropy(&v, &y);
+    chk(
+        r,
+        l,
+        "categorical_crossentropy",
+        &[DV, IV],
+        "coding_dist must be a float matrix",
+    );
+    let l = line!() + 1;
+    let r = T::categorical_crossentropy(&m, &v);
+    chk(
+        r,
+        l,
+        "categorical_crossentropy",
+        &[DM, DV],
+        "true_dist must be an integer vector of labels or a float matrix",
+    );
+    // the accepted forms: types of all three outputs
+    let (nll, sm, am) = T::crossentropy_softmax_argmax_1hot_with_bias(&m, &v, &y).unwrap();
+    assert_eq!(
+        [nll.ty(), sm.ty(), am.ty()].map(|t| t.to_string()),
+        [DV, DM, "TensorType(int64, vector)"]
+    );
+    let f = T::fmatrix("f");
+    let (nll32, sm32) = T::crossentropy_softmax_1hot(&f, &y).unwrap();
+    assert_eq!(nll32.ty().to_string(), "TensorType(float32, vector)");
+    assert_eq!(sm32.ty().to_string(), "TensorType(float32, matrix)");
+}
