@@ -153,6 +153,37 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![&x - 0.1 * T::dot(&m, &x).unwrap()],
             &["CGemv{no_inplace}", "const -0.1", "!sub"],
         ),
+        "add_cancel" => {
+            let (y, z) = (T::dvector("y"), T::dvector("z"));
+            (
+                vec![x.clone(), y.clone(), z.clone()],
+                vec![T::exp((&x + &y) - (&y + &z))],
+                &["Elemwise{sub", "!Elemwise{add", "Elemwise{second"],
+            )
+        }
+        "mul_cancel" => {
+            let (y, z) = (T::dvector("y"), T::dvector("z"));
+            (
+                vec![x.clone(), y.clone(), z.clone()],
+                vec![T::exp((&x * &y) / (&x * &z))],
+                &["Elemwise{true_div", "!Elemwise{mul"],
+            )
+        }
+        "dimshuffle_lift" => (
+            vec![m.clone()],
+            vec![(T::exp(&m) * 2.0).t()],
+            &["DimShuffle{1,0}(%0)", "!DimShuffle{x,x}"],
+        ),
+        "ger" => {
+            let y = T::dvector("y");
+            let col = x.dimshuffle(&[Some(0), None]).unwrap();
+            let row = y.dimshuffle(&[None, Some(0)]).unwrap();
+            (
+                vec![m.clone(), x.clone(), y.clone(), s.clone()],
+                vec![&m + 0.5 * T::dot(&col, &row).unwrap(), &m - &s * (&col * &row)],
+                &["CGer{non-destructive}", "!Dot22", "!Gemm", "!sub"],
+            )
+        }
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -279,6 +310,10 @@ rewrite_tests!(
     mul_self_to_sqr,
     mul_minus_one_to_neg,
     merge,
+    add_cancel,
+    mul_cancel,
+    dimshuffle_lift,
+    ger,
 );
 
 /// `optimizer_excluding` through the facade's flags stops a rewrite in `compile` too.

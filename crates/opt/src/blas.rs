@@ -281,3 +281,153 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     fit(fg, r, want, loc)
 }
+
+/// `v` as `dimshuffle(x, order)` of a vector `x`: `(0, 'x')` is a column, `('x', 0)` a row.
+fn vector_as(fg: &FunctionGraph, v: Value, order: &[Option<usize>]) -> Option<Value> {
+    let node = fg.owner(v)?;
+    match fg.op(node) {
+        Op::DimShuffle { new_order, .. } if new_order == order => {
+            let x = fg.node_inputs(node)[0];
+            (fg.ty(x).ndim() == 1).then_some(x)
+        }
+        _ => None,
+    }
+}
+
+/// `(x, y)` when `c` is a column `x.dimshuffle(0, 'x')` and `r` a row `y.dimshuffle('x', 0)`.
+fn col_row(fg: &FunctionGraph, c: Value, r: Value) -> Option<(Value, Value)> {
+    Some((
+        vector_as(fg, c, &[Some(0), None])?,
+        vector_as(fg, r, &[None, Some(0)])?,
+    ))
+}
+
+/// An outer product found among the terms: `alpha * outer(x, y)`, `alpha` a constant times an
+/// optional 0-d value.
+struct Outer {
+    x: Value,
+    y: Value,
+    scale: f64,
+    alpha: Option<Value>,
+}
+
+/// `v` as an outer product: `dot(col, row)` (or `Dot22`), or a product of a column, a row,
+/// one-element constants and at most one broadcast 0-d value.
+fn as_outer(fg: &FunctionGraph, v: Value) -> Option<Outer> {
+    let node = fg.owner(v)?;
+    let ins = fg.node_inputs(node);
+    match fg.op(node) {
+        Op::Dot | Op::Dot22 => {
+            let (x, y) = col_row(fg, ins[0], ins[1])?;
+            Some(Outer {
+                x,
+                y,
+                scale: 1.0,
+                alpha: None,
+            })
+        }
+        Op::Elemwise {
+            scalar: ScalarOp::Mul,
+            ..
+        } => {
+            let (mut col, mut row, mut alpha, mut scale) = (None, None, None, 1.0);
+            for &i in ins {
+                if let Some(c) = scalar_factor(fg, i) {
+                    scale *= c;
+                } else if let (None, Some(x)) = (col, vector_as(fg, i, &[Some(0), None])) {
+                    col = Some(x);
+                } else if let (None, Some(y)) = (row, vector_as(fg, i, &[None, Some(0)])) {
+                    row = Some(y);
+                } else if let (None, Some(a)) = (alpha, broadcast_scalar(fg, i)) {
+                    alpha = Some(a);
+                } else {
+                    return None;
+                }
+            }
+            Some(Outer {
+                x: col?,
+                y: row?,
+                scale,
+                alpha,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The 0-d value `s` of `s.dimshuffle('x', 'x')`.
+fn broadcast_scalar(fg: &FunctionGraph, v: Value) -> Option<Value> {
+    let node = fg.owner(v)?;
+    match fg.op(node) {
+        Op::DimShuffle { new_order, .. } if new_order.iter().all(Option::is_none) => {
+            let s = fg.node_inputs(node)[0];
+            (fg.ty(s).ndim() == 0).then_some(s)
+        }
+        _ => None,
+    }
+}
+
+/// `A + alpha * outer(x, y) -> CGer(A, alpha, x, y)` (Theano's `local_gemm_to_ger` and the
+/// gemm optimizer's ger case): on a sum of scaled terms one of which is an outer product and
+/// another (with coefficient 1) a matrix of the result's type; the other terms are added to
+/// the result. `Gemm(A, alpha, col, row, 1)` becomes `CGer(A, alpha, x, y)` too. Built not in
+/// place; the in-place pass makes it destructive when A may be overwritten.
+pub(crate) fn ger(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    if !is_float(want) || want.ndim() != 2 {
+        return None;
+    }
+    let d = want.dtype;
+    let loc = fg.location(n);
+    if let Op::Gemm { .. } = fg.op(n) {
+        let ins = fg.node_inputs(n).to_vec();
+        let (x, y) = col_row(fg, ins[2], ins[3])?;
+        if scalar_factor(fg, ins[4])? != 1.0 {
+            return None;
+        }
+        let r = fg
+            .add_node1(Op::Ger { destructive: false }, &[ins[0], ins[1], x, y], loc)
+            .ok()?;
+        return (fg.ty(r) == want).then_some(r);
+    }
+    let Op::Elemwise { scalar, .. } = fg.op(n) else {
+        return None;
+    };
+    if !matches!(
+        scalar,
+        ScalarOp::Add | ScalarOp::Sub | ScalarOp::Neg | ScalarOp::Mul
+    ) {
+        return None;
+    }
+    let mut ts = Vec::new();
+    terms(fg, out, 1.0, true, &mut ts);
+    let oi = ts.iter().position(|&(_, v)| {
+        as_outer(fg, v).is_some_and(|o| fg.ty(o.x).dtype == d && fg.ty(o.y).dtype == d)
+    })?;
+    let (oc, ov) = ts.remove(oi);
+    let o = as_outer(fg, ov)?;
+    let ai = ts
+        .iter()
+        .position(|&(c, v)| c == 1.0 && fg.ty(v) == want)?;
+    let (_, a) = ts.remove(ai);
+    let k = konst(fg, oc * o.scale, d);
+    let alpha = match o.alpha {
+        None => k,
+        Some(s) if fg.ty(s).dtype == d => mk(fg, ScalarOp::Mul, &[k, s], loc)?,
+        Some(_) => return None,
+    };
+    let mut r = fg
+        .add_node1(Op::Ger { destructive: false }, &[a, alpha, o.x, o.y], loc)
+        .ok()?;
+    for (c, t) in ts {
+        let term = if c == 1.0 {
+            t
+        } else {
+            let k = konst(fg, c, d);
+            mk(fg, ScalarOp::Mul, &[k, t], loc)?
+        };
+        r = mk(fg, ScalarOp::Add, &[r, term], loc)?;
+    }
+    fit(fg, r, want, loc)
+}

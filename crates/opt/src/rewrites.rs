@@ -192,6 +192,34 @@ pub static REWRITES: &[Rewrite] = &[
         "b * y + a * dot(A, x) -> CGemv(y, a, A, x, b) (Gemm for matrices), constants folded",
         crate::blas::gemm_from_sum
     ),
+    rw!(
+        "add_cancel",
+        Canonicalize,
+        ["fast_run", "unsafe_math"],
+        "a + b - a -> b; (x + y) - (y + z) -> x - z (floats: fast-math, see cancel.rs)",
+        crate::cancel::add_cancel
+    ),
+    rw!(
+        "mul_cancel",
+        Canonicalize,
+        ["fast_run", "unsafe_math"],
+        "x * y / x -> y; (a * b) / (a * c) -> b / c (floats only; fast-math, see cancel.rs)",
+        crate::cancel::mul_cancel
+    ),
+    rw!(
+        "dimshuffle_lift",
+        Canonicalize,
+        ["fast_run"],
+        "ds(op(x, y)) -> op(ds(x), ds(y)) when nothing else reads op(x, y)",
+        crate::lift::dimshuffle_lift
+    ),
+    rw!(
+        "ger",
+        Specialize,
+        ["fast_run", "blas"],
+        "A + a * outer(x, y) -> CGer(A, a, x, y) (outer: dot(col, row) or col * row); Gemm too",
+        crate::blas::ger
+    ),
 ];
 
 fn out0(fg: &FunctionGraph, n: Node) -> Value {
