@@ -407,9 +407,7 @@ pub(crate) fn ger(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     })?;
     let (oc, ov) = ts.remove(oi);
     let o = as_outer(fg, ov)?;
-    let ai = ts
-        .iter()
-        .position(|&(c, v)| c == 1.0 && fg.ty(v) == want)?;
+    let ai = ts.iter().position(|&(c, v)| c == 1.0 && fg.ty(v) == want)?;
     let (_, a) = ts.remove(ai);
     let k = konst(fg, oc * o.scale, d);
     let alpha = match o.alpha {

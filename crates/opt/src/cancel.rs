@@ -183,7 +183,12 @@ pub(crate) fn mul_cancel(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let mut acc = Acc::default();
     collect(fg, out, true, out, true, &mut acc);
-    if acc.num.iter().chain(&acc.den).any(|&v| !fg.ty(v).dtype.is_float()) {
+    if acc
+        .num
+        .iter()
+        .chain(&acc.den)
+        .any(|&v| !fg.ty(v).dtype.is_float())
+    {
         return None;
     }
     let gone = acc.cancel();

@@ -395,7 +395,9 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     let mut stack: Vec<Value> = fg.node_inputs(n).iter().rev().copied().collect();
     while let Some(v) = stack.pop() {
         match elemwise(fg, v, op.clone()) {
-            Some(inner) if fg.n_uses(v) == 1 => {
+            // an inner node of another dtype stays: an int8 sum inside an int16 one wraps at
+            // int8 (found by the differential test), a float32 one rounds at float32
+            Some(inner) if fg.n_uses(v) == 1 && fg.ty(v).dtype == want.dtype => {
                 changed = true;
                 stack.extend(fg.node_inputs(inner).iter().rev().copied());
             }
