@@ -90,7 +90,7 @@ pub static REWRITES: &[Rewrite] = &[
     rw!(
         "cancel_terms",
         Canonicalize,
-        ["fast_run"],
+        ["fast_run", "unsafe_math"],
         "x - x -> fill(x, 0)",
         cancel_terms
     ),
@@ -396,7 +396,7 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     while let Some(v) = stack.pop() {
         match elemwise(fg, v, op.clone()) {
             // an inner node of another dtype stays: an int8 sum inside an int16 one wraps at
-            // int8 (found by the differential test), a float32 one rounds at float32
+            // int8, a float32 one rounds at float32
             Some(inner) if fg.n_uses(v) == 1 && fg.ty(v).dtype == want.dtype => {
                 changed = true;
                 stack.extend(fg.node_inputs(inner).iter().rev().copied());
@@ -445,6 +445,30 @@ fn is_one(fg: &FunctionGraph, v: Value) -> bool {
     scalar_const(fg, v) == Some(1.0)
 }
 
+/// `-t` as a float: `u` for `t = -u` on floats; an integer `t` is cast to `dtype` first (the
+/// replaced op read it as a float: `exp(-u)` of a uint8 `u` is `exp(256 - u)`, and negating
+/// in uint8 wraps). Found by the differential test.
+fn float_neg(
+    fg: &mut FunctionGraph,
+    t: Value,
+    dtype: DType,
+    loc: crate::util::Loc,
+) -> Option<Value> {
+    if fg.ty(t).dtype.is_float() {
+        if let Some([u]) = ew_inputs(fg, t, S::Neg).as_deref() {
+            return Some(*u);
+        }
+        return mk(fg, S::Neg, &[t], loc);
+    }
+    let d = if dtype.is_float() {
+        dtype
+    } else {
+        DType::Float64
+    };
+    let c = fg.add_node1(Op::elemwise(S::Cast(d)), &[t], loc).ok()?;
+    mk(fg, S::Neg, &[c], loc)
+}
+
 fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = out0(fg, n);
     let [num, den] = ew_inputs(fg, out, S::TrueDiv)?[..] else {
@@ -467,11 +491,8 @@ fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let neg_t = match ew_inputs(fg, t, S::Neg).as_deref() {
-        Some([u]) => *u,
-        _ => mk(fg, S::Neg, &[t], loc)?,
-    };
     let want = fg.ty(out);
+    let neg_t = float_neg(fg, t, want.dtype, loc)?;
     mk_in(fg, S::Sigmoid, &[neg_t], want, loc)
 }
 
@@ -487,7 +508,7 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let want = fg.ty(out);
     mk_in(fg, S::Sigmoid, &[nx], want, loc)
 }
@@ -501,7 +522,7 @@ fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let sp = mk(fg, S::Softplus, &[nx], loc)?;
     let want = fg.ty(out);
     mk_in(fg, S::Neg, &[sp], want, loc)
