@@ -240,6 +240,38 @@ fn scalar_of(x: &Variable) -> Option<Variable> {
     }
 }
 
+/// `v`'s transpose (a matrix) or `v`.
+fn t(v: &Variable) -> Variable {
+    match v.ndim() {
+        2 => v
+            .dimshuffle(&[Some(1), Some(0)])
+            .unwrap_or_else(|_| v.clone()),
+        _ => v.clone(),
+    }
+}
+
+/// A dot of every rank: `x` with `y`, with a transpose to line the shapes up (the inputs are
+/// 2x3 matrices and length-3 vectors), or with an input of a shape that fits.
+fn dot_of(pool: &[Variable], x: &Variable, y: &Variable, p: u8) -> Option<Variable> {
+    let input = |name: &str| {
+        let i = input_specs().iter().position(|s| s.0 == name)?;
+        pool.get(i).cloned()
+    };
+    match (p / 4) % 4 {
+        0 => T::dot(x, y),
+        1 => T::dot(x, t(y)),
+        2 => T::dot(t(x), y),
+        _ => match (x.ndim(), x.dtype()) {
+            (2, DType::Float32) => T::dot(x, input("fv")?),
+            (1, DType::Float32) => T::dot(input("mf")?, x),
+            (2, _) => T::dot(x, input("v")?),
+            (1, _) => T::dot(input("m")?, x),
+            _ => T::dot(x, input("m")?),
+        },
+    }
+    .ok()
+}
+
 /// Build one step; `None` when the builders refuse it (a type error), and the step is skipped.
 fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
     let pick = |i: u8| pool[i as usize % pool.len()].clone();
@@ -305,7 +337,7 @@ fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             };
             x.dimshuffle(&order).ok()
         }
-        8 => T::dot(&x, &y).ok(),
+        8 => dot_of(pool, &x, &y, p),
         9 => {
             if !x.dtype().is_float() || x.ndim() == 0 || x.ndim() > 2 {
                 return None;
@@ -380,12 +412,21 @@ fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         }
         // y + k * dot(x, z): gemv / gemm / dot22
         20 => {
-            let d = T::dot(&x, &z).ok()?;
+            let d = dot_of(pool, &x, &z, p)?;
             let kd = ew(S::Mul, vec![k(), d])?;
             ew(if p & 64 != 0 { S::Sub } else { S::Add }, vec![y, kd])
         }
         // x + k * outer(y, z): ger
         21 => {
+            let input =
+                |name: &str| pool[input_specs().iter().position(|s| s.0 == name).unwrap()].clone();
+            let x = if x.ndim() == 2 { x } else { input("m") };
+            let y = if y.ndim() == 1 && p & 32 == 0 {
+                y
+            } else {
+                input("x2")
+            };
+            let z = if z.ndim() == 1 { z } else { input("v") };
             let col = y.dimshuffle(&[Some(0), None]).ok()?;
             let row = z.dimshuffle(&[None, Some(0)]).ok()?;
             let outer = if p & 64 != 0 {
@@ -605,7 +646,7 @@ fn check(
     n_out: usize,
     args: Vec<Tensor>,
     excluding: &[&str],
-) -> Result<(), TestCaseError> {
+) -> Result<Option<Report>, TestCaseError> {
     let ins = inputs();
     let mut pool = ins.clone();
     for &st in recipe {
@@ -614,7 +655,7 @@ fn check(
         }
     }
     if pool.len() == ins.len() {
-        return Ok(());
+        return Ok(None);
     }
     let outs: Vec<Variable> = pool[ins.len()..]
         .iter()
@@ -625,7 +666,7 @@ fn check(
     let original = FunctionGraph::from_outputs(&ins, &outs).unwrap();
     let (fg, report) = optimized(&original, excluding)?;
     let Ok(before) = eval(&original, &args) else {
-        return Ok(());
+        return Ok(None);
     };
     let loose = original
         .to_text()
@@ -682,7 +723,7 @@ fn check(
             );
         }
     }
-    Ok(())
+    Ok(Some(report))
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -717,6 +758,57 @@ fn every_op_code_builds() {
             (0..ins.len() as u8).any(|a| build(&ins, (op, a, a.wrapping_add(1), 4, p)).is_some())
         });
         assert!(built, "op code {op} never builds");
+    }
+}
+
+/// The generator is not degenerate: on a fixed sample of recipes most graphs evaluate (so
+/// they are compared), and the rewrites the patterns aim at fire.
+#[test]
+fn the_generator_reaches_the_rewrites() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (
+        prop::collection::vec(step(), 1..10),
+        1usize..3,
+        any::<u64>(),
+    );
+    let (mut compared, n) = (0, 400);
+    let mut fired: Vec<&str> = Vec::new();
+    for _ in 0..n {
+        let (recipe, n_out, seed) = strategy.new_tree(&mut runner).unwrap().current();
+        if let Some(report) = check(&recipe, n_out, values(seed), &[]).unwrap() {
+            compared += 1;
+            for (name, _) in report.applied {
+                if !fired.contains(&name) {
+                    fired.push(name);
+                }
+            }
+        }
+    }
+    assert!(
+        compared * 2 > n,
+        "only {compared} of {n} graphs were compared"
+    );
+    for name in [
+        "constant_folding",
+        "add_cancel",
+        "mul_cancel",
+        "dimshuffle_lift",
+        "dimshuffle_merge",
+        "inv_1_plus_exp",
+        "log_sigmoid",
+        "log1p",
+        "log_softmax",
+        "dot_to_blas",
+        "gemm_from_sum",
+        "ger",
+        "elemwise_fusion",
+        "shape_i_lift",
+    ] {
+        assert!(
+            fired.contains(&name),
+            "{name} never fired; fired: {fired:?}"
+        );
     }
 }
 
