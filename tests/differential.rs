@@ -861,3 +861,11 @@ fn sigmoid_forms_of_unsigned_integers() {
         .unwrap();
     }
 }
+
+/// `m + k * (col(x2) * row(max(r, axis=1)))`: the row is broadcastable (length 1) and the sum
+/// broadcast it; `ger` made `CGer(m, k, x2, max)`, which fails on the shapes. Fixed: the outer
+/// product must have the result's type.
+#[test]
+fn ger_of_a_broadcastable_row() {
+    check(&[(6, 5, 0, 0, 135), (21, 0, 0, 14, 0)], 1, values(0), &[]).unwrap();
+}

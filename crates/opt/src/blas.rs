@@ -402,8 +402,11 @@ pub(crate) fn ger(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let mut ts = Vec::new();
     terms(fg, out, 1.0, true, &mut ts);
+    // the outer product must have the result's type: a broadcastable column or row (a
+    // length-1 vector) is broadcast by the sum, not by CGer (found by the differential test)
     let oi = ts.iter().position(|&(_, v)| {
-        as_outer(fg, v).is_some_and(|o| fg.ty(o.x).dtype == d && fg.ty(o.y).dtype == d)
+        fg.ty(v) == want
+            && as_outer(fg, v).is_some_and(|o| fg.ty(o.x).dtype == d && fg.ty(o.y).dtype == d)
     })?;
     let (oc, ov) = ts.remove(oi);
     let o = as_outer(fg, ov)?;
