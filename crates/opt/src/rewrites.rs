@@ -610,5 +610,13 @@ fn mul_minus_one_to_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let loc = fg.location(n);
     let want = fg.ty(out);
+    // negate in the output's dtype: a bool has no negation, and an int8 -128 (or any uint8)
+    // negated in its own dtype wraps (found by the differential test)
+    let x = if fg.ty(x).dtype == want.dtype {
+        x
+    } else {
+        fg.add_node1(Op::elemwise(S::Cast(want.dtype)), &[x], loc)
+            .ok()?
+    };
     mk_in(fg, S::Neg, &[x], want, loc)
 }
