@@ -156,7 +156,21 @@ fn as_product(fg: &FunctionGraph, v: Value) -> Option<Product> {
 /// constants. Nodes read elsewhere are not expanded (their value is needed anyway), except
 /// the root.
 fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f64, Value)>) {
-    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v));
+    let d = fg.ty(v).dtype;
+    terms_in(fg, v, scale, root, d, out)
+}
+
+/// [`terms`] of a sum computed in `dtype`: a node of another dtype is a term of its own (an
+/// int8 `bm + 1` inside a float64 sum wraps at int8; found by the differential test).
+fn terms_in(
+    fg: &FunctionGraph,
+    v: Value,
+    scale: f64,
+    root: bool,
+    dtype: DType,
+    out: &mut Vec<(f64, Value)>,
+) {
+    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v) && fg.ty(v).dtype == dtype);
     let node = match fg.def(v) {
         ValueDef::Output { node, index: 0 } if expand => node,
         _ => return out.push((scale, v)),
@@ -168,14 +182,14 @@ fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f6
     match scalar {
         ScalarOp::Add => {
             for &i in ins {
-                terms(fg, i, scale, false, out);
+                terms_in(fg, i, scale, false, dtype, out);
             }
         }
         ScalarOp::Sub if ins.len() == 2 => {
-            terms(fg, ins[0], scale, false, out);
-            terms(fg, ins[1], -scale, false, out);
+            terms_in(fg, ins[0], scale, false, dtype, out);
+            terms_in(fg, ins[1], -scale, false, dtype, out);
         }
-        ScalarOp::Neg => terms(fg, ins[0], -scale, false, out),
+        ScalarOp::Neg => terms_in(fg, ins[0], -scale, false, dtype, out),
         ScalarOp::Mul => {
             let mut k = scale;
             let mut rest = Vec::new();
@@ -186,7 +200,7 @@ fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f6
                 }
             }
             match rest[..] {
-                [one] => terms(fg, one, k, false, out),
+                [one] => terms_in(fg, one, k, false, dtype, out),
                 _ => out.push((scale, v)),
             }
         }
