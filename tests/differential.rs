@@ -727,7 +727,18 @@ fn check(
         .take(n_out)
         .cloned()
         .collect();
-    let original = FunctionGraph::from_outputs(&ins, &outs).unwrap();
+    check_outputs(&ins, &outs, args, excluding)
+}
+
+/// Optimize the graph of `outs` and compare it with the unoptimized one on `args`; `None`
+/// when the unoptimized graph cannot be evaluated (and is skipped).
+fn check_outputs(
+    ins: &[Variable],
+    outs: &[Variable],
+    args: Vec<Tensor>,
+    excluding: &[&str],
+) -> Result<Option<Report>, TestCaseError> {
+    let original = FunctionGraph::from_outputs(ins, outs).unwrap();
     let (fg, report) = optimized(&original, excluding)?;
     let Ok(before) = eval(&original, &args) else {
         return Ok(None);
@@ -969,4 +980,28 @@ fn ger_keeps_an_inner_int8_sum() {
     let recipe = [(4, 7, 0, 0, 19), (21, 0, 12, 1, 0), (0, 14, 15, 0, 0)];
     let report = check(&recipe, 1, with(0, "bm", bm), &[]).unwrap().unwrap();
     assert!(report.count("ger") > 0, "{:?}", report.applied);
+}
+
+/// `(v - bm[0]) + 0.5 * dot(m.T, x2)` with an int8 `bm`: `gemm_from_sum` re-added the int8
+/// term negated in int8 (`-(-128)` wrapped to -128). Fixed: a term is negated only in the
+/// sum's dtype (otherwise multiplied by -1 there).
+#[test]
+fn gemm_from_sum_negates_in_the_sum_dtype() {
+    let ins = inputs();
+    let (m, v, bm) = (&ins[0], &ins[1], &ins[7]);
+    let row = bm.get(&[Idx::from(0i64)]).unwrap();
+    let d = T::dot(m.t(), &ins[12]).unwrap();
+    let out = ew(
+        S::Add,
+        vec![
+            ew(S::Sub, vec![v.clone(), row]).unwrap(),
+            ew(S::Mul, vec![T::constant(0.5), d]).unwrap(),
+        ],
+    )
+    .unwrap();
+    let bmv = Tensor::from_shape_vec(&[2, 3], vec![-128i8, 1, 2, 3, -128, 127]).unwrap();
+    let report = check_outputs(&ins, &[out], with(0, "bm", bmv), &[])
+        .unwrap()
+        .unwrap();
+    assert!(report.count("gemm_from_sum") > 0, "{:?}", report.applied);
 }

@@ -285,7 +285,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     for (c, t) in ts {
         let term = if c == 1.0 {
             t
-        } else if c == -1.0 && fg.ty(t).dtype.is_signed() {
+        } else if c == -1.0 && fg.ty(t).dtype == d {
+            // negated in the sum's dtype: an int8 -128 negated in int8 wraps (found by the
+            // differential test)
             mk(fg, ScalarOp::Neg, &[t], loc)?
         } else {
             let k = konst(fg, c, d);
