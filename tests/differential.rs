@@ -1005,3 +1005,21 @@ fn gemm_from_sum_negates_in_the_sum_dtype() {
         .unwrap();
     assert!(report.count("gemm_from_sum") > 0, "{:?}", report.applied);
 }
+
+/// `(-dot(v, v)) + (-uv)`: `sub_neg_forms` made `(-dot(v, v)) - uv`, but the uint8 `-uv`
+/// wraps (`-3` is 253). Fixed: only a neg computed in the sum's dtype is folded.
+#[test]
+fn sub_neg_forms_of_a_uint8_neg() {
+    let ins = inputs();
+    let (v, u) = (&ins[1], &ins[10]);
+    let nu = ew(S::Neg, vec![u.clone()]).unwrap();
+    let out = ew(
+        S::Add,
+        vec![ew(S::Neg, vec![T::dot(v, v).unwrap()]).unwrap(), nu],
+    )
+    .unwrap();
+    let report = check_outputs(&ins, &[out], with(0, "uv", uv(vec![3, 0, 200])), &[])
+        .unwrap()
+        .unwrap();
+    assert!(report.count("sub_neg_forms") > 0, "{:?}", report.applied);
+}

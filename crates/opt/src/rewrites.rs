@@ -320,8 +320,10 @@ fn sub_neg_forms(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = out0(fg, n);
     let want = fg.ty(out);
     let loc = fg.location(n);
+    // a neg computed in another dtype is not the sum's negation: a uint8 `-u` is `256 - u`
+    // (found by the differential test)
     let neg_of = |fg: &FunctionGraph, v: Value| match ew_inputs(fg, v, S::Neg).as_deref() {
-        Some([y]) => Some(*y),
+        Some([y]) if fg.ty(v).dtype == want.dtype => Some(*y),
         _ => None,
     };
     let r = if let Some([x, b]) = ew_inputs(fg, out, S::Sub).as_deref() {
