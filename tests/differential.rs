@@ -760,15 +760,19 @@ fn check_outputs(
             fg.to_text()
         )
     };
-    let after = eval(&fg, &args).map_err(|e| {
-        TestCaseError::fail(format!("the optimized graph fails: {e}\n{}", describe(&fg)))
-    })?;
-    if before.iter().zip(&after).all(|(x, y)| agree(x, y, loose)) {
+    // a value the optimized graph cannot compute is a difference too (it may come from a
+    // tagged rewrite: `x * y / x` is `y` where the original's NaN indexed differently)
+    let after = eval(&fg, &args);
+    let same = |after: &Result<Vec<Tensor>, String>| match after {
+        Ok(a) => before.iter().zip(a).all(|(x, y)| agree(x, y, loose)),
+        Err(_) => false,
+    };
+    if same(&after) {
         return Ok(Some(report));
     }
     // rounding amplified by an ill-conditioned op downstream: every replacement agrees on its
     // own
-    if blame(&fg, &args, loose).is_none() {
+    if after.is_ok() && blame(&fg, &args, loose).is_none() {
         return Ok(Some(report));
     }
     // a stabilize or unsafe_math rewrite made the difference: each of its replacements
@@ -783,10 +787,9 @@ fn check_outputs(
     let mut ex: Vec<&str> = excluding.to_vec();
     ex.extend(["unsafe_math", "stabilize"]);
     let (strict, _) = optimized(&original, &ex)?;
-    let after = eval(&strict, &args).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let after = eval(&strict, &args);
     prop_assert!(
-        before.iter().zip(&after).all(|(x, y)| agree(x, y, loose))
-            || blame(&strict, &args, loose).is_none(),
+        same(&after) || (after.is_ok() && blame(&strict, &args, loose).is_none()),
         "outputs differ without unsafe_math and stabilize too: {before:?} before, {after:?} \
          after\n{}",
         describe(&strict)
@@ -809,7 +812,7 @@ proptest! {
     })]
     #[test]
     fn optimized_graphs_compute_the_same_values(
-        recipe in prop::collection::vec(step(), 1..10),
+        recipe in prop::collection::vec(step(), 1..14),
         n_out in 1usize..3,
         seed in any::<u64>(),
     ) {
