@@ -1026,3 +1026,26 @@ fn sub_neg_forms_of_a_uint8_neg() {
         .unwrap();
     assert!(report.count("sub_neg_forms") > 0, "{:?}", report.applied);
 }
+
+/// `(log(mf - 1) + (m + outer(x2, v))) - log(mf - 1)`: `gemm_from_sum` combined the two log
+/// terms to a zero coefficient and dropped them, also with `optimizer_excluding=unsafe_math`
+/// (NaN where `mf < 1` became finite). Fixed: a zero coefficient declines; the cancellation is
+/// `add_cancel`'s, tagged `unsafe_math`.
+#[test]
+fn gemm_from_sum_does_not_cancel() {
+    let ins = inputs();
+    let (m, mf, x2, v) = (&ins[0], &ins[3], &ins[12], &ins[1]);
+    let l = ew(
+        S::Log,
+        vec![ew(S::Add, vec![T::constant(-1.0), mf.clone()]).unwrap()],
+    )
+    .unwrap();
+    let col = x2.dimshuffle(&[Some(0), None]).unwrap();
+    let row = v.dimshuffle(&[None, Some(0)]).unwrap();
+    let a = ew(S::Add, vec![m.clone(), T::dot(&col, &row).unwrap()]).unwrap();
+    let out = ew(S::Sub, vec![ew(S::Add, vec![l.clone(), a]).unwrap(), l]).unwrap();
+    let mfv = Tensor::from_shape_vec(&[2, 3], vec![0.5f32, 2.0, -1.0, 3.0, 1.0, 0.0]).unwrap();
+    for ex in [&[][..], &["unsafe_math"]] {
+        check_outputs(&ins, &[out.clone()], with(0, "mf", mfv.clone()), ex).unwrap();
+    }
+}

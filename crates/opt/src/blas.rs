@@ -226,7 +226,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let mut raw = Vec::new();
     terms(fg, out, 1.0, true, &mut raw);
-    // combine equal terms, keeping first-appearance order; drop zero coefficients
+    // combine equal terms, keeping first-appearance order. A zero coefficient (`x - x`,
+    // `0 * x`) declines: dropping the term is `add_cancel`'s fast-math (NaN for an infinite
+    // x), not this rewrite's (found by the differential test)
     let mut ts: Vec<(f64, Value)> = Vec::new();
     for (c, v) in raw {
         match ts.iter_mut().find(|(_, u)| *u == v) {
@@ -234,7 +236,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
             None => ts.push((c, v)),
         }
     }
-    ts.retain(|(c, _)| *c != 0.0);
+    if ts.iter().any(|(c, _)| *c == 0.0) {
+        return None;
+    }
     // a Gemv/Gemm that adds `beta * y` is unfolded only when y is another term (read once
     // here), so the two combine: `w - lr * CGemv(w, 1, A, x, c)` -> `CGemv(w, -lr, A, x, 1 - lr c)`
     let pi = ts.iter().position(|&(_, v)| {
@@ -251,7 +255,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if let Some((beta, y)) = p.plus {
         let t = ts.iter_mut().find(|(_, u)| *u == y)?;
         t.0 += pc * beta;
-        ts.retain(|(c, _)| *c != 0.0);
+        if t.0 == 0.0 {
+            return None;
+        }
     }
     let yi = ts.iter().position(|&(_, v)| fg.ty(v) == want);
     let loc = fg.location(n);
