@@ -562,6 +562,35 @@ fn tags_of(name: &str) -> (bool, bool) {
         })
 }
 
+/// The values of replacement `k` of `fg`'s log, `(old, new)`, in the graph as it was right
+/// after it: every later replacement undone (its new value bound to its old value, last first),
+/// so a later rewrite's change does not show up as this one's.
+fn isolated(
+    fg: &FunctionGraph,
+    args: &[Tensor],
+    k: usize,
+) -> (Result<Tensor, String>, Result<Tensor, String>) {
+    let refs: Vec<&Tensor> = args.iter().collect();
+    let h = fg.history();
+    let mut bound: Vec<(theano::ir::fgraph::Value, Tensor)> = Vec::new();
+    let fresh = |bound: &[(theano::ir::fgraph::Value, Tensor)]| {
+        let mut ev = Evaluator::new(fg, &refs);
+        for (v, t) in bound {
+            ev.bind(*v, t.clone());
+        }
+        ev
+    };
+    for j in (k + 1..h.len()).rev() {
+        if let Ok(t) = fresh(&bound).eval(h[j].old).cloned() {
+            bound.push((h[j].new, t));
+        }
+    }
+    let mut ev = fresh(&bound);
+    let old = ev.eval(h[k].old).cloned().map_err(|e| e.to_string());
+    let new = ev.eval(h[k].new).cloned().map_err(|e| e.to_string());
+    (old, new)
+}
+
 /// Every replacement made by a `stabilize` or `unsafe_math` rewrite changes its value only in
 /// the ways its tag allows (`Ok(true)`: at least one such replacement differs at all).
 fn tagged_replacements_explained(
@@ -570,20 +599,16 @@ fn tagged_replacements_explained(
     loose: bool,
     scale: f64,
 ) -> Result<bool, String> {
-    let refs: Vec<&Tensor> = args.iter().collect();
-    let mut ev = Evaluator::new(fg, &refs);
     let mut any = false;
-    for r in fg.history() {
+    for (k, r) in fg.history().iter().enumerate() {
         let tags = tags_of(&r.reason);
         if tags == (false, false) {
             continue;
         }
-        let Ok(old) = ev.eval(r.old).cloned() else {
+        let (Ok(old), new) = isolated(fg, args, k) else {
             continue;
         };
-        let new = ev
-            .eval(r.new)
-            .map_err(|e| format!("{} fails: {e}", r.reason))?;
+        let new = &new.map_err(|e| format!("{} fails: {e}", r.reason))?;
         if !explained(&old, new, loose, tags, scale) {
             return Err(format!(
                 "{} ({} -> {}) changes {old:?} into {new:?}",
@@ -660,18 +685,16 @@ fn largest_intermediate(fg: &FunctionGraph, args: &[Tensor]) -> f64 {
     m
 }
 
-/// The first replacement (in log order) whose replaced and replacing values differ beyond
-/// rounding (the outputs' own tolerance): the rewrite to blame. `None`: every replacement
+/// The first replacement (in log order) whose replaced and replacing values, each taken in
+/// isolation ([`isolated`]), differ beyond rounding (the outputs' own tolerance): the rewrite to blame. `None`: every replacement
 /// computes its replaced value, so a difference in the outputs is rounding amplified by an
 /// ill-conditioned op downstream (`pow` of a negative base, `floor`, a comparison).
 fn blame(fg: &FunctionGraph, args: &[Tensor], loose: bool) -> Option<String> {
-    let refs: Vec<&Tensor> = args.iter().collect();
-    let mut ev = Evaluator::new(fg, &refs);
-    for r in fg.history().iter() {
-        let Ok(old) = ev.eval(r.old).cloned() else {
+    for (k, r) in fg.history().iter().enumerate() {
+        let (Ok(old), new) = isolated(fg, args, k) else {
             continue;
         };
-        let agree = match ev.eval(r.new) {
+        let agree = match new {
             Ok(new) => {
                 old.dtype() == new.dtype()
                     && old.shape() == new.shape()
