@@ -125,10 +125,10 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::log(T::softmax(&m).unwrap())],
             &["LogSoftmax", "!Elemwise{log"],
         ),
-        // log(sigmoid(-x)) -> -softplus(-(-x)): the stabilize phase's own -(-x)
+        // -log(sigmoid(x)) -> -(-softplus(-x)): the stabilize phase's own -(-x)
         "neg_neg_stabilize" => (
             vec![x.clone()],
-            vec![T::log(T::sigmoid(-&x))],
+            vec![-T::log(T::sigmoid(&x))],
             &["Elemwise{softplus", "!sigmoid"],
         ),
         "pow_specialize" => (vec![x.clone()], vec![x.pow(2.0)], &["Elemwise{sqr", "!pow"]),
