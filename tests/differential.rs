@@ -1073,6 +1073,12 @@ fn gemm_from_sum_does_not_cancel() {
     let out = ew(S::Sub, vec![ew(S::Add, vec![l.clone(), a]).unwrap(), l]).unwrap();
     let mfv = Tensor::from_shape_vec(&[2, 3], vec![0.5f32, 2.0, -1.0, 3.0, 1.0, 0.0]).unwrap();
     for ex in [&[][..], &["unsafe_math"]] {
-        check_outputs(&ins, &[out.clone()], with(0, "mf", mfv.clone()), ex).unwrap();
+        check_outputs(
+            &ins,
+            std::slice::from_ref(&out),
+            with(0, "mf", mfv.clone()),
+            ex,
+        )
+        .unwrap();
     }
 }

@@ -440,7 +440,8 @@ fn cancellation_keeps_type_and_values() {
     let m = T::dmatrix("m");
     let r = T::frow("r");
     let out = (&m + &r) - &m;
-    let mut fg = FunctionGraph::from_outputs(&[m.clone(), r.clone()], &[out.clone()]).unwrap();
+    let mut fg =
+        FunctionGraph::from_outputs(&[m.clone(), r.clone()], std::slice::from_ref(&out)).unwrap();
     let report = optimize(&mut fg, &Config::default()).unwrap();
     assert!(report.count("add_cancel") > 0, "{:?}", report.applied);
     let f = theano::function(&[&m, &r], &out).unwrap();
@@ -457,10 +458,10 @@ fn cancellation_keeps_type_and_values() {
 fn dimshuffle_lift_negative_cases() {
     let m = T::dmatrix("m");
     let e = T::exp(&m);
-    let (r, _) = optimized(&[m.clone()], &[e.t(), e.clone()], &[]);
+    let (r, _) = optimized(std::slice::from_ref(&m), &[e.t(), e.clone()], &[]);
     assert_eq!(r.count("dimshuffle_lift"), 0, "{:?}", r.applied);
     let (r, _) = optimized(
-        &[m.clone()],
+        std::slice::from_ref(&m),
         &[T::sum_axes(&m, Some(&[0]), false)
             .unwrap()
             .dimshuffle(&[None, Some(0)])
@@ -476,7 +477,7 @@ fn dimshuffle_of_a_constant_folds() {
     let x = T::dvector("x");
     let c = T::constant(theano::Tensor::from(vec![1.0, 2.0, 3.0]));
     let (_, text) = optimized(
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &[&x + c
             .dimshuffle(&[None, Some(0)])
             .unwrap()
