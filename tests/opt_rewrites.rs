@@ -125,10 +125,10 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::log(T::softmax(&m).unwrap())],
             &["LogSoftmax", "!Elemwise{log"],
         ),
-        // log(sigmoid(-x)) -> -softplus(-(-x)): the stabilize phase's own -(-x)
+        // -log(sigmoid(x)) -> -(-softplus(-x)): the stabilize phase's own -(-x)
         "neg_neg_stabilize" => (
             vec![x.clone()],
-            vec![T::log(T::sigmoid(-&x))],
+            vec![-T::log(T::sigmoid(&x))],
             &["Elemwise{softplus", "!sigmoid"],
         ),
         "pow_specialize" => (vec![x.clone()], vec![x.pow(2.0)], &["Elemwise{sqr", "!pow"]),
@@ -199,6 +199,40 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                     "= CrossentropySoftmaxArgmax1HotWithBias(%0, %1, %2)",
                     "!= Softmax(",
                 ],
+            )
+        }
+        "add_cancel" => {
+            let (y, z) = (T::dvector("y"), T::dvector("z"));
+            (
+                vec![x.clone(), y.clone(), z.clone()],
+                vec![T::exp((&x + &y) - (&y + &z))],
+                &["Elemwise{sub", "!Elemwise{add", "Elemwise{second"],
+            )
+        }
+        "mul_cancel" => {
+            let (y, z) = (T::dvector("y"), T::dvector("z"));
+            (
+                vec![x.clone(), y.clone(), z.clone()],
+                vec![T::exp((&x * &y) / (&x * &z))],
+                &["Elemwise{true_div", "!Elemwise{mul"],
+            )
+        }
+        "dimshuffle_lift" => (
+            vec![m.clone()],
+            vec![(T::exp(&m) * 2.0).t()],
+            &["DimShuffle{1,0}(%0)", "!DimShuffle{x,x}"],
+        ),
+        "ger" => {
+            let y = T::dvector("y");
+            let col = x.dimshuffle(&[Some(0), None]).unwrap();
+            let row = y.dimshuffle(&[None, Some(0)]).unwrap();
+            (
+                vec![m.clone(), x.clone(), y.clone(), s.clone()],
+                vec![
+                    &m + 0.5 * T::dot(&col, &row).unwrap(),
+                    &m - &s * (&col * &row),
+                ],
+                &["CGer{non-destructive}", "!Dot22", "!Gemm", "!sub"],
             )
         }
         other => panic!("no example for rewrite {other}"),
@@ -341,6 +375,10 @@ rewrite_tests!(
     crossentropy_onehot,
     crossentropy_onehot_grad,
     crossentropy_softmax_share,
+    add_cancel,
+    mul_cancel,
+    dimshuffle_lift,
+    ger,
 );
 
 /// `optimizer_excluding` through the facade's flags stops a rewrite in `compile` too.
@@ -412,6 +450,10 @@ fn optimized(ins: &[Variable], outs: &[Variable]) -> (Report, String) {
     let mut fg = FunctionGraph::from_outputs(ins, outs).unwrap();
     let cfg = Config {
         excluding: vec!["elemwise_fusion".into(), "inplace".into()],
+fn optimized(ins: &[Variable], outs: &[Variable], excluding: &[&str]) -> (Report, String) {
+    let mut fg = FunctionGraph::from_outputs(ins, outs).unwrap();
+    let cfg = Config {
+        excluding: excluding.iter().map(|s| s.to_string()).collect(),
         verify: true,
         ..Config::default()
     };
@@ -516,4 +558,160 @@ fn crossentropy_forms() {
         let zero = format!("{dt}[1] = const [1] {{0.0}}");
         assert!(text.contains(&zero), "{text}");
     }
+/// Cancellation needs the same term on both sides, read nowhere else, computed in the root's
+/// dtype; `mul_cancel` leaves integers alone; `optimizer_excluding=unsafe_math` stops both.
+#[test]
+fn cancellation_negative_cases() {
+    let (x, y, z) = (T::dvector("x"), T::dvector("y"), T::dvector("z"));
+    let ins = [x.clone(), y.clone(), z.clone()];
+    // nothing in common
+    let (r, _) = optimized(&ins, &[(&x + &y) - &z, (&x * &y) / &z], &[]);
+    assert_eq!(
+        r.count("add_cancel") + r.count("mul_cancel"),
+        0,
+        "{:?}",
+        r.applied
+    );
+    // the inner sum is an output too: it is not expanded
+    let t = &x + &y;
+    let (r, _) = optimized(&ins, &[&t - &x, t.clone()], &[]);
+    assert_eq!(r.count("add_cancel"), 0, "{:?}", r.applied);
+    // excluded by tag
+    let (r, text) = optimized(&ins, &[(&x + &y) - &x, (&x * &y) / &x], &["unsafe_math"]);
+    assert_eq!(r.count("add_cancel") + r.count("mul_cancel"), 0, "{text}");
+    // integers: an int8 sum inside an int16 one wraps at int8, so it is not expanded
+    let (a, b) = (T::bvector("a"), T::bvector("b"));
+    let w = T::input(theano::ir::TensorType::vector(DType::Int16), "w");
+    let ins = [a.clone(), b.clone(), w.clone()];
+    let (r, _) = optimized(&ins, &[((&a + &b) + &w) - &a], &[]);
+    assert_eq!(r.count("add_cancel"), 0, "{:?}", r.applied);
+    // integer products wrap: i * j / i is not j
+    let (i, j) = (T::lvector("i"), T::lvector("j"));
+    let (r, _) = optimized(&[i.clone(), j.clone()], &[(&i * &j) / &i], &[]);
+    assert_eq!(r.count("mul_cancel"), 0, "{:?}", r.applied);
+    // but integer sums cancel exactly, in the output's dtype
+    let (r, text) = optimized(&[i.clone(), j.clone()], &[(&i + &j) - &i], &[]);
+    assert!(r.count("add_cancel") > 0, "{:?}", r.applied);
+    assert!(
+        !text.contains("Elemwise{add") && !text.contains("Elemwise{sub"),
+        "{text}"
+    );
+}
+
+/// Cancellation keeps the output's broadcast pattern and dtype: a cancelled matrix term
+/// leaves a fill, a float32 remainder in a float64 sum is cast, and the values agree.
+#[test]
+fn cancellation_keeps_type_and_values() {
+    let m = T::dmatrix("m");
+    let r = T::frow("r");
+    let out = (&m + &r) - &m;
+    let mut fg =
+        FunctionGraph::from_outputs(&[m.clone(), r.clone()], std::slice::from_ref(&out)).unwrap();
+    let report = optimize(&mut fg, &Config::default()).unwrap();
+    assert!(report.count("add_cancel") > 0, "{:?}", report.applied);
+    let f = theano::function(&[&m, &r], &out).unwrap();
+    let mv = theano::Tensor::from_shape_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let rv = theano::Tensor::from_shape_vec(&[1, 3], vec![0.5f32, -1.0, 2.0]).unwrap();
+    let got = f.call(&[mv, rv]).unwrap().remove(0);
+    assert_eq!(got.shape(), &[2, 3]);
+    assert_eq!(got.dtype(), DType::Float64);
+    assert_eq!(got.to_f64_vec(), vec![0.5, -1.0, 2.0, 0.5, -1.0, 2.0]);
+}
+
+/// The lift needs an elementwise node read only by the DimShuffle.
+#[test]
+fn dimshuffle_lift_negative_cases() {
+    let m = T::dmatrix("m");
+    let e = T::exp(&m);
+    let (r, _) = optimized(std::slice::from_ref(&m), &[e.t(), e.clone()], &[]);
+    assert_eq!(r.count("dimshuffle_lift"), 0, "{:?}", r.applied);
+    let (r, _) = optimized(
+        std::slice::from_ref(&m),
+        &[T::sum_axes(&m, Some(&[0]), false)
+            .unwrap()
+            .dimshuffle(&[None, Some(0)])
+            .unwrap()],
+        &[],
+    );
+    assert_eq!(r.count("dimshuffle_lift"), 0, "{:?}", r.applied);
+}
+
+/// A DimShuffle of a constant folds.
+#[test]
+fn dimshuffle_of_a_constant_folds() {
+    let x = T::dvector("x");
+    let c = T::constant(theano::Tensor::from(vec![1.0, 2.0, 3.0]));
+    let (_, text) = optimized(
+        std::slice::from_ref(&x),
+        &[&x + c
+            .dimshuffle(&[None, Some(0)])
+            .unwrap()
+            .dimshuffle(&[Some(1)])
+            .unwrap()],
+        &[],
+    );
+    assert!(!text.contains("DimShuffle"), "{text}");
+}
+
+/// Ger needs an outer product of a column and a row, added with coefficient 1 to a float
+/// matrix; it becomes destructive only when the in-place pass may overwrite A.
+#[test]
+fn ger_cases() {
+    let (a, x, y) = (T::dmatrix("a"), T::dvector("x"), T::dvector("y"));
+    let col = x.dimshuffle(&[Some(0), None]).unwrap();
+    let row = y.dimshuffle(&[None, Some(0)]).unwrap();
+    let ins = [a.clone(), x.clone(), y.clone()];
+    // col * col is not an outer product; 2 * a is not A
+    let col2 = y.dimshuffle(&[Some(0), None]).unwrap();
+    let (r, _) = optimized(&ins, &[&a + &col * &col2, 2.0 * &a + &col * &row], &[]);
+    assert_eq!(r.count("ger"), 0, "{:?}", r.applied);
+    // integers
+    let (ia, ix) = (T::lmatrix("ia"), T::lvector("ix"));
+    let icol = ix.dimshuffle(&[Some(0), None]).unwrap();
+    let irow = ix.dimshuffle(&[None, Some(0)]).unwrap();
+    let (r, _) = optimized(&[ia.clone(), ix.clone()], &[&ia + &icol * &irow], &[]);
+    assert_eq!(r.count("ger"), 0, "{:?}", r.applied);
+    // an intermediate A (read only by the sum) is overwritten in place; an input is not
+    let (r, text) = optimized(&ins, &[T::exp(&a) + T::dot(&col, &row).unwrap()], &[]);
+    assert!(r.count("ger") > 0, "{:?}", r.applied);
+    assert!(text.contains("CGer{destructive}"), "{text}");
+    let (_, text) = optimized(&ins, &[&a + T::dot(&col, &row).unwrap()], &[]);
+    assert!(text.contains("CGer{non-destructive}"), "{text}");
+    // the values agree with the unoptimized graph
+    let out = T::exp(&a) - 0.25 * T::dot(&col, &row).unwrap() + &a;
+    let f = theano::function(&[&a, &x, &y], &out).unwrap();
+    let mode = theano::Mode::parse_flags("optimizer=None").unwrap();
+    let g = theano::compile(&[&a, &x, &y], &out)
+        .mode(mode)
+        .build()
+        .unwrap();
+    let av = theano::Tensor::from_shape_vec(&[2, 3], vec![1.0, -2.0, 0.5, 0.0, 3.0, -1.0]).unwrap();
+    let args = [
+        av,
+        theano::Tensor::from(vec![2.0, -1.0]),
+        theano::Tensor::from(vec![0.5, 1.5, -3.0]),
+    ];
+    assert!(
+        f.fgraph().to_text().contains("CGer"),
+        "{}",
+        f.fgraph().to_text()
+    );
+    assert_eq!(f.call(&args).unwrap(), g.call(&args).unwrap());
+}
+
+/// Regression: the add/mul canonizers flattened an inner node of a narrower dtype into the
+/// outer one, `(a + b) + w` with int8 `a, b` and int16 `w` into `add(a, b, w)` computed in
+/// int16, losing the int8 wrap of `a + b` (100 + 100 is -56 in int8).
+#[test]
+fn canonizer_keeps_an_inner_dtype() {
+    let (a, b) = (T::bvector("a"), T::bvector("b"));
+    let w = T::input(theano::ir::TensorType::vector(DType::Int16), "w");
+    let out = (&a + &b) + &w;
+    let f = theano::function(&[&a, &b, &w], &out).unwrap();
+    let args = [
+        theano::Tensor::from(vec![100i8]),
+        theano::Tensor::from(vec![100i8]),
+        theano::Tensor::from(vec![1i16]),
+    ];
+    assert_eq!(f.call(&args).unwrap()[0].to_i64_vec(), vec![-55]);
 }

@@ -138,28 +138,25 @@ fn seed_train_function_optimized_graph() {
          |TensorConstant{-0.1} [id U]
          |InplaceDimShuffle{1,0} [id V] ''   
          | |x [id I]
-         |Elemwise{Composite{(-(((-(((i0 * i1) / i2) - (((-i0) * i3) / sigmoid(i4)))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
-         | |InplaceDimShuffle{x} [id X] ''   
-         | | |Elemwise{Composite{(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))}} [id Y] ''   
-         | |   |TensorConstant{1.0} [id Z]
-         | |   |Shape_i{0} [id BA] ''   
-         | |   | |y [id Q]
-         | |   |TensorConstant{1} [id BB]
-         | |   |Shape_i{0} [id H] ''   
+         |Elemwise{Composite{(-(((-((((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * i4) / i5) - (((-(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))) * i6) / sigmoid(i7)))) / sqr((i8 + exp(i7)))) * exp(i7)))}} [id W] ''   
+         | |TensorConstant{(1,) of 1.0} [id X]
+         | |InplaceDimShuffle{x} [id Y] ''   
+         | | |Shape_i{0} [id Z] ''   
+         | |   |y [id Q]
+         | |TensorConstant{(1,) of 1} [id BA]
+         | |InplaceDimShuffle{x} [id BB] ''   
+         | | |Shape_i{0} [id H] ''   
          | |Elemwise{neg,no_inplace} [id P] ''   
          | |Elemwise{sigmoid,no_inplace} [id B] ''   
          | |Elemwise{sub,no_inplace} [id R] ''   
          | |Elemwise{sub}[(0, 0)] [id D] ''   
          | |TensorConstant{(1,) of 1} [id S]
          |TensorConstant{0.998} [id BC]
-        Elemwise{Composite{(i0 - (i1 * i2))}}[(0, 0)] [id BD] ''   
+        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BD] ''   
          |b [id M]
          |TensorConstant{0.1} [id BE]
-         |InplaceDimShuffle{} [id BF] ''   
-           |Elemwise{identity}[(0, 0)] [id BG] ''   
-             |InplaceDimShuffle{x} [id BH] ''   
-               |Sum{axis=[0]} [id BI] ''   
-                 |Elemwise{Composite{(-(((-(((i0 * i1) / i2) - (((-i0) * i3) / sigmoid(i4)))) / sqr((i5 + exp(i4)))) * exp(i4)))}} [id W] ''   
+         |Sum{axis=[0]} [id BF] ''   
+           |Elemwise{Composite{(-(((-((((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * i4) / i5) - (((-(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))) * i6) / sigmoid(i7)))) / sqr((i8 + exp(i7)))) * exp(i7)))}} [id W] ''   
     "#]]
     .assert_eq(&text);
 }

@@ -156,7 +156,21 @@ fn as_product(fg: &FunctionGraph, v: Value) -> Option<Product> {
 /// constants. Nodes read elsewhere are not expanded (their value is needed anyway), except
 /// the root.
 fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f64, Value)>) {
-    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v));
+    let d = fg.ty(v).dtype;
+    terms_in(fg, v, scale, root, d, out)
+}
+
+/// [`terms`] of a sum computed in `dtype`: a node of another dtype is a term of its own (an
+/// int8 `bm + 1` inside a float64 sum wraps at int8; found by the differential test).
+fn terms_in(
+    fg: &FunctionGraph,
+    v: Value,
+    scale: f64,
+    root: bool,
+    dtype: DType,
+    out: &mut Vec<(f64, Value)>,
+) {
+    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v) && fg.ty(v).dtype == dtype);
     let node = match fg.def(v) {
         ValueDef::Output { node, index: 0 } if expand => node,
         _ => return out.push((scale, v)),
@@ -168,14 +182,14 @@ fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f6
     match scalar {
         ScalarOp::Add => {
             for &i in ins {
-                terms(fg, i, scale, false, out);
+                terms_in(fg, i, scale, false, dtype, out);
             }
         }
         ScalarOp::Sub if ins.len() == 2 => {
-            terms(fg, ins[0], scale, false, out);
-            terms(fg, ins[1], -scale, false, out);
+            terms_in(fg, ins[0], scale, false, dtype, out);
+            terms_in(fg, ins[1], -scale, false, dtype, out);
         }
-        ScalarOp::Neg => terms(fg, ins[0], -scale, false, out),
+        ScalarOp::Neg => terms_in(fg, ins[0], -scale, false, dtype, out),
         ScalarOp::Mul => {
             let mut k = scale;
             let mut rest = Vec::new();
@@ -186,7 +200,7 @@ fn terms(fg: &FunctionGraph, v: Value, scale: f64, root: bool, out: &mut Vec<(f6
                 }
             }
             match rest[..] {
-                [one] => terms(fg, one, k, false, out),
+                [one] => terms_in(fg, one, k, false, dtype, out),
                 _ => out.push((scale, v)),
             }
         }
@@ -212,7 +226,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let mut raw = Vec::new();
     terms(fg, out, 1.0, true, &mut raw);
-    // combine equal terms, keeping first-appearance order; drop zero coefficients
+    // combine equal terms, keeping first-appearance order. A zero coefficient (`x - x`,
+    // `0 * x`) declines: dropping the term is `add_cancel`'s fast-math (NaN for an infinite
+    // x), not this rewrite's (found by the differential test)
     let mut ts: Vec<(f64, Value)> = Vec::new();
     for (c, v) in raw {
         match ts.iter_mut().find(|(_, u)| *u == v) {
@@ -220,7 +236,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
             None => ts.push((c, v)),
         }
     }
-    ts.retain(|(c, _)| *c != 0.0);
+    if ts.iter().any(|(c, _)| *c == 0.0) {
+        return None;
+    }
     // a Gemv/Gemm that adds `beta * y` is unfolded only when y is another term (read once
     // here), so the two combine: `w - lr * CGemv(w, 1, A, x, c)` -> `CGemv(w, -lr, A, x, 1 - lr c)`
     let pi = ts.iter().position(|&(_, v)| {
@@ -237,7 +255,9 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if let Some((beta, y)) = p.plus {
         let t = ts.iter_mut().find(|(_, u)| *u == y)?;
         t.0 += pc * beta;
-        ts.retain(|(c, _)| *c != 0.0);
+        if t.0 == 0.0 {
+            return None;
+        }
     }
     let yi = ts.iter().position(|&(_, v)| fg.ty(v) == want);
     let loc = fg.location(n);
@@ -271,8 +291,161 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     for (c, t) in ts {
         let term = if c == 1.0 {
             t
-        } else if c == -1.0 && fg.ty(t).dtype.is_signed() {
+        } else if c == -1.0 && fg.ty(t).dtype == d {
+            // negated in the sum's dtype: an int8 -128 negated in int8 wraps (found by the
+            // differential test)
             mk(fg, ScalarOp::Neg, &[t], loc)?
+        } else {
+            let k = konst(fg, c, d);
+            mk(fg, ScalarOp::Mul, &[k, t], loc)?
+        };
+        r = mk(fg, ScalarOp::Add, &[r, term], loc)?;
+    }
+    fit(fg, r, want, loc)
+}
+
+/// `v` as `dimshuffle(x, order)` of a vector `x`: `(0, 'x')` is a column, `('x', 0)` a row.
+fn vector_as(fg: &FunctionGraph, v: Value, order: &[Option<usize>]) -> Option<Value> {
+    let node = fg.owner(v)?;
+    match fg.op(node) {
+        Op::DimShuffle { new_order, .. } if new_order == order => {
+            let x = fg.node_inputs(node)[0];
+            (fg.ty(x).ndim() == 1).then_some(x)
+        }
+        _ => None,
+    }
+}
+
+/// `(x, y)` when `c` is a column `x.dimshuffle(0, 'x')` and `r` a row `y.dimshuffle('x', 0)`.
+fn col_row(fg: &FunctionGraph, c: Value, r: Value) -> Option<(Value, Value)> {
+    Some((
+        vector_as(fg, c, &[Some(0), None])?,
+        vector_as(fg, r, &[None, Some(0)])?,
+    ))
+}
+
+/// An outer product found among the terms: `alpha * outer(x, y)`, `alpha` a constant times an
+/// optional 0-d value.
+struct Outer {
+    x: Value,
+    y: Value,
+    scale: f64,
+    alpha: Option<Value>,
+}
+
+/// `v` as an outer product: `dot(col, row)` (or `Dot22`), or a product of a column, a row,
+/// one-element constants and at most one broadcast 0-d value.
+fn as_outer(fg: &FunctionGraph, v: Value) -> Option<Outer> {
+    let node = fg.owner(v)?;
+    let ins = fg.node_inputs(node);
+    match fg.op(node) {
+        Op::Dot | Op::Dot22 => {
+            let (x, y) = col_row(fg, ins[0], ins[1])?;
+            Some(Outer {
+                x,
+                y,
+                scale: 1.0,
+                alpha: None,
+            })
+        }
+        Op::Elemwise {
+            scalar: ScalarOp::Mul,
+            ..
+        } => {
+            let (mut col, mut row, mut alpha, mut scale) = (None, None, None, 1.0);
+            for &i in ins {
+                if let Some(c) = scalar_factor(fg, i) {
+                    scale *= c;
+                } else if let (None, Some(x)) = (col, vector_as(fg, i, &[Some(0), None])) {
+                    col = Some(x);
+                } else if let (None, Some(y)) = (row, vector_as(fg, i, &[None, Some(0)])) {
+                    row = Some(y);
+                } else if let (None, Some(a)) = (alpha, broadcast_scalar(fg, i)) {
+                    alpha = Some(a);
+                } else {
+                    return None;
+                }
+            }
+            Some(Outer {
+                x: col?,
+                y: row?,
+                scale,
+                alpha,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The 0-d value `s` of `s.dimshuffle('x', 'x')`.
+fn broadcast_scalar(fg: &FunctionGraph, v: Value) -> Option<Value> {
+    let node = fg.owner(v)?;
+    match fg.op(node) {
+        Op::DimShuffle { new_order, .. } if new_order.iter().all(Option::is_none) => {
+            let s = fg.node_inputs(node)[0];
+            (fg.ty(s).ndim() == 0).then_some(s)
+        }
+        _ => None,
+    }
+}
+
+/// `A + alpha * outer(x, y) -> CGer(A, alpha, x, y)` (Theano's `local_gemm_to_ger` and the
+/// gemm optimizer's ger case): on a sum of scaled terms one of which is an outer product and
+/// another (with coefficient 1) a matrix of the result's type; the other terms are added to
+/// the result. `Gemm(A, alpha, col, row, 1)` becomes `CGer(A, alpha, x, y)` too. Built not in
+/// place; the in-place pass makes it destructive when A may be overwritten.
+pub(crate) fn ger(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    if !is_float(want) || want.ndim() != 2 {
+        return None;
+    }
+    let d = want.dtype;
+    let loc = fg.location(n);
+    if let Op::Gemm { .. } = fg.op(n) {
+        let ins = fg.node_inputs(n).to_vec();
+        let (x, y) = col_row(fg, ins[2], ins[3])?;
+        if scalar_factor(fg, ins[4])? != 1.0 {
+            return None;
+        }
+        let r = fg
+            .add_node1(Op::Ger { destructive: false }, &[ins[0], ins[1], x, y], loc)
+            .ok()?;
+        return (fg.ty(r) == want).then_some(r);
+    }
+    let Op::Elemwise { scalar, .. } = fg.op(n) else {
+        return None;
+    };
+    if !matches!(
+        scalar,
+        ScalarOp::Add | ScalarOp::Sub | ScalarOp::Neg | ScalarOp::Mul
+    ) {
+        return None;
+    }
+    let mut ts = Vec::new();
+    terms(fg, out, 1.0, true, &mut ts);
+    // the outer product must have the result's type: a broadcastable column or row (a
+    // length-1 vector) is broadcast by the sum, not by CGer (found by the differential test)
+    let oi = ts.iter().position(|&(_, v)| {
+        fg.ty(v) == want
+            && as_outer(fg, v).is_some_and(|o| fg.ty(o.x).dtype == d && fg.ty(o.y).dtype == d)
+    })?;
+    let (oc, ov) = ts.remove(oi);
+    let o = as_outer(fg, ov)?;
+    let ai = ts.iter().position(|&(c, v)| c == 1.0 && fg.ty(v) == want)?;
+    let (_, a) = ts.remove(ai);
+    let k = konst(fg, oc * o.scale, d);
+    let alpha = match o.alpha {
+        None => k,
+        Some(s) if fg.ty(s).dtype == d => mk(fg, ScalarOp::Mul, &[k, s], loc)?,
+        Some(_) => return None,
+    };
+    let mut r = fg
+        .add_node1(Op::Ger { destructive: false }, &[a, alpha, o.x, o.y], loc)
+        .ok()?;
+    for (c, t) in ts {
+        let term = if c == 1.0 {
+            t
         } else {
             let k = konst(fg, c, d);
             mk(fg, ScalarOp::Mul, &[k, t], loc)?

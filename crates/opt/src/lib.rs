@@ -8,9 +8,11 @@
 //! verified after each phase in debug builds.
 
 mod blas;
+mod cancel;
 mod engine;
 pub mod fusion;
 mod inplace;
+mod lift;
 mod merge;
 mod rewrites;
 pub mod shape;

@@ -90,7 +90,7 @@ pub static REWRITES: &[Rewrite] = &[
     rw!(
         "cancel_terms",
         Canonicalize,
-        ["fast_run"],
+        ["fast_run", "unsafe_math"],
         "x - x -> fill(x, 0)",
         cancel_terms
     ),
@@ -213,6 +213,34 @@ pub static REWRITES: &[Rewrite] = &[
         "b * y + a * dot(A, x) -> CGemv(y, a, A, x, b) (Gemm for matrices), constants folded",
         crate::blas::gemm_from_sum
     ),
+    rw!(
+        "add_cancel",
+        Canonicalize,
+        ["fast_run", "unsafe_math"],
+        "a + b - a -> b; (x + y) - (y + z) -> x - z (floats: fast-math, see cancel.rs)",
+        crate::cancel::add_cancel
+    ),
+    rw!(
+        "mul_cancel",
+        Canonicalize,
+        ["fast_run", "unsafe_math"],
+        "x * y / x -> y; (a * b) / (a * c) -> b / c (floats only; fast-math, see cancel.rs)",
+        crate::cancel::mul_cancel
+    ),
+    rw!(
+        "dimshuffle_lift",
+        Canonicalize,
+        ["fast_run"],
+        "ds(op(x, y)) -> op(ds(x), ds(y)) when nothing else reads op(x, y)",
+        crate::lift::dimshuffle_lift
+    ),
+    rw!(
+        "ger",
+        Specialize,
+        ["fast_run", "blas"],
+        "A + a * outer(x, y) -> CGer(A, a, x, y) (outer: dot(col, row) or col * row); Gemm too",
+        crate::blas::ger
+    ),
 ];
 
 fn out0(fg: &FunctionGraph, n: Node) -> Value {
@@ -313,8 +341,10 @@ fn sub_neg_forms(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = out0(fg, n);
     let want = fg.ty(out);
     let loc = fg.location(n);
+    // a neg computed in another dtype is not the sum's negation: a uint8 `-u` is `256 - u`
+    // (found by the differential test)
     let neg_of = |fg: &FunctionGraph, v: Value| match ew_inputs(fg, v, S::Neg).as_deref() {
-        Some([y]) => Some(*y),
+        Some([y]) if fg.ty(v).dtype == want.dtype => Some(*y),
         _ => None,
     };
     let r = if let Some([x, b]) = ew_inputs(fg, out, S::Sub).as_deref() {
@@ -388,7 +418,9 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     let mut stack: Vec<Value> = fg.node_inputs(n).iter().rev().copied().collect();
     while let Some(v) = stack.pop() {
         match elemwise(fg, v, op.clone()) {
-            Some(inner) if fg.n_uses(v) == 1 => {
+            // an inner node of another dtype stays: an int8 sum inside an int16 one wraps at
+            // int8, a float32 one rounds at float32
+            Some(inner) if fg.n_uses(v) == 1 && fg.ty(v).dtype == want.dtype => {
                 changed = true;
                 stack.extend(fg.node_inputs(inner).iter().rev().copied());
             }
@@ -436,6 +468,30 @@ fn is_one(fg: &FunctionGraph, v: Value) -> bool {
     scalar_const(fg, v) == Some(1.0)
 }
 
+/// `-t` as a float: `u` for `t = -u` on floats; an integer `t` is cast to `dtype` first (the
+/// replaced op read it as a float: `exp(-u)` of a uint8 `u` is `exp(256 - u)`, and negating
+/// in uint8 wraps). Found by the differential test.
+fn float_neg(
+    fg: &mut FunctionGraph,
+    t: Value,
+    dtype: DType,
+    loc: crate::util::Loc,
+) -> Option<Value> {
+    if fg.ty(t).dtype.is_float() {
+        if let Some([u]) = ew_inputs(fg, t, S::Neg).as_deref() {
+            return Some(*u);
+        }
+        return mk(fg, S::Neg, &[t], loc);
+    }
+    let d = if dtype.is_float() {
+        dtype
+    } else {
+        DType::Float64
+    };
+    let c = fg.add_node1(Op::elemwise(S::Cast(d)), &[t], loc).ok()?;
+    mk(fg, S::Neg, &[c], loc)
+}
+
 fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = out0(fg, n);
     let [num, den] = ew_inputs(fg, out, S::TrueDiv)?[..] else {
@@ -458,11 +514,8 @@ fn inv_1_plus_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let neg_t = match ew_inputs(fg, t, S::Neg).as_deref() {
-        Some([u]) => *u,
-        _ => mk(fg, S::Neg, &[t], loc)?,
-    };
     let want = fg.ty(out);
+    let neg_t = float_neg(fg, t, want.dtype, loc)?;
     mk_in(fg, S::Sigmoid, &[neg_t], want, loc)
 }
 
@@ -478,7 +531,7 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let want = fg.ty(out);
     mk_in(fg, S::Sigmoid, &[nx], want, loc)
 }
@@ -492,7 +545,7 @@ fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     };
     let loc = fg.location(n);
-    let nx = mk(fg, S::Neg, &[x], loc)?;
+    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let sp = mk(fg, S::Softplus, &[nx], loc)?;
     let want = fg.ty(out);
     mk_in(fg, S::Neg, &[sp], want, loc)
@@ -580,5 +633,13 @@ fn mul_minus_one_to_neg(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let loc = fg.location(n);
     let want = fg.ty(out);
+    // negate in the output's dtype: a bool has no negation, and an int8 -128 (or any uint8)
+    // negated in its own dtype wraps (found by the differential test)
+    let x = if fg.ty(x).dtype == want.dtype {
+        x
+    } else {
+        fg.add_node1(Op::elemwise(S::Cast(want.dtype)), &[x], loc)
+            .ok()?
+    };
     mk_in(fg, S::Neg, &[x], want, loc)
 }

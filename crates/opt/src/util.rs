@@ -104,8 +104,8 @@ pub fn fit(fg: &mut FunctionGraph, v: Value, want: TensorType, loc: Loc) -> Opti
     (fg.ty(c) == want).then_some(c)
 }
 
-/// A new `Elemwise{op}` computing in `want`'s dtype: inputs of another float or integer dtype
-/// are cast to it first (so `float32 ** 0.5` with a float64 result becomes
+/// A new `Elemwise{op}` computing in `want`'s dtype: inputs of another dtype are cast to it
+/// first (so `float32 ** 0.5` with a float64 result becomes
 /// `sqrt(cast(x, float64))`, not a float32 sqrt cast up), then the result is fitted to `want`.
 pub fn mk_in(
     fg: &mut FunctionGraph,
@@ -117,7 +117,9 @@ pub fn mk_in(
     let mut cast_ins = Vec::with_capacity(ins.len());
     for &v in ins {
         let d = fg.ty(v).dtype;
-        let v = if want.dtype.is_float() && d != want.dtype && !d.is_bool() {
+        // any dtype (found by the differential test: `uint8 ** 2` is int16, and a uint8
+        // sqr wraps at 256; `-1.0 * bool` has no bool negation)
+        let v = if d != want.dtype && !want.dtype.is_bool() {
             fg.add_node1(Op::elemwise(ScalarOp::Cast(want.dtype)), &[v], loc)
                 .ok()?
         } else {
