@@ -91,23 +91,19 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          |InplaceDimShuffle{1,0} [id P] ''   
          | |x [id F]
          |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
-         | |Elemwise{Composite{(-second(i0, i1))}} [id R] ''   
+         | |Elemwise{Composite{(-second(i0, (i1 / i2)))}} [id R] ''   
          | | |Elemwise{neg}[(0, 0)] [id C] ''   
-         | | |InplaceDimShuffle{x} [id S] ''   
-         | |   |Elemwise{true_div,no_inplace} [id T] ''   
-         | |     |TensorConstant{-1.0} [id U]
-         | |     |Elemwise{Composite{convert_to_float64(switch(eq(maximum(i0, (i1 - i0)), i2), i1, maximum(i0, (i1 - i0))))}} [id J] ''   
+         | | |TensorConstant{(1,) of -1.0} [id S]
+         | | |InplaceDimShuffle{x} [id T] ''   
+         | |   |Elemwise{Composite{convert_to_float64(switch(eq(maximum(i0, (i1 - i0)), i2), i1, maximum(i0, (i1 - i0))))}} [id J] ''   
          | |CrossentropySoftmaxArgmax1HotWithBias.1 [id D] ''   
          | |y [id I]
-         |TensorConstant{1.0} [id V]
-        Elemwise{Composite{(i0 - (i1 * i2))}}[(0, 0)] [id W] ''   
+         |TensorConstant{1.0} [id U]
+        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id V] ''   
          |b [id H]
-         |TensorConstant{(1,) of 0.13} [id X]
-         |InplaceDimShuffle{1} [id Y] ''   
-           |Elemwise{identity}[(0, 0)] [id Z] ''   
-             |InplaceDimShuffle{x,0} [id BA] ''   
-               |Sum{axis=[0]} [id BB] ''   
-                 |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
+         |TensorConstant{(1,) of 0.13} [id W]
+         |Sum{axis=[0]} [id X] ''   
+           |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
     "#]]
     .assert_eq(&printed);
 }
