@@ -714,3 +714,23 @@ fn canonizer_keeps_an_inner_dtype() {
     ];
     assert_eq!(f.call(&args).unwrap()[0].to_i64_vec(), vec![-55]);
 }
+
+/// Only the softmax the fused op computes is served by its `sm` output: a softmax of other
+/// logits, or with another bias, stays.
+#[test]
+fn crossentropy_softmax_share_needs_the_same_logits() {
+    let (m, bv, other, y) = (
+        T::dmatrix("m"),
+        T::dvector("bv"),
+        T::dvector("other"),
+        T::lvector("y"),
+    );
+    let (cost, _) = mnist_cost(&m, &bv, &y);
+    let p_other_bias = T::softmax(&m + &other).unwrap();
+    let p_no_bias = T::softmax(&m).unwrap();
+    let ins = [m.clone(), bv.clone(), other.clone(), y.clone()];
+    let (report, text) = optimized(&ins, &[cost, p_other_bias, p_no_bias], VISIBLE);
+    assert_eq!(report.count("crossentropy_onehot"), 1, "{text}");
+    assert_eq!(report.count("crossentropy_softmax_share"), 0, "{text}");
+    assert_eq!(text.matches("= Softmax(").count(), 2, "{text}");
+}
