@@ -839,7 +839,7 @@ proptest! {
     })]
     #[test]
     fn optimized_graphs_compute_the_same_values(
-        recipe in prop::collection::vec(step(), 1..14),
+        recipe in prop::collection::vec(step(), 1..20),
         n_out in 1usize..3,
         seed in any::<u64>(),
     ) {
