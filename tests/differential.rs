@@ -587,9 +587,23 @@ fn isolated(
         }
         ev
     };
-    for j in (k + 1..h.len()).rev() {
-        if let Ok(t) = fresh(&bound).eval(h[j].old).cloned() {
-            bound.push((h[j].new, t));
+    // undoing replacement j changes what an earlier-undone one read (a fusion after a
+    // stabilization froze the stabilized value), so repeat until nothing changes
+    for _ in k + 1..h.len() {
+        let mut next: Vec<(theano::ir::fgraph::Value, Tensor)> = Vec::new();
+        for j in (k + 1..h.len()).rev() {
+            if let Ok(t) = fresh(&bound).eval(h[j].old).cloned() {
+                next.push((h[j].new, t));
+            }
+        }
+        let same = next.len() == bound.len()
+            && next
+                .iter()
+                .zip(&bound)
+                .all(|(a, b)| a.0 == b.0 && theano::ir::fgraph::tensors_bit_equal(&a.1, &b.1));
+        bound = next;
+        if same {
+            break;
         }
     }
     let mut ev = fresh(&bound);
