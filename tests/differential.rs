@@ -17,9 +17,10 @@
 //!   rounding visible;
 //! - a tagged rewrite's documented change: some replacement by a `stabilize` or `unsafe_math`
 //!   rewrite differs, every such replacement differs only where its old value is non-finite,
-//!   is the log of a subnormal number (`stabilize`), or within a few epsilons of the largest
-//!   intermediate value (catastrophic cancellation: `1 - sigmoid(x)` that a stabilization
-//!   removes, `(a + b) - a` that an `unsafe_math` cancellation drops), and the same graph
+//!   is the log of a subnormal number (`stabilize`), or, for a replaced sum or difference,
+//!   within a few epsilons of its largest operand at that element (catastrophic cancellation:
+//!   `1 - sigmoid(x)` that a stabilization removes, `(a + b) - a` that an `unsafe_math`
+//!   cancellation drops), and the same graph
 //!   optimized with `optimizer_excluding=unsafe_math,stabilize` agrees with the original.
 //!
 //! A graph whose unoptimized evaluation fails (a runtime shape mismatch, an index out of
@@ -182,7 +183,12 @@ fn i64c(i: i64) -> Variable {
 /// A 0-d integer derived from `x`: a dimension of it, minus a constant.
 fn int_scalar(x: &Variable, p: u8) -> Option<Variable> {
     if x.ndim() == 0 {
-        return x.dtype().is_int().then(|| x.clone());
+        // clipped: an arange or alloc of a computed integer must stay small
+        return if x.dtype().is_int() {
+            ew(S::Clip, vec![x.clone(), i64c(-2), i64c(6)])
+        } else {
+            None
+        };
     }
     let d = T::shape_i(x, p as usize % x.ndim()).ok()?;
     ew(S::Sub, vec![d, i64c((p as i64 / 3) % 3)])
@@ -382,7 +388,10 @@ fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         }
         13 => match p % 3 {
             0 => T::arange(int_scalar(&x, p)?).ok(),
-            1 => T::arange_full(scalar_of(&x)?, scalar_of(&y)?, k()).ok(),
+            1 => {
+                let small = |v: Variable| ew(S::Clip, vec![v, i64c(-4), i64c(4)]);
+                T::arange_full(small(scalar_of(&x)?)?, small(scalar_of(&y)?)?, k()).ok()
+            }
             _ => T::arange_full(i64c(0), int_scalar(&x, p)?, i64c(1 + p as i64 % 2)).ok(),
         },
         14 => {
@@ -510,16 +519,16 @@ fn close_elem(x: f64, y: f64, dtype: DType, loose: bool) -> bool {
 
 /// The two values agree to rounding (integers and booleans exactly).
 fn agree(a: &Tensor, b: &Tensor, loose: bool) -> bool {
-    explained(a, b, loose, (false, false), 0.0)
+    explained(a, b, loose, (false, false), &[])
 }
 
 /// Every element of `new` agrees with `old` to rounding, or differs in a way a rewrite with
 /// the tags `(stabilize, unsafe_math)` may make: a non-finite `old` (either tag), an `old`
 /// that is the log of a subnormal number (`log(softmax(x))` where `log_softmax` is exact;
-/// `stabilize`), or an error within a few epsilons of `scale` (the catastrophic cancellation
+/// `stabilize`), or an error within a few epsilons of `scale[e]` (the catastrophic cancellation
 /// that a stabilization removes, `1 - sigmoid(x)`, or that an `unsafe_math` cancellation
 /// drops, `(a + b) - a`).
-fn explained(old: &Tensor, new: &Tensor, loose: bool, tags: (bool, bool), scale: f64) -> bool {
+fn explained(old: &Tensor, new: &Tensor, loose: bool, tags: (bool, bool), scale: &[f64]) -> bool {
     if old.dtype() != new.dtype() || old.shape() != new.shape() {
         return false;
     }
@@ -543,7 +552,9 @@ fn explained(old: &Tensor, new: &Tensor, loose: bool, tags: (bool, bool), scale:
     old.to_f64_vec()
         .iter()
         .zip(new.to_f64_vec())
-        .all(|(&x, y)| {
+        .enumerate()
+        .all(|(e, (&x, y))| {
+            let scale = scale.get(e).copied().unwrap_or(0.0);
             close_elem(x, y, d, loose)
                 || (!x.is_finite() && (stabilize || unsafe_math))
                 || (stabilize && x.abs() >= log_tiny)
@@ -573,7 +584,7 @@ fn isolated(
     fg: &FunctionGraph,
     args: &[Tensor],
     k: usize,
-) -> (Result<Tensor, String>, Result<Tensor, String>) {
+) -> (Result<Tensor, String>, Result<Tensor, String>, Vec<f64>) {
     let refs: Vec<&Tensor> = args.iter().collect();
     let h = fg.history();
     let mut bound: Vec<(theano::ir::fgraph::Value, Tensor)> = Vec::new();
@@ -584,15 +595,81 @@ fn isolated(
         }
         ev
     };
-    for j in (k + 1..h.len()).rev() {
-        if let Ok(t) = fresh(&bound).eval(h[j].old).cloned() {
-            bound.push((h[j].new, t));
+    // undoing replacement j changes what an earlier-undone one read (a fusion after a
+    // stabilization froze the stabilized value), so repeat until nothing changes
+    for _ in k + 1..h.len() {
+        let mut next: Vec<(theano::ir::fgraph::Value, Tensor)> = Vec::new();
+        for j in (k + 1..h.len()).rev() {
+            if let Ok(t) = fresh(&bound).eval(h[j].old).cloned() {
+                next.push((h[j].new, t));
+            }
+        }
+        let same = next.len() == bound.len()
+            && next
+                .iter()
+                .zip(&bound)
+                .all(|(a, b)| a.0 == b.0 && theano::ir::fgraph::tensors_bit_equal(&a.1, &b.1));
+        bound = next;
+        if same {
+            break;
         }
     }
     let mut ev = fresh(&bound);
     let old = ev.eval(h[k].old).cloned().map_err(|e| e.to_string());
     let new = ev.eval(h[k].new).cloned().map_err(|e| e.to_string());
-    (old, new)
+    let scale = match &old {
+        Ok(t) => cancellation_scale(fg, &mut ev, h[k].old, t.shape()),
+        Err(_) => vec![],
+    };
+    (old, new, scale)
+}
+
+/// Per element of the value `v` of shape `shape`: when `v` is a sum or difference, the largest
+/// finite magnitude among its operands there (the scale of a catastrophic cancellation in it);
+/// 0 for any other op.
+fn cancellation_scale(
+    fg: &FunctionGraph,
+    ev: &mut Evaluator<'_>,
+    v: theano::ir::fgraph::Value,
+    shape: &[usize],
+) -> Vec<f64> {
+    let n_el: usize = shape.iter().product();
+    let mut m = vec![0.0f64; n_el];
+    let Some(node) = fg.owner(v) else {
+        return m;
+    };
+    if !matches!(
+        fg.op(node),
+        theano::ir::Op::Elemwise {
+            scalar: S::Add | S::Sub | S::Neg,
+            ..
+        }
+    ) {
+        return m;
+    }
+    for &i in fg.node_inputs(node) {
+        let Ok(t) = ev.eval(i) else { continue };
+        let (ishape, vals) = (t.shape().to_vec(), t.to_f64_vec());
+        if ishape.len() != shape.len() {
+            continue;
+        }
+        for (e, slot) in m.iter_mut().enumerate() {
+            // the input's element broadcast to output element e
+            let (mut rem, mut idx, mut stride) = (e, 0, 1);
+            for d in (0..shape.len()).rev() {
+                let k = rem % shape[d];
+                rem /= shape[d];
+                if ishape[d] != 1 {
+                    idx += k * stride;
+                }
+                stride *= ishape[d];
+            }
+            if let Some(x) = vals.get(idx).filter(|x| x.is_finite()) {
+                *slot = slot.max(x.abs());
+            }
+        }
+    }
+    m
 }
 
 /// Every replacement made by a `stabilize` or `unsafe_math` rewrite changes its value only in
@@ -601,7 +678,6 @@ fn tagged_replacements_explained(
     fg: &FunctionGraph,
     args: &[Tensor],
     loose: bool,
-    scale: f64,
 ) -> Result<bool, String> {
     let mut any = false;
     for (k, r) in fg.history().iter().enumerate() {
@@ -609,11 +685,11 @@ fn tagged_replacements_explained(
         if tags == (false, false) {
             continue;
         }
-        let (Ok(old), new) = isolated(fg, args, k) else {
+        let (Ok(old), new, scale) = isolated(fg, args, k) else {
             continue;
         };
         let new = &new.map_err(|e| format!("{} fails: {e}", r.reason))?;
-        if !explained(&old, new, loose, tags, scale) {
+        if !explained(&old, new, loose, tags, &scale) {
             return Err(format!(
                 "{} ({} -> {}) changes {old:?} into {new:?}",
                 r.reason, r.old, r.new
@@ -639,6 +715,25 @@ fn eval(fg: &FunctionGraph, args: &[Tensor]) -> Result<Vec<Tensor>, String> {
         .iter()
         .map(|&o| ev.eval(o).cloned().map_err(|e| e.to_string()))
         .collect()
+}
+
+/// Whether a node of `fg` reads a value of more than 32 elements (node by node, before it
+/// runs): repeated joins, aranges and outer products grow sizes geometrically, and such a
+/// graph is skipped before it exhausts the memory.
+fn too_big(fg: &FunctionGraph, args: &[Tensor]) -> bool {
+    let refs: Vec<&Tensor> = args.iter().collect();
+    let mut ev = Evaluator::new(fg, &refs);
+    for n in fg.toposort() {
+        for &i in fg.node_inputs(n) {
+            if ev.eval(i).is_ok_and(|t| t.len() > 32) {
+                return true;
+            }
+        }
+        for &o in fg.node_outputs(n) {
+            let _ = ev.eval(o);
+        }
+    }
+    false
 }
 
 /// Whether an elementwise node of `fg` broadcasts a dimension its input's type declares
@@ -668,34 +763,13 @@ fn broadcasts_undeclared(fg: &FunctionGraph, args: &[Tensor]) -> bool {
     false
 }
 
-/// The largest finite magnitude among the values of every node of `fg`.
-fn largest_intermediate(fg: &FunctionGraph, args: &[Tensor]) -> f64 {
-    let refs: Vec<&Tensor> = args.iter().collect();
-    let mut ev = Evaluator::new(fg, &refs);
-    let mut m: f64 = 0.0;
-    for n in fg.nodes() {
-        for &o in fg.node_outputs(n) {
-            if let Ok(t) = ev.eval(o) {
-                if t.dtype().is_float() {
-                    for x in t.to_f64_vec() {
-                        if x.is_finite() {
-                            m = m.max(x.abs());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    m
-}
-
 /// The first replacement (in log order) whose replaced and replacing values, each taken in
 /// isolation ([`isolated`]), differ beyond rounding (the outputs' own tolerance): the rewrite to blame. `None`: every replacement
 /// computes its replaced value, so a difference in the outputs is rounding amplified by an
 /// ill-conditioned op downstream (`pow` of a negative base, `floor`, a comparison).
 fn blame(fg: &FunctionGraph, args: &[Tensor], loose: bool) -> Option<String> {
     for (k, r) in fg.history().iter().enumerate() {
-        let (Ok(old), new) = isolated(fg, args, k) else {
+        let (Ok(old), new, _) = isolated(fg, args, k) else {
             continue;
         };
         let agree = match new {
@@ -767,6 +841,9 @@ fn check_outputs(
 ) -> Result<Option<Report>, TestCaseError> {
     let original = FunctionGraph::from_outputs(ins, outs).unwrap();
     let (fg, report) = optimized(&original, excluding)?;
+    if too_big(&original, &args) {
+        return Ok(None);
+    }
     let Ok(before) = eval(&original, &args) else {
         return Ok(None);
     };
@@ -804,8 +881,7 @@ fn check_outputs(
     }
     // a stabilize or unsafe_math rewrite made the difference: each of its replacements
     // changed only what its tag allows, and without those tags the graph agrees
-    let scale = largest_intermediate(&original, &args);
-    let tagged = tagged_replacements_explained(&fg, &args, loose, scale);
+    let tagged = tagged_replacements_explained(&fg, &args, loose);
     prop_assert!(
         tagged == Ok(true),
         "outputs differ: {before:?} before, {after:?} after\ntagged rewrites: {tagged:?}\n{}",
@@ -839,7 +915,7 @@ proptest! {
     })]
     #[test]
     fn optimized_graphs_compute_the_same_values(
-        recipe in prop::collection::vec(step(), 1..14),
+        recipe in prop::collection::vec(step(), 1..20),
         n_out in 1usize..3,
         seed in any::<u64>(),
     ) {

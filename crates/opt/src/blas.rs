@@ -9,6 +9,10 @@
 //!   (`Gemm` for matrix products) with the constant factors folded into alpha and beta and
 //!   equal terms combined; the other terms are added to the result.
 //!
+//! Combining terms is exact for finite values only (`w - 0.002 * w -> 0.998 * w` and
+//! `t + t - t -> t` turn the NaN of an infinite `w` or `t` into inf), so `gemm_from_sum` is
+//! tagged `unsafe_math` with the canonizers' cancellations (found by the differential test).
+//!
 //! Replacements keep the replaced value's type exactly; the ops are built not in place (the
 //! `inplace` pass decides that last).
 

@@ -209,7 +209,7 @@ pub static REWRITES: &[Rewrite] = &[
     rw!(
         "gemm_from_sum",
         Specialize,
-        ["fast_run", "blas"],
+        ["fast_run", "blas", "unsafe_math"],
         "b * y + a * dot(A, x) -> CGemv(y, a, A, x, b) (Gemm for matrices), constants folded",
         crate::blas::gemm_from_sum
     ),
