@@ -347,12 +347,97 @@ pub(crate) unsafe fn gemv<T: Float>(
     // SAFETY: x is valid for reads.
     let xs = unsafe { x.scaled(alpha) };
     let isa = isa();
+    if (a.cs == 1 || a.cols <= 1 || a.rs == 1 || a.rows <= 1)
+        && m.saturating_mul(a.cols) >= PAR_GEMV
+        && rayon::current_num_threads() > 1
+    {
+        // Split the output rows among the pool's threads: each part is a smaller gemv on
+        // disjoint rows of A, y and out.
+        let parts = rayon::current_num_threads().min(m.div_ceil(64));
+        let chunk = m.div_ceil(parts).next_multiple_of(8);
+        let job = Job { a, xs: &xs, beta, yp, ys, out, isa };
+        rayon::scope(move |sc| {
+            for start in (0..m).step_by(chunk) {
+                let len = chunk.min(m - start);
+                sc.spawn(move |_| {
+                    let job = job;
+                    // SAFETY: rows start..start+len of A, y and out: in their extents, and
+                    // the parts write disjoint rows of out.
+                    unsafe { job.rows(start, len) }
+                });
+            }
+        });
+        return;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { gemv_serial(isa, a, &xs, beta, yp, ys, out) }
+}
+
+/// Matrix-vector products of at least this many multiply-adds use all of rayon's threads
+/// (measured: docs/JIT.md).
+pub const PAR_GEMV: usize = 1 << 16;
+
+/// A part of a parallel gemv, sent to a rayon thread.
+#[derive(Clone, Copy)]
+struct Job<'a, T> {
+    a: Mat<T>,
+    xs: &'a [T],
+    beta: T,
+    yp: *const T,
+    ys: isize,
+    out: *mut T,
+    isa: Isa,
+}
+
+// SAFETY: a Job only carries pointers into buffers that outlive the rayon scope it is used
+// in; the parts it is split into read shared inputs and write disjoint rows of `out`.
+unsafe impl<T: Sync> Send for Job<'_, T> {}
+
+impl<T: Float> Job<'_, T> {
+    /// # Safety
+    /// `start + len <= a.rows`; the gemv contract.
+    unsafe fn rows(self, start: usize, len: usize) {
+        let s = start as isize;
+        let a = Mat {
+            ptr: self.a.ptr.wrapping_offset(s * self.a.rs),
+            rows: len,
+            ..self.a
+        };
+        // SAFETY: the sub-problem of rows start..start+len.
+        unsafe {
+            gemv_serial(
+                self.isa,
+                a,
+                self.xs,
+                self.beta,
+                self.yp.wrapping_offset(s * self.ys),
+                self.ys,
+                self.out.add(start),
+            )
+        }
+    }
+}
+
+/// `out = beta * y + A · xs` on the calling thread (`y` read only when `beta != 0`).
+///
+/// # Safety
+/// As [`gemv`], with `xs` already scaled by alpha.
+unsafe fn gemv_serial<T: Float>(
+    isa: Isa,
+    a: Mat<T>,
+    xs: &[T],
+    beta: T,
+    yp: *const T,
+    ys: isize,
+    out: *mut T,
+) {
+    let m = a.rows;
     if a.cs == 1 || a.cols <= 1 {
         // SAFETY: rows of `cols` contiguous elements; the aliasing contract is ours.
-        unsafe { gemv_rows_mv(isa, m, a.ptr, a.rs, &xs, beta, yp, ys, out) }
+        unsafe { gemv_rows_mv(isa, m, a.ptr, a.rs, xs, beta, yp, ys, out) }
     } else if a.rs == 1 || a.rows <= 1 {
         // SAFETY: columns of `rows` contiguous elements.
-        unsafe { gemv_cols_mv(isa, m, a.ptr, a.cs, &xs, beta, yp, ys, out) }
+        unsafe { gemv_cols_mv(isa, m, a.ptr, a.cs, xs, beta, yp, ys, out) }
     } else {
         // Neither stride is 1: gather each row (rare; a broadcast or sliced matrix).
         let mut row = vec![T::ZERO; a.cols];
@@ -362,7 +447,19 @@ pub(crate) unsafe fn gemv<T: Float>(
                 *r = unsafe { *a.ptr.offset(i as isize * a.rs + j as isize * a.cs) };
             }
             // SAFETY: one contiguous row, out[i] written once.
-            unsafe { gemv_rows_mv(isa, 1, row.as_ptr(), 0, &xs, beta, yp.wrapping_offset(i as isize * ys), ys, out.add(i)) }
+            unsafe {
+                gemv_rows_mv(
+                    isa,
+                    1,
+                    row.as_ptr(),
+                    0,
+                    xs,
+                    beta,
+                    yp.wrapping_offset(i as isize * ys),
+                    ys,
+                    out.add(i),
+                )
+            }
         }
     }
 }

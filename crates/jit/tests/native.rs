@@ -302,6 +302,7 @@ fn dot_all_ranks_match_the_interpreter() {
         (130, 70, 90),
         (1, 50, 40),
         (40, 50, 1),
+        (100, 120, 110),
     ];
     for d in [DType::Float64, DType::Float32] {
         for &(m, k, n) in dims {
