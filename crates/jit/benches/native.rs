@@ -28,8 +28,14 @@ fn kernel(op: Op, ins: &[TensorType]) -> Box<dyn NativeKernel> {
     native_kernel(&op, ins, &outs).unwrap()
 }
 
+/// A read-only input view.
 fn view<T>(v: &[T], d: DType, shape: &[usize]) -> View {
     View::contiguous(v.as_ptr() as *mut u8, d, shape).unwrap()
+}
+
+/// An output view (written through).
+fn view_mut<T>(v: &mut [T], d: DType, shape: &[usize]) -> View {
+    View::contiguous(v.as_mut_ptr() as *mut u8, d, shape).unwrap()
 }
 
 /// Run `k` into `out` (checked once by out_shape).
@@ -52,10 +58,12 @@ fn dot(c: &mut Criterion) {
             ($T:ty) => {{
                 let a: Vec<$T> = data(n * n, 1).into_iter().map(|v| v as $T).collect();
                 let b: Vec<$T> = data(n * n, 2).into_iter().map(|v| v as $T).collect();
-                let o: Vec<$T> = vec![0.0; n * n];
+                let mut o: Vec<$T> = vec![0.0; n * n];
                 let ins = [view(&a, d, &[n, n]), view(&b, d, &[n, n])];
-                let out = view(&o, d, &[n, n]);
-                g.bench_function("native", |bch| bch.iter(|| call(k.as_ref(), black_box(&ins), &out)));
+                let out = View::contiguous(o.as_mut_ptr() as *mut u8, d, &[n, n]).unwrap();
+                g.bench_function("native", |bch| {
+                    bch.iter(|| call(k.as_ref(), black_box(&ins), &out))
+                });
             }};
         }
         if d == DType::Float64 {
@@ -86,13 +94,17 @@ fn gemv(c: &mut Criterion) {
         g.throughput(Throughput::Elements(2 * (rows * cols) as u64));
         let av = View::raw(a.as_ptr() as *mut u8, d, &shape, &strides).unwrap();
         let xv = view(x, d, &[shape[1]]);
-        let o = vec![0.0f64; shape[0]];
-        let out = view(&o, d, &[shape[0]]);
-        g.bench_function("hand_written", |bch| {
+        let mut o = vec![0.0f64; shape[0]];
+        let out = View::contiguous(o.as_mut_ptr() as *mut u8, d, &[shape[0]]).unwrap();
+        let op = o.as_mut_ptr();
+        g.bench_function("kernel", |bch| {
             bch.iter(|| call(k.as_ref(), black_box(&[av, xv]), &out))
         });
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        g.bench_function("hand_written_1thread", |bch| {
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        g.bench_function("kernel_1thread", |bch| {
             one.install(|| bch.iter(|| call(k.as_ref(), black_box(&[av, xv]), &out)))
         });
         for (pname, par) in [
@@ -108,7 +120,7 @@ fn gemv(c: &mut Criterion) {
                             shape[0],
                             1,
                             shape[1],
-                            o.as_ptr() as *mut f64,
+                            op,
                             1,
                             1,
                             false,
@@ -139,7 +151,8 @@ fn gemm_threads(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("gemm_threads_f64_{n}"));
         g.throughput(Throughput::Elements(2 * (n * n * n) as u64));
         let (a, b) = (data(n * n, 6), data(n * n, 7));
-        let o = vec![0.0f64; n * n];
+        let mut o = vec![0.0f64; n * n];
+        let op = o.as_mut_ptr();
         for (pname, par) in [
             ("1thread", gemm::Parallelism::None),
             ("rayon", gemm::Parallelism::Rayon(0)),
@@ -152,7 +165,7 @@ fn gemm_threads(c: &mut Criterion) {
                             n,
                             n,
                             n,
-                            o.as_ptr() as *mut f64,
+                            op,
                             1,
                             n as isize,
                             false,
@@ -190,18 +203,22 @@ fn reduce_softmax(c: &mut Criterion) {
         },
         &[TensorType::with_ndim(d, 1)],
     );
-    let o = vec![0.0f64; 1];
-    let (xv, out) = (view(&x, d, &[n]), view(&o, d, &[]));
-    g.bench_function("native", |bch| bch.iter(|| call(k.as_ref(), black_box(&[xv]), &out)));
+    let mut o = vec![0.0f64; 1];
+    let (xv, out) = (view(&x, d, &[n]), view_mut(&mut o, d, &[]));
+    g.bench_function("native", |bch| {
+        bch.iter(|| call(k.as_ref(), black_box(&[xv]), &out))
+    });
     g.finish();
 
     let (r, cols) = (600, 10);
     let x = data(r * cols, 9);
     let mut g = c.benchmark_group("softmax_600x10_f64");
     let k = kernel(Op::Softmax, &[TensorType::with_ndim(d, 2)]);
-    let o = vec![0.0f64; r * cols];
-    let (xv, out) = (view(&x, d, &[r, cols]), view(&o, d, &[r, cols]));
-    g.bench_function("native", |bch| bch.iter(|| call(k.as_ref(), black_box(&[xv]), &out)));
+    let mut o = vec![0.0f64; r * cols];
+    let (xv, out) = (view(&x, d, &[r, cols]), view_mut(&mut o, d, &[r, cols]));
+    g.bench_function("native", |bch| {
+        bch.iter(|| call(k.as_ref(), black_box(&[xv]), &out))
+    });
     g.finish();
 }
 

@@ -15,11 +15,19 @@ def softmax(v):
     return e / e.sum(axis=1, keepdims=True)
 
 
-for name, f, n in [
-    ("gemv 400x784 . 784", lambda: a @ x784, 2000),
-    ("gemv 784x400(T) . 400", lambda: a.T @ x400, 2000),
-    ("sum 1e7 f64", lambda: big.sum(), 50),
-    ("softmax 600x10 f64", lambda: softmax(sm), 2000),
+m64 = rng.uniform(-1, 1, (1024, 1024))
+n64 = rng.uniform(-1, 1, (1024, 1024))
+m32, n32 = m64.astype(np.float32), n64.astype(np.float32)
+
+# min over single calls (robust when other processes share the cores), as native_timing.rs
+for name, f, flops, reps in [
+    ("dot 1024^3 f64", lambda: m64 @ n64, 2 * 1024**3, 30),
+    ("dot 1024^3 f32", lambda: m32 @ n32, 2 * 1024**3, 30),
+    ("gemv 400x784 . 784", lambda: a @ x784, 2 * 400 * 784, 500),
+    ("gemv 784x400(T) . 400", lambda: a.T @ x400, 2 * 400 * 784, 500),
+    ("sum 1e7 f64", lambda: big.sum(), 1e7, 30),
+    ("softmax 600x10 f64", lambda: softmax(sm), 0, 500),
 ]:
-    t = min(timeit.repeat(f, number=n, repeat=5)) / n
-    print(f"{name}: {t * 1e6:.2f} us")
+    t = min(timeit.repeat(f, number=1, repeat=reps))
+    extra = f"  {flops / t / 1e9:7.1f} G/s" if flops else ""
+    print(f"{name:<44} {t * 1e6:>10.2f} us{extra}")

@@ -19,7 +19,7 @@ use theano_tensor::DType;
 
 /// Products of at least this many multiply-adds (m·n·k) run `gemm` on rayon's pool; smaller
 /// ones on the calling thread (measured: docs/JIT.md).
-pub const PAR_FLOPS: usize = 96 * 96 * 96;
+pub const PAR_FLOPS: usize = 110 * 110 * 110;
 
 /// The float types the BLAS kernels handle.
 pub(crate) trait Float:
@@ -99,44 +99,13 @@ fn dot_impl<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
     acc[0] + tail
 }
 
-/// `out[i] = beta * y[i] + dot(A[i, :], x)` for a matrix with unit column stride (`x` is
-/// already scaled by alpha).
-///
-/// # Safety
-/// `a` is valid for reads of `m` rows of `x.len()` contiguous elements `a_rs` apart; `y` (when
-/// `beta != 0`) for `m` reads `y_s` apart; `out` for `m` contiguous writes, overlapping neither
-/// `a` nor `x`, and `y` only as exactly the same elements (`y == out`, `y_s == 1`).
-#[inline(always)]
-unsafe fn gemv_rows_impl<T: Float, const FMA: bool>(
-    m: usize,
-    a: *const T,
-    a_rs: isize,
-    x: &[T],
-    beta: T,
-    y: *const T,
-    y_s: isize,
-    out: *mut T,
-) {
-    for i in 0..m {
-        // SAFETY: row i lies in A's extent (the caller's contract).
-        let row = unsafe { std::slice::from_raw_parts(a.offset(i as isize * a_rs), x.len()) };
-        let d = dot_impl::<T, FMA>(row, x);
-        let v = if beta == T::ZERO {
-            d
-        } else {
-            // SAFETY: element i of y; read before out[i] is written (they may be the same).
-            beta * unsafe { *y.offset(i as isize * y_s) } + d
-        };
-        // SAFETY: out has m elements.
-        unsafe { *out.add(i) = v };
-    }
-}
-
 /// `out = beta * y + A · x` for a matrix with unit row stride (column-major, e.g. a
 /// transposed C matrix), as a sum of scaled columns, four at a time.
 ///
 /// # Safety
-/// As [`gemv_rows_impl`], with `m` contiguous elements per column, `a_cs` apart.
+/// `a` is valid for reads of `x.len()` columns of `m` contiguous elements `a_cs` apart; `y`
+/// (when `beta != 0`) for `m` reads `y_s` apart; `out` for `m` contiguous writes, overlapping
+/// neither `a` nor `x`, and `y` only as exactly the same elements (`y == out`, `y_s == 1`).
 #[inline(always)]
 unsafe fn gemv_cols_impl<T: Float, const FMA: bool>(
     m: usize,
@@ -197,7 +166,8 @@ pub enum Isa {
 pub fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
         {
             return Isa::Avx512;
         }
@@ -249,10 +219,6 @@ macro_rules! multiversion {
 multiversion!(
     /// [`dot_impl`] for the given ISA.
     dot_mv => dot_impl(a: &[T], b: &[T]) -> T
-);
-multiversion!(
-    /// [`gemv_rows_impl`] for the given ISA.
-    gemv_rows_mv => gemv_rows_impl(m: usize, a: *const T, a_rs: isize, x: &[T], beta: T, y: *const T, y_s: isize, out: *mut T)
 );
 multiversion!(
     /// [`gemv_cols_impl`] for the given ISA.
@@ -347,15 +313,20 @@ pub(crate) unsafe fn gemv<T: Float>(
     // SAFETY: x is valid for reads.
     let xs = unsafe { x.scaled(alpha) };
     let isa = isa();
-    if (a.cs == 1 || a.cols <= 1 || a.rs == 1 || a.rows <= 1)
-        && m.saturating_mul(a.cols) >= PAR_GEMV
-        && rayon::current_num_threads() > 1
-    {
+    if m.saturating_mul(a.cols) >= PAR_GEMV && rayon::current_num_threads() > 1 {
         // Split the output rows among the pool's threads: each part is a smaller gemv on
         // disjoint rows of A, y and out.
         let parts = rayon::current_num_threads().min(m.div_ceil(64));
         let chunk = m.div_ceil(parts).next_multiple_of(8);
-        let job = Job { a, xs: &xs, beta, yp, ys, out, isa };
+        let job = Job {
+            a,
+            xs: &xs,
+            beta,
+            yp,
+            ys,
+            out,
+            isa,
+        };
         rayon::scope(move |sc| {
             for start in (0..m).step_by(chunk) {
                 let len = chunk.min(m - start);
@@ -432,35 +403,45 @@ unsafe fn gemv_serial<T: Float>(
     out: *mut T,
 ) {
     let m = a.rows;
-    if a.cs == 1 || a.cols <= 1 {
-        // SAFETY: rows of `cols` contiguous elements; the aliasing contract is ours.
-        unsafe { gemv_rows_mv(isa, m, a.ptr, a.rs, xs, beta, yp, ys, out) }
-    } else if a.rs == 1 || a.rows <= 1 {
-        // SAFETY: columns of `rows` contiguous elements.
-        unsafe { gemv_cols_mv(isa, m, a.ptr, a.cs, xs, beta, yp, ys, out) }
-    } else {
-        // Neither stride is 1: gather each row (rare; a broadcast or sliced matrix).
-        let mut row = vec![T::ZERO; a.cols];
+    if a.rs == 1 && a.cs != 1 {
+        // column-major (a transposed C matrix): the hand-written sum of scaled columns
+        // SAFETY: columns of `rows` contiguous elements; the aliasing contract is ours.
+        return unsafe { gemv_cols_mv(isa, m, a.ptr, a.cs, xs, beta, yp, ys, out) };
+    }
+    // Any other layout (row-major above all): the gemm crate as an m x 1 product, which
+    // beats the hand-written row loop at the seed's shapes (docs/JIT.md).
+    let read = beta != T::ZERO;
+    if read && !(std::ptr::eq(yp, out) && ys == 1) {
         for i in 0..m {
-            for (j, r) in row.iter_mut().enumerate() {
-                // SAFETY: (i, j) is in A's extent.
-                *r = unsafe { *a.ptr.offset(i as isize * a.rs + j as isize * a.cs) };
-            }
-            // SAFETY: one contiguous row, out[i] written once.
-            unsafe {
-                gemv_rows_mv(
-                    isa,
-                    1,
-                    row.as_ptr(),
-                    0,
-                    xs,
-                    beta,
-                    yp.wrapping_offset(i as isize * ys),
-                    ys,
-                    out.add(i),
-                )
-            }
+            // SAFETY: y and out are disjoint here (they are identical or disjoint, and not
+            // identical); both have m elements.
+            unsafe { *out.add(i) = *yp.offset(i as isize * ys) };
         }
+    }
+    // SAFETY: T is f32 or f64 (gemm's types); dst is out (m x 1, unit strides) holding y when
+    // read; lhs is A over its extent, rhs the contiguous scaled x; dst overlaps neither.
+    unsafe {
+        gemm::gemm::<T>(
+            m,
+            1,
+            a.cols,
+            out,
+            1,
+            1,
+            read,
+            a.ptr,
+            a.cs,
+            a.rs,
+            xs.as_ptr(),
+            1,
+            1,
+            if read { beta } else { T::ZERO },
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
     }
 }
 
@@ -483,15 +464,31 @@ pub(crate) unsafe fn gemm_into<T: Float>(
     }
     if n == 1 {
         // a matrix-vector product: the hand-written gemv (out is its own y)
-        let yv = Vector { ptr: y.ptr, len: k, s: y.rs };
-        let yo = Vector { ptr: out as *const T, len: m, s: 1 };
+        let yv = Vector {
+            ptr: y.ptr,
+            len: k,
+            s: y.rs,
+        };
+        let yo = Vector {
+            ptr: out as *const T,
+            len: m,
+            s: 1,
+        };
         // SAFETY: out is exactly the y operand; contracts forwarded.
         return unsafe { gemv(alpha, x, yv, beta, read_out.then_some(yo), out) };
     }
     if m == 1 {
         // out row = alpha * y^T · x row + beta * out
-        let xv = Vector { ptr: x.ptr, len: k, s: x.cs };
-        let yo = Vector { ptr: out as *const T, len: n, s: 1 };
+        let xv = Vector {
+            ptr: x.ptr,
+            len: k,
+            s: x.cs,
+        };
+        let yo = Vector {
+            ptr: out as *const T,
+            len: n,
+            s: 1,
+        };
         // SAFETY: as above.
         return unsafe { gemv(alpha, y.t(), xv, beta, read_out.then_some(yo), out) };
     }
@@ -537,9 +534,15 @@ enum Kind {
     /// `Dot` with the given input ranks.
     Dot(usize, usize),
     Dot22,
-    Gemv { inplace: bool },
-    Gemm { inplace: bool },
-    Ger { destructive: bool },
+    Gemv {
+        inplace: bool,
+    },
+    Gemm {
+        inplace: bool,
+    },
+    Ger {
+        destructive: bool,
+    },
 }
 
 /// One BLAS op for one float dtype.
@@ -550,19 +553,16 @@ pub struct BlasKernel {
 }
 
 /// The kernel for `op` with these input types and output dtype, `None` when not lowered.
-pub fn blas_kernel(
-    op: &Op,
-    in_types: &[theano_ir::TensorType],
-    out: DType,
-) -> Option<BlasKernel> {
+pub fn blas_kernel(op: &Op, in_types: &[theano_ir::TensorType], out: DType) -> Option<BlasKernel> {
     if !matches!(out, DType::Float32 | DType::Float64) || in_types.iter().any(|t| t.dtype != out) {
         return None;
     }
     let nd: Vec<usize> = in_types.iter().map(|t| t.ndim()).collect();
     let (kind, name) = match op {
-        Op::Dot if nd.len() == 2 && (1..=2).contains(&nd[0]) && (1..=2).contains(&nd[1]) => {
-            (Kind::Dot(nd[0], nd[1]), format!("dot {}d.{}d", nd[0], nd[1]))
-        }
+        Op::Dot if nd.len() == 2 && (1..=2).contains(&nd[0]) && (1..=2).contains(&nd[1]) => (
+            Kind::Dot(nd[0], nd[1]),
+            format!("dot {}d.{}d", nd[0], nd[1]),
+        ),
         Op::Dot22 if nd == [2, 2] => (Kind::Dot22, "dot22".to_string()),
         Op::Gemv { inplace } if nd == [1, 0, 2, 1, 0] => (
             Kind::Gemv { inplace: *inplace },
@@ -618,7 +618,7 @@ pub(crate) fn check_inputs(
                 v.ndim
             )));
         }
-        if !v.is_empty() && (v.ptr as usize) % dtype.itemsize() != 0 {
+        if !v.is_empty() && !(v.ptr as usize).is_multiple_of(dtype.itemsize()) {
             return Err(args(format!("{what}: input {i} is not aligned")));
         }
     }
@@ -780,9 +780,10 @@ impl BlasKernel {
         }
         // The input that may legitimately be `out` itself.
         let own = self.inplace_input();
-        let aliased = ins.iter().enumerate().any(|(i, v)| {
-            overlaps(v, out) && !(Some(i) == own && same_as(v, out))
-        });
+        let aliased = ins
+            .iter()
+            .enumerate()
+            .any(|(i, v)| overlaps(v, out) && !(Some(i) == own && same_as(v, out)));
         if aliased {
             // Compute into scratch, then copy: correct whatever the overlap.
             let mut tmp = vec![T::ZERO; out.len()];
@@ -793,9 +794,7 @@ impl BlasKernel {
             // SAFETY: tv is a fresh buffer of out's shape overlapping nothing.
             unsafe { self.compute::<T>(ins, &tv) };
             // SAFETY: out is valid for out.len() writes of T; tmp is a distinct allocation.
-            unsafe {
-                std::ptr::copy_nonoverlapping(tmp.as_ptr(), out.ptr as *mut T, out.len())
-            };
+            unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), out.ptr as *mut T, out.len()) };
         } else {
             // SAFETY: out overlaps no input, or is exactly the in-place input.
             unsafe { self.compute::<T>(ins, out) };
@@ -831,7 +830,14 @@ impl BlasKernel {
             Kind::Dot(2, 1) => {
                 // SAFETY: contracts forwarded; out overlaps nothing.
                 unsafe {
-                    gemv(T::ONE, Mat::of(&ins[0]), Vector::of(&ins[1]), T::ZERO, None, o)
+                    gemv(
+                        T::ONE,
+                        Mat::of(&ins[0]),
+                        Vector::of(&ins[1]),
+                        T::ZERO,
+                        None,
+                        o,
+                    )
                 }
             }
             Kind::Dot(1, 2) => {
@@ -851,14 +857,30 @@ impl BlasKernel {
             Kind::Dot(..) | Kind::Dot22 => {
                 // SAFETY: as above.
                 unsafe {
-                    gemm_into(T::ONE, Mat::of(&ins[0]), Mat::of(&ins[1]), T::ZERO, false, o)
+                    gemm_into(
+                        T::ONE,
+                        Mat::of(&ins[0]),
+                        Mat::of(&ins[1]),
+                        T::ZERO,
+                        false,
+                        o,
+                    )
                 }
             }
             Kind::Gemv { .. } => {
                 let (alpha, beta) = (scalar_of::<T>(&ins[1]), scalar_of::<T>(&ins[4]));
                 let y = Vector::<T>::of(&ins[0]);
                 // SAFETY: y is either exactly out or disjoint from it.
-                unsafe { gemv(alpha, Mat::of(&ins[2]), Vector::of(&ins[3]), beta, Some(y), o) }
+                unsafe {
+                    gemv(
+                        alpha,
+                        Mat::of(&ins[2]),
+                        Vector::of(&ins[3]),
+                        beta,
+                        Some(y),
+                        o,
+                    )
+                }
             }
             Kind::Gemm { .. } => {
                 let (alpha, beta) = (scalar_of::<T>(&ins[1]), scalar_of::<T>(&ins[4]));

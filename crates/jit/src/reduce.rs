@@ -98,12 +98,72 @@ macro_rules! fold {
     };
 }
 
-fold!(SumF, T, f64, T, 0.0, true, |x| x.to_f64(), |a, b| a + b, |a| T::from_f64(a));
-fold!(ProdF, T, f64, T, 1.0, false, |x| x.to_f64(), |a, b| a * b, |a| T::from_f64(a));
-fold!(SumI, T, i64, i64, 0, true, |x| conv::<T, i64>(x), |a, b| a.wrapping_add(b), |a| a);
-fold!(ProdI, T, i64, i64, 1, true, |x| conv::<T, i64>(x), |a, b| a.wrapping_mul(b), |a| a);
-fold!(All, T, bool, bool, true, true, |x| x.is_nonzero(), |a, b| a & b, |a| a);
-fold!(Any, T, bool, bool, false, true, |x| x.is_nonzero(), |a, b| a | b, |a| a);
+fold!(
+    SumF,
+    T,
+    f64,
+    T,
+    0.0,
+    true,
+    |x| x.to_f64(),
+    |a, b| a + b,
+    |a| T::from_f64(a)
+);
+fold!(
+    ProdF,
+    T,
+    f64,
+    T,
+    1.0,
+    false,
+    |x| x.to_f64(),
+    |a, b| a * b,
+    |a| T::from_f64(a)
+);
+fold!(
+    SumI,
+    T,
+    i64,
+    i64,
+    0,
+    true,
+    |x| conv::<T, i64>(x),
+    |a, b| a.wrapping_add(b),
+    |a| a
+);
+fold!(
+    ProdI,
+    T,
+    i64,
+    i64,
+    1,
+    true,
+    |x| conv::<T, i64>(x),
+    |a, b| a.wrapping_mul(b),
+    |a| a
+);
+fold!(
+    All,
+    T,
+    bool,
+    bool,
+    true,
+    true,
+    |x| x.is_nonzero(),
+    |a, b| a & b,
+    |a| a
+);
+fold!(
+    Any,
+    T,
+    bool,
+    bool,
+    false,
+    true,
+    |x| x.is_nonzero(),
+    |a, b| a | b,
+    |a| a
+);
 
 /// max/min keep the dtype; reassociation is exact for integers and bools, not for floats
 /// (the sign of a zero result depends on the order), which fold sequentially.
@@ -179,8 +239,16 @@ unsafe fn fold_lane<T: Copy, A: Copy, O, F: Fold<T, A, O>>(
 /// `x` is valid for reads of `T`, `out` for writes of `O` over the kept dimensions, disjoint.
 unsafe fn reduce_view<T: Copy, A: Copy, O, F: Fold<T, A, O>>(x: &View, red_mask: u32, out: *mut O) {
     // plan: kept dims with C-contiguous output strides, reduced dims
-    let mut kept = [Dim { len: 0, is: 0, os: 0 }; MAX_NDIM];
-    let mut red = [Dim { len: 0, is: 0, os: 0 }; MAX_NDIM];
+    let mut kept = [Dim {
+        len: 0,
+        is: 0,
+        os: 0,
+    }; MAX_NDIM];
+    let mut red = [Dim {
+        len: 0,
+        is: 0,
+        os: 0,
+    }; MAX_NDIM];
     let (mut nk, mut nr) = (0, 0);
     let mut os = 1isize;
     for j in (0..x.ndim).rev() {
@@ -228,7 +296,11 @@ unsafe fn reduce_view<T: Copy, A: Copy, O, F: Fold<T, A, O>>(x: &View, red_mask:
     match (min_red, inner_kept) {
         (Some(mr), Some((ik, kd))) if kd.is.unsigned_abs() < mr => {
             // rows: accumulate a row of kd.len cells for each reduced index
-            let mut outer = [Dim { len: 0, is: 0, os: 0 }; MAX_NDIM];
+            let mut outer = [Dim {
+                len: 0,
+                is: 0,
+                os: 0,
+            }; MAX_NDIM];
             let mut no = 0;
             for (i, d) in kept.iter().enumerate() {
                 if i != ik {
@@ -265,7 +337,14 @@ unsafe fn reduce_view<T: Copy, A: Copy, O, F: Fold<T, A, O>>(x: &View, red_mask:
             // lanes: each output cell folds the reduced sub-array, innermost dim last
             let (lane, rest) = match red.split_last() {
                 Some((l, rest)) => (*l, rest),
-                None => (Dim { len: 1, is: 0, os: 0 }, red),
+                None => (
+                    Dim {
+                        len: 1,
+                        is: 0,
+                        os: 0,
+                    },
+                    red,
+                ),
             };
             odometer(kept, |ib, ob| {
                 let mut acc = F::INIT;
@@ -411,7 +490,10 @@ pub struct SoftmaxKernel {
 
 pub fn softmax_kernel(log: bool, in_types: &[TensorType], out: DType) -> Option<SoftmaxKernel> {
     let [t] = in_types else { return None };
-    if t.dtype != out || !matches!(out, DType::Float32 | DType::Float64) || !(1..=2).contains(&t.ndim()) {
+    if t.dtype != out
+        || !matches!(out, DType::Float32 | DType::Float64)
+        || !(1..=2).contains(&t.ndim())
+    {
         return None;
     }
     Some(SoftmaxKernel {
@@ -493,7 +575,9 @@ impl NativeKernel for SoftmaxKernel {
                     let xp = (x.ptr as *const $T).wrapping_offset(r as isize * rs);
                     // SAFETY: row r of the validated input and of the C-contiguous output
                     // (rows x n), disjoint by the caller's contract.
-                    unsafe { softmax_row::<$T>(xp, n, s, (out.ptr as *mut $T).add(r * n), self.log) }
+                    unsafe {
+                        softmax_row::<$T>(xp, n, s, (out.ptr as *mut $T).add(r * n), self.log)
+                    }
                 }
             };
         }

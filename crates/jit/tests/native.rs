@@ -126,7 +126,7 @@ fn run(k: &dyn NativeKernel, views: &[View]) -> Result<Tensor, JitError> {
     let shape = s.as_slice().to_vec();
     Ok(with_dtype!(k.out_dtype(), T => {
         let mut buf = vec![T::default(); s.len()];
-        let out = View::contiguous(buf.as_mut_ptr() as *mut u8, k.out_dtype(), &shape).unwrap();
+        let out = View::contiguous(buf.as_mut_ptr().cast::<u8>(), k.out_dtype(), &shape).unwrap();
         // SAFETY: out_shape accepted the views, which point into live tensors; buf is a fresh
         // C-contiguous buffer of the output's shape and dtype.
         unsafe { k.run(views, &out) };
@@ -148,9 +148,8 @@ fn assert_close(got: &Tensor, want: &Tensor, rtol: f64, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     if got.dtype().is_float() {
         for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-            let ok = (a.is_nan() && b.is_nan())
-                || *a == b
-                || (a - b).abs() <= rtol * b.abs().max(1.0);
+            let ok =
+                (a.is_nan() && b.is_nan()) || *a == b || (a - b).abs() <= rtol * b.abs().max(1.0);
             assert!(ok, "{what}: element {i}: got {a}, want {b}");
         }
     } else {
@@ -159,7 +158,10 @@ fn assert_close(got: &Tensor, want: &Tensor, rtol: f64, what: &str) {
 }
 
 fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
-    let tys: Vec<TensorType> = ins.iter().map(|t| theano_interp::value_type(t).unwrap()).collect();
+    let tys: Vec<TensorType> = ins
+        .iter()
+        .map(|t| theano_interp::value_type(t).unwrap())
+        .collect();
     let outs = op.infer_types(&tys).unwrap();
     native_kernel(op, &tys, &outs).unwrap_or_else(|| panic!("{op} is not lowered"))
 }
@@ -236,7 +238,12 @@ fn large_float_sums_within_tolerance() {
                         kind,
                         axes: axes.clone(),
                     };
-                    check(&op, std::slice::from_ref(&x), tol(d), &format!("{op} {d} {layout:?}"));
+                    check(
+                        &op,
+                        std::slice::from_ref(&x),
+                        tol(d),
+                        &format!("{op} {d} {layout:?}"),
+                    );
                 }
             }
         }
@@ -252,7 +259,10 @@ fn empty_max_is_refused_like_the_interpreter() {
     };
     let k = kernel(&op, &[&x]);
     let e = run(k.as_ref(), &[View::of(&x).unwrap()]).unwrap_err();
-    assert!(matches!(e, JitError::Args(ref m) if m.contains("no identity")), "{e}");
+    assert!(
+        matches!(e, JitError::Args(ref m) if m.contains("no identity")),
+        "{e}"
+    );
     assert!(theano_interp::perform(&op, &[&x], &[]).is_err());
     // over the non-empty axis it is fine: shape (0,)
     let op = Op::Reduce {
@@ -260,7 +270,10 @@ fn empty_max_is_refused_like_the_interpreter() {
         axes: Some(vec![0]),
     };
     let k = kernel(&op, &[&x]);
-    assert_eq!(run(k.as_ref(), &[View::of(&x).unwrap()]).unwrap().shape(), &[0]);
+    assert_eq!(
+        run(k.as_ref(), &[View::of(&x).unwrap()]).unwrap().shape(),
+        &[0]
+    );
 }
 
 #[test]
@@ -308,8 +321,12 @@ fn dot_all_ranks_match_the_interpreter() {
         for &(m, k, n) in dims {
             for la in LAYOUTS {
                 for lb in LAYOUTS {
-                    let cases: [(&[usize], &[usize]); 4] =
-                        [(&[k], &[k]), (&[m, k], &[k]), (&[k], &[k, n]), (&[m, k], &[k, n])];
+                    let cases: [(&[usize], &[usize]); 4] = [
+                        (&[k], &[k]),
+                        (&[m, k], &[k]),
+                        (&[k], &[k, n]),
+                        (&[m, k], &[k, n]),
+                    ];
                     for (sa, sb) in cases {
                         let a = make(&mut rng, d, sa, la, false);
                         let b = make(&mut rng, d, sb, lb, false);
@@ -331,7 +348,14 @@ fn dot_all_ranks_match_the_interpreter() {
 fn gemv_gemm_ger_match_the_interpreter() {
     let mut rng = StdRng::seed_from_u64(5);
     for d in [DType::Float64, DType::Float32] {
-        for &(m, k, n) in &[(3, 4, 5), (0, 3, 2), (4, 0, 3), (20, 37, 11), (1, 9, 1), (70, 90, 80)] {
+        for &(m, k, n) in &[
+            (3, 4, 5),
+            (0, 3, 2),
+            (4, 0, 3),
+            (20, 37, 11),
+            (1, 9, 1),
+            (70, 90, 80),
+        ] {
             for la in LAYOUTS {
                 for ly in [Layout::Contig, Layout::Reversed, Layout::Broadcast] {
                     for (alpha, beta) in [(1.0, 0.0), (0.5, -1.5), (-2.0, 1.0)] {
@@ -395,9 +419,16 @@ fn inplace_gemv_gemm_ger_write_into_their_input() {
         let mut y = values(&mut rng, m, DType::Float64, false);
         let yt = Tensor::from_f64_vec(DType::Float64, &[m], y.clone()).unwrap();
         let op = Op::Gemv { inplace: true };
-        let want = theano_interp::perform(&op, &[&yt, &alpha.tensor, &a.tensor, &x.tensor, &beta.tensor], &[])
-            .unwrap();
-        let k_ = kernel(&op, &[&yt, &alpha.tensor, &a.tensor, &x.tensor, &beta.tensor]);
+        let want = theano_interp::perform(
+            &op,
+            &[&yt, &alpha.tensor, &a.tensor, &x.tensor, &beta.tensor],
+            &[],
+        )
+        .unwrap();
+        let k_ = kernel(
+            &op,
+            &[&yt, &alpha.tensor, &a.tensor, &x.tensor, &beta.tensor],
+        );
         assert_eq!(k_.inplace_input(), Some(0));
         let yv = buffer(&mut y, &[m]);
         let views = [yv, alpha.view(), a.view(), x.view(), beta.view()];
@@ -444,7 +475,11 @@ fn seed_shapes_gemv_and_transpose() {
     // the seed's logistic regression: dot(x, w) with x 400x784, and the gradient's x.T · d
     let mut rng = StdRng::seed_from_u64(7);
     for layout in [Layout::Contig, Layout::Transposed] {
-        let shape: &[usize] = if layout == Layout::Contig { &[400, 784] } else { &[784, 400] };
+        let shape: &[usize] = if layout == Layout::Contig {
+            &[400, 784]
+        } else {
+            &[784, 400]
+        };
         let a = make(&mut rng, DType::Float64, shape, layout, false);
         let x = make(&mut rng, DType::Float64, &[shape[1]], Layout::Contig, false);
         check(&Op::Dot, &[a, x], 1e-12, &format!("seed dot {layout:?}"));
@@ -468,12 +503,18 @@ fn refusals_are_typed_errors() {
     );
     let sm = kernel(&Op::Softmax, &[&a]);
     let cases: Vec<(&dyn NativeKernel, Vec<View>)> = vec![
-        (dot22.as_ref(), vec![view(&a)]),                     // count
-        (dot22.as_ref(), vec![view(&a), view(&a)]),           // shapes
-        (dot22.as_ref(), vec![view(&a), view(&i32m)]),        // dtype
-        (dot22.as_ref(), vec![view(&a), view(&v4)]),          // rank
-        (gemv.as_ref(), vec![view(&v4), view(&s), view(&a), view(&v4), view(&s)]),
-        (gemv.as_ref(), vec![view(&v3), view(&v3), view(&a), view(&v4), view(&s)]),
+        (dot22.as_ref(), vec![view(&a)]),              // count
+        (dot22.as_ref(), vec![view(&a), view(&a)]),    // shapes
+        (dot22.as_ref(), vec![view(&a), view(&i32m)]), // dtype
+        (dot22.as_ref(), vec![view(&a), view(&v4)]),   // rank
+        (
+            gemv.as_ref(),
+            vec![view(&v4), view(&s), view(&a), view(&v4), view(&s)],
+        ),
+        (
+            gemv.as_ref(),
+            vec![view(&v3), view(&v3), view(&a), view(&v4), view(&s)],
+        ),
         (sum.as_ref(), vec![view(&v3)]),
         (sum.as_ref(), vec![view(&i32m)]),
         (sum.as_ref(), vec![]),
@@ -485,7 +526,13 @@ fn refusals_are_typed_errors() {
     }
     // a misaligned view
     let mut bytes = vec![0u8; 8 * 13];
-    let p = bytes.as_mut_ptr().wrapping_add(if bytes.as_ptr() as usize % 8 == 0 { 1 } else { 0 });
+    let p = bytes
+        .as_mut_ptr()
+        .wrapping_add(if (bytes.as_ptr() as usize).is_multiple_of(8) {
+            1
+        } else {
+            0
+        });
     let bad = View::contiguous(p, DType::Float64, &[3, 4]).unwrap();
     assert!(sum.out_shape(&[bad]).is_err());
 }
@@ -507,7 +554,13 @@ fn dispatcher_lowers_what_it_claims() {
     assert!(!some(Op::Shape, &[f64m]));
     for d in DType::ALL {
         for kind in ReduceKind::ALL {
-            assert!(some(Op::Reduce { kind, axes: Some(vec![0]) }, &[t(d, 3)]));
+            assert!(some(
+                Op::Reduce {
+                    kind,
+                    axes: Some(vec![0])
+                },
+                &[t(d, 3)]
+            ));
         }
     }
     // an output dtype other than the op's own: the interpreter casts, we decline
