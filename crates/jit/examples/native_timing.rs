@@ -234,6 +234,12 @@ fn main() {
             big.len() as f64,
             Box::new(move || call(k, &ins, &out)),
         );
+        let pool = one;
+        add(
+            "sum 1e7 f64 1 thread".into(),
+            big.len() as f64,
+            Box::new(move || pool.install(|| call(k, &ins, &out))),
+        );
     }
     let sm = leak(data(6000, 9));
     let osm = out_buf(0.0f64, 6000);

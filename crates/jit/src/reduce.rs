@@ -62,6 +62,10 @@ fn odometer(dims: &[Dim], mut f: impl FnMut(isize, isize)) {
     }
 }
 
+/// A full reduction of at least this many contiguous elements is split over rayon's threads
+/// (measured: docs/JIT.md).
+pub const PAR_REDUCE: usize = 1 << 20;
+
 /// Lanes of independent accumulators in a unit-stride associative fold.
 const LANES: usize = 16;
 
@@ -190,6 +194,54 @@ impl<T: Num, const MAX: bool> Fold<T, T, T> for MaxF<MAX> {
     }
 }
 
+/// Fold a contiguous slice with [`LANES`] partial accumulators.
+#[inline(always)]
+fn fold_contig<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A {
+    let mut part = [F::INIT; LANES];
+    let mut ch = xs.chunks_exact(LANES);
+    for c in &mut ch {
+        for l in 0..LANES {
+            part[l] = F::comb(part[l], F::load(c[l]));
+        }
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for l in 0..w {
+            part[l] = F::comb(part[l], part[l + w]);
+        }
+    }
+    let mut acc = F::comb(acc, part[0]);
+    for &x in ch.remainder() {
+        acc = F::comb(acc, F::load(x));
+    }
+    acc
+}
+
+/// [`fold_contig`] compiled for AVX-512 and AVX2 too, chosen at run time.
+fn fold_contig_mv<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2")]
+        fn v4<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A {
+            fold_contig::<T, A, O, F>(acc, xs)
+        }
+        #[target_feature(enable = "avx2")]
+        fn v3<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A {
+            fold_contig::<T, A, O, F>(acc, xs)
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (and so AVX2).
+            return unsafe { v4::<T, A, O, F>(acc, xs) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2.
+            return unsafe { v3::<T, A, O, F>(acc, xs) };
+        }
+    }
+    fold_contig::<T, A, O, F>(acc, xs)
+}
+
 /// Fold one lane of `n` elements `s` apart into `acc`.
 ///
 /// # Safety
@@ -204,25 +256,7 @@ unsafe fn fold_lane<T: Copy, A: Copy, O, F: Fold<T, A, O>>(
     if F::ASSOC && s == 1 && n >= 2 * LANES {
         // SAFETY: a contiguous lane of n elements.
         let xs = unsafe { std::slice::from_raw_parts(p, n) };
-        let mut part = [F::INIT; LANES];
-        let mut ch = xs.chunks_exact(LANES);
-        for c in &mut ch {
-            for l in 0..LANES {
-                part[l] = F::comb(part[l], F::load(c[l]));
-            }
-        }
-        let mut w = LANES;
-        while w > 1 {
-            w /= 2;
-            for l in 0..w {
-                part[l] = F::comb(part[l], part[l + w]);
-            }
-        }
-        let mut acc = F::comb(acc, part[0]);
-        for &x in ch.remainder() {
-            acc = F::comb(acc, F::load(x));
-        }
-        acc
+        fold_contig_mv::<T, A, O, F>(acc, xs)
     } else {
         let mut acc = acc;
         for i in 0..n {
@@ -237,7 +271,11 @@ unsafe fn fold_lane<T: Copy, A: Copy, O, F: Fold<T, A, O>>(
 ///
 /// # Safety
 /// `x` is valid for reads of `T`, `out` for writes of `O` over the kept dimensions, disjoint.
-unsafe fn reduce_view<T: Copy, A: Copy, O, F: Fold<T, A, O>>(x: &View, red_mask: u32, out: *mut O) {
+unsafe fn reduce_view<T: Copy + Sync, A: Copy + Send, O, F: Fold<T, A, O> + Sync>(
+    x: &View,
+    red_mask: u32,
+    out: *mut O,
+) {
     // plan: kept dims with C-contiguous output strides, reduced dims
     let mut kept = [Dim {
         len: 0,
@@ -346,6 +384,26 @@ unsafe fn reduce_view<T: Copy, A: Copy, O, F: Fold<T, A, O>>(x: &View, red_mask:
                     red,
                 ),
             };
+            if kept.is_empty()
+                && rest.is_empty()
+                && F::ASSOC
+                && lane.is == 1
+                && lane.len >= PAR_REDUCE
+            {
+                // one long contiguous lane: fold parts of it on rayon's threads
+                use rayon::prelude::*;
+                // SAFETY: the lane is lane.len contiguous elements of x.
+                let xs = unsafe { std::slice::from_raw_parts(p, lane.len) };
+                let parts = rayon::current_num_threads().max(1);
+                let acc = xs
+                    .par_chunks(lane.len.div_ceil(parts))
+                    // SAFETY: each chunk is a contiguous part of the lane.
+                    .map(|c| unsafe { fold_lane::<T, A, O, F>(F::INIT, c.as_ptr(), c.len(), 1) })
+                    .reduce(|| F::INIT, F::comb);
+                // SAFETY: a 0-d output has one element.
+                unsafe { out.write(F::fin(acc)) };
+                return;
+            }
             odometer(kept, |ib, ob| {
                 let mut acc = F::INIT;
                 odometer(rest, |r, _| {

@@ -251,6 +251,30 @@ fn large_float_sums_within_tolerance() {
 }
 
 #[test]
+fn long_full_reductions_split_over_threads() {
+    // above PAR_REDUCE: the lane is folded in parts on rayon's threads
+    let mut rng = StdRng::seed_from_u64(8);
+    let n = theano_jit::reduce::PAR_REDUCE + 13;
+    for d in [DType::Float64, DType::Float32, DType::Int32, DType::Bool] {
+        let x = make(&mut rng, d, &[n], Layout::Contig, false);
+        for kind in [
+            ReduceKind::Sum,
+            ReduceKind::Prod,
+            ReduceKind::Max,
+            ReduceKind::All,
+        ] {
+            let op = Op::Reduce { kind, axes: None };
+            check(
+                &op,
+                std::slice::from_ref(&x),
+                tol(d),
+                &format!("{op} {d} n={n}"),
+            );
+        }
+    }
+}
+
+#[test]
 fn empty_max_is_refused_like_the_interpreter() {
     let x = Tensor::zeros(DType::Float64, &[3, 0]);
     let op = Op::Reduce {
