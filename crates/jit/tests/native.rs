@@ -125,7 +125,8 @@ fn run(k: &dyn NativeKernel, views: &[View]) -> Result<Tensor, JitError> {
     let s = k.out_shape(views)?;
     let shape = s.as_slice().to_vec();
     Ok(with_dtype!(k.out_dtype(), T => {
-        let mut buf = vec![T::default(); s.len()];
+        // poisoned with NaN (floats): a kernel that reads its output before writing it fails
+        let mut buf = vec![T::from_f64(f64::NAN); s.len()];
         let out = View::contiguous(buf.as_mut_ptr().cast::<u8>(), k.out_dtype(), &shape).unwrap();
         // SAFETY: out_shape accepted the views, which point into live tensors; buf is a fresh
         // C-contiguous buffer of the output's shape and dtype.
@@ -431,8 +432,21 @@ fn inplace_gemv_gemm_ger_write_into_their_input() {
     let mut rng = StdRng::seed_from_u64(6);
     let (m, k, n) = (37, 29, 23);
     let alpha = scalar(DType::Float64, 0.75);
-    let beta = scalar(DType::Float64, -1.25);
-    for layout in [Layout::Contig, Layout::Transposed] {
+    for (layout, b) in [
+        (Layout::Contig, -1.25),
+        (Layout::Transposed, -1.25),
+        (Layout::Contig, 0.0),
+        (Layout::Transposed, 0.0),
+    ] {
+        let beta = scalar(DType::Float64, b);
+        // beta == 0: y / z are not read (BLAS), so NaNs there must not propagate
+        let fresh = |rng: &mut StdRng, n: usize| {
+            if b == 0.0 {
+                vec![f64::NAN; n]
+            } else {
+                values(rng, n, DType::Float64, false)
+            }
+        };
         let a = make(&mut rng, DType::Float64, &[m, k], layout, false);
         let x = make(&mut rng, DType::Float64, &[k], Layout::Contig, false);
         let b = make(&mut rng, DType::Float64, &[k, n], layout, false);
@@ -440,7 +454,7 @@ fn inplace_gemv_gemm_ger_write_into_their_input() {
         let yn = make(&mut rng, DType::Float64, &[n], Layout::Contig, false);
 
         // gemv: out is y
-        let mut y = values(&mut rng, m, DType::Float64, false);
+        let mut y = fresh(&mut rng, m);
         let yt = Tensor::from_f64_vec(DType::Float64, &[m], y.clone()).unwrap();
         let op = Op::Gemv { inplace: true };
         let want = theano_interp::perform(
@@ -463,7 +477,7 @@ fn inplace_gemv_gemm_ger_write_into_their_input() {
         assert_close(&got, &want[0], 1e-12, "inplace gemv");
 
         // gemm: out is z
-        let mut z = values(&mut rng, m * n, DType::Float64, false);
+        let mut z = fresh(&mut rng, m * n);
         let zt = Tensor::from_f64_vec(DType::Float64, &[m, n], z.clone()).unwrap();
         let op = Op::Gemm { inplace: true };
         let ins = [&zt, &alpha.tensor, &a.tensor, &b.tensor, &beta.tensor];
