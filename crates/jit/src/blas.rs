@@ -2,11 +2,13 @@
 //! `Dot22`, `Gemv`, `Gemm` and `Ger` for float32 and float64, on views of any strides.
 //!
 //! Matrix products go through the `gemm` crate (its microkernels are chosen at run time from
-//! the CPU's features: AVX-512, AVX2+FMA, or portable code), in parallel on rayon's pool above
-//! [`PAR_FLOPS`]. Matrix-vector products (`Gemv`, `Dot` with a vector operand) and the dot
-//! product of two vectors run hand-written loops compiled three times (AVX-512, AVX2+FMA,
-//! portable) and chosen by `is_x86_feature_detected!` at run time; they beat the `gemm` crate
-//! at the seed's shapes (docs/JIT.md, "Native kernels", has the measurements).
+//! the CPU's features: AVX-512, AVX2+FMA, or portable code), in parallel on rayon's pool from
+//! [`PAR_FLOPS`]. Matrix-vector products (`Gemv`, `Dot` with a vector operand, `Gemm` with one
+//! row or column) split their rows over rayon's threads from [`PAR_GEMV`]; each part is an
+//! m x 1 `gemm` call, or for a column-major matrix (a transposed view) a hand-written sum of
+//! scaled columns compiled three times (AVX-512, AVX2+FMA, portable) and chosen by
+//! `is_x86_feature_detected!`: each won at its layout at the seed's shapes (docs/JIT.md,
+//! "Native kernels"). The vector dot product is a hand-written loop with the same dispatch.
 //!
 //! Aliasing: when the output overlaps an input other than exactly the in-place input (same
 //! address and layout), the kernel computes into a scratch buffer and copies it out, so an
@@ -18,8 +20,9 @@ use theano_ir::Op;
 use theano_tensor::DType;
 
 /// Products of at least this many multiply-adds (m·n·k) run `gemm` on rayon's pool; smaller
-/// ones on the calling thread (measured: docs/JIT.md).
-pub const PAR_FLOPS: usize = 110 * 110 * 110;
+/// ones on the calling thread. It is the crate's own threshold (`48 * 48 * 256`), below which
+/// it stays on one thread anyway; measured: two threads win from 96^3 (docs/JIT.md).
+pub const PAR_FLOPS: usize = 48 * 48 * 256;
 
 /// The float types the BLAS kernels handle.
 pub(crate) trait Float:
