@@ -86,10 +86,23 @@ fn gemm_crate(
     }
 }
 
+/// Time one call of `f`.
+fn timed_once(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
+}
+
+/// A variant timed on the calling thread.
+fn timed(mut f: impl FnMut() + 'static) -> Box<dyn FnMut() -> Duration> {
+    Box::new(move || timed_once(&mut f))
+}
+
 struct Bench {
     name: String,
     flops: f64,
-    f: Box<dyn FnMut()>,
+    /// one call, returning the time it took
+    f: Box<dyn FnMut() -> Duration>,
     best: Duration,
 }
 
@@ -106,7 +119,7 @@ fn main() {
             .unwrap(),
     ));
     let mut benches: Vec<Bench> = Vec::new();
-    let mut add = |name: String, flops: f64, f: Box<dyn FnMut()>| {
+    let mut add = |name: String, flops: f64, f: Box<dyn FnMut() -> Duration>| {
         benches.push(Bench {
             name,
             flops,
@@ -138,7 +151,7 @@ fn main() {
         add(
             "dot 1024^3 f64".into(),
             fl,
-            Box::new(move || call(k, &ins, &out)),
+            timed(move || call(k, &ins, &out)),
         );
         let f32d = DType::Float32;
         let ins = [
@@ -150,7 +163,7 @@ fn main() {
         add(
             "dot 1024^3 f32".into(),
             fl,
-            Box::new(move || call(k, &ins, &out)),
+            timed(move || call(k, &ins, &out)),
         );
     }
 
@@ -173,13 +186,13 @@ fn main() {
         add(
             format!("gemv {name} kernel"),
             fl,
-            Box::new(move || call(k, &[av, xv], &out)),
+            timed(move || call(k, &[av, xv], &out)),
         );
         let pool = one;
         add(
             format!("gemv {name} kernel 1 thread"),
             fl,
-            Box::new(move || pool.install(|| call(k, &[av, xv], &out))),
+            Box::new(move || pool.install(|| timed_once(|| call(k, &[av, xv], &out)))),
         );
 
         for (pn, par) in [
@@ -189,9 +202,7 @@ fn main() {
             add(
                 format!("gemv {name} gemm crate {pn}"),
                 fl,
-                Box::new(move || {
-                    gemm_crate(shape[0], 1, shape[1], o, a, st[0], st[1], x, 1, 1, par)
-                }),
+                timed(move || gemm_crate(shape[0], 1, shape[1], o, a, st[0], st[1], x, 1, 1, par)),
             );
         }
     }
@@ -210,7 +221,7 @@ fn main() {
             add(
                 format!("gemm {n}^3 {pn}"),
                 2.0 * (n * n * n) as f64,
-                Box::new(move || gemm_crate(n, n, n, o, a, n as isize, 1, b, n as isize, 1, par)),
+                timed(move || gemm_crate(n, n, n, o, a, n as isize, 1, b, n as isize, 1, par)),
             );
         }
     }
@@ -232,13 +243,13 @@ fn main() {
         add(
             "sum 1e7 f64".into(),
             big.len() as f64,
-            Box::new(move || call(k, &ins, &out)),
+            timed(move || call(k, &ins, &out)),
         );
         let pool = one;
         add(
             "sum 1e7 f64 1 thread".into(),
             big.len() as f64,
-            Box::new(move || pool.install(|| call(k, &ins, &out))),
+            Box::new(move || pool.install(|| timed_once(|| call(k, &ins, &out)))),
         );
     }
     let sm = leak(data(6000, 9));
@@ -251,7 +262,7 @@ fn main() {
         add(
             "softmax 600x10 f64".into(),
             0.0,
-            Box::new(move || call(k, &ins, &out)),
+            timed(move || call(k, &ins, &out)),
         );
     }
 
@@ -259,17 +270,14 @@ fn main() {
     let reps: Vec<usize> = benches
         .iter_mut()
         .map(|b| {
-            let t = Instant::now();
-            (b.f)();
-            (2e-3 / t.elapsed().as_secs_f64().max(1e-7)).clamp(1.0, 1000.0) as usize
+            let t = (b.f)();
+            (2e-3 / t.as_secs_f64().max(1e-7)).clamp(1.0, 1000.0) as usize
         })
         .collect();
     for _ in 0..rounds {
         for (b, &r) in benches.iter_mut().zip(&reps) {
             for _ in 0..r {
-                let t = Instant::now();
-                (b.f)();
-                b.best = b.best.min(t.elapsed());
+                b.best = b.best.min((b.f)());
             }
         }
     }
