@@ -669,6 +669,31 @@ pub(crate) fn overlaps(a: &View, b: &View) -> bool {
     a0 < a1 && b0 < b1 && a0 < b1 && b0 < a1
 }
 
+/// Whether `v`'s address suits its dtype (always true of buffers the runtime allocates).
+pub(crate) fn is_aligned(v: &View) -> bool {
+    (v.ptr as usize).is_multiple_of(v.dtype.itemsize())
+}
+
+/// Run `f` on `out`, or, when `out` is misaligned for its dtype, on an aligned scratch copy
+/// of its shape whose bytes are then copied into `out`: kernels write through typed pointers.
+///
+/// # Safety
+/// `out` is valid for writes of its `len() * itemsize` bytes; `f` writes its whole view.
+pub(crate) unsafe fn via_aligned(out: &View, f: impl FnOnce(&View)) {
+    if is_aligned(out) {
+        return f(out);
+    }
+    let bytes = out.len() * out.dtype.itemsize();
+    let mut tmp = vec![0u64; bytes.div_ceil(8)];
+    let Some(tv) = View::contiguous(tmp.as_mut_ptr().cast::<u8>(), out.dtype, out.shape()) else {
+        return;
+    };
+    f(&tv);
+    // SAFETY: tmp holds `bytes` initialized bytes; out is valid for as many writes; distinct
+    // allocations.
+    unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr().cast::<u8>(), out.ptr, bytes) };
+}
+
 /// Whether `v` is exactly the C-contiguous `out` (same address and layout).
 fn same_as(v: &View, out: &View) -> bool {
     v.ptr == out.ptr && v.shape() == out.shape() && v.is_c_contiguous()
@@ -784,10 +809,11 @@ impl BlasKernel {
         }
         // The input that may legitimately be `out` itself.
         let own = self.inplace_input();
-        let aliased = ins
-            .iter()
-            .enumerate()
-            .any(|(i, v)| overlaps(v, out) && !(Some(i) == own && same_as(v, out)));
+        let aliased = !is_aligned(out)
+            || ins
+                .iter()
+                .enumerate()
+                .any(|(i, v)| overlaps(v, out) && !(Some(i) == own && same_as(v, out)));
         if aliased {
             // Compute into scratch, then copy: correct whatever the overlap.
             let mut tmp = vec![T::ZERO; out.len()];
@@ -797,8 +823,15 @@ impl BlasKernel {
             };
             // SAFETY: tv is a fresh buffer of out's shape overlapping nothing.
             unsafe { self.compute::<T>(ins, &tv) };
-            // SAFETY: out is valid for out.len() writes of T; tmp is a distinct allocation.
-            unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), out.ptr as *mut T, out.len()) };
+            // SAFETY: out is valid for out.len() * size_of::<T>() byte writes (perhaps
+            // misaligned: bytes are copied); tmp is a distinct allocation.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    tmp.as_ptr().cast::<u8>(),
+                    out.ptr,
+                    out.len() * std::mem::size_of::<T>(),
+                )
+            };
         } else {
             // SAFETY: out overlaps no input, or is exactly the in-place input.
             unsafe { self.compute::<T>(ins, out) };

@@ -17,7 +17,7 @@
 //! the strides known at call time, and LLVM's vectorizer gives the same loops that a
 //! generated nest would, without a compile per layout (docs/JIT.md, "Native kernels").
 
-use crate::blas::{check_inputs, out_shape_of};
+use crate::blas::{check_inputs, out_shape_of, via_aligned};
 use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
 use crate::JitError;
 use theano_interp::{conv, Num};
@@ -515,8 +515,13 @@ impl NativeKernel for ReduceKernel {
         macro_rules! go {
             ($T:ty, $A:ty, $O:ty, $F:ty) => {
                 // SAFETY: out_shape checked the dtype, rank and shapes; the caller's contract
-                // gives valid, disjoint views; out has the kept shape in dtype $O.
-                unsafe { reduce_view::<$T, $A, $O, $F>(x, m, out.ptr as *mut $O) }
+                // gives valid, disjoint views; the view given to the closure is aligned, has
+                // the kept shape in dtype $O, and reduce_view writes all of it.
+                unsafe {
+                    via_aligned(out, |o| {
+                        reduce_view::<$T, $A, $O, $F>(x, m, o.ptr as *mut $O)
+                    })
+                }
             };
         }
         with_dtype!(self.in_dtype, T => {
@@ -627,17 +632,21 @@ impl NativeKernel for SoftmaxKernel {
             (1, 0)
         };
         let (n, s) = (x.shape[x.ndim - 1], x.strides[x.ndim - 1]);
+        let log = self.log;
         macro_rules! go {
-            ($T:ty) => {
-                for r in 0..rows {
-                    let xp = (x.ptr as *const $T).wrapping_offset(r as isize * rs);
-                    // SAFETY: row r of the validated input and of the C-contiguous output
-                    // (rows x n), disjoint by the caller's contract.
-                    unsafe {
-                        softmax_row::<$T>(xp, n, s, (out.ptr as *mut $T).add(r * n), self.log)
+            ($T:ty) => {{
+                let rows_into = |o: &View| {
+                    for r in 0..rows {
+                        let xp = (x.ptr as *const $T).wrapping_offset(r as isize * rs);
+                        // SAFETY: row r of the validated input and of the C-contiguous,
+                        // aligned output (rows x n), disjoint by the caller's contract.
+                        unsafe { softmax_row::<$T>(xp, n, s, (o.ptr as *mut $T).add(r * n), log) }
                     }
-                }
-            };
+                };
+                // SAFETY: out is valid for writes (the caller's contract); every row is
+                // written.
+                unsafe { via_aligned(out, rows_into) }
+            }};
         }
         match self.dtype {
             DType::Float64 => go!(f64),

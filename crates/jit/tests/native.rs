@@ -576,6 +576,68 @@ fn refusals_are_typed_errors() {
 }
 
 #[test]
+fn misaligned_outputs_are_written_bytewise() {
+    // the contract does not promise an aligned output: kernels go through aligned scratch
+    let mut rng = StdRng::seed_from_u64(9);
+    let cases: Vec<(Op, Vec<Input>)> = vec![
+        (
+            Op::Reduce {
+                kind: ReduceKind::Sum,
+                axes: Some(vec![1]),
+            },
+            vec![make(
+                &mut rng,
+                DType::Float64,
+                &[5, 7],
+                Layout::Contig,
+                false,
+            )],
+        ),
+        (
+            Op::Softmax,
+            vec![make(
+                &mut rng,
+                DType::Float32,
+                &[4, 6],
+                Layout::Contig,
+                false,
+            )],
+        ),
+        (
+            Op::Dot,
+            vec![
+                make(&mut rng, DType::Float64, &[6, 5], Layout::Contig, false),
+                make(&mut rng, DType::Float64, &[5, 4], Layout::Contig, false),
+            ],
+        ),
+    ];
+    for (op, ins) in cases {
+        let ts: Vec<&Tensor> = ins.iter().map(|i| &i.tensor).collect();
+        let want = theano_interp::perform(&op, &ts, &[]).unwrap().remove(0);
+        let k = kernel(&op, &ts);
+        let views: Vec<View> = ins.iter().map(|i| i.view()).collect();
+        let shape = k.out_shape(&views).unwrap();
+        let isz = k.out_dtype().itemsize();
+        let mut bytes = vec![0u8; shape.len() * isz + 16];
+        let off = (0..isz)
+            .find(|o| (bytes.as_ptr() as usize + o) % isz == 1)
+            .unwrap_or(1);
+        let p = bytes.as_mut_ptr().wrapping_add(off);
+        let out = View::contiguous(p, k.out_dtype(), shape.as_slice()).unwrap();
+        // SAFETY: out covers shape.len() * isz bytes of `bytes`, disjoint from the inputs.
+        unsafe { k.run(&views, &out) };
+        let got = with_dtype!(k.out_dtype(), T => {
+            let vals: Vec<T> = (0..shape.len())
+                // SAFETY: element i lies in `bytes`; read unaligned.
+                .map(|i| unsafe { std::ptr::read_unaligned((p as *const T).add(i)) })
+                .collect();
+            Tensor::from_array(ArrayD::from_shape_vec(IxDyn(shape.as_slice()), vals).unwrap())
+        });
+        assert_close(&got, &want, 1e-5, &format!("misaligned {op}"));
+    }
+}
+
+#[test]
 fn dispatcher_lowers_what_it_claims() {
     let t = |d: DType, nd: usize| TensorType::with_ndim(d, nd);
     let f64m = t(DType::Float64, 2);
