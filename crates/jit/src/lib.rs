@@ -15,10 +15,14 @@
 //! C-contiguous output and only then calls generated code. Anything not lowered is
 //! [`JitError::Unsupported`]: the caller runs the interpreter for that node instead.
 
+pub mod blas;
 mod helpers;
 mod lower;
+mod native;
+pub mod reduce;
 mod view;
 
+pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Value};

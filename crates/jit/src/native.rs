@@ -1,0 +1,35 @@
+//! The dispatcher from IR ops to native kernels: the runtime calls [`native_kernel`] for every
+//! non-`Elemwise` single-output step of a schedule and runs the interpreter where it answers
+//! `None`.
+//!
+//! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
+//! (reduce.rs), `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
+//! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs). Not
+//! lowered: `MaxAndArgmax` (two outputs; mean is `Sum` then an elementwise division, so it is
+//! covered), integer `Dot`, mixed-dtype `Dot`, everything else.
+
+use crate::blas::blas_kernel;
+use crate::reduce::{reduce_kernel, softmax_kernel};
+use crate::view::NativeKernel;
+use theano_ir::{Op, TensorType};
+
+/// The native kernel computing `op` on inputs of `in_types` into `out_types[0]`, or `None`
+/// when the op, its dtypes or its output count are not lowered (run the interpreter).
+pub fn native_kernel(
+    op: &Op,
+    in_types: &[TensorType],
+    out_types: &[TensorType],
+) -> Option<Box<dyn NativeKernel>> {
+    let [out] = out_types else { return None };
+    let d = out.dtype;
+    let k: Box<dyn NativeKernel> = match op {
+        Op::Reduce { kind, axes } => Box::new(reduce_kernel(*kind, axes.as_deref(), in_types, d)?),
+        Op::Softmax => Box::new(softmax_kernel(false, in_types, d)?),
+        Op::LogSoftmax => Box::new(softmax_kernel(true, in_types, d)?),
+        Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => {
+            Box::new(blas_kernel(op, in_types, d)?)
+        }
+        _ => return None,
+    };
+    Some(k)
+}
