@@ -17,6 +17,7 @@
 
 mod helpers;
 mod lower;
+mod math;
 mod view;
 
 pub use view::{NativeKernel, Shape, View, MAX_NDIM};
@@ -141,9 +142,10 @@ impl KernelSet {
             return Err(JitError::Args("one scalar flag per input".into()));
         }
         let prog = Prog::new(op, in_dtypes)?;
-        let vdt = lower::vector_dtype(&prog, in_dtypes).filter(|&d| d == out);
         let k = self.kernels.len();
         let module = self.module.as_mut().expect("module lives until drop");
+        let inline_math = math::inline_math(module.isa());
+        let vdt = lower::vector_dtype(&prog, in_dtypes, inline_math).filter(|&d| d == out);
         let (flat_id, clif_f, asm_f) = build(
             module,
             &format!("k{k}_flat"),
