@@ -324,16 +324,31 @@ impl Fm {
         self.scale2(b, p, n)
     }
 
-    /// expm1 for `x` in [expm1_lo, exp_hi] or NaN: `2·(s·q + (s - ½))`, `s = 2^(n-1)`.
+    /// expm1 for `x` in [expm1_lo, exp_hi] or NaN: with `s = 2^(n-1)` and `r = rh + rl`,
+    /// `expm1(x) = 2·((s - ½) + s·rh + s·(rl + r²·E(r)))`, the first sum exact (Fast2Sum)
+    /// so the rounding of `r` and of the polynomial are not amplified by cancellation.
     fn expm1_core(&self, b: &mut FunctionBuilder, x: Value) -> Value {
-        let (n, r) = self.reduce(b, x);
-        let q = self.expm1_r(b, r);
+        let inv = self.c(b, self.k.inv_ln2);
+        let sh = self.c(b, self.k.shift);
+        let t = b.ins().fma(x, inv, sh);
+        let n = b.ins().fsub(t, sh);
+        let l1 = self.c(b, -self.k.ln2_hi);
+        let l2 = self.c(b, -self.k.ln2_lo);
+        let rh = b.ins().fma(n, l1, x); // exact
+        let rl = b.ins().fmul(n, l2);
+        let r = b.ins().fadd(rh, rl);
+        let e = self.poly(b, r, self.k.exp_e);
+        let r2 = b.ins().fmul(r, r);
+        let c = b.ins().fma(r2, e, rl);
         let one = self.c(b, 1.0);
         let nm1 = b.ins().fsub(n, one);
         let s = self.pow2(b, nm1);
         let half = self.c(b, 0.5);
-        let sm = b.ins().fsub(s, half);
-        let t = b.ins().fma(s, q, sm);
+        let a = b.ins().fsub(s, half);
+        let bb = b.ins().fmul(s, rh);
+        let (h, l) = self.fast_two_sum(b, a, bb);
+        let lo = b.ins().fma(s, c, l);
+        let t = b.ins().fadd(h, lo);
         b.ins().fadd(t, t)
     }
 
@@ -474,9 +489,19 @@ impl Fm {
         let a = self.min_c(b, a, self.k.tanh_sat);
         let a2 = b.ins().fadd(a, a);
         let u = self.expm1_core(b, a2);
+        // u / (u + 2) with one Newton correction: the denominator's rounding error `dl`
+        // and the quotient's are fed back, so the result is within about 1 ulp
         let two = self.c(b, 2.0);
         let d = b.ins().fadd(u, two);
-        let t = b.ins().fdiv(u, d);
+        let dd = b.ins().fsub(d, two);
+        let dl = b.ins().fsub(u, dd);
+        let one = self.c(b, 1.0);
+        let rc = b.ins().fdiv(one, d);
+        let t0 = b.ins().fmul(u, rc);
+        let nt0 = b.ins().fneg(t0);
+        let res = b.ins().fma(nt0, d, u);
+        let res = b.ins().fma(nt0, dl, res);
+        let t = b.ins().fma(res, rc, t0);
         // t >= 0 (or NaN): give it x's sign
         let ti = self.to_i(b, t);
         let xi = self.to_i(b, x);
