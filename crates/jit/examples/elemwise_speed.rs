@@ -1,5 +1,6 @@
 //! Single-thread speed of the fused kernel `exp(x)*y + tanh(z)` through `KernelSet`, on
 //! 10^6 and 10^7 elements, float64 and float32 (inputs uniform in [-1, 1)).
+//! `ELEMWISE_ASM=1` prints the kernels' machine code first.
 //!
 //! `cargo run --release -p theano-jit --example elemwise_speed` (prints the best of 10 runs
 //! per size and dtype; the output allocation is included, as in a real call).
@@ -25,9 +26,13 @@ fn values(dtype: DType, n: usize, seed: u64) -> Tensor {
 fn main() {
     let op = ScalarOp::composite(Composite::parse("((exp(i0) * i1) + tanh(i2))").expect("parse"));
     for d in [DType::Float64, DType::Float32] {
-        let mut ks = KernelSet::new(false).expect("jit");
+        let show = std::env::var_os("ELEMWISE_ASM").is_some();
+        let mut ks = KernelSet::new(show).expect("jit");
         let k = ks.add(&op, &[d, d, d], &[false; 3], d).expect("lowered");
         ks.finalize().expect("finalize");
+        if show {
+            println!("{}", ks.kernels()[k].asm);
+        }
         let vectorized = ks.kernels()[k].vectorized;
         for n in [1_000_000usize, 10_000_000] {
             let ins = [values(d, n, 1), values(d, n, 2), values(d, n, 3)];
