@@ -24,7 +24,10 @@ fn dumps_clif_and_asm() {
     let ir = f.dump_ir();
     // exp and tanh are inline polynomial code (fma) in the vector loop, not libm calls
     assert!(
-        ir.contains("function") && ir.contains("f64x2") && ir.contains(" fma ") && !ir.contains("call "),
+        ir.contains("function")
+            && ir.contains("f64x2")
+            && ir.contains(" fma ")
+            && !ir.contains("call "),
         "{ir}"
     );
     assert!(!f.dump_asm().is_empty());
@@ -63,7 +66,10 @@ fn dumps_clif_and_asm() {
     let want = [2.0, 1f64.exp() * 3.0 + 0.5f64.tanh()];
     let got = r[0].to_f64_vec();
     assert_eq!(got[0], want[0]);
-    assert!((got[1] - want[1]).abs() <= 4.0 * f64::EPSILON * want[1], "{got:?}");
+    assert!(
+        (got[1] - want[1]).abs() <= 4.0 * f64::EPSILON * want[1],
+        "{got:?}"
+    );
 }
 
 /// A random elementwise chain over three inputs (fused by the optimizer).

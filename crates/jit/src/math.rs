@@ -76,11 +76,7 @@ const LOG_R1_F64: [f64; 8] = [
     0.11723178623876518,
 ];
 /// LOG_R1_F32: degree 2 on [0.0, 0.0294402], float32 values, max abs error 1.58e-7
-const LOG_R1_F32: [f64; 3] = [
-    0.4000001549720764,
-    0.28562235832214355,
-    0.23048238456249237,
-];
+const LOG_R1_F32: [f64; 3] = [0.4000001549720764, 0.28562235832214355, 0.23048238456249237];
 
 /// The constants of one float format.
 struct Consts {
@@ -210,11 +206,11 @@ impl Fm {
         }
     }
 
-    fn to_i(&self, b: &mut FunctionBuilder, v: Value) -> Value {
+    fn as_int(&self, b: &mut FunctionBuilder, v: Value) -> Value {
         b.ins().bitcast(self.ity, le(), v)
     }
 
-    fn to_f(&self, b: &mut FunctionBuilder, v: Value) -> Value {
+    fn as_float(&self, b: &mut FunctionBuilder, v: Value) -> Value {
         b.ins().bitcast(self.ty, le(), v)
     }
 
@@ -275,9 +271,9 @@ impl Fm {
     fn pow2(&self, b: &mut FunctionBuilder, k: Value) -> Value {
         let off = self.c(b, self.k.shift + self.k.bias);
         let t = b.ins().fadd(k, off);
-        let t = self.to_i(b, t);
+        let t = self.as_int(b, t);
         let t = self.shl(b, t, self.k.mant);
-        self.to_f(b, t)
+        self.as_float(b, t)
     }
 
     /// `x·2^n` for an integer-valued float `n` in [-exponent range - mant - 2, max + 1]:
@@ -315,7 +311,11 @@ impl Fm {
 
     /// exp of `x` (clamped below at exp_lo, above at exp_hi when `hi`).
     fn exp(&self, b: &mut FunctionBuilder, x: Value, hi: bool) -> Value {
-        let x = if hi { self.min_c(b, x, self.k.exp_hi) } else { x };
+        let x = if hi {
+            self.min_c(b, x, self.k.exp_hi)
+        } else {
+            x
+        };
         let x = self.max_c(b, x, self.k.exp_lo);
         let (n, r) = self.reduce(b, x);
         let q = self.expm1_r(b, r);
@@ -368,22 +368,22 @@ impl Fm {
 
     /// `(k, m)` with `x = 2^k·m`, m in [√½, √2), for positive normal finite x.
     fn decompose(&self, b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
-        let bits = self.to_i(b, x);
+        let bits = self.as_int(b, x);
         let sq = self.ci(b, self.k.sqrt_half);
         let d = b.ins().isub(bits, sq);
         let sign = self.ci(b, self.k.sign);
         let kb = b.ins().bxor(d, sign);
         let kb = self.ushr(b, kb, self.k.mant);
         let shift_bits = self.c(b, self.k.shift);
-        let shift_bits = self.to_i(b, shift_bits);
+        let shift_bits = self.as_int(b, shift_bits);
         let kb = b.ins().iadd(kb, shift_bits);
-        let kf = self.to_f(b, kb);
+        let kf = self.as_float(b, kb);
         let off = self.c(b, self.k.shift + self.k.koff);
         let kf = b.ins().fsub(kf, off);
         let mm = self.ci(b, self.k.mant_mask);
         let m = b.ins().band(d, mm);
         let m = b.ins().iadd(m, sq);
-        (kf, self.to_f(b, m))
+        (kf, self.as_float(b, m))
     }
 
     /// log(1+f) for f in about [√½-1, √2-1].
@@ -503,12 +503,12 @@ impl Fm {
         let res = b.ins().fma(nt0, dl, res);
         let t = b.ins().fma(res, rc, t0);
         // t >= 0 (or NaN): give it x's sign
-        let ti = self.to_i(b, t);
-        let xi = self.to_i(b, x);
+        let ti = self.as_int(b, t);
+        let xi = self.as_int(b, x);
         let sm = self.ci(b, self.k.sign);
         let s = b.ins().band(xi, sm);
         let r = b.ins().bor(ti, s);
-        let r = self.to_f(b, r);
+        let r = self.as_float(b, r);
         self.tiny_identity(b, x, r)
     }
 
@@ -552,7 +552,12 @@ impl Fm {
     }
 
     /// `(xh + xl)·(yh + yl)` as a double-double (low-order cross term dropped).
-    fn dd_mul(&self, b: &mut FunctionBuilder, x: (Value, Value), y: (Value, Value)) -> (Value, Value) {
+    fn dd_mul(
+        &self,
+        b: &mut FunctionBuilder,
+        x: (Value, Value),
+        y: (Value, Value),
+    ) -> (Value, Value) {
         let h = b.ins().fmul(x.0, y.0);
         let nh = b.ins().fneg(h);
         let e = b.ins().fma(x.0, y.0, nh);
@@ -655,7 +660,7 @@ impl Fm {
         let iv = self.sel(b, ax1, one, iv);
         let mag = self.sel(b, yinf, iv, mag);
         // the sign: negative x (or -0) to an odd integer power
-        let xi = self.to_i(b, x);
+        let xi = self.as_int(b, x);
         let zi_ = self.ci(b, 0);
         let xneg = b.ins().icmp(IntCC::SignedLessThan, xi, zi_);
         let neg = b.ins().band(xneg, yodd);

@@ -42,7 +42,11 @@ fn ulps(d: DType, got: f64, want: f64) -> u64 {
             let b = (x as f32).to_bits() as u64;
             (b, 0x7FFF_FFFFu64, 0x8000_0000u64)
         } else {
-            (x.to_bits(), 0x7FFF_FFFF_FFFF_FFFFu64, 0x8000_0000_0000_0000u64)
+            (
+                x.to_bits(),
+                0x7FFF_FFFF_FFFF_FFFFu64,
+                0x8000_0000_0000_0000u64,
+            )
         };
         let m = (bits & mag_mask) as i128;
         if bits & sign != 0 {
@@ -118,7 +122,9 @@ fn edges(d: DType) -> Vec<f64> {
     ];
     let (thresholds, specials): (Vec<f64>, Vec<f64>) = if d == DType::Float32 {
         (
-            vec![88.72283, 88.72284, 88.8, -87.33655, -103.27893, -103.97208, -104.0, -105.0],
+            vec![
+                88.72283, 88.72284, 88.8, -87.33655, -103.27893, -103.97208, -104.0, -105.0,
+            ],
             vec![
                 f32::MIN_POSITIVE as f64,
                 (f32::MIN_POSITIVE / 2.0) as f64,
@@ -219,7 +225,18 @@ fn pow_samples(rng: &mut impl Rng, d: DType, n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     let mut ye = edges(d);
-    ye.extend([3.0, -3.0, 0.1, 1023.0, 1024.0, -1074.0, 1075.0, 1e300, -1e300, 9007199254740993.0]);
+    ye.extend([
+        3.0,
+        -3.0,
+        0.1,
+        1023.0,
+        1024.0,
+        -1074.0,
+        1075.0,
+        1e300,
+        -1e300,
+        9007199254740993.0,
+    ]);
     for &x in &edges(d) {
         for &y in &ye {
             xs.push(x);
@@ -383,7 +400,13 @@ fn transcendentals_within_4_ulp() {
 #[test]
 #[ignore = "10^7 samples per function and dtype: run in release for the docs table"]
 fn transcendentals_table() {
-    check_all(std::env::var("ULP_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000), true);
+    check_all(
+        std::env::var("ULP_SAMPLES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10_000_000),
+        true,
+    );
 }
 
 #[test]
