@@ -1,6 +1,7 @@
 //! Single-thread speed of the fused kernel `exp(x)*y + tanh(z)` through `KernelSet`, on
 //! 10^6 and 10^7 elements, float64 and float32 (inputs uniform in [-1, 1)).
-//! `ELEMWISE_ASM=1` prints the kernels' machine code first.
+//! `ELEMWISE_ASM=1` prints the kernels' machine code first; `ELEMWISE_EXPR` replaces the
+//! expression (a Composite over i0, i1, i2).
 //!
 //! `cargo run --release -p theano-jit --example elemwise_speed` (prints the best of 10 runs
 //! per size and dtype; the output allocation is included, as in a real call).
@@ -24,7 +25,8 @@ fn values(dtype: DType, n: usize, seed: u64) -> Tensor {
 }
 
 fn main() {
-    let op = ScalarOp::composite(Composite::parse("((exp(i0) * i1) + tanh(i2))").expect("parse"));
+    let src = std::env::var("ELEMWISE_EXPR").unwrap_or("((exp(i0) * i1) + tanh(i2))".into());
+    let op = ScalarOp::composite(Composite::parse(&src).expect("parse"));
     for d in [DType::Float64, DType::Float32] {
         let show = std::env::var_os("ELEMWISE_ASM").is_some();
         let mut ks = KernelSet::new(show).expect("jit");
