@@ -7,16 +7,6 @@
 
 use std::time::Instant;
 
-/// This thread's time on a CPU in seconds (Linux `schedstat`; falls back to wall time), so
-/// other processes on a loaded machine do not count.
-fn cpu_time(wall: &Instant) -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map(|ns| ns as f64 * 1e-9)
-        .unwrap_or_else(|| wall.elapsed().as_secs_f64())
-}
-
 const E: [f64; 10] = [
     0.5000000000000001,
     0.16666666666666669,
@@ -138,10 +128,8 @@ fn main() {
         let mut out = vec![0.0; n];
         for (name, avx512) in [("avx512", true), ("avx2", false)] {
             let mut best = f64::INFINITY;
-            let mut best_cpu = f64::INFINITY;
             for _ in 0..10 {
                 let t = Instant::now();
-                let c0 = cpu_time(&t);
                 // SAFETY: the features were detected above.
                 unsafe {
                     if avx512 {
@@ -151,17 +139,15 @@ fn main() {
                     }
                 }
                 best = best.min(t.elapsed().as_secs_f64());
-                best_cpu = best_cpu.min(cpu_time(&t) - c0);
                 std::hint::black_box(&out);
             }
             let check: f64 = (0..n)
                 .map(|i| (out[i] - (x[i].exp() * y[i] + z[i].tanh())).abs())
                 .fold(0.0, f64::max);
             println!(
-                "float64 {name} n={n:>9}: wall {:8.3} ms, on-CPU {:8.3} ms ({:.2} ns/element), max |err| {check:e}",
+                "float64 {name} n={n:>9}: {:8.3} ms ({:.2} ns/element), max |err| {check:e}",
                 best * 1e3,
-                best_cpu * 1e3,
-                best_cpu * 1e9 / n as f64
+                best * 1e9 / n as f64
             );
         }
     }

@@ -4,19 +4,9 @@
 //! expression (a Composite over i0, i1, i2).
 //!
 //! `cargo run --release -p theano-jit --example elemwise_speed` (prints the best of 10 runs
-//! per size and dtype, wall and on-CPU time; the output allocation is included, as in a real call).
+//! per size and dtype; the output allocation is included, as in a real call).
 
 use std::time::Instant;
-
-/// This thread's time on a CPU in seconds (Linux `schedstat`; falls back to wall time), so
-/// other processes on a loaded machine do not count.
-fn cpu_time(wall: &Instant) -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map(|ns| ns as f64 * 1e-9)
-        .unwrap_or_else(|| wall.elapsed().as_secs_f64())
-}
 use theano_ir::{Composite, ScalarOp};
 use theano_jit::KernelSet;
 use theano_tensor::{DType, Tensor};
@@ -50,20 +40,16 @@ fn main() {
             let ins = [values(d, n, 1), values(d, n, 2), values(d, n, 3)];
             let refs: Vec<&Tensor> = ins.iter().collect();
             let mut best = f64::INFINITY;
-            let mut best_cpu = f64::INFINITY;
             for _ in 0..10 {
                 let t = Instant::now();
-                let c0 = cpu_time(&t);
                 let out = ks.run(k, &refs).expect("run");
                 best = best.min(t.elapsed().as_secs_f64());
-                best_cpu = best_cpu.min(cpu_time(&t) - c0);
                 std::hint::black_box(out);
             }
             println!(
-                "{d} n={n:>9} vectorized={vectorized}: wall {:8.3} ms, on-CPU {:8.3} ms ({:.2} ns/element)",
+                "{d} n={n:>9} vectorized={vectorized}: {:8.3} ms ({:.2} ns/element)",
                 best * 1e3,
-                best_cpu * 1e3,
-                best_cpu * 1e9 / n as f64
+                best * 1e9 / n as f64
             );
         }
     }
