@@ -22,7 +22,14 @@ fn dumps_clif_and_asm() {
     m.dump_dir = Some(dir.clone());
     let f = compile(&[&x, &y, &z], &out).mode(m).build().unwrap();
     let ir = f.dump_ir();
-    assert!(ir.contains("function") && ir.contains("call"), "{ir}");
+    // exp and tanh are inline polynomial code (fma) in the vector loop, not libm calls
+    assert!(
+        ir.contains("function")
+            && ir.contains("f64x2")
+            && ir.contains(" fma ")
+            && !ir.contains("call "),
+        "{ir}"
+    );
     assert!(!f.dump_asm().is_empty());
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -57,7 +64,12 @@ fn dumps_clif_and_asm() {
         ])
         .unwrap();
     let want = [2.0, 1f64.exp() * 3.0 + 0.5f64.tanh()];
-    assert_eq!(r[0].to_f64_vec(), want);
+    let got = r[0].to_f64_vec();
+    assert_eq!(got[0], want[0]);
+    assert!(
+        (got[1] - want[1]).abs() <= 4.0 * f64::EPSILON * want[1],
+        "{got:?}"
+    );
 }
 
 /// A random elementwise chain over three inputs (fused by the optimizer).
@@ -81,6 +93,10 @@ fn chain(rng: &mut impl Rng, ins: &[Variable], depth: usize) -> Variable {
         _ => T::log1p(T::sqr(&a)),
     }
 }
+
+/// Tolerance of a random chain against the interpreter, in machine epsilons relative to
+/// max(|result|, 1).
+const CHAIN_TOL: f64 = 64.0;
 
 #[test]
 fn random_chains_match_interpreter() {
@@ -133,9 +149,21 @@ fn random_chains_match_interpreter() {
             let b = fi.call(&args).unwrap();
             let (a, b) = (a[0].to_f64_vec(), b[0].to_f64_vec());
             assert_eq!(a.len(), b.len());
+            // the inline transcendentals are within 4 ulp of libm, not bit-exact: a chain may
+            // amplify that by cancellation, so finite results compare with a relative
+            // tolerance (infinities, NaN and zero signs exactly)
+            let eps = if dt == DType::Float32 {
+                f32::EPSILON as f64
+            } else {
+                f64::EPSILON
+            };
             for (p, q) in a.iter().zip(&b) {
+                let close = p.is_finite()
+                    && q.is_finite()
+                    && !(*p == 0.0 && *q == 0.0)
+                    && (p - q).abs() <= CHAIN_TOL * eps * q.abs().max(1.0);
                 assert!(
-                    (p.is_nan() && q.is_nan()) || p.to_bits() == q.to_bits(),
+                    (p.is_nan() && q.is_nan()) || p.to_bits() == q.to_bits() || close,
                     "case {case} {shape:?}: {p} vs {q}"
                 );
             }

@@ -1,5 +1,6 @@
 //! Rust `extern "C"` helpers the generated code calls for the ops Cranelift has no
-//! instruction for (libm calls; inline polynomial forms are to come). Each calls the
+//! instruction for: round_half_away_from_zero, int_div and mod, and the transcendentals on a
+//! host without fma (elsewhere they are inline polynomial code, `math.rs`). Each calls the
 //! interpreter's own scalar function, so JIT and interpreter agree bit for bit.
 
 use theano_interp::Num;

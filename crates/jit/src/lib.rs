@@ -18,6 +18,7 @@
 pub mod blas;
 mod helpers;
 mod lower;
+mod math;
 mod native;
 pub mod reduce;
 mod view;
@@ -145,9 +146,10 @@ impl KernelSet {
             return Err(JitError::Args("one scalar flag per input".into()));
         }
         let prog = Prog::new(op, in_dtypes)?;
-        let vdt = lower::vector_dtype(&prog, in_dtypes).filter(|&d| d == out);
         let k = self.kernels.len();
         let module = self.module.as_mut().expect("module lives until drop");
+        let inline_math = math::inline_math(module.isa());
+        let vdt = lower::vector_dtype(&prog, in_dtypes, inline_math).filter(|&d| d == out);
         let (flat_id, clif_f, asm_f) = build(
             module,
             &format!("k{k}_flat"),

@@ -1,7 +1,7 @@
 //! Lowering a scalar DAG (one `ScalarOp` or a `Composite`) to Cranelift IR: the per-element
 //! body, and the two loops around it (flat, and one strided row).
 
-use crate::JitError;
+use crate::{math, JitError};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_codegen::ir::{Block, Signature};
@@ -64,8 +64,9 @@ fn unsupported(op: &ScalarOp, d: DType) -> JitError {
 }
 
 /// Whether every instruction of `p` works in one float dtype without calls, so the flat loop
-/// can run 128-bit vectors.
-pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType]) -> Option<DType> {
+/// can run 128-bit vectors. `inline_math`: the transcendentals are inline (see
+/// [`crate::math::inline_math`]), not libm calls.
+pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType], inline_math: bool) -> Option<DType> {
     use ScalarOp::*;
     let d = *p.dtypes.last()?;
     vec_ty(d)?;
@@ -89,6 +90,7 @@ pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType]) -> Option<DType> {
                 | Identity
                 | Second
         ) || *op == Cast(d)
+            || (inline_math && math_func(op).is_some())
     });
     (all_same && ok_ops).then_some(d)
 }
@@ -250,6 +252,11 @@ impl<M: Module> Emitter<'_, '_, M> {
         b.ins().select(c, x, y)
     }
 
+    /// Whether the transcendentals are emitted inline (the target has an fma).
+    fn inline_math(&self) -> bool {
+        math::inline_math(self.calls.module.isa())
+    }
+
     fn call1(
         &mut self,
         b: &mut FunctionBuilder,
@@ -348,6 +355,10 @@ impl<M: Module> Emitter<'_, '_, M> {
                     let lt = b.ins().fcmp(FloatCC::LessThan, v[0], z);
                     let r = b.ins().select(lt, mone, v[0]);
                     b.ins().select(gt, one, r)
+                }
+                _ if self.inline_math() && math_func(op).is_some() => {
+                    let f = math_func(op).expect("checked");
+                    math::emit(b, f, &v).ok_or_else(|| unsupported(op, d))?
                 }
                 Exp => self.call1(b, "exp", d, &v)?,
                 Log => self.call1(b, "log", d, &v)?,
@@ -451,6 +462,22 @@ impl<M: Module> Emitter<'_, '_, M> {
         let r = *temps.last().expect("non-empty");
         Ok(self.cast(b, r, last, out))
     }
+}
+
+/// The inline math function of `op`, if it has one.
+pub(crate) fn math_func(op: &ScalarOp) -> Option<math::Func> {
+    use math::Func as F;
+    Some(match op {
+        ScalarOp::Exp => F::Exp,
+        ScalarOp::Log => F::Log,
+        ScalarOp::Log1p => F::Log1p,
+        ScalarOp::Expm1 => F::Expm1,
+        ScalarOp::Tanh => F::Tanh,
+        ScalarOp::Sigmoid => F::Sigmoid,
+        ScalarOp::Softplus => F::Softplus,
+        ScalarOp::Pow => F::Pow,
+        _ => return None,
+    })
 }
 
 fn fold(
