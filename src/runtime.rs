@@ -21,7 +21,7 @@ use crate::error::NodeError;
 use crate::linker::{check_update, interp_step, Arg, OutSink, Program, RunError};
 use smallvec::SmallVec;
 use std::sync::Mutex;
-use theano_ir::{DType, Op, Tensor};
+use theano_ir::{DType, IdxEntry, Op, Tensor};
 use theano_jit::{JitError, NativeKernel, Shape, View, MAX_NDIM};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_array, with_dtype, Element};
@@ -44,6 +44,8 @@ pub(crate) enum StepKind {
 #[derive(Clone, Debug)]
 pub(crate) enum ViewOp {
     DimShuffle(Vec<Option<usize>>),
+    /// Basic indexing; inputs 1.. are the scalar bounds.
+    Subtensor(Vec<IdxEntry>),
     /// Input 1 is the shape vector.
     Reshape,
     Flatten(usize),
@@ -54,6 +56,7 @@ impl ViewOp {
         match op {
             Op::DimShuffle { new_order, .. } => Some(ViewOp::DimShuffle(new_order.clone())),
             Op::Reshape { .. } => Some(ViewOp::Reshape),
+            Op::Subtensor { idx } => Some(ViewOp::Subtensor(idx.clone())),
             Op::Flatten { outdim } => Some(ViewOp::Flatten(*outdim)),
             _ => None,
         }
@@ -61,7 +64,7 @@ impl ViewOp {
 
     /// Whether it reads element values of an input (Reshape reads its shape vector).
     fn reads_values(&self) -> bool {
-        matches!(self, ViewOp::Reshape)
+        matches!(self, ViewOp::Reshape | ViewOp::Subtensor(_))
     }
 
     /// The view of the output, or `None` when it is no view of input 0 (then the
@@ -93,6 +96,59 @@ impl ViewOp {
                         }
                     }
                 }
+                Some(v)
+            }
+            ViewOp::Subtensor(idx) => {
+                if idx.len() > x.ndim {
+                    return None;
+                }
+                let mut scalars = ins[1..].iter();
+                let mut next = |present: bool| -> Option<Option<i64>> {
+                    if !present {
+                        return Some(None);
+                    }
+                    let v = scalars.next()?;
+                    // SAFETY: `v` views a live tensor of the program.
+                    (v.ndim == 0).then(|| unsafe { read_int(v, 0) }).flatten().map(Some)
+                };
+                let mut v = View { ndim: 0, ..*x };
+                let mut ptr = x.ptr;
+                let es = x.dtype.itemsize() as isize;
+                for (axis, e) in idx.iter().enumerate() {
+                    let n = x.shape[axis] as i128;
+                    let st = x.strides[axis] as i128;
+                    match *e {
+                        IdxEntry::Index(_) => {
+                            let i = next(true)??  as i128;
+                            let i = if i < 0 { i + n } else { i };
+                            if i < 0 || i >= n {
+                                return None;
+                            }
+                            ptr = ptr.wrapping_offset((i * st) as isize * es);
+                        }
+                        IdxEntry::Slice { start, stop, step } => {
+                            let a = next(start.is_some())?;
+                            let b = next(stop.is_some())?;
+                            let c = next(step.is_some())?;
+                            let (first, len, step) = py_slice(a, b, c, n)?;
+                            if len > 0 {
+                                ptr = ptr.wrapping_offset((first * st) as isize * es);
+                            }
+                            v.shape[v.ndim] = len as usize;
+                            v.strides[v.ndim] = (st * step) as isize;
+                            v.ndim += 1;
+                        }
+                    }
+                }
+                if scalars.next().is_some() {
+                    return None;
+                }
+                for axis in idx.len()..x.ndim {
+                    v.shape[v.ndim] = x.shape[axis];
+                    v.strides[v.ndim] = x.strides[axis];
+                    v.ndim += 1;
+                }
+                v.ptr = ptr;
                 Some(v)
             }
             ViewOp::Flatten(outdim) => {
@@ -142,15 +198,56 @@ impl ViewOp {
     }
 }
 
-/// Element `j` of the int vector `v`, as i64.
+/// Python's `slice(start, stop, step).indices(n)`: (first index, length, step); `None` for
+/// a zero step.
+fn py_slice(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    n: i128,
+) -> Option<(i128, i128, i128)> {
+    let step = step.unwrap_or(1) as i128;
+    if step == 0 {
+        return None;
+    }
+    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
+    let clamp = |v: Option<i64>, default: i128| match v {
+        None => default,
+        Some(v) => {
+            let v = v as i128;
+            if v < 0 {
+                (v + n).max(lower)
+            } else {
+                v.min(upper)
+            }
+        }
+    };
+    let start = clamp(start, if step < 0 { upper } else { lower });
+    let stop = clamp(stop, if step < 0 { lower } else { upper });
+    let len = if step > 0 {
+        if stop > start {
+            (stop - start + step - 1) / step
+        } else {
+            0
+        }
+    } else if start > stop {
+        (start - stop - step - 1) / (-step)
+    } else {
+        0
+    };
+    Some((start, len, step))
+}
+
+/// Element `j` of the int vector `v` (or the int scalar `v`, `j = 0`), as i64.
 ///
 /// # Safety
 /// `v` is valid for reads over its shape and strides.
 unsafe fn read_int(v: &View, j: usize) -> Option<i64> {
-    if j >= v.shape[0] {
-        return None;
-    }
-    let off = j as isize * v.strides[0];
+    let off = match v.ndim {
+        0 if j == 0 => 0,
+        1 if j < v.shape[0] => j as isize * v.strides[0],
+        _ => return None,
+    };
     // SAFETY: `j` is within the vector (checked above); the caller's contract.
     unsafe {
         Some(match v.dtype {
@@ -503,9 +600,15 @@ impl Runtime {
         if commit && !destructive {
             for (j, &a) in p.updates.iter().enumerate() {
                 let s = p.results[n_out + j];
-                let v = self.slot_view(ws, args, s).expect("results are computed");
-                check_update(p.arg_types[a], v.dtype, v.shape())
-                    .map_err(|message| RunError::Update { update: j, message })?;
+                let ty = p.arg_types[a];
+                let r = match &ws.slots[s] {
+                    Slot::View(v) => check_update(ty, v.dtype, v.shape()),
+                    _ => {
+                        let t = self.tensor_of(ws, args, s);
+                        check_update(ty, t.dtype(), t.shape())
+                    }
+                };
+                r.map_err(|message| RunError::Update { update: j, message })?;
             }
         }
         // outputs (before any update is applied: they may read the old values)
@@ -594,6 +697,19 @@ impl Runtime {
             Slot::Buf(b) => ws.bufs[*b].as_ref().and_then(View::of),
             Slot::Owned(t) => View::of(t),
             Slot::View(v) => Some(*v),
+        }
+    }
+
+    /// The tensor slot `s` holds (not a view).
+    fn tensor_of<'t>(&'t self, ws: &'t Workspace, args: &'t [Arg<'_>], s: usize) -> &'t Tensor {
+        match &ws.slots[s] {
+            Slot::Arg(a) => args[*a].get(),
+            Slot::Const(c) => &self.program.constants[*c].1,
+            Slot::Buf(b) => ws.bufs[*b].as_ref().expect("computed buffer"),
+            Slot::Owned(t) => t,
+            Slot::View(_) | Slot::Empty => {
+                unreachable!("the schedule computes inputs before use")
+            }
         }
     }
 
@@ -709,15 +825,7 @@ impl Runtime {
             let ins: SmallVec<[&Tensor; 8]> = st
                 .inputs
                 .iter()
-                .map(|&s| match &ws.slots[s] {
-                    Slot::Arg(a) => args[*a].get(),
-                    Slot::Const(c) => &*self.program.constants[*c].1,
-                    Slot::Buf(b) => ws.bufs[*b].as_ref().expect("computed buffer"),
-                    Slot::Owned(t) => t,
-                    Slot::View(_) | Slot::Empty => {
-                        unreachable!("the schedule computes inputs before use")
-                    }
-                })
+                .map(|&s| self.tensor_of(ws, args, s))
                 .collect();
             interp_step(i, st, &ins)?
         };

@@ -160,7 +160,7 @@ fn views_return_correct_values() {
     let outs = [
         x.t(),
         x.flatten(1).unwrap(),
-        x.reshape(&[3, -1]).unwrap() * 2.0,
+        x.reshape([3i64, -1]).unwrap() * 2.0,
         x.t().flatten(1).unwrap() + 0.0,
     ];
     let a = ramp(&[4, 3], 0.5);
@@ -230,4 +230,39 @@ fn concurrent_calls_are_correct() {
             });
         }
     });
+}
+
+/// Basic indexing is a view: symbolic bounds (negative, out of range, reversed steps) agree
+/// with the interpreter, values and errors alike.
+#[test]
+fn subtensor_views_agree_with_the_interpreter() {
+    use theano::tensor::Idx;
+    let x = T::dmatrix("x");
+    let (i, j, k) = (T::iscalar("i"), T::iscalar("j"), T::iscalar("k"));
+    let outs = [
+        x.get(&[Idx::range(&i, &j)]).unwrap(),
+        x.get(&[Idx::all(), Idx::Int(i.clone())]).unwrap() + 0.0 * T::cast(&j, DType::Float64),
+        x.get(&[Idx::slice(Some(i.clone()), Some(j.clone()), Some(k.clone()))])
+            .unwrap(),
+        x.get(&[Idx::Int(j.clone()), Idx::slice(None, None, Some(k.clone()))])
+            .unwrap()
+            * T::cast(&i, DType::Float64),
+    ];
+    let a = ramp(&[5, 4], 0.3);
+    let int = |v: i64| Tensor::from(v as i32);
+    for (n, o) in outs.iter().enumerate() {
+        let ins: Vec<&Variable> = if n >= 2 { vec![&x, &i, &j, &k] } else { vec![&x, &i, &j] };
+        let fj = compile(&ins, o).mode(mode(LinkerKind::Jit)).build().unwrap();
+        let fi = compile(&ins, o).mode(mode(LinkerKind::Interp)).build().unwrap();
+        for (p, q, r) in [(0, 3, 1), (-2, 5, 1), (4, 1, -1), (-1, -6, -2), (7, 9, 2), (3, 3, 1), (1, 2, 0)] {
+            let args = [a.clone(), int(p), int(q), int(r)];
+            let args = &args[..ins.len()];
+            let (gj, gi) = (fj.call(args), fi.call(args));
+            match (gj, gi) {
+                (Ok(u), Ok(v)) => assert_eq!(u, v, "output {n} at {p} {q} {r}"),
+                (Err(u), Err(v)) => assert_eq!(u.to_string(), v.to_string()),
+                (u, v) => panic!("output {n} at {p} {q} {r}: {u:?} vs {v:?}"),
+            }
+        }
+    }
 }

@@ -353,19 +353,23 @@ impl SendPtr {
     }
 }
 
-/// Run `f` over `[0, n)` in `chunks` contiguous pieces on rayon's pool (inline when 1).
-fn split(n: usize, chunks: usize, f: &(dyn Fn(usize, usize) + Sync)) {
-    fn go(lo: usize, hi: usize, chunks: usize, f: &(dyn Fn(usize, usize) + Sync)) {
-        if chunks <= 1 || hi - lo < 32 {
+/// Run `f` over `[0, n)` in `chunks` contiguous pieces on rayon's pool (inline when 1),
+/// each piece boundary a multiple of `align`.
+fn split(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    fn go(lo: usize, hi: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+        if chunks <= 1 || hi - lo < 2 * align {
             f(lo, hi);
             return;
         }
         let half = chunks / 2;
-        // a multiple of 16 elements from `lo`, so vector loops keep their lanes
-        let mid = (lo + ((hi - lo) * half / chunks & !15)).clamp(lo, hi);
-        rayon::join(|| go(lo, mid, half, f), || go(mid, hi, chunks - half, f));
+        let step = ((hi - lo) as u128 * half as u128 / chunks as u128) as usize;
+        let mid = (lo + step / align * align).clamp(lo, hi);
+        rayon::join(
+            || go(lo, mid, half, align, f),
+            || go(mid, hi, chunks - half, align, f),
+        );
     }
-    go(0, n, chunks, f)
+    go(0, n, chunks, align.max(1), f)
 }
 
 impl ElemwiseKernel {
@@ -397,7 +401,7 @@ impl ElemwiseKernel {
         let out_es = self.out.itemsize();
         if flat_ok {
             let (flat, scal, dts) = (self.flat, &self.scalar_inputs, &self.in_dtypes);
-            split(n, chunks, &|lo, hi| {
+            split(n, chunks, 16, &|lo, hi| {
                 let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
                 for j in 0..k {
                     ptrs[j] = if scal[j] {
@@ -442,7 +446,7 @@ impl ElemwiseKernel {
         let (strides, inner_st) = (&strides, &inner_st);
         if rows == 1 {
             // one long row: split it
-            split(inner, chunks, &|lo, hi| {
+            split(inner, chunks, 16, &|lo, hi| {
                 let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
                 for j in 0..k {
                     ptrs[j] = ins[j].ptr.wrapping_offset(lo as isize * inner_st[j]);
@@ -462,7 +466,7 @@ impl ElemwiseKernel {
             });
             return;
         }
-        split(rows, chunks.min(rows), &|r0, r1| {
+        split(rows, chunks.min(rows), 1, &|r0, r1| {
             // the multi-index of row r0 over the outer dimensions, and each input's offset
             let mut idx = [0usize; MAX_NDIM];
             let mut offs = [0isize; MAX_KERNEL_INPUTS];
