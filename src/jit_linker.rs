@@ -73,9 +73,7 @@ impl Linker for JitLinker {
                     shape_only: true,
                 }
             } else if let Some(kernel) = single
-                .then(|| {
-                    theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types)
-                })
+                .then(|| theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types))
                 .flatten()
             {
                 StepKind::Kernel {

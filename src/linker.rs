@@ -88,12 +88,19 @@ impl OutSink<'_> {
 pub enum RunError {
     Node(NodeError),
     /// Update value `update` does not fit its shared variable.
-    Update { update: usize, message: String },
+    Update {
+        update: usize,
+        message: String,
+    },
 }
 
 /// Whether a value of `dtype` and `shape` may be stored in a shared variable of type `ty`
 /// (the check of `SharedCell::check`, in its words).
-pub(crate) fn check_update(ty: TensorType, dtype: theano_ir::DType, shape: &[usize]) -> Result<(), String> {
+pub(crate) fn check_update(
+    ty: TensorType,
+    dtype: theano_ir::DType,
+    shape: &[usize],
+) -> Result<(), String> {
     if dtype != ty.dtype {
         return Err(format!(
             "expected dtype {}, got {} (shape {:?})",

@@ -82,7 +82,10 @@ impl ViewOp {
                         return None;
                     }
                 }
-                let mut v = View { ndim: order.len(), ..*x };
+                let mut v = View {
+                    ndim: order.len(),
+                    ..*x
+                };
                 for (j, o) in order.iter().enumerate() {
                     match *o {
                         Some(d) if d < x.ndim => {
@@ -109,7 +112,10 @@ impl ViewOp {
                     }
                     let v = scalars.next()?;
                     // SAFETY: `v` views a live tensor of the program.
-                    (v.ndim == 0).then(|| unsafe { read_int(v, 0) }).flatten().map(Some)
+                    (v.ndim == 0)
+                        .then(|| unsafe { read_int(v, 0) })
+                        .flatten()
+                        .map(Some)
                 };
                 let mut v = View { ndim: 0, ..*x };
                 let mut ptr = x.ptr;
@@ -119,7 +125,7 @@ impl ViewOp {
                     let st = x.strides[axis] as i128;
                     match *e {
                         IdxEntry::Index(_) => {
-                            let i = next(true)??  as i128;
+                            let i = next(true)?? as i128;
                             let i = if i < 0 { i + n } else { i };
                             if i < 0 || i >= n {
                                 return None;
@@ -280,12 +286,7 @@ impl NativeKernel for ShapeKernel {
         };
         let s = match self.axis {
             Some(i) if i < x.ndim => Shape::new(&[]),
-            Some(i) => {
-                return Err(JitError::Args(format!(
-                    "axis {i} of a {}-d array",
-                    x.ndim
-                )))
-            }
+            Some(i) => return Err(JitError::Args(format!("axis {i} of a {}-d array", x.ndim))),
             None => Shape::new(&[x.ndim]),
         };
         s.ok_or_else(|| JitError::Args("rank".into()))
@@ -914,4 +915,3 @@ impl Runtime {
         true
     }
 }
-

@@ -137,10 +137,18 @@ fn scalar_call_into_allocates_nothing() {
 fn seed_logreg_updates_only_allocations() {
     let (n, feats) = (400, 784);
     let mut s = 7u64;
-    let d0 = Tensor::from_f64_vec(DType::Float64, &[n, feats], common::randn(&mut s, n * feats))
-        .unwrap();
-    let d1 = Tensor::from_f64_vec(DType::Float64, &[n], (0..n).map(|i| (i % 2) as f64).collect())
-        .unwrap();
+    let d0 = Tensor::from_f64_vec(
+        DType::Float64,
+        &[n, feats],
+        common::randn(&mut s, n * feats),
+    )
+    .unwrap();
+    let d1 = Tensor::from_f64_vec(
+        DType::Float64,
+        &[n],
+        (0..n).map(|i| (i % 2) as f64).collect(),
+    )
+    .unwrap();
     let m = common::seed_model(vec_f64(feats, 8));
     let train = compile(&[&m.x, &m.y], Vec::<Variable>::new())
         .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])

@@ -39,7 +39,10 @@ fn inplace_update_writes_into_the_shared_storage() {
         .build()
         .unwrap();
     let text = debugprint(&f.fgraph_outputs().unwrap());
-    assert!(text.contains("[(0, 0)]") || text.contains("}}[(0, "), "{text}");
+    assert!(
+        text.contains("[(0, 0)]") || text.contains("}}[(0, "),
+        "{text}"
+    );
     let a = ramp(&[1000], 0.3);
     let p0 = storage(&w);
     let mut want = w.get_value().unwrap().to_f64_vec();
@@ -200,7 +203,9 @@ fn buffers_follow_shape_changes() {
         assert_eq!(outs, g.call_refs(&[&a, &b]).unwrap());
         assert_eq!(f.call_refs(&[&a, &b]).unwrap(), outs);
     }
-    assert!(f.call_into(&[&ramp(&[2], 0.1), &ramp(&[2], 0.1)], &mut []).is_err());
+    assert!(f
+        .call_into(&[&ramp(&[2], 0.1), &ramp(&[2], 0.1)], &mut [])
+        .is_err());
 }
 
 /// Concurrent calls of one function (one workspace each) give the right results.
@@ -242,8 +247,12 @@ fn subtensor_views_agree_with_the_interpreter() {
     let outs = [
         x.get(&[Idx::range(&i, &j)]).unwrap(),
         x.get(&[Idx::all(), Idx::Int(i.clone())]).unwrap() + 0.0 * T::cast(&j, DType::Float64),
-        x.get(&[Idx::slice(Some(i.clone()), Some(j.clone()), Some(k.clone()))])
-            .unwrap(),
+        x.get(&[Idx::slice(
+            Some(i.clone()),
+            Some(j.clone()),
+            Some(k.clone()),
+        )])
+        .unwrap(),
         x.get(&[Idx::Int(j.clone()), Idx::slice(None, None, Some(k.clone()))])
             .unwrap()
             * T::cast(&i, DType::Float64),
@@ -251,10 +260,28 @@ fn subtensor_views_agree_with_the_interpreter() {
     let a = ramp(&[5, 4], 0.3);
     let int = |v: i64| Tensor::from(v as i32);
     for (n, o) in outs.iter().enumerate() {
-        let ins: Vec<&Variable> = if n >= 2 { vec![&x, &i, &j, &k] } else { vec![&x, &i, &j] };
-        let fj = compile(&ins, o).mode(mode(LinkerKind::Jit)).build().unwrap();
-        let fi = compile(&ins, o).mode(mode(LinkerKind::Interp)).build().unwrap();
-        for (p, q, r) in [(0, 3, 1), (-2, 5, 1), (4, 1, -1), (-1, -6, -2), (7, 9, 2), (3, 3, 1), (1, 2, 0)] {
+        let ins: Vec<&Variable> = if n >= 2 {
+            vec![&x, &i, &j, &k]
+        } else {
+            vec![&x, &i, &j]
+        };
+        let fj = compile(&ins, o)
+            .mode(mode(LinkerKind::Jit))
+            .build()
+            .unwrap();
+        let fi = compile(&ins, o)
+            .mode(mode(LinkerKind::Interp))
+            .build()
+            .unwrap();
+        for (p, q, r) in [
+            (0, 3, 1),
+            (-2, 5, 1),
+            (4, 1, -1),
+            (-1, -6, -2),
+            (7, 9, 2),
+            (3, 3, 1),
+            (1, 2, 0),
+        ] {
             let args = [a.clone(), int(p), int(q), int(r)];
             let args = &args[..ins.len()];
             let (gj, gi) = (fj.call(args), fi.call(args));

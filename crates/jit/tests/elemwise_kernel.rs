@@ -17,7 +17,12 @@ fn ramp(shape: &[usize], k: f64) -> Tensor {
     .unwrap()
 }
 
-fn run(k: &dyn Fn(&[View], &View, usize), ins: &[&Tensor], shape: &[usize], chunks: usize) -> Vec<f64> {
+fn run(
+    k: &dyn Fn(&[View], &View, usize),
+    ins: &[&Tensor],
+    shape: &[usize],
+    chunks: usize,
+) -> Vec<f64> {
     let views: Vec<View> = ins.iter().map(|t| View::of(t).unwrap()).collect();
     let mut out = ArrayD::<f64>::zeros(IxDyn(shape));
     let ov = View::contiguous(out.as_mut_ptr() as *mut u8, DType::Float64, shape).unwrap();
@@ -31,7 +36,12 @@ fn split_loops_are_chunk_independent() {
     let op = ScalarOp::composite(c);
     let mut ks = KernelSet::new(false).unwrap();
     let k = ks
-        .add(&op, &[DType::Float64; 3], &[false, false, true], DType::Float64)
+        .add(
+            &op,
+            &[DType::Float64; 3],
+            &[false, false, true],
+            DType::Float64,
+        )
         .unwrap();
     ks.finalize().unwrap();
     let kern = ks.elemwise(k, None).unwrap();
@@ -53,13 +63,26 @@ fn split_loops_are_chunk_independent() {
     let row = ramp(&[40], 0.9);
     let base = run(&call, &[&at, &row, &s], &[30, 40], 1);
     for chunks in [2, 3, 5, 64] {
-        assert_eq!(run(&call, &[&at, &row, &s], &[30, 40], chunks), base, "{chunks}");
+        assert_eq!(
+            run(&call, &[&at, &row, &s], &[30, 40], chunks),
+            base,
+            "{chunks}"
+        );
     }
-    let rev = Tensor::from_array(ramp(&[999], 0.4).to_array::<f64>().slice_move(theano_tensor::ndarray::s![..;-1]).into_dyn());
+    let rev = Tensor::from_array(
+        ramp(&[999], 0.4)
+            .to_array::<f64>()
+            .slice_move(theano_tensor::ndarray::s![..;-1])
+            .into_dyn(),
+    );
     let b999 = ramp(&[999], 0.2);
     let base = run(&call, &[&rev, &b999, &s], &[999], 1);
     for chunks in [2, 3, 64] {
-        assert_eq!(run(&call, &[&rev, &b999, &s], &[999], chunks), base, "{chunks}");
+        assert_eq!(
+            run(&call, &[&rev, &b999, &s], &[999], chunks),
+            base,
+            "{chunks}"
+        );
     }
     // refusals: count, dtype, broadcast, a non-scalar for a scalar input
     let va = View::of(&a).unwrap();
@@ -77,16 +100,33 @@ fn split_loops_are_chunk_independent() {
 fn in_place_over_an_input() {
     let mut ks = KernelSet::new(false).unwrap();
     let k = ks
-        .add(&ScalarOp::Mul, &[DType::Float64; 2], &[false, false], DType::Float64)
+        .add(
+            &ScalarOp::Mul,
+            &[DType::Float64; 2],
+            &[false, false],
+            DType::Float64,
+        )
         .unwrap();
     ks.finalize().unwrap();
     // adding after a handle is out is refused (the code is shared)
     let kern = ks.elemwise(k, Some(0)).unwrap();
-    assert!(ks.add(&ScalarOp::Add, &[DType::Float64; 2], &[false, false], DType::Float64).is_err());
+    assert!(ks
+        .add(
+            &ScalarOp::Add,
+            &[DType::Float64; 2],
+            &[false, false],
+            DType::Float64
+        )
+        .is_err());
     assert_eq!(kern.inplace_input(), Some(0));
     let mut x = ramp(&[100_000], 0.1);
     let y = ramp(&[100_000], 0.2);
-    let want: Vec<f64> = x.to_f64_vec().iter().zip(y.to_f64_vec()).map(|(a, b)| a * b).collect();
+    let want: Vec<f64> = x
+        .to_f64_vec()
+        .iter()
+        .zip(y.to_f64_vec())
+        .map(|(a, b)| a * b)
+        .collect();
     let xa = x.as_array_mut::<f64>().unwrap();
     let p = xa.as_mut_ptr() as *mut u8;
     let vx = View::contiguous(p, DType::Float64, &[100_000]).unwrap();
