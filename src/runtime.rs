@@ -314,14 +314,32 @@ impl NativeKernel for ShapeKernel {
 unsafe fn view_to_tensor(v: &View) -> Tensor {
     with_dtype!(v.dtype, T => {
         let p = v.ptr as *const T;
-        let a = ArrayD::<T>::from_shape_fn(IxDyn(v.shape()), |ix| {
+        let n = v.len();
+        let nd = v.ndim;
+        let mut out: Vec<T> = Vec::with_capacity(n);
+        if n > 0 {
+            let (inner, ist) = if nd == 0 { (1, 0) } else { (v.shape[nd - 1], v.strides[nd - 1]) };
+            let mut idx = [0usize; MAX_NDIM];
             let mut off = 0isize;
-            for j in 0..v.ndim {
-                off += ix[j] as isize * v.strides[j];
+            for _ in 0..n / inner {
+                for i in 0..inner {
+                    // SAFETY: the odometer keeps every index within the shape, so the
+                    // offset addresses an element of `v`.
+                    out.push(unsafe { *p.offset(off + i as isize * ist) });
+                }
+                for d in (0..nd.saturating_sub(1)).rev() {
+                    idx[d] += 1;
+                    off += v.strides[d];
+                    if idx[d] < v.shape[d] {
+                        break;
+                    }
+                    off -= v.strides[d] * v.shape[d] as isize;
+                    idx[d] = 0;
+                }
             }
-            // SAFETY: `ix` is within the shape, so `off` addresses an element of `v`.
-            unsafe { *p.offset(off) }
-        });
+        }
+        let a = ArrayD::<T>::from_shape_vec(IxDyn(v.shape()), out)
+            .expect("one element per index of the shape");
         T::into_tensor(a)
     })
 }
@@ -390,6 +408,8 @@ pub(crate) struct Runtime {
     in_tail: Vec<bool>,
     /// By arg index: an update target.
     is_target: Vec<bool>,
+    /// By slot: the step computing it.
+    producer: Vec<Option<usize>>,
     /// By result index: no later result names the same slot.
     last_mention: Vec<bool>,
     ws: Mutex<Workspace>,
@@ -501,14 +521,31 @@ impl Runtime {
                 leaf_ok && !is_result_root[s] && others_before && once
             })
             .collect();
+        // a slot lives until its last reader; a view's inputs (its storage, and the values
+        // the interpreter needs to compute it when a consumer wants a tensor) as long as
+        // the view; results for the whole call
+        let mut last_use: Vec<Option<usize>> = vec![None; n];
+        for (k, &i) in order.iter().enumerate() {
+            for &s in &p.steps[i].inputs {
+                last_use[s] = Some(k);
+            }
+        }
+        for &r in &p.results {
+            last_use[r] = Some(usize::MAX);
+        }
+        for &i in order.iter().rev() {
+            if matches!(kinds[i], StepKind::View(_)) {
+                let v = last_use[p.steps[i].outputs[0]];
+                for &x in &p.steps[i].inputs {
+                    last_use[x] = last_use[x].max(v);
+                }
+            }
+        }
         let mut frees = vec![Vec::new(); order.len()];
         for s in 0..n {
-            let r = root[s];
-            if is_result_root[r] || prod[s].is_none() {
-                continue;
-            }
-            let last = last_read[r].max(prod[s].map(|i| pos_of[i]));
-            if let Some(k) = last {
+            let Some(i) = prod[s] else { continue };
+            let k = last_use[s].unwrap_or(pos_of[i]);
+            if k != usize::MAX {
                 frees[k].push(s);
             }
         }
@@ -517,6 +554,7 @@ impl Runtime {
             .collect();
         let ws = Mutex::new(Workspace::new(n));
         Runtime {
+            producer: prod,
             kinds,
             order,
             tail,
@@ -727,13 +765,32 @@ impl Runtime {
         }
     }
 
-    /// Make slot `s` hold a tensor (copying a view).
-    fn ensure_tensor(ws: &mut Workspace, s: usize) {
-        if let Slot::View(v) = &ws.slots[s] {
-            // SAFETY: as in `copy_of`.
-            let t = unsafe { view_to_tensor(v) };
-            ws.slots[s] = Slot::Owned(t);
+    /// Make slot `s` hold a tensor: a view is computed by the interpreter from its
+    /// input(s), as `linker=interp` would (a cheap copy the interpreted consumer expects).
+    fn ensure_tensor(
+        &self,
+        ws: &mut Workspace,
+        args: &[Arg<'_>],
+        s: usize,
+    ) -> Result<(), NodeError> {
+        if !matches!(ws.slots[s], Slot::View(_)) {
+            return Ok(());
         }
+        let i = self.producer[s].expect("views are step outputs");
+        let st = &self.program.steps[i];
+        for &x in &st.inputs {
+            self.ensure_tensor(ws, args, x)?;
+        }
+        let mut outs = {
+            let ins: SmallVec<[&Tensor; 8]> = st
+                .inputs
+                .iter()
+                .map(|&x| self.tensor_of(ws, args, x))
+                .collect();
+            interp_step(i, st, &ins)?
+        };
+        ws.slots[s] = Slot::Owned(outs.swap_remove(0));
+        Ok(())
     }
 
     /// Check the tail on placeholder views: every kernel's `out_shape`, every view, every
@@ -820,7 +877,7 @@ impl Runtime {
         }
         // the interpreter: computes the value or reports the error in its words
         for &s in &st.inputs {
-            Self::ensure_tensor(ws, s);
+            self.ensure_tensor(ws, args, s)?;
         }
         let outs = {
             let ins: SmallVec<[&Tensor; 8]> = st
