@@ -346,7 +346,7 @@ unsafe fn view_to_tensor(v: &View) -> Tensor {
 
 /// A writable pointer to `t`'s first element (derived from the unique borrow).
 fn mut_ptr(t: &mut Tensor) -> *mut u8 {
-    with_array!(t, a => a.as_mut_ptr() as *mut u8)
+    with_array!(t, a => a.as_mut_ptr().cast::<u8>())
 }
 
 fn standard_layout(t: &Tensor) -> bool {

@@ -121,7 +121,7 @@ fn split_loops_agree_with_the_interpreter() {
         T::exp(&x) * &y + 1.0,
         &x.t() - &y,
         T::tanh(&x) * &r,
-        T::maximum(&x, &y.t()),
+        T::maximum(&x, y.t()),
     ];
     let (n0, n1) = (512, 300); // 153600 elements: above the split threshold
     let a = ramp(&[n0, n1], 0.37);

@@ -303,7 +303,7 @@ impl KernelSet {
         let shape = kern.out_shape(views)?;
         let t = with_dtype!(kern.out, T => {
             let mut a = ArrayD::<T>::uninit(IxDyn(shape.as_slice()));
-            let out = View::contiguous(a.as_mut_ptr() as *mut u8, kern.out, shape.as_slice())
+            let out = View::contiguous(a.as_mut_ptr().cast::<u8>(), kern.out, shape.as_slice())
                 .ok_or_else(|| JitError::Args(format!("more than {MAX_NDIM} dimensions")))?;
             // SAFETY: `out_shape` accepted the views (taken from live tensors, so valid for
             // reads); `out` is a fresh C-contiguous array of that shape and the output dtype,
