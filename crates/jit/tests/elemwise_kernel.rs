@@ -140,3 +140,39 @@ fn in_place_over_an_input() {
     // SAFETY: as above.
     unsafe { kern.run(&[vx, vy], &vx) };
 }
+
+/// The cost of splitting (measurement, not a check): `cargo test --release -p theano-jit
+/// --test elemwise_kernel -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn split_overhead() {
+    let mut ks = KernelSet::new(false).unwrap();
+    let k = ks
+        .add(
+            &ScalarOp::Add,
+            &[DType::Float64; 2],
+            &[false, false],
+            DType::Float64,
+        )
+        .unwrap();
+    ks.finalize().unwrap();
+    let kern = ks.elemwise(k, None).unwrap();
+    for lg in [10, 12, 14, 16, 18, 20] {
+        let n = 1usize << lg;
+        let (a, b) = (ramp(&[n], 0.1), ramp(&[n], 0.2));
+        let (va, vb) = (View::of(&a).unwrap(), View::of(&b).unwrap());
+        let mut out = ArrayD::<f64>::zeros(IxDyn(&[n]));
+        let ov = View::contiguous(out.as_mut_ptr().cast::<u8>(), DType::Float64, &[n]).unwrap();
+        let mut t = [0.0; 2];
+        for (c, chunks) in [1usize, 2].into_iter().enumerate() {
+            let reps = (1 << 24) / n;
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                // SAFETY: views of live tensors of the output's shape; `ov` is fresh.
+                unsafe { kern.run_chunks(&[va, vb], &ov, chunks) };
+            }
+            t[c] = t0.elapsed().as_secs_f64() / reps as f64 * 1e6;
+        }
+        eprintln!("2^{lg}: 1 chunk {:.2} us, 2 chunks {:.2} us", t[0], t[1]);
+    }
+}
