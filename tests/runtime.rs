@@ -123,7 +123,8 @@ fn split_loops_agree_with_the_interpreter() {
         T::tanh(&x) * &r,
         T::maximum(&x, y.t()),
     ];
-    let (n0, n1) = (512, 300); // 153600 elements: above the split threshold
+    let (n0, n1) = (1024, 300); // 307200 elements: above the split threshold
+    assert!(n0 * n1 >= theano_jit::PARALLEL_MIN_ELEMENTS);
     let a = ramp(&[n0, n1], 0.37);
     let b = ramp(&[n0, n1], 0.11);
     let bt = ramp(&[n1, n0], 0.11);

@@ -62,7 +62,7 @@ pub const MAX_KERNEL_INPUTS: usize = 64;
 /// Loops over at least this many output elements are split across the threads of rayon's
 /// global pool (one chunk per thread); smaller ones run on the calling thread and pay no
 /// synchronisation (docs/JIT.md has the measurement behind the figure).
-pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 18;
 
 /// One compiled elementwise kernel.
 pub struct Kernel {
