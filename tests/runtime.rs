@@ -294,3 +294,49 @@ fn subtensor_views_agree_with_the_interpreter() {
         }
     }
 }
+
+/// Updates that read each other's variables (a swap), an identity update, and an update
+/// value that is also an output: every update sees the old values; outputs are copies.
+#[test]
+fn updates_reading_each_other() {
+    let x = T::dvector("x");
+    let w1 = shared_named(ramp(&[3], 0.1), "w1");
+    let w2 = shared_named(ramp(&[3], 0.2), "w2");
+    let w3 = shared_named(ramp(&[3], 0.3), "w3");
+    let w4 = shared_named(ramp(&[3], 0.4), "w4");
+    let new4 = &w4 + &x;
+    for linker in [LinkerKind::Jit, LinkerKind::Interp] {
+        let f = compile(&[&x], [&new4, &w1.t()])
+            .updates([
+                (&w1, w2.clone()),
+                (&w2, w1.clone()),
+                (&w3, w3.clone()),
+                (&w4, new4.clone()),
+            ])
+            .mode(mode(linker))
+            .build()
+            .unwrap();
+        let old: Vec<Tensor> = [&w1, &w2, &w3, &w4]
+            .iter()
+            .map(|w| w.get_value().unwrap())
+            .collect();
+        let a = ramp(&[3], 0.5);
+        let r = f.call_refs(&[&a]).unwrap();
+        let want4: Vec<f64> = old[3]
+            .to_f64_vec()
+            .iter()
+            .zip(a.to_f64_vec())
+            .map(|(p, q)| p + q)
+            .collect();
+        assert_eq!(r[0].to_f64_vec(), want4);
+        assert_eq!(r[1], old[0]);
+        assert_eq!(w1.get_value().unwrap(), old[1]);
+        assert_eq!(w2.get_value().unwrap(), old[0]);
+        assert_eq!(w3.get_value().unwrap(), old[2]);
+        assert_eq!(w4.get_value().unwrap().to_f64_vec(), want4);
+        // and back
+        f.call_refs(&[&a]).unwrap();
+        assert_eq!(w1.get_value().unwrap(), old[0]);
+        assert_eq!(w2.get_value().unwrap(), old[1]);
+    }
+}
