@@ -1,7 +1,9 @@
 //! Run-time workloads of DESIGN.md §8, each on the JIT linker and on the interpreter in the
 //! same run: the call overhead of `f(x, y) = x + y` on float64 scalars, the seed's
 //! logistic-regression training step (N=400, 784 features), `exp(x)*y + tanh(z)` on 10^6
-//! elements (float64 and float32), and dot at 1024^3 (float64).
+//! elements (float64 and float32), `a*x + y` on 10^7 float64 elements, and dot at 1024^3
+//! (float64). `jit_into` rows call `Function::call_into` (outputs reuse the caller's
+//! tensors).
 //!
 //! `cargo bench --bench runtime`; compare with `../shared/anchors/run_all.sh call logreg
 //! elemwise gemm` run in the same sitting.
@@ -49,6 +51,12 @@ fn call_overhead(c: &mut Criterion) {
         g.bench_function(l, |bch| {
             bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
         });
+        if l == "jit" {
+            let mut outs = vec![Tensor::from(0.0)];
+            g.bench_function("jit_into", |bch| {
+                bch.iter(|| f.call_into(&[&a, &b], &mut outs).unwrap())
+            });
+        }
     }
     g.finish();
 }
@@ -100,6 +108,34 @@ fn elemwise(c: &mut Criterion) {
     }
 }
 
+/// `a * x + y` on 10^7 float64 elements (a scalar): memory-bound, split across the cores.
+/// `jit_into` reuses the output tensor across calls (`Function::call_into`).
+fn axpy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("axpy_1e7_f64");
+    g.sample_size(10);
+    let n = 10_000_000;
+    let (a, x, y) = (T::dscalar("a"), T::dvector("x"), T::dvector("y"));
+    let out = &a * &x + &y;
+    let (av, xv, yv) = (
+        Tensor::from(1.5),
+        values(DType::Float64, &[n], 8),
+        values(DType::Float64, &[n], 9),
+    );
+    for l in LINKERS {
+        let f = compile(&[&a, &x, &y], &out).mode(mode(l)).build().unwrap();
+        g.bench_function(l, |bch| {
+            bch.iter(|| black_box(f.call_refs(&[&av, &xv, &yv]).unwrap()))
+        });
+        if l == "jit" {
+            let mut outs = vec![Tensor::from(0.0)];
+            g.bench_function("jit_into", |bch| {
+                bch.iter(|| f.call_into(&[&av, &xv, &yv], &mut outs).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
 fn dot(c: &mut Criterion) {
     let mut g = c.benchmark_group("dot_1024_f64");
     g.sample_size(10);
@@ -118,5 +154,5 @@ fn dot(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, call_overhead, logreg_step, elemwise, dot);
+criterion_group!(benches, call_overhead, logreg_step, elemwise, axpy, dot);
 criterion_main!(benches);

@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
-use crate::linker::{Executable, InterpLinker, Linker, Program, Step};
+use crate::linker::{Arg, Executable, InterpLinker, Linker, OutSink, Program, RunError, Step};
+use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
@@ -401,6 +402,17 @@ impl FunctionBuilder {
             })
             .collect();
         let results = fg.outputs().iter().map(|v| v.index()).collect();
+        let update_args = self
+            .updates
+            .iter()
+            .map(|(k, _)| {
+                self.inputs.len()
+                    + shared_vars
+                        .iter()
+                        .position(|s| s == k)
+                        .expect("update targets are arguments")
+            })
+            .collect();
         let program = Program {
             n_slots,
             args,
@@ -408,6 +420,8 @@ impl FunctionBuilder {
             constants,
             steps,
             results,
+            n_outputs: all.len() - self.updates.len(),
+            updates: update_args,
         };
 
         let linker: Box<dyn Linker> = match mode.linker {
@@ -436,7 +450,7 @@ impl FunctionBuilder {
             .collect();
         let mut lock_order: Vec<usize> = (0..cells.len()).collect();
         lock_order.sort_by_key(|&i| Arc::as_ptr(&cells[i]) as usize);
-        let updates = self
+        let updates: Vec<(usize, usize)> = self
             .updates
             .iter()
             .enumerate()
@@ -448,7 +462,11 @@ impl FunctionBuilder {
                 (i, self.outputs.len() + j)
             })
             .collect();
+        let is_update = (0..cells.len())
+            .map(|i| updates.iter().any(|&(c, _)| c == i))
+            .collect();
         Ok(Function {
+            is_update,
             fgraph: fg,
             name: self.name,
             inputs: self.inputs,
@@ -479,6 +497,8 @@ pub struct Function {
     lock_order: Vec<usize>,
     /// (index into `cells`, index into the program's results)
     updates: Vec<(usize, usize)>,
+    /// By cell: updated by the function.
+    is_update: Vec<bool>,
     exe: Box<dyn Executable>,
     allow_downcast: bool,
     mode: Mode,
@@ -538,12 +558,34 @@ impl Function {
     /// Call with one value per input. Outputs come back in order; then the updates are
     /// applied, all of them or (on any error) none.
     pub fn call(&self, args: &[Tensor]) -> Result<Vec<Tensor>, Error> {
-        let refs: Vec<&Tensor> = args.iter().collect();
+        let refs: SmallVec<[&Tensor; 8]> = args.iter().collect();
         self.call_refs(&refs)
     }
 
     /// [`Function::call`] with borrowed arguments (no copy of a large input per call).
     pub fn call_refs(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, Error> {
+        let mut outs = Vec::new();
+        self.call_sink(args, OutSink::Push(&mut outs))?;
+        Ok(outs)
+    }
+
+    /// [`Function::call_refs`] writing output `k` into `outs[k]` (one tensor per output):
+    /// when `outs[k]` already has the output's dtype and shape (e.g. from the previous call),
+    /// its storage is reused, so a steady-state call allocates nothing for its outputs
+    /// (with `linker=jit`; see docs/ARCHITECTURE.md, "The runtime").
+    pub fn call_into(&self, args: &[&Tensor], outs: &mut [Tensor]) -> Result<(), Error> {
+        if outs.len() != self.n_outputs {
+            return Err(Error::ArgumentCount(format!(
+                "function {} has {} output(s), got {} output tensor(s)",
+                self.name,
+                self.n_outputs,
+                outs.len()
+            )));
+        }
+        self.call_sink(args, OutSink::Into(outs))
+    }
+
+    fn call_sink(&self, args: &[&Tensor], out: OutSink<'_>) -> Result<(), Error> {
         if args.len() < self.inputs.len() {
             return Err(Error::ArgumentCount(format!(
                 "Missing required input: {}",
@@ -558,27 +600,58 @@ impl Function {
                 args.len()
             )));
         }
-        let mut converted: Vec<Option<Tensor>> = Vec::with_capacity(args.len());
+        let mut converted: SmallVec<[Option<Tensor>; 4]> = SmallVec::new();
         for (i, (a, v)) in args.iter().zip(&self.inputs).enumerate() {
             converted.push(self.convert(i, v, a)?);
         }
-        let mut guards: Vec<Option<std::sync::MutexGuard<'_, Tensor>>> =
+        let mut guards: SmallVec<[Option<std::sync::MutexGuard<'_, Tensor>>; 8]> =
             (0..self.cells.len()).map(|_| None).collect();
         for &i in &self.lock_order {
             guards[i] = Some(self.cells[i].lock());
         }
+        if let Some(d) = &self.debug {
+            return self.call_debug(d, args, &converted, &mut guards, out);
+        }
+        let mut all: SmallVec<[Arg<'_>; 12]> = SmallVec::new();
+        for (&a, c) in args.iter().zip(&converted) {
+            all.push(Arg::Read(c.as_ref().unwrap_or(a)));
+        }
+        for (g, &upd) in guards.iter_mut().zip(&self.is_update) {
+            let g = g.as_deref_mut().expect("every cell is locked");
+            all.push(if upd { Arg::Update(g) } else { Arg::Read(g) });
+        }
+        let r = self.exe.call(&mut all, out);
+        drop(all);
+        drop(guards);
+        r.map_err(|e| match e {
+            RunError::Node(n) => Error::from(n),
+            RunError::Update { update, message } => Error::SharedValue(format!(
+                "update of shared variable {}: {message}",
+                self.shared_vars[self.updates[update].0]
+            )),
+        })
+    }
+
+    /// `mode=DebugMode`: every result computed, checked against the unoptimized graph, then
+    /// the updates applied.
+    fn call_debug(
+        &self,
+        d: &DebugInfo,
+        args: &[&Tensor],
+        converted: &[Option<Tensor>],
+        guards: &mut [Option<std::sync::MutexGuard<'_, Tensor>>],
+        mut out: OutSink<'_>,
+    ) -> Result<(), Error> {
         let results = {
             let mut refs: Vec<&Tensor> = Vec::with_capacity(args.len() + self.cells.len());
-            for (&a, c) in args.iter().zip(&converted) {
+            for (&a, c) in args.iter().zip(converted) {
                 refs.push(c.as_ref().unwrap_or(a));
             }
-            for g in &guards {
+            for g in guards.iter() {
                 refs.push(g.as_deref().expect("every cell is locked"));
             }
             let results = self.exe.run(&refs)?;
-            if let Some(d) = &self.debug {
-                self.debug_check(d, &refs, &results)?;
-            }
+            self.debug_check(d, &refs, &results)?;
             results
         };
         // Validate every update before applying any.
@@ -595,9 +668,11 @@ impl Function {
             let v = std::mem::replace(&mut results[r], Tensor::zeros(theano_ir::DType::Bool, &[]));
             **guards[cell].as_mut().expect("locked") = v;
         }
-        drop(guards);
         results.truncate(self.n_outputs);
-        Ok(results)
+        for (k, t) in results.into_iter().enumerate() {
+            out.put(k, t);
+        }
+        Ok(())
     }
 
     /// `mode=DebugMode`: replay the rewrites on this call's values, then compare the

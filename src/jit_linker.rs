@@ -1,10 +1,13 @@
 //! The Cranelift backend: every `Elemwise` step (single scalar ops and fused composites)
-//! whose op and dtypes theano-jit lowers runs as native code; every other step, and any
-//! step the JIT refuses, runs through the interpreter. One `KernelSet` (one `JITModule`)
-//! per linked program, freed with it.
+//! whose op and dtypes theano-jit lowers runs as a native kernel, as does every op
+//! `theano_jit::native_kernel` covers and `Shape`/`Shape_i`; DimShuffle, Reshape and
+//! Flatten become views; every other step, and any step a kernel refuses, runs through the
+//! interpreter. The program runs on the runtime of `src/runtime.rs`. One `KernelSet` (one
+//! `JITModule`) per linked program, freed with it.
 
 use crate::error::NodeError;
-use crate::linker::{frees_of, interp_step, run_schedule, Executable, Linker, Program};
+use crate::linker::{Arg, Executable, Linker, OutSink, Program, RunError};
+use crate::runtime::{Runtime, ShapeKernel, StepKind, ViewOp};
 use std::path::PathBuf;
 use theano_ir::{Op, Tensor};
 use theano_jit::KernelSet;
@@ -28,7 +31,7 @@ impl Linker for JitLinker {
         let keep = self.dump_clif || self.dump_asm;
         let mut ks = KernelSet::new(keep)
             .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
-        let mut kernels = Vec::with_capacity(program.steps.len());
+        let mut elemwise = Vec::with_capacity(program.steps.len());
         for step in &program.steps {
             let k = match &step.op {
                 Op::Elemwise { scalar, .. } if step.out_types.len() == 1 => {
@@ -42,14 +45,57 @@ impl Linker for JitLinker {
                 }
                 _ => None,
             };
-            kernels.push(k);
+            elemwise.push(k);
         }
         ks.finalize()
             .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
+        let mut kinds = Vec::with_capacity(program.steps.len());
+        for (step, k) in program.steps.iter().zip(elemwise) {
+            let single = step.outputs.len() == 1;
+            let kind = if let Some(k) = k {
+                let kernel = ks
+                    .elemwise(k, step.op.destroyed_input())
+                    .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
+                StepKind::Kernel {
+                    kernel: Box::new(kernel),
+                    shape_only: true,
+                }
+            } else if let Some(v) = ViewOp::of(&step.op).filter(|_| single) {
+                StepKind::View(v)
+            } else if let (Op::ShapeI(i), true) = (&step.op, single) {
+                StepKind::Kernel {
+                    kernel: Box::new(ShapeKernel { axis: Some(*i) }),
+                    shape_only: true,
+                }
+            } else if let (Op::Shape, true) = (&step.op, single) {
+                StepKind::Kernel {
+                    kernel: Box::new(ShapeKernel { axis: None }),
+                    shape_only: true,
+                }
+            } else if let Some(kernel) = single
+                .then(|| theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types))
+                .flatten()
+            {
+                StepKind::Kernel {
+                    kernel,
+                    shape_only: false,
+                }
+            } else {
+                StepKind::Interp
+            };
+            // a kernel whose output dtype is not the step's runs in the interpreter
+            let kind = match kind {
+                StepKind::Kernel { kernel, .. }
+                    if kernel.out_dtype() != step.out_types[0].dtype =>
+                {
+                    StepKind::Interp
+                }
+                k => k,
+            };
+            kinds.push(kind);
+        }
         let exe = JitProgram {
-            frees: frees_of(&program),
-            program,
-            kernels,
+            runtime: Runtime::new(program, kinds),
             ks,
         };
         if self.dump_clif || self.dump_asm {
@@ -68,25 +114,17 @@ impl Linker for JitLinker {
 }
 
 struct JitProgram {
-    program: Program,
-    frees: Vec<Vec<usize>>,
-    /// The kernel of each step, when it has one.
-    kernels: Vec<Option<usize>>,
+    runtime: Runtime,
+    /// The kernels' module (their code lives until the runtime's kernels are dropped too).
     ks: KernelSet,
 }
 
 impl Executable for JitProgram {
     fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
-        run_schedule(&self.program, &self.frees, args, |i, step, ins| {
-            if let Some(k) = self.kernels[i] {
-                // shapes and dtypes are checked before the kernel runs; on a refusal the
-                // interpreter computes the value or reports the error in its words
-                if let Ok(t) = self.ks.run(k, ins) {
-                    return Ok(vec![t]);
-                }
-            }
-            interp_step(i, step, ins)
-        })
+        self.runtime.run(args)
+    }
+    fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
+        self.runtime.call(args, out)
     }
     fn dump_clif(&self) -> String {
         self.ks.kernels().iter().map(|k| k.clif.as_str()).collect()

@@ -20,6 +20,7 @@ pub mod flags;
 mod function;
 pub mod jit_linker;
 pub mod linker;
+mod runtime;
 
 pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};

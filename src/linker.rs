@@ -39,12 +39,122 @@ pub struct Program {
     pub steps: Vec<Step>,
     /// Slots returned, in order (the function's outputs, then update values).
     pub results: Vec<usize>,
+    /// How many of `results` are the function's outputs (the rest are update values).
+    pub n_outputs: usize,
+    /// For each update value (`results[n_outputs + j]`), the index into `args` of the shared
+    /// variable it replaces.
+    pub updates: Vec<usize>,
+}
+
+/// One argument of [`Executable::call`].
+pub enum Arg<'a> {
+    /// An input, or a shared value the call only reads.
+    Read(&'a Tensor),
+    /// The value of a shared variable the call updates: on success the executable leaves
+    /// the new value here (written in place, or swapped in); on error it is unchanged.
+    Update(&'a mut Tensor),
+}
+
+impl Arg<'_> {
+    pub fn get(&self) -> &Tensor {
+        match self {
+            Arg::Read(t) => t,
+            Arg::Update(t) => t,
+        }
+    }
+}
+
+/// Where [`Executable::call`] puts the function's outputs.
+pub enum OutSink<'a> {
+    /// Push each output, in order.
+    Push(&'a mut Vec<Tensor>),
+    /// Output `k` replaces `[k]` (one tensor per output), reusing its storage when the
+    /// dtype and shape match.
+    Into(&'a mut [Tensor]),
+}
+
+impl OutSink<'_> {
+    /// Deliver output `k`.
+    pub(crate) fn put(&mut self, k: usize, t: Tensor) {
+        match self {
+            OutSink::Push(v) => v.push(t),
+            OutSink::Into(d) => d[k] = t,
+        }
+    }
+}
+
+/// Why [`Executable::call`] failed; every update target is then unchanged.
+#[derive(Debug)]
+pub enum RunError {
+    Node(NodeError),
+    /// Update value `update` does not fit its shared variable.
+    Update {
+        update: usize,
+        message: String,
+    },
+}
+
+/// Whether a value of `dtype` and `shape` may be stored in a shared variable of type `ty`
+/// (the check of `SharedCell::check`, in its words).
+pub(crate) fn check_update(
+    ty: TensorType,
+    dtype: theano_ir::DType,
+    shape: &[usize],
+) -> Result<(), String> {
+    if dtype != ty.dtype {
+        return Err(format!(
+            "expected dtype {}, got {} (shape {:?})",
+            ty.dtype, dtype, shape
+        ));
+    }
+    if !ty.accepts_shape(shape) {
+        return Err(format!(
+            "expected a value of type {} ({} dimension(s)), got shape {:?}",
+            ty,
+            ty.ndim(),
+            shape
+        ));
+    }
+    Ok(())
+}
+
+/// [`Executable::call`] on top of [`Executable::run`]: every result computed into a fresh
+/// tensor, the updates checked, then moved into their shared variables.
+pub(crate) fn call_by_run(
+    exe: &dyn Executable,
+    p: &Program,
+    args: &mut [Arg<'_>],
+    mut out: OutSink<'_>,
+) -> Result<(), RunError> {
+    let refs: smallvec::SmallVec<[&Tensor; 12]> = args.iter().map(Arg::get).collect();
+    let mut results = exe.run(&refs).map_err(RunError::Node)?;
+    drop(refs);
+    for (j, &a) in p.updates.iter().enumerate() {
+        let v = &results[p.n_outputs + j];
+        check_update(p.arg_types[a], v.dtype(), v.shape())
+            .map_err(|message| RunError::Update { update: j, message })?;
+    }
+    let vals = results.split_off(p.n_outputs);
+    for (v, &a) in vals.into_iter().zip(&p.updates) {
+        if let Arg::Update(t) = &mut args[a] {
+            **t = v;
+        }
+    }
+    for (k, t) in results.into_iter().enumerate() {
+        out.put(k, t);
+    }
+    Ok(())
 }
 
 /// A linked, runnable program. `run` is given one tensor per [`Program::args`] slot, already
 /// validated against `arg_types`, and returns one tensor per [`Program::results`] slot.
 pub trait Executable: Send + Sync {
+    /// Compute every result (outputs, then update values) into fresh tensors; no update is
+    /// applied (`mode=DebugMode` compares them).
     fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError>;
+    /// Run and apply the updates, all or nothing: `args` as for `run`, the update targets
+    /// as [`Arg::Update`]; the outputs go to `out`.
+    fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError>;
     /// The Cranelift IR of the generated kernels (empty for backends without any).
     fn dump_clif(&self) -> String {
         String::new()
@@ -134,6 +244,9 @@ impl Value<'_> {
 impl Executable for InterpProgram {
     fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
         run_schedule(&self.program, &self.frees, args, interp_step)
+    }
+    fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
+        call_by_run(self, &self.program, args, out)
     }
 }
 

@@ -33,9 +33,10 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 use lower::{block_i64, clif_ty, mem, Calls, Emitter, Prog};
 use std::collections::HashMap;
+use std::sync::Arc;
 use theano_ir::ScalarOp;
 use theano_tensor::ndarray::{ArrayD, IxDyn};
-use theano_tensor::{broadcast_shapes, with_array, with_dtype, DType, Element, Tensor};
+use theano_tensor::{with_dtype, DType, Element, Tensor};
 
 /// Why a kernel was not compiled or not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,14 +58,22 @@ pub enum JitError {
 type FlatFn = unsafe extern "C" fn(usize, *const *const u8, *mut u8);
 type RowFn = unsafe extern "C" fn(usize, *const *const u8, *const isize, *mut u8, isize);
 
+/// Most inputs an elementwise kernel takes through the [`NativeKernel`] interface (fusion
+/// builds at most 32); the per-call pointer and stride tables live on the stack.
+pub const MAX_KERNEL_INPUTS: usize = 64;
+
+/// Loops over at least this many output elements are split across the threads of rayon's
+/// global pool (one chunk per thread); smaller ones run on the calling thread and pay no
+/// synchronisation (docs/JIT.md has the measurement behind the figure).
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 18;
+
 /// One compiled elementwise kernel.
 pub struct Kernel {
     in_dtypes: Vec<DType>,
     scalar_inputs: Vec<bool>,
     out: DType,
     ids: (FuncId, FuncId),
-    flat: Option<FlatFn>,
-    row: Option<RowFn>,
+    native: Option<ElemwiseKernel>,
     /// Whether the flat loop runs 128-bit vectors.
     pub vectorized: bool,
     /// The Cranelift IR of the flat and strided functions.
@@ -73,28 +82,44 @@ pub struct Kernel {
     pub asm: String,
 }
 
+/// Owns a `JITModule`; frees its code when the last holder (the [`KernelSet`] and every
+/// [`ElemwiseKernel`] handed out) is dropped.
+struct CodeOwner(Option<JITModule>);
+
+// SAFETY: the module is only mutated through `&mut` (`Arc::get_mut` in `KernelSet`, i.e.
+// while nothing else shares it); finalized code is immutable and the kernels are pure
+// functions of their arguments, so sharing the owner between threads is sound.
+unsafe impl Send for CodeOwner {}
+unsafe impl Sync for CodeOwner {}
+
+impl Drop for CodeOwner {
+    fn drop(&mut self) {
+        if let Some(m) = self.0.take() {
+            // SAFETY: every function pointer into the module is held by a `Kernel` of the
+            // set or an `ElemwiseKernel`, each of which keeps this owner alive: we are the
+            // last holder, so no pointer into the code can be called any more.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
 /// The kernels of one function and the JIT module holding their code; the code is freed
-/// when the set is dropped.
+/// when the set and every [`ElemwiseKernel`] taken from it are dropped.
 pub struct KernelSet {
-    module: Option<JITModule>,
+    module: Arc<CodeOwner>,
     kernels: Vec<Kernel>,
     keep_text: bool,
     finalized: bool,
 }
 
-// SAFETY: after `finalize` the module's code is immutable and only read through plain
-// function pointers (the kernels are pure functions of their arguments); every mutation
-// (`add`, `finalize`, drop) takes `&mut self`.
-unsafe impl Send for KernelSet {}
-unsafe impl Sync for KernelSet {}
-
-impl Drop for KernelSet {
-    fn drop(&mut self) {
-        if let Some(m) = self.module.take() {
-            // SAFETY: the function pointers live in `self.kernels`, dropped with us; no
-            // pointer escapes a `KernelSet` method.
-            unsafe { m.free_memory() };
-        }
+/// A placeholder view (no elements, never dereferenced).
+fn empty_view() -> View {
+    View {
+        ptr: std::ptr::null_mut(),
+        dtype: DType::Bool,
+        ndim: 0,
+        shape: [0; MAX_NDIM],
+        strides: [0; MAX_NDIM],
     }
 }
 
@@ -120,11 +145,29 @@ impl KernelSet {
             jb.symbol(name, ptr);
         }
         Ok(KernelSet {
-            module: Some(JITModule::new(jb)),
+            module: Arc::new(CodeOwner(Some(JITModule::new(jb)))),
             kernels: Vec::new(),
             keep_text,
             finalized: false,
         })
+    }
+
+    /// The module, mutably: only while no [`ElemwiseKernel`] handle shares it (the set's
+    /// own handles are dropped here and re-made by the next `finalize`).
+    fn module_mut<'a>(
+        module: &'a mut Arc<CodeOwner>,
+        kernels: &mut [Kernel],
+    ) -> Result<&'a mut JITModule, JitError> {
+        for k in kernels {
+            k.native = None;
+        }
+        Arc::get_mut(module)
+            .and_then(|o| o.0.as_mut())
+            .ok_or_else(|| {
+                JitError::Args(
+                    "kernels of this set are in use: add every kernel before taking any".into(),
+                )
+            })
     }
 
     /// The compiled kernels, in the order added.
@@ -145,9 +188,15 @@ impl KernelSet {
         if scalar_inputs.len() != in_dtypes.len() {
             return Err(JitError::Args("one scalar flag per input".into()));
         }
+        if in_dtypes.len() > MAX_KERNEL_INPUTS {
+            return Err(JitError::Unsupported(format!(
+                "more than {MAX_KERNEL_INPUTS} inputs"
+            )));
+        }
         let prog = Prog::new(op, in_dtypes)?;
         let k = self.kernels.len();
-        let module = self.module.as_mut().expect("module lives until drop");
+        let keep_text = self.keep_text;
+        let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
         let inline_math = math::inline_math(module.isa());
         let vdt = lower::vector_dtype(&prog, in_dtypes, inline_math).filter(|&d| d == out);
         let (flat_id, clif_f, asm_f) = build(
@@ -160,7 +209,7 @@ impl KernelSet {
             Loop::Flat {
                 vector: vdt.is_some(),
             },
-            self.keep_text,
+            keep_text,
         )?;
         let (row_id, clif_r, asm_r) = build(
             module,
@@ -170,7 +219,7 @@ impl KernelSet {
             scalar_inputs,
             out,
             Loop::Row,
-            self.keep_text,
+            keep_text,
         )?;
         self.finalized = false;
         self.kernels.push(Kernel {
@@ -178,8 +227,7 @@ impl KernelSet {
             scalar_inputs: scalar_inputs.to_vec(),
             out,
             ids: (flat_id, row_id),
-            flat: None,
-            row: None,
+            native: None,
             vectorized: vdt.is_some(),
             clif: clif_f + &clif_r,
             asm: asm_f + &asm_r,
@@ -189,121 +237,82 @@ impl KernelSet {
 
     /// Make every added kernel callable.
     pub fn finalize(&mut self) -> Result<(), JitError> {
-        let module = self.module.as_mut().expect("module lives until drop");
+        let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
         module
             .finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
-        for k in &mut self.kernels {
-            // SAFETY: the functions were built with exactly these signatures.
-            unsafe {
-                k.flat = Some(std::mem::transmute::<*const u8, FlatFn>(
+        let ptrs: Vec<(*const u8, *const u8)> = self
+            .kernels
+            .iter()
+            .map(|k| {
+                (
                     module.get_finalized_function(k.ids.0),
-                ));
-                k.row = Some(std::mem::transmute::<*const u8, RowFn>(
                     module.get_finalized_function(k.ids.1),
-                ));
-            }
+                )
+            })
+            .collect();
+        for (i, (k, (f, r))) in self.kernels.iter_mut().zip(ptrs).enumerate() {
+            // SAFETY: the functions were built with exactly these signatures.
+            let (flat, row) = unsafe {
+                (
+                    std::mem::transmute::<*const u8, FlatFn>(f),
+                    std::mem::transmute::<*const u8, RowFn>(r),
+                )
+            };
+            k.native = Some(ElemwiseKernel {
+                name: format!("elemwise k{i}"),
+                flat,
+                row,
+                in_dtypes: k.in_dtypes.clone(),
+                scalar_inputs: k.scalar_inputs.clone(),
+                out: k.out,
+                inplace: None,
+                _code: self.module.clone(),
+            });
         }
         self.finalized = true;
         Ok(())
     }
 
-    /// Run kernel `k` on `ins`: numpy broadcasting, a fresh C-contiguous output.
-    pub fn run(&self, k: usize, ins: &[&Tensor]) -> Result<Tensor, JitError> {
+    /// Kernel `k` as a [`NativeKernel`] that may write its output over input `inplace` (the
+    /// op's `Elemwise{..}[(0, i)]` pattern). The handle keeps the set's code alive.
+    pub fn elemwise(&self, k: usize, inplace: Option<usize>) -> Result<ElemwiseKernel, JitError> {
         let kern = self
             .kernels
             .get(k)
             .ok_or_else(|| JitError::Args(format!("no kernel {k}")))?;
-        let (Some(flat), Some(row)) = (kern.flat, kern.row) else {
-            return Err(JitError::Args("the kernel set is not finalized".into()));
-        };
-        if !self.finalized {
-            return Err(JitError::Args("the kernel set is not finalized".into()));
+        match (&kern.native, self.finalized) {
+            (Some(n), true) => Ok(ElemwiseKernel {
+                inplace: inplace.filter(|&i| i < n.in_dtypes.len()),
+                ..n.clone()
+            }),
+            _ => Err(JitError::Args("the kernel set is not finalized".into())),
         }
-        if ins.len() != kern.in_dtypes.len() {
+    }
+
+    /// Run kernel `k` on `ins`: numpy broadcasting, a fresh C-contiguous output.
+    pub fn run(&self, k: usize, ins: &[&Tensor]) -> Result<Tensor, JitError> {
+        let kern = self.elemwise(k, None)?;
+        if ins.len() > MAX_KERNEL_INPUTS {
             return Err(JitError::Args(format!(
-                "the kernel takes {} inputs, got {}",
-                kern.in_dtypes.len(),
-                ins.len()
+                "more than {MAX_KERNEL_INPUTS} inputs"
             )));
         }
-        let mut shape: Vec<usize> = Vec::new();
-        for (i, (t, &d)) in ins.iter().zip(&kern.in_dtypes).enumerate() {
-            if t.dtype() != d {
-                return Err(JitError::Args(format!(
-                    "input {i}: expected {d}, got {}",
-                    t.dtype()
-                )));
-            }
-            if kern.scalar_inputs[i] && t.len() != 1 {
-                return Err(JitError::Args(format!("input {i}: expected one element")));
-            }
-            shape = broadcast_shapes(&shape, t.shape()).ok_or_else(|| {
-                JitError::Args(format!(
-                    "input {i}: shape {:?} does not broadcast",
-                    t.shape()
-                ))
-            })?;
+        let mut views = [empty_view(); MAX_KERNEL_INPUTS];
+        for (v, t) in views.iter_mut().zip(ins) {
+            *v = View::of(t)
+                .ok_or_else(|| JitError::Args(format!("more than {MAX_NDIM} dimensions")))?;
         }
-        let n = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .filter(|n| {
-                n.checked_mul(kern.out.itemsize())
-                    .is_some_and(|b| b <= isize::MAX as usize)
-            })
-            .ok_or_else(|| JitError::Args("output too big".into()))?;
-        // (base pointer, element strides, element size) of each input
-        let views: Vec<(*const u8, Vec<isize>, Vec<usize>, bool)> = ins
-            .iter()
-            .map(|t| {
-                with_array!(t, a => (
-                    a.as_ptr().cast::<u8>(),
-                    a.strides().to_vec(),
-                    a.shape().to_vec(),
-                    a.is_standard_layout(),
-                ))
-            })
-            .collect();
-        let flat_ok = views
-            .iter()
-            .zip(&kern.scalar_inputs)
-            .all(|(v, &s)| s || (v.3 && v.2 == shape));
-        let out_es = kern.out.itemsize();
+        let views = &views[..ins.len()];
+        let shape = kern.out_shape(views)?;
         let t = with_dtype!(kern.out, T => {
-            let mut a = ArrayD::<T>::uninit(IxDyn(&shape));
-            let optr = a.as_mut_ptr() as *mut u8;
-            if n > 0 {
-                if flat_ok {
-                    let ptrs: Vec<*const u8> = views.iter().map(|v| v.0).collect();
-                    // SAFETY: every non-scalar input holds `n` contiguous elements of its
-                    // dtype, every scalar one element; the output holds `n` elements.
-                    unsafe { flat(n, ptrs.as_ptr(), optr) };
-                } else {
-                    let nd = shape.len();
-                    // byte strides of each input over the output's dimensions
-                    let strides: Vec<Vec<isize>> = views
-                        .iter()
-                        .zip(&kern.in_dtypes)
-                        .map(|(v, d)| {
-                            let es = d.itemsize() as isize;
-                            let pad = nd - v.2.len();
-                            (0..nd)
-                                .map(|j| {
-                                    if j < pad || v.2[j - pad] == 1 {
-                                        0
-                                    } else {
-                                        v.1[j - pad] * es
-                                    }
-                                })
-                                .collect()
-                        })
-                        .collect();
-                    // SAFETY: the strides walk only the elements of each (checked,
-                    // broadcast) input, and the output holds `n` elements.
-                    unsafe { run_rows(row, &shape, &views, &strides, optr, out_es) };
-                }
-            }
+            let mut a = ArrayD::<T>::uninit(IxDyn(shape.as_slice()));
+            let out = View::contiguous(a.as_mut_ptr().cast::<u8>(), kern.out, shape.as_slice())
+                .ok_or_else(|| JitError::Args(format!("more than {MAX_NDIM} dimensions")))?;
+            // SAFETY: `out_shape` accepted the views (taken from live tensors, so valid for
+            // reads); `out` is a fresh C-contiguous array of that shape and the output dtype,
+            // overlapping no input.
+            unsafe { kern.run(views, &out) };
             // SAFETY: the kernel wrote every element (or there are none).
             T::into_tensor(unsafe { a.assume_init() })
         });
@@ -311,49 +320,270 @@ impl KernelSet {
     }
 }
 
-/// Walk the outer dimensions in Rust, one generated row call per innermost row.
-unsafe fn run_rows(
+/// An elementwise kernel of a [`KernelSet`] behind the [`NativeKernel`] interface: numpy
+/// broadcasting, the flat loop when every input is C-contiguous with the output's shape (or
+/// a scalar by its type), strided rows otherwise; loops over at least
+/// [`PARALLEL_MIN_ELEMENTS`] elements are split across rayon's threads. Keeps the set's
+/// code alive.
+#[derive(Clone)]
+pub struct ElemwiseKernel {
+    name: String,
+    flat: FlatFn,
     row: RowFn,
-    shape: &[usize],
-    views: &[(*const u8, Vec<isize>, Vec<usize>, bool)],
-    strides: &[Vec<isize>],
-    out: *mut u8,
-    out_es: usize,
-) {
-    let nd = shape.len();
-    let (inner, outer) = if nd == 0 {
-        (1, &[][..])
-    } else {
-        (shape[nd - 1], &shape[..nd - 1])
-    };
-    let inner_st: Vec<isize> = strides
-        .iter()
-        .map(|s| if nd == 0 { 0 } else { s[nd - 1] })
-        .collect();
-    let rows: usize = outer.iter().product();
-    let mut idx = vec![0usize; outer.len()];
-    let mut offs = vec![0isize; views.len()];
-    let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); views.len()];
-    for r in 0..rows {
-        for (i, v) in views.iter().enumerate() {
-            ptrs[i] = v.0.wrapping_offset(offs[i]);
+    in_dtypes: Vec<DType>,
+    scalar_inputs: Vec<bool>,
+    out: DType,
+    inplace: Option<usize>,
+    _code: Arc<CodeOwner>,
+}
+
+impl std::fmt::Debug for ElemwiseKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ElemwiseKernel({})", self.name)
+    }
+}
+
+/// A raw pointer that may cross into rayon's threads.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut u8);
+// SAFETY: only used to hand disjoint output ranges to the chunks of one split loop, which
+// all finish before the loop returns.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    fn get(self) -> *mut u8 {
+        self.0
+    }
+}
+
+/// Run `f` over `[0, n)` in `chunks` contiguous pieces on rayon's pool (inline when 1),
+/// each piece boundary a multiple of `align`.
+fn split(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    fn go(lo: usize, hi: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+        if chunks <= 1 || hi - lo < 2 * align {
+            f(lo, hi);
+            return;
         }
-        let o = out.wrapping_add(r * inner * out_es);
-        // SAFETY: see the caller.
-        unsafe { row(inner, ptrs.as_ptr(), inner_st.as_ptr(), o, out_es as isize) };
-        for d in (0..outer.len()).rev() {
-            idx[d] += 1;
-            for (i, s) in strides.iter().enumerate() {
-                offs[i] += s[d];
-            }
-            if idx[d] < outer[d] {
-                break;
-            }
-            for (i, s) in strides.iter().enumerate() {
-                offs[i] -= s[d] * outer[d] as isize;
-            }
-            idx[d] = 0;
+        let half = chunks / 2;
+        let step = ((hi - lo) as u128 * half as u128 / chunks as u128) as usize;
+        let mid = (lo + step / align * align).clamp(lo, hi);
+        rayon::join(
+            || go(lo, mid, half, align, f),
+            || go(mid, hi, chunks - half, align, f),
+        );
+    }
+    go(0, n, chunks, align.max(1), f)
+}
+
+impl ElemwiseKernel {
+    /// The number of chunks a loop over `n` elements is split into.
+    fn chunks_for(n: usize) -> usize {
+        if n >= PARALLEL_MIN_ELEMENTS {
+            rayon::current_num_threads().max(1)
+        } else {
+            1
         }
+    }
+
+    /// [`NativeKernel::run`] split into at most `chunks` pieces run on rayon's threads (1:
+    /// on the calling thread). The results do not depend on `chunks`.
+    ///
+    /// # Safety
+    /// As for [`NativeKernel::run`].
+    pub unsafe fn run_chunks(&self, ins: &[View], out: &View, chunks: usize) {
+        let n = out.len();
+        if n == 0 {
+            return;
+        }
+        let k = ins.len();
+        let flat_ok = ins
+            .iter()
+            .zip(&self.scalar_inputs)
+            .all(|(v, &s)| s || (v.is_c_contiguous() && v.shape() == out.shape()));
+        let optr = SendPtr(out.ptr);
+        let out_es = self.out.itemsize();
+        if flat_ok {
+            let (flat, scal, dts) = (self.flat, &self.scalar_inputs, &self.in_dtypes);
+            split(n, chunks, 16, &|lo, hi| {
+                let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
+                for j in 0..k {
+                    ptrs[j] = if scal[j] {
+                        ins[j].ptr
+                    } else {
+                        ins[j].ptr.wrapping_add(lo * dts[j].itemsize())
+                    };
+                }
+                // SAFETY: (the caller's contract, checked by `out_shape`) every non-scalar
+                // input holds `n` contiguous elements of its dtype and every scalar one
+                // element; the output holds `n` elements; `[lo, hi)` lies within `[0, n)`
+                // and the chunks write disjoint output ranges.
+                unsafe { flat(hi - lo, ptrs.as_ptr(), optr.get().add(lo * out_es)) };
+            });
+            return;
+        }
+        // byte strides of each input over the output's dimensions (0 broadcasts)
+        let nd = out.ndim;
+        let mut strides = [[0isize; MAX_NDIM]; MAX_KERNEL_INPUTS];
+        for (j, v) in ins.iter().enumerate() {
+            let es = self.in_dtypes[j].itemsize() as isize;
+            let pad = nd - v.ndim;
+            for d in 0..v.ndim {
+                if v.shape[d] != 1 {
+                    strides[j][pad + d] = v.strides[d] * es;
+                }
+            }
+        }
+        let (inner, outer) = if nd == 0 {
+            (1, &[][..])
+        } else {
+            (out.shape[nd - 1], &out.shape[..nd - 1])
+        };
+        let rows: usize = outer.iter().product();
+        let row = self.row;
+        let mut inner_st = [0isize; MAX_KERNEL_INPUTS];
+        if nd > 0 {
+            for j in 0..k {
+                inner_st[j] = strides[j][nd - 1];
+            }
+        }
+        let (strides, inner_st) = (&strides, &inner_st);
+        if rows == 1 {
+            // one long row: split it
+            split(inner, chunks, 16, &|lo, hi| {
+                let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
+                for j in 0..k {
+                    ptrs[j] = ins[j].ptr.wrapping_offset(lo as isize * inner_st[j]);
+                }
+                // SAFETY: the strides walk only elements of each (checked, broadcast)
+                // input; `[lo, hi)` lies within the row and the chunks write disjoint
+                // ranges of the C-contiguous output.
+                unsafe {
+                    row(
+                        hi - lo,
+                        ptrs.as_ptr(),
+                        inner_st.as_ptr(),
+                        optr.get().add(lo * out_es),
+                        out_es as isize,
+                    )
+                };
+            });
+            return;
+        }
+        split(rows, chunks.min(rows), 1, &|r0, r1| {
+            // the multi-index of row r0 over the outer dimensions, and each input's offset
+            let mut idx = [0usize; MAX_NDIM];
+            let mut offs = [0isize; MAX_KERNEL_INPUTS];
+            let mut r = r0;
+            for d in (0..outer.len()).rev() {
+                idx[d] = r % outer[d];
+                r /= outer[d];
+                for j in 0..k {
+                    offs[j] += idx[d] as isize * strides[j][d];
+                }
+            }
+            let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
+            for rr in r0..r1 {
+                for j in 0..k {
+                    ptrs[j] = ins[j].ptr.wrapping_offset(offs[j]);
+                }
+                // SAFETY: the strides walk only elements of each (checked, broadcast)
+                // input; row `rr` of the C-contiguous output is the `inner` elements from
+                // `rr * inner`, and the chunks own disjoint rows.
+                unsafe {
+                    row(
+                        inner,
+                        ptrs.as_ptr(),
+                        inner_st.as_ptr(),
+                        optr.get().add(rr * inner * out_es),
+                        out_es as isize,
+                    )
+                };
+                for d in (0..outer.len()).rev() {
+                    idx[d] += 1;
+                    for j in 0..k {
+                        offs[j] += strides[j][d];
+                    }
+                    if idx[d] < outer[d] {
+                        break;
+                    }
+                    for j in 0..k {
+                        offs[j] -= strides[j][d] * outer[d] as isize;
+                    }
+                    idx[d] = 0;
+                }
+            }
+        });
+    }
+}
+
+impl NativeKernel for ElemwiseKernel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn out_dtype(&self) -> DType {
+        self.out
+    }
+
+    fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError> {
+        if ins.len() != self.in_dtypes.len() {
+            return Err(JitError::Args(format!(
+                "the kernel takes {} inputs, got {}",
+                self.in_dtypes.len(),
+                ins.len()
+            )));
+        }
+        let nd = ins.iter().map(|v| v.ndim).max().unwrap_or(0);
+        if nd > MAX_NDIM {
+            return Err(JitError::Args(format!("more than {MAX_NDIM} dimensions")));
+        }
+        let mut shape = Shape {
+            ndim: nd,
+            dims: [1; MAX_NDIM],
+        };
+        for (i, (v, &d)) in ins.iter().zip(&self.in_dtypes).enumerate() {
+            if v.dtype != d {
+                return Err(JitError::Args(format!(
+                    "input {i}: expected {d}, got {}",
+                    v.dtype
+                )));
+            }
+            if self.scalar_inputs[i] && v.len() != 1 {
+                return Err(JitError::Args(format!("input {i}: expected one element")));
+            }
+            let pad = nd - v.ndim;
+            for (j, &dim) in v.shape().iter().enumerate() {
+                let o = &mut shape.dims[pad + j];
+                if *o == 1 {
+                    *o = dim;
+                } else if dim != 1 && dim != *o {
+                    return Err(JitError::Args(format!(
+                        "input {i}: shape {:?} does not broadcast",
+                        v.shape()
+                    )));
+                }
+            }
+        }
+        shape
+            .as_slice()
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|n| {
+                n.checked_mul(self.out.itemsize())
+                    .is_some_and(|b| b <= isize::MAX as usize)
+            })
+            .ok_or_else(|| JitError::Args("output too big".into()))?;
+        Ok(shape)
+    }
+
+    fn inplace_input(&self) -> Option<usize> {
+        self.inplace
+    }
+
+    unsafe fn run(&self, ins: &[View], out: &View) {
+        // SAFETY: the caller's contract is ours.
+        unsafe { self.run_chunks(ins, out, Self::chunks_for(out.len())) }
     }
 }
 

@@ -1,0 +1,974 @@
+//! The runtime of the JIT linker (Theano's VM): a linear schedule over storage slots whose
+//! plan is made at link time, run without allocating in the steady state.
+//!
+//! Each slot holds, during one call, an argument, a constant, a persistent **buffer** (the
+//! output of a [`NativeKernel`] step: kept in the executable's workspace across calls and
+//! reused while the shape repeats), a **view** of another slot's storage (DimShuffle,
+//! Reshape and Flatten of C-contiguous data: no copy), or an owned tensor (the result of an
+//! interpreter step). See docs/ARCHITECTURE.md ("The runtime") for the invariants.
+//!
+//! In place: a kernel whose op overwrites input `i` (`Elemwise{..}[(0, i)]`, `CGemv{inplace}`)
+//! writes into that input's buffer when the link-time check allows it. When the input is a
+//! shared variable being updated, the new value is written straight into the shared
+//! storage; those **destructive** steps and everything downstream of them run last (the
+//! *tail*), and before the tail starts the runtime runs `out_shape` of every tail step and
+//! checks every update value's type: after that nothing can fail (the [`NativeKernel`]
+//! contract), so a call still applies all updates or none. When the check is not possible
+//! (an interpreter step in the tail) or fails, the call writes the new values into buffers
+//! and swaps them in at the end instead.
+
+use crate::error::NodeError;
+use crate::linker::{check_update, interp_step, Arg, OutSink, Program, RunError};
+use smallvec::SmallVec;
+use std::sync::Mutex;
+use theano_ir::{DType, IdxEntry, Op, Tensor};
+use theano_jit::{JitError, NativeKernel, Shape, View, MAX_NDIM};
+use theano_tensor::ndarray::{ArrayD, IxDyn};
+use theano_tensor::{with_array, with_dtype, Element};
+
+/// How a step runs.
+pub(crate) enum StepKind {
+    /// A native kernel into a buffer (or in place). `shape_only`: its `out_shape` reads no
+    /// element of its inputs (so it can be checked on placeholder views before they exist).
+    Kernel {
+        kernel: Box<dyn NativeKernel>,
+        shape_only: bool,
+    },
+    /// A view of input 0's storage.
+    View(ViewOp),
+    /// `theano_interp::perform` into an owned tensor.
+    Interp,
+}
+
+/// The zero-copy ops.
+#[derive(Clone, Debug)]
+pub(crate) enum ViewOp {
+    DimShuffle(Vec<Option<usize>>),
+    /// Basic indexing; inputs 1.. are the scalar bounds.
+    Subtensor(Vec<IdxEntry>),
+    /// Input 1 is the shape vector.
+    Reshape,
+    Flatten(usize),
+}
+
+impl ViewOp {
+    pub(crate) fn of(op: &Op) -> Option<ViewOp> {
+        match op {
+            Op::DimShuffle { new_order, .. } => Some(ViewOp::DimShuffle(new_order.clone())),
+            Op::Reshape { .. } => Some(ViewOp::Reshape),
+            Op::Subtensor { idx } => Some(ViewOp::Subtensor(idx.clone())),
+            Op::Flatten { outdim } => Some(ViewOp::Flatten(*outdim)),
+            _ => None,
+        }
+    }
+
+    /// Whether it reads element values of an input (Reshape reads its shape vector).
+    fn reads_values(&self) -> bool {
+        matches!(self, ViewOp::Reshape | ViewOp::Subtensor(_))
+    }
+
+    /// The view of the output, or `None` when it is no view of input 0 (then the
+    /// interpreter computes the step, or reports its error).
+    fn apply(&self, ins: &[View]) -> Option<View> {
+        let x = ins.first()?;
+        match self {
+            ViewOp::DimShuffle(order) => {
+                if order.len() > MAX_NDIM {
+                    return None;
+                }
+                // every dropped dimension must have length 1
+                for d in 0..x.ndim {
+                    if !order.contains(&Some(d)) && x.shape[d] != 1 {
+                        return None;
+                    }
+                }
+                let mut v = View {
+                    ndim: order.len(),
+                    ..*x
+                };
+                for (j, o) in order.iter().enumerate() {
+                    match *o {
+                        Some(d) if d < x.ndim => {
+                            v.shape[j] = x.shape[d];
+                            v.strides[j] = x.strides[d];
+                        }
+                        Some(_) => return None,
+                        None => {
+                            v.shape[j] = 1;
+                            v.strides[j] = 0;
+                        }
+                    }
+                }
+                Some(v)
+            }
+            ViewOp::Subtensor(idx) => {
+                if idx.len() > x.ndim {
+                    return None;
+                }
+                let mut scalars = ins[1..].iter();
+                let mut next = |present: bool| -> Option<Option<i64>> {
+                    if !present {
+                        return Some(None);
+                    }
+                    let v = scalars.next()?;
+                    // SAFETY: `v` views a live tensor of the program.
+                    (v.ndim == 0)
+                        .then(|| unsafe { read_int(v, 0) })
+                        .flatten()
+                        .map(Some)
+                };
+                let mut v = View { ndim: 0, ..*x };
+                let mut ptr = x.ptr;
+                let es = x.dtype.itemsize() as isize;
+                for (axis, e) in idx.iter().enumerate() {
+                    let n = x.shape[axis] as i128;
+                    let st = x.strides[axis] as i128;
+                    match *e {
+                        IdxEntry::Index(_) => {
+                            let i = next(true)?? as i128;
+                            let i = if i < 0 { i + n } else { i };
+                            if i < 0 || i >= n {
+                                return None;
+                            }
+                            ptr = ptr.wrapping_offset((i * st) as isize * es);
+                        }
+                        IdxEntry::Slice { start, stop, step } => {
+                            let a = next(start.is_some())?;
+                            let b = next(stop.is_some())?;
+                            let c = next(step.is_some())?;
+                            let (first, len, step) = py_slice(a, b, c, n)?;
+                            if len > 0 {
+                                ptr = ptr.wrapping_offset((first * st) as isize * es);
+                            }
+                            v.shape[v.ndim] = len as usize;
+                            v.strides[v.ndim] = (st * step) as isize;
+                            v.ndim += 1;
+                        }
+                    }
+                }
+                if scalars.next().is_some() {
+                    return None;
+                }
+                for axis in idx.len()..x.ndim {
+                    v.shape[v.ndim] = x.shape[axis];
+                    v.strides[v.ndim] = x.strides[axis];
+                    v.ndim += 1;
+                }
+                v.ptr = ptr;
+                Some(v)
+            }
+            ViewOp::Flatten(outdim) => {
+                let k = *outdim;
+                if k == 0 || k > x.ndim || !x.is_c_contiguous() {
+                    return None;
+                }
+                let mut dims = [0usize; MAX_NDIM];
+                dims[..k - 1].copy_from_slice(&x.shape[..k - 1]);
+                dims[k - 1] = x.shape[k - 1..x.ndim].iter().product();
+                View::contiguous(x.ptr, x.dtype, &dims[..k])
+            }
+            ViewOp::Reshape => {
+                let s = ins.get(1)?;
+                if s.ndim != 1 || s.shape[0] > MAX_NDIM || !x.is_c_contiguous() {
+                    return None;
+                }
+                let n = s.shape[0];
+                let mut dims = [0usize; MAX_NDIM];
+                let mut infer = None;
+                let mut known = 1usize;
+                for (j, d) in dims.iter_mut().enumerate().take(n) {
+                    // SAFETY: `s` views a live int vector of `n` elements (by its shape and
+                    // strides, which come from a tensor of the program).
+                    let v = unsafe { read_int(s, j) }?;
+                    if v == -1 && infer.is_none() {
+                        infer = Some(j);
+                    } else if v < 0 {
+                        return None;
+                    } else {
+                        *d = v as usize;
+                        known = known.checked_mul(*d)?;
+                    }
+                }
+                let total = x.len();
+                if let Some(j) = infer {
+                    if known == 0 || total % known != 0 {
+                        return None;
+                    }
+                    dims[j] = total / known;
+                } else if known != total {
+                    return None;
+                }
+                View::contiguous(x.ptr, x.dtype, &dims[..n])
+            }
+        }
+    }
+}
+
+/// Python's `slice(start, stop, step).indices(n)`: (first index, length, step); `None` for
+/// a zero step.
+fn py_slice(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    n: i128,
+) -> Option<(i128, i128, i128)> {
+    let step = step.unwrap_or(1) as i128;
+    if step == 0 {
+        return None;
+    }
+    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
+    let clamp = |v: Option<i64>, default: i128| match v {
+        None => default,
+        Some(v) => {
+            let v = v as i128;
+            if v < 0 {
+                (v + n).max(lower)
+            } else {
+                v.min(upper)
+            }
+        }
+    };
+    let start = clamp(start, if step < 0 { upper } else { lower });
+    let stop = clamp(stop, if step < 0 { lower } else { upper });
+    let len = if step > 0 {
+        if stop > start {
+            (stop - start + step - 1) / step
+        } else {
+            0
+        }
+    } else if start > stop {
+        (start - stop - step - 1) / (-step)
+    } else {
+        0
+    };
+    Some((start, len, step))
+}
+
+/// Element `j` of the int vector `v` (or the int scalar `v`, `j = 0`), as i64.
+///
+/// # Safety
+/// `v` is valid for reads over its shape and strides.
+unsafe fn read_int(v: &View, j: usize) -> Option<i64> {
+    let off = match v.ndim {
+        0 if j == 0 => 0,
+        1 if j < v.shape[0] => j as isize * v.strides[0],
+        _ => return None,
+    };
+    // SAFETY: `j` is within the vector (checked above); the caller's contract.
+    unsafe {
+        Some(match v.dtype {
+            DType::Int64 => *(v.ptr as *const i64).offset(off),
+            DType::Int32 => *(v.ptr as *const i32).offset(off) as i64,
+            DType::Int16 => *(v.ptr as *const i16).offset(off) as i64,
+            DType::Int8 => *(v.ptr as *const i8).offset(off) as i64,
+            DType::UInt8 => *v.ptr.offset(off) as i64,
+            _ => return None,
+        })
+    }
+}
+
+/// `Shape_i{i}` and `Shape` as native kernels (int64 outputs from the input's shape only).
+pub(crate) struct ShapeKernel {
+    /// `Some(i)`: `Shape_i{i}`; `None`: `Shape`.
+    pub(crate) axis: Option<usize>,
+}
+
+impl NativeKernel for ShapeKernel {
+    fn name(&self) -> &str {
+        "shape"
+    }
+    fn out_dtype(&self) -> DType {
+        DType::Int64
+    }
+    fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError> {
+        let [x] = ins else {
+            return Err(JitError::Args("shape takes one input".into()));
+        };
+        let s = match self.axis {
+            Some(i) if i < x.ndim => Shape::new(&[]),
+            Some(i) => return Err(JitError::Args(format!("axis {i} of a {}-d array", x.ndim))),
+            None => Shape::new(&[x.ndim]),
+        };
+        s.ok_or_else(|| JitError::Args("rank".into()))
+    }
+    unsafe fn run(&self, ins: &[View], out: &View) {
+        let x = &ins[0];
+        let o = out.ptr as *mut i64;
+        match self.axis {
+            // SAFETY: `out` holds one int64 (`out_shape` gave a scalar); `i < ndim`.
+            Some(i) => unsafe { *o = x.shape[i] as i64 },
+            None => {
+                for d in 0..x.ndim {
+                    // SAFETY: `out` holds `ndim` int64 elements.
+                    unsafe { *o.add(d) = x.shape[d] as i64 };
+                }
+            }
+        }
+    }
+}
+
+/// A copy of the elements `v` describes, as a C-contiguous tensor.
+///
+/// # Safety
+/// `v` is valid for reads over its shape and strides, with elements of its dtype.
+unsafe fn view_to_tensor(v: &View) -> Tensor {
+    with_dtype!(v.dtype, T => {
+        let p = v.ptr as *const T;
+        let n = v.len();
+        let nd = v.ndim;
+        let mut out: Vec<T> = Vec::with_capacity(n);
+        if n > 0 {
+            let (inner, ist) = if nd == 0 { (1, 0) } else { (v.shape[nd - 1], v.strides[nd - 1]) };
+            let mut idx = [0usize; MAX_NDIM];
+            let mut off = 0isize;
+            for _ in 0..n / inner {
+                for i in 0..inner {
+                    // SAFETY: the odometer keeps every index within the shape, so the
+                    // offset addresses an element of `v`.
+                    out.push(unsafe { *p.offset(off + i as isize * ist) });
+                }
+                for d in (0..nd.saturating_sub(1)).rev() {
+                    idx[d] += 1;
+                    off += v.strides[d];
+                    if idx[d] < v.shape[d] {
+                        break;
+                    }
+                    off -= v.strides[d] * v.shape[d] as isize;
+                    idx[d] = 0;
+                }
+            }
+        }
+        let a = ArrayD::<T>::from_shape_vec(IxDyn(v.shape()), out)
+            .expect("one element per index of the shape");
+        T::into_tensor(a)
+    })
+}
+
+/// A writable pointer to `t`'s first element (derived from the unique borrow).
+fn mut_ptr(t: &mut Tensor) -> *mut u8 {
+    with_array!(t, a => a.as_mut_ptr().cast::<u8>())
+}
+
+fn standard_layout(t: &Tensor) -> bool {
+    with_array!(t, a => a.is_standard_layout())
+}
+
+/// What a slot holds during one call.
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Empty,
+    /// `args[i]`
+    Arg(usize),
+    /// `program.constants[i]`
+    Const(usize),
+    /// the workspace buffer with this id (the slot index of the step that allocated it)
+    Buf(usize),
+    Owned(Tensor),
+    /// a view into the storage of a slot that outlives it
+    View(View),
+}
+
+/// The state of one call, kept across calls: buffers persist and vectors keep their
+/// capacity, so a call whose shapes repeat allocates nothing here.
+struct Workspace {
+    slots: Vec<Slot>,
+    bufs: Vec<Option<Tensor>>,
+    views: Vec<View>,
+    /// placeholder views of the tail's outputs during its check
+    dry: Vec<Option<View>>,
+}
+
+impl Workspace {
+    fn new(n: usize) -> Workspace {
+        Workspace {
+            slots: (0..n).map(|_| Slot::Empty).collect(),
+            bufs: (0..n).map(|_| None).collect(),
+            views: Vec::new(),
+            dry: vec![None; n],
+        }
+    }
+}
+
+/// A linked program.
+pub(crate) struct Runtime {
+    program: Program,
+    kinds: Vec<StepKind>,
+    /// Step indices in run order: the destructive tail last.
+    order: Vec<usize>,
+    /// Position in `order` where the tail starts (`order.len()` when there is none).
+    tail: usize,
+    /// Whether the tail can be checked before it runs (else it always runs non-destructively).
+    tail_checkable: bool,
+    /// By step: its kernel may write over its in-place input (link-time aliasing check).
+    destroy_ok: Vec<bool>,
+    /// By position in `order`: the slots nothing reads after it (emptied then).
+    frees: Vec<Vec<usize>>,
+    /// By slot: produced by a tail step.
+    in_tail: Vec<bool>,
+    /// By arg index: an update target.
+    is_target: Vec<bool>,
+    /// By slot: the step computing it.
+    producer: Vec<Option<usize>>,
+    /// By result index: no later result names the same slot.
+    last_mention: Vec<bool>,
+    ws: Mutex<Workspace>,
+}
+
+/// The step index of every slot's producer.
+fn producers(p: &Program) -> Vec<Option<usize>> {
+    let mut prod = vec![None; p.n_slots];
+    for (i, s) in p.steps.iter().enumerate() {
+        for &o in &s.outputs {
+            prod[o] = Some(i);
+        }
+    }
+    prod
+}
+
+impl Runtime {
+    pub(crate) fn new(program: Program, kinds: Vec<StepKind>) -> Runtime {
+        let p = &program;
+        let n = p.n_slots;
+        let prod = producers(p);
+        let mut is_target = vec![false; p.args.len()];
+        for &a in &p.updates {
+            is_target[a] = true;
+        }
+        let arg_of_slot = |s: usize| p.args.iter().position(|&x| x == s);
+        // the storage each slot lives in: views point at their input's root
+        let mut root: Vec<usize> = (0..n).collect();
+        for (i, st) in p.steps.iter().enumerate() {
+            if matches!(kinds[i], StepKind::View(_)) {
+                root[st.outputs[0]] = root[st.inputs[0]];
+            }
+        }
+        // destructive steps: in-place kernels over an update target
+        let inplace_slot = |i: usize| -> Option<usize> {
+            match &kinds[i] {
+                StepKind::Kernel { kernel, .. } => kernel
+                    .inplace_input()
+                    .and_then(|j| p.steps[i].inputs.get(j).copied()),
+                _ => None,
+            }
+        };
+        let destructive = |i: usize| {
+            inplace_slot(i)
+                .and_then(|s| arg_of_slot(root[s]))
+                .is_some_and(|a| is_target[a])
+        };
+        // the tail: destructive steps and everything downstream, kept in order
+        let mut in_tail = vec![false; n];
+        let mut tail_steps = vec![false; p.steps.len()];
+        for (i, st) in p.steps.iter().enumerate() {
+            if destructive(i) || st.inputs.iter().any(|&s| in_tail[s]) {
+                tail_steps[i] = true;
+                for &o in &st.outputs {
+                    in_tail[o] = true;
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..p.steps.len()).filter(|&i| !tail_steps[i]).collect();
+        let tail = order.len();
+        order.extend((0..p.steps.len()).filter(|&i| tail_steps[i]));
+        // the tail can be checked when its steps are kernels and views whose checks read no
+        // element of a value the tail computes
+        let tail_checkable = order[tail..].iter().all(|&i| {
+            let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
+            match &kinds[i] {
+                StepKind::Kernel { shape_only, .. } => *shape_only || !reads_tail,
+                StepKind::View(v) => !(v.reads_values() && reads_tail),
+                StepKind::Interp => false,
+            }
+        });
+        // last position reading each storage root (results: never freed)
+        let mut pos_of = vec![0; p.steps.len()];
+        for (k, &i) in order.iter().enumerate() {
+            pos_of[i] = k;
+        }
+        let mut last_read = vec![None::<usize>; n];
+        for (k, &i) in order.iter().enumerate() {
+            for &s in &p.steps[i].inputs {
+                let r = root[s];
+                last_read[r] = Some(last_read[r].map_or(k, |x: usize| x.max(k)));
+            }
+        }
+        let mut is_result_root = vec![false; n];
+        for &r in &p.results {
+            is_result_root[root[r]] = true;
+        }
+        // a kernel may overwrite input slot s when s's storage is a buffer, an owned value
+        // or an update target, no result lives in it, and no other step (or other input of
+        // this step) reads it later
+        let destroy_ok = (0..p.steps.len())
+            .map(|i| {
+                let Some(s) = inplace_slot(i) else {
+                    return false;
+                };
+                if root[s] != s {
+                    // a view: in place only over a value's own storage
+                    return false;
+                }
+                let leaf_ok = match arg_of_slot(s) {
+                    Some(a) => is_target[a],
+                    None => prod[s].is_some(),
+                };
+                let k = pos_of[i];
+                let others_before = p.steps.iter().enumerate().all(|(j, st)| {
+                    j == i || st.inputs.iter().all(|&x| root[x] != s) || pos_of[j] < k
+                });
+                let once = p.steps[i].inputs.iter().filter(|&&x| root[x] == s).count() == 1;
+                leaf_ok && !is_result_root[s] && others_before && once
+            })
+            .collect();
+        // a slot lives until its last reader; a view's inputs (its storage, and the values
+        // the interpreter needs to compute it when a consumer wants a tensor) as long as
+        // the view; results for the whole call
+        let mut last_use: Vec<Option<usize>> = vec![None; n];
+        for (k, &i) in order.iter().enumerate() {
+            for &s in &p.steps[i].inputs {
+                last_use[s] = Some(k);
+            }
+        }
+        for &r in &p.results {
+            last_use[r] = Some(usize::MAX);
+        }
+        for &i in order.iter().rev() {
+            if matches!(kinds[i], StepKind::View(_)) {
+                let v = last_use[p.steps[i].outputs[0]];
+                for &x in &p.steps[i].inputs {
+                    last_use[x] = last_use[x].max(v);
+                }
+            }
+        }
+        let mut frees = vec![Vec::new(); order.len()];
+        for s in 0..n {
+            let Some(i) = prod[s] else { continue };
+            let k = last_use[s].unwrap_or(pos_of[i]);
+            if k != usize::MAX {
+                frees[k].push(s);
+            }
+        }
+        let last_mention = (0..p.results.len())
+            .map(|k| !p.results[k + 1..].contains(&p.results[k]))
+            .collect();
+        let ws = Mutex::new(Workspace::new(n));
+        Runtime {
+            producer: prod,
+            kinds,
+            order,
+            tail,
+            tail_checkable,
+            destroy_ok,
+            frees,
+            in_tail,
+            is_target,
+            last_mention,
+            ws,
+            program,
+        }
+    }
+
+    /// Every result into fresh tensors, no update applied.
+    pub(crate) fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
+        let mut a: SmallVec<[Arg<'_>; 12]> = args.iter().map(|t| Arg::Read(t)).collect();
+        let mut out = Vec::with_capacity(self.program.results.len());
+        self.execute(&mut a, OutSink::Push(&mut out), false)
+            .map_err(|e| match e {
+                RunError::Node(n) => n,
+                RunError::Update { .. } => unreachable!("no update is checked"),
+            })?;
+        Ok(out)
+    }
+
+    /// Run and apply the updates (see the module documentation).
+    pub(crate) fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
+        self.execute(args, out, true)
+    }
+
+    fn execute(
+        &self,
+        args: &mut [Arg<'_>],
+        out: OutSink<'_>,
+        commit: bool,
+    ) -> Result<(), RunError> {
+        // a concurrent call of the same function gets a workspace of its own
+        let mut guard = self.ws.try_lock().ok();
+        let mut fresh;
+        let ws: &mut Workspace = match guard.as_deref_mut() {
+            Some(w) => w,
+            None => {
+                fresh = Workspace::new(self.program.n_slots);
+                &mut fresh
+            }
+        };
+        let r = self.execute_in(ws, args, out, commit);
+        for s in ws.slots.iter_mut() {
+            *s = Slot::Empty;
+        }
+        r
+    }
+
+    fn execute_in(
+        &self,
+        ws: &mut Workspace,
+        args: &mut [Arg<'_>],
+        mut out: OutSink<'_>,
+        commit: bool,
+    ) -> Result<(), RunError> {
+        let p = &self.program;
+        for (i, &s) in p.args.iter().enumerate() {
+            ws.slots[s] = Slot::Arg(i);
+        }
+        for (i, (s, _)) in p.constants.iter().enumerate() {
+            ws.slots[*s] = Slot::Const(i);
+        }
+        let mut destructive = false;
+        for (k, &i) in self.order.iter().enumerate() {
+            if k == self.tail && commit && self.tail_checkable {
+                destructive = self.check_tail(ws, args);
+            }
+            self.step(ws, args, i, destructive)
+                .map_err(RunError::Node)?;
+            for &s in &self.frees[k] {
+                ws.slots[s] = Slot::Empty;
+            }
+        }
+        let n_out = if commit { p.n_outputs } else { p.results.len() };
+        // check the update values (after a checked destructive tail they already passed)
+        if commit && !destructive {
+            for (j, &a) in p.updates.iter().enumerate() {
+                let s = p.results[n_out + j];
+                let ty = p.arg_types[a];
+                let r = match &ws.slots[s] {
+                    Slot::View(v) => check_update(ty, v.dtype, v.shape()),
+                    _ => {
+                        let t = self.tensor_of(ws, args, s);
+                        check_update(ty, t.dtype(), t.shape())
+                    }
+                };
+                r.map_err(|message| RunError::Update { update: j, message })?;
+            }
+        }
+        // outputs (before any update is applied: they may read the old values)
+        for k in 0..n_out {
+            let s = p.results[k];
+            let last = self.last_mention[k];
+            let t = match std::mem::take(&mut ws.slots[s]) {
+                Slot::Owned(t) if last => t,
+                Slot::Buf(b) if last => {
+                    let mut t = ws.bufs[b].take().expect("computed buffer");
+                    if let OutSink::Into(d) = &mut out {
+                        if d[k].dtype() == t.dtype()
+                            && d[k].shape() == t.shape()
+                            && standard_layout(&d[k])
+                        {
+                            // the caller's tensor becomes the next call's buffer
+                            std::mem::swap(&mut d[k], &mut t);
+                            ws.bufs[b] = Some(t);
+                            continue;
+                        }
+                    }
+                    t
+                }
+                other => {
+                    ws.slots[s] = other;
+                    self.copy_of(ws, args, s)
+                }
+            };
+            out.put(k, t);
+        }
+        if !commit {
+            return Ok(());
+        }
+        // update values that live in another argument, a constant or a view: copy them
+        // first (an update may read a variable another one replaces)
+        for (j, &a) in p.updates.iter().enumerate() {
+            let s = p.results[n_out + j];
+            let keep = match ws.slots[s] {
+                Slot::Arg(x) => x == a,
+                Slot::Buf(_) | Slot::Owned(_) => true,
+                _ => false,
+            };
+            if !keep {
+                let t = self.copy_of(ws, args, s);
+                ws.slots[s] = Slot::Owned(t);
+            }
+        }
+        // apply: swap buffers in (the old value becomes the next call's buffer)
+        for (j, &a) in p.updates.iter().enumerate() {
+            let s = p.results[n_out + j];
+            let last = self.last_mention[n_out + j];
+            let Arg::Update(dst) = &mut args[a] else {
+                continue;
+            };
+            match &mut ws.slots[s] {
+                Slot::Arg(_) => {} // written in place (or the identity update)
+                Slot::Buf(b) => {
+                    let b = *b;
+                    if let Some(bt) = ws.bufs[b].as_mut() {
+                        if last {
+                            std::mem::swap(*dst, bt);
+                        } else {
+                            **dst = bt.clone();
+                        }
+                    }
+                }
+                Slot::Owned(t) => {
+                    if last {
+                        std::mem::swap(*dst, t);
+                    } else {
+                        **dst = t.clone();
+                    }
+                }
+                _ => unreachable!("copied above"),
+            }
+        }
+        Ok(())
+    }
+
+    /// A view of slot `s` (None when empty or over [`MAX_NDIM`] dimensions).
+    fn slot_view(&self, ws: &Workspace, args: &[Arg<'_>], s: usize) -> Option<View> {
+        match &ws.slots[s] {
+            Slot::Empty => None,
+            Slot::Arg(i) => View::of(args[*i].get()),
+            Slot::Const(i) => View::of(&self.program.constants[*i].1),
+            Slot::Buf(b) => ws.bufs[*b].as_ref().and_then(View::of),
+            Slot::Owned(t) => View::of(t),
+            Slot::View(v) => Some(*v),
+        }
+    }
+
+    /// The tensor slot `s` holds (not a view).
+    fn tensor_of<'t>(&'t self, ws: &'t Workspace, args: &'t [Arg<'_>], s: usize) -> &'t Tensor {
+        match &ws.slots[s] {
+            Slot::Arg(a) => args[*a].get(),
+            Slot::Const(c) => &self.program.constants[*c].1,
+            Slot::Buf(b) => ws.bufs[*b].as_ref().expect("computed buffer"),
+            Slot::Owned(t) => t,
+            Slot::View(_) | Slot::Empty => {
+                unreachable!("the schedule computes inputs before use")
+            }
+        }
+    }
+
+    /// An owned copy of slot `s`'s value.
+    fn copy_of(&self, ws: &Workspace, args: &[Arg<'_>], s: usize) -> Tensor {
+        match &ws.slots[s] {
+            Slot::Arg(i) => args[*i].get().clone(),
+            Slot::Const(i) => (*self.program.constants[*i].1).clone(),
+            Slot::Buf(b) => ws.bufs[*b].clone().expect("computed buffer"),
+            Slot::Owned(t) => t.clone(),
+            // SAFETY: a view slot's storage outlives it (frees follow the storage root)
+            Slot::View(v) => unsafe { view_to_tensor(v) },
+            Slot::Empty => unreachable!("results are computed"),
+        }
+    }
+
+    /// Make slot `s` hold a tensor: a view is computed by the interpreter from its
+    /// input(s), as `linker=interp` would (a cheap copy the interpreted consumer expects).
+    fn ensure_tensor(
+        &self,
+        ws: &mut Workspace,
+        args: &[Arg<'_>],
+        s: usize,
+    ) -> Result<(), NodeError> {
+        if !matches!(ws.slots[s], Slot::View(_)) {
+            return Ok(());
+        }
+        let i = self.producer[s].expect("views are step outputs");
+        let st = &self.program.steps[i];
+        for &x in &st.inputs {
+            self.ensure_tensor(ws, args, x)?;
+        }
+        let mut outs = {
+            let ins: SmallVec<[&Tensor; 8]> = st
+                .inputs
+                .iter()
+                .map(|&x| self.tensor_of(ws, args, x))
+                .collect();
+            interp_step(i, st, &ins)?
+        };
+        ws.slots[s] = Slot::Owned(outs.swap_remove(0));
+        Ok(())
+    }
+
+    /// Check the tail on placeholder views: every kernel's `out_shape`, every view, every
+    /// update value's type. `true`: it cannot fail, run it destructively.
+    fn check_tail(&self, ws: &mut Workspace, args: &[Arg<'_>]) -> bool {
+        let p = &self.program;
+        for &i in &self.order[self.tail..] {
+            let st = &p.steps[i];
+            ws.views.clear();
+            for &s in &st.inputs {
+                let v = if self.in_tail[s] {
+                    ws.dry[s]
+                } else {
+                    self.slot_view(ws, args, s)
+                };
+                match v {
+                    Some(v) => ws.views.push(v),
+                    None => return false,
+                }
+            }
+            let o = st.outputs[0];
+            ws.dry[o] = match &self.kinds[i] {
+                StepKind::Kernel { kernel, .. } => match kernel.out_shape(&ws.views) {
+                    Ok(sh) => View::contiguous(
+                        std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8,
+                        kernel.out_dtype(),
+                        sh.as_slice(),
+                    ),
+                    Err(_) => return false,
+                },
+                StepKind::View(v) => v.apply(&ws.views),
+                StepKind::Interp => return false,
+            };
+            if ws.dry[o].is_none() {
+                return false;
+            }
+        }
+        for (j, &a) in p.updates.iter().enumerate() {
+            let s = p.results[p.n_outputs + j];
+            let v = if self.in_tail[s] {
+                ws.dry[s]
+            } else {
+                self.slot_view(ws, args, s)
+            };
+            match v {
+                Some(v) if check_update(p.arg_types[a], v.dtype, v.shape()).is_ok() => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Run step `i`.
+    fn step(
+        &self,
+        ws: &mut Workspace,
+        args: &mut [Arg<'_>],
+        i: usize,
+        destructive: bool,
+    ) -> Result<(), NodeError> {
+        let st = &self.program.steps[i];
+        match &self.kinds[i] {
+            StepKind::Kernel { kernel, .. } => {
+                if self.kernel_step(ws, args, i, &**kernel, destructive) {
+                    return Ok(());
+                }
+            }
+            StepKind::View(v) => {
+                ws.views.clear();
+                for &s in &st.inputs {
+                    match self.slot_view(ws, args, s) {
+                        Some(x) => ws.views.push(x),
+                        None => break,
+                    }
+                }
+                if ws.views.len() == st.inputs.len() {
+                    if let Some(v) = v.apply(&ws.views) {
+                        ws.slots[st.outputs[0]] = Slot::View(v);
+                        return Ok(());
+                    }
+                }
+            }
+            StepKind::Interp => {}
+        }
+        // the interpreter: computes the value or reports the error in its words
+        for &s in &st.inputs {
+            self.ensure_tensor(ws, args, s)?;
+        }
+        let outs = {
+            let ins: SmallVec<[&Tensor; 8]> = st
+                .inputs
+                .iter()
+                .map(|&s| self.tensor_of(ws, args, s))
+                .collect();
+            interp_step(i, st, &ins)?
+        };
+        for (&o, t) in st.outputs.iter().zip(outs) {
+            ws.slots[o] = Slot::Owned(t);
+        }
+        Ok(())
+    }
+
+    /// Run kernel step `i` natively; `false` when the kernel refuses its inputs.
+    fn kernel_step(
+        &self,
+        ws: &mut Workspace,
+        args: &mut [Arg<'_>],
+        i: usize,
+        kernel: &dyn NativeKernel,
+        destructive: bool,
+    ) -> bool {
+        let st = &self.program.steps[i];
+        ws.views.clear();
+        for &s in &st.inputs {
+            match self.slot_view(ws, args, s) {
+                Some(v) => ws.views.push(v),
+                None => return false,
+            }
+        }
+        let Ok(shape) = kernel.out_shape(&ws.views) else {
+            return false;
+        };
+        let dt = kernel.out_dtype();
+        let o = st.outputs[0];
+        // in place over input j's storage, when it is ours to overwrite
+        let mut target: Option<*mut u8> = None;
+        if let Some(j) = kernel.inplace_input().filter(|_| self.destroy_ok[i]) {
+            let s = st.inputs[j];
+            let v = ws.views[j];
+            if v.dtype == dt && v.shape() == shape.as_slice() && v.is_c_contiguous() {
+                match std::mem::take(&mut ws.slots[s]) {
+                    Slot::Buf(b) => {
+                        if let Some(t) = ws.bufs[b].as_mut() {
+                            target = Some(mut_ptr(t));
+                        }
+                        ws.slots[o] = Slot::Buf(b);
+                    }
+                    Slot::Owned(mut t) => {
+                        target = Some(mut_ptr(&mut t));
+                        ws.slots[o] = Slot::Owned(t);
+                    }
+                    Slot::Arg(a) if destructive && self.is_target[a] => {
+                        if let Arg::Update(t) = &mut args[a] {
+                            target = Some(mut_ptr(t));
+                        }
+                        ws.slots[o] = Slot::Arg(a);
+                    }
+                    other => ws.slots[s] = other,
+                }
+            }
+            if let Some(p) = target {
+                ws.views[j].ptr = p;
+            }
+        }
+        let ptr = match target {
+            Some(p) => p,
+            None => {
+                let buf = &mut ws.bufs[o];
+                let reuse = buf.as_ref().is_some_and(|t| {
+                    t.dtype() == dt && t.shape() == shape.as_slice() && standard_layout(t)
+                });
+                if !reuse {
+                    *buf = Some(Tensor::zeros(dt, shape.as_slice()));
+                }
+                ws.slots[o] = Slot::Buf(o);
+                mut_ptr(buf.as_mut().expect("allocated above"))
+            }
+        };
+        let Some(out) = View::contiguous(ptr, dt, shape.as_slice()) else {
+            return false;
+        };
+        // SAFETY: `out_shape` accepted these views, taken from live tensors of this call
+        // (arguments, constants, buffers, owned values, or views whose storage outlives
+        // them); `out` is a C-contiguous array of that shape and dtype, either the buffer of
+        // slot `o` (which no other live slot uses) or, for the in-place input `j`, exactly
+        // that input's storage (`destroy_ok`: nothing reads it after this step; for an
+        // update target only in a checked tail, through the call's unique borrow).
+        unsafe { kernel.run(&ws.views, &out) };
+        true
+    }
+}
