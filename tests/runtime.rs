@@ -152,7 +152,15 @@ fn split_loops_agree_with_the_interpreter() {
             .unwrap()
             .call_refs(&args)
             .unwrap();
-        assert_eq!(got, want, "output {k}");
+        // transcendentals are inline polynomials in the JIT, libm in the interpreter: a few ulp,
+        // relative to the operands of the final sum
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.shape(), w.shape(), "output {k}");
+            for (i, (a, b)) in g.to_f64_vec().iter().zip(w.to_f64_vec()).enumerate() {
+                let tol = 16.0 * f64::EPSILON * a.abs().max(b.abs()).max(1.0);
+                assert!((a - b).abs() <= tol, "output {k}[{i}]: {a} vs {b}");
+            }
+        }
     }
 }
 
