@@ -129,10 +129,11 @@ fn scalar_call_into_allocates_nothing() {
     assert_eq!(outs[0], Tensor::from(5.0));
 }
 
-/// The seed's logistic-regression step with updates only. What still allocates comes from
-/// the interpreter steps (CGemv, the reductions, Alloc: each returns a fresh tensor) until
-/// native kernels cover them; the elementwise kernels, Shape_i, the views and the update
-/// commit allocate nothing. The figure is printed; the bound catches regressions.
+/// The seed's logistic-regression step with updates only: every step is native (elementwise
+/// kernels, CGemv, Sum, Alloc, Shape_i, views) and the w update is written in place. What
+/// still allocates: each of the two matrix-vector products copies `alpha * x` into a fresh
+/// vector (crates/jit/src/blas.rs `Vector::scaled`). The figure is printed; the bound catches
+/// regressions.
 #[test]
 fn seed_logreg_updates_only_allocations() {
     let (n, feats) = (400, 784);
@@ -159,5 +160,6 @@ fn seed_logreg_updates_only_allocations() {
         train.call_refs(&[&d0, &d1]).unwrap();
     });
     eprintln!("seed logreg train step (updates only): {per} allocations per call");
-    assert!(per <= 40.0, "{per} allocations per call");
+    assert!(per <= 2.0, "{per} allocations per call");
 }
+

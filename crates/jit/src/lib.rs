@@ -15,6 +15,7 @@
 //! C-contiguous output and only then calls generated code. Anything not lowered is
 //! [`JitError::Unsupported`]: the caller runs the interpreter for that node instead.
 
+mod alloc;
 pub mod blas;
 mod helpers;
 mod lower;

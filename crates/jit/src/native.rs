@@ -4,10 +4,12 @@
 //!
 //! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
 //! (reduce.rs), `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
-//! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs). Not
+//! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs), `Alloc`
+//! of a value already in the output dtype (alloc.rs). Not
 //! lowered: `MaxAndArgmax` (two outputs; mean is `Sum` then an elementwise division, so it is
 //! covered), integer `Dot`, mixed-dtype `Dot`, everything else.
 
+use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
 use crate::reduce::{reduce_kernel, softmax_kernel};
 use crate::view::NativeKernel;
@@ -29,6 +31,7 @@ pub fn native_kernel(
         Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => {
             Box::new(blas_kernel(op, in_types, d)?)
         }
+        Op::Alloc => Box::new(alloc_kernel(in_types, out)?),
         _ => return None,
     };
     Some(k)

@@ -1,0 +1,157 @@
+//! `Alloc(value, *shape)` as a native kernel: the value broadcast to a shape read from integer
+//! scalars (numpy's `broadcast_to(value, shape).copy()`), written into the runtime's buffer.
+//! Its `out_shape` reads the shape scalars' values (the runtime never checks it ahead of the
+//! values: native kernels are not `shape_only`).
+
+use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
+use crate::JitError;
+use theano_ir::TensorType;
+use theano_tensor::DType;
+
+pub struct AllocKernel {
+    dtype: DType,
+    ndim: usize,
+}
+
+/// The kernel for `Alloc` with these types, when the value already has the output dtype.
+pub fn alloc_kernel(in_types: &[TensorType], out: &TensorType) -> Option<AllocKernel> {
+    let (value, dims) = in_types.split_first()?;
+    (value.dtype == out.dtype
+        && value.ndim() <= out.ndim()
+        && dims.len() == out.ndim()
+        && out.ndim() <= MAX_NDIM
+        && dims.iter().all(|d| d.ndim() == 0 && d.dtype.is_int()))
+    .then_some(AllocKernel {
+        dtype: out.dtype,
+        ndim: out.ndim(),
+    })
+}
+
+/// An integer scalar view's value.
+fn read_int(v: &View) -> Option<i64> {
+    // SAFETY (of each read): the caller's view is valid for reads of its one element, of
+    // the dtype matched here; `read_unaligned` needs no alignment.
+    let p = v.ptr as *const u8;
+    unsafe {
+        Some(match v.dtype {
+            DType::Int8 => p.cast::<i8>().read_unaligned() as i64,
+            DType::Int16 => p.cast::<i16>().read_unaligned() as i64,
+            DType::Int32 => p.cast::<i32>().read_unaligned() as i64,
+            DType::Int64 => p.cast::<i64>().read_unaligned(),
+            DType::UInt8 => p.cast::<u8>().read_unaligned() as i64,
+            _ => return None,
+        })
+    }
+}
+
+impl NativeKernel for AllocKernel {
+    fn name(&self) -> &str {
+        "alloc"
+    }
+
+    fn out_dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError> {
+        let err = |m: String| JitError::Args(format!("alloc: {m}"));
+        if ins.len() != self.ndim + 1 {
+            return Err(err(format!(
+                "expects {} inputs, got {}",
+                self.ndim + 1,
+                ins.len()
+            )));
+        }
+        let value = &ins[0];
+        if value.dtype != self.dtype || value.ndim > self.ndim {
+            return Err(err(format!(
+                "the value is a {}-d {}, expected at most {}-d {}",
+                value.ndim, value.dtype, self.ndim, self.dtype
+            )));
+        }
+        let mut dims = [0usize; MAX_NDIM];
+        for (i, d) in ins[1..].iter().enumerate() {
+            if d.ndim != 0 {
+                return Err(err(format!("shape entry {i} is not a scalar")));
+            }
+            let n = read_int(d).ok_or_else(|| err(format!("shape entry {i} is not an integer")))?;
+            dims[i] = usize::try_from(n).map_err(|_| {
+                err(format!(
+                    "negative dimensions are not allowed: dimension {i} is {n}"
+                ))
+            })?;
+        }
+        let shape = &dims[..self.ndim];
+        // numpy broadcasting of the value to the shape (aligned on the right)
+        let pad = self.ndim - value.ndim;
+        for (j, &vd) in value.shape().iter().enumerate() {
+            if vd != 1 && vd != shape[pad + j] {
+                return Err(err(format!(
+                    "cannot broadcast a value of shape {:?} to {:?}",
+                    value.shape(),
+                    shape
+                )));
+            }
+        }
+        let bytes = shape
+            .iter()
+            .try_fold(self.dtype.itemsize(), |a, &d| a.checked_mul(d))
+            .filter(|&b| b <= isize::MAX as usize);
+        if bytes.is_none() {
+            return Err(err(format!("the shape {shape:?} is too large")));
+        }
+        Shape::new(shape).ok_or_else(|| err("too many dimensions".into()))
+    }
+
+    unsafe fn run(&self, ins: &[View], out: &View) {
+        let n = out.len();
+        if n == 0 {
+            return;
+        }
+        let es = self.dtype.itemsize();
+        let value = &ins[0];
+        let src = value.ptr as *const u8;
+        let dst = out.ptr;
+        if value.len() == 1 {
+            // the common case (zeros, a scalar): one element repeated
+            for i in 0..n {
+                // SAFETY: `out` holds `n` elements of `es` bytes; the value one element.
+                unsafe { std::ptr::copy_nonoverlapping(src, dst.add(i * es), es) };
+            }
+            return;
+        }
+        // the value's strides over the output's dimensions (0 where it broadcasts)
+        let nd = self.ndim;
+        let pad = nd - value.ndim;
+        let mut st = [0isize; MAX_NDIM];
+        for j in 0..value.ndim {
+            if value.shape[j] != 1 {
+                st[pad + j] = value.strides[j];
+            }
+        }
+        let mut idx = [0usize; MAX_NDIM];
+        let mut off = 0isize;
+        for i in 0..n {
+            // SAFETY: `off` indexes an element of the value (checked broadcast in out_shape);
+            // `i` an element of the output.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    src.wrapping_offset(off * es as isize),
+                    dst.add(i * es),
+                    es,
+                )
+            };
+            let mut k = nd;
+            while k > 0 {
+                k -= 1;
+                idx[k] += 1;
+                off += st[k];
+                if idx[k] < out.shape[k] {
+                    break;
+                }
+                off -= st[k] * out.shape[k] as isize;
+                idx[k] = 0;
+            }
+        }
+    }
+}
