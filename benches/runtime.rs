@@ -1,8 +1,8 @@
 //! Run-time workloads of DESIGN.md §8, each on the JIT linker and on the interpreter in the
 //! same run: the call overhead of `f(x, y) = x + y` on float64 scalars, the seed's
-//! logistic-regression training step (N=400, 784 features), `exp(x)*y + tanh(z)` on 10^6
+//! logistic-regression training step (N=400, 784 features), `exp(x)*y + tanh(z)` on 10^7
 //! elements (float64 and float32), `a*x + y` on 10^7 float64 elements, and dot at 1024^3
-//! (float64). `jit_into` rows call `Function::call_into` (outputs reuse the caller's
+//! (float64 and float32). `jit_into` rows call `Function::call_into` (outputs reuse the caller's
 //! tensors).
 //!
 //! `cargo bench --bench runtime`; compare with `../shared/anchors/run_all.sh call logreg
@@ -87,9 +87,9 @@ fn logreg_step(c: &mut Criterion) {
 
 fn elemwise(c: &mut Criterion) {
     for dtype in [DType::Float64, DType::Float32] {
-        let mut g = c.benchmark_group(format!("exp_x_mul_y_plus_tanh_z_1e6_{dtype}"));
-        g.sample_size(20);
-        let n = 1_000_000;
+        let mut g = c.benchmark_group(format!("exp_x_mul_y_plus_tanh_z_1e7_{dtype}"));
+        g.sample_size(10);
+        let n = 10_000_000;
         let ty = theano::TensorType::vector(dtype);
         let (x, y, z) = (T::input(ty, "x"), T::input(ty, "y"), T::input(ty, "z"));
         let out = T::exp(&x) * &y + T::tanh(&z);
@@ -103,6 +103,12 @@ fn elemwise(c: &mut Criterion) {
             g.bench_function(l, |bch| {
                 bch.iter(|| black_box(f.call_refs(&[&a, &b, &cc]).unwrap()))
             });
+            if l == "jit" {
+                let mut outs = vec![Tensor::from(0.0)];
+                g.bench_function("jit_into", |bch| {
+                    bch.iter(|| f.call_into(&[&a, &b, &cc], &mut outs).unwrap())
+                });
+            }
         }
         g.finish();
     }
@@ -137,21 +143,30 @@ fn axpy(c: &mut Criterion) {
 }
 
 fn dot(c: &mut Criterion) {
-    let mut g = c.benchmark_group("dot_1024_f64");
-    g.sample_size(10);
-    let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
-    let out = T::dot(&x, &y).unwrap();
-    let (a, b) = (
-        values(DType::Float64, &[1024, 1024], 6),
-        values(DType::Float64, &[1024, 1024], 7),
-    );
-    for l in LINKERS {
-        let f = build(&[&x, &y], &out, l);
-        g.bench_function(l, |bch| {
-            bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
-        });
+    for dtype in [DType::Float64, DType::Float32] {
+        let mut g = c.benchmark_group(format!("dot_1024_{dtype}"));
+        g.sample_size(10);
+        let ty = theano::TensorType::matrix(dtype);
+        let (x, y) = (T::input(ty, "x"), T::input(ty, "y"));
+        let out = T::dot(&x, &y).unwrap();
+        let (a, b) = (
+            values(dtype, &[1024, 1024], 6),
+            values(dtype, &[1024, 1024], 7),
+        );
+        for l in LINKERS {
+            let f = build(&[&x, &y], &out, l);
+            g.bench_function(l, |bch| {
+                bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
+            });
+            if l == "jit" {
+                let mut outs = vec![Tensor::from(0.0)];
+                g.bench_function("jit_into", |bch| {
+                    bch.iter(|| f.call_into(&[&a, &b], &mut outs).unwrap())
+                });
+            }
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 criterion_group!(benches, call_overhead, logreg_step, elemwise, axpy, dot);
