@@ -8,8 +8,9 @@
 use crate::error::NodeError;
 use crate::linker::{Arg, Executable, Linker, OutSink, Program, RunError};
 use crate::runtime::{Runtime, ShapeKernel, StepKind, ViewOp};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use theano_ir::{Op, Tensor};
+use theano_ir::{DType, Op, ScalarOp, Tensor};
 use theano_jit::KernelSet;
 
 /// Links a program with theano-jit.
@@ -32,6 +33,10 @@ impl Linker for JitLinker {
         let mut ks = KernelSet::new(keep)
             .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
         let mut elemwise = Vec::with_capacity(program.steps.len());
+        // one kernel per distinct (scalar program, input dtypes, scalar flags, output dtype):
+        // repeated elementwise nodes share their code, so it is compiled once
+        let mut seen: HashMap<(ScalarOp, Vec<DType>, Vec<bool>, DType), Option<usize>> =
+            HashMap::new();
         for step in &program.steps {
             let k = match &step.op {
                 Op::Elemwise { scalar, .. } if step.out_types.len() == 1 => {
@@ -41,7 +46,10 @@ impl Linker for JitLinker {
                         .iter()
                         .map(|t| (0..t.ndim()).all(|d| t.is_broadcastable(d)))
                         .collect();
-                    ks.add(scalar, &dts, &scal, step.out_types[0].dtype).ok()
+                    let out = step.out_types[0].dtype;
+                    *seen
+                        .entry((scalar.clone(), dts, scal, out))
+                        .or_insert_with_key(|(_, dts, scal, _)| ks.add(scalar, dts, scal, out).ok())
                 }
                 _ => None,
             };
