@@ -2,7 +2,7 @@
 //! zero-size shapes, a transposed value, every shape-entry integer dtype; and its refusals.
 
 use theano_ir::{Op, TensorType};
-use theano_jit::{native_kernel, JitError, NativeKernel, View};
+use theano_jit::{native_kernel, JitError, View};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{DType, Tensor};
 
