@@ -135,7 +135,9 @@ fn compare(jit: &Tensor, interp: &Tensor, tol_eps: f64, mag: f64) -> Result<(), 
         return if jit.to_i64_vec() == interp.to_i64_vec() {
             Ok(())
         } else {
-            Err(format!("integers differ: {jit:?} (jit) vs {interp:?} (interp)"))
+            Err(format!(
+                "integers differ: {jit:?} (jit) vs {interp:?} (interp)"
+            ))
         };
     }
     let eps = if d == DType::Float32 {
@@ -143,7 +145,12 @@ fn compare(jit: &Tensor, interp: &Tensor, tol_eps: f64, mag: f64) -> Result<(), 
     } else {
         tol_eps
     };
-    for (e, (p, q)) in jit.to_f64_vec().into_iter().zip(interp.to_f64_vec()).enumerate() {
+    for (e, (p, q)) in jit
+        .to_f64_vec()
+        .into_iter()
+        .zip(interp.to_f64_vec())
+        .enumerate()
+    {
         if !close(p, q, ULPS * eps * mag.max(q.abs())) {
             return Err(format!(
                 "element {e}: {p:e} (jit) vs {q:e} (interp), magnitude {mag:e}\n\
@@ -175,7 +182,11 @@ fn check(recipe: &[Step], n_out: usize, args: Vec<Tensor>) -> Result<(), TestCas
     check_outputs(&ins, &outs, args)
 }
 
-fn check_outputs(ins: &[Variable], outs: &[Variable], args: Vec<Tensor>) -> Result<(), TestCaseError> {
+fn check_outputs(
+    ins: &[Variable],
+    outs: &[Variable],
+    args: Vec<Tensor>,
+) -> Result<(), TestCaseError> {
     let original = FunctionGraph::from_outputs(ins, outs).unwrap();
     let text = original.to_text();
     let fi = build_fn(ins, outs, LinkerKind::Interp);

@@ -40,7 +40,12 @@ mod common {
         } else {
             f64::MIN_POSITIVE
         };
-        for (e, (x, y)) in got.to_f64_vec().into_iter().zip(want.to_f64_vec()).enumerate() {
+        for (e, (x, y)) in got
+            .to_f64_vec()
+            .into_iter()
+            .zip(want.to_f64_vec())
+            .enumerate()
+        {
             let ok = if x.is_nan() || y.is_nan() {
                 x.is_nan() && y.is_nan()
             } else if x.is_infinite() || y.is_infinite() {
