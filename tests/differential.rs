@@ -37,7 +37,7 @@ use graphgen::*;
 use proptest::prelude::*;
 use theano::debugmode::Evaluator;
 use theano::ir::fgraph::FunctionGraph;
-use theano::ir::{Idx, ScalarOp as S, TensorType};
+use theano::ir::{Idx, ScalarOp as S};
 use theano::tensor as T;
 use theano::{DType, Tensor, Variable};
 use theano_opt::{optimize, Config, Report};

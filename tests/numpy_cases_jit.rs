@@ -1,4 +1,4 @@
-//! The numpy cases (crates/interp/tests/numpy_case_table.rs, values computed by numpy) on the
+//! The numpy cases (crates/interp/tests/gen/numpy_case_table.rs, values computed by numpy) on the
 //! JIT linker: each case's op is applied to symbolic inputs of its values' types (a length-1
 //! dimension declared broadcastable), compiled through the facade with `linker=jit`, once with
 //! the fast_run optimizer and once unoptimized (the op's own kernel or fallback), called on the
@@ -120,5 +120,5 @@ mod common {
     }
 }
 
-#[path = "../crates/interp/tests/numpy_case_table.rs"]
+#[path = "../crates/interp/tests/gen/numpy_case_table.rs"]
 mod cases;

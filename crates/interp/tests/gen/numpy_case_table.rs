@@ -2,7 +2,7 @@
 //! The case table, shared by crates/interp/tests/numpy_cases.rs (each op through `perform`)
 //! and tests/numpy_cases_jit.rs (each op compiled through the facade on linker=jit): each test
 //! runs one op with its parent module's `common::check` and compares dtype, shape and values.
-//! Regenerate: python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/numpy_case_table.rs
+//! Regenerate: python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/gen/numpy_case_table.rs
 
 #![allow(clippy::approx_constant, clippy::excessive_precision)]
 
