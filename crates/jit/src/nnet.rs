@@ -73,7 +73,13 @@ fn check_labels(what: &str, y: &View, rows: usize, cols: usize) -> Result<(), Ji
     Ok(())
 }
 
-fn check_float(what: &str, name: &str, v: &View, dtype: DType, ndim: usize) -> Result<(), JitError> {
+fn check_float(
+    what: &str,
+    name: &str,
+    v: &View,
+    dtype: DType,
+    ndim: usize,
+) -> Result<(), JitError> {
     if v.dtype != dtype || v.ndim != ndim {
         return Err(args(format!(
             "{what}: {name} must be a {dtype} array of rank {ndim}, got {} of rank {}",
@@ -325,7 +331,10 @@ impl NativeKernel for XentDxKernel {
     }
     fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError> {
         let [d, sm, y] = ins else {
-            return Err(args(format!("{XENT_DX}: expects 3 inputs, got {}", ins.len())));
+            return Err(args(format!(
+                "{XENT_DX}: expects 3 inputs, got {}",
+                ins.len()
+            )));
         };
         check_float(XENT_DX, "dnll", d, self.dnll, 1)?;
         check_float(XENT_DX, "sm", sm, self.sm, 2)?;
