@@ -1,6 +1,6 @@
 //! The Cranelift backend: every `Elemwise` step (single scalar ops and fused composites)
 //! whose op and dtypes theano-jit lowers runs as a native kernel, as does every op
-//! `theano_jit::native_kernel` covers and `Shape`/`Shape_i`; DimShuffle, Reshape and
+//! `theano_jit::native_kernel` covers (multi-output ones included) and `Shape`/`Shape_i`; DimShuffle, Reshape and
 //! Flatten become views; every other step, and any step a kernel refuses, runs through the
 //! interpreter. The program runs on the runtime of `src/runtime.rs`. One `KernelSet` (one
 //! `JITModule`) per linked program, freed with it.
@@ -80,9 +80,8 @@ impl Linker for JitLinker {
                     kernel: Box::new(ShapeKernel { axis: None }),
                     shape_only: true,
                 }
-            } else if let Some(kernel) = single
-                .then(|| theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types))
-                .flatten()
+            } else if let Some(kernel) =
+                theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types)
             {
                 StepKind::Kernel {
                     kernel,
@@ -91,10 +90,16 @@ impl Linker for JitLinker {
             } else {
                 StepKind::Interp
             };
-            // a kernel whose output dtype is not the step's runs in the interpreter
+            // a kernel whose output count or dtypes are not the step's runs in the interpreter
             let kind = match kind {
                 StepKind::Kernel { kernel, .. }
-                    if kernel.out_dtype() != step.out_types[0].dtype =>
+                    if kernel.n_outputs() != step.outputs.len()
+                        || kernel.n_outputs() > theano_jit::MAX_OUTPUTS
+                        || step
+                            .out_types
+                            .iter()
+                            .enumerate()
+                            .any(|(i, t)| kernel.out_dtype_of(i) != t.dtype) =>
                 {
                     StepKind::Interp
                 }

@@ -22,7 +22,7 @@ use crate::linker::{check_update, interp_step, Arg, OutSink, Program, RunError};
 use smallvec::SmallVec;
 use std::sync::Mutex;
 use theano_ir::{DType, IdxEntry, Op, Tensor};
-use theano_jit::{JitError, NativeKernel, Shape, View, MAX_NDIM};
+use theano_jit::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_array, with_dtype, Element};
 
@@ -813,14 +813,31 @@ impl Runtime {
             }
             let o = st.outputs[0];
             ws.dry[o] = match &self.kinds[i] {
-                StepKind::Kernel { kernel, .. } => match kernel.out_shape(&ws.views) {
-                    Ok(sh) => View::contiguous(
+                StepKind::Kernel { kernel, .. } => {
+                    let n = kernel.n_outputs();
+                    let mut shapes = [Shape::default(); MAX_OUTPUTS];
+                    if n != st.outputs.len()
+                        || n > MAX_OUTPUTS
+                        || kernel.out_shapes(&ws.views, &mut shapes[..n]).is_err()
+                    {
+                        return false;
+                    }
+                    for (k, &ok) in st.outputs.iter().enumerate().skip(1) {
+                        ws.dry[ok] = View::contiguous(
+                            std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8,
+                            kernel.out_dtype_of(k),
+                            shapes[k].as_slice(),
+                        );
+                        if ws.dry[ok].is_none() {
+                            return false;
+                        }
+                    }
+                    View::contiguous(
                         std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8,
-                        kernel.out_dtype(),
-                        sh.as_slice(),
-                    ),
-                    Err(_) => return false,
-                },
+                        kernel.out_dtype_of(0),
+                        shapes[0].as_slice(),
+                    )
+                }
                 StepKind::View(v) => v.apply(&ws.views),
                 StepKind::Interp => return false,
             };
@@ -910,6 +927,10 @@ impl Runtime {
                 None => return false,
             }
         }
+        let n = kernel.n_outputs();
+        if n != 1 {
+            return self.multi_kernel_step(ws, i, kernel);
+        }
         let Ok(shape) = kernel.out_shape(&ws.views) else {
             return false;
         };
@@ -969,6 +990,46 @@ impl Runtime {
         // that input's storage (`destroy_ok`: nothing reads it after this step; for an
         // update target only in a checked tail, through the call's unique borrow).
         unsafe { kernel.run(&ws.views, &out) };
+        true
+    }
+
+    /// Run multi-output kernel step `i` on the input views in `ws.views`: every output into
+    /// its slot's persistent buffer (reused while dtype and shape repeat; never in place).
+    /// `false` when the kernel refuses its inputs.
+    fn multi_kernel_step(&self, ws: &mut Workspace, i: usize, kernel: &dyn NativeKernel) -> bool {
+        let st = &self.program.steps[i];
+        let n = kernel.n_outputs();
+        let mut shapes = [Shape::default(); MAX_OUTPUTS];
+        if n != st.outputs.len()
+            || n > MAX_OUTPUTS
+            || kernel.out_shapes(&ws.views, &mut shapes[..n]).is_err()
+        {
+            return false;
+        }
+        let mut outs: SmallVec<[View; MAX_OUTPUTS]> = SmallVec::new();
+        for (k, &o) in st.outputs.iter().enumerate() {
+            let dt = kernel.out_dtype_of(k);
+            let shape = shapes[k].as_slice();
+            let buf = &mut ws.bufs[o];
+            let reuse = buf
+                .as_ref()
+                .is_some_and(|t| t.dtype() == dt && t.shape() == shape && standard_layout(t));
+            if !reuse {
+                *buf = Some(Tensor::zeros(dt, shape));
+            }
+            ws.slots[o] = Slot::Buf(o);
+            let ptr = mut_ptr(buf.as_mut().expect("allocated above"));
+            match View::contiguous(ptr, dt, shape) {
+                Some(v) => outs.push(v),
+                None => return false,
+            }
+        }
+        // SAFETY: `out_shapes` accepted these views, taken from live tensors of this call;
+        // each `outs[k]` is the C-contiguous buffer of output slot `k` with the announced
+        // shape and dtype, owned by that slot alone (distinct slots have distinct buffers,
+        // and no input slot is an output slot of its own step), so the outputs overlap
+        // neither each other nor the inputs.
+        unsafe { kernel.run_multi(&ws.views, &outs) };
         true
     }
 }

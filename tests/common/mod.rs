@@ -62,3 +62,65 @@ pub fn seed_model(w_init: Tensor) -> SeedModel {
         b_update,
     }
 }
+
+/// The tutorial's softmax regression (logistic_sgd.py) on `x` (n x feats) and int32 labels
+/// `y`: W (feats x classes) and b (classes) shared, zeros; cost = mean nll; SGD lr 0.13.
+#[allow(dead_code)]
+pub struct SoftmaxModel {
+    pub x: Variable,
+    pub y: Variable,
+    pub w: Variable,
+    pub b: Variable,
+    pub cost: Variable,
+    pub w_update: Variable,
+    pub b_update: Variable,
+}
+
+#[allow(dead_code)]
+pub fn softmax_model(feats: usize, classes: usize) -> SoftmaxModel {
+    let (x, y) = (T::dmatrix("x"), T::ivector("y"));
+    let w = shared_named(
+        Tensor::zeros(theano::DType::Float64, &[feats, classes]),
+        "W",
+    );
+    let b = shared_named(Tensor::zeros(theano::DType::Float64, &[classes]), "b");
+    let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
+    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
+    let cost = -T::mean(
+        T::log(&p_y_given_x)
+            .get(&[(&rows).into(), (&y).into()])
+            .unwrap(),
+        None,
+        false,
+    )
+    .unwrap();
+    let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
+    let w_update = &w - 0.13 * &g[0];
+    let b_update = &b - 0.13 * &g[1];
+    SoftmaxModel {
+        x,
+        y,
+        w,
+        b,
+        cost,
+        w_update,
+        b_update,
+    }
+}
+
+/// A minibatch like MNIST's: pixels in [0, 1) (n x feats) and int32 labels in 0..classes.
+#[allow(dead_code)]
+pub fn mnist_like(n: usize, feats: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut s = seed;
+    let x: Vec<f64> = randn(&mut s, n * feats)
+        .into_iter()
+        .map(|v| (v.abs() / 3.0).min(0.999))
+        .collect();
+    let y: Vec<i32> = (0..n)
+        .map(|i| ((i * 7 + seed as usize) % classes) as i32)
+        .collect();
+    (
+        Tensor::from_shape_vec(&[n, feats], x).unwrap(),
+        Tensor::from(y),
+    )
+}

@@ -21,11 +21,12 @@ mod helpers;
 mod lower;
 mod math;
 mod native;
+pub mod nnet;
 pub mod reduce;
 mod view;
 
 pub use native::native_kernel;
-pub use view::{NativeKernel, Shape, View, MAX_NDIM};
+pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Value};
 use cranelift_codegen::settings::{self, Configurable};

@@ -1,13 +1,14 @@
 //! The dispatcher from IR ops to native kernels: the runtime calls [`native_kernel`] for every
-//! non-`Elemwise` single-output step of a schedule and runs the interpreter where it answers
+//! non-`Elemwise` step of a schedule and runs the interpreter where it answers
 //! `None`.
 //!
 //! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
 //! (reduce.rs), `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
 //! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs), `Alloc`
-//! of a value already in the output dtype (alloc.rs). Not
-//! lowered: `MaxAndArgmax` (two outputs; mean is `Sum` then an elementwise division, so it is
-//! covered), integer `Dot`, mixed-dtype `Dot`, everything else.
+//! of a value already in the output dtype (alloc.rs), and the multi-output kernels of nnet.rs:
+//! `CrossentropySoftmaxArgmax1HotWithBias`, `CrossentropySoftmax1HotWithBiasDx` (float32/
+//! float64) and `MaxAndArgmax` (every dtype, any axes). Mean is `Sum` then an elementwise
+//! division, so it is covered. Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
 
 use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
@@ -15,13 +16,16 @@ use crate::reduce::{reduce_kernel, softmax_kernel};
 use crate::view::NativeKernel;
 use theano_ir::{Op, TensorType};
 
-/// The native kernel computing `op` on inputs of `in_types` into `out_types[0]`, or `None`
+/// The native kernel computing `op` on inputs of `in_types` into outputs of `out_types`, or `None`
 /// when the op, its dtypes or its output count are not lowered (run the interpreter).
 pub fn native_kernel(
     op: &Op,
     in_types: &[TensorType],
     out_types: &[TensorType],
 ) -> Option<Box<dyn NativeKernel>> {
+    if let Some(k) = crate::nnet::nnet_kernel(op, in_types, out_types) {
+        return Some(k);
+    }
     let [out] = out_types else { return None };
     let d = out.dtype;
     let k: Box<dyn NativeKernel> = match op {

@@ -1,7 +1,7 @@
 //! The calling convention between the runtime (the facade's JIT linker) and native kernels:
 //! a [`View`] describes one strided array by raw pointer, without allocating, and a
-//! [`NativeKernel`] checks input views and computes one output into a caller-provided,
-//! C-contiguous buffer. Elementwise kernels, reductions, softmax and BLAS calls all
+//! [`NativeKernel`] checks input views and computes its output(s) into caller-provided,
+//! C-contiguous buffers. Elementwise kernels, reductions, softmax and BLAS calls all
 //! implement it, so the runtime can plan and reuse every output buffer.
 
 use crate::JitError;
@@ -159,4 +159,45 @@ pub trait NativeKernel: Send + Sync {
     /// and strides; `out` overlaps no input, except that it may be exactly input
     /// `inplace_input()` when that is `Some`.
     unsafe fn run(&self, ins: &[View], out: &View);
+
+    /// How many outputs the kernel computes (at most [`MAX_OUTPUTS`]). Multi-output kernels
+    /// override this, [`NativeKernel::out_dtype_of`], [`NativeKernel::out_shapes`] and
+    /// [`NativeKernel::run_multi`]; `out_dtype`/`out_shape`/`run` then describe output 0.
+    fn n_outputs(&self) -> usize {
+        1
+    }
+    /// The dtype of output `i` (`i < n_outputs()`).
+    fn out_dtype_of(&self, i: usize) -> DType {
+        let _ = i;
+        self.out_dtype()
+    }
+    /// Check the inputs and write every output's shape into `outs` (`outs.len() ==
+    /// n_outputs()`). The same contract as [`NativeKernel::out_shape`].
+    fn out_shapes(&self, ins: &[View], outs: &mut [Shape]) -> Result<(), JitError> {
+        let s = self.out_shape(ins)?;
+        match outs.first_mut() {
+            Some(o) => {
+                *o = s;
+                Ok(())
+            }
+            None => Err(JitError::Args(format!("{}: no output", self.name()))),
+        }
+    }
+    /// Compute every output.
+    ///
+    /// # Safety
+    /// `out_shapes(ins, ..)` returned `Ok` with shapes `s`; `outs.len() == n_outputs()` and
+    /// `outs[i]` is a C-contiguous view of shape `s[i]` and dtype `out_dtype_of(i)`, valid
+    /// for writes; the outputs overlap each other and the inputs nowhere (in-place is only
+    /// for single-output kernels, as in [`NativeKernel::run`]); every input view is valid for
+    /// reads over its shape and strides.
+    unsafe fn run_multi(&self, ins: &[View], outs: &[View]) {
+        if let Some(o) = outs.first() {
+            // SAFETY: the caller's contract for output 0 is `run`'s.
+            unsafe { self.run(ins, o) }
+        }
+    }
 }
+
+/// Most outputs a native kernel has (the runtime keeps their shapes on the stack).
+pub const MAX_OUTPUTS: usize = 4;
