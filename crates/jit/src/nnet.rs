@@ -456,6 +456,8 @@ impl NativeKernel for MaxArgmaxKernel {
     unsafe fn run(&self, _ins: &[View], _out: &View) {
         // two outputs: the runtime calls run_multi
     }
+    // the dtype dispatch instantiates the loop for bool too, where `v > bv` is numpy's order
+    #[allow(clippy::bool_comparison)]
     unsafe fn run_multi(&self, ins: &[View], outs: &[View]) {
         let ([x], [m, am]) = (ins, outs) else { return };
         // kept dims (outer, C order) and reduced dims (inner, C order)
