@@ -162,4 +162,3 @@ fn seed_logreg_updates_only_allocations() {
     eprintln!("seed logreg train step (updates only): {per} allocations per call");
     assert!(per <= 2.0, "{per} allocations per call");
 }
-

@@ -712,27 +712,27 @@ fn build(
                             },
                         )?;
                     } else {
-                    let es = b.ins().iconst(types::I64, out.itemsize() as i64);
-                    let off = b.ins().imul(i, es);
-                    let vals: Vec<Value> = (0..k)
-                        .map(|j| match splats[j] {
-                            Some(s) => s,
-                            None => {
-                                let a = b.ins().iadd(ptrs[j], off);
-                                b.ins().load(vt, mem(), a, 0)
-                            }
-                        })
-                        .collect();
-                    let mut em = Emitter {
-                        calls: &mut calls,
-                        vector: true,
-                    };
-                    let r = em.program(&mut b, prog, &vals, in_dtypes, out)?;
-                    let oa = b.ins().iadd(out_p, off);
-                    b.ins().store(mem(), r, oa, 0);
-                    let l = b.ins().iconst(types::I64, lanes);
-                    let i2 = b.ins().iadd(i, l);
-                    b.ins().jump(hdr, &[i2.into()]);
+                        let es = b.ins().iconst(types::I64, out.itemsize() as i64);
+                        let off = b.ins().imul(i, es);
+                        let vals: Vec<Value> = (0..k)
+                            .map(|j| match splats[j] {
+                                Some(s) => s,
+                                None => {
+                                    let a = b.ins().iadd(ptrs[j], off);
+                                    b.ins().load(vt, mem(), a, 0)
+                                }
+                            })
+                            .collect();
+                        let mut em = Emitter {
+                            calls: &mut calls,
+                            vector: true,
+                        };
+                        let r = em.program(&mut b, prog, &vals, in_dtypes, out)?;
+                        let oa = b.ins().iadd(out_p, off);
+                        b.ins().store(mem(), r, oa, 0);
+                        let l = b.ins().iconst(types::I64, lanes);
+                        let i2 = b.ins().iadd(i, l);
+                        b.ins().jump(hdr, &[i2.into()]);
                     }
                 } else {
                     let zero = b.ins().iconst(types::I64, 0);
@@ -977,7 +977,8 @@ fn emit_wide(
     let esv = b.ins().iconst(types::I64, es);
     let boff = b.ins().imul(c.blk, esv);
     let slot_addr = |b: &mut FunctionBuilder, t: usize| -> Result<Value, JitError> {
-        let s = plan.slot[t].ok_or_else(|| JitError::Codegen("wide: temp without a buffer".into()))?;
+        let s =
+            plan.slot[t].ok_or_else(|| JitError::Codegen("wide: temp without a buffer".into()))?;
         Ok(b.ins().iadd_imm_s(base, s as i64 * buf_bytes))
     };
     for g in &plan.groups {
