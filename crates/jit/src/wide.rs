@@ -4,8 +4,8 @@
 //! generated loop runs its arithmetic inline and calls these for exp, tanh and sigmoid over a
 //! cache-resident block. The functions are the float64 algorithms of `math.rs` (same
 //! reductions, same coefficients) written as Rust and compiled by LLVM with
-//! `#[target_feature(enable = "avx512f,...")]`, selected at run time; float32 computes in
-//! float64 and rounds once.
+//! `#[target_feature(enable = "avx512f,...")]`, selected at run time; float32 uses math.rs's
+//! float32 constants and polynomial.
 
 use theano_ir::ScalarOp;
 use theano_tensor::DType;
@@ -133,6 +133,91 @@ fn sigmoid64(x: f64) -> f64 {
     num / (1.0 + e)
 }
 
+// float32: math.rs's float32 constants and polynomial (EXP_E_F32, degree 5)
+const E32: [f32; 6] = [
+    0.5,
+    0.166_666_67,
+    0.041_666_467,
+    0.008_333_310_5,
+    0.001_393_365,
+    0.000_198_909_91,
+];
+const SHIFT32: f32 = 12582912.0;
+const L1_32: f32 = 0.693_145_75;
+const L2_32: f32 = 1.428_606_8e-6;
+const INV_LN2_32: f32 = 1.442_695;
+
+#[inline(always)]
+fn poly32(r: f32) -> f32 {
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let p0 = E32[1].mul_add(r, E32[0]);
+    let p1 = E32[3].mul_add(r, E32[2]);
+    let p2 = E32[5].mul_add(r, E32[4]);
+    let q0 = p1.mul_add(r2, p0);
+    p2.mul_add(r4, q0)
+}
+
+/// 2^k for an integral `k` in [-126, 127].
+#[inline(always)]
+fn pow2_32(k: f32) -> f32 {
+    f32::from_bits((k + (SHIFT32 + 127.0)).to_bits() << 23)
+}
+
+#[inline(always)]
+fn exp32(x: f32) -> f32 {
+    let x = if x > 88.8 { 88.8 } else { x };
+    let x = if x < -105.0 { -105.0 } else { x };
+    let t = x.mul_add(INV_LN2_32, SHIFT32);
+    let n = t - SHIFT32;
+    let r = n.mul_add(-L1_32, x);
+    let r = n.mul_add(-L2_32, r);
+    let q = (r * r).mul_add(poly32(r), r);
+    let p = 1.0 + q;
+    let h = (n * 0.5).round_ties_even();
+    p * pow2_32(h) * pow2_32(n - h)
+}
+
+#[inline(always)]
+fn tanh32(x: f32) -> f32 {
+    let a = x.abs();
+    let a = if a > 10.0 { 10.0 } else { a };
+    let a2 = a + a;
+    let t = a2.mul_add(INV_LN2_32, SHIFT32);
+    let n = t - SHIFT32;
+    let rh = n.mul_add(-L1_32, a2);
+    let rl = n * -L2_32;
+    let r = rh + rl;
+    let c = (r * r).mul_add(poly32(r), rl);
+    let s = pow2_32(n - 1.0);
+    let aa = s - 0.5;
+    let bb = s * rh;
+    let h = aa + bb;
+    let l = bb - (h - aa);
+    let u = h + s.mul_add(c, l);
+    let u = u + u;
+    let d = u + 2.0;
+    let dl = u - (d - 2.0);
+    let rc = 1.0 / d;
+    let t0 = u * rc;
+    let res = (-t0).mul_add(d, u);
+    let res = (-t0).mul_add(dl, res);
+    let t = res.mul_add(rc, t0);
+    let t = f32::from_bits(t.to_bits() | (x.to_bits() & (1u32 << 31)));
+    if a < 9.313_226e-10 {
+        x
+    } else {
+        t
+    }
+}
+
+#[inline(always)]
+fn sigmoid32(x: f32) -> f32 {
+    let e = exp32(-x.abs());
+    let num = if x >= 0.0 { 1.0 } else { e };
+    num / (1.0 + e)
+}
+
 macro_rules! helpers {
     ($($name:ident: $t:ty => $f:expr;)*) => {
         $(
@@ -189,14 +274,14 @@ macro_rules! helpers {
 
 pub(crate) use helpers_impl::symbols;
 mod helpers_impl {
-    use super::{available, exp64, sigmoid64, tanh64};
+    use super::{available, exp32, exp64, sigmoid32, sigmoid64, tanh32, tanh64};
     helpers! {
         theano_wide_exp_f64: f64 => exp64;
         theano_wide_tanh_f64: f64 => tanh64;
         theano_wide_sigmoid_f64: f64 => sigmoid64;
-        theano_wide_exp_f32: f32 => |x: f32| super::exp64(x as f64) as f32;
-        theano_wide_tanh_f32: f32 => |x: f32| super::tanh64(x as f64) as f32;
-        theano_wide_sigmoid_f32: f32 => |x: f32| super::sigmoid64(x as f64) as f32;
+        theano_wide_exp_f32: f32 => exp32;
+        theano_wide_tanh_f32: f32 => tanh32;
+        theano_wide_sigmoid_f32: f32 => sigmoid32;
     }
 }
 
