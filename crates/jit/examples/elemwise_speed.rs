@@ -1,7 +1,7 @@
 //! Single-thread speed of the fused kernel `exp(x)*y + tanh(z)` through `KernelSet`, on
 //! 10^6 and 10^7 elements, float64 and float32 (inputs uniform in [-1, 1)).
 //! `ELEMWISE_ASM=1` prints the kernels' machine code first; `ELEMWISE_EXPR` replaces the
-//! expression (a Composite over i0, i1, i2).
+//! expression; `ELEMWISE_WIDE=0` turns the AVX-512 block helpers off (a Composite over i0, i1, i2).
 //!
 //! `cargo run --release -p theano-jit --example elemwise_speed` (prints the best of 10 runs
 //! per size and dtype; the output allocation is included, as in a real call).
@@ -30,12 +30,15 @@ fn main() {
     for d in [DType::Float64, DType::Float32] {
         let show = std::env::var_os("ELEMWISE_ASM").is_some();
         let mut ks = KernelSet::new(show).expect("jit");
+        // ELEMWISE_WIDE=0: the inline 128-bit code throughout (no AVX-512 block helpers)
+        ks.set_wide(std::env::var("ELEMWISE_WIDE").map_or(true, |v| v != "0"));
         let k = ks.add(&op, &[d, d, d], &[false; 3], d).expect("lowered");
         ks.finalize().expect("finalize");
         if show {
             println!("{}", ks.kernels()[k].asm);
         }
         let vectorized = ks.kernels()[k].vectorized;
+        let wide = ks.kernels()[k].wide;
         for n in [1_000_000usize, 10_000_000] {
             let ins = [values(d, n, 1), values(d, n, 2), values(d, n, 3)];
             let refs: Vec<&Tensor> = ins.iter().collect();
@@ -47,7 +50,7 @@ fn main() {
                 std::hint::black_box(out);
             }
             println!(
-                "{d} n={n:>9} vectorized={vectorized}: {:8.3} ms ({:.2} ns/element)",
+                "{d} n={n:>9} vectorized={vectorized} wide={wide}: {:8.3} ms ({:.2} ns/element)",
                 best * 1e3,
                 best * 1e9 / n as f64
             );

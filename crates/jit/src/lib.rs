@@ -24,6 +24,7 @@ mod native;
 pub mod nnet;
 pub mod reduce;
 mod view;
+mod wide;
 
 pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
@@ -78,6 +79,9 @@ pub struct Kernel {
     native: Option<ElemwiseKernel>,
     /// Whether the flat loop runs 128-bit vectors.
     pub vectorized: bool,
+    /// Whether the flat loop runs in blocks calling the AVX-512 transcendental helpers
+    /// (docs/JIT.md, "Wide transcendentals").
+    pub wide: bool,
     /// The Cranelift IR of the flat and strided functions.
     pub clif: String,
     /// The machine code (Cranelift's VCode listing) when text was asked for.
@@ -112,6 +116,7 @@ pub struct KernelSet {
     kernels: Vec<Kernel>,
     keep_text: bool,
     finalized: bool,
+    wide: bool,
 }
 
 /// A placeholder view (no elements, never dereferenced).
@@ -146,12 +151,26 @@ impl KernelSet {
         {
             jb.symbol(name, ptr);
         }
+        for (name, ptr) in wide::symbols() {
+            jb.symbol(name, ptr);
+        }
         Ok(KernelSet {
             module: Arc::new(CodeOwner(Some(JITModule::new(jb)))),
             kernels: Vec::new(),
             keep_text,
             finalized: false,
+            // THEANO_JIT_WIDE=0 turns the wide path off (for measuring it against the inline
+            // code in one sitting)
+            wide: wide::available()
+                && std::env::var_os("THEANO_JIT_WIDE").is_none_or(|v| v != "0"),
         })
+    }
+
+    /// Whether kernels added from now on may use the wide path (blocks calling the AVX-512
+    /// helpers for exp, tanh and sigmoid); on by default where the host has AVX-512, and
+    /// never where it has not. Off, the flat loop runs the inline 128-bit code throughout.
+    pub fn set_wide(&mut self, on: bool) {
+        self.wide = on && wide::available();
     }
 
     /// The module, mutably: only while no [`ElemwiseKernel`] handle shares it (the set's
@@ -201,6 +220,7 @@ impl KernelSet {
         let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
         let inline_math = math::inline_math(module.isa());
         let vdt = lower::vector_dtype(&prog, in_dtypes, inline_math).filter(|&d| d == out);
+        let use_wide = self.wide && vdt.is_some() && wide_plan(&prog, scalar_inputs, out).is_some();
         let (flat_id, clif_f, asm_f) = build(
             module,
             &format!("k{k}_flat"),
@@ -210,6 +230,7 @@ impl KernelSet {
             out,
             Loop::Flat {
                 vector: vdt.is_some(),
+                wide: use_wide,
             },
             keep_text,
         )?;
@@ -231,6 +252,7 @@ impl KernelSet {
             ids: (flat_id, row_id),
             native: None,
             vectorized: vdt.is_some(),
+            wide: use_wide,
             clif: clif_f + &clif_r,
             asm: asm_f + &asm_r,
         });
@@ -591,7 +613,7 @@ impl NativeKernel for ElemwiseKernel {
 
 #[derive(Clone, Copy)]
 enum Loop {
-    Flat { vector: bool },
+    Flat { vector: bool, wide: bool },
     Row,
 }
 
@@ -639,7 +661,7 @@ fn build(
             .collect();
         let exit = b.create_block();
         match kind {
-            Loop::Flat { vector } => {
+            Loop::Flat { vector, wide } => {
                 // broadcast scalars are loaded once
                 let scal: Vec<Option<Value>> = (0..k)
                     .map(|i| {
@@ -672,27 +694,50 @@ fn build(
                     );
                     b.ins().brif(c, body, &[], tail, &[i.into()]);
                     b.switch_to_block(body);
-                    let es = b.ins().iconst(types::I64, out.itemsize() as i64);
-                    let off = b.ins().imul(i, es);
-                    let vals: Vec<Value> = (0..k)
-                        .map(|j| match splats[j] {
-                            Some(s) => s,
-                            None => {
-                                let a = b.ins().iadd(ptrs[j], off);
-                                b.ins().load(vt, mem(), a, 0)
-                            }
-                        })
-                        .collect();
-                    let mut em = Emitter {
-                        calls: &mut calls,
-                        vector: true,
-                    };
-                    let r = em.program(&mut b, prog, &vals, in_dtypes, out)?;
-                    let oa = b.ins().iadd(out_p, off);
-                    b.ins().store(mem(), r, oa, 0);
-                    let l = b.ins().iconst(types::I64, lanes);
-                    let i2 = b.ins().iadd(i, l);
-                    b.ins().jump(hdr, &[i2.into()]);
+                    if wide {
+                        let plan = wide_plan(prog, scalar_inputs, out)
+                            .ok_or_else(|| cg(&"no wide plan"))?;
+                        emit_wide(
+                            &mut b,
+                            &mut calls,
+                            prog,
+                            in_dtypes,
+                            out,
+                            &plan,
+                            WideCtx {
+                                blk: i,
+                                nvec,
+                                hdr,
+                                ptrs: &ptrs,
+                                splats: &splats,
+                                out_p,
+                                vt,
+                                lanes,
+                            },
+                        )?;
+                    } else {
+                        let es = b.ins().iconst(types::I64, out.itemsize() as i64);
+                        let off = b.ins().imul(i, es);
+                        let vals: Vec<Value> = (0..k)
+                            .map(|j| match splats[j] {
+                                Some(s) => s,
+                                None => {
+                                    let a = b.ins().iadd(ptrs[j], off);
+                                    b.ins().load(vt, mem(), a, 0)
+                                }
+                            })
+                            .collect();
+                        let mut em = Emitter {
+                            calls: &mut calls,
+                            vector: true,
+                        };
+                        let r = em.program(&mut b, prog, &vals, in_dtypes, out)?;
+                        let oa = b.ins().iadd(out_p, off);
+                        b.ins().store(mem(), r, oa, 0);
+                        let l = b.ins().iconst(types::I64, lanes);
+                        let i2 = b.ins().iadd(i, l);
+                        b.ins().jump(hdr, &[i2.into()]);
+                    }
                 } else {
                     let zero = b.ins().iconst(types::I64, 0);
                     b.ins().jump(tail, &[zero.into()]);
@@ -802,4 +847,231 @@ fn build(
     };
     module.clear_context(&mut ctx);
     Ok((id, clif, asm))
+}
+
+/// One step of the wide loop's block: a run of instructions inline over the block, or one
+/// instruction as a call to its block helper.
+enum Group {
+    /// Instruction indices evaluated in one inner vector loop; `Some(t)`: that loop also
+    /// stores temp `t` (the program's result) to the output.
+    Run(Vec<usize>, Option<usize>),
+    /// Instruction `k` through its helper `name`.
+    Call(usize, &'static str),
+}
+
+/// How the wide loop evaluates a program: its groups in order, and the scratch buffer of
+/// every temp that crosses a group boundary (helper results included).
+struct WidePlan {
+    groups: Vec<Group>,
+    slot: Vec<Option<usize>>,
+    nslots: usize,
+}
+
+/// The wide plan of `prog`, if it has a helper instruction (exp, tanh or sigmoid of a
+/// non-scalar operand in float64/float32) and needs at most `wide::MAX_SLOTS` buffers.
+fn wide_plan(prog: &Prog, scalar_inputs: &[bool], out: DType) -> Option<WidePlan> {
+    use theano_ir::Operand;
+    let n = prog.instrs.len();
+    let helper: Vec<Option<&'static str>> = prog
+        .instrs
+        .iter()
+        .map(|(op, args)| {
+            let ok = args.len() == 1
+                && match args[0] {
+                    Operand::Input(i) => !scalar_inputs.get(i).copied().unwrap_or(true),
+                    Operand::Temp(_) => true,
+                };
+            wide::helper(op, out).filter(|_| ok)
+        })
+        .collect();
+    if helper.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut groups = Vec::new();
+    let mut group_of = vec![0usize; n];
+    let mut run: Vec<usize> = Vec::new();
+    for k in 0..n {
+        match helper[k] {
+            Some(name) => {
+                if !run.is_empty() {
+                    groups.push(Group::Run(std::mem::take(&mut run), None));
+                }
+                group_of[k] = groups.len();
+                groups.push(Group::Call(k, name));
+            }
+            None => {
+                group_of[k] = groups.len();
+                run.push(k);
+            }
+        }
+    }
+    let last = n - 1;
+    if helper[last].is_some() {
+        // the last helper's buffer copied to the output
+        groups.push(Group::Run(Vec::new(), Some(last)));
+    } else {
+        groups.push(Group::Run(run, Some(last)));
+    }
+    let mut need = vec![false; n];
+    for k in 0..n {
+        need[k] |= helper[k].is_some();
+        for a in &prog.instrs[k].1 {
+            if let Operand::Temp(t) = *a {
+                if group_of[t] != group_of[k] {
+                    need[t] = true;
+                }
+            }
+        }
+    }
+    let mut nslots = 0;
+    let slot = need
+        .iter()
+        .map(|&x| {
+            x.then(|| {
+                nslots += 1;
+                nslots - 1
+            })
+        })
+        .collect();
+    (nslots <= wide::MAX_SLOTS).then_some(WidePlan {
+        groups,
+        slot,
+        nslots,
+    })
+}
+
+/// The values the wide block body works with (from the flat vector loop around it).
+struct WideCtx<'a> {
+    /// The block's first element index (the vector loop header's parameter).
+    blk: Value,
+    /// Elements the vector part covers (a multiple of `lanes`).
+    nvec: Value,
+    /// The loop header to jump back to with the next block's index.
+    hdr: cranelift_codegen::ir::Block,
+    ptrs: &'a [Value],
+    splats: &'a [Option<Value>],
+    out_p: Value,
+    vt: cranelift_codegen::ir::Type,
+    lanes: i64,
+}
+
+/// The body of one block of the wide loop: `m = min(BLOCK, nvec - blk)` elements (a multiple
+/// of `lanes`); each group in order, then a jump to the header with `blk + m`.
+fn emit_wide(
+    b: &mut FunctionBuilder,
+    calls: &mut Calls<'_, JITModule>,
+    prog: &Prog,
+    in_dtypes: &[DType],
+    out: DType,
+    plan: &WidePlan,
+    c: WideCtx<'_>,
+) -> Result<(), JitError> {
+    use cranelift_codegen::ir::condcodes::IntCC;
+    use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+    use theano_ir::Operand;
+    let es = out.itemsize() as i64;
+    let buf_bytes = wide::BLOCK * es;
+    let size = u32::try_from(plan.nslots as i64 * buf_bytes)
+        .map_err(|_| JitError::Codegen("wide scratch too large".into()))?;
+    let ss = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4));
+    let base = b.ins().stack_addr(types::I64, ss, 0);
+    let rem = b.ins().isub(c.nvec, c.blk);
+    let bl = b.ins().iconst(types::I64, wide::BLOCK);
+    let m = b.ins().umin(rem, bl);
+    let esv = b.ins().iconst(types::I64, es);
+    let boff = b.ins().imul(c.blk, esv);
+    let slot_addr = |b: &mut FunctionBuilder, t: usize| -> Result<Value, JitError> {
+        let s =
+            plan.slot[t].ok_or_else(|| JitError::Codegen("wide: temp without a buffer".into()))?;
+        Ok(b.ins().iadd_imm_s(base, s as i64 * buf_bytes))
+    };
+    for g in &plan.groups {
+        match g {
+            Group::Call(k, name) => {
+                let src = match prog.instrs[*k].1[0] {
+                    Operand::Input(i) => b.ins().iadd(c.ptrs[i], boff),
+                    Operand::Temp(t) => slot_addr(b, t)?,
+                };
+                let dst = slot_addr(b, *k)?;
+                calls.call_void(b, name, &[src, dst, m])?;
+            }
+            Group::Run(ks, store) => {
+                let ihdr = block_i64(b, 1);
+                let ibody = b.create_block();
+                let inext = b.create_block();
+                let zero = b.ins().iconst(types::I64, 0);
+                b.ins().jump(ihdr, &[zero.into()]);
+                b.switch_to_block(ihdr);
+                let j = b.block_params(ihdr)[0];
+                let cond = b.ins().icmp(IntCC::UnsignedLessThan, j, m);
+                b.ins().brif(cond, ibody, &[], inext, &[]);
+                b.switch_to_block(ibody);
+                let joff = b.ins().imul(j, esv);
+                let ioff = b.ins().iadd(boff, joff);
+                let mut ins: HashMap<usize, Value> = HashMap::new();
+                let mut regs: HashMap<usize, Value> = HashMap::new();
+                let mut operand = |b: &mut FunctionBuilder,
+                                   regs: &HashMap<usize, Value>,
+                                   a: Operand|
+                 -> Result<Value, JitError> {
+                    Ok(match a {
+                        Operand::Input(i) => match c.splats[i] {
+                            Some(s) => s,
+                            None => match ins.get(&i) {
+                                Some(&v) => v,
+                                None => {
+                                    let ad = b.ins().iadd(c.ptrs[i], ioff);
+                                    let v = b.ins().load(c.vt, mem(), ad, 0);
+                                    ins.insert(i, v);
+                                    v
+                                }
+                            },
+                        },
+                        Operand::Temp(t) => match regs.get(&t) {
+                            Some(&v) => v,
+                            None => {
+                                let ad = slot_addr(b, t)?;
+                                let ad = b.ins().iadd(ad, joff);
+                                b.ins().load(c.vt, mem(), ad, 0)
+                            }
+                        },
+                    })
+                };
+                for &k in ks {
+                    let (op, args) = &prog.instrs[k];
+                    let mut vals = Vec::with_capacity(args.len());
+                    let mut ds = Vec::with_capacity(args.len());
+                    for &a in args {
+                        vals.push(operand(b, &regs, a)?);
+                        ds.push(match a {
+                            Operand::Input(i) => in_dtypes[i],
+                            Operand::Temp(t) => prog.dtypes[t],
+                        });
+                    }
+                    let mut em = Emitter {
+                        calls: &mut *calls,
+                        vector: true,
+                    };
+                    let r = em.instr(b, op, &vals, &ds, prog.dtypes[k])?;
+                    regs.insert(k, r);
+                    if plan.slot[k].is_some() {
+                        let ad = slot_addr(b, k)?;
+                        let ad = b.ins().iadd(ad, joff);
+                        b.ins().store(mem(), r, ad, 0);
+                    }
+                }
+                if let Some(t) = *store {
+                    let v = operand(b, &regs, Operand::Temp(t))?;
+                    let ad = b.ins().iadd(c.out_p, ioff);
+                    b.ins().store(mem(), v, ad, 0);
+                }
+                let j2 = b.ins().iadd_imm_s(j, c.lanes);
+                b.ins().jump(ihdr, &[j2.into()]);
+                b.switch_to_block(inext);
+            }
+        }
+    }
+    let next = b.ins().iadd(c.blk, m);
+    b.ins().jump(c.hdr, &[next.into()]);
+    Ok(())
 }

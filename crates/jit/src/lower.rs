@@ -131,6 +131,36 @@ impl<M: Module> Calls<'_, M> {
     }
 }
 
+impl<M: Module> Calls<'_, M> {
+    /// A call to `name(a: i64, b: i64, c: i64)` with no result (the wide loop's block
+    /// helpers: source pointer, destination pointer, count).
+    pub fn call_void(
+        &mut self,
+        b: &mut FunctionBuilder,
+        name: &'static str,
+        args: &[Value],
+    ) -> Result<(), JitError> {
+        let f = match self.refs.get(name) {
+            Some(f) => *f,
+            None => {
+                let mut sig = Signature::new(self.module.isa().default_call_conv());
+                for _ in args {
+                    sig.params.push(AbiParam::new(types::I64));
+                }
+                let id = self
+                    .module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(|e| JitError::Codegen(e.to_string()))?;
+                let f = self.module.declare_func_in_func(id, b.func);
+                self.refs.insert(name, f);
+                f
+            }
+        };
+        b.ins().call(f, args);
+        Ok(())
+    }
+}
+
 /// Emits the element computation: scalar (`lanes == 1`) or vector.
 pub(crate) struct Emitter<'a, 'm, M: Module> {
     pub calls: &'a mut Calls<'m, M>,

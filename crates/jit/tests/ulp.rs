@@ -298,7 +298,7 @@ struct Worst {
     want: f64,
 }
 
-fn study(op: &ScalarOp, d: DType, n: usize, seed: u64) -> Worst {
+fn study(op: &ScalarOp, d: DType, n: usize, seed: u64, wide: bool) -> Worst {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let binary = op.arity() == 2;
     let (xs, ys) = if binary {
@@ -314,6 +314,7 @@ fn study(op: &ScalarOp, d: DType, n: usize, seed: u64) -> Worst {
     let ys = &ys[..xs.len()];
     let dts = vec![d; op.arity()];
     let mut ks = KernelSet::new(false).expect("jit");
+    ks.set_wide(wide);
     let k = ks
         .add(op, &dts, &vec![false; dts.len()], d)
         .expect("lowered");
@@ -321,6 +322,11 @@ fn study(op: &ScalarOp, d: DType, n: usize, seed: u64) -> Worst {
     assert!(
         ks.kernels()[k].vectorized,
         "{op} {d}: the flat loop should run vectors"
+    );
+    assert_eq!(
+        ks.kernels()[k].wide,
+        wide && has_wide(op),
+        "{op} {d}: the wide path is used exactly where asked and available"
     );
     let mut worst = Worst {
         ulp: 0,
@@ -356,21 +362,48 @@ fn study(op: &ScalarOp, d: DType, n: usize, seed: u64) -> Worst {
     worst
 }
 
+/// Whether the host has AVX-512 (what the wide path's helpers need).
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether `op` runs through a wide-path helper on this host.
+fn has_wide(op: &ScalarOp) -> bool {
+    avx512() && matches!(op, ScalarOp::Exp | ScalarOp::Tanh | ScalarOp::Sigmoid)
+}
+
 fn ops() -> Vec<ScalarOp> {
     use ScalarOp::*;
     vec![Exp, Log, Log1p, Expm1, Tanh, Sigmoid, Softplus, Pow]
 }
 
-fn check_all(n: usize, print: bool) {
+/// `wide == false`: the inline 128-bit code; `true`: the wide path's helpers where the host
+/// has them (the functions without a helper are then left out).
+fn check_all(n: usize, print: bool, wide: bool) {
     let mut bad = Vec::new();
     if print {
-        println!("| function | float64 max ulp | float32 max ulp |");
+        let what = if wide { "wide path" } else { "inline" };
+        println!("| function ({what}) | float64 max ulp | float32 max ulp |");
         println!("|---|---|---|");
     }
     for (i, op) in ops().iter().enumerate() {
+        if wide && !has_wide(op) {
+            continue;
+        }
         let mut row = Vec::new();
         for d in [DType::Float64, DType::Float32] {
-            let w = study(op, d, n, 1000 + i as u64);
+            let w = study(op, d, n, 1000 + i as u64, wide);
             if w.ulp > MAX_ULP {
                 bad.push(format!(
                     "{op} {d}: {} ulp at x={:e} y={:e}: got {:e} want {:e}",
@@ -394,19 +427,29 @@ fn check_all(n: usize, print: bool) {
 
 #[test]
 fn transcendentals_within_4_ulp() {
-    check_all(1 << 17, false);
+    check_all(1 << 17, false, false);
+}
+
+#[test]
+fn wide_transcendentals_within_4_ulp() {
+    if !avx512() {
+        eprintln!("no AVX-512 on this host: the wide path is not built, nothing to check");
+        return;
+    }
+    check_all(1 << 17, false, true);
 }
 
 #[test]
 #[ignore = "10^7 samples per function and dtype: run in release for the docs table"]
 fn transcendentals_table() {
-    check_all(
-        std::env::var("ULP_SAMPLES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(10_000_000),
-        true,
-    );
+    let n = std::env::var("ULP_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
+    check_all(n, true, false);
+    if avx512() {
+        check_all(n, true, true);
+    }
 }
 
 #[test]
