@@ -349,6 +349,39 @@ fn mut_ptr(t: &mut Tensor) -> *mut u8 {
     with_array!(t, a => a.as_mut_ptr().cast::<u8>())
 }
 
+/// A new zeroed buffer. One of at least [`HUGE_MIN`] bytes is advised to the kernel as
+/// transparent-huge-page memory before its first write: its fresh pages then fault in 2 MiB
+/// at a time instead of 4 KiB (512 times fewer faults on the first pass of a kernel over it;
+/// measured on `exp(x)*y + tanh(z)` at 10^7, docs/JIT.md).
+fn new_buffer(dt: DType, shape: &[usize]) -> Tensor {
+    let mut t = Tensor::zeros(dt, shape);
+    let bytes = t.len() * dt.itemsize();
+    if bytes >= HUGE_MIN {
+        advise_huge(mut_ptr(&mut t), bytes);
+    }
+    t
+}
+
+const HUGE_MIN: usize = 4 << 20;
+
+#[cfg(target_os = "linux")]
+fn advise_huge(p: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    let start = (p as usize).next_multiple_of(HUGE);
+    let end = (p as usize + bytes) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: [start, end) lies inside the live allocation of `bytes` bytes at `p`;
+        // MADV_HUGEPAGE changes how its pages are backed, never their contents, and a
+        // refusal (no THP support) leaves everything as it was.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge(_: *mut u8, _: usize) {}
+
 fn standard_layout(t: &Tensor) -> bool {
     with_array!(t, a => a.is_standard_layout())
 }
@@ -974,7 +1007,7 @@ impl Runtime {
                     t.dtype() == dt && t.shape() == shape.as_slice() && standard_layout(t)
                 });
                 if !reuse {
-                    *buf = Some(Tensor::zeros(dt, shape.as_slice()));
+                    *buf = Some(new_buffer(dt, shape.as_slice()));
                 }
                 ws.slots[o] = Slot::Buf(o);
                 mut_ptr(buf.as_mut().expect("allocated above"))
@@ -1015,7 +1048,7 @@ impl Runtime {
                 .as_ref()
                 .is_some_and(|t| t.dtype() == dt && t.shape() == shape && standard_layout(t));
             if !reuse {
-                *buf = Some(Tensor::zeros(dt, shape));
+                *buf = Some(new_buffer(dt, shape));
             }
             ws.slots[o] = Slot::Buf(o);
             let ptr = mut_ptr(buf.as_mut().expect("allocated above"));

@@ -161,8 +161,7 @@ impl KernelSet {
             finalized: false,
             // THEANO_JIT_WIDE=0 turns the wide path off (for measuring it against the inline
             // code in one sitting)
-            wide: wide::available()
-                && std::env::var_os("THEANO_JIT_WIDE").is_none_or(|v| v != "0"),
+            wide: wide::available() && std::env::var_os("THEANO_JIT_WIDE").is_none_or(|v| v != "0"),
         })
     }
 

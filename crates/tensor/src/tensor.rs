@@ -107,7 +107,10 @@ impl Tensor {
 
     /// A tensor of zeros of the given dtype and shape.
     pub fn zeros(dtype: DType, shape: &[usize]) -> Tensor {
-        with_dtype!(dtype, T => Tensor::from_array(ArrayD::<T>::default(IxDyn(shape))))
+        // `from_elem` builds through `vec![zero; n]`, which std turns into one zeroed
+        // allocation (calloc: fresh pages from the OS are already zero, and untouched until
+        // the first write) instead of a loop writing every element
+        with_dtype!(dtype, T => Tensor::from_array(ArrayD::<T>::from_elem(IxDyn(shape), T::default())))
     }
 
     /// A tensor filled with `v` (cast to `dtype` as numpy would).
