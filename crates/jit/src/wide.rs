@@ -145,7 +145,7 @@ const E32: [f32; 6] = [
 const SHIFT32: f32 = 12582912.0;
 const L1_32: f32 = 0.693_145_75;
 const L2_32: f32 = 1.428_606_8e-6;
-const INV_LN2_32: f32 = 1.442_695;
+const INV_LN2_32: f32 = std::f32::consts::LOG2_E;
 
 #[inline(always)]
 fn poly32(r: f32) -> f32 {
