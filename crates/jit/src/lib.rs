@@ -26,6 +26,13 @@ pub mod reduce;
 mod view;
 mod wide;
 
+/// Whether this host has what the wide path's AVX-512 helpers need (`avx512f`, `avx512dq`,
+/// `avx512vl`, `avx2`, `fma`, detected at run time); without it kernels keep the inline
+/// 128-bit loop throughout.
+pub fn wide_available() -> bool {
+    wide::available()
+}
+
 pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 
