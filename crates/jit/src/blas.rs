@@ -316,10 +316,12 @@ pub(crate) unsafe fn gemv<T: Float>(
     // SAFETY: x is valid for reads.
     let xs = unsafe { x.scaled(alpha) };
     let isa = isa();
-    if m.saturating_mul(a.cols) >= PAR_GEMV && rayon::current_num_threads() > 1 {
-        // Split the output rows among the pool's threads: each part is a smaller gemv on
-        // disjoint rows of A, y and out.
-        let parts = rayon::current_num_threads().min(m.div_ceil(64));
+    let width = crate::hot::width();
+    if m.saturating_mul(a.cols) >= PAR_GEMV && width > 1 {
+        // Split the output rows among the hot pool's threads (crate::hot: a region this
+        // short would spend as long waking rayon's threads as computing): each part is a
+        // smaller gemv on disjoint rows of A, y and out.
+        let parts = width.min(m.div_ceil(64));
         let chunk = m.div_ceil(parts).next_multiple_of(8);
         let job = Job {
             a,
@@ -330,16 +332,12 @@ pub(crate) unsafe fn gemv<T: Float>(
             out,
             isa,
         };
-        rayon::scope(move |sc| {
-            for start in (0..m).step_by(chunk) {
-                let len = chunk.min(m - start);
-                sc.spawn(move |_| {
-                    let job = job;
-                    // SAFETY: rows start..start+len of A, y and out: in their extents, and
-                    // the parts write disjoint rows of out.
-                    unsafe { job.rows(start, len) }
-                });
-            }
+        crate::hot::run(m.div_ceil(chunk), &|p| {
+            let start = p * chunk;
+            let len = chunk.min(m - start);
+            // SAFETY: rows start..start+len of A, y and out: in their extents (p < the
+            // number of chunks), and the parts write disjoint rows of out.
+            unsafe { job.rows(start, len) }
         });
         return;
     }
@@ -364,9 +362,12 @@ struct Job<'a, T> {
     isa: Isa,
 }
 
-// SAFETY: a Job only carries pointers into buffers that outlive the rayon scope it is used
-// in; the parts it is split into read shared inputs and write disjoint rows of `out`.
+// SAFETY: a Job only carries pointers into buffers that outlive the parallel region it is
+// used in; the parts it is split into read shared inputs and write disjoint rows of `out`.
 unsafe impl<T: Sync> Send for Job<'_, T> {}
+// SAFETY: as above: shared between the parts, which only read through it (and write
+// disjoint rows of `out`).
+unsafe impl<T: Sync> Sync for Job<'_, T> {}
 
 impl<T: Float> Job<'_, T> {
     /// # Safety

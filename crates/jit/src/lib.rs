@@ -18,6 +18,7 @@
 mod alloc;
 pub mod blas;
 mod helpers;
+pub mod hot;
 mod lower;
 mod math;
 mod native;

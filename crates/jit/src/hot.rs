@@ -1,0 +1,222 @@
+//! A small "hot" fork-join pool for short parallel regions (tens of microseconds), where
+//! rayon's wake-up costs as much as the work: a call from outside rayon's pool injects the
+//! job and puts the calling thread to sleep on a latch, and the futex wake-ups on both sides
+//! took 5 to 10 us per region at the seed's 400x784 gemv (33 us on one thread, 37 to 44 us
+//! split over rayon's two, in a training loop; docs/JIT.md).
+//!
+//! Here the calling thread runs part 0 itself while helper threads (one fewer than rayon's
+//! thread count) run the others. A helper that has finished a part spins on its job counter
+//! for [`SPIN`] before it parks, so the parallel regions of a training loop, which follow each
+//! other within microseconds, find it awake. One region runs at a time: a caller that finds
+//! the pool busy (another thread's region) runs every part itself.
+//!
+//! Invariants: a job's closure is only borrowed; [`run`] returns only after every helper
+//! it handed a part to has finished that part (`done == seq`), so the borrow outlives its
+//! use. A panic in a part is caught on the helper and re-raised on the caller after the
+//! region, never leaving a helper dead.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// How long a helper stays awake after a part.
+pub const SPIN: Duration = Duration::from_micros(300);
+
+type Part<'a> = &'a (dyn Fn(usize) + Sync);
+
+struct Helper {
+    /// Bumped by the caller to hand over a job (after writing `job`).
+    seq: AtomicU64,
+    /// Set to `seq` by the helper when its part has run.
+    done: AtomicU64,
+    /// The helper is parked (or about to park): the caller must unpark it.
+    sleeping: AtomicBool,
+    panicked: AtomicBool,
+    /// The closure and the part index, valid while `done != seq`.
+    job: UnsafeCell<Option<(Part<'static>, usize)>>,
+    thread: OnceLock<Thread>,
+}
+
+// SAFETY: `job` is written only by the caller holding the pool's lock, before it publishes
+// `seq` (Release), and read only by the helper after it observes that `seq` (Acquire) and
+// before it publishes `done`; the caller does not write it again until it has seen `done`.
+unsafe impl Sync for Helper {}
+
+struct Pool {
+    helpers: Vec<Arc<Helper>>,
+    busy: Mutex<()>,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = rayon::current_num_threads().saturating_sub(1);
+        let mut helpers = Vec::with_capacity(n);
+        for i in 0..n {
+            let h = Arc::new(Helper {
+                seq: AtomicU64::new(0),
+                done: AtomicU64::new(0),
+                sleeping: AtomicBool::new(false),
+                panicked: AtomicBool::new(false),
+                job: UnsafeCell::new(None),
+                thread: OnceLock::new(),
+            });
+            let hh = Arc::clone(&h);
+            let spawned = std::thread::Builder::new()
+                .name(format!("theano-hot-{i}"))
+                .spawn(move || helper_loop(&hh));
+            match spawned {
+                Ok(j) => {
+                    let _ = h.thread.set(j.thread().clone());
+                    helpers.push(h);
+                }
+                // no thread: fewer helpers (at worst none, and every part runs on the caller)
+                Err(_) => break,
+            }
+        }
+        Pool {
+            helpers,
+            busy: Mutex::new(()),
+        }
+    })
+}
+
+fn helper_loop(h: &Helper) {
+    let mut seen = 0u64;
+    loop {
+        // wait for a new job: spin while recently busy, then park
+        let start = Instant::now();
+        let mut s = h.seq.load(Acquire);
+        while s == seen {
+            if start.elapsed() > SPIN {
+                h.sleeping.store(true, SeqCst);
+                s = h.seq.load(SeqCst);
+                if s == seen {
+                    std::thread::park();
+                }
+                h.sleeping.store(false, SeqCst);
+            } else {
+                std::hint::spin_loop();
+            }
+            s = h.seq.load(Acquire);
+        }
+        seen = s;
+        // SAFETY: see `impl Sync for Helper`: the job for `seen` is written and stays valid
+        // until `done` says so.
+        let job = unsafe { (*h.job.get()).take() };
+        if let Some((f, part)) = job {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(part))).is_err() {
+                h.panicked.store(true, Release);
+            }
+        }
+        h.done.store(seen, Release);
+    }
+}
+
+/// Run `f(0)`, …, `f(parts - 1)`, part 0 on the calling thread and the others on the hot
+/// helpers (or all on the caller when the pool is busy or has too few helpers); returns when
+/// every part has run.
+pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    let p = pool();
+    let guard = if parts > 1 && parts <= p.helpers.len() + 1 {
+        p.busy.try_lock().ok()
+    } else {
+        None
+    };
+    let Some(_guard) = guard else {
+        (0..parts).for_each(f);
+        return;
+    };
+    // SAFETY (lifetime): the helpers only use `f` until they publish `done` for this job,
+    // and this function waits for that below before returning.
+    let fs: Part<'static> = unsafe { std::mem::transmute::<Part<'_>, Part<'static>>(f) };
+    let used = &p.helpers[..parts - 1];
+    for (i, h) in used.iter().enumerate() {
+        let s = h.seq.load(Relaxed) + 1;
+        // SAFETY: we hold `busy`, and the helper finished its last job (`done == seq`), so
+        // it does not read `job` now.
+        unsafe { *h.job.get() = Some((fs, i + 1)) };
+        h.seq.store(s, SeqCst);
+        if h.sleeping.load(SeqCst) {
+            if let Some(t) = h.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+    let mine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(0)));
+    let mut panicked = false;
+    for h in used {
+        // only this caller (holding `busy`) writes `seq`
+        let s = h.seq.load(Relaxed);
+        let mut n = 0u32;
+        while h.done.load(Acquire) != s {
+            n = n.wrapping_add(1);
+            if n.is_multiple_of(1024) {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        panicked |= h.panicked.swap(false, AcqRel);
+    }
+    if let Err(e) = mine {
+        std::panic::resume_unwind(e);
+    }
+    assert!(!panicked, "a part of a parallel region panicked");
+}
+
+/// How many parts [`run`] can run at once (the helpers plus the caller).
+pub fn width() -> usize {
+    pool().helpers.len() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_part_runs_once() {
+        for parts in 0..6 {
+            let hits: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+            for _ in 0..200 {
+                run(parts, &|i| {
+                    hits[i].fetch_add(1, Relaxed);
+                });
+            }
+            assert!(hits.iter().all(|h| h.load(Relaxed) == 200), "{parts}");
+        }
+    }
+
+    #[test]
+    fn regions_from_many_threads() {
+        let total = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..500 {
+                        run(2, &|_| {
+                            total.fetch_add(1, Relaxed);
+                        });
+                    }
+                });
+            }
+        });
+        assert_eq!(total.load(Relaxed), 4 * 500 * 2);
+    }
+
+    #[test]
+    fn wakes_after_parking() {
+        let hits = AtomicUsize::new(0);
+        run(width(), &|_| {
+            hits.fetch_add(1, Relaxed);
+        });
+        std::thread::sleep(SPIN * 4);
+        run(width(), &|_| {
+            hits.fetch_add(1, Relaxed);
+        });
+        assert_eq!(hits.load(Relaxed), 2 * width());
+    }
+}
