@@ -89,8 +89,11 @@ fn helper_loop(h: &Helper) {
         // wait for a new job: spin while recently busy, then park
         let start = Instant::now();
         let mut s = h.seq.load(Acquire);
+        let mut spins = 0u32;
         while s == seen {
-            if start.elapsed() > SPIN {
+            spins = spins.wrapping_add(1);
+            // the clock is read every 64 spins (a spin is a few nanoseconds)
+            if spins.is_multiple_of(64) && start.elapsed() > SPIN {
                 h.sleeping.store(true, SeqCst);
                 s = h.seq.load(SeqCst);
                 if s == seen {

@@ -78,6 +78,12 @@ pub const MAX_KERNEL_INPUTS: usize = 64;
 /// synchronisation (docs/JIT.md has the measurement behind the figure).
 pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 18;
 
+/// A smaller flat loop whose estimated work (elements times [`Kernel::cost`]) reaches this
+/// is split over the hot pool ([`hot`]): at the seed's 400 elements, the two-softplus and
+/// the sigmoid/exp gradient composites (about 8 and 7 us on one thread); a plain `x - y` of
+/// 400 elements stays on the calling thread.
+pub const HOT_MIN_WORK: usize = 8000;
+
 /// One compiled elementwise kernel.
 pub struct Kernel {
     in_dtypes: Vec<DType>,
@@ -87,6 +93,10 @@ pub struct Kernel {
     native: Option<ElemwiseKernel>,
     /// Whether the flat loop runs 128-bit vectors.
     pub vectorized: bool,
+    /// Estimated work per element, in units of about one vector arithmetic instruction: a
+    /// transcendental counts 24, a division or square root 4, anything else 1; doubled for
+    /// the scalar (not vectorized) loop.
+    pub cost: usize,
     /// Whether the flat loop runs in blocks calling the AVX-512 transcendental helpers
     /// (docs/JIT.md, "Wide transcendentals").
     pub wide: bool,
@@ -259,6 +269,7 @@ impl KernelSet {
             ids: (flat_id, row_id),
             native: None,
             vectorized: vdt.is_some(),
+            cost: prog_cost(&prog) * if vdt.is_some() { 1 } else { 2 },
             wide: use_wide,
             clif: clif_f + &clif_r,
             asm: asm_f + &asm_r,
@@ -298,6 +309,7 @@ impl KernelSet {
                 scalar_inputs: k.scalar_inputs.clone(),
                 out: k.out,
                 inplace: None,
+                cost: k.cost,
                 _code: self.module.clone(),
             });
         }
@@ -365,6 +377,7 @@ pub struct ElemwiseKernel {
     scalar_inputs: Vec<bool>,
     out: DType,
     inplace: Option<usize>,
+    cost: usize,
     _code: Arc<CodeOwner>,
 }
 
@@ -388,9 +401,30 @@ impl SendPtr {
     }
 }
 
-/// Run `f` over `[0, n)` in `chunks` contiguous pieces on rayon's pool (inline when 1),
-/// each piece boundary a multiple of `align`.
-fn split(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+/// The estimated work per element of a scalar program (see [`Kernel::cost`]).
+fn prog_cost(p: &lower::Prog) -> usize {
+    p.instrs
+        .iter()
+        .map(|(op, _)| {
+            if lower::math_func(op).is_some() {
+                24
+            } else if matches!(op, ScalarOp::TrueDiv | ScalarOp::Sqrt) {
+                4
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Run `f` over `[0, n)` in `chunks` contiguous pieces (inline when 1), each piece boundary
+/// a multiple of `align`: on the hot pool when `hot` (a short loop), else on rayon's.
+fn split(n: usize, chunks: usize, align: usize, hot: bool, f: &(dyn Fn(usize, usize) + Sync)) {
+    if hot && chunks > 1 {
+        let chunk = n.div_ceil(chunks).next_multiple_of(align.max(1));
+        crate::hot::run(n.div_ceil(chunk), &|p| f(p * chunk, n.min((p + 1) * chunk)));
+        return;
+    }
     fn go(lo: usize, hi: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
         if chunks <= 1 || hi - lo < 2 * align {
             f(lo, hi);
@@ -409,9 +443,11 @@ fn split(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync
 
 impl ElemwiseKernel {
     /// The number of chunks a loop over `n` elements is split into.
-    fn chunks_for(n: usize) -> usize {
+    fn chunks_for(&self, n: usize) -> usize {
         if n >= PARALLEL_MIN_ELEMENTS {
             rayon::current_num_threads().max(1)
+        } else if n.saturating_mul(self.cost) >= HOT_MIN_WORK {
+            crate::hot::width()
         } else {
             1
         }
@@ -427,6 +463,8 @@ impl ElemwiseKernel {
         if n == 0 {
             return;
         }
+        // a short loop splits over the hot pool, a long one over rayon's
+        let hot = n < PARALLEL_MIN_ELEMENTS;
         let k = ins.len();
         let flat_ok = ins
             .iter()
@@ -436,7 +474,7 @@ impl ElemwiseKernel {
         let out_es = self.out.itemsize();
         if flat_ok {
             let (flat, scal, dts) = (self.flat, &self.scalar_inputs, &self.in_dtypes);
-            split(n, chunks, 16, &|lo, hi| {
+            split(n, chunks, 16, hot, &|lo, hi| {
                 let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
                 for j in 0..k {
                     ptrs[j] = if scal[j] {
@@ -481,7 +519,7 @@ impl ElemwiseKernel {
         let (strides, inner_st) = (&strides, &inner_st);
         if rows == 1 {
             // one long row: split it
-            split(inner, chunks, 16, &|lo, hi| {
+            split(inner, chunks, 16, hot, &|lo, hi| {
                 let mut ptrs = [std::ptr::null::<u8>(); MAX_KERNEL_INPUTS];
                 for j in 0..k {
                     ptrs[j] = ins[j].ptr.wrapping_offset(lo as isize * inner_st[j]);
@@ -501,7 +539,7 @@ impl ElemwiseKernel {
             });
             return;
         }
-        split(rows, chunks.min(rows), 1, &|r0, r1| {
+        split(rows, chunks.min(rows), 1, hot, &|r0, r1| {
             // the multi-index of row r0 over the outer dimensions, and each input's offset
             let mut idx = [0usize; MAX_NDIM];
             let mut offs = [0isize; MAX_KERNEL_INPUTS];
@@ -614,7 +652,7 @@ impl NativeKernel for ElemwiseKernel {
 
     unsafe fn run(&self, ins: &[View], out: &View) {
         // SAFETY: the caller's contract is ours.
-        unsafe { self.run_chunks(ins, out, Self::chunks_for(out.len())) }
+        unsafe { self.run_chunks(ins, out, self.chunks_for(out.len())) }
     }
 }
 
