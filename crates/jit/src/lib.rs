@@ -154,6 +154,18 @@ impl KernelSet {
         let cg = |e: &dyn std::fmt::Display| JitError::Codegen(e.to_string());
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(|e| cg(&e))?;
+        // Cranelift's IR verifier runs in debug and test builds (where a lowering bug should
+        // stop at its cause); release builds skip it (a sixth of the compile time).
+        flags
+            .set(
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .map_err(|e| cg(&e))?;
         flags
             .set("use_colocated_libcalls", "false")
             .map_err(|e| cg(&e))?;
