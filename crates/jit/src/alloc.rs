@@ -112,11 +112,18 @@ impl NativeKernel for AllocKernel {
         let value = &ins[0];
         let src = value.ptr as *const u8;
         let dst = out.ptr;
-        if value.len() == 1 {
-            // the common case (zeros, a scalar): one element repeated
-            for i in 0..n {
-                // SAFETY: `out` holds `n` elements of `es` bytes; the value one element.
-                unsafe { std::ptr::copy_nonoverlapping(src, dst.add(i * es), es) };
+        if value.len() == 1 && (dst as usize).is_multiple_of(es) {
+            // the common case (zeros, a scalar): one element repeated, as a fill of the
+            // element's bit pattern (a per-element copy of a run-time size is a memcpy call)
+            // SAFETY: `out` holds `n` elements of `es` bytes, C-contiguous, and is aligned for
+            // them (checked above); the value holds one element.
+            unsafe {
+                match es {
+                    8 => fill(dst.cast::<u64>(), n, src.cast::<u64>().read_unaligned()),
+                    4 => fill(dst.cast::<u32>(), n, src.cast::<u32>().read_unaligned()),
+                    2 => fill(dst.cast::<u16>(), n, src.cast::<u16>().read_unaligned()),
+                    _ => std::ptr::write_bytes(dst, *src, n),
+                }
             }
             return;
         }
@@ -154,4 +161,13 @@ impl NativeKernel for AllocKernel {
             }
         }
     }
+}
+
+/// `n` copies of `v` from `p`.
+///
+/// # Safety
+/// `p` is valid for `n` aligned writes of `T`.
+unsafe fn fill<T: Copy>(p: *mut T, n: usize, v: T) {
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts_mut(p, n) }.fill(v);
 }

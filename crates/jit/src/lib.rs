@@ -18,6 +18,7 @@
 mod alloc;
 pub mod blas;
 mod helpers;
+mod hoist;
 pub mod hot;
 mod lower;
 mod math;
@@ -94,8 +95,8 @@ pub struct Kernel {
     /// Whether the flat loop runs 128-bit vectors.
     pub vectorized: bool,
     /// Estimated work per element, in units of about one vector arithmetic instruction: a
-    /// transcendental counts 24, a division or square root 4, anything else 1; doubled for
-    /// the scalar (not vectorized) loop.
+    /// transcendental counts 24 (4 through a wide helper), a division or square root 4,
+    /// anything else 1; doubled for the scalar (not vectorized) loop.
     pub cost: usize,
     /// Whether the flat loop runs in blocks calling the AVX-512 transcendental helpers
     /// (docs/JIT.md, "Wide transcendentals").
@@ -248,8 +249,14 @@ impl KernelSet {
         let keep_text = self.keep_text;
         let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
         let inline_math = math::inline_math(module.isa());
-        let vdt = lower::vector_dtype(&prog, in_dtypes, inline_math).filter(|&d| d == out);
-        let use_wide = self.wide && vdt.is_some() && wide_plan(&prog, scalar_inputs, out).is_some();
+        // the flat loop computes what is the same at every element once, before the loop
+        let hoisted = hoist::hoist(&prog, in_dtypes, scalar_inputs);
+        let (fprog, fdts, fscal) = match &hoisted {
+            Some(h) => (&h.main, &h.in_dtypes[..], &h.scalar_inputs[..]),
+            None => (&prog, in_dtypes, scalar_inputs),
+        };
+        let vdt = lower::vector_dtype(fprog, fdts, inline_math).filter(|&d| d == out);
+        let use_wide = self.wide && vdt.is_some() && wide_plan(fprog, fscal, out).is_some();
         let (flat_id, clif_f, asm_f) = build(
             module,
             &format!("k{k}_flat"),
@@ -261,6 +268,7 @@ impl KernelSet {
                 vector: vdt.is_some(),
                 wide: use_wide,
             },
+            hoisted.as_ref(),
             keep_text,
         )?;
         let (row_id, clif_r, asm_r) = build(
@@ -271,6 +279,7 @@ impl KernelSet {
             scalar_inputs,
             out,
             Loop::Row,
+            None,
             keep_text,
         )?;
         self.finalized = false;
@@ -281,7 +290,7 @@ impl KernelSet {
             ids: (flat_id, row_id),
             native: None,
             vectorized: vdt.is_some(),
-            cost: prog_cost(&prog) * if vdt.is_some() { 1 } else { 2 },
+            cost: prog_cost(fprog, use_wide.then_some(out)) * if vdt.is_some() { 1 } else { 2 },
             wide: use_wide,
             clif: clif_f + &clif_r,
             asm: asm_f + &asm_r,
@@ -413,12 +422,16 @@ impl SendPtr {
     }
 }
 
-/// The estimated work per element of a scalar program (see [`Kernel::cost`]).
-fn prog_cost(p: &lower::Prog) -> usize {
+/// The estimated work per element of a scalar program (see [`Kernel::cost`]); `wide`: the
+/// output dtype of a kernel on the wide path, whose AVX-512 helpers (several times faster
+/// than the 128-bit inline code) count 4.
+fn prog_cost(p: &lower::Prog, wide: Option<DType>) -> usize {
     p.instrs
         .iter()
         .map(|(op, _)| {
-            if lower::math_func(op).is_some() {
+            if wide.is_some_and(|d| wide::helper(op, d).is_some()) {
+                4
+            } else if lower::math_func(op).is_some() {
                 24
             } else if matches!(op, ScalarOp::TrueDiv | ScalarOp::Sqrt) {
                 4
@@ -683,6 +696,7 @@ fn build(
     scalar_inputs: &[bool],
     out: DType,
     kind: Loop,
+    hoisted: Option<&hoist::Hoisted>,
     keep_text: bool,
 ) -> Result<(FuncId, String, String), JitError> {
     let cg = |e: &dyn std::fmt::Display| JitError::Codegen(format!("{name}: {e}"));
@@ -712,20 +726,41 @@ fn build(
             Loop::Flat { .. } => (params[0], params[1], params[2]),
             Loop::Row => (params[0], params[1], params[3]),
         };
-        let k = in_dtypes.len();
-        let ptrs: Vec<Value> = (0..k)
+        let k_ptr = in_dtypes.len();
+        let mut ptrs: Vec<Value> = (0..k_ptr)
             .map(|i| b.ins().load(ptr, mem(), ins_p, (8 * i) as i32))
             .collect();
         let exit = b.create_block();
         match kind {
             Loop::Flat { vector, wide } => {
-                // broadcast scalars are loaded once
-                let scal: Vec<Option<Value>> = (0..k)
+                // broadcast scalars are loaded once, and the hoisted instructions computed
+                // from them (crate::hoist): the loops run `prog` on the kernel's inputs
+                // followed by the hoisted values
+                let mut scal: Vec<Option<Value>> = (0..k_ptr)
                     .map(|i| {
                         scalar_inputs[i]
                             .then(|| b.ins().load(clif_ty(in_dtypes[i]), mem(), ptrs[i], 0))
                     })
                     .collect();
+                let (prog, in_dtypes, scalar_inputs) = match hoisted {
+                    Some(h) => {
+                        let dummy = b.ins().iconst(types::I64, 0);
+                        let vals: Vec<Value> = scal.iter().map(|s| s.unwrap_or(dummy)).collect();
+                        let mut em = Emitter {
+                            calls: &mut calls,
+                            vector: false,
+                        };
+                        let temps = em.program_temps(&mut b, &h.pre, &vals, in_dtypes)?;
+                        scal.extend(h.extra.iter().map(|&t| Some(temps[t])));
+                        ptrs.extend(h.extra.iter().map(|_| dummy));
+                        (&h.main, &h.in_dtypes[..], &h.scalar_inputs[..])
+                    }
+                    None => (prog, in_dtypes, scalar_inputs),
+                };
+                let k = in_dtypes.len();
+                // an input the loop body never reads is neither loaded nor splat
+                let used = hoist::used_inputs(prog, k);
+                let unused = b.ins().iconst(types::I64, 0);
                 let tail = block_i64(&mut b, 1);
                 if vector {
                     let (vt, lanes) = match out {
@@ -734,7 +769,8 @@ fn build(
                     };
                     let splats: Vec<Option<Value>> = scal
                         .iter()
-                        .map(|s| s.map(|s| b.ins().splat(vt, s)))
+                        .zip(&used)
+                        .map(|(s, &u)| s.filter(|_| u).map(|s| b.ins().splat(vt, s)))
                         .collect();
                     let mask = b.ins().iconst(types::I64, -lanes);
                     let nvec = b.ins().band(n, mask);
@@ -777,6 +813,7 @@ fn build(
                         let off = b.ins().imul(i, es);
                         let vals: Vec<Value> = (0..k)
                             .map(|j| match splats[j] {
+                                _ if !used[j] => unused,
                                 Some(s) => s,
                                 None => {
                                     let a = b.ins().iadd(ptrs[j], off);
@@ -812,6 +849,7 @@ fn build(
                 b.switch_to_block(body);
                 let vals: Vec<Value> = (0..k)
                     .map(|j| match scal[j] {
+                        _ if !used[j] => unused,
                         Some(s) => s,
                         None => {
                             let es = b.ins().iconst(types::I64, in_dtypes[j].itemsize() as i64);
@@ -835,6 +873,7 @@ fn build(
                 b.ins().jump(tail, &[i2.into()]);
             }
             Loop::Row => {
+                let k = k_ptr;
                 let st_p = params[2];
                 let out_st = params[4];
                 let strides: Vec<Value> = (0..k)

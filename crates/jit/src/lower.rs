@@ -70,7 +70,15 @@ pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType], inline_math: bool) -> 
     use ScalarOp::*;
     let d = *p.dtypes.last()?;
     vec_ty(d)?;
-    let all_same = in_dtypes.iter().chain(&p.dtypes).all(|&x| x == d);
+    // the inputs the program reads (an unread one is never loaded)
+    let used = crate::hoist::used_inputs(p, in_dtypes.len());
+    let all_same = in_dtypes
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .map(|(x, _)| x)
+        .chain(&p.dtypes)
+        .all(|&x| x == d);
     let ok_ops = p.instrs.iter().all(|(op, _)| {
         matches!(
             op,
@@ -476,6 +484,20 @@ impl<M: Module> Emitter<'_, '_, M> {
         in_dtypes: &[DType],
         out: DType,
     ) -> Result<Value, JitError> {
+        let temps = self.program_temps(b, p, ins, in_dtypes)?;
+        let last = *p.dtypes.last().expect("non-empty");
+        let r = *temps.last().expect("non-empty");
+        Ok(self.cast(b, r, last, out))
+    }
+
+    /// Every instruction's value of the scalar program `p` on `ins`, in order.
+    pub fn program_temps(
+        &mut self,
+        b: &mut FunctionBuilder,
+        p: &Prog,
+        ins: &[Value],
+        in_dtypes: &[DType],
+    ) -> Result<Vec<Value>, JitError> {
         let mut temps: Vec<Value> = Vec::with_capacity(p.instrs.len());
         for (k, (op, args)) in p.instrs.iter().enumerate() {
             let (vals, ds): (Vec<Value>, Vec<DType>) = args
@@ -488,9 +510,7 @@ impl<M: Module> Emitter<'_, '_, M> {
             let r = self.instr(b, op, &vals, &ds, p.dtypes[k])?;
             temps.push(r);
         }
-        let last = *p.dtypes.last().expect("non-empty");
-        let r = *temps.last().expect("non-empty");
-        Ok(self.cast(b, r, last, out))
+        Ok(temps)
     }
 }
 

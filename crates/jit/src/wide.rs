@@ -218,6 +218,99 @@ fn sigmoid32(x: f32) -> f32 {
     num / (1.0 + e)
 }
 
+// softplus: math.rs's `softplus` (max(x, 0) + log1p(exp(-|x|)), log1p through the exact
+// rounding error of 1 + e and the log kernel on [√½-1, √2-1]), operation for operation.
+const LOG_R1_64: [f64; 8] = [
+    0.4,
+    0.28571428571429364,
+    0.22222222221655885,
+    0.18181818335392802,
+    0.1538459496251843,
+    0.1333480469384731,
+    0.11706236339491206,
+    0.11723178623876518,
+];
+const SQRT_HALF_BITS_64: i64 = 0x3FE6_A09E_667F_3BCD;
+
+/// `(k, m)` with `x = 2^k·m`, m in [√½, √2), for positive normal finite x.
+#[inline(always)]
+fn decompose64(x: f64) -> (f64, f64) {
+    let d = (x.to_bits() as i64).wrapping_sub(SQRT_HALF_BITS_64);
+    let kb = ((d ^ i64::MIN) as u64) >> 52;
+    let kb = kb.wrapping_add(SHIFT.to_bits());
+    let kf = f64::from_bits(kb) - (SHIFT + 2048.0);
+    let m = f64::from_bits(((d & 0x000F_FFFF_FFFF_FFFF).wrapping_add(SQRT_HALF_BITS_64)) as u64);
+    (kf, m)
+}
+
+/// log(1+f) for f in about [√½-1, √2-1].
+#[inline(always)]
+fn log1p_kernel64(f: f64) -> f64 {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let c = &LOG_R1_64;
+    let z2 = z * z;
+    let z4 = z2 * z2;
+    let q0 = c[3].mul_add(z, c[2]).mul_add(z2, c[1].mul_add(z, c[0]));
+    let q1 = c[7].mul_add(z, c[6]).mul_add(z2, c[5].mul_add(z, c[4]));
+    let r1 = q1.mul_add(z4, q0);
+    let r = z.mul_add(r1, 2.0 / 3.0);
+    let w = z.mul_add(r, -f);
+    s.mul_add(w, f)
+}
+
+#[inline(always)]
+fn softplus64(x: f64) -> f64 {
+    let e = exp64(-x.abs());
+    let u = 1.0 + e;
+    let c = e - (u - 1.0);
+    let (kf, m) = decompose64(u);
+    let kc = if kf > 1000.0 { 1000.0 } else { kf };
+    let f = c.mul_add(pow2(-kc), m - 1.0);
+    let l = log1p_kernel64(f);
+    let l = kf.mul_add(L1, kf.mul_add(L2, l));
+    let m = if x > 0.0 { x } else { 0.0 };
+    l + m
+}
+
+const LOG_R1_32: [f32; 3] = [0.400_000_15, 0.285_622_36, 0.230_482_38];
+const SQRT_HALF_BITS_32: i32 = 0x3F35_04F3;
+
+#[inline(always)]
+fn decompose32(x: f32) -> (f32, f32) {
+    let d = (x.to_bits() as i32).wrapping_sub(SQRT_HALF_BITS_32);
+    let kb = ((d ^ i32::MIN) as u32) >> 23;
+    let kb = kb.wrapping_add(SHIFT32.to_bits());
+    let kf = f32::from_bits(kb) - (SHIFT32 + 256.0);
+    let m = f32::from_bits(((d & 0x007F_FFFF).wrapping_add(SQRT_HALF_BITS_32)) as u32);
+    (kf, m)
+}
+
+#[inline(always)]
+fn log1p_kernel32(f: f32) -> f32 {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let c = &LOG_R1_32;
+    let r1 = c[2].mul_add(z * z, c[1].mul_add(z, c[0]));
+    let r = z.mul_add(r1, (2.0f64 / 3.0) as f32);
+    let w = z.mul_add(r, -f);
+    s.mul_add(w, f)
+}
+
+#[inline(always)]
+fn softplus32(x: f32) -> f32 {
+    let e = exp32(-x.abs());
+    let u = 1.0 + e;
+    let c = e - (u - 1.0);
+    let (kf, m) = decompose32(u);
+    let kc = if kf > 120.0 { 120.0 } else { kf };
+    let f = c.mul_add(pow2_32(-kc), m - 1.0);
+    let l = log1p_kernel32(f);
+    let l = kf.mul_add(L1_32, kf.mul_add(L2_32, l));
+    let m = if x > 0.0 { x } else { 0.0 };
+    l + m
+}
+
 macro_rules! helpers {
     ($($name:ident: $t:ty => $f:expr;)*) => {
         $(
@@ -274,7 +367,9 @@ macro_rules! helpers {
 
 pub(crate) use helpers_impl::symbols;
 mod helpers_impl {
-    use super::{available, exp32, exp64, sigmoid32, sigmoid64, tanh32, tanh64};
+    use super::{
+        available, exp32, exp64, sigmoid32, sigmoid64, softplus32, softplus64, tanh32, tanh64,
+    };
     helpers! {
         theano_wide_exp_f64: f64 => exp64;
         theano_wide_tanh_f64: f64 => tanh64;
@@ -282,6 +377,8 @@ mod helpers_impl {
         theano_wide_exp_f32: f32 => exp32;
         theano_wide_tanh_f32: f32 => tanh32;
         theano_wide_sigmoid_f32: f32 => sigmoid32;
+        theano_wide_softplus_f64: f64 => softplus64;
+        theano_wide_softplus_f32: f32 => softplus32;
     }
 }
 
@@ -299,6 +396,8 @@ pub(crate) fn helper(op: &ScalarOp, d: DType) -> Option<&'static str> {
         (ScalarOp::Exp, true) => "theano_wide_exp_f32",
         (ScalarOp::Tanh, true) => "theano_wide_tanh_f32",
         (ScalarOp::Sigmoid, true) => "theano_wide_sigmoid_f32",
+        (ScalarOp::Softplus, false) => "theano_wide_softplus_f64",
+        (ScalarOp::Softplus, true) => "theano_wide_softplus_f32",
         _ => return None,
     })
 }

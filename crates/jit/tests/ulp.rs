@@ -380,7 +380,11 @@ fn avx512() -> bool {
 
 /// Whether `op` runs through a wide-path helper on this host.
 fn has_wide(op: &ScalarOp) -> bool {
-    avx512() && matches!(op, ScalarOp::Exp | ScalarOp::Tanh | ScalarOp::Sigmoid)
+    avx512()
+        && matches!(
+            op,
+            ScalarOp::Exp | ScalarOp::Tanh | ScalarOp::Sigmoid | ScalarOp::Softplus
+        )
 }
 
 fn ops() -> Vec<ScalarOp> {

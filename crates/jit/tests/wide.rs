@@ -45,6 +45,7 @@ const CASES: &[(&str, &[bool])] = &[
         &[false, false],
     ),
     ("(exp(i0) * tanh(i1))", &[false, true]),
+    ("(softplus(i0) - (i1 * softplus(i0)))", &[false, true]),
 ];
 
 fn close(d: DType, a: f64, b: f64) -> bool {
