@@ -176,3 +176,53 @@ fn split_overhead() {
         eprintln!("2^{lg}: 1 chunk {:.2} us, 2 chunks {:.2} us", t[0], t[1]);
     }
 }
+
+/// Instructions on broadcast scalars only are computed once before the flat loop, and
+/// scalars of another dtype are converted there (crate::hoist): such mixed-dtype composites
+/// run the vector loop, and give the strided loop's (not hoisted) values bit for bit.
+#[test]
+fn hoisted_scalar_work_vectorizes_and_agrees() {
+    let src = "((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * (i4 - i3))";
+    let op = ScalarOp::composite(Composite::parse(src).unwrap());
+    let dts = [
+        DType::Float64,
+        DType::Int64,
+        DType::Int8,
+        DType::Int8,
+        DType::Float64,
+    ];
+    let scal = [true, true, true, true, false];
+    let mut ks = KernelSet::new(false).unwrap();
+    let k = ks.add(&op, &dts, &scal, DType::Float64).unwrap();
+    ks.finalize().unwrap();
+    assert!(ks.kernels()[k].vectorized, "{src}");
+    let args = |i1: i64| -> Vec<Tensor> {
+        vec![
+            Tensor::from(0.75),
+            Tensor::from(i1),
+            Tensor::from_f64_vec(DType::Int8, &[], vec![0.0]).unwrap(),
+            Tensor::from_f64_vec(DType::Int8, &[], vec![3.0]).unwrap(),
+            ramp(&[1001], 0.37),
+        ]
+    };
+    for i1 in [0i64, 5] {
+        let a = args(i1);
+        let refs: Vec<&Tensor> = a.iter().collect();
+        let flat = ks.run(k, &refs).unwrap();
+        // a reversed copy of input 4 sends the same values through the strided loop
+        let rev = Tensor::from_array(
+            a[4].to_array::<f64>()
+                .slice_move(theano_tensor::ndarray::s![..;-1])
+                .into_dyn(),
+        );
+        let mut refs2 = refs.clone();
+        refs2[4] = &rev;
+        let strided = ks.run(k, &refs2).unwrap();
+        let mut want: Vec<f64> = strided.to_f64_vec();
+        want.reverse();
+        assert_eq!(flat.to_f64_vec(), want, "i1 = {i1}");
+        let d = if i1 == 0 { 3.0 } else { i1 as f64 };
+        let x = a[4].to_f64_vec();
+        assert_eq!(flat.to_f64_vec()[7], 0.75 / d * (x[7] - 3.0));
+    }
+}
