@@ -130,10 +130,9 @@ fn scalar_call_into_allocates_nothing() {
 }
 
 /// The seed's logistic-regression step with updates only: every step is native (elementwise
-/// kernels, CGemv, Sum, Alloc, Shape_i, views) and the w update is written in place. What
-/// still allocates: each of the two matrix-vector products copies `alpha * x` into a fresh
-/// vector (crates/jit/src/blas.rs `Vector::scaled`). The figure is printed; the bound catches
-/// regressions.
+/// kernels, CGemv, Sum, Alloc, Shape_i, views) and the w update is written in place; the
+/// matrix-vector products copy `alpha * x` into a per-thread scratch kept between calls
+/// (crates/jit/src/blas.rs `with_scaled`): nothing allocates in the steady state.
 #[test]
 fn seed_logreg_updates_only_allocations() {
     let (n, feats) = (400, 784);
@@ -160,7 +159,7 @@ fn seed_logreg_updates_only_allocations() {
         train.call_refs(&[&d0, &d1]).unwrap();
     });
     eprintln!("seed logreg train step (updates only): {per} allocations per call");
-    assert!(per <= 2.0, "{per} allocations per call");
+    assert_eq!(per, 0.0, "{per} allocations per call");
 }
 
 /// The tutorial's MNIST softmax-regression minibatch step (600 x 784, 10 classes, float64),

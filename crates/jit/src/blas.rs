@@ -290,6 +290,41 @@ impl<T: Float> Vector<T> {
     }
 }
 
+thread_local! {
+    /// The calling thread's scratch for gemv's scaled `x` (8-byte words: aligned for f32 and
+    /// f64), kept between calls, so a gemv allocates only for a longer `x` than any before.
+    static SCALED: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `f(scale * v)`, the scaled vector contiguous in the thread's scratch (or, should the
+/// scratch be in use further up this thread's stack, in a fresh Vec).
+///
+/// # Safety
+/// The vector is valid for reads.
+unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) -> R) -> R {
+    SCALED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let words = (v.len * std::mem::size_of::<T>()).div_ceil(8);
+            if buf.len() < words {
+                buf.resize(words, 0);
+            }
+            let p = buf.as_mut_ptr().cast::<T>();
+            for i in 0..v.len {
+                // SAFETY: i < len lies in the vector's extent; the scratch holds at least
+                // `len` elements of T, and u64 alignment covers f32 and f64.
+                unsafe { p.add(i).write(scale * *v.ptr.offset(i as isize * v.s)) };
+            }
+            // SAFETY: the first `len` elements were just written.
+            f(unsafe { std::slice::from_raw_parts(p, v.len) })
+        }
+        Err(_) => {
+            // SAFETY: the caller's contract.
+            let own = unsafe { v.scaled(scale) };
+            f(&own)
+        }
+    })
+}
+
 /// `out[i] = beta * y[i] + alpha * (A · x)[i]`, `out` contiguous (length A.rows); `y` is
 /// read only when `beta != 0`.
 ///
@@ -313,8 +348,23 @@ pub(crate) unsafe fn gemv<T: Float>(
         _ => (std::ptr::null(), 0),
     };
     let beta = if y.is_some() { beta } else { T::ZERO };
-    // SAFETY: x is valid for reads.
-    let xs = unsafe { x.scaled(alpha) };
+    // SAFETY: x is valid for reads; the rest is the caller's contract.
+    unsafe { with_scaled(x, alpha, |xs| gemv_scaled(a, xs, beta, yp, ys, out)) }
+}
+
+/// [`gemv`] after `alpha * x` was copied to the contiguous `xs`.
+///
+/// # Safety
+/// As [`gemv`].
+unsafe fn gemv_scaled<T: Float>(
+    a: Mat<T>,
+    xs: &[T],
+    beta: T,
+    yp: *const T,
+    ys: isize,
+    out: *mut T,
+) {
+    let m = a.rows;
     let isa = isa();
     let width = crate::hot::width();
     if m.saturating_mul(a.cols) >= PAR_GEMV && width > 1 {
@@ -325,7 +375,7 @@ pub(crate) unsafe fn gemv<T: Float>(
         let chunk = m.div_ceil(parts).next_multiple_of(8);
         let job = Job {
             a,
-            xs: &xs,
+            xs,
             beta,
             yp,
             ys,
@@ -342,7 +392,7 @@ pub(crate) unsafe fn gemv<T: Float>(
         return;
     }
     // SAFETY: the caller's contract.
-    unsafe { gemv_serial(isa, a, &xs, beta, yp, ys, out) }
+    unsafe { gemv_serial(isa, a, xs, beta, yp, ys, out) }
 }
 
 /// Matrix-vector products of at least this many multiply-adds use all of rayon's threads
