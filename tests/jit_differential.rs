@@ -7,11 +7,14 @@
 //! Fortran-order (a transposed buffer) or with a negative stride (a reversed view).
 //!
 //! The outputs must agree: same dtype and shape; integers and booleans exactly; floats NaN
-//! where NaN, infinities exactly, and otherwise within `ULPS` machine epsilons of the
-//! magnitude of the operands (the largest finite value the graph computes: the JIT's inline
-//! transcendentals are within 4 ulp of libm, docs/JIT.md, and a fused chain amplifies that
-//! through cancellation; a sum over at most a few dozen such values stays within it too, well
-//! inside rtol 1e-12 for float64 and 1e-5 for float32). Float32 epsilon applies to every
+//! where NaN, infinities exactly, and otherwise within `ULPS` = 4 ulp of the magnitude of
+//! the computation (4 machine epsilons of the largest finite value the graph computes, or of
+//! the value itself when larger). The JIT's inline transcendentals are within 4 ulp of libm
+//! (docs/JIT.md); a fused chain can amplify that relative to its own result through
+//! cancellation (a kept regression: 9 ulp of a result 1.8e-3 computed from values of 3e4), so
+//! the bound is in ulps of the computation's magnitude, not of the result. It is also far
+//! inside rtol 1e-12 (float64) and 1e-5 (float32) for reductions and dot products. Runs of
+//! 40,000 cases pass at this bound. Float32 epsilon applies to every
 //! float output once the graph computes a float32 value. Errors must agree: when one linker
 //! fails (a shape mismatch, an index out of range) the other must fail too, with a typed
 //! error (a panic fails the test). Failures shrink and are kept in
@@ -27,8 +30,8 @@ use theano::ir::fgraph::FunctionGraph;
 use theano::{compile, DType, Function, LinkerKind, Mode, OnUnused, Tensor, Variable};
 use theano_tensor::ndarray::Axis;
 
-/// Tolerance in machine epsilons of the operands' magnitude.
-const ULPS: f64 = 16.0;
+/// Tolerance in machine epsilons of the computation's magnitude.
+const ULPS: f64 = 4.0;
 
 fn build_fn(ins: &[Variable], outs: &[Variable], linker: LinkerKind) -> Result<Function, String> {
     let refs: Vec<&Variable> = ins.iter().collect();
