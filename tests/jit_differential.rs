@@ -286,3 +286,27 @@ fn layouts_and_shapes_are_varied() {
     }
     assert!(fortran && negative && zero && one);
 }
+
+/// The random graphs again with the native code capped at AVX2+FMA and at x86-64's baseline
+/// (crates/jit/src/cpu.rs; 250 cases each), as child runs of this test binary with
+/// `THEANO_JIT_CPU` set.
+#[test]
+fn agrees_at_lower_cpu_levels() {
+    if std::env::var_os("THEANO_JIT_CPU").is_some() {
+        return; // a child run
+    }
+    for cap in ["avx2", "baseline"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "jit_agrees_with_the_interpreter"])
+            .env("THEANO_JIT_CPU", cap)
+            .env("PROPTEST_CASES", "250")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "THEANO_JIT_CPU={cap}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

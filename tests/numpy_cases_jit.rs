@@ -122,3 +122,66 @@ mod common {
 
 #[path = "../crates/interp/tests/gen/numpy_case_table.rs"]
 mod cases;
+
+/// The native code at the level `THEANO_JIT_CPU` caps it to (a child run of the test below).
+#[test]
+fn cpu_level_follows_the_cap() {
+    use theano_jit::cpu::{cap_from_env, detected, level, CpuLevel};
+    let want = match cap_from_env().unwrap() {
+        Some(c) => detected().min(c),
+        None => detected(),
+    };
+    assert_eq!(level(), want);
+    // without FMA the transcendentals are helper calls, not inline polynomials
+    let mut ks = theano_jit::KernelSet::new(true).unwrap();
+    let k = ks
+        .add(
+            &theano_ir::ScalarOp::Exp,
+            &[theano::DType::Float64],
+            &[false],
+            theano::DType::Float64,
+        )
+        .unwrap();
+    ks.finalize().unwrap();
+    let clif = &ks.kernels()[k].clif;
+    assert_eq!(
+        clif.contains(" fma "),
+        level() > CpuLevel::Baseline,
+        "{clif}"
+    );
+}
+
+/// Every case again with the native code capped at AVX2+FMA and at x86-64's baseline (SSE2,
+/// no FMA: Cranelift's baseline ISA, libm-backed helpers for the transcendentals, the
+/// portable BLAS and reduction loops): what a machine without AVX-512, or without AVX2, runs.
+/// Each level is a child run of this test binary with `THEANO_JIT_CPU` set (the level is fixed
+/// at first use in a process).
+#[test]
+fn cases_at_lower_cpu_levels() {
+    if std::env::var_os("THEANO_JIT_CPU").is_some() {
+        return; // a child run
+    }
+    for cap in ["avx2", "baseline"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--test-threads=2", "cases::", "cpu_level_follows_the_cap"])
+            .env("THEANO_JIT_CPU", cap)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "THEANO_JIT_CPU={cap}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let passed: usize = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("test result: ok. "))
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            passed > 200,
+            "THEANO_JIT_CPU={cap}: {passed} tests ran\n{stdout}"
+        );
+    }
+}

@@ -165,21 +165,13 @@ pub enum Isa {
     Portable,
 }
 
-/// The best [`Isa`] of this CPU (`is_x86_feature_detected!` caches its answer).
+/// The best [`Isa`] of this CPU, within the `THEANO_JIT_CPU` cap ([`crate::cpu::level`]).
 pub fn isa() -> Isa {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
-            return Isa::Avx512;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return Isa::Avx2Fma;
-        }
+    match crate::cpu::level() {
+        crate::cpu::CpuLevel::Avx512 => Isa::Avx512,
+        crate::cpu::CpuLevel::Avx2 => Isa::Avx2Fma,
+        crate::cpu::CpuLevel::Baseline => Isa::Portable,
     }
-    Isa::Portable
 }
 
 macro_rules! multiversion {

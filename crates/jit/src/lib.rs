@@ -17,6 +17,7 @@
 
 mod alloc;
 pub mod blas;
+pub mod cpu;
 mod helpers;
 mod hoist;
 pub mod hot;
@@ -171,10 +172,25 @@ impl KernelSet {
             .set("use_colocated_libcalls", "false")
             .map_err(|e| cg(&e))?;
         flags.set("is_pic", "false").map_err(|e| cg(&e))?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| cg(&e))?
-            .finish(settings::Flags::new(flags))
+        // the host's features, capped by THEANO_JIT_CPU (crate::cpu): baseline is x86-64's
+        // SSE2 (no FMA, so no inline transcendentals); avx2 turns AVX-512 off
+        cpu::cap_from_env().map_err(JitError::Args)?;
+        let level = cpu::level();
+        let mut ib = cranelift_native::builder_with_options(level > cpu::CpuLevel::Baseline)
             .map_err(|e| cg(&e))?;
+        if level < cpu::CpuLevel::Avx512 {
+            for f in [
+                "has_avx512bitalg",
+                "has_avx512dq",
+                "has_avx512vl",
+                "has_avx512vbmi",
+                "has_avx512f",
+                "has_avx512vnni",
+            ] {
+                ib.set(f, "false").map_err(|e| cg(&e))?;
+            }
+        }
+        let isa = ib.finish(settings::Flags::new(flags)).map_err(|e| cg(&e))?;
         let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
         for (name, ptr) in helpers::unary_symbols()
             .into_iter()

@@ -230,13 +230,13 @@ fn fold_contig_mv<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A 
         fn v3<T: Copy, A: Copy, O, F: Fold<T, A, O>>(acc: A, xs: &[T]) -> A {
             fold_contig::<T, A, O, F>(acc, xs)
         }
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        // the level within the THEANO_JIT_CPU cap (crate::cpu)
+        match crate::cpu::level() {
             // SAFETY: the CPU supports AVX-512F (and so AVX2).
-            return unsafe { v4::<T, A, O, F>(acc, xs) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
+            crate::cpu::CpuLevel::Avx512 => return unsafe { v4::<T, A, O, F>(acc, xs) },
             // SAFETY: the CPU supports AVX2.
-            return unsafe { v3::<T, A, O, F>(acc, xs) };
+            crate::cpu::CpuLevel::Avx2 => return unsafe { v3::<T, A, O, F>(acc, xs) },
+            crate::cpu::CpuLevel::Baseline => {}
         }
     }
     fold_contig::<T, A, O, F>(acc, xs)

@@ -18,18 +18,8 @@ pub(crate) const MAX_SLOTS: usize = 16;
 
 /// Whether the host has what the wide helpers are compiled for.
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    // AVX-512 F, DQ, VL with AVX2 and FMA, within the THEANO_JIT_CPU cap
+    crate::cpu::level() == crate::cpu::CpuLevel::Avx512
 }
 
 // exp's polynomial E (math.rs's float64 fit): exp(r) = 1 + r + r²·E(r) on |r| <= ln2/2.
