@@ -112,7 +112,7 @@ impl NativeKernel for AllocKernel {
         let value = &ins[0];
         let src = value.ptr as *const u8;
         let dst = out.ptr;
-        if value.len() == 1 && (dst as usize).is_multiple_of(es) {
+        if value.len() == 1 && (dst as usize).is_multiple_of(es) && matches!(es, 1 | 2 | 4 | 8) {
             // the common case (zeros, a scalar): one element repeated, as a fill of the
             // element's bit pattern (a per-element copy of a run-time size is a memcpy call)
             // SAFETY: `out` holds `n` elements of `es` bytes, C-contiguous, and is aligned for
@@ -122,6 +122,7 @@ impl NativeKernel for AllocKernel {
                     8 => fill(dst.cast::<u64>(), n, src.cast::<u64>().read_unaligned()),
                     4 => fill(dst.cast::<u32>(), n, src.cast::<u32>().read_unaligned()),
                     2 => fill(dst.cast::<u16>(), n, src.cast::<u16>().read_unaligned()),
+                    // 1 (checked above; other sizes take the general loop below)
                     _ => std::ptr::write_bytes(dst, *src, n),
                 }
             }

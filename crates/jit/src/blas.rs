@@ -294,7 +294,14 @@ thread_local! {
 /// # Safety
 /// The vector is valid for reads.
 unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) -> R) -> R {
-    SCALED.with(|cell| match cell.try_borrow_mut() {
+    // SAFETY (both arms): the caller's contract.
+    let own = |f: &mut Option<_>| {
+        let f: Box<dyn FnOnce(&[T]) -> R> = Box::new(f.take().expect("called once"));
+        let own = unsafe { v.scaled(scale) };
+        f(&own)
+    };
+    let mut f = Some(f);
+    let r = SCALED.try_with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             let words = (v.len * std::mem::size_of::<T>()).div_ceil(8);
             if buf.len() < words {
@@ -307,15 +314,27 @@ unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) 
                 unsafe { p.add(i).write(scale * *v.ptr.offset(i as isize * v.s)) };
             }
             // SAFETY: the first `len` elements were just written.
-            f(unsafe { std::slice::from_raw_parts(p, v.len) })
+            let r =
+                (f.take().expect("called once"))(unsafe { std::slice::from_raw_parts(p, v.len) });
+            // keep at most KEEP_SCALED words between calls (a longer x is a large product,
+            // where an allocation per call does not show)
+            if buf.len() > KEEP_SCALED {
+                *buf = Vec::new();
+            }
+            r
         }
-        Err(_) => {
-            // SAFETY: the caller's contract.
-            let own = unsafe { v.scaled(scale) };
-            f(&own)
-        }
-    })
+        // in use further up this thread's stack
+        Err(_) => own(&mut f),
+    });
+    match r {
+        Ok(r) => r,
+        // the thread is tearing down its thread-locals
+        Err(_) => own(&mut f),
+    }
 }
+
+/// The most 8-byte words of gemv scratch a thread keeps between calls (512 KiB).
+const KEEP_SCALED: usize = 1 << 16;
 
 /// `out[i] = beta * y[i] + alpha * (A · x)[i]`, `out` contiguous (length A.rows); `y` is
 /// read only when `beta != 0`.

@@ -40,9 +40,15 @@ pub fn detected() -> CpuLevel {
     CpuLevel::Baseline
 }
 
-/// The cap `THEANO_JIT_CPU` asks for: `Ok(None)` when unset or `native`, an error naming the
-/// variable, its value and the accepted ones otherwise.
+/// The cap `THEANO_JIT_CPU` asks for, read once per process (so every user of the level sees
+/// the same): `Ok(None)` when unset or `native`, an error naming the variable, its value and
+/// the accepted ones otherwise.
 pub fn cap_from_env() -> Result<Option<CpuLevel>, String> {
+    static CAP: OnceLock<Result<Option<CpuLevel>, String>> = OnceLock::new();
+    CAP.get_or_init(read_cap).clone()
+}
+
+fn read_cap() -> Result<Option<CpuLevel>, String> {
     match std::env::var("THEANO_JIT_CPU") {
         Err(_) => Ok(None),
         Ok(v) => match v.as_str() {

@@ -33,7 +33,8 @@ struct Helper {
     done: AtomicU64,
     /// The helper is parked (or about to park): the caller must unpark it.
     sleeping: AtomicBool,
-    panicked: AtomicBool,
+    /// The payload of a panic in the helper's last part, for the caller to re-raise.
+    panicked: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     /// The closure and the part index, valid while `done != seq`.
     job: UnsafeCell<Option<(Part<'static>, usize)>>,
     thread: OnceLock<Thread>,
@@ -52,14 +53,21 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let n = rayon::current_num_threads().saturating_sub(1);
+        // rayon's global thread count (RAYON_NUM_THREADS, else the machine's), fixed here
+        // whichever pool the first caller runs in
+        let threads = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&t| t > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let n = threads.saturating_sub(1);
         let mut helpers = Vec::with_capacity(n);
         for i in 0..n {
             let h = Arc::new(Helper {
                 seq: AtomicU64::new(0),
                 done: AtomicU64::new(0),
                 sleeping: AtomicBool::new(false),
-                panicked: AtomicBool::new(false),
+                panicked: Mutex::new(None),
                 job: UnsafeCell::new(None),
                 thread: OnceLock::new(),
             });
@@ -116,8 +124,10 @@ fn helper_loop(h: &Helper) {
         // until `done` says so.
         let job = unsafe { (*h.job.get()).take() };
         if let Some((f, part)) = job {
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(part))).is_err() {
-                h.panicked.store(true, Release);
+            if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(part))) {
+                if let Ok(mut slot) = h.panicked.lock() {
+                    *slot = Some(e);
+                }
             }
         }
         h.done.store(seen, Release);
@@ -130,7 +140,13 @@ fn helper_loop(h: &Helper) {
 pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     let p = pool();
     let guard = if parts > 1 && parts <= p.helpers.len() + 1 {
-        p.busy.try_lock().ok()
+        // a poisoned lock (a region re-raised a part's panic) still guards nothing broken:
+        // the helpers finished that region before the panic was re-raised
+        match p.busy.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     } else {
         None
     };
@@ -155,7 +171,7 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         }
     }
     let mine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(0)));
-    let mut panicked = false;
+    let mut panicked: Option<Box<dyn std::any::Any + Send>> = None;
     for h in used {
         // only this caller (holding `busy`) writes `seq`
         let s = h.seq.load(Relaxed);
@@ -168,12 +184,16 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
                 std::hint::spin_loop();
             }
         }
-        panicked |= h.panicked.swap(false, AcqRel);
+        if let Some(e) = h.panicked.lock().ok().and_then(|mut slot| slot.take()) {
+            panicked.get_or_insert(e);
+        }
     }
     if let Err(e) = mine {
         std::panic::resume_unwind(e);
     }
-    assert!(!panicked, "a part of a parallel region panicked");
+    if let Some(e) = panicked {
+        std::panic::resume_unwind(e);
+    }
 }
 
 /// How many parts [`run`] can run at once (the helpers plus the caller).
@@ -197,6 +217,39 @@ mod tests {
             }
             assert!(hits.iter().all(|h| h.load(Relaxed) == 200), "{parts}");
         }
+    }
+
+    #[test]
+    fn a_panicking_part_is_reraised_and_the_pool_survives() {
+        if width() < 2 {
+            return;
+        }
+        for bad in 0..2 {
+            let r = std::panic::catch_unwind(|| {
+                run(2, &|i| {
+                    if i == bad {
+                        panic!("part {i}");
+                    }
+                })
+            });
+            let e = r.expect_err("the part's panic comes back");
+            assert_eq!(
+                e.downcast_ref::<String>().map(String::as_str),
+                Some(&*format!("part {bad}"))
+            );
+        }
+        // the pool still runs parts on a helper (other tests may hold it now and then)
+        let me = std::thread::current().id();
+        let parallel = (0..1000).any(|_| {
+            let other = std::sync::Mutex::new(false);
+            run(2, &|_| {
+                if std::thread::current().id() != me {
+                    *other.lock().unwrap() = true;
+                }
+            });
+            other.into_inner().unwrap()
+        });
+        assert!(parallel);
     }
 
     #[test]
