@@ -79,41 +79,41 @@ const LOG_R1_F64: [f64; 8] = [
 const LOG_R1_F32: [f64; 3] = [0.4000001549720764, 0.28562235832214355, 0.23048238456249237];
 
 /// The constants of one float format.
-struct Consts {
+pub(crate) struct Consts {
     /// mantissa bits
-    mant: i64,
+    pub(crate) mant: i64,
     /// exponent bias
-    bias: f64,
+    pub(crate) bias: f64,
     /// 1.5·2^mant: adding it rounds to an integer held in the low mantissa bits
-    shift: f64,
-    sign: i64,
-    mant_mask: i64,
+    pub(crate) shift: f64,
+    pub(crate) sign: i64,
+    pub(crate) mant_mask: i64,
     /// the bits of √½ (rounded)
-    sqrt_half: i64,
+    pub(crate) sqrt_half: i64,
     /// 2^(exponent bits): `ushr(d ^ sign, mant) = k + koff`
-    koff: f64,
-    ln2_hi: f64,
-    ln2_lo: f64,
-    inv_ln2: f64,
+    pub(crate) koff: f64,
+    pub(crate) ln2_hi: f64,
+    pub(crate) ln2_lo: f64,
+    pub(crate) inv_ln2: f64,
     /// exp: clamps (below: the result rounds to 0; above: it overflows)
-    exp_lo: f64,
-    exp_hi: f64,
+    pub(crate) exp_lo: f64,
+    pub(crate) exp_hi: f64,
     /// expm1 is -1 below this
-    expm1_lo: f64,
+    pub(crate) expm1_lo: f64,
     /// tanh is ±1 above this
-    tanh_sat: f64,
+    pub(crate) tanh_sat: f64,
     /// below this magnitude expm1, log1p and tanh return x
-    tiny: f64,
-    min_normal: f64,
+    pub(crate) tiny: f64,
+    pub(crate) min_normal: f64,
     /// subnormals are scaled by 2^sub before the log
-    sub: f64,
+    pub(crate) sub: f64,
     /// log1p: cap on k for the 2^-k correction scale
-    kmax: f64,
-    exp_e: &'static [f64],
-    log_r1: &'static [f64],
+    pub(crate) kmax: f64,
+    pub(crate) exp_e: &'static [f64],
+    pub(crate) log_r1: &'static [f64],
 }
 
-const F64C: Consts = Consts {
+pub(crate) const F64C: Consts = Consts {
     mant: 52,
     bias: 1023.0,
     shift: 6755399441055744.0,
@@ -136,7 +136,7 @@ const F64C: Consts = Consts {
     log_r1: &LOG_R1_F64,
 };
 
-const F32C: Consts = Consts {
+pub(crate) const F32C: Consts = Consts {
     mant: 23,
     bias: 127.0,
     shift: 12582912.0,
