@@ -110,6 +110,34 @@ pub(crate) struct Calls<'m, M: Module> {
 }
 
 impl<M: Module> Calls<'_, M> {
+    /// The function `name` with `n` parameters of `param` (and one result of that type when
+    /// `returns`), declared in the module and in `b`'s function on first use.
+    fn func(
+        &mut self,
+        b: &mut FunctionBuilder,
+        name: &'static str,
+        param: Type,
+        n: usize,
+        returns: bool,
+    ) -> Result<FuncRef, JitError> {
+        if let Some(f) = self.refs.get(name) {
+            return Ok(*f);
+        }
+        let mut sig = Signature::new(self.module.isa().default_call_conv());
+        sig.params.extend((0..n).map(|_| AbiParam::new(param)));
+        if returns {
+            sig.returns.push(AbiParam::new(param));
+        }
+        let id = self
+            .module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let f = self.module.declare_func_in_func(id, b.func);
+        self.refs.insert(name, f);
+        Ok(f)
+    }
+
+    /// A call to the scalar helper `name(args: ty...) -> ty`.
     fn call(
         &mut self,
         b: &mut FunctionBuilder,
@@ -117,29 +145,11 @@ impl<M: Module> Calls<'_, M> {
         ty: Type,
         args: &[Value],
     ) -> Result<Value, JitError> {
-        let f = match self.refs.get(name) {
-            Some(f) => *f,
-            None => {
-                let mut sig = Signature::new(self.module.isa().default_call_conv());
-                for _ in args {
-                    sig.params.push(AbiParam::new(ty));
-                }
-                sig.returns.push(AbiParam::new(ty));
-                let id = self
-                    .module
-                    .declare_function(name, Linkage::Import, &sig)
-                    .map_err(|e| JitError::Codegen(e.to_string()))?;
-                let f = self.module.declare_func_in_func(id, b.func);
-                self.refs.insert(name, f);
-                f
-            }
-        };
+        let f = self.func(b, name, ty, args.len(), true)?;
         let inst = b.ins().call(f, args);
         Ok(b.inst_results(inst)[0])
     }
-}
 
-impl<M: Module> Calls<'_, M> {
     /// A call to `name(a: i64, b: i64, c: i64)` with no result (the wide loop's block
     /// helpers: source pointer, destination pointer, count).
     pub fn call_void(
@@ -148,22 +158,7 @@ impl<M: Module> Calls<'_, M> {
         name: &'static str,
         args: &[Value],
     ) -> Result<(), JitError> {
-        let f = match self.refs.get(name) {
-            Some(f) => *f,
-            None => {
-                let mut sig = Signature::new(self.module.isa().default_call_conv());
-                for _ in args {
-                    sig.params.push(AbiParam::new(types::I64));
-                }
-                let id = self
-                    .module
-                    .declare_function(name, Linkage::Import, &sig)
-                    .map_err(|e| JitError::Codegen(e.to_string()))?;
-                let f = self.module.declare_func_in_func(id, b.func);
-                self.refs.insert(name, f);
-                f
-            }
-        };
+        let f = self.func(b, name, types::I64, args.len(), false)?;
         b.ins().call(f, args);
         Ok(())
     }
