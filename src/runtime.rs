@@ -349,6 +349,16 @@ fn mut_ptr(t: &mut Tensor) -> *mut u8 {
     with_array!(t, a => a.as_mut_ptr().cast::<u8>())
 }
 
+/// The storage of a slot's planned buffer for a `dt` output of `shape`: the buffer of the last
+/// call when dtype and shape repeat (C-contiguous), else a new one.
+fn planned_buffer(buf: &mut Option<Tensor>, dt: DType, shape: &[usize]) -> *mut u8 {
+    let t = match buf {
+        Some(t) if t.dtype() == dt && t.shape() == shape && standard_layout(t) => t,
+        _ => buf.insert(new_buffer(dt, shape)),
+    };
+    mut_ptr(t)
+}
+
 /// A new zeroed buffer. One of at least [`HUGE_MIN`] bytes is advised to the kernel as
 /// transparent-huge-page memory before its first write: its fresh pages then fault in 2 MiB
 /// at a time instead of 4 KiB (512 times fewer faults on the first pass of a kernel over it;
@@ -1002,15 +1012,8 @@ impl Runtime {
         let ptr = match target {
             Some(p) => p,
             None => {
-                let buf = &mut ws.bufs[o];
-                let reuse = buf.as_ref().is_some_and(|t| {
-                    t.dtype() == dt && t.shape() == shape.as_slice() && standard_layout(t)
-                });
-                if !reuse {
-                    *buf = Some(new_buffer(dt, shape.as_slice()));
-                }
                 ws.slots[o] = Slot::Buf(o);
-                mut_ptr(buf.as_mut().expect("allocated above"))
+                planned_buffer(&mut ws.bufs[o], dt, shape.as_slice())
             }
         };
         let Some(out) = View::contiguous(ptr, dt, shape.as_slice()) else {
@@ -1043,15 +1046,8 @@ impl Runtime {
         for (k, &o) in st.outputs.iter().enumerate() {
             let dt = kernel.out_dtype_of(k);
             let shape = shapes[k].as_slice();
-            let buf = &mut ws.bufs[o];
-            let reuse = buf
-                .as_ref()
-                .is_some_and(|t| t.dtype() == dt && t.shape() == shape && standard_layout(t));
-            if !reuse {
-                *buf = Some(new_buffer(dt, shape));
-            }
             ws.slots[o] = Slot::Buf(o);
-            let ptr = mut_ptr(buf.as_mut().expect("allocated above"));
+            let ptr = planned_buffer(&mut ws.bufs[o], dt, shape);
             match View::contiguous(ptr, dt, shape) {
                 Some(v) => outs.push(v),
                 None => return false,
