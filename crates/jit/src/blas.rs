@@ -294,15 +294,12 @@ thread_local! {
 /// # Safety
 /// The vector is valid for reads.
 unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) -> R) -> R {
-    // SAFETY (both arms): the caller's contract.
-    let own = |f: &mut Option<_>| {
-        let f: Box<dyn FnOnce(&[T]) -> R> = Box::new(f.take().expect("called once"));
-        let own = unsafe { v.scaled(scale) };
-        f(&own)
-    };
     let mut f = Some(f);
-    let r = SCALED.try_with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
+    // Some(result) when the scratch was free (f consumed); None leaves f for the fallback
+    let done = SCALED
+        .try_with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            let f = f.take()?;
             let words = (v.len * std::mem::size_of::<T>()).div_ceil(8);
             if buf.len() < words {
                 buf.resize(words, 0);
@@ -314,22 +311,23 @@ unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) 
                 unsafe { p.add(i).write(scale * *v.ptr.offset(i as isize * v.s)) };
             }
             // SAFETY: the first `len` elements were just written.
-            let r =
-                (f.take().expect("called once"))(unsafe { std::slice::from_raw_parts(p, v.len) });
+            let r = f(unsafe { std::slice::from_raw_parts(p, v.len) });
             // keep at most KEEP_SCALED words between calls (a longer x is a large product,
             // where an allocation per call does not show)
             if buf.len() > KEEP_SCALED {
                 *buf = Vec::new();
             }
-            r
-        }
-        // in use further up this thread's stack
-        Err(_) => own(&mut f),
-    });
-    match r {
-        Ok(r) => r,
-        // the thread is tearing down its thread-locals
-        Err(_) => own(&mut f),
+            Some(r)
+        })
+        .ok()
+        .flatten();
+    match (done, f) {
+        (Some(r), _) => r,
+        // the scratch is in use further up this thread's stack, or the thread is tearing
+        // down its thread-locals: a fresh Vec
+        // SAFETY: the caller's contract.
+        (None, Some(f)) => f(&unsafe { v.scaled(scale) }),
+        (None, None) => unreachable!("f is taken only when the scratch path returns"),
     }
 }
 
