@@ -3,6 +3,9 @@
 //! same split (../shared/anchors/RESULTS.md). Skipped, saying why, when the data is absent.
 
 use theano::datasets::mnist;
+#[path = "common/mod.rs"]
+mod common;
+
 use theano::tensor as T;
 use theano::{compile, function, grad, shared_named, DType, Tensor};
 
@@ -24,15 +27,7 @@ fn one_epoch_matches_theano() {
     let b = shared_named(Tensor::zeros(DType::Float64, &[10]), "b");
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let y_pred = T::argmax(&p_y_given_x, Some(&[1]), false).unwrap();
-    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
-    let cost = -T::mean(
-        T::log(&p_y_given_x)
-            .get(&[(&rows).into(), (&y).into()])
-            .unwrap(),
-        None,
-        false,
-    )
-    .unwrap();
+    let cost = common::nll(&p_y_given_x, &y);
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
     let bs = 600i64;
     let train = compile(&[&index], &cost)

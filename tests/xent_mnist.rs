@@ -5,6 +5,9 @@
 //! unoptimized one overflows).
 
 use expect_test::expect;
+#[path = "common/mod.rs"]
+mod common;
+
 use theano::tensor as T;
 use theano::{compile, debugprint, grad, shared_named, Mode, Tensor, Variable};
 
@@ -24,15 +27,7 @@ fn model(
     let w = shared_named(w0, "W");
     let b = shared_named(b0, "b");
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
-    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
-    let cost = -T::mean(
-        T::log(&p_y_given_x)
-            .get(&[(&rows).into(), (&y).into()])
-            .unwrap(),
-        None,
-        false,
-    )
-    .unwrap();
+    let cost = common::nll(&p_y_given_x, &y);
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
     (x, y, cost, g, w, b)
 }

@@ -63,6 +63,19 @@ pub fn seed_model(w_init: Tensor) -> SeedModel {
     }
 }
 
+/// The tutorial's negative log-likelihood of integer labels `y` under the class
+/// probabilities `p` (rows): `-mean(log(p)[arange(y.shape[0]), y])`.
+#[allow(dead_code)]
+pub fn nll(p: &Variable, y: &Variable) -> Variable {
+    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
+    -T::mean(
+        T::log(p).get(&[(&rows).into(), y.into()]).unwrap(),
+        None,
+        false,
+    )
+    .unwrap()
+}
+
 /// The tutorial's softmax regression (logistic_sgd.py) on `x` (n x feats) and int32 labels
 /// `y`: W (feats x classes) and b (classes) shared, zeros; cost = mean nll; SGD lr 0.13.
 #[allow(dead_code)]
@@ -85,15 +98,7 @@ pub fn softmax_model(feats: usize, classes: usize) -> SoftmaxModel {
     );
     let b = shared_named(Tensor::zeros(theano::DType::Float64, &[classes]), "b");
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
-    let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
-    let cost = -T::mean(
-        T::log(&p_y_given_x)
-            .get(&[(&rows).into(), (&y).into()])
-            .unwrap(),
-        None,
-        false,
-    )
-    .unwrap();
+    let cost = nll(&p_y_given_x, &y);
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
     let w_update = &w - 0.13 * &g[0];
     let b_update = &b - 0.13 * &g[1];
