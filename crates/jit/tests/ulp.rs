@@ -362,25 +362,9 @@ fn study(op: &ScalarOp, d: DType, n: usize, seed: u64, wide: bool) -> Worst {
     worst
 }
 
-/// Whether the host has AVX-512 (what the wide path's helpers need).
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// Whether `op` runs through a wide-path helper on this host.
 fn has_wide(op: &ScalarOp) -> bool {
-    avx512()
+    theano_jit::wide_available()
         && matches!(
             op,
             ScalarOp::Exp | ScalarOp::Tanh | ScalarOp::Sigmoid | ScalarOp::Softplus
@@ -436,7 +420,7 @@ fn transcendentals_within_4_ulp() {
 
 #[test]
 fn wide_transcendentals_within_4_ulp() {
-    if !avx512() {
+    if !theano_jit::wide_available() {
         eprintln!("no AVX-512 on this host: the wide path is not built, nothing to check");
         return;
     }
@@ -451,7 +435,7 @@ fn transcendentals_table() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000_000);
     check_all(n, true, false);
-    if avx512() {
+    if theano_jit::wide_available() {
         check_all(n, true, true);
     }
 }

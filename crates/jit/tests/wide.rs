@@ -7,21 +7,6 @@ use theano_ir::{Composite, ScalarOp};
 use theano_jit::{KernelSet, NativeKernel, View};
 use theano_tensor::{DType, Tensor};
 
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 fn values(d: DType, n: usize, seed: u64) -> Tensor {
     let mut s = seed;
     let v = (0..n)
@@ -55,7 +40,7 @@ fn close(d: DType, a: f64, b: f64) -> bool {
 
 #[test]
 fn wide_matches_inline() {
-    if !avx512() {
+    if !theano_jit::wide_available() {
         eprintln!("no AVX-512 on this host: nothing to check");
         return;
     }
@@ -107,7 +92,7 @@ fn wide_matches_inline() {
 
 #[test]
 fn wide_in_place_over_an_input() {
-    if !avx512() {
+    if !theano_jit::wide_available() {
         return;
     }
     let op = ScalarOp::composite(Composite::parse("((exp(i0) * i1) + tanh(i0))").unwrap());
