@@ -526,35 +526,35 @@ pub(crate) unsafe fn gemm_into<T: Float>(
     if m == 0 || n == 0 {
         return;
     }
-    if n == 1 {
-        // a matrix-vector product: the hand-written gemv (out is its own y)
-        let yv = Vector {
-            ptr: y.ptr,
-            len: k,
-            s: y.rs,
+    if n == 1 || m == 1 {
+        // a matrix-vector product through the hand-written gemv, out being its own y: a
+        // column `x · y[:, 0]`, or a row `out[0, :] = y^T · x[0, :]`
+        let (a, v) = if n == 1 {
+            (
+                x,
+                Vector {
+                    ptr: y.ptr,
+                    len: k,
+                    s: y.rs,
+                },
+            )
+        } else {
+            (
+                y.t(),
+                Vector {
+                    ptr: x.ptr,
+                    len: k,
+                    s: x.cs,
+                },
+            )
         };
         let yo = Vector {
             ptr: out as *const T,
-            len: m,
+            len: a.rows,
             s: 1,
         };
         // SAFETY: out is exactly the y operand; contracts forwarded.
-        return unsafe { gemv(alpha, x, yv, beta, read_out.then_some(yo), out) };
-    }
-    if m == 1 {
-        // out row = alpha * y^T · x row + beta * out
-        let xv = Vector {
-            ptr: x.ptr,
-            len: k,
-            s: x.cs,
-        };
-        let yo = Vector {
-            ptr: out as *const T,
-            len: n,
-            s: 1,
-        };
-        // SAFETY: as above.
-        return unsafe { gemv(alpha, y.t(), xv, beta, read_out.then_some(yo), out) };
+        return unsafe { gemv(alpha, a, v, beta, read_out.then_some(yo), out) };
     }
     let work = m.saturating_mul(n).saturating_mul(k);
     let par = if work >= PAR_FLOPS {
