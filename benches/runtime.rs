@@ -26,6 +26,26 @@ fn build(ins: &[&Variable], out: &Variable, linker: &str) -> Function {
     compile(ins, out).mode(mode(linker)).build().unwrap()
 }
 
+/// Time `out` on `args` on each linker: a `call_refs` row per linker, and on the JIT a
+/// `jit_into` row (`Function::call_into`, the output tensors reused across calls).
+fn bench_linkers(
+    g: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    ins: &[&Variable],
+    out: &Variable,
+    args: &[&Tensor],
+) {
+    for l in LINKERS {
+        let f = build(ins, out, l);
+        g.bench_function(l, |bch| bch.iter(|| black_box(f.call_refs(args).unwrap())));
+        if l == "jit" {
+            let mut outs = vec![Tensor::from(0.0)];
+            g.bench_function("jit_into", |bch| {
+                bch.iter(|| f.call_into(args, &mut outs).unwrap())
+            });
+        }
+    }
+}
+
 /// Deterministic pseudo-random values in [-1, 1).
 fn values(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
     let n: usize = shape.iter().product();
@@ -46,18 +66,7 @@ fn call_overhead(c: &mut Criterion) {
     let (x, y) = (T::dscalar("x"), T::dscalar("y"));
     let z = &x + &y;
     let (a, b) = (Tensor::from(2.0), Tensor::from(3.0));
-    for l in LINKERS {
-        let f = build(&[&x, &y], &z, l);
-        g.bench_function(l, |bch| {
-            bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
-        });
-        if l == "jit" {
-            let mut outs = vec![Tensor::from(0.0)];
-            g.bench_function("jit_into", |bch| {
-                bch.iter(|| f.call_into(&[&a, &b], &mut outs).unwrap())
-            });
-        }
-    }
+    bench_linkers(&mut g, &[&x, &y], &z, &[&a, &b]);
     g.finish();
 }
 
@@ -98,18 +107,7 @@ fn elemwise(c: &mut Criterion) {
             values(dtype, &[n], 4),
             values(dtype, &[n], 5),
         );
-        for l in LINKERS {
-            let f = build(&[&x, &y, &z], &out, l);
-            g.bench_function(l, |bch| {
-                bch.iter(|| black_box(f.call_refs(&[&a, &b, &cc]).unwrap()))
-            });
-            if l == "jit" {
-                let mut outs = vec![Tensor::from(0.0)];
-                g.bench_function("jit_into", |bch| {
-                    bch.iter(|| f.call_into(&[&a, &b, &cc], &mut outs).unwrap())
-                });
-            }
-        }
+        bench_linkers(&mut g, &[&x, &y, &z], &out, &[&a, &b, &cc]);
         g.finish();
     }
 }
@@ -127,18 +125,7 @@ fn axpy(c: &mut Criterion) {
         values(DType::Float64, &[n], 8),
         values(DType::Float64, &[n], 9),
     );
-    for l in LINKERS {
-        let f = compile(&[&a, &x, &y], &out).mode(mode(l)).build().unwrap();
-        g.bench_function(l, |bch| {
-            bch.iter(|| black_box(f.call_refs(&[&av, &xv, &yv]).unwrap()))
-        });
-        if l == "jit" {
-            let mut outs = vec![Tensor::from(0.0)];
-            g.bench_function("jit_into", |bch| {
-                bch.iter(|| f.call_into(&[&av, &xv, &yv], &mut outs).unwrap())
-            });
-        }
-    }
+    bench_linkers(&mut g, &[&a, &x, &y], &out, &[&av, &xv, &yv]);
     g.finish();
 }
 
@@ -153,18 +140,7 @@ fn dot(c: &mut Criterion) {
             values(dtype, &[1024, 1024], 6),
             values(dtype, &[1024, 1024], 7),
         );
-        for l in LINKERS {
-            let f = build(&[&x, &y], &out, l);
-            g.bench_function(l, |bch| {
-                bch.iter(|| black_box(f.call_refs(&[&a, &b]).unwrap()))
-            });
-            if l == "jit" {
-                let mut outs = vec![Tensor::from(0.0)];
-                g.bench_function("jit_into", |bch| {
-                    bch.iter(|| f.call_into(&[&a, &b], &mut outs).unwrap())
-                });
-            }
-        }
+        bench_linkers(&mut g, &[&x, &y], &out, &[&a, &b]);
         g.finish();
     }
 }
