@@ -35,7 +35,7 @@ impl Linker for JitLinker {
         let mut elemwise = Vec::with_capacity(program.steps.len());
         // one kernel per distinct (scalar program, input dtypes, scalar flags, output dtype):
         // repeated elementwise nodes share their code, so it is compiled once
-        let mut seen: HashMap<(ScalarOp, Vec<DType>, Vec<bool>, DType), Option<usize>> =
+        let mut seen: HashMap<(ScalarOp, Vec<DType>, Vec<bool>, DType), Option<Compiled>> =
             HashMap::new();
         for step in &program.steps {
             let k = match &step.op {
@@ -49,9 +49,16 @@ impl Linker for JitLinker {
                     let out = step.out_types[0].dtype;
                     *seen
                         .entry((scalar.clone(), dts, scal, out))
-                        .or_insert_with_key(|(_, dts, scal, _)| ks.add(scalar, dts, scal, out).ok())
+                        .or_insert_with_key(|(_, dts, scal, _)| {
+                            ks.add(scalar, dts, scal, out).ok().map(Compiled::Elemwise)
+                        })
                 }
-                _ => None,
+                // reductions, softmax, argmax and the crossentropy ops: loops generated into
+                // the same module (theano_jit::KernelSet::add_native)
+                _ => ks
+                    .add_native(&step.op, &step.input_types, &step.out_types)
+                    .ok()
+                    .map(Compiled::Native),
             };
             elemwise.push(k);
         }
@@ -60,13 +67,18 @@ impl Linker for JitLinker {
         let mut kinds = Vec::with_capacity(program.steps.len());
         for (step, k) in program.steps.iter().zip(elemwise) {
             let single = step.outputs.len() == 1;
-            let kind = if let Some(k) = k {
-                let kernel = ks
-                    .elemwise(k, step.op.destroyed_input())
-                    .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
+            let jit_err =
+                |e: theano_jit::JitError| crate::Error::Unsupported(format!("linker=jit: {e}"));
+            let kind = if let Some(Compiled::Elemwise(k)) = k {
+                let kernel = ks.elemwise(k, step.op.destroyed_input()).map_err(jit_err)?;
                 StepKind::Kernel {
                     kernel: Box::new(kernel),
                     shape_only: true,
+                }
+            } else if let Some(Compiled::Native(k)) = k {
+                StepKind::Kernel {
+                    kernel: ks.native(k).map_err(jit_err)?,
+                    shape_only: false,
                 }
             } else if let Some(v) = ViewOp::of(&step.op).filter(|_| single) {
                 StepKind::View(v)
@@ -126,6 +138,14 @@ impl Linker for JitLinker {
     }
 }
 
+/// What the first pass compiled for a step: an elementwise kernel (shared between equal
+/// steps) or a generated native kernel, by index in the set.
+#[derive(Clone, Copy)]
+enum Compiled {
+    Elemwise(usize),
+    Native(usize),
+}
+
 struct JitProgram {
     runtime: Runtime,
     /// The kernels' module (their code lives until the runtime's kernels are dropped too).
@@ -140,9 +160,9 @@ impl Executable for JitProgram {
         self.runtime.call(args, out)
     }
     fn dump_clif(&self) -> String {
-        self.ks.kernels().iter().map(|k| k.clif.as_str()).collect()
+        self.ks.clif_text()
     }
     fn dump_asm(&self) -> String {
-        self.ks.kernels().iter().map(|k| k.asm.as_str()).collect()
+        self.ks.asm_text()
     }
 }

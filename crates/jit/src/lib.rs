@@ -18,6 +18,7 @@
 mod alloc;
 pub mod blas;
 pub mod cpu;
+mod gen;
 mod helpers;
 mod hoist;
 pub mod hot;
@@ -36,6 +37,7 @@ pub fn wide_available() -> bool {
     wide::available()
 }
 
+pub use gen::KeepAlive;
 pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 
@@ -110,7 +112,7 @@ pub struct Kernel {
 
 /// Owns a `JITModule`; frees its code when the last holder (the [`KernelSet`] and every
 /// [`ElemwiseKernel`] handed out) is dropped.
-struct CodeOwner(Option<JITModule>);
+pub(crate) struct CodeOwner(Option<JITModule>);
 
 // SAFETY: the module is only mutated through `&mut` (`Arc::get_mut` in `KernelSet`, i.e.
 // while nothing else shares it); finalized code is immutable and the kernels are pure
@@ -134,9 +136,21 @@ impl Drop for CodeOwner {
 pub struct KernelSet {
     module: Arc<CodeOwner>,
     kernels: Vec<Kernel>,
+    /// The generated native kernels (crate::gen), in the order added.
+    natives: Vec<Native>,
     keep_text: bool,
     finalized: bool,
     wide: bool,
+}
+
+/// A generated native kernel of a [`KernelSet`]: its description, its functions and (once
+/// finalized) their addresses.
+struct Native {
+    spec: Box<dyn gen::GenSpec>,
+    ids: Vec<FuncId>,
+    addrs: Vec<usize>,
+    clif: String,
+    asm: String,
 }
 
 /// A placeholder view (no elements, never dereferenced).
@@ -204,6 +218,7 @@ impl KernelSet {
         Ok(KernelSet {
             module: Arc::new(CodeOwner(Some(JITModule::new(jb)))),
             kernels: Vec::new(),
+            natives: Vec::new(),
             keep_text,
             finalized: false,
             // THEANO_JIT_WIDE=0 turns the wide path off (for measuring it against the inline
@@ -237,9 +252,67 @@ impl KernelSet {
             })
     }
 
-    /// The compiled kernels, in the order added.
+    /// The compiled elementwise kernels, in the order added.
     pub fn kernels(&self) -> &[Kernel] {
         &self.kernels
+    }
+
+    /// The Cranelift IR of every kernel of the set (elementwise, then generated native ones);
+    /// empty unless the set keeps text.
+    pub fn clif_text(&self) -> String {
+        let e = self.kernels.iter().map(|k| k.clif.as_str());
+        e.chain(self.natives.iter().map(|n| n.clif.as_str()))
+            .collect()
+    }
+
+    /// The machine code of every kernel of the set, as [`KernelSet::clif_text`].
+    pub fn asm_text(&self) -> String {
+        let e = self.kernels.iter().map(|k| k.asm.as_str());
+        e.chain(self.natives.iter().map(|n| n.asm.as_str()))
+            .collect()
+    }
+
+    /// Generate the loops of a native kernel for `op` (reductions, softmax, argmax, the
+    /// crossentropy ops: crate::gen) on inputs of `in_types` giving `out_types`. Returns its
+    /// index for [`KernelSet::native`]; [`JitError::Unsupported`] where no generator covers
+    /// the op and its dtypes. Call [`KernelSet::finalize`] before taking it.
+    pub fn add_native(
+        &mut self,
+        op: &theano_ir::Op,
+        in_types: &[theano_ir::TensorType],
+        out_types: &[theano_ir::TensorType],
+    ) -> Result<usize, JitError> {
+        let spec = gen::spec_for(op, in_types, out_types)
+            .ok_or_else(|| JitError::Unsupported(format!("no generated kernel for {op:?}")))?;
+        let k = self.natives.len();
+        let keep_text = self.keep_text;
+        let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
+        let mut g = gen::Gen::new(module, format!("n{k}"), keep_text);
+        spec.define(&mut g)?;
+        let (ids, clif, asm) = (g.ids, g.clif, g.asm);
+        self.finalized = false;
+        self.natives.push(Native {
+            spec,
+            ids,
+            addrs: Vec::new(),
+            clif,
+            asm,
+        });
+        Ok(k)
+    }
+
+    /// Generated native kernel `k` (from [`KernelSet::add_native`]), keeping the set's code
+    /// alive.
+    pub fn native(&self, k: usize) -> Result<Box<dyn NativeKernel>, JitError> {
+        let n = self
+            .natives
+            .get(k)
+            .ok_or_else(|| JitError::Args(format!("no native kernel {k}")))?;
+        if !self.finalized {
+            return Err(JitError::Args("the kernel set is not finalized".into()));
+        }
+        let fns: Vec<*const u8> = n.addrs.iter().map(|&a| a as *const u8).collect();
+        Ok(n.spec.finish(&fns, KeepAlive(self.module.clone())))
     }
 
     /// Lower `Elemwise{op}` for inputs of `in_dtypes` giving `out`; `scalar_inputs[i]` says
@@ -330,6 +403,13 @@ impl KernelSet {
                 )
             })
             .collect();
+        for n in &mut self.natives {
+            n.addrs = n
+                .ids
+                .iter()
+                .map(|&id| module.get_finalized_function(id) as usize)
+                .collect();
+        }
         for (i, (k, (f, r))) in self.kernels.iter_mut().zip(ptrs).enumerate() {
             // SAFETY: the functions were built with exactly these signatures.
             let (flat, row) = unsafe {
