@@ -220,6 +220,242 @@ multiversion!(
     gemv_cols_mv => gemv_cols_impl(m: usize, a: *const T, a_cs: isize, x: &[T], beta: T, y: *const T, y_s: isize, out: *mut T)
 );
 
+/// Rows of the output that a narrow product's inner loop computes at once.
+const NARROW_ROWS: usize = 8;
+
+/// Terms of the inner product a narrow product sums before adding them to the total.
+const NARROW_K: usize = 256;
+
+/// The widest output (columns, or rows when transposed) a narrow product handles: one
+/// 512-bit register of float32, two of float64.
+pub const NARROW: usize = 16;
+
+/// A narrow product over rows `0..rows`: `out[i, j] = beta * out[i, j] + sum_kk x[i, kk] *
+/// yp[kk * W + j]` for `j < n <= W` (`out` not read unless `read_out`), `yp` the packed
+/// right operand (`alpha` applied, zero-padded to `W` columns). The accumulators of
+/// [`NARROW_ROWS`] rows stay in vector registers through the whole `k` loop.
+///
+/// # Safety
+/// `x` is valid for reads of `rows x (yp.len() / W)` elements at strides `(x_rs, x_cs)`;
+/// `out` for reads and writes of `rows x n` at `(o_rs, o_cs)`, overlapping neither.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn narrow_w<T: Float, const FMA: bool, const W: usize>(
+    rows: usize,
+    x: *const T,
+    (x_rs, x_cs): (isize, isize),
+    yp: &[T],
+    n: usize,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+    (o_rs, o_cs): (isize, isize),
+) {
+    let mut r = 0;
+    while r < rows {
+        let q = NARROW_ROWS.min(rows - r);
+        // sums over blocks of NARROW_K terms, each added into `out` after its block: the
+        // rounding error grows with the block length, not with all of k (as BLAS's blocking
+        // over k does), and one set of accumulators stays in registers
+        let x0 = x.wrapping_offset(r as isize * x_rs);
+        let mut first = true;
+        for (b, blk) in yp.chunks(W * NARROW_K).enumerate() {
+            let mut acc = [[T::ZERO; W]; NARROW_ROWS];
+            let xb = x0.wrapping_offset((b * NARROW_K) as isize * x_cs);
+            for (kk, y) in blk.chunks_exact(W).enumerate() {
+                let xk = xb.wrapping_offset(kk as isize * x_cs);
+                if q == NARROW_ROWS {
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: row r + i < rows, column b * NARROW_K + kk < k: in x.
+                        let xv = unsafe { *xk.offset(i as isize * x_rs) };
+                        for j in 0..W {
+                            a[j] = madd::<T, FMA>(xv, y[j], a[j]);
+                        }
+                    }
+                } else {
+                    for (i, a) in acc.iter_mut().enumerate().take(q) {
+                        // SAFETY: as above (i < q).
+                        let xv = unsafe { *xk.offset(i as isize * x_rs) };
+                        for j in 0..W {
+                            a[j] = madd::<T, FMA>(xv, y[j], a[j]);
+                        }
+                    }
+                }
+            }
+            // SAFETY: rows r..r + q < rows and columns < n of out.
+            unsafe { narrow_store(&acc[..q], n, out, (r, o_rs, o_cs), first, beta, read_out) };
+            first = false;
+        }
+        if first {
+            // k == 0: the product is zero
+            let acc = [[T::ZERO; W]; NARROW_ROWS];
+            // SAFETY: as above.
+            unsafe { narrow_store(&acc[..q], n, out, (r, o_rs, o_cs), true, beta, read_out) };
+        }
+        r += q;
+    }
+}
+
+/// Add the sums `acc` of a row block (rows from `r`) into `out`: on the `first` block, `out =
+/// beta * out + acc` (`out = acc` unless `read_out`); then `out += acc`.
+///
+/// # Safety
+/// `out` is valid for reads and writes of rows `r..r + acc.len()` and columns `0..n` at
+/// strides `(o_rs, o_cs)`.
+#[inline(always)]
+unsafe fn narrow_store<T: Float, const W: usize>(
+    acc: &[[T; W]],
+    n: usize,
+    out: *mut T,
+    (r, o_rs, o_cs): (usize, isize, isize),
+    first: bool,
+    beta: T,
+    read_out: bool,
+) {
+    for (i, a) in acc.iter().enumerate() {
+        for (j, &v) in a.iter().enumerate().take(n) {
+            let o = out.wrapping_offset((r + i) as isize * o_rs + j as isize * o_cs);
+            // SAFETY: element (r + i, j) of out (the contract).
+            unsafe {
+                *o = match (first, read_out) {
+                    (true, false) => v,
+                    (true, true) => beta * *o + v,
+                    (false, _) => *o + v,
+                }
+            };
+        }
+    }
+}
+
+/// [`narrow_w`] with the narrowest register width holding `n` columns.
+///
+/// # Safety
+/// As [`narrow_w`], with `yp.len()` a multiple of 8 when `n <= 8`, of 16 otherwise.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn narrow_impl<T: Float, const FMA: bool>(
+    rows: usize,
+    x: *const T,
+    xs: (isize, isize),
+    yp: &[T],
+    n: usize,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+    os: (isize, isize),
+) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if n <= 8 {
+            narrow_w::<T, FMA, 8>(rows, x, xs, yp, n, beta, read_out, out, os)
+        } else {
+            narrow_w::<T, FMA, NARROW>(rows, x, xs, yp, n, beta, read_out, out, os)
+        }
+    }
+}
+
+multiversion!(
+    /// [`narrow_impl`] for the given ISA.
+    narrow_mv => narrow_impl(rows: usize, x: *const T, xs: (isize, isize), yp: &[T], n: usize, beta: T, read_out: bool, out: *mut T, os: (isize, isize))
+);
+
+/// `out = beta * out + alpha * (x · y)` for a product with at most [`NARROW`] output
+/// columns (`m x n`, `out` at strides `os`): `y` is packed into the thread's scratch and
+/// the rows split over the hot pool. No allocation after the first call of a shape.
+///
+/// # Safety
+/// Operands valid over their extents; `out` overlaps neither `x` nor `y`; `y.cols <= NARROW`.
+unsafe fn narrow<T: Float>(
+    alpha: T,
+    x: Mat<T>,
+    y: Mat<T>,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+    os: (isize, isize),
+) {
+    let (m, k, n) = (x.rows, x.cols, y.cols);
+    let w = if n <= 8 { 8 } else { NARROW };
+    let fill = |p: &mut [T]| {
+        for (kk, row) in p.chunks_exact_mut(w).enumerate() {
+            for (j, o) in row.iter_mut().enumerate() {
+                *o = if j < n {
+                    // SAFETY: element (kk, j) of y, kk < k and j < n.
+                    alpha * unsafe { *y.ptr.offset(kk as isize * y.rs + j as isize * y.cs) }
+                } else {
+                    T::ZERO
+                };
+            }
+        }
+    };
+    let isa = isa();
+    with_scratch(k * w, fill, |yp| {
+        let job = NarrowJob {
+            x,
+            yp,
+            n,
+            beta,
+            read_out,
+            out,
+            os,
+            isa,
+        };
+        let width = crate::hot::width();
+        if m.saturating_mul(k).saturating_mul(n) >= PAR_FLOPS && width > 1 && m >= 2 * NARROW_ROWS {
+            let band = m.div_ceil(width).next_multiple_of(NARROW_ROWS);
+            // SAFETY: each part is a band of rows within the product; bands are disjoint
+            crate::hot::run(m.div_ceil(band), &|p| unsafe {
+                job.rows(p * band, band.min(m - p * band))
+            });
+        } else {
+            // SAFETY: the whole product.
+            unsafe { job.rows(0, m) }
+        }
+    })
+}
+
+/// A narrow product whose row bands the hot pool's threads compute.
+struct NarrowJob<'a, T> {
+    x: Mat<T>,
+    yp: &'a [T],
+    n: usize,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+    os: (isize, isize),
+    isa: Isa,
+}
+// SAFETY: x and yp are only read; each part writes its own rows of `out`; the region ends
+// before `narrow` returns, so every pointer outlives it.
+unsafe impl<T: Sync> Send for NarrowJob<'_, T> {}
+// SAFETY: as for Send.
+unsafe impl<T: Sync> Sync for NarrowJob<'_, T> {}
+
+impl<T: Float> NarrowJob<'_, T> {
+    /// Rows `start..start + len` of the product.
+    ///
+    /// # Safety
+    /// `narrow`'s contract; `start + len <= m`.
+    unsafe fn rows(&self, start: usize, len: usize) {
+        let s = start as isize;
+        // SAFETY: the sub-product of those rows.
+        unsafe {
+            narrow_mv(
+                self.isa,
+                len,
+                self.x.ptr.wrapping_offset(s * self.x.rs),
+                (self.x.rs, self.x.cs),
+                self.yp,
+                self.n,
+                self.beta,
+                self.read_out,
+                self.out.wrapping_offset(s * self.os.0),
+                self.os,
+            )
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Strided operands.
 
@@ -283,56 +519,72 @@ impl<T: Float> Vector<T> {
 }
 
 thread_local! {
-    /// The calling thread's scratch for gemv's scaled `x` (8-byte words: aligned for f32 and
-    /// f64), kept between calls, so a gemv allocates only for a longer `x` than any before.
-    static SCALED: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The calling thread's scratch for a packed operand (gemv's scaled `x`, a narrow
+    /// product's packed `y`), in 8-byte words (aligned for f32 and f64), kept between calls:
+    /// a product allocates only for a larger operand than any before on its thread.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `f(scale * v)`, the scaled vector contiguous in the thread's scratch (or, should the
-/// scratch be in use further up this thread's stack, in a fresh Vec).
-///
-/// # Safety
-/// The vector is valid for reads.
-unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) -> R) -> R {
-    let mut f = Some(f);
-    // Some(result) when the scratch was free (f consumed); None leaves f for the fallback
-    let done = SCALED
+/// `f(p)` where `p` is `len` elements that `fill` wrote, in the thread's scratch (or, should
+/// the scratch be in use further up this thread's stack, in a fresh buffer).
+fn with_scratch<T: Float, R>(
+    len: usize,
+    fill: impl FnOnce(&mut [T]),
+    f: impl FnOnce(&[T]) -> R,
+) -> R {
+    fn run<T: Float, R>(
+        buf: &mut Vec<u64>,
+        len: usize,
+        (fill, f): (impl FnOnce(&mut [T]), impl FnOnce(&[T]) -> R),
+    ) -> R {
+        let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+        if buf.len() < words {
+            buf.resize(words, 0);
+        }
+        // SAFETY: the buffer holds at least `len` elements of T (8-byte words, aligned for
+        // f32 and f64), any bit pattern of which is a valid T; nothing else borrows it.
+        let p = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
+        fill(&mut *p);
+        f(&*p)
+    }
+    let mut todo = Some((fill, f));
+    let done = SCRATCH
         .try_with(|cell| {
             let mut buf = cell.try_borrow_mut().ok()?;
-            let f = f.take()?;
-            let words = (v.len * std::mem::size_of::<T>()).div_ceil(8);
-            if buf.len() < words {
-                buf.resize(words, 0);
-            }
-            let p = buf.as_mut_ptr().cast::<T>();
-            for i in 0..v.len {
-                // SAFETY: i < len lies in the vector's extent; the scratch holds at least
-                // `len` elements of T, and u64 alignment covers f32 and f64.
-                unsafe { p.add(i).write(scale * *v.ptr.offset(i as isize * v.s)) };
-            }
-            // SAFETY: the first `len` elements were just written.
-            let r = f(unsafe { std::slice::from_raw_parts(p, v.len) });
-            // keep at most KEEP_SCALED words between calls (a longer x is a large product,
-            // where an allocation per call does not show)
-            if buf.len() > KEEP_SCALED {
+            let r = run(&mut buf, len, todo.take()?);
+            // keep at most KEEP_SCRATCH words between calls (a larger operand belongs to a
+            // large product, where an allocation per call does not show)
+            if buf.len() > KEEP_SCRATCH {
                 *buf = Vec::new();
             }
             Some(r)
         })
         .ok()
         .flatten();
-    match (done, f) {
+    match (done, todo) {
         (Some(r), _) => r,
-        // the scratch is in use further up this thread's stack, or the thread is tearing
-        // down its thread-locals: a fresh Vec
-        // SAFETY: the caller's contract.
-        (None, Some(f)) => f(&unsafe { v.scaled(scale) }),
-        (None, None) => unreachable!("f is taken only when the scratch path returns"),
+        // in use further up this thread's stack, or the thread-locals are being torn down
+        (None, Some(t)) => run(&mut Vec::new(), len, t),
+        (None, None) => unreachable!("the work is taken only when the scratch path returns"),
     }
 }
 
-/// The most 8-byte words of gemv scratch a thread keeps between calls (512 KiB).
-const KEEP_SCALED: usize = 1 << 16;
+/// `f(scale * v)`, the scaled vector contiguous in the thread's scratch.
+///
+/// # Safety
+/// The vector is valid for reads.
+unsafe fn with_scaled<T: Float, R>(v: Vector<T>, scale: T, f: impl FnOnce(&[T]) -> R) -> R {
+    let fill = |p: &mut [T]| {
+        for (i, o) in p.iter_mut().enumerate() {
+            // SAFETY: i < len lies in the vector's extent.
+            *o = scale * unsafe { *v.ptr.offset(i as isize * v.s) };
+        }
+    };
+    with_scratch(v.len, fill, f)
+}
+
+/// The most 8-byte words of scratch a thread keeps between calls (512 KiB).
+const KEEP_SCRATCH: usize = 1 << 16;
 
 /// `out[i] = beta * y[i] + alpha * (A · x)[i]`, `out` contiguous (length A.rows); `y` is
 /// read only when `beta != 0`.
@@ -556,23 +808,128 @@ pub(crate) unsafe fn gemm_into<T: Float>(
         // SAFETY: out is exactly the y operand; contracts forwarded.
         return unsafe { gemv(alpha, a, v, beta, read_out.then_some(yo), out) };
     }
+    if n <= NARROW {
+        // SAFETY: our contract; out is C-contiguous m x n.
+        return unsafe { narrow(alpha, x, y, beta, read_out, out, (n as isize, 1)) };
+    }
+    if m <= NARROW {
+        // out^T = y^T · x^T: n rows of at most NARROW columns, written transposed
+        // SAFETY: as above.
+        return unsafe { narrow(alpha, y.t(), x.t(), beta, read_out, out, (1, n as isize)) };
+    }
     let work = m.saturating_mul(n).saturating_mul(k);
+    let w = crate::hot::width();
+    if work >= PAR_FLOPS && (2..=HOT_GEMM_MAX_WIDTH).contains(&w) {
+        // one single-threaded gemm call per hot thread, on a band of the output's columns
+        // (or rows, when there are more rows): no rayon wake-ups and no shared packing
+        // (docs/JIT.md, "Native kernels": 2-4% over the crate's own threading at 1024^3)
+        let cols = n >= m;
+        let len = if cols { n } else { m };
+        let band = len.div_ceil(w).next_multiple_of(16);
+        let parts = len.div_ceil(band);
+        let job = Band {
+            alpha,
+            x,
+            y,
+            beta,
+            read_out,
+            out,
+        };
+        // SAFETY: our contract, with the band of each part inside the product
+        crate::hot::run(parts, &|p| unsafe {
+            job.part(p * band, len.min(p * band + band), cols, n)
+        });
+        return;
+    }
     let par = if work >= PAR_FLOPS {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
     };
+    // SAFETY: our contract; `out` is C-contiguous with row stride n.
+    unsafe { gemm_band(alpha, x, y, beta, read_out, out, n, par) }
+}
+
+/// A matrix product whose output bands the hot pool's threads compute.
+struct Band<T> {
+    alpha: T,
+    x: Mat<T>,
+    y: Mat<T>,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+}
+// SAFETY: the operands are only read, and each thread writes its own band of `out`; the
+// region ends before `gemm_into` returns, so every pointer outlives it.
+unsafe impl<T: Sync> Send for Band<T> {}
+// SAFETY: as for Send.
+unsafe impl<T: Sync> Sync for Band<T> {}
+
+impl<T: Float> Band<T> {
+    /// Output columns `lo..hi` (`cols`) or rows `lo..hi` of the product, `n` its columns.
+    ///
+    /// # Safety
+    /// `gemm_into`'s contract for the whole product; `lo < hi` within its columns or rows.
+    unsafe fn part(&self, lo: usize, hi: usize, cols: bool, n: usize) {
+        let (mut x, mut y, mut o) = (self.x, self.y, self.out);
+        if cols {
+            y.ptr = y.ptr.wrapping_offset(lo as isize * y.cs);
+            y.cols = hi - lo;
+            o = o.wrapping_add(lo);
+        } else {
+            x.ptr = x.ptr.wrapping_offset(lo as isize * x.rs);
+            x.rows = hi - lo;
+            o = o.wrapping_add(lo * n);
+        }
+        // SAFETY: the band lies within the operands and the output; bands write disjoint
+        // parts of `out`; the rest is the caller's contract.
+        unsafe {
+            gemm_band(
+                self.alpha,
+                x,
+                y,
+                self.beta,
+                self.read_out,
+                o,
+                n,
+                gemm::Parallelism::None,
+            )
+        }
+    }
+}
+
+/// The hot pool splits a matrix product itself (one single-threaded `gemm` call per thread)
+/// on machines with at most this many cores; wider machines use the crate's rayon threading,
+/// which shares packed blocks between threads instead of packing them once per band.
+pub const HOT_GEMM_MAX_WIDTH: usize = 8;
+
+/// `out = beta * out + alpha * (x · y)` through one `gemm` crate call, `out` having unit
+/// column stride and row stride `out_rs`.
+///
+/// # Safety
+/// Operands valid over their extents; `out` (x.rows x y.cols) overlaps neither `x` nor `y`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_band<T: Float>(
+    alpha: T,
+    x: Mat<T>,
+    y: Mat<T>,
+    beta: T,
+    read_out: bool,
+    out: *mut T,
+    out_rs: usize,
+    par: gemm::Parallelism,
+) {
     // SAFETY: T is f32 or f64 (the only Float impls), which gemm supports (it panics only
-    // for other types); the operands' extents are valid (our contract); dst is C-contiguous
-    // m x n (row stride n, column stride 1) and does not overlap lhs or rhs.
+    // for other types); the operands' extents are valid (our contract); dst is x.rows x
+    // y.cols with row stride out_rs, column stride 1, and does not overlap lhs or rhs.
     unsafe {
         gemm::gemm::<T>(
-            m,
-            n,
-            k,
+            x.rows,
+            y.cols,
+            x.cols,
             out,
             1,
-            n as isize,
+            out_rs as isize,
             read_out,
             x.ptr,
             x.cs,
