@@ -226,6 +226,10 @@ const NARROW_ROWS: usize = 8;
 /// Terms of the inner product a narrow product sums before adding them to the total.
 const NARROW_K: usize = 256;
 
+/// The longest inner dimension of a narrow product (its packed operand is `k x 16`
+/// elements: at most 8 MiB of float64); longer ones go to the `gemm` crate.
+const NARROW_MAX_K: usize = 1 << 16;
+
 /// The widest output (columns, or rows when transposed) a narrow product handles: one
 /// 512-bit register of float32, two of float64.
 pub const NARROW: usize = 16;
@@ -808,11 +812,12 @@ pub(crate) unsafe fn gemm_into<T: Float>(
         // SAFETY: out is exactly the y operand; contracts forwarded.
         return unsafe { gemv(alpha, a, v, beta, read_out.then_some(yo), out) };
     }
-    if n <= NARROW {
+    // a narrow product packs its k x 16 operand whole: up to NARROW_MAX_K terms
+    if n <= NARROW && k <= NARROW_MAX_K {
         // SAFETY: our contract; out is C-contiguous m x n.
         return unsafe { narrow(alpha, x, y, beta, read_out, out, (n as isize, 1)) };
     }
-    if m <= NARROW {
+    if m <= NARROW && k <= NARROW_MAX_K {
         // out^T = y^T · x^T: n rows of at most NARROW columns, written transposed
         // SAFETY: as above.
         return unsafe { narrow(alpha, y.t(), x.t(), beta, read_out, out, (1, n as isize)) };
