@@ -232,6 +232,69 @@ struct Variant {
     inline: bool,
 }
 
+/// Rows per block of [`row_blocks`].
+const BLK: i64 = 16;
+
+/// Walk `rows` rows in blocks of [`BLK`], carrying the row pointers `start`: `first` runs
+/// each row of a block (given its pointers and its two float64 slots, `s` at the address
+/// given and `t` [`BLK`] slots after it; it returns the next row's pointers), then `logs`
+/// replaces every `s` slot of the block by its log, then `last` runs each row of the block
+/// again from the block's pointers. A row's log is thus computed two at a time (f64x2)
+/// beside other rows' work instead of as one long dependency chain per row.
+#[allow(clippy::type_complexity)]
+fn row_blocks(
+    b: &mut FunctionBuilder,
+    calls: Cs<'_, '_>,
+    rows: Value,
+    start: &[Value],
+    var: Variant,
+    logs: bool,
+    mut first: impl FnMut(&mut FunctionBuilder, Cs<'_, '_>, &[Value], Value) -> Res<Vec<Value>>,
+    mut last: impl FnMut(&mut FunctionBuilder, Cs<'_, '_>, &[Value], Value) -> Res<Vec<Value>>,
+) -> Res<()> {
+    use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        (2 * BLK * 8) as u32,
+        4,
+    ));
+    let zero = b.ins().iconst(types::I64, 0);
+    let end = b.ins().iadd_imm_s(rows, BLK - 1);
+    counted(b, zero, end, BLK, start, |b, r0, ptrs| {
+        let rem = b.ins().isub(rows, r0);
+        let blk = b.ins().iconst(types::I64, BLK);
+        let short = b.ins().icmp(IntCC::SignedLessThan, rem, blk);
+        let cnt = b.ins().select(short, rem, blk);
+        let base = b.ins().stack_addr(types::I64, slot, 0);
+        let (_, next) = counted(b, zero, cnt, 1, ptrs, |b, i, p| {
+            let sa = at_imm(b, base, i, 8);
+            first(b, calls, p, sa)
+        })?;
+        if logs {
+            // the lanes past cnt hold stale values: their logs are never read
+            let (step, ty) = if var.vector && var.inline {
+                (2, types::F64X2)
+            } else {
+                (1, types::F64)
+            };
+            let e = b.ins().iadd_imm_s(cnt, step - 1);
+            counted(b, zero, e, step, &[], |b, i, _| {
+                let sa = at_imm(b, base, i, 8);
+                let v = b.ins().load(ty, mem(), sa, 0);
+                let l = op(b, calls, ScalarOp::Log, &[v], DType::Float64, step == 2)?;
+                b.ins().store(mem(), l, sa, 0);
+                Ok(vec![])
+            })?;
+        }
+        counted(b, zero, cnt, 1, ptrs, |b, i, p| {
+            let sa = at_imm(b, base, i, 8);
+            last(b, calls, p, sa)
+        })?;
+        Ok(next)
+    })?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Softmax / LogSoftmax: fn(x, rs, cs, out, rows, n)
 
@@ -251,7 +314,8 @@ fn softmax_body(
     let (vt, w) = vec_of(d);
     let ostride = b.ins().imul_imm_s(n, isz);
     let zero = b.ins().iconst(types::I64, 0);
-    counted(b, zero, rows, 1, &[x, o], |b, _, ptrs| {
+    // per row: (a) and (b), the sum into its slot
+    let first = |b: &mut FunctionBuilder, calls: Cs<'_, '_>, ptrs: &[Value], sa: Value| {
         let (xp, op_) = (ptrs[0], ptrs[1]);
         // (a) the row max
         let ninf = fconst(b, d, f64::NEG_INFINITY);
@@ -314,13 +378,15 @@ fn softmax_body(
             };
             Ok(vec![b.ins().fadd(a[0], e64)])
         })?;
-        let s = s[0];
-        // (c) scale by 1/s, or (d) subtract log(s)
-        let k = if log {
-            op(b, calls, ScalarOp::Log, &[s], DType::Float64, false)?
-        } else {
-            s
-        };
+        b.ins().store(mem(), s[0], sa, 0);
+        let nx = b.ins().iadd(xp, rs);
+        let no = b.ins().iadd(op_, ostride);
+        Ok(vec![nx, no])
+    };
+    // per row: (c) scale by 1/s, or (d) subtract log(s)
+    let last = |b: &mut FunctionBuilder, _: Cs<'_, '_>, ptrs: &[Value], sa: Value| {
+        let op_ = ptrs[1];
+        let k = b.ins().load(types::F64, mem(), sa, 0);
         let k = if d == DType::Float32 {
             b.ins().fdemote(types::F32, k)
         } else {
@@ -359,10 +425,10 @@ fn softmax_body(
             b.ins().store(mem(), r, oa, 0);
             Ok(vec![])
         })?;
-        let nx = b.ins().iadd(xp, rs);
         let no = b.ins().iadd(op_, ostride);
-        Ok(vec![nx, no])
-    })?;
+        Ok(vec![ptrs[0], no])
+    };
+    row_blocks(b, calls, rows, &[x, o], var, log, first, last)?;
     b.ins().return_(&[]);
     Ok(())
 }
@@ -413,13 +479,68 @@ fn xent_body(
         let bv = load2(b, t.b, ba);
         b.ins().fadd(xv, bv)
     };
-    counted(b, zero, rows, 1, &[x, y, nll, sm, am], |b, _, ptrs| {
+    // per row: argmax, sm, and the slots s = sum, t = z[y] - m
+    let first = |b: &mut FunctionBuilder, calls: Cs<'_, '_>, ptrs: &[Value], sa: Value| {
         let (xp, yp, np, sp, ap) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4]);
-        // numpy's argmax of z: the first maximum, or the first NaN; m = z[best]
-        let z0 = z(b, xp, zero);
-        let one = b.ins().iconst(types::I64, 1);
-        let (_, bm) = counted(b, one, n, 1, &[zero, z0], |b, j, a| {
-            let (best, m) = (a[0], a[1]);
+        // numpy's argmax of z: the first maximum, or the first NaN; m = z[best] (carried as
+        // bits, so the selects are conditional moves rather than branches)
+        let (j1, best0, m0) = if var.vector {
+            // two lanes (even, odd columns; the vector variant has n >= 2), then the lane
+            // that comes first in numpy's order
+            let mv0 = z2(b, xp, zero);
+            let i0 = b.ins().iconst(types::I64, 0);
+            let i1 = b.ins().iconst(types::I64, 1);
+            let iv0 = b.ins().scalar_to_vector(types::I64X2, i0);
+            let iv0 = b.ins().insertlane(iv0, i1, 1);
+            let two = b.ins().iconst(types::I64, 2);
+            let twos = b.ins().splat(types::I64X2, two);
+            let jv0 = b.ins().iadd(iv0, twos);
+            let (j, acc) = counted(b, two, n, 2, &[iv0, mv0, jv0], |b, j, a| {
+                let (iv, mv, jv) = (a[0], a[1], a[2]);
+                let v = z2(b, xp, j);
+                let m_ok = b.ins().fcmp(FloatCC::Ordered, mv, mv);
+                let gt = b.ins().fcmp(FloatCC::GreaterThan, v, mv);
+                let v_nan = b.ins().fcmp(FloatCC::Unordered, v, v);
+                let up = b.ins().bor(gt, v_nan);
+                let take = b.ins().band(m_ok, up);
+                let iv = b.ins().bitselect(take, jv, iv);
+                let tf = b.ins().bitcast(types::F64X2, le(), take);
+                let mv = b.ins().bitselect(tf, v, mv);
+                let jv = b.ins().iadd(jv, twos);
+                Ok(vec![iv, mv, jv])
+            })?;
+            let (ia, ib) = (
+                b.ins().extractlane(acc[0], 0),
+                b.ins().extractlane(acc[0], 1),
+            );
+            let (ma, mb) = (
+                b.ins().extractlane(acc[1], 0),
+                b.ins().extractlane(acc[1], 1),
+            );
+            let a_ok = b.ins().fcmp(FloatCC::Ordered, ma, ma);
+            let b_nan = b.ins().fcmp(FloatCC::Unordered, mb, mb);
+            let lt = b.ins().icmp(IntCC::SignedLessThan, ib, ia);
+            let gt = b.ins().fcmp(FloatCC::GreaterThan, mb, ma);
+            let eq = b.ins().fcmp(FloatCC::Equal, mb, ma);
+            let tie = b.ins().band(eq, lt);
+            let ordered = b.ins().bor(gt, tie);
+            let nan_first = b.ins().bor(a_ok, lt);
+            let nan_b = b.ins().band(b_nan, nan_first);
+            let pick_b = b.ins().bor(nan_b, ordered);
+            let best = b.ins().select(pick_b, ib, ia);
+            let (ba, bb) = (
+                b.ins().bitcast(types::I64, le(), ma),
+                b.ins().bitcast(types::I64, le(), mb),
+            );
+            (j, best, b.ins().select(pick_b, bb, ba))
+        } else {
+            let z0 = z(b, xp, zero);
+            let one = b.ins().iconst(types::I64, 1);
+            (one, zero, b.ins().bitcast(types::I64, le(), z0))
+        };
+        let (_, bm) = counted(b, j1, n, 1, &[best0, m0], |b, j, a| {
+            let (best, mb) = (a[0], a[1]);
+            let m = b.ins().bitcast(types::F64, le(), mb);
             let v = z(b, xp, j);
             let m_ok = b.ins().fcmp(FloatCC::Ordered, m, m);
             let gt = b.ins().fcmp(FloatCC::GreaterThan, v, m);
@@ -427,10 +548,12 @@ fn xent_body(
             let up = b.ins().bor(gt, v_nan);
             let take = b.ins().band(m_ok, up);
             let best = b.ins().select(take, j, best);
-            let m = b.ins().select(take, v, m);
-            Ok(vec![best, m])
+            let vb = b.ins().bitcast(types::I64, le(), v);
+            let mb = b.ins().select(take, vb, mb);
+            Ok(vec![best, mb])
         })?;
-        let (best, m) = (bm[0], bm[1]);
+        let best = bm[0];
+        let m = b.ins().bitcast(types::F64, le(), bm[1]);
         // exp(z - m) into sm, summed
         let fz = b.ins().f64const(0.0);
         let (j0, s) = if var.vector && var.inline {
@@ -480,13 +603,12 @@ fn xent_body(
             store1(b, t.out, r, oa);
             Ok(vec![])
         })?;
-        // nll = log(s) - (z[y] - m); argmax
+        // the slots for nll = log(s) - (z[y] - m); argmax
         let l = load_label(b, t.y, yp);
         let zl = z(b, xp, l);
-        let ls = op(b, calls, ScalarOp::Log, &[s], f64d, false)?;
         let dz = b.ins().fsub(zl, m);
-        let v = b.ins().fsub(ls, dz);
-        store1(b, t.out, v, np);
+        b.ins().store(mem(), s, sa, 0);
+        b.ins().store(mem(), dz, sa, (BLK * 8) as i32);
         b.ins().store(mem(), best, ap, 0);
         let nx = b.ins().iadd(xp, xrs);
         let ny = b.ins().iadd(yp, ys);
@@ -494,7 +616,18 @@ fn xent_body(
         let ns = b.ins().iadd(sp, ostride);
         let na = b.ins().iadd_imm_s(ap, 8);
         Ok(vec![nx, ny, nn, ns, na])
-    })?;
+    };
+    // per row: nll from its slots
+    let last = |b: &mut FunctionBuilder, _: Cs<'_, '_>, ptrs: &[Value], sa: Value| {
+        let ls = b.ins().load(types::F64, mem(), sa, 0);
+        let dz = b.ins().load(types::F64, mem(), sa, (BLK * 8) as i32);
+        let v = b.ins().fsub(ls, dz);
+        store1(b, t.out, v, ptrs[2]);
+        let mut next = ptrs.to_vec();
+        next[2] = b.ins().iadd_imm_s(ptrs[2], osz);
+        Ok(next)
+    };
+    row_blocks(b, calls, rows, &[x, y, nll, sm, am], var, true, first, last)?;
     b.ins().return_(&[]);
     Ok(())
 }
@@ -919,7 +1052,8 @@ impl NativeKernel for XentKernel {
             self.t.out.itemsize(),
         );
         let bs = if b.shape[0] == 1 { 0 } else { b.strides[0] };
-        let f = self.fns[usize::from(x.strides[1] != 1 || bs != 1)];
+        // the vector variant: contiguous rows and bias, at least two columns
+        let f = self.fns[usize::from(x.strides[1] != 1 || bs != 1 || cols < 2)];
         let (xrs, xcs, bs, ys) = (
             x.strides[0] * xsz,
             x.strides[1] * xsz,
