@@ -320,6 +320,12 @@ fn main() {
             0.0,
             timed(move || call(k, &ins, &out)),
         );
+        let pool = one;
+        add(
+            "softmax 1000x1000 f64 1 thread".into(),
+            0.0,
+            Box::new(move || pool.install(|| timed_once(|| call(k, &ins, &out)))),
+        );
     }
     // the crossentropy op and its gradient on the MNIST minibatch shape (600x10)
     let labels: &'static [i64] = leak((0..600).map(|i| (i * 7 % 10) as i64).collect());
