@@ -296,8 +296,14 @@ fn bad_labels_and_shapes_are_refused_before_running() {
         }
     };
     for (labels, bad) in [
-        ([0.0, 3.0], "label y_idx[1] = 3 is out of range for 3 classes"),
-        ([-1.0, 0.0], "label y_idx[0] = -1 is out of range for 3 classes"),
+        (
+            [0.0, 3.0],
+            "label y_idx[1] = 3 is out of range for 3 classes",
+        ),
+        (
+            [-1.0, 0.0],
+            "label y_idx[0] = -1 is out of range for 3 classes",
+        ),
     ] {
         let y = Tensor::from_f64_vec(DType::Int64, &[2], labels.to_vec()).unwrap();
         let m = err(&xent, &[&x, &b, &y]);
@@ -350,11 +356,26 @@ fn generated_only_for_float_inputs_and_integer_labels() {
         ks.add_native(&op, ins, outs).is_ok()
     };
     assert!(add(&mut ks, Op::Softmax, &[f64m], &[f64m]));
-    assert!(add(&mut ks, Op::LogSoftmax, &[t(DType::Float32, 1)], &[t(DType::Float32, 1)]));
+    assert!(add(
+        &mut ks,
+        Op::LogSoftmax,
+        &[t(DType::Float32, 1)],
+        &[t(DType::Float32, 1)]
+    ));
     // an output dtype other than the input's, an integer input, rank 3: not generated
     assert!(!add(&mut ks, Op::Softmax, &[f64m], &[t(DType::Float32, 2)]));
-    assert!(!add(&mut ks, Op::Softmax, &[t(DType::Int64, 2)], &[t(DType::Int64, 2)]));
-    assert!(!add(&mut ks, Op::Softmax, &[t(DType::Float64, 3)], &[t(DType::Float64, 3)]));
+    assert!(!add(
+        &mut ks,
+        Op::Softmax,
+        &[t(DType::Int64, 2)],
+        &[t(DType::Int64, 2)]
+    ));
+    assert!(!add(
+        &mut ks,
+        Op::Softmax,
+        &[t(DType::Float64, 3)],
+        &[t(DType::Float64, 3)]
+    ));
     let xent = Op::CrossentropySoftmaxArgmax1HotWithBias;
     let ins = [f64m, t(DType::Float64, 1), t(DType::Int64, 1)];
     let outs = xent.infer_types(&ins).unwrap();
