@@ -71,6 +71,39 @@ fn dumps_clif_and_asm() {
     );
 }
 
+#[test]
+fn softmax_clif_is_dumped() {
+    // softmax's row loops are generated into the function's module (gen_softmax.rs): its
+    // functions appear in the clif dump beside the elementwise kernels
+    let dir = std::env::temp_dir().join(format!("theano-jit-dump-sm-{}", std::process::id()));
+    let x = T::dmatrix("x");
+    let out = T::softmax(&x).unwrap();
+    let mut m = Mode::parse_flags("linker=jit,dump=clif").unwrap();
+    m.dump_dir = Some(dir.clone());
+    let f = compile(&[&x], &out).mode(m).build().unwrap();
+    let ir = f.dump_ir();
+    assert!(
+        ir.contains("softmax_float64_v") && ir.contains("softmax_float64_s"),
+        "{ir}"
+    );
+    assert!(ir.contains("load.f64x2"), "{ir}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let clif = names
+        .iter()
+        .find(|n| n.ends_with(".clif"))
+        .unwrap_or_else(|| panic!("no clif dump in {names:?}"));
+    let text = std::fs::read_to_string(dir.join(clif)).unwrap();
+    assert!(text.contains("softmax_float64_v"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let r = f
+        .call(&[Tensor::from_f64_vec(DType::Float64, &[1, 2], vec![0.0, 0.0]).unwrap()])
+        .unwrap();
+    assert_eq!(r[0].to_f64_vec(), vec![0.5, 0.5]);
+}
+
 /// A random elementwise chain over three inputs (fused by the optimizer).
 fn chain(rng: &mut impl Rng, ins: &[Variable], depth: usize) -> Variable {
     if depth == 0 || rng.random_bool(0.2) {

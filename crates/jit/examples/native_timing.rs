@@ -2,13 +2,14 @@
 //! (criterion's means are not, when other processes share the two cores): each round runs
 //! every variant once; the minimum over rounds is reported.
 //!
-//! `cargo run --release -p theano-jit --example native_timing [rounds]`; NumPy's figures for
-//! the same shapes: `python3 crates/jit/benches/native_numpy.py`.
+//! `cargo run --release -p theano-jit --example native_timing [rounds] [filter]` (only the
+//! variants whose name contains `filter` are timed); NumPy's figures for the same shapes:
+//! `python3 crates/jit/benches/native_numpy.py`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, NativeKernel, View};
+use theano_jit::{native_kernel, KernelSet, NativeKernel, View};
 use theano_tensor::DType;
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -24,8 +25,15 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Kernels and buffers live for the whole run (leaked), so the timed closures are 'static.
+/// The kernel is the generated one (`KernelSet::add_native`, as the JIT linker asks first)
+/// where a generator covers the op, else `native_kernel`'s.
 fn kernel(op: Op, ins: &[TensorType]) -> &'static dyn NativeKernel {
     let outs = op.infer_types(ins).unwrap();
+    let mut ks = KernelSet::new(false).unwrap();
+    if let Ok(k) = ks.add_native(&op, ins, &outs) {
+        ks.finalize().unwrap();
+        return Box::leak(ks.native(k).unwrap());
+    }
     Box::leak(native_kernel(&op, ins, &outs).unwrap())
 }
 
@@ -36,6 +44,15 @@ fn leak<T>(v: Vec<T>) -> &'static [T] {
 /// An output buffer: a leaked allocation written only through this pointer.
 fn out_buf<T: Clone>(v: T, n: usize) -> *mut T {
     vec![v; n].leak().as_mut_ptr()
+}
+
+/// A multi-output call, as the runtime makes it.
+fn call_multi(k: &dyn NativeKernel, ins: &[View], outs: &[View]) {
+    let mut shapes = [theano_jit::Shape::default(); theano_jit::MAX_OUTPUTS];
+    k.out_shapes(ins, &mut shapes[..k.n_outputs()]).unwrap();
+    // SAFETY: out_shapes accepted the inputs; the outputs are distinct C-contiguous buffers
+    // of the announced shapes and dtypes.
+    unsafe { k.run_multi(black_box(ins), outs) }
 }
 
 fn call(k: &dyn NativeKernel, ins: &[View], out: &View) {
@@ -111,6 +128,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let filter = std::env::args().nth(2).unwrap_or_default();
     let d = DType::Float64;
     let one: &'static rayon::ThreadPool = Box::leak(Box::new(
         rayon::ThreadPoolBuilder::new()
@@ -265,6 +283,102 @@ fn main() {
             timed(move || call(k, &ins, &out)),
         );
     }
+    // softmax float32, log_softmax, a large softmax
+    let f32d = DType::Float32;
+    let sm32 = leak(sm.iter().map(|&v| v as f32).collect());
+    let osm32 = out_buf(0.0f32, 6000);
+    let ksm32 = kernel(Op::Softmax, &[t2(f32d)]);
+    {
+        let ins = [v(sm32.as_ptr() as _, f32d, &[600, 10])];
+        let out = v(osm32 as _, f32d, &[600, 10]);
+        let k = ksm32;
+        add(
+            "softmax 600x10 f32".into(),
+            0.0,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    let klsm = kernel(Op::LogSoftmax, &[t2(d)]);
+    {
+        let ins = [v(sm.as_ptr() as _, d, &[600, 10])];
+        let out = v(osm as _, d, &[600, 10]);
+        let k = klsm;
+        add(
+            "log_softmax 600x10 f64".into(),
+            0.0,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    {
+        let big_sm = &big[..1_000_000];
+        let obig = out_buf(0.0f64, 1_000_000);
+        let ins = [v(big_sm.as_ptr() as _, d, &[1000, 1000])];
+        let out = v(obig as _, d, &[1000, 1000]);
+        let k = ksm;
+        add(
+            "softmax 1000x1000 f64".into(),
+            0.0,
+            timed(move || call(k, &ins, &out)),
+        );
+        let pool = one;
+        add(
+            "softmax 1000x1000 f64 1 thread".into(),
+            0.0,
+            Box::new(move || pool.install(|| timed_once(|| call(k, &ins, &out)))),
+        );
+    }
+    // the crossentropy op and its gradient on the MNIST minibatch shape (600x10)
+    let labels: &'static [i64] = leak((0..600).map(|i| (i * 7 % 10) as i64).collect());
+    let bias = leak(data(10, 10));
+    let it = |d, nd| TensorType::with_ndim(d, nd);
+    let kx = kernel(
+        Op::CrossentropySoftmaxArgmax1HotWithBias,
+        &[t2(d), it(d, 1), it(DType::Int64, 1)],
+    );
+    {
+        let (onll, osmx, oam) = (
+            out_buf(0.0f64, 600),
+            out_buf(0.0f64, 6000),
+            out_buf(0i64, 600),
+        );
+        let ins = [
+            v(sm.as_ptr() as _, d, &[600, 10]),
+            v(bias.as_ptr() as _, d, &[10]),
+            v(labels.as_ptr() as _, DType::Int64, &[600]),
+        ];
+        let outs = [
+            v(onll as _, d, &[600]),
+            v(osmx as _, d, &[600, 10]),
+            v(oam as _, DType::Int64, &[600]),
+        ];
+        let k = kx;
+        add(
+            "crossentropy 600x10 f64".into(),
+            0.0,
+            timed(move || call_multi(k, &ins, &outs)),
+        );
+    }
+    let kdx = kernel(
+        Op::CrossentropySoftmax1HotWithBiasDx,
+        &[it(d, 1), t2(d), it(DType::Int64, 1)],
+    );
+    {
+        let dnll = leak(data(600, 11));
+        let odx = out_buf(0.0f64, 6000);
+        let ins = [
+            v(dnll.as_ptr() as _, d, &[600]),
+            v(sm.as_ptr() as _, d, &[600, 10]),
+            v(labels.as_ptr() as _, DType::Int64, &[600]),
+        ];
+        let out = v(odx as _, d, &[600, 10]);
+        let k = kdx;
+        add(
+            "crossentropy_dx 600x10 f64".into(),
+            0.0,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    benches.retain(|b| b.name.contains(&filter));
 
     // calls per round: about 2 ms of work for each variant (one call for the large ones)
     let reps: Vec<usize> = benches

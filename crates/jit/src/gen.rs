@@ -133,6 +133,13 @@ pub(crate) fn spec_for(
     in_types: &[theano_ir::TensorType],
     out_types: &[theano_ir::TensorType],
 ) -> Option<Box<dyn GenSpec>> {
-    let _ = (op, in_types, out_types);
-    None
+    use crate::gen_softmax::{softmax_spec, xent_dx_spec, xent_spec};
+    use theano_ir::Op;
+    match op {
+        Op::Softmax => softmax_spec(false, in_types, out_types),
+        Op::LogSoftmax => softmax_spec(true, in_types, out_types),
+        Op::CrossentropySoftmaxArgmax1HotWithBias => xent_spec(in_types, out_types),
+        Op::CrossentropySoftmax1HotWithBiasDx => xent_dx_spec(in_types, out_types),
+        _ => None,
+    }
 }

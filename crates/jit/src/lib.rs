@@ -19,6 +19,7 @@ mod alloc;
 pub mod blas;
 pub mod cpu;
 mod gen;
+mod gen_softmax;
 mod helpers;
 mod hoist;
 pub mod hot;

@@ -3,16 +3,16 @@
 //! `None`.
 //!
 //! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
-//! (reduce.rs), `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
-//! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs), `Alloc`
-//! of a value already in the output dtype (alloc.rs), and the multi-output kernels of nnet.rs:
-//! `CrossentropySoftmaxArgmax1HotWithBias`, `CrossentropySoftmax1HotWithBiasDx` (float32/
-//! float64) and `MaxAndArgmax` (every dtype, any axes). Mean is `Sum` then an elementwise
-//! division, so it is covered. Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
+//! (reduce.rs), `Dot` (ranks 1 and 2), `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one
+//! dtype throughout, blas.rs), `Alloc` of a value already in the output dtype (alloc.rs), and
+//! `MaxAndArgmax` (every dtype, any axes: nnet.rs). Mean is `Sum` then an elementwise
+//! division, so it is covered. `Softmax`, `LogSoftmax` and the crossentropy ops have generated
+//! kernels only (gen_softmax.rs, through `KernelSet::add_native`). Not lowered: integer `Dot`,
+//! mixed-dtype `Dot`, everything else.
 
 use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
-use crate::reduce::{reduce_kernel, softmax_kernel};
+use crate::reduce::reduce_kernel;
 use crate::view::NativeKernel;
 use theano_ir::{Op, TensorType};
 
@@ -30,8 +30,6 @@ pub fn native_kernel(
     let d = out.dtype;
     let k: Box<dyn NativeKernel> = match op {
         Op::Reduce { kind, axes } => Box::new(reduce_kernel(*kind, axes.as_deref(), in_types, d)?),
-        Op::Softmax => Box::new(softmax_kernel(false, in_types, d)?),
-        Op::LogSoftmax => Box::new(softmax_kernel(true, in_types, d)?),
         Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => {
             Box::new(blas_kernel(op, in_types, d)?)
         }

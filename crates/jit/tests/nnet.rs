@@ -1,12 +1,15 @@
-//! The multi-output native kernels of nnet.rs (`CrossentropySoftmaxArgmax1HotWithBias`,
-//! `CrossentropySoftmax1HotWithBiasDx`, `MaxAndArgmax`) against the interpreter, the oracle,
-//! bit for bit: float32/float64, contiguous, transposed and strided inputs, zero rows,
-//! extreme logits, ties and NaN; out-of-range labels and empty argmaxes are typed refusals.
+//! The multi-output native kernels (`CrossentropySoftmaxArgmax1HotWithBias`,
+//! `CrossentropySoftmax1HotWithBiasDx`: generated, gen_softmax.rs; `MaxAndArgmax`: nnet.rs)
+//! against the interpreter, the oracle: float32/float64, contiguous, transposed and strided
+//! inputs, zero rows, extreme logits, ties and NaN; out-of-range labels and empty argmaxes
+//! are typed refusals. `MaxAndArgmax` agrees bit for bit; the crossentropy ops within the
+//! issue's bound (rtol 1e-12 float64, 1e-5 float32: their exp/log are the inline forms,
+//! the interpreter's libm's).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_ir::{Op, TensorType};
-use theano_jit::{native_kernel, JitError, NativeKernel, Shape, View, MAX_OUTPUTS};
+use theano_jit::{native_kernel, JitError, KernelSet, NativeKernel, Shape, View, MAX_OUTPUTS};
 use theano_tensor::ndarray::{Axis, Slice};
 use theano_tensor::{with_array, with_dtype, DType, Element, Tensor};
 
@@ -73,7 +76,15 @@ fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
         .map(|t| theano_interp::value_type(t).unwrap())
         .collect();
     let outs = op.infer_types(&tys).unwrap();
-    native_kernel(op, &tys, &outs).unwrap_or_else(|| panic!("{op} is not lowered"))
+    // the generated kernel where there is one (as the JIT linker asks), else native_kernel's
+    let mut ks = KernelSet::new(false).unwrap();
+    match ks.add_native(op, &tys, &outs) {
+        Ok(k) => {
+            ks.finalize().unwrap();
+            ks.native(k).unwrap()
+        }
+        Err(_) => native_kernel(op, &tys, &outs).unwrap_or_else(|| panic!("{op} is not lowered")),
+    }
 }
 
 /// Run `k` into fresh, NaN-poisoned outputs.
@@ -105,14 +116,17 @@ fn run(k: &dyn NativeKernel, ins: &[&Tensor]) -> Result<Vec<Tensor>, JitError> {
     Ok(outs)
 }
 
-/// Same dtype, shape and bits (NaN equals NaN).
-fn assert_same(got: &Tensor, want: &Tensor, what: &str) {
+/// Same dtype, shape and values: floats within `rtol` relative to `max(|want|, 1)` (0:
+/// the same bits); NaN equals NaN, infinities must match.
+fn assert_same(got: &Tensor, want: &Tensor, rtol: f64, what: &str) {
     assert_eq!(got.dtype(), want.dtype(), "{what}: dtype");
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     if got.dtype().is_float() {
         for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
             assert!(
-                (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits(),
+                (a.is_nan() && b.is_nan())
+                    || a.to_bits() == b.to_bits()
+                    || (b.is_finite() && (a - b).abs() <= rtol * b.abs().max(1.0)),
                 "{what}: element {i}: got {a}, want {b}"
             );
         }
@@ -121,9 +135,23 @@ fn assert_same(got: &Tensor, want: &Tensor, what: &str) {
     }
 }
 
-/// Kernel vs interpreter: both succeed and agree bit for bit, or both refuse (the kernel
-/// with a typed `Args` error).
+/// The bound on the generated crossentropy ops' difference from the interpreter.
+fn rtol_of(op: &Op, ins: &[&Tensor]) -> f64 {
+    let f32_only = ins
+        .iter()
+        .filter(|t| t.dtype().is_float())
+        .all(|t| t.dtype() == DType::Float32);
+    match op {
+        Op::MaxAndArgmax { .. } => 0.0,
+        _ if f32_only => 1e-5,
+        _ => 1e-12,
+    }
+}
+
+/// Kernel vs interpreter: both succeed and agree (bit for bit, or within [`rtol_of`]), or
+/// both refuse (the kernel with a typed `Args` error).
 fn check(op: &Op, ins: &[&Tensor], what: &str) -> bool {
+    let rtol = rtol_of(op, ins);
     let k = kernel(op, ins);
     let got = run(k.as_ref(), ins);
     let want = theano_interp::perform(op, ins, &[]);
@@ -131,7 +159,7 @@ fn check(op: &Op, ins: &[&Tensor], what: &str) -> bool {
         (Ok(g), Ok(w)) => {
             assert_eq!(g.len(), w.len(), "{what}");
             for (j, (a, b)) in g.iter().zip(&w).enumerate() {
-                assert_same(a, b, &format!("{what} output {j}"));
+                assert_same(a, b, rtol, &format!("{what} output {j}"));
             }
             true
         }
@@ -144,7 +172,7 @@ const SHAPES: [(usize, usize); 6] = [(0, 10), (1, 1), (3, 7), (600, 10), (5, 1),
 const LAYOUTS: [Layout; 3] = [Layout::Contig, Layout::Transposed, Layout::Strided];
 
 #[test]
-fn crossentropy_matches_the_interpreter_bit_for_bit() {
+fn crossentropy_matches_the_interpreter() {
     let mut rng = StdRng::seed_from_u64(11);
     let op = Op::CrossentropySoftmaxArgmax1HotWithBias;
     let mut ok = 0;
@@ -183,7 +211,7 @@ fn crossentropy_matches_the_interpreter_bit_for_bit() {
 }
 
 #[test]
-fn crossentropy_dx_matches_the_interpreter_bit_for_bit() {
+fn crossentropy_dx_matches_the_interpreter() {
     let mut rng = StdRng::seed_from_u64(12);
     let op = Op::CrossentropySoftmax1HotWithBiasDx;
     let mut ok = 0;
