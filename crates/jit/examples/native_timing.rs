@@ -2,13 +2,14 @@
 //! (criterion's means are not, when other processes share the two cores): each round runs
 //! every variant once; the minimum over rounds is reported.
 //!
-//! `cargo run --release -p theano-jit --example native_timing [rounds]`; NumPy's figures for
+//! `cargo run --release -p theano-jit --example native_timing [rounds] [filter]` (only the
+//! variants whose name contains `filter`); NumPy's figures for
 //! the same shapes: `python3 crates/jit/benches/native_numpy.py`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, NativeKernel, View};
+use theano_jit::{native_kernel, KernelSet, NativeKernel, View};
 use theano_tensor::DType;
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -24,9 +25,28 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Kernels and buffers live for the whole run (leaked), so the timed closures are 'static.
+/// A generated kernel (`KernelSet::add_native`) where there is one, as the JIT linker does,
+/// else `native_kernel`.
 fn kernel(op: Op, ins: &[TensorType]) -> &'static dyn NativeKernel {
     let outs = op.infer_types(ins).unwrap();
-    Box::leak(native_kernel(&op, ins, &outs).unwrap())
+    let mut ks = KernelSet::new(false).unwrap();
+    let k = match ks.add_native(&op, ins, &outs) {
+        Ok(k) => {
+            ks.finalize().unwrap();
+            ks.native(k).unwrap()
+        }
+        Err(_) => native_kernel(&op, ins, &outs).unwrap(),
+    };
+    Box::leak(k)
+}
+
+/// Call a two-output kernel.
+fn call2(k: &dyn NativeKernel, ins: &[View], outs: &[View]) {
+    let mut s = [theano_jit::Shape::default(); 2];
+    k.out_shapes(ins, &mut s).unwrap();
+    // SAFETY: out_shapes accepted the inputs; outs are distinct C-contiguous buffers of the
+    // outputs' shapes and dtypes.
+    unsafe { k.run_multi(black_box(ins), outs) }
 }
 
 fn leak<T>(v: Vec<T>) -> &'static [T] {
@@ -111,6 +131,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let filter = std::env::args().nth(2).unwrap_or_default();
     let d = DType::Float64;
     let one: &'static rayon::ThreadPool = Box::leak(Box::new(
         rayon::ThreadPoolBuilder::new()
@@ -120,6 +141,9 @@ fn main() {
     ));
     let mut benches: Vec<Bench> = Vec::new();
     let mut add = |name: String, flops: f64, f: Box<dyn FnMut() -> Duration>| {
+        if !name.contains(&filter) {
+            return;
+        }
         benches.push(Bench {
             name,
             flops,
@@ -250,6 +274,96 @@ fn main() {
             "sum 1e7 f64 1 thread".into(),
             big.len() as f64,
             Box::new(move || pool.install(|| timed_once(|| call(k, &ins, &out)))),
+        );
+    }
+
+    // reductions of a 1000x1000 matrix, C order
+    let m = 1000;
+    let mat = leak(data(m * m, 10));
+    let mat32: &'static [f32] = leak(mat.iter().map(|&v| v as f32).collect());
+    let small: &'static [f64] = leak(mat.iter().map(|&v| 1.0 + v * 1e-3).collect());
+    let orow = out_buf(0.0f64, m);
+    let orow32 = out_buf(0.0f32, m);
+    let oidx = out_buf(0i64, m);
+    let red = |kind, axes: Option<Vec<usize>>, d| {
+        kernel(Op::Reduce { kind, axes }, &[TensorType::with_ndim(d, 2)])
+    };
+    let f32d = DType::Float32;
+    let cases: [(&str, &'static dyn NativeKernel, *const u8, DType, *mut u8); 6] = [
+        (
+            "sum axis=0 1000x1000 f64",
+            red(ReduceKind::Sum, Some(vec![0]), d),
+            mat.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "sum axis=1 1000x1000 f64",
+            red(ReduceKind::Sum, Some(vec![1]), d),
+            mat.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "max axis=1 1000x1000 f32",
+            red(ReduceKind::Max, Some(vec![1]), f32d),
+            mat32.as_ptr() as _,
+            f32d,
+            orow32 as _,
+        ),
+        (
+            "max axis=0 1000x1000 f32",
+            red(ReduceKind::Max, Some(vec![0]), f32d),
+            mat32.as_ptr() as _,
+            f32d,
+            orow32 as _,
+        ),
+        (
+            "prod axis=1 1000x1000 f64",
+            red(ReduceKind::Prod, Some(vec![1]), d),
+            small.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "prod axis=0 1000x1000 f64",
+            red(ReduceKind::Prod, Some(vec![0]), d),
+            small.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+    ];
+    for (name, k, p, dt, o) in cases {
+        let ins = [v(p, dt, &[m, m])];
+        let out = v(o, dt, &[m]);
+        add(
+            name.into(),
+            (m * m) as f64,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    // sum over axis 0 of the transposed matrix (a strided lane per output)
+    {
+        let k = red(ReduceKind::Sum, Some(vec![0]), d);
+        let ins = [View::raw(mat.as_ptr() as *mut u8, d, &[m, m], &[1, m as isize]).unwrap()];
+        let out = v(orow as _, d, &[m]);
+        add(
+            "sum axis=0 1000x1000(T) f64".into(),
+            (m * m) as f64,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    for (axis, name) in [
+        (1usize, "argmax axis=1 1000x1000 f64"),
+        (0, "argmax axis=0 1000x1000 f64"),
+    ] {
+        let k = kernel(Op::MaxAndArgmax { axes: vec![axis] }, &[t2(d)]);
+        let ins = [v(mat.as_ptr() as _, d, &[m, m])];
+        let outs = [v(orow as _, d, &[m]), v(oidx as _, DType::Int64, &[m])];
+        add(
+            name.into(),
+            (m * m) as f64,
+            timed(move || call2(k, &ins, &outs)),
         );
     }
     let sm = leak(data(6000, 9));

@@ -133,6 +133,9 @@ pub(crate) fn spec_for(
     in_types: &[theano_ir::TensorType],
     out_types: &[theano_ir::TensorType],
 ) -> Option<Box<dyn GenSpec>> {
-    let _ = (op, in_types, out_types);
-    None
+    match op {
+        theano_ir::Op::Reduce { .. } => crate::gen_reduce::spec(op, in_types, out_types),
+        theano_ir::Op::MaxAndArgmax { .. } => crate::gen_reduce::spec(op, in_types, out_types),
+        _ => None,
+    }
 }

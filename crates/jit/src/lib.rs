@@ -19,6 +19,7 @@ mod alloc;
 pub mod blas;
 pub mod cpu;
 mod gen;
+mod gen_reduce;
 mod helpers;
 mod hoist;
 pub mod hot;
@@ -38,6 +39,7 @@ pub fn wide_available() -> bool {
 }
 
 pub use gen::KeepAlive;
+pub use gen_reduce::PAR_REDUCE;
 pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 

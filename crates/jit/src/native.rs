@@ -2,17 +2,18 @@
 //! non-`Elemwise` step of a schedule and runs the interpreter where it answers
 //! `None`.
 //!
-//! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
-//! (reduce.rs), `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
+//! Lowered: `Softmax` / `LogSoftmax` (float32/float64, reduce.rs), `Dot` (ranks 1 and 2),
 //! `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one dtype throughout, blas.rs), `Alloc`
 //! of a value already in the output dtype (alloc.rs), and the multi-output kernels of nnet.rs:
 //! `CrossentropySoftmaxArgmax1HotWithBias`, `CrossentropySoftmax1HotWithBiasDx` (float32/
-//! float64) and `MaxAndArgmax` (every dtype, any axes). Mean is `Sum` then an elementwise
-//! division, so it is covered. Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
+//! float64). Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
+//! `Reduce{..}` (mean is `Sum` then an elementwise division) and `MaxAndArgmax` are not
+//! here: their loops are generated into the function's module ([`crate::KernelSet::add_native`],
+//! crate::gen_reduce).
 
 use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
-use crate::reduce::{reduce_kernel, softmax_kernel};
+use crate::reduce::softmax_kernel;
 use crate::view::NativeKernel;
 use theano_ir::{Op, TensorType};
 
@@ -29,7 +30,6 @@ pub fn native_kernel(
     let [out] = out_types else { return None };
     let d = out.dtype;
     let k: Box<dyn NativeKernel> = match op {
-        Op::Reduce { kind, axes } => Box::new(reduce_kernel(*kind, axes.as_deref(), in_types, d)?),
         Op::Softmax => Box::new(softmax_kernel(false, in_types, d)?),
         Op::LogSoftmax => Box::new(softmax_kernel(true, in_types, d)?),
         Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => {
