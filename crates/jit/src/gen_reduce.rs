@@ -10,7 +10,7 @@
 //! - `fold(p, n, s, acc) -> acc`: fold `n` elements `s` bytes apart into the accumulator
 //!   (passed as its bits in an i64). Where the fold may be reassociated (everything but
 //!   float products) and the elements are contiguous, it runs 128-bit vectors (f64x2, i64x2,
-//!   or the dtype's own lanes for max/min) with four independent accumulators; float max/min
+//!   or the dtype's own lanes for max/min) with eight independent accumulators; float max/min
 //!   then rescan sequentially when the result is a zero or a NaN, so the sign of a zero and
 //!   the NaN returned are the sequential fold's. Otherwise a scalar loop.
 //! - `rows(acc, p, n, s)`: `acc[i] = comb(acc[i], x[i])` over a row (vectorized when the
@@ -297,9 +297,8 @@ impl Fold {
         }
     }
 
-    /// A scalar loop folding elements `i..n` (at `p`, `s` bytes apart) into `acc`; returns
-    /// the result, in a new current block.
-    #[allow(clippy::too_many_arguments)]
+    /// A scalar loop folding elements `i..n` (at `p`, `s` bytes apart) into `acc`, in
+    /// order (unrolled by four); returns the result, in a new current block.
     fn scalar_loop(
         self,
         b: &mut FunctionBuilder,
@@ -310,26 +309,37 @@ impl Fold {
         acc: Value,
     ) -> Value {
         let aty = clif_ty(self.acc());
-        let hdr = b.create_block();
-        for t in [I64, I64, aty] {
-            b.append_block_param(hdr, t);
+        let mut r = (i, p, acc);
+        for unroll in [4i64, 1] {
+            let hdr = b.create_block();
+            for t in [I64, I64, aty] {
+                b.append_block_param(hdr, t);
+            }
+            let body = b.create_block();
+            let exit = b.create_block();
+            for t in [I64, I64, aty] {
+                b.append_block_param(exit, t);
+            }
+            b.ins().jump(hdr, &bargs(&[r.0, r.1, r.2]));
+            b.switch_to_block(hdr);
+            let [i, p, acc] = [0, 1, 2].map(|k| b.block_params(hdr)[k]);
+            let last = b.ins().iadd_imm_s(i, unroll - 1);
+            let c = b.ins().icmp(IntCC::SignedLessThan, last, n);
+            b.ins().brif(c, body, &[], exit, &bargs(&[i, p, acc]));
+            b.switch_to_block(body);
+            let (mut p, mut acc) = (p, acc);
+            for _ in 0..unroll {
+                let x = self.load(b, p);
+                acc = self.comb(b, acc, x);
+                p = b.ins().iadd(p, s);
+            }
+            let i = b.ins().iadd_imm_s(i, unroll);
+            b.ins().jump(hdr, &bargs(&[i, p, acc]));
+            b.switch_to_block(exit);
+            let ps = b.block_params(exit);
+            r = (ps[0], ps[1], ps[2]);
         }
-        let body = b.create_block();
-        let exit = b.create_block();
-        b.append_block_param(exit, aty);
-        b.ins().jump(hdr, &bargs(&[i, p, acc]));
-        b.switch_to_block(hdr);
-        let [i, p, acc] = [0, 1, 2].map(|k| b.block_params(hdr)[k]);
-        let c = b.ins().icmp(IntCC::SignedLessThan, i, n);
-        b.ins().brif(c, body, &[], exit, &bargs(&[acc]));
-        b.switch_to_block(body);
-        let x = self.load(b, p);
-        let acc = self.comb(b, acc, x);
-        let i = b.ins().iadd_imm_s(i, 1);
-        let p = b.ins().iadd(p, s);
-        b.ins().jump(hdr, &bargs(&[i, p, acc]));
-        b.switch_to_block(exit);
-        b.block_params(exit)[0]
+        r.2
     }
 
     /// Reduce the lanes of vector `v` (in order) into the scalar `acc`.
@@ -359,7 +369,7 @@ impl Fold {
             return;
         };
         let per_chunk = self.load_chunk_count();
-        let chunks = (4 / per_chunk).max(1);
+        let chunks = (8 / per_chunk).max(1);
         let step = (chunks * e) as i64;
         let vblock = b.create_block();
         let sblock = b.create_block();
@@ -468,9 +478,54 @@ impl Fold {
         }
     }
 
-    /// `rows(acc, p, n, s)`: `acc[i] = comb(acc[i], x[i])` for `i < n`, `x[i]` at `p + i*s`.
+    /// `rows(acc, p, n, s, m, rs)`: for each of `m` rows `rs` bytes apart, in order,
+    /// `acc[i] = comb(acc[i], x[i])` for `i < n`, `x[i]` at `row + i*s`. Four rows are
+    /// combined per pass over the accumulators (each cell still folds its rows in order).
     fn emit_rows(self, b: &mut FunctionBuilder, ps: &[Value]) {
-        let (accp, p, n, s) = (ps[0], ps[1], ps[2], ps[3]);
+        let (accp, p, n, s, m, rs) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
+        let zero = b.ins().iconst(I64, 0);
+        let g4 = b.create_block();
+        b.append_block_param(g4, I64);
+        b.append_block_param(g4, I64);
+        let g4body = b.create_block();
+        let g1 = b.create_block();
+        b.append_block_param(g1, I64);
+        b.append_block_param(g1, I64);
+        let g1body = b.create_block();
+        let exit = b.create_block();
+        b.ins().jump(g4, &bargs(&[zero, p]));
+        // groups of four rows
+        b.switch_to_block(g4);
+        let (j, pr) = (b.block_params(g4)[0], b.block_params(g4)[1]);
+        let j4 = b.ins().iadd_imm_s(j, 4);
+        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, j4, m);
+        b.ins().brif(c, g4body, &[], g1, &bargs(&[j, pr]));
+        b.switch_to_block(g4body);
+        let mut rows = vec![pr];
+        for _ in 1..4 {
+            let last = *rows.last().unwrap_or(&pr);
+            rows.push(b.ins().iadd(last, rs));
+        }
+        self.rows_pass(b, accp, &rows, n, s);
+        let next = b.ins().iadd(rows[3], rs);
+        b.ins().jump(g4, &bargs(&[j4, next]));
+        // the remaining rows one by one
+        b.switch_to_block(g1);
+        let (j, pr) = (b.block_params(g1)[0], b.block_params(g1)[1]);
+        let c = b.ins().icmp(IntCC::SignedLessThan, j, m);
+        b.ins().brif(c, g1body, &[], exit, &[]);
+        b.switch_to_block(g1body);
+        self.rows_pass(b, accp, &[pr], n, s);
+        let j1 = b.ins().iadd_imm_s(j, 1);
+        let next = b.ins().iadd(pr, rs);
+        b.ins().jump(g1, &bargs(&[j1, next]));
+        b.switch_to_block(exit);
+        b.ins().return_(&[]);
+    }
+
+    /// One pass over the accumulator row combining `rows` (in order) into each cell;
+    /// continues in a new current block.
+    fn rows_pass(self, b: &mut FunctionBuilder, accp: Value, rows: &[Value], n: Value, s: Value) {
         let size = self.dt.itemsize() as i64;
         let asz = self.acc().itemsize() as i64;
         let aty = clif_ty(self.acc());
@@ -493,16 +548,23 @@ impl Fold {
             let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, i, nv);
             b.ins().brif(c, body, &[], tail, &bargs(&[i]));
             b.switch_to_block(body);
-            let off = b.ins().imul_imm_s(i, size);
-            let xa = b.ins().iadd(p, off);
-            let xs = self.load_chunk(b, xa);
             let aoff = b.ins().imul_imm_s(i, asz);
             let aa = b.ins().iadd(accp, aoff);
-            for (j, x) in xs.into_iter().enumerate() {
-                let o = j as i64 * lanes * asz;
-                let a = b.ins().load(vty, mem(), aa, o as i32);
-                let r = self.comb(b, a, x);
-                b.ins().store(mem(), r, aa, o as i32);
+            let per = e / lanes as usize;
+            let mut acc: Vec<Value> = (0..per)
+                .map(|j| b.ins().load(vty, mem(), aa, (j as i64 * lanes * asz) as i32))
+                .collect();
+            let off = b.ins().imul_imm_s(i, size);
+            for &r in rows {
+                let xa = b.ins().iadd(r, off);
+                let xs = self.load_chunk(b, xa);
+                for (a, x) in acc.iter_mut().zip(xs) {
+                    *a = self.comb(b, *a, x);
+                }
+            }
+            for (j, a) in acc.into_iter().enumerate() {
+                b.ins()
+                    .store(mem(), a, aa, (j as i64 * lanes * asz) as i32);
             }
             let i = b.ins().iadd_imm_s(i, e as i64);
             b.ins().jump(hdr, &bargs(&[i]));
@@ -523,17 +585,18 @@ impl Fold {
         b.ins().brif(c, body, &[], exit, &[]);
         b.switch_to_block(body);
         let off = b.ins().imul(i, s);
-        let xa = b.ins().iadd(p, off);
-        let x = self.load(b, xa);
         let aoff = b.ins().imul_imm_s(i, asz);
         let aa = b.ins().iadd(accp, aoff);
-        let a = b.ins().load(aty, mem(), aa, 0);
-        let r = self.comb(b, a, x);
-        b.ins().store(mem(), r, aa, 0);
+        let mut a = b.ins().load(aty, mem(), aa, 0);
+        for &r in rows {
+            let xa = b.ins().iadd(r, off);
+            let x = self.load(b, xa);
+            a = self.comb(b, a, x);
+        }
+        b.ins().store(mem(), a, aa, 0);
         let i = b.ins().iadd_imm_s(i, 1);
         b.ins().jump(hdr, &bargs(&[i]));
         b.switch_to_block(exit);
-        b.ins().return_(&[]);
     }
 
     /// `comb(a_bits, b_bits) -> bits`.
@@ -547,7 +610,7 @@ impl Fold {
 }
 
 type FoldFn = unsafe extern "C" fn(i64, i64, i64, i64) -> i64;
-type RowsFn = unsafe extern "C" fn(i64, i64, i64, i64);
+type RowsFn = unsafe extern "C" fn(i64, i64, i64, i64, i64, i64);
 type CombFn = unsafe extern "C" fn(i64, i64) -> i64;
 
 /// The [`GenSpec`] of `Reduce` and `MaxAndArgmax`, or `None` where the types do not fit the
@@ -636,7 +699,7 @@ impl GenSpec for ReduceSpec {
             f.emit_fold(b, ps);
             Ok(())
         })?;
-        g.func("rows", &[I64; 4], &[], |b, _, ps| {
+        g.func("rows", &[I64; 6], &[], |b, _, ps| {
             f.emit_rows(b, ps);
             Ok(())
         })?;
@@ -809,11 +872,21 @@ impl ReduceKernel {
                             std::ptr::copy_nonoverlapping(init_b.as_ptr(), ap.add(t * asz), asz)
                         }
                     }
-                    odometer(red, |r, _| {
-                        // SAFETY: a row of kd.len elements kd.is apart from a valid index of
-                        // x (out_shape checked the shape), and the kd.len accumulators.
+                    // the innermost (smallest-stride) reduced dimension is walked by `rows`
+                    let (last, rest) = red.split_last().unwrap_or((&NO_DIM, red));
+                    odometer(rest, |r, _| {
+                        // SAFETY: last.len rows last.is apart, of kd.len elements kd.is apart,
+                        // from a valid index of x (out_shape checked the shape), and the
+                        // kd.len accumulators.
                         unsafe {
-                            (self.rows)(ap as i64, at(ib + r), kd.len as i64, (kd.is * size) as i64)
+                            (self.rows)(
+                                ap as i64,
+                                at(ib + r),
+                                kd.len as i64,
+                                (kd.is * size) as i64,
+                                last.len as i64,
+                                (last.is * size) as i64,
+                            )
                         }
                     });
                     for t in 0..kd.len {
