@@ -541,7 +541,11 @@ impl Fold {
             let hdr = b.create_block();
             b.append_block_param(hdr, I64);
             let body = b.create_block();
-            let nv = b.ins().iadd_imm_s(n, -(e as i64));
+            // at least two vectors per iteration
+            let per = e / lanes as usize;
+            let cn = (2 / per).max(1);
+            let ei = (cn * e) as i64;
+            let nv = b.ins().iadd_imm_s(n, -ei);
             b.ins().jump(hdr, &bargs(&[zero]));
             b.switch_to_block(hdr);
             let i = b.block_params(hdr)[0];
@@ -550,23 +554,25 @@ impl Fold {
             b.switch_to_block(body);
             let aoff = b.ins().imul_imm_s(i, asz);
             let aa = b.ins().iadd(accp, aoff);
-            let per = e / lanes as usize;
-            let mut acc: Vec<Value> = (0..per)
-                .map(|j| b.ins().load(vty, mem(), aa, (j as i64 * lanes * asz) as i32))
-                .collect();
             let off = b.ins().imul_imm_s(i, size);
-            for &r in rows {
-                let xa = b.ins().iadd(r, off);
-                let xs = self.load_chunk(b, xa);
-                for (a, x) in acc.iter_mut().zip(xs) {
-                    *a = self.comb(b, *a, x);
+            for ch in 0..cn {
+                let ao = |j: usize| ((ch * e + j * lanes as usize) as i64 * asz) as i32;
+                let mut acc: Vec<Value> = (0..per)
+                    .map(|j| b.ins().load(vty, mem(), aa, ao(j)))
+                    .collect();
+                for &r in rows {
+                    let xa = b.ins().iadd(r, off);
+                    let xa = b.ins().iadd_imm_s(xa, (ch * e) as i64 * size);
+                    let xs = self.load_chunk(b, xa);
+                    for (a, x) in acc.iter_mut().zip(xs) {
+                        *a = self.comb(b, *a, x);
+                    }
+                }
+                for (j, a) in acc.into_iter().enumerate() {
+                    b.ins().store(mem(), a, aa, ao(j));
                 }
             }
-            for (j, a) in acc.into_iter().enumerate() {
-                b.ins()
-                    .store(mem(), a, aa, (j as i64 * lanes * asz) as i32);
-            }
-            let i = b.ins().iadd_imm_s(i, e as i64);
+            let i = b.ins().iadd_imm_s(i, ei);
             b.ins().jump(hdr, &bargs(&[i]));
         } else {
             b.ins().jump(tail, &bargs(&[zero]));
@@ -1014,7 +1020,9 @@ type LaneFn = unsafe extern "C" fn(i64, i64, i64, i64);
 
 /// `lane(state, p, n, s)`: state is `[best (bits), best index, next index]` (i64s); fold
 /// `n` elements `s` bytes apart: a NaN best stays, else `v` replaces it when `v > best` or
-/// `v` is NaN.
+/// `v` is NaN. Two chains (even and odd elements) run interleaved, then the better wins:
+/// the larger, a NaN, or on a tie (or two NaNs) the lower index, which is the sequential
+/// fold's answer.
 fn emit_argmax_lane(b: &mut FunctionBuilder, d: DType, ps: &[Value]) {
     let (st, p, n, s) = (ps[0], ps[1], ps[2], ps[3]);
     let ty = clif_ty(d);
@@ -1022,52 +1030,215 @@ fn emit_argmax_lane(b: &mut FunctionBuilder, d: DType, ps: &[Value]) {
         kind: ReduceKind::Max,
         dt: d,
     };
+    let float = d.is_float();
+    // whether `v` (at index `at`) replaces the chain's (best, bi)
+    let step = |b: &mut FunctionBuilder, v: Value, at: Value, best: Value, bi: Value| {
+        let take = if float {
+            let gt = b.ins().fcmp(FloatCC::GreaterThan, v, best);
+            let vnan = b.ins().fcmp(FloatCC::Unordered, v, v);
+            let bord = b.ins().fcmp(FloatCC::Ordered, best, best);
+            let nan = b.ins().band(vnan, bord);
+            b.ins().bor(gt, nan)
+        } else if d.is_signed() {
+            b.ins().icmp(IntCC::SignedGreaterThan, v, best)
+        } else {
+            b.ins().icmp(IntCC::UnsignedGreaterThan, v, best)
+        };
+        (b.ins().select(take, v, best), b.ins().select(take, at, bi))
+    };
+    // the better of two candidates (value, index): a NaN, else the larger, a tie (or two
+    // NaNs) to the lower index
+    let better = |b: &mut FunctionBuilder, ba: Value, ia: Value, bb: Value, ib: Value| {
+        let lower = b.ins().icmp(IntCC::SignedLessThan, ib, ia);
+        let take_b = if float {
+            let gt = b.ins().fcmp(FloatCC::GreaterThan, bb, ba);
+            let eq = b.ins().fcmp(FloatCC::Equal, bb, ba);
+            let bnan = b.ins().fcmp(FloatCC::Unordered, bb, bb);
+            let anan = b.ins().fcmp(FloatCC::Unordered, ba, ba);
+            let aord = b.ins().fcmp(FloatCC::Ordered, ba, ba);
+            let only_b = b.ins().band(bnan, aord);
+            let both = b.ins().band(bnan, anan);
+            let tie = b.ins().bor(eq, both);
+            let tie_b = b.ins().band(tie, lower);
+            let t = b.ins().bor(gt, only_b);
+            b.ins().bor(t, tie_b)
+        } else {
+            let gt = if d.is_signed() {
+                IntCC::SignedGreaterThan
+            } else {
+                IntCC::UnsignedGreaterThan
+            };
+            let gt = b.ins().icmp(gt, bb, ba);
+            let eq = b.ins().icmp(IntCC::Equal, bb, ba);
+            let tie_b = b.ins().band(eq, lower);
+            b.ins().bor(gt, tie_b)
+        };
+        (
+            b.ins().select(take_b, bb, ba),
+            b.ins().select(take_b, ib, ia),
+        )
+    };
     let bits = b.ins().load(I64, mem(), st, 0);
     let best0 = f.from_bits(b, bits);
     let bi0 = b.ins().load(I64, mem(), st, 8);
     let idx = b.ins().load(I64, mem(), st, 16);
     let zero = b.ins().iconst(I64, 0);
+    let init = b.ins().iconst(I64, f.init_bits() as i64);
+    let init = f.from_bits(b, init);
+    let never = b.ins().iconst(I64, i64::MAX);
+    // pairs: chain a (even) from the state, chain b (odd) from the identity
     let hdr = b.create_block();
-    for t in [I64, I64, ty, I64] {
+    for t in [I64, I64, ty, I64, ty, I64] {
         b.append_block_param(hdr, t);
     }
-    let test = b.create_block();
     let body = b.create_block();
-    let exit = b.create_block();
-    b.append_block_param(exit, ty);
-    b.append_block_param(exit, I64);
-    b.ins().jump(hdr, &bargs(&[zero, p, best0, bi0]));
-    b.switch_to_block(hdr);
-    let [i, pp, best, bi] = [0, 1, 2, 3].map(|k| b.block_params(hdr)[k]);
-    let c = b.ins().icmp(IntCC::SignedLessThan, i, n);
-    b.ins().brif(c, test, &[], exit, &bargs(&[best, bi]));
-    b.switch_to_block(test);
-    if d.is_float() {
-        // a NaN best is final
-        let nan = b.ins().fcmp(FloatCC::Unordered, best, best);
-        b.ins().brif(nan, exit, &bargs(&[best, bi]), body, &[]);
-    } else {
-        b.ins().jump(body, &[]);
+    let rest = b.create_block();
+    for t in [I64, I64, ty, I64, ty, I64] {
+        b.append_block_param(rest, t);
     }
+    let s2 = b.ins().ishl_imm_s(s, 1);
+    match (float, clif_ty(d).by(16 / d.itemsize() as u32)) {
+        (true, Some(vty)) => {
+            // contiguous and long enough: vector chains first (lane-local i32/i64 indices)
+            let lanes = vty.lane_count() as i64;
+            let ity = vty.as_int();
+            let ilane = ity.lane_type();
+            let size = d.itemsize() as i64;
+            let vblock = b.create_block();
+            let contig = b.ins().icmp_imm_s(IntCC::Equal, s, size);
+            let long = b
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, n, 4 * lanes);
+            let fits = b
+                .ins()
+                .icmp_imm_s(IntCC::SignedLessThan, n, i32::MAX as i64 - 8);
+            let c = b.ins().band(contig, long);
+            let c = b.ins().band(c, fits);
+            b.ins().brif(
+                c,
+                vblock,
+                &[],
+                hdr,
+                &bargs(&[zero, p, best0, bi0, init, never]),
+            );
+            b.switch_to_block(vblock);
+            let vinit = b.ins().splat(vty, init);
+            let nev = b.ins().iconst(ilane, i64::from(i32::MAX));
+            let vnever = b.ins().splat(ity, nev);
+            let mut cur0 = b.ins().iconst(ilane, 0);
+            cur0 = b.ins().splat(ity, cur0);
+            for l in 1..lanes {
+                let x = b.ins().iconst(ilane, l);
+                cur0 = b.ins().insertlane(cur0, x, l as u8);
+            }
+            let vl = b.ins().iconst(ilane, lanes);
+            let vl = b.ins().splat(ity, vl);
+            let v2l = b.ins().iadd(vl, vl);
+            let cur1 = b.ins().iadd(cur0, vl);
+            let vh = b.create_block();
+            for t in [I64, vty, ity, vty, ity, ity, ity] {
+                b.append_block_param(vh, t);
+            }
+            let vb = b.create_block();
+            let vd = b.create_block();
+            for t in [vty, ity, vty, ity] {
+                b.append_block_param(vd, t);
+            }
+            let nv = b.ins().iadd_imm_s(n, -2 * lanes);
+            b.ins().jump(
+                vh,
+                &bargs(&[zero, vinit, vnever, vinit, vnever, cur0, cur1]),
+            );
+            b.switch_to_block(vh);
+            let h: Vec<Value> = b.block_params(vh).to_vec();
+            let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, h[0], nv);
+            b.ins()
+                .brif(c, vb, &[], vd, &bargs(&[h[1], h[2], h[3], h[4]]));
+            b.switch_to_block(vb);
+            let off = b.ins().imul_imm_s(h[0], size);
+            let a = b.ins().iadd(p, off);
+            let mut next = vec![b.ins().iadd_imm_s(h[0], 2 * lanes)];
+            for k in 0..2 {
+                let (best, bi, cur) = (h[1 + 2 * k], h[2 + 2 * k], h[5 + k]);
+                let v = b
+                    .ins()
+                    .load(vty, mem(), a, (k as i64 * lanes * size) as i32);
+                let gt = b.ins().fcmp(FloatCC::GreaterThan, v, best);
+                let vnan = b.ins().fcmp(FloatCC::Unordered, v, v);
+                let bord = b.ins().fcmp(FloatCC::Ordered, best, best);
+                let nan = b.ins().band(vnan, bord);
+                let take = b.ins().bor(gt, nan);
+                let tf = b.ins().bitcast(vty, little(), take);
+                next.push(b.ins().bitselect(tf, v, best));
+                next.push(b.ins().bitselect(take, cur, bi));
+            }
+            let c0 = b.ins().iadd(h[5], v2l);
+            let c1 = b.ins().iadd(h[6], v2l);
+            next.extend([c0, c1]);
+            b.ins().jump(vh, &bargs(&next));
+            // the lanes' candidates into chain b, then the rest in scalars
+            b.switch_to_block(vd);
+            let r: Vec<Value> = b.block_params(vd).to_vec();
+            let (mut bb, mut ib) = (init, never);
+            for k in 0..2 {
+                for l in 0..lanes as u8 {
+                    let v = b.ins().extractlane(r[2 * k], l);
+                    let i = b.ins().extractlane(r[2 * k + 1], l);
+                    let i = if ilane == I64 {
+                        i
+                    } else {
+                        b.ins().sextend(I64, i)
+                    };
+                    let i = b.ins().iadd(idx, i);
+                    (bb, ib) = better(b, bb, ib, v, i);
+                }
+            }
+            let m = b.ins().udiv_imm_s(n, 2 * lanes);
+            let i0 = b.ins().imul_imm_s(m, 2 * lanes);
+            let off = b.ins().imul_imm_s(i0, size);
+            let p0 = b.ins().iadd(p, off);
+            b.ins().jump(hdr, &bargs(&[i0, p0, best0, bi0, bb, ib]));
+        }
+        _ => {
+            b.ins()
+                .jump(hdr, &bargs(&[zero, p, best0, bi0, init, never]));
+        }
+    }
+    b.switch_to_block(hdr);
+    let h: Vec<Value> = b.block_params(hdr).to_vec();
+    let i1 = b.ins().iadd_imm_s(h[0], 1);
+    let c = b.ins().icmp(IntCC::SignedLessThan, i1, n);
+    b.ins().brif(c, body, &[], rest, &bargs(&h));
     b.switch_to_block(body);
-    let v = b.ins().load(ty, mem(), pp, 0);
-    let take = if d.is_float() {
-        let gt = b.ins().fcmp(FloatCC::GreaterThan, v, best);
-        let nan = b.ins().fcmp(FloatCC::Unordered, v, v);
-        b.ins().bor(gt, nan)
-    } else if d.is_signed() {
-        b.ins().icmp(IntCC::SignedGreaterThan, v, best)
-    } else {
-        b.ins().icmp(IntCC::UnsignedGreaterThan, v, best)
-    };
-    let best = b.ins().select(take, v, best);
-    let at = b.ins().iadd(idx, i);
-    let bi = b.ins().select(take, at, bi);
-    let i = b.ins().iadd_imm_s(i, 1);
-    let pp = b.ins().iadd(pp, s);
-    b.ins().jump(hdr, &bargs(&[i, pp, best, bi]));
-    b.switch_to_block(exit);
-    let (best, bi) = (b.block_params(exit)[0], b.block_params(exit)[1]);
+    let va = b.ins().load(ty, mem(), h[1], 0);
+    let pb = b.ins().iadd(h[1], s);
+    let vb = b.ins().load(ty, mem(), pb, 0);
+    let at = b.ins().iadd(idx, h[0]);
+    let (ba, ia) = step(b, va, at, h[2], h[3]);
+    let at1 = b.ins().iadd_imm_s(at, 1);
+    let (bb, ib) = step(b, vb, at1, h[4], h[5]);
+    let i2 = b.ins().iadd_imm_s(h[0], 2);
+    let p2 = b.ins().iadd(h[1], s2);
+    b.ins().jump(hdr, &bargs(&[i2, p2, ba, ia, bb, ib]));
+    // the last element (n odd) on chain a, then the two chains' better
+    b.switch_to_block(rest);
+    let r: Vec<Value> = b.block_params(rest).to_vec();
+    let last = b.create_block();
+    let join = b.create_block();
+    for t in [ty, I64] {
+        b.append_block_param(join, t);
+    }
+    let c = b.ins().icmp(IntCC::SignedLessThan, r[0], n);
+    b.ins().brif(c, last, &[], join, &bargs(&[r[2], r[3]]));
+    b.switch_to_block(last);
+    let v = b.ins().load(ty, mem(), r[1], 0);
+    let at = b.ins().iadd(idx, r[0]);
+    let (ba, ia) = step(b, v, at, r[2], r[3]);
+    b.ins().jump(join, &bargs(&[ba, ia]));
+    b.switch_to_block(join);
+    let (ba, ia) = (b.block_params(join)[0], b.block_params(join)[1]);
+    let (bb, ib) = (r[4], r[5]);
+    let (best, bi) = better(b, ba, ia, bb, ib);
     let bits = f.to_bits(b, best);
     b.ins().store(mem(), bits, st, 0);
     b.ins().store(mem(), bi, st, 8);
