@@ -825,8 +825,14 @@ impl ReduceKernel {
         }
         // kept was filled innermost first: C order is the reverse
         kept[..nk].reverse();
-        // reduced dims: largest |stride| first; merge contiguous neighbours
-        red[..nr].sort_by_key(|d| std::cmp::Reverse(d.is.unsigned_abs()));
+        // reduced dims: largest |stride| first, except for float max/min, which fold in
+        // index (C) order like the interpreter (the sign of a zero result, which NaN);
+        // merge contiguous neighbours
+        if f.float_minmax() {
+            red[..nr].reverse();
+        } else {
+            red[..nr].sort_by_key(|d| std::cmp::Reverse(d.is.unsigned_abs()));
+        }
         let mut m = 0;
         for r in 0..nr {
             let d = red[r];
