@@ -76,7 +76,7 @@ impl Fold {
     /// Whether partial folds may be combined in any order with the same result (float
     /// sums: up to rounding); float max/min only with the rescan of `fold`.
     fn assoc(self) -> bool {
-        !(self.kind == ReduceKind::Prod && self.dt.is_float()) && !self.float_minmax()
+        !(self.float_minmax() || self.kind == ReduceKind::Prod && self.dt.is_float())
     }
 
     /// The identity's bits (the accumulator in the low bytes).
@@ -272,7 +272,7 @@ impl Fold {
     }
 
     /// The accumulator from its bits in an i64.
-    fn from_bits(self, b: &mut FunctionBuilder, v: Value) -> Value {
+    fn acc_of_bits(self, b: &mut FunctionBuilder, v: Value) -> Value {
         match clif_ty(self.acc()) {
             types::F64 => b.ins().bitcast(types::F64, MemFlagsData::new(), v),
             types::F32 => {
@@ -285,7 +285,7 @@ impl Fold {
     }
 
     /// The accumulator's bits in an i64 (zero-extended).
-    fn to_bits(self, b: &mut FunctionBuilder, v: Value) -> Value {
+    fn bits_of_acc(self, b: &mut FunctionBuilder, v: Value) -> Value {
         match clif_ty(self.acc()) {
             types::F64 => b.ins().bitcast(I64, MemFlagsData::new(), v),
             types::F32 => {
@@ -356,7 +356,7 @@ impl Fold {
     /// `fold(p, n, s, acc_bits) -> acc_bits`.
     fn emit_fold(self, b: &mut FunctionBuilder, ps: &[Value]) {
         let (p, n, s, acc_bits) = (ps[0], ps[1], ps[2], ps[3]);
-        let acc0 = self.from_bits(b, acc_bits);
+        let acc0 = self.acc_of_bits(b, acc_bits);
         let zero = b.ins().iconst(I64, 0);
         let size = self.dt.itemsize() as i64;
         let vec = self
@@ -364,7 +364,7 @@ impl Fold {
             .filter(|_| self.assoc() || self.float_minmax());
         let Some((vty, e)) = vec else {
             let r = self.scalar_loop(b, zero, p, n, s, acc0);
-            let r = self.to_bits(b, r);
+            let r = self.bits_of_acc(b, r);
             b.ins().return_(&[r]);
             return;
         };
@@ -385,12 +385,12 @@ impl Fold {
 
         b.switch_to_block(sblock);
         let r = self.scalar_loop(b, zero, p, n, s, acc0);
-        let r = self.to_bits(b, r);
+        let r = self.bits_of_acc(b, r);
         b.ins().jump(ret, &bargs(&[r]));
 
         b.switch_to_block(vblock);
         let init = b.ins().iconst(I64, self.init_bits() as i64);
-        let init = self.from_bits(b, init);
+        let init = self.acc_of_bits(b, init);
         let splat = b.ins().splat(vty, init);
         let nacc = chunks * per_chunk;
         let hdr = b.create_block();
@@ -455,14 +455,14 @@ impl Fold {
             let ok = b.create_block();
             b.ins().brif(c, again, &[], ok, &[]);
             b.switch_to_block(ok);
-            let rb = self.to_bits(b, r);
+            let rb = self.bits_of_acc(b, r);
             b.ins().jump(ret, &bargs(&[rb]));
             b.switch_to_block(again);
             let r = self.scalar_loop(b, zero, p, n, s, acc0);
-            let rb = self.to_bits(b, r);
+            let rb = self.bits_of_acc(b, r);
             b.ins().jump(ret, &bargs(&[rb]));
         } else {
-            let rb = self.to_bits(b, r);
+            let rb = self.bits_of_acc(b, r);
             b.ins().jump(ret, &bargs(&[rb]));
         }
         b.switch_to_block(ret);
@@ -607,10 +607,10 @@ impl Fold {
 
     /// `comb(a_bits, b_bits) -> bits`.
     fn emit_comb(self, b: &mut FunctionBuilder, ps: &[Value]) {
-        let x = self.from_bits(b, ps[0]);
-        let y = self.from_bits(b, ps[1]);
+        let x = self.acc_of_bits(b, ps[0]);
+        let y = self.acc_of_bits(b, ps[1]);
         let r = self.comb(b, x, y);
-        let r = self.to_bits(b, r);
+        let r = self.bits_of_acc(b, r);
         b.ins().return_(&[r]);
     }
 }
@@ -1085,12 +1085,12 @@ fn emit_argmax_lane(b: &mut FunctionBuilder, d: DType, ps: &[Value]) {
         )
     };
     let bits = b.ins().load(I64, mem(), st, 0);
-    let best0 = f.from_bits(b, bits);
+    let best0 = f.acc_of_bits(b, bits);
     let bi0 = b.ins().load(I64, mem(), st, 8);
     let idx = b.ins().load(I64, mem(), st, 16);
     let zero = b.ins().iconst(I64, 0);
     let init = b.ins().iconst(I64, f.init_bits() as i64);
-    let init = f.from_bits(b, init);
+    let init = f.acc_of_bits(b, init);
     let never = b.ins().iconst(I64, i64::MAX);
     // pairs: chain a (even) from the state, chain b (odd) from the identity
     let hdr = b.create_block();
@@ -1245,7 +1245,7 @@ fn emit_argmax_lane(b: &mut FunctionBuilder, d: DType, ps: &[Value]) {
     let (ba, ia) = (b.block_params(join)[0], b.block_params(join)[1]);
     let (bb, ib) = (r[4], r[5]);
     let (best, bi) = better(b, ba, ia, bb, ib);
-    let bits = f.to_bits(b, best);
+    let bits = f.bits_of_acc(b, best);
     b.ins().store(mem(), bits, st, 0);
     b.ins().store(mem(), bi, st, 8);
     let idx = b.ins().iadd(idx, n);
