@@ -8,23 +8,29 @@
 //! The loops are Cranelift functions generated per op, at `function()` time, from its
 //! static facts (kind, dtype), into the function's [`crate::KernelSet`] module:
 //! - `fold(p, n, s, acc) -> acc`: fold `n` elements `s` bytes apart into the accumulator
-//!   (passed as its bits in an i64). Where the fold may be reassociated (everything but
-//!   float products) and the elements are contiguous, it runs 128-bit vectors (f64x2, i64x2,
-//!   or the dtype's own lanes for max/min) with eight independent accumulators; float max/min
-//!   then rescan sequentially when the result is a zero or a NaN, so the sign of a zero and
-//!   the NaN returned are the sequential fold's. Otherwise a scalar loop.
-//! - `rows(acc, p, n, s)`: `acc[i] = comb(acc[i], x[i])` over a row (vectorized when the
-//!   row is contiguous): the loop for a kept dimension with the smallest stride (e.g.
-//!   summing a C matrix over axis 0), reading memory in order without reassociation.
+//!   (passed as its bits in an i64). For contiguous elements, sums, integer products and
+//!   max/min run 128-bit vectors (f64x2 or i64x2 with the inputs widened; the dtype's own
+//!   lanes for max/min) with eight independent accumulators; float max/min then refold in
+//!   sequence when the result is a zero or a NaN, so the sign of a zero and the NaN returned
+//!   are the sequential fold's. Float products, all/any and strided lanes: a scalar loop
+//!   (unrolled by four, in order).
+//! - `rows(acc, p, n, s, m, rs)`: for `m` rows `rs` bytes apart, `acc[i] = comb(acc[i],
+//!   x[i])` over a row, four rows per pass over the accumulators (vectorized when the row is
+//!   contiguous): the loop for a kept dimension with the smallest stride (e.g. summing a C
+//!   matrix over axis 0), reading memory in order without reassociation.
 //! - `comb(a, b) -> a`, to combine the partial folds of threads.
-//! - for `MaxAndArgmax`, `lane(state, p, n, s)`: the running (max, argmax, index) over a lane.
+//! - for `MaxAndArgmax`, `lane(state, p, n, s)`: the running (max, argmax, index) over a
+//!   lane, in two interleaved chains (vector chains with lane indices for contiguous float
+//!   lanes) whose candidates are then joined by value, NaN first, then the lowest index.
 //!
 //! The outer loop order is planned in Rust per call from the strides: size-1 dimensions
-//! are dropped, reduced dimensions sorted by stride and merged where contiguous, then either
-//! *rows* (a kept dimension has the smallest stride) or *lanes* (each output cell folds its
-//! reduced sub-array with `fold` on the innermost dimension). A full contiguous reduction of
-//! at least [`PAR_REDUCE`] elements is split over rayon's threads (for the folds that may
-//! be reassociated). Shapes are validated in `out_shape` before any generated code runs.
+//! are dropped, reduced dimensions sorted by stride (kept in index order for float max/min,
+//! whose result on ties of signed zeros depends on the order) and merged where contiguous,
+//! then either *rows* (a kept dimension has the smallest stride) or *lanes* (each output cell
+//! folds its reduced sub-array with `fold` on the innermost dimension). A full contiguous
+//! reduction of at least [`PAR_REDUCE`] elements is split over rayon's threads (for the
+//! folds that may be reassociated: not float products, max or min). Shapes are validated
+//! in `out_shape` before any generated code runs.
 
 use crate::blas::{check_inputs, out_shape_of, via_aligned};
 use crate::gen::{Gen, GenSpec, KeepAlive};
