@@ -251,12 +251,16 @@ impl Fold {
                         FloatCC::LessThanOrEqual
                     };
                     let ge = b.ins().fcmp(cc, a, x);
-                    let c = b.ins().bor(nan, ge);
                     if vector {
+                        // two selects on the compare masks (each a blend instruction where
+                        // the target has one) rather than one on their union
                         let ty = b.func.dfg.value_type(a);
-                        let m = b.ins().bitcast(ty, little(), c);
-                        b.ins().bitselect(m, a, x)
+                        let m = b.ins().bitcast(ty, little(), ge);
+                        let t = b.ins().bitselect(m, a, x);
+                        let m = b.ins().bitcast(ty, little(), nan);
+                        b.ins().bitselect(m, a, t)
                     } else {
+                        let c = b.ins().bor(nan, ge);
                         b.ins().select(c, a, x)
                     }
                 } else if self.dt.is_bool() {
@@ -348,6 +352,23 @@ impl Fold {
         r.2
     }
 
+    /// Combine the accumulators `v` pairwise into one.
+    fn tree(self, b: &mut FunctionBuilder, mut v: Vec<Value>) -> Value {
+        while v.len() > 1 {
+            let h = v.len() / 2;
+            for k in 0..h {
+                v[k] = self.comb(b, v[k], v[k + h]);
+            }
+            if v.len() % 2 == 1 {
+                v[h] = v[v.len() - 1];
+                v.truncate(h + 1);
+            } else {
+                v.truncate(h);
+            }
+        }
+        v[0]
+    }
+
     /// Reduce the lanes of vector `v` (in order) into the scalar `acc`.
     fn hsum(self, b: &mut FunctionBuilder, acc: Value, v: Value) -> Value {
         let lanes = b.func.dfg.value_type(v).lane_count();
@@ -399,26 +420,22 @@ impl Fold {
         let init = self.acc_of_bits(b, init);
         let splat = b.ins().splat(vty, init);
         let nacc = chunks * per_chunk;
-        let hdr = b.create_block();
-        b.append_block_param(hdr, I64);
-        for _ in 0..nacc {
-            b.append_block_param(hdr, vty);
-        }
         let body = b.create_block();
         let done = b.create_block();
-        for _ in 0..nacc {
-            b.append_block_param(done, vty);
+        for bl in [body, done] {
+            b.append_block_param(bl, I64);
+            for _ in 0..nacc {
+                b.append_block_param(bl, vty);
+            }
         }
-        // the vector loop runs while i + step <= n
+        // the vector loop (tested at the bottom; n >= 2 * step here) runs while
+        // i + step <= n
         let nv = b.ins().iadd_imm_s(n, -step);
         let mut a0 = vec![zero];
         a0.extend(std::iter::repeat_n(splat, nacc));
-        b.ins().jump(hdr, &bargs(&a0));
-        b.switch_to_block(hdr);
-        let hp: Vec<Value> = b.block_params(hdr).to_vec();
-        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, hp[0], nv);
-        b.ins().brif(c, body, &[], done, &bargs(&hp[1..]));
+        b.ins().jump(body, &bargs(&a0));
         b.switch_to_block(body);
+        let hp: Vec<Value> = b.block_params(body).to_vec();
         let off = b.ins().imul_imm_s(hp[0], size);
         let base = b.ins().iadd(p, off);
         let mut next = vec![b.ins().iadd_imm_s(hp[0], step)];
@@ -430,20 +447,49 @@ impl Fold {
                 next.push(self.comb(b, acc, x));
             }
         }
-        b.ins().jump(hdr, &bargs(&next));
+        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, next[0], nv);
+        b.ins().brif(c, body, &bargs(&next), done, &bargs(&next));
         b.switch_to_block(done);
-        let mut accs: Vec<Value> = b.block_params(done).to_vec();
-        while accs.len() > 1 {
-            let h = accs.len() / 2;
-            for k in 0..h {
-                accs[k] = self.comb(b, accs[k], accs[k + h]);
+        let dp: Vec<Value> = b.block_params(done).to_vec();
+        // down to one accumulator per vector of a chunk, then whole chunks while they last
+        let red: Vec<Value> = (0..per_chunk)
+            .map(|j| {
+                let v = (0..chunks).map(|k| dp[1 + k * per_chunk + j]).collect();
+                self.tree(b, v)
+            })
+            .collect();
+        let hdr2 = b.create_block();
+        let body2 = b.create_block();
+        let done2 = b.create_block();
+        for bl in [hdr2, done2] {
+            b.append_block_param(bl, I64);
+            for _ in 0..per_chunk {
+                b.append_block_param(bl, vty);
             }
-            accs.truncate(h + accs.len() % 2);
         }
-        let r = self.hsum(b, acc0, accs[0]);
-        // the tail, from the first index the vector loop did not take
-        let m = b.ins().udiv_imm_s(n, step);
-        let i0 = b.ins().imul_imm_s(m, step);
+        let ne = b.ins().iadd_imm_s(n, -(e as i64));
+        let mut a2 = vec![dp[0]];
+        a2.extend(&red);
+        b.ins().jump(hdr2, &bargs(&a2));
+        b.switch_to_block(hdr2);
+        let h2: Vec<Value> = b.block_params(hdr2).to_vec();
+        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, h2[0], ne);
+        b.ins().brif(c, body2, &[], done2, &bargs(&h2));
+        b.switch_to_block(body2);
+        let off = b.ins().imul_imm_s(h2[0], size);
+        let a = b.ins().iadd(p, off);
+        let xs = self.load_chunk(b, a);
+        let mut next = vec![b.ins().iadd_imm_s(h2[0], e as i64)];
+        for (j, x) in xs.into_iter().enumerate() {
+            next.push(self.comb(b, h2[1 + j], x));
+        }
+        b.ins().jump(hdr2, &bargs(&next));
+        b.switch_to_block(done2);
+        let d2: Vec<Value> = b.block_params(done2).to_vec();
+        let v = self.tree(b, d2[1..].to_vec());
+        let r = self.hsum(b, acc0, v);
+        // the tail, from the first index the vector loops did not take
+        let i0 = d2[0];
         let off = b.ins().imul_imm_s(i0, size);
         let pt = b.ins().iadd(p, off);
         let r = self.scalar_loop(b, i0, pt, n, s, r);
