@@ -8,15 +8,15 @@
 //! The loops are Cranelift functions generated per op, at `function()` time, from its
 //! static facts (kind, dtype), into the function's [`crate::KernelSet`] module:
 //! - `fold(p, n, s, acc) -> acc`: fold `n` elements `s` bytes apart into the accumulator
-//!   (passed as its bits in an i64). For contiguous elements, sums, integer products and
-//!   max/min run 128-bit vectors (f64x2 or i64x2 with the inputs widened; the dtype's own
-//!   lanes for max/min) with eight independent accumulators; float max/min then refold in
-//!   sequence when the result is a zero or a NaN, so the sign of a zero and the NaN returned
-//!   are the sequential fold's. Float products, all/any and strided lanes: a scalar loop
-//!   (unrolled by four, in order).
+//!   (passed as its bits in an i64). For contiguous elements, sums, integer products,
+//!   max/min and all/any run 128-bit vectors (f64x2 or i64x2 with the inputs widened; the
+//!   dtype's own lanes for max/min; lane masks of `x != 0` for all/any) with eight
+//!   independent accumulators; float max/min then refold in sequence when the result is a
+//!   zero or a NaN, so the sign of a zero and the NaN returned are the sequential fold's.
+//!   Float products and strided lanes: a scalar loop (unrolled by four, in order).
 //! - `rows(acc, p, n, s, m, rs)`: for `m` rows `rs` bytes apart, `acc[i] = comb(acc[i],
 //!   x[i])` over a row, four rows per pass over the accumulators (vectorized when the row is
-//!   contiguous): the loop for a kept dimension with the smallest stride (e.g. summing a C
+//!   contiguous; all/any accumulate lane masks of the input's width): the loop for a kept dimension with the smallest stride (e.g. summing a C
 //!   matrix over axis 0), reading memory in order without reassociation.
 //! - `comb(a, b) -> a`, to combine the partial folds of threads.
 //! - for `MaxAndArgmax`, `lane(state, p, n, s)`: the running (max, argmax, index) over a
@@ -125,6 +125,10 @@ impl Fold {
         if self.acc() == DType::Float64 && out == DType::Float32 {
             // SAFETY: o holds an f32 (the caller's contract).
             unsafe { (o as *mut f32).write_unaligned(f64::from_bits(bits) as f32) }
+        } else if out == DType::Bool {
+            // a bool, or a lane mask of the rows' accumulators
+            // SAFETY: o holds a bool.
+            unsafe { o.write(u8::from(bits != 0)) }
         } else {
             // the accumulator is the output dtype: its low bytes (little-endian)
             let b = bits.to_le_bytes();
@@ -386,16 +390,18 @@ impl Fold {
         let acc0 = self.acc_of_bits(b, acc_bits);
         let zero = b.ins().iconst(I64, 0);
         let size = self.dt.itemsize() as i64;
-        let vec = self
-            .vec_plan()
-            .filter(|_| self.assoc() || self.float_minmax());
+        let vec = self.fold_vec();
         let Some((vty, e)) = vec else {
             let r = self.scalar_loop(b, zero, p, n, s, acc0);
             let r = self.bits_of_acc(b, r);
             b.ins().return_(&[r]);
             return;
         };
-        let per_chunk = self.load_chunk_count();
+        let per_chunk = if self.is_mask() {
+            1
+        } else {
+            self.load_chunk_count()
+        };
         let chunks = (8 / per_chunk).max(1);
         let step = (chunks * e) as i64;
         let vblock = b.create_block();
@@ -416,9 +422,15 @@ impl Fold {
         b.ins().jump(ret, &bargs(&[r]));
 
         b.switch_to_block(vblock);
-        let init = b.ins().iconst(I64, self.init_bits() as i64);
-        let init = self.acc_of_bits(b, init);
-        let splat = b.ins().splat(vty, init);
+        let splat = if self.is_mask() {
+            // lane masks: all ones (all) or zeros (any)
+            let all = b.ins().iconst(vty.lane_type(), -(self.init_bits() as i64));
+            b.ins().splat(vty, all)
+        } else {
+            let init = b.ins().iconst(I64, self.init_bits() as i64);
+            let init = self.acc_of_bits(b, init);
+            b.ins().splat(vty, init)
+        };
         let nacc = chunks * per_chunk;
         let body = b.create_block();
         let done = b.create_block();
@@ -441,7 +453,7 @@ impl Fold {
         let mut next = vec![b.ins().iadd_imm_s(hp[0], step)];
         for k in 0..chunks {
             let a = b.ins().iadd_imm_s(base, (k * e) as i64 * size);
-            let xs = self.load_chunk(b, a);
+            let xs = self.fold_chunk(b, a);
             for (j, x) in xs.into_iter().enumerate() {
                 let acc = hp[1 + k * per_chunk + j];
                 next.push(self.comb(b, acc, x));
@@ -478,7 +490,7 @@ impl Fold {
         b.switch_to_block(body2);
         let off = b.ins().imul_imm_s(h2[0], size);
         let a = b.ins().iadd(p, off);
-        let xs = self.load_chunk(b, a);
+        let xs = self.fold_chunk(b, a);
         let mut next = vec![b.ins().iadd_imm_s(h2[0], e as i64)];
         for (j, x) in xs.into_iter().enumerate() {
             next.push(self.comb(b, h2[1 + j], x));
@@ -487,7 +499,16 @@ impl Fold {
         b.switch_to_block(done2);
         let d2: Vec<Value> = b.block_params(done2).to_vec();
         let v = self.tree(b, d2[1..].to_vec());
-        let r = self.hsum(b, acc0, v);
+        let r = if self.is_mask() {
+            let r = if self.kind == ReduceKind::All {
+                b.ins().vall_true(v)
+            } else {
+                b.ins().vany_true(v)
+            };
+            self.comb(b, acc0, r)
+        } else {
+            self.hsum(b, acc0, v)
+        };
         // the tail, from the first index the vector loops did not take
         let i0 = d2[0];
         let off = b.ins().imul_imm_s(i0, size);
@@ -520,6 +541,71 @@ impl Fold {
         b.switch_to_block(ret);
         let r = b.block_params(ret)[0];
         b.ins().return_(&[r]);
+    }
+
+    /// The accumulators of `rows`: all/any keep lane masks of the input's width (0 or -1),
+    /// the others [`Fold::acc`].
+    fn rows_acc(self) -> DType {
+        if !self.is_mask() {
+            return self.acc();
+        }
+        match self.dt.itemsize() {
+            8 => DType::Int64,
+            4 => DType::Int32,
+            2 => DType::Int16,
+            _ => DType::Int8,
+        }
+    }
+
+    /// The identity of `rows`' accumulators.
+    fn rows_init_bits(self) -> u64 {
+        match self.kind {
+            ReduceKind::All => u64::MAX,
+            _ => self.init_bits(),
+        }
+    }
+
+    /// all/any: their vector folds keep lane masks (of the input's width) rather than bools.
+    fn is_mask(self) -> bool {
+        matches!(self.kind, ReduceKind::All | ReduceKind::Any)
+    }
+
+    /// The vectors of a contiguous `fold` (its accumulators' type and the elements one
+    /// [`Fold::fold_chunk`] reads), or `None` for a scalar loop: float products fold in
+    /// sequence.
+    fn fold_vec(self) -> Option<(Type, usize)> {
+        if self.is_mask() {
+            let ty = clif_ty(self.dt).by(16 / self.dt.itemsize() as u32)?;
+            return Some((ty.as_int(), ty.lane_count() as usize));
+        }
+        self.vec_plan()
+            .filter(|_| self.assoc() || self.float_minmax())
+    }
+
+    /// One chunk of contiguous elements at `a` for `fold`: [`Fold::load_chunk`], or for
+    /// all/any the lane mask of `x != 0` (NaN is true).
+    fn fold_chunk(self, b: &mut FunctionBuilder, a: Value) -> Vec<Value> {
+        if !self.is_mask() {
+            return self.load_chunk(b, a);
+        }
+        let Some(ty) = clif_ty(self.dt).by(16 / self.dt.itemsize() as u32) else {
+            return Vec::new();
+        };
+        let x = b.ins().load(ty, mem(), a, 0);
+        let m = if self.dt.is_float() {
+            let z = if self.dt == DType::Float64 {
+                b.ins().f64const(0.0)
+            } else {
+                b.ins().f32const(0.0)
+            };
+            let z = b.ins().splat(ty, z);
+            b.ins().fcmp(FloatCC::NotEqual, x, z)
+        } else {
+            let z = b.ins().iconst(ty.lane_type(), 0);
+            let z = b.ins().splat(ty, z);
+            b.ins().icmp(IntCC::NotEqual, x, z)
+        };
+        vec![m]
     }
 
     /// How many accumulator vectors one chunk loads.
@@ -579,12 +665,17 @@ impl Fold {
     /// continues in a new current block.
     fn rows_pass(self, b: &mut FunctionBuilder, accp: Value, rows: &[Value], n: Value, s: Value) {
         let size = self.dt.itemsize() as i64;
-        let asz = self.acc().itemsize() as i64;
-        let aty = clif_ty(self.acc());
+        let asz = self.rows_acc().itemsize() as i64;
+        let aty = clif_ty(self.rows_acc());
         let zero = b.ins().iconst(I64, 0);
         let tail = b.create_block();
         b.append_block_param(tail, I64);
-        if let Some((vty, e)) = self.vec_plan() {
+        let plan = if self.is_mask() {
+            self.fold_vec()
+        } else {
+            self.vec_plan()
+        };
+        if let Some((vty, e)) = plan {
             let lanes = vty.lane_count() as i64;
             let vblock = b.create_block();
             let contig = b.ins().icmp_imm_s(IntCC::Equal, s, size);
@@ -615,7 +706,7 @@ impl Fold {
                 for &r in rows {
                     let xa = b.ins().iadd(r, off);
                     let xa = b.ins().iadd_imm_s(xa, (ch * e) as i64 * size);
-                    let xs = self.load_chunk(b, xa);
+                    let xs = self.fold_chunk(b, xa);
                     for (a, x) in acc.iter_mut().zip(xs) {
                         *a = self.comb(b, *a, x);
                     }
@@ -648,7 +739,14 @@ impl Fold {
         let mut a = b.ins().load(aty, mem(), aa, 0);
         for &r in rows {
             let xa = b.ins().iadd(r, off);
-            let x = self.load(b, xa);
+            let mut x = self.load(b, xa);
+            if self.is_mask() {
+                // the bool as a lane mask of the accumulator's width
+                if aty != types::I8 {
+                    x = b.ins().uextend(aty, x);
+                }
+                x = b.ins().ineg(x);
+            }
             a = self.comb(b, a, x);
         }
         b.ins().store(mem(), a, aa, 0);
@@ -925,8 +1023,8 @@ impl ReduceKernel {
                         no += 1;
                     }
                 }
-                let asz = f.acc().itemsize();
-                let init_b = init.to_le_bytes();
+                let asz = f.rows_acc().itemsize();
+                let init_b = f.rows_init_bits().to_le_bytes();
                 let mut acc = vec![0u64; (kd.len * asz).div_ceil(8)];
                 let ap = acc.as_mut_ptr() as *mut u8;
                 odometer(&outer[..no], |ib, ob| {
