@@ -3,10 +3,10 @@
 //! - `CrossentropySoftmaxArgmax1HotWithBias(x, b, y_idx)` -> `(nll, sm, argmax)`,
 //! - `CrossentropySoftmax1HotWithBiasDx(dnll, sm, y_idx)` -> `dx`.
 //!
-//! Semantics are the interpreter's (crates/interp/src/nnet.rs, reduce.rs), operation for
+//! Semantics are the interpreter's (crates/interp/src/nnet.rs), operation for
 //! operation: the crossentropy ops compute in float64 (same order of operations, same `exp`
 //! and `ln`) and round once to the output dtype, so results agree bit for bit. Everything
-//! the interpreter refuses (shapes, a label out of `0..n_classes`, an empty argmax) is
+//! the interpreter refuses (shapes, a label out of `0..n_classes`) is
 //! refused in `out_shapes` with a typed [`JitError::Args`]; the runtime then runs the
 //! interpreter, which reports the error in its words. No kernel allocates: the softmax row
 //! is recomputed where there is no float64 output to hold it.
