@@ -14,6 +14,31 @@ fn mode(linker: LinkerKind) -> Mode {
 }
 
 #[test]
+fn reductions_dump_their_generated_loops() {
+    // Reduce and MaxAndArgmax loops are Cranelift functions in the function's module
+    let dir = std::env::temp_dir().join(format!("theano-jit-dump-red-{}", std::process::id()));
+    let x = T::dmatrix("x");
+    let s = T::sum_axes(&x, Some(&[0]), false).unwrap();
+    let (m, i) = T::max_and_argmax(&x, Some(&[1])).unwrap();
+    let mut md = Mode::parse_flags("linker=jit,dump=clif+asm").unwrap();
+    md.dump_dir = Some(dir.clone());
+    let f = compile(&[&x], [s, m, i]).mode(md).build().unwrap();
+    let clif = f.dump_ir();
+    for name in ["_fold", "_rows", "_comb", "_lane"] {
+        assert!(clif.contains(name), "no {name} function in\n{clif}");
+    }
+    assert!(clif.contains("f64x2"), "{clif}");
+    assert!(f.dump_asm().contains("_fold"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let xv =
+        Tensor::from_f64_vec(DType::Float64, &[2, 3], vec![1.0, 5.0, 2.0, 7.0, 0.0, 7.0]).unwrap();
+    let r = f.call(&[xv]).unwrap();
+    assert_eq!(r[0].to_f64_vec(), [8.0, 5.0, 9.0]);
+    assert_eq!(r[1].to_f64_vec(), [5.0, 7.0]);
+    assert_eq!(r[2].to_i64_vec(), [1, 0]);
+}
+
+#[test]
 fn dumps_clif_and_asm() {
     let dir = std::env::temp_dir().join(format!("theano-jit-dump-{}", std::process::id()));
     let (x, y, z) = (T::dvector("x"), T::dvector("y"), T::dvector("z"));

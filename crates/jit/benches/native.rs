@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, NativeKernel, View};
+use theano_jit::{native_kernel, KernelSet, NativeKernel, View};
 use theano_tensor::DType;
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -23,9 +23,18 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// A generated kernel (`KernelSet::add_native`) where there is one, as the JIT linker does,
+/// else `native_kernel`.
 fn kernel(op: Op, ins: &[TensorType]) -> Box<dyn NativeKernel> {
     let outs = op.infer_types(ins).unwrap();
-    native_kernel(&op, ins, &outs).unwrap()
+    let mut ks = KernelSet::new(false).unwrap();
+    match ks.add_native(&op, ins, &outs) {
+        Ok(k) => {
+            ks.finalize().unwrap();
+            ks.native(k).unwrap()
+        }
+        Err(_) => native_kernel(&op, ins, &outs).unwrap(),
+    }
 }
 
 /// A read-only input view.

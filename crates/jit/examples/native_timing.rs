@@ -25,16 +25,28 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Kernels and buffers live for the whole run (leaked), so the timed closures are 'static.
-/// The kernel is the generated one (`KernelSet::add_native`, as the JIT linker asks first)
-/// where a generator covers the op, else `native_kernel`'s.
+/// A generated kernel (`KernelSet::add_native`) where there is one, as the JIT linker does,
+/// else `native_kernel`.
 fn kernel(op: Op, ins: &[TensorType]) -> &'static dyn NativeKernel {
     let outs = op.infer_types(ins).unwrap();
     let mut ks = KernelSet::new(false).unwrap();
-    if let Ok(k) = ks.add_native(&op, ins, &outs) {
-        ks.finalize().unwrap();
-        return Box::leak(ks.native(k).unwrap());
-    }
-    Box::leak(native_kernel(&op, ins, &outs).unwrap())
+    let k = match ks.add_native(&op, ins, &outs) {
+        Ok(k) => {
+            ks.finalize().unwrap();
+            ks.native(k).unwrap()
+        }
+        Err(_) => native_kernel(&op, ins, &outs).unwrap(),
+    };
+    Box::leak(k)
+}
+
+/// Call a two-output kernel.
+fn call2(k: &dyn NativeKernel, ins: &[View], outs: &[View]) {
+    let mut s = [theano_jit::Shape::default(); 2];
+    k.out_shapes(ins, &mut s).unwrap();
+    // SAFETY: out_shapes accepted the inputs; outs are distinct C-contiguous buffers of the
+    // outputs' shapes and dtypes.
+    unsafe { k.run_multi(black_box(ins), outs) }
 }
 
 fn leak<T>(v: Vec<T>) -> &'static [T] {
@@ -138,6 +150,9 @@ fn main() {
     ));
     let mut benches: Vec<Bench> = Vec::new();
     let mut add = |name: String, flops: f64, f: Box<dyn FnMut() -> Duration>| {
+        if !name.contains(&filter) {
+            return;
+        }
         benches.push(Bench {
             name,
             flops,
@@ -268,6 +283,157 @@ fn main() {
             "sum 1e7 f64 1 thread".into(),
             big.len() as f64,
             Box::new(move || pool.install(|| timed_once(|| call(k, &ins, &out)))),
+        );
+    }
+
+    // reductions of a 1000x1000 matrix, C order
+    let m = 1000;
+    let mat = leak(data(m * m, 10));
+    let mat32: &'static [f32] = leak(mat.iter().map(|&v| v as f32).collect());
+    let small: &'static [f64] = leak(mat.iter().map(|&v| 1.0 + v * 1e-3).collect());
+    let orow = out_buf(0.0f64, m);
+    let orow32 = out_buf(0.0f32, m);
+    let oidx = out_buf(0i64, m);
+    let red = |kind, axes: Option<Vec<usize>>, d| {
+        kernel(Op::Reduce { kind, axes }, &[TensorType::with_ndim(d, 2)])
+    };
+    let f32d = DType::Float32;
+    let cases: [(&str, &'static dyn NativeKernel, *const u8, DType, *mut u8); 6] = [
+        (
+            "sum axis=0 1000x1000 f64",
+            red(ReduceKind::Sum, Some(vec![0]), d),
+            mat.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "sum axis=1 1000x1000 f64",
+            red(ReduceKind::Sum, Some(vec![1]), d),
+            mat.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "max axis=1 1000x1000 f32",
+            red(ReduceKind::Max, Some(vec![1]), f32d),
+            mat32.as_ptr() as _,
+            f32d,
+            orow32 as _,
+        ),
+        (
+            "max axis=0 1000x1000 f32",
+            red(ReduceKind::Max, Some(vec![0]), f32d),
+            mat32.as_ptr() as _,
+            f32d,
+            orow32 as _,
+        ),
+        (
+            "prod axis=1 1000x1000 f64",
+            red(ReduceKind::Prod, Some(vec![1]), d),
+            small.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+        (
+            "prod axis=0 1000x1000 f64",
+            red(ReduceKind::Prod, Some(vec![0]), d),
+            small.as_ptr() as _,
+            d,
+            orow as _,
+        ),
+    ];
+    for (name, k, p, dt, o) in cases {
+        let ins = [v(p, dt, &[m, m])];
+        let out = v(o, dt, &[m]);
+        add(
+            name.into(),
+            (m * m) as f64,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    // integer and boolean folds (outputs: int64 sums, int32 max, bool all/any)
+    {
+        let i32s: &'static [i32] = leak(mat.iter().map(|&v| (v * 1000.0) as i32).collect());
+        let i8s: &'static [i8] = leak(mat.iter().map(|&v| (v * 100.0) as i8).collect());
+        let o = out_buf(0i64, m) as *mut u8;
+        let (i32d, i8d) = (DType::Int32, DType::Int8);
+        let cases: [(&str, ReduceKind, usize, *const u8, DType); 6] = [
+            (
+                "sum axis=1 1000x1000 i32",
+                ReduceKind::Sum,
+                1,
+                i32s.as_ptr() as _,
+                i32d,
+            ),
+            (
+                "sum axis=0 1000x1000 i8",
+                ReduceKind::Sum,
+                0,
+                i8s.as_ptr() as _,
+                i8d,
+            ),
+            (
+                "max axis=1 1000x1000 i32",
+                ReduceKind::Max,
+                1,
+                i32s.as_ptr() as _,
+                i32d,
+            ),
+            (
+                "any axis=1 1000x1000 f64",
+                ReduceKind::Any,
+                1,
+                small.as_ptr() as _,
+                d,
+            ),
+            (
+                "all axis=1 1000x1000 f64",
+                ReduceKind::All,
+                1,
+                small.as_ptr() as _,
+                d,
+            ),
+            (
+                "all axis=0 1000x1000 f64",
+                ReduceKind::All,
+                0,
+                small.as_ptr() as _,
+                d,
+            ),
+        ];
+        for (name, kind, axis, p, dt) in cases {
+            let k = red(kind, Some(vec![axis]), dt);
+            let ins = [v(p, dt, &[m, m])];
+            let out = v(o, k.out_dtype(), &[m]);
+            add(
+                name.into(),
+                (m * m) as f64,
+                timed(move || call(k, &ins, &out)),
+            );
+        }
+    }
+    // sum over axis 0 of the transposed matrix (a strided lane per output)
+    {
+        let k = red(ReduceKind::Sum, Some(vec![0]), d);
+        let ins = [View::raw(mat.as_ptr() as *mut u8, d, &[m, m], &[1, m as isize]).unwrap()];
+        let out = v(orow as _, d, &[m]);
+        add(
+            "sum axis=0 1000x1000(T) f64".into(),
+            (m * m) as f64,
+            timed(move || call(k, &ins, &out)),
+        );
+    }
+    for (axis, name) in [
+        (1usize, "argmax axis=1 1000x1000 f64"),
+        (0, "argmax axis=0 1000x1000 f64"),
+    ] {
+        let k = kernel(Op::MaxAndArgmax { axes: vec![axis] }, &[t2(d)]);
+        let ins = [v(mat.as_ptr() as _, d, &[m, m])];
+        let outs = [v(orow as _, d, &[m]), v(oidx as _, DType::Int64, &[m])];
+        add(
+            name.into(),
+            (m * m) as f64,
+            timed(move || call2(k, &ins, &outs)),
         );
     }
     let sm = leak(data(6000, 9));

@@ -19,6 +19,7 @@ mod alloc;
 pub mod blas;
 pub mod cpu;
 mod gen;
+mod gen_reduce;
 mod gen_softmax;
 mod helpers;
 mod hoist;
@@ -26,8 +27,6 @@ pub mod hot;
 mod lower;
 mod math;
 mod native;
-pub mod nnet;
-pub mod reduce;
 mod view;
 mod wide;
 
@@ -39,6 +38,7 @@ pub fn wide_available() -> bool {
 }
 
 pub use gen::KeepAlive;
+pub use gen_reduce::PAR_REDUCE;
 pub use native::native_kernel;
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 

@@ -1,18 +1,14 @@
-//! The dispatcher from IR ops to native kernels: the runtime calls [`native_kernel`] for every
-//! non-`Elemwise` step of a schedule and runs the interpreter where it answers
-//! `None`.
+//! The dispatcher from IR ops to the hand-written native kernels: the JIT linker asks
+//! [`crate::KernelSet::add_native`] first (reductions, MaxAndArgmax, softmax, log_softmax and
+//! the crossentropy ops, whose loops are generated: crate::gen_reduce, crate::gen_softmax),
+//! then [`native_kernel`], and runs the interpreter where both answer no.
 //!
-//! Lowered: `Reduce{Sum, Prod, Max, Min, All, Any}` over any axes for every dtype
-//! (reduce.rs), `Dot` (ranks 1 and 2), `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with one
-//! dtype throughout, blas.rs), `Alloc` of a value already in the output dtype (alloc.rs), and
-//! `MaxAndArgmax` (every dtype, any axes: nnet.rs). Mean is `Sum` then an elementwise
-//! division, so it is covered. `Softmax`, `LogSoftmax` and the crossentropy ops have generated
-//! kernels only (gen_softmax.rs, through `KernelSet::add_native`). Not lowered: integer `Dot`,
-//! mixed-dtype `Dot`, everything else.
+//! Lowered here: `Dot` (ranks 1 and 2), `Dot22`, `Gemv`, `Gemm`, `Ger` (float32/float64 with
+//! one dtype throughout, blas.rs) and `Alloc` of a value already in the output dtype
+//! (alloc.rs). Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
 
 use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
-use crate::reduce::reduce_kernel;
 use crate::view::NativeKernel;
 use theano_ir::{Op, TensorType};
 
@@ -23,13 +19,9 @@ pub fn native_kernel(
     in_types: &[TensorType],
     out_types: &[TensorType],
 ) -> Option<Box<dyn NativeKernel>> {
-    if let Some(k) = crate::nnet::nnet_kernel(op, in_types, out_types) {
-        return Some(k);
-    }
     let [out] = out_types else { return None };
     let d = out.dtype;
     let k: Box<dyn NativeKernel> = match op {
-        Op::Reduce { kind, axes } => Box::new(reduce_kernel(*kind, axes.as_deref(), in_types, d)?),
         Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => {
             Box::new(blas_kernel(op, in_types, d)?)
         }
