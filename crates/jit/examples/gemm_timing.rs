@@ -24,7 +24,7 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 
 fn dot_kernel(d: DType) -> Box<dyn NativeKernel> {
     let t2 = TensorType::with_ndim(d, 2);
-    let ins = [t2.clone(), t2];
+    let ins = [t2, t2];
     let outs = Op::Dot.infer_types(&ins).unwrap();
     native_kernel(&Op::Dot, &ins, &outs).unwrap()
 }

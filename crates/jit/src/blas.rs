@@ -529,33 +529,17 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `f(p)` where `p` is `len` elements that `fill` wrote, in the thread's scratch (or, should
-/// the scratch be in use further up this thread's stack, in a fresh buffer).
-fn with_scratch<T: Float, R>(
-    len: usize,
-    fill: impl FnOnce(&mut [T]),
-    f: impl FnOnce(&[T]) -> R,
-) -> R {
-    fn run<T: Float, R>(
-        buf: &mut Vec<u64>,
-        len: usize,
-        (fill, f): (impl FnOnce(&mut [T]), impl FnOnce(&[T]) -> R),
-    ) -> R {
-        let words = (len * std::mem::size_of::<T>()).div_ceil(8);
-        if buf.len() < words {
-            buf.resize(words, 0);
-        }
-        // SAFETY: the buffer holds at least `len` elements of T (8-byte words, aligned for
-        // f32 and f64), any bit pattern of which is a valid T; nothing else borrows it.
-        let p = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
-        fill(&mut *p);
-        f(&*p)
-    }
-    let mut todo = Some((fill, f));
+/// `f(w)` where `w` is `words` 8-byte words of the thread's scratch (or, should the scratch be
+/// in use further up this thread's stack, of a fresh buffer), left as the last user wrote them.
+pub(crate) fn with_words<R>(words: usize, f: impl FnOnce(&mut [u64]) -> R) -> R {
+    let mut f = Some(f);
     let done = SCRATCH
         .try_with(|cell| {
             let mut buf = cell.try_borrow_mut().ok()?;
-            let r = run(&mut buf, len, todo.take()?);
+            if buf.len() < words {
+                buf.resize(words, 0);
+            }
+            let r = (f.take()?)(&mut buf[..words]);
             // keep at most KEEP_SCRATCH words between calls (a larger operand belongs to a
             // large product, where an allocation per call does not show)
             if buf.len() > KEEP_SCRATCH {
@@ -565,12 +549,29 @@ fn with_scratch<T: Float, R>(
         })
         .ok()
         .flatten();
-    match (done, todo) {
+    match (done, f) {
         (Some(r), _) => r,
         // in use further up this thread's stack, or the thread-locals are being torn down
-        (None, Some(t)) => run(&mut Vec::new(), len, t),
-        (None, None) => unreachable!("the work is taken only when the scratch path returns"),
+        (None, Some(f)) => f(&mut vec![0; words]),
+        (None, None) => unreachable!("f is taken only when the scratch path returns"),
     }
+}
+
+/// `f(p)` where `p` is `len` elements that `fill` wrote, in the thread's scratch
+/// ([`with_words`]).
+fn with_scratch<T: Float, R>(
+    len: usize,
+    fill: impl FnOnce(&mut [T]),
+    f: impl FnOnce(&[T]) -> R,
+) -> R {
+    let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+    with_words(words, |w| {
+        // SAFETY: the words hold at least `len` elements of T (f32 or f64: 8-byte alignment
+        // covers both, and any bit pattern is a valid value); nothing else borrows them.
+        let p = unsafe { std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<T>(), len) };
+        fill(&mut *p);
+        f(&*p)
+    })
 }
 
 /// `f(scale * v)`, the scaled vector contiguous in the thread's scratch.

@@ -136,7 +136,9 @@ pub(crate) fn spec_for(
     use crate::gen_softmax::{softmax_spec, xent_dx_spec, xent_spec};
     use theano_ir::Op;
     match op {
-        Op::Reduce { .. } | Op::MaxAndArgmax { .. } => crate::gen_reduce::spec(op, in_types, out_types),
+        Op::Reduce { .. } | Op::MaxAndArgmax { .. } => {
+            crate::gen_reduce::spec(op, in_types, out_types)
+        }
         Op::Softmax => softmax_spec(false, in_types, out_types),
         Op::LogSoftmax => softmax_spec(true, in_types, out_types),
         Op::CrossentropySoftmaxArgmax1HotWithBias => xent_spec(in_types, out_types),

@@ -1025,43 +1025,49 @@ impl ReduceKernel {
                 }
                 let asz = f.rows_acc().itemsize();
                 let init_b = f.rows_init_bits().to_le_bytes();
-                let mut acc = vec![0u64; (kd.len * asz).div_ceil(8)];
-                let ap = acc.as_mut_ptr() as *mut u8;
-                odometer(&outer[..no], |ib, ob| {
-                    for t in 0..kd.len {
-                        // SAFETY: cell t of the accumulator row.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(init_b.as_ptr(), ap.add(t * asz), asz)
+                // the accumulator row lives in the thread's scratch: no allocation per call
+                crate::blas::with_words((kd.len * asz).div_ceil(8), |acc| {
+                    let ap = acc.as_mut_ptr() as *mut u8;
+                    odometer(&outer[..no], |ib, ob| {
+                        for t in 0..kd.len {
+                            // SAFETY: cell t of the accumulator row.
+                            unsafe {
+                                std::ptr::copy_nonoverlapping(init_b.as_ptr(), ap.add(t * asz), asz)
+                            }
                         }
-                    }
-                    // the innermost (smallest-stride) reduced dimension is walked by `rows`
-                    let (last, rest) = red.split_last().unwrap_or((&NO_DIM, red));
-                    odometer(rest, |r, _| {
-                        // SAFETY: last.len rows last.is apart, of kd.len elements kd.is apart,
-                        // from a valid index of x (out_shape checked the shape), and the
-                        // kd.len accumulators.
-                        unsafe {
-                            (self.rows)(
-                                ap as i64,
-                                at(ib + r),
-                                kd.len as i64,
-                                (kd.is * size) as i64,
-                                last.len as i64,
-                                (last.is * size) as i64,
-                            )
+                        // the innermost (smallest-stride) reduced dimension is walked by `rows`
+                        let (last, rest) = red.split_last().unwrap_or((&NO_DIM, red));
+                        odometer(rest, |r, _| {
+                            // SAFETY: last.len rows last.is apart, of kd.len elements kd.is apart,
+                            // from a valid index of x (out_shape checked the shape), and the
+                            // kd.len accumulators.
+                            unsafe {
+                                (self.rows)(
+                                    ap as i64,
+                                    at(ib + r),
+                                    kd.len as i64,
+                                    (kd.is * size) as i64,
+                                    last.len as i64,
+                                    (last.is * size) as i64,
+                                )
+                            }
+                        });
+                        for t in 0..kd.len {
+                            let mut bits = [0u8; 8];
+                            // SAFETY: cell t of the accumulator row; a valid index of the output.
+                            unsafe {
+                                std::ptr::copy_nonoverlapping(
+                                    ap.add(t * asz),
+                                    bits.as_mut_ptr(),
+                                    asz,
+                                );
+                                f.write_out(
+                                    u64::from_le_bytes(bits),
+                                    out.offset((ob + t as isize * kd.os) * osize),
+                                )
+                            }
                         }
                     });
-                    for t in 0..kd.len {
-                        let mut bits = [0u8; 8];
-                        // SAFETY: cell t of the accumulator row; a valid index of the output.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(ap.add(t * asz), bits.as_mut_ptr(), asz);
-                            f.write_out(
-                                u64::from_le_bytes(bits),
-                                out.offset((ob + t as isize * kd.os) * osize),
-                            )
-                        }
-                    }
                 });
             }
             _ => {

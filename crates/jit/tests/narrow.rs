@@ -93,11 +93,8 @@ fn check(d: DType, (m, k, n): (usize, usize, usize), tx: bool, ty: bool, ab: Opt
     let t2 = TensorType::with_ndim(d, 2);
     let t0 = TensorType::with_ndim(d, 0);
     let (op, tys) = match ab {
-        None => (Op::Dot22, vec![t2.clone(), t2.clone()]),
-        Some(_) => (
-            Op::Gemm { inplace: false },
-            vec![t2.clone(), t0.clone(), t2.clone(), t2.clone(), t0],
-        ),
+        None => (Op::Dot22, vec![t2, t2]),
+        Some(_) => (Op::Gemm { inplace: false }, vec![t2, t0, t2, t2, t0]),
     };
     let outs = op.infer_types(&tys).unwrap();
     let kern: Box<dyn NativeKernel> = native_kernel(&op, &tys, &outs).unwrap();
