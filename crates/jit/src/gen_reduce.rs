@@ -848,6 +848,13 @@ struct ReduceSpec {
     name: String,
 }
 
+impl ReduceSpec {
+    /// Whether some dimension is not reduced.
+    fn keeps_a_dim(&self) -> bool {
+        (0..self.ndim).any(|i| self.mask & (1 << i) == 0)
+    }
+}
+
 impl GenSpec for ReduceSpec {
     fn define(&self, g: &mut Gen<'_>) -> Result<(), JitError> {
         let f = self.f;
@@ -855,25 +862,30 @@ impl GenSpec for ReduceSpec {
             f.emit_fold(b, ps);
             Ok(())
         })?;
-        g.func("rows", &[I64; 6], &[], |b, _, ps| {
-            f.emit_rows(b, ps);
-            Ok(())
-        })?;
         g.func("comb", &[I64; 2], &[I64], |b, _, ps| {
             f.emit_comb(b, ps);
             Ok(())
         })?;
+        // the rows loop only where a dimension is kept (compile time: a reduction of every
+        // axis, as the seed's sums, never runs it)
+        if self.keeps_a_dim() {
+            g.func("rows", &[I64; 6], &[], |b, _, ps| {
+                f.emit_rows(b, ps);
+                Ok(())
+            })?;
+        }
         Ok(())
     }
 
     fn finish(&self, fns: &[*const u8], code: KeepAlive) -> Box<dyn NativeKernel> {
         // SAFETY: the functions `define` generated, in its order, with these signatures
         // (system calling convention); `code` keeps them alive as long as the kernel.
-        let (fold, rows, comb) = unsafe {
+        let (fold, comb, rows) = unsafe {
             (
                 std::mem::transmute::<*const u8, FoldFn>(fns[0]),
-                std::mem::transmute::<*const u8, RowsFn>(fns[1]),
-                std::mem::transmute::<*const u8, CombFn>(fns[2]),
+                std::mem::transmute::<*const u8, CombFn>(fns[1]),
+                fns.get(2)
+                    .map(|&p| std::mem::transmute::<*const u8, RowsFn>(p)),
             )
         };
         Box::new(ReduceKernel {
@@ -940,7 +952,8 @@ struct ReduceKernel {
     mask: u32,
     name: String,
     fold: FoldFn,
-    rows: RowsFn,
+    /// `None` when the op reduces every axis (no kept dimension: the rows plan never runs).
+    rows: Option<RowsFn>,
     comb: CombFn,
     _code: KeepAlive,
 }
@@ -1012,8 +1025,8 @@ impl ReduceKernel {
             .enumerate()
             .min_by_key(|(_, d)| d.is.unsigned_abs())
             .map(|(i, d)| (i, *d));
-        match (min_red, inner_kept) {
-            (Some(mr), Some((ik, kd))) if kd.is.unsigned_abs() < mr => {
+        match (min_red, inner_kept, self.rows) {
+            (Some(mr), Some((ik, kd)), Some(rows_fn)) if kd.is.unsigned_abs() < mr => {
                 // rows: accumulate a row of kd.len cells for each reduced index
                 let mut outer = [NO_DIM; MAX_NDIM];
                 let mut no = 0;
@@ -1042,7 +1055,7 @@ impl ReduceKernel {
                             // from a valid index of x (out_shape checked the shape), and the
                             // kd.len accumulators.
                             unsafe {
-                                (self.rows)(
+                                rows_fn(
                                     ap as i64,
                                     at(ib + r),
                                     kd.len as i64,
