@@ -1569,10 +1569,11 @@ impl NativeKernel for ArgmaxKernel {
                 }
             });
             let b = (state[0] as u64).to_le_bytes();
-            // SAFETY: element ob of both C-contiguous outputs (the caller's contract).
+            // SAFETY: element ob of both C-contiguous outputs (the caller's contract); both are
+            // written bytewise or unaligned, so a misaligned output buffer is fine.
             unsafe {
                 std::ptr::copy_nonoverlapping(b.as_ptr(), mp.offset(ob * size), size as usize);
-                *ip.offset(ob) = state[1];
+                ip.offset(ob).write_unaligned(state[1]);
             }
         });
     }

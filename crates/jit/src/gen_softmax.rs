@@ -865,12 +865,13 @@ impl NativeKernel for SoftmaxKernel {
 #[inline]
 unsafe fn label(y: &View, i: usize) -> i64 {
     let off = i as isize * y.strides[0];
-    // SAFETY: `i` is within the vector (the caller's contract).
+    // SAFETY: `i` is within the vector (the caller's contract); unaligned reads, since
+    // `out_shapes` reads the labels before anything checked the view's alignment.
     unsafe {
         match y.dtype {
-            DType::Int64 => *(y.ptr as *const i64).offset(off),
-            DType::Int32 => *(y.ptr as *const i32).offset(off) as i64,
-            DType::Int16 => *(y.ptr as *const i16).offset(off) as i64,
+            DType::Int64 => (y.ptr as *const i64).offset(off).read_unaligned(),
+            DType::Int32 => (y.ptr as *const i32).offset(off).read_unaligned() as i64,
+            DType::Int16 => (y.ptr as *const i16).offset(off).read_unaligned() as i64,
             DType::Int8 => *(y.ptr as *const i8).offset(off) as i64,
             DType::UInt8 => *y.ptr.offset(off) as i64,
             _ => 0,

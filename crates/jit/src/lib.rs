@@ -139,6 +139,9 @@ pub struct KernelSet {
     kernels: Vec<Kernel>,
     /// The generated native kernels (crate::gen), in the order added.
     natives: Vec<Native>,
+    /// Generated kernels attempted so far, failed ones included: each gets its own name
+    /// prefix (`n{i}_`), so a failure half-way through one leaves no clash for the next.
+    native_names: usize,
     keep_text: bool,
     finalized: bool,
     wide: bool,
@@ -220,6 +223,7 @@ impl KernelSet {
             module: Arc::new(CodeOwner(Some(JITModule::new(jb)))),
             kernels: Vec::new(),
             natives: Vec::new(),
+            native_names: 0,
             keep_text,
             finalized: false,
             // THEANO_JIT_WIDE=0 turns the wide path off (for measuring it against the inline
@@ -286,9 +290,11 @@ impl KernelSet {
         let spec = gen::spec_for(op, in_types, out_types)
             .ok_or_else(|| JitError::Unsupported(format!("no generated kernel for {op:?}")))?;
         let k = self.natives.len();
+        let name = format!("n{}", self.native_names);
+        self.native_names += 1;
         let keep_text = self.keep_text;
         let module = Self::module_mut(&mut self.module, &mut self.kernels)?;
-        let mut g = gen::Gen::new(module, format!("n{k}"), keep_text);
+        let mut g = gen::Gen::new(module, name, keep_text);
         spec.define(&mut g)?;
         let (ids, clif, asm) = (g.ids, g.clif, g.asm);
         self.finalized = false;
