@@ -527,13 +527,25 @@ thread_local! {
     /// product's packed `y`), in 8-byte words (aligned for f32 and f64), kept between calls:
     /// a product allocates only for a larger operand than any before on its thread.
     static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The calling thread's buffer for the partial sums of a split transposed gemv (taken
+    /// while SCRATCH holds its scaled `x`).
+    static PARTIAL: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `f(w)` where `w` is `words` 8-byte words of the thread's scratch (or, should the scratch be
 /// in use further up this thread's stack, of a fresh buffer), left as the last user wrote them.
 pub(crate) fn with_words<R>(words: usize, f: impl FnOnce(&mut [u64]) -> R) -> R {
+    with_words_in(&SCRATCH, words, f)
+}
+
+/// [`with_words`] on the thread-local buffer `key`.
+fn with_words_in<R>(
+    key: &'static std::thread::LocalKey<std::cell::RefCell<Vec<u64>>>,
+    words: usize,
+    f: impl FnOnce(&mut [u64]) -> R,
+) -> R {
     let mut f = Some(f);
-    let done = SCRATCH
+    let done = key
         .try_with(|cell| {
             let mut buf = cell.try_borrow_mut().ok()?;
             if buf.len() < words {
@@ -633,7 +645,49 @@ unsafe fn gemv_scaled<T: Float>(
     let m = a.rows;
     let isa = isa();
     let width = crate::hot::width();
-    if m.saturating_mul(a.cols) >= PAR_GEMV && width > 1 {
+    let k = a.cols;
+    if m.saturating_mul(k) >= PAR_GEMV && width > 1 && a.rs == 1 && a.cs != 1 && k >= 128 {
+        // A column-major matrix (a transposed C matrix: the gradient's x.T · g) splits its
+        // columns, the sum's terms: part p reads columns p*chunk.. of A, i.e. the same rows
+        // of the C matrix as part p of the row-major product x · w, so each thread keeps
+        // reading the half of x its cache already holds (a split of the outputs had the
+        // threads swap halves between the two products of a step). Part 0 writes out, the
+        // others partial sums that the caller adds.
+        let parts = width.min(k.div_ceil(64));
+        let chunk = k.div_ceil(parts).next_multiple_of(8);
+        let parts = k.div_ceil(chunk);
+        let words = ((parts - 1) * m * std::mem::size_of::<T>()).div_ceil(8);
+        return with_words_in(&PARTIAL, words, |w| {
+            let partial = SendMut(w.as_mut_ptr().cast::<T>());
+            let job = Job {
+                a,
+                xs,
+                beta,
+                yp,
+                ys,
+                out,
+                isa,
+            };
+            crate::hot::run(parts, &|p| {
+                let lo = p * chunk;
+                let dst = (p > 0).then(|| partial.get().wrapping_add((p - 1) * m));
+                // SAFETY: columns lo..min(k, lo + chunk) of A with p < parts; part p > 0
+                // writes its own m partial sums of the buffer.
+                unsafe { job.cols(lo, k.min(lo + chunk), dst) }
+            });
+            for p in 1..parts {
+                // SAFETY: out has m elements; part p's partial sums are m elements of the
+                // buffer, written above.
+                unsafe {
+                    let src = partial.get().add((p - 1) * m);
+                    for i in 0..m {
+                        *out.add(i) = *out.add(i) + *src.add(i);
+                    }
+                }
+            }
+        });
+    }
+    if m.saturating_mul(k) >= PAR_GEMV && width > 1 {
         // Split the output rows among the hot pool's threads (crate::hot: a region this
         // short would spend as long waking rayon's threads as computing): each part is a
         // smaller gemv on disjoint rows of A, y and out.
@@ -666,6 +720,21 @@ unsafe fn gemv_scaled<T: Float>(
 /// threshold itself is not tuned).
 pub const PAR_GEMV: usize = 1 << 16;
 
+/// A buffer the parts of a split gemv write disjoint pieces of.
+#[derive(Clone, Copy)]
+struct SendMut<T>(*mut T);
+// SAFETY: each part writes only its own piece, and the region ends before the buffer's
+// borrow does.
+unsafe impl<T> Send for SendMut<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SendMut<T> {}
+
+impl<T> SendMut<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// A part of a parallel gemv, sent to a rayon thread.
 #[derive(Clone, Copy)]
 struct Job<'a, T> {
@@ -686,6 +755,26 @@ unsafe impl<T: Sync> Send for Job<'_, T> {}
 unsafe impl<T: Sync> Sync for Job<'_, T> {}
 
 impl<T: Float> Job<'_, T> {
+    /// The sum over columns `lo..hi` of a column-major A: into `out` (with `beta * y`) when
+    /// `partial` is None, else into the m elements at `partial` (no y).
+    ///
+    /// # Safety
+    /// `lo < hi <= a.cols`, `a.rs == 1`; the gemv contract; `partial` (when Some) is valid
+    /// for m writes and overlaps nothing else.
+    unsafe fn cols(&self, lo: usize, hi: usize, partial: Option<*mut T>) {
+        let col = self.a.ptr.wrapping_offset(lo as isize * self.a.cs);
+        let (m, cs, xs) = (self.a.rows, self.a.cs, &self.xs[lo..hi]);
+        // SAFETY: columns lo..hi of A (m contiguous elements each) and their terms of xs.
+        unsafe {
+            match partial {
+                None => gemv_cols_mv(
+                    self.isa, m, col, cs, xs, self.beta, self.yp, self.ys, self.out,
+                ),
+                Some(d) => gemv_cols_mv(self.isa, m, col, cs, xs, T::ZERO, std::ptr::null(), 0, d),
+            }
+        }
+    }
+
     /// # Safety
     /// `start + len <= a.rows`; the gemv contract.
     unsafe fn rows(self, start: usize, len: usize) {

@@ -526,6 +526,24 @@ fn seed_shapes_gemv_and_transpose() {
         let x = make(&mut rng, DType::Float64, &[shape[1]], Layout::Contig, false);
         check(&Op::Dot, &[a, x], 1e-12, &format!("seed dot {layout:?}"));
     }
+    // the gradient's update w' = 0.998 w - 0.1 x.T · d: a transposed matrix large enough to
+    // split its columns (the sum's terms) over the hot pool, with partial sums added; also
+    // a column count that is no multiple of the split's alignment, and float32
+    for d in [DType::Float64, DType::Float32] {
+        for &(m, k) in &[(784, 400), (300, 301)] {
+            for inplace in [false, true] {
+                let ins = [
+                    make(&mut rng, d, &[m], Layout::Contig, false),
+                    scalar(d, -0.1),
+                    make(&mut rng, d, &[m, k], Layout::Transposed, false),
+                    make(&mut rng, d, &[k], Layout::Contig, false),
+                    scalar(d, 0.998),
+                ];
+                let what = format!("seed gemv {d} {m}x{k} transposed inplace={inplace}");
+                check(&Op::Gemv { inplace }, &ins, tol(d), &what);
+            }
+        }
+    }
 }
 
 #[test]
