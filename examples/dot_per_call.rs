@@ -51,9 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             g.sort_by(|p, q| p.total_cmp(q));
             println!(
                 "dot 1024^3 {dtype}: median {:.1}  min {:.1}  max {:.1} GFLOP/s",
-                g[10],
-                g[0],
-                g[19]
+                g[10], g[0], g[19]
             );
         }
     }
