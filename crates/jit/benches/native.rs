@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, KernelSet, NativeKernel, View};
+use theano_jit::{standalone_kernel, NativeKernel, View};
 use theano_tensor::DType;
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -27,14 +27,7 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 /// else `native_kernel`.
 fn kernel(op: Op, ins: &[TensorType]) -> Box<dyn NativeKernel> {
     let outs = op.infer_types(ins).unwrap();
-    let mut ks = KernelSet::new(false).unwrap();
-    match ks.add_native(&op, ins, &outs) {
-        Ok(k) => {
-            ks.finalize().unwrap();
-            ks.native(k).unwrap()
-        }
-        Err(_) => native_kernel(&op, ins, &outs).unwrap(),
-    }
+    standalone_kernel(&op, ins, &outs).unwrap()
 }
 
 /// A read-only input view.

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, KernelSet, NativeKernel, View};
+use theano_jit::{standalone_kernel, NativeKernel, View};
 use theano_tensor::DType;
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -29,15 +29,7 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
 /// else `native_kernel`.
 fn kernel(op: Op, ins: &[TensorType]) -> &'static dyn NativeKernel {
     let outs = op.infer_types(ins).unwrap();
-    let mut ks = KernelSet::new(false).unwrap();
-    let k = match ks.add_native(&op, ins, &outs) {
-        Ok(k) => {
-            ks.finalize().unwrap();
-            ks.native(k).unwrap()
-        }
-        Err(_) => native_kernel(&op, ins, &outs).unwrap(),
-    };
-    Box::leak(k)
+    Box::leak(standalone_kernel(&op, ins, &outs).unwrap())
 }
 
 /// Call a two-output kernel.

@@ -39,7 +39,7 @@ pub fn wide_available() -> bool {
 
 pub use gen::KeepAlive;
 pub use gen_reduce::PAR_REDUCE;
-pub use native::native_kernel;
+pub use native::{native_kernel, standalone_kernel};
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Value};
@@ -306,6 +306,20 @@ impl KernelSet {
             asm,
         });
         Ok(k)
+    }
+
+    /// The generated native kernel for `op` in a module of its own (tests, benchmarks, a
+    /// kernel used outside a Function): [`KernelSet::add_native`] on a fresh set, finalized.
+    /// The kernel keeps its code alive.
+    pub fn generated(
+        op: &theano_ir::Op,
+        in_types: &[theano_ir::TensorType],
+        out_types: &[theano_ir::TensorType],
+    ) -> Result<Box<dyn NativeKernel>, JitError> {
+        let mut ks = KernelSet::new(false)?;
+        let k = ks.add_native(op, in_types, out_types)?;
+        ks.finalize()?;
+        ks.native(k)
     }
 
     /// Generated native kernel `k` (from [`KernelSet::add_native`]), keeping the set's code

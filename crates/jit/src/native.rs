@@ -30,3 +30,16 @@ pub fn native_kernel(
     };
     Some(k)
 }
+
+/// The native kernel the JIT linker picks for `op`, in a module of its own: the generated one
+/// ([`crate::KernelSet::generated`]) where a generator covers the op, else [`native_kernel`]'s;
+/// `None` where neither does.
+pub fn standalone_kernel(
+    op: &Op,
+    in_types: &[TensorType],
+    out_types: &[TensorType],
+) -> Option<Box<dyn NativeKernel>> {
+    crate::KernelSet::generated(op, in_types, out_types)
+        .ok()
+        .or_else(|| native_kernel(op, in_types, out_types))
+}

@@ -113,10 +113,7 @@ fn make(rng: &mut StdRng, d: DType, shape: &[usize], layout: Layout, regime: u32
 /// The generated kernel for `op` on one input of `t`, or `None` (no generator).
 fn generated(op: &Op, t: TensorType) -> Option<Box<dyn NativeKernel>> {
     let outs = op.infer_types(&[t]).ok()?;
-    let mut ks = KernelSet::new(false).unwrap();
-    let k = ks.add_native(op, &[t], &outs).ok()?;
-    ks.finalize().unwrap();
-    Some(ks.native(k).unwrap())
+    KernelSet::generated(op, &[t], &outs).ok()
 }
 
 /// Run `k` into fresh outputs (poisoned: a kernel that leaves a cell unwritten fails).

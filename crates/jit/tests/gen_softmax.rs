@@ -106,10 +106,7 @@ fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
         .map(|t| theano_interp::value_type(t).unwrap())
         .collect();
     let outs = op.infer_types(&tys).unwrap();
-    let mut ks = KernelSet::new(false).unwrap();
-    let k = ks.add_native(op, &tys, &outs).unwrap();
-    ks.finalize().unwrap();
-    ks.native(k).unwrap()
+    KernelSet::generated(op, &tys, &outs).unwrap()
 }
 
 /// Run `k` into fresh NaN-poisoned outputs.

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_ir::{Op, ReduceKind, TensorType};
-use theano_jit::{native_kernel, JitError, KernelSet, NativeKernel, View};
+use theano_jit::{native_kernel, standalone_kernel, JitError, KernelSet, NativeKernel, View};
 use theano_tensor::ndarray::{ArrayD, Axis, IxDyn, Slice};
 use theano_tensor::{with_array, with_dtype, DType, Element, Tensor};
 
@@ -164,9 +164,7 @@ fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
         .map(|t| theano_interp::value_type(t).unwrap())
         .collect();
     let outs = op.infer_types(&tys).unwrap();
-    generated(op, &tys, &outs)
-        .or_else(|| native_kernel(op, &tys, &outs))
-        .unwrap_or_else(|| panic!("{op} is not lowered"))
+    standalone_kernel(op, &tys, &outs).unwrap_or_else(|| panic!("{op} is not lowered"))
 }
 
 /// Kernel vs interpreter on the same inputs: both succeed and agree, or both refuse.
@@ -665,7 +663,7 @@ fn dispatcher_lowers_what_it_claims() {
     let f64m = t(DType::Float64, 2);
     let some = |op: Op, ins: &[TensorType]| {
         let outs = op.infer_types(ins).unwrap();
-        native_kernel(&op, ins, &outs).is_some() || generated(&op, ins, &outs).is_some()
+        native_kernel(&op, ins, &outs).is_some() || KernelSet::generated(&op, ins, &outs).is_ok()
     };
     assert!(some(Op::Dot, &[f64m, f64m]));
     assert!(some(Op::Dot, &[t(DType::Float32, 1), t(DType::Float32, 2)]));
@@ -674,7 +672,7 @@ fn dispatcher_lowers_what_it_claims() {
     // softmax, the reductions and MaxAndArgmax are generated only (KernelSet::add_native)
     let outs = Op::Softmax.infer_types(&[f64m]).unwrap();
     assert!(native_kernel(&Op::Softmax, &[f64m], &outs).is_none());
-    assert!(generated(&Op::Softmax, &[f64m], &outs).is_some());
+    assert!(KernelSet::generated(&Op::Softmax, &[f64m], &outs).is_ok());
     assert!(some(Op::MaxAndArgmax { axes: vec![1] }, &[f64m]));
     assert!(!some(Op::Shape, &[f64m]));
     for d in DType::ALL {
@@ -695,15 +693,6 @@ fn dispatcher_lowers_what_it_claims() {
     };
     let (i32v, f64s) = ([t(DType::Int32, 1)], [t(DType::Float64, 0)]);
     assert!(native_kernel(&op, &i32v, &f64s).is_none());
-    assert!(generated(&op, &i32v, &f64s).is_none());
+    assert!(KernelSet::generated(&op, &i32v, &f64s).is_err());
     let _ = <f64 as Element>::DTYPE;
-}
-
-/// The kernel generated into a kernel set ([`KernelSet::add_native`], as the JIT linker asks
-/// first), or `None` where no generator covers `op`.
-fn generated(op: &Op, tys: &[TensorType], outs: &[TensorType]) -> Option<Box<dyn NativeKernel>> {
-    let mut ks = KernelSet::new(false).unwrap();
-    let k = ks.add_native(op, tys, outs).ok()?;
-    ks.finalize().unwrap();
-    Some(ks.native(k).unwrap())
 }

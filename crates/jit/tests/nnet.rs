@@ -9,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_ir::{Op, TensorType};
-use theano_jit::{native_kernel, JitError, KernelSet, NativeKernel, Shape, View, MAX_OUTPUTS};
+use theano_jit::{standalone_kernel, JitError, NativeKernel, Shape, View, MAX_OUTPUTS};
 use theano_tensor::ndarray::{Axis, Slice};
 use theano_tensor::{with_array, with_dtype, DType, Element, Tensor};
 
@@ -76,9 +76,7 @@ fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
         .map(|t| theano_interp::value_type(t).unwrap())
         .collect();
     let outs = op.infer_types(&tys).unwrap();
-    generated(op, &tys, &outs)
-        .or_else(|| native_kernel(op, &tys, &outs))
-        .unwrap_or_else(|| panic!("{op} is not lowered"))
+    standalone_kernel(op, &tys, &outs).unwrap_or_else(|| panic!("{op} is not lowered"))
 }
 
 /// Run `k` into fresh, NaN-poisoned outputs.
@@ -322,13 +320,4 @@ fn max_and_argmax_matches_the_interpreter() {
     assert!(matches!(run(k.as_ref(), &[&x]), Err(JitError::Args(_))));
     let _ = <f64 as Element>::DTYPE;
     let _ = with_dtype!(DType::Float64, T => std::mem::size_of::<T>());
-}
-
-/// The kernel generated into a kernel set ([`KernelSet::add_native`], as the JIT linker asks
-/// first), or `None` where no generator covers `op`.
-fn generated(op: &Op, tys: &[TensorType], outs: &[TensorType]) -> Option<Box<dyn NativeKernel>> {
-    let mut ks = KernelSet::new(false).unwrap();
-    let k = ks.add_native(op, tys, outs).ok()?;
-    ks.finalize().unwrap();
-    Some(ks.native(k).unwrap())
 }
