@@ -268,21 +268,14 @@ unsafe fn narrow_w<T: Float, const FMA: bool, const W: usize>(
             let xb = x0.wrapping_offset((b * NARROW_K) as isize * x_cs);
             for (kk, y) in blk.chunks_exact(W).enumerate() {
                 let xk = xb.wrapping_offset(kk as isize * x_cs);
-                if q == NARROW_ROWS {
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        // SAFETY: row r + i < rows, column b * NARROW_K + kk < k: in x.
-                        let xv = unsafe { *xk.offset(i as isize * x_rs) };
-                        for j in 0..W {
-                            a[j] = madd::<T, FMA>(xv, y[j], a[j]);
-                        }
-                    }
-                } else {
-                    for (i, a) in acc.iter_mut().enumerate().take(q) {
-                        // SAFETY: as above (i < q).
-                        let xv = unsafe { *xk.offset(i as isize * x_rs) };
-                        for j in 0..W {
-                            a[j] = madd::<T, FMA>(xv, y[j], a[j]);
-                        }
+                // a whole block of rows through the array (a constant trip count that LLVM
+                // unrolls into registers), the last partial block through a slice of it
+                // SAFETY: rows r..r + q < rows, column b * NARROW_K + kk < k: in x.
+                unsafe {
+                    if q == NARROW_ROWS {
+                        narrow_step::<T, FMA, W>(&mut acc, xk, x_rs, y)
+                    } else {
+                        narrow_step::<T, FMA, W>(&mut acc[..q], xk, x_rs, y)
                     }
                 }
             }
@@ -297,6 +290,26 @@ unsafe fn narrow_w<T: Float, const FMA: bool, const W: usize>(
             unsafe { narrow_store(&acc[..q], n, out, (r, o_rs, o_cs), true, beta, read_out) };
         }
         r += q;
+    }
+}
+
+/// `acc[i] += x[i, kk] * y` for the rows of a block, `xk` pointing at its element (0, kk).
+///
+/// # Safety
+/// `xk` is valid for reads of `acc.len()` elements `x_rs` apart.
+#[inline(always)]
+unsafe fn narrow_step<T: Float, const FMA: bool, const W: usize>(
+    acc: &mut [[T; W]],
+    xk: *const T,
+    x_rs: isize,
+    y: &[T],
+) {
+    for (i, a) in acc.iter_mut().enumerate() {
+        // SAFETY: row i of the block (the contract).
+        let xv = unsafe { *xk.offset(i as isize * x_rs) };
+        for j in 0..W {
+            a[j] = madd::<T, FMA>(xv, y[j], a[j]);
+        }
     }
 }
 
