@@ -11,17 +11,9 @@ use theano_ir::{Op, ReduceKind, TensorType};
 use theano_jit::{standalone_kernel, NativeKernel, View};
 use theano_tensor::DType;
 
-fn data(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::data;
 
 /// A generated kernel (`KernelSet::add_native`) where there is one, as the JIT linker does,
 /// else `native_kernel`.

@@ -10,17 +10,8 @@ use theano_jit::blas::NARROW;
 use theano_jit::{native_kernel, NativeKernel, View};
 use theano_tensor::DType;
 
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
+mod common;
+use common::data;
 
 /// A `rows x cols` operand stored C-order (`t == false`) or Fortran-order, as raw bytes of
 /// dtype `d`, with its element strides; `get(i, j)` reads the value back as f64.
@@ -34,7 +25,7 @@ struct Operand {
 
 impl Operand {
     fn new(d: DType, rows: usize, cols: usize, t: bool, seed: u64) -> Operand {
-        let vals = values(rows * cols, seed);
+        let vals = data(rows * cols, seed);
         let bytes = match d {
             DType::Float32 => vals
                 .iter()
