@@ -407,7 +407,7 @@ unsafe fn narrow<T: Float>(
     };
     let isa = isa();
     with_scratch(k * w, fill, |yp| {
-        let job = NarrowJob {
+        let job = Shared(NarrowJob {
             x,
             yp,
             n,
@@ -416,17 +416,17 @@ unsafe fn narrow<T: Float>(
             out,
             os,
             isa,
-        };
+        });
         let width = crate::hot::width();
         if m.saturating_mul(k).saturating_mul(n) >= PAR_FLOPS && width > 1 && m >= 2 * NARROW_ROWS {
             let band = m.div_ceil(width).next_multiple_of(NARROW_ROWS);
             // SAFETY: each part is a band of rows within the product; bands are disjoint
             crate::hot::run(m.div_ceil(band), &|p| unsafe {
-                job.rows(p * band, band.min(m - p * band))
+                job.get().rows(p * band, band.min(m - p * band))
             });
         } else {
             // SAFETY: the whole product.
-            unsafe { job.rows(0, m) }
+            unsafe { job.get().rows(0, m) }
         }
     })
 }
@@ -442,11 +442,6 @@ struct NarrowJob<'a, T> {
     os: (isize, isize),
     isa: Isa,
 }
-// SAFETY: x and yp are only read; each part writes its own rows of `out`; the region ends
-// before `narrow` returns, so every pointer outlives it.
-unsafe impl<T: Sync> Send for NarrowJob<'_, T> {}
-// SAFETY: as for Send.
-unsafe impl<T: Sync> Sync for NarrowJob<'_, T> {}
 
 impl<T: Float> NarrowJob<'_, T> {
     /// Rows `start..start + len` of the product.
@@ -671,8 +666,8 @@ unsafe fn gemv_scaled<T: Float>(
         let parts = k.div_ceil(chunk);
         let words = ((parts - 1) * m * std::mem::size_of::<T>()).div_ceil(8);
         return with_words_in(&PARTIAL, words, |w| {
-            let partial = SendMut(w.as_mut_ptr().cast::<T>());
-            let job = Job {
+            let partial = Shared(w.as_mut_ptr().cast::<T>());
+            let job = Shared(Job {
                 a,
                 xs,
                 beta,
@@ -680,13 +675,13 @@ unsafe fn gemv_scaled<T: Float>(
                 ys,
                 out,
                 isa,
-            };
+            });
             crate::hot::run(parts, &|p| {
                 let lo = p * chunk;
                 let dst = (p > 0).then(|| partial.get().wrapping_add((p - 1) * m));
                 // SAFETY: columns lo..min(k, lo + chunk) of A with p < parts; part p > 0
                 // writes its own m partial sums of the buffer.
-                unsafe { job.cols(lo, k.min(lo + chunk), dst) }
+                unsafe { job.get().cols(lo, k.min(lo + chunk), dst) }
             });
             for p in 1..parts {
                 // SAFETY: out has m elements; part p's partial sums are m elements of the
@@ -706,7 +701,7 @@ unsafe fn gemv_scaled<T: Float>(
         // smaller gemv on disjoint rows of A, y and out.
         let parts = width.min(m.div_ceil(64));
         let chunk = m.div_ceil(parts).next_multiple_of(8);
-        let job = Job {
+        let job = Shared(Job {
             a,
             xs,
             beta,
@@ -714,13 +709,13 @@ unsafe fn gemv_scaled<T: Float>(
             ys,
             out,
             isa,
-        };
+        });
         crate::hot::run(m.div_ceil(chunk), &|p| {
             let start = p * chunk;
             let len = chunk.min(m - start);
             // SAFETY: rows start..start+len of A, y and out: in their extents (p < the
             // number of chunks), and the parts write disjoint rows of out.
-            unsafe { job.rows(start, len) }
+            unsafe { job.get().rows(start, len) }
         });
         return;
     }
@@ -733,18 +728,20 @@ unsafe fn gemv_scaled<T: Float>(
 /// threshold itself is not tuned).
 pub const PAR_GEMV: usize = 1 << 16;
 
-/// A buffer the parts of a split gemv write disjoint pieces of.
+/// What the parts of one parallel region share (a job record of operand pointers and
+/// scalars, or a buffer): every use in this file only reads through it, except that each part
+/// writes its own disjoint rows, columns or piece of an output, and the region
+/// ([`crate::hot::run`]) ends before anything it points to is released.
 #[derive(Clone, Copy)]
-struct SendMut<T>(*mut T);
-// SAFETY: each part writes only its own piece, and the region ends before the buffer's
-// borrow does.
-unsafe impl<T> Send for SendMut<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SendMut<T> {}
+struct Shared<J>(J);
+// SAFETY: see the type's doc: shared read-only, disjoint writes, within the region.
+unsafe impl<J> Send for Shared<J> {}
+// SAFETY: as for Send.
+unsafe impl<J> Sync for Shared<J> {}
 
-impl<T> SendMut<T> {
-    fn get(self) -> *mut T {
-        self.0
+impl<J> Shared<J> {
+    fn get(&self) -> &J {
+        &self.0
     }
 }
 
@@ -759,13 +756,6 @@ struct Job<'a, T> {
     out: *mut T,
     isa: Isa,
 }
-
-// SAFETY: a Job only carries pointers into buffers that outlive the parallel region it is
-// used in; the parts it is split into read shared inputs and write disjoint rows of `out`.
-unsafe impl<T: Sync> Send for Job<'_, T> {}
-// SAFETY: as above: shared between the parts, which only read through it (and write
-// disjoint rows of `out`).
-unsafe impl<T: Sync> Sync for Job<'_, T> {}
 
 impl<T: Float> Job<'_, T> {
     /// The sum over columns `lo..hi` of a column-major A: into `out` (with `beta * y`) when
@@ -935,17 +925,17 @@ pub(crate) unsafe fn gemm_into<T: Float>(
         let len = if cols { n } else { m };
         let band = len.div_ceil(w).next_multiple_of(16);
         let parts = len.div_ceil(band);
-        let job = Band {
+        let job = Shared(Band {
             alpha,
             x,
             y,
             beta,
             read_out,
             out,
-        };
+        });
         // SAFETY: our contract, with the band of each part inside the product
         crate::hot::run(parts, &|p| unsafe {
-            job.part(p * band, len.min(p * band + band), cols, n)
+            job.get().part(p * band, len.min(p * band + band), cols, n)
         });
         return;
     }
@@ -967,11 +957,6 @@ struct Band<T> {
     read_out: bool,
     out: *mut T,
 }
-// SAFETY: the operands are only read, and each thread writes its own band of `out`; the
-// region ends before `gemm_into` returns, so every pointer outlives it.
-unsafe impl<T: Sync> Send for Band<T> {}
-// SAFETY: as for Send.
-unsafe impl<T: Sync> Sync for Band<T> {}
 
 impl<T: Float> Band<T> {
     /// Output columns `lo..hi` (`cols`) or rows `lo..hi` of the product, `n` its columns.
