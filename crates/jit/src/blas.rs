@@ -654,7 +654,18 @@ unsafe fn gemv_scaled<T: Float>(
     let isa = isa();
     let width = crate::hot::width();
     let k = a.cols;
-    if m.saturating_mul(k) >= PAR_GEMV && width > 1 && a.rs == 1 && a.cs != 1 && k >= 128 {
+    let parallel = m.saturating_mul(k) >= PAR_GEMV && width > 1;
+    // what the parts of either split share
+    let job = Shared(Job {
+        a,
+        xs,
+        beta,
+        yp,
+        ys,
+        out,
+        isa,
+    });
+    if parallel && a.rs == 1 && a.cs != 1 && k >= 128 {
         // A column-major matrix (a transposed C matrix: the gradient's x.T · g) splits its
         // columns, the sum's terms: part p reads columns p*chunk.. of A, i.e. the same rows
         // of the C matrix as part p of the row-major product x · w, so each thread keeps
@@ -667,15 +678,6 @@ unsafe fn gemv_scaled<T: Float>(
         let words = ((parts - 1) * m * std::mem::size_of::<T>()).div_ceil(8);
         return with_words_in(&PARTIAL, words, |w| {
             let partial = Shared(w.as_mut_ptr().cast::<T>());
-            let job = Shared(Job {
-                a,
-                xs,
-                beta,
-                yp,
-                ys,
-                out,
-                isa,
-            });
             crate::hot::run(parts, &|p| {
                 let lo = p * chunk;
                 let dst = (p > 0).then(|| partial.get().wrapping_add((p - 1) * m));
@@ -695,21 +697,12 @@ unsafe fn gemv_scaled<T: Float>(
             }
         });
     }
-    if m.saturating_mul(k) >= PAR_GEMV && width > 1 {
+    if parallel {
         // Split the output rows among the hot pool's threads (crate::hot: a region this
         // short would spend as long waking rayon's threads as computing): each part is a
         // smaller gemv on disjoint rows of A, y and out.
         let parts = width.min(m.div_ceil(64));
         let chunk = m.div_ceil(parts).next_multiple_of(8);
-        let job = Shared(Job {
-            a,
-            xs,
-            beta,
-            yp,
-            ys,
-            out,
-            isa,
-        });
         crate::hot::run(m.div_ceil(chunk), &|p| {
             let start = p * chunk;
             let len = chunk.min(m - start);
