@@ -10,10 +10,18 @@
 //! other within microseconds, find it awake. One region runs at a time: a caller that finds
 //! the pool busy (another thread's region) runs every part itself.
 //!
-//! Invariants: a job's closure is only borrowed; [`run`] returns only after every helper
-//! it handed a part to has finished that part (`done == seq`), so the borrow outlives its
-//! use. A panic in a part is caught on the helper and re-raised on the caller after the
-//! region, never leaving a helper dead.
+//! A part is claimed before it runs, by its helper or by the caller: the caller, done with
+//! part 0, claims every part whose helper has not started it yet (a helper still waking from
+//! its park, or whose CPU the host has taken away for a while) and runs it itself, rather
+//! than wait. A helper that has not yet acknowledged its last job is left out of the next
+//! region (its part runs on the caller).
+//!
+//! Invariants: a job's closure is only borrowed; [`run`] returns only after every part has
+//! run, on the caller or on a helper that claimed it and then published `done`; a helper
+//! whose part the caller claimed never calls the closure, and is handed no new job until it
+//! has published `done` for the old one, so the job slot is never written while it is read.
+//! A panic in a part is caught on the helper and re-raised on the caller after the region,
+//! never leaving a helper dead.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -21,22 +29,31 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+/// Most helpers a region hands parts to (a wider machine's extra parts run on the caller).
+const MAX_HELPERS: usize = 63;
+
 /// How long a helper stays awake after a part.
 pub const SPIN: Duration = Duration::from_micros(300);
 
-type Part<'a> = &'a (dyn Fn(usize) + Sync);
+/// A region's closure, as the helpers hold it: a raw pointer, so that a helper whose part
+/// the caller claimed holds no reference that outlives the closure.
+type Part = *const (dyn Fn(usize) + Sync + 'static);
 
 struct Helper {
     /// Bumped by the caller to hand over a job (after writing `job`).
     seq: AtomicU64,
-    /// Set to `seq` by the helper when its part has run.
+    /// Set to `seq` by the helper when it is finished with that job (its part has run, or the
+    /// caller claimed it).
     done: AtomicU64,
+    /// The last job whose part was claimed (by the helper, or by the caller instead); a job
+    /// `s` is claimed by whoever moves this from `s - 1` to `s` first.
+    claimed: AtomicU64,
     /// The helper is parked (or about to park): the caller must unpark it.
     sleeping: AtomicBool,
     /// The payload of a panic in the helper's last part, for the caller to re-raise.
     panicked: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     /// The closure and the part index, valid while `done != seq`.
-    job: UnsafeCell<Option<(Part<'static>, usize)>>,
+    job: UnsafeCell<Option<(Part, usize)>>,
     thread: OnceLock<Thread>,
 }
 
@@ -44,6 +61,9 @@ struct Helper {
 // `seq` (Release), and read only by the helper after it observes that `seq` (Acquire) and
 // before it publishes `done`; the caller does not write it again until it has seen `done`.
 unsafe impl Sync for Helper {}
+// SAFETY: the only field that is not Send is the closure pointer in `job`, which points to a
+// `Sync` closure and is called only under the protocol above.
+unsafe impl Send for Helper {}
 
 struct Pool {
     helpers: Vec<Arc<Helper>>,
@@ -66,6 +86,7 @@ fn pool() -> &'static Pool {
             let h = Arc::new(Helper {
                 seq: AtomicU64::new(0),
                 done: AtomicU64::new(0),
+                claimed: AtomicU64::new(0),
                 sleeping: AtomicBool::new(false),
                 panicked: Mutex::new(None),
                 job: UnsafeCell::new(None),
@@ -123,7 +144,14 @@ fn helper_loop(h: &Helper) {
         // SAFETY: see `impl Sync for Helper`: the job for `seen` is written and stays valid
         // until `done` says so.
         let job = unsafe { (*h.job.get()).take() };
-        if let Some((f, part)) = job {
+        let mine = h
+            .claimed
+            .compare_exchange(seen - 1, seen, AcqRel, Acquire)
+            .is_ok();
+        if let (Some((f, part)), true) = (job, mine) {
+            // SAFETY: the helper claimed this part, so the caller waits for `done` before
+            // its closure goes away.
+            let f = unsafe { &*f };
             if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(part))) {
                 if let Ok(mut slot) = h.panicked.lock() {
                     *slot = Some(e);
@@ -154,27 +182,50 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         (0..parts).for_each(f);
         return;
     };
-    // SAFETY (lifetime): the helpers only use `f` until they publish `done` for this job,
-    // and this function waits for that below before returning.
-    let fs: Part<'static> = unsafe { std::mem::transmute::<Part<'_>, Part<'static>>(f) };
+    // SAFETY (lifetime): a helper calls `f` only for a part it claimed, and this function
+    // waits for `done` of every such part before returning.
+    let fs: Part =
+        unsafe { std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), Part>(f as *const _) };
     let used = &p.helpers[..parts - 1];
-    for (i, h) in used.iter().enumerate() {
-        let s = h.seq.load(Relaxed) + 1;
-        // SAFETY: we hold `busy`, and the helper finished its last job (`done == seq`), so
-        // it does not read `job` now.
+    // by helper: the job it was handed, or None when it has not acknowledged its last one
+    let mut handed = [None::<u64>; MAX_HELPERS];
+    for (i, h) in used.iter().enumerate().take(MAX_HELPERS) {
+        let s = h.seq.load(Relaxed);
+        if h.done.load(Acquire) != s {
+            continue;
+        }
+        // SAFETY: we hold `busy`, and the helper is finished with its last job (`done ==
+        // seq`), so it does not read `job` now.
         unsafe { *h.job.get() = Some((fs, i + 1)) };
-        h.seq.store(s, SeqCst);
+        h.seq.store(s + 1, SeqCst);
+        handed[i] = Some(s + 1);
         if h.sleeping.load(SeqCst) {
             if let Some(t) = h.thread.get() {
                 t.unpark();
             }
         }
     }
-    let mine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(0)));
     let mut panicked: Option<Box<dyn std::any::Any + Send>> = None;
-    for h in used {
-        // only this caller (holding `busy`) writes `seq`
-        let s = h.seq.load(Relaxed);
+    let on_caller = |part: usize, panicked: &mut Option<Box<dyn std::any::Any + Send>>| {
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(part))) {
+            panicked.get_or_insert(e);
+        }
+    };
+    on_caller(0, &mut panicked);
+    for (i, h) in used.iter().enumerate() {
+        let Some(s) = handed.get(i).copied().flatten() else {
+            on_caller(i + 1, &mut panicked);
+            continue;
+        };
+        if h.claimed
+            .compare_exchange(s - 1, s, AcqRel, Acquire)
+            .is_ok()
+        {
+            // the helper has not started: its part runs here, and the helper only
+            // acknowledges the job when it comes to it
+            on_caller(i + 1, &mut panicked);
+            continue;
+        }
         let mut n = 0u32;
         while h.done.load(Acquire) != s {
             n = n.wrapping_add(1);
@@ -187,9 +238,6 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         if let Some(e) = h.panicked.lock().ok().and_then(|mut slot| slot.take()) {
             panicked.get_or_insert(e);
         }
-    }
-    if let Err(e) = mine {
-        std::panic::resume_unwind(e);
     }
     if let Some(e) = panicked {
         std::panic::resume_unwind(e);
@@ -238,11 +286,15 @@ mod tests {
                 Some(&*format!("part {bad}"))
             );
         }
-        // the pool still runs parts on a helper (other tests may hold it now and then)
+        // the pool still runs parts on a helper (other tests may hold it now and then; part 0
+        // takes a millisecond, so that the caller does not claim part 1 before the helper)
         let me = std::thread::current().id();
         let parallel = (0..1000).any(|_| {
             let other = std::sync::Mutex::new(false);
-            run(2, &|_| {
+            run(2, &|i| {
+                if i == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 if std::thread::current().id() != me {
                     *other.lock().unwrap() = true;
                 }
@@ -267,6 +319,23 @@ mod tests {
             }
         });
         assert_eq!(total.load(Relaxed), 4 * 500 * 2);
+    }
+
+    /// Regions that start while the helper is parked or has not acknowledged its last job:
+    /// the caller claims those parts, and every part still runs exactly once.
+    #[test]
+    fn claimed_parts_run_once() {
+        let w = width();
+        for round in 0..40 {
+            if round % 8 == 0 {
+                std::thread::sleep(SPIN * 2);
+            }
+            let hits: Vec<AtomicUsize> = (0..w).map(|_| AtomicUsize::new(0)).collect();
+            run(w, &|i| {
+                hits[i].fetch_add(1, Relaxed);
+            });
+            assert!(hits.iter().all(|h| h.load(Relaxed) == 1), "round {round}");
+        }
     }
 
     #[test]
