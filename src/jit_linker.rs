@@ -73,32 +73,25 @@ impl Linker for JitLinker {
                 let kernel = ks.elemwise(k, step.op.destroyed_input()).map_err(jit_err)?;
                 StepKind::Kernel {
                     kernel: Box::new(kernel),
-                    shape_only: true,
                 }
             } else if let Some(Compiled::Native(k)) = k {
                 StepKind::Kernel {
                     kernel: ks.native(k).map_err(jit_err)?,
-                    shape_only: false,
                 }
             } else if let Some(v) = ViewOp::of(&step.op).filter(|_| single) {
                 StepKind::View(v)
             } else if let (Op::ShapeI(i), true) = (&step.op, single) {
                 StepKind::Kernel {
                     kernel: Box::new(ShapeKernel { axis: Some(*i) }),
-                    shape_only: true,
                 }
             } else if let (Op::Shape, true) = (&step.op, single) {
                 StepKind::Kernel {
                     kernel: Box::new(ShapeKernel { axis: None }),
-                    shape_only: true,
                 }
             } else if let Some(kernel) =
                 theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types)
             {
-                StepKind::Kernel {
-                    kernel,
-                    shape_only: false,
-                }
+                StepKind::Kernel { kernel }
             } else {
                 StepKind::Interp
             };

@@ -28,12 +28,8 @@ use theano_tensor::{with_array, with_dtype, Element};
 
 /// How a step runs.
 pub(crate) enum StepKind {
-    /// A native kernel into a buffer (or in place). `shape_only`: its `out_shape` reads no
-    /// element of its inputs (so it can be checked on placeholder views before they exist).
-    Kernel {
-        kernel: Box<dyn NativeKernel>,
-        shape_only: bool,
-    },
+    /// A native kernel into a buffer (or in place).
+    Kernel { kernel: Box<dyn NativeKernel> },
     /// A view of input 0's storage.
     View(ViewOp),
     /// `theano_interp::perform` into an owned tensor.
@@ -274,6 +270,9 @@ pub(crate) struct ShapeKernel {
 }
 
 impl NativeKernel for ShapeKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "shape"
     }
@@ -519,7 +518,7 @@ impl Runtime {
         let tail_checkable = order[tail..].iter().all(|&i| {
             let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
             match &kinds[i] {
-                StepKind::Kernel { shape_only, .. } => *shape_only || !reads_tail,
+                StepKind::Kernel { kernel, .. } => kernel.shape_only() || !reads_tail,
                 StepKind::View(v) => !(v.reads_values() && reads_tail),
                 StepKind::Interp => false,
             }

@@ -91,25 +91,71 @@ fn failure_after_an_inplace_update_leaves_shared_untouched() {
     }
 }
 
-/// An interpreted step (a dot) after the in-place update: the tail cannot be checked, so
-/// the call computes the new value into a buffer; its failure leaves w untouched.
+/// An interpreted step (a join) after the in-place update: the tail cannot be checked, so
+/// the call computes the new value into a buffer; the dot after it fails, and w is untouched.
 #[test]
-fn interpreted_failure_in_the_tail_leaves_shared_untouched() {
+fn interpreted_step_in_the_tail_leaves_shared_untouched_on_failure() {
     let (x, m) = (T::dvector("x"), T::dmatrix("m"));
     let w = shared_named(ramp(&[3], 0.1), "w");
     let w_new = &w * 2.0 + &x;
-    let out = T::dot(&w_new, &m).unwrap();
+    let joined = T::concatenate(&[w_new.clone(), x.clone()], 0).unwrap();
+    let out = T::dot(&joined, &m).unwrap();
     let f = compile(&[&x, &m], &out)
         .updates([(&w, &w_new)])
         .mode(mode(LinkerKind::Jit))
         .build()
         .unwrap();
     let before = w.get_value().unwrap();
-    assert!(f.call(&[ramp(&[3], 0.2), ramp(&[4, 2], 0.3)]).is_err());
+    let e = f
+        .call(&[ramp(&[3], 0.2), ramp(&[4, 2], 0.3)])
+        .expect_err("a (6,) vector times a 4x2 matrix");
+    assert!(e.to_string().contains("shape"), "{e}");
     assert_eq!(w.get_value().unwrap(), before);
-    let r = f.call(&[ramp(&[3], 0.2), ramp(&[3, 2], 0.3)]).unwrap();
+    let r = f.call(&[ramp(&[3], 0.2), ramp(&[6, 2], 0.3)]).unwrap();
     assert_eq!(r[0].shape(), &[2]);
     assert_ne!(w.get_value().unwrap(), before);
+}
+
+/// Native kernels whose checks read only shapes (a reduction, then a dot) after the in-place
+/// update: the tail is checked before it runs, so the update is written straight into w's
+/// storage, and a call whose dot does not match fails before w is touched.
+#[test]
+fn shape_checked_native_tail_writes_in_place_and_fails_cleanly() {
+    let (x, m) = (T::dmatrix("x"), T::dmatrix("m"));
+    let w = shared_named(ramp(&[3, 4], 0.1), "w");
+    let w_new = &w * 2.0 + &x;
+    let s = T::sum_axes(&w_new, Some(&[0]), false).unwrap();
+    let out = T::dot(&s, &m).unwrap();
+    let f = compile(&[&x, &m], &out)
+        .updates([(&w, &w_new)])
+        .mode(mode(LinkerKind::Jit))
+        .build()
+        .unwrap();
+    let p0 = storage(&w);
+    let before = w.get_value().unwrap();
+    let e = f
+        .call(&[ramp(&[3, 4], 0.2), ramp(&[5, 2], 0.3)])
+        .expect_err("a (4,) vector times a 5x2 matrix");
+    assert!(e.to_string().contains("shape"), "{e}");
+    assert_eq!(w.get_value().unwrap(), before);
+    let r = f.call(&[ramp(&[3, 4], 0.2), ramp(&[4, 2], 0.3)]).unwrap();
+    assert_eq!(storage(&w), p0, "the update was not written in place");
+    let (b, xv, mv) = (
+        before.to_f64_vec(),
+        ramp(&[3, 4], 0.2).to_f64_vec(),
+        ramp(&[4, 2], 0.3).to_f64_vec(),
+    );
+    let wn: Vec<f64> = b.iter().zip(&xv).map(|(a, c)| a * 2.0 + c).collect();
+    assert_eq!(w.get_value().unwrap().to_f64_vec(), wn);
+    let col: Vec<f64> = (0..4)
+        .map(|j| (0..3).map(|i| wn[i * 4 + j]).sum())
+        .collect();
+    let want: Vec<f64> = (0..2)
+        .map(|k| (0..4).map(|j| col[j] * mv[j * 2 + k]).sum())
+        .collect();
+    for (g, w) in r[0].to_f64_vec().iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{g} vs {w}");
+    }
 }
 
 /// Large elementwise loops run split across threads: flat, strided (transposed),

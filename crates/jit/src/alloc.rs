@@ -1,7 +1,7 @@
 //! `Alloc(value, *shape)` as a native kernel: the value broadcast to a shape read from integer
 //! scalars (numpy's `broadcast_to(value, shape).copy()`), written into the runtime's buffer.
-//! Its `out_shape` reads the shape scalars' values (the runtime never checks it ahead of the
-//! values: native kernels are not `shape_only`).
+//! Its `out_shape` reads the shape scalars' values, so it keeps `shape_only() == false` (the
+//! runtime never checks it ahead of the values).
 
 use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
 use crate::JitError;

@@ -1209,6 +1209,9 @@ fn scalar_of<T: Float>(v: &View) -> T {
 }
 
 impl NativeKernel for BlasKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         &self.name
     }

@@ -1137,6 +1137,9 @@ impl ReduceKernel {
 }
 
 impl NativeKernel for ReduceKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -1458,6 +1461,9 @@ struct ArgmaxKernel {
 }
 
 impl NativeKernel for ArgmaxKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         &self.name
     }

@@ -809,6 +809,9 @@ struct SoftmaxKernel {
 }
 
 impl NativeKernel for SoftmaxKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         &self.name
     }

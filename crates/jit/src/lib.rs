@@ -729,6 +729,9 @@ impl ElemwiseKernel {
 }
 
 impl NativeKernel for ElemwiseKernel {
+    fn shape_only(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         &self.name
     }

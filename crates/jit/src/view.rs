@@ -151,6 +151,14 @@ pub trait NativeKernel: Send + Sync {
     fn inplace_input(&self) -> Option<usize> {
         None
     }
+    /// Whether [`NativeKernel::out_shapes`] reads only the views' dtypes, shapes and strides,
+    /// never an element, so the runtime may check a step on placeholder views before its
+    /// inputs are computed (and refuse a bad call before any shared storage is written).
+    /// `false` unless a kernel says otherwise: a kernel that reads values in its check
+    /// (labels, shapes given as tensors) must keep the default.
+    fn shape_only(&self) -> bool {
+        false
+    }
     /// Compute the output into `out`.
     ///
     /// # Safety
