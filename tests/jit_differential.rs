@@ -14,7 +14,20 @@
 //! cancellation (a kept regression: 9 ulp of a result 1.8e-3 computed from values of 3e4), so
 //! the bound is in ulps of the computation's magnitude, not of the result. It is also far
 //! inside rtol 1e-12 (float64) and 1e-5 (float32) for reductions and dot products. Runs of
-//! 40,000 cases pass at this bound. Float32 epsilon applies to every
+//! 40,000 cases pass at this bound.
+//!
+//! Elements where that bound cannot hold are not compared: the reference graph is evaluated
+//! again four times with every value that the two linkers may round differently (the
+//! transcendentals, softmax and the crossentropy ops, sums, products and dot products)
+//! nudged by 4 ulp (4 epsilons of its largest term for sums and dot products, when larger),
+//! up, down and in two random sign patterns, and an element that any such nudge moves by more
+//! than twice the bound (or into or out of NaN or infinity) is ill-conditioned at these
+//! inputs. Kept regressions:
+//! `pow(expm1(1), 200)`, where expm1's last bit becomes 117 ulp of the result, and
+//! `int_div(-1, log(softmax(r)))` where the largest softmax entry is 1 on one linker and
+//! `1 - 2^-53` on the other. For the same reason, when both linkers fail, their messages
+//! must agree up to the numbers in them (an index computed as `int(log1p(exp(x)))` was 38 on
+//! one linker and 39 on the other). Float32 epsilon applies to every
 //! float output once the graph computes a float32 value. Errors must agree: when one linker
 //! fails (a shape mismatch, an index out of range) the other must fail too, with the same
 //! typed error and message (about a fifth of the cases fail; a panic fails the test). Failures shrink and are kept in
@@ -27,7 +40,8 @@ use graphgen::*;
 use proptest::prelude::*;
 use theano::debugmode::Evaluator;
 use theano::ir::fgraph::FunctionGraph;
-use theano::{compile, DType, Function, LinkerKind, Mode, OnUnused, Tensor, Variable};
+use theano::ir::{ReduceKind, ScalarOp};
+use theano::{compile, DType, Function, LinkerKind, Mode, OnUnused, Op, Tensor, Variable};
 use theano_tensor::ndarray::Axis;
 
 /// Tolerance in machine epsilons of the computation's magnitude.
@@ -112,6 +126,155 @@ fn case_values(seed: u64, scheme: u8, layouts: u32) -> Vec<Tensor> {
     .collect()
 }
 
+/// How a node's results may differ between the linkers by rounding alone: `Some(true)` by a
+/// few ulp of each value, `Some(false)` by a few epsilons of its terms (sums, products, dot
+/// products), `None` not at all.
+fn rounding(op: &Op) -> Option<bool> {
+    match op {
+        Op::Elemwise { scalar, .. } => matches!(
+            scalar,
+            ScalarOp::Exp
+                | ScalarOp::Log
+                | ScalarOp::Log1p
+                | ScalarOp::Expm1
+                | ScalarOp::Tanh
+                | ScalarOp::Sigmoid
+                | ScalarOp::Softplus
+                | ScalarOp::Pow
+        )
+        .then_some(true),
+        Op::Softmax
+        | Op::LogSoftmax
+        | Op::CrossentropySoftmaxArgmax1HotWithBias
+        | Op::CrossentropySoftmax1HotWithBiasDx => Some(true),
+        Op::Reduce {
+            kind: ReduceKind::Sum | ReduceKind::Prod,
+            ..
+        }
+        | Op::Dot => Some(false),
+        _ => None,
+    }
+}
+
+/// `t` with every float element moved by `ULPS` epsilons of itself (`per_value`), or of
+/// itself or its largest term when larger (else), in the direction `sign(i)` of element i.
+fn nudged(t: &Tensor, per_value: bool, terms: f64, sign: &dyn Fn(usize) -> f64) -> Tensor {
+    let d = t.dtype();
+    if !d.is_float() {
+        return t.clone();
+    }
+    let eps = if d == DType::Float32 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    let v: Vec<f64> = t
+        .to_f64_vec()
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let scale = if per_value {
+                x.abs()
+            } else {
+                terms.max(x.abs())
+            };
+            x + sign(i) * ULPS * eps * scale
+        })
+        .collect();
+    Tensor::from_f64_vec(d, t.shape(), v).unwrap()
+}
+
+/// By output, by element: whether a nudge of the values the linkers may round differently
+/// moves the reference result by more than the comparison's bound (see the module's doc).
+fn ill_conditioned(fg: &FunctionGraph, args: &[Tensor], eps: f64, mag: f64) -> Vec<Vec<bool>> {
+    let refs: Vec<&Tensor> = args.iter().collect();
+    let eval_all = |sign: Option<&dyn Fn(usize) -> f64>| -> Option<Vec<Tensor>> {
+        let mut ev = Evaluator::new(fg, &refs);
+        if let Some(sign) = sign {
+            for n in fg.toposort() {
+                let Some(per_value) = rounding(fg.op(n)) else {
+                    continue;
+                };
+                let terms = {
+                    let ins: Vec<Tensor> = fg
+                        .node_inputs(n)
+                        .iter()
+                        .map(|&v| ev.eval(v).ok().cloned())
+                        .collect::<Option<_>>()?;
+                    let largest = |t: &Tensor| {
+                        t.to_f64_vec()
+                            .into_iter()
+                            .filter(|x| x.is_finite())
+                            .fold(0.0f64, |m, x| m.max(x.abs()))
+                    };
+                    match ins.as_slice() {
+                        [a, b] if matches!(fg.op(n), Op::Dot) => largest(a) * largest(b),
+                        [x, ..] => largest(x),
+                        [] => 0.0,
+                    }
+                };
+                for &o in fg.node_outputs(n) {
+                    let t = nudged(ev.eval(o).ok()?, per_value, terms, sign);
+                    ev.bind(o, t);
+                }
+            }
+        }
+        fg.outputs()
+            .iter()
+            .map(|&o| ev.eval(o).ok().cloned())
+            .collect()
+    };
+    let Some(base) = eval_all(None) else {
+        return Vec::new();
+    };
+    let mut bad: Vec<Vec<bool>> = base.iter().map(|t| vec![false; t.len()]).collect();
+    let hash = |i: usize, salt: u64| {
+        let h = (i as u64 ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if (h >> 32) & 1 == 0 {
+            1.0
+        } else {
+            -1.0
+        }
+    };
+    let signs: [&dyn Fn(usize) -> f64; 4] = [&|_| 1.0, &|_| -1.0, &|i| hash(i, 0x5151), &|i| {
+        hash(i, 0xA7A7)
+    }];
+    for sign in signs {
+        let Some(probe) = eval_all(Some(sign)) else {
+            continue;
+        };
+        for ((b, p), flags) in base.iter().zip(&probe).zip(&mut bad) {
+            let eps = if b.dtype() == DType::Float32 {
+                f32::EPSILON as f64
+            } else {
+                eps
+            };
+            let float = b.dtype().is_float();
+            for ((x, y), f) in b.to_f64_vec().into_iter().zip(p.to_f64_vec()).zip(flags) {
+                *f |= if float {
+                    !close(y, x, 2.0 * ULPS * eps * mag.max(x.abs()))
+                } else {
+                    x != y
+                };
+            }
+        }
+    }
+    bad
+}
+
+/// `s` with every run of digits replaced by `#`.
+fn mask_numbers(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
+}
+
 /// Element `p` (JIT) agrees with `q` (interpreter) within `tol` absolute.
 fn close(p: f64, q: f64, tol: f64) -> bool {
     if p.is_nan() || q.is_nan() {
@@ -123,7 +286,15 @@ fn close(p: f64, q: f64, tol: f64) -> bool {
     (p - q).abs() <= tol
 }
 
-fn compare(jit: &Tensor, interp: &Tensor, tol_eps: f64, mag: f64) -> Result<(), String> {
+/// `jit` agrees with `interp` within `ULPS` epsilons of `mag` (or of the value when larger),
+/// except at the elements `skip` marks.
+fn compare(
+    jit: &Tensor,
+    interp: &Tensor,
+    tol_eps: f64,
+    mag: f64,
+    skip: &[bool],
+) -> Result<(), String> {
     if jit.dtype() != interp.dtype() || jit.shape() != interp.shape() {
         return Err(format!(
             "dtype/shape {:?}{:?} (jit) vs {:?}{:?} (interp)",
@@ -135,7 +306,13 @@ fn compare(jit: &Tensor, interp: &Tensor, tol_eps: f64, mag: f64) -> Result<(), 
     }
     let d = jit.dtype();
     if !d.is_float() {
-        return if jit.to_i64_vec() == interp.to_i64_vec() {
+        let (p, q) = (jit.to_i64_vec(), interp.to_i64_vec());
+        let same = p
+            .iter()
+            .zip(&q)
+            .enumerate()
+            .all(|(e, (a, b))| a == b || skip.get(e).copied().unwrap_or(false));
+        return if same {
             Ok(())
         } else {
             Err(format!(
@@ -154,7 +331,7 @@ fn compare(jit: &Tensor, interp: &Tensor, tol_eps: f64, mag: f64) -> Result<(), 
         .zip(interp.to_f64_vec())
         .enumerate()
     {
-        if !close(p, q, ULPS * eps * mag.max(q.abs())) {
+        if !skip.get(e).copied().unwrap_or(false) && !close(p, q, ULPS * eps * mag.max(q.abs())) {
             return Err(format!(
                 "element {e}: {p:e} (jit) vs {q:e} (interp), magnitude {mag:e}\n\
                  jit {jit:?}\ninterp {interp:?}"
@@ -210,9 +387,17 @@ fn check_outputs(
     let (ri, rj) = match (ri, rj) {
         (Ok(i), Ok(j)) => (i, j),
         // the same error: the JIT runs the interpreter for a step its kernel refuses
+        // (numbers masked: an index computed from rounded values may differ, as elements
+        // may; see the module's doc)
         (Err(i), Err(j)) => {
             let (i, j) = (i.to_string(), j.to_string());
-            prop_assert_eq!(&i, &j, "inputs {:?}\n{}", args, text);
+            prop_assert_eq!(
+                mask_numbers(&i),
+                mask_numbers(&j),
+                "inputs {:?}\n{}",
+                args,
+                text
+            );
             return Ok(());
         }
         (i, j) => {
@@ -230,9 +415,11 @@ fn check_outputs(
         f64::EPSILON
     };
     let mag = magnitude(&original, &args);
+    let skip = ill_conditioned(&original, &args, eps, mag);
     prop_assert_eq!(ri.len(), rj.len());
     for (k, (j, i)) in rj.iter().zip(&ri).enumerate() {
-        if let Err(e) = compare(j, i, eps, mag) {
+        let skip = skip.get(k).map_or(&[][..], Vec::as_slice);
+        if let Err(e) = compare(j, i, eps, mag, skip) {
             return Err(TestCaseError::fail(format!(
                 "output {k}: {e}\ninputs {args:?}\n{text}\njit graph:\n{}",
                 fj.dump_ir()
