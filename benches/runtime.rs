@@ -46,21 +46,6 @@ fn bench_linkers(
     }
 }
 
-/// Deterministic pseudo-random values in [-1, 1).
-fn values(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
-    let n: usize = shape.iter().product();
-    let mut s = seed;
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect();
-    Tensor::from_f64_vec(dtype, shape, v).unwrap()
-}
-
 fn call_overhead(c: &mut Criterion) {
     let mut g = c.benchmark_group("call_overhead_add_scalars");
     let (x, y) = (T::dscalar("x"), T::dscalar("y"));
@@ -73,7 +58,7 @@ fn call_overhead(c: &mut Criterion) {
 fn logreg_step(c: &mut Criterion) {
     let mut g = c.benchmark_group("seed_logreg_step_400x784_f64");
     let (n, feats) = (400, 784);
-    let d0 = values(DType::Float64, &[n, feats], 1);
+    let d0 = common::values(DType::Float64, &[n, feats], 1);
     let d1 = Tensor::from_f64_vec(
         DType::Float64,
         &[n],
@@ -81,7 +66,7 @@ fn logreg_step(c: &mut Criterion) {
     )
     .unwrap();
     for l in LINKERS {
-        let m = common::seed_model(values(DType::Float64, &[feats], 2));
+        let m = common::seed_model(common::values(DType::Float64, &[feats], 2));
         let train = compile(&[&m.x, &m.y], [&m.prediction, &m.xent])
             .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
             .mode(mode(l))
@@ -103,9 +88,9 @@ fn elemwise(c: &mut Criterion) {
         let (x, y, z) = (T::input(ty, "x"), T::input(ty, "y"), T::input(ty, "z"));
         let out = T::exp(&x) * &y + T::tanh(&z);
         let (a, b, cc) = (
-            values(dtype, &[n], 3),
-            values(dtype, &[n], 4),
-            values(dtype, &[n], 5),
+            common::values(dtype, &[n], 3),
+            common::values(dtype, &[n], 4),
+            common::values(dtype, &[n], 5),
         );
         bench_linkers(&mut g, &[&x, &y, &z], &out, &[&a, &b, &cc]);
         g.finish();
@@ -122,8 +107,8 @@ fn axpy(c: &mut Criterion) {
     let out = &a * &x + &y;
     let (av, xv, yv) = (
         Tensor::from(1.5),
-        values(DType::Float64, &[n], 8),
-        values(DType::Float64, &[n], 9),
+        common::values(DType::Float64, &[n], 8),
+        common::values(DType::Float64, &[n], 9),
     );
     bench_linkers(&mut g, &[&a, &x, &y], &out, &[&av, &xv, &yv]);
     g.finish();
@@ -137,8 +122,8 @@ fn dot(c: &mut Criterion) {
         let (x, y) = (T::input(ty, "x"), T::input(ty, "y"));
         let out = T::dot(&x, &y).unwrap();
         let (a, b) = (
-            values(dtype, &[1024, 1024], 6),
-            values(dtype, &[1024, 1024], 7),
+            common::values(dtype, &[1024, 1024], 6),
+            common::values(dtype, &[1024, 1024], 7),
         );
         bench_linkers(&mut g, &[&x, &y], &out, &[&a, &b]);
         g.finish();

@@ -8,20 +8,11 @@
 
 use std::time::Instant;
 use theano::tensor as T;
-use theano::{compile, DType, Tensor, TensorType};
+use theano::{compile, DType, TensorType};
 
-fn values(dtype: DType, n: usize, seed: u64) -> Tensor {
-    let mut s = seed;
-    let v = (0..n * n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect();
-    Tensor::from_f64_vec(dtype, &[n, n], v).unwrap()
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::values;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args()
@@ -34,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ty = TensorType::matrix(dtype);
         let (x, y) = (T::input(ty, "x"), T::input(ty, "y"));
         let f = compile(&[&x, &y], &T::dot(&x, &y)?).build()?;
-        let (a, b) = (values(dtype, n, 1), values(dtype, n, 2));
+        let (a, b) = (values(dtype, &[n, n], 1), values(dtype, &[n, n], 2));
         for _ in 0..rounds {
             for _ in 0..3 {
                 f.call_refs(&[&a, &b])?;
