@@ -21,22 +21,15 @@ pub fn randn(seed: &mut u64, n: usize) -> Vec<f64> {
 use theano::tensor as T;
 use theano::{grad, shared_named, DType, Tensor, Variable};
 
-/// Reproducible values uniform in [-1, 1) of `dtype` and `shape`: a 64-bit LCG from `seed`,
-/// its top 53 bits (the benches' and timing examples' data).
+/// Reproducible values uniform in [-1, 1) of `dtype` and `shape` (theano-jit's test data
+/// generator: the benches' and timing examples' data).
 #[allow(dead_code)]
 pub fn values(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
-    let n: usize = shape.iter().product();
-    let mut s = seed;
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect();
-    Tensor::from_f64_vec(dtype, shape, v).unwrap()
+    Tensor::from_f64_vec(dtype, shape, jit_common::data(shape.iter().product(), seed)).unwrap()
 }
+
+#[path = "../../crates/jit/tests/common/mod.rs"]
+mod jit_common;
 
 /// The notebook's logistic-regression model (cell 41), its formula verbatim.
 #[allow(dead_code)] // each test binary uses the fields it needs

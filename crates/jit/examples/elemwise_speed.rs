@@ -11,17 +11,11 @@ use theano_ir::{Composite, ScalarOp};
 use theano_jit::KernelSet;
 use theano_tensor::{DType, Tensor};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn values(dtype: DType, n: usize, seed: u64) -> Tensor {
-    let mut s = seed;
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect();
-    Tensor::from_f64_vec(dtype, &[n], v).expect("shape")
+    Tensor::from_f64_vec(dtype, &[n], common::data(n, seed)).expect("shape")
 }
 
 fn main() {

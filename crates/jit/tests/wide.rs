@@ -7,16 +7,11 @@ use theano_ir::{Composite, ScalarOp};
 use theano_jit::{KernelSet, NativeKernel, View};
 use theano_tensor::{DType, Tensor};
 
+mod common;
+
+/// `n` values uniform in [-3, 3).
 fn values(d: DType, n: usize, seed: u64) -> Tensor {
-    let mut s = seed;
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 6.0 - 3.0
-        })
-        .collect();
+    let v = common::data(n, seed).into_iter().map(|x| 3.0 * x).collect();
     Tensor::from_f64_vec(d, &[n], v).unwrap()
 }
 
