@@ -4,7 +4,8 @@
 //! Criterion's figure (`cargo bench --bench runtime -- dot_1024`) is the median of sample
 //! means, which slow outliers pull down.
 //!
-//! `cargo run --release --example dot_per_call [rounds]` (rounds of 20 calls, default 3)
+//! `cargo run --release --example dot_per_call [rounds]` (rounds of 20 calls, default 3);
+//! NumPy's side: `benches/dot_per_call_numpy.py`.
 
 use std::time::Instant;
 use theano::tensor as T;
