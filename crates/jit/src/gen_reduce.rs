@@ -34,7 +34,7 @@
 
 use crate::blas::{check_inputs, out_shape_of, via_aligned};
 use crate::gen::{Gen, GenSpec, KeepAlive};
-use crate::lower::{clif_ty, mem};
+use crate::lower::{clif_ty, counted, little, mem};
 use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
 use crate::JitError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -51,10 +51,6 @@ const I64: Type = types::I64;
 
 fn bargs(vs: &[Value]) -> Vec<BlockArg> {
     vs.iter().map(|&v| v.into()).collect()
-}
-
-fn little() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
 }
 
 /// One reduction: its kind and input dtype.
@@ -322,38 +318,19 @@ impl Fold {
         s: Value,
         acc: Value,
     ) -> Value {
-        let aty = clif_ty(self.acc());
-        let mut r = (i, p, acc);
+        let mut r = (i, vec![p, acc]);
         for unroll in [4i64, 1] {
-            let hdr = b.create_block();
-            for t in [I64, I64, aty] {
-                b.append_block_param(hdr, t);
-            }
-            let body = b.create_block();
-            let exit = b.create_block();
-            for t in [I64, I64, aty] {
-                b.append_block_param(exit, t);
-            }
-            b.ins().jump(hdr, &bargs(&[r.0, r.1, r.2]));
-            b.switch_to_block(hdr);
-            let [i, p, acc] = [0, 1, 2].map(|k| b.block_params(hdr)[k]);
-            let last = b.ins().iadd_imm_s(i, unroll - 1);
-            let c = b.ins().icmp(IntCC::SignedLessThan, last, n);
-            b.ins().brif(c, body, &[], exit, &bargs(&[i, p, acc]));
-            b.switch_to_block(body);
-            let (mut p, mut acc) = (p, acc);
-            for _ in 0..unroll {
-                let x = self.load(b, p);
-                acc = self.comb(b, acc, x);
-                p = b.ins().iadd(p, s);
-            }
-            let i = b.ins().iadd_imm_s(i, unroll);
-            b.ins().jump(hdr, &bargs(&[i, p, acc]));
-            b.switch_to_block(exit);
-            let ps = b.block_params(exit);
-            r = (ps[0], ps[1], ps[2]);
+            r = counted(b, r.0, n, unroll, &r.1, |b, _, v| {
+                let (mut p, mut acc) = (v[0], v[1]);
+                for _ in 0..unroll {
+                    let x = self.load(b, p);
+                    acc = self.comb(b, acc, x);
+                    p = b.ins().iadd(p, s);
+                }
+                vec![p, acc]
+            });
         }
-        r.2
+        r.1[1]
     }
 
     /// Combine the accumulators `v` pairwise into one.
@@ -470,35 +447,16 @@ impl Fold {
                 self.tree(b, v)
             })
             .collect();
-        let hdr2 = b.create_block();
-        let body2 = b.create_block();
-        let done2 = b.create_block();
-        for bl in [hdr2, done2] {
-            b.append_block_param(bl, I64);
-            for _ in 0..per_chunk {
-                b.append_block_param(bl, vty);
-            }
-        }
-        let ne = b.ins().iadd_imm_s(n, -(e as i64));
-        let mut a2 = vec![dp[0]];
-        a2.extend(&red);
-        b.ins().jump(hdr2, &bargs(&a2));
-        b.switch_to_block(hdr2);
-        let h2: Vec<Value> = b.block_params(hdr2).to_vec();
-        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, h2[0], ne);
-        b.ins().brif(c, body2, &[], done2, &bargs(&h2));
-        b.switch_to_block(body2);
-        let off = b.ins().imul_imm_s(h2[0], size);
-        let a = b.ins().iadd(p, off);
-        let xs = self.fold_chunk(b, a);
-        let mut next = vec![b.ins().iadd_imm_s(h2[0], e as i64)];
-        for (j, x) in xs.into_iter().enumerate() {
-            next.push(self.comb(b, h2[1 + j], x));
-        }
-        b.ins().jump(hdr2, &bargs(&next));
-        b.switch_to_block(done2);
-        let d2: Vec<Value> = b.block_params(done2).to_vec();
-        let v = self.tree(b, d2[1..].to_vec());
+        let (i0, red) = counted(b, dp[0], n, e as i64, &red, |b, i, accs| {
+            let off = b.ins().imul_imm_s(i, size);
+            let a = b.ins().iadd(p, off);
+            let xs = self.fold_chunk(b, a);
+            xs.into_iter()
+                .zip(accs)
+                .map(|(x, &acc)| self.comb(b, acc, x))
+                .collect()
+        });
+        let v = self.tree(b, red);
         let r = if self.is_mask() {
             let r = if self.kind == ReduceKind::All {
                 b.ins().vall_true(v)
@@ -510,7 +468,6 @@ impl Fold {
             self.hsum(b, acc0, v)
         };
         // the tail, from the first index the vector loops did not take
-        let i0 = d2[0];
         let off = b.ins().imul_imm_s(i0, size);
         let pt = b.ins().iadd(p, off);
         let r = self.scalar_loop(b, i0, pt, n, s, r);
@@ -622,42 +579,20 @@ impl Fold {
     fn emit_rows(self, b: &mut FunctionBuilder, ps: &[Value]) {
         let (accp, p, n, s, m, rs) = (ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]);
         let zero = b.ins().iconst(I64, 0);
-        let g4 = b.create_block();
-        b.append_block_param(g4, I64);
-        b.append_block_param(g4, I64);
-        let g4body = b.create_block();
-        let g1 = b.create_block();
-        b.append_block_param(g1, I64);
-        b.append_block_param(g1, I64);
-        let g1body = b.create_block();
-        let exit = b.create_block();
-        b.ins().jump(g4, &bargs(&[zero, p]));
         // groups of four rows
-        b.switch_to_block(g4);
-        let (j, pr) = (b.block_params(g4)[0], b.block_params(g4)[1]);
-        let j4 = b.ins().iadd_imm_s(j, 4);
-        let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, j4, m);
-        b.ins().brif(c, g4body, &[], g1, &bargs(&[j, pr]));
-        b.switch_to_block(g4body);
-        let mut rows = vec![pr];
-        for _ in 1..4 {
-            let last = *rows.last().unwrap_or(&pr);
-            rows.push(b.ins().iadd(last, rs));
-        }
-        self.rows_pass(b, accp, &rows, n, s);
-        let next = b.ins().iadd(rows[3], rs);
-        b.ins().jump(g4, &bargs(&[j4, next]));
+        let (j, pr) = counted(b, zero, m, 4, &[p], |b, _, v| {
+            let mut rows = vec![v[0]];
+            for k in 1..4 {
+                rows.push(b.ins().iadd(rows[k - 1], rs));
+            }
+            self.rows_pass(b, accp, &rows, n, s);
+            vec![b.ins().iadd(rows[3], rs)]
+        });
         // the remaining rows one by one
-        b.switch_to_block(g1);
-        let (j, pr) = (b.block_params(g1)[0], b.block_params(g1)[1]);
-        let c = b.ins().icmp(IntCC::SignedLessThan, j, m);
-        b.ins().brif(c, g1body, &[], exit, &[]);
-        b.switch_to_block(g1body);
-        self.rows_pass(b, accp, &[pr], n, s);
-        let j1 = b.ins().iadd_imm_s(j, 1);
-        let next = b.ins().iadd(pr, rs);
-        b.ins().jump(g1, &bargs(&[j1, next]));
-        b.switch_to_block(exit);
+        counted(b, j, m, 1, &pr, |b, _, v| {
+            self.rows_pass(b, accp, &[v[0]], n, s);
+            vec![b.ins().iadd(v[0], rs)]
+        });
         b.ins().return_(&[]);
     }
 
@@ -676,83 +611,64 @@ impl Fold {
             self.vec_plan()
         };
         if let Some((vty, e)) = plan {
-            let lanes = vty.lane_count() as i64;
+            let lanes = vty.lane_count() as usize;
             let vblock = b.create_block();
             let contig = b.ins().icmp_imm_s(IntCC::Equal, s, size);
-            b.ins().brif(contig, vblock, &[], tail, &bargs(&[zero]));
+            b.ins().brif(contig, vblock, &[], tail, &[zero.into()]);
             b.switch_to_block(vblock);
-            let hdr = b.create_block();
-            b.append_block_param(hdr, I64);
-            let body = b.create_block();
             // at least two vectors per iteration
-            let per = e / lanes as usize;
+            let per = e / lanes;
             let cn = (2 / per).max(1);
-            let ei = (cn * e) as i64;
-            let nv = b.ins().iadd_imm_s(n, -ei);
-            b.ins().jump(hdr, &bargs(&[zero]));
-            b.switch_to_block(hdr);
-            let i = b.block_params(hdr)[0];
-            let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, i, nv);
-            b.ins().brif(c, body, &[], tail, &bargs(&[i]));
-            b.switch_to_block(body);
-            let aoff = b.ins().imul_imm_s(i, asz);
-            let aa = b.ins().iadd(accp, aoff);
-            let off = b.ins().imul_imm_s(i, size);
-            for ch in 0..cn {
-                let ao = |j: usize| ((ch * e + j * lanes as usize) as i64 * asz) as i32;
-                let mut acc: Vec<Value> = (0..per)
-                    .map(|j| b.ins().load(vty, mem(), aa, ao(j)))
-                    .collect();
-                for &r in rows {
-                    let xa = b.ins().iadd(r, off);
-                    let xa = b.ins().iadd_imm_s(xa, (ch * e) as i64 * size);
-                    let xs = self.fold_chunk(b, xa);
-                    for (a, x) in acc.iter_mut().zip(xs) {
-                        *a = self.comb(b, *a, x);
+            let (i, _) = counted(b, zero, n, (cn * e) as i64, &[], |b, i, _| {
+                let aoff = b.ins().imul_imm_s(i, asz);
+                let aa = b.ins().iadd(accp, aoff);
+                let off = b.ins().imul_imm_s(i, size);
+                for ch in 0..cn {
+                    let ao = |j: usize| ((ch * e + j * lanes) as i64 * asz) as i32;
+                    let mut acc: Vec<Value> = (0..per)
+                        .map(|j| b.ins().load(vty, mem(), aa, ao(j)))
+                        .collect();
+                    for &r in rows {
+                        let xa = b.ins().iadd(r, off);
+                        let xa = b.ins().iadd_imm_s(xa, (ch * e) as i64 * size);
+                        let xs = self.fold_chunk(b, xa);
+                        for (a, x) in acc.iter_mut().zip(xs) {
+                            *a = self.comb(b, *a, x);
+                        }
+                    }
+                    for (j, a) in acc.into_iter().enumerate() {
+                        b.ins().store(mem(), a, aa, ao(j));
                     }
                 }
-                for (j, a) in acc.into_iter().enumerate() {
-                    b.ins().store(mem(), a, aa, ao(j));
-                }
-            }
-            let i = b.ins().iadd_imm_s(i, ei);
-            b.ins().jump(hdr, &bargs(&[i]));
+                vec![]
+            });
+            b.ins().jump(tail, &[i.into()]);
         } else {
-            b.ins().jump(tail, &bargs(&[zero]));
+            b.ins().jump(tail, &[zero.into()]);
         }
         // scalar: from index i0
         b.switch_to_block(tail);
         let i0 = b.block_params(tail)[0];
-        let hdr = b.create_block();
-        b.append_block_param(hdr, I64);
-        let body = b.create_block();
-        let exit = b.create_block();
-        b.ins().jump(hdr, &bargs(&[i0]));
-        b.switch_to_block(hdr);
-        let i = b.block_params(hdr)[0];
-        let c = b.ins().icmp(IntCC::SignedLessThan, i, n);
-        b.ins().brif(c, body, &[], exit, &[]);
-        b.switch_to_block(body);
-        let off = b.ins().imul(i, s);
-        let aoff = b.ins().imul_imm_s(i, asz);
-        let aa = b.ins().iadd(accp, aoff);
-        let mut a = b.ins().load(aty, mem(), aa, 0);
-        for &r in rows {
-            let xa = b.ins().iadd(r, off);
-            let mut x = self.load(b, xa);
-            if self.is_mask() {
-                // the bool as a lane mask of the accumulator's width
-                if aty != types::I8 {
-                    x = b.ins().uextend(aty, x);
+        counted(b, i0, n, 1, &[], |b, i, _| {
+            let off = b.ins().imul(i, s);
+            let aoff = b.ins().imul_imm_s(i, asz);
+            let aa = b.ins().iadd(accp, aoff);
+            let mut a = b.ins().load(aty, mem(), aa, 0);
+            for &r in rows {
+                let xa = b.ins().iadd(r, off);
+                let mut x = self.load(b, xa);
+                if self.is_mask() {
+                    // the bool as a lane mask of the accumulator's width
+                    if aty != types::I8 {
+                        x = b.ins().uextend(aty, x);
+                    }
+                    x = b.ins().ineg(x);
                 }
-                x = b.ins().ineg(x);
+                a = self.comb(b, a, x);
             }
-            a = self.comb(b, a, x);
-        }
-        b.ins().store(mem(), a, aa, 0);
-        let i = b.ins().iadd_imm_s(i, 1);
-        b.ins().jump(hdr, &bargs(&[i]));
-        b.switch_to_block(exit);
+            b.ins().store(mem(), a, aa, 0);
+            vec![]
+        });
     }
 
     /// `comb(a_bits, b_bits) -> bits`.

@@ -28,11 +28,11 @@
 
 use crate::blas::{check_inputs, out_shape_of};
 use crate::gen::{Gen, GenSpec, KeepAlive};
-use crate::lower::{clif_ty, mem, Calls, Emitter};
+use crate::lower::{clif_ty, little, mem, try_counted, Calls, Emitter};
 use crate::view::{NativeKernel, Shape, View};
 use crate::{math, JitError, PARALLEL_MIN_ELEMENTS};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, BlockArg, Endianness, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{types, InstBuilder, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::Module;
@@ -50,52 +50,8 @@ fn is_float(d: DType) -> bool {
     matches!(d, DType::Float32 | DType::Float64)
 }
 
-fn le() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(Endianness::Little)
-}
-
 // ---------------------------------------------------------------------------------------
 // IR building blocks
-
-/// `for (j = start; j + step <= end; j += step)` carrying `init` through the body (which
-/// returns the next values); returns the final `j` and the carried values.
-fn counted(
-    b: &mut FunctionBuilder,
-    start: Value,
-    end: Value,
-    step: i64,
-    init: &[Value],
-    mut body: impl FnMut(&mut FunctionBuilder, Value, &[Value]) -> Res<Vec<Value>>,
-) -> Res<(Value, Vec<Value>)> {
-    let tys: Vec<Type> = init.iter().map(|&v| b.func.dfg.value_type(v)).collect();
-    let head = b.create_block();
-    let body_bl = b.create_block();
-    let exit = b.create_block();
-    for bl in [head, exit] {
-        b.append_block_param(bl, types::I64);
-        for &t in &tys {
-            b.append_block_param(bl, t);
-        }
-    }
-    let ba = |j: Value, vs: &[Value]| -> Vec<BlockArg> {
-        std::iter::once(j)
-            .chain(vs.iter().copied())
-            .map(BlockArg::from)
-            .collect()
-    };
-    b.ins().jump(head, &ba(start, init));
-    b.switch_to_block(head);
-    let ps = b.block_params(head).to_vec();
-    let next = b.ins().iadd_imm_s(ps[0], step);
-    let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, next, end);
-    b.ins().brif(c, body_bl, &[], exit, &ba(ps[0], &ps[1..]));
-    b.switch_to_block(body_bl);
-    let out = body(b, ps[0], &ps[1..])?;
-    b.ins().jump(head, &ba(next, &out));
-    b.switch_to_block(exit);
-    let ps = b.block_params(exit).to_vec();
-    Ok((ps[0], ps[1..].to_vec()))
-}
 
 /// `base + j * stride` (`stride` a value in bytes).
 fn at(b: &mut FunctionBuilder, base: Value, j: Value, stride: Value) -> Value {
@@ -154,10 +110,10 @@ fn hsum(b: &mut FunctionBuilder, v: Value) -> Value {
 /// The f32x4 `v` widened and added pairwise into an f64x2.
 fn widen_pairs(b: &mut FunctionBuilder, v: Value) -> Value {
     let lo = b.ins().fvpromote_low(v);
-    let i = b.ins().bitcast(types::I64X2, le(), v);
+    let i = b.ins().bitcast(types::I64X2, little(), v);
     let h = b.ins().extractlane(i, 1);
     let hv = b.ins().scalar_to_vector(types::I64X2, h);
-    let hf = b.ins().bitcast(types::F32X4, le(), hv);
+    let hf = b.ins().bitcast(types::F32X4, little(), hv);
     let hi = b.ins().fvpromote_low(hf);
     b.ins().fadd(lo, hi)
 }
@@ -189,7 +145,7 @@ fn load2(b: &mut FunctionBuilder, d: DType, a: Value) -> Value {
     }
     let i = b.ins().load(types::I64, mem(), a, 0);
     let v = b.ins().scalar_to_vector(types::I64X2, i);
-    let f = b.ins().bitcast(types::F32X4, le(), v);
+    let f = b.ins().bitcast(types::F32X4, little(), v);
     b.ins().fvpromote_low(f)
 }
 
@@ -200,7 +156,7 @@ fn store2(b: &mut FunctionBuilder, d: DType, v: Value, a: Value) {
         return;
     }
     let f = b.ins().fvdemote(v);
-    let i = b.ins().bitcast(types::I64X2, le(), f);
+    let i = b.ins().bitcast(types::I64X2, little(), f);
     let l = b.ins().extractlane(i, 0);
     b.ins().store(mem(), l, a, 0);
 }
@@ -260,13 +216,13 @@ fn row_blocks(
     ));
     let zero = b.ins().iconst(types::I64, 0);
     let end = b.ins().iadd_imm_s(rows, BLK - 1);
-    counted(b, zero, end, BLK, start, |b, r0, ptrs| {
+    try_counted(b, zero, end, BLK, start, |b, r0, ptrs| {
         let rem = b.ins().isub(rows, r0);
         let blk = b.ins().iconst(types::I64, BLK);
         let short = b.ins().icmp(IntCC::SignedLessThan, rem, blk);
         let cnt = b.ins().select(short, rem, blk);
         let base = b.ins().stack_addr(types::I64, slot, 0);
-        let (_, next) = counted(b, zero, cnt, 1, ptrs, |b, i, p| {
+        let (_, next) = try_counted(b, zero, cnt, 1, ptrs, |b, i, p| {
             let sa = at_imm(b, base, i, 8);
             first(b, calls, p, sa)
         })?;
@@ -278,7 +234,7 @@ fn row_blocks(
                 (1, types::F64)
             };
             let e = b.ins().iadd_imm_s(cnt, step - 1);
-            counted(b, zero, e, step, &[], |b, i, _| {
+            try_counted(b, zero, e, step, &[], |b, i, _| {
                 let sa = at_imm(b, base, i, 8);
                 let v = b.ins().load(ty, mem(), sa, 0);
                 let l = op(b, calls, ScalarOp::Log, &[v], DType::Float64, step == 2)?;
@@ -286,7 +242,7 @@ fn row_blocks(
                 Ok(vec![])
             })?;
         }
-        counted(b, zero, cnt, 1, ptrs, |b, i, p| {
+        try_counted(b, zero, cnt, 1, ptrs, |b, i, p| {
             let sa = at_imm(b, base, i, 8);
             last(b, calls, p, sa)
         })?;
@@ -321,7 +277,7 @@ fn softmax_body(
         let ninf = fconst(b, d, f64::NEG_INFINITY);
         let (j0, m) = if var.vector {
             let init = b.ins().splat(vt, ninf);
-            let (j, acc) = counted(b, zero, n, w, &[init], |b, j, a| {
+            let (j, acc) = try_counted(b, zero, n, w, &[init], |b, j, a| {
                 let ad = at_imm(b, xp, j, isz);
                 let v = b.ins().load(vt, mem(), ad, 0);
                 Ok(vec![op(b, calls, ScalarOp::Maximum, &[a[0], v], d, true)?])
@@ -335,7 +291,7 @@ fn softmax_body(
         } else {
             (zero, ninf)
         };
-        let (_, m) = counted(b, j0, n, 1, &[m], |b, j, a| {
+        let (_, m) = try_counted(b, j0, n, 1, &[m], |b, j, a| {
             let ad = at(b, xp, j, cs);
             let v = b.ins().load(ty, mem(), ad, 0);
             Ok(vec![op(b, calls, ScalarOp::Maximum, &[a[0], v], d, false)?])
@@ -346,7 +302,7 @@ fn softmax_body(
         let (j0, s) = if var.vector && var.inline {
             let mv = b.ins().splat(vt, m);
             let init = b.ins().splat(types::F64X2, fz);
-            let (j, acc) = counted(b, zero, n, w, &[init], |b, j, a| {
+            let (j, acc) = try_counted(b, zero, n, w, &[init], |b, j, a| {
                 let ad = at_imm(b, xp, j, isz);
                 let v = b.ins().load(vt, mem(), ad, 0);
                 let dv = b.ins().fsub(v, mv);
@@ -364,7 +320,7 @@ fn softmax_body(
         } else {
             (zero, fz)
         };
-        let (_, s) = counted(b, j0, n, 1, &[s], |b, j, a| {
+        let (_, s) = try_counted(b, j0, n, 1, &[s], |b, j, a| {
             let ad = at(b, xp, j, cs);
             let v = b.ins().load(ty, mem(), ad, 0);
             let dv = b.ins().fsub(v, m);
@@ -407,7 +363,7 @@ fn softmax_body(
         };
         let j0 = if var.vector {
             let kv = b.ins().splat(vt, k);
-            counted(b, zero, n, w, &[], |b, j, _| {
+            try_counted(b, zero, n, w, &[], |b, j, _| {
                 let oa = at_imm(b, op_, j, isz);
                 let v = b.ins().load(vt, mem(), oa, 0);
                 let r = fin(b, v, kv);
@@ -418,7 +374,7 @@ fn softmax_body(
         } else {
             zero
         };
-        counted(b, j0, n, 1, &[], |b, j, _| {
+        try_counted(b, j0, n, 1, &[], |b, j, _| {
             let oa = at_imm(b, op_, j, isz);
             let v = b.ins().load(ty, mem(), oa, 0);
             let r = fin(b, v, k);
@@ -495,7 +451,7 @@ fn xent_body(
             let two = b.ins().iconst(types::I64, 2);
             let twos = b.ins().splat(types::I64X2, two);
             let jv0 = b.ins().iadd(iv0, twos);
-            let (j, acc) = counted(b, two, n, 2, &[iv0, mv0, jv0], |b, j, a| {
+            let (j, acc) = try_counted(b, two, n, 2, &[iv0, mv0, jv0], |b, j, a| {
                 let (iv, mv, jv) = (a[0], a[1], a[2]);
                 let v = z2(b, xp, j);
                 let m_ok = b.ins().fcmp(FloatCC::Ordered, mv, mv);
@@ -504,7 +460,7 @@ fn xent_body(
                 let up = b.ins().bor(gt, v_nan);
                 let take = b.ins().band(m_ok, up);
                 let iv = b.ins().bitselect(take, jv, iv);
-                let tf = b.ins().bitcast(types::F64X2, le(), take);
+                let tf = b.ins().bitcast(types::F64X2, little(), take);
                 let mv = b.ins().bitselect(tf, v, mv);
                 let jv = b.ins().iadd(jv, twos);
                 Ok(vec![iv, mv, jv])
@@ -529,18 +485,18 @@ fn xent_body(
             let pick_b = b.ins().bor(nan_b, ordered);
             let best = b.ins().select(pick_b, ib, ia);
             let (ba, bb) = (
-                b.ins().bitcast(types::I64, le(), ma),
-                b.ins().bitcast(types::I64, le(), mb),
+                b.ins().bitcast(types::I64, little(), ma),
+                b.ins().bitcast(types::I64, little(), mb),
             );
             (j, best, b.ins().select(pick_b, bb, ba))
         } else {
             let z0 = z(b, xp, zero);
             let one = b.ins().iconst(types::I64, 1);
-            (one, zero, b.ins().bitcast(types::I64, le(), z0))
+            (one, zero, b.ins().bitcast(types::I64, little(), z0))
         };
-        let (_, bm) = counted(b, j1, n, 1, &[best0, m0], |b, j, a| {
+        let (_, bm) = try_counted(b, j1, n, 1, &[best0, m0], |b, j, a| {
             let (best, mb) = (a[0], a[1]);
-            let m = b.ins().bitcast(types::F64, le(), mb);
+            let m = b.ins().bitcast(types::F64, little(), mb);
             let v = z(b, xp, j);
             let m_ok = b.ins().fcmp(FloatCC::Ordered, m, m);
             let gt = b.ins().fcmp(FloatCC::GreaterThan, v, m);
@@ -548,18 +504,18 @@ fn xent_body(
             let up = b.ins().bor(gt, v_nan);
             let take = b.ins().band(m_ok, up);
             let best = b.ins().select(take, j, best);
-            let vb = b.ins().bitcast(types::I64, le(), v);
+            let vb = b.ins().bitcast(types::I64, little(), v);
             let mb = b.ins().select(take, vb, mb);
             Ok(vec![best, mb])
         })?;
         let best = bm[0];
-        let m = b.ins().bitcast(types::F64, le(), bm[1]);
+        let m = b.ins().bitcast(types::F64, little(), bm[1]);
         // exp(z - m) into sm, summed
         let fz = b.ins().f64const(0.0);
         let (j0, s) = if var.vector && var.inline {
             let mv = b.ins().splat(types::F64X2, m);
             let init = b.ins().splat(types::F64X2, fz);
-            let (j, acc) = counted(b, zero, n, 2, &[init], |b, j, a| {
+            let (j, acc) = try_counted(b, zero, n, 2, &[init], |b, j, a| {
                 let zv = z2(b, xp, j);
                 let dv = b.ins().fsub(zv, mv);
                 let e = op(b, calls, ScalarOp::Exp, &[dv], f64d, true)?;
@@ -571,7 +527,7 @@ fn xent_body(
         } else {
             (zero, fz)
         };
-        let (_, s) = counted(b, j0, n, 1, &[s], |b, j, a| {
+        let (_, s) = try_counted(b, j0, n, 1, &[s], |b, j, a| {
             let zv = z(b, xp, j);
             let dv = b.ins().fsub(zv, m);
             let e = op(b, calls, ScalarOp::Exp, &[dv], f64d, false)?;
@@ -585,7 +541,7 @@ fn xent_body(
         let inv = b.ins().fdiv(onef, s);
         let j0 = if var.vector {
             let iv = b.ins().splat(types::F64X2, inv);
-            counted(b, zero, n, 2, &[], |b, j, _| {
+            try_counted(b, zero, n, 2, &[], |b, j, _| {
                 let oa = at_imm(b, sp, j, osz);
                 let v = load2(b, t.out, oa);
                 let r = b.ins().fmul(v, iv);
@@ -596,7 +552,7 @@ fn xent_body(
         } else {
             zero
         };
-        counted(b, j0, n, 1, &[], |b, j, _| {
+        try_counted(b, j0, n, 1, &[], |b, j, _| {
             let oa = at_imm(b, sp, j, osz);
             let v = load1(b, t.out, oa);
             let r = b.ins().fmul(v, inv);
@@ -651,12 +607,12 @@ fn dx_body(b: &mut FunctionBuilder, p: &[Value], t: DxTypes, vector: bool) -> Re
     let (ssz, osz) = (t.sm.itemsize() as i64, t.out.itemsize() as i64);
     let ostride = b.ins().imul_imm_s(n, osz);
     let zero = b.ins().iconst(types::I64, 0);
-    counted(b, zero, rows, 1, &[d, sm, y, dx], |b, _, ptrs| {
+    try_counted(b, zero, rows, 1, &[d, sm, y, dx], |b, _, ptrs| {
         let (dp, sp, yp, op_) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3]);
         let di = load1(b, t.d, dp);
         let j0 = if vector {
             let dv = b.ins().splat(types::F64X2, di);
-            counted(b, zero, n, 2, &[], |b, j, _| {
+            try_counted(b, zero, n, 2, &[], |b, j, _| {
                 let sa = at_imm(b, sp, j, ssz);
                 let v = load2(b, t.sm, sa);
                 let r = b.ins().fmul(v, dv);
@@ -668,7 +624,7 @@ fn dx_body(b: &mut FunctionBuilder, p: &[Value], t: DxTypes, vector: bool) -> Re
         } else {
             zero
         };
-        counted(b, j0, n, 1, &[], |b, j, _| {
+        try_counted(b, j0, n, 1, &[], |b, j, _| {
             let sa = at(b, sp, j, scs);
             let v = load1(b, t.sm, sa);
             let r = b.ins().fmul(v, di);

@@ -4,7 +4,7 @@
 use crate::{math, JitError};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, Value};
-use cranelift_codegen::ir::{Block, Signature};
+use cranelift_codegen::ir::{Block, BlockArg, Signature};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
 use std::collections::HashMap;
@@ -242,11 +242,7 @@ impl<M: Module> Emitter<'_, '_, M> {
     fn sel(&self, b: &mut FunctionBuilder, c: Value, x: Value, y: Value) -> Value {
         if self.vector {
             let ty = b.func.dfg.value_type(x);
-            let m = b.ins().bitcast(
-                ty,
-                MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
-                c,
-            );
+            let m = b.ins().bitcast(ty, little(), c);
             b.ins().bitselect(m, x, y)
         } else {
             b.ins().select(c, x, y)
@@ -574,6 +570,68 @@ fn helper_name(base: &str, d: DType) -> Option<&'static str> {
 /// (shapes checked in Rust); vectors are not assumed 16-byte aligned.
 pub(crate) fn mem() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
+}
+
+/// Memory flags for the bitcasts between vectors of different lane types, which must name
+/// their lane order.
+pub(crate) fn little() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
+}
+
+/// `for (j = start; j + step <= end; j += step)` carrying `init` through the body (which
+/// returns the next values, and may leave any block current); returns the final `j` and the
+/// carried values, in the loop's exit block.
+pub(crate) fn try_counted<E>(
+    b: &mut FunctionBuilder,
+    start: Value,
+    end: Value,
+    step: i64,
+    init: &[Value],
+    mut body: impl FnMut(&mut FunctionBuilder, Value, &[Value]) -> Result<Vec<Value>, E>,
+) -> Result<(Value, Vec<Value>), E> {
+    let tys: Vec<Type> = init.iter().map(|&v| b.func.dfg.value_type(v)).collect();
+    let head = b.create_block();
+    let body_bl = b.create_block();
+    let exit = b.create_block();
+    for bl in [head, exit] {
+        b.append_block_param(bl, types::I64);
+        for &t in &tys {
+            b.append_block_param(bl, t);
+        }
+    }
+    let ba = |j: Value, vs: &[Value]| -> Vec<BlockArg> {
+        std::iter::once(j)
+            .chain(vs.iter().copied())
+            .map(BlockArg::from)
+            .collect()
+    };
+    b.ins().jump(head, &ba(start, init));
+    b.switch_to_block(head);
+    let ps = b.block_params(head).to_vec();
+    let next = b.ins().iadd_imm_s(ps[0], step);
+    let c = b.ins().icmp(IntCC::SignedLessThanOrEqual, next, end);
+    b.ins().brif(c, body_bl, &[], exit, &ba(ps[0], &ps[1..]));
+    b.switch_to_block(body_bl);
+    let out = body(b, ps[0], &ps[1..])?;
+    b.ins().jump(head, &ba(next, &out));
+    b.switch_to_block(exit);
+    let ps = b.block_params(exit).to_vec();
+    Ok((ps[0], ps[1..].to_vec()))
+}
+
+/// [`try_counted`] with a body that cannot fail.
+pub(crate) fn counted(
+    b: &mut FunctionBuilder,
+    start: Value,
+    end: Value,
+    step: i64,
+    init: &[Value],
+    mut body: impl FnMut(&mut FunctionBuilder, Value, &[Value]) -> Vec<Value>,
+) -> (Value, Vec<Value>) {
+    let Ok(r) = try_counted::<std::convert::Infallible>(b, start, end, step, init, |b, j, v| {
+        Ok(body(b, j, v))
+    });
+    r
 }
 
 /// A block with `n` i64 parameters.

@@ -29,8 +29,9 @@
 //! The inline forms need a fused multiply-add ([`inline_math`]); without one the lowering
 //! calls the libm helpers (`helpers.rs`) and the loop stays scalar.
 
+use crate::lower::little;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, ConstantData, Endianness, InstBuilder, MemFlagsData, Type};
+use cranelift_codegen::ir::{types, ConstantData, InstBuilder, Type};
 use cranelift_codegen::ir::{Immediate, Value};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::FunctionBuilder;
@@ -159,10 +160,6 @@ pub(crate) const F32C: Consts = Consts {
     log_r1: &LOG_R1_F32,
 };
 
-fn le() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(Endianness::Little)
-}
-
 /// An emitter of math for one value type (F64, F32, F64X2 or F32X4).
 #[derive(Clone, Copy)]
 struct Fm {
@@ -207,17 +204,17 @@ impl Fm {
     }
 
     fn as_int(&self, b: &mut FunctionBuilder, v: Value) -> Value {
-        b.ins().bitcast(self.ity, le(), v)
+        b.ins().bitcast(self.ity, little(), v)
     }
 
     fn as_float(&self, b: &mut FunctionBuilder, v: Value) -> Value {
-        b.ins().bitcast(self.ty, le(), v)
+        b.ins().bitcast(self.ty, little(), v)
     }
 
     /// `c ? x : y` for a comparison result `c` (i8 for scalars, a lane mask for vectors).
     fn sel(&self, b: &mut FunctionBuilder, c: Value, x: Value, y: Value) -> Value {
         if self.vector {
-            let m = b.ins().bitcast(self.ty, le(), c);
+            let m = b.ins().bitcast(self.ty, little(), c);
             b.ins().bitselect(m, x, y)
         } else {
             b.ins().select(c, x, y)
@@ -750,11 +747,11 @@ fn pow(b: &mut FunctionBuilder, ty: Type, x: Value, y: Value) -> Option<Value> {
         types::F32X4 => {
             let m = Fm::of(types::F64X2)?;
             let high = |b: &mut FunctionBuilder, v: Value| {
-                let bytes = b.ins().bitcast(types::I8X16, le(), v);
+                let bytes = b.ins().bitcast(types::I8X16, little(), v);
                 let mask: Vec<u8> = (8..16).chain(8..16).collect();
                 let imm: Immediate = b.func.dfg.immediates.push(ConstantData::from(mask));
                 let s = b.ins().shuffle(bytes, bytes, imm);
-                b.ins().bitcast(types::F32X4, le(), s)
+                b.ins().bitcast(types::F32X4, little(), s)
             };
             let xl = b.ins().fvpromote_low(x);
             let yl = b.ins().fvpromote_low(y);
@@ -766,12 +763,12 @@ fn pow(b: &mut FunctionBuilder, ty: Type, x: Value, y: Value) -> Option<Value> {
             let rh = m.pow(b, xh, yh);
             let rl = b.ins().fvdemote(rl);
             let rh = b.ins().fvdemote(rh);
-            let lb = b.ins().bitcast(types::I8X16, le(), rl);
-            let hb = b.ins().bitcast(types::I8X16, le(), rh);
+            let lb = b.ins().bitcast(types::I8X16, little(), rl);
+            let hb = b.ins().bitcast(types::I8X16, little(), rh);
             let mask: Vec<u8> = (0..8).chain(16..24).collect();
             let imm: Immediate = b.func.dfg.immediates.push(ConstantData::from(mask));
             let s = b.ins().shuffle(lb, hb, imm);
-            Some(b.ins().bitcast(types::F32X4, le(), s))
+            Some(b.ins().bitcast(types::F32X4, little(), s))
         }
         _ => None,
     }
