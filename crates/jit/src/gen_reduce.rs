@@ -1403,15 +1403,8 @@ impl NativeKernel for ArgmaxKernel {
     }
     fn out_shapes(&self, ins: &[View], outs: &mut [Shape]) -> Result<(), JitError> {
         let args = JitError::Args;
-        let [x] = ins else {
-            return Err(args(format!("{}: expects 1 input", self.name)));
-        };
-        if x.dtype != self.dtype || x.ndim != self.ndim {
-            return Err(args(format!(
-                "{}: expects a {} array of rank {}, got {} of rank {}",
-                self.name, self.dtype, self.ndim, x.dtype, x.ndim
-            )));
-        }
+        check_inputs(&self.name, ins, self.dtype, &[self.ndim])?;
+        let x = &ins[0];
         if self.axes.iter().any(|&a| x.shape[a] == 0) {
             return Err(args(format!(
                 "{}: argmax of an empty sequence (shape {:?})",
