@@ -831,6 +831,60 @@ const NO_DIM: Dim = Dim {
     os: 0,
 };
 
+/// A reduction's loop dimensions over `x`: the kept ones with the strides of a C-contiguous
+/// output, and the `reduced` ones, both in C order, size-1 dimensions dropped (they change
+/// neither an offset nor a flattened index).
+fn split_dims(x: &View, reduced: impl Fn(usize) -> bool) -> (DimList, DimList) {
+    let (mut kept, mut red) = (DimList::default(), DimList::default());
+    let mut os = 1isize;
+    for j in (0..x.ndim).rev() {
+        let (len, is) = (x.shape[j], x.strides[j]);
+        if reduced(j) {
+            if len != 1 {
+                red.push(Dim { len, is, os: 0 });
+            }
+        } else {
+            if len != 1 {
+                kept.push(Dim { len, is, os });
+            }
+            os *= len as isize;
+        }
+    }
+    // filled innermost first: C order is the reverse
+    kept.as_mut().reverse();
+    red.as_mut().reverse();
+    (kept, red)
+}
+
+/// At most [`MAX_NDIM`] loop dimensions, on the stack.
+#[derive(Clone, Copy)]
+struct DimList {
+    dims: [Dim; MAX_NDIM],
+    n: usize,
+}
+
+impl Default for DimList {
+    fn default() -> DimList {
+        DimList {
+            dims: [NO_DIM; MAX_NDIM],
+            n: 0,
+        }
+    }
+}
+
+impl DimList {
+    fn push(&mut self, d: Dim) {
+        self.dims[self.n] = d;
+        self.n += 1;
+    }
+    fn as_mut(&mut self) -> &mut [Dim] {
+        &mut self.dims[..self.n]
+    }
+    fn as_slice(&self) -> &[Dim] {
+        &self.dims[..self.n]
+    }
+}
+
 /// Call `f(in_offset, out_offset)` for every index of `dims` in C order.
 #[inline(always)]
 fn odometer(dims: &[Dim], mut f: impl FnMut(isize, isize)) {
@@ -882,35 +936,15 @@ impl ReduceKernel {
     /// `x` passed `out_shape`, is valid for reads; `out` for writes over the kept shape.
     unsafe fn reduce_view(&self, x: &View, out: *mut u8) {
         let f = self.f;
-        // plan: kept dims with C-contiguous output strides, reduced dims
-        let mut kept = [NO_DIM; MAX_NDIM];
-        let mut red = [NO_DIM; MAX_NDIM];
-        let (mut nk, mut nr) = (0, 0);
-        let mut os = 1isize;
-        for j in (0..x.ndim).rev() {
-            let (len, is) = (x.shape[j], x.strides[j]);
-            if self.mask & (1 << j) != 0 {
-                if len != 1 {
-                    red[nr] = Dim { len, is, os: 0 };
-                    nr += 1;
-                }
-            } else {
-                if len != 1 {
-                    kept[nk] = Dim { len, is, os };
-                    nk += 1;
-                }
-                os *= len as isize;
-            }
-        }
-        // kept was filled innermost first: C order is the reverse
-        kept[..nk].reverse();
-        // reduced dims: largest |stride| first, except for float max/min, which fold in
-        // index (C) order like the interpreter (the sign of a zero result, which NaN);
-        // merge contiguous neighbours
-        if f.float_minmax() {
-            red[..nr].reverse();
-        } else {
-            red[..nr].sort_by_key(|d| std::cmp::Reverse(d.is.unsigned_abs()));
+        let (kept, mut red) = split_dims(x, |j| self.mask & (1 << j) != 0);
+        // reduced dims: largest |stride| first (ties innermost first), except for float
+        // max/min, which fold in index (C) order like the interpreter (the sign of a zero
+        // result, which NaN); merge contiguous neighbours
+        let nr = red.n;
+        let red = red.as_mut();
+        if !f.float_minmax() {
+            red.reverse();
+            red.sort_by_key(|d| std::cmp::Reverse(d.is.unsigned_abs()));
         }
         let mut m = 0;
         for r in 0..nr {
@@ -927,8 +961,7 @@ impl ReduceKernel {
                 m += 1;
             }
         }
-        let nr = m;
-        let (kept, red) = (&kept[..nk], &red[..nr]);
+        let (kept, red) = (kept.as_slice(), &red[..m]);
         let size = f.dt.itemsize() as isize;
         let osize = f.kind.out_dtype(f.dt).itemsize() as isize;
         // the address as an integer (the closures below run on rayon's threads)
@@ -1431,27 +1464,12 @@ impl NativeKernel for ArgmaxKernel {
     unsafe fn run_multi(&self, ins: &[View], outs: &[View]) {
         let ([x], [m, am]) = (ins, outs) else { return };
         // kept dims (outer, C order; C-contiguous outputs) and reduced dims (C order)
-        let mut kept = [NO_DIM; MAX_NDIM];
-        let mut red = [NO_DIM; MAX_NDIM];
-        let (mut nk, mut nr) = (0, 0);
-        let mut os = 1isize;
-        for d in (0..x.ndim).rev() {
-            let (len, is) = (x.shape[d], x.strides[d]);
-            if self.axes.contains(&d) {
-                red[nr] = Dim { len, is, os: 0 };
-                nr += 1;
-            } else {
-                kept[nk] = Dim { len, is, os };
-                nk += 1;
-                os *= len as isize;
-            }
-        }
-        kept[..nk].reverse();
-        red[..nr].reverse();
-        if kept[..nk].iter().chain(&red[..nr]).any(|d| d.len == 0) {
+        let (kept, red) = split_dims(x, |d| self.axes.contains(&d));
+        let (kept, red) = (kept.as_slice(), red.as_slice());
+        if kept.iter().chain(red).any(|d| d.len == 0) {
             return;
         }
-        let (lane, rest) = match red[..nr].split_last() {
+        let (lane, rest) = match red.split_last() {
             Some((l, rest)) => (*l, rest),
             None => (
                 Dim {
@@ -1469,7 +1487,7 @@ impl NativeKernel for ArgmaxKernel {
         }
         .init_bits();
         let (xp, mp, ip) = (x.ptr as *const u8, m.ptr, am.ptr as *mut i64);
-        odometer(&kept[..nk], |ib, ob| {
+        odometer(kept, |ib, ob| {
             let mut state = [init as i64, 0, 0];
             odometer(rest, |r, _| {
                 // SAFETY: a lane of lane.len elements lane.is apart from a valid index of x
