@@ -419,10 +419,9 @@ unsafe fn narrow<T: Float>(
         });
         let width = crate::hot::width();
         if m.saturating_mul(k).saturating_mul(n) >= PAR_FLOPS && width > 1 && m >= 2 * NARROW_ROWS {
-            let band = m.div_ceil(width).next_multiple_of(NARROW_ROWS);
             // SAFETY: each part is a band of rows within the product; bands are disjoint
-            crate::hot::run(m.div_ceil(band), &|p| unsafe {
-                job.get().rows(p * band, band.min(m - p * band))
+            crate::hot::run_ranges(m, width, NARROW_ROWS, &|lo, hi| unsafe {
+                job.get().rows(lo, hi - lo)
             });
         } else {
             // SAFETY: the whole product.
@@ -701,14 +700,10 @@ unsafe fn gemv_scaled<T: Float>(
         // Split the output rows among the hot pool's threads (crate::hot: a region this
         // short would spend as long waking rayon's threads as computing): each part is a
         // smaller gemv on disjoint rows of A, y and out.
-        let parts = width.min(m.div_ceil(64));
-        let chunk = m.div_ceil(parts).next_multiple_of(8);
-        crate::hot::run(m.div_ceil(chunk), &|p| {
-            let start = p * chunk;
-            let len = chunk.min(m - start);
-            // SAFETY: rows start..start+len of A, y and out: in their extents (p < the
-            // number of chunks), and the parts write disjoint rows of out.
-            unsafe { job.get().rows(start, len) }
+        crate::hot::run_ranges(m, width.min(m.div_ceil(64)), 8, &|lo, hi| {
+            // SAFETY: rows lo..hi of A, y and out: in their extents, and the parts write
+            // disjoint rows of out.
+            unsafe { job.get().rows(lo, hi - lo) }
         });
         return;
     }
@@ -916,8 +911,6 @@ pub(crate) unsafe fn gemm_into<T: Float>(
         // (docs/JIT.md, "Native kernels": 2-4% over the crate's own threading at 1024^3)
         let cols = n >= m;
         let len = if cols { n } else { m };
-        let band = len.div_ceil(w).next_multiple_of(16);
-        let parts = len.div_ceil(band);
         let job = Shared(Band {
             alpha,
             x,
@@ -927,8 +920,8 @@ pub(crate) unsafe fn gemm_into<T: Float>(
             out,
         });
         // SAFETY: our contract, with the band of each part inside the product
-        crate::hot::run(parts, &|p| unsafe {
-            job.get().part(p * band, len.min(p * band + band), cols, n)
+        crate::hot::run_ranges(len, w, 16, &|lo, hi| unsafe {
+            job.get().part(lo, hi, cols, n)
         });
         return;
     }

@@ -244,6 +244,16 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// Run `f(lo, hi)` over `[0, n)` in at most `chunks` contiguous ranges whose boundaries are
+/// multiples of `align`, one part each ([`run`]).
+pub fn run_ranges(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    let chunk = n
+        .div_ceil(chunks.max(1))
+        .next_multiple_of(align.max(1))
+        .max(1);
+    run(n.div_ceil(chunk), &|p| f(p * chunk, n.min((p + 1) * chunk)));
+}
+
 /// How many parts [`run`] can run at once (the helpers plus the caller).
 pub fn width() -> usize {
     pool().helpers.len() + 1

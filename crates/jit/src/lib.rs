@@ -563,9 +563,7 @@ fn prog_cost(p: &lower::Prog, wide: Option<DType>) -> usize {
 /// a multiple of `align`: on the hot pool when `hot` (a short loop), else on rayon's.
 fn split(n: usize, chunks: usize, align: usize, hot: bool, f: &(dyn Fn(usize, usize) + Sync)) {
     if hot && chunks > 1 {
-        let chunk = n.div_ceil(chunks).next_multiple_of(align.max(1));
-        crate::hot::run(n.div_ceil(chunk), &|p| f(p * chunk, n.min((p + 1) * chunk)));
-        return;
+        return crate::hot::run_ranges(n, chunks, align, f);
     }
     fn go(lo: usize, hi: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
         if chunks <= 1 || hi - lo < 2 * align {
