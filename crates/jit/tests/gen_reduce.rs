@@ -10,8 +10,11 @@ use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use theano_ir::{Op, ReduceKind, TensorType};
 use theano_jit::{JitError, KernelSet, NativeKernel, Shape, View};
-use theano_tensor::ndarray::{ArrayD, Axis, IxDyn, Slice};
-use theano_tensor::{with_array, with_dtype, DType, Element, Tensor};
+use theano_tensor::ndarray::{Axis, IxDyn, Slice};
+use theano_tensor::{with_array, DType, Element, Tensor};
+
+mod common;
+use common::{assert_close, run_kernel, tol};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Layout {
@@ -116,61 +119,9 @@ fn generated(op: &Op, t: TensorType) -> Option<Box<dyn NativeKernel>> {
     KernelSet::generated(op, &[t], &outs).ok()
 }
 
-/// Run `k` into fresh outputs (poisoned: a kernel that leaves a cell unwritten fails).
-fn run(k: &dyn NativeKernel, x: &View) -> Result<Vec<Tensor>, JitError> {
-    let no = k.n_outputs();
-    let mut shapes = vec![Shape::default(); no];
-    k.out_shapes(std::slice::from_ref(x), &mut shapes)?;
-    let mut outs: Vec<Tensor> = (0..no)
-        .map(|i| {
-            let s = shapes[i].as_slice();
-            with_dtype!(k.out_dtype_of(i), T => {
-                let n: usize = s.iter().product();
-                Tensor::from_array(ArrayD::from_shape_vec(IxDyn(s), vec![T::from_f64(77.0); n]).unwrap())
-            })
-        })
-        .collect();
-    let ov: Vec<View> = outs
-        .iter_mut()
-        .map(|t| {
-            let v = View::of(t).unwrap();
-            View::contiguous(v.ptr, v.dtype, v.shape()).unwrap()
-        })
-        .collect();
-    // SAFETY: out_shapes accepted the view of a live tensor; the outputs are fresh,
-    // C-contiguous tensors of the announced shapes and dtypes.
-    unsafe { k.run_multi(std::slice::from_ref(x), &ov) };
-    Ok(outs)
-}
-
-fn tol(d: DType) -> f64 {
-    if d == DType::Float32 {
-        1e-5
-    } else {
-        1e-12
-    }
-}
-
-/// Equal dtype and shape; integers exact; floats bit for bit (NaN equals NaN) when `rtol`
-/// is 0, else within `rtol`.
-fn assert_close(got: &Tensor, want: &Tensor, rtol: f64, what: &str) {
-    assert_eq!(got.dtype(), want.dtype(), "{what}: dtype");
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    if got.dtype().is_float() {
-        for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-            let ok = (a.is_nan() && b.is_nan())
-                || a.to_bits() == b.to_bits()
-                || (rtol > 0.0 && (a - b).abs() <= rtol * b.abs().max(1.0));
-            assert!(ok, "{what}: element {i}: got {a:?}, want {b:?}");
-        }
-    } else {
-        assert_eq!(got.to_i64_vec(), want.to_i64_vec(), "{what}");
-    }
-}
-
 /// Kernel vs interpreter: both succeed and agree, or both refuse.
 fn check(k: &dyn NativeKernel, op: &Op, x: &Input, rtol: f64, what: &str) {
-    let got = run(k, &x.view);
+    let got = run_kernel(k, std::slice::from_ref(&x.view));
     let want = theano_interp::perform(op, &[&x.tensor], &[]);
     match (got, want) {
         (Ok(g), Ok(w)) => {
@@ -383,7 +334,7 @@ fn refusals() {
             axes: Some(vec![1]),
         };
         let k = generated(&op, f64m).unwrap();
-        let e = run(k.as_ref(), &xv).unwrap_err();
+        let e = run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap_err();
         let want = format!("zero-size array to reduction operation {word} which has no identity");
         assert!(
             matches!(e, JitError::Args(ref m) if m.contains(&want)),
@@ -395,7 +346,10 @@ fn refusals() {
             axes: Some(vec![0]),
         };
         let k = generated(&op, f64m).unwrap();
-        assert_eq!(run(k.as_ref(), &xv).unwrap()[0].shape(), &[0]);
+        assert_eq!(
+            run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap()[0].shape(),
+            &[0]
+        );
     }
     // empty sums, products, all, any: the identities
     for (kind, want) in [
@@ -406,11 +360,17 @@ fn refusals() {
     ] {
         let op = Op::Reduce { kind, axes: None };
         let k = generated(&op, f64m).unwrap();
-        assert_eq!(run(k.as_ref(), &xv).unwrap()[0].to_f64_vec(), vec![want]);
+        assert_eq!(
+            run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap()[0].to_f64_vec(),
+            vec![want]
+        );
     }
     // empty argmax
     let k = generated(&Op::MaxAndArgmax { axes: vec![1] }, f64m).unwrap();
-    assert!(matches!(run(k.as_ref(), &xv), Err(JitError::Args(_))));
+    assert!(matches!(
+        run_kernel(k.as_ref(), std::slice::from_ref(&xv)),
+        Err(JitError::Args(_))
+    ));
     // wrong dtype or rank of the view
     let sum = generated(
         &Op::Reduce {

@@ -9,9 +9,12 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_ir::{Op, TensorType};
-use theano_jit::{JitError, KernelSet, NativeKernel, Shape, View, MAX_OUTPUTS};
+use theano_jit::{JitError, KernelSet, NativeKernel, View};
 use theano_tensor::ndarray::{Axis, Slice};
 use theano_tensor::{with_array, DType, Tensor};
+
+mod common;
+use common::{assert_close, run_kernel, tol};
 
 #[derive(Clone, Copy, Debug)]
 enum Layout {
@@ -112,38 +115,10 @@ fn kernel(op: &Op, ins: &[&Tensor]) -> Box<dyn NativeKernel> {
     KernelSet::generated(op, &tys, &outs).unwrap()
 }
 
-/// Run `k` into fresh NaN-poisoned outputs.
+/// Run `k` on `ins` into fresh, poisoned outputs.
 fn run(k: &dyn NativeKernel, ins: &[&Tensor]) -> Result<Vec<Tensor>, JitError> {
     let views: Vec<View> = ins.iter().map(|t| View::of(t).unwrap()).collect();
-    let n = k.n_outputs();
-    let mut shapes = [Shape::default(); MAX_OUTPUTS];
-    k.out_shapes(&views, &mut shapes[..n])?;
-    let mut outs: Vec<Tensor> = (0..n)
-        .map(|i| {
-            let s = shapes[i].as_slice();
-            let len = s.iter().product();
-            Tensor::from_f64_vec(k.out_dtype_of(i), s, vec![f64::NAN; len]).unwrap()
-        })
-        .collect();
-    let ov: Vec<View> = outs
-        .iter_mut()
-        .map(|t| {
-            let v = View::of(t).unwrap();
-            View::contiguous(v.ptr, v.dtype, v.shape()).unwrap()
-        })
-        .collect();
-    // SAFETY: out_shapes accepted the views of live tensors; the outputs are fresh,
-    // C-contiguous tensors of the announced shapes and dtypes.
-    unsafe { k.run_multi(&views, &ov) };
-    Ok(outs)
-}
-
-fn rtol(d: DType) -> f64 {
-    if d == DType::Float32 {
-        1e-5
-    } else {
-        1e-12
-    }
+    run_kernel(k, &views)
 }
 
 /// Kernel and interpreter agree (or both refuse: `false`).
@@ -155,15 +130,7 @@ fn check(op: &Op, ins: &[&Tensor], what: &str) -> bool {
         (Ok(g), Ok(w)) => {
             assert_eq!(g.len(), w.len(), "{what}");
             for (j, (a, b)) in g.iter().zip(&w).enumerate() {
-                assert_eq!(a.shape(), b.shape(), "{what} output {j}");
-                assert_eq!(a.dtype(), b.dtype(), "{what} output {j}");
-                let tol = rtol(a.dtype());
-                for (i, (x, y)) in a.to_f64_vec().iter().zip(b.to_f64_vec()).enumerate() {
-                    let ok = (x.is_nan() && y.is_nan())
-                        || *x == y
-                        || (x - y).abs() <= tol * y.abs().max(1.0);
-                    assert!(ok, "{what} output {j} element {i}: got {x}, want {y}");
-                }
+                assert_close(a, b, tol(a.dtype()), &format!("{what} output {j}"));
             }
             true
         }

@@ -9,6 +9,14 @@ use theano_jit::{native_kernel, standalone_kernel, JitError, KernelSet, NativeKe
 use theano_tensor::ndarray::{ArrayD, Axis, IxDyn, Slice};
 use theano_tensor::{with_array, with_dtype, DType, Element, Tensor};
 
+mod common;
+use common::{assert_close, run_kernel, tol};
+
+/// Run a single-output kernel `k` on `views` into a fresh, poisoned output.
+fn run(k: &dyn NativeKernel, views: &[View]) -> Result<Tensor, JitError> {
+    Ok(run_kernel(k, views)?.remove(0))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Layout {
     Contig,
@@ -117,44 +125,6 @@ fn make(rng: &mut StdRng, dtype: DType, shape: &[usize], layout: Layout, special
         base: t.clone(),
         tensor: t,
         view_strides: None,
-    }
-}
-
-/// Run `k` on views into a fresh output buffer.
-fn run(k: &dyn NativeKernel, views: &[View]) -> Result<Tensor, JitError> {
-    let s = k.out_shape(views)?;
-    let shape = s.as_slice().to_vec();
-    Ok(with_dtype!(k.out_dtype(), T => {
-        // poisoned with NaN (floats): a kernel that reads its output before writing it fails
-        let mut buf = vec![T::from_f64(f64::NAN); s.len()];
-        let out = View::contiguous(buf.as_mut_ptr().cast::<u8>(), k.out_dtype(), &shape).unwrap();
-        // SAFETY: out_shape accepted the views, which point into live tensors; buf is a fresh
-        // C-contiguous buffer of the output's shape and dtype.
-        unsafe { k.run(views, &out) };
-        Tensor::from_array(ArrayD::from_shape_vec(IxDyn(&shape), buf).unwrap())
-    }))
-}
-
-fn tol(d: DType) -> f64 {
-    if d == DType::Float32 {
-        1e-5
-    } else {
-        1e-12
-    }
-}
-
-/// Equal shapes and dtypes, exact integer values, floats within `rtol` (NaN equals NaN).
-fn assert_close(got: &Tensor, want: &Tensor, rtol: f64, what: &str) {
-    assert_eq!(got.dtype(), want.dtype(), "{what}: dtype");
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    if got.dtype().is_float() {
-        for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-            let ok =
-                (a.is_nan() && b.is_nan()) || *a == b || (a - b).abs() <= rtol * b.abs().max(1.0);
-            assert!(ok, "{what}: element {i}: got {a}, want {b}");
-        }
-    } else {
-        assert_eq!(got.to_i64_vec(), want.to_i64_vec(), "{what}");
     }
 }
 
