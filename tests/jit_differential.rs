@@ -502,3 +502,25 @@ fn agrees_at_lower_cpu_levels() {
         );
     }
 }
+
+/// The conditioning probe itself: a well-conditioned graph has no element skipped, so the
+/// comparison still covers it; `pow(expm1(x), 200)` amplifies expm1's last bits ~200 times,
+/// which is skipped where the result is the graph's magnitude (x = 1: 1e47) and not where it
+/// is far below it (x = -1, 0.5: under 1e-37, where 4 ulp of the magnitude bound anything);
+/// an input scaled is never skipped.
+#[test]
+fn the_probe_skips_only_ill_conditioned_elements() {
+    use theano::tensor as T;
+    let x = T::dvector("x");
+    let args = [Tensor::from_f64_vec(DType::Float64, &[3], vec![-1.0, 0.5, 1.0]).unwrap()];
+    let probe = |out: Variable| {
+        let fg = FunctionGraph::from_outputs(std::slice::from_ref(&x), &[out]).unwrap();
+        let mag = magnitude(&fg, &args);
+        ill_conditioned(&fg, &args, f64::EPSILON, mag)
+    };
+    let smooth = T::exp(&x) * 2.0 + T::tanh(&x);
+    assert_eq!(probe(smooth), vec![vec![false; 3]]);
+    let amplified = T::expm1(&x).pow(200);
+    assert_eq!(probe(amplified), vec![vec![false, false, true]]);
+    assert_eq!(probe(&x * 3.0), vec![vec![false; 3]]);
+}
