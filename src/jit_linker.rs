@@ -71,33 +71,25 @@ impl Linker for JitLinker {
                 |e: theano_jit::JitError| crate::Error::Unsupported(format!("linker=jit: {e}"));
             let kind = if let Some(Compiled::Elemwise(k)) = k {
                 let kernel = ks.elemwise(k, step.op.destroyed_input()).map_err(jit_err)?;
-                StepKind::Kernel {
-                    kernel: Box::new(kernel),
-                }
+                StepKind::Kernel(Box::new(kernel))
             } else if let Some(Compiled::Native(k)) = k {
-                StepKind::Kernel {
-                    kernel: ks.native(k).map_err(jit_err)?,
-                }
+                StepKind::Kernel(ks.native(k).map_err(jit_err)?)
             } else if let Some(v) = ViewOp::of(&step.op).filter(|_| single) {
                 StepKind::View(v)
             } else if let (Op::ShapeI(i), true) = (&step.op, single) {
-                StepKind::Kernel {
-                    kernel: Box::new(ShapeKernel { axis: Some(*i) }),
-                }
+                StepKind::Kernel(Box::new(ShapeKernel { axis: Some(*i) }))
             } else if let (Op::Shape, true) = (&step.op, single) {
-                StepKind::Kernel {
-                    kernel: Box::new(ShapeKernel { axis: None }),
-                }
+                StepKind::Kernel(Box::new(ShapeKernel { axis: None }))
             } else if let Some(kernel) =
                 theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types)
             {
-                StepKind::Kernel { kernel }
+                StepKind::Kernel(kernel)
             } else {
                 StepKind::Interp
             };
             // a kernel whose output count or dtypes are not the step's runs in the interpreter
             let kind = match kind {
-                StepKind::Kernel { kernel, .. }
+                StepKind::Kernel(kernel)
                     if kernel.n_outputs() != step.outputs.len()
                         || kernel.n_outputs() > theano_jit::MAX_OUTPUTS
                         || step

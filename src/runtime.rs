@@ -29,7 +29,7 @@ use theano_tensor::{with_array, with_dtype, Element};
 /// How a step runs.
 pub(crate) enum StepKind {
     /// A native kernel into a buffer (or in place).
-    Kernel { kernel: Box<dyn NativeKernel> },
+    Kernel(Box<dyn NativeKernel>),
     /// A view of input 0's storage.
     View(ViewOp),
     /// `theano_interp::perform` into an owned tensor.
@@ -488,7 +488,7 @@ impl Runtime {
         // destructive steps: in-place kernels over an update target
         let inplace_slot = |i: usize| -> Option<usize> {
             match &kinds[i] {
-                StepKind::Kernel { kernel, .. } => kernel
+                StepKind::Kernel(kernel) => kernel
                     .inplace_input()
                     .and_then(|j| p.steps[i].inputs.get(j).copied()),
                 _ => None,
@@ -518,7 +518,7 @@ impl Runtime {
         let tail_checkable = order[tail..].iter().all(|&i| {
             let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
             match &kinds[i] {
-                StepKind::Kernel { kernel, .. } => kernel.shape_only() || !reads_tail,
+                StepKind::Kernel(kernel) => kernel.shape_only() || !reads_tail,
                 StepKind::View(v) => !(v.reads_values() && reads_tail),
                 StepKind::Interp => false,
             }
@@ -855,7 +855,7 @@ impl Runtime {
             }
             let o = st.outputs[0];
             ws.dry[o] = match &self.kinds[i] {
-                StepKind::Kernel { kernel, .. } => {
+                StepKind::Kernel(kernel) => {
                     let n = kernel.n_outputs();
                     let mut shapes = [Shape::default(); MAX_OUTPUTS];
                     if n != st.outputs.len()
@@ -912,7 +912,7 @@ impl Runtime {
     ) -> Result<(), NodeError> {
         let st = &self.program.steps[i];
         match &self.kinds[i] {
-            StepKind::Kernel { kernel, .. } => {
+            StepKind::Kernel(kernel) => {
                 if self.kernel_step(ws, args, i, &**kernel, destructive) {
                     return Ok(());
                 }
