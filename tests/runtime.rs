@@ -3,7 +3,9 @@
 //! instead of copies, and split (multi-threaded) loops agree with the interpreter.
 
 use theano::tensor as T;
-use theano::{compile, debugprint, shared_named, DType, LinkerKind, Mode, Tensor, Variable};
+use theano::{
+    compile, debugprint, shared_named, DType, Function, LinkerKind, Mode, Tensor, Variable,
+};
 
 fn mode(linker: LinkerKind) -> Mode {
     Mode {
@@ -27,6 +29,29 @@ fn storage(v: &Variable) -> usize {
     let cell = v.shared_cell().unwrap();
     let t = cell.lock();
     t.as_array::<f64>().unwrap().as_ptr() as usize
+}
+
+/// `function(ins, out, updates=[(w, w_new)])` on `linker`.
+fn updating(
+    ins: &[&Variable],
+    out: &Variable,
+    (w, w_new): (&Variable, &Variable),
+    linker: LinkerKind,
+) -> Function {
+    compile(ins, out)
+        .updates([(w, w_new)])
+        .mode(mode(linker))
+        .build()
+        .unwrap()
+}
+
+/// `f(args)` fails with a shape error (`why`), and `w` keeps its value and its storage.
+fn fails_untouched(f: &Function, args: &[Tensor], w: &Variable, why: &str) {
+    let (before, p0) = (w.get_value().unwrap(), storage(w));
+    let e = f.call(args).expect_err(why);
+    assert!(e.to_string().contains("shape"), "{e}");
+    assert_eq!(w.get_value().unwrap(), before);
+    assert_eq!(storage(w), p0);
 }
 
 #[test]
@@ -66,19 +91,10 @@ fn failure_after_an_inplace_update_leaves_shared_untouched() {
     let w_new = &w + &x;
     let out = &w_new * &z;
     for linker in [LinkerKind::Jit, LinkerKind::Interp] {
-        let f = compile(&[&x, &z], &out)
-            .updates([(&w, &w_new)])
-            .mode(mode(linker))
-            .build()
-            .unwrap();
+        let f = updating(&[&x, &z], &out, (&w, &w_new), linker);
         let before = w.get_value().unwrap();
-        let p0 = storage(&w);
-        let e = f
-            .call(&[ramp(&[4], 0.2), ramp(&[3], 0.3)])
-            .expect_err("shapes (4,) and (3,) do not broadcast");
-        assert!(e.to_string().contains("shape"), "{e}");
-        assert_eq!(w.get_value().unwrap(), before);
-        assert_eq!(storage(&w), p0);
+        let bad = [ramp(&[4], 0.2), ramp(&[3], 0.3)];
+        fails_untouched(&f, &bad, &w, "shapes (4,) and (3,) do not broadcast");
         let r = f.call(&[ramp(&[4], 0.2), ramp(&[4], 0.3)]).unwrap();
         let want: Vec<f64> = before
             .to_f64_vec()
@@ -100,17 +116,10 @@ fn interpreted_step_in_the_tail_leaves_shared_untouched_on_failure() {
     let w_new = &w * 2.0 + &x;
     let joined = T::concatenate(&[w_new.clone(), x.clone()], 0).unwrap();
     let out = T::dot(&joined, &m).unwrap();
-    let f = compile(&[&x, &m], &out)
-        .updates([(&w, &w_new)])
-        .mode(mode(LinkerKind::Jit))
-        .build()
-        .unwrap();
+    let f = updating(&[&x, &m], &out, (&w, &w_new), LinkerKind::Jit);
     let before = w.get_value().unwrap();
-    let e = f
-        .call(&[ramp(&[3], 0.2), ramp(&[4, 2], 0.3)])
-        .expect_err("a (6,) vector times a 4x2 matrix");
-    assert!(e.to_string().contains("shape"), "{e}");
-    assert_eq!(w.get_value().unwrap(), before);
+    let bad = [ramp(&[3], 0.2), ramp(&[4, 2], 0.3)];
+    fails_untouched(&f, &bad, &w, "a (6,) vector times a 4x2 matrix");
     let r = f.call(&[ramp(&[3], 0.2), ramp(&[6, 2], 0.3)]).unwrap();
     assert_eq!(r[0].shape(), &[2]);
     assert_ne!(w.get_value().unwrap(), before);
@@ -126,18 +135,10 @@ fn shape_checked_native_tail_writes_in_place_and_fails_cleanly() {
     let w_new = &w * 2.0 + &x;
     let s = T::sum_axes(&w_new, Some(&[0]), false).unwrap();
     let out = T::dot(&s, &m).unwrap();
-    let f = compile(&[&x, &m], &out)
-        .updates([(&w, &w_new)])
-        .mode(mode(LinkerKind::Jit))
-        .build()
-        .unwrap();
-    let p0 = storage(&w);
-    let before = w.get_value().unwrap();
-    let e = f
-        .call(&[ramp(&[3, 4], 0.2), ramp(&[5, 2], 0.3)])
-        .expect_err("a (4,) vector times a 5x2 matrix");
-    assert!(e.to_string().contains("shape"), "{e}");
-    assert_eq!(w.get_value().unwrap(), before);
+    let f = updating(&[&x, &m], &out, (&w, &w_new), LinkerKind::Jit);
+    let (p0, before) = (storage(&w), w.get_value().unwrap());
+    let bad = [ramp(&[3, 4], 0.2), ramp(&[5, 2], 0.3)];
+    fails_untouched(&f, &bad, &w, "a (4,) vector times a 5x2 matrix");
     let r = f.call(&[ramp(&[3, 4], 0.2), ramp(&[4, 2], 0.3)]).unwrap();
     assert_eq!(storage(&w), p0, "the update was not written in place");
     let (b, xv, mv) = (
