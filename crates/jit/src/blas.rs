@@ -671,8 +671,7 @@ unsafe fn gemv_scaled<T: Float>(
         // reading the half of x its cache already holds (a split of the outputs had the
         // threads swap halves between the two products of a step). Part 0 writes out, the
         // others partial sums that the caller adds.
-        let parts = width.min(k.div_ceil(64));
-        let chunk = k.div_ceil(parts).next_multiple_of(8);
+        let chunk = crate::hot::range_len(k, width.min(k.div_ceil(64)), 8);
         let parts = k.div_ceil(chunk);
         let words = ((parts - 1) * m * std::mem::size_of::<T>()).div_ceil(8);
         return with_words_in(&PARTIAL, words, |w| {

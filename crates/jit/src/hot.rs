@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// Most helpers a region hands parts to (a wider machine's extra parts run on the caller).
+/// Most helpers the pool starts (a wider machine's other threads are rayon's only).
 const MAX_HELPERS: usize = 63;
 
 /// How long a helper stays awake after a part.
@@ -80,7 +80,7 @@ fn pool() -> &'static Pool {
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|&t| t > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let n = threads.saturating_sub(1);
+        let n = threads.saturating_sub(1).min(MAX_HELPERS);
         let mut helpers = Vec::with_capacity(n);
         for i in 0..n {
             let h = Arc::new(Helper {
@@ -189,7 +189,7 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     let used = &p.helpers[..parts - 1];
     // by helper: the job it was handed, or None when it has not acknowledged its last one
     let mut handed = [None::<u64>; MAX_HELPERS];
-    for (i, h) in used.iter().enumerate().take(MAX_HELPERS) {
+    for (i, h) in used.iter().enumerate() {
         let s = h.seq.load(Relaxed);
         if h.done.load(Acquire) != s {
             continue;
@@ -213,7 +213,7 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     };
     on_caller(0, &mut panicked);
     for (i, h) in used.iter().enumerate() {
-        let Some(s) = handed.get(i).copied().flatten() else {
+        let Some(s) = handed[i] else {
             on_caller(i + 1, &mut panicked);
             continue;
         };
@@ -247,11 +247,16 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
 /// Run `f(lo, hi)` over `[0, n)` in at most `chunks` contiguous ranges whose boundaries are
 /// multiples of `align`, one part each ([`run`]).
 pub fn run_ranges(n: usize, chunks: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
-    let chunk = n
-        .div_ceil(chunks.max(1))
-        .next_multiple_of(align.max(1))
-        .max(1);
+    let chunk = range_len(n, chunks, align);
     run(n.div_ceil(chunk), &|p| f(p * chunk, n.min((p + 1) * chunk)));
+}
+
+/// The length of each range (the last may be shorter) when [`run_ranges`] cuts `[0, n)`:
+/// part `p` is `p * len..min(n, (p + 1) * len)`, and there are `n.div_ceil(len)` parts.
+pub fn range_len(n: usize, chunks: usize, align: usize) -> usize {
+    n.div_ceil(chunks.max(1))
+        .next_multiple_of(align.max(1))
+        .max(1)
 }
 
 /// How many parts [`run`] can run at once (the helpers plus the caller).
