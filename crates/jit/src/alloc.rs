@@ -27,23 +27,6 @@ pub fn alloc_kernel(in_types: &[TensorType], out: &TensorType) -> Option<AllocKe
     })
 }
 
-/// An integer scalar view's value.
-fn read_int(v: &View) -> Option<i64> {
-    // SAFETY (of each read): the caller's view is valid for reads of its one element, of
-    // the dtype matched here; `read_unaligned` needs no alignment.
-    let p = v.ptr as *const u8;
-    unsafe {
-        Some(match v.dtype {
-            DType::Int8 => p.cast::<i8>().read_unaligned() as i64,
-            DType::Int16 => p.cast::<i16>().read_unaligned() as i64,
-            DType::Int32 => p.cast::<i32>().read_unaligned() as i64,
-            DType::Int64 => p.cast::<i64>().read_unaligned(),
-            DType::UInt8 => p.cast::<u8>().read_unaligned() as i64,
-            _ => return None,
-        })
-    }
-}
-
 impl NativeKernel for AllocKernel {
     fn name(&self) -> &str {
         "alloc"
@@ -74,7 +57,9 @@ impl NativeKernel for AllocKernel {
             if d.ndim != 0 {
                 return Err(err(format!("shape entry {i} is not a scalar")));
             }
-            let n = read_int(d).ok_or_else(|| err(format!("shape entry {i} is not an integer")))?;
+            // SAFETY: the caller's view of a live scalar (rank 0, checked above).
+            let n = unsafe { d.int_at(0) }
+                .ok_or_else(|| err(format!("shape entry {i} is not an integer")))?;
             dims[i] = usize::try_from(n).map_err(|_| {
                 err(format!(
                     "negative dimensions are not allowed: dimension {i} is {n}"

@@ -817,27 +817,6 @@ impl NativeKernel for SoftmaxKernel {
 // ---------------------------------------------------------------------------------------
 // The crossentropy ops: checks (the former Rust kernels' messages)
 
-/// Label `i` of the integer vector `y` as i64.
-///
-/// # Safety
-/// `y` is a 1-d integer view valid for reads over its shape and strides; `i < y.shape[0]`.
-#[inline]
-unsafe fn label(y: &View, i: usize) -> i64 {
-    let off = i as isize * y.strides[0];
-    // SAFETY: `i` is within the vector (the caller's contract); unaligned reads, since
-    // `out_shapes` reads the labels before anything checked the view's alignment.
-    unsafe {
-        match y.dtype {
-            DType::Int64 => (y.ptr as *const i64).offset(off).read_unaligned(),
-            DType::Int32 => (y.ptr as *const i32).offset(off).read_unaligned() as i64,
-            DType::Int16 => (y.ptr as *const i16).offset(off).read_unaligned() as i64,
-            DType::Int8 => *(y.ptr as *const i8).offset(off) as i64,
-            DType::UInt8 => *y.ptr.offset(off) as i64,
-            _ => 0,
-        }
-    }
-}
-
 /// Check `y` is an integer vector of `rows` labels of dtype `yd`, each in `0..cols` (reads
 /// every label).
 fn check_labels(what: &str, y: &View, yd: DType, rows: usize, cols: usize) -> Res<()> {
@@ -857,8 +836,9 @@ fn check_labels(what: &str, y: &View, yd: DType, rows: usize, cols: usize) -> Re
         )));
     }
     for i in 0..rows {
-        // SAFETY: a live integer vector (checked above) and `i < rows = len`.
-        let l = unsafe { label(y, i) };
+        // SAFETY: a live integer vector (checked above) and `i < rows = len`; an integer
+        // dtype always reads as Some.
+        let l = unsafe { y.int_at(i as isize * y.strides[0]) }.unwrap_or(0);
         if l < 0 || l as u64 >= cols as u64 {
             return Err(args(format!(
                 "{what}: label y_idx[{i}] = {l} is out of range for {cols} classes"

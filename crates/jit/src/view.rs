@@ -86,6 +86,28 @@ impl View {
         self.len() == 0
     }
 
+    /// The integer element `off` elements (an offset from the strides) past `ptr`, as i64;
+    /// `None` when the dtype is not an integer one. Read unaligned: a kernel's check may read
+    /// values (shape scalars, labels) before anything has checked the view's alignment.
+    ///
+    /// # Safety
+    /// The view's memory is valid for reads of that element.
+    pub unsafe fn int_at(&self, off: isize) -> Option<i64> {
+        let p = self.ptr as *const u8;
+        // SAFETY: the element is readable (the contract), of the dtype matched here;
+        // `read_unaligned` needs no alignment.
+        unsafe {
+            Some(match self.dtype {
+                DType::Int8 => p.cast::<i8>().offset(off).read_unaligned() as i64,
+                DType::Int16 => p.cast::<i16>().offset(off).read_unaligned() as i64,
+                DType::Int32 => p.cast::<i32>().offset(off).read_unaligned() as i64,
+                DType::Int64 => p.cast::<i64>().offset(off).read_unaligned(),
+                DType::UInt8 => p.offset(off).read_unaligned() as i64,
+                _ => return None,
+            })
+        }
+    }
+
     /// Whether the elements are laid out in C order without gaps (size-1 dimensions may
     /// have any stride).
     pub fn is_c_contiguous(&self) -> bool {
