@@ -75,11 +75,7 @@ fn explained(old: &Tensor, new: &Tensor, loose: bool, tags: (bool, bool), scale:
     if !d.is_float() {
         return old.to_i64_vec() == new.to_i64_vec();
     }
-    let eps = if d == DType::Float32 || loose {
-        f32::EPSILON as f64
-    } else {
-        f64::EPSILON
-    };
+    let eps = epsilon(d == DType::Float32 || loose);
     // the log of the smallest normal number: a log beyond it is the log of an underflowed
     // (subnormal) value, which has lost its precision
     let log_tiny = if d == DType::Float32 || loose {

@@ -136,15 +136,16 @@ fn largest(t: &Tensor) -> f64 {
         .fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
-/// How output `out` of a node with inputs `ins` may differ between the linkers by rounding
-/// alone, as the absolute scale of one epsilon at each element (`None`: not at all).
+/// How output `out` of a node may differ between the linkers by rounding alone, as the
+/// absolute scale of one epsilon at each element (`None`: not at all); `largest_in(i)` is
+/// the largest finite magnitude in the node's input i.
 /// Transcendentals and softmax values round relative to themselves (scale 0: the element's
 /// own magnitude). The others are differences of larger terms, and their scale is those
 /// terms': sums and products of their largest input, dot products of the product of their
 /// inputs' largest, log-softmax and the crossentropy of `x + b - max - log(sum)` (a row's
 /// sum is at least 1), its gradient of `dnll * (sm - 1)`. A log-softmax entry of -1.2e-16
 /// is `log(1)` on one linker and `log(1 + 2^-52)` on the other (a kept regression).
-fn rounding(op: &Op, ins: &[Tensor], out: usize) -> Option<f64> {
+fn rounding(op: &Op, out: usize, largest_in: &mut dyn FnMut(usize) -> f64) -> Option<f64> {
     match op {
         Op::Elemwise { scalar, .. } => matches!(
             scalar,
@@ -159,17 +160,17 @@ fn rounding(op: &Op, ins: &[Tensor], out: usize) -> Option<f64> {
         )
         .then_some(0.0),
         Op::Softmax => Some(0.0),
-        Op::LogSoftmax => Some(largest(&ins[0]).max(1.0)),
+        Op::LogSoftmax => Some(largest_in(0).max(1.0)),
         Op::CrossentropySoftmaxArgmax1HotWithBias if out == 0 => {
-            Some((largest(&ins[0]) + largest(&ins[1])).max(1.0))
+            Some((largest_in(0) + largest_in(1)).max(1.0))
         }
         Op::CrossentropySoftmaxArgmax1HotWithBias => Some(0.0),
-        Op::CrossentropySoftmax1HotWithBiasDx => Some(largest(&ins[0])),
+        Op::CrossentropySoftmax1HotWithBiasDx => Some(largest_in(0)),
         Op::Reduce {
             kind: ReduceKind::Sum | ReduceKind::Prod,
             ..
-        } => Some(largest(&ins[0])),
-        Op::Dot => Some(largest(&ins[0]) * largest(&ins[1])),
+        } => Some(largest_in(0)),
+        Op::Dot => Some(largest_in(0) * largest_in(1)),
         _ => None,
     }
 }
@@ -181,11 +182,7 @@ fn nudged(t: &Tensor, scale: f64, sign: &dyn Fn(usize) -> f64) -> Tensor {
     if !d.is_float() {
         return t.clone();
     }
-    let eps = if d == DType::Float32 {
-        f32::EPSILON as f64
-    } else {
-        f64::EPSILON
-    };
+    let eps = epsilon(d == DType::Float32);
     let v: Vec<f64> = t
         .to_f64_vec()
         .into_iter()
@@ -203,13 +200,11 @@ fn ill_conditioned(fg: &FunctionGraph, args: &[Tensor], eps: f64, mag: f64) -> V
         let mut ev = Evaluator::new(fg, &refs);
         if let Some(sign) = sign {
             for n in fg.toposort() {
-                let ins: Vec<Tensor> = fg
-                    .node_inputs(n)
-                    .iter()
-                    .map(|&v| ev.eval(v).ok().cloned())
-                    .collect::<Option<_>>()?;
+                let ins = fg.node_inputs(n);
                 for (k, &o) in fg.node_outputs(n).iter().enumerate() {
-                    let Some(scale) = rounding(fg.op(n), &ins, k) else {
+                    // an input that fails leaves this output failing too (`?` below)
+                    let mut largest_in = |i: usize| ev.eval(ins[i]).map_or(0.0, largest);
+                    let Some(scale) = rounding(fg.op(n), k, &mut largest_in) else {
                         continue;
                     };
                     let t = nudged(ev.eval(o).ok()?, scale, sign);
@@ -242,11 +237,7 @@ fn ill_conditioned(fg: &FunctionGraph, args: &[Tensor], eps: f64, mag: f64) -> V
             continue;
         };
         for ((b, p), flags) in base.iter().zip(&probe).zip(&mut bad) {
-            let eps = if b.dtype() == DType::Float32 {
-                f32::EPSILON as f64
-            } else {
-                eps
-            };
+            let eps = eps.max(epsilon(b.dtype() == DType::Float32));
             let float = b.dtype().is_float();
             for ((x, y), f) in b.to_f64_vec().into_iter().zip(p.to_f64_vec()).zip(flags) {
                 *f |= if float {
@@ -318,11 +309,7 @@ fn compare(
             ))
         };
     }
-    let eps = if d == DType::Float32 {
-        f32::EPSILON as f64
-    } else {
-        tol_eps
-    };
+    let eps = tol_eps.max(epsilon(d == DType::Float32));
     for (e, (p, q)) in jit
         .to_f64_vec()
         .into_iter()
@@ -407,11 +394,7 @@ fn check_outputs(
         }
     };
     let loose = text.lines().skip(1).any(|l| l.contains("float32"));
-    let eps = if loose {
-        f32::EPSILON as f64
-    } else {
-        f64::EPSILON
-    };
+    let eps = epsilon(loose);
     let mag = magnitude(&original, &args);
     let skip = ill_conditioned(&original, &args, eps, mag);
     prop_assert_eq!(ri.len(), rj.len());

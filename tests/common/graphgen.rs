@@ -71,6 +71,16 @@ pub const UNARY: [S; 18] = [
 
 pub const CONSTS: [f64; 8] = [-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, -0.25, 1.5];
 
+/// Machine epsilon of float32 (`float32`) or float64, as f64: the unit of the differential
+/// tests' tolerances.
+pub fn epsilon(float32: bool) -> f64 {
+    if float32 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    }
+}
+
 /// The inputs: (type, shape). Every dtype, ranks 0 to 2, a row and a column.
 pub fn input_specs() -> Vec<(&'static str, TensorType, Vec<usize>)> {
     let t = TensorType::new;
