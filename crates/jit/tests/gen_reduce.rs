@@ -16,6 +16,11 @@ use theano_tensor::{with_array, DType, Element, Tensor};
 mod common;
 use common::{assert_close, run_kernel, tol};
 
+/// Run the one-input kernel `k` on `x` into fresh, poisoned outputs.
+fn run(k: &dyn NativeKernel, x: &View) -> Result<Vec<Tensor>, JitError> {
+    run_kernel(k, std::slice::from_ref(x))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Layout {
     C,
@@ -121,7 +126,7 @@ fn generated(op: &Op, t: TensorType) -> Option<Box<dyn NativeKernel>> {
 
 /// Kernel vs interpreter: both succeed and agree, or both refuse.
 fn check(k: &dyn NativeKernel, op: &Op, x: &Input, rtol: f64, what: &str) {
-    let got = run_kernel(k, std::slice::from_ref(&x.view));
+    let got = run(k, &x.view);
     let want = theano_interp::perform(op, &[&x.tensor], &[]);
     match (got, want) {
         (Ok(g), Ok(w)) => {
@@ -334,7 +339,7 @@ fn refusals() {
             axes: Some(vec![1]),
         };
         let k = generated(&op, f64m).unwrap();
-        let e = run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap_err();
+        let e = run(k.as_ref(), &xv).unwrap_err();
         let want = format!("zero-size array to reduction operation {word} which has no identity");
         assert!(
             matches!(e, JitError::Args(ref m) if m.contains(&want)),
@@ -346,10 +351,7 @@ fn refusals() {
             axes: Some(vec![0]),
         };
         let k = generated(&op, f64m).unwrap();
-        assert_eq!(
-            run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap()[0].shape(),
-            &[0]
-        );
+        assert_eq!(run(k.as_ref(), &xv).unwrap()[0].shape(), &[0]);
     }
     // empty sums, products, all, any: the identities
     for (kind, want) in [
@@ -360,17 +362,11 @@ fn refusals() {
     ] {
         let op = Op::Reduce { kind, axes: None };
         let k = generated(&op, f64m).unwrap();
-        assert_eq!(
-            run_kernel(k.as_ref(), std::slice::from_ref(&xv)).unwrap()[0].to_f64_vec(),
-            vec![want]
-        );
+        assert_eq!(run(k.as_ref(), &xv).unwrap()[0].to_f64_vec(), vec![want]);
     }
     // empty argmax
     let k = generated(&Op::MaxAndArgmax { axes: vec![1] }, f64m).unwrap();
-    assert!(matches!(
-        run_kernel(k.as_ref(), std::slice::from_ref(&xv)),
-        Err(JitError::Args(_))
-    ));
+    assert!(matches!(run(k.as_ref(), &xv), Err(JitError::Args(_))));
     // wrong dtype or rank of the view
     let sum = generated(
         &Op::Reduce {
