@@ -349,26 +349,27 @@ fn mut_ptr(t: &mut Tensor) -> *mut u8 {
 }
 
 /// The storage of a slot's planned buffer for a `dt` output of `shape`: the buffer of the last
-/// call when dtype and shape repeat (C-contiguous), else a new one.
-fn planned_buffer(buf: &mut Option<Tensor>, dt: DType, shape: &[usize]) -> *mut u8 {
+/// call when dtype and shape repeat (C-contiguous), else a new one; `None` where the
+/// allocator cannot provide it (the step then runs in the interpreter, which reports it).
+fn planned_buffer(buf: &mut Option<Tensor>, dt: DType, shape: &[usize]) -> Option<*mut u8> {
     let t = match buf {
         Some(t) if t.dtype() == dt && t.shape() == shape && standard_layout(t) => t,
-        _ => buf.insert(new_buffer(dt, shape)),
+        _ => buf.insert(new_buffer(dt, shape)?),
     };
-    mut_ptr(t)
+    Some(mut_ptr(t))
 }
 
 /// A new zeroed buffer. One of at least [`HUGE_MIN`] bytes is advised to the kernel as
 /// transparent-huge-page memory before its first write: its fresh pages then fault in 2 MiB
 /// at a time instead of 4 KiB (512 times fewer faults on the first pass of a kernel over it;
 /// measured on `exp(x)*y + tanh(z)` at 10^7, docs/JIT.md).
-fn new_buffer(dt: DType, shape: &[usize]) -> Tensor {
-    let mut t = Tensor::zeros(dt, shape);
+fn new_buffer(dt: DType, shape: &[usize]) -> Option<Tensor> {
+    let mut t = Tensor::try_zeros(dt, shape)?;
     let bytes = t.len() * dt.itemsize();
     if bytes >= HUGE_MIN {
         advise_huge(mut_ptr(&mut t), bytes);
     }
-    t
+    Some(t)
 }
 
 const HUGE_MIN: usize = 4 << 20;
@@ -1012,7 +1013,10 @@ impl Runtime {
             Some(p) => p,
             None => {
                 ws.slots[o] = Slot::Buf(o);
-                planned_buffer(&mut ws.bufs[o], dt, shape.as_slice())
+                let Some(p) = planned_buffer(&mut ws.bufs[o], dt, shape.as_slice()) else {
+                    return false;
+                };
+                p
             }
         };
         let Some(out) = View::contiguous(ptr, dt, shape.as_slice()) else {
@@ -1046,7 +1050,9 @@ impl Runtime {
             let dt = kernel.out_dtype_of(k);
             let shape = shapes[k].as_slice();
             ws.slots[o] = Slot::Buf(o);
-            let ptr = planned_buffer(&mut ws.bufs[o], dt, shape);
+            let Some(ptr) = planned_buffer(&mut ws.bufs[o], dt, shape) else {
+                return false;
+            };
             match View::contiguous(ptr, dt, shape) {
                 Some(v) => outs.push(v),
                 None => return false,

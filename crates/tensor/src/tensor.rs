@@ -105,12 +105,26 @@ impl Tensor {
         T::into_tensor(ArrayD::from_elem(IxDyn(&[]), v))
     }
 
-    /// A tensor of zeros of the given dtype and shape.
+    /// A tensor of zeros of the given dtype and shape ([`Tensor::try_zeros`]).
+    ///
+    /// # Panics
+    /// Where the allocator cannot provide it; code that may meet such sizes (shapes computed
+    /// from values) calls `try_zeros`.
     pub fn zeros(dtype: DType, shape: &[usize]) -> Tensor {
-        // `from_elem` builds through `vec![zero; n]`, which std turns into one zeroed
-        // allocation (calloc: fresh pages from the OS are already zero, and untouched until
-        // the first write) instead of a loop writing every element
-        with_dtype!(dtype, T => Tensor::from_array(ArrayD::<T>::from_elem(IxDyn(shape), T::default())))
+        Tensor::try_zeros(dtype, shape)
+            .unwrap_or_else(|| panic!("cannot allocate a {dtype} array of shape {shape:?}"))
+    }
+
+    /// A tensor of zeros, or `None` where the allocator cannot provide it (or the shape's
+    /// size overflows). One zeroed allocation (calloc): fresh pages from the OS are already
+    /// zero, and stay untouched until the first write, instead of a loop writing every
+    /// element.
+    pub fn try_zeros(dtype: DType, shape: &[usize]) -> Option<Tensor> {
+        let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+        with_dtype!(dtype, T => {
+            let v = zeroed_vec::<T>(n)?;
+            ArrayD::from_shape_vec(IxDyn(shape), v).ok().map(Tensor::from_array)
+        })
     }
 
     /// A tensor filled with `v` (cast to `dtype` as numpy would).
@@ -297,6 +311,23 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// `n` zeros of `T` in one zeroed allocation (calloc), or `None` where the allocator refuses.
+fn zeroed_vec<T: Element>(n: usize) -> Option<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(n).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout's size is not zero.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` comes from the global allocator with `T`'s alignment and room for exactly
+    // `n` values (`layout`), and every `Element` (the numeric types and bool) is valid, and
+    // zero, as all-zero bytes.
+    Some(unsafe { Vec::from_raw_parts(p, n, n) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +356,20 @@ mod tests {
         assert_eq!(t.reshape(&[3, 2]).unwrap().shape(), &[3, 2]);
         let e = t.reshape(&[4]).unwrap_err().to_string();
         assert!(e.contains("6 elements"), "{e}");
+    }
+
+    #[test]
+    fn try_zeros_is_zeros_or_none() {
+        for d in DType::ALL {
+            let t = Tensor::try_zeros(d, &[2, 0, 3]).unwrap();
+            assert_eq!((t.dtype(), t.shape()), (d, &[2, 0, 3][..]));
+            let t = Tensor::try_zeros(d, &[3, 5]).unwrap();
+            assert_eq!(t.shape(), &[3, 5]);
+            assert!(t.to_f64_vec().iter().all(|&v| v == 0.0), "{d}");
+        }
+        // a size beyond the address space, beyond isize::MAX bytes, and beyond usize
+        assert!(Tensor::try_zeros(DType::Float64, &[1 << 31, 1 << 28]).is_none());
+        assert!(Tensor::try_zeros(DType::Float64, &[1 << 31, 1 << 30]).is_none());
+        assert!(Tensor::try_zeros(DType::Int8, &[1 << 40, 1 << 40]).is_none());
     }
 }
