@@ -865,6 +865,21 @@ impl Runtime {
                     {
                         return false;
                     }
+                    // the output buffers now, so that the destructive run cannot fail to
+                    // allocate one after it wrote shared storage (a step that may run in place
+                    // is left to write its input)
+                    if kernel
+                        .inplace_input()
+                        .filter(|_| self.destroy_ok[i])
+                        .is_none()
+                    {
+                        for (k, &ok) in st.outputs.iter().enumerate() {
+                            let (dt, sh) = (kernel.out_dtype_of(k), shapes[k].as_slice());
+                            if planned_buffer(&mut ws.bufs[ok], dt, sh).is_none() {
+                                return false;
+                            }
+                        }
+                    }
                     for (k, &ok) in st.outputs.iter().enumerate().skip(1) {
                         ws.dry[ok] = View::contiguous(
                             std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8,

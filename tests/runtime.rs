@@ -431,3 +431,29 @@ fn an_output_too_big_to_allocate_is_an_error() {
         assert_eq!(r[0].to_f64_vec(), vec![1.5; 6]);
     }
 }
+
+/// A broadcast output the allocator cannot provide (a (2^20, 1) column plus a (1, 2^20) row:
+/// 8 TiB of float64) after an update the JIT writes in place: the tail check allocates the
+/// tail's buffers before anything is written, so the call fails with the interpreter's typed
+/// error on both linkers and w keeps its value and storage; the interpreter probes the
+/// allocator for such sizes instead of aborting.
+#[test]
+fn a_broadcast_too_big_to_allocate_after_an_inplace_update_leaves_shared_untouched() {
+    let (c, r) = (T::dcol("c"), T::drow("r"));
+    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w_new = &w * 2.0 + 1.0;
+    let out = &c + &r * T::sum_axes(&w_new, None, false).unwrap();
+    let n = 1usize << 20;
+    let col = Tensor::from_f64_vec(DType::Float64, &[n, 1], vec![0.5; n]).unwrap();
+    let row = Tensor::from_f64_vec(DType::Float64, &[1, n], vec![0.5; n]).unwrap();
+    for linker in [LinkerKind::Jit, LinkerKind::Interp] {
+        let f = updating(&[&c, &r], &out, (&w, &w_new), linker);
+        let (before, p0) = (w.get_value().unwrap(), storage(&w));
+        let e = f.call(&[col.clone(), row.clone()]).expect_err("8 TiB");
+        assert!(e.to_string().contains("cannot allocate"), "{linker:?}: {e}");
+        assert_eq!(w.get_value().unwrap(), before, "{linker:?}");
+        assert_eq!(storage(&w), p0, "{linker:?}");
+        let small = [ramp(&[2, 1], 0.2), ramp(&[1, 3], 0.3)];
+        assert_eq!(f.call(&small).unwrap()[0].shape(), &[2, 3]);
+    }
+}

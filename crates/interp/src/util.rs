@@ -25,8 +25,14 @@ pub fn view<T: Element>(t: &Tensor) -> R<ArrayViewD<'_, T>> {
 /// A shape as Python prints a tuple: `()`, `(4,)`, `(2, 3)`.
 pub use theano_tensor::py_tuple as py_shape;
 
-/// Refuse shapes whose element count or byte size cannot exist (ndarray would panic and the
-/// allocator abort).
+/// Outputs of at least this many bytes are probed with the allocator by [`check_size`].
+const PROBE_BYTES: usize = 64 << 20;
+
+/// Refuse shapes whose element count or byte size cannot exist (ndarray would panic), or that
+/// the allocator cannot provide (ndarray's allocation would abort the process): an output of
+/// [`PROBE_BYTES`] or more is first reserved and released (untouched memory, so the probe
+/// costs an `mmap` and a `munmap`, not a pass over the pages). Below that, a failed
+/// allocation is the process running out of memory, as anywhere else.
 pub fn check_size(shape: &[usize], dtype: DType) -> R<usize> {
     let n = shape
         .iter()
@@ -41,13 +47,23 @@ pub fn check_size(shape: &[usize], dtype: DType) -> R<usize> {
         .filter(|&&d| d != 0)
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize);
-    match (n, nz) {
-        (Some(n), Some(_)) => Ok(n),
-        _ => Err(PerformError::value(format!(
-            "array of shape {} and dtype {dtype} is too big",
+    let n = match (n, nz) {
+        (Some(n), Some(_)) => n,
+        _ => {
+            return Err(PerformError::value(format!(
+                "array of shape {} and dtype {dtype} is too big",
+                py_shape(shape)
+            )))
+        }
+    };
+    let bytes = n * dtype.itemsize();
+    if bytes >= PROBE_BYTES && Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+        return Err(PerformError::value(format!(
+            "cannot allocate {bytes} bytes for an array of shape {} and dtype {dtype}",
             py_shape(shape)
-        ))),
+        )));
     }
+    Ok(n)
 }
 
 /// A `Vec` of `n` copies of `v`, refusing sizes the allocator cannot give instead of aborting.
