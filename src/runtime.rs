@@ -836,6 +836,42 @@ impl Runtime {
         Ok(())
     }
 
+    /// Whether kernel step `i` of the tail, on the views in `ws.views` (its dry inputs), will
+    /// write over its in-place input in a destructive run, as `kernel_step` decides: a
+    /// single-output kernel whose input has the output's dtype and `shape`, C-contiguous, in
+    /// a slot it may overwrite (a buffer, an owned tensor, an update target, or a value a
+    /// tail kernel computes, which is one of those).
+    fn writes_in_place(
+        &self,
+        ws: &Workspace,
+        i: usize,
+        kernel: &dyn NativeKernel,
+        shape: &[usize],
+    ) -> bool {
+        let Some(j) = kernel.inplace_input().filter(|_| self.destroy_ok[i]) else {
+            return false;
+        };
+        let (Some(&s), Some(v)) = (self.program.steps[i].inputs.get(j), ws.views.get(j)) else {
+            return false;
+        };
+        if kernel.n_outputs() != 1
+            || v.dtype != kernel.out_dtype()
+            || v.shape() != shape
+            || !v.is_c_contiguous()
+        {
+            return false;
+        }
+        if self.in_tail[s] {
+            return self.producer[s].is_some_and(|p| matches!(self.kinds[p], StepKind::Kernel(_)));
+        }
+        match &ws.slots[s] {
+            Slot::Buf(b) => ws.bufs[*b].is_some(),
+            Slot::Owned(_) => true,
+            Slot::Arg(a) => self.is_target[*a],
+            _ => false,
+        }
+    }
+
     /// Check the tail on placeholder views: every kernel's `out_shape`, every view, every
     /// update value's type. `true`: it cannot fail, run it destructively.
     fn check_tail(&self, ws: &mut Workspace, args: &[Arg<'_>]) -> bool {
@@ -866,13 +902,9 @@ impl Runtime {
                         return false;
                     }
                     // the output buffers now, so that the destructive run cannot fail to
-                    // allocate one after it wrote shared storage (a step that may run in place
-                    // is left to write its input)
-                    if kernel
-                        .inplace_input()
-                        .filter(|_| self.destroy_ok[i])
-                        .is_none()
-                    {
+                    // allocate one after it wrote shared storage (a step that will run in
+                    // place writes its input instead)
+                    if !self.writes_in_place(ws, i, &**kernel, shapes[0].as_slice()) {
                         for (k, &ok) in st.outputs.iter().enumerate() {
                             let (dt, sh) = (kernel.out_dtype_of(k), shapes[k].as_slice());
                             if planned_buffer(&mut ws.bufs[ok], dt, sh).is_none() {

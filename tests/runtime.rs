@@ -457,3 +457,31 @@ fn a_broadcast_too_big_to_allocate_after_an_inplace_update_leaves_shared_untouch
         assert_eq!(f.call(&small).unwrap()[0].shape(), &[2, 3]);
     }
 }
+
+/// The same, where the too-big step is one the optimizer made in place
+/// (`Elemwise{Composite{(i0 + (i1 * i2))}}[(0, 0)]` over a softmax's buffer) but whose input
+/// at run time is a (1, 2^20) row, not the output's shape: the tail check sees that it will
+/// not run in place and allocates its buffer ahead too (before, it left in-place steps to
+/// write their input, and w was updated before the call failed).
+#[test]
+fn a_step_that_cannot_run_in_place_is_allocated_ahead_too() {
+    let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
+    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w_new = &w * 2.0 + 1.0;
+    let out = T::softmax(&x).unwrap() + &y * T::sum_axes(&w_new, None, false).unwrap();
+    let f = updating(&[&x, &y], &out, (&w, &w_new), LinkerKind::Jit);
+    let text = debugprint(&f.fgraph_outputs().unwrap());
+    assert!(text.contains("}}[(0, 0)] [id A]"), "{text}");
+    let n = 1usize << 20;
+    let xv = Tensor::from_f64_vec(DType::Float64, &[1, n], vec![0.5; n]).unwrap();
+    let yv = Tensor::from_f64_vec(DType::Float64, &[n, 1], vec![0.5; n]).unwrap();
+    let (before, p0) = (w.get_value().unwrap(), storage(&w));
+    let e = f.call(&[xv, yv]).expect_err("8 TiB");
+    assert!(e.to_string().contains("cannot allocate"), "{e}");
+    assert_eq!(w.get_value().unwrap(), before);
+    assert_eq!(storage(&w), p0);
+    // same shapes as the output: in place, and w updated
+    let r = f.call(&[ramp(&[2, 3], 0.2), ramp(&[2, 3], 0.3)]).unwrap();
+    assert_eq!(r[0].shape(), &[2, 3]);
+    assert_ne!(w.get_value().unwrap(), before);
+}
