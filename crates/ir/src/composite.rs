@@ -22,7 +22,8 @@
 use crate::scalar::ScalarOp;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 use theano_tensor::DType;
 
 /// Where an instruction's operand comes from.
@@ -42,10 +43,66 @@ pub struct Instr {
 }
 
 /// A scalar DAG with one output: see the module documentation.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone)]
 pub struct Composite {
     n_inputs: usize,
     instrs: Vec<Instr>,
+    /// The last [`Composite::out_dtype`] answer: (input dtypes, output dtype). Not part of
+    /// equality or hashing. It makes the output dtype of a nested composite
+    /// ([`Composite::nested`]) cost its own instructions only: each nested level was asked
+    /// for the same input dtypes when its node was built.
+    out_memo: OnceLock<(Vec<DType>, DType)>,
+}
+
+impl PartialEq for Composite {
+    fn eq(&self, other: &Composite) -> bool {
+        self.n_inputs == other.n_inputs && self.instrs == other.instrs
+    }
+}
+
+impl Eq for Composite {}
+
+impl Hash for Composite {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.n_inputs.hash(state);
+        self.instrs.hash(state);
+    }
+}
+
+impl fmt::Debug for Composite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Composite")
+            .field("n_inputs", &self.n_inputs)
+            .field("instrs", &self.instrs)
+            .finish()
+    }
+}
+
+/// Nested composites ([`Composite::nested`]) are freed level by level, not recursively: a
+/// fused chain of n nodes nests n deep.
+impl Drop for Composite {
+    fn drop(&mut self) {
+        let mut stack: Vec<Arc<Composite>> = Vec::new();
+        take_nested(&mut self.instrs, &mut stack);
+        while let Some(c) = stack.pop() {
+            if let Some(mut c) = Arc::into_inner(c) {
+                take_nested(&mut c.instrs, &mut stack);
+            }
+        }
+    }
+}
+
+fn take_nested(instrs: &mut Vec<Instr>, stack: &mut Vec<Arc<Composite>>) {
+    if instrs
+        .iter()
+        .any(|i| matches!(i.op, ScalarOp::Composite(_)))
+    {
+        for ins in instrs.drain(..) {
+            if let ScalarOp::Composite(c) = ins.op {
+                stack.push(c);
+            }
+        }
+    }
 }
 
 impl Composite {
@@ -53,38 +110,13 @@ impl Composite {
     /// canonical form; refused when an operand is out of range or refers forward, an arity is
     /// wrong, or an input is unused.
     pub fn new(n_inputs: usize, instrs: Vec<Instr>) -> Result<Composite, String> {
-        if instrs.is_empty() {
-            return Err("a composite needs at least one instruction".into());
-        }
-        for (k, ins) in instrs.iter().enumerate() {
-            let ok = if ins.op.is_variadic() {
-                !ins.args.is_empty()
-            } else {
-                ins.args.len() == ins.op.arity()
-            };
-            if !ok {
-                return Err(format!(
-                    "instruction {k}: {} takes {} inputs, got {}",
-                    ins.op.name(),
-                    ins.op.arity(),
-                    ins.args.len()
-                ));
-            }
-            for a in &ins.args {
-                match *a {
-                    Operand::Input(i) if i >= n_inputs => {
-                        return Err(format!(
-                            "instruction {k}: input i{i} out of range ({n_inputs} inputs)"
-                        ))
-                    }
-                    Operand::Temp(t) if t >= k => {
-                        return Err(format!(
-                            "instruction {k}: operand t{t} is not an earlier instruction"
-                        ))
-                    }
-                    _ => {}
-                }
-            }
+        validate(n_inputs, &instrs)?;
+        if instrs
+            .iter()
+            .any(|i| matches!(&i.op, ScalarOp::Composite(c) if c.is_nested()))
+        {
+            // inline every level at once
+            return Composite::nested(n_inputs, instrs)?.flattened();
         }
         // Rebuild from the output: post-order, hash-consed, composites inlined.
         let mut b = Builder::default();
@@ -93,19 +125,92 @@ impl Composite {
         let c = Composite {
             n_inputs,
             instrs: b.finish(out),
+            out_memo: OnceLock::new(),
         };
-        let mut used = vec![false; n_inputs];
-        for ins in &c.instrs {
-            for a in &ins.args {
-                if let Operand::Input(i) = *a {
-                    used[i] = true;
+        check_inputs_used(n_inputs, &c.instrs)?;
+        Ok(c)
+    }
+
+    /// A composite whose instructions may be composites themselves, kept as they are: not
+    /// inlined, not canonical (equal only to the same nesting). Elementwise fusion grows a
+    /// chain one node at a time, each step absorbing the previous step's composite; inlining
+    /// it at every step cost a chain of n nodes n^2 / 2 instruction copies, nesting costs one
+    /// instruction per absorbed node. [`Composite::flattened`] gives the canonical form, the
+    /// one [`Composite::new`] builds from the same instructions; the optimizer flattens every
+    /// nested composite at the end of its fusion phase, so none reaches a backend. Refused
+    /// as [`Composite::new`] refuses.
+    pub fn nested(n_inputs: usize, instrs: Vec<Instr>) -> Result<Composite, String> {
+        validate(n_inputs, &instrs)?;
+        check_inputs_used(n_inputs, &instrs)?;
+        Ok(Composite {
+            n_inputs,
+            instrs,
+            out_memo: OnceLock::new(),
+        })
+    }
+
+    /// Whether an instruction is itself a composite (built by [`Composite::nested`]).
+    pub fn is_nested(&self) -> bool {
+        self.instrs
+            .iter()
+            .any(|i| matches!(i.op, ScalarOp::Composite(_)))
+    }
+
+    /// The canonical form: every nested composite inlined, at any depth (iteratively), then
+    /// normalized as [`Composite::new`] does. A composite that nests nothing is returned as
+    /// it is (a clone). Cost: the instructions of every level. Refused when an input is read
+    /// only by instructions the output does not need.
+    pub fn flattened(&self) -> Result<Composite, String> {
+        if !self.is_nested() {
+            return Ok(self.clone());
+        }
+        struct Frame<'a> {
+            instrs: &'a [Instr],
+            args: Vec<Operand>,
+            map: Vec<Operand>,
+        }
+        let mut flat: Vec<Instr> = Vec::new();
+        let mut stack = vec![Frame {
+            instrs: &self.instrs,
+            args: (0..self.n_inputs).map(Operand::Input).collect(),
+            map: Vec::with_capacity(self.instrs.len()),
+        }];
+        while let Some(f) = stack.last_mut() {
+            let instrs = f.instrs;
+            let k = f.map.len();
+            if k == instrs.len() {
+                let r = *f.map.last().expect("a composite has instructions");
+                stack.pop();
+                if let Some(parent) = stack.last_mut() {
+                    parent.map.push(r);
+                }
+                continue;
+            }
+            let ins = &instrs[k];
+            let args: Vec<Operand> = ins
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Operand::Input(i) => f.args[i],
+                    Operand::Temp(t) => f.map[t],
+                })
+                .collect();
+            match &ins.op {
+                ScalarOp::Composite(c) => stack.push(Frame {
+                    instrs: &c.instrs,
+                    args,
+                    map: Vec::with_capacity(c.instrs.len()),
+                }),
+                op => {
+                    flat.push(Instr {
+                        op: op.clone(),
+                        args,
+                    });
+                    f.map.push(Operand::Temp(flat.len() - 1));
                 }
             }
         }
-        if let Some(i) = used.iter().position(|u| !u) {
-            return Err(format!("input i{i} is not used"));
-        }
-        Ok(c)
+        Composite::new(self.n_inputs, flat)
     }
 
     /// `op(i0, i1, ...)` over fresh inputs: the composite of a single scalar op.
@@ -148,9 +253,17 @@ impl Composite {
         Ok(out)
     }
 
-    /// The output dtype for these input dtypes.
+    /// The output dtype for these input dtypes (the last answer is remembered).
     pub fn out_dtype(&self, ins: &[DType]) -> Result<DType, String> {
-        Ok(*self.dtypes(ins)?.last().expect("non-empty"))
+        if let Some((memo_ins, d)) = self.out_memo.get() {
+            if memo_ins.as_slice() == ins {
+                return Ok(*d);
+            }
+        }
+        let d = *self.dtypes(ins)?.last().expect("non-empty");
+        // a composite asked for other dtypes keeps its first answer
+        let _ = self.out_memo.set((ins.to_vec(), d));
+        Ok(d)
     }
 
     /// Parse the display form `Composite{...}` (or just the expression inside the braces).
@@ -185,47 +298,130 @@ impl Composite {
         Composite::new(n_inputs, instrs)
     }
 
-    fn write_operand(&self, f: &mut fmt::Formatter<'_>, a: Operand) -> fmt::Result {
-        match a {
-            Operand::Input(i) => write!(f, "i{i}"),
-            Operand::Temp(t) => self.write_instr(f, t),
+    /// Write instruction `root`'s expression; iterative (an explicit stack of what is left to
+    /// write), so a composite of a long chain prints without deep recursion.
+    fn write_instr(&self, f: &mut fmt::Formatter<'_>, root: usize) -> fmt::Result {
+        enum Item {
+            Operand(Operand),
+            Text(&'static str),
+            Name(String),
         }
-    }
-
-    fn write_instr(&self, f: &mut fmt::Formatter<'_>, k: usize) -> fmt::Result {
-        let ins = &self.instrs[k];
-        if let Some(sym) = infix(&ins.op) {
-            f.write_str("(")?;
-            if ins.args.len() == 1 {
-                f.write_str(sym)?;
-                self.write_operand(f, ins.args[0])?;
-            } else {
-                for (j, a) in ins.args.iter().enumerate() {
-                    if j > 0 {
-                        write!(f, " {sym} ")?;
-                    }
-                    self.write_operand(f, *a)?;
+        let mut stack = vec![Item::Operand(Operand::Temp(root))];
+        while let Some(item) = stack.pop() {
+            let k = match item {
+                Item::Text(t) => {
+                    f.write_str(t)?;
+                    continue;
                 }
+                Item::Name(t) => {
+                    f.write_str(&t)?;
+                    continue;
+                }
+                Item::Operand(Operand::Input(i)) => {
+                    write!(f, "i{i}")?;
+                    continue;
+                }
+                Item::Operand(Operand::Temp(k)) => k,
+            };
+            // pushed in reverse: the last pushed is written first
+            let ins = &self.instrs[k];
+            stack.push(Item::Text(")"));
+            if let Some(sym) = infix(&ins.op) {
+                if ins.args.len() == 1 {
+                    stack.push(Item::Operand(ins.args[0]));
+                    stack.push(Item::Text(sym));
+                } else {
+                    for (j, a) in ins.args.iter().enumerate().rev() {
+                        stack.push(Item::Operand(*a));
+                        if j > 0 {
+                            stack.push(Item::Text(" "));
+                            stack.push(Item::Text(sym));
+                            stack.push(Item::Text(" "));
+                        }
+                    }
+                }
+                stack.push(Item::Text("("));
+            } else {
+                for (j, a) in ins.args.iter().enumerate().rev() {
+                    stack.push(Item::Operand(*a));
+                    if j > 0 {
+                        stack.push(Item::Text(", "));
+                    }
+                }
+                stack.push(Item::Text("("));
+                stack.push(Item::Name(fn_name(&ins.op)));
             }
-            return f.write_str(")");
         }
-        f.write_str(&fn_name(&ins.op))?;
-        f.write_str("(")?;
-        for (j, a) in ins.args.iter().enumerate() {
-            if j > 0 {
-                f.write_str(", ")?;
-            }
-            self.write_operand(f, *a)?;
-        }
-        f.write_str(")")
+        Ok(())
     }
 }
 
+/// A nested composite ([`Composite::nested`]) prints as its flattened form.
 impl fmt::Display for Composite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_nested() {
+            if let Ok(c) = self.flattened() {
+                return c.fmt(f);
+            }
+        }
         f.write_str("Composite{")?;
         self.write_instr(f, self.instrs.len() - 1)?;
         f.write_str("}")
+    }
+}
+
+/// The checks of [`Composite::new`] that need no rebuilding: at least one instruction, arities,
+/// operands in range and referring backwards.
+fn validate(n_inputs: usize, instrs: &[Instr]) -> Result<(), String> {
+    if instrs.is_empty() {
+        return Err("a composite needs at least one instruction".into());
+    }
+    for (k, ins) in instrs.iter().enumerate() {
+        let ok = if ins.op.is_variadic() {
+            !ins.args.is_empty()
+        } else {
+            ins.args.len() == ins.op.arity()
+        };
+        if !ok {
+            return Err(format!(
+                "instruction {k}: {} takes {} inputs, got {}",
+                ins.op.name(),
+                ins.op.arity(),
+                ins.args.len()
+            ));
+        }
+        for a in &ins.args {
+            match *a {
+                Operand::Input(i) if i >= n_inputs => {
+                    return Err(format!(
+                        "instruction {k}: input i{i} out of range ({n_inputs} inputs)"
+                    ))
+                }
+                Operand::Temp(t) if t >= k => {
+                    return Err(format!(
+                        "instruction {k}: operand t{t} is not an earlier instruction"
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every input is read by an instruction.
+fn check_inputs_used(n_inputs: usize, instrs: &[Instr]) -> Result<(), String> {
+    let mut used = vec![false; n_inputs];
+    for ins in instrs {
+        for a in &ins.args {
+            if let Operand::Input(i) = *a {
+                used[i] = true;
+            }
+        }
+    }
+    match used.iter().position(|u| !u) {
+        Some(i) => Err(format!("input i{i} is not used")),
+        None => Ok(()),
     }
 }
 

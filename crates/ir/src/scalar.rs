@@ -359,7 +359,11 @@ pub fn float_constant_dtype() -> DType {
 
 impl fmt::Display for ScalarOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        match self {
+            // streamed, so a writer that stops early stops the composite's printing too
+            ScalarOp::Composite(c) => c.fmt(f),
+            op => f.write_str(&op.name()),
+        }
     }
 }
 

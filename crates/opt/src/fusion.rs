@@ -12,11 +12,15 @@
 //! it is broadcastable where the consumer's output is not (`exp(row) + matrix`): the
 //! composite broadcasts per instruction, as the unfused nodes did. `DimShuffle`s stay outside
 //! the kernel as its inputs. The equilibrium driver visits producers before consumers, so a
-//! chain grows one node at a time, each step inlining the previous composite: one fused
-//! elemwise per chain. Constants stay inputs (`TensorConstant{...}` in debugprint), as in
+//! chain grows one node at a time, each step absorbing the previous composite: one fused
+//! elemwise per chain. A step nests the absorbed composite as one instruction
+//! ([`Composite::nested`]) rather than inlining it (which copied the whole chain at every
+//! step: n^2 / 2 instructions for a chain of n), and [`flatten_composites`] inlines every
+//! level once at the end of the phase, giving the composite inlining at each step gave. Constants stay inputs (`TensorConstant{...}` in debugprint), as in
 //! Theano 1.0.
 
 use crate::engine::{Phase, Rewrite};
+use std::sync::Arc;
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
 use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
 
@@ -105,13 +109,47 @@ pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
         inputs: Vec::new(),
         instrs: Vec::new(),
     };
-    b.node(fg, root);
-    let c = Composite::new(b.inputs.len(), b.instrs).ok()?;
+    b.emit(fg, root);
+    // Nested: an absorbed composite stays one instruction (flatten_composites inlines it at
+    // the end of the phase), so growing a chain by one node costs one node, not the chain.
+    let c = Composite::nested(b.inputs.len(), b.instrs).ok()?;
     let loc = fg.location(root);
     let new = fg
         .add_node1(Op::elemwise(ScalarOp::composite(c)), &b.inputs, loc)
         .ok()?;
     Some(new)
+}
+
+/// Give every node whose composite nests others ([`Composite::nested`], as
+/// [`elemwise_fusion`] builds them) the canonical, flat composite: the one inlining at every
+/// fusion step would have built. Run once at the end of the fusion phase. Returns how many
+/// nodes changed.
+pub fn flatten_composites(fg: &mut FunctionGraph) -> usize {
+    let nested: Vec<(Node, Option<usize>, Arc<Composite>)> = fg
+        .nodes()
+        .filter_map(|n| match fg.op(n) {
+            Op::Elemwise {
+                scalar: ScalarOp::Composite(c),
+                inplace,
+            } if c.is_nested() => Some((n, *inplace, c.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut changed = 0;
+    for (n, inplace, c) in nested {
+        let Ok(flat) = c.flattened() else {
+            debug_assert!(false, "a composite built by fusion flattens");
+            continue;
+        };
+        let op = Op::Elemwise {
+            scalar: ScalarOp::composite(flat),
+            inplace,
+        };
+        let ok = fg.set_op(n, op).is_ok();
+        debug_assert!(ok, "the flat composite infers the node's types");
+        changed += usize::from(ok);
+    }
+    changed
 }
 
 struct Emit<'a> {
@@ -121,12 +159,8 @@ struct Emit<'a> {
 }
 
 impl Emit<'_> {
-    fn operand(&mut self, fg: &FunctionGraph, v: Value) -> Operand {
-        if let ValueDef::Output { node, .. } = fg.def(v) {
-            if self.absorbed.contains(&node) {
-                return self.node(fg, node);
-            }
-        }
+    /// The operand of a group input: numbered at its first reading.
+    fn input(&mut self, v: Value) -> Operand {
         let i = match self.inputs.iter().position(|&x| x == v) {
             Some(i) => i,
             None => {
@@ -137,17 +171,32 @@ impl Emit<'_> {
         Operand::Input(i)
     }
 
-    /// Recursion depth is bounded by the group, which has at most `MAX_FUSED_INPUTS` leaves
-    /// but may be a long unary chain; chains of unary ops nest one frame per node.
-    fn node(&mut self, fg: &FunctionGraph, n: Node) -> Operand {
-        let args: Vec<Operand> = fg
-            .node_inputs(n)
-            .to_vec()
-            .into_iter()
-            .map(|v| self.operand(fg, v))
-            .collect();
-        let op = scalar(fg, n).expect("an elemwise node").clone();
-        self.instrs.push(Instr { op, args });
-        Operand::Temp(self.instrs.len() - 1)
+    /// Emit `root` and the absorbed nodes it reads, operands before their readers, inputs
+    /// numbered in reading order (depth-first, left to right). Iterative.
+    fn emit(&mut self, fg: &FunctionGraph, root: Node) {
+        // (node, next input to read, its operands so far)
+        let mut stack: Vec<(Node, usize, Vec<Operand>)> = vec![(root, 0, Vec::new())];
+        while let Some(top) = stack.last_mut() {
+            let (n, k) = (top.0, top.1);
+            if let Some(&v) = fg.node_inputs(n).get(k) {
+                top.1 += 1;
+                if let ValueDef::Output { node, .. } = fg.def(v) {
+                    if self.absorbed.contains(&node) {
+                        stack.push((node, 0, Vec::new()));
+                        continue;
+                    }
+                }
+                let a = self.input(v);
+                stack.last_mut().expect("the top").2.push(a);
+                continue;
+            }
+            let (n, _, args) = stack.pop().expect("the top");
+            let op = scalar(fg, n).expect("an elemwise node").clone();
+            self.instrs.push(Instr { op, args });
+            let r = Operand::Temp(self.instrs.len() - 1);
+            if let Some(parent) = stack.last_mut() {
+                parent.2.push(r);
+            }
+        }
     }
 }

@@ -24,7 +24,7 @@ pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
 pub use inplace::{inplace, DestroyHandler};
 pub use merge::merge;
 pub use rewrites::REWRITES;
-pub use shape::{infer_dims, infer_shape, ShapeEntry, Sym};
+pub use shape::{infer_dims, infer_shape, ShapeEntry, Sym, SymArgs};
 
 use theano_ir::fgraph::{FunctionGraph, VerifyError};
 
@@ -114,6 +114,10 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
             .filter(|r| cfg.level == Level::FastRun || r.tags.contains(&"fast_compile"))
             .collect();
         equilibrium(fg, &rws, cfg.verbose, &mut report);
+        if phase == Phase::Fusion {
+            // fusion nests each absorbed composite; the phase's result is flat
+            fusion::flatten_composites(fg);
+        }
         if merge_on {
             merge(fg, cfg.verbose, &mut report);
         }
