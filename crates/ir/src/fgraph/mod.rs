@@ -241,6 +241,9 @@ struct ValueData {
 struct NodeData {
     op: Op,
     inputs: Vec<Value>,
+    /// per input: where this node's entry sits in that input's clients list, so removing a
+    /// reader costs O(1), not a search of a list that may hold thousands of readers
+    client_pos: Vec<u32>,
     outputs: Vec<Value>,
     location: Loc,
     alive: bool,
@@ -604,8 +607,11 @@ impl FunctionGraph {
         origin: Option<ApplyRef>,
     ) -> Node {
         let n = Node::from_index(self.nodes.len());
+        let mut client_pos = Vec::with_capacity(inputs.len());
         for (k, &i) in inputs.iter().enumerate() {
-            self.clients[i.index()].push(Client {
+            let list = &mut self.clients[i.index()];
+            client_pos.push(list.len() as u32);
+            list.push(Client {
                 node: n,
                 input: k as u32,
             });
@@ -613,6 +619,7 @@ impl FunctionGraph {
         self.nodes.push(NodeData {
             op,
             inputs,
+            client_pos,
             outputs,
             location,
             alive: true,
@@ -740,9 +747,14 @@ impl FunctionGraph {
         }
         let new_clients = &mut self.clients[new.index()];
         if new_clients.is_empty() {
+            // the same positions, in another value's list
             *new_clients = uses;
         } else {
+            let base = new_clients.len();
             new_clients.extend_from_slice(&uses);
+            for (j, c) in uses.iter().enumerate() {
+                self.nodes[c.node.index()].client_pos[c.input as usize] = (base + j) as u32;
+            }
             // hand the (now empty) allocation back to `old`'s list
             let mut uses = uses;
             uses.clear();
@@ -816,8 +828,10 @@ impl FunctionGraph {
             node,
             input: i as u32,
         };
-        remove_client(&mut self.clients[old.index()], c);
-        self.clients[new.index()].push(c);
+        self.unlink(old, c);
+        let list = &mut self.clients[new.index()];
+        self.nodes[node.index()].client_pos[i] = list.len() as u32;
+        list.push(c);
         self.nodes[node.index()].inputs[i] = new;
         let reason = self.intern(reason);
         self.history.push(Replacement { reason, old, new });
@@ -852,15 +866,36 @@ impl FunctionGraph {
         nd.alive = false;
         nd.origin = None;
         self.n_alive -= 1;
-        for (k, &i) in nd.inputs.iter().enumerate() {
-            remove_client(
-                &mut self.clients[i.index()],
+        for k in 0..self.nodes[n.index()].inputs.len() {
+            let i = self.nodes[n.index()].inputs[k];
+            self.unlink(
+                i,
                 Client {
                     node: n,
                     input: k as u32,
                 },
             );
             work.push(i);
+        }
+    }
+
+    /// Remove reader `c` from the clients of `v`, in O(1) (its recorded position; the entry
+    /// moved into its place gets its new position).
+    fn unlink(&mut self, v: Value, c: Client) {
+        let list = &mut self.clients[v.index()];
+        let recorded = self.nodes[c.node.index()].client_pos[c.input as usize] as usize;
+        let p = if list.get(recorded) == Some(&c) {
+            recorded
+        } else {
+            // only a corrupted graph (the verifier's tests) gets here
+            match list.iter().position(|x| *x == c) {
+                Some(p) => p,
+                None => return,
+            }
+        };
+        list.swap_remove(p);
+        if let Some(&moved) = list.get(p) {
+            self.nodes[moved.node.index()].client_pos[moved.input as usize] = p as u32;
         }
     }
 
@@ -1007,12 +1042,6 @@ impl Drop for FunctionGraph {
         while let Some(n) = self.nodes.pop() {
             drop(n);
         }
-    }
-}
-
-fn remove_client(list: &mut Vec<Client>, c: Client) {
-    if let Some(p) = list.iter().position(|x| *x == c) {
-        list.swap_remove(p);
     }
 }
 

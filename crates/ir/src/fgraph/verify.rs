@@ -229,7 +229,7 @@ impl FunctionGraph {
         let mut entries = 0usize;
         for (i, list) in self.clients.iter().enumerate() {
             let v = Value::from_index(i);
-            for &c in list {
+            for (p, &c) in list.iter().enumerate() {
                 let ok = self
                     .nodes
                     .get(c.node.index())
@@ -247,6 +247,16 @@ impl FunctionGraph {
                 if !seen.insert(c) {
                     return err(
                         format!("{v} lists client {}[{}] twice", c.node, c.input),
+                        Some(c.node),
+                        Some(v),
+                    );
+                }
+                if self.nodes[c.node.index()].client_pos[c.input as usize] as usize != p {
+                    return err(
+                        format!(
+                            "the recorded position of client {}[{}] of {v} is not {p}",
+                            c.node, c.input
+                        ),
                         Some(c.node),
                         Some(v),
                     );
