@@ -55,38 +55,76 @@ fn aliases(fg: &FunctionGraph, r: Value) -> Vec<Value> {
     out
 }
 
-/// The nodes `n` depends on (not `n` itself).
-fn ancestors(fg: &FunctionGraph, n: Node) -> HashSet<Node> {
-    let mut seen = HashSet::new();
-    let mut stack: Vec<Node> = fg
-        .node_inputs(n)
-        .iter()
-        .filter_map(|&v| fg.owner(v))
-        .collect();
+/// Whether every node of `readers` is an ancestor of `n` (`n` depends on it). With `pos`
+/// (topological positions, `None` for a node placed after it was computed) the walk back from
+/// `n` stops at the earliest reader's position: a node placed before it cannot lead to a
+/// reader, and a reader placed after `n` is no ancestor. So the cost is the nodes between the
+/// readers and `n`, not every ancestor of `n`.
+fn all_ancestors(fg: &FunctionGraph, n: Node, readers: &[Node], pos: &[Option<usize>]) -> bool {
+    let at = |m: Node| pos.get(m.index()).copied().flatten();
+    let bound = match at(n) {
+        Some(pn) => {
+            let mut lo = pn;
+            for &c in readers {
+                match at(c) {
+                    Some(pc) if pc < pn => lo = lo.min(pc),
+                    Some(_) => return false,
+                    None => {
+                        lo = 0;
+                        break;
+                    }
+                }
+            }
+            lo
+        }
+        None => 0,
+    };
+    let wanted: HashSet<Node> = readers.iter().copied().collect();
+    let mut found = 0;
+    let mut seen: HashSet<Node> = HashSet::new();
+    let mut stack: Vec<Node> = vec![n];
     while let Some(m) = stack.pop() {
-        if seen.insert(m) {
-            stack.extend(fg.node_inputs(m).iter().filter_map(|&v| fg.owner(v)));
+        for &v in fg.node_inputs(m) {
+            let Some(o) = fg.owner(v) else { continue };
+            if at(o).is_some_and(|p| p < bound) || !seen.insert(o) {
+                continue;
+            }
+            if wanted.contains(&o) {
+                found += 1;
+                if found == wanted.len() {
+                    return true;
+                }
+            }
+            stack.push(o);
         }
     }
-    seen
+    found == wanted.len()
 }
 
 /// The destroy handler: which values are overwritten, and the check.
 pub struct DestroyHandler<'a> {
     mutable: &'a [Value],
     destroyed: HashSet<Value>,
+    /// by node: its position in the topological order when the handler was made
+    pos: Vec<Option<usize>>,
 }
 
 impl<'a> DestroyHandler<'a> {
     /// `mutable`: the shared variables the function updates, which may be overwritten.
     pub fn new(fg: &FunctionGraph, mutable: &'a [Value]) -> DestroyHandler<'a> {
         let mut destroyed = HashSet::new();
-        for n in fg.toposort() {
+        let mut pos = vec![None; fg.num_nodes()];
+        for (k, n) in fg.toposort().into_iter().enumerate() {
+            pos[n.index()] = Some(k);
             if let Some(i) = fg.op(n).destroyed_input() {
                 destroyed.insert(view_root(fg, fg.node_inputs(n)[i]));
             }
         }
-        DestroyHandler { mutable, destroyed }
+        DestroyHandler {
+            mutable,
+            destroyed,
+            pos,
+        }
     }
 
     /// Whether node `n` may overwrite its input `i` (see the module documentation).
@@ -105,7 +143,7 @@ impl<'a> DestroyHandler<'a> {
         if all.iter().any(|&a| fg.is_output(a)) {
             return false;
         }
-        let mut anc: Option<HashSet<Node>> = None;
+        let mut readers: Vec<Node> = Vec::new();
         for &a in &all {
             for c in fg.clients(a) {
                 if c.node == n {
@@ -114,13 +152,10 @@ impl<'a> DestroyHandler<'a> {
                     }
                     continue;
                 }
-                let anc = anc.get_or_insert_with(|| ancestors(fg, n));
-                if !anc.contains(&c.node) {
-                    return false;
-                }
+                readers.push(c.node);
             }
         }
-        true
+        readers.is_empty() || all_ancestors(fg, n, &readers, &self.pos)
     }
 
     /// Record that `n` now overwrites its input `i`.
