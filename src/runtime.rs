@@ -478,7 +478,12 @@ impl Runtime {
         for &a in &p.updates {
             is_target[a] = true;
         }
-        let arg_of_slot = |s: usize| p.args.iter().position(|&x| x == s);
+        // by slot: the argument it holds (the first, as a search of `args` would find)
+        let mut arg_index = vec![None; n];
+        for (a, &s) in p.args.iter().enumerate().rev() {
+            arg_index[s] = Some(a);
+        }
+        let arg_of_slot = |s: usize| arg_index[s];
         // the storage each slot lives in: views point at their input's root
         let mut root: Vec<usize> = (0..n).collect();
         for (i, st) in p.steps.iter().enumerate() {
@@ -556,10 +561,9 @@ impl Runtime {
                     Some(a) => is_target[a],
                     None => prod[s].is_some(),
                 };
-                let k = pos_of[i];
-                let others_before = p.steps.iter().enumerate().all(|(j, st)| {
-                    j == i || st.inputs.iter().all(|&x| root[x] != s) || pos_of[j] < k
-                });
+                // step i reads s at position k, so every other reader of s runs before it
+                // exactly when no reader runs after k
+                let others_before = last_read[s] == Some(pos_of[i]);
                 let once = p.steps[i].inputs.iter().filter(|&&x| root[x] == s).count() == 1;
                 leaf_ok && !is_result_root[s] && others_before && once
             })
@@ -592,9 +596,12 @@ impl Runtime {
                 frees[k].push(s);
             }
         }
-        let last_mention = (0..p.results.len())
-            .map(|k| !p.results[k + 1..].contains(&p.results[k]))
-            .collect();
+        let mut last_mention = vec![false; p.results.len()];
+        let mut mentioned = vec![false; n];
+        for (k, &r) in p.results.iter().enumerate().rev() {
+            last_mention[k] = !mentioned[r];
+            mentioned[r] = true;
+        }
         let ws = Mutex::new(Workspace::new(n));
         Runtime {
             producer: prod,
