@@ -17,8 +17,12 @@
 //! provably equal. [`canon`] lifts `Shape_i` through owners to the graph's inputs, so equal
 //! dimensions compare equal structurally.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::panic::Location;
+use std::sync::Arc;
 
 type Loc = &'static Location<'static>;
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
@@ -44,7 +48,95 @@ pub enum Sym {
     /// Entry `k` of an integer vector of the graph.
     Entry(Value, usize),
     /// An elementwise scalar op over int64 (and bool for `eq`/`lt`) scalars.
-    Op(ScalarOp, Vec<Sym>),
+    Op(ScalarOp, SymArgs),
+}
+
+/// The operands of a [`Sym::Op`]: shared, not copied. A broadcast dimension
+/// `switch(d1 == 1, d2, d1)` reads each of `d1`, `d2` twice, so the symbols of a deep
+/// elementwise DAG are DAGs: written out as trees they doubled at every level (a random DAG
+/// of 40 elementwise nodes over vectors exhausted memory). Sharing keeps them the size of the
+/// DAG; the hash is computed once, when the operands are built; equality is structural (a
+/// comparison checks each pair of shared operand lists once).
+#[derive(Clone)]
+pub struct SymArgs(Arc<SymArgsData>);
+
+struct SymArgsData {
+    args: Vec<Sym>,
+    hash: u64,
+}
+
+impl From<Vec<Sym>> for SymArgs {
+    fn from(args: Vec<Sym>) -> SymArgs {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        args.hash(&mut h);
+        SymArgs(Arc::new(SymArgsData {
+            hash: h.finish(),
+            args,
+        }))
+    }
+}
+
+impl std::ops::Deref for SymArgs {
+    type Target = [Sym];
+    fn deref(&self) -> &[Sym] {
+        &self.0.args
+    }
+}
+
+impl Hash for SymArgs {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash)
+    }
+}
+
+thread_local! {
+    /// During one comparison of [`SymArgs`] (its depth of nested comparisons, and the pairs
+    /// of operand lists found equal so far): each pair is compared once, so comparing two
+    /// equal DAGs built apart costs their size, not the size of their trees.
+    static EQUAL_PAIRS: RefCell<(usize, HashSet<(usize, usize)>)> =
+        RefCell::new((0, HashSet::new()));
+}
+
+impl PartialEq for SymArgs {
+    fn eq(&self, other: &SymArgs) -> bool {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        if self.0.hash != other.0.hash || self.0.args.len() != other.0.args.len() {
+            return false;
+        }
+        // both lists are borrowed until the outermost comparison returns, which forgets
+        // the pairs, so their addresses identify them meanwhile
+        let key = (
+            Arc::as_ptr(&self.0) as usize,
+            Arc::as_ptr(&other.0) as usize,
+        );
+        let known = EQUAL_PAIRS.with(|m| {
+            let mut m = m.borrow_mut();
+            m.0 += 1;
+            m.1.contains(&key)
+        });
+        let equal = known || self.0.args.iter().zip(&other.0.args).all(|(a, b)| a == b);
+        EQUAL_PAIRS.with(|m| {
+            let mut m = m.borrow_mut();
+            if equal {
+                m.1.insert(key);
+            }
+            m.0 -= 1;
+            if m.0 == 0 {
+                m.1.clear();
+            }
+        });
+        equal
+    }
+}
+
+impl Eq for SymArgs {}
+
+impl fmt::Debug for SymArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 fn floor_div(a: i64, b: i64) -> i64 {
@@ -105,7 +197,7 @@ impl Sym {
             (S::Switch, [_, a, b]) if a == b => a.clone(),
             // switch(d == 1, 1, d) is d
             (S::Switch, [Sym::Op(S::Eq, e), C(1), b]) if e[..] == [b.clone(), C(1)] => b.clone(),
-            _ => Sym::Op(op, args),
+            _ => Sym::Op(op, args.into()),
         }
     }
     fn bin(op: ScalarOp, a: Sym, b: Sym) -> Sym {
@@ -322,9 +414,15 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
                 out_ty[0].dtype.is_float() || [a, b, s].iter().any(|&v| fg.ty(v).dtype.is_float());
             if float {
                 // max(0, ceil((stop - start) / step)) in float64, as an int64 expression
-                let f = |v: Value| Sym::Op(S::Cast(DType::Float64), vec![Sym::Val(v)]);
-                let q = Sym::Op(S::TrueDiv, vec![Sym::Op(S::Sub, vec![f(b), f(a)]), f(s)]);
-                let len = Sym::Op(S::Cast(DType::Int64), vec![Sym::Op(S::Ceil, vec![q])]);
+                let f = |v: Value| Sym::Op(S::Cast(DType::Float64), vec![Sym::Val(v)].into());
+                let q = Sym::Op(
+                    S::TrueDiv,
+                    vec![Sym::Op(S::Sub, vec![f(b), f(a)].into()), f(s)].into(),
+                );
+                let len = Sym::Op(
+                    S::Cast(DType::Int64),
+                    vec![Sym::Op(S::Ceil, vec![q].into())].into(),
+                );
                 one(vec![Sym::bin(S::Maximum, Sym::Const(0), len)])
             } else {
                 // ceil((stop - start) / step) = -((start - stop) // step)
@@ -520,8 +618,18 @@ pub fn materialize_i64(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<Valu
     (fg.ty(v) == theano_ir::TensorType::scalar(DType::Int64)).then_some(v)
 }
 
-/// Build `s` in the graph (dtypes as the ops give them), reusing `Shape_i` nodes.
+/// Build `s` in the graph (dtypes as the ops give them), reusing `Shape_i` nodes. An operand
+/// list `s` shares is built once.
 pub fn materialize(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<Value> {
+    materialize_in(fg, s, loc, &mut HashMap::new())
+}
+
+fn materialize_in(
+    fg: &mut FunctionGraph,
+    s: &Sym,
+    loc: Loc,
+    built: &mut HashMap<(*const SymArgsData, ScalarOp), Value>,
+) -> Option<Value> {
     Some(match s {
         Sym::Const(c) => fg.add_constant(Tensor::scalar(*c)),
         Sym::Dim(v, k) => {
@@ -548,8 +656,17 @@ pub fn materialize(fg: &mut FunctionGraph, s: &Sym, loc: Loc) -> Option<Value> {
             .ok()?
         }
         Sym::Op(op, args) => {
-            let ins: Option<Vec<Value>> = args.iter().map(|a| materialize(fg, a, loc)).collect();
-            fg.add_node1(Op::elemwise(op.clone()), &ins?, loc).ok()?
+            let key = (Arc::as_ptr(&args.0), op.clone());
+            if let Some(&v) = built.get(&key) {
+                return Some(v);
+            }
+            let ins: Option<Vec<Value>> = args
+                .iter()
+                .map(|a| materialize_in(fg, a, loc, built))
+                .collect();
+            let v = fg.add_node1(Op::elemwise(op.clone()), &ins?, loc).ok()?;
+            built.insert(key, v);
+            v
         }
     })
 }
@@ -621,7 +738,8 @@ pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 }
 
 /// `fill(a, b) -> b` when b has the output's type and every dimension of a is 1 or provably
-/// equal to b's.
+/// equal to b's (b is a, or a fill through fills whose model is a, or the canonical shapes
+/// say so).
 pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = fg.node_outputs(n)[0];
     let [a, b] = crate::util::ew_inputs(fg, out, S::Second)?[..] else {
@@ -629,6 +747,21 @@ pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     };
     if fg.ty(b) != fg.ty(out) {
         return None;
+    }
+    // b is a itself, or a fill (of a fill ...) with model a: b's shape is a's broadcast with
+    // another already. Without this, fill_sink pushed one more fill(a, ..) through every
+    // reader at each join of two paths carrying it, nesting fill(a, fill(a, ..)) once per
+    // path: a number of nodes exponential in the depth of a DAG.
+    let mut w = b;
+    loop {
+        if w == a {
+            return Some(b);
+        }
+        match crate::util::ew_inputs(fg, w, S::Second).as_deref() {
+            Some(&[m, _]) if m == a => return Some(b),
+            Some(&[_, inner]) => w = inner,
+            _ => break,
+        }
     }
     covers(fg, a, b).then_some(b)
 }

@@ -142,7 +142,7 @@ fn normalize(s: Sym) -> Sym {
     let Sym::Op(op, args) = s else {
         return s;
     };
-    let mut args: Vec<Sym> = args.into_iter().map(normalize).collect();
+    let mut args: Vec<Sym> = args.iter().cloned().map(normalize).collect();
     match op {
         S::Add | S::Mul => {
             let mut flat = Vec::new();
@@ -166,7 +166,7 @@ fn normalize(s: Sym) -> Sym {
             if flat.len() == 1 {
                 return flat.pop().expect("one");
             }
-            Sym::Op(op, flat)
+            Sym::Op(op, flat.into())
         }
         S::Maximum | S::Minimum | S::Eq => {
             args.sort_by_cached_key(|a| format!("{a:?}"));
@@ -176,7 +176,7 @@ fn normalize(s: Sym) -> Sym {
         S::Sub => match &args[..] {
             [x, Sym::Const(k)] => normalize(Sym::Op(
                 S::Add,
-                vec![x.clone(), Sym::Const(k.wrapping_neg())],
+                vec![x.clone(), Sym::Const(k.wrapping_neg())].into(),
             )),
             _ => Sym::op(S::Sub, args),
         },
