@@ -759,6 +759,66 @@ mod tests {
             .all(|x| !matches!(x.op, ScalarOp::Composite(_))));
     }
 
+    /// `exp(i0)` nested `depth` times: each level a composite applying exp to the previous,
+    /// asked its output dtype as it is built (as fusion's new node is typed).
+    fn nested_exp_chain(depth: usize) -> Composite {
+        let mut c = Composite::of_op(ScalarOp::Exp, 1).unwrap();
+        for _ in 1..depth {
+            assert_eq!(c.out_dtype(&[Float32]), Ok(Float32));
+            c = Composite::nested(
+                1,
+                vec![
+                    i(ScalarOp::composite(c), vec![Input(0)]),
+                    i(ScalarOp::Exp, vec![Temp(0)]),
+                ],
+            )
+            .unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn nested_composites_flatten_to_the_inlined_form() {
+        // ((i1 * exp(i0)) + i1), built nested and inlined
+        let inner = Composite::parse("Composite{(i0 * exp(i1))}").unwrap();
+        let instrs = vec![
+            i(ScalarOp::composite(inner), vec![Input(1), Input(0)]),
+            i(ScalarOp::Add, vec![Temp(0), Input(1)]),
+        ];
+        let nested = Composite::nested(2, instrs.clone()).unwrap();
+        assert!(nested.is_nested());
+        let flat = nested.flattened().unwrap();
+        assert!(!flat.is_nested());
+        assert_eq!(flat, Composite::new(2, instrs).unwrap());
+        assert_eq!(nested.to_string(), flat.to_string());
+        assert_eq!(flat.to_string(), "Composite{((i1 * exp(i0)) + i1)}");
+        // a nested composite inside Composite::new is inlined at every level
+        let outer = Composite::new(
+            1,
+            vec![i(ScalarOp::composite(nested_exp_chain(3)), vec![Input(0)])],
+        )
+        .unwrap();
+        assert_eq!(outer.to_string(), "Composite{exp(exp(exp(i0)))}");
+    }
+
+    #[test]
+    fn deep_nesting_flattens_prints_and_drops_without_recursion() {
+        // deep enough to overflow a test thread's stack if any of these recursed per level
+        let depth = 200_000;
+        let c = nested_exp_chain(depth);
+        assert_eq!(c.out_dtype(&[Float32]), Ok(Float32));
+        let flat = c.flattened().unwrap();
+        assert_eq!(flat.instrs().len(), depth);
+        let text = flat.to_string();
+        assert!(text.starts_with("Composite{exp(exp("), "{}", &text[..40]);
+        assert_eq!(
+            text.len(),
+            "Composite{}".len() + "exp()".len() * depth + "i0".len()
+        );
+        drop(c);
+        drop(flat);
+    }
+
     #[test]
     fn dtypes_compose() {
         let c = Composite::parse("Composite{((i0 * i1) + exp(i2))}").unwrap();
