@@ -294,3 +294,38 @@ fn composite_op_names_parse_back() {
     }
     assert!(parse_op("Elemwise{Composite{(i0 - i1 - i2)}}").is_err());
 }
+
+/// A long chain fuses into one flat composite of one instruction per node (each fusion step
+/// nests the previous composite, the end of the phase flattens every level), with the
+/// verifier on and no deep recursion anywhere on the way.
+#[test]
+fn a_long_chain_fuses_into_one_flat_composite() {
+    let (x, y) = (T::dvector("x"), T::dvector("y"));
+    let n = 6000;
+    let mut h = x.clone();
+    for i in 0..n {
+        h = match i % 3 {
+            0 => T::tanh(&h),
+            1 => &h * &y,
+            _ => T::exp(&h),
+        };
+    }
+    let mut fg = FunctionGraph::from_outputs(&[x, y], &[h]).unwrap();
+    let cfg = Config {
+        verify: true,
+        ..Config::default()
+    };
+    optimize(&mut fg, &cfg).unwrap();
+    let nodes = fg.toposort();
+    assert_eq!(nodes.len(), 1, "{}", fg.to_text().len());
+    let Op::Elemwise {
+        scalar: ScalarOp::Composite(c),
+        ..
+    } = fg.op(nodes[0])
+    else {
+        panic!("not a composite: {}", fg.op(nodes[0]));
+    };
+    assert!(!c.is_nested());
+    assert_eq!(c.instrs().len(), n);
+    assert_eq!(c.n_inputs(), 2);
+}
