@@ -20,6 +20,7 @@ pub mod flags;
 mod function;
 pub mod jit_linker;
 pub mod linker;
+pub mod profile;
 mod runtime;
 
 pub use error::{Error, NodeError};

@@ -150,6 +150,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             n_in(2)?;
             vec![shape::reshape(ins[0], ins[1], *ndim)?]
         }
+        Op::SpecifyShape => {
+            n_in(2)?;
+            vec![shape::specify_shape(ins[0], ins[1])?]
+        }
         Op::Flatten { outdim } => {
             n_in(1)?;
             vec![shape::flatten(ins[0], *outdim)?]

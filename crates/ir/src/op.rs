@@ -98,10 +98,30 @@ pub enum AdvEntry {
     Array,
 }
 
-/// A user-defined op: type inference only; backends must know it by name.
+/// A user-defined op: its name, its output count and types, and optionally a reference
+/// implementation (`perform`, which every backend runs it by) and a gradient.
 pub trait CustomOp: Send + Sync + fmt::Debug {
     fn name(&self) -> String;
+    /// How many outputs every node of the op has (1 unless overridden); `infer_types` must
+    /// return that many types, or building the node is refused.
+    fn n_outputs(&self) -> usize {
+        1
+    }
     fn infer_types(&self, inputs: &[TensorType]) -> Result<Vec<TensorType>, String>;
+    /// The gradient (Theano's `L_op`): given the node's inputs and outputs and the gradient
+    /// of the cost with respect to each output (`None`: that output does not reach the cost),
+    /// the gradient with respect to each input (`None`: the input is disconnected), built
+    /// with the tensor builders. `None` (the default): the op has no gradient, and `grad()`
+    /// through it is an error naming the op.
+    fn grad(
+        &self,
+        inputs: &[crate::Variable],
+        outputs: &[crate::Variable],
+        output_grads: &[Option<crate::Variable>],
+    ) -> Option<Result<Vec<Option<crate::Variable>>, String>> {
+        let _ = (inputs, outputs, output_grads);
+        None
+    }
     /// The op's reference implementation, run by the interpreter (the oracle every backend is
     /// checked against). `None`: the op has none, and graphs using it cannot be evaluated.
     fn perform(
@@ -173,6 +193,9 @@ pub enum Op {
     Reshape { ndim: usize },
     /// collapse trailing dimensions so the result has `outdim` dimensions
     Flatten { outdim: usize },
+    /// Theano's `SpecifyShape`: inputs (x, shape: an integer vector of length x.ndim); the
+    /// output is x, and a call where x's shape is not `shape` is an error naming both.
+    SpecifyShape,
     /// arange(start, stop, step)
     ARange { dtype: DType },
     /// alloc(value, *shape): broadcast value to a new array of the given shape
@@ -269,8 +292,40 @@ impl Op {
         match self {
             Op::MaxAndArgmax { .. } => 2,
             Op::CrossentropySoftmaxArgmax1HotWithBias => 3,
+            Op::Custom(c) => c.0.n_outputs(),
             _ => 1,
         }
+    }
+
+    /// The output types of this op applied to inputs of these types, where `known(i)` gives
+    /// the entries of integer input `i` that are constants when the node is built (a constant,
+    /// or a MakeVector of some constants; a scalar is one entry). Theano 1.0 reads them to type
+    /// `Alloc` and `Reshape`: a dimension whose length is the constant 1 is broadcastable
+    /// (`zeros((1, n))` is a row), and the rewrites rely on that type.
+    pub fn infer_types_known(
+        &self,
+        ins: &[TensorType],
+        known: &dyn Fn(usize) -> Option<Vec<Option<i64>>>,
+    ) -> Result<Vec<TensorType>, String> {
+        let mut out = self.infer_types(ins)?;
+        let ones: Vec<bool> = match self {
+            Op::Alloc => (1..ins.len())
+                .map(|i| known(i).is_some_and(|e| e == [Some(1)]))
+                .collect(),
+            Op::Reshape { ndim } => match known(1) {
+                Some(e) if e.len() == *ndim => e.iter().map(|&d| d == Some(1)).collect(),
+                _ => return Ok(out),
+            },
+            _ => return Ok(out),
+        };
+        if ones.iter().any(|&b| b) {
+            let t = out[0];
+            let b: Vec<bool> = (0..t.ndim())
+                .map(|d| t.is_broadcastable(d) || ones[d])
+                .collect();
+            out[0] = TensorType::new(t.dtype, &b);
+        }
+        Ok(out)
     }
 
     /// The output types of this op applied to inputs of these types, or why they are refused.
@@ -426,6 +481,14 @@ impl Op {
                 check_ndim(*ndim)?;
                 one(TensorType::with_ndim(ins[0].dtype, *ndim))
             }
+            Op::SpecifyShape => {
+                n_in(2)?;
+                let (t, s) = (ins[0], ins[1]);
+                if s.ndim() != 1 || !s.dtype.is_int() {
+                    return Err(format!("the shape must be an integer vector, got {s}"));
+                }
+                one(t)
+            }
             Op::Flatten { outdim } => {
                 n_in(1)?;
                 let t = ins[0];
@@ -550,7 +613,18 @@ impl Op {
             Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
                 crate::blas::infer_types(self, ins)
             }
-            Op::Custom(c) => c.0.infer_types(ins),
+            Op::Custom(c) => {
+                let out = c.0.infer_types(ins)?;
+                if out.len() != c.0.n_outputs() {
+                    return Err(format!(
+                        "infer_types gave {} output types, but the op declares {} outputs \
+                         (CustomOp::n_outputs)",
+                        out.len(),
+                        c.0.n_outputs()
+                    ));
+                }
+                Ok(out)
+            }
         }
     }
 
@@ -808,6 +882,7 @@ impl fmt::Display for Op {
             Op::ShapeI(i) => write!(f, "Shape_i{{{i}}}"),
             Op::Reshape { ndim } => write!(f, "Reshape{{{ndim}}}"),
             Op::Flatten { outdim } => write!(f, "Flatten{{{outdim}}}"),
+            Op::SpecifyShape => f.write_str("SpecifyShape"),
             Op::ARange { dtype } => write!(f, "ARange{{dtype='{dtype}'}}"),
             Op::Alloc => f.write_str("Alloc"),
             Op::Join { axis } => write!(f, "Join{{axis={axis}}}"),

@@ -150,6 +150,13 @@ fn apply(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<ApplyRef> {
     ApplyRef::create(op, inputs, loc)
 }
 
+/// Apply any op (a [`crate::CustomOp`] as `Op::Custom(CustomRef(Arc::new(..)))` included) to
+/// `inputs`: its outputs, typed by the op.
+#[track_caller]
+pub fn apply_op(op: Op, inputs: Vec<Variable>) -> Result<Vec<Variable>> {
+    Ok(apply(op, inputs, Location::caller())?.outputs())
+}
+
 fn apply1(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<Variable> {
     Ok(apply(op, inputs, loc)?.output(0))
 }
@@ -535,6 +542,16 @@ pub fn reshape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> 
     let x = x.into_var();
     let (s, n) = shape_vector(shape.into(), loc)?;
     apply1(Op::Reshape { ndim: n }, vec![x, s], loc)
+}
+
+/// Theano's `specify_shape(x, shape)`: x, with a check at each call that its shape is
+/// `shape` (an integer vector of length x.ndim: a constant, or symbolic).
+#[track_caller]
+pub fn specify_shape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let (s, _) = shape_vector(shape.into(), loc)?;
+    apply1(Op::SpecifyShape, vec![x, s], loc)
 }
 
 /// Collapse the trailing dimensions so that the result has `outdim` dimensions.

@@ -173,7 +173,7 @@ impl ApplyRef {
     ) -> Result<ApplyRef, GraphError> {
         let tys: Vec<TensorType> = inputs.iter().map(|v| v.ty()).collect();
         let out_tys = op
-            .infer_types(&tys)
+            .infer_types_known(&tys, &|i| known_ints(&inputs[i]))
             .map_err(|m| GraphError::new(op.name(), tys.clone(), m, location))?;
         let outputs = out_tys
             .into_iter()
@@ -444,5 +444,41 @@ pub fn scalar_str(t: &Tensor) -> String {
 impl From<&Variable> for Variable {
     fn from(v: &Variable) -> Variable {
         v.clone()
+    }
+}
+
+/// The integer entries of `v` known while graphs are built (see [`Op::infer_types_known`]):
+/// those of an integer constant of rank 0 or 1, or, for a MakeVector, each scalar that is a
+/// constant (possibly cast); `None` when nothing is known.
+pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
+    if !v.dtype().is_int() || v.ndim() > 1 {
+        return None;
+    }
+    fn scalar(v: &Variable) -> Option<i64> {
+        let mut v = v.clone();
+        loop {
+            if let Some(t) = v.constant_value() {
+                return (t.ndim() == 0 && t.dtype().is_int()).then(|| t.to_i64_vec()[0]);
+            }
+            let n = v.owner()?;
+            match n.op() {
+                Op::Elemwise {
+                    scalar: crate::ScalarOp::Cast(d),
+                    ..
+                } if d.is_int() => v = n.inputs()[0].clone(),
+                _ => return None,
+            }
+        }
+    }
+    if let Some(t) = v.constant_value() {
+        return Some(t.to_i64_vec().into_iter().map(Some).collect());
+    }
+    if v.ndim() == 0 {
+        return scalar(v).map(|x| vec![Some(x)]);
+    }
+    let n = v.owner()?;
+    match n.op() {
+        Op::MakeVector { .. } => Some(n.inputs().iter().map(scalar).collect()),
+        _ => None,
     }
 }

@@ -20,9 +20,11 @@ use theano_ir::Op;
 /// The input whose buffer the op's output may view (conservatively: every view-like op).
 fn view_input(op: &Op) -> Option<usize> {
     match op {
-        Op::DimShuffle { .. } | Op::Subtensor { .. } | Op::Reshape { .. } | Op::Flatten { .. } => {
-            Some(0)
-        }
+        Op::DimShuffle { .. }
+        | Op::Subtensor { .. }
+        | Op::Reshape { .. }
+        | Op::Flatten { .. }
+        | Op::SpecifyShape => Some(0),
         _ => None,
     }
 }

@@ -93,9 +93,16 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         Ok(())
     };
     let merge_on = !cfg.excluding.iter().any(|e| e == "merge");
+    let mut clock = std::time::Instant::now();
+    let mut lap = |report: &mut Report, phase: &'static str| {
+        let now = std::time::Instant::now();
+        report.phase_times.push((phase, now - clock));
+        clock = now;
+    };
     if merge_on {
         merge(fg, cfg.verbose, &mut report);
         check(fg, "merge")?;
+        lap(&mut report, "merge");
     }
     let phases: &[Phase] = match cfg.level {
         Level::FastCompile => &[Phase::Canonicalize],
@@ -119,10 +126,12 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         }
         fg.remove_unused();
         check(fg, phase.name())?;
+        lap(&mut report, phase.name());
     }
     if cfg.level == Level::FastRun {
         inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
         check(fg, "inplace")?;
+        lap(&mut report, "inplace");
     }
     Ok(report)
 }

@@ -277,18 +277,16 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         Op::CrossentropySoftmax1HotWithBiasDx => one(dims(fg, ins[1])),
         Op::Shape => one(vec![Sym::Const(fg.ty(ins[0]).ndim() as i64)]),
         Op::ShapeI(_) => one(vec![]),
+        // the call checks that x's shape is the given one
+        Op::SpecifyShape => {
+            let entries = shape_entries(fg, ins[1], out_ty[0].ndim());
+            if entries.len() != out_ty[0].ndim() {
+                return None;
+            }
+            one(entries)
+        }
         Op::Reshape { ndim } => {
-            let s = ins[1];
-            let entries: Vec<Sym> = if let Some(t) = fg.constant_value(s) {
-                t.to_i64_vec().into_iter().map(Sym::Const).collect()
-            } else if let Some(n) = fg
-                .owner(s)
-                .filter(|&n| matches!(fg.op(n), Op::MakeVector { .. }))
-            {
-                fg.node_inputs(n).iter().map(|&v| scalar(fg, v)).collect()
-            } else {
-                (0..*ndim).map(|k| Sym::Entry(s, k)).collect()
-            };
+            let entries = shape_entries(fg, ins[1], *ndim);
             if entries.len() != *ndim {
                 return None;
             }
@@ -728,4 +726,22 @@ pub(crate) fn fill_sink(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         .add_node1(Op::elemwise(S::Second), &[a, inner], loc)
         .ok()?;
     (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// The entries of the integer shape vector `s` (of `n` entries): constants when it is a
+/// constant, its scalars when it is a MakeVector, else `s[k]` symbolically.
+fn shape_entries(fg: &FunctionGraph, s: Value, n: usize) -> Vec<Sym> {
+    if let Some(t) = fg.constant_value(s) {
+        t.to_i64_vec().into_iter().map(Sym::Const).collect()
+    } else if let Some(node) = fg
+        .owner(s)
+        .filter(|&node| matches!(fg.op(node), Op::MakeVector { .. }))
+    {
+        fg.node_inputs(node)
+            .iter()
+            .map(|&v| scalar(fg, v))
+            .collect()
+    } else {
+        (0..n).map(|k| Sym::Entry(s, k)).collect()
+    }
 }

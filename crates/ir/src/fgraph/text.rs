@@ -1051,6 +1051,7 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
+        "SpecifyShape" => plain(Op::SpecifyShape)?,
         "AdvancedSubtensor1" => plain(Op::AdvancedSubtensor1)?,
         "Shape_i" => Op::ShapeI(usize_of(need()?)?),
         "Reshape" => Op::Reshape {

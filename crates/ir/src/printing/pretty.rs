@@ -311,6 +311,7 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
         | Op::ShapeI(_)
         | Op::Reshape { .. }
         | Op::Flatten { .. }
+        | Op::SpecifyShape
         | Op::ARange { .. }
         | Op::IncSubtensor { .. }
         | Op::AdvancedSubtensor1
