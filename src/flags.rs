@@ -193,6 +193,20 @@ impl Mode {
                 });
             }
         }
+        let known = theano_opt::excludable_names();
+        if let Some(bad) = self
+            .optimizer_excluding
+            .iter()
+            .find(|e| !known.contains(&e.as_str()))
+        {
+            return Err(crate::Error::BadMode {
+                setting: format!("optimizer_excluding={bad}"),
+                reason: format!(
+                    "no rewrite or tag is named '{bad}', so it would exclude nothing (known: {})",
+                    known.join(", ")
+                ),
+            });
+        }
         let fx = theano_ir::config::float_x();
         if self.float_x != fx {
             return Err(crate::Error::BadMode {

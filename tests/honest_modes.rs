@@ -60,6 +60,32 @@ fn machine_code_dumps_need_the_jit_linker() {
 }
 
 #[test]
+fn excluding_a_rewrite_that_does_not_exist_is_refused() {
+    let x = T::dvector("x");
+    let e = compile(&[&x], T::log(1.0 + &x))
+        .mode(mode("optimizer_excluding=log1p:log_1p"))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::BadMode { setting, .. } if setting == "optimizer_excluding=log_1p"),
+        "{e:?}"
+    );
+    // names, tags, merge and the in-place names are all known
+    for ok in [
+        "log1p",
+        "stabilize",
+        "merge",
+        "inplace_gemv",
+        "elemwise_fusion",
+    ] {
+        compile(&[&x], T::log(1.0 + &x))
+            .mode(mode(&format!("optimizer_excluding={ok}")))
+            .build()
+            .unwrap();
+    }
+}
+
+#[test]
 fn fast_compile_mode_is_the_fast_compile_optimizer_on_the_interpreter() {
     let m = mode("mode=FAST_COMPILE");
     assert_eq!(m.mode, ModeKind::FastCompile);

@@ -328,6 +328,23 @@ impl Op {
         Ok(out)
     }
 
+    /// Whether a node of this op may have the output types `have` where its input types give
+    /// `plain` ([`Op::infer_types`], no constant known): equal, or, for `Alloc` and `Reshape`,
+    /// the same but for dimensions a constant 1 made broadcastable when the node was built (a
+    /// rewrite may since have folded another entry into a 1, or the reverse; the interpreter
+    /// checks at run time that a broadcastable dimension has length 1).
+    pub fn accepts_output_types(&self, plain: &[TensorType], have: &[TensorType]) -> bool {
+        if plain == have {
+            return true;
+        }
+        let (Op::Alloc | Op::Reshape { .. }, [p], [h]) = (self, plain, have) else {
+            return false;
+        };
+        p.dtype == h.dtype
+            && p.ndim() == h.ndim()
+            && (0..p.ndim()).all(|d| !p.is_broadcastable(d) || h.is_broadcastable(d))
+    }
+
     /// The output types of this op applied to inputs of these types, or why they are refused.
     pub fn infer_types(&self, ins: &[TensorType]) -> Result<Vec<TensorType>, String> {
         let n_in = |n: usize| -> Result<(), String> {

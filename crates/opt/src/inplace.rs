@@ -196,6 +196,16 @@ fn candidates(fg: &FunctionGraph, n: Node) -> Vec<(usize, Op, &'static str)> {
     }
 }
 
+/// The names `optimizer_excluding` can give the in-place pass: all of it, or one rewrite.
+pub const INPLACE_NAMES: &[&str] = &[
+    "inplace",
+    "inplace_gemv",
+    "inplace_gemm",
+    "inplace_ger",
+    "inplace_elemwise",
+    "inplace_incsubtensor",
+];
+
 /// Turn every node that safely can into its in-place form, in topological order; `mutable`
 /// lists the shared variables the function updates. Returns how many nodes changed. Names
 /// in `excluding` (`inplace`, or one of `inplace_gemv`, `inplace_gemm`, `inplace_ger`,

@@ -21,7 +21,7 @@ mod xent;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
 pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
-pub use inplace::{inplace, DestroyHandler};
+pub use inplace::{inplace, DestroyHandler, INPLACE_NAMES};
 pub use merge::merge;
 pub use rewrites::REWRITES;
 pub use shape::{infer_dims, infer_shape, ShapeEntry, Sym};
@@ -64,6 +64,21 @@ impl Default for Config {
             mutable: vec![],
         }
     }
+}
+
+/// Every name `optimizer_excluding` matches: each rewrite's name and tags, `merge`, and the
+/// in-place pass's names ([`inplace::INPLACE_NAMES`]). A name outside it would exclude
+/// nothing, so the facade refuses it.
+pub fn excludable_names() -> Vec<&'static str> {
+    let mut v = vec!["merge"];
+    v.extend_from_slice(inplace::INPLACE_NAMES);
+    for r in REWRITES.iter().chain(FUSION_REWRITES) {
+        v.push(r.name);
+        v.extend_from_slice(r.tags);
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// A phase left the graph invalid: a bug in a rewrite.

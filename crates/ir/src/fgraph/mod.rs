@@ -870,9 +870,8 @@ impl FunctionGraph {
         let out = op
             .infer_types(&tys)
             .map_err(|m| GraphError::new(op.name(), tys.clone(), m, nd.location))?;
-        let known = op.infer_types_known(&tys, &|i| self.known_ints(nd.inputs[i]));
         let have: Vec<TensorType> = nd.outputs.iter().map(|&o| self.ty(o)).collect();
-        if out != have && known.as_ref().ok() != Some(&have) {
+        if !op.accepts_output_types(&out, &have) {
             let m = format!(
                 "the new op gives output types {out:?}, the node has {have:?} (was {})",
                 nd.op

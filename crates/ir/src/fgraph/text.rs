@@ -827,6 +827,17 @@ fn statement<'a>(
             Err(e) => return c.err_at(rhs, fgraph_message(e)),
         };
         let outs = fg.node_outputs(node).to_vec();
+        // a declared type the op accepts (a broadcastable dimension known when the graph was
+        // built, which this text no longer shows) is kept as declared
+        let plain = fg
+            .op(node)
+            .infer_types(&args.iter().map(|&a| fg.ty(a)).collect::<Vec<_>>());
+        let declared: Vec<TensorType> = defs.iter().map(|d| d.ty).collect();
+        if plain.is_ok_and(|p| fg.op(node).accepts_output_types(&p, &declared)) {
+            for (d, &o) in defs.iter().zip(&outs) {
+                fg.values[o.index()].ty = d.ty;
+            }
+        }
         for (d, &o) in defs.iter().zip(&outs) {
             if fg.ty(o) != d.ty {
                 return c.err_at(
