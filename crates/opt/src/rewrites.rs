@@ -569,13 +569,24 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if !is_one(fg, one) {
         return None;
     }
+    // also `1 - ds(sigmoid(x)) -> ds(sigmoid(-x))`: the gradient with respect to `x` of
+    // `dot(x, w)` reads the sigmoid as a column
+    let (s, order) = crate::sigm::through_ds(fg, s);
     let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
         return None;
     };
     let loc = fg.location(n);
-    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let want = fg.ty(out);
-    mk_in(fg, S::Sigmoid, &[nx], want, loc)
+    let nx = float_neg(fg, x, want.dtype, loc)?;
+    if order.is_none() {
+        return mk_in(fg, S::Sigmoid, &[nx], want, loc);
+    }
+    if fg.ty(s).dtype != want.dtype {
+        return None;
+    }
+    let r = mk(fg, S::Sigmoid, &[nx], loc)?;
+    let r = crate::sigm::apply_ds(fg, r, order.as_ref(), loc)?;
+    fit(fg, r, want, loc)
 }
 
 fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {

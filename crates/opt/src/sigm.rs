@@ -33,41 +33,122 @@ fn out0(fg: &FunctionGraph, n: Node) -> Value {
     fg.node_outputs(n)[0]
 }
 
-/// `t` or `-t`: the argument of an exp or a sigmoid, with the negation read through.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// A DimShuffle's `new_order`.
+type Order = Vec<Option<usize>>;
+
+/// `outer` applied after `inner` (`None`: the identity).
+fn compose(outer: Option<&Order>, inner: Option<&Order>) -> Option<Order> {
+    match (outer, inner) {
+        (None, i) => i.cloned(),
+        (Some(o), None) => Some(o.clone()),
+        (Some(o), Some(i)) => Some(o.iter().map(|e| e.and_then(|j| i[j])).collect()),
+    }
+}
+
+/// `v` read through DimShuffles: (the value under them, their combined order).
+pub(crate) fn through_ds(fg: &FunctionGraph, v: Value) -> (Value, Option<Order>) {
+    let (mut v, mut order) = (v, None);
+    while let Some(n) = fg.owner(v) {
+        let Op::DimShuffle { new_order, .. } = fg.op(n) else {
+            break;
+        };
+        order = compose(order.as_ref(), Some(new_order));
+        v = fg.node_inputs(n)[0];
+    }
+    (v, order)
+}
+
+/// `ds(v)` for an order from `through_ds`.
+pub(crate) fn apply_ds(
+    fg: &mut FunctionGraph,
+    v: Value,
+    order: Option<&Order>,
+    loc: Loc,
+) -> Option<Value> {
+    match order {
+        None => Some(v),
+        Some(o) => fg
+            .add_node1(
+                Op::DimShuffle {
+                    new_order: o.clone(),
+                    inplace: true,
+                },
+                &[v],
+                loc,
+            )
+            .ok(),
+    }
+}
+
+/// The argument of an exp or a sigmoid in a normal form: `±ds(base)`, the negations and
+/// DimShuffles read through (they commute with each other and with elementwise ops), so that
+/// `exp(ds(u))`, `ds(exp(u))` and `ds(sigmoid(-u))` are recognized as reading the same `u`
+/// (the gradient of `dot(x, w)` with respect to `x` reads the sigmoids and exps as columns).
+#[derive(Clone, PartialEq, Eq, Debug)]
 struct Arg {
     base: Value,
     neg: bool,
+    ds: Option<Order>,
 }
 
 impl Arg {
-    fn flip(self) -> Arg {
+    fn flip(&self) -> Arg {
         Arg {
-            base: self.base,
             neg: !self.neg,
+            ..self.clone()
+        }
+    }
+
+    /// The argument seen through a DimShuffle applied after it.
+    fn shuffled(self, outer: Option<&Order>) -> Arg {
+        Arg {
+            ds: compose(outer, self.ds.as_ref()),
+            ..self
+        }
+    }
+
+    fn value(&self, fg: &mut FunctionGraph, loc: Loc) -> Option<Value> {
+        let t = apply_ds(fg, self.base, self.ds.as_ref(), loc)?;
+        if self.neg {
+            mk(fg, S::Neg, &[t], loc)
+        } else {
+            Some(t)
         }
     }
 }
 
 fn arg_of(fg: &FunctionGraph, t: Value) -> Option<Arg> {
-    if !fg.ty(t).dtype.is_float() {
+    let dtype = fg.ty(t).dtype;
+    if !dtype.is_float() {
         return None;
     }
-    if let Some([u]) = ew_inputs(fg, t, S::Neg).as_deref() {
-        if fg.ty(*u).dtype == fg.ty(t).dtype {
-            return Some(Arg {
-                base: *u,
-                neg: true,
-            });
+    let (mut v, mut neg, mut ds) = (t, false, None);
+    loop {
+        if let Some([u]) = ew_inputs(fg, v, S::Neg).as_deref() {
+            if fg.ty(*u).dtype == dtype {
+                neg = !neg;
+                v = *u;
+                continue;
+            }
         }
+        let (u, o) = through_ds(fg, v);
+        if u == v {
+            break;
+        }
+        ds = compose(ds.as_ref(), o.as_ref());
+        v = u;
     }
-    Some(Arg {
-        base: t,
-        neg: false,
-    })
+    let nd = fg.ty(v).ndim();
+    if ds
+        .as_ref()
+        .is_some_and(|o| o.len() == nd && o.iter().enumerate().all(|(i, e)| *e == Some(i)))
+    {
+        ds = None;
+    }
+    Some(Arg { base: v, neg, ds })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 enum Kind {
     /// `exp(t)`
     Exp(Arg),
@@ -89,15 +170,18 @@ fn unary_arg(fg: &FunctionGraph, v: Value, op: S) -> Option<Arg> {
     arg_of(fg, t)
 }
 
+/// What `v` is, read through DimShuffles.
 fn kind(fg: &FunctionGraph, v: Value) -> Kind {
-    if let Some(a) = unary_arg(fg, v, S::Exp) {
-        return Kind::Exp(a);
+    let (u, order) = through_ds(fg, v);
+    let o = order.as_ref();
+    if let Some(a) = unary_arg(fg, u, S::Exp) {
+        return Kind::Exp(a.shuffled(o));
     }
-    if let Some(a) = unary_arg(fg, v, S::Sigmoid) {
-        return Kind::Sigm(a);
+    if let Some(a) = unary_arg(fg, u, S::Sigmoid) {
+        return Kind::Sigm(a.shuffled(o));
     }
-    if let Some(a) = one_plus_exp(fg, v) {
-        return Kind::OnePExp(a);
+    if let Some(a) = one_plus_exp(fg, u) {
+        return Kind::OnePExp(a.shuffled(o));
     }
     Kind::Other
 }
@@ -198,7 +282,7 @@ fn root_prod(fg: &FunctionGraph, n: Node) -> Option<(Prod, TensorType)> {
 fn step_1pexp(p: &mut Prod) -> bool {
     let mut changed = false;
     for f in &mut p.facs {
-        if let Kind::OnePExp(a) = f.kind {
+        if let Kind::OnePExp(a) = &f.kind {
             if f.k < 0 {
                 *f = Fac {
                     v: None,
@@ -217,7 +301,7 @@ fn step_1pexp(p: &mut Prod) -> bool {
 fn step_sigm_times_exp(p: &mut Prod) -> bool {
     let mut changed = false;
     for i in 0..p.facs.len() {
-        let Kind::Exp(a) = p.facs[i].kind else {
+        let Kind::Exp(a) = p.facs[i].kind.clone() else {
             continue;
         };
         for j in 0..p.facs.len() {
@@ -226,24 +310,24 @@ fn step_sigm_times_exp(p: &mut Prod) -> bool {
             if ki == 0 {
                 break;
             }
-            let Kind::Sigm(b) = p.facs[j].kind else {
+            let Kind::Sigm(b) = &p.facs[j].kind else {
                 continue;
             };
             if kj == 0 {
                 continue;
             }
             let m = ki.signum() * ki.abs().min(kj.abs());
-            if b == a.flip() && ki.signum() == kj.signum() {
+            if *b == a.flip() && ki.signum() == kj.signum() {
                 // exp(t) * sigmoid(-t) = sigmoid(t)
                 p.facs[i].k -= m;
                 p.facs[j].k -= m;
                 p.facs.push(Fac {
                     v: None,
                     k: m,
-                    kind: Kind::Sigm(a),
+                    kind: Kind::Sigm(a.clone()),
                 });
                 changed = true;
-            } else if b == a && ki.signum() != kj.signum() {
+            } else if *b == a && ki.signum() != kj.signum() {
                 // exp(t) / sigmoid(t) = exp(t) + 1 = 1 / sigmoid(-t)
                 p.facs[i].k -= m;
                 p.facs[j].k += m;
@@ -263,15 +347,15 @@ fn step_sigm_times_exp(p: &mut Prod) -> bool {
 fn step_cancel(p: &mut Prod) -> bool {
     let mut changed = false;
     for i in 0..p.facs.len() {
-        let Kind::Sigm(a) = p.facs[i].kind else {
+        if !matches!(p.facs[i].kind, Kind::Sigm(_)) {
             continue;
-        };
+        }
         for j in i + 1..p.facs.len() {
             let (ki, kj) = (p.facs[i].k, p.facs[j].k);
             if ki == 0 {
                 break;
             }
-            if p.facs[j].kind == Kind::Sigm(a) && kj != 0 && ki.signum() != kj.signum() {
+            if p.facs[j].kind == p.facs[i].kind && kj != 0 && ki.signum() != kj.signum() {
                 let m = ki.abs().min(kj.abs());
                 p.facs[i].k -= ki.signum() * m;
                 p.facs[j].k -= kj.signum() * m;
@@ -282,20 +366,17 @@ fn step_cancel(p: &mut Prod) -> bool {
     changed
 }
 
-/// `sigmoid(±base)`, reusing a sigmoid of the same argument the product already reads.
-fn sigmoid_value(fg: &mut FunctionGraph, p: &Prod, a: Arg, loc: Loc) -> Option<Value> {
+/// `sigmoid(a)`, reusing a sigmoid of the same argument the product already reads.
+fn sigmoid_value(fg: &mut FunctionGraph, p: &Prod, a: &Arg, loc: Loc) -> Option<Value> {
+    let same = Kind::Sigm(a.clone());
     if let Some(v) = p
         .facs
         .iter()
-        .find_map(|f| (f.kind == Kind::Sigm(a)).then_some(f.v).flatten())
+        .find_map(|f| (f.kind == same).then_some(f.v).flatten())
     {
         return Some(v);
     }
-    let t = if a.neg {
-        mk(fg, S::Neg, &[a.base], loc)?
-    } else {
-        a.base
-    };
+    let t = a.value(fg, loc)?;
     mk(fg, S::Sigmoid, &[t], loc)
 }
 
@@ -306,7 +387,8 @@ fn as_dtype(fg: &mut FunctionGraph, v: Value, d: DType, loc: Loc) -> Option<Valu
     fg.add_node1(Op::elemwise(S::Cast(d)), &[v], loc).ok()
 }
 
-/// `±(num...) / (den...)` in `dtype`; factors that are the constant 1 are left out.
+/// `±(num...) / (den...)` in `dtype`; factors that are the constant 1 (broadcast) are left
+/// out.
 fn build(fg: &mut FunctionGraph, p: &Prod, dtype: DType, loc: Loc) -> Option<Value> {
     let mut num = Vec::new();
     let mut den = Vec::new();
@@ -317,13 +399,14 @@ fn build(fg: &mut FunctionGraph, p: &Prod, dtype: DType, loc: Loc) -> Option<Val
         let v = match f.v {
             Some(v) => v,
             None => {
-                let Kind::Sigm(a) = f.kind else {
+                let Kind::Sigm(a) = &f.kind else {
                     return None;
                 };
                 sigmoid_value(fg, p, a, loc)?
             }
         };
-        if scalar_const(fg, v) == Some(1.0) && fg.ty(v).ndim() == 0 {
+        let ty = fg.ty(v);
+        if scalar_const(fg, v) == Some(1.0) && (0..ty.ndim()).all(|i| ty.is_broadcastable(i)) {
             continue;
         }
         let v = as_dtype(fg, v, dtype, loc)?;
@@ -449,8 +532,8 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     let above: Vec<Arg> = p
         .facs
         .iter()
-        .filter_map(|f| match f.kind {
-            Kind::Sigm(a) if f.k > 0 => Some(a),
+        .filter_map(|f| match &f.kind {
+            Kind::Sigm(a) if f.k > 0 => Some(a.clone()),
             _ => None,
         })
         .collect();
@@ -476,7 +559,7 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
             parse(fg, t, 1, dtype, true, &mut tp);
             tp.facs
                 .iter()
-                .any(|g| g.k < 0 && matches!(g.kind, Kind::Sigm(b) if above.contains(&b)))
+                .any(|g| g.k < 0 && matches!(&g.kind, Kind::Sigm(b) if above.contains(b)))
         });
         (ts.len() >= 2 && helps).then_some((i, ts))
     })?;
