@@ -16,6 +16,7 @@ mod lift;
 mod merge;
 mod rewrites;
 pub mod shape;
+mod sigm;
 pub mod util;
 mod xent;
 

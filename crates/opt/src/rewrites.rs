@@ -123,6 +123,34 @@ pub static REWRITES: &[Rewrite] = &[
         inv_1_plus_exp
     ),
     rw!(
+        "exp_over_1_plus_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: c / (1 + exp(t))^k -> c * sigmoid(-t)^k (exp(t) / (1 + exp(t)) -> exp(t) * sigmoid(-t))",
+        crate::sigm::exp_over_1_plus_exp
+    ),
+    rw!(
+        "sigm_times_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: exp(t) * sigmoid(-t) -> sigmoid(t); exp(t) / sigmoid(t) -> 1 / sigmoid(-t)",
+        crate::sigm::sigm_times_exp
+    ),
+    rw!(
+        "sigmoid_cancel",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: a * sigmoid(t) / sigmoid(t) -> a",
+        crate::sigm::sigmoid_cancel
+    ),
+    rw!(
+        "sigmoid_distribute",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "(a - b) * sigmoid(t) * F -> a * (sigmoid(t) * F) - b * (sigmoid(t) * F) when a or b divides by sigmoid(t)",
+        crate::sigm::sigmoid_distribute
+    ),
+    rw!(
         "one_minus_sigmoid",
         Stabilize,
         ["fast_run", "stabilize"],
@@ -135,6 +163,20 @@ pub static REWRITES: &[Rewrite] = &[
         ["fast_run", "stabilize"],
         "log(sigmoid(x)) -> -softplus(-x)",
         log_sigmoid
+    ),
+    rw!(
+        "log1m_sigmoid",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log(1 - sigmoid(x)) -> -softplus(x); log1p(-sigmoid(x)) -> -softplus(x)",
+        crate::sigm::log1m_sigmoid
+    ),
+    rw!(
+        "log1p_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log1p(exp(x)) -> softplus(x)",
+        crate::sigm::log1p_exp
     ),
     rw!(
         "log1p",
@@ -527,13 +569,24 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if !is_one(fg, one) {
         return None;
     }
+    // also `1 - ds(sigmoid(x)) -> ds(sigmoid(-x))`: the gradient with respect to `x` of
+    // `dot(x, w)` reads the sigmoid as a column
+    let (s, order) = crate::sigm::through_ds(fg, s);
     let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
         return None;
     };
     let loc = fg.location(n);
-    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let want = fg.ty(out);
-    mk_in(fg, S::Sigmoid, &[nx], want, loc)
+    let nx = float_neg(fg, x, want.dtype, loc)?;
+    if order.is_none() {
+        return mk_in(fg, S::Sigmoid, &[nx], want, loc);
+    }
+    if fg.ty(s).dtype != want.dtype {
+        return None;
+    }
+    let r = mk(fg, S::Sigmoid, &[nx], loc)?;
+    let r = crate::sigm::apply_ds(fg, r, order.as_ref(), loc)?;
+    fit(fg, r, want, loc)
 }
 
 fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
