@@ -302,7 +302,7 @@ impl Op {
                 let b: Vec<bool> = (0..nd)
                     .map(|i| ins.iter().all(|t| t.is_broadcastable(i)))
                     .collect();
-                one(TensorType::new(d, &b))
+                one(TensorType::new(d, &b)?)
             }
             Op::DimShuffle { new_order, .. } => {
                 n_in(1)?;
@@ -325,7 +325,7 @@ impl Op {
                         "cannot drop non-broadcastable dimension {i} of {t}"
                     ));
                 }
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::Reduce { kind, axes } => {
                 n_in(1)?;
@@ -335,7 +335,7 @@ impl Op {
                     .filter(|i| !axes.contains(i))
                     .map(|i| t.is_broadcastable(i))
                     .collect();
-                one(TensorType::new(kind.out_dtype(t.dtype), &b))
+                one(TensorType::new(kind.out_dtype(t.dtype), &b)?)
             }
             Op::MaxAndArgmax { axes } => {
                 n_in(1)?;
@@ -346,8 +346,8 @@ impl Op {
                     .map(|i| t.is_broadcastable(i))
                     .collect();
                 Ok(vec![
-                    TensorType::new(t.dtype, &b),
-                    TensorType::new(DType::Int64, &b),
+                    TensorType::new(t.dtype, &b)?,
+                    TensorType::new(DType::Int64, &b)?,
                 ])
             }
             Op::Dot => {
@@ -366,7 +366,7 @@ impl Op {
                         ))
                     }
                 };
-                one(TensorType::new(d, &out))
+                one(TensorType::new(d, &out)?)
             }
             Op::Softmax | Op::LogSoftmax => {
                 n_in(1)?;
@@ -390,9 +390,9 @@ impl Op {
                     x.is_broadcastable(1) && b.is_broadcastable(0),
                 ];
                 Ok(vec![
-                    TensorType::new(d, &[y.is_broadcastable(0)]),
-                    TensorType::new(d, &sm),
-                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)]),
+                    TensorType::new(d, &[y.is_broadcastable(0)])?,
+                    TensorType::new(d, &sm)?,
+                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)])?,
                 ])
             }
             Op::CrossentropySoftmax1HotWithBiasDx => {
@@ -404,7 +404,7 @@ impl Op {
                 one(TensorType::new(
                     DType::promote(dnll.dtype, sm.dtype),
                     &sm.broadcastable(),
-                ))
+                )?)
             }
             Op::Shape => {
                 n_in(1)?;
@@ -424,7 +424,7 @@ impl Op {
                     return Err(format!("the shape must be an integer vector, got {s}"));
                 }
                 check_ndim(*ndim)?;
-                one(TensorType::with_ndim(ins[0].dtype, *ndim))
+                one(TensorType::with_ndim(ins[0].dtype, *ndim)?)
             }
             Op::Flatten { outdim } => {
                 n_in(1)?;
@@ -434,7 +434,7 @@ impl Op {
                 }
                 let mut b: Vec<bool> = (0..outdim - 1).map(|i| t.is_broadcastable(i)).collect();
                 b.push((outdim - 1..t.ndim()).all(|i| t.is_broadcastable(i)));
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::ARange { dtype } => {
                 n_in(3)?;
@@ -460,7 +460,7 @@ impl Op {
                 for i in 1..ins.len() {
                     scalar_int(i, "each shape entry")?;
                 }
-                one(TensorType::with_ndim(ins[0].dtype, nd))
+                one(TensorType::with_ndim(ins[0].dtype, nd)?)
             }
             Op::Join { axis } => {
                 let first = *ins.first().ok_or("needs at least one tensor")?;
@@ -487,7 +487,7 @@ impl Op {
                 one(TensorType::new(
                     DType::upcast(&dtypes).unwrap_or(first.dtype),
                     &b,
-                ))
+                )?)
             }
             Op::MakeVector { dtype } => {
                 if let Some(t) = ins.iter().find(|t| t.ndim() != 0) {
@@ -520,7 +520,7 @@ impl Op {
                 // dimension used to be non-broadcastable even for a length-1 constant index).
                 let mut b = vec![ins[1].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                one(TensorType::new(ins[0].dtype, &b))
+                one(TensorType::new(ins[0].dtype, &b)?)
             }
             Op::AdvancedSubtensor { idx } => {
                 if ins.is_empty() {
@@ -536,7 +536,7 @@ impl Op {
                 }
                 let mut b = vec![ins[2].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                check_inc_value(TensorType::new(ins[0].dtype, &b), ins[1])?;
+                check_inc_value(TensorType::new(ins[0].dtype, &b)?, ins[1])?;
                 one(ins[0])
             }
             Op::AdvancedIncSubtensor { idx, .. } => {
@@ -570,7 +570,7 @@ impl Op {
 }
 
 /// Refuse results with more than [`MAX_NDIM`] dimensions instead of letting
-/// `TensorType::new` panic (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
+/// `TensorType::new` error (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
 fn check_ndim(n: usize) -> Result<(), String> {
     if n > MAX_NDIM {
         return Err(format!(
@@ -677,7 +677,7 @@ fn subtensor_type(idx: &[IdxEntry], x: TensorType) -> Result<TensorType, String>
         }
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn adv_subtensor_type(
@@ -728,7 +728,7 @@ fn adv_subtensor_type(
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
     check_ndim(b.len())?;
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {
