@@ -641,14 +641,14 @@ mod tests {
             "{m}"
         );
         assert!(m.len() < 400, "the message quotes at most 200 bytes: {m}");
-        // 32 levels are fine as far as nesting goes
+        // nesting within the limit parses: `((...(1,)...))` is the tuple `(1,)`
         let h = format!(
             "{{'descr': '<f8', 'fortran_order': False, 'shape': {}1,{}, }}",
             "(".repeat(30),
             ")".repeat(30)
         );
-        let e = Tensor::from_npy_bytes(&with_header(1, &h, &[0; 8])).unwrap_err();
-        assert!(!e.to_string().contains("limit"), "{e}");
+        let t = Tensor::from_npy_bytes(&with_header(1, &h, &[0; 8])).unwrap();
+        assert_eq!(t.shape(), &[1]);
     }
 
     #[test]
