@@ -70,16 +70,16 @@ enum Edit {
 fn edit(n_seeds: usize, n_tokens: usize) -> impl Strategy<Value = Edit> {
     let at = any::<usize>();
     prop_oneof![
-        1 => (at.clone(), 0u8..8).prop_map(|(at, bit)| Edit::FlipBit { at, bit }),
-        1 => (at.clone(), any::<u8>()).prop_map(|(at, byte)| Edit::SetByte { at, byte }),
-        1 => (at.clone(), prop::collection::vec(any::<u8>(), 1..8))
+        1 => (at, 0u8..8).prop_map(|(at, bit)| Edit::FlipBit { at, bit }),
+        1 => (at, any::<u8>()).prop_map(|(at, byte)| Edit::SetByte { at, byte }),
+        1 => (at, prop::collection::vec(any::<u8>(), 1..8))
             .prop_map(|(at, bytes)| Edit::InsertBytes { at, bytes }),
-        3 => (at.clone(), 0..n_tokens).prop_map(|(at, token)| Edit::InsertToken { at, token }),
-        1 => (at.clone(), 1usize..16).prop_map(|(at, len)| Edit::Delete { at, len }),
-        1 => at.clone().prop_map(|at| Edit::Truncate { at }),
-        1 => (at.clone(), 0..n_seeds, any::<usize>(), 1usize..64)
+        3 => (at, 0..n_tokens).prop_map(|(at, token)| Edit::InsertToken { at, token }),
+        1 => (at, 1usize..16).prop_map(|(at, len)| Edit::Delete { at, len }),
+        1 => at.prop_map(|at| Edit::Truncate { at }),
+        1 => (at, 0..n_seeds, any::<usize>(), 1usize..64)
             .prop_map(|(at, seed, from, len)| Edit::Splice { at, seed, from, len }),
-        1 => (at.clone(), 1usize..32, 2usize..64)
+        1 => (at, 1usize..32, 2usize..64)
             .prop_map(|(at, len, times)| Edit::Repeat { at, len, times }),
         1 => (at, 0..n_tokens, prop_oneof![1usize..100, 100usize..3000, 3000usize..50_000])
             .prop_map(|(at, token, depth)| Edit::Nest { at, token, depth }),
