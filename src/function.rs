@@ -907,11 +907,27 @@ where
 /// replaces the value (a value of another dtype or ndim is refused). There is no
 /// `borrow=True` aliasing: the library owns the storage, so a caller can never mutate it behind
 /// a running function, and a call that fails leaves it untouched.
+///
+/// # Panics
+///
+/// When the value has more than [`theano_ir::MAX_NDIM`] (32) dimensions (a value read from a
+/// file, say); [`try_shared`] returns that as an error.
+#[track_caller]
 pub fn shared(value: impl SharedValue) -> Variable {
     Variable::shared(value.into_shared_tensor(), None)
 }
 
 /// [`shared`] with a name.
+#[track_caller]
 pub fn shared_named(value: impl SharedValue, name: &str) -> Variable {
     Variable::shared(value.into_shared_tensor(), Some(name))
+}
+
+/// [`shared`] (named when `name` is given), with a value of more than
+/// [`theano_ir::MAX_NDIM`] dimensions a [`theano_ir::NdimError`] instead of a panic.
+pub fn try_shared(
+    value: impl SharedValue,
+    name: Option<&str>,
+) -> Result<Variable, theano_ir::NdimError> {
+    Variable::try_shared(value.into_shared_tensor(), name)
 }

@@ -867,23 +867,30 @@ impl Runtime {
         args: &[Arg<'_>],
         s: usize,
     ) -> Result<(), NodeError> {
-        if !matches!(ws.slots[s], Slot::View(_)) {
-            return Ok(());
+        // Iterative (a view of a view of ... is as deep as the user's graph): a slot is
+        // computed after its inputs, which are pushed above it in order.
+        let mut stack = vec![(s, false)];
+        while let Some((s, inputs_ready)) = stack.pop() {
+            if !matches!(ws.slots[s], Slot::View(_)) {
+                continue;
+            }
+            let i = self.producer[s].expect("views are step outputs");
+            let st = &self.program.steps[i];
+            if !inputs_ready {
+                stack.push((s, true));
+                stack.extend(st.inputs.iter().rev().map(|&x| (x, false)));
+                continue;
+            }
+            let mut outs = {
+                let ins: SmallVec<[&Tensor; 8]> = st
+                    .inputs
+                    .iter()
+                    .map(|&x| self.tensor_of(ws, args, x))
+                    .collect();
+                interp_step(i, st, &ins)?
+            };
+            ws.slots[s] = Slot::Owned(outs.swap_remove(0));
         }
-        let i = self.producer[s].expect("views are step outputs");
-        let st = &self.program.steps[i];
-        for &x in &st.inputs {
-            self.ensure_tensor(ws, args, x)?;
-        }
-        let mut outs = {
-            let ins: SmallVec<[&Tensor; 8]> = st
-                .inputs
-                .iter()
-                .map(|&x| self.tensor_of(ws, args, x))
-                .collect();
-            interp_step(i, st, &ins)?
-        };
-        ws.slots[s] = Slot::Owned(outs.swap_remove(0));
         Ok(())
     }
 

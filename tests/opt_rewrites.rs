@@ -570,7 +570,7 @@ fn crossentropy_needs_arange_rows_paired_with_the_labels() {
 #[test]
 fn crossentropy_forms() {
     for dt in [DType::Float64, DType::Float32] {
-        let m = Variable::input(theano::TensorType::with_ndim(dt, 2), Some("m"));
+        let m = Variable::input(theano::TensorType::with_ndim(dt, 2).unwrap(), Some("m"));
         let y = T::ivector("y");
         let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
         let picked = T::log_softmax(&m)

@@ -83,7 +83,7 @@ pub fn epsilon(float32: bool) -> f64 {
 
 /// The inputs: (type, shape). Every dtype, ranks 0 to 2, a row and a column.
 pub fn input_specs() -> Vec<(&'static str, TensorType, Vec<usize>)> {
-    let t = TensorType::new;
+    let t = |d, b: &[bool]| TensorType::new(d, b).unwrap();
     vec![
         ("m", t(DType::Float64, &[false, false]), vec![2, 3]),
         ("v", t(DType::Float64, &[false]), vec![3]),

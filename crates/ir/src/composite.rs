@@ -94,15 +94,25 @@ impl Composite {
             n_inputs,
             instrs: b.finish(out),
         };
-        let mut used = vec![false; n_inputs];
-        for ins in &c.instrs {
-            for a in &ins.args {
-                if let Operand::Input(i) = *a {
-                    used[i] = true;
-                }
-            }
-        }
-        if let Some(i) = used.iter().position(|u| !u) {
+        // The inputs used, sorted: the first gap is the first unused input. (Not a
+        // `vec![false; n_inputs]`: `n_inputs` comes from the user, `i99999999999` in a
+        // parsed composite, and must not size an allocation.)
+        let mut used: Vec<usize> = c
+            .instrs
+            .iter()
+            .flat_map(|ins| ins.args.iter())
+            .filter_map(|a| match *a {
+                Operand::Input(i) => Some(i),
+                Operand::Temp(_) => None,
+            })
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        if let Some(i) = (0..n_inputs)
+            .zip(used.iter().chain(std::iter::repeat(&usize::MAX)))
+            .find(|(i, u)| i != *u)
+            .map(|(i, _)| i)
+        {
             return Err(format!("input i{i} is not used"));
         }
         Ok(c)
@@ -185,39 +195,60 @@ impl Composite {
         Composite::new(n_inputs, instrs)
     }
 
-    fn write_operand(&self, f: &mut fmt::Formatter<'_>, a: Operand) -> fmt::Result {
-        match a {
-            Operand::Input(i) => write!(f, "i{i}"),
-            Operand::Temp(t) => self.write_instr(f, t),
-        }
-    }
-
+    /// Write the expression of instruction `k`; iterative (an explicit stack of what is
+    /// left to write), so a composite 100,000 instructions deep does not overflow the stack.
     fn write_instr(&self, f: &mut fmt::Formatter<'_>, k: usize) -> fmt::Result {
-        let ins = &self.instrs[k];
-        if let Some(sym) = infix(&ins.op) {
-            f.write_str("(")?;
-            if ins.args.len() == 1 {
-                f.write_str(sym)?;
-                self.write_operand(f, ins.args[0])?;
-            } else {
-                for (j, a) in ins.args.iter().enumerate() {
-                    if j > 0 {
-                        write!(f, " {sym} ")?;
-                    }
-                    self.write_operand(f, *a)?;
+        enum Item {
+            Operand(Operand),
+            Text(&'static str),
+            Name(String),
+        }
+        let mut stack = vec![Item::Operand(Operand::Temp(k))];
+        while let Some(item) = stack.pop() {
+            let t = match item {
+                Item::Text(s) => {
+                    f.write_str(s)?;
+                    continue;
+                }
+                Item::Name(s) => {
+                    f.write_str(&s)?;
+                    continue;
+                }
+                Item::Operand(Operand::Input(i)) => {
+                    write!(f, "i{i}")?;
+                    continue;
+                }
+                Item::Operand(Operand::Temp(t)) => t,
+            };
+            let ins = &self.instrs[t];
+            // pushed in reverse: the last item pushed is written first
+            stack.push(Item::Text(")"));
+            let (sep, lead) = match infix(&ins.op) {
+                Some(sym) if ins.args.len() == 1 => {
+                    stack.push(Item::Operand(ins.args[0]));
+                    stack.push(Item::Text(sym));
+                    stack.push(Item::Text("("));
+                    continue;
+                }
+                Some(sym) => (Item::Name(format!(" {sym} ")), None),
+                None => (Item::Text(", "), Some(fn_name(&ins.op))),
+            };
+            for (j, a) in ins.args.iter().enumerate().rev() {
+                stack.push(Item::Operand(*a));
+                if j > 0 {
+                    stack.push(match &sep {
+                        Item::Name(s) => Item::Name(s.clone()),
+                        Item::Text(s) => Item::Text(s),
+                        Item::Operand(o) => Item::Operand(*o),
+                    });
                 }
             }
-            return f.write_str(")");
-        }
-        f.write_str(&fn_name(&ins.op))?;
-        f.write_str("(")?;
-        for (j, a) in ins.args.iter().enumerate() {
-            if j > 0 {
-                f.write_str(", ")?;
+            stack.push(Item::Text("("));
+            if let Some(name) = lead {
+                stack.push(Item::Name(name));
             }
-            self.write_operand(f, *a)?;
         }
-        f.write_str(")")
+        Ok(())
     }
 }
 
@@ -407,66 +438,120 @@ impl ExprParser<'_> {
         None
     }
 
+    /// One expression. Iterative: each open parenthesis is a frame on an explicit stack, so
+    /// text nested 100,000 deep parses without overflowing the thread's stack.
     fn expr(&mut self) -> Result<Operand, String> {
-        if self.eat("(") {
-            if self.eat("-") {
-                let a = self.expr()?;
-                if !self.eat(")") {
-                    return Err(self.err("expected `)` after a negation"));
+        enum Frame {
+            /// `(-` read: the operand, then `)`
+            Neg,
+            /// `(` read: operands separated by one operator, then `)`
+            Paren {
+                op: Option<ScalarOp>,
+                args: Vec<Operand>,
+            },
+            /// `name(` read: arguments separated by `,`, then `)`
+            Call { op: ScalarOp, args: Vec<Operand> },
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        'start: loop {
+            // The start of an expression: a value, or a frame to fill.
+            let mut v = if self.eat("(") {
+                if self.eat("-") {
+                    stack.push(Frame::Neg);
+                } else {
+                    stack.push(Frame::Paren {
+                        op: None,
+                        args: Vec::new(),
+                    });
                 }
-                return Ok(self.push(ScalarOp::Neg, vec![a]));
-            }
-            let first = self.expr()?;
-            let Some(op) = self.operator() else {
-                return Err(self.err("expected an operator (+ - * / // **)"));
-            };
-            let mut args = vec![first, self.expr()?];
-            loop {
-                if self.eat(")") {
-                    break;
+                continue 'start;
+            } else {
+                let start = self.pos;
+                let w = self.word().to_string();
+                if w.is_empty() {
+                    return Err(self.err("expected an expression"));
                 }
-                match self.operator() {
-                    Some(o) if o == op && op.is_variadic() => args.push(self.expr()?),
-                    Some(_) => {
-                        return Err(self
-                            .err("mixed or repeated non-associative operators need parentheses"))
+                let input = w.strip_prefix('i').and_then(|d| d.parse::<usize>().ok());
+                match input {
+                    Some(i) if !self.s[self.pos..].trim_start().starts_with('(') => {
+                        if i == usize::MAX {
+                            self.pos = start;
+                            return Err(self.err(&format!("input index `{w}` is too large")));
+                        }
+                        self.max_input = Some(self.max_input.map_or(i, |m| m.max(i)));
+                        Operand::Input(i)
                     }
-                    None => return Err(self.err("expected an operator or `)`")),
+                    _ => {
+                        let Some(op) = op_of_fn_name(&w) else {
+                            self.pos = start;
+                            return Err(self.err(&format!("unknown scalar op `{w}`")));
+                        };
+                        if !self.eat("(") {
+                            return Err(self.err(&format!("expected `(` after `{w}`")));
+                        }
+                        if !self.eat(")") {
+                            stack.push(Frame::Call {
+                                op,
+                                args: Vec::new(),
+                            });
+                            continue 'start;
+                        }
+                        self.push(op, Vec::new())
+                    }
                 }
-            }
-            return Ok(self.push(op, args));
-        }
-        let start = self.pos;
-        let w = self.word().to_string();
-        if w.is_empty() {
-            return Err(self.err("expected an expression"));
-        }
-        if let Some(i) = w.strip_prefix('i').and_then(|d| d.parse::<usize>().ok()) {
-            if !self.s[self.pos..].trim_start().starts_with('(') {
-                self.max_input = Some(self.max_input.map_or(i, |m| m.max(i)));
-                return Ok(Operand::Input(i));
-            }
-        }
-        let Some(op) = op_of_fn_name(&w) else {
-            self.pos = start;
-            return Err(self.err(&format!("unknown scalar op `{w}`")));
-        };
-        if !self.eat("(") {
-            return Err(self.err(&format!("expected `(` after `{w}`")));
-        }
-        let mut args = Vec::new();
-        if !self.eat(")") {
+            };
+            // Hand the value to the innermost open frame, closing frames as they complete.
             loop {
-                args.push(self.expr()?);
-                if self.eat(")") {
-                    break;
-                }
-                if !self.eat(",") {
-                    return Err(self.err("expected `,` or `)`"));
+                match stack.last_mut() {
+                    None => return Ok(v),
+                    Some(Frame::Neg) => {
+                        if !self.eat(")") {
+                            return Err(self.err("expected `)` after a negation"));
+                        }
+                        stack.pop();
+                        v = self.push(ScalarOp::Neg, vec![v]);
+                    }
+                    Some(Frame::Paren { op, args }) => {
+                        args.push(v);
+                        let Some(cur) = op.clone() else {
+                            let Some(o) = self.operator() else {
+                                return Err(self.err("expected an operator (+ - * / // **)"));
+                            };
+                            *op = Some(o);
+                            continue 'start;
+                        };
+                        if self.eat(")") {
+                            let args = std::mem::take(args);
+                            stack.pop();
+                            v = self.push(cur, args);
+                            continue;
+                        }
+                        match self.operator() {
+                            Some(o) if o == cur && cur.is_variadic() => continue 'start,
+                            Some(_) => {
+                                return Err(self.err(
+                                    "mixed or repeated non-associative operators need parentheses",
+                                ))
+                            }
+                            None => return Err(self.err("expected an operator or `)`")),
+                        }
+                    }
+                    Some(Frame::Call { args, .. }) => {
+                        args.push(v);
+                        if self.eat(")") {
+                            let Some(Frame::Call { op, args }) = stack.pop() else {
+                                unreachable!("the frame just matched")
+                            };
+                            v = self.push(op, args);
+                        } else if self.eat(",") {
+                            continue 'start;
+                        } else {
+                            return Err(self.err("expected `,` or `)`"));
+                        }
+                    }
                 }
             }
         }
-        Ok(self.push(op, args))
     }
 }
 

@@ -323,7 +323,7 @@ impl Op {
             let b: Vec<bool> = (0..t.ndim())
                 .map(|d| t.is_broadcastable(d) || ones[d])
                 .collect();
-            out[0] = TensorType::new(t.dtype, &b);
+            out[0] = TensorType::new(t.dtype, &b)?;
         }
         Ok(out)
     }
@@ -374,7 +374,7 @@ impl Op {
                 let b: Vec<bool> = (0..nd)
                     .map(|i| ins.iter().all(|t| t.is_broadcastable(i)))
                     .collect();
-                one(TensorType::new(d, &b))
+                one(TensorType::new(d, &b)?)
             }
             Op::DimShuffle { new_order, .. } => {
                 n_in(1)?;
@@ -397,7 +397,7 @@ impl Op {
                         "cannot drop non-broadcastable dimension {i} of {t}"
                     ));
                 }
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::Reduce { kind, axes } => {
                 n_in(1)?;
@@ -407,7 +407,7 @@ impl Op {
                     .filter(|i| !axes.contains(i))
                     .map(|i| t.is_broadcastable(i))
                     .collect();
-                one(TensorType::new(kind.out_dtype(t.dtype), &b))
+                one(TensorType::new(kind.out_dtype(t.dtype), &b)?)
             }
             Op::MaxAndArgmax { axes } => {
                 n_in(1)?;
@@ -418,8 +418,8 @@ impl Op {
                     .map(|i| t.is_broadcastable(i))
                     .collect();
                 Ok(vec![
-                    TensorType::new(t.dtype, &b),
-                    TensorType::new(DType::Int64, &b),
+                    TensorType::new(t.dtype, &b)?,
+                    TensorType::new(DType::Int64, &b)?,
                 ])
             }
             Op::Dot => {
@@ -438,7 +438,7 @@ impl Op {
                         ))
                     }
                 };
-                one(TensorType::new(d, &out))
+                one(TensorType::new(d, &out)?)
             }
             Op::Softmax | Op::LogSoftmax => {
                 n_in(1)?;
@@ -462,9 +462,9 @@ impl Op {
                     x.is_broadcastable(1) && b.is_broadcastable(0),
                 ];
                 Ok(vec![
-                    TensorType::new(d, &[y.is_broadcastable(0)]),
-                    TensorType::new(d, &sm),
-                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)]),
+                    TensorType::new(d, &[y.is_broadcastable(0)])?,
+                    TensorType::new(d, &sm)?,
+                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)])?,
                 ])
             }
             Op::CrossentropySoftmax1HotWithBiasDx => {
@@ -476,7 +476,7 @@ impl Op {
                 one(TensorType::new(
                     DType::promote(dnll.dtype, sm.dtype),
                     &sm.broadcastable(),
-                ))
+                )?)
             }
             Op::Shape => {
                 n_in(1)?;
@@ -496,7 +496,7 @@ impl Op {
                     return Err(format!("the shape must be an integer vector, got {s}"));
                 }
                 check_ndim(*ndim)?;
-                one(TensorType::with_ndim(ins[0].dtype, *ndim))
+                one(TensorType::with_ndim(ins[0].dtype, *ndim)?)
             }
             Op::SpecifyShape => {
                 n_in(2)?;
@@ -514,7 +514,7 @@ impl Op {
                 }
                 let mut b: Vec<bool> = (0..outdim - 1).map(|i| t.is_broadcastable(i)).collect();
                 b.push((outdim - 1..t.ndim()).all(|i| t.is_broadcastable(i)));
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::ARange { dtype } => {
                 n_in(3)?;
@@ -540,7 +540,7 @@ impl Op {
                 for i in 1..ins.len() {
                     scalar_int(i, "each shape entry")?;
                 }
-                one(TensorType::with_ndim(ins[0].dtype, nd))
+                one(TensorType::with_ndim(ins[0].dtype, nd)?)
             }
             Op::Join { axis } => {
                 let first = *ins.first().ok_or("needs at least one tensor")?;
@@ -567,7 +567,7 @@ impl Op {
                 one(TensorType::new(
                     DType::upcast(&dtypes).unwrap_or(first.dtype),
                     &b,
-                ))
+                )?)
             }
             Op::MakeVector { dtype } => {
                 if let Some(t) = ins.iter().find(|t| t.ndim() != 0) {
@@ -600,7 +600,7 @@ impl Op {
                 // dimension used to be non-broadcastable even for a length-1 constant index).
                 let mut b = vec![ins[1].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                one(TensorType::new(ins[0].dtype, &b))
+                one(TensorType::new(ins[0].dtype, &b)?)
             }
             Op::AdvancedSubtensor { idx } => {
                 if ins.is_empty() {
@@ -616,7 +616,7 @@ impl Op {
                 }
                 let mut b = vec![ins[2].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                check_inc_value(TensorType::new(ins[0].dtype, &b), ins[1])?;
+                check_inc_value(TensorType::new(ins[0].dtype, &b)?, ins[1])?;
                 one(ins[0])
             }
             Op::AdvancedIncSubtensor { idx, .. } => {
@@ -661,7 +661,7 @@ impl Op {
 }
 
 /// Refuse results with more than [`MAX_NDIM`] dimensions instead of letting
-/// `TensorType::new` panic (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
+/// `TensorType::new` error (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
 fn check_ndim(n: usize) -> Result<(), String> {
     if n > MAX_NDIM {
         return Err(format!(
@@ -768,7 +768,7 @@ fn subtensor_type(idx: &[IdxEntry], x: TensorType) -> Result<TensorType, String>
         }
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn adv_subtensor_type(
@@ -819,7 +819,7 @@ fn adv_subtensor_type(
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
     check_ndim(b.len())?;
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {

@@ -34,13 +34,13 @@ type_consts! {
     DROW = row(Float64); FROW = row(Float32); DCOL = col(Float64); FCOL = col(Float32);
 }
 /// `TensorType(float64, 3D)`
-pub const DTENSOR3: TensorType = TensorType::with_ndim(DType::Float64, 3);
+pub const DTENSOR3: TensorType = TensorType::fixed_ndim::<3>(DType::Float64);
 /// `TensorType(float64, 4D)`
-pub const DTENSOR4: TensorType = TensorType::with_ndim(DType::Float64, 4);
+pub const DTENSOR4: TensorType = TensorType::fixed_ndim::<4>(DType::Float64);
 /// `TensorType(float32, 3D)`
-pub const FTENSOR3: TensorType = TensorType::with_ndim(DType::Float32, 3);
+pub const FTENSOR3: TensorType = TensorType::fixed_ndim::<3>(DType::Float32);
 /// `TensorType(float32, 4D)`
-pub const FTENSOR4: TensorType = TensorType::with_ndim(DType::Float32, 4);
+pub const FTENSOR4: TensorType = TensorType::fixed_ndim::<4>(DType::Float32);
 
 /// A symbolic input of type `ty` named `name` (empty for unnamed).
 pub fn input(ty: TensorType, name: &str) -> Variable {
@@ -69,8 +69,8 @@ ctors! {
     ftensor3, ftensor3s => FTENSOR3; ftensor4, ftensor4s => FTENSOR4;
     scalar, scalars => TensorType::scalar(float_x()); vector, vectors => TensorType::vector(float_x());
     matrix, matrices => TensorType::matrix(float_x()); row, rows => TensorType::row(float_x());
-    col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::with_ndim(float_x(), 3);
-    tensor4, tensor4s => TensorType::with_ndim(float_x(), 4);
+    col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::fixed_ndim::<3>(float_x());
+    tensor4, tensor4s => TensorType::fixed_ndim::<4>(float_x());
 }
 
 /// A constant from any value convertible to a tensor.

@@ -21,7 +21,7 @@ pub mod util;
 mod xent;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
-pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
+pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS, MAX_FUSED_INSTRS};
 pub use inplace::{inplace, DestroyHandler, INPLACE_NAMES};
 pub use merge::merge;
 pub use rewrites::REWRITES;

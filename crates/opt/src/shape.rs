@@ -459,6 +459,28 @@ pub fn canon(fg: &FunctionGraph, s: &Sym) -> Sym {
     canon_in(fg, s, &mut memo, 64)
 }
 
+/// The most symbols a canonical form lifted through an owner may have (see [`canon_in`]).
+const MAX_CANON_SIZE: usize = 64;
+
+impl Sym {
+    /// Whether this expression has more than `limit` symbols (counted iteratively, stopping
+    /// at the limit).
+    fn size_exceeds(&self, limit: usize) -> bool {
+        let mut stack = vec![self];
+        let mut n = 0;
+        while let Some(s) = stack.pop() {
+            n += 1;
+            if n > limit {
+                return true;
+            }
+            if let Sym::Op(_, args) = s {
+                stack.extend(args.iter());
+            }
+        }
+        false
+    }
+}
+
 fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: usize) -> Sym {
     if let Some(r) = memo.get(s) {
         return r.clone();
@@ -468,7 +490,18 @@ fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: us
         Sym::Dim(v, k) => match dim(fg, *v, *k) {
             Sym::Dim(v, k) if depth > 0 => match fg.def(v) {
                 ValueDef::Output { node, index } => match infer_dims(fg, node) {
-                    Some(sh) => canon_in(fg, &sh[index as usize][k], memo, depth - 1),
+                    Some(sh) => {
+                        // A broadcast `switch(d1 == 1, d2, d1)` reads `d1` twice, so lifting
+                        // through a chain of broadcasting nodes doubles the form per level
+                        // (a 2,000-node gradient chain hung here): past `MAX_CANON_SIZE`
+                        // symbols the dimension stays `Shape_i{k}(v)`, which is exact.
+                        let r = canon_in(fg, &sh[index as usize][k], memo, depth - 1);
+                        if r.size_exceeds(MAX_CANON_SIZE) {
+                            Sym::Dim(v, k)
+                        } else {
+                            r
+                        }
+                    }
                     None => Sym::Dim(v, k),
                 },
                 _ => Sym::Dim(v, k),

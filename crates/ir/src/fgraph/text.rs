@@ -386,13 +386,10 @@ impl<'a> Cur<'a> {
                 self.expect(",")?;
             }
         }
-        if b.len() > crate::types::MAX_NDIM {
-            return self.err_at(
-                start,
-                format!("more than {} dimensions", crate::types::MAX_NDIM),
-            );
+        match TensorType::new(dtype, &b) {
+            Ok(t) => Ok(t),
+            Err(e) => self.err_at(start, e.to_string()),
         }
-        Ok(TensorType::new(dtype, &b))
     }
     /// An optional quoted name with Rust escapes.
     fn name(&mut self) -> PResult<Option<String>> {
@@ -493,7 +490,19 @@ impl<'a> Cur<'a> {
             }
             toks.push((t, p));
         }
-        let n: usize = shape.iter().product();
+        if shape.len() > crate::types::MAX_NDIM {
+            return self.err_at(
+                start,
+                format!(
+                    "a constant has at most {} dimensions, got {}",
+                    crate::types::MAX_NDIM,
+                    shape.len()
+                ),
+            );
+        }
+        let Some(n) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+            return self.err_at(start, format!("shape {shape:?} is too large"));
+        };
         if n != toks.len() {
             return self.err_at(
                 start,
@@ -502,6 +511,7 @@ impl<'a> Cur<'a> {
         }
         fn build<T: Element>(
             c: &Cur<'_>,
+            start: usize,
             shape: &[usize],
             toks: &[(&str, usize)],
             f: impl Fn(&str) -> Option<T>,
@@ -513,19 +523,22 @@ impl<'a> Cur<'a> {
                     None => return c.err_at(p, format!("`{t}` is not a valid {} value", T::DTYPE)),
                 }
             }
-            Ok(Tensor::from_array(
-                ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked"),
-            ))
+            match ArrayD::from_shape_vec(IxDyn(shape), data) {
+                Ok(a) => Ok(Tensor::from_array(a)),
+                // the element count was checked: what is left is a shape beyond isize::MAX
+                // elements with a zero-length dimension, such as `[0, 2^62, 2^62]`
+                Err(e) => c.err_at(start, format!("shape {shape:?}: {e}")),
+            }
         }
         match dtype {
-            DType::Float64 => build(self, &shape, &toks, parse_f64),
-            DType::Float32 => build(self, &shape, &toks, parse_f32),
-            DType::Int64 => build(self, &shape, &toks, |t| t.parse::<i64>().ok()),
-            DType::Int32 => build(self, &shape, &toks, |t| t.parse::<i32>().ok()),
-            DType::Int16 => build(self, &shape, &toks, |t| t.parse::<i16>().ok()),
-            DType::Int8 => build(self, &shape, &toks, |t| t.parse::<i8>().ok()),
-            DType::UInt8 => build(self, &shape, &toks, |t| t.parse::<u8>().ok()),
-            DType::Bool => build(self, &shape, &toks, |t| match t {
+            DType::Float64 => build(self, start, &shape, &toks, parse_f64),
+            DType::Float32 => build(self, start, &shape, &toks, parse_f32),
+            DType::Int64 => build(self, start, &shape, &toks, |t| t.parse::<i64>().ok()),
+            DType::Int32 => build(self, start, &shape, &toks, |t| t.parse::<i32>().ok()),
+            DType::Int16 => build(self, start, &shape, &toks, |t| t.parse::<i16>().ok()),
+            DType::Int8 => build(self, start, &shape, &toks, |t| t.parse::<i8>().ok()),
+            DType::UInt8 => build(self, start, &shape, &toks, |t| t.parse::<u8>().ok()),
+            DType::Bool => build(self, start, &shape, &toks, |t| match t {
                 "true" => Some(true),
                 "false" => Some(false),
                 _ => None,
