@@ -3,13 +3,16 @@
 //! regularisation, gradient descent by updates.
 //!
 //! `cargo run --release --example logistic_regression [-- --steps 10000 --seed 42]`
+//! `--float32` builds the graph with floatX=float32 (float32 inputs, weights and data);
+//! `--scale K` multiplies the input data by K. The cost of every step is checked: the run
+//! fails when a cost (or a final weight) is NaN or infinite.
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use theano::tensor as T;
-use theano::{compile, function, grad, shared_named, Tensor};
+use theano::{compile, function, grad, shared_named, DType, Tensor};
 
 #[derive(Parser)]
 #[command(about = "Theano's tutorial logistic regression, in theano-rs")]
@@ -20,6 +23,13 @@ struct Args {
     /// Seed of the random data set and initial weights.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Build the graph with floatX=float32 and float32 data (the default is float64).
+    #[arg(long)]
+    float32: bool,
+    /// Multiply the input data by this factor (large values push |x.w| far past the range
+    /// where exp overflows).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -27,6 +37,12 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    let dtype = if args.float32 {
+        DType::Float32
+    } else {
+        DType::Float64
+    };
+    theano::config::set_float_x(dtype)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let n = 400; // training sample size
     let feats = 784; // number of input variables
@@ -35,14 +51,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let d0 = Tensor::from_shape_vec(
         &[n, feats],
         (0..n * feats)
-            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .map(|_| args.scale * rng.sample::<f64, _>(StandardNormal))
             .collect(),
-    )?;
+    )?
+    .cast(dtype);
     let d1 = Tensor::from_shape_vec(&[n], (0..n).map(|_| rng.random_range(0..2i64)).collect())?;
+    let d1f = d1.cast(dtype);
 
     // Declare symbolic variables
-    let x = T::dmatrix("x");
-    let y = T::dvector("y");
+    let (x, y) = if args.float32 {
+        (T::fmatrix("x"), T::fvector("y"))
+    } else {
+        (T::dmatrix("x"), T::dvector("y"))
+    };
 
     // Initialize the weight vector w randomly, and the bias b; shared so they keep their values
     let w = shared_named(
@@ -51,10 +72,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (0..feats)
                 .map(|_| rng.sample::<f64, _>(StandardNormal))
                 .collect(),
-        )?,
+        )?
+        .cast(dtype),
         "w",
     );
-    let b = shared_named(0., "b");
+    let b = shared_named(Tensor::full(dtype, &[], 0.0), "b");
 
     println!("Initial model:");
     println!("{}", w.get_value().expect("w is shared"));
@@ -69,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (gw, gb) = (&g[0], &g[1]);
 
     // Compile
-    let train = compile(&[&x, &y], [&prediction, &xent])
+    let train = compile(&[&x, &y], [&prediction, &xent, &cost])
         .updates([(&w, &w - 0.1 * gw), (&b, &b - 0.1 * gb)])
         .build()?;
     let predict = function(&[&x], &prediction)?;
@@ -83,8 +105,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     bar.set_style(ProgressStyle::with_template(
         "training {bar:40} {pos}/{len} steps, {per_sec}, eta {eta}",
     )?);
+    let (mut max_cost, mut non_finite) = (f64::NEG_INFINITY, 0usize);
     for _ in 0..args.steps {
-        train.call_refs(&[&d0, &d1])?;
+        let out = train.call_refs(&[&d0, &d1f])?;
+        let c = out[2].scalar_f64().expect("the cost is a scalar");
+        if c.is_finite() {
+            max_cost = max_cost.max(c);
+        } else {
+            non_finite += 1;
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -107,5 +136,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "training accuracy: {:.1}% ({correct}/{n})",
         100.0 * correct as f64 / n as f64
     );
+    let w_finite = w
+        .get_value()
+        .expect("w is shared")
+        .to_f64_vec()
+        .iter()
+        .all(|v| v.is_finite());
+    println!(
+        "{dtype}, data scale {}: non-finite costs: {non_finite} of {} steps; max finite cost: \
+         {max_cost:.6}; final weights finite: {w_finite}",
+        args.scale, args.steps
+    );
+    if non_finite > 0 || !w_finite {
+        return Err("a cost or a weight was NaN or infinite".into());
+    }
     Ok(())
 }

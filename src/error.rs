@@ -103,6 +103,19 @@ pub enum Error {
     /// A feature selected in the mode that this build does not have.
     #[error("{0}")]
     Unsupported(String),
+
+    /// `device=cuda`, `linker=cuda` or `dump=ptx` in a build without a GPU backend: refused,
+    /// never run on the CPU instead.
+    #[error(
+        "{setting}: no CUDA backend is built into theano-rs, so nothing can run on the GPU \
+         (use device=cpu and linker=jit or interp)"
+    )]
+    NoCudaBackend { setting: String },
+
+    /// A mode setting that cannot take effect as given (a floatX other than the one graphs are
+    /// built with, a dump the selected linker cannot produce).
+    #[error("mode setting {setting}: {reason}")]
+    BadMode { setting: String, reason: String },
 }
 
 /// A node that failed at run time: the Apply node, every input's type and shape, the message of

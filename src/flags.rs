@@ -1,7 +1,9 @@
 //! `THEANO_FLAGS=key=value,key=value` and the same settings in code ([`Mode`]).
 
+use crate::linker::NanGuard;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::RwLock;
 use theano_ir::DType;
 
 /// A THEANO_FLAGS entry that is not understood: the key, the value, and what is accepted.
@@ -72,12 +74,16 @@ pub struct Mode {
     pub linker: LinkerKind,
     pub dump: Vec<DumpKind>,
     pub dump_dir: Option<PathBuf>,
+    /// What `mode=NanGuardMode` refuses (`NanGuardMode.nan_is_error` and friends).
+    pub nan_guard: NanGuard,
 }
 
 impl Default for Mode {
+    /// The defaults, with the floatX graphs are being built with
+    /// ([`theano_ir::config::float_x`]).
     fn default() -> Mode {
         Mode {
-            float_x: DType::Float64,
+            float_x: theano_ir::config::float_x(),
             device_cuda: false,
             mode: ModeKind::FastRun,
             optimizer: OptimizerLevel::FastRun,
@@ -88,6 +94,7 @@ impl Default for Mode {
             linker: LinkerKind::Jit,
             dump: vec![],
             dump_dir: None,
+            nan_guard: NanGuard::default(),
         }
     }
 }
@@ -104,6 +111,9 @@ const KEYS: &[&str] = &[
     "linker",
     "dump",
     "dump_dir",
+    "NanGuardMode.nan_is_error",
+    "NanGuardMode.inf_is_error",
+    "NanGuardMode.big_is_error",
 ];
 
 fn bad(key: &str, value: &str, expected: &str) -> FlagError {
@@ -122,7 +132,95 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, FlagError> {
     }
 }
 
+/// The mode [`Mode::install`] made the process default.
+static INSTALLED: RwLock<Option<Mode>> = RwLock::new(None);
+
 impl Mode {
+    /// The mode `function()` uses when none is given: the one [`Mode::install`] set, else
+    /// `THEANO_FLAGS` over the defaults.
+    pub fn current() -> Result<Mode, FlagError> {
+        if let Some(m) = INSTALLED.read().ok().and_then(|g| g.clone()) {
+            return Ok(m);
+        }
+        Mode::from_env()
+    }
+
+    /// Make this mode the process default, as THEANO_FLAGS would: floatX for the graphs built
+    /// from now on (Theano's `config.floatX = ...`), and every other setting for the functions
+    /// compiled without an explicit mode.
+    pub fn install(&self) -> Result<(), crate::Error> {
+        self.check_effective()?;
+        theano_ir::config::set_float_x(self.float_x).map_err(|reason| crate::Error::BadMode {
+            setting: format!("floatX={}", self.float_x),
+            reason,
+        })?;
+        if let Ok(mut g) = INSTALLED.write() {
+            *g = Some(self.clone());
+        }
+        Ok(())
+    }
+
+    /// Refuse what this build cannot honour, rather than ignore it: a GPU (`device=cuda`,
+    /// `linker=cuda`, `dump=ptx`: no CUDA backend), a dump the linker cannot produce, a floatX
+    /// other than the one graphs are built with (floatX types graphs when they are built; a
+    /// mode given to `function()` comes too late to change it).
+    pub fn check_effective(&self) -> Result<(), crate::Error> {
+        let no_gpu = |setting: &str| {
+            Err(crate::Error::NoCudaBackend {
+                setting: setting.into(),
+            })
+        };
+        if self.device_cuda {
+            return no_gpu("device=cuda");
+        }
+        if self.linker == LinkerKind::Cuda {
+            return no_gpu("linker=cuda");
+        }
+        if self.dump.contains(&DumpKind::Ptx) {
+            return no_gpu("dump=ptx");
+        }
+        for (d, name) in [(DumpKind::Clif, "clif"), (DumpKind::Asm, "asm")] {
+            if self.dump.contains(&d) && self.linker != LinkerKind::Jit {
+                return Err(crate::Error::BadMode {
+                    setting: format!("dump={name}"),
+                    reason: format!(
+                        "linker={} generates no machine code to dump (dump={name} needs linker=jit)",
+                        match self.linker {
+                            LinkerKind::Interp => "interp",
+                            _ => "cuda",
+                        }
+                    ),
+                });
+            }
+        }
+        let known = theano_opt::excludable_names();
+        if let Some(bad) = self
+            .optimizer_excluding
+            .iter()
+            .find(|e| !known.contains(&e.as_str()))
+        {
+            return Err(crate::Error::BadMode {
+                setting: format!("optimizer_excluding={bad}"),
+                reason: format!(
+                    "no rewrite or tag is named '{bad}', so it would exclude nothing (known: {})",
+                    known.join(", ")
+                ),
+            });
+        }
+        let fx = theano_ir::config::float_x();
+        if self.float_x != fx {
+            return Err(crate::Error::BadMode {
+                setting: format!("floatX={}", self.float_x),
+                reason: format!(
+                    "graphs are being built with floatX={fx}; floatX takes effect when a graph \
+                     is built, so set it before building (Mode::install, \
+                     theano::config::set_float_x or THEANO_FLAGS=floatX=...)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The settings of `THEANO_FLAGS` over the defaults (an unset variable gives the defaults).
     pub fn from_env() -> Result<Mode, FlagError> {
         match std::env::var("THEANO_FLAGS") {
@@ -167,7 +265,13 @@ impl Mode {
             "mode" => {
                 self.mode = match v {
                     "FAST_RUN" => ModeKind::FastRun,
-                    "FAST_COMPILE" => ModeKind::FastCompile,
+                    "FAST_COMPILE" => {
+                        // Theano's FAST_COMPILE: the fast_compile rewrites and the Python
+                        // linker (here the interpreter); later keys may override either
+                        self.optimizer = OptimizerLevel::FastCompile;
+                        self.linker = LinkerKind::Interp;
+                        ModeKind::FastCompile
+                    }
                     "DebugMode" | "DEBUG_MODE" => ModeKind::DebugMode,
                     "NanGuardMode" => ModeKind::NanGuardMode,
                     _ => {
@@ -231,6 +335,9 @@ impl Mode {
                     .collect::<Result<_, _>>()?
             }
             "dump_dir" => self.dump_dir = Some(PathBuf::from(v)),
+            "NanGuardMode.nan_is_error" => self.nan_guard.nan_is_error = parse_bool(k, v)?,
+            "NanGuardMode.inf_is_error" => self.nan_guard.inf_is_error = parse_bool(k, v)?,
+            "NanGuardMode.big_is_error" => self.nan_guard.big_is_error = parse_bool(k, v)?,
             _ => {
                 return Err(FlagError::UnknownKey {
                     key: k.into(),

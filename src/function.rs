@@ -3,11 +3,15 @@
 
 use crate::error::Error;
 use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
-use crate::linker::{Arg, Executable, InterpLinker, Linker, OutSink, Program, RunError, Step};
+use crate::linker::{
+    Arg, Executable, InterpLinker, Linker, OutSink, Program, RunError, Step, StepTimes, Watch,
+};
+use crate::profile::{Profile, Recorder, Stopwatch};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
+use std::time::Instant;
 use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
 use theano_ir::graph::clone_replace;
 use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
@@ -75,6 +79,25 @@ fn shown(x: &dyn std::fmt::Display) -> String {
         c.s.push_str("...");
     }
     c.s
+}
+
+/// `exception_verbosity=high`: the node with each input and output, their types and where
+/// their values come from, as Theano's "Debugprint of the apply node".
+fn node_detail(fg: &FunctionGraph, n: Node) -> String {
+    let mut s = String::from("Debugprint of the apply node:\n");
+    for &o in fg.node_outputs(n) {
+        s += &format!("{} <{}> ''\n", fg.op(n), fg.ty(o));
+    }
+    for &v in fg.node_inputs(n) {
+        let from = match fg.def(v) {
+            ValueDef::Output { node, index } => format!(" (output {index} of {})", fg.op(node)),
+            ValueDef::Input => " (input)".into(),
+            ValueDef::Shared => " (shared variable)".into(),
+            ValueDef::Constant => " (constant)".into(),
+        };
+        s += &format!(" |{} <{}>{from}\n", value_str(fg, v), fg.ty(v));
+    }
+    s
 }
 
 /// What to do with an input the outputs do not depend on.
@@ -231,8 +254,9 @@ impl FunctionBuilder {
     pub fn build(self) -> Result<Function, Error> {
         let mode = match self.mode.clone() {
             Some(m) => m,
-            None => Mode::from_env()?,
+            None => Mode::current()?,
         };
+        mode.check_effective()?;
         // Inputs: distinct symbolic inputs.
         let mut seen: HashMap<u64, usize> = HashMap::new();
         for (i, v) in self.inputs.iter().enumerate() {
@@ -314,6 +338,7 @@ impl FunctionBuilder {
         all.extend(self.updates.iter().map(|(_, v)| v.clone()));
         let all = clone_replace(&all, &replace)?;
 
+        let mut watch = Stopwatch::start();
         // Import into the arena IR (cutting at the inputs, finding missing ones).
         let mut fg = FunctionGraph::from_outputs(&self.inputs, &all).map_err(|e| match e {
             FgraphError::MissingInput { name, ty, .. } => Error::MissingInput { name, ty },
@@ -360,8 +385,10 @@ impl FunctionBuilder {
         if mode.dump.contains(&DumpKind::Ir) {
             crate::dump::write(dump_dir, "ir", dump_n, "thir", &fg.to_text())?;
         }
-        theano_opt::optimize(&mut fg, &cfg)
+        watch.lap("import");
+        let report = theano_opt::optimize(&mut fg, &cfg)
             .map_err(|e| Error::Unsupported(format!("optimizer bug: {e}")))?;
+        watch.add_laps(&report.phase_times);
         if mode.dump.contains(&DumpKind::Rewrites) {
             let log: String = fg
                 .history()
@@ -377,6 +404,9 @@ impl FunctionBuilder {
             f(&mut fg);
         }
         let order = fg.toposort();
+        let node_details = mode
+            .exception_verbosity_high
+            .then(|| order.iter().map(|&n| node_detail(&fg, n)).collect());
         let mut shared_vars: Vec<Variable> = Vec::new();
         let mut shared_vals = Vec::new();
         let mut constants = Vec::new();
@@ -462,7 +492,15 @@ impl FunctionBuilder {
             results,
             n_outputs: all.len() - self.updates.len(),
             updates: update_args,
+            watch: Watch {
+                times: mode.profile.then(|| Arc::new(StepTimes::new(order.len()))),
+                guard: (mode.mode == ModeKind::NanGuardMode).then_some(mode.nan_guard),
+            },
         };
+        let recorder_parts = mode
+            .profile
+            .then(|| (program.clone(), program.watch.times.clone()));
+        watch.lap("schedule");
 
         let linker: Box<dyn Linker> = match mode.linker {
             LinkerKind::Interp => Box::new(InterpLinker),
@@ -471,13 +509,21 @@ impl FunctionBuilder {
                 dump_asm: mode.dump.contains(&DumpKind::Asm),
                 dump_dir: mode.dump_dir.clone(),
             }),
-            LinkerKind::Cuda => {
-                return Err(Error::Unsupported(
-                    "linker=cuda: the CUDA backend is not built yet".into(),
-                ));
-            }
+            LinkerKind::Cuda => unreachable!("Mode::check_effective refuses linker=cuda"),
         };
         let exe = linker.link(program)?;
+        watch.lap("link");
+        let profile = recorder_parts.map(|(program, times)| {
+            let r = Recorder::new(
+                &self.name,
+                watch.laps,
+                &program,
+                exe.step_linkers(),
+                times.expect("a profiled program has step times"),
+            );
+            crate::profile::print_at_exit(&r);
+            r
+        });
         let debug = (mode.mode == ModeKind::DebugMode).then_some(DebugInfo { original_outputs });
 
         let cells: Vec<Arc<SharedCell>> = shared_vars
@@ -520,6 +566,8 @@ impl FunctionBuilder {
             allow_downcast: self.allow_downcast,
             mode,
             debug,
+            profile,
+            node_details,
         })
     }
 }
@@ -543,6 +591,10 @@ pub struct Function {
     allow_downcast: bool,
     mode: Mode,
     debug: Option<DebugInfo>,
+    /// `profile=True`: the counters the executable and `call` fill.
+    profile: Option<Arc<Recorder>>,
+    /// `exception_verbosity=high`: each step's node described, added to its errors.
+    node_details: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for Function {
@@ -581,6 +633,12 @@ impl Function {
     /// The shared variables the function reads or updates.
     pub fn shared_variables(&self) -> &[Variable] {
         &self.shared_vars
+    }
+    /// `profile=True` (or `Mode::profile`): the profile so far (calls, compile time by phase,
+    /// time per op type and per Apply node, and how each node was linked); `None` when the
+    /// function was compiled without profiling.
+    pub fn profile(&self) -> Option<Profile> {
+        self.profile.as_ref().map(|p| p.snapshot())
     }
     pub fn mode(&self) -> &Mode {
         &self.mode
@@ -660,11 +718,24 @@ impl Function {
             let g = g.as_deref_mut().expect("every cell is locked");
             all.push(if upd { Arg::Update(g) } else { Arg::Read(g) });
         }
+        let t0 = self.profile.as_ref().map(|_| Instant::now());
         let r = self.exe.call(&mut all, out);
+        if let (Some(p), Some(t0)) = (&self.profile, t0) {
+            p.record_call(t0.elapsed());
+        }
         drop(all);
         drop(guards);
         r.map_err(|e| match e {
-            RunError::Node(n) => Error::from(n),
+            RunError::Node(mut n) => {
+                if let Some(d) = self
+                    .node_details
+                    .as_ref()
+                    .and_then(|d| d.get(n.toposort_index))
+                {
+                    n.message = format!("{}\n{d}", n.message);
+                }
+                Error::from(n)
+            }
             RunError::Update { update, message } => Error::SharedValue(format!(
                 "update of shared variable {}: {message}",
                 self.shared_vars[self.updates[update].0]
@@ -876,11 +947,27 @@ where
 /// replaces the value (a value of another dtype or ndim is refused). There is no
 /// `borrow=True` aliasing: the library owns the storage, so a caller can never mutate it behind
 /// a running function, and a call that fails leaves it untouched.
+///
+/// # Panics
+///
+/// When the value has more than [`theano_ir::MAX_NDIM`] (32) dimensions (a value read from a
+/// file, say); [`try_shared`] returns that as an error.
+#[track_caller]
 pub fn shared(value: impl SharedValue) -> Variable {
     Variable::shared(value.into_shared_tensor(), None)
 }
 
 /// [`shared`] with a name.
+#[track_caller]
 pub fn shared_named(value: impl SharedValue, name: &str) -> Variable {
     Variable::shared(value.into_shared_tensor(), Some(name))
+}
+
+/// [`shared`] (named when `name` is given), with a value of more than
+/// [`theano_ir::MAX_NDIM`] dimensions a [`theano_ir::NdimError`] instead of a panic.
+pub fn try_shared(
+    value: impl SharedValue,
+    name: Option<&str>,
+) -> Result<Variable, theano_ir::NdimError> {
+    Variable::try_shared(value.into_shared_tensor(), name)
 }

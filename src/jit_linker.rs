@@ -147,6 +147,9 @@ impl Executable for JitProgram {
     fn dump_clif(&self) -> String {
         self.ks.clif_text()
     }
+    fn step_linkers(&self) -> Vec<&'static str> {
+        self.runtime.step_linkers()
+    }
     fn dump_asm(&self) -> String {
         self.ks.asm_text()
     }

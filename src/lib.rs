@@ -20,13 +20,14 @@ pub mod flags;
 mod function;
 pub mod jit_linker;
 pub mod linker;
+pub mod profile;
 mod runtime;
 
 pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};
 pub use function::{
-    compile, function, shared, shared_named, Function, FunctionBuilder, IntoOutputs, OnUnused,
-    SharedValue,
+    compile, function, shared, shared_named, try_shared, Function, FunctionBuilder, IntoOutputs,
+    OnUnused, SharedValue,
 };
 pub use theano_grad::{
     disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad,

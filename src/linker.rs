@@ -44,6 +44,128 @@ pub struct Program {
     /// For each update value (`results[n_outputs + j]`), the index into `args` of the shared
     /// variable it replaces.
     pub updates: Vec<usize>,
+    /// What the caller observes of each step (`profile=True`, `mode=NanGuardMode`).
+    pub watch: Watch,
+}
+
+/// How a step ran in a call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StepPath {
+    /// A native kernel (generated code, BLAS, or a hand-written kernel).
+    Kernel,
+    /// A view of its input's storage (no computation).
+    View,
+    /// `theano_interp::perform` (the interpreter linker, or a fallback).
+    Interp,
+}
+
+/// Per-step time and call counts, filled by the executable when the function is profiled.
+/// Counters are atomic: concurrent calls of one function add to the same table.
+#[derive(Debug, Default)]
+pub struct StepTimes {
+    steps: Vec<StepCounter>,
+}
+
+#[derive(Debug, Default)]
+struct StepCounter {
+    nanos: std::sync::atomic::AtomicU64,
+    calls: std::sync::atomic::AtomicU64,
+    interp: std::sync::atomic::AtomicU64,
+}
+
+impl StepTimes {
+    /// A table for `n` steps.
+    pub fn new(n: usize) -> StepTimes {
+        StepTimes {
+            steps: (0..n).map(|_| StepCounter::default()).collect(),
+        }
+    }
+    /// Step `i` ran by `path` in `t`.
+    pub fn record(&self, i: usize, t: std::time::Duration, path: StepPath) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &self.steps[i];
+        c.nanos
+            .fetch_add(t.as_nanos().min(u64::MAX as u128) as u64, Relaxed);
+        c.calls.fetch_add(1, Relaxed);
+        if path == StepPath::Interp {
+            c.interp.fetch_add(1, Relaxed);
+        }
+    }
+    /// Step `i`: (total time, calls, calls that ran in the interpreter).
+    pub fn get(&self, i: usize) -> (std::time::Duration, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &self.steps[i];
+        (
+            std::time::Duration::from_nanos(c.nanos.load(Relaxed)),
+            c.calls.load(Relaxed),
+            c.interp.load(Relaxed),
+        )
+    }
+}
+
+/// `mode=NanGuardMode`: which values of a step's outputs are errors (Theano's `nan_is_error`,
+/// `inf_is_error`, `big_is_error`; big means |x| > 1e10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NanGuard {
+    pub nan_is_error: bool,
+    pub inf_is_error: bool,
+    pub big_is_error: bool,
+}
+
+impl Default for NanGuard {
+    fn default() -> NanGuard {
+        NanGuard {
+            nan_is_error: true,
+            inf_is_error: true,
+            big_is_error: true,
+        }
+    }
+}
+
+impl NanGuard {
+    /// The first forbidden value of `t` (output `k` of its node), described; float dtypes only
+    /// (integers and bools cannot hold NaN or inf; Theano checks floats too).
+    pub fn check(&self, k: usize, t: &Tensor) -> Result<(), String> {
+        if !t.dtype().is_float() {
+            return Ok(());
+        }
+        for (e, x) in t.to_f64_vec().into_iter().enumerate() {
+            let what = if x.is_nan() {
+                self.nan_is_error.then_some("NaN")
+            } else if x.is_infinite() {
+                self.inf_is_error
+                    .then_some(if x > 0.0 { "inf" } else { "-inf" })
+            } else if x.abs() > 1e10 {
+                self.big_is_error.then_some("a big value (|x| > 1e10)")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                let shape = theano_tensor::py_tuple(t.shape());
+                return Err(format!(
+                    "NanGuardMode: {what} detected in output {k} (shape {shape}, flat index {e}: {x})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// See [`Program::watch`]: both are off by default.
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    /// `profile=True`: the time of each step.
+    pub times: Option<Arc<StepTimes>>,
+    /// `mode=NanGuardMode`: the outputs of every step checked after it runs. An executable
+    /// with a guard never writes a shared variable before the last check has passed.
+    pub guard: Option<NanGuard>,
+}
+
+impl Watch {
+    /// Whether anything is observed.
+    pub fn is_on(&self) -> bool {
+        self.times.is_some() || self.guard.is_some()
+    }
 }
 
 /// One argument of [`Executable::call`].
@@ -163,6 +285,9 @@ pub trait Executable: Send + Sync {
     fn dump_asm(&self) -> String {
         String::new()
     }
+    /// How each step is linked, for the profile: `jit kernel`, `BLAS`, `view`, `interpreter`
+    /// (a fallback where the backend compiles most steps).
+    fn step_linkers(&self) -> Vec<&'static str>;
 }
 
 /// A backend.
@@ -222,6 +347,23 @@ pub(crate) fn interp_step(
     })
 }
 
+/// The error of a step whose output `NanGuardMode` refuses.
+pub(crate) fn guard_error(
+    i: usize,
+    step: &Step,
+    message: String,
+    input_shapes: Vec<Vec<usize>>,
+) -> NodeError {
+    NodeError {
+        message,
+        node: step.node.clone(),
+        toposort_index: i,
+        input_types: step.input_types.clone(),
+        input_shapes,
+        location: step.location,
+    }
+}
+
 struct InterpProgram {
     program: Program,
     frees: Vec<Vec<usize>>,
@@ -247,6 +389,9 @@ impl Executable for InterpProgram {
     }
     fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
         call_by_run(self, &self.program, args, out)
+    }
+    fn step_linkers(&self) -> Vec<&'static str> {
+        vec!["interpreter"; self.program.steps.len()]
     }
 }
 
@@ -276,7 +421,18 @@ pub(crate) fn run_schedule(
                         .expect("schedule computes inputs before use")
                 })
                 .collect();
+            let t0 = p.watch.times.as_ref().map(|_| std::time::Instant::now());
             let outs = perform(i, step, &ins)?;
+            if let (Some(tm), Some(t0)) = (&p.watch.times, t0) {
+                tm.record(i, t0.elapsed(), StepPath::Interp);
+            }
+            if let Some(g) = &p.watch.guard {
+                for (k, t) in outs.iter().enumerate() {
+                    g.check(k, t).map_err(|m| {
+                        guard_error(i, step, m, ins.iter().map(|t| t.shape().to_vec()).collect())
+                    })?;
+                }
+            }
             for (&slot, t) in step.outputs.iter().zip(outs) {
                 slots[slot] = Some(Value::Owned(t));
             }

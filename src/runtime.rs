@@ -18,7 +18,9 @@
 //! and swaps them in at the end instead.
 
 use crate::error::NodeError;
-use crate::linker::{check_update, interp_step, Arg, OutSink, Program, RunError};
+use crate::linker::{
+    check_update, guard_error, interp_step, Arg, OutSink, Program, RunError, StepPath,
+};
 use smallvec::SmallVec;
 use std::sync::Mutex;
 use theano_ir::{DType, IdxEntry, Op, Tensor};
@@ -45,6 +47,8 @@ pub(crate) enum ViewOp {
     /// Input 1 is the shape vector.
     Reshape,
     Flatten(usize),
+    /// Input 0 itself, once its shape is input 1's.
+    SpecifyShape,
 }
 
 impl ViewOp {
@@ -54,13 +58,17 @@ impl ViewOp {
             Op::Reshape { .. } => Some(ViewOp::Reshape),
             Op::Subtensor { idx } => Some(ViewOp::Subtensor(idx.clone())),
             Op::Flatten { outdim } => Some(ViewOp::Flatten(*outdim)),
+            Op::SpecifyShape => Some(ViewOp::SpecifyShape),
             _ => None,
         }
     }
 
     /// Whether it reads element values of an input (Reshape reads its shape vector).
     fn reads_values(&self) -> bool {
-        matches!(self, ViewOp::Reshape | ViewOp::Subtensor(_))
+        matches!(
+            self,
+            ViewOp::Reshape | ViewOp::Subtensor(_) | ViewOp::SpecifyShape
+        )
     }
 
     /// The view of the output, or `None` when it is no view of input 0 (then the
@@ -162,6 +170,20 @@ impl ViewOp {
                 dims[..k - 1].copy_from_slice(&x.shape[..k - 1]);
                 dims[k - 1] = x.shape[k - 1..x.ndim].iter().product();
                 View::contiguous(x.ptr, x.dtype, &dims[..k])
+            }
+            ViewOp::SpecifyShape => {
+                let s = ins.get(1)?;
+                if s.ndim != 1 || s.shape[0] != x.ndim {
+                    return None;
+                }
+                for j in 0..x.ndim {
+                    // SAFETY: as for Reshape below
+                    let v = unsafe { read_int(s, j) }?;
+                    if v != x.shape[j] as i64 {
+                        return None; // the interpreter reports the mismatch
+                    }
+                }
+                Some(*x)
             }
             ViewOp::Reshape => {
                 let s = ins.get(1)?;
@@ -521,14 +543,16 @@ impl Runtime {
         order.extend((0..p.steps.len()).filter(|&i| tail_steps[i]));
         // the tail can be checked when its steps are kernels and views whose checks read no
         // element of a value the tail computes
-        let tail_checkable = order[tail..].iter().all(|&i| {
-            let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
-            match &kinds[i] {
-                StepKind::Kernel(kernel) => kernel.shape_only() || !reads_tail,
-                StepKind::View(v) => !(v.reads_values() && reads_tail),
-                StepKind::Interp => false,
-            }
-        });
+        // (never under NanGuardMode: a check after a destructive step could not undo it)
+        let tail_checkable = p.watch.guard.is_none()
+            && order[tail..].iter().all(|&i| {
+                let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
+                match &kinds[i] {
+                    StepKind::Kernel(kernel) => kernel.shape_only() || !reads_tail,
+                    StepKind::View(v) => !(v.reads_values() && reads_tail),
+                    StepKind::Interp => false,
+                }
+            });
         // last position reading each storage root (results: never freed)
         let mut pos_of = vec![0; p.steps.len()];
         for (k, &i) in order.iter().enumerate() {
@@ -619,6 +643,28 @@ impl Runtime {
         }
     }
 
+    /// How each step is linked (the profile's `linker` column).
+    pub(crate) fn step_linkers(&self) -> Vec<&'static str> {
+        self.program
+            .steps
+            .iter()
+            .zip(&self.kinds)
+            .map(|(st, k)| match k {
+                StepKind::Kernel(_)
+                    if matches!(
+                        st.op,
+                        Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. }
+                    ) =>
+                {
+                    "BLAS"
+                }
+                StepKind::Kernel(_) => "jit kernel",
+                StepKind::View(_) => "view",
+                StepKind::Interp => "interpreter",
+            })
+            .collect()
+    }
+
     /// Every result into fresh tensors, no update applied.
     pub(crate) fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
         let mut a: SmallVec<[Arg<'_>; 12]> = args.iter().map(|t| Arg::Read(t)).collect();
@@ -678,8 +724,13 @@ impl Runtime {
             if k == self.tail && commit && self.tail_checkable {
                 destructive = self.check_tail(ws, args);
             }
-            self.step(ws, args, i, destructive)
-                .map_err(RunError::Node)?;
+            if p.watch.is_on() {
+                self.watched_step(ws, args, i, destructive)
+                    .map_err(RunError::Node)?;
+            } else {
+                self.step(ws, args, i, destructive)
+                    .map_err(RunError::Node)?;
+            }
             for &s in &self.frees[k] {
                 ws.slots[s] = Slot::Empty;
             }
@@ -823,23 +874,30 @@ impl Runtime {
         args: &[Arg<'_>],
         s: usize,
     ) -> Result<(), NodeError> {
-        if !matches!(ws.slots[s], Slot::View(_)) {
-            return Ok(());
+        // Iterative (a view of a view of ... is as deep as the user's graph): a slot is
+        // computed after its inputs, which are pushed above it in order.
+        let mut stack = vec![(s, false)];
+        while let Some((s, inputs_ready)) = stack.pop() {
+            if !matches!(ws.slots[s], Slot::View(_)) {
+                continue;
+            }
+            let i = self.producer[s].expect("views are step outputs");
+            let st = &self.program.steps[i];
+            if !inputs_ready {
+                stack.push((s, true));
+                stack.extend(st.inputs.iter().rev().map(|&x| (x, false)));
+                continue;
+            }
+            let mut outs = {
+                let ins: SmallVec<[&Tensor; 8]> = st
+                    .inputs
+                    .iter()
+                    .map(|&x| self.tensor_of(ws, args, x))
+                    .collect();
+                interp_step(i, st, &ins)?
+            };
+            ws.slots[s] = Slot::Owned(outs.swap_remove(0));
         }
-        let i = self.producer[s].expect("views are step outputs");
-        let st = &self.program.steps[i];
-        for &x in &st.inputs {
-            self.ensure_tensor(ws, args, x)?;
-        }
-        let mut outs = {
-            let ins: SmallVec<[&Tensor; 8]> = st
-                .inputs
-                .iter()
-                .map(|&x| self.tensor_of(ws, args, x))
-                .collect();
-            interp_step(i, st, &ins)?
-        };
-        ws.slots[s] = Slot::Owned(outs.swap_remove(0));
         Ok(())
     }
 
@@ -957,19 +1015,54 @@ impl Runtime {
         true
     }
 
-    /// Run step `i`.
-    fn step(
+    /// Run step `i` as `step` does, timed (`profile`) and its outputs checked (`NanGuardMode`).
+    fn watched_step(
         &self,
         ws: &mut Workspace,
         args: &mut [Arg<'_>],
         i: usize,
         destructive: bool,
     ) -> Result<(), NodeError> {
+        let w = &self.program.watch;
+        let t0 = std::time::Instant::now();
+        let path = self.step(ws, args, i, destructive)?;
+        if let Some(tm) = &w.times {
+            tm.record(i, t0.elapsed(), path);
+        }
+        if let Some(g) = &w.guard {
+            let st = &self.program.steps[i];
+            for (k, &o) in st.outputs.iter().enumerate() {
+                let t = self.copy_of(ws, args, o);
+                if let Err(m) = g.check(k, &t) {
+                    let shapes = st
+                        .inputs
+                        .iter()
+                        .map(|&s| {
+                            self.slot_view(ws, args, s)
+                                .map(|v| v.shape().to_vec())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    return Err(guard_error(i, st, m, shapes));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Run step `i`; how it ran.
+    fn step(
+        &self,
+        ws: &mut Workspace,
+        args: &mut [Arg<'_>],
+        i: usize,
+        destructive: bool,
+    ) -> Result<StepPath, NodeError> {
         let st = &self.program.steps[i];
         match &self.kinds[i] {
             StepKind::Kernel(kernel) => {
                 if self.kernel_step(ws, args, i, &**kernel, destructive) {
-                    return Ok(());
+                    return Ok(StepPath::Kernel);
                 }
             }
             StepKind::View(v) => {
@@ -983,7 +1076,7 @@ impl Runtime {
                 if ws.views.len() == st.inputs.len() {
                     if let Some(v) = v.apply(&ws.views) {
                         ws.slots[st.outputs[0]] = Slot::View(v);
-                        return Ok(());
+                        return Ok(StepPath::View);
                     }
                 }
             }
@@ -1004,7 +1097,7 @@ impl Runtime {
         for (&o, t) in st.outputs.iter().zip(outs) {
             ws.slots[o] = Slot::Owned(t);
         }
-        Ok(())
+        Ok(StepPath::Interp)
     }
 
     /// Run kernel step `i` natively; `false` when the kernel refuses its inputs.

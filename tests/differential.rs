@@ -26,7 +26,9 @@
 //! A graph whose unoptimized evaluation fails (a runtime shape mismatch, an index out of
 //! range) is skipped, and so is one that broadcasts a dimension its type declares
 //! non-broadcastable (Theano refuses that at run time and the BLAS rewrites rely on it; the
-//! interpreter follows numpy). A failure names the first replacement that differs. Failures
+//! interpreter follows numpy). A dimension that is the constant 1 (`alloc(v, 1, n)`,
+//! `reshape(x, (1, -1))`, which the generator builds) is typed broadcastable, as Theano types
+//! it, so those graphs are checked, not skipped. A failure names the first replacement that differs. Failures
 //! shrink to a minimal recipe and are kept in proptest-regressions/differential.txt; the
 //! regression tests at the end replay the ones that were rewrite bugs.
 

@@ -31,9 +31,9 @@ fn check(dt: DType, specs: &[Spec], lo: f64, hi: f64, f: impl Fn(&[Variable]) ->
         .iter()
         .map(|(s, b)| {
             if b.is_empty() {
-                TensorType::with_ndim(dt, s.len())
+                TensorType::with_ndim(dt, s.len()).unwrap()
             } else {
-                TensorType::new(dt, b)
+                TensorType::new(dt, b).unwrap()
             }
         })
         .collect();
@@ -332,7 +332,12 @@ fn check_noncontig(
     let inputs: Vec<Variable> = specs
         .iter()
         .enumerate()
-        .map(|(i, (s, _))| T::input(TensorType::with_ndim(dt, s.len()), &format!("x{i}")))
+        .map(|(i, (s, _))| {
+            T::input(
+                TensorType::with_ndim(dt, s.len()).unwrap(),
+                &format!("x{i}"),
+            )
+        })
         .collect();
     let out = f(&inputs);
     // a random projection of the output, so that the gradients are not all-ones patterns

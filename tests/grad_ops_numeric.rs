@@ -43,9 +43,9 @@ type Spec<'a> = (&'a [usize], &'a [bool]);
 
 fn ty(spec: &Spec) -> TensorType {
     if spec.1.is_empty() {
-        TensorType::with_ndim(DType::Float64, spec.0.len())
+        TensorType::with_ndim(DType::Float64, spec.0.len()).unwrap()
     } else {
-        TensorType::new(DType::Float64, spec.1)
+        TensorType::new(DType::Float64, spec.1).unwrap()
     }
 }
 

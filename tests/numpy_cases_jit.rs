@@ -69,7 +69,7 @@ mod common {
             .enumerate()
             .map(|(i, t)| {
                 let bc: Vec<bool> = t.shape().iter().map(|&d| d == 1).collect();
-                theano::tensor::input(TensorType::new(t.dtype(), &bc), &format!("x{i}"))
+                theano::tensor::input(TensorType::new(t.dtype(), &bc).unwrap(), &format!("x{i}"))
             })
             .collect();
         // an elemwise op's inputs of lower rank are padded on the left (numpy's broadcasting,

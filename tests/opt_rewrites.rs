@@ -105,6 +105,50 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![1.0 / (1.0 + T::exp(-&x))],
             &["Elemwise{sigmoid", "!exp", "!true_div"],
         ),
+        "exp_over_1_plus_exp" => {
+            let y = T::dvector("y");
+            (
+                vec![x.clone(), y.clone()],
+                vec![&y * T::exp(&x) / T::sqr(1.0 + T::exp(&x))],
+                &["Elemwise{sigmoid", "!exp", "!sqr"],
+            )
+        }
+        "sigm_times_exp" => {
+            let y = T::dvector("y");
+            (
+                vec![x.clone(), y.clone()],
+                vec![&y * T::exp(&x) * T::sigmoid(-&x)],
+                &["Elemwise{sigmoid", "!exp"],
+            )
+        }
+        "sigmoid_cancel" => {
+            // the sigmoid above the line comes from inv_1_plus_exp, after canonicalize
+            let y = T::dvector("y");
+            (
+                vec![x.clone(), y.clone()],
+                vec![(&y / T::sigmoid(-&x)) * (1.0 / (1.0 + T::exp(&x)))],
+                &["!sigmoid", "!exp", "!true_div"],
+            )
+        }
+        "sigmoid_distribute" => {
+            let (y, z) = (T::dvector("y"), T::dvector("z"));
+            let (s, t) = (T::sigmoid(&x), T::sigmoid(-&x));
+            (
+                vec![x.clone(), y.clone(), z.clone()],
+                vec![(&y / &s - &z / &t) * &s * &t],
+                &["Elemwise{sub", "Elemwise{sigmoid", "!true_div"],
+            )
+        }
+        "log1m_sigmoid" => (
+            vec![x.clone()],
+            vec![T::log1p(-T::sigmoid(&x))],
+            &["Elemwise{softplus", "!log1p", "!sigmoid"],
+        ),
+        "log1p_exp" => (
+            vec![x.clone()],
+            vec![T::log1p(T::exp(&x))],
+            &["Elemwise{softplus", "!exp", "!log1p"],
+        ),
         "one_minus_sigmoid" => (
             vec![x.clone()],
             vec![1.0 - T::sigmoid(&x)],
@@ -363,6 +407,12 @@ rewrite_tests!(
     mul_canonizer,
     add_canonizer,
     inv_1_plus_exp,
+    exp_over_1_plus_exp,
+    sigm_times_exp,
+    sigmoid_cancel,
+    sigmoid_distribute,
+    log1m_sigmoid,
+    log1p_exp,
     one_minus_sigmoid,
     log_sigmoid,
     log1p,
@@ -520,7 +570,7 @@ fn crossentropy_needs_arange_rows_paired_with_the_labels() {
 #[test]
 fn crossentropy_forms() {
     for dt in [DType::Float64, DType::Float32] {
-        let m = Variable::input(theano::TensorType::with_ndim(dt, 2), Some("m"));
+        let m = Variable::input(theano::TensorType::with_ndim(dt, 2).unwrap(), Some("m"));
         let y = T::ivector("y");
         let rows = T::arange(y.shape_i(0).unwrap()).unwrap();
         let picked = T::log_softmax(&m)

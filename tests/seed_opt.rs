@@ -125,38 +125,35 @@ fn seed_train_function_optimized_graph() {
          |     |InplaceDimShuffle{x} [id L] ''   
          |       |b [id M]
          |TensorConstant{(1,) of 0.5} [id N]
-        Elemwise{Composite{((i0 * (-softplus(i1))) - (i2 * (-softplus(i3))))}} [id O] ''   
-         |Elemwise{neg,no_inplace} [id P] ''   
-         | |y [id Q]
+        Elemwise{Composite{(((-i0) * (-softplus(i1))) - (i2 * (-softplus(i3))))}} [id O] ''   
+         |y [id P]
          |Elemwise{sub}[(0, 0)] [id D] ''   
-         |Elemwise{sub,no_inplace} [id R] ''   
-         | |TensorConstant{(1,) of 1} [id S]
-         | |y [id Q]
+         |Elemwise{sub,no_inplace} [id Q] ''   
+         | |TensorConstant{(1,) of 1} [id R]
+         | |y [id P]
          |Elemwise{neg,no_inplace} [id C] ''   
-        CGemv{inplace} [id T] ''   
+        CGemv{inplace} [id S] ''   
          |w [id K]
-         |TensorConstant{-0.1} [id U]
-         |InplaceDimShuffle{1,0} [id V] ''   
+         |TensorConstant{-0.1} [id T]
+         |InplaceDimShuffle{1,0} [id U] ''   
          | |x [id I]
-         |Elemwise{Composite{(-(((-((((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * i4) / i5) - (((-(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))) * i6) / sigmoid(i7)))) / sqr((i8 + exp(i7)))) * exp(i7)))}} [id W] ''   
-         | |TensorConstant{(1,) of 1.0} [id X]
-         | |InplaceDimShuffle{x} [id Y] ''   
-         | | |Shape_i{0} [id Z] ''   
-         | |   |y [id Q]
-         | |TensorConstant{(1,) of 1} [id BA]
-         | |InplaceDimShuffle{x} [id BB] ''   
-         | | |Shape_i{0} [id H] ''   
-         | |Elemwise{neg,no_inplace} [id P] ''   
-         | |Elemwise{sigmoid,no_inplace} [id B] ''   
-         | |Elemwise{sub,no_inplace} [id R] ''   
+         |Elemwise{Composite{((-((i0 * sigmoid(i1)) / convert_to_float64(switch(eq(i2, i3), i4, i2)))) - (-((i5 * i6) / convert_to_float64(switch(eq(i2, i3), i4, i2)))))}} [id V] ''   
+         | |y [id P]
          | |Elemwise{sub}[(0, 0)] [id D] ''   
-         | |TensorConstant{(1,) of 1} [id S]
-         |TensorConstant{0.998} [id BC]
-        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BD] ''   
+         | |InplaceDimShuffle{x} [id W] ''   
+         | | |Shape_i{0} [id X] ''   
+         | |   |y [id P]
+         | |TensorConstant{(1,) of 1} [id Y]
+         | |InplaceDimShuffle{x} [id Z] ''   
+         | | |Shape_i{0} [id H] ''   
+         | |Elemwise{sub,no_inplace} [id Q] ''   
+         | |Elemwise{sigmoid,no_inplace} [id B] ''   
+         |TensorConstant{0.998} [id BA]
+        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BB] ''   
          |b [id M]
-         |TensorConstant{0.1} [id BE]
-         |Sum{axis=[0]} [id BF] ''   
-           |Elemwise{Composite{(-(((-((((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * i4) / i5) - (((-(i0 / convert_to_float64(switch(eq(i1, i2), i3, i1)))) * i6) / sigmoid(i7)))) / sqr((i8 + exp(i7)))) * exp(i7)))}} [id W] ''   
+         |TensorConstant{0.1} [id BC]
+         |Sum{axis=[0]} [id BD] ''   
+           |Elemwise{Composite{((-((i0 * sigmoid(i1)) / convert_to_float64(switch(eq(i2, i3), i4, i2)))) - (-((i5 * i6) / convert_to_float64(switch(eq(i2, i3), i4, i2)))))}} [id V] ''   
     "#]]
     .assert_eq(&text);
 }

@@ -83,7 +83,7 @@ pub fn epsilon(float32: bool) -> f64 {
 
 /// The inputs: (type, shape). Every dtype, ranks 0 to 2, a row and a column.
 pub fn input_specs() -> Vec<(&'static str, TensorType, Vec<usize>)> {
-    let t = TensorType::new;
+    let t = |d, b: &[bool]| TensorType::new(d, b).unwrap();
     vec![
         ("m", t(DType::Float64, &[false, false]), vec![2, 3]),
         ("v", t(DType::Float64, &[false]), vec![3]),
@@ -360,6 +360,9 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             for i in 0..x.ndim().max(p as usize % 3) {
                 dims.push(match (i % 2, y.ndim()) {
                     (0, n) if n > 0 => T::shape_i(&y, i % n).ok()?,
+                    // a constant 1 makes a broadcastable dimension (Theano's rule), which
+                    // the rewrites then rely on (the Gemm of `zeros((1, n)) + dot(a, b)`)
+                    _ if p & 32 != 0 => i64c(1),
                     _ => i64c(2),
                 });
             }

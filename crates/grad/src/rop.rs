@@ -8,7 +8,7 @@ use crate::GradError;
 use std::collections::HashMap;
 use std::panic::Location;
 use theano_ir::graph::toposort;
-use theano_ir::{ApplyRef, Op, ReduceKind, Variable};
+use theano_ir::{ApplyRef, Op, ReduceKind, Tensor, Variable};
 
 /// The R-operator: `sum_j d f[i] / d wrt[j] · eval_points[j]` for each `f[i]` (the
 /// Jacobian-vector product); `eval_points[j]` has the type of `wrt[j]`.
@@ -169,6 +169,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         }
         Op::Reshape { .. }
         | Op::Flatten { .. }
+        | Op::SpecifyShape
         | Op::Subtensor { .. }
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. }
@@ -314,9 +315,13 @@ fn jacobian_at(
                     "jacobian: the expression length n must be at least 1".into(),
                 ));
             }
+            // the rows are taken for the length n given here; a call whose expression has
+            // another length is refused (SpecifyShape names both) rather than cut or padded
+            let len = Variable::constant(Tensor::from(vec![n as i64]));
+            let checked = b.apply1(Op::SpecifyShape, vec![expression.clone(), len])?;
             let mut rows: Vec<Vec<Variable>> = vec![Vec::with_capacity(n); wrt.len()];
             for i in 0..n {
-                let e = b.index_const(expression, 0, i as i64)?;
+                let e = b.index_const(&checked, 0, i as i64)?;
                 for (k, g) in grad_at(Some(&e), wrt, &opts, loc)?.into_iter().enumerate() {
                     let order = std::iter::once(None)
                         .chain((0..g.ndim()).map(Some))

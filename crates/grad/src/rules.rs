@@ -47,6 +47,7 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         Op::Shape | Op::ShapeI(_) => by_input(&|_| false),
         Op::Reshape { .. }
         | Op::Alloc
+        | Op::SpecifyShape
         | Op::Subtensor { .. }
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. } => by_input(&|i| i == 0),
@@ -299,6 +300,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             ]
         }
         Op::Shape | Op::ShapeI(_) => vec![G::Disc],
+        // Theano 1.0: the gradient passes through; the shape is not differentiable
+        Op::SpecifyShape => vec![G::V(one(og, op)?), G::Disc],
         Op::Reshape { .. } | Op::Flatten { .. } => {
             let x = &ins[0];
             if x.dtype().is_discrete() {
@@ -448,14 +451,50 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             Some(GradMarker::UndefinedGrad) => vec![G::Null(
                 "the graph goes through undefined_grad(), whose gradient is undefined".into(),
             )],
-            None => {
-                return Err(GradError::NotImplemented {
-                    op: op.name(),
-                    why: "custom ops have no gradient rule".into(),
-                })
-            }
+            None => custom_lop(b, node, og)?,
         },
     })
+}
+
+/// A user op's gradient, through its [`CustomOp::grad`] hook.
+fn custom_lop(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
+    let op = node.op();
+    let Op::Custom(c) = op else {
+        unreachable!("called for custom ops")
+    };
+    let ins = node.inputs();
+    let outs = node.outputs();
+    let grads: Vec<Option<Variable>> = (0..outs.len())
+        .map(|k| og.get(k).and_then(G::var).cloned())
+        .collect();
+    let Some(r) = c.0.grad(ins, &outs, &grads) else {
+        return Err(GradError::NotImplemented {
+            op: op.name(),
+            why: "the custom op has no gradient (implement CustomOp::grad)".into(),
+        });
+    };
+    let gs = r.map_err(|m| GradError::Invalid(format!("{}: gradient: {m}", op.name())))?;
+    if gs.len() != ins.len() {
+        return Err(GradError::Invalid(format!(
+            "{}: CustomOp::grad returned {} gradients for {} inputs",
+            op.name(),
+            gs.len(),
+            ins.len()
+        )));
+    }
+    gs.into_iter()
+        .zip(ins)
+        .map(|(g, x)| match g {
+            None => Ok(G::Disc),
+            Some(g) if g.ndim() != x.ndim() => Err(GradError::Invalid(format!(
+                "{}: CustomOp::grad gave {} for input {x} of type {}",
+                op.name(),
+                g.ty(),
+                x.ty()
+            ))),
+            Some(g) => Ok(G::V(b.coerce(&g, x)?)),
+        })
+        .collect()
 }
 
 /// The gradient of x and y through `x[idx] = y` / `x[idx] += y` (any indexing kind).

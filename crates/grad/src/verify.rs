@@ -80,8 +80,12 @@ pub fn verify_grad(
         }
         None => points
             .iter()
-            .map(|p| TensorType::with_ndim(p.dtype(), p.ndim()))
-            .collect(),
+            .enumerate()
+            .map(|(i, p)| {
+                TensorType::of_value(p.dtype(), p.ndim())
+                    .map_err(|e| VerifyGradError::Invalid(format!("point {i}: {e}")))
+            })
+            .collect::<Result<_, _>>()?,
     };
     let inputs: Vec<Variable> = types
         .iter()

@@ -46,14 +46,13 @@ pub fn perform(
 
 /// The type of a value as the interpreter sees it: a dimension of length 1 is broadcastable.
 pub fn value_type(t: &Tensor) -> Result<TensorType, PerformError> {
-    if t.ndim() > MAX_NDIM {
-        return Err(PerformError::input(format!(
-            "arrays have at most {MAX_NDIM} dimensions, got {}",
-            t.ndim()
-        )));
-    }
     let b: Vec<bool> = t.shape().iter().map(|&d| d == 1).collect();
-    Ok(TensorType::new(t.dtype(), &b))
+    TensorType::new(t.dtype(), &b).map_err(|e| {
+        PerformError::input(format!(
+            "arrays have at most {MAX_NDIM} dimensions, got {}",
+            e.ndim
+        ))
+    })
 }
 
 fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Tensor>> {
@@ -64,12 +63,12 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             let dtypes: Vec<_> = ins.iter().map(|t| t.dtype()).collect();
             let d = scalar.out_dtype(&dtypes).map_err(PerformError::input)?;
             let nd = ins.iter().map(|t| t.ndim()).max().unwrap_or(0);
-            if nd > MAX_NDIM {
-                return Err(PerformError::input(format!(
+            let t = TensorType::with_ndim(d, nd).map_err(|_| {
+                PerformError::input(format!(
                     "arrays have at most {MAX_NDIM} dimensions, got {nd}"
-                )));
-            }
-            inferred = vec![TensorType::with_ndim(d, nd)];
+                ))
+            })?;
+            inferred = vec![t];
             &inferred[..]
         } else {
             let in_types = ins.iter().map(|t| value_type(t)).collect::<R<Vec<_>>>()?;
@@ -149,6 +148,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         Op::Reshape { ndim } => {
             n_in(2)?;
             vec![shape::reshape(ins[0], ins[1], *ndim)?]
+        }
+        Op::SpecifyShape => {
+            n_in(2)?;
+            vec![shape::specify_shape(ins[0], ins[1])?]
         }
         Op::Flatten { outdim } => {
             n_in(1)?;

@@ -137,6 +137,27 @@ pub fn reshape(x: &Tensor, shape_t: &Tensor, ndim: usize) -> R<Tensor> {
     reshape_to(x, &shape)
 }
 
+/// `SpecifyShape`: x itself when its shape is `shape_t`, else an error naming both.
+pub fn specify_shape(x: &Tensor, shape_t: &Tensor) -> R<Tensor> {
+    if shape_t.ndim() != 1 || !shape_t.dtype().is_discrete() {
+        return Err(PerformError::input(format!(
+            "the shape must be an integer vector, got a {} array of shape {}",
+            shape_t.dtype(),
+            py_shape(shape_t.shape())
+        )));
+    }
+    let want = shape_t.to_i64_vec();
+    let have: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+    if want != have {
+        return Err(PerformError::shape(format!(
+            "SpecifyShape: the input has shape {}, expected shape {}",
+            py_shape(x.shape()),
+            py_shape(&want)
+        )));
+    }
+    Ok(x.clone())
+}
+
 /// `Flatten{outdim}`: keep the first `outdim - 1` dimensions, collapse the rest.
 pub fn flatten(x: &Tensor, outdim: usize) -> R<Tensor> {
     let s = x.shape();

@@ -136,7 +136,7 @@ fn shape_errors() {
 
 #[test]
 fn type_errors() {
-    let t = |d, nd| TensorType::with_ndim(d, nd);
+    let t = |d, nd| TensorType::with_ndim(d, nd).unwrap();
     let (f64_, f32_, i64_) = (DType::Float64, DType::Float32, DType::Int64);
     let gemv = Op::Gemv { inplace: false };
     let err = |op: &Op, ins: &[TensorType]| op.infer_types(ins).unwrap_err();
@@ -183,7 +183,7 @@ fn type_errors() {
         err(
             &gemv,
             &[
-                TensorType::new(f64_, &[true]),
+                TensorType::new(f64_, &[true]).unwrap(),
                 t(f64_, 0),
                 t(f64_, 2),
                 t(f64_, 1),
@@ -199,8 +199,8 @@ fn type_errors() {
         Ok(vec![t(f32_, 1)])
     );
     assert_eq!(
-        Op::Dot22.infer_types(&[TensorType::new(f64_, &[true, false]), t(f64_, 2)]),
-        Ok(vec![TensorType::new(f64_, &[true, false])])
+        Op::Dot22.infer_types(&[TensorType::new(f64_, &[true, false]).unwrap(), t(f64_, 2)]),
+        Ok(vec![TensorType::new(f64_, &[true, false]).unwrap()])
     );
     // perform refuses what type inference refuses
     let m = af(DType::Int64, &[1, 1], &[1.0]);

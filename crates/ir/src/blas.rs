@@ -62,7 +62,7 @@ pub(crate) fn infer_types(op: &Op, ins: &[TensorType]) -> Result<Vec<TensorType>
             ins[0]
         }
         Op::Gemm { .. } | Op::Ger { .. } => ins[0],
-        _ => TensorType::new(d, &[ins[0].is_broadcastable(0), ins[1].is_broadcastable(1)]),
+        _ => TensorType::fixed(d, [ins[0].is_broadcastable(0), ins[1].is_broadcastable(1)]),
     };
     Ok(vec![out])
 }

@@ -411,16 +411,24 @@ fn validate(n_inputs: usize, instrs: &[Instr]) -> Result<(), String> {
 
 /// Every input is read by an instruction.
 fn check_inputs_used(n_inputs: usize, instrs: &[Instr]) -> Result<(), String> {
-    let mut used = vec![false; n_inputs];
-    for ins in instrs {
-        for a in &ins.args {
-            if let Operand::Input(i) = *a {
-                used[i] = true;
-            }
-        }
-    }
-    match used.iter().position(|u| !u) {
-        Some(i) => Err(format!("input i{i} is not used")),
+    // The inputs used, sorted: the first gap is the first unused input. (Not a
+    // `vec![false; n_inputs]`: `n_inputs` comes from the user, `i99999999999` in a parsed
+    // composite, and must not size an allocation.)
+    let mut used: Vec<usize> = instrs
+        .iter()
+        .flat_map(|ins| ins.args.iter())
+        .filter_map(|a| match *a {
+            Operand::Input(i) => Some(i),
+            Operand::Temp(_) => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    match (0..n_inputs)
+        .zip(used.iter().chain(std::iter::repeat(&usize::MAX)))
+        .find(|(i, u)| i != *u)
+    {
+        Some((i, _)) => Err(format!("input i{i} is not used")),
         None => Ok(()),
     }
 }
@@ -603,66 +611,120 @@ impl ExprParser<'_> {
         None
     }
 
+    /// One expression. Iterative: each open parenthesis is a frame on an explicit stack, so
+    /// text nested 100,000 deep parses without overflowing the thread's stack.
     fn expr(&mut self) -> Result<Operand, String> {
-        if self.eat("(") {
-            if self.eat("-") {
-                let a = self.expr()?;
-                if !self.eat(")") {
-                    return Err(self.err("expected `)` after a negation"));
+        enum Frame {
+            /// `(-` read: the operand, then `)`
+            Neg,
+            /// `(` read: operands separated by one operator, then `)`
+            Paren {
+                op: Option<ScalarOp>,
+                args: Vec<Operand>,
+            },
+            /// `name(` read: arguments separated by `,`, then `)`
+            Call { op: ScalarOp, args: Vec<Operand> },
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        'start: loop {
+            // The start of an expression: a value, or a frame to fill.
+            let mut v = if self.eat("(") {
+                if self.eat("-") {
+                    stack.push(Frame::Neg);
+                } else {
+                    stack.push(Frame::Paren {
+                        op: None,
+                        args: Vec::new(),
+                    });
                 }
-                return Ok(self.push(ScalarOp::Neg, vec![a]));
-            }
-            let first = self.expr()?;
-            let Some(op) = self.operator() else {
-                return Err(self.err("expected an operator (+ - * / // **)"));
-            };
-            let mut args = vec![first, self.expr()?];
-            loop {
-                if self.eat(")") {
-                    break;
+                continue 'start;
+            } else {
+                let start = self.pos;
+                let w = self.word().to_string();
+                if w.is_empty() {
+                    return Err(self.err("expected an expression"));
                 }
-                match self.operator() {
-                    Some(o) if o == op && op.is_variadic() => args.push(self.expr()?),
-                    Some(_) => {
-                        return Err(self
-                            .err("mixed or repeated non-associative operators need parentheses"))
+                let input = w.strip_prefix('i').and_then(|d| d.parse::<usize>().ok());
+                match input {
+                    Some(i) if !self.s[self.pos..].trim_start().starts_with('(') => {
+                        if i == usize::MAX {
+                            self.pos = start;
+                            return Err(self.err(&format!("input index `{w}` is too large")));
+                        }
+                        self.max_input = Some(self.max_input.map_or(i, |m| m.max(i)));
+                        Operand::Input(i)
                     }
-                    None => return Err(self.err("expected an operator or `)`")),
+                    _ => {
+                        let Some(op) = op_of_fn_name(&w) else {
+                            self.pos = start;
+                            return Err(self.err(&format!("unknown scalar op `{w}`")));
+                        };
+                        if !self.eat("(") {
+                            return Err(self.err(&format!("expected `(` after `{w}`")));
+                        }
+                        if !self.eat(")") {
+                            stack.push(Frame::Call {
+                                op,
+                                args: Vec::new(),
+                            });
+                            continue 'start;
+                        }
+                        self.push(op, Vec::new())
+                    }
                 }
-            }
-            return Ok(self.push(op, args));
-        }
-        let start = self.pos;
-        let w = self.word().to_string();
-        if w.is_empty() {
-            return Err(self.err("expected an expression"));
-        }
-        if let Some(i) = w.strip_prefix('i').and_then(|d| d.parse::<usize>().ok()) {
-            if !self.s[self.pos..].trim_start().starts_with('(') {
-                self.max_input = Some(self.max_input.map_or(i, |m| m.max(i)));
-                return Ok(Operand::Input(i));
-            }
-        }
-        let Some(op) = op_of_fn_name(&w) else {
-            self.pos = start;
-            return Err(self.err(&format!("unknown scalar op `{w}`")));
-        };
-        if !self.eat("(") {
-            return Err(self.err(&format!("expected `(` after `{w}`")));
-        }
-        let mut args = Vec::new();
-        if !self.eat(")") {
+            };
+            // Hand the value to the innermost open frame, closing frames as they complete.
             loop {
-                args.push(self.expr()?);
-                if self.eat(")") {
-                    break;
-                }
-                if !self.eat(",") {
-                    return Err(self.err("expected `,` or `)`"));
+                match stack.last_mut() {
+                    None => return Ok(v),
+                    Some(Frame::Neg) => {
+                        if !self.eat(")") {
+                            return Err(self.err("expected `)` after a negation"));
+                        }
+                        stack.pop();
+                        v = self.push(ScalarOp::Neg, vec![v]);
+                    }
+                    Some(Frame::Paren { op, args }) => {
+                        args.push(v);
+                        let Some(cur) = op.clone() else {
+                            let Some(o) = self.operator() else {
+                                return Err(self.err("expected an operator (+ - * / // **)"));
+                            };
+                            *op = Some(o);
+                            continue 'start;
+                        };
+                        if self.eat(")") {
+                            let args = std::mem::take(args);
+                            stack.pop();
+                            v = self.push(cur, args);
+                            continue;
+                        }
+                        match self.operator() {
+                            Some(o) if o == cur && cur.is_variadic() => continue 'start,
+                            Some(_) => {
+                                return Err(self.err(
+                                    "mixed or repeated non-associative operators need parentheses",
+                                ))
+                            }
+                            None => return Err(self.err("expected an operator or `)`")),
+                        }
+                    }
+                    Some(Frame::Call { args, .. }) => {
+                        args.push(v);
+                        if self.eat(")") {
+                            let Some(Frame::Call { op, args }) = stack.pop() else {
+                                unreachable!("the frame just matched")
+                            };
+                            v = self.push(op, args);
+                        } else if self.eat(",") {
+                            continue 'start;
+                        } else {
+                            return Err(self.err("expected `,` or `)`"));
+                        }
+                    }
                 }
             }
         }
-        Ok(self.push(op, args))
     }
 }
 

@@ -25,5 +25,5 @@ pub use op::{AdvEntry, CustomOp, CustomRef, IdxEntry, Op, ReduceKind};
 pub use scalar::ScalarOp;
 pub use tensor::{Idx, IntoVar};
 pub use theano_tensor::{DType, Tensor};
-pub use types::{py_bool_tuple, TensorType, MAX_NDIM};
+pub use types::{py_bool_tuple, NdimError, TensorType, MAX_NDIM};
 pub use var::{constant_str, scalar_str, ApplyRef, SharedCell, VarKind, Variable};

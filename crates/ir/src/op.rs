@@ -98,10 +98,30 @@ pub enum AdvEntry {
     Array,
 }
 
-/// A user-defined op: type inference only; backends must know it by name.
+/// A user-defined op: its name, its output count and types, and optionally a reference
+/// implementation (`perform`, which every backend runs it by) and a gradient.
 pub trait CustomOp: Send + Sync + fmt::Debug {
     fn name(&self) -> String;
+    /// How many outputs every node of the op has (1 unless overridden); `infer_types` must
+    /// return that many types, or building the node is refused.
+    fn n_outputs(&self) -> usize {
+        1
+    }
     fn infer_types(&self, inputs: &[TensorType]) -> Result<Vec<TensorType>, String>;
+    /// The gradient (Theano's `L_op`): given the node's inputs and outputs and the gradient
+    /// of the cost with respect to each output (`None`: that output does not reach the cost),
+    /// the gradient with respect to each input (`None`: the input is disconnected), built
+    /// with the tensor builders. `None` (the default): the op has no gradient, and `grad()`
+    /// through it is an error naming the op.
+    fn grad(
+        &self,
+        inputs: &[crate::Variable],
+        outputs: &[crate::Variable],
+        output_grads: &[Option<crate::Variable>],
+    ) -> Option<Result<Vec<Option<crate::Variable>>, String>> {
+        let _ = (inputs, outputs, output_grads);
+        None
+    }
     /// The op's reference implementation, run by the interpreter (the oracle every backend is
     /// checked against). `None`: the op has none, and graphs using it cannot be evaluated.
     fn perform(
@@ -173,6 +193,9 @@ pub enum Op {
     Reshape { ndim: usize },
     /// collapse trailing dimensions so the result has `outdim` dimensions
     Flatten { outdim: usize },
+    /// Theano's `SpecifyShape`: inputs (x, shape: an integer vector of length x.ndim); the
+    /// output is x, and a call where x's shape is not `shape` is an error naming both.
+    SpecifyShape,
     /// arange(start, stop, step)
     ARange { dtype: DType },
     /// alloc(value, *shape): broadcast value to a new array of the given shape
@@ -269,8 +292,57 @@ impl Op {
         match self {
             Op::MaxAndArgmax { .. } => 2,
             Op::CrossentropySoftmaxArgmax1HotWithBias => 3,
+            Op::Custom(c) => c.0.n_outputs(),
             _ => 1,
         }
+    }
+
+    /// The output types of this op applied to inputs of these types, where `known(i)` gives
+    /// the entries of integer input `i` that are constants when the node is built (a constant,
+    /// or a MakeVector of some constants; a scalar is one entry). Theano 1.0 reads them to type
+    /// `Alloc` and `Reshape`: a dimension whose length is the constant 1 is broadcastable
+    /// (`zeros((1, n))` is a row), and the rewrites rely on that type.
+    pub fn infer_types_known(
+        &self,
+        ins: &[TensorType],
+        known: &dyn Fn(usize) -> Option<Vec<Option<i64>>>,
+    ) -> Result<Vec<TensorType>, String> {
+        let mut out = self.infer_types(ins)?;
+        let ones: Vec<bool> = match self {
+            Op::Alloc => (1..ins.len())
+                .map(|i| known(i).is_some_and(|e| e == [Some(1)]))
+                .collect(),
+            Op::Reshape { ndim } => match known(1) {
+                Some(e) if e.len() == *ndim => e.iter().map(|&d| d == Some(1)).collect(),
+                _ => return Ok(out),
+            },
+            _ => return Ok(out),
+        };
+        if ones.iter().any(|&b| b) {
+            let t = out[0];
+            let b: Vec<bool> = (0..t.ndim())
+                .map(|d| t.is_broadcastable(d) || ones[d])
+                .collect();
+            out[0] = TensorType::new(t.dtype, &b)?;
+        }
+        Ok(out)
+    }
+
+    /// Whether a node of this op may have the output types `have` where its input types give
+    /// `plain` ([`Op::infer_types`], no constant known): equal, or, for `Alloc` and `Reshape`,
+    /// the same but for dimensions a constant 1 made broadcastable when the node was built (a
+    /// rewrite may since have folded another entry into a 1, or the reverse; the interpreter
+    /// checks at run time that a broadcastable dimension has length 1).
+    pub fn accepts_output_types(&self, plain: &[TensorType], have: &[TensorType]) -> bool {
+        if plain == have {
+            return true;
+        }
+        let (Op::Alloc | Op::Reshape { .. }, [p], [h]) = (self, plain, have) else {
+            return false;
+        };
+        p.dtype == h.dtype
+            && p.ndim() == h.ndim()
+            && (0..p.ndim()).all(|d| !p.is_broadcastable(d) || h.is_broadcastable(d))
     }
 
     /// The output types of this op applied to inputs of these types, or why they are refused.
@@ -302,7 +374,7 @@ impl Op {
                 let b: Vec<bool> = (0..nd)
                     .map(|i| ins.iter().all(|t| t.is_broadcastable(i)))
                     .collect();
-                one(TensorType::new(d, &b))
+                one(TensorType::new(d, &b)?)
             }
             Op::DimShuffle { new_order, .. } => {
                 n_in(1)?;
@@ -325,7 +397,7 @@ impl Op {
                         "cannot drop non-broadcastable dimension {i} of {t}"
                     ));
                 }
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::Reduce { kind, axes } => {
                 n_in(1)?;
@@ -335,7 +407,7 @@ impl Op {
                     .filter(|i| !axes.contains(i))
                     .map(|i| t.is_broadcastable(i))
                     .collect();
-                one(TensorType::new(kind.out_dtype(t.dtype), &b))
+                one(TensorType::new(kind.out_dtype(t.dtype), &b)?)
             }
             Op::MaxAndArgmax { axes } => {
                 n_in(1)?;
@@ -346,8 +418,8 @@ impl Op {
                     .map(|i| t.is_broadcastable(i))
                     .collect();
                 Ok(vec![
-                    TensorType::new(t.dtype, &b),
-                    TensorType::new(DType::Int64, &b),
+                    TensorType::new(t.dtype, &b)?,
+                    TensorType::new(DType::Int64, &b)?,
                 ])
             }
             Op::Dot => {
@@ -366,7 +438,7 @@ impl Op {
                         ))
                     }
                 };
-                one(TensorType::new(d, &out))
+                one(TensorType::new(d, &out)?)
             }
             Op::Softmax | Op::LogSoftmax => {
                 n_in(1)?;
@@ -390,9 +462,9 @@ impl Op {
                     x.is_broadcastable(1) && b.is_broadcastable(0),
                 ];
                 Ok(vec![
-                    TensorType::new(d, &[y.is_broadcastable(0)]),
-                    TensorType::new(d, &sm),
-                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)]),
+                    TensorType::new(d, &[y.is_broadcastable(0)])?,
+                    TensorType::new(d, &sm)?,
+                    TensorType::new(DType::Int64, &[y.is_broadcastable(0)])?,
                 ])
             }
             Op::CrossentropySoftmax1HotWithBiasDx => {
@@ -404,7 +476,7 @@ impl Op {
                 one(TensorType::new(
                     DType::promote(dnll.dtype, sm.dtype),
                     &sm.broadcastable(),
-                ))
+                )?)
             }
             Op::Shape => {
                 n_in(1)?;
@@ -424,7 +496,15 @@ impl Op {
                     return Err(format!("the shape must be an integer vector, got {s}"));
                 }
                 check_ndim(*ndim)?;
-                one(TensorType::with_ndim(ins[0].dtype, *ndim))
+                one(TensorType::with_ndim(ins[0].dtype, *ndim)?)
+            }
+            Op::SpecifyShape => {
+                n_in(2)?;
+                let (t, s) = (ins[0], ins[1]);
+                if s.ndim() != 1 || !s.dtype.is_int() {
+                    return Err(format!("the shape must be an integer vector, got {s}"));
+                }
+                one(t)
             }
             Op::Flatten { outdim } => {
                 n_in(1)?;
@@ -434,7 +514,7 @@ impl Op {
                 }
                 let mut b: Vec<bool> = (0..outdim - 1).map(|i| t.is_broadcastable(i)).collect();
                 b.push((outdim - 1..t.ndim()).all(|i| t.is_broadcastable(i)));
-                one(TensorType::new(t.dtype, &b))
+                one(TensorType::new(t.dtype, &b)?)
             }
             Op::ARange { dtype } => {
                 n_in(3)?;
@@ -460,7 +540,7 @@ impl Op {
                 for i in 1..ins.len() {
                     scalar_int(i, "each shape entry")?;
                 }
-                one(TensorType::with_ndim(ins[0].dtype, nd))
+                one(TensorType::with_ndim(ins[0].dtype, nd)?)
             }
             Op::Join { axis } => {
                 let first = *ins.first().ok_or("needs at least one tensor")?;
@@ -487,7 +567,7 @@ impl Op {
                 one(TensorType::new(
                     DType::upcast(&dtypes).unwrap_or(first.dtype),
                     &b,
-                ))
+                )?)
             }
             Op::MakeVector { dtype } => {
                 if let Some(t) = ins.iter().find(|t| t.ndim() != 0) {
@@ -520,7 +600,7 @@ impl Op {
                 // dimension used to be non-broadcastable even for a length-1 constant index).
                 let mut b = vec![ins[1].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                one(TensorType::new(ins[0].dtype, &b))
+                one(TensorType::new(ins[0].dtype, &b)?)
             }
             Op::AdvancedSubtensor { idx } => {
                 if ins.is_empty() {
@@ -536,7 +616,7 @@ impl Op {
                 }
                 let mut b = vec![ins[2].is_broadcastable(0)];
                 b.extend((1..ins[0].ndim()).map(|i| ins[0].is_broadcastable(i)));
-                check_inc_value(TensorType::new(ins[0].dtype, &b), ins[1])?;
+                check_inc_value(TensorType::new(ins[0].dtype, &b)?, ins[1])?;
                 one(ins[0])
             }
             Op::AdvancedIncSubtensor { idx, .. } => {
@@ -550,7 +630,18 @@ impl Op {
             Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
                 crate::blas::infer_types(self, ins)
             }
-            Op::Custom(c) => c.0.infer_types(ins),
+            Op::Custom(c) => {
+                let out = c.0.infer_types(ins)?;
+                if out.len() != c.0.n_outputs() {
+                    return Err(format!(
+                        "infer_types gave {} output types, but the op declares {} outputs \
+                         (CustomOp::n_outputs)",
+                        out.len(),
+                        c.0.n_outputs()
+                    ));
+                }
+                Ok(out)
+            }
         }
     }
 
@@ -570,7 +661,7 @@ impl Op {
 }
 
 /// Refuse results with more than [`MAX_NDIM`] dimensions instead of letting
-/// `TensorType::new` panic (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
+/// `TensorType::new` error (fix: a 33-entry dimshuffle, reshape or alloc used to panic).
 fn check_ndim(n: usize) -> Result<(), String> {
     if n > MAX_NDIM {
         return Err(format!(
@@ -677,7 +768,7 @@ fn subtensor_type(idx: &[IdxEntry], x: TensorType) -> Result<TensorType, String>
         }
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn adv_subtensor_type(
@@ -728,7 +819,7 @@ fn adv_subtensor_type(
     }
     b.extend((idx.len()..x.ndim()).map(|i| x.is_broadcastable(i)));
     check_ndim(b.len())?;
-    Ok(TensorType::new(x.dtype, &b))
+    TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
 fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {
@@ -808,6 +899,7 @@ impl fmt::Display for Op {
             Op::ShapeI(i) => write!(f, "Shape_i{{{i}}}"),
             Op::Reshape { ndim } => write!(f, "Reshape{{{ndim}}}"),
             Op::Flatten { outdim } => write!(f, "Flatten{{{outdim}}}"),
+            Op::SpecifyShape => f.write_str("SpecifyShape"),
             Op::ARange { dtype } => write!(f, "ARange{{dtype='{dtype}'}}"),
             Op::Alloc => f.write_str("Alloc"),
             Op::Join { axis } => write!(f, "Join{{axis={axis}}}"),

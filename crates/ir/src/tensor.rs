@@ -34,13 +34,13 @@ type_consts! {
     DROW = row(Float64); FROW = row(Float32); DCOL = col(Float64); FCOL = col(Float32);
 }
 /// `TensorType(float64, 3D)`
-pub const DTENSOR3: TensorType = TensorType::with_ndim(DType::Float64, 3);
+pub const DTENSOR3: TensorType = TensorType::fixed_ndim::<3>(DType::Float64);
 /// `TensorType(float64, 4D)`
-pub const DTENSOR4: TensorType = TensorType::with_ndim(DType::Float64, 4);
+pub const DTENSOR4: TensorType = TensorType::fixed_ndim::<4>(DType::Float64);
 /// `TensorType(float32, 3D)`
-pub const FTENSOR3: TensorType = TensorType::with_ndim(DType::Float32, 3);
+pub const FTENSOR3: TensorType = TensorType::fixed_ndim::<3>(DType::Float32);
 /// `TensorType(float32, 4D)`
-pub const FTENSOR4: TensorType = TensorType::with_ndim(DType::Float32, 4);
+pub const FTENSOR4: TensorType = TensorType::fixed_ndim::<4>(DType::Float32);
 
 /// A symbolic input of type `ty` named `name` (empty for unnamed).
 pub fn input(ty: TensorType, name: &str) -> Variable {
@@ -69,8 +69,8 @@ ctors! {
     ftensor3, ftensor3s => FTENSOR3; ftensor4, ftensor4s => FTENSOR4;
     scalar, scalars => TensorType::scalar(float_x()); vector, vectors => TensorType::vector(float_x());
     matrix, matrices => TensorType::matrix(float_x()); row, rows => TensorType::row(float_x());
-    col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::with_ndim(float_x(), 3);
-    tensor4, tensor4s => TensorType::with_ndim(float_x(), 4);
+    col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::fixed_ndim::<3>(float_x());
+    tensor4, tensor4s => TensorType::fixed_ndim::<4>(float_x());
 }
 
 /// A constant from any value convertible to a tensor.
@@ -148,6 +148,13 @@ fn int64_const(v: i64) -> Variable {
 
 fn apply(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<ApplyRef> {
     ApplyRef::create(op, inputs, loc)
+}
+
+/// Apply any op (a [`crate::CustomOp`] as `Op::Custom(CustomRef(Arc::new(..)))` included) to
+/// `inputs`: its outputs, typed by the op.
+#[track_caller]
+pub fn apply_op(op: Op, inputs: Vec<Variable>) -> Result<Vec<Variable>> {
+    Ok(apply(op, inputs, Location::caller())?.outputs())
 }
 
 fn apply1(op: Op, inputs: Vec<Variable>, loc: Loc) -> Result<Variable> {
@@ -535,6 +542,16 @@ pub fn reshape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> 
     let x = x.into_var();
     let (s, n) = shape_vector(shape.into(), loc)?;
     apply1(Op::Reshape { ndim: n }, vec![x, s], loc)
+}
+
+/// Theano's `specify_shape(x, shape)`: x, with a check at each call that its shape is
+/// `shape` (an integer vector of length x.ndim: a constant, or symbolic).
+#[track_caller]
+pub fn specify_shape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let (s, _) = shape_vector(shape.into(), loc)?;
+    apply1(Op::SpecifyShape, vec![x, s], loc)
 }
 
 /// Collapse the trailing dimensions so that the result has `outdim` dimensions.

@@ -17,14 +17,47 @@ pub struct TensorType {
     bcast: u32,
 }
 
+/// A [`TensorType`] asked for with more than [`MAX_NDIM`] dimensions: the argument, the
+/// limit and the number asked for.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{argument}: a TensorType has at most {MAX_NDIM} dimensions, got {ndim}")]
+pub struct NdimError {
+    /// What gave the number of dimensions (`ndim`, `broadcastable`, `a value's shape`, ...).
+    pub argument: &'static str,
+    /// The number of dimensions asked for.
+    pub ndim: usize,
+}
+
+impl From<NdimError> for String {
+    fn from(e: NdimError) -> String {
+        e.to_string()
+    }
+}
+
 impl TensorType {
-    /// A type from a dtype and a broadcastable pattern. Panics (at compile time in `const`
-    /// contexts) when `broadcastable` has more than [`MAX_NDIM`] entries.
-    pub const fn new(dtype: DType, broadcastable: &[bool]) -> TensorType {
-        assert!(broadcastable.len() <= MAX_NDIM, "too many dimensions");
+    /// A type from a dtype and a broadcastable pattern; more than [`MAX_NDIM`] entries is an
+    /// [`NdimError`]. For a pattern fixed in the source, [`TensorType::fixed`] is `const` and
+    /// infallible.
+    pub fn new(dtype: DType, broadcastable: &[bool]) -> Result<TensorType, NdimError> {
+        if broadcastable.len() > MAX_NDIM {
+            return Err(NdimError {
+                argument: "broadcastable",
+                ndim: broadcastable.len(),
+            });
+        }
+        Ok(TensorType::pattern(dtype, broadcastable))
+    }
+    /// A type from a pattern whose length is known at compile time (checked at compile time:
+    /// `TensorType::fixed(d, [false; 33])` does not build).
+    pub const fn fixed<const N: usize>(dtype: DType, broadcastable: [bool; N]) -> TensorType {
+        const { assert!(N <= MAX_NDIM, "a TensorType has at most 32 dimensions") };
+        TensorType::pattern(dtype, &broadcastable)
+    }
+    /// The pattern's type; the caller has checked its length.
+    const fn pattern(dtype: DType, broadcastable: &[bool]) -> TensorType {
         let mut bcast = 0u32;
         let mut i = 0;
-        while i < broadcastable.len() {
+        while i < broadcastable.len() && i < MAX_NDIM {
             if broadcastable[i] {
                 bcast |= 1 << i;
             }
@@ -36,29 +69,39 @@ impl TensorType {
             bcast,
         }
     }
-    /// A type with `ndim` non-broadcastable dimensions.
-    pub const fn with_ndim(dtype: DType, ndim: usize) -> TensorType {
-        assert!(ndim <= MAX_NDIM, "too many dimensions");
-        TensorType {
+    /// A type with `ndim` non-broadcastable dimensions; more than [`MAX_NDIM`] is an
+    /// [`NdimError`].
+    pub const fn with_ndim(dtype: DType, ndim: usize) -> Result<TensorType, NdimError> {
+        if ndim > MAX_NDIM {
+            return Err(NdimError {
+                argument: "ndim",
+                ndim,
+            });
+        }
+        Ok(TensorType {
             dtype,
             ndim: ndim as u8,
             bcast: 0,
-        }
+        })
+    }
+    /// [`TensorType::with_ndim`] for a number of dimensions known at compile time.
+    pub const fn fixed_ndim<const N: usize>(dtype: DType) -> TensorType {
+        TensorType::fixed(dtype, [false; N])
     }
     pub const fn scalar(dtype: DType) -> TensorType {
-        TensorType::new(dtype, &[])
+        TensorType::fixed(dtype, [])
     }
     pub const fn vector(dtype: DType) -> TensorType {
-        TensorType::new(dtype, &[false])
+        TensorType::fixed(dtype, [false])
     }
     pub const fn matrix(dtype: DType) -> TensorType {
-        TensorType::new(dtype, &[false, false])
+        TensorType::fixed(dtype, [false, false])
     }
     pub const fn row(dtype: DType) -> TensorType {
-        TensorType::new(dtype, &[true, false])
+        TensorType::fixed(dtype, [true, false])
     }
     pub const fn col(dtype: DType) -> TensorType {
-        TensorType::new(dtype, &[false, true])
+        TensorType::fixed(dtype, [false, true])
     }
     pub const fn ndim(&self) -> usize {
         self.ndim as usize
@@ -83,8 +126,11 @@ impl TensorType {
     }
     /// The type of a concrete value: broadcastable exactly where the dimension is 1? No:
     /// Theano types a value as non-broadcastable everywhere (`shared`, constants use their own rule).
-    pub fn of_value(dtype: DType, ndim: usize) -> TensorType {
-        TensorType::with_ndim(dtype, ndim)
+    pub fn of_value(dtype: DType, ndim: usize) -> Result<TensorType, NdimError> {
+        TensorType::with_ndim(dtype, ndim).map_err(|e| NdimError {
+            argument: "a value's shape",
+            ..e
+        })
     }
     /// Theano's name for the pattern: `scalar`, `vector`, `matrix`, `row`, `col`, `3D` when no
     /// dimension is broadcastable, else the Python tuple such as `(False, True, False)`.
@@ -145,21 +191,41 @@ mod tests {
             (TensorType::row(DType::Float64), "TensorType(float64, row)"),
             (TensorType::col(DType::Int8), "TensorType(int8, col)"),
             (
-                TensorType::with_ndim(DType::Float64, 3),
+                TensorType::fixed_ndim::<3>(DType::Float64),
                 "TensorType(float64, 3D)",
             ),
             (
-                TensorType::new(DType::Float64, &[false, true, false]),
+                TensorType::fixed(DType::Float64, [false, true, false]),
                 "TensorType(float64, (False, True, False))",
             ),
             (
-                TensorType::new(DType::Bool, &[true]),
+                TensorType::fixed(DType::Bool, [true]),
                 "TensorType(bool, (True,))",
             ),
         ];
         for (t, want) in cases {
             assert_eq!(t.to_string(), want);
         }
+    }
+
+    #[test]
+    fn too_many_dimensions_is_an_error_naming_the_argument() {
+        let e = TensorType::with_ndim(DType::Float64, 33).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ndim: a TensorType has at most 32 dimensions, got 33"
+        );
+        let e = TensorType::new(DType::Int8, &[false; 33]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "broadcastable: a TensorType has at most 32 dimensions, got 33"
+        );
+        let e = TensorType::of_value(DType::Int8, usize::MAX).unwrap_err();
+        assert_eq!(e.ndim, usize::MAX);
+        let t = TensorType::with_ndim(DType::Float64, 32).unwrap();
+        assert_eq!(t.ndim(), 32);
+        let t = TensorType::new(DType::Float64, &[true; 32]).unwrap();
+        assert!(t.is_broadcastable(31));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::error::GraphError;
 use crate::op::Op;
-use crate::types::TensorType;
+use crate::types::{NdimError, TensorType};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::panic::Location;
@@ -173,7 +173,7 @@ impl ApplyRef {
     ) -> Result<ApplyRef, GraphError> {
         let tys: Vec<TensorType> = inputs.iter().map(|v| v.ty()).collect();
         let out_tys = op
-            .infer_types(&tys)
+            .infer_types_known(&tys, &|i| known_ints(&inputs[i]))
             .map_err(|m| GraphError::new(op.name(), tys.clone(), m, location))?;
         let outputs = out_tys
             .into_iter()
@@ -239,10 +239,25 @@ impl Variable {
 
     /// A constant; its type is non-broadcastable in every dimension, like Theano's constants,
     /// except that dimensions of length 1 are broadcastable.
+    ///
+    /// # Panics
+    ///
+    /// When `value` has more than [`crate::MAX_NDIM`] dimensions; [`Variable::try_constant`]
+    /// returns that as an error.
+    #[track_caller]
     pub fn constant(value: Tensor) -> Variable {
+        Variable::try_constant(value).unwrap_or_else(|e| panic!("Variable::constant: {e}"))
+    }
+
+    /// [`Variable::constant`], with a value of more than [`crate::MAX_NDIM`] dimensions an
+    /// [`NdimError`].
+    pub fn try_constant(value: Tensor) -> Result<Variable, NdimError> {
         let b: Vec<bool> = value.shape().iter().map(|&n| n == 1).collect();
-        let ty = TensorType::new(value.dtype(), &b);
-        Variable::leaf(ty, None, VarKind::Constant(Arc::new(value)))
+        let ty = TensorType::new(value.dtype(), &b).map_err(|e| NdimError {
+            argument: "the constant's shape",
+            ..e
+        })?;
+        Ok(Variable::leaf(ty, None, VarKind::Constant(Arc::new(value))))
     }
 
     /// A constant of an explicit type (e.g. a folded value keeping its node's broadcastable
@@ -259,16 +274,31 @@ impl Variable {
     }
 
     /// A shared variable holding `value`; its type is non-broadcastable in every dimension.
+    ///
+    /// # Panics
+    ///
+    /// When `value` has more than [`crate::MAX_NDIM`] dimensions; [`Variable::try_shared`]
+    /// returns that as an error.
+    #[track_caller]
     pub fn shared(value: Tensor, name: Option<&str>) -> Variable {
-        let ty = TensorType::with_ndim(value.dtype(), value.ndim());
-        Variable::leaf(
+        Variable::try_shared(value, name).unwrap_or_else(|e| panic!("Variable::shared: {e}"))
+    }
+
+    /// [`Variable::shared`], with a value of more than [`crate::MAX_NDIM`] dimensions an
+    /// [`NdimError`].
+    pub fn try_shared(value: Tensor, name: Option<&str>) -> Result<Variable, NdimError> {
+        let ty = TensorType::with_ndim(value.dtype(), value.ndim()).map_err(|e| NdimError {
+            argument: "the shared value's shape",
+            ..e
+        })?;
+        Ok(Variable::leaf(
             ty,
             name,
             VarKind::Shared(Arc::new(SharedCell {
                 ty,
                 value: Mutex::new(value),
             })),
-        )
+        ))
     }
 
     /// A shared variable with an explicit type (e.g. broadcastable dimensions).
@@ -444,5 +474,41 @@ pub fn scalar_str(t: &Tensor) -> String {
 impl From<&Variable> for Variable {
     fn from(v: &Variable) -> Variable {
         v.clone()
+    }
+}
+
+/// The integer entries of `v` known while graphs are built (see [`Op::infer_types_known`]):
+/// those of an integer constant of rank 0 or 1, or, for a MakeVector, each scalar that is a
+/// constant (possibly cast); `None` when nothing is known.
+pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
+    if !v.dtype().is_int() || v.ndim() > 1 {
+        return None;
+    }
+    fn scalar(v: &Variable) -> Option<i64> {
+        let mut v = v.clone();
+        loop {
+            if let Some(t) = v.constant_value() {
+                return (t.ndim() == 0 && t.dtype().is_int()).then(|| t.to_i64_vec()[0]);
+            }
+            let n = v.owner()?;
+            match n.op() {
+                Op::Elemwise {
+                    scalar: crate::ScalarOp::Cast(d),
+                    ..
+                } if d.is_int() => v = n.inputs()[0].clone(),
+                _ => return None,
+            }
+        }
+    }
+    if let Some(t) = v.constant_value() {
+        return Some(t.to_i64_vec().into_iter().map(Some).collect());
+    }
+    if v.ndim() == 0 {
+        return scalar(v).map(|x| vec![Some(x)]);
+    }
+    let n = v.owner()?;
+    match n.op() {
+        Op::MakeVector { .. } => Some(n.inputs().iter().map(scalar).collect()),
+        _ => None,
     }
 }

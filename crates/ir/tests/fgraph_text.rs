@@ -69,10 +69,11 @@ fn variant(op: &Op) -> usize {
         Op::Dot22 => 24,
         Op::CrossentropySoftmaxArgmax1HotWithBias => 25,
         Op::CrossentropySoftmax1HotWithBiasDx => 26,
-        Op::Custom(_) => 27,
+        Op::Custom(_) => 28,
+        Op::SpecifyShape => 27,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 27;
+const N_VARIANTS_PARSABLE: usize = 28;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -183,6 +184,10 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     );
     outs.push(T::dtensor3("t").flatten(2).unwrap());
     outs.push(T::flatten(&x, 1).unwrap());
+    outs.push(T::specify_shape(&x, [2, 3]).unwrap());
+    // a constant 1 in a shape types the dimension broadcastable; the parser must agree
+    outs.push(x.reshape([1, -1]).unwrap());
+    outs.push(T::alloc(&v, &[T::constant(1i64), i.clone()]).unwrap());
 
     // reductions
     for kind in ReduceKind::ALL {

@@ -17,7 +17,7 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn ty(t: &[bool], d: DType) -> TensorType {
-    TensorType::new(d, t)
+    TensorType::new(d, t).unwrap()
 }
 
 fn input(d: DType, b: &[bool]) -> Variable {

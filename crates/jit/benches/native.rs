@@ -46,7 +46,7 @@ fn dot(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("dot_1024_{d}"));
         g.throughput(Throughput::Elements(2 * (n * n * n) as u64));
         g.sample_size(20);
-        let t = TensorType::with_ndim(d, 2);
+        let t = TensorType::with_ndim(d, 2).unwrap();
         let k = kernel(Op::Dot, &[t, t]);
         macro_rules! go {
             ($T:ty) => {{
@@ -78,7 +78,10 @@ fn gemv(c: &mut Criterion) {
     let d = DType::Float64;
     let k = kernel(
         Op::Dot,
-        &[TensorType::with_ndim(d, 2), TensorType::with_ndim(d, 1)],
+        &[
+            TensorType::with_ndim(d, 2).unwrap(),
+            TensorType::with_ndim(d, 1).unwrap(),
+        ],
     );
     for (name, shape, strides, x) in [
         ("400x784_dot_784", [rows, cols], [cols as isize, 1], &x784),
@@ -195,7 +198,7 @@ fn reduce_softmax(c: &mut Criterion) {
             kind: ReduceKind::Sum,
             axes: None,
         },
-        &[TensorType::with_ndim(d, 1)],
+        &[TensorType::with_ndim(d, 1).unwrap()],
     );
     let mut o = vec![0.0f64; 1];
     let (xv, out) = (view(&x, d, &[n]), view_mut(&mut o, d, &[]));
@@ -207,7 +210,7 @@ fn reduce_softmax(c: &mut Criterion) {
     let (r, cols) = (600, 10);
     let x = data(r * cols, 9);
     let mut g = c.benchmark_group("softmax_600x10_f64");
-    let k = kernel(Op::Softmax, &[TensorType::with_ndim(d, 2)]);
+    let k = kernel(Op::Softmax, &[TensorType::with_ndim(d, 2).unwrap()]);
     let mut o = vec![0.0f64; r * cols];
     let (xv, out) = (view(&x, d, &[r, cols]), view_mut(&mut o, d, &[r, cols]));
     g.bench_function("native", |bch| {

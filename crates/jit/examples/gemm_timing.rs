@@ -15,7 +15,7 @@ mod common;
 use common::data;
 
 fn dot_kernel(d: DType) -> Box<dyn NativeKernel> {
-    let t2 = TensorType::with_ndim(d, 2);
+    let t2 = TensorType::with_ndim(d, 2).unwrap();
     let ins = [t2, t2];
     let outs = Op::Dot.infer_types(&ins).unwrap();
     native_kernel(&Op::Dot, &ins, &outs).unwrap()

@@ -153,7 +153,7 @@ fn main() {
     let a32 = leak(a64.iter().map(|&v| v as f32).collect());
     let b32 = leak(b64.iter().map(|&v| v as f32).collect());
     let o32 = out_buf(0.0f32, n * n);
-    let t2 = |d| TensorType::with_ndim(d, 2);
+    let t2 = |d| TensorType::with_ndim(d, 2).unwrap();
     let k64 = kernel(Op::Dot, &[t2(d), t2(d)]);
     let k32 = kernel(Op::Dot, &[t2(DType::Float32), t2(DType::Float32)]);
     let v = |p: *const u8, d, sh: &[usize]| View::contiguous(p as *mut u8, d, sh).unwrap();
@@ -190,7 +190,7 @@ fn main() {
     let x784 = leak(data(cols, 4));
     let x400 = leak(data(rows, 5));
     let o = out_buf(0.0f64, cols);
-    let kmv = kernel(Op::Dot, &[t2(d), TensorType::with_ndim(d, 1)]);
+    let kmv = kernel(Op::Dot, &[t2(d), TensorType::with_ndim(d, 1).unwrap()]);
     for (name, shape, st, x) in [
         ("400x784 . 784", [rows, cols], [cols as isize, 1], x784),
         ("784x400(T) . 400", [cols, rows], [1, cols as isize], x400),
@@ -251,7 +251,7 @@ fn main() {
             kind: ReduceKind::Sum,
             axes: None,
         },
-        &[TensorType::with_ndim(d, 1)],
+        &[TensorType::with_ndim(d, 1).unwrap()],
     );
     {
         let ins = [v(big.as_ptr() as _, d, &[big.len()])];
@@ -279,7 +279,10 @@ fn main() {
     let orow32 = out_buf(0.0f32, m);
     let oidx = out_buf(0i64, m);
     let red = |kind, axes: Option<Vec<usize>>, d| {
-        kernel(Op::Reduce { kind, axes }, &[TensorType::with_ndim(d, 2)])
+        kernel(
+            Op::Reduce { kind, axes },
+            &[TensorType::with_ndim(d, 2).unwrap()],
+        )
     };
     let f32d = DType::Float32;
     let cases: [(&str, &'static dyn NativeKernel, *const u8, DType, *mut u8); 6] = [
@@ -480,7 +483,7 @@ fn main() {
     // the crossentropy op and its gradient on the MNIST minibatch shape (600x10)
     let labels: &'static [i64] = leak((0..600).map(|i| (i * 7 % 10) as i64).collect());
     let bias = leak(data(10, 10));
-    let it = |d, nd| TensorType::with_ndim(d, nd);
+    let it = |d, nd| TensorType::with_ndim(d, nd).unwrap();
     let kx = kernel(
         Op::CrossentropySoftmaxArgmax1HotWithBias,
         &[t2(d), it(d, 1), it(DType::Int64, 1)],

@@ -7,9 +7,12 @@ use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{DType, Tensor};
 
 fn run(value: &Tensor, dims: &[Tensor], out_bc: &[bool]) -> Result<Tensor, JitError> {
-    let mut types = vec![TensorType::new(value.dtype(), &vec![false; value.ndim()])];
-    types.extend(dims.iter().map(|d| TensorType::new(d.dtype(), &[])));
-    let out_t = TensorType::new(value.dtype(), out_bc);
+    let mut types = vec![TensorType::new(value.dtype(), &vec![false; value.ndim()]).unwrap()];
+    types.extend(
+        dims.iter()
+            .map(|d| TensorType::new(d.dtype(), &[]).unwrap()),
+    );
+    let out_t = TensorType::new(value.dtype(), out_bc).unwrap();
     let k = native_kernel(&Op::Alloc, &types, &[out_t]).expect("Alloc is lowered");
     let mut views = vec![View::of(value).unwrap()];
     views.extend(dims.iter().map(|d| View::of(d).unwrap()));
@@ -25,9 +28,13 @@ fn run(value: &Tensor, dims: &[Tensor], out_bc: &[bool]) -> Result<Tensor, JitEr
 fn interp(value: &Tensor, dims: &[Tensor], out_bc: &[bool]) -> Result<Tensor, String> {
     let mut ins = vec![value];
     ins.extend(dims.iter());
-    theano_interp::perform(&Op::Alloc, &ins, &[TensorType::new(value.dtype(), out_bc)])
-        .map(|mut v| v.remove(0))
-        .map_err(|e| e.to_string())
+    theano_interp::perform(
+        &Op::Alloc,
+        &ins,
+        &[TensorType::new(value.dtype(), out_bc).unwrap()],
+    )
+    .map(|mut v| v.remove(0))
+    .map_err(|e| e.to_string())
 }
 
 fn dims(d: &[i64], dt: DType) -> Vec<Tensor> {

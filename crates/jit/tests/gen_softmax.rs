@@ -318,7 +318,7 @@ fn bad_labels_and_shapes_are_refused_before_running() {
 
 #[test]
 fn generated_only_for_float_inputs_and_integer_labels() {
-    let t = |d: DType, nd: usize| TensorType::with_ndim(d, nd);
+    let t = |d: DType, nd: usize| TensorType::with_ndim(d, nd).unwrap();
     let mut ks = KernelSet::new(false).unwrap();
     let f64m = t(DType::Float64, 2);
     let add = |ks: &mut KernelSet, op: Op, ins: &[TensorType], outs: &[TensorType]| {

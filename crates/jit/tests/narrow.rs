@@ -81,8 +81,8 @@ fn check(d: DType, (m, k, n): (usize, usize, usize), tx: bool, ty: bool, ab: Opt
     let mut x = Operand::new(d, m, k, tx, 1 + m as u64);
     let mut y = Operand::new(d, k, n, ty, 2 + n as u64);
     let mut z = Operand::new(d, m, n, false, 3);
-    let t2 = TensorType::with_ndim(d, 2);
-    let t0 = TensorType::with_ndim(d, 0);
+    let t2 = TensorType::with_ndim(d, 2).unwrap();
+    let t0 = TensorType::with_ndim(d, 0).unwrap();
     let (op, tys) = match ab {
         None => (Op::Dot22, vec![t2, t2]),
         Some(_) => (Op::Gemm { inplace: false }, vec![t2, t0, t2, t2, t0]),

@@ -629,7 +629,7 @@ fn misaligned_outputs_are_written_bytewise() {
 
 #[test]
 fn dispatcher_lowers_what_it_claims() {
-    let t = |d: DType, nd: usize| TensorType::with_ndim(d, nd);
+    let t = |d: DType, nd: usize| TensorType::with_ndim(d, nd).unwrap();
     let f64m = t(DType::Float64, 2);
     let some = |op: Op, ins: &[TensorType]| {
         let outs = op.infer_types(ins).unwrap();

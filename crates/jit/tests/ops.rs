@@ -168,7 +168,7 @@ fn check(op: &ScalarOp, dts: &[DType]) -> Result<(), JitError> {
             .collect();
         let refs: Vec<&Tensor> = ins.iter().collect();
         let nd = shapes.iter().map(Vec::len).max().unwrap();
-        let oty = TensorType::with_ndim(out, nd);
+        let oty = TensorType::with_ndim(out, nd).unwrap();
         let want = theano_interp::perform(&Op::elemwise(op.clone()), &refs, &[oty]);
         let Ok(want) = want else { continue };
         let mut ks = KernelSet::new(true)?;

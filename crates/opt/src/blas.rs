@@ -174,41 +174,46 @@ fn terms_in(
     dtype: DType,
     out: &mut Vec<(f64, Value)>,
 ) {
-    let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v) && fg.ty(v).dtype == dtype);
-    let node = match fg.def(v) {
-        ValueDef::Output { node, index: 0 } if expand => node,
-        _ => return out.push((scale, v)),
-    };
-    let Op::Elemwise { scalar, .. } = fg.op(node) else {
-        return out.push((scale, v));
-    };
-    let ins = fg.node_inputs(node);
-    match scalar {
-        ScalarOp::Add => {
-            for &i in ins {
-                terms_in(fg, i, scale, false, dtype, out);
+    // Iterative (children pushed in reverse, so terms come in left-to-right order): a chain
+    // of 200,000 adds expands without overflowing the stack.
+    let mut stack = vec![(v, scale, root)];
+    while let Some((v, scale, root)) = stack.pop() {
+        let expand = root || (fg.n_uses(v) == 1 && !fg.is_output(v) && fg.ty(v).dtype == dtype);
+        let node = match fg.def(v) {
+            ValueDef::Output { node, index: 0 } if expand => node,
+            _ => {
+                out.push((scale, v));
+                continue;
             }
-        }
-        ScalarOp::Sub if ins.len() == 2 => {
-            terms_in(fg, ins[0], scale, false, dtype, out);
-            terms_in(fg, ins[1], -scale, false, dtype, out);
-        }
-        ScalarOp::Neg => terms_in(fg, ins[0], -scale, false, dtype, out),
-        ScalarOp::Mul => {
-            let mut k = scale;
-            let mut rest = Vec::new();
-            for &i in ins {
-                match scalar_factor(fg, i) {
-                    Some(c) => k *= c,
-                    None => rest.push(i),
+        };
+        let Op::Elemwise { scalar, .. } = fg.op(node) else {
+            out.push((scale, v));
+            continue;
+        };
+        let ins = fg.node_inputs(node);
+        match scalar {
+            ScalarOp::Add => stack.extend(ins.iter().rev().map(|&i| (i, scale, false))),
+            ScalarOp::Sub if ins.len() == 2 => {
+                stack.push((ins[1], -scale, false));
+                stack.push((ins[0], scale, false));
+            }
+            ScalarOp::Neg => stack.push((ins[0], -scale, false)),
+            ScalarOp::Mul => {
+                let mut k = scale;
+                let mut rest = Vec::new();
+                for &i in ins {
+                    match scalar_factor(fg, i) {
+                        Some(c) => k *= c,
+                        None => rest.push(i),
+                    }
+                }
+                match rest[..] {
+                    [one] => stack.push((one, k, false)),
+                    _ => out.push((scale, v)),
                 }
             }
-            match rest[..] {
-                [one] => terms_in(fg, one, k, false, dtype, out),
-                _ => out.push((scale, v)),
-            }
+            _ => out.push((scale, v)),
         }
-        _ => out.push((scale, v)),
     }
 }
 

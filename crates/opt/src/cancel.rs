@@ -35,25 +35,31 @@ fn expandable(fg: &FunctionGraph, v: Value, root: Value) -> bool {
 }
 
 /// `v` split into added (`num`) and subtracted (`den`) terms through add, sub and neg (or into
-/// multiplied and divided factors through mul and true_div when `mul`).
+/// multiplied and divided factors through mul and true_div when `mul`). Iterative (an
+/// explicit stack, children pushed in reverse so terms come in left-to-right order): a chain
+/// of 200,000 adds expands without overflowing the stack.
 fn collect(fg: &FunctionGraph, v: Value, positive: bool, root: Value, mul: bool, acc: &mut Acc) {
-    let node = match fg.def(v) {
-        ValueDef::Output { node, index: 0 } if v == root || expandable(fg, v, root) => node,
-        _ => return acc.push(v, positive),
-    };
-    let ins = fg.node_inputs(node);
-    match (scalar_of(fg, node), mul) {
-        (Some(S::Add), false) | (Some(S::Mul), true) => {
-            for &i in ins {
-                collect(fg, i, positive, root, mul, acc);
+    let mut stack = vec![(v, positive)];
+    while let Some((v, positive)) = stack.pop() {
+        let node = match fg.def(v) {
+            ValueDef::Output { node, index: 0 } if v == root || expandable(fg, v, root) => node,
+            _ => {
+                acc.push(v, positive);
+                continue;
             }
+        };
+        let ins = fg.node_inputs(node);
+        match (scalar_of(fg, node), mul) {
+            (Some(S::Add), false) | (Some(S::Mul), true) => {
+                stack.extend(ins.iter().rev().map(|&i| (i, positive)));
+            }
+            (Some(S::Sub), false) | (Some(S::TrueDiv), true) if ins.len() == 2 => {
+                stack.push((ins[1], !positive));
+                stack.push((ins[0], positive));
+            }
+            (Some(S::Neg), false) => stack.push((ins[0], !positive)),
+            _ => acc.push(v, positive),
         }
-        (Some(S::Sub), false) | (Some(S::TrueDiv), true) if ins.len() == 2 => {
-            collect(fg, ins[0], positive, root, mul, acc);
-            collect(fg, ins[1], !positive, root, mul, acc);
-        }
-        (Some(S::Neg), false) => collect(fg, ins[0], !positive, root, mul, acc),
-        _ => acc.push(v, positive),
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Report {
     pub applied: Vec<(&'static str, usize)>,
     /// Node visits by the worklist drivers.
     pub visits: usize,
+    /// Wall time of each phase `optimize` ran (merge, canonicalize, ..., inplace), in order;
+    /// a phase's merge and verification count in it (`profile=True` prints them).
+    pub phase_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Report {

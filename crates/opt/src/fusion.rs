@@ -6,7 +6,10 @@
 //! - `p` is an `Elemwise` (a `Composite` too: it is inlined), and
 //! - **`v` has exactly one reader** (one client, not a graph output): a value with two
 //!   readers is computed once, by its own node, never duplicated into both consumers, and
-//! - the group's distinct inputs stay within [`MAX_FUSED_INPUTS`] after the absorption.
+//! - the group's distinct inputs stay within [`MAX_FUSED_INPUTS`] after the absorption, and
+//! - the group's instructions stay within [`MAX_FUSED_INSTRS`] (each absorption rebuilds the
+//!   composite, so an unbounded chain of 200,000 nodes cost a quadratic 2 * 10^10 steps; the
+//!   bound makes it linear, one kernel per `MAX_FUSED_INSTRS` nodes).
 //!
 //! Elemwise inputs all have the consumer's ndim, so a producer's output is absorbed even when
 //! it is broadcastable where the consumer's output is not (`exp(row) + matrix`): the
@@ -26,6 +29,34 @@ use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
 
 /// The most inputs one fused kernel takes (Theano bounded a fused node's arguments too).
 pub const MAX_FUSED_INPUTS: usize = 32;
+
+/// The most scalar instructions one fused kernel computes.
+pub const MAX_FUSED_INSTRS: usize = 128;
+
+/// The instructions node `n`'s scalar op computes (a composite's, else one).
+fn n_instrs(fg: &FunctionGraph, n: Node) -> usize {
+    match scalar(fg, n) {
+        Some(ScalarOp::Composite(c)) => flat_len(c),
+        _ => 1,
+    }
+}
+
+/// The instructions of `c` once flattened (a nested composite counts its own, at any depth):
+/// what the kernel will compute, which [`MAX_FUSED_INSTRS`] bounds. Iterative; the bound keeps
+/// the walk short for the composites fusion builds.
+fn flat_len(c: &Composite) -> usize {
+    let mut total = 0;
+    let mut stack = vec![c];
+    while let Some(c) = stack.pop() {
+        for i in c.instrs() {
+            match &i.op {
+                ScalarOp::Composite(inner) => stack.push(inner),
+                _ => total += 1,
+            }
+        }
+    }
+    total
+}
 
 /// The fusion phase's rewrites.
 pub static FUSION_REWRITES: &[Rewrite] = &[Rewrite {
@@ -73,6 +104,7 @@ pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
         return None;
     }
     let mut absorbed: Vec<Node> = Vec::new();
+    let mut instrs = n_instrs(fg, root);
     let mut queue: Vec<Value> = inputs.clone();
     let mut qi = 0;
     while qi < queue.len() {
@@ -81,6 +113,9 @@ pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
         let Some(p) = fusable_producer(fg, v, ndim) else {
             continue;
         };
+        if instrs + n_instrs(fg, p) > MAX_FUSED_INSTRS {
+            continue;
+        }
         let new: Vec<Value> = fg
             .node_inputs(p)
             .iter()
@@ -95,6 +130,7 @@ pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
         if inputs.len() - 1 + new.len() > MAX_FUSED_INPUTS {
             continue;
         }
+        instrs += n_instrs(fg, p);
         inputs.retain(|&i| i != v);
         inputs.extend(&new);
         queue.extend(&new);

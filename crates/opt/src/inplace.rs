@@ -20,9 +20,11 @@ use theano_ir::Op;
 /// The input whose buffer the op's output may view (conservatively: every view-like op).
 fn view_input(op: &Op) -> Option<usize> {
     match op {
-        Op::DimShuffle { .. } | Op::Subtensor { .. } | Op::Reshape { .. } | Op::Flatten { .. } => {
-            Some(0)
-        }
+        Op::DimShuffle { .. }
+        | Op::Subtensor { .. }
+        | Op::Reshape { .. }
+        | Op::Flatten { .. }
+        | Op::SpecifyShape => Some(0),
         _ => None,
     }
 }
@@ -228,6 +230,16 @@ fn candidates(fg: &FunctionGraph, n: Node) -> Vec<(usize, Op, &'static str)> {
         _ => vec![],
     }
 }
+
+/// The names `optimizer_excluding` can give the in-place pass: all of it, or one rewrite.
+pub const INPLACE_NAMES: &[&str] = &[
+    "inplace",
+    "inplace_gemv",
+    "inplace_gemm",
+    "inplace_ger",
+    "inplace_elemwise",
+    "inplace_incsubtensor",
+];
 
 /// Turn every node that safely can into its in-place form, in topological order; `mutable`
 /// lists the shared variables the function updates. Returns how many nodes changed. Names

@@ -16,12 +16,13 @@ mod lift;
 mod merge;
 mod rewrites;
 pub mod shape;
+mod sigm;
 pub mod util;
 mod xent;
 
 pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
-pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS};
-pub use inplace::{inplace, DestroyHandler};
+pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS, MAX_FUSED_INSTRS};
+pub use inplace::{inplace, DestroyHandler, INPLACE_NAMES};
 pub use merge::merge;
 pub use rewrites::REWRITES;
 pub use shape::{infer_dims, infer_shape, ShapeEntry, Sym, SymArgs};
@@ -66,6 +67,21 @@ impl Default for Config {
     }
 }
 
+/// Every name `optimizer_excluding` matches: each rewrite's name and tags, `merge`, and the
+/// in-place pass's names ([`inplace::INPLACE_NAMES`]). A name outside it would exclude
+/// nothing, so the facade refuses it.
+pub fn excludable_names() -> Vec<&'static str> {
+    let mut v = vec!["merge"];
+    v.extend_from_slice(inplace::INPLACE_NAMES);
+    for r in REWRITES.iter().chain(FUSION_REWRITES) {
+        v.push(r.name);
+        v.extend_from_slice(r.tags);
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// A phase left the graph invalid: a bug in a rewrite.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the graph is invalid after the {phase} phase: {error}")]
@@ -93,9 +109,16 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         Ok(())
     };
     let merge_on = !cfg.excluding.iter().any(|e| e == "merge");
+    let mut clock = std::time::Instant::now();
+    let mut lap = |report: &mut Report, phase: &'static str| {
+        let now = std::time::Instant::now();
+        report.phase_times.push((phase, now - clock));
+        clock = now;
+    };
     if merge_on {
         merge(fg, cfg.verbose, &mut report);
         check(fg, "merge")?;
+        lap(&mut report, "merge");
     }
     let phases: &[Phase] = match cfg.level {
         Level::FastCompile => &[Phase::Canonicalize],
@@ -123,10 +146,12 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         }
         fg.remove_unused();
         check(fg, phase.name())?;
+        lap(&mut report, phase.name());
     }
     if cfg.level == Level::FastRun {
         inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
         check(fg, "inplace")?;
+        lap(&mut report, "inplace");
     }
     Ok(report)
 }

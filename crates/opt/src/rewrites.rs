@@ -123,6 +123,34 @@ pub static REWRITES: &[Rewrite] = &[
         inv_1_plus_exp
     ),
     rw!(
+        "exp_over_1_plus_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: c / (1 + exp(t))^k -> c * sigmoid(-t)^k (exp(t) / (1 + exp(t)) -> exp(t) * sigmoid(-t))",
+        crate::sigm::exp_over_1_plus_exp
+    ),
+    rw!(
+        "sigm_times_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: exp(t) * sigmoid(-t) -> sigmoid(t); exp(t) / sigmoid(t) -> 1 / sigmoid(-t)",
+        crate::sigm::sigm_times_exp
+    ),
+    rw!(
+        "sigmoid_cancel",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "in a mul/div tree: a * sigmoid(t) / sigmoid(t) -> a",
+        crate::sigm::sigmoid_cancel
+    ),
+    rw!(
+        "sigmoid_distribute",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "(a - b) * sigmoid(t) * F -> a * (sigmoid(t) * F) - b * (sigmoid(t) * F) when a or b divides by sigmoid(t)",
+        crate::sigm::sigmoid_distribute
+    ),
+    rw!(
         "one_minus_sigmoid",
         Stabilize,
         ["fast_run", "stabilize"],
@@ -135,6 +163,20 @@ pub static REWRITES: &[Rewrite] = &[
         ["fast_run", "stabilize"],
         "log(sigmoid(x)) -> -softplus(-x)",
         log_sigmoid
+    ),
+    rw!(
+        "log1m_sigmoid",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log(1 - sigmoid(x)) -> -softplus(x); log1p(-sigmoid(x)) -> -softplus(x)",
+        crate::sigm::log1m_sigmoid
+    ),
+    rw!(
+        "log1p_exp",
+        Stabilize,
+        ["fast_run", "stabilize"],
+        "log1p(exp(x)) -> softplus(x)",
+        crate::sigm::log1p_exp
     ),
     rw!(
         "log1p",
@@ -448,6 +490,7 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
     if !consts.is_empty() && !drop_const {
         let d = cdtype.expect("non-empty");
         let c = if d.is_float() { folded } else { folded.round() };
+        let (c, d) = folded_constant(c, d, want.dtype);
         ins.push(konst(fg, c, d));
     }
     ins.extend(rest);
@@ -462,6 +505,41 @@ fn canonize(fg: &mut FunctionGraph, n: Node, op: S) -> Option<Value> {
         new
     };
     fit(fg, new, want, loc)
+}
+
+/// The folded constant `c` in the constants' dtype `d` when it holds it exactly, else in
+/// `want`, the dtype the folded additions or multiplications computed in (every flattened
+/// node has it), wrapped to its width for an integer `want` as those operations wrapped.
+/// (Fix: 200,000 int8 ones added to a float64 `x` folded to an int8 200,000, i.e. 64.)
+fn folded_constant(c: f64, d: DType, want: DType) -> (f64, DType) {
+    let int_range = |d: DType| -> Option<(f64, f64)> {
+        Some(match d {
+            DType::Int64 => (i64::MIN as f64, i64::MAX as f64),
+            DType::Int32 => (i32::MIN as f64, i32::MAX as f64),
+            DType::Int16 => (i16::MIN as f64, i16::MAX as f64),
+            DType::Int8 => (i8::MIN as f64, i8::MAX as f64),
+            DType::UInt8 => (0.0, u8::MAX as f64),
+            DType::Bool => (0.0, 1.0),
+            DType::Float64 | DType::Float32 => return None,
+        })
+    };
+    let holds = |d: DType| match (d, int_range(d)) {
+        (DType::Float32, _) => c.is_nan() || f64::from(c as f32) == c,
+        (_, None) => true,
+        (_, Some((lo, hi))) => c.fract() == 0.0 && c >= lo && c <= hi,
+    };
+    if holds(d) {
+        return (c, d);
+    }
+    match int_range(want) {
+        Some((lo, hi)) if !holds(want) && c.is_finite() && want != DType::Bool => {
+            // wrap to want's width, as the integer operations did
+            let span = hi as i128 - lo as i128 + 1;
+            let w = (c as i128 - lo as i128).rem_euclid(span) + lo as i128;
+            (w as f64, want)
+        }
+        _ => (c, want),
+    }
 }
 
 fn is_one(fg: &FunctionGraph, v: Value) -> bool {
@@ -527,13 +605,24 @@ fn one_minus_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if !is_one(fg, one) {
         return None;
     }
+    // also `1 - ds(sigmoid(x)) -> ds(sigmoid(-x))`: the gradient with respect to `x` of
+    // `dot(x, w)` reads the sigmoid as a column
+    let (s, order) = crate::sigm::through_ds(fg, s);
     let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
         return None;
     };
     let loc = fg.location(n);
-    let nx = float_neg(fg, x, fg.ty(out).dtype, loc)?;
     let want = fg.ty(out);
-    mk_in(fg, S::Sigmoid, &[nx], want, loc)
+    let nx = float_neg(fg, x, want.dtype, loc)?;
+    if order.is_none() {
+        return mk_in(fg, S::Sigmoid, &[nx], want, loc);
+    }
+    if fg.ty(s).dtype != want.dtype {
+        return None;
+    }
+    let r = mk(fg, S::Sigmoid, &[nx], loc)?;
+    let r = crate::sigm::apply_ds(fg, r, order.as_ref(), loc)?;
+    fit(fg, r, want, loc)
 }
 
 fn log_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {

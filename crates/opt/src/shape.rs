@@ -369,18 +369,16 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         Op::CrossentropySoftmax1HotWithBiasDx => one(dims(fg, ins[1])),
         Op::Shape => one(vec![Sym::Const(fg.ty(ins[0]).ndim() as i64)]),
         Op::ShapeI(_) => one(vec![]),
+        // the call checks that x's shape is the given one
+        Op::SpecifyShape => {
+            let entries = shape_entries(fg, ins[1], out_ty[0].ndim());
+            if entries.len() != out_ty[0].ndim() {
+                return None;
+            }
+            one(entries)
+        }
         Op::Reshape { ndim } => {
-            let s = ins[1];
-            let entries: Vec<Sym> = if let Some(t) = fg.constant_value(s) {
-                t.to_i64_vec().into_iter().map(Sym::Const).collect()
-            } else if let Some(n) = fg
-                .owner(s)
-                .filter(|&n| matches!(fg.op(n), Op::MakeVector { .. }))
-            {
-                fg.node_inputs(n).iter().map(|&v| scalar(fg, v)).collect()
-            } else {
-                (0..*ndim).map(|k| Sym::Entry(s, k)).collect()
-            };
+            let entries = shape_entries(fg, ins[1], *ndim);
             if entries.len() != *ndim {
                 return None;
             }
@@ -559,6 +557,28 @@ pub fn canon(fg: &FunctionGraph, s: &Sym) -> Sym {
     canon_in(fg, s, &mut memo, 64)
 }
 
+/// The most symbols a canonical form lifted through an owner may have (see [`canon_in`]).
+const MAX_CANON_SIZE: usize = 64;
+
+impl Sym {
+    /// Whether this expression has more than `limit` symbols (counted iteratively, stopping
+    /// at the limit).
+    fn size_exceeds(&self, limit: usize) -> bool {
+        let mut stack = vec![self];
+        let mut n = 0;
+        while let Some(s) = stack.pop() {
+            n += 1;
+            if n > limit {
+                return true;
+            }
+            if let Sym::Op(_, args) = s {
+                stack.extend(args.iter());
+            }
+        }
+        false
+    }
+}
+
 fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: usize) -> Sym {
     if let Some(r) = memo.get(s) {
         return r.clone();
@@ -568,7 +588,18 @@ fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: us
         Sym::Dim(v, k) => match dim(fg, *v, *k) {
             Sym::Dim(v, k) if depth > 0 => match fg.def(v) {
                 ValueDef::Output { node, index } => match infer_dims(fg, node) {
-                    Some(sh) => canon_in(fg, &sh[index as usize][k], memo, depth - 1),
+                    Some(sh) => {
+                        // A broadcast `switch(d1 == 1, d2, d1)` reads `d1` twice, so lifting
+                        // through a chain of broadcasting nodes doubles the form per level
+                        // (a 2,000-node gradient chain hung here): past `MAX_CANON_SIZE`
+                        // symbols the dimension stays `Shape_i{k}(v)`, which is exact.
+                        let r = canon_in(fg, &sh[index as usize][k], memo, depth - 1);
+                        if r.size_exceeds(MAX_CANON_SIZE) {
+                            Sym::Dim(v, k)
+                        } else {
+                            r
+                        }
+                    }
                     None => Sym::Dim(v, k),
                 },
                 _ => Sym::Dim(v, k),
@@ -861,4 +892,22 @@ pub(crate) fn fill_sink(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         .add_node1(Op::elemwise(S::Second), &[a, inner], loc)
         .ok()?;
     (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// The entries of the integer shape vector `s` (of `n` entries): constants when it is a
+/// constant, its scalars when it is a MakeVector, else `s[k]` symbolically.
+fn shape_entries(fg: &FunctionGraph, s: Value, n: usize) -> Vec<Sym> {
+    if let Some(t) = fg.constant_value(s) {
+        t.to_i64_vec().into_iter().map(Sym::Const).collect()
+    } else if let Some(node) = fg
+        .owner(s)
+        .filter(|&node| matches!(fg.op(node), Op::MakeVector { .. }))
+    {
+        fg.node_inputs(node)
+            .iter()
+            .map(|&v| scalar(fg, v))
+            .collect()
+    } else {
+        (0..n).map(|k| Sym::Entry(s, k)).collect()
+    }
 }

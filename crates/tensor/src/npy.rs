@@ -14,6 +14,12 @@ use std::path::Path;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 const ALIGN: usize = 64;
+/// The deepest nesting of tuples, lists and dicts a header may have (numpy writes 2: the
+/// dict and the shape tuple). The header parser recurses once per level, so deeper text is
+/// an error naming this limit rather than a stack overflow.
+pub const MAX_HEADER_DEPTH: usize = 32;
+/// The most dimensions a shape may have (numpy 2's `NPY_MAXDIMS`).
+pub const MAX_NPY_NDIM: usize = 64;
 
 fn npy_err(msg: impl Into<String>) -> TensorError {
     TensorError::Npy(msg.into())
@@ -84,14 +90,22 @@ enum PyValue {
 struct HeaderParser<'a> {
     s: &'a [u8],
     pos: usize,
+    depth: usize,
 }
 
 impl HeaderParser<'_> {
     fn err(&self, what: &str) -> TensorError {
+        // at most 200 bytes of the header: a header may be up to 4 GiB
+        let shown = &self.s[..self.s.len().min(200)];
+        let more = if self.s.len() > shown.len() {
+            "..."
+        } else {
+            ""
+        };
         npy_err(format!(
-            "malformed header at byte {}: {what}: {:?}",
+            "malformed header at byte {}: {what}: {:?}{more}",
             self.pos,
-            String::from_utf8_lossy(self.s)
+            String::from_utf8_lossy(shown)
         ))
     }
 
@@ -134,7 +148,23 @@ impl HeaderParser<'_> {
         }
     }
 
+    /// One value; nested at most [`MAX_HEADER_DEPTH`] deep.
     fn value(&mut self) -> Result<PyValue, TensorError> {
+        if matches!(self.peek(), Some(b'(' | b'[' | b'{')) {
+            if self.depth >= MAX_HEADER_DEPTH {
+                return Err(self.err(&format!(
+                    "nested deeper than {MAX_HEADER_DEPTH} levels (the limit)"
+                )));
+            }
+            self.depth += 1;
+            let v = self.value_inner();
+            self.depth -= 1;
+            return v;
+        }
+        self.value_inner()
+    }
+
+    fn value_inner(&mut self) -> Result<PyValue, TensorError> {
         match self.peek() {
             Some(q @ (b'\'' | b'"')) => {
                 self.pos += 1;
@@ -227,7 +257,11 @@ struct Header {
 }
 
 fn parse_header(text: &[u8]) -> Result<Header, TensorError> {
-    let mut p = HeaderParser { s: text, pos: 0 };
+    let mut p = HeaderParser {
+        s: text,
+        pos: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     if p.peek().is_some() {
         return Err(p.err("trailing characters after the header dict"));
@@ -266,6 +300,12 @@ fn parse_header(text: &[u8]) -> Result<Header, TensorError> {
             .collect::<Result<Vec<_>, _>>()?,
         other => return Err(npy_err(format!("shape is not a tuple: {other:?}"))),
     };
+    if shape.len() > MAX_NPY_NDIM {
+        return Err(npy_err(format!(
+            "shape has {} dimensions, at most {MAX_NPY_NDIM} are supported",
+            shape.len()
+        )));
+    }
     Ok(Header {
         dtype,
         big_endian,
@@ -301,14 +341,21 @@ macro_rules! decode {
     }};
 }
 
-fn build<T: crate::Element>(shape: &[usize], fortran: bool, data: Vec<T>) -> Tensor {
+fn build<T: crate::Element>(
+    shape: &[usize],
+    fortran: bool,
+    data: Vec<T>,
+) -> Result<Tensor, TensorError> {
+    // The length was checked; ndarray still refuses a shape whose non-zero dimensions
+    // multiply past isize::MAX (`(0, 2**62, 2**62)` has no elements).
+    let bad = |e: ndarray::ShapeError| npy_err(format!("shape {shape:?}: {e}"));
     let a = if fortran {
-        let f = ArrayD::from_shape_vec(IxDyn(shape).f(), data).expect("length checked");
+        let f = ArrayD::from_shape_vec(IxDyn(shape).f(), data).map_err(bad)?;
         f.as_standard_layout().into_owned()
     } else {
-        ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked")
+        ArrayD::from_shape_vec(IxDyn(shape), data).map_err(bad)?
     };
-    Tensor::from_array(a)
+    Ok(Tensor::from_array(a))
 }
 
 impl Tensor {
@@ -341,8 +388,19 @@ impl Tensor {
                 )))
             }
         };
-        let mut header = vec![0u8; header_len];
-        read_exact_or(&mut r, &mut header, "header")?;
+        // Read what is there rather than allocate the declared length up front: a truncated
+        // file may declare a 4 GiB header.
+        let mut header = Vec::new();
+        (&mut r)
+            .take(header_len as u64)
+            .read_to_end(&mut header)
+            .map_err(|e| io_err("reading the .npy header", e))?;
+        if header.len() != header_len {
+            return Err(npy_err(format!(
+                "truncated file: header of {header_len} bytes, file has {}",
+                header.len()
+            )));
+        }
         let h = parse_header(&header)?;
         let count = h
             .shape
@@ -365,7 +423,7 @@ impl Tensor {
             )));
         }
         let (s, f, big) = (&h.shape[..], h.fortran_order, h.big_endian);
-        Ok(match h.dtype {
+        match h.dtype {
             DType::Float64 => build(s, f, decode!(bytes, f64, big)),
             DType::Float32 => build(s, f, decode!(bytes, f32, big)),
             DType::Int64 => build(s, f, decode!(bytes, i64, big)),
@@ -374,7 +432,7 @@ impl Tensor {
             DType::Int8 => build(s, f, decode!(bytes, i8, big)),
             DType::UInt8 => build(s, f, bytes),
             DType::Bool => build(s, f, bytes.into_iter().map(|b| b != 0).collect()),
-        })
+        }
     }
 
     /// Write this tensor in `.npy` format, byte-for-byte as `numpy.save` does: version 1.0
@@ -552,5 +610,71 @@ mod tests {
             let e = parse_descr(d).unwrap_err();
             assert!(e.to_string().contains(d), "{e}");
         }
+    }
+
+    fn with_header(major: u8, header: &str, data: &[u8]) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend([major, 0]);
+        if major == 1 {
+            b.extend((header.len() as u16).to_le_bytes());
+        } else {
+            b.extend((header.len() as u32).to_le_bytes());
+        }
+        b.extend(header.as_bytes());
+        b.extend(data);
+        b
+    }
+
+    #[test]
+    fn deep_headers_are_an_error_naming_the_limit() {
+        // a shape nested 20,000 deep overflowed the recursive header parser's stack
+        let n = 20_000;
+        let h = format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': {}1,{}, }}",
+            "(".repeat(n),
+            ")".repeat(n)
+        );
+        let e = Tensor::from_npy_bytes(&with_header(2, &h, &[])).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("nested deeper than 32 levels (the limit)"),
+            "{m}"
+        );
+        assert!(m.len() < 400, "the message quotes at most 200 bytes: {m}");
+        // nesting within the limit parses: `((...(1,)...))` is the tuple `(1,)`
+        let h = format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': {}1,{}, }}",
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        let t = Tensor::from_npy_bytes(&with_header(1, &h, &[0; 8])).unwrap();
+        assert_eq!(t.shape(), &[1]);
+    }
+
+    #[test]
+    fn shapes_beyond_the_address_space_are_errors() {
+        // no elements, but ndarray refuses the non-zero dimensions' product (it was expect()ed)
+        for (order, shape) in [
+            ("False", "(0, 4611686018427387904, 4611686018427387904)"),
+            ("True", "(4611686018427387904, 4611686018427387904, 0)"),
+        ] {
+            let h = format!("{{'descr': '<f8', 'fortran_order': {order}, 'shape': {shape}, }}");
+            let e = Tensor::from_npy_bytes(&with_header(1, &h, &[])).unwrap_err();
+            assert!(e.to_string().contains("shape ["), "{e}");
+        }
+        // more dimensions than numpy allows
+        let h = format!(
+            "{{'descr': '|u1', 'fortran_order': False, 'shape': ({}), }}",
+            "1, ".repeat(65)
+        );
+        let e = Tensor::from_npy_bytes(&with_header(1, &h, &[7])).unwrap_err();
+        assert!(e.to_string().contains("65 dimensions, at most 64"), "{e}");
+        // a 4 GiB header length in a 13-byte file: an error, not a 4 GiB allocation
+        let e = Tensor::from_npy_bytes(b"\x93NUMPY\x02\x00\xff\xff\xff\xff{").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("truncated file: header of 4294967295 bytes, file has 1"),
+            "{e}"
+        );
     }
 }

@@ -367,6 +367,42 @@ impl FunctionGraph {
         self.owner(v).is_none()
     }
     /// The value of a constant.
+    /// The integer entries of `v` known in the graph, as [`crate::var::known_ints`] reads
+    /// them of variables (constants, constant casts, MakeVectors of those); see
+    /// [`Op::infer_types_known`].
+    pub fn known_ints(&self, v: Value) -> Option<Vec<Option<i64>>> {
+        let ty = self.ty(v);
+        if !ty.dtype.is_int() || ty.ndim() > 1 {
+            return None;
+        }
+        let scalar = |mut v: Value| -> Option<i64> {
+            loop {
+                if let Some(t) = self.constant_value(v) {
+                    return (t.ndim() == 0 && t.dtype().is_int()).then(|| t.to_i64_vec()[0]);
+                }
+                let n = self.owner(v)?;
+                match self.op(n) {
+                    Op::Elemwise {
+                        scalar: crate::ScalarOp::Cast(d),
+                        ..
+                    } if d.is_int() => v = self.node_inputs(n)[0],
+                    _ => return None,
+                }
+            }
+        };
+        if let Some(t) = self.constant_value(v) {
+            return Some(t.to_i64_vec().into_iter().map(Some).collect());
+        }
+        if ty.ndim() == 0 {
+            return scalar(v).map(|x| vec![Some(x)]);
+        }
+        let n = self.owner(v)?;
+        match self.op(n) {
+            Op::MakeVector { .. } => Some(self.node_inputs(n).iter().map(|&x| scalar(x)).collect()),
+            _ => None,
+        }
+    }
+
     pub fn constant_value(&self, v: Value) -> Option<&Tensor> {
         match self.values[v.index()].def {
             ValueDef::Constant => self.values[v.index()].leaf.as_ref()?.constant_value(),
@@ -642,7 +678,7 @@ impl FunctionGraph {
             self.check_value(i)?;
         }
         let tys: Vec<TensorType> = inputs.iter().map(|&i| self.ty(i)).collect();
-        let out_tys = match op.infer_types(&tys) {
+        let out_tys = match op.infer_types_known(&tys, &|i| self.known_ints(inputs[i])) {
             Ok(t) => t,
             Err(m) => return Err(GraphError::new(op.name(), tys, m, location).into()),
         };
@@ -849,7 +885,7 @@ impl FunctionGraph {
             .infer_types(&tys)
             .map_err(|m| GraphError::new(op.name(), tys.clone(), m, nd.location))?;
         let have: Vec<TensorType> = nd.outputs.iter().map(|&o| self.ty(o)).collect();
-        if out != have {
+        if !op.accepts_output_types(&out, &have) {
             let m = format!(
                 "the new op gives output types {out:?}, the node has {have:?} (was {})",
                 nd.op

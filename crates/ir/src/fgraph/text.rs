@@ -386,13 +386,10 @@ impl<'a> Cur<'a> {
                 self.expect(",")?;
             }
         }
-        if b.len() > crate::types::MAX_NDIM {
-            return self.err_at(
-                start,
-                format!("more than {} dimensions", crate::types::MAX_NDIM),
-            );
+        match TensorType::new(dtype, &b) {
+            Ok(t) => Ok(t),
+            Err(e) => self.err_at(start, e.to_string()),
         }
-        Ok(TensorType::new(dtype, &b))
     }
     /// An optional quoted name with Rust escapes.
     fn name(&mut self) -> PResult<Option<String>> {
@@ -493,7 +490,19 @@ impl<'a> Cur<'a> {
             }
             toks.push((t, p));
         }
-        let n: usize = shape.iter().product();
+        if shape.len() > crate::types::MAX_NDIM {
+            return self.err_at(
+                start,
+                format!(
+                    "a constant has at most {} dimensions, got {}",
+                    crate::types::MAX_NDIM,
+                    shape.len()
+                ),
+            );
+        }
+        let Some(n) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+            return self.err_at(start, format!("shape {shape:?} is too large"));
+        };
         if n != toks.len() {
             return self.err_at(
                 start,
@@ -502,6 +511,7 @@ impl<'a> Cur<'a> {
         }
         fn build<T: Element>(
             c: &Cur<'_>,
+            start: usize,
             shape: &[usize],
             toks: &[(&str, usize)],
             f: impl Fn(&str) -> Option<T>,
@@ -513,19 +523,22 @@ impl<'a> Cur<'a> {
                     None => return c.err_at(p, format!("`{t}` is not a valid {} value", T::DTYPE)),
                 }
             }
-            Ok(Tensor::from_array(
-                ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked"),
-            ))
+            match ArrayD::from_shape_vec(IxDyn(shape), data) {
+                Ok(a) => Ok(Tensor::from_array(a)),
+                // the element count was checked: what is left is a shape beyond isize::MAX
+                // elements with a zero-length dimension, such as `[0, 2^62, 2^62]`
+                Err(e) => c.err_at(start, format!("shape {shape:?}: {e}")),
+            }
         }
         match dtype {
-            DType::Float64 => build(self, &shape, &toks, parse_f64),
-            DType::Float32 => build(self, &shape, &toks, parse_f32),
-            DType::Int64 => build(self, &shape, &toks, |t| t.parse::<i64>().ok()),
-            DType::Int32 => build(self, &shape, &toks, |t| t.parse::<i32>().ok()),
-            DType::Int16 => build(self, &shape, &toks, |t| t.parse::<i16>().ok()),
-            DType::Int8 => build(self, &shape, &toks, |t| t.parse::<i8>().ok()),
-            DType::UInt8 => build(self, &shape, &toks, |t| t.parse::<u8>().ok()),
-            DType::Bool => build(self, &shape, &toks, |t| match t {
+            DType::Float64 => build(self, start, &shape, &toks, parse_f64),
+            DType::Float32 => build(self, start, &shape, &toks, parse_f32),
+            DType::Int64 => build(self, start, &shape, &toks, |t| t.parse::<i64>().ok()),
+            DType::Int32 => build(self, start, &shape, &toks, |t| t.parse::<i32>().ok()),
+            DType::Int16 => build(self, start, &shape, &toks, |t| t.parse::<i16>().ok()),
+            DType::Int8 => build(self, start, &shape, &toks, |t| t.parse::<i8>().ok()),
+            DType::UInt8 => build(self, start, &shape, &toks, |t| t.parse::<u8>().ok()),
+            DType::Bool => build(self, start, &shape, &toks, |t| match t {
                 "true" => Some(true),
                 "false" => Some(false),
                 _ => None,
@@ -827,6 +840,17 @@ fn statement<'a>(
             Err(e) => return c.err_at(rhs, fgraph_message(e)),
         };
         let outs = fg.node_outputs(node).to_vec();
+        // a declared type the op accepts (a broadcastable dimension known when the graph was
+        // built, which this text no longer shows) is kept as declared
+        let plain = fg
+            .op(node)
+            .infer_types(&args.iter().map(|&a| fg.ty(a)).collect::<Vec<_>>());
+        let declared: Vec<TensorType> = defs.iter().map(|d| d.ty).collect();
+        if plain.is_ok_and(|p| fg.op(node).accepts_output_types(&p, &declared)) {
+            for (d, &o) in defs.iter().zip(&outs) {
+                fg.values[o.index()].ty = d.ty;
+            }
+        }
         for (d, &o) in defs.iter().zip(&outs) {
             if fg.ty(o) != d.ty {
                 return c.err_at(
@@ -1051,6 +1075,7 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
+        "SpecifyShape" => plain(Op::SpecifyShape)?,
         "AdvancedSubtensor1" => plain(Op::AdvancedSubtensor1)?,
         "Shape_i" => Op::ShapeI(usize_of(need()?)?),
         "Reshape" => Op::Reshape {

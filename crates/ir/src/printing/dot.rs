@@ -105,6 +105,7 @@ fn class_name(op: &Op) -> String {
         Op::ShapeI(_) => "Shape_i".into(),
         Op::Reshape { .. } => "Reshape".into(),
         Op::Flatten { .. } => "Flatten".into(),
+        Op::SpecifyShape => "SpecifyShape".into(),
         Op::ARange { .. } => "ARange".into(),
         Op::Alloc => "Alloc".into(),
         Op::Join { .. } => "Join".into(),
@@ -149,6 +150,7 @@ fn view_destroy(op: &Op) -> (Option<usize>, Option<usize>) {
         Op::DimShuffle { inplace: true, .. }
         | Op::Subtensor { .. }
         | Op::Reshape { .. }
+        | Op::SpecifyShape
         | Op::Flatten { .. } => (Some(0), None),
         Op::Elemwise {
             inplace: Some(i), ..

@@ -54,44 +54,99 @@ use std::collections::HashMap;
 /// assert_eq!(pp(&T::exp(-&x)), "exp((-x))");
 /// ```
 pub fn pp(v: &Variable) -> String {
-    // Each variable's string depends only on its op and its inputs' strings, so computing them
-    // inputs-first (the order `ancestors` returns) reproduces Theano's recursive printer
-    // without recursion. A string is dropped once its last user is printed, so a long chain
-    // holds two strings at a time, not all of them.
+    // Each variable's string is its printer's text around its inputs' strings, each input's
+    // string used whole. So each variable keeps only its own text, as pieces (literal text,
+    // or "input k's string here"), computed inputs-first (the order `ancestors` returns)
+    // without recursion; the result is then written out in one pass with an explicit stack.
+    // Linear in the output: building each variable's whole string from its inputs' strings
+    // copied a 200,000-node chain's prefixes again at every level (quadratic: minutes).
     let order = ancestors(std::slice::from_ref(v));
-    let mut uses: HashMap<u64, usize> = HashMap::new();
-    for var in &order {
-        if let Some(node) = var.owner() {
-            for i in node.inputs() {
-                *uses.entry(i.id()).or_default() += 1;
+    let mut memo: HashMap<u64, Vec<Piece>> = HashMap::with_capacity(order.len());
+    for var in order {
+        let pieces = match var.owner() {
+            None => vec![Piece::Text(leaf(&var))],
+            Some(node) => node_pieces(&var, &node, &memo),
+        };
+        memo.insert(var.id(), pieces);
+    }
+    let mut out = String::new();
+    write_pieces(v.id(), &memo, &mut out);
+    out
+}
+
+/// A part of a variable's printed form.
+enum Piece {
+    Text(String),
+    /// the printed form of the variable with this id
+    Var(u64),
+}
+
+/// Placeholders for the inputs' strings: private-use characters around the input's position.
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+/// `node_string` with placeholders for the inputs, cut into pieces at the placeholders.
+fn node_pieces(var: &Variable, node: &ApplyRef, memo: &HashMap<u64, Vec<Piece>>) -> Vec<Piece> {
+    let inputs = node.inputs();
+    let empty = vec![""; inputs.len()];
+    if node_string(var, node, &empty).contains([OPEN, CLOSE]) {
+        // the node's own text has a placeholder character (a user's op or variable name):
+        // print it with its inputs' strings written out
+        let strs: Vec<String> = inputs
+            .iter()
+            .map(|i| {
+                let mut s = String::new();
+                write_pieces(i.id(), memo, &mut s);
+                s
+            })
+            .collect();
+        let refs: Vec<&str> = strs.iter().map(String::as_str).collect();
+        return vec![Piece::Text(node_string(var, node, &refs))];
+    }
+    let marks: Vec<String> = (0..inputs.len())
+        .map(|k| format!("{OPEN}{k}{CLOSE}"))
+        .collect();
+    let refs: Vec<&str> = marks.iter().map(String::as_str).collect();
+    let s = node_string(var, node, &refs);
+    let mut pieces = Vec::new();
+    let mut rest = s.as_str();
+    while let Some(a) = rest.find(OPEN) {
+        if a > 0 {
+            pieces.push(Piece::Text(rest[..a].to_string()));
+        }
+        let after = &rest[a + OPEN.len_utf8()..];
+        let b = after.find(CLOSE).unwrap_or(after.len());
+        let k: usize = after[..b].parse().unwrap_or(usize::MAX);
+        if let Some(i) = inputs.get(k) {
+            pieces.push(Piece::Var(i.id()));
+        }
+        rest = &after[(b + CLOSE.len_utf8()).min(after.len())..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest.to_string()));
+    }
+    pieces
+}
+
+/// Append the printed form of variable `id`: an explicit stack of piece iterators, so the
+/// depth of the graph is not the depth of the call stack.
+fn write_pieces(id: u64, memo: &HashMap<u64, Vec<Piece>>, out: &mut String) {
+    let mut stack: Vec<std::slice::Iter<'_, Piece>> = Vec::new();
+    if let Some(p) = memo.get(&id) {
+        stack.push(p.iter());
+    }
+    while let Some(it) = stack.last_mut() {
+        match it.next() {
+            None => {
+                stack.pop();
             }
+            Some(Piece::Text(s)) => out.push_str(s),
+            Some(Piece::Var(i)) => match memo.get(i) {
+                Some(p) => stack.push(p.iter()),
+                None => out.push('?'),
+            },
         }
     }
-    let mut memo: HashMap<u64, String> = HashMap::new();
-    for var in order {
-        let s = match var.owner() {
-            None => leaf(&var),
-            Some(node) => {
-                let ins: Vec<&str> = node
-                    .inputs()
-                    .iter()
-                    .map(|i| memo.get(&i.id()).map(String::as_str).unwrap_or("?"))
-                    .collect();
-                let s = node_string(&var, &node, &ins);
-                for i in node.inputs() {
-                    if let Some(n) = uses.get_mut(&i.id()) {
-                        *n -= 1;
-                        if *n == 0 {
-                            memo.remove(&i.id());
-                        }
-                    }
-                }
-                s
-            }
-        };
-        memo.insert(var.id(), s);
-    }
-    memo.remove(&v.id()).unwrap_or_default()
 }
 
 /// Theano's `LeafPrinter`: greek names as TeX, else `str(var)`.
@@ -311,6 +366,7 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
         | Op::ShapeI(_)
         | Op::Reshape { .. }
         | Op::Flatten { .. }
+        | Op::SpecifyShape
         | Op::ARange { .. }
         | Op::IncSubtensor { .. }
         | Op::AdvancedSubtensor1
