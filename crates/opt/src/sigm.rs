@@ -220,47 +220,53 @@ struct Prod {
     facs: Vec<Fac>,
 }
 
+/// The most nodes one product or sum tree is read through: the trees these rewrites look for
+/// are small, and a bound keeps a deep chain (a 5,000-level gradient) linear to rewrite, each
+/// node reading at most this many below it.
+const MAX_TREE: usize = 256;
+
 /// `v ** k` split into factors through mul, true_div, neg, sqr and small integer powers
-/// computed in `dtype` (the root is always expanded).
+/// computed in `dtype` (the root is always expanded); iterative, left to right, at most
+/// [`MAX_TREE`] nodes expanded (deeper ones are kept as factors).
 fn parse(fg: &FunctionGraph, v: Value, k: i32, dtype: DType, root: bool, p: &mut Prod) {
-    let node = match fg.def(v) {
-        ValueDef::Output { node, index: 0 } if root || fg.ty(v).dtype == dtype => Some(node),
-        _ => None,
-    };
-    if let Some(node) = node {
-        let ins = fg.node_inputs(node);
-        match scalar_of(fg, node) {
-            Some(S::Mul) => {
-                for &i in ins {
-                    parse(fg, i, k, dtype, false, p);
+    let mut stack = vec![(v, k, root)];
+    let mut expanded = 0;
+    while let Some((v, k, root)) = stack.pop() {
+        let node = match fg.def(v) {
+            ValueDef::Output { node, index: 0 }
+                if expanded < MAX_TREE && (root || fg.ty(v).dtype == dtype) =>
+            {
+                Some(node)
+            }
+            _ => None,
+        };
+        if let Some(node) = node {
+            let ins = fg.node_inputs(node);
+            let children: Option<Vec<(Value, i32)>> = match scalar_of(fg, node) {
+                Some(S::Mul) => Some(ins.iter().map(|&i| (i, k)).collect()),
+                Some(S::TrueDiv) if ins.len() == 2 => Some(vec![(ins[0], k), (ins[1], -k)]),
+                Some(S::Neg) => {
+                    p.neg ^= k % 2 != 0;
+                    Some(vec![(ins[0], k)])
                 }
-                return;
+                Some(S::Sqr) => Some(vec![(ins[0], 2 * k)]),
+                Some(S::Pow) if ins.len() == 2 => scalar_const(fg, ins[1])
+                    .filter(|e| e == &e.round() && (1.0..=4.0).contains(&e.abs()) && k.abs() <= 4)
+                    .map(|e| vec![(ins[0], k * e as i32)]),
+                _ => None,
+            };
+            if let Some(children) = children {
+                expanded += 1;
+                stack.extend(children.into_iter().rev().map(|(c, k)| (c, k, false)));
+                continue;
             }
-            Some(S::TrueDiv) if ins.len() == 2 => {
-                parse(fg, ins[0], k, dtype, false, p);
-                parse(fg, ins[1], -k, dtype, false, p);
-                return;
-            }
-            Some(S::Neg) => {
-                p.neg ^= k % 2 != 0;
-                return parse(fg, ins[0], k, dtype, false, p);
-            }
-            Some(S::Sqr) => return parse(fg, ins[0], 2 * k, dtype, false, p),
-            Some(S::Pow) if ins.len() == 2 => {
-                if let Some(e) = scalar_const(fg, ins[1]) {
-                    if e == e.round() && (1.0..=4.0).contains(&e.abs()) && k.abs() <= 4 {
-                        return parse(fg, ins[0], k * e as i32, dtype, false, p);
-                    }
-                }
-            }
-            _ => {}
         }
+        p.facs.push(Fac {
+            v: Some(v),
+            k,
+            kind: kind(fg, v),
+        });
     }
-    p.facs.push(Fac {
-        v: Some(v),
-        k,
-        kind: kind(fg, v),
-    });
 }
 
 /// The root's product tree, when the root is a float mul or true_div.
@@ -499,29 +505,30 @@ pub(crate) fn sigmoid_cancel(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     rewrite_prod(fg, n, step_cancel)
 }
 
-/// `v`'s terms through add, sub and neg in `dtype`: (negated, term).
+/// `v`'s terms through add, sub and neg in `dtype`: (negated, term); iterative, left to
+/// right, at most [`MAX_TREE`] nodes expanded.
 fn terms(fg: &FunctionGraph, v: Value, neg: bool, dtype: DType, out: &mut Vec<(bool, Value)>) {
-    if fg.ty(v).dtype == dtype {
-        if let Some(node) = fg.owner(v) {
-            let ins = fg.node_inputs(node);
-            match scalar_of(fg, node) {
-                Some(S::Add) => {
-                    for &i in ins {
-                        terms(fg, i, neg, dtype, out);
-                    }
-                    return;
+    let mut stack = vec![(v, neg)];
+    let mut expanded = 0;
+    while let Some((v, neg)) = stack.pop() {
+        if fg.ty(v).dtype == dtype && expanded < MAX_TREE {
+            if let Some(node) = fg.owner(v) {
+                let ins = fg.node_inputs(node);
+                let children: Option<Vec<(Value, bool)>> = match scalar_of(fg, node) {
+                    Some(S::Add) => Some(ins.iter().map(|&i| (i, neg)).collect()),
+                    Some(S::Sub) if ins.len() == 2 => Some(vec![(ins[0], neg), (ins[1], !neg)]),
+                    Some(S::Neg) => Some(vec![(ins[0], !neg)]),
+                    _ => None,
+                };
+                if let Some(children) = children {
+                    expanded += 1;
+                    stack.extend(children.into_iter().rev());
+                    continue;
                 }
-                Some(S::Sub) if ins.len() == 2 => {
-                    terms(fg, ins[0], neg, dtype, out);
-                    terms(fg, ins[1], !neg, dtype, out);
-                    return;
-                }
-                Some(S::Neg) => return terms(fg, ins[0], !neg, dtype, out),
-                _ => {}
             }
         }
+        out.push((neg, v));
     }
-    out.push((neg, v));
 }
 
 /// `(a - b) * s * F -> a * (s * F) - b * (s * F)` when a term divides by a sigmoid `s` that
