@@ -875,22 +875,36 @@ pub(crate) fn fill_sink(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
     let out = fg.node_outputs(n)[0];
     let mut ins = fg.node_inputs(n).to_vec();
-    let (i, a, b) = ins.iter().enumerate().find_map(|(i, &v)| {
-        let [a, b] = crate::util::ew_inputs(fg, v, S::Second)?[..] else {
-            return None;
+    // every fill input at once, each model once (as PyTensor's local_fill_sink): sinking one
+    // fill per visit re-rewrote a node once per path that brings it a fill, and on a DAG
+    // those paths multiply
+    let mut models: Vec<Value> = Vec::new();
+    for v in ins.iter_mut() {
+        let Some(fill) = crate::util::ew_inputs(fg, *v, S::Second) else {
+            continue;
         };
-        Some((i, a, b))
-    })?;
-    ins[i] = b;
+        let [a, b] = fill[..] else {
+            continue;
+        };
+        *v = b;
+        if !models.contains(&a) {
+            models.push(a);
+        }
+    }
+    if models.is_empty() {
+        return None;
+    }
     let loc = fg.location(n);
     let inner = fg.add_node1(Op::elemwise(scalar), &ins, loc).ok()?;
-    // the fill is useless on the new node already (Theano drops it when the types agree)
-    if fg.ty(inner) == fg.ty(out) && covers(fg, a, inner) {
-        return Some(inner);
+    // a fill is useless on the new node already when its model's shape is covered (Theano
+    // drops it when the types agree)
+    let mut r = inner;
+    for a in models {
+        if fg.ty(r) == fg.ty(out) && covers(fg, a, r) {
+            continue;
+        }
+        r = fg.add_node1(Op::elemwise(S::Second), &[a, r], loc).ok()?;
     }
-    let r = fg
-        .add_node1(Op::elemwise(S::Second), &[a, inner], loc)
-        .ok()?;
     (fg.ty(r) == fg.ty(out)).then_some(r)
 }
 
