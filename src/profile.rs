@@ -240,7 +240,7 @@ impl Recorder {
             .steps
             .iter()
             .zip(linkers)
-            .map(|(s, l)| (s.node.clone(), op_type(&s.op), l))
+            .map(|(s, l)| (s.node.clone(), s.op.class_name(), l))
             .collect();
         Arc::new(Recorder {
             name: name.to_string(),
@@ -283,16 +283,6 @@ impl Recorder {
                 })
                 .collect(),
         }
-    }
-}
-
-/// Theano's op class of `op`: its name up to the first `{` (`Elemwise{add,no_inplace}` is an
-/// `Elemwise`, `CGemv{inplace}` a `CGemv`).
-fn op_type(op: &theano_ir::Op) -> String {
-    let name = op.name();
-    match name.find('{') {
-        Some(i) => name[..i].to_string(),
-        None => name,
     }
 }
 

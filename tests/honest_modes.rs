@@ -504,14 +504,13 @@ fn multi_output_custom_ops_build_run_and_differentiate() {
         let o = T::apply_op(Op::Custom(CustomRef(Arc::new(SplitAffine))), v.to_vec()).unwrap();
         (&o[0] * &o[1] + T::exp(&o[1])).sum()
     };
-    let eval = |ins: &[theano::Variable], out: &theano::Variable, vals: &[Tensor]| {
-        let ins: Vec<&theano::Variable> = ins.iter().collect();
-        let f = compile(&ins, out).build().map_err(|e| e.to_string())?;
-        f.call(vals)
-            .map(|mut o| o.remove(0))
-            .map_err(|e| e.to_string())
-    };
-    theano::verify_grad(cost, &[xv], eval, &theano::VerifyGradOptions::default()).unwrap();
+    theano::verify_grad(
+        cost,
+        &[xv],
+        common::eval_compiled,
+        &theano::VerifyGradOptions::default(),
+    )
+    .unwrap();
 }
 
 #[test]

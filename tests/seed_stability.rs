@@ -472,16 +472,7 @@ fn stabilized_patterns_match_the_unoptimized_graph() {
 /// Finite differences of the seed's cost agree with its optimized (stabilized) gradient.
 #[test]
 fn verify_grad_of_the_seed_cost() {
-    let eval = |inputs: &[Variable], out: &Variable, vals: &[Tensor]| {
-        let ins: Vec<&Variable> = inputs.iter().collect();
-        let f = compile(&ins, out)
-            .on_unused_input(theano::OnUnused::Ignore)
-            .build()
-            .map_err(|e| e.to_string())?;
-        f.call(vals)
-            .map(|mut o| o.remove(0))
-            .map_err(|e| e.to_string())
-    };
+    let eval = common::eval_compiled;
     let (n, feats) = (12, 5);
     let mut seed = 11;
     let pts = vec![

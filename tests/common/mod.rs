@@ -139,3 +139,21 @@ pub fn mnist_like(n: usize, feats: usize, classes: usize, seed: u64) -> (Tensor,
         Tensor::from(y),
     )
 }
+
+/// verify_grad's evaluator: `out` compiled from `inputs` (FAST_RUN, JIT; unused inputs
+/// ignored) and called on `vals`.
+#[allow(dead_code)]
+pub fn eval_compiled(
+    inputs: &[Variable],
+    out: &Variable,
+    vals: &[Tensor],
+) -> Result<Tensor, String> {
+    let ins: Vec<&Variable> = inputs.iter().collect();
+    let f = theano::compile(&ins, out)
+        .on_unused_input(theano::OnUnused::Ignore)
+        .build()
+        .map_err(|e| e.to_string())?;
+    f.call(vals)
+        .map(|mut o| o.remove(0))
+        .map_err(|e| e.to_string())
+}

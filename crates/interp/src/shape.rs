@@ -77,8 +77,8 @@ fn reshape_to(x: &Tensor, shape: &[usize]) -> R<Tensor> {
     }))
 }
 
-/// `Reshape{ndim}`: `shape` is an integer vector of length `ndim` with at most one -1.
-pub fn reshape(x: &Tensor, shape_t: &Tensor, ndim: usize) -> R<Tensor> {
+/// The entries of a shape input (Reshape's, SpecifyShape's), which must be an integer vector.
+fn shape_entries(shape_t: &Tensor) -> R<Vec<i64>> {
     if shape_t.ndim() != 1 || !shape_t.dtype().is_discrete() {
         return Err(PerformError::input(format!(
             "the shape must be an integer vector, got a {} array of shape {}",
@@ -86,7 +86,12 @@ pub fn reshape(x: &Tensor, shape_t: &Tensor, ndim: usize) -> R<Tensor> {
             py_shape(shape_t.shape())
         )));
     }
-    let want = shape_t.to_i64_vec();
+    Ok(shape_t.to_i64_vec())
+}
+
+/// `Reshape{ndim}`: `shape` is an integer vector of length `ndim` with at most one -1.
+pub fn reshape(x: &Tensor, shape_t: &Tensor, ndim: usize) -> R<Tensor> {
+    let want = shape_entries(shape_t)?;
     let bad = || {
         PerformError::shape(format!(
             "cannot reshape {} elements (shape {}) into {}",
@@ -139,14 +144,7 @@ pub fn reshape(x: &Tensor, shape_t: &Tensor, ndim: usize) -> R<Tensor> {
 
 /// `SpecifyShape`: x itself when its shape is `shape_t`, else an error naming both.
 pub fn specify_shape(x: &Tensor, shape_t: &Tensor) -> R<Tensor> {
-    if shape_t.ndim() != 1 || !shape_t.dtype().is_discrete() {
-        return Err(PerformError::input(format!(
-            "the shape must be an integer vector, got a {} array of shape {}",
-            shape_t.dtype(),
-            py_shape(shape_t.shape())
-        )));
-    }
-    let want = shape_t.to_i64_vec();
+    let want = shape_entries(shape_t)?;
     let have: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
     if want != have {
         return Err(PerformError::shape(format!(

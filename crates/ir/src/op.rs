@@ -282,6 +282,44 @@ impl Op {
         })
     }
 
+    /// Theano's class name of the op (`Elemwise`, `CGemv`, `Sum`...): the graphviz printer's
+    /// colour key and the profile's op type.
+    pub fn class_name(&self) -> String {
+        match self {
+            Op::Elemwise { .. } => "Elemwise".into(),
+            Op::DimShuffle { .. } => "DimShuffle".into(),
+            Op::Reduce { kind, .. } => kind.name().into(),
+            Op::MaxAndArgmax { .. } => "MaxAndArgmax".into(),
+            Op::Dot => "Dot".into(),
+            Op::Softmax => "Softmax".into(),
+            Op::LogSoftmax => "LogSoftmax".into(),
+            Op::CrossentropySoftmaxArgmax1HotWithBias => {
+                "CrossentropySoftmaxArgmax1HotWithBias".into()
+            }
+            Op::CrossentropySoftmax1HotWithBiasDx => "CrossentropySoftmax1HotWithBiasDx".into(),
+            Op::Shape => "Shape".into(),
+            Op::ShapeI(_) => "Shape_i".into(),
+            Op::Reshape { .. } => "Reshape".into(),
+            Op::Flatten { .. } => "Flatten".into(),
+            Op::SpecifyShape => "SpecifyShape".into(),
+            Op::ARange { .. } => "ARange".into(),
+            Op::Alloc => "Alloc".into(),
+            Op::Join { .. } => "Join".into(),
+            Op::MakeVector { .. } => "MakeVector".into(),
+            Op::Subtensor { .. } => "Subtensor".into(),
+            Op::IncSubtensor { .. } => "IncSubtensor".into(),
+            Op::AdvancedSubtensor1 => "AdvancedSubtensor1".into(),
+            Op::AdvancedSubtensor { .. } => "AdvancedSubtensor".into(),
+            Op::AdvancedIncSubtensor1 { .. } => "AdvancedIncSubtensor1".into(),
+            Op::AdvancedIncSubtensor { .. } => "AdvancedIncSubtensor".into(),
+            Op::Gemv { .. } => "CGemv".into(),
+            Op::Gemm { .. } => "Gemm".into(),
+            Op::Ger { .. } => "CGer".into(),
+            Op::Dot22 => "Dot22".into(),
+            Op::Custom(c) => c.0.name(),
+        }
+    }
+
     /// Theano's `op.name`, the same as Display.
     pub fn name(&self) -> String {
         self.to_string()

@@ -89,41 +89,6 @@ impl Default for DotOptions {
     }
 }
 
-/// Theano's class name of an op, which picks its color.
-fn class_name(op: &Op) -> String {
-    match op {
-        Op::Elemwise { .. } => "Elemwise".into(),
-        Op::DimShuffle { .. } => "DimShuffle".into(),
-        Op::Reduce { kind, .. } => kind.name().into(),
-        Op::MaxAndArgmax { .. } => "MaxAndArgmax".into(),
-        Op::Dot => "Dot".into(),
-        Op::Softmax => "Softmax".into(),
-        Op::LogSoftmax => "LogSoftmax".into(),
-        Op::CrossentropySoftmaxArgmax1HotWithBias => "CrossentropySoftmaxArgmax1HotWithBias".into(),
-        Op::CrossentropySoftmax1HotWithBiasDx => "CrossentropySoftmax1HotWithBiasDx".into(),
-        Op::Shape => "Shape".into(),
-        Op::ShapeI(_) => "Shape_i".into(),
-        Op::Reshape { .. } => "Reshape".into(),
-        Op::Flatten { .. } => "Flatten".into(),
-        Op::SpecifyShape => "SpecifyShape".into(),
-        Op::ARange { .. } => "ARange".into(),
-        Op::Alloc => "Alloc".into(),
-        Op::Join { .. } => "Join".into(),
-        Op::MakeVector { .. } => "MakeVector".into(),
-        Op::Subtensor { .. } => "Subtensor".into(),
-        Op::IncSubtensor { .. } => "IncSubtensor".into(),
-        Op::AdvancedSubtensor1 => "AdvancedSubtensor1".into(),
-        Op::AdvancedSubtensor { .. } => "AdvancedSubtensor".into(),
-        Op::AdvancedIncSubtensor1 { .. } => "AdvancedIncSubtensor1".into(),
-        Op::AdvancedIncSubtensor { .. } => "AdvancedIncSubtensor".into(),
-        Op::Gemv { .. } => "CGemv".into(),
-        Op::Gemm { .. } => "Gemm".into(),
-        Op::Ger { .. } => "CGer".into(),
-        Op::Dot22 => "Dot22".into(),
-        Op::Custom(c) => c.0.name(),
-    }
-}
-
 /// Theano's `default_colorCodes` (those that can occur here), in its dict order: the last key
 /// contained in the class name wins.
 const COLOR_CODES: [(&str, &str); 4] = [
@@ -135,7 +100,7 @@ const COLOR_CODES: [(&str, &str); 4] = [
 const OUTPUT_COLOR: &str = "blue";
 
 fn op_color(op: &Op) -> Option<&'static str> {
-    let c = class_name(op);
+    let c = op.class_name();
     COLOR_CODES
         .iter()
         .filter(|(k, _)| c.contains(k))
