@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use theano::tensor as T;
-use theano::{compile, function, grad, shared_named, DType, Tensor};
+use theano::{compile, function, grad, try_shared, DType, Tensor};
 
 #[derive(Parser)]
 #[command(about = "Theano's tutorial logistic regression, in theano-rs")]
@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // Initialize the weight vector w randomly, and the bias b; shared so they keep their values
-    let w = shared_named(
+    let w = try_shared(
         Tensor::from_shape_vec(
             &[feats],
             (0..feats)
@@ -74,9 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
         )?
         .cast(dtype),
-        "w",
-    );
-    let b = shared_named(Tensor::full(dtype, &[], 0.0), "b");
+        Some("w"),
+    )?;
+    let b = try_shared(Tensor::full(dtype, &[], 0.0), Some("b"))?;
 
     println!("Initial model:");
     println!("{}", w.get_value().expect("w is shared"));

@@ -10,7 +10,7 @@
 use clap::Parser;
 use theano::datasets::mnist;
 use theano::tensor as T;
-use theano::{compile, function, grad, shared_named, Tensor, Variable};
+use theano::{compile, function, grad, try_shared, Tensor, Variable};
 
 #[derive(Parser)]
 #[command(about = "Softmax regression on Fashion-MNIST with givens and a minibatch index")]
@@ -45,10 +45,14 @@ struct LogisticRegression {
 }
 
 impl LogisticRegression {
-    fn new(input: &Variable, n_in: usize, n_out: usize) -> Result<Self, theano::GraphError> {
+    fn new(
+        input: &Variable,
+        n_in: usize,
+        n_out: usize,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let fx = theano::ir::config::float_x();
-        let w = shared_named(Tensor::zeros(fx, &[n_in, n_out]), "W");
-        let b = shared_named(Tensor::zeros(fx, &[n_out]), "b");
+        let w = try_shared(Tensor::zeros(fx, &[n_in, n_out]), Some("W"))?;
+        let b = try_shared(Tensor::zeros(fx, &[n_out]), Some("b"))?;
         let p_y_given_x = T::softmax(T::dot(input, &w)? + &b)?;
         let y_pred = T::argmax(&p_y_given_x, Some(&[1]), false)?;
         Ok(LogisticRegression {
@@ -90,8 +94,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test_x.shape()[0]
     );
 
-    let train_set_x = shared_named(train_x, "train_set_x");
-    let train_set_y = shared_named(train_y, "train_set_y");
+    let train_set_x = try_shared(train_x, Some("train_set_x"))?;
+    let train_set_y = try_shared(train_y, Some("train_set_y"))?;
 
     let index = T::lscalar("index");
     let x = T::matrix("x");

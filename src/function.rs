@@ -886,19 +886,10 @@ impl Function {
 
 /// A value that can initialise a shared variable. Rust integer scalars become int64 and floats
 /// float64 (f32 stays float32), as Python numbers do in Theano's `shared(0)` / `shared(0.)`;
-/// tensors, Vecs, arrays and ndarray arrays keep their dtype.
+/// Vecs and ndarray arrays of a fixed dimension keep their dtype. A [`Tensor`] is not one (its
+/// rank is not bounded by its type): see [`try_shared`].
 pub trait SharedValue {
     fn into_shared_tensor(self) -> Tensor;
-}
-impl SharedValue for Tensor {
-    fn into_shared_tensor(self) -> Tensor {
-        self
-    }
-}
-impl SharedValue for &Tensor {
-    fn into_shared_tensor(self) -> Tensor {
-        self.clone()
-    }
 }
 macro_rules! shared_int {
     ($($t:ty),*) => {$(
@@ -933,7 +924,7 @@ where
         Tensor::from(self)
     }
 }
-impl<T: theano_tensor::Element, D: ndarray::Dimension> SharedValue for ndarray::Array<T, D>
+impl<T: theano_tensor::Element, D: theano_tensor::FixedDim> SharedValue for ndarray::Array<T, D>
 where
     Tensor: From<ndarray::Array<T, D>>,
 {
@@ -948,26 +939,21 @@ where
 /// `borrow=True` aliasing: the library owns the storage, so a caller can never mutate it behind
 /// a running function, and a call that fails leaves it untouched.
 ///
-/// # Panics
-///
-/// When the value has more than [`theano_ir::MAX_NDIM`] (32) dimensions (a value read from a
-/// file, say); [`try_shared`] returns that as an error.
+/// A [`SharedValue`]'s Rust type bounds its rank, so this cannot fail; a [`Tensor`] (which may
+/// have any number of dimensions, read from a file, say) goes through [`try_shared`].
 #[track_caller]
 pub fn shared(value: impl SharedValue) -> Variable {
-    Variable::shared(value.into_shared_tensor(), None)
+    Variable::shared_bounded(value.into_shared_tensor(), None)
 }
 
 /// [`shared`] with a name.
 #[track_caller]
 pub fn shared_named(value: impl SharedValue, name: &str) -> Variable {
-    Variable::shared(value.into_shared_tensor(), Some(name))
+    Variable::shared_bounded(value.into_shared_tensor(), Some(name))
 }
 
-/// [`shared`] (named when `name` is given), with a value of more than
-/// [`theano_ir::MAX_NDIM`] dimensions a [`theano_ir::NdimError`] instead of a panic.
-pub fn try_shared(
-    value: impl SharedValue,
-    name: Option<&str>,
-) -> Result<Variable, theano_ir::NdimError> {
-    Variable::try_shared(value.into_shared_tensor(), name)
+/// A shared variable holding a [`Tensor`] (named when `name` is given); a value of more than
+/// [`theano_ir::MAX_NDIM`] dimensions is a [`theano_ir::NdimError`].
+pub fn try_shared(value: Tensor, name: Option<&str>) -> Result<Variable, theano_ir::NdimError> {
+    Variable::shared(value, name)
 }

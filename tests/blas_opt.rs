@@ -84,7 +84,7 @@ fn vector(d: DType, name: &str) -> Variable {
 
 /// A 0-d constant of `d` (a Python float literal would be float64 and upcast float32 terms).
 fn k(v: f64, d: DType) -> Variable {
-    Variable::constant(Tensor::full(d, &[], v))
+    Variable::constant(Tensor::full(d, &[], v)).unwrap()
 }
 
 const FLOATS: [DType; 2] = [DType::Float64, DType::Float32];
@@ -208,7 +208,7 @@ fn shared_update_becomes_inplace_gemv_on_w() {
     for d in FLOATS {
         let x = matrix(d, "x");
         let g = vector(d, "g");
-        let w = shared_named(Tensor::zeros(d, &[4]), "w");
+        let w = theano::try_shared(Tensor::zeros(d, &[4]), Some("w")).unwrap();
         let upd = &w - k(0.1, d) * T::dot(x.t(), &g).unwrap();
         let f = compile(&[&x, &g], T::sum(&w))
             .updates([(&w, &upd)])
@@ -247,7 +247,7 @@ fn shared_update_becomes_inplace_gemv_on_w() {
 fn seed_train_function_has_an_inplace_gemv_on_w() {
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = shared_named(Tensor::zeros(DType::Float64, &[5]), "w");
+    let w = theano::try_shared(Tensor::zeros(DType::Float64, &[5]), Some("w")).unwrap();
     let b = shared_named(0., "b");
     let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     let prediction = T::gt(&p_1, 0.5);

@@ -134,7 +134,7 @@ fn the_seed_training_step_passes() {
     let ys: Vec<f64> = (0..n).map(|i| (i % 3 == 0) as i64 as f64).collect();
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = shared_named(Tensor::from(vec![0.1; feats]), "w");
+    let w = theano::try_shared(Tensor::from(vec![0.1; feats]), Some("w")).unwrap();
     let b = shared_named(0., "b");
     let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     let prediction = T::gt(&p_1, 0.5);

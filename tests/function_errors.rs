@@ -13,7 +13,8 @@ fn stateful() -> (Variable, Variable, theano::Function) {
     let x = T::dmatrix("x");
     let y = T::dmatrix("y");
     let count = shared_named(0, "count");
-    let acc = shared_named(Tensor::zeros(theano::DType::Float64, &[2, 2]), "acc");
+    let acc =
+        theano::try_shared(Tensor::zeros(theano::DType::Float64, &[2, 2]), Some("acc")).unwrap();
     let f = compile(&[&x, &y], &(&x + &y))
         .updates([(&count, &count + 1), (&acc, &acc + T::dot(&x, &y).unwrap())])
         .build()
@@ -115,7 +116,8 @@ fn runtime_error_in_an_update_expression_applies_nothing() {
     let x = T::dmatrix("x");
     let y = T::dmatrix("y");
     let count = shared_named(0, "count");
-    let acc = shared_named(Tensor::zeros(theano::DType::Float64, &[2, 2]), "acc");
+    let acc =
+        theano::try_shared(Tensor::zeros(theano::DType::Float64, &[2, 2]), Some("acc")).unwrap();
     // the counter's update is fine; the matrix update fails on a bad shape
     let f = compile(&[&x, &y], x.sum())
         .updates([(&count, &count + 1), (&acc, &acc + T::dot(&x, &y).unwrap())])
@@ -262,7 +264,7 @@ fn bad_inputs_and_updates() {
 
 #[test]
 fn set_value_checks_dtype_and_ndim() {
-    let s = shared(Tensor::from(vec![1.0, 2.0, 3.0]));
+    let s = theano::try_shared(Tensor::from(vec![1.0, 2.0, 3.0]), None).unwrap();
     let e = s
         .set_value(Tensor::full(theano::DType::Float64, &[2, 2], 1.0))
         .unwrap_err();
@@ -307,8 +309,11 @@ fn two_threads_accumulate_exactly() {
 
 #[test]
 fn givens_replace_with_a_symbolic_minibatch_slice() {
-    let data =
-        shared(Tensor::from_shape_vec(&[6, 2], (0..12).map(|v| v as f64).collect()).unwrap());
+    let data = theano::try_shared(
+        Tensor::from_shape_vec(&[6, 2], (0..12).map(|v| v as f64).collect()).unwrap(),
+        None,
+    )
+    .unwrap();
     let x = T::dmatrix("x");
     let index = T::lscalar("index");
     let bs = 2i64;

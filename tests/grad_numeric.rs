@@ -46,7 +46,7 @@ fn check(dt: DType, specs: &[Spec], lo: f64, hi: f64, f: impl Fn(&[Variable]) ->
 }
 
 fn ivec(v: &[i64]) -> Variable {
-    T::constant(
+    T::try_constant(
         Tensor::from_f64_vec(
             DType::Int64,
             &[v.len()],
@@ -54,6 +54,7 @@ fn ivec(v: &[i64]) -> Variable {
         )
         .unwrap(),
     )
+    .unwrap()
 }
 
 const M: &[usize] = &[3, 4];
@@ -342,7 +343,7 @@ fn check_noncontig(
     let out = f(&inputs);
     // a random projection of the output, so that the gradients are not all-ones patterns
     let o0 = eval(&inputs, &out, &contiguous).unwrap_or_else(|e| panic!("{e}"));
-    let r = T::constant(rng.tensor(out.dtype(), o0.shape(), 0.5, 1.5));
+    let r = T::try_constant(rng.tensor(out.dtype(), o0.shape(), 0.5, 1.5)).unwrap();
     let cost = (r * &out).sum();
     let grads = theano_grad::grad(&cost, &inputs).unwrap();
     let tol = if dt == DType::Float64 { 1e-12 } else { 1e-5 };

@@ -245,7 +245,7 @@ fn nan_guard_names_the_node_and_line_and_updates_nothing() {
         let mut m = m;
         m.mode = ModeKind::NanGuardMode;
         let x = T::dvector("x");
-        let w = shared_named(Tensor::from(vec![1.0, 2.0, 3.0]), "w");
+        let w = theano::try_shared(Tensor::from(vec![1.0, 2.0, 3.0]), Some("w")).unwrap();
         let c = shared_named(0i64, "c");
         // (fused into one node with the update's sum: both are built on this line)
         let line = line!() + 1;

@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use theano::tensor as T;
-use theano::{compile, shared_named, DType, LinkerKind, Mode, Tensor, Variable};
+use theano::{compile, DType, LinkerKind, Mode, Tensor, Variable};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -77,8 +77,8 @@ fn vec_f64(n: usize, seed: u64) -> Tensor {
 #[test]
 fn elementwise_updates_allocate_nothing() {
     let x = T::dvector("x");
-    let w = shared_named(vec_f64(1000, 1), "w");
-    let v = shared_named(vec_f64(1000, 2), "v");
+    let w = theano::try_shared(vec_f64(1000, 1), Some("w")).unwrap();
+    let v = theano::try_shared(vec_f64(1000, 2), Some("v")).unwrap();
     let w_new = &w - 0.1 * (&w * &x);
     let v_new = 0.9 * &v + &w * &x;
     let f = compile(&[&x], Vec::<Variable>::new())

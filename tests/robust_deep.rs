@@ -84,3 +84,24 @@ fn folded_integer_constants_keep_the_sum_s_dtype() {
     let f = function(&[&x], &(&(&x * 100) * 100)).unwrap();
     assert_eq!(value(&f.call(&[Tensor::from(0.5)]).unwrap()[0]), 5000.0);
 }
+
+/// A `Tensor` of 33 dimensions (more than a graph type holds) is a typed error from the
+/// builders that take a `Tensor`; those that cannot fail take only values whose Rust type
+/// bounds their rank (`T::constant(Tensor)` and `shared(Tensor)` do not compile).
+#[test]
+fn tensors_of_33_dimensions_are_typed_errors() {
+    let t = Tensor::zeros(theano::DType::Float64, &[1; 33]);
+    let e = T::try_constant(t.clone()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the constant's shape: a TensorType has at most 32 dimensions, got 33"
+    );
+    let e = theano::try_shared(t, Some("w")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the shared value's shape: a TensorType has at most 32 dimensions, got 33"
+    );
+    let ok = Tensor::zeros(theano::DType::Float64, &[1; 32]);
+    assert_eq!(T::try_constant(ok.clone()).unwrap().ndim(), 32);
+    assert_eq!(theano::try_shared(ok, None).unwrap().ndim(), 32);
+}

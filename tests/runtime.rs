@@ -4,8 +4,7 @@
 
 use theano::tensor as T;
 use theano::{
-    compile, debugprint, shared_named, DType, Function, LinkerKind, Mode, Tensor, TensorType,
-    Variable,
+    compile, debugprint, DType, Function, LinkerKind, Mode, Tensor, TensorType, Variable,
 };
 
 fn mode(linker: LinkerKind) -> Mode {
@@ -58,7 +57,7 @@ fn fails_untouched(f: &Function, args: &[Tensor], w: &Variable, why: &str) {
 #[test]
 fn inplace_update_writes_into_the_shared_storage() {
     let x = T::dvector("x");
-    let w = shared_named(ramp(&[1000], 0.1), "w");
+    let w = theano::try_shared(ramp(&[1000], 0.1), Some("w")).unwrap();
     let f = compile(&[&x], Vec::<Variable>::new())
         .updates([(&w, &w * 0.5 + &x)])
         .mode(mode(LinkerKind::Jit))
@@ -88,7 +87,7 @@ fn inplace_update_writes_into_the_shared_storage() {
 #[test]
 fn failure_after_an_inplace_update_leaves_shared_untouched() {
     let (x, z) = (T::dvector("x"), T::dvector("z"));
-    let w = shared_named(ramp(&[4], 0.1), "w");
+    let w = theano::try_shared(ramp(&[4], 0.1), Some("w")).unwrap();
     let w_new = &w + &x;
     let out = &w_new * &z;
     for linker in [LinkerKind::Jit, LinkerKind::Interp] {
@@ -113,7 +112,7 @@ fn failure_after_an_inplace_update_leaves_shared_untouched() {
 #[test]
 fn interpreted_step_in_the_tail_leaves_shared_untouched_on_failure() {
     let (x, m) = (T::dvector("x"), T::dmatrix("m"));
-    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w = theano::try_shared(ramp(&[3], 0.1), Some("w")).unwrap();
     let w_new = &w * 2.0 + &x;
     let joined = T::concatenate(&[w_new.clone(), x.clone()], 0).unwrap();
     let out = T::dot(&joined, &m).unwrap();
@@ -132,7 +131,7 @@ fn interpreted_step_in_the_tail_leaves_shared_untouched_on_failure() {
 #[test]
 fn shape_checked_native_tail_writes_in_place_and_fails_cleanly() {
     let (x, m) = (T::dmatrix("x"), T::dmatrix("m"));
-    let w = shared_named(ramp(&[3, 4], 0.1), "w");
+    let w = theano::try_shared(ramp(&[3, 4], 0.1), Some("w")).unwrap();
     let w_new = &w * 2.0 + &x;
     let s = T::sum_axes(&w_new, Some(&[0]), false).unwrap();
     let out = T::dot(&s, &m).unwrap();
@@ -356,10 +355,10 @@ fn subtensor_views_agree_with_the_interpreter() {
 #[test]
 fn updates_reading_each_other() {
     let x = T::dvector("x");
-    let w1 = shared_named(ramp(&[3], 0.1), "w1");
-    let w2 = shared_named(ramp(&[3], 0.2), "w2");
-    let w3 = shared_named(ramp(&[3], 0.3), "w3");
-    let w4 = shared_named(ramp(&[3], 0.4), "w4");
+    let w1 = theano::try_shared(ramp(&[3], 0.1), Some("w1")).unwrap();
+    let w2 = theano::try_shared(ramp(&[3], 0.2), Some("w2")).unwrap();
+    let w3 = theano::try_shared(ramp(&[3], 0.3), Some("w3")).unwrap();
+    let w4 = theano::try_shared(ramp(&[3], 0.4), Some("w4")).unwrap();
     let new4 = &w4 + &x;
     for linker in [LinkerKind::Jit, LinkerKind::Interp] {
         let f = compile(&[&x], [&new4, &w1.t()])
@@ -408,7 +407,7 @@ fn an_output_too_big_to_allocate_is_an_error() {
         T::input(TensorType::scalar(DType::Int64), "m"),
     );
     let x = T::dscalar("x");
-    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w = theano::try_shared(ramp(&[3], 0.1), Some("w")).unwrap();
     let out = T::alloc(&x, &[n.clone(), m.clone()]).unwrap();
     for linker in [LinkerKind::Jit, LinkerKind::Interp] {
         let f = compile(&[&x, &n, &m], &out)
@@ -440,7 +439,7 @@ fn an_output_too_big_to_allocate_is_an_error() {
 #[test]
 fn a_broadcast_too_big_to_allocate_after_an_inplace_update_leaves_shared_untouched() {
     let (c, r) = (T::dcol("c"), T::drow("r"));
-    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w = theano::try_shared(ramp(&[3], 0.1), Some("w")).unwrap();
     let w_new = &w * 2.0 + 1.0;
     let out = &c + &r * T::sum_axes(&w_new, None, false).unwrap();
     let n = 1usize << 20;
@@ -466,7 +465,7 @@ fn a_broadcast_too_big_to_allocate_after_an_inplace_update_leaves_shared_untouch
 #[test]
 fn a_step_that_cannot_run_in_place_is_allocated_ahead_too() {
     let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
-    let w = shared_named(ramp(&[3], 0.1), "w");
+    let w = theano::try_shared(ramp(&[3], 0.1), Some("w")).unwrap();
     let w_new = &w * 2.0 + 1.0;
     let out = T::softmax(&x).unwrap() + &y * T::sum_axes(&w_new, None, false).unwrap();
     let f = updating(&[&x, &y], &out, (&w, &w_new), LinkerKind::Jit);

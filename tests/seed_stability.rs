@@ -10,7 +10,7 @@ use common::randn;
 use theano::ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
 use theano::ir::{Operand, ScalarOp};
 use theano::tensor as T;
-use theano::{compile, grad, shared_named, DType, Function, Mode, Op, Tensor, Variable};
+use theano::{compile, grad, DType, Function, Mode, Op, Tensor, Variable};
 use theano_grad::{verify_grad, VerifyGradOptions};
 
 /// The seed model at `dtype` (float32: float32 inputs, weights and literals).
@@ -35,8 +35,8 @@ fn model(dtype: DType, w0: &Tensor) -> Model {
     } else {
         (T::dmatrix("x"), T::dvector("y"))
     };
-    let w = shared_named(w0.cast(dtype), "w");
-    let b = shared_named(Tensor::full(dtype, &[], 0.0), "b");
+    let w = theano::try_shared(w0.cast(dtype), Some("w")).unwrap();
+    let b = theano::try_shared(Tensor::full(dtype, &[], 0.0), Some("b")).unwrap();
     // the notebook's formula, verbatim
     let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     let prediction = T::gt(&p_1, 0.5);
@@ -484,7 +484,7 @@ fn verify_grad_of_the_seed_cost() {
         Tensor::from_shape_vec(&[n], (0..n).map(|i| (i % 2) as f64).collect::<Vec<f64>>()).unwrap();
     let cost = move |v: &[Variable]| {
         let (x, w, b) = (&v[0], &v[1], &v[2]);
-        let y = T::constant(ys.clone());
+        let y = T::try_constant(ys.clone()).unwrap();
         let p_1 = 1 / (1 + T::exp(-T::dot(x, w).unwrap() - b));
         let xent = -&y * T::log(&p_1) - (1 - &y) * T::log(1 - &p_1);
         xent.mean() + 0.01 * w.pow(2).sum()

@@ -7,7 +7,7 @@ use theano::datasets::mnist;
 mod common;
 
 use theano::tensor as T;
-use theano::{compile, function, grad, shared_named, DType, Tensor};
+use theano::{compile, function, grad, DType, Tensor};
 
 #[test]
 fn one_epoch_matches_theano() {
@@ -20,11 +20,11 @@ fn one_epoch_matches_theano() {
     };
     let (train_x, train_y) = mnist::load(&dir, "train", 50_000, DType::Float64).unwrap();
     let (test_x, test_y) = mnist::load(&dir, "t10k", 0, DType::Float64).unwrap();
-    let train_set_x = shared_named(train_x, "train_set_x");
-    let train_set_y = shared_named(train_y, "train_set_y");
+    let train_set_x = theano::try_shared(train_x, Some("train_set_x")).unwrap();
+    let train_set_y = theano::try_shared(train_y, Some("train_set_y")).unwrap();
     let (index, x, y) = (T::lscalar("index"), T::dmatrix("x"), T::ivector("y"));
-    let w = shared_named(Tensor::zeros(DType::Float64, &[784, 10]), "W");
-    let b = shared_named(Tensor::zeros(DType::Float64, &[10]), "b");
+    let w = theano::try_shared(Tensor::zeros(DType::Float64, &[784, 10]), Some("W")).unwrap();
+    let b = theano::try_shared(Tensor::zeros(DType::Float64, &[10]), Some("b")).unwrap();
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let y_pred = T::argmax(&p_y_given_x, Some(&[1]), false).unwrap();
     let cost = common::nll(&p_y_given_x, &y);

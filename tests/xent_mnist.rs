@@ -9,7 +9,7 @@ use expect_test::expect;
 mod common;
 
 use theano::tensor as T;
-use theano::{compile, debugprint, grad, shared_named, Mode, Tensor, Variable};
+use theano::{compile, debugprint, grad, Mode, Tensor, Variable};
 
 /// The notebook's model on `x` (n x 5) and labels `y`: (cost, [gW, gb], W, b).
 fn model(
@@ -24,8 +24,8 @@ fn model(
     Variable,
 ) {
     let (x, y) = (T::dmatrix("x"), T::ivector("y"));
-    let w = shared_named(w0, "W");
-    let b = shared_named(b0, "b");
+    let w = theano::try_shared(w0, Some("W")).unwrap();
+    let b = theano::try_shared(b0, Some("b")).unwrap();
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let cost = common::nll(&p_y_given_x, &y);
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();
@@ -175,12 +175,16 @@ fn extreme_logits_stay_finite_when_optimized() {
 fn minibatch_functions(rows_end: i64) -> (theano::Function, theano::Function) {
     let sx: Vec<f64> = (0..60).map(|i| ((i * 7 % 13) as f64 - 6.0) / 3.0).collect();
     let sy: Vec<i32> = (0..12).map(|i| i * 5 % 4).collect();
-    let train_set_x = shared_named(Tensor::from_shape_vec(&[12, 5], sx).unwrap(), "train_set_x");
-    let train_set_y = shared_named(Tensor::from(sy), "train_set_y");
+    let train_set_x = theano::try_shared(
+        Tensor::from_shape_vec(&[12, 5], sx).unwrap(),
+        Some("train_set_x"),
+    )
+    .unwrap();
+    let train_set_y = theano::try_shared(Tensor::from(sy), Some("train_set_y")).unwrap();
     let (_, w0, b0, _) = data(0.5);
     let (x, y) = (T::dmatrix("x"), T::ivector("y"));
-    let w = shared_named(w0, "W");
-    let b = shared_named(b0, "b");
+    let w = theano::try_shared(w0, Some("W")).unwrap();
+    let b = theano::try_shared(b0, Some("b")).unwrap();
     let index = T::lscalar("index");
     let p = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let bs = 4i64;

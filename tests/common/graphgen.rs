@@ -155,13 +155,13 @@ pub fn konst(p: u8) -> Variable {
     let v = CONSTS[p as usize % CONSTS.len()];
     match (p / 8) % 3 {
         0 => T::constant(v),
-        1 => T::constant(Tensor::full(DType::Float64, &[], v)),
-        _ => T::constant(Tensor::full(DType::Int8, &[], v.round())),
+        1 => T::try_constant(Tensor::full(DType::Float64, &[], v)).unwrap(),
+        _ => T::try_constant(Tensor::full(DType::Int8, &[], v.round())).unwrap(),
     }
 }
 
 pub fn i64c(i: i64) -> Variable {
-    T::constant(Tensor::from(i))
+    T::try_constant(Tensor::from(i)).unwrap()
 }
 
 /// A 0-d integer derived from `x`: a dimension of it, minus a constant.

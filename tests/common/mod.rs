@@ -51,7 +51,7 @@ pub struct SeedModel {
 pub fn seed_model(w_init: Tensor) -> SeedModel {
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = shared_named(w_init, "w");
+    let w = theano::try_shared(w_init, Some("w")).unwrap();
     let b = shared_named(0., "b");
     let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     let prediction = T::gt(&p_1, 0.5);
@@ -102,11 +102,13 @@ pub struct SoftmaxModel {
 #[allow(dead_code)]
 pub fn softmax_model(feats: usize, classes: usize) -> SoftmaxModel {
     let (x, y) = (T::dmatrix("x"), T::ivector("y"));
-    let w = shared_named(
+    let w = theano::try_shared(
         Tensor::zeros(theano::DType::Float64, &[feats, classes]),
-        "W",
-    );
-    let b = shared_named(Tensor::zeros(theano::DType::Float64, &[classes]), "b");
+        Some("W"),
+    )
+    .unwrap();
+    let b =
+        theano::try_shared(Tensor::zeros(theano::DType::Float64, &[classes]), Some("b")).unwrap();
     let p_y_given_x = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let cost = nll(&p_y_given_x, &y);
     let g = grad(&cost, &[w.clone(), b.clone()]).unwrap();

@@ -102,13 +102,13 @@ impl B {
     /// (x's dtype when `None`).
     pub fn zeros_like(&self, x: &Variable, dtype: Option<DType>) -> R<Variable> {
         let d = dtype.unwrap_or(x.dtype());
-        self.fill(x, &Variable::constant(Tensor::zeros(d, &[])))
+        self.fill(x, &Variable::constant_bounded(Tensor::zeros(d, &[])))
     }
 
     /// Theano's `tensor.ones_like(x, dtype)`.
     pub fn ones_like(&self, x: &Variable, dtype: Option<DType>) -> R<Variable> {
         let d = dtype.unwrap_or(x.dtype());
-        self.fill(x, &Variable::constant(Tensor::full(d, &[], 1.0)))
+        self.fill(x, &Variable::constant_bounded(Tensor::full(d, &[], 1.0)))
     }
 
     /// `x.zeros_like().astype(floatX)`, or without the cast when x is a float: Theano's
@@ -125,7 +125,7 @@ impl B {
     /// A constant of the given dtype broadcast to `nd` dimensions as `_bgrad` does:
     /// `InplaceDimShuffle{x,..}(TensorConstant{v})` (a `DimShuffle{}` node when `nd == 0`).
     pub fn bconst(&self, v: f64, d: DType, nd: usize) -> R<Variable> {
-        let c = Variable::constant(Tensor::full(d, &[], v));
+        let c = Variable::constant_bounded(Tensor::full(d, &[], v));
         self.ds(&c, vec![None; nd])
     }
 
@@ -217,7 +217,7 @@ impl B {
         idx.push(IdxEntry::Index(DType::Int64));
         self.apply1(
             Op::Subtensor { idx },
-            vec![x.clone(), Variable::constant(Tensor::scalar(i))],
+            vec![x.clone(), Variable::constant_bounded(Tensor::scalar(i))],
         )
     }
 

@@ -317,7 +317,7 @@ fn jacobian_at(
             }
             // the rows are taken for the length n given here; a call whose expression has
             // another length is refused (SpecifyShape names both) rather than cut or padded
-            let len = Variable::constant(Tensor::from(vec![n as i64]));
+            let len = Variable::constant_bounded(Tensor::from(vec![n as i64]));
             let checked = b.apply1(Op::SpecifyShape, vec![expression.clone(), len])?;
             let mut rows: Vec<Vec<Variable>> = vec![Vec::with_capacity(n); wrt.len()];
             for i in 0..n {

@@ -76,13 +76,13 @@ fn one(g: &[G], op: &Op) -> R<Variable> {
 
 /// A 0-d constant for a Python literal used at the tensor level (padded by `ew`).
 fn fconst(v: f64) -> Variable {
-    Variable::constant(Tensor::full(autocast_float(v), &[], v))
+    Variable::constant_bounded(Tensor::full(autocast_float(v), &[], v))
 }
 fn iconst(v: i64) -> Variable {
-    Variable::constant(Tensor::full(DType::smallest_int_for(v), &[], v as f64))
+    Variable::constant_bounded(Tensor::full(DType::smallest_int_for(v), &[], v as f64))
 }
 fn i64const(v: i64) -> Variable {
-    Variable::constant(Tensor::scalar(v))
+    Variable::constant_bounded(Tensor::scalar(v))
 }
 
 /// For each dimension of an input of `ndim` dims: `'x'` where reduced, else the next axis.
@@ -278,7 +278,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             )?;
             let minus_one = b.fill(
                 dnll,
-                &Variable::constant(Tensor::full(sm.dtype(), &[], -1.0)),
+                &Variable::constant_bounded(Tensor::full(sm.dtype(), &[], -1.0)),
             )?;
             let sm_minus_onehot = b.apply1(
                 Op::AdvancedIncSubtensor {

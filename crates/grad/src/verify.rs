@@ -110,7 +110,7 @@ pub fn verify_grad(
     let rtol = opts.rel_tol.unwrap_or(atol);
     let mut rng = Rng::new(opts.seed);
     let r = rng.tensor(odt, o.shape(), 0.5, 1.5);
-    let rv = Variable::constant(r);
+    let rv = Variable::constant_bounded(r);
     let prod =
         theano_ir::ApplyRef::create(Op::elemwise(theano_ir::ScalarOp::Mul), vec![rv, out], loc)
             .map_err(|e| VerifyGradError::Grad(e.into()))?

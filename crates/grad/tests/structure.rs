@@ -281,8 +281,8 @@ fn indexing_ops() {
 fn logistic_regression_of_the_notebook() {
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = Variable::shared(theano_ir::Tensor::zeros(DType::Float64, &[784]), Some("w"));
-    let b = Variable::shared(theano_ir::Tensor::scalar(0.0f64), Some("b"));
+    let w = Variable::shared(theano_ir::Tensor::zeros(DType::Float64, &[784]), Some("w")).unwrap();
+    let b = Variable::shared(theano_ir::Tensor::scalar(0.0f64), Some("b")).unwrap();
     let p_1 = 1 / (1 + T::exp(&(-T::dot(&x, &w).unwrap() - &b)));
     let xent = &(-&y * T::log(&p_1)) - &((1 - &y) * T::log(1 - &p_1));
     let cost = &xent.mean() + &(0.01 * (w.pow(2)).sum());
@@ -299,8 +299,9 @@ fn softmax_regression_nll_of_the_notebook() {
     let wm = Variable::shared(
         theano_ir::Tensor::zeros(DType::Float64, &[784, 10]),
         Some("W"),
-    );
-    let bv = Variable::shared(theano_ir::Tensor::zeros(DType::Float64, &[10]), Some("b"));
+    )
+    .unwrap();
+    let bv = Variable::shared(theano_ir::Tensor::zeros(DType::Float64, &[10]), Some("b")).unwrap();
     let p = T::softmax(&(T::dot(&x, &wm).unwrap() + &bv)).unwrap();
     let n = T::shape_i(&y, 0).unwrap();
     let lp = T::log(&p);

@@ -73,8 +73,16 @@ ctors! {
     tensor4, tensor4s => TensorType::fixed_ndim::<4>(float_x());
 }
 
-/// A constant from any value convertible to a tensor.
-pub fn constant(v: impl Into<Tensor>) -> Variable {
+/// A constant from a value whose type bounds its rank (a number, a `Vec`, an array, an
+/// ndarray `Array` of a fixed dimension: [`theano_tensor::StaticRank`]); a [`Tensor`] goes
+/// through [`try_constant`].
+pub fn constant(v: impl theano_tensor::StaticRank) -> Variable {
+    Variable::constant(v.into()).expect("a value of at most 6 dimensions has a type")
+}
+
+/// A constant from any value convertible to a tensor; more than [`crate::MAX_NDIM`]
+/// dimensions is an [`crate::NdimError`].
+pub fn try_constant(v: impl Into<Tensor>) -> Result<Variable, crate::NdimError> {
     Variable::constant(v.into())
 }
 
@@ -109,22 +117,17 @@ impl IntoVar for f64 {
         } else {
             DType::Float64
         };
-        Variable::constant(Tensor::scalar(self).cast(d))
+        Variable::constant_bounded(Tensor::scalar(self).cast(d))
     }
 }
 impl IntoVar for f32 {
     fn into_var(self) -> Variable {
-        Variable::constant(Tensor::scalar(self))
+        Variable::constant_bounded(Tensor::scalar(self))
     }
 }
 impl IntoVar for bool {
     fn into_var(self) -> Variable {
-        Variable::constant(Tensor::scalar(self))
-    }
-}
-impl IntoVar for Tensor {
-    fn into_var(self) -> Variable {
-        Variable::constant(self)
+        Variable::constant_bounded(Tensor::scalar(self))
     }
 }
 macro_rules! int_as_var {
@@ -132,7 +135,7 @@ macro_rules! int_as_var {
         impl IntoVar for $t {
             fn into_var(self) -> Variable {
                 let v = self as i64;
-                Variable::constant(Tensor::scalar(v).cast(DType::smallest_int_for(v)))
+                Variable::constant_bounded(Tensor::scalar(v).cast(DType::smallest_int_for(v)))
             }
         }
     )*};
@@ -140,7 +143,7 @@ macro_rules! int_as_var {
 int_as_var!(i64, i32, i16, i8, u8, u16, u32, isize, usize);
 
 fn int64_const(v: i64) -> Variable {
-    Variable::constant(Tensor::scalar(v))
+    Variable::constant_bounded(Tensor::scalar(v))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +348,7 @@ pub fn fill(model: impl IntoVar, value: impl IntoVar) -> Variable {
 #[track_caller]
 pub fn zeros_like(x: impl IntoVar) -> Variable {
     let x = x.into_var();
-    let z = Variable::constant(Tensor::zeros(x.dtype(), &[]));
+    let z = Variable::constant_bounded(Tensor::zeros(x.dtype(), &[]));
     binary_at(ScalarOp::Second, x, z, Location::caller())
 }
 
@@ -353,7 +356,7 @@ pub fn zeros_like(x: impl IntoVar) -> Variable {
 #[track_caller]
 pub fn ones_like(x: impl IntoVar) -> Variable {
     let x = x.into_var();
-    let o = Variable::constant(Tensor::full(x.dtype(), &[], 1.0));
+    let o = Variable::constant_bounded(Tensor::full(x.dtype(), &[], 1.0));
     binary_at(ScalarOp::Second, x, o, Location::caller())
 }
 
@@ -458,7 +461,7 @@ fn shape_vector(s: ShapeArg, loc: Loc) -> Result<(Variable, usize)> {
             let n = v.len();
             let t = Tensor::from_f64_vec(DType::Int64, &[n], v.iter().map(|&x| x as f64).collect())
                 .expect("length matches");
-            Ok((Variable::constant(t), n))
+            Ok((Variable::constant_bounded(t), n))
         }
         ShapeArg::Scalars(v) => {
             // Theano refuses a non-integer shape ("Shape must be integers"); fix: float
@@ -610,13 +613,19 @@ pub fn alloc_const(value: impl IntoVar, shape: &[i64]) -> Result<Variable> {
 /// Zeros of a constant shape, floatX.
 #[track_caller]
 pub fn zeros(shape: &[i64]) -> Result<Variable> {
-    alloc_const(Variable::constant(Tensor::zeros(float_x(), &[])), shape)
+    alloc_const(
+        Variable::constant_bounded(Tensor::zeros(float_x(), &[])),
+        shape,
+    )
 }
 
 /// Ones of a constant shape, floatX.
 #[track_caller]
 pub fn ones(shape: &[i64]) -> Result<Variable> {
-    alloc_const(Variable::constant(Tensor::full(float_x(), &[], 1.0)), shape)
+    alloc_const(
+        Variable::constant_bounded(Tensor::full(float_x(), &[], 1.0)),
+        shape,
+    )
 }
 
 /// Join tensors along an existing axis.
@@ -734,7 +743,7 @@ pub fn zero_bias(x: &Variable) -> Variable {
     } else {
         DType::Float64
     };
-    Variable::constant(Tensor::zeros(d, &[1]))
+    Variable::constant_bounded(Tensor::zeros(d, &[1]))
 }
 
 /// Theano's `crossentropy_softmax_1hot(x, y_idx)`: `(nll, sm)` with a zero bias.

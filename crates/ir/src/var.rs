@@ -238,20 +238,10 @@ impl Variable {
     }
 
     /// A constant; its type is non-broadcastable in every dimension, like Theano's constants,
-    /// except that dimensions of length 1 are broadcastable.
-    ///
-    /// # Panics
-    ///
-    /// When `value` has more than [`crate::MAX_NDIM`] dimensions; [`Variable::try_constant`]
-    /// returns that as an error.
-    #[track_caller]
-    pub fn constant(value: Tensor) -> Variable {
-        Variable::try_constant(value).unwrap_or_else(|e| panic!("Variable::constant: {e}"))
-    }
-
-    /// [`Variable::constant`], with a value of more than [`crate::MAX_NDIM`] dimensions an
-    /// [`NdimError`].
-    pub fn try_constant(value: Tensor) -> Result<Variable, NdimError> {
+    /// except that dimensions of length 1 are broadcastable. A value of more than
+    /// [`crate::MAX_NDIM`] dimensions is an [`NdimError`] (`T::constant` takes values whose
+    /// Rust type bounds their rank, and cannot fail).
+    pub fn constant(value: Tensor) -> Result<Variable, NdimError> {
         let b: Vec<bool> = value.shape().iter().map(|&n| n == 1).collect();
         let ty = TensorType::new(value.dtype(), &b).map_err(|e| NdimError {
             argument: "the constant's shape",
@@ -273,20 +263,33 @@ impl Variable {
         Ok(Variable::leaf(ty, None, VarKind::Constant(Arc::new(value))))
     }
 
-    /// A shared variable holding `value`; its type is non-broadcastable in every dimension.
+    /// [`Variable::constant`] of a value whose rank the caller bounds: the library's own 0-d
+    /// and 1-d constants, a value shaped as a typed variable's value.
     ///
     /// # Panics
     ///
-    /// When `value` has more than [`crate::MAX_NDIM`] dimensions; [`Variable::try_shared`]
-    /// returns that as an error.
+    /// When `value` has more than [`crate::MAX_NDIM`] dimensions, which is a bug in the
+    /// caller: user values go through [`Variable::constant`] or `T::constant`.
     #[track_caller]
-    pub fn shared(value: Tensor, name: Option<&str>) -> Variable {
-        Variable::try_shared(value, name).unwrap_or_else(|e| panic!("Variable::shared: {e}"))
+    pub fn constant_bounded(value: Tensor) -> Variable {
+        Variable::constant(value)
+            .unwrap_or_else(|e| panic!("a constant the library built has no type: {e}"))
     }
 
-    /// [`Variable::shared`], with a value of more than [`crate::MAX_NDIM`] dimensions an
-    /// [`NdimError`].
-    pub fn try_shared(value: Tensor, name: Option<&str>) -> Result<Variable, NdimError> {
+    /// [`Variable::shared`] of a value whose rank the caller bounds (its Rust type, say).
+    ///
+    /// # Panics
+    ///
+    /// When `value` has more than [`crate::MAX_NDIM`] dimensions, a bug in the caller.
+    #[track_caller]
+    pub fn shared_bounded(value: Tensor, name: Option<&str>) -> Variable {
+        Variable::shared(value, name)
+            .unwrap_or_else(|e| panic!("a shared value the library built has no type: {e}"))
+    }
+
+    /// A shared variable holding `value`; its type is non-broadcastable in every dimension.
+    /// A value of more than [`crate::MAX_NDIM`] dimensions is an [`NdimError`].
+    pub fn shared(value: Tensor, name: Option<&str>) -> Result<Variable, NdimError> {
         let ty = TensorType::with_ndim(value.dtype(), value.ndim()).map_err(|e| NdimError {
             argument: "the shared value's shape",
             ..e

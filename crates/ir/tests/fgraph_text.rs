@@ -85,7 +85,7 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     let iv = T::lvector("iv");
     let im = T::imatrix("im");
     let b = T::bmatrix("b");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[2, 3]), Some("W"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[2, 3]), Some("W")).unwrap();
     let inputs = vec![
         x.clone(),
         y.clone(),
@@ -424,7 +424,11 @@ fn constants_of_every_dtype_round_trip_exactly() {
         Tensor::zeros(DType::Int64, &[2, 0, 1]),
         Tensor::full(DType::UInt8, &[1, 1, 1], 7.0),
     ];
-    let outs: Vec<Variable> = consts.iter().cloned().map(Variable::constant).collect();
+    let outs: Vec<Variable> = consts
+        .iter()
+        .cloned()
+        .map(|t| Variable::constant(t).unwrap())
+        .collect();
     let fg = FunctionGraph::from_outputs(&[], &outs).unwrap();
     let back = round_trip(&fg, &[]);
     for (k, &o) in back.outputs().iter().enumerate() {
@@ -440,11 +444,13 @@ fn constants_of_every_dtype_round_trip_exactly() {
 fn snapshot_of_a_small_graph() {
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[3, 3]), Some("W"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[3, 3]), Some("W")).unwrap();
     let h = T::tanh(T::dot(&x, &w).unwrap() + &y).named("h");
     let (m, a) = T::max_and_argmax(&h, Some(&[1])).unwrap();
     let z = (&m * 2i64).named("z");
-    let c = T::constant(Tensor::from_f64_vec(DType::Float64, &[3], vec![0.5, -1.0, 1e-7]).unwrap());
+    let c =
+        T::try_constant(Tensor::from_f64_vec(DType::Float64, &[3], vec![0.5, -1.0, 1e-7]).unwrap())
+            .unwrap();
     let fg = FunctionGraph::from_outputs(&[x, y], &[z, a, c]).unwrap();
     let text = fg.to_text();
     expect![[r#"

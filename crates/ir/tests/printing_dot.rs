@@ -9,8 +9,8 @@ use theano_ir::{Tensor, Variable};
 
 fn logistic_prediction() -> Variable {
     let x = T::dmatrix("x");
-    let w = Variable::shared(Tensor::zeros(theano_ir::DType::Float64, &[3]), Some("w"));
-    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b"));
+    let w = Variable::shared(Tensor::zeros(theano_ir::DType::Float64, &[3]), Some("w")).unwrap();
+    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b")).unwrap();
     let p_1 = 1 / (1 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     T::gt(&p_1, 0.5)
 }

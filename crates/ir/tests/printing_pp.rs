@@ -5,7 +5,7 @@ use theano_ir::tensor as T;
 use theano_ir::{DType, Tensor};
 
 fn c<V: Into<Tensor>>(v: V) -> theano_ir::Variable {
-    T::constant(v)
+    T::try_constant(v).unwrap()
 }
 
 #[test]

@@ -643,7 +643,11 @@ fn s25_make_vector() {
     let a = T::lscalar("a");
     let b = T::lscalar("b");
     check(
-        &T::make_vector(&[a, b, T::constant(Tensor::scalar(4i64))], DType::Int64).unwrap(),
+        &T::make_vector(
+            &[a, b, T::try_constant(Tensor::scalar(4i64)).unwrap()],
+            DType::Int64,
+        )
+        .unwrap(),
         expect![[r#"
         [a, b, TensorConstant{4}]
         ---
@@ -664,9 +668,9 @@ fn s26_subtensor_constant_indices_and_slices() {
         .get(&[
             Idx::step(2i64),
             Idx::slice(
-                Some(T::constant(Tensor::scalar(1i64))),
+                Some(T::try_constant(Tensor::scalar(1i64)).unwrap()),
                 None,
-                Some(T::constant(Tensor::scalar(-1i64))),
+                Some(T::try_constant(Tensor::scalar(-1i64)).unwrap()),
             ),
         ])
         .unwrap();
@@ -854,8 +858,8 @@ fn s31_advanced_inc_subtensor_two_arrays() {
 #[test]
 fn s32_softmax_and_log_softmax() {
     let x = T::dmatrix("x");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[3, 2]), Some("W"));
-    let b = Variable::shared(Tensor::zeros(DType::Float64, &[2]), Some("b"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[3, 2]), Some("W")).unwrap();
+    let b = Variable::shared(Tensor::zeros(DType::Float64, &[2]), Some("b")).unwrap();
     let z = T::dot(&x, &w).unwrap() + &b;
     check(
         &(T::softmax(&z).unwrap() - T::exp(T::log_softmax(&z).unwrap())),
@@ -881,8 +885,8 @@ fn s32_softmax_and_log_softmax() {
 fn s33_notebook_logistic_regression_cost() {
     let x = T::dmatrix("x");
     let y = T::dvector("y");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w"));
-    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w")).unwrap();
+    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b")).unwrap();
     let p_1 = 1i64 / (1i64 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     let xent = -&y * T::log(&p_1) - (1i64 - &y) * T::log(1i64 - &p_1);
     let cost = xent.mean() + 0.01 * w.pow(2i64).sum();
@@ -940,8 +944,8 @@ fn s33_notebook_logistic_regression_cost() {
 #[test]
 fn s34_notebook_prediction() {
     let x = T::dmatrix("x");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w"));
-    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784]), Some("w")).unwrap();
+    let b = Variable::shared(Tensor::scalar(0.0f64), Some("b")).unwrap();
     let p_1 = 1i64 / (1i64 + T::exp(-T::dot(&x, &w).unwrap() - &b));
     check(
         &T::gt(&p_1, 0.5),
@@ -973,8 +977,8 @@ fn s34_notebook_prediction() {
 fn s35_softmax_regression_prediction_and_errors() {
     let x = T::dmatrix("x");
     let y = T::ivector("y");
-    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784, 10]), Some("W"));
-    let b = Variable::shared(Tensor::zeros(DType::Float64, &[10]), Some("b"));
+    let w = Variable::shared(Tensor::zeros(DType::Float64, &[784, 10]), Some("W")).unwrap();
+    let b = Variable::shared(Tensor::zeros(DType::Float64, &[10]), Some("b")).unwrap();
     let p = T::softmax(T::dot(&x, &w).unwrap() + &b).unwrap();
     let y_pred = T::argmax(&p, Some(&[1]), false).unwrap();
     check(
@@ -1004,7 +1008,7 @@ fn s35_softmax_regression_prediction_and_errors() {
 #[test]
 fn s36_unnamed_inputs_and_shared() {
     let u = Variable::input(T::DMATRIX, None);
-    let s = Variable::shared(Tensor::zeros(DType::Float64, &[2]), None);
+    let s = Variable::shared(Tensor::zeros(DType::Float64, &[2]), None).unwrap();
     check(
         &(&u + &s),
         expect![[r#"

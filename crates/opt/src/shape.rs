@@ -49,6 +49,12 @@ pub enum Sym {
     Entry(Value, usize),
     /// An elementwise scalar op over int64 (and bool for `eq`/`lt`) scalars.
     Op(ScalarOp, SymArgs),
+    /// numpy's broadcast of two or more lengths, none a constant (exact when the broadcast
+    /// succeeds): a set, kept flat, without duplicates, in one order ([`Sym::broadcast`]), so
+    /// a dimension that many broadcasts reach is as big as the set of lengths they join, and
+    /// equal sets compare equal however they were joined. Built in the graph as
+    /// `switch(d1 == 1, d2, d1)` folded over the set.
+    Bcast(SymArgs),
 }
 
 /// The operands of a [`Sym::Op`]: shared, not copied. A broadcast dimension
@@ -203,19 +209,60 @@ impl Sym {
     fn bin(op: ScalarOp, a: Sym, b: Sym) -> Sym {
         Sym::op(op, vec![a, b])
     }
-    /// numpy's broadcast of two lengths (exact when the broadcast succeeds).
-    fn broadcast(a: Sym, b: Sym) -> Sym {
+    /// numpy's broadcast of two lengths (exact when the broadcast succeeds): 1 is the unit, a
+    /// constant other than 1 absorbs the rest, and otherwise the set of lengths joined
+    /// ([`Sym::Bcast`]: flat, each length once, ordered by hash).
+    pub fn broadcast(a: Sym, b: Sym) -> Sym {
         match (&a, &b) {
-            (Sym::Const(1), _) => b,
-            (_, Sym::Const(1)) => a,
-            (Sym::Const(_), _) => a,
-            (_, Sym::Const(_)) => b,
-            _ if a == b => a,
-            _ => {
-                let is1 = Sym::bin(S::Eq, a.clone(), Sym::Const(1));
-                Sym::op(S::Switch, vec![is1, b, a])
+            (Sym::Const(1), _) => return b,
+            (_, Sym::Const(1)) => return a,
+            (Sym::Const(_), _) => return a,
+            (_, Sym::Const(_)) => return b,
+            _ if a == b => return a,
+            _ => {}
+        }
+        let mut set: Vec<Sym> = Vec::new();
+        for s in [a, b] {
+            match s {
+                Sym::Bcast(args) => {
+                    for x in args.iter() {
+                        if !set.contains(x) {
+                            set.push(x.clone());
+                        }
+                    }
+                }
+                s => {
+                    if !set.contains(&s) {
+                        set.push(s);
+                    }
+                }
             }
         }
+        if set.len() == 1 {
+            return set.pop().expect("one length");
+        }
+        set.sort_by_cached_key(|x| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        });
+        Sym::Bcast(set.into())
+    }
+    /// The lengths a dimension broadcasts (itself when it is not a [`Sym::Bcast`]).
+    pub fn broadcast_terms(&self) -> &[Sym] {
+        match self {
+            Sym::Bcast(args) => args,
+            s => std::slice::from_ref(s),
+        }
+    }
+    /// A [`Sym::Bcast`] written out as `switch(d1 == 1, d2, d1)` folded over its lengths.
+    fn broadcast_switches(args: &[Sym]) -> Sym {
+        let mut it = args.iter().cloned();
+        let first = it.next().unwrap_or(Sym::Const(1));
+        it.fold(first, |acc, d| {
+            let is1 = Sym::bin(S::Eq, acc.clone(), Sym::Const(1));
+            Sym::op(S::Switch, vec![is1, d, acc])
+        })
     }
 }
 
@@ -571,7 +618,7 @@ impl Sym {
             if n > limit {
                 return true;
             }
-            if let Sym::Op(_, args) = s {
+            if let Sym::Op(_, args) | Sym::Bcast(args) = s {
                 stack.extend(args.iter());
             }
         }
@@ -583,27 +630,14 @@ fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: us
     if let Some(r) = memo.get(s) {
         return r.clone();
     }
+    if depth == 0 {
+        return s.clone();
+    }
+    let depth = depth - 1;
     let r = match s {
         Sym::Const(_) => s.clone(),
         Sym::Dim(v, k) => match dim(fg, *v, *k) {
-            Sym::Dim(v, k) if depth > 0 => match fg.def(v) {
-                ValueDef::Output { node, index } => match infer_dims(fg, node) {
-                    Some(sh) => {
-                        // A broadcast `switch(d1 == 1, d2, d1)` reads `d1` twice, so lifting
-                        // through a chain of broadcasting nodes doubles the form per level
-                        // (a 2,000-node gradient chain hung here): past `MAX_CANON_SIZE`
-                        // symbols the dimension stays `Shape_i{k}(v)`, which is exact.
-                        let r = canon_in(fg, &sh[index as usize][k], memo, depth - 1);
-                        if r.size_exceeds(MAX_CANON_SIZE) {
-                            Sym::Dim(v, k)
-                        } else {
-                            r
-                        }
-                    }
-                    None => Sym::Dim(v, k),
-                },
-                _ => Sym::Dim(v, k),
-            },
+            Sym::Dim(v, k) => shape_of(fg, v).get(k).cloned().unwrap_or(Sym::Dim(v, k)),
             d => d,
         },
         Sym::Val(v) => match (fg.constant_value(*v), fg.owner(*v)) {
@@ -632,6 +666,10 @@ fn canon_in(fg: &FunctionGraph, s: &Sym, memo: &mut HashMap<Sym, Sym>, depth: us
             let args = args.iter().map(|a| canon_in(fg, a, memo, depth)).collect();
             Sym::op(op.clone(), args)
         }
+        Sym::Bcast(args) => args
+            .iter()
+            .map(|a| canon_in(fg, a, memo, depth))
+            .fold(Sym::Const(1), Sym::broadcast),
     };
     memo.insert(s.clone(), r.clone());
     r
@@ -699,6 +737,15 @@ fn materialize_in(
             built.insert(key, v);
             v
         }
+        Sym::Bcast(args) => {
+            let key = (Arc::as_ptr(&args.0), S::Second);
+            if let Some(&v) = built.get(&key) {
+                return Some(v);
+            }
+            let v = materialize_in(fg, &Sym::broadcast_switches(args), loc, built)?;
+            built.insert(key, v);
+            v
+        }
     })
 }
 
@@ -720,12 +767,114 @@ pub fn infer_shape(fg: &mut FunctionGraph, node: Node) -> Option<Vec<Vec<ShapeEn
         .collect()
 }
 
-/// The canonical symbolic shape of a value.
+/// The canonical symbolic shape of a value: its owner's inferred shape with its inputs'
+/// dimensions replaced by their canonical shapes, down to the graph's inputs (a form of more
+/// than `MAX_CANON_SIZE` symbols stays `Shape_i{k}(v)`, which is exact).
+///
+/// The graph's shape feature ([`ShapeMemo`]) keeps each value's canonical shape once
+/// computed, and the first request computes the missing ones over the value's ancestors in
+/// topological order, iteratively: so a shape costs its new ancestors, not its depth, and a
+/// graph of any depth lifts to its inputs.
 pub fn shape_of(fg: &FunctionGraph, v: Value) -> Vec<Sym> {
+    if fg.owner(v).is_none() {
+        return dims(fg, v);
+    }
+    if let Some(s) = cached_shape(fg, v) {
+        return s.to_vec();
+    }
+    warm(fg, v);
+    match cached_shape(fg, v) {
+        Some(s) => s.to_vec(),
+        None => dims(fg, v),
+    }
+}
+
+/// The shape feature: each value's canonical shape ([`shape_of`]). Replacements keep a
+/// canonical shape true (a rewrite replaces a value by an equal one), so an entry stays valid
+/// while every value it names is alive (checked when it is read).
+#[derive(Default)]
+struct ShapeMemo(HashMap<Value, Arc<[Sym]>>);
+
+fn value_alive(fg: &FunctionGraph, v: Value) -> bool {
+    match fg.def(v) {
+        ValueDef::Output { node, .. } => fg.is_alive(node),
+        _ => true,
+    }
+}
+
+/// Every value `s` names is alive.
+fn names_alive(fg: &FunctionGraph, s: &Sym) -> bool {
+    let mut stack = vec![s];
+    while let Some(s) = stack.pop() {
+        match s {
+            Sym::Const(_) => {}
+            Sym::Dim(v, _) | Sym::Val(v) | Sym::Entry(v, _) => {
+                if !value_alive(fg, *v) {
+                    return false;
+                }
+            }
+            Sym::Op(_, args) | Sym::Bcast(args) => stack.extend(args.iter()),
+        }
+    }
+    true
+}
+
+fn cached_shape(fg: &FunctionGraph, v: Value) -> Option<Arc<[Sym]>> {
+    let s = fg.with_feature(|m: &mut ShapeMemo| m.0.get(&v).cloned())?;
+    s.iter().all(|d| names_alive(fg, d)).then_some(s)
+}
+
+/// Compute the canonical shapes of `v` and of its ancestors that have none, inputs first
+/// (an explicit stack: no recursion on the graph's depth).
+fn warm(fg: &FunctionGraph, v: Value) {
+    let mut stack = vec![(v, false)];
+    let mut seen: HashSet<Node> = HashSet::new();
+    while let Some((u, inputs_done)) = stack.pop() {
+        let Some(n) = fg.owner(u) else { continue };
+        if inputs_done {
+            canonicalize_node(fg, n);
+            continue;
+        }
+        if !seen.insert(n) || cached_shape(fg, u).is_some() {
+            continue;
+        }
+        stack.push((u, true));
+        for &i in fg.node_inputs(n) {
+            if fg.owner(i).is_some() && cached_shape(fg, i).is_none() {
+                stack.push((i, false));
+            }
+        }
+    }
+}
+
+/// Record the canonical shapes of `n`'s outputs (its inputs' are known).
+fn canonicalize_node(fg: &FunctionGraph, n: Node) {
+    let inferred = infer_dims(fg, n);
     let mut memo = HashMap::new();
-    (0..fg.ty(v).ndim())
-        .map(|k| canon_in(fg, &Sym::Dim(v, k), &mut memo, 64))
-        .collect()
+    let outs: Vec<(Value, Arc<[Sym]>)> = fg
+        .node_outputs(n)
+        .iter()
+        .enumerate()
+        .map(|(i, &o)| {
+            let shape: Vec<Sym> = match &inferred {
+                Some(sh) => sh[i]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, d)| {
+                        let r = canon_in(fg, d, &mut memo, 64);
+                        if r.size_exceeds(MAX_CANON_SIZE) {
+                            Sym::Dim(o, k)
+                        } else {
+                            r
+                        }
+                    })
+                    .collect(),
+                None => dims(fg, o),
+            };
+            (o, shape.into())
+        })
+        .collect();
+    fg.with_feature(|m: &mut ShapeMemo| m.0.extend(outs));
 }
 
 /// `Shape_i{k}(v) -> v's owner's inferred dimension k` (lifted as far as it goes);
@@ -848,14 +997,18 @@ pub(crate) fn useless_alloc(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 }
 
 /// Every dimension of `a` is 1 or provably equal to `b`'s (so `b`'s shape is the broadcast of
-/// both).
+/// both): equal forms, or every length `a`'s dimension broadcasts is one that `b`'s does (`b`
+/// exists, so its broadcast succeeded: its lengths are 1 or one common length, `a`'s too).
 fn covers(fg: &FunctionGraph, a: Value, b: Value) -> bool {
     let (sa, sb) = (shape_of(fg, a), shape_of(fg, b));
     sa.len() == sb.len()
-        && sa
-            .iter()
-            .zip(&sb)
-            .all(|(x, y)| *x == Sym::Const(1) || x == y)
+        && sa.iter().zip(&sb).all(|(x, y)| {
+            *x == Sym::Const(1)
+                || x == y
+                || x.broadcast_terms()
+                    .iter()
+                    .all(|t| y.broadcast_terms().contains(t))
+        })
 }
 
 /// Theano's `local_fill_sink`: `op(fill(a, b), c...) -> fill(a, op(b, c...))`, so the fill

@@ -124,6 +124,12 @@ fn expand(fg: &FunctionGraph, s: &Sym, depth: usize) -> Sym {
                     match (scalar, &args[..]) {
                         // a cast to int64 (of an integer or a bool) keeps the value
                         (S::Cast(DType::Int64), [a]) => a.clone(),
+                        // a broadcast dimension, as the shape analysis builds it
+                        (S::Switch, [Sym::Op(S::Eq, e), b, a])
+                            if e[..] == [a.clone(), Sym::Const(1)] =>
+                        {
+                            Sym::broadcast(a.clone(), b.clone())
+                        }
                         _ => Sym::op(scalar.clone(), args),
                     }
                 }
@@ -134,11 +140,22 @@ fn expand(fg: &FunctionGraph, s: &Sym, depth: usize) -> Sym {
             op.clone(),
             args.iter().map(|a| expand(fg, a, depth - 1)).collect(),
         ),
+        Sym::Bcast(args) => args
+            .iter()
+            .map(|a| expand(fg, a, depth - 1))
+            .fold(Sym::Const(1), Sym::broadcast),
         _ => s.clone(),
     }
 }
 
 fn normalize(s: Sym) -> Sym {
+    if let Sym::Bcast(args) = &s {
+        return args
+            .iter()
+            .cloned()
+            .map(normalize)
+            .fold(Sym::Const(1), Sym::broadcast);
+    }
     let Sym::Op(op, args) = s else {
         return s;
     };

@@ -161,6 +161,30 @@ impl<T: Element, D: Dimension> From<Array<T, D>> for Tensor {
     }
 }
 
+/// A value whose number of dimensions its Rust type fixes, at most 6: a scalar, a `Vec`, a
+/// fixed-size array of up to three levels, an ndarray `Array` of a fixed dimension (`Ix0` to
+/// `Ix6`). Converting one can never give more dimensions than a graph type holds (32), so the
+/// builders that take one (`T::constant`, `theano::shared`) cannot fail; a [`Tensor`] or an
+/// `ArrayD` can have any number, and the builders that take those return a `Result`.
+pub trait StaticRank: Into<Tensor> {}
+
+impl<T: Element> StaticRank for T {}
+impl<T: Element> StaticRank for Vec<T> {}
+impl<T: Element, const N: usize> StaticRank for [T; N] {}
+impl<T: Element, const N: usize, const M: usize> StaticRank for [[T; N]; M] {}
+impl<T: Element, const N: usize, const M: usize, const K: usize> StaticRank for [[[T; N]; M]; K] {}
+impl<T: Element, D: FixedDim> StaticRank for Array<T, D> {}
+
+/// ndarray's dimensions of a fixed number of axes (`Ix0` to `Ix6`), not `IxDyn`.
+pub trait FixedDim: Dimension {}
+impl FixedDim for ndarray::Ix0 {}
+impl FixedDim for ndarray::Ix1 {}
+impl FixedDim for ndarray::Ix2 {}
+impl FixedDim for ndarray::Ix3 {}
+impl FixedDim for ndarray::Ix4 {}
+impl FixedDim for ndarray::Ix5 {}
+impl FixedDim for ndarray::Ix6 {}
+
 impl<T: Element, D: Dimension> From<ArrayView<'_, T, D>> for Tensor {
     fn from(a: ArrayView<'_, T, D>) -> Tensor {
         T::into_tensor(a.to_owned().into_dyn())

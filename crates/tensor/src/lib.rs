@@ -26,6 +26,7 @@ mod npy;
 mod repr;
 mod tensor;
 
+pub use convert::{FixedDim, StaticRank};
 pub use dtype::DType;
 pub use element::Element;
 pub use error::TensorError;

@@ -267,6 +267,20 @@ pub struct FunctionGraph {
     reasons: HashMap<Arc<str>, ()>,
     /// user variable id -> value (imports are memoised)
     var_map: HashMap<u64, Value>,
+    features: Features,
+}
+
+/// Analyses attached to a graph (Theano's fgraph features, such as its shape feature): one
+/// side table per type, which an analysis keeps between calls. Values and nodes are never
+/// renumbered, so a table keyed by them stays meaningful; what a replacement makes stale is
+/// for the analysis to check. A clone of the graph starts with none.
+#[derive(Default)]
+struct Features(std::sync::Mutex<HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>>);
+
+impl Clone for Features {
+    fn clone(&self) -> Features {
+        Features::default()
+    }
 }
 
 impl Default for FunctionGraph {
@@ -289,7 +303,25 @@ impl FunctionGraph {
             history: Vec::new(),
             reasons: HashMap::new(),
             var_map: HashMap::new(),
+            features: Features::default(),
         }
+    }
+
+    /// Run `f` on this graph's side table of type `T` (made empty on first use). The table is
+    /// locked while `f` runs: `f` must not call `with_feature` again.
+    pub fn with_feature<T: std::any::Any + Send + Default, R>(
+        &self,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        let mut map = self
+            .features
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        f(entry.downcast_mut::<T>().expect("keyed by its type"))
     }
 
     /// Import everything `outputs` depend on. The `inputs` become the graph's inputs (a listed
@@ -525,7 +557,7 @@ impl FunctionGraph {
 
     /// A new constant (typed as [`Variable::constant`] types it).
     pub fn add_constant(&mut self, value: Tensor) -> Value {
-        let var = Variable::constant(value);
+        let var = Variable::constant_bounded(value);
         self.import_leaf(&var, None).expect("constants import")
     }
 

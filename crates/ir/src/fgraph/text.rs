@@ -738,7 +738,10 @@ fn statement<'a>(
         single(c, "const")?;
         let d = &defs[0];
         let t = c.tensor(d.ty.dtype)?;
-        let want = Variable::constant(t.clone()).ty();
+        let want = match Variable::constant(t.clone()) {
+            Ok(var) => var.ty(),
+            Err(e) => return c.err_at(d.pos, e.to_string()),
+        };
         if want != d.ty {
             return c.err_at(
                 d.pos,
