@@ -1,9 +1,9 @@
 //! `THEANO_FLAGS=key=value,key=value` and the same settings in code ([`Mode`]).
 
-use crate::linker::NanGuard;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::RwLock;
+use theano_exec::NanGuard;
 use theano_ir::DType;
 
 /// A THEANO_FLAGS entry that is not understood: the key, the value, and what is accepted.

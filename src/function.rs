@@ -3,83 +3,20 @@
 
 use crate::error::Error;
 use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
-use crate::linker::{
-    Arg, Executable, InterpLinker, Linker, OutSink, Program, RunError, Step, StepTimes, Watch,
-};
 use crate::profile::{Profile, Recorder, Stopwatch};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::Instant;
+use theano_exec::{
+    Arg, CodeDump, Executable, Interface, InterpLinker, Linker, OutSink, RunError, StepTimes, Watch,
+};
+use theano_ir::fgraph::value_str;
 use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
 use theano_ir::graph::clone_replace;
 use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
 use theano_tensor::py_tuple as shape_str;
-
-/// `Elemwise{add,no_inplace}(x, y)`: a node as Theano's error messages show it (each op cut
-/// at [`MAX_SHOWN`] bytes).
-pub(crate) fn node_str(fg: &FunctionGraph, n: Node) -> String {
-    let ins: Vec<String> = fg
-        .node_inputs(n)
-        .iter()
-        .map(|&v| value_str(fg, v))
-        .collect();
-    format!("{}({})", shown(fg.op(n)), ins.join(", "))
-}
-
-/// A value as Theano prints a variable: its name, the leaf's own display, or `Op.i`.
-pub(crate) fn value_str(fg: &FunctionGraph, v: Value) -> String {
-    if let Some(n) = fg.name(v) {
-        return n.to_string();
-    }
-    if let Some(var) = fg.leaf_variable(v) {
-        return shown(var);
-    }
-    match fg.def(v) {
-        ValueDef::Output { node, index } => format!("{}.{index}", shown(fg.op(node))),
-        _ => format!("<{}>", fg.ty(v)),
-    }
-}
-
-/// The most bytes of one op (or leaf) that [`node_str`] writes.
-pub(crate) const MAX_SHOWN: usize = 4096;
-
-/// `x` as displayed, cut at [`MAX_SHOWN`] bytes (then `...`). The schedule describes every
-/// node for its error messages; a fused composite prints its whole expression, a
-/// sub-expression it shares once per use, so written in full the descriptions of a big
-/// graph's kernels grew with the kernels (and with the number of paths through a fused DAG,
-/// exponentially). The printer stops at the cut.
-fn shown(x: &dyn std::fmt::Display) -> String {
-    struct Cut {
-        s: String,
-        left: usize,
-    }
-    impl std::fmt::Write for Cut {
-        fn write_str(&mut self, t: &str) -> std::fmt::Result {
-            if t.len() <= self.left {
-                self.s.push_str(t);
-                self.left -= t.len();
-                return Ok(());
-            }
-            let mut k = self.left;
-            while !t.is_char_boundary(k) {
-                k -= 1;
-            }
-            self.s.push_str(&t[..k]);
-            self.left = 0;
-            Err(std::fmt::Error)
-        }
-    }
-    let mut c = Cut {
-        s: String::new(),
-        left: MAX_SHOWN,
-    };
-    if std::fmt::write(&mut c, format_args!("{x}")).is_err() {
-        c.s.push_str("...");
-    }
-    c.s
-}
 
 /// `exception_verbosity=high`: the node with each input and output, their types and where
 /// their values come from, as Theano's "Debugprint of the apply node".
@@ -380,10 +317,11 @@ impl FunctionBuilder {
                 .collect(),
         };
         let original_outputs = fg.outputs().to_vec();
-        let dump_n = crate::dump::next_id();
+        let dump_n = theano_exec::dump::next_id();
         let dump_dir = mode.dump_dir.as_deref();
         if mode.dump.contains(&DumpKind::Ir) {
-            crate::dump::write(dump_dir, "ir", dump_n, "thir", &fg.to_text())?;
+            theano_exec::dump::write(dump_dir, "ir", dump_n, "thir", &fg.to_text())
+                .map_err(Error::Unsupported)?;
         }
         watch.lap("import");
         let report = theano_opt::optimize(&mut fg, &cfg)
@@ -395,10 +333,12 @@ impl FunctionBuilder {
                 .iter()
                 .map(|r| format!("{}: {} -> {}\n", r.reason, r.old, r.new))
                 .collect();
-            crate::dump::write(dump_dir, "rewrites", dump_n, "log", &log)?;
+            theano_exec::dump::write(dump_dir, "rewrites", dump_n, "log", &log)
+                .map_err(Error::Unsupported)?;
         }
         if mode.dump.contains(&DumpKind::Opt) {
-            crate::dump::write(dump_dir, "opt", dump_n, "thir", &fg.to_text())?;
+            theano_exec::dump::write(dump_dir, "opt", dump_n, "thir", &fg.to_text())
+                .map_err(Error::Unsupported)?;
         }
         if let Some(f) = self.after_optimize {
             f(&mut fg);
@@ -407,38 +347,23 @@ impl FunctionBuilder {
         let node_details = mode
             .exception_verbosity_high
             .then(|| order.iter().map(|&n| node_detail(&fg, n)).collect());
+        // The shared variables the program reads, in order of first use.
         let mut shared_vars: Vec<Variable> = Vec::new();
         let mut shared_vals = Vec::new();
-        let mut constants = Vec::new();
         let mut seen_leaf = HashSet::new();
-        let mut note_leaf =
-            |v: Value, shared_vars: &mut Vec<Variable>, shared_vals: &mut Vec<Value>| {
-                if !seen_leaf.insert(v) {
-                    return;
-                }
-                match fg.def(v) {
-                    ValueDef::Shared => {
-                        shared_vars.push(
-                            fg.leaf_variable(v)
-                                .expect("shared leaves keep their variable")
-                                .clone(),
-                        );
-                        shared_vals.push(v);
-                    }
-                    ValueDef::Constant => constants.push((
-                        v.index(),
-                        Arc::new(fg.constant_value(v).expect("constant").clone()),
-                    )),
-                    _ => {}
-                }
-            };
-        for &n in &order {
-            for &v in fg.node_inputs(n) {
-                note_leaf(v, &mut shared_vars, &mut shared_vals);
+        let leaves = order
+            .iter()
+            .flat_map(|&n| fg.node_inputs(n).iter().copied())
+            .chain(fg.outputs().iter().copied());
+        for v in leaves {
+            if fg.def(v) == ValueDef::Shared && seen_leaf.insert(v) {
+                shared_vars.push(
+                    fg.leaf_variable(v)
+                        .expect("shared leaves keep their variable")
+                        .clone(),
+                );
+                shared_vals.push(v);
             }
-        }
-        for &v in fg.outputs() {
-            note_leaf(v, &mut shared_vars, &mut shared_vals);
         }
         // Updated shared variables are arguments even when nothing reads them: the call locks them.
         let mut n_slots = fg.num_values();
@@ -449,29 +374,10 @@ impl FunctionBuilder {
                 n_slots += 1;
             }
         }
-
-        // Schedule: one storage slot per value of the graph.
         let mut args: Vec<usize> = fg.inputs().iter().map(|v| v.index()).collect();
         args.extend(shared_vals.iter().map(|v| v.index()));
         let mut arg_types: Vec<TensorType> = self.inputs.iter().map(|v| v.ty()).collect();
         arg_types.extend(shared_vars.iter().map(|v| v.ty()));
-        let steps = order
-            .iter()
-            .map(|&n| {
-                let ins = fg.node_inputs(n);
-                let outs = fg.node_outputs(n);
-                Step {
-                    op: fg.op(n).clone(),
-                    inputs: ins.iter().map(|v| v.index()).collect(),
-                    outputs: outs.iter().map(|v| v.index()).collect(),
-                    out_types: outs.iter().map(|&v| fg.ty(v)).collect(),
-                    input_types: ins.iter().map(|&v| fg.ty(v)).collect(),
-                    node: node_str(&fg, n),
-                    location: fg.location(n),
-                }
-            })
-            .collect();
-        let results = fg.outputs().iter().map(|v| v.index()).collect();
         let update_args = self
             .updates
             .iter()
@@ -483,19 +389,19 @@ impl FunctionBuilder {
                         .expect("update targets are arguments")
             })
             .collect();
-        let program = Program {
-            n_slots,
-            args,
-            arg_types,
-            constants,
-            steps,
-            results,
-            n_outputs: all.len() - self.updates.len(),
-            updates: update_args,
-            watch: Watch {
-                times: mode.profile.then(|| Arc::new(StepTimes::new(order.len()))),
-                guard: (mode.mode == ModeKind::NanGuardMode).then_some(mode.nan_guard),
+        let mut program = theano_exec::schedule(
+            &fg,
+            Interface {
+                args,
+                arg_types,
+                n_slots,
+                n_outputs: all.len() - self.updates.len(),
+                updates: update_args,
             },
+        );
+        program.watch = Watch {
+            times: mode.profile.then(|| Arc::new(StepTimes::new(order.len()))),
+            guard: (mode.mode == ModeKind::NanGuardMode).then_some(mode.nan_guard),
         };
         let recorder_parts = mode
             .profile
@@ -504,7 +410,7 @@ impl FunctionBuilder {
 
         let linker: Box<dyn Linker> = match mode.linker {
             LinkerKind::Interp => Box::new(InterpLinker),
-            LinkerKind::Jit => Box::new(crate::jit_linker::JitLinker {
+            LinkerKind::Jit => Box::new(theano_jit::JitLinker {
                 dump_clif: mode.dump.contains(&DumpKind::Clif),
                 dump_asm: mode.dump.contains(&DumpKind::Asm),
                 dump_dir: mode.dump_dir.clone(),
@@ -611,13 +517,13 @@ impl Function {
     /// The Cranelift IR of the function's JIT kernels (`linker=jit` with `dump=clif` or
     /// `dump=asm`; empty otherwise).
     pub fn dump_ir(&self) -> String {
-        self.exe.dump_clif()
+        self.exe.dump(CodeDump::Ir)
     }
 
     /// The machine code (Cranelift's VCode listing) of the function's JIT kernels
     /// (`linker=jit` with `dump=clif` or `dump=asm`; empty otherwise).
     pub fn dump_asm(&self) -> String {
-        self.exe.dump_asm()
+        self.exe.dump(CodeDump::Asm)
     }
 
     /// The function's name (`file:line` of its compilation unless set).
@@ -794,7 +700,7 @@ impl Function {
         args: &[&Tensor],
         results: &[Tensor],
     ) -> Result<(), Error> {
-        use crate::debugmode::{first_bad_replacement, values_agree, Evaluator};
+        use theano_interp::eval::{first_bad_replacement, values_agree, Evaluator};
         let fg = &self.fgraph;
         let mut ev = Evaluator::new(fg, &args[..self.inputs.len()]);
         // Every shared leaf, read or not by the compiled program, from the locked values (the

@@ -14,14 +14,12 @@
 
 pub mod datasets;
 pub mod debugmode;
-mod dump;
 mod error;
 pub mod flags;
 mod function;
-pub mod jit_linker;
-pub mod linker;
+/// The backend seam (theano-exec): programs, linkers, executables.
+pub use theano_exec as linker;
 pub mod profile;
-mod runtime;
 
 pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};

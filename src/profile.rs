@@ -5,11 +5,11 @@
 //! as a value; functions compiled with profiling print theirs to stderr when the process
 //! exits, as Theano does.
 
-use crate::linker::{Program, StepTimes};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
+use theano_exec::{Program, StepTimes};
 
 /// The profile of one function, as of the moment it was taken.
 #[derive(Clone, Debug, PartialEq)]

@@ -75,11 +75,11 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          |     | |W [id G]
          |     |b [id H]
          |     |y [id I]
-         |Elemwise{Composite{convert_to_float64(switch(eq(maximum(i0, (i1 - i0)), i2), i1, maximum(i0, (i1 - i0))))}} [id J] ''   
-           |TensorConstant{0} [id K]
-           |Shape_i{0} [id L] ''   
+         |Elemwise{Composite{convert_to_float64(switch(eq(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
+           |Shape_i{0} [id K] ''   
            | |y [id I]
-           |TensorConstant{1} [id M]
+           |TensorConstant{1} [id L]
+           |TensorConstant{0} [id M]
         Gemm{inplace} [id N] ''   
          |W [id G]
          |TensorConstant{-0.13} [id O]
@@ -90,7 +90,7 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          | | |Elemwise{neg}[(0, 0)] [id C] ''   
          | | |TensorConstant{(1,) of -1.0} [id S]
          | | |InplaceDimShuffle{x} [id T] ''   
-         | |   |Elemwise{Composite{convert_to_float64(switch(eq(maximum(i0, (i1 - i0)), i2), i1, maximum(i0, (i1 - i0))))}} [id J] ''   
+         | |   |Elemwise{Composite{convert_to_float64(switch(eq(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
          | |CrossentropySoftmaxArgmax1HotWithBias.1 [id D] ''   
          | |y [id I]
          |TensorConstant{1.0} [id U]

@@ -14,6 +14,7 @@ mod blas;
 mod composite;
 mod elemwise;
 mod error;
+pub mod eval;
 mod index;
 mod linalg;
 mod nnet;

@@ -24,9 +24,11 @@ mod gen_softmax;
 mod helpers;
 mod hoist;
 pub mod hot;
+mod linker;
 mod lower;
 mod math;
 mod native;
+mod runtime;
 mod view;
 mod wide;
 
@@ -39,6 +41,7 @@ pub fn wide_available() -> bool {
 
 pub use gen::KeepAlive;
 pub use gen_reduce::PAR_REDUCE;
+pub use linker::JitLinker;
 pub use native::{native_kernel, standalone_kernel};
 pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 

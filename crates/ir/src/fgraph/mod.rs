@@ -17,9 +17,11 @@
 //! [`SecondaryMap`] gives passes their own side tables) rather than the `cranelift-entity` crate
 //! itself, to keep theano-ir free of dependencies.
 
+pub mod describe;
 pub mod text;
 mod verify;
 
+pub use describe::{node_str, value_str, MAX_SHOWN};
 pub use text::{parse_op, ParseError};
 pub use verify::VerifyError;
 

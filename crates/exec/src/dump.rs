@@ -6,29 +6,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh number for this process's next dump file set.
-pub(crate) fn next_id() -> usize {
+pub fn next_id() -> usize {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Print `text` to stderr, or write it to `DIR/<stem>-<pid>-<n>.<ext>` when `dir` is set.
-pub(crate) fn write(
+/// Print `text` to stderr, or write it to `DIR/<stem>-<pid>-<n>.<ext>` when `dir` is set; the
+/// error says which file could not be written.
+pub fn write(
     dir: Option<&Path>,
     stem: &str,
     n: usize,
     ext: &str,
     text: &str,
-) -> Result<(), crate::Error> {
+) -> Result<(), String> {
     match dir {
         Some(dir) => {
             let path = dir.join(format!("{stem}-{}-{n}.{ext}", std::process::id()));
             std::fs::create_dir_all(dir)
                 .and_then(|_| std::fs::write(&path, text))
-                .map_err(|e| {
-                    crate::Error::Unsupported(format!(
-                        "dump_dir: cannot write {}: {e}",
-                        path.display()
-                    ))
-                })
+                .map_err(|e| format!("dump_dir: cannot write {}: {e}", path.display()))
         }
         None => {
             eprintln!("{text}");

@@ -2,16 +2,17 @@
 //! whose op and dtypes theano-jit lowers runs as a native kernel, as does every op
 //! `theano_jit::native_kernel` covers (multi-output ones included) and `Shape`/`Shape_i`; DimShuffle, Reshape and
 //! Flatten become views; every other step, and any step a kernel refuses, runs through the
-//! interpreter. The program runs on the runtime of `src/runtime.rs`. One `KernelSet` (one
+//! interpreter. The program runs on the runtime of `runtime.rs`. One `KernelSet` (one
 //! `JITModule`) per linked program, freed with it.
 
-use crate::error::NodeError;
-use crate::linker::{Arg, Executable, Linker, OutSink, Program, RunError};
 use crate::runtime::{Runtime, ShapeKernel, StepKind, ViewOp};
+use crate::KernelSet;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use theano_exec::{
+    Arg, CodeDump, Executable, LinkError, Linker, NodeError, OutSink, Program, RunError,
+};
 use theano_ir::{DType, Op, ScalarOp, Tensor};
-use theano_jit::KernelSet;
 
 /// Links a program with theano-jit.
 pub struct JitLinker {
@@ -27,11 +28,10 @@ impl Linker for JitLinker {
     fn name(&self) -> &'static str {
         "jit"
     }
-    fn link(&self, program: Program) -> Result<Box<dyn Executable>, crate::Error> {
+    fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
         // the kernel text is kept (for `Function::dump_ir`/`dump_asm`) exactly when a dump asks
         let keep = self.dump_clif || self.dump_asm;
-        let mut ks = KernelSet::new(keep)
-            .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
+        let mut ks = KernelSet::new(keep).map_err(link_error)?;
         let mut elemwise = Vec::with_capacity(program.steps.len());
         // one kernel per distinct (scalar program, input dtypes, scalar flags, output dtype):
         // repeated elementwise nodes share their code, so it is compiled once
@@ -62,13 +62,11 @@ impl Linker for JitLinker {
             };
             elemwise.push(k);
         }
-        ks.finalize()
-            .map_err(|e| crate::Error::Unsupported(format!("linker=jit: {e}")))?;
+        ks.finalize().map_err(link_error)?;
         let mut kinds = Vec::with_capacity(program.steps.len());
         for (step, k) in program.steps.iter().zip(elemwise) {
             let single = step.outputs.len() == 1;
-            let jit_err =
-                |e: theano_jit::JitError| crate::Error::Unsupported(format!("linker=jit: {e}"));
+            let jit_err = |e: crate::JitError| link_error(e);
             let kind = if let Some(Compiled::Elemwise(k)) = k {
                 let kernel = ks.elemwise(k, step.op.destroyed_input()).map_err(jit_err)?;
                 StepKind::Kernel(Box::new(kernel))
@@ -81,7 +79,7 @@ impl Linker for JitLinker {
             } else if let (Op::Shape, true) = (&step.op, single) {
                 StepKind::Kernel(Box::new(ShapeKernel { axis: None }))
             } else if let Some(kernel) =
-                theano_jit::native_kernel(&step.op, &step.input_types, &step.out_types)
+                crate::native_kernel(&step.op, &step.input_types, &step.out_types)
             {
                 StepKind::Kernel(kernel)
             } else {
@@ -91,7 +89,7 @@ impl Linker for JitLinker {
             let kind = match kind {
                 StepKind::Kernel(kernel)
                     if kernel.n_outputs() != step.outputs.len()
-                        || kernel.n_outputs() > theano_jit::MAX_OUTPUTS
+                        || kernel.n_outputs() > crate::MAX_OUTPUTS
                         || step
                             .out_types
                             .iter()
@@ -109,17 +107,25 @@ impl Linker for JitLinker {
             ks,
         };
         if self.dump_clif || self.dump_asm {
-            let n = crate::dump::next_id();
+            let n = theano_exec::dump::next_id();
             for (on, ext, text) in [
-                (self.dump_clif, "clif", exe.dump_clif()),
-                (self.dump_asm, "asm", exe.dump_asm()),
+                (self.dump_clif, "clif", exe.dump(CodeDump::Ir)),
+                (self.dump_asm, "asm", exe.dump(CodeDump::Asm)),
             ] {
                 if on {
-                    crate::dump::write(self.dump_dir.as_deref(), "jit", n, ext, &text)?;
+                    theano_exec::dump::write(self.dump_dir.as_deref(), "jit", n, ext, &text)
+                        .map_err(link_error)?;
                 }
             }
         }
         Ok(Box::new(exe))
+    }
+}
+
+fn link_error(e: impl std::fmt::Display) -> LinkError {
+    LinkError {
+        linker: "jit",
+        message: e.to_string(),
     }
 }
 
@@ -144,13 +150,13 @@ impl Executable for JitProgram {
     fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
         self.runtime.call(args, out)
     }
-    fn dump_clif(&self) -> String {
-        self.ks.clif_text()
+    fn dump(&self, what: CodeDump) -> String {
+        match what {
+            CodeDump::Ir => self.ks.clif_text(),
+            CodeDump::Asm => self.ks.asm_text(),
+        }
     }
     fn step_linkers(&self) -> Vec<&'static str> {
         self.runtime.step_linkers()
-    }
-    fn dump_asm(&self) -> String {
-        self.ks.asm_text()
     }
 }

@@ -1,4 +1,4 @@
-//! The runtime of the JIT linker (Theano's VM): a linear schedule over storage slots whose
+//! The runtime of the CPU backend (Theano's VM): a linear schedule over storage slots whose
 //! plan is made at link time, run without allocating in the steady state.
 //!
 //! Each slot holds, during one call, an argument, a constant, a persistent **buffer** (the
@@ -17,14 +17,13 @@
 //! (an interpreter step in the tail) or fails, the call writes the new values into buffers
 //! and swaps them in at the end instead.
 
-use crate::error::NodeError;
-use crate::linker::{
-    check_update, guard_error, interp_step, Arg, OutSink, Program, RunError, StepPath,
-};
+use crate::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use smallvec::SmallVec;
 use std::sync::Mutex;
+use theano_exec::interp::{guard_error, interp_step};
+use theano_exec::linker::check_update;
+use theano_exec::{Arg, NodeError, OutSink, Program, RunError, StepPath};
 use theano_ir::{DType, IdxEntry, Op, Tensor};
-use theano_jit::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_array, with_dtype, Element};
 

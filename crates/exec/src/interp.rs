@@ -1,0 +1,169 @@
+//! The interpreter linker: every step through `theano_interp::perform`, the reference every
+//! other backend is checked against, and the fallback of any step a backend does not lower.
+
+use crate::linker::{call_by_run, Executable, LinkError, Linker, RunError};
+use crate::program::{Arg, OutSink, Program, Step, StepPath};
+use crate::NodeError;
+use theano_ir::Tensor;
+
+/// The reference interpreter: runs each step with `theano_interp::perform`.
+pub struct InterpLinker;
+
+impl Linker for InterpLinker {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+    fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
+        let frees = frees_of(&program);
+        Ok(Box::new(InterpProgram { program, frees }))
+    }
+}
+
+/// For each step, the slots whose last reader it is (freed right after it runs).
+pub fn frees_of(program: &Program) -> Vec<Vec<usize>> {
+    {
+        let mut last_use = vec![usize::MAX; program.n_slots];
+        for (i, s) in program.steps.iter().enumerate() {
+            for &slot in &s.inputs {
+                last_use[slot] = i;
+            }
+        }
+        for &r in &program.results {
+            last_use[r] = usize::MAX;
+        }
+        let mut frees = vec![Vec::new(); program.steps.len()];
+        for (slot, &i) in last_use.iter().enumerate() {
+            if i != usize::MAX {
+                frees[i].push(slot);
+            }
+        }
+        frees
+    }
+}
+
+/// Run `step` with the interpreter, errors naming the node.
+pub fn interp_step(i: usize, step: &Step, ins: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
+    theano_interp::perform(&step.op, ins, &step.out_types).map_err(|e| NodeError {
+        message: e.to_string(),
+        node: step.node.clone(),
+        toposort_index: i,
+        input_types: step.input_types.clone(),
+        input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
+        location: step.location,
+    })
+}
+
+/// The error of a step whose output `NanGuardMode` refuses.
+pub fn guard_error(
+    i: usize,
+    step: &Step,
+    message: String,
+    input_shapes: Vec<Vec<usize>>,
+) -> NodeError {
+    NodeError {
+        message,
+        node: step.node.clone(),
+        toposort_index: i,
+        input_types: step.input_types.clone(),
+        input_shapes,
+        location: step.location,
+    }
+}
+
+struct InterpProgram {
+    program: Program,
+    frees: Vec<Vec<usize>>,
+}
+
+enum Value<'a> {
+    Borrowed(&'a Tensor),
+    Owned(Tensor),
+}
+
+impl Value<'_> {
+    fn get(&self) -> &Tensor {
+        match self {
+            Value::Borrowed(t) => t,
+            Value::Owned(t) => t,
+        }
+    }
+}
+
+impl Executable for InterpProgram {
+    fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
+        run_schedule(&self.program, &self.frees, args, interp_step)
+    }
+    fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
+        call_by_run(self, &self.program, args, out)
+    }
+    fn step_linkers(&self) -> Vec<&'static str> {
+        vec!["interpreter"; self.program.steps.len()]
+    }
+}
+
+/// Run the schedule, each step by `perform(step index, step, inputs)`.
+pub fn run_schedule(
+    p: &Program,
+    frees: &[Vec<usize>],
+    args: &[&Tensor],
+    perform: impl Fn(usize, &Step, &[&Tensor]) -> Result<Vec<Tensor>, NodeError>,
+) -> Result<Vec<Tensor>, NodeError> {
+    {
+        let mut slots: Vec<Option<Value<'_>>> = (0..p.n_slots).map(|_| None).collect();
+        for (&slot, &a) in p.args.iter().zip(args) {
+            slots[slot] = Some(Value::Borrowed(a));
+        }
+        for (slot, c) in &p.constants {
+            slots[*slot] = Some(Value::Borrowed(c));
+        }
+        for (i, step) in p.steps.iter().enumerate() {
+            let ins: Vec<&Tensor> = step
+                .inputs
+                .iter()
+                .map(|&s| {
+                    slots[s]
+                        .as_ref()
+                        .map(Value::get)
+                        .expect("schedule computes inputs before use")
+                })
+                .collect();
+            let t0 = p.watch.times.as_ref().map(|_| std::time::Instant::now());
+            let outs = perform(i, step, &ins)?;
+            if let (Some(tm), Some(t0)) = (&p.watch.times, t0) {
+                tm.record(i, t0.elapsed(), StepPath::Interp);
+            }
+            if let Some(g) = &p.watch.guard {
+                for (k, t) in outs.iter().enumerate() {
+                    g.check(k, t).map_err(|m| {
+                        guard_error(i, step, m, ins.iter().map(|t| t.shape().to_vec()).collect())
+                    })?;
+                }
+            }
+            for (&slot, t) in step.outputs.iter().zip(outs) {
+                slots[slot] = Some(Value::Owned(t));
+            }
+            for &slot in &frees[i] {
+                slots[slot] = None;
+            }
+        }
+        // Move each result out of its slot at its last mention; copy borrowed ones.
+        let mut results = Vec::with_capacity(p.results.len());
+        for (k, &s) in p.results.iter().enumerate() {
+            let last = !p.results[k + 1..].contains(&s);
+            let t = match slots[s].take().expect("results are computed") {
+                Value::Owned(t) if last => t,
+                Value::Owned(t) => {
+                    let c = t.clone();
+                    slots[s] = Some(Value::Owned(t));
+                    c
+                }
+                Value::Borrowed(t) => {
+                    slots[s] = Some(Value::Borrowed(t));
+                    t.clone()
+                }
+            };
+            results.push(t);
+        }
+        Ok(results)
+    }
+}
