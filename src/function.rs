@@ -2,16 +2,14 @@
 //! state.
 
 use crate::error::Error;
-use crate::flags::{DumpKind, LinkerKind, Mode, ModeKind, OptimizerLevel};
-use crate::profile::{Profile, Recorder, Stopwatch};
+use crate::flags::{DumpKind, Mode, ModeKind, OptimizerLevel};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::Instant;
-use theano_exec::{
-    Arg, CodeDump, Executable, Interface, InterpLinker, Linker, OutSink, RunError, StepTimes, Watch,
-};
+use theano_exec::profile::{Profile, Recorder, Stopwatch};
+use theano_exec::{Arg, CodeDump, Executable, Interface, OutSink, RunError, StepTimes, Watch};
 use theano_ir::fgraph::value_str;
 use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
 use theano_ir::graph::clone_replace;
@@ -408,15 +406,7 @@ impl FunctionBuilder {
             .then(|| (program.clone(), program.watch.times.clone()));
         watch.lap("schedule");
 
-        let linker: Box<dyn Linker> = match mode.linker {
-            LinkerKind::Interp => Box::new(InterpLinker),
-            LinkerKind::Jit => Box::new(theano_jit::JitLinker {
-                dump_clif: mode.dump.contains(&DumpKind::Clif),
-                dump_asm: mode.dump.contains(&DumpKind::Asm),
-                dump_dir: mode.dump_dir.clone(),
-            }),
-            LinkerKind::Cuda => unreachable!("Mode::check_effective refuses linker=cuda"),
-        };
+        let linker = crate::backends::linker_for(&mode)?;
         let exe = linker.link(program)?;
         watch.lap("link");
         let profile = recorder_parts.map(|(program, times)| {
@@ -427,7 +417,7 @@ impl FunctionBuilder {
                 exe.step_linkers(),
                 times.expect("a profiled program has step times"),
             );
-            crate::profile::print_at_exit(&r);
+            theano_exec::profile::print_at_exit(&r);
             r
         });
         let debug = (mode.mode == ModeKind::DebugMode).then_some(DebugInfo { original_outputs });
@@ -613,9 +603,6 @@ impl Function {
         for &i in &self.lock_order {
             guards[i] = Some(self.cells[i].lock());
         }
-        if let Some(d) = &self.debug {
-            return self.call_debug(d, args, &converted, &mut guards, out);
-        }
         let mut all: SmallVec<[Arg<'_>; 12]> = SmallVec::new();
         for (&a, c) in args.iter().zip(&converted) {
             all.push(Arg::Read(c.as_ref().unwrap_or(a)));
@@ -625,13 +612,20 @@ impl Function {
             all.push(if upd { Arg::Update(g) } else { Arg::Read(g) });
         }
         let t0 = self.profile.as_ref().map(|_| Instant::now());
-        let r = self.exe.call(&mut all, out);
+        let r = match &self.debug {
+            Some(d) => self.call_debug(d, &mut all, out),
+            None => self.exe.call(&mut all, out).map_err(|e| self.run_error(e)),
+        };
         if let (Some(p), Some(t0)) = (&self.profile, t0) {
             p.record_call(t0.elapsed());
         }
-        drop(all);
-        drop(guards);
-        r.map_err(|e| match e {
+        r
+    }
+
+    /// A failed call's error: the node's (with `exception_verbosity=high`'s detail), or the
+    /// update that did not fit its shared variable.
+    fn run_error(&self, e: RunError) -> Error {
+        match e {
             RunError::Node(mut n) => {
                 if let Some(d) = self
                     .node_details
@@ -646,50 +640,33 @@ impl Function {
                 "update of shared variable {}: {message}",
                 self.shared_vars[self.updates[update].0]
             )),
-        })
+        }
     }
 
     /// `mode=DebugMode`: every result computed, checked against the unoptimized graph, then
-    /// the updates applied.
+    /// committed (all updates or none).
     fn call_debug(
         &self,
         d: &DebugInfo,
-        args: &[&Tensor],
-        converted: &[Option<Tensor>],
-        guards: &mut [Option<std::sync::MutexGuard<'_, Tensor>>],
-        mut out: OutSink<'_>,
+        args: &mut [Arg<'_>],
+        out: OutSink<'_>,
     ) -> Result<(), Error> {
         let results = {
-            let mut refs: Vec<&Tensor> = Vec::with_capacity(args.len() + self.cells.len());
-            for (&a, c) in args.iter().zip(converted) {
-                refs.push(c.as_ref().unwrap_or(a));
-            }
-            for g in guards.iter() {
-                refs.push(g.as_deref().expect("every cell is locked"));
-            }
+            let refs: Vec<&Tensor> = args.iter().map(Arg::get).collect();
             let results = self.exe.run(&refs)?;
             self.debug_check(d, &refs, &results)?;
             results
         };
-        // Validate every update before applying any.
-        for &(cell, r) in &self.updates {
-            self.cells[cell].check(&results[r]).map_err(|m| {
-                Error::SharedValue(format!(
-                    "update of shared variable {}: {m}",
-                    self.shared_vars[cell]
-                ))
-            })?;
-        }
-        let mut results = results;
-        for &(cell, r) in &self.updates {
-            let v = std::mem::replace(&mut results[r], Tensor::zeros(theano_ir::DType::Bool, &[]));
-            **guards[cell].as_mut().expect("locked") = v;
-        }
-        results.truncate(self.n_outputs);
-        for (k, t) in results.into_iter().enumerate() {
-            out.put(k, t);
-        }
-        Ok(())
+        let targets: SmallVec<[usize; 8]> = self
+            .updates
+            .iter()
+            .map(|&(cell, _)| self.inputs.len() + cell)
+            .collect();
+        let types: Vec<TensorType> = (self.inputs.iter().map(Variable::ty))
+            .chain(self.shared_vars.iter().map(Variable::ty))
+            .collect();
+        theano_exec::linker::commit(results, self.n_outputs, &targets, &types, args, out)
+            .map_err(|e| self.run_error(e))
     }
 
     /// `mode=DebugMode`: replay the rewrites on this call's values, then compare the

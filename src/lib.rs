@@ -12,6 +12,7 @@
 //! assert_eq!(format!("{:?}", out[0]), "array(5.)");
 //! ```
 
+pub mod backends;
 pub mod datasets;
 pub mod debugmode;
 mod error;
@@ -19,7 +20,7 @@ pub mod flags;
 mod function;
 /// The backend seam (theano-exec): programs, linkers, executables.
 pub use theano_exec as linker;
-pub mod profile;
+pub use theano_exec::profile;
 
 pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};

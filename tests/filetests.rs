@@ -15,7 +15,9 @@
 //! `[shape] {values...}` as in the text form's constants; the input's dtype is used), and
 //! optionally `->` the expected outputs. The unoptimized and the optimized graph are both
 //! evaluated with the interpreter and must agree (DebugMode's tolerances); the optimized
-//! outputs must equal the expected ones (float64 rtol 1e-12, float32 1e-5, others exact).
+//! outputs must equal the expected ones (float64 rtol 1e-12, float32 1e-5, others exact); and
+//! the optimized graph is scheduled and run on every backend of `theano::backends::BACKENDS`,
+//! each agreeing with the interpreter's evaluation, so a new backend gets every filetest.
 //!
 //! `BLESS=1 cargo test --test filetests` rewrites the `check` lines from the optimized graph
 //! (one per line) and the expected outputs of `run` lines.
@@ -128,6 +130,29 @@ fn eval_all(fg: &FunctionGraph, args: &[Tensor]) -> Result<Vec<Tensor>, String> 
         .collect()
 }
 
+/// The optimized graph scheduled, linked by backend `b` and run on `args`.
+fn run_on(
+    b: &theano::backends::Backend,
+    fg: &FunctionGraph,
+    args: &[Tensor],
+) -> Result<Vec<Tensor>, String> {
+    let program = theano::linker::schedule(
+        fg,
+        theano::linker::Interface {
+            args: fg.inputs().iter().map(|v| v.index()).collect(),
+            arg_types: fg.inputs().iter().map(|&v| fg.ty(v)).collect(),
+            n_slots: fg.num_values(),
+            n_outputs: fg.outputs().len(),
+            updates: vec![],
+        },
+    );
+    let exe = (b.make)(&theano::Mode::default())
+        .link(program)
+        .map_err(|e| e.to_string())?;
+    let refs: Vec<&Tensor> = args.iter().collect();
+    exe.run(&refs).map_err(|e| e.to_string())
+}
+
 /// Run one file; returns the blessed text when `bless`, or the failures.
 fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
     let src = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
@@ -227,6 +252,27 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
         }
         let before = eval_all(&original, &args);
         let after = eval_all(&fg, &args);
+        // every backend runs the optimized graph and must agree with the interpreter
+        if let Ok(want) = &after {
+            for b in theano::backends::BACKENDS {
+                match run_on(b, &fg, &args) {
+                    Ok(got) => {
+                        for (k, (x, y)) in want.iter().zip(&got).enumerate() {
+                            if !values_agree(x, y) {
+                                errors.push(format!(
+                                    "run {r}: linker={}: output {k} is {} where the interpreter's \
+                                     evaluation is {}",
+                                    b.name,
+                                    fmt_tensor(y),
+                                    fmt_tensor(x)
+                                ));
+                            }
+                        }
+                    }
+                    Err(e) => errors.push(format!("run {r}: linker={}: {e}", b.name)),
+                }
+            }
+        }
         match (&before, &after) {
             (Ok(b), Ok(a)) => {
                 for (k, (x, y)) in b.iter().zip(a).enumerate() {

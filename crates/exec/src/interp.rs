@@ -1,7 +1,7 @@
 //! The interpreter linker: every step through `theano_interp::perform`, the reference every
 //! other backend is checked against, and the fallback of any step a backend does not lower.
 
-use crate::linker::{call_by_run, Executable, LinkError, Linker, RunError};
+use crate::linker::{call_by_run, slot_frees, Executable, LinkError, Linker, RunError};
 use crate::program::{Arg, OutSink, Program, Step, StepPath};
 use crate::NodeError;
 use theano_ir::Tensor;
@@ -14,30 +14,9 @@ impl Linker for InterpLinker {
         "interp"
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
-        let frees = frees_of(&program);
+        let order: Vec<usize> = (0..program.steps.len()).collect();
+        let frees = slot_frees(&program, &order, |_| false);
         Ok(Box::new(InterpProgram { program, frees }))
-    }
-}
-
-/// For each step, the slots whose last reader it is (freed right after it runs).
-pub fn frees_of(program: &Program) -> Vec<Vec<usize>> {
-    {
-        let mut last_use = vec![usize::MAX; program.n_slots];
-        for (i, s) in program.steps.iter().enumerate() {
-            for &slot in &s.inputs {
-                last_use[slot] = i;
-            }
-        }
-        for &r in &program.results {
-            last_use[r] = usize::MAX;
-        }
-        let mut frees = vec![Vec::new(); program.steps.len()];
-        for (slot, &i) in last_use.iter().enumerate() {
-            if i != usize::MAX {
-                frees[i].push(slot);
-            }
-        }
-        frees
     }
 }
 

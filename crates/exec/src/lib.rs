@@ -11,6 +11,7 @@ pub mod dump;
 mod error;
 pub mod interp;
 pub mod linker;
+pub mod profile;
 pub mod program;
 pub mod schedule;
 

@@ -26,48 +26,42 @@ pub enum RunError {
     },
 }
 
-/// Whether a value of `dtype` and `shape` may be stored in a shared variable of type `ty`
-/// (the check of `SharedCell::check`, in its words).
-pub fn check_update(
-    ty: TensorType,
-    dtype: theano_ir::DType,
-    shape: &[usize],
-) -> Result<(), String> {
-    if dtype != ty.dtype {
-        return Err(format!(
-            "expected dtype {}, got {} (shape {:?})",
-            ty.dtype, dtype, shape
-        ));
-    }
-    if !ty.accepts_shape(shape) {
-        return Err(format!(
-            "expected a value of type {} ({} dimension(s)), got shape {:?}",
-            ty,
-            ty.ndim(),
-            shape
-        ));
-    }
-    Ok(())
-}
-
 /// [`Executable::call`] on top of [`Executable::run`]: every result computed into a fresh
-/// tensor, the updates checked, then moved into their shared variables.
+/// tensor, then [`commit`]ted.
 pub fn call_by_run(
     exe: &dyn Executable,
     p: &Program,
     args: &mut [Arg<'_>],
-    mut out: OutSink<'_>,
+    out: OutSink<'_>,
 ) -> Result<(), RunError> {
     let refs: smallvec::SmallVec<[&Tensor; 12]> = args.iter().map(Arg::get).collect();
-    let mut results = exe.run(&refs).map_err(RunError::Node)?;
+    let results = exe.run(&refs).map_err(RunError::Node)?;
     drop(refs);
-    for (j, &a) in p.updates.iter().enumerate() {
-        let v = &results[p.n_outputs + j];
-        check_update(p.arg_types[a], v.dtype(), v.shape())
+    commit(results, p.n_outputs, &p.updates, &p.arg_types, args, out)
+}
+
+/// The update protocol, all or nothing: `results` are the outputs (the first `n_outputs`)
+/// then one value per update; update `j` replaces argument `updates[j]` (an [`Arg::Update`])
+/// of type `arg_types[updates[j]]`. Every update value is checked against its target's type
+/// first, and only when all pass are they moved in and the outputs delivered; on an error
+/// nothing is written. (The CPU backend's runtime keeps the same protocol over its buffers:
+/// it checks every update before it writes one, and swaps buffers instead of moving.)
+pub fn commit(
+    mut results: Vec<Tensor>,
+    n_outputs: usize,
+    updates: &[usize],
+    arg_types: &[TensorType],
+    args: &mut [Arg<'_>],
+    mut out: OutSink<'_>,
+) -> Result<(), RunError> {
+    for (j, &a) in updates.iter().enumerate() {
+        let v = &results[n_outputs + j];
+        arg_types[a]
+            .check_value(v.dtype(), v.shape())
             .map_err(|message| RunError::Update { update: j, message })?;
     }
-    let vals = results.split_off(p.n_outputs);
-    for (v, &a) in vals.into_iter().zip(&p.updates) {
+    let vals = results.split_off(n_outputs);
+    for (v, &a) in vals.into_iter().zip(updates) {
         if let Arg::Update(t) = &mut args[a] {
             **t = v;
         }
@@ -111,4 +105,50 @@ pub trait Linker {
 pub struct LinkError {
     pub linker: &'static str,
     pub message: String,
+}
+
+/// When each computed slot dies, for a program run in `order` (step indices): per position in
+/// `order`, the slots to free right after that step. A slot lives until its last reader runs,
+/// or until its producer has run when nothing reads it; the inputs of a step for which
+/// `keeps_inputs` holds (a view of its input's storage) live as long as its output; results
+/// live for the whole call. Argument and constant slots are never freed (the call does not
+/// own them).
+pub fn slot_frees(
+    p: &Program,
+    order: &[usize],
+    keeps_inputs: impl Fn(usize) -> bool,
+) -> Vec<Vec<usize>> {
+    let n = p.n_slots;
+    let mut produced_at: Vec<Option<usize>> = vec![None; n];
+    let mut last_use: Vec<Option<usize>> = vec![None; n];
+    for (k, &i) in order.iter().enumerate() {
+        for &s in &p.steps[i].inputs {
+            last_use[s] = Some(k);
+        }
+        for &s in &p.steps[i].outputs {
+            produced_at[s] = Some(k);
+        }
+    }
+    for &r in &p.results {
+        last_use[r] = Some(usize::MAX);
+    }
+    for &i in order.iter().rev() {
+        if keeps_inputs(i) {
+            for &o in &p.steps[i].outputs {
+                let v = last_use[o];
+                for &x in &p.steps[i].inputs {
+                    last_use[x] = last_use[x].max(v);
+                }
+            }
+        }
+    }
+    let mut frees = vec![Vec::new(); order.len()];
+    for s in 0..n {
+        let Some(k0) = produced_at[s] else { continue };
+        let k = last_use[s].unwrap_or(k0);
+        if k != usize::MAX {
+            frees[k].push(s);
+        }
+    }
+    frees
 }

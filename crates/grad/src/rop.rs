@@ -207,12 +207,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 None => None,
             },
             Some(_) => None,
-            None => {
-                return Err(GradError::NotImplemented {
-                    op: op.name(),
-                    why: "custom ops have no R_op rule".into(),
-                })
-            }
+            None => return custom_rop(node, ev),
         },
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
@@ -232,6 +227,43 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
 
 /// `R(v) = d/du sum_j <L_j(u), v_j>` with `u` a placeholder of the output's type, replaced by
 /// `zeros_like(output)` afterwards (the result is linear in u, so it no longer depends on it).
+/// A user op's R-operator, through its [`theano_ir::CustomOp::rop`] hook.
+fn custom_rop(node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variable>>> {
+    let op = node.op();
+    let Op::Custom(c) = op else {
+        unreachable!("called for custom ops")
+    };
+    let outs = node.outputs();
+    let Some(r) = c.0.rop(node.inputs(), &outs, ev) else {
+        return Err(GradError::NotImplemented {
+            op: op.name(),
+            why: "the custom op has no R_op (implement CustomOp::rop)".into(),
+        });
+    };
+    let rs = r.map_err(|m| GradError::Invalid(format!("{}: R_op: {m}", op.name())))?;
+    if rs.len() != outs.len() {
+        return Err(GradError::Invalid(format!(
+            "{}: CustomOp::rop returned {} values for {} outputs",
+            op.name(),
+            rs.len(),
+            outs.len()
+        )));
+    }
+    for (r, o) in rs.iter().zip(&outs) {
+        if let Some(r) = r {
+            if r.ndim() != o.ndim() {
+                return Err(GradError::Invalid(format!(
+                    "{}: CustomOp::rop gave {} for output {o} of type {}",
+                    op.name(),
+                    r.ty(),
+                    o.ty()
+                )));
+            }
+        }
+    }
+    Ok(rs)
+}
+
 fn double_lop(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Option<Variable>> {
     let out = node.output(0);
     let u = Variable::input(out.ty(), Some("u"));

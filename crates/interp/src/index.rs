@@ -17,39 +17,11 @@ enum Sel {
     Slice(Slice),
 }
 
-/// Python's `slice(start, stop, step).indices(n)` as an ndarray [`Slice`] selecting the same
-/// elements in the same order.
+/// Python's `slice(start, stop, step).indices(n)` ([`theano_ir::py_slice`]) as an ndarray
+/// [`Slice`] selecting the same elements in the same order.
 fn py_slice(start: Option<i64>, stop: Option<i64>, step: Option<i64>, n: usize) -> R<Slice> {
-    let step = step.unwrap_or(1) as i128;
-    if step == 0 {
-        return Err(PerformError::value("slice step cannot be zero"));
-    }
-    let n = n as i128;
-    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
-    let clamp = |v: Option<i64>, default: i128| match v {
-        None => default,
-        Some(v) => {
-            let v = v as i128;
-            if v < 0 {
-                (v + n).max(lower)
-            } else {
-                v.min(upper)
-            }
-        }
-    };
-    let start = clamp(start, if step < 0 { upper } else { lower });
-    let stop = clamp(stop, if step < 0 { lower } else { upper });
-    let len = if step > 0 {
-        if stop > start {
-            (stop - start + step - 1) / step
-        } else {
-            0
-        }
-    } else if start > stop {
-        (start - stop - step - 1) / (-step)
-    } else {
-        0
-    };
+    let (start, len, step) = theano_ir::py_slice(start, stop, step, n)
+        .ok_or_else(|| PerformError::value("slice step cannot be zero"))?;
     if len == 0 {
         return Ok(Slice::new(0, Some(0), 1));
     }

@@ -21,7 +21,10 @@ mod var;
 
 pub use composite::{Composite, Instr, Operand};
 pub use error::{GraphError, Result};
-pub use op::{AdvEntry, CustomOp, CustomRef, IdxEntry, Op, ReduceKind};
+pub use op::{
+    custom_op_parser, py_slice, register_custom_op, AdvEntry, CustomOp, CustomOpParser, CustomRef,
+    IdxEntry, Op, ReduceKind, ShapeDim,
+};
 pub use scalar::ScalarOp;
 pub use tensor::{Idx, IntoVar};
 pub use theano_tensor::{DType, Tensor};

@@ -51,6 +51,48 @@ impl ReduceKind {
     }
 }
 
+/// Python's `slice(start, stop, step).indices(n)` over a dimension of length `n`, the meaning
+/// of a `Subtensor` slice entry on every backend: (first index, length, step); `None` for a
+/// zero step.
+pub fn py_slice(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    n: usize,
+) -> Option<(i128, i128, i128)> {
+    let step = step.unwrap_or(1) as i128;
+    if step == 0 {
+        return None;
+    }
+    let n = n as i128;
+    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
+    let clamp = |v: Option<i64>, default: i128| match v {
+        None => default,
+        Some(v) => {
+            let v = v as i128;
+            if v < 0 {
+                (v + n).max(lower)
+            } else {
+                v.min(upper)
+            }
+        }
+    };
+    let start = clamp(start, if step < 0 { upper } else { lower });
+    let stop = clamp(stop, if step < 0 { lower } else { upper });
+    let len = if step > 0 {
+        if stop > start {
+            (stop - start + step - 1) / step
+        } else {
+            0
+        }
+    } else if start > stop {
+        (start - stop - step - 1) / (-step)
+    } else {
+        0
+    };
+    Some((start, len, step))
+}
+
 /// One entry of a basic (`Subtensor`) index. Entries that carry a `DType` take their value
 /// from the next scalar input of the node, in order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -122,6 +164,33 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = (inputs, outputs, output_grads);
         None
     }
+    /// The R-operator (Theano's `R_op`): given the node's inputs and outputs and an
+    /// evaluation point per input (`None`: that input does not vary), the directional
+    /// derivative of each output (`None`: zero), built with the tensor builders. `None` (the
+    /// default): the op has none, and `rop()` through it is an error naming the op.
+    fn rop(
+        &self,
+        inputs: &[crate::Variable],
+        outputs: &[crate::Variable],
+        eval_points: &[Option<crate::Variable>],
+    ) -> Option<Result<Vec<Option<crate::Variable>>, String>> {
+        let _ = (inputs, outputs, eval_points);
+        None
+    }
+    /// The output shapes (Theano's `infer_shape`) from the inputs' ranks: per output, per
+    /// dimension, a constant length or an input's dimension. `None` (the default): unknown,
+    /// so the optimizer reads the shape from the computed value (`Shape` stays a run-time
+    /// op) and shape rewrites stop at the node.
+    fn infer_shape(&self, input_ndims: &[usize]) -> Option<Vec<Vec<ShapeDim>>> {
+        let _ = input_ndims;
+        None
+    }
+    /// The op's parameters in its text form: the op prints as `name{params}` (just `name`
+    /// when empty), and the IR parser reads it back through the constructor registered for
+    /// `name` with [`register_custom_op`].
+    fn params(&self) -> String {
+        String::new()
+    }
     /// The op's reference implementation, run by the interpreter (the oracle every backend is
     /// checked against). `None`: the op has none, and graphs using it cannot be evaluated.
     fn perform(
@@ -131,6 +200,45 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = inputs;
         None
     }
+}
+
+/// One output dimension as [`CustomOp::infer_shape`] gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeDim {
+    /// A known length.
+    Const(usize),
+    /// Dimension `axis` of input `input`.
+    Of { input: usize, axis: usize },
+}
+
+/// Makes a [`CustomOp`] from the parameters of its text form (what [`CustomOp::params`]
+/// printed), for the IR parser.
+pub type CustomOpParser = fn(&str) -> Result<Arc<dyn CustomOp>, String>;
+
+fn custom_registry() -> &'static std::sync::RwLock<std::collections::HashMap<String, CustomOpParser>>
+{
+    static REGISTRY: std::sync::OnceLock<
+        std::sync::RwLock<std::collections::HashMap<String, CustomOpParser>>,
+    > = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// Register the constructor the IR parser uses for custom ops named `name` (replacing any
+/// earlier one): `name{params}` in the text form becomes `parse(params)`.
+pub fn register_custom_op(name: &str, parse: CustomOpParser) {
+    custom_registry()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(name.to_string(), parse);
+}
+
+/// The constructor registered for custom ops named `name`, if any.
+pub fn custom_op_parser(name: &str) -> Option<CustomOpParser> {
+    custom_registry()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(name)
+        .copied()
 }
 
 /// A shared handle to a [`CustomOp`], compared by identity.
@@ -965,7 +1073,14 @@ impl fmt::Display for Op {
             Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
             Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
             Op::Dot22 => f.write_str("Dot22"),
-            Op::Custom(c) => f.write_str(&c.0.name()),
+            Op::Custom(c) => {
+                let params = c.0.params();
+                if params.is_empty() {
+                    f.write_str(&c.0.name())
+                } else {
+                    write!(f, "{}{{{params}}}", c.0.name())
+                }
+            }
         }
     }
 }

@@ -116,6 +116,26 @@ impl TensorType {
     pub const fn with_dtype(self, dtype: DType) -> TensorType {
         TensorType { dtype, ..self }
     }
+    /// Whether a value of `dtype` and `shape` is an instance of this type, as the error the
+    /// update check and `set_value` give (expected and actual dtype, or type and shape).
+    pub fn check_value(&self, dtype: DType, shape: &[usize]) -> Result<(), String> {
+        if dtype != self.dtype {
+            return Err(format!(
+                "expected dtype {}, got {} (shape {:?})",
+                self.dtype, dtype, shape
+            ));
+        }
+        if !self.accepts_shape(shape) {
+            return Err(format!(
+                "expected a value of type {} ({} dimension(s)), got shape {:?}",
+                self,
+                self.ndim(),
+                shape
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether a value of `shape` (and this dtype) is an instance of this type.
     pub fn accepts_shape(&self, shape: &[usize]) -> bool {
         shape.len() == self.ndim()

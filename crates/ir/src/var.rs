@@ -75,23 +75,7 @@ impl SharedCell {
     }
     /// Check that `v` may be stored in this cell.
     pub fn check(&self, v: &Tensor) -> Result<(), String> {
-        if v.dtype() != self.ty.dtype {
-            return Err(format!(
-                "expected dtype {}, got {} (shape {:?})",
-                self.ty.dtype,
-                v.dtype(),
-                v.shape()
-            ));
-        }
-        if !self.ty.accepts_shape(v.shape()) {
-            return Err(format!(
-                "expected a value of type {} ({} dimension(s)), got shape {:?}",
-                self.ty,
-                self.ty.ndim(),
-                v.shape()
-            ));
-        }
-        Ok(())
+        self.ty.check_value(v.dtype(), v.shape())
     }
 }
 

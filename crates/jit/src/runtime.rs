@@ -21,7 +21,6 @@ use crate::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use smallvec::SmallVec;
 use std::sync::Mutex;
 use theano_exec::interp::{guard_error, interp_step};
-use theano_exec::linker::check_update;
 use theano_exec::{Arg, NodeError, OutSink, Program, RunError, StepPath};
 use theano_ir::{DType, IdxEntry, Op, Tensor};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
@@ -139,7 +138,7 @@ impl ViewOp {
                             let a = next(start.is_some())?;
                             let b = next(stop.is_some())?;
                             let c = next(step.is_some())?;
-                            let (first, len, step) = py_slice(a, b, c, n)?;
+                            let (first, len, step) = theano_ir::py_slice(a, b, c, n as usize)?;
                             if len > 0 {
                                 ptr = ptr.wrapping_offset((first * st) as isize * es);
                             }
@@ -221,47 +220,8 @@ impl ViewOp {
     }
 }
 
-/// Python's `slice(start, stop, step).indices(n)`: (first index, length, step); `None` for
-/// a zero step.
-fn py_slice(
-    start: Option<i64>,
-    stop: Option<i64>,
-    step: Option<i64>,
-    n: i128,
-) -> Option<(i128, i128, i128)> {
-    let step = step.unwrap_or(1) as i128;
-    if step == 0 {
-        return None;
-    }
-    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
-    let clamp = |v: Option<i64>, default: i128| match v {
-        None => default,
-        Some(v) => {
-            let v = v as i128;
-            if v < 0 {
-                (v + n).max(lower)
-            } else {
-                v.min(upper)
-            }
-        }
-    };
-    let start = clamp(start, if step < 0 { upper } else { lower });
-    let stop = clamp(stop, if step < 0 { lower } else { upper });
-    let len = if step > 0 {
-        if stop > start {
-            (stop - start + step - 1) / step
-        } else {
-            0
-        }
-    } else if start > stop {
-        (start - stop - step - 1) / (-step)
-    } else {
-        0
-    };
-    Some((start, len, step))
-}
-
-/// Element `j` of the int vector `v` (or the int scalar `v`, `j = 0`), as i64.
+/// Element `j` of the int vector `v` (or the int scalar `v`, `j = 0`), as i64 (by
+/// [`View::int_at`]).
 ///
 /// # Safety
 /// `v` is valid for reads over its shape and strides.
@@ -272,16 +232,7 @@ unsafe fn read_int(v: &View, j: usize) -> Option<i64> {
         _ => return None,
     };
     // SAFETY: `j` is within the vector (checked above); the caller's contract.
-    unsafe {
-        Some(match v.dtype {
-            DType::Int64 => *(v.ptr as *const i64).offset(off),
-            DType::Int32 => *(v.ptr as *const i32).offset(off) as i64,
-            DType::Int16 => *(v.ptr as *const i16).offset(off) as i64,
-            DType::Int8 => *(v.ptr as *const i8).offset(off) as i64,
-            DType::UInt8 => *v.ptr.offset(off) as i64,
-            _ => return None,
-        })
-    }
+    unsafe { v.int_at(off) }
 }
 
 /// `Shape_i{i}` and `Shape` as native kernels (int64 outputs from the input's shape only).
@@ -594,31 +545,8 @@ impl Runtime {
         // a slot lives until its last reader; a view's inputs (its storage, and the values
         // the interpreter needs to compute it when a consumer wants a tensor) as long as
         // the view; results for the whole call
-        let mut last_use: Vec<Option<usize>> = vec![None; n];
-        for (k, &i) in order.iter().enumerate() {
-            for &s in &p.steps[i].inputs {
-                last_use[s] = Some(k);
-            }
-        }
-        for &r in &p.results {
-            last_use[r] = Some(usize::MAX);
-        }
-        for &i in order.iter().rev() {
-            if matches!(kinds[i], StepKind::View(_)) {
-                let v = last_use[p.steps[i].outputs[0]];
-                for &x in &p.steps[i].inputs {
-                    last_use[x] = last_use[x].max(v);
-                }
-            }
-        }
-        let mut frees = vec![Vec::new(); order.len()];
-        for s in 0..n {
-            let Some(i) = prod[s] else { continue };
-            let k = last_use[s].unwrap_or(pos_of[i]);
-            if k != usize::MAX {
-                frees[k].push(s);
-            }
-        }
+        let frees =
+            theano_exec::linker::slot_frees(p, &order, |i| matches!(kinds[i], StepKind::View(_)));
         let mut last_mention = vec![false; p.results.len()];
         let mut mentioned = vec![false; n];
         for (k, &r) in p.results.iter().enumerate().rev() {
@@ -741,10 +669,10 @@ impl Runtime {
                 let s = p.results[n_out + j];
                 let ty = p.arg_types[a];
                 let r = match &ws.slots[s] {
-                    Slot::View(v) => check_update(ty, v.dtype, v.shape()),
+                    Slot::View(v) => ty.check_value(v.dtype, v.shape()),
                     _ => {
                         let t = self.tensor_of(ws, args, s);
-                        check_update(ty, t.dtype(), t.shape())
+                        ty.check_value(t.dtype(), t.shape())
                     }
                 };
                 r.map_err(|message| RunError::Update { update: j, message })?;
@@ -1007,7 +935,7 @@ impl Runtime {
                 self.slot_view(ws, args, s)
             };
             match v {
-                Some(v) if check_update(p.arg_types[a], v.dtype, v.shape()).is_ok() => {}
+                Some(v) if p.arg_types[a].check_value(v.dtype, v.shape()).is_ok() => {}
                 _ => return false,
             }
         }

@@ -569,7 +569,26 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
             one(d)
         }
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => one(dims(fg, ins[0])),
-        Op::Custom(_) => None,
+        Op::Custom(c) => {
+            let nd: Vec<usize> = ins.iter().map(|&v| fg.ty(v).ndim()).collect();
+            let shapes = c.0.infer_shape(&nd)?;
+            if shapes.len() != out_ty.len() {
+                return None;
+            }
+            shapes
+                .iter()
+                .map(|out| {
+                    out.iter()
+                        .map(|d| match *d {
+                            theano_ir::ShapeDim::Const(n) => Some(Sym::Const(n as i64)),
+                            theano_ir::ShapeDim::Of { input, axis } => (input < ins.len()
+                                && axis < nd[input])
+                                .then(|| dim(fg, ins[input], axis)),
+                        })
+                        .collect::<Option<Vec<Sym>>>()
+                })
+                .collect::<Option<Vec<Vec<Sym>>>>()
+        }
     }?;
     // the output types' broadcastable dimensions have length 1
     for (s, t) in shapes.iter_mut().zip(&out_ty) {

@@ -30,7 +30,8 @@
 //!   refuses `shared` lines.
 //! - A node is its outputs, `=`, the op in Theano's display form (`Elemwise{add,no_inplace}`,
 //!   `Elemwise{exp}[(0, 0)]`, `Sum{axis=[0, 1]}`, `IncSubtensor{InplaceSet;int64, ::}`, ... every
-//!   variant of [`Op`] except `Custom`, which cannot be parsed), and its inputs in parentheses.
+//!   variant of [`Op`]; a custom op as `name{params}`, read back through the constructor
+//!   registered for its name), and its inputs in parentheses.
 //!   The printed output types are checked against the op's type inference. A fused elemwise
 //!   prints its scalar DAG in Theano's form, `Elemwise{Composite{((i0 * i1) + exp(i2))}}` (see
 //!   [`crate::composite`] for the expression grammar), and parses back to an equal composite.
@@ -958,8 +959,9 @@ fn idx_list(s: &str) -> Result<Vec<IdxEntry>, String> {
 }
 
 /// Parse an op from its display form (`Elemwise{add,no_inplace}`, `Sum{axis=[0]}`,
-/// `InplaceDimShuffle{x,0}`, ...): the inverse of `Op`'s `Display` for every variant but
-/// `Custom`.
+/// `InplaceDimShuffle{x,0}`, ...): the inverse of `Op`'s `Display`; a custom op
+/// (`name{params}`) through the constructor registered for its name
+/// ([`crate::register_custom_op`]).
 pub fn parse_op(s: &str) -> Result<Op, String> {
     let s = s.trim();
     let (head, params, suffix) = match s.find('{') {
@@ -1138,10 +1140,24 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
                 inplace,
             }
         }
-        _ => {
-            return Err(format!(
-                "unknown op `{s}` (custom ops have no text form and cannot be parsed)"
-            ))
-        }
+        _ => match crate::custom_op_parser(head) {
+            Some(parse) if suffix.is_empty() => {
+                let c =
+                    parse(params.unwrap_or("")).map_err(|e| format!("custom op `{head}`: {e}"))?;
+                if c.name() != head {
+                    return Err(format!(
+                        "custom op `{head}`: its registered constructor made an op named `{}`",
+                        c.name()
+                    ));
+                }
+                Op::Custom(crate::CustomRef(c))
+            }
+            _ => {
+                return Err(format!(
+                    "unknown op `{s}` (a custom op is parsed only when its constructor is \
+                     registered with register_custom_op)"
+                ))
+            }
+        },
     })
 }

@@ -1,15 +1,15 @@
 //! `profile=True` (or `Mode::profile`): Theano's ProfileStats for one function. The compile
 //! time split by phase, the calls and their time, and a table per op type and per Apply node
 //! with the linker that ran each node (a JIT kernel, BLAS, a view, or the interpreter, with
-//! the calls that fell back to it). [`Function::profile`](crate::Function::profile) returns it
+//! the calls that fell back to it). `Function::profile` returns it
 //! as a value; functions compiled with profiling print theirs to stderr when the process
 //! exits, as Theano does.
 
+use crate::{Program, StepTimes};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
-use theano_exec::{Program, StepTimes};
 
 /// The profile of one function, as of the moment it was taken.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,26 +192,26 @@ impl fmt::Display for Profile {
 }
 
 /// The compile phases' wall times, lap by lap.
-pub(crate) struct Stopwatch {
+pub struct Stopwatch {
     clock: std::time::Instant,
-    pub(crate) laps: Vec<(String, Duration)>,
+    pub laps: Vec<(String, Duration)>,
 }
 
 impl Stopwatch {
-    pub(crate) fn start() -> Stopwatch {
+    pub fn start() -> Stopwatch {
         Stopwatch {
             clock: std::time::Instant::now(),
             laps: Vec::new(),
         }
     }
     /// The time since the last lap, as `phase`.
-    pub(crate) fn lap(&mut self, phase: &str) {
+    pub fn lap(&mut self, phase: &str) {
         let now = std::time::Instant::now();
         self.laps.push((phase.to_string(), now - self.clock));
         self.clock = now;
     }
     /// Laps timed elsewhere (the optimizer's phases), which end now.
-    pub(crate) fn add_laps(&mut self, laps: &[(&'static str, Duration)]) {
+    pub fn add_laps(&mut self, laps: &[(&'static str, Duration)]) {
         self.laps
             .extend(laps.iter().map(|(p, t)| (p.to_string(), *t)));
         self.clock = std::time::Instant::now();
@@ -219,7 +219,7 @@ impl Stopwatch {
 }
 
 /// What a profiled function records: fixed at compile time but for the counters.
-pub(crate) struct Recorder {
+pub struct Recorder {
     name: String,
     compile: Vec<(String, Duration)>,
     nodes: Vec<(String, String, &'static str)>,
@@ -229,7 +229,7 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn new(
+    pub fn new(
         name: &str,
         compile: Vec<(String, Duration)>,
         program: &Program,
@@ -253,13 +253,13 @@ impl Recorder {
     }
 
     /// One call that ran the program in `t`.
-    pub(crate) fn record_call(&self, t: Duration) {
+    pub fn record_call(&self, t: Duration) {
         self.calls.fetch_add(1, Relaxed);
         self.call_nanos
             .fetch_add(t.as_nanos().min(u64::MAX as u128) as u64, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> Profile {
+    pub fn snapshot(&self) -> Profile {
         Profile {
             name: self.name.clone(),
             calls: self.calls.load(Relaxed),
@@ -302,7 +302,7 @@ extern "C" fn print_profiles() {
 }
 
 /// Print `r`'s profile to stderr when the process exits (Theano prints profiles at exit).
-pub(crate) fn print_at_exit(r: &Arc<Recorder>) {
+pub fn print_at_exit(r: &Arc<Recorder>) {
     REGISTER.call_once(|| {
         // SAFETY: `print_profiles` is an `extern "C" fn()` that does not unwind (it takes
         // a lock and prints; a poisoned lock is skipped).
