@@ -26,7 +26,8 @@ pub enum FlagError {
 pub enum LinkerKind {
     /// The reference interpreter (theano-interp).
     Interp,
-    /// Cranelift native code for elementwise nodes, the interpreter for the rest (default).
+    /// The CPU backend (theano-jit): native code for what it lowers, the interpreter for
+    /// the rest (default).
     Jit,
     /// PTX through CUDA (not built yet).
     Cuda,

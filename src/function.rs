@@ -504,14 +504,14 @@ impl std::fmt::Debug for Function {
 }
 
 impl Function {
-    /// The Cranelift IR of the function's JIT kernels (`linker=jit` with `dump=clif` or
-    /// `dump=asm`; empty otherwise).
+    /// The intermediate form of the code the backend generated for the function, as the
+    /// backend has it (`linker=jit` with `dump=clif` or `dump=asm`; empty otherwise).
     pub fn dump_ir(&self) -> String {
         self.exe.dump(CodeDump::Ir)
     }
 
-    /// The machine code (Cranelift's VCode listing) of the function's JIT kernels
-    /// (`linker=jit` with `dump=clif` or `dump=asm`; empty otherwise).
+    /// The machine code the backend generated for the function (`linker=jit` with
+    /// `dump=clif` or `dump=asm`; empty otherwise).
     pub fn dump_asm(&self) -> String {
         self.exe.dump(CodeDump::Asm)
     }

@@ -10,6 +10,7 @@
 pub mod dump;
 mod error;
 pub mod interp;
+pub mod kernel;
 pub mod linker;
 pub mod profile;
 pub mod program;

@@ -3,8 +3,8 @@
 //! Its `out_shape` reads the shape scalars' values, so it keeps `shape_only() == false` (the
 //! runtime never checks it ahead of the values).
 
-use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
 use crate::JitError;
+use theano_exec::kernel::{NativeKernel, Shape, View, MAX_NDIM};
 use theano_ir::TensorType;
 use theano_tensor::DType;
 

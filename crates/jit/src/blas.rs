@@ -14,8 +14,8 @@
 //! address and layout), the kernel computes into a scratch buffer and copies it out, so an
 //! unexpected alias gives the right answer rather than a corrupted one.
 
-use crate::view::{NativeKernel, Shape, View};
 use crate::JitError;
+use theano_exec::kernel::{NativeKernel, Shape, View};
 use theano_ir::Op;
 use theano_tensor::DType;
 

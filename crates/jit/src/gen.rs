@@ -9,7 +9,6 @@
 //! checked in Rust (`out_shape`) before any generated code runs, as for every native kernel.
 
 use crate::lower::Calls;
-use crate::view::NativeKernel;
 use crate::JitError;
 use cranelift_codegen::ir::{AbiParam, Type, Value};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -17,6 +16,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use std::collections::HashMap;
 use std::sync::Arc;
+use theano_exec::kernel::NativeKernel;
 
 /// Keeps a kernel set's code alive: a generated kernel holds one for as long as it may call
 /// into the module.

@@ -35,11 +35,11 @@
 use crate::blas::{check_inputs, out_shape_of, via_aligned};
 use crate::gen::{Gen, GenSpec, KeepAlive};
 use crate::lower::{clif_ty, counted, little, mem};
-use crate::view::{NativeKernel, Shape, View, MAX_NDIM};
 use crate::JitError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, BlockArg, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
+use theano_exec::kernel::{NativeKernel, Shape, View, MAX_NDIM};
 use theano_ir::{Op, ReduceKind, TensorType};
 use theano_tensor::DType;
 

@@ -29,13 +29,13 @@
 use crate::blas::{check_inputs, out_shape_of};
 use crate::gen::{Gen, GenSpec, KeepAlive};
 use crate::lower::{clif_ty, little, mem, try_counted, Calls, Emitter};
-use crate::view::{NativeKernel, Shape, View};
 use crate::{math, JitError, PARALLEL_MIN_ELEMENTS};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::Module;
+use theano_exec::kernel::{NativeKernel, Shape, View};
 use theano_ir::{ScalarOp, TensorType};
 use theano_tensor::DType;
 

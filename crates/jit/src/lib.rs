@@ -29,7 +29,6 @@ mod lower;
 mod math;
 mod native;
 mod runtime;
-mod view;
 mod wide;
 
 /// Whether this host has what the wide path's AVX-512 helpers need (`avx512f`, `avx512dq`,
@@ -43,7 +42,7 @@ pub use gen::KeepAlive;
 pub use gen_reduce::PAR_REDUCE;
 pub use linker::JitLinker;
 pub use native::{native_kernel, standalone_kernel};
-pub use view::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
+pub use theano_exec::kernel::{NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Value};
 use cranelift_codegen::settings::{self, Configurable};
@@ -57,22 +56,8 @@ use theano_ir::ScalarOp;
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_dtype, DType, Element, Tensor};
 
-/// Why a kernel was not compiled or not run.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum JitError {
-    /// The op/dtype combination is not lowered: run the interpreter for this node.
-    #[error("not lowered by the JIT: {0}")]
-    Unsupported(String),
-    /// The input dtypes are refused by the op's dtype rules.
-    #[error("type error: {0}")]
-    Type(String),
-    /// Cranelift refused the function (a bug in the lowering).
-    #[error("cranelift: {0}")]
-    Codegen(String),
-    /// The arguments do not fit the kernel (count, dtype, shape, size).
-    #[error("{0}")]
-    Args(String),
-}
+/// Why a kernel was not compiled or not run (the exec crate's kernel contract).
+pub use theano_exec::kernel::KernelError as JitError;
 
 type FlatFn = unsafe extern "C" fn(usize, *const *const u8, *mut u8);
 type RowFn = unsafe extern "C" fn(usize, *const *const u8, *const isize, *mut u8, isize);

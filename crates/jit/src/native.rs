@@ -9,7 +9,7 @@
 
 use crate::alloc::alloc_kernel;
 use crate::blas::blas_kernel;
-use crate::view::NativeKernel;
+use theano_exec::kernel::NativeKernel;
 use theano_ir::{Op, TensorType};
 
 /// The native kernel computing `op` on inputs of `in_types` into outputs of `out_types`, or `None`

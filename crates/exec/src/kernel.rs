@@ -1,11 +1,29 @@
-//! The calling convention between the runtime (the facade's JIT linker) and native kernels:
+//! The kernel contract, device-neutral: the calling convention between a backend's runtime
+//! and its native kernels.
 //! a [`View`] describes one strided array by raw pointer, without allocating, and a
 //! [`NativeKernel`] checks input views and computes its output(s) into caller-provided,
 //! C-contiguous buffers. Elementwise kernels, reductions, softmax and BLAS calls all
 //! implement it, so the runtime can plan and reuse every output buffer.
 
-use crate::JitError;
+/// Why a kernel was not compiled or not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KernelError {
+    /// The op/dtype combination is not lowered: run the interpreter for this node.
+    #[error("not lowered by the JIT: {0}")]
+    Unsupported(String),
+    /// The input dtypes are refused by the op's dtype rules.
+    #[error("type error: {0}")]
+    Type(String),
+    /// The code generator refused the function (a bug in the lowering).
+    #[error("code generation: {0}")]
+    Codegen(String),
+    /// The arguments do not fit the kernel (count, dtype, shape, size).
+    #[error("{0}")]
+    Args(String),
+}
+
 use theano_tensor::{with_array, DType, Tensor};
+use KernelError as JitError;
 
 /// Largest rank a native kernel handles; higher ranks run in the interpreter.
 pub const MAX_NDIM: usize = 8;
