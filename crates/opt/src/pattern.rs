@@ -116,6 +116,7 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "AdvancedSubtensor" => Op::AdvancedSubtensor { idx: vec![] },
         "CGemv" => Op::Gemv { inplace: false },
         "Gemm" => Op::Gemm { inplace: false },
+        "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,
         _ => return None,
     };
     let buildable = matches!(
