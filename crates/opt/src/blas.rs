@@ -24,7 +24,7 @@ fn out0(fg: &FunctionGraph, n: Node) -> Value {
     fg.node_outputs(n)[0]
 }
 
-fn is_float(t: TensorType) -> bool {
+pub(crate) fn is_float(t: TensorType) -> bool {
     t.dtype.is_float()
 }
 
@@ -68,8 +68,8 @@ fn transpose(fg: &mut FunctionGraph, v: Value, loc: Loc) -> Option<Value> {
     .ok()
 }
 
-/// The plain-dot rewrites: `Dot22` for matrix products, `CGemv` on zeros for matrix-vector
-/// products.
+/// The plain-dot rewrite: `CGemv` on zeros for matrix-vector products (`dot22`, a pattern,
+/// does matrix products).
 pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     if *fg.op(n) != Op::Dot {
         return None;
@@ -86,7 +86,6 @@ pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let loc = fg.location(n);
     let d = want.dtype;
     let r = match (ta.ndim(), tb.ndim()) {
-        (2, 2) => fg.add_node1(Op::Dot22, &[a, b], loc).ok()?,
         (2, 1) => {
             let y = zeros(fg, d, &[(a, 0)], loc)?;
             let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));

@@ -1,7 +1,8 @@
 //! The rewrite engine: named, tagged node rewriters grouped by phase, applied to a fixpoint by
 //! a worklist driver.
 
-use std::collections::VecDeque;
+use crate::pattern::{compiled, Guard, OpKey, Root};
+use std::collections::{HashMap, VecDeque};
 use theano_ir::fgraph::{FunctionGraph, Node, Value};
 
 /// Theano's rewrite phases, in the order they run.
@@ -29,14 +30,68 @@ impl Phase {
 /// any new nodes it needs in the graph, or `None` when the pattern does not match.
 pub type RewriteFn = fn(&mut FunctionGraph, Node) -> Option<Value>;
 
+/// A rewriter of any node, multi-output ones too: `(old output, replacement)` pairs, one per
+/// output it replaces (empty when nothing matches).
+pub type OutputsFn = fn(&mut FunctionGraph, Node) -> Vec<(Value, Value)>;
+
+/// How a rewrite computes its replacement.
+pub enum Run {
+    /// A one-line pattern ([`crate::pattern`]) and an optional guard; tried on single-output
+    /// nodes of its left-hand side's root op.
+    Pattern(&'static str, Option<Guard>),
+    /// Code, tried on the single-output nodes of the `roots` (op names of the pattern
+    /// language; `Elemwise`: every elementwise node; `*`: every node).
+    Node {
+        roots: &'static [&'static str],
+        f: RewriteFn,
+    },
+    /// Code for any node of the `roots`, multi-output ones included: it may replace any output.
+    Outputs {
+        roots: &'static [&'static str],
+        f: OutputsFn,
+    },
+}
+
 /// A named rewrite, registered in one phase with tags (`optimizer_excluding` matches either).
 pub struct Rewrite {
     pub name: &'static str,
     pub phase: Phase,
     pub tags: &'static [&'static str],
-    /// One line: the pattern, as `x * 1 -> x`.
+    /// One line: what it does, as `x * 1 -> x`.
     pub doc: &'static str,
-    pub run: RewriteFn,
+    pub run: Run,
+}
+
+impl Rewrite {
+    /// The pattern of a one-line rewrite; `None` for code.
+    pub fn pattern(&self) -> Option<&'static str> {
+        match self.run {
+            Run::Pattern(p, _) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The nodes it is tried on.
+    ///
+    /// # Panics
+    /// On a pattern that does not parse, or an unknown root name.
+    pub fn roots(&self) -> Vec<Root> {
+        let names = match self.run {
+            Run::Pattern(p, _) => return vec![Root::Key(compiled(p).root())],
+            Run::Node { roots, .. } | Run::Outputs { roots, .. } => roots,
+        };
+        names
+            .iter()
+            .map(|r| {
+                Root::parse(r).unwrap_or_else(|| panic!("rewrite {}: unknown root {r}", self.name))
+            })
+            .collect()
+    }
+
+    /// Whether `optimizer_excluding=name` names it (its name or one of its tags).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.tags.contains(&name)
+    }
 }
 
 /// What one optimizer run did.
@@ -58,52 +113,110 @@ impl Report {
             None => self.applied.push((name, 1)),
         }
     }
-    /// How many times `name` fired.
+    /// How many times `name` fired, or the rewrites tagged `name` (as `optimizer_excluding`
+    /// matches): a rewrite split into forms counts under its former name too.
     pub fn count(&self, name: &str) -> usize {
+        let tagged = |n: &str| {
+            crate::REWRITES
+                .iter()
+                .chain(crate::FUSION_REWRITES)
+                .any(|r| r.name == n && r.tags.contains(&name))
+        };
         self.applied
             .iter()
-            .find(|(n, _)| *n == name)
+            .filter(|(n, _)| *n == name || tagged(n))
             .map(|(_, c)| *c)
-            .unwrap_or(0)
+            .sum()
     }
 }
 
 /// Apply `rewrites` to every node until none fires (or a bound on visits is reached): a
 /// worklist seeded in topological order; a node that changed re-queues the readers of its new
-/// value and the nodes the rewrite created.
+/// values and the nodes the rewrite created.
+///
+/// Rules are indexed by root op ([`OpKey`]): a node is offered only the rules whose root
+/// admits its op, in table order, and the first that fires wins. Single-output rules
+/// (patterns, [`Run::Node`]) skip multi-output nodes; [`Run::Outputs`] rules see them.
+///
+/// Inner graphs: the one op with an inner graph is the fused `Composite`, built by the fusion
+/// phase after every pattern phase has reached its fixpoint, from nodes that were canonical
+/// (stabilized, specialized) already, and no pattern phase runs after fusion: the driver does
+/// not descend into Composite bodies, which are canonical by construction. A rewrite of
+/// scalar bodies would be a [`Run::Node`] rule rooted at `Elemwise` that rebuilds the
+/// Composite.
 pub fn equilibrium(
     fg: &mut FunctionGraph,
     rewrites: &[&Rewrite],
     verbose: bool,
     report: &mut Report,
 ) {
+    let roots: Vec<Vec<Root>> = rewrites.iter().map(|r| r.roots()).collect();
+    let mut index: HashMap<OpKey, Vec<usize>> = HashMap::new();
     let mut queue: VecDeque<Node> = fg.toposort().into();
     let bound = 64 * (fg.num_nodes() + 16);
     let mut visits = 0;
     while let Some(n) = queue.pop_front() {
-        if !fg.is_alive(n) || fg.node_outputs(n).len() != 1 {
+        if !fg.is_alive(n) {
+            continue;
+        }
+        let key = OpKey::of(fg.op(n));
+        let rules = index.entry(key).or_insert_with(|| {
+            (0..rewrites.len())
+                .filter(|&i| roots[i].iter().any(|r| r.admits(key)))
+                .collect()
+        });
+        let single = fg.node_outputs(n).len() == 1;
+        if !single
+            && !rules
+                .iter()
+                .any(|&i| matches!(rewrites[i].run, Run::Outputs { .. }))
+        {
             continue;
         }
         visits += 1;
         if visits > bound {
             break;
         }
-        for rw in rewrites {
+        for &i in rules.iter() {
+            let rw = rewrites[i];
             let before = fg.num_nodes();
-            let old = fg.node_outputs(n)[0];
-            let Some(new) = (rw.run)(fg, n) else { continue };
-            if new == old || fg.ty(new) != fg.ty(old) {
-                continue;
+            let pairs: Vec<(Value, Value)> = match rw.run {
+                Run::Pattern(p, guard) if single => {
+                    let p = compiled(p);
+                    let Some(m) = p.matches(fg, n) else { continue };
+                    if guard.is_some_and(|g| !g(fg, &m)) {
+                        continue;
+                    }
+                    let Some(new) = p.build(fg, &m) else { continue };
+                    vec![(m.out, new)]
+                }
+                Run::Node { f, .. } if single => {
+                    let old = fg.node_outputs(n)[0];
+                    let Some(new) = f(fg, n) else { continue };
+                    vec![(old, new)]
+                }
+                Run::Outputs { f, .. } => f(fg, n),
+                _ => continue,
+            };
+            let pairs: Vec<(Value, Value)> = pairs
+                .into_iter()
+                .filter(|&(old, new)| new != old && fg.ty(new) == fg.ty(old))
+                .collect();
+            let mut fired = false;
+            for &(old, new) in &pairs {
+                if verbose {
+                    eprintln!(
+                        "rewriting: rewrite {} replaces {} by {}",
+                        rw.name,
+                        describe(fg, old),
+                        describe(fg, new)
+                    );
+                }
+                if fg.replace(old, new, rw.name).is_ok() {
+                    fired = true;
+                }
             }
-            if verbose {
-                eprintln!(
-                    "rewriting: rewrite {} replaces {} by {}",
-                    rw.name,
-                    describe(fg, old),
-                    describe(fg, new)
-                );
-            }
-            if fg.replace(old, new, rw.name).is_err() {
+            if !fired {
                 continue;
             }
             report.record(rw.name);
@@ -113,11 +226,13 @@ pub fn equilibrium(
                     queue.push_back(m);
                 }
             }
-            if let Some(o) = fg.owner(new) {
-                queue.push_back(o);
-            }
-            for c in fg.clients(new).to_vec() {
-                queue.push_back(c.node);
+            for &(_, new) in &pairs {
+                if let Some(o) = fg.owner(new) {
+                    queue.push_back(o);
+                }
+                for c in fg.clients(new).to_vec() {
+                    queue.push_back(c.node);
+                }
             }
             break;
         }

@@ -22,7 +22,7 @@
 //! level once at the end of the phase, giving the composite inlining at each step gave. Constants stay inputs (`TensorConstant{...}` in debugprint), as in
 //! Theano 1.0.
 
-use crate::engine::{Phase, Rewrite};
+use crate::engine::{Phase, Rewrite, Run};
 use std::sync::Arc;
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
 use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
@@ -64,7 +64,10 @@ pub static FUSION_REWRITES: &[Rewrite] = &[Rewrite {
     phase: Phase::Fusion,
     tags: &["fast_run", "fusion"],
     doc: "ew1(ew2(x), y) -> Elemwise{Composite{ew1(ew2(i0), i1)}}(x, y) when ew2(x) has one reader",
-    run: elemwise_fusion,
+    run: Run::Node {
+        roots: &["Elemwise"],
+        f: elemwise_fusion,
+    },
 }];
 
 fn scalar(fg: &FunctionGraph, n: Node) -> Option<&ScalarOp> {

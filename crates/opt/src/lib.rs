@@ -1,11 +1,13 @@
 //! theano-opt: the graph optimizer.
 //!
 //! Rewrites are named, tagged, one-line-documented entries of a table ([`REWRITES`]),
-//! registered by phase; an equilibrium driver applies each phase to a fixpoint with a
-//! worklist. The pipeline, in Theano's order: merge, canonicalize (with constant folding),
-//! stabilize, specialize, elementwise fusion ([`fusion`], `FastRun` only), each followed by
-//! merge, then the in-place pass. Every replacement carries its rewrite's name; the graph is
-//! verified after each phase in debug builds.
+//! registered by phase: most are one-line patterns (`(neg (neg ?x)) => ?x`, see [`pattern`]),
+//! the rest code rooted at the ops they rewrite. An equilibrium driver applies each phase to
+//! a fixpoint with a worklist, offering a node only the rules indexed under its op. The
+//! pipeline is the table [`PIPELINE`], in Theano's order: merge, canonicalize (with constant
+//! folding), stabilize, specialize, elementwise fusion ([`fusion`], `FastRun` only), each
+//! followed by merge, then the in-place pass. Every replacement carries its rewrite's name;
+//! the graph is verified after each phase in debug builds.
 
 mod blas;
 mod cancel;
@@ -14,13 +16,14 @@ pub mod fusion;
 mod inplace;
 mod lift;
 mod merge;
+pub mod pattern;
 mod rewrites;
 pub mod shape;
 mod sigm;
 pub mod util;
 mod xent;
 
-pub use engine::{equilibrium, Phase, Report, Rewrite, RewriteFn};
+pub use engine::{equilibrium, OutputsFn, Phase, Report, Rewrite, RewriteFn, Run};
 pub use fusion::{FUSION_REWRITES, MAX_FUSED_INPUTS, MAX_FUSED_INSTRS};
 pub use inplace::{inplace, DestroyHandler, INPLACE_NAMES};
 pub use merge::merge;
@@ -91,9 +94,81 @@ pub struct OptError {
 }
 
 fn enabled(cfg: &Config, rw: &Rewrite) -> bool {
-    !cfg.excluding
+    !cfg.excluding.iter().any(|e| rw.is_named(e))
+}
+
+/// A pass of the pipeline.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pass {
+    /// Merge equal nodes and constants (`optimizer_excluding=merge` skips it).
+    Merge,
+    /// The phase's rules of [`REWRITES`] and [`FUSION_REWRITES`] (and the rules named in
+    /// `also`) to a fixpoint, then merge, pruning and (with `verify`) the verifier.
+    Rewrites {
+        phase: Phase,
+        also: &'static [&'static str],
+    },
+    /// The in-place pass ([`inplace`]).
+    Inplace,
+}
+
+/// One step of the pipeline: a pass, and whether `FastCompile` runs it (with its rules
+/// tagged `fast_compile` only).
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    pub pass: Pass,
+    pub fast_compile: bool,
+}
+
+/// The optimizer's pipeline, in order (`Level::None` runs nothing).
+pub static PIPELINE: &[Step] = &[
+    Step {
+        pass: Pass::Merge,
+        fast_compile: true,
+    },
+    Step {
+        pass: Pass::Rewrites {
+            phase: Phase::Canonicalize,
+            also: &[],
+        },
+        fast_compile: true,
+    },
+    Step {
+        pass: Pass::Rewrites {
+            phase: Phase::Stabilize,
+            also: &["constant_folding"],
+        },
+        fast_compile: false,
+    },
+    Step {
+        pass: Pass::Rewrites {
+            phase: Phase::Specialize,
+            also: &["constant_folding"],
+        },
+        fast_compile: false,
+    },
+    Step {
+        pass: Pass::Rewrites {
+            phase: Phase::Fusion,
+            also: &["constant_folding"],
+        },
+        fast_compile: false,
+    },
+    Step {
+        pass: Pass::Inplace,
+        fast_compile: false,
+    },
+];
+
+/// The rules a rewrite pass runs at `level` (all of them, `FastCompile`: those tagged
+/// `fast_compile`), before `optimizer_excluding`.
+pub fn phase_rules(phase: Phase, also: &[&str], level: Level) -> Vec<&'static Rewrite> {
+    REWRITES
         .iter()
-        .any(|e| e == rw.name || rw.tags.contains(&e.as_str()))
+        .chain(FUSION_REWRITES)
+        .filter(|r| r.phase == phase || also.contains(&r.name))
+        .filter(|r| level == Level::FastRun || r.tags.contains(&"fast_compile"))
+        .collect()
 }
 
 /// Optimize `fg` in place.
@@ -115,43 +190,41 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
         report.phase_times.push((phase, now - clock));
         clock = now;
     };
-    if merge_on {
-        merge(fg, cfg.verbose, &mut report);
-        check(fg, "merge")?;
-        lap(&mut report, "merge");
-    }
-    let phases: &[Phase] = match cfg.level {
-        Level::FastCompile => &[Phase::Canonicalize],
-        _ => &[
-            Phase::Canonicalize,
-            Phase::Stabilize,
-            Phase::Specialize,
-            Phase::Fusion,
-        ],
-    };
-    for &phase in phases {
-        let rws: Vec<&Rewrite> = REWRITES
-            .iter()
-            .chain(FUSION_REWRITES)
-            .filter(|r| (r.phase == phase || r.name == "constant_folding") && enabled(cfg, r))
-            .filter(|r| cfg.level == Level::FastRun || r.tags.contains(&"fast_compile"))
-            .collect();
-        equilibrium(fg, &rws, cfg.verbose, &mut report);
-        if phase == Phase::Fusion {
-            // fusion nests each absorbed composite; the phase's result is flat
-            fusion::flatten_composites(fg);
+    for step in PIPELINE {
+        if cfg.level == Level::FastCompile && !step.fast_compile {
+            continue;
         }
-        if merge_on {
-            merge(fg, cfg.verbose, &mut report);
+        match step.pass {
+            Pass::Merge => {
+                if merge_on {
+                    merge(fg, cfg.verbose, &mut report);
+                    check(fg, "merge")?;
+                    lap(&mut report, "merge");
+                }
+            }
+            Pass::Rewrites { phase, also } => {
+                let rws: Vec<&Rewrite> = phase_rules(phase, also, cfg.level)
+                    .into_iter()
+                    .filter(|r| enabled(cfg, r))
+                    .collect();
+                equilibrium(fg, &rws, cfg.verbose, &mut report);
+                if phase == Phase::Fusion {
+                    // fusion nests each absorbed composite; the phase's result is flat
+                    fusion::flatten_composites(fg);
+                }
+                if merge_on {
+                    merge(fg, cfg.verbose, &mut report);
+                }
+                fg.remove_unused();
+                check(fg, phase.name())?;
+                lap(&mut report, phase.name());
+            }
+            Pass::Inplace => {
+                inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
+                check(fg, "inplace")?;
+                lap(&mut report, "inplace");
+            }
         }
-        fg.remove_unused();
-        check(fg, phase.name())?;
-        lap(&mut report, phase.name());
-    }
-    if cfg.level == Level::FastRun {
-        inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
-        check(fg, "inplace")?;
-        lap(&mut report, "inplace");
     }
     Ok(report)
 }

@@ -936,16 +936,12 @@ pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
 }
 
-/// `fill(a, b) -> b` when b has the output's type and every dimension of a is 1 or provably
-/// equal to b's (b is a, or a fill through fills whose model is a, or the canonical shapes
-/// say so).
-pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let out = fg.node_outputs(n)[0];
-    let [a, b] = crate::util::ew_inputs(fg, out, S::Second)?[..] else {
-        return None;
-    };
+/// `useless_fill_shape`'s guard: `fill(a, b) -> b` when b has the output's type and every
+/// dimension of a is 1 or provably equal to b's (b is a, or a fill through fills whose model
+/// is a, or the canonical shapes say so).
+pub(crate) fn fill_is_useless(fg: &FunctionGraph, a: Value, b: Value, out: Value) -> bool {
     if fg.ty(b) != fg.ty(out) {
-        return None;
+        return false;
     }
     // b is a itself, or a fill (of a fill ...) with model a: b's shape is a's broadcast with
     // another already. Without this, fill_sink pushed one more fill(a, ..) through every
@@ -954,28 +950,28 @@ pub(crate) fn useless_fill_shape(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     let mut w = b;
     loop {
         if w == a {
-            return Some(b);
+            return true;
         }
         match crate::util::ew_inputs(fg, w, S::Second).as_deref() {
-            Some(&[m, _]) if m == a => return Some(b),
+            Some(&[m, _]) if m == a => return true,
             Some(&[_, inner]) => w = inner,
             _ => break,
         }
     }
-    covers(fg, a, b).then_some(b)
+    covers(fg, a, b)
 }
 
-/// Theano's `local_useless_reshape`: `Reshape(x, shape) -> x` when x has the output's type and
-/// every requested entry is provably x's own dimension (canonical forms equal; a `-1` entry is
-/// not looked into).
-pub(crate) fn useless_reshape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+/// `useless_reshape`'s guard (Theano's `local_useless_reshape`): `Reshape(x, shape) -> x`
+/// when x has the output's type and every requested entry is provably x's own dimension
+/// (canonical forms equal; a `-1` entry is not looked into).
+pub(crate) fn reshape_is_useless(fg: &FunctionGraph, n: Node) -> bool {
     let Op::Reshape { ndim } = *fg.op(n) else {
-        return None;
+        return false;
     };
     let out = fg.node_outputs(n)[0];
     let x = fg.node_inputs(n)[0];
     if fg.ty(x) != fg.ty(out) || fg.ty(x).ndim() != ndim {
-        return None;
+        return false;
     }
     // the requested entries, as infer_dims reads them
     let s = fg.node_inputs(n)[1];
@@ -990,29 +986,27 @@ pub(crate) fn useless_reshape(fg: &mut FunctionGraph, n: Node) -> Option<Value> 
         (0..ndim).map(|k| Sym::Entry(s, k)).collect()
     };
     let have = shape_of(fg, x);
-    (entries.len() == have.len() && entries.iter().zip(&have).all(|(e, d)| canon(fg, e) == *d))
-        .then_some(x)
+    entries.len() == have.len() && entries.iter().zip(&have).all(|(e, d)| canon(fg, e) == *d)
 }
 
-/// Theano's `local_useless_alloc`: `Alloc(v, dims...) -> v` when v has the output's type and
-/// its dimensions are provably the requested ones.
-pub(crate) fn useless_alloc(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+/// `useless_alloc`'s guard (Theano's `local_useless_alloc`): `Alloc(v, dims...) -> v` when v
+/// has the output's type and its dimensions are provably the requested ones.
+pub(crate) fn alloc_is_useless(fg: &FunctionGraph, n: Node) -> bool {
     if *fg.op(n) != Op::Alloc {
-        return None;
+        return false;
     }
     let out = fg.node_outputs(n)[0];
-    let ins = fg.node_inputs(n).to_vec();
+    let ins = fg.node_inputs(n);
     let v = ins[0];
     if fg.ty(v) != fg.ty(out) {
-        return None;
+        return false;
     }
     let have = shape_of(fg, v);
-    (ins.len() - 1 == have.len()
+    ins.len() - 1 == have.len()
         && ins[1..]
             .iter()
             .zip(&have)
-            .all(|(&e, d)| canon(fg, &scalar(fg, e)) == *d))
-    .then_some(v)
+            .all(|(&e, d)| canon(fg, &scalar(fg, e)) == *d)
 }
 
 /// Every dimension of `a` is 1 or provably equal to `b`'s (so `b`'s shape is the broadcast of
@@ -1031,7 +1025,7 @@ fn covers(fg: &FunctionGraph, a: Value, b: Value) -> bool {
 }
 
 /// Theano's `local_fill_sink`: `op(fill(a, b), c...) -> fill(a, op(b, c...))`, so the fill
-/// reaches a place where its value has a's shape and [`useless_fill_shape`] removes it; it is
+/// reaches a place where its value has a's shape and `useless_fill_shape` removes it; it is
 /// left out at once when `op(b, c...)` has the output's type and provably a's shape (Theano
 /// drops it on equal types alone, which numpy's run-time broadcasting would make unsound).
 pub(crate) fn fill_sink(fg: &mut FunctionGraph, n: Node) -> Option<Value> {

@@ -9,13 +9,12 @@
 //! - `sigmoid_cancel`: in a mul/div tree, `sigmoid(t)` factors above and below the line cancel
 //!   (`a * sigmoid(t) / sigmoid(t) -> a`);
 //! - `sigmoid_distribute`: `(a - b) * s * F -> a * s * F - b * s * F` when a term of the sum
-//!   divides by a sigmoid `s` the product multiplies, so that it can cancel;
-//! - `log1m_sigmoid`: `log(1 - sigmoid(x))`, `log1p(-sigmoid(x)) -> -softplus(x)`;
-//! - `log1p_exp`: `log1p(exp(x)) -> softplus(x)`.
+//!   divides by a sigmoid `s` the product multiplies, so that it can cancel.
 //!
-//! Together with `inv_1_plus_exp`, `one_minus_sigmoid` and `log_sigmoid` (rewrites.rs) they
-//! turn the gradient of the tutorial's `p = 1 / (1 + exp(-z))` cross-entropy, which `grad`
-//! builds as `g / p * exp(u) / sqr(1 + exp(u))` (`u = -z`), into sigmoids only: the
+//! Together with the patterns `inv_1_plus_exp`, `one_minus_sigmoid`, `log_sigmoid`,
+//! `log1m_sigmoid`'s forms (`log(1 - sigmoid(x))`, `log1p(-sigmoid(x)) -> -softplus(x)`) and
+//! `log1p_exp` (`log1p(exp(x)) -> softplus(x)`) in rewrites.rs they turn the gradient of the
+//! tutorial's `p = 1 / (1 + exp(-z))` cross-entropy, which `grad` builds as `g / p * exp(u) / sqr(1 + exp(u))` (`u = -z`), into sigmoids only: the
 //! unoptimized form overflows (`inf / inf`, `0 * inf`) once `|z|` passes about 88 in float32
 //! or 709 in float64.
 //!
@@ -594,59 +593,4 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
         r = mk(fg, S::Neg, &[r], loc)?;
     }
     finish(fg, r, &[sum], want, loc)
-}
-
-/// `-softplus(x)` typed `want`.
-fn neg_softplus(fg: &mut FunctionGraph, x: Value, want: TensorType, loc: Loc) -> Option<Value> {
-    let sp = mk(fg, S::Softplus, &[x], loc)?;
-    let r = mk(fg, S::Neg, &[sp], loc)?;
-    fit(fg, r, want, loc)
-}
-
-/// `log(1 - sigmoid(x))`, `log1p(-sigmoid(x)) -> -softplus(x)`.
-pub(crate) fn log1m_sigmoid(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let out = out0(fg, n);
-    let want = fg.ty(out);
-    let s = if let Some([d]) = ew_inputs(fg, out, S::Log).as_deref() {
-        let [one, s] = ew_inputs(fg, *d, S::Sub)?[..] else {
-            return None;
-        };
-        if scalar_const(fg, one) != Some(1.0) {
-            return None;
-        }
-        s
-    } else if let Some([d]) = ew_inputs(fg, out, S::Log1p).as_deref() {
-        let [s] = ew_inputs(fg, *d, S::Neg)?[..] else {
-            return None;
-        };
-        s
-    } else {
-        return None;
-    };
-    let [x] = ew_inputs(fg, s, S::Sigmoid)?[..] else {
-        return None;
-    };
-    if !fg.ty(x).dtype.is_float() || fg.ty(s).dtype != want.dtype {
-        return None;
-    }
-    let loc = fg.location(n);
-    neg_softplus(fg, x, want, loc)
-}
-
-/// `log1p(exp(x)) -> softplus(x)`.
-pub(crate) fn log1p_exp(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let out = out0(fg, n);
-    let [e] = ew_inputs(fg, out, S::Log1p)?[..] else {
-        return None;
-    };
-    let [x] = ew_inputs(fg, e, S::Exp)?[..] else {
-        return None;
-    };
-    let want = fg.ty(out);
-    if fg.ty(x) != fg.ty(e) || fg.ty(e).dtype != want.dtype {
-        return None;
-    }
-    let loc = fg.location(n);
-    let r = mk(fg, S::Softplus, &[x], loc)?;
-    fit(fg, r, want, loc)
 }
