@@ -15,6 +15,7 @@ pub mod linker;
 pub mod profile;
 pub mod program;
 pub mod schedule;
+pub mod view;
 
 pub use error::NodeError;
 pub use interp::InterpLinker;

@@ -5,10 +5,11 @@
 //! interpreter. The program runs on the runtime of `runtime.rs`. One `KernelSet` (one
 //! `JITModule`) per linked program, freed with it.
 
-use crate::runtime::{Runtime, ShapeKernel, StepKind, ViewOp};
+use crate::runtime::{Runtime, ShapeKernel, StepKind};
 use crate::KernelSet;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use theano_exec::view::ViewOp;
 use theano_exec::{
     Arg, CodeDump, Executable, LinkError, Linker, NodeError, OutSink, Program, RunError,
 };

@@ -151,6 +151,9 @@ pub fn equilibrium(
     report: &mut Report,
 ) {
     let roots: Vec<Vec<Root>> = rewrites.iter().map(|r| r.roots()).collect();
+    // each pattern resolved once here, not through the cache's lock at every try
+    let patterns: Vec<Option<&'static crate::pattern::Pattern>> =
+        rewrites.iter().map(|r| r.pattern().map(compiled)).collect();
     let mut index: HashMap<OpKey, Vec<usize>> = HashMap::new();
     let mut queue: VecDeque<Node> = fg.toposort().into();
     let bound = 64 * (fg.num_nodes() + 16);
@@ -181,8 +184,8 @@ pub fn equilibrium(
             let rw = rewrites[i];
             let before = fg.num_nodes();
             let pairs: Vec<(Value, Value)> = match rw.run {
-                Run::Pattern(p, guard) if single => {
-                    let p = compiled(p);
+                Run::Pattern(_, guard) if single => {
+                    let p = patterns[i].expect("resolved above");
                     let Some(m) = p.matches(fg, n) else { continue };
                     if guard.is_some_and(|g| !g(fg, &m)) {
                         continue;
