@@ -103,6 +103,7 @@ fn render_svg_when_graphviz_is_installed() {
 
     if Command::new("dot").arg("-V").output().is_err() {
         eprintln!("skipping the SVG/PNG rendering checks: graphviz `dot` is not on PATH");
+        let _ = std::fs::remove_dir_all(&dir);
         return;
     }
     let svg = pydotprint(&g, dir.join("g.svg")).unwrap();
