@@ -21,6 +21,7 @@ impl Linker for InterpLinker {
 }
 
 /// Run `step` with the interpreter, errors naming the node.
+#[inline]
 pub fn interp_step(i: usize, step: &Step, ins: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
     theano_interp::perform(&step.op, ins, &step.out_types).map_err(|e| NodeError {
         message: e.to_string(),

@@ -28,6 +28,7 @@ pub enum RunError {
 
 /// [`Executable::call`] on top of [`Executable::run`]: every result computed into a fresh
 /// tensor, then [`commit`]ted.
+#[inline]
 pub fn call_by_run(
     exe: &dyn Executable,
     p: &Program,
@@ -46,6 +47,7 @@ pub fn call_by_run(
 /// first, and only when all pass are they moved in and the outputs delivered; on an error
 /// nothing is written. (The CPU backend's runtime keeps the same protocol over its buffers:
 /// it checks every update before it writes one, and swaps buffers instead of moving.)
+#[inline]
 pub fn commit(
     mut results: Vec<Tensor>,
     n_outputs: usize,

@@ -178,6 +178,7 @@ pub enum Arg<'a> {
 }
 
 impl Arg<'_> {
+    #[inline]
     pub fn get(&self) -> &Tensor {
         match self {
             Arg::Read(t) => t,
@@ -197,6 +198,7 @@ pub enum OutSink<'a> {
 
 impl OutSink<'_> {
     /// Deliver output `k`.
+    #[inline]
     pub fn put(&mut self, k: usize, t: Tensor) {
         match self {
             OutSink::Push(v) => v.push(t),
