@@ -5,17 +5,8 @@ use theano_grad::{verify_grad, Rng, VerifyGradOptions};
 use theano_ir::tensor as T;
 use theano_ir::{DType, Idx, Tensor, TensorType, Variable};
 
-/// Evaluate `out` (a graph over `inputs`) at `vals` with a compiled function.
-fn eval(inputs: &[Variable], out: &Variable, vals: &[Tensor]) -> Result<Tensor, String> {
-    let ins: Vec<&Variable> = inputs.iter().collect();
-    let f = theano::compile(&ins, out)
-        .on_unused_input(theano::OnUnused::Ignore)
-        .build()
-        .map_err(|e| e.to_string())?;
-    f.call(vals)
-        .map(|mut o| o.remove(0))
-        .map_err(|e| e.to_string())
-}
+mod common;
+use common::eval_compiled as eval;
 
 /// One input: its shape and broadcastable pattern (`&[]` = none broadcastable).
 type Spec<'a> = (&'a [usize], &'a [bool]);

@@ -215,22 +215,31 @@ def compile_fn(inputs, outputs):
     return theano.function(inputs, outputs, on_unused_input="ignore", name="f")
 
 
+def new_record(id_, into, **fields):
+    """A new record `id_` (each id once) with `fields`, appended to `into` (RECORDS or BAD)."""
+    assert id_ not in SEEN, id_
+    SEEN.add(id_)
+    rec = collections.OrderedDict([("id", id_)])
+    rec.update(fields)
+    into.append(rec)
+    return rec
+
+
+def seeded_rng(id_):
+    """The input generator of record `id_`: seeded by its id, so records are independent."""
+    return np.random.RandomState(zlib.crc32(id_.encode("utf-8")) & 0x7FFFFFFF)
+
+
 def case(op, id_, source, inputs, grad=True, domain_note=None):
     """Build `source` (a Python expression over the input names, T, nnet, np,
     theano), record its printed forms, the optimized graph, values and
     gradients."""
-    assert id_ not in SEEN, id_
-    SEEN.add(id_)
-    rec = collections.OrderedDict()
-    rec["id"] = id_
-    rec["op"] = op
-    rec["source"] = source
+    rec = new_record(id_, RECORDS, op=op, source=source)
     if domain_note:
         rec["note"] = domain_note
     rec["inputs"] = [{"name": i.name, "dtype": i.dtype, "broadcastable": list(i.bcast)}
                      for i in inputs]
-    RECORDS.append(rec)
-    rng = np.random.RandomState(zlib.crc32(id_.encode("utf-8")) & 0x7FFFFFFF)
+    rng = seeded_rng(id_)
     vals = [i.make_value(rng) for i in inputs]
     for d, v in zip(rec["inputs"], vals):
         d["value"] = enc_array(v)
@@ -292,16 +301,10 @@ def record_expr(rec, vars_, out, vals, grad=True, givens_shared=None):
 def bad(id_, source, inputs, phase="build"):
     """An expression Theano must reject.  `phase`: where we expect the error
     ("build": constructing the graph; "grad": T.grad; "compile"; "run")."""
-    assert id_ not in SEEN, id_
-    SEEN.add(id_)
-    rec = collections.OrderedDict()
-    rec["id"] = id_
-    rec["source"] = source
-    rec["expected_phase"] = phase
+    rec = new_record(id_, BAD, source=source, expected_phase=phase)
     rec["inputs"] = [{"name": i.name, "dtype": i.dtype, "broadcastable": list(i.bcast)}
                      for i in inputs]
-    BAD.append(rec)
-    rng = np.random.RandomState(zlib.crc32(id_.encode("utf-8")) & 0x7FFFFFFF)
+    rng = seeded_rng(id_)
     vals = [i.make_value(rng) for i in inputs]
     for d, v in zip(rec["inputs"], vals):
         d["value"] = enc_array(v)
@@ -818,18 +821,14 @@ def composite_cases():
 def seed_graph_cases():
     """The tutorial's logistic regression and a softmax regression, with shared w, b."""
     # logistic regression ("A real example")
-    rec = collections.OrderedDict()
-    rec["id"] = "seed/logistic_regression"
-    rec["op"] = "seed_graph"
-    rec["source"] = ("x = T.dmatrix('x'); y = T.dvector('y'); "
+    rec = new_record("seed/logistic_regression", RECORDS, op="seed_graph",
+                     source=("x = T.dmatrix('x'); y = T.dvector('y'); "
                      "w = theano.shared(rng.randn(feats), name='w'); b = theano.shared(0., name='b'); "
                      "p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b)); prediction = p_1 > 0.5; "
                      "xent = -y * T.log(p_1) - (1-y) * T.log(1-p_1); "
-                     "cost = xent.mean() + 0.01 * (w ** 2).sum(); gw, gb = T.grad(cost, [w, b])")
-    SEEN.add(rec["id"])
-    RECORDS.append(rec)
+                     "cost = xent.mean() + 0.01 * (w ** 2).sum(); gw, gb = T.grad(cost, [w, b])"))
     try:
-        rng = np.random.RandomState(zlib.crc32(rec["id"].encode()) & 0x7FFFFFFF)
+        rng = seeded_rng(rec["id"])
         N, feats = 4, 3
         xv = np.round(rng.randn(N, feats), 4)
         yv = rng.randint(size=N, low=0, high=2).astype("float64")
@@ -878,18 +877,14 @@ def seed_graph_cases():
         rec.update(exc(e))
 
     # softmax regression
-    rec = collections.OrderedDict()
-    rec["id"] = "seed/softmax_regression"
-    rec["op"] = "seed_graph"
-    rec["source"] = ("x = T.dmatrix('x'); y = T.lvector('y'); W = theano.shared(zeros((3, 4)), name='W'); "
+    rec = new_record("seed/softmax_regression", RECORDS, op="seed_graph",
+                     source=("x = T.dmatrix('x'); y = T.lvector('y'); W = theano.shared(zeros((3, 4)), name='W'); "
                      "b = theano.shared(zeros(4), name='b'); "
                      "p_y_given_x = T.nnet.softmax(T.dot(x, W) + b); "
                      "nll = -T.mean(T.log(p_y_given_x)[T.arange(y.shape[0]), y]); "
-                     "y_pred = T.argmax(p_y_given_x, axis=1); gW, gb = T.grad(nll, [W, b])")
-    SEEN.add(rec["id"])
-    RECORDS.append(rec)
+                     "y_pred = T.argmax(p_y_given_x, axis=1); gW, gb = T.grad(nll, [W, b])"))
     try:
-        rng = np.random.RandomState(zlib.crc32(rec["id"].encode()) & 0x7FFFFFFF)
+        rng = seeded_rng(rec["id"])
         xv = np.round(rng.randn(5, 3), 4)
         yv = rng.randint(0, 4, size=5).astype("int64")
         Wv = np.round(rng.randn(3, 4) * 0.1, 4)
@@ -1014,12 +1009,8 @@ def runtime_call_errors():
         ("bad/call_string", "f('abc')", "abc"),
         ("bad/call_too_many_args", "f(np.zeros(3), np.zeros(3))", None),
     ]:
-        rec = collections.OrderedDict()
-        rec["id"] = id_
-        rec["source"] = "x = T.dvector('x'); f = theano.function([x], x * 2); " + src
-        rec["expected_phase"] = "call"
-        SEEN.add(id_)
-        BAD.append(rec)
+        rec = new_record(id_, BAD, source="x = T.dvector('x'); f = theano.function([x], x * 2); " + src,
+                         expected_phase="call")
         try:
             if val is None:
                 r = f(np.zeros(3), np.zeros(3))
@@ -1033,11 +1024,9 @@ def runtime_call_errors():
             rec.update(exc(e))
     xi = T.bvector("xi")
     fi = theano.function([xi], xi + 1, name="f")
-    rec = collections.OrderedDict([("id", "bad/call_int8_overflow_value"),
-                                   ("source", "xi = T.bvector('xi'); f = theano.function([xi], xi + 1); f([300])"),
-                                   ("expected_phase", "call")])
-    SEEN.add(rec["id"])
-    BAD.append(rec)
+    rec = new_record("bad/call_int8_overflow_value", BAD,
+                     source="xi = T.bvector('xi'); f = theano.function([xi], xi + 1); f([300])",
+                     expected_phase="call")
     try:
         rec["output"] = enc_array(fi([300]))
         rec["no_error"] = True

@@ -9,7 +9,7 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum KernelError {
     /// The op/dtype combination is not lowered: run the interpreter for this node.
-    #[error("not lowered by the JIT: {0}")]
+    #[error("not lowered by this backend: {0}")]
     Unsupported(String),
     /// The input dtypes are refused by the op's dtype rules.
     #[error("type error: {0}")]

@@ -37,6 +37,19 @@ pub(crate) enum StepKind {
     Interp,
 }
 
+/// The output shapes `kernel` computes for the input views `ins`, when it has the step's
+/// `n_outputs` outputs (at most [`MAX_OUTPUTS`]) and accepts the inputs.
+fn out_shapes_of(
+    kernel: &dyn NativeKernel,
+    n_outputs: usize,
+    ins: &[View],
+) -> Option<[Shape; MAX_OUTPUTS]> {
+    let n = kernel.n_outputs();
+    let mut shapes = [Shape::default(); MAX_OUTPUTS];
+    (n == n_outputs && n <= MAX_OUTPUTS && kernel.out_shapes(ins, &mut shapes[..n]).is_ok())
+        .then_some(shapes)
+}
+
 /// `Shape_i{i}` and `Shape` as native kernels (int64 outputs from the input's shape only).
 pub(crate) struct ShapeKernel {
     /// `Some(i)`: `Shape_i{i}`; `None`: `Shape`.
@@ -687,14 +700,9 @@ impl Runtime {
             let o = st.outputs[0];
             ws.dry[o] = match &self.kinds[i] {
                 StepKind::Kernel(kernel) => {
-                    let n = kernel.n_outputs();
-                    let mut shapes = [Shape::default(); MAX_OUTPUTS];
-                    if n != st.outputs.len()
-                        || n > MAX_OUTPUTS
-                        || kernel.out_shapes(&ws.views, &mut shapes[..n]).is_err()
-                    {
+                    let Some(shapes) = out_shapes_of(&**kernel, st.outputs.len(), &ws.views) else {
                         return false;
-                    }
+                    };
                     // the output buffers now, so that the destructive run cannot fail to
                     // allocate one after it wrote shared storage (a step that will run in
                     // place writes its input instead)
@@ -917,14 +925,9 @@ impl Runtime {
     /// `false` when the kernel refuses its inputs.
     fn multi_kernel_step(&self, ws: &mut Workspace, i: usize, kernel: &dyn NativeKernel) -> bool {
         let st = &self.program.steps[i];
-        let n = kernel.n_outputs();
-        let mut shapes = [Shape::default(); MAX_OUTPUTS];
-        if n != st.outputs.len()
-            || n > MAX_OUTPUTS
-            || kernel.out_shapes(&ws.views, &mut shapes[..n]).is_err()
-        {
+        let Some(shapes) = out_shapes_of(kernel, st.outputs.len(), &ws.views) else {
             return false;
-        }
+        };
         let mut outs: SmallVec<[View; MAX_OUTPUTS]> = SmallVec::new();
         for (k, &o) in st.outputs.iter().enumerate() {
             let dt = kernel.out_dtype_of(k);

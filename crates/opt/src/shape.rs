@@ -716,7 +716,7 @@ fn materialize_in(
     fg: &mut FunctionGraph,
     s: &Sym,
     loc: Loc,
-    built: &mut HashMap<(*const SymArgsData, ScalarOp), Value>,
+    built: &mut HashMap<(*const SymArgsData, Option<ScalarOp>), Value>,
 ) -> Option<Value> {
     Some(match s {
         Sym::Const(c) => fg.add_constant(Tensor::scalar(*c)),
@@ -744,7 +744,7 @@ fn materialize_in(
             .ok()?
         }
         Sym::Op(op, args) => {
-            let key = (Arc::as_ptr(&args.0), op.clone());
+            let key = (Arc::as_ptr(&args.0), Some(op.clone()));
             if let Some(&v) = built.get(&key) {
                 return Some(v);
             }
@@ -757,7 +757,8 @@ fn materialize_in(
             v
         }
         Sym::Bcast(args) => {
-            let key = (Arc::as_ptr(&args.0), S::Second);
+            // `None`: the broadcast of the operand list, not an op over it
+            let key = (Arc::as_ptr(&args.0), None);
             if let Some(&v) = built.get(&key) {
                 return Some(v);
             }
