@@ -152,7 +152,7 @@ fn seed_train_function_optimized_graph() {
         Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BB] ''   
          |b [id M]
          |TensorConstant{0.1} [id BC]
-         |Sum{axis=[0]} [id BD] ''   
+         |Sum{axis=[0], acc_dtype=float64} [id BD] ''   
            |Elemwise{Composite{((-((i0 * sigmoid(i1)) / convert_to_float64(switch(eq(i2, i3), i4, i2)))) - (-((i5 * i6) / convert_to_float64(switch(eq(i2, i3), i4, i2)))))}} [id V] ''   
     "#]]
     .assert_eq(&text);

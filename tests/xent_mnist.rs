@@ -67,7 +67,7 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
     }
     expect![[r#"
         Elemwise{Composite{(-(i0 / i1))}}[(0, 0)] [id A] ''   
-         |Sum [id B] ''   
+         |Sum{acc_dtype=float64} [id B] ''   
          | |Elemwise{neg}[(0, 0)] [id C] ''   
          |   |CrossentropySoftmaxArgmax1HotWithBias.0 [id D] ''   
          |     |Dot22 [id E] ''   
@@ -97,7 +97,7 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
         Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id V] ''   
          |b [id H]
          |TensorConstant{(1,) of 0.13} [id W]
-         |Sum{axis=[0]} [id X] ''   
+         |Sum{axis=[0], acc_dtype=float64} [id X] ''   
            |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
     "#]]
     .assert_eq(&printed);

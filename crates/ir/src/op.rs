@@ -433,6 +433,67 @@ impl Op {
         self.to_string()
     }
 
+    /// The op as Theano 1.0.5 prints it in `pp`, `debugprint` and messages, for inputs of
+    /// types `ins`: Display, except for the reductions, whose Theano names carry what the
+    /// input type decides (`Sum{axis=[0], acc_dtype=float64}`, `Prod{axis=(0,),
+    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`). The IR
+    /// text keeps Display (`Sum{axis=[0]}`), which needs no input type to read back.
+    pub fn theano_name(&self, ins: &[TensorType]) -> String {
+        let Op::Reduce { kind, axes } = self else {
+            return self.to_string();
+        };
+        let Some(t) = ins.first() else {
+            return self.to_string();
+        };
+        // Theano accumulates floats in float64, signed ints and bools in int64, unsigned
+        // ints in uint64 (here they sum as int64: there is no uint64 dtype)
+        let acc = |d: DType| -> &'static str {
+            if d.is_float() {
+                "float64"
+            } else if d == DType::UInt8 {
+                "uint64"
+            } else {
+                "int64"
+            }
+        };
+        let list = |a: &[usize]| join_usize(a);
+        let all: Vec<usize> = (0..t.ndim()).collect();
+        match kind {
+            ReduceKind::Sum => match axes {
+                None => format!("Sum{{acc_dtype={}}}", acc(t.dtype)),
+                Some(a) => format!("Sum{{axis=[{}], acc_dtype={}}}", list(a), acc(t.dtype)),
+            },
+            ReduceKind::Prod => {
+                let ax = match axes.as_deref() {
+                    None => "None".to_string(),
+                    Some([a]) => format!("({a},)"),
+                    Some(a) => format!("({})", list(a)),
+                };
+                let dt = if t.dtype.is_float() {
+                    t.dtype.name()
+                } else {
+                    acc(t.dtype)
+                };
+                format!(
+                    "Prod{{axis={ax}, dtype='{dt}', acc_dtype='{}'}}",
+                    acc(t.dtype)
+                )
+            }
+            ReduceKind::Max | ReduceKind::Min => {
+                let f = if *kind == ReduceKind::Max {
+                    "maximum"
+                } else {
+                    "minimum"
+                };
+                format!("Reduce{{{f}}}{{{}}}", list(axes.as_deref().unwrap_or(&all)))
+            }
+            ReduceKind::All | ReduceKind::Any => match axes {
+                None => kind.name().to_string(),
+                Some(a) => format!("{}{{{}}}", kind.name(), list(a)),
+            },
+        }
+    }
+
     /// The number of outputs of a node of this op.
     pub fn n_outputs(&self) -> usize {
         match self {

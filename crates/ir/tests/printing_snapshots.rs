@@ -302,16 +302,16 @@ fn s13_sum_all_and_axes_keepdims() {
     check(
         &(a + b),
         expect![[r#"
-        (sum(x) + DimShuffle{0, x}(Sum{axis=[0, 2]}(x)))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |InplaceDimShuffle{x,x,x} [id B] ''   
-         | |Sum [id C] ''   
-         |   |x [id D]
-         |InplaceDimShuffle{x,0,x} [id E] ''   
-           |Sum{axis=[0, 2]} [id F] ''   
-             |x [id D]
-    "#]],
+            (Sum{acc_dtype=float64}(x) + DimShuffle{0, x}(Sum{axis=[0, 2], acc_dtype=float64}(x)))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |InplaceDimShuffle{x,x,x} [id B] ''   
+             | |Sum{acc_dtype=float64} [id C] ''   
+             |   |x [id D]
+             |InplaceDimShuffle{x,0,x} [id E] ''   
+               |Sum{axis=[0, 2], acc_dtype=float64} [id F] ''   
+                 |x [id D]
+        "#]],
     );
 }
 
@@ -324,24 +324,24 @@ fn s14_prod_all_any() {
     check(
         &T::switch(c, T::sum(&p), T::sum(b)),
         expect![[r#"
-        switch(Any(lt(x, TensorConstant{0.0})), sum(Prod{axis=[1]}(x)), sum(All{axis=[0]}(gt(x, TensorConstant{0.0}))))
-        ---
-        Elemwise{switch,no_inplace} [id A] ''   
-         |Any [id B] ''   
-         | |Elemwise{lt,no_inplace} [id C] ''   
-         |   |x [id D]
-         |   |InplaceDimShuffle{x,x} [id E] ''   
-         |     |TensorConstant{0.0} [id F]
-         |Sum [id G] ''   
-         | |Prod{axis=[1]} [id H] ''   
-         |   |x [id D]
-         |Sum [id I] ''   
-           |All{axis=[0]} [id J] ''   
-             |Elemwise{gt,no_inplace} [id K] ''   
-               |x [id D]
-               |InplaceDimShuffle{x,x} [id L] ''   
-                 |TensorConstant{0.0} [id M]
-    "#]],
+            switch(Any(lt(x, TensorConstant{0.0})), Sum{acc_dtype=float64}(Prod{axis=(1,), dtype='float64', acc_dtype='float64'}(x)), Sum{acc_dtype=int64}(All{0}(gt(x, TensorConstant{0.0}))))
+            ---
+            Elemwise{switch,no_inplace} [id A] ''   
+             |Any [id B] ''   
+             | |Elemwise{lt,no_inplace} [id C] ''   
+             |   |x [id D]
+             |   |InplaceDimShuffle{x,x} [id E] ''   
+             |     |TensorConstant{0.0} [id F]
+             |Sum{acc_dtype=float64} [id G] ''   
+             | |Prod{axis=(1,), dtype='float64', acc_dtype='float64'} [id H] ''   
+             |   |x [id D]
+             |Sum{acc_dtype=int64} [id I] ''   
+               |All{0} [id J] ''   
+                 |Elemwise{gt,no_inplace} [id K] ''   
+                   |x [id D]
+                   |InplaceDimShuffle{x,x} [id L] ''   
+                     |TensorConstant{0.0} [id M]
+        "#]],
     );
 }
 
@@ -351,19 +351,19 @@ fn s15_mean_all() {
     check(
         &T::mean(&x, None, false).unwrap(),
         expect![[r#"
-        ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))
-        ---
-        Elemwise{true_div,no_inplace} [id A] ''   
-         |Elemwise{true_div,no_inplace} [id B] ''   
-         | |Sum [id C] ''   
-         | | |x [id D]
-         | |Elemwise{Cast{float64}} [id E] ''   
-         |   |Shape_i{0} [id F] ''   
-         |     |x [id D]
-         |Elemwise{Cast{float64}} [id G] ''   
-           |Shape_i{1} [id H] ''   
-             |x [id D]
-    "#]],
+            ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))
+            ---
+            Elemwise{true_div,no_inplace} [id A] ''   
+             |Elemwise{true_div,no_inplace} [id B] ''   
+             | |Sum{acc_dtype=float64} [id C] ''   
+             | | |x [id D]
+             | |Elemwise{Cast{float64}} [id E] ''   
+             |   |Shape_i{0} [id F] ''   
+             |     |x [id D]
+             |Elemwise{Cast{float64}} [id G] ''   
+               |Shape_i{1} [id H] ''   
+                 |x [id D]
+        "#]],
     );
 }
 
@@ -373,17 +373,17 @@ fn s16_mean_axis_keepdims() {
     check(
         &T::mean(&x, Some(&[1]), true).unwrap(),
         expect![[r#"
-        (DimShuffle{0, x}(Sum{axis=[1]}(x)) / float64(Shape_i{1}(x)))
-        ---
-        Elemwise{true_div,no_inplace} [id A] ''   
-         |InplaceDimShuffle{0,x} [id B] ''   
-         | |Sum{axis=[1]} [id C] ''   
-         |   |x [id D]
-         |InplaceDimShuffle{x,x} [id E] ''   
-           |Elemwise{Cast{float64}} [id F] ''   
-             |Shape_i{1} [id G] ''   
-               |x [id D]
-    "#]],
+            (DimShuffle{0, x}(Sum{axis=[1], acc_dtype=float64}(x)) / float64(Shape_i{1}(x)))
+            ---
+            Elemwise{true_div,no_inplace} [id A] ''   
+             |InplaceDimShuffle{0,x} [id B] ''   
+             | |Sum{axis=[1], acc_dtype=float64} [id C] ''   
+             |   |x [id D]
+             |InplaceDimShuffle{x,x} [id E] ''   
+               |Elemwise{Cast{float64}} [id F] ''   
+                 |Shape_i{1} [id G] ''   
+                   |x [id D]
+        "#]],
     );
 }
 
@@ -425,58 +425,58 @@ fn s18_var_and_std() {
     check(
         &(v + s),
         expect![[r#"
-        ((Sum{axis=[0]}(((x - (Sum{axis=[0]}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - (Sum{axis=[0]}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})))) + sqrt(((sum(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})))) / float64(Shape_i{1}(((x - ((sum(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2}))))))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Elemwise{true_div,no_inplace} [id B] ''   
-         | |Sum{axis=[0]} [id C] ''   
-         | | |Elemwise{pow,no_inplace} [id D] ''   
-         | |   |Elemwise{sub,no_inplace} [id E] ''   
-         | |   | |x [id F]
-         | |   | |Elemwise{true_div,no_inplace} [id G] ''   
-         | |   |   |InplaceDimShuffle{x,0} [id H] ''   
-         | |   |   | |Sum{axis=[0]} [id I] ''   
-         | |   |   |   |x [id F]
-         | |   |   |InplaceDimShuffle{x,x} [id J] ''   
-         | |   |     |Elemwise{Cast{float64}} [id K] ''   
-         | |   |       |Shape_i{0} [id L] ''   
-         | |   |         |x [id F]
-         | |   |InplaceDimShuffle{x,x} [id M] ''   
-         | |     |TensorConstant{2} [id N]
-         | |InplaceDimShuffle{x} [id O] ''   
-         |   |Elemwise{Cast{float64}} [id P] ''   
-         |     |Shape_i{0} [id Q] ''   
-         |       |Elemwise{pow,no_inplace} [id D] ''   
-         |InplaceDimShuffle{x} [id R] ''   
-           |Elemwise{sqrt,no_inplace} [id S] ''   
-             |Elemwise{true_div,no_inplace} [id T] ''   
-               |Elemwise{true_div,no_inplace} [id U] ''   
-               | |Sum [id V] ''   
-               | | |Elemwise{pow,no_inplace} [id W] ''   
-               | |   |Elemwise{sub,no_inplace} [id X] ''   
-               | |   | |x [id F]
-               | |   | |Elemwise{true_div,no_inplace} [id Y] ''   
-               | |   |   |Elemwise{true_div,no_inplace} [id Z] ''   
-               | |   |   | |InplaceDimShuffle{x,x} [id BA] ''   
-               | |   |   | | |Sum [id BB] ''   
-               | |   |   | |   |x [id F]
-               | |   |   | |InplaceDimShuffle{x,x} [id BC] ''   
-               | |   |   |   |Elemwise{Cast{float64}} [id BD] ''   
-               | |   |   |     |Shape_i{0} [id BE] ''   
-               | |   |   |       |x [id F]
-               | |   |   |InplaceDimShuffle{x,x} [id BF] ''   
-               | |   |     |Elemwise{Cast{float64}} [id BG] ''   
-               | |   |       |Shape_i{1} [id BH] ''   
-               | |   |         |x [id F]
-               | |   |InplaceDimShuffle{x,x} [id BI] ''   
-               | |     |TensorConstant{2} [id BJ]
-               | |Elemwise{Cast{float64}} [id BK] ''   
-               |   |Shape_i{0} [id BL] ''   
-               |     |Elemwise{pow,no_inplace} [id W] ''   
-               |Elemwise{Cast{float64}} [id BM] ''   
-                 |Shape_i{1} [id BN] ''   
-                   |Elemwise{pow,no_inplace} [id W] ''   
-    "#]],
+            ((Sum{axis=[0], acc_dtype=float64}(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})))) + sqrt(((Sum{acc_dtype=float64}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})))) / float64(Shape_i{1}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2}))))))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{true_div,no_inplace} [id B] ''   
+             | |Sum{axis=[0], acc_dtype=float64} [id C] ''   
+             | | |Elemwise{pow,no_inplace} [id D] ''   
+             | |   |Elemwise{sub,no_inplace} [id E] ''   
+             | |   | |x [id F]
+             | |   | |Elemwise{true_div,no_inplace} [id G] ''   
+             | |   |   |InplaceDimShuffle{x,0} [id H] ''   
+             | |   |   | |Sum{axis=[0], acc_dtype=float64} [id I] ''   
+             | |   |   |   |x [id F]
+             | |   |   |InplaceDimShuffle{x,x} [id J] ''   
+             | |   |     |Elemwise{Cast{float64}} [id K] ''   
+             | |   |       |Shape_i{0} [id L] ''   
+             | |   |         |x [id F]
+             | |   |InplaceDimShuffle{x,x} [id M] ''   
+             | |     |TensorConstant{2} [id N]
+             | |InplaceDimShuffle{x} [id O] ''   
+             |   |Elemwise{Cast{float64}} [id P] ''   
+             |     |Shape_i{0} [id Q] ''   
+             |       |Elemwise{pow,no_inplace} [id D] ''   
+             |InplaceDimShuffle{x} [id R] ''   
+               |Elemwise{sqrt,no_inplace} [id S] ''   
+                 |Elemwise{true_div,no_inplace} [id T] ''   
+                   |Elemwise{true_div,no_inplace} [id U] ''   
+                   | |Sum{acc_dtype=float64} [id V] ''   
+                   | | |Elemwise{pow,no_inplace} [id W] ''   
+                   | |   |Elemwise{sub,no_inplace} [id X] ''   
+                   | |   | |x [id F]
+                   | |   | |Elemwise{true_div,no_inplace} [id Y] ''   
+                   | |   |   |Elemwise{true_div,no_inplace} [id Z] ''   
+                   | |   |   | |InplaceDimShuffle{x,x} [id BA] ''   
+                   | |   |   | | |Sum{acc_dtype=float64} [id BB] ''   
+                   | |   |   | |   |x [id F]
+                   | |   |   | |InplaceDimShuffle{x,x} [id BC] ''   
+                   | |   |   |   |Elemwise{Cast{float64}} [id BD] ''   
+                   | |   |   |     |Shape_i{0} [id BE] ''   
+                   | |   |   |       |x [id F]
+                   | |   |   |InplaceDimShuffle{x,x} [id BF] ''   
+                   | |   |     |Elemwise{Cast{float64}} [id BG] ''   
+                   | |   |       |Shape_i{1} [id BH] ''   
+                   | |   |         |x [id F]
+                   | |   |InplaceDimShuffle{x,x} [id BI] ''   
+                   | |     |TensorConstant{2} [id BJ]
+                   | |Elemwise{Cast{float64}} [id BK] ''   
+                   |   |Shape_i{0} [id BL] ''   
+                   |     |Elemwise{pow,no_inplace} [id W] ''   
+                   |Elemwise{Cast{float64}} [id BM] ''   
+                     |Shape_i{1} [id BN] ''   
+                       |Elemwise{pow,no_inplace} [id W] ''   
+        "#]],
     );
 }
 
@@ -540,16 +540,16 @@ fn s21_flatten_shape_shape_i() {
     check(
         &(T::sum(x.shape()) + f.shape_i(0).unwrap()),
         expect![[r#"
-        (sum(Shape(x)) + Shape_i{0}(Flatten{2}(x)))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Sum [id B] ''   
-         | |Shape [id C] ''   
-         |   |x [id D]
-         |Shape_i{0} [id E] ''   
-           |Flatten{2} [id F] ''   
-             |x [id D]
-    "#]],
+            (Sum{acc_dtype=int64}(Shape(x)) + Shape_i{0}(Flatten{2}(x)))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Sum{acc_dtype=int64} [id B] ''   
+             | |Shape [id C] ''   
+             |   |x [id D]
+             |Shape_i{0} [id E] ''   
+               |Flatten{2} [id F] ''   
+                 |x [id D]
+        "#]],
     );
 }
 
@@ -590,26 +590,26 @@ fn s23_alloc_zeros_ones() {
     check(
         &(T::sum(a) + T::sum(z + o)),
         expect![[r#"
-        (sum(alloc(v, n, Shape_i{0}(v))) + sum((alloc(TensorConstant{0.0}, TensorConstant{2}, TensorConstant{3}) + alloc(TensorConstant{1.0}, TensorConstant{2}, TensorConstant{3}))))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Sum [id B] ''   
-         | |Alloc [id C] ''   
-         |   |v [id D]
-         |   |n [id E]
-         |   |Shape_i{0} [id F] ''   
-         |     |v [id D]
-         |Sum [id G] ''   
-           |Elemwise{add,no_inplace} [id H] ''   
-             |Alloc [id I] ''   
-             | |TensorConstant{0.0} [id J]
-             | |TensorConstant{2} [id K]
-             | |TensorConstant{3} [id L]
-             |Alloc [id M] ''   
-               |TensorConstant{1.0} [id N]
-               |TensorConstant{2} [id O]
-               |TensorConstant{3} [id P]
-    "#]],
+            (Sum{acc_dtype=float64}(alloc(v, n, Shape_i{0}(v))) + Sum{acc_dtype=float64}((alloc(TensorConstant{0.0}, TensorConstant{2}, TensorConstant{3}) + alloc(TensorConstant{1.0}, TensorConstant{2}, TensorConstant{3}))))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Sum{acc_dtype=float64} [id B] ''   
+             | |Alloc [id C] ''   
+             |   |v [id D]
+             |   |n [id E]
+             |   |Shape_i{0} [id F] ''   
+             |     |v [id D]
+             |Sum{acc_dtype=float64} [id G] ''   
+               |Elemwise{add,no_inplace} [id H] ''   
+                 |Alloc [id I] ''   
+                 | |TensorConstant{0.0} [id J]
+                 | |TensorConstant{2} [id K]
+                 | |TensorConstant{3} [id L]
+                 |Alloc [id M] ''   
+                   |TensorConstant{1.0} [id N]
+                   |TensorConstant{2} [id O]
+                   |TensorConstant{3} [id P]
+        "#]],
     );
 }
 
@@ -621,20 +621,20 @@ fn s24_concatenate_and_stack() {
     check(
         &(T::sum(j) + T::sum(s)),
         expect![[r#"
-        (sum(join(TensorConstant{1}, x, y)) + sum(join(TensorConstant{0}, x, y)))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Sum [id B] ''   
-         | |Join{axis=1} [id C] ''   
-         |   |x [id D]
-         |   |y [id E]
-         |Sum [id F] ''   
-           |Join{axis=0} [id G] ''   
-             |InplaceDimShuffle{x,0,1} [id H] ''   
-             | |x [id D]
-             |InplaceDimShuffle{x,0,1} [id I] ''   
-               |y [id E]
-    "#]],
+            (Sum{acc_dtype=float64}(join(TensorConstant{1}, x, y)) + Sum{acc_dtype=float64}(join(TensorConstant{0}, x, y)))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Sum{acc_dtype=float64} [id B] ''   
+             | |Join{axis=1} [id C] ''   
+             |   |x [id D]
+             |   |y [id E]
+             |Sum{acc_dtype=float64} [id F] ''   
+               |Join{axis=0} [id G] ''   
+                 |InplaceDimShuffle{x,0,1} [id H] ''   
+                 | |x [id D]
+                 |InplaceDimShuffle{x,0,1} [id I] ''   
+                   |y [id E]
+        "#]],
     );
 }
 
@@ -677,27 +677,27 @@ fn s26_subtensor_constant_indices_and_slices() {
     check(
         &(T::sum(a) + T::sum(b) + T::sum(c)),
         expect![[r#"
-        ((sum(x[1, :]) + sum(x[:2, -1])) + sum(x[::2, 1::-1]))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Elemwise{add,no_inplace} [id B] ''   
-         | |Sum [id C] ''   
-         | | |Subtensor{int64, ::} [id D] ''   
-         | |   |x [id E]
-         | |   |TensorConstant{1} [id F]
-         | |Sum [id G] ''   
-         |   |Subtensor{int64:int64:, int64} [id H] ''   
-         |     |x [id E]
-         |     |TensorConstant{0} [id I]
-         |     |TensorConstant{2} [id J]
-         |     |TensorConstant{-1} [id K]
-         |Sum [id L] ''   
-           |Subtensor{::int64, int64::int64} [id M] ''   
-             |x [id E]
-             |TensorConstant{2} [id N]
-             |TensorConstant{1} [id O]
-             |TensorConstant{-1} [id P]
-    "#]],
+            ((Sum{acc_dtype=float64}(x[1, :]) + Sum{acc_dtype=float64}(x[:2, -1])) + Sum{acc_dtype=float64}(x[::2, 1::-1]))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{add,no_inplace} [id B] ''   
+             | |Sum{acc_dtype=float64} [id C] ''   
+             | | |Subtensor{int64, ::} [id D] ''   
+             | |   |x [id E]
+             | |   |TensorConstant{1} [id F]
+             | |Sum{acc_dtype=float64} [id G] ''   
+             |   |Subtensor{int64:int64:, int64} [id H] ''   
+             |     |x [id E]
+             |     |TensorConstant{0} [id I]
+             |     |TensorConstant{2} [id J]
+             |     |TensorConstant{-1} [id K]
+             |Sum{acc_dtype=float64} [id L] ''   
+               |Subtensor{::int64, int64::int64} [id M] ''   
+                 |x [id E]
+                 |TensorConstant{2} [id N]
+                 |TensorConstant{1} [id O]
+                 |TensorConstant{-1} [id P]
+        "#]],
     );
 }
 
@@ -756,25 +756,25 @@ fn s28_advanced_indexing_log_likelihood() {
     check(
         &nll,
         expect![[r#"
-        (-(sum(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
-        ---
-        Elemwise{neg,no_inplace} [id A] ''   
-         |Elemwise{true_div,no_inplace} [id B] ''   
-           |Sum [id C] ''   
-           | |AdvancedSubtensor{int, int} [id D] ''   
-           |   |Elemwise{log,no_inplace} [id E] ''   
-           |   | |Softmax [id F] ''   
-           |   |   |x [id G]
-           |   |ARange{dtype='int64'} [id H] ''   
-           |   | |TensorConstant{0} [id I]
-           |   | |Shape_i{0} [id J] ''   
-           |   | | |y [id K]
-           |   | |TensorConstant{1} [id L]
-           |   |y [id K]
-           |Elemwise{Cast{float64}} [id M] ''   
-             |Shape_i{0} [id N] ''   
-               |AdvancedSubtensor{int, int} [id D] ''   
-    "#]],
+            (-(Sum{acc_dtype=float64}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
+            ---
+            Elemwise{neg,no_inplace} [id A] ''   
+             |Elemwise{true_div,no_inplace} [id B] ''   
+               |Sum{acc_dtype=float64} [id C] ''   
+               | |AdvancedSubtensor{int, int} [id D] ''   
+               |   |Elemwise{log,no_inplace} [id E] ''   
+               |   | |Softmax [id F] ''   
+               |   |   |x [id G]
+               |   |ARange{dtype='int64'} [id H] ''   
+               |   | |TensorConstant{0} [id I]
+               |   | |Shape_i{0} [id J] ''   
+               |   | | |y [id K]
+               |   | |TensorConstant{1} [id L]
+               |   |y [id K]
+               |Elemwise{Cast{float64}} [id M] ''   
+                 |Shape_i{0} [id N] ''   
+                   |AdvancedSubtensor{int, int} [id D] ''   
+        "#]],
     );
 }
 
@@ -893,51 +893,51 @@ fn s33_notebook_logistic_regression_cost() {
     check(
         &cost,
         expect![[r#"
-        ((sum((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))) / float64(Shape_i{0}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))))) + (TensorConstant{0.01} * sum((w ** TensorConstant{2}))))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Elemwise{true_div,no_inplace} [id B] ''   
-         | |Sum [id C] ''   
-         | | |Elemwise{sub,no_inplace} [id D] ''   
-         | |   |Elemwise{mul,no_inplace} [id E] ''   
-         | |   | |Elemwise{neg,no_inplace} [id F] ''   
-         | |   | | |y [id G]
-         | |   | |Elemwise{log,no_inplace} [id H] ''   
-         | |   |   |Elemwise{true_div,no_inplace} [id I] ''   
-         | |   |     |InplaceDimShuffle{x} [id J] ''   
-         | |   |     | |TensorConstant{1} [id K]
-         | |   |     |Elemwise{add,no_inplace} [id L] ''   
-         | |   |       |InplaceDimShuffle{x} [id M] ''   
-         | |   |       | |TensorConstant{1} [id N]
-         | |   |       |Elemwise{exp,no_inplace} [id O] ''   
-         | |   |         |Elemwise{sub,no_inplace} [id P] ''   
-         | |   |           |Elemwise{neg,no_inplace} [id Q] ''   
-         | |   |           | |dot [id R] ''   
-         | |   |           |   |x [id S]
-         | |   |           |   |w [id T]
-         | |   |           |InplaceDimShuffle{x} [id U] ''   
-         | |   |             |b [id V]
-         | |   |Elemwise{mul,no_inplace} [id W] ''   
-         | |     |Elemwise{sub,no_inplace} [id X] ''   
-         | |     | |InplaceDimShuffle{x} [id Y] ''   
-         | |     | | |TensorConstant{1} [id Z]
-         | |     | |y [id G]
-         | |     |Elemwise{log,no_inplace} [id BA] ''   
-         | |       |Elemwise{sub,no_inplace} [id BB] ''   
-         | |         |InplaceDimShuffle{x} [id BC] ''   
-         | |         | |TensorConstant{1} [id BD]
-         | |         |Elemwise{true_div,no_inplace} [id I] ''   
-         | |Elemwise{Cast{float64}} [id BE] ''   
-         |   |Shape_i{0} [id BF] ''   
-         |     |Elemwise{sub,no_inplace} [id D] ''   
-         |Elemwise{mul,no_inplace} [id BG] ''   
-           |TensorConstant{0.01} [id BH]
-           |Sum [id BI] ''   
-             |Elemwise{pow,no_inplace} [id BJ] ''   
-               |w [id T]
-               |InplaceDimShuffle{x} [id BK] ''   
-                 |TensorConstant{2} [id BL]
-    "#]],
+            ((Sum{acc_dtype=float64}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))) / float64(Shape_i{0}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))))) + (TensorConstant{0.01} * Sum{acc_dtype=float64}((w ** TensorConstant{2}))))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{true_div,no_inplace} [id B] ''   
+             | |Sum{acc_dtype=float64} [id C] ''   
+             | | |Elemwise{sub,no_inplace} [id D] ''   
+             | |   |Elemwise{mul,no_inplace} [id E] ''   
+             | |   | |Elemwise{neg,no_inplace} [id F] ''   
+             | |   | | |y [id G]
+             | |   | |Elemwise{log,no_inplace} [id H] ''   
+             | |   |   |Elemwise{true_div,no_inplace} [id I] ''   
+             | |   |     |InplaceDimShuffle{x} [id J] ''   
+             | |   |     | |TensorConstant{1} [id K]
+             | |   |     |Elemwise{add,no_inplace} [id L] ''   
+             | |   |       |InplaceDimShuffle{x} [id M] ''   
+             | |   |       | |TensorConstant{1} [id N]
+             | |   |       |Elemwise{exp,no_inplace} [id O] ''   
+             | |   |         |Elemwise{sub,no_inplace} [id P] ''   
+             | |   |           |Elemwise{neg,no_inplace} [id Q] ''   
+             | |   |           | |dot [id R] ''   
+             | |   |           |   |x [id S]
+             | |   |           |   |w [id T]
+             | |   |           |InplaceDimShuffle{x} [id U] ''   
+             | |   |             |b [id V]
+             | |   |Elemwise{mul,no_inplace} [id W] ''   
+             | |     |Elemwise{sub,no_inplace} [id X] ''   
+             | |     | |InplaceDimShuffle{x} [id Y] ''   
+             | |     | | |TensorConstant{1} [id Z]
+             | |     | |y [id G]
+             | |     |Elemwise{log,no_inplace} [id BA] ''   
+             | |       |Elemwise{sub,no_inplace} [id BB] ''   
+             | |         |InplaceDimShuffle{x} [id BC] ''   
+             | |         | |TensorConstant{1} [id BD]
+             | |         |Elemwise{true_div,no_inplace} [id I] ''   
+             | |Elemwise{Cast{float64}} [id BE] ''   
+             |   |Shape_i{0} [id BF] ''   
+             |     |Elemwise{sub,no_inplace} [id D] ''   
+             |Elemwise{mul,no_inplace} [id BG] ''   
+               |TensorConstant{0.01} [id BH]
+               |Sum{acc_dtype=float64} [id BI] ''   
+                 |Elemwise{pow,no_inplace} [id BJ] ''   
+                   |w [id T]
+                   |InplaceDimShuffle{x} [id BK] ''   
+                     |TensorConstant{2} [id BL]
+        "#]],
     );
 }
 
@@ -984,24 +984,24 @@ fn s35_softmax_regression_prediction_and_errors() {
     check(
         &T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
         expect![[r#"
-        (sum(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y))))
-        ---
-        Elemwise{true_div,no_inplace} [id A] ''   
-         |Sum [id B] ''   
-         | |Elemwise{neq,no_inplace} [id C] ''   
-         |   |MaxAndArgmax{axis=(1,)}.1 [id D] ''   
-         |   | |Softmax [id E] ''   
-         |   |   |Elemwise{add,no_inplace} [id F] ''   
-         |   |     |dot [id G] ''   
-         |   |     | |x [id H]
-         |   |     | |W [id I]
-         |   |     |InplaceDimShuffle{x,0} [id J] ''   
-         |   |       |b [id K]
-         |   |y [id L]
-         |Elemwise{Cast{float64}} [id M] ''   
-           |Shape_i{0} [id N] ''   
-             |Elemwise{neq,no_inplace} [id C] ''   
-    "#]],
+            (Sum{acc_dtype=int64}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y))))
+            ---
+            Elemwise{true_div,no_inplace} [id A] ''   
+             |Sum{acc_dtype=int64} [id B] ''   
+             | |Elemwise{neq,no_inplace} [id C] ''   
+             |   |MaxAndArgmax{axis=(1,)}.1 [id D] ''   
+             |   | |Softmax [id E] ''   
+             |   |   |Elemwise{add,no_inplace} [id F] ''   
+             |   |     |dot [id G] ''   
+             |   |     | |x [id H]
+             |   |     | |W [id I]
+             |   |     |InplaceDimShuffle{x,0} [id J] ''   
+             |   |       |b [id K]
+             |   |y [id L]
+             |Elemwise{Cast{float64}} [id M] ''   
+               |Shape_i{0} [id N] ''   
+                 |Elemwise{neq,no_inplace} [id C] ''   
+        "#]],
     );
 }
 

@@ -12,7 +12,12 @@ pub fn node_str(fg: &FunctionGraph, n: Node) -> String {
         .iter()
         .map(|&v| value_str(fg, v))
         .collect();
-    format!("{}({})", shown(fg.op(n)), ins.join(", "))
+    let types: Vec<_> = fg.node_inputs(n).iter().map(|&v| fg.ty(v)).collect();
+    format!(
+        "{}({})",
+        shown(&fg.op(n).theano_name(&types)),
+        ins.join(", ")
+    )
 }
 
 /// A value as Theano prints a variable: its name, the leaf's own display, or `Op.i`.

@@ -169,10 +169,11 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                         format!(".{}", r.index().unwrap_or(0))
                     };
                     let name = r.name().map(|n| n.to_string()).unwrap_or_default();
+                    let types: Vec<_> = a.inputs().iter().map(Variable::ty).collect();
                     let _ = writeln!(
                         out,
                         "{prefix}{}{idx} {id_str}{type_str} '{name}'   ",
-                        a.op()
+                        a.op().theano_name(&types)
                     );
                     if already_printed || (opts.stop_on_name && r.name().is_some()) {
                         continue;

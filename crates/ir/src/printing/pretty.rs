@@ -38,7 +38,7 @@
 //!   (`MaxAndArgmax{axis=(0,)}.1(x)`); Theano printed the max and the argmax identically.
 
 use crate::graph::ancestors;
-use crate::op::{IdxEntry, Op, ReduceKind};
+use crate::op::{IdxEntry, Op};
 use crate::scalar::ScalarOp;
 use crate::var::{ApplyRef, Variable};
 use std::collections::HashMap;
@@ -186,11 +186,13 @@ fn function(name: &str, ins: &[&str]) -> String {
 
 /// `DefaultPrinter`: `str(op)(a, b)`; outputs of multi-output ops add `.index`.
 fn default(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
+    let types: Vec<_> = node.inputs().iter().map(Variable::ty).collect();
+    let name = node.op().theano_name(&types);
     if node.n_outputs() > 1 {
         let i = out.index().unwrap_or(0);
-        format!("{}.{i}({})", node.op(), ins.join(", "))
+        format!("{name}.{i}({})", ins.join(", "))
     } else {
-        function(&node.op().to_string(), ins)
+        function(&name, ins)
     }
 }
 
@@ -342,10 +344,6 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
     match node.op() {
         Op::Elemwise { scalar, inplace } => elemwise(out, node, scalar, *inplace, ins),
         Op::DimShuffle { new_order, .. } => dimshuffle(new_order, node.inputs()[0].ndim(), ins[0]),
-        Op::Reduce {
-            kind: ReduceKind::Sum,
-            axes: None,
-        } => function("sum", ins),
         Op::Dot => operator("\\dot", ins),
         Op::Alloc => function("alloc", ins),
         Op::Join { axis } => {
