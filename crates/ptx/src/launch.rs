@@ -1,0 +1,273 @@
+//! The host side of a launch: kernel parameters from shapes and strides, the choice of
+//! layout, and [`HostArray`], a strided array in a byte buffer that the emulator reads and
+//! writes (the tests' stand-in for device memory).
+
+use crate::elemwise::{ElemwiseKernel, Layout};
+use crate::emu::{self, Dims, EmuError, Memory};
+use theano_tensor::ndarray::{ArrayD, IxDyn};
+use theano_tensor::{broadcast_shapes, with_dtype, DType, Element, Tensor};
+
+/// A strided n-d array over a byte buffer: element (i0, i1, ..) is at element index
+/// `offset + sum(ik * strides[k])` of `data` (strides in elements, any sign).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostArray {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    pub strides: Vec<isize>,
+    pub offset: usize,
+    pub data: Vec<u8>,
+}
+
+/// Elements as little-endian bytes (bool as one byte 0/1).
+pub trait Pod: Element {
+    fn put(self, out: &mut Vec<u8>);
+    fn get(b: &[u8]) -> Self;
+}
+
+macro_rules! pod {
+    ($($t:ty),*) => {$(
+        impl Pod for $t {
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(b: &[u8]) -> Self {
+                let mut a = [0u8; std::mem::size_of::<$t>()];
+                a.copy_from_slice(&b[..std::mem::size_of::<$t>()]);
+                <$t>::from_le_bytes(a)
+            }
+        }
+    )*};
+}
+pod!(f64, f32, i64, i32, i16, i8, u8);
+
+impl Pod for bool {
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn get(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+}
+
+/// C-contiguous strides of a shape, in elements.
+pub fn c_strides(shape: &[usize]) -> Vec<isize> {
+    let mut s = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for d in (0..shape.len()).rev() {
+        s[d] = acc;
+        acc *= shape[d].max(1) as isize;
+    }
+    s
+}
+
+impl HostArray {
+    /// A C-contiguous copy of a tensor.
+    pub fn from_tensor(t: &Tensor) -> HostArray {
+        let mut data = Vec::new();
+        with_dtype!(t.dtype(), T => {
+            for v in t.to_array::<T>().iter() {
+                v.put(&mut data);
+            }
+        });
+        HostArray {
+            dtype: t.dtype(),
+            shape: t.shape().to_vec(),
+            strides: c_strides(t.shape()),
+            offset: 0,
+            data,
+        }
+    }
+
+    /// A C-contiguous array of `shape` filled with the byte `fill`.
+    pub fn filled(dtype: DType, shape: &[usize], fill: u8) -> HostArray {
+        let n: usize = shape.iter().product();
+        HostArray {
+            dtype,
+            shape: shape.to_vec(),
+            strides: c_strides(shape),
+            offset: 0,
+            data: vec![fill; n * dtype.itemsize()],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element index in `data` of every element, row-major.
+    fn positions(&self) -> Vec<usize> {
+        let n = self.len();
+        let mut out = Vec::with_capacity(n);
+        let mut idx = vec![0usize; self.shape.len()];
+        for _ in 0..n {
+            let mut p = self.offset as isize;
+            for (i, s) in idx.iter().zip(&self.strides) {
+                p += *i as isize * s;
+            }
+            out.push(p as usize);
+            for d in (0..idx.len()).rev() {
+                idx[d] += 1;
+                if idx[d] < self.shape[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        out
+    }
+
+    /// The logical values as a tensor.
+    pub fn to_tensor(&self) -> Tensor {
+        let sz = self.dtype.itemsize();
+        let pos = self.positions();
+        with_dtype!(self.dtype, T => {
+            let v: Vec<T> = pos.iter().map(|p| T::get(&self.data[p * sz..])).collect();
+            Tensor::from_array(
+                ArrayD::from_shape_vec(IxDyn(&self.shape), v).expect("shape and length agree"),
+            )
+        })
+    }
+
+    /// A view with permuted axes (no copy).
+    pub fn permuted(&self, perm: &[usize]) -> HostArray {
+        HostArray {
+            shape: perm.iter().map(|&p| self.shape[p]).collect(),
+            strides: perm.iter().map(|&p| self.strides[p]).collect(),
+            ..self.clone()
+        }
+    }
+
+    /// A view with axis `d` reversed (negative stride).
+    pub fn reversed(&self, d: usize) -> HostArray {
+        let mut a = self.clone();
+        if a.shape[d] > 0 {
+            a.offset = (a.offset as isize + (a.shape[d] as isize - 1) * a.strides[d]) as usize;
+        }
+        a.strides[d] = -a.strides[d];
+        a
+    }
+
+    /// A view of every `step`-th element along axis `d` (the array keeps its storage).
+    pub fn stepped(&self, d: usize, step: usize) -> HostArray {
+        let mut a = self.clone();
+        a.shape[d] = self.shape[d].div_ceil(step);
+        a.strides[d] *= step as isize;
+        a
+    }
+
+    pub fn is_c_contiguous(&self) -> bool {
+        let c = c_strides(&self.shape);
+        self.shape
+            .iter()
+            .zip(self.strides.iter().zip(&c))
+            .all(|(n, (s, cs))| *n <= 1 || s == cs)
+    }
+}
+
+/// Why a launch on the emulator failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Emu(#[from] EmuError),
+    #[error("launch: {0}")]
+    Shape(String),
+}
+
+/// The layout an elementwise launch can use for these operands: `Vector` when every input
+/// is C-contiguous with the output's shape and aligned for `width`-element accesses,
+/// `Contiguous` when only the alignment fails, `Strided` otherwise.
+pub fn choose_layout(ins: &[&HostArray], out_shape: &[usize], width: usize) -> Layout {
+    let contiguous = ins
+        .iter()
+        .all(|a| a.shape == out_shape && a.is_c_contiguous());
+    if !contiguous {
+        Layout::Strided
+    } else if vector_aligned(ins, width) {
+        Layout::Vector
+    } else {
+        Layout::Contiguous
+    }
+}
+
+/// Whether each input's first element is aligned to `width` elements (the emulator's
+/// buffers start aligned, as device allocations do; the output is fresh and aligned).
+pub fn vector_aligned(ins: &[&HostArray], width: usize) -> bool {
+    ins.iter()
+        .all(|a| (a.offset * a.dtype.itemsize()) % (width * a.dtype.itemsize()) == 0)
+}
+
+/// Run an elementwise kernel on the emulator: inputs broadcast (numpy) to the output, a
+/// fresh C-contiguous output.
+pub fn run_elemwise(
+    ek: &ElemwiseKernel,
+    ins: &[&HostArray],
+    dims: Dims,
+) -> Result<HostArray, LaunchError> {
+    if ins.len() != ek.in_dtypes.len() {
+        return Err(LaunchError::Shape(format!(
+            "{} inputs for a kernel of {}",
+            ins.len(),
+            ek.in_dtypes.len()
+        )));
+    }
+    let mut shape: Vec<usize> = Vec::new();
+    for (k, a) in ins.iter().enumerate() {
+        if a.dtype != ek.in_dtypes[k] {
+            return Err(LaunchError::Shape(
+                "input dtype differs from the kernel's".into(),
+            ));
+        }
+        shape = broadcast_shapes(&shape, &a.shape).ok_or_else(|| {
+            LaunchError::Shape(format!("cannot broadcast {shape:?} with {:?}", a.shape))
+        })?;
+    }
+    if shape.len() != ek.ndim && ek.layout == crate::elemwise::Layout::Strided {
+        return Err(LaunchError::Shape(format!(
+            "rank {} for a kernel of rank {}",
+            shape.len(),
+            ek.ndim
+        )));
+    }
+    let out = HostArray::filled(ek.out_dtype, &shape, 0xEE);
+    let mut mem = Memory::default();
+    let ob = mem.alloc(out.data.clone());
+    let mut params = vec![Memory::addr(ob, 0)];
+    for a in ins {
+        let b = mem.alloc(a.data.clone());
+        params.push(Memory::addr(b, a.offset * a.dtype.itemsize()));
+    }
+    let n: usize = shape.iter().product();
+    params.push(n as u64);
+    if ek.layout == Layout::Strided {
+        for d in &shape {
+            params.push(*d as u64);
+        }
+        for s in c_strides(&shape) {
+            params.push(s as i64 as u64);
+        }
+        for a in ins {
+            let pad = shape.len() - a.shape.len();
+            for d in 0..shape.len() {
+                let s = if d < pad || a.shape[d - pad] == 1 {
+                    0
+                } else {
+                    a.strides[d - pad]
+                };
+                params.push(s as i64 as u64);
+            }
+        }
+    } else if ins.iter().any(|a| a.shape != shape || !a.is_c_contiguous()) {
+        return Err(LaunchError::Shape(
+            "a contiguous kernel needs C-contiguous inputs of the output's shape".into(),
+        ));
+    }
+    emu::launch(&ek.kernel, dims, &params, &mut mem)?;
+    Ok(HostArray {
+        data: mem.bufs[ob].clone(),
+        ..out
+    })
+}
