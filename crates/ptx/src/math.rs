@@ -525,7 +525,8 @@ pub fn pow(f: &mut Fx, x: Val, y: Val) -> Val {
     let z0 = f.c(0.0);
     let zl = f.sel(ok, zl, z0);
     let r = exp(f, zh, MathOpts::default());
-    let r = f.fma(r, zl, r);
+    let rc = f.fma(r, zl, r);
+    let r = f.sel(ok, rc, r);
     // sign and special cases
     let yt = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), y);
     let yint = f.cmp(Cmp::Eq, yt, y);
@@ -559,9 +560,9 @@ pub fn pow(f: &mut Fx, x: Val, y: Val) -> Val {
     f.sel(y0, one, r)
 }
 
-/// C's fmod: x - trunc(x / y) * y, computed with one fma and corrected by one step where
-/// the rounded quotient crossed an integer; exact while |x / y| < 2^(mantissa bits - 1).
-/// f32 runs in f64.
+/// C's fmod, exact: with x = mx 2^ex and y = my 2^ey (integer mantissas below 2^53),
+/// r = mx mod my, then r = (r << k) mod my for the exponent difference, at most 11 bits a
+/// step (so r << k fits 64 bits); the result r 2^ey is exact. f32 runs in f64 (exactly).
 fn fmod(f: &mut Fx, x: Val, y: Val) -> Val {
     if f.t == Ty::F32 {
         let xd = f.b.cvt(Ty::F64, Ty::F32, None, x);
@@ -570,35 +571,78 @@ fn fmod(f: &mut Fx, x: Val, y: Val) -> Val {
         let r = fmod(&mut g, xd, yd);
         return f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r);
     }
-    let q = f.div(x, y);
-    let t = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), q);
-    let nt = f.neg(t);
-    let r = f.fma(nt, y, x);
-    // r must have x's sign and |r| < |y|
-    let ay = f.abs(y);
-    let sy = f.copysign(ay, x);
-    let rz = f.cmpc(Cmp::Eq, r, 0.0);
-    let rs = f.signbit(r);
-    let xs = f.signbit(x);
-    let wrong = f.b.bin(BinOp::Xor, Ty::Pred, rs, xs);
-    let nz = f.b.un(UnOp::Not, Ty::Pred, rz);
-    let wrong = f.and(wrong, nz);
-    let r1 = f.add(r, sy);
-    let r = f.sel(wrong, r1, r);
-    let ar = f.abs(r);
-    let over = f.cmp(Cmp::Ge, ar, ay);
-    let r2 = f.sub(r, sy);
-    let r = f.sel(over, r2, r);
-    // fmod(x, +-inf) = x for finite x; a zero result keeps x's sign
-    let yinf = f.cmpc(Cmp::Eq, ay, f64::INFINITY);
+    let (mx, ex) = mant_exp(f, x);
+    let (my, ey) = mant_exp(f, y);
+    let u = Ty::U64;
+    let zero = f.b.int(u, 0);
+    let one = f.b.int(u, 1);
+    let my0 = f.b.setp(Cmp::Eq, u, my, zero);
+    let myd = f.b.selp(u, my0, one, my);
+    let r = f.b.var(u);
+    let r0 = f.b.bin(BinOp::Rem, u, mx, myd);
+    f.b.mov(r, r0);
+    let d = f.b.var(Ty::S32);
+    let d0 = f.b.bin(BinOp::Sub, Ty::S32, ex, ey);
+    f.b.mov(d, d0);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let z32 = f.b.int(Ty::S32, 0);
+    let done = f.b.setp(Cmp::Le, Ty::S32, d, z32);
+    f.b.bra_if(done, true, end);
+    let eleven = f.b.int(Ty::S32, 11);
+    let k = f.b.bin(BinOp::Min, Ty::S32, d, eleven);
+    let ku = f.b.var(Ty::U32);
+    f.b.mov(ku, k);
+    let sh = f.b.bin(BinOp::Shl, Ty::B64, r, ku);
+    let r1 = f.b.bin(BinOp::Rem, u, sh, myd);
+    f.b.mov(r, r1);
+    let d1 = f.b.bin(BinOp::Sub, Ty::S32, d, k);
+    f.b.mov(d, d1);
+    f.b.bra(top);
+    f.b.place(end);
+    let rf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), r);
+    let mag = f.ldexp(rf, ey);
+    let res = f.copysign(mag, x);
+    // |x| < |y| (also where ex < ey): x itself
     let ax = f.abs(x);
-    let xfin = f.cmpc(Cmp::Lt, ax, f64::INFINITY);
-    let keep = f.and(yinf, xfin);
-    let r = f.sel(keep, x, r);
-    let rz = f.cmpc(Cmp::Eq, r, 0.0);
-    let z = f.c(0.0);
-    let sz = f.copysign(z, x);
-    f.sel(rz, sz, r)
+    let ay = f.abs(y);
+    let lt = f.cmp(Cmp::Lt, ax, ay);
+    let res = f.sel(lt, x, res);
+    // fmod(x, +-inf) = x for finite x (covered above); NaN for y = 0, x = +-inf, NaN
+    let nan = f.c(f64::NAN);
+    let y0 = f.cmpc(Cmp::Eq, y, 0.0);
+    let xinf = f.cmpc(Cmp::Eq, ax, f64::INFINITY);
+    let bad = f.or(y0, xinf);
+    let res = f.sel(bad, nan, res);
+    let xn = f.isnan(x);
+    let yn = f.isnan(y);
+    let n = f.or(xn, yn);
+    let xy = f.add(x, y);
+    f.sel(n, xy, res)
+}
+
+/// A finite f64 as an integer mantissa (below 2^53) and an exponent: x = m 2^e (sign
+/// dropped; subnormals have no implicit bit and e = -1074).
+fn mant_exp(f: &mut Fx, x: Val) -> (Val, Val) {
+    let u = Ty::U64;
+    let bits = f.b.bitcast(u, x);
+    let fm = f.b.int(u, 0x000F_FFFF_FFFF_FFFF);
+    let frac = f.b.bin(BinOp::And, u, bits, fm);
+    let sh = f.b.int(Ty::U32, 52);
+    let eb = f.b.bin(BinOp::Shr, u, bits, sh);
+    let em = f.b.int(u, 0x7FF);
+    let eb = f.b.bin(BinOp::And, u, eb, em);
+    let eb = f.b.cvt(Ty::S32, u, None, eb);
+    let z = f.b.int(Ty::S32, 0);
+    let sub = f.b.setp(Cmp::Eq, Ty::S32, eb, z);
+    let imp = f.b.int(u, 1 << 52);
+    let m = f.b.bin(BinOp::Or, u, frac, imp);
+    let m = f.b.selp(u, sub, frac, m);
+    let bias = f.b.int(Ty::S32, 1075);
+    let e = f.b.bin(BinOp::Sub, Ty::S32, eb, bias);
+    let emin = f.b.int(Ty::S32, -1074);
+    let e = f.b.selp(Ty::S32, sub, emin, e);
+    (m, e)
 }
 
 /// numpy's float remainder (the sign of the divisor).
