@@ -271,3 +271,60 @@ pub fn run_elemwise(
         ..out
     })
 }
+
+/// Run a reduction kernel on the emulator over `axes` of `x` (sorted, unique). Returns the
+/// output (and the argmax indices, int64).
+pub fn run_reduce(
+    rk: &crate::reduce::ReduceKernel,
+    x: &HostArray,
+    axes: &[usize],
+    dims: Dims,
+) -> Result<(HostArray, Option<HostArray>), LaunchError> {
+    let nd = x.shape.len();
+    if axes.iter().any(|&a| a >= nd) || axes.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(LaunchError::Shape(format!("axes {axes:?} for rank {nd}")));
+    }
+    let kept: Vec<usize> = (0..nd).filter(|d| !axes.contains(d)).collect();
+    if kept.len() != rk.outer_ndim || axes.len() != rk.red_ndim || x.dtype != rk.dtype {
+        return Err(LaunchError::Shape(
+            "the kernel was built for another rank or dtype".into(),
+        ));
+    }
+    let out_shape: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
+    let n_out: usize = out_shape.iter().product();
+    let m: usize = axes.iter().map(|&d| x.shape[d]).product();
+    if m == 0 && rk.kind.needs_elements() && n_out > 0 {
+        return Err(LaunchError::Shape(format!(
+            "zero-size reduction {:?} has no identity",
+            rk.kind
+        )));
+    }
+    let out = HostArray::filled(rk.out_dtype, &out_shape, 0xEE);
+    let idx = HostArray::filled(DType::Int64, &out_shape, 0xEE);
+    let argmax = rk.kind == crate::reduce::ReduceKind::MaxAndArgmax;
+    let mut mem = Memory::default();
+    let ob = mem.alloc(out.data.clone());
+    let ib = mem.alloc(idx.data.clone());
+    let xb = mem.alloc(x.data.clone());
+    let mut params = vec![Memory::addr(ob, 0)];
+    if argmax {
+        params.push(Memory::addr(ib, 0));
+    }
+    params.push(Memory::addr(xb, x.offset * x.dtype.itemsize()));
+    params.push(n_out as u64);
+    params.push(m as u64);
+    params.extend(kept.iter().map(|&d| x.shape[d] as u64));
+    params.extend(kept.iter().map(|&d| x.strides[d] as i64 as u64));
+    params.extend(axes.iter().map(|&d| x.shape[d] as u64));
+    params.extend(axes.iter().map(|&d| x.strides[d] as i64 as u64));
+    emu::launch(&rk.kernel, dims, &params, &mut mem)?;
+    let o = HostArray {
+        data: mem.bufs[ob].clone(),
+        ..out
+    };
+    let i = argmax.then(|| HostArray {
+        data: mem.bufs[ib].clone(),
+        ..idx
+    });
+    Ok((o, i))
+}

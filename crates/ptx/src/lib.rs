@@ -21,6 +21,7 @@ pub mod ir;
 pub mod launch;
 pub mod math;
 pub mod print;
+pub mod reduce;
 
 pub mod scalar;
 

@@ -526,6 +526,8 @@ pub fn pow(f: &mut Fx, x: Val, y: Val) -> Val {
     let zl = f.sel(ok, zl, z0);
     let r = exp(f, zh, MathOpts::default());
     let rc = f.fma(r, zl, r);
+    let rfin = f.cmpc(Cmp::Lt, r, f64::INFINITY);
+    let ok = f.and(ok, rfin);
     let r = f.sel(ok, rc, r);
     // sign and special cases
     let yt = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), y);
