@@ -1,5 +1,5 @@
 //! Prints the PTX of `exp(x) * y + tanh(z)` on float32 (the contiguous vector kernel), as
-//! docs/GPU.md shows it. `cargo run -p theano-ptx --example dump [-- float64|strided]`.
+//! docs/GPU.md shows it. `cargo run -p theano-ptx --example dump [-- float64] [strided|contiguous]`.
 
 use theano_ir::{Composite, Instr, Operand, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, Layout};
@@ -16,6 +16,8 @@ fn main() {
     };
     let layout = if args.iter().any(|a| a == "strided") {
         Layout::Strided
+    } else if args.iter().any(|a| a == "contiguous") {
+        Layout::Contiguous
     } else {
         Layout::Vector
     };

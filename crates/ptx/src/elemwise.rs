@@ -15,9 +15,8 @@
 //!
 //! Parameters: `out`, `in0..`, `n` (u64 element count); for `Strided` then `shape[d]` (u64)
 //! for each dimension, the output's strides, then each input's strides (s64).
-//! Inputs are read through the non-coherent path (`ld.global.nc`): the output must not
-//! alias an input (in-place is the launcher's job: it runs `Contiguous` without `.nc`...
-//! not yet; it refuses).
+//! Inputs are read through the non-coherent path (`ld.global.nc`), so the output must not
+//! alias an input: in-place elementwise kernels are not generated yet.
 
 use crate::ir::{BinOp, Builder, Cmp, Kernel, Space, Sreg, Ty, Val};
 use crate::scalar::{self, MathOpts, TV};

@@ -657,7 +657,7 @@ impl Ctx<'_> {
         write: bool,
         data: &[u8],
     ) -> Result<Vec<u8>, String> {
-        if a % len as u64 != 0 && len.is_power_of_two() {
+        if !a.is_multiple_of(len as u64) && len.is_power_of_two() {
             return Err(format!("misaligned {len}-byte access at {a:#x}"));
         }
         let slice: &mut [u8] = match space {

@@ -310,10 +310,8 @@ fn bool_op(b: &mut Builder, op: &ScalarOp, v: &[Val], args: &[TV]) -> Result<Val
         Add | Maximum | Or => fold(b, BinOp::Or, p, v),
         Mul | Minimum | And | IntDiv => fold(b, BinOp::And, p, v),
         Xor => b.bin(BinOp::Xor, p, v[0], v[1]),
-        Mod => {
-            let f = b.bin(BinOp::Xor, p, v[0], v[0]);
-            f
-        }
+        // x % y is always false on bools
+        Mod => b.bin(BinOp::Xor, p, v[0], v[0]),
         Pow => {
             let nb = b.un(UnOp::Not, p, v[1]);
             b.bin(BinOp::Or, p, v[0], nb)

@@ -308,13 +308,13 @@ fn random_composite(r: &mut rand::rngs::StdRng, dts: &[DType]) -> Option<ScalarO
     // make every input reach the output: add them in at the end
     let mut last = Operand::Temp(instrs.len() - 1);
     let mut last_t = *types.last()?;
-    for i in 0..n_in {
-        let op = if last_t == DType::Bool || dts[i] == DType::Bool {
+    for (i, di) in dts.iter().enumerate() {
+        let op = if last_t == DType::Bool || *di == DType::Bool {
             ScalarOp::Maximum
         } else {
             ScalarOp::Add
         };
-        let t = op.out_dtype(&[last_t, dts[i]]).ok()?;
+        let t = op.out_dtype(&[last_t, *di]).ok()?;
         instrs.push(Instr {
             op,
             args: vec![last, Operand::Input(i)],

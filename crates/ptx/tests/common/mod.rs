@@ -222,7 +222,7 @@ pub fn interp_probe(
             let f = 1.0 + nudge * eps;
             r = theano_tensor::with_dtype!(r.dtype(), T => {
                 let a = r.to_array::<f64>().mapv(|v| v * f);
-                Tensor::from_array(a.mapv(|v| <T as theano_tensor::Element>::from_f64(v)))
+                Tensor::from_array(a.mapv(<T as theano_tensor::Element>::from_f64))
             });
         }
         fold(&r, &mut scale);
