@@ -328,3 +328,162 @@ pub fn run_reduce(
     });
     Ok((o, i))
 }
+
+/// Upload `arrays` into fresh buffers: (memory, the address of each array's first element).
+fn upload(arrays: &[&HostArray]) -> (Memory, Vec<u64>) {
+    let mut mem = Memory::default();
+    let addrs = arrays
+        .iter()
+        .map(|a| {
+            let b = mem.alloc(a.data.clone());
+            Memory::addr(b, a.offset * a.dtype.itemsize())
+        })
+        .collect();
+    (mem, addrs)
+}
+
+fn matrix_of(x: &HostArray, what: &str) -> Result<(usize, usize, isize, isize), LaunchError> {
+    match x.shape.len() {
+        1 => Ok((1, x.shape[0], 0, x.strides[0])),
+        2 => Ok((x.shape[0], x.shape[1], x.strides[0], x.strides[1])),
+        n => Err(LaunchError::Shape(format!(
+            "{what} must be 1-d or 2-d, got {n}-d"
+        ))),
+    }
+}
+
+/// Run a softmax / log-softmax kernel (`softmax::lower_softmax`) on a vector or matrix.
+pub fn run_softmax(k: &crate::Kernel, x: &HostArray, dims: Dims) -> Result<HostArray, LaunchError> {
+    let (rows, cols, rs, cs) = matrix_of(x, "softmax's input")?;
+    let out = HostArray::filled(x.dtype, &x.shape, 0xEE);
+    let (mut mem, addrs) = upload(&[&out, x]);
+    let params = [
+        addrs[0],
+        addrs[1],
+        rows as u64,
+        cols as u64,
+        rs as i64 as u64,
+        cs as i64 as u64,
+    ];
+    emu::launch(k, dims, &params, &mut mem)?;
+    Ok(HostArray {
+        data: mem.bufs[0].clone(),
+        ..out
+    })
+}
+
+/// Labels as the interpreter checks them: one per row, each in `0..cols`.
+fn check_labels(y: &HostArray, rows: usize, cols: usize) -> Result<(), LaunchError> {
+    if y.shape.len() != 1 || y.shape[0] != rows {
+        return Err(LaunchError::Shape(format!(
+            "{:?} labels for {rows} rows",
+            y.shape
+        )));
+    }
+    for (i, l) in y.to_tensor().to_i64_vec().into_iter().enumerate() {
+        if l < 0 || l as u64 >= cols as u64 {
+            return Err(LaunchError::Shape(format!(
+                "label y_idx[{i}] = {l} is out of range for {cols} classes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Run `CrossentropySoftmaxArgmax1HotWithBias` (`softmax::lower_crossentropy`): (nll, sm,
+/// argmax).
+pub fn run_crossentropy(
+    k: &crate::Kernel,
+    x: &HostArray,
+    b: &HostArray,
+    y: &HostArray,
+    dims: Dims,
+) -> Result<(HostArray, HostArray, HostArray), LaunchError> {
+    if x.shape.len() != 2 || b.shape.len() != 1 {
+        return Err(LaunchError::Shape(
+            "x must be a matrix and b a vector".into(),
+        ));
+    }
+    let (rows, cols) = (x.shape[0], x.shape[1]);
+    if b.shape[0] != cols && b.shape[0] != 1 {
+        return Err(LaunchError::Shape(format!(
+            "bias {:?} for {cols} columns",
+            b.shape
+        )));
+    }
+    check_labels(y, rows, cols)?;
+    let d = DType::promote(x.dtype, b.dtype);
+    let nll = HostArray::filled(d, &[rows], 0xEE);
+    let sm = HostArray::filled(d, &[rows, cols], 0xEE);
+    let am = HostArray::filled(DType::Int64, &[rows], 0xEE);
+    let (mut mem, a) = upload(&[&nll, &sm, &am, x, b, y]);
+    let bs = if b.shape[0] == 1 { 0 } else { b.strides[0] };
+    let params = [
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        a[4],
+        a[5],
+        rows as u64,
+        cols as u64,
+        x.strides[0] as i64 as u64,
+        x.strides[1] as i64 as u64,
+        bs as i64 as u64,
+        y.strides[0] as i64 as u64,
+    ];
+    emu::launch(k, dims, &params, &mut mem)?;
+    let take = |i: usize, h: HostArray| HostArray {
+        data: mem.bufs[i].clone(),
+        ..h
+    };
+    Ok((take(0, nll), take(1, sm), take(2, am)))
+}
+
+/// Run `CrossentropySoftmax1HotWithBiasDx` (`softmax::lower_crossentropy_dx`).
+pub fn run_crossentropy_dx(
+    k: &crate::Kernel,
+    dnll: &HostArray,
+    sm: &HostArray,
+    y: &HostArray,
+    dims: Dims,
+) -> Result<HostArray, LaunchError> {
+    if sm.shape.len() != 2 || dnll.shape.len() != 1 {
+        return Err(LaunchError::Shape(
+            "sm must be a matrix and dnll a vector".into(),
+        ));
+    }
+    let (rows, cols) = (sm.shape[0], sm.shape[1]);
+    if dnll.shape[0] != rows && dnll.shape[0] != 1 {
+        return Err(LaunchError::Shape(format!(
+            "dnll {:?} for {rows} rows",
+            dnll.shape
+        )));
+    }
+    check_labels(y, rows, cols)?;
+    let d = DType::promote(dnll.dtype, sm.dtype);
+    let dx = HostArray::filled(d, &[rows, cols], 0xEE);
+    let (mut mem, a) = upload(&[&dx, dnll, sm, y]);
+    let ds = if dnll.shape[0] == 1 {
+        0
+    } else {
+        dnll.strides[0]
+    };
+    let params = [
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        rows as u64,
+        cols as u64,
+        ds as i64 as u64,
+        sm.strides[0] as i64 as u64,
+        sm.strides[1] as i64 as u64,
+        y.strides[0] as i64 as u64,
+    ];
+    emu::launch(k, dims, &params, &mut mem)?;
+    Ok(HostArray {
+        data: mem.bufs[0].clone(),
+        ..dx
+    })
+}

@@ -7,7 +7,8 @@
 //! - [`elemwise`]: the lowering of `Elemwise` (any scalar op, composites included) to
 //!   grid-stride kernels (strided N-d, contiguous, contiguous with vector accesses);
 //!   [`scalar`] and [`math`] lower the scalar ops and the transcendentals;
-//! - [`reduce`]: reductions (sum, prod, max, min, argmax, mean) as row and column kernels;
+//! - [`reduce`]: reductions (sum, prod, max, min, all, any, mean, argmax) as row and column
+//!   kernels; [`softmax`]: softmax, log-softmax and the crossentropy ops as row kernels;
 //! - [`emu`]: the emulator, an executable model of the IR that the tests run every
 //!   lowering on against the interpreter;
 //! - [`launch`]: the host side: kernel parameters from shapes and strides, and a helper
@@ -24,6 +25,7 @@ pub mod print;
 pub mod reduce;
 
 pub mod scalar;
+pub mod softmax;
 
 use theano_tensor::DType;
 

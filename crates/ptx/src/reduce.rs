@@ -92,7 +92,7 @@ pub struct ReduceKernel {
 }
 
 /// The accumulator's dtype and the scalar op that folds it.
-fn acc_of(kind: ReduceKind, d: DType) -> (DType, ScalarOp) {
+pub(crate) fn acc_of(kind: ReduceKind, d: DType) -> (DType, ScalarOp) {
     let wide = if d.is_float() {
         DType::Float64
     } else {
@@ -110,7 +110,7 @@ fn acc_of(kind: ReduceKind, d: DType) -> (DType, ScalarOp) {
 }
 
 /// The identity of the fold, as an immediate of the accumulator's register type.
-fn identity(b: &mut Builder, kind: ReduceKind, acc: DType) -> Val {
+pub(crate) fn identity(b: &mut Builder, kind: ReduceKind, acc: DType) -> Val {
     let t = reg_ty(acc);
     let lowest = |b: &mut Builder| match acc {
         DType::Float64 | DType::Float32 => b.f(t, f64::NEG_INFINITY),
@@ -149,19 +149,20 @@ fn identity(b: &mut Builder, kind: ReduceKind, acc: DType) -> Val {
 
 /// An accumulator: the value, and for argmax the index (u64).
 #[derive(Clone, Copy)]
-struct Acc {
-    v: Val,
-    i: Option<Val>,
+pub(crate) struct Acc {
+    pub(crate) v: Val,
+    pub(crate) i: Option<Val>,
 }
 
-struct Ctx {
-    acc: DType,
-    op: ScalarOp,
+pub(crate) struct Ctx {
+    pub(crate) kind: ReduceKind,
+    pub(crate) acc: DType,
+    pub(crate) op: ScalarOp,
 }
 
 impl Ctx {
     /// Fold `x` into `a`.
-    fn combine(&self, b: &mut Builder, a: Acc, x: Acc) -> Result<Acc, PtxError> {
+    pub(crate) fn combine(&self, b: &mut Builder, a: Acc, x: Acc) -> Result<Acc, PtxError> {
         let t = reg_ty(self.acc);
         if let (Some(ai), Some(xi)) = (a.i, x.i) {
             // x wins when: NaN over non-NaN, larger, or equal (both NaN or same value) with a
@@ -252,7 +253,7 @@ fn shfl(b: &mut Builder, v: Val, m: Val) -> Val {
 }
 
 /// Offset (elements) of the row-major index `i` over `shape` with `strides`.
-fn offset(b: &mut Builder, i: Val, shape: &[Val], strides: &[Val]) -> Val {
+pub(crate) fn offset(b: &mut Builder, i: Val, shape: &[Val], strides: &[Val]) -> Val {
     let mut off = b.int(Ty::S64, 0);
     let mut rem = i;
     for d in (0..shape.len()).rev() {
@@ -286,7 +287,11 @@ pub fn lower_reduce(
     }
     let out_dtype = kind.out_dtype(dtype);
     let (acc_d, op) = acc_of(kind, dtype);
-    let cx = Ctx { acc: acc_d, op };
+    let cx = Ctx {
+        kind,
+        acc: acc_d,
+        op,
+    };
     let argmax = kind == ReduceKind::MaxAndArgmax;
     let mut b = Builder::new(name);
     let p_out = b.param("out", Ty::U64);
@@ -340,10 +345,7 @@ pub fn lower_reduce(
         ),
         ReduceScheme::Column => (b.int(Ty::U64, 0), b.int(Ty::U64, 1)),
     };
-    let smem = (scheme == ReduceScheme::Row).then(|| {
-        let slot = 8 + if argmax { 8 } else { 0 };
-        b.shared(&format!("{name}_smem"), 8, 32 * slot)
-    });
+    let smem = (scheme == ReduceScheme::Row).then(|| fold_smem(&mut b, name));
 
     let o = b.var(Ty::U64);
     b.mov(o, o_start);
@@ -400,57 +402,8 @@ pub fn lower_reduce(
     let mut acc = Acc { v: av, i: ai };
 
     let is_writer = if let Some(sm) = smem {
-        // warp, then shared memory across warps, then warp 0's fold of the slots
-        acc = cx.warp_fold(&mut b, acc)?;
-        let sbase = b.shared_addr(sm);
-        let c31 = b.int(Ty::U32, 31);
-        let lane = b.bin(BinOp::And, Ty::B32, tid, c31);
-        let c5 = b.int(Ty::U32, 5);
-        let warp = b.bin(BinOp::Shr, Ty::U32, tid, c5);
-        let slot = if argmax { 16 } else { 8 };
-        let slot_c = b.int(Ty::U32, slot);
+        acc = block_fold(&mut b, &cx, acc, sm, tid, ntid)?;
         let z32 = b.int(Ty::U32, 0);
-        let lane0 = b.setp(Cmp::Eq, Ty::U32, lane, z32);
-        let waddr = b.fma(Ty::U32, warp, slot_c, sbase);
-        let skip = b.label();
-        b.bra_if(lane0, false, skip);
-        let wv = widen(&mut b, acc.v);
-        let wvt = b.ty(wv);
-        b.st(Space::Shared, wvt, waddr, 0, vec![wv]);
-        if let Some(i) = acc.i {
-            b.st(Space::Shared, Ty::U64, waddr, 8, vec![i]);
-        }
-        b.place(skip);
-        b.bar();
-        // every warp folds the slots (warp 0's result is the one stored)
-        let nw = {
-            let c31u = b.int(Ty::U32, 31);
-            let t = b.bin(BinOp::Add, Ty::U32, ntid, c31u);
-            b.bin(BinOp::Shr, Ty::U32, t, c5)
-        };
-        let have = b.setp(Cmp::Lt, Ty::U32, lane, nw);
-        let raddr = b.fma(Ty::U32, lane, slot_c, sbase);
-        let sv = b.var(t_acc);
-        let id2 = identity(&mut b, kind, acc_d);
-        b.mov(sv, id2);
-        let si = argmax.then(|| {
-            let v = b.var(Ty::U64);
-            let mx = b.int(Ty::U64, -1);
-            b.mov(v, mx);
-            v
-        });
-        let skip2 = b.label();
-        b.bra_if(have, false, skip2);
-        let wt = widen_ty(t_acc);
-        let ld = b.ld(Space::Shared, wt, wt, 1, raddr, 0)[0];
-        let nv = narrow(&mut b, ld, t_acc);
-        b.mov(sv, nv);
-        if let Some(si) = si {
-            let li = b.ld(Space::Shared, Ty::U64, Ty::U64, 1, raddr, 8)[0];
-            b.mov(si, li);
-        }
-        b.place(skip2);
-        acc = cx.warp_fold(&mut b, Acc { v: sv, i: si })?;
         b.setp(Cmp::Eq, Ty::U32, tid, z32)
     } else {
         let t = b.int(Ty::U32, 0);
@@ -480,10 +433,6 @@ pub fn lower_reduce(
         b.st(Space::Global, Ty::U64, ia, 0, vec![i]);
     }
     b.place(skip);
-    if scheme == ReduceScheme::Row {
-        // the slots are reused by the block's next output
-        b.bar();
-    }
     let o2 = b.bin(BinOp::Add, Ty::U64, o, o_step);
     b.mov(o, o2);
     b.bra(otop);
@@ -526,4 +475,77 @@ fn narrow(b: &mut Builder, v: Val, t: Ty) -> Val {
     } else {
         b.cvt(t, w, None, v)
     }
+}
+
+/// Fold every thread's `acc` across the block: the warp by shuffles, one shared slot per
+/// warp (16 bytes: value, argmax index), a barrier, then every warp folds the slots, so every
+/// thread returns the block's total; a closing barrier lets the caller reuse the slots.
+/// Every thread of the block must call it (it holds two `bar.sync`).
+pub(crate) fn block_fold(
+    b: &mut Builder,
+    cx: &Ctx,
+    acc: Acc,
+    sm: usize,
+    tid: Val,
+    ntid: Val,
+) -> Result<Acc, PtxError> {
+    let t_acc = reg_ty(cx.acc);
+    let acc = cx.warp_fold(b, acc)?;
+    let sbase = b.shared_addr(sm);
+    let c31 = b.int(Ty::U32, 31);
+    let lane = b.bin(BinOp::And, Ty::B32, tid, c31);
+    let c5 = b.int(Ty::U32, 5);
+    let warp = b.bin(BinOp::Shr, Ty::U32, tid, c5);
+    let slot_c = b.int(Ty::U32, SLOT as i64);
+    let z32 = b.int(Ty::U32, 0);
+    let lane0 = b.setp(Cmp::Eq, Ty::U32, lane, z32);
+    let waddr = b.fma(Ty::U32, warp, slot_c, sbase);
+    let skip = b.label();
+    b.bra_if(lane0, false, skip);
+    let wv = widen(b, acc.v);
+    let wvt = b.ty(wv);
+    b.st(Space::Shared, wvt, waddr, 0, vec![wv]);
+    if let Some(i) = acc.i {
+        b.st(Space::Shared, Ty::U64, waddr, 8, vec![i]);
+    }
+    b.place(skip);
+    b.bar();
+    let nw = {
+        let t = b.bin(BinOp::Add, Ty::U32, ntid, c31);
+        b.bin(BinOp::Shr, Ty::U32, t, c5)
+    };
+    let have = b.setp(Cmp::Lt, Ty::U32, lane, nw);
+    let raddr = b.fma(Ty::U32, lane, slot_c, sbase);
+    let sv = b.var(t_acc);
+    let id = identity(b, cx.kind, cx.acc);
+    b.mov(sv, id);
+    let si = acc.i.map(|_| {
+        let v = b.var(Ty::U64);
+        let mx = b.int(Ty::U64, -1);
+        b.mov(v, mx);
+        v
+    });
+    let skip2 = b.label();
+    b.bra_if(have, false, skip2);
+    let wt = widen_ty(t_acc);
+    let ld = b.ld(Space::Shared, wt, wt, 1, raddr, 0)[0];
+    let nv = narrow(b, ld, t_acc);
+    b.mov(sv, nv);
+    if let Some(si) = si {
+        let li = b.ld(Space::Shared, Ty::U64, Ty::U64, 1, raddr, 8)[0];
+        b.mov(si, li);
+    }
+    b.place(skip2);
+    let r = cx.warp_fold(b, Acc { v: sv, i: si })?;
+    // the slots are free again once every thread has read them
+    b.bar();
+    Ok(r)
+}
+
+/// Bytes of one warp's shared slot: the value (8) and the argmax index (8).
+pub(crate) const SLOT: usize = 16;
+
+/// The shared array `block_fold` needs (32 warps at most).
+pub(crate) fn fold_smem(b: &mut Builder, name: &str) -> usize {
+    b.shared(&format!("{name}_smem"), 8, 32 * SLOT)
 }

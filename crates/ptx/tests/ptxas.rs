@@ -25,7 +25,8 @@ fn ptxas() -> Option<PathBuf> {
 }
 
 /// Every kernel of the op suite: each scalar op on each dtype in each layout, a fused
-/// composite in each float dtype, every reduction kind on every dtype in both schemes.
+/// composite in each float dtype, every reduction kind on every dtype in both schemes, the
+/// softmax and crossentropy row kernels.
 fn suite() -> Vec<Kernel> {
     let mut ks = Vec::new();
     let mut ops: Vec<ScalarOp> = ScalarOp::ALL.to_vec();
@@ -109,6 +110,20 @@ fn suite() -> Vec<Kernel> {
                     ks.push(k.kernel);
                 }
             }
+        }
+    }
+    for d in [DType::Float32, DType::Float64] {
+        for log in [false, true] {
+            n += 1;
+            ks.push(theano_ptx::softmax::lower_softmax(&format!("k{n}"), d, log).unwrap());
+        }
+        for yd in [DType::Int64, DType::Int32, DType::UInt8] {
+            n += 1;
+            ks.push(theano_ptx::softmax::lower_crossentropy(&format!("k{n}"), d, d, yd).unwrap());
+            n += 1;
+            ks.push(
+                theano_ptx::softmax::lower_crossentropy_dx(&format!("k{n}"), d, d, yd).unwrap(),
+            );
         }
     }
     ks
