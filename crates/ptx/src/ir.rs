@@ -391,6 +391,30 @@ pub enum Inst {
     Ret,
 }
 
+impl Inst {
+    /// Every value the instruction names (destinations first).
+    pub fn vals(&self) -> Vec<Val> {
+        match self {
+            Inst::LdParam { dst, .. }
+            | Inst::Sreg { dst, .. }
+            | Inst::SharedAddr { dst, .. }
+            | Inst::Imm { dst, .. } => vec![*dst],
+            Inst::Mov { dst, src } | Inst::BitCast { dst, src } => vec![*dst, *src],
+            Inst::Un { dst, a, .. } | Inst::Cvt { dst, a, .. } => vec![*dst, *a],
+            Inst::Bin { dst, a, b, .. } | Inst::Setp { dst, a, b, .. } => vec![*dst, *a, *b],
+            Inst::Fma { dst, a, b, c, .. } => vec![*dst, *a, *b, *c],
+            Inst::Selp { dst, a, b, p, .. } => vec![*dst, *a, *b, *p],
+            Inst::Ld { dst, addr, .. } => dst.iter().copied().chain([*addr]).collect(),
+            Inst::St { addr, src, .. } => {
+                std::iter::once(*addr).chain(src.iter().copied()).collect()
+            }
+            Inst::ShflBfly { dst, a, lane_mask } => vec![*dst, *a, *lane_mask],
+            Inst::Bra { pred, .. } => pred.iter().map(|p| p.0).collect(),
+            Inst::Bar | Inst::Label(_) | Inst::Ret => Vec::new(),
+        }
+    }
+}
+
 /// A kernel: `.visible .entry name(params) { body }`.
 #[derive(Clone, Debug)]
 pub struct Kernel {
@@ -404,8 +428,12 @@ pub struct Kernel {
 }
 
 /// Builds a [`Kernel`]; every helper appends one instruction and returns its result.
+/// Immediates are interned: one `mov` per (type, bits) in a prologue at the kernel's entry,
+/// which dominates every use.
 pub struct Builder {
     k: Kernel,
+    consts: std::collections::HashMap<(Ty, u64), Val>,
+    prologue: Vec<Inst>,
 }
 
 impl Builder {
@@ -419,6 +447,8 @@ impl Builder {
                 body: Vec::new(),
                 n_labels: 0,
             },
+            consts: std::collections::HashMap::new(),
+            prologue: Vec::new(),
         }
     }
 
@@ -426,6 +456,16 @@ impl Builder {
         if self.k.body.last() != Some(&Inst::Ret) {
             self.k.body.push(Inst::Ret);
         }
+        // parameters first (as NVCC orders them), then the constants, then the code
+        let n_params = self
+            .k
+            .body
+            .iter()
+            .take_while(|i| matches!(i, Inst::LdParam { .. }))
+            .count();
+        let rest = self.k.body.split_off(n_params);
+        self.k.body.append(&mut self.prologue);
+        self.k.body.extend(rest);
         self.k
     }
 
@@ -480,9 +520,14 @@ impl Builder {
         dst
     }
 
+    /// The constant `bits` of type `ty` (interned).
     pub fn imm(&mut self, ty: Ty, bits: u64) -> Val {
+        if let Some(v) = self.consts.get(&(ty, bits)) {
+            return *v;
+        }
         let dst = self.var(ty);
-        self.push(Inst::Imm { dst, bits });
+        self.prologue.push(Inst::Imm { dst, bits });
+        self.consts.insert((ty, bits), dst);
         dst
     }
 

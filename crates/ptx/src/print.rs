@@ -35,7 +35,8 @@ pub fn module(kernels: &[&Kernel], target: &Target) -> String {
     s
 }
 
-/// Register names: each value is numbered within its class, in order of first appearance.
+/// Register names: each value is numbered within its class, in order of first appearance
+/// in the body (values the body never names come last).
 struct Regs {
     names: Vec<String>,
     counts: [u32; 6],
@@ -44,16 +45,21 @@ struct Regs {
 impl Regs {
     fn new(k: &Kernel) -> Regs {
         let mut counts = [0u32; 6];
-        let names = k
-            .vals
+        let mut names = vec![String::new(); k.vals.len()];
+        let order = k
+            .body
             .iter()
-            .map(|t| {
-                let c = t.class();
+            .flat_map(|i| i.vals())
+            .chain((0..k.vals.len() as u32).map(Val));
+        for v in order {
+            let slot = &mut names[v.0 as usize];
+            if slot.is_empty() {
+                let c = k.vals[v.0 as usize].class();
                 let i = RegClass::ALL.iter().position(|x| *x == c).unwrap_or(0);
                 counts[i] += 1;
-                format!("%{}{}", c.decl().1, counts[i])
-            })
-            .collect();
+                *slot = format!("%{}{}", c.decl().1, counts[i]);
+            }
+        }
         Regs { names, counts }
     }
     fn n(&self, v: Val) -> &str {
