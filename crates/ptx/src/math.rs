@@ -456,32 +456,64 @@ pub fn softplus(f: &mut Fx, x: Val) -> Val {
     f.add(l, m)
 }
 
-/// log(x) as hi + lo (about 2^-60 relative) for pow; f64 only.
+/// log(x) as hi + lo for pow, f64 only, about 2^-70 absolute: with 1 + f the reduced
+/// mantissa, s = f / (2 + f) as a double-double (2 + f split exactly, the division's residual
+/// by fma), log(1 + f) = 2s + (2/3)s^3 + s^5 P(s^2), the first two terms in double-double,
+/// summed with e ln2 (hi/lo) by exact two-sums.
 fn log_dd(f: &mut Fx, x: Val) -> (Val, Val) {
     let p = log_parts(f, x);
     let (h, l) = ln2_split(f);
+    let two = f.c(2.0);
+    let dh = f.add(two, p.f);
+    let dd = f.sub(dh, two);
+    let dl = f.sub(p.f, dd);
+    let sh = f.div(p.f, dh);
+    let nsh = f.neg(sh);
+    let e1 = f.fma(nsh, dh, p.f);
+    let e1 = f.fma(nsh, dl, e1);
+    let sl = f.div(e1, dh);
+    // s^2 and s^3 in double-double
+    let zh = f.mul(sh, sh);
+    let nzh = f.neg(zh);
+    let ze = f.fma(sh, sh, nzh);
+    let ssl = f.add(sh, sh);
+    let ze = f.fma(ssl, sl, ze);
+    let ch = f.mul(zh, sh);
+    let nch = f.neg(ch);
+    let ce = f.fma(zh, sh, nch);
+    let ce = f.fma(ze, sh, ce);
+    // (2/3) s^3
+    let tw_hi = 2.0f64 / 3.0;
+    // the residual 2 - 3 tw_hi by fma (exact), not by a rounded product
+    let tw_lo = (-tw_hi).mul_add(3.0, 2.0) / 3.0;
+    let twh = f.c(tw_hi);
+    let twl = f.c(tw_lo);
+    let th = f.mul(ch, twh);
+    let nth = f.neg(th);
+    let te = f.fma(ch, twh, nth);
+    let te = f.fma(ch, twl, te);
+    let te = f.fma(ce, twh, te);
+    // s^5 P(z): 2/5 + 2/7 z + ...
+    let coef: Vec<f64> = (2..12).map(|k| 2.0 / (2 * k + 1) as f64).collect();
+    let pz = f.horner(zh, &coef);
+    let s5 = f.mul(ch, zh);
+    let tail = f.mul(s5, pz);
+    // e ln2 + 2s + (2/3)s^3 + tail
     let hv = f.c(h);
     let a = f.mul(p.e, hv); // exact
-    let sq = f.mul(p.f, p.f);
-    let nsq = f.neg(sq);
-    let sqe = f.fma(p.f, p.f, nsq);
-    let half = f.c(0.5);
-    let hh = f.mul(sq, half);
-    let he = f.mul(sqe, half);
-    let t = f.add(hh, p.r);
-    let corr = f.mul(p.s, t);
-    // a + f - hh  (two exact sums) + (corr - he + e*ln2_lo)
-    let (s1, e1) = two_sum(f, a, p.f);
-    let nhh = f.neg(hh);
-    let (s2, e2) = two_sum(f, s1, nhh);
+    let s2h = f.add(sh, sh);
+    let (a1, b1) = two_sum(f, a, s2h);
+    let (a2, b2) = two_sum(f, a1, th);
     let lv = f.c(l);
     let el = f.mul(p.e, lv);
-    let c1 = f.sub(corr, he);
-    let c1 = f.add(c1, el);
-    let e12 = f.add(e1, e2);
-    let lo = f.add(e12, c1);
-    let hi = f.add(s2, lo);
-    let hd = f.sub(hi, s2);
+    let s2l = f.add(sl, sl);
+    let lo = f.add(b1, b2);
+    let lo = f.add(lo, s2l);
+    let lo = f.add(lo, te);
+    let lo = f.add(lo, tail);
+    let lo = f.add(lo, el);
+    let hi = f.add(a2, lo);
+    let hd = f.sub(hi, a2);
     let lo = f.sub(lo, hd);
     // specials: hi as log's, lo zero
     let hi = log_specials(f, x, hi);
