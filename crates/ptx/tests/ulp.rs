@@ -249,7 +249,11 @@ fn transcendentals_within_documented_ulp() {
         }
         // results over the whole range: |y ln x| up to the overflow and subnormal thresholds,
         // bases far from and very near 1
-        let (tlo, thi) = if d == DType::Float64 { (-744.0, 709.0) } else { (-103.0, 88.0) };
+        let (tlo, thi) = if d == DType::Float64 {
+            (-744.0, 709.0)
+        } else {
+            (-103.0, 88.0)
+        };
         for _ in 0..2000 {
             let x: f64 = 2f64.powf(r.random_range(-120.0..120.0));
             let t: f64 = r.random_range(tlo..thi);
@@ -309,4 +313,3 @@ fn transcendentals_within_documented_ulp() {
     println!("{table}");
     assert!(fails.is_empty(), "{fails:#?}\n{table}");
 }
-
