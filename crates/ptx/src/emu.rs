@@ -88,6 +88,10 @@ struct Thread {
 
 /// Run `k` over `dims` with parameter values `params` (raw bits, one per kernel parameter).
 pub fn launch(k: &Kernel, dims: Dims, params: &[u64], mem: &mut Memory) -> Result<(), EmuError> {
+    k.verify().map_err(|what| EmuError::Launch {
+        kernel: k.name.clone(),
+        what: format!("malformed kernel: {what}"),
+    })?;
     if params.len() != k.params.len() {
         return Err(EmuError::Launch {
             kernel: k.name.clone(),

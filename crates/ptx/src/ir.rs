@@ -427,6 +427,52 @@ pub struct Kernel {
     pub n_labels: u32,
 }
 
+impl Kernel {
+    /// Structural checks: every value, parameter and shared array an instruction names
+    /// exists, every branch target is placed exactly once, loads and stores move 1, 2 or 4
+    /// elements, the last instruction is `ret`. The emulator runs only verified kernels.
+    pub fn verify(&self) -> Result<(), String> {
+        let n = self.vals.len() as u32;
+        let mut placed = vec![0u32; self.n_labels as usize];
+        for (pc, i) in self.body.iter().enumerate() {
+            if let Some(v) = i.vals().into_iter().find(|v| v.0 >= n) {
+                return Err(format!("instruction {pc} names value {} of {n}", v.0));
+            }
+            match i {
+                Inst::LdParam { param, .. } if *param >= self.params.len() => {
+                    return Err(format!("instruction {pc} loads parameter {param}"));
+                }
+                Inst::SharedAddr { shared, .. } if *shared >= self.shared.len() => {
+                    return Err(format!("instruction {pc} names shared array {shared}"));
+                }
+                Inst::Ld { dst: v, .. } | Inst::St { src: v, .. }
+                    if ![1, 2, 4].contains(&v.len()) =>
+                {
+                    return Err(format!("instruction {pc} moves {} elements", v.len()));
+                }
+                Inst::Label(l) => match placed.get_mut(l.0 as usize) {
+                    Some(c) => *c += 1,
+                    None => return Err(format!("label {} was never allocated", l.0)),
+                },
+                Inst::Bra { target, .. } if target.0 >= self.n_labels => {
+                    return Err(format!(
+                        "instruction {pc} branches to unknown label {}",
+                        target.0
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(l) = placed.iter().position(|&c| c != 1) {
+            return Err(format!("label {l} is placed {} times", placed[l]));
+        }
+        if self.body.last() != Some(&Inst::Ret) {
+            return Err("the kernel does not end with ret".into());
+        }
+        Ok(())
+    }
+}
+
 /// Builds a [`Kernel`]; every helper appends one instruction and returns its result.
 /// Immediates are interned: one `mov` per (type, bits) in a prologue at the kernel's entry,
 /// which dominates every use.

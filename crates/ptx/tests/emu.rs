@@ -138,3 +138,15 @@ fn shared_memory_and_barriers_exchange_values() {
     let want: Vec<u32> = (0..64u32).map(|t| t ^ 1).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn malformed_kernels_are_refused() {
+    // a branch to a label that is never placed
+    let mut b = Builder::new("dangling");
+    let l = b.label();
+    b.bra(l);
+    let k = b.finish();
+    assert!(k.verify().is_err());
+    let e = launch(&k, Dims { grid: 1, block: 1 }, &[], &mut Memory::default()).unwrap_err();
+    assert!(e.to_string().contains("label 0"), "{e}");
+}
