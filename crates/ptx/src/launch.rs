@@ -177,31 +177,96 @@ pub enum LaunchError {
     Shape(String),
 }
 
-/// The layout an elementwise launch can use for these operands: `Vector` when every input
-/// is C-contiguous with the output's shape and aligned for `width`-element accesses,
-/// `Contiguous` when only the alignment fails, `Strided` otherwise.
-pub fn choose_layout(ins: &[&HostArray], out_shape: &[usize], width: usize) -> Layout {
-    let contiguous = ins
-        .iter()
-        .all(|a| a.shape == out_shape && a.is_c_contiguous());
-    if !contiguous {
+/// The geometry of an elementwise launch: the layout it can use, and the shape and the
+/// strides (in elements; the output first, then each input) after collapsing. Dimensions of
+/// length 1 are dropped and neighbours merged where every operand steps through them as one
+/// (`stride[d-1] == stride[d] * shape[d]`), as numpy's iterator does, so a C-contiguous or
+/// uniformly strided operand set costs one division per element, not one per dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElemwisePlan {
+    pub layout: Layout,
+    pub shape: Vec<usize>,
+    pub strides: Vec<Vec<isize>>,
+}
+
+/// Plan an elementwise launch over `ins` (numpy broadcasting; the output is C-contiguous):
+/// `Vector` when the collapsed operands are one contiguous run and every input is aligned
+/// for `width`-element accesses, `Contiguous` when only the alignment fails, `Strided`
+/// otherwise.
+pub fn plan_elemwise(ins: &[&HostArray], width: usize) -> Result<ElemwisePlan, LaunchError> {
+    let mut shape: Vec<usize> = Vec::new();
+    for a in ins {
+        shape = broadcast_shapes(&shape, &a.shape).ok_or_else(|| {
+            LaunchError::Shape(format!("cannot broadcast {shape:?} with {:?}", a.shape))
+        })?;
+    }
+    let nd = shape.len();
+    let mut strides: Vec<Vec<isize>> = vec![c_strides(&shape)];
+    for a in ins {
+        let pad = nd - a.shape.len();
+        strides.push(
+            (0..nd)
+                .map(|d| {
+                    if d < pad || a.shape[d - pad] == 1 {
+                        0
+                    } else {
+                        a.strides[d - pad]
+                    }
+                })
+                .collect(),
+        );
+    }
+    // drop length-1 dimensions, then merge neighbours
+    let keep: Vec<usize> = (0..nd).filter(|&d| shape[d] != 1).collect();
+    let mut cs: Vec<usize> = Vec::new();
+    let mut cst: Vec<Vec<isize>> = vec![Vec::new(); strides.len()];
+    for &d in &keep {
+        let merge = !cs.is_empty()
+            && strides
+                .iter()
+                .zip(&cst)
+                .all(|(s, c)| c[c.len() - 1] == s[d] * shape[d] as isize);
+        if merge {
+            let last = cs.len() - 1;
+            cs[last] *= shape[d];
+            for (c, s) in cst.iter_mut().zip(&strides) {
+                let l = c.len() - 1;
+                c[l] = s[d];
+            }
+        } else {
+            cs.push(shape[d]);
+            for (c, s) in cst.iter_mut().zip(&strides) {
+                c.push(s[d]);
+            }
+        }
+    }
+    let contiguous = cs.len() <= 1 && cst.iter().all(|s| s.iter().all(|&x| x == 1));
+    let layout = if !contiguous {
         Layout::Strided
     } else if vector_aligned(ins, width) {
         Layout::Vector
     } else {
         Layout::Contiguous
-    }
+    };
+    Ok(ElemwisePlan {
+        layout,
+        shape: cs,
+        strides: cst,
+    })
 }
 
 /// Whether each input's first element is aligned to `width` elements (the emulator's
 /// buffers start aligned, as device allocations do; the output is fresh and aligned).
 pub fn vector_aligned(ins: &[&HostArray], width: usize) -> bool {
     ins.iter()
-        .all(|a| (a.offset * a.dtype.itemsize()) % (width * a.dtype.itemsize()) == 0)
+        .all(|a| (a.offset * a.dtype.itemsize()).is_multiple_of(width * a.dtype.itemsize()))
 }
 
-/// Run an elementwise kernel on the emulator: inputs broadcast (numpy) to the output, a
-/// fresh C-contiguous output.
+/// Run an elementwise kernel on the emulator: inputs broadcast (numpy) to a fresh
+/// C-contiguous output. The kernel must fit [`plan_elemwise`]'s plan: a strided kernel of
+/// the collapsed rank, or a contiguous or vector kernel when the plan is contiguous (the
+/// vector kernel's alignment is the caller's business: the emulator faults on a misaligned
+/// access).
 pub fn run_elemwise(
     ek: &ElemwiseKernel,
     ins: &[&HostArray],
@@ -214,23 +279,31 @@ pub fn run_elemwise(
             ek.in_dtypes.len()
         )));
     }
-    let mut shape: Vec<usize> = Vec::new();
-    for (k, a) in ins.iter().enumerate() {
-        if a.dtype != ek.in_dtypes[k] {
-            return Err(LaunchError::Shape(
-                "input dtype differs from the kernel's".into(),
-            ));
-        }
-        shape = broadcast_shapes(&shape, &a.shape).ok_or_else(|| {
-            LaunchError::Shape(format!("cannot broadcast {shape:?} with {:?}", a.shape))
-        })?;
-    }
-    if shape.len() != ek.ndim && ek.layout == crate::elemwise::Layout::Strided {
+    if let Some(k) = (0..ins.len()).find(|&k| ins[k].dtype != ek.in_dtypes[k]) {
         return Err(LaunchError::Shape(format!(
-            "rank {} for a kernel of rank {}",
-            shape.len(),
-            ek.ndim
+            "input {k} is {}, the kernel reads {}",
+            ins[k].dtype, ek.in_dtypes[k]
         )));
+    }
+    let plan = plan_elemwise(ins, ek.width.max(1))?;
+    match ek.layout {
+        Layout::Strided if ek.ndim != plan.shape.len() => {
+            return Err(LaunchError::Shape(format!(
+                "collapsed rank {} for a strided kernel of rank {}",
+                plan.shape.len(),
+                ek.ndim
+            )))
+        }
+        Layout::Contiguous | Layout::Vector if plan.layout == Layout::Strided => {
+            return Err(LaunchError::Shape(
+                "a contiguous kernel needs C-contiguous inputs of the output's shape".into(),
+            ))
+        }
+        _ => {}
+    }
+    let mut shape: Vec<usize> = Vec::new();
+    for a in ins {
+        shape = broadcast_shapes(&shape, &a.shape).unwrap_or_default();
     }
     let out = HostArray::filled(ek.out_dtype, &shape, 0xEE);
     let mut mem = Memory::default();
@@ -240,30 +313,12 @@ pub fn run_elemwise(
         let b = mem.alloc(a.data.clone());
         params.push(Memory::addr(b, a.offset * a.dtype.itemsize()));
     }
-    let n: usize = shape.iter().product();
-    params.push(n as u64);
+    params.push(out.len() as u64);
     if ek.layout == Layout::Strided {
-        for d in &shape {
-            params.push(*d as u64);
+        params.extend(plan.shape.iter().map(|&d| d as u64));
+        for s in &plan.strides {
+            params.extend(s.iter().map(|&x| x as i64 as u64));
         }
-        for s in c_strides(&shape) {
-            params.push(s as i64 as u64);
-        }
-        for a in ins {
-            let pad = shape.len() - a.shape.len();
-            for d in 0..shape.len() {
-                let s = if d < pad || a.shape[d - pad] == 1 {
-                    0
-                } else {
-                    a.strides[d - pad]
-                };
-                params.push(s as i64 as u64);
-            }
-        }
-    } else if ins.iter().any(|a| a.shape != shape || !a.is_c_contiguous()) {
-        return Err(LaunchError::Shape(
-            "a contiguous kernel needs C-contiguous inputs of the output's shape".into(),
-        ));
     }
     emu::launch(&ek.kernel, dims, &params, &mut mem)?;
     Ok(HostArray {

@@ -10,7 +10,7 @@ use theano_interp::perform;
 use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
 use theano_ptx::elemwise::Layout;
 use theano_ptx::emu::Dims;
-use theano_ptx::launch::{choose_layout, HostArray};
+use theano_ptx::launch::{plan_elemwise, HostArray};
 use theano_ptx::PtxError;
 use theano_tensor::{DType, Tensor};
 
@@ -28,29 +28,14 @@ fn check(
         .enumerate()
         .map(|(k, t)| layout_variant(t, variant + k))
         .collect();
-    let refs: Vec<&HostArray> = arrays.iter().collect();
-    let out_shape = {
-        let r: Vec<&Tensor> = ins.iter().collect();
-        match perform(&Op::elemwise(op.clone()), &r, &[]) {
-            Ok(v) => v[0].shape().to_vec(),
-            // the interpreter refuses (bool subtract, negative integer power...): nothing to compare
-            Err(_) => return Ok((false, common::Cmp::default())),
-        }
-    };
-    let layout = force.unwrap_or_else(|| {
-        let dts: Vec<DType> = ins.iter().map(|t| t.dtype()).collect();
-        choose_layout(&refs, &out_shape, theano_ptx::elemwise::vector_width(&dts))
-    });
-    let layout = if layout != Layout::Strided
-        && arrays
-            .iter()
-            .any(|a| a.shape != out_shape || !a.is_c_contiguous())
     {
-        Layout::Strided
-    } else {
-        layout
-    };
-    match run_op(op, &arrays, layout, DIMS) {
+        let r: Vec<&Tensor> = ins.iter().collect();
+        if perform(&Op::elemwise(op.clone()), &r, &[]).is_err() {
+            // the interpreter refuses (bool subtract, negative integer power...): nothing to compare
+            return Ok((false, common::Cmp::default()));
+        }
+    }
+    match run_op(op, &arrays, force, DIMS) {
         Ok(got) => compare(op, ins, &got, TOL_ULP).map(|c| (true, c)),
         Err(PtxError::Unsupported { .. }) => Err(format!(
             "{op} on {:?}: unsupported",
@@ -228,7 +213,7 @@ fn misaligned_vector_access_is_caught() {
     let mut a = HostArray::from_tensor(&t);
     a.offset = 1;
     a.shape = vec![8];
-    assert_eq!(choose_layout(&[&a], &[8], 4), Layout::Contiguous);
+    assert_eq!(plan_elemwise(&[&a], 4).unwrap().layout, Layout::Contiguous);
     let k = theano_ptx::elemwise::lower_elemwise(
         "k",
         &ScalarOp::Neg,
@@ -389,4 +374,42 @@ fn random_fused_composites() {
         sensitive * 20 <= elements,
         "{sensitive} of {elements} elements skipped as sensitive"
     );
+}
+
+#[test]
+fn plans_collapse_dimensions() {
+    let t = |shape: &[usize]| {
+        let n = shape.iter().product();
+        HostArray::from_tensor(&Tensor::from_f64_vec(DType::Float32, shape, vec![1.0; n]).unwrap())
+    };
+    // C-contiguous operands: one run
+    let a = t(&[2, 3, 4]);
+    let p = plan_elemwise(&[&a, &a], 4).unwrap();
+    assert_eq!((p.layout, p.shape.clone()), (Layout::Vector, vec![24]));
+    // a transposed view keeps two dimensions
+    let b = t(&[3, 4]).permuted(&[1, 0]);
+    let p = plan_elemwise(&[&b], 4).unwrap();
+    assert_eq!(
+        (p.layout, p.shape.clone(), p.strides.clone()),
+        (Layout::Strided, vec![4, 3], vec![vec![3, 1], vec![1, 4]])
+    );
+    // broadcasting: a column and a row
+    let (c, r) = (t(&[3, 1]), t(&[1, 4]));
+    let p = plan_elemwise(&[&c, &r], 4).unwrap();
+    assert_eq!(
+        (p.shape.clone(), p.strides.clone()),
+        (vec![3, 4], vec![vec![4, 1], vec![1, 0], vec![0, 1]])
+    );
+    // every other element of a (2, 6) buffer: uniformly strided, one dimension
+    let s = t(&[2, 6]).stepped(1, 2);
+    let p = plan_elemwise(&[&s], 4).unwrap();
+    assert_eq!(
+        (p.layout, p.shape.clone(), p.strides.clone()),
+        (Layout::Strided, vec![6], vec![vec![1], vec![2]])
+    );
+    // length-1 dimensions vanish; a scalar is contiguous
+    let p = plan_elemwise(&[&t(&[1, 5, 1])], 4).unwrap();
+    assert_eq!((p.layout, p.shape.clone()), (Layout::Vector, vec![5]));
+    let p = plan_elemwise(&[&t(&[])], 4).unwrap();
+    assert_eq!((p.layout, p.shape.clone()), (Layout::Vector, vec![]));
 }

@@ -6,9 +6,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_interp::perform;
 use theano_ir::{Composite, Op, Operand, ScalarOp};
-use theano_ptx::elemwise::{lower_elemwise, Layout};
+use theano_ptx::elemwise::{lower_elemwise, vector_width, Layout};
 use theano_ptx::emu::Dims;
-use theano_ptx::launch::{run_elemwise, HostArray};
+use theano_ptx::launch::{plan_elemwise, run_elemwise, HostArray};
 use theano_ptx::scalar::MathOpts;
 use theano_ptx::PtxError;
 use theano_tensor::ndarray::IxDyn;
@@ -337,21 +337,38 @@ pub fn compare(op: &ScalarOp, ins: &[Tensor], got: &Tensor, tol_ulp: f64) -> Res
     Ok(c)
 }
 
-/// Lower `op` for these inputs (layout chosen from the host arrays), run it on the
-/// emulator, return the output tensor.
+/// Lower `op` for these inputs with the launcher's plan (collapsed rank, layout; `force`
+/// asks for another layout where the plan allows it: `Strided` always, the contiguous
+/// layouts only for contiguous operands), run it on the emulator, return the output.
 pub fn run_op(
     op: &ScalarOp,
     arrays: &[HostArray],
-    layout: Layout,
+    force: Option<Layout>,
     dims: Dims,
 ) -> Result<Tensor, PtxError> {
     let dts: Vec<DType> = arrays.iter().map(|a| a.dtype).collect();
     let out = op
         .out_dtype(&dts)
         .map_err(|e| PtxError::Invalid(e.to_string()))?;
-    let ndim = arrays.iter().map(|a| a.shape.len()).max().unwrap_or(0);
-    let k = lower_elemwise("k", op, &dts, out, ndim, layout, MathOpts::default())?;
     let refs: Vec<&HostArray> = arrays.iter().collect();
+    let mut all = dts.clone();
+    all.push(out);
+    let plan =
+        plan_elemwise(&refs, vector_width(&all)).unwrap_or_else(|e| panic!("{op}: plan: {e}"));
+    let layout = match force {
+        Some(Layout::Strided) => Layout::Strided,
+        Some(l) if plan.layout != Layout::Strided => l,
+        _ => plan.layout,
+    };
+    let k = lower_elemwise(
+        "k",
+        op,
+        &dts,
+        out,
+        plan.shape.len(),
+        layout,
+        MathOpts::default(),
+    )?;
     let r = run_elemwise(&k, &refs, dims).unwrap_or_else(|e| panic!("{op}: emulator: {e}"));
     Ok(r.to_tensor())
 }
