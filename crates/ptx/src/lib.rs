@@ -2,7 +2,7 @@
 //!
 //! - [`ir`]: the kernel IR (typed values, loads/stores with explicit addresses, special
 //!   registers, labels and branches, barriers, warp shuffles), built with [`ir::Builder`];
-//! - [`print`]: the printer, one IR instruction to one PTX line (`.version 7.8`,
+//! - [`mod@print`]: the printer, one IR instruction to one PTX line (`.version 7.8`,
 //!   `.target sm_80` by default, `.address_size 64`);
 //! - [`elemwise`]: the lowering of `Elemwise` (any scalar op, composites included) to
 //!   grid-stride kernels (strided N-d, contiguous, contiguous with vector accesses);

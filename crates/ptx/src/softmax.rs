@@ -9,7 +9,7 @@
 //!   rounded to the dtype).
 //! - `CrossentropySoftmaxArgmax1HotWithBias(x, b, y)`: in f64, z = x + b; the first maximum
 //!   (or first NaN) of z is the argmax and m its value; s = sum exp(z - m); outputs the nll
-//!   log(s) - (z[y] - m), the softmax exp(z - m) / s (both in the promoted float dtype) and the
+//!   log(s) - (z\[y\] - m), the softmax exp(z - m) / s (both in the promoted float dtype) and the
 //!   argmax (int64). A label outside `0..cols` gives a NaN nll (the launcher refuses such
 //!   labels before launching, as the interpreter does).
 //! - `CrossentropySoftmax1HotWithBiasDx(dnll, sm, y)`: `sm * dnll[i] - (j == y[i]) * dnll[i]`

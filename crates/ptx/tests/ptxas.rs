@@ -4,6 +4,9 @@
 //! puts it there). When set-up ran (it leaves `target/ptxas/EXPECTED`) or `CI` is set, a
 //! missing ptxas fails the test; otherwise the test says why it skips.
 
+mod common;
+
+use rand::Rng;
 use std::path::PathBuf;
 use std::process::Command;
 use theano_ir::{Composite, Instr, Operand, ScalarOp};
@@ -101,6 +104,53 @@ fn suite() -> Vec<Kernel> {
                     .unwrap()
                     .kernel,
             );
+        }
+    }
+    // random fused composites (the generator of tests/elemwise.rs)
+    let mut r = common::rng(99);
+    let pool = [
+        DType::Float64,
+        DType::Float32,
+        DType::Int32,
+        DType::Int8,
+        DType::UInt8,
+        DType::Bool,
+        DType::Int16,
+        DType::Int64,
+    ];
+    let mut made = 0;
+    while made < 100 {
+        let n_in = r.random_range(1..4);
+        let dts: Vec<DType> = (0..n_in)
+            .map(|_| pool[r.random_range(0..pool.len())])
+            .collect();
+        let Some(op) = common::random_composite(&mut r, &dts) else {
+            continue;
+        };
+        let Ok(out) = op.out_dtype(&dts) else {
+            continue;
+        };
+        let layout = if made % 2 == 0 {
+            Layout::Strided
+        } else {
+            Layout::Vector
+        };
+        n += 1;
+        match lower_elemwise(
+            &format!("k{n}"),
+            &op,
+            &dts,
+            out,
+            2,
+            layout,
+            Default::default(),
+        ) {
+            Ok(k) => {
+                ks.push(k.kernel);
+                made += 1;
+            }
+            Err(theano_ptx::PtxError::Unsupported { .. }) => {}
+            Err(e) => panic!("{op}: {e}"),
         }
     }
     for kind in ReduceKind::ALL {

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use theano_interp::perform;
-use theano_ir::{Composite, Op, Operand, ScalarOp};
+use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, vector_width, Layout};
 use theano_ptx::emu::Dims;
 use theano_ptx::launch::{plan_elemwise, run_elemwise, HostArray};
@@ -391,4 +391,57 @@ pub fn broadcast_of(r: &mut StdRng, shape: &[usize]) -> Vec<usize> {
         s.remove(0);
     }
     s
+}
+
+/// A random composite over `n_in` inputs of the given dtypes.
+pub fn random_composite(r: &mut rand::rngs::StdRng, dts: &[DType]) -> Option<ScalarOp> {
+    let n_in = dts.len();
+    let n_instr = r.random_range(1..9);
+    let mut instrs: Vec<Instr> = Vec::new();
+    let mut types: Vec<DType> = Vec::new();
+    let pool: Vec<ScalarOp> = ScalarOp::ALL.to_vec();
+    for k in 0..n_instr {
+        let op = pool[r.random_range(0..pool.len())].clone();
+        let arity = if op.is_variadic() {
+            r.random_range(2..4)
+        } else {
+            op.arity()
+        };
+        let mut args = Vec::new();
+        let mut adts = Vec::new();
+        for j in 0..arity {
+            // the last instruction's operands favour earlier temporaries so every input is used
+            let a = if k > 0 && (j == 0 || r.random_bool(0.5)) {
+                Operand::Temp(r.random_range(0..k))
+            } else {
+                Operand::Input(r.random_range(0..n_in))
+            };
+            adts.push(match a {
+                Operand::Input(i) => dts[i],
+                Operand::Temp(t) => types[t],
+            });
+            args.push(a);
+        }
+        let out = op.out_dtype(&adts).ok()?;
+        types.push(out);
+        instrs.push(Instr { op, args });
+    }
+    // make every input reach the output: add them in at the end
+    let mut last = Operand::Temp(instrs.len() - 1);
+    let mut last_t = *types.last()?;
+    for (i, di) in dts.iter().enumerate() {
+        let op = if last_t == DType::Bool || *di == DType::Bool {
+            ScalarOp::Maximum
+        } else {
+            ScalarOp::Add
+        };
+        let t = op.out_dtype(&[last_t, *di]).ok()?;
+        instrs.push(Instr {
+            op,
+            args: vec![last, Operand::Input(i)],
+        });
+        last = Operand::Temp(instrs.len() - 1);
+        last_t = t;
+    }
+    Composite::new(n_in, instrs).ok().map(ScalarOp::composite)
 }
