@@ -215,10 +215,9 @@ pub enum Cmp {
 }
 
 impl Cmp {
-    pub fn name(self, ty: Ty) -> &'static str {
-        // unsigned integer comparisons spell lt/le/gt/ge as lo/ls/hi/hs in PTX, but
-        // lt/le/gt/ge with a .u type are accepted too; keep the plain names
-        let _ = ty;
+    /// The `setp` comparison's name. Unsigned integers use the plain names too (PTX accepts
+    /// `lt/le/gt/ge` with `.u` types, as aliases of `lo/ls/hi/hs`).
+    pub fn name(self) -> &'static str {
         match self {
             Cmp::Eq => "eq",
             Cmp::Ne => "ne",

@@ -244,13 +244,12 @@ struct LogParts {
 
 fn log_parts(f: &mut Fx, x: Val) -> LogParts {
     let d = f.f64();
-    let (min_norm, scale, sbits, bias, mbits, one_bits, shift) = if d {
+    let (min_norm, scale, sbits, bias, one_bits, shift) = if d {
         (
             f64::MIN_POSITIVE,
             54,
             0x000F_FFFF_FFFF_FFFFi64,
             1023,
-            52u32,
             0x3FF0_0000_0000_0000i64,
             52,
         )
@@ -260,12 +259,10 @@ fn log_parts(f: &mut Fx, x: Val) -> LogParts {
             25,
             0x007F_FFFFi64,
             127,
-            23u32,
             0x3F80_0000i64,
             23,
         )
     };
-    let _ = mbits;
     let it = f.ity();
     let sub = f.cmpc(Cmp::Lt, x, min_norm);
     let sc = f.c((2f64).powi(scale));

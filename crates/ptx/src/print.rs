@@ -237,7 +237,7 @@ fn inst(s: &mut String, k: &Kernel, r: &Regs, i: &Inst) {
             b,
         } => format!(
             "setp.{}.{} {}, {}, {};",
-            cmp.name(*t),
+            cmp.name(),
             t.name(),
             r.n(*dst),
             r.n(*a),

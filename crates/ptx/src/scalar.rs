@@ -195,9 +195,11 @@ pub fn lower_op(
             args.len()
         )));
     }
-    let r = apply(b, op, args, out, o)?;
-    let _ = dts;
-    Ok(r)
+    // the type rules refuse what numpy/Theano refuse (bitwise ops on floats, a bool mixed
+    // with integers in and/or/xor): the lowering refuses the same, naming the op
+    op.out_dtype(&dts)
+        .map_err(|why| PtxError::unsupported(op.name(), &dts, &why))?;
+    apply(b, op, args, out, o)
 }
 
 fn lower_composite(

@@ -255,6 +255,18 @@ fn unsupported_is_a_typed_error() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("and_"), "{e}");
+    // numpy/Theano refuse and_ of a bool with an integer; so does the lowering
+    let e = theano_ptx::elemwise::lower_elemwise(
+        "k",
+        &ScalarOp::And,
+        &[DType::Bool, DType::Int8],
+        DType::Int8,
+        1,
+        Layout::Strided,
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, PtxError::Unsupported { .. }), "{e}");
 }
 
 #[test]
