@@ -313,3 +313,66 @@ fn transcendentals_within_documented_ulp() {
     println!("{table}");
     assert!(fails.is_empty(), "{fails:#?}\n{table}");
 }
+
+/// `fast_math`: f32 exp as a bare `ex2.approx(x * log2e)` (error growing with |x|, from the
+/// rounding of the product) and log as `lg2.approx(x) * ln2` (an absolute error): what the
+/// flag trades, measured and bounded.
+#[test]
+fn fast_math_f32_exp_and_log() {
+    let o = theano_ptx::scalar::MathOpts { fast_math: true };
+    let mut r = rng(3);
+    let run_fast = |op: &ScalarOp, xs: &[f64]| -> Vec<f64> {
+        let k = lower_elemwise(
+            "f",
+            op,
+            &[DType::Float32],
+            DType::Float32,
+            1,
+            Layout::Contiguous,
+            o,
+        )
+        .unwrap();
+        let a = HostArray::from_tensor(
+            &Tensor::from_f64_vec(DType::Float32, &[xs.len()], xs.to_vec()).unwrap(),
+        );
+        run_elemwise(
+            &k,
+            &[&a],
+            Dims {
+                grid: 4,
+                block: 128,
+            },
+        )
+        .unwrap()
+        .to_tensor()
+        .to_f64_vec()
+    };
+    let xs: Vec<f64> = (0..4000)
+        .map(|_| r.random_range(-87.0f64..88.0) as f32 as f64)
+        .collect();
+    let got = run_fast(&ScalarOp::Exp, &xs);
+    let mut worst_excess = f64::NEG_INFINITY;
+    for (x, g) in xs.iter().zip(&got) {
+        let e = ulp_err(*g, x.exp(), DType::Float32);
+        // 2 ulp of ex2.approx plus the product's rounding, |x log2 e| 2^-24 in the exponent
+        worst_excess = worst_excess.max(e - (3.0 + 1.5 * x.abs()));
+    }
+    assert!(
+        worst_excess <= 0.0,
+        "fast exp beyond 3 + 1.5|x| ulp by {worst_excess}"
+    );
+    let ys: Vec<f64> = (0..4000)
+        .map(|_| 2f64.powf(r.random_range(-120.0..120.0)) as f32 as f64)
+        .collect();
+    let got = run_fast(&ScalarOp::Log, &ys);
+    // lg2.approx's absolute error (2^-22, scaled by ln 2 < 1) plus the roundings of its
+    // result and of the product with ln 2 (1.5 ulp of the result)
+    let mut worst = 0.0f64;
+    for (y, g) in ys.iter().zip(&got) {
+        let w = y.ln();
+        let excess = (g - w).abs() - (2f64.powi(-22) + 1.5 * common::ulp(w, DType::Float32));
+        assert!(excess <= 0.0, "fast log({y:e}) = {g:e}, want {w:e}");
+        worst = worst.max((g - w).abs());
+    }
+    println!("fast_math: exp within 3 + 1.5|x| ulp; log absolute error at most {worst:e}");
+}
