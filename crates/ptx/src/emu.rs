@@ -7,8 +7,10 @@
 //! shuffle (all 32 lanes of a warp waiting at the same `shfl.sync`); anything else is a
 //! deadlock and an error, as are a barrier or full-mask shuffle that an exited thread can
 //! never reach. The model is strict where the hardware is undefined: integer division by
-//! zero, misaligned or out-of-bounds accesses and runaway loops are errors, so a lowering
-//! that relies on unspecified behaviour fails its tests.
+//! zero, misaligned or out-of-bounds accesses, a buffer both written and read through the
+//! non-coherent path (`ld.global.nc`) in one launch, and runaway loops are errors, so a
+//! lowering that relies on unspecified behaviour fails its tests. Threads of a block run in
+//! ascending order in one phase and descending in the next, so a missing barrier shows.
 //!
 //! The approximate instructions are modelled with an error at their documented bound:
 //! `ex2.approx.ftz` returns the correctly rounded 2^x moved by up to 2 ulp, and
@@ -45,6 +47,8 @@ pub enum EmuError {
 #[derive(Default, Debug, Clone)]
 pub struct Memory {
     pub bufs: Vec<Vec<u8>>,
+    /// per buffer during a launch: bit 0 read through `.nc`, bit 1 written
+    touched: Vec<u8>,
 }
 
 const BUF_SHIFT: u32 = 40;
@@ -125,6 +129,7 @@ pub fn launch(k: &Kernel, dims: Dims, params: &[u64], mem: &mut Memory) -> Resul
         shared_base.push(top);
         top += s.bytes;
     }
+    mem.touched = vec![0; mem.bufs.len()];
     let ctx = Ctx {
         k,
         labels,
@@ -142,12 +147,19 @@ pub fn launch(k: &Kernel, dims: Dims, params: &[u64], mem: &mut Memory) -> Resul
                 steps: 0,
             })
             .collect();
+        // threads run in ascending order in even phases and descending in odd ones, so a
+        // missing barrier shows whichever thread the missing order favours
+        let mut phase = 0usize;
         loop {
-            for (t, th) in threads.iter_mut().enumerate() {
+            let n = threads.len();
+            for i in 0..n {
+                let t = if phase % 2 == 0 { i } else { n - 1 - i };
+                let th = &mut threads[t];
                 if th.state == State::Run {
                     ctx.run(th, block, t as u32, mem, &mut smem)?;
                 }
             }
+            phase += 1;
             let sync_err = |what: String| EmuError::Sync {
                 kernel: k.name.clone(),
                 what,
@@ -674,6 +686,16 @@ impl Ctx<'_> {
                 let Some(b) = buf.checked_sub(1).and_then(|i| mem.bufs.get_mut(i)) else {
                     return Err(format!("global access at {a:#x} outside every buffer"));
                 };
+                // the non-coherent path may serve stale data for memory the kernel writes
+                if let Some(t) = mem.touched.get_mut(buf - 1) {
+                    *t |= if write { 2 } else { 0 } | u8::from(space == Space::GlobalNc);
+                    if *t == 3 {
+                        return Err(format!(
+                            "buffer {} is read through ld.global.nc and written by the same kernel",
+                            buf - 1
+                        ));
+                    }
+                }
                 if off + len > b.len() {
                     return Err(format!(
                         "global access of {len} bytes at offset {off} of a {}-byte buffer",

@@ -150,3 +150,36 @@ fn malformed_kernels_are_refused() {
     let e = launch(&k, Dims { grid: 1, block: 1 }, &[], &mut Memory::default()).unwrap_err();
     assert!(e.to_string().contains("label 0"), "{e}");
 }
+
+#[test]
+fn in_place_through_the_non_coherent_path_is_an_error() {
+    // an elementwise kernel reads its inputs with ld.global.nc: run in place (the output is
+    // the input's buffer), the emulator refuses, as the hardware may serve stale data
+    use theano_ptx::elemwise::{lower_elemwise, Layout};
+    use theano_tensor::DType;
+    let k = lower_elemwise(
+        "neg",
+        &theano_ir::ScalarOp::Neg,
+        &[DType::Float32],
+        DType::Float32,
+        1,
+        Layout::Contiguous,
+        Default::default(),
+    )
+    .unwrap()
+    .kernel;
+    let mut mem = Memory::default();
+    let buf = mem.alloc(vec![0; 16 * 4]);
+    let a = Memory::addr(buf, 0);
+    let e = launch(&k, Dims { grid: 1, block: 32 }, &[a, a, 16], &mut mem).unwrap_err();
+    assert!(e.to_string().contains("ld.global.nc"), "{e}");
+    // separate buffers are fine
+    let out = mem.alloc(vec![0; 16 * 4]);
+    launch(
+        &k,
+        Dims { grid: 1, block: 32 },
+        &[Memory::addr(out, 0), a, 16],
+        &mut mem,
+    )
+    .unwrap();
+}
