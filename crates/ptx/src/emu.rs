@@ -153,7 +153,11 @@ pub fn launch(k: &Kernel, dims: Dims, params: &[u64], mem: &mut Memory) -> Resul
         loop {
             let n = threads.len();
             for i in 0..n {
-                let t = if phase % 2 == 0 { i } else { n - 1 - i };
+                let t = if phase.is_multiple_of(2) {
+                    i
+                } else {
+                    n - 1 - i
+                };
                 let th = &mut threads[t];
                 if th.state == State::Run {
                     ctx.run(th, block, t as u32, mem, &mut smem)?;
