@@ -16,7 +16,8 @@
 //! Parameters: `out`, `in0..`, `n` (u64 element count); for `Strided` then `shape[d]` (u64)
 //! for each dimension, the output's strides, then each input's strides (s64).
 //! Inputs are read through the non-coherent path (`ld.global.nc`), so the output must not
-//! alias an input: in-place elementwise kernels are not generated yet.
+//! alias an input, except the one an in-place kernel ([`lower_elemwise_inplace`]) names,
+//! which is read with `ld.global`.
 
 use crate::ir::{BinOp, Builder, Cmp, Kernel, Space, Sreg, Ty, Val};
 use crate::scalar::{self, MathOpts, TV};
@@ -42,6 +43,8 @@ pub struct ElemwiseKernel {
     pub out_dtype: DType,
     /// elements per vector access (1 unless `Layout::Vector`)
     pub width: usize,
+    /// the input whose storage the output overwrites
+    pub inplace: Option<usize>,
 }
 
 /// The most bytes of kernel parameters PTX allows (4 KiB).
@@ -67,6 +70,58 @@ pub fn lower_elemwise(
     layout: Layout,
     opts: MathOpts,
 ) -> Result<ElemwiseKernel, PtxError> {
+    lower(name, op, in_dtypes, out, ndim, layout, opts, None)
+}
+
+/// As [`lower_elemwise`], for a launch whose output is input `inplace`'s storage (Theano's
+/// `Elemwise{..}[(0, i)]`): that input is read with `ld.global` (coherent), the others with
+/// `ld.global.nc`. Each element (each vector group) is read before it is written by the
+/// same thread, so the overwrite is safe; the launcher must pass the same pointer and
+/// strides for the output and that input, which needs the output's dtype and shape.
+pub fn lower_elemwise_inplace(
+    name: &str,
+    op: &ScalarOp,
+    in_dtypes: &[DType],
+    out: DType,
+    ndim: usize,
+    layout: Layout,
+    opts: MathOpts,
+    inplace: usize,
+) -> Result<ElemwiseKernel, PtxError> {
+    match in_dtypes.get(inplace) {
+        Some(d) if *d == out => {}
+        Some(d) => {
+            return Err(PtxError::Invalid(format!(
+                "in place over input {inplace}: its dtype {d} is not the output's {out}"
+            )))
+        }
+        None => {
+            return Err(PtxError::Invalid(format!(
+                "in place over input {inplace} of {}",
+                in_dtypes.len()
+            )))
+        }
+    }
+    lower(name, op, in_dtypes, out, ndim, layout, opts, Some(inplace))
+}
+
+fn lower(
+    name: &str,
+    op: &ScalarOp,
+    in_dtypes: &[DType],
+    out: DType,
+    ndim: usize,
+    layout: Layout,
+    opts: MathOpts,
+    inplace: Option<usize>,
+) -> Result<ElemwiseKernel, PtxError> {
+    let space = |k: usize| {
+        if inplace == Some(k) {
+            Space::Global
+        } else {
+            Space::GlobalNc
+        }
+    };
     let n_ops = in_dtypes.len() + 1;
     let param_bytes = 8 * (n_ops + 1)
         + if layout == Layout::Strided {
@@ -150,7 +205,7 @@ pub fn lower_elemwise(
         let mut lanes: Vec<Vec<Val>> = vec![Vec::new(); width];
         for (k, d) in in_dtypes.iter().enumerate() {
             let a = addr(&mut b, in_ptrs[k], i, d.itemsize() * width);
-            let v = scalar::load(&mut b, Space::GlobalNc, *d, width, a, 0);
+            let v = scalar::load(&mut b, space(k), *d, width, a, 0);
             for (l, x) in v.into_iter().enumerate() {
                 lanes[l].push(x);
             }
@@ -191,7 +246,7 @@ pub fn lower_elemwise(
     let mut vals = Vec::with_capacity(in_dtypes.len());
     for (k, d) in in_dtypes.iter().enumerate() {
         let a = addr(&mut b, in_ptrs[k], offs[k + 1], d.itemsize());
-        vals.push(scalar::load(&mut b, Space::GlobalNc, *d, 1, a, 0)[0]);
+        vals.push(scalar::load(&mut b, space(k), *d, 1, a, 0)[0]);
     }
     let r = body(&mut b, &vals)?;
     let a = addr(&mut b, out_ptr, offs[0], out.itemsize());
@@ -203,6 +258,7 @@ pub fn lower_elemwise(
     b.ret();
     Ok(ElemwiseKernel {
         kernel: b.finish(),
+        inplace,
         layout,
         ndim,
         in_dtypes: in_dtypes.to_vec(),

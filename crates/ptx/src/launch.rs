@@ -194,6 +194,24 @@ pub struct ElemwisePlan {
 /// for `width`-element accesses, `Contiguous` when only the alignment fails, `Strided`
 /// otherwise.
 pub fn plan_elemwise(ins: &[&HostArray], width: usize) -> Result<ElemwisePlan, LaunchError> {
+    plan(ins, width, None)
+}
+
+/// [`plan_elemwise`] for an in-place launch: the output is input `inplace`'s storage, with
+/// its strides (it must have the broadcast shape and the output's place in memory).
+pub fn plan_elemwise_inplace(
+    ins: &[&HostArray],
+    width: usize,
+    inplace: usize,
+) -> Result<ElemwisePlan, LaunchError> {
+    plan(ins, width, Some(inplace))
+}
+
+fn plan(
+    ins: &[&HostArray],
+    width: usize,
+    inplace: Option<usize>,
+) -> Result<ElemwisePlan, LaunchError> {
     let mut shape: Vec<usize> = Vec::new();
     for a in ins {
         shape = broadcast_shapes(&shape, &a.shape).ok_or_else(|| {
@@ -201,7 +219,22 @@ pub fn plan_elemwise(ins: &[&HostArray], width: usize) -> Result<ElemwisePlan, L
         })?;
     }
     let nd = shape.len();
-    let mut strides: Vec<Vec<isize>> = vec![c_strides(&shape)];
+    let out_strides = match inplace {
+        None => c_strides(&shape),
+        Some(i) => {
+            let a = ins.get(i).ok_or_else(|| {
+                LaunchError::Shape(format!("in place over input {i} of {}", ins.len()))
+            })?;
+            if a.shape != shape {
+                return Err(LaunchError::Shape(format!(
+                    "in place over input {i} of shape {:?}, the output's is {shape:?}",
+                    a.shape
+                )));
+            }
+            a.strides.clone()
+        }
+    };
+    let mut strides: Vec<Vec<isize>> = vec![out_strides];
     for a in ins {
         let pad = nd - a.shape.len();
         strides.push(
@@ -285,7 +318,7 @@ pub fn run_elemwise(
             ins[k].dtype, ek.in_dtypes[k]
         )));
     }
-    let plan = plan_elemwise(ins, ek.width.max(1))?;
+    let plan = plan(ins, ek.width.max(1), ek.inplace)?;
     match ek.layout {
         Layout::Strided if ek.ndim != plan.shape.len() => {
             return Err(LaunchError::Shape(format!(
@@ -309,9 +342,14 @@ pub fn run_elemwise(
     let mut mem = Memory::default();
     let ob = mem.alloc(out.data.clone());
     let mut params = vec![Memory::addr(ob, 0)];
+    let mut in_bufs = Vec::new();
     for a in ins {
         let b = mem.alloc(a.data.clone());
+        in_bufs.push(b);
         params.push(Memory::addr(b, a.offset * a.dtype.itemsize()));
+    }
+    if let Some(i) = ek.inplace {
+        params[0] = params[i + 1];
     }
     params.push(out.len() as u64);
     if ek.layout == Layout::Strided {
@@ -321,6 +359,12 @@ pub fn run_elemwise(
         }
     }
     emu::launch(&ek.kernel, dims, &params, &mut mem)?;
+    if let Some(i) = ek.inplace {
+        return Ok(HostArray {
+            data: mem.bufs[in_bufs[i]].clone(),
+            ..ins[i].clone()
+        });
+    }
     Ok(HostArray {
         data: mem.bufs[ob].clone(),
         ..out

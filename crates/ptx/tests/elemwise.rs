@@ -372,3 +372,61 @@ fn plans_collapse_dimensions() {
     let p = plan_elemwise(&[&t(&[])], 4).unwrap();
     assert_eq!((p.layout, p.shape.clone()), (Layout::Vector, vec![]));
 }
+
+#[test]
+fn in_place_over_an_input() {
+    // the output overwrites input 0 (any layout: C, transposed, reversed, stepped); the
+    // other inputs broadcast
+    let mut r = rng(31);
+    let mut n = 0;
+    for d in [DType::Float64, DType::Float32, DType::Int16, DType::UInt8] {
+        let op = if d.is_float() {
+            ScalarOp::from_name("Composite{((exp(i0) * i1) + tanh(i0))}").unwrap()
+        } else {
+            ScalarOp::from_name("Composite{((i0 * i1) + i0)}").unwrap()
+        };
+        for rank in 1..4 {
+            for variant in 0..4 {
+                let shape = random_shape(&mut r, rank);
+                let x = tensor(&mut r, d, &shape, false);
+                let ys = broadcast_of(&mut r, &shape);
+                let y = tensor(&mut r, d, &ys, false);
+                let hx = layout_variant(&x, variant);
+                let hy = layout_variant(&y, variant + 1);
+                let plan = theano_ptx::launch::plan_elemwise_inplace(&[&hx, &hy], 4, 0).unwrap();
+                let k = theano_ptx::elemwise::lower_elemwise_inplace(
+                    "k",
+                    &op,
+                    &[d, d],
+                    d,
+                    plan.shape.len(),
+                    plan.layout,
+                    Default::default(),
+                    0,
+                )
+                .unwrap();
+                let got = theano_ptx::launch::run_elemwise(&k, &[&hx, &hy], DIMS).unwrap();
+                assert_eq!(
+                    (got.strides.clone(), got.offset),
+                    (hx.strides.clone(), hx.offset)
+                );
+                compare(&op, &[x.clone(), y.clone()], &got.to_tensor(), TOL_ULP)
+                    .unwrap_or_else(|e| panic!("{d} rank {rank} variant {variant}: {e}"));
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 48);
+    // the output's dtype must be the overwritten input's
+    assert!(theano_ptx::elemwise::lower_elemwise_inplace(
+        "k",
+        &ScalarOp::Add,
+        &[DType::Int8, DType::Float64],
+        DType::Float64,
+        1,
+        Layout::Strided,
+        Default::default(),
+        0
+    )
+    .is_err());
+}

@@ -106,6 +106,30 @@ fn suite() -> Vec<Kernel> {
             );
         }
     }
+    // in place over input 0
+    for d in [DType::Float32, DType::Float64, DType::Int8] {
+        let (o, arity) = if d.is_float() {
+            (op.clone(), 3)
+        } else {
+            (ScalarOp::Add, 2)
+        };
+        for layout in [Layout::Strided, Layout::Contiguous, Layout::Vector] {
+            n += 1;
+            let name = format!("k{n}");
+            let dts = vec![d; arity];
+            let k = theano_ptx::elemwise::lower_elemwise_inplace(
+                &name,
+                &o,
+                &dts,
+                d,
+                2,
+                layout,
+                Default::default(),
+                0,
+            );
+            ks.push(k.unwrap().kernel);
+        }
+    }
     // random fused composites (the generator of tests/elemwise.rs)
     let mut r = common::rng(99);
     let pool = [
