@@ -1,0 +1,720 @@
+//! Transcendentals in kernel IR: range reduction and fma polynomials.
+//!
+//! One generic implementation per function serves f32 and f64 (the polynomial degree and
+//! the constants follow the precision). PTX has no f64 approximate instructions, so f64 is
+//! polynomials throughout; f32 `exp` uses `ex2.approx.ftz.f32` on a reduced argument: x *
+//! log2(e) is formed as a two-float product (hi + lo), its nearest integer k split off
+//! exactly, `ex2.approx` applied to the small remainder only and the result scaled by 2^k
+//! with exact multiplications (never `ex2(x * log2e)` on the whole argument, whose rounding
+//! error grows with |x|). The polynomials are Taylor series of the reduced arguments,
+//! truncated where the first omitted term is below half an ulp. The ulp bounds are in
+//! docs/GPU.md and checked by tests/ulp.rs on the emulator.
+
+use crate::ir::{BinOp, Builder, Cmp, Rnd, Ty, UnOp, Val};
+use crate::scalar::MathOpts;
+
+/// Float code in one precision: a builder and the type.
+pub struct Fx<'a> {
+    pub b: &'a mut Builder,
+    pub t: Ty,
+}
+
+impl Fx<'_> {
+    fn f64(&self) -> bool {
+        self.t == Ty::F64
+    }
+    pub fn c(&mut self, v: f64) -> Val {
+        self.b.f(self.t, v)
+    }
+    pub fn add(&mut self, a: Val, b: Val) -> Val {
+        self.b.bin(BinOp::Add, self.t, a, b)
+    }
+    pub fn sub(&mut self, a: Val, b: Val) -> Val {
+        self.b.bin(BinOp::Sub, self.t, a, b)
+    }
+    pub fn mul(&mut self, a: Val, b: Val) -> Val {
+        self.b.bin(BinOp::Mul, self.t, a, b)
+    }
+    pub fn div(&mut self, a: Val, b: Val) -> Val {
+        self.b.bin(BinOp::Div, self.t, a, b)
+    }
+    pub fn fma(&mut self, a: Val, b: Val, c: Val) -> Val {
+        self.b.fma(self.t, a, b, c)
+    }
+    pub fn abs(&mut self, a: Val) -> Val {
+        self.b.un(UnOp::Abs, self.t, a)
+    }
+    pub fn neg(&mut self, a: Val) -> Val {
+        self.b.un(UnOp::Neg, self.t, a)
+    }
+    pub fn sel(&mut self, p: Val, a: Val, b: Val) -> Val {
+        self.b.selp(self.t, p, a, b)
+    }
+    pub fn cmp(&mut self, c: Cmp, a: Val, b: Val) -> Val {
+        self.b.setp(c, self.t, a, b)
+    }
+    /// `cmp(a, constant)`
+    pub fn cmpc(&mut self, c: Cmp, a: Val, k: f64) -> Val {
+        let k = self.c(k);
+        self.cmp(c, a, k)
+    }
+    pub fn isnan(&mut self, a: Val) -> Val {
+        self.cmp(Cmp::Nan, a, a)
+    }
+    pub fn or(&mut self, p: Val, q: Val) -> Val {
+        self.b.bin(BinOp::Or, Ty::Pred, p, q)
+    }
+    pub fn and(&mut self, p: Val, q: Val) -> Val {
+        self.b.bin(BinOp::And, Ty::Pred, p, q)
+    }
+    fn ity(&self) -> Ty {
+        if self.f64() {
+            Ty::U64
+        } else {
+            Ty::U32
+        }
+    }
+    fn sign_mask(&self) -> i64 {
+        if self.f64() {
+            i64::MIN
+        } else {
+            0x8000_0000
+        }
+    }
+    /// |mag| with the sign bit of `sign`.
+    pub fn copysign(&mut self, mag: Val, sign: Val) -> Val {
+        let it = self.ity();
+        let m = self.b.bitcast(it, mag);
+        let s = self.b.bitcast(it, sign);
+        let sm = self.b.int(it, self.sign_mask());
+        let nm = self.b.un(UnOp::Not, it, sm);
+        let m = self.b.bin(BinOp::And, it, m, nm);
+        let s = self.b.bin(BinOp::And, it, s, sm);
+        let r = self.b.bin(BinOp::Or, it, m, s);
+        self.b.bitcast(self.t, r)
+    }
+    /// Whether the sign bit of `a` is set.
+    pub fn signbit(&mut self, a: Val) -> Val {
+        let it = self.ity();
+        let m = self.b.bitcast(it, a);
+        let sm = self.b.int(it, self.sign_mask());
+        let s = self.b.bin(BinOp::And, it, m, sm);
+        let z = self.b.int(it, 0);
+        self.b.setp(Cmp::Ne, it, s, z)
+    }
+    /// numpy's maximum: NaN in `a` or `b` propagates (`a` when `a` is NaN or `a >= b`).
+    pub fn maximum(&mut self, a: Val, b: Val) -> Val {
+        let ge = self.cmp(Cmp::Ge, a, b);
+        let an = self.cmp(Cmp::Nan, a, a);
+        let p = self.or(ge, an);
+        self.sel(p, a, b)
+    }
+    pub fn minimum(&mut self, a: Val, b: Val) -> Val {
+        let le = self.cmp(Cmp::Le, a, b);
+        let an = self.cmp(Cmp::Nan, a, a);
+        let p = self.or(le, an);
+        self.sel(p, a, b)
+    }
+    /// Horner with fma: `c[0] + x * (c[1] + x * (...))`.
+    fn horner(&mut self, x: Val, c: &[f64]) -> Val {
+        let mut acc = self.c(c[c.len() - 1]);
+        for k in c[..c.len() - 1].iter().rev() {
+            let kk = self.c(*k);
+            acc = self.fma(acc, x, kk);
+        }
+        acc
+    }
+    /// Round to the nearest integer, as a float and as an s32.
+    fn rint(&mut self, x: Val) -> (Val, Val) {
+        let k = self.b.cvt(self.t, self.t, Some(Rnd::Rni), x);
+        let ki = self.b.cvt(Ty::S32, self.t, Some(Rnd::Rzi), k);
+        (k, ki)
+    }
+    /// 2^k for an s32 k in the normal exponent range.
+    fn pow2(&mut self, k: Val) -> Val {
+        let (bias, shift) = if self.f64() { (1023, 52) } else { (127, 23) };
+        let bias = self.b.int(Ty::S32, bias);
+        let e = self.b.bin(BinOp::Add, Ty::S32, k, bias);
+        let sh = self.b.int(Ty::U32, shift);
+        if self.f64() {
+            let e64 = self.b.cvt(Ty::S64, Ty::S32, None, e);
+            let bits = self.b.bin(BinOp::Shl, Ty::B64, e64, sh);
+            self.b.bitcast(Ty::F64, bits)
+        } else {
+            let bits = self.b.bin(BinOp::Shl, Ty::B32, e, sh);
+            self.b.bitcast(Ty::F32, bits)
+        }
+    }
+    /// x * 2^k for k within twice the normal exponent range, in two exact steps (one
+    /// rounding at most, in the second, where the result may be subnormal).
+    fn ldexp(&mut self, x: Val, k: Val) -> Val {
+        let one = self.b.int(Ty::U32, 1);
+        let k1 = self.b.bin(BinOp::Shr, Ty::S32, k, one);
+        let k2 = self.b.bin(BinOp::Sub, Ty::S32, k, k1);
+        let s1 = self.pow2(k1);
+        let s2 = self.pow2(k2);
+        let y = self.mul(x, s1);
+        self.mul(y, s2)
+    }
+}
+
+fn taylor_exp(n: usize) -> Vec<f64> {
+    // 1/k! for k = 0..=n
+    let mut c = vec![1.0f64];
+    for k in 1..=n {
+        let prev = c[k - 1];
+        c.push(prev / k as f64);
+    }
+    c
+}
+
+const LN2_HI_64: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+const LN2_LO_64: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+const LN2_HI_32: f64 = 0.693_145_751_953_125; // 0x3F317180: 16 trailing zero bits
+const LN2_LO_32: f64 = 1.428_606_765_330_187e-6;
+
+fn ln2_split(f: &Fx) -> (f64, f64) {
+    if f.f64() {
+        (LN2_HI_64, LN2_LO_64)
+    } else {
+        (LN2_HI_32, LN2_LO_32)
+    }
+}
+
+/// e^x.
+pub fn exp(f: &mut Fx, x: Val, o: MathOpts) -> Val {
+    if f.t == Ty::F32 {
+        return exp_f32(f, x, o);
+    }
+    let (lo, hi) = (-746.0, 710.0);
+    let lo = f.c(lo);
+    let hi = f.c(hi);
+    let xa = f.b.bin(BinOp::Max, f.t, x, lo);
+    let xa = f.b.bin(BinOp::Min, f.t, xa, hi);
+    let l2e = f.c(std::f64::consts::LOG2_E);
+    let y = f.mul(xa, l2e);
+    let (k, ki) = f.rint(y);
+    let (h, l) = ln2_split(f);
+    let (nh, nl) = (f.c(-h), f.c(-l));
+    let r = f.fma(k, nh, xa);
+    let r = f.fma(k, nl, r);
+    let p = f.horner(r, &taylor_exp(13));
+    let res = f.ldexp(p, ki);
+    let nan = f.isnan(x);
+    f.sel(nan, x, res)
+}
+
+fn exp_f32(f: &mut Fx, x: Val, o: MathOpts) -> Val {
+    let l2e = std::f64::consts::LOG2_E;
+    if o.fast_math {
+        let c = f.c(l2e);
+        let y = f.mul(x, c);
+        return f.b.un(UnOp::Ex2Approx, Ty::F32, y);
+    }
+    let lo = f.c(-104.0);
+    let hi = f.c(89.0);
+    let xa = f.b.bin(BinOp::Max, f.t, x, lo);
+    let xa = f.b.bin(BinOp::Min, f.t, xa, hi);
+    // y = x * log2(e) as hi + lo
+    let lh = l2e as f32 as f64;
+    let ll = l2e - lh;
+    let lhv = f.c(lh);
+    let llv = f.c(ll);
+    let yh = f.mul(xa, lhv);
+    let nyh = f.neg(yh);
+    let e = f.fma(xa, lhv, nyh);
+    let yl = f.fma(xa, llv, e);
+    let (k, ki) = f.rint(yh);
+    let d = f.sub(yh, k);
+    let r = f.add(d, yl);
+    let p = f.b.un(UnOp::Ex2Approx, Ty::F32, r);
+    let res = f.ldexp(p, ki);
+    let nan = f.isnan(x);
+    f.sel(nan, x, res)
+}
+
+/// Pieces of log(x) for finite x > 0 (subnormals included): x = 2^e * (1 + f) with
+/// 1 + f in [sqrt(1/2), sqrt(2)), s = f / (2 + f), R the atanh series tail.
+struct LogParts {
+    e: Val,
+    f: Val,
+    s: Val,
+    r: Val,
+}
+
+fn log_parts(f: &mut Fx, x: Val) -> LogParts {
+    let d = f.f64();
+    let (min_norm, scale, sbits, bias, one_bits, shift) = if d {
+        (
+            f64::MIN_POSITIVE,
+            54,
+            0x000F_FFFF_FFFF_FFFFi64,
+            1023,
+            0x3FF0_0000_0000_0000i64,
+            52,
+        )
+    } else {
+        (
+            f32::MIN_POSITIVE as f64,
+            25,
+            0x007F_FFFFi64,
+            127,
+            0x3F80_0000i64,
+            23,
+        )
+    };
+    let it = f.ity();
+    let sub = f.cmpc(Cmp::Lt, x, min_norm);
+    let sc = f.c((2f64).powi(scale));
+    let xs = f.mul(x, sc);
+    let xs = f.sel(sub, xs, x);
+    let eadj_s = f.b.int(Ty::S32, -(scale as i64));
+    let z = f.b.int(Ty::S32, 0);
+    let eadj = f.b.selp(Ty::S32, sub, eadj_s, z);
+    let bits = f.b.bitcast(it, xs);
+    let sh = f.b.int(Ty::U32, shift);
+    let eb = f.b.bin(BinOp::Shr, it, bits, sh);
+    let eb = if d {
+        f.b.cvt(Ty::S32, Ty::U64, None, eb)
+    } else {
+        let v = f.b.var(Ty::S32);
+        f.b.push(crate::ir::Inst::Mov { dst: v, src: eb });
+        v
+    };
+    let biasv = f.b.int(Ty::S32, bias);
+    let e = f.b.bin(BinOp::Sub, Ty::S32, eb, biasv);
+    let e = f.b.bin(BinOp::Add, Ty::S32, e, eadj);
+    let mm = f.b.int(it, sbits);
+    let ob = f.b.int(it, one_bits);
+    let mb = f.b.bin(BinOp::And, it, bits, mm);
+    let mb = f.b.bin(BinOp::Or, it, mb, ob);
+    let m = f.b.bitcast(f.t, mb);
+    let big = f.cmpc(Cmp::Gt, m, std::f64::consts::SQRT_2);
+    let half = f.c(0.5);
+    let mh = f.mul(m, half);
+    let m = f.sel(big, mh, m);
+    let one = f.b.int(Ty::S32, 1);
+    let e1 = f.b.bin(BinOp::Add, Ty::S32, e, one);
+    let e = f.b.selp(Ty::S32, big, e1, e);
+    let onef = f.c(1.0);
+    let fr = f.sub(m, onef);
+    let two = f.c(2.0);
+    let den = f.add(two, fr);
+    let s = f.div(fr, den);
+    let zz = f.mul(s, s);
+    // R = sum_{n>=1} 2 z^n / (2n + 1)
+    let n = if d { 10 } else { 5 };
+    let mut c = vec![0.0];
+    for k in 1..=n {
+        c.push(2.0 / (2 * k + 1) as f64);
+    }
+    let r = f.horner(zz, &c);
+    let ef = f.b.cvt(f.t, Ty::S32, Some(Rnd::Rn), e);
+    LogParts { e: ef, f: fr, s, r }
+}
+
+/// Natural log with IEEE specials (negative: NaN, 0: -inf, inf: inf, NaN: NaN).
+pub fn log(f: &mut Fx, x: Val, o: MathOpts) -> Val {
+    if f.t == Ty::F32 && o.fast_math {
+        let l = f.b.un(UnOp::Lg2Approx, Ty::F32, x);
+        let c = f.c(std::f64::consts::LN_2);
+        return f.mul(l, c);
+    }
+    let p = log_parts(f, x);
+    let (h, l) = ln2_split(f);
+    let half = f.c(0.5);
+    let ff = f.mul(p.f, p.f);
+    let hfsq = f.mul(half, ff);
+    let t = f.add(hfsq, p.r);
+    let lv = f.c(l);
+    let el = f.mul(p.e, lv);
+    let st = f.fma(p.s, t, el);
+    let u = f.sub(hfsq, st);
+    let w = f.sub(p.f, u);
+    let hv = f.c(h);
+    let res = f.fma(p.e, hv, w);
+    log_specials(f, x, res)
+}
+
+fn log_specials(f: &mut Fx, x: Val, res: Val) -> Val {
+    let inf = f.c(f64::INFINITY);
+    let ninf = f.c(f64::NEG_INFINITY);
+    let nan = f.c(f64::NAN);
+    let is_inf = f.cmp(Cmp::Eq, x, inf);
+    let res = f.sel(is_inf, inf, res);
+    let is_zero = f.cmpc(Cmp::Eq, x, 0.0);
+    let res = f.sel(is_zero, ninf, res);
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let res = f.sel(neg, nan, res);
+    let xn = f.isnan(x);
+    f.sel(xn, x, res)
+}
+
+/// log(1 + x): log(u) for u = 1 + x, corrected by (x - (u - 1)) / u.
+pub fn log1p(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let u = f.add(one, x);
+    let lu = log(f, u, MathOpts::default());
+    let um1 = f.sub(u, one);
+    let d = f.sub(x, um1);
+    let c = f.div(d, u);
+    let r = f.add(lu, c);
+    let u1 = f.cmp(Cmp::Eq, u, one);
+    let r = f.sel(u1, x, r);
+    let inf = f.c(f64::INFINITY);
+    let xi = f.cmp(Cmp::Eq, x, inf);
+    let r = f.sel(xi, inf, r);
+    let u0 = f.cmpc(Cmp::Eq, u, 0.0);
+    let ninf = f.c(f64::NEG_INFINITY);
+    let r = f.sel(u0, ninf, r);
+    let lt = f.cmpc(Cmp::Lt, u, 0.0);
+    let nan = f.c(f64::NAN);
+    let r = f.sel(lt, nan, r);
+    let xn = f.isnan(x);
+    f.sel(xn, x, r)
+}
+
+/// e^x - 1: x = k ln2 + r, expm1(x) = 2^k (expm1(r) + 1 - 2^-k).
+pub fn expm1(f: &mut Fx, x: Val) -> Val {
+    let d = f.f64();
+    let (lo, hi) = if d { (-60.0, 710.0) } else { (-30.0, 89.0) };
+    let lov = f.c(lo);
+    let hiv = f.c(hi);
+    let xa = f.b.bin(BinOp::Max, f.t, x, lov);
+    let xa = f.b.bin(BinOp::Min, f.t, xa, hiv);
+    let il2 = f.c(std::f64::consts::LOG2_E);
+    let y = f.mul(xa, il2);
+    let (k, _) = f.rint(y);
+    let small = {
+        let ax = f.abs(x);
+        f.cmpc(Cmp::Lt, ax, std::f64::consts::LN_2 / 2.0)
+    };
+    let zero = f.c(0.0);
+    let k = f.sel(small, zero, k);
+    let ki = f.b.cvt(Ty::S32, f.t, Some(Rnd::Rzi), k);
+    let (h, l) = ln2_split(f);
+    let (nh, nl) = (f.c(-h), f.c(-l));
+    let r = f.fma(k, nh, xa);
+    let r = f.fma(k, nl, r);
+    // p = r + r^2 * sum_{n>=0} r^n / (n+2)!
+    let n = if d { 12 } else { 7 };
+    let c: Vec<f64> = taylor_exp(n + 2)[2..].to_vec();
+    let q = f.horner(r, &c);
+    let r2 = f.mul(r, r);
+    let p = f.fma(r2, q, r);
+    // t = 1 - 2^-k, with -k clamped where 2^-k no longer matters
+    let nk = f.b.un(UnOp::Neg, Ty::S32, ki);
+    let floor = f.b.int(Ty::S32, if d { -1000 } else { -100 });
+    let nk = f.b.bin(BinOp::Max, Ty::S32, nk, floor);
+    let p2 = f.pow2(nk);
+    let one = f.c(1.0);
+    let t = f.sub(one, p2);
+    let yv = f.add(p, t);
+    let res = f.ldexp(yv, ki);
+    let xn = f.isnan(x);
+    f.sel(xn, x, res)
+}
+
+/// tanh(x) = sign(x) * e / (e + 2), e = expm1(2|x|); 1 beyond the point where it rounds to 1.
+pub fn tanh(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let a2 = f.add(a, a);
+    let e = expm1(f, a2);
+    let two = f.c(2.0);
+    let den = f.add(e, two);
+    let t = f.div(e, den);
+    let big = f.cmpc(Cmp::Gt, a, if f.f64() { 22.0 } else { 9.5 });
+    let one = f.c(1.0);
+    let t = f.sel(big, one, t);
+    f.copysign(t, x)
+}
+
+/// The interpreter's formula: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise.
+pub fn sigmoid(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let na = f.neg(a);
+    let e = exp(f, na, MathOpts::default());
+    let one = f.c(1.0);
+    let d = f.add(one, e);
+    let pos = f.div(one, d);
+    let neg = f.div(e, d);
+    let ge = f.cmpc(Cmp::Ge, x, 0.0);
+    f.sel(ge, pos, neg)
+}
+
+/// The interpreter's formula: log1p(e^-|x|) + max(x, 0).
+pub fn softplus(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let na = f.neg(a);
+    let e = exp(f, na, MathOpts::default());
+    let l = log1p(f, e);
+    let z = f.c(0.0);
+    let m = f.b.bin(BinOp::Max, f.t, x, z);
+    f.add(l, m)
+}
+
+/// log(x) as hi + lo for pow, f64 only, about 2^-70 absolute: with 1 + f the reduced
+/// mantissa, s = f / (2 + f) as a double-double (2 + f split exactly, the division's residual
+/// by fma), log(1 + f) = 2s + (2/3)s^3 + s^5 P(s^2), the first two terms in double-double,
+/// summed with e ln2 (hi/lo) by exact two-sums.
+fn log_dd(f: &mut Fx, x: Val) -> (Val, Val) {
+    let p = log_parts(f, x);
+    let (h, l) = ln2_split(f);
+    let two = f.c(2.0);
+    let dh = f.add(two, p.f);
+    let dd = f.sub(dh, two);
+    let dl = f.sub(p.f, dd);
+    let sh = f.div(p.f, dh);
+    let nsh = f.neg(sh);
+    let e1 = f.fma(nsh, dh, p.f);
+    let e1 = f.fma(nsh, dl, e1);
+    let sl = f.div(e1, dh);
+    // s^2 and s^3 in double-double
+    let zh = f.mul(sh, sh);
+    let nzh = f.neg(zh);
+    let ze = f.fma(sh, sh, nzh);
+    let ssl = f.add(sh, sh);
+    let ze = f.fma(ssl, sl, ze);
+    let ch = f.mul(zh, sh);
+    let nch = f.neg(ch);
+    let ce = f.fma(zh, sh, nch);
+    let ce = f.fma(ze, sh, ce);
+    // (2/3) s^3
+    let tw_hi = 2.0f64 / 3.0;
+    // the residual 2 - 3 tw_hi by fma (exact), not by a rounded product
+    let tw_lo = (-tw_hi).mul_add(3.0, 2.0) / 3.0;
+    let twh = f.c(tw_hi);
+    let twl = f.c(tw_lo);
+    let th = f.mul(ch, twh);
+    let nth = f.neg(th);
+    let te = f.fma(ch, twh, nth);
+    let te = f.fma(ch, twl, te);
+    let te = f.fma(ce, twh, te);
+    // s^5 P(z): 2/5 + 2/7 z + ...
+    let coef: Vec<f64> = (2..12).map(|k| 2.0 / (2 * k + 1) as f64).collect();
+    let pz = f.horner(zh, &coef);
+    let s5 = f.mul(ch, zh);
+    let tail = f.mul(s5, pz);
+    // e ln2 + 2s + (2/3)s^3 + tail
+    let hv = f.c(h);
+    let a = f.mul(p.e, hv); // exact
+    let s2h = f.add(sh, sh);
+    let (a1, b1) = two_sum(f, a, s2h);
+    let (a2, b2) = two_sum(f, a1, th);
+    let lv = f.c(l);
+    let el = f.mul(p.e, lv);
+    let s2l = f.add(sl, sl);
+    let lo = f.add(b1, b2);
+    let lo = f.add(lo, s2l);
+    let lo = f.add(lo, te);
+    let lo = f.add(lo, tail);
+    let lo = f.add(lo, el);
+    let hi = f.add(a2, lo);
+    let hd = f.sub(hi, a2);
+    let lo = f.sub(lo, hd);
+    // specials: hi as log's, lo zero
+    let hi = log_specials(f, x, hi);
+    let fin = {
+        let ah = f.abs(hi);
+        f.cmpc(Cmp::Lt, ah, f64::INFINITY)
+    };
+    let z = f.c(0.0);
+    let lo = f.sel(fin, lo, z);
+    (hi, lo)
+}
+
+fn two_sum(f: &mut Fx, a: Val, b: Val) -> (Val, Val) {
+    let s = f.add(a, b);
+    let bb = f.sub(s, a);
+    let ab = f.sub(s, bb);
+    let db = f.sub(b, bb);
+    let da = f.sub(a, ab);
+    let e = f.add(da, db);
+    (s, e)
+}
+
+/// C's pow (numpy's `power` for floats). f64: exp(y * log|x|) with log|x| and the product
+/// in double-double; f32: the same in f64, rounded once.
+pub fn pow(f: &mut Fx, x: Val, y: Val) -> Val {
+    if f.t == Ty::F32 {
+        let xd = f.b.cvt(Ty::F64, Ty::F32, None, x);
+        let yd = f.b.cvt(Ty::F64, Ty::F32, None, y);
+        let mut g = Fx { b: f.b, t: Ty::F64 };
+        let r = pow(&mut g, xd, yd);
+        return f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r);
+    }
+    let ax = f.abs(x);
+    let (lh, ll) = log_dd(f, ax);
+    let zh = f.mul(y, lh);
+    let nzh = f.neg(zh);
+    let ze = f.fma(y, lh, nzh);
+    let zl = f.fma(y, ll, ze);
+    let azh = f.abs(zh);
+    let ok = f.cmpc(Cmp::Lt, azh, 800.0);
+    let z0 = f.c(0.0);
+    let zl = f.sel(ok, zl, z0);
+    let r = exp(f, zh, MathOpts::default());
+    let rc = f.fma(r, zl, r);
+    let rfin = f.cmpc(Cmp::Lt, r, f64::INFINITY);
+    let ok = f.and(ok, rfin);
+    let r = f.sel(ok, rc, r);
+    // sign and special cases
+    let yt = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), y);
+    let yint = f.cmp(Cmp::Eq, yt, y);
+    let half = f.c(0.5);
+    let yh = f.mul(y, half);
+    let yht = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), yh);
+    let hodd = f.cmp(Cmp::Ne, yht, yh);
+    let ay = f.abs(y);
+    let small = f.cmpc(Cmp::Lt, ay, 9007199254740992.0);
+    let yodd = f.and(yint, hodd);
+    let yodd = f.and(yodd, small);
+    let sx = f.signbit(x);
+    let flip = f.and(sx, yodd);
+    let nr = f.neg(r);
+    let r = f.sel(flip, nr, r);
+    let xneg = f.cmpc(Cmp::Lt, x, 0.0);
+    let xfin = f.cmpc(Cmp::Lt, ax, f64::INFINITY);
+    let nonint = f.b.un(UnOp::Not, Ty::Pred, yint);
+    let bad = f.and(xneg, xfin);
+    let bad = f.and(bad, nonint);
+    let nan = f.c(f64::NAN);
+    let r = f.sel(bad, nan, r);
+    let one = f.c(1.0);
+    let x1 = f.cmpc(Cmp::Eq, x, 1.0);
+    let r = f.sel(x1, one, r);
+    let xm1 = f.cmpc(Cmp::Eq, x, -1.0);
+    let yinf = f.cmpc(Cmp::Eq, ay, f64::INFINITY);
+    let m1inf = f.and(xm1, yinf);
+    let r = f.sel(m1inf, one, r);
+    let y0 = f.cmpc(Cmp::Eq, y, 0.0);
+    f.sel(y0, one, r)
+}
+
+/// C's fmod, exact: with x = mx 2^ex and y = my 2^ey (integer mantissas below 2^53),
+/// r = mx mod my, then r = (r << k) mod my for the exponent difference, at most 11 bits a
+/// step (so r << k fits 64 bits); the result r 2^ey is exact. f32 runs in f64 (exactly).
+fn fmod(f: &mut Fx, x: Val, y: Val) -> Val {
+    if f.t == Ty::F32 {
+        let xd = f.b.cvt(Ty::F64, Ty::F32, None, x);
+        let yd = f.b.cvt(Ty::F64, Ty::F32, None, y);
+        let mut g = Fx { b: f.b, t: Ty::F64 };
+        let r = fmod(&mut g, xd, yd);
+        return f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r);
+    }
+    let (mx, ex) = mant_exp(f, x);
+    let (my, ey) = mant_exp(f, y);
+    let u = Ty::U64;
+    let zero = f.b.int(u, 0);
+    let one = f.b.int(u, 1);
+    let my0 = f.b.setp(Cmp::Eq, u, my, zero);
+    let myd = f.b.selp(u, my0, one, my);
+    let r = f.b.var(u);
+    let r0 = f.b.bin(BinOp::Rem, u, mx, myd);
+    f.b.mov(r, r0);
+    let d = f.b.var(Ty::S32);
+    let d0 = f.b.bin(BinOp::Sub, Ty::S32, ex, ey);
+    f.b.mov(d, d0);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let z32 = f.b.int(Ty::S32, 0);
+    let done = f.b.setp(Cmp::Le, Ty::S32, d, z32);
+    f.b.bra_if(done, true, end);
+    let eleven = f.b.int(Ty::S32, 11);
+    let k = f.b.bin(BinOp::Min, Ty::S32, d, eleven);
+    let ku = f.b.var(Ty::U32);
+    f.b.mov(ku, k);
+    let sh = f.b.bin(BinOp::Shl, Ty::B64, r, ku);
+    let r1 = f.b.bin(BinOp::Rem, u, sh, myd);
+    f.b.mov(r, r1);
+    let d1 = f.b.bin(BinOp::Sub, Ty::S32, d, k);
+    f.b.mov(d, d1);
+    f.b.bra(top);
+    f.b.place(end);
+    let rf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), r);
+    let mag = f.ldexp(rf, ey);
+    let res = f.copysign(mag, x);
+    // |x| < |y| (also where ex < ey): x itself
+    let ax = f.abs(x);
+    let ay = f.abs(y);
+    let lt = f.cmp(Cmp::Lt, ax, ay);
+    let res = f.sel(lt, x, res);
+    // fmod(x, +-inf) = x for finite x (covered above); NaN for y = 0, x = +-inf, NaN
+    let nan = f.c(f64::NAN);
+    let y0 = f.cmpc(Cmp::Eq, y, 0.0);
+    let xinf = f.cmpc(Cmp::Eq, ax, f64::INFINITY);
+    let bad = f.or(y0, xinf);
+    let res = f.sel(bad, nan, res);
+    let xn = f.isnan(x);
+    let yn = f.isnan(y);
+    let n = f.or(xn, yn);
+    let xy = f.add(x, y);
+    f.sel(n, xy, res)
+}
+
+/// A finite f64 as an integer mantissa (below 2^53) and an exponent: x = m 2^e (sign
+/// dropped; subnormals have no implicit bit and e = -1074).
+fn mant_exp(f: &mut Fx, x: Val) -> (Val, Val) {
+    let u = Ty::U64;
+    let bits = f.b.bitcast(u, x);
+    let fm = f.b.int(u, 0x000F_FFFF_FFFF_FFFF);
+    let frac = f.b.bin(BinOp::And, u, bits, fm);
+    let sh = f.b.int(Ty::U32, 52);
+    let eb = f.b.bin(BinOp::Shr, u, bits, sh);
+    let em = f.b.int(u, 0x7FF);
+    let eb = f.b.bin(BinOp::And, u, eb, em);
+    let eb = f.b.cvt(Ty::S32, u, None, eb);
+    let z = f.b.int(Ty::S32, 0);
+    let sub = f.b.setp(Cmp::Eq, Ty::S32, eb, z);
+    let imp = f.b.int(u, 1 << 52);
+    let m = f.b.bin(BinOp::Or, u, frac, imp);
+    let m = f.b.selp(u, sub, frac, m);
+    let bias = f.b.int(Ty::S32, 1075);
+    let e = f.b.bin(BinOp::Sub, Ty::S32, eb, bias);
+    let emin = f.b.int(Ty::S32, -1074);
+    let e = f.b.selp(Ty::S32, sub, emin, e);
+    (m, e)
+}
+
+/// numpy's float remainder (the sign of the divisor).
+pub fn float_mod(f: &mut Fx, x: Val, y: Val) -> Val {
+    let m = fmod(f, x, y);
+    let yz = f.cmpc(Cmp::Eq, y, 0.0);
+    let mz = f.cmpc(Cmp::Eq, m, 0.0);
+    let yneg = f.cmpc(Cmp::Lt, y, 0.0);
+    let mneg = f.cmpc(Cmp::Lt, m, 0.0);
+    let diff = f.b.bin(BinOp::Xor, Ty::Pred, yneg, mneg);
+    let mpy = f.add(m, y);
+    let r = f.sel(diff, mpy, m);
+    let z = f.c(0.0);
+    let zs = f.copysign(z, y);
+    let r = f.sel(mz, zs, r);
+    f.sel(yz, m, r)
+}
+
+/// numpy's float floor division (npy_divmod).
+pub fn float_floordiv(f: &mut Fx, x: Val, y: Val) -> Val {
+    let m = fmod(f, x, y);
+    let xm = f.sub(x, m);
+    let div = f.div(xm, y);
+    let mnz = f.cmpc(Cmp::Ne, m, 0.0);
+    let yneg = f.cmpc(Cmp::Lt, y, 0.0);
+    let mneg = f.cmpc(Cmp::Lt, m, 0.0);
+    let diff = f.b.bin(BinOp::Xor, Ty::Pred, yneg, mneg);
+    let adj = f.and(mnz, diff);
+    let one = f.c(1.0);
+    let d1 = f.sub(div, one);
+    let div = f.sel(adj, d1, div);
+    let fd = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), div);
+    let dd = f.sub(div, fd);
+    let gt = f.cmpc(Cmp::Gt, dd, 0.5);
+    let fd1 = f.add(fd, one);
+    let fd = f.sel(gt, fd1, fd);
+    let dz = f.cmpc(Cmp::Eq, div, 0.0);
+    let q = f.div(x, y);
+    let z = f.c(0.0);
+    let zq = f.copysign(z, q);
+    let r = f.sel(dz, zq, fd);
+    let yz = f.cmpc(Cmp::Eq, y, 0.0);
+    f.sel(yz, q, r)
+}

@@ -1,0 +1,252 @@
+//! Every kernel the op suite emits, assembled by NVIDIA's ptxas for sm_80 and sm_90.
+//!
+//! ptxas is found through `THEANO_PTXAS` or at `target/ptxas/bin/ptxas` (scripts/setup.sh
+//! puts it there). When set-up ran (it leaves `target/ptxas/EXPECTED`) or `CI` is set, a
+//! missing ptxas fails the test; otherwise the test says why it skips.
+
+mod common;
+
+use rand::Rng;
+use std::path::PathBuf;
+use std::process::Command;
+use theano_ir::{Composite, Instr, Operand, ScalarOp};
+use theano_ptx::elemwise::{lower_elemwise, Layout};
+use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
+use theano_ptx::{module, Kernel, Target};
+use theano_tensor::DType;
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+}
+
+fn ptxas() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("THEANO_PTXAS") {
+        let p = PathBuf::from(p);
+        return p.exists().then_some(p);
+    }
+    let p = target_dir().join("ptxas/bin/ptxas");
+    p.exists().then_some(p)
+}
+
+/// Every kernel of the op suite: each scalar op on each dtype in each layout, a fused
+/// composite in each float dtype, every reduction kind on every dtype in both schemes, the
+/// softmax and crossentropy row kernels.
+fn suite() -> Vec<Kernel> {
+    let mut ks = Vec::new();
+    let mut ops: Vec<ScalarOp> = ScalarOp::ALL.to_vec();
+    ops.extend(DType::ALL.map(ScalarOp::Cast));
+    let mut n = 0;
+    for op in &ops {
+        for d in DType::ALL {
+            let mut dts = vec![
+                d;
+                op.arity()
+                    .max(2)
+                    .min(if op.is_variadic() { 2 } else { op.arity() })
+            ];
+            if *op == ScalarOp::Switch {
+                dts[0] = DType::Bool;
+            }
+            let Ok(out) = op.out_dtype(&dts) else {
+                continue;
+            };
+            for layout in [Layout::Strided, Layout::Contiguous, Layout::Vector] {
+                let ndim = if layout == Layout::Strided { 3 } else { 1 };
+                n += 1;
+                match lower_elemwise(
+                    &format!("k{n}"),
+                    op,
+                    &dts,
+                    out,
+                    ndim,
+                    layout,
+                    Default::default(),
+                ) {
+                    Ok(k) => ks.push(k.kernel),
+                    Err(e) => assert!(
+                        matches!(e, theano_ptx::PtxError::Unsupported { .. }),
+                        "{op} {dts:?}: {e}"
+                    ),
+                }
+            }
+        }
+    }
+    use Operand::*;
+    let c = Composite::new(
+        3,
+        vec![
+            Instr {
+                op: ScalarOp::Exp,
+                args: vec![Input(0)],
+            },
+            Instr {
+                op: ScalarOp::Mul,
+                args: vec![Temp(0), Input(1)],
+            },
+            Instr {
+                op: ScalarOp::Tanh,
+                args: vec![Input(2)],
+            },
+            Instr {
+                op: ScalarOp::Add,
+                args: vec![Temp(1), Temp(2)],
+            },
+        ],
+    )
+    .unwrap();
+    let op = ScalarOp::composite(c);
+    for d in [DType::Float32, DType::Float64] {
+        for fast_math in [false, true] {
+            n += 1;
+            let o = theano_ptx::scalar::MathOpts { fast_math };
+            ks.push(
+                lower_elemwise(&format!("k{n}"), &op, &[d; 3], d, 2, Layout::Vector, o)
+                    .unwrap()
+                    .kernel,
+            );
+        }
+    }
+    // in place over input 0
+    for d in [DType::Float32, DType::Float64, DType::Int8] {
+        let (o, arity) = if d.is_float() {
+            (op.clone(), 3)
+        } else {
+            (ScalarOp::Add, 2)
+        };
+        for layout in [Layout::Strided, Layout::Contiguous, Layout::Vector] {
+            n += 1;
+            let name = format!("k{n}");
+            let dts = vec![d; arity];
+            let k = theano_ptx::elemwise::lower_elemwise_inplace(
+                &name,
+                &o,
+                &dts,
+                d,
+                2,
+                layout,
+                Default::default(),
+                0,
+            );
+            ks.push(k.unwrap().kernel);
+        }
+    }
+    // random fused composites (the generator of tests/elemwise.rs)
+    let mut r = common::rng(99);
+    let pool = [
+        DType::Float64,
+        DType::Float32,
+        DType::Int32,
+        DType::Int8,
+        DType::UInt8,
+        DType::Bool,
+        DType::Int16,
+        DType::Int64,
+    ];
+    let mut made = 0;
+    while made < 100 {
+        let n_in = r.random_range(1..4);
+        let dts: Vec<DType> = (0..n_in)
+            .map(|_| pool[r.random_range(0..pool.len())])
+            .collect();
+        let Some(op) = common::random_composite(&mut r, &dts) else {
+            continue;
+        };
+        let Ok(out) = op.out_dtype(&dts) else {
+            continue;
+        };
+        let layout = if made % 2 == 0 {
+            Layout::Strided
+        } else {
+            Layout::Vector
+        };
+        n += 1;
+        match lower_elemwise(
+            &format!("k{n}"),
+            &op,
+            &dts,
+            out,
+            2,
+            layout,
+            Default::default(),
+        ) {
+            Ok(k) => {
+                ks.push(k.kernel);
+                made += 1;
+            }
+            Err(theano_ptx::PtxError::Unsupported { .. }) => {}
+            Err(e) => panic!("{op}: {e}"),
+        }
+    }
+    for kind in ReduceKind::ALL {
+        for d in DType::ALL {
+            for scheme in [ReduceScheme::Row, ReduceScheme::Column] {
+                n += 1;
+                if let Ok(k) = lower_reduce(&format!("k{n}"), kind, d, 2, 2, scheme) {
+                    ks.push(k.kernel);
+                }
+            }
+        }
+    }
+    for d in [DType::Float32, DType::Float64] {
+        for log in [false, true] {
+            n += 1;
+            ks.push(theano_ptx::softmax::lower_softmax(&format!("k{n}"), d, log).unwrap());
+        }
+        for yd in [DType::Int64, DType::Int32, DType::UInt8] {
+            n += 1;
+            ks.push(theano_ptx::softmax::lower_crossentropy(&format!("k{n}"), d, d, yd).unwrap());
+            n += 1;
+            ks.push(
+                theano_ptx::softmax::lower_crossentropy_dx(&format!("k{n}"), d, d, yd).unwrap(),
+            );
+        }
+    }
+    ks
+}
+
+#[test]
+fn ptxas_accepts_every_kernel() {
+    // every kernel verifies, with or without ptxas
+    let ks = suite();
+    assert!(ks.len() > 900, "{} kernels", ks.len());
+    for k in &ks {
+        k.verify().unwrap_or_else(|e| panic!("{}: {e}", k.name));
+    }
+    let expected = target_dir().join("ptxas/EXPECTED").exists() || std::env::var_os("CI").is_some();
+    let Some(ptxas) = ptxas() else {
+        assert!(!expected, "ptxas was expected (scripts/setup.sh ran or CI is set) but is missing: run scripts/setup.sh or set THEANO_PTXAS");
+        println!("skipped: no ptxas (run scripts/setup.sh, or set THEANO_PTXAS)");
+        return;
+    };
+    let refs: Vec<&Kernel> = ks.iter().collect();
+    let dir = std::env::temp_dir().join(format!("theano-ptx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for sm in [80, 90] {
+        let text = module(
+            &refs,
+            &Target {
+                version: (7, 8),
+                sm,
+            },
+        );
+        let src = dir.join(format!("suite_sm{sm}.ptx"));
+        std::fs::write(&src, &text).unwrap();
+        let out = Command::new(&ptxas)
+            .arg(format!("-arch=sm_{sm}"))
+            .arg("-O1")
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.join(format!("suite_sm{sm}.cubin")))
+            .output()
+            .expect("ptxas runs");
+        assert!(
+            out.status.success(),
+            "ptxas sm_{sm} refused {} ({} kernels):\n{}",
+            src.display(),
+            ks.len(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("ptxas sm_{sm}: {} kernels assembled", ks.len());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

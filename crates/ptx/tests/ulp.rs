@@ -1,0 +1,378 @@
+//! The transcendentals' accuracy on the emulator against Rust's std (libm) functions: the
+//! largest error in ulp over a few thousand points per function and precision, asserted
+//! against the bounds documented in docs/GPU.md. f64 results are compared with std's f64
+//! function; f32 results with std's f64 function of the same (f32) input, in f32 ulp.
+
+mod common;
+
+use common::rng;
+use rand::Rng;
+use theano_ir::ScalarOp;
+use theano_ptx::elemwise::{lower_elemwise, Layout};
+use theano_ptx::emu::Dims;
+use theano_ptx::launch::{run_elemwise, HostArray};
+use theano_tensor::{DType, Tensor};
+
+fn run(op: &ScalarOp, d: DType, cols: &[Vec<f64>]) -> Vec<f64> {
+    let dts = vec![d; cols.len()];
+    let k = lower_elemwise("f", op, &dts, d, 1, Layout::Contiguous, Default::default()).unwrap();
+    let arrays: Vec<HostArray> = cols
+        .iter()
+        .map(|c| HostArray::from_tensor(&Tensor::from_f64_vec(d, &[c.len()], c.clone()).unwrap()))
+        .collect();
+    let refs: Vec<&HostArray> = arrays.iter().collect();
+    run_elemwise(
+        &k,
+        &refs,
+        Dims {
+            grid: 8,
+            block: 128,
+        },
+    )
+    .unwrap()
+    .to_tensor()
+    .to_f64_vec()
+}
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn softplus(x: f64) -> f64 {
+    (-x.abs()).exp().ln_1p() + x.max(0.0)
+}
+
+/// Error of `got` against `want` in ulp of `d` at `want`; specials must match exactly.
+fn ulp_err(got: f64, want: f64, d: DType) -> f64 {
+    let w = if d == DType::Float32 {
+        want as f32 as f64
+    } else {
+        want
+    };
+    if w.is_nan() || got.is_nan() {
+        return if w.is_nan() && got.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if w.is_infinite() || got.is_infinite() {
+        return if w == got { 0.0 } else { f64::INFINITY };
+    }
+    (got - want).abs() / common::ulp(want, d)
+}
+
+fn points(r: &mut rand::rngs::StdRng, lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = (0..n).map(|_| r.random_range(lo..hi)).collect();
+    // near zero and log-spaced magnitudes
+    for e in -60..=10 {
+        let m = 2f64.powi(e) * r.random_range(1.0..2.0);
+        for s in [m, -m] {
+            if s > lo && s < hi {
+                v.push(s);
+            }
+        }
+    }
+    v.extend([
+        0.0,
+        -0.0,
+        lo,
+        hi,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ]);
+    v
+}
+
+struct Case {
+    op: ScalarOp,
+    reference: fn(f64) -> f64,
+    lo: f64,
+    hi: f64,
+    bound64: f64,
+    bound32: f64,
+}
+
+#[test]
+fn transcendentals_within_documented_ulp() {
+    use ScalarOp::*;
+    let cases = [
+        Case {
+            op: Exp,
+            reference: f64::exp,
+            lo: -750.0,
+            hi: 710.0,
+            bound64: 1.0,
+            bound32: 3.5,
+        },
+        Case {
+            op: Log,
+            reference: f64::ln,
+            lo: 0.0,
+            hi: 1e300,
+            bound64: 1.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Log1p,
+            reference: f64::ln_1p,
+            lo: -1.0,
+            hi: 1e6,
+            bound64: 2.0,
+            bound32: 2.0,
+        },
+        Case {
+            op: Expm1,
+            reference: f64::exp_m1,
+            lo: -60.0,
+            hi: 709.0,
+            bound64: 2.0,
+            bound32: 2.0,
+        },
+        Case {
+            op: Tanh,
+            reference: f64::tanh,
+            lo: -30.0,
+            hi: 30.0,
+            bound64: 3.0,
+            bound32: 3.0,
+        },
+        Case {
+            op: Sigmoid,
+            reference: sigmoid,
+            lo: -750.0,
+            hi: 750.0,
+            bound64: 2.0,
+            bound32: 4.0,
+        },
+        Case {
+            op: Softplus,
+            reference: softplus,
+            lo: -750.0,
+            hi: 750.0,
+            bound64: 2.0,
+            bound32: 4.0,
+        },
+        Case {
+            op: Sqrt,
+            reference: f64::sqrt,
+            lo: 0.0,
+            hi: 1e300,
+            bound64: 0.5,
+            bound32: 0.5,
+        },
+    ];
+    let mut r = rng(1);
+    let mut table = String::new();
+    let mut fails = Vec::new();
+    for c in &cases {
+        for d in [DType::Float64, DType::Float32] {
+            let (lo, hi) = if d == DType::Float32 {
+                (
+                    c.lo.max(-104.0),
+                    c.hi.min(if c.op == Log || c.op == Sqrt {
+                        3e38
+                    } else {
+                        89.0
+                    }),
+                )
+            } else {
+                (c.lo, c.hi)
+            };
+            let mut xs = points(&mut r, lo, hi, 3000);
+            if c.op == Log || c.op == Sqrt {
+                // log-uniform positive magnitudes, subnormals included
+                let (emin, emax) = if d == DType::Float32 {
+                    (-149, 127)
+                } else {
+                    (-1074, 1023)
+                };
+                for _ in 0..3000 {
+                    xs.push(2f64.powi(r.random_range(emin..emax)) * r.random_range(1.0..2.0));
+                }
+                xs.extend((0..500).map(|_| 1.0 + r.random_range(-0.3..0.3)));
+                xs.push(-1.0);
+            }
+            if d == DType::Float32 {
+                xs.iter_mut().for_each(|x| *x = *x as f32 as f64);
+            }
+            let got = run(&c.op, d, &[xs.clone()]);
+            let mut worst = (0.0f64, 0.0f64);
+            for (x, g) in xs.iter().zip(&got) {
+                let e = ulp_err(*g, (c.reference)(*x), d);
+                if e > worst.0 {
+                    worst = (e, *x);
+                }
+            }
+            let bound = if d == DType::Float64 {
+                c.bound64
+            } else {
+                c.bound32
+            };
+            table += &format!(
+                "{:>9} {:>8}: max {:.2} ulp at x = {:e} (bound {bound})\n",
+                c.op.name(),
+                d.name(),
+                worst.0,
+                worst.1
+            );
+            if worst.0 > bound {
+                fails.push(format!(
+                    "{} {}: {:.2} ulp at {:e}",
+                    c.op.name(),
+                    d.name(),
+                    worst.0,
+                    worst.1
+                ));
+            }
+        }
+    }
+    // pow: positive bases over many magnitudes, and negative bases with integer exponents
+    for d in [DType::Float64, DType::Float32] {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for _ in 0..3000 {
+            let x = 2f64.powi(r.random_range(-60..60)) * r.random_range(1.0..2.0);
+            let y: f64 = r.random_range(-30.0..30.0);
+            xs.push(x);
+            ys.push(y);
+        }
+        for _ in 0..500 {
+            xs.push(-r.random_range(0.1..3.0));
+            ys.push(r.random_range(-20..20) as f64);
+        }
+        // results over the whole range: |y ln x| up to the overflow and subnormal thresholds,
+        // bases far from and very near 1
+        let (tlo, thi) = if d == DType::Float64 {
+            (-744.0, 709.0)
+        } else {
+            (-103.0, 88.0)
+        };
+        for _ in 0..2000 {
+            let x: f64 = 2f64.powf(r.random_range(-120.0..120.0));
+            let t: f64 = r.random_range(tlo..thi);
+            xs.push(x);
+            ys.push(t / x.ln());
+        }
+        for _ in 0..1000 {
+            let x: f64 = 1.0 + r.random_range(-1e-6..1e-6);
+            xs.push(x);
+            ys.push(r.random_range(tlo..thi) / (x - 1.0));
+        }
+        for (x, y) in [
+            (0.0, -1.0),
+            (-0.0, 3.0),
+            (-1.0, f64::INFINITY),
+            (1.0, f64::NAN),
+            (f64::NAN, 0.0),
+            (-2.0, 0.5),
+            (f64::NEG_INFINITY, 3.0),
+            (2.0, 1100.0),
+            (0.5, 1100.0),
+        ] {
+            xs.push(x);
+            ys.push(y);
+        }
+        if d == DType::Float32 {
+            xs.iter_mut().for_each(|x| *x = *x as f32 as f64);
+            ys.iter_mut().for_each(|y| *y = *y as f32 as f64);
+        }
+        let got = run(&ScalarOp::Pow, d, &[xs.clone(), ys.clone()]);
+        let mut worst = (0.0f64, 0.0, 0.0);
+        for i in 0..xs.len() {
+            let e = ulp_err(got[i], xs[i].powf(ys[i]), d);
+            if e > worst.0 {
+                worst = (e, xs[i], ys[i]);
+            }
+        }
+        let bound = if d == DType::Float64 { 3.0 } else { 1.0 };
+        table += &format!(
+            "{:>9} {:>8}: max {:.2} ulp at x = {:e}, y = {:e} (bound {bound})\n",
+            "pow",
+            d.name(),
+            worst.0,
+            worst.1,
+            worst.2
+        );
+        if worst.0 > bound {
+            fails.push(format!(
+                "pow {}: {:.2} ulp at {:e}, {:e}",
+                d.name(),
+                worst.0,
+                worst.1,
+                worst.2
+            ));
+        }
+    }
+    println!("{table}");
+    assert!(fails.is_empty(), "{fails:#?}\n{table}");
+}
+
+/// `fast_math`: f32 exp as a bare `ex2.approx(x * log2e)` (error growing with |x|, from the
+/// rounding of the product) and log as `lg2.approx(x) * ln2` (an absolute error): what the
+/// flag trades, measured and bounded.
+#[test]
+fn fast_math_f32_exp_and_log() {
+    let o = theano_ptx::scalar::MathOpts { fast_math: true };
+    let mut r = rng(3);
+    let run_fast = |op: &ScalarOp, xs: &[f64]| -> Vec<f64> {
+        let k = lower_elemwise(
+            "f",
+            op,
+            &[DType::Float32],
+            DType::Float32,
+            1,
+            Layout::Contiguous,
+            o,
+        )
+        .unwrap();
+        let a = HostArray::from_tensor(
+            &Tensor::from_f64_vec(DType::Float32, &[xs.len()], xs.to_vec()).unwrap(),
+        );
+        run_elemwise(
+            &k,
+            &[&a],
+            Dims {
+                grid: 4,
+                block: 128,
+            },
+        )
+        .unwrap()
+        .to_tensor()
+        .to_f64_vec()
+    };
+    let xs: Vec<f64> = (0..4000)
+        .map(|_| r.random_range(-87.0f64..88.0) as f32 as f64)
+        .collect();
+    let got = run_fast(&ScalarOp::Exp, &xs);
+    let mut worst_excess = f64::NEG_INFINITY;
+    for (x, g) in xs.iter().zip(&got) {
+        let e = ulp_err(*g, x.exp(), DType::Float32);
+        // 2 ulp of ex2.approx plus the product's rounding, |x log2 e| 2^-24 in the exponent
+        worst_excess = worst_excess.max(e - (3.0 + 1.5 * x.abs()));
+    }
+    assert!(
+        worst_excess <= 0.0,
+        "fast exp beyond 3 + 1.5|x| ulp by {worst_excess}"
+    );
+    let ys: Vec<f64> = (0..4000)
+        .map(|_| 2f64.powf(r.random_range(-120.0..120.0)) as f32 as f64)
+        .collect();
+    let got = run_fast(&ScalarOp::Log, &ys);
+    // lg2.approx's absolute error (2^-22, scaled by ln 2 < 1) plus the roundings of its
+    // result and of the product with ln 2 (1.5 ulp of the result)
+    let mut worst = 0.0f64;
+    for (y, g) in ys.iter().zip(&got) {
+        let w = y.ln();
+        let excess = (g - w).abs() - (2f64.powi(-22) + 1.5 * common::ulp(w, DType::Float32));
+        assert!(excess <= 0.0, "fast log({y:e}) = {g:e}, want {w:e}");
+        worst = worst.max((g - w).abs());
+    }
+    println!("fast_math: exp within 3 + 1.5|x| ulp; log absolute error at most {worst:e}");
+}
