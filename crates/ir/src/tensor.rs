@@ -366,9 +366,11 @@ pub fn binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Variab
     let loc = Location::caller();
     let (o, t) = (output.into_var(), target.into_var());
     let log = |v: Variable| infallible(elemwise_at(ScalarOp::Log, vec![v], loc));
+    // one constant for both `1.0`s, as Theano's constant cache gives
+    let one = 1.0.into_var();
     let a = binary_at(ScalarOp::Mul, t.clone(), log(o.clone()), loc);
-    let one_t = binary_at(ScalarOp::Sub, 1.0.into_var(), t, loc);
-    let one_o = binary_at(ScalarOp::Sub, 1.0.into_var(), o, loc);
+    let one_t = binary_at(ScalarOp::Sub, one.clone(), t, loc);
+    let one_o = binary_at(ScalarOp::Sub, one, o, loc);
     let b = binary_at(ScalarOp::Mul, one_t, log(one_o), loc);
     binary_neg(binary_at(ScalarOp::Add, a, b, loc), loc)
 }
