@@ -98,6 +98,45 @@ numeric! {
     sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sigmoid(&i[0])); }
     softplus => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softplus(&i[0])); }
     abs => |dt| { check(dt, &[MAT], 0.2, 1.0, |i| T::abs(T::neg(&i[0]))); }
+    // Theano 1.0's catalogue, each on its domain (away from poles and branch points)
+    sin => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sin(&i[0])); }
+    cos => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::cos(&i[0])); }
+    tan => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::tan(&i[0])); }
+    arcsin => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arcsin(&i[0])); }
+    arccos => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arccos(&i[0])); }
+    arctan => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::arctan(&i[0])); }
+    arctan2 => |dt| {
+        check(dt, &[MAT, ROW], 0.5, 2.0, |i| T::arctan2(&i[0], &i[1]));
+        check(dt, &[COL, MAT], -2.0, -0.5, |i| T::arctan2(&i[0], &i[1]));
+    }
+    sinh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sinh(&i[0])); }
+    cosh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::cosh(&i[0])); }
+    arcsinh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::arcsinh(&i[0])); }
+    arccosh => |dt| { check(dt, &[MAT], 1.5, 3.0, |i| T::arccosh(&i[0])); }
+    arctanh => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arctanh(&i[0])); }
+    exp2 => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::exp2(&i[0])); }
+    log2 => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::log2(&i[0])); }
+    log10 => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::log10(&i[0])); }
+    erf => |dt| { check(dt, &[MAT], -1.5, 1.5, |i| T::erf(&i[0])); }
+    erfc => |dt| { check(dt, &[MAT], -1.5, 1.5, |i| T::erfc(&i[0])); }
+    erfinv => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::erfinv(&i[0])); }
+    erfcinv => |dt| { check(dt, &[MAT], 0.2, 1.8, |i| T::erfcinv(&i[0])); }
+    gamma => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::gamma(&i[0])); }
+    gammaln => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::gammaln(&i[0])); }
+    psi => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::psi(&i[0])); }
+    inv => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::inv(&i[0])); }
+    deg2rad => |dt| { check(dt, &[MAT], -90.0, 90.0, |i| T::deg2rad(&i[0])); }
+    rad2deg => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::rad2deg(&i[0])); }
+    softsign => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softsign(&i[0])); }
+    relu => |dt| { check(dt, &[MAT], 0.2, 1.0, |i| T::relu(&i[0]) + T::relu(T::neg(&i[0]))); }
+    elu => |dt| {
+        check(dt, &[MAT], 0.2, 1.0, |i| T::elu(&i[0]) + T::elu(T::neg(&i[0])));
+        check(dt, &[MAT, SCAL], -1.0, -0.2, |i| T::elu_alpha(&i[0], &i[1]));
+    }
+    hard_sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::hard_sigmoid(&i[0])); }
+    binary_crossentropy => |dt| {
+        check(dt, &[MAT, MAT], 0.2, 0.8, |i| T::binary_crossentropy(&i[0], &i[1]));
+    }
     sqr => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(&i[0])); }
     sqrt => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::sqrt(&i[0])); }
     maximum_minimum => |dt| {
