@@ -1245,7 +1245,7 @@ fn s44_nnet_binary_crossentropy() {
 /// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
 #[test]
 fn s45_iround() {
-    let (x, y) = xy();
+    let (x, _) = xy();
     check(
         &(T::iround(&x).unwrap()),
         expect![[r#"
