@@ -134,6 +134,14 @@ numeric! {
         check(dt, &[MAT, SCAL], -1.0, -0.2, |i| T::elu_alpha(&i[0], &i[1]));
     }
     hard_sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::hard_sigmoid(&i[0])); }
+    sigmoid_binary_crossentropy => |dt| {
+        check(dt, &[MAT, MAT], -2.0, 2.0, |i| {
+            T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+        });
+        check(dt, &[MAT, ROW], -2.0, 2.0, |i| {
+            T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+        });
+    }
     binary_crossentropy => |dt| {
         check(dt, &[MAT, MAT], 0.2, 0.8, |i| T::binary_crossentropy(&i[0], &i[1]));
     }
@@ -495,4 +503,54 @@ numeric! {
             T::categorical_crossentropy(T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
         });
     }
+}
+
+/// Theano 1.0.5's sigmoid_binary_crossentropy: the values of `binary_crossentropy(sigmoid(x),
+/// t)` where that is accurate, finite where it overflows, and Theano's gradient
+/// `sigmoid(x) - t` (also at `x == 0`, where its inner graph's own gradient is `-t`).
+#[test]
+fn sigmoid_binary_crossentropy_values_and_gradient() {
+    let (x, t) = (T::dvector("x"), T::dvector("t"));
+    let ins = [x.clone(), t.clone()];
+    let xs = Tensor::from(vec![-3.0, -0.5, 0.0, 0.0, 0.7, 2.0, 800.0, -800.0]);
+    let ts = Tensor::from(vec![0.0, 1.0, 0.3, 1.0, 0.5, 1.0, 0.25, 0.75]);
+    let sbce = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+    let got = eval(&ins, &sbce, &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let bce = T::binary_crossentropy(T::sigmoid(&x), &t);
+    let want = eval(&ins, &bce, &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    for i in 0..6 {
+        assert!(
+            (got[i] - want[i]).abs() <= 1e-12 * want[i].abs(),
+            "{i}: {got:?} {want:?}"
+        );
+    }
+    // |x| = 800: sigmoid saturates, the stable form does not
+    assert_eq!(got[6], 800.0 * 0.75);
+    assert_eq!(got[7], 800.0 * 0.75);
+    let g = theano_grad::grad(&sbce.sum(), &[x.clone(), t.clone()]).unwrap();
+    let gx = eval(&ins, &g[0], &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let gt = eval(&ins, &g[1], &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let (xv, tv) = (xs.to_f64_vec(), ts.to_f64_vec());
+    for i in 0..8 {
+        let s = 1.0 / (1.0 + (-xv[i]).exp());
+        assert!(
+            (gx[i] - (s - tv[i])).abs() < 1e-15,
+            "d/dx at {}: {}",
+            xv[i],
+            gx[i]
+        );
+        assert_eq!(gt[i], -xv[i]);
+    }
+    // bool targets are refused, as in Theano
+    let b = T::input(TensorType::new(DType::Bool, &[false]).unwrap(), "b");
+    let e = T::sigmoid_binary_crossentropy(&x, &b).unwrap_err();
+    assert!(e.to_string().contains("boolean subtract"), "{e}");
 }

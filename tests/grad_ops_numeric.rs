@@ -175,6 +175,9 @@ fn rop_catalogue() {
             + T::elu(&i[0]) * T::deg2rad(&i[1])
             + T::inv(&i[0]) * T::exp2(&i[1])
     });
+    check_rop(&[M34, ROW4], -2.0, 2.0, |i| {
+        T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+    });
 }
 
 #[test]

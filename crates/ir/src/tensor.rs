@@ -359,6 +359,21 @@ pub fn hard_sigmoid(x: impl IntoVar) -> Variable {
     ))
 }
 
+/// Theano 1.0.5's `nnet.sigmoid_binary_crossentropy(output, target)`: the crossentropy of
+/// `sigmoid(output)` against `target`, `softplus(-abs(output)) + output * ((output > 0) -
+/// target)`, stable for any finite `output`, with Theano's gradient `sigmoid(output) - target`.
+/// Theano builds it as an inlined `OpFromGraph` (`sigmoid_binary_crossentropy{inline=True}`);
+/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer does not look
+/// into. A bool `target` is refused, as in Theano.
+#[track_caller]
+pub fn sigmoid_binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let (o, t) = (output.into_var(), target.into_var());
+    let nd = o.ndim().max(t.ndim());
+    let (o, t) = (pad_left(o, nd, loc), pad_left(t, nd, loc));
+    apply1(crate::sigmoid_xent::op(), vec![o, t], loc)
+}
+
 /// Theano's `nnet.binary_crossentropy(output, target)`:
 /// `-(target * log(output) + (1.0 - target) * log(1.0 - output))`, elementwise.
 #[track_caller]

@@ -629,3 +629,16 @@ fn parse_op_rejects_malformed_parameters() {
         assert!(parse_op(bad).is_err(), "{bad} parsed");
     }
 }
+
+/// nnet's sigmoid_binary_crossentropy (a named op with Theano's parameters) prints and parses
+/// back to the same shared op.
+#[test]
+fn sigmoid_binary_crossentropy_round_trips() {
+    let (x, t) = (T::dmatrix("x"), T::drow("t"));
+    let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+    let fg = FunctionGraph::from_outputs(&[x, t], &[out]).unwrap();
+    let back = round_trip(&fg, &[]);
+    assert!(back
+        .to_text()
+        .contains("sigmoid_binary_crossentropy{inline=True}"));
+}

@@ -1257,3 +1257,22 @@ fn s45_iround() {
     "#]],
     );
 }
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s46_nnet_sigmoid_binary_crossentropy() {
+    let (x, y) = xy();
+    check(
+        &(T::sigmoid_binary_crossentropy(&x, &y).unwrap() * 2),
+        expect![[r#"
+        (sigmoid_binary_crossentropy{inline=True}(x, y) * TensorConstant{2})
+        ---
+        Elemwise{mul,no_inplace} [id A] ''   
+         |sigmoid_binary_crossentropy{inline=True} [id B] ''   
+         | |x [id C]
+         | |y [id D]
+         |InplaceDimShuffle{x,x} [id E] ''   
+           |TensorConstant{2} [id F]
+    "#]],
+    );
+}

@@ -1557,6 +1557,15 @@ fn catalogue_families() {
                 "TensorType(bool, scalar)".into(),
             ));
         }
+        // sigmoid_binary_crossentropy: a bool target is refused (numpy's boolean subtract)
+        match (T::sigmoid_binary_crossentropy(&x, &x), d.is_bool()) {
+            (Ok(v), false) => {
+                let want = TensorType::new(TO_FLOAT[k], &[]).unwrap().to_string();
+                table.push((format!("sigmoid_binary_crossentropy {d}"), v, want))
+            }
+            (Err(e), true) => assert!(e.to_string().contains("boolean subtract"), "{e}"),
+            (r, _) => panic!("sigmoid_binary_crossentropy {d}: {r:?}"),
+        }
         // iround: int64 for floats, refused for discrete inputs ("only float type are supported")
         match (T::iround(&x), d.is_float()) {
             (Ok(v), true) => {
