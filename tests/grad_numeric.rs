@@ -128,7 +128,12 @@ numeric! {
     deg2rad => |dt| { check(dt, &[MAT], -90.0, 90.0, |i| T::deg2rad(&i[0])); }
     rad2deg => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::rad2deg(&i[0])); }
     softsign => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softsign(&i[0])); }
-    relu => |dt| { check(dt, &[MAT], 0.2, 1.0, |i| T::relu(&i[0]) + T::relu(T::neg(&i[0]))); }
+    relu => |dt| {
+        check(dt, &[MAT], 0.2, 1.0, |i| T::relu(&i[0]) + T::relu(T::neg(&i[0])));
+        check(dt, &[MAT, SCAL], 0.2, 1.0, |i| {
+            T::relu_alpha(&i[0], &i[1]) + T::relu_alpha(T::neg(&i[0]), &i[1])
+        });
+    }
     elu => |dt| {
         check(dt, &[MAT], 0.2, 1.0, |i| T::elu(&i[0]) + T::elu(T::neg(&i[0])));
         check(dt, &[MAT, SCAL], -1.0, -0.2, |i| T::elu_alpha(&i[0], &i[1]));

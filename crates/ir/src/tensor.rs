@@ -301,17 +301,18 @@ pub fn relu(x: impl IntoVar) -> Variable {
 pub fn relu_alpha(x: impl IntoVar, alpha: impl IntoVar) -> Variable {
     let loc = Location::caller();
     let (x, alpha) = (x.into_var(), alpha.into_var());
-    let half = || 0.5.into_var();
+    // one constant for each repeated literal, as Theano's constant cache gives
+    let (half, one) = (0.5.into_var(), 1i64.into_var());
     let f1 = binary_at(
         ScalarOp::Mul,
-        half(),
-        binary_at(ScalarOp::Add, 1i64.into_var(), alpha.clone(), loc),
+        half.clone(),
+        binary_at(ScalarOp::Add, one.clone(), alpha.clone(), loc),
         loc,
     );
     let f2 = binary_at(
         ScalarOp::Mul,
-        half(),
-        binary_at(ScalarOp::Sub, 1i64.into_var(), alpha, loc),
+        half,
+        binary_at(ScalarOp::Sub, one, alpha, loc),
         loc,
     );
     let a = infallible(elemwise_at(ScalarOp::Abs, vec![x.clone()], loc));

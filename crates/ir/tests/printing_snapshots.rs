@@ -1276,3 +1276,58 @@ fn s46_nnet_sigmoid_binary_crossentropy() {
     "#]],
     );
 }
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s47_nnet_relu_alpha() {
+    let (x, _) = xy();
+    check(
+        &(T::relu_alpha(&x, 0.1)),
+        expect![[r#"
+        (((TensorConstant{0.5} * (TensorConstant{1} + TensorConstant{0.1})) * x) + ((TensorConstant{0.5} * (TensorConstant{1} - TensorConstant{0.1})) * |x|))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{mul,no_inplace} [id B] ''   
+         | |InplaceDimShuffle{x,x} [id C] ''   
+         | | |Elemwise{mul,no_inplace} [id D] ''   
+         | |   |TensorConstant{0.5} [id E]
+         | |   |Elemwise{add,no_inplace} [id F] ''   
+         | |     |TensorConstant{1} [id G]
+         | |     |TensorConstant{0.1} [id H]
+         | |x [id I]
+         |Elemwise{mul,no_inplace} [id J] ''   
+           |InplaceDimShuffle{x,x} [id K] ''   
+           | |Elemwise{mul,no_inplace} [id L] ''   
+           |   |TensorConstant{0.5} [id E]
+           |   |Elemwise{sub,no_inplace} [id M] ''   
+           |     |TensorConstant{1} [id G]
+           |     |TensorConstant{0.1} [id H]
+           |Elemwise{abs_,no_inplace} [id N] ''   
+             |x [id I]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s48_nnet_elu_alpha() {
+    let (_, y) = xy();
+    check(
+        &(T::elu_alpha(&y, 0.5)),
+        expect![[r#"
+        switch(gt(y, TensorConstant{0}), y, (TensorConstant{0.5} * expm1(y)))
+        ---
+        Elemwise{switch,no_inplace} [id A] ''   
+         |Elemwise{gt,no_inplace} [id B] ''   
+         | |y [id C]
+         | |InplaceDimShuffle{x,x} [id D] ''   
+         |   |TensorConstant{0} [id E]
+         |y [id C]
+         |Elemwise{mul,no_inplace} [id F] ''   
+           |InplaceDimShuffle{x,x} [id G] ''   
+           | |TensorConstant{0.5} [id H]
+           |Elemwise{expm1,no_inplace} [id I] ''   
+             |y [id C]
+    "#]],
+    );
+}
