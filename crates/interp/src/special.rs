@@ -183,7 +183,9 @@ pub fn erfcinv(x: f64) -> f64 {
 }
 
 /// erfc's inverse for `x` in (0, 0.5]: Newton on `log(erfc(y)) - log(x)`, which is concave
-/// in `y`, so the steps converge from either side without overshooting into underflow.
+/// in `y`: from a start left of the root the first step lands right of it, and from there the
+/// steps decrease monotonically to it (the starts are close enough that the first step stays
+/// where erfc is representable; a step that would leave it stops the iteration).
 fn erfcinv_below_half(x: f64) -> f64 {
     let lx = x.ln();
     let w = -(x * (2.0 - x)).ln();
