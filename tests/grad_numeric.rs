@@ -559,3 +559,20 @@ fn sigmoid_binary_crossentropy_values_and_gradient() {
     let e = T::sigmoid_binary_crossentropy(&x, &b).unwrap_err();
     assert!(e.to_string().contains("boolean subtract"), "{e}");
 }
+
+/// As in Theano 1.0: tri_gamma's gradient is undefined (an error only where it is needed,
+/// in grad and in the R-op), ultra_fast_sigmoid has none.
+#[test]
+fn catalogue_missing_gradients_are_errors() {
+    let x = T::dvector("x");
+    let e = theano_grad::grad(&T::tri_gamma(&x).sum(), std::slice::from_ref(&x)).unwrap_err();
+    assert!(e.to_string().contains("tri_gamma"), "{e}");
+    let v = T::dvector("v");
+    let e = theano_grad::rop(&[T::tri_gamma(&x)], std::slice::from_ref(&x), &[v]).unwrap_err();
+    assert!(e.to_string().contains("tri_gamma"), "{e}");
+    let e =
+        theano_grad::grad(&T::ultra_fast_sigmoid(&x).sum(), std::slice::from_ref(&x)).unwrap_err();
+    assert!(e.to_string().contains("ultra_fast_sigmoid"), "{e}");
+    // psi's gradient (tri_gamma) itself is fine
+    assert!(theano_grad::grad(&T::psi(&x).sum(), std::slice::from_ref(&x)).is_ok());
+}
