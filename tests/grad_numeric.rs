@@ -98,6 +98,58 @@ numeric! {
     sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sigmoid(&i[0])); }
     softplus => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softplus(&i[0])); }
     abs => |dt| { check(dt, &[MAT], 0.2, 1.0, |i| T::abs(T::neg(&i[0]))); }
+    // Theano 1.0's catalogue, each on its domain (away from poles and branch points)
+    sin => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sin(&i[0])); }
+    cos => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::cos(&i[0])); }
+    tan => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::tan(&i[0])); }
+    arcsin => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arcsin(&i[0])); }
+    arccos => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arccos(&i[0])); }
+    arctan => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::arctan(&i[0])); }
+    arctan2 => |dt| {
+        check(dt, &[MAT, ROW], 0.5, 2.0, |i| T::arctan2(&i[0], &i[1]));
+        check(dt, &[COL, MAT], -2.0, -0.5, |i| T::arctan2(&i[0], &i[1]));
+    }
+    sinh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::sinh(&i[0])); }
+    cosh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::cosh(&i[0])); }
+    arcsinh => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::arcsinh(&i[0])); }
+    arccosh => |dt| { check(dt, &[MAT], 1.5, 3.0, |i| T::arccosh(&i[0])); }
+    arctanh => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::arctanh(&i[0])); }
+    exp2 => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::exp2(&i[0])); }
+    log2 => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::log2(&i[0])); }
+    log10 => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::log10(&i[0])); }
+    erf => |dt| { check(dt, &[MAT], -1.5, 1.5, |i| T::erf(&i[0])); }
+    erfc => |dt| { check(dt, &[MAT], -1.5, 1.5, |i| T::erfc(&i[0])); }
+    erfinv => |dt| { check(dt, &[MAT], -0.8, 0.8, |i| T::erfinv(&i[0])); }
+    erfcinv => |dt| { check(dt, &[MAT], 0.2, 1.8, |i| T::erfcinv(&i[0])); }
+    gamma => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::gamma(&i[0])); }
+    gammaln => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::gammaln(&i[0])); }
+    psi => |dt| { check(dt, &[MAT], 0.5, 3.0, |i| T::psi(&i[0])); }
+    inv => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::inv(&i[0])); }
+    deg2rad => |dt| { check(dt, &[MAT], -90.0, 90.0, |i| T::deg2rad(&i[0])); }
+    rad2deg => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::rad2deg(&i[0])); }
+    softsign => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::softsign(&i[0])); }
+    relu => |dt| {
+        check(dt, &[MAT], 0.2, 1.0, |i| T::relu(&i[0]) + T::relu(T::neg(&i[0])));
+        check(dt, &[MAT, SCAL], 0.2, 1.0, |i| {
+            T::relu_alpha(&i[0], &i[1]) + T::relu_alpha(T::neg(&i[0]), &i[1])
+        });
+    }
+    elu => |dt| {
+        check(dt, &[MAT], 0.2, 1.0, |i| T::elu(&i[0]) + T::elu(T::neg(&i[0])));
+        check(dt, &[MAT, SCAL], -1.0, -0.2, |i| T::elu_alpha(&i[0], &i[1]));
+    }
+    hard_sigmoid => |dt| { check(dt, &[MAT], -2.0, 2.0, |i| T::hard_sigmoid(&i[0])); }
+    sigmoid_binary_crossentropy => |dt| {
+        check(dt, &[MAT, MAT], -2.0, 2.0, |i| {
+            T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+        });
+        check(dt, &[MAT, ROW], -2.0, 2.0, |i| {
+            T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+        });
+    }
+    binary_crossentropy => |dt| {
+        check(dt, &[MAT, MAT], 0.2, 0.8, |i| T::binary_crossentropy(&i[0], &i[1]));
+    }
     sqr => |dt| { check(dt, &[MAT], -1.0, 1.0, |i| T::sqr(&i[0])); }
     sqrt => |dt| { check(dt, &[MAT], 0.5, 2.0, |i| T::sqrt(&i[0])); }
     maximum_minimum => |dt| {
@@ -456,4 +508,71 @@ numeric! {
             T::categorical_crossentropy(T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
         });
     }
+}
+
+/// Theano 1.0.5's sigmoid_binary_crossentropy: the values of `binary_crossentropy(sigmoid(x),
+/// t)` where that is accurate, finite where it overflows, and Theano's gradient
+/// `sigmoid(x) - t` (also at `x == 0`, where its inner graph's own gradient is `-t`).
+#[test]
+fn sigmoid_binary_crossentropy_values_and_gradient() {
+    let (x, t) = (T::dvector("x"), T::dvector("t"));
+    let ins = [x.clone(), t.clone()];
+    let xs = Tensor::from(vec![-3.0, -0.5, 0.0, 0.0, 0.7, 2.0, 800.0, -800.0]);
+    let ts = Tensor::from(vec![0.0, 1.0, 0.3, 1.0, 0.5, 1.0, 0.25, 0.75]);
+    let sbce = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+    let got = eval(&ins, &sbce, &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let bce = T::binary_crossentropy(T::sigmoid(&x), &t);
+    let want = eval(&ins, &bce, &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    for i in 0..6 {
+        assert!(
+            (got[i] - want[i]).abs() <= 1e-12 * want[i].abs(),
+            "{i}: {got:?} {want:?}"
+        );
+    }
+    // |x| = 800: sigmoid saturates, the stable form does not
+    assert_eq!(got[6], 800.0 * 0.75);
+    assert_eq!(got[7], 800.0 * 0.75);
+    let g = theano_grad::grad(&sbce.sum(), &[x.clone(), t.clone()]).unwrap();
+    let gx = eval(&ins, &g[0], &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let gt = eval(&ins, &g[1], &[xs.clone(), ts.clone()])
+        .unwrap()
+        .to_f64_vec();
+    let (xv, tv) = (xs.to_f64_vec(), ts.to_f64_vec());
+    for i in 0..8 {
+        let s = 1.0 / (1.0 + (-xv[i]).exp());
+        assert!(
+            (gx[i] - (s - tv[i])).abs() < 1e-15,
+            "d/dx at {}: {}",
+            xv[i],
+            gx[i]
+        );
+        assert_eq!(gt[i], -xv[i]);
+    }
+    // bool targets are refused, as in Theano
+    let b = T::input(TensorType::new(DType::Bool, &[false]).unwrap(), "b");
+    let e = T::sigmoid_binary_crossentropy(&x, &b).unwrap_err();
+    assert!(e.to_string().contains("boolean subtract"), "{e}");
+}
+
+/// As in Theano 1.0: tri_gamma's gradient is undefined (an error only where it is needed,
+/// in grad and in the R-op), ultra_fast_sigmoid has none.
+#[test]
+fn catalogue_missing_gradients_are_errors() {
+    let x = T::dvector("x");
+    let e = theano_grad::grad(&T::tri_gamma(&x).sum(), std::slice::from_ref(&x)).unwrap_err();
+    assert!(e.to_string().contains("tri_gamma"), "{e}");
+    let v = T::dvector("v");
+    let e = theano_grad::rop(&[T::tri_gamma(&x)], std::slice::from_ref(&x), &[v]).unwrap_err();
+    assert!(e.to_string().contains("tri_gamma"), "{e}");
+    let e =
+        theano_grad::grad(&T::ultra_fast_sigmoid(&x).sum(), std::slice::from_ref(&x)).unwrap_err();
+    assert!(e.to_string().contains("ultra_fast_sigmoid"), "{e}");
+    // psi's gradient (tri_gamma) itself is fine
+    assert!(theano_grad::grad(&T::psi(&x).sum(), std::slice::from_ref(&x)).is_ok());
 }

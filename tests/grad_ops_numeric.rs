@@ -160,6 +160,26 @@ fn rop_elemwise_broadcasting() {
     });
 }
 
+/// Theano 1.0's catalogue: R-ops derived from the gradient rules, against differences.
+#[test]
+fn rop_catalogue() {
+    check_rop(&[M34, ROW4], 0.2, 0.8, |i| {
+        T::sin(&i[0]) * T::arctan2(&i[0], &i[1]) + T::erfinv(&i[1]) * T::arccos(&i[0])
+    });
+    check_rop(&[M34, COL3], 0.5, 2.0, |i| {
+        T::gammaln(&i[0]) * T::psi(&i[1]) + T::log10(&i[0]) / T::cosh(&i[1])
+            - T::softsign(&i[0]) * T::erfc(&i[1])
+    });
+    check_rop(&[V4, V4], 0.2, 0.8, |i| {
+        T::binary_crossentropy(&i[0], &i[1])
+            + T::elu(&i[0]) * T::deg2rad(&i[1])
+            + T::inv(&i[0]) * T::exp2(&i[1])
+    });
+    check_rop(&[M34, ROW4], -2.0, 2.0, |i| {
+        T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap()
+    });
+}
+
 #[test]
 fn rop_dot() {
     // matrix · vector, matrix · matrix, vector · vector, vector · matrix

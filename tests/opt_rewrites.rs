@@ -857,6 +857,36 @@ fn dimshuffle_lift_negative_cases() {
     assert_eq!(r.count("dimshuffle_lift"), 0, "{:?}", r.applied);
 }
 
+/// The catalogue's ops fold like any elementwise op: `sin(0) + erf(0) + gammaln(1) +
+/// deg2rad(0) + trunc(0.5) + inv(1)` is the constant 1, and `isnan(0.0)` the constant false.
+#[test]
+fn catalogue_ops_fold() {
+    let x = T::dvector("x");
+    let c = |v: f64| T::constant(v);
+    let k = T::sin(c(0.0))
+        + T::erf(c(0.0))
+        + T::gammaln(c(1.0))
+        + T::deg2rad(c(0.0))
+        + T::trunc(c(0.5))
+        + T::inv(c(1.0))
+        + T::arctan2(c(0.0), c(1.0));
+    let (r, text) = optimized(
+        std::slice::from_ref(&x),
+        &[&x + k, T::switch(T::isnan(c(0.0)), &x, T::psi(&x))],
+        &[],
+    );
+    assert!(r.count("constant_folding") > 0, "{:?}", r.applied);
+    for op in [
+        "sin", "erf", "gammaln", "deg2rad", "trunc", "inv", "arctan2", "isnan",
+    ] {
+        assert!(
+            !text.contains(&format!("{op}(")) && !text.contains(&format!("{{{op}")),
+            "{op}: {text}"
+        );
+    }
+    assert!(text.contains("psi"), "{text}");
+}
+
 /// A DimShuffle of a constant folds.
 #[test]
 fn dimshuffle_of_a_constant_folds() {

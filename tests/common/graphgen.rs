@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 30;
+pub const N_OPS: u8 = 32;
 
 pub const DTYPES: [DType; 8] = [
     DType::Bool,
@@ -67,6 +67,40 @@ pub const UNARY: [S; 18] = [
     S::Sqrt,
     S::Invert,
     S::Identity,
+];
+
+/// Theano 1.0's elementwise catalogue: the unary ops.
+pub const CATALOGUE: [S; 30] = [
+    S::Sin,
+    S::Cos,
+    S::Tan,
+    S::ArcSin,
+    S::ArcCos,
+    S::ArcTan,
+    S::Sinh,
+    S::Cosh,
+    S::ArcSinh,
+    S::ArcCosh,
+    S::ArcTanh,
+    S::Exp2,
+    S::Log2,
+    S::Log10,
+    S::Erf,
+    S::Erfc,
+    S::Erfinv,
+    S::Erfcinv,
+    S::Gamma,
+    S::GammaLn,
+    S::Psi,
+    S::TriGamma,
+    S::Inv,
+    S::Deg2Rad,
+    S::Rad2Deg,
+    S::Trunc,
+    S::Softsign,
+    S::UltraFastSigmoid,
+    S::IsNan,
+    S::IsInf,
 ];
 
 pub const CONSTS: [f64; 8] = [-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, -0.25, 1.5];
@@ -489,7 +523,18 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             T::ones_like(&x)
         }),
         28 => ew(S::Add, vec![ew(S::Add, vec![x, k()])?, y]),
-        _ => Some(T::fill(&x, &y)),
+        29 => Some(T::fill(&x, &y)),
+        // Theano 1.0's catalogue (new codes at the end, so the kept regressions' steps, all
+        // below 30, build the graphs they did)
+        30 => ew(CATALOGUE[p as usize % CATALOGUE.len()].clone(), vec![x]),
+        _ => match p % 6 {
+            0 => ew(S::ArcTan2, vec![x, y]),
+            1 => ew(S::ArcTan2, vec![k(), x]),
+            2 => Some(T::relu(&x)),
+            3 => Some(T::elu(&x)),
+            4 => Some(T::hard_sigmoid(&x)),
+            _ => Some(T::binary_crossentropy(&x, &y)),
+        },
     }
 }
 

@@ -110,6 +110,13 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
             let bg = scalar_grad(b, scalar, ins, &out, &ones)?;
             let mut acc: Option<Variable> = None;
             for (g, e) in bg.iter().zip(ev) {
+                // an undefined partial derivative (tri_gamma's) along a varying input
+                if let (G::Null(why), Some(_)) = (g, e) {
+                    return Err(GradError::Undefined {
+                        var: out.to_string(),
+                        why: why.clone(),
+                    });
+                }
                 if let (G::V(g), Some(e)) = (g, e) {
                     let t = b.mul(g, e)?;
                     acc = Some(match acc {

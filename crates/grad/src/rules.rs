@@ -658,6 +658,8 @@ pub(crate) fn scalar_grad(
             b.cast(&z, float_x())
         }
     };
+    // a float constant in the output's dtype
+    let fc = |c: f64| b.bconst(c, out.dtype(), nd);
     let x = ins.first().cloned().ok_or_else(|| {
         GradError::Invalid(format!("theano-grad internal error: {s} without inputs"))
     })?;
@@ -739,7 +741,84 @@ pub(crate) fn scalar_grad(
                 vec![v(zero_of(&x))?]
             }
         }
-        Sgn | Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero => vec![v(zero_of(&x))?],
+        Sgn | Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero | Trunc => {
+            vec![v(zero_of(&x))?]
+        }
+        // Theano 1.0's catalogue (scalar/basic.py, basic_scipy.py, nnet/sigm.py): the same
+        // formulas; constants in the output's float dtype (Theano's `numpy.cast[x.type]` and
+        // `upcast(x, gz)` constants, which are that dtype for float inputs)
+        Sin => vec![v(b.mul(gz, &b.un(Cos, &x)?))?],
+        Cos => vec![v(b.mul(&b.neg(gz)?, &b.un(Sin, &x)?))?],
+        Tan => vec![v(b.div(gz, &b.un(Sqr, &b.un(Cos, &x)?)?))?],
+        ArcSin | ArcCos => {
+            let g = if *s == ArcCos { b.neg(gz)? } else { gz.clone() };
+            let d = b.un(Sqrt, &b.sub(&fc(1.0)?, &b.un(Sqr, &x)?)?)?;
+            vec![v(b.div(&g, &d))?]
+        }
+        ArcTan => vec![v(b.div(gz, &b.add(&fc(1.0)?, &b.un(Sqr, &x)?)?))?],
+        ArcTan2 => {
+            let y = y()?;
+            let d = b.add(&b.un(Sqr, &y)?, &b.un(Sqr, &x)?)?;
+            vec![
+                v(b.div(&b.mul(gz, &y)?, &d))?,
+                v(b.div(&b.mul(gz, &b.neg(&x)?)?, &d))?,
+            ]
+        }
+        Sinh => vec![v(b.mul(gz, &b.un(Cosh, &x)?))?],
+        Cosh => vec![v(b.mul(gz, &b.un(Sinh, &x)?))?],
+        ArcSinh => vec![v(
+            b.div(gz, &b.un(Sqrt, &b.add(&b.un(Sqr, &x)?, &fc(1.0)?)?)?)
+        )?],
+        ArcCosh => vec![v(
+            b.div(gz, &b.un(Sqrt, &b.sub(&b.un(Sqr, &x)?, &fc(1.0)?)?)?)
+        )?],
+        ArcTanh => vec![v(b.div(gz, &b.sub(&fc(1.0)?, &b.un(Sqr, &x)?)?))?],
+        Exp2 => vec![v(
+            b.mul(&b.mul(gz, &b.un(Exp2, &x)?)?, &fc(std::f64::consts::LN_2)?)
+        )?],
+        Log2 => vec![v(b.div(gz, &b.mul(&x, &fc(std::f64::consts::LN_2)?)?))?],
+        Log10 => vec![v(b.div(gz, &b.mul(&x, &fc(std::f64::consts::LN_10)?)?))?],
+        Erf | Erfc => {
+            let g = if *s == Erfc { b.neg(gz)? } else { gz.clone() };
+            let e = b.un(Exp, &b.mul(&b.neg(&x)?, &x)?)?;
+            vec![v(b.mul(
+                &b.mul(&g, &fc(std::f64::consts::FRAC_2_SQRT_PI)?)?,
+                &e,
+            ))?]
+        }
+        Erfinv | Erfcinv => {
+            let g = if *s == Erfcinv {
+                b.neg(gz)?
+            } else {
+                gz.clone()
+            };
+            let sq = b.bin(Pow, &b.un(s.clone(), &x)?, &b.int_lit(2, nd)?)?;
+            vec![v(b.mul(
+                &b.mul(&g, &fc(std::f64::consts::PI.sqrt() / 2.0)?)?,
+                &b.un(Exp, &sq)?,
+            ))?]
+        }
+        Gamma => vec![v(b.mul(&b.mul(gz, &b.un(Gamma, &x)?)?, &b.un(Psi, &x)?))?],
+        GammaLn => vec![v(b.mul(gz, &b.un(Psi, &x)?))?],
+        Psi => vec![v(b.mul(gz, &b.un(TriGamma, &x)?))?],
+        // Theano 1.0's TriGamma has no gradient (`grad_not_implemented`)
+        TriGamma => vec![G::Null(
+            "the gradient of tri_gamma (the tetragamma function) is not implemented".into(),
+        )],
+        Inv => vec![v(b.div(&b.neg(gz)?, &b.mul(&x, &x)?))?],
+        Deg2Rad => vec![v(b.mul(gz, &fc(std::f64::consts::PI / 180.0)?))?],
+        Rad2Deg => vec![v(b.mul(gz, &fc(180.0 / std::f64::consts::PI)?))?],
+        Softsign => {
+            let d = b.add(&b.float_lit(1.0, nd)?, &b.un(Abs, &x)?)?;
+            vec![v(b.div(gz, &b.mul(&d, &d)?))?]
+        }
+        // Theano 1.0's UltraFastScalarSigmoid defines no gradient (its grad() raises)
+        UltraFastSigmoid => {
+            return Err(GradError::NotImplemented {
+                op: "Elemwise{ultra_fast_sigmoid}".into(),
+                why: "Theano 1.0's ultra_fast_sigmoid has no gradient; use sigmoid".into(),
+            })
+        }
         Sqr => vec![v(b.mul(&b.mul(gz, &x)?, &b.int_lit(2, nd)?))?],
         Sqrt => vec![v(
             b.div(&b.mul(gz, &b.float_lit(0.5, nd)?)?, &b.un(Sqrt, &x)?)
@@ -794,7 +873,7 @@ pub(crate) fn scalar_grad(
             }
         }
         // comparisons and bit operations have discrete outputs: handled by the caller
-        Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert => {
+        Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert | IsNan | IsInf => {
             ins.iter().map(|i| v(zero_of(i))).collect::<R<_>>()?
         }
     })

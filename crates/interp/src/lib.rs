@@ -21,6 +21,7 @@ mod nnet;
 mod num;
 mod reduce;
 mod shape;
+pub mod special;
 mod util;
 
 pub use error::PerformError;

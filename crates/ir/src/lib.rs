@@ -15,6 +15,7 @@ pub mod op;
 mod operators;
 pub mod printing;
 pub mod scalar;
+mod sigmoid_xent;
 pub mod tensor;
 mod types;
 mod var;

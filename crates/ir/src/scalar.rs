@@ -56,6 +56,46 @@ pub enum ScalarOp {
     /// second(a, b) = b broadcast to a's shape: Theano's `fill`.
     Second,
     Identity,
+    /// Theano 1.0's elementwise catalogue (theano.scalar.basic, basic_scipy, nnet.sigm):
+    /// unary float functions (`upgrade_to_float`).
+    Sin,
+    Cos,
+    Tan,
+    ArcSin,
+    ArcCos,
+    ArcTan,
+    /// arctan2(y, x), two inputs.
+    ArcTan2,
+    Sinh,
+    Cosh,
+    ArcSinh,
+    ArcCosh,
+    ArcTanh,
+    Exp2,
+    Log2,
+    Log10,
+    Erf,
+    Erfc,
+    Erfinv,
+    Erfcinv,
+    Gamma,
+    GammaLn,
+    /// digamma
+    Psi,
+    /// trigamma (Theano's `tri_gamma`, the gradient of psi)
+    TriGamma,
+    /// `1 / x` (Theano's `inv`)
+    Inv,
+    Deg2Rad,
+    Rad2Deg,
+    Trunc,
+    /// `x / (1 + |x|)` (Theano's nnet `softsign`)
+    Softsign,
+    /// Theano's piecewise approximation of the sigmoid (nnet `ultra_fast_sigmoid`)
+    UltraFastSigmoid,
+    /// isnan / isinf: bool results for any input dtype.
+    IsNan,
+    IsInf,
     Cast(DType),
     /// A fused scalar DAG (elementwise fusion's output); never built before optimization.
     Composite(Arc<Composite>),
@@ -77,7 +117,7 @@ enum OutRule {
 
 impl ScalarOp {
     /// Every scalar op except the parameterised `Cast`.
-    pub const ALL: [ScalarOp; 41] = {
+    pub const ALL: [ScalarOp; 72] = {
         use ScalarOp::*;
         [
             Add,
@@ -119,6 +159,37 @@ impl ScalarOp {
             Invert,
             Second,
             Identity,
+            Sin,
+            Cos,
+            Tan,
+            ArcSin,
+            ArcCos,
+            ArcTan,
+            ArcTan2,
+            Sinh,
+            Cosh,
+            ArcSinh,
+            ArcCosh,
+            ArcTanh,
+            Exp2,
+            Log2,
+            Log10,
+            Erf,
+            Erfc,
+            Erfinv,
+            Erfcinv,
+            Gamma,
+            GammaLn,
+            Psi,
+            TriGamma,
+            Inv,
+            Deg2Rad,
+            Rad2Deg,
+            Trunc,
+            Softsign,
+            UltraFastSigmoid,
+            IsNan,
+            IsInf,
             Cast(DType::Float64),
             Cast(DType::Int8),
         ]
@@ -167,6 +238,37 @@ impl ScalarOp {
             Invert => "invert",
             Second => "second",
             Identity => "identity",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            ArcSin => "arcsin",
+            ArcCos => "arccos",
+            ArcTan => "arctan",
+            ArcTan2 => "arctan2",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            ArcSinh => "arcsinh",
+            ArcCosh => "arccosh",
+            ArcTanh => "arctanh",
+            Exp2 => "exp2",
+            Log2 => "log2",
+            Log10 => "log10",
+            Erf => "erf",
+            Erfc => "erfc",
+            Erfinv => "erfinv",
+            Erfcinv => "erfcinv",
+            Gamma => "gamma",
+            GammaLn => "gammaln",
+            Psi => "psi",
+            TriGamma => "tri_gamma",
+            Inv => "inv",
+            Deg2Rad => "deg2rad",
+            Rad2Deg => "rad2deg",
+            Trunc => "trunc",
+            Softsign => "softsign",
+            UltraFastSigmoid => "ultra_fast_sigmoid",
+            IsNan => "isnan",
+            IsInf => "isinf",
             Cast(d) => return format!("Cast{{{d}}}"),
             Composite(c) => return c.to_string(),
         };
@@ -191,7 +293,7 @@ impl ScalarOp {
         use ScalarOp::*;
         match self {
             Add | Sub | Mul | TrueDiv | IntDiv | Mod | Pow | Maximum | Minimum | Gt | Lt | Ge
-            | Le | Eq | Neq | And | Or | Xor | Second => 2,
+            | Le | Eq | Neq | And | Or | Xor | Second | ArcTan2 => 2,
             Clip | Switch => 3,
             Composite(c) => c.n_inputs(),
             _ => 1,
@@ -221,6 +323,11 @@ impl ScalarOp {
             | Ceil
             | RoundHalfToEven
             | RoundHalfAwayFromZero => OutRule::Float,
+            Sin | Cos | Tan | ArcSin | ArcCos | ArcTan | ArcTan2 | Sinh | Cosh | ArcSinh
+            | ArcCosh | ArcTanh | Exp2 | Log2 | Log10 | Erf | Erfc | Erfinv | Erfcinv | Gamma
+            | GammaLn | Psi | TriGamma | Inv | Deg2Rad | Rad2Deg | Trunc | Softsign
+            | UltraFastSigmoid => OutRule::Float,
+            IsNan | IsInf => OutRule::Bool,
             Gt | Lt | Ge | Le | Eq | Neq => OutRule::Bool,
             Second => OutRule::Input(1),
             Clip => OutRule::Upcast,
@@ -296,7 +403,10 @@ impl ScalarOp {
     /// Whether the op's output is differentiable with respect to a float input at all.
     pub fn is_comparison_or_logic(&self) -> bool {
         use ScalarOp::*;
-        matches!(self, Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert)
+        matches!(
+            self,
+            Gt | Lt | Ge | Le | Eq | Neq | And | Or | Xor | Invert | IsNan | IsInf
+        )
     }
 
     /// The infix operator that `pp` prints, with Theano's precedence and associativity.

@@ -233,6 +233,162 @@ unary_fns! {
     round_half_away_from_zero => RoundHalfAwayFromZero, "round halves away from zero";
     sqr => Sqr, "`x * x`";
     sqrt => Sqrt, "square root";
+    sin => Sin, "sine";
+    cos => Cos, "cosine";
+    tan => Tan, "tangent";
+    arcsin => ArcSin, "inverse sine";
+    arccos => ArcCos, "inverse cosine";
+    arctan => ArcTan, "inverse tangent";
+    sinh => Sinh, "hyperbolic sine";
+    cosh => Cosh, "hyperbolic cosine";
+    arcsinh => ArcSinh, "inverse hyperbolic sine";
+    arccosh => ArcCosh, "inverse hyperbolic cosine";
+    arctanh => ArcTanh, "inverse hyperbolic tangent";
+    exp2 => Exp2, "`2**x`";
+    log2 => Log2, "base-2 logarithm";
+    log10 => Log10, "base-10 logarithm";
+    erf => Erf, "the error function";
+    erfc => Erfc, "`1 - erf(x)`, accurate for large x";
+    erfinv => Erfinv, "the inverse of erf on (-1, 1)";
+    erfcinv => Erfcinv, "the inverse of erfc on (0, 2)";
+    gamma => Gamma, "the gamma function";
+    gammaln => GammaLn, "`log(|gamma(x)|)`";
+    psi => Psi, "the digamma function, `d/dx gammaln(x)`";
+    tri_gamma => TriGamma, "the trigamma function, `d/dx psi(x)`";
+    inv => Inv, "`1 / x` (Theano's `inv`)";
+    deg2rad => Deg2Rad, "degrees to radians";
+    rad2deg => Rad2Deg, "radians to degrees";
+    trunc => Trunc, "round towards zero";
+    isnan => IsNan, "whether each element is NaN (bool; false for integers)";
+    isinf => IsInf, "whether each element is infinite (bool; false for integers)";
+    softsign => Softsign, "`x / (1 + |x|)` (Theano's `nnet.softsign`)";
+    ultra_fast_sigmoid => UltraFastSigmoid,
+        "Theano's `nnet.ultra_fast_sigmoid`: a piecewise approximation of the sigmoid (speed, \
+         not accuracy; no gradient, as in Theano)";
+}
+
+/// `iround(x)`: `x` rounded half to even, as int64 (Theano's `cast(round(x), 'int64')`);
+/// float inputs only, as in Theano ("only float type are supported").
+#[track_caller]
+pub fn iround(x: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    if !x.dtype().is_float() {
+        return Err(GraphError::new(
+            "iround",
+            vec![x.ty()],
+            "only float type are supported",
+            loc,
+        ));
+    }
+    let r = elemwise_at(ScalarOp::RoundHalfToEven, vec![x], loc)?;
+    elemwise_at(ScalarOp::Cast(DType::Int64), vec![r], loc)
+}
+
+/// Theano's `nnet.relu(x)`: `0.5 * (x + abs(x))`, built as Theano 1.0 builds it.
+#[track_caller]
+pub fn relu(x: impl IntoVar) -> Variable {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let a = infallible(elemwise_at(ScalarOp::Abs, vec![x.clone()], loc));
+    let s = binary_at(ScalarOp::Add, x, a, loc);
+    binary_at(ScalarOp::Mul, 0.5.into_var(), s, loc)
+}
+
+/// Theano's `nnet.relu(x, alpha)` for a nonzero slope (leaky or parameterized rectifier):
+/// `0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * abs(x)`.
+#[track_caller]
+pub fn relu_alpha(x: impl IntoVar, alpha: impl IntoVar) -> Variable {
+    let loc = Location::caller();
+    let (x, alpha) = (x.into_var(), alpha.into_var());
+    // one constant for each repeated literal, as Theano's constant cache gives
+    let (half, one) = (0.5.into_var(), 1i64.into_var());
+    let f1 = binary_at(
+        ScalarOp::Mul,
+        half.clone(),
+        binary_at(ScalarOp::Add, one.clone(), alpha.clone(), loc),
+        loc,
+    );
+    let f2 = binary_at(
+        ScalarOp::Mul,
+        half,
+        binary_at(ScalarOp::Sub, one, alpha, loc),
+        loc,
+    );
+    let a = infallible(elemwise_at(ScalarOp::Abs, vec![x.clone()], loc));
+    binary_at(
+        ScalarOp::Add,
+        binary_at(ScalarOp::Mul, f1, x, loc),
+        binary_at(ScalarOp::Mul, f2, a, loc),
+        loc,
+    )
+}
+
+/// Theano's `nnet.elu(x)`: `switch(x > 0, x, 1 * expm1(x))`.
+#[track_caller]
+pub fn elu(x: impl IntoVar) -> Variable {
+    elu_at(x.into_var(), 1i64.into_var(), Location::caller())
+}
+
+/// Theano's `nnet.elu(x, alpha)`: `switch(x > 0, x, alpha * expm1(x))`.
+#[track_caller]
+pub fn elu_alpha(x: impl IntoVar, alpha: impl IntoVar) -> Variable {
+    elu_at(x.into_var(), alpha.into_var(), Location::caller())
+}
+
+fn elu_at(x: Variable, alpha: Variable, loc: Loc) -> Variable {
+    let c = binary_at(ScalarOp::Gt, x.clone(), 0i64.into_var(), loc);
+    let e = infallible(elemwise_at(ScalarOp::Expm1, vec![x.clone()], loc));
+    let neg = binary_at(ScalarOp::Mul, alpha, e, loc);
+    infallible(elemwise_at(ScalarOp::Switch, vec![c, x, neg], loc))
+}
+
+/// Theano's `nnet.hard_sigmoid(x)`: `clip(x * 0.2 + 0.5, 0, 1)`, the constants in the
+/// dtype `upgrade_to_float` gives `x`.
+#[track_caller]
+pub fn hard_sigmoid(x: impl IntoVar) -> Variable {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let d = crate::scalar::upgrade_to_float(x.dtype());
+    let c = |v: f64| Variable::constant_bounded(Tensor::full(d, &[], v));
+    let y = binary_at(ScalarOp::Mul, x, c(0.2), loc);
+    let y = binary_at(ScalarOp::Add, y, c(0.5), loc);
+    infallible(elemwise_at(
+        ScalarOp::Clip,
+        vec![y, 0i64.into_var(), 1i64.into_var()],
+        loc,
+    ))
+}
+
+/// Theano 1.0.5's `nnet.sigmoid_binary_crossentropy(output, target)`: the crossentropy of
+/// `sigmoid(output)` against `target`, `softplus(-abs(output)) + output * ((output > 0) -
+/// target)`, stable for any finite `output`, with Theano's gradient `sigmoid(output) - target`.
+/// Theano builds it as an inlined `OpFromGraph` (`sigmoid_binary_crossentropy{inline=True}`);
+/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer does not look
+/// into. A bool `target` is refused, as in Theano.
+#[track_caller]
+pub fn sigmoid_binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let (o, t) = (output.into_var(), target.into_var());
+    let nd = o.ndim().max(t.ndim());
+    let (o, t) = (pad_left(o, nd, loc), pad_left(t, nd, loc));
+    apply1(crate::sigmoid_xent::op(), vec![o, t], loc)
+}
+
+/// Theano's `nnet.binary_crossentropy(output, target)`:
+/// `-(target * log(output) + (1.0 - target) * log(1.0 - output))`, elementwise.
+#[track_caller]
+pub fn binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Variable {
+    let loc = Location::caller();
+    let (o, t) = (output.into_var(), target.into_var());
+    let log = |v: Variable| infallible(elemwise_at(ScalarOp::Log, vec![v], loc));
+    // one constant for both `1.0`s, as Theano's constant cache gives
+    let one = 1.0.into_var();
+    let a = binary_at(ScalarOp::Mul, t.clone(), log(o.clone()), loc);
+    let one_t = binary_at(ScalarOp::Sub, one.clone(), t, loc);
+    let one_o = binary_at(ScalarOp::Sub, one, o, loc);
+    let b = binary_at(ScalarOp::Mul, one_t, log(one_o), loc);
+    binary_neg(binary_at(ScalarOp::Add, a, b, loc), loc)
 }
 
 /// `sgn` under its numpy name.
@@ -258,6 +414,7 @@ binary_fns! {
     add => Add, "`a + b`";
     sub => Sub, "`a - b`";
     mul => Mul, "`a * b`";
+    arctan2 => ArcTan2, "`arctan(a / b)` in the quadrant of `(b, a)` (numpy's `arctan2(y, x)`)";
     true_div => TrueDiv, "`a / b`; integer inputs give float64";
     int_div => IntDiv, "`a // b` (floor division)";
     modulo => Mod, "`a % b` (sign of the divisor, as numpy)";

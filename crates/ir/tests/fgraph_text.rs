@@ -123,6 +123,38 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
         T::round_half_away_from_zero(&x),
         T::sqr(&x),
         T::sqrt(&x),
+        // Theano 1.0's catalogue
+        T::sin(&x),
+        T::cos(&x),
+        T::tan(&x),
+        T::arcsin(&x),
+        T::arccos(&x),
+        T::arctan(&x),
+        T::arctan2(&x, &y),
+        T::sinh(&x),
+        T::cosh(&x),
+        T::arcsinh(&x),
+        T::arccosh(&x),
+        T::arctanh(&x),
+        T::exp2(&x),
+        T::log2(&x),
+        T::log10(&x),
+        T::erf(&x),
+        T::erfc(&x),
+        T::erfinv(&x),
+        T::erfcinv(&x),
+        T::gamma(&x),
+        T::gammaln(&x),
+        T::psi(&x),
+        T::tri_gamma(&x),
+        T::inv(&x),
+        T::deg2rad(&x),
+        T::rad2deg(&x),
+        T::trunc(&x),
+        T::softsign(&x),
+        T::ultra_fast_sigmoid(&x),
+        T::cast(T::isnan(&x), DType::Int8),
+        T::cast(T::isinf(&x), DType::Int8),
         T::maximum(&x, &y),
         T::minimum(&x, &y),
         T::clip(&x, 0.0, 1.0),
@@ -596,4 +628,17 @@ fn parse_op_rejects_malformed_parameters() {
     ] {
         assert!(parse_op(bad).is_err(), "{bad} parsed");
     }
+}
+
+/// nnet's sigmoid_binary_crossentropy (a named op with Theano's parameters) prints and parses
+/// back to the same shared op.
+#[test]
+fn sigmoid_binary_crossentropy_round_trips() {
+    let (x, t) = (T::dmatrix("x"), T::drow("t"));
+    let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+    let fg = FunctionGraph::from_outputs(&[x, t], &[out]).unwrap();
+    let back = round_trip(&fg, &[]);
+    assert!(back
+        .to_text()
+        .contains("sigmoid_binary_crossentropy{inline=True}"));
 }

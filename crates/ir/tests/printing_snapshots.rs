@@ -1021,3 +1021,313 @@ fn s36_unnamed_inputs_and_shared() {
     "#]],
     );
 }
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s40_catalogue_trig_special() {
+    let (x, y) = xy();
+    check(
+        &(T::sin(&x) * T::cos(&y) + T::arctan2(&x, &y) - T::erfinv(&x) / T::gammaln(&y)),
+        expect![[r#"
+        (((sin(x) * cos(y)) + arctan2(x, y)) - (erfinv(x) / gammaln(y)))
+        ---
+        Elemwise{sub,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |Elemwise{mul,no_inplace} [id C] ''   
+         | | |Elemwise{sin,no_inplace} [id D] ''   
+         | | | |x [id E]
+         | | |Elemwise{cos,no_inplace} [id F] ''   
+         | |   |y [id G]
+         | |Elemwise{arctan2,no_inplace} [id H] ''   
+         |   |x [id E]
+         |   |y [id G]
+         |Elemwise{true_div,no_inplace} [id I] ''   
+           |Elemwise{erfinv,no_inplace} [id J] ''   
+           | |x [id E]
+           |Elemwise{gammaln,no_inplace} [id K] ''   
+             |y [id G]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s41_catalogue_isnan_inv_trunc() {
+    let (x, y) = xy();
+    check(
+        &(T::switch(T::isnan(&x), T::log2(&y), T::exp2(&x)) + T::inv(&x) * T::deg2rad(&y)
+            - T::trunc(T::psi(&x))),
+        expect![[r#"
+        ((switch(isnan(x), log2(y), exp2(x)) + (inv(x) * deg2rad(y))) - trunc(psi(x)))
+        ---
+        Elemwise{sub,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |Elemwise{switch,no_inplace} [id C] ''   
+         | | |Elemwise{isnan,no_inplace} [id D] ''   
+         | | | |x [id E]
+         | | |Elemwise{log2,no_inplace} [id F] ''   
+         | | | |y [id G]
+         | | |Elemwise{exp2,no_inplace} [id H] ''   
+         | |   |x [id E]
+         | |Elemwise{mul,no_inplace} [id I] ''   
+         |   |Elemwise{inv,no_inplace} [id J] ''   
+         |   | |x [id E]
+         |   |Elemwise{deg2rad,no_inplace} [id K] ''   
+         |     |y [id G]
+         |Elemwise{trunc,no_inplace} [id L] ''   
+           |Elemwise{psi,no_inplace} [id M] ''   
+             |x [id E]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s42_catalogue_hyperbolic_erf_gamma() {
+    let (x, y) = xy();
+    check(
+        &(T::sinh(&x) + T::cosh(&x) * T::arcsinh(&y) - T::arccosh(&x) / T::arctanh(&y)
+            + T::tan(&x) * T::arcsin(&y)
+            - T::arccos(&x) * T::arctan(&y)
+            + T::log10(&x) * T::erf(&y)
+            - T::erfc(&x) * T::erfcinv(&y)
+            + T::gamma(&x) * T::rad2deg(&y)
+            + T::isinf(&x)),
+        expect![[r#"
+        ((((((((sinh(x) + (cosh(x) * arcsinh(y))) - (arccosh(x) / arctanh(y))) + (tan(x) * arcsin(y))) - (arccos(x) * arctan(y))) + (log10(x) * erf(y))) - (erfc(x) * erfcinv(y))) + (gamma(x) * rad2deg(y))) + isinf(x))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+         | |Elemwise{sub,no_inplace} [id C] ''   
+         | | |Elemwise{add,no_inplace} [id D] ''   
+         | | | |Elemwise{sub,no_inplace} [id E] ''   
+         | | | | |Elemwise{add,no_inplace} [id F] ''   
+         | | | | | |Elemwise{sub,no_inplace} [id G] ''   
+         | | | | | | |Elemwise{add,no_inplace} [id H] ''   
+         | | | | | | | |Elemwise{sinh,no_inplace} [id I] ''   
+         | | | | | | | | |x [id J]
+         | | | | | | | |Elemwise{mul,no_inplace} [id K] ''   
+         | | | | | | |   |Elemwise{cosh,no_inplace} [id L] ''   
+         | | | | | | |   | |x [id J]
+         | | | | | | |   |Elemwise{arcsinh,no_inplace} [id M] ''   
+         | | | | | | |     |y [id N]
+         | | | | | | |Elemwise{true_div,no_inplace} [id O] ''   
+         | | | | | |   |Elemwise{arccosh,no_inplace} [id P] ''   
+         | | | | | |   | |x [id J]
+         | | | | | |   |Elemwise{arctanh,no_inplace} [id Q] ''   
+         | | | | | |     |y [id N]
+         | | | | | |Elemwise{mul,no_inplace} [id R] ''   
+         | | | | |   |Elemwise{tan,no_inplace} [id S] ''   
+         | | | | |   | |x [id J]
+         | | | | |   |Elemwise{arcsin,no_inplace} [id T] ''   
+         | | | | |     |y [id N]
+         | | | | |Elemwise{mul,no_inplace} [id U] ''   
+         | | | |   |Elemwise{arccos,no_inplace} [id V] ''   
+         | | | |   | |x [id J]
+         | | | |   |Elemwise{arctan,no_inplace} [id W] ''   
+         | | | |     |y [id N]
+         | | | |Elemwise{mul,no_inplace} [id X] ''   
+         | | |   |Elemwise{log10,no_inplace} [id Y] ''   
+         | | |   | |x [id J]
+         | | |   |Elemwise{erf,no_inplace} [id Z] ''   
+         | | |     |y [id N]
+         | | |Elemwise{mul,no_inplace} [id BA] ''   
+         | |   |Elemwise{erfc,no_inplace} [id BB] ''   
+         | |   | |x [id J]
+         | |   |Elemwise{erfcinv,no_inplace} [id BC] ''   
+         | |     |y [id N]
+         | |Elemwise{mul,no_inplace} [id BD] ''   
+         |   |Elemwise{gamma,no_inplace} [id BE] ''   
+         |   | |x [id J]
+         |   |Elemwise{rad2deg,no_inplace} [id BF] ''   
+         |     |y [id N]
+         |Elemwise{isinf,no_inplace} [id BG] ''   
+           |x [id J]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s43_nnet_relu_elu() {
+    let (x, y) = xy();
+    check(
+        &(T::relu(&x) + T::elu(&y)),
+        expect![[r#"
+        ((TensorConstant{0.5} * (x + |x|)) + switch(gt(y, TensorConstant{0}), y, (TensorConstant{1} * expm1(y))))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{mul,no_inplace} [id B] ''   
+         | |InplaceDimShuffle{x,x} [id C] ''   
+         | | |TensorConstant{0.5} [id D]
+         | |Elemwise{add,no_inplace} [id E] ''   
+         |   |x [id F]
+         |   |Elemwise{abs_,no_inplace} [id G] ''   
+         |     |x [id F]
+         |Elemwise{switch,no_inplace} [id H] ''   
+           |Elemwise{gt,no_inplace} [id I] ''   
+           | |y [id J]
+           | |InplaceDimShuffle{x,x} [id K] ''   
+           |   |TensorConstant{0} [id L]
+           |y [id J]
+           |Elemwise{mul,no_inplace} [id M] ''   
+             |InplaceDimShuffle{x,x} [id N] ''   
+             | |TensorConstant{1} [id O]
+             |Elemwise{expm1,no_inplace} [id P] ''   
+               |y [id J]
+    "#]],
+    );
+}
+
+/// `pp` as the real Theano 1.0.5 prints it. Its debugprint names nnet's `softsign` and
+/// `ultra_fast_sigmoid` nodes `softsign [id O]` (Theano builds them as Elemwise ops with a
+/// `name`); here they print as every scalar op does, `Elemwise{softsign,no_inplace}`, the same
+/// known difference as `sigmoid` and `softplus` (s08).
+#[test]
+fn s43_nnet_hard_sigmoid() {
+    let (x, y) = xy();
+    check(
+        &(T::hard_sigmoid(&x) * T::softsign(&y) + T::ultra_fast_sigmoid(&y)),
+        expect![[r#"
+            ((clip(((x * TensorConstant{0.2}) + TensorConstant{0.5}), TensorConstant{0}, TensorConstant{1}) * softsign(y)) + ultra_fast_sigmoid(y))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{mul,no_inplace} [id B] ''   
+             | |Elemwise{clip,no_inplace} [id C] ''   
+             | | |Elemwise{add,no_inplace} [id D] ''   
+             | | | |Elemwise{mul,no_inplace} [id E] ''   
+             | | | | |x [id F]
+             | | | | |InplaceDimShuffle{x,x} [id G] ''   
+             | | | |   |TensorConstant{0.2} [id H]
+             | | | |InplaceDimShuffle{x,x} [id I] ''   
+             | | |   |TensorConstant{0.5} [id J]
+             | | |InplaceDimShuffle{x,x} [id K] ''   
+             | | | |TensorConstant{0} [id L]
+             | | |InplaceDimShuffle{x,x} [id M] ''   
+             | |   |TensorConstant{1} [id N]
+             | |Elemwise{softsign,no_inplace} [id O] ''   
+             |   |y [id P]
+             |Elemwise{ultra_fast_sigmoid,no_inplace} [id Q] ''   
+               |y [id P]
+        "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s44_nnet_binary_crossentropy() {
+    let (x, y) = xy();
+    check(
+        &(T::binary_crossentropy(&x, &y)),
+        expect![[r#"
+        (-((y * log(x)) + ((TensorConstant{1.0} - y) * log((TensorConstant{1.0} - x)))))
+        ---
+        Elemwise{neg,no_inplace} [id A] ''   
+         |Elemwise{add,no_inplace} [id B] ''   
+           |Elemwise{mul,no_inplace} [id C] ''   
+           | |y [id D]
+           | |Elemwise{log,no_inplace} [id E] ''   
+           |   |x [id F]
+           |Elemwise{mul,no_inplace} [id G] ''   
+             |Elemwise{sub,no_inplace} [id H] ''   
+             | |InplaceDimShuffle{x,x} [id I] ''   
+             | | |TensorConstant{1.0} [id J]
+             | |y [id D]
+             |Elemwise{log,no_inplace} [id K] ''   
+               |Elemwise{sub,no_inplace} [id L] ''   
+                 |InplaceDimShuffle{x,x} [id M] ''   
+                 | |TensorConstant{1.0} [id J]
+                 |x [id F]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s45_iround() {
+    let (x, _) = xy();
+    check(
+        &(T::iround(&x).unwrap()),
+        expect![[r#"
+        int64(round_half_to_even(x))
+        ---
+        Elemwise{Cast{int64}} [id A] ''   
+         |Elemwise{round_half_to_even,no_inplace} [id B] ''   
+           |x [id C]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s46_nnet_sigmoid_binary_crossentropy() {
+    let (x, y) = xy();
+    check(
+        &(T::sigmoid_binary_crossentropy(&x, &y).unwrap() * 2),
+        expect![[r#"
+        (sigmoid_binary_crossentropy{inline=True}(x, y) * TensorConstant{2})
+        ---
+        Elemwise{mul,no_inplace} [id A] ''   
+         |sigmoid_binary_crossentropy{inline=True} [id B] ''   
+         | |x [id C]
+         | |y [id D]
+         |InplaceDimShuffle{x,x} [id E] ''   
+           |TensorConstant{2} [id F]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s47_nnet_relu_alpha() {
+    let (x, _) = xy();
+    check(
+        &(T::relu_alpha(&x, 0.1)),
+        expect![[r#"
+        (((TensorConstant{0.5} * (TensorConstant{1} + TensorConstant{0.1})) * x) + ((TensorConstant{0.5} * (TensorConstant{1} - TensorConstant{0.1})) * |x|))
+        ---
+        Elemwise{add,no_inplace} [id A] ''   
+         |Elemwise{mul,no_inplace} [id B] ''   
+         | |InplaceDimShuffle{x,x} [id C] ''   
+         | | |Elemwise{mul,no_inplace} [id D] ''   
+         | |   |TensorConstant{0.5} [id E]
+         | |   |Elemwise{add,no_inplace} [id F] ''   
+         | |     |TensorConstant{1} [id G]
+         | |     |TensorConstant{0.1} [id H]
+         | |x [id I]
+         |Elemwise{mul,no_inplace} [id J] ''   
+           |InplaceDimShuffle{x,x} [id K] ''   
+           | |Elemwise{mul,no_inplace} [id L] ''   
+           |   |TensorConstant{0.5} [id E]
+           |   |Elemwise{sub,no_inplace} [id M] ''   
+           |     |TensorConstant{1} [id G]
+           |     |TensorConstant{0.1} [id H]
+           |Elemwise{abs_,no_inplace} [id N] ''   
+             |x [id I]
+    "#]],
+    );
+}
+
+/// Expected text printed by the real Theano 1.0.5 (`theano.printing.pp` and `debugprint`).
+#[test]
+fn s48_nnet_elu_alpha() {
+    let (_, y) = xy();
+    check(
+        &(T::elu_alpha(&y, 0.5)),
+        expect![[r#"
+        switch(gt(y, TensorConstant{0}), y, (TensorConstant{0.5} * expm1(y)))
+        ---
+        Elemwise{switch,no_inplace} [id A] ''   
+         |Elemwise{gt,no_inplace} [id B] ''   
+         | |y [id C]
+         | |InplaceDimShuffle{x,x} [id D] ''   
+         |   |TensorConstant{0} [id E]
+         |y [id C]
+         |Elemwise{mul,no_inplace} [id F] ''   
+           |InplaceDimShuffle{x,x} [id G] ''   
+           | |TensorConstant{0.5} [id H]
+           |Elemwise{expm1,no_inplace} [id I] ''   
+             |y [id C]
+    "#]],
+    );
+}

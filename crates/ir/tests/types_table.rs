@@ -1490,3 +1490,116 @@ fn indexing_table() {
     ];
     check(table);
 }
+
+/// Theano 1.0's elementwise catalogue, family by family: every builder on a scalar of each of
+/// the 8 dtypes. The expected dtypes were printed by the real Theano 1.0.5 (`T.sin(x).dtype`
+/// for `x = T.scalar(dtype=d)`, and likewise for each function, nnet's included).
+#[test]
+fn catalogue_families() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    const DTS: [DType; 8] = [Bool, UInt8, Int8, Int16, Int32, Int64, Float32, Float64];
+    // upgrade_to_float: bool, uint8, int8, int16 -> float32; int32, int64 -> float64
+    const TO_FLOAT: [DType; 8] = [
+        Float32, Float32, Float32, Float32, Float64, Float64, Float32, Float64,
+    ];
+    type Unary = fn(&Variable) -> Variable;
+    let float_family: Vec<(&str, Unary)> = vec![
+        ("sin", |x| T::sin(x)),
+        ("cos", |x| T::cos(x)),
+        ("tan", |x| T::tan(x)),
+        ("arcsin", |x| T::arcsin(x)),
+        ("arccos", |x| T::arccos(x)),
+        ("arctan", |x| T::arctan(x)),
+        ("arctan2", |x| T::arctan2(x, x)),
+        ("sinh", |x| T::sinh(x)),
+        ("cosh", |x| T::cosh(x)),
+        ("arcsinh", |x| T::arcsinh(x)),
+        ("arccosh", |x| T::arccosh(x)),
+        ("arctanh", |x| T::arctanh(x)),
+        ("exp2", |x| T::exp2(x)),
+        ("log2", |x| T::log2(x)),
+        ("log10", |x| T::log10(x)),
+        ("erf", |x| T::erf(x)),
+        ("erfc", |x| T::erfc(x)),
+        ("erfinv", |x| T::erfinv(x)),
+        ("erfcinv", |x| T::erfcinv(x)),
+        ("gamma", |x| T::gamma(x)),
+        ("gammaln", |x| T::gammaln(x)),
+        ("psi", |x| T::psi(x)),
+        ("tri_gamma", |x| T::tri_gamma(x)),
+        ("inv", |x| T::inv(x)),
+        ("deg2rad", |x| T::deg2rad(x)),
+        ("rad2deg", |x| T::rad2deg(x)),
+        ("trunc", |x| T::trunc(x)),
+        // nnet
+        ("softsign", |x| T::softsign(x)),
+        ("ultra_fast_sigmoid", |x| T::ultra_fast_sigmoid(x)),
+        ("relu", |x| T::relu(x)),
+        ("elu", |x| T::elu(x)),
+        ("hard_sigmoid", |x| T::hard_sigmoid(x)),
+        ("binary_crossentropy", |x| T::binary_crossentropy(x, x)),
+    ];
+    let bool_family: Vec<(&str, Unary)> =
+        vec![("isnan", |x| T::isnan(x)), ("isinf", |x| T::isinf(x))];
+    let mut table: Vec<(String, Variable, String)> = Vec::new();
+    for (k, &d) in DTS.iter().enumerate() {
+        let x = input(d, &[]);
+        for (name, f) in &float_family {
+            let want = TensorType::new(TO_FLOAT[k], &[]).unwrap().to_string();
+            table.push((format!("{name} {d}"), f(&x), want));
+        }
+        for (name, f) in &bool_family {
+            table.push((
+                format!("{name} {d}"),
+                f(&x),
+                "TensorType(bool, scalar)".into(),
+            ));
+        }
+        // sigmoid_binary_crossentropy: a bool target is refused (numpy's boolean subtract)
+        match (T::sigmoid_binary_crossentropy(&x, &x), d.is_bool()) {
+            (Ok(v), false) => {
+                let want = TensorType::new(TO_FLOAT[k], &[]).unwrap().to_string();
+                table.push((format!("sigmoid_binary_crossentropy {d}"), v, want))
+            }
+            (Err(e), true) => assert!(e.to_string().contains("boolean subtract"), "{e}"),
+            (r, _) => panic!("sigmoid_binary_crossentropy {d}: {r:?}"),
+        }
+        // iround: int64 for floats, refused for discrete inputs ("only float type are supported")
+        match (T::iround(&x), d.is_float()) {
+            (Ok(v), true) => {
+                table.push((format!("iround {d}"), v, "TensorType(int64, scalar)".into()))
+            }
+            (Err(e), false) => assert!(
+                e.to_string().contains("only float type are supported"),
+                "{e}"
+            ),
+            (r, _) => panic!("iround {d}: {r:?}"),
+        }
+    }
+    // broadcast patterns follow the inputs, as for every elemwise op
+    let fr = input(Float32, &[true, false]);
+    let dm = input(Float64, &[false, false]);
+    table.push((
+        "arctan2 frow dmatrix".into(),
+        T::arctan2(&fr, &dm),
+        "TensorType(float64, matrix)".into(),
+    ));
+    table.push((
+        "erf frow".into(),
+        T::erf(&fr),
+        "TensorType(float32, row)".into(),
+    ));
+    table.push((
+        "isnan frow".into(),
+        T::isnan(&fr),
+        "TensorType(bool, row)".into(),
+    ));
+    check(
+        table
+            .iter()
+            .map(|(a, v, w)| (a.as_str(), v.clone(), w.as_str()))
+            .collect(),
+    );
+}

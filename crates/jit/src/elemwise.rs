@@ -51,7 +51,10 @@ pub(crate) fn prog_cost(p: &lower::Prog, wide: Option<DType>) -> usize {
         .map(|(op, _)| {
             if wide.is_some_and(|d| wide::helper(op, d).is_some()) {
                 4
-            } else if lower::math_func(op).is_some() {
+            } else if lower::math_func(op).is_some()
+                || crate::helpers::catalogue_helper(op, false).is_some()
+                || *op == ScalarOp::ArcTan2
+            {
                 24
             } else if matches!(op, ScalarOp::TrueDiv | ScalarOp::Sqrt) {
                 4

@@ -32,7 +32,7 @@ pub(crate) struct Hoisted {
 /// Whether `op` computes in its output dtype after casting every operand to it.
 fn casts_operands(op: &ScalarOp) -> bool {
     use ScalarOp::*;
-    !matches!(op, Switch | Gt | Lt | Ge | Le | Eq | Neq)
+    !matches!(op, Switch | Gt | Lt | Ge | Le | Eq | Neq | IsNan | IsInf)
 }
 
 /// The split of `p`, or `None` when there is nothing to hoist (no uniform instruction and no

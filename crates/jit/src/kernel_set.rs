@@ -128,6 +128,7 @@ impl KernelSet {
         for (name, ptr) in helpers::unary_symbols()
             .into_iter()
             .chain(helpers::binary_symbols())
+            .chain(helpers::catalogue_symbols())
         {
             jb.symbol(name, ptr);
         }

@@ -95,6 +95,11 @@ pub(crate) fn vector_dtype(p: &Prog, in_dtypes: &[DType], inline_math: bool) -> 
                 | Floor
                 | Ceil
                 | RoundHalfToEven
+                | Trunc
+                | Inv
+                | Deg2Rad
+                | Rad2Deg
+                | Softsign
                 | Identity
                 | Second
         ) || *op == Cast(d)
@@ -237,6 +242,17 @@ impl<M: Module> Emitter<'_, '_, M> {
         }
     }
 
+    /// The float constant `x` in dtype `d`, splatted to `like`'s vector type in a vector body.
+    fn fconst_like(&self, b: &mut FunctionBuilder, like: Value, d: DType, x: f64) -> Value {
+        let c = self.fconst(b, d, x);
+        if self.vector {
+            let ty = b.func.dfg.value_type(like);
+            b.ins().splat(ty, c)
+        } else {
+            c
+        }
+    }
+
     /// `c ? x : y` where `c` is a comparison result (an i8 for scalars, a lane mask for
     /// vectors).
     fn sel(&self, b: &mut FunctionBuilder, c: Value, x: Value, y: Value) -> Value {
@@ -348,6 +364,20 @@ impl<M: Module> Emitter<'_, '_, M> {
                     b.ins().icmp(cc, x, y)
                 });
             }
+            IsNan | IsInf => {
+                // in the input's own dtype: false for integers and bools (numpy)
+                let (x, d) = (args[0], ads[0]);
+                if !d.is_float() {
+                    return Ok(b.ins().iconst(types::I8, 0));
+                }
+                return Ok(if *op == IsNan {
+                    b.ins().fcmp(FloatCC::Unordered, x, x)
+                } else {
+                    let a = b.ins().fabs(x);
+                    let inf = self.fconst(b, d, f64::INFINITY);
+                    b.ins().fcmp(FloatCC::Equal, a, inf)
+                });
+            }
             _ => {}
         }
         // everything else computes in the output dtype
@@ -370,6 +400,32 @@ impl<M: Module> Emitter<'_, '_, M> {
                 Floor => b.ins().floor(v[0]),
                 Ceil => b.ins().ceil(v[0]),
                 RoundHalfToEven => b.ins().nearest(v[0]),
+                Trunc => b.ins().trunc(v[0]),
+                Inv => {
+                    let one = self.fconst_like(b, v[0], d, 1.0);
+                    b.ins().fdiv(one, v[0])
+                }
+                // numpy's constants, the quotient taken in the dtype (as the interpreter)
+                Deg2Rad | Rad2Deg => {
+                    let (p, q) = if *op == Deg2Rad {
+                        (std::f64::consts::PI, 180.0)
+                    } else {
+                        (180.0, std::f64::consts::PI)
+                    };
+                    let k = if d == DType::Float32 {
+                        (p as f32 / q as f32) as f64
+                    } else {
+                        p / q
+                    };
+                    let c = self.fconst_like(b, v[0], d, k);
+                    b.ins().fmul(v[0], c)
+                }
+                Softsign => {
+                    let one = self.fconst_like(b, v[0], d, 1.0);
+                    let a = b.ins().fabs(v[0]);
+                    let den = b.ins().fadd(one, a);
+                    b.ins().fdiv(v[0], den)
+                }
                 Maximum => self.fminmax(b, v[0], v[1], true),
                 Minimum => self.fminmax(b, v[0], v[1], false),
                 Clip => {
@@ -400,7 +456,11 @@ impl<M: Module> Emitter<'_, '_, M> {
                 Pow => self.call1(b, "pow", d, &v)?,
                 IntDiv => self.call1(b, "int_div", d, &v)?,
                 Mod => self.call1(b, "mod", d, &v)?,
-                _ => return Err(unsupported(op, d)),
+                ArcTan2 => self.call1(b, "arctan2", d, &v)?,
+                _ => match crate::helpers::catalogue_helper(op, d == DType::Float32) {
+                    Some(name) if d.is_float() => self.calls.call(b, name, clif_ty(d), &v)?,
+                    _ => return Err(unsupported(op, d)),
+                },
             };
             return Ok(r);
         }
@@ -551,6 +611,7 @@ fn helper_name(base: &str, d: DType) -> Option<&'static str> {
         ("pow", false) => "theano_pow_f64",
         ("int_div", false) => "theano_int_div_f64",
         ("mod", false) => "theano_mod_f64",
+        ("arctan2", false) => "theano_arctan2_f64",
         ("exp", true) => "theano_exp_f32",
         ("log", true) => "theano_log_f32",
         ("log1p", true) => "theano_log1p_f32",
@@ -562,6 +623,7 @@ fn helper_name(base: &str, d: DType) -> Option<&'static str> {
         ("pow", true) => "theano_pow_f32",
         ("int_div", true) => "theano_int_div_f32",
         ("mod", true) => "theano_mod_f32",
+        ("arctan2", true) => "theano_arctan2_f32",
         _ => return None,
     })
 }

@@ -247,6 +247,8 @@ fn integer_ops_match_interpreter() {
         Identity,
         Second,
         Switch,
+        IsNan,
+        IsInf,
         Cast(DType::Float64),
         Cast(DType::Float32),
         Cast(DType::Int64),
@@ -278,6 +280,7 @@ fn integer_ops_match_interpreter() {
         Minimum,
         Eq,
         Gt,
+        IsNan,
         Cast(DType::Float64),
     ] {
         let dts = vec![b; op.arity()];
@@ -300,6 +303,12 @@ fn composites_match_interpreter() {
         "switch(gt(i0, i1), sqrt(i0), (-i1))",
         "(convert_to_float32(i0) + i1)",
         "sigmoid(((i0 * i1) + i2))",
+        // the catalogue: helper calls in a body, inline ones, and isnan/isinf of a broadcast
+        // scalar operand (hoisted: it must keep its own dtype, not be cast to bool)
+        "((sin(i0) * erf(i1)) + softsign(i2))",
+        "switch(isnan(i0), deg2rad(i1), inv(i2))",
+        "(arctan2(i0, trunc(i1)) + gammaln(i2))",
+        "switch(isinf(i2), rad2deg(i0), erfinv(i1))",
     ] {
         let c = Composite::parse(src).unwrap();
         let op = ScalarOp::composite(c);

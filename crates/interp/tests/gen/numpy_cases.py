@@ -1,6 +1,6 @@
 """Generate crates/interp/tests/numpy_cases.rs: expected values computed by numpy.
 
-Run: python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/numpy_cases.rs
+Run (numpy and scipy): python3 crates/interp/tests/gen/numpy_cases.py > crates/interp/tests/numpy_cases.rs
 The tests themselves never call Python; this script only documents where the literals came
 from and regenerates them.
 """
@@ -166,6 +166,74 @@ sp = lambda x: np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
 case('softplus_float64', E('Softplus'), [A([0.0, 1.0, -1.0, 30.0, -30.0, 800.0, -800.0])], sp)
 case('softplus_float32', E('Softplus'), [A([0.0, 1.0, -1.0, 30.0, -30.0, 100.0, -100.0], f4)],
      lambda x: sp(x.astype(f8)).astype(f4))
+# ---- Theano 1.0's elementwise catalogue (theano.scalar.basic / basic_scipy, nnet.sigm)
+# float64 and float32 data; integer inputs go to float (upgrade_to_float) and compute there.
+# The special functions' float32 values are scipy's float32 loops (float64, rounded once).
+import scipy.special as sps
+inf, nan = np.inf, np.nan
+CAT = [
+    ('sin', 'Sin', np.sin, [-3.0, -0.5, 0.0, 0.5, 1.0, 2.0, 10.0, 1e6, inf, nan]),
+    ('cos', 'Cos', np.cos, [-3.0, -0.5, 0.0, 0.5, 1.0, 2.0, 10.0, 1e6, inf, nan]),
+    ('tan', 'Tan', np.tan, [-3.0, -0.5, 0.0, 0.5, 1.0, 2.0, 10.0, inf, nan]),
+    ('arcsin', 'ArcSin', np.arcsin, [-1.0, -0.5, 0.0, 0.3, 1.0, 1.5, nan]),
+    ('arccos', 'ArcCos', np.arccos, [-1.0, -0.5, 0.0, 0.3, 1.0, 1.5, nan]),
+    ('arctan', 'ArcTan', np.arctan, [-inf, -3.0, 0.0, 0.5, 1e10, nan]),
+    ('sinh', 'Sinh', np.sinh, [-3.0, -0.5, 0.0, 1e-10, 2.0, 800.0, -800.0, nan]),
+    ('cosh', 'Cosh', np.cosh, [-3.0, -0.5, 0.0, 1e-10, 2.0, 800.0, nan]),
+    ('arcsinh', 'ArcSinh', np.arcsinh, [-1e10, -3.0, 0.0, 1e-10, 0.5, 1e30, inf]),
+    ('arccosh', 'ArcCosh', np.arccosh, [0.5, 1.0, 1.5, 10.0, 1e30, inf]),
+    ('arctanh', 'ArcTanh', np.arctanh, [-1.0, -0.5, 0.0, 1e-10, 0.9, 1.0, 2.0]),
+    ('exp2', 'Exp2', np.exp2, [-200.0, -3.0, -0.5, 0.0, 0.5, 10.0, 127.0, 2000.0, nan]),
+    ('log2', 'Log2', np.log2, [0.0, -1.0, 1e-30, 0.5, 1.0, 3.0, 1024.0, inf]),
+    ('log10', 'Log10', np.log10, [0.0, -1.0, 1e-30, 0.5, 1.0, 3.0, 1000.0, inf]),
+    ('erf', 'Erf', sps.erf, [-inf, -3.0, -0.5, 0.0, 1e-10, 0.5, 2.0, 6.0, nan]),
+    ('erfc', 'Erfc', sps.erfc, [-inf, -3.0, -0.5, 0.0, 0.5, 2.0, 5.0, 9.0, nan]),
+    ('erfinv', 'Erfinv', sps.erfinv, [-1.0, -0.999, -0.5, 0.0, 1e-10, 0.3, 0.9, 0.999999, 1.0, 1.5, nan]),
+    ('erfcinv', 'Erfcinv', sps.erfcinv, [0.0, 1e-30, 1e-10, 0.1, 0.5, 1.3, 1.9, 2.0, -0.1, 2.5, nan]),
+    ('gamma', 'Gamma', sps.gamma, [-1.5, -0.5, 0.5, 1.0, 3.3, 10.0, 30.5, 200.0, -1.0, 0.0, nan]),
+    ('gammaln', 'GammaLn', sps.gammaln, [-1.5, -0.5, 0.5, 3.3, 10.0, 1e5, 1e30, 0.0, -1.0, inf]),
+    ('psi', 'Psi', sps.psi, [-1.5, -0.5, 0.25, 1.0, 3.3, 10.0, 100.0, 1e10, 0.0, -2.0, inf]),
+    ('tri_gamma', 'TriGamma', lambda x: sps.polygamma(1, x).astype(x.dtype),
+     [-1.5, -0.5, 0.25, 1.0, 3.3, 10.0, 100.0, 1e10, 0.0, -2.0, inf]),
+    ('inv', 'Inv', lambda x: 1 / x, [-2.0, 0.0, -0.0, 0.5, 3.0, inf]),
+    ('deg2rad', 'Deg2Rad', np.deg2rad, [-720.0, -90.0, 0.0, 1.0, 45.0, 123.456, inf]),
+    ('rad2deg', 'Rad2Deg', np.rad2deg, [-7.0, -1.0, 0.0, 0.1, 3.14159, 1e30]),
+    ('trunc', 'Trunc', np.trunc, [-2.5, -0.5, 0.5, 2.7, -0.0, inf, nan]),
+    ('softsign', 'Softsign', lambda x: x / (x.dtype.type(1) + np.abs(x)), [-3.0, -0.5, 0.0, 2.0, 1e30, -inf]),
+    ('ultra_fast_sigmoid', 'UltraFastSigmoid',
+     lambda x: np.vectorize(ufs, otypes=[f8])(x.astype(f8)).astype(x.dtype),
+     [-10.0, -4.0, -2.0, -0.5, 0.0, 0.5, 2.0, 3.5, 4.0, 10.0, nan]),
+]
+def ufs(x):
+    # Theano 1.0's UltraFastScalarSigmoid.st_impl
+    x = 0.5 * x
+    if np.isnan(x):
+        return nan
+    a = abs(x)
+    if a < 1.7:
+        z = 1.5 * a / (1 + a)
+    elif a < 3:
+        z = 0.935409070603099 + 0.0458812946797165 * (a - 1.7)
+    else:
+        z = 0.99505475368673
+    return 0.5 * ((z if x >= 0 else -z) + 1.)
+for name, opn, fn, xs in CAT:
+    case('%s_float64' % name, E(opn), [A(xs)], fn)
+    case('%s_float32' % name, E(opn), [A(xs, f4)], fn)
+case('sin_int8_gives_float32', E('Sin'), [A([0, 1, -2, 100], i1)], lambda x: np.sin(x.astype(f4)))
+case('gamma_int32_gives_float64', E('Gamma'), [A([1, 5, -3, 0], i4)], lambda x: sps.gamma(x.astype(f8)))
+case('erf_bool_gives_float32', E('Erf'), [A([True, False])], lambda x: sps.erf(x.astype(f4)))
+case('inv_int16_gives_float32', E('Inv'), [A([3, -7, 0], i2)], lambda x: 1 / x.astype(f4))
+case('trunc_uint8_gives_float32', E('Trunc'), [A([3, 200], u1)], lambda x: x.astype(f4))
+case('arctan2_float64_broadcast', E('ArcTan2'),
+     [A([[1.0], [-1.0], [0.0], [-0.0]]), A([1.0, -1.0, 0.0, -0.0, inf])], np.arctan2)
+case('arctan2_float32', E('ArcTan2'), [A([1.0, -3.0, inf, nan], f4), A([2.0, -1.0, inf, 1.0], f4)], np.arctan2)
+case('arctan2_int8_float32', E('ArcTan2'), [A([1, -3], i1), A([2.0, 0.5], f4)],
+     lambda y, x: np.arctan2(y.astype(f4), x))
+case('isnan_float64', E('IsNan'), [A([0.0, nan, inf, -inf, -nan])], np.isnan)
+case('isinf_float32', E('IsInf'), [A([0.0, nan, inf, -inf, 3e38], f4)], np.isinf)
+case('isnan_int32_all_false', E('IsNan'), [A([0, -1, 7], i4)], np.isnan)
+case('isinf_bool_all_false', E('IsInf'), [A([True, False])], np.isinf)
 rnd = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.6, -2.6, 0.49999999999999994]
 case('floor_float64', E('Floor'), [A(rnd)], np.floor)
 case('ceil_float32', E('Ceil'), [A(rnd, f4)], np.ceil)
@@ -438,7 +506,8 @@ for name, ents, base, y, arrs, set_ in [
     case(name, ADVI(ents, set_), [base, y] + arrs,
          lambda x, y, *a, ents=ents, s=set_: advinc(x, y, ents, a, s))
 
-print('//! Generated by tests/gen/numpy_cases.py (numpy %s): expected values are numpy\'s.' % np.__version__)
+import scipy
+print('//! Generated by tests/gen/numpy_cases.py (numpy %s, scipy %s): expected values are numpy\'s and scipy\'s.' % (np.__version__, scipy.__version__))
 print('//! The case table, shared by crates/interp/tests/numpy_cases.rs (each op through `perform`)')
 print('//! and tests/numpy_cases_jit.rs (each op compiled through the facade on linker=jit): each test')
 print('//! runs one op with its parent module\'s `common::check` and compares dtype, shape and values.')

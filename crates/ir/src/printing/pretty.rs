@@ -249,9 +249,12 @@ fn elemwise(
             }
             match s {
                 // No `_inplace` version with a printer in Theano: the default printer.
-                ScalarOp::Cast(_) | ScalarOp::Identity | ScalarOp::Sigmoid | ScalarOp::Softplus => {
-                    default(out, node, ins)
-                }
+                ScalarOp::Cast(_)
+                | ScalarOp::Identity
+                | ScalarOp::Sigmoid
+                | ScalarOp::Softplus
+                | ScalarOp::Softsign
+                | ScalarOp::UltraFastSigmoid => default(out, node, ins),
                 other => function(&format!("{}=", other.pp_name()), ins),
             }
         }
