@@ -212,6 +212,15 @@ pub fn int_scalar(x: &Variable, p: u8) -> Option<Variable> {
     ew(S::Sub, vec![d, i64c((p as i64 / 3) % 3)])
 }
 
+/// Axis `a` of `x` as an isize, written from the end (`a - ndim`) when bit 5 of `p` is set.
+pub fn py_axis(x: &Variable, a: usize, p: u8) -> isize {
+    if p & 32 != 0 {
+        a as isize - x.ndim() as isize
+    } else {
+        a as isize
+    }
+}
+
 pub fn axis(v: &Variable, p: u8) -> Option<usize> {
     (v.ndim() > 0).then(|| p as usize % v.ndim())
 }
@@ -320,7 +329,8 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             }
         }
         5 => {
-            let ax = axis(&x, p / 6);
+            // a negative axis (Python's) names the same axis: half of them are written so
+            let ax = axis(&x, p / 6).map(|a| py_axis(&x, a, p));
             let axes = if p & 64 != 0 {
                 None
             } else {
@@ -338,7 +348,7 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             .ok()
         }
         6 => {
-            let ax = axis(&x, p / 5).map(|a| vec![a]);
+            let ax = axis(&x, p / 5).map(|a| vec![py_axis(&x, a, p)]);
             let axes = if p & 64 != 0 { None } else { ax.as_deref() };
             match p % 5 {
                 0 => T::max_and_argmax(&x, axes)
@@ -386,7 +396,7 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
             _ => T::reshape(&x, [1, -1]).ok(),
         },
         11 => {
-            let ax = axis(&x, p)?;
+            let ax = py_axis(&x, axis(&x, p)?, p);
             T::concatenate(&[x, y], ax).ok()
         }
         12 => {

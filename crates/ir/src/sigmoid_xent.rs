@@ -105,8 +105,9 @@ impl CustomOp for SigmoidXent {
 
 /// The gradient `g` of an output of `out`'s type summed over the dimensions `x` broadcasts.
 fn sum_to(g: Variable, x: &Variable, out: &Variable) -> Result<Variable, String> {
-    let axes: Vec<usize> = (0..x.ndim())
+    let axes: Vec<isize> = (0..x.ndim())
         .filter(|&i| x.ty().is_broadcastable(i) && !out.ty().is_broadcastable(i))
+        .map(|i| i as isize)
         .collect();
     if axes.is_empty() {
         return Ok(g);

@@ -787,15 +787,25 @@ pub fn ones(shape: &[i64]) -> Result<Variable> {
 
 /// Join tensors along an existing axis.
 #[track_caller]
-pub fn concatenate(xs: &[Variable], axis: usize) -> Result<Variable> {
-    apply1(Op::Join { axis }, xs.to_vec(), Location::caller())
+pub fn concatenate(xs: &[Variable], axis: isize) -> Result<Variable> {
+    let loc = Location::caller();
+    let axis = match xs.first() {
+        Some(x) => py_axis("join", x, axis, x.ndim(), loc)?,
+        None => axis.max(0) as usize,
+    };
+    apply1(Op::Join { axis }, xs.to_vec(), loc)
 }
 
 /// Stack tensors of equal type along a new axis.
 #[track_caller]
-pub fn stack(xs: &[Variable], axis: usize) -> Result<Variable> {
+pub fn stack(xs: &[Variable], axis: isize) -> Result<Variable> {
     let loc = Location::caller();
     let mut expanded = Vec::with_capacity(xs.len());
+    // the axis of the result, one dimension more than each input
+    let axis = match xs.first() {
+        Some(x) => py_axis("stack", x, axis, x.ndim() + 1, loc)?,
+        None => axis.max(0) as usize,
+    };
     for x in xs {
         if axis > x.ndim() {
             return Err(GraphError::new(
@@ -992,6 +1002,33 @@ pub fn categorical_crossentropy(
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
+/// Python's axes: each of `axes` in `-ndim..ndim`, a negative one counting from the end
+/// (`-1` is the last); anything else is a [`GraphError`] naming the op, the axis and the rank.
+fn py_axes(op: &str, x: &Variable, axes: Option<&[isize]>, loc: Loc) -> Result<Option<Vec<usize>>> {
+    let Some(axes) = axes else {
+        return Ok(None);
+    };
+    axes.iter()
+        .map(|&a| py_axis(op, x, a, x.ndim(), loc))
+        .collect::<Result<Vec<usize>>>()
+        .map(Some)
+}
+
+/// One axis of a rank-`ndim` result, Python's way (see [`py_axes`]).
+fn py_axis(op: &str, x: &Variable, a: isize, ndim: usize, loc: Loc) -> Result<usize> {
+    let n = ndim as isize;
+    if (-n..n).contains(&a) {
+        Ok(a.rem_euclid(n.max(1)) as usize)
+    } else {
+        Err(GraphError::new(
+            op,
+            vec![x.ty()],
+            format!("axis {a} is out of bounds for a tensor of {ndim} dimensions (expected -{ndim} <= axis < {ndim})"),
+            loc,
+        ))
+    }
+}
+
 fn norm_axes(x: &Variable, axes: Option<&[usize]>) -> Vec<usize> {
     match axes {
         None => (0..x.ndim()).collect(),
@@ -1052,10 +1089,12 @@ macro_rules! reductions {
         pub fn $all(x: impl IntoVar) -> Variable {
             infallible(reduce_at(ReduceKind::$kind, x.into_var(), None, false, Location::caller()))
         }
-        #[doc = concat!($doc, " over `axes` (`None` = all), keeping reduced dimensions as length 1 when `keepdims`.")]
+        #[doc = concat!($doc, " over `axes` (`None` = all; a negative axis counts from the end), keeping reduced dimensions as length 1 when `keepdims`.")]
         #[track_caller]
-        pub fn $ax(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-            reduce_at(ReduceKind::$kind, x.into_var(), axes, keepdims, Location::caller())
+        pub fn $ax(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+            let (x, loc) = (x.into_var(), Location::caller());
+            let axes = py_axes(stringify!($kind), &x, axes, loc)?;
+            reduce_at(ReduceKind::$kind, x, axes.as_deref(), keepdims, loc)
         }
     )*};
 }
@@ -1068,14 +1107,15 @@ reductions! {
 
 /// max and argmax over `axes` (`None` = all).
 #[track_caller]
-pub fn max_and_argmax(x: impl IntoVar, axes: Option<&[usize]>) -> Result<(Variable, Variable)> {
-    let x = x.into_var();
+pub fn max_and_argmax(x: impl IntoVar, axes: Option<&[isize]>) -> Result<(Variable, Variable)> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("MaxAndArgmax", &x, axes, loc)?;
     let node = apply(
         Op::MaxAndArgmax {
-            axes: norm_axes(&x, axes),
+            axes: norm_axes(&x, axes.as_deref()),
         },
         vec![x],
-        Location::caller(),
+        loc,
     )?;
     Ok((node.output(0), node.output(1)))
 }
@@ -1101,21 +1141,27 @@ fn max_and_argmax_at(
 
 /// Maximum over `axes` (`None` = all).
 #[track_caller]
-pub fn max(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    max_and_argmax_at(x.into_var(), axes, keepdims, 0, Location::caller())
+pub fn max(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("max", &x, axes, loc)?;
+    max_and_argmax_at(x, axes.as_deref(), keepdims, 0, loc)
 }
 
 /// Index of the maximum over `axes` (`None` = all, flattened), int64; ties go to the first.
 #[track_caller]
-pub fn argmax(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    max_and_argmax_at(x.into_var(), axes, keepdims, 1, Location::caller())
+pub fn argmax(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("argmax", &x, axes, loc)?;
+    max_and_argmax_at(x, axes.as_deref(), keepdims, 1, loc)
 }
 
 /// Minimum over `axes`: `-max(-x)` for signed dtypes as in Theano, a `Min` reduction otherwise.
 #[track_caller]
-pub fn min(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+pub fn min(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let loc = Location::caller();
     let x = x.into_var();
+    let axes = py_axes("min", &x, axes, loc)?;
+    let axes = axes.as_deref();
     if x.dtype().is_signed() {
         let m = max_and_argmax_at(binary_neg(x, loc), axes, keepdims, 0, loc)?;
         Ok(binary_neg(m, loc))
@@ -1126,9 +1172,11 @@ pub fn min(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Va
 
 /// Index of the minimum: `argmax(-x)` (unsigned and bool values are widened to int64 first).
 #[track_caller]
-pub fn argmin(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
+pub fn argmin(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let loc = Location::caller();
     let x = x.into_var();
+    let axes = py_axes("argmin", &x, axes, loc)?;
+    let axes = axes.as_deref();
     let nx = if x.dtype().is_signed() {
         binary_neg(x, loc)
     } else {
@@ -1143,8 +1191,10 @@ fn binary_neg(x: Variable, loc: Loc) -> Variable {
 
 /// Mean over `axes` (`None` = all): the sum divided by the number of elements; ints give float64.
 #[track_caller]
-pub fn mean(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    mean_at(x.into_var(), axes, keepdims, Location::caller())
+pub fn mean(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("mean", &x, axes, loc)?;
+    mean_at(x, axes.as_deref(), keepdims, loc)
 }
 
 fn mean_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
@@ -1164,8 +1214,10 @@ fn mean_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Res
 
 /// Variance over `axes` (population, `ddof = 0`).
 #[track_caller]
-pub fn var(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    var_at(x.into_var(), axes, keepdims, Location::caller())
+pub fn var(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("var", &x, axes, loc)?;
+    var_at(x, axes.as_deref(), keepdims, loc)
 }
 
 fn var_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
@@ -1177,9 +1229,10 @@ fn var_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Resu
 
 /// Standard deviation over `axes`: `sqrt(var)`.
 #[track_caller]
-pub fn std(x: impl IntoVar, axes: Option<&[usize]>, keepdims: bool) -> Result<Variable> {
-    let loc = Location::caller();
-    let v = var_at(x.into_var(), axes, keepdims, loc)?;
+pub fn std(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let axes = py_axes("std", &x, axes, loc)?;
+    let v = var_at(x, axes.as_deref(), keepdims, loc)?;
     elemwise_at(ScalarOp::Sqrt, vec![v], loc)
 }
 

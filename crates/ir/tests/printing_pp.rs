@@ -192,7 +192,7 @@ fn remaining_ops_use_the_default_printer() {
     );
     assert_eq!(
         pp(&T::max(&x, None, false).unwrap()),
-        "MaxAndArgmax{axis=(0, 1)}.0(x)"
+        "MaxAndArgmax{axis=(0, 1)}(x)"
     );
 }
 

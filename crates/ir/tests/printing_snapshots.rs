@@ -396,7 +396,7 @@ fn s17_max_argmax_min() {
     check(
         &T::stack(&[m, T::cast(a, DType::Float64), n.flatten(1).unwrap()], 0).unwrap(),
         expect![[r#"
-            join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}.0(x), float64(MaxAndArgmax{axis=(0,)}.1(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}.0((-x)))))
+            join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}(x), float64(MaxAndArgmax{axis=(0,)}(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}((-x)))))
             ---
             Join{axis=0} [id A] ''   
              |InplaceDimShuffle{x,0} [id B] ''   
@@ -984,7 +984,7 @@ fn s35_softmax_regression_prediction_and_errors() {
     check(
         &T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
         expect![[r#"
-            (Sum{acc_dtype=int64}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}.1(Softmax(((x \dot W) + b))), y))))
+            (Sum{acc_dtype=int64}(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y))))
             ---
             Elemwise{true_div,no_inplace} [id A] ''   
              |Sum{acc_dtype=int64} [id B] ''   

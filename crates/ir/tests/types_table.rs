@@ -699,7 +699,7 @@ fn dot_reduce_shape_table() {
     let bool_m = T::gt(&dm, 0);
     let ttf = input(Float64, &[true, true, false]);
     let ftf = input(Float64, &[false, true, false]);
-    let mm = |a: &[usize]| -> Vec<usize> { a.to_vec() };
+    let mm = |a: &[isize]| -> Vec<isize> { a.to_vec() };
     let (mx, amx) = T::max_and_argmax(&im, Some(&mm(&[1]))).unwrap();
     let (mx3, amx3) = T::max_and_argmax(&ftf, None).unwrap();
     let table: Vec<(&str, Variable, &str)> = vec![
@@ -991,12 +991,12 @@ fn dot_reduce_shape_table() {
         ),
         (
             "transpose d3 1,0,2",
-            T::transpose(&d3, Some(&mm(&[1, 0, 2]))).unwrap(),
+            T::transpose(&d3, Some(&[1, 0, 2])).unwrap(),
             "TensorType(float64, 3D)",
         ),
         (
             "transpose (T,T,F) 2,0,1",
-            T::transpose(&ttf, Some(&mm(&[2, 0, 1]))).unwrap(),
+            T::transpose(&ttf, Some(&[2, 0, 1])).unwrap(),
             "TensorType(float64, (False, True, True))",
         ),
         ("x.t() col", dc.t(), "TensorType(float64, row)"),
@@ -1602,4 +1602,52 @@ fn catalogue_families() {
             .map(|(a, v, w)| (a.as_str(), v.clone(), w.as_str()))
             .collect(),
     );
+}
+
+/// Python's negative axes: `-1` is the last axis, in every builder that takes an axis; an axis
+/// outside `-ndim..ndim` is a typed error naming it and the rank.
+#[test]
+fn negative_axes_count_from_the_end() {
+    let x = T::tensor3("x");
+    let same = |a: Variable, b: Variable| {
+        assert_eq!(a.ty(), b.ty());
+        assert_eq!(
+            a.owner().map(|n| n.op().clone()),
+            b.owner().map(|n| n.op().clone())
+        );
+    };
+    same(
+        T::sum_axes(&x, Some(&[-1]), false).unwrap(),
+        T::sum_axes(&x, Some(&[2]), false).unwrap(),
+    );
+    same(
+        T::prod_axes(&x, Some(&[0, -2]), true).unwrap(),
+        T::prod_axes(&x, Some(&[0, 1]), true).unwrap(),
+    );
+    same(
+        T::max(&x, Some(&[-3]), false).unwrap(),
+        T::max(&x, Some(&[0]), false).unwrap(),
+    );
+    same(
+        T::argmin(&x, Some(&[-1]), false).unwrap(),
+        T::argmin(&x, Some(&[2]), false).unwrap(),
+    );
+    assert_eq!(
+        T::mean(&x, Some(&[-1]), false).unwrap().ty(),
+        T::mean(&x, Some(&[2]), false).unwrap().ty()
+    );
+    same(
+        T::concatenate(&[x.clone(), x.clone()], -1).unwrap(),
+        T::concatenate(&[x.clone(), x.clone()], 2).unwrap(),
+    );
+    // stack's axis counts in the result, one dimension more
+    assert_eq!(T::stack(&[x.clone(), x.clone()], -1).unwrap().ndim(), 4);
+    let e = T::sum_axes(&x, Some(&[-4]), false).unwrap_err().to_string();
+    assert!(e.contains("axis -4") && e.contains("3 dimensions"), "{e}");
+    let e = T::var(&x, Some(&[3]), false).unwrap_err().to_string();
+    assert!(e.contains("axis 3"), "{e}");
+    let e = T::concatenate(&[x.clone(), x.clone()], -4)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("axis -4"), "{e}");
 }

@@ -65,7 +65,7 @@ pub fn pp(v: &Variable) -> String {
     for var in order {
         let pieces = match var.owner() {
             None => vec![Piece::Text(leaf(&var))],
-            Some(node) => node_pieces(&var, &node, &memo),
+            Some(node) => node_pieces(&node, &memo),
         };
         memo.insert(var.id(), pieces);
     }
@@ -86,10 +86,10 @@ const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
 /// `node_string` with placeholders for the inputs, cut into pieces at the placeholders.
-fn node_pieces(var: &Variable, node: &ApplyRef, memo: &HashMap<u64, Vec<Piece>>) -> Vec<Piece> {
+fn node_pieces(node: &ApplyRef, memo: &HashMap<u64, Vec<Piece>>) -> Vec<Piece> {
     let inputs = node.inputs();
     let empty = vec![""; inputs.len()];
-    if node_string(var, node, &empty).contains([OPEN, CLOSE]) {
+    if node_string(node, &empty).contains([OPEN, CLOSE]) {
         // the node's own text has a placeholder character (a user's op or variable name):
         // print it with its inputs' strings written out
         let strs: Vec<String> = inputs
@@ -101,13 +101,13 @@ fn node_pieces(var: &Variable, node: &ApplyRef, memo: &HashMap<u64, Vec<Piece>>)
             })
             .collect();
         let refs: Vec<&str> = strs.iter().map(String::as_str).collect();
-        return vec![Piece::Text(node_string(var, node, &refs))];
+        return vec![Piece::Text(node_string(node, &refs))];
     }
     let marks: Vec<String> = (0..inputs.len())
         .map(|k| format!("{OPEN}{k}{CLOSE}"))
         .collect();
     let refs: Vec<&str> = marks.iter().map(String::as_str).collect();
-    let s = node_string(var, node, &refs);
+    let s = node_string(node, &refs);
     let mut pieces = Vec::new();
     let mut rest = s.as_str();
     while let Some(a) = rest.find(OPEN) {
@@ -184,16 +184,12 @@ fn function(name: &str, ins: &[&str]) -> String {
     format!("{name}({})", ins.join(", "))
 }
 
-/// `DefaultPrinter`: `str(op)(a, b)`; outputs of multi-output ops add `.index`.
-fn default(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
+/// `DefaultPrinter`: `str(op)(a, b)`. As Theano's, it names the node, not which of its
+/// outputs is meant (`max` and `argmax` both print `MaxAndArgmax{axis=(0,)}(x)`; debugprint
+/// shows the output index).
+fn default(node: &ApplyRef, ins: &[&str]) -> String {
     let types: Vec<_> = node.inputs().iter().map(Variable::ty).collect();
-    let name = node.op().theano_name(&types);
-    if node.n_outputs() > 1 {
-        let i = out.index().unwrap_or(0);
-        format!("{name}.{i}({})", ins.join(", "))
-    } else {
-        function(&name, ins)
-    }
+    function(&node.op().theano_name(&types), ins)
 }
 
 /// The infix operator Theano assigns to an Elemwise of `s` (in place or not).
@@ -218,17 +214,11 @@ fn infix(s: &ScalarOp, inplace: bool) -> Option<&'static str> {
     })
 }
 
-fn elemwise(
-    out: &Variable,
-    node: &ApplyRef,
-    s: &ScalarOp,
-    inplace: Option<usize>,
-    ins: &[&str],
-) -> String {
+fn elemwise(node: &ApplyRef, s: &ScalarOp, inplace: Option<usize>, ins: &[&str]) -> String {
     if let ScalarOp::Composite(_) = s {
         // No printer is assigned to a fused Elemwise in Theano: the default printer,
         // `Elemwise{Composite{...}}(x, y)`.
-        return default(out, node, ins);
+        return default(node, ins);
     }
     match inplace {
         None => {
@@ -254,11 +244,11 @@ fn elemwise(
                 | ScalarOp::Sigmoid
                 | ScalarOp::Softplus
                 | ScalarOp::Softsign
-                | ScalarOp::UltraFastSigmoid => default(out, node, ins),
+                | ScalarOp::UltraFastSigmoid => default(node, ins),
                 other => function(&format!("{}=", other.pp_name()), ins),
             }
         }
-        Some(_) => default(out, node, ins),
+        Some(_) => default(node, ins),
     }
 }
 
@@ -343,9 +333,9 @@ fn subtensor(node: &ApplyRef, idx: &[IdxEntry], ins: &[&str]) -> String {
     format!("{}[{}]", ins[0], parts.join(", "))
 }
 
-fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
+fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
     match node.op() {
-        Op::Elemwise { scalar, inplace } => elemwise(out, node, scalar, *inplace, ins),
+        Op::Elemwise { scalar, inplace } => elemwise(node, scalar, *inplace, ins),
         Op::DimShuffle { new_order, .. } => dimshuffle(new_order, node.inputs()[0].ndim(), ins[0]),
         Op::Dot => operator("\\dot", ins),
         Op::Alloc => function("alloc", ins),
@@ -378,6 +368,6 @@ fn node_string(out: &Variable, node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Gemm { .. }
         | Op::Ger { .. }
         | Op::Dot22
-        | Op::Custom(_) => default(out, node, ins),
+        | Op::Custom(_) => default(node, ins),
     }
 }
