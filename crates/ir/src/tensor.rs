@@ -1002,8 +1002,9 @@ pub fn categorical_crossentropy(
 // ---------------------------------------------------------------------------------------------
 // Reductions
 
-/// Python's axes: each of `axes` in `-ndim..ndim`, a negative one counting from the end
-/// (`-1` is the last); anything else is a [`GraphError`] naming the op, the axis and the rank.
+/// Python's axes: a negative axis counts from the end (`-1` is the last); one below `-ndim`
+/// is a [`GraphError`] naming the op, the axis and the rank (one at or above `ndim` is
+/// refused by the op's own check).
 fn py_axes(op: &str, x: &Variable, axes: Option<&[isize]>, loc: Loc) -> Result<Option<Vec<usize>>> {
     let Some(axes) = axes else {
         return Ok(None);
@@ -1017,8 +1018,11 @@ fn py_axes(op: &str, x: &Variable, axes: Option<&[isize]>, loc: Loc) -> Result<O
 /// One axis of a rank-`ndim` result, Python's way (see [`py_axes`]).
 fn py_axis(op: &str, x: &Variable, a: isize, ndim: usize, loc: Loc) -> Result<usize> {
     let n = ndim as isize;
-    if (-n..n).contains(&a) {
-        Ok(a.rem_euclid(n.max(1)) as usize)
+    if a >= 0 {
+        // a positive axis is the op's to check (its error names the op with the axis)
+        Ok(a as usize)
+    } else if a >= -n {
+        Ok((n + a) as usize)
     } else {
         Err(GraphError::new(
             op,
