@@ -12,6 +12,7 @@ mod error;
 pub mod interp;
 pub mod kernel;
 pub mod linker;
+pub mod plan;
 pub mod profile;
 pub mod program;
 pub mod schedule;
@@ -19,6 +20,7 @@ pub mod view;
 
 pub use error::NodeError;
 pub use interp::InterpLinker;
-pub use linker::{CodeDump, Executable, LinkError, Linker, RunError};
+pub use linker::{CodeDump, Executable, LinkError, Linker, Results, RunError};
+pub use plan::{select_lowering, Lowerer, Lowering, StoragePlan};
 pub use program::{Arg, NanGuard, OutSink, Program, Step, StepPath, StepTimes, Watch};
 pub use schedule::{schedule, Interface};

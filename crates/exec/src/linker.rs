@@ -1,6 +1,7 @@
 //! The seam every backend implements: a [`Linker`] links a [`Program`] into an
-//! [`Executable`], which runs it; and what every executable shares (the update check and the
-//! all-or-nothing commit on top of [`Executable::run`], the slots' lifetimes).
+//! [`Executable`], which runs it; and what every executable shares (the update protocol,
+//! checked then committed all or nothing, over any backend's [`Results`]; the slots'
+//! lifetimes).
 
 use crate::program::{Arg, OutSink, Program};
 use crate::NodeError;
@@ -41,37 +42,96 @@ pub fn call_by_run(
     commit(results, p.n_outputs, &p.updates, &p.arg_types, args, out)
 }
 
-/// The update protocol, all or nothing: `results` are the outputs (the first `n_outputs`)
-/// then one value per update; update `j` replaces argument `updates[j]` (an [`Arg::Update`])
-/// of type `arg_types[updates[j]]`. Every update value is checked against its target's type
-/// first, and only when all pass are they moved in and the outputs delivered; on an error
-/// nothing is written. (The CPU backend's runtime keeps the same protocol over its buffers:
-/// it checks every update before it writes one, and swaps buffers instead of moving.)
+/// A backend's computed results (the outputs, then one value per update), as the update
+/// protocol ([`commit_with`]) reads and moves them. `args` are the call's arguments.
+pub trait Results {
+    /// Whether update value `j` fits its target's type `ty`; the reason when it does not.
+    fn check_update(&self, args: &[Arg<'_>], j: usize, ty: &TensorType) -> Result<(), String>;
+    /// Deliver output `k` to `out` (moved when no later result names the same value).
+    fn put_output(&mut self, args: &[Arg<'_>], k: usize, out: &mut OutSink<'_>);
+    /// Make update value `j` independent of every argument other than its own target `a`
+    /// (an update may read a variable another update replaces).
+    fn detach_update(&mut self, args: &[Arg<'_>], j: usize, a: usize);
+    /// Move update value `j` into its target `dst` (nothing to do when it was written there).
+    fn apply_update(&mut self, j: usize, dst: &mut Tensor);
+}
+
+/// The update protocol, all or nothing, written once for every backend: update `j`
+/// replaces argument `updates[j]` (an [`Arg::Update`]) of type `arg_types[updates[j]]`.
+/// Every update value is checked against its target's type first (unless the backend
+/// `checked` them already, before a destructive tail); only when all pass are the outputs
+/// delivered (they may read the old values), the update values detached from the
+/// arguments, and then moved in. On an error nothing is written.
+#[inline]
+pub fn commit_with(
+    r: &mut impl Results,
+    checked: bool,
+    updates: &[usize],
+    arg_types: &[TensorType],
+    args: &mut [Arg<'_>],
+    n_outputs: usize,
+    mut out: OutSink<'_>,
+) -> Result<(), RunError> {
+    if !checked {
+        for (j, &a) in updates.iter().enumerate() {
+            r.check_update(args, j, &arg_types[a])
+                .map_err(|message| RunError::Update { update: j, message })?;
+        }
+    }
+    for k in 0..n_outputs {
+        r.put_output(args, k, &mut out);
+    }
+    for (j, &a) in updates.iter().enumerate() {
+        r.detach_update(args, j, a);
+    }
+    for (j, &a) in updates.iter().enumerate() {
+        if let Arg::Update(dst) = &mut args[a] {
+            r.apply_update(j, dst);
+        }
+    }
+    Ok(())
+}
+
+/// Results computed into fresh tensors (the interpreter's, DebugMode's).
+struct Fresh {
+    values: Vec<Option<Tensor>>,
+    n_outputs: usize,
+}
+
+impl Results for Fresh {
+    fn check_update(&self, _: &[Arg<'_>], j: usize, ty: &TensorType) -> Result<(), String> {
+        let v = self.values[self.n_outputs + j]
+            .as_ref()
+            .expect("checked before it is moved");
+        ty.check_value(v.dtype(), v.shape())
+    }
+    fn put_output(&mut self, _: &[Arg<'_>], k: usize, out: &mut OutSink<'_>) {
+        out.put(k, self.values[k].take().expect("delivered once"));
+    }
+    fn detach_update(&mut self, _: &[Arg<'_>], _: usize, _: usize) {}
+    fn apply_update(&mut self, j: usize, dst: &mut Tensor) {
+        *dst = self.values[self.n_outputs + j]
+            .take()
+            .expect("applied once");
+    }
+}
+
+/// [`commit_with`] over `results`, fresh tensors: the outputs (the first `n_outputs`), then
+/// one value per update.
 #[inline]
 pub fn commit(
-    mut results: Vec<Tensor>,
+    results: Vec<Tensor>,
     n_outputs: usize,
     updates: &[usize],
     arg_types: &[TensorType],
     args: &mut [Arg<'_>],
-    mut out: OutSink<'_>,
+    out: OutSink<'_>,
 ) -> Result<(), RunError> {
-    for (j, &a) in updates.iter().enumerate() {
-        let v = &results[n_outputs + j];
-        arg_types[a]
-            .check_value(v.dtype(), v.shape())
-            .map_err(|message| RunError::Update { update: j, message })?;
-    }
-    let vals = results.split_off(n_outputs);
-    for (v, &a) in vals.into_iter().zip(updates) {
-        if let Arg::Update(t) = &mut args[a] {
-            **t = v;
-        }
-    }
-    for (k, t) in results.into_iter().enumerate() {
-        out.put(k, t);
-    }
-    Ok(())
+    let mut r = Fresh {
+        values: results.into_iter().map(Some).collect(),
+        n_outputs,
+    };
+    commit_with(&mut r, false, updates, arg_types, args, n_outputs, out)
 }
 
 /// A linked, runnable program. `run` is given one tensor per [`Program::args`] slot, already

@@ -5,13 +5,14 @@
 //! interpreter. The program runs on the runtime of `runtime.rs`. One `KernelSet` (one
 //! `JITModule`) per linked program, freed with it.
 
-use crate::runtime::{Runtime, ShapeKernel, StepKind};
+use crate::runtime::{Runtime, ShapeKernel};
 use crate::KernelSet;
+use crate::NativeKernel;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use theano_exec::view::ViewOp;
 use theano_exec::{
-    Arg, CodeDump, Executable, LinkError, Linker, NodeError, OutSink, Program, RunError,
+    select_lowering, Arg, CodeDump, Executable, LinkError, Linker, Lowerer, Lowering, NodeError,
+    OutSink, Program, RunError, Step,
 };
 use theano_ir::{DType, Op, ScalarOp, Tensor};
 
@@ -64,45 +65,38 @@ impl Linker for JitLinker {
             elemwise.push(k);
         }
         ks.finalize().map_err(link_error)?;
-        let mut kinds = Vec::with_capacity(program.steps.len());
-        for (step, k) in program.steps.iter().zip(elemwise) {
-            let single = step.outputs.len() == 1;
-            let jit_err = |e: crate::JitError| link_error(e);
-            let kind = if let Some(Compiled::Elemwise(k)) = k {
-                let kernel = ks.elemwise(k, step.op.destroyed_input()).map_err(jit_err)?;
-                StepKind::Kernel(Box::new(kernel))
-            } else if let Some(Compiled::Native(k)) = k {
-                StepKind::Kernel(ks.native(k).map_err(jit_err)?)
-            } else if let Some(v) = ViewOp::of(&step.op).filter(|_| single) {
-                StepKind::View(v)
-            } else if let (Op::ShapeI(i), true) = (&step.op, single) {
-                StepKind::Kernel(Box::new(ShapeKernel { axis: Some(*i) }))
-            } else if let (Op::Shape, true) = (&step.op, single) {
-                StepKind::Kernel(Box::new(ShapeKernel { axis: None }))
-            } else if let Some(kernel) =
-                crate::native_kernel(&step.op, &step.input_types, &step.out_types)
-            {
-                StepKind::Kernel(kernel)
-            } else {
-                StepKind::Interp
-            };
-            // a kernel whose output count or dtypes are not the step's runs in the interpreter
-            let kind = match kind {
-                StepKind::Kernel(kernel)
-                    if kernel.n_outputs() != step.outputs.len()
-                        || kernel.n_outputs() > crate::MAX_OUTPUTS
-                        || step
-                            .out_types
-                            .iter()
-                            .enumerate()
-                            .any(|(i, t)| kernel.out_dtype_of(i) != t.dtype) =>
-                {
-                    StepKind::Interp
-                }
-                k => k,
-            };
-            kinds.push(kind);
+        // the kernels, in the order this backend prefers them; exec's cascade keeps the first
+        // that fits the step and falls back to a view or the interpreter
+        let mut made = Vec::with_capacity(program.steps.len());
+        for (step, k) in program.steps.iter().zip(&elemwise) {
+            made.push(match k {
+                Some(Compiled::Elemwise(k)) => Some(Box::new(
+                    ks.elemwise(*k, step.op.destroyed_input())
+                        .map_err(link_error)?,
+                ) as Box<dyn NativeKernel>),
+                Some(Compiled::Native(k)) => Some(ks.native(*k).map_err(link_error)?),
+                None => None,
+            });
         }
+        let made = std::cell::RefCell::new(made);
+        let compiled = |i: usize, _: &Step| made.borrow_mut()[i].take();
+        let shape = |_: usize, step: &Step| -> Option<Box<dyn NativeKernel>> {
+            match step.op {
+                Op::ShapeI(i) => Some(Box::new(ShapeKernel { axis: Some(i) })),
+                Op::Shape => Some(Box::new(ShapeKernel { axis: None })),
+                _ => None,
+            }
+        };
+        let native = |_: usize, step: &Step| {
+            crate::native_kernel(&step.op, &step.input_types, &step.out_types)
+        };
+        let lowerers: [Lowerer<'_>; 3] = [&compiled, &shape, &native];
+        let kinds: Vec<Lowering> = program
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| select_lowering(i, step, &lowerers))
+            .collect();
         let exe = JitProgram {
             runtime: Runtime::new(program, kinds),
             ks,

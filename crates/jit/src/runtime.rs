@@ -1,5 +1,8 @@
-//! The runtime of the CPU backend (Theano's VM): a linear schedule over storage slots whose
-//! plan is made at link time, run without allocating in the steady state.
+//! The runtime of the CPU backend (Theano's VM): a linear schedule over storage slots, run
+//! without allocating in the steady state. What runs where (the steps' `Lowering`s) and the
+//! storage plan (roots, in place, the destructive tail, frees) are exec's, made at link time
+//! ([`StoragePlan`]); the update protocol is exec's `commit_with` over this runtime's
+//! buffers ([`Computed`]). This file owns the buffers, the slots and the run.
 //!
 //! Each slot holds, during one call, an argument, a constant, a persistent **buffer** (the
 //! output of a [`NativeKernel`] step: kept in the executable's workspace across calls and
@@ -21,21 +24,11 @@ use crate::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use smallvec::SmallVec;
 use std::sync::Mutex;
 use theano_exec::interp::{guard_error, interp_step};
-use theano_exec::view::ViewOp;
-use theano_exec::{Arg, NodeError, OutSink, Program, RunError, StepPath};
-use theano_ir::{DType, Op, Tensor};
+use theano_exec::linker::{commit_with, Results};
+use theano_exec::{Arg, Lowering, NodeError, OutSink, Program, RunError, StepPath, StoragePlan};
+use theano_ir::{DType, Op, Tensor, TensorType};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_array, with_dtype, Element};
-
-/// How a step runs.
-pub(crate) enum StepKind {
-    /// A native kernel into a buffer (or in place).
-    Kernel(Box<dyn NativeKernel>),
-    /// A view of input 0's storage.
-    View(ViewOp),
-    /// `theano_interp::perform` into an owned tensor.
-    Interp,
-}
 
 /// The output shapes `kernel` computes for the input views `ins`, when it has the step's
 /// `n_outputs` outputs (at most [`MAX_OUTPUTS`]) and accepts the inputs.
@@ -220,168 +213,23 @@ impl Workspace {
     }
 }
 
-/// A linked program.
+/// A linked program: its steps' lowerings and the storage plan exec made from them.
 pub(crate) struct Runtime {
     program: Program,
-    kinds: Vec<StepKind>,
-    /// Step indices in run order: the destructive tail last.
-    order: Vec<usize>,
-    /// Position in `order` where the tail starts (`order.len()` when there is none).
-    tail: usize,
-    /// Whether the tail can be checked before it runs (else it always runs non-destructively).
-    tail_checkable: bool,
-    /// By step: its kernel may write over its in-place input (link-time aliasing check).
-    destroy_ok: Vec<bool>,
-    /// By position in `order`: the slots nothing reads after it (emptied then).
-    frees: Vec<Vec<usize>>,
-    /// By slot: produced by a tail step.
-    in_tail: Vec<bool>,
-    /// By arg index: an update target.
-    is_target: Vec<bool>,
-    /// By slot: the step computing it.
-    producer: Vec<Option<usize>>,
-    /// By result index: no later result names the same slot.
-    last_mention: Vec<bool>,
+    kinds: Vec<Lowering>,
+    plan: StoragePlan,
     ws: Mutex<Workspace>,
 }
 
-/// The step index of every slot's producer.
-fn producers(p: &Program) -> Vec<Option<usize>> {
-    let mut prod = vec![None; p.n_slots];
-    for (i, s) in p.steps.iter().enumerate() {
-        for &o in &s.outputs {
-            prod[o] = Some(i);
-        }
-    }
-    prod
-}
-
 impl Runtime {
-    pub(crate) fn new(program: Program, kinds: Vec<StepKind>) -> Runtime {
-        let p = &program;
-        let n = p.n_slots;
-        let prod = producers(p);
-        let mut is_target = vec![false; p.args.len()];
-        for &a in &p.updates {
-            is_target[a] = true;
-        }
-        // by slot: the argument it holds (the first, as a search of `args` would find)
-        let mut arg_index = vec![None; n];
-        for (a, &s) in p.args.iter().enumerate().rev() {
-            arg_index[s] = Some(a);
-        }
-        let arg_of_slot = |s: usize| arg_index[s];
-        // the storage each slot lives in: views point at their input's root
-        let mut root: Vec<usize> = (0..n).collect();
-        for (i, st) in p.steps.iter().enumerate() {
-            if matches!(kinds[i], StepKind::View(_)) {
-                root[st.outputs[0]] = root[st.inputs[0]];
-            }
-        }
-        // destructive steps: in-place kernels over an update target
-        let inplace_slot = |i: usize| -> Option<usize> {
-            match &kinds[i] {
-                StepKind::Kernel(kernel) => kernel
-                    .inplace_input()
-                    .and_then(|j| p.steps[i].inputs.get(j).copied()),
-                _ => None,
-            }
-        };
-        let destructive = |i: usize| {
-            inplace_slot(i)
-                .and_then(|s| arg_of_slot(root[s]))
-                .is_some_and(|a| is_target[a])
-        };
-        // the tail: destructive steps and everything downstream, kept in order
-        let mut in_tail = vec![false; n];
-        let mut tail_steps = vec![false; p.steps.len()];
-        for (i, st) in p.steps.iter().enumerate() {
-            if destructive(i) || st.inputs.iter().any(|&s| in_tail[s]) {
-                tail_steps[i] = true;
-                for &o in &st.outputs {
-                    in_tail[o] = true;
-                }
-            }
-        }
-        let mut order: Vec<usize> = (0..p.steps.len()).filter(|&i| !tail_steps[i]).collect();
-        let tail = order.len();
-        order.extend((0..p.steps.len()).filter(|&i| tail_steps[i]));
-        // the tail can be checked when its steps are kernels and views whose checks read no
-        // element of a value the tail computes
-        // (never under NanGuardMode: a check after a destructive step could not undo it)
-        let tail_checkable = p.watch.guard.is_none()
-            && order[tail..].iter().all(|&i| {
-                let reads_tail = p.steps[i].inputs.iter().any(|&s| in_tail[s]);
-                match &kinds[i] {
-                    StepKind::Kernel(kernel) => kernel.shape_only() || !reads_tail,
-                    StepKind::View(v) => !(v.reads_values() && reads_tail),
-                    StepKind::Interp => false,
-                }
-            });
-        // last position reading each storage root (results: never freed)
-        let mut pos_of = vec![0; p.steps.len()];
-        for (k, &i) in order.iter().enumerate() {
-            pos_of[i] = k;
-        }
-        let mut last_read = vec![None::<usize>; n];
-        for (k, &i) in order.iter().enumerate() {
-            for &s in &p.steps[i].inputs {
-                let r = root[s];
-                last_read[r] = Some(last_read[r].map_or(k, |x: usize| x.max(k)));
-            }
-        }
-        let mut is_result_root = vec![false; n];
-        for &r in &p.results {
-            is_result_root[root[r]] = true;
-        }
-        // a kernel may overwrite input slot s when s's storage is a buffer, an owned value
-        // or an update target, no result lives in it, and no other step (or other input of
-        // this step) reads it later
-        let destroy_ok = (0..p.steps.len())
-            .map(|i| {
-                let Some(s) = inplace_slot(i) else {
-                    return false;
-                };
-                if root[s] != s {
-                    // a view: in place only over a value's own storage
-                    return false;
-                }
-                let leaf_ok = match arg_of_slot(s) {
-                    Some(a) => is_target[a],
-                    None => prod[s].is_some(),
-                };
-                // step i reads s at position k, so every other reader of s runs before it
-                // exactly when no reader runs after k
-                let others_before = last_read[s] == Some(pos_of[i]);
-                let once = p.steps[i].inputs.iter().filter(|&&x| root[x] == s).count() == 1;
-                leaf_ok && !is_result_root[s] && others_before && once
-            })
-            .collect();
-        // a slot lives until its last reader; a view's inputs (its storage, and the values
-        // the interpreter needs to compute it when a consumer wants a tensor) as long as
-        // the view; results for the whole call
-        let frees =
-            theano_exec::linker::slot_frees(p, &order, |i| matches!(kinds[i], StepKind::View(_)));
-        let mut last_mention = vec![false; p.results.len()];
-        let mut mentioned = vec![false; n];
-        for (k, &r) in p.results.iter().enumerate().rev() {
-            last_mention[k] = !mentioned[r];
-            mentioned[r] = true;
-        }
-        let ws = Mutex::new(Workspace::new(n));
+    pub(crate) fn new(program: Program, kinds: Vec<Lowering>) -> Runtime {
+        let plan = StoragePlan::new(&program, &kinds);
+        let ws = Mutex::new(Workspace::new(program.n_slots));
         Runtime {
-            producer: prod,
-            kinds,
-            order,
-            tail,
-            tail_checkable,
-            destroy_ok,
-            frees,
-            in_tail,
-            is_target,
-            last_mention,
-            ws,
             program,
+            kinds,
+            plan,
+            ws,
         }
     }
 
@@ -392,7 +240,7 @@ impl Runtime {
             .iter()
             .zip(&self.kinds)
             .map(|(st, k)| match k {
-                StepKind::Kernel(_)
+                Lowering::Kernel(_)
                     if matches!(
                         st.op,
                         Op::Dot | Op::Dot22 | Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. }
@@ -400,9 +248,9 @@ impl Runtime {
                 {
                     "BLAS"
                 }
-                StepKind::Kernel(_) => "jit kernel",
-                StepKind::View(_) => "view",
-                StepKind::Interp => "interpreter",
+                Lowering::Kernel(_) => "jit kernel",
+                Lowering::View(_) => "view",
+                Lowering::Interp => "interpreter",
             })
             .collect()
     }
@@ -451,7 +299,7 @@ impl Runtime {
         &self,
         ws: &mut Workspace,
         args: &mut [Arg<'_>],
-        mut out: OutSink<'_>,
+        out: OutSink<'_>,
         commit: bool,
     ) -> Result<(), RunError> {
         let p = &self.program;
@@ -462,8 +310,8 @@ impl Runtime {
             ws.slots[*s] = Slot::Const(i);
         }
         let mut destructive = false;
-        for (k, &i) in self.order.iter().enumerate() {
-            if k == self.tail && commit && self.tail_checkable {
+        for (k, &i) in self.plan.order.iter().enumerate() {
+            if k == self.plan.tail && commit && self.plan.tail_checkable {
                 destructive = self.check_tail(ws, args);
             }
             if p.watch.is_on() {
@@ -473,101 +321,22 @@ impl Runtime {
                 self.step(ws, args, i, destructive)
                     .map_err(RunError::Node)?;
             }
-            for &s in &self.frees[k] {
+            for &s in &self.plan.frees[k] {
                 ws.slots[s] = Slot::Empty;
             }
         }
-        let n_out = if commit { p.n_outputs } else { p.results.len() };
-        // check the update values (after a checked destructive tail they already passed)
-        if commit && !destructive {
-            for (j, &a) in p.updates.iter().enumerate() {
-                let s = p.results[n_out + j];
-                let ty = p.arg_types[a];
-                let r = match &ws.slots[s] {
-                    Slot::View(v) => ty.check_value(v.dtype, v.shape()),
-                    _ => {
-                        let t = self.tensor_of(ws, args, s);
-                        ty.check_value(t.dtype(), t.shape())
-                    }
-                };
-                r.map_err(|message| RunError::Update { update: j, message })?;
-            }
-        }
-        // outputs (before any update is applied: they may read the old values)
-        for k in 0..n_out {
-            let s = p.results[k];
-            let last = self.last_mention[k];
-            let t = match std::mem::take(&mut ws.slots[s]) {
-                Slot::Owned(t) if last => t,
-                Slot::Buf(b) if last => {
-                    let mut t = ws.bufs[b].take().expect("computed buffer");
-                    if let OutSink::Into(d) = &mut out {
-                        if d[k].dtype() == t.dtype()
-                            && d[k].shape() == t.shape()
-                            && standard_layout(&d[k])
-                        {
-                            // the caller's tensor becomes the next call's buffer
-                            std::mem::swap(&mut d[k], &mut t);
-                            ws.bufs[b] = Some(t);
-                            continue;
-                        }
-                    }
-                    t
-                }
-                other => {
-                    ws.slots[s] = other;
-                    self.copy_of(ws, args, s)
-                }
-            };
-            out.put(k, t);
-        }
-        if !commit {
-            return Ok(());
-        }
-        // update values that live in another argument, a constant or a view: copy them
-        // first (an update may read a variable another one replaces)
-        for (j, &a) in p.updates.iter().enumerate() {
-            let s = p.results[n_out + j];
-            let keep = match ws.slots[s] {
-                Slot::Arg(x) => x == a,
-                Slot::Buf(_) | Slot::Owned(_) => true,
-                _ => false,
-            };
-            if !keep {
-                let t = self.copy_of(ws, args, s);
-                ws.slots[s] = Slot::Owned(t);
-            }
-        }
-        // apply: swap buffers in (the old value becomes the next call's buffer)
-        for (j, &a) in p.updates.iter().enumerate() {
-            let s = p.results[n_out + j];
-            let last = self.last_mention[n_out + j];
-            let Arg::Update(dst) = &mut args[a] else {
-                continue;
-            };
-            match &mut ws.slots[s] {
-                Slot::Arg(_) => {} // written in place (or the identity update)
-                Slot::Buf(b) => {
-                    let b = *b;
-                    if let Some(bt) = ws.bufs[b].as_mut() {
-                        if last {
-                            std::mem::swap(*dst, bt);
-                        } else {
-                            **dst = bt.clone();
-                        }
-                    }
-                }
-                Slot::Owned(t) => {
-                    if last {
-                        std::mem::swap(*dst, t);
-                    } else {
-                        **dst = t.clone();
-                    }
-                }
-                _ => unreachable!("copied above"),
-            }
-        }
-        Ok(())
+        let (n_out, updates) = if commit {
+            (p.n_outputs, &p.updates[..])
+        } else {
+            (p.results.len(), &[][..])
+        };
+        let mut r = Computed {
+            rt: self,
+            ws,
+            n_out,
+        };
+        // after a checked destructive tail the update values passed already
+        commit_with(&mut r, destructive, updates, &p.arg_types, args, n_out, out)
     }
 
     /// A view of slot `s` (None when empty or over [`MAX_NDIM`] dimensions).
@@ -623,7 +392,7 @@ impl Runtime {
             if !matches!(ws.slots[s], Slot::View(_)) {
                 continue;
             }
-            let i = self.producer[s].expect("views are step outputs");
+            let i = self.plan.producer[s].expect("views are step outputs");
             let st = &self.program.steps[i];
             if !inputs_ready {
                 stack.push((s, true));
@@ -655,7 +424,7 @@ impl Runtime {
         kernel: &dyn NativeKernel,
         shape: &[usize],
     ) -> bool {
-        let Some(j) = kernel.inplace_input().filter(|_| self.destroy_ok[i]) else {
+        let Some(j) = kernel.inplace_input().filter(|_| self.plan.destroy_ok[i]) else {
             return false;
         };
         let (Some(&s), Some(v)) = (self.program.steps[i].inputs.get(j), ws.views.get(j)) else {
@@ -668,13 +437,14 @@ impl Runtime {
         {
             return false;
         }
-        if self.in_tail[s] {
-            return self.producer[s].is_some_and(|p| matches!(self.kinds[p], StepKind::Kernel(_)));
+        if self.plan.in_tail[s] {
+            return self.plan.producer[s]
+                .is_some_and(|p| matches!(self.kinds[p], Lowering::Kernel(_)));
         }
         match &ws.slots[s] {
             Slot::Buf(b) => ws.bufs[*b].is_some(),
             Slot::Owned(_) => true,
-            Slot::Arg(a) => self.is_target[*a],
+            Slot::Arg(a) => self.plan.is_target[*a],
             _ => false,
         }
     }
@@ -683,11 +453,11 @@ impl Runtime {
     /// update value's type. `true`: it cannot fail, run it destructively.
     fn check_tail(&self, ws: &mut Workspace, args: &[Arg<'_>]) -> bool {
         let p = &self.program;
-        for &i in &self.order[self.tail..] {
+        for &i in &self.plan.order[self.plan.tail..] {
             let st = &p.steps[i];
             ws.views.clear();
             for &s in &st.inputs {
-                let v = if self.in_tail[s] {
+                let v = if self.plan.in_tail[s] {
                     ws.dry[s]
                 } else {
                     self.slot_view(ws, args, s)
@@ -699,7 +469,7 @@ impl Runtime {
             }
             let o = st.outputs[0];
             ws.dry[o] = match &self.kinds[i] {
-                StepKind::Kernel(kernel) => {
+                Lowering::Kernel(kernel) => {
                     let Some(shapes) = out_shapes_of(&**kernel, st.outputs.len(), &ws.views) else {
                         return false;
                     };
@@ -733,8 +503,8 @@ impl Runtime {
                 // SAFETY: the views of values before the tail are live slots; a tail output's
                 // is a placeholder, read by no view here (`tail_checkable` excludes a view
                 // that reads values of a tail output, `ViewOp::reads_values`)
-                StepKind::View(v) => unsafe { v.apply(&ws.views) },
-                StepKind::Interp => return false,
+                Lowering::View(v) => unsafe { v.apply(&ws.views) },
+                Lowering::Interp => return false,
             };
             if ws.dry[o].is_none() {
                 return false;
@@ -742,7 +512,7 @@ impl Runtime {
         }
         for (j, &a) in p.updates.iter().enumerate() {
             let s = p.results[p.n_outputs + j];
-            let v = if self.in_tail[s] {
+            let v = if self.plan.in_tail[s] {
                 ws.dry[s]
             } else {
                 self.slot_view(ws, args, s)
@@ -800,12 +570,12 @@ impl Runtime {
     ) -> Result<StepPath, NodeError> {
         let st = &self.program.steps[i];
         match &self.kinds[i] {
-            StepKind::Kernel(kernel) => {
+            Lowering::Kernel(kernel) => {
                 if self.kernel_step(ws, args, i, &**kernel, destructive) {
                     return Ok(StepPath::Kernel);
                 }
             }
-            StepKind::View(v) => {
+            Lowering::View(v) => {
                 ws.views.clear();
                 for &s in &st.inputs {
                     match self.slot_view(ws, args, s) {
@@ -821,7 +591,7 @@ impl Runtime {
                     }
                 }
             }
-            StepKind::Interp => {}
+            Lowering::Interp => {}
         }
         // the interpreter: computes the value or reports the error in its words
         for &s in &st.inputs {
@@ -869,7 +639,7 @@ impl Runtime {
         let o = st.outputs[0];
         // in place over input j's storage, when it is ours to overwrite
         let mut target: Option<*mut u8> = None;
-        if let Some(j) = kernel.inplace_input().filter(|_| self.destroy_ok[i]) {
+        if let Some(j) = kernel.inplace_input().filter(|_| self.plan.destroy_ok[i]) {
             let s = st.inputs[j];
             let v = ws.views[j];
             if v.dtype == dt && v.shape() == shape.as_slice() && v.is_c_contiguous() {
@@ -884,7 +654,7 @@ impl Runtime {
                         target = Some(mut_ptr(&mut t));
                         ws.slots[o] = Slot::Owned(t);
                     }
-                    Slot::Arg(a) if destructive && self.is_target[a] => {
+                    Slot::Arg(a) if destructive && self.plan.is_target[a] => {
                         if let Arg::Update(t) = &mut args[a] {
                             target = Some(mut_ptr(t));
                         }
@@ -948,5 +718,98 @@ impl Runtime {
         // neither each other nor the inputs.
         unsafe { kernel.run_multi(&ws.views, &outs) };
         true
+    }
+}
+
+/// A call's results in the workspace, for the update protocol ([`commit_with`]): outputs
+/// move out of their buffers (or swap with the caller's tensors), update values swap with
+/// their shared variables (the old value becomes the next call's buffer: double buffering).
+struct Computed<'a> {
+    rt: &'a Runtime,
+    ws: &'a mut Workspace,
+    /// How many results are outputs (all of them when no update is applied).
+    n_out: usize,
+}
+
+impl Results for Computed<'_> {
+    fn check_update(&self, args: &[Arg<'_>], j: usize, ty: &TensorType) -> Result<(), String> {
+        let s = self.rt.program.results[self.n_out + j];
+        match &self.ws.slots[s] {
+            Slot::View(v) => ty.check_value(v.dtype, v.shape()),
+            _ => {
+                let t = self.rt.tensor_of(self.ws, args, s);
+                ty.check_value(t.dtype(), t.shape())
+            }
+        }
+    }
+
+    fn put_output(&mut self, args: &[Arg<'_>], k: usize, out: &mut OutSink<'_>) {
+        let (rt, ws) = (self.rt, &mut *self.ws);
+        let s = rt.program.results[k];
+        let last = rt.plan.last_mention[k];
+        let t = match std::mem::take(&mut ws.slots[s]) {
+            Slot::Owned(t) if last => t,
+            Slot::Buf(b) if last => {
+                let mut t = ws.bufs[b].take().expect("computed buffer");
+                if let OutSink::Into(d) = out {
+                    if d[k].dtype() == t.dtype()
+                        && d[k].shape() == t.shape()
+                        && standard_layout(&d[k])
+                    {
+                        // the caller's tensor becomes the next call's buffer
+                        std::mem::swap(&mut d[k], &mut t);
+                        ws.bufs[b] = Some(t);
+                        return;
+                    }
+                }
+                t
+            }
+            other => {
+                ws.slots[s] = other;
+                rt.copy_of(ws, args, s)
+            }
+        };
+        out.put(k, t);
+    }
+
+    /// A value in another argument, a constant or a view is copied.
+    fn detach_update(&mut self, args: &[Arg<'_>], j: usize, a: usize) {
+        let s = self.rt.program.results[self.n_out + j];
+        let keep = match self.ws.slots[s] {
+            Slot::Arg(x) => x == a,
+            Slot::Buf(_) | Slot::Owned(_) => true,
+            _ => false,
+        };
+        if !keep {
+            let t = self.rt.copy_of(self.ws, args, s);
+            self.ws.slots[s] = Slot::Owned(t);
+        }
+    }
+
+    fn apply_update(&mut self, j: usize, dst: &mut Tensor) {
+        let ws = &mut *self.ws;
+        let s = self.rt.program.results[self.n_out + j];
+        let last = self.rt.plan.last_mention[self.n_out + j];
+        match &mut ws.slots[s] {
+            Slot::Arg(_) => {} // written in place (or the identity update)
+            Slot::Buf(b) => {
+                let b = *b;
+                if let Some(bt) = ws.bufs[b].as_mut() {
+                    if last {
+                        std::mem::swap(dst, bt);
+                    } else {
+                        *dst = bt.clone();
+                    }
+                }
+            }
+            Slot::Owned(t) => {
+                if last {
+                    std::mem::swap(dst, t);
+                } else {
+                    *dst = t.clone();
+                }
+            }
+            _ => unreachable!("detached before"),
+        }
     }
 }

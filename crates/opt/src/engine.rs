@@ -4,6 +4,7 @@
 use crate::pattern::{compiled, Guard, OpKey, Root};
 use std::collections::{HashMap, VecDeque};
 use theano_ir::fgraph::{FunctionGraph, Node, Value};
+use theano_ir::{Op, ScalarOp};
 
 /// Theano's rewrite phases, in the order they run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -138,12 +139,10 @@ impl Report {
 /// admits its op, in table order, and the first that fires wins. Single-output rules
 /// (patterns, [`Run::Node`]) skip multi-output nodes; [`Run::Outputs`] rules see them.
 ///
-/// Inner graphs: the one op with an inner graph is the fused `Composite`, built by the fusion
-/// phase after every pattern phase has reached its fixpoint, from nodes that were canonical
-/// (stabilized, specialized) already, and no pattern phase runs after fusion: the driver does
-/// not descend into Composite bodies, which are canonical by construction. A rewrite of
-/// scalar bodies would be a [`Run::Node`] rule rooted at `Elemwise` that rebuilds the
-/// Composite.
+/// Inner graphs: an `Elemwise{Composite}` node's body is rewritten by the same rules
+/// ([`crate::inner`]: opened as a graph of scalar nodes, driven to its fixpoint, closed into
+/// a new composite that replaces the node). Not in the fusion phase, whose rules build the
+/// composites: its bodies are made of nodes the pattern phases have rewritten already.
 pub fn equilibrium(
     fg: &mut FunctionGraph,
     rewrites: &[&Rewrite],
@@ -158,9 +157,25 @@ pub fn equilibrium(
     let mut queue: VecDeque<Node> = fg.toposort().into();
     let bound = 64 * (fg.num_nodes() + 16);
     let mut visits = 0;
+    let descend = rewrites.iter().all(|r| r.phase != Phase::Fusion);
     while let Some(n) = queue.pop_front() {
         if !fg.is_alive(n) {
             continue;
+        }
+        if descend && is_composite(fg.op(n)) {
+            let old = fg.node_outputs(n)[0];
+            if let Some(new) = crate::inner::rewrite_body(fg, n, rewrites, verbose, report) {
+                if fg.ty(new) == fg.ty(old) && fg.replace(old, new, "composite_body").is_ok() {
+                    report.record("composite_body");
+                    if let Some(o) = fg.owner(new) {
+                        queue.push_back(o);
+                    }
+                    for c in fg.clients(new).to_vec() {
+                        queue.push_back(c.node);
+                    }
+                    continue;
+                }
+            }
         }
         let key = OpKey::of(fg.op(n));
         let rules = index.entry(key).or_insert_with(|| {
@@ -241,6 +256,16 @@ pub fn equilibrium(
         }
     }
     report.visits += visits;
+}
+
+fn is_composite(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Elemwise {
+            scalar: ScalarOp::Composite(_),
+            ..
+        }
+    )
 }
 
 fn describe(fg: &FunctionGraph, v: Value) -> String {

@@ -13,6 +13,7 @@ mod blas;
 mod cancel;
 mod engine;
 pub mod fusion;
+mod inner;
 mod inplace;
 mod lift;
 mod merge;
