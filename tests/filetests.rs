@@ -255,6 +255,10 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
         // every backend runs the optimized graph and must agree with the interpreter
         if let Ok(want) = &after {
             for b in theano::backends::BACKENDS {
+                if let Err(why) = (b.available)() {
+                    eprintln!("linker={} skipped: {why}", b.name);
+                    continue;
+                }
                 match run_on(b, &fg, &args) {
                     Ok(got) => {
                         for (k, (x, y)) in want.iter().zip(&got).enumerate() {
