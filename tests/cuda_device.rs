@@ -1,7 +1,8 @@
 //! The CUDA backend (`--features cuda`). Without a device every entry point is a typed
 //! error (tested here on any machine); with one, functions on `linker=cuda` agree with the
 //! CPU backend (these tests print why they skip when no device can be used; the filetests
-//! also run every graph on `linker=cuda` when a device is present).
+//! also run every graph on `linker=cuda` when a device is present). With
+//! `THEANO_CUDA_REQUIRED` set (scripts/gpu_check.sh) a missing device fails them instead.
 #![cfg(feature = "cuda")]
 
 mod common;
@@ -17,6 +18,10 @@ fn mode(flags: &str) -> Mode {
 fn device() -> Option<String> {
     match theano_cuda::probe() {
         Ok(d) => Some(d),
+        // scripts/gpu_check.sh sets THEANO_CUDA_REQUIRED: there a missing device fails
+        Err(e) if std::env::var_os("THEANO_CUDA_REQUIRED").is_some() => {
+            panic!("THEANO_CUDA_REQUIRED is set but {e}")
+        }
         Err(e) => {
             println!("skipped: {e}");
             None
