@@ -133,7 +133,7 @@ fn gpu_functions_agree_with_the_cpu() {
         let b = common::values(dt, &[37, 53], 2);
         let c = common::values(dt, &[53, 37], 3);
         // fused elementwise, a transposed operand, reductions, softmax, a matrix product
-        let e = T::exp(&x) * &y + T::tanh(&z.t());
+        let e = T::exp(&x) * &y + T::tanh(z.t());
         both(
             &[&x, &y, &z],
             &[e],
