@@ -107,6 +107,7 @@ pub struct FunctionBuilder {
     allow_downcast: bool,
     name: String,
     after_optimize: Option<fn(&mut FunctionGraph)>,
+    linker: Option<Box<dyn theano_exec::Linker>>,
 }
 
 /// What `mode=DebugMode` keeps to check each call.
@@ -131,6 +132,7 @@ impl FunctionBuilder {
             allow_downcast: false,
             name: format!("{}:{}", loc.file(), loc.line()),
             after_optimize: None,
+            linker: None,
         }
     }
 
@@ -182,6 +184,14 @@ impl FunctionBuilder {
     #[doc(hidden)]
     pub fn after_optimize(mut self, f: fn(&mut FunctionGraph)) -> Self {
         self.after_optimize = Some(f);
+        self
+    }
+
+    /// Link with this backend instead of the one the mode's `linker=` names (a backend
+    /// outside the registry: `theano_cuda::emulated::EmuLinker`, the GPU runtime on
+    /// theano-ptx's emulator, in tests).
+    pub fn linker(mut self, l: Box<dyn theano_exec::Linker>) -> Self {
+        self.linker = Some(l);
         self
     }
 
@@ -406,10 +416,17 @@ impl FunctionBuilder {
             .then(|| (program.clone(), program.watch.times.clone()));
         watch.lap("schedule");
 
-        let linker = crate::backends::linker_for(&mode)?;
+        let chosen;
+        let linker: &dyn theano_exec::Linker = match &self.linker {
+            Some(l) => &**l,
+            None => {
+                chosen = crate::backends::linker_for(&mode)?;
+                &*chosen
+            }
+        };
         // dump=ptx on a linker other than the GPU's: what the GPU backend would generate,
         // from theano-cuda's compile-only path (no device needed)
-        let on_gpu = mode.device_cuda || mode.linker == crate::flags::LinkerKind::Cuda;
+        let on_gpu = linker.name().starts_with("cuda");
         let ptx_program = (mode.dump.contains(&DumpKind::Ptx) && !on_gpu).then(|| program.clone());
         let exe = linker.link(program)?;
         watch.lap("link");

@@ -4,9 +4,11 @@
 //!   [`theano_exec::Program`], the PTX kernels theano-ptx lowers, the cuBLAS call, a view, or
 //!   the interpreter, through exec's cascade and storage plan. No device or CUDA is needed;
 //!   `dump=ptx` prints it.
-//! - `device` (feature `device`): the CUDA runtime through cudarc, loaded at run time. Its
-//!   entry points first probe for the driver library, so a machine without one gets
-//!   [`CudaError::NoDevice`], never a panic.
+//! - [`runtime`]: the GPU runtime over a [`runtime::DeviceOps`]: `device` (feature
+//!   `device`), the CUDA device through cudarc, loaded at run time (its entry points first
+//!   probe for the driver library, so a machine without one gets [`CudaError::NoDevice`],
+//!   never a panic); [`emulated`], theano-ptx's emulator, which runs the same runtime on the
+//!   host for the tests.
 //!
 //! A backend crate: it depends on theano-exec and the crates below it (and theano-ptx),
 //! never on the facade or another backend. See docs/GPU.md.
@@ -14,6 +16,8 @@
 pub mod compile;
 #[cfg(feature = "device")]
 pub mod device;
+pub mod emulated;
+pub mod runtime;
 
 pub use theano_ptx as ptx;
 
