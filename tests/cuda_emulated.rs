@@ -78,7 +78,7 @@ fn elementwise_reductions_softmax_and_products() {
             T::softmax(&x).unwrap(),
             T::log_softmax(&x).unwrap(),
         ];
-        both(&[&x], &outs, &[a.clone()], rtol * 64.0);
+        both(&[&x], &outs, std::slice::from_ref(&a), rtol * 64.0);
         // products: matrix-matrix (both orders, transposed operands), matrix-vector both
         // ways, vector-vector, and the BLAS forms the optimizer makes of them
         let outs = vec![
