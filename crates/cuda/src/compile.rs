@@ -227,6 +227,11 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
     match &step.op {
         Op::Elemwise { scalar, inplace } if step.outputs.len() == 1 => {
             let out = scalar.out_dtype(&in_dts).map_err(|e| e.to_string())?;
+            if integer_pow(scalar, &in_dts) {
+                // numpy (and the interpreter) refuse a negative integer exponent, a check
+                // of values a kernel cannot report
+                return Err("an integer ** checks its exponents' signs (the interpreter)".into());
+            }
             Ok((
                 Planned::Elemwise(scalar.clone()),
                 marker(vec![out], *inplace, true),
@@ -290,6 +295,26 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
             Ok((Planned::Shape, marker(out_dts, None, true)))
         }
         op => Err(format!("no GPU lowering for {}", op.class_name())),
+    }
+}
+
+/// Whether the scalar program computes a `**` in an integer dtype.
+fn integer_pow(op: &ScalarOp, ins: &[DType]) -> bool {
+    match op {
+        ScalarOp::Pow => !matches!(op.out_dtype(ins), Ok(d) if d.is_float()),
+        ScalarOp::Composite(c) => {
+            let Ok(flat) = c.flattened() else {
+                return true;
+            };
+            let Ok(dts) = flat.dtypes(ins) else {
+                return true;
+            };
+            flat.instrs()
+                .iter()
+                .zip(&dts)
+                .any(|(i, d)| i.op == ScalarOp::Pow && !d.is_float())
+        }
+        _ => false,
     }
 }
 

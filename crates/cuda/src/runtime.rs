@@ -561,8 +561,8 @@ impl Runtime {
                 let out_shape: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
                 let n_out: usize = out_shape.iter().product();
                 let m: usize = axes.iter().map(|&d| x.shape[d]).product();
-                if m == 0 && kind.needs_elements() && n_out > 0 {
-                    return Ok(false); // the interpreter's error
+                if m == 0 && kind.needs_elements() {
+                    return Ok(false); // the interpreter's answer (numpy's error)
                 }
                 let out = alloc(&**dev, step.out_types[0].dtype, &out_shape)?;
                 let idx = match step.out_types.get(1) {
