@@ -65,7 +65,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000_000);
-    let reps = 10;
+    let reps = 5;
     let dev = match theano_cuda::device::device() {
         Ok(d) => d,
         Err(e) => {
