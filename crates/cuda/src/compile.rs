@@ -594,7 +594,9 @@ impl CompiledProgram {
                 StepCode::View => "view".into(),
                 StepCode::Interp { reason } => format!("interpreter: {reason}"),
             };
-            let _ = writeln!(s, "// step {i}{tail}: {node} -> {what}");
+            // one comment line each, whatever the user named things
+            let line = format!("step {i}{tail}: {node} -> {what}").replace(['\n', '\r', '\0'], " ");
+            let _ = writeln!(s, "// {line}");
         }
         s
     }

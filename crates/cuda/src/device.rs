@@ -8,7 +8,7 @@
 //!   to open it) before the first cudarc call, since cudarc panics when a library is missing;
 //!   cuBLAS likewise.
 //! - A linked program's kernels (`runtime::device_kernels`) are one PTX module, loaded once
-//!   per distinct text (a process-wide cache by hash); the runtime (`runtime.rs`, the same
+//!   per distinct text (a process-wide cache keyed by the text); the runtime (`runtime.rs`, the same
 //!   code the emulated device runs in the tests) calls [`DeviceOps`] implemented here: one
 //!   stream, buffers from `alloc_zeros`/`clone_htod`, launches with raw `u64` parameters,
 //!   cuBLAS (column-major) for the BLAS calls.
@@ -34,8 +34,8 @@ pub struct Device {
     pub ctx: Arc<CudaContext>,
     pub stream: Arc<CudaStream>,
     blas: CudaBlas,
-    /// Loaded modules by the hash of their PTX text.
-    modules: Mutex<HashMap<u64, Arc<CudaModule>>>,
+    /// Loaded modules by their PTX text (hashed by the map).
+    modules: Mutex<HashMap<String, Arc<CudaModule>>>,
     /// One call at a time on the stream and the cuBLAS handle.
     pub(crate) lock: Mutex<()>,
     pub description: String,
@@ -109,22 +109,22 @@ fn drv(e: impl std::fmt::Display) -> String {
 impl Device {
     /// The module of `ptx`, loaded once per distinct text.
     fn module(&self, ptx: &str) -> Result<Arc<CudaModule>, CudaError> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        ptx.hash(&mut h);
-        let key = h.finish();
+        if ptx.contains('\0') {
+            // cudarc hands the text to the driver as a C string (and panics on a NUL)
+            return Err(CudaError::Driver("the PTX text contains a NUL byte".into()));
+        }
         let mut m = self
             .modules
             .lock()
             .map_err(|_| CudaError::Driver("module cache poisoned".into()))?;
-        if let Some(x) = m.get(&key) {
+        if let Some(x) = m.get(ptx) {
             return Ok(x.clone());
         }
         let module = self
             .ctx
             .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
             .map_err(|e| CudaError::Driver(format!("loading the PTX module: {e}")))?;
-        m.insert(key, module.clone());
+        m.insert(ptx.to_string(), module.clone());
         Ok(module)
     }
 
@@ -137,6 +137,7 @@ impl Device {
             .lock()
             .map_err(|_| CudaError::Driver("poisoned".into()))?;
         let e = |e: cudarc::driver::DriverError| CudaError::Driver(e.to_string());
+        self.ctx.bind_to_thread().map_err(e)?;
         let a = self.stream.alloc_zeros::<u8>(bytes).map_err(e)?;
         let mut b = self.stream.alloc_zeros::<u8>(bytes).map_err(e)?;
         let mut best = f64::INFINITY;
