@@ -158,9 +158,50 @@ fn alloc(dev: &dyn DeviceOps, dtype: DType, shape: &[usize]) -> Result<Dev, Stri
     })
 }
 
+/// A tensor's elements in C order as little-endian bytes (bool as 0/1): its memory copied
+/// when it is C-contiguous on a little-endian host, element by element otherwise.
+fn c_bytes(t: &Tensor) -> Vec<u8> {
+    if cfg!(target_endian = "little") {
+        let bytes = theano_tensor::with_array!(t, a => a.as_slice().map(|s| {
+            // SAFETY: the elements are plain numbers (or bools, one byte each) without
+            // padding, so their memory reads as initialized bytes.
+            unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s)) }
+                .to_vec()
+        }));
+        if let Some(b) = bytes {
+            return b;
+        }
+    }
+    HostArray::from_tensor(t).data
+}
+
+/// A C-contiguous tensor of `dtype` and `shape` from the first bytes of `data` (not bool:
+/// a byte other than 0/1 is no bool), or `None`.
+fn from_c_bytes(data: &[u8], dtype: DType, shape: &[usize]) -> Option<Tensor> {
+    if !cfg!(target_endian = "little") || dtype == DType::Bool {
+        return None;
+    }
+    let n: usize = shape.iter().product();
+    if data.len() < n * dtype.itemsize() {
+        return None;
+    }
+    theano_tensor::with_dtype!(dtype, T => {
+        let mut v: Vec<T> = Vec::with_capacity(n);
+        // SAFETY: `data` holds at least n elements' bytes; every bit pattern is a valid
+        // number of these dtypes (bool is excluded above); the length is set after the copy.
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * std::mem::size_of::<T>());
+            v.set_len(n);
+        }
+        theano_tensor::ndarray::ArrayD::from_shape_vec(theano_tensor::ndarray::IxDyn(shape), v)
+            .ok()
+            .map(Tensor::from_array)
+    })
+}
+
 fn upload(dev: &dyn DeviceOps, t: &Tensor) -> Result<Dev, String> {
-    let h = HostArray::from_tensor(t);
-    let data = if h.data.is_empty() { vec![0] } else { h.data };
+    let data = c_bytes(t);
+    let data = if data.is_empty() { vec![0] } else { data };
     let (buf, base) = dev.upload(&data)?;
     Ok(Dev {
         buf,
@@ -174,6 +215,11 @@ fn upload(dev: &dyn DeviceOps, t: &Tensor) -> Result<Dev, String> {
 
 fn download(dev: &dyn DeviceOps, d: &Dev) -> Result<Tensor, String> {
     let data = dev.download(&d.buf)?;
+    if d.offset == 0 && d.strides == c_strides(&d.shape) {
+        if let Some(t) = from_c_bytes(&data, d.dtype, &d.shape) {
+            return Ok(t);
+        }
+    }
     let h = HostArray {
         dtype: d.dtype,
         shape: d.shape.clone(),
