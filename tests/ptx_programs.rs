@@ -139,7 +139,7 @@ fn filetests_and_seed_models_assemble_for_sm80_and_sm90() {
     for (name, fg) in filetest_graphs() {
         progs.push((name, compile_program(&program_of(&fg), &Default::default())));
     }
-    let mut totals = [0usize; 5];
+    let mut totals = [0usize; 6];
     for (_, p) in &progs {
         for (t, c) in totals.iter_mut().zip(p.counts()) {
             *t += c;
@@ -152,13 +152,15 @@ fn filetests_and_seed_models_assemble_for_sm80_and_sm90() {
         }
     }
     println!(
-        "filetests: {} programs; steps: {} PTX, {} cuBLAS, {} shape, {} view, {} interpreter",
+        "filetests: {} programs; steps: {} PTX, {} cuBLAS, {} alloc, {} shape, {} view, {} \
+         interpreter",
         progs.len(),
         totals[0],
         totals[1],
         totals[2],
         totals[3],
-        totals[4]
+        totals[4],
+        totals[5]
     );
     assert!(totals[0] > 50, "PTX steps: {totals:?}");
 
@@ -168,6 +170,9 @@ fn filetests_and_seed_models_assemble_for_sm80_and_sm90() {
         assert!(text.contains(".visible .entry"), "{name}:\n{text}");
         assert!(text.contains("// step "), "{name}:\n{text}");
         println!("{name}: {}", text.lines().next().unwrap_or(""));
+        for l in text.lines().filter(|l| l.contains("-> interpreter")) {
+            println!("    {l}");
+        }
     }
     // the softmax model's step goes through the fused crossentropy kernels
     let sm = &dumps[3].1;

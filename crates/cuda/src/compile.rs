@@ -5,6 +5,7 @@
 //!   max-and-argmax, softmax, log-softmax and the two crossentropy ops);
 //! - a cuBLAS call (Dot, Dot22, Gemm, Gemv, Ger on float32/float64);
 //! - shape metadata (`Shape`, `Shape_i`: read from the host-side description of a buffer);
+//! - `Alloc`: a zeroed buffer when its value is 0 (else the interpreter);
 //! - a view of its input (exec's view ops);
 //! - the interpreter (every other op, or a lowering that refused these dtypes, with why).
 //!
@@ -41,6 +42,9 @@ pub enum StepCode {
     Blas { routine: &'static str },
     /// `Shape`/`Shape_i`: from the buffer's shape, on the host.
     Shape,
+    /// `Alloc`: a zeroed device buffer when the fill value is 0 (the shape scalars read on
+    /// the host), else the interpreter.
+    Alloc,
     /// A view of input 0's storage.
     View,
     /// The reference interpreter, on host copies of the inputs.
@@ -69,6 +73,7 @@ impl StepCode {
             StepCode::Kernels { .. } => "ptx kernel",
             StepCode::Blas { .. } => "BLAS",
             StepCode::Shape => "shape",
+            StepCode::Alloc => "alloc",
             StepCode::View => "view",
             StepCode::Interp { .. } => "interpreter",
         }
@@ -154,6 +159,7 @@ enum Planned {
     CrossentropyDx(DType, DType, DType),
     Blas(&'static str),
     Shape,
+    Alloc,
 }
 
 fn ir_reduce(k: IrReduce) -> ReduceKind {
@@ -294,6 +300,8 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
         Op::Shape | Op::ShapeI(_) if all(step).is_some() => {
             Ok((Planned::Shape, marker(out_dts, None, true)))
         }
+        // the shape scalars are values the step reads
+        Op::Alloc if out_dts.len() == 1 => Ok((Planned::Alloc, marker(out_dts, None, false))),
         op => Err(format!("no GPU lowering for {}", op.class_name())),
     }
 }
@@ -539,6 +547,7 @@ fn lower_step(
         }
         Planned::Blas(r) => StepCode::Blas { routine: r },
         Planned::Shape => StepCode::Shape,
+        Planned::Alloc => StepCode::Alloc,
     })
 }
 
@@ -548,16 +557,17 @@ impl CompiledProgram {
         self.steps.iter().map(|(_, c)| c.label()).collect()
     }
 
-    /// How many steps run each way: (PTX kernels, cuBLAS, shape, view, interpreter).
-    pub fn counts(&self) -> [usize; 5] {
-        let mut c = [0; 5];
+    /// How many steps run each way: (PTX kernels, cuBLAS, alloc, shape, view, interpreter).
+    pub fn counts(&self) -> [usize; 6] {
+        let mut c = [0; 6];
         for (_, s) in &self.steps {
             c[match s {
                 StepCode::Kernels { .. } => 0,
                 StepCode::Blas { .. } => 1,
-                StepCode::Shape => 2,
-                StepCode::View => 3,
-                StepCode::Interp { .. } => 4,
+                StepCode::Alloc => 2,
+                StepCode::Shape => 3,
+                StepCode::View => 4,
+                StepCode::Interp { .. } => 5,
             }] += 1;
         }
         c
@@ -566,10 +576,11 @@ impl CompiledProgram {
     /// One line per step in run order: the node and what runs it (PTX comments).
     pub fn summary(&self) -> String {
         let mut s = String::new();
-        let [k, b, sh, v, i] = self.counts();
+        let [k, b, a, sh, v, i] = self.counts();
         let _ = writeln!(
             s,
-            "// {} steps: {k} PTX, {b} cuBLAS, {sh} shape, {v} view, {i} interpreter; {} kernels",
+            "// {} steps: {k} PTX, {b} cuBLAS, {a} alloc, {sh} shape, {v} view, {i} interpreter; \
+             {} kernels",
             self.steps.len(),
             self.kernels.len()
         );
@@ -591,6 +602,7 @@ impl CompiledProgram {
                 }
                 StepCode::Blas { routine } => (*routine).to_string(),
                 StepCode::Shape => "shape (host)".into(),
+                StepCode::Alloc => "alloc (zeroed when the value is 0)".into(),
                 StepCode::View => "view".into(),
                 StepCode::Interp { reason } => format!("interpreter: {reason}"),
             };

@@ -458,6 +458,7 @@ impl Runtime {
                 _ => Ok(false),
             },
             StepCode::Shape => self.shape(step, slots).map(|_| true),
+            StepCode::Alloc => self.alloc_zeros(step, slots),
             StepCode::Blas { .. } => self.blas(i, step, slots),
             StepCode::Kernels { what, kernels, .. } => self.kernel(i, step, *what, kernels, slots),
             StepCode::Interp { .. } => Ok(false),
@@ -524,6 +525,50 @@ impl Runtime {
             }
         }
         slots[step.outputs[0]] = Some(v);
+        Ok(true)
+    }
+
+    /// `Alloc(0, *shape)`: a zeroed buffer (the value and the shape read on the host);
+    /// `Ok(false)` for any other value or a shape the interpreter refuses.
+    fn alloc_zeros(&self, step: &Step, slots: &mut [Option<Dev>]) -> Result<bool, String> {
+        let ins = self.ins(step, slots)?;
+        let out = &step.out_types[0];
+        let Some((v, dims)) = ins.split_first() else {
+            return Ok(false);
+        };
+        if !v.shape.is_empty() || dims.len() != out.ndim() || v.dtype != out.dtype {
+            return Ok(false);
+        }
+        // zero bits: 0 (and not -0.0, whose bits are not)
+        let val = download(&*self.dev, v)?;
+        let zero = match val.to_f64_vec().first() {
+            Some(&x) => x == 0.0 && x.is_sign_positive(),
+            None => false,
+        };
+        if !zero {
+            return Ok(false);
+        }
+        let mut shape = Vec::with_capacity(dims.len());
+        for d in dims {
+            if !d.shape.is_empty() || !d.dtype.is_int() {
+                return Ok(false);
+            }
+            match download(&*self.dev, d)?.to_i64_vec().first() {
+                Some(&n) if n >= 0 => shape.push(n as usize),
+                _ => return Ok(false),
+            }
+        }
+        // a length 1 where the type says broadcastable, as the interpreter checks
+        if (0..out.ndim()).any(|k| out.is_broadcastable(k) && shape[k] != 1) {
+            return Ok(false);
+        }
+        let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if n.and_then(|n| n.checked_mul(out.dtype.itemsize()))
+            .is_none()
+        {
+            return Ok(false);
+        }
+        slots[step.outputs[0]] = Some(alloc(&*self.dev, out.dtype, &shape)?);
         Ok(true)
     }
 

@@ -60,9 +60,12 @@ fn each_step_gets_kernels_blas_a_view_or_the_interpreter() {
     );
     assert_eq!(kinds[4], &StepCode::View);
     assert!(matches!(kinds[5], StepCode::Interp { reason } if reason.contains("ARange")));
-    assert_eq!(c.counts(), [3, 1, 0, 1, 1]);
+    assert_eq!(c.counts(), [3, 1, 0, 0, 1, 1]);
     let text = c.ptx(&Target::default());
-    assert!(text.starts_with("// 6 steps: 3 PTX, 1 cuBLAS"), "{text}");
+    assert!(
+        text.starts_with("// 6 steps: 3 PTX, 1 cuBLAS, 0 alloc"),
+        "{text}"
+    );
     assert!(text.contains(".target sm_80") && text.contains("ld.global.nc.v4.f32"));
     for k in &c.kernels {
         k.verify().unwrap();
