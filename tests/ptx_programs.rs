@@ -148,6 +148,7 @@ fn filetests_and_seed_models_assemble_for_sm80_and_sm90() {
             // a step whose GPU lowering exists but refused these dtypes says why
             if let StepCode::Interp { reason } = code {
                 assert!(!reason.is_empty(), "{node}");
+                println!("interpreted: {node}: {reason}");
             }
         }
     }
