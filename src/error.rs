@@ -101,13 +101,20 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
-    /// `device=cuda`, `linker=cuda` or `dump=ptx` in a build without a GPU backend: refused,
-    /// never run on the CPU instead.
+    /// `device=cuda` or `linker=cuda` in a build without the CUDA runtime (the facade's
+    /// `cuda` feature): refused, never run on the CPU instead. (`dump=ptx` needs no device: it
+    /// prints what the GPU backend would generate.)
     #[error(
-        "{setting}: no CUDA backend is built into theano-rs, so nothing can run on the GPU \
-         (use device=cpu and linker=jit or interp)"
+        "{setting}: this build of theano-rs has no CUDA runtime (build with --features cuda), \
+         so nothing can run on the GPU (use device=cpu and linker=jit or interp; dump=ptx \
+         prints the PTX the GPU backend would run)"
     )]
     NoCudaBackend { setting: String },
+
+    /// `device=cuda` or `linker=cuda` in a build with the CUDA runtime, on a machine where
+    /// no device can be used (no driver library, no device, a driver error): refused.
+    #[error("{setting}: {reason}")]
+    NoCudaDevice { setting: String, reason: String },
 
     /// A mode setting that cannot take effect as given (a floatX other than the one graphs are
     /// built with, a dump the selected linker cannot produce).

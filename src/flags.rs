@@ -29,7 +29,7 @@ pub enum LinkerKind {
     /// The CPU backend (theano-jit): native code for what it lowers, the interpreter for
     /// the rest (default).
     Jit,
-    /// PTX through CUDA (not built yet).
+    /// PTX and cuBLAS through CUDA (theano-cuda; the facade's `cuda` feature).
     Cuda,
 }
 
@@ -162,32 +162,39 @@ impl Mode {
     }
 
     /// Refuse what this build cannot honour, rather than ignore it: a GPU (`device=cuda`,
-    /// `linker=cuda`, `dump=ptx`: no CUDA backend), a dump the linker cannot produce, a floatX
-    /// other than the one graphs are built with (floatX types graphs when they are built; a
-    /// mode given to `function()` comes too late to change it).
+    /// `linker=cuda`: without the `cuda` feature, or with it where no device can be used), a
+    /// dump the linker cannot produce, a floatX other than the one graphs are built with
+    /// (floatX types graphs when they are built; a mode given to `function()` comes too late
+    /// to change it). `dump=ptx` needs no device: on another linker it prints what the GPU
+    /// backend would generate (theano-cuda's compile-only path).
     pub fn check_effective(&self) -> Result<(), crate::Error> {
-        let no_gpu = |setting: &str| {
-            Err(crate::Error::NoCudaBackend {
+        for (on, setting) in [
+            (self.device_cuda, "device=cuda"),
+            (self.linker == LinkerKind::Cuda, "linker=cuda"),
+        ] {
+            if !on {
+                continue;
+            }
+            #[cfg(not(feature = "cuda"))]
+            return Err(crate::Error::NoCudaBackend {
                 setting: setting.into(),
-            })
-        };
-        if self.device_cuda {
-            return no_gpu("device=cuda");
-        }
-        if self.linker == LinkerKind::Cuda {
-            return no_gpu("linker=cuda");
-        }
-        if self.dump.contains(&DumpKind::Ptx) {
-            return no_gpu("dump=ptx");
+            });
+            #[cfg(feature = "cuda")]
+            if let Err(e) = theano_cuda::probe() {
+                return Err(crate::Error::NoCudaDevice {
+                    setting: setting.into(),
+                    reason: e.to_string(),
+                });
+            }
         }
         for (d, name) in [(DumpKind::Clif, "clif"), (DumpKind::Asm, "asm")] {
-            if self.dump.contains(&d) && self.linker != LinkerKind::Jit {
+            if self.dump.contains(&d) && (self.linker != LinkerKind::Jit || self.device_cuda) {
                 return Err(crate::Error::BadMode {
                     setting: format!("dump={name}"),
                     reason: format!(
                         "linker={} generates no machine code to dump (dump={name} needs linker=jit)",
                         match self.linker {
-                            LinkerKind::Interp => "interp",
+                            LinkerKind::Interp if !self.device_cuda => "interp",
                             _ => "cuda",
                         }
                     ),

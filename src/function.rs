@@ -107,6 +107,7 @@ pub struct FunctionBuilder {
     allow_downcast: bool,
     name: String,
     after_optimize: Option<fn(&mut FunctionGraph)>,
+    linker: Option<Box<dyn theano_exec::Linker>>,
 }
 
 /// What `mode=DebugMode` keeps to check each call.
@@ -131,6 +132,7 @@ impl FunctionBuilder {
             allow_downcast: false,
             name: format!("{}:{}", loc.file(), loc.line()),
             after_optimize: None,
+            linker: None,
         }
     }
 
@@ -182,6 +184,14 @@ impl FunctionBuilder {
     #[doc(hidden)]
     pub fn after_optimize(mut self, f: fn(&mut FunctionGraph)) -> Self {
         self.after_optimize = Some(f);
+        self
+    }
+
+    /// Link with this backend instead of the one the mode's `linker=` names (a backend
+    /// outside the registry: `theano_cuda::emulated::EmuLinker`, the GPU runtime on
+    /// theano-ptx's emulator, in tests).
+    pub fn linker(mut self, l: Box<dyn theano_exec::Linker>) -> Self {
+        self.linker = Some(l);
         self
     }
 
@@ -406,9 +416,31 @@ impl FunctionBuilder {
             .then(|| (program.clone(), program.watch.times.clone()));
         watch.lap("schedule");
 
-        let linker = crate::backends::linker_for(&mode)?;
+        let chosen;
+        let linker: &dyn theano_exec::Linker = match &self.linker {
+            Some(l) => &**l,
+            None => {
+                chosen = crate::backends::linker_for(&mode)?;
+                &*chosen
+            }
+        };
+        // dump=ptx on a linker other than the GPU's: what the GPU backend would generate,
+        // from theano-cuda's compile-only path (no device needed)
+        let on_gpu = linker.name().starts_with("cuda");
+        let ptx_program = (mode.dump.contains(&DumpKind::Ptx) && !on_gpu).then(|| program.clone());
         let exe = linker.link(program)?;
         watch.lap("link");
+        let ptx = if let Some(p) = ptx_program {
+            let text =
+                theano_cuda::compile_program(&p, &Default::default()).ptx(&theano_ptx_target());
+            theano_exec::dump::write(dump_dir, "ptx", dump_n, "ptx", &text)
+                .map_err(Error::Unsupported)?;
+            Some(text)
+        } else if mode.dump.contains(&DumpKind::Ptx) {
+            Some(exe.dump(CodeDump::Ir))
+        } else {
+            None
+        };
         let profile = recorder_parts.map(|(program, times)| {
             let r = Recorder::new(
                 &self.name,
@@ -459,6 +491,7 @@ impl FunctionBuilder {
             lock_order,
             updates,
             exe,
+            ptx,
             allow_downcast: self.allow_downcast,
             mode,
             debug,
@@ -484,6 +517,8 @@ pub struct Function {
     /// By cell: updated by the function.
     is_update: Vec<bool>,
     exe: Box<dyn Executable>,
+    /// `dump=ptx`: the PTX the GPU backend generates (or would, on another linker).
+    ptx: Option<String>,
     allow_downcast: bool,
     mode: Mode,
     debug: Option<DebugInfo>,
@@ -514,6 +549,14 @@ impl Function {
     /// `dump=clif` or `dump=asm`; empty otherwise).
     pub fn dump_asm(&self) -> String {
         self.exe.dump(CodeDump::Asm)
+    }
+
+    /// The PTX of the GPU backend's kernels, with a comment line per step saying what runs
+    /// it (PTX kernels, cuBLAS, a view, the interpreter), when the mode has `dump=ptx`; empty
+    /// otherwise. On a linker other than `cuda` it is what the GPU backend would generate
+    /// (theano-cuda's compile-only path: no device needed).
+    pub fn dump_ptx(&self) -> String {
+        self.ptx.clone().unwrap_or_default()
     }
 
     /// The function's name (`file:line` of its compilation unless set).
@@ -839,4 +882,10 @@ pub fn shared_named(value: impl SharedValue, name: &str) -> Variable {
 /// [`theano_ir::MAX_NDIM`] dimensions is a [`theano_ir::NdimError`].
 pub fn try_shared(value: Tensor, name: Option<&str>) -> Result<Variable, theano_ir::NdimError> {
     Variable::shared(value, name)
+}
+
+/// The PTX target of dumps: sm_80 (PTX 7.8), which every device of compute capability 8.0
+/// and later loads.
+fn theano_ptx_target() -> theano_cuda::compile::Target {
+    theano_cuda::compile::Target::default()
 }

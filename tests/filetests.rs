@@ -16,8 +16,10 @@
 //! optionally `->` the expected outputs. The unoptimized and the optimized graph are both
 //! evaluated with the interpreter and must agree (DebugMode's tolerances); the optimized
 //! outputs must equal the expected ones (float64 rtol 1e-12, float32 1e-5, others exact); and
-//! the optimized graph is scheduled and run on every backend of `theano::backends::BACKENDS`,
-//! each agreeing with the interpreter's evaluation, so a new backend gets every filetest.
+//! the optimized graph is scheduled and run on every backend of `theano::backends::BACKENDS`
+//! (those whose `available` says they can run here) and on the GPU runtime over theano-ptx's
+//! emulator (`theano_cuda::emulated`), each agreeing with the interpreter's evaluation, so a
+//! new backend gets every filetest.
 //!
 //! `BLESS=1 cargo test --test filetests` rewrites the `check` lines from the optimized graph
 //! (one per line) and the expected outputs of `run` lines.
@@ -130,9 +132,9 @@ fn eval_all(fg: &FunctionGraph, args: &[Tensor]) -> Result<Vec<Tensor>, String> 
         .collect()
 }
 
-/// The optimized graph scheduled, linked by backend `b` and run on `args`.
+/// The optimized graph scheduled, linked by `linker` and run on `args`.
 fn run_on(
-    b: &theano::backends::Backend,
+    linker: &dyn theano::linker::Linker,
     fg: &FunctionGraph,
     args: &[Tensor],
 ) -> Result<Vec<Tensor>, String> {
@@ -146,9 +148,7 @@ fn run_on(
             updates: vec![],
         },
     );
-    let exe = (b.make)(&theano::Mode::default())
-        .link(program)
-        .map_err(|e| e.to_string())?;
+    let exe = linker.link(program).map_err(|e| e.to_string())?;
     let refs: Vec<&Tensor> = args.iter().collect();
     exe.run(&refs).map_err(|e| e.to_string())
 }
@@ -254,22 +254,33 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
         let after = eval_all(&fg, &args);
         // every backend runs the optimized graph and must agree with the interpreter
         if let Ok(want) = &after {
+            // every backend of this build, and the GPU runtime on theano-ptx's emulator
+            let emulated = theano_cuda::emulated::EmuLinker;
+            let mut linkers: Vec<(&str, Box<dyn theano::linker::Linker>)> =
+                vec![("cuda-emu", Box::new(emulated))];
             for b in theano::backends::BACKENDS {
-                match run_on(b, &fg, &args) {
+                if let Err(why) = (b.available)() {
+                    eprintln!("linker={} skipped: {why}", b.name);
+                    continue;
+                }
+                linkers.push((b.name, (b.make)(&theano::Mode::default())));
+            }
+            for (name, linker) in &linkers {
+                match run_on(&**linker, &fg, &args) {
                     Ok(got) => {
                         for (k, (x, y)) in want.iter().zip(&got).enumerate() {
                             if !values_agree(x, y) {
                                 errors.push(format!(
                                     "run {r}: linker={}: output {k} is {} where the interpreter's \
                                      evaluation is {}",
-                                    b.name,
+                                    name,
                                     fmt_tensor(y),
                                     fmt_tensor(x)
                                 ));
                             }
                         }
                     }
-                    Err(e) => errors.push(format!("run {r}: linker={}: {e}", b.name)),
+                    Err(e) => errors.push(format!("run {r}: linker={name}: {e}")),
                 }
             }
         }

@@ -1,4 +1,7 @@
-//! Differential testing of the JIT linker against the interpreter: random graphs from the
+//! Differential testing of the JIT linker, and of the GPU runtime on theano-ptx's emulator
+//! (`gpu_runtime_on_the_emulator_agrees_with_the_interpreter`, a quarter of the cases; its
+//! failures in proptest-regressions/cuda_differential.txt), against the interpreter:
+//! random graphs from the
 //! generator of tests/differential.rs (tests/common/graphgen.rs: every op family, all 8
 //! dtypes), each compiled twice through the facade with the same optimizer (fast_run), once
 //! on `linker=jit` and once on `linker=interp`, and called on the same values. The inputs'
@@ -50,16 +53,33 @@ use theano_tensor::ndarray::Axis;
 /// Tolerance in machine epsilons of the computation's magnitude.
 const ULPS: f64 = 4.0;
 
-fn build_fn(ins: &[Variable], outs: &[Variable], linker: LinkerKind) -> Result<Function, String> {
+/// The linker compared with the interpreter: the JIT, or the GPU runtime (theano-cuda's, the
+/// code `linker=cuda` runs) on theano-ptx's emulator.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Other {
+    Jit,
+    GpuEmu,
+}
+
+fn build_fn(
+    ins: &[Variable],
+    outs: &[Variable],
+    linker: LinkerKind,
+    emu: bool,
+) -> Result<Function, String> {
     let refs: Vec<&Variable> = ins.iter().collect();
-    compile(&refs, outs.to_vec())
+    let b = compile(&refs, outs.to_vec())
         .mode(Mode {
             linker,
             ..Mode::default()
         })
-        .on_unused_input(OnUnused::Ignore)
-        .build()
-        .map_err(|e| e.to_string())
+        .on_unused_input(OnUnused::Ignore);
+    let b = if emu {
+        b.linker(Box::new(theano_cuda::emulated::EmuLinker))
+    } else {
+        b
+    };
+    b.build().map_err(|e| e.to_string())
 }
 
 /// The largest finite magnitude among the graph's inputs and every value it computes
@@ -354,7 +374,12 @@ fn compare(
 }
 
 /// Build the recipe's graph, compile it on both linkers and compare the results on `args`.
-fn check(recipe: &[Step], n_out: usize, args: Vec<Tensor>) -> Result<(), TestCaseError> {
+fn check(
+    recipe: &[Step],
+    n_out: usize,
+    args: Vec<Tensor>,
+    other: Other,
+) -> Result<(), TestCaseError> {
     let ins = inputs();
     let mut pool = ins.clone();
     for &st in recipe {
@@ -371,18 +396,19 @@ fn check(recipe: &[Step], n_out: usize, args: Vec<Tensor>) -> Result<(), TestCas
         .take(n_out)
         .cloned()
         .collect();
-    check_outputs(&ins, &outs, args)
+    check_outputs(&ins, &outs, args, other)
 }
 
 fn check_outputs(
     ins: &[Variable],
     outs: &[Variable],
     args: Vec<Tensor>,
+    other: Other,
 ) -> Result<(), TestCaseError> {
     let original = FunctionGraph::from_outputs(ins, outs).unwrap();
     let text = original.to_text();
-    let fi = build_fn(ins, outs, LinkerKind::Interp);
-    let fj = build_fn(ins, outs, LinkerKind::Jit);
+    let fi = build_fn(ins, outs, LinkerKind::Interp, false);
+    let fj = build_fn(ins, outs, LinkerKind::Jit, other == Other::GpuEmu);
     let (fi, fj) = match (fi, fj) {
         (Ok(i), Ok(j)) => (i, j),
         (Err(_), Err(_)) => return Ok(()),
@@ -465,7 +491,32 @@ proptest! {
         scheme in any::<u8>(),
         layouts in any::<u32>(),
     ) {
-        check(&recipe, n_out, case_values(seed, scheme, layouts))?;
+        check(&recipe, n_out, case_values(seed, scheme, layouts), Other::Jit)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(
+                "proptest-regressions/cuda_differential.txt",
+            ),
+        )),
+        ..ProptestConfig::with_cases(cases() / 4)
+    })]
+    /// The same random graphs on the GPU runtime over theano-ptx's emulator (its PTX
+    /// kernels, launch plans, BLAS calls in cuBLAS's terms and fallbacks), a quarter of the
+    /// cases (the emulator interprets every GPU thread). The messages below say `jit` for
+    /// the linker compared.
+    #[test]
+    fn gpu_runtime_on_the_emulator_agrees_with_the_interpreter(
+        recipe in prop::collection::vec(step(), 1..20),
+        n_out in 1usize..3,
+        seed in any::<u64>(),
+        scheme in any::<u8>(),
+        layouts in any::<u32>(),
+    ) {
+        check(&recipe, n_out, case_values(seed, scheme, layouts), Other::GpuEmu)?;
     }
 }
 

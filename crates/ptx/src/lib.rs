@@ -12,7 +12,8 @@
 //! - [`emu`]: the emulator, an executable model of the IR that the tests run every
 //!   lowering on against the interpreter;
 //! - [`launch`]: the host side: kernel parameters from shapes and strides, and a helper
-//!   that runs a kernel on host tensors through the emulator.
+//!   that runs a kernel on host tensors through the emulator;
+//! - [`ptxas`]: finding NVIDIA's assembler and assembling modules with it (the tests).
 //!
 //! See docs/GPU.md.
 
@@ -22,6 +23,7 @@ pub mod ir;
 pub mod launch;
 pub mod math;
 pub mod print;
+pub mod ptxas;
 pub mod reduce;
 
 pub mod scalar;

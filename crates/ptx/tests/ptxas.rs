@@ -7,26 +7,11 @@
 mod common;
 
 use rand::Rng;
-use std::path::PathBuf;
-use std::process::Command;
 use theano_ir::{Composite, Instr, Operand, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, Layout};
 use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
 use theano_ptx::{module, Kernel, Target};
 use theano_tensor::DType;
-
-fn target_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-}
-
-fn ptxas() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("THEANO_PTXAS") {
-        let p = PathBuf::from(p);
-        return p.exists().then_some(p);
-    }
-    let p = target_dir().join("ptxas/bin/ptxas");
-    p.exists().then_some(p)
-}
 
 /// Every kernel of the op suite: each scalar op on each dtype in each layout, a fused
 /// composite in each float dtype, every reduction kind on every dtype in both schemes, the
@@ -215,15 +200,12 @@ fn ptxas_accepts_every_kernel() {
     for k in &ks {
         k.verify().unwrap_or_else(|e| panic!("{}: {e}", k.name));
     }
-    let expected = target_dir().join("ptxas/EXPECTED").exists() || std::env::var_os("CI").is_some();
-    let Some(ptxas) = ptxas() else {
-        assert!(!expected, "ptxas was expected (scripts/setup.sh ran or CI is set) but is missing: run scripts/setup.sh or set THEANO_PTXAS");
+    let Some(ptxas) = theano_ptx::ptxas::for_test().unwrap_or_else(|e| panic!("{e}")) else {
         println!("skipped: no ptxas (run scripts/setup.sh, or set THEANO_PTXAS)");
         return;
     };
     let refs: Vec<&Kernel> = ks.iter().collect();
     let dir = std::env::temp_dir().join(format!("theano-ptx-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     for sm in [80, 90] {
         let text = module(
             &refs,
@@ -232,23 +214,8 @@ fn ptxas_accepts_every_kernel() {
                 sm,
             },
         );
-        let src = dir.join(format!("suite_sm{sm}.ptx"));
-        std::fs::write(&src, &text).unwrap();
-        let out = Command::new(&ptxas)
-            .arg(format!("-arch=sm_{sm}"))
-            .arg("-O1")
-            .arg(&src)
-            .arg("-o")
-            .arg(dir.join(format!("suite_sm{sm}.cubin")))
-            .output()
-            .expect("ptxas runs");
-        assert!(
-            out.status.success(),
-            "ptxas sm_{sm} refused {} ({} kernels):\n{}",
-            src.display(),
-            ks.len(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        theano_ptx::ptxas::assemble(&ptxas, &text, sm, &dir, "suite")
+            .unwrap_or_else(|e| panic!("{} kernels: {e}", ks.len()));
         println!("ptxas sm_{sm}: {} kernels assembled", ks.len());
     }
     let _ = std::fs::remove_dir_all(&dir);
