@@ -6,8 +6,7 @@
 //! Each record's `source` (a Python expression) is parsed (`theano10/pyexpr.rs`) and
 //! evaluated by calling the Rust builder of the same name (`T.sum(x, axis=0)` ->
 //! `T::sum_axes(&x, Some(&[0]), false)`); a name without a Rust builder, or an argument the
-//! builder does not take (a dtype string, a negative transpose axis), fails that record's
-//! columns.
+//! builder does not take (a negative transpose axis), fails that record's columns.
 //! The floors at the end make the test fail when a score drops.
 
 #[path = "theano10/pyexpr.rs"]
@@ -68,14 +67,6 @@ fn axes(v: Option<&Val>) -> R<Option<Vec<isize>>> {
         Some(Val::Seq(items)) => Some(items.iter().map(one).collect::<R<_>>()?),
         Some(v) => Some(vec![one(v)?]),
     })
-}
-
-fn dtype(v: &Val) -> R<DType> {
-    match v {
-        Val::Str(s) if s == "floatX" => Ok(theano::config::float_x()),
-        Val::Str(s) => DType::from_name(s).ok_or_else(|| format!("dtype {s:?}")),
-        other => Err(format!("not a dtype: {other:?}")),
-    }
 }
 
 /// Positional argument `i`, else keyword `name`.
@@ -237,8 +228,10 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
         }
         "T.cast" | "x.astype" => {
             let x = v1(args)?;
-            let d = dtype(arg(args, kw, 1, "dtype").ok_or("cast: dtype")?)?;
-            Ok(Val::Var(T::cast(&x, d)))
+            match arg(args, kw, 1, "dtype").ok_or("cast: dtype")? {
+                Val::Str(s) => Ok(Val::Var(e(T::cast(&x, s.as_str()))?)),
+                v => Err(format!("cast: not a dtype name: {v:?}")),
+            }
         }
         "T.sum" | "x.sum" => red(|x, a, k| T::sum_axes(x, a, k)),
         "T.prod" | "x.prod" => red(|x, a, k| T::prod_axes(x, a, k)),

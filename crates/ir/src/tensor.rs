@@ -476,18 +476,55 @@ pub fn switch(cond: impl IntoVar, a: impl IntoVar, b: impl IntoVar) -> Variable 
     ))
 }
 
-/// Cast to `dtype` (numpy's `astype`); `x` itself when it already has that dtype.
+/// Cast to `dtype` (Theano's `T.cast`): a [`DType`] (the cast cannot fail, so the result is
+/// the `Variable`) or its name as Theano spells it, `"float32"`, `"int64"`, `"floatX"` (the
+/// result is then a `Result`: an unknown name is a [`GraphError`] naming it). Casting to the
+/// dtype `x` has already is `x` itself.
 #[track_caller]
-pub fn cast(x: impl IntoVar, dtype: DType) -> Variable {
-    let x = x.into_var();
-    if x.dtype() == dtype {
-        return x;
+pub fn cast<D: DTypeArg>(x: impl IntoVar, dtype: D) -> D::Output {
+    dtype.cast(x.into_var(), Location::caller())
+}
+
+/// A dtype as [`cast`] and [`Variable::astype`] take it: a [`DType`], or its name.
+pub trait DTypeArg {
+    /// `Variable` for a [`DType`], `Result<Variable>` for a name.
+    type Output;
+    /// `x` cast to this dtype (the node records `loc`).
+    fn cast(self, x: Variable, loc: Loc) -> Self::Output;
+}
+
+impl DTypeArg for DType {
+    type Output = Variable;
+    fn cast(self, x: Variable, loc: Loc) -> Variable {
+        cast_at(x, self, loc)
     }
-    infallible(elemwise_at(
-        ScalarOp::Cast(dtype),
-        vec![x],
-        Location::caller(),
-    ))
+}
+
+impl DTypeArg for &str {
+    type Output = Result<Variable>;
+    fn cast(self, x: Variable, loc: Loc) -> Result<Variable> {
+        let d = dtype_named(self).ok_or_else(|| {
+            GraphError::new(
+                "Cast",
+                vec![x.ty()],
+                format!(
+                    "unknown dtype {self:?} (expected one of {}, or \"floatX\")",
+                    DType::ALL.map(|d| d.name()).join(", ")
+                ),
+                loc,
+            )
+        })?;
+        Ok(cast_at(x, d, loc))
+    }
+}
+
+/// The dtype Theano names `name` (`"floatX"`: the configured float dtype).
+fn dtype_named(name: &str) -> Option<DType> {
+    if name == "floatX" {
+        Some(float_x())
+    } else {
+        DType::from_name(name)
+    }
 }
 
 /// `fill(model, value)`: `value` broadcast to `model`'s shape (Theano's `second`).
@@ -1590,9 +1627,9 @@ impl Variable {
     pub fn slice_rows(&self, start: impl IdxBound, stop: impl IdxBound) -> Result<Variable> {
         index_at(self, &[Idx::range(start, stop)], Location::caller())
     }
-    /// Cast to `dtype`.
+    /// Cast to `dtype`: a [`DType`], or its name (then a `Result`), as [`cast`].
     #[track_caller]
-    pub fn astype(&self, dtype: DType) -> Variable {
-        cast_at(self.clone(), dtype, Location::caller())
+    pub fn astype<D: DTypeArg>(&self, dtype: D) -> D::Output {
+        dtype.cast(self.clone(), Location::caller())
     }
 }

@@ -1651,3 +1651,21 @@ fn negative_axes_count_from_the_end() {
         .to_string();
     assert!(e.contains("axis -4"), "{e}");
 }
+
+/// Dtype names as strings, as Theano takes them: `cast(x, "float32")`, `x.astype("int8")`,
+/// `"floatX"`; an unknown name is a typed error naming it.
+#[test]
+fn dtype_names_as_strings() {
+    let x = T::dvector("x");
+    let f = T::cast(&x, "float32").unwrap();
+    assert_eq!(f.ty(), T::cast(&x, DType::Float32).ty());
+    assert_eq!(f.owner().unwrap().op().name(), "Elemwise{Cast{float32}}");
+    assert_eq!(x.astype("int8").unwrap().dtype(), DType::Int8);
+    assert_eq!(T::cast(&x, "floatX").unwrap().dtype(), float_x());
+    // the same dtype is the variable itself, as with a DType
+    assert_eq!(T::cast(&x, "float64").unwrap(), x);
+    let e = T::cast(&x, "float31").unwrap_err().to_string();
+    assert!(e.contains("\"float31\"") && e.contains("float32"), "{e}");
+    let e = x.astype("double").unwrap_err().to_string();
+    assert!(e.contains("\"double\""), "{e}");
+}
