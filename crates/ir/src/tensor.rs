@@ -476,6 +476,90 @@ pub fn switch(cond: impl IntoVar, a: impl IntoVar, b: impl IntoVar) -> Variable 
     ))
 }
 
+/// numpy's `where(cond, a, b)`: [`switch`] under Theano's name (`T.where`; `where` is a
+/// Rust keyword).
+#[track_caller]
+pub fn where_(cond: impl IntoVar, a: impl IntoVar, b: impl IntoVar) -> Variable {
+    infallible(elemwise_at(
+        ScalarOp::Switch,
+        vec![cond.into_var(), a.into_var(), b.into_var()],
+        Location::caller(),
+    ))
+}
+
+/// The outer product of two vectors, as Theano builds it: `dot(a[:, None], b[None, :])`.
+#[track_caller]
+pub fn outer(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let (a, b) = (a.into_var(), b.into_var());
+    let col = |x: &Variable, order: Vec<Option<usize>>| {
+        apply1(
+            Op::DimShuffle {
+                new_order: order,
+                inplace: false,
+            },
+            vec![x.clone()],
+            loc,
+        )
+    };
+    for v in [&a, &b] {
+        if v.ndim() != 1 {
+            return Err(GraphError::new(
+                "outer",
+                vec![a.ty(), b.ty()],
+                format!("outer takes two vectors, got a {}-d input", v.ndim()),
+                loc,
+            ));
+        }
+    }
+    let ac = col(&a, vec![Some(0), None])?;
+    let br = col(&b, vec![None, Some(0)])?;
+    apply1(Op::Dot, vec![ac, br], loc)
+}
+
+/// numpy's `roll`: the elements shifted by `shift` along `axis` (`None`: over the flattened
+/// tensor, reshaped back), those that fall off one end coming back at the other; built as
+/// Theano builds it, a join of two slices whose bounds are `shift % length`.
+#[track_caller]
+pub fn roll(x: impl IntoVar, shift: impl IntoVar, axis: Option<isize>) -> Result<Variable> {
+    let loc = Location::caller();
+    let (x, shift) = (x.into_var(), shift.into_var());
+    let Some(axis) = axis else {
+        if x.ndim() <= 1 {
+            return roll_at(&x, shift, 0, loc);
+        }
+        // Theano's `x.flatten()` here is `Reshape{1}(x, [-1])`
+        let (minus1, _) = shape_vector(ShapeArg::Const(vec![-1]), loc)?;
+        let flat = apply1(Op::Reshape { ndim: 1 }, vec![x.clone(), minus1], loc)?;
+        let r = roll_at(&flat, shift, 0, loc)?;
+        let shape = apply1(Op::Shape, vec![x.clone()], loc)?;
+        return apply1(Op::Reshape { ndim: x.ndim() }, vec![r, shape], loc);
+    };
+    let axis = py_axis("roll", &x, axis, x.ndim(), loc)?;
+    roll_at(&x, shift, axis, loc)
+}
+
+fn roll_at(x: &Variable, shift: Variable, axis: usize, loc: Loc) -> Result<Variable> {
+    if axis >= x.ndim() {
+        return Err(GraphError::new(
+            "roll",
+            vec![x.ty()],
+            format!("axis {axis} out of range for a {}-d tensor", x.ndim()),
+            loc,
+        ));
+    }
+    let n = apply1(Op::ShapeI(axis), vec![x.clone()], loc)?;
+    let s = binary_at(ScalarOp::Mod, shift, n, loc);
+    let neg = elemwise_at(ScalarOp::Neg, vec![s], loc)?;
+    let mut front = vec![Idx::all(); x.ndim()];
+    front[axis] = Idx::Slice(Some(neg.clone()), None, None);
+    let mut end = vec![Idx::all(); x.ndim()];
+    end[axis] = Idx::Slice(Some(int64_const(0)), Some(neg), None);
+    let a = index_at(x, &front, loc)?;
+    let b = index_at(x, &end, loc)?;
+    apply1(Op::Join { axis }, vec![a, b], loc)
+}
+
 /// Cast to `dtype` (Theano's `T.cast`): a [`DType`] (the cast cannot fail, so the result is
 /// the `Variable`) or its name as Theano spells it, `"float32"`, `"int64"`, `"floatX"` (the
 /// result is then a `Result`: an unknown name is a [`GraphError`] naming it). Casting to the

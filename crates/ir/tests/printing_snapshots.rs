@@ -561,22 +561,22 @@ fn s22_arange() {
     check(
         &(a.get(&[Idx::to(3i64)]).unwrap() * b.get(&[Idx::to(3i64)]).unwrap()),
         expect![[r#"
-        (ARange{dtype='int64'}(TensorConstant{0}, n, TensorConstant{1})[:3] * ARange{dtype='int64'}(TensorConstant{2}, n, TensorConstant{3})[:3])
-        ---
-        Elemwise{mul,no_inplace} [id A] ''   
-         |Subtensor{:int64:} [id B] ''   
-         | |ARange{dtype='int64'} [id C] ''   
-         | | |TensorConstant{0} [id D]
-         | | |n [id E]
-         | | |TensorConstant{1} [id F]
-         | |TensorConstant{3} [id G]
-         |Subtensor{:int64:} [id H] ''   
-           |ARange{dtype='int64'} [id I] ''   
-           | |TensorConstant{2} [id J]
-           | |n [id E]
-           | |TensorConstant{3} [id K]
-           |TensorConstant{3} [id L]
-    "#]],
+            (ARange{dtype='int64'}(TensorConstant{0}, n, TensorConstant{1})[:int64] * ARange{dtype='int64'}(TensorConstant{2}, n, TensorConstant{3})[:int64])
+            ---
+            Elemwise{mul,no_inplace} [id A] ''   
+             |Subtensor{:int64:} [id B] ''   
+             | |ARange{dtype='int64'} [id C] ''   
+             | | |TensorConstant{0} [id D]
+             | | |n [id E]
+             | | |TensorConstant{1} [id F]
+             | |TensorConstant{3} [id G]
+             |Subtensor{:int64:} [id H] ''   
+               |ARange{dtype='int64'} [id I] ''   
+               | |TensorConstant{2} [id J]
+               | |n [id E]
+               | |TensorConstant{3} [id K]
+               |TensorConstant{3} [id L]
+        "#]],
     );
 }
 
@@ -677,7 +677,7 @@ fn s26_subtensor_constant_indices_and_slices() {
     check(
         &(T::sum(a) + T::sum(b) + T::sum(c)),
         expect![[r#"
-            ((Sum{acc_dtype=float64}(x[1, :]) + Sum{acc_dtype=float64}(x[:2, -1])) + Sum{acc_dtype=float64}(x[::2, 1::-1]))
+            ((Sum{acc_dtype=float64}(x[Constant{1}, :]) + Sum{acc_dtype=float64}(x[int64:int64, Constant{-1}])) + Sum{acc_dtype=float64}(x[::int64, int64::int64]))
             ---
             Elemwise{add,no_inplace} [id A] ''   
              |Elemwise{add,no_inplace} [id B] ''   
@@ -717,27 +717,27 @@ fn s27_subtensor_symbolic_bounds_and_steps() {
     check(
         &cols.at(&i).unwrap(),
         expect![[r#"
-        x[(i * TensorConstant{20}):((i + TensorConstant{1}) * TensorConstant{20})][:, :(Shape_i{1}(x) - TensorConstant{1}):s][i]
-        ---
-        Subtensor{int64} [id A] ''   
-         |Subtensor{::, :int64:int64} [id B] ''   
-         | |Subtensor{int64:int64:} [id C] ''   
-         | | |x [id D]
-         | | |Elemwise{mul,no_inplace} [id E] ''   
-         | | | |i [id F]
-         | | | |TensorConstant{20} [id G]
-         | | |Elemwise{mul,no_inplace} [id H] ''   
-         | |   |Elemwise{add,no_inplace} [id I] ''   
-         | |   | |i [id F]
-         | |   | |TensorConstant{1} [id J]
-         | |   |TensorConstant{20} [id K]
-         | |Elemwise{sub,no_inplace} [id L] ''   
-         | | |Shape_i{1} [id M] ''   
-         | | | |x [id D]
-         | | |TensorConstant{1} [id N]
-         | |s [id O]
-         |i [id F]
-    "#]],
+            x[int64:int64][:, :int64:int64][ScalarFromTensor(i)]
+            ---
+            Subtensor{int64} [id A] ''   
+             |Subtensor{::, :int64:int64} [id B] ''   
+             | |Subtensor{int64:int64:} [id C] ''   
+             | | |x [id D]
+             | | |Elemwise{mul,no_inplace} [id E] ''   
+             | | | |i [id F]
+             | | | |TensorConstant{20} [id G]
+             | | |Elemwise{mul,no_inplace} [id H] ''   
+             | |   |Elemwise{add,no_inplace} [id I] ''   
+             | |   | |i [id F]
+             | |   | |TensorConstant{1} [id J]
+             | |   |TensorConstant{20} [id K]
+             | |Elemwise{sub,no_inplace} [id L] ''   
+             | | |Shape_i{1} [id M] ''   
+             | | | |x [id D]
+             | | |TensorConstant{1} [id N]
+             | |s [id O]
+             |i [id F]
+        "#]],
     );
 }
 
@@ -818,20 +818,20 @@ fn s30_set_and_inc_subtensor_basic() {
     check(
         &t,
         expect![[r#"
-        IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, i), v[:, :2], TensorConstant{1}, TensorConstant{3})
-        ---
-        IncSubtensor{Inc;::, int64:int64:} [id A] ''   
-         |IncSubtensor{Set;int64} [id B] ''   
-         | |x [id C]
-         | |TensorConstant{5.0} [id D]
-         | |i [id E]
-         |Subtensor{::, :int64:} [id F] ''   
-         | |InplaceDimShuffle{x,0} [id G] ''   
-         | | |v [id H]
-         | |TensorConstant{2} [id I]
-         |TensorConstant{1} [id J]
-         |TensorConstant{3} [id K]
-    "#]],
+            IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, i), v[:, :int64], TensorConstant{1}, TensorConstant{3})
+            ---
+            IncSubtensor{Inc;::, int64:int64:} [id A] ''   
+             |IncSubtensor{Set;int64} [id B] ''   
+             | |x [id C]
+             | |TensorConstant{5.0} [id D]
+             | |i [id E]
+             |Subtensor{::, :int64:} [id F] ''   
+             | |InplaceDimShuffle{x,0} [id G] ''   
+             | | |v [id H]
+             | |TensorConstant{2} [id I]
+             |TensorConstant{1} [id J]
+             |TensorConstant{3} [id K]
+        "#]],
     );
 }
 

@@ -273,64 +273,60 @@ fn dimshuffle(order: &[Option<usize>], in_ndim: usize, x: &str) -> String {
 }
 
 /// An index or slice bound: a constant integer as a plain number, else its expression.
-fn bound(v: &Variable, s: &str) -> String {
-    if v.name().is_none() && v.ndim() == 0 {
-        if let Some(t) = v.constant_value() {
-            if t.dtype().is_int() {
-                if let Some(i) = t.to_i64_vec().first() {
-                    return i.to_string();
-                }
-            }
-        }
-    }
-    s.to_string()
-}
-
-fn is_const_zero(v: &Variable) -> bool {
-    v.name().is_none()
-        && v.constant_value()
-            .is_some_and(|t| t.ndim() == 0 && t.dtype().is_int() && t.to_i64_vec() == [0])
-}
-
-/// `SubtensorPrinter`: `x[i, a:b, ::c]`.
+/// `SubtensorPrinter`, as Theano 1.0.5's: a slice bound prints as its type (`x[int64:]`,
+/// whether a constant or not; a start of `None` and a step of `None` print nothing), an index
+/// as its variable (`Constant{1}`, `ScalarFromTensor(i)`), the indices taken from the end of
+/// the node's inputs (so `x[1, :, -1]` prints `x[Constant{-1}, :, Constant{1}]`, as
+/// Theano's does).
 fn subtensor(node: &ApplyRef, idx: &[IdxEntry], ins: &[&str]) -> String {
     let vars = node.inputs();
+    let mut rest: Vec<usize> = (1..vars.len()).collect();
+    // inputs after x, in entry order: a bound's type is read in order, an index's input
+    // skipped (it is printed from the end of `rest`)
     let mut k = 1;
-    let mut next = || {
-        let r = (&vars[k], ins[k]);
-        k += 1;
-        r
-    };
     let mut parts = Vec::with_capacity(idx.len());
     for e in idx {
         match *e {
             IdxEntry::Index(_) => {
-                let (v, s) = next();
-                parts.push(bound(v, s));
+                k += 1;
+                parts.push(match rest.pop() {
+                    Some(p) => index_str(&vars[p], ins[p]),
+                    None => "?".into(),
+                });
             }
             IdxEntry::Slice { start, stop, step } => {
                 let mut p = String::new();
-                if start.is_some() {
-                    let (v, s) = next();
-                    if !is_const_zero(v) {
-                        p.push_str(&bound(v, s));
+                let mut bound = |p: &mut String| {
+                    if let Some(v) = vars.get(k) {
+                        p.push_str(v.dtype().name());
                     }
+                    k += 1;
+                };
+                if start.is_some() {
+                    bound(&mut p);
                 }
                 p.push(':');
                 if stop.is_some() {
-                    let (v, s) = next();
-                    p.push_str(&bound(v, s));
+                    bound(&mut p);
                 }
                 if step.is_some() {
-                    let (v, s) = next();
                     p.push(':');
-                    p.push_str(&bound(v, s));
+                    bound(&mut p);
                 }
                 parts.push(p);
             }
         }
     }
     format!("{}[{}]", ins[0], parts.join(", "))
+}
+
+/// An index input as Theano's Subtensor holds it: a constant scalar `Constant{1}`, a symbolic
+/// one converted from its tensor, `ScalarFromTensor(i)`.
+fn index_str(v: &Variable, s: &str) -> String {
+    match v.constant_value() {
+        Some(t) if t.ndim() == 0 => format!("Constant{{{}}}", crate::var::scalar_str(t)),
+        _ => format!("ScalarFromTensor({s})"),
+    }
 }
 
 fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
