@@ -718,3 +718,35 @@ pub fn float_floordiv(f: &mut Fx, x: Val, y: Val) -> Val {
     let yz = f.cmpc(Cmp::Eq, y, 0.0);
     f.sel(yz, q, r)
 }
+
+/// Theano's ultra_fast_sigmoid, as the interpreter computes it (f64): with h = x / 2 and
+/// a = |h|, t = 1.5 a / (1 + a) below 1.7, 0.9354... + 0.04588... (a - 1.7) below 3, else
+/// 0.99505...; sign of h; 0.5 (t + 1). NaN stays NaN.
+pub fn ultra_fast_sigmoid(f: &mut Fx, x: Val) -> Val {
+    let half = f.c(0.5);
+    let h = f.mul(half, x);
+    let a = f.abs(h);
+    let one = f.c(1.0);
+    let c15 = f.c(1.5);
+    let num = f.mul(c15, a);
+    let den = f.add(one, a);
+    let t1 = f.div(num, den);
+    let c17 = f.c(1.7);
+    let d = f.sub(a, c17);
+    let k1 = f.c(0.045_881_294_679_716_5);
+    let k0 = f.c(0.935_409_070_603_099);
+    let m = f.mul(k1, d);
+    let t2 = f.add(k0, m);
+    let t3 = f.c(0.995_054_753_686_73);
+    let lt3 = f.cmpc(Cmp::Lt, a, 3.0);
+    let t = f.sel(lt3, t2, t3);
+    let lt17 = f.cmpc(Cmp::Lt, a, 1.7);
+    let t = f.sel(lt17, t1, t);
+    let nt = f.neg(t);
+    let ge = f.cmpc(Cmp::Ge, h, 0.0);
+    let t = f.sel(ge, t, nt);
+    let hn = f.isnan(h);
+    let t = f.sel(hn, h, t);
+    let s = f.add(t, one);
+    f.mul(half, s)
+}

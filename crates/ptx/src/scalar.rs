@@ -187,7 +187,6 @@ pub fn lowers(op: &ScalarOp) -> bool {
             | ArcTanh
             | Cos
             | Cosh
-            | Deg2Rad
             | Erf
             | Erfc
             | Erfcinv
@@ -195,20 +194,13 @@ pub fn lowers(op: &ScalarOp) -> bool {
             | Exp2
             | Gamma
             | GammaLn
-            | Inv
-            | IsInf
-            | IsNan
             | Log10
             | Log2
             | Psi
-            | Rad2Deg
             | Sin
             | Sinh
-            | Softsign
             | Tan
             | TriGamma
-            | Trunc
-            | UltraFastSigmoid
     )
 }
 
@@ -313,6 +305,24 @@ fn apply(
             } else {
                 b.selp(reg_ty(out), c, x, y)
             });
+        }
+        IsNan | IsInf => {
+            // in the input's own dtype: always false for integers and bools (numpy)
+            let (x, d) = args[0];
+            let p = if d.is_float() {
+                let t = reg_ty(d);
+                if *op == IsNan {
+                    b.setp(Cmp::Nan, t, x, x)
+                } else {
+                    let a = b.un(UnOp::Abs, t, x);
+                    let inf = b.f(t, f64::INFINITY);
+                    b.setp(Cmp::Eq, t, a, inf)
+                }
+            } else {
+                let z = b.int(Ty::U16, 0);
+                b.setp(Cmp::Ne, Ty::U16, z, z)
+            };
+            return Ok(cast(b, (p, DType::Bool), out));
         }
         _ => {}
     }
@@ -506,6 +516,18 @@ fn int_pow(b: &mut Builder, x: Val, y: Val, t: Ty) -> Val {
     b.selp(t, neg, z, acc)
 }
 
+/// `g` computed in f64 (f32 converted exactly, the result rounded once), as the interpreter
+/// computes the catalogue's float64 functions.
+fn through_f64(f: &mut Fx, x: Val, g: fn(&mut Fx, Val) -> Val) -> Val {
+    if f.t == Ty::F64 {
+        return g(f, x);
+    }
+    let xd = f.b.cvt(Ty::F64, Ty::F32, None, x);
+    let mut h = Fx { b: f.b, t: Ty::F64 };
+    let r = g(&mut h, xd);
+    f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r)
+}
+
 fn float_op(
     b: &mut Builder,
     op: &ScalarOp,
@@ -562,6 +584,34 @@ fn float_op(
         Tanh => math::tanh(&mut f, v[0]),
         Sigmoid => math::sigmoid(&mut f, v[0]),
         Softplus => math::softplus(&mut f, v[0]),
+        Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
+        // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
+        // constant's quotient rounded in the dtype too
+        Inv => {
+            let one = f.c(1.0);
+            f.div(one, v[0])
+        }
+        Deg2Rad | Rad2Deg => {
+            let (n, d) = if *op == Deg2Rad {
+                (std::f64::consts::PI, 180.0)
+            } else {
+                (180.0, std::f64::consts::PI)
+            };
+            let k = if t == Ty::F32 {
+                (n as f32 / d as f32) as f64
+            } else {
+                n / d
+            };
+            let k = f.c(k);
+            f.mul(v[0], k)
+        }
+        Softsign => {
+            let one = f.c(1.0);
+            let a = f.abs(v[0]);
+            let den = f.add(one, a);
+            f.div(v[0], den)
+        }
+        UltraFastSigmoid => through_f64(&mut f, v[0], math::ultra_fast_sigmoid),
         And | Or | Xor | Invert => {
             return Err(unsupported(
                 op,

@@ -215,7 +215,32 @@ pub fn interp_probe(
             && r.dtype().is_float()
             && matches!(
                 ins_k.op,
-                Exp | Log | Log1p | Expm1 | Tanh | Sigmoid | Softplus | Pow | TrueDiv | Sqrt
+                Exp | Log
+                    | Log1p
+                    | Expm1
+                    | Tanh
+                    | Sigmoid
+                    | Softplus
+                    | Pow
+                    | TrueDiv
+                    | Sqrt
+                    | Inv
+                    | Softsign
+                    | Exp2
+                    | Log2
+                    | Log10
+                    | Sin
+                    | Cos
+                    | Tan
+                    | Sinh
+                    | Cosh
+                    | ArcTan
+                    | ArcTan2
+                    | ArcSin
+                    | ArcCos
+                    | ArcSinh
+                    | ArcCosh
+                    | ArcTanh
             )
         {
             let eps = if r.dtype() == DType::Float32 {
