@@ -186,7 +186,13 @@ pub fn exp(f: &mut Fx, x: Val, o: MathOpts) -> Val {
     if f.t == Ty::F32 {
         return exp_f32(f, x, o);
     }
-    let (lo, hi) = (-746.0, 710.0);
+    exp_scaled(f, x, 0)
+}
+
+/// 2^shift e^x (f64), the scaling folded into the exact ldexp, so e^x / 2 does not overflow
+/// before e^x does.
+fn exp_scaled(f: &mut Fx, x: Val, shift: i64) -> Val {
+    let (lo, hi) = (-746.0, 710.0 - shift as f64 * std::f64::consts::LN_2 + 1.0);
     let lo = f.c(lo);
     let hi = f.c(hi);
     let xa = f.b.bin(BinOp::Max, f.t, x, lo);
@@ -199,9 +205,120 @@ pub fn exp(f: &mut Fx, x: Val, o: MathOpts) -> Val {
     let r = f.fma(k, nh, xa);
     let r = f.fma(k, nl, r);
     let p = f.horner(r, &taylor_exp(13));
+    let ki = if shift != 0 {
+        let s = f.b.int(Ty::S32, shift);
+        f.b.bin(BinOp::Add, Ty::S32, ki, s)
+    } else {
+        ki
+    };
     let res = f.ldexp(p, ki);
     let nan = f.isnan(x);
     f.sel(nan, x, res)
+}
+
+/// 2^x: k = rint(x) and r = x - k (exact), 2^r by the Taylor series of e^(r ln 2) (f64) or
+/// `ex2.approx.ftz.f32` of r alone (f32), scaled by 2^k exactly.
+pub fn exp2(f: &mut Fx, x: Val) -> Val {
+    let d = f.f64();
+    let (lo, hi) = if d {
+        (-1080.0, 1030.0)
+    } else {
+        (-160.0, 130.0)
+    };
+    let lo = f.c(lo);
+    let hi = f.c(hi);
+    let xa = f.b.bin(BinOp::Max, f.t, x, lo);
+    let xa = f.b.bin(BinOp::Min, f.t, xa, hi);
+    let (k, ki) = f.rint(xa);
+    let r = f.sub(xa, k);
+    let p = if d {
+        // (ln 2)^n / n!
+        let c: Vec<f64> = taylor_exp(15)
+            .iter()
+            .enumerate()
+            .map(|(n, c)| c * std::f64::consts::LN_2.powi(n as i32))
+            .collect();
+        f.horner(r, &c)
+    } else {
+        f.b.un(UnOp::Ex2Approx, Ty::F32, r)
+    };
+    let res = f.ldexp(p, ki);
+    let nan = f.isnan(x);
+    f.sel(nan, x, res)
+}
+
+/// log_b(x) = log(x) c for c = 1 / ln b (f64): log(x) as the double-double of `log_dd`, times
+/// c as a double-double, rounded once (exact at powers of the base 2).
+pub fn log_base(f: &mut Fx, x: Val, c: f64) -> Val {
+    let (hi, lo) = log_dd(f, x);
+    let (c1, c2) = split_const(c);
+    let c1v = f.c(c1);
+    let c2v = f.c(c2);
+    let h = f.mul(hi, c1v);
+    let nh = f.neg(h);
+    let e = f.fma(hi, c1v, nh);
+    let e = f.fma(hi, c2v, e);
+    let e = f.fma(lo, c1v, e);
+    let r = f.add(h, e);
+    // specials (hi infinite or NaN): the plain product
+    let ah = f.abs(hi);
+    let fin = f.cmpc(Cmp::Lt, ah, f64::INFINITY);
+    f.sel(fin, r, h)
+}
+
+/// `c` as hi + lo f64s, lo the correction to 1/ln(b) carried in extended precision.
+fn split_const(c: f64) -> (f64, f64) {
+    // LOG2_E and LOG10_E low parts (the exact constants minus their f64 roundings)
+    if c == std::f64::consts::LOG2_E {
+        (c, 2.035_527_374_093_103_3e-17)
+    } else {
+        (c, 1.098_319_650_216_765e-17)
+    }
+}
+
+/// sinh (f64): with t = expm1(|x|), (2t - t^2 / (t + 1)) / 2 below 1, (t + t / (t + 1)) / 2
+/// below 22, e^|x| / 2 beyond (scaled exactly); the sign of x.
+pub fn sinh(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let t = expm1(f, a);
+    let one = f.c(1.0);
+    let half = f.c(0.5);
+    let t1 = f.add(t, one);
+    let q = f.div(t, t1);
+    let tq = f.mul(t, q);
+    let t2 = f.add(t, t);
+    let small = f.sub(t2, tq);
+    let mid = f.add(t, q);
+    let lt1 = f.cmpc(Cmp::Lt, a, 1.0);
+    let r = f.sel(lt1, small, mid);
+    let r = f.mul(half, r);
+    let big = exp_scaled(f, a, -1);
+    let lt22 = f.cmpc(Cmp::Lt, a, 22.0);
+    let r = f.sel(lt22, r, big);
+    f.copysign(r, x)
+}
+
+/// cosh (f64): 1 + t^2 / (2 (1 + t)) with t = expm1(|x|) below ln2 / 2, e/2 + 1/(2e) with e =
+/// e^|x| below 22, e^|x| / 2 beyond (scaled exactly).
+pub fn cosh(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let one = f.c(1.0);
+    let half = f.c(0.5);
+    let t = expm1(f, a);
+    let w = f.add(one, t);
+    let w2 = f.add(w, w);
+    let tt = f.mul(t, t);
+    let q = f.div(tt, w2);
+    let small = f.add(one, q);
+    let e = exp_scaled(f, a, 0);
+    let h = f.mul(half, e);
+    let inv = f.div(half, e);
+    let mid = f.add(h, inv);
+    let big = exp_scaled(f, a, -1);
+    let lt22 = f.cmpc(Cmp::Lt, a, 22.0);
+    let r = f.sel(lt22, mid, big);
+    let lt = f.cmpc(Cmp::Lt, a, std::f64::consts::LN_2 / 2.0);
+    f.sel(lt, small, r)
 }
 
 fn exp_f32(f: &mut Fx, x: Val, o: MathOpts) -> Val {

@@ -186,19 +186,14 @@ pub fn lowers(op: &ScalarOp) -> bool {
             | ArcTan2
             | ArcTanh
             | Cos
-            | Cosh
             | Erf
             | Erfc
             | Erfcinv
             | Erfinv
-            | Exp2
             | Gamma
             | GammaLn
-            | Log10
-            | Log2
             | Psi
             | Sin
-            | Sinh
             | Tan
             | TriGamma
     )
@@ -584,6 +579,15 @@ fn float_op(
         Tanh => math::tanh(&mut f, v[0]),
         Sigmoid => math::sigmoid(&mut f, v[0]),
         Softplus => math::softplus(&mut f, v[0]),
+        Exp2 => math::exp2(&mut f, v[0]),
+        Log2 => through_f64(&mut f, v[0], |g, x| {
+            math::log_base(g, x, std::f64::consts::LOG2_E)
+        }),
+        Log10 => through_f64(&mut f, v[0], |g, x| {
+            math::log_base(g, x, std::f64::consts::LOG10_E)
+        }),
+        Sinh => through_f64(&mut f, v[0], math::sinh),
+        Cosh => through_f64(&mut f, v[0], math::cosh),
         Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
         // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
         // constant's quotient rounded in the dtype too

@@ -160,6 +160,46 @@ fn transcendentals_within_documented_ulp() {
             bound32: 4.0,
         },
         Case {
+            op: Exp2,
+            reference: f64::exp2,
+            lo: -1080.0,
+            hi: 1030.0,
+            bound64: 1.0,
+            bound32: 3.5,
+        },
+        Case {
+            op: Log2,
+            reference: f64::log2,
+            lo: 0.0,
+            hi: 1e300,
+            bound64: 1.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Log10,
+            reference: f64::log10,
+            lo: 0.0,
+            hi: 1e300,
+            bound64: 1.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Sinh,
+            reference: f64::sinh,
+            lo: -712.0,
+            hi: 712.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Cosh,
+            reference: f64::cosh,
+            lo: -712.0,
+            hi: 712.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -173,10 +213,12 @@ fn transcendentals_within_documented_ulp() {
     let mut fails = Vec::new();
     for c in &cases {
         for d in [DType::Float64, DType::Float32] {
-            let (lo, hi) = if d == DType::Float32 {
+            let (lo, hi) = if d == DType::Float32 && c.op == Exp2 {
+                (-155.0, 129.0)
+            } else if d == DType::Float32 {
                 (
                     c.lo.max(-104.0),
-                    c.hi.min(if c.op == Log || c.op == Sqrt {
+                    c.hi.min(if matches!(c.op, Log | Sqrt | Log2 | Log10) {
                         3e38
                     } else {
                         89.0
@@ -186,7 +228,7 @@ fn transcendentals_within_documented_ulp() {
                 (c.lo, c.hi)
             };
             let mut xs = points(&mut r, lo, hi, 3000);
-            if c.op == Log || c.op == Sqrt {
+            if matches!(c.op, Log | Sqrt | Log2 | Log10) {
                 // log-uniform positive magnitudes, subnormals included
                 let (emin, emax) = if d == DType::Float32 {
                     (-149, 127)
@@ -198,6 +240,9 @@ fn transcendentals_within_documented_ulp() {
                 }
                 xs.extend((0..500).map(|_| 1.0 + r.random_range(-0.3..0.3)));
                 xs.push(-1.0);
+                // exact powers of 2 and 10
+                xs.extend((-300..300).map(|k| 2f64.powi(k)));
+                xs.extend((-30..30).map(|k| 10f64.powi(k)));
             }
             if d == DType::Float32 {
                 xs.iter_mut().for_each(|x| *x = *x as f32 as f64);
