@@ -867,3 +867,299 @@ pub fn ultra_fast_sigmoid(f: &mut Fx, x: Val) -> Val {
     let s = f.add(t, one);
     f.mul(half, s)
 }
+
+/// The bits of 2/pi after the binary point, behind 64 zero bits, in 32-bit words (most
+/// significant first): enough for the reduction of every finite f64.
+const TWO_OVER_PI: [u32; 41] = [
+    0x00000000, 0x00000000, 0xA2F9836E, 0x4E441529, 0xFC2757D1, 0xF534DDC0, 0xDB629599, 0x3C439041,
+    0xFE5163AB, 0xDEBBC561, 0xB7246E3A, 0x424DD2E0, 0x06492EEA, 0x09D1921C, 0xFE1DEB1C, 0xB129A73E,
+    0xE88235F5, 0x2EBB4484, 0xE99C7026, 0xB45F7E41, 0x3991D639, 0x835339F4, 0x9C845F8B, 0xBDF9283B,
+    0x1FF897FF, 0xDE05980F, 0xEF2F118B, 0x5A0A6D1F, 0x6D367ECF, 0x27CB09B7, 0x4F463F66, 0x9E5FEA2D,
+    0x7527BAC7, 0xEBE5F17B, 0x3D0739F7, 0x8A5292EA, 0x6BFB5FB1, 0x1F8D5D08, 0x56033046, 0xFC7B6BAB,
+    0xF0CFBC20,
+];
+/// pi/2 in three f64 parts (each the rounding of what the previous ones leave).
+const PIO2_1: f64 = std::f64::consts::FRAC_PI_2;
+const PIO2_2: f64 = 6.123_233_995_736_766e-17;
+const PIO2_3: f64 = -1.497_384_904_859_169_8e-33;
+/// Below this |x| the reduction is Cody-Waite's (|k| < 2^20).
+const CODY_WAITE_MAX: f64 = 1_048_576.0;
+
+/// x = q pi/2 + (hi + lo), |hi + lo| <= pi/4 (slightly more where rint of x 2/pi rounds
+/// the other way), q in 0..4 (an s32), f64. Below 2^20: Cody-Waite with pi/2 in three parts,
+/// x - k P1 exact by one fma, k P2 as an exact product, summed by two-sums (about 2^-100
+/// relative). Beyond (finite x): Payne-Hanek, x 2/pi mod 4 from 192 bits of 2/pi chosen by
+/// the exponent (the table words selected by `selp`), the product with the 53-bit mantissa
+/// in 32-bit limbs (`mul.wide.u32`), the fraction's top 128 bits as a double-double times
+/// pi/2. Infinities and NaN give some q and r; the callers select NaN for them.
+fn reduce_pio2(f: &mut Fx, x: Val) -> (Val, Val, Val) {
+    let rh = f.b.var(Ty::F64);
+    let rl = f.b.var(Ty::F64);
+    let q = f.b.var(Ty::S32);
+    let ax = f.abs(x);
+    let big = f.cmpc(Cmp::Ge, ax, CODY_WAITE_MAX);
+    let fin = f.cmpc(Cmp::Lt, ax, f64::INFINITY);
+    let ph = f.and(big, fin);
+    let (l_ph, l_end) = (f.b.label(), f.b.label());
+    f.b.bra_if(ph, true, l_ph);
+    {
+        // Cody-Waite
+        let c = f.c(std::f64::consts::FRAC_2_PI);
+        let y = f.mul(x, c);
+        let (k, ki) = f.rint(y);
+        let nk = f.neg(k);
+        let p1 = f.c(PIO2_1);
+        let t = f.fma(nk, p1, x);
+        let p2 = f.c(PIO2_2);
+        let w = f.mul(k, p2);
+        let nw = f.neg(w);
+        let wl = f.fma(k, p2, nw);
+        let (h, e) = two_sum(f, t, nw);
+        let p3 = f.c(PIO2_3);
+        let k3 = f.mul(k, p3);
+        let l = f.sub(e, wl);
+        let l = f.sub(l, k3);
+        let (h, l) = fast_two_sum(f, h, l);
+        f.b.mov(rh, h);
+        f.b.mov(rl, l);
+        let three = f.b.int(Ty::S32, 3);
+        let qq = f.b.bin(BinOp::And, Ty::S32, ki, three);
+        f.b.mov(q, qq);
+        f.b.bra(l_end);
+    }
+    f.b.place(l_ph);
+    {
+        let (h, l, qq) = payne_hanek(f, ax);
+        let xn = f.cmpc(Cmp::Lt, x, 0.0);
+        let nh = f.neg(h);
+        let nl = f.neg(l);
+        let h = f.sel(xn, nh, h);
+        let l = f.sel(xn, nl, l);
+        let z = f.b.int(Ty::S32, 0);
+        let nq = f.b.bin(BinOp::Sub, Ty::S32, z, qq);
+        let three = f.b.int(Ty::S32, 3);
+        let nq = f.b.bin(BinOp::And, Ty::S32, nq, three);
+        let qq = f.b.selp(Ty::S32, xn, nq, qq);
+        f.b.mov(rh, h);
+        f.b.mov(rl, l);
+        f.b.mov(q, qq);
+    }
+    f.b.place(l_end);
+    (rh, rl, q)
+}
+
+fn fast_two_sum(f: &mut Fx, a: Val, b: Val) -> (Val, Val) {
+    let s = f.add(a, b);
+    let d = f.sub(s, a);
+    let e = f.sub(b, d);
+    (s, e)
+}
+
+/// Payne-Hanek for a finite x >= 2^20 (f64): (hi, lo, q) with x = q pi/2 + hi + lo.
+fn payne_hanek(f: &mut Fx, x: Val) -> (Val, Val, Val) {
+    let u = Ty::U64;
+    let bits = f.b.bitcast(u, x);
+    let sh52 = f.b.int(Ty::U32, 52);
+    let eb = f.b.bin(BinOp::Shr, u, bits, sh52);
+    let eb = f.b.cvt(Ty::S32, u, None, eb);
+    let fm = f.b.int(u, 0x000F_FFFF_FFFF_FFFF);
+    let m = f.b.bin(BinOp::And, u, bits, fm);
+    let imp = f.b.int(u, 1 << 52);
+    let m = f.b.bin(BinOp::Or, u, m, imp);
+    // x = m 2^s, s = eb - 1075; the window starts at stream bit j0 = s - 2 + 64
+    let off = f.b.int(Ty::S32, 64 - 2 - 1075);
+    let j0 = f.b.bin(BinOp::Add, Ty::S32, eb, off);
+    let five = f.b.int(Ty::U32, 5);
+    let wi = f.b.bin(BinOp::Shr, Ty::S32, j0, five);
+    let m31 = f.b.int(Ty::S32, 31);
+    let bsh = f.b.bin(BinOp::And, Ty::S32, j0, m31);
+    // the seven words from wi
+    let mut sel: Vec<Val> = (0..7).map(|_| f.b.int(u, 0)).collect();
+    for i in 0..TWO_OVER_PI.len() - 6 {
+        let iv = f.b.int(Ty::S32, i as i64);
+        let p = f.b.setp(Cmp::Eq, Ty::S32, wi, iv);
+        for (k, s) in sel.iter_mut().enumerate() {
+            let c = f.b.int(u, TWO_OVER_PI[i + k] as i64);
+            *s = f.b.selp(u, p, c, *s);
+        }
+    }
+    // W_k = 32 bits of the window
+    let c32 = f.b.int(Ty::S32, 32);
+    let rs = f.b.bin(BinOp::Sub, Ty::S32, c32, bsh);
+    let rs = f.b.cvt(Ty::U32, Ty::S32, None, rs);
+    let sh32 = f.b.int(Ty::U32, 32);
+    let mask = f.b.int(u, 0xFFFF_FFFF);
+    let mut w32 = Vec::new();
+    for k in 0..6 {
+        let a = f.b.bin(BinOp::Shl, Ty::B64, sel[k], sh32);
+        let a = f.b.bin(BinOp::Or, u, a, sel[k + 1]);
+        let a = f.b.bin(BinOp::Shr, u, a, rs);
+        let a = f.b.bin(BinOp::And, u, a, mask);
+        w32.push(f.b.cvt(Ty::U32, u, None, a));
+    }
+    let ml = f.b.bin(BinOp::And, u, m, mask);
+    let ml = f.b.cvt(Ty::U32, u, None, ml);
+    let mh = f.b.bin(BinOp::Shr, u, m, sh32);
+    let mh = f.b.cvt(Ty::U32, u, None, mh);
+    // column sums of m W mod 2^192 (limb 0 most significant)
+    let mut col: Vec<Val> = (0..6).map(|_| f.b.int(u, 0)).collect();
+    let acc = |f: &mut Fx, col: &mut Vec<Val>, k: i32, v: Val| {
+        if k >= 0 {
+            col[k as usize] = f.b.bin(BinOp::Add, u, col[k as usize], v);
+        }
+    };
+    for (k, wk) in w32.iter().enumerate() {
+        let k = k as i32;
+        for (mm, d) in [(ml, 0), (mh, 1)] {
+            let p = f.b.bin(BinOp::MulWide, Ty::U32, *wk, mm);
+            let lo = f.b.bin(BinOp::And, u, p, mask);
+            let hi = f.b.bin(BinOp::Shr, u, p, sh32);
+            acc(f, &mut col, k - d, lo);
+            acc(f, &mut col, k - d - 1, hi);
+        }
+    }
+    let mut r = [col[0]; 6];
+    let mut carry = f.b.int(u, 0);
+    for k in (0..6).rev() {
+        let v = f.b.bin(BinOp::Add, u, col[k], carry);
+        r[k] = f.b.bin(BinOp::And, u, v, mask);
+        carry = f.b.bin(BinOp::Shr, u, v, sh32);
+    }
+    // y = R / 2^190 in [0, 4): q = top 2 bits, the fraction's next 128 bits (signed: a
+    // fraction of 1/2 or more counts from the next quadrant)
+    let two = f.b.int(Ty::U32, 2);
+    let thirty = f.b.int(Ty::U32, 30);
+    let cat = |f: &mut Fx, a: Val, b: Val, c: Val| {
+        let x = f.b.bin(BinOp::Shl, Ty::B64, a, sh32);
+        let x = f.b.bin(BinOp::Or, u, x, b);
+        let x = f.b.bin(BinOp::Shl, Ty::B64, x, two);
+        let y = f.b.bin(BinOp::Shr, u, c, thirty);
+        f.b.bin(BinOp::Or, u, x, y)
+    };
+    let top = cat(f, r[0], r[1], r[2]);
+    let next = cat(f, r[2], r[3], r[4]);
+    let q0 = f.b.bin(BinOp::Shr, u, r[0], thirty);
+    let sh63 = f.b.int(Ty::U32, 63);
+    let sgn = f.b.bin(BinOp::Shr, u, top, sh63);
+    let q = f.b.bin(BinOp::Add, u, q0, sgn);
+    let three = f.b.int(u, 3);
+    let q = f.b.bin(BinOp::And, u, q, three);
+    let q = f.b.cvt(Ty::S32, u, None, q);
+    let lowm = f.b.int(u, 0x7FF);
+    let rem = f.b.bin(BinOp::And, u, top, lowm);
+    let him = f.b.un(UnOp::Not, u, lowm);
+    let hi = f.b.bin(BinOp::And, u, top, him);
+    let hi = f.b.bitcast(Ty::S64, hi);
+    let hif = f.b.cvt(Ty::F64, Ty::S64, Some(Rnd::Rn), hi);
+    let remf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), rem);
+    let nextf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), next);
+    let s64 = f.c(2f64.powi(-64));
+    let th = f.mul(hif, s64);
+    let tl2 = f.mul(remf, s64);
+    let n2 = f.mul(nextf, s64);
+    let n2 = f.mul(n2, s64);
+    let tl2 = f.add(tl2, n2);
+    let (th, tl) = two_sum(f, th, tl2);
+    // times pi/2 as a double-double
+    let p1 = f.c(PIO2_1);
+    let p2 = f.c(PIO2_2);
+    let h = f.mul(th, p1);
+    let nh = f.neg(h);
+    let e = f.fma(th, p1, nh);
+    let e = f.fma(th, p2, e);
+    let e = f.fma(tl, p1, e);
+    let (h, l) = fast_two_sum(f, h, e);
+    (h, l, q)
+}
+
+/// sin and cos of r = hi + lo, |r| <= pi/4 + a little (f64): Taylor series to r^19 and r^20.
+fn sincos_kernel(f: &mut Fx, h: Val, l: Val) -> (Val, Val) {
+    let z = f.mul(h, h);
+    // sin: h + (h z S(z) + l), S = -1/3! + z/5! - ...
+    let mut sc = Vec::new();
+    let mut fact = 1.0f64;
+    for n in 1..=9 {
+        fact *= ((2 * n) * (2 * n + 1)) as f64;
+        sc.push(if n % 2 == 1 { -1.0 / fact } else { 1.0 / fact });
+    }
+    let s = f.horner(z, &sc);
+    let hz = f.mul(h, z);
+    let u = f.fma(hz, s, l);
+    let sin = f.add(h, u);
+    // cos: w + (((1 - w) - z/2) + (z^2 C(z) - h l)), w = 1 - z/2, C = 1/4! - z/6! + ...
+    let mut cc = Vec::new();
+    let mut fact = 2.0f64;
+    for n in 2..=10 {
+        fact *= ((2 * n - 1) * (2 * n)) as f64;
+        cc.push(if n % 2 == 0 { 1.0 / fact } else { -1.0 / fact });
+    }
+    let c = f.horner(z, &cc);
+    let half = f.c(0.5);
+    let hzz = f.mul(half, z);
+    let one = f.c(1.0);
+    let w = f.sub(one, hzz);
+    let omw = f.sub(one, w);
+    let a = f.sub(omw, hzz);
+    let zz = f.mul(z, z);
+    let hl = f.mul(h, l);
+    let nhl = f.neg(hl);
+    let b = f.fma(zz, c, nhl);
+    let ab = f.add(a, b);
+    let cos = f.add(w, ab);
+    (sin, cos)
+}
+
+/// Which of sin, cos, tan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Trig {
+    Sin,
+    Cos,
+    Tan,
+}
+
+/// sin, cos, tan (f64) by [`reduce_pio2`] and [`sincos_kernel`]; NaN for infinities and NaN,
+/// sin and tan of +-0 (and of subnormals) the argument itself.
+pub fn trig(f: &mut Fx, x: Val, which: Trig) -> Val {
+    let (h, l, q) = reduce_pio2(f, x);
+    let (s, c) = sincos_kernel(f, h, l);
+    let one = f.b.int(Ty::S32, 1);
+    let two = f.b.int(Ty::S32, 2);
+    let zero = f.b.int(Ty::S32, 0);
+    let q1 = f.b.bin(BinOp::And, Ty::S32, q, one);
+    let odd = f.b.setp(Cmp::Ne, Ty::S32, q1, zero);
+    let r = match which {
+        Trig::Tan => {
+            let a = f.div(s, c);
+            let b = f.div(c, s);
+            let nb = f.neg(b);
+            f.sel(odd, nb, a)
+        }
+        Trig::Sin | Trig::Cos => {
+            // sin: S, C, -S, -C by quadrant; cos: C, -S, -C, S
+            let (even_v, odd_v) = if which == Trig::Sin { (s, c) } else { (c, s) };
+            let v = f.sel(odd, odd_v, even_v);
+            let qn = if which == Trig::Sin {
+                q
+            } else {
+                f.b.bin(BinOp::Add, Ty::S32, q, one)
+            };
+            let q2 = f.b.bin(BinOp::And, Ty::S32, qn, two);
+            let neg = f.b.setp(Cmp::Ne, Ty::S32, q2, zero);
+            let nv = f.neg(v);
+            f.sel(neg, nv, v)
+        }
+    };
+    let r = if which == Trig::Cos {
+        r
+    } else {
+        let tiny = {
+            let ax = f.abs(x);
+            f.cmpc(Cmp::Lt, ax, 2f64.powi(-30))
+        };
+        f.sel(tiny, x, r)
+    };
+    let ax = f.abs(x);
+    let fin = f.cmpc(Cmp::Lt, ax, f64::INFINITY);
+    let nan = f.c(f64::NAN);
+    f.sel(fin, r, nan)
+}

@@ -185,7 +185,6 @@ pub fn lowers(op: &ScalarOp) -> bool {
             | ArcTan
             | ArcTan2
             | ArcTanh
-            | Cos
             | Erf
             | Erfc
             | Erfcinv
@@ -193,8 +192,6 @@ pub fn lowers(op: &ScalarOp) -> bool {
             | Gamma
             | GammaLn
             | Psi
-            | Sin
-            | Tan
             | TriGamma
     )
 }
@@ -588,6 +585,9 @@ fn float_op(
         }),
         Sinh => through_f64(&mut f, v[0], math::sinh),
         Cosh => through_f64(&mut f, v[0], math::cosh),
+        Sin => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Sin)),
+        Cos => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Cos)),
+        Tan => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Tan)),
         Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
         // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
         // constant's quotient rounded in the dtype too
