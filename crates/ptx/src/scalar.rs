@@ -169,11 +169,9 @@ fn compute_dtype(op: &ScalarOp, ins: &[DType], out: DType) -> DType {
 }
 
 /// Whether [`lower_op`] lowers `op` on some dtype. The scalar ops of Theano's elementwise
-/// catalogue added after this crate (trigonometric, hyperbolic, `exp2`/`log2`/`log10`, the
-/// erf and gamma families, `inv`, `deg2rad`, `rad2deg`, `trunc`, `isnan`, `isinf`,
-/// `softsign`, `ultra_fast_sigmoid`) are not lowered yet: they are a typed
-/// [`crate::PtxError::Unsupported`] (a GPU backend runs them in the interpreter), never a
-/// wrong kernel.
+/// catalogue not lowered yet (the inverse trigonometric and hyperbolic functions, the erf and
+/// gamma families) are a typed [`crate::PtxError::Unsupported`] (a GPU backend runs them in
+/// the interpreter), never a wrong kernel.
 pub fn lowers(op: &ScalarOp) -> bool {
     use ScalarOp::*;
     !matches!(
