@@ -1163,3 +1163,229 @@ pub fn trig(f: &mut Fx, x: Val, which: Trig) -> Val {
     let nan = f.c(f64::NAN);
     f.sel(fin, r, nan)
 }
+
+/// atan(k/8), k = 0..=8, as hi + lo.
+const ATAN_EIGHTHS: [(f64, f64); 9] = [
+    (0.0, 0.0),
+    (0.124_354_994_546_761_44, -3.125_324_142_453_938_3e-18),
+    (0.244_978_663_126_864_14, 1.069_875_561_873_445_1e-17),
+    (0.358_770_670_270_572_25, -2.462_381_558_263_863_5e-17),
+    (0.463_647_609_000_806_1, 2.269_877_745_296_168_7e-17),
+    (0.558_599_315_343_562_4, -5.455_630_548_591_626_4e-18),
+    (0.643_501_108_793_284_4, 1.583_478_505_144_428_6e-17),
+    (0.718_829_999_621_624_5, -2.147_838_844_445_698_3e-17),
+    (std::f64::consts::FRAC_PI_4, 3.061_616_997_868_383e-17),
+];
+const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+const PI_LO: f64 = 1.224_646_799_147_353_2e-16;
+
+/// atan(y) for y in [0, 1] (f64) as hi + lo: c = rint(8y)/8, t = (y - c) / (1 + yc) (y - c
+/// exact), |t| <= 1/16; atan(c) from the table plus the Taylor series of atan(t) to t^21.
+fn atan_core(f: &mut Fx, y: Val) -> (Val, Val) {
+    let eight = f.c(8.0);
+    let y8 = f.mul(y, eight);
+    let k = f.b.cvt(f.t, f.t, Some(Rnd::Rni), y8);
+    let inv8 = f.c(0.125);
+    let c = f.mul(k, inv8);
+    let num = f.sub(y, c);
+    let one = f.c(1.0);
+    let den = f.fma(y, c, one);
+    let t = f.div(num, den);
+    let z = f.mul(t, t);
+    let q: Vec<f64> = (1..=10)
+        .map(|n| {
+            let v = 1.0 / (2 * n + 1) as f64;
+            if n % 2 == 1 {
+                -v
+            } else {
+                v
+            }
+        })
+        .collect();
+    let qz = f.horner(z, &q);
+    let tz = f.mul(t, z);
+    let p = f.fma(tz, qz, t);
+    let mut h = f.c(0.0);
+    let mut l = f.c(0.0);
+    for (i, (ch, cl)) in ATAN_EIGHTHS.iter().enumerate().skip(1) {
+        let is = f.cmpc(Cmp::Eq, k, i as f64);
+        let chv = f.c(*ch);
+        let clv = f.c(*cl);
+        h = f.sel(is, chv, h);
+        l = f.sel(is, clv, l);
+    }
+    let l = f.add(l, p);
+    (h, l)
+}
+
+/// (kh + kl) - (h + l), summed as hi first.
+fn const_minus(f: &mut Fx, kh: f64, kl: f64, h: Val, l: Val) -> (Val, Val) {
+    let khv = f.c(kh);
+    let klv = f.c(kl);
+    let a = f.sub(khv, h);
+    let b = f.sub(klv, l);
+    (a, b)
+}
+
+/// arctan (f64): atan(|x|) by [`atan_core`], pi/2 - atan(1/|x|) beyond 1; the sign of x.
+pub fn atan(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let big = f.cmpc(Cmp::Gt, a, 1.0);
+    let one = f.c(1.0);
+    let ia = f.div(one, a);
+    let y = f.sel(big, ia, a);
+    let (h, l) = atan_core(f, y);
+    let (bh, bl) = const_minus(f, std::f64::consts::FRAC_PI_2, PIO2_LO, h, l);
+    let h = f.sel(big, bh, h);
+    let l = f.sel(big, bl, l);
+    let r = f.add(h, l);
+    let r = f.copysign(r, x);
+    let n = f.isnan(x);
+    f.sel(n, x, r)
+}
+
+/// C's atan2(y, x) (f64): atan of the smaller of |y|, |x| over the larger, pi/2 minus it when
+/// |y| is the larger, pi minus that when x is negative (or -0), the sign of y; both zero: 0 or
+/// pi; both infinite: pi/4 or 3pi/4; NaN in, NaN out.
+pub fn atan2(f: &mut Fx, y: Val, x: Val) -> Val {
+    let a = f.abs(y);
+    let b = f.abs(x);
+    let swap = f.cmp(Cmp::Gt, a, b);
+    let num = f.sel(swap, b, a);
+    let den = f.sel(swap, a, b);
+    let t = f.div(num, den);
+    let (h, l) = atan_core(f, t);
+    let (sh, sl) = const_minus(f, std::f64::consts::FRAC_PI_2, PIO2_LO, h, l);
+    let h = f.sel(swap, sh, h);
+    let l = f.sel(swap, sl, l);
+    let xneg = f.signbit(x);
+    let (nh, nl) = const_minus(f, std::f64::consts::PI, PI_LO, h, l);
+    let h = f.sel(xneg, nh, h);
+    let l = f.sel(xneg, nl, l);
+    let r = f.add(h, l);
+    // both zero / both infinite
+    let pi = f.c(std::f64::consts::PI);
+    let z = f.c(0.0);
+    let zr = f.sel(xneg, pi, z);
+    let az = f.cmpc(Cmp::Eq, a, 0.0);
+    let bz = f.cmpc(Cmp::Eq, b, 0.0);
+    let zz = f.and(az, bz);
+    let r = f.sel(zz, zr, r);
+    let q3 = f.c(3.0 * std::f64::consts::FRAC_PI_4);
+    let q1 = f.c(std::f64::consts::FRAC_PI_4);
+    let ir = f.sel(xneg, q3, q1);
+    let ai = f.cmpc(Cmp::Eq, a, f64::INFINITY);
+    let bi = f.cmpc(Cmp::Eq, b, f64::INFINITY);
+    let ii = f.and(ai, bi);
+    let r = f.sel(ii, ir, r);
+    let r = f.copysign(r, y);
+    let yn = f.isnan(y);
+    let xn = f.isnan(x);
+    let n = f.or(yn, xn);
+    let s = f.add(x, y);
+    f.sel(n, s, r)
+}
+
+/// arcsin (f64): atan2(x, sqrt(1 - x^2)), 1 - x^2 by one fma (no cancellation near |x| = 1).
+pub fn asin(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let nx = f.neg(x);
+    let d = f.fma(nx, x, one);
+    let s = f.b.un(UnOp::Sqrt, f.t, d);
+    atan2(f, x, s)
+}
+
+/// arccos (f64): atan2(sqrt(1 - x^2), x).
+pub fn acos(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let nx = f.neg(x);
+    let d = f.fma(nx, x, one);
+    let s = f.b.un(UnOp::Sqrt, f.t, d);
+    atan2(f, s, x)
+}
+
+/// arcsinh (f64), a = |x|: log1p(a + a^2 / (1 + sqrt(1 + a^2))) up to 2, log(2a + 1 / (a +
+/// sqrt(a^2 + 1))) up to 2^28, log(a) + ln 2 beyond; the sign of x.
+pub fn asinh(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let one = f.c(1.0);
+    let a2 = f.mul(a, a);
+    let s = f.add(a2, one);
+    let s = f.b.un(UnOp::Sqrt, f.t, s);
+    let d = f.add(one, s);
+    let q = f.div(a2, d);
+    let u = f.add(a, q);
+    let small = log1p(f, u);
+    let sa = f.add(s, a);
+    let inv = f.div(one, sa);
+    let twoa = f.add(a, a);
+    let m = f.add(twoa, inv);
+    let mid = log(f, m, MathOpts::default());
+    let la = log(f, a, MathOpts::default());
+    let ln2 = f.c(std::f64::consts::LN_2);
+    let big = f.add(la, ln2);
+    let lt = f.cmpc(Cmp::Le, a, 268_435_456.0);
+    let r = f.sel(lt, mid, big);
+    let le2 = f.cmpc(Cmp::Le, a, 2.0);
+    let r = f.sel(le2, small, r);
+    let r = f.copysign(r, x);
+    let n = f.isnan(x);
+    f.sel(n, x, r)
+}
+
+/// arccosh (f64): NaN below 1; with t = x - 1, log1p(t + sqrt(2t + t^2)) up to 2, log(2x - 1 /
+/// (x + sqrt(x^2 - 1))) up to 2^28, log(x) + ln 2 beyond.
+pub fn acosh(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let t = f.sub(x, one);
+    let two = f.c(2.0);
+    let tt = f.add(t, two);
+    let w = f.mul(t, tt);
+    let sw = f.b.un(UnOp::Sqrt, f.t, w);
+    let u = f.add(t, sw);
+    let small = log1p(f, u);
+    let x2 = f.mul(x, x);
+    let x2m = f.sub(x2, one);
+    let s = f.b.un(UnOp::Sqrt, f.t, x2m);
+    let xs = f.add(x, s);
+    let inv = f.div(one, xs);
+    let twox = f.add(x, x);
+    let m = f.sub(twox, inv);
+    let mid = log(f, m, MathOpts::default());
+    let lx = log(f, x, MathOpts::default());
+    let ln2 = f.c(std::f64::consts::LN_2);
+    let big = f.add(lx, ln2);
+    let lt = f.cmpc(Cmp::Le, x, 268_435_456.0);
+    let r = f.sel(lt, mid, big);
+    let le2 = f.cmpc(Cmp::Le, x, 2.0);
+    let r = f.sel(le2, small, r);
+    let bad = f.cmpc(Cmp::Lt, x, 1.0);
+    let nan = f.c(f64::NAN);
+    let r = f.sel(bad, nan, r);
+    let n = f.isnan(x);
+    f.sel(n, x, r)
+}
+
+/// arctanh (f64), a = |x|: log1p(2a + 2a^2 / (1 - a)) / 2 below 1/2, log1p(2a / (1 - a)) / 2
+/// from there (inf at 1, NaN beyond); the sign of x.
+pub fn atanh(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let one = f.c(1.0);
+    let half = f.c(0.5);
+    let t = f.add(a, a);
+    let oma = f.sub(one, a);
+    let ta = f.mul(t, a);
+    let q = f.div(ta, oma);
+    let u1 = f.add(t, q);
+    let u2 = f.div(t, oma);
+    let lt = f.cmpc(Cmp::Lt, a, 0.5);
+    let u = f.sel(lt, u1, u2);
+    let l = log1p(f, u);
+    let r = f.mul(half, l);
+    let gt = f.cmpc(Cmp::Gt, a, 1.0);
+    let nan = f.c(f64::NAN);
+    let r = f.sel(gt, nan, r);
+    let r = f.copysign(r, x);
+    let n = f.isnan(x);
+    f.sel(n, x, r)
+}

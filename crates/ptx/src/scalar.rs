@@ -176,21 +176,7 @@ pub fn lowers(op: &ScalarOp) -> bool {
     use ScalarOp::*;
     !matches!(
         op,
-        ArcCos
-            | ArcCosh
-            | ArcSin
-            | ArcSinh
-            | ArcTan
-            | ArcTan2
-            | ArcTanh
-            | Erf
-            | Erfc
-            | Erfcinv
-            | Erfinv
-            | Gamma
-            | GammaLn
-            | Psi
-            | TriGamma
+        Erf | Erfc | Erfcinv | Erfinv | Gamma | GammaLn | Psi | TriGamma
     )
 }
 
@@ -586,6 +572,23 @@ fn float_op(
         Sin => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Sin)),
         Cos => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Cos)),
         Tan => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Tan)),
+        ArcTan => through_f64(&mut f, v[0], math::atan),
+        ArcSin => through_f64(&mut f, v[0], math::asin),
+        ArcCos => through_f64(&mut f, v[0], math::acos),
+        ArcSinh => through_f64(&mut f, v[0], math::asinh),
+        ArcCosh => through_f64(&mut f, v[0], math::acosh),
+        ArcTanh => through_f64(&mut f, v[0], math::atanh),
+        ArcTan2 => {
+            if t == Ty::F64 {
+                math::atan2(&mut f, v[0], v[1])
+            } else {
+                let y = f.b.cvt(Ty::F64, Ty::F32, None, v[0]);
+                let x = f.b.cvt(Ty::F64, Ty::F32, None, v[1]);
+                let mut h = Fx { b: f.b, t: Ty::F64 };
+                let r = math::atan2(&mut h, y, x);
+                f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r)
+            }
+        }
         Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
         // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
         // constant's quotient rounded in the dtype too

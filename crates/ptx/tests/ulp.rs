@@ -224,6 +224,54 @@ fn transcendentals_within_documented_ulp() {
             bound32: 1.0,
         },
         Case {
+            op: ArcTan,
+            reference: f64::atan,
+            lo: -100.0,
+            hi: 100.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: ArcSin,
+            reference: f64::asin,
+            lo: -1.0,
+            hi: 1.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: ArcCos,
+            reference: f64::acos,
+            lo: -1.0,
+            hi: 1.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: ArcSinh,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::ArcSinh).unwrap()(x),
+            lo: -1e6,
+            hi: 1e6,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: ArcCosh,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::ArcCosh).unwrap()(x),
+            lo: 1.0,
+            hi: 1e6,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: ArcTanh,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::ArcTanh).unwrap()(x),
+            lo: -1.0,
+            hi: 1.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -239,7 +287,22 @@ fn transcendentals_within_documented_ulp() {
     let mut table = String::new();
     let mut fails = Vec::new();
     for c in &cases {
-        let catalogue = matches!(c.op, Exp2 | Log2 | Log10 | Sinh | Cosh | Sin | Cos | Tan);
+        let catalogue = matches!(
+            c.op,
+            Exp2 | Log2
+                | Log10
+                | Sinh
+                | Cosh
+                | Sin
+                | Cos
+                | Tan
+                | ArcTan
+                | ArcSin
+                | ArcCos
+                | ArcSinh
+                | ArcCosh
+                | ArcTanh
+        );
         for d in [DType::Float64, DType::Float32] {
             let r = if catalogue { &mut r_cat } else { &mut r };
             let trig = matches!(c.op, Sin | Cos | Tan);
@@ -275,6 +338,19 @@ fn transcendentals_within_documented_ulp() {
                 // exact powers of 2 and 10
                 xs.extend((-300..300).map(|k| 2f64.powi(k)));
                 xs.extend((-30..30).map(|k| 10f64.powi(k)));
+            }
+            if matches!(c.op, ArcTan | ArcSinh | ArcCosh) {
+                // magnitudes up to the largest finite value (asinh/acosh's log(2x) branch)
+                let (emin, emax) = if d == DType::Float32 {
+                    (-149, 127)
+                } else {
+                    (-1074, 1023)
+                };
+                for _ in 0..2000 {
+                    let m = 2f64.powi(r.random_range(emin..emax)) * r.random_range(1.0..2.0);
+                    xs.push(if r.random_bool(0.5) { m } else { -m });
+                }
+                xs.extend([1.0, -1.0, f64::MAX, -f64::MAX, 1.0 + f64::EPSILON]);
             }
             if trig {
                 // Payne-Hanek's range: magnitudes up to the largest finite value, and
@@ -394,6 +470,68 @@ fn transcendentals_within_documented_ulp() {
         if worst.0 > bound {
             fails.push(format!(
                 "pow {}: {:.2} ulp at {:e}, {:e}",
+                d.name(),
+                worst.0,
+                worst.1,
+                worst.2
+            ));
+        }
+    }
+    // arctan2: every quadrant, ratios over many magnitudes, signed zeros and infinities
+    for d in [DType::Float64, DType::Float32] {
+        let mut ys = Vec::new();
+        let mut xs = Vec::new();
+        for _ in 0..4000 {
+            let m = |r: &mut rand::rngs::StdRng| {
+                let v = 2f64.powi(r.random_range(-40..40)) * r.random_range(1.0..2.0);
+                if r.random_bool(0.5) {
+                    v
+                } else {
+                    -v
+                }
+            };
+            ys.push(m(&mut r_cat));
+            xs.push(m(&mut r_cat));
+        }
+        let sp = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for a in sp {
+            for b in sp {
+                ys.push(a);
+                xs.push(b);
+            }
+        }
+        if d == DType::Float32 {
+            xs.iter_mut().for_each(|x| *x = *x as f32 as f64);
+            ys.iter_mut().for_each(|y| *y = *y as f32 as f64);
+        }
+        let got = run(&ScalarOp::ArcTan2, d, &[ys.clone(), xs.clone()]);
+        let mut worst = (0.0f64, 0.0, 0.0);
+        for i in 0..xs.len() {
+            let e = ulp_err(got[i], ys[i].atan2(xs[i]), d);
+            if e > worst.0 || (e.is_nan() && !worst.0.is_nan()) {
+                worst = (e, ys[i], xs[i]);
+            }
+        }
+        let bound = if d == DType::Float64 { 2.0 } else { 1.0 };
+        table += &format!(
+            "{:>9} {:>8}: max {:.2} ulp at y = {:e}, x = {:e} (bound {bound})\n",
+            "arctan2",
+            d.name(),
+            worst.0,
+            worst.1,
+            worst.2
+        );
+        if worst.0.is_nan() || worst.0 > bound {
+            fails.push(format!(
+                "arctan2 {}: {:.2} ulp at {:e}, {:e}",
                 d.name(),
                 worst.0,
                 worst.1,

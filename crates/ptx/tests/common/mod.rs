@@ -286,9 +286,9 @@ pub struct Cmp {
 
 /// Compare `got` with the interpreter on `op`/`ins`: integers and bools exactly, floats
 /// within `tol_ulp` ulp of the element's scale. An element that differs is skipped as
-/// rounding-sensitive (and counted) only when one of four nudged references (every
+/// rounding-sensitive (and counted) only when one of six nudged references (every
 /// rounding-sensitive instruction's output moved by 4 epsilons: all up, all down, alternating
-/// both ways) moves past twice the bound (for integers and bools: changes at all): the
+/// both ways; and by 3 epsilons up and down) moves past twice the bound (for integers and bools: changes at all): the
 /// reference itself is then as uncertain as the difference.
 pub fn compare(op: &ScalarOp, ins: &[Tensor], got: &Tensor, tol_ulp: f64) -> Result<Cmp, String> {
     let (want, scale) = interp_probe(op, ins, 0.0, false)?;
@@ -335,7 +335,16 @@ pub fn compare(op: &ScalarOp, ins: &[Tensor], got: &Tensor, tol_ulp: f64) -> Res
         }
         if probes.is_none() {
             let mut ps = Vec::new();
-            for (n, alt) in [(4.0, false), (-4.0, false), (4.0, true), (-4.0, true)] {
+            // 4 epsilons, and 3: a 4-epsilon nudge of a large value can move it by an exact
+            // multiple of 256 (4 ulp of 2^30 in f32), which a following int8 cast cannot see
+            for (n, alt) in [
+                (4.0, false),
+                (-4.0, false),
+                (4.0, true),
+                (-4.0, true),
+                (3.0, false),
+                (-3.0, false),
+            ] {
                 let t = interp_probe(op, ins, n, alt)?.0;
                 ps.push(if float {
                     t.to_f64_vec()
