@@ -272,6 +272,24 @@ fn transcendentals_within_documented_ulp() {
             bound32: 1.0,
         },
         Case {
+            op: Erf,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::Erf).unwrap()(x),
+            lo: -7.0,
+            hi: 7.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Erfc,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::Erfc).unwrap()(x),
+            lo: -7.0,
+            hi: 28.0,
+            // against libm's erfc, itself up to 2 ulp off (x = 14.806489159527374: libm +2,
+            // this -2 ulp of the value computed to 40 digits)
+            bound64: 4.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -302,6 +320,8 @@ fn transcendentals_within_documented_ulp() {
                 | ArcSinh
                 | ArcCosh
                 | ArcTanh
+                | Erf
+                | Erfc
         );
         for d in [DType::Float64, DType::Float32] {
             let r = if catalogue { &mut r_cat } else { &mut r };

@@ -241,6 +241,8 @@ pub fn interp_probe(
                     | ArcSinh
                     | ArcCosh
                     | ArcTanh
+                    | Erf
+                    | Erfc
             )
         {
             let eps = if r.dtype() == DType::Float32 {
