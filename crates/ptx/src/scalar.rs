@@ -169,8 +169,9 @@ fn compute_dtype(op: &ScalarOp, ins: &[DType], out: DType) -> DType {
 }
 
 /// Whether [`lower_op`] lowers `op` on some dtype. The scalar ops of Theano's elementwise
-/// catalogue not lowered yet (erfinv, erfcinv and the gamma family) are a typed [`crate::PtxError::Unsupported`] (a GPU backend runs them in
-/// the interpreter), never a wrong kernel.
+/// catalogue not lowered yet (erfinv, erfcinv and the gamma family) are a typed
+/// [`crate::PtxError::Unsupported`] (a GPU backend runs them in the interpreter), never a
+/// wrong kernel.
 pub fn lowers(op: &ScalarOp) -> bool {
     use ScalarOp::*;
     !matches!(op, Erfcinv | Erfinv | Gamma | GammaLn | Psi | TriGamma)
