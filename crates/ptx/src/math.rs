@@ -1616,3 +1616,214 @@ pub fn erfc(f: &mut Fx, x: Val) -> Val {
     let n = f.isnan(x);
     f.sel(n, x, r)
 }
+
+/// M. Giles' single-precision erfinv polynomials in w = -log((1 - t)(1 + t)), times t (the
+/// interpreter's starting point, highest degree first as there).
+const GILES_LO: [f64; 9] = [
+    2.810_226_36e-08,
+    3.432_739_39e-07,
+    -3.523_387_7e-06,
+    -4.391_506_54e-06,
+    0.000_218_580_87,
+    -0.001_253_725_03,
+    -0.004_177_681_64,
+    0.246_640_727,
+    1.501_409_41,
+];
+const GILES_HI: [f64; 9] = [
+    -0.000_200_214_257,
+    0.000_100_950_558,
+    0.001_349_343_22,
+    -0.003_673_428_44,
+    0.005_739_507_73,
+    -0.007_622_461_3,
+    0.009_438_870_47,
+    1.001_674_06,
+    2.832_976_82,
+];
+
+fn erfinv_start(f: &mut Fx, t: Val, w: Val) -> Val {
+    let lo: Vec<f64> = GILES_LO.iter().rev().copied().collect();
+    let hi: Vec<f64> = GILES_HI.iter().rev().copied().collect();
+    let c25 = f.c(2.5);
+    let w1 = f.sub(w, c25);
+    let p1 = f.horner(w1, &lo);
+    let sw = f.b.un(UnOp::Sqrt, f.t, w);
+    let c3 = f.c(3.0);
+    let w2 = f.sub(sw, c3);
+    let p2 = f.horner(w2, &hi);
+    let lt = f.cmpc(Cmp::Lt, w, 5.0);
+    let p = f.sel(lt, p1, p2);
+    f.mul(p, t)
+}
+
+/// A Newton loop as the interpreter's: at most `n` steps of `y -= step(y)`, stopping when
+/// `stop_before(y)` holds (the step is not taken), or after a step with |step| <= eps/4 |y|.
+fn newton(f: &mut Fx, y0: Val, n: i64, step: &dyn Fn(&mut Fx, Val) -> (Val, Option<Val>)) -> Val {
+    let y = f.b.var(Ty::F64);
+    f.b.mov(y, y0);
+    let it = f.b.var(Ty::S32);
+    let z = f.b.int(Ty::S32, 0);
+    f.b.mov(it, z);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let nv = f.b.int(Ty::S32, n);
+    let done = f.b.setp(Cmp::Ge, Ty::S32, it, nv);
+    f.b.bra_if(done, true, end);
+    let (s, stop) = step(f, y);
+    if let Some(p) = stop {
+        f.b.bra_if(p, true, end);
+    }
+    let y1 = f.sub(y, s);
+    f.b.mov(y, y1);
+    let one = f.b.int(Ty::S32, 1);
+    let it1 = f.b.bin(BinOp::Add, Ty::S32, it, one);
+    f.b.mov(it, it1);
+    let as_ = f.abs(s);
+    let ay = f.abs(y1);
+    let e = f.c(f64::EPSILON * 0.25);
+    let lim = f.mul(e, ay);
+    let conv = f.cmp(Cmp::Le, as_, lim);
+    f.b.bra_if(conv, true, end);
+    f.b.bra(top);
+    f.b.place(end);
+    y
+}
+
+/// erfinv for |x| <= 1/2 (f64): Giles' start, Newton on erf(y) - x (at most 4 steps).
+fn erfinv_small(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let a = f.sub(one, x);
+    let b = f.add(one, x);
+    let ab = f.mul(a, b);
+    let l = log(f, ab, MathOpts::default());
+    let w = f.neg(l);
+    let y0 = erfinv_start(f, x, w);
+    newton(f, y0, 4, &|f, y| {
+        let e = erf(f, y);
+        let d = f.sub(e, x);
+        let ny = f.neg(y);
+        let y2 = f.mul(ny, y);
+        let ex = exp(f, y2, MathOpts::default());
+        let k = f.c(std::f64::consts::FRAC_2_SQRT_PI);
+        let sl = f.mul(k, ex);
+        (f.div(d, sl), None)
+    })
+}
+
+/// erfc's inverse for x in (0, 1/2] (f64): Giles' start (w < 16) or the asymptotic one, then
+/// Newton on log(erfc(y)) - log(x), at most 60 steps, stopping where erfc underflows or the
+/// step is not finite (the interpreter's iteration).
+fn erfcinv_below_half(f: &mut Fx, x: Val) -> Val {
+    let lx = log(f, x, MathOpts::default());
+    let two = f.c(2.0);
+    let tx = f.sub(two, x);
+    let xt = f.mul(x, tx);
+    let lw = log(f, xt, MathOpts::default());
+    let w = f.neg(lw);
+    let one = f.c(1.0);
+    let omx = f.sub(one, x);
+    let ya = erfinv_start(f, omx, w);
+    let l = f.neg(lx);
+    let mut yb = f.b.un(UnOp::Sqrt, f.t, l);
+    let spi = f.c(std::f64::consts::PI.sqrt());
+    for _ in 0..3 {
+        let m = f.mul(yb, spi);
+        let lm = log(f, m, MathOpts::default());
+        let d = f.sub(l, lm);
+        yb = f.b.un(UnOp::Sqrt, f.t, d);
+    }
+    let lt = f.cmpc(Cmp::Lt, w, 16.0);
+    let y0 = f.sel(lt, ya, yb);
+    newton(f, y0, 60, &|f, y| {
+        let e = erfc(f, y);
+        let le = log(f, e, MathOpts::default());
+        let h = f.sub(le, lx);
+        let ny = f.neg(y);
+        let y2 = f.mul(ny, y);
+        let ex = exp(f, y2, MathOpts::default());
+        let k = f.c(-std::f64::consts::FRAC_2_SQRT_PI);
+        let num = f.mul(k, ex);
+        let slope = f.div(num, e);
+        let s = f.div(h, slope);
+        let e0 = f.cmpc(Cmp::Eq, e, 0.0);
+        let as_ = f.abs(s);
+        let fin = f.cmpc(Cmp::Lt, as_, f64::INFINITY);
+        let nf = f.b.un(UnOp::Not, Ty::Pred, fin);
+        let stop = f.or(e0, nf);
+        (s, Some(stop))
+    })
+}
+
+/// erfinv (f64, the interpreter's algorithm): NaN beyond 1 (and for NaN), +-inf at +-1, x at
+/// 0; Newton from Giles' start up to 1/2, erfc's inverse of 1 - |x| (exact) beyond.
+pub fn erfinv(f: &mut Fx, x: Val) -> Val {
+    let a = f.abs(x);
+    let half = f.c(0.5);
+    let xs = f.b.bin(BinOp::Min, f.t, a, half);
+    let xs = f.copysign(xs, x);
+    let s = erfinv_small(f, xs);
+    let one = f.c(1.0);
+    let u = f.sub(one, a);
+    let u = f.b.bin(BinOp::Min, f.t, u, half);
+    // away from 0 (a special case), subnormals kept
+    let tiny = f.c(f64::from_bits(1));
+    let u = f.b.bin(BinOp::Max, f.t, u, tiny);
+    let bh = erfcinv_below_half(f, u);
+    let bh = f.copysign(bh, x);
+    let big = f.cmpc(Cmp::Gt, a, 0.5);
+    let r = f.sel(big, bh, s);
+    let inf = f.c(f64::INFINITY);
+    let xi = f.mul(x, inf);
+    let a1 = f.cmpc(Cmp::Eq, a, 1.0);
+    let r = f.sel(a1, xi, r);
+    let x0 = f.cmpc(Cmp::Eq, x, 0.0);
+    let r = f.sel(x0, x, r);
+    let gt = f.cmpc(Cmp::Gt, a, 1.0);
+    let xn = f.isnan(x);
+    let bad = f.or(gt, xn);
+    let nan = f.c(f64::NAN);
+    f.sel(bad, nan, r)
+}
+
+/// erfcinv (f64, the interpreter's algorithm): NaN outside [0, 2], inf at 0, -inf at 2, -0 at
+/// 1; erfc's inverse below 1/2, minus that of 2 - x above 3/2, erfinv(1 - x) between.
+pub fn erfcinv(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let two = f.c(2.0);
+    let half = f.c(0.5);
+    let v = f.sub(one, x);
+    let vc = f.b.bin(BinOp::Min, f.t, v, half);
+    let nh = f.c(-0.5);
+    let vc = f.b.bin(BinOp::Max, f.t, vc, nh);
+    let s = erfinv_small(f, vc);
+    let hi = f.cmpc(Cmp::Gt, x, 1.5);
+    let tmx = f.sub(two, x);
+    let u = f.sel(hi, tmx, x);
+    let u = f.b.bin(BinOp::Min, f.t, u, half);
+    // away from 0 (a special case), subnormals kept
+    let tiny = f.c(f64::from_bits(1));
+    let u = f.b.bin(BinOp::Max, f.t, u, tiny);
+    let bh = erfcinv_below_half(f, u);
+    let nbh = f.neg(bh);
+    let bh = f.sel(hi, nbh, bh);
+    let lo = f.cmpc(Cmp::Lt, x, 0.5);
+    let out = f.or(lo, hi);
+    let r = f.sel(out, bh, s);
+    let nz = f.c(-0.0);
+    let x1 = f.cmpc(Cmp::Eq, x, 1.0);
+    let r = f.sel(x1, nz, r);
+    let inf = f.c(f64::INFINITY);
+    let x0 = f.cmpc(Cmp::Eq, x, 0.0);
+    let r = f.sel(x0, inf, r);
+    let ninf = f.c(f64::NEG_INFINITY);
+    let x2 = f.cmpc(Cmp::Eq, x, 2.0);
+    let r = f.sel(x2, ninf, r);
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let big = f.cmpc(Cmp::Gt, x, 2.0);
+    let bad = f.or(neg, big);
+    let xn = f.isnan(x);
+    let bad = f.or(bad, xn);
+    let nan = f.c(f64::NAN);
+    f.sel(bad, nan, r)
+}

@@ -290,6 +290,22 @@ fn transcendentals_within_documented_ulp() {
             bound32: 1.0,
         },
         Case {
+            op: Erfinv,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::Erfinv).unwrap()(x),
+            lo: -1.0,
+            hi: 1.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
+            op: Erfcinv,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::Erfcinv).unwrap()(x),
+            lo: 0.0,
+            hi: 2.0,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -322,6 +338,8 @@ fn transcendentals_within_documented_ulp() {
                 | ArcTanh
                 | Erf
                 | Erfc
+                | Erfinv
+                | Erfcinv
         );
         for d in [DType::Float64, DType::Float32] {
             let r = if catalogue { &mut r_cat } else { &mut r };
@@ -371,6 +389,18 @@ fn transcendentals_within_documented_ulp() {
                     xs.push(if r.random_bool(0.5) { m } else { -m });
                 }
                 xs.extend([1.0, -1.0, f64::MAX, -f64::MAX, 1.0 + f64::EPSILON]);
+            }
+            if matches!(c.op, Erfinv | Erfcinv) {
+                // the tails: x near 0 and 2 (erfcinv), near +-1 (erfinv)
+                let emin = if d == DType::Float32 { -149 } else { -1074 };
+                for _ in 0..1000 {
+                    let m = 2f64.powi(r.random_range(emin..-1)) * r.random_range(1.0..2.0);
+                    if c.op == Erfcinv {
+                        xs.extend([m, 2.0 - m]);
+                    } else {
+                        xs.extend([1.0 - m, m - 1.0]);
+                    }
+                }
             }
             if trig {
                 // Payne-Hanek's range: magnitudes up to the largest finite value, and

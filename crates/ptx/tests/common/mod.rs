@@ -243,6 +243,8 @@ pub fn interp_probe(
                     | ArcTanh
                     | Erf
                     | Erfc
+                    | Erfinv
+                    | Erfcinv
             )
         {
             let eps = if r.dtype() == DType::Float32 {
