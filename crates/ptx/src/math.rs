@@ -1827,3 +1827,115 @@ pub fn erfcinv(f: &mut Fx, x: Val) -> Val {
     let nan = f.c(f64::NAN);
     f.sel(bad, nan, r)
 }
+
+/// x - round(x) (halves away from zero), exact: the reflection formulas' reduced argument.
+fn frac_near(f: &mut Fx, x: Val) -> Val {
+    let t = f.b.cvt(f.t, f.t, Some(Rnd::Rzi), x);
+    let d = f.sub(x, t);
+    let ad = f.abs(d);
+    let big = f.cmpc(Cmp::Ge, ad, 0.5);
+    let one = f.c(1.0);
+    let s = f.copysign(one, x);
+    let up = f.add(t, s);
+    let r = f.sel(big, up, t);
+    f.sub(x, r)
+}
+
+/// `while x < 10 { acc = term(acc, x); x += 1 }` as a kernel loop; returns (acc, x).
+fn recur_to_ten(f: &mut Fx, x0: Val, term: &dyn Fn(&mut Fx, Val, Val) -> Val) -> (Val, Val) {
+    let x = f.b.var(Ty::F64);
+    let acc = f.b.var(Ty::F64);
+    f.b.mov(x, x0);
+    let z = f.c(0.0);
+    f.b.mov(acc, z);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let go = f.cmpc(Cmp::Lt, x, 10.0);
+    f.b.bra_if(go, false, end);
+    let a1 = term(f, acc, x);
+    f.b.mov(acc, a1);
+    let one = f.c(1.0);
+    let x1 = f.add(x, one);
+    f.b.mov(x, x1);
+    f.b.bra(top);
+    f.b.place(end);
+    (acc, x)
+}
+
+/// `c0 - z (c1 - z (c2 - ...))`, operation for operation as the interpreter's nesting.
+fn nested_alt(f: &mut Fx, z: Val, c: &[f64]) -> Val {
+    let mut acc = f.c(c[c.len() - 1]);
+    for k in c[..c.len() - 1].iter().rev() {
+        let kv = f.c(*k);
+        let m = f.mul(z, acc);
+        acc = f.sub(kv, m);
+    }
+    acc
+}
+
+/// tri_gamma (f64, the interpreter's algorithm): reflection pi^2 / sin^2(pi r) - psi1(1 - x)
+/// below 0 (r = x - round(x)), the recurrence psi1(x) = psi1(x + 1) + 1/x^2 up to 10 (a
+/// kernel loop), then the asymptotic series; inf at 0 and the negative integers, 0 at inf,
+/// NaN at -inf.
+pub fn tri_gamma(f: &mut Fx, x: Val) -> Val {
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let r = frac_near(f, x);
+    let pi = f.c(std::f64::consts::PI);
+    let pr = f.mul(pi, r);
+    let s = trig(f, pr, Trig::Sin);
+    let ss = f.mul(s, s);
+    let pp = f.c(std::f64::consts::PI * std::f64::consts::PI);
+    let refl = f.div(pp, ss);
+    let one = f.c(1.0);
+    let omx = f.sub(one, x);
+    let y = f.sel(neg, omx, x);
+    let (acc, y) = recur_to_ten(f, y, &|f, acc, x| {
+        let one = f.c(1.0);
+        let xx = f.mul(x, x);
+        let q = f.div(one, xx);
+        f.add(acc, q)
+    });
+    let z = {
+        let yy = f.mul(y, y);
+        f.div(one, yy)
+    };
+    let inner = nested_alt(
+        f,
+        z,
+        &[
+            1.0 / 6.0,
+            1.0 / 30.0,
+            1.0 / 42.0,
+            1.0 / 30.0,
+            5.0 / 66.0,
+            691.0 / 2730.0,
+            7.0 / 6.0,
+            3617.0 / 510.0,
+        ],
+    );
+    let half = f.c(0.5);
+    let hy = f.div(half, y);
+    let a = f.add(one, hy);
+    let zi = f.mul(z, inner);
+    let b = f.add(a, zi);
+    let iy = f.div(one, y);
+    let series = f.mul(iy, b);
+    let t = f.add(acc, series);
+    let rt = f.sub(refl, t);
+    let res = f.sel(neg, rt, t);
+    // specials
+    let fl = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), x);
+    let int = f.cmp(Cmp::Eq, x, fl);
+    let le0 = f.cmpc(Cmp::Le, x, 0.0);
+    let pole = f.and(int, le0);
+    let inf = f.c(f64::INFINITY);
+    let res = f.sel(pole, inf, res);
+    let pinf = f.cmpc(Cmp::Eq, x, f64::INFINITY);
+    let zero = f.c(0.0);
+    let res = f.sel(pinf, zero, res);
+    let ninf = f.cmpc(Cmp::Eq, x, f64::NEG_INFINITY);
+    let xn = f.isnan(x);
+    let bad = f.or(ninf, xn);
+    let nan = f.c(f64::NAN);
+    f.sel(bad, nan, res)
+}

@@ -306,6 +306,14 @@ fn transcendentals_within_documented_ulp() {
             bound32: 1.0,
         },
         Case {
+            op: TriGamma,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::TriGamma).unwrap()(x),
+            lo: -30.0,
+            hi: 1e6,
+            bound64: 2.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -340,6 +348,7 @@ fn transcendentals_within_documented_ulp() {
                 | Erfc
                 | Erfinv
                 | Erfcinv
+                | TriGamma
         );
         for d in [DType::Float64, DType::Float32] {
             let r = if catalogue { &mut r_cat } else { &mut r };

@@ -163,7 +163,10 @@ pub fn ulp(x: f64, d: DType) -> f64 {
 /// instruction's output multiplied by `1 + nudge` (in its own dtype's epsilons; with
 /// `alternate`, the sign of the nudge alternates from one such instruction to the next, so
 /// nudges of chained instructions cannot cancel), and per element the largest finite
-/// magnitude any instruction produced (the scale of the rounding).
+/// magnitude any instruction produced (the scale of the rounding). A float32 instruction in
+/// a float64 result counts with its magnitude times 2^29 (the ratio of the epsilons), so the
+/// bound in float64 ulp of the scale covers that instruction's own float32 roundings (`exp`
+/// of a float32 near 1 is a few float32 ulp, which an f64 addition then carries).
 pub fn interp_probe(
     op: &ScalarOp,
     ins: &[Tensor],
@@ -182,21 +185,27 @@ pub fn interp_probe(
     let n: usize = shape.iter().product();
     let mut scale = vec![0.0f64; n];
     let mut temps: Vec<Tensor> = Vec::new();
-    let fold = |t: &Tensor, scale: &mut Vec<f64>| {
+    let out_dtype = out.dtype();
+    let fold = |t: &Tensor, scale: &mut Vec<f64>, computed: bool| {
         if !t.dtype().is_float() {
             return;
         }
+        let k = if computed && t.dtype() == DType::Float32 && out_dtype == DType::Float64 {
+            2f64.powi(29)
+        } else {
+            1.0
+        };
         let a = t.to_array::<f64>();
         if let Some(b) = a.broadcast(IxDyn(&shape)) {
             for (s, v) in scale.iter_mut().zip(b.iter()) {
-                if v.is_finite() && v.abs() > *s {
-                    *s = v.abs();
+                if v.is_finite() && (v.abs() * k) > *s {
+                    *s = v.abs() * k;
                 }
             }
         }
     };
     for t in ins {
-        fold(t, &mut scale);
+        fold(t, &mut scale, false);
     }
     for ins_k in c.instrs() {
         let args: Vec<&Tensor> = ins_k
@@ -245,6 +254,8 @@ pub fn interp_probe(
                     | Erfc
                     | Erfinv
                     | Erfcinv
+                    | TriGamma
+                    | Psi
             )
         {
             let eps = if r.dtype() == DType::Float32 {
@@ -261,7 +272,7 @@ pub fn interp_probe(
                 Tensor::from_array(a.mapv(<T as theano_tensor::Element>::from_f64))
             });
         }
-        fold(&r, &mut scale);
+        fold(&r, &mut scale, true);
         temps.push(r);
     }
     if nudge == 0.0 {
