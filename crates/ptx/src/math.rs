@@ -240,7 +240,12 @@ pub fn exp2(f: &mut Fx, x: Val) -> Val {
             .collect();
         f.horner(r, &c)
     } else {
-        f.b.un(UnOp::Ex2Approx, Ty::F32, r)
+        // 2^0 exactly, so integer arguments give exact powers of 2 (and 2^128 overflows)
+        // whatever the approximation's error at 0
+        let a = f.b.un(UnOp::Ex2Approx, Ty::F32, r);
+        let one = f.c(1.0);
+        let r0 = f.cmpc(Cmp::Eq, r, 0.0);
+        f.sel(r0, one, a)
     };
     let res = f.ldexp(p, ki);
     let nan = f.isnan(x);
@@ -1937,5 +1942,121 @@ pub fn tri_gamma(f: &mut Fx, x: Val) -> Val {
     let xn = f.isnan(x);
     let bad = f.or(ninf, xn);
     let nan = f.c(f64::NAN);
+    f.sel(bad, nan, res)
+}
+
+/// psi's positive root as a double-double, and its Taylor coefficients there (k = 1..24),
+/// the interpreter's constants (mpmath at 50 digits).
+const PSI_ROOT: (f64, f64) = (1.461_632_144_968_362_2, 9.549_995_429_965_697e-17);
+#[allow(clippy::excessive_precision)]
+const PSI_ROOT_SERIES: [f64; 24] = [
+    0.9676722454476212,
+    -0.4427631689835921,
+    0.258499760955651,
+    -0.16394270544240652,
+    0.10782405069126237,
+    -0.07219956125645471,
+    0.04880428816414311,
+    -0.03316112647484736,
+    0.022597648232218104,
+    -0.01542476590494896,
+    0.010538791616612175,
+    -0.007204534386356869,
+    0.004926781395729853,
+    -0.003369801655439328,
+    0.002305126326734928,
+    -0.0015769367714301972,
+    0.0010788252019162967,
+    -0.0007380709389960052,
+    0.000504953265834602,
+    -0.0003454680251063077,
+    0.00023635601564027053,
+    -0.00016170622091974803,
+    0.0001106337276874741,
+    -7.569179582195066e-05,
+];
+
+/// psi for y > 0 (f64): the Taylor series within 0.25 of the positive root, else the
+/// recurrence psi(y) = psi(y + 1) - 1/y up to 10 (a kernel loop) and the asymptotic series.
+fn psi_positive(f: &mut Fx, y: Val) -> Val {
+    let r0 = f.c(PSI_ROOT.0);
+    let r1 = f.c(PSI_ROOT.1);
+    let d = f.sub(y, r0);
+    let d = f.sub(d, r1);
+    let p = f.horner(d, &PSI_ROOT_SERIES);
+    let near = f.mul(d, p);
+    let (acc, x) = recur_to_ten(f, y, &|f, acc, x| {
+        let one = f.c(1.0);
+        let q = f.div(one, x);
+        f.sub(acc, q)
+    });
+    let one = f.c(1.0);
+    let xx = f.mul(x, x);
+    let z = f.div(one, xx);
+    let inner = nested_alt(
+        f,
+        z,
+        &[
+            1.0 / 12.0,
+            1.0 / 120.0,
+            1.0 / 252.0,
+            1.0 / 240.0,
+            1.0 / 132.0,
+            691.0 / 32760.0,
+            1.0 / 12.0,
+        ],
+    );
+    let series = f.mul(z, inner);
+    let lx = log(f, x, MathOpts::default());
+    let half = f.c(0.5);
+    let hx = f.div(half, x);
+    let a = f.sub(lx, hx);
+    let a = f.sub(a, series);
+    let far = f.add(acc, a);
+    let ad = f.abs(d);
+    let close = f.cmpc(Cmp::Lt, ad, 0.25);
+    f.sel(close, near, far)
+}
+
+/// psi (f64, the interpreter's algorithm): -1/x at +-0, NaN at the negative integers and
+/// -inf, inf at inf; below 0 the reflection psi(1 - x) - pi cot(pi r) (r = x - round(x); pi
+/// tan(pi (1/2 - |r|)) with the sign of r beyond |r| = 1/4, exact at the half-integers).
+pub fn psi(f: &mut Fx, x: Val) -> Val {
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let r = frac_near(f, x);
+    let pi = f.c(std::f64::consts::PI);
+    let ar = f.abs(r);
+    let half = f.c(0.5);
+    let h = f.sub(half, ar);
+    let ph = f.mul(pi, h);
+    let t1 = trig(f, ph, Trig::Tan);
+    let c1 = f.mul(pi, t1);
+    let c1 = f.copysign(c1, r);
+    let pr = f.mul(pi, r);
+    let t2 = trig(f, pr, Trig::Tan);
+    let c2 = f.div(pi, t2);
+    let far = f.cmpc(Cmp::Gt, ar, 0.25);
+    let cot = f.sel(far, c1, c2);
+    let one = f.c(1.0);
+    let omx = f.sub(one, x);
+    let y = f.sel(neg, omx, x);
+    let p = psi_positive(f, y);
+    let pc = f.sub(p, cot);
+    let res = f.sel(neg, pc, p);
+    // specials
+    let fl = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), x);
+    let int = f.cmp(Cmp::Eq, x, fl);
+    let nint = f.and(neg, int);
+    let nan = f.c(f64::NAN);
+    let res = f.sel(nint, nan, res);
+    let m1 = f.c(-1.0);
+    let mr = f.div(m1, x);
+    let z = f.cmpc(Cmp::Eq, x, 0.0);
+    let res = f.sel(z, mr, res);
+    let pinf = f.cmpc(Cmp::Eq, x, f64::INFINITY);
+    let res = f.sel(pinf, x, res);
+    let ninf = f.cmpc(Cmp::Eq, x, f64::NEG_INFINITY);
+    let xn = f.isnan(x);
+    let bad = f.or(ninf, xn);
     f.sel(bad, nan, res)
 }
