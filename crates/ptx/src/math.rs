@@ -2060,3 +2060,139 @@ pub fn psi(f: &mut Fx, x: Val) -> Val {
     let bad = f.or(ninf, xn);
     f.sel(bad, nan, res)
 }
+
+/// lgamma(2 + t) / t on t in [-1/2, 1], from the constant term (a Chebyshev fit made for
+/// this crate with mpmath at 40 digits, relative error 3.4e-20).
+#[allow(clippy::excessive_precision)]
+const LGAMMA_AT_2: [f64; 24] = [
+    0.42278433509846713,
+    0.3224670334241132,
+    -0.06735230105319809,
+    0.020580808427784435,
+    -0.007385551028674139,
+    0.002890510330748136,
+    -0.0011927539117035553,
+    0.0005096695245693555,
+    -0.00022315475828452692,
+    9.945751517388788e-05,
+    -4.492624096325781e-05,
+    2.0507195202221444e-05,
+    -9.439440499307966e-06,
+    4.374923397996977e-06,
+    -2.0395006933611473e-06,
+    9.5520165428538e-07,
+    -4.4839053621808377e-07,
+    2.1105056481225418e-07,
+    -1.0123438317925032e-07,
+    5.0297400098335534e-08,
+    -2.4292908348961975e-08,
+    9.641643145630568e-09,
+    -2.5317840682215007e-09,
+    3.128546330715388e-10,
+];
+
+/// lgamma for x > 0 (f64): below 1/2, x P(x) - log1p(x) - log(x) (lgamma(1 + x) - log x);
+/// below 3/2, t P(t) - log1p(t) with t = x - 1 (exact); below 12, the recurrence down to
+/// [3/2, 3) (a kernel loop multiplying the shifted arguments) and (x - 2) P(x - 2) + log of the
+/// product; from 12 on, Stirling's series to 1/x^15.
+fn lgamma_pos(f: &mut Fx, x: Val) -> Val {
+    let one = f.c(1.0);
+    let two = f.c(2.0);
+    // tiny
+    let px = f.horner(x, &LGAMMA_AT_2);
+    let a = f.mul(x, px);
+    let l1 = log1p(f, x);
+    let lx = log(f, x, MathOpts::default());
+    let tiny = f.sub(a, l1);
+    let tiny = f.sub(tiny, lx);
+    // low
+    let t = f.sub(x, one);
+    let pt = f.horner(t, &LGAMMA_AT_2);
+    let b = f.mul(t, pt);
+    let l1t = log1p(f, t);
+    let low = f.sub(b, l1t);
+    // mid: the recurrence
+    let y = f.b.var(Ty::F64);
+    let p = f.b.var(Ty::F64);
+    f.b.mov(y, x);
+    f.b.mov(p, one);
+    // defined before the loop: a value first defined inside it is undefined on the paths
+    // that skip it
+    let lt12 = f.cmpc(Cmp::Lt, x, 12.0);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let ge3 = f.cmpc(Cmp::Ge, y, 3.0);
+    f.b.bra_if(ge3, false, end);
+    f.b.bra_if(lt12, false, end);
+    let y1 = f.sub(y, one);
+    f.b.mov(y, y1);
+    let p1 = f.mul(p, y1);
+    f.b.mov(p, p1);
+    f.b.bra(top);
+    f.b.place(end);
+    let s = f.sub(y, two);
+    let ps = f.horner(s, &LGAMMA_AT_2);
+    let c = f.mul(s, ps);
+    let lp = log(f, p, MathOpts::default());
+    let mid = f.add(c, lp);
+    // big: (x - 1/2)(log x - 1) + (log(2 pi) - 1) / 2 + series / x
+    let half = f.c(0.5);
+    let xm = f.sub(x, half);
+    let lm = f.sub(lx, one);
+    let m = f.mul(xm, lm);
+    let k = f.c(0.5 * (2.0 * std::f64::consts::PI).ln() - 0.5);
+    let ix = f.div(one, x);
+    let z = f.mul(ix, ix);
+    let ser = f.horner(
+        z,
+        &[
+            1.0 / 12.0,
+            -1.0 / 360.0,
+            1.0 / 1260.0,
+            -1.0 / 1680.0,
+            1.0 / 1188.0,
+            -691.0 / 360360.0,
+            1.0 / 156.0,
+            -3617.0 / 122400.0,
+        ],
+    );
+    let sx = f.mul(ser, ix);
+    let big = f.add(k, sx);
+    let big = f.add(m, big);
+    let r = f.sel(lt12, mid, big);
+    let lt15 = f.cmpc(Cmp::Lt, x, 1.5);
+    let r = f.sel(lt15, low, r);
+    let lth = f.cmpc(Cmp::Lt, x, 0.5);
+    f.sel(lth, tiny, r)
+}
+
+/// gammaln (f64, scipy's: log|gamma(x)|, +inf at the poles 0, -1, ..., -inf at -inf): the
+/// positive branch above, log(pi / |sin(pi r)|) - lgamma(1 - x) below 0 (r = x - round(x)).
+pub fn gammaln(f: &mut Fx, x: Val) -> Val {
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let one = f.c(1.0);
+    let omx = f.sub(one, x);
+    let y = f.sel(neg, omx, x);
+    let lp = lgamma_pos(f, y);
+    let r = frac_near(f, x);
+    let pi = f.c(std::f64::consts::PI);
+    let pr = f.mul(pi, r);
+    let s = trig(f, pr, Trig::Sin);
+    let s = f.abs(s);
+    let q = f.div(pi, s);
+    let lq = log(f, q, MathOpts::default());
+    let refl = f.sub(lq, lp);
+    let res = f.sel(neg, refl, lp);
+    // specials
+    let fl = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), x);
+    let int = f.cmp(Cmp::Eq, x, fl);
+    let le0 = f.cmpc(Cmp::Le, x, 0.0);
+    let pole = f.and(int, le0);
+    let inf = f.c(f64::INFINITY);
+    let res = f.sel(pole, inf, res);
+    let ax = f.abs(x);
+    let xi = f.cmpc(Cmp::Eq, ax, f64::INFINITY);
+    let res = f.sel(xi, x, res);
+    let xn = f.isnan(x);
+    f.sel(xn, x, res)
+}

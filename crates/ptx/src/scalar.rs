@@ -168,13 +168,12 @@ fn compute_dtype(op: &ScalarOp, ins: &[DType], out: DType) -> DType {
     }
 }
 
-/// Whether [`lower_op`] lowers `op` on some dtype. The scalar ops of Theano's elementwise
-/// catalogue not lowered yet (gamma, gammaln) are a typed
-/// [`crate::PtxError::Unsupported`] (a GPU backend runs them in the interpreter), never a
-/// wrong kernel.
+/// Whether [`lower_op`] lowers `op` on some dtype. The one scalar op of Theano's elementwise
+/// catalogue not lowered yet, `gamma`, is a typed [`crate::PtxError::Unsupported`] (a GPU
+/// backend runs it in the interpreter), never a wrong kernel.
 pub fn lowers(op: &ScalarOp) -> bool {
     use ScalarOp::*;
-    !matches!(op, Gamma | GammaLn)
+    !matches!(op, Gamma)
 }
 
 /// Lower `op` applied to `args`, producing dtype `out`. Composites are lowered instruction
@@ -592,6 +591,7 @@ fn float_op(
         Erfcinv => through_f64(&mut f, v[0], math::erfcinv),
         TriGamma => through_f64(&mut f, v[0], math::tri_gamma),
         Psi => through_f64(&mut f, v[0], math::psi),
+        GammaLn => through_f64(&mut f, v[0], math::gammaln),
         Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
         // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
         // constant's quotient rounded in the dtype too

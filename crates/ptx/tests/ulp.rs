@@ -326,6 +326,14 @@ fn transcendentals_within_documented_ulp() {
             bound32: 1.0,
         },
         Case {
+            op: GammaLn,
+            reference: |x| theano_interp::special::unary_f64(&ScalarOp::GammaLn).unwrap()(x),
+            lo: -30.0,
+            hi: 1e6,
+            bound64: 3.0,
+            bound32: 1.0,
+        },
+        Case {
             op: Sqrt,
             reference: f64::sqrt,
             lo: 0.0,
@@ -362,6 +370,7 @@ fn transcendentals_within_documented_ulp() {
                 | Erfcinv
                 | TriGamma
                 | Psi
+                | GammaLn
         );
         for d in [DType::Float64, DType::Float32] {
             let r = if catalogue { &mut r_cat } else { &mut r };
@@ -422,6 +431,13 @@ fn transcendentals_within_documented_ulp() {
                     } else {
                         xs.extend([1.0 - m, m - 1.0]);
                     }
+                }
+            }
+            if c.op == GammaLn {
+                // near the zeros at 1 and 2, and tiny arguments
+                for k in 1..50 {
+                    let m = 2f64.powi(-k) * r.random_range(1.0..2.0);
+                    xs.extend([1.0 + m, 1.0 - m, 2.0 + m, 2.0 - m, m, -m]);
                 }
             }
             if trig {

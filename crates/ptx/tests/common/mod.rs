@@ -283,6 +283,7 @@ pub fn interp_probe(
                     | Erfcinv
                     | TriGamma
                     | Psi
+                    | GammaLn
             )
         {
             let eps = if r.dtype() == DType::Float32 {
