@@ -1059,12 +1059,13 @@ fn payne_hanek(f: &mut Fx, x: Val) -> (Val, Val, Val) {
     let remf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), rem);
     let nextf = f.b.cvt(Ty::F64, u, Some(Rnd::Rn), next);
     let s64 = f.c(2f64.powi(-64));
+    // the fraction in quarter turns: hi (exact) + the low 11 bits of top and next's 64 bits
     let th = f.mul(hif, s64);
-    let tl2 = f.mul(remf, s64);
+    let tl = f.mul(remf, s64);
     let n2 = f.mul(nextf, s64);
     let n2 = f.mul(n2, s64);
-    let tl2 = f.add(tl2, n2);
-    let (th, tl) = two_sum(f, th, tl2);
+    let tl = f.add(tl, n2);
+    let (th, tl) = two_sum(f, th, tl);
     // times pi/2 as a double-double
     let p1 = f.c(PIO2_1);
     let p2 = f.c(PIO2_2);
