@@ -53,7 +53,7 @@ pub const UNARY_FNS: [fn(f64) -> f64; 23] = [
     f64::sinh,
     f64::cosh,
     libm::asinh,
-    libm::acosh,
+    acosh,
     libm::atanh,
     f64::exp2,
     f64::log2,
@@ -77,6 +77,16 @@ pub fn unary_index(op: &ScalarOp) -> Option<usize> {
 /// The float64 function of a unary catalogue op that computes through float64.
 pub fn unary_f64(op: &ScalarOp) -> Option<fn(f64) -> f64> {
     unary_index(op).map(|k| UNARY_FNS[k])
+}
+
+/// numpy's `arccosh`: NaN below 1. (The `libm` crate's acosh, musl's, is only defined from
+/// 1: for x <= -2 it returns the log of a cancellation residue, e.g. 4.59 at -9.3e5.)
+pub fn acosh(x: f64) -> f64 {
+    if x < 1.0 {
+        f64::NAN
+    } else {
+        libm::acosh(x)
+    }
 }
 
 /// numpy's `arctan2(y, x)` in float64.
@@ -376,6 +386,15 @@ pub fn ultra_fast_sigmoid(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acosh_below_one_is_nan() {
+        for x in [0.5, -1.5, -3.0, -750.0, -9.3e5, f64::NEG_INFINITY] {
+            assert!(acosh(x).is_nan(), "acosh({x})");
+        }
+        assert_eq!(acosh(1.0), 0.0);
+        assert_eq!(acosh(f64::INFINITY), f64::INFINITY);
+    }
 
     #[test]
     fn inverses_round_trip() {

@@ -168,48 +168,12 @@ fn compute_dtype(op: &ScalarOp, ins: &[DType], out: DType) -> DType {
     }
 }
 
-/// Whether [`lower_op`] lowers `op` on some dtype. The scalar ops of Theano's elementwise
-/// catalogue added after this crate (trigonometric, hyperbolic, `exp2`/`log2`/`log10`, the
-/// erf and gamma families, `inv`, `deg2rad`, `rad2deg`, `trunc`, `isnan`, `isinf`,
-/// `softsign`, `ultra_fast_sigmoid`) are not lowered yet: they are a typed
-/// [`crate::PtxError::Unsupported`] (a GPU backend runs them in the interpreter), never a
-/// wrong kernel.
+/// Whether [`lower_op`] lowers `op` on some dtype. The one scalar op of Theano's elementwise
+/// catalogue not lowered yet, `gamma`, is a typed [`crate::PtxError::Unsupported`] (a GPU
+/// backend runs it in the interpreter), never a wrong kernel.
 pub fn lowers(op: &ScalarOp) -> bool {
     use ScalarOp::*;
-    !matches!(
-        op,
-        ArcCos
-            | ArcCosh
-            | ArcSin
-            | ArcSinh
-            | ArcTan
-            | ArcTan2
-            | ArcTanh
-            | Cos
-            | Cosh
-            | Deg2Rad
-            | Erf
-            | Erfc
-            | Erfcinv
-            | Erfinv
-            | Exp2
-            | Gamma
-            | GammaLn
-            | Inv
-            | IsInf
-            | IsNan
-            | Log10
-            | Log2
-            | Psi
-            | Rad2Deg
-            | Sin
-            | Sinh
-            | Softsign
-            | Tan
-            | TriGamma
-            | Trunc
-            | UltraFastSigmoid
-    )
+    !matches!(op, Gamma)
 }
 
 /// Lower `op` applied to `args`, producing dtype `out`. Composites are lowered instruction
@@ -313,6 +277,24 @@ fn apply(
             } else {
                 b.selp(reg_ty(out), c, x, y)
             });
+        }
+        IsNan | IsInf => {
+            // in the input's own dtype: always false for integers and bools (numpy)
+            let (x, d) = args[0];
+            let p = if d.is_float() {
+                let t = reg_ty(d);
+                if *op == IsNan {
+                    b.setp(Cmp::Nan, t, x, x)
+                } else {
+                    let a = b.un(UnOp::Abs, t, x);
+                    let inf = b.f(t, f64::INFINITY);
+                    b.setp(Cmp::Eq, t, a, inf)
+                }
+            } else {
+                let z = b.int(Ty::U16, 0);
+                b.setp(Cmp::Ne, Ty::U16, z, z)
+            };
+            return Ok(cast(b, (p, DType::Bool), out));
         }
         _ => {}
     }
@@ -506,6 +488,18 @@ fn int_pow(b: &mut Builder, x: Val, y: Val, t: Ty) -> Val {
     b.selp(t, neg, z, acc)
 }
 
+/// `g` computed in f64 (f32 converted exactly, the result rounded once), as the interpreter
+/// computes the catalogue's float64 functions.
+fn through_f64(f: &mut Fx, x: Val, g: fn(&mut Fx, Val) -> Val) -> Val {
+    if f.t == Ty::F64 {
+        return g(f, x);
+    }
+    let xd = f.b.cvt(Ty::F64, Ty::F32, None, x);
+    let mut h = Fx { b: f.b, t: Ty::F64 };
+    let r = g(&mut h, xd);
+    f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r)
+}
+
 fn float_op(
     b: &mut Builder,
     op: &ScalarOp,
@@ -562,6 +556,70 @@ fn float_op(
         Tanh => math::tanh(&mut f, v[0]),
         Sigmoid => math::sigmoid(&mut f, v[0]),
         Softplus => math::softplus(&mut f, v[0]),
+        Exp2 => math::exp2(&mut f, v[0]),
+        Log2 => through_f64(&mut f, v[0], |g, x| {
+            math::log_base(g, x, std::f64::consts::LOG2_E)
+        }),
+        Log10 => through_f64(&mut f, v[0], |g, x| {
+            math::log_base(g, x, std::f64::consts::LOG10_E)
+        }),
+        Sinh => through_f64(&mut f, v[0], math::sinh),
+        Cosh => through_f64(&mut f, v[0], math::cosh),
+        Sin => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Sin)),
+        Cos => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Cos)),
+        Tan => through_f64(&mut f, v[0], |g, x| math::trig(g, x, math::Trig::Tan)),
+        ArcTan => through_f64(&mut f, v[0], math::atan),
+        ArcSin => through_f64(&mut f, v[0], math::asin),
+        ArcCos => through_f64(&mut f, v[0], math::acos),
+        ArcSinh => through_f64(&mut f, v[0], math::asinh),
+        ArcCosh => through_f64(&mut f, v[0], math::acosh),
+        ArcTanh => through_f64(&mut f, v[0], math::atanh),
+        ArcTan2 => {
+            if t == Ty::F64 {
+                math::atan2(&mut f, v[0], v[1])
+            } else {
+                let y = f.b.cvt(Ty::F64, Ty::F32, None, v[0]);
+                let x = f.b.cvt(Ty::F64, Ty::F32, None, v[1]);
+                let mut h = Fx { b: f.b, t: Ty::F64 };
+                let r = math::atan2(&mut h, y, x);
+                f.b.cvt(Ty::F32, Ty::F64, Some(Rnd::Rn), r)
+            }
+        }
+        Erf => through_f64(&mut f, v[0], math::erf),
+        Erfc => through_f64(&mut f, v[0], math::erfc),
+        Erfinv => through_f64(&mut f, v[0], math::erfinv),
+        Erfcinv => through_f64(&mut f, v[0], math::erfcinv),
+        TriGamma => through_f64(&mut f, v[0], math::tri_gamma),
+        Psi => through_f64(&mut f, v[0], math::psi),
+        GammaLn => through_f64(&mut f, v[0], math::gammaln),
+        Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),
+        // numpy computes these in the dtype: 1 / x, x * (pi / 180), x * (180 / pi) with the
+        // constant's quotient rounded in the dtype too
+        Inv => {
+            let one = f.c(1.0);
+            f.div(one, v[0])
+        }
+        Deg2Rad | Rad2Deg => {
+            let (n, d) = if *op == Deg2Rad {
+                (std::f64::consts::PI, 180.0)
+            } else {
+                (180.0, std::f64::consts::PI)
+            };
+            let k = if t == Ty::F32 {
+                (n as f32 / d as f32) as f64
+            } else {
+                n / d
+            };
+            let k = f.c(k);
+            f.mul(v[0], k)
+        }
+        Softsign => {
+            let one = f.c(1.0);
+            let a = f.abs(v[0]);
+            let den = f.add(one, a);
+            f.div(v[0], den)
+        }
+        UltraFastSigmoid => through_f64(&mut f, v[0], math::ultra_fast_sigmoid),
         And | Or | Xor | Invert => {
             return Err(unsupported(
                 op,
