@@ -1,7 +1,7 @@
 //! Prints the PTX of `exp(x) * y + tanh(z)` on float32 (the contiguous vector kernel), as
 //! docs/GPU.md shows it. `cargo run -p theano-ptx --example dump [-- float64] [strided|contiguous]`.
 
-use theano_ir::{Composite, Instr, Operand, ScalarOp};
+use theano_ir::{Composite, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, Layout};
 use theano_ptx::scalar::MathOpts;
 use theano_ptx::{module, Target};
@@ -21,29 +21,8 @@ fn main() {
     } else {
         Layout::Vector
     };
-    use Operand::*;
-    let c = Composite::new(
-        3,
-        vec![
-            Instr {
-                op: ScalarOp::Exp,
-                args: vec![Input(0)],
-            },
-            Instr {
-                op: ScalarOp::Mul,
-                args: vec![Temp(0), Input(1)],
-            },
-            Instr {
-                op: ScalarOp::Tanh,
-                args: vec![Input(2)],
-            },
-            Instr {
-                op: ScalarOp::Add,
-                args: vec![Temp(1), Temp(2)],
-            },
-        ],
-    )
-    .expect("a valid composite");
+    // exp(x) * y + tanh(z), read from its display form
+    let c = Composite::parse("((exp(i0) * i1) + tanh(i2))").expect("a valid composite");
     let op = ScalarOp::composite(c);
     let k = lower_elemwise(
         "exp_mul_add_tanh",

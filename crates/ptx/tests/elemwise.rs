@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use rand::Rng;
 use theano_interp::perform;
-use theano_ir::{Composite, Instr, Op, Operand, ScalarOp};
+use theano_ir::{Composite, Op, ScalarOp};
 use theano_ptx::elemwise::Layout;
 use theano_ptx::emu::Dims;
 use theano_ptx::launch::{plan_elemwise, HostArray};
@@ -182,29 +182,8 @@ fn mixed_dtypes_and_casts() {
 fn layouts_agree() {
     // the same composite through every layout: vector (aligned), contiguous, strided
     let mut r = rng(3);
-    use Operand::*;
-    let c = Composite::new(
-        3,
-        vec![
-            Instr {
-                op: ScalarOp::Exp,
-                args: vec![Input(0)],
-            },
-            Instr {
-                op: ScalarOp::Mul,
-                args: vec![Temp(0), Input(1)],
-            },
-            Instr {
-                op: ScalarOp::Tanh,
-                args: vec![Input(2)],
-            },
-            Instr {
-                op: ScalarOp::Add,
-                args: vec![Temp(1), Temp(2)],
-            },
-        ],
-    )
-    .unwrap();
+    // exp(x) * y + tanh(z), read from its display form
+    let c = Composite::parse("((exp(i0) * i1) + tanh(i2))").unwrap();
     let op = ScalarOp::composite(c);
     for d in [
         DType::Float32,

@@ -7,7 +7,7 @@
 mod common;
 
 use rand::Rng;
-use theano_ir::{Composite, Instr, Operand, ScalarOp};
+use theano_ir::{Composite, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, Layout};
 use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
 use theano_ptx::{module, Kernel, Target};
@@ -59,29 +59,8 @@ fn suite() -> Vec<Kernel> {
             }
         }
     }
-    use Operand::*;
-    let c = Composite::new(
-        3,
-        vec![
-            Instr {
-                op: ScalarOp::Exp,
-                args: vec![Input(0)],
-            },
-            Instr {
-                op: ScalarOp::Mul,
-                args: vec![Temp(0), Input(1)],
-            },
-            Instr {
-                op: ScalarOp::Tanh,
-                args: vec![Input(2)],
-            },
-            Instr {
-                op: ScalarOp::Add,
-                args: vec![Temp(1), Temp(2)],
-            },
-        ],
-    )
-    .unwrap();
+    // exp(x) * y + tanh(z), read from its display form
+    let c = Composite::parse("((exp(i0) * i1) + tanh(i2))").unwrap();
     let op = ScalarOp::composite(c);
     for d in [DType::Float32, DType::Float64] {
         for fast_math in [false, true] {
