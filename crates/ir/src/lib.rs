@@ -16,6 +16,7 @@ mod operators;
 pub mod printing;
 pub mod scalar;
 mod sigmoid_xent;
+pub mod special;
 pub mod tensor;
 mod types;
 mod var;

@@ -12,6 +12,7 @@
 
 use crate::ir::{BinOp, Builder, Cmp, Rnd, Ty, UnOp, Val};
 use crate::scalar::MathOpts;
+use theano_ir::special::{PSI_ROOT, PSI_ROOT_SERIES};
 
 /// Float code in one precision: a builder and the type.
 pub struct Fx<'a> {
@@ -1945,37 +1946,6 @@ pub fn tri_gamma(f: &mut Fx, x: Val) -> Val {
     let nan = f.c(f64::NAN);
     f.sel(bad, nan, res)
 }
-
-/// psi's positive root as a double-double, and its Taylor coefficients there (k = 1..24),
-/// the interpreter's constants (mpmath at 50 digits).
-const PSI_ROOT: (f64, f64) = (1.461_632_144_968_362_2, 9.549_995_429_965_697e-17);
-#[allow(clippy::excessive_precision)]
-const PSI_ROOT_SERIES: [f64; 24] = [
-    0.9676722454476212,
-    -0.4427631689835921,
-    0.258499760955651,
-    -0.16394270544240652,
-    0.10782405069126237,
-    -0.07219956125645471,
-    0.04880428816414311,
-    -0.03316112647484736,
-    0.022597648232218104,
-    -0.01542476590494896,
-    0.010538791616612175,
-    -0.007204534386356869,
-    0.004926781395729853,
-    -0.003369801655439328,
-    0.002305126326734928,
-    -0.0015769367714301972,
-    0.0010788252019162967,
-    -0.0007380709389960052,
-    0.000504953265834602,
-    -0.0003454680251063077,
-    0.00023635601564027053,
-    -0.00016170622091974803,
-    0.0001106337276874741,
-    -7.569179582195066e-05,
-];
 
 /// psi for y > 0 (f64): the Taylor series within 0.25 of the positive root, else the
 /// recurrence psi(y) = psi(y + 1) - 1/y up to 10 (a kernel loop) and the asymptotic series.
