@@ -358,6 +358,111 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::dot(&m, m.t()).unwrap()],
             &["Dot22", "!dot("],
         ),
+        "subtensor_lift" => (
+            vec![x.clone()],
+            vec![T::exp(&x).at(1i64).unwrap()],
+            &["Elemwise{exp", "Subtensor{int64}(%0"],
+        ),
+        "subtensor_make_vector" => (
+            vec![s.clone()],
+            vec![T::stack(&[T::exp(&s), T::log(&s)], 0)
+                .unwrap()
+                .at(-1i64)
+                .unwrap()],
+            &["!MakeVector", "!Subtensor", "Elemwise{log"],
+        ),
+        "subtensor_of_shape" => (
+            vec![m.clone()],
+            vec![m.shape().at(-1i64).unwrap()],
+            &["Shape_i{1}(%0)", "!Subtensor"],
+        ),
+        "max_and_argmax_to_max" => (
+            vec![m.clone()],
+            vec![T::max(&m, Some(&[0]), false).unwrap()],
+            &["Max{axis=[0]}", "!MaxAndArgmax"],
+        ),
+        "argmax_only" => (
+            vec![m.clone()],
+            vec![T::argmax(&m, Some(&[1]), false).unwrap()],
+            &["Argmax{axis=(1,)}", "!MaxAndArgmax"],
+        ),
+        "max_to_min" => (
+            vec![m.clone()],
+            vec![T::min(&m, Some(&[1]), false).unwrap()],
+            &["Min{axis=[1]}", "!MaxAndArgmax", "!neg"],
+        ),
+        "softmax_grad_expand" => {
+            let sm = T::softmax(&m).unwrap();
+            let g = theano::grad(&T::sum(T::sqr(&sm)), std::slice::from_ref(&m)).unwrap();
+            (vec![m.clone()], g, &["!SoftmaxGrad", "Sum{axis=[1]}"])
+        }
+        "switch_true" | "switch_false" => {
+            let c = T::constant(name == "switch_true");
+            (
+                vec![x.clone(), m.clone()],
+                vec![T::exp(T::switch(&c, &x, T::log(&x)))],
+                if name == "switch_true" {
+                    &["!switch", "!log"]
+                } else {
+                    &["!switch", "Elemwise{log"]
+                },
+            )
+        }
+        "switch_same" => (
+            vec![x.clone()],
+            vec![T::exp(T::switch(T::gt(&x, 0.0), &x, &x))],
+            &["!switch", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "maximum_self" | "minimum_self" => {
+            let r = if name == "maximum_self" {
+                T::maximum(&x, &x)
+            } else {
+                T::minimum(&x, &x)
+            };
+            (
+                vec![x.clone()],
+                vec![T::exp(r)],
+                &["!imum", "Elemwise{exp,no_inplace}(%0)"],
+            )
+        }
+        "and_self" | "or_self" => {
+            let i = T::lvector("i");
+            let r = if name == "and_self" {
+                T::and_(&i, &i).unwrap()
+            } else {
+                T::or_(&i, &i).unwrap()
+            };
+            (
+                vec![i],
+                vec![-r],
+                &["!and_", "!or_", "Elemwise{neg,no_inplace}(%0)"],
+            )
+        }
+        "div_by_one" => (
+            vec![x.clone()],
+            vec![T::exp(&x / c(1.0))],
+            &["!true_div", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "sub_zero" => (
+            vec![x.clone()],
+            vec![T::exp(&x - c(0.0))],
+            &["!sub", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "abs_neg" => (
+            vec![x.clone()],
+            vec![T::abs(-&x)],
+            &["!neg", "Elemwise{abs_,no_inplace}(%0)"],
+        ),
+        "sqr_neg" => (
+            vec![x.clone()],
+            vec![T::sqr(-&x)],
+            &["!neg", "Elemwise{sqr,no_inplace}(%0)"],
+        ),
+        "pow_minus_one" => (
+            vec![x.clone()],
+            vec![x.pow(c(-1.0))],
+            &["!pow", "Elemwise{inv"],
+        ),
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -538,6 +643,25 @@ rewrite_tests!(
     log_x_plus_1,
     mul_by_minus_one,
     dot22,
+    subtensor_lift,
+    subtensor_make_vector,
+    subtensor_of_shape,
+    max_and_argmax_to_max,
+    argmax_only,
+    max_to_min,
+    softmax_grad_expand,
+    switch_true,
+    switch_false,
+    switch_same,
+    maximum_self,
+    minimum_self,
+    and_self,
+    or_self,
+    div_by_one,
+    sub_zero,
+    abs_neg,
+    sqr_neg,
+    pow_minus_one,
 );
 
 /// Every pattern of the table parses (a parse error is a test failure, not a surprise at the

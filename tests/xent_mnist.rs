@@ -75,7 +75,7 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          |     | |W [id G]
          |     |b [id H]
          |     |y [id I]
-         |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
+         |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, i0), i0))}} [id J] ''   
            |Shape_i{0} [id K] ''   
            | |y [id I]
            |TensorConstant{1} [id L]
@@ -90,7 +90,7 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          | | |Elemwise{Neg}[(0, 0)] [id C] ''   
          | | |TensorConstant{(1,) of -1.0} [id S]
          | | |InplaceDimShuffle{x} [id T] ''   
-         | |   |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
+         | |   |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, i0), i0))}} [id J] ''   
          | |CrossentropySoftmaxArgmax1HotWithBias.1 [id D] ''   
          | |y [id I]
          |TensorConstant{1.0} [id U]

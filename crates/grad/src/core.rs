@@ -70,8 +70,9 @@ impl GradOptions {
 /// The gradients of the scalar `cost` with respect to each of `wrt`, built as Theano 1.0
 /// builds them: the cost's gradient is seeded with `fill(cost, 1.0)`, each node's rule gives
 /// one term per input, and the terms of a variable used several times are added in the order
-/// of its uses. A float `wrt` gets a gradient of its own type (dtype and broadcastable
-/// pattern); an integer or bool `wrt` gets float zeros (`cast(fill(x, 0), floatX)`).
+/// of its uses. A float `wrt` gets a gradient of its broadcastable pattern, in the dtype the
+/// graph gives it (as Theano: a float32 input added to a float64 one gets a float64
+/// gradient); an integer or bool `wrt` gets float zeros (`cast(fill(x, 0), floatX)`).
 #[track_caller]
 pub fn grad(cost: &Variable, wrt: &[Variable]) -> Result<Vec<Variable>, GradError> {
     grad_at(Some(cost), wrt, &GradOptions::default(), Location::caller())
@@ -344,9 +345,11 @@ pub(crate) fn grad_at(
     rval.into_iter()
         .zip(wrt)
         .map(|(g, w)| match g {
+            // Theano casts the gradients flowing into a node to its outputs' dtypes, not the
+            // final gradient to the variable's: `d(x32 + y64)/dx32` is float64, as in Theano
             G::V(v) => {
                 if w.dtype().is_float() {
-                    b.coerce(&v, w)
+                    b.patternbroadcast(&v, w)
                 } else {
                     Ok(v)
                 }

@@ -204,7 +204,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 .collect::<R<Vec<_>>>()?;
             same_op(b, node, v)?
         }
-        Op::Shape | Op::ShapeI(_) | Op::ARange { .. } => None,
+        Op::Shape | Op::ShapeI(_) | Op::ARange { .. } | Op::Argmax { .. } => None,
         op @ (Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22) => {
             return Err(crate::rules::blas_not_implemented(op))
         }
@@ -218,6 +218,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         },
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
+        | Op::SoftmaxGrad
         | Op::CrossentropySoftmaxArgmax1HotWithBias
         | Op::CrossentropySoftmax1HotWithBiasDx => {
             if !out.dtype().is_float() {

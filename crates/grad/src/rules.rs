@@ -151,8 +151,11 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 return zeros_for(b, ins);
             }
             let gz = one(og, op)?;
+            // Theano's Sum.L_op returns gz only for an explicit empty axis list; a rank-0
+            // input summed over "all" (none) axes still gets `fill(x, gz)`
+            let all_of_rank0 = axes.is_none() && *kind == ReduceKind::Sum;
             let axes: Vec<usize> = axes.clone().unwrap_or_else(|| (0..x.ndim()).collect());
-            if axes.is_empty() {
+            if axes.is_empty() && !all_of_rank0 {
                 return Ok(vec![G::V(gz)]);
             }
             let nd = expand_order(x.ndim(), &axes);
@@ -177,7 +180,14 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                     }
                     let nd = expand_order(x.ndim(), axes);
                     let g_pad = b.ds(g_max, nd.clone())?;
-                    let m_pad = b.ds(&out, nd)?;
+                    // Theano recomputes `max(x, axis)`: for a 0-d x that is a
+                    // `Reduce{maximum}{}` (MaxAndArgmax refuses no axes there)
+                    let m = if x.ndim() == 0 {
+                        b.reduce(ReduceKind::Max, x, Some(vec![]))?
+                    } else {
+                        out.clone()
+                    };
+                    let m_pad = b.ds(&m, nd)?;
                     vec![G::V(b.mul(&b.bin(ScalarOp::Eq, &m_pad, x)?, &g_pad)?)]
                 }
                 Some(G::Null(w)) => vec![G::Null(w.clone())],
@@ -185,6 +195,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 _ => vec![G::V(b.float_zeros_like(x)?)],
             }
         }
+        // an int64 result: Theano's Argmax.grad gives zeros
+        Op::Argmax { .. } => return zeros_for(b, ins),
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
             return Err(blas_not_implemented(op))
         }
@@ -206,12 +218,22 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             ]
         }
         Op::Softmax => {
-            // Theano's SoftmaxGrad(g, sm) = g*sm - sum(g*sm, last axis)*sm, written out.
+            // Theano's Softmax.L_op: SoftmaxGrad(g, sm)
             let gz = one(og, op)?;
-            let last = out.ndim() - 1;
-            let t = b.mul(&gz, &out)?;
-            let s = b.sum(&t, Some(vec![last]), true)?;
-            vec![G::V(b.sub(&t, &b.mul(&s, &out)?)?)]
+            vec![G::V(b.apply1(Op::SoftmaxGrad, vec![gz, out.clone()])?)]
+        }
+        Op::SoftmaxGrad => {
+            // Theano's SoftmaxGrad.L_op, over the last axis:
+            // tmp = g - sum(g * sm); g_dy = tmp * sm; g_sm = tmp * dy - g * sum(dy * sm)
+            let g = one(og, op)?;
+            let (dy, sm) = (&ins[0], &ins[1]);
+            let last = sm.ndim() - 1;
+            let gs = b.sum(&b.mul(&g, sm)?, Some(vec![last]), true)?;
+            let tmp = b.add(&g, &b.neg(&gs)?)?;
+            let g_dy = b.mul(&tmp, sm)?;
+            let ds = b.sum(&b.mul(dy, sm)?, Some(vec![last]), true)?;
+            let g_sm = b.sub(&b.mul(&tmp, dy)?, &b.mul(&g, &ds)?)?;
+            vec![G::V(g_dy), G::V(g_sm)]
         }
         Op::LogSoftmax => {
             let gz = one(og, op)?;
@@ -741,9 +763,11 @@ pub(crate) fn scalar_grad(
                 vec![v(zero_of(&x))?]
             }
         }
-        Sgn | Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero | Trunc => {
+        Sgn | Floor | Ceil | RoundHalfToEven | RoundHalfAwayFromZero => {
             vec![v(zero_of(&x))?]
         }
+        // Theano's Trunc.grad: `x.zeros_like().astype(floatX)`
+        Trunc => vec![v(b.cast(&sz(&x, x.dtype())?, float_x()))?],
         // Theano 1.0's catalogue (scalar/basic.py, basic_scipy.py, nnet/sigm.py): the same
         // formulas; constants in the output's float dtype (Theano's `numpy.cast[x.type]` and
         // `upcast(x, gz)` constants, which are that dtype for float inputs)
@@ -773,11 +797,17 @@ pub(crate) fn scalar_grad(
             b.div(gz, &b.un(Sqrt, &b.sub(&b.un(Sqr, &x)?, &fc(1.0)?)?)?)
         )?],
         ArcTanh => vec![v(b.div(gz, &b.sub(&fc(1.0)?, &b.un(Sqr, &x)?)?))?],
-        Exp2 => vec![v(
-            b.mul(&b.mul(gz, &b.un(Exp2, &x)?)?, &fc(std::f64::consts::LN_2)?)
-        )?],
+        // Theano: `gz * exp2(x) * log(numpy.cast[x.dtype](2))`, a log node of a constant
+        Exp2 => vec![v(b.mul(
+            &b.mul(gz, &b.un(Exp2, &x)?)?,
+            &b.un(Log, &b.bconst(2.0, x.dtype(), nd)?)?,
+        ))?],
         Log2 => vec![v(b.div(gz, &b.mul(&x, &fc(std::f64::consts::LN_2)?)?))?],
-        Log10 => vec![v(b.div(gz, &b.mul(&x, &fc(std::f64::consts::LN_10)?)?))?],
+        // Theano: `gz / (x * numpy.log(10.0))`, a float64 constant whatever x's dtype
+        Log10 => vec![v(b.div(
+            gz,
+            &b.mul(&x, &b.bconst(std::f64::consts::LN_10, DType::Float64, nd)?)?,
+        ))?],
         Erf | Erfc => {
             let g = if *s == Erfc { b.neg(gz)? } else { gz.clone() };
             let e = b.un(Exp, &b.mul(&b.neg(&x)?, &x)?)?;

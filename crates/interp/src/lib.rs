@@ -123,6 +123,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             let (m, i) = reduce::max_and_argmax(ins[0], axes)?;
             vec![m, i]
         }
+        Op::Argmax { axes } => {
+            n_in(1)?;
+            vec![reduce::max_and_argmax(ins[0], axes)?.1]
+        }
         Op::Dot => {
             n_in(2)?;
             vec![linalg::dot(ins[0], ins[1], out0)?]
@@ -130,6 +134,10 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         Op::Softmax | Op::LogSoftmax => {
             n_in(1)?;
             vec![linalg::softmax(ins[0], out0, *op == Op::LogSoftmax)?]
+        }
+        Op::SoftmaxGrad => {
+            n_in(2)?;
+            vec![linalg::softmax_grad(ins[0], ins[1], out0)?]
         }
         Op::CrossentropySoftmaxArgmax1HotWithBias => {
             n_in(3)?;

@@ -136,6 +136,52 @@ pub fn softmax(x: &Tensor, out: DType, log: bool) -> R<Tensor> {
     }
 }
 
+/// Theano's `SoftmaxGrad(dy, sm)`: `dy * sm - sum(dy * sm, last axis) * sm`, rounded as the
+/// elementwise graph the optimizer writes it as (products in the dtype, the row sum
+/// accumulated in float64 and rounded once to the dtype).
+pub fn softmax_grad(dy: &Tensor, sm: &Tensor, out: DType) -> R<Tensor> {
+    if dy.shape() != sm.shape() {
+        return Err(PerformError::input(format!(
+            "SoftmaxGrad: dy has shape {:?} but sm has shape {:?}",
+            dy.shape(),
+            sm.shape()
+        )));
+    }
+    if sm.ndim() == 0 {
+        return Err(PerformError::input(
+            "SoftmaxGrad needs at least one dimension, got a 0-d array",
+        ));
+    }
+    match out {
+        DType::Float64 => Ok(Tensor::from_array(softmax_grad_t::<f64>(
+            cow::<f64>(dy).view(),
+            cow::<f64>(sm).view(),
+        ))),
+        DType::Float32 => Ok(Tensor::from_array(softmax_grad_t::<f32>(
+            cow::<f32>(dy).view(),
+            cow::<f32>(sm).view(),
+        ))),
+        d => Err(PerformError::input(format!(
+            "SoftmaxGrad needs a float output dtype, got {d}"
+        ))),
+    }
+}
+
+fn softmax_grad_t<T: Num>(dy: ArrayViewD<'_, T>, sm: ArrayViewD<'_, T>) -> ArrayD<T> {
+    let last = Axis(sm.ndim() - 1);
+    let mut out = ndarray::Zip::from(&dy)
+        .and(&sm)
+        .map_collect(|&g, &s| T::mul(g, s));
+    for (mut lane, s_lane) in out.lanes_mut(last).into_iter().zip(sm.lanes(last)) {
+        let s: f64 = lane.iter().map(|v| v.to_f64()).sum();
+        let s = T::from_f64(s);
+        for (v, &p) in lane.iter_mut().zip(s_lane.iter()) {
+            *v = T::sub(*v, T::mul(s, p));
+        }
+    }
+    out
+}
+
 fn softmax_t<T: Num>(x: ArrayViewD<'_, T>, log: bool) -> ArrayD<T> {
     let last = Axis(x.ndim() - 1);
     let mut out = x.as_standard_layout().into_owned();

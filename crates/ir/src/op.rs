@@ -278,12 +278,19 @@ pub enum Op {
     },
     /// max and argmax over `axes` (two outputs).
     MaxAndArgmax { axes: Vec<usize> },
+    /// Theano's `Argmax`: the argmax of `MaxAndArgmax` alone (int64), which the optimizer
+    /// puts where a graph reads only the argmax (`argmax_only`).
+    Argmax { axes: Vec<usize> },
     /// Matrix and vector product (ndim 1 or 2 on both sides).
     Dot,
     /// softmax over the last axis
     Softmax,
     /// log_softmax over the last axis
     LogSoftmax,
+    /// Theano's `SoftmaxGrad`: inputs (dy, sm) of one float type, ndim 1 or 2, `sm` a
+    /// softmax; `dx = dy * sm - sum(dy * sm, last axis) * sm`, the gradient of the softmax's
+    /// input. The optimizer writes it out elementwise (`softmax_grad_expand`) so it fuses.
+    SoftmaxGrad,
     /// Theano's `CrossentropySoftmaxArgmax1HotWithBias`: inputs (x: float matrix of logits,
     /// b: float vector bias, y_idx: integer vector of labels); three outputs: the negative log
     /// likelihood `nll[i] = -log(softmax(x + b)[i, y_idx[i]])` (a vector, computed by
@@ -398,9 +405,11 @@ impl Op {
             Op::DimShuffle { .. } => "DimShuffle".into(),
             Op::Reduce { kind, .. } => kind.name().into(),
             Op::MaxAndArgmax { .. } => "MaxAndArgmax".into(),
+            Op::Argmax { .. } => "Argmax".into(),
             Op::Dot => "Dot".into(),
             Op::Softmax => "Softmax".into(),
             Op::LogSoftmax => "LogSoftmax".into(),
+            Op::SoftmaxGrad => "SoftmaxGrad".into(),
             Op::CrossentropySoftmaxArgmax1HotWithBias => {
                 "CrossentropySoftmaxArgmax1HotWithBias".into()
             }
@@ -434,11 +443,25 @@ impl Op {
     }
 
     /// The op as Theano 1.0.5 prints it in `pp`, `debugprint` and messages, for inputs of
-    /// types `ins`: Display, except for the reductions, whose Theano names carry what the
+    /// types `ins`: Display, except for the advanced indexing ops (`AdvancedSubtensor`, whose
+    /// index kinds Theano does not print) and the reductions, whose Theano names carry what the
     /// input type decides (`Sum{axis=[0], acc_dtype=float64}`, `Prod{axis=(0,),
     /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`). The IR
     /// text keeps Display (`Sum{axis=[0]}`), which needs no input type to read back.
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
+        // Theano's advanced indexing ops keep their index kinds out of their names
+        match self {
+            Op::AdvancedSubtensor { .. } => return "AdvancedSubtensor".into(),
+            Op::AdvancedIncSubtensor { set, inplace, .. } => {
+                let b = |v: bool| if v { "True" } else { "False" };
+                return format!(
+                    "AdvancedIncSubtensor{{inplace={},  set_instead_of_inc={}}}",
+                    b(*inplace),
+                    b(*set)
+                );
+            }
+            _ => {}
+        }
         let Op::Reduce { kind, axes } = self else {
             return self.to_string();
         };
@@ -629,6 +652,10 @@ impl Op {
                     TensorType::new(DType::Int64, &b)?,
                 ])
             }
+            Op::Argmax { axes } => {
+                let ts = Op::MaxAndArgmax { axes: axes.clone() }.infer_types(ins)?;
+                Ok(vec![ts[1]])
+            }
             Op::Dot => {
                 n_in(2)?;
                 let (a, b) = (ins[0], ins[1]);
@@ -656,6 +683,21 @@ impl Op {
                     return Err(format!("x must be a 1-d or 2-d tensor of floats, got {t}"));
                 }
                 one(t)
+            }
+            Op::SoftmaxGrad => {
+                n_in(2)?;
+                let (dy, sm) = (ins[0], ins[1]);
+                if !(1..=2).contains(&sm.ndim()) || !sm.dtype.is_float() {
+                    return Err(format!(
+                        "sm must be a 1-d or 2-d tensor of floats, got {sm}"
+                    ));
+                }
+                if dy.ndim() != sm.ndim() || dy.dtype != sm.dtype {
+                    return Err(format!(
+                        "dy must have sm's dtype and number of dimensions ({sm}), got {dy}"
+                    ));
+                }
+                one(sm)
             }
             Op::CrossentropySoftmaxArgmax1HotWithBias => {
                 n_in(3)?;
@@ -1087,16 +1129,22 @@ impl fmt::Display for Op {
                 }?;
                 Ok(())
             }
-            Op::MaxAndArgmax { axes } => {
-                if axes.len() == 1 {
-                    write!(f, "MaxAndArgmax{{axis=({},)}}", axes[0])
+            Op::MaxAndArgmax { axes } | Op::Argmax { axes } => {
+                let name = if matches!(self, Op::Argmax { .. }) {
+                    "Argmax"
                 } else {
-                    write!(f, "MaxAndArgmax{{axis=({})}}", join_usize(axes))
+                    "MaxAndArgmax"
+                };
+                if axes.len() == 1 {
+                    write!(f, "{name}{{axis=({},)}}", axes[0])
+                } else {
+                    write!(f, "{name}{{axis=({})}}", join_usize(axes))
                 }
             }
             Op::Dot => f.write_str("dot"),
             Op::Softmax => f.write_str("Softmax"),
             Op::LogSoftmax => f.write_str("LogSoftmax"),
+            Op::SoftmaxGrad => f.write_str("SoftmaxGrad"),
             Op::CrossentropySoftmaxArgmax1HotWithBias => {
                 f.write_str("CrossentropySoftmaxArgmax1HotWithBias")
             }

@@ -259,12 +259,38 @@ unary_fns! {
     deg2rad => Deg2Rad, "degrees to radians";
     rad2deg => Rad2Deg, "radians to degrees";
     trunc => Trunc, "round towards zero";
-    isnan => IsNan, "whether each element is NaN (bool; false for integers)";
-    isinf => IsInf, "whether each element is infinite (bool; false for integers)";
     softsign => Softsign, "`x / (1 + |x|)` (Theano's `nnet.softsign`)";
     ultra_fast_sigmoid => UltraFastSigmoid,
         "Theano's `nnet.ultra_fast_sigmoid`: a piecewise approximation of the sigmoid (speed, \
          not accuracy; no gradient, as in Theano)";
+}
+
+/// Whether each element is NaN (bool). For an integer or bool `x`, Theano 1.0's graph:
+/// `alloc(False, *x.shape)` (no elementwise node).
+#[track_caller]
+pub fn isnan(x: impl IntoVar) -> Variable {
+    nan_inf_test(ScalarOp::IsNan, x.into_var(), Location::caller())
+}
+
+/// Whether each element is infinite (bool); `alloc(False, *x.shape)` for an integer or bool
+/// `x`, as Theano 1.0 builds it.
+#[track_caller]
+pub fn isinf(x: impl IntoVar) -> Variable {
+    nan_inf_test(ScalarOp::IsInf, x.into_var(), Location::caller())
+}
+
+fn nan_inf_test(op: ScalarOp, x: Variable, loc: Loc) -> Variable {
+    if x.dtype().is_float() {
+        return infallible(elemwise_at(op, vec![x], loc));
+    }
+    let shp = infallible(apply1(Op::Shape, vec![x.clone()], loc));
+    let dims: Vec<Variable> = (0..x.ndim() as isize)
+        .map(|i| infallible(index_const(&shp, i, loc)))
+        .collect();
+    let f = Variable::constant_bounded(Tensor::scalar(0i64).cast(DType::Bool));
+    let mut ins = vec![f];
+    ins.extend(dims);
+    infallible(apply1(Op::Alloc, ins, loc))
 }
 
 /// `iround(x)`: `x` rounded half to even, as int64 (Theano's `cast(round(x), 'int64')`);
@@ -949,6 +975,13 @@ pub fn concatenate(xs: &[Variable], axis: isize) -> Result<Variable> {
 #[track_caller]
 pub fn stack(xs: &[Variable], axis: isize) -> Result<Variable> {
     let loc = Location::caller();
+    // Theano 1.0: scalars (of any dtypes) stack into a MakeVector of their upcast dtype
+    if !xs.is_empty() && xs.iter().all(|x| x.ndim() == 0) {
+        let dts: Vec<DType> = xs.iter().map(Variable::dtype).collect();
+        if let Some(d) = DType::upcast(&dts) {
+            return make_vector_at(xs.to_vec(), d, loc);
+        }
+    }
     let mut expanded = Vec::with_capacity(xs.len());
     // the axis of the result, one dimension more than each input
     let axis = match xs.first() {
@@ -1219,6 +1252,12 @@ fn reduce_at(
     loc: Loc,
 ) -> Result<Variable> {
     let nd = x.ndim();
+    // Theano's All/Any.make_node: a non-bool input is compared with 0 first
+    let x = if matches!(kind, ReduceKind::All | ReduceKind::Any) && x.dtype() != DType::Bool {
+        binary_at(ScalarOp::Neq, x, 0i64.into_var(), loc)
+    } else {
+        x
+    };
     let op_axes = axes.map(|a| a.to_vec());
     let r = apply1(
         Op::Reduce {

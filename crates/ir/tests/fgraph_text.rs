@@ -69,11 +69,13 @@ fn variant(op: &Op) -> usize {
         Op::Dot22 => 24,
         Op::CrossentropySoftmaxArgmax1HotWithBias => 25,
         Op::CrossentropySoftmax1HotWithBiasDx => 26,
-        Op::Custom(_) => 28,
         Op::SpecifyShape => 27,
+        Op::SoftmaxGrad => 28,
+        Op::Argmax { .. } => 29,
+        Op::Custom(_) => 30,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 28;
+const N_VARIANTS_PARSABLE: usize = 30;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -262,6 +264,10 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     }
     outs.push(create(Op::Dot22, vec![x.clone(), y.clone()]));
     outs.push(T::log_softmax(&x).unwrap());
+    outs.push(T::apply_op(Op::Argmax { axes: vec![1] }, vec![x.clone()]).unwrap()[0].clone());
+    outs.push(
+        T::apply_op(Op::SoftmaxGrad, vec![y.clone(), T::softmax(&x).unwrap()]).unwrap()[0].clone(),
+    );
     // the crossentropy ops: all three outputs, and the gradient op
     let (nll, sm, am) = T::crossentropy_softmax_argmax_1hot_with_bias(&x, &v, &iv).unwrap();
     outs.extend([nll.clone(), sm.clone(), am]);

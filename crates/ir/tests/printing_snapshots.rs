@@ -768,12 +768,12 @@ fn s28_advanced_indexing_log_likelihood() {
     check(
         &nll,
         expect![[r#"
-            (-(Sum{acc_dtype=float64}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))[Constant{0}]))
+            (-(Sum{acc_dtype=float64}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))[Constant{0}]))
             ---
             Elemwise{neg,no_inplace} [id A] ''   
              |Elemwise{true_div,no_inplace} [id B] 'mean'   
                |Sum{acc_dtype=float64} [id C] ''   
-               | |AdvancedSubtensor{int, int} [id D] ''   
+               | |AdvancedSubtensor [id D] ''   
                |   |Elemwise{log,no_inplace} [id E] ''   
                |   | |Softmax [id F] ''   
                |   |   |x [id G]
@@ -786,7 +786,7 @@ fn s28_advanced_indexing_log_likelihood() {
                |Subtensor{int64} [id M] ''   
                  |Elemwise{Cast{float64}} [id N] ''   
                  | |Shape [id O] ''   
-                 |   |AdvancedSubtensor{int, int} [id D] ''   
+                 |   |AdvancedSubtensor [id D] ''   
                  |Constant{0} [id P]
         "#]],
     );
@@ -832,7 +832,7 @@ fn s30_set_and_inc_subtensor_basic() {
     check(
         &t,
         expect![[r#"
-            IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, i), v[:, :int64], TensorConstant{1}, TensorConstant{3})
+            IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, ScalarFromTensor(i)), v[:, :int64], Constant{1}, Constant{3})
             ---
             IncSubtensor{Inc;::, int64:int64:} [id A] ''   
              |IncSubtensor{Set;int64} [id B] ''   
@@ -858,14 +858,14 @@ fn s31_advanced_inc_subtensor_two_arrays() {
     check(
         &T::inc_subtensor(&sub, 1.0).unwrap(),
         expect![[r#"
-        AdvancedIncSubtensor{no_inplace,inc;int, int}(x, TensorConstant{1.0}, r, c)
-        ---
-        AdvancedIncSubtensor{no_inplace,inc;int, int} [id A] ''   
-         |x [id B]
-         |TensorConstant{1.0} [id C]
-         |r [id D]
-         |c [id E]
-    "#]],
+            AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False}(x, TensorConstant{1.0}, r, c)
+            ---
+            AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False} [id A] ''   
+             |x [id B]
+             |TensorConstant{1.0} [id C]
+             |r [id D]
+             |c [id E]
+        "#]],
     );
 }
 

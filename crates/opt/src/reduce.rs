@@ -27,6 +27,23 @@ pub(crate) fn max_and_argmax_to_max(fg: &mut FunctionGraph, n: Node) -> Vec<(Val
     }
 }
 
+/// `argmax_only` (Theano's `local_max_and_argmax`, its argmax half):
+/// `MaxAndArgmax{axes}(x).1 -> Argmax{axes}(x)` when the max is not read.
+pub(crate) fn argmax_only(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+    let Op::MaxAndArgmax { axes } = fg.op(n).clone() else {
+        return vec![];
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    if fg.n_uses(outs[0]) != 0 {
+        return vec![];
+    }
+    let x = fg.node_inputs(n)[0];
+    match fg.add_node1(Op::Argmax { axes }, &[x], fg.location(n)) {
+        Ok(r) if fg.ty(r) == fg.ty(outs[1]) => vec![(outs[1], r)],
+        _ => vec![],
+    }
+}
+
 /// `max_to_min` (Theano's `local_max_to_min`): `-Reduce{maximum}(-x) -> Reduce{minimum}(x)`.
 pub(crate) fn max_to_min(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let m = neg_input(fg, n)?;

@@ -61,6 +61,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
+    func!("softmax_grad_expand", Canonicalize, ["fast_compile", "fast_run"], ["SoftmaxGrad"], "SoftmaxGrad(dy, sm) -> dy * sm - sum(dy * sm, last axis) * sm", crate::xent::softmax_grad_expand),
     pat!("useless_fill", Canonicalize, ["fast_run"], "fill(a, b) -> b when a adds no dimension",
         "(second ?a ?b) => ?b", |fg, m| (0..fg.ty(m["a"]).ndim()).all(|i| fg.ty(m["a"]).is_broadcastable(i)) && fg.ty(m["b"]) == fg.ty(m.out)),
     pat!("useless_fill_shape", Canonicalize, ["fast_run", "shape"], "fill(a, b) -> b when b has the output type and a's shape equals (or broadcasts into) b's",
@@ -79,6 +80,31 @@ pub static REWRITES: &[Rewrite] = &[
     func!("dimshuffle_merge", Canonicalize, ["fast_run"], ["DimShuffle"], "ds(ds(x)) -> ds(x)", dimshuffle_merge),
     pat!("useless_cast", Canonicalize, ["fast_run"], "cast(x, x.dtype) -> x",
         "(cast ?x) => ?x", |fg, m| same_dtype(fg, m, "x")),
+    // Theano's local_useless_switch and local_useless_elemwise: exact (the same value, or the
+    // same element of it, NaN included); the result must have the output's type
+    pat!("switch_true", Canonicalize, ["fast_run", "useless_switch"], "switch(1, a, b) -> a",
+        "(switch 1 ?a ?b) => ?a", |fg, m| fg.ty(m["a"]) == fg.ty(m.out)),
+    pat!("switch_false", Canonicalize, ["fast_run", "useless_switch"], "switch(0, a, b) -> b",
+        "(switch 0 ?a ?b) => ?b", |fg, m| fg.ty(m["b"]) == fg.ty(m.out)),
+    pat!("switch_same", Canonicalize, ["fast_run", "useless_switch"], "switch(c, a, a) -> a",
+        "(switch ?c ?a ?a) => ?a", |fg, m| fg.ty(m["a"]) == fg.ty(m.out)),
+    pat!("maximum_self", Canonicalize, ["fast_run", "useless_elemwise"], "maximum(x, x) -> x",
+        "(maximum ?x ?x) => ?x"),
+    pat!("minimum_self", Canonicalize, ["fast_run", "useless_elemwise"], "minimum(x, x) -> x",
+        "(minimum ?x ?x) => ?x"),
+    pat!("and_self", Canonicalize, ["fast_run", "useless_elemwise"], "x & x -> x",
+        "(and_ ?x ?x) => ?x"),
+    pat!("or_self", Canonicalize, ["fast_run", "useless_elemwise"], "x | x -> x",
+        "(or_ ?x ?x) => ?x"),
+    pat!("div_by_one", Canonicalize, ["fast_run", "useless_elemwise"], "x / 1 -> x (floats)",
+        "(true_div ?x 1) => ?x", |fg, m| fg.ty(m["x"]) == fg.ty(m.out)),
+    // x - 0 is x for every x (-0.0 - 0.0 is -0.0); x + 0 is not (-0.0 + 0.0 is +0.0)
+    pat!("sub_zero", Canonicalize, ["fast_run", "useless_elemwise"], "x - 0 -> x",
+        "(sub ?x 0) => ?x", |fg, m| fg.ty(m["x"]) == fg.ty(m.out)),
+    pat!("abs_neg", Canonicalize, ["fast_run"], "|-x| -> |x|",
+        "(abs_ (neg ?x)) => (abs_ ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
+    pat!("sqr_neg", Canonicalize, ["fast_run"], "sqr(-x) -> sqr(x)",
+        "(sqr (neg ?x)) => (sqr ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     pat!("neg_neg", Canonicalize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
     // sub_neg_forms: each is exact in IEEE arithmetic (`a - b` is `a + (-b)` rounded once)
     // except `-(x - y) -> y - x` on floats: at `x == y` it turns `-0.0` into `+0.0`
@@ -128,6 +154,10 @@ pub static REWRITES: &[Rewrite] = &[
     func!("crossentropy_softmax_share", Specialize, ["fast_run", "xent"], ["Softmax"], "softmax(x + b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one", crate::xent::crossentropy_softmax_share),
     // x ** 0.5 -> sqrt(x) (Theano's) is not done: pow(-inf, 0.5) is inf, sqrt(-inf) nan
     pat!("pow_specialize", Specialize, ["fast_run"], "x ** 2 -> sqr(x)", "(pow ?x 2) => (sqr! ?x)"),
+    // Theano's local_pow_specialize: x ** -1 -> inv(x) (pow(x, -1) and 1 / x are both
+    // correctly rounded); x ** 0.5 -> sqrt(x) is not done (see pow_specialize)
+    pat!("pow_minus_one", Specialize, ["fast_run", "pow_specialize"], "x ** -1 -> inv(x) (floats)",
+        "(pow ?x -1) => (inv! ?x)", |fg, m| dtype(fg, m.out).is_float()),
     pat!("mul_self_to_sqr", Specialize, ["fast_run"], "x * x -> sqr(x)", "(mul ?x ?x) => (sqr! ?x)"),
     // negate in the output's dtype: a bool has no negation, and an int8 -128 (or any uint8)
     // negated in its own dtype wraps (found by the differential test)
@@ -136,6 +166,7 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("mul_by_minus_one", Specialize, ["fast_run", "mul_minus_one_to_neg"], "x * -1 -> -x",
         "(mul ?x -1) => (neg! ?x)", |fg, m| dtype(fg, m.out).is_signed()),
     func_outputs!("max_and_argmax_to_max", Specialize, ["fast_run", "uncanonicalize"], ["MaxAndArgmax"], "MaxAndArgmax(x).0 -> Reduce{maximum}(x) when the argmax is not read", crate::reduce::max_and_argmax_to_max),
+    func_outputs!("argmax_only", Specialize, ["fast_run", "uncanonicalize", "max_and_argmax_to_max"], ["MaxAndArgmax"], "MaxAndArgmax(x).1 -> Argmax(x) when the max is not read", crate::reduce::argmax_only),
     func!("max_to_min", Specialize, ["fast_run", "uncanonicalize"], ["neg"], "-Reduce{maximum}(-x) -> Reduce{minimum}(x)", crate::reduce::max_to_min),
     pat!("dot22", Specialize, ["fast_run", "blas", "dot_to_blas"], "dot(A, B) -> Dot22(A, B) for float matrices",
         "(Dot ?a ?b) => (Dot22 ?a ?b)", |fg, m| crate::blas::is_float(fg.ty(m.out)) && [m["a"], m["b"]].iter().all(|&v| fg.ty(v).ndim() == 2 && dtype(fg, v) == dtype(fg, m.out))),

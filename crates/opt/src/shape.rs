@@ -392,6 +392,13 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
                 .collect();
             Some(vec![kept.clone(), kept])
         }
+        Op::Argmax { axes } => {
+            let nd = fg.ty(ins[0]).ndim();
+            one((0..nd)
+                .filter(|i| !axes.contains(i))
+                .map(|i| dim(fg, ins[0], i))
+                .collect())
+        }
         Op::Dot => {
             let (a, b) = (ins[0], ins[1]);
             match (fg.ty(a).ndim(), fg.ty(b).ndim()) {
@@ -403,6 +410,7 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         Op::Dot22 => one(vec![dim(fg, ins[0], 0), dim(fg, ins[1], 1)]),
         Op::Softmax | Op::LogSoftmax => one(dims(fg, ins[0])),
+        Op::SoftmaxGrad => one(dims(fg, ins[1])),
         // Theano's infer_shape: (y_idx.shape, x.shape, y_idx.shape); the softmax's columns
         // broadcast x's against the bias's
         Op::CrossentropySoftmaxArgmax1HotWithBias => {

@@ -456,3 +456,32 @@ pub(crate) fn crossentropy_softmax_share(fg: &mut FunctionGraph, n: Node) -> Opt
     let want: TensorType = fg.ty(out);
     (fg.ty(sm) == want).then_some(sm)
 }
+
+/// `softmax_grad_expand`: `SoftmaxGrad(dy, sm) -> dy * sm - sum(dy * sm, last axis) * sm`,
+/// the op written out elementwise so that fusion and the crossentropy rewrites see its parts
+/// (the gradient builder emits Theano's `SoftmaxGrad` node; the graphs after this rewrite are
+/// the ones the optimizer always had).
+pub(crate) fn softmax_grad_expand(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if !matches!(fg.op(n), Op::SoftmaxGrad) {
+        return None;
+    }
+    let (dy, sm) = (fg.node_inputs(n)[0], fg.node_inputs(n)[1]);
+    let loc = fg.location(n);
+    let nd = fg.ty(sm).ndim();
+    let last = nd.checked_sub(1)?;
+    let t = mk(fg, S::Mul, &[dy, sm], loc)?;
+    let sum = Op::Reduce {
+        kind: theano_ir::ReduceKind::Sum,
+        axes: Some(vec![last]),
+    };
+    let s = fg.add_node1(sum, &[t], loc).ok()?;
+    let order: Vec<Option<usize>> = (0..nd).map(|i| (i != last).then_some(i)).collect();
+    let keep = Op::DimShuffle {
+        new_order: order,
+        inplace: true,
+    };
+    let k = fg.add_node1(keep, &[s], loc).ok()?;
+    let m = mk(fg, S::Mul, &[k, sm], loc)?;
+    let r = mk(fg, S::Sub, &[t, m], loc)?;
+    (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
+}

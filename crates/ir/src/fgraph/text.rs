@@ -1039,14 +1039,19 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
                 .collect::<Result<_, _>>()?,
             inplace: head == "InplaceDimShuffle",
         },
-        "MaxAndArgmax" => Op::MaxAndArgmax {
-            axes: strip(need()?, "axis=(", ")")?
+        "MaxAndArgmax" | "Argmax" => {
+            let axes = strip(need()?, "axis=(", ")")?
                 .split(',')
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
                 .map(usize_of)
-                .collect::<Result<_, _>>()?,
-        },
+                .collect::<Result<_, _>>()?;
+            if head == "Argmax" {
+                Op::Argmax { axes }
+            } else {
+                Op::MaxAndArgmax { axes }
+            }
+        }
         "dot" => plain(Op::Dot)?,
         "Dot22" => plain(Op::Dot22)?,
         "CGemv" | "Gemm" => {
@@ -1074,6 +1079,7 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         },
         "Softmax" => plain(Op::Softmax)?,
         "LogSoftmax" => plain(Op::LogSoftmax)?,
+        "SoftmaxGrad" => plain(Op::SoftmaxGrad)?,
         "CrossentropySoftmaxArgmax1HotWithBias" => {
             plain(Op::CrossentropySoftmaxArgmax1HotWithBias)?
         }

@@ -321,10 +321,29 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         }
         Op::MakeVector { .. } => format!("[{}]", ins.join(", ")),
         Op::Subtensor { idx } => subtensor(node, idx, ins),
+        // the default printer, its index inputs as the scalars Theano's IncSubtensor holds
+        Op::IncSubtensor { .. } => {
+            let inputs = node.inputs();
+            let strs: Vec<String> = ins
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if i >= 2 {
+                        index_str(&inputs[i], s)
+                    } else {
+                        s.to_string()
+                    }
+                })
+                .collect();
+            let refs: Vec<&str> = strs.iter().map(String::as_str).collect();
+            default(node, &refs)
+        }
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
+        | Op::Argmax { .. }
         | Op::Softmax
         | Op::LogSoftmax
+        | Op::SoftmaxGrad
         | Op::CrossentropySoftmaxArgmax1HotWithBias
         | Op::CrossentropySoftmax1HotWithBiasDx
         | Op::Shape
@@ -333,7 +352,6 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Flatten { .. }
         | Op::SpecifyShape
         | Op::ARange { .. }
-        | Op::IncSubtensor { .. }
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
