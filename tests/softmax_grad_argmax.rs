@@ -46,7 +46,10 @@ fn softmax_rows(x: &[f64], cols: usize) -> Vec<f64> {
 #[test]
 fn softmax_grad_types_and_refusals() {
     let (dy, sm) = (T::dmatrix("dy"), T::dmatrix("sm"));
-    assert_eq!(apply(Op::SoftmaxGrad, vec![dy, sm.clone()]).ty(), T::DMATRIX);
+    assert_eq!(
+        apply(Op::SoftmaxGrad, vec![dy, sm.clone()]).ty(),
+        T::DMATRIX
+    );
     let v = T::fvector("v");
     assert_eq!(apply(Op::SoftmaxGrad, vec![v.clone(), v]).ty(), T::FVECTOR);
     for (bad, want) in [
@@ -94,7 +97,11 @@ fn softmax_grad_values_and_shape() {
 #[test]
 fn softmax_gradients_go_through_softmax_grad() {
     let x = T::dmatrix("x");
-    let g = grad(&T::sum(T::sqr(T::softmax(&x).unwrap())), std::slice::from_ref(&x)).unwrap();
+    let g = grad(
+        &T::sum(T::sqr(T::softmax(&x).unwrap())),
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
     assert!(
         theano::ir::printing::pp(&g[0]).starts_with("SoftmaxGrad("),
         "{}",
@@ -116,7 +123,12 @@ fn softmax_grad_verify_grad() {
         };
         // SoftmaxGrad itself, in dy and through sm
         verify_grad(
-            |i| apply(Op::SoftmaxGrad, vec![i[0].clone(), T::softmax(&i[1]).unwrap()]),
+            |i| {
+                apply(
+                    Op::SoftmaxGrad,
+                    vec![i[0].clone(), T::softmax(&i[1]).unwrap()],
+                )
+            },
             &points,
             eval_compiled,
             &opts,
@@ -158,5 +170,8 @@ fn argmax_op_types_values_and_shape() {
     let c = T::sum(T::cast(&a, DType::Float64)) + T::sum(&m);
     let g = grad(&c, std::slice::from_ref(&m)).unwrap();
     let ones = Tensor::from_shape_vec(&[1, 2], vec![0.5, 2.0]).unwrap();
-    assert_eq!(eval_compiled(&[m], &g[0], &[ones]).unwrap().to_f64_vec(), vec![1.0, 1.0]);
+    assert_eq!(
+        eval_compiled(&[m], &g[0], &[ones]).unwrap().to_f64_vec(),
+        vec![1.0, 1.0]
+    );
 }

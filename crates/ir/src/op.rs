@@ -451,7 +451,19 @@ impl Op {
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
         // Theano's advanced indexing ops keep their index kinds out of their names
         match self {
+            // Theano's nnet Elemwise instances carry names (`sigmoid = Elemwise(scalar_sigmoid,
+            // name='sigmoid')`), which they print by
+            Op::Elemwise {
+                scalar:
+                    s @ (ScalarOp::Sigmoid
+                    | ScalarOp::Softplus
+                    | ScalarOp::Softsign
+                    | ScalarOp::UltraFastSigmoid),
+                inplace: None,
+            } => return s.name(),
             Op::AdvancedSubtensor { .. } => return "AdvancedSubtensor".into(),
+            // the axis is an input of Theano's Join (debugprint shows it as one)
+            Op::Join { .. } => return "Join".into(),
             Op::AdvancedIncSubtensor { set, inplace, .. } => {
                 let b = |v: bool| if v { "True" } else { "False" };
                 return format!(

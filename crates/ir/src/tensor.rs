@@ -522,22 +522,21 @@ pub fn outer(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
         apply1(
             Op::DimShuffle {
                 new_order: order,
-                inplace: false,
+                inplace: true,
             },
             vec![x.clone()],
             loc,
         )
     };
-    for v in [&a, &b] {
-        if v.ndim() != 1 {
-            return Err(GraphError::new(
-                "outer",
-                vec![a.ty(), b.ty()],
-                format!("outer takes two vectors, got a {}-d input", v.ndim()),
-                loc,
-            ));
+    // Theano flattens an input that is not a vector
+    let flat = |v: Variable| -> Result<Variable> {
+        if v.ndim() == 1 {
+            Ok(v)
+        } else {
+            apply1(Op::Flatten { outdim: 1 }, vec![v], loc)
         }
-    }
+    };
+    let (a, b) = (flat(a)?, flat(b)?);
     let ac = col(&a, vec![Some(0), None])?;
     let br = col(&b, vec![None, Some(0)])?;
     apply1(Op::Dot, vec![ac, br], loc)
@@ -574,13 +573,16 @@ fn roll_at(x: &Variable, shift: Variable, axis: usize, loc: Loc) -> Result<Varia
             loc,
         ));
     }
-    let n = apply1(Op::ShapeI(axis), vec![x.clone()], loc)?;
+    // Theano: `x.shape[axis]`
+    let shp = apply1(Op::Shape, vec![x.clone()], loc)?;
+    let n = index_const(&shp, axis as isize, loc)?;
     let s = binary_at(ScalarOp::Mod, shift, n, loc);
-    let neg = elemwise_at(ScalarOp::Neg, vec![s], loc)?;
+    // `-shift` once per slice, as Theano writes `slice(-shift, None)` and `slice(0, -shift)`
+    let neg = || elemwise_at(ScalarOp::Neg, vec![s.clone()], loc);
     let mut front = vec![Idx::all(); x.ndim()];
-    front[axis] = Idx::Slice(Some(neg.clone()), None, None);
+    front[axis] = Idx::Slice(Some(neg()?), None, None);
     let mut end = vec![Idx::all(); x.ndim()];
-    end[axis] = Idx::Slice(Some(int64_const(0)), Some(neg), None);
+    end[axis] = Idx::Slice(Some(int64_const(0)), Some(neg()?), None);
     let a = index_at(x, &front, loc)?;
     let b = index_at(x, &end, loc)?;
     apply1(Op::Join { axis }, vec![a, b], loc)
@@ -700,14 +702,21 @@ pub fn transpose(x: impl IntoVar, axes: Option<&[usize]>) -> Result<Variable> {
             Location::caller(),
         ));
     }
-    apply1(
+    let reversed = order.iter().rev().copied().eq((0..x.ndim()).map(Some));
+    let name = x.name().filter(|_| reversed);
+    let r = apply1(
         Op::DimShuffle {
             new_order: order,
             inplace: true,
         },
         vec![x],
         Location::caller(),
-    )
+    )?;
+    // Theano's transpose names its result after a named input
+    if let Some(n) = name {
+        r.set_name(&format!("{n}.T"));
+    }
+    Ok(r)
 }
 
 /// The shape of `x` as an int64 vector.
@@ -1835,14 +1844,18 @@ impl Variable {
     #[track_caller]
     pub fn t(&self) -> Variable {
         let order: Vec<Option<usize>> = (0..self.ndim()).rev().map(Some).collect();
-        infallible(apply1(
+        let r = infallible(apply1(
             Op::DimShuffle {
                 new_order: order,
                 inplace: true,
             },
             vec![self.clone()],
             Location::caller(),
-        ))
+        ));
+        if let Some(n) = self.name() {
+            r.set_name(&format!("{n}.T"));
+        }
+        r
     }
     /// Permute/insert dimensions, see [`dimshuffle`].
     #[track_caller]

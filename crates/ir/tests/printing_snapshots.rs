@@ -200,17 +200,17 @@ fn s08_sigmoid_softplus_expm1() {
     check(
         &(T::sigmoid(&x) * T::softplus(&x) - T::expm1(&x)),
         expect![[r#"
-        ((sigmoid(x) * softplus(x)) - expm1(x))
-        ---
-        Elemwise{sub,no_inplace} [id A] ''   
-         |Elemwise{mul,no_inplace} [id B] ''   
-         | |Elemwise{sigmoid,no_inplace} [id C] ''   
-         | | |x [id D]
-         | |Elemwise{softplus,no_inplace} [id E] ''   
-         |   |x [id D]
-         |Elemwise{expm1,no_inplace} [id F] ''   
-           |x [id D]
-    "#]],
+            ((sigmoid(x) * softplus(x)) - expm1(x))
+            ---
+            Elemwise{sub,no_inplace} [id A] ''   
+             |Elemwise{mul,no_inplace} [id B] ''   
+             | |sigmoid [id C] ''   
+             | | |x [id D]
+             | |softplus [id E] ''   
+             |   |x [id D]
+             |Elemwise{expm1,no_inplace} [id F] ''   
+               |x [id D]
+        "#]],
     );
 }
 
@@ -402,21 +402,22 @@ fn s17_max_argmax_min() {
         expect![[r#"
             join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}(x), float64(MaxAndArgmax{axis=(0,)}(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}((-x)))))
             ---
-            Join{axis=0} [id A] ''   
-             |InplaceDimShuffle{x,0} [id B] ''   
-             | |MaxAndArgmax{axis=(0,)}.0 [id C] 'max'   
-             |   |x [id D]
-             |InplaceDimShuffle{x,0} [id E] ''   
-             | |Elemwise{Cast{float64}} [id F] ''   
-             |   |MaxAndArgmax{axis=(0,)}.1 [id G] 'argmax'   
-             |     |x [id D]
-             |InplaceDimShuffle{x,0} [id H] ''   
-               |Flatten{1} [id I] ''   
-                 |Elemwise{neg,no_inplace} [id J] ''   
-                   |InplaceDimShuffle{x,0} [id K] ''   
-                     |MaxAndArgmax{axis=(0,)}.0 [id L] 'max'   
-                       |Elemwise{neg,no_inplace} [id M] ''   
-                         |x [id D]
+            Join [id A] ''   
+             |TensorConstant{0} [id B]
+             |InplaceDimShuffle{x,0} [id C] ''   
+             | |MaxAndArgmax{axis=(0,)}.0 [id D] 'max'   
+             |   |x [id E]
+             |InplaceDimShuffle{x,0} [id F] ''   
+             | |Elemwise{Cast{float64}} [id G] ''   
+             |   |MaxAndArgmax{axis=(0,)}.1 [id H] 'argmax'   
+             |     |x [id E]
+             |InplaceDimShuffle{x,0} [id I] ''   
+               |Flatten{1} [id J] ''   
+                 |Elemwise{neg,no_inplace} [id K] ''   
+                   |InplaceDimShuffle{x,0} [id L] ''   
+                     |MaxAndArgmax{axis=(0,)}.0 [id M] 'max'   
+                       |Elemwise{neg,no_inplace} [id N] ''   
+                         |x [id E]
         "#]],
     );
 }
@@ -504,19 +505,19 @@ fn s19_dimshuffle_transpose_and_permutations() {
     check(
         &(a + b.dimshuffle(&[Some(2), Some(0), Some(1)]).unwrap() + c),
         expect![[r#"
-        ((DimShuffle{2, 0, 1}(x) + DimShuffle{2, 0, 1}(x.T.T)) + DimShuffle{0, x, x}(v))
-        ---
-        Elemwise{add,no_inplace} [id A] ''   
-         |Elemwise{add,no_inplace} [id B] ''   
-         | |InplaceDimShuffle{2,0,1} [id C] ''   
-         | | |x [id D]
-         | |InplaceDimShuffle{2,0,1} [id E] ''   
-         |   |InplaceDimShuffle{2,1,0} [id F] ''   
-         |     |InplaceDimShuffle{2,1,0} [id G] ''   
-         |       |x [id D]
-         |InplaceDimShuffle{0,x,x} [id H] ''   
-           |v [id I]
-    "#]],
+            ((DimShuffle{2, 0, 1}(x) + DimShuffle{2, 0, 1}(x.T.T)) + DimShuffle{0, x, x}(v))
+            ---
+            Elemwise{add,no_inplace} [id A] ''   
+             |Elemwise{add,no_inplace} [id B] ''   
+             | |InplaceDimShuffle{2,0,1} [id C] ''   
+             | | |x [id D]
+             | |InplaceDimShuffle{2,0,1} [id E] ''   
+             |   |InplaceDimShuffle{2,1,0} [id F] ''   
+             |     |InplaceDimShuffle{2,1,0} [id G] 'x.T'   
+             |       |x [id D]
+             |InplaceDimShuffle{0,x,x} [id H] ''   
+               |v [id I]
+        "#]],
     );
 }
 
@@ -637,15 +638,17 @@ fn s24_concatenate_and_stack() {
             ---
             Elemwise{add,no_inplace} [id A] ''   
              |Sum{acc_dtype=float64} [id B] ''   
-             | |Join{axis=1} [id C] ''   
-             |   |x [id D]
-             |   |y [id E]
-             |Sum{acc_dtype=float64} [id F] ''   
-               |Join{axis=0} [id G] ''   
-                 |InplaceDimShuffle{x,0,1} [id H] ''   
-                 | |x [id D]
-                 |InplaceDimShuffle{x,0,1} [id I] ''   
-                   |y [id E]
+             | |Join [id C] ''   
+             |   |TensorConstant{1} [id D]
+             |   |x [id E]
+             |   |y [id F]
+             |Sum{acc_dtype=float64} [id G] ''   
+               |Join [id H] ''   
+                 |TensorConstant{0} [id I]
+                 |InplaceDimShuffle{x,0,1} [id J] ''   
+                 | |x [id E]
+                 |InplaceDimShuffle{x,0,1} [id K] ''   
+                   |y [id F]
         "#]],
     );
 }
@@ -735,20 +738,25 @@ fn s27_subtensor_symbolic_bounds_and_steps() {
              |Subtensor{::, :int64:int64} [id B] ''   
              | |Subtensor{int64:int64:} [id C] ''   
              | | |x [id D]
-             | | |Elemwise{mul,no_inplace} [id E] ''   
-             | | | |i [id F]
-             | | | |TensorConstant{20} [id G]
-             | | |Elemwise{mul,no_inplace} [id H] ''   
-             | |   |Elemwise{add,no_inplace} [id I] ''   
-             | |   | |i [id F]
-             | |   | |TensorConstant{1} [id J]
-             | |   |TensorConstant{20} [id K]
-             | |Elemwise{sub,no_inplace} [id L] ''   
-             | | |Shape_i{1} [id M] ''   
-             | | | |x [id D]
-             | | |TensorConstant{1} [id N]
-             | |s [id O]
-             |i [id F]
+             | | |ScalarFromTensor [id E] ''   
+             | | | |Elemwise{mul,no_inplace} [id F] ''   
+             | | |   |i [id G]
+             | | |   |TensorConstant{20} [id H]
+             | | |ScalarFromTensor [id I] ''   
+             | |   |Elemwise{mul,no_inplace} [id J] ''   
+             | |     |Elemwise{add,no_inplace} [id K] ''   
+             | |     | |i [id G]
+             | |     | |TensorConstant{1} [id L]
+             | |     |TensorConstant{20} [id M]
+             | |ScalarFromTensor [id N] ''   
+             | | |Elemwise{sub,no_inplace} [id O] ''   
+             | |   |Shape_i{1} [id P] ''   
+             | |   | |x [id D]
+             | |   |TensorConstant{1} [id Q]
+             | |ScalarFromTensor [id R] ''   
+             |   |s [id S]
+             |ScalarFromTensor [id T] ''   
+               |i [id G]
         "#]],
     );
 }
@@ -838,13 +846,14 @@ fn s30_set_and_inc_subtensor_basic() {
              |IncSubtensor{Set;int64} [id B] ''   
              | |x [id C]
              | |TensorConstant{5.0} [id D]
-             | |i [id E]
-             |Subtensor{::, :int64:} [id F] ''   
-             | |InplaceDimShuffle{x,0} [id G] ''   
-             | | |v [id H]
-             | |Constant{2} [id I]
-             |Constant{1} [id J]
-             |Constant{3} [id K]
+             | |ScalarFromTensor [id E] ''   
+             |   |i [id F]
+             |Subtensor{::, :int64:} [id G] ''   
+             | |InplaceDimShuffle{x,0} [id H] ''   
+             | | |v [id I]
+             | |Constant{2} [id J]
+             |Constant{1} [id K]
+             |Constant{3} [id L]
         "#]],
     );
 }
@@ -1223,9 +1232,9 @@ fn s43_nnet_hard_sigmoid() {
              | | | |TensorConstant{0} [id L]
              | | |InplaceDimShuffle{x,x} [id M] ''   
              | |   |TensorConstant{1} [id N]
-             | |Elemwise{softsign,no_inplace} [id O] ''   
+             | |softsign [id O] ''   
              |   |y [id P]
-             |Elemwise{ultra_fast_sigmoid,no_inplace} [id Q] ''   
+             |ultra_fast_sigmoid [id Q] ''   
                |y [id P]
         "#]],
     );

@@ -99,6 +99,9 @@ fn char_from_number(mut n: usize) -> String {
 enum Key {
     Node(u64),
     Var(u64),
+    /// the `ScalarFromTensor` node Theano puts on a symbolic index input (of this node, at
+    /// this input position)
+    ScalarFromTensor(u64, usize),
 }
 
 struct Ids {
@@ -149,12 +152,34 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
     let mut done: HashMap<u64, ()> = HashMap::new();
     for r in outputs {
         // (variable, prefix of its line, prefix of its children's lines, depth left)
-        // (.., whether it is a Subtensor-family index input)
-        let mut stack: Vec<(Variable, String, String, Option<usize>, bool)> =
-            vec![(r.clone(), String::new(), String::new(), opts.depth, false)];
-        while let Some((r, prefix, prefix_child, depth, is_index)) = stack.pop() {
+        // (.., for a Subtensor-family index input: its node and position)
+        let mut stack: Vec<(
+            Variable,
+            String,
+            String,
+            Option<usize>,
+            Option<(u64, usize)>,
+        )> = vec![(r.clone(), String::new(), String::new(), opts.depth, None)];
+        while let Some((r, prefix, prefix_child, depth, index_of)) = stack.pop() {
             if depth == Some(0) {
                 continue;
+            }
+            let is_index = index_of.is_some();
+            // Theano's Subtensor holds a symbolic index through a ScalarFromTensor node
+            if let Some((node, pos)) = index_of {
+                if r.constant_value().is_none() {
+                    let id_str = ids.get(Key::ScalarFromTensor(node, pos), node);
+                    let _ = writeln!(out, "{prefix}ScalarFromTensor {id_str} ''   ");
+                    let child = (
+                        r,
+                        format!("{prefix_child} |"),
+                        format!("{prefix_child}  "),
+                        depth.map(|d| d - 1),
+                        None,
+                    );
+                    stack.push(child);
+                    continue;
+                }
             }
             let type_str = if opts.print_type {
                 format!(" <{}>", r.ty())
@@ -180,7 +205,13 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     if already_printed || (opts.stop_on_name && r.name().is_some()) {
                         continue;
                     }
-                    let inputs = a.inputs();
+                    let mut inputs = a.inputs().to_vec();
+                    // Theano's Join takes its axis as a first input, a TensorConstant
+                    if let Op::Join { axis } = a.op() {
+                        let t = theano_tensor::Tensor::scalar(*axis as i64)
+                            .cast(theano_tensor::DType::smallest_int_for(*axis as i64));
+                        inputs.insert(0, Variable::constant_bounded(t));
+                    }
                     let n = inputs.len();
                     let child_depth = depth.map(|d| d - 1);
                     // Theano's Subtensor holds constant indices as scalar constants
@@ -201,7 +232,7 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                             new_prefix,
                             new_prefix_child,
                             child_depth,
-                            i >= first_index,
+                            (i >= first_index).then_some((a.id(), i)),
                         ));
                     }
                 }
