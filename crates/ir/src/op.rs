@@ -343,6 +343,22 @@ pub enum Op {
     Ger { destructive: bool },
     /// matrix-matrix product of two float matrices of one dtype
     Dot22,
+    /// Theano's `CumOp` (`cumsum`, `cumprod`): the running sum or product along `axis`, kept
+    /// as given (negative counts from the end); `None`: over the flattened input, a vector.
+    CumOp {
+        axis: Option<i64>,
+        mode: crate::cumsort::CumMode,
+    },
+    /// Theano's `SortOp`: inputs (x, axis: an integer scalar); x sorted along the axis.
+    Sort { kind: crate::cumsort::SortKind },
+    /// Theano's `ArgSortOp`: inputs (x, axis); the int64 indices that sort x along the axis.
+    ArgSort { kind: crate::cumsort::SortKind },
+    /// Theano's `RepeatOp`: inputs (x, repeats: an integer scalar or vector); numpy's `repeat`
+    /// along `axis` (as given; `None`: over the flattened input).
+    Repeat { axis: Option<i64> },
+    /// Theano's `Nonzero`: the int64 matrix `(x.ndim, count)` of the indices of x's non-zero
+    /// elements, in row-major order; its second length depends on the values.
+    Nonzero,
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -424,6 +440,11 @@ impl Op {
             Op::Gemm { .. } => "Gemm".into(),
             Op::Ger { .. } => "CGer".into(),
             Op::Dot22 => "Dot22".into(),
+            Op::CumOp { .. } => "CumOp".into(),
+            Op::Sort { .. } => "SortOp".into(),
+            Op::ArgSort { .. } => "ArgSortOp".into(),
+            Op::Repeat { .. } => "RepeatOp".into(),
+            Op::Nonzero => "Nonzero".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -837,6 +858,11 @@ impl Op {
             Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
                 crate::blas::infer_types(self, ins)
             }
+            Op::CumOp { .. }
+            | Op::Sort { .. }
+            | Op::ArgSort { .. }
+            | Op::Repeat { .. }
+            | Op::Nonzero => crate::cumsort::infer_types(self, ins),
             Op::Custom(c) => {
                 let out = c.0.infer_types(ins)?;
                 if out.len() != c.0.n_outputs() {
@@ -1134,6 +1160,11 @@ impl fmt::Display for Op {
             Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
             Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
             Op::Dot22 => f.write_str("Dot22"),
+            Op::CumOp { .. }
+            | Op::Sort { .. }
+            | Op::ArgSort { .. }
+            | Op::Repeat { .. }
+            | Op::Nonzero => crate::cumsort::fmt(self, f),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {
