@@ -457,9 +457,29 @@ impl Op {
     /// The op as Theano 1.0.5 prints it in `pp`, `debugprint` and messages, for inputs of
     /// types `ins`: Display, except for the reductions, whose Theano names carry what the
     /// input type decides (`Sum{axis=[0], acc_dtype=float64}`, `Prod{axis=(0,),
-    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`). The IR
-    /// text keeps Display (`Sum{axis=[0]}`), which needs no input type to read back.
+    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`), and the
+    /// advanced indexing ops with index arrays only (`AdvancedSubtensor`,
+    /// `AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False}`). The IR text keeps
+    /// Display (`Sum{axis=[0]}`), which needs no input type to read back.
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
+        // Theano's advanced indexing ops take every index as an input (a `:` as a MakeSlice),
+        // so their names carry no index list
+        match self {
+            Op::AdvancedSubtensor { idx } if idx.iter().all(|e| *e == AdvEntry::Array) => {
+                return "AdvancedSubtensor".into()
+            }
+            Op::AdvancedIncSubtensor { idx, set, inplace }
+                if idx.iter().all(|e| *e == AdvEntry::Array) =>
+            {
+                let py = |b: bool| if b { "True" } else { "False" };
+                return format!(
+                    "AdvancedIncSubtensor{{inplace={},  set_instead_of_inc={}}}",
+                    py(*inplace),
+                    py(*set)
+                );
+            }
+            _ => {}
+        }
         let Op::Reduce { kind, axes } = self else {
             return self.to_string();
         };
