@@ -569,13 +569,13 @@ fn s22_arange() {
              | | |TensorConstant{0} [id D]
              | | |n [id E]
              | | |TensorConstant{1} [id F]
-             | |TensorConstant{3} [id G]
+             | |Constant{3} [id G]
              |Subtensor{:int64:} [id H] ''   
                |ARange{dtype='int64'} [id I] ''   
                | |TensorConstant{2} [id J]
                | |n [id E]
                | |TensorConstant{3} [id K]
-               |TensorConstant{3} [id L]
+               |Constant{3} [id L]
         "#]],
     );
 }
@@ -684,19 +684,19 @@ fn s26_subtensor_constant_indices_and_slices() {
              | |Sum{acc_dtype=float64} [id C] ''   
              | | |Subtensor{int64, ::} [id D] ''   
              | |   |x [id E]
-             | |   |TensorConstant{1} [id F]
+             | |   |Constant{1} [id F]
              | |Sum{acc_dtype=float64} [id G] ''   
              |   |Subtensor{int64:int64:, int64} [id H] ''   
              |     |x [id E]
-             |     |TensorConstant{0} [id I]
-             |     |TensorConstant{2} [id J]
-             |     |TensorConstant{-1} [id K]
+             |     |Constant{0} [id I]
+             |     |Constant{2} [id J]
+             |     |Constant{-1} [id K]
              |Sum{acc_dtype=float64} [id L] ''   
                |Subtensor{::int64, int64::int64} [id M] ''   
                  |x [id E]
-                 |TensorConstant{2} [id N]
-                 |TensorConstant{1} [id O]
-                 |TensorConstant{-1} [id P]
+                 |Constant{2} [id N]
+                 |Constant{1} [id O]
+                 |Constant{-1} [id P]
         "#]],
     );
 }
@@ -756,12 +756,12 @@ fn s28_advanced_indexing_log_likelihood() {
     check(
         &nll,
         expect![[r#"
-            (-(Sum{acc_dtype=float64}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor{int, int}(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
+            (-(Sum{acc_dtype=float64}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
             ---
             Elemwise{neg,no_inplace} [id A] ''   
              |Elemwise{true_div,no_inplace} [id B] ''   
                |Sum{acc_dtype=float64} [id C] ''   
-               | |AdvancedSubtensor{int, int} [id D] ''   
+               | |AdvancedSubtensor [id D] ''   
                |   |Elemwise{log,no_inplace} [id E] ''   
                |   | |Softmax [id F] ''   
                |   |   |x [id G]
@@ -773,7 +773,7 @@ fn s28_advanced_indexing_log_likelihood() {
                |   |y [id K]
                |Elemwise{Cast{float64}} [id M] ''   
                  |Shape_i{0} [id N] ''   
-                   |AdvancedSubtensor{int, int} [id D] ''   
+                   |AdvancedSubtensor [id D] ''   
         "#]],
     );
 }
@@ -828,9 +828,9 @@ fn s30_set_and_inc_subtensor_basic() {
              |Subtensor{::, :int64:} [id F] ''   
              | |InplaceDimShuffle{x,0} [id G] ''   
              | | |v [id H]
-             | |TensorConstant{2} [id I]
-             |TensorConstant{1} [id J]
-             |TensorConstant{3} [id K]
+             | |Constant{2} [id I]
+             |Constant{1} [id J]
+             |Constant{3} [id K]
         "#]],
     );
 }
@@ -844,14 +844,14 @@ fn s31_advanced_inc_subtensor_two_arrays() {
     check(
         &T::inc_subtensor(&sub, 1.0).unwrap(),
         expect![[r#"
-        AdvancedIncSubtensor{no_inplace,inc;int, int}(x, TensorConstant{1.0}, r, c)
-        ---
-        AdvancedIncSubtensor{no_inplace,inc;int, int} [id A] ''   
-         |x [id B]
-         |TensorConstant{1.0} [id C]
-         |r [id D]
-         |c [id E]
-    "#]],
+            AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False}(x, TensorConstant{1.0}, r, c)
+            ---
+            AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False} [id A] ''   
+             |x [id B]
+             |TensorConstant{1.0} [id C]
+             |r [id D]
+             |c [id E]
+        "#]],
     );
 }
 
