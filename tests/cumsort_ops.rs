@@ -321,7 +321,7 @@ fn gradients_by_finite_differences() {
             check_grad(dt, &[3, 4], 0.5, 1.5, |i| T::cumprod(&i[0], axis).unwrap());
             check_grad(dt, &[3, 4], -1.0, 1.0, |i| T::sort(&i[0], axis).unwrap());
             check_grad(dt, &[3, 4], -1.0, 1.0, |i| {
-                T::repeat(&i[0], 3i64, axis.map(|a| a as isize)).unwrap()
+                T::repeat(&i[0], 3i64, axis).unwrap()
             });
         }
         check_grad(dt, &[5], -1.0, 1.0, |i| T::sort(&i[0], Some(0)).unwrap());

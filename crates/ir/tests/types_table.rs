@@ -1901,7 +1901,7 @@ fn extra_ops_and_sort_table() {
         ),
         (
             "tile float reps",
-            T::tile(&dm, &[ds.clone()], None),
+            T::tile(&dm, std::slice::from_ref(&ds), None),
             &["tile", "integer dtype", "float64, scalar"],
         ),
         (
