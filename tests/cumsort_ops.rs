@@ -530,3 +530,46 @@ fn run_time_errors() {
         .remove(0);
     assert_eq!(got.to_f64_vec(), vec![1.5, -2.0, -6.0, 4.0, 0.5, 3.0]);
 }
+
+/// The GPU backend has no kernels for these ops: on theano-cuda's runtime (on the emulator)
+/// they run through its interpreter fallback and agree with the CPU backend.
+#[test]
+fn the_gpu_runtime_runs_them_through_the_interpreter() {
+    let x = input(DType::Float64, 2, "x");
+    let outs = vec![
+        T::cumsum(&x, Some(-1)).unwrap(),
+        T::cumprod(&x, None).unwrap(),
+        T::sort(&x, Some(0)).unwrap(),
+        T::argsort(&x, None).unwrap(),
+        T::repeat(&x, T::constant(vec![1i64, 0, 2]), Some(1)).unwrap(),
+        T::tile(&x, &[T::constant(2i64)], Some(3)).unwrap(),
+        T::nonzero_values(&x).unwrap(),
+        T::nonzero_matrix(&x).unwrap(),
+    ];
+    let xv = f64t(&[2, 3], &[1.5, 0., 3., 0., 0.5, -6.]);
+    let cpu = theano::compile(&[&x], outs.clone()).build().unwrap();
+    let gpu = theano::compile(&[&x], outs.clone())
+        .mode(Mode::parse_flags("profile=True").unwrap())
+        .linker(Box::new(theano_cuda::emulated::EmuLinker))
+        .build()
+        .unwrap();
+    let want = cpu.call(std::slice::from_ref(&xv)).unwrap();
+    let got = gpu.call(std::slice::from_ref(&xv)).unwrap();
+    for ((w, g), o) in want.iter().zip(&got).zip(&outs) {
+        assert!(w.same_as(g), "{o}: {w:?} vs {g:?}");
+    }
+    let interpreted: Vec<String> = gpu
+        .profile()
+        .unwrap()
+        .nodes
+        .iter()
+        .filter(|n| n.linker == "interpreter")
+        .map(|n| n.node.clone())
+        .collect();
+    for name in ["CumOp", "SortOp", "ArgSortOp", "RepeatOp", "Nonzero"] {
+        assert!(
+            interpreted.iter().any(|n| n.contains(name)),
+            "{name} not interpreted: {interpreted:?}"
+        );
+    }
+}
