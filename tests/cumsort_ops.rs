@@ -353,6 +353,32 @@ fn gradients_by_finite_differences() {
     }
 }
 
+/// Broadcastable inputs (a row, a column): the gradients keep their patterns.
+#[test]
+fn gradients_of_broadcastable_inputs() {
+    for (shape, bc) in [([1usize, 4], [true, false]), ([3, 1], [false, true])] {
+        let mut rng = Rng::new(8);
+        let p = rng.tensor(DType::Float64, &shape, 0.5, 1.5);
+        let opts = VerifyGradOptions {
+            seed: 2,
+            input_types: Some(vec![TensorType::new(DType::Float64, &bc).unwrap()]),
+            ..Default::default()
+        };
+        let fs: Vec<Box<dyn Fn(&[Variable]) -> Variable>> = vec![
+            Box::new(|i| T::sort(&i[0], Some(0)).unwrap()),
+            Box::new(|i| T::sort(&i[0], Some(-1)).unwrap()),
+            Box::new(|i| T::cumsum(&i[0], Some(1)).unwrap()),
+            Box::new(|i| T::cumprod(&i[0], Some(0)).unwrap()),
+            Box::new(|i| T::cumprod(&i[0], None).unwrap()),
+            Box::new(|i| T::repeat(&i[0], 2i64, Some(0)).unwrap()),
+            Box::new(|i| T::tile(&i[0], &[T::constant(1i64), T::constant(2i64)], None).unwrap()),
+        ];
+        for f in fs {
+            verify_grad(f, std::slice::from_ref(&p), eval, &opts).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
 /// The R-ops (theano-rs gives them where Theano 1.0 has none) equal `v · J` read from the
 /// gradient: for every output element `k`, `R[k] = <grad(out[k], x), v>`, checked through
 /// the identity `sum(u * R) = <grad(sum(u * out), x), v>` at random `u`, `v`.

@@ -175,7 +175,9 @@ pub fn repeat(x: &Tensor, repeats: &Tensor, axis: Option<i64>) -> R<Tensor> {
     let mut shape = x.shape().to_vec();
     shape[k] = total;
     check_size(&shape, x.dtype())?;
-    let mut idx = Vec::with_capacity(total);
+    let mut idx = Vec::new();
+    idx.try_reserve_exact(total)
+        .map_err(|_| PerformError::value(format!("cannot allocate {total} indices")))?;
     for (i, &c) in counts.iter().enumerate() {
         idx.extend(std::iter::repeat_n(i, c as usize));
     }

@@ -1915,6 +1915,16 @@ fn extra_ops_and_sort_table() {
             &["tile", "len(reps) (3)", "ndim (2)"],
         ),
         (
+            "tile ndim 17",
+            T::tile(&dv, &[c(2)], Some(17)),
+            &["tile", "17 dimensions", "at most 32"],
+        ),
+        (
+            "tile 17 reps",
+            T::tile(&dv, &vec![c(2); 17], None),
+            &["tile", "17 dimensions"],
+        ),
+        (
             "nonzero scalar",
             T::nonzero_matrix(&ds),
             &["Nonzero", "non-scalar", "scalar"],

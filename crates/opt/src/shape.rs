@@ -582,7 +582,9 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
                 let c = fg.constant_value(r)?.to_i64_vec();
                 match c[..] {
                     [one] => Some(Sym::bin(S::Mul, n, Sym::Const(one))),
-                    _ => Some(Sym::Const(c.iter().sum())),
+                    _ => Some(Sym::Const(
+                        c.iter().try_fold(0i64, |a, &b| a.checked_add(b))?,
+                    )),
                 }
             };
             match axis {

@@ -224,6 +224,15 @@ pub fn tile(x: impl IntoVar, reps: &[Variable], ndim: Option<usize>) -> Result<V
         )));
     }
     let nd = ndim.unwrap_or(reps.len().max(x.ndim()));
+    // the alloc in the middle has two dimensions per result dimension
+    if nd > crate::MAX_NDIM / 2 {
+        return Err(err(format!(
+            "the result would have {nd} dimensions and its intermediate {}; at most {} are \
+             supported",
+            2 * nd,
+            crate::MAX_NDIM
+        )));
+    }
     if nd < x.ndim() {
         return Err(err(format!(
             "ndim ({nd}) should be equal or larger than x.ndim ({})",
