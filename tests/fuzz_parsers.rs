@@ -248,7 +248,7 @@ function(%x: float64[?] \"x\", %n: int64[]) {   # header comment
 ",
     "function(%0: float64[?], %1: float64[?]) {
   %2: float64[?] = Elemwise{Composite{((i0 * i1) + exp((-i0)))}}(%0, %1)
-  %3: float32[?] = Elemwise{Composite{convert_to_float32(tanh((i0 / i1)))}}[(0, 0)](%2, %1)
+  %3: float32[?] = Elemwise{Composite{Cast{float32}(tanh((i0 / i1)))}}[(0, 0)](%2, %1)
   return %3
 }
 ",

@@ -112,7 +112,7 @@ fn seed_train_function_optimized_graph() {
         Elemwise{gt,no_inplace} [id A] ''   
          |Elemwise{sigmoid,no_inplace} [id B] ''   
          | |Elemwise{neg,no_inplace} [id C] ''   
-         |   |Elemwise{sub}[(0, 0)] [id D] ''   
+         |   |Elemwise{Sub}[(0, 0)] [id D] ''   
          |     |CGemv{inplace} [id E] ''   
          |     | |Alloc [id F] ''   
          |     | | |TensorConstant{0.0} [id G]
@@ -125,9 +125,9 @@ fn seed_train_function_optimized_graph() {
          |     |InplaceDimShuffle{x} [id L] ''   
          |       |b [id M]
          |TensorConstant{(1,) of 0.5} [id N]
-        Elemwise{Composite{(((-i0) * (-softplus(i1))) - (i2 * (-softplus(i3))))}} [id O] ''   
+        Elemwise{Composite{(((-i0) * (-scalar_softplus(i1))) - (i2 * (-scalar_softplus(i3))))}} [id O] ''   
          |y [id P]
-         |Elemwise{sub}[(0, 0)] [id D] ''   
+         |Elemwise{Sub}[(0, 0)] [id D] ''   
          |Elemwise{sub,no_inplace} [id Q] ''   
          | |TensorConstant{(1,) of 1} [id R]
          | |y [id P]
@@ -137,9 +137,9 @@ fn seed_train_function_optimized_graph() {
          |TensorConstant{-0.1} [id T]
          |InplaceDimShuffle{1,0} [id U] ''   
          | |x [id I]
-         |Elemwise{Composite{((-((i0 * sigmoid(i1)) / convert_to_float64(switch(eq(i2, i3), i4, i2)))) - (-((i5 * i6) / convert_to_float64(switch(eq(i2, i3), i4, i2)))))}} [id V] ''   
+         |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
          | |y [id P]
-         | |Elemwise{sub}[(0, 0)] [id D] ''   
+         | |Elemwise{Sub}[(0, 0)] [id D] ''   
          | |InplaceDimShuffle{x} [id W] ''   
          | | |Shape_i{0} [id X] ''   
          | |   |y [id P]
@@ -153,7 +153,7 @@ fn seed_train_function_optimized_graph() {
          |b [id M]
          |TensorConstant{0.1} [id BC]
          |Sum{axis=[0], acc_dtype=float64} [id BD] ''   
-           |Elemwise{Composite{((-((i0 * sigmoid(i1)) / convert_to_float64(switch(eq(i2, i3), i4, i2)))) - (-((i5 * i6) / convert_to_float64(switch(eq(i2, i3), i4, i2)))))}} [id V] ''   
+           |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
     "#]]
     .assert_eq(&text);
 }

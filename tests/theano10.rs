@@ -329,8 +329,19 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
         "T.argmax" | "x.argmax" => red(|x, a, k| T::argmax(x, a, k)),
         "T.argmin" | "x.argmin" => red(|x, a, k| T::argmin(x, a, k)),
         "T.mean" | "x.mean" => red(|x, a, k| T::mean(x, a, k)),
-        "T.var" | "x.var" => red(|x, a, k| T::var(x, a, k)),
-        "T.std" | "x.std" => red(|x, a, k| T::std(x, a, k)),
+        "T.var" | "x.var" | "T.std" | "x.std" => {
+            let x = v1(args)?;
+            let ax = axes(arg(args, kw, 1, "axis"))?;
+            let ddof = arg(args, kw, 2, "ddof").map(int).transpose()?.unwrap_or(0);
+            let keep = flag(args, kw, 3, "keepdims")?;
+            let corrected = flag(args, kw, 4, "corrected")?;
+            let r = if name.ends_with("var") {
+                T::var_ddof(&x, ax.as_deref(), ddof, keep, corrected)
+            } else {
+                T::std_ddof(&x, ax.as_deref(), ddof, keep, corrected)
+            };
+            Ok(Val::Var(e(r)?))
+        }
         "T.dot" | "x.dot" => {
             let (a, b) = v2(args)?;
             Ok(Val::Var(e(T::dot(&a, &b))?))
@@ -362,15 +373,25 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
         }
         "T.reshape" | "x.reshape" => {
             let x = v1(args)?;
-            let shape: Vec<i64> = if args.len() > 2 {
-                args[1..].iter().map(int).collect::<R<_>>()?
+            let items: Vec<Val> = if args.len() > 2 && name == "x.reshape" {
+                args[1..].to_vec()
             } else {
                 match arg(args, kw, 1, "newshape").ok_or("reshape: shape")? {
-                    Val::Seq(items) => items.iter().map(int).collect::<R<_>>()?,
-                    v => vec![int(v)?],
+                    Val::Seq(items) => items.clone(),
+                    Val::Var(s) if s.ndim() == 1 => {
+                        let nd = arg(args, kw, 2, "ndim").ok_or("reshape: ndim")?;
+                        let nd = usize::try_from(int(nd)?).map_err(|_| "negative ndim")?;
+                        return Ok(Val::Var(e(T::reshape_ndim(&x, s, nd))?));
+                    }
+                    v => vec![v.clone()],
                 }
             };
-            Ok(Val::Var(e(T::reshape(&x, shape))?))
+            let r = if items.iter().all(|v| matches!(v, Val::Int(_))) {
+                T::reshape(&x, items.iter().map(int).collect::<R<Vec<i64>>>()?)
+            } else {
+                T::reshape(&x, items.iter().map(var).collect::<R<Vec<Variable>>>()?)
+            };
+            Ok(Val::Var(e(r)?))
         }
         "x.dimshuffle" => {
             let x = v1(args)?;
@@ -414,7 +435,12 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
             };
             Ok(Val::Var(e(r)?))
         }
-        "T.arange" => Ok(Val::Var(e(T::arange(v1(args)?))?)),
+        "T.arange" => match args {
+            [stop] => Ok(Val::Var(e(T::arange(var(stop)?))?)),
+            [a, b] => Ok(Val::Var(e(T::arange_full(var(a)?, var(b)?, 1i64))?)),
+            [a, b, c] => Ok(Val::Var(e(T::arange_full(var(a)?, var(b)?, var(c)?))?)),
+            _ => Err("arange: 1 to 3 arguments".into()),
+        },
         _ => Err(format!("no Rust builder for {name}")),
     }
 }

@@ -68,14 +68,14 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
     expect![[r#"
         Elemwise{Composite{(-(i0 / i1))}}[(0, 0)] [id A] ''   
          |Sum{acc_dtype=float64} [id B] ''   
-         | |Elemwise{neg}[(0, 0)] [id C] ''   
+         | |Elemwise{Neg}[(0, 0)] [id C] ''   
          |   |CrossentropySoftmaxArgmax1HotWithBias.0 [id D] ''   
          |     |Dot22 [id E] ''   
          |     | |x [id F]
          |     | |W [id G]
          |     |b [id H]
          |     |y [id I]
-         |Elemwise{Composite{convert_to_float64(switch(eq(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
+         |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
            |Shape_i{0} [id K] ''   
            | |y [id I]
            |TensorConstant{1} [id L]
@@ -87,10 +87,10 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          | |x [id F]
          |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
          | |Elemwise{Composite{(-second(i0, (i1 / i2)))}} [id R] ''   
-         | | |Elemwise{neg}[(0, 0)] [id C] ''   
+         | | |Elemwise{Neg}[(0, 0)] [id C] ''   
          | | |TensorConstant{(1,) of -1.0} [id S]
          | | |InplaceDimShuffle{x} [id T] ''   
-         | |   |Elemwise{Composite{convert_to_float64(switch(eq(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
+         | |   |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, (i0 - i2)), i0))}} [id J] ''   
          | |CrossentropySoftmaxArgmax1HotWithBias.1 [id D] ''   
          | |y [id I]
          |TensorConstant{1.0} [id U]

@@ -16,7 +16,8 @@
 //!
 //! Display is Theano's: `Composite{((i0 * i1) + exp(i2))}`, the output's expression with the
 //! operators `+ - * / // **` infix and parenthesized, `-x` as `(-i0)`, casts as
-//! `convert_to_float32(i0)` and every other op as `name(args)`. [`Composite::parse`] reads
+//! `Cast{float32}(i0)` and every other op as `name(args)` with Theano's name for it
+//! ([`ScalarOp::composite_name`]: `exp`, `LT`, `Switch`). [`Composite::parse`] reads
 //! that form back; a shared sub-expression prints once per use and is merged again on parsing.
 
 use crate::scalar::ScalarOp;
@@ -447,20 +448,19 @@ fn infix(op: &ScalarOp) -> Option<&'static str> {
     })
 }
 
-/// The function-style name: Theano's scalar names (`convert_to_float32` for a cast).
+/// The function-style name: Theano's Composite printer's (`exp`, `LT`, `Cast{float32}`).
 fn fn_name(op: &ScalarOp) -> String {
-    match op {
-        ScalarOp::Cast(d) => format!("convert_to_{d}"),
-        other => other.name(),
-    }
+    op.composite_name()
 }
 
+/// Read a function-style name back: [`fn_name`]'s, the scalar op's own name, or the older
+/// `convert_to_float32` form of a cast.
 fn op_of_fn_name(name: &str) -> Option<ScalarOp> {
     if let Some(d) = name.strip_prefix("convert_to_") {
         return DType::from_name(d).map(ScalarOp::Cast);
     }
     match ScalarOp::from_name(name)? {
-        ScalarOp::Cast(_) | ScalarOp::Composite(_) => None,
+        ScalarOp::Composite(_) => None,
         op if infix(&op).is_some() => None,
         op => Some(op),
     }
@@ -583,9 +583,15 @@ impl ExprParser<'_> {
     fn word(&mut self) -> &str {
         self.ws();
         let r = &self.s[self.pos..];
-        let n = r
+        let mut n = r
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(r.len());
+        // `Cast{float64}`: a parameterised name
+        if &r[..n] == "Cast" && r[n..].starts_with('{') {
+            if let Some(close) = r[n..].find('}') {
+                n += close + 1;
+            }
+        }
         self.pos += n;
         &r[..n]
     }
@@ -762,12 +768,26 @@ mod tests {
         for s in [
             "Composite{(-(i0 ** i1))}",
             "Composite{(i0 + i1 + (i2 // i0))}",
-            "Composite{switch(gt(i0, i1), convert_to_float32(i2), (i1 - i0))}",
-            "Composite{abs_((i0 / (i1 * i1 * i0)))}",
+            "Composite{Switch(GT(i0, i1), Cast{float32}(i2), (i1 - i0))}",
+            "Composite{Abs((i0 / (i1 * i1 * i0)))}",
             "Composite{identity(i0)}",
+            "Composite{scalar_sigmoid(sqr(i0))}",
         ] {
             let c = Composite::parse(s).unwrap();
             assert_eq!(c.to_string(), s);
+        }
+        // the scalar ops' own names (and the older cast form) parse to the same composites
+        for (old, theano) in [
+            (
+                "Composite{switch(gt(i0, i1), convert_to_float32(i2), (i1 - i0))}",
+                "Composite{Switch(GT(i0, i1), Cast{float32}(i2), (i1 - i0))}",
+            ),
+            (
+                "Composite{sigmoid(abs_(i0))}",
+                "Composite{scalar_sigmoid(Abs(i0))}",
+            ),
+        ] {
+            assert_eq!(Composite::parse(old).unwrap().to_string(), theano);
         }
     }
 

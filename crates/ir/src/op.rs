@@ -1112,10 +1112,11 @@ impl fmt::Display for Op {
                 scalar,
                 inplace: None,
             } => write!(f, "Elemwise{{{scalar},no_inplace}}"),
+            // an in-place op is a new scalar instance, printed by its Theano class
             Op::Elemwise {
                 scalar,
                 inplace: Some(i),
-            } => write!(f, "Elemwise{{{scalar}}}[(0, {i})]"),
+            } => write!(f, "Elemwise{{{}}}[(0, {i})]", scalar.class_name()),
             Op::DimShuffle { new_order, inplace } => {
                 let items: Vec<String> = new_order
                     .iter()

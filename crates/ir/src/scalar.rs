@@ -275,6 +275,119 @@ impl ScalarOp {
         s.to_string()
     }
 
+    /// Theano 1.0's class of the scalar op (`Mul`, `TrueDiv`, `LT`, `ScalarSigmoid`,
+    /// `Cast{float64}`): how Theano prints an instance made without a name, such as the ops of
+    /// Elemwise nodes the optimizer puts in place (`Elemwise{Mul}[(0, 1)]`).
+    pub fn class_name(&self) -> String {
+        use ScalarOp::*;
+        let s = match self {
+            Add => "Add",
+            Sub => "Sub",
+            Mul => "Mul",
+            TrueDiv => "TrueDiv",
+            IntDiv => "IntDiv",
+            Mod => "Mod",
+            Pow => "Pow",
+            Neg => "Neg",
+            Exp => "Exp",
+            Log => "Log",
+            Log1p => "Log1p",
+            Expm1 => "Expm1",
+            Tanh => "Tanh",
+            Sigmoid => "ScalarSigmoid",
+            Softplus => "ScalarSoftplus",
+            Abs => "Abs",
+            Sgn => "Sgn",
+            Floor => "Floor",
+            Ceil => "Ceil",
+            RoundHalfToEven => "RoundHalfToEven",
+            RoundHalfAwayFromZero => "RoundHalfAwayFromZero",
+            Sqr => "Sqr",
+            Sqrt => "Sqrt",
+            Maximum => "Maximum",
+            Minimum => "Minimum",
+            Clip => "Clip",
+            Switch => "Switch",
+            Gt => "GT",
+            Lt => "LT",
+            Ge => "GE",
+            Le => "LE",
+            Eq => "EQ",
+            Neq => "NEQ",
+            And => "AND",
+            Or => "OR",
+            Xor => "XOR",
+            Invert => "Invert",
+            Second => "Second",
+            Identity => "Identity",
+            Sin => "Sin",
+            Cos => "Cos",
+            Tan => "Tan",
+            ArcSin => "ArcSin",
+            ArcCos => "ArcCos",
+            ArcTan => "ArcTan",
+            ArcTan2 => "ArcTan2",
+            Sinh => "Sinh",
+            Cosh => "Cosh",
+            ArcSinh => "ArcSinh",
+            ArcCosh => "ArcCosh",
+            ArcTanh => "ArcTanh",
+            Exp2 => "Exp2",
+            Log2 => "Log2",
+            Log10 => "Log10",
+            Erf => "Erf",
+            Erfc => "Erfc",
+            Erfinv => "Erfinv",
+            Erfcinv => "Erfcinv",
+            Gamma => "Gamma",
+            GammaLn => "GammaLn",
+            Psi => "Psi",
+            TriGamma => "TriGamma",
+            Inv => "Inv",
+            Deg2Rad => "Deg2Rad",
+            Rad2Deg => "Rad2Deg",
+            Trunc => "Trunc",
+            Softsign => "ScalarSoftsign",
+            UltraFastSigmoid => "UltraFastScalarSigmoid",
+            IsNan => "IsNan",
+            IsInf => "IsInf",
+            Cast(d) => return format!("Cast{{{d}}}"),
+            Composite(c) => return c.to_string(),
+        };
+        s.to_string()
+    }
+
+    /// The name Theano 1.0's Composite printer gives the op: the scalar instance's name where
+    /// Theano gives it one (`exp`, `sqr`, `scalar_sigmoid`), else its class (`LT`, `Switch`,
+    /// `Abs`, `Cast{float64}`), e.g. `Composite{Switch(LT(i0, i1), sqr(i0), i1)}`.
+    pub fn composite_name(&self) -> String {
+        use ScalarOp::*;
+        match self {
+            Gt
+            | Lt
+            | Ge
+            | Le
+            | Eq
+            | Neq
+            | IsNan
+            | IsInf
+            | Switch
+            | Or
+            | Xor
+            | And
+            | Invert
+            | Abs
+            | RoundHalfToEven
+            | RoundHalfAwayFromZero
+            | Cast(_) => self.class_name(),
+            Sigmoid => "scalar_sigmoid".into(),
+            Softplus => "scalar_softplus".into(),
+            Softsign => "scalar_softsign".into(),
+            UltraFastSigmoid => "ultra_fast_scalar_sigmoid".into(),
+            other => other.name(),
+        }
+    }
+
     /// Parse [`ScalarOp::name`] back.
     pub fn from_name(s: &str) -> Option<ScalarOp> {
         if let Some(d) = s.strip_prefix("Cast{").and_then(|r| r.strip_suffix('}')) {
@@ -286,6 +399,18 @@ impl ScalarOp {
         ScalarOp::ALL
             .into_iter()
             .find(|op| !matches!(op, ScalarOp::Cast(_)) && op.name() == s)
+            .or_else(|| ScalarOp::from_theano_name(s))
+    }
+
+    /// Parse a [`ScalarOp::class_name`] or a [`ScalarOp::composite_name`] back.
+    pub fn from_theano_name(s: &str) -> Option<ScalarOp> {
+        if let Some(d) = s.strip_prefix("Cast{").and_then(|r| r.strip_suffix('}')) {
+            return DType::from_name(d).map(ScalarOp::Cast);
+        }
+        ScalarOp::ALL.into_iter().find(|op| {
+            !matches!(op, ScalarOp::Cast(_) | ScalarOp::Composite(_))
+                && (op.class_name() == s || op.composite_name() == s)
+        })
     }
 
     /// Number of inputs.
@@ -486,6 +611,16 @@ mod tests {
     fn names_round_trip() {
         for op in ScalarOp::ALL {
             assert_eq!(ScalarOp::from_name(&op.name()), Some(op.clone()), "{op}");
+            assert_eq!(
+                ScalarOp::from_name(&op.class_name()),
+                Some(op.clone()),
+                "{op}"
+            );
+            assert_eq!(
+                ScalarOp::from_theano_name(&op.composite_name()),
+                Some(op.clone()),
+                "{op}"
+            );
         }
     }
 

@@ -828,6 +828,34 @@ pub fn reshape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Variable> 
     apply1(Op::Reshape { ndim: n }, vec![x, s], loc)
 }
 
+/// Theano's `reshape(x, newshape, ndim)`: reshape to a symbolic integer vector whose length
+/// is given as `ndim` (needed when it is not known statically; a known length that differs
+/// from `ndim` is refused).
+#[track_caller]
+pub fn reshape_ndim(x: impl IntoVar, shape: &Variable, ndim: usize) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    if shape.ndim() != 1 || !shape.dtype().is_int() {
+        return Err(GraphError::new(
+            "reshape",
+            vec![shape.ty()],
+            format!("the shape must be an integer vector, got {}", shape.ty()),
+            loc,
+        ));
+    }
+    if let Ok((_, n)) = shape_vector(ShapeArg::Vector(shape.clone()), loc) {
+        if n != ndim {
+            return Err(GraphError::new(
+                "reshape",
+                vec![shape.ty()],
+                format!("ndim is {ndim} but the shape vector has length {n}"),
+                loc,
+            ));
+        }
+    }
+    apply1(Op::Reshape { ndim }, vec![x, shape.clone()], loc)
+}
+
 /// Theano's `specify_shape(x, shape)`: x, with a check at each call that its shape is
 /// `shape` (an integer vector of length x.ndim: a constant, or symbolic).
 #[track_caller]
@@ -1249,7 +1277,8 @@ pub fn max_and_argmax(x: impl IntoVar, axes: Option<&[isize]>) -> Result<(Variab
 }
 
 /// Output `which` (0 = max, 1 = argmax) of `MaxAndArgmax` over `axes`, reduced dimensions
-/// kept as length 1 when `keepdims`.
+/// kept as length 1 when `keepdims`. The outputs are named `max` and `argmax`, as Theano 1.0's
+/// `MaxAndArgmax.make_node` names them.
 fn max_and_argmax_at(
     x: Variable,
     axes: Option<&[usize]>,
@@ -1259,6 +1288,8 @@ fn max_and_argmax_at(
 ) -> Result<Variable> {
     let all = norm_axes(&x, axes);
     let node = apply(Op::MaxAndArgmax { axes: all.clone() }, vec![x.clone()], loc)?;
+    node.output(0).set_name("max");
+    node.output(1).set_name("argmax");
     let r = node.output(which);
     if keepdims {
         keep_dims(r, x.ndim(), &all, loc)
@@ -1283,32 +1314,40 @@ pub fn argmax(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result
     max_and_argmax_at(x, axes.as_deref(), keepdims, 1, loc)
 }
 
-/// Minimum over `axes`: `-max(-x)` for signed dtypes as in Theano, a `Min` reduction otherwise.
+/// Minimum over `axes`, built as Theano 1.0 builds it: `-max(-x)` for floats and signed ints,
+/// `M - max(M - x)` for an unsigned dtype whose largest value is `M`, `~max(~x)` for bools.
 #[track_caller]
 pub fn min(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let loc = Location::caller();
     let x = x.into_var();
     let axes = py_axes("min", &x, axes, loc)?;
     let axes = axes.as_deref();
-    if x.dtype().is_signed() {
-        let m = max_and_argmax_at(binary_neg(x, loc), axes, keepdims, 0, loc)?;
-        Ok(binary_neg(m, loc))
-    } else {
-        reduce_at(ReduceKind::Min, x, axes, keepdims, loc)
-    }
+    let (flip, unflip): (fn(Variable, Loc) -> Variable, fn(Variable, Loc) -> Variable) =
+        match x.dtype() {
+            DType::Bool => (invert_at, invert_at),
+            d if d.is_signed() => (binary_neg, binary_neg),
+            _ => (uint_flip, uint_flip),
+        };
+    let m = max_and_argmax_at(flip(x, loc), axes, keepdims, 0, loc)?;
+    Ok(unflip(m, loc))
 }
 
-/// Index of the minimum: `argmax(-x)` (unsigned and bool values are widened to int64 first).
+/// Index of the minimum, Theano 1.0's way: `argmax(-x)` (floats, signed ints), `argmax(M - x)`
+/// with the Python int `M` (unsigned), `argmax(~x)` (bools).
 #[track_caller]
 pub fn argmin(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let loc = Location::caller();
     let x = x.into_var();
     let axes = py_axes("argmin", &x, axes, loc)?;
     let axes = axes.as_deref();
-    let nx = if x.dtype().is_signed() {
-        binary_neg(x, loc)
-    } else {
-        binary_neg(cast_at(x, DType::Int64, loc), loc)
+    let nx = match x.dtype() {
+        DType::Bool => invert_at(x, loc),
+        d if d.is_signed() => binary_neg(x, loc),
+        // `itype.max - x`: the Python int takes the smallest signed dtype that holds it
+        _ => {
+            let m = uint_max(x.dtype());
+            binary_at(ScalarOp::Sub, m.into_var(), x, loc)
+        }
     };
     max_and_argmax_at(nx, axes, keepdims, 1, loc)
 }
@@ -1317,51 +1356,159 @@ fn binary_neg(x: Variable, loc: Loc) -> Variable {
     infallible(elemwise_at(ScalarOp::Neg, vec![x], loc))
 }
 
-/// Mean over `axes` (`None` = all): the sum divided by the number of elements; ints give float64.
+fn invert_at(x: Variable, loc: Loc) -> Variable {
+    infallible(elemwise_at(ScalarOp::Invert, vec![x], loc))
+}
+
+/// The largest value of an unsigned dtype.
+fn uint_max(d: DType) -> i64 {
+    match d {
+        DType::UInt8 => u8::MAX as i64,
+        other => unreachable!("uint_max of {other}"),
+    }
+}
+
+/// `M - x` with `M` the largest value of x's unsigned dtype, as a constant of that dtype
+/// (Theano's `np.array(itype.max, dtype=itype.dtype) - x`).
+fn uint_flip(x: Variable, loc: Loc) -> Variable {
+    let m = Tensor::scalar(uint_max(x.dtype())).cast(x.dtype());
+    binary_at(ScalarOp::Sub, Variable::constant_bounded(m), x, loc)
+}
+
+/// Mean over `axes` (`None` = all), built as Theano 1.0 builds it: the sum divided by each
+/// reduced length in turn, `sum / float64(Shape(x))[Constant{i}]` (float32 lengths for a
+/// float32 sum), with `i` the axis as given (so `-1` stays `-1`); named `mean`.
 #[track_caller]
 pub fn mean(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let (x, loc) = (x.into_var(), Location::caller());
-    let axes = py_axes("mean", &x, axes, loc)?;
-    mean_at(x, axes.as_deref(), keepdims, loc)
+    mean_at(x, axes, keepdims, loc)
 }
 
-fn mean_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
-    let s = reduce_at(ReduceKind::Sum, x.clone(), axes, keepdims, loc)?;
+/// Theano's `axis` list: every axis for `None`, else the axes as given.
+fn given_axes(x: &Variable, axes: Option<&[isize]>) -> Vec<isize> {
+    match axes {
+        None => (0..x.ndim() as isize).collect(),
+        Some(a) => a.to_vec(),
+    }
+}
+
+/// `v[i]` for a Python int `i` (Theano's `Subtensor{int64}` with a `Constant{i}` index).
+fn index_const(v: &Variable, i: isize, loc: Loc) -> Result<Variable> {
+    index_at(v, &[Idx::Int(int64_const(i as i64))], loc)
+}
+
+fn mean_at(x: Variable, axes: Option<&[isize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
+    let norm = py_axes("mean", &x, axes, loc)?;
+    let s = reduce_at(ReduceKind::Sum, x.clone(), norm.as_deref(), keepdims, loc)?;
     let count_dtype = if s.dtype() == DType::Float32 {
         DType::Float32
     } else {
         DType::Float64
     };
+    let shp = cast_at(apply1(Op::Shape, vec![x.clone()], loc)?, count_dtype, loc);
     let mut out = s;
-    for i in norm_axes(&x, axes) {
-        let n = apply1(Op::ShapeI(i), vec![x.clone()], loc)?;
-        out = binary_at(ScalarOp::TrueDiv, out, cast_at(n, count_dtype, loc), loc);
+    for i in given_axes(&x, axes) {
+        out = binary_at(ScalarOp::TrueDiv, out, index_const(&shp, i, loc)?, loc);
     }
-    Ok(out)
+    Ok(out.named("mean"))
 }
 
-/// Variance over `axes` (population, `ddof = 0`).
+/// Variance over `axes` (population, `ddof = 0`), built as Theano 1.0 builds it; named `var`.
 #[track_caller]
 pub fn var(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let (x, loc) = (x.into_var(), Location::caller());
-    let axes = py_axes("var", &x, axes, loc)?;
-    var_at(x, axes.as_deref(), keepdims, loc)
+    var_at(x, axes, keepdims, 0, false, loc)
 }
 
-fn var_at(x: Variable, axes: Option<&[usize]>, keepdims: bool, loc: Loc) -> Result<Variable> {
-    let m = mean_at(x.clone(), axes, true, loc)?;
-    let centered = binary_at(ScalarOp::Sub, x, m, loc);
-    let sq = binary_at(ScalarOp::Pow, centered, 2i64.into_var(), loc);
-    mean_at(sq, axes, keepdims, loc)
+/// Theano's `var(x, axis, ddof, keepdims, corrected)`: the sum of squared deviations divided
+/// by `n - ddof` per reduced axis; `corrected` subtracts the two-pass correction term
+/// (`sum(x - mean)^2 / (n (n - ddof))`).
+#[track_caller]
+pub fn var_ddof(
+    x: impl IntoVar,
+    axes: Option<&[isize]>,
+    ddof: i64,
+    keepdims: bool,
+    corrected: bool,
+) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    var_at(x, axes, keepdims, ddof, corrected, loc)
 }
 
-/// Standard deviation over `axes`: `sqrt(var)`.
+fn var_at(
+    x: Variable,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    ddof: i64,
+    corrected: bool,
+    loc: Loc,
+) -> Result<Variable> {
+    let given = given_axes(&x, axes);
+    let norm = py_axes("var", &x, Some(&given), loc)?;
+    let m = mean_at(x.clone(), Some(&given), true, loc)?;
+    let centered = binary_at(ScalarOp::Sub, x.clone(), m, loc);
+    let two = Variable::constant_bounded(Tensor::scalar(2.0).cast(centered.dtype()));
+    let sq = binary_at(ScalarOp::Pow, centered.clone(), two, loc);
+    // Theano divides by `shape(input) - ddof` taken per axis
+    let shape_minus_ddof = |loc| -> Result<Variable> {
+        let shp = apply1(Op::Shape, vec![x.clone()], loc)?;
+        Ok(binary_at(ScalarOp::Sub, shp, ddof.into_var(), loc))
+    };
+    let mut v = if ddof == 0 {
+        mean_at(sq, Some(&given), keepdims, loc)?
+    } else {
+        let shp = shape_minus_ddof(loc)?;
+        let mut v = reduce_at(ReduceKind::Sum, sq, norm.as_deref(), keepdims, loc)?;
+        for &i in &given {
+            v = binary_at(ScalarOp::TrueDiv, v, index_const(&shp, i, loc)?, loc);
+        }
+        v
+    };
+    if corrected {
+        let error = if ddof == 0 {
+            let mc = mean_at(centered, Some(&given), keepdims, loc)?;
+            binary_at(ScalarOp::Pow, mc, 2i64.into_var(), loc)
+        } else {
+            let shp = shape_minus_ddof(loc)?;
+            let shp_inp = apply1(Op::Shape, vec![x.clone()], loc)?;
+            let sc = reduce_at(ReduceKind::Sum, centered, norm.as_deref(), keepdims, loc)?;
+            let mut err = binary_at(ScalarOp::Pow, sc, 2i64.into_var(), loc);
+            for &i in &given {
+                let n = binary_at(
+                    ScalarOp::Mul,
+                    index_const(&shp, i, loc)?,
+                    index_const(&shp_inp, i, loc)?,
+                    loc,
+                );
+                err = binary_at(ScalarOp::TrueDiv, err, n, loc);
+            }
+            err
+        };
+        v = binary_at(ScalarOp::Sub, v, error, loc);
+    }
+    Ok(v.named("var"))
+}
+
+/// Standard deviation over `axes`: `sqrt(var)`, named `std`.
 #[track_caller]
 pub fn std(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result<Variable> {
     let (x, loc) = (x.into_var(), Location::caller());
-    let axes = py_axes("std", &x, axes, loc)?;
-    let v = var_at(x, axes.as_deref(), keepdims, loc)?;
-    elemwise_at(ScalarOp::Sqrt, vec![v], loc)
+    let v = var_at(x, axes, keepdims, 0, false, loc)?;
+    Ok(elemwise_at(ScalarOp::Sqrt, vec![v], loc)?.named("std"))
+}
+
+/// Theano's `std(x, axis, ddof, keepdims, corrected)`: `sqrt(var_ddof(..))`, named `std`.
+#[track_caller]
+pub fn std_ddof(
+    x: impl IntoVar,
+    axes: Option<&[isize]>,
+    ddof: i64,
+    keepdims: bool,
+    corrected: bool,
+) -> Result<Variable> {
+    let (x, loc) = (x.into_var(), Location::caller());
+    let v = var_at(x, axes, keepdims, ddof, corrected, loc)?;
+    Ok(elemwise_at(ScalarOp::Sqrt, vec![v], loc)?.named("std"))
 }
 
 // ---------------------------------------------------------------------------------------------

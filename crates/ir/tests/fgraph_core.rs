@@ -197,7 +197,7 @@ fn change_input_and_set_op() {
     )
     .unwrap();
     fg.verify().unwrap();
-    assert!(fg.to_text().contains("Elemwise{add}[(0, 0)](%0, %0)"));
+    assert!(fg.to_text().contains("Elemwise{Add}[(0, 0)](%0, %0)"));
     // an op with other output types is refused
     let e = fg.set_op(add, Op::elemwise(ScalarOp::Gt)).unwrap_err();
     assert!(e.to_string().contains("output types"), "{e}");

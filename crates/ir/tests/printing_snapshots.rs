@@ -351,18 +351,20 @@ fn s15_mean_all() {
     check(
         &T::mean(&x, None, false).unwrap(),
         expect![[r#"
-            ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))
+            ((Sum{acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}]) / float64(Shape(x))[Constant{1}])
             ---
-            Elemwise{true_div,no_inplace} [id A] ''   
+            Elemwise{true_div,no_inplace} [id A] 'mean'   
              |Elemwise{true_div,no_inplace} [id B] ''   
              | |Sum{acc_dtype=float64} [id C] ''   
              | | |x [id D]
-             | |Elemwise{Cast{float64}} [id E] ''   
-             |   |Shape_i{0} [id F] ''   
-             |     |x [id D]
-             |Elemwise{Cast{float64}} [id G] ''   
-               |Shape_i{1} [id H] ''   
-                 |x [id D]
+             | |Subtensor{int64} [id E] ''   
+             |   |Elemwise{Cast{float64}} [id F] ''   
+             |   | |Shape [id G] ''   
+             |   |   |x [id D]
+             |   |Constant{0} [id H]
+             |Subtensor{int64} [id I] ''   
+               |Elemwise{Cast{float64}} [id F] ''   
+               |Constant{1} [id J]
         "#]],
     );
 }
@@ -373,16 +375,18 @@ fn s16_mean_axis_keepdims() {
     check(
         &T::mean(&x, Some(&[1]), true).unwrap(),
         expect![[r#"
-            (DimShuffle{0, x}(Sum{axis=[1], acc_dtype=float64}(x)) / float64(Shape_i{1}(x)))
+            (DimShuffle{0, x}(Sum{axis=[1], acc_dtype=float64}(x)) / float64(Shape(x))[Constant{1}])
             ---
-            Elemwise{true_div,no_inplace} [id A] ''   
+            Elemwise{true_div,no_inplace} [id A] 'mean'   
              |InplaceDimShuffle{0,x} [id B] ''   
              | |Sum{axis=[1], acc_dtype=float64} [id C] ''   
              |   |x [id D]
              |InplaceDimShuffle{x,x} [id E] ''   
-               |Elemwise{Cast{float64}} [id F] ''   
-                 |Shape_i{1} [id G] ''   
-                   |x [id D]
+               |Subtensor{int64} [id F] ''   
+                 |Elemwise{Cast{float64}} [id G] ''   
+                 | |Shape [id H] ''   
+                 |   |x [id D]
+                 |Constant{1} [id I]
         "#]],
     );
 }
@@ -400,17 +404,17 @@ fn s17_max_argmax_min() {
             ---
             Join{axis=0} [id A] ''   
              |InplaceDimShuffle{x,0} [id B] ''   
-             | |MaxAndArgmax{axis=(0,)}.0 [id C] ''   
+             | |MaxAndArgmax{axis=(0,)}.0 [id C] 'max'   
              |   |x [id D]
              |InplaceDimShuffle{x,0} [id E] ''   
              | |Elemwise{Cast{float64}} [id F] ''   
-             |   |MaxAndArgmax{axis=(0,)}.1 [id G] ''   
+             |   |MaxAndArgmax{axis=(0,)}.1 [id G] 'argmax'   
              |     |x [id D]
              |InplaceDimShuffle{x,0} [id H] ''   
                |Flatten{1} [id I] ''   
                  |Elemwise{neg,no_inplace} [id J] ''   
                    |InplaceDimShuffle{x,0} [id K] ''   
-                     |MaxAndArgmax{axis=(0,)}.0 [id L] ''   
+                     |MaxAndArgmax{axis=(0,)}.0 [id L] 'max'   
                        |Elemwise{neg,no_inplace} [id M] ''   
                          |x [id D]
         "#]],
@@ -425,57 +429,65 @@ fn s18_var_and_std() {
     check(
         &(v + s),
         expect![[r#"
-            ((Sum{axis=[0], acc_dtype=float64}(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape_i{0}(x)))) ** TensorConstant{2})))) + sqrt(((Sum{acc_dtype=float64}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})) / float64(Shape_i{0}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2})))) / float64(Shape_i{1}(((x - ((Sum{acc_dtype=float64}(x) / float64(Shape_i{0}(x))) / float64(Shape_i{1}(x)))) ** TensorConstant{2}))))))
+            ((Sum{axis=[0], acc_dtype=float64}(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}])) ** TensorConstant{2.0})) / float64(Shape(((x - (Sum{axis=[0], acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}])) ** TensorConstant{2.0})))[Constant{0}]) + sqrt(((Sum{axis=[0, 1], acc_dtype=float64}(((x - ((Sum{axis=[0, 1], acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}]) / float64(Shape(x))[Constant{1}])) ** TensorConstant{2.0})) / float64(Shape(((x - ((Sum{axis=[0, 1], acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}]) / float64(Shape(x))[Constant{1}])) ** TensorConstant{2.0})))[Constant{0}]) / float64(Shape(((x - ((Sum{axis=[0, 1], acc_dtype=float64}(x) / float64(Shape(x))[Constant{0}]) / float64(Shape(x))[Constant{1}])) ** TensorConstant{2.0})))[Constant{1}])))
             ---
             Elemwise{add,no_inplace} [id A] ''   
-             |Elemwise{true_div,no_inplace} [id B] ''   
+             |Elemwise{true_div,no_inplace} [id B] 'var'   
              | |Sum{axis=[0], acc_dtype=float64} [id C] ''   
              | | |Elemwise{pow,no_inplace} [id D] ''   
              | |   |Elemwise{sub,no_inplace} [id E] ''   
              | |   | |x [id F]
-             | |   | |Elemwise{true_div,no_inplace} [id G] ''   
+             | |   | |Elemwise{true_div,no_inplace} [id G] 'mean'   
              | |   |   |InplaceDimShuffle{x,0} [id H] ''   
              | |   |   | |Sum{axis=[0], acc_dtype=float64} [id I] ''   
              | |   |   |   |x [id F]
              | |   |   |InplaceDimShuffle{x,x} [id J] ''   
-             | |   |     |Elemwise{Cast{float64}} [id K] ''   
-             | |   |       |Shape_i{0} [id L] ''   
-             | |   |         |x [id F]
-             | |   |InplaceDimShuffle{x,x} [id M] ''   
-             | |     |TensorConstant{2} [id N]
-             | |InplaceDimShuffle{x} [id O] ''   
-             |   |Elemwise{Cast{float64}} [id P] ''   
-             |     |Shape_i{0} [id Q] ''   
-             |       |Elemwise{pow,no_inplace} [id D] ''   
-             |InplaceDimShuffle{x} [id R] ''   
-               |Elemwise{sqrt,no_inplace} [id S] ''   
-                 |Elemwise{true_div,no_inplace} [id T] ''   
-                   |Elemwise{true_div,no_inplace} [id U] ''   
-                   | |Sum{acc_dtype=float64} [id V] ''   
-                   | | |Elemwise{pow,no_inplace} [id W] ''   
-                   | |   |Elemwise{sub,no_inplace} [id X] ''   
+             | |   |     |Subtensor{int64} [id K] ''   
+             | |   |       |Elemwise{Cast{float64}} [id L] ''   
+             | |   |       | |Shape [id M] ''   
+             | |   |       |   |x [id F]
+             | |   |       |Constant{0} [id N]
+             | |   |InplaceDimShuffle{x,x} [id O] ''   
+             | |     |TensorConstant{2.0} [id P]
+             | |InplaceDimShuffle{x} [id Q] ''   
+             |   |Subtensor{int64} [id R] ''   
+             |     |Elemwise{Cast{float64}} [id S] ''   
+             |     | |Shape [id T] ''   
+             |     |   |Elemwise{pow,no_inplace} [id D] ''   
+             |     |Constant{0} [id U]
+             |InplaceDimShuffle{x} [id V] ''   
+               |Elemwise{sqrt,no_inplace} [id W] 'std'   
+                 |Elemwise{true_div,no_inplace} [id X] 'var'   
+                   |Elemwise{true_div,no_inplace} [id Y] ''   
+                   | |Sum{axis=[0, 1], acc_dtype=float64} [id Z] ''   
+                   | | |Elemwise{pow,no_inplace} [id BA] ''   
+                   | |   |Elemwise{sub,no_inplace} [id BB] ''   
                    | |   | |x [id F]
-                   | |   | |Elemwise{true_div,no_inplace} [id Y] ''   
-                   | |   |   |Elemwise{true_div,no_inplace} [id Z] ''   
-                   | |   |   | |InplaceDimShuffle{x,x} [id BA] ''   
-                   | |   |   | | |Sum{acc_dtype=float64} [id BB] ''   
+                   | |   | |Elemwise{true_div,no_inplace} [id BC] 'mean'   
+                   | |   |   |Elemwise{true_div,no_inplace} [id BD] ''   
+                   | |   |   | |InplaceDimShuffle{x,x} [id BE] ''   
+                   | |   |   | | |Sum{axis=[0, 1], acc_dtype=float64} [id BF] ''   
                    | |   |   | |   |x [id F]
-                   | |   |   | |InplaceDimShuffle{x,x} [id BC] ''   
-                   | |   |   |   |Elemwise{Cast{float64}} [id BD] ''   
-                   | |   |   |     |Shape_i{0} [id BE] ''   
-                   | |   |   |       |x [id F]
-                   | |   |   |InplaceDimShuffle{x,x} [id BF] ''   
-                   | |   |     |Elemwise{Cast{float64}} [id BG] ''   
-                   | |   |       |Shape_i{1} [id BH] ''   
-                   | |   |         |x [id F]
-                   | |   |InplaceDimShuffle{x,x} [id BI] ''   
-                   | |     |TensorConstant{2} [id BJ]
-                   | |Elemwise{Cast{float64}} [id BK] ''   
-                   |   |Shape_i{0} [id BL] ''   
-                   |     |Elemwise{pow,no_inplace} [id W] ''   
-                   |Elemwise{Cast{float64}} [id BM] ''   
-                     |Shape_i{1} [id BN] ''   
-                       |Elemwise{pow,no_inplace} [id W] ''   
+                   | |   |   | |InplaceDimShuffle{x,x} [id BG] ''   
+                   | |   |   |   |Subtensor{int64} [id BH] ''   
+                   | |   |   |     |Elemwise{Cast{float64}} [id BI] ''   
+                   | |   |   |     | |Shape [id BJ] ''   
+                   | |   |   |     |   |x [id F]
+                   | |   |   |     |Constant{0} [id BK]
+                   | |   |   |InplaceDimShuffle{x,x} [id BL] ''   
+                   | |   |     |Subtensor{int64} [id BM] ''   
+                   | |   |       |Elemwise{Cast{float64}} [id BI] ''   
+                   | |   |       |Constant{1} [id BN]
+                   | |   |InplaceDimShuffle{x,x} [id BO] ''   
+                   | |     |TensorConstant{2.0} [id BP]
+                   | |Subtensor{int64} [id BQ] ''   
+                   |   |Elemwise{Cast{float64}} [id BR] ''   
+                   |   | |Shape [id BS] ''   
+                   |   |   |Elemwise{pow,no_inplace} [id BA] ''   
+                   |   |Constant{0} [id BT]
+                   |Subtensor{int64} [id BU] ''   
+                     |Elemwise{Cast{float64}} [id BR] ''   
+                     |Constant{1} [id BV]
         "#]],
     );
 }
@@ -756,10 +768,10 @@ fn s28_advanced_indexing_log_likelihood() {
     check(
         &nll,
         expect![[r#"
-            (-(Sum{acc_dtype=float64}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape_i{0}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))))
+            (-(Sum{acc_dtype=float64}(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)) / float64(Shape(AdvancedSubtensor(log(Softmax(x)), ARange{dtype='int64'}(TensorConstant{0}, Shape_i{0}(y), TensorConstant{1}), y)))[Constant{0}]))
             ---
             Elemwise{neg,no_inplace} [id A] ''   
-             |Elemwise{true_div,no_inplace} [id B] ''   
+             |Elemwise{true_div,no_inplace} [id B] 'mean'   
                |Sum{acc_dtype=float64} [id C] ''   
                | |AdvancedSubtensor [id D] ''   
                |   |Elemwise{log,no_inplace} [id E] ''   
@@ -771,9 +783,11 @@ fn s28_advanced_indexing_log_likelihood() {
                |   | | |y [id K]
                |   | |TensorConstant{1} [id L]
                |   |y [id K]
-               |Elemwise{Cast{float64}} [id M] ''   
-                 |Shape_i{0} [id N] ''   
-                   |AdvancedSubtensor [id D] ''   
+               |Subtensor{int64} [id M] ''   
+                 |Elemwise{Cast{float64}} [id N] ''   
+                 | |Shape [id O] ''   
+                 |   |AdvancedSubtensor [id D] ''   
+                 |Constant{0} [id P]
         "#]],
     );
 }
@@ -893,10 +907,10 @@ fn s33_notebook_logistic_regression_cost() {
     check(
         &cost,
         expect![[r#"
-            ((Sum{acc_dtype=float64}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))) / float64(Shape_i{0}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))))) + (TensorConstant{0.01} * Sum{acc_dtype=float64}((w ** TensorConstant{2}))))
+            ((Sum{acc_dtype=float64}((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))) / float64(Shape((((-y) * log((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))))) - ((TensorConstant{1} - y) * log((TensorConstant{1} - (TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b))))))))))[Constant{0}]) + (TensorConstant{0.01} * Sum{acc_dtype=float64}((w ** TensorConstant{2}))))
             ---
             Elemwise{add,no_inplace} [id A] ''   
-             |Elemwise{true_div,no_inplace} [id B] ''   
+             |Elemwise{true_div,no_inplace} [id B] 'mean'   
              | |Sum{acc_dtype=float64} [id C] ''   
              | | |Elemwise{sub,no_inplace} [id D] ''   
              | |   |Elemwise{mul,no_inplace} [id E] ''   
@@ -927,16 +941,18 @@ fn s33_notebook_logistic_regression_cost() {
              | |         |InplaceDimShuffle{x} [id BC] ''   
              | |         | |TensorConstant{1} [id BD]
              | |         |Elemwise{true_div,no_inplace} [id I] ''   
-             | |Elemwise{Cast{float64}} [id BE] ''   
-             |   |Shape_i{0} [id BF] ''   
-             |     |Elemwise{sub,no_inplace} [id D] ''   
-             |Elemwise{mul,no_inplace} [id BG] ''   
-               |TensorConstant{0.01} [id BH]
-               |Sum{acc_dtype=float64} [id BI] ''   
-                 |Elemwise{pow,no_inplace} [id BJ] ''   
+             | |Subtensor{int64} [id BE] ''   
+             |   |Elemwise{Cast{float64}} [id BF] ''   
+             |   | |Shape [id BG] ''   
+             |   |   |Elemwise{sub,no_inplace} [id D] ''   
+             |   |Constant{0} [id BH]
+             |Elemwise{mul,no_inplace} [id BI] ''   
+               |TensorConstant{0.01} [id BJ]
+               |Sum{acc_dtype=float64} [id BK] ''   
+                 |Elemwise{pow,no_inplace} [id BL] ''   
                    |w [id T]
-                   |InplaceDimShuffle{x} [id BK] ''   
-                     |TensorConstant{2} [id BL]
+                   |InplaceDimShuffle{x} [id BM] ''   
+                     |TensorConstant{2} [id BN]
         "#]],
     );
 }
@@ -984,12 +1000,12 @@ fn s35_softmax_regression_prediction_and_errors() {
     check(
         &T::mean(T::neq(&y_pred, &y), None, false).unwrap(),
         expect![[r#"
-            (Sum{acc_dtype=int64}(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y)) / float64(Shape_i{0}(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y))))
+            (Sum{acc_dtype=int64}(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y)) / float64(Shape(neq(MaxAndArgmax{axis=(1,)}(Softmax(((x \dot W) + b))), y)))[Constant{0}])
             ---
-            Elemwise{true_div,no_inplace} [id A] ''   
+            Elemwise{true_div,no_inplace} [id A] 'mean'   
              |Sum{acc_dtype=int64} [id B] ''   
              | |Elemwise{neq,no_inplace} [id C] ''   
-             |   |MaxAndArgmax{axis=(1,)}.1 [id D] ''   
+             |   |MaxAndArgmax{axis=(1,)}.1 [id D] 'argmax'   
              |   | |Softmax [id E] ''   
              |   |   |Elemwise{add,no_inplace} [id F] ''   
              |   |     |dot [id G] ''   
@@ -998,9 +1014,11 @@ fn s35_softmax_regression_prediction_and_errors() {
              |   |     |InplaceDimShuffle{x,0} [id J] ''   
              |   |       |b [id K]
              |   |y [id L]
-             |Elemwise{Cast{float64}} [id M] ''   
-               |Shape_i{0} [id N] ''   
-                 |Elemwise{neq,no_inplace} [id C] ''   
+             |Subtensor{int64} [id M] ''   
+               |Elemwise{Cast{float64}} [id N] ''   
+               | |Shape [id O] ''   
+               |   |Elemwise{neq,no_inplace} [id C] ''   
+               |Constant{0} [id P]
         "#]],
     );
 }

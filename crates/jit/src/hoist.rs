@@ -5,7 +5,7 @@
 //! Besides saving work, this is what lets a mixed-dtype program run 128-bit vectors: Theano's
 //! graphs are full of small constants of other dtypes (`TensorConstant{(1,) of 1}` is int8,
 //! `1 - y` on a float64 `y` subtracts from it) and of shape arithmetic on integers
-//! (`i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))` in the seed's gradient). Every
+//! (`i0 / Cast{float64}(Switch(EQ(i1, i2), i3, i1))` in the seed's gradient). Every
 //! instruction that the emitter computes in its output dtype (all but comparisons and
 //! `switch`, whose operands are cast to the instruction's dtype first, `lower::Emitter::instr`)
 //! gets its uniform operands cast to that dtype before the loop too, which is the same

@@ -182,7 +182,7 @@ fn split_overhead() {
 /// run the vector loop, and give the strided loop's (not hoisted) values bit for bit.
 #[test]
 fn hoisted_scalar_work_vectorizes_and_agrees() {
-    let src = "((i0 / convert_to_float64(switch(eq(i1, i2), i3, i1))) * (i4 - i3))";
+    let src = "((i0 / Cast{float64}(Switch(EQ(i1, i2), i3, i1))) * (i4 - i3))";
     let op = ScalarOp::composite(Composite::parse(src).unwrap());
     let dts = [
         DType::Float64,

@@ -301,7 +301,7 @@ fn composites_match_interpreter() {
         "maximum((i0 - i1), (i0 * i1))",
         "clip(sqr(i0), i1, i2)",
         "switch(gt(i0, i1), sqrt(i0), (-i1))",
-        "(convert_to_float32(i0) + i1)",
+        "(Cast{float32}(i0) + i1)",
         "sigmoid(((i0 * i1) + i2))",
         // the catalogue: helper calls in a body, inline ones, and isnan/isinf of a broadcast
         // scalar operand (hoisted: it must keep its own dtype, not be cast to bool)

@@ -18,6 +18,7 @@ mod inplace;
 mod lift;
 mod merge;
 pub mod pattern;
+mod reduce;
 mod rewrites;
 pub mod shape;
 mod sigm;

@@ -35,3 +35,91 @@ pub(crate) fn dimshuffle_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> 
     let r = fg.add_node1(Op::elemwise(scalar), &ins, loc).ok()?;
     (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
 }
+
+/// `subtensor_lift` (Theano's `local_subtensor_lift`, its unary case): an index of a unary
+/// elementwise node that nothing else reads moves to the node's input,
+/// `unary(x)[idx] -> unary(x[idx])`, so `float64(Shape(x))[0]` (how `mean` divides) becomes
+/// `float64(Shape(x)[0])` and then `float64(Shape_i{0}(x))`. Exact: the same scalar op runs on
+/// the same elements.
+pub(crate) fn subtensor_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let op @ Op::Subtensor { .. } = fg.op(n).clone() else {
+        return None;
+    };
+    let ins = fg.node_inputs(n).to_vec();
+    let u = ins[0];
+    let ValueDef::Output { node: e, index: 0 } = fg.def(u) else {
+        return None;
+    };
+    let Op::Elemwise { scalar, .. } = fg.op(e).clone() else {
+        return None;
+    };
+    if scalar.arity() != 1 || fg.n_uses(u) != 1 || fg.is_output(u) {
+        return None;
+    }
+    let loc = fg.location(n);
+    let mut sub_ins = vec![fg.node_inputs(e)[0]];
+    sub_ins.extend_from_slice(&ins[1..]);
+    let x_idx = fg.add_node1(op, &sub_ins, loc).ok()?;
+    let r = fg.add_node1(Op::elemwise(scalar), &[x_idx], loc).ok()?;
+    (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
+}
+
+/// `subtensor_make_vector` (Theano's `local_subtensor_make_vector`): a constant index into a
+/// `MakeVector` is the entry it names, `[a, b, c][1] -> b` (a negative index counts from the
+/// end).
+pub(crate) fn subtensor_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n).clone() else {
+        return None;
+    };
+    if !matches!(idx.as_slice(), [theano_ir::IdxEntry::Index(_)]) {
+        return None;
+    }
+    let ins = fg.node_inputs(n).to_vec();
+    let ValueDef::Output { node: mv, index: 0 } = fg.def(ins[0]) else {
+        return None;
+    };
+    if !matches!(fg.op(mv), Op::MakeVector { .. }) {
+        return None;
+    }
+    let k = crate::util::scalar_const(fg, ins[1])?;
+    let entries = fg.node_inputs(mv).to_vec();
+    let len = entries.len() as f64;
+    let k = if k < 0.0 { k + len } else { k };
+    if k.fract() != 0.0 || !(0.0..len).contains(&k) {
+        return None;
+    }
+    let r = entries[k as usize];
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// `subtensor_of_shape`: a constant index into a shape vector is that dimension's length,
+/// `Shape(x)[k] -> Shape_i{k}(x)` (a negative `k` counts from the end). Theano reaches the same
+/// graph through `Shape(x) -> MakeVector(Shape_i..)` and `local_subtensor_make_vector`.
+pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n).clone() else {
+        return None;
+    };
+    if !matches!(idx.as_slice(), [theano_ir::IdxEntry::Index(_)]) {
+        return None;
+    }
+    let ins = fg.node_inputs(n).to_vec();
+    let ValueDef::Output { node: sh, index: 0 } = fg.def(ins[0]) else {
+        return None;
+    };
+    if !matches!(fg.op(sh), Op::Shape) {
+        return None;
+    }
+    let x = fg.node_inputs(sh)[0];
+    let nd = fg.ty(x).ndim() as f64;
+    let k = crate::util::scalar_const(fg, ins[1])?;
+    let k = if k < 0.0 { k + nd } else { k };
+    if k.fract() != 0.0 || !(0.0..nd).contains(&k) {
+        return None;
+    }
+    let r = fg
+        .add_node1(Op::ShapeI(k as usize), &[x], fg.location(n))
+        .ok()?;
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    crate::util::fit(fg, r, want, fg.location(n))
+}

@@ -30,6 +30,14 @@ macro_rules! func {
     };
 }
 
+/// A rewrite in code of a multi-output node: like `func!`, its function gives the
+/// (replaced output, replacement) pairs.
+macro_rules! func_outputs {
+    ($name:literal, $phase:expr, [$($tag:literal),*], [$($root:literal),*], $doc:literal, $f:expr) => {
+        Rewrite { name: $name, phase: $phase, tags: &[$($tag),*], doc: $doc, run: Run::Outputs { roots: &[$($root),*], f: $f } }
+    };
+}
+
 const fn guard(g: Guard) -> Option<Guard> {
     Some(g)
 }
@@ -63,6 +71,9 @@ pub static REWRITES: &[Rewrite] = &[
         "(Alloc ?v ?dims..) => ?v", |fg, m| crate::shape::alloc_is_useless(fg, m.node)),
     func!("fill_sink", Canonicalize, ["fast_run", "shape"], ["Elemwise"], "op(fill(a, b), c) -> fill(a, op(b, c))", crate::shape::fill_sink),
     func!("shape_i_lift", Canonicalize, ["fast_run", "shape"], ["Shape_i", "Shape"], "Shape_i{k}(op(x..)) -> op's inferred dimension k; Shape(v) -> MakeVector(dims)", crate::shape::shape_i_lift),
+    func!("subtensor_lift", Canonicalize, ["fast_run"], ["Subtensor"], "unary(x)[idx] -> unary(x[idx]) when nothing else reads unary(x)", crate::lift::subtensor_lift),
+    func!("subtensor_make_vector", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "[a, b, c][k] -> the k-th entry (k a constant)", crate::lift::subtensor_make_vector),
+    func!("subtensor_of_shape", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "Shape(x)[k] -> Shape_i{k}(x) (k a constant)", crate::lift::subtensor_of_shape),
     pat!("dimshuffle_identity", Canonicalize, ["fast_run", "dimshuffle_merge"], "identity ds(x) -> x",
         "(DimShuffle ?x) => ?x", |fg, m| is_identity_ds(fg, m.node)),
     func!("dimshuffle_merge", Canonicalize, ["fast_run"], ["DimShuffle"], "ds(ds(x)) -> ds(x)", dimshuffle_merge),
@@ -124,6 +135,8 @@ pub static REWRITES: &[Rewrite] = &[
         "(mul -1 ?x) => (neg! ?x)", |fg, m| dtype(fg, m.out).is_signed()),
     pat!("mul_by_minus_one", Specialize, ["fast_run", "mul_minus_one_to_neg"], "x * -1 -> -x",
         "(mul ?x -1) => (neg! ?x)", |fg, m| dtype(fg, m.out).is_signed()),
+    func_outputs!("max_and_argmax_to_max", Specialize, ["fast_run", "uncanonicalize"], ["MaxAndArgmax"], "MaxAndArgmax(x).0 -> Reduce{maximum}(x) when the argmax is not read", crate::reduce::max_and_argmax_to_max),
+    func!("max_to_min", Specialize, ["fast_run", "uncanonicalize"], ["neg"], "-Reduce{maximum}(-x) -> Reduce{minimum}(x)", crate::reduce::max_to_min),
     pat!("dot22", Specialize, ["fast_run", "blas", "dot_to_blas"], "dot(A, B) -> Dot22(A, B) for float matrices",
         "(Dot ?a ?b) => (Dot22 ?a ?b)", |fg, m| crate::blas::is_float(fg.ty(m.out)) && [m["a"], m["b"]].iter().all(|&v| fg.ty(v).ndim() == 2 && dtype(fg, v) == dtype(fg, m.out))),
     func!("dot_to_blas", Specialize, ["fast_run", "blas"], ["Dot"], "dot(A, x) -> CGemv(zeros, 1, A, x, 0); dot(x, A) on A.T", crate::blas::dot_to_blas),

@@ -284,7 +284,7 @@ fn a_composite_has_no_gradient() {
 #[test]
 fn composite_op_names_parse_back() {
     use theano_ir::fgraph::parse_op;
-    let c = theano_ir::Composite::parse("Composite{(i0 - (i1 * convert_to_float32(i2)))}").unwrap();
+    let c = theano_ir::Composite::parse("Composite{(i0 - (i1 * Cast{float32}(i2)))}").unwrap();
     for inplace in [None, Some(0), Some(2)] {
         let op = Op::Elemwise {
             scalar: ScalarOp::composite(c.clone()),

@@ -73,7 +73,7 @@ fn a_reader_that_runs_first_allows_destruction() {
             "Elemwise{exp,no_inplace}",
             "Sum",
             "InplaceDimShuffle{x}",
-            "Elemwise{sub}[(0, 0)]"
+            "Elemwise{Sub}[(0, 0)]"
         ]
     );
 }
@@ -106,7 +106,7 @@ fn outputs_are_never_destroyed() {
         [
             "Elemwise{exp,no_inplace}",
             "Elemwise{neg,no_inplace}",
-            "Elemwise{tanh}[(0, 0)]"
+            "Elemwise{Tanh}[(0, 0)]"
         ]
     );
 }

@@ -148,8 +148,8 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
     // Nodes already printed (and so not to expand again), across all outputs.
     let mut done: HashMap<u64, ()> = HashMap::new();
     for r in outputs {
-        // (variable, prefix of its line, prefix of its children's lines, depth left, whether
-        // it is a basic indexing op's index)
+        // (variable, prefix of its line, prefix of its children's lines, depth left)
+        // (.., whether it is a Subtensor-family index input)
         let mut stack: Vec<(Variable, String, String, Option<usize>, bool)> =
             vec![(r.clone(), String::new(), String::new(), opts.depth, false)];
         while let Some((r, prefix, prefix_child, depth, is_index)) = stack.pop() {
@@ -183,11 +183,11 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     let inputs = a.inputs();
                     let n = inputs.len();
                     let child_depth = depth.map(|d| d - 1);
-                    // Theano's Subtensor/IncSubtensor hold their indices as scalars
+                    // Theano's Subtensor holds constant indices as scalar constants
                     let first_index = match a.op() {
                         Op::Subtensor { .. } => 1,
                         Op::IncSubtensor { .. } => 2,
-                        _ => usize::MAX,
+                        _ => n,
                     };
                     for (i, input) in inputs.iter().enumerate().rev() {
                         let new_prefix = format!("{prefix_child} |");
@@ -207,14 +207,15 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                 }
                 None => {
                     let id_str = ids.get(Key::Var(r.id()), r.id());
-                    // a constant index is Theano's scalar `Constant{0}`
-                    let text = match r.constant_value() {
+                    match r.constant_value() {
                         Some(t) if is_index && t.ndim() == 0 => {
-                            format!("Constant{{{}}}", crate::var::scalar_str(t))
+                            let v = crate::var::scalar_str(t);
+                            let _ = writeln!(out, "{prefix}Constant{{{v}}} {id_str}{type_str}");
                         }
-                        _ => r.to_string(),
-                    };
-                    let _ = writeln!(out, "{prefix}{text} {id_str}{type_str}");
+                        _ => {
+                            let _ = writeln!(out, "{prefix}{r} {id_str}{type_str}");
+                        }
+                    }
                 }
             }
         }

@@ -7,13 +7,12 @@
 //! |----|---------|------|
 //! | Elemwise add, mul, sub, true_div, int_div, pow | `OperatorPrinter` | `(x + y)`, `(x ** y)` |
 //! | Elemwise neg | `OperatorPrinter('-', 0)` | `(-x)` |
-//! | the same ops in place on input 0 | `OperatorPrinter` | `(x += y)`, `(-=x)` |
 //! | Elemwise abs_ | `PatternPrinter('\|%(0)s\|')` | `\|x\|` |
 //! | Elemwise second | `FunctionPrinter('fill')` | `fill(x, y)` |
 //! | Elemwise Cast{d} | `FunctionPrinter(d)` | `float64(x)` |
 //! | Elemwise identity (`tensor_copy`) | `IgnorePrinter` | `x` |
 //! | every other Elemwise (`@_scal_elemwise`) | `FunctionPrinter(name)` | `exp(x)`, `gt(x, y)`, `mod(x, y)` |
-//! | other Elemwise in place on input 0 | `FunctionPrinter(name + '=')` | `exp=(x)` |
+//! | Elemwise in place (made by the optimizer) | `DefaultPrinter` | `Elemwise{TrueDiv}[(0, 0)](x, y)` |
 //! | Elemwise of a fused Composite | `DefaultPrinter` | `Elemwise{Composite{(i0 * exp(i1))}}(x, y)` |
 //! | DimShuffle | `DimShufflePrinter` | inserted broadcast dims invisible, `x.T`, `DimShuffle{1, x, 0}(x)` |
 //! | Sum over all axes | `FunctionPrinter('sum')` | `sum(x)` |
@@ -192,24 +191,16 @@ fn default(node: &ApplyRef, ins: &[&str]) -> String {
     function(&node.op().theano_name(&types), ins)
 }
 
-/// The infix operator Theano assigns to an Elemwise of `s` (in place or not).
-fn infix(s: &ScalarOp, inplace: bool) -> Option<&'static str> {
+/// The infix operator Theano assigns to an Elemwise of `s`.
+fn infix(s: &ScalarOp) -> Option<&'static str> {
     use ScalarOp::*;
-    Some(match (s, inplace) {
-        (Add, false) => "+",
-        (Mul, false) => "*",
-        (Sub, false) => "-",
-        (Neg, false) => "-",
-        (TrueDiv, false) => "/",
-        (IntDiv, false) => "//",
-        (Pow, false) => "**",
-        (Add, true) => "+=",
-        (Mul, true) => "*=",
-        (Sub, true) => "-=",
-        (Neg, true) => "-=",
-        (TrueDiv, true) => "/=",
-        (IntDiv, true) => "//=",
-        (Pow, true) => "**=",
+    Some(match s {
+        Add => "+",
+        Mul => "*",
+        Sub | Neg => "-",
+        TrueDiv => "/",
+        IntDiv => "//",
+        Pow => "**",
         _ => return None,
     })
 }
@@ -222,7 +213,7 @@ fn elemwise(node: &ApplyRef, s: &ScalarOp, inplace: Option<usize>, ins: &[&str])
     }
     match inplace {
         None => {
-            if let Some(op) = infix(s, false) {
+            if let Some(op) = infix(s) {
                 return operator(op, ins);
             }
             match s {
@@ -232,22 +223,9 @@ fn elemwise(node: &ApplyRef, s: &ScalarOp, inplace: Option<usize>, ins: &[&str])
                 other => function(&other.pp_name(), ins),
             }
         }
-        // Theano's `*_inplace` ops (tensor/inplace.py) are Elemwise with pattern {0: 0}.
-        Some(0) => {
-            if let Some(op) = infix(s, true) {
-                return operator(op, ins);
-            }
-            match s {
-                // No `_inplace` version with a printer in Theano: the default printer.
-                ScalarOp::Cast(_)
-                | ScalarOp::Identity
-                | ScalarOp::Sigmoid
-                | ScalarOp::Softplus
-                | ScalarOp::Softsign
-                | ScalarOp::UltraFastSigmoid => default(node, ins),
-                other => function(&format!("{}=", other.pp_name()), ins),
-            }
-        }
+        // In-place nodes come from the optimizer's inplace phase, whose scalar ops are new
+        // unnamed instances: Theano's printers (`+=`, `exp=`) do not match them, and the
+        // default printer shows `Elemwise{TrueDiv}[(0, 0)](x, y)`.
         Some(_) => default(node, ins),
     }
 }

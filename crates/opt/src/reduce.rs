@@ -1,0 +1,65 @@
+//! Theano's `opt_uncanonicalize` reductions: the builders put only `MaxAndArgmax` in graphs
+//! (it has a gradient and an R-op); once the graph is differentiated, a `MaxAndArgmax` whose
+//! argmax nobody reads is a `Reduce{maximum}`, and `-max(-x)` (how `min` is built) is a
+//! `Reduce{minimum}`. Both are exact.
+
+use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::{Op, ReduceKind, ScalarOp};
+
+/// `max_and_argmax_to_max` (Theano's `local_max_and_argmax`, its max half):
+/// `MaxAndArgmax{axes}(x).0 -> Reduce{maximum}{axes}(x)` when the argmax is not read.
+pub(crate) fn max_and_argmax_to_max(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+    let Op::MaxAndArgmax { axes } = fg.op(n).clone() else {
+        return vec![];
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    if fg.n_uses(outs[1]) != 0 {
+        return vec![];
+    }
+    let x = fg.node_inputs(n)[0];
+    let op = Op::Reduce {
+        kind: ReduceKind::Max,
+        axes: Some(axes),
+    };
+    match fg.add_node1(op, &[x], fg.location(n)) {
+        Ok(r) if fg.ty(r) == fg.ty(outs[0]) => vec![(outs[0], r)],
+        _ => vec![],
+    }
+}
+
+/// `max_to_min` (Theano's `local_max_to_min`): `-Reduce{maximum}(-x) -> Reduce{minimum}(x)`.
+pub(crate) fn max_to_min(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let m = neg_input(fg, n)?;
+    let ValueDef::Output { node: r, .. } = fg.def(m) else {
+        return None;
+    };
+    let Op::Reduce {
+        kind: ReduceKind::Max,
+        axes,
+    } = fg.op(r).clone()
+    else {
+        return None;
+    };
+    let ValueDef::Output { node: inner, .. } = fg.def(fg.node_inputs(r)[0]) else {
+        return None;
+    };
+    let x = neg_input(fg, inner)?;
+    let op = Op::Reduce {
+        kind: ReduceKind::Min,
+        axes,
+    };
+    let out = fg.node_outputs(n)[0];
+    let r = fg.add_node1(op, &[x], fg.location(n)).ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// The input of `n` when it is a (not in place) `Elemwise{neg}`.
+fn neg_input(fg: &FunctionGraph, n: Node) -> Option<Value> {
+    match fg.op(n) {
+        Op::Elemwise {
+            scalar: ScalarOp::Neg,
+            inplace: None,
+        } => Some(fg.node_inputs(n)[0]),
+        _ => None,
+    }
+}
