@@ -888,13 +888,13 @@ fn theano10_corpus_scores() {
     }
     // Floors: today's scores, rounded down; a drop below one fails the test.
     let floors: &[(&str, f64)] = &[
-        ("pp", 89.0),
-        ("debugprint", 77.5),
-        ("type", 96.5),
-        ("opt pp", 72.0),
+        ("pp", 95.5),
+        ("debugprint", 91.0),
+        ("type", 97.0),
+        ("opt pp", 79.0),
         ("values interp", 96.5),
         ("values jit", 96.5),
-        ("grad pp", 70.5),
+        ("grad pp", 76.0),
         ("grad values", 96.0),
         ("bad builds as Theano", 89.5),
         ("no panic", 100.0),
