@@ -494,7 +494,8 @@ pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
                     let s = ins[0].owner()?;
                     let i = ins[1].constant_value()?.scalar_i64()?;
                     let x = s.inputs().first()?.clone();
-                    let k = usize::try_from(i).ok()?;
+                    // a negative index counts from the end, as Python's
+                    let k = usize::try_from(if i < 0 { i + x.ndim() as i64 } else { i }).ok()?;
                     return (matches!(s.op(), Op::Shape)
                         && matches!(idx[0], crate::IdxEntry::Index(_))
                         && k < x.ndim()

@@ -1965,3 +1965,51 @@ fn extra_ops_and_sort_table() {
         "{e}"
     );
 }
+
+/// Theano's `get_scalar_constant_value` reads a broadcastable dimension's length as the
+/// constant 1, through `Shape_i`, `Shape(x)[i]` (negative `i` too) and integer arithmetic, so
+/// an `alloc` or `reshape` to such a length is broadcastable there (checked against Theano
+/// 1.0.5: `T.alloc(v, r.shape[0], 3)` of a row `r` is a row).
+#[test]
+fn broadcastable_lengths_are_known_constants() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    let r = input(DType::Float64, &[true, false]);
+    let v = input(DType::Float64, &[false]);
+    let s = r.shape();
+    let n3 = T::constant(3i64);
+    let at = |i: i64| s.at(i).unwrap();
+    let table: Vec<(&str, Variable, &str)> = vec![
+        (
+            "alloc to Shape(r)[0]",
+            T::alloc(&v, &[at(0), n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape(r)[-2]",
+            T::alloc(&v, &[at(-2), n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape(r)[1]",
+            T::alloc(&v, &[at(1), n3.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "alloc to Shape_i{0}(r) * 1",
+            T::alloc(&v, &[&T::shape_i(&r, 0).unwrap() * 1i64, n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape_i{0}(r) * 2",
+            T::alloc(&v, &[&T::shape_i(&r, 0).unwrap() * 2i64, n3.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "reshape to Shape(r)",
+            T::reshape(&T::flatten(&r, 1).unwrap(), &s).unwrap(),
+            "TensorType(float64, row)",
+        ),
+    ];
+    check(table);
+}
