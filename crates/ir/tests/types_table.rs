@@ -2007,7 +2007,7 @@ fn broadcastable_lengths_are_known_constants() {
         ),
         (
             "reshape to Shape(r)",
-            T::reshape(&T::flatten(&r, 1).unwrap(), &s).unwrap(),
+            T::reshape(T::flatten(&r, 1).unwrap(), &s).unwrap(),
             "TensorType(float64, row)",
         ),
     ];
