@@ -292,6 +292,18 @@ function(%x: float64[?] \"x\", %n: int64[]) {   # header comment
   return %8, %9, %10, %11, %12, %13
 }
 ",
+    "function(%0: float64[?,?], %1: int64[], %2: int64[?]) {
+  %3: float64[?] = CumOp{None, add}(%0)
+  %4: float64[?,?] = CumOp{-1, mul}(%0)
+  %5: int8[] = const -1
+  %6: float64[?,?] = SortOp{quicksort, None}(%0, %5)
+  %7: int64[?,?] = ArgSortOp{mergesort, None}(%6, %1)
+  %8: float64[?,?] = RepeatOp{axis=1}(%4, %2)
+  %9: float64[?] = RepeatOp{axis=None}(%0, %1)
+  %10: int64[?,?] = Nonzero(%8)
+  return %3, %7, %9, %10
+}
+",
 ];
 
 const IR_TOKENS: &[&str] = &[

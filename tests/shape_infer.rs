@@ -441,3 +441,77 @@ fn crossentropy_ops() {
         &[vec![r.f(&[2]), r.f(&[2, 3]), r.f(&[3]), lv(&[2, 1])]],
     );
 }
+
+#[test]
+fn cumop_sort_repeat_nonzero() {
+    let mut r = Rng(9);
+    let m = T::dmatrix("m");
+    let t3 = T::dtensor3("t3");
+    let sets = vec![vec![r.f(&[2, 3])], vec![r.f(&[0, 4])], vec![r.f(&[1, 1])]];
+    for axis in [None, Some(0), Some(-1)] {
+        check(&[&m], &T::cumsum(&m, axis).unwrap(), &sets);
+        check(&[&m], &T::cumprod(&m, axis).unwrap(), &sets);
+        check(&[&m], &T::sort(&m, axis).unwrap(), &sets);
+        check(&[&m], &T::argsort(&m, axis).unwrap(), &sets);
+    }
+    check(
+        &[&t3],
+        &T::sort(&t3, Some(1)).unwrap(),
+        &[vec![r.f(&[2, 3, 4])]],
+    );
+    // RepeatOp: a scalar count, symbolic or constant, and a constant vector of counts
+    let n = T::lscalar("n");
+    for axis in [None, Some(1), Some(-2)] {
+        let y = T::apply_op(Op::Repeat { axis }, vec![m.clone(), n.clone()])
+            .unwrap()
+            .remove(0);
+        check(
+            &[&m, &n],
+            &y,
+            &[vec![r.f(&[2, 3]), l(3)], vec![r.f(&[2, 3]), l(0)]],
+        );
+    }
+    let y = T::repeat(&m, T::constant(vec![1i64, 0, 2]), Some(1)).unwrap();
+    check(&[&m], &y, &[vec![r.f(&[2, 3])]]);
+    let y = T::repeat(&m, T::constant(vec![2i64, 1]), Some(0)).unwrap();
+    check(&[&m], &y, &[vec![r.f(&[2, 3])]]);
+    let y = T::repeat(&m, T::constant(vec![1i64, 2, 0, 0, 1, 3]), None).unwrap();
+    check(&[&m], &y, &[vec![r.f(&[2, 3])]]);
+    // tile and repeat by a scalar are reshapes of allocs: their shapes follow
+    let y = T::tile(&m, &[T::constant(2i64), n.clone(), T::constant(3i64)], None).unwrap();
+    check(&[&m, &n], &y, &[vec![r.f(&[2, 3]), l(2)]]);
+    let y = T::repeat(&m, &n, Some(0)).unwrap();
+    check(&[&m, &n], &y, &[vec![r.f(&[2, 3]), l(4)]]);
+
+    // lengths known only when computed: a symbolic vector of counts, and Nonzero's count
+    let iv = T::lvector("iv");
+    let unknown = [
+        T::repeat(&m, &iv, Some(1)).unwrap(),
+        T::nonzero_matrix(&m).unwrap(),
+    ];
+    for y in &unknown {
+        let mut fg =
+            FunctionGraph::from_outputs(&[m.clone(), iv.clone()], std::slice::from_ref(y)).unwrap();
+        let node = fg.owner(fg.outputs()[0]).unwrap();
+        assert!(infer_shape(&mut fg, node).is_none(), "{y}");
+    }
+    // ... and `shape` reads them from the value, on both linkers
+    for mode in ["optimizer=fast_run", "optimizer=None"] {
+        for y in &unknown {
+            let f = compile(&[&m, &iv], T::shape(y))
+                .mode(Mode::parse_flags(mode).unwrap())
+                .on_unused_input(OnUnused::Ignore)
+                .build()
+                .unwrap();
+            let mv = Tensor::from_shape_vec(&[2, 3], vec![0., 1., 0., 2., 3., 0.]).unwrap();
+            let got = f.call(&[mv, lv(&[1, 0, 3])]).unwrap().remove(0);
+            // three non-zero elements; 1 + 0 + 3 columns
+            let want = if matches!(y.owner().unwrap().op(), Op::Nonzero) {
+                vec![2, 3]
+            } else {
+                vec![2, 4]
+            };
+            assert_eq!(got.to_i64_vec(), want, "{y} ({mode})");
+        }
+    }
+}

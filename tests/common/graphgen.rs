@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 32;
+pub const N_OPS: u8 = 33;
 
 pub const DTYPES: [DType; 8] = [
     DType::Bool,
@@ -537,6 +537,26 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         // Theano 1.0's catalogue (new codes at the end, so the kept regressions' steps, all
         // below 30, build the graphs they did)
         30 => ew(CATALOGUE[p as usize % CATALOGUE.len()].clone(), vec![x]),
+        // extra_ops and sort: cumsum, cumprod, sort, argsort, repeat, tile, the nonzero family
+        32 => {
+            let ax = if p & 64 != 0 {
+                None
+            } else {
+                Some(py_axis(&x, axis(&x, p / 8)?, p))
+            };
+            match p % 8 {
+                0 => T::cumsum(&x, ax).ok(),
+                1 => T::cumprod(&x, ax).ok(),
+                2 => T::sort(&x, ax).ok(),
+                3 => T::argsort(&x, ax).ok(),
+                4 => T::repeat(&x, i64c(p as i64 % 3), ax).ok(),
+                5 => T::repeat(&x, T::constant(vec![2i64; x.ndim().max(1)]), ax).ok(),
+                6 => T::tile(&x, &[i64c(2), i64c(1 + p as i64 % 2)], None).ok(),
+                _ if p & 32 != 0 => T::flatnonzero(&x).ok(),
+                _ => T::nonzero_values(&x).ok(),
+            }
+        }
+        // code 31
         _ => match p % 6 {
             0 => ew(S::ArcTan2, vec![x, y]),
             1 => ew(S::ArcTan2, vec![k(), x]),

@@ -205,6 +205,24 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
             same_op(b, node, v)?
         }
         Op::Shape | Op::ShapeI(_) | Op::ARange { .. } | Op::Argmax { .. } => None,
+        // linear in x: the same op on the evaluation point (Theano 1.0 has no R_op for these)
+        Op::CumOp {
+            mode: theano_ir::CumMode::Add,
+            ..
+        }
+        | Op::Repeat { .. } => match &ev[0] {
+            Some(e) if out.dtype().is_float() => same_op(b, node, with_rest(vec![e.clone()], 1))?,
+            _ => None,
+        },
+        Op::CumOp { .. } | Op::Sort { .. } => {
+            if !out.dtype().is_float() {
+                None
+            } else {
+                double_lop(b, node, ev)?
+            }
+        }
+        // integer outputs
+        Op::ArgSort { .. } | Op::Nonzero => None,
         op @ (Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22) => {
             return Err(crate::rules::blas_not_implemented(op))
         }

@@ -12,6 +12,8 @@ use crate::GradError;
 use theano_ir::config::float_x;
 use theano_ir::{ApplyRef, DType, IdxEntry, Op, ReduceKind, ScalarOp, Tensor, Variable};
 
+mod cumsort;
+
 /// The gradient flowing into a variable.
 #[derive(Clone, Debug)]
 pub(crate) enum G {
@@ -52,6 +54,8 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. } => by_input(&|i| i == 0),
         Op::ARange { .. } => by_input(&|i| i != 1),
+        // the sort axis and the repeat counts select; they carry no gradient
+        Op::Sort { .. } | Op::ArgSort { .. } | Op::Repeat { .. } => by_input(&|i| i == 0),
         Op::IncSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
         | Op::AdvancedIncSubtensor { .. } => by_input(&|i| i < 2),
@@ -464,6 +468,11 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             };
             inc_lop(b, ins, og, op, *set, &sub, &set_zero)?
         }
+        Op::CumOp { .. }
+        | Op::Sort { .. }
+        | Op::ArgSort { .. }
+        | Op::Repeat { .. }
+        | Op::Nonzero => cumsort::l_op(b, node, og)?,
         Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => {
                 let gz = one(og, op)?;

@@ -12,6 +12,7 @@
 
 mod blas;
 mod composite;
+pub mod cumsort;
 mod elemwise;
 mod error;
 pub mod eval;
@@ -241,6 +242,11 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
             vec![blas::perform(op, ins, out0)?]
         }
+        Op::CumOp { .. }
+        | Op::Sort { .. }
+        | Op::ArgSort { .. }
+        | Op::Repeat { .. }
+        | Op::Nonzero => cumsort::perform(op, ins)?,
         Op::Custom(c) => match c.0.perform(ins) {
             Some(r) => r.map_err(|msg| PerformError::Value {
                 op: String::new(),

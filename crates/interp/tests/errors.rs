@@ -480,3 +480,76 @@ fn no_input_panics() {
         }
     }
 }
+
+#[test]
+fn cumop_sort_repeat_nonzero_errors() {
+    use theano_ir::{CumMode, SortKind};
+    let x = af(DType::Float64, &[2, 3], &[0.0; 6]);
+    let s = af(DType::Float64, &[], &[1.0]);
+    let e = err(
+        &Op::CumOp {
+            axis: Some(2),
+            mode: CumMode::Add,
+        },
+        &[&x],
+        expect![[
+            r#"CumOp{2, add}: axis(=2) out of bounds: x is TensorType(float64, matrix), whose axes are -2..2"#
+        ]],
+    );
+    assert!(matches!(e, PerformError::Input { .. }));
+    let sort = Op::Sort {
+        kind: SortKind::Quicksort,
+    };
+    let e = err_typed(
+        &sort,
+        &[&x, &l(-3)],
+        &[TensorType::matrix(DType::Float64)],
+        expect![[r#"SortOp{quicksort, None}: axis -3 is out of bounds for array of dimension 2"#]],
+    );
+    assert!(matches!(e, PerformError::Index { .. }));
+    err_typed(
+        &sort,
+        &[&x, &s],
+        &[TensorType::matrix(DType::Float64)],
+        expect![[
+            r#"SortOp{quicksort, None}: the sort axis must be an integer scalar, got a float64 array of shape ()"#
+        ]],
+    );
+    let rep = Op::Repeat { axis: Some(1) };
+    let counts = ai(DType::Int64, &[2], &[1, 2]);
+    let e = err_typed(
+        &rep,
+        &[&x, &counts],
+        &[TensorType::matrix(DType::Float64)],
+        expect![[
+            r#"RepeatOp{axis=1}: repeats has 2 entries but the axis has length 3 (operands could not be broadcast together with shape (3,) (2,))"#
+        ]],
+    );
+    assert!(matches!(e, PerformError::Shape { .. }));
+    let e = err_typed(
+        &rep,
+        &[&x, &l(-1)],
+        &[TensorType::matrix(DType::Float64)],
+        expect![[r#"RepeatOp{axis=1}: repeats may not contain negative values, got -1"#]],
+    );
+    assert!(matches!(e, PerformError::Value { .. }));
+    err_typed(
+        &rep,
+        &[&x, &s],
+        &[TensorType::matrix(DType::Float64)],
+        expect![[
+            r#"RepeatOp{axis=1}: repeats must be an integer scalar or vector, got a float64 array of shape ()"#
+        ]],
+    );
+    err_typed(
+        &Op::Nonzero,
+        &[&s],
+        &[TensorType::matrix(DType::Int64)],
+        expect![[r#"Nonzero: Nonzero only supports non-scalar arrays, got a 0-d array"#]],
+    );
+    err(
+        &Op::Nonzero,
+        &[&x, &x],
+        expect![[r#"Nonzero: expects 1 inputs, got 2"#]],
+    );
+}

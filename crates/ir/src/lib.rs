@@ -8,6 +8,7 @@
 mod blas;
 pub mod composite;
 pub mod config;
+pub mod cumsort;
 mod error;
 pub mod fgraph;
 pub mod graph;
@@ -22,6 +23,7 @@ mod types;
 mod var;
 
 pub use composite::{Composite, Instr, Operand};
+pub use cumsort::{CumMode, SortKind};
 pub use error::{GraphError, Result};
 pub use op::{
     custom_op_parser, py_slice, register_custom_op, AdvEntry, CustomOp, CustomOpParser, CustomRef,

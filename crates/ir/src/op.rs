@@ -350,6 +350,22 @@ pub enum Op {
     Ger { destructive: bool },
     /// matrix-matrix product of two float matrices of one dtype
     Dot22,
+    /// Theano's `CumOp` (`cumsum`, `cumprod`): the running sum or product along `axis`, kept
+    /// as given (negative counts from the end); `None`: over the flattened input, a vector.
+    CumOp {
+        axis: Option<i64>,
+        mode: crate::cumsort::CumMode,
+    },
+    /// Theano's `SortOp`: inputs (x, axis: an integer scalar); x sorted along the axis.
+    Sort { kind: crate::cumsort::SortKind },
+    /// Theano's `ArgSortOp`: inputs (x, axis); the int64 indices that sort x along the axis.
+    ArgSort { kind: crate::cumsort::SortKind },
+    /// Theano's `RepeatOp`: inputs (x, repeats: an integer scalar or vector); numpy's `repeat`
+    /// along `axis` (as given; `None`: over the flattened input).
+    Repeat { axis: Option<i64> },
+    /// Theano's `Nonzero`: the int64 matrix `(x.ndim, count)` of the indices of x's non-zero
+    /// elements, in row-major order; its second length depends on the values.
+    Nonzero,
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -433,6 +449,11 @@ impl Op {
             Op::Gemm { .. } => "Gemm".into(),
             Op::Ger { .. } => "CGer".into(),
             Op::Dot22 => "Dot22".into(),
+            Op::CumOp { .. } => "CumOp".into(),
+            Op::Sort { .. } => "SortOp".into(),
+            Op::ArgSort { .. } => "ArgSortOp".into(),
+            Op::Repeat { .. } => "RepeatOp".into(),
+            Op::Nonzero => "Nonzero".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -446,10 +467,11 @@ impl Op {
     /// types `ins`: Display, except for the advanced indexing ops (`AdvancedSubtensor`, whose
     /// index kinds Theano does not print) and the reductions, whose Theano names carry what the
     /// input type decides (`Sum{axis=[0], acc_dtype=float64}`, `Prod{axis=(0,),
-    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`). The IR
-    /// text keeps Display (`Sum{axis=[0]}`), which needs no input type to read back.
+    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`), and the
+    /// advanced indexing ops with index arrays only (`AdvancedSubtensor`,
+    /// `AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False}`). The IR text keeps
+    /// Display (`Sum{axis=[0]}`), which needs no input type to read back.
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
-        // Theano's advanced indexing ops keep their index kinds out of their names
         match self {
             // Theano's nnet Elemwise instances carry names (`sigmoid = Elemwise(scalar_sigmoid,
             // name='sigmoid')`), which they print by
@@ -461,15 +483,21 @@ impl Op {
                     | ScalarOp::UltraFastSigmoid),
                 inplace: None,
             } => return s.name(),
-            Op::AdvancedSubtensor { .. } => return "AdvancedSubtensor".into(),
             // the axis is an input of Theano's Join (debugprint shows it as one)
             Op::Join { .. } => return "Join".into(),
-            Op::AdvancedIncSubtensor { set, inplace, .. } => {
-                let b = |v: bool| if v { "True" } else { "False" };
+            // Theano's advanced indexing ops take every index as an input (a `:` as a
+            // MakeSlice), so their names carry no index list
+            Op::AdvancedSubtensor { idx } if idx.iter().all(|e| *e == AdvEntry::Array) => {
+                return "AdvancedSubtensor".into()
+            }
+            Op::AdvancedIncSubtensor { idx, set, inplace }
+                if idx.iter().all(|e| *e == AdvEntry::Array) =>
+            {
+                let py = |b: bool| if b { "True" } else { "False" };
                 return format!(
                     "AdvancedIncSubtensor{{inplace={},  set_instead_of_inc={}}}",
-                    b(*inplace),
-                    b(*set)
+                    py(*inplace),
+                    py(*set)
                 );
             }
             _ => {}
@@ -891,6 +919,11 @@ impl Op {
             Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
                 crate::blas::infer_types(self, ins)
             }
+            Op::CumOp { .. }
+            | Op::Sort { .. }
+            | Op::ArgSort { .. }
+            | Op::Repeat { .. }
+            | Op::Nonzero => crate::cumsort::infer_types(self, ins),
             Op::Custom(c) => {
                 let out = c.0.infer_types(ins)?;
                 if out.len() != c.0.n_outputs() {
@@ -1195,6 +1228,11 @@ impl fmt::Display for Op {
             Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
             Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
             Op::Dot22 => f.write_str("Dot22"),
+            Op::CumOp { .. }
+            | Op::Sort { .. }
+            | Op::ArgSort { .. }
+            | Op::Repeat { .. }
+            | Op::Nonzero => crate::cumsort::fmt(self, f),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {

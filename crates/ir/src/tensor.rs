@@ -15,6 +15,9 @@ use theano_tensor::{DType, Tensor};
 
 type Loc = &'static Location<'static>;
 
+mod cumsort;
+pub use cumsort::*;
+
 // ---------------------------------------------------------------------------------------------
 // Types and constructors
 

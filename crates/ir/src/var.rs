@@ -465,24 +465,61 @@ impl From<&Variable> for Variable {
 }
 
 /// The integer entries of `v` known while graphs are built (see [`Op::infer_types_known`]):
-/// those of an integer constant of rank 0 or 1, or, for a MakeVector, each scalar that is a
-/// constant (possibly cast); `None` when nothing is known.
+/// those of an integer constant of rank 0 or 1, or, for a MakeVector, each scalar Theano's
+/// `get_scalar_constant_value` reads as a constant: a constant (possibly cast), the length of
+/// a broadcastable dimension (`Shape_i`, or `Shape(x)[i]` with a constant `i`: 1), and the
+/// sum, difference or product of such scalars; for `Shape(x)`, 1 where x is broadcastable;
+/// `None` when nothing is known.
 pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
     if !v.dtype().is_int() || v.ndim() > 1 {
         return None;
     }
-    fn scalar(v: &Variable) -> Option<i64> {
+    /// Nested at most this deep (a bound on the recursion, which user graphs could deepen).
+    const MAX_DEPTH: usize = 8;
+    fn scalar(v: &Variable, depth: usize) -> Option<i64> {
         let mut v = v.clone();
         loop {
             if let Some(t) = v.constant_value() {
                 return (t.ndim() == 0 && t.dtype().is_int()).then(|| t.to_i64_vec()[0]);
             }
             let n = v.owner()?;
+            let ins = n.inputs();
             match n.op() {
                 Op::Elemwise {
                     scalar: crate::ScalarOp::Cast(d),
                     ..
-                } if d.is_int() => v = n.inputs()[0].clone(),
+                } if d.is_int() => v = ins[0].clone(),
+                Op::ShapeI(i) => return ins[0].ty().is_broadcastable(*i).then_some(1),
+                Op::Subtensor { idx } if idx.len() == 1 && ins.len() == 2 => {
+                    let s = ins[0].owner()?;
+                    let i = ins[1].constant_value()?.scalar_i64()?;
+                    let x = s.inputs().first()?.clone();
+                    // a negative index counts from the end, as Python's
+                    let k = usize::try_from(if i < 0 { i + x.ndim() as i64 } else { i }).ok()?;
+                    return (matches!(s.op(), Op::Shape)
+                        && matches!(idx[0], crate::IdxEntry::Index(_))
+                        && k < x.ndim()
+                        && x.ty().is_broadcastable(k))
+                    .then_some(1);
+                }
+                Op::Elemwise {
+                    scalar: s @ (crate::ScalarOp::Add | crate::ScalarOp::Sub | crate::ScalarOp::Mul),
+                    ..
+                } if depth < MAX_DEPTH && v.ndim() == 0 && v.dtype().is_int() => {
+                    let vals = ins
+                        .iter()
+                        .map(|x| scalar(x, depth + 1))
+                        .collect::<Option<Vec<i64>>>()?;
+                    let (first, rest) = vals.split_first()?;
+                    let r = rest.iter().try_fold(*first, |a, &b| match s {
+                        crate::ScalarOp::Add => a.checked_add(b),
+                        crate::ScalarOp::Sub => a.checked_sub(b),
+                        _ => a.checked_mul(b),
+                    })?;
+                    // a result that wraps in the node's dtype is not read
+                    let fits = Tensor::scalar(r).cast(v.dtype()).scalar_i64() == Some(r);
+                    return fits.then_some(r);
+                }
                 _ => return None,
             }
         }
@@ -491,11 +528,20 @@ pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
         return Some(t.to_i64_vec().into_iter().map(Some).collect());
     }
     if v.ndim() == 0 {
-        return scalar(v).map(|x| vec![Some(x)]);
+        return scalar(v, 0).map(|x| vec![Some(x)]);
     }
     let n = v.owner()?;
     match n.op() {
-        Op::MakeVector { .. } => Some(n.inputs().iter().map(scalar).collect()),
+        Op::MakeVector { .. } => Some(n.inputs().iter().map(|x| scalar(x, 0)).collect()),
+        // `Shape(x)`: its broadcastable dimensions have length 1
+        Op::Shape => {
+            let t = n.inputs()[0].ty();
+            Some(
+                (0..t.ndim())
+                    .map(|k| t.is_broadcastable(k).then_some(1))
+                    .collect(),
+            )
+        }
         _ => None,
     }
 }

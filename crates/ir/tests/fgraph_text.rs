@@ -8,8 +8,8 @@ use std::sync::Arc;
 use theano_ir::fgraph::{parse_op, structurally_equal, FunctionGraph};
 use theano_ir::tensor as T;
 use theano_ir::{
-    AdvEntry, ApplyRef, CustomOp, CustomRef, DType, Idx, IdxEntry, Op, ReduceKind, ScalarOp,
-    Tensor, TensorType, Variable,
+    AdvEntry, ApplyRef, CumMode, CustomOp, CustomRef, DType, Idx, IdxEntry, Op, ReduceKind,
+    ScalarOp, SortKind, Tensor, TensorType, Variable,
 };
 
 fn create(op: Op, inputs: Vec<Variable>) -> Variable {
@@ -72,10 +72,15 @@ fn variant(op: &Op) -> usize {
         Op::SpecifyShape => 27,
         Op::SoftmaxGrad => 28,
         Op::Argmax { .. } => 29,
-        Op::Custom(_) => 30,
+        Op::CumOp { .. } => 30,
+        Op::Sort { .. } => 31,
+        Op::ArgSort { .. } => 32,
+        Op::Repeat { .. } => 33,
+        Op::Nonzero => 34,
+        Op::Custom(_) => 35,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 30;
+const N_VARIANTS_PARSABLE: usize = 35;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -345,6 +350,28 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
         x.get(&[Idx::Array(iv.clone()), Idx::Array(iv.clone())])
             .unwrap(),
     );
+
+    // extra_ops and sort: every parameter form
+    for mode in [CumMode::Add, CumMode::Mul] {
+        for axis in [None, Some(0), Some(-1)] {
+            outs.push(create(Op::CumOp { axis, mode }, vec![x.clone()]));
+        }
+    }
+    for kind in SortKind::ALL {
+        outs.push(create(Op::Sort { kind }, vec![x.clone(), i.clone()]));
+        outs.push(create(Op::ArgSort { kind }, vec![x.clone(), j.clone()]));
+    }
+    outs.push(T::sort(&x, None).unwrap());
+    outs.push(T::argsort(&x, Some(-1)).unwrap());
+    for axis in [None, Some(1), Some(-2)] {
+        outs.push(create(Op::Repeat { axis }, vec![x.clone(), iv.clone()]));
+        outs.push(create(Op::Repeat { axis }, vec![x.clone(), i.clone()]));
+    }
+    outs.push(T::repeat(&x, 2i64, Some(0)).unwrap());
+    outs.push(T::tile(&x, &[T::constant(2i64), j.clone()], Some(3)).unwrap());
+    outs.push(T::nonzero_matrix(&b).unwrap());
+    outs.extend(T::nonzero(&x).unwrap());
+    outs.push(T::nonzero_values(&x).unwrap());
 
     // unnamed and named intermediates, shared, and leaves as outputs
     let named = (&x * 2.0).named("twice x");
@@ -631,6 +658,16 @@ fn parse_op_rejects_malformed_parameters() {
         "ARange{dtype=int64}",
         "Join{axis=-1}",
         "Reshape{",
+        "CumOp{1}",
+        "CumOp{x, add}",
+        "CumOp{0, sub}",
+        "CumOp",
+        "SortOp{quick, None}",
+        "SortOp{quicksort, ['f']}",
+        "ArgSortOp",
+        "RepeatOp{1}",
+        "RepeatOp{axis=one}",
+        "Nonzero{}",
     ] {
         assert!(parse_op(bad).is_err(), "{bad} parsed");
     }

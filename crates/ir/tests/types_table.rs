@@ -1669,3 +1669,347 @@ fn dtype_names_as_strings() {
     let e = x.astype("double").unwrap_err().to_string();
     assert!(e.contains("\"double\""), "{e}");
 }
+
+/// `cumsum`/`cumprod`, `sort`/`argsort`, `repeat`, `tile` and the nonzero family: types as
+/// Theano 1.0.5 gives them (extra_ops.py's CumOp/RepeatOp make_node, sort.py, basic.py's
+/// tile/Nonzero; checked against Theano 1.0.5), and the builds it refuses.
+#[test]
+fn extra_ops_and_sort_table() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let dm = input(Float64, &[false, false]);
+    let dr = input(Float64, &[true, false]);
+    let dc = input(Float64, &[false, true]);
+    let dv = input(Float64, &[false]);
+    let fv = input(Float32, &[false]);
+    let bm = input(Int8, &[false, false]);
+    let lv = input(Int64, &[false]);
+    let d3 = input(Float64, &[false, true, false]);
+    let c = |v: i64| v.into_var();
+    let table: Vec<(&str, Variable, &str)> = vec![
+        (
+            "cumsum row",
+            T::cumsum(&dr, None).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "cumsum row 0",
+            T::cumsum(&dr, Some(0)).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "cumprod col -1",
+            T::cumprod(&dc, Some(-1)).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "cumsum int8 1",
+            T::cumsum(&bm, Some(1)).unwrap(),
+            "TensorType(int8, matrix)",
+        ),
+        (
+            "cumprod float32",
+            T::cumprod(&fv, None).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        (
+            "sort row",
+            T::sort(&dr, Some(-1)).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "sort row None",
+            T::sort(&dr, None).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "sort 3D 1",
+            T::sort(&d3, Some(1)).unwrap(),
+            "TensorType(float64, (False, True, False))",
+        ),
+        (
+            "sort int64",
+            T::sort(&lv, Some(0)).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "argsort col 0",
+            T::argsort(&dc, Some(0)).unwrap(),
+            "TensorType(int64, col)",
+        ),
+        (
+            "argsort float32",
+            T::argsort(&fv, None).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "tile row (1, 3)",
+            T::tile(&dr, &[c(1), c(3)], None).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "tile row (2, 3)",
+            T::tile(&dr, &[c(2), c(3)], None).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "tile col (1, 3)",
+            T::tile(&dc, &[c(1), c(3)], None).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "tile vector (1, 3)",
+            T::tile(&dv, &[c(1), c(3)], None).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "tile vector (3,)",
+            T::tile(&dv, &[c(3)], None).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "tile 3D (1, 2, 1)",
+            T::tile(&d3, &[c(1), c(2), c(1)], None).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "tile int8 ndim 3",
+            T::tile(&bm, &[c(2)], Some(3)).unwrap(),
+            "TensorType(int8, (True, False, False))",
+        ),
+        (
+            "repeat row 2 0",
+            T::repeat(&dr, 2i64, Some(0)).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "repeat row 1 0",
+            T::repeat(&dr, 1i64, Some(0)).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "repeat row 2 1",
+            T::repeat(&dr, 2i64, Some(1)).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "repeat row 2 None",
+            T::repeat(&dr, 2i64, None).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "repeat matrix [2] 1",
+            T::repeat(&dm, int64_vec_const(&[2]), Some(1)).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "repeat row [1 2 3] 1",
+            T::repeat(&dr, int64_vec_const(&[1, 2, 3]), Some(1)).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "repeat col [1 2 3] 0",
+            T::repeat(&dc, int64_vec_const(&[1, 2, 3]), Some(0)).unwrap(),
+            "TensorType(float64, col)",
+        ),
+        (
+            "repeat 3D 2 1",
+            T::repeat(&d3, 2i64, Some(1)).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "repeat int8 lvector None",
+            T::repeat(&bm, &lv, None).unwrap(),
+            "TensorType(int8, vector)",
+        ),
+        (
+            "nonzero row [0]",
+            T::nonzero(&dr).unwrap().remove(0),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "nonzero matrix",
+            T::nonzero_matrix(&dr).unwrap(),
+            "TensorType(int64, matrix)",
+        ),
+        (
+            "flatnonzero col",
+            T::flatnonzero(&dc).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        (
+            "nonzero_values row",
+            T::nonzero_values(&dr).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "nonzero_values int8",
+            T::nonzero_values(&bm).unwrap(),
+            "TensorType(int8, vector)",
+        ),
+    ];
+    check(table);
+
+    // refused builds: a typed error naming the argument, what was expected and what was given
+    let ds = input(Float64, &[]);
+    let refused: Vec<(&str, theano_ir::Result<Variable>, &[&str])> = vec![
+        (
+            "cumsum axis 2",
+            T::cumsum(&dm, Some(2)),
+            &["CumOp", "axis(=2) out of bounds", "matrix"],
+        ),
+        (
+            "cumprod axis -3",
+            T::cumprod(&dm, Some(-3)),
+            &["axis(=-3)", "-2..2"],
+        ),
+        (
+            "sort axis 2",
+            T::sort(&dm, Some(2)),
+            &["sort", "axis 2", "2 dimensions"],
+        ),
+        (
+            "argsort axis -3",
+            T::argsort(&dm, Some(-3)),
+            &["argsort", "axis -3"],
+        ),
+        (
+            "sort scalar",
+            T::sort(&ds, Some(0)),
+            &["sort", "axis 0", "0 dimensions"],
+        ),
+        (
+            "repeat float repeats",
+            T::repeat(&dm, 2.0f64, Some(0)),
+            &["repeat", "repeats must be integers", "float32"],
+        ),
+        (
+            "repeat matrix repeats",
+            T::repeat(&dm, &bm, Some(0)),
+            &["repeat", "should not exceed 1", "int8, matrix"],
+        ),
+        (
+            "repeat axis 2",
+            T::repeat(&dm, 2i64, Some(2)),
+            &["repeat", "axis 2"],
+        ),
+        (
+            "RepeatOp axis 2",
+            T::repeat(&dm, &lv, Some(2)),
+            &["RepeatOp", "axis(=2) out of bounds"],
+        ),
+        (
+            "tile float reps",
+            T::tile(&dm, std::slice::from_ref(&ds), None),
+            &["tile", "integer dtype", "float64, scalar"],
+        ),
+        (
+            "tile ndim below x.ndim",
+            T::tile(&dm, &[c(2)], Some(1)),
+            &["tile", "ndim (1)", "x.ndim (2)"],
+        ),
+        (
+            "tile reps longer than ndim",
+            T::tile(&dv, &[c(2), c(2), c(2)], Some(2)),
+            &["tile", "len(reps) (3)", "ndim (2)"],
+        ),
+        (
+            "tile ndim 17",
+            T::tile(&dv, &[c(2)], Some(17)),
+            &["tile", "17 dimensions", "at most 32"],
+        ),
+        (
+            "tile 17 reps",
+            T::tile(&dv, &vec![c(2); 17], None),
+            &["tile", "17 dimensions"],
+        ),
+        (
+            "nonzero scalar",
+            T::nonzero_matrix(&ds),
+            &["Nonzero", "non-scalar", "scalar"],
+        ),
+        (
+            "flatnonzero scalar",
+            T::flatnonzero(&ds),
+            &["flatnonzero", "non-scalar"],
+        ),
+        (
+            "nonzero_values scalar",
+            T::nonzero_values(&ds),
+            &["flatnonzero", "non-scalar"],
+        ),
+    ];
+    let mut bad = Vec::new();
+    for (desc, r, want) in refused {
+        match r {
+            Ok(v) => bad.push(format!("{desc}: built {}", v.ty())),
+            Err(e) => {
+                let msg = e.to_string();
+                for w in want {
+                    if !msg.contains(w) {
+                        bad.push(format!("{desc}: `{msg}` lacks `{w}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // a symbolic sort axis must be an integer scalar
+    let op = theano_ir::Op::Sort {
+        kind: theano_ir::SortKind::Quicksort,
+    };
+    let e = T::apply_op(op, vec![dm.clone(), ds.clone()]).unwrap_err();
+    assert!(
+        e.to_string().contains("the axis must be an integer scalar"),
+        "{e}"
+    );
+}
+
+/// Theano's `get_scalar_constant_value` reads a broadcastable dimension's length as the
+/// constant 1, through `Shape_i`, `Shape(x)[i]` (negative `i` too) and integer arithmetic, so
+/// an `alloc` or `reshape` to such a length is broadcastable there (checked against Theano
+/// 1.0.5: `T.alloc(v, r.shape[0], 3)` of a row `r` is a row).
+#[test]
+fn broadcastable_lengths_are_known_constants() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    let r = input(DType::Float64, &[true, false]);
+    let v = input(DType::Float64, &[false]);
+    let s = r.shape();
+    let n3 = T::constant(3i64);
+    let at = |i: i64| s.at(i).unwrap();
+    let table: Vec<(&str, Variable, &str)> = vec![
+        (
+            "alloc to Shape(r)[0]",
+            T::alloc(&v, &[at(0), n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape(r)[-2]",
+            T::alloc(&v, &[at(-2), n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape(r)[1]",
+            T::alloc(&v, &[at(1), n3.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "alloc to Shape_i{0}(r) * 1",
+            T::alloc(&v, &[&T::shape_i(&r, 0).unwrap() * 1i64, n3.clone()]).unwrap(),
+            "TensorType(float64, row)",
+        ),
+        (
+            "alloc to Shape_i{0}(r) * 2",
+            T::alloc(&v, &[&T::shape_i(&r, 0).unwrap() * 2i64, n3.clone()]).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "reshape to Shape(r)",
+            T::reshape(T::flatten(&r, 1).unwrap(), &s).unwrap(),
+            "TensorType(float64, row)",
+        ),
+    ];
+    check(table);
+}

@@ -577,6 +577,36 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
             one(d)
         }
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } => one(dims(fg, ins[0])),
+        Op::CumOp { axis: None, .. } => one(vec![product(dims(fg, ins[0]))]),
+        Op::CumOp { .. } | Op::Sort { .. } | Op::ArgSort { .. } => one(dims(fg, ins[0])),
+        Op::Repeat { axis } => {
+            let (x, r) = (ins[0], ins[1]);
+            // the repeated length: n * repeats, or the sum of a constant vector of counts (a
+            // symbolic vector's sum is known only when computed)
+            let len = |n: Sym| -> Option<Sym> {
+                if fg.ty(r).ndim() == 0 {
+                    return Some(Sym::bin(S::Mul, n, scalar(fg, r)));
+                }
+                let c = fg.constant_value(r)?.to_i64_vec();
+                match c[..] {
+                    [one] => Some(Sym::bin(S::Mul, n, Sym::Const(one))),
+                    _ => Some(Sym::Const(
+                        c.iter().try_fold(0i64, |a, &b| a.checked_add(b))?,
+                    )),
+                }
+            };
+            match axis {
+                None => one(vec![len(product(dims(fg, x)))?]),
+                Some(a) => {
+                    let k = theano_ir::cumsort::resolve_axis(*a, fg.ty(x).ndim())?;
+                    let mut d = dims(fg, x);
+                    d[k] = len(d[k].clone())?;
+                    one(d)
+                }
+            }
+        }
+        // the number of non-zero elements is known only when computed
+        Op::Nonzero => None,
         Op::Custom(c) => {
             let nd: Vec<usize> = ins.iter().map(|&v| fg.ty(v).ndim()).collect();
             let shapes = c.0.infer_shape(&nd)?;

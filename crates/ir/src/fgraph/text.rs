@@ -1008,6 +1008,9 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         };
         return Ok(Op::Reduce { kind, axes });
     }
+    if let Some(op) = crate::cumsort::parse(head, params) {
+        return op;
+    }
     Ok(match head {
         "Elemwise" => {
             let p = need()?;

@@ -360,6 +360,11 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Gemm { .. }
         | Op::Ger { .. }
         | Op::Dot22
+        | Op::CumOp { .. }
+        | Op::Sort { .. }
+        | Op::ArgSort { .. }
+        | Op::Repeat { .. }
+        | Op::Nonzero
         | Op::Custom(_) => default(node, ins),
     }
 }
