@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 pub mod fgraph;
 pub mod graph;
+pub mod matrix;
 pub mod op;
 mod operators;
 pub mod printing;

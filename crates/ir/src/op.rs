@@ -343,6 +343,32 @@ pub enum Op {
     Ger { destructive: bool },
     /// matrix-matrix product of two float matrices of one dtype
     Dot22,
+    /// Theano's `Eye{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
+    /// on diagonal `k` (numpy's `eye`).
+    Eye { dtype: DType },
+    /// Theano's `Tri{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
+    /// at and below diagonal `k` (numpy's `tri`), which `tril`/`triu` multiply by.
+    Tri { dtype: DType },
+    /// Theano's `ExtractDiag{offset, axis1, axis2, view=False}`: numpy's
+    /// `x.diagonal(offset, axis1, axis2)` (a copy), the diagonal last.
+    ExtractDiag {
+        offset: i64,
+        axis1: usize,
+        axis2: usize,
+    },
+    /// Theano's `AllocDiag{offset, axis1, axis2}`: zeros with the input's last axis laid on
+    /// diagonal `offset` of the new dimensions `axis1`, `axis2` (each `n + |offset|` long).
+    AllocDiag {
+        offset: i64,
+        axis1: usize,
+        axis2: usize,
+    },
+    /// Theano's `BatchedDot` (tensor.blas): inputs x, y of 2 or 3 dimensions and one dtype;
+    /// `out[i] = dot(x[i], y[i])`.
+    BatchedDot,
+    /// nnet's `SoftmaxWithBias`: inputs (x: float matrix, b: float vector of x.shape[1]);
+    /// `softmax(x + b)` row by row, of x's type.
+    SoftmaxWithBias,
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -424,6 +450,12 @@ impl Op {
             Op::Gemm { .. } => "Gemm".into(),
             Op::Ger { .. } => "CGer".into(),
             Op::Dot22 => "Dot22".into(),
+            Op::Eye { .. } => "Eye".into(),
+            Op::Tri { .. } => "Tri".into(),
+            Op::ExtractDiag { .. } => "ExtractDiag".into(),
+            Op::AllocDiag { .. } => "AllocDiag".into(),
+            Op::BatchedDot => "BatchedDot".into(),
+            Op::SoftmaxWithBias => "SoftmaxWithBias".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -837,6 +869,12 @@ impl Op {
             Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
                 crate::blas::infer_types(self, ins)
             }
+            Op::Eye { .. }
+            | Op::Tri { .. }
+            | Op::ExtractDiag { .. }
+            | Op::AllocDiag { .. }
+            | Op::BatchedDot
+            | Op::SoftmaxWithBias => crate::matrix::infer_types(self, ins),
             Op::Custom(c) => {
                 let out = c.0.infer_types(ins)?;
                 if out.len() != c.0.n_outputs() {
@@ -1134,6 +1172,12 @@ impl fmt::Display for Op {
             Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
             Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
             Op::Dot22 => f.write_str("Dot22"),
+            Op::Eye { .. }
+            | Op::Tri { .. }
+            | Op::ExtractDiag { .. }
+            | Op::AllocDiag { .. }
+            | Op::BatchedDot
+            | Op::SoftmaxWithBias => f.write_str(&crate::matrix::name(self)),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {

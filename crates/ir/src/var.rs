@@ -465,8 +465,9 @@ impl From<&Variable> for Variable {
 }
 
 /// The integer entries of `v` known while graphs are built (see [`Op::infer_types_known`]):
-/// those of an integer constant of rank 0 or 1, or, for a MakeVector, each scalar that is a
-/// constant (possibly cast); `None` when nothing is known.
+/// those of an integer constant of rank 0 or 1, for a MakeVector each scalar that is a
+/// constant (possibly cast), for `Shape(x)` the 1s of x's broadcastable dimensions; `None`
+/// when nothing is known.
 pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
     if !v.dtype().is_int() || v.ndim() > 1 {
         return None;
@@ -496,6 +497,14 @@ pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
     let n = v.owner()?;
     match n.op() {
         Op::MakeVector { .. } => Some(n.inputs().iter().map(scalar).collect()),
+        // Theano's get_scalar_constant_value: a broadcastable dimension's length is 1
+        Op::Shape => Some(
+            n.inputs()[0]
+                .broadcastable()
+                .iter()
+                .map(|&b| b.then_some(1))
+                .collect(),
+        ),
         _ => None,
     }
 }

@@ -69,11 +69,17 @@ fn variant(op: &Op) -> usize {
         Op::Dot22 => 24,
         Op::CrossentropySoftmaxArgmax1HotWithBias => 25,
         Op::CrossentropySoftmax1HotWithBiasDx => 26,
-        Op::Custom(_) => 28,
+        Op::Custom(_) => 34,
         Op::SpecifyShape => 27,
+        Op::Eye { .. } => 28,
+        Op::Tri { .. } => 29,
+        Op::ExtractDiag { .. } => 30,
+        Op::AllocDiag { .. } => 31,
+        Op::BatchedDot => 32,
+        Op::SoftmaxWithBias => 33,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 28;
+const N_VARIANTS_PARSABLE: usize = 34;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -242,6 +248,22 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::dot(&x, &v).unwrap());
     outs.push(T::dot(&v, &v).unwrap());
     outs.push(T::softmax(&x).unwrap());
+    // matrix constructions and batched products (negative offsets, every parameter)
+    outs.push(T::eye(&i, Some(i.clone()), -1, Some(DType::Int32)).unwrap());
+    outs.push(T::tri(&i, None, &j, None).unwrap());
+    outs.push(T::tril(&x, -2).unwrap());
+    outs.push(T::diagonal(&T::dtensor3("t3"), -1, 2, 0).unwrap());
+    outs.push(T::diag(&v, 2).unwrap());
+    outs.push(create(
+        Op::AllocDiag {
+            offset: -3,
+            axis1: 2,
+            axis2: 0,
+        },
+        vec![x.clone()],
+    ));
+    outs.push(T::batched_dot(&x, &T::dtensor3("t4")).unwrap());
+    outs.push(T::softmax_with_bias(&x, &v).unwrap());
     // the BLAS ops (only the optimizer builds them), in place and not
     let s = T::dscalar("s");
     for inplace in [false, true] {

@@ -569,13 +569,13 @@ fn s22_arange() {
              | | |TensorConstant{0} [id D]
              | | |n [id E]
              | | |TensorConstant{1} [id F]
-             | |TensorConstant{3} [id G]
+             | |Constant{3} [id G]
              |Subtensor{:int64:} [id H] ''   
                |ARange{dtype='int64'} [id I] ''   
                | |TensorConstant{2} [id J]
                | |n [id E]
                | |TensorConstant{3} [id K]
-               |TensorConstant{3} [id L]
+               |Constant{3} [id L]
         "#]],
     );
 }
@@ -684,19 +684,19 @@ fn s26_subtensor_constant_indices_and_slices() {
              | |Sum{acc_dtype=float64} [id C] ''   
              | | |Subtensor{int64, ::} [id D] ''   
              | |   |x [id E]
-             | |   |TensorConstant{1} [id F]
+             | |   |Constant{1} [id F]
              | |Sum{acc_dtype=float64} [id G] ''   
              |   |Subtensor{int64:int64:, int64} [id H] ''   
              |     |x [id E]
-             |     |TensorConstant{0} [id I]
-             |     |TensorConstant{2} [id J]
-             |     |TensorConstant{-1} [id K]
+             |     |Constant{0} [id I]
+             |     |Constant{2} [id J]
+             |     |Constant{-1} [id K]
              |Sum{acc_dtype=float64} [id L] ''   
                |Subtensor{::int64, int64::int64} [id M] ''   
                  |x [id E]
-                 |TensorConstant{2} [id N]
-                 |TensorConstant{1} [id O]
-                 |TensorConstant{-1} [id P]
+                 |Constant{2} [id N]
+                 |Constant{1} [id O]
+                 |Constant{-1} [id P]
         "#]],
     );
 }
@@ -818,7 +818,7 @@ fn s30_set_and_inc_subtensor_basic() {
     check(
         &t,
         expect![[r#"
-            IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, i), v[:, :int64], TensorConstant{1}, TensorConstant{3})
+            IncSubtensor{Inc;::, int64:int64:}(IncSubtensor{Set;int64}(x, TensorConstant{5.0}, ScalarFromTensor(i)), v[:, :int64], Constant{1}, Constant{3})
             ---
             IncSubtensor{Inc;::, int64:int64:} [id A] ''   
              |IncSubtensor{Set;int64} [id B] ''   
@@ -828,9 +828,9 @@ fn s30_set_and_inc_subtensor_basic() {
              |Subtensor{::, :int64:} [id F] ''   
              | |InplaceDimShuffle{x,0} [id G] ''   
              | | |v [id H]
-             | |TensorConstant{2} [id I]
-             |TensorConstant{1} [id J]
-             |TensorConstant{3} [id K]
+             | |Constant{2} [id I]
+             |Constant{1} [id J]
+             |Constant{3} [id K]
         "#]],
     );
 }

@@ -16,6 +16,7 @@
 //! - a node met again prints its line with the id it got the first time and is not expanded
 //!   again; ids are shared by every output given in one call.
 
+use crate::op::Op;
 use crate::var::Variable;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -147,10 +148,12 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
     // Nodes already printed (and so not to expand again), across all outputs.
     let mut done: HashMap<u64, ()> = HashMap::new();
     for r in outputs {
-        // (variable, prefix of its line, prefix of its children's lines, depth left)
-        let mut stack: Vec<(Variable, String, String, Option<usize>)> =
-            vec![(r.clone(), String::new(), String::new(), opts.depth)];
-        while let Some((r, prefix, prefix_child, depth)) = stack.pop() {
+        // (variable, prefix of its line, prefix of its children's lines, depth left, whether
+        // it is an index input of a Subtensor/IncSubtensor: Theano holds those as scalars, and
+        // a constant one prints `Constant{1}`)
+        let mut stack: Vec<(Variable, String, String, Option<usize>, bool)> =
+            vec![(r.clone(), String::new(), String::new(), opts.depth, false)];
+        while let Some((r, prefix, prefix_child, depth, index_input)) = stack.pop() {
             if depth == Some(0) {
                 continue;
             }
@@ -181,6 +184,11 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     let inputs = a.inputs();
                     let n = inputs.len();
                     let child_depth = depth.map(|d| d - 1);
+                    let first_index = match a.op() {
+                        Op::Subtensor { .. } => 1,
+                        Op::IncSubtensor { .. } => 2,
+                        _ => usize::MAX,
+                    };
                     for (i, input) in inputs.iter().enumerate().rev() {
                         let new_prefix = format!("{prefix_child} |");
                         let new_prefix_child = if i + 1 == n {
@@ -188,12 +196,26 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                         } else {
                             format!("{prefix_child} |")
                         };
-                        stack.push((input.clone(), new_prefix, new_prefix_child, child_depth));
+                        stack.push((
+                            input.clone(),
+                            new_prefix,
+                            new_prefix_child,
+                            child_depth,
+                            i >= first_index,
+                        ));
                     }
                 }
                 None => {
                     let id_str = ids.get(Key::Var(r.id()), r.id());
-                    let _ = writeln!(out, "{prefix}{r} {id_str}{type_str}");
+                    match r.constant_value() {
+                        Some(t) if index_input && t.ndim() == 0 => {
+                            let v = crate::var::scalar_str(t);
+                            let _ = writeln!(out, "{prefix}Constant{{{v}}} {id_str}{type_str}");
+                        }
+                        _ => {
+                            let _ = writeln!(out, "{prefix}{r} {id_str}{type_str}");
+                        }
+                    }
                 }
             }
         }

@@ -343,6 +343,24 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         }
         Op::MakeVector { .. } => format!("[{}]", ins.join(", ")),
         Op::Subtensor { idx } => subtensor(node, idx, ins),
+        // the default printer; the index inputs are Theano's scalars (`Constant{1}`,
+        // `ScalarFromTensor(i)`)
+        Op::IncSubtensor { .. } => {
+            let vars = node.inputs();
+            let parts: Vec<String> = ins
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if i >= 2 {
+                        index_str(&vars[i], s)
+                    } else {
+                        s.to_string()
+                    }
+                })
+                .collect();
+            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+            default(node, &refs)
+        }
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
         | Op::Softmax
@@ -355,7 +373,6 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Flatten { .. }
         | Op::SpecifyShape
         | Op::ARange { .. }
-        | Op::IncSubtensor { .. }
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
@@ -364,6 +381,12 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Gemm { .. }
         | Op::Ger { .. }
         | Op::Dot22
+        | Op::Eye { .. }
+        | Op::Tri { .. }
+        | Op::ExtractDiag { .. }
+        | Op::AllocDiag { .. }
+        | Op::BatchedDot
+        | Op::SoftmaxWithBias
         | Op::Custom(_) => default(node, ins),
     }
 }
