@@ -376,13 +376,15 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             if x.dtype().is_discrete() {
                 return Ok(vec![G::V(b.float_zeros_like(x)?)]);
             }
-            // Theano: diagonal(gz, offset, axis1, axis2)
+            // Theano: diagonal(gz, offset, axis1, axis2). AllocDiag lays the rows on the lower
+            // of the two axes, so the diagonal is read with axis1 < axis2 (Theano passes them
+            // as given, which reads the transposed diagonal when axis1 > axis2 and offset != 0)
             let gz = one(og, op)?;
             let g = b.apply1(
                 Op::ExtractDiag {
                     offset: *offset,
-                    axis1: *axis1,
-                    axis2: *axis2,
+                    axis1: (*axis1).min(*axis2),
+                    axis2: (*axis1).max(*axis2),
                 },
                 vec![gz],
             )?;
