@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 32;
+pub const N_OPS: u8 = 33;
 
 pub const DTYPES: [DType; 8] = [
     DType::Bool,
@@ -537,6 +537,25 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         // Theano 1.0's catalogue (new codes at the end, so the kept regressions' steps, all
         // below 30, build the graphs they did)
         30 => ew(CATALOGUE[p as usize % CATALOGUE.len()].clone(), vec![x]),
+        // Theano 1.0's matrix constructions and generalized products
+        32 => {
+            let k = (p / 8) as i64 % 5 - 2;
+            match p % 8 {
+                0 => T::diag(&x, k).ok(),
+                1 => T::diagonal(&x, k, 0, -1).ok(),
+                2 => T::tril(&x, k).ok(),
+                3 => T::triu(&x, k).ok(),
+                4 => T::identity_like(&x).ok(),
+                5 => {
+                    let n = T::shape_i(&x, 0).ok()?;
+                    let m = if p & 64 != 0 { Some(i64c(2)) } else { None };
+                    T::eye(n, m, k, Some(DTYPES[p as usize / 8 % 8])).ok()
+                }
+                6 if p & 64 != 0 => T::softmax_with_bias(&x, &y).ok(),
+                6 => T::batched_dot(&x, &y).ok(),
+                _ => T::tensordot(&x, &y, (p as usize / 8) % 3).ok(),
+            }
+        }
         _ => match p % 6 {
             0 => ew(S::ArcTan2, vec![x, y]),
             1 => ew(S::ArcTan2, vec![k(), x]),

@@ -114,6 +114,7 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "Reshape" => Op::Reshape { ndim: 0 },
         "Alloc" => Op::Alloc,
         "AdvancedSubtensor" => Op::AdvancedSubtensor { idx: vec![] },
+        "Subtensor" => Op::Subtensor { idx: vec![] },
         "CGemv" => Op::Gemv { inplace: false },
         "Gemm" => Op::Gemm { inplace: false },
         "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,

@@ -62,6 +62,7 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("useless_alloc", Canonicalize, ["fast_run", "shape"], "Alloc(v, dims...) -> v when v has the output type and provably the dims",
         "(Alloc ?v ?dims..) => ?v", |fg, m| crate::shape::alloc_is_useless(fg, m.node)),
     func!("fill_sink", Canonicalize, ["fast_run", "shape"], ["Elemwise"], "op(fill(a, b), c) -> fill(a, op(b, c))", crate::shape::fill_sink),
+    func!("subtensor_of_shape", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "Shape(x)[k] -> Shape_i{k}(x); MakeVector(a..)[k] -> a_k (k a constant)", crate::shape::subtensor_of_shape),
     func!("shape_i_lift", Canonicalize, ["fast_run", "shape"], ["Shape_i", "Shape"], "Shape_i{k}(op(x..)) -> op's inferred dimension k; Shape(v) -> MakeVector(dims)", crate::shape::shape_i_lift),
     pat!("dimshuffle_identity", Canonicalize, ["fast_run", "dimshuffle_merge"], "identity ds(x) -> x",
         "(DimShuffle ?x) => ?x", |fg, m| is_identity_ds(fg, m.node)),

@@ -991,6 +991,40 @@ pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     }
 }
 
+/// `Shape(x)[k] -> Shape_i{k}(x)` and `MakeVector(a0, a1, ..)[k] -> a_k` for a constant
+/// `k` (negative: from the end), Theano's `local_shape_to_shape_i` and
+/// `local_subtensor_make_vector` for one entry.
+pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    if !matches!(idx.as_slice(), [IdxEntry::Index(_)]) {
+        return None;
+    }
+    let (v, i) = (fg.node_inputs(n)[0], fg.node_inputs(n)[1]);
+    let out = fg.node_outputs(n)[0];
+    let k = fg.constant_value(i)?.scalar_i64()?;
+    let src = fg.owner(v)?;
+    let len = match fg.op(src) {
+        Op::Shape => fg.ty(fg.node_inputs(src)[0]).ndim(),
+        Op::MakeVector { .. } => fg.node_inputs(src).len(),
+        _ => return None,
+    } as i64;
+    let k = if k < 0 { k + len } else { k };
+    if !(0..len).contains(&k) {
+        return None; // out of range: the run-time error stays
+    }
+    let r = match fg.op(src) {
+        Op::Shape => {
+            let x = fg.node_inputs(src)[0];
+            let loc = fg.location(n);
+            fg.add_node1(Op::ShapeI(k as usize), &[x], loc).ok()?
+        }
+        _ => fg.node_inputs(src)[k as usize],
+    };
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
 /// `useless_fill_shape`'s guard: `fill(a, b) -> b` when b has the output's type and every
 /// dimension of a is 1 or provably equal to b's (b is a, or a fill through fills whose model
 /// is a, or the canonical shapes say so).
