@@ -468,9 +468,14 @@ impl Op {
     /// The op as Theano 1.0.5 prints it in `pp`, `debugprint` and messages, for inputs of
     /// types `ins`: Display, except for the reductions, whose Theano names carry what the
     /// input type decides (`Sum{axis=[0], acc_dtype=float64}`, `Prod{axis=(0,),
-    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`). The IR
-    /// text keeps Display (`Sum{axis=[0]}`), which needs no input type to read back.
+    /// dtype='float32', acc_dtype='float64'}`, `Reduce{maximum}{0, 1}`, `Any{0}`), and `Join`,
+    /// whose axis Theano holds as an input. The IR text keeps Display (`Sum{axis=[0]}`,
+    /// `Join{axis=0}`), which needs no input type to read back.
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
+        if let Op::Join { .. } = self {
+            // Theano's Join has no parameters: its axis is an input (debugprint shows it)
+            return "Join".into();
+        }
         let Op::Reduce { kind, axes } = self else {
             return self.to_string();
         };

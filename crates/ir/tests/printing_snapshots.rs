@@ -398,21 +398,22 @@ fn s17_max_argmax_min() {
         expect![[r#"
             join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}(x), float64(MaxAndArgmax{axis=(0,)}(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}((-x)))))
             ---
-            Join{axis=0} [id A] ''   
-             |InplaceDimShuffle{x,0} [id B] ''   
-             | |MaxAndArgmax{axis=(0,)}.0 [id C] ''   
-             |   |x [id D]
-             |InplaceDimShuffle{x,0} [id E] ''   
-             | |Elemwise{Cast{float64}} [id F] ''   
-             |   |MaxAndArgmax{axis=(0,)}.1 [id G] ''   
-             |     |x [id D]
-             |InplaceDimShuffle{x,0} [id H] ''   
-               |Flatten{1} [id I] ''   
-                 |Elemwise{neg,no_inplace} [id J] ''   
-                   |InplaceDimShuffle{x,0} [id K] ''   
-                     |MaxAndArgmax{axis=(0,)}.0 [id L] ''   
-                       |Elemwise{neg,no_inplace} [id M] ''   
-                         |x [id D]
+            Join [id A] ''   
+             |TensorConstant{0} [id B]
+             |InplaceDimShuffle{x,0} [id C] ''   
+             | |MaxAndArgmax{axis=(0,)}.0 [id D] ''   
+             |   |x [id E]
+             |InplaceDimShuffle{x,0} [id F] ''   
+             | |Elemwise{Cast{float64}} [id G] ''   
+             |   |MaxAndArgmax{axis=(0,)}.1 [id H] ''   
+             |     |x [id E]
+             |InplaceDimShuffle{x,0} [id I] ''   
+               |Flatten{1} [id J] ''   
+                 |Elemwise{neg,no_inplace} [id K] ''   
+                   |InplaceDimShuffle{x,0} [id L] ''   
+                     |MaxAndArgmax{axis=(0,)}.0 [id M] ''   
+                       |Elemwise{neg,no_inplace} [id N] ''   
+                         |x [id E]
         "#]],
     );
 }
@@ -625,15 +626,17 @@ fn s24_concatenate_and_stack() {
             ---
             Elemwise{add,no_inplace} [id A] ''   
              |Sum{acc_dtype=float64} [id B] ''   
-             | |Join{axis=1} [id C] ''   
-             |   |x [id D]
-             |   |y [id E]
-             |Sum{acc_dtype=float64} [id F] ''   
-               |Join{axis=0} [id G] ''   
-                 |InplaceDimShuffle{x,0,1} [id H] ''   
-                 | |x [id D]
-                 |InplaceDimShuffle{x,0,1} [id I] ''   
-                   |y [id E]
+             | |Join [id C] ''   
+             |   |TensorConstant{1} [id D]
+             |   |x [id E]
+             |   |y [id F]
+             |Sum{acc_dtype=float64} [id G] ''   
+               |Join [id H] ''   
+                 |TensorConstant{0} [id I]
+                 |InplaceDimShuffle{x,0,1} [id J] ''   
+                 | |x [id E]
+                 |InplaceDimShuffle{x,0,1} [id K] ''   
+                   |y [id F]
         "#]],
     );
 }

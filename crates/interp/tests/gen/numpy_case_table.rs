@@ -5820,7 +5820,7 @@ fn extract_diag_m23_swapped_1() {
 }
 
 #[test]
-fn extract_diag_m23_flipped_T() {
+fn extract_diag_m23_flipped_t() {
     let x0 = tr(flip(
         af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]),
         1,
@@ -6289,7 +6289,7 @@ fn batched_dot_int16_wraps() {
 }
 
 #[test]
-fn batched_dot_flipped_T() {
+fn batched_dot_flipped_t() {
     let x0 = flip(
         af(
             DType::Float64,

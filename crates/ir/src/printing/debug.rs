@@ -20,6 +20,7 @@ use crate::op::Op;
 use crate::var::Variable;
 use std::collections::HashMap;
 use std::fmt::Write;
+use theano_tensor::Tensor;
 
 /// How `[id ..]` identifiers are written (Theano's `ids` argument).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -181,7 +182,12 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     if already_printed || (opts.stop_on_name && r.name().is_some()) {
                         continue;
                     }
-                    let inputs = a.inputs();
+                    let mut inputs = a.inputs().to_vec();
+                    if let Op::Join { axis } = a.op() {
+                        // Theano's Join takes its axis as its first input, a constant
+                        let c = Variable::constant_bounded(Tensor::scalar(*axis as i64));
+                        inputs.insert(0, c);
+                    }
                     let n = inputs.len();
                     let child_depth = depth.map(|d| d - 1);
                     let first_index = match a.op() {
