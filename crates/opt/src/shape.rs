@@ -952,11 +952,13 @@ fn canonicalize_node(fg: &FunctionGraph, n: Node) {
 }
 
 /// `Shape_i{k}(v) -> v's owner's inferred dimension k` (lifted as far as it goes);
-/// `Shape(v) -> MakeVector(dimensions)`.
+/// `Shape(v) -> MakeVector(dimensions)`; a constant entry of a shape, `Shape(x)[k]` or
+/// `MakeVector(..)[k]` ([`subtensor_of_shape`]).
 pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = fg.node_outputs(n)[0];
     let loc = fg.location(n);
     match *fg.op(n) {
+        Op::Subtensor { .. } => subtensor_of_shape(fg, n),
         Op::ShapeI(k) => {
             let v = fg.node_inputs(n)[0];
             let here = dim(fg, v, k);
@@ -994,7 +996,7 @@ pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 /// `Shape(x)[k] -> Shape_i{k}(x)` and `MakeVector(a0, a1, ..)[k] -> a_k` for a constant
 /// `k` (negative: from the end), Theano's `local_shape_to_shape_i` and
 /// `local_subtensor_make_vector` for one entry.
-pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let Op::Subtensor { idx } = fg.op(n) else {
         return None;
     };
