@@ -212,7 +212,7 @@ fn rop_matrix_ops() {
         T::tensordot(&i[0], &i[1], 2).unwrap()
     });
     check_rop(&[M34], -1.0, 1.0, |i| T::diag(&i[0], 1).unwrap());
-    check_rop(&[V4], -1.0, 1.0, |i| T::diag(&T::tanh(&i[0]), -1).unwrap());
+    check_rop(&[V4], -1.0, 1.0, |i| T::diag(T::tanh(&i[0]), -1).unwrap());
     check_rop(&[T234], -1.0, 1.0, |i| T::diagonal(&i[0], 0, 2, 1).unwrap());
     check_rop(&[M34, V4], -1.0, 1.0, |i| {
         T::softmax_with_bias(&i[0], &i[1]).unwrap()

@@ -252,7 +252,7 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::eye(&i, Some(i.clone()), -1, Some(DType::Int32)).unwrap());
     outs.push(T::tri(&i, None, &j, None).unwrap());
     outs.push(T::tril(&x, -2).unwrap());
-    outs.push(T::diagonal(&T::dtensor3("t3"), -1, 2, 0).unwrap());
+    outs.push(T::diagonal(T::dtensor3("t3"), -1, 2, 0).unwrap());
     outs.push(T::diag(&v, 2).unwrap());
     outs.push(create(
         Op::AllocDiag {
@@ -262,7 +262,7 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
         },
         vec![x.clone()],
     ));
-    outs.push(T::batched_dot(&x, &T::dtensor3("t4")).unwrap());
+    outs.push(T::batched_dot(&x, T::dtensor3("t4")).unwrap());
     outs.push(T::softmax_with_bias(&x, &v).unwrap());
     // the BLAS ops (only the optimizer builds them), in place and not
     let s = T::dscalar("s");
