@@ -576,3 +576,96 @@ fn catalogue_missing_gradients_are_errors() {
     // psi's gradient (tri_gamma) itself is fine
     assert!(theano_grad::grad(&T::psi(&x).sum(), std::slice::from_ref(&x)).is_ok());
 }
+
+// Theano 1.0's matrix constructions and generalized products
+const T3: Spec = (&[2, 3, 4], &[]);
+const SQ: Spec = (&[3, 3], &[]);
+
+fn alloc_diag(x: &Variable, offset: i64, axis1: usize, axis2: usize) -> Variable {
+    T::apply_op(
+        theano_ir::Op::AllocDiag {
+            offset,
+            axis1,
+            axis2,
+        },
+        vec![x.clone()],
+    )
+    .unwrap()
+    .remove(0)
+}
+
+numeric! {
+    batched_dot => |dt| {
+        check(dt, &[T3, (&[2, 4, 2], &[])], -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+        check(dt, &[MAT, MAT], -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+        check(dt, &[T3, (&[2, 4], &[])], -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+        check(dt, &[(&[2, 3], &[]), T3], -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+        check(dt, &[(&[3], &[]), MAT], -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+        // a broadcastable batch dimension
+        check(dt, &[((&[1, 3, 4]), &[true, false, false]), ((&[1, 4, 2]), &[true, false, false])],
+              -1.0, 1.0, |i| T::batched_dot(&i[0], &i[1]).unwrap());
+    }
+    tensordot => |dt| {
+        check(dt, &[MAT, (&[4, 2], &[])], -1.0, 1.0, |i| T::tensordot(&i[0], &i[1], 1).unwrap());
+        check(dt, &[T3, (&[3, 4], &[])], -1.0, 1.0, |i| T::tensordot(&i[0], &i[1], 2).unwrap());
+        check(dt, &[T3, (&[4, 2], &[])], -1.0, 1.0, |i| {
+            T::tensordot(&i[0], &i[1], [[0, -1], [1, 0]]).unwrap()
+        });
+        check(dt, &[VEC, (&[2], &[])], -1.0, 1.0, |i| T::tensordot(&i[0], &i[1], 0).unwrap());
+        check(dt, &[T3, (&[4, 2], &[])], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+        check(dt, &[(&[2, 3], &[]), T3], -1.0, 1.0, |i| T::dot(&i[0], &i[1]).unwrap());
+    }
+    diag_and_trace => |dt| {
+        check(dt, &[VEC], -1.0, 1.0, |i| T::diag(&i[0], 0).unwrap());
+        check(dt, &[VEC], -1.0, 1.0, |i| T::diag(&i[0], -2).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::diag(&i[0], 0).unwrap());
+        check(dt, &[SQ], -1.0, 1.0, |i| T::diagonal(&i[0], -1, 0, 1).unwrap());
+        check(dt, &[SQ], -1.0, 1.0, |i| T::diagonal(&i[0], 2, -2, -1).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::trace(&i[0]).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| alloc_diag(&i[0], 1, 0, 2));
+        check(dt, &[MAT], -1.0, 1.0, |i| alloc_diag(&i[0], -1, 2, 0));
+    }
+    tril_triu => |dt| {
+        check(dt, &[MAT], -1.0, 1.0, |i| T::tril(&i[0], 0).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| T::triu(&i[0], -1).unwrap());
+        check(dt, &[MAT], -1.0, 1.0, |i| &T::identity_like(&i[0]).unwrap() * &i[0]);
+    }
+    softmax_with_bias => |dt| {
+        check(dt, &[MAT, VEC], -2.0, 2.0, |i| T::softmax_with_bias(&i[0], &i[1]).unwrap());
+        check(dt, &[MAT, VEC], -2.0, 2.0, |i| {
+            T::log(T::softmax_with_bias(&i[0], &i[1]).unwrap())
+        });
+    }
+}
+
+/// Where Theano 1.0.5 has no gradient: ExtractDiag of more than 2 dimensions
+/// (grad_not_implemented); identity_like's input reaches the output only through its shape
+/// (disconnected).
+#[test]
+fn matrix_ops_missing_gradients_are_errors() {
+    let x = T::dtensor3("x");
+    let e = theano_grad::grad(&T::sum(T::diagonal(&x, 0, 1, 2).unwrap()), &[x])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ExtractDiag") && e.contains("3 dimensions"),
+        "{e}"
+    );
+    let m = T::dmatrix("m");
+    let e = theano_grad::grad(&T::sum(T::identity_like(&m).unwrap()), &[m])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not part of the computational graph of the cost"),
+        "{e}"
+    );
+    // the gradient of an integer input is zero, as Theano's (Eye's undefined gradient does not
+    // reach it: integer inputs take no gradient)
+    let n = T::lscalar("n");
+    let c = T::sum(T::eye(&n, None, 0, None).unwrap());
+    let g = theano_grad::grad(&c, std::slice::from_ref(&n))
+        .unwrap()
+        .remove(0);
+    let z = eval(&[n], &g, &[Tensor::scalar(3i64)]).unwrap();
+    assert_eq!(z.to_f64_vec(), vec![0.0]);
+}

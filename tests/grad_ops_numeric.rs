@@ -197,6 +197,28 @@ fn rop_dot() {
     });
 }
 
+/// Theano's BatchedDot.R_op, and the R-ops of the diagonal ops (linear), tensordot (dot and
+/// reshapes) and SoftmaxWithBias (through the double L-op).
+#[test]
+fn rop_matrix_ops() {
+    const T234: Spec = (&[2, 3, 4], &[]);
+    check_rop(&[T234, (&[2, 4, 2], &[])], -1.0, 1.0, |i| {
+        T::batched_dot(&i[0], &i[1]).unwrap()
+    });
+    check_rop(&[T234, (&[2, 4], &[])], -1.0, 1.0, |i| {
+        T::batched_dot(&i[0], &i[1]).unwrap()
+    });
+    check_rop(&[T234, (&[3, 4], &[])], -1.0, 1.0, |i| {
+        T::tensordot(&i[0], &i[1], 2).unwrap()
+    });
+    check_rop(&[M34], -1.0, 1.0, |i| T::diag(&i[0], 1).unwrap());
+    check_rop(&[V4], -1.0, 1.0, |i| T::diag(T::tanh(&i[0]), -1).unwrap());
+    check_rop(&[T234], -1.0, 1.0, |i| T::diagonal(&i[0], 0, 2, 1).unwrap());
+    check_rop(&[M34, V4], -1.0, 1.0, |i| {
+        T::softmax_with_bias(&i[0], &i[1]).unwrap()
+    });
+}
+
 #[test]
 fn rop_softmax() {
     check_rop(&[M34], -1.0, 1.0, |i| T::softmax(&i[0]).unwrap());

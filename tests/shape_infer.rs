@@ -515,3 +515,98 @@ fn cumop_sort_repeat_nonzero() {
         }
     }
 }
+
+/// Eye, Tri, ExtractDiag (every offset sign, axes in either order, 3-d), AllocDiag, BatchedDot
+/// (every rank pair, zero-length batches) and SoftmaxWithBias.
+#[test]
+fn matrix_ops() {
+    let mut r = Rng(9);
+    let (n, m, k) = (T::lscalar("n"), T::lscalar("m"), T::lscalar("k"));
+    let nmk: Vec<Vec<Tensor>> = [(3, 4, 1), (0, 2, 0), (2, 2, -5)]
+        .iter()
+        .map(|&(a, b, c)| vec![l(a), l(b), l(c)])
+        .collect();
+    check(
+        &[&n, &m, &k],
+        &T::eye(&n, Some(m.clone()), &k, None).unwrap(),
+        &nmk,
+    );
+    check(
+        &[&n, &m, &k],
+        &T::tri(&n, Some(m.clone()), &k, None).unwrap(),
+        &nmk,
+    );
+    let x = T::dmatrix("x");
+    let mats = [
+        vec![r.f(&[2, 3])],
+        vec![r.f(&[4, 2])],
+        vec![r.f(&[3, 3])],
+        vec![r.f(&[0, 3])],
+    ];
+    for off in [-4, -1, 0, 1, 2, 5] {
+        check(&[&x], &T::diag(&x, off).unwrap(), &mats);
+        check(&[&x], &T::diagonal(&x, off, 1, 0).unwrap(), &mats);
+    }
+    check(&[&x], &T::identity_like(&x).unwrap(), &mats);
+    check(&[&x], &T::triu(&x, 1).unwrap(), &mats);
+    let t = T::dtensor3("t");
+    let t3s = [vec![r.f(&[2, 3, 4])], vec![r.f(&[1, 0, 2])]];
+    check(&[&t], &T::diagonal(&t, 1, 2, 0).unwrap(), &t3s);
+    check(&[&t], &T::diagonal(&t, -1, -2, -1).unwrap(), &t3s);
+    let v = T::dvector("v");
+    for off in [-2, 0, 3] {
+        check(
+            &[&v],
+            &T::diag(&v, off).unwrap(),
+            &[vec![r.f(&[3])], vec![r.f(&[0])]],
+        );
+    }
+    for (a1, a2) in [(0, 2), (2, 1), (1, 0)] {
+        let y = T::apply_op(
+            Op::AllocDiag {
+                offset: -1,
+                axis1: a1,
+                axis2: a2,
+            },
+            vec![x.clone()],
+        )
+        .unwrap()
+        .remove(0);
+        check(&[&x], &y, &mats);
+    }
+    let (b3, c3) = (T::dtensor3("b3"), T::dtensor3("c3"));
+    check(
+        &[&b3, &c3],
+        &T::batched_dot(&b3, &c3).unwrap(),
+        &[
+            vec![r.f(&[2, 3, 4]), r.f(&[2, 4, 5])],
+            vec![r.f(&[0, 3, 4]), r.f(&[0, 4, 1])],
+        ],
+    );
+    let (bm, cm) = (T::dmatrix("bm"), T::dmatrix("cm"));
+    check(
+        &[&b3, &cm],
+        &T::batched_dot(&b3, &cm).unwrap(),
+        &[vec![r.f(&[2, 3, 4]), r.f(&[2, 4])]],
+    );
+    check(
+        &[&bm, &c3],
+        &T::batched_dot(&bm, &c3).unwrap(),
+        &[vec![r.f(&[2, 4]), r.f(&[2, 4, 3])]],
+    );
+    check(
+        &[&bm, &cm],
+        &T::batched_dot(&bm, &cm).unwrap(),
+        &[vec![r.f(&[3, 4]), r.f(&[3, 4])]],
+    );
+    check(
+        &[&b3, &cm],
+        &T::tensordot(&b3, &cm, [[2, 0], [1, 0]]).unwrap(),
+        &[vec![r.f(&[2, 3, 4]), r.f(&[2, 4])]],
+    );
+    check(
+        &[&x, &v],
+        &T::softmax_with_bias(&x, &v).unwrap(),
+        &[vec![r.f(&[2, 3]), r.f(&[3])]],
+    );
+}

@@ -274,6 +274,83 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
         }
         "T.flatnonzero" | "x.flatnonzero" => Ok(Val::Var(e(T::flatnonzero(&v1(args)?))?)),
         "T.nonzero_values" | "x.nonzero_values" => Ok(Val::Var(e(T::nonzero_values(&v1(args)?))?)),
+        "T.tensordot" => {
+            let (a, b) = v2(args)?;
+            let ax = match arg(args, kw, 2, "axes") {
+                None => T::TensordotAxes::Count(2),
+                Some(Val::Seq(pair)) if pair.len() == 2 => {
+                    let list = |v: &Val| -> R<Vec<isize>> {
+                        Ok(axes(Some(v))?.ok_or("tensordot: axes None")?)
+                    };
+                    T::TensordotAxes::Pairs(list(&pair[0])?, list(&pair[1])?)
+                }
+                Some(v) => T::TensordotAxes::Count(
+                    usize::try_from(int(v)?).map_err(|_| "tensordot: negative axes")?,
+                ),
+            };
+            Ok(Val::Var(e(T::tensordot(&a, &b, ax))?))
+        }
+        "T.batched_dot" => {
+            let (a, b) = v2(args)?;
+            Ok(Val::Var(e(T::batched_dot(&a, &b))?))
+        }
+        "T.diag" => {
+            let x = v1(args)?;
+            let k = arg(args, kw, 1, "k").map(int).transpose()?.unwrap_or(0);
+            Ok(Val::Var(e(T::diag(&x, k))?))
+        }
+        "T.diagonal" | "x.diagonal" => {
+            let x = v1(args)?;
+            let i = |n: usize, name: &str, d: i64| -> R<i64> {
+                Ok(arg(args, kw, n, name).map(int).transpose()?.unwrap_or(d))
+            };
+            let (off, a1, a2) = (i(1, "offset", 0)?, i(2, "axis1", 0)?, i(3, "axis2", 1)?);
+            Ok(Val::Var(e(T::diagonal(&x, off, a1 as isize, a2 as isize))?))
+        }
+        "T.nlinalg.trace" | "x.trace" => Ok(Val::Var(e(T::trace(&v1(args)?))?)),
+        "T.eye" | "T.tri" => {
+            let n = v1(args)?;
+            let m = arg(args, kw, 1, "m")
+                .or_else(|| arg(args, kw, 1, "M"))
+                .filter(|v| !matches!(v, Val::None))
+                .map(var)
+                .transpose()?;
+            let k = match arg(args, kw, 2, "k") {
+                None => 0i64.into_var(),
+                Some(v) => var(v)?,
+            };
+            let dtype = match arg(args, kw, 3, "dtype") {
+                None | Some(Val::None) => None,
+                Some(Val::Str(s)) => Some(DType::from_name(s).ok_or("eye: dtype name")?),
+                Some(v) => return Err(format!("eye: dtype {v:?}")),
+            };
+            let r = if name == "T.eye" {
+                T::eye(n, m, k, dtype)
+            } else {
+                T::tri(n, m, k, dtype)
+            };
+            Ok(Val::Var(e(r)?))
+        }
+        "T.identity_like" => Ok(Val::Var(e(T::identity_like(&v1(args)?))?)),
+        "T.tril" | "T.triu" => {
+            let x = v1(args)?;
+            let k = arg(args, kw, 1, "k").map(int).transpose()?.unwrap_or(0);
+            let r = if name == "T.tril" {
+                T::tril(&x, k)
+            } else {
+                T::triu(&x, k)
+            };
+            Ok(Val::Var(e(r)?))
+        }
+        "T.alloc" => {
+            let x = v1(args)?;
+            let shape: Vec<Variable> = args[1..].iter().map(var).collect::<R<_>>()?;
+            Ok(Val::Var(e(T::alloc(&x, &shape))?))
+        }
+        "T.nnet.softmax_with_bias" => {
+            let (x, b) = v2(args)?;
+            Ok(Val::Var(e(T::softmax_with_bias(&x, &b))?))
+        }
         "T.add" => bin!(T::add),
         "T.sub" => bin!(T::sub),
         "T.mul" => bin!(T::mul),

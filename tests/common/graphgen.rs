@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 33;
+pub const N_OPS: u8 = 34;
 
 pub const DTYPES: [DType; 8] = [
     DType::Bool,
@@ -554,6 +554,25 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
                 6 => T::tile(&x, &[i64c(2), i64c(1 + p as i64 % 2)], None).ok(),
                 _ if p & 32 != 0 => T::flatnonzero(&x).ok(),
                 _ => T::nonzero_values(&x).ok(),
+            }
+        }
+        // Theano 1.0's matrix constructions and generalized products
+        33 => {
+            let k = (p / 8) as i64 % 5 - 2;
+            match p % 8 {
+                0 => T::diag(&x, k).ok(),
+                1 => T::diagonal(&x, k, 0, -1).ok(),
+                2 => T::tril(&x, k).ok(),
+                3 => T::triu(&x, k).ok(),
+                4 => T::identity_like(&x).ok(),
+                5 => {
+                    let n = T::shape_i(&x, 0).ok()?;
+                    let m = if p & 64 != 0 { Some(i64c(2)) } else { None };
+                    T::eye(n, m, k, Some(DTYPES[p as usize / 8 % 8])).ok()
+                }
+                6 if p & 64 != 0 => T::softmax_with_bias(&x, &y).ok(),
+                6 => T::batched_dot(&x, &y).ok(),
+                _ => T::tensordot(&x, &y, (p as usize / 8) % 3).ok(),
             }
         }
         // code 31

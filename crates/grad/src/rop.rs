@@ -204,7 +204,12 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 .collect::<R<Vec<_>>>()?;
             same_op(b, node, v)?
         }
-        Op::Shape | Op::ShapeI(_) | Op::ARange { .. } | Op::Argmax { .. } => None,
+        Op::Shape
+        | Op::ShapeI(_)
+        | Op::ARange { .. }
+        | Op::Argmax { .. }
+        | Op::Eye { .. }
+        | Op::Tri { .. } => None,
         // linear in x: the same op on the evaluation point (Theano 1.0 has no R_op for these)
         Op::CumOp {
             mode: theano_ir::CumMode::Add,
@@ -223,6 +228,26 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         }
         // integer outputs
         Op::ArgSort { .. } | Op::Nonzero => None,
+        Op::BatchedDot => {
+            // Theano's BatchedDot.R_op: batched_dot(ex, y) + batched_dot(x, ey)
+            let t1 = match &ev[0] {
+                Some(e) => Some(b.apply1(Op::BatchedDot, vec![e.clone(), ins[1].clone()])?),
+                None => None,
+            };
+            let t2 = match &ev[1] {
+                Some(e) => Some(b.apply1(Op::BatchedDot, vec![ins[0].clone(), e.clone()])?),
+                None => None,
+            };
+            match (t1, t2) {
+                (Some(a), Some(c)) => Some(b.add(&a, &c)?),
+                (a, c) => a.or(c),
+            }
+        }
+        // linear in their one input
+        Op::ExtractDiag { .. } | Op::AllocDiag { .. } => match &ev[0] {
+            None => None,
+            Some(e) => same_op(b, node, vec![e.clone()])?,
+        },
         op @ (Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22) => {
             return Err(crate::rules::blas_not_implemented(op))
         }
@@ -237,6 +262,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
         | Op::SoftmaxGrad
+        | Op::SoftmaxWithBias
         | Op::CrossentropySoftmaxArgmax1HotWithBias
         | Op::CrossentropySoftmax1HotWithBiasDx => {
             if !out.dtype().is_float() {

@@ -325,6 +325,92 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 G::Disc,
             ]
         }
+        Op::SoftmaxWithBias => {
+            // Theano's SoftmaxWithBias.L_op: dx = SoftmaxGrad(g, sm) (written out, as for
+            // Softmax), db = dx.sum(axis=0)
+            let (x, bias) = (&ins[0], &ins[1]);
+            let gz = one(og, op)?;
+            let t = b.mul(&gz, &out)?;
+            let s = b.sum(&t, Some(vec![1]), true)?;
+            let dx = b.sub(&t, &b.mul(&s, &out)?)?;
+            let db = b.sum(&dx, Some(vec![0]), false)?;
+            vec![G::V(b.coerce(&dx, x)?), G::V(b.coerce(&db, bias)?)]
+        }
+        Op::BatchedDot => {
+            let (x, y) = (&ins[0], &ins[1]);
+            if !out.dtype().is_float() {
+                return zeros_for(b, ins);
+            }
+            let gz = one(og, op)?;
+            batched_dot_grad(b, x, y, &gz)?
+        }
+        // Theano: grad_undefined for n, m and k (integers; the values are piecewise constant)
+        Op::Eye { .. } | Op::Tri { .. } => (0..ins.len())
+            .map(|i| G::Null(format!("{op} has no gradient with respect to input {i}")))
+            .collect(),
+        Op::ExtractDiag { offset, .. } => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(vec![G::V(b.float_zeros_like(x)?)]);
+            }
+            if x.ndim() != 2 {
+                // Theano 1.0.5: grad_not_implemented for more than 2 dimensions
+                return Ok(vec![G::Null(format!(
+                    "the grad method for input 0 of {op} is not implemented for {} dimensions \
+                     (Theano's works for matrices only)",
+                    x.ndim()
+                ))]);
+            }
+            // Theano: set_subtensor(zeros_like(x)[:d.shape[0], :d.shape[1]], d) with
+            // d = AllocDiag(offset)(gz)
+            let gz = one(og, op)?;
+            let d = b.apply1(
+                Op::AllocDiag {
+                    offset: *offset,
+                    axis1: 0,
+                    axis2: 1,
+                },
+                vec![gz],
+            )?;
+            let stop = |i: i64| -> R<Variable> { b.index_const(&b.shape(&d)?, 0, i) };
+            let bound = IdxEntry::Slice {
+                start: None,
+                stop: Some(DType::Int64),
+                step: None,
+            };
+            let g = b.apply1(
+                Op::IncSubtensor {
+                    idx: vec![bound, bound],
+                    set: true,
+                    inplace: false,
+                },
+                vec![b.zeros_like(x, None)?, d.clone(), stop(0)?, stop(1)?],
+            )?;
+            vec![G::V(g)]
+        }
+        Op::AllocDiag {
+            offset,
+            axis1,
+            axis2,
+        } => {
+            let x = &ins[0];
+            if x.dtype().is_discrete() {
+                return Ok(vec![G::V(b.float_zeros_like(x)?)]);
+            }
+            // Theano: diagonal(gz, offset, axis1, axis2). AllocDiag lays the rows on the lower
+            // of the two axes, so the diagonal is read with axis1 < axis2 (Theano passes them
+            // as given, which reads the transposed diagonal when axis1 > axis2 and offset != 0)
+            let gz = one(og, op)?;
+            let g = b.apply1(
+                Op::ExtractDiag {
+                    offset: *offset,
+                    axis1: (*axis1).min(*axis2),
+                    axis2: (*axis1).max(*axis2),
+                },
+                vec![gz],
+            )?;
+            vec![G::V(b.coerce(&g, x)?)]
+        }
         Op::Shape | Op::ShapeI(_) => vec![G::Disc],
         // Theano 1.0: the gradient passes through; the shape is not differentiable
         Op::SpecifyShape => vec![G::V(one(og, op)?), G::Disc],
@@ -925,4 +1011,36 @@ pub(crate) fn blas_not_implemented(op: &Op) -> GradError {
         why: "BLAS ops are introduced by the optimizer; differentiate the graph before optimizing"
             .into(),
     }
+}
+
+/// Theano's `BatchedDot.grad`: by the ranks of x, y and gz, batched products and broadcast
+/// elementwise products.
+fn batched_dot_grad(b: &B, x: &Variable, y: &Variable, gz: &Variable) -> R<Vec<G>> {
+    let bd = |u: &Variable, v: &Variable| b.apply1(Op::BatchedDot, vec![u.clone(), v.clone()]);
+    let tr = |u: &Variable| b.ds(u, vec![Some(0), Some(2), Some(1)]);
+    let (gx, gy) = match (x.ndim(), y.ndim(), gz.ndim()) {
+        (_, _, 1) => {
+            let g = b.ds(gz, vec![Some(0), None])?;
+            (b.mul(&g, y)?, b.mul(&g, x)?)
+        }
+        (2, 3, _) => (
+            bd(gz, &tr(y)?)?,
+            b.mul(
+                &b.ds(x, vec![Some(0), Some(1), None])?,
+                &b.ds(gz, vec![Some(0), None, Some(1)])?,
+            )?,
+        ),
+        (3, 2, _) => (
+            b.mul(
+                &b.ds(gz, vec![Some(0), Some(1), None])?,
+                &b.ds(y, vec![Some(0), None, Some(1)])?,
+            )?,
+            bd(&tr(x)?, gz)?,
+        ),
+        _ => (bd(gz, &tr(y)?)?, bd(&tr(x)?, gz)?),
+    };
+    Ok(vec![
+        G::V(b.patternbroadcast(&gx, x)?),
+        G::V(b.patternbroadcast(&gy, y)?),
+    ])
 }

@@ -7,7 +7,7 @@
 //! naming the op and the shapes or values involved.
 //!
 //! Layout: one module per op family ([`elemwise`], [`reduce`], [`linalg`], [`shape`],
-//! [`index`]); each dispatches on the dtype once and runs a generic loop over [`Num`].
+//! [`index`], [`matrix`]); each dispatches on the dtype once and runs a generic loop over [`Num`].
 //! Outputs are always new arrays (in-place flags are ignored: the oracle never aliases).
 
 mod blas;
@@ -18,6 +18,7 @@ mod error;
 pub mod eval;
 mod index;
 mod linalg;
+mod matrix;
 mod nnet;
 mod num;
 mod reduce;
@@ -247,6 +248,38 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         | Op::ArgSort { .. }
         | Op::Repeat { .. }
         | Op::Nonzero => cumsort::perform(op, ins)?,
+        Op::Eye { dtype } | Op::Tri { dtype } => {
+            n_in(3)?;
+            vec![matrix::eye_or_tri(
+                ins,
+                *dtype,
+                matches!(op, Op::Tri { .. }),
+            )?]
+        }
+        Op::ExtractDiag {
+            offset,
+            axis1,
+            axis2,
+        } => {
+            n_in(1)?;
+            vec![matrix::extract_diag(ins[0], *offset, *axis1, *axis2)?]
+        }
+        Op::AllocDiag {
+            offset,
+            axis1,
+            axis2,
+        } => {
+            n_in(1)?;
+            vec![matrix::alloc_diag(ins[0], *offset, *axis1, *axis2)?]
+        }
+        Op::BatchedDot => {
+            n_in(2)?;
+            vec![matrix::batched_dot(ins[0], ins[1], out0)?]
+        }
+        Op::SoftmaxWithBias => {
+            n_in(2)?;
+            vec![matrix::softmax_with_bias(ins[0], ins[1], out0)?]
+        }
         Op::Custom(c) => match c.0.perform(ins) {
             Some(r) => r.map_err(|msg| PerformError::Value {
                 op: String::new(),

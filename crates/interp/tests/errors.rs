@@ -553,3 +553,64 @@ fn cumop_sort_repeat_nonzero_errors() {
         expect![[r#"Nonzero: expects 1 inputs, got 2"#]],
     );
 }
+
+/// The matrix constructions and batched products refuse bad run-time values with typed
+/// errors naming the argument (never a panic).
+#[test]
+fn matrix_op_errors() {
+    let eye = Op::Eye {
+        dtype: DType::Float64,
+    };
+    err(
+        &eye,
+        &[&l(-1), &l(2), &l(0)],
+        expect![[r#"Eye{dtype='float64'}: negative dimensions are not allowed: n (rows) is -1"#]],
+    );
+    err(
+        &Op::Tri { dtype: DType::Int8 },
+        &[&l(2), &l(-3), &l(0)],
+        expect![[r#"Tri{dtype='int8'}: negative dimensions are not allowed: m (columns) is -3"#]],
+    );
+    err(
+        &eye,
+        &[&l(1 << 40), &l(1 << 40), &l(0)],
+        expect![[
+            r#"Eye{dtype='float64'}: array of shape (1099511627776, 1099511627776) and dtype float64 is too big"#
+        ]],
+    );
+    let v = af(DType::Float64, &[2], &[1.0, 2.0]);
+    err(
+        &eye,
+        &[&v, &l(2), &l(0)],
+        expect!["Eye{dtype='float64'}: n (rows) must be an integer scalar, got TensorType(float64, vector)"],
+    );
+    let m = af(DType::Float64, &[2, 3], &[0.0; 6]);
+    err(
+        &Op::ExtractDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 2,
+        },
+        &[&m],
+        expect!["ExtractDiag{offset=0, axis1=0, axis2=2, view=False}: axis2=2 is out of range for 2 dimensions (expected 0..2)"],
+    );
+    err(
+        &Op::AllocDiag {
+            offset: i64::MAX,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&v],
+        expect!["AllocDiag{offset=9223372036854775807, axis1=0, axis2=1}: array of shape (9223372036854775809, 9223372036854775809) and dtype float64 is too big"],
+    );
+    let b3 = af(DType::Float64, &[2, 3, 4], &[0.0; 24]);
+    let c3 = af(DType::Float64, &[3, 4, 2], &[0.0; 24]);
+    err(&Op::BatchedDot, &[&b3, &c3], expect!["BatchedDot: the inputs must have the same size in axis 0 (the batch), got shapes (2, 3, 4) and (3, 4, 2)"]);
+    let c3 = af(DType::Float64, &[2, 3, 2], &[0.0; 12]);
+    err(&Op::BatchedDot, &[&b3, &c3], expect!["BatchedDot: shapes (2, 3, 4) and (2, 3, 2) not aligned for a batched dot: 4 (dim 2) != 3 (dim 1)"]);
+    err(
+        &Op::SoftmaxWithBias,
+        &[&m, &v],
+        expect!["SoftmaxWithBias: b must have same number of columns as x: b has shape (2,), x has shape (2, 3)"],
+    );
+}

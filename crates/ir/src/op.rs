@@ -366,6 +366,32 @@ pub enum Op {
     /// Theano's `Nonzero`: the int64 matrix `(x.ndim, count)` of the indices of x's non-zero
     /// elements, in row-major order; its second length depends on the values.
     Nonzero,
+    /// Theano's `Eye{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
+    /// on diagonal `k` (numpy's `eye`).
+    Eye { dtype: DType },
+    /// Theano's `Tri{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
+    /// at and below diagonal `k` (numpy's `tri`), which `tril`/`triu` multiply by.
+    Tri { dtype: DType },
+    /// Theano's `ExtractDiag{offset, axis1, axis2, view=False}`: numpy's
+    /// `x.diagonal(offset, axis1, axis2)` (a copy), the diagonal last.
+    ExtractDiag {
+        offset: i64,
+        axis1: usize,
+        axis2: usize,
+    },
+    /// Theano's `AllocDiag{offset, axis1, axis2}`: zeros with the input's last axis laid on
+    /// diagonal `offset` of the new dimensions `axis1`, `axis2` (each `n + |offset|` long).
+    AllocDiag {
+        offset: i64,
+        axis1: usize,
+        axis2: usize,
+    },
+    /// Theano's `BatchedDot` (tensor.blas): inputs x, y of 2 or 3 dimensions and one dtype;
+    /// `out[i] = dot(x[i], y[i])`.
+    BatchedDot,
+    /// nnet's `SoftmaxWithBias`: inputs (x: float matrix, b: float vector of x.shape[1]);
+    /// `softmax(x + b)` row by row, of x's type.
+    SoftmaxWithBias,
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -454,6 +480,12 @@ impl Op {
             Op::ArgSort { .. } => "ArgSortOp".into(),
             Op::Repeat { .. } => "RepeatOp".into(),
             Op::Nonzero => "Nonzero".into(),
+            Op::Eye { .. } => "Eye".into(),
+            Op::Tri { .. } => "Tri".into(),
+            Op::ExtractDiag { .. } => "ExtractDiag".into(),
+            Op::AllocDiag { .. } => "AllocDiag".into(),
+            Op::BatchedDot => "BatchedDot".into(),
+            Op::SoftmaxWithBias => "SoftmaxWithBias".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -924,6 +956,12 @@ impl Op {
             | Op::ArgSort { .. }
             | Op::Repeat { .. }
             | Op::Nonzero => crate::cumsort::infer_types(self, ins),
+            Op::Eye { .. }
+            | Op::Tri { .. }
+            | Op::ExtractDiag { .. }
+            | Op::AllocDiag { .. }
+            | Op::BatchedDot
+            | Op::SoftmaxWithBias => crate::matrix::infer_types(self, ins),
             Op::Custom(c) => {
                 let out = c.0.infer_types(ins)?;
                 if out.len() != c.0.n_outputs() {
@@ -1233,6 +1271,12 @@ impl fmt::Display for Op {
             | Op::ArgSort { .. }
             | Op::Repeat { .. }
             | Op::Nonzero => crate::cumsort::fmt(self, f),
+            Op::Eye { .. }
+            | Op::Tri { .. }
+            | Op::ExtractDiag { .. }
+            | Op::AllocDiag { .. }
+            | Op::BatchedDot
+            | Op::SoftmaxWithBias => f.write_str(&crate::matrix::name(self)),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {

@@ -17,6 +17,12 @@ type Loc = &'static Location<'static>;
 
 mod cumsort;
 pub use cumsort::*;
+#[path = "tensor_linalg.rs"]
+mod linalg;
+pub use linalg::{
+    batched_dot, diag, diagonal, eye, identity_like, softmax_with_bias, tensordot, trace, tri,
+    tril, triu, TensordotAxes,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Types and constructors
@@ -685,6 +691,18 @@ pub fn dimshuffle(x: impl IntoVar, new_order: &[Option<usize>]) -> Result<Variab
     )
 }
 
+/// `DimShuffle` (Theano's default, in place) at `loc`.
+fn dimshuffle_at(x: &Variable, new_order: Vec<Option<usize>>, loc: Loc) -> Result<Variable> {
+    apply1(
+        Op::DimShuffle {
+            new_order,
+            inplace: true,
+        },
+        vec![x.clone()],
+        loc,
+    )
+}
+
 /// Reverse the dimensions (`x.T`), or permute them by `axes`.
 #[track_caller]
 pub fn transpose(x: impl IntoVar, axes: Option<&[usize]>) -> Result<Variable> {
@@ -1026,13 +1044,24 @@ pub fn stack(xs: &[Variable], axis: isize) -> Result<Variable> {
 // ---------------------------------------------------------------------------------------------
 // Linear algebra and nnet
 
-/// `dot(a, b)`: vector and matrix products in every combination; a scalar operand multiplies.
+/// `dot(a, b)`: vector and matrix products in every combination; a scalar operand multiplies;
+/// an operand of more than 2 dimensions makes it Theano's `tensordot(a, b, [[a.ndim - 1],
+/// [max(0, b.ndim - 2)]])`.
 #[track_caller]
 pub fn dot(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
     let loc = Location::caller();
     let (a, b) = (a.into_var(), b.into_var());
     if a.ndim() == 0 || b.ndim() == 0 {
         return Ok(binary_at(ScalarOp::Mul, a, b, loc));
+    }
+    if a.ndim() > 2 || b.ndim() > 2 {
+        // Theano 1.0: tensordot over a's last axis and b's second-to-last (its only one for
+        // a vector)
+        let axes = TensordotAxes::Pairs(
+            vec![a.ndim() as isize - 1],
+            vec![b.ndim().saturating_sub(2) as isize],
+        );
+        return linalg::tensordot_at(a, b, axes, loc);
     }
     apply1(Op::Dot, vec![a, b], loc)
 }

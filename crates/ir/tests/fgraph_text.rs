@@ -77,10 +77,16 @@ fn variant(op: &Op) -> usize {
         Op::ArgSort { .. } => 32,
         Op::Repeat { .. } => 33,
         Op::Nonzero => 34,
-        Op::Custom(_) => 35,
+        Op::Eye { .. } => 35,
+        Op::Tri { .. } => 36,
+        Op::ExtractDiag { .. } => 37,
+        Op::AllocDiag { .. } => 38,
+        Op::BatchedDot => 39,
+        Op::SoftmaxWithBias => 40,
+        Op::Custom(_) => 41,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 35;
+const N_VARIANTS_PARSABLE: usize = 41;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -249,6 +255,22 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::dot(&x, &v).unwrap());
     outs.push(T::dot(&v, &v).unwrap());
     outs.push(T::softmax(&x).unwrap());
+    // matrix constructions and batched products (negative offsets, every parameter)
+    outs.push(T::eye(&i, Some(i.clone()), -1, Some(DType::Int32)).unwrap());
+    outs.push(T::tri(&i, None, &j, None).unwrap());
+    outs.push(T::tril(&x, -2).unwrap());
+    outs.push(T::diagonal(T::dtensor3("t3"), -1, 2, 0).unwrap());
+    outs.push(T::diag(&v, 2).unwrap());
+    outs.push(create(
+        Op::AllocDiag {
+            offset: -3,
+            axis1: 2,
+            axis2: 0,
+        },
+        vec![x.clone()],
+    ));
+    outs.push(T::batched_dot(&x, T::dtensor3("t4")).unwrap());
+    outs.push(T::softmax_with_bias(&x, &v).unwrap());
     // the BLAS ops (only the optimizer builds them), in place and not
     let s = T::dscalar("s");
     for inplace in [false, true] {

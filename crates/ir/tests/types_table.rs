@@ -2013,3 +2013,378 @@ fn broadcastable_lengths_are_known_constants() {
     ];
     check(table);
 }
+
+/// Theano 1.0.5's matrix constructions and generalized products (tensor/basic.py `Eye`,
+/// `Tri`, `tril`, `triu`, `identity_like`, `ExtractDiag`, `AllocDiag`, `tensordot`;
+/// tensor/blas.py `BatchedDot`; nnet.py `SoftmaxWithBias`): the output types, and the
+/// refusals as typed errors naming the argument.
+#[test]
+fn matrix_ops_table() {
+    let _g = lock();
+    set_float_x(DType::Float64).unwrap();
+    use DType::*;
+    let (dm, fm, lm, im) = (
+        T::dmatrix("dm"),
+        T::fmatrix("fm"),
+        T::lmatrix("lm"),
+        T::imatrix("im"),
+    );
+    let (dv, fv, dr) = (T::dvector("dv"), T::fvector("fv"), T::drow("dr"));
+    let (d3, f3) = (T::dtensor3("d3"), T::ftensor3("f3"));
+    let ls = T::lscalar("ls");
+    let btf = input(Float64, &[true, false, false]);
+    let ftt = input(Float64, &[false, true, true]);
+    let u8m = input(UInt8, &[false, false]);
+    let table: Vec<(&str, Variable, &str)> = vec![
+        // Eye{dtype}: (False, False) of the dtype, floatX by default
+        (
+            "eye 3",
+            T::eye(3, None, 0, None).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "eye symbolic int32",
+            T::eye(&ls, Some(ls.clone()), 1, Some(Int32)).unwrap(),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "eye of 1 is not broadcastable",
+            T::eye(1, None, 0, Some(Float32)).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "tri bool",
+            T::tri(2, None, 0, Some(Bool)).unwrap(),
+            "TensorType(bool, matrix)",
+        ),
+        (
+            "identity_like fmatrix",
+            T::identity_like(&fm).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "identity_like row",
+            T::identity_like(&dr).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "identity_like tensor3",
+            T::identity_like(&d3).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        // tril = m * tri(dtype=m.dtype); triu = m * (int8 1 - tri): the upcast of int8 and m
+        (
+            "tril dmatrix",
+            T::tril(&dm, 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "tril int32",
+            T::tril(&im, -1).unwrap(),
+            "TensorType(int32, matrix)",
+        ),
+        (
+            "tril row",
+            T::tril(&dr, 1).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "triu int64",
+            T::triu(&lm, 2).unwrap(),
+            "TensorType(int64, matrix)",
+        ),
+        (
+            "triu uint8",
+            T::triu(&u8m, 0).unwrap(),
+            "TensorType(int16, matrix)",
+        ),
+        (
+            "triu fmatrix",
+            T::triu(&fm, 0).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        // ExtractDiag: ndim - 1, never broadcastable; AllocDiag: ndim + 1, never broadcastable
+        (
+            "diag vector",
+            T::diag(&dv, 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "diag fvector k",
+            T::diag(&fv, -2).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "diag matrix",
+            T::diag(&dm, 1).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "diag row",
+            T::diag(&dr, 0).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "diag int matrix",
+            T::diag(&im, 0).unwrap(),
+            "TensorType(int32, vector)",
+        ),
+        (
+            "diag tensor3",
+            T::diag(&d3, 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "diagonal tensor3 (True, False, False) axes 1, 2",
+            T::diagonal(&btf, 0, 1, 2).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "diagonal negative axes",
+            T::diagonal(&ftt, 0, -1, -2).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "trace",
+            T::trace(&dm).unwrap(),
+            "TensorType(float64, scalar)",
+        ),
+        (
+            "trace int",
+            T::trace(&im).unwrap(),
+            "TensorType(int64, scalar)",
+        ),
+        (
+            "x.trace() float32",
+            fm.trace().unwrap(),
+            "TensorType(float32, scalar)",
+        ),
+        // BatchedDot: (x.b[0] or y.b[0],) + x.b[1:-1] + y.b[2:], the upcast dtype
+        (
+            "batched_dot t3 t3",
+            T::batched_dot(&d3, &d3).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "batched_dot m m",
+            T::batched_dot(&dm, &dm).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "batched_dot t3 m",
+            T::batched_dot(&d3, &dm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "batched_dot m t3",
+            T::batched_dot(&fm, &f3).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "batched_dot f3 d3 upcast",
+            T::batched_dot(&f3, &d3).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "batched_dot broadcastable batch and rows",
+            T::batched_dot(&btf, &ftt).unwrap(),
+            "TensorType(float64, (True, False, True))",
+        ),
+        (
+            "batched_dot int",
+            T::batched_dot(&im, &lm).unwrap(),
+            "TensorType(int64, vector)",
+        ),
+        // a vector operand: an elementwise product
+        (
+            "batched_dot v m",
+            T::batched_dot(&dv, &dm).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "batched_dot v v",
+            T::batched_dot(&fv, &fv).unwrap(),
+            "TensorType(float32, vector)",
+        ),
+        // tensordot: a.shape[:-n] + b.shape[n:], broadcastable as the kept dimensions
+        (
+            "tensordot m m 1",
+            T::tensordot(&dm, &dm, 1).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "tensordot t3 m 2",
+            T::tensordot(&d3, &dm, 2).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "tensordot v v 0",
+            T::tensordot(&dv, &fv, 0).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "tensordot pairs",
+            T::tensordot(&d3, &dm, [[0, 2], [1, 0]]).unwrap(),
+            "TensorType(float64, vector)",
+        ),
+        (
+            "tensordot keeps a broadcastable kept dimension",
+            T::tensordot(&btf, &dm, 1).unwrap(),
+            "TensorType(float64, (True, False, False))",
+        ),
+        (
+            "tensordot f32 f32",
+            T::tensordot(&f3, &f3, 3).unwrap(),
+            "TensorType(float32, scalar)",
+        ),
+        // dot of more than 2 dimensions: tensordot over a[-1] and b[-2]
+        (
+            "dot t3 m",
+            T::dot(&d3, &dm).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "dot m t3",
+            T::dot(&dm, &d3).unwrap(),
+            "TensorType(float64, 3D)",
+        ),
+        (
+            "dot t3 v",
+            T::dot(&d3, &dv).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "dot t3 t3",
+            T::dot(&d3, &f3).unwrap(),
+            "TensorType(float64, 4D)",
+        ),
+        // SoftmaxWithBias: x's type
+        (
+            "softmax_with_bias",
+            T::softmax_with_bias(&dm, &dv).unwrap(),
+            "TensorType(float64, matrix)",
+        ),
+        (
+            "softmax_with_bias float32 x, float64 b",
+            T::softmax_with_bias(&fm, &dv).unwrap(),
+            "TensorType(float32, matrix)",
+        ),
+        (
+            "softmax_with_bias row",
+            T::softmax_with_bias(&dr, &dv).unwrap(),
+            "TensorType(float64, row)",
+        ),
+    ];
+    check(table);
+
+    // refusals: typed errors naming the argument, what was expected and what was given
+    let msg = |r: theano_ir::Result<Variable>| r.unwrap_err().to_string();
+    let e = msg(T::eye(2.5, None, 0, None));
+    assert!(
+        e.contains("n (rows) must be an integer scalar") && e.contains("float"),
+        "{e}"
+    );
+    let e = msg(T::eye(2, Some(dv.clone()), 0, None));
+    assert!(e.contains("m (columns) must be an integer scalar"), "{e}");
+    let e = msg(T::tri(2, None, 0.5, None));
+    assert!(
+        e.contains("k (the diagonal) must be an integer scalar"),
+        "{e}"
+    );
+    let e = msg(T::identity_like(&dv));
+    assert!(
+        e.contains("at least 2 dimensions") && e.contains("ndim 1"),
+        "{e}"
+    );
+    let e = msg(T::tril(&dv, 0));
+    assert!(e.contains("tril") && e.contains("ndim 1"), "{e}");
+    let e = msg(T::triu(&dv, 0));
+    assert!(e.contains("triu") && e.contains("ndim 1"), "{e}");
+    let e = msg(T::diag(&ls, 0));
+    assert!(
+        e.contains("1 or more dimensions") && e.contains("ndim 0"),
+        "{e}"
+    );
+    let e = msg(T::diagonal(&dv, 0, 0, 1));
+    assert!(
+        e.contains("2 or more dimensions") && e.contains("ndim 1"),
+        "{e}"
+    );
+    let e = msg(T::diagonal(&dm, 0, 1, 1));
+    assert!(e.contains("axis1 and axis2 must differ"), "{e}");
+    let e = msg(T::diagonal(&dm, 0, 0, 2));
+    assert!(e.contains("axis2=2 is out of range"), "{e}");
+    let e = msg(T::diagonal(&dm, 0, -3, 1));
+    assert!(e.contains("axis -3") && e.contains("2 dimensions"), "{e}");
+    let e = msg(T::trace(&dv));
+    assert!(
+        e.contains("ExtractDiag") && e.contains("2 or more dimensions"),
+        "{e}"
+    );
+    let e = msg(T::batched_dot(&ls, &dm));
+    assert!(e.contains("a must have at least one (batch) axis"), "{e}");
+    let e = msg(T::batched_dot(&dm, &ls));
+    assert!(e.contains("b must have at least one (batch) axis"), "{e}");
+    let d4 = T::dtensor4("d4");
+    let e = msg(T::batched_dot(&d4, &dm));
+    assert!(
+        e.contains("more than 3 dimensions") && e.contains("ndim 4 and 2"),
+        "{e}"
+    );
+    let e = msg(T::tensordot(&dm, &dv, 3));
+    assert!(
+        e.contains("axes can not be larger than the dimension of a (a.ndim=2, axes=3)"),
+        "{e}"
+    );
+    let e = msg(T::tensordot(&dm, &dv, 2));
+    assert!(e.contains("dimension of b (b.ndim=1, axes=2)"), "{e}");
+    let e = msg(T::tensordot(
+        &dm,
+        &dm,
+        T::TensordotAxes::Pairs(vec![0, 1], vec![0]),
+    ));
+    assert!(e.contains("same length"), "{e}");
+    let e = msg(T::tensordot(&dm, &dm, [[2], [0]]));
+    assert!(
+        e.contains("axis 2 of a is out of range for a.ndim=2"),
+        "{e}"
+    );
+    let e = msg(T::tensordot(&dm, &dm, [[0, -2], [0, 1]]));
+    assert!(e.contains("axis 0 of a is repeated"), "{e}");
+    let e = msg(T::softmax_with_bias(&dv, &dv));
+    assert!(
+        e.contains("x must be a 2-d tensor of floats") && e.contains("vector"),
+        "{e}"
+    );
+    let e = msg(T::softmax_with_bias(&dm, &dm));
+    assert!(e.contains("b must be a 1-d tensor of floats"), "{e}");
+    let e = msg(T::softmax_with_bias(&lm, &dv));
+    assert!(
+        e.contains("x must be a 2-d tensor of floats") && e.contains("int64"),
+        "{e}"
+    );
+    // the ops themselves, applied directly
+    let e = T::apply_op(theano_ir::Op::BatchedDot, vec![d4.clone(), d3.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("x (input 0) must have 2 or 3 dimensions"), "{e}");
+    let e = T::apply_op(theano_ir::Op::BatchedDot, vec![f3.clone(), d3.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("one dtype"), "{e}");
+    let e = T::apply_op(
+        theano_ir::Op::AllocDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 2,
+        },
+        vec![dv.clone()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("axis2=2 is out of range for 2 dimensions"),
+        "{e}"
+    );
+    let _ = IntoVar::into_var(0i64);
+}

@@ -607,6 +607,60 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         // the number of non-zero elements is known only when computed
         Op::Nonzero => None,
+        Op::Eye { .. } | Op::Tri { .. } => one(vec![scalar(fg, ins[0]), scalar(fg, ins[1])]),
+        Op::ExtractDiag {
+            offset,
+            axis1,
+            axis2,
+        } => {
+            // Theano's ExtractDiag.infer_shape (numpy's PyArray_Diagonal)
+            let x = ins[0];
+            let (d1, d2) = (dim(fg, x, *axis1), dim(fg, x, *axis2));
+            let clip =
+                |v: Sym, hi: Sym| Sym::bin(S::Minimum, Sym::bin(S::Maximum, v, Sym::Const(0)), hi);
+            let len = match offset.signum() {
+                1 => clip(Sym::bin(S::Sub, d2, Sym::Const(*offset)), d1),
+                -1 => clip(Sym::bin(S::Add, d1, Sym::Const(*offset)), d2),
+                _ => Sym::bin(S::Minimum, d1, d2),
+            };
+            let mut d: Vec<Sym> = (0..fg.ty(x).ndim())
+                .filter(|i| i != axis1 && i != axis2)
+                .map(|i| dim(fg, x, i))
+                .collect();
+            d.push(len);
+            one(d)
+        }
+        Op::AllocDiag {
+            offset,
+            axis1,
+            axis2,
+        } => {
+            let x = ins[0];
+            let nd = fg.ty(x).ndim();
+            let side = Sym::bin(
+                S::Add,
+                dim(fg, x, nd - 1),
+                Sym::Const(offset.checked_abs()?),
+            );
+            let d = theano_ir::matrix::alloc_diag_layout(nd, *axis1, *axis2)
+                .into_iter()
+                .map(|e| match e {
+                    Some(i) => dim(fg, x, i),
+                    None => side.clone(),
+                })
+                .collect();
+            one(d)
+        }
+        Op::BatchedDot => {
+            // (x.shape[0],) + x.shape[1:-1] + y.shape[2:]
+            let (x, y) = (ins[0], ins[1]);
+            let (nx, ny) = (fg.ty(x).ndim(), fg.ty(y).ndim());
+            let mut d = vec![dim(fg, x, 0)];
+            d.extend((1..nx - 1).map(|i| dim(fg, x, i)));
+            d.extend((2..ny).map(|i| dim(fg, y, i)));
+            one(d)
+        }
+        Op::SoftmaxWithBias => one(dims(fg, ins[0])),
         Op::Custom(c) => {
             let nd: Vec<usize> = ins.iter().map(|&v| fg.ty(v).ndim()).collect();
             let shapes = c.0.infer_shape(&nd)?;
@@ -936,7 +990,8 @@ fn canonicalize_node(fg: &FunctionGraph, n: Node) {
 }
 
 /// `Shape_i{k}(v) -> v's owner's inferred dimension k` (lifted as far as it goes);
-/// `Shape(v) -> MakeVector(dimensions)`.
+/// `Shape(v) -> MakeVector(dimensions)` (a constant entry of a shape is
+/// `crate::lift::subtensor_of_shape`'s).
 pub(crate) fn shape_i_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let out = fg.node_outputs(n)[0];
     let loc = fg.location(n);

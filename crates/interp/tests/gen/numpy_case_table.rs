@@ -5898,3 +5898,901 @@ fn nonzero_bool_none() {
     let x0 = ab(&[1, 3], &[false, false, false]);
     check(&Op::Nonzero, &[&x0], &[ai(DType::Int64, &[2, 0], &[])]);
 }
+#[test]
+fn eye_3_3_0() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[0]);
+    check(
+        &Op::Eye {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float64,
+            &[3, 3],
+            &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        )],
+    );
+}
+
+#[test]
+fn tri_3_3_0() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[0]);
+    check(
+        &Op::Tri {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float64,
+            &[3, 3],
+            &[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0],
+        )],
+    );
+}
+
+#[test]
+fn eye_2_4_1() {
+    let x0 = ai(DType::Int64, &[], &[2]);
+    let x1 = ai(DType::Int32, &[], &[4]);
+    let x2 = ai(DType::Int8, &[], &[1]);
+    check(
+        &Op::Eye {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float64,
+            &[2, 4],
+            &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        )],
+    );
+}
+
+#[test]
+fn tri_2_4_1() {
+    let x0 = ai(DType::Int64, &[], &[2]);
+    let x1 = ai(DType::Int32, &[], &[4]);
+    let x2 = ai(DType::Int8, &[], &[1]);
+    check(
+        &Op::Tri {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float64,
+            &[2, 4],
+            &[1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0],
+        )],
+    );
+}
+
+#[test]
+fn eye_4_2_m1() {
+    let x0 = ai(DType::Int64, &[], &[4]);
+    let x1 = ai(DType::Int32, &[], &[2]);
+    let x2 = ai(DType::Int8, &[], &[-1]);
+    check(
+        &Op::Eye {
+            dtype: DType::Int32,
+        },
+        &[&x0, &x1, &x2],
+        &[ai(DType::Int32, &[4, 2], &[0, 0, 1, 0, 0, 1, 0, 0])],
+    );
+}
+
+#[test]
+fn tri_4_2_m1() {
+    let x0 = ai(DType::Int64, &[], &[4]);
+    let x1 = ai(DType::Int32, &[], &[2]);
+    let x2 = ai(DType::Int8, &[], &[-1]);
+    check(
+        &Op::Tri {
+            dtype: DType::Int32,
+        },
+        &[&x0, &x1, &x2],
+        &[ai(DType::Int32, &[4, 2], &[0, 0, 1, 0, 1, 1, 1, 1])],
+    );
+}
+
+#[test]
+fn eye_3_3_5() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[5]);
+    check(
+        &Op::Eye {
+            dtype: DType::Float32,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float32,
+            &[3, 3],
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        )],
+    );
+}
+
+#[test]
+fn tri_3_3_5() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[5]);
+    check(
+        &Op::Tri {
+            dtype: DType::Float32,
+        },
+        &[&x0, &x1, &x2],
+        &[af(
+            DType::Float32,
+            &[3, 3],
+            &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        )],
+    );
+}
+
+#[test]
+fn eye_0_3_0() {
+    let x0 = ai(DType::Int64, &[], &[0]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[0]);
+    check(
+        &Op::Eye {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(DType::Float64, &[0, 3], &[])],
+    );
+}
+
+#[test]
+fn tri_0_3_0() {
+    let x0 = ai(DType::Int64, &[], &[0]);
+    let x1 = ai(DType::Int32, &[], &[3]);
+    let x2 = ai(DType::Int8, &[], &[0]);
+    check(
+        &Op::Tri {
+            dtype: DType::Float64,
+        },
+        &[&x0, &x1, &x2],
+        &[af(DType::Float64, &[0, 3], &[])],
+    );
+}
+
+#[test]
+fn eye_3_2_m7() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[2]);
+    let x2 = ai(DType::Int8, &[], &[-7]);
+    check(
+        &Op::Eye { dtype: DType::Bool },
+        &[&x0, &x1, &x2],
+        &[ab(&[3, 2], &[false, false, false, false, false, false])],
+    );
+}
+
+#[test]
+fn tri_3_2_m7() {
+    let x0 = ai(DType::Int64, &[], &[3]);
+    let x1 = ai(DType::Int32, &[], &[2]);
+    let x2 = ai(DType::Int8, &[], &[-7]);
+    check(
+        &Op::Tri { dtype: DType::Bool },
+        &[&x0, &x1, &x2],
+        &[ab(&[3, 2], &[false, false, false, false, false, false])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_0() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::ExtractDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[2], &[1.5, 4.0])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_1() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::ExtractDiag {
+            offset: 1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[2], &[-2.0, -5.5])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_m1() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::ExtractDiag {
+            offset: -1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[1], &[0.0])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_5() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::ExtractDiag {
+            offset: 5,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[0], &[])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_swapped_1() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::ExtractDiag {
+            offset: 1,
+            axis1: 1,
+            axis2: 0,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[1], &[0.0])],
+    );
+}
+
+#[test]
+fn extract_diag_m23_flipped_t() {
+    let x0 = tr(flip(
+        af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]),
+        1,
+    ));
+    check(
+        &Op::ExtractDiag {
+            offset: 1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[1], &[-5.5])],
+    );
+}
+
+#[test]
+fn extract_diag_int8() {
+    let x0 = ai(DType::Int8, &[3, 3], &[1, -2, 3, 4, 5, -6, 7, 8, 9]);
+    check(
+        &Op::ExtractDiag {
+            offset: -1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[ai(DType::Int8, &[2], &[4, 8])],
+    );
+}
+
+#[test]
+fn extract_diag_t234_1_2() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    check(
+        &Op::ExtractDiag {
+            offset: 0,
+            axis1: 1,
+            axis2: 2,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[2, 3],
+            &[-7.5, -2.5, 2.5, 4.5, 9.5, 14.5],
+        )],
+    );
+}
+
+#[test]
+fn extract_diag_t234_0_2() {
+    let x0 = af(
+        DType::Float32,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    check(
+        &Op::ExtractDiag {
+            offset: 2,
+            axis1: 0,
+            axis2: 2,
+        },
+        &[&x0],
+        &[af(
+            DType::Float32,
+            &[3, 2],
+            &[-5.5, 7.5, -1.5, 11.5, 2.5, 15.5],
+        )],
+    );
+}
+
+#[test]
+fn extract_diag_t234_2_0() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    check(
+        &Op::ExtractDiag {
+            offset: -1,
+            axis1: 2,
+            axis2: 0,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[3, 2],
+            &[-6.5, 6.5, -2.5, 10.5, 1.5, 14.5],
+        )],
+    );
+}
+
+#[test]
+fn extract_diag_t234_every2() {
+    let x0 = every2(
+        af(
+            DType::Float64,
+            &[2, 3, 4],
+            &[
+                -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5,
+                7.5, 8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+            ],
+        ),
+        2,
+    );
+    check(
+        &Op::ExtractDiag {
+            offset: 0,
+            axis1: 1,
+            axis2: 2,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[2, 2], &[-7.5, -1.5, 4.5, 10.5])],
+    );
+}
+
+#[test]
+fn extract_diag_empty() {
+    let x0 = af(DType::Float64, &[0, 3], &[]);
+    check(
+        &Op::ExtractDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[0], &[])],
+    );
+}
+
+#[test]
+fn alloc_diag_v_0() {
+    let x0 = af(DType::Float64, &[3], &[1.5, -2.0, 3.0]);
+    check(
+        &Op::AllocDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[3, 3],
+            &[1.5, 0.0, 0.0, 0.0, -2.0, 0.0, 0.0, 0.0, 3.0],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_v_2() {
+    let x0 = af(DType::Float64, &[3], &[1.5, -2.0, 3.0]);
+    check(
+        &Op::AllocDiag {
+            offset: 2,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[5, 5],
+            &[
+                0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0,
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_v_m1_int32() {
+    let x0 = ai(DType::Int32, &[2], &[7, 8]);
+    check(
+        &Op::AllocDiag {
+            offset: -1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[ai(DType::Int32, &[3, 3], &[0, 0, 0, 7, 0, 0, 0, 8, 0])],
+    );
+}
+
+#[test]
+fn alloc_diag_v_flipped() {
+    let x0 = flip(af(DType::Float64, &[3], &[1.0, 2.0, 3.0]), 0);
+    check(
+        &Op::AllocDiag {
+            offset: 1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[4, 4],
+            &[
+                0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_m23_0_1() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::AllocDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[3, 3, 2],
+            &[
+                1.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                3.25, -5.5,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_m23_1_2() {
+    let x0 = af(DType::Float32, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::AllocDiag {
+            offset: 1,
+            axis1: 1,
+            axis2: 2,
+        },
+        &[&x0],
+        &[af(
+            DType::Float32,
+            &[2, 4, 4],
+            &[
+                0.0, 1.5, 0.0, 0.0, 0.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 3.25, 0.0, 0.0, 0.0, 0.0,
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0, -5.5, 0.0, 0.0, 0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_m23_0_2() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::AllocDiag {
+            offset: -2,
+            axis1: 0,
+            axis2: 2,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[5, 2, 5],
+            &[
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                0.0, 0.0, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0,
+                0.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.25, 0.0, 0.0, 0.0, 0.0, -5.5,
+                0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_m23_2_0() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    check(
+        &Op::AllocDiag {
+            offset: 1,
+            axis1: 2,
+            axis2: 0,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[4, 2, 4],
+            &[
+                0.0, 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0, 0.0, 0.0, 0.0, 4.0, 0.0,
+                0.0, 0.0, 0.0, 3.25, 0.0, 0.0, 0.0, -5.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_t234_0_3() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    check(
+        &Op::AllocDiag {
+            offset: 0,
+            axis1: 0,
+            axis2: 3,
+        },
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[4, 2, 3, 4],
+            &[
+                -7.5, 0.0, 0.0, 0.0, -3.5, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 4.5, 0.0, 0.0, 0.0,
+                8.5, 0.0, 0.0, 0.0, 12.5, 0.0, 0.0, 0.0, 0.0, -6.5, 0.0, 0.0, 0.0, -2.5, 0.0, 0.0,
+                0.0, 1.5, 0.0, 0.0, 0.0, 5.5, 0.0, 0.0, 0.0, 9.5, 0.0, 0.0, 0.0, 13.5, 0.0, 0.0,
+                0.0, 0.0, -5.5, 0.0, 0.0, 0.0, -1.5, 0.0, 0.0, 0.0, 2.5, 0.0, 0.0, 0.0, 6.5, 0.0,
+                0.0, 0.0, 10.5, 0.0, 0.0, 0.0, 14.5, 0.0, 0.0, 0.0, 0.0, -4.5, 0.0, 0.0, 0.0, -0.5,
+                0.0, 0.0, 0.0, 3.5, 0.0, 0.0, 0.0, 7.5, 0.0, 0.0, 0.0, 11.5, 0.0, 0.0, 0.0, 15.5,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn alloc_diag_empty() {
+    let x0 = af(DType::Float64, &[2, 0], &[]);
+    check(
+        &Op::AllocDiag {
+            offset: 1,
+            axis1: 0,
+            axis2: 1,
+        },
+        &[&x0],
+        &[af(DType::Float64, &[1, 1, 2], &[0.0, 0.0])],
+    );
+}
+
+#[test]
+fn batched_dot_t3_t3() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 2, 3],
+        &[
+            -7.5, -6.5, -5.5, -3.5, -2.5, -1.5, 4.5, 5.5, 6.5, 8.5, 9.5, 10.5,
+        ],
+    );
+    let x1 = af(
+        DType::Float64,
+        &[2, 3, 2],
+        &[-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5],
+    );
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 2, 2],
+            &[2.0, -7.75, 2.0, -1.75, 51.5, 59.75, 87.5, 101.75],
+        )],
+    );
+}
+
+#[test]
+fn batched_dot_t3_m() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    let x1 = af(
+        DType::Float64,
+        &[2, 4],
+        &[1.0, 2.0, 3.0, 4.0, -1.0, 0.5, 0.25, 2.0],
+    );
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3],
+            &[-55.0, -15.0, 25.0, 14.875, 21.875, 28.875],
+        )],
+    );
+}
+
+#[test]
+fn batched_dot_m_t3() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    let x1 = af(
+        DType::Float64,
+        &[2, 3, 4],
+        &[
+            -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5,
+            8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+        ],
+    );
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 4],
+            &[-2.625, 0.125, 2.875, 5.625, -34.75, -36.25, -37.75, -39.25],
+        )],
+    );
+}
+
+#[test]
+fn batched_dot_m_m() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    let x1 = af(DType::Float64, &[2, 3], &[1.0, 0.5, -1.0, 2.0, 2.0, 2.0]);
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(DType::Float64, &[2], &[-2.75, -3.0])],
+    );
+}
+
+#[test]
+fn batched_dot_f32() {
+    let x0 = af(
+        DType::Float32,
+        &[2, 2, 3],
+        &[
+            -7.5, -6.5, -5.5, -3.5, -2.5, -1.5, 4.5, 5.5, 6.5, 8.5, 9.5, 10.5,
+        ],
+    );
+    let x1 = af(
+        DType::Float32,
+        &[2, 3, 2],
+        &[-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5],
+    );
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float32,
+            &[2, 2, 2],
+            &[2.0, -7.75, 2.0, -1.75, 51.5, 59.75, 87.5, 101.75],
+        )],
+    );
+}
+
+#[test]
+fn batched_dot_int16_wraps() {
+    let x0 = ai(DType::Int16, &[2, 1, 2], &[200, 100, 1, 2]);
+    let x1 = ai(DType::Int16, &[2, 2, 1], &[200, 300, 3, 4]);
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[ai(DType::Int16, &[2, 1, 1], &[4464, 11])],
+    );
+}
+
+#[test]
+fn batched_dot_flipped_t() {
+    let x0 = flip(
+        af(
+            DType::Float64,
+            &[2, 3, 4],
+            &[
+                -7.5, -6.5, -5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5,
+                7.5, 8.5, 9.5, 10.5, 11.5, 12.5, 13.5, 14.5, 15.5,
+            ],
+        ),
+        0,
+    );
+    let x1 = flip(
+        tr(af(
+            DType::Float64,
+            &[2, 4, 2],
+            &[
+                0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0,
+                15.0,
+            ],
+        )),
+        1,
+    );
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3, 2],
+            &[
+                62.0, 254.0, 110.0, 430.0, 158.0, 606.0, -106.0, -298.0, -42.0, -106.0, 22.0, 86.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn batched_dot_batch_0() {
+    let x0 = af(DType::Float64, &[0, 2, 3], &[]);
+    let x1 = af(DType::Float64, &[0, 3, 4], &[]);
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(DType::Float64, &[0, 2, 4], &[])],
+    );
+}
+
+#[test]
+fn batched_dot_inner_0() {
+    let x0 = af(DType::Float64, &[2, 3, 0], &[]);
+    let x1 = af(DType::Float64, &[2, 0, 4], &[]);
+    check(
+        &Op::BatchedDot,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3, 4],
+            &[
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn softmax_with_bias_m23() {
+    let x0 = af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    let x1 = af(DType::Float64, &[3], &[0.5, -1.0, 2.0]);
+    check(
+        &Op::SoftmaxWithBias,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3],
+            &[
+                0.037317501746571384,
+                0.0002514433489066774,
+                0.9624310549045219,
+                0.0757529295802351,
+                0.9228596071168097,
+                0.001387463302955296,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn softmax_with_bias_f32() {
+    let x0 = af(DType::Float32, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]);
+    let x1 = af(DType::Float32, &[3], &[0.5, -1.0, 2.0]);
+    check(
+        &Op::SoftmaxWithBias,
+        &[&x0, &x1],
+        &[af(
+            DType::Float32,
+            &[2, 3],
+            &[
+                0.03731750324368477,
+                0.0002514433581382036,
+                0.9624310731887817,
+                0.07575293630361557,
+                0.9228595495223999,
+                0.0013874631840735674,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn softmax_with_bias_large() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3],
+        &[1000.0, 1001.0, 1002.0, -1000.0, 0.0, 1000.0],
+    );
+    let x1 = af(DType::Float64, &[3], &[-1000.0, 0.0, 5.0]);
+    check(
+        &Op::SoftmaxWithBias,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3],
+            &[
+                0.0,
+                0.0024726231566347748,
+                0.9975273768433653,
+                0.0,
+                0.0,
+                1.0,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn softmax_with_bias_flipped() {
+    let x0 = flip(
+        af(DType::Float64, &[2, 3], &[1.5, -2.0, 3.25, 0.0, 4.0, -5.5]),
+        0,
+    );
+    let x1 = flip(af(DType::Float64, &[3], &[1.0, 2.0, 3.0]), 0);
+    check(
+        &Op::SoftmaxWithBias,
+        &[&x0, &x1],
+        &[af(
+            DType::Float64,
+            &[2, 3],
+            &[
+                0.04742462920539433,
+                0.9525491409734321,
+                2.6229821173560078e-05,
+                0.5586873770911991,
+                0.006206456138065805,
+                0.4351061667707351,
+            ],
+        )],
+    );
+}
+
+#[test]
+fn softmax_with_bias_rows_0() {
+    let x0 = af(DType::Float64, &[0, 3], &[]);
+    let x1 = af(DType::Float64, &[3], &[1.0, 2.0, 3.0]);
+    check(
+        &Op::SoftmaxWithBias,
+        &[&x0, &x1],
+        &[af(DType::Float64, &[0, 3], &[])],
+    );
+}

@@ -433,6 +433,15 @@ impl FunctionGraph {
         let n = self.owner(v)?;
         match self.op(n) {
             Op::MakeVector { .. } => Some(self.node_inputs(n).iter().map(|&x| scalar(x)).collect()),
+            // a broadcastable dimension's length is 1
+            Op::Shape => {
+                let x = self.ty(self.node_inputs(n)[0]);
+                Some(
+                    (0..x.ndim())
+                        .map(|d| x.is_broadcastable(d).then_some(1))
+                        .collect(),
+                )
+            }
             _ => None,
         }
     }

@@ -997,6 +997,9 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
     if head != "Elemwise" && !suffix.is_empty() {
         return Err(format!("unexpected `{suffix}` after the op"));
     }
+    if let Some(op) = crate::matrix::parse(head, params) {
+        return op;
+    }
     if let Some(kind) = ReduceKind::ALL.into_iter().find(|k| k.name() == head) {
         let axes = match params {
             None => None,

@@ -365,6 +365,12 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::ArgSort { .. }
         | Op::Repeat { .. }
         | Op::Nonzero
+        | Op::Eye { .. }
+        | Op::Tri { .. }
+        | Op::ExtractDiag { .. }
+        | Op::AllocDiag { .. }
+        | Op::BatchedDot
+        | Op::SoftmaxWithBias
         | Op::Custom(_) => default(node, ins),
     }
 }
