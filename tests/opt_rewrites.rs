@@ -463,6 +463,11 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![x.pow(c(-1.0))],
             &["!pow", "Elemwise{inv"],
         ),
+        "prod_without_zeros_expand" => {
+            let p = T::prod_axes(&m, Some(&[0]), false).unwrap();
+            let g = theano::grad(&T::sum(&p), std::slice::from_ref(&m)).unwrap();
+            (vec![m.clone()], g, &["!ProdWithoutZeros", "Prod{axis=[0]}"])
+        }
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -650,6 +655,7 @@ rewrite_tests!(
     argmax_only,
     max_to_min,
     softmax_grad_expand,
+    prod_without_zeros_expand,
     switch_true,
     switch_false,
     switch_same,

@@ -262,6 +262,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
         | Op::SoftmaxGrad
+        | Op::ProdWithoutZeros { .. }
         | Op::SoftmaxWithBias
         | Op::CrossentropySoftmaxArgmax1HotWithBias
         | Op::CrossentropySoftmax1HotWithBiasDx => {

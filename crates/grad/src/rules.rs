@@ -158,6 +158,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             // Theano's Sum.L_op returns gz only for an explicit empty axis list; a rank-0
             // input summed over "all" (none) axes still gets `fill(x, gz)`
             let all_of_rank0 = axes.is_none() && *kind == ReduceKind::Sum;
+            let op_axes = axes.clone();
             let axes: Vec<usize> = axes.clone().unwrap_or_else(|| (0..x.ndim()).collect());
             if axes.is_empty() && !all_of_rank0 {
                 return Ok(vec![G::V(gz)]);
@@ -165,7 +166,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             let nd = expand_order(x.ndim(), &axes);
             match kind {
                 ReduceKind::Sum => vec![G::V(b.fill(x, &b.ds(&gz, nd)?)?)],
-                ReduceKind::Prod => vec![G::V(prod_grad(b, x, &out, &gz, &axes, nd)?)],
+                ReduceKind::Prod => vec![G::V(prod_grad(b, x, &out, &gz, &op_axes, nd)?)],
                 ReduceKind::Max | ReduceKind::Min => {
                     // the gradient goes to every position equal to the extremum
                     let m = b.ds(&out, nd.clone())?;
@@ -201,6 +202,12 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         }
         // an int64 result: Theano's Argmax.grad gives zeros
         Op::Argmax { .. } => return zeros_for(b, ins),
+        // Theano: "The grad of ProdWithoutZeros is not implemented"
+        Op::ProdWithoutZeros { .. } => {
+            vec![G::Null(
+                "the gradient of ProdWithoutZeros is not implemented (as in Theano)".into(),
+            )]
+        }
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
             return Err(blas_not_implemented(op))
         }
@@ -675,14 +682,15 @@ fn prod_grad(
     x: &Variable,
     out: &Variable,
     gz: &Variable,
-    axes: &[usize],
+    op_axes: &Option<Vec<usize>>,
     nd: Vec<Option<usize>>,
 ) -> R<Variable> {
     let prod_out = b.ds(out, nd.clone())?;
     let gz = b.ds(gz, nd.clone())?;
     let without_zeros = b.div(&b.mul(&gz, &prod_out)?, x)?;
     let where_zeros = b.bin(ScalarOp::Eq, x, &fconst(0.0))?;
-    let sum_where_zeros = b.sum(&where_zeros, Some(axes.to_vec()), false)?;
+    // Theano sums over the op's own `axis` (`None` prints as no axis list)
+    let sum_where_zeros = b.sum(&where_zeros, op_axes.clone(), false)?;
     let single_zero = b.ds(
         &b.bin(ScalarOp::Eq, &sum_where_zeros, &iconst(1))?,
         nd.clone(),
@@ -691,16 +699,13 @@ fn prod_grad(
     let gz_not_zero = b.bin(ScalarOp::Neq, &gz, &fconst(0.0))?;
     let take = b.mul(&single_zero, &gz_not_zero)?;
     let pwz_in = b.mul(&take, x)?;
-    let pwz_ones = b.ew(
-        ScalarOp::Switch,
-        vec![
-            b.bin(ScalarOp::Eq, &pwz_in, &iconst(0))?,
-            iconst(1),
-            pwz_in.clone(),
-        ],
-    )?;
     let pwz = b.ds(
-        &b.reduce(ReduceKind::Prod, &pwz_ones, Some(axes.to_vec()))?,
+        &b.apply1(
+            Op::ProdWithoutZeros {
+                axes: op_axes.clone(),
+            },
+            vec![pwz_in],
+        )?,
         nd.clone(),
     )?;
     let no_zeros = b.ds(&b.bin(ScalarOp::Eq, &sum_where_zeros, &iconst(0))?, nd)?;

@@ -120,6 +120,29 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             n_in(1)?;
             vec![reduce::reduce(*kind, axes.as_deref(), ins[0], out0)?]
         }
+        Op::ProdWithoutZeros { axes } => {
+            n_in(1)?;
+            // the product of switch(eq(x, 0), 1, x), the expansion the optimizer compiles
+            let x = ins[0];
+            let zero = Tensor::zeros(x.dtype(), &[]);
+            let one = Tensor::full(x.dtype(), &[], 1.0);
+            let is_zero = elemwise::elemwise(
+                &theano_ir::ScalarOp::Eq,
+                &[x, &zero],
+                theano_tensor::DType::Bool,
+            )?;
+            let ones = elemwise::elemwise(
+                &theano_ir::ScalarOp::Switch,
+                &[&is_zero, &one, x],
+                x.dtype(),
+            )?;
+            vec![reduce::reduce(
+                theano_ir::ReduceKind::Prod,
+                axes.as_deref(),
+                &ones,
+                out0,
+            )?]
+        }
         Op::MaxAndArgmax { axes } => {
             n_in(1)?;
             let (m, i) = reduce::max_and_argmax(ins[0], axes)?;

@@ -278,6 +278,10 @@ pub enum Op {
     },
     /// max and argmax over `axes` (two outputs).
     MaxAndArgmax { axes: Vec<usize> },
+    /// Theano's `ProdWithoutZeros`: the product over `axes` (`None` = all) of the non-zero
+    /// elements, as `Prod` types it; the product's gradient uses it. The optimizer writes it
+    /// as `Prod(switch(eq(x, 0), 1, x))` (`prod_without_zeros_expand`).
+    ProdWithoutZeros { axes: Option<Vec<usize>> },
     /// Theano's `Argmax`: the argmax of `MaxAndArgmax` alone (int64), which the optimizer
     /// puts where a graph reads only the argmax (`argmax_only`).
     Argmax { axes: Vec<usize> },
@@ -448,6 +452,7 @@ impl Op {
             Op::Reduce { kind, .. } => kind.name().into(),
             Op::MaxAndArgmax { .. } => "MaxAndArgmax".into(),
             Op::Argmax { .. } => "Argmax".into(),
+            Op::ProdWithoutZeros { .. } => "ProdWithoutZeros".into(),
             Op::Dot => "Dot".into(),
             Op::Softmax => "Softmax".into(),
             Op::LogSoftmax => "LogSoftmax".into(),
@@ -533,6 +538,15 @@ impl Op {
                 );
             }
             _ => {}
+        }
+        if let Op::ProdWithoutZeros { axes } = self {
+            let prod = Op::Reduce {
+                kind: ReduceKind::Prod,
+                axes: axes.clone(),
+            };
+            return prod
+                .theano_name(ins)
+                .replacen("Prod", "ProdWithoutZeros", 1);
         }
         let Op::Reduce { kind, axes } = self else {
             return self.to_string();
@@ -701,6 +715,11 @@ impl Op {
                 }
                 one(TensorType::new(t.dtype, &b)?)
             }
+            Op::ProdWithoutZeros { axes } => Op::Reduce {
+                kind: ReduceKind::Prod,
+                axes: axes.clone(),
+            }
+            .infer_types(ins),
             Op::Reduce { kind, axes } => {
                 n_in(1)?;
                 let t = ins[0];
@@ -1204,6 +1223,10 @@ impl fmt::Display for Op {
                 let pre = if *inplace { "Inplace" } else { "" };
                 write!(f, "{pre}DimShuffle{{{}}}", items.join(","))
             }
+            Op::ProdWithoutZeros { axes } => match axes {
+                None => write!(f, "ProdWithoutZeros"),
+                Some(a) => write!(f, "ProdWithoutZeros{{axis=[{}]}}", join_usize(a)),
+            },
             Op::Reduce { kind, axes } => {
                 let name = kind.name();
                 match axes {

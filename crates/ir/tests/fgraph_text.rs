@@ -83,10 +83,11 @@ fn variant(op: &Op) -> usize {
         Op::AllocDiag { .. } => 38,
         Op::BatchedDot => 39,
         Op::SoftmaxWithBias => 40,
-        Op::Custom(_) => 41,
+        Op::ProdWithoutZeros { .. } => 41,
+        Op::Custom(_) => 42,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 41;
+const N_VARIANTS_PARSABLE: usize = 42;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -292,6 +293,19 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(create(Op::Dot22, vec![x.clone(), y.clone()]));
     outs.push(T::log_softmax(&x).unwrap());
     outs.push(T::apply_op(Op::Argmax { axes: vec![1] }, vec![x.clone()]).unwrap()[0].clone());
+    outs.push(
+        T::apply_op(Op::ProdWithoutZeros { axes: None }, vec![x.clone()]).unwrap()[0].clone(),
+    );
+    outs.push(
+        T::apply_op(
+            Op::ProdWithoutZeros {
+                axes: Some(vec![0]),
+            },
+            vec![x.clone()],
+        )
+        .unwrap()[0]
+            .clone(),
+    );
     outs.push(
         T::apply_op(Op::SoftmaxGrad, vec![y.clone(), T::softmax(&x).unwrap()]).unwrap()[0].clone(),
     );

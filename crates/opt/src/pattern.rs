@@ -118,6 +118,7 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "Subtensor" => Op::Subtensor { idx: vec![] },
         "MaxAndArgmax" => Op::MaxAndArgmax { axes: vec![] },
         "Argmax" => Op::Argmax { axes: vec![] },
+        "ProdWithoutZeros" => Op::ProdWithoutZeros { axes: None },
         "CGemv" => Op::Gemv { inplace: false },
         "Gemm" => Op::Gemm { inplace: false },
         "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,

@@ -80,3 +80,24 @@ fn neg_input(fg: &FunctionGraph, n: Node) -> Option<Value> {
         _ => None,
     }
 }
+
+/// `prod_without_zeros_expand`: `ProdWithoutZeros{axes}(v) -> Prod{axes}(switch(eq(v, 0), 1,
+/// v))`, the op the product's gradient uses written with ops every backend runs (at the start
+/// of canonicalize, as `softmax_grad_expand`).
+pub(crate) fn prod_without_zeros_expand(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::ProdWithoutZeros { axes } = fg.op(n).clone() else {
+        return None;
+    };
+    let v = fg.node_inputs(n)[0];
+    let loc = fg.location(n);
+    let zero = fg.add_constant(theano_ir::Tensor::full(theano_ir::DType::Int8, &[], 0.0));
+    let one = fg.add_constant(theano_ir::Tensor::full(theano_ir::DType::Int8, &[], 1.0));
+    let is_zero = crate::util::mk(fg, ScalarOp::Eq, &[v, zero], loc)?;
+    let ones = crate::util::mk(fg, ScalarOp::Switch, &[is_zero, one, v], loc)?;
+    let prod = Op::Reduce {
+        kind: ReduceKind::Prod,
+        axes,
+    };
+    let r = fg.add_node1(prod, &[ones], loc).ok()?;
+    (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
+}

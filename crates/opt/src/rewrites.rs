@@ -61,6 +61,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
+    func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
     func!("softmax_grad_expand", Canonicalize, ["fast_compile", "fast_run"], ["SoftmaxGrad"], "SoftmaxGrad(dy, sm) -> dy * sm - sum(dy * sm, last axis) * sm", crate::xent::softmax_grad_expand),
     pat!("useless_fill", Canonicalize, ["fast_run"], "fill(a, b) -> b when a adds no dimension",
         "(second ?a ?b) => ?b", |fg, m| (0..fg.ty(m["a"]).ndim()).all(|i| fg.ty(m["a"]).is_broadcastable(i)) && fg.ty(m["b"]) == fg.ty(m.out)),

@@ -376,7 +376,7 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
                 Some(i) => dim(fg, ins[0], *i),
             })
             .collect()),
-        Op::Reduce { axes, .. } => {
+        Op::Reduce { axes, .. } | Op::ProdWithoutZeros { axes } => {
             let nd = fg.ty(ins[0]).ndim();
             let kept: Vec<Sym> = (0..nd)
                 .filter(|i| axes.as_ref().is_some_and(|a| !a.contains(i)))

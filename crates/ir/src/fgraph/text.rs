@@ -1011,6 +1011,17 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         };
         return Ok(Op::Reduce { kind, axes });
     }
+    if head == "ProdWithoutZeros" {
+        let axes = match params {
+            None => None,
+            Some(p) => Some(
+                items(strip(p, "axis=[", "]")?)
+                    .map(usize_of)
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        return Ok(Op::ProdWithoutZeros { axes });
+    }
     if let Some(op) = crate::cumsort::parse(head, params) {
         return op;
     }

@@ -341,6 +341,7 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         Op::Reduce { .. }
         | Op::MaxAndArgmax { .. }
         | Op::Argmax { .. }
+        | Op::ProdWithoutZeros { .. }
         | Op::Softmax
         | Op::LogSoftmax
         | Op::SoftmaxGrad
