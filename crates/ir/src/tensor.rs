@@ -56,6 +56,29 @@ pub fn input(ty: TensorType, name: &str) -> Variable {
     Variable::input(ty, (!name.is_empty()).then_some(name))
 }
 
+/// Theano's `T.tensor(dtype, broadcastable, name)`: a symbolic input of the dtype named as
+/// Theano names it (`"float32"`, `"int64"`, `"floatX"`) with this broadcastable pattern (its
+/// length is the number of dimensions). An unknown dtype name, or more dimensions than a type
+/// holds, is a [`GraphError`] naming it.
+#[track_caller]
+pub fn tensor(dtype: &str, broadcastable: &[bool], name: &str) -> Result<Variable> {
+    let loc = Location::caller();
+    let d = dtype_named(dtype).ok_or_else(|| {
+        GraphError::new(
+            "tensor",
+            vec![],
+            format!(
+                "unknown dtype {dtype:?} (expected one of {}, or \"floatX\")",
+                DType::ALL.map(|d| d.name()).join(", ")
+            ),
+            loc,
+        )
+    })?;
+    let ty = TensorType::new(d, broadcastable)
+        .map_err(|e| GraphError::new("tensor", vec![], e.to_string(), loc))?;
+    Ok(input(ty, name))
+}
+
 macro_rules! ctors {
     ($($f:ident, $fs:ident => $ty:expr;)*) => {
         $(#[doc = concat!("A symbolic `", stringify!($ty), "` (empty name for unnamed).")]

@@ -574,3 +574,24 @@ fn crossentropy_errors_name_the_argument() {
     assert_eq!(nll32.ty().to_string(), "TensorType(float32, vector)");
     assert_eq!(sm32.ty().to_string(), "TensorType(float32, matrix)");
 }
+
+/// `T::tensor(dtype, broadcastable, name)`: Theano's dtype names, the pattern's length as the
+/// rank; an unknown name and an impossible rank are typed errors naming them.
+#[test]
+fn tensor_by_dtype_name() {
+    let x = T::tensor("float32", &[false, true], "x").unwrap();
+    assert_eq!(x.ty().to_string(), "TensorType(float32, col)");
+    assert_eq!(x.name().as_deref(), Some("x"));
+    assert_eq!(
+        T::tensor("floatX", &[], "s").unwrap().dtype(),
+        theano_ir::config::float_x()
+    );
+    let e = T::tensor("float128", &[false], "y")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown dtype \"float128\""), "{e}");
+    let e = T::tensor("int8", &[false; 33], "z")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("33"), "{e}");
+}
