@@ -44,8 +44,14 @@ pub(crate) fn argmax_only(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)
     }
 }
 
-/// `max_to_min` (Theano's `local_max_to_min`): `-Reduce{maximum}(-x) -> Reduce{minimum}(x)`.
+/// `max_to_min` (Theano's `local_max_to_min`): `-Reduce{maximum}(-x) -> Reduce{minimum}(x)`,
+/// for floats only: an integer negation wraps at the dtype's minimum (`-(-128)` is `-128` in
+/// int8), so there `-max(-x)` is not `min(x)` (found by the differential test; Theano rewrites
+/// integers too, changing the value).
 pub(crate) fn max_to_min(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if !fg.ty(fg.node_outputs(n)[0]).dtype.is_float() {
+        return None;
+    }
     let m = neg_input(fg, n)?;
     let ValueDef::Output { node: r, .. } = fg.def(m) else {
         return None;

@@ -168,7 +168,7 @@ pub static REWRITES: &[Rewrite] = &[
         "(mul ?x -1) => (neg! ?x)", |fg, m| dtype(fg, m.out).is_signed()),
     func_outputs!("max_and_argmax_to_max", Specialize, ["fast_run", "uncanonicalize"], ["MaxAndArgmax"], "MaxAndArgmax(x).0 -> Reduce{maximum}(x) when the argmax is not read", crate::reduce::max_and_argmax_to_max),
     func_outputs!("argmax_only", Specialize, ["fast_run", "uncanonicalize", "max_and_argmax_to_max"], ["MaxAndArgmax"], "MaxAndArgmax(x).1 -> Argmax(x) when the max is not read", crate::reduce::argmax_only),
-    func!("max_to_min", Specialize, ["fast_run", "uncanonicalize"], ["neg"], "-Reduce{maximum}(-x) -> Reduce{minimum}(x)", crate::reduce::max_to_min),
+    func!("max_to_min", Specialize, ["fast_run", "uncanonicalize"], ["neg"], "-Reduce{maximum}(-x) -> Reduce{minimum}(x) (floats)", crate::reduce::max_to_min),
     pat!("dot22", Specialize, ["fast_run", "blas", "dot_to_blas"], "dot(A, B) -> Dot22(A, B) for float matrices",
         "(Dot ?a ?b) => (Dot22 ?a ?b)", |fg, m| crate::blas::is_float(fg.ty(m.out)) && [m["a"], m["b"]].iter().all(|&v| fg.ty(v).ndim() == 2 && dtype(fg, v) == dtype(fg, m.out))),
     func!("dot_to_blas", Specialize, ["fast_run", "blas"], ["Dot"], "dot(A, x) -> CGemv(zeros, 1, A, x, 0); dot(x, A) on A.T", crate::blas::dot_to_blas),
