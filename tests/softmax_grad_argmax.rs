@@ -176,3 +176,28 @@ fn argmax_op_types_values_and_shape() {
         vec![1.0, 1.0]
     );
 }
+
+/// `ProdWithoutZeros` (the product gradient's op): the product of the non-zero elements, and
+/// a gradient (Theano has none) so that a product's second derivatives work.
+#[test]
+fn prod_without_zeros_values_and_gradient() {
+    let m = T::dmatrix("m");
+    let p = apply(
+        Op::ProdWithoutZeros {
+            axes: Some(vec![1]),
+        },
+        vec![m.clone()],
+    );
+    assert_eq!(p.ty(), TensorType::vector(DType::Float64));
+    let v = Tensor::from_shape_vec(&[2, 3], vec![2.0, 0.0, 3.0, 0.0, 0.0, 0.0]).unwrap();
+    assert_eq!(both(std::slice::from_ref(&m), &p, &[v]), vec![6.0, 1.0]);
+    let mut rng = Rng::new(11);
+    let points = vec![rng.tensor(DType::Float64, &[2, 3], 0.5, 2.0)];
+    verify_grad(
+        |i| apply(Op::ProdWithoutZeros { axes: None }, vec![i[0].clone()]),
+        &points,
+        eval_compiled,
+        &VerifyGradOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -202,11 +202,25 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         }
         // an int64 result: Theano's Argmax.grad gives zeros
         Op::Argmax { .. } => return zeros_for(b, ins),
-        // Theano: "The grad of ProdWithoutZeros is not implemented"
-        Op::ProdWithoutZeros { .. } => {
-            vec![G::Null(
-                "the gradient of ProdWithoutZeros is not implemented (as in Theano)".into(),
-            )]
+        // Theano has none ("The grad of ProdWithoutZeros is not implemented"); here it is the
+        // gradient of what it computes, prod(switch(eq(v, 0), 1, v)), so a product's second
+        // derivatives (hessians, R-ops) keep working: the product's gradient on the ones-for-
+        // zeros input, zero where v is 0
+        Op::ProdWithoutZeros { axes } => {
+            let v = &ins[0];
+            if !out.dtype().is_float() {
+                return zeros_for(b, ins);
+            }
+            let gz = one(og, op)?;
+            let all: Vec<usize> = axes.clone().unwrap_or_else(|| (0..v.ndim()).collect());
+            let is_zero = b.bin(ScalarOp::Eq, v, &fconst(0.0))?;
+            let ones = b.ew(
+                ScalarOp::Switch,
+                vec![is_zero.clone(), iconst(1), v.clone()],
+            )?;
+            let nd = expand_order(v.ndim(), &all);
+            let g = prod_grad(b, &ones, &out, &gz, axes, nd)?;
+            vec![G::V(b.ew(ScalarOp::Switch, vec![is_zero, fconst(0.0), g])?)]
         }
         Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22 => {
             return Err(blas_not_implemented(op))
