@@ -23,16 +23,7 @@ fn axis_of(axis: i64, ndim: usize) -> R<usize> {
 
 /// The outputs of one of this module's ops.
 pub fn perform(op: &Op, ins: &[&Tensor]) -> R<Vec<Tensor>> {
-    let n_in = |n: usize| -> R<()> {
-        if ins.len() == n {
-            Ok(())
-        } else {
-            Err(PerformError::input(format!(
-                "expects {n} inputs, got {}",
-                ins.len()
-            )))
-        }
-    };
+    let n_in = |n: usize| crate::util::n_inputs(ins, n);
     Ok(vec![match op {
         Op::CumOp { axis, mode } => {
             n_in(1)?;

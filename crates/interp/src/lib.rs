@@ -90,16 +90,7 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         )));
     }
     let out0 = out_types[0].dtype;
-    let n_in = |n: usize| -> R<()> {
-        if ins.len() == n {
-            Ok(())
-        } else {
-            Err(PerformError::input(format!(
-                "expects {n} inputs, got {}",
-                ins.len()
-            )))
-        }
-    };
+    let n_in = |n: usize| crate::util::n_inputs(ins, n);
     let at_least = |n: usize| -> R<()> {
         if ins.len() >= n {
             Ok(())

@@ -33,6 +33,18 @@ const PROBE_BYTES: usize = 64 << 20;
 /// [`PROBE_BYTES`] or more is first reserved and released (untouched memory, so the probe
 /// costs an `mmap` and a `munmap`, not a pass over the pages). Below that, a failed
 /// allocation is the process running out of memory, as anywhere else.
+/// An op's input count: `n` inputs, else a typed error saying how many came.
+pub fn n_inputs(ins: &[&Tensor], n: usize) -> R<()> {
+    if ins.len() == n {
+        Ok(())
+    } else {
+        Err(PerformError::input(format!(
+            "expects {n} inputs, got {}",
+            ins.len()
+        )))
+    }
+}
+
 pub fn check_size(shape: &[usize], dtype: DType) -> R<usize> {
     let n = shape
         .iter()

@@ -52,12 +52,12 @@ pub fn eye(
     k: impl IntoVar,
     dtype: Option<DType>,
 ) -> Result<Variable> {
-    let n = n.into_var();
-    let m = m.unwrap_or_else(|| n.clone());
-    let dtype = dtype.unwrap_or_else(crate::config::float_x);
-    apply1(
-        Op::Eye { dtype },
-        vec![n, m, k.into_var()],
+    nmk(
+        |dtype| Op::Eye { dtype },
+        n.into_var(),
+        m,
+        k.into_var(),
+        dtype,
         Location::caller(),
     )
 }
@@ -71,14 +71,28 @@ pub fn tri(
     k: impl IntoVar,
     dtype: Option<DType>,
 ) -> Result<Variable> {
-    let n = n.into_var();
-    let m = m.unwrap_or_else(|| n.clone());
-    let dtype = dtype.unwrap_or_else(crate::config::float_x);
-    apply1(
-        Op::Tri { dtype },
-        vec![n, m, k.into_var()],
+    nmk(
+        |dtype| Op::Tri { dtype },
+        n.into_var(),
+        m,
+        k.into_var(),
+        dtype,
         Location::caller(),
     )
+}
+
+/// An `(n, m, k)` op of `dtype` (floatX by default), `m = n` when `None`.
+fn nmk(
+    op: fn(DType) -> Op,
+    n: Variable,
+    m: Option<Variable>,
+    k: Variable,
+    dtype: Option<DType>,
+    loc: Loc,
+) -> Result<Variable> {
+    let m = m.unwrap_or_else(|| n.clone());
+    let dtype = dtype.unwrap_or_else(crate::config::float_x);
+    apply1(op(dtype), vec![n, m, k], loc)
 }
 
 /// Theano's `identity_like(x)`: `eye(x.shape[0], x.shape[1], 0, x.dtype)` for a matrix `x`.

@@ -1000,27 +1000,26 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
     if let Some(op) = crate::matrix::parse(head, params) {
         return op;
     }
-    if let Some(kind) = ReduceKind::ALL.into_iter().find(|k| k.name() == head) {
-        let axes = match params {
-            None => None,
-            Some(p) => Some(
+    // the reductions' optional `{axis=[..]}`
+    let reduce_axes = || -> Result<Option<Vec<usize>>, String> {
+        params
+            .map(|p| {
                 items(strip(p, "axis=[", "]")?)
                     .map(usize_of)
-                    .collect::<Result<_, _>>()?,
-            ),
-        };
-        return Ok(Op::Reduce { kind, axes });
+                    .collect::<Result<_, _>>()
+            })
+            .transpose()
+    };
+    if let Some(kind) = ReduceKind::ALL.into_iter().find(|k| k.name() == head) {
+        return Ok(Op::Reduce {
+            kind,
+            axes: reduce_axes()?,
+        });
     }
     if head == "ProdWithoutZeros" {
-        let axes = match params {
-            None => None,
-            Some(p) => Some(
-                items(strip(p, "axis=[", "]")?)
-                    .map(usize_of)
-                    .collect::<Result<_, _>>()?,
-            ),
-        };
-        return Ok(Op::ProdWithoutZeros { axes });
+        return Ok(Op::ProdWithoutZeros {
+            axes: reduce_axes()?,
+        });
     }
     if let Some(op) = crate::cumsort::parse(head, params) {
         return op;
