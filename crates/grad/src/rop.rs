@@ -180,13 +180,15 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         | Op::Subtensor { .. }
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. }
+        | Op::AdvancedBooleanSubtensor
         | Op::Alloc => match &ev[0] {
             None => None,
             Some(e) => same_op(b, node, with_rest(vec![e.clone()], 1))?,
         },
         Op::IncSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
-        | Op::AdvancedIncSubtensor { .. } => {
+        | Op::AdvancedIncSubtensor { .. }
+        | Op::AdvancedBooleanIncSubtensor { .. } => {
             if ev[0].is_none() && ev[1].is_none() {
                 None
             } else {

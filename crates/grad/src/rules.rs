@@ -52,13 +52,15 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         | Op::SpecifyShape
         | Op::Subtensor { .. }
         | Op::AdvancedSubtensor1
-        | Op::AdvancedSubtensor { .. } => by_input(&|i| i == 0),
+        | Op::AdvancedSubtensor { .. }
+        | Op::AdvancedBooleanSubtensor => by_input(&|i| i == 0),
         Op::ARange { .. } => by_input(&|i| i != 1),
         // the sort axis and the repeat counts select; they carry no gradient
         Op::Sort { .. } | Op::ArgSort { .. } | Op::Repeat { .. } => by_input(&|i| i == 0),
         Op::IncSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
-        | Op::AdvancedIncSubtensor { .. } => by_input(&|i| i < 2),
+        | Op::AdvancedIncSubtensor { .. }
+        | Op::AdvancedBooleanIncSubtensor { .. } => by_input(&|i| i < 2),
         // the labels select; they carry no gradient
         Op::CrossentropySoftmaxArgmax1HotWithBias | Op::CrossentropySoftmax1HotWithBiasDx => {
             by_input(&|i| i < 2)
@@ -547,7 +549,10 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         }
         // the gradient of an indexing op increments zeros at the indexed region (repeated
         // advanced indices accumulate)
-        Op::Subtensor { .. } | Op::AdvancedSubtensor1 | Op::AdvancedSubtensor { .. } => {
+        Op::Subtensor { .. }
+        | Op::AdvancedSubtensor1
+        | Op::AdvancedSubtensor { .. }
+        | Op::AdvancedBooleanSubtensor => {
             let x = &ins[0];
             if x.dtype().is_discrete() {
                 return Ok(disc_rest(vec![G::V(b.float_zeros_like(x)?)]));
@@ -560,7 +565,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         }
         Op::IncSubtensor { set, .. }
         | Op::AdvancedIncSubtensor1 { set, .. }
-        | Op::AdvancedIncSubtensor { set, .. } => {
+        | Op::AdvancedIncSubtensor { set, .. }
+        | Op::AdvancedBooleanIncSubtensor { set, .. } => {
             let indexing = op.indexing_counterpart().expect("a set/inc op");
             let setter = indexing.inc_counterpart(true).expect("an indexing op");
             let sub = |g: &Variable| -> R<Variable> {

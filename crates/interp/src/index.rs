@@ -335,3 +335,67 @@ pub fn adv_inc_subtensor(
         Ok(T::into_tensor(o))
     })
 }
+
+/// numpy's `x[mask]` as its integer form `x[np.nonzero(mask)]`: the mask's shape must be
+/// x's leading shape (numpy's IndexError otherwise); one int64 index array per mask
+/// dimension, the true positions in row-major order.
+fn mask_indices(x: &Tensor, mask: &Tensor) -> R<Vec<Tensor>> {
+    if mask.dtype() != DType::Bool {
+        return Err(PerformError::input(format!(
+            "the mask must be a bool array, got {}",
+            mask.dtype()
+        )));
+    }
+    let (xs, ms) = (x.shape(), mask.shape());
+    if ms.is_empty() || ms.len() > xs.len() {
+        return Err(PerformError::index(format!(
+            "a boolean index of shape {} cannot index an array of shape {}",
+            py_shape(ms),
+            py_shape(xs)
+        )));
+    }
+    if let Some(d) = (0..ms.len()).find(|&d| ms[d] != xs[d]) {
+        return Err(PerformError::index(format!(
+            "boolean index did not match indexed array along dimension {d}; dimension is {} \
+             but corresponding boolean dimension is {}",
+            xs[d], ms[d]
+        )));
+    }
+    let flags = mask.to_f64_vec();
+    let mut cols: Vec<Vec<i64>> = vec![Vec::new(); ms.len()];
+    for (flat, &f) in flags.iter().enumerate() {
+        if f != 0.0 {
+            let mut rest = flat;
+            for d in (0..ms.len()).rev() {
+                cols[d].push((rest % ms[d]) as i64);
+                rest /= ms[d];
+            }
+        }
+    }
+    cols.into_iter()
+        .map(|c| {
+            let n = c.len();
+            Tensor::from_shape_vec(&[n], c).map_err(|e| PerformError::shape(e.to_string()))
+        })
+        .collect()
+}
+
+/// Theano's `AdvancedBooleanSubtensor`: `x[mask]`.
+pub fn bool_subtensor(x: &Tensor, mask: &Tensor) -> R<Tensor> {
+    let arrays = mask_indices(x, mask)?;
+    let refs: Vec<&Tensor> = arrays.iter().collect();
+    adv_subtensor(x, &vec![AdvEntry::Array; refs.len()], &refs)
+}
+
+/// Theano's `AdvancedBooleanIncSubtensor`: a copy of x with `x[mask] = y` or `x[mask] += y`.
+pub fn bool_inc_subtensor(
+    x: &Tensor,
+    y: &Tensor,
+    mask: &Tensor,
+    set: bool,
+    out: DType,
+) -> R<Tensor> {
+    let arrays = mask_indices(x, mask)?;
+    let refs: Vec<&Tensor> = arrays.iter().collect();
+    adv_inc_subtensor(x, y, &vec![AdvEntry::Array; refs.len()], &refs, set, out)
+}

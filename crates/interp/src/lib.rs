@@ -222,6 +222,16 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
                 &ins[1..],
             )?]
         }
+        Op::AdvancedBooleanSubtensor => {
+            n_in(2)?;
+            vec![index::bool_subtensor(ins[0], ins[1])?]
+        }
+        Op::AdvancedBooleanIncSubtensor { set, .. } => {
+            n_in(3)?;
+            vec![index::bool_inc_subtensor(
+                ins[0], ins[1], ins[2], *set, out0,
+            )?]
+        }
         Op::AdvancedSubtensor { idx } => {
             at_least(1)?;
             vec![index::adv_subtensor(ins[0], idx, &ins[1..])?]

@@ -335,6 +335,13 @@ pub enum Op {
     AdvancedSubtensor1,
     /// numpy advanced indexing with integer arrays and full slices
     AdvancedSubtensor { idx: Vec<AdvEntry> },
+    /// Theano's `AdvancedBooleanSubtensor`: inputs (x, mask: a bool tensor of x's leading
+    /// shape); numpy's `x[mask]`, the selected elements (or sub-arrays) in row-major order.
+    /// Its first length depends on the values.
+    AdvancedBooleanSubtensor,
+    /// Theano's `AdvancedBooleanIncSubtensor`: inputs (x, y, mask); `x[mask] = y` (set) or
+    /// `x[mask] += y`, returning the new x.
+    AdvancedBooleanIncSubtensor { set: bool, inplace: bool },
     /// x[ivector] = / += y; repeated indices accumulate when incrementing
     AdvancedIncSubtensor1 { set: bool, inplace: bool },
     /// advanced set / increment
@@ -428,6 +435,10 @@ impl Op {
                 set,
                 inplace: false,
             },
+            Op::AdvancedBooleanSubtensor => Op::AdvancedBooleanIncSubtensor {
+                set,
+                inplace: false,
+            },
             _ => return None,
         })
     }
@@ -439,6 +450,7 @@ impl Op {
             Op::IncSubtensor { idx, .. } => Op::Subtensor { idx: idx.clone() },
             Op::AdvancedIncSubtensor1 { .. } => Op::AdvancedSubtensor1,
             Op::AdvancedIncSubtensor { idx, .. } => Op::AdvancedSubtensor { idx: idx.clone() },
+            Op::AdvancedBooleanIncSubtensor { .. } => Op::AdvancedBooleanSubtensor,
             _ => return None,
         })
     }
@@ -475,6 +487,8 @@ impl Op {
             Op::AdvancedSubtensor1 => "AdvancedSubtensor1".into(),
             Op::AdvancedSubtensor { .. } => "AdvancedSubtensor".into(),
             Op::AdvancedIncSubtensor1 { .. } => "AdvancedIncSubtensor1".into(),
+            Op::AdvancedBooleanSubtensor => "AdvancedBooleanSubtensor".into(),
+            Op::AdvancedBooleanIncSubtensor { .. } => "AdvancedBooleanIncSubtensor".into(),
             Op::AdvancedIncSubtensor { .. } => "AdvancedIncSubtensor".into(),
             Op::Gemv { .. } => "CGemv".into(),
             Op::Gemm { .. } => "Gemm".into(),
@@ -526,6 +540,14 @@ impl Op {
             // MakeSlice), so their names carry no index list
             Op::AdvancedSubtensor { idx } if idx.iter().all(|e| *e == AdvEntry::Array) => {
                 return "AdvancedSubtensor".into()
+            }
+            Op::AdvancedBooleanIncSubtensor { set, inplace } => {
+                let py = |b: bool| if b { "True" } else { "False" };
+                return format!(
+                    "AdvancedBooleanIncSubtensor{{inplace={},  set_instead_of_inc={}}}",
+                    py(*inplace),
+                    py(*set)
+                );
             }
             Op::AdvancedIncSubtensor { idx, set, inplace }
                 if idx.iter().all(|e| *e == AdvEntry::Array) =>
@@ -948,6 +970,21 @@ impl Op {
                 }
                 one(adv_subtensor_type(idx, ins[0], &ins[1..])?)
             }
+            Op::AdvancedBooleanSubtensor => {
+                n_in(2)?;
+                let (x, m) = (ins[0], ins[1]);
+                check_bool_mask(&x, &m)?;
+                let b = vec![false; x.ndim() - m.ndim() + 1];
+                one(TensorType::new(x.dtype, &b)?)
+            }
+            Op::AdvancedBooleanIncSubtensor { .. } => {
+                n_in(3)?;
+                let (x, y, m) = (ins[0], ins[1], ins[2]);
+                check_bool_mask(&x, &m)?;
+                let b = vec![false; x.ndim() - m.ndim() + 1];
+                check_inc_value(TensorType::new(x.dtype, &b)?, y)?;
+                one(x)
+            }
             Op::AdvancedIncSubtensor1 { .. } => {
                 n_in(3)?;
                 check_int_index(ins[2], 1)?;
@@ -1005,7 +1042,8 @@ impl Op {
             | Op::Ger { destructive: true }
             | Op::IncSubtensor { inplace: true, .. }
             | Op::AdvancedIncSubtensor1 { inplace: true, .. }
-            | Op::AdvancedIncSubtensor { inplace: true, .. } => Some(0),
+            | Op::AdvancedIncSubtensor { inplace: true, .. }
+            | Op::AdvancedBooleanIncSubtensor { inplace: true, .. } => Some(0),
             _ => None,
         }
     }
@@ -1173,6 +1211,21 @@ fn adv_subtensor_type(
     TensorType::new(x.dtype, &b).map_err(String::from)
 }
 
+/// Theano's boolean index: a bool tensor of at least one and at most x.ndim dimensions.
+fn check_bool_mask(x: &TensorType, m: &TensorType) -> Result<(), String> {
+    if m.dtype != DType::Bool {
+        return Err(format!("the mask must be a bool tensor, got {m}"));
+    }
+    if m.ndim() == 0 || m.ndim() > x.ndim() {
+        return Err(format!(
+            "the mask must have 1 to {} dimensions (x has {}), got {m}",
+            x.ndim(),
+            x.ndim()
+        ));
+    }
+    Ok(())
+}
+
 fn check_inc_value(sub: TensorType, y: TensorType) -> Result<(), String> {
     if y.ndim() > sub.ndim() {
         return Err(format!(
@@ -1278,6 +1331,12 @@ impl fmt::Display for Op {
                 let ip = if *inplace { "inplace" } else { "no_inplace" };
                 let what = if *set { "set" } else { "inc" };
                 write!(f, "AdvancedIncSubtensor1{{{ip},{what}}}")
+            }
+            Op::AdvancedBooleanSubtensor => f.write_str("AdvancedBooleanSubtensor"),
+            Op::AdvancedBooleanIncSubtensor { set, inplace } => {
+                let ip = if *inplace { "inplace" } else { "no_inplace" };
+                let what = if *set { "set" } else { "inc" };
+                write!(f, "AdvancedBooleanIncSubtensor{{{ip},{what}}}")
             }
             Op::AdvancedIncSubtensor { idx, set, inplace } => {
                 let ip = if *inplace { "inplace" } else { "no_inplace" };

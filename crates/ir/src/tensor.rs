@@ -1748,6 +1748,16 @@ fn bound_dtype(v: &Variable, what: &str, x: &Variable, loc: Loc) -> Result<DType
 /// Index `x` as numpy does: integers and slices give a `Subtensor` (a view); any integer array
 /// gives advanced indexing (a copy).
 pub(crate) fn index_at(x: &Variable, idx: &[Idx], loc: Loc) -> Result<Variable> {
+    // a boolean mask alone: Theano 1.0.5's AdvancedBooleanSubtensor (`x[x > 0]`)
+    if let [Idx::Array(m)] = idx {
+        if m.dtype() == DType::Bool {
+            return apply1(
+                Op::AdvancedBooleanSubtensor,
+                vec![x.clone(), m.clone()],
+                loc,
+            );
+        }
+    }
     if idx.iter().any(|i| matches!(i, Idx::Array(_))) {
         let n_arrays = idx
             .iter()

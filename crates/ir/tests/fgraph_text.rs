@@ -84,10 +84,12 @@ fn variant(op: &Op) -> usize {
         Op::BatchedDot => 39,
         Op::SoftmaxWithBias => 40,
         Op::ProdWithoutZeros { .. } => 41,
-        Op::Custom(_) => 42,
+        Op::AdvancedBooleanSubtensor => 42,
+        Op::AdvancedBooleanIncSubtensor { .. } => 43,
+        Op::Custom(_) => 44,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 42;
+const N_VARIANTS_PARSABLE: usize = 44;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -296,6 +298,10 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(
         T::apply_op(Op::ProdWithoutZeros { axes: None }, vec![x.clone()]).unwrap()[0].clone(),
     );
+    let picked = x.get(&[Idx::Array(T::gt(&x, 0.0))]).unwrap();
+    outs.push(picked.clone());
+    outs.push(T::set_subtensor(&picked, T::constant(1.0)).unwrap());
+    outs.push(T::inc_subtensor(&picked, T::constant(2.0)).unwrap());
     outs.push(
         T::apply_op(
             Op::ProdWithoutZeros {

@@ -531,7 +531,10 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         Op::IncSubtensor { .. }
         | Op::AdvancedIncSubtensor1 { .. }
-        | Op::AdvancedIncSubtensor { .. } => one(dims(fg, ins[0])),
+        | Op::AdvancedIncSubtensor { .. }
+        | Op::AdvancedBooleanIncSubtensor { .. } => one(dims(fg, ins[0])),
+        // the number of selected elements is known only when computed
+        Op::AdvancedBooleanSubtensor => None,
         Op::AdvancedSubtensor1 => {
             let mut d = vec![dim(fg, ins[1], 0)];
             d.extend((1..fg.ty(ins[0]).ndim()).map(|k| dim(fg, ins[0], k)));

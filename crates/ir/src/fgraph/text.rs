@@ -1150,6 +1150,11 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
             let (inplace, set) = inplace_set(need()?)?;
             Op::AdvancedIncSubtensor1 { set, inplace }
         }
+        "AdvancedBooleanSubtensor" => plain(Op::AdvancedBooleanSubtensor)?,
+        "AdvancedBooleanIncSubtensor" => {
+            let (inplace, set) = inplace_set(need()?)?;
+            Op::AdvancedBooleanIncSubtensor { set, inplace }
+        }
         "AdvancedIncSubtensor" => {
             let p = need()?;
             let (flags, idx) = p

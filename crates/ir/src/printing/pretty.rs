@@ -342,6 +342,8 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::MaxAndArgmax { .. }
         | Op::Argmax { .. }
         | Op::ProdWithoutZeros { .. }
+        | Op::AdvancedBooleanSubtensor
+        | Op::AdvancedBooleanIncSubtensor { .. }
         | Op::Softmax
         | Op::LogSoftmax
         | Op::SoftmaxGrad
