@@ -75,11 +75,17 @@ fn set_and_inc_through_a_mask() {
 fn bad_masks_are_typed_errors() {
     let x = T::dmatrix("x");
     // more mask dimensions than x has
-    let big = T::input(theano::ir::TensorType::with_ndim(DType::Bool, 3).unwrap(), "b");
+    let big = T::input(
+        theano::ir::TensorType::with_ndim(DType::Bool, 3).unwrap(),
+        "b",
+    );
     let e = x.get(&[Idx::Array(big)]).unwrap_err().to_string();
     assert!(e.contains("1 to 2 dimensions"), "{e}");
     // a mask whose shape is not x's leading shape, at run time
-    let m = T::input(theano::ir::TensorType::with_ndim(DType::Bool, 2).unwrap(), "m");
+    let m = T::input(
+        theano::ir::TensorType::with_ndim(DType::Bool, 2).unwrap(),
+        "m",
+    );
     let picked = x.get(&[Idx::Array(m.clone())]).unwrap();
     let f = compile(&[&x, &m], &picked).build().unwrap();
     let mv = Tensor::from_shape_vec(&[3, 2], vec![true; 6]).unwrap();
