@@ -349,13 +349,10 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             ]
         }
         Op::SoftmaxWithBias => {
-            // Theano's SoftmaxWithBias.L_op: dx = SoftmaxGrad(g, sm) (written out, as for
-            // Softmax), db = dx.sum(axis=0)
+            // Theano's SoftmaxWithBias.L_op: dx = SoftmaxGrad(g, sm), db = dx.sum(axis=0)
             let (x, bias) = (&ins[0], &ins[1]);
             let gz = one(og, op)?;
-            let t = b.mul(&gz, &out)?;
-            let s = b.sum(&t, Some(vec![1]), true)?;
-            let dx = b.sub(&t, &b.mul(&s, &out)?)?;
+            let dx = b.apply1(Op::SoftmaxGrad, vec![gz, out.clone()])?;
             let db = b.sum(&dx, Some(vec![0]), false)?;
             vec![G::V(b.coerce(&dx, x)?), G::V(b.coerce(&db, bias)?)]
         }
