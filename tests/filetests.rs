@@ -25,26 +25,13 @@
 //! (one per line) and the expected outputs of `run` lines.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 use theano::debugmode::{values_agree, Evaluator};
 use theano::ir::fgraph::FunctionGraph;
 use theano::{DType, Tensor};
 use theano_opt::{optimize, Config};
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "thir") {
-            out.push(p);
-        }
-    }
-}
 
 fn fmt_tensor(t: &Tensor) -> String {
     let vals: Vec<String> = match t.dtype() {
@@ -352,8 +339,7 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
 #[test]
 fn filetests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/filetests");
-    let mut files = Vec::new();
-    collect(&root, &mut files);
+    let files = common::filetest_files(&root);
     assert!(!files.is_empty(), "no .thir files under {}", root.display());
     let bless = std::env::var("BLESS").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();

@@ -9,27 +9,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use theano::ir::fgraph::FunctionGraph;
 use theano::tensor as T;
 use theano::{compile, grad, Mode, Variable};
 use theano_cuda::compile::{compile_program, CompiledProgram, StepCode, Target};
 use theano_opt::{optimize, Config};
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "thir") {
-            out.push(p);
-        }
-    }
-}
 
 fn program_of(fg: &FunctionGraph) -> theano::linker::Program {
     theano::linker::schedule(
@@ -47,8 +32,7 @@ fn program_of(fg: &FunctionGraph) -> theano::linker::Program {
 /// Every filetest graph, as parsed and optimized: (name, graph).
 fn filetest_graphs() -> Vec<(String, FunctionGraph)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/filetests");
-    let mut files = Vec::new();
-    collect(&root, &mut files);
+    let files = common::filetest_files(&root);
     assert!(files.len() > 40, "{} filetests", files.len());
     let mut out = Vec::new();
     for f in files {

@@ -159,3 +159,26 @@ pub fn eval_compiled(
         .map(|mut o| o.remove(0))
         .map_err(|e| e.to_string())
 }
+
+/// Every `.thir` file under `dir`, in sorted order (the filetests, and the PTX check that
+/// compiles their graphs).
+#[allow(dead_code)]
+pub fn filetest_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "thir") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out
+}

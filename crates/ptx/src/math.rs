@@ -12,7 +12,7 @@
 
 use crate::ir::{BinOp, Builder, Cmp, Rnd, Ty, UnOp, Val};
 use crate::scalar::MathOpts;
-use theano_ir::special::{PSI_ROOT, PSI_ROOT_SERIES};
+use theano_ir::special::{ERFINV_GILES_HI, ERFINV_GILES_LO, PSI_ROOT, PSI_ROOT_SERIES};
 
 /// Float code in one precision: a builder and the type.
 pub struct Fx<'a> {
@@ -1624,34 +1624,9 @@ pub fn erfc(f: &mut Fx, x: Val) -> Val {
     f.sel(n, x, r)
 }
 
-/// M. Giles' single-precision erfinv polynomials in w = -log((1 - t)(1 + t)), times t (the
-/// interpreter's starting point, highest degree first as there).
-const GILES_LO: [f64; 9] = [
-    2.810_226_36e-08,
-    3.432_739_39e-07,
-    -3.523_387_7e-06,
-    -4.391_506_54e-06,
-    0.000_218_580_87,
-    -0.001_253_725_03,
-    -0.004_177_681_64,
-    0.246_640_727,
-    1.501_409_41,
-];
-const GILES_HI: [f64; 9] = [
-    -0.000_200_214_257,
-    0.000_100_950_558,
-    0.001_349_343_22,
-    -0.003_673_428_44,
-    0.005_739_507_73,
-    -0.007_622_461_3,
-    0.009_438_870_47,
-    1.001_674_06,
-    2.832_976_82,
-];
-
 fn erfinv_start(f: &mut Fx, t: Val, w: Val) -> Val {
-    let lo: Vec<f64> = GILES_LO.iter().rev().copied().collect();
-    let hi: Vec<f64> = GILES_HI.iter().rev().copied().collect();
+    let lo: Vec<f64> = ERFINV_GILES_LO.iter().rev().copied().collect();
+    let hi: Vec<f64> = ERFINV_GILES_HI.iter().rev().copied().collect();
     let c25 = f.c(2.5);
     let w1 = f.sub(w, c25);
     let p1 = f.horner(w1, &lo);
