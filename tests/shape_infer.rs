@@ -610,3 +610,40 @@ fn matrix_ops() {
         &[vec![r.f(&[2, 3]), r.f(&[3])]],
     );
 }
+
+/// The ops the gradients and the optimizer put in graphs as Theano does: SoftmaxGrad, Argmax,
+/// ProdWithoutZeros and the boolean-mask increment (the mask's selection itself has a length
+/// known only when computed).
+#[test]
+fn softmax_grad_argmax_prod_without_zeros_bool_inc() {
+    let mut r = Rng(5);
+    let (dy, x) = (T::dmatrix("dy"), T::dmatrix("x"));
+    let op1 = |op: Op, ins: Vec<Variable>| T::apply_op(op, ins).unwrap().remove(0);
+    let sg = op1(Op::SoftmaxGrad, vec![dy.clone(), T::softmax(&x).unwrap()]);
+    let sets = vec![
+        vec![r.f(&[2, 3]), r.f(&[2, 3])],
+        vec![r.f(&[0, 4]), r.f(&[0, 4])],
+    ];
+    check(&[&dy, &x], &sg, &sets);
+    let xs = vec![vec![r.f(&[2, 3])], vec![r.f(&[4, 1])]];
+    for axes in [vec![0], vec![1], vec![0, 1]] {
+        check(
+            &[&x],
+            &op1(Op::Argmax { axes: axes.clone() }, vec![x.clone()]),
+            &xs,
+        );
+        let pwz = op1(Op::ProdWithoutZeros { axes: Some(axes) }, vec![x.clone()]);
+        check(&[&x], &pwz, &xs);
+    }
+    check(
+        &[&x],
+        &op1(Op::ProdWithoutZeros { axes: None }, vec![x.clone()]),
+        &xs,
+    );
+    let picked = x.get(&[Idx::Array(T::gt(&x, 0.0))]).unwrap();
+    check(
+        &[&x],
+        &T::inc_subtensor(&picked, T::constant(1.0)).unwrap(),
+        &xs,
+    );
+}

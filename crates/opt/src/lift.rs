@@ -68,58 +68,61 @@ pub(crate) fn subtensor_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 /// `MakeVector` is the entry it names, `[a, b, c][1] -> b` (a negative index counts from the
 /// end).
 pub(crate) fn subtensor_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let Op::Subtensor { idx } = fg.op(n).clone() else {
+    let (mv, k) = constant_entry(
+        fg,
+        n,
+        |op| matches!(op, Op::MakeVector { .. }),
+        |fg, mv| fg.node_inputs(mv).len(),
+    )?;
+    let r = fg.node_inputs(mv)[k];
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// For `v[k]` (node `n`, a `Subtensor` with one index, `k` a constant integer) where `v` is
+/// output 0 of a node whose op `is_src` accepts and which has `len(src)` entries: that node
+/// and `k` in `0..len` (a negative `k` counts from the end).
+fn constant_entry(
+    fg: &FunctionGraph,
+    n: Node,
+    is_src: impl Fn(&Op) -> bool,
+    len: impl Fn(&FunctionGraph, Node) -> usize,
+) -> Option<(Node, usize)> {
+    let Op::Subtensor { idx } = fg.op(n) else {
         return None;
     };
     if !matches!(idx.as_slice(), [theano_ir::IdxEntry::Index(_)]) {
         return None;
     }
-    let ins = fg.node_inputs(n).to_vec();
-    let ValueDef::Output { node: mv, index: 0 } = fg.def(ins[0]) else {
+    let ins = fg.node_inputs(n);
+    let ValueDef::Output {
+        node: src,
+        index: 0,
+    } = fg.def(ins[0])
+    else {
         return None;
     };
-    if !matches!(fg.op(mv), Op::MakeVector { .. }) {
+    if !is_src(fg.op(src)) {
         return None;
     }
     let k = crate::util::scalar_const(fg, ins[1])?;
-    let entries = fg.node_inputs(mv).to_vec();
-    let len = entries.len() as f64;
+    let len = len(fg, src) as f64;
     let k = if k < 0.0 { k + len } else { k };
-    if k.fract() != 0.0 || !(0.0..len).contains(&k) {
-        return None;
-    }
-    let r = entries[k as usize];
-    let want = fg.ty(fg.node_outputs(n)[0]);
-    crate::util::fit(fg, r, want, fg.location(n))
+    (k.fract() == 0.0 && (0.0..len).contains(&k)).then_some((src, k as usize))
 }
 
 /// `subtensor_of_shape`: a constant index into a shape vector is that dimension's length,
 /// `Shape(x)[k] -> Shape_i{k}(x)` (a negative `k` counts from the end). Theano reaches the same
 /// graph through `Shape(x) -> MakeVector(Shape_i..)` and `local_subtensor_make_vector`.
 pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let Op::Subtensor { idx } = fg.op(n).clone() else {
-        return None;
-    };
-    if !matches!(idx.as_slice(), [theano_ir::IdxEntry::Index(_)]) {
-        return None;
-    }
-    let ins = fg.node_inputs(n).to_vec();
-    let ValueDef::Output { node: sh, index: 0 } = fg.def(ins[0]) else {
-        return None;
-    };
-    if !matches!(fg.op(sh), Op::Shape) {
-        return None;
-    }
+    let (sh, k) = constant_entry(
+        fg,
+        n,
+        |op| matches!(op, Op::Shape),
+        |fg, sh| fg.ty(fg.node_inputs(sh)[0]).ndim(),
+    )?;
     let x = fg.node_inputs(sh)[0];
-    let nd = fg.ty(x).ndim() as f64;
-    let k = crate::util::scalar_const(fg, ins[1])?;
-    let k = if k < 0.0 { k + nd } else { k };
-    if k.fract() != 0.0 || !(0.0..nd).contains(&k) {
-        return None;
-    }
-    let r = fg
-        .add_node1(Op::ShapeI(k as usize), &[x], fg.location(n))
-        .ok()?;
+    let r = fg.add_node1(Op::ShapeI(k), &[x], fg.location(n)).ok()?;
     let want = fg.ty(fg.node_outputs(n)[0]);
     crate::util::fit(fg, r, want, fg.location(n))
 }
