@@ -397,8 +397,25 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
                 v => Err(format!("cast: not a dtype name: {v:?}")),
             }
         }
-        "T.sum" | "x.sum" => red(|x, a, k| T::sum_axes(x, a, k)),
-        "T.prod" | "x.prod" => red(|x, a, k| T::prod_axes(x, a, k)),
+        "T.sum" | "x.sum" | "T.prod" | "x.prod" => {
+            let x = v1(args)?;
+            let ax = axes(arg(args, kw, 1, "axis"))?;
+            let keep = flag(args, kw, 3, "keepdims")?;
+            let prod = name.ends_with("prod");
+            let r = match arg(args, kw, 2, "dtype") {
+                None | Some(Val::None) => {
+                    if prod {
+                        T::prod_axes(&x, ax.as_deref(), keep)
+                    } else {
+                        T::sum_axes(&x, ax.as_deref(), keep)
+                    }
+                }
+                Some(Val::Str(d)) if prod => T::prod_dtype(&x, ax.as_deref(), keep, d.as_str()),
+                Some(Val::Str(d)) => T::sum_dtype(&x, ax.as_deref(), keep, d.as_str()),
+                Some(v) => return Err(format!("{name}: not a dtype name: {v:?}")),
+            };
+            Ok(Val::Var(e(r)?))
+        }
         "T.all" | "x.all" => red(|x, a, k| T::all_axes(x, a, k)),
         "T.any" | "x.any" => red(|x, a, k| T::any_axes(x, a, k)),
         "T.max" | "x.max" => red(|x, a, k| T::max(x, a, k)),
@@ -780,6 +797,22 @@ fn compile_run(ins: &[Variable], out: &Variable, vals: &[Tensor], mode: Mode) ->
     Ok(r.remove(0))
 }
 
+/// Records where Theano 1.0.5 fails at run time and numpy does not, with numpy's value
+/// (what the library computes instead, deliberately) and the reason.
+#[allow(clippy::type_complexity)]
+const DELIBERATE_VALUES: &[(&str, fn() -> Tensor, &str)] = &[
+    (
+        "argmax/float64/r0",
+        || Tensor::scalar(0i64),
+        "np.argmax(np.float64(1.833)) is 0; Theano's Argmax.perform raises a TypeError on a 0-d input",
+    ),
+    (
+        "argmin/float64/r0",
+        || Tensor::scalar(0i64),
+        "np.argmin of a 0-d array is 0; Theano builds it as Argmax of -x, which fails the same way",
+    ),
+];
+
 fn replay(rec: &Json, s: &mut Score) {
     let id = rec["id"].as_str().unwrap_or("?").to_string();
     if rec.get("missing").is_some() || rec["op"] == "seed_graph" {
@@ -838,7 +871,12 @@ fn replay(rec: &Json, s: &mut Score) {
         _ => s.check("opt pp", &id, false, || "not compiled".into()),
     }
     let want = match rec["output"].get("error") {
-        Some(_) => None,
+        // a run-time failure of Theano's own code that numpy does not have: compared with
+        // numpy's value, listed in DELIBERATE_VALUES (and docs/ARCHITECTURE.md "Decisions")
+        Some(_) => DELIBERATE_VALUES
+            .iter()
+            .find(|d| d.0 == id)
+            .map(|d| (d.1)()),
         None => array(&rec["output"]).ok(),
     };
     for (col, mode) in [
@@ -967,10 +1005,10 @@ fn theano10_corpus_scores() {
     let floors: &[(&str, f64)] = &[
         ("pp", 99.0),
         ("debugprint", 99.0),
-        ("type", 99.5),
+        ("type", 100.0),
         ("opt pp", 85.5),
-        ("values interp", 99.5),
-        ("values jit", 99.5),
+        ("values interp", 100.0),
+        ("values jit", 100.0),
         ("grad pp", 96.0),
         ("grad values", 99.0),
         ("bad builds as Theano", 93.0),

@@ -13,9 +13,11 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 34;
+pub const N_OPS: u8 = 35;
 
-pub const DTYPES: [DType; 8] = [
+/// The first eight are the casts' targets of op 3 (recipes pin their order); op 34 casts to
+/// the wide unsigned ones.
+pub const DTYPES: [DType; 11] = [
     DType::Bool,
     DType::Int8,
     DType::Int16,
@@ -24,6 +26,9 @@ pub const DTYPES: [DType; 8] = [
     DType::UInt8,
     DType::Float32,
     DType::Float64,
+    DType::UInt16,
+    DType::UInt32,
+    DType::UInt64,
 ];
 
 pub const BINARY: [S; 19] = [
@@ -166,6 +171,17 @@ pub fn values_shaped(seed: u64, shape_of: impl Fn(&str, &[usize]) -> Vec<usize>)
                 DType::Bool => &[0.0, 1.0],
                 DType::Int8 => &[-128.0, -3.0, -1.0, 0.0, 1.0, 2.0, 5.0, 100.0, 127.0],
                 DType::UInt8 => &[0.0, 1.0, 2.0, 3.0, 7.0, 200.0, 255.0],
+                DType::UInt16 => &[0.0, 1.0, 2.0, 3.0, 300.0, 40000.0, 65535.0],
+                DType::UInt32 => &[0.0, 1.0, 2.0, 5.0, 2147483648.0, 4294967295.0],
+                // 2^64 saturates to the largest uint64
+                DType::UInt64 => &[
+                    0.0,
+                    1.0,
+                    2.0,
+                    3.0,
+                    9223372036854775808.0,
+                    18446744073709551616.0,
+                ],
                 DType::Int16 => &[-30000.0, -2.0, -1.0, 0.0, 1.0, 3.0, 300.0, 32767.0],
                 // index-like values: in range for lengths 2 and 3, and one out of range
                 DType::Int64 => &[-2.0, -1.0, 0.0, 0.0, 1.0, 1.0, 2.0, 3.0],
@@ -573,6 +589,20 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
                 6 if p & 64 != 0 => T::softmax_with_bias(&x, &y).ok(),
                 6 => T::batched_dot(&x, &y).ok(),
                 _ => T::tensordot(&x, &y, (p as usize / 8) % 3).ok(),
+            }
+        }
+        // the wide unsigned dtypes: a cast (negative values wrap to large ones), then one
+        // op in that dtype or mixed with another
+        34 => {
+            let u = T::cast(&x, DTYPES[8 + p as usize % 3]);
+            match (p / 3) % 4 {
+                0 => Some(u),
+                1 => ew(BINARY[p as usize / 12 % BINARY.len()].clone(), vec![u, y]),
+                2 => ew(UNARY[p as usize / 12 % UNARY.len()].clone(), vec![u]),
+                _ => {
+                    let v = T::cast(&y, DTYPES[8 + p as usize / 12 % 3]);
+                    ew(BINARY[p as usize / 36 % BINARY.len()].clone(), vec![u, v])
+                }
             }
         }
         // code 31

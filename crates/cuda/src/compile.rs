@@ -243,8 +243,15 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
                 marker(vec![out], *inplace, true),
             ))
         }
-        Op::Reduce { kind, axes } => {
+        Op::Reduce { kind, axes, dtype } => {
             let nd = step.input_types[0].ndim();
+            if dtype.is_some_and(|d| d != kind.out_dtype(in_dts[0])) {
+                return Err(format!(
+                    "no kernel for {} with dtype={:?}",
+                    kind.name(),
+                    dtype
+                ));
+            }
             let axes: Vec<usize> = match axes {
                 Some(a) => a.clone(),
                 None => (0..nd).collect(),

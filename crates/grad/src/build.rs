@@ -147,6 +147,7 @@ impl B {
             Op::Reduce {
                 kind: ReduceKind::Sum,
                 axes,
+                dtype: None,
             },
             vec![x.clone()],
         )?;
@@ -169,7 +170,14 @@ impl B {
     }
 
     pub fn reduce(&self, kind: ReduceKind, x: &Variable, axes: Option<Vec<usize>>) -> R<Variable> {
-        self.apply1(Op::Reduce { kind, axes }, vec![x.clone()])
+        self.apply1(
+            Op::Reduce {
+                kind,
+                axes,
+                dtype: None,
+            },
+            vec![x.clone()],
+        )
     }
 
     pub fn shape(&self, x: &Variable) -> R<Variable> {

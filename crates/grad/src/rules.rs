@@ -151,7 +151,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             let id = b.un(ScalarOp::Identity, &gz)?;
             vec![G::V(b.ds(&id, order)?)]
         }
-        Op::Reduce { kind, axes } => {
+        Op::Reduce { kind, axes, .. } => {
             let x = &ins[0];
             if !out.dtype().is_float() || matches!(kind, ReduceKind::All | ReduceKind::Any) {
                 return zeros_for(b, ins);

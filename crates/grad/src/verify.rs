@@ -119,6 +119,7 @@ pub fn verify_grad(
         Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         vec![prod],
         loc,

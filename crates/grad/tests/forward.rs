@@ -125,6 +125,7 @@ fn tiny_eval(inputs: &[Variable], out: &Variable, vals: &[Tensor]) -> Result<Ten
             Op::Reduce {
                 kind: ReduceKind::Sum,
                 axes: None,
+                ..
             } => vec![ins[0].iter().sum()],
             other => return Err(format!("tiny_eval: no {other}")),
         };

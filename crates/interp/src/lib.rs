@@ -107,7 +107,7 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             n_in(1)?;
             vec![shape::dimshuffle(ins[0], new_order)?]
         }
-        Op::Reduce { kind, axes } => {
+        Op::Reduce { kind, axes, .. } => {
             n_in(1)?;
             vec![reduce::reduce(*kind, axes.as_deref(), ins[0], out0)?]
         }

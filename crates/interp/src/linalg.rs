@@ -45,6 +45,9 @@ impl MatMul for i32 {}
 impl MatMul for i16 {}
 impl MatMul for i8 {}
 impl MatMul for u8 {}
+impl MatMul for u16 {}
+impl MatMul for u32 {}
+impl MatMul for u64 {}
 impl MatMul for bool {}
 
 /// `dot(a, b)` for vectors and matrices, computed in `out` (the promoted dtype).

@@ -420,25 +420,34 @@ impl_signed!(i32);
 impl_signed!(i16);
 impl_signed!(i8);
 
-impl Num for u8 {
-    int_common!();
-    #[inline]
-    fn neg(a: Self) -> Self {
-        a.wrapping_neg()
-    }
-    #[inline]
-    fn abs(a: Self) -> Self {
-        a
-    }
-    #[inline]
-    fn sgn(a: Self) -> Self {
-        (a > 0) as u8
-    }
-    #[inline]
-    fn is_negative(self) -> bool {
-        false
-    }
+macro_rules! impl_unsigned {
+    ($t:ty) => {
+        impl Num for $t {
+            int_common!();
+            #[inline]
+            fn neg(a: Self) -> Self {
+                a.wrapping_neg()
+            }
+            #[inline]
+            fn abs(a: Self) -> Self {
+                a
+            }
+            #[inline]
+            fn sgn(a: Self) -> Self {
+                (a > 0) as $t
+            }
+            #[inline]
+            fn is_negative(self) -> bool {
+                false
+            }
+        }
+    };
 }
+
+impl_unsigned!(u8);
+impl_unsigned!(u16);
+impl_unsigned!(u32);
+impl_unsigned!(u64);
 
 /// bool: numpy's logical loops where they exist (add = or, mul = and, maximum = or, ...);
 /// the rest computed in int64 and cast back (`!= 0`). The interpreter refuses `-` and unary
@@ -556,7 +565,9 @@ impl Num for bool {
 /// numpy's `astype` of one value from `S` to `T`.
 #[inline]
 pub fn conv<S: Element, T: Element>(v: S) -> T {
-    if S::DTYPE.is_float() {
+    // through f64 when either side is a float (a uint64 above int64's range converts
+    // exactly), else through i64, wrapping
+    if S::DTYPE.is_float() || T::DTYPE.is_float() {
         T::from_f64(v.to_f64())
     } else {
         T::from_i64(v.to_i64())

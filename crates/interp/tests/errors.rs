@@ -113,6 +113,7 @@ fn reduce_errors() {
         &Op::Reduce {
             kind: ReduceKind::Max,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x],
         expect![[
@@ -124,6 +125,7 @@ fn reduce_errors() {
         &Op::Reduce {
             kind: ReduceKind::Min,
             axes: None,
+            dtype: None,
         },
         &[&x],
         expect![[
@@ -134,6 +136,7 @@ fn reduce_errors() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![2]),
+            dtype: None,
         },
         &[&x],
         &[TensorType::vector(DType::Float64)],
@@ -452,6 +455,7 @@ fn no_input_panics() {
         Op::Reduce {
             kind: ReduceKind::Prod,
             axes: Some(vec![1]),
+            dtype: None,
         },
         Op::DimShuffle {
             new_order: vec![None, Some(0)],

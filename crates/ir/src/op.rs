@@ -40,13 +40,26 @@ impl ReduceKind {
             ReduceKind::Any => "Any",
         }
     }
-    /// The output dtype: sums and products of bools and ints are int64 (numpy), floats stay;
-    /// max and min keep the dtype; all and any give bool.
+    /// The default output dtype (Theano's): sums and products of unsigned ints are uint64, of
+    /// signed ints and bools int64, floats stay; max and min keep the dtype; all and any give
+    /// bool.
     pub fn out_dtype(&self, d: DType) -> DType {
         match self {
+            ReduceKind::Sum | ReduceKind::Prod if d.is_unsigned() => DType::UInt64,
             ReduceKind::Sum | ReduceKind::Prod if d.is_discrete() => DType::Int64,
             ReduceKind::All | ReduceKind::Any => DType::Bool,
             _ => d,
+        }
+    }
+
+    /// The dtype a sum or product of `d` accumulates in (Theano's default `acc_dtype`):
+    /// float64 for floats, uint64 for unsigned ints, int64 for signed ints and bools. Other
+    /// reductions accumulate in their output dtype.
+    pub fn acc_dtype(&self, d: DType) -> DType {
+        match self {
+            ReduceKind::Sum | ReduceKind::Prod if d.is_float() => DType::Float64,
+            ReduceKind::Sum | ReduceKind::Prod => self.out_dtype(d),
+            _ => self.out_dtype(d),
         }
     }
 }
@@ -271,10 +284,14 @@ pub enum Op {
         new_order: Vec<Option<usize>>,
         inplace: bool,
     },
-    /// Reduce over `axes` (`None` = all).
+    /// Reduce over `axes` (`None` = all). `dtype` is Theano's `dtype=` of `sum`/`prod`: the
+    /// output dtype when given (the sum still accumulates in [`ReduceKind::acc_dtype`] of the
+    /// input, then casts, as Theano's `CAReduceDtype`); `None` for the default
+    /// ([`ReduceKind::out_dtype`]) and always `None` for max, min, all and any.
     Reduce {
         kind: ReduceKind,
         axes: Option<Vec<usize>>,
+        dtype: Option<DType>,
     },
     /// max and argmax over `axes` (two outputs).
     MaxAndArgmax { axes: Vec<usize> },
@@ -565,28 +582,22 @@ impl Op {
             let prod = Op::Reduce {
                 kind: ReduceKind::Prod,
                 axes: axes.clone(),
+                dtype: None,
             };
             return prod
                 .theano_name(ins)
                 .replacen("Prod", "ProdWithoutZeros", 1);
         }
-        let Op::Reduce { kind, axes } = self else {
+        let Op::Reduce { kind, axes, dtype } = self else {
             return self.to_string();
         };
         let Some(t) = ins.first() else {
             return self.to_string();
         };
-        // Theano accumulates floats in float64, signed ints and bools in int64, unsigned
-        // ints in uint64 (here they sum as int64: there is no uint64 dtype)
-        let acc = |d: DType| -> &'static str {
-            if d.is_float() {
-                "float64"
-            } else if d == DType::UInt8 {
-                "uint64"
-            } else {
-                "int64"
-            }
-        };
+        // Theano prints the accumulator (float64 for floats, int64 for signed ints and bools,
+        // uint64 for unsigned ints); Prod also its output dtype
+        let acc = |d: DType| -> &'static str { ReduceKind::Sum.acc_dtype(d).name() };
+        let out = dtype.unwrap_or_else(|| kind.out_dtype(t.dtype));
         let list = |a: &[usize]| join_usize(a);
         let all: Vec<usize> = (0..t.ndim()).collect();
         match kind {
@@ -600,13 +611,9 @@ impl Op {
                     Some([a]) => format!("({a},)"),
                     Some(a) => format!("({})", list(a)),
                 };
-                let dt = if t.dtype.is_float() {
-                    t.dtype.name()
-                } else {
-                    acc(t.dtype)
-                };
                 format!(
-                    "Prod{{axis={ax}, dtype='{dt}', acc_dtype='{}'}}",
+                    "Prod{{axis={ax}, dtype='{}', acc_dtype='{}'}}",
+                    out.name(),
                     acc(t.dtype)
                 )
             }
@@ -740,9 +747,10 @@ impl Op {
             Op::ProdWithoutZeros { axes } => Op::Reduce {
                 kind: ReduceKind::Prod,
                 axes: axes.clone(),
+                dtype: None,
             }
             .infer_types(ins),
-            Op::Reduce { kind, axes } => {
+            Op::Reduce { kind, axes, dtype } => {
                 n_in(1)?;
                 let t = ins[0];
                 let axes = check_axes(axes.as_deref(), t)?;
@@ -750,7 +758,14 @@ impl Op {
                     .filter(|i| !axes.contains(i))
                     .map(|i| t.is_broadcastable(i))
                     .collect();
-                one(TensorType::new(kind.out_dtype(t.dtype), &b)?)
+                let out = match (kind, dtype) {
+                    (_, None) => kind.out_dtype(t.dtype),
+                    (ReduceKind::Sum | ReduceKind::Prod, Some(d)) => *d,
+                    (_, Some(d)) => {
+                        return Err(format!("{} takes no dtype (got dtype={d})", kind.name()))
+                    }
+                };
+                one(TensorType::new(out, &b)?)
             }
             Op::MaxAndArgmax { axes } => {
                 n_in(1)?;
@@ -1280,13 +1295,16 @@ impl fmt::Display for Op {
                 None => write!(f, "ProdWithoutZeros"),
                 Some(a) => write!(f, "ProdWithoutZeros{{axis=[{}]}}", join_usize(a)),
             },
-            Op::Reduce { kind, axes } => {
+            Op::Reduce { kind, axes, dtype } => {
                 let name = kind.name();
-                match axes {
-                    None => write!(f, "{name}"),
-                    Some(a) => write!(f, "{name}{{axis=[{}]}}", join_usize(a)),
-                }?;
-                Ok(())
+                match (axes, dtype) {
+                    (None, None) => write!(f, "{name}"),
+                    (Some(a), None) => write!(f, "{name}{{axis=[{}]}}", join_usize(a)),
+                    (None, Some(d)) => write!(f, "{name}{{dtype={d}}}"),
+                    (Some(a), Some(d)) => {
+                        write!(f, "{name}{{axis=[{}], dtype={d}}}", join_usize(a))
+                    }
+                }
             }
             Op::MaxAndArgmax { axes } | Op::Argmax { axes } => {
                 let name = if matches!(self, Op::Argmax { .. }) {

@@ -505,6 +505,18 @@ impl ScalarOp {
             ));
         }
         let up = |xs: &[DType]| DType::upcast(xs).unwrap_or(DType::Float64);
+        // uint64 with a signed int promotes to float64, which has no bitwise form
+        if matches!(self, And | Or | Xor) && up(ins).is_float() {
+            return Err(format!(
+                "{} of {} promotes to {}, which has no bitwise form",
+                self.name(),
+                ins.iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                up(ins)
+            ));
+        }
         Ok(match self.rule() {
             OutRule::Upcast => up(ins),
             OutRule::Float => upgrade_to_float(up(ins)),
@@ -577,12 +589,12 @@ pub enum Assoc {
     Either,
 }
 
-/// Theano's `upgrade_to_float`: bool, uint8, int8 and int16 go to float32, wider ints to
-/// float64, floats stay.
+/// Theano's `upgrade_to_float`: bool and the 8- and 16-bit ints go to float32, wider ints
+/// to float64, floats stay.
 pub fn upgrade_to_float(d: DType) -> DType {
     match d {
-        DType::Bool | DType::UInt8 | DType::Int8 | DType::Int16 => DType::Float32,
-        DType::Int32 | DType::Int64 => DType::Float64,
+        DType::Bool | DType::UInt8 | DType::Int8 | DType::UInt16 | DType::Int16 => DType::Float32,
+        DType::Int32 | DType::UInt32 | DType::Int64 | DType::UInt64 => DType::Float64,
         f => f,
     }
 }

@@ -635,6 +635,8 @@ pub trait DTypeArg {
     type Output;
     /// `x` cast to this dtype (the node records `loc`).
     fn cast(self, x: Variable, loc: Loc) -> Self::Output;
+    /// The dtype meant (`None` for an unknown name).
+    fn resolve(&self) -> Option<DType>;
 }
 
 impl DTypeArg for DType {
@@ -642,10 +644,16 @@ impl DTypeArg for DType {
     fn cast(self, x: Variable, loc: Loc) -> Variable {
         cast_at(x, self, loc)
     }
+    fn resolve(&self) -> Option<DType> {
+        Some(*self)
+    }
 }
 
 impl DTypeArg for &str {
     type Output = Result<Variable>;
+    fn resolve(&self) -> Option<DType> {
+        dtype_named(self)
+    }
     fn cast(self, x: Variable, loc: Loc) -> Result<Variable> {
         let d = dtype_named(self).ok_or_else(|| {
             GraphError::new(
@@ -1315,6 +1323,17 @@ fn reduce_at(
     keepdims: bool,
     loc: Loc,
 ) -> Result<Variable> {
+    reduce_dtype_at(kind, x, axes, keepdims, None, loc)
+}
+
+fn reduce_dtype_at(
+    kind: ReduceKind,
+    x: Variable,
+    axes: Option<&[usize]>,
+    keepdims: bool,
+    dtype: Option<DType>,
+    loc: Loc,
+) -> Result<Variable> {
     let nd = x.ndim();
     // Theano's All/Any.make_node: a non-bool input is compared with 0 first
     let x = if matches!(kind, ReduceKind::All | ReduceKind::Any) && x.dtype() != DType::Bool {
@@ -1327,6 +1346,7 @@ fn reduce_at(
         Op::Reduce {
             kind,
             axes: op_axes,
+            dtype,
         },
         vec![x.clone()],
         loc,
@@ -1354,9 +1374,41 @@ macro_rules! reductions {
         }
     )*};
 }
+macro_rules! dtype_reductions {
+    ($($f:ident => $kind:ident, $doc:literal;)*) => {$(
+        #[doc = concat!($doc, " over `axes` (as `", stringify!($kind), "`'s axes builder) with Theano's `dtype=`: the result has `dtype` (a [`DType`] or its name); it still accumulates in the input's default accumulator (float64 for floats, int64 or uint64 for ints) and casts once at the end, as Theano's `CAReduceDtype`.")]
+        #[track_caller]
+        pub fn $f<D: DTypeArg>(
+            x: impl IntoVar,
+            axes: Option<&[isize]>,
+            keepdims: bool,
+            dtype: D,
+        ) -> Result<Variable> {
+            let (x, loc) = (x.into_var(), Location::caller());
+            let d = dtype.resolve().ok_or_else(|| {
+                GraphError::new(
+                    stringify!($kind),
+                    vec![x.ty()],
+                    format!(
+                        "unknown dtype (expected one of {}, or \"floatX\")",
+                        DType::ALL.map(|d| d.name()).join(", ")
+                    ),
+                    loc,
+                )
+            })?;
+            let axes = py_axes(stringify!($kind), &x, axes, loc)?;
+            reduce_dtype_at(ReduceKind::$kind, x, axes.as_deref(), keepdims, Some(d), loc)
+        }
+    )*};
+}
+dtype_reductions! {
+    sum_dtype => Sum, "Sum";
+    prod_dtype => Prod, "Product";
+}
+
 reductions! {
-    sum, sum_axes => Sum, "Sum (ints and bools sum as int64)";
-    prod, prod_axes => Prod, "Product (ints and bools as int64)";
+    sum, sum_axes => Sum, "Sum (unsigned ints sum as uint64, other ints and bools as int64)";
+    prod, prod_axes => Prod, "Product (unsigned ints as uint64, other ints and bools as int64)";
     all, all_axes => All, "Logical and";
     any, any_axes => Any, "Logical or";
 }
@@ -1445,8 +1497,12 @@ pub fn argmin(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result
         d if d.is_signed() => binary_neg(x, loc),
         // `itype.max - x`: the Python int takes the smallest signed dtype that holds it
         _ => {
-            let m = uint_max(x.dtype());
-            binary_at(ScalarOp::Sub, m.into_var(), x, loc)
+            let m = match uint_max(x.dtype()) {
+                Ok(m) => m.into_var(),
+                // 2**64 - 1 is a uint64 constant (numpy's dtype for that Python int)
+                Err(m) => Variable::constant_bounded(Tensor::scalar(m)),
+            };
+            binary_at(ScalarOp::Sub, m, x, loc)
         }
     };
     max_and_argmax_at(nx, axes, keepdims, 1, loc)
@@ -1460,18 +1516,23 @@ fn invert_at(x: Variable, loc: Loc) -> Variable {
     infallible(elemwise_at(ScalarOp::Invert, vec![x], loc))
 }
 
-/// The largest value of an unsigned dtype.
-fn uint_max(d: DType) -> i64 {
+/// The largest value of an unsigned dtype: `Ok` when an int64 holds it, else `Err` (uint64's).
+fn uint_max(d: DType) -> std::result::Result<i64, u64> {
     match d {
-        DType::UInt8 => u8::MAX as i64,
-        other => unreachable!("uint_max of {other}"),
+        DType::UInt8 => Ok(u8::MAX as i64),
+        DType::UInt16 => Ok(u16::MAX as i64),
+        DType::UInt32 => Ok(u32::MAX as i64),
+        _ => Err(u64::MAX),
     }
 }
 
 /// `M - x` with `M` the largest value of x's unsigned dtype, as a constant of that dtype
 /// (Theano's `np.array(itype.max, dtype=itype.dtype) - x`).
 fn uint_flip(x: Variable, loc: Loc) -> Variable {
-    let m = Tensor::scalar(uint_max(x.dtype())).cast(x.dtype());
+    let m = match uint_max(x.dtype()) {
+        Ok(m) => Tensor::scalar(m).cast(x.dtype()),
+        Err(m) => Tensor::scalar(m),
+    };
     binary_at(ScalarOp::Sub, Variable::constant_bounded(m), x, loc)
 }
 

@@ -232,6 +232,7 @@ pub fn trace(x: impl IntoVar) -> Result<Variable> {
         Op::Reduce {
             kind: crate::op::ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         vec![d],
         loc,

@@ -240,7 +240,14 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     // reductions
     for kind in ReduceKind::ALL {
         for axes in [None, Some(vec![]), Some(vec![0]), Some(vec![0, 1])] {
-            outs.push(create(Op::Reduce { kind, axes }, vec![x.clone()]));
+            outs.push(create(
+                Op::Reduce {
+                    kind,
+                    axes,
+                    dtype: None,
+                },
+                vec![x.clone()],
+            ));
         }
     }
     outs.push(T::sum(&x));

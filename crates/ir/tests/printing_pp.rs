@@ -194,6 +194,7 @@ fn remaining_ops_use_the_default_printer() {
         theano_ir::Op::Reduce {
             kind: theano_ir::ReduceKind::Min,
             axes: Some(vec![0]),
+            dtype: None,
         },
         vec![u.clone()],
     )

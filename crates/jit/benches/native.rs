@@ -197,6 +197,7 @@ fn reduce_softmax(c: &mut Criterion) {
         Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         &[TensorType::with_ndim(d, 1).unwrap()],
     );

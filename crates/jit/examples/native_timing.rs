@@ -250,6 +250,7 @@ fn main() {
         Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         &[TensorType::with_ndim(d, 1).unwrap()],
     );
@@ -280,7 +281,11 @@ fn main() {
     let oidx = out_buf(0i64, m);
     let red = |kind, axes: Option<Vec<usize>>, d| {
         kernel(
-            Op::Reduce { kind, axes },
+            Op::Reduce {
+                kind,
+                axes,
+                dtype: None,
+            },
             &[TensorType::with_ndim(d, 2).unwrap()],
         )
     };

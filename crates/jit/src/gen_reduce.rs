@@ -107,6 +107,15 @@ impl Fold {
                 DType::Int16 => (if max { i16::MIN } else { i16::MAX }) as u16 as u64,
                 DType::Int8 => (if max { i8::MIN } else { i8::MAX }) as u8 as u64,
                 DType::UInt8 => (if max { u8::MIN } else { u8::MAX }) as u64,
+                DType::UInt16 => (if max { u16::MIN } else { u16::MAX }) as u64,
+                DType::UInt32 => (if max { u32::MIN } else { u32::MAX }) as u64,
+                DType::UInt64 => {
+                    if max {
+                        u64::MIN
+                    } else {
+                        u64::MAX
+                    }
+                }
                 DType::Bool => u64::from(!max),
             },
         }
@@ -144,8 +153,13 @@ impl Fold {
                     types::I64X2
                 };
                 let e = match self.dt {
-                    DType::Float64 | DType::Float32 | DType::Int64 | DType::Int32 => 2,
-                    DType::Int16 => 4,
+                    DType::Float64
+                    | DType::Float32
+                    | DType::Int64
+                    | DType::Int32
+                    | DType::UInt64
+                    | DType::UInt32 => 2,
+                    DType::Int16 | DType::UInt16 => 4,
                     DType::Int8 | DType::UInt8 | DType::Bool => 8,
                 };
                 Some((ty, e))
@@ -178,7 +192,7 @@ impl Fold {
                 .collect()
         };
         match self.dt {
-            DType::Float64 | DType::Int64 => vec![b.ins().load(ty, mem(), a, 0)],
+            DType::Float64 | DType::Int64 | DType::UInt64 => vec![b.ins().load(ty, mem(), a, 0)],
             DType::Float32 => {
                 let w = b.ins().load(I64, mem(), a, 0);
                 let v = b.ins().scalar_to_vector(types::I64X2, w);
@@ -186,6 +200,11 @@ impl Fold {
                 vec![b.ins().fvpromote_low(v)]
             }
             DType::Int32 => vec![b.ins().sload32x2(mem(), a, 0)],
+            DType::UInt32 => vec![b.ins().uload32x2(mem(), a, 0)],
+            DType::UInt16 => {
+                let v = b.ins().uload16x4(mem(), a, 0);
+                widen(b, vec![v], false)
+            }
             DType::Int16 => {
                 let v = b.ins().sload16x4(mem(), a, 0);
                 widen(b, vec![v], true)
@@ -209,8 +228,10 @@ impl Fold {
         match self.kind {
             ReduceKind::Sum | ReduceKind::Prod => match self.dt {
                 DType::Float32 => b.ins().fpromote(types::F64, x),
-                DType::Float64 | DType::Int64 => x,
-                DType::UInt8 | DType::Bool => b.ins().uextend(I64, x),
+                DType::Float64 | DType::Int64 | DType::UInt64 => x,
+                DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::Bool => {
+                    b.ins().uextend(I64, x)
+                }
                 _ => b.ins().sextend(I64, x),
             },
             ReduceKind::Max | ReduceKind::Min => x,
@@ -698,7 +719,7 @@ pub(crate) fn spec(
         return None;
     }
     match op {
-        Op::Reduce { kind, axes } => {
+        Op::Reduce { kind, axes, .. } => {
             let [o] = out_types else { return None };
             if kind.out_dtype(t.dtype) != o.dtype {
                 return None;

@@ -44,9 +44,9 @@ pub(crate) fn clif_ty(d: DType) -> Type {
     match d {
         DType::Float64 => types::F64,
         DType::Float32 => types::F32,
-        DType::Int64 => types::I64,
-        DType::Int32 => types::I32,
-        DType::Int16 => types::I16,
+        DType::Int64 | DType::UInt64 => types::I64,
+        DType::Int32 | DType::UInt32 => types::I32,
+        DType::Int16 | DType::UInt16 => types::I16,
         DType::Int8 | DType::UInt8 | DType::Bool => types::I8,
     }
 }
@@ -195,6 +195,13 @@ impl<M: Module> Emitter<'_, '_, M> {
                 return b.ins().fcmp(FloatCC::NotEqual, v, z);
             }
             let i = b.ins().fcvt_to_sint_sat(types::I64, v);
+            if t == DType::UInt64 {
+                // values at or above 2^63 convert directly (the interpreter's cast)
+                let u = b.ins().fcvt_to_uint_sat(types::I64, v);
+                let lim = self.fconst(b, s, 9.223372036854775808e18);
+                let big = b.ins().fcmp(FloatCC::GreaterThanOrEqual, v, lim);
+                return b.ins().select(big, u, i);
+            }
             return if tt == types::I64 {
                 i
             } else {
@@ -204,7 +211,11 @@ impl<M: Module> Emitter<'_, '_, M> {
         // integer or bool source
         if t.is_float() {
             let w = self.widen(b, v, s);
-            return b.ins().fcvt_from_sint(tt, w);
+            return if s == DType::UInt64 {
+                b.ins().fcvt_from_uint(tt, w)
+            } else {
+                b.ins().fcvt_from_sint(tt, w)
+            };
         }
         if t.is_bool() {
             let z = b.ins().iconst(st, 0);

@@ -232,6 +232,7 @@ fn every_reduction_matches_the_interpreter() {
                 .map(|&kind| Op::Reduce {
                     kind,
                     axes: axes.clone(),
+                    dtype: None,
                 })
                 .collect()
         },
@@ -265,10 +266,12 @@ fn long_lanes_nan_and_signed_zero_positions() {
             Op::Reduce {
                 kind: ReduceKind::Max,
                 axes: None,
+                dtype: None,
             },
             Op::Reduce {
                 kind: ReduceKind::Min,
                 axes: None,
+                dtype: None,
             },
             Op::MaxAndArgmax { axes: vec![0] },
         ];
@@ -319,7 +322,11 @@ fn long_full_reductions_over_threads_are_exact_for_ints() {
             ReduceKind::Max,
             ReduceKind::Any,
         ] {
-            let op = Op::Reduce { kind, axes: None };
+            let op = Op::Reduce {
+                kind,
+                axes: None,
+                dtype: None,
+            };
             let k = generated(&op, TensorType::with_ndim(d, 1).unwrap()).unwrap();
             check(k.as_ref(), &op, &x, tol(d), &format!("{op} {d} n={n}"));
         }
@@ -337,6 +344,7 @@ fn refusals() {
         let op = Op::Reduce {
             kind,
             axes: Some(vec![1]),
+            dtype: None,
         };
         let k = generated(&op, f64m).unwrap();
         let e = run(k.as_ref(), &xv).unwrap_err();
@@ -349,6 +357,7 @@ fn refusals() {
         let op = Op::Reduce {
             kind,
             axes: Some(vec![0]),
+            dtype: None,
         };
         let k = generated(&op, f64m).unwrap();
         assert_eq!(run(k.as_ref(), &xv).unwrap()[0].shape(), &[0]);
@@ -360,7 +369,11 @@ fn refusals() {
         (ReduceKind::All, 1.0),
         (ReduceKind::Any, 0.0),
     ] {
-        let op = Op::Reduce { kind, axes: None };
+        let op = Op::Reduce {
+            kind,
+            axes: None,
+            dtype: None,
+        };
         let k = generated(&op, f64m).unwrap();
         assert_eq!(run(k.as_ref(), &xv).unwrap()[0].to_f64_vec(), vec![want]);
     }
@@ -372,6 +385,7 @@ fn refusals() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![1]),
+            dtype: None,
         },
         f64m,
     )
@@ -391,6 +405,7 @@ fn refusals() {
     let sum_all = Op::Reduce {
         kind: ReduceKind::Sum,
         axes: None,
+        dtype: None,
     };
     assert!(ks
         .add_native(&sum_all, &[t(DType::Int32, 1)], &[t(DType::Float64, 0)])
@@ -399,6 +414,7 @@ fn refusals() {
         let op = Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(axes.clone()),
+            dtype: None,
         };
         assert!(ks
             .add_native(&op, &[f64m], &[t(DType::Float64, 1)])

@@ -184,6 +184,7 @@ fn reductions_match_the_interpreter() {
                         let op = Op::Reduce {
                             kind,
                             axes: axes.clone(),
+                            dtype: None,
                         };
                         let what = format!("{op} {d} {shape:?} {layout:?}");
                         check(&op, std::slice::from_ref(&x), tol(d), &what);
@@ -208,6 +209,7 @@ fn large_float_sums_within_tolerance() {
                     let op = Op::Reduce {
                         kind,
                         axes: axes.clone(),
+                        dtype: None,
                     };
                     check(
                         &op,
@@ -234,7 +236,11 @@ fn long_full_reductions_split_over_threads() {
             ReduceKind::Max,
             ReduceKind::All,
         ] {
-            let op = Op::Reduce { kind, axes: None };
+            let op = Op::Reduce {
+                kind,
+                axes: None,
+                dtype: None,
+            };
             check(
                 &op,
                 std::slice::from_ref(&x),
@@ -251,6 +257,7 @@ fn empty_max_is_refused_like_the_interpreter() {
     let op = Op::Reduce {
         kind: ReduceKind::Max,
         axes: Some(vec![1]),
+        dtype: None,
     };
     let k = kernel(&op, &[&x]);
     let e = run(k.as_ref(), &[View::of(&x).unwrap()]).unwrap_err();
@@ -263,6 +270,7 @@ fn empty_max_is_refused_like_the_interpreter() {
     let op = Op::Reduce {
         kind: ReduceKind::Max,
         axes: Some(vec![0]),
+        dtype: None,
     };
     let k = kernel(&op, &[&x]);
     assert_eq!(
@@ -526,6 +534,7 @@ fn refusals_are_typed_errors() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&a],
     );
@@ -574,6 +583,7 @@ fn misaligned_outputs_are_written_bytewise() {
             Op::Reduce {
                 kind: ReduceKind::Sum,
                 axes: Some(vec![1]),
+                dtype: None,
             },
             vec![make(
                 &mut rng,
@@ -650,7 +660,8 @@ fn dispatcher_lowers_what_it_claims() {
             assert!(some(
                 Op::Reduce {
                     kind,
-                    axes: Some(vec![0])
+                    axes: Some(vec![0]),
+                    dtype: None,
                 },
                 &[t(d, 3)]
             ));
@@ -660,6 +671,7 @@ fn dispatcher_lowers_what_it_claims() {
     let op = Op::Reduce {
         kind: ReduceKind::Sum,
         axes: None,
+        dtype: None,
     };
     let (i32v, f64s) = ([t(DType::Int32, 1)], [t(DType::Float64, 0)]);
     assert!(native_kernel(&op, &i32v, &f64s).is_none());

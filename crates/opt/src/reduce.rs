@@ -20,6 +20,7 @@ pub(crate) fn max_and_argmax_to_max(fg: &mut FunctionGraph, n: Node) -> Vec<(Val
     let op = Op::Reduce {
         kind: ReduceKind::Max,
         axes: Some(axes),
+        dtype: None,
     };
     match fg.add_node1(op, &[x], fg.location(n)) {
         Ok(r) if fg.ty(r) == fg.ty(outs[0]) => vec![(outs[0], r)],
@@ -59,6 +60,7 @@ pub(crate) fn max_to_min(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let Op::Reduce {
         kind: ReduceKind::Max,
         axes,
+        ..
     } = fg.op(r).clone()
     else {
         return None;
@@ -70,6 +72,7 @@ pub(crate) fn max_to_min(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let op = Op::Reduce {
         kind: ReduceKind::Min,
         axes,
+        dtype: None,
     };
     let out = fg.node_outputs(n)[0];
     let r = fg.add_node1(op, &[x], fg.location(n)).ok()?;
@@ -103,6 +106,7 @@ pub(crate) fn prod_without_zeros_expand(fg: &mut FunctionGraph, n: Node) -> Opti
     let prod = Op::Reduce {
         kind: ReduceKind::Prod,
         axes,
+        dtype: None,
     };
     let r = fg.add_node1(prod, &[ones], loc).ok()?;
     (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)

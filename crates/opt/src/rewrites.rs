@@ -319,6 +319,9 @@ fn folded_constant(c: f64, d: DType, want: DType) -> (f64, DType) {
             DType::Int16 => (i16::MIN as f64, i16::MAX as f64),
             DType::Int8 => (i8::MIN as f64, i8::MAX as f64),
             DType::UInt8 => (0.0, u8::MAX as f64),
+            DType::UInt16 => (0.0, u16::MAX as f64),
+            DType::UInt32 => (0.0, u32::MAX as f64),
+            DType::UInt64 => (0.0, u64::MAX as f64),
             DType::Bool => (0.0, 1.0),
             DType::Float64 | DType::Float32 => return None,
         })

@@ -357,6 +357,7 @@ fn row_sum_of(fg: &FunctionGraph, v: Value) -> Option<Value> {
         Op::Reduce {
             kind: theano_ir::ReduceKind::Sum,
             axes: Some(a),
+            dtype: None,
         } if a[..] == [1] => Some(fg.node_inputs(s)[0]),
         _ => None,
     }
@@ -473,6 +474,7 @@ pub(crate) fn softmax_grad_expand(fg: &mut FunctionGraph, n: Node) -> Option<Val
     let sum = Op::Reduce {
         kind: theano_ir::ReduceKind::Sum,
         axes: Some(vec![last]),
+        dtype: None,
     };
     let s = fg.add_node1(sum, &[t], loc).ok()?;
     let order: Vec<Option<usize>> = (0..nd).map(|i| (i != last).then_some(i)).collect();

@@ -60,6 +60,7 @@ fn a_reader_that_runs_first_allows_destruction() {
     let sum = Op::Reduce {
         kind: ReduceKind::Sum,
         axes: None,
+        dtype: None,
     };
     let s = node(&mut fg, sum, &[u]);
     let sv = node(&mut fg, ds(vec![None]), &[s]);

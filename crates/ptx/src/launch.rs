@@ -38,7 +38,7 @@ macro_rules! pod {
         }
     )*};
 }
-pod!(f64, f32, i64, i32, i16, i8, u8);
+pod!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
 
 impl Pod for bool {
     fn put(self, out: &mut Vec<u8>) {

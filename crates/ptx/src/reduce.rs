@@ -57,6 +57,7 @@ impl ReduceKind {
     /// The output dtype (the interpreter's rules; mean is float64 for discrete inputs).
     pub fn out_dtype(self, d: DType) -> DType {
         match self {
+            ReduceKind::Sum | ReduceKind::Prod if d.is_unsigned() => DType::UInt64,
             ReduceKind::Sum | ReduceKind::Prod if !d.is_float() => DType::Int64,
             ReduceKind::All | ReduceKind::Any => DType::Bool,
             ReduceKind::Mean if !d.is_float() => DType::Float64,
@@ -95,6 +96,8 @@ pub struct ReduceKernel {
 pub(crate) fn acc_of(kind: ReduceKind, d: DType) -> (DType, ScalarOp) {
     let wide = if d.is_float() {
         DType::Float64
+    } else if d.is_unsigned() {
+        DType::UInt64
     } else {
         DType::Int64
     };
@@ -142,6 +145,10 @@ pub(crate) fn identity(b: &mut Builder, kind: ReduceKind, acc: DType) -> Val {
             DType::Int32 => b.int(t, i32::MAX as i64),
             DType::Int16 => b.int(t, i16::MAX as i64),
             DType::Int8 => b.int(t, i8::MAX as i64),
+            DType::UInt16 => b.int(t, u16::MAX as i64),
+            DType::UInt32 => b.int(t, u32::MAX as i64),
+            // all ones
+            DType::UInt64 => b.int(t, -1),
             _ => b.int(t, 255),
         },
     }

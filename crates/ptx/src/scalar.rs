@@ -1,8 +1,8 @@
 //! Scalar ops to kernel IR, with the interpreter's (numpy's) semantics per dtype.
 //!
 //! Registers per dtype: float64 `f64`, float32 `f32`, int64 `s64`, int32 `s32`, int16 `s16`,
-//! int8 `s16` holding the sign-extended value, uint8 `u16` holding the value, bool a
-//! predicate. int8 and uint8 results are re-normalized after every operation that can leave
+//! int8 `s16` holding the sign-extended value, uint8 `u16` holding the value, uint16/32/64
+//! `u16`/`u32`/`u64`, bool a predicate. int8 and uint8 results are re-normalized after every operation that can leave
 //! their range (wrapping, as numpy does). Integer division and remainder floor as numpy's
 //! do and give 0 for a zero divisor; the cases PTX leaves unspecified (division by zero,
 //! `MIN / -1`) never reach a `div`/`rem` instruction.
@@ -29,7 +29,9 @@ pub fn reg_ty(d: DType) -> Ty {
         DType::Int64 => Ty::S64,
         DType::Int32 => Ty::S32,
         DType::Int16 | DType::Int8 => Ty::S16,
-        DType::UInt8 => Ty::U16,
+        DType::UInt8 | DType::UInt16 => Ty::U16,
+        DType::UInt32 => Ty::U32,
+        DType::UInt64 => Ty::U64,
         DType::Bool => Ty::Pred,
     }
 }
@@ -44,6 +46,9 @@ pub fn mem_ty(d: DType) -> Ty {
         DType::Int16 => Ty::S16,
         DType::Int8 => Ty::S8,
         DType::UInt8 | DType::Bool => Ty::U8,
+        DType::UInt16 => Ty::U16,
+        DType::UInt32 => Ty::U32,
+        DType::UInt64 => Ty::U64,
     }
 }
 
@@ -135,6 +140,14 @@ pub fn cast(b: &mut Builder, (v, from): TV, to: DType) -> Val {
         (true, false) => {
             // (v as i64) as T: truncate toward zero saturating to int64 (NaN to 0), then wrap
             let i = b.cvt(Ty::S64, rf, Some(Rnd::Rzi), v);
+            if to == DType::UInt64 {
+                // uint64 values at or above 2^63 convert directly (as the interpreter's cast)
+                let u = b.cvt(Ty::U64, rf, Some(Rnd::Rzi), v);
+                let w = int_to_int(b, (i, DType::Int64), to);
+                let lim = b.f(rf, 9.223372036854775808e18);
+                let big = b.setp(Cmp::Ge, rf, v, lim);
+                return b.selp(Ty::U64, big, u, w);
+            }
             int_to_int(b, (i, DType::Int64), to)
         }
         (false, false) => int_to_int(b, (v, from), to),
@@ -392,19 +405,19 @@ fn int_op(
         Or => b.bin(BinOp::Or, t, v[0], v[1]),
         Xor => b.bin(BinOp::Xor, t, v[0], v[1]),
         Invert => b.un(UnOp::Not, t, v[0]),
-        Neg if d == DType::UInt8 => {
+        Neg if d.is_unsigned() => {
             let z = b.int(t, 0);
             b.bin(BinOp::Sub, t, z, v[0])
         }
         Neg => b.un(UnOp::Neg, t, v[0]),
-        Abs if d == DType::UInt8 => v[0],
+        Abs if d.is_unsigned() => v[0],
         Abs => b.un(UnOp::Abs, t, v[0]),
         Sgn => {
             let z = b.int(t, 0);
             let one = b.int(t, 1);
             let pos = b.setp(Cmp::Gt, t, v[0], z);
             let p = b.selp(t, pos, one, z);
-            if d == DType::UInt8 {
+            if d.is_unsigned() {
                 p
             } else {
                 let m1 = b.int(t, -1);

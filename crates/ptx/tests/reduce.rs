@@ -17,6 +17,7 @@ fn reference(kind: ReduceKind, x: &Tensor, axes: &[usize]) -> Option<(Tensor, Op
     let ir = |k| Op::Reduce {
         kind: k,
         axes: Some(axes.to_vec()),
+        dtype: None,
     };
     let one = |op: Op| perform(&op, &[x], &[]).ok().map(|mut v| v.remove(0));
     Some(match kind {
@@ -79,6 +80,7 @@ fn every_reduction() {
                             &Op::Reduce {
                                 kind: IrKind::Sum,
                                 axes: Some(axes.clone()),
+                                dtype: None,
                             },
                             &[&xa],
                             &[],

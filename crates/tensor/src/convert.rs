@@ -1,7 +1,7 @@
 //! Conversions between Rust values and [`Tensor`].
 //!
 //! Into a tensor:
-//! - scalars (`f64`, `f32`, `i64`, `i32`, `i16`, `i8`, `u8`, `bool`) → 0-d tensors (`From`);
+//! - scalars (`f64`, `f32`, `i64`, `i32`, `i16`, `i8`, `u64`, `u32`, `u16`, `u8`, `bool`) → 0-d tensors (`From`);
 //! - `Vec<T>` → 1-d (`From`); `Vec<Vec<T>>`, `Vec<Vec<Vec<T>>>` → 2-d/3-d (`TryFrom`, which
 //!   fails with [`TensorError::Conversion`] naming the first ragged row);
 //! - `[T; N]`, `[[T; N]; M]`, `[[[T; N]; M]; K]` → 1-d/2-d/3-d (`From`);
@@ -208,7 +208,7 @@ macro_rules! scalar_try_from {
         }
     )*};
 }
-scalar_try_from!(f64, f32, i64, i32, i16, i8, u8, bool);
+scalar_try_from!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8, bool);
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,11 @@ pub enum DType {
     Bool,
     UInt8,
     Int8,
+    UInt16,
     Int16,
+    UInt32,
     Int32,
+    UInt64,
     Int64,
     Float32,
     Float64,
@@ -17,12 +20,15 @@ pub enum DType {
 
 impl DType {
     /// Every dtype, in promotion order.
-    pub const ALL: [DType; 8] = [
+    pub const ALL: [DType; 11] = [
         DType::Bool,
         DType::UInt8,
         DType::Int8,
+        DType::UInt16,
         DType::Int16,
+        DType::UInt32,
         DType::Int32,
+        DType::UInt64,
         DType::Int64,
         DType::Float32,
         DType::Float64,
@@ -34,6 +40,9 @@ impl DType {
             DType::Bool => "bool",
             DType::UInt8 => "uint8",
             DType::Int8 => "int8",
+            DType::UInt16 => "uint16",
+            DType::UInt32 => "uint32",
+            DType::UInt64 => "uint64",
             DType::Int16 => "int16",
             DType::Int32 => "int32",
             DType::Int64 => "int64",
@@ -54,7 +63,21 @@ impl DType {
     pub const fn is_int(self) -> bool {
         matches!(
             self,
-            DType::UInt8 | DType::Int8 | DType::Int16 | DType::Int32 | DType::Int64
+            DType::UInt8
+                | DType::UInt16
+                | DType::UInt32
+                | DType::UInt64
+                | DType::Int8
+                | DType::Int16
+                | DType::Int32
+                | DType::Int64
+        )
+    }
+    /// An unsigned integer (`uint8`..`uint64`; bool is not).
+    pub const fn is_unsigned(self) -> bool {
+        matches!(
+            self,
+            DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::UInt64
         )
     }
     pub const fn is_bool(self) -> bool {
@@ -79,9 +102,9 @@ impl DType {
     pub const fn itemsize(self) -> usize {
         match self {
             DType::Bool | DType::UInt8 | DType::Int8 => 1,
-            DType::Int16 => 2,
-            DType::Int32 | DType::Float32 => 4,
-            DType::Int64 | DType::Float64 => 8,
+            DType::Int16 | DType::UInt16 => 2,
+            DType::Int32 | DType::UInt32 | DType::Float32 => 4,
+            DType::Int64 | DType::UInt64 | DType::Float64 => 8,
         }
     }
 
@@ -94,21 +117,48 @@ impl DType {
         match (a, b) {
             (Bool, x) | (x, Bool) => x,
             (Float64, _) | (_, Float64) => Float64,
+            // float32 holds every integer of at most 16 bits
             (Float32, x) | (x, Float32) => {
-                if matches!(x, UInt8 | Int8 | Int16) {
+                if x.itemsize() <= 2 {
                     Float32
                 } else {
                     Float64
                 }
             }
-            // both integers, at least one unsigned (only uint8 exists)
-            (UInt8, x) | (x, UInt8) => match x {
-                Int8 | Int16 => Int16,
-                Int32 => Int32,
-                _ => Int64,
-            },
-            // both signed integers: the wider
-            (x, y) => x.max(y),
+            // both integers
+            (x, y) if x.is_unsigned() == y.is_unsigned() => {
+                if x.itemsize() >= y.itemsize() {
+                    x
+                } else {
+                    y
+                }
+            }
+            (x, y) => {
+                let (u, s) = if x.is_unsigned() { (x, y) } else { (y, x) };
+                if s.itemsize() > u.itemsize() {
+                    s
+                } else {
+                    // the signed type twice as wide as the unsigned one; none holds uint64
+                    match u.itemsize() {
+                        1 => Int16,
+                        2 => Int32,
+                        4 => Int64,
+                        _ => Float64,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The unsigned integer of the same width as a signed one (`int16 -> uint16`), or the
+    /// dtype itself for any other.
+    pub const fn unsigned_of(self) -> DType {
+        match self {
+            DType::Int8 => DType::UInt8,
+            DType::Int16 => DType::UInt16,
+            DType::Int32 => DType::UInt32,
+            DType::Int64 => DType::UInt64,
+            d => d,
         }
     }
 
@@ -166,6 +216,19 @@ mod tests {
             (Bool, Float32, Float32),
             (Float32, Float64, Float64),
             (UInt8, Float32, Float32),
+            (UInt16, Int16, Int32),
+            (UInt16, Int32, Int32),
+            (UInt16, UInt8, UInt16),
+            (UInt16, Float32, Float32),
+            (UInt32, Int8, Int64),
+            (UInt32, Int64, Int64),
+            (UInt32, Float32, Float64),
+            (UInt32, UInt64, UInt64),
+            (UInt64, Int8, Float64),
+            (UInt64, Int64, Float64),
+            (UInt64, UInt8, UInt64),
+            (UInt64, Float32, Float64),
+            (Bool, UInt64, UInt64),
         ];
         for (a, b, want) in cases {
             assert_eq!(DType::promote(a, b), want, "{a} + {b}");

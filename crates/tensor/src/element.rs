@@ -4,7 +4,7 @@ use crate::{DType, Tensor};
 use ndarray::ArrayD;
 
 /// A Rust scalar type stored in a [`Tensor`]. Implemented for f64, f32, i64, i32, i16, i8,
-/// u8 and bool.
+/// u8, u16, u32, u64 and bool.
 pub trait Element:
     Copy + PartialEq + PartialOrd + std::fmt::Debug + Default + Send + Sync + 'static
 {
@@ -44,7 +44,15 @@ macro_rules! impl_element {
             impl_element!(@body $var);
             fn to_f64(self) -> f64 { self as f64 }
             fn to_i64(self) -> i64 { self as i64 }
-            fn from_f64(v: f64) -> Self { (v as i64) as $t }
+            fn from_f64(v: f64) -> Self {
+                // through int64 so negative values wrap as numpy's casts do; uint64 values
+                // above int64's range convert directly
+                if <$t>::MIN == 0 && std::mem::size_of::<$t>() == 8 && v >= 9.223372036854775808e18 {
+                    v as $t
+                } else {
+                    (v as i64) as $t
+                }
+            }
             fn from_i64(v: i64) -> Self { v as $t }
         }
     };
@@ -67,6 +75,9 @@ impl_element!(i32, Int32, I32, int);
 impl_element!(i16, Int16, I16, int);
 impl_element!(i8, Int8, I8, int);
 impl_element!(u8, UInt8, U8, int);
+impl_element!(u16, UInt16, U16, int);
+impl_element!(u32, UInt32, U32, int);
+impl_element!(u64, UInt64, U64, int);
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;

@@ -39,6 +39,9 @@ fn descr(dtype: DType) -> &'static str {
         DType::Int16 => "<i2",
         DType::Int8 => "|i1",
         DType::UInt8 => "|u1",
+        DType::UInt16 => "<u2",
+        DType::UInt32 => "<u4",
+        DType::UInt64 => "<u8",
         DType::Bool => "|b1",
     }
 }
@@ -57,6 +60,9 @@ fn parse_descr(s: &str) -> Result<(DType, bool), TensorError> {
         "i2" => DType::Int16,
         "i1" => DType::Int8,
         "u1" => DType::UInt8,
+        "u2" => DType::UInt16,
+        "u4" => DType::UInt32,
+        "u8" => DType::UInt64,
         "b1" | "?" => DType::Bool,
         _ => {
             let what = match code.chars().next() {
@@ -67,7 +73,7 @@ fn parse_descr(s: &str) -> Result<(DType, bool), TensorError> {
                 _ => "unsupported dtype",
             };
             return Err(npy_err(format!(
-                "{what}: descr {s:?} (supported: <f8 <f4 <i8 <i4 <i2 |i1 |u1 |b1, any byte order)"
+                "{what}: descr {s:?} (supported: <f8 <f4 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1, any byte order)"
             )));
         }
     };
@@ -431,6 +437,9 @@ impl Tensor {
             DType::Int16 => build(s, f, decode!(bytes, i16, big)),
             DType::Int8 => build(s, f, decode!(bytes, i8, big)),
             DType::UInt8 => build(s, f, bytes),
+            DType::UInt16 => build(s, f, decode!(bytes, u16, big)),
+            DType::UInt32 => build(s, f, decode!(bytes, u32, big)),
+            DType::UInt64 => build(s, f, decode!(bytes, u64, big)),
             DType::Bool => build(s, f, bytes.into_iter().map(|b| b != 0).collect()),
         }
     }
@@ -471,6 +480,9 @@ impl Tensor {
             Tensor::I16(a) => a.iter().for_each(|v| out.extend(v.to_le_bytes())),
             Tensor::I8(a) => a.iter().for_each(|v| out.extend(v.to_le_bytes())),
             Tensor::U8(a) => out.extend(a.iter()),
+            Tensor::U16(a) => a.iter().for_each(|v| out.extend(v.to_le_bytes())),
+            Tensor::U32(a) => a.iter().for_each(|v| out.extend(v.to_le_bytes())),
+            Tensor::U64(a) => a.iter().for_each(|v| out.extend(v.to_le_bytes())),
             Tensor::Bool(a) => out.extend(a.iter().map(|&b| b as u8)),
         }
         w.write_all(&out).map_err(|e| io_err("writing .npy", e))

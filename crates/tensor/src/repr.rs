@@ -291,7 +291,7 @@ macro_rules! int_repr {
         }
     )*};
 }
-int_repr!(i64, i32, i16, i8, u8);
+int_repr!(i64, i32, i16, i8, u64, u32, u16, u8);
 
 /// A decimal number `±d.ddd × 10^exp` with no trailing zeros in `digits` (zero is `"0"`).
 #[derive(Clone, Debug, PartialEq)]

@@ -14,6 +14,9 @@ pub enum Tensor {
     I16(ArrayD<i16>),
     I8(ArrayD<i8>),
     U8(ArrayD<u8>),
+    U16(ArrayD<u16>),
+    U32(ArrayD<u32>),
+    U64(ArrayD<u64>),
     Bool(ArrayD<bool>),
 }
 
@@ -30,6 +33,9 @@ macro_rules! with_array {
             $crate::Tensor::I16($a) => $body,
             $crate::Tensor::I8($a) => $body,
             $crate::Tensor::U8($a) => $body,
+            $crate::Tensor::U16($a) => $body,
+            $crate::Tensor::U32($a) => $body,
+            $crate::Tensor::U64($a) => $body,
             $crate::Tensor::Bool($a) => $body,
         }
     };
@@ -48,6 +54,9 @@ macro_rules! map_array {
             $crate::Tensor::I16($a) => $crate::Tensor::I16($body),
             $crate::Tensor::I8($a) => $crate::Tensor::I8($body),
             $crate::Tensor::U8($a) => $crate::Tensor::U8($body),
+            $crate::Tensor::U16($a) => $crate::Tensor::U16($body),
+            $crate::Tensor::U32($a) => $crate::Tensor::U32($body),
+            $crate::Tensor::U64($a) => $crate::Tensor::U64($body),
             $crate::Tensor::Bool($a) => $crate::Tensor::Bool($body),
         }
     };
@@ -84,6 +93,18 @@ macro_rules! with_dtype {
             }
             $crate::DType::UInt8 => {
                 type $t = u8;
+                $body
+            }
+            $crate::DType::UInt16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::DType::UInt32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::DType::UInt64 => {
+                type $t = u64;
                 $body
             }
             $crate::DType::Bool => {
@@ -161,6 +182,9 @@ impl Tensor {
             Tensor::I16(_) => DType::Int16,
             Tensor::I8(_) => DType::Int8,
             Tensor::U8(_) => DType::UInt8,
+            Tensor::U16(_) => DType::UInt16,
+            Tensor::U32(_) => DType::UInt32,
+            Tensor::U64(_) => DType::UInt64,
             Tensor::Bool(_) => DType::Bool,
         }
     }
@@ -214,9 +238,11 @@ impl Tensor {
         if self.dtype() == dtype {
             return self.clone();
         }
-        let src_float = self.dtype().is_float();
+        // through f64 when either side is a float (uint64 values above int64's range
+        // convert exactly that way), through i64 (wrapping) between integers
+        let via_float = self.dtype().is_float() || dtype.is_float();
         with_dtype!(dtype, T => {
-            let out: ArrayD<T> = if src_float {
+            let out: ArrayD<T> = if via_float {
                 with_array!(self, a => a.mapv(|v| T::from_f64(v.to_f64())))
             } else {
                 with_array!(self, a => a.mapv(|v| T::from_i64(v.to_i64())))

@@ -3488,6 +3488,7 @@ fn sum_f64_all() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[], &[1.25])],
@@ -3501,6 +3502,7 @@ fn sum_f64_axis0() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[3], &[1.5, 2.0, -2.25])],
@@ -3518,6 +3520,7 @@ fn sum_f64_axis1_transposed() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[3], &[1.5, 2.0, -2.25])],
@@ -3538,6 +3541,7 @@ fn sum_f64_axes02() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![0, 2]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[3], &[0.0, 32.0, 64.0])],
@@ -3551,6 +3555,7 @@ fn sum_f64_no_axes() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![]),
+            dtype: None,
         },
         &[&x0],
         &[af(
@@ -3568,6 +3573,7 @@ fn sum_int8_gives_int64() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x0],
         &[ai(DType::Int64, &[2], &[300, -173])],
@@ -3581,6 +3587,7 @@ fn sum_bool_gives_int64() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[ai(DType::Int64, &[], &[2])],
@@ -3598,6 +3605,7 @@ fn sum_f32_accurate() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float32, &[], &[4.0])],
@@ -3611,6 +3619,7 @@ fn sum_empty_axis() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[3], &[0.0, 0.0, 0.0])],
@@ -3624,9 +3633,10 @@ fn sum_uint8_flipped() {
         &Op::Reduce {
             kind: ReduceKind::Sum,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
-        &[ai(DType::Int64, &[2], &[150, 600])],
+        &[ai(DType::UInt64, &[2], &[150, 600])],
     );
 }
 
@@ -3637,6 +3647,7 @@ fn prod_empty() {
         &Op::Reduce {
             kind: ReduceKind::Prod,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[], &[1.0])],
@@ -3650,6 +3661,7 @@ fn prod_int32_gives_int64() {
         &Op::Reduce {
             kind: ReduceKind::Prod,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
         &[ai(DType::Int64, &[2], &[10000000000, -12])],
@@ -3663,6 +3675,7 @@ fn prod_f64_axis0() {
         &Op::Reduce {
             kind: ReduceKind::Prod,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[3], &[0.0, -8.0, -17.875])],
@@ -3680,6 +3693,7 @@ fn max_f64_nan() {
         &Op::Reduce {
             kind: ReduceKind::Max,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float64, &[2], &[f64::NAN, 5.0])],
@@ -3700,6 +3714,7 @@ fn max_int8_axes02() {
         &Op::Reduce {
             kind: ReduceKind::Max,
             axes: Some(vec![0, 2]),
+            dtype: None,
         },
         &[&x0],
         &[ai(DType::Int8, &[3], &[98, 94, 102])],
@@ -3713,6 +3728,7 @@ fn min_f32_all() {
         &Op::Reduce {
             kind: ReduceKind::Min,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[af(DType::Float32, &[], &[-1.0])],
@@ -3726,6 +3742,7 @@ fn min_uint8_axis0_nonempty_out_empty() {
         &Op::Reduce {
             kind: ReduceKind::Min,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
         &[ai(DType::UInt8, &[0], &[])],
@@ -3739,6 +3756,7 @@ fn all_int_axis1() {
         &Op::Reduce {
             kind: ReduceKind::All,
             axes: Some(vec![1]),
+            dtype: None,
         },
         &[&x0],
         &[ab(&[2], &[false, true])],
@@ -3752,6 +3770,7 @@ fn any_f64_nan_is_true() {
         &Op::Reduce {
             kind: ReduceKind::Any,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[ab(&[], &[true])],
@@ -3765,6 +3784,7 @@ fn all_empty_is_true() {
         &Op::Reduce {
             kind: ReduceKind::All,
             axes: None,
+            dtype: None,
         },
         &[&x0],
         &[ab(&[], &[true])],
@@ -3778,6 +3798,7 @@ fn any_bool_axis0() {
         &Op::Reduce {
             kind: ReduceKind::Any,
             axes: Some(vec![0]),
+            dtype: None,
         },
         &[&x0],
         &[ab(&[2], &[true, false])],
@@ -6794,5 +6815,358 @@ fn softmax_with_bias_rows_0() {
         &Op::SoftmaxWithBias,
         &[&x0, &x1],
         &[af(DType::Float64, &[0, 3], &[])],
+    );
+}
+
+#[test]
+fn add_uint16_wraps() {
+    let x0 = ai(DType::UInt16, &[3], &[65535, 1, 300]);
+    let x1 = ai(DType::UInt16, &[3], &[1, 2, 65535]);
+    check(
+        &Op::elemwise(ScalarOp::Add),
+        &[&x0, &x1],
+        &[ai(DType::UInt16, &[3], &[0, 3, 299])],
+    );
+}
+
+#[test]
+fn mul_uint32_wraps() {
+    let x0 = ai(DType::UInt32, &[3], &[4294967295, 65536, 3]);
+    let x1 = ai(DType::UInt32, &[3], &[2, 65536, 5]);
+    check(
+        &Op::elemwise(ScalarOp::Mul),
+        &[&x0, &x1],
+        &[ai(DType::UInt32, &[3], &[4294967294, 0, 15])],
+    );
+}
+
+#[test]
+fn sub_uint64_wraps() {
+    let x0 = ai(DType::UInt64, &[3], &[0, -1, 5]);
+    let x1 = ai(DType::UInt64, &[3], &[1, -1, 7]);
+    check(
+        &Op::elemwise(ScalarOp::Sub),
+        &[&x0, &x1],
+        &[ai(DType::UInt64, &[3], &[-1, 0, -2])],
+    );
+}
+
+#[test]
+fn add_uint64_int64_gives_float64() {
+    let x0 = ai(DType::UInt64, &[2], &[-1, 3]);
+    let x1 = ai(DType::Int64, &[2], &[-1, 4]);
+    check(
+        &Op::elemwise(ScalarOp::Add),
+        &[&x0, &x1],
+        &[af(DType::Float64, &[2], &[1.8446744073709552e+19, 7.0])],
+    );
+}
+
+#[test]
+fn add_uint32_int32_gives_int64() {
+    let x0 = ai(DType::UInt32, &[2], &[4294967295, 3]);
+    let x1 = ai(DType::Int32, &[2], &[-1, 4]);
+    check(
+        &Op::elemwise(ScalarOp::Add),
+        &[&x0, &x1],
+        &[ai(DType::Int64, &[2], &[4294967294, 7])],
+    );
+}
+
+#[test]
+fn add_uint16_int8_gives_int32() {
+    let x0 = ai(DType::UInt16, &[2], &[65535, 3]);
+    let x1 = ai(DType::Int8, &[2], &[-1, 4]);
+    check(
+        &Op::elemwise(ScalarOp::Add),
+        &[&x0, &x1],
+        &[ai(DType::Int32, &[2], &[65534, 7])],
+    );
+}
+
+#[test]
+fn int_div_uint32() {
+    let x0 = ai(DType::UInt32, &[4], &[7, 0, 4294967295, 9]);
+    let x1 = ai(DType::UInt32, &[4], &[2, 5, 0, 4294967295]);
+    check(
+        &Op::elemwise(ScalarOp::IntDiv),
+        &[&x0, &x1],
+        &[ai(DType::UInt32, &[4], &[3, 0, 0, 0])],
+    );
+}
+
+#[test]
+fn mod_uint16() {
+    let x0 = ai(DType::UInt16, &[4], &[7, 0, 65535, 9]);
+    let x1 = ai(DType::UInt16, &[4], &[2, 5, 0, 65535]);
+    check(
+        &Op::elemwise(ScalarOp::Mod),
+        &[&x0, &x1],
+        &[ai(DType::UInt16, &[4], &[1, 0, 0, 9])],
+    );
+}
+
+#[test]
+fn int_div_uint64_big() {
+    let x0 = ai(DType::UInt64, &[3], &[-1, -9223372036854775808, 10]);
+    let x1 = ai(DType::UInt64, &[3], &[2, 3, -9223372036854775808]);
+    check(
+        &Op::elemwise(ScalarOp::IntDiv),
+        &[&x0, &x1],
+        &[ai(
+            DType::UInt64,
+            &[3],
+            &[9223372036854775807, 3074457345618258602, 0],
+        )],
+    );
+}
+
+#[test]
+fn gt_uint32_int32() {
+    let x0 = ai(DType::UInt32, &[3], &[4294967295, 0, 5]);
+    let x1 = ai(DType::Int32, &[3], &[-1, 0, 7]);
+    check(
+        &Op::elemwise(ScalarOp::Gt),
+        &[&x0, &x1],
+        &[ab(&[3], &[true, false, false])],
+    );
+}
+
+#[test]
+fn lt_uint64() {
+    let x0 = ai(DType::UInt64, &[3], &[-1, 0, -9223372036854775808]);
+    let x1 = ai(DType::UInt64, &[3], &[-9223372036854775808, 1, -1]);
+    check(
+        &Op::elemwise(ScalarOp::Lt),
+        &[&x0, &x1],
+        &[ab(&[3], &[false, true, true])],
+    );
+}
+
+#[test]
+fn maximum_uint32() {
+    let x0 = ai(DType::UInt32, &[3], &[4294967295, 0, 5]);
+    let x1 = ai(DType::UInt32, &[3], &[2147483648, 1, 4]);
+    check(
+        &Op::elemwise(ScalarOp::Maximum),
+        &[&x0, &x1],
+        &[ai(DType::UInt32, &[3], &[4294967295, 1, 5])],
+    );
+}
+
+#[test]
+fn minimum_uint64() {
+    let x0 = ai(DType::UInt64, &[3], &[-1, 0, -9223372036854775808]);
+    let x1 = ai(DType::UInt64, &[3], &[-9223372036854775808, 1, 5]);
+    check(
+        &Op::elemwise(ScalarOp::Minimum),
+        &[&x0, &x1],
+        &[ai(DType::UInt64, &[3], &[-9223372036854775808, 0, 5])],
+    );
+}
+
+#[test]
+fn neg_uint32_wraps() {
+    let x0 = ai(DType::UInt32, &[3], &[0, 1, 4294967295]);
+    check(
+        &Op::elemwise(ScalarOp::Neg),
+        &[&x0],
+        &[ai(DType::UInt32, &[3], &[0, 4294967295, 1])],
+    );
+}
+
+#[test]
+fn abs_uint64() {
+    let x0 = ai(DType::UInt64, &[3], &[0, 1, -1]);
+    check(
+        &Op::elemwise(ScalarOp::Abs),
+        &[&x0],
+        &[ai(DType::UInt64, &[3], &[0, 1, -1])],
+    );
+}
+
+#[test]
+fn sgn_uint16() {
+    let x0 = ai(DType::UInt16, &[3], &[0, 1, 65535]);
+    check(
+        &Op::elemwise(ScalarOp::Sgn),
+        &[&x0],
+        &[ai(DType::UInt16, &[3], &[0, 1, 1])],
+    );
+}
+
+#[test]
+fn cast_float64_to_uint64() {
+    let x0 = af(
+        DType::Float64,
+        &[4],
+        &[1e+19, 3.7, 0.0, 9.223372036854776e+18],
+    );
+    check(
+        &Op::elemwise(ScalarOp::Cast(DType::UInt64)),
+        &[&x0],
+        &[ai(
+            DType::UInt64,
+            &[4],
+            &[-8446744073709551616, 3, 0, -9223372036854775808],
+        )],
+    );
+}
+
+#[test]
+fn cast_uint64_to_float64() {
+    let x0 = ai(DType::UInt64, &[3], &[-1, 5, -9223372036854775808]);
+    check(
+        &Op::elemwise(ScalarOp::Cast(DType::Float64)),
+        &[&x0],
+        &[af(
+            DType::Float64,
+            &[3],
+            &[1.8446744073709552e+19, 5.0, 9.223372036854776e+18],
+        )],
+    );
+}
+
+#[test]
+fn cast_int64_to_uint16() {
+    let x0 = ai(DType::Int64, &[3], &[70000, -1, 65535]);
+    check(
+        &Op::elemwise(ScalarOp::Cast(DType::UInt16)),
+        &[&x0],
+        &[ai(DType::UInt16, &[3], &[4464, 65535, 65535])],
+    );
+}
+
+#[test]
+fn cast_uint32_to_int8() {
+    let x0 = ai(DType::UInt32, &[3], &[4294967295, 128, 5]);
+    check(
+        &Op::elemwise(ScalarOp::Cast(DType::Int8)),
+        &[&x0],
+        &[ai(DType::Int8, &[3], &[-1, -128, 5])],
+    );
+}
+
+#[test]
+fn sum_uint16_gives_uint64() {
+    let x0 = ai(DType::UInt16, &[2, 2], &[65535, 65535, 1, 2]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Sum,
+            axes: None,
+            dtype: None,
+        },
+        &[&x0],
+        &[ai(DType::UInt64, &[], &[131073])],
+    );
+}
+
+#[test]
+fn sum_uint64_wraps() {
+    let x0 = ai(DType::UInt64, &[2, 2], &[-1, 5, 2, -9223372036854775808]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Sum,
+            axes: Some(vec![0]),
+            dtype: None,
+        },
+        &[&x0],
+        &[ai(DType::UInt64, &[2], &[1, -9223372036854775803])],
+    );
+}
+
+#[test]
+fn prod_uint32_gives_uint64() {
+    let x0 = ai(DType::UInt32, &[2, 2], &[65536, 65536, 4294967295, 2]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Prod,
+            axes: Some(vec![1]),
+            dtype: None,
+        },
+        &[&x0],
+        &[ai(DType::UInt64, &[2], &[4294967296, 8589934590])],
+    );
+}
+
+#[test]
+fn max_uint32_above_int32() {
+    let x0 = ai(DType::UInt32, &[3], &[5, 4294967295, 2147483648]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Max,
+            axes: None,
+            dtype: None,
+        },
+        &[&x0],
+        &[ai(DType::UInt32, &[], &[4294967295])],
+    );
+}
+
+#[test]
+fn min_uint64_above_int64() {
+    let x0 = ai(
+        DType::UInt64,
+        &[2, 2],
+        &[-1, -9223372036854775808, -9223372036854775808, -1],
+    );
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Min,
+            axes: Some(vec![0]),
+            dtype: None,
+        },
+        &[&x0],
+        &[ai(
+            DType::UInt64,
+            &[2],
+            &[-9223372036854775808, -9223372036854775808],
+        )],
+    );
+}
+
+#[test]
+fn sum_int8_dtype_int8_wraps() {
+    let x0 = ai(DType::Int8, &[3], &[100, 100, -5]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Sum,
+            axes: None,
+            dtype: Some(DType::Int8),
+        },
+        &[&x0],
+        &[ai(DType::Int8, &[], &[-61])],
+    );
+}
+
+#[test]
+fn sum_float64_dtype_float32() {
+    let x0 = af(
+        DType::Float64,
+        &[2, 3],
+        &[100000000.0, 1.0, -100000000.0, 0.1, 0.2, 0.3],
+    );
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Sum,
+            axes: Some(vec![1]),
+            dtype: Some(DType::Float32),
+        },
+        &[&x0],
+        &[af(DType::Float32, &[2], &[1.0, 0.6000000238418579])],
+    );
+}
+
+#[test]
+fn prod_uint8_dtype_uint8_wraps() {
+    let x0 = ai(DType::UInt8, &[3], &[16, 17, 3]);
+    check(
+        &Op::Reduce {
+            kind: ReduceKind::Prod,
+            axes: None,
+            dtype: Some(DType::UInt8),
+        },
+        &[&x0],
+        &[ai(DType::UInt8, &[], &[48])],
     );
 }

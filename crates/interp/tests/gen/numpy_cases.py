@@ -10,7 +10,8 @@ import numpy as np
 DT = {
     np.dtype('float64'): 'Float64', np.dtype('float32'): 'Float32', np.dtype('int64'): 'Int64',
     np.dtype('int32'): 'Int32', np.dtype('int16'): 'Int16', np.dtype('int8'): 'Int8',
-    np.dtype('uint8'): 'UInt8', np.dtype('bool'): 'Bool',
+    np.dtype('uint8'): 'UInt8', np.dtype('uint16'): 'UInt16', np.dtype('uint32'): 'UInt32',
+    np.dtype('uint64'): 'UInt64', np.dtype('bool'): 'Bool',
 }
 
 def flit(v):
@@ -32,7 +33,10 @@ def lit(x):
         return 'ab(%s, &[%s])' % (shape, ', '.join('true' if b else 'false' for b in flat))
     if x.dtype.kind == 'f':
         return 'af(DType::%s, %s, &[%s])' % (DT[x.dtype], shape, ', '.join(flit(v) for v in flat))
-    return 'ai(DType::%s, %s, &[%s])' % (DT[x.dtype], shape, ', '.join(str(int(v)) for v in flat))
+    # `ai` takes int64 literals and casts (wrapping): uint64 values above int64's range are
+    # written as their wrapped int64
+    wrap = lambda v: int(v) - 2**64 if int(v) >= 2**63 else int(v)
+    return 'ai(DType::%s, %s, &[%s])' % (DT[x.dtype], shape, ', '.join(str(wrap(v)) for v in flat))
 
 class In:
     """An input: a contiguous base array and numpy-style view transforms."""
@@ -288,7 +292,10 @@ case('cast_int32_to_int16_wraps', 'Op::elemwise(ScalarOp::Cast(DType::Int16))', 
 # ---------------------------------------------------------------- reductions
 def R(kind, axes):
     ax = 'None' if axes is None else 'Some(vec![%s])' % ', '.join(str(a) for a in axes)
-    return 'Op::Reduce { kind: ReduceKind::%s, axes: %s }' % (kind, ax)
+    return 'Op::Reduce { kind: ReduceKind::%s, axes: %s, dtype: None }' % (kind, ax)
+def RD(kind, axes, dtype):
+    ax = 'None' if axes is None else 'Some(vec![%s])' % ', '.join(str(a) for a in axes)
+    return 'Op::Reduce { kind: ReduceKind::%s, axes: %s, dtype: Some(DType::%s) }' % (kind, ax, dtype)
 t234 = np.arange(24.0).reshape(2, 3, 4) - 7.5
 case('sum_f64_all', R('Sum', None), [A(m23)], lambda x: np.sum(x))
 case('sum_f64_axis0', R('Sum', [0]), [A(m23)], lambda x: np.sum(x, axis=0))
@@ -302,7 +309,7 @@ case('sum_f32_accurate', R('Sum', None), [A([1e8, 1.0, 1.0, 1.0, 1.0, -1e8], f4)
      lambda x: np.float32(np.sum(x.astype(f8))))
 case('sum_empty_axis', R('Sum', [0]), [A(np.zeros((0, 3)))], lambda x: np.sum(x, axis=0))
 case('sum_uint8_flipped', R('Sum', [1]), [In(np.arange(6, dtype=u1).reshape(2, 3) * 50, ('flip', 1))],
-     lambda x: np.sum(x, axis=1, dtype=i8))
+     lambda x: np.sum(x, axis=1))
 case('prod_empty', R('Prod', None), [A(np.zeros((2, 0)))], lambda x: np.prod(x))
 case('prod_int32_gives_int64', R('Prod', [1]), [A([[100000, 100000], [-3, 4]], i4)],
      lambda x: np.prod(x, axis=1, dtype=i8))
@@ -617,6 +624,46 @@ for name, x, b in [
     ('rows_0', A(np.zeros((0, 3))), A([1.0, 2.0, 3.0])),
 ]:
     case('softmax_with_bias_' + name, 'Op::SoftmaxWithBias', [x, b], softmax_with_bias)
+
+# unsigned 16/32/64-bit integers (numpy's wrapping, promotion and casts)
+u2, u4, u8_ = np.uint16, np.uint32, np.uint64
+BIG = 2**64 - 1
+case('add_uint16_wraps', E('Add'), [A([65535, 1, 300], u2), A([1, 2, 65535], u2)], np.add)
+case('mul_uint32_wraps', E('Mul'), [A([4294967295, 65536, 3], u4), A([2, 65536, 5], u4)], np.multiply)
+case('sub_uint64_wraps', E('Sub'), [A([0, BIG, 5], u8_), A([1, BIG, 7], u8_)], np.subtract)
+case('add_uint64_int64_gives_float64', E('Add'), [A([BIG, 3], u8_), A([-1, 4], i8)], np.add)
+case('add_uint32_int32_gives_int64', E('Add'), [A([4294967295, 3], u4), A([-1, 4], i4)], np.add)
+case('add_uint16_int8_gives_int32', E('Add'), [A([65535, 3], u2), A([-1, 4], i1)], np.add)
+case('int_div_uint32', E('IntDiv'), [A([7, 0, 4294967295, 9], u4), A([2, 5, 0, 4294967295], u4)], np.floor_divide)
+case('mod_uint16', E('Mod'), [A([7, 0, 65535, 9], u2), A([2, 5, 0, 65535], u2)], np.remainder)
+case('int_div_uint64_big', E('IntDiv'), [A([BIG, 2**63, 10], u8_), A([2, 3, 2**63], u8_)], np.floor_divide)
+case('gt_uint32_int32', E('Gt'), [A([4294967295, 0, 5], u4), A([-1, 0, 7], i4)], np.greater)
+case('lt_uint64', E('Lt'), [A([BIG, 0, 2**63], u8_), A([2**63, 1, BIG], u8_)], np.less)
+case('maximum_uint32', E('Maximum'), [A([4294967295, 0, 5], u4), A([2**31, 1, 4], u4)], np.maximum)
+case('minimum_uint64', E('Minimum'), [A([BIG, 0, 2**63], u8_), A([2**63, 1, 5], u8_)], np.minimum)
+case('neg_uint32_wraps', E('Neg'), [A([0, 1, 4294967295], u4)], np.negative)
+case('abs_uint64', E('Abs'), [A([0, 1, BIG], u8_)], np.abs)
+case('sgn_uint16', E('Sgn'), [A([0, 1, 65535], u2)], np.sign)
+case('cast_float64_to_uint64', 'Op::elemwise(ScalarOp::Cast(DType::UInt64))', [A([1e19, 3.7, 0.0, 2.0**63])],
+     lambda x: x.astype(u8_))
+case('cast_uint64_to_float64', 'Op::elemwise(ScalarOp::Cast(DType::Float64))', [A([BIG, 5, 2**63], u8_)],
+     lambda x: x.astype(f8))
+case('cast_int64_to_uint16', 'Op::elemwise(ScalarOp::Cast(DType::UInt16))', [A([70000, -1, 65535], i8)],
+     lambda x: x.astype(u2))
+case('cast_uint32_to_int8', 'Op::elemwise(ScalarOp::Cast(DType::Int8))', [A([4294967295, 128, 5], u4)],
+     lambda x: x.astype(i1))
+case('sum_uint16_gives_uint64', R('Sum', None), [A([[65535, 65535], [1, 2]], u2)], lambda x: np.sum(x))
+case('sum_uint64_wraps', R('Sum', [0]), [A([[BIG, 5], [2, 2**63]], u8_)], lambda x: np.sum(x, axis=0))
+case('prod_uint32_gives_uint64', R('Prod', [1]), [A([[65536, 65536], [4294967295, 2]], u4)],
+     lambda x: np.prod(x, axis=1))
+case('max_uint32_above_int32', R('Max', None), [A([5, 4294967295, 2**31], u4)], lambda x: np.max(x))
+case('min_uint64_above_int64', R('Min', [0]), [A([[BIG, 2**63], [2**63, BIG]], u8_)], lambda x: np.min(x, axis=0))
+case('sum_int8_dtype_int8_wraps', RD('Sum', None, 'Int8'), [A([100, 100, -5], i1)],
+     lambda x: np.sum(x, dtype=i1))
+case('sum_float64_dtype_float32', RD('Sum', [1], 'Float32'), [A([[1e8, 1.0, -1e8], [0.1, 0.2, 0.3]])],
+     lambda x: np.sum(x, axis=1).astype(f4))
+case('prod_uint8_dtype_uint8_wraps', RD('Prod', None, 'UInt8'), [A([16, 17, 3], u1)],
+     lambda x: np.prod(x, dtype=u1))
 
 import scipy
 print('//! Generated by tests/gen/numpy_cases.py (numpy %s, scipy %s): expected values are numpy\'s and scipy\'s.' % (np.__version__, scipy.__version__))

@@ -180,6 +180,9 @@ fn write_tensor(out: &mut String, t: &Tensor) {
         Tensor::I16(a) => write_elems(out, a, |o, x| int(o, x as i64)),
         Tensor::I8(a) => write_elems(out, a, |o, x| int(o, x as i64)),
         Tensor::U8(a) => write_elems(out, a, |o, x| int(o, x as i64)),
+        Tensor::U16(a) => write_elems(out, a, |o, x| int(o, x as i64)),
+        Tensor::U32(a) => write_elems(out, a, |o, x| int(o, x as i64)),
+        Tensor::U64(a) => write_elems(out, a, |o, x| write!(o, "{x}").unwrap()),
         Tensor::Bool(a) => write_elems(out, a, |o, x| o.push_str(if x { "true" } else { "false" })),
     }
     if t.ndim() > 0 {
@@ -539,6 +542,9 @@ impl<'a> Cur<'a> {
             DType::Int16 => build(self, start, &shape, &toks, |t| t.parse::<i16>().ok()),
             DType::Int8 => build(self, start, &shape, &toks, |t| t.parse::<i8>().ok()),
             DType::UInt8 => build(self, start, &shape, &toks, |t| t.parse::<u8>().ok()),
+            DType::UInt16 => build(self, start, &shape, &toks, |t| t.parse::<u16>().ok()),
+            DType::UInt32 => build(self, start, &shape, &toks, |t| t.parse::<u32>().ok()),
+            DType::UInt64 => build(self, start, &shape, &toks, |t| t.parse::<u64>().ok()),
             DType::Bool => build(self, start, &shape, &toks, |t| match t {
                 "true" => Some(true),
                 "false" => Some(false),
@@ -1011,10 +1017,36 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
             .transpose()
     };
     if let Some(kind) = ReduceKind::ALL.into_iter().find(|k| k.name() == head) {
-        return Ok(Op::Reduce {
-            kind,
-            axes: reduce_axes()?,
-        });
+        // `{axis=[..]}`, `{dtype=D}` or `{axis=[..], dtype=D}`
+        let (axes, dtype) = match params {
+            None => (None, None),
+            Some(p) => {
+                let (ax, dt) = match p.rfind("dtype=") {
+                    Some(i) => (
+                        p[..i].trim().trim_end_matches(',').trim(),
+                        Some(&p[i + "dtype=".len()..]),
+                    ),
+                    None => (p, None),
+                };
+                let axes = if ax.is_empty() {
+                    None
+                } else {
+                    Some(
+                        items(strip(ax, "axis=[", "]")?)
+                            .map(usize_of)
+                            .collect::<Result<_, _>>()?,
+                    )
+                };
+                let dtype = dt
+                    .map(|d| {
+                        DType::from_name(d.trim())
+                            .ok_or_else(|| format!("unknown dtype `{}` in `{s}`", d.trim()))
+                    })
+                    .transpose()?;
+                (axes, dtype)
+            }
+        };
+        return Ok(Op::Reduce { kind, axes, dtype });
     }
     if head == "ProdWithoutZeros" {
         return Ok(Op::ProdWithoutZeros {
