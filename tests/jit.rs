@@ -146,7 +146,7 @@ fn chain(rng: &mut impl Rng, ins: &[Variable], depth: usize) -> Variable {
         7 => T::sqr(&a),
         8 => T::abs(&a),
         9 => T::maximum(&a, chain(rng, ins, depth - 1)),
-        10 => T::neg(&a),
+        10 => T::neg(&a).unwrap(),
         _ => T::log1p(T::sqr(&a)),
     }
 }

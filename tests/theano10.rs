@@ -122,6 +122,11 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
             Ok(Val::Var($f(&v1(args)?)))
         };
     }
+    macro_rules! un_r {
+        ($f:path) => {
+            Ok(Val::Var(e($f(&v1(args)?))?))
+        };
+    }
     macro_rules! bin {
         ($f:path) => {{
             let (a, b) = v2(args)?;
@@ -137,14 +142,14 @@ fn call(name: &str, args: &[Val], kw: &[(String, Val)]) -> R<Val> {
         "T.nnet.sigmoid" | "T.sigmoid" => un!(T::sigmoid),
         "T.nnet.softplus" | "T.softplus" => un!(T::softplus),
         "T.abs_" | "abs" => un!(T::abs),
-        "T.sgn" => un!(T::sgn),
+        "T.sgn" => un_r!(T::sgn),
         "T.floor" => un!(T::floor),
         "T.ceil" => un!(T::ceil),
-        "T.round" | "T.round_half_to_even" => un!(T::round),
-        "T.round_half_away_from_zero" => un!(T::round_half_away_from_zero),
+        "T.round" | "T.round_half_to_even" => un_r!(T::round),
+        "T.round_half_away_from_zero" => un_r!(T::round_half_away_from_zero),
         "T.sqr" | "T.square" => un!(T::sqr),
         "T.sqrt" => un!(T::sqrt),
-        "T.neg" => un!(T::neg),
+        "T.neg" => un_r!(T::neg),
         "T.invert" | "T.bitwise_not" => Ok(Val::Var(e(T::invert(&v1(args)?))?)),
         "T.sin" => un!(T::sin),
         "T.cos" => un!(T::cos),
@@ -668,7 +673,7 @@ impl Env<'_> {
             Expr::Unary(o, x) => {
                 let v = self.eval(x)?;
                 match *o {
-                    "-" => Val::Var(T::neg(&var(&v)?)),
+                    "-" => Val::Var(e(T::neg(&var(&v)?))?),
                     "+" => v,
                     "~" => Val::Var(e(T::invert(&var(&v)?))?),
                     o => return Err(format!("unary {o}")),

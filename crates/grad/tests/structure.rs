@@ -52,7 +52,7 @@ fn every_elemwise_scalar_op_has_the_input_type() {
         let y = T::input(TensorType::row(dt), "y");
         let z = T::input(TensorType::col(dt), "z");
         let unary: Vec<Variable> = vec![
-            T::neg(&x),
+            T::neg(&x).unwrap(),
             T::exp(&x),
             T::log(&x),
             T::log1p(&x),
@@ -63,11 +63,11 @@ fn every_elemwise_scalar_op_has_the_input_type() {
             T::abs(&x),
             T::sqr(&x),
             T::sqrt(&x),
-            T::sgn(&x),
+            T::sgn(&x).unwrap(),
             T::floor(&x),
             T::ceil(&x),
-            T::round(&x),
-            T::round_half_away_from_zero(&x),
+            T::round(&x).unwrap(),
+            T::round_half_away_from_zero(&x).unwrap(),
             T::elemwise(theano_ir::ScalarOp::Identity, vec![x.clone()]).unwrap(),
         ];
         for e in unary {

@@ -51,13 +51,13 @@ impl Neg for Variable {
     type Output = Variable;
     #[track_caller]
     fn neg(self) -> Variable {
-        crate::tensor::neg(self)
+        crate::tensor::neg_unchecked(self, std::panic::Location::caller())
     }
 }
 impl Neg for &Variable {
     type Output = Variable;
     #[track_caller]
     fn neg(self) -> Variable {
-        crate::tensor::neg(self)
+        crate::tensor::neg_unchecked(self.clone(), std::panic::Location::caller())
     }
 }

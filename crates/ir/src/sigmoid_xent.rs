@@ -69,7 +69,7 @@ impl CustomOp for SigmoidXent {
             return Some(Ok(vec![None, None]));
         };
         let go = &g * (T::sigmoid(o) - t);
-        let gt = &g * T::neg(o);
+        let gt = &g * -o;
         Some(
             [(go, o), (gt, t)]
                 .into_iter()
@@ -86,7 +86,7 @@ impl CustomOp for SigmoidXent {
         let (o, t) = (&inputs[0], &inputs[1]);
         let terms: Vec<Variable> = [
             eval_points[0].as_ref().map(|e| (T::sigmoid(o) - t) * e),
-            eval_points[1].as_ref().map(|e| T::neg(o) * e),
+            eval_points[1].as_ref().map(|e| -o * e),
         ]
         .into_iter()
         .flatten()

@@ -63,17 +63,8 @@ pub fn input(ty: TensorType, name: &str) -> Variable {
 #[track_caller]
 pub fn tensor(dtype: &str, broadcastable: &[bool], name: &str) -> Result<Variable> {
     let loc = Location::caller();
-    let d = dtype_named(dtype).ok_or_else(|| {
-        GraphError::new(
-            "tensor",
-            vec![],
-            format!(
-                "unknown dtype {dtype:?} (expected one of {}, or \"floatX\")",
-                DType::ALL.map(|d| d.name()).join(", ")
-            ),
-            loc,
-        )
-    })?;
+    let d = dtype_named(dtype)
+        .ok_or_else(|| GraphError::new("tensor", vec![], unknown_dtype(dtype), loc))?;
     let ty = TensorType::new(d, broadcastable)
         .map_err(|e| GraphError::new("tensor", vec![], e.to_string(), loc))?;
     Ok(input(ty, name))
@@ -248,8 +239,42 @@ macro_rules! unary_fns {
         }
     )*};
 }
+/// Unary builders that Theano 1.0 refuses for some input dtypes (`TypeError` at build time):
+/// `refuse(dtype)` gives Theano's message for a refused one.
+macro_rules! checked_unary_fns {
+    ($($f:ident => $op:ident, $refuse:expr, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[track_caller]
+        pub fn $f(x: impl IntoVar) -> Result<Variable> {
+            let (x, loc) = (x.into_var(), Location::caller());
+            let refuse: fn(DType) -> Option<&'static str> = $refuse;
+            if let Some(m) = refuse(x.dtype()) {
+                return Err(GraphError::new(stringify!($op), vec![x.ty()], m, loc));
+            }
+            elemwise_at(ScalarOp::$op, vec![x], loc)
+        }
+    )*};
+}
+checked_unary_fns! {
+    neg => Neg, |d| d.is_bool().then_some("bool input not supported"),
+        "`-x`; a bool `x` is refused, as in Theano (\"bool input not supported\"). The `-` \
+         operator, which cannot return an error, builds the node anyway: a bool negation then \
+         fails at the call, as numpy's does.";
+    sgn => Sgn, |d| d.is_bool().then_some("bool"),
+        "sign: -1, 0 or 1; a bool `x` is refused, as in Theano.";
+    round => RoundHalfToEven, |d| (!d.is_float()).then_some("only float type are supported"),
+        "round halves to even (numpy's `round`); floats only, as in Theano.";
+    round_half_away_from_zero => RoundHalfAwayFromZero,
+        |d| (!d.is_float()).then_some("only float type are supported"),
+        "round halves away from zero; floats only, as in Theano.";
+}
+
+/// `-x` for the `-` operator: never refused (see [`neg`]).
+pub(crate) fn neg_unchecked(x: Variable, loc: Loc) -> Variable {
+    infallible(elemwise_at(ScalarOp::Neg, vec![x], loc))
+}
+
 unary_fns! {
-    neg => Neg, "`-x`";
     exp => Exp, "`e**x`";
     log => Log, "natural logarithm";
     log1p => Log1p, "`log(1 + x)`, accurate near 0";
@@ -258,11 +283,8 @@ unary_fns! {
     sigmoid => Sigmoid, "`1 / (1 + exp(-x))`";
     softplus => Softplus, "`log(1 + exp(x))`";
     abs => Abs, "absolute value (Theano's `abs_`)";
-    sgn => Sgn, "sign: -1, 0 or 1";
     floor => Floor, "round down";
     ceil => Ceil, "round up";
-    round => RoundHalfToEven, "round halves to even (numpy's `round`)";
-    round_half_away_from_zero => RoundHalfAwayFromZero, "round halves away from zero";
     sqr => Sqr, "`x * x`";
     sqrt => Sqrt, "square root";
     sin => Sin, "sine";
@@ -635,8 +657,6 @@ pub trait DTypeArg {
     type Output;
     /// `x` cast to this dtype (the node records `loc`).
     fn cast(self, x: Variable, loc: Loc) -> Self::Output;
-    /// The dtype meant (`None` for an unknown name).
-    fn resolve(&self) -> Option<DType>;
 }
 
 impl DTypeArg for DType {
@@ -644,30 +664,48 @@ impl DTypeArg for DType {
     fn cast(self, x: Variable, loc: Loc) -> Variable {
         cast_at(x, self, loc)
     }
-    fn resolve(&self) -> Option<DType> {
-        Some(*self)
-    }
 }
 
 impl DTypeArg for &str {
     type Output = Result<Variable>;
-    fn resolve(&self) -> Option<DType> {
-        dtype_named(self)
-    }
     fn cast(self, x: Variable, loc: Loc) -> Result<Variable> {
-        let d = dtype_named(self).ok_or_else(|| {
-            GraphError::new(
-                "Cast",
-                vec![x.ty()],
-                format!(
-                    "unknown dtype {self:?} (expected one of {}, or \"floatX\")",
-                    DType::ALL.map(|d| d.name()).join(", ")
-                ),
-                loc,
-            )
-        })?;
+        let d = dtype_named(self)
+            .ok_or_else(|| GraphError::new("Cast", vec![x.ty()], unknown_dtype(self), loc))?;
         Ok(cast_at(x, d, loc))
     }
+}
+
+/// A dtype argument a builder may do without (Theano's `dtype=None`): `None` for the
+/// builder's default, a [`DType`], or its name (`"float32"`, `"floatX"`).
+pub trait OptDType {
+    /// The dtype meant, `Ok(None)` for the default, `Err(name)` for an unknown name.
+    fn opt_dtype(self) -> std::result::Result<Option<DType>, String>;
+}
+
+impl OptDType for Option<DType> {
+    fn opt_dtype(self) -> std::result::Result<Option<DType>, String> {
+        Ok(self)
+    }
+}
+
+impl OptDType for DType {
+    fn opt_dtype(self) -> std::result::Result<Option<DType>, String> {
+        Ok(Some(self))
+    }
+}
+
+impl OptDType for &str {
+    fn opt_dtype(self) -> std::result::Result<Option<DType>, String> {
+        dtype_named(self).map(Some).ok_or_else(|| self.to_string())
+    }
+}
+
+/// The message for an unknown dtype name.
+pub(crate) fn unknown_dtype(name: &str) -> String {
+    format!(
+        "unknown dtype {name:?} (expected one of {}, or \"floatX\")",
+        DType::ALL.map(|d| d.name()).join(", ")
+    )
 }
 
 /// The dtype Theano names `name` (`"floatX"`: the configured float dtype).
@@ -1376,28 +1414,20 @@ macro_rules! reductions {
 }
 macro_rules! dtype_reductions {
     ($($f:ident => $kind:ident, $doc:literal;)*) => {$(
-        #[doc = concat!($doc, " over `axes` (as `", stringify!($kind), "`'s axes builder) with Theano's `dtype=`: the result has `dtype` (a [`DType`] or its name); it still accumulates in the input's default accumulator (float64 for floats, int64 or uint64 for ints) and casts once at the end, as Theano's `CAReduceDtype`.")]
+        #[doc = concat!($doc, " over `axes` (as `", stringify!($kind), "`'s axes builder) with Theano's `dtype=`: the result has `dtype` (a [`DType`], its name, or `None` for the default); it still accumulates in the input's default accumulator (float64 for floats, int64 or uint64 for ints) and casts once at the end, as Theano's `CAReduceDtype`.")]
         #[track_caller]
-        pub fn $f<D: DTypeArg>(
+        pub fn $f(
             x: impl IntoVar,
             axes: Option<&[isize]>,
             keepdims: bool,
-            dtype: D,
+            dtype: impl OptDType,
         ) -> Result<Variable> {
             let (x, loc) = (x.into_var(), Location::caller());
-            let d = dtype.resolve().ok_or_else(|| {
-                GraphError::new(
-                    stringify!($kind),
-                    vec![x.ty()],
-                    format!(
-                        "unknown dtype (expected one of {}, or \"floatX\")",
-                        DType::ALL.map(|d| d.name()).join(", ")
-                    ),
-                    loc,
-                )
+            let d = dtype.opt_dtype().map_err(|name| {
+                GraphError::new(stringify!($kind), vec![x.ty()], unknown_dtype(&name), loc)
             })?;
             let axes = py_axes(stringify!($kind), &x, axes, loc)?;
-            reduce_dtype_at(ReduceKind::$kind, x, axes.as_deref(), keepdims, Some(d), loc)
+            reduce_dtype_at(ReduceKind::$kind, x, axes.as_deref(), keepdims, d, loc)
         }
     )*};
 }

@@ -8,7 +8,7 @@ use super::{apply1, binary_at, cast_at, dimshuffle_at, index_at, make_vector_at,
 use crate::error::{GraphError, Result};
 use crate::op::Op;
 use crate::scalar::ScalarOp;
-use crate::tensor::{Idx, IntoVar};
+use crate::tensor::{Idx, IntoVar, OptDType};
 use crate::var::Variable;
 use std::panic::Location;
 use theano_tensor::{DType, Tensor};
@@ -50,9 +50,10 @@ pub fn eye(
     n: impl IntoVar,
     m: Option<Variable>,
     k: impl IntoVar,
-    dtype: Option<DType>,
+    dtype: impl OptDType,
 ) -> Result<Variable> {
     nmk(
+        "Eye",
         |dtype| Op::Eye { dtype },
         n.into_var(),
         m,
@@ -69,9 +70,10 @@ pub fn tri(
     n: impl IntoVar,
     m: Option<Variable>,
     k: impl IntoVar,
-    dtype: Option<DType>,
+    dtype: impl OptDType,
 ) -> Result<Variable> {
     nmk(
+        "Tri",
         |dtype| Op::Tri { dtype },
         n.into_var(),
         m,
@@ -83,15 +85,19 @@ pub fn tri(
 
 /// An `(n, m, k)` op of `dtype` (floatX by default), `m = n` when `None`.
 fn nmk(
+    name: &str,
     op: fn(DType) -> Op,
     n: Variable,
     m: Option<Variable>,
     k: Variable,
-    dtype: Option<DType>,
+    dtype: impl OptDType,
     loc: Loc,
 ) -> Result<Variable> {
+    let dtype = match dtype.opt_dtype() {
+        Ok(d) => d.unwrap_or_else(crate::config::float_x),
+        Err(bad) => return Err(err(name, &[&n], crate::tensor::unknown_dtype(&bad), loc)),
+    };
     let m = m.unwrap_or_else(|| n.clone());
-    let dtype = dtype.unwrap_or_else(crate::config::float_x);
     apply1(op(dtype), vec![n, m, k], loc)
 }
 

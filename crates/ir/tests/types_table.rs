@@ -395,7 +395,11 @@ fn elemwise_table() {
         ),
         ("-ivector", -&iv, "TensorType(int32, vector)"),
         ("-dcol", -&dc, "TensorType(float64, col)"),
-        ("neg fscalar", T::neg(&fs), "TensorType(float32, scalar)"),
+        (
+            "neg fscalar",
+            T::neg(&fs).unwrap(),
+            "TensorType(float32, scalar)",
+        ),
         ("add fn", T::add(&dr, 1), "TensorType(float64, row)"),
         ("sub fn", T::sub(&bv, &iv), "TensorType(int32, vector)"),
         ("mul fn", T::mul(&fc, &fr), "TensorType(float32, matrix)"),
@@ -476,7 +480,11 @@ fn elemwise_table() {
         ("abs fscalar", T::abs(&fs), "TensorType(float32, scalar)"),
         ("sign bmatrix", T::sign(&bm), "TensorType(int8, matrix)"),
         ("sign drow", T::sign(&dr), "TensorType(float64, row)"),
-        ("sgn fvector", T::sgn(&fv), "TensorType(float32, vector)"),
+        (
+            "sgn fvector",
+            T::sgn(&fv).unwrap(),
+            "TensorType(float32, vector)",
+        ),
         (
             "floor ivector",
             T::floor(&iv),
@@ -488,13 +496,17 @@ fn elemwise_table() {
         ("ceil int16", T::ceil(&ws), "TensorType(float32, scalar)"),
         (
             "round dmatrix",
-            T::round(&dm),
+            T::round(&dm).unwrap(),
             "TensorType(float64, matrix)",
         ),
-        ("round frow", T::round(&fr), "TensorType(float32, row)"),
+        (
+            "round frow",
+            T::round(&fr).unwrap(),
+            "TensorType(float32, row)",
+        ),
         (
             "round_half_away_from_zero fvector",
-            T::round_half_away_from_zero(&fv),
+            T::round_half_away_from_zero(&fv).unwrap(),
             "TensorType(float32, vector)",
         ),
         // maximum, minimum, clip, switch
@@ -1668,6 +1680,73 @@ fn dtype_names_as_strings() {
     assert!(e.contains("\"float31\"") && e.contains("float32"), "{e}");
     let e = x.astype("double").unwrap_err().to_string();
     assert!(e.contains("\"double\""), "{e}");
+}
+
+/// Every builder that takes a dtype takes its name too (`eye`, `tri`, `sum_dtype`,
+/// `prod_dtype`, `cast`, `tensor`), and refuses an unknown one with a typed error.
+#[test]
+fn dtype_names_in_every_dtype_builder() {
+    let _g = lock();
+    let n = T::lscalar("n");
+    assert_eq!(
+        T::eye(&n, None, 0i64, "int32").unwrap().dtype(),
+        DType::Int32
+    );
+    assert_eq!(T::eye(&n, None, 0i64, None).unwrap().dtype(), float_x());
+    assert_eq!(
+        T::tri(&n, None, 0i64, "uint16").unwrap().dtype(),
+        DType::UInt16
+    );
+    assert_eq!(
+        T::tri(&n, None, 0i64, DType::Bool).unwrap().dtype(),
+        DType::Bool
+    );
+    let x = T::dmatrix("x");
+    assert_eq!(
+        T::sum_dtype(&x, Some(&[-1]), false, "float32")
+            .unwrap()
+            .dtype(),
+        DType::Float32
+    );
+    assert_eq!(
+        T::prod_dtype(&x, None, false, None).unwrap().dtype(),
+        DType::Float64
+    );
+    for e in [
+        T::eye(&n, None, 0i64, "float8").unwrap_err(),
+        T::tri(&n, None, 0i64, "float8").unwrap_err(),
+        T::sum_dtype(&x, None, false, "float8").unwrap_err(),
+    ] {
+        let m = e.to_string();
+        assert!(
+            m.contains("unknown dtype \"float8\"") && m.contains("uint64"),
+            "{m}"
+        );
+    }
+}
+
+/// The unary builds Theano 1.0.5 refuses (TypeError at build time): `neg`/`sgn` of a bool,
+/// `round` of an integer. The `-` operator builds the negation anyway (Rust's `Neg` cannot
+/// return an error); it fails at the call, as numpy's boolean negative does.
+#[test]
+fn theanos_refused_unary_builds() {
+    let b = T::tensor("bool", &[false], "b").unwrap();
+    let i = T::lvector("i");
+    let msg = |r: theano_ir::Result<Variable>| r.unwrap_err().to_string();
+    assert!(msg(T::neg(&b)).contains("bool input not supported"));
+    assert!(msg(T::sgn(&b)).contains("bool"));
+    for r in [T::round(&i), T::round_half_away_from_zero(&i)] {
+        let m = msg(r);
+        assert!(
+            m.contains("only float type are supported") && m.contains("int64"),
+            "{m}"
+        );
+    }
+    // what Theano accepts still builds
+    assert_eq!(T::neg(&i).unwrap().dtype(), DType::Int64);
+    assert_eq!(T::sgn(&i).unwrap().dtype(), DType::Int64);
+    assert_eq!(T::round(T::dvector("d")).unwrap().dtype(), DType::Float64);
+    assert_eq!((-&b).dtype(), DType::Bool);
 }
 
 /// `cumsum`/`cumprod`, `sort`/`argsort`, `repeat`, `tile` and the nonzero family: types as

@@ -198,7 +198,7 @@ impl<M: Module> Emitter<'_, '_, M> {
             if t == DType::UInt64 {
                 // values at or above 2^63 convert directly (the interpreter's cast)
                 let u = b.ins().fcvt_to_uint_sat(types::I64, v);
-                let lim = self.fconst(b, s, 9.223372036854775808e18);
+                let lim = self.fconst(b, s, (1u64 << 63) as f64);
                 let big = b.ins().fcmp(FloatCC::GreaterThanOrEqual, v, lim);
                 return b.ins().select(big, u, i);
             }

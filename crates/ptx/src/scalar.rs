@@ -144,7 +144,7 @@ pub fn cast(b: &mut Builder, (v, from): TV, to: DType) -> Val {
                 // uint64 values at or above 2^63 convert directly (as the interpreter's cast)
                 let u = b.cvt(Ty::U64, rf, Some(Rnd::Rzi), v);
                 let w = int_to_int(b, (i, DType::Int64), to);
-                let lim = b.f(rf, 9.223372036854775808e18);
+                let lim = b.f(rf, (1u64 << 63) as f64);
                 let big = b.setp(Cmp::Ge, rf, v, lim);
                 return b.selp(Ty::U64, big, u, w);
             }

@@ -47,7 +47,7 @@ macro_rules! impl_element {
             fn from_f64(v: f64) -> Self {
                 // through int64 so negative values wrap as numpy's casts do; uint64 values
                 // above int64's range convert directly
-                if <$t>::MIN == 0 && std::mem::size_of::<$t>() == 8 && v >= 9.223372036854775808e18 {
+                if <$t>::MIN == 0 && std::mem::size_of::<$t>() == 8 && v >= (1u64 << 63) as f64 {
                     v as $t
                 } else {
                     (v as i64) as $t

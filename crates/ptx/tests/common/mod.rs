@@ -50,6 +50,24 @@ pub fn values(r: &mut StdRng, d: DType, n: usize, specials: bool) -> Vec<f64> {
                     r.random_range(-32768..32768) as f64
                 }
             }
+            DType::UInt16 => r.random_range(0..65536) as f64,
+            // small values and ones near the top of the range (where wrapping shows), all
+            // exact in f64
+            DType::UInt32 | DType::UInt64 => {
+                let top = if d == DType::UInt32 {
+                    2f64.powi(32)
+                } else {
+                    2f64.powi(64)
+                };
+                match r.random_range(0..3) {
+                    0 => r.random_range(0..40) as f64,
+                    1 => {
+                        top - 2f64.powi(if d == DType::UInt32 { 0 } else { 11 })
+                            * r.random_range(1..40) as f64
+                    }
+                    _ => r.random_range(0..2_000_000_000i64) as f64,
+                }
+            }
             DType::Int32 | DType::Int64 => {
                 if r.random_bool(0.6) {
                     r.random_range(-40..40) as f64
@@ -104,9 +122,10 @@ pub fn layout_variant(t: &Tensor, variant: usize) -> HostArray {
                 v.push(-7.0);
             }
             let big = Tensor::from_f64_vec(t.dtype(), &shape, v).expect("length");
-            // exact for every dtype: values went through f64 and back
-            let big = if t.dtype() == DType::Int64 {
-                interleave_i64(t)
+            // exact for every dtype: values went through f64 and back (the 64-bit integers
+            // through int64, which holds uint64's bits)
+            let big = if matches!(t.dtype(), DType::Int64 | DType::UInt64) {
+                interleave_i64(t).cast(t.dtype())
             } else {
                 big
             };
