@@ -130,7 +130,7 @@ fn scalar_call_into_allocates_nothing() {
 }
 
 /// The seed's logistic-regression step with updates only: every step is native (elementwise
-/// kernels, CGemv, Sum, Alloc, Shape_i, views) and the w update is written in place; the
+/// kernels, Gemv, Sum, Alloc, Shape_i, views) and the w update is written in place; the
 /// matrix-vector products copy `alpha * x` into a per-thread scratch kept between calls
 /// (crates/jit/src/blas.rs `with_scaled`): nothing allocates in the steady state.
 #[test]

@@ -66,8 +66,11 @@ pub(crate) fn subtensor_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 
 /// `subtensor_make_vector` (Theano's `local_subtensor_make_vector`): a constant index into a
 /// `MakeVector` is the entry it names, `[a, b, c][1] -> b` (a negative index counts from the
-/// end).
+/// end); a slice with constant bounds, the `MakeVector` of the entries it selects.
 pub(crate) fn subtensor_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if let Some(r) = subtensor_make_vector_slice(fg, n) {
+        return Some(r);
+    }
     let (mv, k) = constant_entry(
         fg,
         n,
@@ -125,4 +128,71 @@ pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     let r = fg.add_node1(Op::ShapeI(k), &[x], fg.location(n)).ok()?;
     let want = fg.ty(fg.node_outputs(n)[0]);
     crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// The slice half of `subtensor_make_vector` (Theano's `local_subtensor_make_vector`):
+/// a slice with constant bounds of a `MakeVector` is the `MakeVector` of the entries it
+/// selects, `[a, b, c][1:] -> [b, c]` (Python's slice semantics, negative bounds and steps
+/// included).
+fn subtensor_make_vector_slice(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    let [theano_ir::IdxEntry::Slice { start, stop, step }] = idx.as_slice() else {
+        return None;
+    };
+    let (has_start, has_stop, has_step) = (start.is_some(), stop.is_some(), step.is_some());
+    let ins = fg.node_inputs(n).to_vec();
+    let mv = fg.owner(ins[0])?;
+    let Op::MakeVector { dtype } = *fg.op(mv) else {
+        return None;
+    };
+    let mut bounds = ins[1..].iter();
+    let mut bound = |present: bool| -> Option<Option<i64>> {
+        if !present {
+            return Some(None);
+        }
+        let k = crate::util::scalar_const(fg, *bounds.next()?)?;
+        (k.fract() == 0.0 && k.abs() < 1e15).then_some(Some(k as i64))
+    };
+    let (b0, b1, b2) = (bound(has_start)?, bound(has_stop)?, bound(has_step)?);
+    let entries = fg.node_inputs(mv).to_vec();
+    let (first, len, st) = theano_ir::py_slice(b0, b1, b2, entries.len())?;
+    let picked: Vec<Value> = (0..len)
+        .map(|i| entries[(first + i * st) as usize])
+        .collect();
+    let r = fg
+        .add_node1(Op::MakeVector { dtype }, &picked, fg.location(n))
+        .ok()?;
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// `join_make_vector` (Theano's `local_join_make_vector` and `local_join_1`): a join of
+/// `MakeVector`s of one dtype is the `MakeVector` of all their entries,
+/// `join(0, [a, b], [c]) -> [a, b, c]`.
+pub(crate) fn join_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Join { axis: 0 } = fg.op(n) else {
+        return None;
+    };
+    let out = fg.node_outputs(n)[0];
+    let want = fg.ty(out);
+    let mut entries = Vec::new();
+    for &v in fg.node_inputs(n) {
+        let mv = fg.owner(v)?;
+        match fg.op(mv) {
+            Op::MakeVector { dtype } if *dtype == want.dtype => {
+                entries.extend_from_slice(fg.node_inputs(mv));
+            }
+            _ => return None,
+        }
+    }
+    let r = fg
+        .add_node1(
+            Op::MakeVector { dtype: want.dtype },
+            &entries,
+            fg.location(n),
+        )
+        .ok()?;
+    (fg.ty(r) == want).then_some(r)
 }

@@ -119,7 +119,12 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "MaxAndArgmax" => Op::MaxAndArgmax { axes: vec![] },
         "Argmax" => Op::Argmax { axes: vec![] },
         "ProdWithoutZeros" => Op::ProdWithoutZeros { axes: None },
-        "CGemv" => Op::Gemv { inplace: false },
+        "Gemv" | "CGemv" => Op::Gemv { inplace: false },
+        "Join" => Op::Join { axis: 0 },
+        "Reduce" => Op::Reduce {
+            kind: theano_ir::ReduceKind::Sum,
+            axes: None,
+        },
         "Gemm" => Op::Gemm { inplace: false },
         "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,
         _ => return None,

@@ -489,6 +489,8 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
             }
         }
         Op::Alloc => one(ins[1..].iter().map(|&v| scalar(fg, v)).collect()),
+        Op::AllocEmpty { .. } => one(ins.iter().map(|&v| scalar(fg, v)).collect()),
+        Op::DeepCopy => one(dims(fg, ins[0])),
         Op::Join { axis } => {
             let nd = out_ty[0].ndim();
             let d = (0..nd)
@@ -1187,4 +1189,29 @@ fn shape_entries(fg: &FunctionGraph, s: Value, n: usize) -> Vec<Sym> {
     } else {
         (0..n).map(|k| Sym::Entry(s, k)).collect()
     }
+}
+
+/// `shape_to_shape_i` (Theano's `local_shape_to_shape_i`): the shape vector of a value whose
+/// dimensions `shape_i_lift` cannot lift (a graph input, say) is the vector of its lengths,
+/// `Shape(x) -> [Shape_i{0}(x), Shape_i{1}(x)]`, so that indexing and joining it simplify.
+pub(crate) fn shape_to_shape_i(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::Shape {
+        return None;
+    }
+    let x = fg.node_inputs(n)[0];
+    let out = fg.node_outputs(n)[0];
+    let loc = fg.location(n);
+    let dims: Vec<Value> = (0..fg.ty(x).ndim())
+        .map(|k| fg.add_node1(Op::ShapeI(k), &[x], loc).ok())
+        .collect::<Option<_>>()?;
+    let r = fg
+        .add_node1(
+            Op::MakeVector {
+                dtype: DType::Int64,
+            },
+            &dims,
+            loc,
+        )
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
 }
