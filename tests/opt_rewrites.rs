@@ -562,6 +562,28 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                 &["!Join", "!Subtensor", "MakeVector{dtype='int64'}(%"],
             )
         }
+        // roll's x[1:, :, :]; a step of 1 is as absent
+        "useless_slice" => {
+            let t = T::dtensor3("t");
+            let one = T::constant(1i64);
+            (
+                vec![t.clone()],
+                vec![T::exp(
+                    t.get(&[
+                        Idx::start_at(1),
+                        Idx::Slice(None, None, None),
+                        Idx::slice(None, None, Some(one)),
+                    ])
+                    .unwrap(),
+                )],
+                &["Subtensor{int64::}(%0", "!, ::"],
+            )
+        }
+        "expm1" => (
+            vec![x.clone()],
+            vec![T::exp(&x) - 1.0],
+            &["Elemwise{expm1", "!Elemwise{exp,", "!sub"],
+        ),
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -690,6 +712,8 @@ macro_rules! rewrite_tests {
 }
 
 rewrite_tests!(
+    useless_slice,
+    expm1,
     shape_to_shape_i,
     pow_minus_half,
     pow_minus_two,

@@ -196,3 +196,49 @@ pub(crate) fn join_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value>
         .ok()?;
     (fg.ty(r) == want).then_some(r)
 }
+
+/// `useless_slice` (Theano's `local_useless_slice`): trailing full slices of a basic index
+/// select everything and are dropped, `x[1:, :, :] -> x[1:]` (a step input that is the
+/// constant 1 counts as absent).
+pub(crate) fn useless_slice(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    let idx = idx.clone();
+    let ins = fg.node_inputs(n).to_vec();
+    // the input position of each entry's first scalar
+    let mut pos = Vec::with_capacity(idx.len());
+    let mut p = 1;
+    for e in &idx {
+        pos.push(p);
+        p += e.n_inputs();
+    }
+    let mut keep = idx.len();
+    while keep > 0 {
+        let theano_ir::IdxEntry::Slice { start, stop, step } = idx[keep - 1] else {
+            break;
+        };
+        let unit_step = match step {
+            None => true,
+            Some(_) => crate::util::scalar_const(fg, ins[pos[keep - 1]]) == Some(1.0),
+        };
+        if start.is_some() || stop.is_some() || !unit_step {
+            break;
+        }
+        keep -= 1;
+    }
+    if keep == idx.len() {
+        return None;
+    }
+    let end = pos.get(keep).copied().unwrap_or(ins.len());
+    let op = Op::Subtensor {
+        idx: idx[..keep].to_vec(),
+    };
+    let out = fg.node_outputs(n)[0];
+    let r = if keep == 0 {
+        ins[0]
+    } else {
+        fg.add_node1(op, &ins[..end], fg.location(n)).ok()?
+    };
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}

@@ -76,6 +76,7 @@ pub static REWRITES: &[Rewrite] = &[
     func!("shape_to_shape_i", Canonicalize, ["fast_run", "shape"], ["Shape"], "Shape(x) -> [Shape_i{0}(x), ...] when shape_i_lift has not lifted it", crate::shape::shape_to_shape_i),
     func!("subtensor_lift", Canonicalize, ["fast_run"], ["Subtensor"], "unary(x)[idx] -> unary(x[idx]) when nothing else reads unary(x)", crate::lift::subtensor_lift),
     func!("subtensor_make_vector", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "[a, b, c][k] -> the k-th entry; [a, b, c][i:j:k] -> the MakeVector of the entries it selects (constant k, bounds)", crate::lift::subtensor_make_vector),
+    func!("useless_slice", Canonicalize, ["fast_run"], ["Subtensor"], "x[i, :, :] -> x[i] (trailing full slices dropped)", crate::lift::useless_slice),
     func!("join_make_vector", Canonicalize, ["fast_run", "shape"], ["Join"], "join(0, [a, b], [c]) -> [a, b, c]", crate::lift::join_make_vector),
     func!("subtensor_of_shape", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "Shape(x)[k] -> Shape_i{k}(x) (k a constant)", crate::lift::subtensor_of_shape),
     pat!("dimshuffle_identity", Canonicalize, ["fast_run", "dimshuffle_merge"], "identity ds(x) -> x",
@@ -154,6 +155,9 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("log1p", Stabilize, ["fast_run", "stabilize"], "log(1 + x) -> log1p(x)",
         "(log (add 1 ?x)) => (log1p! ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     // Theano's local_log1p: log(1 - x) -> log1p(-x) (binary_crossentropy's log(1 - p))
+    // Theano's local_expm1
+    pat!("expm1", Stabilize, ["fast_run", "stabilize"], "exp(x) - 1 -> expm1(x)",
+        "(sub ?e@(exp ?x) 1) => (expm1 ?x)", |fg, m| dtype(fg, m.out).is_float() && fg.ty(m["e"]) == fg.ty(m.out)),
     pat!("log_1_minus", Stabilize, ["fast_run", "stabilize", "log1p"], "log(1 - x) -> log1p(-x)",
         "(log (sub 1 ?x)) => (log1p! (fneg ?x))", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
     pat!("log_x_plus_1", Stabilize, ["fast_run", "stabilize", "log1p"], "log(x + 1) -> log1p(x)",
