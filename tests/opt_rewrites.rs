@@ -584,6 +584,31 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(&x) - 1.0],
             &["Elemwise{expm1", "!Elemwise{exp,", "!sub"],
         ),
+        // integers only: a float NaN is not equal to itself
+        "eq_self" | "neq_self" => {
+            let i = T::lvector("i");
+            let r = if name == "eq_self" {
+                T::eq(&i, &i)
+            } else {
+                T::neq(&i, &i)
+            };
+            (
+                vec![i.clone(), x.clone()],
+                vec![r, T::eq(&x, &x)],
+                &[
+                    "Elemwise{second,no_inplace}(%0",
+                    "Elemwise{eq,no_inplace}(%1, %1)",
+                ],
+            )
+        }
+        // x[0][1:] -> x[0, 1:]
+        "subtensor_merge" => (
+            vec![m.clone()],
+            vec![T::exp(
+                m.at(0i64).unwrap().get(&[Idx::start_at(1)]).unwrap(),
+            )],
+            &["Subtensor{int64, int64::}(%0"],
+        ),
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -712,6 +737,9 @@ macro_rules! rewrite_tests {
 }
 
 rewrite_tests!(
+    eq_self,
+    neq_self,
+    subtensor_merge,
     useless_slice,
     expm1,
     shape_to_shape_i,

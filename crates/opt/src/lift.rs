@@ -242,3 +242,33 @@ pub(crate) fn useless_slice(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     };
     (fg.ty(r) == fg.ty(out)).then_some(r)
 }
+
+/// `subtensor_merge` (Theano's `local_subtensor_merge`, its integer-index case): an index
+/// into the result of integer indices indexes the remaining dimensions of the same array,
+/// `x[i][j] -> x[i, j]` (so also `x[0][1:] -> x[0, 1:]`).
+pub(crate) fn subtensor_merge(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx: outer } = fg.op(n) else {
+        return None;
+    };
+    let outer = outer.clone();
+    let ins = fg.node_inputs(n).to_vec();
+    let inner = fg.owner(ins[0])?;
+    let Op::Subtensor { idx: first } = fg.op(inner) else {
+        return None;
+    };
+    if !first
+        .iter()
+        .all(|e| matches!(e, theano_ir::IdxEntry::Index(_)))
+    {
+        return None;
+    }
+    let mut idx = first.clone();
+    idx.extend_from_slice(&outer);
+    let mut all = fg.node_inputs(inner).to_vec();
+    all.extend_from_slice(&ins[1..]);
+    let out = fg.node_outputs(n)[0];
+    let r = fg
+        .add_node1(Op::Subtensor { idx }, &all, fg.location(n))
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
