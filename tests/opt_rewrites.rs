@@ -190,13 +190,19 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
         ),
         "dot_to_blas" => (
             vec![m.clone(), x.clone()],
-            vec![T::dot(&m, &x).unwrap(), T::dot(&m, &m).unwrap()],
+            vec![
+                T::dot(&m, &x).unwrap(),
+                T::dot(&m, &m).unwrap(),
+                // a Dot22 of a matrix and a column: the Gemv on the vector, as a column
+                T::dot(&m, x.dimshuffle(&[Some(0), None]).unwrap()).unwrap(),
+            ],
             &[
                 "Gemv{no_inplace}",
                 "AllocEmpty{dtype='float64'}",
-                "Dot22",
+                "Dot22(%0, %0)",
                 "!dot(",
                 "!Alloc(",
+                "InplaceDimShuffle{0,x}",
             ],
         ),
         "gemm_from_sum" => (
@@ -609,6 +615,33 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             )],
             &["Subtensor{int64, int64::}(%0"],
         ),
+        // tensordot's Reshape{2}(b, [n, 1]): a column of the vector reshape
+        "reshape_to_dimshuffle" => (
+            vec![m.clone()],
+            vec![T::exp(
+                T::reshape(
+                    &m,
+                    vec![
+                        m.shape_i(0).unwrap() * m.shape_i(1).unwrap(),
+                        T::constant(1i64),
+                    ],
+                )
+                .unwrap(),
+            )],
+            &["Reshape{1}(%0", "InplaceDimShuffle{0,x}", "!Reshape{2}"],
+        ),
+        // Reshape{1}(DimShuffle{0, x}(v), shape) reads v's elements in v's order
+        "useless_dimshuffle_in_reshape" => (
+            vec![x.clone()],
+            vec![T::exp(
+                T::reshape(
+                    x.dimshuffle(&[Some(0), None]).unwrap(),
+                    vec![x.shape_i(0).unwrap()],
+                )
+                .unwrap(),
+            )],
+            &["!DimShuffle", "Reshape{1}(%0"],
+        ),
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -737,6 +770,8 @@ macro_rules! rewrite_tests {
 }
 
 rewrite_tests!(
+    reshape_to_dimshuffle,
+    useless_dimshuffle_in_reshape,
     eq_self,
     neq_self,
     subtensor_merge,

@@ -968,7 +968,7 @@ fn theano10_corpus_scores() {
         ("pp", 99.0),
         ("debugprint", 99.0),
         ("type", 99.5),
-        ("opt pp", 91.0),
+        ("opt pp", 91.5),
         ("values interp", 99.5),
         ("values jit", 99.5),
         ("grad pp", 96.0),

@@ -53,7 +53,7 @@ fn scalar_factor(fg: &FunctionGraph, v: Value) -> Option<f64> {
 fn empty(fg: &mut FunctionGraph, dtype: DType, dims: &[(Value, usize)], loc: Loc) -> Option<Value> {
     let mut ins = Vec::with_capacity(dims.len());
     for &(v, i) in dims {
-        ins.push(fg.add_node1(Op::ShapeI(i), &[v], loc).ok()?);
+        ins.push(crate::shape::lifted_shape_i(fg, v, i, loc)?);
     }
     fg.add_node1(Op::AllocEmpty { dtype }, &ins, loc).ok()
 }
@@ -73,8 +73,10 @@ fn transpose(fg: &mut FunctionGraph, v: Value, loc: Loc) -> Option<Value> {
 /// The plain-dot rewrite: `Gemv` on an AllocEmpty for matrix-vector products (`dot22`, a pattern,
 /// does matrix products).
 pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if *fg.op(n) != Op::Dot {
-        return None;
+    match fg.op(n) {
+        Op::Dot => {}
+        Op::Dot22 => return dot22_to_gemv(fg, n),
+        _ => return None,
     }
     let out = out0(fg, n);
     let want = fg.ty(out);
@@ -132,6 +134,94 @@ pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
             .ok()?
         }
         _ => return None,
+    };
+    (fg.ty(r) == want).then_some(r)
+}
+
+/// `v`, a matrix whose other dimension is broadcastable, as the vector of its dimension
+/// `keep`: the vector itself when `v` is that vector's DimShuffle.
+fn as_vector(fg: &mut FunctionGraph, v: Value, keep: usize, loc: Loc) -> Option<Value> {
+    if let Some(node) = fg.owner(v) {
+        if let Op::DimShuffle { new_order, .. } = fg.op(node) {
+            let z = fg.node_inputs(node)[0];
+            if new_order[keep] == Some(0) && fg.ty(z).ndim() == 1 {
+                return Some(z);
+            }
+        }
+    }
+    fg.add_node1(
+        Op::DimShuffle {
+            new_order: vec![Some(keep)],
+            inplace: true,
+        },
+        &[v],
+        loc,
+    )
+    .ok()
+}
+
+/// The Gemv cases of Theano's `local_dot22_to_ger_or_gemv`: a `Dot22` of a row and a matrix
+/// (or a column) is `Gemv(AllocEmpty(m), 1, B.T, row, 0)` as a row, of a matrix and a column
+/// `Gemv(AllocEmpty(n), 1, A, column, 0)` as a column (an outer product is left alone).
+fn dot22_to_gemv(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let [x, y] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let (tx, ty) = (fg.ty(x), fg.ty(y));
+    if tx.ndim() != 2 || ty.ndim() != 2 || !is_float(want) {
+        return None;
+    }
+    let b = |t: TensorType, i: usize| t.is_broadcastable(i);
+    let loc = fg.location(n);
+    let d = want.dtype;
+    let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
+    let r = if b(tx, 0) && !b(ty, 0) {
+        // row . matrix (row . column: a length-1 result)
+        let xv = as_vector(fg, x, 1, loc)?;
+        let len = if b(ty, 1) {
+            konst(fg, 1.0, DType::Int64)
+        } else {
+            crate::shape::lifted_shape_i(fg, y, 1, loc)?
+        };
+        let e = fg
+            .add_node1(Op::AllocEmpty { dtype: d }, &[len], loc)
+            .ok()?;
+        let yt = transpose(fg, y, loc)?;
+        let g = fg
+            .add_node1(Op::Gemv { inplace: false }, &[e, one, yt, xv, zero], loc)
+            .ok()?;
+        fg.add_node1(
+            Op::DimShuffle {
+                new_order: vec![None, Some(0)],
+                inplace: true,
+            },
+            &[g],
+            loc,
+        )
+        .ok()?
+    } else if !b(tx, 0) && !b(tx, 1) && !b(ty, 0) && b(ty, 1) {
+        // matrix . column
+        let yv = as_vector(fg, y, 0, loc)?;
+        let len = crate::shape::lifted_shape_i(fg, x, 0, loc)?;
+        let e = fg
+            .add_node1(Op::AllocEmpty { dtype: d }, &[len], loc)
+            .ok()?;
+        let g = fg
+            .add_node1(Op::Gemv { inplace: false }, &[e, one, x, yv, zero], loc)
+            .ok()?;
+        fg.add_node1(
+            Op::DimShuffle {
+                new_order: vec![Some(0), None],
+                inplace: true,
+            },
+            &[g],
+            loc,
+        )
+        .ok()?
+    } else {
+        return None;
     };
     (fg.ty(r) == want).then_some(r)
 }
