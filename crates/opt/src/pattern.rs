@@ -543,6 +543,7 @@ mod tests {
             ("(neg ?x) ?x", "expected `=>`"),
             ("(neg ?x => ?x", "expected"),
             ("(neg ?x) => (Reshape ?x)", "cannot be built"),
+            ("(Reshape ?x ?s) => (same! ?x ?s)", "own dtype"),
             ("(add ?r.. ?x) => ?x", "last argument"),
             ("(neg ?x) => ?x )", "trailing"),
         ] {
