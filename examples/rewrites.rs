@@ -34,6 +34,7 @@ fn main() {
                 println!("  {star} {} ({n} rules), then merge", phase.name());
             }
             Pass::Inplace => println!("  {star} inplace"),
+            Pass::DeepCopy => println!("  {star} insert_deepcopy"),
         }
     }
     println!();

@@ -93,21 +93,36 @@ const FLOATS: [DType; 2] = [DType::Float64, DType::Float32];
 fn plain_dots() {
     for d in FLOATS {
         let (a, b, x) = (matrix(d, "A"), matrix(d, "B"), vector(d, "x"));
-        // dot(matrix, vector): CGemv on zeros, in place on the fresh allocation
+        // dot(matrix, vector): Gemv on an uninitialized allocation (beta 0), in place on it
+        let empty = format!("AllocEmpty{{dtype='{}'}}", d.name());
         let out = T::dot(&a, &x).unwrap();
         check(
             &[&a, &x],
             &[&[3, 4], &[4]],
             &out,
-            &["CGemv{inplace}", "Alloc"],
+            &["Gemv{inplace}", &empty],
         );
-        // dot(vector, matrix): CGemv on A.T
+        // dot(vector, vector): Gemv on AllocEmpty(1) and the row of one operand, as Theano
+        let y = vector(d, "y");
+        let out = T::dot(&x, &y).unwrap();
+        let f = check(
+            &[&x, &y],
+            &[&[4], &[4]],
+            &out,
+            &["Gemv{inplace}", &empty, "InplaceDimShuffle{}"],
+        );
+        assert!(
+            !op_names(&f).iter().any(|n| n == "Alloc"),
+            "{:?}",
+            op_names(&f)
+        );
+        // dot(vector, matrix): Gemv on A.T
         let out = T::dot(&x, &a).unwrap();
         check(
             &[&x, &a],
             &[&[3], &[3, 4]],
             &out,
-            &["CGemv{inplace}", "InplaceDimShuffle{1,0}"],
+            &["Gemv{inplace}", "InplaceDimShuffle{1,0}"],
         );
         // dot(matrix, matrix): Dot22
         let out = T::dot(&a, &b).unwrap();
@@ -130,25 +145,25 @@ fn gemv_forms() {
             -&dot + &y * c(3.0),
             &y - c(0.1) * (&dot + c(0.02) * &y),
         ] {
-            let f = check(&[&a, &x, &y], &sh, &out, &["CGemv{no_inplace}"]);
+            let f = check(&[&a, &x, &y], &sh, &out, &["Gemv{no_inplace}"]);
             assert_eq!(
                 op_names(&f)
                     .iter()
-                    .filter(|n| n.starts_with("CGemv"))
+                    .filter(|n| n.starts_with("Gemv"))
                     .count(),
                 1
             );
         }
         // a computed y with one reader is overwritten
         let out = T::exp(&y) - c(0.1) * &dot;
-        check(&[&a, &x, &y], &sh, &out, &["CGemv{inplace}"]);
+        check(&[&a, &x, &y], &sh, &out, &["Gemv{inplace}"]);
         // a scaled lone product folds the scale into alpha
         let out = c(-0.5) * &dot;
-        let f = check(&[&a, &x], &sh[..2], &out, &["CGemv{inplace}"]);
+        let f = check(&[&a, &x], &sh[..2], &out, &["Gemv{inplace}"]);
         assert!(!op_names(&f).iter().any(|n| n.starts_with("Elemwise")));
         // extra terms are added after
         let out = &y - &dot + T::exp(&x).sum();
-        check(&[&a, &x, &y], &sh, &out, &["CGemv{no_inplace}"]);
+        check(&[&a, &x, &y], &sh, &out, &["Gemv{no_inplace}"]);
     }
 }
 
@@ -185,22 +200,22 @@ fn a_value_with_two_readers_is_never_overwritten() {
         &[&a, &x, &y],
         &[&[3, 4], &[4], &[3]],
         &out,
-        &["CGemv{no_inplace}"],
+        &["Gemv{no_inplace}"],
     );
-    assert!(op_names(&f).iter().all(|n| n != "CGemv{inplace}"));
+    assert!(op_names(&f).iter().all(|n| n != "Gemv{inplace}"));
     // u returned as an output is never overwritten either
     let g = compile(&[&a, &x, &y], [&(&u - &dot), &u])
         .mode(Mode::parse_flags("optimizer=fast_run").unwrap())
         .build()
         .unwrap();
-    assert!(op_names(&g).contains(&"CGemv{no_inplace}".to_string()));
+    assert!(op_names(&g).contains(&"Gemv{no_inplace}".to_string()));
     // excluding the pass by name keeps every op out of place
     let h = build(
         &[&a, &x, &y],
         &(T::exp(&y) - &dot),
         "optimizer=fast_run,optimizer_excluding=inplace",
     );
-    assert!(op_names(&h).contains(&"CGemv{no_inplace}".to_string()));
+    assert!(op_names(&h).contains(&"Gemv{no_inplace}".to_string()));
 }
 
 #[test]
@@ -217,14 +232,14 @@ fn shared_update_becomes_inplace_gemv_on_w() {
         // w is also read by the sum, which the gemv does not depend on: no schedule-free
         // proof that the sum runs first, so the gemv stays out of place
         let text = debugprint(&f.fgraph_outputs().unwrap());
-        assert!(text.contains("CGemv{no_inplace}"), "{text}");
+        assert!(text.contains("Gemv{no_inplace}"), "{text}");
         // when only the gemv reads w, it overwrites w
         let f2 = compile(&[&x, &g], T::sum(&x))
             .updates([(&w, &upd)])
             .build()
             .unwrap();
         let text2 = debugprint(&f2.fgraph_outputs().unwrap());
-        assert!(text2.contains("CGemv{inplace} [id"), "{text2}");
+        assert!(text2.contains("Gemv{inplace} [id"), "{text2}");
         let mut seed = 1;
         let xv = rand(&mut seed, &[3, 4], d);
         let gv = rand(&mut seed, &[3], d);
@@ -242,7 +257,7 @@ fn shared_update_becomes_inplace_gemv_on_w() {
 }
 
 /// The seed's logistic regression (tests/seed_opt.rs): the gradient `dot(x.T, g)` and the
-/// update `w - 0.1 * gw` become one CGemv overwriting w.
+/// update `w - 0.1 * gw` become one Gemv overwriting w.
 #[test]
 fn seed_train_function_has_an_inplace_gemv_on_w() {
     let x = T::dmatrix("x");
@@ -263,7 +278,7 @@ fn seed_train_function_has_an_inplace_gemv_on_w() {
     if std::env::var_os("SHOW_SEED").is_some() {
         eprintln!("{text}");
     }
-    assert!(text.contains("CGemv{inplace} [id"), "{text}");
+    assert!(text.contains("Gemv{inplace} [id"), "{text}");
     // the optimized and unoptimized train steps agree
     let plain = compile(&[&x, &y], [&prediction, &xent])
         .updates(updates)
@@ -309,16 +324,11 @@ fn nested_gemv_folds_only_into_its_own_y() {
         let c = |v| k(v, d);
         let inner = &dot + c(0.02) * T::exp(&y);
         let out = T::exp(&y) - c(0.1) * &inner;
-        let f = check(&[&a, &x, &y], &sh, &out, &["CGemv{inplace}"]);
-        let n = |f: &Function| {
-            op_names(f)
-                .iter()
-                .filter(|n| n.starts_with("CGemv"))
-                .count()
-        };
+        let f = check(&[&a, &x, &y], &sh, &out, &["Gemv{inplace}"]);
+        let n = |f: &Function| op_names(f).iter().filter(|n| n.starts_with("Gemv")).count();
         assert_eq!(n(&f), 1);
         let out = &y + c(2.0) * &inner;
-        let f = check(&[&a, &x, &y], &sh, &out, &["CGemv{inplace}"]);
+        let f = check(&[&a, &x, &y], &sh, &out, &["Gemv{inplace}"]);
         assert_eq!(n(&f), 1);
     }
 }

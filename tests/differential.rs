@@ -275,7 +275,7 @@ fn too_big(fg: &FunctionGraph, args: &[Tensor]) -> bool {
 
 /// Whether an elementwise node of `fg` broadcasts a dimension its input's type declares
 /// non-broadcastable (a length-1 `float64[?]` against length 3). Theano's Elemwise refuses
-/// that at run time ("Input dimension mis-match") and the rewrites rely on it (a `CGemv` does
+/// that at run time ("Input dimension mis-match") and the rewrites rely on it (a `Gemv` does
 /// not broadcast `y`); the interpreter follows numpy and accepts it, so such a graph is skipped
 /// like one that fails.
 fn broadcasts_undeclared(fg: &FunctionGraph, args: &[Tensor]) -> bool {

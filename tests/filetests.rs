@@ -379,7 +379,9 @@ fn the_harness_rejects_wrong_expectations() {
     let p = dir.join("t.thir");
     std::fs::write(
         &p,
-        format!("; test optimize\n{graph}; check: return %0\n; run: [1] {{2.0}} -> [1] {{2.0}}\n"),
+        format!(
+            "; test optimize\n{graph}; check: DeepCopyOp(%0)\n; check: return %1\n; run: [1] {{2.0}} -> [1] {{2.0}}\n"
+        ),
     )
     .unwrap();
     assert_eq!(run_file(&p, false), Ok(None));

@@ -222,14 +222,14 @@ fn profile_of_the_seed_train_function_adds_up() {
             .find(|o| o.op_type == ty)
             .map(|o| o.linker.clone())
     };
-    assert_eq!(linker_of("CGemv").as_deref(), Some("BLAS"), "{p}");
+    assert_eq!(linker_of("Gemv").as_deref(), Some("BLAS"), "{p}");
     assert_eq!(linker_of("Elemwise").as_deref(), Some("jit kernel"), "{p}");
     let text = p.to_string();
     assert!(
         text.contains("Time in 30 calls to Function.__call__"),
         "{text}"
     );
-    assert!(text.contains("CGemv"), "{text}");
+    assert!(text.contains("Gemv"), "{text}");
 }
 
 #[test]

@@ -117,6 +117,21 @@ fn call_into_with_outputs_allocates_nothing() {
     assert!(n <= 3.0, "allocations per call_refs: {n}");
 }
 
+/// Outputs that view or are an argument (`x.T`, `x`) are copied once, by their `DeepCopyOp`
+/// kernel, into a buffer that `call_into` swaps with the caller's tensor: no allocation.
+#[test]
+fn copied_outputs_call_into_allocates_nothing() {
+    let x = T::dmatrix("x");
+    let f = compile(&[&x], [&x.t(), &x]).mode(jit()).build().unwrap();
+    let a = Tensor::from_shape_vec(&[20, 30], (0..600).map(f64::from).collect()).unwrap();
+    let mut outs = vec![Tensor::scalar(0.0f64), Tensor::scalar(0.0f64)];
+    let n = per_call(|| f.call_into(&[&a], &mut outs).unwrap());
+    assert_eq!(n, 0.0, "allocations per call_into");
+    assert_eq!(outs[1], a);
+    assert_eq!(outs[0].shape(), [30, 20]);
+    assert_eq!(outs[0].to_f64_vec()[..3], [0.0, 30.0, 60.0]);
+}
+
 /// f(x, y) = x + y on scalars through `call_into`: the call path itself allocates nothing.
 #[test]
 fn scalar_call_into_allocates_nothing() {
@@ -130,7 +145,7 @@ fn scalar_call_into_allocates_nothing() {
 }
 
 /// The seed's logistic-regression step with updates only: every step is native (elementwise
-/// kernels, CGemv, Sum, Alloc, Shape_i, views) and the w update is written in place; the
+/// kernels, Gemv, Sum, Alloc, Shape_i, views) and the w update is written in place; the
 /// matrix-vector products copy `alpha * x` into a per-thread scratch kept between calls
 /// (crates/jit/src/blas.rs `with_scaled`): nothing allocates in the steady state.
 #[test]

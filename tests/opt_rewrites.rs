@@ -5,8 +5,9 @@
 //! --test filetests` then fills in its expectations).
 
 use theano::ir::fgraph::FunctionGraph;
+use theano::ir::{Idx, ReduceKind};
 use theano::tensor as T;
-use theano::{DType, Variable};
+use theano::{DType, Op, Variable};
 use theano_opt::{optimize, Config, Report};
 
 /// Each rewrite's example: inputs, outputs, and substrings the optimized text must contain
@@ -189,13 +190,25 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
         ),
         "dot_to_blas" => (
             vec![m.clone(), x.clone()],
-            vec![T::dot(&m, &x).unwrap(), T::dot(&m, &m).unwrap()],
-            &["CGemv", "Dot22", "!dot("],
+            vec![
+                T::dot(&m, &x).unwrap(),
+                T::dot(&m, &m).unwrap(),
+                // a Dot22 of a matrix and a column: the Gemv on the vector, as a column
+                T::dot(&m, x.dimshuffle(&[Some(0), None]).unwrap()).unwrap(),
+            ],
+            &[
+                "Gemv{no_inplace}",
+                "AllocEmpty{dtype='float64'}",
+                "Dot22(%0, %0)",
+                "!dot(",
+                "!Alloc(",
+                "InplaceDimShuffle{0,x}",
+            ],
         ),
         "gemm_from_sum" => (
             vec![m.clone(), x.clone()],
             vec![&x - 0.1 * T::dot(&m, &x).unwrap()],
-            &["CGemv{no_inplace}", "const -0.1", "!sub"],
+            &["Gemv{no_inplace}", "const -0.1", "!sub"],
         ),
         // the notebook's MNIST cost, and categorical_crossentropy of a bias-free softmax
         "crossentropy_onehot" => {
@@ -468,6 +481,168 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             let g = theano::grad(&T::sum(&p), std::slice::from_ref(&m)).unwrap();
             (vec![m.clone()], g, &["!ProdWithoutZeros", "Prod{axis=[0]}"])
         }
+        // sum of a 0-d tensor: nothing to reduce (and max over no axes of a vector)
+        "useless_reduce" => (
+            vec![s.clone(), x.clone()],
+            vec![
+                T::exp(T::sum(&s)),
+                T::apply_op(
+                    Op::Reduce {
+                        kind: ReduceKind::Max,
+                        axes: Some(vec![]),
+                        dtype: None,
+                    },
+                    vec![x.clone()],
+                )
+                .unwrap()[0]
+                    .clone(),
+            ],
+            &[
+                "!Sum",
+                "!Reduce",
+                "Elemwise{exp,no_inplace}(%0)",
+                "DeepCopyOp(%1)",
+            ],
+        ),
+        "sum_prod_all_to_none" => (
+            vec![x.clone(), m.clone()],
+            vec![
+                T::sum_axes(&x, Some(&[0]), false).unwrap(),
+                T::prod_axes(&m, Some(&[1, 0]), false).unwrap(),
+            ],
+            &["= Sum(", "= Prod(", "!axis"],
+        ),
+        "pow_minus_half" => (
+            vec![x.clone()],
+            vec![x.pow(c(-0.5))],
+            &["!pow", "Elemwise{inv", "Elemwise{sqrt"],
+        ),
+        "pow_minus_two" => (
+            vec![x.clone()],
+            vec![x.pow(c(-2.0))],
+            &["!pow", "Elemwise{inv", "Elemwise{sqr,"],
+        ),
+        "pow_half_to_sqrt" => (
+            vec![x.clone()],
+            vec![x.pow(c(0.5))],
+            &["!pow", "Elemwise{sqrt"],
+        ),
+        "log_1_minus" => (
+            vec![x.clone()],
+            vec![T::log(1.0 - &x)],
+            &["Elemwise{log1p", "Elemwise{neg", "!sub", "!Elemwise{log}"],
+        ),
+        // the shape of an input: its lengths, which then index and join as entries
+        "shape_to_shape_i" => (
+            vec![m.clone()],
+            vec![T::shape(&m)],
+            &[
+                "MakeVector{dtype='int64'}",
+                "Shape_i{0}",
+                "Shape_i{1}",
+                "!= Shape(",
+            ],
+        ),
+        "subtensor_make_vector_slice_form" => {
+            let (i, j) = (T::lscalar("i"), T::lscalar("j"));
+            let v = T::stack(&[i.clone(), j.clone(), i.clone()], 0).unwrap();
+            (
+                vec![i.clone(), j.clone()],
+                vec![v.get(&[Idx::start_at(1)]).unwrap()],
+                &["!Subtensor", "MakeVector{dtype='int64'}(%1, %0)"],
+            )
+        }
+        // tensordot's output shape: join(0, Shape(a)[:2], Shape(b)[1:])
+        "join_make_vector" => {
+            let t = T::dtensor3("t");
+            let shape = T::concatenate(
+                &[
+                    T::shape(&t).get(&[Idx::to(2)]).unwrap(),
+                    T::shape(&m).get(&[Idx::start_at(1)]).unwrap(),
+                ],
+                0,
+            )
+            .unwrap();
+            (
+                vec![t.clone(), m.clone()],
+                vec![shape],
+                &["!Join", "!Subtensor", "MakeVector{dtype='int64'}(%"],
+            )
+        }
+        // roll's x[1:, :, :]; a step of 1 is as absent
+        "useless_slice" => {
+            let t = T::dtensor3("t");
+            let one = T::constant(1i64);
+            (
+                vec![t.clone()],
+                vec![T::exp(
+                    t.get(&[
+                        Idx::start_at(1),
+                        Idx::Slice(None, None, None),
+                        Idx::slice(None, None, Some(one)),
+                    ])
+                    .unwrap(),
+                )],
+                &["Subtensor{int64::}(%0", "!, ::"],
+            )
+        }
+        "expm1" => (
+            vec![x.clone()],
+            vec![T::exp(&x) - 1.0],
+            &["Elemwise{expm1", "!Elemwise{exp,", "!sub"],
+        ),
+        // integers only: a float NaN is not equal to itself
+        "eq_self" | "neq_self" => {
+            let i = T::lvector("i");
+            let r = if name == "eq_self" {
+                T::eq(&i, &i)
+            } else {
+                T::neq(&i, &i)
+            };
+            (
+                vec![i.clone(), x.clone()],
+                vec![r, T::eq(&x, &x)],
+                &[
+                    "Elemwise{second,no_inplace}(%0",
+                    "Elemwise{eq,no_inplace}(%1, %1)",
+                ],
+            )
+        }
+        // x[0][1:] -> x[0, 1:]
+        "subtensor_merge" => (
+            vec![m.clone()],
+            vec![T::exp(
+                m.at(0i64).unwrap().get(&[Idx::start_at(1)]).unwrap(),
+            )],
+            &["Subtensor{int64, int64::}(%0"],
+        ),
+        // tensordot's Reshape{2}(b, [n, 1]): a column of the vector reshape
+        "reshape_to_dimshuffle" => (
+            vec![m.clone()],
+            vec![T::exp(
+                T::reshape(
+                    &m,
+                    vec![
+                        m.shape_i(0).unwrap() * m.shape_i(1).unwrap(),
+                        T::constant(1i64),
+                    ],
+                )
+                .unwrap(),
+            )],
+            &["Reshape{1}(%0", "InplaceDimShuffle{0,x}", "!Reshape{2}"],
+        ),
+        // Reshape{1}(DimShuffle{0, x}(v), shape) reads v's elements in v's order
+        "useless_dimshuffle_in_reshape" => (
+            vec![x.clone()],
+            vec![T::exp(
+                T::reshape(
+                    x.dimshuffle(&[Some(0), None]).unwrap(),
+                    vec![x.shape_i(0).unwrap()],
+                )
+                .unwrap(),
+            )],
+            &["!DimShuffle", "Reshape{1}(%0"],
+        ),
         other => panic!("no example for rewrite {other}"),
     }
 }
@@ -488,6 +663,8 @@ fn example_excluding(name: &str) -> &'static [&'static str] {
         "inv_exp_plus_1" | "log_x_plus_1" => &["add_canonizer"],
         "mul_by_minus_one" => &["mul_canonizer"],
         "log_1_minus_sigmoid" => &["one_minus_sigmoid"],
+        // Shape(x) would become [Shape_i{0}(x), ...] first
+        "subtensor_of_shape" => &["shape_to_shape_i"],
         _ => &[],
     }
 }
@@ -594,6 +771,21 @@ macro_rules! rewrite_tests {
 }
 
 rewrite_tests!(
+    reshape_to_dimshuffle,
+    useless_dimshuffle_in_reshape,
+    eq_self,
+    neq_self,
+    subtensor_merge,
+    useless_slice,
+    expm1,
+    shape_to_shape_i,
+    pow_minus_half,
+    pow_minus_two,
+    join_make_vector,
+    useless_reduce,
+    sum_prod_all_to_none,
+    pow_half_to_sqrt,
+    log_1_minus,
     dot_to_blas,
     gemm_from_sum,
     constant_folding,
@@ -1165,4 +1357,18 @@ fn a_deep_fill_is_dropped_near_where_it_is_made() {
         r1[0],
         r2[0]
     );
+}
+
+/// `subtensor_make_vector`'s slice form: `[i, j, i][1:] -> [j, i]`.
+#[test]
+fn subtensor_make_vector_slices() {
+    let name = "subtensor_make_vector_slice_form";
+    let (report, text) = run(name, &[]);
+    assert!(report.count("subtensor_make_vector") > 0, "{text}");
+    for e in example(name).2 {
+        match e.strip_prefix('!') {
+            Some(e) => assert!(!text.contains(e), "{e} left in\n{text}"),
+            None => assert!(text.contains(e), "{e} missing\n{text}"),
+        }
+    }
 }

@@ -83,7 +83,7 @@ fn seed_logistic_regression_reaches_full_training_accuracy() {
 
 /// The seed's train function, optimized: the stabilized sigmoid/softplus forms, fused
 /// Composite nodes, and the w update `w - 0.1 * (dot(x.T, g) + 0.02 * w)` as one in-place
-/// CGemv on w (`fill(sqr(w), 0.01)` of the L2 term's gradient sunk and dropped by its shape,
+/// Gemv on w (`fill(sqr(w), 0.01)` of the L2 term's gradient sunk and dropped by its shape,
 /// then `gemm_from_sum` folds the whole update: beta = 1 - 0.1 * 0.02 = 0.998).
 #[test]
 fn seed_train_function_optimized_graph() {
@@ -98,11 +98,11 @@ fn seed_train_function_optimized_graph() {
     assert!(text.contains("softplus"), "{text}");
     assert!(text.contains("Elemwise{Composite{"), "{text}");
     assert!(!text.contains("second"), "{text}");
-    // the w update (the third output) is CGemv{inplace}(w, -0.1, x.T, g, 0.998)
+    // the w update (the third output) is Gemv{inplace}(w, -0.1, x.T, g, 0.998)
     let w_update = text
         .lines()
-        .find(|l| !l.starts_with(' ') && l.starts_with("CGemv{inplace}"))
-        .expect("the w update is a CGemv");
+        .find(|l| !l.starts_with(' ') && l.starts_with("Gemv{inplace}"))
+        .expect("the w update is a Gemv");
     let i = text.find(w_update).unwrap();
     assert!(
         text[i..].lines().nth(1).unwrap().contains("|w [id"),
@@ -113,15 +113,14 @@ fn seed_train_function_optimized_graph() {
          |sigmoid [id B] ''   
          | |Elemwise{neg,no_inplace} [id C] ''   
          |   |Elemwise{Sub}[(0, 0)] [id D] ''   
-         |     |CGemv{inplace} [id E] ''   
-         |     | |Alloc [id F] ''   
-         |     | | |TensorConstant{0.0} [id G]
-         |     | | |Shape_i{0} [id H] ''   
-         |     | |   |x [id I]
-         |     | |TensorConstant{-1.0} [id J]
-         |     | |x [id I]
-         |     | |w [id K]
-         |     | |TensorConstant{0.0} [id G]
+         |     |Gemv{inplace} [id E] ''   
+         |     | |AllocEmpty{dtype='float64'} [id F] ''   
+         |     | | |Shape_i{0} [id G] ''   
+         |     | |   |x [id H]
+         |     | |TensorConstant{-1.0} [id I]
+         |     | |x [id H]
+         |     | |w [id J]
+         |     | |TensorConstant{0.0} [id K]
          |     |InplaceDimShuffle{x} [id L] ''   
          |       |b [id M]
          |TensorConstant{(1,) of 0.5} [id N]
@@ -132,11 +131,11 @@ fn seed_train_function_optimized_graph() {
          | |TensorConstant{(1,) of 1} [id R]
          | |y [id P]
          |Elemwise{neg,no_inplace} [id C] ''   
-        CGemv{inplace} [id S] ''   
-         |w [id K]
+        Gemv{inplace} [id S] ''   
+         |w [id J]
          |TensorConstant{-0.1} [id T]
          |InplaceDimShuffle{1,0} [id U] ''   
-         | |x [id I]
+         | |x [id H]
          |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
          | |y [id P]
          | |Elemwise{Sub}[(0, 0)] [id D] ''   
@@ -145,14 +144,14 @@ fn seed_train_function_optimized_graph() {
          | |   |y [id P]
          | |TensorConstant{(1,) of 1} [id Y]
          | |InplaceDimShuffle{x} [id Z] ''   
-         | | |Shape_i{0} [id H] ''   
+         | | |Shape_i{0} [id G] ''   
          | |Elemwise{sub,no_inplace} [id Q] ''   
          | |sigmoid [id B] ''   
          |TensorConstant{0.998} [id BA]
         Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BB] ''   
          |b [id M]
          |TensorConstant{0.1} [id BC]
-         |Sum{axis=[0], acc_dtype=float64} [id BD] ''   
+         |Sum{acc_dtype=float64} [id BD] ''   
            |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
     "#]]
     .assert_eq(&text);

@@ -321,6 +321,23 @@ fn arange_alloc_join_makevector() {
     check(&[&v], &j, &[vec![r.f(&[4])]]);
     let mv = T::make_vector(&[a.clone(), b.clone(), s.clone()], DType::Int64).unwrap();
     check(&[&a, &b, &s], &mv, &[vec![l(1), l(2), l(3)]]);
+    // AllocEmpty (the BLAS rewrites' y) and DeepCopyOp (on outputs aliasing inputs)
+    let loc = std::panic::Location::caller();
+    let e = theano::ir::ApplyRef::create(
+        Op::AllocEmpty {
+            dtype: DType::Float32,
+        },
+        vec![a.clone(), T::constant(1i64), b.clone()],
+        loc,
+    )
+    .unwrap()
+    .output(0);
+    check(&[&a, &b], &e, &[vec![l(4), l(3)], vec![l(0), l(2)]]);
+    let x = T::dmatrix("x");
+    let c = theano::ir::ApplyRef::create(Op::DeepCopy, vec![x.t()], loc)
+        .unwrap()
+        .output(0);
+    check(&[&x], &c, &[vec![r.f(&[2, 3])], vec![r.f(&[0, 4])]]);
 }
 
 #[test]

@@ -1011,7 +1011,7 @@ fn theano10_corpus_scores() {
         ("pp", 99.0),
         ("debugprint", 99.0),
         ("type", 100.0),
-        ("opt pp", 85.5),
+        ("opt pp", 91.5),
         ("values interp", 100.0),
         ("values jit", 100.0),
         ("grad pp", 96.0),

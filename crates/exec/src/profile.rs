@@ -35,7 +35,7 @@ pub struct NodeProfile {
     pub index: usize,
     /// The node, as `Elemwise{add,no_inplace}(x, y)`.
     pub node: String,
-    /// The op's type (Theano's op class): `Elemwise`, `CGemv`, `Sum`...
+    /// The op's type (Theano's op class): `Elemwise`, `Gemv`, `Sum`...
     pub op_type: String,
     /// How the backend linked it: `jit kernel`, `BLAS`, `view` or `interpreter`.
     pub linker: &'static str,

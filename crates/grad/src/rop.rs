@@ -181,6 +181,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         | Op::AdvancedSubtensor1
         | Op::AdvancedSubtensor { .. }
         | Op::AdvancedBooleanSubtensor
+        | Op::DeepCopy
         | Op::Alloc => match &ev[0] {
             None => None,
             Some(e) => same_op(b, node, with_rest(vec![e.clone()], 1))?,
@@ -208,6 +209,7 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         }
         Op::Shape
         | Op::ShapeI(_)
+        | Op::AllocEmpty { .. }
         | Op::ARange { .. }
         | Op::Argmax { .. }
         | Op::Eye { .. }

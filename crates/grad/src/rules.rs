@@ -46,7 +46,7 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
             scalar: ScalarOp::Second,
             ..
         } => by_input(&|i| i == 1),
-        Op::Shape | Op::ShapeI(_) => by_input(&|_| false),
+        Op::Shape | Op::ShapeI(_) | Op::AllocEmpty { .. } => by_input(&|_| false),
         Op::Reshape { .. }
         | Op::Alloc
         | Op::SpecifyShape
@@ -431,7 +431,11 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             )?;
             vec![G::V(b.coerce(&g, x)?)]
         }
+        // AllocEmpty: Theano's gradient is disconnected from the shape inputs
         Op::Shape | Op::ShapeI(_) => vec![G::Disc],
+        Op::AllocEmpty { .. } => ins.iter().map(|_| G::Disc).collect(),
+        // Theano's DeepCopyOp: the gradient passes through
+        Op::DeepCopy => vec![G::V(one(og, op)?)],
         // Theano 1.0: the gradient passes through; the shape is not differentiable
         Op::SpecifyShape => vec![G::V(one(og, op)?), G::Disc],
         Op::Reshape { .. } | Op::Flatten { .. } => {

@@ -191,6 +191,13 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             at_least(1)?;
             vec![shape::alloc(ins[0], &ins[1..], out0)?]
         }
+        // its values are unspecified (every reader overwrites them unread): zeros here
+        Op::AllocEmpty { dtype } => vec![shape::alloc(&Tensor::zeros(*dtype, &[]), ins, *dtype)?],
+        // an owned copy (a clone of an ndarray copies its elements)
+        Op::DeepCopy => {
+            n_in(1)?;
+            vec![ins[0].clone()]
+        }
         Op::Join { axis } => vec![shape::join(ins, *axis, out0)?],
         Op::MakeVector { dtype } => vec![shape::make_vector(ins, *dtype)?],
         Op::Subtensor { idx } => {

@@ -120,7 +120,7 @@ fn shape_errors() {
             .contains("y: (3,), alpha: (), A: (2, 3), x: (3,)"),
         "{e}"
     );
-    assert_eq!(e.op(), "CGemv{no_inplace}");
+    assert_eq!(e.op(), "Gemv{no_inplace}");
     check_err(&Op::Dot22, &[&a, &a], "incompatible shapes for dot22");
     check_err(
         &Op::Gemm { inplace: false },
@@ -209,8 +209,8 @@ fn type_errors() {
 
 #[test]
 fn names() {
-    assert_eq!(Op::Gemv { inplace: true }.name(), "CGemv{inplace}");
-    assert_eq!(Op::Gemv { inplace: false }.name(), "CGemv{no_inplace}");
+    assert_eq!(Op::Gemv { inplace: true }.name(), "Gemv{inplace}");
+    assert_eq!(Op::Gemv { inplace: false }.name(), "Gemv{no_inplace}");
     assert_eq!(Op::Gemm { inplace: true }.name(), "Gemm{inplace}");
     assert_eq!(Op::Gemm { inplace: false }.name(), "Gemm{no_inplace}");
     assert_eq!(Op::Ger { destructive: true }.name(), "CGer{destructive}");

@@ -420,6 +420,13 @@ pub enum Op {
     /// nnet's `SoftmaxWithBias`: inputs (x: float matrix, b: float vector of x.shape[1]);
     /// `softmax(x + b)` row by row, of x's type.
     SoftmaxWithBias,
+    /// Theano's `DeepCopyOp`: a copy of its input (the compiler puts it on a function's
+    /// outputs that would otherwise alias a graph input, a constant or another output).
+    DeepCopy,
+    /// Theano's `AllocEmpty{dtype}`: inputs the integer scalars of a shape; an array of that
+    /// shape whose values are unspecified (the BLAS rewrites' `y` when beta is 0: every
+    /// reader must overwrite it without reading it).
+    AllocEmpty { dtype: DType },
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -507,7 +514,7 @@ impl Op {
             Op::AdvancedBooleanSubtensor => "AdvancedBooleanSubtensor".into(),
             Op::AdvancedBooleanIncSubtensor { .. } => "AdvancedBooleanIncSubtensor".into(),
             Op::AdvancedIncSubtensor { .. } => "AdvancedIncSubtensor".into(),
-            Op::Gemv { .. } => "CGemv".into(),
+            Op::Gemv { .. } => "Gemv".into(),
             Op::Gemm { .. } => "Gemm".into(),
             Op::Ger { .. } => "CGer".into(),
             Op::Dot22 => "Dot22".into(),
@@ -522,6 +529,8 @@ impl Op {
             Op::AllocDiag { .. } => "AllocDiag".into(),
             Op::BatchedDot => "BatchedDot".into(),
             Op::SoftmaxWithBias => "SoftmaxWithBias".into(),
+            Op::DeepCopy => "DeepCopyOp".into(),
+            Op::AllocEmpty { .. } => "AllocEmpty".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -657,6 +666,9 @@ impl Op {
             Op::Alloc => (1..ins.len())
                 .map(|i| known(i).is_some_and(|e| e == [Some(1)]))
                 .collect(),
+            Op::AllocEmpty { .. } => (0..ins.len())
+                .map(|i| known(i).is_some_and(|e| e == [Some(1)]))
+                .collect(),
             Op::Reshape { ndim } => match known(1) {
                 Some(e) if e.len() == *ndim => e.iter().map(|&d| d == Some(1)).collect(),
                 _ => return Ok(out),
@@ -682,7 +694,9 @@ impl Op {
         if plain == have {
             return true;
         }
-        let (Op::Alloc | Op::Reshape { .. }, [p], [h]) = (self, plain, have) else {
+        let (Op::Alloc | Op::AllocEmpty { .. } | Op::Reshape { .. }, [p], [h]) =
+            (self, plain, have)
+        else {
             return false;
         };
         p.dtype == h.dtype
@@ -918,6 +932,17 @@ impl Op {
                     scalar_int(i, "each shape entry")?;
                 }
                 one(TensorType::with_ndim(ins[0].dtype, nd)?)
+            }
+            Op::AllocEmpty { dtype } => {
+                check_ndim(ins.len())?;
+                for i in 0..ins.len() {
+                    scalar_int(i, "each shape entry")?;
+                }
+                one(TensorType::with_ndim(*dtype, ins.len())?)
+            }
+            Op::DeepCopy => {
+                n_in(1)?;
+                one(ins[0])
             }
             Op::Join { axis } => {
                 let first = *ins.first().ok_or("needs at least one tensor")?;
@@ -1361,7 +1386,7 @@ impl fmt::Display for Op {
                 let what = if *set { "set" } else { "inc" };
                 write!(f, "AdvancedIncSubtensor{{{ip},{what};{}}}", join_adv(idx))
             }
-            Op::Gemv { inplace } => write!(f, "CGemv{{{}}}", crate::blas::ip(*inplace)),
+            Op::Gemv { inplace } => write!(f, "Gemv{{{}}}", crate::blas::ip(*inplace)),
             Op::Gemm { inplace } => write!(f, "Gemm{{{}}}", crate::blas::ip(*inplace)),
             Op::Ger { destructive: true } => f.write_str("CGer{destructive}"),
             Op::Ger { destructive: false } => f.write_str("CGer{non-destructive}"),
@@ -1377,6 +1402,8 @@ impl fmt::Display for Op {
             | Op::AllocDiag { .. }
             | Op::BatchedDot
             | Op::SoftmaxWithBias => f.write_str(&crate::matrix::name(self)),
+            Op::DeepCopy => f.write_str("DeepCopyOp"),
+            Op::AllocEmpty { dtype } => write!(f, "AllocEmpty{{dtype='{dtype}'}}"),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {

@@ -86,10 +86,12 @@ fn variant(op: &Op) -> usize {
         Op::ProdWithoutZeros { .. } => 41,
         Op::AdvancedBooleanSubtensor => 42,
         Op::AdvancedBooleanIncSubtensor { .. } => 43,
-        Op::Custom(_) => 44,
+        Op::DeepCopy => 44,
+        Op::AllocEmpty { .. } => 45,
+        Op::Custom(_) => 46,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 44;
+const N_VARIANTS_PARSABLE: usize = 46;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -300,6 +302,13 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
         ));
     }
     outs.push(create(Op::Dot22, vec![x.clone(), y.clone()]));
+    outs.push(create(Op::DeepCopy, vec![x.clone()]));
+    outs.push(create(
+        Op::AllocEmpty {
+            dtype: DType::Float32,
+        },
+        vec![i.clone(), T::constant(1i64)],
+    ));
     outs.push(T::log_softmax(&x).unwrap());
     outs.push(T::apply_op(Op::Argmax { axes: vec![1] }, vec![x.clone()]).unwrap()[0].clone());
     outs.push(
@@ -733,4 +742,28 @@ fn sigmoid_binary_crossentropy_round_trips() {
     assert!(back
         .to_text()
         .contains("sigmoid_binary_crossentropy{inline=True}"));
+}
+
+/// `Gemv` prints as Theano 1.0.5 without a linked BLAS names it; the `CGemv` of older IR
+/// text still reads back as the same op.
+#[test]
+fn gemv_reads_both_names() {
+    for (text, inplace) in [
+        ("Gemv{inplace}", true),
+        ("CGemv{inplace}", true),
+        ("CGemv{no_inplace}", false),
+    ] {
+        assert_eq!(parse_op(text).unwrap(), Op::Gemv { inplace }, "{text}");
+    }
+    assert_eq!(Op::Gemv { inplace: true }.to_string(), "Gemv{inplace}");
+    assert_eq!(
+        Op::AllocEmpty {
+            dtype: DType::Float64
+        }
+        .to_string(),
+        "AllocEmpty{dtype='float64'}"
+    );
+    assert!(parse_op("AllocEmpty{dtype='float65'}").is_err());
+    assert!(parse_op("AllocEmpty").is_err());
+    assert_eq!(Op::DeepCopy.to_string(), "DeepCopyOp");
 }

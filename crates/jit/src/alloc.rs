@@ -2,6 +2,11 @@
 //! scalars (numpy's `broadcast_to(value, shape).copy()`), written into the runtime's buffer.
 //! Its `out_shape` reads the shape scalars' values, so it keeps `shape_only() == false` (the
 //! runtime never checks it ahead of the values).
+//!
+//! `AllocEmpty{dtype}(*shape)` is the same kernel without a value: its values are unspecified
+//! (every reader overwrites them unread), and it writes zeros, as cheap as leaving the
+//! buffer as it is once the allocation is reused, and a reused buffer's earlier values
+//! (a NaN, say) never show (`NanGuardMode` checks every step's output).
 
 use crate::JitError;
 use theano_exec::kernel::{NativeKernel, Shape, View, MAX_NDIM};
@@ -11,6 +16,20 @@ use theano_tensor::DType;
 pub struct AllocKernel {
     dtype: DType,
     ndim: usize,
+    /// `AllocEmpty`: no value input; zeros are written.
+    empty: bool,
+}
+
+/// The kernel for `AllocEmpty` with these types.
+pub fn alloc_empty_kernel(in_types: &[TensorType], out: &TensorType) -> Option<AllocKernel> {
+    (in_types.len() == out.ndim()
+        && out.ndim() <= MAX_NDIM
+        && in_types.iter().all(|d| d.ndim() == 0 && d.dtype.is_int()))
+    .then_some(AllocKernel {
+        dtype: out.dtype,
+        ndim: out.ndim(),
+        empty: true,
+    })
 }
 
 /// The kernel for `Alloc` with these types, when the value already has the output dtype.
@@ -24,12 +43,17 @@ pub fn alloc_kernel(in_types: &[TensorType], out: &TensorType) -> Option<AllocKe
     .then_some(AllocKernel {
         dtype: out.dtype,
         ndim: out.ndim(),
+        empty: false,
     })
 }
 
 impl NativeKernel for AllocKernel {
     fn name(&self) -> &str {
-        "alloc"
+        if self.empty {
+            "alloc_empty"
+        } else {
+            "alloc"
+        }
     }
 
     fn out_dtype(&self) -> DType {
@@ -37,23 +61,26 @@ impl NativeKernel for AllocKernel {
     }
 
     fn out_shape(&self, ins: &[View]) -> Result<Shape, JitError> {
-        let err = |m: String| JitError::Args(format!("alloc: {m}"));
-        if ins.len() != self.ndim + 1 {
+        let err = |m: String| JitError::Args(format!("{}: {m}", self.name()));
+        let n_value = usize::from(!self.empty);
+        if ins.len() != self.ndim + n_value {
             return Err(err(format!(
                 "expects {} inputs, got {}",
-                self.ndim + 1,
+                self.ndim + n_value,
                 ins.len()
             )));
         }
-        let value = &ins[0];
-        if value.dtype != self.dtype || value.ndim > self.ndim {
-            return Err(err(format!(
-                "the value is a {}-d {}, expected at most {}-d {}",
-                value.ndim, value.dtype, self.ndim, self.dtype
-            )));
+        let (values, dim_ins) = ins.split_at(n_value);
+        if let Some(value) = values.first() {
+            if value.dtype != self.dtype || value.ndim > self.ndim {
+                return Err(err(format!(
+                    "the value is a {}-d {}, expected at most {}-d {}",
+                    value.ndim, value.dtype, self.ndim, self.dtype
+                )));
+            }
         }
         let mut dims = [0usize; MAX_NDIM];
-        for (i, d) in ins[1..].iter().enumerate() {
+        for (i, d) in dim_ins.iter().enumerate() {
             if d.ndim != 0 {
                 return Err(err(format!("shape entry {i} is not a scalar")));
             }
@@ -68,14 +95,16 @@ impl NativeKernel for AllocKernel {
         }
         let shape = &dims[..self.ndim];
         // numpy broadcasting of the value to the shape (aligned on the right)
-        let pad = self.ndim - value.ndim;
-        for (j, &vd) in value.shape().iter().enumerate() {
-            if vd != 1 && vd != shape[pad + j] {
-                return Err(err(format!(
-                    "cannot broadcast a value of shape {:?} to {:?}",
-                    value.shape(),
-                    shape
-                )));
+        if let Some(value) = values.first() {
+            let pad = self.ndim - value.ndim;
+            for (j, &vd) in value.shape().iter().enumerate() {
+                if vd != 1 && vd != shape[pad + j] {
+                    return Err(err(format!(
+                        "cannot broadcast a value of shape {:?} to {:?}",
+                        value.shape(),
+                        shape
+                    )));
+                }
             }
         }
         let bytes = shape
@@ -94,6 +123,12 @@ impl NativeKernel for AllocKernel {
             return;
         }
         let es = self.dtype.itemsize();
+        if self.empty {
+            // SAFETY: `out` holds `n` C-contiguous elements of `es` bytes; zero bytes are
+            // every dtype's zero (false for bool)
+            unsafe { std::ptr::write_bytes(out.ptr, 0, n * es) };
+            return;
+        }
         let value = &ins[0];
         let src = value.ptr as *const u8;
         let dst = out.ptr;

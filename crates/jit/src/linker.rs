@@ -1,6 +1,7 @@
 //! The Cranelift backend: every `Elemwise` step (single scalar ops and fused composites)
 //! whose op and dtypes theano-jit lowers runs as a native kernel, as does every op
-//! `theano_jit::native_kernel` covers (multi-output ones included) and `Shape`/`Shape_i`; DimShuffle, Reshape and
+//! `theano_jit::native_kernel` covers (multi-output ones included), `Shape`/`Shape_i` and
+//! `DeepCopyOp` (the identity kernel: one copy, from any layout); DimShuffle, Reshape and
 //! Flatten become views; every other step, and any step a kernel refuses, runs through the
 //! interpreter. The program runs on the runtime of `runtime.rs`. One `KernelSet` (one
 //! `JITModule`) per linked program, freed with it.
@@ -40,8 +41,15 @@ impl Linker for JitLinker {
         let mut seen: HashMap<(ScalarOp, Vec<DType>, Vec<bool>, DType), Option<Compiled>> =
             HashMap::new();
         for step in &program.steps {
+            // a DeepCopyOp is the identity elementwise kernel: one copy, from whatever view
+            // its input is, into the output's buffer
+            let copy = ScalarOp::Identity;
             let k = match &step.op {
-                Op::Elemwise { scalar, .. } if step.out_types.len() == 1 => {
+                Op::Elemwise { .. } | Op::DeepCopy if step.out_types.len() == 1 => {
+                    let scalar = match &step.op {
+                        Op::Elemwise { scalar, .. } => scalar,
+                        _ => &copy,
+                    };
                     let dts: Vec<_> = step.input_types.iter().map(|t| t.dtype).collect();
                     let scal: Vec<bool> = step
                         .input_types

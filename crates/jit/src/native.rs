@@ -7,7 +7,7 @@
 //! one dtype throughout, blas.rs) and `Alloc` of a value already in the output dtype
 //! (alloc.rs). Not lowered: integer `Dot`, mixed-dtype `Dot`, everything else.
 
-use crate::alloc::alloc_kernel;
+use crate::alloc::{alloc_empty_kernel, alloc_kernel};
 use crate::blas::blas_kernel;
 use theano_exec::kernel::NativeKernel;
 use theano_ir::{Op, TensorType};
@@ -26,6 +26,7 @@ pub fn native_kernel(
             Box::new(blas_kernel(op, in_types, d)?)
         }
         Op::Alloc => Box::new(alloc_kernel(in_types, out)?),
+        Op::AllocEmpty { .. } => Box::new(alloc_empty_kernel(in_types, out)?),
         _ => return None,
     };
     Some(k)

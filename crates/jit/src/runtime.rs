@@ -10,7 +10,7 @@
 //! Reshape and Flatten of C-contiguous data: no copy), or an owned tensor (the result of an
 //! interpreter step). See docs/ARCHITECTURE.md ("The runtime") for the invariants.
 //!
-//! In place: a kernel whose op overwrites input `i` (`Elemwise{..}[(0, i)]`, `CGemv{inplace}`)
+//! In place: a kernel whose op overwrites input `i` (`Elemwise{..}[(0, i)]`, `Gemv{inplace}`)
 //! writes into that input's buffer when the link-time check allows it. When the input is a
 //! shared variable being updated, the new value is written straight into the shared
 //! storage; those **destructive** steps and everything downstream of them run last (the

@@ -2,10 +2,11 @@
 //! gemm optimizer's linear-combination search):
 //!
 //! - `dot(matrix, matrix) -> Dot22(x, y)`;
-//! - `dot(matrix, vector) -> CGemv(zeros, 1, A, x, 0)`, `dot(vector, matrix) -> CGemv(zeros,
-//!   1, A.T, x, 0)`;
+//! - `dot(matrix, vector) -> Gemv(AllocEmpty(n), 1, A, x, 0)`, `dot(vector, matrix) ->
+//!   Gemv(AllocEmpty(n), 1, A.T, x, 0)`, `dot(vector, vector) -> Gemv(AllocEmpty(1), 1,
+//!   row(y), x, 0)` as a 0-d DimShuffle (Theano 1.0.5's forms without a linked BLAS);
 //! - a sum of scaled terms one of which is a dot, as `b * y + a * dot(A, x)`,
-//!   `y - lr * dot(A, x)` or `w - lr * (dot(A, x) + c * w)`, becomes `CGemv(y, a, A, x, b)`
+//!   `y - lr * dot(A, x)` or `w - lr * (dot(A, x) + c * w)`, becomes `Gemv(y, a, A, x, b)`
 //!   (`Gemm` for matrix products) with the constant factors folded into alpha and beta and
 //!   equal terms combined; the other terms are added to the result.
 //!
@@ -47,13 +48,14 @@ fn scalar_factor(fg: &FunctionGraph, v: Value) -> Option<f64> {
     }
 }
 
-/// `zeros(shape)` of `dtype`, the shape read from dimensions of other values.
-fn zeros(fg: &mut FunctionGraph, dtype: DType, dims: &[(Value, usize)], loc: Loc) -> Option<Value> {
-    let mut ins = vec![konst(fg, 0.0, dtype)];
+/// `AllocEmpty{dtype}(shape)`, the shape read from dimensions of other values: the `y` of a
+/// product whose beta is 0 (the BLAS kernels overwrite it without reading it).
+fn empty(fg: &mut FunctionGraph, dtype: DType, dims: &[(Value, usize)], loc: Loc) -> Option<Value> {
+    let mut ins = Vec::with_capacity(dims.len());
     for &(v, i) in dims {
-        ins.push(fg.add_node1(Op::ShapeI(i), &[v], loc).ok()?);
+        ins.push(crate::shape::lifted_shape_i(fg, v, i, loc)?);
     }
-    fg.add_node1(Op::Alloc, &ins, loc).ok()
+    fg.add_node1(Op::AllocEmpty { dtype }, &ins, loc).ok()
 }
 
 fn transpose(fg: &mut FunctionGraph, v: Value, loc: Loc) -> Option<Value> {
@@ -68,11 +70,13 @@ fn transpose(fg: &mut FunctionGraph, v: Value, loc: Loc) -> Option<Value> {
     .ok()
 }
 
-/// The plain-dot rewrite: `CGemv` on zeros for matrix-vector products (`dot22`, a pattern,
+/// The plain-dot rewrite: `Gemv` on an AllocEmpty for matrix-vector products (`dot22`, a pattern,
 /// does matrix products).
 pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if *fg.op(n) != Op::Dot {
-        return None;
+    match fg.op(n) {
+        Op::Dot => {}
+        Op::Dot22 => return dot22_to_gemv(fg, n),
+        _ => return None,
     }
     let out = out0(fg, n);
     let want = fg.ty(out);
@@ -87,19 +91,137 @@ pub(crate) fn dot_to_blas(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let d = want.dtype;
     let r = match (ta.ndim(), tb.ndim()) {
         (2, 1) => {
-            let y = zeros(fg, d, &[(a, 0)], loc)?;
+            let y = empty(fg, d, &[(a, 0)], loc)?;
             let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
             fg.add_node1(Op::Gemv { inplace: false }, &[y, one, a, b, zero], loc)
                 .ok()?
         }
         (1, 2) => {
-            let y = zeros(fg, d, &[(b, 1)], loc)?;
+            let y = empty(fg, d, &[(b, 1)], loc)?;
             let at = transpose(fg, b, loc)?;
             let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
             fg.add_node1(Op::Gemv { inplace: false }, &[y, one, at, a, zero], loc)
                 .ok()?
         }
+        (1, 1) => {
+            // Theano: dot(x, y) of vectors is `Gemv(AllocEmpty(1), 1, row(y), x, 0)[0]`
+            let one = konst(fg, 1.0, DType::Int64);
+            let y = fg
+                .add_node1(Op::AllocEmpty { dtype: d }, &[one], loc)
+                .ok()?;
+            let row = fg
+                .add_node1(
+                    Op::DimShuffle {
+                        new_order: vec![None, Some(0)],
+                        inplace: true,
+                    },
+                    &[b],
+                    loc,
+                )
+                .ok()?;
+            let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
+            let g = fg
+                .add_node1(Op::Gemv { inplace: false }, &[y, one, row, a, zero], loc)
+                .ok()?;
+            fg.add_node1(
+                Op::DimShuffle {
+                    new_order: vec![],
+                    inplace: true,
+                },
+                &[g],
+                loc,
+            )
+            .ok()?
+        }
         _ => return None,
+    };
+    (fg.ty(r) == want).then_some(r)
+}
+
+/// `v`, a matrix whose other dimension is broadcastable, as the vector of its dimension
+/// `keep`: the vector itself when `v` is that vector's DimShuffle.
+fn as_vector(fg: &mut FunctionGraph, v: Value, keep: usize, loc: Loc) -> Option<Value> {
+    if let Some(node) = fg.owner(v) {
+        if let Op::DimShuffle { new_order, .. } = fg.op(node) {
+            let z = fg.node_inputs(node)[0];
+            if new_order[keep] == Some(0) && fg.ty(z).ndim() == 1 {
+                return Some(z);
+            }
+        }
+    }
+    fg.add_node1(
+        Op::DimShuffle {
+            new_order: vec![Some(keep)],
+            inplace: true,
+        },
+        &[v],
+        loc,
+    )
+    .ok()
+}
+
+/// The Gemv cases of Theano's `local_dot22_to_ger_or_gemv`: a `Dot22` of a row and a matrix
+/// (or a column) is `Gemv(AllocEmpty(m), 1, B.T, row, 0)` as a row, of a matrix and a column
+/// `Gemv(AllocEmpty(n), 1, A, column, 0)` as a column (an outer product is left alone).
+fn dot22_to_gemv(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let [x, y] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let (tx, ty) = (fg.ty(x), fg.ty(y));
+    if tx.ndim() != 2 || ty.ndim() != 2 || !is_float(want) {
+        return None;
+    }
+    let b = |t: TensorType, i: usize| t.is_broadcastable(i);
+    let loc = fg.location(n);
+    let d = want.dtype;
+    let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
+    let r = if b(tx, 0) && !b(ty, 0) {
+        // row . matrix (row . column: a length-1 result)
+        let xv = as_vector(fg, x, 1, loc)?;
+        let len = if b(ty, 1) {
+            konst(fg, 1.0, DType::Int64)
+        } else {
+            crate::shape::lifted_shape_i(fg, y, 1, loc)?
+        };
+        let e = fg
+            .add_node1(Op::AllocEmpty { dtype: d }, &[len], loc)
+            .ok()?;
+        let yt = transpose(fg, y, loc)?;
+        let g = fg
+            .add_node1(Op::Gemv { inplace: false }, &[e, one, yt, xv, zero], loc)
+            .ok()?;
+        fg.add_node1(
+            Op::DimShuffle {
+                new_order: vec![None, Some(0)],
+                inplace: true,
+            },
+            &[g],
+            loc,
+        )
+        .ok()?
+    } else if !b(tx, 0) && !b(tx, 1) && !b(ty, 0) && b(ty, 1) {
+        // matrix . column
+        let yv = as_vector(fg, y, 0, loc)?;
+        let len = crate::shape::lifted_shape_i(fg, x, 0, loc)?;
+        let e = fg
+            .add_node1(Op::AllocEmpty { dtype: d }, &[len], loc)
+            .ok()?;
+        let g = fg
+            .add_node1(Op::Gemv { inplace: false }, &[e, one, x, yv, zero], loc)
+            .ok()?;
+        fg.add_node1(
+            Op::DimShuffle {
+                new_order: vec![Some(0), None],
+                inplace: true,
+            },
+            &[g],
+            loc,
+        )
+        .ok()?
+    } else {
+        return None;
     };
     (fg.ty(r) == want).then_some(r)
 }
@@ -272,14 +394,14 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let d = want.dtype;
     let (beta, y) = match yi {
         Some(i) => ts.remove(i),
-        // a lone scaled product: fold the scale into alpha on zeros
+        // a lone scaled product: fold the scale into alpha, on an AllocEmpty (beta 0)
         None if ts.is_empty() => {
             let dims: Vec<(Value, usize)> = if want.ndim() == 1 {
                 vec![(p.l, usize::from(p.transpose_l))]
             } else {
                 vec![(p.l, 0), (p.r, 1)]
             };
-            (0.0, zeros(fg, d, &dims, loc)?)
+            (0.0, empty(fg, d, &dims, loc)?)
         }
         None => return None,
     };

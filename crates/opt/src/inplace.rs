@@ -1,4 +1,4 @@
-//! The in-place pass, run last: `CGemv`, `Gemm`, `CGer`, elementwise and inc-subtensor nodes
+//! The in-place pass, run last: `Gemv`, `Gemm`, `CGer`, elementwise and inc-subtensor nodes
 //! take their in-place form where a small destroy handler (Theano's `DestroyHandler` idea)
 //! proves it safe. The flags are for the backends; the interpreter always allocates.
 //!

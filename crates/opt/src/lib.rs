@@ -6,11 +6,14 @@
 //! a fixpoint with a worklist, offering a node only the rules indexed under its op. The
 //! pipeline is the table [`PIPELINE`], in Theano's order: merge, canonicalize (with constant
 //! folding), stabilize, specialize, elementwise fusion ([`fusion`], `FastRun` only), each
-//! followed by merge, then the in-place pass. Every replacement carries its rewrite's name;
+//! followed by merge, then the in-place pass, and last Theano's `insert_deepcopy`
+//! ([`deepcopy`]: outputs aliasing inputs, constants or other outputs are copied). Every
+//! replacement carries its rewrite's name;
 //! the graph is verified after each phase in debug builds.
 
 mod blas;
 mod cancel;
+pub mod deepcopy;
 mod engine;
 pub mod fusion;
 mod inner;
@@ -112,6 +115,9 @@ pub enum Pass {
     },
     /// The in-place pass ([`inplace`]).
     Inplace,
+    /// `DeepCopyOp` on the outputs that alias an input, a constant or another output
+    /// ([`deepcopy::insert_deepcopy`]).
+    DeepCopy,
 }
 
 /// One step of the pipeline: a pass, and whether `FastCompile` runs it (with its rules
@@ -159,6 +165,10 @@ pub static PIPELINE: &[Step] = &[
     Step {
         pass: Pass::Inplace,
         fast_compile: false,
+    },
+    Step {
+        pass: Pass::DeepCopy,
+        fast_compile: true,
     },
 ];
 
@@ -225,6 +235,11 @@ pub fn optimize(fg: &mut FunctionGraph, cfg: &Config) -> Result<Report, OptError
                 inplace(fg, &cfg.mutable, &cfg.excluding, cfg.verbose, &mut report);
                 check(fg, "inplace")?;
                 lap(&mut report, "inplace");
+            }
+            Pass::DeepCopy => {
+                deepcopy::insert_deepcopy(fg, &cfg.mutable, cfg.verbose);
+                check(fg, deepcopy::DEEPCOPY_NAME)?;
+                lap(&mut report, deepcopy::DEEPCOPY_NAME);
             }
         }
     }

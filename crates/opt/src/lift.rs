@@ -66,8 +66,11 @@ pub(crate) fn subtensor_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 
 /// `subtensor_make_vector` (Theano's `local_subtensor_make_vector`): a constant index into a
 /// `MakeVector` is the entry it names, `[a, b, c][1] -> b` (a negative index counts from the
-/// end).
+/// end); a slice with constant bounds, the `MakeVector` of the entries it selects.
 pub(crate) fn subtensor_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if let Some(r) = subtensor_make_vector_slice(fg, n) {
+        return Some(r);
+    }
     let (mv, k) = constant_entry(
         fg,
         n,
@@ -125,4 +128,147 @@ pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     let r = fg.add_node1(Op::ShapeI(k), &[x], fg.location(n)).ok()?;
     let want = fg.ty(fg.node_outputs(n)[0]);
     crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// The slice half of `subtensor_make_vector` (Theano's `local_subtensor_make_vector`):
+/// a slice with constant bounds of a `MakeVector` is the `MakeVector` of the entries it
+/// selects, `[a, b, c][1:] -> [b, c]` (Python's slice semantics, negative bounds and steps
+/// included).
+fn subtensor_make_vector_slice(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    let [theano_ir::IdxEntry::Slice { start, stop, step }] = idx.as_slice() else {
+        return None;
+    };
+    let (has_start, has_stop, has_step) = (start.is_some(), stop.is_some(), step.is_some());
+    let ins = fg.node_inputs(n).to_vec();
+    let mv = fg.owner(ins[0])?;
+    let Op::MakeVector { dtype } = *fg.op(mv) else {
+        return None;
+    };
+    let mut bounds = ins[1..].iter();
+    let mut bound = |present: bool| -> Option<Option<i64>> {
+        if !present {
+            return Some(None);
+        }
+        let k = crate::util::scalar_const(fg, *bounds.next()?)?;
+        (k.fract() == 0.0 && k.abs() < 1e15).then_some(Some(k as i64))
+    };
+    let (b0, b1, b2) = (bound(has_start)?, bound(has_stop)?, bound(has_step)?);
+    let entries = fg.node_inputs(mv).to_vec();
+    let (first, len, st) = theano_ir::py_slice(b0, b1, b2, entries.len())?;
+    let picked: Vec<Value> = (0..len)
+        .map(|i| entries[(first + i * st) as usize])
+        .collect();
+    let r = fg
+        .add_node1(Op::MakeVector { dtype }, &picked, fg.location(n))
+        .ok()?;
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    crate::util::fit(fg, r, want, fg.location(n))
+}
+
+/// `join_make_vector` (Theano's `local_join_make_vector` and `local_join_1`): a join of
+/// `MakeVector`s of one dtype is the `MakeVector` of all their entries,
+/// `join(0, [a, b], [c]) -> [a, b, c]`.
+pub(crate) fn join_make_vector(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Join { axis: 0 } = fg.op(n) else {
+        return None;
+    };
+    let out = fg.node_outputs(n)[0];
+    let want = fg.ty(out);
+    let mut entries = Vec::new();
+    for &v in fg.node_inputs(n) {
+        let mv = fg.owner(v)?;
+        match fg.op(mv) {
+            Op::MakeVector { dtype } if *dtype == want.dtype => {
+                entries.extend_from_slice(fg.node_inputs(mv));
+            }
+            _ => return None,
+        }
+    }
+    let r = fg
+        .add_node1(
+            Op::MakeVector { dtype: want.dtype },
+            &entries,
+            fg.location(n),
+        )
+        .ok()?;
+    (fg.ty(r) == want).then_some(r)
+}
+
+/// `useless_slice` (Theano's `local_useless_slice`): trailing full slices of a basic index
+/// select everything and are dropped, `x[1:, :, :] -> x[1:]` (a step input that is the
+/// constant 1 counts as absent).
+pub(crate) fn useless_slice(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx } = fg.op(n) else {
+        return None;
+    };
+    let idx = idx.clone();
+    let ins = fg.node_inputs(n).to_vec();
+    // the input position of each entry's first scalar
+    let mut pos = Vec::with_capacity(idx.len());
+    let mut p = 1;
+    for e in &idx {
+        pos.push(p);
+        p += e.n_inputs();
+    }
+    let mut keep = idx.len();
+    while keep > 0 {
+        let theano_ir::IdxEntry::Slice { start, stop, step } = idx[keep - 1] else {
+            break;
+        };
+        let unit_step = match step {
+            None => true,
+            Some(_) => crate::util::scalar_const(fg, ins[pos[keep - 1]]) == Some(1.0),
+        };
+        if start.is_some() || stop.is_some() || !unit_step {
+            break;
+        }
+        keep -= 1;
+    }
+    if keep == idx.len() {
+        return None;
+    }
+    let end = pos.get(keep).copied().unwrap_or(ins.len());
+    let op = Op::Subtensor {
+        idx: idx[..keep].to_vec(),
+    };
+    let out = fg.node_outputs(n)[0];
+    let r = if keep == 0 {
+        ins[0]
+    } else {
+        fg.add_node1(op, &ins[..end], fg.location(n)).ok()?
+    };
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// `subtensor_merge` (Theano's `local_subtensor_merge`, its integer-index case): an index
+/// into the result of integer indices indexes the remaining dimensions of the same array,
+/// `x[i][j] -> x[i, j]` (so also `x[0][1:] -> x[0, 1:]`).
+pub(crate) fn subtensor_merge(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Subtensor { idx: outer } = fg.op(n) else {
+        return None;
+    };
+    let outer = outer.clone();
+    let ins = fg.node_inputs(n).to_vec();
+    let inner = fg.owner(ins[0])?;
+    let Op::Subtensor { idx: first } = fg.op(inner) else {
+        return None;
+    };
+    if !first
+        .iter()
+        .all(|e| matches!(e, theano_ir::IdxEntry::Index(_)))
+    {
+        return None;
+    }
+    let mut idx = first.clone();
+    idx.extend_from_slice(&outer);
+    let mut all = fg.node_inputs(inner).to_vec();
+    all.extend_from_slice(&ins[1..]);
+    let out = fg.node_outputs(n)[0];
+    let r = fg
+        .add_node1(Op::Subtensor { idx }, &all, fg.location(n))
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
 }

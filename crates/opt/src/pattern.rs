@@ -30,6 +30,7 @@
 //!   computes in the matched output's dtype (its inputs cast to it first, as
 //!   [`crate::util::mk_in`]); an op class is built only when it has no parameters
 //!   (`LogSoftmax`, `Dot22`, ...);
+//! - `(same arg...)`: the matched node's own op (its parameters kept) on new inputs;
 //! - `(fneg ?t)`: `-t` as a float: `u` for a float `t = -u`, an integer `t` cast to the
 //!   output's float dtype first (`rewrites::float_neg`).
 //!
@@ -119,7 +120,13 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "MaxAndArgmax" => Op::MaxAndArgmax { axes: vec![] },
         "Argmax" => Op::Argmax { axes: vec![] },
         "ProdWithoutZeros" => Op::ProdWithoutZeros { axes: None },
-        "CGemv" => Op::Gemv { inplace: false },
+        "Gemv" | "CGemv" => Op::Gemv { inplace: false },
+        "Join" => Op::Join { axis: 0 },
+        "Reduce" => Op::Reduce {
+            kind: theano_ir::ReduceKind::Sum,
+            axes: None,
+            dtype: None,
+        },
         "Gemm" => Op::Gemm { inplace: false },
         "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,
         _ => return None,
@@ -151,6 +158,8 @@ enum Rhs {
     Var(&'static str),
     Num(f64),
     FNeg(Box<Rhs>),
+    /// The matched root's op on these inputs.
+    Same(Vec<Rhs>),
     Node {
         op: Op,
         in_out_dtype: bool,
@@ -340,6 +349,12 @@ impl Parser {
                 }
                 return Ok(Rhs::FNeg(Box::new(args.remove(0))));
             }
+            if name == "same" {
+                if in_out_dtype {
+                    return self.err("`same` keeps the op's own dtype");
+                }
+                return Ok(Rhs::Same(args));
+            }
             if name == "fill" {
                 name = "second";
             }
@@ -473,6 +488,14 @@ fn build(fg: &mut FunctionGraph, r: &Rhs, m: &Match, dtype: DType, loc: Loc) -> 
             let t = build(fg, t, m, dtype, loc)?;
             crate::rewrites::float_neg(fg, t, dtype, loc)
         }
+        Rhs::Same(args) => {
+            let mut ins = Vec::with_capacity(args.len());
+            for a in args {
+                ins.push(build(fg, a, m, dtype, loc)?);
+            }
+            let op = fg.op(m.node).clone();
+            fg.add_node1(op, &ins, loc).ok()
+        }
         Rhs::Node {
             op,
             in_out_dtype,
@@ -521,6 +544,7 @@ mod tests {
             ("(neg ?x) ?x", "expected `=>`"),
             ("(neg ?x => ?x", "expected"),
             ("(neg ?x) => (Reshape ?x)", "cannot be built"),
+            ("(Reshape ?x ?s) => (same! ?x ?s)", "own dtype"),
             ("(add ?r.. ?x) => ?x", "last argument"),
             ("(neg ?x) => ?x )", "trailing"),
         ] {

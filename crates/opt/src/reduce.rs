@@ -111,3 +111,38 @@ pub(crate) fn prod_without_zeros_expand(fg: &mut FunctionGraph, n: Node) -> Opti
     let r = fg.add_node1(prod, &[ones], loc).ok()?;
     (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
 }
+
+/// `sum_prod_all_to_none` (Theano's `local_sum_prod_all_to_none`): a `Sum` or `Prod` whose
+/// axes are every axis of its input is written with no axes (`None`), as Theano canonicalizes
+/// it (`Sum{axis=[0]}` of a vector prints `Sum{acc_dtype=float64}`). The same reduction.
+pub(crate) fn sum_prod_all_to_none(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Reduce {
+        kind: kind @ (ReduceKind::Sum | ReduceKind::Prod),
+        axes: Some(axes),
+        dtype,
+    } = fg.op(n).clone()
+    else {
+        return None;
+    };
+    let x = fg.node_inputs(n)[0];
+    let nd = fg.ty(x).ndim();
+    let mut sorted = axes;
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted != (0..nd).collect::<Vec<_>>() {
+        return None;
+    }
+    let out = fg.node_outputs(n)[0];
+    let r = fg
+        .add_node1(
+            Op::Reduce {
+                kind,
+                axes: None,
+                dtype,
+            },
+            &[x],
+            fg.location(n),
+        )
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}

@@ -69,16 +69,26 @@ pub static REWRITES: &[Rewrite] = &[
         "(second ?a ?b) => ?b", |fg, m| crate::shape::fill_is_useless(fg, m["a"], m["b"], m.out)),
     pat!("useless_reshape", Canonicalize, ["fast_run", "shape"], "Reshape(x, shape) -> x when x has the output type and shape is provably x's own",
         "(Reshape ?x ?shape) => ?x", |fg, m| crate::shape::reshape_is_useless(fg, m.node)),
+    func!("reshape_to_dimshuffle", Canonicalize, ["fast_run", "shape"], ["Reshape"], "Reshape{2}(x, [n, 1]) -> DimShuffle{0, x}(Reshape{1}(x, [n])) (constant-1 entries become broadcastable dimensions)", crate::shape::reshape_to_dimshuffle),
     pat!("useless_alloc", Canonicalize, ["fast_run", "shape"], "Alloc(v, dims...) -> v when v has the output type and provably the dims",
         "(Alloc ?v ?dims..) => ?v", |fg, m| crate::shape::alloc_is_useless(fg, m.node)),
     func!("fill_sink", Canonicalize, ["fast_run", "shape"], ["Elemwise"], "op(fill(a, b), c) -> fill(a, op(b, c))", crate::shape::fill_sink),
     func!("shape_i_lift", Canonicalize, ["fast_run", "shape"], ["Shape_i", "Shape"], "Shape_i{k}(op(x..)) -> op's inferred dimension k; Shape(v) -> MakeVector(dims)", crate::shape::shape_i_lift),
+    func!("shape_to_shape_i", Canonicalize, ["fast_run", "shape"], ["Shape"], "Shape(x) -> [Shape_i{0}(x), ...] when shape_i_lift has not lifted it", crate::shape::shape_to_shape_i),
     func!("subtensor_lift", Canonicalize, ["fast_run"], ["Subtensor"], "unary(x)[idx] -> unary(x[idx]) when nothing else reads unary(x)", crate::lift::subtensor_lift),
-    func!("subtensor_make_vector", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "[a, b, c][k] -> the k-th entry (k a constant)", crate::lift::subtensor_make_vector),
+    func!("subtensor_make_vector", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "[a, b, c][k] -> the k-th entry; [a, b, c][i:j:k] -> the MakeVector of the entries it selects (constant k, bounds)", crate::lift::subtensor_make_vector),
+    func!("subtensor_merge", Canonicalize, ["fast_run"], ["Subtensor"], "x[i][j] -> x[i, j] (the inner index all integers)", crate::lift::subtensor_merge),
+    func!("useless_slice", Canonicalize, ["fast_run"], ["Subtensor"], "x[i, :, :] -> x[i] (trailing full slices dropped)", crate::lift::useless_slice),
+    func!("join_make_vector", Canonicalize, ["fast_run", "shape"], ["Join"], "join(0, [a, b], [c]) -> [a, b, c]", crate::lift::join_make_vector),
     func!("subtensor_of_shape", Canonicalize, ["fast_run", "shape"], ["Subtensor"], "Shape(x)[k] -> Shape_i{k}(x) (k a constant)", crate::lift::subtensor_of_shape),
     pat!("dimshuffle_identity", Canonicalize, ["fast_run", "dimshuffle_merge"], "identity ds(x) -> x",
         "(DimShuffle ?x) => ?x", |fg, m| is_identity_ds(fg, m.node)),
     func!("dimshuffle_merge", Canonicalize, ["fast_run"], ["DimShuffle"], "ds(ds(x)) -> ds(x)", dimshuffle_merge),
+    // Theano's local_cut_useless_reduce: a reduction that reduces no axis (of a 0-d input, or
+    // over no axes) keeps its input's type and value
+    pat!("useless_reduce", Canonicalize, ["fast_run"], "Sum/Prod/Max/Min/All/Any over no axis -> x when the types agree",
+        "(Reduce ?x) => ?x", |fg, m| fg.ty(m["x"]) == fg.ty(m.out)),
+    func!("sum_prod_all_to_none", Canonicalize, ["fast_run"], ["Reduce"], "Sum/Prod{axis=[every axis]}(x) -> Sum/Prod(x) (axes None, as Theano writes it)", crate::reduce::sum_prod_all_to_none),
     pat!("useless_cast", Canonicalize, ["fast_run"], "cast(x, x.dtype) -> x",
         "(cast ?x) => ?x", |fg, m| same_dtype(fg, m, "x")),
     // Theano's local_useless_switch and local_useless_elemwise: exact (the same value, or the
@@ -93,6 +103,11 @@ pub static REWRITES: &[Rewrite] = &[
         "(maximum ?x ?x) => ?x"),
     pat!("minimum_self", Canonicalize, ["fast_run", "useless_elemwise"], "minimum(x, x) -> x",
         "(minimum ?x ?x) => ?x"),
+    // Theano's local_useless_elemwise; not for floats (NaN == NaN is false)
+    pat!("eq_self", Canonicalize, ["fast_run", "useless_elemwise"], "eq(x, x) -> fill(x, 1) (not floats)",
+        "(eq ?x ?x) => (fill ?x 1)", |fg, m| !dtype(fg, m["x"]).is_float()),
+    pat!("neq_self", Canonicalize, ["fast_run", "useless_elemwise"], "neq(x, x) -> fill(x, 0) (not floats)",
+        "(neq ?x ?x) => (fill ?x 0)", |fg, m| !dtype(fg, m["x"]).is_float()),
     pat!("and_self", Canonicalize, ["fast_run", "useless_elemwise"], "x & x -> x",
         "(and_ ?x ?x) => ?x"),
     pat!("or_self", Canonicalize, ["fast_run", "useless_elemwise"], "x | x -> x",
@@ -146,6 +161,12 @@ pub static REWRITES: &[Rewrite] = &[
         "(log1p ?e@(exp ?x)) => (softplus ?x)", |fg, m| fg.ty(m["x"]) == fg.ty(m["e"]) && same_dtype(fg, m, "e")),
     pat!("log1p", Stabilize, ["fast_run", "stabilize"], "log(1 + x) -> log1p(x)",
         "(log (add 1 ?x)) => (log1p! ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
+    // Theano's local_log1p: log(1 - x) -> log1p(-x) (binary_crossentropy's log(1 - p))
+    // Theano's local_expm1
+    pat!("expm1", Stabilize, ["fast_run", "stabilize"], "exp(x) - 1 -> expm1(x)",
+        "(sub ?e@(exp ?x) 1) => (expm1 ?x)", |fg, m| dtype(fg, m.out).is_float() && fg.ty(m["e"]) == fg.ty(m.out)),
+    pat!("log_1_minus", Stabilize, ["fast_run", "stabilize", "log1p"], "log(1 - x) -> log1p(-x)",
+        "(log (sub 1 ?x)) => (log1p! (fneg ?x))", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
     pat!("log_x_plus_1", Stabilize, ["fast_run", "stabilize", "log1p"], "log(x + 1) -> log1p(x)",
         "(log (add ?x 1)) => (log1p! ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     pat!("log_softmax", Stabilize, ["fast_run", "stabilize"], "log(softmax(x)) -> log_softmax(x)", "(log (Softmax ?x)) => (LogSoftmax ?x)"),
@@ -153,10 +174,16 @@ pub static REWRITES: &[Rewrite] = &[
     func!("crossentropy_onehot_grad", Stabilize, ["fast_run", "stabilize", "xent"], ["sub"], "softmax grad of (zeros[arange(len(y)), y] += g) / sm -> CrossentropySoftmax1HotWithBiasDx(-g, sm, y)", crate::xent::crossentropy_onehot_grad),
     pat!("neg_neg_stabilize", Stabilize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
     func!("crossentropy_softmax_share", Specialize, ["fast_run", "xent"], ["Softmax"], "softmax(x + b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one", crate::xent::crossentropy_softmax_share),
-    // x ** 0.5 -> sqrt(x) (Theano's) is not done: pow(-inf, 0.5) is inf, sqrt(-inf) nan
     pat!("pow_specialize", Specialize, ["fast_run"], "x ** 2 -> sqr(x)", "(pow ?x 2) => (sqr! ?x)"),
-    // Theano's local_pow_specialize: x ** -1 -> inv(x) (pow(x, -1) and 1 / x are both
-    // correctly rounded); x ** 0.5 -> sqrt(x) is not done (see pow_specialize)
+    // Theano's local_pow_specialize: x ** 0.5 -> sqrt(x), exact (both correctly rounded)
+    // except at -inf (pow gives inf, sqrt NaN) and -0.0 (pow +0.0, sqrt -0.0), as in Theano
+    pat!("pow_half_to_sqrt", Specialize, ["fast_run", "pow_specialize"], "x ** 0.5 -> sqrt(x) (floats)",
+        "(pow ?x 0.5) => (sqrt! ?x)", |fg, m| dtype(fg, m.out).is_float()),
+    pat!("pow_minus_half", Specialize, ["fast_run", "pow_specialize"], "x ** -0.5 -> inv(sqrt(x)) (floats)",
+        "(pow ?x -0.5) => (inv! (sqrt! ?x))", |fg, m| dtype(fg, m.out).is_float()),
+    pat!("pow_minus_two", Specialize, ["fast_run", "pow_specialize"], "x ** -2 -> inv(sqr(x)) (floats)",
+        "(pow ?x -2) => (inv! (sqr! ?x))", |fg, m| dtype(fg, m.out).is_float()),
+    // x ** -1 -> inv(x) (pow(x, -1) and 1 / x are both correctly rounded)
     pat!("pow_minus_one", Specialize, ["fast_run", "pow_specialize"], "x ** -1 -> inv(x) (floats)",
         "(pow ?x -1) => (inv! ?x)", |fg, m| dtype(fg, m.out).is_float()),
     pat!("mul_self_to_sqr", Specialize, ["fast_run"], "x * x -> sqr(x)", "(mul ?x ?x) => (sqr! ?x)"),
@@ -171,8 +198,10 @@ pub static REWRITES: &[Rewrite] = &[
     func!("max_to_min", Specialize, ["fast_run", "uncanonicalize"], ["neg"], "-Reduce{maximum}(-x) -> Reduce{minimum}(x) (floats)", crate::reduce::max_to_min),
     pat!("dot22", Specialize, ["fast_run", "blas", "dot_to_blas"], "dot(A, B) -> Dot22(A, B) for float matrices",
         "(Dot ?a ?b) => (Dot22 ?a ?b)", |fg, m| crate::blas::is_float(fg.ty(m.out)) && [m["a"], m["b"]].iter().all(|&v| fg.ty(v).ndim() == 2 && dtype(fg, v) == dtype(fg, m.out))),
-    func!("dot_to_blas", Specialize, ["fast_run", "blas"], ["Dot"], "dot(A, x) -> CGemv(zeros, 1, A, x, 0); dot(x, A) on A.T", crate::blas::dot_to_blas),
-    func!("gemm_from_sum", Specialize, ["fast_run", "blas", "unsafe_math"], ["add", "sub", "neg", "mul"], "b * y + a * dot(A, x) -> CGemv(y, a, A, x, b) (Gemm for matrices), constants folded", crate::blas::gemm_from_sum),
+    func!("dot_to_blas", Specialize, ["fast_run", "blas"], ["Dot", "Dot22"], "dot(A, x) -> Gemv(AllocEmpty(n), 1, A, x, 0); dot(x, A) on A.T; dot(x, y) of vectors through a row; Dot22 of a column or a row, the same as a DimShuffle", crate::blas::dot_to_blas),
+    pat!("useless_dimshuffle_in_reshape", Specialize, ["fast_run", "shape"], "Reshape(ds(v), shape) -> Reshape(v, shape) when ds only inserts or drops length-1 dimensions",
+        "(Reshape ?d@(DimShuffle ?v) ?shape) => (same ?v ?shape)", |fg, m| crate::shape::ds_keeps_order(fg, m["d"])),
+    func!("gemm_from_sum", Specialize, ["fast_run", "blas", "unsafe_math"], ["add", "sub", "neg", "mul"], "b * y + a * dot(A, x) -> Gemv(y, a, A, x, b) (Gemm for matrices), constants folded", crate::blas::gemm_from_sum),
     func!("add_cancel", Canonicalize, ["fast_run", "unsafe_math"], ["add", "sub", "neg"], "a + b - a -> b; (x + y) - (y + z) -> x - z (floats: fast-math, see cancel.rs)", crate::cancel::add_cancel),
     func!("mul_cancel", Canonicalize, ["fast_run", "unsafe_math"], ["mul", "true_div"], "x * y / x -> y; (a * b) / (a * c) -> b / c (floats only; fast-math, see cancel.rs)", crate::cancel::mul_cancel),
     func!("dimshuffle_lift", Canonicalize, ["fast_run"], ["DimShuffle"], "ds(op(x, y)) -> op(ds(x), ds(y)) when nothing else reads op(x, y)", crate::lift::dimshuffle_lift),
@@ -186,7 +215,9 @@ fn out0(fg: &FunctionGraph, n: Node) -> Value {
 /// Nodes whose every input is a constant are computed now (by the interpreter). Big results
 /// (allocations) are left to run time.
 fn constant_folding(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if matches!(fg.op(n), Op::Custom(_)) || fg.node_outputs(n).len() != 1 {
+    // AllocEmpty is not folded (Theano's do_constant_folding is False): a constant cannot be
+    // the buffer a Gemv overwrites in place
+    if matches!(fg.op(n), Op::Custom(_) | Op::AllocEmpty { .. }) || fg.node_outputs(n).len() != 1 {
         return None;
     }
     let ins = fg.node_inputs(n).to_vec();

@@ -489,6 +489,8 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
             }
         }
         Op::Alloc => one(ins[1..].iter().map(|&v| scalar(fg, v)).collect()),
+        Op::AllocEmpty { .. } => one(ins.iter().map(|&v| scalar(fg, v)).collect()),
+        Op::DeepCopy => one(dims(fg, ins[0])),
         Op::Join { axis } => {
             let nd = out_ty[0].ndim();
             let d = (0..nd)
@@ -1187,4 +1189,129 @@ fn shape_entries(fg: &FunctionGraph, s: Value, n: usize) -> Vec<Sym> {
     } else {
         (0..n).map(|k| Sym::Entry(s, k)).collect()
     }
+}
+
+/// `shape_to_shape_i` (Theano's `local_shape_to_shape_i`): the shape vector of a value whose
+/// dimensions `shape_i_lift` cannot lift (a graph input, say) is the vector of its lengths,
+/// `Shape(x) -> [Shape_i{0}(x), Shape_i{1}(x)]`, so that indexing and joining it simplify.
+pub(crate) fn shape_to_shape_i(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::Shape {
+        return None;
+    }
+    let x = fg.node_inputs(n)[0];
+    let out = fg.node_outputs(n)[0];
+    let loc = fg.location(n);
+    let dims: Vec<Value> = (0..fg.ty(x).ndim())
+        .map(|k| fg.add_node1(Op::ShapeI(k), &[x], loc).ok())
+        .collect::<Option<_>>()?;
+    let r = fg
+        .add_node1(
+            Op::MakeVector {
+                dtype: DType::Int64,
+            },
+            &dims,
+            loc,
+        )
+        .ok()?;
+    (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// `reshape_to_dimshuffle` (Theano's `local_reshape_to_dimshuffle`): the entries of a
+/// reshape's shape that are the constant 1 become DimShuffle's new broadcastable dimensions,
+/// `Reshape{2}(x, [n, 1]) -> DimShuffle{0, x}(Reshape{1}(x, [n]))`, so that DimShuffles can
+/// cancel them later (the BLAS rewrites read such a column as a vector).
+pub(crate) fn reshape_to_dimshuffle(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let Op::Reshape { ndim } = *fg.op(n) else {
+        return None;
+    };
+    let [x, shp] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let mv = fg.owner(shp)?;
+    let Op::MakeVector { dtype } = *fg.op(mv) else {
+        return None;
+    };
+    let entries = fg.node_inputs(mv).to_vec();
+    if entries.len() != ndim {
+        return None;
+    }
+    let ones: Vec<bool> = entries
+        .iter()
+        .map(|&e| crate::util::scalar_const(fg, e) == Some(1.0) && fg.ty(e).ndim() == 0)
+        .collect();
+    if !ones.contains(&true) || !ones.contains(&false) {
+        return None;
+    }
+    let rest: Vec<Value> = entries
+        .iter()
+        .zip(&ones)
+        .filter(|(_, &one)| !one)
+        .map(|(&e, _)| e)
+        .collect();
+    let loc = fg.location(n);
+    let shape = fg.add_node1(Op::MakeVector { dtype }, &rest, loc).ok()?;
+    let r = fg
+        .add_node1(Op::Reshape { ndim: rest.len() }, &[x, shape], loc)
+        .ok()?;
+    let mut k = 0;
+    let new_order = ones
+        .iter()
+        .map(|&one| {
+            (!one).then(|| {
+                k += 1;
+                k - 1
+            })
+        })
+        .collect();
+    let d = fg
+        .add_node1(
+            Op::DimShuffle {
+                new_order,
+                inplace: true,
+            },
+            &[r],
+            loc,
+        )
+        .ok()?;
+    (fg.ty(d) == fg.ty(fg.node_outputs(n)[0])).then_some(d)
+}
+
+/// `useless_dimshuffle_in_reshape`'s guard (Theano's `local_useless_dimshuffle_in_reshape`):
+/// the DimShuffle `d` only inserts or drops length-1 dimensions, keeping the order of the
+/// others, so a reshape reads the same elements in the same order through it or without it.
+pub(crate) fn ds_keeps_order(fg: &FunctionGraph, d: Value) -> bool {
+    let Some(node) = fg.owner(d) else {
+        return false;
+    };
+    let Op::DimShuffle { new_order, .. } = fg.op(node) else {
+        return false;
+    };
+    let t = fg.ty(d);
+    let kept: Vec<usize> = new_order
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !t.is_broadcastable(i))
+        .filter_map(|(_, e)| *e)
+        .collect();
+    kept.windows(2).all(|w| w[0] <= w[1])
+}
+
+/// The length of dimension `k` of `v` as a graph value, lifted as `shape_i_lift` lifts
+/// `Shape_i{k}(v)` (for the rewrites of later phases, which build shapes after it ran).
+pub(crate) fn lifted_shape_i(
+    fg: &mut FunctionGraph,
+    v: Value,
+    k: usize,
+    loc: Loc,
+) -> Option<Value> {
+    let here = dim(fg, v, k);
+    let c = canon(fg, &here);
+    if c != Sym::Dim(v, k) {
+        if let Some(r) = materialize_i64(fg, &c, loc) {
+            if fg.ty(r) == theano_ir::TensorType::scalar(DType::Int64) {
+                return Some(r);
+            }
+        }
+    }
+    fg.add_node1(Op::ShapeI(k), &[v], loc).ok()
 }

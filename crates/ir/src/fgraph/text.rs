@@ -1102,13 +1102,14 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         }
         "dot" => plain(Op::Dot)?,
         "Dot22" => plain(Op::Dot22)?,
-        "CGemv" | "Gemm" => {
+        // `CGemv`: the name Theano gives it with a linked BLAS, which this text used to print
+        "Gemv" | "CGemv" | "Gemm" => {
             let inplace = match need()? {
                 "inplace" => true,
                 "no_inplace" => false,
                 p => return Err(format!("expected `inplace` or `no_inplace`, found `{p}`")),
             };
-            if head == "CGemv" {
+            if head != "Gemm" {
                 Op::Gemv { inplace }
             } else {
                 Op::Gemm { inplace }
@@ -1134,6 +1135,10 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
+        "DeepCopyOp" => plain(Op::DeepCopy)?,
+        "AllocEmpty" => Op::AllocEmpty {
+            dtype: dtype_of(strip(need()?, "dtype='", "'")?)?,
+        },
         "SpecifyShape" => plain(Op::SpecifyShape)?,
         "AdvancedSubtensor1" => plain(Op::AdvancedSubtensor1)?,
         "Shape_i" => Op::ShapeI(usize_of(need()?)?),

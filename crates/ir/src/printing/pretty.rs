@@ -313,6 +313,9 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         Op::DimShuffle { new_order, .. } => dimshuffle(new_order, node.inputs()[0].ndim(), ins[0]),
         Op::Dot => operator("\\dot", ins),
         Op::Alloc => function("alloc", ins),
+        // blas.py: `pprint.assign(gemm_no_inplace, FunctionPrinter('gemm_no_inplace'))`
+        Op::Gemm { inplace: false } => function("gemm_no_inplace", ins),
+        Op::Gemm { inplace: true } => function("gemm_inplace", ins),
         Op::Join { axis } => {
             let axis = format!("TensorConstant{{{axis}}}");
             let mut all = vec![axis.as_str()];
@@ -360,7 +363,6 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::AdvancedIncSubtensor1 { .. }
         | Op::AdvancedIncSubtensor { .. }
         | Op::Gemv { .. }
-        | Op::Gemm { .. }
         | Op::Ger { .. }
         | Op::Dot22
         | Op::CumOp { .. }
@@ -374,6 +376,8 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::AllocDiag { .. }
         | Op::BatchedDot
         | Op::SoftmaxWithBias
+        | Op::DeepCopy
+        | Op::AllocEmpty { .. }
         | Op::Custom(_) => default(node, ins),
     }
 }
