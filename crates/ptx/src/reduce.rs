@@ -103,7 +103,9 @@ pub(crate) fn acc_of(kind: ReduceKind, d: DType) -> (DType, ScalarOp) {
     };
     let small = if d == DType::Bool { DType::UInt8 } else { d };
     match kind {
-        ReduceKind::Sum | ReduceKind::Mean => (wide, ScalarOp::Add),
+        ReduceKind::Sum => (wide, ScalarOp::Add),
+        // numpy's mean accumulates integers in float64 (an int64 sum would wrap)
+        ReduceKind::Mean => (DType::Float64, ScalarOp::Add),
         ReduceKind::Prod => (wide, ScalarOp::Mul),
         ReduceKind::Max | ReduceKind::MaxAndArgmax => (small, ScalarOp::Maximum),
         ReduceKind::Min => (small, ScalarOp::Minimum),
