@@ -2142,3 +2142,142 @@ pub fn gammaln(f: &mut Fx, x: Val) -> Val {
     let xn = f.isnan(x);
     f.sel(xn, x, res)
 }
+
+/// gamma of y >= 0 (f64) as two finite factors whose product is the value, for y up to
+/// about 290 (past 171.62 the product overflows, as the value does):
+/// - below 1/2: exp(y P(y)) / (y (1 + y)) (gamma(2 + y) / (y (1 + y)));
+/// - below 3/2: exp(t P(t)) / y with t = y - 1 exact;
+/// - below 12: the recurrence down to [3/2, 3) (a kernel loop multiplying the shifted
+///   arguments, each shift exact) times exp(s P(s)), s = y - 2;
+/// - from 12 on, Stirling's series with the power in double-double (`pow`) split in two
+///   halves so neither overflows: h = y^((y - 1/2)/2); (h exp(-y)) (h sqrt(2 pi) exp(S(y)/y)).
+///
+/// P is gammaln's fit of lgamma(2 + t)/t, so every exp is of an argument below 0.7 in size.
+fn gamma_pos_parts(f: &mut Fx, y: Val) -> (Val, Val) {
+    let one = f.c(1.0);
+    let two = f.c(2.0);
+    // tiny
+    let py = f.horner(y, &LGAMMA_AT_2);
+    let a = f.mul(y, py);
+    let ea = exp(f, a, MathOpts::default());
+    let y1 = f.add(one, y);
+    let d = f.mul(y, y1);
+    let tiny = f.div(ea, d);
+    // low
+    let t = f.sub(y, one);
+    let pt = f.horner(t, &LGAMMA_AT_2);
+    let b = f.mul(t, pt);
+    let eb = exp(f, b, MathOpts::default());
+    let low = f.div(eb, y);
+    // mid: the recurrence
+    let z = f.b.var(Ty::F64);
+    let p = f.b.var(Ty::F64);
+    f.b.mov(z, y);
+    f.b.mov(p, one);
+    let lt12 = f.cmpc(Cmp::Lt, y, 12.0);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let ge3 = f.cmpc(Cmp::Ge, z, 3.0);
+    f.b.bra_if(ge3, false, end);
+    f.b.bra_if(lt12, false, end);
+    let z1 = f.sub(z, one);
+    f.b.mov(z, z1);
+    let p1 = f.mul(p, z1);
+    f.b.mov(p, p1);
+    f.b.bra(top);
+    f.b.place(end);
+    let s = f.sub(z, two);
+    let ps = f.horner(s, &LGAMMA_AT_2);
+    let c = f.mul(s, ps);
+    let mid = exp(f, c, MathOpts::default());
+    // big: Stirling
+    let half = f.c(0.5);
+    let ym = f.sub(y, half);
+    let e = f.mul(half, ym);
+    let h = pow(f, y, e);
+    let ny = f.neg(y);
+    let ex = exp(f, ny, MathOpts::default());
+    let he = f.mul(h, ex);
+    let iy = f.div(one, y);
+    let zz = f.mul(iy, iy);
+    let ser = f.horner(
+        zz,
+        &[
+            1.0 / 12.0,
+            -1.0 / 360.0,
+            1.0 / 1260.0,
+            -1.0 / 1680.0,
+            1.0 / 1188.0,
+            -691.0 / 360360.0,
+            1.0 / 156.0,
+            -3617.0 / 122400.0,
+        ],
+    );
+    let sy = f.mul(ser, iy);
+    let es = exp(f, sy, MathOpts::default());
+    let k = f.c((2.0 * std::f64::consts::PI).sqrt());
+    let ks = f.mul(k, es);
+    let hk = f.mul(h, ks);
+    // select the branch: (first factor, second factor)
+    let lt15 = f.cmpc(Cmp::Lt, y, 1.5);
+    let lth = f.cmpc(Cmp::Lt, y, 0.5);
+    let small = f.sel(lt15, low, mid);
+    let small = f.sel(lth, tiny, small);
+    let small_p = f.sel(lt15, one, p);
+    let small_p = f.sel(lth, one, small_p);
+    let a = f.sel(lt12, small, he);
+    let b = f.sel(lt12, small_p, hk);
+    (a, b)
+}
+
+/// gamma (f64, C's tgamma): the positive branch above; below 0 the reflection through the
+/// exact -x, gamma(x) = -pi / (x sin(pi x) gamma(-x)), divided factor by factor so results
+/// down to the subnormals (x > -184) are not lost to an overflowing gamma(-x); +inf at +0
+/// and +inf, -inf at -0, NaN at the negative integers and -inf.
+pub fn gamma(f: &mut Fx, x: Val) -> Val {
+    let neg = f.cmpc(Cmp::Lt, x, 0.0);
+    let ax = f.abs(x);
+    let (a, b) = gamma_pos_parts(f, ax);
+    let pos = f.mul(a, b);
+    // reflection: q = -pi / (x sin(pi x)), sin(pi x) = sin(pi r) (-1)^n, r = x - n
+    let r = frac_near(f, x);
+    let pi = f.c(std::f64::consts::PI);
+    let pr = f.mul(pi, r);
+    let s = trig(f, pr, Trig::Sin);
+    let n = f.sub(x, r);
+    let half_n = {
+        let h = f.c(0.5);
+        f.mul(n, h)
+    };
+    let fl = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), half_n);
+    let even = f.cmp(Cmp::Eq, fl, half_n);
+    let ns = f.neg(s);
+    let s = f.sel(even, s, ns);
+    let xs = f.mul(x, s);
+    let npi = f.c(-std::f64::consts::PI);
+    let q = f.div(npi, xs);
+    let qa = f.div(q, a);
+    let refl = f.div(qa, b);
+    // past -184 the value is below the smallest subnormal: a signed zero
+    let zero = f.c(0.0);
+    let z = f.copysign(zero, q);
+    let far = f.cmpc(Cmp::Gt, ax, 184.0);
+    let refl = f.sel(far, z, refl);
+    let res = f.sel(neg, refl, pos);
+    // overflow past 171.62 (the product is inf there too, but exp(-y) underflows to 0
+    // first for y > 745: inf * 0)
+    let inf = f.c(f64::INFINITY);
+    let over = f.cmpc(Cmp::Gt, x, 171.7);
+    let res = f.sel(over, inf, res);
+    // specials: the poles at 0 (signed), NaN at the negative integers and -inf
+    let z0 = f.cmpc(Cmp::Eq, x, 0.0);
+    let sinf = f.copysign(inf, x);
+    let res = f.sel(z0, sinf, res);
+    let flx = f.b.cvt(f.t, f.t, Some(Rnd::Rmi), x);
+    let int = f.cmp(Cmp::Eq, x, flx);
+    let nan = f.c(f64::NAN);
+    let negint = f.and(int, neg);
+    let res = f.sel(negint, nan, res);
+    let xn = f.isnan(x);
+    f.sel(xn, x, res)
+}

@@ -181,14 +181,6 @@ fn compute_dtype(op: &ScalarOp, ins: &[DType], out: DType) -> DType {
     }
 }
 
-/// Whether [`lower_op`] lowers `op` on some dtype. The one scalar op of Theano's elementwise
-/// catalogue not lowered yet, `gamma`, is a typed [`crate::PtxError::Unsupported`] (a GPU
-/// backend runs it in the interpreter), never a wrong kernel.
-pub fn lowers(op: &ScalarOp) -> bool {
-    use ScalarOp::*;
-    !matches!(op, Gamma)
-}
-
 /// Lower `op` applied to `args`, producing dtype `out`. Composites are lowered instruction
 /// by instruction in the dtypes their ops give.
 pub fn lower_op(
@@ -603,6 +595,7 @@ fn float_op(
         Erfinv => through_f64(&mut f, v[0], math::erfinv),
         Erfcinv => through_f64(&mut f, v[0], math::erfcinv),
         TriGamma => through_f64(&mut f, v[0], math::tri_gamma),
+        Gamma => through_f64(&mut f, v[0], math::gamma),
         Psi => through_f64(&mut f, v[0], math::psi),
         GammaLn => through_f64(&mut f, v[0], math::gammaln),
         Trunc => f.b.cvt(t, t, Some(Rnd::Rzi), v[0]),

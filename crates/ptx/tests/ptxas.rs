@@ -18,10 +18,7 @@ use theano_tensor::DType;
 /// softmax and crossentropy row kernels.
 fn suite() -> Vec<Kernel> {
     let mut ks = Vec::new();
-    let mut ops: Vec<ScalarOp> = ScalarOp::ALL
-        .into_iter()
-        .filter(theano_ptx::scalar::lowers)
-        .collect();
+    let mut ops: Vec<ScalarOp> = ScalarOp::ALL.into_iter().collect();
     ops.extend(DType::ALL.map(ScalarOp::Cast));
     let mut n = 0;
     for op in &ops {

@@ -495,10 +495,7 @@ pub fn random_composite(r: &mut rand::rngs::StdRng, dts: &[DType]) -> Option<Sca
     let n_instr = r.random_range(1..9);
     let mut instrs: Vec<Instr> = Vec::new();
     let mut types: Vec<DType> = Vec::new();
-    let pool: Vec<ScalarOp> = ScalarOp::ALL
-        .into_iter()
-        .filter(theano_ptx::scalar::lowers)
-        .collect();
+    let pool: Vec<ScalarOp> = ScalarOp::ALL.into_iter().collect();
     for k in 0..n_instr {
         let op = pool[r.random_range(0..pool.len())].clone();
         let arity = if op.is_variadic() {
