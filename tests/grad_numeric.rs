@@ -507,6 +507,24 @@ numeric! {
         check(dt, &[MAT, MAT], 0.1, 1.0, |i| {
             T::categorical_crossentropy(T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
         });
+        // CrossentropyCategorical1Hot of probabilities (kept by the optimizer; its gradient
+        // is CrossentropyCategorical1HotGrad), and of SoftmaxWithBias (the fused op)
+        check(dt, &[MAT], 0.1, 1.0, |i| {
+            T::categorical_crossentropy(&i[0], ivec(&[1, 1, 3])).unwrap()
+        });
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            let p = T::softmax_with_bias(&i[0], &i[1]).unwrap();
+            T::categorical_crossentropy(&p, ivec(&[2, 0, 3])).unwrap()
+        });
+    }
+    categorical_crossentropy_grad_op => |dt| {
+        // -g[i] / p[i, t[i]] at the labels: a gradient with respect to g and p
+        check(dt, &[(&[3], &[]), MAT], 0.5, 1.5, |i| {
+            T::crossentropy_categorical_1hot_grad(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
+        check(dt, &[(&[1], &[true]), MAT], 0.5, 1.5, |i| {
+            T::crossentropy_categorical_1hot_grad(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
     }
 }
 

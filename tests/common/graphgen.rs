@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 34;
+pub const N_OPS: u8 = 35;
 
 pub const DTYPES: [DType; 8] = [
     DType::Bool,
@@ -573,6 +573,23 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
                 6 if p & 64 != 0 => T::softmax_with_bias(&x, &y).ok(),
                 6 => T::batched_dot(&x, &y).ok(),
                 _ => T::tensordot(&x, &y, (p as usize / 8) % 3).ok(),
+            }
+        }
+        // nnet's categorical crossentropy with labels (the row argmax of a matrix, so they are
+        // in range; or an operand, often refused or out of range) and its gradient op; flatten
+        34 => {
+            let labels = || {
+                if p & 64 != 0 {
+                    T::argmax(&x, Some(&[1]), false).ok()
+                } else {
+                    Some(y.clone())
+                }
+            };
+            match p % 4 {
+                0 => T::categorical_crossentropy(&x, labels()?).ok(),
+                1 => T::categorical_crossentropy(T::softmax(&x).ok()?, labels()?).ok(),
+                2 => T::crossentropy_categorical_1hot_grad(&z, &x, labels()?).ok(),
+                _ => T::flatten(&x, 1 + (p as usize / 4) % 3).ok(),
             }
         }
         // code 31

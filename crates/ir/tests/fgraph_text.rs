@@ -86,10 +86,12 @@ fn variant(op: &Op) -> usize {
         Op::ProdWithoutZeros { .. } => 41,
         Op::AdvancedBooleanSubtensor => 42,
         Op::AdvancedBooleanIncSubtensor { .. } => 43,
-        Op::Custom(_) => 44,
+        Op::CrossentropyCategorical1Hot => 44,
+        Op::CrossentropyCategorical1HotGrad => 45,
+        Op::Custom(_) => 46,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 44;
+const N_VARIANTS_PARSABLE: usize = 46;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -232,6 +234,8 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     );
     outs.push(T::dtensor3("t").flatten(2).unwrap());
     outs.push(T::flatten(&x, 1).unwrap());
+    // the Flatten op itself (the flatten builders build Theano 1.0.5's Reshape)
+    outs.push(T::apply_op(Op::Flatten { outdim: 1 }, vec![x.clone()]).unwrap()[0].clone());
     outs.push(T::specify_shape(&x, [2, 3]).unwrap());
     // a constant 1 in a shape types the dimension broadcastable; the parser must agree
     outs.push(x.reshape([1, -1]).unwrap());
@@ -319,6 +323,9 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     let (nll, sm, am) = T::crossentropy_softmax_argmax_1hot_with_bias(&x, &v, &iv).unwrap();
     outs.extend([nll.clone(), sm.clone(), am]);
     outs.push(T::crossentropy_softmax_1hot_with_bias_dx(&nll, &sm, &iv).unwrap());
+    let cc = T::categorical_crossentropy(&x, &iv).unwrap();
+    outs.push(T::crossentropy_categorical_1hot_grad(&cc, &x, &iv).unwrap());
+    outs.push(cc);
 
     // construction
     outs.push(T::arange_full(&i, 10i64, 2i64).unwrap());

@@ -22,7 +22,7 @@
 use crate::shape::{canon, dim, shape_of, Sym};
 use crate::util::{ew_inputs, fit, mk, scalar_const};
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
-use theano_ir::{AdvEntry, DType, Op, ScalarOp as S, Tensor, TensorType};
+use theano_ir::{AdvEntry, DType, IdxEntry, Op, ScalarOp as S, Tensor, TensorType};
 
 const XENT: Op = Op::CrossentropySoftmaxArgmax1HotWithBias;
 
@@ -236,9 +236,31 @@ fn split_bias(fg: &FunctionGraph, z: Value) -> (Value, Option<Value>) {
 }
 
 /// A zero bias: a constant vector of zeros (the form this module and
-/// `T::crossentropy_softmax_1hot` build).
+/// `T::crossentropy_softmax_1hot` build), or Theano's `zeros_like(x[0])`, `fill(x[0], 0)`
+/// (the form `crossentropy_categorical_softmax` builds).
 fn is_zero_bias(fg: &FunctionGraph, b: Value) -> bool {
-    fg.ty(b).ndim() == 1 && fg.constant_value(b).is_some() && scalar_const(fg, b) == Some(0.0)
+    if fg.ty(b).ndim() != 1 {
+        return false;
+    }
+    if fg.constant_value(b).is_some() {
+        return scalar_const(fg, b) == Some(0.0);
+    }
+    match ew_inputs(fg, b, S::Second).as_deref() {
+        Some([row, zero]) => {
+            scalar_const(fg, *zero) == Some(0.0)
+                && fg.constant_value(*zero).is_some()
+                && {
+                    let r = fg.owner(*row);
+                    r.is_some_and(|r| {
+                    matches!(fg.op(r), Op::Subtensor { idx } if idx[..] == [IdxEntry::Index(DType::Int64)])
+                        && fg.ty(fg.node_inputs(r)[0]).ndim() == 2
+                        && fg.constant_value(fg.node_inputs(r)[1]).and_then(|t| t.scalar_i64())
+                            == Some(0)
+                })
+                }
+        }
+        _ => false,
+    }
 }
 
 /// The `CrossentropySoftmaxArgmax1HotWithBias` node computing `softmax(z)` with labels `y`
@@ -299,6 +321,55 @@ pub(crate) fn crossentropy_onehot(fg: &mut FunctionGraph, n: Node) -> Option<Val
     let nll = fg.node_outputs(x)[0];
     let r = mk(fg, S::Neg, &[nll], loc)?;
     fit(fg, r, want, loc)
+}
+
+/// Theano's `crossentropy_to_crossentropy_with_softmax`: `CrossentropyCategorical1Hot(sm, y)`
+/// with `sm = Softmax(x)` -> `CrossentropySoftmaxArgmax1HotWithBias(x, fill(x[0], 0), y)[0]`
+/// (Theano's zero bias, `zeros_like(x[0])`; `Softmax(x + b)` gives bias `b`); an existing
+/// fused node of the same logits, bias and labels is reused, and the softmax is read from the
+/// fused node by `crossentropy_softmax_share` (`SoftmaxWithBias` is the pattern
+/// `crossentropy_categorical_softmax_with_bias`).
+pub(crate) fn crossentropy_categorical_softmax(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::CrossentropyCategorical1Hot {
+        return None;
+    }
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let [sm, y] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let loc = fg.location(n);
+    let z = softmax_of(fg, sm, Op::Softmax)?;
+    let node = match find_xent(fg, z, Some(y)) {
+        Some(found) => found,
+        None => {
+            let (x, b) = split_bias(fg, z);
+            let b = match b {
+                Some(b) => b,
+                None => {
+                    let zero = fg.add_constant(Tensor::zeros(fg.ty(x).dtype, &[1]));
+                    let i0 = fg.add_constant(Tensor::scalar(0i64));
+                    let row = fg
+                        .add_node1(
+                            Op::Subtensor {
+                                idx: vec![IdxEntry::Index(DType::Int64)],
+                            },
+                            &[x, i0],
+                            loc,
+                        )
+                        .ok()?;
+                    mk(fg, S::Second, &[row, zero], loc)?
+                }
+            };
+            fg.add_node(XENT, &[x, b, y], loc).ok()?
+        }
+    };
+    // the fused op must compute exactly the softmax's type
+    if fg.ty(fg.node_outputs(node)[1]) != fg.ty(sm) {
+        return None;
+    }
+    let nll = fg.node_outputs(node)[0];
+    fit(fg, nll, want, loc)
 }
 
 /// `v` is zeros: a constant of zeros, `fill(a, 0)` or `alloc(0, ...)`.
@@ -446,12 +517,20 @@ pub(crate) fn crossentropy_onehot_grad(fg: &mut FunctionGraph, n: Node) -> Optio
 /// `softmax(x + b)` -> the `sm` output of a `CrossentropySoftmaxArgmax1HotWithBias(x, b, _)`
 /// already in the graph.
 pub(crate) fn crossentropy_softmax_share(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if *fg.op(n) != Op::Softmax {
-        return None;
-    }
     let out = out0(fg, n);
-    let z = fg.node_inputs(n)[0];
-    let x = find_xent(fg, z, None)?;
+    let x = match fg.op(n) {
+        Op::Softmax => find_xent(fg, fg.node_inputs(n)[0], None)?,
+        // SoftmaxWithBias(x, b): a fused node of the same x and b
+        Op::SoftmaxWithBias => {
+            let [x, b] = fg.node_inputs(n)[..] else {
+                return None;
+            };
+            fg.clients(x).iter().map(|c| c.node).find(|&c| {
+                fg.is_alive(c) && *fg.op(c) == XENT && fg.node_inputs(c)[..2] == [x, b]
+            })?
+        }
+        _ => return None,
+    };
     let sm = fg.node_outputs(x)[1];
     let want: TensorType = fg.ty(out);
     (fg.ty(sm) == want).then_some(sm)
@@ -484,4 +563,12 @@ pub(crate) fn softmax_grad_expand(fg: &mut FunctionGraph, n: Node) -> Option<Val
     let m = mk(fg, S::Mul, &[k, sm], loc)?;
     let r = mk(fg, S::Sub, &[t, m], loc)?;
     (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
+}
+
+/// `CrossentropySoftmaxArgmax1HotWithBias(x, b, _)`'s softmax output has the type of `sm` (the
+/// guard of `crossentropy_categorical_softmax_with_bias`).
+pub(crate) fn fused_softmax_type_is(fg: &FunctionGraph, x: Value, b: Value, sm: Value) -> bool {
+    let labels = TensorType::vector(DType::Int64);
+    XENT.infer_types(&[fg.ty(x), fg.ty(b), labels])
+        .is_ok_and(|t| t.get(1) == Some(&fg.ty(sm)))
 }
