@@ -204,3 +204,51 @@ fn flatten_is_a_view_of_a_contiguous_input() {
     let s = T::dscalar("s");
     assert!(T::flatten(&s, 1).unwrap().ty().is_broadcastable(0));
 }
+
+/// sigmoid_binary_crossentropy is inlined by the optimizer, as Theano inlines its
+/// OpFromGraph: the compiled function runs one fused elementwise kernel (no interpreted custom
+/// op), with the values of the op's own reference implementation, at float64 and float32.
+#[test]
+fn sigmoid_binary_crossentropy_is_inlined_and_fused() {
+    for dt in [theano::DType::Float64, theano::DType::Float32] {
+        let ty = theano::TensorType::with_ndim(dt, 1).unwrap();
+        let (x, t) = (
+            Variable::input(ty, Some("x")),
+            Variable::input(ty, Some("t")),
+        );
+        let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+        let xs = [-800.0, -3.0, -0.5, 0.0, 0.7, 2.0, 40.0, 800.0];
+        let ts = [0.25, 0.0, 1.0, 0.3, 0.5, 1.0, 0.0, 0.75];
+        let args = [
+            Tensor::from(xs.to_vec()).cast(dt),
+            Tensor::from(ts.to_vec()).cast(dt),
+        ];
+        let f = compile(&[&x, &t], &out)
+            .mode(Mode::parse_flags("profile=True").unwrap())
+            .build()
+            .unwrap();
+        let got = f.call(&args).unwrap().remove(0);
+        let prof = f.profile().unwrap();
+        assert_eq!(prof.nodes.len(), 1, "{:?}", prof.nodes);
+        assert!(
+            prof.nodes[0].node.contains("Composite") && prof.nodes[0].linker != "interpreter",
+            "{:?}",
+            prof.nodes
+        );
+        // the unoptimized graph runs the custom op's perform (float64, rounded once)
+        let reference = compile(&[&x, &t], &out)
+            .mode(Mode::parse_flags("optimizer=None").unwrap())
+            .build()
+            .unwrap()
+            .call(&args)
+            .unwrap()
+            .remove(0);
+        let tol = if dt == theano::DType::Float64 {
+            1e-15
+        } else {
+            1e-6
+        };
+        close(&got.to_f64_vec(), &reference.to_f64_vec(), tol);
+        assert!(got.to_f64_vec().iter().all(|v| v.is_finite()), "{got:?}");
+    }
+}

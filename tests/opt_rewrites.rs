@@ -433,6 +433,28 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                 ],
             )
         }
+        "crossentropy_dx_useless_fill" => {
+            let y = T::lvector("y");
+            let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+            let g = theano::grad(&T::sum(&cc), std::slice::from_ref(&m)).unwrap();
+            (
+                vec![m.clone(), y.clone()],
+                g,
+                &["CrossentropySoftmax1HotWithBiasDx(%", "!Elemwise{second"],
+            )
+        }
+        "inline_sigmoid_binary_crossentropy" => {
+            let t = T::dvector("t");
+            (
+                vec![x.clone(), t.clone()],
+                vec![T::sigmoid_binary_crossentropy(&x, &t).unwrap()],
+                &[
+                    "!sigmoid_binary_crossentropy",
+                    "Elemwise{softplus",
+                    "Elemwise{gt",
+                ],
+            )
+        }
         "softmax_grad_expand" => {
             let sm = T::softmax(&m).unwrap();
             let g = theano::grad(&T::sum(T::sqr(&sm)), std::slice::from_ref(&m)).unwrap();
@@ -698,6 +720,8 @@ rewrite_tests!(
     max_to_min,
     softmax_grad_expand,
     crossentropy_categorical_softmax,
+    inline_sigmoid_binary_crossentropy,
+    crossentropy_dx_useless_fill,
     crossentropy_categorical_softmax_with_bias,
     crossentropy_categorical_grad,
     prod_without_zeros_expand,

@@ -234,6 +234,10 @@ pub fn register_custom_op(name: &str, parse: CustomOpParser) {
 
 /// The constructor registered for custom ops named `name`, if any.
 pub fn custom_op_parser(name: &str) -> Option<CustomOpParser> {
+    // the custom ops ir itself defines register on first use; a text naming one may come first
+    if name == crate::sigmoid_xent::NAME {
+        let _ = crate::sigmoid_xent::op();
+    }
     custom_registry()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

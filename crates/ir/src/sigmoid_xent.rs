@@ -5,8 +5,10 @@
 //!
 //! There is no `OpFromGraph` here, so it is a [`CustomOp`] with the same name, parameters,
 //! types, values and gradient: it prints as Theano's does (`sigmoid_binary_crossentropy{
-//! inline=True}(x, t)`), runs through the interpreter on every linker (its `perform`), and is
-//! not inlined for the optimizer (Theano's is).
+//! inline=True}(x, t)`), and, as Theano's, the optimizer inlines it (theano-opt's
+//! `inline_sigmoid_binary_crossentropy` writes out the inner graph, which fuses into one
+//! elementwise kernel); a graph run unoptimized computes it through the interpreter (its
+//! `perform`).
 
 use crate::op::{register_custom_op, CustomOp, CustomRef, Op};
 use crate::scalar::ScalarOp;
@@ -146,6 +148,12 @@ fn perform(inputs: &[&Tensor]) -> Result<Vec<Tensor>, String> {
             *r = (-x.abs()).exp().ln_1p() + x * (pos - t);
         });
     Ok(vec![f64::into_tensor(r).cast(d)])
+}
+
+/// Whether `op` is `sigmoid_binary_crossentropy{inline=True}` (the optimizer inlines it, as
+/// Theano inlines its `OpFromGraph`).
+pub fn is_sigmoid_binary_crossentropy(op: &Op) -> bool {
+    matches!(op, Op::Custom(_)) && *op == self::op()
 }
 
 /// The shared op (one instance, so equal nodes merge), its text form registered for the IR

@@ -422,8 +422,8 @@ pub fn hard_sigmoid(x: impl IntoVar) -> Variable {
 /// `sigmoid(output)` against `target`, `softplus(-abs(output)) + output * ((output > 0) -
 /// target)`, stable for any finite `output`, with Theano's gradient `sigmoid(output) - target`.
 /// Theano builds it as an inlined `OpFromGraph` (`sigmoid_binary_crossentropy{inline=True}`);
-/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer does not look
-/// into. A bool `target` is refused, as in Theano.
+/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer inlines as
+/// Theano's does. A bool `target` is refused, as in Theano.
 #[track_caller]
 pub fn sigmoid_binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Result<Variable> {
     let loc = Location::caller();

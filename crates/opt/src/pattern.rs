@@ -49,12 +49,15 @@ use theano_ir::{DType, Op, ScalarOp};
 pub enum OpKey {
     Op(Discriminant<Op>),
     Scalar(Discriminant<ScalarOp>),
+    /// Any custom op (`Op::Custom`).
+    Custom,
 }
 
 impl OpKey {
     pub fn of(op: &Op) -> OpKey {
         match op {
             Op::Elemwise { scalar, .. } => OpKey::Scalar(discriminant(scalar)),
+            Op::Custom(_) => OpKey::Custom,
             _ => OpKey::Op(discriminant(op)),
         }
     }
@@ -79,11 +82,13 @@ impl Root {
         }
     }
 
-    /// A root as the table writes it: `*`, `Elemwise`, or an op name of the pattern language.
+    /// A root as the table writes it: `*`, `Elemwise`, `Custom` (any custom op), or an op name
+    /// of the pattern language.
     pub fn parse(name: &str) -> Option<Root> {
         match name {
             "*" => Some(Root::Any),
             "Elemwise" => Some(Root::AnyElemwise),
+            "Custom" => Some(Root::Key(OpKey::Custom)),
             _ => op_by_name(name).map(|(op, _)| Root::Key(OpKey::of(&op))),
         }
     }

@@ -60,6 +60,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 /// Every rewrite, in the order they are tried within a phase.
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
+    func!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t) (Theano inlines the OpFromGraph)", crate::sigm::inline_sigmoid_binary_crossentropy),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
     pat!("crossentropy_categorical_grad", Canonicalize, ["fast_run", "xent", "local_softmax_grad_to_crossentropy_with_softmax_grad"], "SoftmaxGrad(CrossentropyCategorical1HotGrad(g, sm, y), sm) -> CrossentropySoftmax1HotWithBiasDx(g, sm, y) (Theano's local_softmax_grad_to_crossentropy_with_softmax_grad; before softmax_grad_expand)",
@@ -156,6 +157,8 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("crossentropy_categorical_softmax_with_bias", Stabilize, ["fast_run", "stabilize", "xent", "crossentropy_to_crossentropy_with_softmax"], "CrossentropyCategorical1Hot(SoftmaxWithBias(x, b), y) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, y)[0]",
         "(CrossentropyCategorical1Hot ?s@(SoftmaxWithBias ?x ?b) ?y) => (CrossentropySoftmaxArgmax1HotWithBias.0 ?x ?b ?y)", |fg, m| crate::xent::fused_softmax_type_is(fg, m["x"], m["b"], m["s"])),
     func!("crossentropy_onehot_grad", Stabilize, ["fast_run", "stabilize", "xent"], ["sub"], "softmax grad of (zeros[arange(len(y)), y] += g) / sm -> CrossentropySoftmax1HotWithBiasDx(-g, sm, y)", crate::xent::crossentropy_onehot_grad),
+    pat!("crossentropy_dx_useless_fill", Stabilize, ["fast_run", "stabilize", "xent", "local_useless_crossentropy_softmax_1hot_with_bias_dx_alloc"], "CrossentropySoftmax1HotWithBiasDx(fill(a, c), sm, y) -> ..(c, sm, y) for a length-1 c when a has sm's rows or y's length (the op broadcasts c itself)",
+        "(CrossentropySoftmax1HotWithBiasDx (fill ?a ?c) ?sm ?y) => (CrossentropySoftmax1HotWithBiasDx ?c ?sm ?y)", |fg, m| crate::xent::dnll_fill_is_useless(fg, m["a"], m["c"], m["sm"], m["y"])),
     pat!("neg_neg_stabilize", Stabilize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
     func!("crossentropy_softmax_share", Specialize, ["fast_run", "xent"], ["Softmax", "SoftmaxWithBias"], "softmax(x + b), SoftmaxWithBias(x, b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one", crate::xent::crossentropy_softmax_share),
     // x ** 0.5 -> sqrt(x) (Theano's) is not done: pow(-inf, 0.5) is inf, sqrt(-inf) nan

@@ -594,3 +594,30 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     }
     finish(fg, r, &[sum], want, loc)
 }
+
+/// `inline_sigmoid_binary_crossentropy` (Theano's inlining of an `OpFromGraph` with
+/// `inline=True`): `sigmoid_binary_crossentropy{inline=True}(o, t)` -> its inner graph,
+/// `softplus(-abs(o)) + o * ((o > 0) - t)`, which the later phases see into (fusion makes it
+/// one kernel, as Theano's `Composite{(scalar_softplus((-Abs(i0))) + (i0 * (GT(i0, i1) -
+/// i2)))}`).
+pub(crate) fn inline_sigmoid_binary_crossentropy(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if !theano_ir::is_sigmoid_binary_crossentropy(fg.op(n)) {
+        return None;
+    }
+    let [o, t] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    let loc = fg.location(n);
+    let a = mk(fg, S::Abs, &[o], loc)?;
+    let na = mk(fg, S::Neg, &[a], loc)?;
+    let sp = mk(fg, S::Softplus, &[na], loc)?;
+    // Theano's `output > 0`: an int8 0, broadcast
+    let nd = fg.ty(o).ndim();
+    let zero = fg.add_constant(theano_ir::Tensor::zeros(DType::Int8, &vec![1; nd]));
+    let pos = mk(fg, S::Gt, &[o, zero], loc)?;
+    let d = mk(fg, S::Sub, &[pos, t], loc)?;
+    let m = mk(fg, S::Mul, &[o, d], loc)?;
+    let r = mk(fg, S::Add, &[sp, m], loc)?;
+    fit(fg, r, want, loc)
+}

@@ -572,3 +572,29 @@ pub(crate) fn fused_softmax_type_is(fg: &FunctionGraph, x: Value, b: Value, sm: 
     XENT.infer_types(&[fg.ty(x), fg.ty(b), labels])
         .is_ok_and(|t| t.get(1) == Some(&fg.ty(sm)))
 }
+
+/// `fill(a, c)` as the `dnll` of `CrossentropySoftmax1HotWithBiasDx(_, sm, _)` can be `c`:
+/// `c` a broadcastable one-element vector (the op broadcasts it over the rows) and `a`
+/// provably as long as `sm` has rows, or as the labels `y` (which the op checks against the
+/// rows) (the guard of `crossentropy_dx_useless_fill`; Theano's
+/// `local_useless_crossentropy_softmax_1hot_with_bias_dx_alloc` does this for `alloc`).
+pub(crate) fn dnll_fill_is_useless(
+    fg: &FunctionGraph,
+    a: Value,
+    c: Value,
+    sm: Value,
+    y: Value,
+) -> bool {
+    let ct = fg.ty(c);
+    if !(ct.ndim() == 1
+        && ct.is_broadcastable(0)
+        && ct.dtype.is_float()
+        && fg.ty(a).ndim() == 1
+        && fg.ty(sm).ndim() == 2
+        && fg.ty(y).ndim() == 1)
+    {
+        return false;
+    }
+    let n = canon(fg, &dim(fg, a, 0));
+    n == canon(fg, &dim(fg, sm, 0)) || n == canon(fg, &dim(fg, y, 0))
+}
