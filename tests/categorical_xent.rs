@@ -252,3 +252,56 @@ fn sigmoid_binary_crossentropy_is_inlined_and_fused() {
         assert!(got.to_f64_vec().iter().all(|v| v.is_finite()), "{got:?}");
     }
 }
+
+/// The R-op (forward derivative) of CrossentropyCategorical1Hot: `-v[i, t[i]] / p[i, t[i]]`
+/// (Theano's op has none; here it comes through the gradient, as for the other nnet ops), and
+/// of its gradient op, linear in `g`: `-dg[i] / p[i, t[i]]` at the labels.
+#[test]
+fn r_op_of_the_categorical_ops() {
+    let (p, t, v) = (T::dmatrix("p"), T::lvector("t"), T::dmatrix("v"));
+    let cc = T::categorical_crossentropy(&p, &t).unwrap();
+    let r = theano::rop(
+        std::slice::from_ref(&cc),
+        std::slice::from_ref(&p),
+        std::slice::from_ref(&v),
+    )
+    .unwrap()
+    .remove(0);
+    let pv = Tensor::from_shape_vec(&[2, 3], P.to_vec()).unwrap();
+    let vv = Tensor::from_shape_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let tv = Tensor::from(vec![2i64, 0]);
+    for linker in [LinkerKind::Jit, LinkerKind::Interp] {
+        let got = run(
+            &[&p, &t, &v],
+            &[r.clone()],
+            linker,
+            &[pv.clone(), tv.clone(), vv.clone()],
+        );
+        close(&got[0].to_f64_vec(), &[-3.0 / P[2], -4.0 / P[3]], 1e-15);
+    }
+    let (g, dg) = (T::dvector("g"), T::dvector("dg"));
+    let d = T::crossentropy_categorical_1hot_grad(&g, &p, &t).unwrap();
+    let r = theano::rop(
+        std::slice::from_ref(&d),
+        std::slice::from_ref(&g),
+        std::slice::from_ref(&dg),
+    )
+    .unwrap()
+    .remove(0);
+    let got = run(
+        &[&p, &t, &g, &dg],
+        &[r],
+        LinkerKind::Jit,
+        &[
+            pv,
+            tv,
+            Tensor::from(vec![1.0, 1.0]),
+            Tensor::from(vec![2.0, -1.0]),
+        ],
+    );
+    close(
+        &got[0].to_f64_vec(),
+        &[0.0, 0.0, -2.0 / P[2], 1.0 / P[3], 0.0, 0.0],
+        1e-15,
+    );
+}
