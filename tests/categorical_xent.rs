@@ -198,9 +198,9 @@ fn flatten_is_a_view_of_a_contiguous_input() {
     // broadcastable dimensions keep Theano's type
     let r = T::row("r");
     assert_eq!(T::flatten(&r, 2).unwrap().ty(), r.ty());
-    assert!(T::flatten(&r, 1).unwrap().ty().is_broadcastable(0) == false);
+    assert!(!T::flatten(&r, 1).unwrap().ty().is_broadcastable(0));
     let c = T::col("c");
-    assert!(T::flatten(&c, 1).unwrap().ty().is_broadcastable(0) == false);
+    assert!(!T::flatten(&c, 1).unwrap().ty().is_broadcastable(0));
     let s = T::dscalar("s");
     assert!(T::flatten(&s, 1).unwrap().ty().is_broadcastable(0));
 }
@@ -273,7 +273,7 @@ fn r_op_of_the_categorical_ops() {
     for linker in [LinkerKind::Jit, LinkerKind::Interp] {
         let got = run(
             &[&p, &t, &v],
-            &[r.clone()],
+            std::slice::from_ref(&r),
             linker,
             &[pv.clone(), tv.clone(), vv.clone()],
         );

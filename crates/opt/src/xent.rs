@@ -1,7 +1,8 @@
 //! The softmax-regression cost and its gradient to Theano's fused crossentropy ops
 //! (`theano.tensor.nnet`'s `local_advanced_indexing_crossentropy_onehot`,
-//! `local_advanced_indexing_crossentropy_onehot_grad` and
-//! `graph_merge_softmax_with_crossentropy_softmax`).
+//! `local_advanced_indexing_crossentropy_onehot_grad`,
+//! `graph_merge_softmax_with_crossentropy_softmax` and
+//! `crossentropy_to_crossentropy_with_softmax`).
 //!
 //! - [`crossentropy_onehot`]: `-log(softmax(x + b))[arange(n), y]` (also after `log_softmax`
 //!   stabilized it, and `-log(softmax(x + b)[arange(n), y])`) becomes `-nll` of
@@ -11,8 +12,14 @@
 //!   softmax gradient written out as `g*sm - sum(g*sm, 1)*sm`; or `g - sum(g, 1)*softmax` for
 //!   `log_softmax`; or `inc(zeros, g / sm[arange(n), y]) * sm ...` for the log of the picked
 //!   probabilities) becomes `CrossentropySoftmax1HotWithBiasDx(-g_picked, sm, y)`.
-//! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` reads the op's `sm` output, so
-//!   the softmax is computed once.
+//! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` (or `SoftmaxWithBias(x, b)`)
+//!   reads the op's `sm` output, so the softmax is computed once.
+//! - [`crossentropy_categorical_softmax`] (Theano's `crossentropy_to_crossentropy_with_softmax`):
+//!   `categorical_crossentropy`'s `CrossentropyCategorical1Hot(Softmax(x), y)` becomes the
+//!   fused op with Theano's zero bias `fill(x[0], 0)`; its gradient and the
+//!   `SoftmaxWithBias` form are patterns of the table (`crossentropy_categorical_grad`,
+//!   `crossentropy_categorical_softmax_with_bias`), as is `crossentropy_dx_useless_fill`
+//!   ([`dnll_fill_is_useless`]).
 //!
 //! The rows must provably be `arange(len(y))` (start 0, step 1, stop equal to the labels'
 //! length by the shape analysis), as in Theano. As in Theano the fused op requires one label
@@ -235,10 +242,10 @@ fn split_bias(fg: &FunctionGraph, z: Value) -> (Value, Option<Value>) {
     (z, None)
 }
 
-/// A zero bias: a constant vector of zeros (the form this module and
+/// A zero bias for the logits `x`: a constant vector of zeros (the form this module and
 /// `T::crossentropy_softmax_1hot` build), or Theano's `zeros_like(x[0])`, `fill(x[0], 0)`
 /// (the form `crossentropy_categorical_softmax` builds).
-fn is_zero_bias(fg: &FunctionGraph, b: Value) -> bool {
+fn is_zero_bias(fg: &FunctionGraph, b: Value, x: Value) -> bool {
     if fg.ty(b).ndim() != 1 {
         return false;
     }
@@ -247,20 +254,26 @@ fn is_zero_bias(fg: &FunctionGraph, b: Value) -> bool {
     }
     match ew_inputs(fg, b, S::Second).as_deref() {
         Some([row, zero]) => {
-            scalar_const(fg, *zero) == Some(0.0)
-                && fg.constant_value(*zero).is_some()
-                && {
-                    let r = fg.owner(*row);
-                    r.is_some_and(|r| {
-                    matches!(fg.op(r), Op::Subtensor { idx } if idx[..] == [IdxEntry::Index(DType::Int64)])
-                        && fg.ty(fg.node_inputs(r)[0]).ndim() == 2
-                        && fg.constant_value(fg.node_inputs(r)[1]).and_then(|t| t.scalar_i64())
-                            == Some(0)
-                })
-                }
+            fg.constant_value(*zero).is_some()
+                && scalar_const(fg, *zero) == Some(0.0)
+                && is_row0_of(fg, *row, x)
         }
         _ => false,
     }
+}
+
+/// `v` is `x[0]` (a `Subtensor{int64}` of `x` at the constant 0).
+fn is_row0_of(fg: &FunctionGraph, v: Value, x: Value) -> bool {
+    let Some(r) = fg.owner(v) else {
+        return false;
+    };
+    let Op::Subtensor { idx } = fg.op(r) else {
+        return false;
+    };
+    let ins = fg.node_inputs(r);
+    idx[..] == [IdxEntry::Index(DType::Int64)]
+        && ins[0] == x
+        && fg.constant_value(ins[1]).and_then(|t| t.scalar_i64()) == Some(0)
 }
 
 /// The `CrossentropySoftmaxArgmax1HotWithBias` node computing `softmax(z)` with labels `y`
@@ -274,7 +287,7 @@ fn find_xent(fg: &FunctionGraph, z: Value, y: Option<Value>) -> Option<Node> {
         let ins = fg.node_inputs(n);
         let bias_ok = match b {
             Some(b) => ins[1] == b,
-            None => is_zero_bias(fg, ins[1]),
+            None => is_zero_bias(fg, ins[1], x),
         };
         ins[0] == x && bias_ok && y.is_none_or(|y| ins[2] == y)
     })
