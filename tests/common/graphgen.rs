@@ -389,7 +389,13 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         }
         10 => match p % 4 {
             0 => T::reshape(&x, [-1]).ok(),
-            1 if x.ndim() >= 1 => T::flatten(&x, 1).ok(),
+            // the Flatten op itself (the flatten builder makes a Reshape, code 34)
+            1 if x.ndim() >= 1 => {
+                let op = theano::Op::Flatten {
+                    outdim: 1 + (p as usize / 4) % x.ndim(),
+                };
+                T::apply_op(op, vec![x.clone()]).ok()?.pop()
+            }
             2 if x.ndim() == 2 => {
                 T::reshape(&x, vec![T::shape_i(&x, 1).ok()?, T::shape_i(&x, 0).ok()?]).ok()
             }
