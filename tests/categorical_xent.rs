@@ -250,6 +250,44 @@ fn sigmoid_binary_crossentropy_is_inlined_and_fused() {
         };
         close(&got.to_f64_vec(), &reference.to_f64_vec(), tol);
         assert!(got.to_f64_vec().iter().all(|v| v.is_finite()), "{got:?}");
+        // the gradient op too: inlined and fused, the values of its perform, which are
+        // Theano's g * (sigmoid(x) - t) and g * -x; its R-op likewise
+        let g = grad(&T::sum(&out), &[x.clone(), t.clone()]).unwrap();
+        let v = Variable::input(ty, Some("v"));
+        let r = theano::rop(
+            std::slice::from_ref(&g[0]),
+            std::slice::from_ref(&x),
+            std::slice::from_ref(&v),
+        )
+        .unwrap()
+        .remove(0);
+        let vs = Tensor::from(vec![1.0, -1.0, 0.5, 2.0, 1.0, -2.0, 3.0, 0.25]).cast(dt);
+        let args = [args[0].clone(), args[1].clone(), vs];
+        let outs = vec![g[0].clone(), g[1].clone(), r];
+        let f = compile(&[&x, &t, &v], outs.clone()).build().unwrap();
+        let interp = compile(&[&x, &t, &v], outs.clone())
+            .mode(Mode::parse_flags("optimizer=None").unwrap())
+            .build()
+            .unwrap();
+        let text = interp.fgraph().to_text();
+        assert!(
+            text.contains("sigmoid_binary_crossentropy_grad{inline=True}"),
+            "{text}"
+        );
+        let text = f.fgraph().to_text();
+        assert!(!text.contains("sigmoid_binary_crossentropy"), "{text}");
+        let (got, want) = (f.call(&args).unwrap(), interp.call(&args).unwrap());
+        for (g, w) in got.iter().zip(&want) {
+            close(&g.to_f64_vec(), &w.to_f64_vec(), tol);
+        }
+        let vv = args[2].to_f64_vec();
+        let (xr, tr) = (args[0].to_f64_vec(), args[1].to_f64_vec());
+        for i in 0..xs.len() {
+            let s = 1.0 / (1.0 + (-xr[i]).exp());
+            close(&[got[0].to_f64_vec()[i]], &[s - tr[i]], tol);
+            close(&[got[1].to_f64_vec()[i]], &[-xr[i]], tol);
+            close(&[got[2].to_f64_vec()[i]], &[s * (1.0 - s) * vv[i]], tol);
+        }
     }
 }
 

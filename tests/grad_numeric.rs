@@ -528,6 +528,24 @@ numeric! {
     }
 }
 
+// sigmoid_binary_crossentropy's gradient op (Theano's grad override, an OpFromGraph of two
+// outputs): its own gradient, so second derivatives, and a non-constant output gradient.
+numeric! {
+    sigmoid_binary_crossentropy_grad_op => |dt| {
+        check(dt, &[VEC, VEC], -3.0, 3.0, |i| {
+            let out = T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap();
+            let g = theano_grad::grad(&out.sum(), &[i[0].clone(), i[1].clone()]).unwrap();
+            &g[0] * 2.0 + &g[1] * &g[0]
+        });
+        check(dt, &[VEC, VEC, VEC], -3.0, 3.0, |i| {
+            let out = T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap();
+            let g = theano_grad::grad(&(out * &i[2]).sum(), &[i[0].clone(), i[1].clone()])
+                .unwrap();
+            &g[0] + &g[1]
+        });
+    }
+}
+
 /// Theano 1.0.5's sigmoid_binary_crossentropy: the values of `binary_crossentropy(sigmoid(x),
 /// t)` where that is accurate, finite where it overflows, and Theano's gradient
 /// `sigmoid(x) - t` (also at `x == 0`, where its inner graph's own gradient is `-t`).

@@ -444,14 +444,18 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             )
         }
         "inline_sigmoid_binary_crossentropy" => {
+            // the op and its gradient op (two outputs)
             let t = T::dvector("t");
+            let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+            let g = theano::grad(&T::sum(&out), &[x.clone(), t.clone()]).unwrap();
             (
                 vec![x.clone(), t.clone()],
-                vec![T::sigmoid_binary_crossentropy(&x, &t).unwrap()],
+                vec![out, g[0].clone(), g[1].clone()],
                 &[
                     "!sigmoid_binary_crossentropy",
                     "Elemwise{softplus",
                     "Elemwise{gt",
+                    "Elemwise{sigmoid",
                 ],
             )
         }

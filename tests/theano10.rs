@@ -971,7 +971,7 @@ fn theano10_corpus_scores() {
         ("opt pp", 86.0),
         ("values interp", 99.5),
         ("values jit", 99.5),
-        ("grad pp", 96.5),
+        ("grad pp", 97.0),
         ("grad values", 99.0),
         ("bad builds as Theano", 93.0),
         ("no panic", 100.0),

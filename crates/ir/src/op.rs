@@ -238,6 +238,9 @@ pub fn custom_op_parser(name: &str) -> Option<CustomOpParser> {
     if name == crate::sigmoid_xent::NAME {
         let _ = crate::sigmoid_xent::op();
     }
+    if name == crate::sigmoid_xent::GRAD_NAME {
+        let _ = crate::sigmoid_xent::grad_op();
+    }
     custom_registry()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -728,9 +728,31 @@ fn parse_op_rejects_malformed_parameters() {
 fn sigmoid_binary_crossentropy_round_trips() {
     let (x, t) = (T::dmatrix("x"), T::drow("t"));
     let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
-    let fg = FunctionGraph::from_outputs(&[x, t], &[out]).unwrap();
+    // its gradient op (two outputs), through the op's gradient hook
+    let g = T::dmatrix("g");
+    let owner = out.owner().unwrap();
+    let Op::Custom(c) = owner.op() else {
+        panic!("{out}")
+    };
+    let grads =
+        c.0.grad(
+            &[x.clone(), t.clone()],
+            std::slice::from_ref(&out),
+            &[Some(g.clone())],
+        )
+        .unwrap()
+        .unwrap();
+    let mut outs = vec![out];
+    outs.extend(grads.into_iter().flatten());
+    let fg = FunctionGraph::from_outputs(&[x, t, g], &outs).unwrap();
     let back = round_trip(&fg, &[]);
-    assert!(back
-        .to_text()
-        .contains("sigmoid_binary_crossentropy{inline=True}"));
+    let text = back.to_text();
+    assert!(
+        text.contains("sigmoid_binary_crossentropy{inline=True}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("= sigmoid_binary_crossentropy_grad{inline=True}("),
+        "{text}"
+    );
 }

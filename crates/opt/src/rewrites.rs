@@ -60,7 +60,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 /// Every rewrite, in the order they are tried within a phase.
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
-    func!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t) (Theano inlines the OpFromGraph)", crate::sigm::inline_sigmoid_binary_crossentropy),
+    func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
     pat!("crossentropy_categorical_grad", Canonicalize, ["fast_run", "stabilize", "xent", "local_softmax_grad_to_crossentropy_with_softmax_grad"], "SoftmaxGrad(CrossentropyCategorical1HotGrad(g, sm, y), sm) -> CrossentropySoftmax1HotWithBiasDx(g, sm, y) (Theano's local_softmax_grad_to_crossentropy_with_softmax_grad; before softmax_grad_expand)",

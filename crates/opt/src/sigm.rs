@@ -599,11 +599,28 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
 /// `inline=True`): `sigmoid_binary_crossentropy{inline=True}(o, t)` -> its inner graph,
 /// `softplus(-abs(o)) + o * ((o > 0) - t)`, which the later phases see into (fusion makes it
 /// one kernel, as Theano's `Composite{(scalar_softplus((-Abs(i0))) + (i0 * (GT(i0, i1) -
-/// i2)))}`).
-pub(crate) fn inline_sigmoid_binary_crossentropy(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if !theano_ir::is_sigmoid_binary_crossentropy(fg.op(n)) {
-        return None;
+/// i2)))}`); its gradient `sigmoid_binary_crossentropy_grad{inline=True}(o, t, out, g)` ->
+/// `g * (sigmoid(o) - t)` and `g * -o`.
+pub(crate) fn inline_sigmoid_binary_crossentropy(
+    fg: &mut FunctionGraph,
+    n: Node,
+) -> Vec<(Value, Value)> {
+    let op = fg.op(n);
+    let r = if theano_ir::is_sigmoid_binary_crossentropy(op) {
+        inline_forward(fg, n).map(|v| vec![v])
+    } else if theano_ir::is_sigmoid_binary_crossentropy_grad(op) {
+        inline_grad(fg, n)
+    } else {
+        None
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    match r {
+        Some(new) if new.len() == outs.len() => outs.into_iter().zip(new).collect(),
+        _ => vec![],
     }
+}
+
+fn inline_forward(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let [o, t] = fg.node_inputs(n)[..] else {
         return None;
     };
@@ -620,4 +637,19 @@ pub(crate) fn inline_sigmoid_binary_crossentropy(fg: &mut FunctionGraph, n: Node
     let m = mk(fg, S::Mul, &[o, d], loc)?;
     let r = mk(fg, S::Add, &[sp, m], loc)?;
     fit(fg, r, want, loc)
+}
+
+fn inline_grad(fg: &mut FunctionGraph, n: Node) -> Option<Vec<Value>> {
+    let [o, t, _out, g] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    let (want0, want1) = (fg.ty(outs[0]), fg.ty(outs[1]));
+    let loc = fg.location(n);
+    let s = mk(fg, S::Sigmoid, &[o], loc)?;
+    let d = mk(fg, S::Sub, &[s, t], loc)?;
+    let g0 = mk(fg, S::Mul, &[g, d], loc)?;
+    let no = mk(fg, S::Neg, &[o], loc)?;
+    let g1 = mk(fg, S::Mul, &[g, no], loc)?;
+    Some(vec![fit(fg, g0, want0, loc)?, fit(fg, g1, want1, loc)?])
 }
