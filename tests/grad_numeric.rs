@@ -507,6 +507,42 @@ numeric! {
         check(dt, &[MAT, MAT], 0.1, 1.0, |i| {
             T::categorical_crossentropy(T::softmax(&i[0]).unwrap(), &i[1]).unwrap()
         });
+        // CrossentropyCategorical1Hot of probabilities (kept by the optimizer; its gradient
+        // is CrossentropyCategorical1HotGrad), and of SoftmaxWithBias (the fused op)
+        check(dt, &[MAT], 0.1, 1.0, |i| {
+            T::categorical_crossentropy(&i[0], ivec(&[1, 1, 3])).unwrap()
+        });
+        check(dt, &[MAT, VEC], -3.0, 3.0, |i| {
+            let p = T::softmax_with_bias(&i[0], &i[1]).unwrap();
+            T::categorical_crossentropy(&p, ivec(&[2, 0, 3])).unwrap()
+        });
+    }
+    categorical_crossentropy_grad_op => |dt| {
+        // -g[i] / p[i, t[i]] at the labels: a gradient with respect to g and p
+        check(dt, &[(&[3], &[]), MAT], 0.5, 1.5, |i| {
+            T::crossentropy_categorical_1hot_grad(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
+        check(dt, &[(&[1], &[true]), MAT], 0.5, 1.5, |i| {
+            T::crossentropy_categorical_1hot_grad(&i[0], &i[1], ivec(&[2, 0, 3])).unwrap()
+        });
+    }
+}
+
+// sigmoid_binary_crossentropy's gradient op (Theano's grad override, an OpFromGraph of two
+// outputs): its own gradient, so second derivatives, and a non-constant output gradient.
+numeric! {
+    sigmoid_binary_crossentropy_grad_op => |dt| {
+        check(dt, &[VEC, VEC], -3.0, 3.0, |i| {
+            let out = T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap();
+            let g = theano_grad::grad(&out.sum(), &[i[0].clone(), i[1].clone()]).unwrap();
+            &g[0] * 2.0 + &g[1] * &g[0]
+        });
+        check(dt, &[VEC, VEC, VEC], -3.0, 3.0, |i| {
+            let out = T::sigmoid_binary_crossentropy(&i[0], &i[1]).unwrap();
+            let g = theano_grad::grad(&(out * &i[2]).sum(), &[i[0].clone(), i[1].clone()])
+                .unwrap();
+            &g[0] + &g[1]
+        });
     }
 }
 

@@ -404,6 +404,74 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::min(&m, Some(&[1]), false).unwrap()],
             &["Min{axis=[1]}", "!MaxAndArgmax", "!neg"],
         ),
+        "crossentropy_categorical_softmax" => {
+            let y = T::lvector("y");
+            let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+            (
+                vec![m.clone(), y.clone()],
+                vec![cc],
+                &[
+                    "!CrossentropyCategorical1Hot",
+                    "CrossentropySoftmaxArgmax1HotWithBias(%0, %",
+                    "Subtensor{int64}(%0, ",
+                ],
+            )
+        }
+        "crossentropy_categorical_softmax_with_bias" => {
+            let y = T::lvector("y");
+            let sb = T::softmax_with_bias(&m, &x).unwrap();
+            let cb = T::categorical_crossentropy(&sb, &y).unwrap();
+            // the softmax read elsewhere comes from the fused node
+            (
+                vec![m.clone(), x.clone(), y.clone()],
+                vec![cb, T::sum(&sb)],
+                &[
+                    "!CrossentropyCategorical1Hot",
+                    "CrossentropySoftmaxArgmax1HotWithBias(%0, %1, %2)",
+                    "!SoftmaxWithBias",
+                ],
+            )
+        }
+        "crossentropy_categorical_grad" => {
+            let y = T::lvector("y");
+            let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+            let g = theano::grad(&T::sum(&cc), std::slice::from_ref(&m)).unwrap();
+            (
+                vec![m.clone(), y.clone()],
+                g,
+                &[
+                    "!SoftmaxGrad",
+                    "!CrossentropyCategorical1HotGrad",
+                    "CrossentropySoftmax1HotWithBiasDx(",
+                ],
+            )
+        }
+        "crossentropy_dx_useless_fill" => {
+            let y = T::lvector("y");
+            let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+            let g = theano::grad(&T::sum(&cc), std::slice::from_ref(&m)).unwrap();
+            (
+                vec![m.clone(), y.clone()],
+                g,
+                &["CrossentropySoftmax1HotWithBiasDx(%", "!Elemwise{second"],
+            )
+        }
+        "inline_sigmoid_binary_crossentropy" => {
+            // the op and its gradient op (two outputs)
+            let t = T::dvector("t");
+            let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
+            let g = theano::grad(&T::sum(&out), &[x.clone(), t.clone()]).unwrap();
+            (
+                vec![x.clone(), t.clone()],
+                vec![out, g[0].clone(), g[1].clone()],
+                &[
+                    "!sigmoid_binary_crossentropy",
+                    "Elemwise{softplus",
+                    "Elemwise{gt",
+                    "Elemwise{sigmoid",
+                ],
+            )
+        }
         "softmax_grad_expand" => {
             let sm = T::softmax(&m).unwrap();
             let g = theano::grad(&T::sum(T::sqr(&sm)), std::slice::from_ref(&m)).unwrap();
@@ -847,6 +915,11 @@ rewrite_tests!(
     argmax_only,
     max_to_min,
     softmax_grad_expand,
+    crossentropy_categorical_softmax,
+    inline_sigmoid_binary_crossentropy,
+    crossentropy_dx_useless_fill,
+    crossentropy_categorical_softmax_with_bias,
+    crossentropy_categorical_grad,
     prod_without_zeros_expand,
     switch_true,
     switch_false,
@@ -1084,9 +1157,13 @@ fn crossentropy_forms() {
             !text.contains("= Softmax(") && !text.contains("LogSoftmax"),
             "{text}"
         );
-        // log of the picked probabilities (categorical_crossentropy)
-        let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
-        let cost = T::mean(&cc, None, false).unwrap();
+        // log of the picked probabilities (what categorical_crossentropy built before it
+        // was Theano 1.0.5's CrossentropyCategorical1Hot)
+        let picked = T::softmax(&m)
+            .unwrap()
+            .get(&[(&rows).into(), (&y).into()])
+            .unwrap();
+        let cost = T::mean(-T::log(&picked), None, false).unwrap();
         let g = theano::grad(&cost, std::slice::from_ref(&m)).unwrap();
         let (report, text) = optimized(&[m.clone(), y.clone()], &[cost, g[0].clone()], VISIBLE);
         assert_eq!(report.count("crossentropy_onehot"), 1, "{text}");
@@ -1098,7 +1175,61 @@ fn crossentropy_forms() {
         // a zero bias of m's dtype
         let zero = format!("{dt}[1] = const [1] {{0.0}}");
         assert!(text.contains(&zero), "{text}");
+        // categorical_crossentropy: CrossentropyCategorical1Hot and its gradient op, turned
+        // into the fused ops with Theano's zero bias fill(m[0], 0); one softmax computed
+        let cc = T::categorical_crossentropy(T::softmax(&m).unwrap(), &y).unwrap();
+        let cost = T::mean(&cc, None, false).unwrap();
+        let g = theano::grad(&cost, std::slice::from_ref(&m)).unwrap();
+        let (report, text) = optimized(&[m.clone(), y.clone()], &[cost, g[0].clone()], VISIBLE);
+        assert_eq!(
+            report.count("crossentropy_categorical_softmax"),
+            1,
+            "{text}"
+        );
+        assert_eq!(report.count("crossentropy_categorical_grad"), 1, "{text}");
+        assert_eq!(report.count("crossentropy_softmax_share"), 1, "{text}");
+        assert!(
+            !text.contains("CrossentropyCategorical1Hot") && !text.contains("= Softmax("),
+            "{text}"
+        );
+        assert!(
+            text.contains("CrossentropySoftmax1HotWithBiasDx("),
+            "{text}"
+        );
+        assert!(text.contains("Subtensor{int64}(%0, "), "{text}");
     }
+}
+
+/// `CrossentropyCategorical1Hot` of anything but a softmax stays (Theano's optimized graph
+/// prints it), and so does its gradient op; a softmax gradient of some other probabilities'
+/// `CrossentropyCategorical1HotGrad` is not the fused gradient.
+#[test]
+fn crossentropy_categorical_of_probabilities_stays() {
+    let (p, q, y) = (T::dmatrix("p"), T::dmatrix("q"), T::lvector("y"));
+    let cost = T::sum(T::categorical_crossentropy(&p, &y).unwrap());
+    let g = theano::grad(&cost, std::slice::from_ref(&p)).unwrap();
+    let (report, text) = optimized(&[p.clone(), y.clone()], &[cost, g[0].clone()], VISIBLE);
+    assert_eq!(
+        report.count("crossentropy_categorical_softmax"),
+        0,
+        "{text}"
+    );
+    assert!(
+        text.contains("CrossentropyCategorical1Hot(%0, %1)"),
+        "{text}"
+    );
+    assert!(text.contains("CrossentropyCategorical1HotGrad("), "{text}");
+    let sm = T::softmax(&q).unwrap();
+    let gy = T::dvector("g");
+    let dy = T::crossentropy_categorical_1hot_grad(&gy, &p, &y).unwrap();
+    let dx = T::apply_op(theano::Op::SoftmaxGrad, vec![dy, sm]).unwrap()[0].clone();
+    let ins = [p.clone(), q.clone(), y.clone(), gy.clone()];
+    let (report, text) = optimized(&ins, &[dx], VISIBLE);
+    assert_eq!(report.count("crossentropy_categorical_grad"), 0, "{text}");
+    assert!(
+        !text.contains("CrossentropySoftmax1HotWithBiasDx"),
+        "{text}"
+    );
 }
 
 /// Cancellation needs the same term on both sides, read nowhere else, computed in the root's

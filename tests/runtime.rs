@@ -221,6 +221,9 @@ fn views_return_correct_values() {
         x.flatten(1).unwrap(),
         x.reshape([3i64, -1]).unwrap() * 2.0,
         x.t().flatten(1).unwrap() + 0.0,
+        // the Flatten op itself (flatten builds Theano's Reshape)
+        T::apply_op(theano::Op::Flatten { outdim: 1 }, vec![x.clone()]).unwrap()[0].clone(),
+        T::apply_op(theano::Op::Flatten { outdim: 1 }, vec![x.t()]).unwrap()[0].clone() + 0.0,
     ];
     let a = ramp(&[4, 3], 0.5);
     for o in &outs {

@@ -262,7 +262,11 @@ fn softmax_shape_reshape_flatten() {
     let t = T::dtensor3("t");
     let tsets = [vec![r.f(&[2, 3, 4])], vec![r.f(&[0, 3, 2])]];
     check(&[&t], &t.flatten(1).unwrap(), &tsets);
+    // flatten(x, 2) is Reshape{2}(x, [x.shape[0], -1]): like numpy's (and Theano's) it cannot
+    // infer the -1 of zero elements when the leading length is 0
+    let tsets = [vec![r.f(&[2, 3, 4])], vec![r.f(&[2, 0, 2])]];
     check(&[&t], &t.flatten(2).unwrap(), &tsets);
+    let tsets = [vec![r.f(&[2, 3, 4])], vec![r.f(&[3, 1, 2])]];
     check(&[&t], &t.flatten(3).unwrap(), &tsets);
 }
 
@@ -456,6 +460,23 @@ fn crossentropy_ops() {
         &[&dn, &m, &bv, &y],
         &dx,
         &[vec![r.f(&[2]), r.f(&[2, 3]), r.f(&[3]), lv(&[2, 1])]],
+    );
+    // categorical_crossentropy's CrossentropyCategorical1Hot (of probabilities, not a softmax,
+    // so the optimizer keeps it) and its gradient op
+    let cc = T::categorical_crossentropy(&m, &y).unwrap();
+    let csets = [
+        vec![r.f(&[2, 5]), lv(&[4, 0])],
+        vec![r.f(&[3, 4]), lv(&[0, 1, 3])],
+    ];
+    check(&[&m, &y], &cc, &csets);
+    let g = T::crossentropy_categorical_1hot_grad(&dn, &m, &y).unwrap();
+    check(
+        &[&dn, &m, &y],
+        &g,
+        &[
+            vec![r.f(&[2]), r.f(&[2, 3]), lv(&[2, 1])],
+            vec![r.f(&[1]), r.f(&[3, 3]), lv(&[0, 1, 2])],
+        ],
     );
 }
 

@@ -13,7 +13,7 @@ use theano::{DType, Tensor, Variable};
 /// built so far, taken modulo its length) and a parameter.
 pub type Step = (u8, u8, u8, u8, u8);
 
-pub const N_OPS: u8 = 35;
+pub const N_OPS: u8 = 36;
 
 /// The first eight are the casts' targets of op 3 (recipes pin their order); op 34 casts to
 /// the wide unsigned ones.
@@ -394,7 +394,13 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
         }
         10 => match p % 4 {
             0 => T::reshape(&x, [-1]).ok(),
-            1 if x.ndim() >= 1 => T::flatten(&x, 1).ok(),
+            // the Flatten op itself (the flatten builder makes a Reshape, code 34)
+            1 if x.ndim() >= 1 => {
+                let op = theano::Op::Flatten {
+                    outdim: 1 + (p as usize / 4) % x.ndim(),
+                };
+                T::apply_op(op, vec![x.clone()]).ok()?.pop()
+            }
             2 if x.ndim() == 2 => {
                 T::reshape(&x, vec![T::shape_i(&x, 1).ok()?, T::shape_i(&x, 0).ok()?]).ok()
             }
@@ -592,6 +598,23 @@ pub fn build(pool: &[Variable], (op, a, b, c, p): Step) -> Option<Variable> {
                     let v = T::cast(&y, DTYPES[8 + p as usize / 12 % 3]);
                     ew(BINARY[p as usize / 36 % BINARY.len()].clone(), vec![u, v])
                 }
+            }
+        }
+        // nnet's categorical crossentropy with labels (the row argmax of a matrix, so they are
+        // in range; or an operand, often refused or out of range) and its gradient op; flatten
+        35 => {
+            let labels = || {
+                if p & 64 != 0 {
+                    T::argmax(&x, Some(&[1]), false).ok()
+                } else {
+                    Some(y.clone())
+                }
+            };
+            match p % 4 {
+                0 => T::categorical_crossentropy(&x, labels()?).ok(),
+                1 => T::categorical_crossentropy(T::softmax(&x).ok()?, labels()?).ok(),
+                2 => T::crossentropy_categorical_1hot_grad(&z, &x, labels()?).ok(),
+                _ => T::flatten(&x, 1 + (p as usize / 4) % 3).ok(),
             }
         }
         // code 31

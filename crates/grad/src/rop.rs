@@ -269,7 +269,9 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         | Op::ProdWithoutZeros { .. }
         | Op::SoftmaxWithBias
         | Op::CrossentropySoftmaxArgmax1HotWithBias
-        | Op::CrossentropySoftmax1HotWithBiasDx => {
+        | Op::CrossentropySoftmax1HotWithBiasDx
+        | Op::CrossentropyCategorical1Hot
+        | Op::CrossentropyCategorical1HotGrad => {
             if !out.dtype().is_float() {
                 None
             } else {

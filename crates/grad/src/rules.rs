@@ -62,9 +62,10 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         | Op::AdvancedIncSubtensor { .. }
         | Op::AdvancedBooleanIncSubtensor { .. } => by_input(&|i| i < 2),
         // the labels select; they carry no gradient
-        Op::CrossentropySoftmaxArgmax1HotWithBias | Op::CrossentropySoftmax1HotWithBiasDx => {
-            by_input(&|i| i < 2)
-        }
+        Op::CrossentropySoftmaxArgmax1HotWithBias
+        | Op::CrossentropySoftmax1HotWithBiasDx
+        | Op::CrossentropyCategorical1HotGrad => by_input(&|i| i < 2),
+        Op::CrossentropyCategorical1Hot => by_input(&|i| i == 0),
         op @ Op::Custom(_) if GradMarker::of(op) == Some(GradMarker::DisconnectedGrad) => {
             by_input(&|_| false)
         }
@@ -347,6 +348,50 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 G::V(b.coerce(&g_sm, sm)?),
                 G::Disc,
             ]
+        }
+        Op::CrossentropyCategorical1Hot => {
+            // Theano's CrossentropyCategorical1Hot.grad: crossentropy_categorical_1hot_grad(
+            // g_y, coding_dist, true_one_of_n); the labels select (no gradient)
+            let (p, t) = (&ins[0], &ins[1]);
+            let g = one(og, op)?;
+            let d = b.apply1(
+                Op::CrossentropyCategorical1HotGrad,
+                vec![g, p.clone(), t.clone()],
+            )?;
+            disc_rest(vec![G::V(d)])
+        }
+        Op::CrossentropyCategorical1HotGrad => {
+            // (Theano's op has no gradient.) out[i, t[i]] = -g[i] / p[i, t[i]], zero elsewhere:
+            // d/dg[i] = -gz[i, t[i]] / p[i, t[i]], and d/dp[i, t[i]] = gz[i, t[i]] * g[i] /
+            // p[i, t[i]]^2, which is this op of -gz[i, t[i]] * g[i] / p[i, t[i]]
+            let (g, p, t) = (&ins[0], &ins[1], &ins[2]);
+            let gz = one(og, op)?;
+            let rows = b.apply1(
+                Op::ARange {
+                    dtype: DType::Int64,
+                },
+                vec![i64const(0), b.shape_i(t, 0)?, i64const(1)],
+            )?;
+            let pick = |m: &Variable| {
+                b.apply1(
+                    Op::AdvancedSubtensor {
+                        idx: vec![theano_ir::AdvEntry::Array, theano_ir::AdvEntry::Array],
+                    },
+                    vec![m.clone(), rows.clone(), t.clone()],
+                )
+            };
+            let (gz_t, p_t) = (pick(&gz)?, pick(p)?);
+            let ratio = b.div(&gz_t, &p_t)?;
+            let mut g_g = b.neg(&ratio)?;
+            if g.ty().is_broadcastable(0) {
+                g_g = b.ds(&b.sum(&g_g, None, false)?, vec![None])?;
+            }
+            let h = b.neg(&b.mul(&ratio, g)?)?;
+            let g_p = b.apply1(
+                Op::CrossentropyCategorical1HotGrad,
+                vec![h, p.clone(), t.clone()],
+            )?;
+            vec![G::V(b.coerce(&g_g, g)?), G::V(b.coerce(&g_p, p)?), G::Disc]
         }
         Op::SoftmaxWithBias => {
             // Theano's SoftmaxWithBias.L_op: dx = SoftmaxGrad(g, sm), db = dx.sum(axis=0)

@@ -163,6 +163,14 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             n_in(3)?;
             vec![nnet::crossentropy_dx(ins[0], ins[1], ins[2])?]
         }
+        Op::CrossentropyCategorical1Hot => {
+            n_in(2)?;
+            vec![nnet::categorical_1hot(ins[0], ins[1])?]
+        }
+        Op::CrossentropyCategorical1HotGrad => {
+            n_in(3)?;
+            vec![nnet::categorical_1hot_grad(ins[0], ins[1], ins[2])?]
+        }
         Op::Shape => {
             n_in(1)?;
             vec![shape::shape(ins[0])]

@@ -1,5 +1,7 @@
 //! The fused crossentropy ops the optimizer introduces for the softmax-regression cost:
-//! `CrossentropySoftmaxArgmax1HotWithBias` and its gradient `CrossentropySoftmax1HotWithBiasDx`.
+//! `CrossentropySoftmaxArgmax1HotWithBias` and its gradient `CrossentropySoftmax1HotWithBiasDx`;
+//! and `categorical_crossentropy`'s `CrossentropyCategorical1Hot` with its gradient
+//! `CrossentropyCategorical1HotGrad`.
 //!
 //! Both compute in float64 and leave the cast to the node's output dtypes to the caller. The
 //! negative log likelihood is `log(sum(exp(z - max))) - (z[y] - max)` (log-sum-exp), finite for
@@ -23,16 +25,21 @@ fn float_input(t: &Tensor, what: &str, ndim: usize) -> R<()> {
 
 /// The labels as row indices: an integer vector with one label per row, each in `0..n_cols`.
 fn labels(y: &Tensor, rows: usize, n_cols: usize) -> R<Vec<usize>> {
+    labels_named(y, "y_idx", rows, n_cols)
+}
+
+/// [`labels`] of the argument `what`.
+fn labels_named(y: &Tensor, what: &str, rows: usize, n_cols: usize) -> R<Vec<usize>> {
     if y.ndim() != 1 || !y.dtype().is_int() {
         return Err(PerformError::input(format!(
-            "y_idx (the labels) must be an integer vector, got a {} array of shape {}",
+            "{what} (the labels) must be an integer vector, got a {} array of shape {}",
             y.dtype(),
             py_shape(y.shape())
         )));
     }
     if y.len() != rows {
         return Err(PerformError::shape(format!(
-            "y_idx has {} labels but there are {rows} rows (shape of y_idx {}, rows of the \
+            "{what} has {} labels but there are {rows} rows (shape of {what} {}, rows of the \
              matrix {rows})",
             y.len(),
             py_shape(y.shape())
@@ -44,7 +51,7 @@ fn labels(y: &Tensor, rows: usize, n_cols: usize) -> R<Vec<usize>> {
         .map(|(i, l)| {
             if l < 0 || l as u64 >= n_cols as u64 {
                 Err(PerformError::index(format!(
-                    "label y_idx[{i}] = {l} is out of range for {n_cols} classes (labels must \
+                    "label {what}[{i}] = {l} is out of range for {n_cols} classes (labels must \
                      be in 0..{n_cols})"
                 )))
             } else {
@@ -134,5 +141,45 @@ pub fn crossentropy_dx(dnll: &Tensor, sm: &Tensor, y: &Tensor) -> R<Tensor> {
         row[label] -= di;
     }
     Tensor::from_f64_vec(DType::Float64, &[rows, cols], dx)
+        .map_err(|e| PerformError::shape(e.to_string()))
+}
+
+/// `CrossentropyCategorical1Hot(coding_dist, true_one_of_n)`: `-log(coding_dist[i, t[i]])` per
+/// row (float64; one label per row, each in `0..n_classes`).
+pub fn categorical_1hot(p: &Tensor, t: &Tensor) -> R<Tensor> {
+    float_input(p, "coding_dist (the probabilities)", 2)?;
+    let (rows, cols) = (p.shape()[0], p.shape()[1]);
+    let labels = labels_named(t, "true_one_of_n", rows, cols)?;
+    let pv = p.to_contiguous().to_f64_vec();
+    let y = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| -pv[i * cols + l].ln())
+        .collect();
+    Tensor::from_f64_vec(DType::Float64, &[rows], y).map_err(|e| PerformError::shape(e.to_string()))
+}
+
+/// `CrossentropyCategorical1HotGrad(g_y, coding_dist, true_one_of_n)`: zeros of coding_dist's
+/// shape but `-g_y[i] / coding_dist[i, t[i]]` at each row's label (float64). `g_y` has one
+/// entry per row, or one for all rows.
+pub fn categorical_1hot_grad(g: &Tensor, p: &Tensor, t: &Tensor) -> R<Tensor> {
+    float_input(g, "g_y (the gradient of the crossentropy)", 1)?;
+    float_input(p, "coding_dist (the probabilities)", 2)?;
+    let (rows, cols) = (p.shape()[0], p.shape()[1]);
+    if g.len() != rows && g.len() != 1 {
+        return Err(PerformError::shape(format!(
+            "g_y has shape {} but coding_dist has shape {} ({rows} rows)",
+            py_shape(g.shape()),
+            py_shape(p.shape())
+        )));
+    }
+    let labels = labels_named(t, "true_one_of_n", rows, cols)?;
+    let (gv, pv) = (g.to_f64_vec(), p.to_contiguous().to_f64_vec());
+    let mut out = vec![0.0f64; rows * cols];
+    for (i, &l) in labels.iter().enumerate() {
+        let gi = if gv.len() == 1 { gv[0] } else { gv[i] };
+        out[i * cols + l] = -gi / pv[i * cols + l];
+    }
+    Tensor::from_f64_vec(DType::Float64, &[rows, cols], out)
         .map_err(|e| PerformError::shape(e.to_string()))
 }

@@ -210,3 +210,93 @@ fn empty_batches_give_empty_results() {
     let dx = perform(&DX, &[&out[0], &out[1], &y], &[]).unwrap();
     assert_eq!(dx[0].shape(), &[0, 3]);
 }
+
+const CC: Op = Op::CrossentropyCategorical1Hot;
+const CC_GRAD: Op = Op::CrossentropyCategorical1HotGrad;
+
+/// `CrossentropyCategorical1Hot(p, t)` is `-log(p[i, t[i]])` in p's dtype, and its gradient
+/// op puts `-g[i] / p[i, t[i]]` at each label (zeros elsewhere; a length-1 `g` broadcasts).
+#[test]
+fn categorical_1hot_and_its_gradient() {
+    let pv = [0.2, 0.3, 0.5, 0.6, 0.1, 0.3];
+    for d in [DType::Float64, DType::Float32] {
+        let p = af(d, &[2, 3], &pv);
+        for ld in [DType::Int64, DType::Int32] {
+            let t = ai(ld, &[2], &[2, 0]);
+            let y = perform(&CC, &[&p, &t], &[]).unwrap();
+            assert_eq!(y[0].dtype(), d);
+            let want = [-pv[2].ln(), -pv[3].ln()];
+            let tol = if d == DType::Float64 { 1e-15 } else { 1e-7 };
+            assert!(close(&y[0].to_f64_vec(), &want, tol), "{:?}", y[0]);
+            let g = af(DType::Float64, &[2], &[2.0, -1.0]);
+            let dp = perform(&CC_GRAD, &[&g, &p, &t], &[]).unwrap();
+            assert_eq!(dp[0].dtype(), d);
+            let want = [0.0, 0.0, -2.0 / pv[2], 1.0 / pv[3], 0.0, 0.0];
+            assert!(close(&dp[0].to_f64_vec(), &want, tol), "{:?}", dp[0]);
+            let g1 = af(DType::Float64, &[1], &[3.0]);
+            let dp = perform(&CC_GRAD, &[&g1, &p, &t], &[]).unwrap();
+            let want = [0.0, 0.0, -3.0 / pv[2], -3.0 / pv[3], 0.0, 0.0];
+            assert!(close(&dp[0].to_f64_vec(), &want, tol), "{:?}", dp[0]);
+        }
+    }
+    // an empty batch
+    let p = af(DType::Float64, &[0, 3], &[]);
+    let t = ai(DType::Int64, &[0], &[]);
+    assert_eq!(perform(&CC, &[&p, &t], &[]).unwrap()[0].shape(), &[0]);
+}
+
+/// Bad labels and shapes are typed errors naming the argument, never a panic.
+#[test]
+fn categorical_1hot_refusals_name_the_argument() {
+    let p = af(DType::Float64, &[2, 3], &[0.5; 6]);
+    let g = af(DType::Float64, &[2], &[1.0, 1.0]);
+    for (bad, shown) in [
+        (3i64, "true_one_of_n[1] = 3"),
+        (-1, "true_one_of_n[1] = -1"),
+    ] {
+        let t = ai(DType::Int64, &[2], &[0, bad]);
+        for (op, ins) in [(&CC, vec![&p, &t]), (&CC_GRAD, vec![&g, &p, &t])] {
+            let e = refuse(op, &ins);
+            assert!(matches!(e, PerformError::Index { .. }), "{e:?}");
+            let msg = e.to_string();
+            assert!(msg.contains(shown) && msg.contains("3 classes"), "{msg}");
+            assert!(msg.starts_with(&format!("{op}: ")), "{msg}");
+        }
+    }
+    // one label per row
+    let t3 = ai(DType::Int64, &[3], &[0, 1, 2]);
+    let e = refuse(&CC, &[&p, &t3]);
+    assert!(matches!(e, PerformError::Shape { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("true_one_of_n has 3 labels but there are 2 rows"),
+        "{e}"
+    );
+    // g_y per row
+    let t = ai(DType::Int64, &[2], &[0, 1]);
+    let e = refuse(&CC_GRAD, &[&af(DType::Float64, &[3], &[1.0; 3]), &p, &t]);
+    assert!(matches!(e, PerformError::Shape { .. }), "{e:?}");
+    assert!(e.to_string().contains("g_y has shape (3,)"), "{e}");
+    // the type rule: a matrix of probabilities, int64 or int32 labels
+    let e = refuse(&CC, &[&g, &t]);
+    assert!(matches!(e, PerformError::Input { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("coding_dist (the probabilities) must be a float matrix"),
+        "{e}"
+    );
+    let e = refuse(&CC, &[&p, &ai(DType::Int8, &[2], &[0, 1])]);
+    assert!(
+        e.to_string()
+            .contains("true_one_of_n (the labels) must be an int64 or int32 vector"),
+        "{e}"
+    );
+    // explicit output types: the op's own check of its inputs
+    let tys = [TensorType::vector(DType::Float64)];
+    let e = perform(&CC, &[&p, &af(DType::Float64, &[2], &[0.0; 2])], &tys).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("true_one_of_n (the labels) must be an integer vector"),
+        "{e}"
+    );
+}

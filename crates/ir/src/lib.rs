@@ -31,6 +31,7 @@ pub use op::{
     IdxEntry, Op, ReduceKind, ShapeDim,
 };
 pub use scalar::ScalarOp;
+pub use sigmoid_xent::{is_sigmoid_binary_crossentropy, is_sigmoid_binary_crossentropy_grad};
 pub use tensor::{Idx, IntoVar};
 pub use theano_tensor::{DType, Tensor};
 pub use types::{py_bool_tuple, NdimError, TensorType, MAX_NDIM};

@@ -247,6 +247,13 @@ pub fn register_custom_op(name: &str, parse: CustomOpParser) {
 
 /// The constructor registered for custom ops named `name`, if any.
 pub fn custom_op_parser(name: &str) -> Option<CustomOpParser> {
+    // the custom ops ir itself defines register on first use; a text naming one may come first
+    if name == crate::sigmoid_xent::NAME {
+        let _ = crate::sigmoid_xent::op();
+    }
+    if name == crate::sigmoid_xent::GRAD_NAME {
+        let _ = crate::sigmoid_xent::grad_op();
+    }
     custom_registry()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -321,6 +328,16 @@ pub enum Op {
     /// matrix, y_idx: integer vector); `dx = (sm - onehot(y_idx)) * dnll[:, None]`, the
     /// gradient of the nll output above with respect to `x` (and, summed over rows, `b`).
     CrossentropySoftmax1HotWithBiasDx,
+    /// Theano's `CrossentropyCategorical1Hot` (`categorical_crossentropy` with integer
+    /// labels): inputs (coding_dist: float matrix of probabilities, true_one_of_n: integer
+    /// vector with one label per row); `y[i] = -log(coding_dist[i, true_one_of_n[i]])`, a
+    /// vector of coding_dist's dtype. The optimizer turns it into
+    /// `CrossentropySoftmaxArgmax1HotWithBias` when coding_dist is a softmax.
+    CrossentropyCategorical1Hot,
+    /// Theano's `CrossentropyCategorical1HotGrad`: inputs (g_y: float vector, coding_dist:
+    /// float matrix, true_one_of_n: integer vector); zeros of coding_dist's type except
+    /// `g[i, t[i]] = -g_y[i] / coding_dist[i, t[i]]`, the gradient of the op above.
+    CrossentropyCategorical1HotGrad,
     /// the shape vector (int64)
     Shape,
     /// one dimension's length (int64 scalar)
@@ -497,6 +514,8 @@ impl Op {
                 "CrossentropySoftmaxArgmax1HotWithBias".into()
             }
             Op::CrossentropySoftmax1HotWithBiasDx => "CrossentropySoftmax1HotWithBiasDx".into(),
+            Op::CrossentropyCategorical1Hot => "CrossentropyCategorical1Hot".into(),
+            Op::CrossentropyCategorical1HotGrad => "CrossentropyCategorical1HotGrad".into(),
             Op::Shape => "Shape".into(),
             Op::ShapeI(_) => "Shape_i".into(),
             Op::Reshape { .. } => "Reshape".into(),
@@ -868,6 +887,27 @@ impl Op {
                     DType::promote(dnll.dtype, sm.dtype),
                     &sm.broadcastable(),
                 )?)
+            }
+            Op::CrossentropyCategorical1Hot => {
+                // Theano's make_node: a matrix and an int64 or int32 vector; the output is a
+                // (never broadcastable) vector of the matrix's dtype
+                n_in(2)?;
+                let (p, t) = (ins[0], ins[1]);
+                float_of_ndim(p, "coding_dist (the probabilities)", 2)?;
+                if t.ndim() != 1 || !matches!(t.dtype, DType::Int64 | DType::Int32) {
+                    return Err(format!(
+                        "true_one_of_n (the labels) must be an int64 or int32 vector, got {t}"
+                    ));
+                }
+                one(TensorType::new(p.dtype, &[false])?)
+            }
+            Op::CrossentropyCategorical1HotGrad => {
+                n_in(3)?;
+                let (g, p, t) = (ins[0], ins[1], ins[2]);
+                float_of_ndim(g, "g_y (the gradient of the crossentropy)", 1)?;
+                float_of_ndim(p, "coding_dist (the probabilities)", 2)?;
+                int_vector(t, "true_one_of_n (the labels)")?;
+                one(p)
             }
             Op::Shape => {
                 n_in(1)?;
@@ -1353,6 +1393,8 @@ impl fmt::Display for Op {
             Op::CrossentropySoftmax1HotWithBiasDx => {
                 f.write_str("CrossentropySoftmax1HotWithBiasDx")
             }
+            Op::CrossentropyCategorical1Hot => f.write_str("CrossentropyCategorical1Hot"),
+            Op::CrossentropyCategorical1HotGrad => f.write_str("CrossentropyCategorical1HotGrad"),
             Op::Shape => f.write_str("Shape"),
             Op::ShapeI(i) => write!(f, "Shape_i{{{i}}}"),
             Op::Reshape { ndim } => write!(f, "Reshape{{{ndim}}}"),

@@ -444,8 +444,8 @@ pub fn hard_sigmoid(x: impl IntoVar) -> Variable {
 /// `sigmoid(output)` against `target`, `softplus(-abs(output)) + output * ((output > 0) -
 /// target)`, stable for any finite `output`, with Theano's gradient `sigmoid(output) - target`.
 /// Theano builds it as an inlined `OpFromGraph` (`sigmoid_binary_crossentropy{inline=True}`);
-/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer does not look
-/// into. A bool `target` is refused, as in Theano.
+/// here it is an op of that name (see `sigmoid_xent.rs`), which the optimizer inlines as
+/// Theano's does. A bool `target` is refused, as in Theano.
 #[track_caller]
 pub fn sigmoid_binary_crossentropy(output: impl IntoVar, target: impl IntoVar) -> Result<Variable> {
     let loc = Location::caller();
@@ -988,14 +988,50 @@ pub fn specify_shape(x: impl IntoVar, shape: impl Into<ShapeArg>) -> Result<Vari
     apply1(Op::SpecifyShape, vec![x, s], loc)
 }
 
-/// Collapse the trailing dimensions so that the result has `outdim` dimensions.
+/// Collapse the trailing dimensions so that the result has `outdim` dimensions, as Theano
+/// 1.0.5 builds it: `Reshape{1}(x, [-1])` for `outdim` 1, else `Reshape{outdim}(x,
+/// [Shape(x)[:outdim-1][0], .., int64(-1)])`. `outdim` must be in `1..=max(x.ndim, 1)`.
 #[track_caller]
 pub fn flatten(x: impl IntoVar, outdim: usize) -> Result<Variable> {
-    apply1(
-        Op::Flatten { outdim },
-        vec![x.into_var()],
-        Location::caller(),
-    )
+    flatten_at(x.into_var(), outdim, Location::caller())
+}
+
+fn flatten_at(x: Variable, outdim: usize, loc: Loc) -> Result<Variable> {
+    let nd = x.ndim();
+    if outdim < 1 || (outdim > 1 && outdim > nd) {
+        return Err(GraphError::new(
+            "flatten",
+            vec![x.ty()],
+            format!("outdim {outdim} out of bound [1, {})", nd + 1),
+            loc,
+        ));
+    }
+    // Theano's type: x's leading broadcastable dimensions, and the last one broadcastable
+    // when every dimension it collapses is. Theano re-asserts them with a Rebroadcast after
+    // the reshape; here a broadcastable dimension's entry is the constant 1, which gives the
+    // reshape that type.
+    let bcast_last = (outdim - 1..nd).all(|i| x.ty().is_broadcastable(i));
+    let shape = if outdim == 1 {
+        shape_vector(ShapeArg::Const(vec![if bcast_last { 1 } else { -1 }]), loc)?.0
+    } else {
+        let sh = apply1(Op::Shape, vec![x.clone()], loc)?;
+        let head = index_at(&sh, &[Idx::to((outdim - 1) as i64)], loc)?;
+        let mut entries = Vec::with_capacity(outdim);
+        for i in 0..outdim - 1 {
+            entries.push(if x.ty().is_broadcastable(i) {
+                int64_const(1)
+            } else {
+                index_at(&head, &[Idx::from(i as i64)], loc)?
+            });
+        }
+        entries.push(if bcast_last {
+            int64_const(1)
+        } else {
+            (-1i64).into_var()
+        });
+        make_vector_at(entries, DType::Int64, loc)?
+    };
+    apply1(Op::Reshape { ndim: outdim }, vec![x, shape], loc)
 }
 
 /// `arange(start, stop, step)`: int64 for integer bounds, else the promoted float dtype.
@@ -1236,8 +1272,44 @@ pub fn crossentropy_softmax_1hot_with_bias_dx(
     )
 }
 
+/// Theano's `crossentropy_categorical_1hot(coding_dist, true_one_of_n)`:
+/// `CrossentropyCategorical1Hot`, `-log(coding_dist[i, true_one_of_n[i]])` for each row `i`
+/// (`coding_dist` a float matrix, `true_one_of_n` an int64 or int32 vector).
+#[track_caller]
+pub fn crossentropy_categorical_1hot(
+    coding_dist: impl IntoVar,
+    true_one_of_n: impl IntoVar,
+) -> Result<Variable> {
+    apply1(
+        Op::CrossentropyCategorical1Hot,
+        vec![coding_dist.into_var(), true_one_of_n.into_var()],
+        Location::caller(),
+    )
+}
+
+/// Theano's `crossentropy_categorical_1hot_grad(g_y, coding_dist, true_one_of_n)`:
+/// `CrossentropyCategorical1HotGrad`, zeros like `coding_dist` except
+/// `-g_y[i] / coding_dist[i, true_one_of_n[i]]` at each row's label.
+#[track_caller]
+pub fn crossentropy_categorical_1hot_grad(
+    g_y: impl IntoVar,
+    coding_dist: impl IntoVar,
+    true_one_of_n: impl IntoVar,
+) -> Result<Variable> {
+    apply1(
+        Op::CrossentropyCategorical1HotGrad,
+        vec![
+            g_y.into_var(),
+            coding_dist.into_var(),
+            true_one_of_n.into_var(),
+        ],
+        Location::caller(),
+    )
+}
+
 /// Theano's `categorical_crossentropy(coding_dist, true_dist)`, one value per row:
-/// with integer labels (`true_dist` an integer vector) `-log(coding_dist[arange(n), true_dist])`;
+/// with integer labels (`true_dist` an int64 or int32 vector) Theano 1.0.5's
+/// `CrossentropyCategorical1Hot(coding_dist, true_dist)`, `-log(coding_dist[i, true_dist[i]])`;
 /// with a distribution (a float matrix like `coding_dist`) `-sum(true_dist * log(coding_dist),
 /// axis=1)`. `coding_dist` is a float matrix of probabilities (a softmax, usually: the
 /// optimizer turns `categorical_crossentropy(softmax(x + b), y)` into one stable
@@ -1264,20 +1336,7 @@ pub fn categorical_crossentropy(
         ));
     }
     if t.ndim() == 1 && t.dtype().is_int() {
-        let n = apply1(Op::ShapeI(0), vec![t.clone()], loc)?;
-        let rows = {
-            let (a, c) = (0i64.into_var(), 1i64.into_var());
-            apply1(
-                Op::ARange {
-                    dtype: DType::Int64,
-                },
-                vec![a, n, c],
-                loc,
-            )?
-        };
-        let picked = index_at(&p, &[Idx::from(&rows), Idx::from(&t)], loc)?;
-        let lp = infallible(elemwise_at(ScalarOp::Log, vec![picked], loc));
-        Ok(binary_neg(lp, loc))
+        apply1(Op::CrossentropyCategorical1Hot, vec![p, t], loc)
     } else if t.ndim() == 2 && t.dtype().is_float() {
         let lp = infallible(elemwise_at(ScalarOp::Log, vec![p.clone()], loc));
         let prod = infallible(elemwise_at(ScalarOp::Mul, vec![t.clone(), lp], loc));
@@ -2042,14 +2101,10 @@ impl Variable {
         let (s, n) = shape_vector(shape.into(), loc)?;
         apply1(Op::Reshape { ndim: n }, vec![self.clone(), s], loc)
     }
-    /// Flatten to `outdim` dimensions.
+    /// Flatten to `outdim` dimensions, see [`flatten`].
     #[track_caller]
     pub fn flatten(&self, outdim: usize) -> Result<Variable> {
-        apply1(
-            Op::Flatten { outdim },
-            vec![self.clone()],
-            Location::caller(),
-        )
+        flatten_at(self.clone(), outdim, Location::caller())
     }
     /// numpy indexing: `x.get(&[Idx::from(1), Idx::all()])` is `x[1, :]`.
     #[track_caller]

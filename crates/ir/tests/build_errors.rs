@@ -288,10 +288,10 @@ fn reduction_and_layout_errors() {
     chk(r, l, "Shape_i{1}", &[DV], "dimension 1 out of range");
     let l = line!() + 1;
     let r = T::flatten(&m, 0);
-    chk(r, l, "Flatten{0}", &[DM], "outdim 0 out of range");
+    chk(r, l, "flatten", &[DM], "outdim 0 out of bound [1, 3)");
     let l = line!() + 1;
     let r = m.flatten(3);
-    chk(r, l, "Flatten{3}", &[DM], "outdim 3 out of range");
+    chk(r, l, "flatten", &[DM], "outdim 3 out of bound [1, 3)");
     // more than MAX_NDIM dimensions: an error, not a panic
     let mut order = vec![None; 40];
     order[0] = Some(0);

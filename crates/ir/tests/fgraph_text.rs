@@ -88,6 +88,8 @@ fn variant(op: &Op) -> usize {
         Op::AdvancedBooleanIncSubtensor { .. } => 43,
         Op::DeepCopy => 44,
         Op::AllocEmpty { .. } => 45,
+        Op::CrossentropyCategorical1Hot => 46,
+        Op::CrossentropyCategorical1HotGrad => 47,
         Op::Custom(_) => 46,
     }
 }
@@ -234,6 +236,8 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     );
     outs.push(T::dtensor3("t").flatten(2).unwrap());
     outs.push(T::flatten(&x, 1).unwrap());
+    // the Flatten op itself (the flatten builders build Theano 1.0.5's Reshape)
+    outs.push(T::apply_op(Op::Flatten { outdim: 1 }, vec![x.clone()]).unwrap()[0].clone());
     outs.push(T::specify_shape(&x, [2, 3]).unwrap());
     // a constant 1 in a shape types the dimension broadcastable; the parser must agree
     outs.push(x.reshape([1, -1]).unwrap());
@@ -335,6 +339,9 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     let (nll, sm, am) = T::crossentropy_softmax_argmax_1hot_with_bias(&x, &v, &iv).unwrap();
     outs.extend([nll.clone(), sm.clone(), am]);
     outs.push(T::crossentropy_softmax_1hot_with_bias_dx(&nll, &sm, &iv).unwrap());
+    let cc = T::categorical_crossentropy(&x, &iv).unwrap();
+    outs.push(T::crossentropy_categorical_1hot_grad(&cc, &x, &iv).unwrap());
+    outs.push(cc);
 
     // construction
     outs.push(T::arange_full(&i, 10i64, 2i64).unwrap());
@@ -737,11 +744,33 @@ fn parse_op_rejects_malformed_parameters() {
 fn sigmoid_binary_crossentropy_round_trips() {
     let (x, t) = (T::dmatrix("x"), T::drow("t"));
     let out = T::sigmoid_binary_crossentropy(&x, &t).unwrap();
-    let fg = FunctionGraph::from_outputs(&[x, t], &[out]).unwrap();
+    // its gradient op (two outputs), through the op's gradient hook
+    let g = T::dmatrix("g");
+    let owner = out.owner().unwrap();
+    let Op::Custom(c) = owner.op() else {
+        panic!("{out}")
+    };
+    let grads =
+        c.0.grad(
+            &[x.clone(), t.clone()],
+            std::slice::from_ref(&out),
+            &[Some(g.clone())],
+        )
+        .unwrap()
+        .unwrap();
+    let mut outs = vec![out];
+    outs.extend(grads.into_iter().flatten());
+    let fg = FunctionGraph::from_outputs(&[x, t, g], &outs).unwrap();
     let back = round_trip(&fg, &[]);
-    assert!(back
-        .to_text()
-        .contains("sigmoid_binary_crossentropy{inline=True}"));
+    let text = back.to_text();
+    assert!(
+        text.contains("sigmoid_binary_crossentropy{inline=True}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("= sigmoid_binary_crossentropy_grad{inline=True}("),
+        "{text}"
+    );
 }
 
 /// `Gemv` prints as Theano 1.0.5 without a linked BLAS names it; the `CGemv` of older IR

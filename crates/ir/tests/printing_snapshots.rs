@@ -400,7 +400,7 @@ fn s17_max_argmax_min() {
     check(
         &T::stack(&[m, T::cast(a, DType::Float64), n.flatten(1).unwrap()], 0).unwrap(),
         expect![[r#"
-            join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}(x), float64(MaxAndArgmax{axis=(0,)}(x)), Flatten{1}((-MaxAndArgmax{axis=(0,)}((-x)))))
+            join(TensorConstant{0}, MaxAndArgmax{axis=(0,)}(x), float64(MaxAndArgmax{axis=(0,)}(x)), Reshape{1}((-MaxAndArgmax{axis=(0,)}((-x))), TensorConstant{(1,) of -1}))
             ---
             Join [id A] ''   
              |TensorConstant{0} [id B]
@@ -412,12 +412,13 @@ fn s17_max_argmax_min() {
              |   |MaxAndArgmax{axis=(0,)}.1 [id H] 'argmax'   
              |     |x [id E]
              |InplaceDimShuffle{x,0} [id I] ''   
-               |Flatten{1} [id J] ''   
+               |Reshape{1} [id J] ''   
                  |Elemwise{neg,no_inplace} [id K] ''   
-                   |InplaceDimShuffle{x,0} [id L] ''   
-                     |MaxAndArgmax{axis=(0,)}.0 [id M] 'max'   
-                       |Elemwise{neg,no_inplace} [id N] ''   
-                         |x [id E]
+                 | |InplaceDimShuffle{x,0} [id L] ''   
+                 |   |MaxAndArgmax{axis=(0,)}.0 [id M] 'max'   
+                 |     |Elemwise{neg,no_inplace} [id N] ''   
+                 |       |x [id E]
+                 |TensorConstant{(1,) of -1} [id O]
         "#]],
     );
 }
@@ -553,15 +554,24 @@ fn s21_flatten_shape_shape_i() {
     check(
         &(T::sum(x.shape()) + f.shape_i(0).unwrap()),
         expect![[r#"
-            (Sum{acc_dtype=int64}(Shape(x)) + Shape_i{0}(Flatten{2}(x)))
+            (Sum{acc_dtype=int64}(Shape(x)) + Shape_i{0}(Reshape{2}(x, [Shape(x)[:int64][Constant{0}], int64(TensorConstant{-1})])))
             ---
             Elemwise{add,no_inplace} [id A] ''   
              |Sum{acc_dtype=int64} [id B] ''   
              | |Shape [id C] ''   
              |   |x [id D]
              |Shape_i{0} [id E] ''   
-               |Flatten{2} [id F] ''   
+               |Reshape{2} [id F] ''   
                  |x [id D]
+                 |MakeVector{dtype='int64'} [id G] ''   
+                   |Subtensor{int64} [id H] ''   
+                   | |Subtensor{:int64:} [id I] ''   
+                   | | |Shape [id J] ''   
+                   | | | |x [id D]
+                   | | |Constant{1} [id K]
+                   | |Constant{0} [id L]
+                   |Elemwise{Cast{int64}} [id M] ''   
+                     |TensorConstant{-1} [id N]
         "#]],
     );
 }

@@ -7,6 +7,7 @@
 //! Exact: the same scalar op runs on the same elements.
 
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
+use theano_ir::IdxEntry;
 use theano_ir::Op;
 
 pub(crate) fn dimshuffle_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
@@ -117,14 +118,28 @@ fn constant_entry(
 /// `subtensor_of_shape`: a constant index into a shape vector is that dimension's length,
 /// `Shape(x)[k] -> Shape_i{k}(x)` (a negative `k` counts from the end). Theano reaches the same
 /// graph through `Shape(x) -> MakeVector(Shape_i..)` and `local_subtensor_make_vector`.
+/// A constant-bounded slice of a shape, `Shape(x)[a:b:c][k] -> Shape_i{a + k*c}(x)` (the
+/// form `flatten(x, outdim)` builds; Theano reaches it through `local_subtensor_merge`), is
+/// that dimension's length too.
 pub(crate) fn subtensor_of_shape(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    let (sh, k) = constant_entry(
+    let (x, k) = match constant_entry(
         fg,
         n,
         |op| matches!(op, Op::Shape),
         |fg, sh| fg.ty(fg.node_inputs(sh)[0]).ndim(),
-    )?;
-    let x = fg.node_inputs(sh)[0];
+    ) {
+        Some((sh, k)) => (fg.node_inputs(sh)[0], k),
+        None => {
+            let (sl, k) = constant_entry(
+                fg,
+                n,
+                |op| matches!(op, Op::Subtensor { idx } if matches!(idx[..], [IdxEntry::Slice { .. }])),
+                |fg, sl| shape_slice(fg, sl).map_or(0, |(_, _, len, _)| len as usize),
+            )?;
+            let (x, first, _, step) = shape_slice(fg, sl)?;
+            (x, usize::try_from(first + k as i128 * step).ok()?)
+        }
+    };
     let r = fg.add_node1(Op::ShapeI(k), &[x], fg.location(n)).ok()?;
     let want = fg.ty(fg.node_outputs(n)[0]);
     crate::util::fit(fg, r, want, fg.location(n))
@@ -271,4 +286,34 @@ pub(crate) fn subtensor_merge(fg: &mut FunctionGraph, n: Node) -> Option<Value> 
         .add_node1(Op::Subtensor { idx }, &all, fg.location(n))
         .ok()?;
     (fg.ty(r) == fg.ty(out)).then_some(r)
+}
+
+/// `Shape(x)[a:b:c]` (node `sl`) with constant or absent bounds: `(x, first, len, step)` of
+/// the dimensions it selects.
+fn shape_slice(fg: &FunctionGraph, sl: Node) -> Option<(Value, i128, i128, i128)> {
+    let Op::Subtensor { idx } = fg.op(sl) else {
+        return None;
+    };
+    let [IdxEntry::Slice { start, stop, step }] = idx[..] else {
+        return None;
+    };
+    let ins = fg.node_inputs(sl);
+    let sh = fg.owner(ins[0])?;
+    if *fg.op(sh) != Op::Shape {
+        return None;
+    }
+    let x = fg.node_inputs(sh)[0];
+    let mut next = 1;
+    let mut bound = |present: Option<theano_ir::DType>| -> Option<Option<i64>> {
+        if present.is_none() {
+            return Some(None);
+        }
+        let v = *ins.get(next)?;
+        next += 1;
+        let t = fg.constant_value(v)?;
+        Some(Some(t.scalar_i64()?))
+    };
+    let (a, b, c) = (bound(start)?, bound(stop)?, bound(step)?);
+    let (first, len, step) = theano_ir::py_slice(a, b, c, fg.ty(x).ndim())?;
+    Some((x, first, len, step))
 }

@@ -50,12 +50,15 @@ use theano_ir::{DType, Op, ScalarOp};
 pub enum OpKey {
     Op(Discriminant<Op>),
     Scalar(Discriminant<ScalarOp>),
+    /// Any custom op (`Op::Custom`).
+    Custom,
 }
 
 impl OpKey {
     pub fn of(op: &Op) -> OpKey {
         match op {
             Op::Elemwise { scalar, .. } => OpKey::Scalar(discriminant(scalar)),
+            Op::Custom(_) => OpKey::Custom,
             _ => OpKey::Op(discriminant(op)),
         }
     }
@@ -80,11 +83,13 @@ impl Root {
         }
     }
 
-    /// A root as the table writes it: `*`, `Elemwise`, or an op name of the pattern language.
+    /// A root as the table writes it: `*`, `Elemwise`, `Custom` (any custom op), or an op name
+    /// of the pattern language.
     pub fn parse(name: &str) -> Option<Root> {
         match name {
             "*" => Some(Root::Any),
             "Elemwise" => Some(Root::AnyElemwise),
+            "Custom" => Some(Root::Key(OpKey::Custom)),
             _ => op_by_name(name).map(|(op, _)| Root::Key(OpKey::of(&op))),
         }
     }
@@ -129,11 +134,22 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         },
         "Gemm" => Op::Gemm { inplace: false },
         "CrossentropySoftmaxArgmax1HotWithBias" => Op::CrossentropySoftmaxArgmax1HotWithBias,
+        "CrossentropyCategorical1Hot" => Op::CrossentropyCategorical1Hot,
+        "CrossentropyCategorical1HotGrad" => Op::CrossentropyCategorical1HotGrad,
+        "SoftmaxWithBias" => Op::SoftmaxWithBias,
+        "CrossentropySoftmax1HotWithBiasDx" => Op::CrossentropySoftmax1HotWithBiasDx,
         _ => return None,
     };
     let buildable = matches!(
         op,
-        Op::Dot | Op::Dot22 | Op::Softmax | Op::LogSoftmax | Op::Shape | Op::Alloc
+        Op::Dot
+            | Op::Dot22
+            | Op::Softmax
+            | Op::LogSoftmax
+            | Op::Shape
+            | Op::Alloc
+            | Op::CrossentropySoftmax1HotWithBiasDx
+            | Op::CrossentropySoftmaxArgmax1HotWithBias
     );
     Some((op, buildable))
 }
@@ -164,6 +180,8 @@ enum Rhs {
         op: Op,
         in_out_dtype: bool,
         args: Vec<Rhs>,
+        /// The output it reads (`Op.k`; 0 for single-output ops).
+        output: usize,
     },
 }
 
@@ -358,16 +376,35 @@ impl Parser {
             if name == "fill" {
                 name = "second";
             }
+            // `Op.k`: output k of a multi-output op
+            let mut output = None;
+            if let Some((n, k)) = name.rsplit_once('.') {
+                if let Ok(k) = k.parse::<usize>() {
+                    name = n;
+                    output = Some(k);
+                }
+            }
             let Some((op, true)) = op_by_name(name) else {
                 return self.err(format!("{name:?} cannot be built by a pattern"));
             };
             if in_out_dtype && !matches!(op, Op::Elemwise { .. }) {
                 return self.err("`!` is for elementwise ops");
             }
+            let n_out = op.n_outputs();
+            let output = match output {
+                None if n_out > 1 => {
+                    return self.err(format!("{name} has {n_out} outputs: name one, `{name}.0`"))
+                }
+                Some(k) if k >= n_out => {
+                    return self.err(format!("{name} has no output {k}"));
+                }
+                k => k.unwrap_or(0),
+            };
             return Ok(Rhs::Node {
                 op,
                 in_out_dtype,
                 args,
+                output,
             });
         }
         if self.eat("?") {
@@ -500,6 +537,7 @@ fn build(fg: &mut FunctionGraph, r: &Rhs, m: &Match, dtype: DType, loc: Loc) -> 
             op,
             in_out_dtype,
             args,
+            output,
         } => {
             let mut ins = Vec::with_capacity(args.len());
             for a in args {
@@ -511,6 +549,10 @@ fn build(fg: &mut FunctionGraph, r: &Rhs, m: &Match, dtype: DType, loc: Loc) -> 
                     mk_in(fg, scalar.clone(), &ins, want, loc)
                 }
                 Op::Elemwise { scalar, .. } => mk(fg, scalar.clone(), &ins, loc),
+                _ if op.n_outputs() > 1 => {
+                    let n = fg.add_node(op.clone(), &ins, loc).ok()?;
+                    fg.node_outputs(n).get(*output).copied()
+                }
                 _ => fg.add_node1(op.clone(), &ins, loc).ok(),
             }
         }
@@ -545,6 +587,14 @@ mod tests {
             ("(neg ?x => ?x", "expected"),
             ("(neg ?x) => (Reshape ?x)", "cannot be built"),
             ("(Reshape ?x ?s) => (same! ?x ?s)", "own dtype"),
+            (
+                "(neg ?x) => (CrossentropySoftmaxArgmax1HotWithBias ?x ?x ?x)",
+                "name one",
+            ),
+            (
+                "(neg ?x) => (CrossentropySoftmaxArgmax1HotWithBias.3 ?x ?x ?x)",
+                "no output 3",
+            ),
             ("(add ?r.. ?x) => ?x", "last argument"),
             ("(neg ?x) => ?x )", "trailing"),
         ] {

@@ -60,8 +60,11 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 /// Every rewrite, in the order they are tried within a phase.
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
+    func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
+    pat!("crossentropy_categorical_grad", Canonicalize, ["fast_run", "stabilize", "xent", "local_softmax_grad_to_crossentropy_with_softmax_grad"], "SoftmaxGrad(CrossentropyCategorical1HotGrad(g, sm, y), sm) -> CrossentropySoftmax1HotWithBiasDx(g, sm, y) (Theano's local_softmax_grad_to_crossentropy_with_softmax_grad; before softmax_grad_expand)",
+        "(SoftmaxGrad (CrossentropyCategorical1HotGrad ?g ?sm ?y) ?sm) => (CrossentropySoftmax1HotWithBiasDx ?g ?sm ?y)"),
     func!("softmax_grad_expand", Canonicalize, ["fast_compile", "fast_run"], ["SoftmaxGrad"], "SoftmaxGrad(dy, sm) -> dy * sm - sum(dy * sm, last axis) * sm", crate::xent::softmax_grad_expand),
     pat!("useless_fill", Canonicalize, ["fast_run"], "fill(a, b) -> b when a adds no dimension",
         "(second ?a ?b) => ?b", |fg, m| (0..fg.ty(m["a"]).ndim()).all(|i| fg.ty(m["a"]).is_broadcastable(i)) && fg.ty(m["b"]) == fg.ty(m.out)),
@@ -171,9 +174,14 @@ pub static REWRITES: &[Rewrite] = &[
         "(log (add ?x 1)) => (log1p! ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     pat!("log_softmax", Stabilize, ["fast_run", "stabilize"], "log(softmax(x)) -> log_softmax(x)", "(log (Softmax ?x)) => (LogSoftmax ?x)"),
     func!("crossentropy_onehot", Stabilize, ["fast_run", "stabilize", "xent"], ["AdvancedSubtensor", "log"], "-log(softmax(x + b))[arange(len(y)), y] (also log_softmax, log of the picked) -> -CrossentropySoftmaxArgmax1HotWithBias(x, b, y)[0]", crate::xent::crossentropy_onehot),
+    func!("crossentropy_categorical_softmax", Stabilize, ["fast_run", "stabilize", "xent", "crossentropy_to_crossentropy_with_softmax"], ["CrossentropyCategorical1Hot"], "CrossentropyCategorical1Hot(softmax(x), y) -> CrossentropySoftmaxArgmax1HotWithBias(x, fill(x[0], 0), y)[0] (softmax(x + b): bias b)", crate::xent::crossentropy_categorical_softmax),
+    pat!("crossentropy_categorical_softmax_with_bias", Stabilize, ["fast_run", "stabilize", "xent", "crossentropy_to_crossentropy_with_softmax"], "CrossentropyCategorical1Hot(SoftmaxWithBias(x, b), y) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, y)[0]",
+        "(CrossentropyCategorical1Hot ?s@(SoftmaxWithBias ?x ?b) ?y) => (CrossentropySoftmaxArgmax1HotWithBias.0 ?x ?b ?y)", |fg, m| crate::xent::fused_softmax_type_is(fg, m["x"], m["b"], m["s"])),
     func!("crossentropy_onehot_grad", Stabilize, ["fast_run", "stabilize", "xent"], ["sub"], "softmax grad of (zeros[arange(len(y)), y] += g) / sm -> CrossentropySoftmax1HotWithBiasDx(-g, sm, y)", crate::xent::crossentropy_onehot_grad),
+    pat!("crossentropy_dx_useless_fill", Stabilize, ["fast_run", "stabilize", "xent", "local_useless_crossentropy_softmax_1hot_with_bias_dx_alloc"], "CrossentropySoftmax1HotWithBiasDx(fill(a, c), sm, y) -> ..(c, sm, y) for a length-1 c when a has sm's rows or y's length (the op broadcasts c itself)",
+        "(CrossentropySoftmax1HotWithBiasDx (fill ?a ?c) ?sm ?y) => (CrossentropySoftmax1HotWithBiasDx ?c ?sm ?y)", |fg, m| crate::xent::dnll_fill_is_useless(fg, m["a"], m["c"], m["sm"], m["y"])),
     pat!("neg_neg_stabilize", Stabilize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
-    func!("crossentropy_softmax_share", Specialize, ["fast_run", "xent"], ["Softmax"], "softmax(x + b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one", crate::xent::crossentropy_softmax_share),
+    func!("crossentropy_softmax_share", Specialize, ["fast_run", "xent"], ["Softmax", "SoftmaxWithBias"], "softmax(x + b), SoftmaxWithBias(x, b) -> CrossentropySoftmaxArgmax1HotWithBias(x, b, _)[1] when the graph has one", crate::xent::crossentropy_softmax_share),
     pat!("pow_specialize", Specialize, ["fast_run"], "x ** 2 -> sqr(x)", "(pow ?x 2) => (sqr! ?x)"),
     // Theano's local_pow_specialize: x ** 0.5 -> sqrt(x), exact (both correctly rounded)
     // except at -inf (pow gives inf, sqrt NaN) and -0.0 (pow +0.0, sqrt -0.0), as in Theano

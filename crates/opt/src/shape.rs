@@ -422,6 +422,9 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
             Some(vec![rows.clone(), sm, rows])
         }
         Op::CrossentropySoftmax1HotWithBiasDx => one(dims(fg, ins[1])),
+        // Theano's infer_shape: coding_dist's rows; the gradient coding_dist's shape
+        Op::CrossentropyCategorical1Hot => one(vec![dim(fg, ins[0], 0)]),
+        Op::CrossentropyCategorical1HotGrad => one(dims(fg, ins[1])),
         Op::Shape => one(vec![Sym::Const(fg.ty(ins[0]).ndim() as i64)]),
         Op::ShapeI(_) => one(vec![]),
         // the call checks that x's shape is the given one

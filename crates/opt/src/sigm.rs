@@ -594,3 +594,62 @@ pub(crate) fn sigmoid_distribute(fg: &mut FunctionGraph, n: Node) -> Option<Valu
     }
     finish(fg, r, &[sum], want, loc)
 }
+
+/// `inline_sigmoid_binary_crossentropy` (Theano's inlining of an `OpFromGraph` with
+/// `inline=True`): `sigmoid_binary_crossentropy{inline=True}(o, t)` -> its inner graph,
+/// `softplus(-abs(o)) + o * ((o > 0) - t)`, which the later phases see into (fusion makes it
+/// one kernel, as Theano's `Composite{(scalar_softplus((-Abs(i0))) + (i0 * (GT(i0, i1) -
+/// i2)))}`); its gradient `sigmoid_binary_crossentropy_grad{inline=True}(o, t, out, g)` ->
+/// `g * (sigmoid(o) - t)` and `g * -o`.
+pub(crate) fn inline_sigmoid_binary_crossentropy(
+    fg: &mut FunctionGraph,
+    n: Node,
+) -> Vec<(Value, Value)> {
+    let op = fg.op(n);
+    let r = if theano_ir::is_sigmoid_binary_crossentropy(op) {
+        inline_forward(fg, n).map(|v| vec![v])
+    } else if theano_ir::is_sigmoid_binary_crossentropy_grad(op) {
+        inline_grad(fg, n)
+    } else {
+        None
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    match r {
+        Some(new) if new.len() == outs.len() => outs.into_iter().zip(new).collect(),
+        _ => vec![],
+    }
+}
+
+fn inline_forward(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let [o, t] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let want = fg.ty(fg.node_outputs(n)[0]);
+    let loc = fg.location(n);
+    let a = mk(fg, S::Abs, &[o], loc)?;
+    let na = mk(fg, S::Neg, &[a], loc)?;
+    let sp = mk(fg, S::Softplus, &[na], loc)?;
+    // Theano's `output > 0`: an int8 0, broadcast
+    let nd = fg.ty(o).ndim();
+    let zero = fg.add_constant(theano_ir::Tensor::zeros(DType::Int8, &vec![1; nd]));
+    let pos = mk(fg, S::Gt, &[o, zero], loc)?;
+    let d = mk(fg, S::Sub, &[pos, t], loc)?;
+    let m = mk(fg, S::Mul, &[o, d], loc)?;
+    let r = mk(fg, S::Add, &[sp, m], loc)?;
+    fit(fg, r, want, loc)
+}
+
+fn inline_grad(fg: &mut FunctionGraph, n: Node) -> Option<Vec<Value>> {
+    let [o, t, _out, g] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    let (want0, want1) = (fg.ty(outs[0]), fg.ty(outs[1]));
+    let loc = fg.location(n);
+    let s = mk(fg, S::Sigmoid, &[o], loc)?;
+    let d = mk(fg, S::Sub, &[s, t], loc)?;
+    let g0 = mk(fg, S::Mul, &[g, d], loc)?;
+    let no = mk(fg, S::Neg, &[o], loc)?;
+    let g1 = mk(fg, S::Mul, &[g, no], loc)?;
+    Some(vec![fit(fg, g0, want0, loc)?, fit(fg, g1, want1, loc)?])
+}

@@ -1,7 +1,8 @@
 //! The softmax-regression cost and its gradient to Theano's fused crossentropy ops
 //! (`theano.tensor.nnet`'s `local_advanced_indexing_crossentropy_onehot`,
-//! `local_advanced_indexing_crossentropy_onehot_grad` and
-//! `graph_merge_softmax_with_crossentropy_softmax`).
+//! `local_advanced_indexing_crossentropy_onehot_grad`,
+//! `graph_merge_softmax_with_crossentropy_softmax` and
+//! `crossentropy_to_crossentropy_with_softmax`).
 //!
 //! - [`crossentropy_onehot`]: `-log(softmax(x + b))[arange(n), y]` (also after `log_softmax`
 //!   stabilized it, and `-log(softmax(x + b)[arange(n), y])`) becomes `-nll` of
@@ -11,8 +12,14 @@
 //!   softmax gradient written out as `g*sm - sum(g*sm, 1)*sm`; or `g - sum(g, 1)*softmax` for
 //!   `log_softmax`; or `inc(zeros, g / sm[arange(n), y]) * sm ...` for the log of the picked
 //!   probabilities) becomes `CrossentropySoftmax1HotWithBiasDx(-g_picked, sm, y)`.
-//! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` reads the op's `sm` output, so
-//!   the softmax is computed once.
+//! - [`crossentropy_softmax_share`]: any other `softmax(x + b)` (or `SoftmaxWithBias(x, b)`)
+//!   reads the op's `sm` output, so the softmax is computed once.
+//! - [`crossentropy_categorical_softmax`] (Theano's `crossentropy_to_crossentropy_with_softmax`):
+//!   `categorical_crossentropy`'s `CrossentropyCategorical1Hot(Softmax(x), y)` becomes the
+//!   fused op with Theano's zero bias `fill(x[0], 0)`; its gradient and the
+//!   `SoftmaxWithBias` form are patterns of the table (`crossentropy_categorical_grad`,
+//!   `crossentropy_categorical_softmax_with_bias`), as is `crossentropy_dx_useless_fill`
+//!   ([`dnll_fill_is_useless`]).
 //!
 //! The rows must provably be `arange(len(y))` (start 0, step 1, stop equal to the labels'
 //! length by the shape analysis), as in Theano. As in Theano the fused op requires one label
@@ -22,7 +29,7 @@
 use crate::shape::{canon, dim, shape_of, Sym};
 use crate::util::{ew_inputs, fit, mk, scalar_const};
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
-use theano_ir::{AdvEntry, DType, Op, ScalarOp as S, Tensor, TensorType};
+use theano_ir::{AdvEntry, DType, IdxEntry, Op, ScalarOp as S, Tensor, TensorType};
 
 const XENT: Op = Op::CrossentropySoftmaxArgmax1HotWithBias;
 
@@ -235,10 +242,38 @@ fn split_bias(fg: &FunctionGraph, z: Value) -> (Value, Option<Value>) {
     (z, None)
 }
 
-/// A zero bias: a constant vector of zeros (the form this module and
-/// `T::crossentropy_softmax_1hot` build).
-fn is_zero_bias(fg: &FunctionGraph, b: Value) -> bool {
-    fg.ty(b).ndim() == 1 && fg.constant_value(b).is_some() && scalar_const(fg, b) == Some(0.0)
+/// A zero bias for the logits `x`: a constant vector of zeros (the form this module and
+/// `T::crossentropy_softmax_1hot` build), or Theano's `zeros_like(x[0])`, `fill(x[0], 0)`
+/// (the form `crossentropy_categorical_softmax` builds).
+fn is_zero_bias(fg: &FunctionGraph, b: Value, x: Value) -> bool {
+    if fg.ty(b).ndim() != 1 {
+        return false;
+    }
+    if fg.constant_value(b).is_some() {
+        return scalar_const(fg, b) == Some(0.0);
+    }
+    match ew_inputs(fg, b, S::Second).as_deref() {
+        Some([row, zero]) => {
+            fg.constant_value(*zero).is_some()
+                && scalar_const(fg, *zero) == Some(0.0)
+                && is_row0_of(fg, *row, x)
+        }
+        _ => false,
+    }
+}
+
+/// `v` is `x[0]` (a `Subtensor{int64}` of `x` at the constant 0).
+fn is_row0_of(fg: &FunctionGraph, v: Value, x: Value) -> bool {
+    let Some(r) = fg.owner(v) else {
+        return false;
+    };
+    let Op::Subtensor { idx } = fg.op(r) else {
+        return false;
+    };
+    let ins = fg.node_inputs(r);
+    idx[..] == [IdxEntry::Index(DType::Int64)]
+        && ins[0] == x
+        && fg.constant_value(ins[1]).and_then(|t| t.scalar_i64()) == Some(0)
 }
 
 /// The `CrossentropySoftmaxArgmax1HotWithBias` node computing `softmax(z)` with labels `y`
@@ -252,7 +287,7 @@ fn find_xent(fg: &FunctionGraph, z: Value, y: Option<Value>) -> Option<Node> {
         let ins = fg.node_inputs(n);
         let bias_ok = match b {
             Some(b) => ins[1] == b,
-            None => is_zero_bias(fg, ins[1]),
+            None => is_zero_bias(fg, ins[1], x),
         };
         ins[0] == x && bias_ok && y.is_none_or(|y| ins[2] == y)
     })
@@ -299,6 +334,55 @@ pub(crate) fn crossentropy_onehot(fg: &mut FunctionGraph, n: Node) -> Option<Val
     let nll = fg.node_outputs(x)[0];
     let r = mk(fg, S::Neg, &[nll], loc)?;
     fit(fg, r, want, loc)
+}
+
+/// Theano's `crossentropy_to_crossentropy_with_softmax`: `CrossentropyCategorical1Hot(sm, y)`
+/// with `sm = Softmax(x)` -> `CrossentropySoftmaxArgmax1HotWithBias(x, fill(x[0], 0), y)[0]`
+/// (Theano's zero bias, `zeros_like(x[0])`; `Softmax(x + b)` gives bias `b`); an existing
+/// fused node of the same logits, bias and labels is reused, and the softmax is read from the
+/// fused node by `crossentropy_softmax_share` (`SoftmaxWithBias` is the pattern
+/// `crossentropy_categorical_softmax_with_bias`).
+pub(crate) fn crossentropy_categorical_softmax(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    if *fg.op(n) != Op::CrossentropyCategorical1Hot {
+        return None;
+    }
+    let out = out0(fg, n);
+    let want = fg.ty(out);
+    let [sm, y] = fg.node_inputs(n)[..] else {
+        return None;
+    };
+    let loc = fg.location(n);
+    let z = softmax_of(fg, sm, Op::Softmax)?;
+    let node = match find_xent(fg, z, Some(y)) {
+        Some(found) => found,
+        None => {
+            let (x, b) = split_bias(fg, z);
+            let b = match b {
+                Some(b) => b,
+                None => {
+                    let zero = fg.add_constant(Tensor::zeros(fg.ty(x).dtype, &[1]));
+                    let i0 = fg.add_constant(Tensor::scalar(0i64));
+                    let row = fg
+                        .add_node1(
+                            Op::Subtensor {
+                                idx: vec![IdxEntry::Index(DType::Int64)],
+                            },
+                            &[x, i0],
+                            loc,
+                        )
+                        .ok()?;
+                    mk(fg, S::Second, &[row, zero], loc)?
+                }
+            };
+            fg.add_node(XENT, &[x, b, y], loc).ok()?
+        }
+    };
+    // the fused op must compute exactly the softmax's type
+    if fg.ty(fg.node_outputs(node)[1]) != fg.ty(sm) {
+        return None;
+    }
+    let nll = fg.node_outputs(node)[0];
+    fit(fg, nll, want, loc)
 }
 
 /// `v` is zeros: a constant of zeros, `fill(a, 0)` or `alloc(0, ...)`.
@@ -447,12 +531,20 @@ pub(crate) fn crossentropy_onehot_grad(fg: &mut FunctionGraph, n: Node) -> Optio
 /// `softmax(x + b)` -> the `sm` output of a `CrossentropySoftmaxArgmax1HotWithBias(x, b, _)`
 /// already in the graph.
 pub(crate) fn crossentropy_softmax_share(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
-    if *fg.op(n) != Op::Softmax {
-        return None;
-    }
     let out = out0(fg, n);
-    let z = fg.node_inputs(n)[0];
-    let x = find_xent(fg, z, None)?;
+    let x = match fg.op(n) {
+        Op::Softmax => find_xent(fg, fg.node_inputs(n)[0], None)?,
+        // SoftmaxWithBias(x, b): a fused node of the same x and b
+        Op::SoftmaxWithBias => {
+            let [x, b] = fg.node_inputs(n)[..] else {
+                return None;
+            };
+            fg.clients(x).iter().map(|c| c.node).find(|&c| {
+                fg.is_alive(c) && *fg.op(c) == XENT && fg.node_inputs(c)[..2] == [x, b]
+            })?
+        }
+        _ => return None,
+    };
     let sm = fg.node_outputs(x)[1];
     let want: TensorType = fg.ty(out);
     (fg.ty(sm) == want).then_some(sm)
@@ -486,4 +578,38 @@ pub(crate) fn softmax_grad_expand(fg: &mut FunctionGraph, n: Node) -> Option<Val
     let m = mk(fg, S::Mul, &[k, sm], loc)?;
     let r = mk(fg, S::Sub, &[t, m], loc)?;
     (fg.ty(r) == fg.ty(fg.node_outputs(n)[0])).then_some(r)
+}
+
+/// `CrossentropySoftmaxArgmax1HotWithBias(x, b, _)`'s softmax output has the type of `sm` (the
+/// guard of `crossentropy_categorical_softmax_with_bias`).
+pub(crate) fn fused_softmax_type_is(fg: &FunctionGraph, x: Value, b: Value, sm: Value) -> bool {
+    let labels = TensorType::vector(DType::Int64);
+    XENT.infer_types(&[fg.ty(x), fg.ty(b), labels])
+        .is_ok_and(|t| t.get(1) == Some(&fg.ty(sm)))
+}
+
+/// `fill(a, c)` as the `dnll` of `CrossentropySoftmax1HotWithBiasDx(_, sm, _)` can be `c`:
+/// `c` a broadcastable one-element vector (the op broadcasts it over the rows) and `a`
+/// provably as long as `sm` has rows, or as the labels `y` (which the op checks against the
+/// rows) (the guard of `crossentropy_dx_useless_fill`; Theano's
+/// `local_useless_crossentropy_softmax_1hot_with_bias_dx_alloc` does this for `alloc`).
+pub(crate) fn dnll_fill_is_useless(
+    fg: &FunctionGraph,
+    a: Value,
+    c: Value,
+    sm: Value,
+    y: Value,
+) -> bool {
+    let ct = fg.ty(c);
+    if !(ct.ndim() == 1
+        && ct.is_broadcastable(0)
+        && ct.dtype.is_float()
+        && fg.ty(a).ndim() == 1
+        && fg.ty(sm).ndim() == 2
+        && fg.ty(y).ndim() == 1)
+    {
+        return false;
+    }
+    let n = canon(fg, &dim(fg, a, 0));
+    n == canon(fg, &dim(fg, sm, 0)) || n == canon(fg, &dim(fg, y, 0))
 }

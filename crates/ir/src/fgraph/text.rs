@@ -1133,6 +1133,8 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
             plain(Op::CrossentropySoftmaxArgmax1HotWithBias)?
         }
         "CrossentropySoftmax1HotWithBiasDx" => plain(Op::CrossentropySoftmax1HotWithBiasDx)?,
+        "CrossentropyCategorical1Hot" => plain(Op::CrossentropyCategorical1Hot)?,
+        "CrossentropyCategorical1HotGrad" => plain(Op::CrossentropyCategorical1HotGrad)?,
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
         "DeepCopyOp" => plain(Op::DeepCopy)?,

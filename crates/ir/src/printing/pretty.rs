@@ -352,6 +352,8 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::SoftmaxGrad
         | Op::CrossentropySoftmaxArgmax1HotWithBias
         | Op::CrossentropySoftmax1HotWithBiasDx
+        | Op::CrossentropyCategorical1Hot
+        | Op::CrossentropyCategorical1HotGrad
         | Op::Shape
         | Op::ShapeI(_)
         | Op::Reshape { .. }
