@@ -618,7 +618,7 @@ mod tests {
         b.truncate(20);
         let e = Tensor::from_npy_bytes(&b).unwrap_err();
         assert!(e.to_string().contains("truncated file: header"), "{e}");
-        for d in ["<c16", "<f2", "|O", "<U3", "<u2", "|V8", "<M8[s]"] {
+        for d in ["<c16", "<f2", "|O", "<U3", "<c8", "|V8", "<M8[s]"] {
             let e = parse_descr(d).unwrap_err();
             assert!(e.to_string().contains(d), "{e}");
         }

@@ -58,6 +58,8 @@ fn fortran_order_big_endian_and_v2() {
     assert_eq!(t, expected(DType::Float64, &[2, 3]));
     let t = Tensor::load_npy(fixture("big_i4_1d.npy")).unwrap();
     assert_eq!(t, expected(DType::Int32, &[5]));
+    let t = Tensor::load_npy(fixture("big_u8_1d.npy")).unwrap();
+    assert_eq!(t, expected(DType::UInt64, &[5]));
     let t = Tensor::load_npy(fixture("big_f4_fortran_2d.npy")).unwrap();
     assert_eq!(t, expected(DType::Float32, &[2, 3]));
     let t = Tensor::load_npy(fixture("v2_i64_2d.npy")).unwrap();

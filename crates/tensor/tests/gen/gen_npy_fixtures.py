@@ -20,7 +20,7 @@ def values(dt, shape):
     return v.reshape(shape)
 
 
-for dt in ["float64", "float32", "int64", "int32", "int16", "int8", "uint8", "bool"]:
+for dt in ["float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool"]:
     for rank, shape in SHAPES.items():
         np.save(os.path.join(out, f"{dt}_{rank}d.npy"), values(dt, shape))
 
@@ -29,6 +29,7 @@ np.save(os.path.join(out, "fortran_f64_2d.npy"), np.asfortranarray(values("float
 np.save(os.path.join(out, "fortran_i16_3d.npy"), np.asfortranarray(values("int16", (2, 3, 4))))
 np.save(os.path.join(out, "big_f8_2d.npy"), values("float64", (2, 3)).astype(">f8"))
 np.save(os.path.join(out, "big_i4_1d.npy"), values("int32", (5,)).astype(">i4"))
+np.save(os.path.join(out, "big_u8_1d.npy"), values("uint64", (5,)).astype(">u8"))
 np.save(os.path.join(out, "big_f4_fortran_2d.npy"), np.asfortranarray(values("float32", (2, 3)).astype(">f4")))
 with open(os.path.join(out, "v2_i64_2d.npy"), "wb") as f:
     npformat.write_array(f, values("int64", (2, 3)), version=(2, 0))
