@@ -369,10 +369,10 @@ fn constant_ones_in_shapes_make_broadcastable_dimensions() {
     let x = T::dvector("x");
     let v = T::dscalar("v");
     let row = TensorType::row(DType::Float64);
-    assert_eq!(T::zeros(&[1, 3]).unwrap().ty(), row);
-    assert_eq!(T::ones(&[1, 3]).unwrap().ty(), row);
+    assert_eq!(T::zeros(&[1, 3], None).unwrap().ty(), row);
+    assert_eq!(T::ones(&[1, 3], None).unwrap().ty(), row);
     assert_eq!(
-        T::zeros(&[3, 1]).unwrap().ty(),
+        T::zeros(&[3, 1], None).unwrap().ty(),
         TensorType::col(DType::Float64)
     );
     assert_eq!(

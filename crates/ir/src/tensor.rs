@@ -1077,22 +1077,28 @@ pub fn alloc_const(value: impl IntoVar, shape: &[i64]) -> Result<Variable> {
     apply1(Op::Alloc, ins, Location::caller())
 }
 
-/// Zeros of a constant shape, floatX.
+/// Zeros of a constant shape (Theano's `zeros(shape, dtype=None)`): `dtype` a [`DType`], its
+/// name, or `None` for floatX.
 #[track_caller]
-pub fn zeros(shape: &[i64]) -> Result<Variable> {
-    alloc_const(
-        Variable::constant_bounded(Tensor::zeros(float_x(), &[])),
-        shape,
-    )
+pub fn zeros(shape: &[i64], dtype: impl OptDType) -> Result<Variable> {
+    filled_at(shape, dtype, 0.0, Location::caller())
 }
 
-/// Ones of a constant shape, floatX.
+/// Ones of a constant shape (Theano's `ones(shape, dtype=None)`): `dtype` a [`DType`], its
+/// name, or `None` for floatX.
 #[track_caller]
-pub fn ones(shape: &[i64]) -> Result<Variable> {
-    alloc_const(
-        Variable::constant_bounded(Tensor::full(float_x(), &[], 1.0)),
-        shape,
-    )
+pub fn ones(shape: &[i64], dtype: impl OptDType) -> Result<Variable> {
+    filled_at(shape, dtype, 1.0, Location::caller())
+}
+
+fn filled_at(shape: &[i64], dtype: impl OptDType, v: f64, loc: Loc) -> Result<Variable> {
+    let d = dtype
+        .opt_dtype()
+        .map_err(|name| GraphError::new("Alloc", vec![], unknown_dtype(&name), loc))?
+        .unwrap_or_else(float_x);
+    let mut ins = vec![Variable::constant_bounded(Tensor::full(d, &[], v))];
+    ins.extend(shape.iter().map(|&n| int64_const(n)));
+    apply1(Op::Alloc, ins, loc)
 }
 
 /// Join tensors along an existing axis.

@@ -608,8 +608,8 @@ fn s23_alloc_zeros_ones() {
     let n = T::lscalar("n");
     let v = T::dvector("v");
     let a = T::alloc(&v, &[n.clone(), v.shape_i(0).unwrap()]).unwrap();
-    let z = T::zeros(&[2, 3]).unwrap();
-    let o = T::ones(&[2, 3]).unwrap();
+    let z = T::zeros(&[2, 3], None).unwrap();
+    let o = T::ones(&[2, 3], None).unwrap();
     check(
         &(T::sum(a) + T::sum(z + o)),
         expect![[r#"

@@ -273,7 +273,7 @@ fn float_x_float32() {
         ),
         (
             "zeros",
-            T::zeros(&[2, 3]).unwrap(),
+            T::zeros(&[2, 3], None).unwrap(),
             "TensorType(float32, matrix)",
         ),
     ];
@@ -1151,12 +1151,12 @@ fn dot_reduce_shape_table() {
         ),
         (
             "zeros",
-            T::zeros(&[2, 3]).unwrap(),
+            T::zeros(&[2, 3], None).unwrap(),
             "TensorType(float64, matrix)",
         ),
         (
             "ones",
-            T::ones(&[2, 3, 4]).unwrap(),
+            T::ones(&[2, 3, 4], None).unwrap(),
             "TensorType(float64, 3D)",
         ),
         // concatenate / stack (Join: broadcastable where any input is, except on the axis)
@@ -1682,8 +1682,9 @@ fn dtype_names_as_strings() {
     assert!(e.contains("\"double\""), "{e}");
 }
 
-/// Every builder that takes a dtype takes its name too (`eye`, `tri`, `sum_dtype`,
-/// `prod_dtype`, `cast`, `tensor`), and refuses an unknown one with a typed error.
+/// Every builder that takes a dtype takes its name too (`eye`, `tri`, `zeros`, `ones`,
+/// `sum_dtype`, `prod_dtype`, `cast`, `tensor`), and refuses an unknown one with a typed
+/// error.
 #[test]
 fn dtype_names_in_every_dtype_builder() {
     let _g = lock();
@@ -1712,10 +1713,15 @@ fn dtype_names_in_every_dtype_builder() {
         T::prod_dtype(&x, None, false, None).unwrap().dtype(),
         DType::Float64
     );
+    let z = T::zeros(&[2, 3], "int8").unwrap();
+    assert_eq!(z.ty().to_string(), "TensorType(int8, matrix)");
+    assert_eq!(T::ones(&[4], DType::UInt32).unwrap().dtype(), DType::UInt32);
+    assert_eq!(T::ones(&[4], None).unwrap().dtype(), float_x());
     for e in [
         T::eye(&n, None, 0i64, "float8").unwrap_err(),
         T::tri(&n, None, 0i64, "float8").unwrap_err(),
         T::sum_dtype(&x, None, false, "float8").unwrap_err(),
+        T::zeros(&[2], "float8").unwrap_err(),
     ] {
         let m = e.to_string();
         assert!(
