@@ -317,39 +317,55 @@ pub fn is_sigmoid_binary_crossentropy_grad(op: &Op) -> bool {
     matches!(op, Op::Custom(_)) && *op == grad_op()
 }
 
+static OP: OnceLock<CustomRef> = OnceLock::new();
+static GRAD_OP: OnceLock<CustomRef> = OnceLock::new();
+
 /// The shared gradient op, its text form registered for the IR parser.
 pub(crate) fn grad_op() -> Op {
-    static OP: OnceLock<CustomRef> = OnceLock::new();
-    let c = OP.get_or_init(|| {
-        register_custom_op(GRAD_NAME, |params| {
-            if params == "inline=True" {
-                Ok(OP.get().expect("initialised").0.clone())
-            } else {
-                Err(format!(
-                    "{GRAD_NAME} takes the parameters inline=True, got {params:?}"
-                ))
-            }
-        });
-        CustomRef(Arc::new(SigmoidXentGrad) as Arc<dyn CustomOp>)
-    });
-    Op::Custom(c.clone())
+    shared(
+        &GRAD_OP,
+        GRAD_NAME,
+        |p| inline_only(GRAD_NAME, p, &GRAD_OP),
+        || Arc::new(SigmoidXentGrad),
+    )
 }
 
 /// The shared op (one instance, so equal nodes merge), its text form registered for the IR
 /// parser.
 pub(crate) fn op() -> Op {
-    static OP: OnceLock<CustomRef> = OnceLock::new();
-    let c = OP.get_or_init(|| {
-        register_custom_op(NAME, |params| {
-            if params == "inline=True" {
-                Ok(OP.get().expect("initialised").0.clone())
-            } else {
-                Err(format!(
-                    "{NAME} takes the parameters inline=True, got {params:?}"
-                ))
-            }
-        });
-        CustomRef(Arc::new(SigmoidXent) as Arc<dyn CustomOp>)
+    shared(
+        &OP,
+        NAME,
+        |p| inline_only(NAME, p, &OP),
+        || Arc::new(SigmoidXent),
+    )
+}
+
+/// The one instance in `cell`, made (and its parser registered) on first use.
+fn shared(
+    cell: &'static OnceLock<CustomRef>,
+    name: &str,
+    parse: crate::op::CustomOpParser,
+    make: fn() -> Arc<dyn CustomOp>,
+) -> Op {
+    let c = cell.get_or_init(|| {
+        register_custom_op(name, parse);
+        CustomRef(make())
     });
     Op::Custom(c.clone())
+}
+
+/// The parser of an `{inline=True}` op: the instance in `cell`.
+fn inline_only(
+    name: &str,
+    params: &str,
+    cell: &OnceLock<CustomRef>,
+) -> Result<Arc<dyn CustomOp>, String> {
+    if params == "inline=True" {
+        Ok(cell.get().expect("initialised").0.clone())
+    } else {
+        Err(format!(
+            "{name} takes the parameters inline=True, got {params:?}"
+        ))
+    }
 }

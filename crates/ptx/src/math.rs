@@ -2037,6 +2037,45 @@ const LGAMMA_AT_2: [f64; 24] = [
     3.128546330715388e-10,
 ];
 
+/// Stirling's series for lgamma, the coefficients of 1/x, 1/x^3, ..., 1/x^15 (B_2k / (2k (2k - 1))).
+const STIRLING: [f64; 8] = [
+    1.0 / 12.0,
+    -1.0 / 360.0,
+    1.0 / 1260.0,
+    -1.0 / 1680.0,
+    1.0 / 1188.0,
+    -691.0 / 360360.0,
+    1.0 / 156.0,
+    -3617.0 / 122400.0,
+];
+
+/// The recurrence of gamma and lgamma below 12: `y` shifted down by ones into [3/2, 3) and
+/// the product of the shifted arguments (`gamma(x) = p gamma(y)`), as a kernel loop; for x
+/// at or above 12 (where Stirling's series is used) the loop does nothing. Returns (y, p,
+/// x < 12).
+fn shift_below_3(f: &mut Fx, x: Val) -> (Val, Val, Val) {
+    let one = f.c(1.0);
+    let y = f.b.var(Ty::F64);
+    let p = f.b.var(Ty::F64);
+    f.b.mov(y, x);
+    f.b.mov(p, one);
+    // defined before the loop: a value first defined inside it is undefined on the paths
+    // that skip it
+    let lt12 = f.cmpc(Cmp::Lt, x, 12.0);
+    let (top, end) = (f.b.label(), f.b.label());
+    f.b.place(top);
+    let ge3 = f.cmpc(Cmp::Ge, y, 3.0);
+    f.b.bra_if(ge3, false, end);
+    f.b.bra_if(lt12, false, end);
+    let y1 = f.sub(y, one);
+    f.b.mov(y, y1);
+    let p1 = f.mul(p, y1);
+    f.b.mov(p, p1);
+    f.b.bra(top);
+    f.b.place(end);
+    (y, p, lt12)
+}
+
 /// lgamma for x > 0 (f64): below 1/2, x P(x) - log1p(x) - log(x) (lgamma(1 + x) - log x);
 /// below 3/2, t P(t) - log1p(t) with t = x - 1 (exact); below 12, the recurrence down to
 /// [3/2, 3) (a kernel loop multiplying the shifted arguments) and (x - 2) P(x - 2) + log of the
@@ -2058,24 +2097,7 @@ fn lgamma_pos(f: &mut Fx, x: Val) -> Val {
     let l1t = log1p(f, t);
     let low = f.sub(b, l1t);
     // mid: the recurrence
-    let y = f.b.var(Ty::F64);
-    let p = f.b.var(Ty::F64);
-    f.b.mov(y, x);
-    f.b.mov(p, one);
-    // defined before the loop: a value first defined inside it is undefined on the paths
-    // that skip it
-    let lt12 = f.cmpc(Cmp::Lt, x, 12.0);
-    let (top, end) = (f.b.label(), f.b.label());
-    f.b.place(top);
-    let ge3 = f.cmpc(Cmp::Ge, y, 3.0);
-    f.b.bra_if(ge3, false, end);
-    f.b.bra_if(lt12, false, end);
-    let y1 = f.sub(y, one);
-    f.b.mov(y, y1);
-    let p1 = f.mul(p, y1);
-    f.b.mov(p, p1);
-    f.b.bra(top);
-    f.b.place(end);
+    let (y, p, lt12) = shift_below_3(f, x);
     let s = f.sub(y, two);
     let ps = f.horner(s, &LGAMMA_AT_2);
     let c = f.mul(s, ps);
@@ -2089,19 +2111,7 @@ fn lgamma_pos(f: &mut Fx, x: Val) -> Val {
     let k = f.c(0.5 * (2.0 * std::f64::consts::PI).ln() - 0.5);
     let ix = f.div(one, x);
     let z = f.mul(ix, ix);
-    let ser = f.horner(
-        z,
-        &[
-            1.0 / 12.0,
-            -1.0 / 360.0,
-            1.0 / 1260.0,
-            -1.0 / 1680.0,
-            1.0 / 1188.0,
-            -691.0 / 360360.0,
-            1.0 / 156.0,
-            -3617.0 / 122400.0,
-        ],
-    );
+    let ser = f.horner(z, &STIRLING);
     let sx = f.mul(ser, ix);
     let big = f.add(k, sx);
     let big = f.add(m, big);
@@ -2170,22 +2180,7 @@ fn gamma_pos_parts(f: &mut Fx, y: Val) -> (Val, Val) {
     let eb = exp(f, b, MathOpts::default());
     let low = f.div(eb, y);
     // mid: the recurrence
-    let z = f.b.var(Ty::F64);
-    let p = f.b.var(Ty::F64);
-    f.b.mov(z, y);
-    f.b.mov(p, one);
-    let lt12 = f.cmpc(Cmp::Lt, y, 12.0);
-    let (top, end) = (f.b.label(), f.b.label());
-    f.b.place(top);
-    let ge3 = f.cmpc(Cmp::Ge, z, 3.0);
-    f.b.bra_if(ge3, false, end);
-    f.b.bra_if(lt12, false, end);
-    let z1 = f.sub(z, one);
-    f.b.mov(z, z1);
-    let p1 = f.mul(p, z1);
-    f.b.mov(p, p1);
-    f.b.bra(top);
-    f.b.place(end);
+    let (z, p, lt12) = shift_below_3(f, y);
     let s = f.sub(z, two);
     let ps = f.horner(s, &LGAMMA_AT_2);
     let c = f.mul(s, ps);
@@ -2200,19 +2195,7 @@ fn gamma_pos_parts(f: &mut Fx, y: Val) -> (Val, Val) {
     let he = f.mul(h, ex);
     let iy = f.div(one, y);
     let zz = f.mul(iy, iy);
-    let ser = f.horner(
-        zz,
-        &[
-            1.0 / 12.0,
-            -1.0 / 360.0,
-            1.0 / 1260.0,
-            -1.0 / 1680.0,
-            1.0 / 1188.0,
-            -691.0 / 360360.0,
-            1.0 / 156.0,
-            -3617.0 / 122400.0,
-        ],
-    );
+    let ser = f.horner(zz, &STIRLING);
     let sy = f.mul(ser, iy);
     let es = exp(f, sy, MathOpts::default());
     let k = f.c((2.0 * std::f64::consts::PI).sqrt());
