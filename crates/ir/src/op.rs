@@ -384,8 +384,8 @@ pub enum Op {
         set: bool,
         inplace: bool,
     },
-    /// BLAS gemv, Theano's `CGemv`: inputs (y, alpha, A, x, beta) give
-    /// `beta * y + alpha * dot(A, x)`; `inplace` overwrites y (input 0).
+    /// BLAS gemv, Theano's `Gemv` (`CGemv` with a linked BLAS): inputs (y, alpha, A, x,
+    /// beta) give `beta * y + alpha * dot(A, x)`; `inplace` overwrites y (input 0).
     Gemv { inplace: bool },
     /// BLAS gemm: inputs (z, alpha, x, y, beta) give `beta * z + alpha * dot(x, y)`;
     /// `inplace` overwrites z (input 0).
@@ -496,7 +496,7 @@ impl Op {
         })
     }
 
-    /// Theano's class name of the op (`Elemwise`, `CGemv`, `Sum`...): the graphviz printer's
+    /// Theano's class name of the op (`Elemwise`, `Gemv`, `Sum`...): the graphviz printer's
     /// colour key and the profile's op type.
     pub fn class_name(&self) -> String {
         match self {

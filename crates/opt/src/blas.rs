@@ -338,7 +338,7 @@ fn terms_in(
     }
 }
 
-/// `sum of scaled terms containing a dot -> CGemv / Gemm (+ the other terms)`.
+/// `sum of scaled terms containing a dot -> Gemv / Gemm (+ the other terms)`.
 pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let Op::Elemwise { scalar, .. } = fg.op(n) else {
         return None;
@@ -370,7 +370,7 @@ pub(crate) fn gemm_from_sum(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
         return None;
     }
     // a Gemv/Gemm that adds `beta * y` is unfolded only when y is another term (read once
-    // here), so the two combine: `w - lr * CGemv(w, 1, A, x, c)` -> `CGemv(w, -lr, A, x, 1 - lr c)`
+    // here), so the two combine: `w - lr * Gemv(w, 1, A, x, c)` -> `Gemv(w, -lr, A, x, 1 - lr c)`
     let pi = ts.iter().position(|&(_, v)| {
         fg.ty(v) == want
             && as_product(fg, v).is_some_and(|p| {
