@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use theano_exec::kernel::{KernelError, NativeKernel, Shape, View};
 use theano_exec::{select_lowering, Lowerer, Lowering, Program, Step, StoragePlan};
-use theano_ir::{Op, ReduceKind as IrReduce, ScalarOp};
+use theano_ir::{Op, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, lower_elemwise_inplace, Layout};
 use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
 use theano_ptx::scalar::MathOpts;
@@ -162,17 +162,6 @@ enum Planned {
     Alloc,
 }
 
-fn ir_reduce(k: IrReduce) -> ReduceKind {
-    match k {
-        IrReduce::Sum => ReduceKind::Sum,
-        IrReduce::Prod => ReduceKind::Prod,
-        IrReduce::Max => ReduceKind::Max,
-        IrReduce::Min => ReduceKind::Min,
-        IrReduce::All => ReduceKind::All,
-        IrReduce::Any => ReduceKind::Any,
-    }
-}
-
 /// The cuBLAS routine of a BLAS step, when its dtypes are float32 or float64 throughout.
 pub fn blas_routine(step: &Step) -> Option<&'static str> {
     let d = step.out_types.first()?.dtype;
@@ -256,7 +245,7 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
                 Some(a) => a.clone(),
                 None => (0..nd).collect(),
             };
-            reduce_plan(ir_reduce(*kind), in_dts[0], nd, &axes, &marker)
+            reduce_plan((*kind).into(), in_dts[0], nd, &axes, &marker)
         }
         Op::MaxAndArgmax { axes } => {
             let nd = step.input_types[0].ndim();

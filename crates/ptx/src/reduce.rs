@@ -42,6 +42,20 @@ pub enum ReduceKind {
     MaxAndArgmax,
 }
 
+impl From<theano_ir::ReduceKind> for ReduceKind {
+    fn from(k: theano_ir::ReduceKind) -> ReduceKind {
+        use theano_ir::ReduceKind as K;
+        match k {
+            K::Sum => ReduceKind::Sum,
+            K::Prod => ReduceKind::Prod,
+            K::Max => ReduceKind::Max,
+            K::Min => ReduceKind::Min,
+            K::All => ReduceKind::All,
+            K::Any => ReduceKind::Any,
+        }
+    }
+}
+
 impl ReduceKind {
     pub const ALL: [ReduceKind; 8] = [
         ReduceKind::Sum,
@@ -54,14 +68,28 @@ impl ReduceKind {
         ReduceKind::MaxAndArgmax,
     ];
 
-    /// The output dtype (the interpreter's rules; mean is float64 for discrete inputs).
+    /// The graph's reduction this kernel computes (`None` for mean and max-and-argmax, which
+    /// the graph spells otherwise).
+    pub fn ir(self) -> Option<theano_ir::ReduceKind> {
+        use theano_ir::ReduceKind as K;
+        Some(match self {
+            ReduceKind::Sum => K::Sum,
+            ReduceKind::Prod => K::Prod,
+            ReduceKind::Max => K::Max,
+            ReduceKind::Min => K::Min,
+            ReduceKind::All => K::All,
+            ReduceKind::Any => K::Any,
+            ReduceKind::Mean | ReduceKind::MaxAndArgmax => return None,
+        })
+    }
+
+    /// The output dtype: the graph op's rule ([`theano_ir::ReduceKind::out_dtype`]); mean is
+    /// float64 for discrete inputs, max-and-argmax keeps the dtype.
     pub fn out_dtype(self, d: DType) -> DType {
-        match self {
-            ReduceKind::Sum | ReduceKind::Prod if d.is_unsigned() => DType::UInt64,
-            ReduceKind::Sum | ReduceKind::Prod if !d.is_float() => DType::Int64,
-            ReduceKind::All | ReduceKind::Any => DType::Bool,
-            ReduceKind::Mean if !d.is_float() => DType::Float64,
-            _ => d,
+        match self.ir() {
+            Some(k) => k.out_dtype(d),
+            None if self == ReduceKind::Mean && !d.is_float() => DType::Float64,
+            None => d,
         }
     }
 
