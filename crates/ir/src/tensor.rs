@@ -700,6 +700,24 @@ impl OptDType for &str {
     }
 }
 
+/// `dtype` as builder `op` (applied to `ins`) takes it: an unknown name is a `GraphError`
+/// naming the op, its input types and the dtypes there are.
+pub(crate) fn opt_dtype_at(
+    dtype: impl OptDType,
+    op: &str,
+    ins: &[&Variable],
+    loc: Loc,
+) -> Result<Option<DType>> {
+    dtype.opt_dtype().map_err(|name| {
+        GraphError::new(
+            op,
+            ins.iter().map(|v| v.ty()).collect(),
+            unknown_dtype(&name),
+            loc,
+        )
+    })
+}
+
 /// The message for an unknown dtype name.
 pub(crate) fn unknown_dtype(name: &str) -> String {
     format!(
@@ -1092,10 +1110,7 @@ pub fn ones(shape: &[i64], dtype: impl OptDType) -> Result<Variable> {
 }
 
 fn filled_at(shape: &[i64], dtype: impl OptDType, v: f64, loc: Loc) -> Result<Variable> {
-    let d = dtype
-        .opt_dtype()
-        .map_err(|name| GraphError::new("Alloc", vec![], unknown_dtype(&name), loc))?
-        .unwrap_or_else(float_x);
+    let d = opt_dtype_at(dtype, "Alloc", &[], loc)?.unwrap_or_else(float_x);
     let mut ins = vec![Variable::constant_bounded(Tensor::full(d, &[], v))];
     ins.extend(shape.iter().map(|&n| int64_const(n)));
     apply1(Op::Alloc, ins, loc)
@@ -1488,9 +1503,7 @@ macro_rules! dtype_reductions {
             dtype: impl OptDType,
         ) -> Result<Variable> {
             let (x, loc) = (x.into_var(), Location::caller());
-            let d = dtype.opt_dtype().map_err(|name| {
-                GraphError::new(stringify!($kind), vec![x.ty()], unknown_dtype(&name), loc)
-            })?;
+            let d = opt_dtype_at(dtype, stringify!($kind), &[&x], loc)?;
             let axes = py_axes(stringify!($kind), &x, axes, loc)?;
             reduce_dtype_at(ReduceKind::$kind, x, axes.as_deref(), keepdims, d, loc)
         }

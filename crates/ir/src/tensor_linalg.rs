@@ -93,10 +93,8 @@ fn nmk(
     dtype: impl OptDType,
     loc: Loc,
 ) -> Result<Variable> {
-    let dtype = match dtype.opt_dtype() {
-        Ok(d) => d.unwrap_or_else(crate::config::float_x),
-        Err(bad) => return Err(err(name, &[&n], crate::tensor::unknown_dtype(&bad), loc)),
-    };
+    let dtype = crate::tensor::opt_dtype_at(dtype, name, &[&n], loc)?
+        .unwrap_or_else(crate::config::float_x);
     let m = m.unwrap_or_else(|| n.clone());
     apply1(op(dtype), vec![n, m, k], loc)
 }
