@@ -3,6 +3,8 @@
 //! end: values and gradients on the JIT and interpreter linkers, run-time errors as typed
 //! errors naming the argument, the GPU runtime's interpreter fallback, and flatten's view.
 
+mod common;
+
 use theano::tensor as T;
 use theano::{compile, grad, LinkerKind, Mode, Tensor, Variable};
 
@@ -127,25 +129,7 @@ fn the_gpu_runtime_runs_them_through_the_interpreter() {
         Tensor::from_shape_vec(&[2, 3], P.to_vec()).unwrap(),
         Tensor::from(vec![1i64, 2]),
     ];
-    let cpu = compile(&[&p, &t], outs.clone()).build().unwrap();
-    let gpu = compile(&[&p, &t], outs.clone())
-        .mode(Mode::parse_flags("profile=True").unwrap())
-        .linker(Box::new(theano_cuda::emulated::EmuLinker))
-        .build()
-        .unwrap();
-    let want = cpu.call(&args).unwrap();
-    let got = gpu.call(&args).unwrap();
-    for ((w, g), o) in want.iter().zip(&got).zip(&outs) {
-        assert!(w.same_as(g), "{o}: {w:?} vs {g:?}");
-    }
-    let interpreted: Vec<String> = gpu
-        .profile()
-        .unwrap()
-        .nodes
-        .iter()
-        .filter(|n| n.linker == "interpreter")
-        .map(|n| n.node.clone())
-        .collect();
+    let interpreted = common::gpu_agrees_and_interprets(&[&p, &t], &outs, &args);
     for name in [
         "CrossentropyCategorical1Hot(",
         "CrossentropyCategorical1HotGrad(",

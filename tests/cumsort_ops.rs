@@ -573,25 +573,7 @@ fn the_gpu_runtime_runs_them_through_the_interpreter() {
         T::nonzero_matrix(&x).unwrap(),
     ];
     let xv = f64t(&[2, 3], &[1.5, 0., 3., 0., 0.5, -6.]);
-    let cpu = theano::compile(&[&x], outs.clone()).build().unwrap();
-    let gpu = theano::compile(&[&x], outs.clone())
-        .mode(Mode::parse_flags("profile=True").unwrap())
-        .linker(Box::new(theano_cuda::emulated::EmuLinker))
-        .build()
-        .unwrap();
-    let want = cpu.call(std::slice::from_ref(&xv)).unwrap();
-    let got = gpu.call(std::slice::from_ref(&xv)).unwrap();
-    for ((w, g), o) in want.iter().zip(&got).zip(&outs) {
-        assert!(w.same_as(g), "{o}: {w:?} vs {g:?}");
-    }
-    let interpreted: Vec<String> = gpu
-        .profile()
-        .unwrap()
-        .nodes
-        .iter()
-        .filter(|n| n.linker == "interpreter")
-        .map(|n| n.node.clone())
-        .collect();
+    let interpreted = common::gpu_agrees_and_interprets(&[&x], &outs, std::slice::from_ref(&xv));
     for name in ["CumOp", "SortOp", "ArgSortOp", "RepeatOp", "Nonzero"] {
         assert!(
             interpreted.iter().any(|n| n.contains(name)),

@@ -182,3 +182,32 @@ pub fn filetest_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     walk(dir, &mut out);
     out
 }
+
+/// The function on the CPU backend and on the emulated GPU runtime (profiled), same
+/// arguments: asserts the outputs agree exactly and returns the nodes the GPU runtime ran
+/// in the interpreter (ops it has no kernel for).
+#[allow(dead_code)]
+pub fn gpu_agrees_and_interprets(
+    ins: &[&Variable],
+    outs: &[Variable],
+    args: &[Tensor],
+) -> Vec<String> {
+    let cpu = theano::compile(ins, outs.to_vec()).build().unwrap();
+    let gpu = theano::compile(ins, outs.to_vec())
+        .mode(theano::Mode::parse_flags("profile=True").unwrap())
+        .linker(Box::new(theano_cuda::emulated::EmuLinker))
+        .build()
+        .unwrap();
+    let want = cpu.call(args).unwrap();
+    let got = gpu.call(args).unwrap();
+    for ((w, g), o) in want.iter().zip(&got).zip(outs) {
+        assert!(w.same_as(g), "{o}: {w:?} vs {g:?}");
+    }
+    gpu.profile()
+        .unwrap()
+        .nodes
+        .iter()
+        .filter(|n| n.linker == "interpreter")
+        .map(|n| n.node.clone())
+        .collect()
+}
