@@ -1605,10 +1605,11 @@ pub fn argmin(x: impl IntoVar, axes: Option<&[isize]>, keepdims: bool) -> Result
         d if d.is_signed() => binary_neg(x, loc),
         // `itype.max - x`: the Python int takes the smallest signed dtype that holds it
         _ => {
-            let m = match uint_max(x.dtype()) {
+            let m = uint_max(x.dtype());
+            let m = match i64::try_from(m) {
                 Ok(m) => m.into_var(),
                 // 2**64 - 1 is a uint64 constant (numpy's dtype for that Python int)
-                Err(m) => Variable::constant_bounded(Tensor::scalar(m)),
+                Err(_) => Variable::constant_bounded(Tensor::scalar(m)),
             };
             binary_at(ScalarOp::Sub, m, x, loc)
         }
@@ -1624,23 +1625,20 @@ fn invert_at(x: Variable, loc: Loc) -> Variable {
     infallible(elemwise_at(ScalarOp::Invert, vec![x], loc))
 }
 
-/// The largest value of an unsigned dtype: `Ok` when an int64 holds it, else `Err` (uint64's).
-fn uint_max(d: DType) -> std::result::Result<i64, u64> {
+/// The largest value of an unsigned dtype.
+fn uint_max(d: DType) -> u64 {
     match d {
-        DType::UInt8 => Ok(u8::MAX as i64),
-        DType::UInt16 => Ok(u16::MAX as i64),
-        DType::UInt32 => Ok(u32::MAX as i64),
-        _ => Err(u64::MAX),
+        DType::UInt8 => u8::MAX.into(),
+        DType::UInt16 => u16::MAX.into(),
+        DType::UInt32 => u32::MAX.into(),
+        _ => u64::MAX,
     }
 }
 
 /// `M - x` with `M` the largest value of x's unsigned dtype, as a constant of that dtype
 /// (Theano's `np.array(itype.max, dtype=itype.dtype) - x`).
 fn uint_flip(x: Variable, loc: Loc) -> Variable {
-    let m = match uint_max(x.dtype()) {
-        Ok(m) => Tensor::scalar(m).cast(x.dtype()),
-        Err(m) => Tensor::scalar(m),
-    };
+    let m = Tensor::scalar(uint_max(x.dtype())).cast(x.dtype());
     binary_at(ScalarOp::Sub, Variable::constant_bounded(m), x, loc)
 }
 

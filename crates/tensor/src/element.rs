@@ -44,15 +44,8 @@ macro_rules! impl_element {
             impl_element!(@body $var);
             fn to_f64(self) -> f64 { self as f64 }
             fn to_i64(self) -> i64 { self as i64 }
-            fn from_f64(v: f64) -> Self {
-                // through int64 so negative values wrap as numpy's casts do; uint64 values
-                // above int64's range convert directly
-                if <$t>::MIN == 0 && std::mem::size_of::<$t>() == 8 && v >= (1u64 << 63) as f64 {
-                    v as $t
-                } else {
-                    (v as i64) as $t
-                }
-            }
+            // through int64, so negative values wrap as numpy's casts do
+            fn from_f64(v: f64) -> Self { (v as i64) as $t }
             fn from_i64(v: i64) -> Self { v as $t }
         }
     };
@@ -77,7 +70,27 @@ impl_element!(i8, Int8, I8, int);
 impl_element!(u8, UInt8, U8, int);
 impl_element!(u16, UInt16, U16, int);
 impl_element!(u32, UInt32, U32, int);
-impl_element!(u64, UInt64, U64, int);
+// uint64 holds values above int64's range: those convert directly, the rest through int64
+impl Element for u64 {
+    const DTYPE: DType = DType::UInt64;
+    impl_element!(@body U64);
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+    fn from_f64(v: f64) -> Self {
+        if v >= (1u64 << 63) as f64 {
+            v as u64
+        } else {
+            (v as i64) as u64
+        }
+    }
+    fn from_i64(v: i64) -> Self {
+        v as u64
+    }
+}
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;
