@@ -58,7 +58,6 @@ impl ReduceKind {
     pub fn acc_dtype(&self, d: DType) -> DType {
         match self {
             ReduceKind::Sum | ReduceKind::Prod if d.is_float() => DType::Float64,
-            ReduceKind::Sum | ReduceKind::Prod => self.out_dtype(d),
             _ => self.out_dtype(d),
         }
     }
