@@ -9,11 +9,13 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Instant;
 use theano_exec::profile::{Profile, Recorder, Stopwatch};
-use theano_exec::{Arg, CodeDump, Executable, Interface, OutSink, RunError, StepTimes, Watch};
+use theano_exec::{
+    Arg, CellArg, CodeDump, Executable, Interface, OutSink, RunError, StepTimes, Watch,
+};
 use theano_ir::fgraph::value_str;
 use theano_ir::fgraph::{FgraphError, FunctionGraph, Node, Value, ValueDef};
 use theano_ir::graph::clone_replace;
-use theano_ir::{SharedCell, Tensor, TensorType, VarKind, Variable};
+use theano_ir::{CellValue, SharedCell, Tensor, TensorType, VarKind, Variable};
 use theano_tensor::py_tuple as shape_str;
 
 /// `exception_verbosity=high`: the node with each input and output, their types and where
@@ -641,23 +643,31 @@ impl Function {
         for (i, (a, v)) in args.iter().zip(&self.inputs).enumerate() {
             converted.push(self.convert(i, v, a)?);
         }
-        let mut guards: SmallVec<[Option<std::sync::MutexGuard<'_, Tensor>>; 8]> =
+        let mut guards: SmallVec<[Option<std::sync::MutexGuard<'_, CellValue>>; 8]> =
             (0..self.cells.len()).map(|_| None).collect();
         for &i in &self.lock_order {
             guards[i] = Some(self.cells[i].lock());
         }
-        let mut all: SmallVec<[Arg<'_>; 12]> = SmallVec::new();
-        for (&a, c) in args.iter().zip(&converted) {
-            all.push(Arg::Read(c.as_ref().unwrap_or(a)));
-        }
-        for (g, &upd) in guards.iter_mut().zip(&self.is_update) {
-            let g = g.as_deref_mut().expect("every cell is locked");
-            all.push(if upd { Arg::Update(g) } else { Arg::Read(g) });
-        }
+        let inputs: SmallVec<[&Tensor; 8]> = args
+            .iter()
+            .zip(&converted)
+            .map(|(&a, c)| c.as_ref().unwrap_or(a))
+            .collect();
+        let mut cells: SmallVec<[CellArg<'_>; 8]> = guards
+            .iter_mut()
+            .zip(&self.is_update)
+            .map(|(g, &update)| CellArg {
+                value: g.as_deref_mut().expect("every cell is locked"),
+                update,
+            })
+            .collect();
         let t0 = self.profile.as_ref().map(|_| Instant::now());
         let r = match &self.debug {
-            Some(d) => self.call_debug(d, &mut all, out),
-            None => self.exe.call(&mut all, out).map_err(|e| self.run_error(e)),
+            Some(d) => self.call_debug(d, &inputs, &mut cells, out),
+            None => self
+                .exe
+                .call_cells(&inputs, &mut cells, out)
+                .map_err(|e| self.run_error(e)),
         };
         if let (Some(p), Some(t0)) = (&self.profile, t0) {
             p.record_call(t0.elapsed());
@@ -683,6 +693,10 @@ impl Function {
                 "update of shared variable {}: {message}",
                 self.shared_vars[self.updates[update].0]
             )),
+            RunError::Transfer { cell, message } => Error::SharedValue(format!(
+                "shared variable {}: {message}",
+                self.shared_vars[cell]
+            )),
         }
     }
 
@@ -691,9 +705,13 @@ impl Function {
     fn call_debug(
         &self,
         d: &DebugInfo,
-        args: &mut [Arg<'_>],
+        inputs: &[&Tensor],
+        cells: &mut [CellArg<'_>],
         out: OutSink<'_>,
     ) -> Result<(), Error> {
+        let mut args =
+            theano_exec::linker::host_args(inputs, cells).map_err(|e| self.run_error(e))?;
+        let args = &mut args[..];
         let results = {
             let refs: Vec<&Tensor> = args.iter().map(Arg::get).collect();
             let results = self.exe.run(&refs)?;

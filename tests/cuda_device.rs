@@ -220,3 +220,42 @@ fn gpu_updates_are_all_or_nothing() {
     assert_eq!(a.get_value().unwrap().to_f64_vec(), [2.0, 3.0]);
     assert_eq!(b.get_value().unwrap().to_f64_vec(), [6.0, 8.0]);
 }
+
+/// Shared variables stay on the device between calls (tests/cuda_resident.rs checks the
+/// same on the emulator, with byte counts): an update leaves the new value there, a second
+/// GPU function reads it there, a CPU function and `get_value` copy it back, and an update
+/// computed in place over it runs over a device copy, so a failed call changes nothing.
+#[test]
+fn shared_values_stay_on_the_gpu() {
+    let Some(_) = device() else { return };
+    let stale = |v: &Variable| v.shared_cell().unwrap().lock().is_stale();
+    let w = theano::shared_named(vec![1.0f64, 2.0, 3.0], "w");
+    let x = T::dvector("x");
+    let w2 = &w * 2.0;
+    let step = compile(&[&x], T::dot(&w2, &x).unwrap())
+        .updates([(&w, &w2)])
+        .mode(mode("linker=cuda"))
+        .build()
+        .unwrap();
+    let read = compile(&[&x], &w + &x)
+        .mode(mode("linker=cuda"))
+        .build()
+        .unwrap();
+    let cpu = compile(&[&x], &w - &x).build().unwrap();
+    let ones = || Tensor::from(vec![1.0f64, 1.0, 1.0]);
+    assert_eq!(step.call(&[ones()]).unwrap()[0].to_f64_vec(), [12.0]);
+    assert!(stale(&w), "the new value is on the device only");
+    assert_eq!(
+        read.call(&[ones()]).unwrap()[0].to_f64_vec(),
+        [3.0, 5.0, 7.0]
+    );
+    assert!(stale(&w));
+    assert!(step.call(&[Tensor::from(vec![1.0f64, 1.0])]).is_err());
+    assert_eq!(
+        cpu.call(&[ones()]).unwrap()[0].to_f64_vec(),
+        [1.0, 3.0, 5.0]
+    );
+    assert!(!stale(&w));
+    assert_eq!(step.call(&[ones()]).unwrap()[0].to_f64_vec(), [24.0]);
+    assert_eq!(w.get_value().unwrap().to_f64_vec(), [4.0, 8.0, 12.0]);
+}

@@ -10,7 +10,7 @@ use theano::{compile, DType, FunctionBuilder, Tensor, Variable};
 use theano_cuda::emulated::EmuLinker;
 
 fn emu(b: FunctionBuilder) -> FunctionBuilder {
-    b.linker(Box::new(EmuLinker))
+    b.linker(Box::new(EmuLinker::default()))
 }
 
 fn agree(a: &Tensor, b: &Tensor, rtol: f64, what: &str) {

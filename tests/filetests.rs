@@ -242,7 +242,7 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
         // every backend runs the optimized graph and must agree with the interpreter
         if let Ok(want) = &after {
             // every backend of this build, and the GPU runtime on theano-ptx's emulator
-            let emulated = theano_cuda::emulated::EmuLinker;
+            let emulated = theano_cuda::emulated::EmuLinker::default();
             let mut linkers: Vec<(&str, Box<dyn theano::linker::Linker>)> =
                 vec![("cuda-emu", Box::new(emulated))];
             for b in theano::backends::BACKENDS {

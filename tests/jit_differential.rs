@@ -75,7 +75,7 @@ fn build_fn(
         })
         .on_unused_input(OnUnused::Ignore);
     let b = if emu {
-        b.linker(Box::new(theano_cuda::emulated::EmuLinker))
+        b.linker(Box::new(theano_cuda::emulated::EmuLinker::default()))
     } else {
         b
     };

@@ -27,8 +27,8 @@ fn ramp(shape: &[usize], k: f64) -> Tensor {
 /// The address of a shared variable's storage.
 fn storage(v: &Variable) -> usize {
     let cell = v.shared_cell().unwrap();
-    let t = cell.lock();
-    t.as_array::<f64>().unwrap().as_ptr() as usize
+    let mut t = cell.lock();
+    t.host().unwrap().as_array::<f64>().unwrap().as_ptr() as usize
 }
 
 /// `function(ins, out, updates=[(w, w_new)])` on `linker`.

@@ -23,7 +23,7 @@ fn run3(ins: &[&Variable], out: &Variable, args: &[Tensor]) -> Tensor {
         .build()
         .unwrap();
     let gpu = compile(ins, out)
-        .linker(Box::new(EmuLinker))
+        .linker(Box::new(EmuLinker::default()))
         .build()
         .unwrap();
     let want = interp.call(args).unwrap().remove(0);
@@ -157,7 +157,7 @@ fn sum_and_prod_take_theanos_dtype() {
     let jit = compile(&[&d], &s32).build().unwrap();
     assert_eq!(jit.call(one).unwrap()[0], Tensor::scalar(1.5f32));
     let gpu = compile(&[&d], &s32)
-        .linker(Box::new(EmuLinker))
+        .linker(Box::new(EmuLinker::default()))
         .build()
         .unwrap();
     assert_eq!(gpu.call(one).unwrap()[0], Tensor::scalar(1.5f32));

@@ -195,7 +195,7 @@ pub fn gpu_agrees_and_interprets(
     let cpu = theano::compile(ins, outs.to_vec()).build().unwrap();
     let gpu = theano::compile(ins, outs.to_vec())
         .mode(theano::Mode::parse_flags("profile=True").unwrap())
-        .linker(Box::new(theano_cuda::emulated::EmuLinker))
+        .linker(Box::new(theano_cuda::emulated::EmuLinker::default()))
         .build()
         .unwrap();
     let want = cpu.call(args).unwrap();

@@ -200,7 +200,7 @@ impl Linker for CudaLinker {
                 .map_err(link_error)?;
         }
         let ops = CudaOps { dev, funcs };
-        let rt = Runtime::new(Box::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }
@@ -237,6 +237,10 @@ fn status(s: cb::cublasStatus_t) -> Result<(), String> {
 }
 
 impl DeviceOps for CudaOps {
+    fn memory(&self) -> u64 {
+        // the one device every function runs on
+        Arc::as_ptr(&self.dev) as u64
+    }
     fn begin(&self) -> Result<Box<dyn Held + '_>, String> {
         let g = self.dev.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.dev.ctx.bind_to_thread().map_err(drv)?;

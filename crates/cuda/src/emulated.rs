@@ -8,14 +8,68 @@
 use crate::compile::{compile_program, CompileOptions};
 use crate::runtime::{device_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use theano_exec::{Executable, LinkError, Linker, Program};
 use theano_ptx::emu::{self, Dims, Memory};
 use theano_ptx::{module, Kernel, Target};
 
-/// Links programs onto the emulated device.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct EmuLinker;
+/// Links programs onto an emulated device: a fresh one per program (`EmuLinker::default()`),
+/// or, as every function on CUDA shares device 0, one [`EmuDevice`] shared by every program
+/// linked with [`EmuLinker::on`] (so a shared variable's device copy outlives one function).
+#[derive(Clone, Debug, Default)]
+pub struct EmuLinker {
+    device: Option<EmuDevice>,
+}
+
+impl EmuLinker {
+    /// A linker onto `device`.
+    pub fn on(device: &EmuDevice) -> EmuLinker {
+        EmuLinker {
+            device: Some(device.clone()),
+        }
+    }
+}
+
+/// An emulated device: one memory, used by one call at a time; cheap to clone (a handle).
+#[derive(Clone, Debug)]
+pub struct EmuDevice(Arc<DeviceState>);
+
+#[derive(Debug)]
+struct DeviceState {
+    id: u64,
+    mem: Arc<Mutex<Memory>>,
+    lock: Mutex<()>,
+    uploaded: AtomicU64,
+    downloaded: AtomicU64,
+}
+
+impl Default for EmuDevice {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        EmuDevice(Arc::new(DeviceState {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            mem: Arc::new(Mutex::new(Memory::default())),
+            lock: Mutex::new(()),
+            uploaded: AtomicU64::new(0),
+            downloaded: AtomicU64::new(0),
+        }))
+    }
+}
+
+impl EmuDevice {
+    /// A new device with an empty memory.
+    pub fn new() -> EmuDevice {
+        EmuDevice::default()
+    }
+    /// Bytes copied host to device and device to host so far.
+    pub fn transfers(&self) -> (u64, u64) {
+        (
+            self.0.uploaded.load(Ordering::Relaxed),
+            self.0.downloaded.load(Ordering::Relaxed),
+        )
+    }
+}
 
 fn link_error(e: impl std::fmt::Display) -> LinkError {
     LinkError {
@@ -44,18 +98,26 @@ impl Linker for EmuLinker {
         );
         let ops = EmuOps {
             kernels: kernels.into_iter().map(|k| (k.name.clone(), k)).collect(),
-            mem: Arc::new(Mutex::new(Memory::default())),
-            lock: Mutex::new(()),
+            device: self.device.clone().unwrap_or_default(),
         };
-        let rt = Runtime::new(Box::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }
 
 struct EmuOps {
     kernels: HashMap<String, Kernel>,
-    mem: Arc<Mutex<Memory>>,
-    lock: Mutex<()>,
+    device: EmuDevice,
+}
+
+impl EmuOps {
+    fn mem(&self) -> Result<std::sync::MutexGuard<'_, Memory>, String> {
+        self.device
+            .0
+            .mem
+            .lock()
+            .map_err(|_| "emulated memory poisoned".into())
+    }
 }
 
 /// A buffer of the emulated memory; emptied when dropped (a later access faults).
@@ -121,35 +183,43 @@ fn at(base: u64, k: i64, step: i64, f64_: bool) -> u64 {
     (base as i64 + k * step * sz) as u64
 }
 
+impl EmuOps {
+    fn new_buf(&self, bytes: Vec<u8>) -> Result<(Buf, u64), String> {
+        let idx = self.mem()?.alloc(bytes);
+        let buf = EmuBuf {
+            idx,
+            mem: self.device.0.mem.clone(),
+        };
+        Ok((Arc::new(buf), Memory::addr(idx, 0)))
+    }
+}
+
 impl DeviceOps for EmuOps {
+    fn memory(&self) -> u64 {
+        self.device.0.id
+    }
     fn begin(&self) -> Result<Box<dyn Held + '_>, String> {
         Ok(Box::new(
-            self.lock.lock().unwrap_or_else(|e| e.into_inner()),
+            self.device.0.lock.lock().unwrap_or_else(|e| e.into_inner()),
         ))
     }
     fn alloc(&self, bytes: usize) -> Result<(Buf, u64), String> {
-        self.upload(&vec![0; bytes.max(1)])
+        self.new_buf(vec![0; bytes.max(1)])
     }
     fn upload(&self, bytes: &[u8]) -> Result<(Buf, u64), String> {
-        let idx = {
-            let mut m = self.mem.lock().map_err(|_| "emulated memory poisoned")?;
-            m.alloc(bytes.to_vec())
-        };
-        let buf = EmuBuf {
-            idx,
-            mem: self.mem.clone(),
-        };
-        Ok((Arc::new(buf), Memory::addr(idx, 0)))
+        (self.device.0.uploaded).fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.new_buf(bytes.to_vec())
     }
     fn download(&self, buf: &Buf) -> Result<Vec<u8>, String> {
         let b = buf
             .downcast_ref::<EmuBuf>()
             .ok_or("a buffer of another device")?;
-        let m = self.mem.lock().map_err(|_| "emulated memory poisoned")?;
-        Ok(m.bufs[b.idx].clone())
+        let data = self.mem()?.bufs[b.idx].clone();
+        (self.device.0.downloaded).fetch_add(data.len() as u64, Ordering::Relaxed);
+        Ok(data)
     }
     fn copy(&self, src: u64, dst: u64, bytes: usize) -> Result<(), String> {
-        let mut m = self.mem.lock().map_err(|_| "emulated memory poisoned")?;
+        let mut m = self.mem()?;
         let ((sb, so), (db, dof)) = (decode(src), decode(dst));
         let data = m
             .bufs
@@ -169,7 +239,7 @@ impl DeviceOps for EmuOps {
             .kernels
             .get(name)
             .ok_or_else(|| format!("kernel {name} is not in the module"))?;
-        let mut m = self.mem.lock().map_err(|_| "emulated memory poisoned")?;
+        let mut m = self.mem()?;
         let dims = Dims {
             grid: grid.clamp(1, 65535) as u32,
             block,
@@ -177,7 +247,7 @@ impl DeviceOps for EmuOps {
         emu::launch(k, dims, params, &mut m).map_err(|e| e.to_string())
     }
     fn blas(&self, call: &BlasCall) -> Result<f64, String> {
-        let mut m = self.mem.lock().map_err(|_| "emulated memory poisoned")?;
+        let mut m = self.mem()?;
         let m = &mut *m;
         match *call {
             BlasCall::Gemm {

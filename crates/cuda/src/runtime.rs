@@ -10,7 +10,14 @@
 //! (shared values included: they are not resident on the device) in, runs the steps in the
 //! plan's order (PTX launches, BLAS calls, views of DimShuffles, shapes on the host, the
 //! interpreter on host copies for everything else), copies the results back, and commits
-//! the updates through exec's protocol (all or nothing).
+//! the updates, all or nothing.
+//!
+//! Shared variables stay on the device between calls ([`Executable::call_cells`]): a cell's
+//! value is uploaded once and kept as the cell's [`Mirror`] ([`Resident`]); an update's new
+//! value is left on the device as the cell's mirror, the host copy fetched only when the host
+//! needs it (`get_value`, a CPU function). A resident value a step may overwrite in place
+//! (an update target the plan lets a kernel destroy) is copied on the device first, so a
+//! failed call leaves every cell as it was.
 
 use crate::compile::{CompiledProgram, KernelKind, StepCode};
 use std::any::Any;
@@ -18,9 +25,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use theano_exec::{
-    Arg, CodeDump, Executable, NodeError, OutSink, Program, RunError, Step, StepPath,
+    Arg, CellArg, CodeDump, Executable, NodeError, OutSink, Program, RunError, Step, StepPath,
 };
-use theano_ir::Op;
+use theano_ir::{Mirror, Op};
 use theano_ptx::elemwise::{lower_elemwise, lower_elemwise_inplace, vector_width, Layout};
 use theano_ptx::launch::{c_strides, plan_elemwise, plan_elemwise_inplace, HostArray};
 use theano_ptx::{Kernel, PtxError};
@@ -94,6 +101,9 @@ pub enum BlasCall {
 
 /// A device the runtime runs on.
 pub trait DeviceOps: Send + Sync {
+    /// Which memory its buffers live in (equal for every program linked onto one device):
+    /// a runtime uses a shared variable's device copy only when it is in its own memory.
+    fn memory(&self) -> u64;
     /// Exclusive use for one call (one stream, one BLAS handle).
     fn begin(&self) -> Result<Box<dyn Held + '_>, String>;
     /// A zeroed buffer of `bytes` (at least 1) and its address.
@@ -142,6 +152,59 @@ impl Dev {
     }
     fn is_c_contiguous(&self) -> bool {
         self.desc().is_c_contiguous()
+    }
+    /// The first and last element it addresses, relative to `base` (`None` when empty).
+    fn extent(&self) -> Option<(isize, isize)> {
+        if self.len() == 0 {
+            return None;
+        }
+        let (mut lo, mut hi) = (self.offset as isize, self.offset as isize);
+        for (&n, &s) in self.shape.iter().zip(&self.strides) {
+            let e = (n as isize - 1) * s;
+            if e < 0 {
+                lo += e;
+            } else {
+                hi += e;
+            }
+        }
+        Some((lo, hi))
+    }
+}
+
+/// A copy of `d` in a fresh buffer (the same view of a copy of the elements it spans).
+fn device_copy(dev: &dyn DeviceOps, d: &Dev) -> Result<Dev, String> {
+    let Some((lo, hi)) = d.extent() else {
+        return alloc(dev, d.dtype, &d.shape);
+    };
+    let sz = d.dtype.itemsize();
+    let bytes = (hi - lo + 1) as usize * sz;
+    let (buf, base) = dev.alloc(bytes)?;
+    dev.copy(d.base + lo as u64 * sz as u64, base, bytes)?;
+    Ok(Dev {
+        buf,
+        base,
+        offset: (d.offset as isize - lo) as usize,
+        ..d.clone()
+    })
+}
+
+/// A shared variable's value kept on the device between calls: the cell's [`Mirror`].
+/// Its buffer is never written again (a step that would overwrite it gets a copy).
+pub(crate) struct Resident {
+    dev: Arc<dyn DeviceOps>,
+    value: Dev,
+}
+
+impl Mirror for Resident {
+    fn memory(&self) -> u64 {
+        self.dev.memory()
+    }
+    fn fetch(&self) -> Result<Tensor, String> {
+        let _g = self.dev.begin()?;
+        download(&*self.dev, &self.value)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -228,17 +291,8 @@ fn download(dev: &dyn DeviceOps, d: &Dev) -> Result<Tensor, String> {
         data,
     };
     // a view's extent must lie in its buffer (the runtime only makes such views)
-    if d.len() > 0 {
+    if let Some((lo, hi)) = d.extent() {
         let sz = d.dtype.itemsize() as isize;
-        let (mut lo, mut hi) = (d.offset as isize, d.offset as isize);
-        for (&n, &s) in d.shape.iter().zip(&d.strides) {
-            let e = (n as isize - 1) * s;
-            if e < 0 {
-                lo += e;
-            } else {
-                hi += e;
-            }
-        }
         if lo < 0 || (hi + 1) * sz > h.data.len() as isize {
             return Err(format!(
                 "a device view ({:?}, strides {:?}, offset {}) outside its buffer of {} bytes",
@@ -321,11 +375,14 @@ pub(crate) fn device_kernels(
 
 /// A linked program on a device.
 pub struct Runtime {
-    dev: Box<dyn DeviceOps>,
+    dev: Arc<dyn DeviceOps>,
     program: Program,
     compiled: CompiledProgram,
     ew: Vec<Option<EwSet>>,
     constants: Vec<(usize, Dev)>,
+    /// By argument: a step may overwrite it in place (an update target the plan lets a
+    /// kernel destroy), so a resident value is copied before the call.
+    clobbered: Vec<bool>,
     /// The module's text (what `dump=ptx` prints).
     ptx: String,
 }
@@ -334,7 +391,7 @@ impl Runtime {
     /// A runtime for `program` on `dev`, whose module holds `device_kernels`' kernels; the
     /// constants are uploaded once, here.
     pub(crate) fn new(
-        dev: Box<dyn DeviceOps>,
+        dev: Arc<dyn DeviceOps>,
         program: Program,
         compiled: CompiledProgram,
         ew: Vec<Option<EwSet>>,
@@ -348,12 +405,24 @@ impl Runtime {
             }
             dev.sync()?;
         }
+        let plan = &compiled.plan;
+        let clobbered = program
+            .args
+            .iter()
+            .enumerate()
+            .map(|(a, s)| {
+                plan.is_target[a]
+                    && (program.steps.iter().enumerate())
+                        .any(|(i, st)| plan.destroy_ok[i] && st.inputs.contains(s))
+            })
+            .collect();
         Ok(Runtime {
             dev,
             program,
             compiled,
             ew,
             constants,
+            clobbered,
             ptx,
         })
     }
@@ -390,53 +459,146 @@ impl Runtime {
     fn run_all(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
         let p = &self.program;
         let dev = &self.dev;
-        let _g = dev.begin().map_err(|m| NodeError {
-            message: m,
-            node: "(device)".into(),
-            toposort_index: 0,
-            input_types: vec![],
-            input_shapes: vec![],
-            location: std::panic::Location::caller(),
-        })?;
-        let whole = |message: String| NodeError {
-            message,
-            node: "(transfer)".into(),
-            toposort_index: 0,
-            input_types: vec![],
-            input_shapes: vec![],
-            location: std::panic::Location::caller(),
-        };
+        let _g = dev.begin().map_err(|m| whole("(device)", m))?;
         let mut slots: Vec<Option<Dev>> = vec![None; p.n_slots];
         for (k, &s) in p.args.iter().enumerate() {
-            let t = args
-                .get(k)
-                .ok_or_else(|| whole(format!("{} arguments for {}", args.len(), p.args.len())))?;
-            slots[s] = Some(upload(&**dev, t).map_err(whole)?);
+            let t = args.get(k).ok_or_else(|| {
+                whole(
+                    "(transfer)",
+                    format!("{} arguments for {}", args.len(), p.args.len()),
+                )
+            })?;
+            slots[s] = Some(upload(&**dev, t).map_err(|m| whole("(transfer)", m))?);
         }
+        self.run_steps(&mut slots)?;
+        let mut out = Vec::with_capacity(p.results.len());
+        for &r in &p.results {
+            out.push(
+                download(&**dev, self.result(&slots, r)?).map_err(|m| whole("(transfer)", m))?,
+            );
+        }
+        dev.sync().map_err(|m| whole("(transfer)", m))?;
+        Ok(out)
+    }
+
+    /// A computed result slot's value.
+    fn result<'a>(&self, slots: &'a [Option<Dev>], r: usize) -> Result<&'a Dev, NodeError> {
+        slots[r]
+            .as_ref()
+            .ok_or_else(|| whole("(transfer)", format!("result slot {r} was not computed")))
+    }
+
+    /// A call with the shared variables resident on the device (see the module
+    /// documentation): the arguments bound (inputs uploaded; each cell's device copy, or its
+    /// host value uploaded), the steps run, every update value checked against its variable's
+    /// type, the outputs copied back, and only then the cells changed: the new values left
+    /// on the device as the updated cells' mirrors, the uploaded values kept as mirrors of
+    /// the others.
+    fn call_resident(
+        &self,
+        inputs: &[&Tensor],
+        cells: &mut [CellArg<'_>],
+        mut out: OutSink<'_>,
+    ) -> Result<(), RunError> {
+        let p = &self.program;
+        let dev = &self.dev;
+        let node = |m: String| RunError::Node(whole("(transfer)", m));
+        let _g = dev.begin().map_err(node)?;
+        let n_in = inputs.len();
+        if n_in + cells.len() != p.args.len() {
+            return Err(node(format!(
+                "{} arguments for {}",
+                n_in + cells.len(),
+                p.args.len()
+            )));
+        }
+        let mut slots: Vec<Option<Dev>> = vec![None; p.n_slots];
+        for (t, &s) in inputs.iter().zip(&p.args) {
+            slots[s] = Some(upload(&**dev, t).map_err(node)?);
+        }
+        let mut uploaded: Vec<(usize, Dev)> = Vec::new();
+        for (k, c) in cells.iter_mut().enumerate() {
+            let a = n_in + k;
+            let resident = c
+                .value
+                .mirror()
+                .filter(|m| m.memory() == dev.memory())
+                .and_then(|m| m.as_any().downcast_ref::<Resident>())
+                .map(|r| r.value.clone());
+            let d = match resident {
+                Some(d) if self.clobbered[a] => device_copy(&**dev, &d).map_err(node)?,
+                Some(d) => d,
+                None => {
+                    let t = c
+                        .value
+                        .host()
+                        .map_err(|message| RunError::Transfer { cell: k, message })?;
+                    let d = upload(&**dev, t).map_err(node)?;
+                    if !self.clobbered[a] {
+                        uploaded.push((k, d.clone()));
+                    }
+                    d
+                }
+            };
+            slots[p.args[a]] = Some(d);
+        }
+        self.run_steps(&mut slots).map_err(RunError::Node)?;
+        let results: Vec<Dev> = (p.results.iter())
+            .map(|&r| self.result(&slots, r).cloned())
+            .collect::<Result<_, _>>()
+            .map_err(RunError::Node)?;
+        drop(slots);
+        let (outs, news) = results.split_at(p.n_outputs);
+        for (j, (&a, d)) in p.updates.iter().zip(news).enumerate() {
+            p.arg_types[a]
+                .check_value(d.dtype, &d.shape)
+                .map_err(|message| RunError::Update { update: j, message })?;
+        }
+        let outs: Vec<Tensor> = (outs.iter())
+            .map(|d| download(&**dev, d))
+            .collect::<Result<_, _>>()
+            .map_err(node)?;
+        // every queued kernel finished without an error before anything is committed
+        dev.sync().map_err(node)?;
+        for (k, t) in outs.into_iter().enumerate() {
+            out.put(k, t);
+        }
+        let mirror = |value: &Dev| -> Arc<dyn Mirror> {
+            Arc::new(Resident {
+                dev: dev.clone(),
+                value: value.clone(),
+            })
+        };
+        for (k, d) in &uploaded {
+            cells[*k].value.keep_mirror(mirror(d));
+        }
+        for (&a, d) in p.updates.iter().zip(news) {
+            cells[a - n_in].value.set_mirrored(mirror(d));
+        }
+        Ok(())
+    }
+
+    /// Run the steps in the plan's order over `slots` (arguments bound; the constants are
+    /// bound here).
+    fn run_steps(&self, slots: &mut [Option<Dev>]) -> Result<(), NodeError> {
+        let p = &self.program;
+        let dev = &self.dev;
         for (s, d) in &self.constants {
             slots[*s] = Some(d.clone());
         }
         let plan = &self.compiled.plan;
         for (pos, &i) in plan.order.iter().enumerate() {
             let t0 = Instant::now();
-            let path = self.run_step(i, &mut slots)?;
+            let path = self.run_step(i, slots)?;
             if let Some(times) = &p.watch.times {
-                dev.sync().map_err(|e| self.err(i, &slots, e))?;
+                dev.sync().map_err(|e| self.err(i, slots, e))?;
                 times.record(i, t0.elapsed(), path);
             }
             for &s in &plan.frees[pos] {
                 slots[s] = None;
             }
         }
-        let mut out = Vec::with_capacity(p.results.len());
-        for &r in &p.results {
-            let d = slots[r]
-                .as_ref()
-                .ok_or_else(|| whole(format!("result slot {r} was not computed")))?;
-            out.push(download(&**dev, d).map_err(whole)?);
-        }
-        dev.sync().map_err(whole)?;
-        Ok(out)
+        Ok(())
     }
 
     fn ins<'a>(&self, step: &Step, slots: &'a [Option<Dev>]) -> Result<Vec<&'a Dev>, String> {
@@ -1034,6 +1196,18 @@ impl Runtime {
     }
 }
 
+/// An error of the call as a whole (a transfer, the device), not of one step.
+fn whole(node: &str, message: String) -> NodeError {
+    NodeError {
+        message,
+        node: node.into(),
+        toposort_index: 0,
+        input_types: vec![],
+        input_shapes: vec![],
+        location: std::panic::Location::caller(),
+    }
+}
+
 fn int(n: usize) -> Result<i32, String> {
     i32::try_from(n).map_err(|_| format!("dimension {n} exceeds cuBLAS's 32-bit sizes"))
 }
@@ -1092,6 +1266,14 @@ impl Executable for Runtime {
     }
     fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError> {
         theano_exec::linker::call_by_run(self, &self.program, args, out)
+    }
+    fn call_cells(
+        &self,
+        inputs: &[&Tensor],
+        cells: &mut [CellArg<'_>],
+        out: OutSink<'_>,
+    ) -> Result<(), RunError> {
+        self.call_resident(inputs, cells, out)
     }
     fn dump(&self, what: CodeDump) -> String {
         match what {

@@ -3,7 +3,7 @@
 //! checked then committed all or nothing, over any backend's [`Results`]; the slots'
 //! lifetimes).
 
-use crate::program::{Arg, OutSink, Program};
+use crate::program::{Arg, CellArg, OutSink, Program};
 use crate::NodeError;
 use theano_ir::{Tensor, TensorType};
 
@@ -23,6 +23,12 @@ pub enum RunError {
     /// Update value `update` does not fit its shared variable.
     Update {
         update: usize,
+        message: String,
+    },
+    /// Shared variable `cell` (an index into the call's cells) could not be copied between
+    /// a device and the host.
+    Transfer {
+        cell: usize,
         message: String,
     },
 }
@@ -143,6 +149,20 @@ pub trait Executable: Send + Sync {
     /// Run and apply the updates, all or nothing: `args` as for `run`, the update targets
     /// as [`Arg::Update`]; the outputs go to `out`.
     fn call(&self, args: &mut [Arg<'_>], out: OutSink<'_>) -> Result<(), RunError>;
+    /// [`Executable::call`] given the shared variables' storage itself (`cells`, the
+    /// arguments after `inputs`). By default every value is brought to the host (copied back
+    /// where a device holds a newer one; an updated cell's device copy dropped) and `call`
+    /// runs; a backend with its own memory overrides it to keep the values there between
+    /// calls ([`theano_ir::Mirror`]).
+    fn call_cells(
+        &self,
+        inputs: &[&Tensor],
+        cells: &mut [CellArg<'_>],
+        out: OutSink<'_>,
+    ) -> Result<(), RunError> {
+        let mut args = host_args(inputs, cells)?;
+        self.call(&mut args, out)
+    }
     /// The text of the generated kernels: their IR (Cranelift IR, PTX) or their machine
     /// code, as the backend has it (empty for backends that generate none).
     fn dump(&self, what: CodeDump) -> String {
@@ -152,6 +172,26 @@ pub trait Executable: Send + Sync {
     /// How each step is linked, for the profile: `jit kernel`, `BLAS`, `view`, `interpreter`
     /// (a fallback where the backend compiles most steps).
     fn step_linkers(&self) -> Vec<&'static str>;
+}
+
+/// The arguments of [`Executable::call`] from `inputs` and the shared variables' `cells`,
+/// every value on the host: copied back where a device holds a newer one, and an updated
+/// cell's device copy dropped (the host value is the one that will change).
+pub fn host_args<'a>(
+    inputs: &[&'a Tensor],
+    cells: &'a mut [CellArg<'_>],
+) -> Result<smallvec::SmallVec<[Arg<'a>; 12]>, RunError> {
+    let mut args: smallvec::SmallVec<[Arg<'a>; 12]> =
+        inputs.iter().map(|&t| Arg::Read(t)).collect();
+    for (cell, c) in cells.iter_mut().enumerate() {
+        let transfer = |message| RunError::Transfer { cell, message };
+        args.push(if c.update {
+            Arg::Update(c.value.host_mut().map_err(transfer)?)
+        } else {
+            Arg::Read(c.value.host().map_err(transfer)?)
+        });
+    }
+    Ok(args)
 }
 
 /// A backend: turns a [`Program`] into something that runs it.

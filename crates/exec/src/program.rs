@@ -187,6 +187,13 @@ impl Arg<'_> {
     }
 }
 
+/// A shared variable's storage as [`crate::Executable::call_cells`] is given it: the cell's
+/// value (on the host, in a backend's memory, or both) and whether the call updates it.
+pub struct CellArg<'a> {
+    pub value: &'a mut theano_ir::CellValue,
+    pub update: bool,
+}
+
 /// Where [`Executable::call`] puts the function's outputs.
 pub enum OutSink<'a> {
     /// Push each output, in order.

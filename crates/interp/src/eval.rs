@@ -59,7 +59,10 @@ impl<'g> Evaluator<'g> {
                 }
                 ValueDef::Shared => {
                     let cell = fg.shared_cell(top).expect("shared");
-                    let t = cell.lock().clone();
+                    let t = cell.lock().host().cloned().map_err(|message| EvalError {
+                        node: format!("shared variable {top}"),
+                        message,
+                    })?;
                     self.env.insert(top, t);
                     stack.pop();
                 }

@@ -35,4 +35,6 @@ pub use sigmoid_xent::{is_sigmoid_binary_crossentropy, is_sigmoid_binary_crossen
 pub use tensor::{Idx, IntoVar};
 pub use theano_tensor::{DType, Tensor};
 pub use types::{py_bool_tuple, NdimError, TensorType, MAX_NDIM};
-pub use var::{constant_str, scalar_str, ApplyRef, SharedCell, VarKind, Variable};
+pub use var::{
+    constant_str, scalar_str, ApplyRef, CellValue, Mirror, SharedCell, VarKind, Variable,
+};

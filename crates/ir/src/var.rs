@@ -53,7 +53,84 @@ pub struct Variable {
 /// The storage of a shared variable.
 pub struct SharedCell {
     ty: TensorType,
-    value: Mutex<Tensor>,
+    value: Mutex<CellValue>,
+}
+
+/// A copy of a shared variable's value in a backend's own memory (a GPU's), which the cell
+/// keeps between calls, so that a function running there neither copies the value in nor the
+/// new value out on every call (Theano's shared variables on `device=cuda`). The backend that
+/// made it reads it back ([`Mirror::fetch`]) when the host needs the value.
+pub trait Mirror: Send + Sync {
+    /// Which memory holds it: a backend uses only the mirrors of its own memory.
+    fn memory(&self) -> u64;
+    /// The value, copied to the host.
+    fn fetch(&self) -> Result<Tensor, String>;
+    /// The backend's own type (to downcast).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// A shared variable's value: on the host, in a backend's memory ([`Mirror`]), or both and
+/// equal. Invariant: the host value is current unless `stale`, and a stale cell has a mirror.
+pub struct CellValue {
+    host: Tensor,
+    mirror: Option<Arc<dyn Mirror>>,
+    /// The mirror holds a newer value than `host` (a backend updated it).
+    stale: bool,
+}
+
+impl CellValue {
+    fn new(host: Tensor) -> CellValue {
+        CellValue {
+            host,
+            mirror: None,
+            stale: false,
+        }
+    }
+    /// The value on the host, copied back from the mirror first when the mirror is newer
+    /// (the mirror is kept: both are then current).
+    pub fn host(&mut self) -> Result<&Tensor, String> {
+        self.refresh()?;
+        Ok(&self.host)
+    }
+    /// The host value, to be written: current as for [`CellValue::host`], and the mirror
+    /// dropped (it would no longer be the value).
+    pub fn host_mut(&mut self) -> Result<&mut Tensor, String> {
+        self.refresh()?;
+        self.mirror = None;
+        Ok(&mut self.host)
+    }
+    fn refresh(&mut self) -> Result<(), String> {
+        if let (true, Some(m)) = (self.stale, &self.mirror) {
+            self.host = m.fetch()?;
+            self.stale = false;
+        }
+        Ok(())
+    }
+    /// Replace the value (on the host; any mirror is dropped).
+    pub fn set(&mut self, v: Tensor) {
+        self.host = v;
+        self.mirror = None;
+        self.stale = false;
+    }
+    /// The backend copy, if any (current: either equal to the host value or newer).
+    pub fn mirror(&self) -> Option<&Arc<dyn Mirror>> {
+        self.mirror.as_ref()
+    }
+    /// Keep `m`, a copy of the current host value, beside it.
+    pub fn keep_mirror(&mut self, m: Arc<dyn Mirror>) {
+        debug_assert!(!self.stale, "a copy of a stale host value");
+        self.mirror = Some(m);
+    }
+    /// The new value is `m` (the host value is now stale, fetched when the host needs it).
+    /// The caller has checked it against the cell's type.
+    pub fn set_mirrored(&mut self, m: Arc<dyn Mirror>) {
+        self.mirror = Some(m);
+        self.stale = true;
+    }
+    /// Whether the value lives only in the mirror (the host copy is stale).
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
 }
 
 impl fmt::Debug for SharedCell {
@@ -68,7 +145,7 @@ impl SharedCell {
         self.ty
     }
     /// Lock the value (for a call that reads and updates it atomically).
-    pub fn lock(&self) -> MutexGuard<'_, Tensor> {
+    pub fn lock(&self) -> MutexGuard<'_, CellValue> {
         // A poisoned lock only means another thread panicked while holding it; the tensor itself
         // is always a complete value because updates are swapped in whole.
         self.value.lock().unwrap_or_else(|p| p.into_inner())
@@ -283,7 +360,7 @@ impl Variable {
             name,
             VarKind::Shared(Arc::new(SharedCell {
                 ty,
-                value: Mutex::new(value),
+                value: Mutex::new(CellValue::new(value)),
             })),
         ))
     }
@@ -296,10 +373,10 @@ impl Variable {
     ) -> Result<Variable, String> {
         let cell = SharedCell {
             ty,
-            value: Mutex::new(Tensor::zeros(ty.dtype, &[])),
+            value: Mutex::new(CellValue::new(Tensor::zeros(ty.dtype, &[]))),
         };
         cell.check(&value)?;
-        *cell.lock() = value;
+        cell.lock().set(value);
         Ok(Variable::leaf(ty, name, VarKind::Shared(Arc::new(cell))))
     }
 
@@ -367,9 +444,17 @@ impl Variable {
     pub fn is_shared(&self) -> bool {
         self.shared_cell().is_some()
     }
-    /// A copy of a shared variable's value.
-    pub fn get_value(&self) -> Option<Tensor> {
-        self.shared_cell().map(|c| c.lock().clone())
+    /// A copy of a shared variable's value (copied back from a device when a function
+    /// running there updated it). Refused for a variable that is not shared, and when the
+    /// device cannot copy it back.
+    pub fn get_value(&self) -> Result<Tensor, String> {
+        let cell = self
+            .shared_cell()
+            .ok_or_else(|| format!("get_value: {self} is not a shared variable"))?;
+        let mut v = cell.lock();
+        v.host()
+            .cloned()
+            .map_err(|m| format!("get_value of shared variable {self}: {m}"))
     }
     /// Replace a shared variable's value; refused (naming the variable) for another dtype or
     /// ndim, and for a variable that is not shared.
@@ -380,7 +465,7 @@ impl Variable {
             .ok_or_else(|| format!("set_value: {self} is not a shared variable"))?;
         cell.check(&v)
             .map_err(|m| format!("set_value of shared variable {self}: {m}"))?;
-        *cell.lock() = v;
+        cell.lock().set(v);
         Ok(())
     }
 }

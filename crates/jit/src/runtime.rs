@@ -262,7 +262,9 @@ impl Runtime {
         self.execute(&mut a, OutSink::Push(&mut out), false)
             .map_err(|e| match e {
                 RunError::Node(n) => n,
-                RunError::Update { .. } => unreachable!("no update is checked"),
+                RunError::Update { .. } | RunError::Transfer { .. } => {
+                    unreachable!("no update is checked, no cell is given")
+                }
             })?;
         Ok(out)
     }
