@@ -10,7 +10,9 @@
 //! - A linked program's kernels (`runtime::device_kernels`) are one PTX module, loaded once
 //!   per distinct text (a process-wide cache keyed by the text); the runtime (`runtime.rs`, the same
 //!   code the emulated device runs in the tests) calls [`DeviceOps`] implemented here: one
-//!   stream, buffers from `alloc_zeros`/`clone_htod`, launches with raw `u64` parameters,
+//!   stream, buffers from `alloc` (uninitialized: every kernel output is written whole),
+//!   `alloc_zeros` (`Alloc` of 0) and `clone_htod`, all from the device's memory pool, which
+//!   keeps freed memory for reuse ([`keep_freed_memory`]), launches with raw `u64` parameters,
 //!   cuBLAS (column-major) for the BLAS calls.
 
 use crate::compile::{compile_program, CompileOptions};
@@ -81,6 +83,9 @@ fn open() -> Result<Arc<Device>, CudaError> {
         )));
     }
     let stream = ctx.default_stream();
+    if ctx.has_async_alloc() {
+        keep_freed_memory(ctx.cu_device()).map_err(|e| no("the device's memory pool", &e))?;
+    }
     let blas = CudaBlas::new(stream.clone()).map_err(|e| no("cublasCreate", &e))?;
     Ok(Arc::new(Device {
         ctx,
@@ -90,6 +95,29 @@ fn open() -> Result<Arc<Device>, CudaError> {
         lock: Mutex::new(()),
         description: format!("{name} (sm_{major}{minor})"),
     }))
+}
+
+/// Buffer reuse between calls: every buffer comes from the device's default memory pool
+/// (cudarc allocates with `cuMemAllocAsync` on devices that have one) and goes back to it
+/// when freed; with the release threshold at its maximum the pool keeps freed memory for the
+/// next allocation instead of returning it to the driver at each synchronization, so a
+/// call's buffers are the previous call's (the driver's stream-ordered allocator, as
+/// PyTorch's and JAX's caching allocators, rather than one written here).
+fn keep_freed_memory(
+    dev: cudarc::driver::sys::CUdevice,
+) -> Result<(), cudarc::driver::DriverError> {
+    use cudarc::driver::{result, sys};
+    let mut threshold: u64 = u64::MAX;
+    // SAFETY: `dev` is an opened device; the attribute's value is a u64 (cuuint64_t), read
+    // during the call.
+    unsafe {
+        let pool = result::device::get_default_mem_pool(dev)?;
+        result::mem_pool::set_attribute(
+            pool,
+            sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+            (&mut threshold as *mut u64).cast(),
+        )
+    }
 }
 
 /// The device, opened on first use; the same error every time when there is none.
@@ -247,6 +275,15 @@ impl DeviceOps for CudaOps {
         Ok(Box::new(g))
     }
     fn alloc(&self, bytes: usize) -> Result<(Buf, u64), String> {
+        let s = &self.dev.stream;
+        // SAFETY: the runtime writes every element of a buffer from `alloc` before reading
+        // it (kernel outputs, cuBLAS outputs with beta = 0, device copies); bytes are plain
+        // data, so undefined contents are no undefined behaviour on the host side.
+        let buf = unsafe { s.alloc::<u8>(bytes.max(1)) }.map_err(drv)?;
+        let base = buf.device_ptr(s).0;
+        Ok((Arc::new(buf), base))
+    }
+    fn alloc_zeros(&self, bytes: usize) -> Result<(Buf, u64), String> {
         let s = &self.dev.stream;
         let buf = s.alloc_zeros::<u8>(bytes.max(1)).map_err(drv)?;
         let base = buf.device_ptr(s).0;

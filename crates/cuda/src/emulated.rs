@@ -203,7 +203,12 @@ impl DeviceOps for EmuOps {
             self.device.0.lock.lock().unwrap_or_else(|e| e.into_inner()),
         ))
     }
+    /// Filled with 0xff bytes (NaN floats, -1 integers, an invalid bool), so that a kernel
+    /// leaving an element of its output unwritten shows in the tests.
     fn alloc(&self, bytes: usize) -> Result<(Buf, u64), String> {
+        self.new_buf(vec![0xff; bytes.max(1)])
+    }
+    fn alloc_zeros(&self, bytes: usize) -> Result<(Buf, u64), String> {
         self.new_buf(vec![0; bytes.max(1)])
     }
     fn upload(&self, bytes: &[u8]) -> Result<(Buf, u64), String> {

@@ -106,8 +106,11 @@ pub trait DeviceOps: Send + Sync {
     fn memory(&self) -> u64;
     /// Exclusive use for one call (one stream, one BLAS handle).
     fn begin(&self) -> Result<Box<dyn Held + '_>, String>;
-    /// A zeroed buffer of `bytes` (at least 1) and its address.
+    /// A buffer of `bytes` (at least 1) and its address; its contents are undefined (every
+    /// kernel output is written whole before it is read). Freed buffers are reused.
     fn alloc(&self, bytes: usize) -> Result<(Buf, u64), String>;
+    /// As [`DeviceOps::alloc`], all bytes zero.
+    fn alloc_zeros(&self, bytes: usize) -> Result<(Buf, u64), String>;
     /// A buffer holding `bytes` and its address.
     fn upload(&self, bytes: &[u8]) -> Result<(Buf, u64), String>;
     /// A buffer's bytes (after the work queued before).
@@ -208,9 +211,24 @@ impl Mirror for Resident {
     }
 }
 
+/// A C-contiguous array of `dtype` and `shape` whose elements the caller writes, every one.
 fn alloc(dev: &dyn DeviceOps, dtype: DType, shape: &[usize]) -> Result<Dev, String> {
+    new_array(dev, dtype, shape, false)
+}
+
+fn new_array(
+    dev: &dyn DeviceOps,
+    dtype: DType,
+    shape: &[usize],
+    zero: bool,
+) -> Result<Dev, String> {
     let n: usize = shape.iter().product();
-    let (buf, base) = dev.alloc((n * dtype.itemsize()).max(1))?;
+    let bytes = (n * dtype.itemsize()).max(1);
+    let (buf, base) = if zero {
+        dev.alloc_zeros(bytes)?
+    } else {
+        dev.alloc(bytes)?
+    };
     Ok(Dev {
         buf,
         base,
@@ -730,7 +748,7 @@ impl Runtime {
         {
             return Ok(false);
         }
-        slots[step.outputs[0]] = Some(alloc(&*self.dev, out.dtype, &shape)?);
+        slots[step.outputs[0]] = Some(new_array(&*self.dev, out.dtype, &shape, true)?);
         Ok(true)
     }
 
