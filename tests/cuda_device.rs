@@ -259,3 +259,17 @@ fn shared_values_stay_on_the_gpu() {
     assert_eq!(step.call(&[ones()]).unwrap()[0].to_f64_vec(), [24.0]);
     assert_eq!(w.get_value().unwrap().to_f64_vec(), [4.0, 8.0, 12.0]);
 }
+
+/// `mode=NanGuardMode` on the GPU (tests/cuda_emulated.rs runs the same on the emulator).
+#[test]
+fn nan_guard_on_the_gpu() {
+    let Some(_) = device() else { return };
+    common::nan_guard_on_a_gpu(&|b| {
+        b.linker(
+            (theano::backends::BACKENDS.iter())
+                .find(|l| l.name == "cuda")
+                .map(|l| (l.make)(&Mode::default()))
+                .unwrap(),
+        )
+    });
+}

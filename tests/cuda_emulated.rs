@@ -201,3 +201,9 @@ fn dump_and_profile_on_the_emulated_gpu() {
     );
     let _ = std::fs::remove_dir_all(mode.dump_dir.unwrap());
 }
+
+/// `mode=NanGuardMode` on the GPU runtime: the CPU's verdicts and messages.
+#[test]
+fn nan_guard_on_the_emulated_gpu() {
+    common::nan_guard_on_a_gpu(&emu);
+}

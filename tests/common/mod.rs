@@ -211,3 +211,65 @@ pub fn gpu_agrees_and_interprets(
         .map(|n| n.node.clone())
         .collect()
 }
+
+/// `mode=NanGuardMode` on a GPU runtime (`gpu` sets the linker on a builder): the first
+/// forbidden value of each kind is found with the CPU's message, on small outputs (checked
+/// on a host copy) and large ones of every rank (screened on the device by max and min
+/// reductions), wherever it sits; a failed call updates nothing; switched-off checks let
+/// their values through; the profile shows the steps still ran as kernels.
+#[allow(dead_code)]
+pub fn nan_guard_on_a_gpu(gpu: &dyn Fn(theano::FunctionBuilder) -> theano::FunctionBuilder) {
+    use theano::tensor as T;
+    let guard = || theano::Mode::parse_flags("mode=NanGuardMode,profile=True").unwrap();
+    for dt in [DType::Float32, DType::Float64] {
+        for shape in [vec![3usize], vec![40, 30], vec![6, 7, 8]] {
+            let x = T::tensor(&dt.to_string(), &vec![false; shape.len()], "x").unwrap();
+            let n: usize = shape.iter().product();
+            let w = theano::try_shared(Tensor::zeros(dt, &shape), Some("w")).unwrap();
+            let out = T::log(&x) * 2.0;
+            let f = gpu(theano::compile(&[&x], &out)
+                .updates([(&w, &w + &x)])
+                .mode(guard()))
+            .build()
+            .unwrap();
+            let at = |k: usize, v: f64| {
+                let mut d = vec![1.0f64; n];
+                d[k] = v;
+                Tensor::from_shape_vec(&shape, d).unwrap().cast(dt)
+            };
+            f.call(&[at(0, 1.0)]).unwrap();
+            assert_eq!(w.get_value().unwrap().to_f64_vec(), vec![1.0; n]);
+            for (k, v, what) in [
+                (n - 1, 0.0, "-inf detected in output 0"),
+                (n / 2, -1.0, "NaN detected in output 0"),
+                (1, f64::INFINITY, "inf detected"),
+                (n - 2, 1e30, "big value"),
+            ] {
+                let e = f.call(&[at(k, v)]).unwrap_err().to_string();
+                assert!(e.contains(what), "{dt} {shape:?}: {e}");
+                assert!(
+                    e.contains(&format!("flat index {k}")),
+                    "{dt} {shape:?}: {e}"
+                );
+                assert_eq!(w.get_value().unwrap().to_f64_vec(), vec![1.0; n], "{e}");
+            }
+            // the checks that are off let their values through
+            let mut lax = guard();
+            lax.nan_guard.inf_is_error = false;
+            lax.nan_guard.big_is_error = false;
+            let g = gpu(theano::compile(&[&x], T::log(&x)).mode(lax))
+                .build()
+                .unwrap();
+            let r = g.call(&[at(n - 1, 0.0)]).unwrap();
+            assert_eq!(r[0].to_f64_vec()[n - 1], f64::NEG_INFINITY);
+            assert!(g
+                .call(&[at(0, -1.0)])
+                .unwrap_err()
+                .to_string()
+                .contains("NaN"));
+            for node in f.profile().unwrap().nodes {
+                assert_ne!(node.linker, "interpreter", "{}", node.node);
+            }
+        }
+    }
+}

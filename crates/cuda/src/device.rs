@@ -16,7 +16,7 @@
 //!   cuBLAS (column-major) for the BLAS calls.
 
 use crate::compile::{compile_program, CompileOptions};
-use crate::runtime::{device_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
+use crate::runtime::{device_kernels, guard_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
 use crate::CudaError;
 use cudarc::cublas::sys as cb;
 use cudarc::cublas::CudaBlas;
@@ -201,13 +201,10 @@ impl Linker for CudaLinker {
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
         let dev = device().map_err(link_error)?;
-        if program.watch.guard.is_some() {
-            return Err(link_error(
-                "mode=NanGuardMode is not supported on the GPU backend (use linker=jit)",
-            ));
-        }
         let compiled = compile_program(&program, &CompileOptions::default());
-        let (kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
+        let (mut kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
+        let (guard, guards) = guard_kernels(&program).map_err(link_error)?;
+        kernels.extend(guard);
         let refs: Vec<&Kernel> = kernels.iter().collect();
         let ptx = format!(
             "{}{}",
@@ -228,7 +225,8 @@ impl Linker for CudaLinker {
                 .map_err(link_error)?;
         }
         let ops = CudaOps { dev, funcs };
-        let rt = Runtime::new(Arc::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, compiled, (ew, guards), ptx)
+            .map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }

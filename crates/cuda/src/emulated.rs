@@ -6,7 +6,7 @@
 //! cuBLAS themselves on machines without a GPU.
 
 use crate::compile::{compile_program, CompileOptions};
-use crate::runtime::{device_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
+use crate::runtime::{device_kernels, guard_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,13 +83,10 @@ impl Linker for EmuLinker {
         "cuda-emu"
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
-        if program.watch.guard.is_some() {
-            return Err(link_error(
-                "mode=NanGuardMode is not supported on the GPU backend",
-            ));
-        }
         let compiled = compile_program(&program, &CompileOptions::default());
-        let (kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
+        let (mut kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
+        let (guard, guards) = guard_kernels(&program).map_err(link_error)?;
+        kernels.extend(guard);
         let refs: Vec<&Kernel> = kernels.iter().collect();
         let ptx = format!(
             "{}{}",
@@ -100,7 +97,8 @@ impl Linker for EmuLinker {
             kernels: kernels.into_iter().map(|k| (k.name.clone(), k)).collect(),
             device: self.device.clone().unwrap_or_default(),
         };
-        let rt = Runtime::new(Arc::new(ops), program, compiled, ew, ptx).map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, compiled, (ew, guards), ptx)
+            .map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }

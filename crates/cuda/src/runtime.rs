@@ -391,6 +391,38 @@ pub(crate) fn device_kernels(
     Ok((kernels, ew))
 }
 
+/// `mode=NanGuardMode`'s screening kernels: by (float dtype, rank), the names of a max and a
+/// min reduction over every axis.
+pub(crate) type Guards = HashMap<(DType, usize), (String, String)>;
+
+/// Outputs of at most this many elements are checked on a host copy (cheaper than two
+/// reductions and two copies).
+const GUARD_ON_HOST: usize = 256;
+
+/// `mode=NanGuardMode`'s screening kernels for every float output of `program` with more
+/// dimensions than zero (none without a guard), named `g<max|min>_<dtype>_<rank>`.
+pub(crate) fn guard_kernels(program: &Program) -> Result<(Vec<Kernel>, Guards), PtxError> {
+    use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
+    let mut kernels = Vec::new();
+    let mut guards = Guards::new();
+    if program.watch.guard.is_none() {
+        return Ok((kernels, guards));
+    }
+    for t in program.steps.iter().flat_map(|s| &s.out_types) {
+        let key = (t.dtype, t.ndim());
+        if !t.dtype.is_float() || t.ndim() == 0 || guards.contains_key(&key) {
+            continue;
+        }
+        let name = |k: &str| format!("g{k}_{}_{}", t.dtype, t.ndim());
+        let (mx, mn) = (name("max"), name("min"));
+        for (n, kind) in [(&mx, ReduceKind::Max), (&mn, ReduceKind::Min)] {
+            kernels.push(lower_reduce(n, kind, t.dtype, 0, t.ndim(), ReduceScheme::Row)?.kernel);
+        }
+        guards.insert(key, (mx, mn));
+    }
+    Ok((kernels, guards))
+}
+
 /// A linked program on a device.
 pub struct Runtime {
     dev: Arc<dyn DeviceOps>,
@@ -401,6 +433,8 @@ pub struct Runtime {
     /// By argument: a step may overwrite it in place (an update target the plan lets a
     /// kernel destroy), so a resident value is copied before the call.
     clobbered: Vec<bool>,
+    /// `mode=NanGuardMode`'s screening kernels by (dtype, rank): max and min over every axis.
+    guards: Guards,
     /// The module's text (what `dump=ptx` prints).
     ptx: String,
 }
@@ -412,7 +446,7 @@ impl Runtime {
         dev: Arc<dyn DeviceOps>,
         program: Program,
         compiled: CompiledProgram,
-        ew: Vec<Option<EwSet>>,
+        (ew, guards): (Vec<Option<EwSet>>, Guards),
         ptx: String,
     ) -> Result<Runtime, String> {
         let mut constants = Vec::new();
@@ -441,6 +475,7 @@ impl Runtime {
             ew,
             constants,
             clobbered,
+            guards,
             ptx,
         })
     }
@@ -611,6 +646,9 @@ impl Runtime {
             if let Some(times) = &p.watch.times {
                 dev.sync().map_err(|e| self.err(i, slots, e))?;
                 times.record(i, t0.elapsed(), path);
+            }
+            if let Some(g) = &p.watch.guard {
+                self.guard_step(g, i, slots)?;
             }
             for &s in &plan.frees[pos] {
                 slots[s] = None;
@@ -819,7 +857,7 @@ impl Runtime {
                 slots[step.outputs[0]] = Some(out);
                 Ok(true)
             }
-            KernelKind::Reduce { kind, .. } => {
+            KernelKind::Reduce { kind, scheme } => {
                 let x = &ins[0];
                 let nd = x.shape.len();
                 let mut axes: Vec<usize> = match &step.op {
@@ -828,43 +866,15 @@ impl Runtime {
                 };
                 axes.sort_unstable();
                 axes.dedup();
-                let kept: Vec<usize> = (0..nd).filter(|d| !axes.contains(d)).collect();
-                let out_shape: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
-                let n_out: usize = out_shape.iter().product();
                 let m: usize = axes.iter().map(|&d| x.shape[d]).product();
                 if m == 0 && kind.needs_elements() {
                     return Ok(false); // the interpreter's answer (numpy's error)
                 }
-                let out = alloc(&**dev, step.out_types[0].dtype, &out_shape)?;
-                let idx = match step.out_types.get(1) {
-                    Some(t) => Some(alloc(&**dev, t.dtype, &out_shape)?),
-                    None => None,
-                };
-                let mut params = vec![out.ptr()];
-                if let Some(ix) = &idx {
-                    params.push(ix.ptr());
-                }
-                params.push(x.ptr());
-                params.push(n_out as u64);
-                params.push(m as u64);
-                params.extend(kept.iter().map(|&d| x.shape[d] as u64));
-                params.extend(kept.iter().map(|&d| x.strides[d] as i64 as u64));
-                params.extend(axes.iter().map(|&d| x.shape[d] as u64));
-                params.extend(axes.iter().map(|&d| x.strides[d] as i64 as u64));
-                if n_out > 0 {
-                    let k = &self.compiled.kernels[kernels[0]].name;
-                    let grid = match what {
-                        KernelKind::Reduce {
-                            scheme: theano_ptx::reduce::ReduceScheme::Row,
-                            ..
-                        } => n_out.min(65535),
-                        _ => blocks(n_out, BLOCK as usize),
-                    };
-                    dev.launch(k, grid, BLOCK, &params)?;
-                }
-                slots[step.outputs[0]] = Some(out);
-                if let (Some(ix), Some(&s)) = (idx, step.outputs.get(1)) {
-                    slots[s] = Some(ix);
+                let k = &self.compiled.kernels[kernels[0]].name;
+                let types: Vec<DType> = step.out_types.iter().map(|t| t.dtype).collect();
+                let outs = self.reduce(k, scheme, x, &axes, &types)?;
+                for (&s, d) in step.outputs.iter().zip(outs) {
+                    slots[s] = Some(d);
                 }
                 Ok(true)
             }
@@ -964,6 +974,89 @@ impl Runtime {
                 Ok(true)
             }
         }
+    }
+
+    /// Launch reduction kernel `k` of `scheme` over `axes` (sorted, distinct) of `x`: the
+    /// outputs of dtypes `types` (the value; argmax's index second) over the kept
+    /// dimensions.
+    fn reduce(
+        &self,
+        k: &str,
+        scheme: theano_ptx::reduce::ReduceScheme,
+        x: &Dev,
+        axes: &[usize],
+        types: &[DType],
+    ) -> Result<Vec<Dev>, String> {
+        let dev = &*self.dev;
+        let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
+        let out_shape: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
+        let n_out: usize = out_shape.iter().product();
+        let m: usize = axes.iter().map(|&d| x.shape[d]).product();
+        let outs: Vec<Dev> = (types.iter())
+            .map(|&t| alloc(dev, t, &out_shape))
+            .collect::<Result<_, _>>()?;
+        let mut params: Vec<u64> = outs.iter().map(Dev::ptr).collect();
+        params.push(x.ptr());
+        params.push(n_out as u64);
+        params.push(m as u64);
+        params.extend(kept.iter().map(|&d| x.shape[d] as u64));
+        params.extend(kept.iter().map(|&d| x.strides[d] as i64 as u64));
+        params.extend(axes.iter().map(|&d| x.shape[d] as u64));
+        params.extend(axes.iter().map(|&d| x.strides[d] as i64 as u64));
+        if n_out > 0 {
+            let grid = match scheme {
+                theano_ptx::reduce::ReduceScheme::Row => n_out.min(65535),
+                theano_ptx::reduce::ReduceScheme::Column => blocks(n_out, BLOCK as usize),
+            };
+            dev.launch(k, grid, BLOCK, &params)?;
+        }
+        Ok(outs)
+    }
+
+    /// `mode=NanGuardMode` after step `i`: each float output screened on the device (its
+    /// max and min over every axis, two scalars copied back: NaN propagates through both,
+    /// and an infinite or big value shows as one beyond 1e10), or copied whole when it is
+    /// small or has no screening kernel; a suspect output is copied back and judged by exec's
+    /// [`theano_exec::NanGuard::check`], so the verdict and the message are the CPU's.
+    fn guard_step(
+        &self,
+        g: &theano_exec::NanGuard,
+        i: usize,
+        slots: &[Option<Dev>],
+    ) -> Result<(), NodeError> {
+        let step = &self.program.steps[i];
+        let dev = &*self.dev;
+        for (k, &o) in step.outputs.iter().enumerate() {
+            let Some(d) = slots[o]
+                .as_ref()
+                .filter(|d| d.dtype.is_float() && d.len() > 0)
+            else {
+                continue;
+            };
+            let suspect = match self.guards.get(&(d.dtype, d.shape.len())) {
+                Some((mx, mn)) if d.len() > GUARD_ON_HOST => {
+                    let axes: Vec<usize> = (0..d.shape.len()).collect();
+                    let row = theano_ptx::reduce::ReduceScheme::Row;
+                    let ext = |name: &str| -> Result<f64, String> {
+                        let r = self.reduce(name, row, d, &axes, &[d.dtype])?;
+                        let v = download(dev, &r[0])?.to_f64_vec();
+                        Ok(v.first().copied().unwrap_or(f64::NAN))
+                    };
+                    let (hi, lo) = (ext(mx), ext(mn));
+                    let (hi, lo) = (
+                        hi.map_err(|m| self.err(i, slots, m))?,
+                        lo.map_err(|m| self.err(i, slots, m))?,
+                    );
+                    hi.is_nan() || lo.is_nan() || hi > 1e10 || lo < -1e10
+                }
+                _ => true,
+            };
+            if suspect {
+                let t = download(dev, d).map_err(|m| self.err(i, slots, m))?;
+                g.check(k, &t).map_err(|m| self.err(i, slots, m))?;
+            }
+        }
+        Ok(())
     }
 
     /// One label per row, each in `0..cols` (the interpreter's check, on a host copy).
