@@ -15,6 +15,14 @@
 #              against the device's copy bandwidth
 # and prints a summary (PASS/FAIL per step, the bandwidth lines). Exit status: the number
 # of failed steps.
+#
+# On a machine without Rust or network (the lent device machines), build the bundle here
+# first (`bash scripts/gpu_bundle.sh`: release binaries of the same tests and examples in
+# target/gpu_bundle) and carry it: when target/gpu_bundle/ROOT exists this script runs those
+# binaries instead of cargo, finds cuBLAS (a CUDA 12 or 13 libcublas, e.g. pip's, offered to
+# cudarc as libcublas.so), and also runs the resident-shared-variable tests and the seed's
+# logistic regression and the softmax tutorial (when the bundle holds the data) on the CPU and
+# on `device=cuda`, printing both accuracies.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOG=target/gpu_check
@@ -38,6 +46,63 @@ run_step() {
 }
 
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv || echo "nvidia-smi not found"
+
+BUNDLE=target/gpu_bundle
+if [ -f "$BUNDLE/ROOT" ]; then
+  echo "== bundle built at commit $(cat "$BUNDLE/COMMIT" 2>/dev/null || echo '?')"
+  # the filetests read their files under the build's repository root
+  root=$(cat "$BUNDLE/ROOT")
+  if [ ! -e "$root" ]; then
+    mkdir -p "$(dirname "$root")" && ln -s "$PWD" "$root"
+  fi
+  # cudarc opens libcublas.so (or .so.12): offer it the newest libcublas found
+  if ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.12'; then
+    dirs="/usr/local/cuda/lib64 /usr/local/nvidia/lib64 /usr/lib/x86_64-linux-gnu /opt"
+    dirs="$dirs $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)"
+    # shellcheck disable=SC2086
+    lib=$(find $dirs -name 'libcublas.so.1[23]*' 2>/dev/null | sort -V | tail -n 1)
+    if [ -n "$lib" ]; then
+      mkdir -p target/gpu_libs
+      ln -sf "$lib" target/gpu_libs/libcublas.so
+      export LD_LIBRARY_PATH="$PWD/target/gpu_libs:$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      echo "== cuBLAS: $lib"
+    else
+      echo "== cuBLAS: no libcublas.so.12 or .13 found"
+    fi
+  fi
+  export THEANO_CUDA_REQUIRED=1
+  B=target/gpu_bundle_run
+  mkdir -p "$B"
+  python3 - "$BUNDLE"/bin/*.xz "$B" <<'PY'
+import lzma, os, sys
+*files, out = sys.argv[1:]
+for f in files:
+    dst = os.path.join(out, os.path.basename(f)[: -len(".xz")])
+    with lzma.open(f, "rb") as i, open(dst, "wb") as o:
+        o.write(i.read())
+    os.chmod(dst, 0o755)
+PY
+  run_step probe 120 "$B/cuda_device" --nocapture gpu_functions_agree_with_the_cpu
+  run_step cuda_tests 300 "$B/cuda_device" --nocapture --test-threads 1
+  run_step resident 120 "$B/cuda_resident"
+  run_step filetests 300 "$B/filetests"
+  run_step modes 300 "$B/honest_modes"
+  run_step bandwidth 300 "$B/gpu_bandwidth"
+  run_step seed_cpu 300 "$B/logistic_regression" --quiet --steps 2000
+  THEANO_FLAGS=device=cuda run_step seed_gpu 300 "$B/logistic_regression" --quiet --steps 2000
+  if [ -d "$BUNDLE/mnist" ]; then
+    MNIST_DIR=$BUNDLE/mnist run_step softmax_cpu 300 "$B/softmax_regression" --epochs 2
+    MNIST_DIR=$BUNDLE/mnist THEANO_FLAGS=device=cuda run_step softmax_gpu 300 "$B/softmax_regression" --epochs 2
+  fi
+  echo
+  echo "== summary"
+  printf '%s\n' "${SUMMARY[@]}"
+  grep -h -E "^(device|device-to-device|exp\(x\)|a\*x|summary)" "$LOG/bandwidth.log" 2>/dev/null
+  for f in seed_cpu seed_gpu softmax_cpu softmax_gpu; do
+    [ -f "$LOG/$f.log" ] && grep -h -E "accuracy|non-finite|^epoch" "$LOG/$f.log" | sed "s/^/$f: /"
+  done
+  exit "$FAILED"
+fi
 
 # one build for everything below (tests and the example)
 run_step build 900 cargo build --features cuda --tests --example gpu_bandwidth
