@@ -991,18 +991,11 @@ impl Runtime {
         let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !axes.contains(d)).collect();
         let out_shape: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
         let n_out: usize = out_shape.iter().product();
-        let m: usize = axes.iter().map(|&d| x.shape[d]).product();
         let outs: Vec<Dev> = (types.iter())
             .map(|&t| alloc(dev, t, &out_shape))
             .collect::<Result<_, _>>()?;
-        let mut params: Vec<u64> = outs.iter().map(Dev::ptr).collect();
-        params.push(x.ptr());
-        params.push(n_out as u64);
-        params.push(m as u64);
-        params.extend(kept.iter().map(|&d| x.shape[d] as u64));
-        params.extend(kept.iter().map(|&d| x.strides[d] as i64 as u64));
-        params.extend(axes.iter().map(|&d| x.shape[d] as u64));
-        params.extend(axes.iter().map(|&d| x.strides[d] as i64 as u64));
+        let ptrs: Vec<u64> = outs.iter().map(Dev::ptr).collect();
+        let params = theano_ptx::reduce::reduce_params(&ptrs, x.ptr(), &x.shape, &x.strides, axes);
         if n_out > 0 {
             let grid = match scheme {
                 theano_ptx::reduce::ReduceScheme::Row => n_out.min(65535),

@@ -405,17 +405,13 @@ pub fn run_reduce(
     let ob = mem.alloc(out.data.clone());
     let ib = mem.alloc(idx.data.clone());
     let xb = mem.alloc(x.data.clone());
-    let mut params = vec![Memory::addr(ob, 0)];
-    if argmax {
-        params.push(Memory::addr(ib, 0));
-    }
-    params.push(Memory::addr(xb, x.offset * x.dtype.itemsize()));
-    params.push(n_out as u64);
-    params.push(m as u64);
-    params.extend(kept.iter().map(|&d| x.shape[d] as u64));
-    params.extend(kept.iter().map(|&d| x.strides[d] as i64 as u64));
-    params.extend(axes.iter().map(|&d| x.shape[d] as u64));
-    params.extend(axes.iter().map(|&d| x.strides[d] as i64 as u64));
+    let outs = if argmax {
+        vec![Memory::addr(ob, 0), Memory::addr(ib, 0)]
+    } else {
+        vec![Memory::addr(ob, 0)]
+    };
+    let xa = Memory::addr(xb, x.offset * x.dtype.itemsize());
+    let params = crate::reduce::reduce_params(&outs, xa, &x.shape, &x.strides, axes);
     emu::launch(&rk.kernel, dims, &params, &mut mem)?;
     let o = HostArray {
         data: mem.bufs[ob].clone(),

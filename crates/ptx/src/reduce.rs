@@ -306,6 +306,29 @@ pub(crate) fn offset(b: &mut Builder, i: Val, shape: &[Val], strides: &[Val]) ->
     off
 }
 
+/// A reduction kernel's parameters, in its order: the outputs' addresses (the value, then
+/// argmax's index), the input's address `x`, the output count, the reduced count, then the
+/// kept dimensions' lengths and strides and the reduced ones' (`axes`, sorted), strides in
+/// elements.
+pub fn reduce_params(
+    outs: &[u64],
+    x: u64,
+    shape: &[usize],
+    strides: &[isize],
+    axes: &[usize],
+) -> Vec<u64> {
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let n_out: usize = kept.iter().map(|&d| shape[d]).product();
+    let m: usize = axes.iter().map(|&d| shape[d]).product();
+    let mut params = outs.to_vec();
+    params.extend([x, n_out as u64, m as u64]);
+    for dims in [&kept[..], axes] {
+        params.extend(dims.iter().map(|&d| shape[d] as u64));
+        params.extend(dims.iter().map(|&d| strides[d] as i64 as u64));
+    }
+    params
+}
+
 /// Lower a reduction of `dtype` input with `outer_ndim` kept and `red_ndim` reduced
 /// dimensions.
 pub fn lower_reduce(
