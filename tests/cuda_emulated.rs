@@ -207,3 +207,49 @@ fn dump_and_profile_on_the_emulated_gpu() {
 fn nan_guard_on_the_emulated_gpu() {
     common::nan_guard_on_a_gpu(&emu);
 }
+
+/// The runtime's module holds both index widths of the strided kernels (the 32-bit ones
+/// decompose the index with `div.u32`/`rem.u32`, the 64-bit ones with `.u64`), a small
+/// transposed launch runs (on the 32-bit kernel: the planner picks it for every launch
+/// under 2^31 elements with i32 offsets, theano-ptx's tests check that choice), and ptxas
+/// assembles the whole module for sm_80 and sm_90 when it is there.
+#[test]
+fn strided_kernels_of_both_index_widths_in_the_runtime_module() {
+    let (x, y) = (T::fmatrix("x"), T::fmatrix("y"));
+    let mut mode = theano::Mode::parse_flags("dump=ptx").unwrap();
+    let dir = std::env::temp_dir().join(format!("theano-emu-idx-{}", std::process::id()));
+    mode.dump_dir = Some(dir.clone());
+    let e = T::exp(&x) * y.t();
+    let a = common::values(DType::Float32, &[5, 3], 1);
+    let b = common::values(DType::Float32, &[3, 5], 2);
+    both(
+        &[&x, &y],
+        std::slice::from_ref(&e),
+        &[a.clone(), b.clone()],
+        1e-5,
+    );
+    let f = emu(compile(&[&x, &y], e).mode(mode)).build().unwrap();
+    f.call(&[a, b]).unwrap();
+    let text = f.dump_ptx();
+    assert!(text.contains(".target sm_80"), "{text}");
+    assert!(
+        text.contains("div.u32") && text.contains("rem.u32"),
+        "{text}"
+    );
+    assert!(
+        text.contains("div.u64") && text.contains("rem.u64"),
+        "{text}"
+    );
+    assert!(text.contains("cvt.s64.s32"), "{text}");
+    let Some(ptxas) = theano_cuda::ptx::ptxas::for_test().unwrap_or_else(|e| panic!("{e}")) else {
+        println!("skipped ptxas: run scripts/setup.sh, or set THEANO_PTXAS");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    for sm in [80, 90] {
+        let text = text.replace(".target sm_80", &format!(".target sm_{sm}"));
+        theano_cuda::ptx::ptxas::assemble(&ptxas, &text, sm, &dir, "runtime")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

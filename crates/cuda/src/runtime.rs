@@ -4,9 +4,10 @@
 //! tests exercise it without a GPU.
 //!
 //! A linked program gets the compile-only path's lowerings and storage plan
-//! ([`crate::compile_program`]) plus, for elementwise steps, the contiguous kernel and a
-//! strided kernel for every rank up to the output's (a launch collapses dimensions first,
-//! theano-ptx's `plan_elemwise`, so the rank is known per call). A call copies the arguments
+//! ([`crate::compile_program`]) plus, for elementwise steps, the contiguous kernel and the
+//! strided kernels (64- and 32-bit indices) for every rank up to the output's (a launch
+//! collapses dimensions first, theano-ptx's `plan_elemwise`, so the rank, and whether 32-bit
+//! indices are exact, are known per call). A call copies the arguments
 //! (shared values included: they are not resident on the device) in, runs the steps in the
 //! plan's order (PTX launches, BLAS calls, views of DimShuffles, shapes on the host, the
 //! interpreter on host copies for everything else), copies the results back, and commits
@@ -330,12 +331,15 @@ pub(crate) struct EwSet {
     contiguous: String,
     /// by collapsed rank - 1
     strided: Vec<String>,
+    /// the 32-bit-index strided kernels (`Layout::Strided32`), by collapsed rank - 1
+    strided32: Vec<String>,
     width: usize,
     in_place: Option<usize>,
 }
 
 /// Every kernel a runtime needs: the compile-only path's, plus the elementwise variants
-/// (contiguous, strided at every rank up to the output's), named `e<n>`.
+/// (contiguous, strided with 64- and 32-bit indices at every rank up to the output's),
+/// named `e<n>`.
 pub(crate) fn device_kernels(
     program: &Program,
     compiled: &CompiledProgram,
@@ -383,6 +387,9 @@ pub(crate) fn device_kernels(
             contiguous: make(Layout::Contiguous, 1)?,
             strided: (1..=nd)
                 .map(|r| make(Layout::Strided, r))
+                .collect::<Result<_, _>>()?,
+            strided32: (1..=nd)
+                .map(|r| make(Layout::Strided32, r))
                 .collect::<Result<_, _>>()?,
             width: vector_width(&all),
             in_place: *in_place,
@@ -840,9 +847,15 @@ impl Runtime {
                     let (name, per) = match plan.layout {
                         Layout::Vector => (&set.vector, set.width),
                         Layout::Contiguous => (&set.contiguous, 1),
-                        Layout::Strided => {
+                        // the planner picks Strided32 only where 32-bit indices are exact
+                        Layout::Strided | Layout::Strided32 => {
                             let r = plan.shape.len();
-                            let Some(name) = set.strided.get(r.wrapping_sub(1)) else {
+                            let by_rank = if plan.layout == Layout::Strided32 {
+                                &set.strided32
+                            } else {
+                                &set.strided
+                            };
+                            let Some(name) = by_rank.get(r.wrapping_sub(1)) else {
                                 return Ok(false);
                             };
                             params.extend(plan.shape.iter().map(|&d| d as u64));

@@ -1,5 +1,5 @@
 //! Prints the PTX of `exp(x) * y + tanh(z)` on float32 (the contiguous vector kernel), as
-//! docs/GPU.md shows it. `cargo run -p theano-ptx --example dump [-- float64] [strided|contiguous]`.
+//! docs/GPU.md shows it. `cargo run -p theano-ptx --example dump [-- float64] [strided|strided32|contiguous]`.
 
 use theano_ir::{Composite, ScalarOp};
 use theano_ptx::elemwise::{lower_elemwise, Layout};
@@ -14,7 +14,9 @@ fn main() {
     } else {
         DType::Float32
     };
-    let layout = if args.iter().any(|a| a == "strided") {
+    let layout = if args.iter().any(|a| a == "strided32") {
+        Layout::Strided32
+    } else if args.iter().any(|a| a == "strided") {
         Layout::Strided
     } else if args.iter().any(|a| a == "contiguous") {
         Layout::Contiguous

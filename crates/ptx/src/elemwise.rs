@@ -1,10 +1,18 @@
 //! `Elemwise` to a grid-stride kernel.
 //!
-//! Three layouts, all grid-stride loops over the output's elements in row-major order (each
+//! Four layouts, all grid-stride loops over the output's elements in row-major order (each
 //! thread starts at its global index and steps by the grid's thread count):
 //! - [`Layout::Strided`]: any rank, any (also negative or zero: broadcast) strides per
 //!   operand, in elements. The row-major index is decomposed into coordinates (`rem`/`div`
-//!   by each dimension, innermost first) and each operand's offset accumulated with `mad`.
+//!   by each dimension, innermost first) and each operand's offset accumulated with `mad`,
+//!   all in 64 bits.
+//! - [`Layout::Strided32`]: as `Strided` with 32-bit index arithmetic: the loop counter,
+//!   the element count, the dimensions and the decomposition are u32 (`div.u32`/`rem.u32`,
+//!   where the 64-bit forms are emulated in software on NVIDIA GPUs), each operand's offset
+//!   is accumulated with `mad.lo.s32`, then widened once (`cvt.s64.s32`) and scaled to a
+//!   byte address. Exact only for launches that pass [`crate::launch::index32_fits`]
+//!   (fewer than 2^31 elements, every operand's offset extent within i32); the launcher
+//!   must check it (the planner does: it picks `Strided32` only then).
 //! - [`Layout::Contiguous`]: every operand C-contiguous with the output's shape (no
 //!   broadcasting): offset = index.
 //! - [`Layout::Vector`]: as contiguous, with `ld.global.nc.v{W}` / `st.global.v{W}` over
@@ -13,8 +21,10 @@
 //!   pointer is aligned to W times its element size ([`crate::launch::vector_aligned`]);
 //!   otherwise it uses `Contiguous`.
 //!
-//! Parameters: `out`, `in0..`, `n` (u64 element count); for `Strided` then `shape[d]` (u64)
-//! for each dimension, the output's strides, then each input's strides (s64).
+//! Parameters: `out`, `in0..`, `n` (u64 element count); for the strided layouts then
+//! `shape[d]` (u64) for each dimension, the output's strides, then each input's strides
+//! (s64). `Strided32` takes the same parameters (narrowed after loading), so one launcher
+//! fills both.
 //! Inputs are read through the non-coherent path (`ld.global.nc`), so the output must not
 //! alias an input, except the one an in-place kernel ([`lower_elemwise_inplace`]) names,
 //! which is read with `ld.global`.
@@ -29,8 +39,17 @@ use theano_tensor::DType;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Layout {
     Strided,
+    /// `Strided` with 32-bit index arithmetic (see the module's notes for when it is exact)
+    Strided32,
     Contiguous,
     Vector,
+}
+
+impl Layout {
+    /// Whether the kernel takes shapes and strides (`Strided` or `Strided32`).
+    pub fn is_strided(self) -> bool {
+        matches!(self, Layout::Strided | Layout::Strided32)
+    }
 }
 
 /// A lowered elementwise kernel and what its launcher needs to know.
@@ -124,7 +143,7 @@ fn lower(
     };
     let n_ops = in_dtypes.len() + 1;
     let param_bytes = 8 * (n_ops + 1)
-        + if layout == Layout::Strided {
+        + if layout.is_strided() {
             8 * ndim * (n_ops + 1)
         } else {
             0
@@ -141,7 +160,7 @@ fn lower(
         .map(|i| b.param(&format!("in{i}"), Ty::U64))
         .collect();
     let p_n = b.param("n", Ty::U64);
-    let (p_shape, p_strides) = if layout == Layout::Strided {
+    let (p_shape, p_strides) = if layout.is_strided() {
         let s: Vec<usize> = (0..ndim)
             .map(|d| b.param(&format!("shape{d}"), Ty::U64))
             .collect();
@@ -166,8 +185,8 @@ fn lower(
     let out_ptr = b.ld_param(p_out);
     let in_ptrs: Vec<Val> = p_in.iter().map(|p| b.ld_param(*p)).collect();
     let n = b.ld_param(p_n);
-    let shape: Vec<Val> = p_shape.iter().map(|p| b.ld_param(*p)).collect();
-    let strides: Vec<Vec<Val>> = p_strides
+    let mut shape: Vec<Val> = p_shape.iter().map(|p| b.ld_param(*p)).collect();
+    let mut strides: Vec<Vec<Val>> = p_strides
         .iter()
         .map(|s| s.iter().map(|p| b.ld_param(*p)).collect())
         .collect();
@@ -225,20 +244,41 @@ fn lower(
     }
 
     // the scalar loop (the whole range, or the vector loop's tail)
-    let i = b.var(Ty::U64);
-    match tail_start {
-        Some(t) => {
-            let s = b.bin(BinOp::Add, Ty::U64, t, gid);
-            b.mov(i, s);
+    let (i, n, gstride) = if layout == Layout::Strided32 {
+        // A u32 counter. The launcher guarantees n < 2^31. The thread's start (gid) and
+        // the grid's thread count are u64 (the count can pass 2^32), so both are clamped
+        // to n (u64 `min`) before they are narrowed: a thread whose gid is past n starts at
+        // n and exits at once, and a count of n or more ends the loop after one element
+        // either way, as the unclamped one would. In the body i < n and the step is at
+        // most n, so i + step < 2n < 2^32: the add at the bottom cannot wrap, and the plain
+        // test-then-add loop is exact without a 64-bit counter (nor a test before the add).
+        let g = b.bin(BinOp::Min, Ty::U64, gid, n);
+        let s = b.bin(BinOp::Min, Ty::U64, gstride, n);
+        let i = b.var(Ty::U32);
+        let g32 = b.cvt(Ty::U32, Ty::U64, None, g);
+        b.mov(i, g32);
+        let n32 = b.cvt(Ty::U32, Ty::U64, None, n);
+        let s32 = b.cvt(Ty::U32, Ty::U64, None, s);
+        (shape, strides) = narrow(&mut b, &shape, &strides);
+        (i, n32, s32)
+    } else {
+        let i = b.var(Ty::U64);
+        match tail_start {
+            Some(t) => {
+                let s = b.bin(BinOp::Add, Ty::U64, t, gid);
+                b.mov(i, s);
+            }
+            None => b.mov(i, gid),
         }
-        None => b.mov(i, gid),
-    }
+        (i, n, gstride)
+    };
+    let ity = b.ty(i);
     let (top, end) = (b.label(), b.label());
     b.place(top);
-    let done = b.setp(Cmp::Ge, Ty::U64, i, n);
+    let done = b.setp(Cmp::Ge, ity, i, n);
     b.bra_if(done, true, end);
     // element offsets of every operand (output first)
-    let offs: Vec<Val> = if layout == Layout::Strided {
+    let offs: Vec<Val> = if layout.is_strided() {
         strided_offsets(&mut b, i, &shape, &strides)
     } else {
         vec![i; n_ops]
@@ -251,7 +291,7 @@ fn lower(
     let r = body(&mut b, &vals)?;
     let a = addr(&mut b, out_ptr, offs[0], out.itemsize());
     scalar::store(&mut b, Space::Global, out, a, 0, &[r]);
-    let i2 = b.bin(BinOp::Add, Ty::U64, i, gstride);
+    let i2 = b.bin(BinOp::Add, ity, i, gstride);
     b.mov(i, i2);
     b.bra(top);
     b.place(end);
@@ -286,23 +326,65 @@ pub fn addr(b: &mut Builder, ptr: Val, idx: Val, size: usize) -> Val {
     b.fma(Ty::S64, idx, sz, ptr)
 }
 
-/// Each operand's element offset for row-major index `i`.
+/// Each operand's element offset (s64) for row-major index `i`, whose type (u64 or u32)
+/// is the width of the index arithmetic: the coordinates come from `rem`/`div` of that
+/// width, the offsets from `mad.lo` of the signed one, and 32-bit offsets are widened once
+/// at the end (`cvt.s64.s32`). For u32 the caller passes `shape` and `strides` already
+/// narrowed ([`narrow`]); that is exact when [`crate::launch::index32_fits`] holds: every
+/// partial sum is bounded by the operand's extent (the sum of |stride| * (dim - 1)), which
+/// fits in i32, and a stride whose narrowing is lossy belongs to a dimension of length 1 or
+/// 0, whose coordinate is always 0.
 fn strided_offsets(b: &mut Builder, i: Val, shape: &[Val], strides: &[Vec<Val>]) -> Vec<Val> {
+    let (uty, sty) = if b.ty(i) == Ty::U32 {
+        (Ty::U32, Ty::S32)
+    } else {
+        (Ty::U64, Ty::S64)
+    };
     let nd = shape.len();
-    let z = b.int(Ty::S64, 0);
+    let z = b.int(sty, 0);
     let mut offs = vec![z; strides.len()];
     let mut rem = i;
     for d in (0..nd).rev() {
         let coord = if d == 0 {
             rem
         } else {
-            let c = b.bin(BinOp::Rem, Ty::U64, rem, shape[d]);
-            rem = b.bin(BinOp::Div, Ty::U64, rem, shape[d]);
+            let c = b.bin(BinOp::Rem, uty, rem, shape[d]);
+            rem = b.bin(BinOp::Div, uty, rem, shape[d]);
             c
         };
         for (k, s) in strides.iter().enumerate() {
-            offs[k] = b.fma(Ty::S64, coord, s[d], offs[k]);
+            offs[k] = b.fma(sty, coord, s[d], offs[k]);
+        }
+    }
+    if sty == Ty::S32 {
+        for o in &mut offs {
+            *o = b.cvt(Ty::S64, Ty::S32, None, *o);
         }
     }
     offs
+}
+
+/// The dimensions (u64) and strides (s64) of a `Strided32` kernel narrowed to u32 / s32,
+/// once, before the loop (the first dimension is never divided by, so it is left out).
+fn narrow(b: &mut Builder, shape: &[Val], strides: &[Vec<Val>]) -> (Vec<Val>, Vec<Vec<Val>>) {
+    let sh = shape
+        .iter()
+        .enumerate()
+        .map(|(d, v)| {
+            if d == 0 {
+                *v
+            } else {
+                b.cvt(Ty::U32, Ty::U64, None, *v)
+            }
+        })
+        .collect();
+    let st = strides
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|v| b.cvt(Ty::S32, Ty::S64, None, *v))
+                .collect()
+        })
+        .collect();
+    (sh, st)
 }

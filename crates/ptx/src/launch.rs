@@ -191,8 +191,9 @@ pub struct ElemwisePlan {
 
 /// Plan an elementwise launch over `ins` (numpy broadcasting; the output is C-contiguous):
 /// `Vector` when the collapsed operands are one contiguous run and every input is aligned
-/// for `width`-element accesses, `Contiguous` when only the alignment fails, `Strided`
-/// otherwise.
+/// for `width`-element accesses, `Contiguous` when only the alignment fails, otherwise
+/// `Strided32` when the collapsed geometry passes [`index32_fits`] and `Strided` (64-bit
+/// index arithmetic, always exact) when it does not.
 pub fn plan_elemwise(ins: &[&HostArray], width: usize) -> Result<ElemwisePlan, LaunchError> {
     plan(ins, width, None)
 }
@@ -275,7 +276,11 @@ fn plan(
     }
     let contiguous = cs.len() <= 1 && cst.iter().all(|s| s.iter().all(|&x| x == 1));
     let layout = if !contiguous {
-        Layout::Strided
+        if index32_fits(&cs, &cst) {
+            Layout::Strided32
+        } else {
+            Layout::Strided
+        }
     } else if vector_aligned(ins, width) {
         Layout::Vector
     } else {
@@ -288,6 +293,27 @@ fn plan(
     })
 }
 
+/// Whether a strided launch over `shape` with each operand's `strides` (in elements) is
+/// exact in a [`Layout::Strided32`] kernel's 32-bit index arithmetic: fewer than 2^31
+/// elements (so the u32 grid-stride loop cannot wrap), and for every operand the sum over
+/// dimensions of |stride| * (dim - 1) at most `i32::MAX` (every partial offset the kernel
+/// accumulates, and every stride it multiplies by a non-zero coordinate, then fits in
+/// i32). Computed in u128 with saturation, so no geometry overflows the check.
+pub fn index32_fits(shape: &[usize], strides: &[Vec<isize>]) -> bool {
+    let n = shape
+        .iter()
+        .fold(1u128, |acc, &d| acc.saturating_mul(d as u128));
+    if n >= 1 << 31 {
+        return false;
+    }
+    strides.iter().all(|s| {
+        let extent = s.iter().zip(shape).fold(0u128, |acc, (&st, &d)| {
+            acc.saturating_add((st.unsigned_abs() as u128) * (d.saturating_sub(1) as u128))
+        });
+        extent <= i32::MAX as u128
+    })
+}
+
 /// Whether each input's first element is aligned to `width` elements (the emulator's
 /// buffers start aligned, as device allocations do; the output is fresh and aligned).
 pub fn vector_aligned(ins: &[&HostArray], width: usize) -> bool {
@@ -297,8 +323,9 @@ pub fn vector_aligned(ins: &[&HostArray], width: usize) -> bool {
 
 /// Run an elementwise kernel on the emulator: inputs broadcast (numpy) to a fresh
 /// C-contiguous output. The kernel must fit [`plan_elemwise`]'s plan: a strided kernel of
-/// the collapsed rank, or a contiguous or vector kernel when the plan is contiguous (the
-/// vector kernel's alignment is the caller's business: the emulator faults on a misaligned
+/// the collapsed rank (a `Strided` one always, a `Strided32` one only when the plan passes
+/// [`index32_fits`]), or a contiguous or vector kernel when the plan is contiguous (the vector
+/// kernel's alignment is the caller's business: the emulator faults on a misaligned
 /// access).
 pub fn run_elemwise(
     ek: &ElemwiseKernel,
@@ -320,14 +347,20 @@ pub fn run_elemwise(
     }
     let plan = plan(ins, ek.width.max(1), ek.inplace)?;
     match ek.layout {
-        Layout::Strided if ek.ndim != plan.shape.len() => {
+        Layout::Strided | Layout::Strided32 if ek.ndim != plan.shape.len() => {
             return Err(LaunchError::Shape(format!(
                 "collapsed rank {} for a strided kernel of rank {}",
                 plan.shape.len(),
                 ek.ndim
             )))
         }
-        Layout::Contiguous | Layout::Vector if plan.layout == Layout::Strided => {
+        Layout::Strided32 if !index32_fits(&plan.shape, &plan.strides) => {
+            return Err(LaunchError::Shape(format!(
+                "a 32-bit-index kernel for shape {:?} (2^31 elements or more, or offsets past i32)",
+                plan.shape
+            )))
+        }
+        Layout::Contiguous | Layout::Vector if plan.layout.is_strided() => {
             return Err(LaunchError::Shape(
                 "a contiguous kernel needs C-contiguous inputs of the output's shape".into(),
             ))
@@ -352,7 +385,7 @@ pub fn run_elemwise(
         params[0] = params[i + 1];
     }
     params.push(out.len() as u64);
-    if ek.layout == Layout::Strided {
+    if ek.layout.is_strided() {
         params.extend(plan.shape.iter().map(|&d| d as u64));
         for s in &plan.strides {
             params.extend(s.iter().map(|&x| x as i64 as u64));

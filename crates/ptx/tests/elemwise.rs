@@ -1,6 +1,9 @@
 //! Every elementwise lowering on the emulator against the interpreter: each scalar op on
 //! each dtype family, ranks 0-3 with broadcasting and strided / transposed / reversed
-//! views, the three layouts, and 300+ random fused composites.
+//! views, the four layouts (strided launches run with 32- and 64-bit indices, which must
+//! agree bit for bit: `common::run_op`), ranks 1-6 and zero-size shapes in both index
+//! widths, the planner's 32-bit condition at its boundaries, and 300+ random fused
+//! composites.
 
 mod common;
 
@@ -176,7 +179,12 @@ fn layouts_agree() {
     ] {
         for n in [0usize, 1, 3, 4, 7, 64, 130] {
             let ins: Vec<Tensor> = (0..3).map(|_| tensor(&mut r, d, &[n], true)).collect();
-            for layout in [Layout::Vector, Layout::Contiguous, Layout::Strided] {
+            for layout in [
+                Layout::Vector,
+                Layout::Contiguous,
+                Layout::Strided,
+                Layout::Strided32,
+            ] {
                 let (done, _) = check(&op, &ins, 0, Some(layout))
                     .unwrap_or_else(|e| panic!("{layout:?} n={n}: {e}"));
                 assert!(done);
@@ -325,12 +333,12 @@ fn plans_collapse_dimensions() {
     let a = t(&[2, 3, 4]);
     let p = plan_elemwise(&[&a, &a], 4).unwrap();
     assert_eq!((p.layout, p.shape.clone()), (Layout::Vector, vec![24]));
-    // a transposed view keeps two dimensions
+    // a transposed view keeps two dimensions (small: 32-bit indices)
     let b = t(&[3, 4]).permuted(&[1, 0]);
     let p = plan_elemwise(&[&b], 4).unwrap();
     assert_eq!(
         (p.layout, p.shape.clone(), p.strides.clone()),
-        (Layout::Strided, vec![4, 3], vec![vec![3, 1], vec![1, 4]])
+        (Layout::Strided32, vec![4, 3], vec![vec![3, 1], vec![1, 4]])
     );
     // broadcasting: a column and a row
     let (c, r) = (t(&[3, 1]), t(&[1, 4]));
@@ -344,7 +352,7 @@ fn plans_collapse_dimensions() {
     let p = plan_elemwise(&[&s], 4).unwrap();
     assert_eq!(
         (p.layout, p.shape.clone(), p.strides.clone()),
-        (Layout::Strided, vec![6], vec![vec![1], vec![2]])
+        (Layout::Strided32, vec![6], vec![vec![1], vec![2]])
     );
     // length-1 dimensions vanish; a scalar is contiguous
     let p = plan_elemwise(&[&t(&[1, 5, 1])], 4).unwrap();
@@ -374,24 +382,35 @@ fn in_place_over_an_input() {
                 let hx = layout_variant(&x, variant);
                 let hy = layout_variant(&y, variant + 1);
                 let plan = theano_ptx::launch::plan_elemwise_inplace(&[&hx, &hy], 4, 0).unwrap();
-                let k = theano_ptx::elemwise::lower_elemwise_inplace(
-                    "k",
-                    &op,
-                    &[d, d],
-                    d,
-                    plan.shape.len(),
-                    plan.layout,
-                    Default::default(),
-                    0,
-                )
-                .unwrap();
-                let got = theano_ptx::launch::run_elemwise(&k, &[&hx, &hy], DIMS).unwrap();
-                assert_eq!(
-                    (got.strides.clone(), got.offset),
-                    (hx.strides.clone(), hx.offset)
-                );
-                compare(&op, &[x.clone(), y.clone()], &got.to_tensor(), TOL_ULP)
-                    .unwrap_or_else(|e| panic!("{d} rank {rank} variant {variant}: {e}"));
+                // a strided plan runs in both index widths
+                let layouts = if plan.layout.is_strided() {
+                    assert_eq!(plan.layout, Layout::Strided32, "a small launch");
+                    vec![Layout::Strided32, Layout::Strided]
+                } else {
+                    vec![plan.layout]
+                };
+                for layout in layouts {
+                    let k = theano_ptx::elemwise::lower_elemwise_inplace(
+                        "k",
+                        &op,
+                        &[d, d],
+                        d,
+                        plan.shape.len(),
+                        layout,
+                        Default::default(),
+                        0,
+                    )
+                    .unwrap();
+                    let got = theano_ptx::launch::run_elemwise(&k, &[&hx, &hy], DIMS).unwrap();
+                    assert_eq!(
+                        (got.strides.clone(), got.offset),
+                        (hx.strides.clone(), hx.offset)
+                    );
+                    compare(&op, &[x.clone(), y.clone()], &got.to_tensor(), TOL_ULP)
+                        .unwrap_or_else(|e| {
+                            panic!("{d} rank {rank} variant {variant} {layout:?}: {e}")
+                        });
+                }
                 n += 1;
             }
         }
@@ -409,4 +428,159 @@ fn in_place_over_an_input() {
         0
     )
     .is_err());
+}
+
+#[test]
+fn strided_index_widths_on_every_dtype_rank_1_to_6() {
+    // every dtype, ranks 1-6, each operand C-ordered, transposed, reversed (negative
+    // strides) or stepped, the second broadcast, some shapes zero-size: the planner picks
+    // 32-bit indices for every strided launch here, and run_op runs the 64-bit kernel
+    // beside it (bit-identical results)
+    let mut r = rng(64);
+    let (mut strided, mut zero) = (0, 0);
+    for d in DType::ALL {
+        let op = if d == DType::Bool {
+            ScalarOp::Or
+        } else {
+            ScalarOp::Add
+        };
+        for rank in 1..=6 {
+            for variant in 0..4 {
+                let mut shape: Vec<usize> = (0..rank).map(|_| r.random_range(1..4)).collect();
+                if variant == 3 {
+                    shape[r.random_range(0..rank)] = 0;
+                }
+                let ys = broadcast_of(&mut r, &shape);
+                let ins = [
+                    tensor(&mut r, d, &shape, true),
+                    tensor(&mut r, d, &ys, true),
+                ];
+                let arrays: Vec<HostArray> = ins
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| layout_variant(t, variant + k))
+                    .collect();
+                let refs: Vec<&HostArray> = arrays.iter().collect();
+                let plan = plan_elemwise(&refs, 4).unwrap();
+                if plan.layout.is_strided() {
+                    assert_eq!(plan.layout, Layout::Strided32, "{shape:?} {ys:?}");
+                    strided += 1;
+                }
+                if shape.contains(&0) {
+                    zero += 1;
+                }
+                let (done, _) = check(&op, &ins, variant, None)
+                    .unwrap_or_else(|e| panic!("{d} {shape:?} {ys:?}: {e}"));
+                assert!(done, "{op} on {d}: the interpreter refused");
+                // and the 64-bit kernel on its own, forced (also for contiguous plans)
+                let (done, _) = check(&op, &ins, variant, Some(Layout::Strided))
+                    .unwrap_or_else(|e| panic!("{d} {shape:?} {ys:?} (64-bit): {e}"));
+                assert!(done);
+            }
+        }
+    }
+    println!("{strided} strided launches, {zero} zero-size");
+    assert!(
+        strided > 100 && zero >= 30,
+        "{strided} strided, {zero} zero-size"
+    );
+}
+
+/// An operand view over no storage: the planner reads shapes, strides and offsets only, so
+/// huge geometries are planned without allocating them.
+fn view(shape: &[usize], strides: &[isize]) -> HostArray {
+    HostArray {
+        dtype: DType::Float32,
+        shape: shape.to_vec(),
+        strides: strides.to_vec(),
+        offset: 0,
+        data: Vec::new(),
+    }
+}
+
+#[test]
+fn index32_condition_at_its_boundaries() {
+    use theano_ptx::launch::index32_fits;
+    let max = i32::MAX as isize;
+    // the element count: below 2^31 only
+    assert!(index32_fits(&[(1 << 31) - 1], &[vec![1], vec![-1]]));
+    assert!(!index32_fits(&[1 << 31], &[vec![1], vec![-1]]));
+    assert!(!index32_fits(
+        &[1 << 16, 1 << 15],
+        &[vec![1 << 15, 1], vec![0, 0]]
+    ));
+    // an operand's extent, sum of |stride| * (dim - 1): up to i32::MAX, either sign
+    assert!(index32_fits(&[2], &[vec![1], vec![max]]));
+    assert!(index32_fits(&[2], &[vec![1], vec![-max]]));
+    assert!(!index32_fits(&[2], &[vec![1], vec![max + 1]]));
+    assert!(!index32_fits(&[2], &[vec![1], vec![-max - 1]]));
+    // summed over dimensions: 2 * 1073741822 + 3 * 1 = i32::MAX
+    assert!(index32_fits(&[3, 4], &[vec![4, 1], vec![1073741822, 1]]));
+    assert!(!index32_fits(&[3, 4], &[vec![4, 1], vec![1073741823, 1]]));
+    assert!(!index32_fits(&[3, 4], &[vec![4, 1], vec![1073741822, -2]]));
+    // every operand counts, the output included
+    assert!(!index32_fits(&[3, 4], &[vec![1073741823, 1], vec![4, 1]]));
+    // a dimension of length 1 or 0 contributes nothing, whatever its stride
+    assert!(index32_fits(
+        &[1, 5],
+        &[vec![isize::MAX, 1], vec![isize::MIN, 0]]
+    ));
+    assert!(index32_fits(&[0, 5], &[vec![isize::MAX, 1]]));
+    // no overflow in the check itself
+    assert!(!index32_fits(
+        &[usize::MAX, usize::MAX],
+        &[vec![isize::MAX, isize::MIN]]
+    ));
+    assert!(!index32_fits(&[3; 8], &[vec![isize::MAX; 8]]));
+
+    // the planner: a reversed vector of 2^31 - 1 elements (extents 2^31 - 2) takes 32-bit
+    // indices; of 2^31 elements, whose extents are exactly i32::MAX, the count rules them out
+    let rev = |n: usize| view(&[n], &[-1]);
+    let p = plan_elemwise(&[&rev((1 << 31) - 1)], 4).unwrap();
+    assert_eq!(p.layout, Layout::Strided32);
+    let p = plan_elemwise(&[&rev(1 << 31)], 4).unwrap();
+    assert_eq!(p.layout, Layout::Strided);
+    // six elements, the input's row stride taking its extent to i32::MAX and one past: a
+    // huge-extent view gets the 64-bit kernel
+    let p = plan_elemwise(&[&view(&[2, 3], &[max - 2, 1])], 4).unwrap();
+    assert_eq!((p.layout, p.shape.clone()), (Layout::Strided32, vec![2, 3]));
+    let p = plan_elemwise(&[&view(&[2, 3], &[max - 1, 1])], 4).unwrap();
+    assert_eq!((p.layout, p.shape.clone()), (Layout::Strided, vec![2, 3]));
+    let p = plan_elemwise(&[&view(&[2, 3], &[-(max - 1), 1])], 4).unwrap();
+    assert_eq!(p.layout, Layout::Strided);
+    // in place: the output's strides are the input's, and count the same
+    let inp = theano_ptx::launch::plan_elemwise_inplace;
+    let p = inp(&[&view(&[2, 3], &[max - 2, 1])], 4, 0).unwrap();
+    assert_eq!(p.layout, Layout::Strided32);
+    let p = inp(&[&view(&[2, 3], &[max - 1, 1])], 4, 0).unwrap();
+    assert_eq!(p.layout, Layout::Strided);
+    // a broadcast operand's zero strides add nothing
+    let p = plan_elemwise(&[&view(&[2, 3], &[max - 2, 1]), &view(&[3], &[1])], 4).unwrap();
+    assert_eq!(p.layout, Layout::Strided32);
+}
+
+#[test]
+fn a_32_bit_kernel_is_refused_where_it_would_be_inexact() {
+    // run_elemwise checks the plan before it launches a Strided32 kernel: a view whose
+    // extent passes i32 (a one-element buffer, so nothing huge is allocated: the launch
+    // must be refused before any access)
+    let k = theano_ptx::elemwise::lower_elemwise(
+        "k",
+        &ScalarOp::Neg,
+        &[DType::Float32],
+        DType::Float32,
+        1,
+        Layout::Strided32,
+        Default::default(),
+    )
+    .unwrap();
+    let mut a = view(&[2], &[1 << 31]);
+    a.data = vec![0; 4];
+    let e = theano_ptx::launch::run_elemwise(&k, &[&a], DIMS).unwrap_err();
+    assert!(e.to_string().contains("32-bit"), "{e}");
+    // the same kernel on a small view runs
+    let t = Tensor::from_f64_vec(DType::Float32, &[2], vec![1.0, 2.0]).unwrap();
+    let b = HostArray::from_tensor(&t).reversed(0);
+    let got = theano_ptx::launch::run_elemwise(&k, &[&b], DIMS).unwrap();
+    assert_eq!(got.to_tensor().to_f64_vec(), vec![-2.0, -1.0]);
 }

@@ -13,7 +13,8 @@ use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
 use theano_ptx::{module, Kernel, Target};
 use theano_tensor::DType;
 
-/// Every kernel of the op suite: each scalar op on each dtype in each layout, a fused
+/// Every kernel of the op suite: each scalar op on each dtype in each layout (both index
+/// widths of the strided one, and the 32-bit one at every rank 1-6), a fused
 /// composite in each float dtype, every reduction kind on every dtype in both schemes, the
 /// softmax and crossentropy row kernels.
 fn suite() -> Vec<Kernel> {
@@ -35,8 +36,13 @@ fn suite() -> Vec<Kernel> {
             let Ok(out) = op.out_dtype(&dts) else {
                 continue;
             };
-            for layout in [Layout::Strided, Layout::Contiguous, Layout::Vector] {
-                let ndim = if layout == Layout::Strided { 3 } else { 1 };
+            for layout in [
+                Layout::Strided,
+                Layout::Strided32,
+                Layout::Contiguous,
+                Layout::Vector,
+            ] {
+                let ndim = if layout.is_strided() { 3 } else { 1 };
                 n += 1;
                 match lower_elemwise(
                     &format!("k{n}"),
@@ -70,6 +76,22 @@ fn suite() -> Vec<Kernel> {
             );
         }
     }
+    // the 32-bit-index strided kernel at ranks 1-6
+    for rank in 1..=6 {
+        for d in [DType::Float32, DType::Float64, DType::Int8, DType::UInt64] {
+            n += 1;
+            let k = lower_elemwise(
+                &format!("k{n}"),
+                &ScalarOp::Add,
+                &[d, d],
+                d,
+                rank,
+                Layout::Strided32,
+                Default::default(),
+            );
+            ks.push(k.unwrap().kernel);
+        }
+    }
     // in place over input 0
     for d in [DType::Float32, DType::Float64, DType::Int8] {
         let (o, arity) = if d.is_float() {
@@ -77,7 +99,12 @@ fn suite() -> Vec<Kernel> {
         } else {
             (ScalarOp::Add, 2)
         };
-        for layout in [Layout::Strided, Layout::Contiguous, Layout::Vector] {
+        for layout in [
+            Layout::Strided,
+            Layout::Strided32,
+            Layout::Contiguous,
+            Layout::Vector,
+        ] {
             n += 1;
             let name = format!("k{n}");
             let dts = vec![d; arity];
@@ -118,11 +145,12 @@ fn suite() -> Vec<Kernel> {
         let Ok(out) = op.out_dtype(&dts) else {
             continue;
         };
-        let layout = if made % 2 == 0 {
-            Layout::Strided
-        } else {
-            Layout::Vector
-        };
+        let layout = [
+            Layout::Strided,
+            Layout::Vector,
+            Layout::Strided32,
+            Layout::Vector,
+        ][made % 4];
         n += 1;
         match lower_elemwise(
             &format!("k{n}"),
@@ -172,7 +200,7 @@ fn suite() -> Vec<Kernel> {
 fn ptxas_accepts_every_kernel() {
     // every kernel verifies, with or without ptxas
     let ks = suite();
-    assert!(ks.len() > 900, "{} kernels", ks.len());
+    assert!(ks.len() > 1200, "{} kernels", ks.len());
     for k in &ks {
         k.verify().unwrap_or_else(|e| panic!("{}: {e}", k.name));
     }

@@ -452,20 +452,32 @@ pub fn run_op(
     let plan =
         plan_elemwise(&refs, vector_width(&all)).unwrap_or_else(|e| panic!("{op}: plan: {e}"));
     let layout = match force {
-        Some(Layout::Strided) => Layout::Strided,
-        Some(l) if plan.layout != Layout::Strided => l,
+        Some(l) if l.is_strided() => l,
+        Some(l) if !plan.layout.is_strided() => l,
         _ => plan.layout,
     };
-    let k = lower_elemwise(
-        "k",
-        op,
-        &dts,
-        out,
-        plan.shape.len(),
-        layout,
-        MathOpts::default(),
-    )?;
-    let r = run_elemwise(&k, &refs, dims).unwrap_or_else(|e| panic!("{op}: emulator: {e}"));
+    let run = |layout: Layout| -> Result<HostArray, PtxError> {
+        let k = lower_elemwise(
+            "k",
+            op,
+            &dts,
+            out,
+            plan.shape.len(),
+            layout,
+            MathOpts::default(),
+        )?;
+        Ok(run_elemwise(&k, &refs, dims).unwrap_or_else(|e| panic!("{op}: emulator: {e}")))
+    };
+    let r = run(layout)?;
+    // where the plan chose 32-bit indices, the 64-bit kernel runs too and must write the
+    // same bits (both index widths are exact here)
+    if layout == Layout::Strided32 && force.is_none() {
+        let wide = run(Layout::Strided)?;
+        assert_eq!(
+            r.data, wide.data,
+            "{op}: the 32- and 64-bit-index strided kernels disagree"
+        );
+    }
     Ok(r.to_tensor())
 }
 
