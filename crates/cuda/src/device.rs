@@ -10,7 +10,9 @@
 //! - A linked program's kernels (`runtime::device_kernels`) are one PTX module, loaded once
 //!   per distinct text (a process-wide cache keyed by the text); the runtime (`runtime.rs`, the same
 //!   code the emulated device runs in the tests) calls [`DeviceOps`] implemented here: one
-//!   stream, buffers from `alloc` (uninitialized: every kernel output is written whole),
+//!   stream (cudarc's cross-stream event tracking off), buffers (`DevBuf`, which binds the
+//!   context before it is freed on whatever thread drops it) from `alloc` (uninitialized:
+//!   every kernel output is written whole),
 //!   `alloc_zeros` (`Alloc` of 0) and `clone_htod`, all from the device's memory pool, which
 //!   keeps freed memory for reuse ([`keep_freed_memory`]), launches with raw `u64` parameters,
 //!   cuBLAS (column-major) for the BLAS calls.
@@ -83,6 +85,10 @@ fn open() -> Result<Arc<Device>, CudaError> {
         )));
     }
     let stream = ctx.default_stream();
+    // SAFETY: every launch, copy and cuBLAS call of this process runs on this one stream
+    // (calls take the device's lock), so no buffer needs cudarc's per-buffer events (two
+    // created per allocation otherwise) to order uses across streams.
+    unsafe { ctx.disable_event_tracking() };
     if ctx.has_async_alloc() {
         keep_freed_memory(ctx.cu_device()).map_err(|e| no("the device's memory pool", &e))?;
     }
@@ -241,8 +247,34 @@ struct CudaOps {
 unsafe impl Send for CudaOps {}
 unsafe impl Sync for CudaOps {}
 
+/// A device buffer. Dropping it frees it (`cuMemFreeAsync` on the stream), which may happen
+/// on any thread: a shared variable's device copy dies with `set_value` or the variable. The
+/// driver needs the context current for that, and cudarc records a failed free as an error
+/// every later call then returns; so the context is made current first.
+struct DevBuf {
+    slice: CudaSlice<u8>,
+    ctx: Arc<CudaContext>,
+}
+
+impl Drop for DevBuf {
+    fn drop(&mut self) {
+        // an error here was recorded by cudarc already and is reported by the next call
+        let _ = self.ctx.bind_to_thread();
+    }
+}
+
+fn buf(slice: CudaSlice<u8>, dev: &Device) -> (Buf, u64) {
+    let base = slice.device_ptr(&dev.stream).0;
+    let b = DevBuf {
+        slice,
+        ctx: dev.ctx.clone(),
+    };
+    (Arc::new(b), base)
+}
+
 fn slice_of(buf: &Buf) -> Result<&CudaSlice<u8>, String> {
-    buf.downcast_ref::<CudaSlice<u8>>()
+    buf.downcast_ref::<DevBuf>()
+        .map(|b| &b.slice)
         .ok_or_else(|| "a buffer of another device".to_string())
 }
 
@@ -277,21 +309,18 @@ impl DeviceOps for CudaOps {
         // SAFETY: the runtime writes every element of a buffer from `alloc` before reading
         // it (kernel outputs, cuBLAS outputs with beta = 0, device copies); bytes are plain
         // data, so undefined contents are no undefined behaviour on the host side.
-        let buf = unsafe { s.alloc::<u8>(bytes.max(1)) }.map_err(drv)?;
-        let base = buf.device_ptr(s).0;
-        Ok((Arc::new(buf), base))
+        let slice = unsafe { s.alloc::<u8>(bytes.max(1)) }.map_err(drv)?;
+        Ok(buf(slice, &self.dev))
     }
     fn alloc_zeros(&self, bytes: usize) -> Result<(Buf, u64), String> {
         let s = &self.dev.stream;
-        let buf = s.alloc_zeros::<u8>(bytes.max(1)).map_err(drv)?;
-        let base = buf.device_ptr(s).0;
-        Ok((Arc::new(buf), base))
+        let slice = s.alloc_zeros::<u8>(bytes.max(1)).map_err(drv)?;
+        Ok(buf(slice, &self.dev))
     }
     fn upload(&self, bytes: &[u8]) -> Result<(Buf, u64), String> {
         let s = &self.dev.stream;
-        let buf = s.clone_htod(bytes).map_err(drv)?;
-        let base = buf.device_ptr(s).0;
-        Ok((Arc::new(buf), base))
+        let slice = s.clone_htod(bytes).map_err(drv)?;
+        Ok(buf(slice, &self.dev))
     }
     fn download(&self, buf: &Buf) -> Result<Vec<u8>, String> {
         let v = self.dev.stream.clone_dtoh(slice_of(buf)?).map_err(drv)?;

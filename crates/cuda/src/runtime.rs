@@ -7,8 +7,7 @@
 //! ([`crate::compile_program`]) plus, for elementwise steps, the contiguous kernel and the
 //! strided kernels (64- and 32-bit indices) for every rank up to the output's (a launch
 //! collapses dimensions first, theano-ptx's `plan_elemwise`, so the rank, and whether 32-bit
-//! indices are exact, are known per call). A call copies the arguments
-//! (shared values included: they are not resident on the device) in, runs the steps in the
+//! indices are exact, are known per call). A call copies the inputs in, runs the steps in the
 //! plan's order (PTX launches, BLAS calls, views of DimShuffles, shapes on the host, the
 //! interpreter on host copies for everything else), copies the results back, and commits
 //! the updates, all or nothing.
