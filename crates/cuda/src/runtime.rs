@@ -562,7 +562,6 @@ impl Runtime {
         let p = &self.program;
         let dev = &self.dev;
         let node = |m: String| RunError::Node(whole("(transfer)", m));
-        let _g = dev.begin().map_err(node)?;
         let n_in = inputs.len();
         if n_in + cells.len() != p.args.len() {
             return Err(node(format!(
@@ -571,6 +570,21 @@ impl Runtime {
                 p.args.len()
             )));
         }
+        let resident = |c: &CellArg<'_>| -> Option<Dev> {
+            c.value
+                .mirror()
+                .filter(|m| m.memory() == dev.memory())
+                .and_then(|m| m.as_any().downcast_ref::<Resident>())
+                .map(|r| r.value.clone())
+        };
+        // values newer on another device come to the host before this device is taken (two
+        // calls fetching from each other's device would otherwise wait for each other)
+        for (k, c) in cells.iter_mut().enumerate() {
+            if resident(c).is_none() {
+                (c.value.host()).map_err(|message| RunError::Transfer { cell: k, message })?;
+            }
+        }
+        let _g = dev.begin().map_err(node)?;
         let mut slots: Vec<Option<Dev>> = vec![None; p.n_slots];
         for (t, &s) in inputs.iter().zip(&p.args) {
             slots[s] = Some(upload(&**dev, t).map_err(node)?);
@@ -578,13 +592,7 @@ impl Runtime {
         let mut uploaded: Vec<(usize, Dev)> = Vec::new();
         for (k, c) in cells.iter_mut().enumerate() {
             let a = n_in + k;
-            let resident = c
-                .value
-                .mirror()
-                .filter(|m| m.memory() == dev.memory())
-                .and_then(|m| m.as_any().downcast_ref::<Resident>())
-                .map(|r| r.value.clone());
-            let d = match resident {
+            let d = match resident(c) {
                 Some(d) if self.clobbered[a] => device_copy(&**dev, &d).map_err(node)?,
                 Some(d) => d,
                 None => {
