@@ -143,6 +143,34 @@ fn functions_share_the_resident_value_and_see_host_writes() {
     assert!(w.shared_cell().unwrap().lock().mirror().is_none());
     assert_eq!(step.call(&[ones()]).unwrap()[0].to_f64_vec(), [42.0]);
     assert_eq!(w.get_value().unwrap().to_f64_vec(), [24.0, 28.0, 32.0]);
+    // mode=DebugMode (on the GPU) and profile=True read the device's newer value too, and a
+    // DebugMode update goes through the host (the device copy dropped)
+    assert_eq!(step.call(&[ones()]).unwrap()[0].to_f64_vec(), [84.0]);
+    assert!(is_stale(&w));
+    let mode = |flags: &str| theano::Mode::parse_flags(flags).unwrap();
+    let debug = compile(&[&x], (&w * &x).sum())
+        .updates([(&w, &w * 2.0)])
+        .mode(mode("mode=DebugMode"))
+        .linker(Box::new(EmuLinker::on(&dev)))
+        .build()
+        .unwrap();
+    assert_eq!(debug.call(&[ones()]).unwrap()[0].to_f64_vec(), [168.0]);
+    assert!(w.shared_cell().unwrap().lock().mirror().is_none());
+    let profiled = compile(&[&x], (&w * &x).sum())
+        .updates([(&w, &w * 2.0)])
+        .mode(mode("profile=True"))
+        .linker(Box::new(EmuLinker::on(&dev)))
+        .build()
+        .unwrap();
+    assert_eq!(profiled.call(&[ones()]).unwrap()[0].to_f64_vec(), [336.0]);
+    assert!(is_stale(&w));
+    assert!(profiled
+        .profile()
+        .unwrap()
+        .nodes
+        .iter()
+        .all(|n| n.calls == 1));
+    assert_eq!(w.get_value().unwrap().to_f64_vec(), [192.0, 224.0, 256.0]);
     // set_value replaces the device copy
     step.call(&[ones()]).unwrap();
     w.set_value(Tensor::from(vec![0.5f64, 0.5, 0.5])).unwrap();
