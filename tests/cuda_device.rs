@@ -224,7 +224,8 @@ fn gpu_updates_are_all_or_nothing() {
 /// Shared variables stay on the device between calls (tests/cuda_resident.rs checks the
 /// same on the emulator, with byte counts): an update leaves the new value there, a second
 /// GPU function reads it there, a CPU function and `get_value` copy it back, and an update
-/// computed in place over it runs over a device copy, so a failed call changes nothing.
+/// the CPU would compute in place over it writes a fresh buffer, so a failed call changes
+/// nothing.
 #[test]
 fn shared_values_stay_on_the_gpu() {
     let Some(_) = device() else { return };

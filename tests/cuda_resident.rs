@@ -189,9 +189,9 @@ fn functions_share_the_resident_value_and_see_host_writes() {
     assert_eq!(read.call(&[two]).unwrap()[0].to_f64_vec(), [5.0, 6.0]);
 }
 
-/// An update computed in place over the resident value (the plan lets the elementwise kernel
-/// overwrite w) runs over a device copy: when a later step fails, w is still the old value,
-/// on the device and on the host.
+/// An update the CPU computes in place over w (exec's plan lets the elementwise kernel
+/// overwrite it) writes a fresh buffer on the GPU (its compiled plan takes that back): when a
+/// later step fails, w is still the old value, on the device and on the host.
 #[test]
 fn a_failed_call_leaves_the_resident_value_unchanged() {
     let w = theano::shared_named(vec![1.0f64, 2.0, 3.0], "w");

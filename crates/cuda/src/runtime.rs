@@ -15,9 +15,9 @@
 //! Shared variables stay on the device between calls ([`Executable::call_cells`]): a cell's
 //! value is uploaded once and kept as the cell's [`Mirror`] ([`Resident`]); an update's new
 //! value is left on the device as the cell's mirror, the host copy fetched only when the host
-//! needs it (`get_value`, a CPU function). A resident value a step may overwrite in place
-//! (an update target the plan lets a kernel destroy) is copied on the device first, so a
-//! failed call leaves every cell as it was.
+//! needs it (`get_value`, a CPU function). No step writes over an argument's storage (the
+//! compiled plan never lets one, [`crate::compile_program`]), so a resident value is never
+//! written after the call that made it, and a failed call leaves every cell as it was.
 
 use crate::compile::{CompiledProgram, KernelKind, StepCode};
 use std::any::Any;
@@ -172,23 +172,6 @@ impl Dev {
         }
         Some((lo, hi))
     }
-}
-
-/// A copy of `d` in a fresh buffer (the same view of a copy of the elements it spans).
-fn device_copy(dev: &dyn DeviceOps, d: &Dev) -> Result<Dev, String> {
-    let Some((lo, hi)) = d.extent() else {
-        return alloc(dev, d.dtype, &d.shape);
-    };
-    let sz = d.dtype.itemsize();
-    let bytes = (hi - lo + 1) as usize * sz;
-    let (buf, base) = dev.alloc(bytes)?;
-    dev.copy(d.base + lo as u64 * sz as u64, base, bytes)?;
-    Ok(Dev {
-        buf,
-        base,
-        offset: (d.offset as isize - lo) as usize,
-        ..d.clone()
-    })
 }
 
 /// A shared variable's value kept on the device between calls: the cell's [`Mirror`].
@@ -436,9 +419,6 @@ pub struct Runtime {
     compiled: CompiledProgram,
     ew: Vec<Option<EwSet>>,
     constants: Vec<(usize, Dev)>,
-    /// By argument: a step may overwrite it in place (an update target the plan lets a
-    /// kernel destroy), so a resident value is copied before the call.
-    clobbered: Vec<bool>,
     /// `mode=NanGuardMode`'s screening kernels by (dtype, rank): max and min over every axis.
     guards: Guards,
     /// The module's text (what `dump=ptx` prints).
@@ -463,24 +443,12 @@ impl Runtime {
             }
             dev.sync()?;
         }
-        let plan = &compiled.plan;
-        let clobbered = program
-            .args
-            .iter()
-            .enumerate()
-            .map(|(a, s)| {
-                plan.is_target[a]
-                    && (program.steps.iter().enumerate())
-                        .any(|(i, st)| plan.destroy_ok[i] && st.inputs.contains(s))
-            })
-            .collect();
         Ok(Runtime {
             dev,
             program,
             compiled,
             ew,
             constants,
-            clobbered,
             guards,
             ptx,
         })
@@ -593,7 +561,6 @@ impl Runtime {
         for (k, c) in cells.iter_mut().enumerate() {
             let a = n_in + k;
             let d = match resident(c) {
-                Some(d) if self.clobbered[a] => device_copy(&**dev, &d).map_err(node)?,
                 Some(d) => d,
                 None => {
                     let t = c
@@ -601,9 +568,7 @@ impl Runtime {
                         .host()
                         .map_err(|message| RunError::Transfer { cell: k, message })?;
                     let d = upload(&**dev, t).map_err(node)?;
-                    if !self.clobbered[a] {
-                        uploaded.push((k, d.clone()));
-                    }
+                    uploaded.push((k, d.clone()));
                     d
                 }
             };
