@@ -134,7 +134,16 @@ pub(crate) struct Dev {
     shape: Vec<usize>,
     strides: Vec<isize>,
     offset: usize,
+    /// The same value on the host, kept when it came from there (a constant, a small input,
+    /// a shape, an interpreted step's output) and nothing wrote the buffer since: reading it
+    /// on the host (a BLAS step's alpha, labels, `Alloc`'s shape, an interpreted step's
+    /// input, an output, `get_value`) then costs no transfer and no synchronization. Dropped
+    /// by a view and by a kernel writing in place.
+    host: Option<Arc<Tensor>>,
 }
+
+/// Inputs of at most this many bytes keep a host copy ([`Dev::host`]).
+const SHADOW_BYTES: usize = 1 << 16;
 
 impl Dev {
     fn ptr(&self) -> u64 {
@@ -219,6 +228,7 @@ fn new_array(
         shape: shape.to_vec(),
         strides: c_strides(shape),
         offset: 0,
+        host: None,
     })
 }
 
@@ -263,7 +273,18 @@ fn from_c_bytes(data: &[u8], dtype: DType, shape: &[usize]) -> Option<Tensor> {
     })
 }
 
+/// `t` on the device; a small one keeps a host copy.
 fn upload(dev: &dyn DeviceOps, t: &Tensor) -> Result<Dev, String> {
+    let small = t.len() * t.dtype().itemsize() <= SHADOW_BYTES;
+    upload_kept(dev, t, small.then(|| Arc::new(t.clone())))
+}
+
+/// `t` on the device, keeping `t` itself as its host copy.
+fn upload_owned(dev: &dyn DeviceOps, t: Arc<Tensor>) -> Result<Dev, String> {
+    upload_kept(dev, &t, Some(t.clone()))
+}
+
+fn upload_kept(dev: &dyn DeviceOps, t: &Tensor, host: Option<Arc<Tensor>>) -> Result<Dev, String> {
     let data = c_bytes(t);
     let data = if data.is_empty() { vec![0] } else { data };
     let (buf, base) = dev.upload(&data)?;
@@ -274,10 +295,15 @@ fn upload(dev: &dyn DeviceOps, t: &Tensor) -> Result<Dev, String> {
         shape: t.shape().to_vec(),
         strides: c_strides(t.shape()),
         offset: 0,
+        host,
     })
 }
 
+/// `d`'s value on the host: its host copy, else copied back.
 fn download(dev: &dyn DeviceOps, d: &Dev) -> Result<Tensor, String> {
+    if let Some(h) = &d.host {
+        return Ok(Tensor::clone(h));
+    }
     let data = dev.download(&d.buf)?;
     if d.offset == 0 && d.strides == c_strides(&d.shape) {
         if let Some(t) = from_c_bytes(&data, d.dtype, &d.shape) {
@@ -439,7 +465,7 @@ impl Runtime {
         {
             let _g = dev.begin()?;
             for (s, t) in &program.constants {
-                constants.push((*s, upload(&*dev, t)?));
+                constants.push((*s, upload_owned(&*dev, t.clone())?));
             }
             dev.sync()?;
         }
@@ -684,8 +710,8 @@ impl Runtime {
             .map_err(|m| self.err(i, slots, m))?;
         let refs: Vec<&Tensor> = host.iter().collect();
         let outs = theano_exec::interp::interp_step(i, step, &refs)?;
-        for (&s, t) in step.outputs.iter().zip(&outs) {
-            let d = upload(&*self.dev, t).map_err(|m| self.err(i, slots, m))?;
+        for (&s, t) in step.outputs.iter().zip(outs) {
+            let d = upload_owned(&*self.dev, Arc::new(t)).map_err(|m| self.err(i, slots, m))?;
             slots[s] = Some(d);
         }
         Ok(())
@@ -706,6 +732,7 @@ impl Runtime {
         let mut v = Dev {
             shape: vec![],
             strides: vec![],
+            host: None,
             ..x.clone()
         };
         for o in order {
@@ -775,7 +802,7 @@ impl Runtime {
             Op::ShapeI(k) => Tensor::from(*x.shape.get(k).ok_or("Shape_i past the rank")? as i64),
             _ => Tensor::from(x.shape.iter().map(|&d| d as i64).collect::<Vec<i64>>()),
         };
-        slots[step.outputs[0]] = Some(upload(&*self.dev, &t)?);
+        slots[step.outputs[0]] = Some(upload_owned(&*self.dev, Arc::new(t))?);
         Ok(())
     }
 
@@ -808,7 +835,10 @@ impl Runtime {
                     shape = theano_tensor::broadcast_shapes(&shape, &d.shape).unwrap_or_default();
                 }
                 let out = match set.in_place {
-                    Some(ip) => ins[ip].clone(),
+                    Some(ip) => Dev {
+                        host: None,
+                        ..ins[ip].clone()
+                    },
                     None => alloc(&**dev, step.out_types[0].dtype, &shape)?,
                 };
                 let n: usize = shape.iter().product();
@@ -1177,7 +1207,10 @@ impl Runtime {
             return Ok(None);
         }
         if self.compiled.plan.destroy_ok[i] {
-            return Ok(Some(z.clone()));
+            return Ok(Some(Dev {
+                host: None,
+                ..z.clone()
+            }));
         }
         let c = alloc(&*self.dev, z.dtype, &z.shape)?;
         let bytes = z.len() * z.dtype.itemsize();
