@@ -253,3 +253,39 @@ fn strided_kernels_of_both_index_widths_in_the_runtime_module() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every step of both seed models' training graphs runs on the device (kernels, BLAS,
+/// views, shapes, allocations): none falls back to the interpreter, whose host round trips
+/// would stall a GPU.
+#[test]
+fn seed_training_graphs_run_wholly_on_the_gpu() {
+    let profiled = || theano::Mode::parse_flags("profile=True").unwrap();
+    let m = common::seed_model(common::values(DType::Float64, &[20], 1));
+    let seed = emu(compile(&[&m.x, &m.y], [&m.prediction, &m.xent])
+        .updates([(&m.w, &m.w_update), (&m.b, &m.b_update)])
+        .mode(profiled()))
+    .build()
+    .unwrap();
+    let x = common::values(DType::Float64, &[30, 20], 2);
+    let y = Tensor::from((0..30).map(|i| (i % 2) as f64).collect::<Vec<f64>>());
+    seed.call(&[x, y]).unwrap();
+    let s = common::softmax_model(12, 5);
+    let softmax = emu(compile(&[&s.x, &s.y], &s.cost)
+        .updates([(&s.w, &s.w_update), (&s.b, &s.b_update)])
+        .mode(profiled()))
+    .build()
+    .unwrap();
+    let (x, y) = common::mnist_like(16, 12, 5, 5);
+    softmax.call(&[x, y]).unwrap();
+    let seed_nodes = seed.profile().unwrap().nodes;
+    assert!(
+        seed_nodes.iter().any(|n| n.linker == "alloc"),
+        "the Gemv's AllocEmpty"
+    );
+    for nodes in [seed_nodes, softmax.profile().unwrap().nodes] {
+        for n in nodes {
+            assert_ne!(n.linker, "interpreter", "{}", n.node);
+            assert_eq!(n.interp_calls, 0, "{}", n.node);
+        }
+    }
+}

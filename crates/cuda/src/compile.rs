@@ -5,7 +5,8 @@
 //!   max-and-argmax, softmax, log-softmax and the two crossentropy ops);
 //! - a cuBLAS call (Dot, Dot22, Gemm, Gemv, Ger on float32/float64);
 //! - shape metadata (`Shape`, `Shape_i`: read from the host-side description of a buffer);
-//! - `Alloc`: a zeroed buffer when its value is 0 (else the interpreter);
+//! - `Alloc`: a zeroed buffer when its value is 0 (else the interpreter); `AllocEmpty`: a
+//!   zeroed buffer (as on the CPU: a NanGuardMode check of it sees zeros, never stale bits);
 //! - a view of its input (exec's view ops);
 //! - the interpreter (every other op, or a lowering that refused these dtypes, with why).
 //!
@@ -43,7 +44,7 @@ pub enum StepCode {
     /// `Shape`/`Shape_i`: from the buffer's shape, on the host.
     Shape,
     /// `Alloc`: a zeroed device buffer when the fill value is 0 (the shape scalars read on
-    /// the host), else the interpreter.
+    /// the host), else the interpreter; `AllocEmpty`: a zeroed device buffer.
     Alloc,
     /// A view of input 0's storage.
     View,
@@ -297,7 +298,9 @@ fn plan_step(step: &Step) -> Result<(Planned, Marker), String> {
             Ok((Planned::Shape, marker(out_dts, None, true)))
         }
         // the shape scalars are values the step reads
-        Op::Alloc if out_dts.len() == 1 => Ok((Planned::Alloc, marker(out_dts, None, false))),
+        Op::Alloc | Op::AllocEmpty { .. } if out_dts.len() == 1 => {
+            Ok((Planned::Alloc, marker(out_dts, None, false)))
+        }
         op => Err(format!("no GPU lowering for {}", op.class_name())),
     }
 }

@@ -752,24 +752,34 @@ impl Runtime {
         Ok(true)
     }
 
-    /// `Alloc(0, *shape)`: a zeroed buffer (the value and the shape read on the host);
-    /// `Ok(false)` for any other value or a shape the interpreter refuses.
+    /// `Alloc(0, *shape)` and `AllocEmpty(*shape)`: a zeroed buffer (the value and the
+    /// shape read on the host, from their host copies when they have one); `Ok(false)` for
+    /// any other value or a shape the interpreter refuses.
     fn alloc_zeros(&self, step: &Step, slots: &mut [Option<Dev>]) -> Result<bool, String> {
         let ins = self.ins(step, slots)?;
         let out = &step.out_types[0];
-        let Some((v, dims)) = ins.split_first() else {
-            return Ok(false);
+        let dims = match step.op {
+            Op::AllocEmpty { .. } => &ins[..],
+            _ => {
+                let Some((v, dims)) = ins.split_first() else {
+                    return Ok(false);
+                };
+                if !v.shape.is_empty() || v.dtype != out.dtype {
+                    return Ok(false);
+                }
+                // zero bits: 0 (and not -0.0, whose bits are not)
+                let val = download(&*self.dev, v)?;
+                let zero = match val.to_f64_vec().first() {
+                    Some(&x) => x == 0.0 && x.is_sign_positive(),
+                    None => false,
+                };
+                if !zero {
+                    return Ok(false);
+                }
+                dims
+            }
         };
-        if !v.shape.is_empty() || dims.len() != out.ndim() || v.dtype != out.dtype {
-            return Ok(false);
-        }
-        // zero bits: 0 (and not -0.0, whose bits are not)
-        let val = download(&*self.dev, v)?;
-        let zero = match val.to_f64_vec().first() {
-            Some(&x) => x == 0.0 && x.is_sign_positive(),
-            None => false,
-        };
-        if !zero {
+        if dims.len() != out.ndim() {
             return Ok(false);
         }
         let mut shape = Vec::with_capacity(dims.len());
