@@ -263,3 +263,74 @@ fn a_device_copy_that_cannot_be_read_back_is_an_error() {
     w.set_value(Tensor::from(vec![3.0f64, 4.0])).unwrap();
     assert_eq!(f.call(&[]).unwrap()[0].to_f64_vec(), [4.0, 5.0]);
 }
+
+/// The tutorial's minibatch pattern (`givens` slicing a shared data set by a symbolic
+/// index): the data set is uploaded once and each call slices it on the device (a view:
+/// exec's view algebra over the device address), so a call uploads the index and a few
+/// shape scalars and downloads the cost; values as the CPU backend's.
+#[test]
+fn minibatches_slice_the_resident_data_set_on_the_device() {
+    let (feats, classes, n, bs) = (12usize, 5usize, 64usize, 16i64);
+    let (data_x, data_y) = common::mnist_like(n, feats, classes, 9);
+    let data_bytes = (data_x.len() * 8 + data_y.len() * 4) as u64;
+    let run = |dev: Option<&EmuDevice>| {
+        let s = common::softmax_model(feats, classes);
+        let set_x = theano::try_shared(data_x.clone(), Some("set_x")).unwrap();
+        let set_y = theano::try_shared(data_y.clone(), Some("set_y")).unwrap();
+        let index = T::lscalar("index");
+        let b = compile(&[&index], &s.cost)
+            .updates([(&s.w, &s.w_update), (&s.b, &s.b_update)])
+            .givens([
+                (
+                    &s.x,
+                    set_x.slice_rows(&index * bs, (&index + 1) * bs).unwrap(),
+                ),
+                (
+                    &s.y,
+                    set_y.slice_rows(&index * bs, (&index + 1) * bs).unwrap(),
+                ),
+            ]);
+        let f = match dev {
+            Some(d) => b
+                .mode(theano::Mode::parse_flags("profile=True").unwrap())
+                .linker(Box::new(EmuLinker::on(d))),
+            None => b,
+        }
+        .build()
+        .unwrap();
+        let mut costs = vec![];
+        let mut traffic = vec![];
+        for i in 0..(n as i64 / bs) * 2 {
+            let before = dev.map(EmuDevice::transfers);
+            costs.push(f.call(&[Tensor::from(i % (n as i64 / bs))]).unwrap()[0].to_f64_vec()[0]);
+            if let (Some(d), Some(b)) = (dev, before) {
+                let now = d.transfers();
+                traffic.push((now.0 - b.0, now.1 - b.1));
+            }
+        }
+        if dev.is_some() {
+            for node in f.profile().unwrap().nodes {
+                assert_ne!(node.linker, "interpreter", "{}", node.node);
+            }
+        }
+        (costs, traffic, s.w.get_value().unwrap())
+    };
+    let (c_cpu, _, w_cpu) = run(None);
+    let dev = EmuDevice::new();
+    let (c_gpu, traffic, w_gpu) = run(Some(&dev));
+    for (a, b) in c_cpu.iter().zip(&c_gpu) {
+        assert!((a - b).abs() <= 1e-10 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+    agree(&w_cpu, &w_gpu, 1e-10, "W");
+    for (k, &(up, down)) in traffic.iter().enumerate() {
+        let first = if k == 0 { data_bytes } else { 0 };
+        assert!(
+            up >= first + 8 && up <= first + 8 + (feats * classes * 8 + classes * 8) as u64 + 64,
+            "call {k}: {up} bytes uploaded"
+        );
+        if k > 0 {
+            assert!(up <= 64, "call {k}: {up} bytes uploaded");
+        }
+        assert_eq!(down, 8, "call {k}: {down} bytes downloaded");
+    }
+}

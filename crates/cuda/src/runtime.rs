@@ -8,7 +8,8 @@
 //! strided kernels (64- and 32-bit indices) for every rank up to the output's (a launch
 //! collapses dimensions first, theano-ptx's `plan_elemwise`, so the rank, and whether 32-bit
 //! indices are exact, are known per call). A call copies the inputs in, runs the steps in the
-//! plan's order (PTX launches, BLAS calls, views of DimShuffles, shapes on the host, the
+//! plan's order (PTX launches, BLAS calls, views by exec's view algebra, shapes and index
+//! arithmetic on the host, the
 //! interpreter on host copies for everything else), copies the results back, and commits
 //! the updates, all or nothing.
 //!
@@ -24,6 +25,8 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+use theano_exec::kernel::View;
+use theano_exec::view::ViewOp;
 use theano_exec::{
     Arg, CellArg, CodeDump, Executable, NodeError, OutSink, Program, RunError, Step, StepPath,
 };
@@ -138,12 +141,15 @@ pub(crate) struct Dev {
     /// a shape, an interpreted step's output) and nothing wrote the buffer since: reading it
     /// on the host (a BLAS step's alpha, labels, `Alloc`'s shape, an interpreted step's
     /// input, an output, `get_value`) then costs no transfer and no synchronization. Dropped
-    /// by a view and by a kernel writing in place.
+    /// by a kernel writing in place; a view's is the step's value on the host copy.
     host: Option<Arc<Tensor>>,
 }
 
-/// Inputs of at most this many bytes keep a host copy ([`Dev::host`]).
+/// Inputs of at most this many bytes keep a host copy ([`Dev::host`]) (a copy per call).
 const SHADOW_BYTES: usize = 1 << 16;
+/// Shared values of at most this many bytes keep a host copy when uploaded (once: then
+/// they stay on the device), so e.g. a data set's labels are sliced on the host too.
+const SHARED_SHADOW_BYTES: usize = 1 << 22;
 
 impl Dev {
     fn ptr(&self) -> u64 {
@@ -275,7 +281,12 @@ fn from_c_bytes(data: &[u8], dtype: DType, shape: &[usize]) -> Option<Tensor> {
 
 /// `t` on the device; a small one keeps a host copy.
 fn upload(dev: &dyn DeviceOps, t: &Tensor) -> Result<Dev, String> {
-    let small = t.len() * t.dtype().itemsize() <= SHADOW_BYTES;
+    upload_small(dev, t, SHADOW_BYTES)
+}
+
+/// `t` on the device, keeping a host copy when it has at most `limit` bytes.
+fn upload_small(dev: &dyn DeviceOps, t: &Tensor, limit: usize) -> Result<Dev, String> {
+    let small = t.len() * t.dtype().itemsize() <= limit;
     upload_kept(dev, t, small.then(|| Arc::new(t.clone())))
 }
 
@@ -593,7 +604,7 @@ impl Runtime {
                         .value
                         .host()
                         .map_err(|message| RunError::Transfer { cell: k, message })?;
-                    let d = upload(&**dev, t).map_err(node)?;
+                    let d = upload_small(&**dev, t, SHARED_SHADOW_BYTES).map_err(node)?;
                     uploaded.push((k, d.clone()));
                     d
                 }
@@ -676,13 +687,15 @@ impl Runtime {
     fn run_step(&self, i: usize, slots: &mut [Option<Dev>]) -> Result<StepPath, NodeError> {
         let step = &self.program.steps[i];
         let r = match &self.compiled.steps[i].1 {
-            StepCode::View => match &step.op {
-                Op::DimShuffle { new_order, .. } => self.dimshuffle(step, new_order, slots),
-                _ => Ok(false),
-            },
+            StepCode::View => self.view(i, step, slots),
             StepCode::Shape => self.shape(step, slots).map(|_| true),
             StepCode::Alloc => self.alloc_zeros(step, slots),
             StepCode::Blas { .. } => self.blas(i, step, slots),
+            // index arithmetic on host values stays on the host (the interpreter)
+            StepCode::Kernels {
+                what: KernelKind::Elemwise,
+                ..
+            } if self.index_math(step, slots) => Ok(false),
             StepCode::Kernels { what, kernels, .. } => self.kernel(i, step, *what, kernels, slots),
             StepCode::Interp { .. } => Ok(false),
         };
@@ -698,6 +711,23 @@ impl Runtime {
             Err(m) => return Err(self.err(i, slots, m)),
         };
         Ok(path)
+    }
+
+    /// Whether elementwise step `step` is index arithmetic on values the host has: an
+    /// integer scalar computed from scalars with host copies (a slice bound from the
+    /// minibatch index, a length from shapes). As on Theano's GPU backend such scalars are
+    /// computed on the host: the result keeps its host copy, so the view or allocation that
+    /// reads it needs no copy back and no synchronization, where a kernel's result would.
+    fn index_math(&self, step: &Step, slots: &[Option<Dev>]) -> bool {
+        let out = &step.out_types;
+        out.len() == 1
+            && out[0].ndim() == 0
+            && out[0].dtype.is_int()
+            && step.inputs.iter().all(|&s| {
+                slots[s]
+                    .as_ref()
+                    .is_some_and(|d| d.shape.is_empty() && d.host.is_some())
+            })
     }
 
     /// The interpreter on host copies of the inputs; the outputs uploaded.
@@ -717,38 +747,60 @@ impl Runtime {
         Ok(())
     }
 
-    fn dimshuffle(
-        &self,
-        step: &Step,
-        order: &[Option<usize>],
-        slots: &mut [Option<Dev>],
-    ) -> Result<bool, String> {
-        let x = self.ins(step, slots)?[0].clone();
-        for d in 0..x.shape.len() {
-            if !order.contains(&Some(d)) && x.shape[d] != 1 {
-                return Ok(false); // the interpreter reports it
-            }
-        }
-        let mut v = Dev {
-            shape: vec![],
-            strides: vec![],
-            host: None,
-            ..x.clone()
+    /// A view op, by exec's view algebra ([`ViewOp::apply`]): the output describes input 0's
+    /// buffer (DimShuffle, Subtensor with any bounds, Reshape, Flatten, SpecifyShape). The
+    /// bounds and shape vectors are read on the host (their host copies, else copied back);
+    /// input 0's device address is only offset, never read. When input 0 has a host copy,
+    /// the output gets the interpreter's value of the step as its own. `Ok(false)` where
+    /// exec says it is no view (the interpreter then computes the step or reports its
+    /// error).
+    fn view(&self, i: usize, step: &Step, slots: &mut [Option<Dev>]) -> Result<bool, String> {
+        let Some(vop) = ViewOp::of(&step.op) else {
+            return Ok(false);
         };
-        for o in order {
-            match *o {
-                Some(d) if d < x.shape.len() => {
-                    v.shape.push(x.shape[d]);
-                    v.strides.push(x.strides[d]);
-                }
-                Some(_) => return Ok(false),
-                None => {
-                    v.shape.push(1);
-                    v.strides.push(0);
-                }
-            }
+        let ins = self.ins(step, slots)?;
+        let x = ins[0].clone();
+        let host: Vec<Tensor> = (ins[1..].iter())
+            .map(|d| download(&*self.dev, d))
+            .collect::<Result<_, _>>()?;
+        let base = x.ptr() as usize as *mut u8;
+        let Some(xv) = View::raw(base, x.dtype, &x.shape, &x.strides) else {
+            return Ok(false);
+        };
+        let mut views = vec![xv];
+        for t in &host {
+            let Some(v) = View::of(t) else {
+                return Ok(false);
+            };
+            views.push(v);
         }
-        slots[step.outputs[0]] = Some(v);
+        // SAFETY: views 1.. describe the live host tensors `host`; view 0's address is a
+        // device address, which `apply` only offsets (it reads elements of inputs 1.. only).
+        let Some(v) = (unsafe { vop.apply(&views) }) else {
+            return Ok(false);
+        };
+        let size = x.dtype.itemsize() as i128;
+        let delta = (v.ptr as usize as i128) - (base as usize as i128);
+        let offset = if v.is_empty() {
+            x.offset as i128
+        } else {
+            x.offset as i128 + delta / size
+        };
+        if v.dtype != x.dtype || delta % size != 0 || offset < 0 {
+            return Ok(false);
+        }
+        let host = x.host.as_ref().and_then(|h| {
+            let refs: Vec<&Tensor> = std::iter::once(&**h).chain(&host).collect();
+            let out = theano_exec::interp::interp_step(i, step, &refs).ok()?;
+            out.into_iter().next().map(Arc::new)
+        });
+        slots[step.outputs[0]] = Some(Dev {
+            shape: v.shape().to_vec(),
+            strides: v.strides().to_vec(),
+            offset: offset as usize,
+            host,
+            ..x
+        });
         Ok(true)
     }
 

@@ -40,11 +40,12 @@ impl ViewOp {
     }
 
     /// The view of the output, or `None` when it is no view of input 0 (then the
-    /// interpreter computes the step, or reports its error).
+    /// interpreter computes the step, or reports its error). Only the elements of inputs 1..
+    /// (bounds, shape vectors) are read; input 0's pointer is offset, never dereferenced, so
+    /// a backend may pass a device address there (theano-cuda's runtime does).
     ///
     /// # Safety
-    /// Every view of `ins` is valid for reads over its shape and strides (the shape and bound
-    /// inputs are read).
+    /// Every view of `ins[1..]` is valid for reads over its shape and strides.
     pub unsafe fn apply(&self, ins: &[View]) -> Option<View> {
         let x = ins.first()?;
         match self {
