@@ -9,9 +9,8 @@
 //! collapses dimensions first, theano-ptx's `plan_elemwise`, so the rank, and whether 32-bit
 //! indices are exact, are known per call). A call copies the inputs in, runs the steps in the
 //! plan's order (PTX launches, BLAS calls, views by exec's view algebra, shapes and index
-//! arithmetic on the host, the
-//! interpreter on host copies for everything else), copies the results back, and commits
-//! the updates, all or nothing.
+//! arithmetic on the host, the interpreter on host copies for everything else), copies the
+//! outputs back, and commits the updates, all or nothing.
 //!
 //! Shared variables stay on the device between calls ([`Executable::call_cells`]): a cell's
 //! value is uploaded once and kept as the cell's [`Mirror`] ([`Resident`]); an update's new
@@ -190,7 +189,7 @@ impl Dev {
 }
 
 /// A shared variable's value kept on the device between calls: the cell's [`Mirror`].
-/// Its buffer is never written again (a step that would overwrite it gets a copy).
+/// Its buffer is never written again (no step writes over an argument).
 pub(crate) struct Resident {
     dev: Arc<dyn DeviceOps>,
     value: Dev,
@@ -427,12 +426,12 @@ const GUARD_ON_HOST: usize = 256;
 
 /// `mode=NanGuardMode`'s screening kernels for every float output of `program` with more
 /// dimensions than zero (none without a guard), named `g<max|min>_<dtype>_<rank>`.
-pub(crate) fn guard_kernels(program: &Program) -> Result<(Vec<Kernel>, Guards), PtxError> {
+pub(crate) fn guard_kernels(program: &Program) -> (Vec<Kernel>, Guards) {
     use theano_ptx::reduce::{lower_reduce, ReduceKind, ReduceScheme};
     let mut kernels = Vec::new();
     let mut guards = Guards::new();
     if program.watch.guard.is_none() {
-        return Ok((kernels, guards));
+        return (kernels, guards);
     }
     for t in program.steps.iter().flat_map(|s| &s.out_types) {
         let key = (t.dtype, t.ndim());
@@ -441,12 +440,14 @@ pub(crate) fn guard_kernels(program: &Program) -> Result<(Vec<Kernel>, Guards), 
         }
         let name = |k: &str| format!("g{k}_{}_{}", t.dtype, t.ndim());
         let (mx, mn) = (name("max"), name("min"));
-        for (n, kind) in [(&mx, ReduceKind::Max), (&mn, ReduceKind::Min)] {
-            kernels.push(lower_reduce(n, kind, t.dtype, 0, t.ndim(), ReduceScheme::Row)?.kernel);
+        let lower = |n: &str, kind| lower_reduce(n, kind, t.dtype, 0, t.ndim(), ReduceScheme::Row);
+        // a rank the reductions cannot take is checked on a host copy
+        if let (Ok(a), Ok(b)) = (lower(&mx, ReduceKind::Max), lower(&mn, ReduceKind::Min)) {
+            kernels.extend([a.kernel, b.kernel]);
+            guards.insert(key, (mx, mn));
         }
-        guards.insert(key, (mx, mn));
     }
-    Ok((kernels, guards))
+    (kernels, guards)
 }
 
 /// A linked program on a device.
