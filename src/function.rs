@@ -426,15 +426,21 @@ impl FunctionBuilder {
                 &*chosen
             }
         };
-        // dump=ptx on a linker other than the GPU's: what the GPU backend would generate,
-        // from theano-cuda's compile-only path (no device needed)
+        // dump=ptx on a linker other than the GPU's: the module the GPU backend would load,
+        // linked without a device
         let on_gpu = linker.name().starts_with("cuda");
         let ptx_program = (mode.dump.contains(&DumpKind::Ptx) && !on_gpu).then(|| program.clone());
         let exe = linker.link(program)?;
         watch.lap("link");
         let ptx = if let Some(p) = ptx_program {
-            let text =
-                theano_cuda::compile_program(&p, &Default::default()).ptx(&theano_ptx_target());
+            let text = match theano_cuda::link_program(&p) {
+                Ok(linked) => linked.text,
+                // the compile-only lowering, and why the runtime could not link it
+                Err(e) => format!(
+                    "// the GPU runtime cannot link this program: {e}\n{}",
+                    theano_cuda::compile_program(&p, &Default::default()).ptx(&theano_ptx_target())
+                ),
+            };
             theano_exec::dump::write(dump_dir, "ptx", dump_n, "ptx", &text)
                 .map_err(Error::Unsupported)?;
             Some(text)

@@ -17,8 +17,7 @@
 //!   keeps freed memory for reuse ([`keep_freed_memory`]), launches with raw `u64` parameters,
 //!   cuBLAS (column-major) for the BLAS calls.
 
-use crate::compile::{compile_program, CompileOptions};
-use crate::runtime::{device_kernels, guard_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
+use crate::runtime::{link_program, BlasCall, Buf, DeviceOps, Held, Runtime};
 use crate::CudaError;
 use cudarc::cublas::sys as cb;
 use cudarc::cublas::CudaBlas;
@@ -31,7 +30,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use theano_exec::{Executable, LinkError, Linker, Program};
-use theano_ptx::{module, Kernel, Target};
 
 /// The device every function runs on (device 0), opened once.
 pub struct Device {
@@ -207,19 +205,11 @@ impl Linker for CudaLinker {
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
         let dev = device().map_err(link_error)?;
-        let compiled = compile_program(&program, &CompileOptions::default());
-        let (mut kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
-        let (guard, guards) = guard_kernels(&program);
-        kernels.extend(guard);
-        let refs: Vec<&Kernel> = kernels.iter().collect();
-        let ptx = format!(
-            "{}{}",
-            compiled.summary(),
-            module(&refs, &Target::default())
-        );
-        let module = dev.module(&ptx).map_err(link_error)?;
+        let linked = link_program(&program).map_err(link_error)?;
+        let ptx = &linked.text;
+        let module = dev.module(ptx).map_err(link_error)?;
         let mut funcs = HashMap::new();
-        for k in &kernels {
+        for k in &linked.kernels {
             let f = module
                 .load_function(&k.name)
                 .map_err(|e| link_error(format!("kernel {}: {e}", k.name)))?;
@@ -227,12 +217,11 @@ impl Linker for CudaLinker {
         }
         if self.dump_ptx {
             let n = theano_exec::dump::next_id();
-            theano_exec::dump::write(self.dump_dir.as_deref(), "cuda", n, "ptx", &ptx)
+            theano_exec::dump::write(self.dump_dir.as_deref(), "cuda", n, "ptx", ptx)
                 .map_err(link_error)?;
         }
         let ops = CudaOps { dev, funcs };
-        let rt = Runtime::new(Arc::new(ops), program, compiled, (ew, guards), ptx)
-            .map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, linked).map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }

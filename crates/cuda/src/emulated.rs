@@ -5,14 +5,13 @@
 //! GPU thread is interpreted) and meant for tests: it checks everything but cudarc and
 //! cuBLAS themselves on machines without a GPU.
 
-use crate::compile::{compile_program, CompileOptions};
-use crate::runtime::{device_kernels, guard_kernels, BlasCall, Buf, DeviceOps, Held, Runtime};
+use crate::runtime::{link_program, BlasCall, Buf, DeviceOps, Held, Runtime};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use theano_exec::{Executable, LinkError, Linker, Program};
 use theano_ptx::emu::{self, Dims, Memory};
-use theano_ptx::{module, Kernel, Target};
+use theano_ptx::Kernel;
 
 /// Links programs onto an emulated device: a fresh one per program (`EmuLinker::default()`),
 /// or, as every function on CUDA shares device 0, one [`EmuDevice`] shared by every program
@@ -83,22 +82,14 @@ impl Linker for EmuLinker {
         "cuda-emu"
     }
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
-        let compiled = compile_program(&program, &CompileOptions::default());
-        let (mut kernels, ew) = device_kernels(&program, &compiled).map_err(link_error)?;
-        let (guard, guards) = guard_kernels(&program);
-        kernels.extend(guard);
-        let refs: Vec<&Kernel> = kernels.iter().collect();
-        let ptx = format!(
-            "{}{}",
-            compiled.summary(),
-            module(&refs, &Target::default())
-        );
+        let mut linked = link_program(&program).map_err(link_error)?;
         let ops = EmuOps {
-            kernels: kernels.into_iter().map(|k| (k.name.clone(), k)).collect(),
+            kernels: (linked.kernels.drain(..))
+                .map(|k| (k.name.clone(), k))
+                .collect(),
             device: self.device.clone().unwrap_or_default(),
         };
-        let rt = Runtime::new(Arc::new(ops), program, compiled, (ew, guards), ptx)
-            .map_err(link_error)?;
+        let rt = Runtime::new(Arc::new(ops), program, linked).map_err(link_error)?;
         Ok(Box::new(rt))
     }
 }

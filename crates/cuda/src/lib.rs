@@ -22,6 +22,7 @@ pub mod runtime;
 pub use theano_ptx as ptx;
 
 pub use compile::{compile_program, CompileOptions, CompiledProgram, KernelKind, StepCode};
+pub use runtime::{link_program, Linked};
 
 /// Why the CUDA backend cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

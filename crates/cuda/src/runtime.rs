@@ -450,6 +450,40 @@ pub(crate) fn guard_kernels(program: &Program) -> (Vec<Kernel>, Guards) {
     (kernels, guards)
 }
 
+/// What a device runtime links for a program: the compile-only path's lowerings and plan,
+/// every kernel it may launch (the compile-only kernels, the elementwise variants, the
+/// NanGuardMode screens) and their module's text (what `dump=ptx` prints).
+pub struct Linked {
+    pub(crate) compiled: CompiledProgram,
+    pub(crate) kernels: Vec<Kernel>,
+    pub(crate) ew: Vec<Option<EwSet>>,
+    pub(crate) guards: Guards,
+    /// The module: the compile-only summary (one comment line per step), then the PTX.
+    pub text: String,
+}
+
+/// Link `program` for a device runtime (no device needed: the CUDA linker and the emulated
+/// one load exactly this, and `dump=ptx` on a CPU linker prints its text).
+pub fn link_program(program: &Program) -> Result<Linked, PtxError> {
+    let compiled = crate::compile_program(program, &crate::CompileOptions::default());
+    let (mut kernels, ew) = device_kernels(program, &compiled)?;
+    let (guard, guards) = guard_kernels(program);
+    kernels.extend(guard);
+    let refs: Vec<&Kernel> = kernels.iter().collect();
+    let text = format!(
+        "{}{}",
+        compiled.summary(),
+        theano_ptx::module(&refs, &theano_ptx::Target::default())
+    );
+    Ok(Linked {
+        compiled,
+        kernels,
+        ew,
+        guards,
+        text,
+    })
+}
+
 /// A linked program on a device.
 pub struct Runtime {
     dev: Arc<dyn DeviceOps>,
@@ -469,10 +503,15 @@ impl Runtime {
     pub(crate) fn new(
         dev: Arc<dyn DeviceOps>,
         program: Program,
-        compiled: CompiledProgram,
-        (ew, guards): (Vec<Option<EwSet>>, Guards),
-        ptx: String,
+        linked: Linked,
     ) -> Result<Runtime, String> {
+        let Linked {
+            compiled,
+            ew,
+            guards,
+            text: ptx,
+            ..
+        } = linked;
         let mut constants = Vec::new();
         {
             let _g = dev.begin()?;
