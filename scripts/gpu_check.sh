@@ -22,7 +22,8 @@
 # binaries instead of cargo, finds cuBLAS (a CUDA 12 or 13 libcublas, e.g. pip's, offered to
 # cudarc as libcublas.so), and also runs the resident-shared-variable tests and the seed's
 # logistic regression and the softmax tutorial (when the bundle holds the data) on the CPU and
-# on `device=cuda`, printing both accuracies.
+# on `device=cuda`, printing both accuracies; with `OUT` set (the device tool's output folder)
+# it also leaves every log there, as gpu_check_logs.tgz.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOG=target/gpu_check
@@ -101,6 +102,10 @@ PY
   for f in seed_cpu seed_gpu softmax_cpu softmax_gpu; do
     [ -f "$LOG/$f.log" ] && grep -h -E "accuracy|non-finite|^epoch" "$LOG/$f.log" | sed "s/^/$f: /"
   done
+  # on the lent device machines what is written under $OUT comes back (at most 8 files)
+  if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
+    tar czf "$OUT/gpu_check_logs.tgz" -C target gpu_check
+  fi
   exit "$FAILED"
 fi
 
