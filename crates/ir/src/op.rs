@@ -580,6 +580,16 @@ impl Op {
             } => return s.name(),
             // the axis is an input of Theano's Join (debugprint shows it as one)
             Op::Join { .. } => return "Join".into(),
+            // Theano without a C BLAS (the corpus's `blas.ldflags=`, as for `Gemv`) runs ger
+            // through scipy
+            Op::Ger { destructive } => {
+                let d = if *destructive {
+                    "destructive"
+                } else {
+                    "non-destructive"
+                };
+                return format!("ScipyGer{{{d}}}");
+            }
             // Theano's advanced indexing ops take every index as an input (a `:` as a
             // MakeSlice), so their names carry no index list
             Op::AdvancedSubtensor { idx } if idx.iter().all(|e| *e == AdvEntry::Array) => {

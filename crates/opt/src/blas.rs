@@ -177,7 +177,15 @@ fn dot22_to_gemv(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let loc = fg.location(n);
     let d = want.dtype;
     let (one, zero) = (konst(fg, 1.0, d), konst(fg, 0.0, d));
-    let r = if b(tx, 0) && !b(ty, 0) {
+    let r = if b(tx, 1) && b(ty, 0) {
+        // column . row: the outer product, `Ger(zeros(n, m), 1, x, y)` (Theano's ger case)
+        let (xv, yv) = (as_vector(fg, x, 0, loc)?, as_vector(fg, y, 1, loc)?);
+        let rows = crate::shape::lifted_shape_i(fg, x, 0, loc)?;
+        let cols = crate::shape::lifted_shape_i(fg, y, 1, loc)?;
+        let zeros = fg.add_node1(Op::Alloc, &[zero, rows, cols], loc).ok()?;
+        fg.add_node1(Op::Ger { destructive: false }, &[zeros, one, xv, yv], loc)
+            .ok()?
+    } else if b(tx, 0) && !b(ty, 0) {
         // row . matrix (row . column: a length-1 result)
         let xv = as_vector(fg, x, 1, loc)?;
         let len = if b(ty, 1) {
@@ -463,12 +471,25 @@ struct Outer {
     alpha: Option<Value>,
 }
 
-/// `v` as an outer product: `dot(col, row)` (or `Dot22`), or a product of a column, a row,
+/// `v` as an outer product: `dot(col, row)` (or `Dot22`), `CGer(zeros, alpha, x, y)` (what
+/// `dot_to_blas` makes of a `Dot22` of a column and a row), or a product of a column, a row,
 /// one-element constants and at most one broadcast 0-d value.
 fn as_outer(fg: &FunctionGraph, v: Value) -> Option<Outer> {
     let node = fg.owner(v)?;
     let ins = fg.node_inputs(node);
     match fg.op(node) {
+        Op::Ger { .. } if crate::util::is_zeros(fg, ins[0]) => {
+            let (scale, alpha) = match scalar_factor(fg, ins[1]) {
+                Some(c) => (c, None),
+                None => (1.0, Some(ins[1])),
+            };
+            Some(Outer {
+                x: ins[2],
+                y: ins[3],
+                scale,
+                alpha,
+            })
+        }
         Op::Dot | Op::Dot22 => {
             let (x, y) = col_row(fg, ins[0], ins[1])?;
             Some(Outer {

@@ -130,3 +130,17 @@ pub fn mk_in(
     let r = mk(fg, op, &cast_ins, loc)?;
     fit(fg, r, want, loc)
 }
+
+/// `v` is zeros: a constant of zeros, `fill(a, 0)` or `alloc(0, ...)`.
+pub fn is_zeros(fg: &FunctionGraph, v: Value) -> bool {
+    if fg.constant_value(v).is_some() {
+        return scalar_const(fg, v) == Some(0.0);
+    }
+    if let Some([_, c]) = ew_inputs(fg, v, ScalarOp::Second).as_deref() {
+        return scalar_const(fg, *c) == Some(0.0);
+    }
+    match fg.owner(v) {
+        Some(n) if *fg.op(n) == Op::Alloc => scalar_const(fg, fg.node_inputs(n)[0]) == Some(0.0),
+        _ => false,
+    }
+}

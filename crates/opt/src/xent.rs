@@ -27,7 +27,7 @@
 //! indexing would wrap, is an error naming the label).
 
 use crate::shape::{canon, dim, shape_of, Sym};
-use crate::util::{ew_inputs, fit, mk, scalar_const};
+use crate::util::{ew_inputs, fit, is_zeros, mk, scalar_const};
 use theano_ir::fgraph::{FunctionGraph, Node, Value, ValueDef};
 use theano_ir::{AdvEntry, DType, IdxEntry, Op, ScalarOp as S, Tensor, TensorType};
 
@@ -383,20 +383,6 @@ pub(crate) fn crossentropy_categorical_softmax(fg: &mut FunctionGraph, n: Node) 
     }
     let nll = fg.node_outputs(node)[0];
     fit(fg, nll, want, loc)
-}
-
-/// `v` is zeros: a constant of zeros, `fill(a, 0)` or `alloc(0, ...)`.
-fn is_zeros(fg: &FunctionGraph, v: Value) -> bool {
-    if fg.constant_value(v).is_some() {
-        return scalar_const(fg, v) == Some(0.0);
-    }
-    if let Some([_, c]) = ew_inputs(fg, v, S::Second).as_deref() {
-        return scalar_const(fg, *c) == Some(0.0);
-    }
-    match fg.owner(v) {
-        Some(n) if *fg.op(n) == Op::Alloc => scalar_const(fg, fg.node_inputs(n)[0]) == Some(0.0),
-        _ => false,
-    }
 }
 
 /// `AdvancedIncSubtensor(zeros, g, arange(n), y)` with zeros of `sm`'s shape: `(g, y)`.
