@@ -417,19 +417,11 @@ pub fn compile_program(program: &Program, opts: &CompileOptions) -> CompiledProg
         .enumerate()
         .map(|(i, s)| select_lowering(i, s, &lowerers))
         .collect();
-    let mut plan = StoragePlan::new(program, &lowerings);
     // On the GPU a shared variable's argument is its device copy, resident between calls and
     // possibly held by other functions: no step overwrites it (a failed call must leave it
-    // as it was). A step the plan let write over an update target writes a fresh buffer
+    // as it was). A step that would write over an update target writes a fresh buffer
     // instead (from the memory pool; an accumulating BLAS step into a copy of its input).
-    for (i, st) in program.steps.iter().enumerate() {
-        let over_arg = (st.op.destroyed_input())
-            .and_then(|j| st.inputs.get(j))
-            .is_some_and(|&s| program.args.contains(&plan.root[s]));
-        if over_arg {
-            plan.destroy_ok[i] = false;
-        }
-    }
+    let plan = StoragePlan::keeping_args(program, &lowerings);
     let mut m = Module::default();
     let mut steps = Vec::with_capacity(program.steps.len());
     for (i, (step, low)) in program.steps.iter().zip(&lowerings).enumerate() {

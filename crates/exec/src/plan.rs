@@ -98,6 +98,18 @@ pub struct StoragePlan {
 impl StoragePlan {
     /// The plan of `p` when step `i` runs as `lowerings[i]`.
     pub fn new(p: &Program, lowerings: &[Lowering]) -> StoragePlan {
+        StoragePlan::build(p, lowerings, true)
+    }
+
+    /// As [`StoragePlan::new`], for a runtime whose argument storage no step may overwrite
+    /// (the GPU's: a shared variable's argument is its device copy, kept between calls and
+    /// read by other functions): no update target is destroyed in place, so there is no
+    /// destructive tail.
+    pub fn keeping_args(p: &Program, lowerings: &[Lowering]) -> StoragePlan {
+        StoragePlan::build(p, lowerings, false)
+    }
+
+    fn build(p: &Program, lowerings: &[Lowering], args_writable: bool) -> StoragePlan {
         let n = p.n_slots;
         let mut producer = vec![None; n];
         for (i, s) in p.steps.iter().enumerate() {
@@ -129,9 +141,10 @@ impl StoragePlan {
             }
         };
         let destructive = |i: usize| {
-            inplace_slot(i)
-                .and_then(|s| arg_index[root[s]])
-                .is_some_and(|a| is_target[a])
+            args_writable
+                && inplace_slot(i)
+                    .and_then(|s| arg_index[root[s]])
+                    .is_some_and(|a| is_target[a])
         };
         // the tail: destructive steps and everything downstream, kept in order
         let mut in_tail = vec![false; n];
@@ -184,7 +197,7 @@ impl StoragePlan {
                     return false;
                 }
                 let leaf_ok = match arg_index[s] {
-                    Some(a) => is_target[a],
+                    Some(a) => args_writable && is_target[a],
                     None => producer[s].is_some(),
                 };
                 // step i reads s at position k, so every other reader of s runs before it
