@@ -92,6 +92,27 @@ fn i64const(v: i64) -> Variable {
     Variable::constant_bounded(Tensor::scalar(v))
 }
 
+/// `arange(labels.shape[0])`: the row index beside one label per row (the nnet ops'
+/// gradients pick or set `m[rows, labels]`).
+fn label_rows(b: &B, labels: &Variable) -> R<Variable> {
+    b.apply1(
+        Op::ARange {
+            dtype: DType::Int64,
+        },
+        vec![i64const(0), b.shape_i(labels, 0)?, i64const(1)],
+    )
+}
+
+/// `g`, the gradient of a per-row vector `v` (length rows), for `v` itself: summed to one
+/// element when `v` is broadcastable (one value for every row).
+fn per_row_grad(b: &B, g: Variable, v: &Variable) -> R<Variable> {
+    if v.ty().is_broadcastable(0) {
+        b.ds(&b.sum(&g, None, false)?, vec![None])
+    } else {
+        Ok(g)
+    }
+}
+
 /// For each dimension of an input of `ndim` dims: `'x'` where reduced, else the next axis.
 fn expand_order(ndim: usize, axes: &[usize]) -> Vec<Option<usize>> {
     let mut k = 0;
@@ -320,12 +341,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             // is linear in dnll and in sm.
             let (dnll, sm, y) = (&ins[0], &ins[1], &ins[2]);
             let g = one(og, op)?;
-            let rows = b.apply1(
-                Op::ARange {
-                    dtype: DType::Int64,
-                },
-                vec![i64const(0), b.shape_i(y, 0)?, i64const(1)],
-            )?;
+            let rows = label_rows(b, y)?;
             let minus_one = b.fill(
                 dnll,
                 &Variable::constant_bounded(Tensor::full(sm.dtype(), &[], -1.0)),
@@ -338,10 +354,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
                 },
                 vec![sm.clone(), minus_one, rows, y.clone()],
             )?;
-            let mut g_dnll = b.sum(&b.mul(&g, &sm_minus_onehot)?, Some(vec![1]), false)?;
-            if dnll.ty().is_broadcastable(0) {
-                g_dnll = b.ds(&b.sum(&g_dnll, None, false)?, vec![None])?;
-            }
+            let g_dnll = b.sum(&b.mul(&g, &sm_minus_onehot)?, Some(vec![1]), false)?;
+            let g_dnll = per_row_grad(b, g_dnll, dnll)?;
             let g_sm = b.mul(&b.ds(dnll, vec![Some(0), None])?, &g)?;
             vec![
                 G::V(b.coerce(&g_dnll, dnll)?),
@@ -366,12 +380,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             // p[i, t[i]]^2, which is this op of -gz[i, t[i]] * g[i] / p[i, t[i]]
             let (g, p, t) = (&ins[0], &ins[1], &ins[2]);
             let gz = one(og, op)?;
-            let rows = b.apply1(
-                Op::ARange {
-                    dtype: DType::Int64,
-                },
-                vec![i64const(0), b.shape_i(t, 0)?, i64const(1)],
-            )?;
+            let rows = label_rows(b, t)?;
             let pick = |m: &Variable| {
                 b.apply1(
                     Op::AdvancedSubtensor {
@@ -382,10 +391,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             };
             let (gz_t, p_t) = (pick(&gz)?, pick(p)?);
             let ratio = b.div(&gz_t, &p_t)?;
-            let mut g_g = b.neg(&ratio)?;
-            if g.ty().is_broadcastable(0) {
-                g_g = b.ds(&b.sum(&g_g, None, false)?, vec![None])?;
-            }
+            let g_g = per_row_grad(b, b.neg(&ratio)?, g)?;
             let h = b.neg(&b.mul(&ratio, g)?)?;
             let g_p = b.apply1(
                 Op::CrossentropyCategorical1HotGrad,
