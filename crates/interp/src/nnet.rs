@@ -116,24 +116,37 @@ pub fn crossentropy_softmax_argmax(x: &Tensor, b: &Tensor, y: &Tensor) -> R<Vec<
     ])
 }
 
+/// The values of `v` (named `what`), a gradient with one entry per row of `m` (named
+/// `m_what`, `rows` rows) or one for all rows, as a per-row lookup.
+fn per_row(
+    v: &Tensor,
+    what: &str,
+    m: &Tensor,
+    m_what: &str,
+    rows: usize,
+) -> R<impl Fn(usize) -> f64> {
+    if v.len() != rows && v.len() != 1 {
+        return Err(PerformError::shape(format!(
+            "{what} has shape {} but {m_what} has shape {} ({rows} rows)",
+            py_shape(v.shape()),
+            py_shape(m.shape())
+        )));
+    }
+    let d = v.to_f64_vec();
+    Ok(move |i: usize| if d.len() == 1 { d[0] } else { d[i] })
+}
+
 /// `CrossentropySoftmax1HotWithBiasDx(dnll, sm, y_idx)`: `(sm - onehot(y_idx)) * dnll[:, None]`
 /// (float64). `dnll` has one entry per row, or one for all rows.
 pub fn crossentropy_dx(dnll: &Tensor, sm: &Tensor, y: &Tensor) -> R<Tensor> {
     float_input(dnll, "dnll (the gradient of the nll)", 1)?;
     float_input(sm, "sm (the softmax)", 2)?;
     let (rows, cols) = (sm.shape()[0], sm.shape()[1]);
-    if dnll.len() != rows && dnll.len() != 1 {
-        return Err(PerformError::shape(format!(
-            "dnll has shape {} but sm has shape {} ({rows} rows)",
-            py_shape(dnll.shape()),
-            py_shape(sm.shape())
-        )));
-    }
+    let d = per_row(dnll, "dnll", sm, "sm", rows)?;
     let labels = labels(y, rows, cols)?;
-    let d = dnll.to_f64_vec();
     let mut dx = sm.to_contiguous().to_f64_vec();
     for (i, &label) in labels.iter().enumerate() {
-        let di = if d.len() == 1 { d[0] } else { d[i] };
+        let di = d(i);
         let row = &mut dx[i * cols..(i + 1) * cols];
         for v in row.iter_mut() {
             *v *= di;
@@ -166,19 +179,12 @@ pub fn categorical_1hot_grad(g: &Tensor, p: &Tensor, t: &Tensor) -> R<Tensor> {
     float_input(g, "g_y (the gradient of the crossentropy)", 1)?;
     float_input(p, "coding_dist (the probabilities)", 2)?;
     let (rows, cols) = (p.shape()[0], p.shape()[1]);
-    if g.len() != rows && g.len() != 1 {
-        return Err(PerformError::shape(format!(
-            "g_y has shape {} but coding_dist has shape {} ({rows} rows)",
-            py_shape(g.shape()),
-            py_shape(p.shape())
-        )));
-    }
+    let gv = per_row(g, "g_y", p, "coding_dist", rows)?;
     let labels = labels_named(t, "true_one_of_n", rows, cols)?;
-    let (gv, pv) = (g.to_f64_vec(), p.to_contiguous().to_f64_vec());
+    let pv = p.to_contiguous().to_f64_vec();
     let mut out = vec![0.0f64; rows * cols];
     for (i, &l) in labels.iter().enumerate() {
-        let gi = if gv.len() == 1 { gv[0] } else { gv[i] };
-        out[i * cols + l] = -gi / pv[i * cols + l];
+        out[i * cols + l] = -gv(i) / pv[i * cols + l];
     }
     Tensor::from_f64_vec(DType::Float64, &[rows, cols], out)
         .map_err(|e| PerformError::shape(e.to_string()))
