@@ -489,6 +489,12 @@ impl ScalarOp {
                 ));
             }
         }
+        let listed = || {
+            ins.iter()
+                .map(|d| d.name())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
         // Theano 1.0's BinaryBitOp: either all inputs are bool or all are integers; mixing a
         // bool with an integer is refused ("be all bools").
         if matches!(self, And | Or | Xor)
@@ -498,10 +504,7 @@ impl ScalarOp {
             return Err(format!(
                 "{} needs all-integer or all-bool inputs, got {}",
                 self.name(),
-                ins.iter()
-                    .map(|d| d.name())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                listed()
             ));
         }
         let up = |xs: &[DType]| DType::upcast(xs).unwrap_or(DType::Float64);
@@ -510,10 +513,7 @@ impl ScalarOp {
             return Err(format!(
                 "{} of {} promotes to {}, which has no bitwise form",
                 self.name(),
-                ins.iter()
-                    .map(|d| d.name())
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                listed(),
                 up(ins)
             ));
         }
