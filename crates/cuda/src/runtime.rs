@@ -470,9 +470,12 @@ pub fn link_program(program: &Program) -> Result<Linked, PtxError> {
     let (guard, guards) = guard_kernels(program);
     kernels.extend(guard);
     let refs: Vec<&Kernel> = kernels.iter().collect();
+    // the summary counts the steps' kernels; the module also holds the launch variants
     let text = format!(
-        "{}{}",
+        "{}// the module: {} kernels (the steps' kernels, each elementwise step's layout and \
+         index-width variants, NanGuardMode's screens)\n{}",
         compiled.summary(),
+        kernels.len(),
         theano_ptx::module(&refs, &theano_ptx::Target::default())
     );
     Ok(Linked {
