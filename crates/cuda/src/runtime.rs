@@ -618,19 +618,20 @@ impl Runtime {
                 p.args.len()
             )));
         }
-        let resident = |c: &CellArg<'_>| -> Option<Dev> {
-            c.value
-                .mirror()
+        // each cell's device copy when it is in this device's memory; the others' values
+        // come to the host (fetched from another device when that one holds the newer value)
+        // before this device is taken (two calls fetching from each other's device would
+        // otherwise wait for each other)
+        let mut resident: Vec<Option<Dev>> = Vec::with_capacity(cells.len());
+        for (k, c) in cells.iter_mut().enumerate() {
+            let r = (c.value.mirror())
                 .filter(|m| m.memory() == dev.memory())
                 .and_then(|m| m.as_any().downcast_ref::<Resident>())
-                .map(|r| r.value.clone())
-        };
-        // values newer on another device come to the host before this device is taken (two
-        // calls fetching from each other's device would otherwise wait for each other)
-        for (k, c) in cells.iter_mut().enumerate() {
-            if resident(c).is_none() {
+                .map(|r| r.value.clone());
+            if r.is_none() {
                 (c.value.host()).map_err(|message| RunError::Transfer { cell: k, message })?;
             }
+            resident.push(r);
         }
         let _g = dev.begin().map_err(node)?;
         let mut slots: Vec<Option<Dev>> = vec![None; p.n_slots];
@@ -638,9 +639,8 @@ impl Runtime {
             slots[s] = Some(upload(&**dev, t).map_err(node)?);
         }
         let mut uploaded: Vec<(usize, Dev)> = Vec::new();
-        for (k, c) in cells.iter_mut().enumerate() {
-            let a = n_in + k;
-            let d = match resident(c) {
+        for (k, (c, r)) in cells.iter_mut().zip(resident).enumerate() {
+            let d = match r {
                 Some(d) => d,
                 None => {
                     let t = c
@@ -652,7 +652,7 @@ impl Runtime {
                     d
                 }
             };
-            slots[p.args[a]] = Some(d);
+            slots[p.args[n_in + k]] = Some(d);
         }
         self.run_steps(&mut slots).map_err(RunError::Node)?;
         let results: Vec<Dev> = (p.results.iter())
