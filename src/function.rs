@@ -110,6 +110,20 @@ pub struct FunctionBuilder {
     name: String,
     after_optimize: Option<fn(&mut FunctionGraph)>,
     linker: Option<Box<dyn theano_exec::Linker>>,
+    no_default_updates: NoDefaultUpdates,
+}
+
+/// Which shared variables' default updates ([`Variable::set_default_update`]) `function()`
+/// leaves out: Theano's `no_default_updates` argument (`False`, `True`, or a list).
+#[derive(Clone, Debug, Default)]
+pub enum NoDefaultUpdates {
+    /// every default update of a shared variable in the graph is applied (Theano's `False`)
+    #[default]
+    Apply,
+    /// none is (Theano's `True`)
+    All,
+    /// all but these variables' (Theano's list)
+    These(Vec<Variable>),
 }
 
 /// What `mode=DebugMode` keeps to check each call.
@@ -135,6 +149,58 @@ impl FunctionBuilder {
             name: format!("{}:{}", loc.file(), loc.line()),
             after_optimize: None,
             linker: None,
+            no_default_updates: NoDefaultUpdates::Apply,
+        }
+    }
+
+    /// Theano's `no_default_updates=True`: no shared variable is updated by its default
+    /// update (a random stream's state stays, so every call draws the same numbers); `false`
+    /// restores the default.
+    pub fn no_default_updates(mut self, none: bool) -> Self {
+        self.no_default_updates = if none {
+            NoDefaultUpdates::All
+        } else {
+            NoDefaultUpdates::Apply
+        };
+        self
+    }
+
+    /// Theano's `no_default_updates=[v, ..]`: these shared variables keep their values; the
+    /// others in the graph are updated by their default updates.
+    pub fn no_default_updates_for(mut self, vars: &[&Variable]) -> Self {
+        self.no_default_updates =
+            NoDefaultUpdates::These(vars.iter().map(|v| (*v).clone()).collect());
+        self
+    }
+
+    /// Adds the default updates (Theano's `rebuild_collect_shared`): every shared variable of
+    /// the graph that the outputs and the updates need, found again in each added update's
+    /// own graph, that has a default update, is not updated explicitly, not replaced by
+    /// `givens` and not excluded. They come after the explicit updates, in graph order.
+    fn add_default_updates(&mut self) {
+        if matches!(self.no_default_updates, NoDefaultUpdates::All) {
+            return;
+        }
+        let mut done: HashSet<u64> = self.updates.iter().map(|(k, _)| k.id()).collect();
+        done.extend(self.givens.iter().map(|(k, _)| k.id()));
+        if let NoDefaultUpdates::These(vs) = &self.no_default_updates {
+            done.extend(vs.iter().map(|v| v.id()));
+        }
+        let mut frontier: Vec<Variable> = self.outputs.clone();
+        frontier.extend(self.updates.iter().map(|(_, v)| v.clone()));
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for v in theano_ir::graph::ancestors(&frontier) {
+                if !v.is_shared() || done.contains(&v.id()) {
+                    continue;
+                }
+                done.insert(v.id());
+                if let Some(u) = v.default_update() {
+                    next.push(u.clone());
+                    self.updates.push((v, u));
+                }
+            }
+            frontier = next;
         }
     }
 
@@ -198,12 +264,13 @@ impl FunctionBuilder {
     }
 
     /// Compile.
-    pub fn build(self) -> Result<Function, Error> {
+    pub fn build(mut self) -> Result<Function, Error> {
         let mode = match self.mode.clone() {
             Some(m) => m,
             None => Mode::current()?,
         };
         mode.check_effective()?;
+        self.add_default_updates();
         // Inputs: distinct symbolic inputs.
         let mut seen: HashMap<u64, usize> = HashMap::new();
         for (i, v) in self.inputs.iter().enumerate() {

@@ -26,7 +26,7 @@ pub use error::{Error, NodeError};
 pub use flags::{FlagError, LinkerKind, Mode, OptimizerLevel};
 pub use function::{
     compile, function, shared, shared_named, try_shared, Function, FunctionBuilder, IntoOutputs,
-    OnUnused, SharedValue,
+    NoDefaultUpdates, OnUnused, SharedValue,
 };
 pub use theano_grad::{
     disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad,
@@ -38,3 +38,15 @@ pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydot
 pub use theano_ir::tensor;
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_tensor::Tensor;
+
+/// Theano's `theano.sandbox`: `rng_mrg`, the MRG31k3p random streams (crates/random).
+pub mod sandbox {
+    /// `theano.sandbox.rng_mrg`: `MRG_RandomStreams` and its sampling op.
+    pub mod rng_mrg {
+        pub use theano_random::mrg::guess_n_streams;
+        pub use theano_random::{
+            is_mrg_uniform, mrg_uniform_op, register_ops, Dim, Draw, MRG_RandomStreams,
+            MrgRandomStreams, RandomError, Seed, Size, StateUpdate,
+        };
+    }
+}

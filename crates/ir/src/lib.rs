@@ -36,5 +36,6 @@ pub use tensor::{Idx, IntoVar};
 pub use theano_tensor::{DType, Tensor};
 pub use types::{py_bool_tuple, NdimError, TensorType, MAX_NDIM};
 pub use var::{
-    constant_str, scalar_str, ApplyRef, CellValue, Mirror, SharedCell, VarKind, Variable,
+    constant_str, known_ints, scalar_str, ApplyRef, CellValue, Mirror, SharedCell, VarKind,
+    Variable,
 };

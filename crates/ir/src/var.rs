@@ -54,6 +54,35 @@ pub struct Variable {
 pub struct SharedCell {
     ty: TensorType,
     value: Mutex<CellValue>,
+    /// Theano's `default_update`: the expression `function()` updates the variable with when
+    /// the caller gives none. Held weakly: the expression usually reads the variable itself,
+    /// and a strong handle would make a cycle that is never freed (see
+    /// [`Variable::set_default_update`]).
+    default_update: Mutex<Option<WeakVariable>>,
+}
+
+/// A [`Variable`] that does not keep its graph alive.
+#[derive(Clone)]
+struct WeakVariable {
+    node: std::sync::Weak<VarNode>,
+    owner: Option<std::sync::Weak<Apply>>,
+}
+
+impl WeakVariable {
+    fn new(v: &Variable) -> WeakVariable {
+        WeakVariable {
+            node: Arc::downgrade(&v.node),
+            owner: v.owner.as_ref().map(Arc::downgrade),
+        }
+    }
+    fn upgrade(&self) -> Option<Variable> {
+        let node = self.node.upgrade()?;
+        let owner = match &self.owner {
+            Some(o) => Some(o.upgrade()?),
+            None => None,
+        };
+        Some(Variable { node, owner })
+    }
 }
 
 /// A copy of a shared variable's value in a backend's own memory (a GPU's), which the cell
@@ -361,6 +390,7 @@ impl Variable {
             VarKind::Shared(Arc::new(SharedCell {
                 ty,
                 value: Mutex::new(CellValue::new(value)),
+                default_update: Mutex::new(None),
             })),
         ))
     }
@@ -374,6 +404,7 @@ impl Variable {
         let cell = SharedCell {
             ty,
             value: Mutex::new(CellValue::new(Tensor::zeros(ty.dtype, &[]))),
+            default_update: Mutex::new(None),
         };
         cell.check(&value)?;
         cell.lock().set(value);
@@ -467,6 +498,48 @@ impl Variable {
             .map_err(|m| format!("set_value of shared variable {self}: {m}"))?;
         cell.lock().set(v);
         Ok(())
+    }
+    /// Theano's `v.default_update = expr`: `function()` updates this shared variable with
+    /// `expr` whenever the variable is part of the function's graph and the caller neither
+    /// gives an update for it nor excludes it (`no_default_updates`); the random streams set
+    /// it on their states. `None` removes it. Refused (naming the variable) for a variable
+    /// that is not shared, and for an expression of another type than an update may have.
+    ///
+    /// The cell holds the expression weakly (the expression usually reads the variable, so a
+    /// strong handle would be a cycle that is never freed): the default update lasts while
+    /// some other handle keeps the expression alive. The random streams keep theirs, and a
+    /// sample keeps the node that computes its stream's next state.
+    pub fn set_default_update(&self, expr: Option<&Variable>) -> Result<(), String> {
+        let cell = self
+            .shared_cell()
+            .ok_or_else(|| format!("set_default_update: {self} is not a shared variable"))?;
+        if let Some(e) = expr {
+            let (kt, vt) = (self.ty(), e.ty());
+            let fits = kt.dtype == vt.dtype
+                && kt.ndim() == vt.ndim()
+                && (0..kt.ndim()).all(|i| !kt.is_broadcastable(i) || vt.is_broadcastable(i));
+            if !fits {
+                return Err(format!(
+                    "set_default_update of shared variable {self}: the expression {e} has type \
+                     {vt}, but the variable has type {kt}"
+                ));
+            }
+        }
+        *cell
+            .default_update
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = expr.map(WeakVariable::new);
+        Ok(())
+    }
+    /// The default update set by [`Variable::set_default_update`], while its expression is
+    /// alive; `None` for other variables.
+    pub fn default_update(&self) -> Option<Variable> {
+        self.shared_cell()?
+            .default_update
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()?
+            .upgrade()
     }
 }
 
