@@ -20,9 +20,14 @@ impl Linker for InterpLinker {
     }
 }
 
-/// Run `step` with the interpreter, errors naming the node.
+/// Run `step` with the interpreter, errors naming the node. A lazy `IfElse` (one with
+/// [`crate::Branches`]) runs the branch its condition picks, each of its steps by this
+/// function, and nothing of the other.
 #[inline]
 pub fn interp_step(i: usize, step: &Step, ins: &[&Tensor]) -> Result<Vec<Tensor>, NodeError> {
+    if let Some(b) = &step.branches {
+        return run_branch(i, step, b, ins);
+    }
     theano_interp::perform(&step.op, ins, &step.out_types).map_err(|e| NodeError {
         message: e.to_string(),
         node: step.node.clone(),
@@ -31,6 +36,37 @@ pub fn interp_step(i: usize, step: &Step, ins: &[&Tensor]) -> Result<Vec<Tensor>
         input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
         location: step.location,
     })
+}
+
+/// A lazy `IfElse`: the picked branch's program on its arguments (the step's inputs after
+/// the condition: the true branch's, then the false branch's).
+fn run_branch(
+    i: usize,
+    step: &Step,
+    b: &crate::Branches,
+    ins: &[&Tensor],
+) -> Result<Vec<Tensor>, NodeError> {
+    let error = |message: String| NodeError {
+        message,
+        node: step.node.clone(),
+        toposort_index: i,
+        input_types: step.input_types.clone(),
+        input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
+        location: step.location,
+    };
+    let (cond, args) = ins
+        .split_first()
+        .ok_or_else(|| error("no condition".into()))?;
+    let truth = theano_interp::ifelse_truth(cond).map_err(|e| error(e.to_string()))?;
+    let (k, args) = if truth {
+        (0, &args[..b.split()])
+    } else {
+        (1, &args[b.split()..])
+    };
+    let p = &b.programs[k];
+    let order: Vec<usize> = (0..p.steps.len()).collect();
+    let frees = slot_frees(p, &order, |_| false);
+    run_schedule(p, &frees, args, interp_step)
 }
 
 /// The error of a step whose output `NanGuardMode` refuses.

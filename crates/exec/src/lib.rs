@@ -22,5 +22,7 @@ pub use error::NodeError;
 pub use interp::InterpLinker;
 pub use linker::{CodeDump, Executable, LinkError, Linker, Results, RunError};
 pub use plan::{select_lowering, Lowerer, Lowering, StoragePlan};
-pub use program::{Arg, CellArg, NanGuard, OutSink, Program, Step, StepPath, StepTimes, Watch};
+pub use program::{
+    Arg, Branches, CellArg, NanGuard, OutSink, Program, Step, StepPath, StepTimes, Watch,
+};
 pub use schedule::{schedule, Interface};

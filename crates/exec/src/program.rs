@@ -22,6 +22,27 @@ pub struct Step {
     pub node: String,
     /// Where the user built the node.
     pub location: &'static std::panic::Location<'static>,
+    /// For an `IfElse` step, the two lazy branches: its inputs are then the condition, the
+    /// true branch's arguments and the false branch's, and a call runs only the branch the
+    /// condition picks (see [`Branches`]).
+    pub branches: Option<Arc<Branches>>,
+}
+
+/// The branches of a lazy `IfElse` step: each a [`Program`] over the same slot numbering as
+/// the program holding the step, whose steps are the nodes only that branch needs, whose
+/// arguments are the slots it reads that are computed outside it, and whose results are the
+/// branch's values. Every backend runs them through the interpreter (`interp_step`).
+#[derive(Clone, Debug)]
+pub struct Branches {
+    /// `[true branch, false branch]`
+    pub programs: [Program; 2],
+}
+
+impl Branches {
+    /// How many of the step's inputs after the condition are the true branch's arguments.
+    pub fn split(&self) -> usize {
+        self.programs[0].args.len()
+    }
 }
 
 /// A linear schedule over storage slots, independent of any backend.

@@ -255,6 +255,33 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
         op @ (Op::Gemv { .. } | Op::Gemm { .. } | Op::Ger { .. } | Op::Dot22) => {
             return Err(crate::rules::blas_not_implemented(op))
         }
+        // Theano's IfElse.R_op: the same choice between the branches' derivatives (a
+        // discrete output has none)
+        Op::IfElse { n_outs } => {
+            let n = *n_outs;
+            let kept: Vec<usize> = (0..n)
+                .filter(|&i| {
+                    node.output(i).dtype().is_float()
+                        && (ev[1 + i].is_some() || ev[1 + n + i].is_some())
+                })
+                .collect();
+            if kept.is_empty() {
+                return Ok(vec![None; n]);
+            }
+            let mut v = vec![ins[0].clone()];
+            for &i in &kept {
+                v.push(or_zeros(b, &ev[1 + i], &ins[1 + i])?);
+            }
+            for &i in &kept {
+                v.push(or_zeros(b, &ev[1 + n + i], &ins[1 + n + i])?);
+            }
+            let outs = b.apply(Op::IfElse { n_outs: kept.len() }, v)?.outputs();
+            let mut r = vec![None; n];
+            for (&i, o) in kept.iter().zip(outs) {
+                r[i] = Some(o);
+            }
+            return Ok(r);
+        }
         op @ Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => match &ev[0] {
                 Some(e) => Some(b.zeros_like(e, None)?),

@@ -487,6 +487,51 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         Op::AllocEmpty { .. } => ins.iter().map(|_| G::Disc).collect(),
         // Theano's DeepCopyOp: the gradient passes through
         Op::DeepCopy => vec![G::V(one(og, op)?)],
+        // Theano's IfElse.grad: each branch's values get the output gradients when the
+        // condition picks that branch, zeros otherwise; the condition a zero gradient
+        Op::IfElse { n_outs } => {
+            let n = *n_outs;
+            let cond = &ins[0];
+            let mut gs = Vec::with_capacity(n);
+            for i in 0..n {
+                gs.push(match og.get(i) {
+                    Some(G::V(g)) => g.clone(),
+                    Some(G::Null(w)) => {
+                        let mut r = vec![G::V(b.zeros_like(cond, Some(float_x()))?)];
+                        r.extend((0..2 * n).map(|_| G::Null(w.clone())));
+                        return Ok(r);
+                    }
+                    _ => b.float_zeros_like(&node.output(i))?,
+                });
+            }
+            let zeros = |xs: &[Variable]| -> R<Vec<Variable>> {
+                xs.iter()
+                    .zip(&gs)
+                    .map(|(x, g)| b.zeros_like(x, Some(g.dtype())))
+                    .collect()
+            };
+            let (ts, fs) = ins[1..].split_at(n);
+            let mut if_true = vec![cond.clone()];
+            if_true.extend(gs.iter().cloned());
+            if_true.extend(zeros(ts)?);
+            let mut if_false = vec![cond.clone()];
+            if_false.extend(zeros(fs)?);
+            if_false.extend(gs.iter().cloned());
+            let mut r = vec![G::V(b.zeros_like(cond, Some(float_x()))?)];
+            r.extend(
+                b.apply(Op::IfElse { n_outs: n }, if_true)?
+                    .outputs()
+                    .into_iter()
+                    .map(G::V),
+            );
+            r.extend(
+                b.apply(Op::IfElse { n_outs: n }, if_false)?
+                    .outputs()
+                    .into_iter()
+                    .map(G::V),
+            );
+            r
+        }
         // Theano 1.0: the gradient passes through; the shape is not differentiable
         Op::SpecifyShape => vec![G::V(one(og, op)?), G::Disc],
         Op::Reshape { .. } | Op::Flatten { .. } => {

@@ -206,6 +206,15 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
             n_in(1)?;
             vec![ins[0].clone()]
         }
+        // eager: every input given; copies of the picked branch's values
+        Op::IfElse { n_outs } => {
+            n_in(1 + 2 * n_outs)?;
+            let first = if ifelse_truth(ins[0])? { 1 } else { 1 + n_outs };
+            ins[first..first + n_outs]
+                .iter()
+                .map(|t| (*t).clone())
+                .collect()
+        }
         Op::Join { axis } => vec![shape::join(ins, *axis, out0)?],
         Op::MakeVector { dtype } => vec![shape::make_vector(ins, *dtype)?],
         Op::Subtensor { idx } => {
@@ -347,4 +356,16 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         }
     }
     Ok(outs)
+}
+
+/// The truth of an `IfElse` condition (Theano's `truthval != 0`): a scalar, non-zero is
+/// true (NaN too, as in Python).
+pub fn ifelse_truth(cond: &Tensor) -> Result<bool, PerformError> {
+    if cond.ndim() != 0 {
+        return Err(PerformError::input(format!(
+            "the condition of if{{}} must be a scalar, got shape {:?}",
+            cond.shape()
+        )));
+    }
+    Ok(cond.to_f64_vec()[0] != 0.0)
 }

@@ -12,6 +12,7 @@ pub mod cumsort;
 mod error;
 pub mod fgraph;
 pub mod graph;
+pub mod ifelse;
 pub mod matrix;
 pub mod op;
 mod operators;

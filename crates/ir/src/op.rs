@@ -443,6 +443,10 @@ pub enum Op {
     /// shape whose values are unspecified (the BLAS rewrites' `y` when beta is 0: every
     /// reader must overwrite it without reading it).
     AllocEmpty { dtype: DType },
+    /// Theano's `IfElse` (`if{}`): inputs a scalar condition, `n_outs` values of the true
+    /// branch, `n_outs` of the false branch; outputs the picked branch's values (lazy: see
+    /// `ifelse.rs`).
+    IfElse { n_outs: usize },
     /// an op defined outside the crate
     Custom(CustomRef),
 }
@@ -549,6 +553,7 @@ impl Op {
             Op::SoftmaxWithBias => "SoftmaxWithBias".into(),
             Op::DeepCopy => "DeepCopyOp".into(),
             Op::AllocEmpty { .. } => "AllocEmpty".into(),
+            Op::IfElse { .. } => "IfElse".into(),
             Op::Custom(c) => c.0.name(),
         }
     }
@@ -674,6 +679,7 @@ impl Op {
         match self {
             Op::MaxAndArgmax { .. } => 2,
             Op::CrossentropySoftmaxArgmax1HotWithBias => 3,
+            Op::IfElse { n_outs } => *n_outs,
             Op::Custom(c) => c.0.n_outputs(),
             _ => 1,
         }
@@ -1107,6 +1113,7 @@ impl Op {
             | Op::AllocDiag { .. }
             | Op::BatchedDot
             | Op::SoftmaxWithBias => crate::matrix::infer_types(self, ins),
+            Op::IfElse { n_outs } => crate::ifelse::infer_types(*n_outs, ins),
             Op::Custom(c) => {
                 let out = c.0.infer_types(ins)?;
                 if out.len() != c.0.n_outputs() {
@@ -1455,6 +1462,7 @@ impl fmt::Display for Op {
             | Op::SoftmaxWithBias => f.write_str(&crate::matrix::name(self)),
             Op::DeepCopy => f.write_str("DeepCopyOp"),
             Op::AllocEmpty { dtype } => write!(f, "AllocEmpty{{dtype='{dtype}'}}"),
+            Op::IfElse { .. } => f.write_str(crate::ifelse::NAME),
             Op::Custom(c) => {
                 let params = c.0.params();
                 if params.is_empty() {

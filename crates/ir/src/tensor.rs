@@ -2144,3 +2144,48 @@ impl Variable {
         dtype.cast(self.clone(), Location::caller())
     }
 }
+
+/// Theano's `ifelse(condition, then_branch, else_branch)` for one value: `then` when the
+/// scalar `cond` is non-zero, else `other`. Lazy, unlike [`switch`]: a call computes only
+/// the branch the condition picks (the nodes only the other branch needs do not run). The
+/// two values must have one type.
+#[track_caller]
+pub fn ifelse(cond: impl IntoVar, then: impl IntoVar, other: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    apply1(
+        Op::IfElse { n_outs: 1 },
+        vec![cond.into_var(), then.into_var(), other.into_var()],
+        loc,
+    )
+}
+
+/// Theano's `ifelse(condition, [t1, ..], [e1, ..])`: one `if{}` node choosing between two
+/// lists of values of pairwise equal types; its outputs in order.
+#[track_caller]
+pub fn ifelse_many(
+    cond: impl IntoVar,
+    then: &[Variable],
+    other: &[Variable],
+) -> Result<Vec<Variable>> {
+    let loc = Location::caller();
+    let cond = cond.into_var();
+    if then.len() != other.len() {
+        let mut types = vec![cond.ty()];
+        types.extend(then.iter().chain(other).map(Variable::ty));
+        return Err(GraphError::new(
+            "ifelse",
+            types,
+            format!(
+                "The number of values on the `then` branch should have the same number of \
+                 variables as the `else` branch : (variables on `then` {}, variables on `else` {})",
+                then.len(),
+                other.len()
+            ),
+            loc,
+        ));
+    }
+    let mut ins = vec![cond];
+    ins.extend(then.iter().cloned());
+    ins.extend(other.iter().cloned());
+    Ok(apply(Op::IfElse { n_outs: then.len() }, ins, loc)?.outputs())
+}

@@ -615,6 +615,10 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         // the number of non-zero elements is known only when computed
         Op::Nonzero => None,
+        // Theano builds an IfElse of the branches' shapes; a `switch` here would make the
+        // unpicked branch's shape (and what it reads) needed outside that branch, so it
+        // could no longer be skipped: the shape is read from the value instead
+        Op::IfElse { .. } => None,
         Op::Eye { .. } | Op::Tri { .. } => one(vec![scalar(fg, ins[0]), scalar(fg, ins[1])]),
         Op::ExtractDiag {
             offset,

@@ -819,6 +819,7 @@ fn statement<'a>(
         };
         let op_text = r[..end].trim_end();
         let op = match parse_op(op_text) {
+            Ok(Op::IfElse { n_outs: 0 }) => Op::IfElse { n_outs: defs.len() },
             Ok(op) => op,
             Err(m) => return c.err_at(rhs, m),
         };
@@ -967,7 +968,8 @@ fn idx_list(s: &str) -> Result<Vec<IdxEntry>, String> {
 /// Parse an op from its display form (`Elemwise{add,no_inplace}`, `Sum{axis=[0]}`,
 /// `InplaceDimShuffle{x,0}`, ...): the inverse of `Op`'s `Display`; a custom op
 /// (`name{params}`) through the constructor registered for its name
-/// ([`crate::register_custom_op`]).
+/// ([`crate::register_custom_op`]). `if{}` gives `IfElse { n_outs: 0 }`: its output count is
+/// not in its name, and the caller sets it (the node parser from its definitions).
 pub fn parse_op(s: &str) -> Result<Op, String> {
     let s = s.trim();
     let (head, params, suffix) = match s.find('{') {
@@ -1138,6 +1140,9 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         "Shape" => plain(Op::Shape)?,
         "Alloc" => plain(Op::Alloc)?,
         "DeepCopyOp" => plain(Op::DeepCopy)?,
+        // `if{}` does not print its output count: the node's definitions give it (see
+        // `parse_node`); 0 until then, which no node accepts
+        "if" if params == Some("") && suffix.is_empty() => Op::IfElse { n_outs: 0 },
         "AllocEmpty" => Op::AllocEmpty {
             dtype: dtype_of(strip(need()?, "dtype='", "'")?)?,
         },

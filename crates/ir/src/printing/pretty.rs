@@ -380,6 +380,7 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::SoftmaxWithBias
         | Op::DeepCopy
         | Op::AllocEmpty { .. }
+        | Op::IfElse { .. }
         | Op::Custom(_) => default(node, ins),
     }
 }
