@@ -516,3 +516,48 @@ fn the_gpu_runtime_draws_the_same_numbers() {
         );
     }
 }
+
+/// Dropout in a training step: the explicit updates of the weights and the default update
+/// of the mask's streams are applied together, on every call; both linkers agree.
+#[test]
+fn dropout_training_applies_explicit_and_default_updates() {
+    let run = |linker: LinkerKind| {
+        let s = MrgRandomStreams::new(7).unwrap();
+        let x = T::dmatrix("x");
+        let y = T::dvector("y");
+        let w = theano::shared_named(vec![0.0f64; 4], "w");
+        let mask = s.binomial_with([3, 4], 1, 0.5, d(DType::Float64)).unwrap();
+        let p = T::sigmoid(T::dot(&x * &mask, &w).unwrap());
+        let cost = T::mean(&T::sqr(&p - &y), None, false).unwrap();
+        let g = grad(&cost, std::slice::from_ref(&w)).unwrap();
+        let train = compile(&[&x, &y], &cost)
+            .updates([(w.clone(), &w - &(&g[0] * 0.5))])
+            .mode(mode(linker))
+            .build()
+            .unwrap();
+        let xv =
+            Tensor::from_shape_vec(&[3, 4], (0..12).map(|i| i as f64 * 0.1).collect()).unwrap();
+        let yv = Tensor::from(vec![1.0, 0.0, 1.0]);
+        let states0 = s.state_updates()[0]
+            .rstate
+            .get_value()
+            .unwrap()
+            .to_i64_vec();
+        let costs: Vec<f64> = (0..4)
+            .map(|_| train.call(&[xv.clone(), yv.clone()]).unwrap()[0].to_f64_vec()[0])
+            .collect();
+        let states = s.state_updates()[0]
+            .rstate
+            .get_value()
+            .unwrap()
+            .to_i64_vec();
+        assert_ne!(states, states0, "the mask's streams advance");
+        (costs, w.get_value().unwrap().to_f64_vec())
+    };
+    let (ci, wi) = run(LinkerKind::Interp);
+    let (cj, wj) = run(LinkerKind::Jit);
+    assert!(wi.iter().any(|&v| v != 0.0), "the weights are updated");
+    for (a, b) in ci.iter().zip(&cj).chain(wi.iter().zip(&wj)) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}
