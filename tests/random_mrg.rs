@@ -528,7 +528,7 @@ fn dropout_training_applies_explicit_and_default_updates() {
         let w = theano::shared_named(vec![0.0f64; 4], "w");
         let mask = s.binomial_with([3, 4], 1, 0.5, d(DType::Float64)).unwrap();
         let p = T::sigmoid(T::dot(&x * &mask, &w).unwrap());
-        let cost = T::mean(&T::sqr(&p - &y), None, false).unwrap();
+        let cost = T::mean(T::sqr(&p - &y), None, false).unwrap();
         let g = grad(&cost, std::slice::from_ref(&w)).unwrap();
         let train = compile(&[&x, &y], &cost)
             .updates([(w.clone(), &w - &(&g[0] * 0.5))])
