@@ -361,3 +361,28 @@ fn refusals_name_the_types() {
         "{e}"
     );
 }
+
+/// On the JIT the branches are JIT programs of their own (the profile's linker column says
+/// so); on the interpreter linker they are interpreted.
+#[test]
+fn the_jit_compiles_the_branches() {
+    let c = T::bscalar("c");
+    let x = T::dvector("x");
+    let z = T::ifelse(&c, T::sum(T::exp(&x)), T::sum(T::sin(&x))).unwrap();
+    for (linker, want) in [
+        (LinkerKind::Jit, "jit branches"),
+        (LinkerKind::Interp, "interpreter"),
+    ] {
+        let m = Mode {
+            linker,
+            profile: true,
+            ..Mode::default()
+        };
+        let f = compile(&[&c, &x], &z).mode(m).build().unwrap();
+        f.call(&[Tensor::scalar(1i8), Tensor::from(vec![0.0, 1.0])])
+            .unwrap();
+        let p = f.profile().unwrap();
+        let row = p.nodes.iter().find(|n| n.node.starts_with("if{}")).unwrap();
+        assert_eq!(row.linker, want);
+    }
+}

@@ -63,6 +63,9 @@ fn run_branch(
     } else {
         (1, &args[b.split()..])
     };
+    if let Some(linked) = &b.linked {
+        return linked[k].run(args);
+    }
     let p = &b.programs[k];
     let order: Vec<usize> = (0..p.steps.len()).collect();
     let frees = slot_frees(p, &order, |_| false);

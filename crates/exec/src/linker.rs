@@ -201,6 +201,24 @@ pub trait Linker {
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError>;
 }
 
+/// Links the branch programs of every lazy `IfElse` step of `program` with `linker` (nested
+/// ones through the linker's own call of this function), so that `interp_step` runs the
+/// picked branch as the backend's code rather than in the interpreter.
+pub fn link_branches(program: &mut Program, linker: &dyn Linker) -> Result<(), LinkError> {
+    for step in &mut program.steps {
+        let Some(b) = step.branches.clone() else {
+            continue;
+        };
+        let [t, f] = b.programs.clone();
+        let linked = [linker.link(t)?, linker.link(f)?];
+        step.branches = Some(std::sync::Arc::new(crate::Branches {
+            programs: b.programs.clone(),
+            linked: Some(std::sync::Arc::new(linked)),
+        }));
+    }
+    Ok(())
+}
+
 /// Why a backend could not link a program (it names the backend and the reason).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("linker={linker}: {message}")]

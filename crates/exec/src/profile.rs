@@ -37,7 +37,8 @@ pub struct NodeProfile {
     pub node: String,
     /// The op's type (Theano's op class): `Elemwise`, `Gemv`, `Sum`...
     pub op_type: String,
-    /// How the backend linked it: `jit kernel`, `BLAS`, `view` or `interpreter`.
+    /// How the backend linked it: `jit kernel`, `BLAS`, `view`, `interpreter`, or for a lazy
+    /// `IfElse` whose branches the JIT compiled, `jit branches`.
     pub linker: &'static str,
     /// Total time in the node.
     pub time: Duration,

@@ -31,11 +31,24 @@ pub struct Step {
 /// The branches of a lazy `IfElse` step: each a [`Program`] over the same slot numbering as
 /// the program holding the step, whose steps are the nodes only that branch needs, whose
 /// arguments are the slots it reads that are computed outside it, and whose results are the
-/// branch's values. Every backend runs them through the interpreter (`interp_step`).
-#[derive(Clone, Debug)]
+/// branch's values. `interp_step` (every backend's fallback) runs the picked one: as linked
+/// by the backend when it linked them ([`crate::linker::link_branches`]), else in the
+/// interpreter.
+#[derive(Clone)]
 pub struct Branches {
     /// `[true branch, false branch]`
     pub programs: [Program; 2],
+    /// The programs as a backend linked them, if it did.
+    pub linked: Option<Arc<[Box<dyn crate::Executable>; 2]>>,
+}
+
+impl std::fmt::Debug for Branches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Branches")
+            .field("programs", &self.programs)
+            .field("linked", &self.linked.is_some())
+            .finish()
+    }
 }
 
 impl Branches {

@@ -143,7 +143,13 @@ impl Builder<'_> {
             let programs = [self.branch(n, 0), self.branch(n, 1)];
             let mut inputs = vec![fg.node_inputs(n)[0].index()];
             inputs.extend(programs.iter().flat_map(|p| p.args.iter().copied()));
-            (inputs, Some(Arc::new(Branches { programs })))
+            (
+                inputs,
+                Some(Arc::new(Branches {
+                    programs,
+                    linked: None,
+                })),
+            )
         } else {
             let inputs = fg.node_inputs(n).iter().map(|v| v.index()).collect();
             (inputs, None)

@@ -31,7 +31,9 @@ impl Linker for JitLinker {
     fn name(&self) -> &'static str {
         "jit"
     }
-    fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError> {
+    fn link(&self, mut program: Program) -> Result<Box<dyn Executable>, LinkError> {
+        // a lazy IfElse's branches become JIT programs of their own, run when picked
+        theano_exec::linker::link_branches(&mut program, self)?;
         // the kernel text is kept (for `Function::dump_ir`/`dump_asm`) exactly when a dump asks
         let keep = self.dump_clif || self.dump_asm;
         let mut ks = KernelSet::new(keep).map_err(link_error)?;

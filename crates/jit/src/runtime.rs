@@ -250,6 +250,10 @@ impl Runtime {
                 }
                 Lowering::Kernel(_) => "jit kernel",
                 Lowering::View(_) => "view",
+                // a lazy IfElse whose branches are JIT programs of their own
+                Lowering::Interp if st.branches.as_ref().is_some_and(|b| b.linked.is_some()) => {
+                    "jit branches"
+                }
                 Lowering::Interp => "interpreter",
             })
             .collect()
