@@ -1,0 +1,27 @@
+//! theano-scan: Theano's `scan`, a loop as one node of the graph.
+//!
+//! `scan(fn, sequences, outputs_info, non_sequences, n_steps)` calls `fn` once, on symbolic
+//! placeholders (a slice of each sequence, the previous value of each recurrent output, each
+//! non-sequence), and makes the graph it returns the body of a `for{cpu,scan_fn}` node
+//! ([`op::ScanOp`], an `Op::Custom`) whose outputs are the body's outputs of every step,
+//! stacked along a new first axis. Variables the body reads from outside (shared variables,
+//! inputs of the outer graph) become inputs of the node, as Theano's implicit
+//! non-sequences, so gradients reach them. The gradient is a second scan running backwards
+//! (backpropagation through time), built with the same builder from the body's L-operator.
+//!
+//! ```
+//! use theano_ir::tensor as T;
+//! use theano_scan::{scan, Scan};
+//! let x = T::dvector("x");
+//! // running sum: acc_t = acc_{t-1} + x_t
+//! let outs = scan(
+//!     |a: &[theano_ir::Variable]| Ok(vec![&a[0] + &a[1]]),
+//!     Scan::new().sequences([&x]).outputs_info([Some(T::constant(0.0f64))]),
+//! )
+//! .unwrap();
+//! assert_eq!(outs[0].ty().to_string(), "TensorType(float64, vector)");
+//! ```
+
+pub mod op;
+
+pub use op::{is_scan, scan, Scan, ScanError, ScanFn};

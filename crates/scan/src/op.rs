@@ -1,0 +1,589 @@
+//! The scan builder ([`scan`], options [`Scan`]) and its op ([`ScanOp`], `for{cpu,scan_fn}`).
+//!
+//! Node inputs: the step count (an int64 scalar), the sequences, the initial value of each
+//! recurrent output (in output order), the non-sequences (explicit, then implicit). Node
+//! outputs: each body output of every step, stacked along a new first axis (a recurrent
+//! output without its initial value, as Theano's).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use theano_exec::{Executable, Interface, InterpLinker, Linker};
+use theano_grad::{lop_with, DisconnectedInputs, GradOptions};
+use theano_ir::fgraph::FunctionGraph;
+use theano_ir::graph::{clone_replace, graph_inputs};
+use theano_ir::tensor::{self as T, Idx, IntoVar};
+use theano_ir::{CustomOp, CustomRef, DType, GraphError, Op, Tensor, TensorType, Variable};
+
+/// What `scan` refuses: a message naming the argument, what it must be and what it was.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScanError {
+    #[error("scan: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+type Result<T> = std::result::Result<T, ScanError>;
+
+/// The body of a loop: from the placeholders (sequence slices, previous values of the
+/// recurrent outputs, non-sequences, in that order) to the step's outputs.
+pub type ScanFn<'a> = dyn Fn(&[Variable]) -> Result<Vec<Variable>> + 'a;
+
+/// Theano's `scan` keyword arguments.
+#[derive(Clone, Debug, Default)]
+pub struct Scan {
+    sequences: Vec<Variable>,
+    outputs_info: Vec<Option<Variable>>,
+    non_sequences: Vec<Variable>,
+    n_steps: Option<Variable>,
+    go_backwards: bool,
+    name: Option<String>,
+}
+
+impl Scan {
+    pub fn new() -> Scan {
+        Scan::default()
+    }
+    /// Tensors iterated over their first axis: step `t` reads `seq[t]`.
+    pub fn sequences<V: Into<Variable>>(mut self, s: impl IntoIterator<Item = V>) -> Scan {
+        self.sequences = s.into_iter().map(Into::into).collect();
+        self
+    }
+    /// One entry per body output: the initial value of a recurrent output (the body reads
+    /// its previous value), or `None` for an output not fed back. Missing trailing entries
+    /// are `None`.
+    pub fn outputs_info(mut self, o: impl IntoIterator<Item = Option<Variable>>) -> Scan {
+        self.outputs_info = o.into_iter().collect();
+        self
+    }
+    /// Values every step reads whole.
+    pub fn non_sequences<V: Into<Variable>>(mut self, n: impl IntoIterator<Item = V>) -> Scan {
+        self.non_sequences = n.into_iter().map(Into::into).collect();
+        self
+    }
+    /// The number of steps (an integer scalar); by default the shortest sequence's length.
+    pub fn n_steps(mut self, n: impl IntoVar) -> Scan {
+        self.n_steps = Some(n.into_var());
+        self
+    }
+    /// Iterate over the sequences from their end.
+    pub fn go_backwards(mut self, b: bool) -> Scan {
+        self.go_backwards = b;
+        self
+    }
+    /// The op's name (`for{cpu,<name>}`; default `scan_fn`).
+    pub fn name(mut self, n: &str) -> Scan {
+        self.name = Some(n.into());
+        self
+    }
+}
+
+fn invalid<T>(m: impl Into<String>) -> Result<T> {
+    Err(ScanError::Invalid(m.into()))
+}
+
+/// `x[::-1]`
+fn reversed(x: &Variable) -> Result<Variable> {
+    Ok(x.get(&[Idx::Slice(None, None, Some(T::constant(-1i64)))])?)
+}
+
+/// Theano's `scan`: the body `f` applied step after step; one stacked output per body
+/// output (see the module documentation).
+pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Result<Vec<Variable>> {
+    let mut seqs = Vec::with_capacity(opts.sequences.len());
+    for (i, s) in opts.sequences.iter().enumerate() {
+        if s.ndim() == 0 {
+            return invalid(format!(
+                "sequence {i} ({s}, {}) has no axis to iterate over",
+                s.ty()
+            ));
+        }
+        seqs.push(if opts.go_backwards {
+            reversed(s)?
+        } else {
+            s.clone()
+        });
+    }
+    let n_steps = match &opts.n_steps {
+        Some(n) if n.ndim() == 0 && n.dtype().is_int() => T::cast(n, DType::Int64),
+        Some(n) => {
+            return invalid(format!(
+                "n_steps must be an integer scalar, got {n} of type {}",
+                n.ty()
+            ))
+        }
+        None => {
+            let Some(first) = seqs.first() else {
+                return invalid(
+                    "No information about the number of steps provided. Either provide a \
+                     value for n_steps argument of scan or provide an input sequence",
+                );
+            };
+            let mut n = T::shape_i(first, 0)?;
+            for s in &seqs[1..] {
+                n = T::minimum(&n, T::shape_i(s, 0)?);
+            }
+            n
+        }
+    };
+    let seq_ph: Vec<Variable> = seqs
+        .iter()
+        .map(|s| {
+            let b = s.broadcastable();
+            TensorType::new(s.dtype(), &b[1..]).map(|t| Variable::input(t, None))
+        })
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| ScanError::Invalid(e.to_string()))?;
+    // the recurrent outputs' previous values: the initial value's dtype and rank, no
+    // dimension broadcastable (a value, not a pattern, carries over)
+    let inits: Vec<(usize, Variable)> = opts
+        .outputs_info
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.clone().map(|v| (i, v)))
+        .collect();
+    let rec_ph: Vec<Variable> = inits
+        .iter()
+        .map(|(_, v)| {
+            TensorType::with_ndim(v.dtype(), v.ndim())
+                .map(|t| Variable::input(t, None))
+                .map_err(|e| ScanError::Invalid(e.to_string()))
+        })
+        .collect::<Result<_>>()?;
+    let ns_ph: Vec<Variable> = opts
+        .non_sequences
+        .iter()
+        .map(|v| Variable::input(v.ty(), None))
+        .collect();
+    let mut placeholders = seq_ph.clone();
+    placeholders.extend(rec_ph.iter().cloned());
+    placeholders.extend(ns_ph.iter().cloned());
+    let mut outs = f(&placeholders)?;
+    if outs.is_empty() {
+        return invalid("the body returned no output");
+    }
+    if opts.outputs_info.len() > outs.len() {
+        return invalid(format!(
+            "outputs_info has {} entries but the body returned {} outputs",
+            opts.outputs_info.len(),
+            outs.len()
+        ));
+    }
+    for (k, (i, init)) in inits.iter().enumerate() {
+        let o = &outs[*i];
+        if o.dtype() != init.dtype() || o.ndim() != init.ndim() {
+            return invalid(format!(
+                "the initial state (outputs_info in scan nomenclature) of output {i} (recurrent \
+                 state {k}, {init}) has type {}, while the result of the inner function (fn) \
+                 has type {}; they must have one dtype and number of dimensions (cast one)",
+                init.ty(),
+                o.ty()
+            ));
+        }
+    }
+    // what the body reads from outside becomes an implicit non-sequence
+    let known: std::collections::HashSet<u64> = placeholders.iter().map(Variable::id).collect();
+    let mut implicit = Vec::new();
+    let mut replace = HashMap::new();
+    for v in graph_inputs(&outs) {
+        if known.contains(&v.id()) || v.is_constant() {
+            continue;
+        }
+        if v.default_update().is_some() {
+            return invalid(format!(
+                "the body reads the shared variable {v}, which has a default update (a random \
+                 stream's state, say): updates from inside a loop are not supported"
+            ));
+        }
+        let p = Variable::input(v.ty(), None);
+        replace.insert(v.clone(), p.clone());
+        implicit.push((v, p));
+    }
+    if !replace.is_empty() {
+        outs = clone_replace(&outs, &replace)?;
+    }
+    let mut inner_inputs = placeholders;
+    inner_inputs.extend(implicit.iter().map(|(_, p)| p.clone()));
+    let exe = compile(&inner_inputs, &outs)?;
+    let rec_of: Vec<Option<usize>> = (0..outs.len())
+        .map(|i| inits.iter().position(|(j, _)| *j == i))
+        .collect();
+    let out_types = outs
+        .iter()
+        .map(|o| {
+            let mut b = vec![false];
+            b.extend(o.broadcastable());
+            TensorType::new(o.dtype(), &b).map_err(|e| ScanError::Invalid(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let op = ScanOp {
+        name: opts.name.clone().unwrap_or_else(|| "scan_fn".into()),
+        n_seqs: seqs.len(),
+        rec_of,
+        n_rec: inits.len(),
+        n_nonseqs: ns_ph.len() + implicit.len(),
+        inner_inputs,
+        inner_outputs: outs,
+        out_types,
+        exe,
+    };
+    let mut ins = vec![n_steps];
+    ins.extend(seqs);
+    ins.extend(inits.into_iter().map(|(_, v)| v));
+    ins.extend(opts.non_sequences.iter().cloned());
+    ins.extend(implicit.into_iter().map(|(v, _)| v));
+    Ok(T::apply_op(Op::Custom(CustomRef(Arc::new(op))), ins)?)
+}
+
+/// The body as an interpreted program.
+fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Box<dyn Executable>> {
+    let fg = FunctionGraph::from_outputs(inputs, outputs)
+        .map_err(|e| ScanError::Invalid(format!("the body's graph: {e}")))?;
+    let program = theano_exec::schedule(
+        &fg,
+        Interface {
+            args: fg.inputs().iter().map(|v| v.index()).collect(),
+            arg_types: inputs.iter().map(Variable::ty).collect(),
+            n_slots: fg.num_values(),
+            n_outputs: outputs.len(),
+            updates: vec![],
+        },
+    );
+    InterpLinker
+        .link(program)
+        .map_err(|e| ScanError::Invalid(e.to_string()))
+}
+
+/// Theano's `Scan` op: the loop of one `scan` call.
+pub struct ScanOp {
+    name: String,
+    n_seqs: usize,
+    /// per output, its index among the recurrent outputs
+    rec_of: Vec<Option<usize>>,
+    n_rec: usize,
+    n_nonseqs: usize,
+    /// the body's placeholders: sequence slices, recurrent states, non-sequences
+    inner_inputs: Vec<Variable>,
+    inner_outputs: Vec<Variable>,
+    out_types: Vec<TensorType>,
+    exe: Box<dyn Executable>,
+}
+
+impl std::fmt::Debug for ScanOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "for{{cpu,{}}}", self.name)
+    }
+}
+
+/// Whether `op` is a scan.
+pub fn is_scan(op: &Op) -> bool {
+    matches!(op, Op::Custom(c) if c.0.name() == "for")
+}
+
+impl ScanOp {
+    fn n_inputs(&self) -> usize {
+        1 + self.n_seqs + self.n_rec + self.n_nonseqs
+    }
+
+    /// Runs the loop.
+    fn run(&self, ins: &[&Tensor]) -> std::result::Result<Vec<Tensor>, String> {
+        if ins.len() != self.n_inputs() {
+            return Err(format!(
+                "scan takes {} inputs, got {}",
+                self.n_inputs(),
+                ins.len()
+            ));
+        }
+        let n = ins[0]
+            .scalar_i64()
+            .ok_or("scan: n_steps must be an integer scalar")?;
+        let n = usize::try_from(n)
+            .map_err(|_| format!("scan: n_steps is {n}; it must not be negative"))?;
+        let seqs = &ins[1..1 + self.n_seqs];
+        for (i, s) in seqs.iter().enumerate() {
+            if s.shape()[0] < n {
+                return Err(format!(
+                    "scan: sequence {i} has {} elements along axis 0, fewer than the {n} steps",
+                    s.shape()[0]
+                ));
+            }
+        }
+        let inits = &ins[1 + self.n_seqs..1 + self.n_seqs + self.n_rec];
+        let nonseqs = &ins[1 + self.n_seqs + self.n_rec..];
+        let mut states: Vec<Tensor> = inits.iter().map(|t| (*t).clone()).collect();
+        let n_out = self.out_types.len();
+        let mut steps: Vec<Vec<Tensor>> = (0..n_out).map(|_| Vec::with_capacity(n)).collect();
+        for t in 0..n {
+            let slices: Vec<Tensor> = seqs
+                .iter()
+                .map(|s| theano_tensor::map_array!(s, a => a.index_axis(ndarray::Axis(0), t).to_owned()))
+                .collect();
+            let mut args: Vec<&Tensor> = slices.iter().collect();
+            args.extend(states.iter());
+            args.extend(nonseqs.iter().copied());
+            let outs = self
+                .exe
+                .run(&args)
+                .map_err(|e| format!("scan: step {t}: {e}"))?;
+            for (j, o) in outs.into_iter().enumerate() {
+                if let Some(first) = steps[j].first() {
+                    if first.shape() != o.shape() {
+                        return Err(format!(
+                            "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; \
+                             every step must give one shape",
+                            o.shape(),
+                            first.shape()
+                        ));
+                    }
+                }
+                if let Some(k) = self.rec_of[j] {
+                    if states[k].shape() != o.shape() {
+                        return Err(format!(
+                            "scan: the recurrent output {j} has shape {:?} at step {t}, but its \
+                             initial value has shape {:?}",
+                            o.shape(),
+                            states[k].shape()
+                        ));
+                    }
+                    states[k] = o.clone();
+                }
+                steps[j].push(o);
+            }
+        }
+        let mut result = Vec::with_capacity(n_out);
+        for (j, vals) in steps.into_iter().enumerate() {
+            let ty = self.out_types[j];
+            if vals.is_empty() {
+                let mut shape = vec![0];
+                match self.rec_of[j] {
+                    Some(k) => shape.extend_from_slice(inits[k].shape()),
+                    None => shape.extend(std::iter::repeat_n(0, ty.ndim() - 1)),
+                }
+                result.push(Tensor::zeros(ty.dtype, &shape));
+                continue;
+            }
+            let rows: Vec<Tensor> = vals
+                .iter()
+                .map(|v| {
+                    let mut s = vec![1];
+                    s.extend_from_slice(v.shape());
+                    v.reshape(&s).map_err(|e| format!("scan: {e}"))
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            let refs: Vec<&Tensor> = rows.iter().collect();
+            let stacked = theano_interp::perform(&Op::Join { axis: 0 }, &refs, &[ty])
+                .map_err(|e| format!("scan: stacking output {j}: {e}"))?;
+            result.extend(stacked);
+        }
+        Ok(result)
+    }
+
+    /// The gradient: a scan running backwards over the steps (see the crate documentation).
+    fn backward(
+        &self,
+        inputs: &[Variable],
+        outputs: &[Variable],
+        output_grads: &[Option<Variable>],
+    ) -> Result<Vec<Option<Variable>>> {
+        let (ns, nr, nn) = (self.n_seqs, self.n_rec, self.n_nonseqs);
+        let n = &inputs[0];
+        let xs = &inputs[1..1 + ns];
+        let y0 = &inputs[1 + ns..1 + ns + nr];
+        let nsq = &inputs[1 + ns + nr..];
+        let float = |v: &Variable| v.dtype().is_float();
+        // the recurrent outputs, by recurrent index
+        let rec_out: Vec<usize> = (0..nr)
+            .map(|k| {
+                self.rec_of
+                    .iter()
+                    .position(|r| *r == Some(k))
+                    .expect("each recurrent state has an output")
+            })
+            .collect();
+        let g_of = |j: usize| -> Result<Variable> {
+            Ok(match &output_grads[j] {
+                Some(g) => g.clone(),
+                None => T::zeros_like(&outputs[j]),
+            })
+        };
+        let first_n = |v: &Variable| -> Result<Variable> {
+            Ok(v.get(&[Idx::Slice(None, Some(n.clone()), None)])?)
+        };
+        let pad_left = |v: &Variable| -> Result<Variable> {
+            let mut order = vec![None];
+            order.extend((0..v.ndim()).map(Some));
+            Ok(T::dimshuffle(v, &order)?)
+        };
+        let last =
+            |v: &Variable| -> Result<Variable> { Ok(v.get(&[Idx::Int(T::constant(-1i64))])?) };
+        let f_rec: Vec<usize> = (0..nr)
+            .filter(|&k| float(&y0[k]) && float(&outputs[rec_out[k]]))
+            .collect();
+        let f_free: Vec<usize> = (0..outputs.len())
+            .filter(|&j| self.rec_of[j].is_none() && float(&outputs[j]))
+            .collect();
+        let f_x: Vec<usize> = (0..ns).filter(|&i| float(&xs[i])).collect();
+        let f_ns: Vec<usize> = (0..nn).filter(|&m| float(&nsq[m])).collect();
+        if f_x.is_empty() && f_rec.is_empty() && f_ns.is_empty() {
+            return Ok(vec![None; inputs.len()]);
+        }
+        // the backward loop's sequences, each reversed: the forward sequences, the previous
+        // values of the recurrent outputs, the output gradients
+        let mut bseqs = Vec::new();
+        for x in xs {
+            bseqs.push(reversed(&first_n(x)?)?);
+        }
+        for k in 0..nr {
+            let ys = &outputs[rec_out[k]];
+            let head = ys.get(&[Idx::Slice(None, Some(T::sub(n, 1i64)), None)])?;
+            let prev = T::concatenate(&[pad_left(&y0[k])?, head], 0)?;
+            bseqs.push(reversed(&prev)?);
+        }
+        for &k in &f_rec {
+            bseqs.push(reversed(&first_n(&g_of(rec_out[k])?)?)?);
+        }
+        for &j in &f_free {
+            bseqs.push(reversed(&first_n(&g_of(j)?)?)?);
+        }
+        let mut binfo: Vec<Option<Variable>> = Vec::new();
+        for &k in &f_rec {
+            binfo.push(Some(T::zeros_like(&y0[k])));
+        }
+        for &m in &f_ns {
+            binfo.push(Some(T::zeros_like(&nsq[m])));
+        }
+        let inner_in = self.inner_inputs.clone();
+        let inner_out = self.inner_outputs.clone();
+        let rec_of = self.rec_of.clone();
+        let (f_rec2, f_free2, f_x2, f_ns2) =
+            (f_rec.clone(), f_free.clone(), f_x.clone(), f_ns.clone());
+        let body = move |a: &[Variable]| -> Result<Vec<Variable>> {
+            let mut it = a.iter().cloned();
+            let mut take = |k: usize| -> Vec<Variable> { (&mut it).take(k).collect() };
+            let x_t = take(ns);
+            let yprev = take(nr);
+            let gy = take(f_rec2.len());
+            let go = take(f_free2.len());
+            let carry = take(f_rec2.len());
+            let acc = take(f_ns2.len());
+            let nsv = take(nn);
+            let mut map = HashMap::new();
+            for (p, v) in inner_in.iter().zip(x_t.iter().chain(&yprev).chain(&nsv)) {
+                map.insert(p.clone(), v.clone());
+            }
+            let fwd = clone_replace(&inner_out, &map)?;
+            let mut f = Vec::new();
+            let mut ev = Vec::new();
+            for (i, &k) in f_rec2.iter().enumerate() {
+                let j = rec_of
+                    .iter()
+                    .position(|r| *r == Some(k))
+                    .expect("recurrent output");
+                f.push(fwd[j].clone());
+                ev.push(T::add(&gy[i], &carry[i]));
+            }
+            for (i, &j) in f_free2.iter().enumerate() {
+                f.push(fwd[j].clone());
+                ev.push(go[i].clone());
+            }
+            let mut wrt: Vec<Variable> = f_rec2.iter().map(|&k| yprev[k].clone()).collect();
+            wrt.extend(f_ns2.iter().map(|&m| nsv[m].clone()));
+            wrt.extend(f_x2.iter().map(|&i| x_t[i].clone()));
+            let opts = GradOptions {
+                disconnected_inputs: DisconnectedInputs::Ignore,
+                add_names: false,
+                ..GradOptions::default()
+            };
+            let g = lop_with(&f, &wrt, &ev, &opts)
+                .map_err(|e| ScanError::Invalid(format!("the body's gradient: {e}")))?;
+            let (g_prev, rest) = g.split_at(f_rec2.len());
+            let (g_ns, g_x) = rest.split_at(f_ns2.len());
+            let mut out: Vec<Variable> = g_prev.to_vec();
+            out.extend(acc.iter().zip(g_ns).map(|(a, g)| T::add(a, g)));
+            out.extend(g_x.iter().cloned());
+            Ok(out)
+        };
+        let bw = scan(
+            body,
+            Scan::new()
+                .sequences(bseqs)
+                .outputs_info(binfo)
+                .non_sequences(nsq)
+                .n_steps(n.clone())
+                .name(&format!("grad_of_{}", self.name)),
+        )?;
+        let (carries, rest) = bw.split_at(f_rec.len());
+        let (accs, gxs) = rest.split_at(f_ns.len());
+        let mut grads: Vec<Option<Variable>> = vec![None; inputs.len()];
+        // the last carry and sum, zeros when there was no step
+        let final_of = |seq: &Variable, init: &Variable| -> Result<Variable> {
+            last(&T::concatenate(
+                &[pad_left(&T::zeros_like(init))?, seq.clone()],
+                0,
+            )?)
+        };
+        for (c, &k) in carries.iter().zip(&f_rec) {
+            grads[1 + ns + k] = Some(final_of(c, &y0[k])?);
+        }
+        for (a, &m) in accs.iter().zip(&f_ns) {
+            grads[1 + ns + nr + m] = Some(final_of(a, &nsq[m])?);
+        }
+        for (g, &i) in gxs.iter().zip(&f_x) {
+            let z = T::zeros_like(&xs[i]);
+            grads[1 + i] = Some(T::set_subtensor(&first_n(&z)?, reversed(g)?)?);
+        }
+        Ok(grads)
+    }
+}
+
+impl CustomOp for ScanOp {
+    fn name(&self) -> String {
+        "for".into()
+    }
+    fn params(&self) -> String {
+        format!("cpu,{}", self.name)
+    }
+    fn n_outputs(&self) -> usize {
+        self.out_types.len()
+    }
+    fn infer_types(&self, inputs: &[TensorType]) -> std::result::Result<Vec<TensorType>, String> {
+        if inputs.len() != self.n_inputs() {
+            return Err(format!(
+                "scan takes {} inputs, got {}",
+                self.n_inputs(),
+                inputs.len()
+            ));
+        }
+        if inputs[0].ndim() != 0 || !inputs[0].dtype.is_int() {
+            return Err(format!(
+                "scan: n_steps must be an integer scalar, got {}",
+                inputs[0]
+            ));
+        }
+        let ph: Vec<TensorType> = self.inner_inputs.iter().map(Variable::ty).collect();
+        for (i, t) in inputs[1..].iter().enumerate() {
+            let p = ph[i];
+            // a sequence has one more dimension than its slice; the rest are read whole
+            let extra = usize::from(i < self.n_seqs);
+            let fits = t.dtype == p.dtype && t.ndim() == p.ndim() + extra;
+            if !fits {
+                return Err(format!("scan: input {} has type {t}, which the body cannot take (its placeholder is {p})", i + 1));
+            }
+        }
+        Ok(self.out_types.clone())
+    }
+    fn grad(
+        &self,
+        inputs: &[Variable],
+        outputs: &[Variable],
+        output_grads: &[Option<Variable>],
+    ) -> Option<std::result::Result<Vec<Option<Variable>>, String>> {
+        Some(
+            self.backward(inputs, outputs, output_grads)
+                .map_err(|e| e.to_string()),
+        )
+    }
+    fn perform(&self, inputs: &[&Tensor]) -> Option<std::result::Result<Vec<Tensor>, String>> {
+        Some(self.run(inputs))
+    }
+}

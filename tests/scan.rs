@@ -1,0 +1,338 @@
+//! Theano's `scan`: the tutorial's loops (A^k, a polynomial, a tanh RNN) against the same
+//! loops written in Rust, on the interpreter, the JIT and the emulated GPU; gradients through
+//! the loop (verify_grad, and a training step on a shared weight the body reads without
+//! being told); going backwards, fewer steps than the sequence; refusals.
+
+mod common;
+
+use common::eval_compiled as eval;
+use theano::tensor as T;
+use theano::{compile, debugprint, grad, scan, LinkerKind, Mode, Scan, Tensor, Variable};
+use theano_cuda::emulated::EmuLinker;
+use theano_grad::{verify_grad, VerifyGradOptions};
+use theano_ir::Idx;
+
+fn mode(linker: LinkerKind) -> Mode {
+    Mode {
+        linker,
+        ..Mode::default()
+    }
+}
+
+/// Every linker's outputs: interpreter, JIT, emulated GPU.
+fn run_all(ins: &[&Variable], outs: &[Variable], args: &[Tensor]) -> Vec<Vec<Tensor>> {
+    let mut r = Vec::new();
+    for linker in [LinkerKind::Interp, LinkerKind::Jit] {
+        let f = compile(ins, outs.to_vec())
+            .mode(mode(linker))
+            .build()
+            .unwrap();
+        r.push(f.call(args).unwrap());
+    }
+    let f = compile(ins, outs.to_vec())
+        .linker(Box::new(EmuLinker::default()))
+        .build()
+        .unwrap();
+    r.push(f.call(args).unwrap());
+    r
+}
+
+fn close(a: &[f64], b: &[f64], tol: f64) {
+    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{a:?} vs {b:?}");
+    }
+}
+
+/// The tutorial's first loop: `A ** k` elementwise by `k` multiplications.
+#[test]
+fn power_by_repeated_multiplication() {
+    let k = T::iscalar("k");
+    let a = T::dvector("A");
+    let result = scan(
+        |s| Ok(vec![&s[0] * &s[1]]),
+        Scan::new()
+            .outputs_info([Some(T::ones_like(&a))])
+            .non_sequences([&a])
+            .n_steps(&k),
+    )
+    .unwrap();
+    let final_result = result[0].get(&[Idx::Int(T::constant(-1i64))]).unwrap();
+    let av = Tensor::from(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    for outs in run_all(
+        &[&a, &k],
+        &[final_result.clone(), result[0].clone()],
+        &[av.clone(), Tensor::scalar(2i32)],
+    ) {
+        assert_eq!(
+            outs[0].to_f64_vec(),
+            av.to_f64_vec().iter().map(|v| v * v).collect::<Vec<_>>()
+        );
+        assert_eq!(outs[1].shape(), &[2, 10]);
+    }
+}
+
+/// The tutorial's polynomial: a sequence of coefficients and `arange` of powers, the free
+/// variable a non-sequence, no recurrent output.
+#[test]
+fn polynomial_from_two_sequences() {
+    let coefficients = T::dvector("coefficients");
+    let x = T::dscalar("x");
+    let powers = T::arange(10i64).unwrap();
+    let components = scan(
+        |s| Ok(vec![&s[0] * &T::pow(&s[2], &s[1])]),
+        Scan::new()
+            .sequences([coefficients.clone(), powers])
+            .non_sequences([&x]),
+    )
+    .unwrap();
+    let polynomial = T::sum(&components[0]);
+    let c = Tensor::from(vec![1.0, 0.0, 2.0]);
+    for outs in run_all(
+        &[&coefficients, &x],
+        std::slice::from_ref(&polynomial),
+        &[c.clone(), Tensor::scalar(3.0)],
+    ) {
+        assert_eq!(outs[0].to_f64_vec(), vec![19.0]);
+    }
+}
+
+/// A tanh RNN, `h_t = tanh(x_t W + h_{t-1} U + b)`, with a second output not fed back, each
+/// step checked against the loop in Rust.
+#[test]
+fn tanh_rnn_matches_the_loop() {
+    let x = T::dmatrix("x");
+    let h0 = T::dvector("h0");
+    let w = T::dmatrix("W");
+    let u = T::dmatrix("U");
+    let b = T::dvector("b");
+    let outs = scan(
+        |s| {
+            let h = T::tanh(T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])? + &s[4]);
+            let y = T::sum(&h);
+            Ok(vec![h, y])
+        },
+        Scan::new()
+            .sequences([&x])
+            .outputs_info([Some(h0.clone()), None])
+            .non_sequences([&w, &u, &b]),
+    )
+    .unwrap();
+    let (nt, ni, nh) = (5, 3, 4);
+    let xv: Vec<f64> = (0..nt * ni)
+        .map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.1)
+        .collect();
+    let wv: Vec<f64> = (0..ni * nh)
+        .map(|i| ((i * 5 % 7) as f64 - 3.0) * 0.2)
+        .collect();
+    let uv: Vec<f64> = (0..nh * nh)
+        .map(|i| ((i * 3 % 5) as f64 - 2.0) * 0.15)
+        .collect();
+    let bv = vec![0.1, -0.2, 0.05, 0.0];
+    let h0v = vec![0.5, -0.5, 0.25, 0.0];
+    // the loop in Rust
+    let mut h = h0v.clone();
+    let mut hs = Vec::new();
+    let mut ys = Vec::new();
+    for t in 0..nt {
+        let mut nh_v = vec![0.0; nh];
+        for j in 0..nh {
+            let mut acc = bv[j];
+            for i in 0..ni {
+                acc += xv[t * ni + i] * wv[i * nh + j];
+            }
+            for i in 0..nh {
+                acc += h[i] * uv[i * nh + j];
+            }
+            nh_v[j] = acc.tanh();
+        }
+        h = nh_v;
+        ys.push(h.iter().sum::<f64>());
+        hs.extend_from_slice(&h);
+    }
+    let args = [
+        Tensor::from_shape_vec(&[nt, ni], xv).unwrap(),
+        Tensor::from(h0v),
+        Tensor::from_shape_vec(&[ni, nh], wv).unwrap(),
+        Tensor::from_shape_vec(&[nh, nh], uv).unwrap(),
+        Tensor::from(bv),
+    ];
+    for r in run_all(&[&x, &h0, &w, &u, &b], &outs, &args) {
+        assert_eq!(r[0].shape(), &[nt, nh]);
+        close(&r[0].to_f64_vec(), &hs, 1e-14);
+        close(&r[1].to_f64_vec(), &ys, 1e-14);
+    }
+}
+
+/// Gradients through the loop (backpropagation through time) agree with finite
+/// differences, for the sequence, the initial state and the non-sequences.
+#[test]
+fn gradients_through_the_loop() {
+    let opts = VerifyGradOptions::default();
+    let rnn = |i: &[Variable]| {
+        let outs = scan(
+            |s| Ok(vec![T::tanh(&s[0] * &s[2] + &s[1] * &s[3])]),
+            Scan::new()
+                .sequences([&i[0]])
+                .outputs_info([Some(i[1].clone())])
+                .non_sequences([&i[2], &i[3]]),
+        )
+        .unwrap();
+        T::sum(&outs[0] * &outs[0])
+    };
+    let pts = [
+        Tensor::from_shape_vec(&[4, 3], (0..12).map(|i| (i as f64 - 6.0) * 0.1).collect()).unwrap(),
+        Tensor::from(vec![0.2, -0.3, 0.4]),
+        Tensor::from(vec![0.5, 0.7, -0.6]),
+        Tensor::from(vec![0.9, -0.8, 0.3]),
+    ];
+    verify_grad(rnn, &pts, eval, &opts).unwrap_or_else(|e| panic!("{e}"));
+    // an output not fed back, and fewer steps than the sequence (the rest has zero gradient)
+    let partial = |i: &[Variable]| {
+        let outs = scan(
+            |s| Ok(vec![T::sin(&s[0]) * &s[1]]),
+            Scan::new()
+                .sequences([&i[0]])
+                .non_sequences([&i[1]])
+                .n_steps(2i64),
+        )
+        .unwrap();
+        T::sum(&outs[0])
+    };
+    let pts = [Tensor::from(vec![0.1, 0.2, 0.3, 0.4]), Tensor::scalar(1.5)];
+    verify_grad(partial, &pts, eval, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let (xs, c) = (T::dvector("xs"), T::dscalar("c"));
+    let g = grad(
+        &partial(&[xs.clone(), c.clone()]),
+        std::slice::from_ref(&xs),
+    )
+    .unwrap();
+    let f = compile(&[&xs, &c], g).build().unwrap();
+    let out = f
+        .call(&[Tensor::from(vec![0.1, 0.2, 0.3, 0.4]), Tensor::scalar(1.5)])
+        .unwrap();
+    let want = [0.1f64.cos() * 1.5, 0.2f64.cos() * 1.5, 0.0, 0.0];
+    close(&out[0].to_f64_vec(), &want, 1e-14);
+}
+
+/// The classic training loop: the body reads a shared weight it was not given (an
+/// implicit non-sequence), and a gradient step on it trains the RNN.
+#[test]
+fn training_a_shared_weight_the_body_reads() {
+    let w = theano::shared_named(vec![0.1f64, -0.2], "w");
+    let x = T::dmatrix("x");
+    let target = T::dscalar("target");
+    let h0 = T::constant(0.0f64);
+    let outs = scan(
+        |s| Ok(vec![T::tanh(T::sum(&s[0] * &w) + &s[1] * 0.5)]),
+        Scan::new().sequences([&x]).outputs_info([Some(h0)]),
+    )
+    .unwrap();
+    let last = outs[0].get(&[Idx::Int(T::constant(-1i64))]).unwrap();
+    let cost = T::sqr(&last - &target);
+    let g = grad(&cost, std::slice::from_ref(&w)).unwrap();
+    let xv = Tensor::from_shape_vec(&[3, 2], vec![1.0, 0.5, -0.5, 1.0, 0.3, 0.2]).unwrap();
+    for linker in [LinkerKind::Interp, LinkerKind::Jit] {
+        w.set_value(vec![0.1f64, -0.2]).unwrap();
+        let train = compile(&[&x, &target], &cost)
+            .updates([(w.clone(), &w - &(&g[0] * 0.5))])
+            .mode(mode(linker))
+            .build()
+            .unwrap();
+        let costs: Vec<f64> = (0..30)
+            .map(|_| train.call(&[xv.clone(), Tensor::scalar(0.8)]).unwrap()[0].to_f64_vec()[0])
+            .collect();
+        assert!(costs[29] < costs[0] * 0.01, "{linker:?}: {costs:?}");
+    }
+}
+
+/// `go_backwards` reads the sequences from their end; with `n_steps` below the length, the
+/// loop stops early; a zero-step loop gives empty outputs.
+#[test]
+fn backwards_and_short_loops() {
+    let x = T::dvector("x");
+    let n = T::lscalar("n");
+    let cum = |backwards: bool| {
+        scan(
+            |s| Ok(vec![&s[0] + &s[1]]),
+            Scan::new()
+                .sequences([&x])
+                .outputs_info([Some(T::constant(0.0f64))])
+                .n_steps(&n)
+                .go_backwards(backwards),
+        )
+        .unwrap()
+        .remove(0)
+    };
+    let (fw, bw) = (cum(false), cum(true));
+    let xv = Tensor::from(vec![1.0, 2.0, 3.0, 4.0]);
+    for r in run_all(
+        &[&x, &n],
+        &[fw.clone(), bw.clone()],
+        &[xv.clone(), Tensor::scalar(3i64)],
+    ) {
+        assert_eq!(r[0].to_f64_vec(), vec![1.0, 3.0, 6.0]);
+        assert_eq!(r[1].to_f64_vec(), vec![4.0, 7.0, 9.0]);
+    }
+    let f = compile(&[&x, &n], vec![fw.clone()]).build().unwrap();
+    assert_eq!(
+        f.call(&[xv.clone(), Tensor::scalar(0i64)]).unwrap()[0].shape(),
+        &[0]
+    );
+    let e = f
+        .call(&[xv.clone(), Tensor::scalar(9i64)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fewer than the 9 steps"), "{e}");
+    let e = f
+        .call(&[xv, Tensor::scalar(-1i64)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("must not be negative"), "{e}");
+}
+
+/// What scan refuses, and how it prints.
+#[test]
+fn refusals_and_printing() {
+    let a = T::dvector("a");
+    let e = scan(
+        |s| Ok(vec![s[0].clone()]),
+        Scan::new().outputs_info([Some(a.clone())]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("No information about the number of steps"),
+        "{e}"
+    );
+    let e = scan(
+        |s| Ok(vec![T::cast(&s[0], theano::DType::Float32)]),
+        Scan::new().outputs_info([Some(a.clone())]).n_steps(3i64),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("has type TensorType(float64, vector), while the result of the inner function"),
+        "{e}"
+    );
+    let s = T::dscalar("s");
+    let e = scan(|v| Ok(vec![v[0].clone()]), Scan::new().sequences([s]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no axis to iterate over"), "{e}");
+    let srng = theano::sandbox::rng_mrg::MRG_RandomStreams::new(3).unwrap();
+    let u = srng.uniform([2], 0.0, 1.0).unwrap();
+    let e = scan(
+        |v| Ok(vec![&v[0] + &u]),
+        Scan::new().sequences([T::dmatrix("m")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("default update"), "{e}");
+    let outs = scan(|v| Ok(vec![&v[0] * 2.0]), Scan::new().sequences([&a])).unwrap();
+    assert!(
+        debugprint(&outs).starts_with("for{cpu,scan_fn} [id A] ''"),
+        "{}",
+        debugprint(&outs)
+    );
+}
