@@ -336,3 +336,198 @@ fn refusals_and_printing() {
         debugprint(&outs)
     );
 }
+
+/// Second derivatives: the gradient of the backward loop is itself a loop.
+#[test]
+fn second_derivatives_through_the_loop() {
+    // y = prod_t (x * c_t) over 3 steps: d2y/dx2 = 6 x c0 c1 c2
+    let x = T::dscalar("x");
+    let c = T::dvector("c");
+    let outs = scan(
+        |s| Ok(vec![&s[1] * &s[0] * &s[2]]),
+        Scan::new()
+            .sequences([&c])
+            .outputs_info([Some(T::constant(1.0f64))])
+            .non_sequences([&x]),
+    )
+    .unwrap();
+    let y = outs[0].get(&[Idx::Int(T::constant(-1i64))]).unwrap();
+    let g = grad(&y, std::slice::from_ref(&x)).unwrap().remove(0);
+    let h = grad(&g, std::slice::from_ref(&x)).unwrap().remove(0);
+    let f = compile(&[&x, &c], vec![y, g, h]).build().unwrap();
+    let out = f
+        .call(&[Tensor::scalar(1.5), Tensor::from(vec![2.0, -1.0, 0.5])])
+        .unwrap();
+    let p = 2.0 * -1.0 * 0.5;
+    close(&out[0].to_f64_vec(), &[1.5f64.powi(3) * p], 1e-14);
+    close(&out[1].to_f64_vec(), &[3.0 * 1.5f64.powi(2) * p], 1e-14);
+    close(&out[2].to_f64_vec(), &[6.0 * 1.5 * p], 1e-14);
+}
+
+/// The tutorial's Jacobian by scan: the body takes a gradient of its own.
+#[test]
+fn a_gradient_inside_the_body() {
+    let v = T::dvector("v");
+    let a = T::dmatrix("A");
+    let y = T::tanh(T::dot(&v, &a).unwrap());
+    let n = T::shape_i(&y, 0).unwrap();
+    let rows = scan(
+        |s| {
+            let yi = y.get(&[Idx::Int(s[0].clone())])?;
+            Ok(vec![grad(&yi, std::slice::from_ref(&v)).unwrap().remove(0)])
+        },
+        Scan::new().sequences([T::arange(&n).unwrap()]),
+    )
+    .unwrap();
+    let f = compile(&[&v, &a], rows).build().unwrap();
+    let av = Tensor::from_shape_vec(&[2, 2], vec![1.0, 0.5, -0.5, 2.0]).unwrap();
+    let out = f.call(&[Tensor::from(vec![0.3, 0.2]), av]).unwrap();
+    // J[i][j] = (1 - tanh(z_i)^2) * A[j][i], z = v.A
+    let z: [f64; 2] = [0.3 * 1.0 + 0.2 * -0.5, 0.3 * 0.5 + 0.2 * 2.0];
+    let am: [[f64; 2]; 2] = [[1.0, 0.5], [-0.5, 2.0]];
+    let mut want = vec![];
+    for (i, zi) in z.iter().enumerate() {
+        for row in &am {
+            want.push((1.0 - zi.tanh().powi(2)) * row[i]);
+        }
+    }
+    close(&out[0].to_f64_vec(), &want, 1e-14);
+}
+
+/// Taps: Fibonacci by an output read two steps back (integer values), and a moving sum by
+/// a sequence read at three offsets.
+#[test]
+fn taps_on_outputs_and_sequences() {
+    let x0 = T::lvector("x0");
+    let fib = scan(
+        |s| Ok(vec![&s[0] + &s[1]]),
+        Scan::new().output_taps(&x0, &[-2, -1]).n_steps(8i64),
+    )
+    .unwrap();
+    for r in run_all(&[&x0], &fib, &[Tensor::from(vec![0i64, 1])]) {
+        assert_eq!(r[0].to_i64_vec(), vec![1, 2, 3, 5, 8, 13, 21, 34]);
+    }
+    let x = T::dvector("x");
+    let moving = scan(
+        |s| Ok(vec![&s[0] + &s[1] * 10.0 + &s[2] * 100.0]),
+        Scan::new().sequence_taps(&x, &[-1, 0, 1]),
+    )
+    .unwrap();
+    let back = scan(
+        |s| Ok(vec![&s[0] - &s[1]]),
+        Scan::new().sequence_taps(&x, &[0, 2]).go_backwards(true),
+    )
+    .unwrap();
+    let xv = Tensor::from(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    for r in run_all(
+        &[&x],
+        &[moving[0].clone(), back[0].clone()],
+        std::slice::from_ref(&xv),
+    ) {
+        assert_eq!(r[0].to_f64_vec(), vec![321.0, 432.0, 543.0, 654.0]);
+        // reversed x is 6 5 4 3 2 1: r[t] - r[t + 2]
+        assert_eq!(r[1].to_f64_vec(), vec![2.0, 2.0, 2.0, 2.0]);
+    }
+    let e = scan(
+        |s| Ok(vec![s[0].clone()]),
+        Scan::new().output_taps(&x0, &[-1, 1]).n_steps(2i64),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("must be negative"), "{e}");
+}
+
+/// The tutorial's `x(t) = x(t - 2) U + x(t - 1) V + tanh(x(t - 1) W + b)`, against the loop
+/// in Rust, and its gradients by finite differences.
+#[test]
+fn two_step_recurrence_and_its_gradient() {
+    let x0 = T::dmatrix("x0");
+    let (u, v, w) = (T::dmatrix("U"), T::dmatrix("V"), T::dmatrix("W"));
+    let b = T::dvector("b");
+    let n = 4;
+    let step = |s: &[Variable]| -> Result<Vec<Variable>, theano::ScanError> {
+        let lin = T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])?;
+        Ok(vec![lin + T::tanh(T::dot(&s[1], &s[4])? + &s[5])])
+    };
+    let outs = scan(
+        step,
+        Scan::new()
+            .output_taps(&x0, &[-2, -1])
+            .non_sequences([&u, &v, &w, &b])
+            .n_steps(n as i64),
+    )
+    .unwrap();
+    let m = |vals: Vec<f64>| Tensor::from_shape_vec(&[2, 2], vals).unwrap();
+    let (x0v, uv, vv, wv) = (
+        m(vec![0.1, -0.2, 0.3, 0.05]),
+        m(vec![0.5, 0.1, -0.2, 0.4]),
+        m(vec![0.3, -0.1, 0.2, 0.6]),
+        m(vec![-0.4, 0.2, 0.1, 0.3]),
+    );
+    let bv = vec![0.05, -0.05];
+    let mul = |a: &[f64], mm: &Tensor| -> Vec<f64> {
+        let mm = mm.to_f64_vec();
+        (0..2).map(|j| a[0] * mm[j] + a[1] * mm[2 + j]).collect()
+    };
+    let x0f = x0v.to_f64_vec();
+    let (mut p2, mut p1) = (x0f[0..2].to_vec(), x0f[2..4].to_vec());
+    let mut want = Vec::new();
+    for _ in 0..n {
+        let (a, c, d) = (mul(&p2, &uv), mul(&p1, &vv), mul(&p1, &wv));
+        let x: Vec<f64> = (0..2)
+            .map(|j| a[j] + c[j] + (d[j] + bv[j]).tanh())
+            .collect();
+        want.extend_from_slice(&x);
+        p2 = std::mem::replace(&mut p1, x);
+    }
+    let args = [x0v, uv, vv, wv, Tensor::from(bv)];
+    for r in run_all(&[&x0, &u, &v, &w, &b], &outs, &args) {
+        close(&r[0].to_f64_vec(), &want, 1e-14);
+    }
+    let cost = |i: &[Variable]| {
+        let o = scan(
+            step,
+            Scan::new()
+                .output_taps(&i[0], &[-2, -1])
+                .non_sequences([&i[1], &i[2], &i[3], &i[4]])
+                .n_steps(3i64),
+        )
+        .unwrap();
+        T::sum(T::sqr(&o[0]))
+    };
+    verify_grad(cost, &args, eval, &VerifyGradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Gradients through sequence taps.
+#[test]
+fn gradients_through_sequence_taps() {
+    let f = |i: &[Variable]| {
+        let o = scan(
+            |s| Ok(vec![&s[0] * &s[1] + T::sin(&s[2])]),
+            Scan::new().sequence_taps(&i[0], &[-2, 0, 1]),
+        )
+        .unwrap();
+        T::sum(&o[0] * &o[0])
+    };
+    let pts = [Tensor::from(vec![0.3, -0.1, 0.8, 0.5, -0.6, 0.2])];
+    verify_grad(f, &pts, eval, &VerifyGradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A body may return one of its own arguments: the loop stacks it, and gradients flow
+/// through it as through any output.
+#[test]
+fn an_output_that_is_an_argument() {
+    let f = |i: &[Variable]| {
+        let o = scan(
+            |s| Ok(vec![&s[1] + &s[0], s[0].clone(), s[2].clone()]),
+            Scan::new()
+                .sequences([&i[0]])
+                .outputs_info([Some(T::constant(0.0f64)), None, None])
+                .non_sequences([&i[1]]),
+        )
+        .unwrap();
+        T::sum(&o[0] * &o[1]) + T::sum(&o[2] * &o[2])
+    };
+    let pts = [Tensor::from(vec![0.3, -0.1, 0.8]), Tensor::scalar(0.7)];
+    verify_grad(f, &pts, eval, &VerifyGradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+}

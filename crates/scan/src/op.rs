@@ -32,8 +32,10 @@ pub type ScanFn<'a> = dyn Fn(&[Variable]) -> Result<Vec<Variable>> + 'a;
 /// Theano's `scan` keyword arguments.
 #[derive(Clone, Debug, Default)]
 pub struct Scan {
-    sequences: Vec<Variable>,
-    outputs_info: Vec<Option<Variable>>,
+    /// each sequence with its taps
+    sequences: Vec<(Variable, Vec<i64>)>,
+    /// each recurrent output's initial value and taps
+    outputs_info: Vec<Option<(Variable, Vec<i64>)>>,
     non_sequences: Vec<Variable>,
     n_steps: Option<Variable>,
     go_backwards: bool,
@@ -46,14 +48,35 @@ impl Scan {
     }
     /// Tensors iterated over their first axis: step `t` reads `seq[t]`.
     pub fn sequences<V: Into<Variable>>(mut self, s: impl IntoIterator<Item = V>) -> Scan {
-        self.sequences = s.into_iter().map(Into::into).collect();
+        self.sequences = s.into_iter().map(|v| (v.into(), vec![0])).collect();
+        self
+    }
+    /// Adds a sequence read at several offsets (Theano's `dict(input=x, taps=[-1, 0])`): the
+    /// body gets `x[t + tap]` for each tap, in the order given, and the loop runs over the
+    /// steps where every tap is inside the sequence.
+    pub fn sequence_taps(mut self, x: impl Into<Variable>, taps: &[i64]) -> Scan {
+        self.sequences.push((x.into(), taps.to_vec()));
         self
     }
     /// One entry per body output: the initial value of a recurrent output (the body reads
     /// its previous value), or `None` for an output not fed back. Missing trailing entries
     /// are `None`.
     pub fn outputs_info(mut self, o: impl IntoIterator<Item = Option<Variable>>) -> Scan {
-        self.outputs_info = o.into_iter().collect();
+        self.outputs_info = o.into_iter().map(|o| o.map(|v| (v, vec![-1]))).collect();
+        self
+    }
+    /// Adds a recurrent output read at several past steps (Theano's
+    /// `dict(initial=x0, taps=[-2, -1])`): the body gets the output `t + tap` steps back for
+    /// each tap (all negative), in the order given; `x0` has one more dimension than the
+    /// output, `x0[k]` being the value at step `k - w` for the deepest tap `-w`.
+    pub fn output_taps(mut self, initial: impl Into<Variable>, taps: &[i64]) -> Scan {
+        self.outputs_info
+            .push(Some((initial.into(), taps.to_vec())));
+        self
+    }
+    /// Adds an output that is not fed back (Theano's `None` in `outputs_info`).
+    pub fn output_not_fed_back(mut self) -> Scan {
+        self.outputs_info.push(None);
         self
     }
     /// Values every step reads whole.
@@ -90,19 +113,36 @@ fn reversed(x: &Variable) -> Result<Variable> {
 /// Theano's `scan`: the body `f` applied step after step; one stacked output per body
 /// output (see the module documentation).
 pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Result<Vec<Variable>> {
-    let mut seqs = Vec::with_capacity(opts.sequences.len());
-    for (i, s) in opts.sequences.iter().enumerate() {
+    // each tap of a sequence is a sequence of its own, shifted: x[tap - min : len - (max - tap)]
+    let mut seqs = Vec::new();
+    for (i, (s, taps)) in opts.sequences.iter().enumerate() {
         if s.ndim() == 0 {
             return invalid(format!(
                 "sequence {i} ({s}, {}) has no axis to iterate over",
                 s.ty()
             ));
         }
-        seqs.push(if opts.go_backwards {
+        let (Some(&lo), Some(&hi)) = (taps.iter().min(), taps.iter().max()) else {
+            return invalid(format!("sequence {i} ({s}) has no taps"));
+        };
+        let s = if opts.go_backwards {
             reversed(s)?
         } else {
             s.clone()
-        });
+        };
+        for &tap in taps {
+            if lo == hi {
+                seqs.push(s.clone());
+                continue;
+            }
+            let start = (tap > lo).then(|| T::constant(tap - lo));
+            let stop = if hi > tap {
+                Some(T::sub(T::shape_i(&s, 0)?, hi - tap))
+            } else {
+                None
+            };
+            seqs.push(s.get(&[Idx::Slice(start, stop, None)])?);
+        }
     }
     let n_steps = match &opts.n_steps {
         Some(n) if n.ndim() == 0 && n.dtype().is_int() => T::cast(n, DType::Int64),
@@ -134,53 +174,137 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
         })
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
-    // the recurrent outputs' previous values: the initial value's dtype and rank, no
-    // dimension broadcastable (a value, not a pattern, carries over)
-    let inits: Vec<(usize, Variable)> = opts
-        .outputs_info
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.clone().map(|v| (i, v)))
-        .collect();
-    let rec_ph: Vec<Variable> = inits
-        .iter()
-        .map(|(_, v)| {
-            TensorType::with_ndim(v.dtype(), v.ndim())
-                .map(|t| Variable::input(t, None))
-                .map_err(|e| ScanError::Invalid(e.to_string()))
-        })
-        .collect::<Result<_>>()?;
+    // Each recurrent output reads a window of its last `w` values: `w` recurrent states
+    // s_1..s_w (s_w the previous value), shifted by one each step; the taps pick from them.
+    struct Rec {
+        out: usize,
+        init: Variable,
+        taps: Vec<i64>,
+        /// s_1..s_w
+        states: Vec<Variable>,
+        /// the initial value holds the window (one more dimension than the output)
+        windowed: bool,
+    }
+    let mut recs = Vec::new();
+    for (i, o) in opts.outputs_info.iter().enumerate() {
+        let Some((init, taps)) = o else { continue };
+        let Some(&lo) = taps.iter().min() else {
+            return invalid(format!("output {i} has no taps"));
+        };
+        if taps.iter().any(|&t| t >= 0) {
+            return invalid(format!(
+                "the taps of output {i} are {taps:?}; an output's taps must be negative"
+            ));
+        }
+        let windowed = taps.as_slice() != [-1];
+        let nd = if windowed {
+            init.ndim().checked_sub(1).ok_or_else(|| {
+                ScanError::Invalid(format!(
+                    "the initial value of output {i} ({init}) must have one more dimension than \
+                     the output for the taps {taps:?}"
+                ))
+            })?
+        } else {
+            init.ndim()
+        };
+        let w = (-lo) as usize;
+        let states = (0..w)
+            .map(|_| {
+                TensorType::with_ndim(init.dtype(), nd)
+                    .map(|t| Variable::input(t, None))
+                    .map_err(|e| ScanError::Invalid(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        recs.push(Rec {
+            out: i,
+            init: init.clone(),
+            taps: taps.clone(),
+            states,
+            windowed,
+        });
+    }
     let ns_ph: Vec<Variable> = opts
         .non_sequences
         .iter()
         .map(|v| Variable::input(v.ty(), None))
         .collect();
-    let mut placeholders = seq_ph.clone();
-    placeholders.extend(rec_ph.iter().cloned());
-    placeholders.extend(ns_ph.iter().cloned());
-    let mut outs = f(&placeholders)?;
-    if outs.is_empty() {
+    // the body's arguments: sequence taps, output taps, non-sequences
+    let mut args = seq_ph.clone();
+    for r in &recs {
+        let w = r.states.len() as i64;
+        args.extend(r.taps.iter().map(|&t| r.states[(w + t) as usize].clone()));
+    }
+    args.extend(ns_ph.iter().cloned());
+    // an output that is a leaf (a placeholder, a constant, an outer variable) goes through an
+    // identity node: the backward body's L-operator takes the outputs' gradients as known
+    // gradients and the placeholders as what it differentiates with respect to, and one
+    // variable cannot be both
+    let user = f(&args)?
+        .into_iter()
+        .map(|o| {
+            if o.owner().is_none() {
+                T::elemwise(theano_ir::ScalarOp::Identity, vec![o])
+            } else {
+                Ok(o)
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let n_user = user.len();
+    if user.is_empty() {
         return invalid("the body returned no output");
     }
-    if opts.outputs_info.len() > outs.len() {
+    if opts.outputs_info.len() > n_user {
         return invalid(format!(
-            "outputs_info has {} entries but the body returned {} outputs",
-            opts.outputs_info.len(),
-            outs.len()
+            "outputs_info has {} entries but the body returned {n_user} outputs",
+            opts.outputs_info.len()
         ));
     }
-    for (k, (i, init)) in inits.iter().enumerate() {
-        let o = &outs[*i];
-        if o.dtype() != init.dtype() || o.ndim() != init.ndim() {
+    for r in &recs {
+        let o = &user[r.out];
+        let want = r.states[0].ndim();
+        if o.dtype() != r.init.dtype() || o.ndim() != want {
             return invalid(format!(
-                "the initial state (outputs_info in scan nomenclature) of output {i} (recurrent \
-                 state {k}, {init}) has type {}, while the result of the inner function (fn) \
-                 has type {}; they must have one dtype and number of dimensions (cast one)",
-                init.ty(),
+                "the initial state (outputs_info in scan nomenclature) of output {} ({}) has \
+                 type {}, while the result of the inner function (fn) has type {}; they must \
+                 have one dtype, and the output {want} dimensions (cast one)",
+                r.out,
+                r.init,
+                r.init.ty(),
                 o.ty()
             ));
         }
     }
+    // the op's outputs: the body's, then each window's shifted states (s_2..s_w as the next
+    // s_1..s_{w-1}); its recurrent states, in order, each window's s_1..s_w
+    let mut outs = user;
+    let mut rec_of: Vec<Option<usize>> = vec![None; n_user];
+    let mut inits = Vec::new();
+    let mut k = 0;
+    for r in &recs {
+        let w = r.states.len();
+        for i in 0..w {
+            inits.push(if r.windowed {
+                r.init.get(&[Idx::Int(T::constant(i as i64))])?
+            } else {
+                r.init.clone()
+            });
+            if i + 1 < w {
+                // through an identity node: an output that is a placeholder itself would be
+                // both a known gradient and a wrt of the backward body's L-operator
+                outs.push(T::elemwise(
+                    theano_ir::ScalarOp::Identity,
+                    vec![r.states[i + 1].clone()],
+                )?);
+                rec_of.push(Some(k + i));
+            } else {
+                rec_of[r.out] = Some(k + i);
+            }
+        }
+        k += w;
+    }
+    let mut placeholders = seq_ph;
+    placeholders.extend(recs.iter().flat_map(|r| r.states.iter().cloned()));
+    placeholders.extend(ns_ph.iter().cloned());
     // what the body reads from outside becomes an implicit non-sequence
     let known: std::collections::HashSet<u64> = placeholders.iter().map(Variable::id).collect();
     let mut implicit = Vec::new();
@@ -205,9 +329,6 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     let mut inner_inputs = placeholders;
     inner_inputs.extend(implicit.iter().map(|(_, p)| p.clone()));
     let exe = compile(&inner_inputs, &outs)?;
-    let rec_of: Vec<Option<usize>> = (0..outs.len())
-        .map(|i| inits.iter().position(|(j, _)| *j == i))
-        .collect();
     let out_types = outs
         .iter()
         .map(|o| {
@@ -229,10 +350,12 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     };
     let mut ins = vec![n_steps];
     ins.extend(seqs);
-    ins.extend(inits.into_iter().map(|(_, v)| v));
+    ins.extend(inits);
     ins.extend(opts.non_sequences.iter().cloned());
     ins.extend(implicit.into_iter().map(|(v, _)| v));
-    Ok(T::apply_op(Op::Custom(CustomRef(Arc::new(op))), ins)?)
+    let mut all = T::apply_op(Op::Custom(CustomRef(Arc::new(op))), ins)?;
+    all.truncate(n_user);
+    Ok(all)
 }
 
 /// The body as an interpreted program.
