@@ -358,7 +358,7 @@ fn second_derivatives_through_the_loop() {
     let out = f
         .call(&[Tensor::scalar(1.5), Tensor::from(vec![2.0, -1.0, 0.5])])
         .unwrap();
-    let p = 2.0 * -1.0 * 0.5;
+    let p: f64 = [2.0, -1.0, 0.5].iter().product();
     close(&out[0].to_f64_vec(), &[1.5f64.powi(3) * p], 1e-14);
     close(&out[1].to_f64_vec(), &[3.0 * 1.5f64.powi(2) * p], 1e-14);
     close(&out[2].to_f64_vec(), &[6.0 * 1.5 * p], 1e-14);
