@@ -1,0 +1,60 @@
+//! The README's second code block (random numbers, ifelse, scan), as written there, so that
+//! it keeps compiling and running.
+
+use theano::tensor as T;
+use theano::{compile, function};
+
+#[test]
+fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::Error>> {
+    use theano::sandbox::rng_mrg::MRG_RandomStreams;
+
+    let srng = MRG_RandomStreams::new(234)?;
+    let u = srng.uniform([2, 2], 0.0, 1.0)?; // also normal, truncated_normal, binomial
+    let f = function(&[], &u)?; // each call draws new numbers (default updates)
+    let g = compile(&[], &u).no_default_updates(true).build()?; // the same numbers every call
+
+    let (a, b) = (T::dscalar("a"), T::dscalar("b"));
+    let (x, y) = (T::dmatrix("x"), T::dmatrix("y"));
+    let z = T::ifelse(
+        T::lt(&a, &b),
+        T::mean(&x, None, false)?,
+        T::mean(&y, None, false)?,
+    )?;
+
+    // h_t = tanh(x_t W + h_{t-1} U): a sequence, a recurrent output, two non-sequences
+    let (xs, h0, w, uu) = (
+        T::dmatrix("xs"),
+        T::dvector("h0"),
+        T::dmatrix("W"),
+        T::dmatrix("U"),
+    );
+    let hs = theano::scan(
+        |s| Ok(vec![T::tanh(T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])?)]),
+        theano::Scan::new()
+            .sequences([&xs])
+            .outputs_info([Some(h0.clone())])
+            .non_sequences([&w, &uu]),
+    )?;
+    let gr = theano::grad(&T::sum(&hs[0]), &[w.clone(), uu.clone()])?; // through the loop
+
+    // and they run
+    assert_ne!(f.call(&[])?[0].to_f64_vec(), f.call(&[])?[0].to_f64_vec());
+    assert_eq!(g.call(&[])?[0].to_f64_vec(), g.call(&[])?[0].to_f64_vec());
+    let fz = function(&[&a, &b, &x, &y], &z)?;
+    let m = theano::Tensor::full(theano::DType::Float64, &[2, 2], 3.0);
+    let n = theano::Tensor::full(theano::DType::Float64, &[2, 2], 4.0);
+    assert_eq!(
+        fz.call(&[1.0.into(), 2.0.into(), m, n])?[0].to_f64_vec(),
+        vec![3.0]
+    );
+    let fg = function(&[&xs, &h0, &w, &uu], gr)?;
+    let e = theano::Tensor::full(theano::DType::Float64, &[2, 2], 0.1);
+    let out = fg.call(&[
+        theano::Tensor::full(theano::DType::Float64, &[3, 2], 0.5),
+        theano::Tensor::full(theano::DType::Float64, &[2], 0.0),
+        e.clone(),
+        e,
+    ])?;
+    assert_eq!(out[0].shape(), &[2, 2]);
+    Ok(())
+}
