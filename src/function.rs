@@ -493,6 +493,11 @@ impl FunctionBuilder {
                 &*chosen
             }
         };
+        // a loop's body is compiled as the function is, on the JIT (on the GPU runtime it stays
+        // interpreted on the host, each step's values being host tensors)
+        if linker.name() == "jit" {
+            compile_inner_graphs(&mut program, &cfg, linker)?;
+        }
         // dump=ptx on a linker other than the GPU's: the module the GPU backend would load,
         // linked without a device
         let on_gpu = linker.name().starts_with("cuda");
@@ -574,6 +579,56 @@ impl FunctionBuilder {
             node_details,
         })
     }
+}
+
+/// Compiles the inner graphs of the program's custom ops (a `scan`'s body) with the
+/// function's optimizer settings and `linker`, nested ones first, and gives each op its
+/// compiled runners ([`theano_ir::CustomOp::with_runners`]).
+fn compile_inner_graphs(
+    program: &mut theano_exec::Program,
+    cfg: &theano_opt::Config,
+    linker: &dyn theano_exec::Linker,
+) -> Result<(), Error> {
+    for step in &mut program.steps {
+        let theano_ir::Op::Custom(c) = &step.op else {
+            continue;
+        };
+        let graphs = c.0.inner_graphs();
+        if graphs.is_empty() {
+            continue;
+        }
+        let mut runners: Vec<Arc<dyn theano_ir::InnerRunner>> = Vec::new();
+        for g in graphs {
+            let mut fg = FunctionGraph::from_outputs(&g.inputs, &g.outputs)
+                .map_err(|e| Error::Unsupported(format!("a loop's body: {e}")))?;
+            let inner_cfg = theano_opt::Config {
+                mutable: Default::default(),
+                ..cfg.clone()
+            };
+            theano_opt::optimize(&mut fg, &inner_cfg)
+                .map_err(|e| Error::Unsupported(format!("optimizer bug in a loop's body: {e}")))?;
+            let mut p = theano_exec::schedule(
+                &fg,
+                Interface {
+                    args: fg.inputs().iter().map(|v| v.index()).collect(),
+                    arg_types: g.inputs.iter().map(Variable::ty).collect(),
+                    n_slots: fg.num_values(),
+                    n_outputs: fg.outputs().len(),
+                    updates: vec![],
+                },
+            );
+            compile_inner_graphs(&mut p, cfg, linker)?;
+            let exe = linker.link(p)?;
+            runners.push(Arc::new(theano_exec::linker::ExecRunner {
+                exe,
+                linker: linker.name(),
+            }));
+        }
+        if let Some(op) = c.0.with_runners(runners) {
+            step.op = theano_ir::Op::Custom(theano_ir::CustomRef(op));
+        }
+    }
+    Ok(())
 }
 
 /// A compiled function: call it with one tensor per input.

@@ -531,3 +531,36 @@ fn an_output_that_is_an_argument() {
     let pts = [Tensor::from(vec![0.3, -0.1, 0.8]), Tensor::scalar(0.7)];
     verify_grad(f, &pts, eval, &VerifyGradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// On the JIT a loop's body is optimized and compiled as the function is (the profile's
+/// linker column says so); on the interpreter linker it is interpreted.
+#[test]
+fn the_jit_compiles_the_loop_body() {
+    let x = T::dmatrix("x");
+    let w = T::dmatrix("w");
+    let outs = scan(
+        |s| Ok(vec![T::tanh(T::dot(&s[0], &s[1])?) * 2.0 + 1.0]),
+        Scan::new().sequences([&x]).non_sequences([&w]),
+    )
+    .unwrap();
+    let s = T::sum(&outs[0]);
+    for (linker, want) in [
+        (LinkerKind::Jit, "jit loop body"),
+        (LinkerKind::Interp, "interpreter"),
+    ] {
+        let m = Mode {
+            linker,
+            profile: true,
+            ..Mode::default()
+        };
+        let f = compile(&[&x, &w], &s).mode(m).build().unwrap();
+        f.call(&[
+            Tensor::full(theano::DType::Float64, &[3, 2], 0.5),
+            Tensor::full(theano::DType::Float64, &[2, 2], 0.25),
+        ])
+        .unwrap();
+        let p = f.profile().unwrap();
+        let row = p.nodes.iter().find(|n| n.node.starts_with("for{")).unwrap();
+        assert_eq!(row.linker, want);
+    }
+}

@@ -201,6 +201,23 @@ pub trait Linker {
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError>;
 }
 
+/// An [`Executable`] as the runner of an op's inner graph ([`theano_ir::InnerRunner`]): a
+/// loop's body linked by a backend.
+pub struct ExecRunner {
+    pub exe: Box<dyn Executable>,
+    /// the linker that linked it
+    pub linker: &'static str,
+}
+
+impl theano_ir::InnerRunner for ExecRunner {
+    fn run(&self, args: &[&Tensor]) -> Result<Vec<Tensor>, String> {
+        self.exe.run(args).map_err(|e| e.to_string())
+    }
+    fn linker(&self) -> &'static str {
+        self.linker
+    }
+}
+
 /// Links the branch programs of every lazy `IfElse` step of `program` with `linker` (nested
 /// ones through the linker's own call of this function), so that `interp_step` runs the
 /// picked branch as the backend's code rather than in the interpreter.

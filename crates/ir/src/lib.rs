@@ -29,7 +29,7 @@ pub use cumsort::{CumMode, SortKind};
 pub use error::{GraphError, Result};
 pub use op::{
     custom_op_parser, py_slice, register_custom_op, AdvEntry, CustomOp, CustomOpParser, CustomRef,
-    IdxEntry, Op, ReduceKind, ShapeDim,
+    IdxEntry, InnerGraph, InnerRunner, Op, ReduceKind, ShapeDim,
 };
 pub use scalar::ScalarOp;
 pub use sigmoid_xent::{is_sigmoid_binary_crossentropy, is_sigmoid_binary_crossentropy_grad};

@@ -203,6 +203,21 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
     fn params(&self) -> String {
         String::new()
     }
+    /// The op's inner graphs (a loop's body), for a driver that compiles them with the
+    /// function's own optimizer and linker ([`CustomOp::with_runners`]); none by default.
+    fn inner_graphs(&self) -> Vec<InnerGraph> {
+        Vec::new()
+    }
+    /// The same op running its inner graphs by `runners` (one per inner graph, in order), as
+    /// a backend compiled them. `None` (the default): the op keeps its own.
+    fn with_runners(&self, runners: Vec<Arc<dyn InnerRunner>>) -> Option<Arc<dyn CustomOp>> {
+        let _ = runners;
+        None
+    }
+    /// Which linker made each inner graph's runner (`interp`, `jit`, ...), for the profile.
+    fn inner_linkers(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
     /// The op's reference implementation, run by the interpreter (the oracle every backend is
     /// checked against). `None`: the op has none, and graphs using it cannot be evaluated.
     fn perform(
@@ -212,6 +227,20 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = inputs;
         None
     }
+}
+
+/// An inner graph of a [`CustomOp`]: its placeholder inputs (plain inputs) and outputs.
+#[derive(Clone, Debug)]
+pub struct InnerGraph {
+    pub inputs: Vec<crate::Variable>,
+    pub outputs: Vec<crate::Variable>,
+}
+
+/// A compiled inner graph: values of its inputs in, values of its outputs out.
+pub trait InnerRunner: Send + Sync {
+    fn run(&self, args: &[&theano_tensor::Tensor]) -> Result<Vec<theano_tensor::Tensor>, String>;
+    /// The linker that compiled it (`interp`, `jit`, ...).
+    fn linker(&self) -> &'static str;
 }
 
 /// One output dimension as [`CustomOp::infer_shape`] gives it.

@@ -254,6 +254,14 @@ impl Runtime {
                 Lowering::Interp if st.branches.as_ref().is_some_and(|b| b.linked.is_some()) => {
                     "jit branches"
                 }
+                // a loop whose body the function's linker compiled
+                Lowering::Interp
+                    if matches!(&st.op, Op::Custom(c)
+                        if !c.0.inner_linkers().is_empty()
+                            && c.0.inner_linkers().iter().all(|&l| l == "jit")) =>
+                {
+                    "jit loop body"
+                }
                 Lowering::Interp => "interpreter",
             })
             .collect()

@@ -7,12 +7,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use theano_exec::{Executable, Interface, InterpLinker, Linker};
+use theano_exec::linker::ExecRunner;
+use theano_exec::{Interface, InterpLinker, Linker};
 use theano_grad::{lop_with, DisconnectedInputs, GradOptions};
 use theano_ir::fgraph::FunctionGraph;
 use theano_ir::graph::{clone_replace, graph_inputs};
 use theano_ir::tensor::{self as T, Idx, IntoVar};
-use theano_ir::{CustomOp, CustomRef, DType, GraphError, Op, Tensor, TensorType, Variable};
+use theano_ir::{
+    CustomOp, CustomRef, DType, GraphError, InnerGraph, InnerRunner, Op, Tensor, TensorType,
+    Variable,
+};
 
 /// What `scan` refuses: a message naming the argument, what it must be and what it was.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -358,8 +362,9 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     Ok(all)
 }
 
-/// The body as an interpreted program.
-fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Box<dyn Executable>> {
+/// The body as an interpreted program (a function's linker may compile it again:
+/// [`CustomOp::with_runners`]).
+fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Arc<dyn InnerRunner>> {
     let fg = FunctionGraph::from_outputs(inputs, outputs)
         .map_err(|e| ScanError::Invalid(format!("the body's graph: {e}")))?;
     let program = theano_exec::schedule(
@@ -372,12 +377,17 @@ fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Box<dyn Executab
             updates: vec![],
         },
     );
-    InterpLinker
+    let exe = InterpLinker
         .link(program)
-        .map_err(|e| ScanError::Invalid(e.to_string()))
+        .map_err(|e| ScanError::Invalid(e.to_string()))?;
+    Ok(Arc::new(ExecRunner {
+        exe,
+        linker: "interp",
+    }))
 }
 
 /// Theano's `Scan` op: the loop of one `scan` call.
+#[derive(Clone)]
 pub struct ScanOp {
     name: String,
     n_seqs: usize,
@@ -389,7 +399,8 @@ pub struct ScanOp {
     inner_inputs: Vec<Variable>,
     inner_outputs: Vec<Variable>,
     out_types: Vec<TensorType>,
-    exe: Box<dyn Executable>,
+    /// runs the body: interpreted, or as the function's linker compiled it
+    exe: Arc<dyn InnerRunner>,
 }
 
 impl std::fmt::Debug for ScanOp {
@@ -448,6 +459,12 @@ impl ScanOp {
                 .exe
                 .run(&args)
                 .map_err(|e| format!("scan: step {t}: {e}"))?;
+            if outs.len() != n_out {
+                return Err(format!(
+                    "scan: step {t}: the body gave {} outputs, not {n_out}",
+                    outs.len()
+                ));
+            }
             for (j, o) in outs.into_iter().enumerate() {
                 if let Some(first) = steps[j].first() {
                     if first.shape() != o.shape() {
@@ -708,5 +725,21 @@ impl CustomOp for ScanOp {
     }
     fn perform(&self, inputs: &[&Tensor]) -> Option<std::result::Result<Vec<Tensor>, String>> {
         Some(self.run(inputs))
+    }
+    fn inner_graphs(&self) -> Vec<InnerGraph> {
+        vec![InnerGraph {
+            inputs: self.inner_inputs.clone(),
+            outputs: self.inner_outputs.clone(),
+        }]
+    }
+    fn with_runners(&self, runners: Vec<Arc<dyn InnerRunner>>) -> Option<Arc<dyn CustomOp>> {
+        let [exe] = <[_; 1]>::try_from(runners).ok()?;
+        Some(Arc::new(ScanOp {
+            exe,
+            ..self.clone()
+        }))
+    }
+    fn inner_linkers(&self) -> Vec<&'static str> {
+        vec![self.exe.linker()]
     }
 }
