@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let x = T::tensor3("x");
         let target = T::dmatrix("target");
         let h0 = T::zeros(&[batch as i64, n_h as i64], None::<theano::DType>)?;
-        let hs = scan(
+        let (hs, _) = scan(
             |s| Ok(vec![T::tanh(T::dot(&s[0], &w)? + T::dot(&s[1], &u)?)]),
             Scan::new().sequences([&x]).outputs_info([Some(h0.clone())]),
         )?;

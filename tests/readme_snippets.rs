@@ -28,7 +28,7 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
         T::dmatrix("W"),
         T::dmatrix("U"),
     );
-    let hs = theano::scan(
+    let (hs, _) = theano::scan(
         |s| Ok(vec![T::tanh(T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])?)]),
         theano::Scan::new()
             .sequences([&xs])

@@ -49,7 +49,7 @@ fn close(a: &[f64], b: &[f64], tol: f64) {
 fn power_by_repeated_multiplication() {
     let k = T::iscalar("k");
     let a = T::dvector("A");
-    let result = scan(
+    let (result, _) = scan(
         |s| Ok(vec![&s[0] * &s[1]]),
         Scan::new()
             .outputs_info([Some(T::ones_like(&a))])
@@ -79,7 +79,7 @@ fn polynomial_from_two_sequences() {
     let coefficients = T::dvector("coefficients");
     let x = T::dscalar("x");
     let powers = T::arange(10i64).unwrap();
-    let components = scan(
+    let (components, _) = scan(
         |s| Ok(vec![&s[0] * &T::pow(&s[2], &s[1])]),
         Scan::new()
             .sequences([coefficients.clone(), powers])
@@ -106,7 +106,7 @@ fn tanh_rnn_matches_the_loop() {
     let w = T::dmatrix("W");
     let u = T::dmatrix("U");
     let b = T::dvector("b");
-    let outs = scan(
+    let (outs, _) = scan(
         |s| {
             let h = T::tanh(T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])? + &s[4]);
             let y = T::sum(&h);
@@ -170,7 +170,7 @@ fn tanh_rnn_matches_the_loop() {
 fn gradients_through_the_loop() {
     let opts = VerifyGradOptions::default();
     let rnn = |i: &[Variable]| {
-        let outs = scan(
+        let (outs, _) = scan(
             |s| Ok(vec![T::tanh(&s[0] * &s[2] + &s[1] * &s[3])]),
             Scan::new()
                 .sequences([&i[0]])
@@ -189,7 +189,7 @@ fn gradients_through_the_loop() {
     verify_grad(rnn, &pts, eval, &opts).unwrap_or_else(|e| panic!("{e}"));
     // an output not fed back, and fewer steps than the sequence (the rest has zero gradient)
     let partial = |i: &[Variable]| {
-        let outs = scan(
+        let (outs, _) = scan(
             |s| Ok(vec![T::sin(&s[0]) * &s[1]]),
             Scan::new()
                 .sequences([&i[0]])
@@ -223,7 +223,7 @@ fn training_a_shared_weight_the_body_reads() {
     let x = T::dmatrix("x");
     let target = T::dscalar("target");
     let h0 = T::constant(0.0f64);
-    let outs = scan(
+    let (outs, _) = scan(
         |s| Ok(vec![T::tanh(T::sum(&s[0] * &w) + &s[1] * 0.5)]),
         Scan::new().sequences([&x]).outputs_info([Some(h0)]),
     )
@@ -262,6 +262,7 @@ fn backwards_and_short_loops() {
                 .go_backwards(backwards),
         )
         .unwrap()
+        .0
         .remove(0)
     };
     let (fw, bw) = (cum(false), cum(true));
@@ -320,16 +321,7 @@ fn refusals_and_printing() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no axis to iterate over"), "{e}");
-    let srng = theano::sandbox::rng_mrg::MRG_RandomStreams::new(3).unwrap();
-    let u = srng.uniform([2], 0.0, 1.0).unwrap();
-    let e = scan(
-        |v| Ok(vec![&v[0] + &u]),
-        Scan::new().sequences([T::dmatrix("m")]),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("default update"), "{e}");
-    let outs = scan(|v| Ok(vec![&v[0] * 2.0]), Scan::new().sequences([&a])).unwrap();
+    let (outs, _) = scan(|v| Ok(vec![&v[0] * 2.0]), Scan::new().sequences([&a])).unwrap();
     assert!(
         debugprint(&outs).starts_with("for{cpu,scan_fn} [id A] ''"),
         "{}",
@@ -343,7 +335,7 @@ fn second_derivatives_through_the_loop() {
     // y = prod_t (x * c_t) over 3 steps: d2y/dx2 = 6 x c0 c1 c2
     let x = T::dscalar("x");
     let c = T::dvector("c");
-    let outs = scan(
+    let (outs, _) = scan(
         |s| Ok(vec![&s[1] * &s[0] * &s[2]]),
         Scan::new()
             .sequences([&c])
@@ -371,7 +363,7 @@ fn a_gradient_inside_the_body() {
     let a = T::dmatrix("A");
     let y = T::tanh(T::dot(&v, &a).unwrap());
     let n = T::shape_i(&y, 0).unwrap();
-    let rows = scan(
+    let (rows, _) = scan(
         |s| {
             let yi = y.get(&[Idx::Int(s[0].clone())])?;
             Ok(vec![grad(&yi, std::slice::from_ref(&v)).unwrap().remove(0)])
@@ -399,7 +391,7 @@ fn a_gradient_inside_the_body() {
 #[test]
 fn taps_on_outputs_and_sequences() {
     let x0 = T::lvector("x0");
-    let fib = scan(
+    let (fib, _) = scan(
         |s| Ok(vec![&s[0] + &s[1]]),
         Scan::new().output_taps(&x0, &[-2, -1]).n_steps(8i64),
     )
@@ -408,12 +400,12 @@ fn taps_on_outputs_and_sequences() {
         assert_eq!(r[0].to_i64_vec(), vec![1, 2, 3, 5, 8, 13, 21, 34]);
     }
     let x = T::dvector("x");
-    let moving = scan(
+    let (moving, _) = scan(
         |s| Ok(vec![&s[0] + &s[1] * 10.0 + &s[2] * 100.0]),
         Scan::new().sequence_taps(&x, &[-1, 0, 1]),
     )
     .unwrap();
-    let back = scan(
+    let (back, _) = scan(
         |s| Ok(vec![&s[0] - &s[1]]),
         Scan::new().sequence_taps(&x, &[0, 2]).go_backwards(true),
     )
@@ -449,7 +441,7 @@ fn two_step_recurrence_and_its_gradient() {
         let lin = T::dot(&s[0], &s[2])? + T::dot(&s[1], &s[3])?;
         Ok(vec![lin + T::tanh(T::dot(&s[1], &s[4])? + &s[5])])
     };
-    let outs = scan(
+    let (outs, _) = scan(
         step,
         Scan::new()
             .output_taps(&x0, &[-2, -1])
@@ -485,7 +477,7 @@ fn two_step_recurrence_and_its_gradient() {
         close(&r[0].to_f64_vec(), &want, 1e-14);
     }
     let cost = |i: &[Variable]| {
-        let o = scan(
+        let (o, _) = scan(
             step,
             Scan::new()
                 .output_taps(&i[0], &[-2, -1])
@@ -502,7 +494,7 @@ fn two_step_recurrence_and_its_gradient() {
 #[test]
 fn gradients_through_sequence_taps() {
     let f = |i: &[Variable]| {
-        let o = scan(
+        let (o, _) = scan(
             |s| Ok(vec![&s[0] * &s[1] + T::sin(&s[2])]),
             Scan::new().sequence_taps(&i[0], &[-2, 0, 1]),
         )
@@ -518,7 +510,7 @@ fn gradients_through_sequence_taps() {
 #[test]
 fn an_output_that_is_an_argument() {
     let f = |i: &[Variable]| {
-        let o = scan(
+        let (o, _) = scan(
             |s| Ok(vec![&s[1] + &s[0], s[0].clone(), s[2].clone()]),
             Scan::new()
                 .sequences([&i[0]])
@@ -538,7 +530,7 @@ fn an_output_that_is_an_argument() {
 fn the_jit_compiles_the_loop_body() {
     let x = T::dmatrix("x");
     let w = T::dmatrix("w");
-    let outs = scan(
+    let (outs, _) = scan(
         |s| Ok(vec![T::tanh(T::dot(&s[0], &s[1])?) * 2.0 + 1.0]),
         Scan::new().sequences([&x]).non_sequences([&w]),
     )
@@ -563,4 +555,55 @@ fn the_jit_compiles_the_loop_body() {
         let row = p.nodes.iter().find(|n| n.node.starts_with("for{")).unwrap();
         assert_eq!(row.linker, want);
     }
+}
+
+/// Random numbers inside the loop: the stream's state is threaded through the steps, each
+/// step draws the next numbers (the same as drawing step after step outside a loop), and the
+/// loop's update, given to `function()`, advances the stream past them.
+#[test]
+fn random_numbers_inside_the_loop() {
+    use theano::sandbox::rng_mrg::MRG_RandomStreams;
+    let x = T::dmatrix("x");
+    let srng = MRG_RandomStreams::new(11).unwrap();
+    let u = srng.uniform([3], 0.0, 1.0).unwrap();
+    let (outs, updates) = scan(|v| Ok(vec![&v[0] * &u]), Scan::new().sequences([&x])).unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].0, srng.state_updates()[0].rstate);
+    let f = compile(&[&x], outs.clone())
+        .updates(updates.clone())
+        .build()
+        .unwrap();
+    // the same draws, one call per step, without a loop
+    let plain_srng = MRG_RandomStreams::new(11).unwrap();
+    let pu = plain_srng.uniform([3], 0.0, 1.0).unwrap();
+    let g = compile(&[], &pu).build().unwrap();
+    let ones = Tensor::full(theano::DType::Float64, &[4, 3], 1.0);
+    for call in 0..2 {
+        let got = f.call(std::slice::from_ref(&ones)).unwrap()[0].to_f64_vec();
+        let want: Vec<f64> = (0..4)
+            .flat_map(|_| g.call(&[]).unwrap()[0].to_f64_vec())
+            .collect();
+        assert_eq!(got, want, "call {call}");
+    }
+    // gradients through a loop that draws: the draws are the forward's
+    let w = T::dvector("w");
+    let (o, ups) = scan(
+        |v| Ok(vec![T::sum(&v[0] * &v[1] * &u)]),
+        Scan::new().sequences([&x]).non_sequences([&w]),
+    )
+    .unwrap();
+    let gw = grad(&T::sum(&o[0]), std::slice::from_ref(&w)).unwrap();
+    let h = compile(&[&x, &w], vec![o[0].clone(), gw[0].clone()])
+        .updates(ups)
+        .build()
+        .unwrap();
+    let r = h
+        .call(&[ones.clone(), Tensor::from(vec![1.0, 1.0, 1.0])])
+        .unwrap();
+    assert_eq!(r[0].shape(), &[4]);
+    assert_eq!(r[1].shape(), &[3]);
+    // d/dw sum_t sum(x_t * w * u_t) = sum_t u_t: the loop's values divided back out
+    let total: f64 = r[0].to_f64_vec().iter().sum();
+    let gsum: f64 = r[1].to_f64_vec().iter().sum();
+    assert!((total - gsum).abs() < 1e-12, "{total} vs {gsum}");
 }

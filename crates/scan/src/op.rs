@@ -114,9 +114,14 @@ fn reversed(x: &Variable) -> Result<Variable> {
     Ok(x.get(&[Idx::Slice(None, None, Some(T::constant(-1i64)))])?)
 }
 
+/// What `scan` returns, as Theano's `outputs, updates = scan(...)`: one stacked output per
+/// body output, and the updates of the shared variables with default updates that the body
+/// reads (a random stream's state), to give to `function()`'s `updates`.
+pub type ScanOutput = (Vec<Variable>, Vec<(Variable, Variable)>);
+
 /// Theano's `scan`: the body `f` applied step after step; one stacked output per body
-/// output (see the module documentation).
-pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Result<Vec<Variable>> {
+/// output, and the updates (see the module documentation).
+pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Result<ScanOutput> {
     // each tap of a sequence is a sequence of its own, shifted: x[tap - min : len - (max - tap)]
     let mut seqs = Vec::new();
     for (i, (s, taps)) in opts.sequences.iter().enumerate() {
@@ -306,22 +311,54 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
         }
         k += w;
     }
+    // A shared variable with a default update that the body reads (a random stream's
+    // state) is threaded through the steps as a recurrent state, its default update the
+    // step's new value, and its last value is the loop's update of the variable (Theano's
+    // scan returns it in its updates); found again in the updates' own graphs.
+    let mut threaded: Vec<(Variable, Variable, usize)> = Vec::new();
+    loop {
+        let found: Vec<Variable> = graph_inputs(&outs)
+            .into_iter()
+            .filter(|v| v.default_update().is_some() && !threaded.iter().any(|(s, _, _)| s == v))
+            .collect();
+        if found.is_empty() {
+            break;
+        }
+        for v in found {
+            let ph = TensorType::with_ndim(v.dtype(), v.ndim())
+                .map(|t| Variable::input(t, None))
+                .map_err(|e| ScanError::Invalid(e.to_string()))?;
+            let u = v.default_update().expect("filtered on it");
+            threaded.push((v.clone(), ph, outs.len()));
+            outs.push(u);
+            rec_of.push(Some(k));
+            inits.push(v);
+            k += 1;
+        }
+        let map: HashMap<Variable, Variable> = threaded
+            .iter()
+            .map(|(v, ph, _)| (v.clone(), ph.clone()))
+            .collect();
+        outs = clone_replace(&outs, &map)?;
+    }
+    // an update that is a leaf (the state itself) goes through an identity node, as the
+    // body's leaf outputs do
+    for (_, _, j) in &threaded {
+        if outs[*j].owner().is_none() {
+            outs[*j] = T::elemwise(theano_ir::ScalarOp::Identity, vec![outs[*j].clone()])?;
+        }
+    }
     let mut placeholders = seq_ph;
     placeholders.extend(recs.iter().flat_map(|r| r.states.iter().cloned()));
+    placeholders.extend(threaded.iter().map(|(_, ph, _)| ph.clone()));
     placeholders.extend(ns_ph.iter().cloned());
-    // what the body reads from outside becomes an implicit non-sequence
+    // what else the body reads from outside becomes an implicit non-sequence
     let known: std::collections::HashSet<u64> = placeholders.iter().map(Variable::id).collect();
     let mut implicit = Vec::new();
     let mut replace = HashMap::new();
     for v in graph_inputs(&outs) {
         if known.contains(&v.id()) || v.is_constant() {
             continue;
-        }
-        if v.default_update().is_some() {
-            return invalid(format!(
-                "the body reads the shared variable {v}, which has a default update (a random \
-                 stream's state, say): updates from inside a loop are not supported"
-            ));
         }
         let p = Variable::input(v.ty(), None);
         replace.insert(v.clone(), p.clone());
@@ -358,8 +395,17 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     ins.extend(opts.non_sequences.iter().cloned());
     ins.extend(implicit.into_iter().map(|(v, _)| v));
     let mut all = T::apply_op(Op::Custom(CustomRef(Arc::new(op))), ins)?;
+    let mut updates = Vec::with_capacity(threaded.len());
+    for (v, _, j) in threaded {
+        // the last value; the variable itself after no step
+        let mut order = vec![None];
+        order.extend((0..v.ndim()).map(Some));
+        let with_start = T::concatenate(&[T::dimshuffle(&v, &order)?, all[j].clone()], 0)?;
+        let last = with_start.get(&[Idx::Int(T::constant(-1i64))])?;
+        updates.push((v, last));
+    }
     all.truncate(n_user);
-    Ok(all)
+    Ok((all, updates))
 }
 
 /// The body as an interpreted program (a function's linker may compile it again:
@@ -643,7 +689,7 @@ impl ScanOp {
             out.extend(g_x.iter().cloned());
             Ok(out)
         };
-        let bw = scan(
+        let (bw, _) = scan(
             body,
             Scan::new()
                 .sequences(bseqs)
