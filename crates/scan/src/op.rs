@@ -455,6 +455,26 @@ impl std::fmt::Debug for ScanOp {
     }
 }
 
+/// Writes `row` into row `t` of `dst` (one more dimension, the same dtype).
+fn set_row(dst: &mut Tensor, t: usize, row: &Tensor) -> std::result::Result<(), String> {
+    macro_rules! rows {
+        ($($v:ident),*) => {
+            match (dst, row) {
+                $((Tensor::$v(d), Tensor::$v(r)) => d.index_axis_mut(ndarray::Axis(0), t).assign(r),)*
+                (d, r) => {
+                    return Err(format!(
+                        "scan: the body gave a {} value for a {} output",
+                        r.dtype(),
+                        d.dtype()
+                    ))
+                }
+            }
+        };
+    }
+    rows!(F64, F32, I64, I32, I16, I8, U8, U16, U32, U64, Bool);
+    Ok(())
+}
+
 /// Whether `op` is a scan.
 pub fn is_scan(op: &Op) -> bool {
     matches!(op, Op::Custom(c) if c.0.name() == "for")
@@ -492,7 +512,9 @@ impl ScanOp {
         let nonseqs = &ins[1 + self.n_seqs + self.n_rec..];
         let mut states: Vec<Tensor> = inits.iter().map(|t| (*t).clone()).collect();
         let n_out = self.out_types.len();
-        let mut steps: Vec<Vec<Tensor>> = (0..n_out).map(|_| Vec::with_capacity(n)).collect();
+        // each output's stacked value, allocated at step 0 (when its shape is known) and
+        // written row by row
+        let mut stacked: Vec<Option<Tensor>> = (0..n_out).map(|_| None).collect();
         for t in 0..n {
             let slices: Vec<Tensor> = seqs
                 .iter()
@@ -512,16 +534,20 @@ impl ScanOp {
                 ));
             }
             for (j, o) in outs.into_iter().enumerate() {
-                if let Some(first) = steps[j].first() {
-                    if first.shape() != o.shape() {
-                        return Err(format!(
-                            "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; \
-                             every step must give one shape",
-                            o.shape(),
-                            first.shape()
-                        ));
-                    }
+                let dst = stacked[j].get_or_insert_with(|| {
+                    let mut shape = vec![n];
+                    shape.extend_from_slice(o.shape());
+                    Tensor::zeros(self.out_types[j].dtype, &shape)
+                });
+                if dst.shape()[1..] != *o.shape() {
+                    return Err(format!(
+                        "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; every \
+                         step must give one shape",
+                        o.shape(),
+                        &dst.shape()[1..]
+                    ));
                 }
+                set_row(dst, t, &o)?;
                 if let Some(k) = self.rec_of[j] {
                     if states[k].shape() != o.shape() {
                         return Err(format!(
@@ -531,35 +557,25 @@ impl ScanOp {
                             states[k].shape()
                         ));
                     }
-                    states[k] = o.clone();
+                    states[k] = o;
                 }
-                steps[j].push(o);
             }
         }
         let mut result = Vec::with_capacity(n_out);
-        for (j, vals) in steps.into_iter().enumerate() {
+        for (j, v) in stacked.into_iter().enumerate() {
             let ty = self.out_types[j];
-            if vals.is_empty() {
-                let mut shape = vec![0];
-                match self.rec_of[j] {
-                    Some(k) => shape.extend_from_slice(inits[k].shape()),
-                    None => shape.extend(std::iter::repeat_n(0, ty.ndim() - 1)),
+            result.push(match v {
+                Some(v) => v,
+                None => {
+                    // no step: an empty stack, of the initial value's shape when it has one
+                    let mut shape = vec![0];
+                    match self.rec_of[j] {
+                        Some(k) => shape.extend_from_slice(inits[k].shape()),
+                        None => shape.extend(std::iter::repeat_n(0, ty.ndim() - 1)),
+                    }
+                    Tensor::zeros(ty.dtype, &shape)
                 }
-                result.push(Tensor::zeros(ty.dtype, &shape));
-                continue;
-            }
-            let rows: Vec<Tensor> = vals
-                .iter()
-                .map(|v| {
-                    let mut s = vec![1];
-                    s.extend_from_slice(v.shape());
-                    v.reshape(&s).map_err(|e| format!("scan: {e}"))
-                })
-                .collect::<std::result::Result<_, _>>()?;
-            let refs: Vec<&Tensor> = rows.iter().collect();
-            let stacked = theano_interp::perform(&Op::Join { axis: 0 }, &refs, &[ty])
-                .map_err(|e| format!("scan: stacking output {j}: {e}"))?;
-            result.extend(stacked);
+            });
         }
         Ok(result)
     }
