@@ -607,3 +607,73 @@ fn random_numbers_inside_the_loop() {
     let gsum: f64 = r[1].to_f64_vec().iter().sum();
     assert!((total - gsum).abs() < 1e-12, "{total} vs {gsum}");
 }
+
+/// `until`: a while loop. Doubling until past 100 (the step that passes it included);
+/// a running sum over a sequence until it passes a threshold, with its gradient (only the
+/// steps done are differentiated); the condition must be a scalar.
+#[test]
+fn until_stops_the_loop() {
+    let x0 = T::dscalar("x0");
+    let (outs, _) = scan(
+        |s| {
+            let x = &s[0] * 2.0;
+            let stop = T::gt(&x, 100.0);
+            Ok(vec![x, stop])
+        },
+        Scan::new()
+            .outputs_info([Some(x0.clone())])
+            .n_steps(20i64)
+            .until(true),
+    )
+    .unwrap();
+    assert_eq!(outs.len(), 1);
+    for r in run_all(&[&x0], &outs, &[Tensor::scalar(1.0)]) {
+        assert_eq!(
+            r[0].to_f64_vec(),
+            vec![2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]
+        );
+    }
+    // the step limit still holds
+    for r in run_all(&[&x0], &outs, &[Tensor::scalar(-1.0)]) {
+        assert_eq!(r[0].shape(), &[20]);
+    }
+    let sum_until = |i: &[Variable]| {
+        let (o, _) = scan(
+            |s| {
+                let acc = &s[1] + &s[0] * &s[0];
+                Ok(vec![acc.clone(), T::gt(&acc, 1.0)])
+            },
+            Scan::new()
+                .sequences([&i[0]])
+                .outputs_info([Some(T::constant(0.0f64))])
+                .until(true),
+        )
+        .unwrap();
+        T::sum(&o[0])
+    };
+    let xs = T::dvector("xs");
+    let total = sum_until(std::slice::from_ref(&xs));
+    let g = grad(&total, std::slice::from_ref(&xs)).unwrap();
+    let f = compile(&[&xs], vec![total, g[0].clone()]).build().unwrap();
+    // squares 0.25, 0.36, 0.64 (acc 1.25 > 1: stop after three steps)
+    let out = f
+        .call(&[Tensor::from(vec![0.5, 0.6, 0.8, 0.9, 0.3])])
+        .unwrap();
+    close(&out[0].to_f64_vec(), &[0.25 + 0.61 + 1.25], 1e-14);
+    // d/dx_i of sum_t acc_t = 2 x_i * (steps from i on)
+    close(
+        &out[1].to_f64_vec(),
+        &[2.0 * 0.5 * 3.0, 2.0 * 0.6 * 2.0, 2.0 * 0.8, 0.0, 0.0],
+        1e-14,
+    );
+    let pts = [Tensor::from(vec![0.5, 0.6, 0.8, 0.9, 0.3])];
+    verify_grad(sum_until, &pts, eval, &VerifyGradOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = scan(
+        |s| Ok(vec![s[0].clone(), s[0].clone()]),
+        Scan::new().sequences([T::dmatrix("m")]).until(true),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("must be a scalar"), "{e}");
+}

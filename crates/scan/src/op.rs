@@ -43,6 +43,7 @@ pub struct Scan {
     non_sequences: Vec<Variable>,
     n_steps: Option<Variable>,
     go_backwards: bool,
+    until: bool,
     name: Option<String>,
 }
 
@@ -91,6 +92,13 @@ impl Scan {
     /// The number of steps (an integer scalar); by default the shortest sequence's length.
     pub fn n_steps(mut self, n: impl IntoVar) -> Scan {
         self.n_steps = Some(n.into_var());
+        self
+    }
+    /// Theano's `until`: the body's last output is a scalar condition, not an output; the
+    /// loop stops after the first step where it is true (that step's outputs included), or
+    /// after `n_steps`, and the outputs hold the steps done.
+    pub fn until(mut self, u: bool) -> Scan {
+        self.until = u;
         self
     }
     /// Iterate over the sequences from their end.
@@ -248,7 +256,23 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     // identity node: the backward body's L-operator takes the outputs' gradients as known
     // gradients and the placeholders as what it differentiates with respect to, and one
     // variable cannot be both
-    let user = f(&args)?
+    let mut user = f(&args)?;
+    let cond = if opts.until {
+        let Some(c) = user.pop() else {
+            return invalid("until: the body must return its stop condition last");
+        };
+        if c.ndim() != 0 {
+            return invalid(format!(
+                "until: the stop condition (the body's last output) must be a scalar, got {c} of \
+                 type {}",
+                c.ty()
+            ));
+        }
+        Some(c)
+    } else {
+        None
+    };
+    let user = user
         .into_iter()
         .map(|o| {
             if o.owner().is_none() {
@@ -369,8 +393,26 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     }
     let mut inner_inputs = placeholders;
     inner_inputs.extend(implicit.iter().map(|(_, p)| p.clone()));
-    let exe = compile(&inner_inputs, &outs)?;
-    let out_types = outs
+    let n_out = outs.len();
+    let mut inner_outputs = outs;
+    if let Some(c) = cond {
+        // the condition reads the same placeholders; what it reads from outside is an
+        // implicit non-sequence too
+        let c = clone_replace(&[c], &replace)?.remove(0);
+        let known: std::collections::HashSet<u64> = inner_inputs.iter().map(Variable::id).collect();
+        if let Some(v) = graph_inputs(std::slice::from_ref(&c))
+            .into_iter()
+            .find(|v| !known.contains(&v.id()) && !v.is_constant())
+        {
+            return invalid(format!(
+                "until: the stop condition reads {v}, which no output of the body reads; \
+                 pass it as a non-sequence"
+            ));
+        }
+        inner_outputs.push(c);
+    }
+    let exe = compile(&inner_inputs, &inner_outputs)?;
+    let out_types = inner_outputs[..n_out]
         .iter()
         .map(|o| {
             let mut b = vec![false];
@@ -385,8 +427,9 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
         n_rec: inits.len(),
         n_nonseqs: ns_ph.len() + implicit.len(),
         inner_inputs,
-        inner_outputs: outs,
+        inner_outputs,
         out_types,
+        until: opts.until,
         exe,
     };
     let mut ins = vec![n_steps];
@@ -445,6 +488,8 @@ pub struct ScanOp {
     inner_inputs: Vec<Variable>,
     inner_outputs: Vec<Variable>,
     out_types: Vec<TensorType>,
+    /// the body's last inner output is a stop condition (Theano's `until`)
+    until: bool,
     /// runs the body: interpreted, or as the function's linker compiled it
     exe: Arc<dyn InnerRunner>,
 }
@@ -515,6 +560,7 @@ impl ScanOp {
         // each output's stacked value, allocated at step 0 (when its shape is known) and
         // written row by row
         let mut stacked: Vec<Option<Tensor>> = (0..n_out).map(|_| None).collect();
+        let mut done = 0;
         for t in 0..n {
             let slices: Vec<Tensor> = seqs
                 .iter()
@@ -527,12 +573,17 @@ impl ScanOp {
                 .exe
                 .run(&args)
                 .map_err(|e| format!("scan: step {t}: {e}"))?;
-            if outs.len() != n_out {
+            if outs.len() != n_out + usize::from(self.until) {
                 return Err(format!(
                     "scan: step {t}: the body gave {} outputs, not {n_out}",
                     outs.len()
                 ));
             }
+            let mut outs = outs;
+            let stop = match self.until.then(|| outs.pop()).flatten() {
+                Some(c) => c.to_f64_vec().first().is_some_and(|&v| v != 0.0),
+                None => false,
+            };
             for (j, o) in outs.into_iter().enumerate() {
                 let dst = stacked[j].get_or_insert_with(|| {
                     let mut shape = vec![n];
@@ -560,11 +611,19 @@ impl ScanOp {
                     states[k] = o;
                 }
             }
+            done = t + 1;
+            if stop {
+                break;
+            }
         }
         let mut result = Vec::with_capacity(n_out);
         for (j, v) in stacked.into_iter().enumerate() {
             let ty = self.out_types[j];
             result.push(match v {
+                // stopped early (until): the steps done
+                Some(v) if done < n => theano_tensor::map_array!(&v, a => a
+                    .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..done))
+                    .to_owned()),
                 Some(v) => v,
                 None => {
                     // no step: an empty stack, of the initial value's shape when it has one
@@ -588,7 +647,14 @@ impl ScanOp {
         output_grads: &[Option<Variable>],
     ) -> Result<Vec<Option<Variable>>> {
         let (ns, nr, nn) = (self.n_seqs, self.n_rec, self.n_nonseqs);
-        let n = &inputs[0];
+        // the steps done: with a stop condition, the outputs' length
+        let n_done;
+        let n = if self.until {
+            n_done = T::shape_i(&outputs[0], 0)?;
+            &n_done
+        } else {
+            &inputs[0]
+        };
         let xs = &inputs[1..1 + ns];
         let y0 = &inputs[1 + ns..1 + ns + nr];
         let nsq = &inputs[1 + ns + nr..];
