@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::eval_compiled as eval;
+use common::{eval_compiled as eval, run_every_linker};
 use theano::tensor as T;
 use theano::{compile, debugprint, grad, pp, DType, LinkerKind, Mode, Tensor, Variable};
-use theano_cuda::emulated::EmuLinker;
 use theano_grad::{rop, verify_grad, VerifyGradOptions};
 use theano_ir::Idx;
 
@@ -18,24 +17,6 @@ fn mode(linker: LinkerKind) -> Mode {
         linker,
         ..Mode::default()
     }
-}
-
-/// Every linker's outputs for the arguments: interpreter, JIT, emulated GPU.
-fn run_all(ins: &[&Variable], outs: &[Variable], args: &[Tensor]) -> Vec<Vec<Tensor>> {
-    let mut r = Vec::new();
-    for linker in [LinkerKind::Interp, LinkerKind::Jit] {
-        let f = compile(ins, outs.to_vec())
-            .mode(mode(linker))
-            .build()
-            .unwrap();
-        r.push(f.call(args).unwrap());
-    }
-    let f = compile(ins, outs.to_vec())
-        .linker(Box::new(EmuLinker::default()))
-        .build()
-        .unwrap();
-    r.push(f.call(args).unwrap());
-    r
 }
 
 fn mat(rows: usize, cols: usize, start: f64) -> Tensor {
@@ -70,7 +51,7 @@ fn picks_the_branch_on_every_linker() {
             xv.clone(),
             yv.clone(),
         ];
-        for outs in run_all(&[&a, &b, &x, &y], std::slice::from_ref(&z), &args) {
+        for outs in run_every_linker(&[&a, &b, &x, &y], std::slice::from_ref(&z), &args) {
             assert_eq!(outs[0].to_f64_vec(), vec![want]);
         }
     }
@@ -118,7 +99,7 @@ fn the_other_branch_is_not_computed() {
     }
     // the emulated GPU too
     let f = compile(&[&c, &i, &x], &z)
-        .linker(Box::new(EmuLinker::default()))
+        .linker(Box::new(theano_cuda::emulated::EmuLinker::default()))
         .build()
         .unwrap();
     f.call(&[Tensor::scalar(0i64), Tensor::scalar(7i64), xv])
@@ -173,7 +154,7 @@ fn branch_nodes_are_scheduled_in_their_branch() {
         (0, 1, xv.to_f64_vec().iter().map(|v| v.exp()).sum()),
     ] {
         let args = [Tensor::scalar(cv), Tensor::scalar(dv), xv.clone()];
-        for outs in run_all(&[&c, &d, &x], std::slice::from_ref(&z), &args) {
+        for outs in run_every_linker(&[&c, &d, &x], std::slice::from_ref(&z), &args) {
             assert!((outs[0].to_f64_vec()[0] - want).abs() < 1e-12);
         }
     }
@@ -212,7 +193,7 @@ fn several_values_and_any_condition_dtype() {
                 Tensor::scalar(4i64),
                 Tensor::scalar(5i64),
             ];
-            for r in run_all(&[&c, &x, &y, &n, &m], &outs, &args) {
+            for r in run_every_linker(&[&c, &x, &y, &n, &m], &outs, &args) {
                 assert_eq!(r[0].shape(), want.0.shape(), "{ct}");
                 assert_eq!(r[0].to_f64_vec(), want.0.to_f64_vec());
                 assert_eq!(r[1].to_i64_vec(), vec![want.1]);
@@ -231,7 +212,7 @@ fn shapes_follow_the_picked_branch() {
     let (xv, yv) = (mat(2, 3, 0.0), mat(4, 5, 0.0));
     for (cv, want) in [(1i32, [2i64, 3]), (0, [4, 5])] {
         let args = [Tensor::scalar(cv), xv.clone(), yv.clone()];
-        for r in run_all(&[&c, &x, &y], std::slice::from_ref(&s), &args) {
+        for r in run_every_linker(&[&c, &x, &y], std::slice::from_ref(&s), &args) {
             assert_eq!(r[0].to_i64_vec(), want);
         }
     }

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::eval_compiled as eval;
+use common::{eval_compiled as eval, run_every_linker};
 use theano::tensor as T;
 use theano::{compile, debugprint, grad, scan, LinkerKind, Mode, Scan, Tensor, Variable};
-use theano_cuda::emulated::EmuLinker;
 use theano_grad::{verify_grad, VerifyGradOptions};
 use theano_ir::Idx;
 
@@ -17,24 +16,6 @@ fn mode(linker: LinkerKind) -> Mode {
         linker,
         ..Mode::default()
     }
-}
-
-/// Every linker's outputs: interpreter, JIT, emulated GPU.
-fn run_all(ins: &[&Variable], outs: &[Variable], args: &[Tensor]) -> Vec<Vec<Tensor>> {
-    let mut r = Vec::new();
-    for linker in [LinkerKind::Interp, LinkerKind::Jit] {
-        let f = compile(ins, outs.to_vec())
-            .mode(mode(linker))
-            .build()
-            .unwrap();
-        r.push(f.call(args).unwrap());
-    }
-    let f = compile(ins, outs.to_vec())
-        .linker(Box::new(EmuLinker::default()))
-        .build()
-        .unwrap();
-    r.push(f.call(args).unwrap());
-    r
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) {
@@ -59,7 +40,7 @@ fn power_by_repeated_multiplication() {
     .unwrap();
     let final_result = result[0].get(&[Idx::Int(T::constant(-1i64))]).unwrap();
     let av = Tensor::from(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
-    for outs in run_all(
+    for outs in run_every_linker(
         &[&a, &k],
         &[final_result.clone(), result[0].clone()],
         &[av.clone(), Tensor::scalar(2i32)],
@@ -88,7 +69,7 @@ fn polynomial_from_two_sequences() {
     .unwrap();
     let polynomial = T::sum(&components[0]);
     let c = Tensor::from(vec![1.0, 0.0, 2.0]);
-    for outs in run_all(
+    for outs in run_every_linker(
         &[&coefficients, &x],
         std::slice::from_ref(&polynomial),
         &[c.clone(), Tensor::scalar(3.0)],
@@ -157,7 +138,7 @@ fn tanh_rnn_matches_the_loop() {
         Tensor::from_shape_vec(&[nh, nh], uv).unwrap(),
         Tensor::from(bv),
     ];
-    for r in run_all(&[&x, &h0, &w, &u, &b], &outs, &args) {
+    for r in run_every_linker(&[&x, &h0, &w, &u, &b], &outs, &args) {
         assert_eq!(r[0].shape(), &[nt, nh]);
         close(&r[0].to_f64_vec(), &hs, 1e-14);
         close(&r[1].to_f64_vec(), &ys, 1e-14);
@@ -267,7 +248,7 @@ fn backwards_and_short_loops() {
     };
     let (fw, bw) = (cum(false), cum(true));
     let xv = Tensor::from(vec![1.0, 2.0, 3.0, 4.0]);
-    for r in run_all(
+    for r in run_every_linker(
         &[&x, &n],
         &[fw.clone(), bw.clone()],
         &[xv.clone(), Tensor::scalar(3i64)],
@@ -396,7 +377,7 @@ fn taps_on_outputs_and_sequences() {
         Scan::new().output_taps(&x0, &[-2, -1]).n_steps(8i64),
     )
     .unwrap();
-    for r in run_all(&[&x0], &fib, &[Tensor::from(vec![0i64, 1])]) {
+    for r in run_every_linker(&[&x0], &fib, &[Tensor::from(vec![0i64, 1])]) {
         assert_eq!(r[0].to_i64_vec(), vec![1, 2, 3, 5, 8, 13, 21, 34]);
     }
     let x = T::dvector("x");
@@ -411,7 +392,7 @@ fn taps_on_outputs_and_sequences() {
     )
     .unwrap();
     let xv = Tensor::from(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-    for r in run_all(
+    for r in run_every_linker(
         &[&x],
         &[moving[0].clone(), back[0].clone()],
         std::slice::from_ref(&xv),
@@ -473,7 +454,7 @@ fn two_step_recurrence_and_its_gradient() {
         p2 = std::mem::replace(&mut p1, x);
     }
     let args = [x0v, uv, vv, wv, Tensor::from(bv)];
-    for r in run_all(&[&x0, &u, &v, &w, &b], &outs, &args) {
+    for r in run_every_linker(&[&x0, &u, &v, &w, &b], &outs, &args) {
         close(&r[0].to_f64_vec(), &want, 1e-14);
     }
     let cost = |i: &[Variable]| {
@@ -627,14 +608,14 @@ fn until_stops_the_loop() {
     )
     .unwrap();
     assert_eq!(outs.len(), 1);
-    for r in run_all(&[&x0], &outs, &[Tensor::scalar(1.0)]) {
+    for r in run_every_linker(&[&x0], &outs, &[Tensor::scalar(1.0)]) {
         assert_eq!(
             r[0].to_f64_vec(),
             vec![2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]
         );
     }
     // the step limit still holds
-    for r in run_all(&[&x0], &outs, &[Tensor::scalar(-1.0)]) {
+    for r in run_every_linker(&[&x0], &outs, &[Tensor::scalar(-1.0)]) {
         assert_eq!(r[0].shape(), &[20]);
     }
     let sum_until = |i: &[Variable]| {

@@ -273,3 +273,28 @@ pub fn nan_guard_on_a_gpu(gpu: &dyn Fn(theano::FunctionBuilder) -> theano::Funct
         }
     }
 }
+
+/// The outputs of one function on every linker: the interpreter, the JIT, and the GPU
+/// runtime on the emulator (in that order), for tests that compare them with one expected
+/// value.
+#[allow(dead_code)]
+pub fn run_every_linker(ins: &[&Variable], outs: &[Variable], args: &[Tensor]) -> Vec<Vec<Tensor>> {
+    let mut r = Vec::new();
+    for linker in [theano::LinkerKind::Interp, theano::LinkerKind::Jit] {
+        let mode = theano::Mode {
+            linker,
+            ..theano::Mode::default()
+        };
+        let f = theano::compile(ins, outs.to_vec())
+            .mode(mode)
+            .build()
+            .unwrap();
+        r.push(f.call(args).unwrap());
+    }
+    let f = theano::compile(ins, outs.to_vec())
+        .linker(Box::new(theano_cuda::emulated::EmuLinker::default()))
+        .build()
+        .unwrap();
+    r.push(f.call(args).unwrap());
+    r
+}

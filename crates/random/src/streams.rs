@@ -350,16 +350,7 @@ impl MrgRandomStreams {
         const M: &str = "uniform";
         let size = size.into();
         let (low, high) = (low.into_var(), high.into_var());
-        let dtype = match draw.dtype {
-            Some(d) => d,
-            None => DType::upcast(&[float_x(), low.dtype(), high.dtype()]).unwrap_or(float_x()),
-        };
-        if !dtype.is_float() {
-            return Err(RandomError::Argument {
-                method: M,
-                reason: format!("samples are float32 or float64, not {dtype}"),
-            });
-        }
+        let dtype = sample_dtype(M, draw.dtype, &low, &high)?;
         let low = undefined_grad(&T::cast(&low, dtype));
         let high = undefined_grad(&T::cast(&high, dtype));
         let size_var = match &size {
@@ -388,25 +379,7 @@ impl MrgRandomStreams {
             }
         };
         let known = theano_ir::known_ints(&size_var);
-        let ndim = match (draw.ndim, &known) {
-            (Some(n), Some(k)) if n != k.len() => {
-                return Err(RandomError::Size {
-                    method: M,
-                    size: size.describe(),
-                    reason: format!("ndim is {n} but the size has {} lengths", k.len()),
-                })
-            }
-            (Some(n), _) => n,
-            (None, Some(k)) => k.len(),
-            (None, None) => {
-                return Err(RandomError::Size {
-                    method: M,
-                    size: size.describe(),
-                    reason: "the size vector's length is not known from the graph: give ndim"
-                        .into(),
-                })
-            }
-        };
+        let ndim = sample_ndim(M, &size.describe(), draw.ndim, known.clone())?;
         let broadcastable: Vec<bool> = (0..ndim)
             .map(|i| known.as_ref().is_some_and(|k| k[i] == Some(1)))
             .collect();
@@ -537,30 +510,15 @@ impl MrgRandomStreams {
         let size = check_size(&size, M)?;
         let avg = undefined_grad(&avg.into_var());
         let std = undefined_grad(&std.into_var());
-        let dtype = match draw.dtype {
-            Some(d) => d,
-            None => DType::upcast(&[float_x(), avg.dtype(), std.dtype()]).unwrap_or(float_x()),
-        };
-        if !dtype.is_float() {
-            return Err(RandomError::Argument {
-                method: M,
-                reason: format!("samples are float32 or float64, not {dtype}"),
-            });
-        }
+        let dtype = sample_dtype(M, draw.dtype, &avg, &std)?;
         let avg = T::cast(&avg, dtype);
         let std = T::cast(&std, dtype);
-        let ndim = match (draw.ndim, theano_ir::known_ints(&size)) {
-            (Some(n), _) => n,
-            (None, Some(k)) => k.len(),
-            (None, None) => {
-                return Err(RandomError::Size {
-                    method: M,
-                    size: size.to_string(),
-                    reason: "the size vector's length is not known from the graph: give ndim"
-                        .into(),
-                })
-            }
-        };
+        let ndim = sample_ndim(
+            M,
+            &size.to_string(),
+            draw.ndim,
+            theano_ir::known_ints(&size),
+        )?;
         let n_odd = T::apply_op(
             theano_ir::Op::Reduce {
                 kind: theano_ir::ReduceKind::Prod,
@@ -633,6 +591,51 @@ impl MrgRandomStreams {
         let samples = norm_samples.get(&[Idx::Slice(None, Some(n_odd.clone()), None)])?;
         let samples = T::reshape_ndim(&samples, &size, ndim)?;
         Ok(T::add(T::mul(&samples, &std), &avg))
+    }
+}
+
+/// The samples' dtype: the one asked for, else the parameters' upcast with floatX (Theano's
+/// `scal.upcast(config.floatX, low.dtype, high.dtype)`); a float.
+fn sample_dtype(
+    method: &'static str,
+    asked: Option<DType>,
+    a: &Variable,
+    b: &Variable,
+) -> Result<DType> {
+    let dtype = asked
+        .unwrap_or_else(|| DType::upcast(&[float_x(), a.dtype(), b.dtype()]).unwrap_or(float_x()));
+    if !dtype.is_float() {
+        return Err(RandomError::Argument {
+            method,
+            reason: format!("samples are float32 or float64, not {dtype}"),
+        });
+    }
+    Ok(dtype)
+}
+
+/// The samples' rank: `ndim` when given (it must agree with a size of known length), else
+/// the size's length, which must then be known from the graph.
+fn sample_ndim(
+    method: &'static str,
+    size: &str,
+    asked: Option<usize>,
+    known: Option<Vec<Option<i64>>>,
+) -> Result<usize> {
+    let refuse = |reason: String| RandomError::Size {
+        method,
+        size: size.to_string(),
+        reason,
+    };
+    match (asked, known) {
+        (Some(n), Some(k)) if n != k.len() => Err(refuse(format!(
+            "ndim is {n} but the size has {} lengths",
+            k.len()
+        ))),
+        (Some(n), _) => Ok(n),
+        (None, Some(k)) => Ok(k.len()),
+        (None, None) => Err(refuse(
+            "the size vector's length is not known from the graph: give ndim".into(),
+        )),
     }
 }
 
