@@ -37,7 +37,7 @@ pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
 pub use theano_ir::tensor;
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
-pub use theano_scan::{scan, Scan, ScanError, ScanOutput};
+pub use theano_scan::{scan, Scan, ScanBody, ScanError, ScanOutput};
 pub use theano_tensor::Tensor;
 
 /// Theano's `theano.sandbox`: `rng_mrg`, the MRG31k3p random streams (crates/random).

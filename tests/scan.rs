@@ -658,3 +658,50 @@ fn until_stops_the_loop() {
     .to_string();
     assert!(e.contains("must be a scalar"), "{e}");
 }
+
+/// A body's own updates (the tutorial's "accumulate the number of loops": a body that only
+/// updates a shared counter), threaded through the steps and returned as the loop's updates;
+/// with outputs, each step sees the counter's value so far.
+#[test]
+fn a_body_that_updates_a_shared_variable() {
+    let k = theano::shared_named(0i64, "k");
+    let n = T::iscalar("n_sym");
+    let (outs, updates) = scan(
+        |_| Ok((vec![], vec![(k.clone(), &k + 1)])),
+        Scan::new().n_steps(&n),
+    )
+    .unwrap();
+    assert!(outs.is_empty());
+    let acc = compile(&[&n], Vec::<Variable>::new())
+        .updates(updates)
+        .build()
+        .unwrap();
+    acc.call(&[Tensor::scalar(5i32)]).unwrap();
+    assert_eq!(k.get_value().unwrap().to_i64_vec(), vec![5]);
+    acc.call(&[Tensor::scalar(3i32)]).unwrap();
+    assert_eq!(k.get_value().unwrap().to_i64_vec(), vec![8]);
+    // outputs read the counter as it was at each step
+    let x = T::dvector("x");
+    let (outs, updates) = scan(
+        |s| {
+            Ok((
+                vec![&s[0] * T::cast(&k, theano::DType::Float64)],
+                vec![(k.clone(), &k + 2)],
+            ))
+        },
+        Scan::new().sequences([&x]),
+    )
+    .unwrap();
+    let f = compile(&[&x], outs).updates(updates).build().unwrap();
+    let r = f.call(&[Tensor::from(vec![1.0, 1.0, 1.0])]).unwrap();
+    assert_eq!(r[0].to_f64_vec(), vec![8.0, 10.0, 12.0]);
+    assert_eq!(k.get_value().unwrap().to_i64_vec(), vec![14]);
+    let y = T::dscalar("y");
+    let e = scan(
+        |_| Ok((vec![], vec![(y.clone(), &y + 1.0)])),
+        Scan::new().n_steps(2i64),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("only shared variables can be updated"), "{e}");
+}

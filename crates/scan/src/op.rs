@@ -122,6 +122,29 @@ fn reversed(x: &Variable) -> Result<Variable> {
     Ok(x.get(&[Idx::Slice(None, None, Some(T::constant(-1i64)))])?)
 }
 
+/// What a loop's body returns: its outputs, and the updates of shared variables it makes
+/// (Theano's body returning `outputs, {k: k + 1}`). A `Vec` of outputs converts to it.
+#[derive(Clone, Debug, Default)]
+pub struct ScanBody {
+    pub outputs: Vec<Variable>,
+    pub updates: Vec<(Variable, Variable)>,
+}
+
+impl From<Vec<Variable>> for ScanBody {
+    fn from(outputs: Vec<Variable>) -> ScanBody {
+        ScanBody {
+            outputs,
+            updates: vec![],
+        }
+    }
+}
+
+impl From<(Vec<Variable>, Vec<(Variable, Variable)>)> for ScanBody {
+    fn from((outputs, updates): (Vec<Variable>, Vec<(Variable, Variable)>)) -> ScanBody {
+        ScanBody { outputs, updates }
+    }
+}
+
 /// What `scan` returns, as Theano's `outputs, updates = scan(...)`: one stacked output per
 /// body output, and the updates of the shared variables with default updates that the body
 /// reads (a random stream's state), to give to `function()`'s `updates`.
@@ -129,7 +152,10 @@ pub type ScanOutput = (Vec<Variable>, Vec<(Variable, Variable)>);
 
 /// Theano's `scan`: the body `f` applied step after step; one stacked output per body
 /// output, and the updates (see the module documentation).
-pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Result<ScanOutput> {
+pub fn scan<B: Into<ScanBody>>(
+    f: impl Fn(&[Variable]) -> Result<B>,
+    opts: Scan,
+) -> Result<ScanOutput> {
     // each tap of a sequence is a sequence of its own, shifted: x[tap - min : len - (max - tap)]
     let mut seqs = Vec::new();
     for (i, (s, taps)) in opts.sequences.iter().enumerate() {
@@ -256,7 +282,25 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     // identity node: the backward body's L-operator takes the outputs' gradients as known
     // gradients and the placeholders as what it differentiates with respect to, and one
     // variable cannot be both
-    let mut user = f(&args)?;
+    let ScanBody {
+        outputs: mut user,
+        updates: body_updates,
+    } = f(&args)?.into();
+    for (k, e) in &body_updates {
+        if !k.is_shared() {
+            return invalid(format!(
+                "the body updates {k}: only shared variables can be updated"
+            ));
+        }
+        if k.dtype() != e.dtype() || k.ndim() != e.ndim() {
+            return invalid(format!(
+                "the body updates the shared variable {k} of type {} with {e} of type {}; an \
+                 update must have the variable's type (cast it explicitly)",
+                k.ty(),
+                e.ty()
+            ));
+        }
+    }
     let cond = if opts.until {
         let Some(c) = user.pop() else {
             return invalid("until: the body must return its stop condition last");
@@ -283,8 +327,8 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let n_user = user.len();
-    if user.is_empty() {
-        return invalid("the body returned no output");
+    if user.is_empty() && body_updates.is_empty() {
+        return invalid("the body returned no output and no update");
     }
     if opts.outputs_info.len() > n_user {
         return invalid(format!(
@@ -339,7 +383,27 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
     // state) is threaded through the steps as a recurrent state, its default update the
     // step's new value, and its last value is the loop's update of the variable (Theano's
     // scan returns it in its updates); found again in the updates' own graphs.
+    // The body's own updates are threaded the same way, first.
     let mut threaded: Vec<(Variable, Variable, usize)> = Vec::new();
+    let state_of = |v: &Variable| {
+        TensorType::with_ndim(v.dtype(), v.ndim())
+            .map(|t| Variable::input(t, None))
+            .map_err(|e| ScanError::Invalid(e.to_string()))
+    };
+    for (v, e) in body_updates {
+        threaded.push((v.clone(), state_of(&v)?, outs.len()));
+        outs.push(e);
+        rec_of.push(Some(k));
+        inits.push(v);
+        k += 1;
+    }
+    if !threaded.is_empty() {
+        let map: HashMap<Variable, Variable> = threaded
+            .iter()
+            .map(|(v, ph, _)| (v.clone(), ph.clone()))
+            .collect();
+        outs = clone_replace(&outs, &map)?;
+    }
     loop {
         let found: Vec<Variable> = graph_inputs(&outs)
             .into_iter()
@@ -349,9 +413,7 @@ pub fn scan(f: impl Fn(&[Variable]) -> Result<Vec<Variable>>, opts: Scan) -> Res
             break;
         }
         for v in found {
-            let ph = TensorType::with_ndim(v.dtype(), v.ndim())
-                .map(|t| Variable::input(t, None))
-                .map_err(|e| ScanError::Invalid(e.to_string()))?;
+            let ph = state_of(&v)?;
             let u = v.default_update().expect("filtered on it");
             threaded.push((v.clone(), ph, outs.len()));
             outs.push(u);
