@@ -27,4 +27,4 @@
 
 pub mod op;
 
-pub use op::{is_scan, scan, Scan, ScanBody, ScanError, ScanFn, ScanOutput};
+pub use op::{is_scan, scan, Scan, ScanBody, ScanError, ScanOutput};

@@ -1,9 +1,11 @@
 //! The scan builder ([`scan`], options [`Scan`]) and its op ([`ScanOp`], `for{cpu,scan_fn}`).
 //!
-//! Node inputs: the step count (an int64 scalar), the sequences, the initial value of each
-//! recurrent output (in output order), the non-sequences (explicit, then implicit). Node
-//! outputs: each body output of every step, stacked along a new first axis (a recurrent
-//! output without its initial value, as Theano's).
+//! Node inputs: the step count (an int64 scalar), the sequences (one per tap), the initial
+//! value of each recurrent state (the recurrent outputs' windows, then the threaded shared
+//! variables), the non-sequences (explicit, then implicit). Node outputs: each body output
+//! of every step, stacked along a new first axis (a recurrent output without its initial
+//! value, as Theano's), then the states the builder added (window shifts, threaded shared
+//! variables), which `scan` does not return as outputs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,10 +30,6 @@ pub enum ScanError {
 }
 
 type Result<T> = std::result::Result<T, ScanError>;
-
-/// The body of a loop: from the placeholders (sequence slices, previous values of the
-/// recurrent outputs, non-sequences, in that order) to the step's outputs.
-pub type ScanFn<'a> = dyn Fn(&[Variable]) -> Result<Vec<Variable>> + 'a;
 
 /// Theano's `scan` keyword arguments.
 #[derive(Clone, Debug, Default)]
