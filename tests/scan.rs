@@ -705,3 +705,46 @@ fn a_body_that_updates_a_shared_variable() {
     .to_string();
     assert!(e.contains("only shared variables can be updated"), "{e}");
 }
+
+/// `truncate_gradient`: backpropagation through the last `k` steps only. For
+/// `h_t = a h_{t-1} + x_t` and the cost `sum_t h_t`, the gradients are the full ones' last
+/// `k` steps.
+#[test]
+fn truncated_backpropagation() {
+    let x = T::dvector("x");
+    let a = T::dscalar("a");
+    let grads = |k: i64| {
+        let (o, _) = scan(
+            |s| Ok(vec![&s[1] * &s[2] + &s[0]]),
+            Scan::new()
+                .sequences([&x])
+                .outputs_info([Some(T::constant(0.0f64))])
+                .non_sequences([&a])
+                .truncate_gradient(k),
+        )
+        .unwrap();
+        let cost = T::sum(&o[0]);
+        let g = grad(&cost, &[x.clone(), a.clone()]).unwrap();
+        let f = compile(&[&x, &a], vec![o[0].clone(), g[0].clone(), g[1].clone()])
+            .build()
+            .unwrap();
+        f.call(&[Tensor::from(vec![1.0, 2.0, 3.0, 4.0]), Tensor::scalar(0.5)])
+            .unwrap()
+    };
+    let full = grads(-1);
+    let h = full[0].to_f64_vec();
+    let av: f64 = 0.5;
+    // full: dcost/dx_t = sum_{s >= t} a^(s - t)
+    let want: Vec<f64> = (0..4)
+        .map(|t| (0..4 - t).map(|e| av.powi(e as i32)).sum())
+        .collect();
+    close(&full[1].to_f64_vec(), &want, 1e-14);
+    let one = grads(1);
+    close(&one[1].to_f64_vec(), &[0.0, 0.0, 0.0, 1.0], 1e-14);
+    close(&one[2].to_f64_vec(), &[h[2]], 1e-14);
+    let two = grads(2);
+    close(&two[1].to_f64_vec(), &[0.0, 0.0, 1.0 + av, 1.0], 1e-14);
+    close(&two[2].to_f64_vec(), &[h[2] + h[1] * (1.0 + av)], 1e-14);
+    // more steps than the loop has: the full gradient
+    close(&grads(10)[1].to_f64_vec(), &want, 1e-14);
+}

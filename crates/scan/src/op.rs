@@ -42,6 +42,7 @@ pub struct Scan {
     n_steps: Option<Variable>,
     go_backwards: bool,
     until: bool,
+    truncate_gradient: Option<usize>,
     name: Option<String>,
 }
 
@@ -90,6 +91,13 @@ impl Scan {
     /// The number of steps (an integer scalar); by default the shortest sequence's length.
     pub fn n_steps(mut self, n: impl IntoVar) -> Scan {
         self.n_steps = Some(n.into_var());
+        self
+    }
+    /// Theano's `truncate_gradient`: backpropagation through the last `k` steps only (the
+    /// outputs of earlier steps get no gradient through the loop); `-1` (the default) for
+    /// all of them.
+    pub fn truncate_gradient(mut self, k: i64) -> Scan {
+        self.truncate_gradient = usize::try_from(k).ok();
         self
     }
     /// Theano's `until`: the body's last output is a scalar condition, not an output; the
@@ -490,6 +498,7 @@ pub fn scan<B: Into<ScanBody>>(
         inner_outputs,
         out_types,
         until: opts.until,
+        truncate_gradient: opts.truncate_gradient,
         exe,
     };
     let mut ins = vec![n_steps];
@@ -550,6 +559,8 @@ pub struct ScanOp {
     out_types: Vec<TensorType>,
     /// the body's last inner output is a stop condition (Theano's `until`)
     until: bool,
+    /// backpropagate through the last this many steps only
+    truncate_gradient: Option<usize>,
     /// runs the body: interpreted, or as the function's linker compiled it
     exe: Arc<dyn InnerRunner>,
 }
@@ -734,8 +745,16 @@ impl ScanOp {
                 None => T::zeros_like(&outputs[j]),
             })
         };
+        // the steps the backward loop runs over: all `n`, or the last `truncate_gradient`
+        let (start, n_bw) = match self.truncate_gradient {
+            Some(k) => {
+                let n_bw = T::minimum(n, k as i64);
+                (Some(T::sub(n, &n_bw)), n_bw)
+            }
+            None => (None, n.clone()),
+        };
         let first_n = |v: &Variable| -> Result<Variable> {
-            Ok(v.get(&[Idx::Slice(None, Some(n.clone()), None)])?)
+            Ok(v.get(&[Idx::Slice(start.clone(), Some(n.clone()), None)])?)
         };
         let pad_left = |v: &Variable| -> Result<Variable> {
             let mut order = vec![None];
@@ -765,7 +784,7 @@ impl ScanOp {
             let ys = &outputs[rec_out[k]];
             let head = ys.get(&[Idx::Slice(None, Some(T::sub(n, 1i64)), None)])?;
             let prev = T::concatenate(&[pad_left(&y0[k])?, head], 0)?;
-            bseqs.push(reversed(&prev)?);
+            bseqs.push(reversed(&first_n(&prev)?)?);
         }
         for &k in &f_rec {
             bseqs.push(reversed(&first_n(&g_of(rec_out[k])?)?)?);
@@ -837,7 +856,7 @@ impl ScanOp {
                 .sequences(bseqs)
                 .outputs_info(binfo)
                 .non_sequences(nsq)
-                .n_steps(n.clone())
+                .n_steps(n_bw)
                 .name(&format!("grad_of_{}", self.name)),
         )?;
         let (carries, rest) = bw.split_at(f_rec.len());
