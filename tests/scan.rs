@@ -736,7 +736,7 @@ fn truncated_backpropagation() {
     let av: f64 = 0.5;
     // full: dcost/dx_t = sum_{s >= t} a^(s - t)
     let want: Vec<f64> = (0..4)
-        .map(|t| (0..4 - t).map(|e| av.powi(e as i32)).sum())
+        .map(|t| (0..4 - t).map(|e| av.powi(e)).sum())
         .collect();
     close(&full[1].to_f64_vec(), &want, 1e-14);
     let one = grads(1);
