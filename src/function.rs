@@ -314,10 +314,7 @@ impl FunctionBuilder {
                 });
             }
             let (kt, vt) = (k.ty(), v.ty());
-            let fits = kt.dtype == vt.dtype
-                && kt.ndim() == vt.ndim()
-                && (0..kt.ndim()).all(|i| !kt.is_broadcastable(i) || vt.is_broadcastable(i));
-            if !fits {
+            if !kt.accepts_update(vt) {
                 return Err(Error::BadUpdate {
                     target: k.to_string(),
                     reason: format!(

@@ -136,6 +136,13 @@ impl TensorType {
         Ok(())
     }
 
+    /// Whether an expression of type `value` may update a shared variable of this type
+    /// (Theano's rule): the same dtype and rank, broadcastable wherever this type is.
+    pub fn accepts_update(&self, value: TensorType) -> bool {
+        self.dtype == value.dtype
+            && self.ndim() == value.ndim()
+            && (0..self.ndim()).all(|i| !self.is_broadcastable(i) || value.is_broadcastable(i))
+    }
     /// Whether a value of `shape` (and this dtype) is an instance of this type.
     pub fn accepts_shape(&self, shape: &[usize]) -> bool {
         shape.len() == self.ndim()

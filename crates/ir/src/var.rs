@@ -515,10 +515,7 @@ impl Variable {
             .ok_or_else(|| format!("set_default_update: {self} is not a shared variable"))?;
         if let Some(e) = expr {
             let (kt, vt) = (self.ty(), e.ty());
-            let fits = kt.dtype == vt.dtype
-                && kt.ndim() == vt.ndim()
-                && (0..kt.ndim()).all(|i| !kt.is_broadcastable(i) || vt.is_broadcastable(i));
-            if !fits {
+            if !kt.accepts_update(vt) {
                 return Err(format!(
                     "set_default_update of shared variable {self}: the expression {e} has type \
                      {vt}, but the variable has type {kt}"

@@ -298,7 +298,7 @@ pub fn scan<B: Into<ScanBody>>(
                 "the body updates {k}: only shared variables can be updated"
             ));
         }
-        if k.dtype() != e.dtype() || k.ndim() != e.ndim() {
+        if !k.ty().accepts_update(e.ty()) {
             return invalid(format!(
                 "the body updates the shared variable {k} of type {} with {e} of type {}; an \
                  update must have the variable's type (cast it explicitly)",
