@@ -604,16 +604,7 @@ fn compile_inner_graphs(
             };
             theano_opt::optimize(&mut fg, &inner_cfg)
                 .map_err(|e| Error::Unsupported(format!("optimizer bug in a loop's body: {e}")))?;
-            let mut p = theano_exec::schedule(
-                &fg,
-                Interface {
-                    args: fg.inputs().iter().map(|v| v.index()).collect(),
-                    arg_types: g.inputs.iter().map(Variable::ty).collect(),
-                    n_slots: fg.num_values(),
-                    n_outputs: fg.outputs().len(),
-                    updates: vec![],
-                },
-            );
+            let mut p = theano_exec::schedule(&fg, Interface::inputs_only(&fg));
             compile_inner_graphs(&mut p, cfg, linker)?;
             let exe = linker.link(p)?;
             runners.push(Arc::new(theano_exec::linker::ExecRunner {

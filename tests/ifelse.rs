@@ -120,16 +120,7 @@ fn branch_nodes_are_scheduled_in_their_branch() {
         .build()
         .unwrap();
     let fg = f.fgraph();
-    let p = theano::linker::schedule(
-        fg,
-        theano::linker::Interface {
-            args: fg.inputs().iter().map(|v| v.index()).collect(),
-            arg_types: vec![],
-            n_slots: fg.num_values(),
-            n_outputs: 1,
-            updates: vec![],
-        },
-    );
+    let p = theano::linker::schedule(fg, theano::linker::Interface::inputs_only(fg));
     let names = |p: &theano::linker::Program| -> Vec<String> {
         p.steps.iter().map(|s| s.op.to_string()).collect()
     };

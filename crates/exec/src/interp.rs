@@ -28,14 +28,12 @@ pub fn interp_step(i: usize, step: &Step, ins: &[&Tensor]) -> Result<Vec<Tensor>
     if let Some(b) = &step.branches {
         return run_branch(i, step, b, ins);
     }
-    theano_interp::perform(&step.op, ins, &step.out_types).map_err(|e| NodeError {
-        message: e.to_string(),
-        node: step.node.clone(),
-        toposort_index: i,
-        input_types: step.input_types.clone(),
-        input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
-        location: step.location,
-    })
+    theano_interp::perform(&step.op, ins, &step.out_types)
+        .map_err(|e| step_error(i, step, e.to_string(), shapes_of(ins)))
+}
+
+fn shapes_of(ins: &[&Tensor]) -> Vec<Vec<usize>> {
+    ins.iter().map(|t| t.shape().to_vec()).collect()
 }
 
 /// A lazy `IfElse`: the picked branch's program on its arguments (the step's inputs after
@@ -46,14 +44,7 @@ fn run_branch(
     b: &crate::Branches,
     ins: &[&Tensor],
 ) -> Result<Vec<Tensor>, NodeError> {
-    let error = |message: String| NodeError {
-        message,
-        node: step.node.clone(),
-        toposort_index: i,
-        input_types: step.input_types.clone(),
-        input_shapes: ins.iter().map(|t| t.shape().to_vec()).collect(),
-        location: step.location,
-    };
+    let error = |message: String| step_error(i, step, message, shapes_of(ins));
     let (cond, args) = ins
         .split_first()
         .ok_or_else(|| error("no condition".into()))?;
@@ -72,8 +63,9 @@ fn run_branch(
     run_schedule(p, &frees, args, interp_step)
 }
 
-/// The error of a step whose output `NanGuardMode` refuses.
-pub fn guard_error(
+/// The error of step `i` (its node, types, the shapes it was given, where it was built):
+/// a refusal of the interpreter, of a lazy branch, or of `NanGuardMode`.
+pub fn step_error(
     i: usize,
     step: &Step,
     message: String,
@@ -154,7 +146,7 @@ pub fn run_schedule(
             if let Some(g) = &p.watch.guard {
                 for (k, t) in outs.iter().enumerate() {
                     g.check(k, t).map_err(|m| {
-                        guard_error(i, step, m, ins.iter().map(|t| t.shape().to_vec()).collect())
+                        step_error(i, step, m, ins.iter().map(|t| t.shape().to_vec()).collect())
                     })?;
                 }
             }

@@ -26,6 +26,20 @@ pub struct Interface {
     pub updates: Vec<usize>,
 }
 
+impl Interface {
+    /// A program whose arguments are just the graph's inputs and whose results are all
+    /// outputs: no shared variable, no update (an op's inner graph, a loop's body).
+    pub fn inputs_only(fg: &FunctionGraph) -> Interface {
+        Interface {
+            args: fg.inputs().iter().map(|v| v.index()).collect(),
+            arg_types: fg.inputs().iter().map(|&v| fg.ty(v)).collect(),
+            n_slots: fg.num_values(),
+            n_outputs: fg.outputs().len(),
+            updates: vec![],
+        }
+    }
+}
+
 /// A branch: an `IfElse` node and 0 (true) or 1 (false).
 type Scope = (Node, usize);
 

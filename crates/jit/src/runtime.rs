@@ -23,7 +23,7 @@
 use crate::{JitError, NativeKernel, Shape, View, MAX_NDIM, MAX_OUTPUTS};
 use smallvec::SmallVec;
 use std::sync::Mutex;
-use theano_exec::interp::{guard_error, interp_step};
+use theano_exec::interp::{interp_step, step_error};
 use theano_exec::linker::{commit_with, Results};
 use theano_exec::{Arg, Lowering, NodeError, OutSink, Program, RunError, StepPath, StoragePlan};
 use theano_ir::{DType, Op, Tensor, TensorType};
@@ -567,7 +567,7 @@ impl Runtime {
                                 .unwrap_or_default()
                         })
                         .collect();
-                    return Err(guard_error(i, st, m, shapes));
+                    return Err(step_error(i, st, m, shapes));
                 }
             }
         }

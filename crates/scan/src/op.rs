@@ -525,16 +525,7 @@ pub fn scan<B: Into<ScanBody>>(
 fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Arc<dyn InnerRunner>> {
     let fg = FunctionGraph::from_outputs(inputs, outputs)
         .map_err(|e| ScanError::Invalid(format!("the body's graph: {e}")))?;
-    let program = theano_exec::schedule(
-        &fg,
-        Interface {
-            args: fg.inputs().iter().map(|v| v.index()).collect(),
-            arg_types: inputs.iter().map(Variable::ty).collect(),
-            n_slots: fg.num_values(),
-            n_outputs: outputs.len(),
-            updates: vec![],
-        },
-    );
+    let program = theano_exec::schedule(&fg, Interface::inputs_only(&fg));
     let exe = InterpLinker
         .link(program)
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
