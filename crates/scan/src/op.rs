@@ -123,6 +123,39 @@ fn invalid<T>(m: impl Into<String>) -> Result<T> {
     Err(ScanError::Invalid(m.into()))
 }
 
+/// A placeholder of the body: an input of `dtype` and rank `ndim`, no dimension
+/// broadcastable (a loop carries values, not patterns).
+fn placeholder(dtype: DType, ndim: usize) -> Result<Variable> {
+    TensorType::with_ndim(dtype, ndim)
+        .map(|t| Variable::input(t, None))
+        .map_err(|e| ScanError::Invalid(e.to_string()))
+}
+
+/// `v` itself, or through an identity node when it is a leaf: the backward body's
+/// L-operator takes the body's outputs' gradients as known gradients and the placeholders as
+/// what it differentiates, and one variable cannot be both (Theano's `known_grads` override).
+fn not_a_leaf(v: Variable) -> Result<Variable> {
+    if v.owner().is_none() {
+        Ok(T::elemwise(theano_ir::ScalarOp::Identity, vec![v])?)
+    } else {
+        Ok(v)
+    }
+}
+
+/// `v` with a new first axis of length 1.
+fn pad_left(v: &Variable) -> Result<Variable> {
+    let mut order = vec![None];
+    order.extend((0..v.ndim()).map(Some));
+    Ok(T::dimshuffle(v, &order)?)
+}
+
+/// The last row of `rows` (a stacked loop output), or `initial` when there is none (a loop
+/// of no step).
+fn last_or(rows: &Variable, initial: &Variable) -> Result<Variable> {
+    let all = T::concatenate(&[pad_left(initial)?, rows.clone()], 0)?;
+    Ok(all.get(&[Idx::Int(T::constant(-1i64))])?)
+}
+
 /// `x[::-1]`
 fn reversed(x: &Variable) -> Result<Variable> {
     Ok(x.get(&[Idx::Slice(None, None, Some(T::constant(-1i64)))])?)
@@ -258,11 +291,7 @@ pub fn scan<B: Into<ScanBody>>(
         };
         let w = (-lo) as usize;
         let states = (0..w)
-            .map(|_| {
-                TensorType::with_ndim(init.dtype(), nd)
-                    .map(|t| Variable::input(t, None))
-                    .map_err(|e| ScanError::Invalid(e.to_string()))
-            })
+            .map(|_| placeholder(init.dtype(), nd))
             .collect::<Result<Vec<_>>>()?;
         recs.push(Rec {
             out: i,
@@ -284,10 +313,6 @@ pub fn scan<B: Into<ScanBody>>(
         args.extend(r.taps.iter().map(|&t| r.states[(w + t) as usize].clone()));
     }
     args.extend(ns_ph.iter().cloned());
-    // an output that is a leaf (a placeholder, a constant, an outer variable) goes through an
-    // identity node: the backward body's L-operator takes the outputs' gradients as known
-    // gradients and the placeholders as what it differentiates with respect to, and one
-    // variable cannot be both
     let ScanBody {
         outputs: mut user,
         updates: body_updates,
@@ -322,16 +347,11 @@ pub fn scan<B: Into<ScanBody>>(
     } else {
         None
     };
+    // a leaf output (a placeholder, a constant, an outer variable) through an identity node
     let user = user
         .into_iter()
-        .map(|o| {
-            if o.owner().is_none() {
-                T::elemwise(theano_ir::ScalarOp::Identity, vec![o])
-            } else {
-                Ok(o)
-            }
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+        .map(not_a_leaf)
+        .collect::<Result<Vec<_>>>()?;
     let n_user = user.len();
     if user.is_empty() && body_updates.is_empty() {
         return invalid("the body returned no output and no update");
@@ -372,12 +392,7 @@ pub fn scan<B: Into<ScanBody>>(
                 r.init.clone()
             });
             if i + 1 < w {
-                // through an identity node: an output that is a placeholder itself would be
-                // both a known gradient and a wrt of the backward body's L-operator
-                outs.push(T::elemwise(
-                    theano_ir::ScalarOp::Identity,
-                    vec![r.states[i + 1].clone()],
-                )?);
+                outs.push(not_a_leaf(r.states[i + 1].clone())?);
                 rec_of.push(Some(k + i));
             } else {
                 rec_of[r.out] = Some(k + i);
@@ -385,44 +400,26 @@ pub fn scan<B: Into<ScanBody>>(
         }
         k += w;
     }
-    // A shared variable with a default update that the body reads (a random stream's
-    // state) is threaded through the steps as a recurrent state, its default update the
-    // step's new value, and its last value is the loop's update of the variable (Theano's
-    // scan returns it in its updates); found again in the updates' own graphs.
-    // The body's own updates are threaded the same way, first.
+    // Shared variables threaded through the steps as recurrent states, each one's last value
+    // the loop's update of it (Theano's scan returns them in its updates): first those the
+    // body updates itself, then those with a default update that the body (or an update's
+    // own graph) reads, such as a random stream's state.
     let mut threaded: Vec<(Variable, Variable, usize)> = Vec::new();
-    let state_of = |v: &Variable| {
-        TensorType::with_ndim(v.dtype(), v.ndim())
-            .map(|t| Variable::input(t, None))
-            .map_err(|e| ScanError::Invalid(e.to_string()))
-    };
-    for (v, e) in body_updates {
-        threaded.push((v.clone(), state_of(&v)?, outs.len()));
-        outs.push(e);
-        rec_of.push(Some(k));
-        inits.push(v);
-        k += 1;
-    }
-    if !threaded.is_empty() {
-        let map: HashMap<Variable, Variable> = threaded
-            .iter()
-            .map(|(v, ph, _)| (v.clone(), ph.clone()))
-            .collect();
-        outs = clone_replace(&outs, &map)?;
-    }
+    let mut pending = body_updates;
     loop {
-        let found: Vec<Variable> = graph_inputs(&outs)
-            .into_iter()
-            .filter(|v| v.default_update().is_some() && !threaded.iter().any(|(s, _, _)| s == v))
-            .collect();
-        if found.is_empty() {
-            break;
+        if pending.is_empty() {
+            pending = graph_inputs(&outs)
+                .into_iter()
+                .filter(|v| !threaded.iter().any(|(s, _, _)| s == v))
+                .filter_map(|v| v.default_update().map(|u| (v, u)))
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
         }
-        for v in found {
-            let ph = state_of(&v)?;
-            let u = v.default_update().expect("filtered on it");
-            threaded.push((v.clone(), ph, outs.len()));
-            outs.push(u);
+        for (v, e) in pending.drain(..) {
+            threaded.push((v.clone(), placeholder(v.dtype(), v.ndim())?, outs.len()));
+            outs.push(not_a_leaf(e)?);
             rec_of.push(Some(k));
             inits.push(v);
             k += 1;
@@ -432,13 +429,6 @@ pub fn scan<B: Into<ScanBody>>(
             .map(|(v, ph, _)| (v.clone(), ph.clone()))
             .collect();
         outs = clone_replace(&outs, &map)?;
-    }
-    // an update that is a leaf (the state itself) goes through an identity node, as the
-    // body's leaf outputs do
-    for (_, _, j) in &threaded {
-        if outs[*j].owner().is_none() {
-            outs[*j] = T::elemwise(theano_ir::ScalarOp::Identity, vec![outs[*j].clone()])?;
-        }
     }
     let mut placeholders = seq_ph;
     placeholders.extend(recs.iter().flat_map(|r| r.states.iter().cloned()));
@@ -509,11 +499,7 @@ pub fn scan<B: Into<ScanBody>>(
     let mut all = T::apply_op(Op::Custom(CustomRef(Arc::new(op))), ins)?;
     let mut updates = Vec::with_capacity(threaded.len());
     for (v, _, j) in threaded {
-        // the last value; the variable itself after no step
-        let mut order = vec![None];
-        order.extend((0..v.ndim()).map(Some));
-        let with_start = T::concatenate(&[T::dimshuffle(&v, &order)?, all[j].clone()], 0)?;
-        let last = with_start.get(&[Idx::Int(T::constant(-1i64))])?;
+        let last = last_or(&all[j], &v)?;
         updates.push((v, last));
     }
     all.truncate(n_user);
@@ -747,13 +733,6 @@ impl ScanOp {
         let first_n = |v: &Variable| -> Result<Variable> {
             Ok(v.get(&[Idx::Slice(start.clone(), Some(n.clone()), None)])?)
         };
-        let pad_left = |v: &Variable| -> Result<Variable> {
-            let mut order = vec![None];
-            order.extend((0..v.ndim()).map(Some));
-            Ok(T::dimshuffle(v, &order)?)
-        };
-        let last =
-            |v: &Variable| -> Result<Variable> { Ok(v.get(&[Idx::Int(T::constant(-1i64))])?) };
         let f_rec: Vec<usize> = (0..nr)
             .filter(|&k| float(&y0[k]) && float(&outputs[rec_out[k]]))
             .collect();
@@ -854,17 +833,11 @@ impl ScanOp {
         let (accs, gxs) = rest.split_at(f_ns.len());
         let mut grads: Vec<Option<Variable>> = vec![None; inputs.len()];
         // the last carry and sum, zeros when there was no step
-        let final_of = |seq: &Variable, init: &Variable| -> Result<Variable> {
-            last(&T::concatenate(
-                &[pad_left(&T::zeros_like(init))?, seq.clone()],
-                0,
-            )?)
-        };
         for (c, &k) in carries.iter().zip(&f_rec) {
-            grads[1 + ns + k] = Some(final_of(c, &y0[k])?);
+            grads[1 + ns + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
         }
         for (a, &m) in accs.iter().zip(&f_ns) {
-            grads[1 + ns + nr + m] = Some(final_of(a, &nsq[m])?);
+            grads[1 + ns + nr + m] = Some(last_or(a, &T::zeros_like(&nsq[m]))?);
         }
         for (g, &i) in gxs.iter().zip(&f_x) {
             let z = T::zeros_like(&xs[i]);
