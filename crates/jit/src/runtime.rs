@@ -213,6 +213,17 @@ impl Workspace {
     }
 }
 
+/// Whether `op` is a custom op whose inner graphs all run as JIT code.
+fn compiled_inner(op: &Op) -> bool {
+    match op {
+        Op::Custom(c) => {
+            let linkers = c.0.inner_linkers();
+            !linkers.is_empty() && linkers.iter().all(|&l| l == "jit")
+        }
+        _ => false,
+    }
+}
+
 /// A linked program: its steps' lowerings and the storage plan exec made from them.
 pub(crate) struct Runtime {
     program: Program,
@@ -255,13 +266,7 @@ impl Runtime {
                     "jit branches"
                 }
                 // a loop whose body the function's linker compiled
-                Lowering::Interp
-                    if matches!(&st.op, Op::Custom(c)
-                        if !c.0.inner_linkers().is_empty()
-                            && c.0.inner_linkers().iter().all(|&l| l == "jit")) =>
-                {
-                    "jit loop body"
-                }
+                Lowering::Interp if compiled_inner(&st.op) => "jit loop body",
                 Lowering::Interp => "interpreter",
             })
             .collect()
