@@ -490,9 +490,9 @@ impl FunctionBuilder {
                 &*chosen
             }
         };
-        // a loop's body is compiled as the function is, on the JIT (on the GPU runtime it stays
-        // interpreted on the host, each step's values being host tensors)
-        if linker.name() == "jit" {
+        // a loop's body is compiled as the function is, where the linker says so (the JIT; on
+        // the GPU runtime it stays interpreted on the host)
+        if linker.links_inner_graphs() {
             compile_inner_graphs(&mut program, &cfg, linker)?;
         }
         // dump=ptx on a linker other than the GPU's: the module the GPU backend would load,

@@ -199,6 +199,13 @@ pub trait Linker {
     /// The name `linker=` selects it by (`interp`, `jit`, ...).
     fn name(&self) -> &'static str;
     fn link(&self, program: Program) -> Result<Box<dyn Executable>, LinkError>;
+    /// Whether the driver should link the inner graphs of the program's custom ops (a
+    /// loop's body) with this linker too (`CustomOp::with_runners`). `false` (the default):
+    /// they keep their interpreted programs, as on a backend whose values would have to
+    /// cross to the host for each step anyway.
+    fn links_inner_graphs(&self) -> bool {
+        false
+    }
 }
 
 /// An [`Executable`] as the runner of an op's inner graph ([`theano_ir::InnerRunner`]): a

@@ -31,6 +31,10 @@ impl Linker for JitLinker {
     fn name(&self) -> &'static str {
         "jit"
     }
+    /// A loop's body becomes JIT code of its own, as the function does.
+    fn links_inner_graphs(&self) -> bool {
+        true
+    }
     fn link(&self, mut program: Program) -> Result<Box<dyn Executable>, LinkError> {
         // a lazy IfElse's branches become JIT programs of their own, run when picked
         theano_exec::linker::link_branches(&mut program, self)?;
