@@ -125,16 +125,7 @@ fn run_on(
     fg: &FunctionGraph,
     args: &[Tensor],
 ) -> Result<Vec<Tensor>, String> {
-    let program = theano::linker::schedule(
-        fg,
-        theano::linker::Interface {
-            args: fg.inputs().iter().map(|v| v.index()).collect(),
-            arg_types: fg.inputs().iter().map(|&v| fg.ty(v)).collect(),
-            n_slots: fg.num_values(),
-            n_outputs: fg.outputs().len(),
-            updates: vec![],
-        },
-    );
+    let program = theano::linker::schedule(fg, theano::linker::Interface::inputs_only(fg));
     let exe = linker.link(program).map_err(|e| e.to_string())?;
     let refs: Vec<&Tensor> = args.iter().collect();
     exe.run(&refs).map_err(|e| e.to_string())

@@ -17,16 +17,7 @@ use theano_cuda::compile::{compile_program, CompiledProgram, StepCode, Target};
 use theano_opt::{optimize, Config};
 
 fn program_of(fg: &FunctionGraph) -> theano::linker::Program {
-    theano::linker::schedule(
-        fg,
-        theano::linker::Interface {
-            args: fg.inputs().iter().map(|v| v.index()).collect(),
-            arg_types: fg.inputs().iter().map(|&v| fg.ty(v)).collect(),
-            n_slots: fg.num_values(),
-            n_outputs: fg.outputs().len(),
-            updates: vec![],
-        },
-    )
+    theano::linker::schedule(fg, theano::linker::Interface::inputs_only(fg))
 }
 
 /// Every filetest graph, as parsed and optimized: (name, graph).

@@ -6,16 +6,7 @@ use theano_ir::fgraph::FunctionGraph;
 
 fn compiled(text: &str) -> theano_cuda::CompiledProgram {
     let fg = FunctionGraph::parse(text).unwrap();
-    let p = schedule(
-        &fg,
-        Interface {
-            args: fg.inputs().iter().map(|v| v.index()).collect(),
-            arg_types: fg.inputs().iter().map(|&v| fg.ty(v)).collect(),
-            n_slots: fg.num_values(),
-            n_outputs: fg.outputs().len(),
-            updates: vec![],
-        },
-    );
+    let p = schedule(&fg, Interface::inputs_only(&fg));
     compile_program(&p, &Default::default())
 }
 
