@@ -5,7 +5,12 @@
 //!   implementation; backends run it through their interpreter fallback);
 //! - [`streams`]: [`MrgRandomStreams`] (`MRG_RandomStreams`), which builds the draws of
 //!   `uniform`, `normal`, `truncated_normal` and `binomial` node for node as Theano 1.0.5
-//!   does, so the samples are Theano's for the same seed.
+//!   does, so the samples are Theano's for the same seed;
+//! - [`mt`]: NumPy's legacy `RandomState` (MT19937, its state as a `uint32` vector, the
+//!   legacy samplers), bit for bit;
+//! - [`raw_op`]: `RandomFunction`, `raw_random`'s op drawing from such a state;
+//! - [`shared_streams`]: [`RandomStreams`] (`shared_randomstreams.RandomStreams`): a
+//!   `RandomState` per draw in a shared variable, seeded as Theano seeds it.
 //!
 //! ```
 //! use theano_random::MrgRandomStreams;
@@ -16,10 +21,16 @@
 //! ```
 
 pub mod mrg;
+pub mod mt;
 pub mod op;
+pub mod raw_op;
+pub mod shared_streams;
 pub mod streams;
 
+pub use mt::{RandomState, StateError};
 pub use op::{is_mrg_uniform, mrg_uniform_op, register_ops};
+pub use raw_op::{is_random_function, random_function_op, rng_of, Dist};
+pub use shared_streams::{DrawArgs, RandomStreams};
 pub use streams::{
     Dim, Draw, MRG_RandomStreams, MrgRandomStreams, RandomError, Seed, Size, StateUpdate,
 };

@@ -36,6 +36,12 @@ pub enum RandomError {
     /// What Theano 1.0.5 does not implement either (its NotImplementedError).
     #[error("{0}")]
     NotImplemented(String),
+    /// A `RandomStreams` seed NumPy refuses (outside `0..2**32`).
+    #[error("RandomStreams seed: {0}")]
+    StreamsSeed(String),
+    /// A value that is not a `RandomState` (see [`crate::mt`]).
+    #[error("RandomState: {0}")]
+    State(String),
     /// A builder refused a node.
     #[error(transparent)]
     Graph(#[from] GraphError),
