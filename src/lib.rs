@@ -35,7 +35,22 @@ pub use theano_grad::{
 pub use theano_ir as ir;
 pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
-pub use theano_ir::tensor;
+/// Theano's `theano.tensor`: the tensor builders of theano-ir, and
+/// `shared_randomstreams` (crates/random).
+pub mod tensor {
+    pub use theano_ir::tensor::*;
+
+    /// `theano.tensor.shared_randomstreams`: `RandomStreams`, whose draws are NumPy's legacy
+    /// `RandomState` samples, and the `RandomState` a draw's shared state holds.
+    pub mod shared_randomstreams {
+        pub use theano_random::mt::{StateError, STATE_LEN};
+        pub use theano_random::raw_op::state_type;
+        pub use theano_random::{
+            is_random_function, random_function_op, rng_of, Dim, Dist, DrawArgs, RandomError,
+            RandomState, RandomStreams, Size,
+        };
+    }
+}
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_scan::{scan, Scan, ScanBody, ScanError, ScanOutput};
 pub use theano_tensor::Tensor;

@@ -434,6 +434,8 @@ fn infer_ndim_bcast(
             }
             let mut bcast = Vec::with_capacity(nd);
             let mut parts = Vec::with_capacity(nd);
+            // Theano caches the constants of small integers: equal lengths are one constant
+            let mut small: Vec<(i64, Variable)> = Vec::new();
             for (i, d) in dims.iter().enumerate() {
                 match d {
                     Dim::Var(v) => {
@@ -448,7 +450,17 @@ fn infer_ndim_bcast(
                     }
                     Dim::Int(s) if *s >= 0 => {
                         bcast.push(*s == 1);
-                        parts.push(s.into_var());
+                        let c = match small.iter().find(|(v, _)| v == s) {
+                            Some((_, c)) => c.clone(),
+                            None => {
+                                let c = s.into_var();
+                                if *s <= 10 {
+                                    small.push((*s, c.clone()));
+                                }
+                                c
+                            }
+                        };
+                        parts.push(c);
                     }
                     Dim::Int(-1) => {
                         // the length of the first parameter not broadcastable there
