@@ -385,7 +385,12 @@ impl RandomFunction {
         let at = |p: &Param, index: &[usize]| p.offset(index);
         let samples = match self.dist {
             Dist::Uniform | Dist::Normal => {
-                if self.dist == Dist::Normal && ps[1].values.iter().any(|&s| !(s >= 0.0)) {
+                if self.dist == Dist::Normal
+                    && ps[1]
+                        .values
+                        .iter()
+                        .any(|s| s.is_sign_negative() && !s.is_nan())
+                {
                     return Err(err("scale < 0".into()));
                 }
                 if self.dist == Dist::Uniform
