@@ -82,6 +82,18 @@ fn state_of(rng: &Variable) -> RandomState {
     RandomState::from_tensor(&rng.get_value().unwrap()).unwrap()
 }
 
+/// A function on the interpreter, the JIT or the emulated GPU runtime (where the op runs
+/// through the interpreter fallback and the state stays a shared variable).
+fn compile_on(linker: Option<LinkerKind>, outs: Vec<Variable>) -> theano::Function {
+    let b = compile(&[], outs);
+    match linker {
+        Some(l) => b.mode(mode(l)),
+        None => b.linker(Box::new(theano_cuda::emulated::EmuLinker::default())),
+    }
+    .build()
+    .unwrap()
+}
+
 fn mode(linker: LinkerKind) -> Mode {
     Mode {
         linker,
@@ -125,14 +137,14 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
     }
 }
 
-/// Every recorded case, on the interpreter and on the JIT: the streams start in Theano's
+/// Every recorded case, on the interpreter, the JIT and the emulated GPU: the streams start in Theano's
 /// states, the calls give Theano's samples (the default updates advance the states), and
 /// the states after the calls are NumPy's.
 #[test]
 fn samples_and_states_are_theanos() {
     let cases = corpus()["cases"].as_array().unwrap();
     assert!(cases.len() >= 25);
-    for linker in [LinkerKind::Interp, LinkerKind::Jit] {
+    for linker in [Some(LinkerKind::Interp), Some(LinkerKind::Jit), None] {
         for c in cases {
             let name = c["name"].as_str().unwrap();
             let s = RandomStreams::new(c["seed"].as_i64().unwrap()).unwrap();
@@ -143,7 +155,7 @@ fn samples_and_states_are_theanos() {
             for (k, ((rng, _), w)) in ups.iter().zip(start).enumerate() {
                 check_state(&state_of(rng), w, &format!("{name} start state {k}"));
             }
-            let f = compile(&[], outs).mode(mode(linker)).build().unwrap();
+            let f = compile_on(linker, outs);
             for (k, want) in c["calls"].as_array().unwrap().iter().enumerate() {
                 let got = f.call(&[]).unwrap();
                 for (j, (g, w)) in got.iter().zip(want.as_array().unwrap()).enumerate() {

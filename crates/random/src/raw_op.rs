@@ -475,3 +475,54 @@ impl RandomFunction {
         Ok(vec![state, samples.cast(self.dtype)])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text form parses back to the same op; a malformed one is refused.
+    #[test]
+    fn the_text_form_parses_back() {
+        for (dist, dtype, b) in [
+            (Dist::Uniform, DType::Float64, vec![false, false]),
+            (Dist::Normal, DType::Float32, vec![true, false]),
+            (Dist::Binomial, DType::Int64, vec![false]),
+            (Dist::RandomIntegers, DType::Int32, vec![]),
+            (Dist::Permutation, DType::Int64, vec![false, false]),
+        ] {
+            let Op::Custom(c) = random_function_op(dist, dtype, &b).unwrap() else {
+                panic!("a custom op")
+            };
+            let text = c.0.params();
+            let back = parse(&text).unwrap();
+            assert_eq!(back.params(), text);
+            assert_eq!(
+                back.infer_types(
+                    &[
+                        state_type(),
+                        TensorType::with_ndim(DType::Int64, 1).unwrap(),
+                        TensorType::with_ndim(DType::Float64, 0).unwrap(),
+                        TensorType::with_ndim(DType::Float64, 0).unwrap()
+                    ][..2 + dist.n_params()]
+                )
+                .unwrap()[1],
+                TensorType::new(dtype, &b).unwrap()
+            );
+        }
+        assert_eq!(
+            random_function_op(Dist::Uniform, DType::Float64, &[false, true])
+                .unwrap()
+                .to_string(),
+            "RandomFunction{uniform,TensorType(float64, matrix),broadcastable=(False, True)}"
+        );
+        for bad in [
+            "uniform",
+            "gamma,TensorType(float64, matrix)",
+            "uniform,TensorType(float64, matrix),x",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert!(random_function_op(Dist::Permutation, DType::Int64, &[]).is_err());
+        assert!(random_function_op(Dist::Uniform, DType::Bool, &[]).is_err());
+    }
+}
