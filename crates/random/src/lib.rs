@@ -19,6 +19,22 @@
 //! assert_eq!(u.ty().to_string(), "TensorType(float64, matrix)");
 //! assert_eq!(srng.state_updates()[0].n_streams, 6);
 //! ```
+//!
+//! The tutorial's `RandomStreams`, and reseeding one draw's state by hand
+//! (`rng_val = rv_u.rng.get_value(); rng_val.seed(89234); rv_u.rng.set_value(rng_val)`):
+//!
+//! ```
+//! use theano_random::{rng_of, RandomState, RandomStreams};
+//! let srng = RandomStreams::new(234).unwrap();
+//! let rv_u = srng.uniform([2, 2], 0.0, 1.0).unwrap();
+//! assert_eq!(rv_u.ty().to_string(), "TensorType(float64, matrix)");
+//! let rng = rng_of(&rv_u).unwrap();
+//! let mut rng_val = RandomState::from_tensor(&rng.get_value().unwrap()).unwrap();
+//! assert_eq!(rng_val.get_state().0[0], 133003720); // RandomState(234).randint(2**30)
+//! rng_val.seed(89234).unwrap();
+//! rng.set_value(rng_val.to_tensor()).unwrap();
+//! assert_eq!(srng.get(&rv_u).unwrap(), RandomState::new(89234));
+//! ```
 
 pub mod mrg;
 pub mod mt;
