@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ])
             .mode(Mode {
                 linker,
-                ..Mode::default()
+                ..Mode::current()?
             })
             .build()?;
         let xv = fill(&[steps, batch, n_in], 3)?;

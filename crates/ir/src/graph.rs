@@ -54,6 +54,45 @@ pub fn graph_inputs(outputs: &[Variable]) -> Vec<Variable> {
         .collect()
 }
 
+/// Rebuild `outputs` so that a node applying the same op to the same inputs as a node of
+/// `base`'s graph is that node (merged transitively): a value both graphs compute is
+/// computed once, in `base` (Theano's merge, across two graphs). A loop's gradient uses it to
+/// find, in the L-operator of its body, the values the forward step already computed.
+pub fn merge_onto(
+    outputs: &[Variable],
+    base: &[Variable],
+) -> Result<Vec<Variable>, crate::GraphError> {
+    let base_nodes = toposort(base);
+    let in_base: HashSet<u64> = base_nodes.iter().map(ApplyRef::id).collect();
+    let mut known: HashMap<(crate::Op, Vec<u64>), ApplyRef> = HashMap::new();
+    for n in base_nodes {
+        let key = (
+            n.op().clone(),
+            n.inputs().iter().map(Variable::id).collect(),
+        );
+        known.entry(key).or_insert(n);
+    }
+    let mut map: HashMap<u64, Variable> = HashMap::new();
+    let mut replace = HashMap::new();
+    for n in toposort(outputs) {
+        if in_base.contains(&n.id()) {
+            continue;
+        }
+        let ins: Vec<u64> = n
+            .inputs()
+            .iter()
+            .map(|i| map.get(&i.id()).map_or(i.id(), Variable::id))
+            .collect();
+        if let Some(b) = known.get(&(n.op().clone(), ins)) {
+            for (o, bo) in n.outputs().into_iter().zip(b.outputs()) {
+                map.insert(o.id(), bo.clone());
+                replace.insert(o, bo);
+            }
+        }
+    }
+    clone_replace(outputs, &replace)
+}
+
 /// Rebuild `outputs` with every variable in `replace` substituted (Theano's `clone` with
 /// `replace=`). Nodes that read no replaced variable are shared with the original graph; the
 /// rebuilt ones keep their op and source location. The replacement's type must equal the

@@ -44,6 +44,9 @@ pub struct Scan {
     until: bool,
     truncate_gradient: Option<usize>,
     name: Option<String>,
+    /// outputs (indices into `outputs_info`) returned as their last value only, not stacked
+    /// (the gradient's sums: Theano's `scan_save_mem` for what is read at `[-1]`)
+    last_only: Vec<usize>,
 }
 
 impl Scan {
@@ -113,6 +116,13 @@ impl Scan {
         self
     }
     /// The op's name (`for{cpu,<name>}`; default `scan_fn`).
+    /// Return output `i` (a recurrent output of tap -1) as its last value, the initial
+    /// value when no step ran, rather than stacked: a sum the loop carries.
+    fn last_only(mut self, i: impl IntoIterator<Item = usize>) -> Scan {
+        self.last_only.extend(i);
+        self
+    }
+
     pub fn name(mut self, n: &str) -> Scan {
         self.name = Some(n.into());
         self
@@ -469,11 +479,24 @@ pub fn scan<B: Into<ScanBody>>(
         }
         inner_outputs.push(c);
     }
+    let mut last = vec![false; n_out];
+    for &i in &opts.last_only {
+        match recs.iter().find(|r| r.out == i) {
+            Some(r) if !r.windowed && !opts.until => last[i] = true,
+            _ => {
+                return invalid(format!(
+                    "output {i} cannot be kept at its last value only: it must be a recurrent \
+                     output of tap -1 in a loop without a stop condition"
+                ))
+            }
+        }
+    }
     let exe = compile(&inner_inputs, &inner_outputs)?;
     let out_types = inner_outputs[..n_out]
         .iter()
-        .map(|o| {
-            let mut b = vec![false];
+        .zip(&last)
+        .map(|(o, &last)| {
+            let mut b = if last { vec![] } else { vec![false] };
             b.extend(o.broadcastable());
             TensorType::new(o.dtype(), &b).map_err(|e| ScanError::Invalid(e.to_string()))
         })
@@ -482,6 +505,7 @@ pub fn scan<B: Into<ScanBody>>(
         name: opts.name.clone().unwrap_or_else(|| "scan_fn".into()),
         n_seqs: seqs.len(),
         rec_of,
+        last,
         n_rec: inits.len(),
         n_nonseqs: ns_ph.len() + implicit.len(),
         inner_inputs,
@@ -528,6 +552,8 @@ pub struct ScanOp {
     n_seqs: usize,
     /// per output, its index among the recurrent outputs
     rec_of: Vec<Option<usize>>,
+    /// per output: its last value only (a recurrent output), not stacked
+    last: Vec<bool>,
     n_rec: usize,
     n_nonseqs: usize,
     /// the body's placeholders: sequence slices, recurrent states, non-sequences
@@ -633,20 +659,22 @@ impl ScanOp {
                 None => false,
             };
             for (j, o) in outs.into_iter().enumerate() {
-                let dst = stacked[j].get_or_insert_with(|| {
-                    let mut shape = vec![n];
-                    shape.extend_from_slice(o.shape());
-                    Tensor::zeros(self.out_types[j].dtype, &shape)
-                });
-                if dst.shape()[1..] != *o.shape() {
-                    return Err(format!(
-                        "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; every \
-                         step must give one shape",
-                        o.shape(),
-                        &dst.shape()[1..]
-                    ));
+                if !self.last[j] {
+                    let dst = stacked[j].get_or_insert_with(|| {
+                        let mut shape = vec![n];
+                        shape.extend_from_slice(o.shape());
+                        Tensor::zeros(self.out_types[j].dtype, &shape)
+                    });
+                    if dst.shape()[1..] != *o.shape() {
+                        return Err(format!(
+                            "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; \
+                             every step must give one shape",
+                            o.shape(),
+                            &dst.shape()[1..]
+                        ));
+                    }
+                    set_row(dst, t, &o)?;
                 }
-                set_row(dst, t, &o)?;
                 if let Some(k) = self.rec_of[j] {
                     if states[k].shape() != o.shape() {
                         return Err(format!(
@@ -665,8 +693,14 @@ impl ScanOp {
             }
         }
         let mut result = Vec::with_capacity(n_out);
+        let mut states: Vec<Option<Tensor>> = states.into_iter().map(Some).collect();
         for (j, v) in stacked.into_iter().enumerate() {
             let ty = self.out_types[j];
+            if self.last[j] {
+                let k = self.rec_of[j].ok_or("scan: a last-value output is recurrent")?;
+                result.push(states[k].take().ok_or("scan: one last value per state")?);
+                continue;
+            }
             result.push(match v {
                 // stopped early (until): the steps done
                 Some(v) if done < n => theano_tensor::map_array!(&v, a => a
@@ -688,6 +722,10 @@ impl ScanOp {
     }
 
     /// The gradient: a scan running backwards over the steps (see the crate documentation).
+    /// The body's L-operator is built once, on the body's own placeholders; what it reads of
+    /// the forward step (a sequence slice, a previous state, an output such as the `tanh` a
+    /// `tanh`'s gradient reads) is fed to the backward loop as a sequence, so a step's
+    /// outputs are read from the forward's stacked values, never computed again.
     fn backward(
         &self,
         inputs: &[Variable],
@@ -695,7 +733,9 @@ impl ScanOp {
         output_grads: &[Option<Variable>],
     ) -> Result<Vec<Option<Variable>>> {
         let (ns, nr, nn) = (self.n_seqs, self.n_rec, self.n_nonseqs);
-        // the steps done: with a stop condition, the outputs' length
+        let n_out = self.out_types.len();
+        // the steps done: with a stop condition, the outputs' length (no output of such a
+        // loop is kept at its last value only)
         let n_done;
         let n = if self.until {
             n_done = T::shape_i(&outputs[0], 0)?;
@@ -736,7 +776,7 @@ impl ScanOp {
         let f_rec: Vec<usize> = (0..nr)
             .filter(|&k| float(&y0[k]) && float(&outputs[rec_out[k]]))
             .collect();
-        let f_free: Vec<usize> = (0..outputs.len())
+        let f_free: Vec<usize> = (0..n_out)
             .filter(|&j| self.rec_of[j].is_none() && float(&outputs[j]))
             .collect();
         let f_x: Vec<usize> = (0..ns).filter(|&i| float(&xs[i])).collect();
@@ -744,82 +784,138 @@ impl ScanOp {
         if f_x.is_empty() && f_rec.is_empty() && f_ns.is_empty() {
             return Ok(vec![None; inputs.len()]);
         }
-        // the backward loop's sequences, each reversed: the forward sequences, the previous
-        // values of the recurrent outputs, the output gradients
-        let mut bseqs = Vec::new();
-        for x in xs {
-            bseqs.push(reversed(&first_n(x)?)?);
+        // the body's L-operator on its placeholders: one evaluation point per differentiated
+        // output (the gradient reaching it: from outside, plus the carry from the next step)
+        let (ph_x, rest) = self.inner_inputs.split_at(ns);
+        let (ph_y, ph_ns) = rest.split_at(nr);
+        let diff_out: Vec<usize> = f_rec
+            .iter()
+            .map(|&k| rec_out[k])
+            .chain(f_free.iter().copied())
+            .collect();
+        let f: Vec<Variable> = diff_out
+            .iter()
+            .map(|&j| self.inner_outputs[j].clone())
+            .collect();
+        let ev_ph: Vec<Variable> = f.iter().map(|o| Variable::input(o.ty(), None)).collect();
+        let mut wrt: Vec<Variable> = f_rec.iter().map(|&k| ph_y[k].clone()).collect();
+        wrt.extend(f_ns.iter().map(|&m| ph_ns[m].clone()));
+        wrt.extend(f_x.iter().map(|&i| ph_x[i].clone()));
+        let opts = GradOptions {
+            disconnected_inputs: DisconnectedInputs::Ignore,
+            add_names: false,
+            ..GradOptions::default()
+        };
+        let g = lop_with(&f, &wrt, &ev_ph, &opts)
+            .map_err(|e| ScanError::Invalid(format!("the body's gradient: {e}")))?;
+        // the values the forward step computed (a `tanh` that `tanh`'s gradient computes
+        // again) are the forward's; the body's outputs it reads are placeholders fed from the
+        // stacked outputs
+        let g = theano_ir::graph::merge_onto(&g, &self.inner_outputs)?;
+        let ph_out: Vec<Variable> = self.inner_outputs[..n_out]
+            .iter()
+            .map(|o| Variable::input(o.ty(), None))
+            .collect();
+        let as_read: HashMap<Variable, Variable> = self.inner_outputs[..n_out]
+            .iter()
+            .cloned()
+            .zip(ph_out.iter().cloned())
+            .collect();
+        let g = clone_replace(&g, &as_read)?;
+        let read: std::collections::HashSet<u64> = theano_ir::graph::ancestors(&g)
+            .iter()
+            .map(Variable::id)
+            .collect();
+        let x_read: Vec<usize> = (0..ns).filter(|&i| read.contains(&ph_x[i].id())).collect();
+        let y_read: Vec<usize> = (0..nr).filter(|&k| read.contains(&ph_y[k].id())).collect();
+        let out_read: Vec<usize> = (0..n_out)
+            .filter(|&j| read.contains(&ph_out[j].id()))
+            .collect();
+        if let Some(j) = out_read
+            .iter()
+            .copied()
+            .chain(y_read.iter().map(|&k| rec_out[k]))
+            .find(|&j| self.last[j])
+        {
+            return invalid(format!(
+                "the gradient of {} reads the values of output {j} at each step, which the loop \
+                 keeps at its last value only",
+                self.name
+            ));
         }
-        for k in 0..nr {
+        // the backward loop's sequences, each reversed: the forward sequences, previous states
+        // and outputs that the L-operator reads, then the output gradients (a last-value
+        // output's gradient is the initial carry instead)
+        let mut bseqs = Vec::new();
+        for &i in &x_read {
+            bseqs.push(reversed(&first_n(&xs[i])?)?);
+        }
+        for &k in &y_read {
             let ys = &outputs[rec_out[k]];
             let head = ys.get(&[Idx::Slice(None, Some(T::sub(n, 1i64)), None)])?;
             let prev = T::concatenate(&[pad_left(&y0[k])?, head], 0)?;
             bseqs.push(reversed(&first_n(&prev)?)?);
         }
-        for &k in &f_rec {
+        for &j in &out_read {
+            bseqs.push(reversed(&first_n(&outputs[j])?)?);
+        }
+        let stacked_rec: Vec<bool> = f_rec.iter().map(|&k| !self.last[rec_out[k]]).collect();
+        for (&k, _) in f_rec.iter().zip(&stacked_rec).filter(|(_, &s)| s) {
             bseqs.push(reversed(&first_n(&g_of(rec_out[k])?)?)?);
         }
         for &j in &f_free {
             bseqs.push(reversed(&first_n(&g_of(j)?)?)?);
         }
         let mut binfo: Vec<Option<Variable>> = Vec::new();
-        for &k in &f_rec {
-            binfo.push(Some(T::zeros_like(&y0[k])));
+        for (&k, &s) in f_rec.iter().zip(&stacked_rec) {
+            binfo.push(Some(if s {
+                T::zeros_like(&y0[k])
+            } else {
+                g_of(rec_out[k])?
+            }));
         }
         for &m in &f_ns {
             binfo.push(Some(T::zeros_like(&nsq[m])));
         }
-        let inner_in = self.inner_inputs.clone();
-        let inner_out = self.inner_outputs.clone();
-        let rec_of = self.rec_of.clone();
-        let (f_rec2, f_free2, f_x2, f_ns2) =
-            (f_rec.clone(), f_free.clone(), f_x.clone(), f_ns.clone());
+        let n_gy = stacked_rec.iter().filter(|&&s| s).count();
+        let (n_frec, n_free, n_fns) = (f_rec.len(), f_free.len(), f_ns.len());
+        let (ph_x, ph_y, ph_ns) = (ph_x.to_vec(), ph_y.to_vec(), ph_ns.to_vec());
+        let (x_read2, y_read2, out_read2) = (x_read.clone(), y_read.clone(), out_read.clone());
         let body = move |a: &[Variable]| -> Result<Vec<Variable>> {
             let mut it = a.iter().cloned();
             let mut take = |k: usize| -> Vec<Variable> { (&mut it).take(k).collect() };
-            let x_t = take(ns);
-            let yprev = take(nr);
-            let gy = take(f_rec2.len());
-            let go = take(f_free2.len());
-            let carry = take(f_rec2.len());
-            let acc = take(f_ns2.len());
+            let x_t = take(x_read2.len());
+            let yprev = take(y_read2.len());
+            let y_t = take(out_read2.len());
+            let gy = take(n_gy);
+            let go = take(n_free);
+            let carry = take(n_frec);
+            let acc = take(n_fns);
             let nsv = take(nn);
             let mut map = HashMap::new();
-            for (p, v) in inner_in.iter().zip(x_t.iter().chain(&yprev).chain(&nsv)) {
-                map.insert(p.clone(), v.clone());
+            map.extend(x_read2.iter().map(|&i| ph_x[i].clone()).zip(x_t));
+            map.extend(y_read2.iter().map(|&k| ph_y[k].clone()).zip(yprev));
+            map.extend(out_read2.iter().map(|&j| ph_out[j].clone()).zip(y_t));
+            map.extend(ph_ns.iter().cloned().zip(nsv));
+            let mut gy = gy.into_iter();
+            for (i, &s) in stacked_rec.iter().enumerate() {
+                let e = if s {
+                    T::add(gy.next().expect("one per stacked output"), &carry[i])
+                } else {
+                    carry[i].clone()
+                };
+                map.insert(ev_ph[i].clone(), e);
             }
-            let fwd = clone_replace(&inner_out, &map)?;
-            let mut f = Vec::new();
-            let mut ev = Vec::new();
-            for (i, &k) in f_rec2.iter().enumerate() {
-                let j = rec_of
-                    .iter()
-                    .position(|r| *r == Some(k))
-                    .expect("recurrent output");
-                f.push(fwd[j].clone());
-                ev.push(T::add(&gy[i], &carry[i]));
-            }
-            for (i, &j) in f_free2.iter().enumerate() {
-                f.push(fwd[j].clone());
-                ev.push(go[i].clone());
-            }
-            let mut wrt: Vec<Variable> = f_rec2.iter().map(|&k| yprev[k].clone()).collect();
-            wrt.extend(f_ns2.iter().map(|&m| nsv[m].clone()));
-            wrt.extend(f_x2.iter().map(|&i| x_t[i].clone()));
-            let opts = GradOptions {
-                disconnected_inputs: DisconnectedInputs::Ignore,
-                add_names: false,
-                ..GradOptions::default()
-            };
-            let g = lop_with(&f, &wrt, &ev, &opts)
-                .map_err(|e| ScanError::Invalid(format!("the body's gradient: {e}")))?;
-            let (g_prev, rest) = g.split_at(f_rec2.len());
-            let (g_ns, g_x) = rest.split_at(f_ns2.len());
+            map.extend(ev_ph[n_frec..].iter().cloned().zip(go));
+            let g = clone_replace(&g, &map)?;
+            let (g_prev, rest) = g.split_at(n_frec);
+            let (g_ns, g_x) = rest.split_at(n_fns);
             let mut out: Vec<Variable> = g_prev.to_vec();
             out.extend(acc.iter().zip(g_ns).map(|(a, g)| T::add(a, g)));
             out.extend(g_x.iter().cloned());
             Ok(out)
         };
+        // the sums over the steps (the non-sequences' gradients) are kept at their last value
         let (bw, _) = scan(
             body,
             Scan::new()
@@ -827,17 +923,18 @@ impl ScanOp {
                 .outputs_info(binfo)
                 .non_sequences(nsq)
                 .n_steps(n_bw)
+                .last_only(n_frec..n_frec + n_fns)
                 .name(&format!("grad_of_{}", self.name)),
         )?;
-        let (carries, rest) = bw.split_at(f_rec.len());
-        let (accs, gxs) = rest.split_at(f_ns.len());
+        let (carries, rest) = bw.split_at(n_frec);
+        let (accs, gxs) = rest.split_at(n_fns);
         let mut grads: Vec<Option<Variable>> = vec![None; inputs.len()];
-        // the last carry and sum, zeros when there was no step
+        // the last carry, zeros when there was no step
         for (c, &k) in carries.iter().zip(&f_rec) {
             grads[1 + ns + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
         }
         for (a, &m) in accs.iter().zip(&f_ns) {
-            grads[1 + ns + nr + m] = Some(last_or(a, &T::zeros_like(&nsq[m]))?);
+            grads[1 + ns + nr + m] = Some(a.clone());
         }
         for (g, &i) in gxs.iter().zip(&f_x) {
             let z = T::zeros_like(&xs[i]);
