@@ -748,3 +748,64 @@ fn truncated_backpropagation() {
     // more steps than the loop has: the full gradient
     close(&grads(10)[1].to_f64_vec(), &want, 1e-14);
 }
+
+/// The optimizer drops what nobody reads of a loop (`prune_unused_outputs`): a gradient with
+/// respect to the weights only never reads the backward loop's gradient of the sequence, and
+/// reads its carry (the initial state's gradient) at its last value only. The loop then
+/// computes less, and gives the same values.
+#[test]
+fn unread_loop_outputs_are_pruned() {
+    let x = T::dmatrix("x");
+    let w = T::dmatrix("w");
+    let h0 = T::dvector("h0");
+    let (hs, _) = scan(
+        |s| Ok(vec![T::tanh(T::dot(&s[1], &s[2])? + &s[0])]),
+        Scan::new()
+            .sequences([&x])
+            .outputs_info([Some(h0.clone())])
+            .non_sequences([&w]),
+    )
+    .unwrap();
+    let cost = T::sum(T::sqr(&hs[0]));
+    let g = grad(&cost, std::slice::from_ref(&w)).unwrap();
+    let xv = Tensor::from_shape_vec(&[4, 3], (0..12).map(|i| (i as f64 * 0.37).sin()).collect())
+        .unwrap();
+    let wv = Tensor::from_shape_vec(
+        &[3, 3],
+        (0..9).map(|i| (i as f64 * 0.71).cos() * 0.5).collect(),
+    )
+    .unwrap();
+    let h0v = Tensor::from_shape_vec(&[3], vec![0.1, -0.2, 0.3]).unwrap();
+    let mut results = Vec::new();
+    for excluding in [vec![], vec!["prune_unused_outputs".to_string()]] {
+        for linker in [LinkerKind::Interp, LinkerKind::Jit] {
+            let m = Mode {
+                linker,
+                optimizer_excluding: excluding.clone(),
+                ..Mode::default()
+            };
+            let f = compile(&[&x, &w, &h0], &g[0]).mode(m).build().unwrap();
+            // the backward loop's outputs in the optimized graph: its stacked ones have a
+            // step axis (3 dimensions for a matrix's rows, 2 for a vector's)
+            let text = f.fgraph().to_text();
+            let line = text
+                .lines()
+                .find(|l| l.contains("for{cpu,grad_of_scan_fn}"))
+                .unwrap_or_else(|| panic!("no backward loop in\n{text}"));
+            let n_outs = line.split(" = ").next().unwrap().matches('%').count();
+            if excluding.is_empty() {
+                // the carry (kept at its last value) and the weights' sum; the sequence's
+                // gradient dropped
+                assert_eq!(n_outs, 2, "{line}");
+                assert!(!line.contains("float64[?,?,?]"), "{line}");
+            } else {
+                assert_eq!(n_outs, 3, "{line}");
+            }
+            let v = f.call(&[xv.clone(), wv.clone(), h0v.clone()]).unwrap();
+            results.push(v[0].to_f64_vec());
+        }
+    }
+    for r in &results[1..] {
+        close(r, &results[0], 1e-13);
+    }
+}

@@ -214,6 +214,15 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = runners;
         None
     }
+    /// The op computing only the outputs `used` marks, for the optimizer's
+    /// `prune_unused_outputs` (a loop's gradient whose sequence gradients nobody asked for):
+    /// the new op, and for each output of this op its index among the new op's outputs (an
+    /// unused one may have none, or keep one whose value is no longer meaningful). `None`
+    /// (the default): nothing to drop.
+    fn without_outputs(&self, used: &[bool]) -> Option<(Arc<dyn CustomOp>, Vec<Option<usize>>)> {
+        let _ = used;
+        None
+    }
     /// Which linker made each inner graph's runner (`interp`, `jit`, ...), for the profile.
     fn inner_linkers(&self) -> Vec<&'static str> {
         Vec::new()

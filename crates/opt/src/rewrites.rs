@@ -61,6 +61,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
+    func_outputs!("prune_unused_outputs", Canonicalize, ["fast_compile", "fast_run", "scan", "scan_save_mem"], ["Custom"], "op(...) -> op'(...) computing only the outputs something reads (a loop drops the bodies' unread outputs and stacks only the read ones: Theano's scan_save_mem)", prune_unused_outputs),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
     pat!("crossentropy_categorical_grad", Canonicalize, ["fast_run", "stabilize", "xent", "local_softmax_grad_to_crossentropy_with_softmax_grad"], "SoftmaxGrad(CrossentropyCategorical1HotGrad(g, sm, y), sm) -> CrossentropySoftmax1HotWithBiasDx(g, sm, y) (Theano's local_softmax_grad_to_crossentropy_with_softmax_grad; before softmax_grad_expand)",
@@ -125,6 +126,11 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("sqr_neg", Canonicalize, ["fast_run"], "sqr(-x) -> sqr(x)",
         "(sqr (neg ?x)) => (sqr ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     pat!("neg_neg", Canonicalize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
+    // exact: only signs flip (floats; an integer -x wraps at the minimum)
+    pat!("neg_div_neg", Canonicalize, ["fast_run"], "-((-x) / y) -> x / y when nothing else reads the quotient (Theano's local_neg_div_neg)",
+        "(neg ?d@(true_div (neg ?x) ?y)) => (true_div ?x ?y)", |fg, m| dtype(fg, m["x"]).is_float() && fg.n_uses(m["d"]) == 1),
+    pat!("intdiv_by_one", Canonicalize, ["fast_run", "useless_elemwise"], "x // 1 -> x (integers; a float's x // 1 is floor(x))",
+        "(int_div ?x 1) => ?x", |fg, m| !dtype(fg, m["x"]).is_float() && fg.ty(m["x"]) == fg.ty(m.out)),
     // sub_neg_forms: each is exact in IEEE arithmetic (`a - b` is `a + (-b)` rounded once)
     // except `-(x - y) -> y - x` on floats: at `x == y` it turns `-0.0` into `+0.0`
     // (observable through `1 / r`), so that form is left to integer dtypes
@@ -432,4 +438,28 @@ fn one_minus_sigmoid_ds(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     let r = mk(fg, S::Sigmoid, &[nx], loc)?;
     let r = crate::sigm::apply_ds(fg, r, Some(&order), loc)?;
     fit(fg, r, want, loc)
+}
+
+/// A custom op computing only the outputs something reads ([`theano_ir::CustomOp::without_outputs`]).
+fn prune_unused_outputs(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+    let Op::Custom(c) = fg.op(n) else {
+        return vec![];
+    };
+    let outs = fg.node_outputs(n).to_vec();
+    let used: Vec<bool> = outs.iter().map(|&o| fg.n_uses(o) > 0).collect();
+    let Some((op, map)) = c.0.without_outputs(&used) else {
+        return vec![];
+    };
+    let ins = fg.node_inputs(n).to_vec();
+    let loc = fg.location(n);
+    let Ok(new) = fg.add_node(Op::Custom(theano_ir::CustomRef(op)), &ins, loc) else {
+        return vec![];
+    };
+    let new_outs = fg.node_outputs(new).to_vec();
+    outs.iter()
+        .zip(&map)
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .filter_map(|((&o, m), _)| Some((o, *new_outs.get((*m)?)?)))
+        .collect()
 }

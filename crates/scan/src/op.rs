@@ -1,7 +1,8 @@
 //! The scan builder ([`scan`], options [`Scan`]) and its op ([`ScanOp`], `for{cpu,scan_fn}`).
 //!
-//! Node inputs: the step count (an int64 scalar), the sequences (one per tap), the initial
-//! value of each recurrent state (the recurrent outputs' windows, then the threaded shared
+//! Node inputs: the step count (an int64 scalar), the sequences (one per tap), each one's
+//! offset (an int64 scalar: step `t` reads row `offset + t` of it, or `offset - t` for a
+//! sequence read backwards, see [`SeqRead`]), the initial value of each recurrent state (the recurrent outputs' windows, then the threaded shared
 //! variables), the non-sequences (explicit, then implicit). Node outputs: each body output
 //! of every step, stacked along a new first axis (a recurrent output without its initial
 //! value, as Theano's), then the states the builder added (window shifts, threaded shared
@@ -31,6 +32,20 @@ pub enum ScanError {
 
 type Result<T> = std::result::Result<T, ScanError>;
 
+/// A sequence as the loop reads it: step `t` reads row `offset + step * t` of `base`, where
+/// `step` is 1 or -1. Taps, `go_backwards` and the gradient's reversed reads are folded into
+/// the loop this way rather than sliced out of the tensor first (a slice would be a copy for
+/// every backend that hands the op whole tensors).
+#[derive(Clone, Debug)]
+struct SeqRead {
+    base: Variable,
+    /// an int64 scalar
+    offset: Variable,
+    step: i64,
+    /// the steps it has rows for (to count the steps when `n_steps` is not given)
+    len: Variable,
+}
+
 /// Theano's `scan` keyword arguments.
 #[derive(Clone, Debug, Default)]
 pub struct Scan {
@@ -44,6 +59,8 @@ pub struct Scan {
     until: bool,
     truncate_gradient: Option<usize>,
     name: Option<String>,
+    /// sequences given as reads of a tensor's rows (the gradient's backward loop)
+    reads: Vec<SeqRead>,
     /// outputs (indices into `outputs_info`) returned as their last value only, not stacked
     /// (the gradient's sums: Theano's `scan_save_mem` for what is read at `[-1]`)
     last_only: Vec<usize>,
@@ -116,6 +133,12 @@ impl Scan {
         self
     }
     /// The op's name (`for{cpu,<name>}`; default `scan_fn`).
+    /// Add sequences given as row reads (after the ones `sequences` gives).
+    fn reads(mut self, r: impl IntoIterator<Item = SeqRead>) -> Scan {
+        self.reads.extend(r);
+        self
+    }
+
     /// Return output `i` (a recurrent output of tap -1) as its last value, the initial
     /// value when no step ran, rather than stacked: a sum the loop carries.
     fn last_only(mut self, i: impl IntoIterator<Item = usize>) -> Scan {
@@ -205,7 +228,9 @@ pub fn scan<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
 ) -> Result<ScanOutput> {
-    // each tap of a sequence is a sequence of its own, shifted: x[tap - min : len - (max - tap)]
+    // each tap of a sequence is a sequence of its own, shifted: step t reads row
+    // t + (tap - min) of x, or of x reversed (row len - 1 - (tap - min) - t), for the
+    // len - (max - min) steps every tap has a row for
     let mut seqs = Vec::new();
     for (i, (s, taps)) in opts.sequences.iter().enumerate() {
         if s.ndim() == 0 {
@@ -217,25 +242,22 @@ pub fn scan<B: Into<ScanBody>>(
         let (Some(&lo), Some(&hi)) = (taps.iter().min(), taps.iter().max()) else {
             return invalid(format!("sequence {i} ({s}) has no taps"));
         };
-        let s = if opts.go_backwards {
-            reversed(s)?
-        } else {
-            s.clone()
-        };
+        let len = T::shape_i(s, 0)?;
         for &tap in taps {
-            if lo == hi {
-                seqs.push(s.clone());
-                continue;
-            }
-            let start = (tap > lo).then(|| T::constant(tap - lo));
-            let stop = if hi > tap {
-                Some(T::sub(T::shape_i(&s, 0)?, hi - tap))
+            let (offset, step) = if opts.go_backwards {
+                (T::sub(&len, 1 + tap - lo), -1)
             } else {
-                None
+                (T::constant(tap - lo), 1)
             };
-            seqs.push(s.get(&[Idx::Slice(start, stop, None)])?);
+            seqs.push(SeqRead {
+                base: s.clone(),
+                offset,
+                step,
+                len: T::sub(&len, hi - lo),
+            });
         }
     }
+    seqs.extend(opts.reads.iter().cloned());
     let n_steps = match &opts.n_steps {
         Some(n) if n.ndim() == 0 && n.dtype().is_int() => T::cast(n, DType::Int64),
         Some(n) => {
@@ -251,9 +273,9 @@ pub fn scan<B: Into<ScanBody>>(
                      value for n_steps argument of scan or provide an input sequence",
                 );
             };
-            let mut n = T::shape_i(first, 0)?;
+            let mut n = first.len.clone();
             for s in &seqs[1..] {
-                n = T::minimum(&n, T::shape_i(s, 0)?);
+                n = T::minimum(&n, &s.len);
             }
             n
         }
@@ -261,8 +283,8 @@ pub fn scan<B: Into<ScanBody>>(
     let seq_ph: Vec<Variable> = seqs
         .iter()
         .map(|s| {
-            let b = s.broadcastable();
-            TensorType::new(s.dtype(), &b[1..]).map(|t| Variable::input(t, None))
+            let b = s.base.broadcastable();
+            TensorType::new(s.base.dtype(), &b[1..]).map(|t| Variable::input(t, None))
         })
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
@@ -504,6 +526,7 @@ pub fn scan<B: Into<ScanBody>>(
     let op = ScanOp {
         name: opts.name.clone().unwrap_or_else(|| "scan_fn".into()),
         n_seqs: seqs.len(),
+        seq_steps: seqs.iter().map(|s| s.step).collect(),
         rec_of,
         last,
         n_rec: inits.len(),
@@ -516,7 +539,8 @@ pub fn scan<B: Into<ScanBody>>(
         exe,
     };
     let mut ins = vec![n_steps];
-    ins.extend(seqs);
+    ins.extend(seqs.iter().map(|s| s.base.clone()));
+    ins.extend(seqs.iter().map(|s| T::cast(&s.offset, DType::Int64)));
     ins.extend(inits);
     ins.extend(opts.non_sequences.iter().cloned());
     ins.extend(implicit.into_iter().map(|(v, _)| v));
@@ -550,6 +574,8 @@ fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Arc<dyn InnerRun
 pub struct ScanOp {
     name: String,
     n_seqs: usize,
+    /// per sequence: 1, or -1 for a read backwards (see [`SeqRead`])
+    seq_steps: Vec<i64>,
     /// per output, its index among the recurrent outputs
     rec_of: Vec<Option<usize>>,
     /// per output: its last value only (a recurrent output), not stacked
@@ -601,7 +627,7 @@ pub fn is_scan(op: &Op) -> bool {
 
 impl ScanOp {
     fn n_inputs(&self) -> usize {
-        1 + self.n_seqs + self.n_rec + self.n_nonseqs
+        1 + 2 * self.n_seqs + self.n_rec + self.n_nonseqs
     }
 
     /// Runs the loop.
@@ -618,17 +644,27 @@ impl ScanOp {
             .ok_or("scan: n_steps must be an integer scalar")?;
         let n = usize::try_from(n)
             .map_err(|_| format!("scan: n_steps is {n}; it must not be negative"))?;
-        let seqs = &ins[1..1 + self.n_seqs];
+        let ns = self.n_seqs;
+        let seqs = &ins[1..1 + ns];
+        // per sequence, the row step 0 reads; every row the steps read must exist
+        let mut first_rows = Vec::with_capacity(ns);
         for (i, s) in seqs.iter().enumerate() {
-            if s.shape()[0] < n {
+            let off = ins[1 + ns + i]
+                .scalar_i64()
+                .ok_or("scan: a sequence's offset must be an integer scalar")?;
+            let step = self.seq_steps[i];
+            let last = off + step * (n as i64 - 1);
+            let rows = s.shape()[0] as i64;
+            if n > 0 && (off.min(last) < 0 || off.max(last) >= rows) {
                 return Err(format!(
-                    "scan: sequence {i} has {} elements along axis 0, fewer than the {n} steps",
-                    s.shape()[0]
+                    "scan: sequence {i} has {rows} elements along axis 0, fewer than the {n} \
+                     steps"
                 ));
             }
+            first_rows.push(off);
         }
-        let inits = &ins[1 + self.n_seqs..1 + self.n_seqs + self.n_rec];
-        let nonseqs = &ins[1 + self.n_seqs + self.n_rec..];
+        let inits = &ins[1 + 2 * ns..1 + 2 * ns + self.n_rec];
+        let nonseqs = &ins[1 + 2 * ns + self.n_rec..];
         let mut states: Vec<Tensor> = inits.iter().map(|t| (*t).clone()).collect();
         let n_out = self.out_types.len();
         // each output's stacked value, allocated at step 0 (when its shape is known) and
@@ -638,7 +674,11 @@ impl ScanOp {
         for t in 0..n {
             let slices: Vec<Tensor> = seqs
                 .iter()
-                .map(|s| theano_tensor::map_array!(s, a => a.index_axis(ndarray::Axis(0), t).to_owned()))
+                .zip(first_rows.iter().zip(&self.seq_steps))
+                .map(|(s, (&off, &step))| {
+                    let row = (off + step * t as i64) as usize;
+                    theano_tensor::map_array!(s, a => a.index_axis(ndarray::Axis(0), row).to_owned())
+                })
                 .collect();
             let mut args: Vec<&Tensor> = slices.iter().collect();
             args.extend(states.iter());
@@ -744,8 +784,9 @@ impl ScanOp {
             &inputs[0]
         };
         let xs = &inputs[1..1 + ns];
-        let y0 = &inputs[1 + ns..1 + ns + nr];
-        let nsq = &inputs[1 + ns + nr..];
+        let offs = &inputs[1 + ns..1 + 2 * ns];
+        let y0 = &inputs[1 + 2 * ns..1 + 2 * ns + nr];
+        let nsq = &inputs[1 + 2 * ns + nr..];
         let float = |v: &Variable| v.dtype().is_float();
         // the recurrent outputs, by recurrent index
         let rec_out: Vec<usize> = (0..nr)
@@ -763,15 +804,16 @@ impl ScanOp {
             })
         };
         // the steps the backward loop runs over: all `n`, or the last `truncate_gradient`
-        let (start, n_bw) = match self.truncate_gradient {
-            Some(k) => {
-                let n_bw = T::minimum(n, k as i64);
-                (Some(T::sub(n, &n_bw)), n_bw)
-            }
-            None => (None, n.clone()),
+        let n_bw = match self.truncate_gradient {
+            Some(k) => T::minimum(n, k as i64),
+            None => n.clone(),
         };
-        let first_n = |v: &Variable| -> Result<Variable> {
-            Ok(v.get(&[Idx::Slice(start.clone(), Some(n.clone()), None)])?)
+        // a stacked value of the forward's `n` steps, read from its last row backwards
+        let back = |v: Variable| SeqRead {
+            base: v,
+            offset: T::sub(n, 1i64),
+            step: -1,
+            len: n_bw.clone(),
         };
         let f_rec: Vec<usize> = (0..nr)
             .filter(|&k| float(&y0[k]) && float(&outputs[rec_out[k]]))
@@ -848,23 +890,30 @@ impl ScanOp {
         // output's gradient is the initial carry instead)
         let mut bseqs = Vec::new();
         for &i in &x_read {
-            bseqs.push(reversed(&first_n(&xs[i])?)?);
+            // the rows the forward read, the other way round
+            let step = self.seq_steps[i];
+            bseqs.push(SeqRead {
+                base: xs[i].clone(),
+                offset: T::add(&offs[i], T::mul(T::sub(n, 1i64), step)),
+                step: -step,
+                len: n_bw.clone(),
+            });
         }
         for &k in &y_read {
             let ys = &outputs[rec_out[k]];
             let head = ys.get(&[Idx::Slice(None, Some(T::sub(n, 1i64)), None)])?;
             let prev = T::concatenate(&[pad_left(&y0[k])?, head], 0)?;
-            bseqs.push(reversed(&first_n(&prev)?)?);
+            bseqs.push(back(prev));
         }
         for &j in &out_read {
-            bseqs.push(reversed(&first_n(&outputs[j])?)?);
+            bseqs.push(back(outputs[j].clone()));
         }
         let stacked_rec: Vec<bool> = f_rec.iter().map(|&k| !self.last[rec_out[k]]).collect();
         for (&k, _) in f_rec.iter().zip(&stacked_rec).filter(|(_, &s)| s) {
-            bseqs.push(reversed(&first_n(&g_of(rec_out[k])?)?)?);
+            bseqs.push(back(g_of(rec_out[k])?));
         }
         for &j in &f_free {
-            bseqs.push(reversed(&first_n(&g_of(j)?)?)?);
+            bseqs.push(back(g_of(j)?));
         }
         let mut binfo: Vec<Option<Variable>> = Vec::new();
         for (&k, &s) in f_rec.iter().zip(&stacked_rec) {
@@ -919,10 +968,10 @@ impl ScanOp {
         let (bw, _) = scan(
             body,
             Scan::new()
-                .sequences(bseqs)
+                .reads(bseqs)
                 .outputs_info(binfo)
                 .non_sequences(nsq)
-                .n_steps(n_bw)
+                .n_steps(&n_bw)
                 .last_only(n_frec..n_frec + n_fns)
                 .name(&format!("grad_of_{}", self.name)),
         )?;
@@ -931,14 +980,23 @@ impl ScanOp {
         let mut grads: Vec<Option<Variable>> = vec![None; inputs.len()];
         // the last carry, zeros when there was no step
         for (c, &k) in carries.iter().zip(&f_rec) {
-            grads[1 + ns + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
+            grads[1 + 2 * ns + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
         }
         for (a, &m) in accs.iter().zip(&f_ns) {
-            grads[1 + ns + nr + m] = Some(a.clone());
+            grads[1 + 2 * ns + nr + m] = Some(a.clone());
         }
+        // a sequence's gradient: the backward step's values in the rows the forward read
+        // (the last `n_bw` steps' rows), zeros elsewhere
         for (g, &i) in gxs.iter().zip(&f_x) {
             let z = T::zeros_like(&xs[i]);
-            grads[1 + i] = Some(T::set_subtensor(&first_n(&z)?, reversed(g)?)?);
+            let (start, value) = if self.seq_steps[i] == 1 {
+                (T::sub(T::add(&offs[i], n), &n_bw), reversed(g)?)
+            } else {
+                (T::sub(&offs[i], T::sub(n, 1i64)), g.clone())
+            };
+            let stop = T::add(&start, &n_bw);
+            let rows = z.get(&[Idx::Slice(Some(start), Some(stop), None)])?;
+            grads[1 + i] = Some(T::set_subtensor(&rows, value)?);
         }
         Ok(grads)
     }
@@ -968,14 +1026,28 @@ impl CustomOp for ScanOp {
                 inputs[0]
             ));
         }
+        let ns = self.n_seqs;
+        for (i, t) in inputs[1 + ns..1 + 2 * ns].iter().enumerate() {
+            if t.ndim() != 0 || !t.dtype.is_int() {
+                return Err(format!(
+                    "scan: the offset of sequence {i} must be an integer scalar, got {t}"
+                ));
+            }
+        }
         let ph: Vec<TensorType> = self.inner_inputs.iter().map(Variable::ty).collect();
-        for (i, t) in inputs[1..].iter().enumerate() {
+        let others = inputs[1..1 + ns].iter().chain(&inputs[1 + 2 * ns..]);
+        for (i, t) in others.enumerate() {
             let p = ph[i];
             // a sequence has one more dimension than its slice; the rest are read whole
-            let extra = usize::from(i < self.n_seqs);
+            let extra = usize::from(i < ns);
             let fits = t.dtype == p.dtype && t.ndim() == p.ndim() + extra;
             if !fits {
-                return Err(format!("scan: input {} has type {t}, which the body cannot take (its placeholder is {p})", i + 1));
+                // the node's input index (the offsets sit between sequences and states)
+                let input = if i < ns { i + 1 } else { i + 1 + ns };
+                return Err(format!(
+                    "scan: input {input} has type {t}, which the body cannot take (its \
+                     placeholder is {p})"
+                ));
             }
         }
         Ok(self.out_types.clone())
@@ -1006,6 +1078,49 @@ impl CustomOp for ScanOp {
             exe,
             ..self.clone()
         }))
+    }
+    /// Drops the body's outputs nobody reads that no step reads back either, and keeps an
+    /// unread recurrent output at its last value only (its steps still run: the next step
+    /// reads it), as Theano's `scan_save_mem`.
+    fn without_outputs(&self, used: &[bool]) -> Option<(Arc<dyn CustomOp>, Vec<Option<usize>>)> {
+        let n_out = self.out_types.len();
+        let keep: Vec<bool> = (0..n_out)
+            .map(|j| used[j] || self.rec_of[j].is_some())
+            .collect();
+        let last: Vec<bool> = (0..n_out).map(|j| self.last[j] || !used[j]).collect();
+        if keep.iter().all(|&k| k) && last == self.last {
+            return None;
+        }
+        let kept: Vec<usize> = (0..n_out).filter(|&j| keep[j]).collect();
+        let mut inner_outputs: Vec<Variable> = kept
+            .iter()
+            .map(|&j| self.inner_outputs[j].clone())
+            .collect();
+        inner_outputs.extend(self.inner_outputs[n_out..].iter().cloned());
+        let out_types = kept
+            .iter()
+            .map(|&j| {
+                let o = &self.inner_outputs[j];
+                let mut b = if last[j] { vec![] } else { vec![false] };
+                b.extend(o.broadcastable());
+                TensorType::new(o.dtype(), &b)
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .ok()?;
+        let exe = compile(&self.inner_inputs, &inner_outputs).ok()?;
+        let op = ScanOp {
+            rec_of: kept.iter().map(|&j| self.rec_of[j]).collect(),
+            last: kept.iter().map(|&j| last[j]).collect(),
+            inner_outputs,
+            out_types,
+            exe,
+            ..self.clone()
+        };
+        let mut map = vec![None; n_out];
+        for (i, &j) in kept.iter().enumerate() {
+            map[j] = Some(i);
+        }
+        Some((Arc::new(op), map))
     }
     fn inner_linkers(&self) -> Vec<&'static str> {
         vec![self.exe.linker()]
