@@ -44,6 +44,9 @@ struct SeqRead {
     step: i64,
     /// the steps it has rows for (to count the steps when `n_steps` is not given)
     len: Variable,
+    /// the value of row -1, read as the row before the first (the gradient reads a state's
+    /// previous values as its stacked values with the initial value before them)
+    head: Option<Variable>,
 }
 
 /// Theano's `scan` keyword arguments.
@@ -254,6 +257,7 @@ pub fn scan<B: Into<ScanBody>>(
                 offset,
                 step,
                 len: T::sub(&len, hi - lo),
+                head: None,
             });
         }
     }
@@ -527,6 +531,7 @@ pub fn scan<B: Into<ScanBody>>(
         name: opts.name.clone().unwrap_or_else(|| "scan_fn".into()),
         n_seqs: seqs.len(),
         seq_steps: seqs.iter().map(|s| s.step).collect(),
+        seq_heads: seqs.iter().map(|s| s.head.is_some()).collect(),
         rec_of,
         last,
         n_rec: inits.len(),
@@ -541,6 +546,7 @@ pub fn scan<B: Into<ScanBody>>(
     let mut ins = vec![n_steps];
     ins.extend(seqs.iter().map(|s| s.base.clone()));
     ins.extend(seqs.iter().map(|s| T::cast(&s.offset, DType::Int64)));
+    ins.extend(seqs.iter().filter_map(|s| s.head.clone()));
     ins.extend(inits);
     ins.extend(opts.non_sequences.iter().cloned());
     ins.extend(implicit.into_iter().map(|(v, _)| v));
@@ -576,6 +582,8 @@ pub struct ScanOp {
     n_seqs: usize,
     /// per sequence: 1, or -1 for a read backwards (see [`SeqRead`])
     seq_steps: Vec<i64>,
+    /// per sequence: whether a node input gives its row -1 (see [`SeqRead`])
+    seq_heads: Vec<bool>,
     /// per output, its index among the recurrent outputs
     rec_of: Vec<Option<usize>>,
     /// per output: its last value only (a recurrent output), not stacked
@@ -627,7 +635,19 @@ pub fn is_scan(op: &Op) -> bool {
 
 impl ScanOp {
     fn n_inputs(&self) -> usize {
-        1 + 2 * self.n_seqs + self.n_rec + self.n_nonseqs
+        self.states_at() + self.n_rec + self.n_nonseqs
+    }
+
+    /// The index of the first initial state among the node's inputs (after the step count,
+    /// the sequences, their offsets and their heads).
+    fn states_at(&self) -> usize {
+        1 + 2 * self.n_seqs + self.seq_heads.iter().filter(|&&h| h).count()
+    }
+
+    /// The node input giving row -1 of sequence `i`, if any.
+    fn head_input(&self, i: usize) -> Option<usize> {
+        self.seq_heads[i]
+            .then(|| 1 + 2 * self.n_seqs + self.seq_heads[..i].iter().filter(|&&h| h).count())
     }
 
     /// Runs the loop.
@@ -655,7 +675,21 @@ impl ScanOp {
             let step = self.seq_steps[i];
             let last = off + step * (n as i64 - 1);
             let rows = s.shape()[0] as i64;
-            if n > 0 && (off.min(last) < 0 || off.max(last) >= rows) {
+            let lowest = match self.head_input(i) {
+                Some(h) => {
+                    if ins[h].shape() != &s.shape()[1..] {
+                        return Err(format!(
+                            "scan: sequence {i} has rows of shape {:?} but its row -1 has shape \
+                             {:?}",
+                            &s.shape()[1..],
+                            ins[h].shape()
+                        ));
+                    }
+                    -1
+                }
+                None => 0,
+            };
+            if n > 0 && (off.min(last) < lowest || off.max(last) >= rows) {
                 return Err(format!(
                     "scan: sequence {i} has {rows} elements along axis 0, fewer than the {n} \
                      steps"
@@ -663,8 +697,9 @@ impl ScanOp {
             }
             first_rows.push(off);
         }
-        let inits = &ins[1 + 2 * ns..1 + 2 * ns + self.n_rec];
-        let nonseqs = &ins[1 + 2 * ns + self.n_rec..];
+        let at = self.states_at();
+        let inits = &ins[at..at + self.n_rec];
+        let nonseqs = &ins[at + self.n_rec..];
         let mut states: Vec<Tensor> = inits.iter().map(|t| (*t).clone()).collect();
         let n_out = self.out_types.len();
         // each output's stacked value, allocated at step 0 (when its shape is known) and
@@ -675,9 +710,15 @@ impl ScanOp {
             let slices: Vec<Tensor> = seqs
                 .iter()
                 .zip(first_rows.iter().zip(&self.seq_steps))
-                .map(|(s, (&off, &step))| {
-                    let row = (off + step * t as i64) as usize;
-                    theano_tensor::map_array!(s, a => a.index_axis(ndarray::Axis(0), row).to_owned())
+                .enumerate()
+                .map(|(i, (s, (&off, &step)))| {
+                    let row = off + step * t as i64;
+                    match self.head_input(i) {
+                        Some(h) if row < 0 => ins[h].clone(),
+                        _ => theano_tensor::map_array!(s, a => a
+                            .index_axis(ndarray::Axis(0), row as usize)
+                            .to_owned()),
+                    }
                 })
                 .collect();
             let mut args: Vec<&Tensor> = slices.iter().collect();
@@ -785,8 +826,10 @@ impl ScanOp {
         };
         let xs = &inputs[1..1 + ns];
         let offs = &inputs[1 + ns..1 + 2 * ns];
-        let y0 = &inputs[1 + 2 * ns..1 + 2 * ns + nr];
-        let nsq = &inputs[1 + 2 * ns + nr..];
+        let at = self.states_at();
+        let y0 = &inputs[at..at + nr];
+        let nsq = &inputs[at + nr..];
+        let head = |i: usize| self.head_input(i).map(|h| inputs[h].clone());
         let float = |v: &Variable| v.dtype().is_float();
         // the recurrent outputs, by recurrent index
         let rec_out: Vec<usize> = (0..nr)
@@ -814,6 +857,7 @@ impl ScanOp {
             offset: T::sub(n, 1i64),
             step: -1,
             len: n_bw.clone(),
+            head: None,
         };
         let f_rec: Vec<usize> = (0..nr)
             .filter(|&k| float(&y0[k]) && float(&outputs[rec_out[k]]))
@@ -897,13 +941,19 @@ impl ScanOp {
                 offset: T::add(&offs[i], T::mul(T::sub(n, 1i64), step)),
                 step: -step,
                 len: n_bw.clone(),
+                head: head(i),
             });
         }
+        // a state's previous values: its stacked values from the next to last backwards,
+        // then (row -1) its initial value
         for &k in &y_read {
-            let ys = &outputs[rec_out[k]];
-            let head = ys.get(&[Idx::Slice(None, Some(T::sub(n, 1i64)), None)])?;
-            let prev = T::concatenate(&[pad_left(&y0[k])?, head], 0)?;
-            bseqs.push(back(prev));
+            bseqs.push(SeqRead {
+                base: outputs[rec_out[k]].clone(),
+                offset: T::sub(n, 2i64),
+                step: -1,
+                len: n_bw.clone(),
+                head: Some(y0[k].clone()),
+            });
         }
         for &j in &out_read {
             bseqs.push(back(outputs[j].clone()));
@@ -980,10 +1030,10 @@ impl ScanOp {
         let mut grads: Vec<Option<Variable>> = vec![None; inputs.len()];
         // the last carry, zeros when there was no step
         for (c, &k) in carries.iter().zip(&f_rec) {
-            grads[1 + 2 * ns + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
+            grads[at + k] = Some(last_or(c, &T::zeros_like(&y0[k]))?);
         }
         for (a, &m) in accs.iter().zip(&f_ns) {
-            grads[1 + 2 * ns + nr + m] = Some(a.clone());
+            grads[at + nr + m] = Some(a.clone());
         }
         // a sequence's gradient: the backward step's values in the rows the forward read
         // (the last `n_bw` steps' rows), zeros elsewhere
@@ -994,9 +1044,22 @@ impl ScanOp {
             } else {
                 (T::sub(&offs[i], T::sub(n, 1i64)), g.clone())
             };
-            let stop = T::add(&start, &n_bw);
-            let rows = z.get(&[Idx::Slice(Some(start), Some(stop), None)])?;
-            grads[1 + i] = Some(T::set_subtensor(&rows, value)?);
+            let Some(h) = self.head_input(i) else {
+                let stop = T::add(&start, &n_bw);
+                let rows = z.get(&[Idx::Slice(Some(start), Some(stop), None)])?;
+                grads[1 + i] = Some(T::set_subtensor(&rows, value)?);
+                continue;
+            };
+            // the lowest row read may be -1, the head's: its value's first row is the head's
+            // gradient (a sum over none or one row), the rest the base's
+            let skip = T::cast(T::lt(&start, 0i64), DType::Int64);
+            let from = T::add(&start, &skip);
+            let stop = T::maximum(T::add(&start, &n_bw), &from);
+            let rows = z.get(&[Idx::Slice(Some(from), Some(stop), None)])?;
+            let rest = value.get(&[Idx::Slice(Some(skip.clone()), None, None)])?;
+            grads[1 + i] = Some(T::set_subtensor(&rows, rest)?);
+            let first = value.get(&[Idx::Slice(None, Some(skip), None)])?;
+            grads[h] = Some(T::sum_axes(&first, Some(&[0]), false)?);
         }
         Ok(grads)
     }
@@ -1035,7 +1098,19 @@ impl CustomOp for ScanOp {
             }
         }
         let ph: Vec<TensorType> = self.inner_inputs.iter().map(Variable::ty).collect();
-        let others = inputs[1..1 + ns].iter().chain(&inputs[1 + 2 * ns..]);
+        for i in 0..ns {
+            if let Some(h) = self.head_input(i) {
+                let (t, p) = (inputs[h], ph[i]);
+                if t.dtype != p.dtype || t.ndim() != p.ndim() {
+                    return Err(format!(
+                        "scan: row -1 of sequence {i} has type {t}, which the body cannot take \
+                         (its placeholder is {p})"
+                    ));
+                }
+            }
+        }
+        let at = self.states_at();
+        let others = inputs[1..1 + ns].iter().chain(&inputs[at..]);
         for (i, t) in others.enumerate() {
             let p = ph[i];
             // a sequence has one more dimension than its slice; the rest are read whole
@@ -1043,7 +1118,7 @@ impl CustomOp for ScanOp {
             let fits = t.dtype == p.dtype && t.ndim() == p.ndim() + extra;
             if !fits {
                 // the node's input index (the offsets sit between sequences and states)
-                let input = if i < ns { i + 1 } else { i + 1 + ns };
+                let input = if i < ns { i + 1 } else { i - ns + at };
                 return Err(format!(
                     "scan: input {input} has type {t}, which the body cannot take (its \
                      placeholder is {p})"
