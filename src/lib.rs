@@ -52,7 +52,7 @@ pub mod tensor {
     }
 }
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
-pub use theano_scan::{scan, Scan, ScanBody, ScanError, ScanOutput};
+pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
 pub use theano_tensor::Tensor;
 
 /// Theano's `theano.sandbox`: `rng_mrg`, the MRG31k3p random streams (crates/random).

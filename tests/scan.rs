@@ -809,3 +809,99 @@ fn unread_loop_outputs_are_pruned() {
         close(r, &results[0], 1e-13);
     }
 }
+
+/// Theano's `map`, `reduce`, `foldl` and `foldr` (scan_views): against the same loops in
+/// Rust, on the interpreter and the JIT; a gradient through `foldr`; `map` refuses
+/// `outputs_info`.
+#[test]
+fn map_reduce_and_folds() {
+    use theano::{foldl, foldr, map, reduce};
+    let v = T::dvector("v");
+    let w = T::dvector("w");
+    let vals = [
+        Tensor::from(vec![1.5, -2.0, 0.25, 3.0]),
+        Tensor::from(vec![0.5, 1.0, -1.0, 2.0]),
+    ];
+    let (a, b) = (vals[0].to_f64_vec(), vals[1].to_f64_vec());
+    let (sq, _) = map(|s| Ok(vec![&s[0] * &s[1]]), Scan::new().sequences([&v, &w])).unwrap();
+    // Horner's rule both ways: acc * 2 + x, a non-commutative fold
+    let horner = |s: &[Variable]| Ok(vec![&s[1] * 2.0 + &s[0]]);
+    let zero = || {
+        Scan::new()
+            .sequences([&v])
+            .outputs_info([Some(T::constant(0.0f64))])
+    };
+    let (left, _) = foldl(horner, zero()).unwrap();
+    let (right, _) = foldr(horner, zero()).unwrap();
+    let (total, _) = reduce(|s| Ok(vec![&s[0] + &s[1]]), zero()).unwrap();
+    assert_eq!(left[0].ndim(), 0);
+    let want_left = a.iter().fold(0.0, |acc, x| acc * 2.0 + x);
+    let want_right = a.iter().rev().fold(0.0, |acc, x| acc * 2.0 + x);
+    let outs = vec![
+        sq[0].clone(),
+        left[0].clone(),
+        right[0].clone(),
+        total[0].clone(),
+    ];
+    for r in run_every_linker(&[&v, &w], &outs, &vals) {
+        let prod: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+        close(&r[0].to_f64_vec(), &prod, 1e-15);
+        close(&r[1].to_f64_vec(), &[want_left], 1e-15);
+        close(&r[2].to_f64_vec(), &[want_right], 1e-15);
+        close(&r[3].to_f64_vec(), &[a.iter().sum::<f64>()], 1e-15);
+    }
+    // d/dv of a foldr through tanh, against finite differences
+    let fold_tanh = |i: &[Variable]| {
+        let (o, _) = foldr(
+            |s| Ok(vec![T::tanh(&s[1] * &s[2] + &s[0])]),
+            Scan::new()
+                .sequences([&i[0]])
+                .outputs_info([Some(T::constant(0.1f64))])
+                .non_sequences([&i[1]]),
+        )
+        .unwrap();
+        o[0].clone()
+    };
+    verify_grad(
+        fold_tanh,
+        &[vals[0].clone(), Tensor::scalar(0.7)],
+        eval,
+        &VerifyGradOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = map(
+        |s| Ok(vec![s[0].clone()]),
+        Scan::new()
+            .sequences([&v])
+            .outputs_info([Some(T::constant(0.0f64))]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("map takes no outputs_info"),
+        "{err}"
+    );
+}
+
+/// `strict`: a body that reads a shared weight without it being given as a non-sequence is
+/// refused; given, it is read through the body's argument even when the body reads the
+/// variable itself (one input of the loop, not two).
+#[test]
+fn strict_and_explicit_non_sequences() {
+    let x = T::dvector("x");
+    let w = theano::try_shared(Tensor::scalar(3.0), Some("w")).unwrap();
+    let body = |s: &[Variable]| Ok(vec![&s[0] * &w]);
+    let err = scan(body, Scan::new().sequences([&x]).strict(true)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("strict") && msg.contains("w"), "{msg}");
+    let (outs, _) = scan(
+        body,
+        Scan::new().sequences([&x]).non_sequences([&w]).strict(true),
+    )
+    .unwrap();
+    let node = outs[0].owner().unwrap();
+    // the step count, the sequence, its offset, the non-sequence
+    assert_eq!(node.inputs().len(), 4, "{:?}", node.inputs());
+    let f = compile(&[&x], &outs[0]).build().unwrap();
+    let r = f.call(&[Tensor::from(vec![1.0, 2.0])]).unwrap();
+    close(&r[0].to_f64_vec(), &[3.0, 6.0], 0.0);
+}

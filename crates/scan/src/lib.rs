@@ -25,6 +25,8 @@
 //! assert!(updates.is_empty());
 //! ```
 
+pub mod fold;
 pub mod op;
 
+pub use fold::{foldl, foldr, map, reduce};
 pub use op::{is_scan, scan, Scan, ScanBody, ScanError, ScanOutput};

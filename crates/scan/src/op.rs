@@ -62,6 +62,7 @@ pub struct Scan {
     until: bool,
     truncate_gradient: Option<usize>,
     name: Option<String>,
+    strict: bool,
     /// sequences given as reads of a tensor's rows (the gradient's backward loop)
     reads: Vec<SeqRead>,
     /// outputs (indices into `outputs_info`) returned as their last value only, not stacked
@@ -135,7 +136,16 @@ impl Scan {
         self.go_backwards = b;
         self
     }
-    /// The op's name (`for{cpu,<name>}`; default `scan_fn`).
+    /// Theano's `strict=True`: refuse a body that reads a variable from outside (a shared
+    /// weight, an input of the outer graph) not given as a sequence or a non-sequence.
+    pub fn strict(mut self, s: bool) -> Scan {
+        self.strict = s;
+        self
+    }
+    /// Whether any `outputs_info` entry was given (`map` takes none).
+    pub(crate) fn has_outputs_info(&self) -> bool {
+        !self.outputs_info.is_empty()
+    }
     /// Add sequences given as row reads (after the ones `sequences` gives).
     fn reads(mut self, r: impl IntoIterator<Item = SeqRead>) -> Scan {
         self.reads.extend(r);
@@ -149,6 +159,7 @@ impl Scan {
         self
     }
 
+    /// The op's name (`for{cpu,<name>}`; default `scan_fn`).
     pub fn name(mut self, n: &str) -> Scan {
         self.name = Some(n.into());
         self
@@ -473,18 +484,30 @@ pub fn scan<B: Into<ScanBody>>(
     // what else the body reads from outside becomes an implicit non-sequence
     let known: std::collections::HashSet<u64> = placeholders.iter().map(Variable::id).collect();
     let mut implicit = Vec::new();
-    let mut replace = HashMap::new();
+    // an explicit non-sequence the body reads directly rather than through its argument is
+    // that argument
+    let mut replace: HashMap<Variable, Variable> = opts
+        .non_sequences
+        .iter()
+        .cloned()
+        .zip(ns_ph.iter().cloned())
+        .collect();
     for v in graph_inputs(&outs) {
-        if known.contains(&v.id()) || v.is_constant() {
+        if known.contains(&v.id()) || v.is_constant() || replace.contains_key(&v) {
             continue;
+        }
+        if opts.strict {
+            return invalid(format!(
+                "strict: the body reads {v} ({}), which is not given as a sequence or a \
+                 non-sequence; pass it in non_sequences",
+                v.ty()
+            ));
         }
         let p = Variable::input(v.ty(), None);
         replace.insert(v.clone(), p.clone());
         implicit.push((v, p));
     }
-    if !replace.is_empty() {
-        outs = clone_replace(&outs, &replace)?;
-    }
+    outs = clone_replace(&outs, &replace)?;
     let mut inner_inputs = placeholders;
     inner_inputs.extend(implicit.iter().map(|(_, p)| p.clone()));
     let n_out = outs.len();
