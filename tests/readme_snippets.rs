@@ -37,6 +37,14 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
     )?;
     let gr = theano::grad(&T::sum(&hs[0]), &[w.clone(), uu.clone()])?; // through the loop
 
+    // also theano::map, reduce, foldl, foldr: the sum of xs's rows
+    let (total, _) = theano::foldl(
+        |s| Ok(vec![&s[0] + &s[1]]),
+        theano::Scan::new()
+            .sequences([&xs])
+            .outputs_info([Some(h0.clone())]),
+    )?;
+
     // and they run
     assert_ne!(f.call(&[])?[0].to_f64_vec(), f.call(&[])?[0].to_f64_vec());
     assert_eq!(g.call(&[])?[0].to_f64_vec(), g.call(&[])?[0].to_f64_vec());
@@ -56,5 +64,9 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
         e,
     ])?;
     assert_eq!(out[0].shape(), &[2, 2]);
+    let ft = function(&[&xs, &h0], &total[0])?;
+    let rows = theano::Tensor::from_shape_vec(&[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    let sum = ft.call(&[rows, theano::Tensor::from(vec![0.5, 0.0])])?;
+    assert_eq!(sum[0].to_f64_vec(), vec![9.5, 12.0]);
     Ok(())
 }
