@@ -1121,9 +1121,9 @@ impl CustomOp for ScanOp {
             }
         }
         let ph: Vec<TensorType> = self.inner_inputs.iter().map(Variable::ty).collect();
-        for i in 0..ns {
+        for (i, &p) in ph[..ns].iter().enumerate() {
             if let Some(h) = self.head_input(i) {
-                let (t, p) = (inputs[h], ph[i]);
+                let t = inputs[h];
                 if t.dtype != p.dtype || t.ndim() != p.ndim() {
                     return Err(format!(
                         "scan: row -1 of sequence {i} has type {t}, which the body cannot take \
