@@ -42,6 +42,7 @@ pub mod op;
 pub mod raw_op;
 pub mod shared_streams;
 pub mod streams;
+mod type_text;
 
 pub use mt::{RandomState, StateError};
 pub use op::{is_mrg_uniform, mrg_uniform_op, register_ops};

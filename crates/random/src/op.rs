@@ -6,9 +6,9 @@
 //! It is an [`Op::Custom`]: the interpreter runs [`CustomOp::perform`] (the CPU and the GPU
 //! backends run it through their interpreter fallback), and its knowledge lives here only.
 
-use crate::mrg;
+use crate::{mrg, type_text};
 use std::sync::{Arc, Once};
-use theano_ir::{py_bool_tuple, register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
+use theano_ir::{register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
 /// The op's name, as Theano's class.
@@ -53,20 +53,14 @@ pub fn is_mrg_uniform(op: &Op) -> bool {
 }
 
 /// The parameters' text: `TensorType(float64, matrix),no_inplace` as Theano prints the op
-/// (its output type there is never broadcastable), then `,broadcastable=(True, False)` when
-/// some dimension is, so that the text form parses back to the same type.
+/// (its output type there is never broadcastable), then the broadcastable pattern when some
+/// dimension is ([`crate::type_text`]).
 fn params_text(dtype: DType, broadcastable: &[bool]) -> String {
-    let plain = TensorType::with_ndim(dtype, broadcastable.len())
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    if broadcastable.iter().any(|&b| b) {
-        format!(
-            "{plain},no_inplace,broadcastable={}",
-            py_bool_tuple(broadcastable)
-        )
-    } else {
-        format!("{plain},no_inplace")
-    }
+    format!(
+        "{},no_inplace{}",
+        type_text::plain(dtype, broadcastable.len()),
+        type_text::broadcastable_suffix(broadcastable)
+    )
 }
 
 fn parse(params: &str) -> Result<Arc<dyn CustomOp>, String> {
@@ -76,42 +70,9 @@ fn parse(params: &str) -> Result<Arc<dyn CustomOp>, String> {
              `,broadcastable=(..)`, got {params:?}"
         )
     };
-    let rest = params.strip_prefix("TensorType(").ok_or_else(bad)?;
-    let (ty, rest) = rest.split_once("),").ok_or_else(bad)?;
-    let (dt, pattern) = ty.split_once(", ").ok_or_else(bad)?;
-    let dtype = DType::from_name(dt).ok_or_else(bad)?;
-    let ndim = match pattern {
-        "scalar" => 0,
-        "vector" => 1,
-        "matrix" => 2,
-        p => p
-            .strip_suffix('D')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(bad)?,
-    };
-    let broadcastable = match rest {
-        "no_inplace" => vec![false; ndim],
-        r => {
-            let tuple = r
-                .strip_prefix("no_inplace,broadcastable=(")
-                .and_then(|t| t.strip_suffix(')'))
-                .ok_or_else(bad)?;
-            let b: Vec<bool> = tuple
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| match s {
-                    "True" => Ok(true),
-                    "False" => Ok(false),
-                    _ => Err(bad()),
-                })
-                .collect::<Result<_, _>>()?;
-            if b.len() != ndim {
-                return Err(bad());
-            }
-            b
-        }
-    };
+    let (dtype, ndim, rest) = type_text::parse_plain(params).ok_or_else(bad)?;
+    let suffix = rest.strip_prefix(",no_inplace").ok_or_else(bad)?;
+    let broadcastable = type_text::parse_broadcastable(suffix, ndim).ok_or_else(bad)?;
     match mrg_uniform_op(dtype, &broadcastable)? {
         Op::Custom(c) => Ok(c.0),
         _ => Err(bad()),

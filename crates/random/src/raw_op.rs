@@ -9,8 +9,9 @@
 //! `RandomFunction{uniform,TensorType(float64, matrix)}`.
 
 use crate::mt::{RandomState, STATE_LEN};
+use crate::type_text;
 use std::sync::{Arc, Once};
-use theano_ir::{py_bool_tuple, register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
+use theano_ir::{register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
 /// The op's name, as Theano's class.
@@ -132,42 +133,10 @@ fn parse(params: &str) -> Result<Arc<dyn CustomOp>, String> {
              `,broadcastable=(..)`, got {params:?}"
         )
     };
-    let (f, rest) = params.split_once(",TensorType(").ok_or_else(bad)?;
+    let (f, rest) = params.split_once(',').ok_or_else(bad)?;
     let dist = Dist::from_name(f).ok_or_else(bad)?;
-    let (ty, rest) = rest.split_once(')').ok_or_else(bad)?;
-    let (dt, pattern) = ty.split_once(", ").ok_or_else(bad)?;
-    let dtype = DType::from_name(dt).ok_or_else(bad)?;
-    let ndim = match pattern {
-        "scalar" => 0,
-        "vector" => 1,
-        "matrix" => 2,
-        p => p
-            .strip_suffix('D')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(bad)?,
-    };
-    let broadcastable = if rest.is_empty() {
-        vec![false; ndim]
-    } else {
-        let tuple = rest
-            .strip_prefix(",broadcastable=(")
-            .and_then(|t| t.strip_suffix(')'))
-            .ok_or_else(bad)?;
-        let b: Vec<bool> = tuple
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| match s {
-                "True" => Ok(true),
-                "False" => Ok(false),
-                _ => Err(bad()),
-            })
-            .collect::<Result<_, _>>()?;
-        if b.len() != ndim {
-            return Err(bad());
-        }
-        b
-    };
+    let (dtype, ndim, suffix) = type_text::parse_plain(rest).ok_or_else(bad)?;
+    let broadcastable = type_text::parse_broadcastable(suffix, ndim).ok_or_else(bad)?;
     match random_function_op(dist, dtype, &broadcastable)? {
         Op::Custom(c) => Ok(c.0),
         _ => Err(bad()),
@@ -179,18 +148,12 @@ impl CustomOp for RandomFunction {
         NAME.into()
     }
     fn params(&self) -> String {
-        let plain = TensorType::with_ndim(self.dtype, self.broadcastable.len())
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-        if self.broadcastable.iter().any(|&b| b) {
-            format!(
-                "{},{plain},broadcastable={}",
-                self.dist.fn_name(),
-                py_bool_tuple(&self.broadcastable)
-            )
-        } else {
-            format!("{},{plain}", self.dist.fn_name())
-        }
+        format!(
+            "{},{}{}",
+            self.dist.fn_name(),
+            type_text::plain(self.dtype, self.broadcastable.len()),
+            type_text::broadcastable_suffix(&self.broadcastable)
+        )
     }
     fn n_outputs(&self) -> usize {
         2

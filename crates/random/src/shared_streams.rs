@@ -259,12 +259,7 @@ impl RandomStreams {
     ) -> Result<Variable> {
         const M: &str = "binomial";
         let (n, p) = (n.into_var(), p.into_var());
-        if !n.dtype().is_int() {
-            return Err(RandomError::Argument {
-                method: M,
-                reason: format!("n must be an integer, got {}", n.ty()),
-            });
-        }
+        check_int(M, "n", &n)?;
         check_param(M, "p", &p)?;
         let dtype = count_dtype(M, args.dtype)?;
         let (ndim, size, _) = infer_ndim_bcast(M, args.ndim, &size.into(), &[&n, &p])?;
@@ -301,14 +296,8 @@ impl RandomStreams {
     ) -> Result<Variable> {
         const M: &str = "random_integers";
         let (low, high) = (low.into_var(), high.into_var());
-        for (what, v) in [("low", &low), ("high", &high)] {
-            if !v.dtype().is_int() {
-                return Err(RandomError::Argument {
-                    method: M,
-                    reason: format!("{what} must be an integer, got {}", v.ty()),
-                });
-            }
-        }
+        check_int(M, "low", &low)?;
+        check_int(M, "high", &high)?;
         let dtype = count_dtype(M, args.dtype)?;
         let (_, size, bcast) = infer_ndim_bcast(M, args.ndim, &size.into(), &[&low, &high])?;
         self.gen(
@@ -398,6 +387,16 @@ fn check_param(method: &'static str, what: &str, v: &Variable) -> Result<()> {
         return Err(RandomError::Argument {
             method,
             reason: format!("{what} must be a real number, got {}", v.ty()),
+        });
+    }
+    Ok(())
+}
+
+fn check_int(method: &'static str, what: &str, v: &Variable) -> Result<()> {
+    if !v.dtype().is_int() {
+        return Err(RandomError::Argument {
+            method,
+            reason: format!("{what} must be an integer, got {}", v.ty()),
         });
     }
     Ok(())
