@@ -207,3 +207,27 @@ pub fn sample(dtype: DType, rstate: &Tensor, size: &Tensor) -> Result<Vec<Tensor
         Tensor::from_shape_vec(&[n_streams, 6], flat).map_err(|e| format!("mrg_uniform: {e}"))?;
     Ok(vec![new_states, samples])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text form parses back to the same op; a malformed one is refused.
+    #[test]
+    fn the_text_form_parses_back() {
+        for b in [vec![false, false], vec![true, false], vec![]] {
+            let Op::Custom(c) = mrg_uniform_op(DType::Float32, &b).unwrap() else {
+                panic!("a custom op")
+            };
+            let text = c.0.params();
+            assert_eq!(parse(&text).unwrap().params(), text);
+        }
+        for bad in [
+            "TensorType(float64, matrix)",
+            "TensorType(float64, matrix),inplace",
+            "TensorType(float64, matrix),no_inplace,broadcastable=(True)",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

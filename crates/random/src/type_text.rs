@@ -54,3 +54,34 @@ pub(crate) fn parse_broadcastable(suffix: &str, ndim: usize) -> Option<Vec<bool>
         .collect::<Option<Vec<bool>>>()?;
     (b.len() == ndim).then_some(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `plain` and `broadcastable_suffix` write reads back; malformed text is refused.
+    #[test]
+    fn the_type_text_reads_back() {
+        for (dtype, b) in [
+            (DType::Float64, vec![]),
+            (DType::Float32, vec![false]),
+            (DType::Int64, vec![true, false]),
+            (DType::UInt8, vec![false, false, true, false]),
+        ] {
+            let text = format!("{}{}", plain(dtype, b.len()), broadcastable_suffix(&b));
+            let (d, n, rest) = parse_plain(&text).unwrap();
+            assert_eq!((d, n), (dtype, b.len()), "{text}");
+            assert_eq!(parse_broadcastable(rest, n), Some(b), "{text}");
+        }
+        assert_eq!(plain(DType::Float64, 2), "TensorType(float64, matrix)");
+        assert_eq!(
+            broadcastable_suffix(&[false, true]),
+            ",broadcastable=(False, True)"
+        );
+        assert!(parse_plain("TensorType(float65, matrix)").is_none());
+        assert!(parse_plain("TensorType(float64, cube)").is_none());
+        assert!(parse_broadcastable(",broadcastable=(True,)", 2).is_none());
+        assert!(parse_broadcastable(",broadcastable=(Yes, No)", 2).is_none());
+        assert!(parse_broadcastable(",x", 0).is_none());
+    }
+}
