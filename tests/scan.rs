@@ -905,3 +905,69 @@ fn strict_and_explicit_non_sequences() {
     let r = f.call(&[Tensor::from(vec![1.0, 2.0])]).unwrap();
     close(&r[0].to_f64_vec(), &[3.0, 6.0], 0.0);
 }
+
+/// `debugprint` of a loop ends with Theano's `Inner graphs of the scan ops:` section: the
+/// loop's line again, then its body under ` >`, each body input that takes an outer
+/// input's values written `-> [id ..]` (that input's id), named as Theano names them
+/// (`x[t]`, `w_copy`; an unnamed state as its type). The lines are Theano 1.0.5's for the
+/// same loop (the ids differ: Theano's outer graph holds more nodes).
+#[test]
+fn debugprint_shows_the_loop_body() {
+    let x = T::dmatrix("x");
+    let w = T::dmatrix("w");
+    let (hs, _) = scan(
+        |s| Ok(vec![T::tanh(T::dot(&s[1], &s[2])? + &s[0])]),
+        Scan::new()
+            .sequences([&x])
+            .outputs_info([Some(T::zeros_like(
+                x.get(&[Idx::Int(T::constant(0i64))]).unwrap(),
+            ))])
+            .non_sequences([&w]),
+    )
+    .unwrap();
+    let text = debugprint(&hs);
+    let (_, inner) = text
+        .split_once("\nInner graphs of the scan ops:\n\n")
+        .unwrap_or_else(|| panic!("no inner graph section in\n{text}"));
+    // every `[id X]` as `[id _]`
+    let strip = |s: &str| {
+        let mut out = String::new();
+        for (i, part) in s.split("[id ").enumerate() {
+            match part.split_once(']') {
+                Some((_, rest)) if i > 0 => {
+                    out.push_str("[id _]");
+                    out.push_str(rest);
+                }
+                _ => out.push_str(part),
+            }
+        }
+        out
+    };
+    let theano = "for{cpu,scan_fn} [id B] ''   
+ >Elemwise{tanh,no_inplace} [id BD] ''   
+ > |Elemwise{add,no_inplace} [id BE] ''   
+ >   |dot [id BF] ''   
+ >   | |<TensorType(float64, vector)> [id BG] -> [id K]
+ >   | |w_copy [id BH] -> [id BB]
+ >   |x[t] [id BI] -> [id I]
+";
+    assert_eq!(strip(inner), strip(theano), "{inner}");
+    // the arrows point at the outer inputs: the sequence x, the initial state, w
+    let id_of = |line_start: &str| {
+        let line = text.lines().find(|l| l.starts_with(line_start)).unwrap();
+        line.split("[id ")
+            .nth(1)
+            .unwrap()
+            .split(']')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let w_id = id_of(" |w ");
+    assert!(
+        inner
+            .lines()
+            .any(|l| l.contains("w_copy") && l.ends_with(&format!("-> [id {w_id}]"))),
+        "{inner}"
+    );
+}

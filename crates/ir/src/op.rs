@@ -243,6 +243,10 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
 pub struct InnerGraph {
     pub inputs: Vec<crate::Variable>,
     pub outputs: Vec<crate::Variable>,
+    /// For each input, the node input whose values it takes (a sequence's rows, a state's
+    /// initial value, a non-sequence), when there is one: `debugprint` writes
+    /// `<inner> -> [id <outer>]` as Theano does for a scan's body.
+    pub outer: Vec<Option<usize>>,
 }
 
 /// A compiled inner graph: values of its inputs in, values of its outputs out.

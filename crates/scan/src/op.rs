@@ -178,6 +178,22 @@ fn placeholder(dtype: DType, ndim: usize) -> Result<Variable> {
         .map_err(|e| ScanError::Invalid(e.to_string()))
 }
 
+/// `[t]`, `[t+1]`, `[t-2]`: Theano's suffix of a tap's placeholder name.
+fn tap_text(tap: i64) -> String {
+    match tap {
+        0 => "[t]".into(),
+        k if k > 0 => format!("[t+{k}]"),
+        k => format!("[t{k}]"),
+    }
+}
+
+/// The body's placeholder of a value read whole each step (a non-sequence): of its type,
+/// named `<name>_copy` as Theano's.
+fn copy_of(v: &Variable) -> Variable {
+    let name = v.name().map(|n| format!("{n}_copy"));
+    Variable::input(v.ty(), name.as_deref())
+}
+
 /// `v` itself, or through an identity node when it is a leaf: the backward body's
 /// L-operator takes the body's outputs' gradients as known gradients and the placeholders as
 /// what it differentiates, and one variable cannot be both (Theano's `known_grads` override).
@@ -246,6 +262,8 @@ pub fn scan<B: Into<ScanBody>>(
     // t + (tap - min) of x, or of x reversed (row len - 1 - (tap - min) - t), for the
     // len - (max - min) steps every tap has a row for
     let mut seqs = Vec::new();
+    // Theano's names of the body's placeholders: `x[t]`, `x[t-1]`, `h0[t-1]`, `w_copy`
+    let mut seq_names = Vec::new();
     for (i, (s, taps)) in opts.sequences.iter().enumerate() {
         if s.ndim() == 0 {
             return invalid(format!(
@@ -267,9 +285,14 @@ pub fn scan<B: Into<ScanBody>>(
                 base: s.clone(),
                 offset,
                 step,
-                len: T::sub(&len, hi - lo),
+                len: if hi == lo {
+                    len.clone()
+                } else {
+                    T::sub(&len, hi - lo)
+                },
                 head: None,
             });
+            seq_names.push(s.name().map(|n| format!("{n}{}", tap_text(tap))));
         }
     }
     seqs.extend(opts.reads.iter().cloned());
@@ -297,9 +320,11 @@ pub fn scan<B: Into<ScanBody>>(
     };
     let seq_ph: Vec<Variable> = seqs
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let b = s.base.broadcastable();
-            TensorType::new(s.base.dtype(), &b[1..]).map(|t| Variable::input(t, None))
+            let name = seq_names.get(i).cloned().flatten();
+            TensorType::new(s.base.dtype(), &b[1..]).map(|t| Variable::input(t, name.as_deref()))
         })
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
@@ -337,8 +362,15 @@ pub fn scan<B: Into<ScanBody>>(
             init.ndim()
         };
         let w = (-lo) as usize;
+        // state s_j holds the value of tap j - w
         let states = (0..w)
-            .map(|_| placeholder(init.dtype(), nd))
+            .map(|j| {
+                let ph = placeholder(init.dtype(), nd)?;
+                if let Some(n) = init.name() {
+                    ph.set_name(&format!("{n}{}", tap_text(j as i64 - w as i64)));
+                }
+                Ok(ph)
+            })
             .collect::<Result<Vec<_>>>()?;
         recs.push(Rec {
             out: i,
@@ -348,11 +380,7 @@ pub fn scan<B: Into<ScanBody>>(
             windowed,
         });
     }
-    let ns_ph: Vec<Variable> = opts
-        .non_sequences
-        .iter()
-        .map(|v| Variable::input(v.ty(), None))
-        .collect();
+    let ns_ph: Vec<Variable> = opts.non_sequences.iter().map(copy_of).collect();
     // the body's arguments: sequence taps, output taps, non-sequences
     let mut args = seq_ph.clone();
     for r in &recs {
@@ -465,7 +493,11 @@ pub fn scan<B: Into<ScanBody>>(
             }
         }
         for (v, e) in pending.drain(..) {
-            threaded.push((v.clone(), placeholder(v.dtype(), v.ndim())?, outs.len()));
+            let ph = placeholder(v.dtype(), v.ndim())?;
+            if let Some(n) = v.name() {
+                ph.set_name(&format!("{n}_copy"));
+            }
+            threaded.push((v.clone(), ph, outs.len()));
             outs.push(not_a_leaf(e)?);
             rec_of.push(Some(k));
             inits.push(v);
@@ -503,7 +535,7 @@ pub fn scan<B: Into<ScanBody>>(
                 v.ty()
             ));
         }
-        let p = Variable::input(v.ty(), None);
+        let p = copy_of(&v);
         replace.insert(v.clone(), p.clone());
         implicit.push((v, p));
     }
@@ -1165,9 +1197,16 @@ impl CustomOp for ScanOp {
         Some(self.run(inputs))
     }
     fn inner_graphs(&self) -> Vec<InnerGraph> {
+        // the body's inputs: a sequence's slices (its tensor), the states (their initial
+        // values), the non-sequences
+        let (ns, at) = (self.n_seqs, self.states_at());
+        let outer = (0..self.inner_inputs.len())
+            .map(|i| Some(if i < ns { 1 + i } else { at + i - ns }))
+            .collect();
         vec![InnerGraph {
             inputs: self.inner_inputs.clone(),
             outputs: self.inner_outputs.clone(),
+            outer,
         }]
     }
     fn with_runners(&self, runners: Vec<Arc<dyn InnerRunner>>) -> Option<Arc<dyn CustomOp>> {

@@ -18,7 +18,7 @@
 
 use crate::op::Op;
 use crate::var::Variable;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 /// How `[id ..]` identifiers are written (Theano's `ids` argument).
@@ -142,15 +142,87 @@ pub fn debugprint(outputs: &[Variable]) -> String {
 }
 
 /// Theano's `debugprint` with options (depth, print_type, ids, stop_on_name).
+///
+/// A loop (an op with an inner graph, a `scan`) is followed, as in Theano, by a section
+/// `Inner graphs of the scan ops:` that prints the loop's line again and its body's outputs
+/// under ` >`, each body input that takes an outer input's values written
+/// `<input> [id X] -> [id Y]` (`Y` the outer input's id, its node's when it has one).
 pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String {
-    let mut out = String::new();
-    let mut ids = Ids {
-        style: opts.ids,
-        used: HashMap::new(),
+    let mut p = Printer {
+        out: String::new(),
+        ids: Ids {
+            style: opts.ids,
+            used: HashMap::new(),
+        },
+        done: HashSet::new(),
+        loops: Vec::new(),
+        opts,
     };
-    // Nodes already printed (and so not to expand again), across all outputs.
-    let mut done: HashMap<u64, ()> = HashMap::new();
     for r in outputs {
+        p.tree(r, "", "", None);
+    }
+    let mut k = 0;
+    if !p.loops.is_empty() {
+        p.out.push_str("\nInner graphs of the scan ops:\n");
+    }
+    // a loop's body may hold loops of its own, printed after it
+    while let Some(l) = p.loops.get(k).cloned() {
+        k += 1;
+        p.out.push('\n');
+        p.tree(&l, "", "", None);
+        let Some(node) = l.owner() else { continue };
+        let Op::Custom(c) = node.op() else { continue };
+        for g in c.0.inner_graphs() {
+            let outer: HashMap<u64, Variable> = g
+                .inputs
+                .iter()
+                .zip(&g.outer)
+                .filter_map(|(i, o)| Some((i.id(), node.inputs().get((*o)?)?.clone())))
+                .collect();
+            for o in &g.outputs {
+                p.tree(o, " >", " >", Some(&outer));
+            }
+        }
+    }
+    p.out
+}
+
+/// What one `debugprint` call carries from tree to tree.
+struct Printer<'a> {
+    out: String,
+    ids: Ids,
+    /// nodes printed already (not expanded again), across all trees
+    done: HashSet<u64>,
+    /// outputs of loops met, each loop once, in order: their bodies are printed at the end
+    loops: Vec<Variable>,
+    opts: &'a DebugPrintOptions,
+}
+
+impl Printer<'_> {
+    /// Remember `v` when it is an output of a loop not met before.
+    fn note_loop(&mut self, v: &Variable) {
+        let Some(node) = v.owner() else { return };
+        let has_body = matches!(node.op(), Op::Custom(c) if !c.0.inner_graphs().is_empty());
+        if has_body
+            && !self
+                .loops
+                .iter()
+                .any(|l| l.owner().is_some_and(|n| n.id() == node.id()))
+        {
+            self.loops.push(v.clone());
+        }
+    }
+
+    /// The tree of `root`, depth first; `outer` maps a loop body's inputs to the outer
+    /// inputs they take their values from.
+    fn tree(
+        &mut self,
+        root: &Variable,
+        prefix: &str,
+        prefix_child: &str,
+        outer: Option<&HashMap<u64, Variable>>,
+    ) {
+        let opts = self.opts;
         // (variable, prefix of its line, prefix of its children's lines, depth left)
         // (.., for a Subtensor-family index input: its node and position)
         let mut stack: Vec<(
@@ -159,8 +231,16 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
             String,
             Option<usize>,
             Option<(u64, usize)>,
-        )> = vec![(r.clone(), String::new(), String::new(), opts.depth, None)];
+        )> = vec![(
+            root.clone(),
+            prefix.to_string(),
+            prefix_child.to_string(),
+            opts.depth,
+            None,
+        )];
         while let Some((r, prefix, prefix_child, depth, index_of)) = stack.pop() {
+            // a loop met as an input is noted when its turn comes, as Theano does
+            self.note_loop(&r);
             if depth == Some(0) {
                 continue;
             }
@@ -168,8 +248,8 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
             // Theano's Subtensor holds a symbolic index through a ScalarFromTensor node
             if let Some((node, pos)) = index_of {
                 if r.constant_value().is_none() {
-                    let id_str = ids.get(Key::ScalarFromTensor(node, pos), node);
-                    let _ = writeln!(out, "{prefix}ScalarFromTensor {id_str} ''   ");
+                    let id_str = self.ids.get(Key::ScalarFromTensor(node, pos), node);
+                    let _ = writeln!(self.out, "{prefix}ScalarFromTensor {id_str} ''   ");
                     let child = (
                         r,
                         format!("{prefix_child} |"),
@@ -188,8 +268,8 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
             };
             match r.owner() {
                 Some(a) => {
-                    let already_printed = done.insert(a.id(), ()).is_some();
-                    let id_str = ids.get(Key::Node(a.id()), a.id());
+                    let already_printed = !self.done.insert(a.id());
+                    let id_str = self.ids.get(Key::Node(a.id()), a.id());
                     let idx = if a.n_outputs() == 1 {
                         String::new()
                     } else {
@@ -198,7 +278,7 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     let name = r.name().map(|n| n.to_string()).unwrap_or_default();
                     let types: Vec<_> = a.inputs().iter().map(Variable::ty).collect();
                     let _ = writeln!(
-                        out,
+                        self.out,
                         "{prefix}{}{idx} {id_str}{type_str} '{name}'   ",
                         a.op().theano_name(&types)
                     );
@@ -237,21 +317,29 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                     }
                 }
                 None => {
-                    let id_str = ids.get(Key::Var(r.id()), r.id());
+                    let id_str = self.ids.get(Key::Var(r.id()), r.id());
+                    if let Some(o) = outer.and_then(|m| m.get(&r.id())) {
+                        let outer_id = match o.owner() {
+                            Some(n) => self.ids.get(Key::Node(n.id()), n.id()),
+                            None => self.ids.get(Key::Var(o.id()), o.id()),
+                        };
+                        let _ = writeln!(self.out, "{prefix}{r} {id_str}{type_str} -> {outer_id}");
+                        continue;
+                    }
                     match r.constant_value() {
                         Some(t) if is_index && t.ndim() == 0 => {
                             let v = crate::var::scalar_str(t);
-                            let _ = writeln!(out, "{prefix}Constant{{{v}}} {id_str}{type_str}");
+                            let _ =
+                                writeln!(self.out, "{prefix}Constant{{{v}}} {id_str}{type_str}");
                         }
                         _ => {
-                            let _ = writeln!(out, "{prefix}{r} {id_str}{type_str}");
+                            let _ = writeln!(self.out, "{prefix}{r} {id_str}{type_str}");
                         }
                     }
                 }
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
