@@ -499,3 +499,45 @@ fn gradients_stop_at_the_draws() {
     let out = f.call(&[Tensor::from(vec![1.0, 2.0, 3.0, 4.0])]).unwrap();
     assert_eq!(out[0].to_f64_vec(), out[1].to_f64_vec());
 }
+
+/// A size no allocator can give is a typed error naming the node built on the user's line,
+/// never an abort: for every draw of both generators.
+#[test]
+fn sizes_too_big_are_refused() {
+    use theano::sandbox::rng_mrg::MRG_RandomStreams;
+    use theano::tensor::shared_randomstreams::Dim;
+    let n = T::lscalar("n");
+    let s = RandomStreams::new(3).unwrap();
+    let m = MRG_RandomStreams::new(3).unwrap();
+    let size = || vec![Dim::from(&n)];
+    let draws = [
+        s.uniform(size(), 0.0, 1.0).unwrap(),
+        s.normal(size(), 0.0, 1.0).unwrap(),
+        s.binomial(size(), 3i64, 0.5).unwrap(),
+        s.random_integers(size(), 0i64, 9i64).unwrap(),
+        s.permutation(Vec::<Dim>::new(), &n).unwrap(),
+        s.permutation(vec![Dim::from(1i64 << 40)], 1i64 << 40)
+            .unwrap(),
+        m.uniform(vec![theano::sandbox::rng_mrg::Dim::from(&n)], 0.0, 1.0)
+            .unwrap(),
+    ];
+    for d in &draws {
+        let f = compile(&[&n], d)
+            .on_unused_input(theano::OnUnused::Ignore)
+            .build()
+            .unwrap();
+        for big in [1i64 << 40, 1 << 62] {
+            let e = f
+                .call(&[Tensor::scalar(big).cast(DType::Int64)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("cannot allocate")
+                    || e.contains("too many")
+                    || e.contains("does not support more than"),
+                "{e}"
+            );
+            assert!(e.contains("Node built at: tests/random_shared.rs"), "{e}");
+        }
+    }
+}

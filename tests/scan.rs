@@ -971,3 +971,26 @@ fn debugprint_shows_the_loop_body() {
         "{inner}"
     );
 }
+
+/// A loop's run-time error names the node built on the user's line (scan, map and the folds
+/// pass their caller on).
+#[test]
+fn loop_errors_name_the_users_line() {
+    let x = T::dvector("x");
+    let n = T::lscalar("n");
+    let (o, _) = theano::map(
+        |s| Ok(vec![&s[0] * 2.0]),
+        Scan::new().sequences([&x]).n_steps(&n),
+    )
+    .unwrap();
+    let f = compile(&[&x, &n], &o[0]).build().unwrap();
+    let e = f
+        .call(&[
+            Tensor::from(vec![1.0, 2.0]),
+            Tensor::scalar(5.0).cast(theano::DType::Int64),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fewer than the 5 steps"), "{e}");
+    assert!(e.contains("Node built at: tests/scan.rs"), "{e}");
+}

@@ -291,12 +291,20 @@ impl RandomState {
     /// `permutation(n)`: `0..n` shuffled by Fisher-Yates from the end, each index drawn by
     /// [`RandomState::bounded`] (NumPy's legacy `shuffle` of `arange(n)`).
     pub fn permutation(&mut self, n: usize) -> Vec<i64> {
-        let mut v: Vec<i64> = (0..n as i64).collect();
+        let mut v = Vec::with_capacity(n);
+        self.permutation_into(&mut v, n);
+        v
+    }
+
+    /// [`RandomState::permutation`] appended to `out` (whose capacity the caller reserved).
+    pub fn permutation_into(&mut self, out: &mut Vec<i64>, n: usize) {
+        let start = out.len();
+        out.extend(0..n as i64);
+        let v = &mut out[start..];
         for i in (1..n).rev() {
             let j = self.bounded(i as u64) as usize;
             v.swap(i, j);
         }
-        v
     }
 
     /// `binomial(n, p)`: NumPy's legacy sampler (inversion while `n * min(p, 1 - p)` is at

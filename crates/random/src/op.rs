@@ -11,6 +11,18 @@ use std::sync::{Arc, Once};
 use theano_ir::{register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
+/// A buffer for `n` samples: a refusal, not an abort, when the allocator cannot give it.
+pub(crate) fn sample_buffer<T>(n: usize) -> Result<Vec<T>, String> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        format!(
+            "cannot allocate {n} samples of {} bytes",
+            std::mem::size_of::<T>()
+        )
+    })?;
+    Ok(v)
+}
+
 /// The op's name, as Theano's class.
 pub const NAME: &str = "mrg_uniform";
 
@@ -186,14 +198,14 @@ pub fn sample(dtype: DType, rstate: &Tensor, size: &Tensor) -> Result<Vec<Tensor
     let n = n as usize;
     let samples = match dtype {
         DType::Float64 => {
-            let mut out = Vec::with_capacity(n);
+            let mut out = sample_buffer(n).map_err(|e| format!("{NAME}: {e}"))?;
             for i in 0..n {
                 out.push(mrg::to_f64(mrg::next(&mut rows[i % n_streams])));
             }
             Tensor::from_shape_vec(&shape, out)
         }
         DType::Float32 => {
-            let mut out = Vec::with_capacity(n);
+            let mut out = sample_buffer(n).map_err(|e| format!("{NAME}: {e}"))?;
             for i in 0..n {
                 out.push(mrg::to_f32(mrg::next(&mut rows[i % n_streams])));
             }

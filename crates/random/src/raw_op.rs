@@ -9,6 +9,7 @@
 //! `RandomFunction{uniform,TensorType(float64, matrix)}`.
 
 use crate::mt::{RandomState, STATE_LEN};
+use crate::op::sample_buffer;
 use crate::type_text;
 use std::sync::{Arc, Once};
 use theano_ir::{register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
@@ -343,7 +344,10 @@ impl RandomFunction {
             .map(|(t, n)| Param::new(t, &shape, n))
             .collect::<Result<_, _>>()
             .map_err(err)?;
-        let count: usize = shape.iter().product();
+        let count = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| err(format!("size {shape:?} has too many elements")))?;
         let mut index = vec![0usize; shape.len()];
         let at = |p: &Param, index: &[usize]| p.offset(index);
         let samples = match self.dist {
@@ -365,7 +369,7 @@ impl RandomFunction {
                 {
                     return Err(err("Range exceeds valid bounds".into()));
                 }
-                let mut out = Vec::with_capacity(count);
+                let mut out = sample_buffer(count).map_err(err)?;
                 for _ in 0..count {
                     let (a, b) = (
                         ps[0].values[at(&ps[0], &index)],
@@ -387,7 +391,7 @@ impl RandomFunction {
                 if ps[1].values.iter().any(|p| !(0.0..=1.0).contains(p)) {
                     return Err(err("p < 0, p > 1 or p is NaN".into()));
                 }
-                let mut out = Vec::with_capacity(count);
+                let mut out = sample_buffer(count).map_err(err)?;
                 for _ in 0..count {
                     let n = ps[0].ints[at(&ps[0], &index)];
                     let p = ps[1].values[at(&ps[1], &index)];
@@ -397,7 +401,7 @@ impl RandomFunction {
                 Tensor::from_shape_vec(&shape, out)
             }
             Dist::RandomIntegers => {
-                let mut out = Vec::with_capacity(count);
+                let mut out = sample_buffer(count).map_err(err)?;
                 for _ in 0..count {
                     let low = ps[0].ints[at(&ps[0], &index)];
                     let high = ps[1].ints[at(&ps[1], &index)];
@@ -423,9 +427,12 @@ impl RandomFunction {
                 }
                 let n = usize::try_from(nt.to_i64_vec()[0])
                     .map_err(|_| err("n must not be negative".into()))?;
-                let mut out = Vec::with_capacity(count * n);
+                let total = count
+                    .checked_mul(n)
+                    .ok_or_else(|| err(format!("{count} permutations of {n} are too many")))?;
+                let mut out = sample_buffer(total).map_err(err)?;
                 for _ in 0..count {
-                    out.extend(rng.permutation(n));
+                    rng.permutation_into(&mut out, n);
                 }
                 let mut full = shape.clone();
                 full.push(n);

@@ -137,6 +137,7 @@ impl RandomStreams {
     }
 
     /// Theano's `gen`: a new stream for a `dist` node of the given type.
+    #[track_caller]
     fn gen(
         &self,
         method: &'static str,
@@ -209,6 +210,7 @@ impl RandomStreams {
         self.continuous("normal", Dist::Normal, size.into(), avg, std, args)
     }
 
+    #[track_caller]
     fn continuous(
         &self,
         method: &'static str,

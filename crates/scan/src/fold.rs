@@ -9,6 +9,7 @@ type Result<T> = std::result::Result<T, ScanError>;
 
 /// Theano's `map`: the body applied to each step's slices of the sequences, its outputs
 /// stacked; no output is fed back (`outputs_info` is refused: that loop is a `scan`).
+#[track_caller]
 pub fn map<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
@@ -23,6 +24,7 @@ pub fn map<B: Into<ScanBody>>(
 
 /// Theano's `reduce`: `scan`, then each output's last step (`outputs[i][-1]`), with the
 /// loop's updates.
+#[track_caller]
 pub fn reduce<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
@@ -36,6 +38,7 @@ pub fn reduce<B: Into<ScanBody>>(
 }
 
 /// Theano's `foldl`: [`reduce`] over the sequences from their first row.
+#[track_caller]
 pub fn foldl<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
@@ -44,6 +47,7 @@ pub fn foldl<B: Into<ScanBody>>(
 }
 
 /// Theano's `foldr`: [`reduce`] over the sequences from their last row.
+#[track_caller]
 pub fn foldr<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,

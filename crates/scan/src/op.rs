@@ -254,6 +254,7 @@ pub type ScanOutput = (Vec<Variable>, Vec<(Variable, Variable)>);
 
 /// Theano's `scan`: the body `f` applied step after step; one stacked output per body
 /// output, and the updates (see the module documentation).
+#[track_caller]
 pub fn scan<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
