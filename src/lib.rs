@@ -53,6 +53,15 @@ pub mod tensor {
 }
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
+
+/// Registers the IR text parsers of the custom ops this library defines (`mrg_uniform`,
+/// `RandomFunction`, the loop `for`), so that text holding them parses before the process
+/// has built any (each registers itself when first built).
+pub fn register_builtin_ops() {
+    theano_random::register_ops();
+    theano_random::raw_op::register_ops();
+    theano_scan::register_ops();
+}
 pub use theano_tensor::Tensor;
 
 /// Theano's `theano.sandbox`: `rng_mrg`, the MRG31k3p random streams (crates/random).

@@ -203,6 +203,13 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
     fn params(&self) -> String {
         String::new()
     }
+    /// The parameters the IR text form writes when they hold more than [`CustomOp::params`]
+    /// shows (a loop's body: `debugprint` and `pp` print `for{cpu,scan_fn}` as Theano, the
+    /// text form the whole op); the registered constructor reads either. `None` (the
+    /// default): `params`.
+    fn text_params(&self) -> Option<String> {
+        None
+    }
     /// The op's inner graphs (a loop's body), for a driver that compiles them with the
     /// function's own optimizer and linker ([`CustomOp::with_runners`]); none by default.
     fn inner_graphs(&self) -> Vec<InnerGraph> {

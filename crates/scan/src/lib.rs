@@ -27,6 +27,8 @@
 
 pub mod fold;
 pub mod op;
+pub mod text;
 
 pub use fold::{foldl, foldr, map, reduce};
 pub use op::{is_scan, scan, Scan, ScanBody, ScanError, ScanOutput};
+pub use text::register_ops;

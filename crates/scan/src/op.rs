@@ -573,19 +573,8 @@ pub fn scan<B: Into<ScanBody>>(
             }
         }
     }
-    let exe = compile(&inner_inputs, &inner_outputs)?;
-    let out_types = inner_outputs[..n_out]
-        .iter()
-        .zip(&last)
-        .map(|(o, &last)| {
-            let mut b = if last { vec![] } else { vec![false] };
-            b.extend(o.broadcastable());
-            TensorType::new(o.dtype(), &b).map_err(|e| ScanError::Invalid(e.to_string()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let op = ScanOp {
+    let op = ScanOp::from_parts(Parts {
         name: opts.name.clone().unwrap_or_else(|| "scan_fn".into()),
-        n_seqs: seqs.len(),
         seq_steps: seqs.iter().map(|s| s.step).collect(),
         seq_heads: seqs.iter().map(|s| s.head.is_some()).collect(),
         rec_of,
@@ -594,11 +583,10 @@ pub fn scan<B: Into<ScanBody>>(
         n_nonseqs: ns_ph.len() + implicit.len(),
         inner_inputs,
         inner_outputs,
-        out_types,
         until: opts.until,
         truncate_gradient: opts.truncate_gradient,
-        exe,
-    };
+    })
+    .map_err(ScanError::Invalid)?;
     let mut ins = vec![n_steps];
     ins.extend(seqs.iter().map(|s| s.base.clone()));
     ins.extend(seqs.iter().map(|s| T::cast(&s.offset, DType::Int64)));
@@ -656,6 +644,120 @@ pub struct ScanOp {
     truncate_gradient: Option<usize>,
     /// runs the body: interpreted, or as the function's linker compiled it
     exe: Arc<dyn InnerRunner>,
+}
+
+/// What a [`ScanOp`] is made of (its text form writes these, [`crate::text`]).
+#[derive(Clone)]
+pub(crate) struct Parts {
+    pub name: String,
+    pub seq_steps: Vec<i64>,
+    pub seq_heads: Vec<bool>,
+    pub rec_of: Vec<Option<usize>>,
+    pub last: Vec<bool>,
+    pub n_rec: usize,
+    pub n_nonseqs: usize,
+    pub inner_inputs: Vec<Variable>,
+    pub inner_outputs: Vec<Variable>,
+    pub until: bool,
+    pub truncate_gradient: Option<usize>,
+}
+
+impl ScanOp {
+    /// The op of `p`, checked (counts, steps, each state fed by one output of its type),
+    /// its body an interpreted program.
+    pub(crate) fn from_parts(p: Parts) -> std::result::Result<ScanOp, String> {
+        let ns = p.seq_steps.len();
+        let n_out = p.inner_outputs.len().checked_sub(usize::from(p.until));
+        let bad = |m: String| Err(format!("scan: {m}"));
+        let Some(n_out) = n_out else {
+            return bad("a loop with a stop condition needs it as its last body output".into());
+        };
+        if p.seq_heads.len() != ns || p.inner_inputs.len() != ns + p.n_rec + p.n_nonseqs {
+            return bad(format!(
+                "{} body inputs for {ns} sequences, {} states and {} non-sequences",
+                p.inner_inputs.len(),
+                p.n_rec,
+                p.n_nonseqs
+            ));
+        }
+        if p.seq_steps.iter().any(|&s| s != 1 && s != -1) {
+            return bad(format!(
+                "sequence steps must be 1 or -1, got {:?}",
+                p.seq_steps
+            ));
+        }
+        if p.rec_of.len() != n_out || p.last.len() != n_out {
+            return bad(format!(
+                "{n_out} body outputs, but {} output kinds",
+                p.rec_of.len()
+            ));
+        }
+        let mut fed = vec![0; p.n_rec];
+        for (j, (r, &last)) in p.rec_of.iter().zip(&p.last).enumerate() {
+            match *r {
+                Some(k) if k < p.n_rec => {
+                    fed[k] += 1;
+                    let (o, s) = (&p.inner_outputs[j], &p.inner_inputs[ns + k]);
+                    if o.dtype() != s.dtype() || o.ndim() != s.ndim() {
+                        return bad(format!(
+                            "output {j} ({}) feeds state {k} ({})",
+                            o.ty(),
+                            s.ty()
+                        ));
+                    }
+                }
+                None if !last => {}
+                _ => return bad(format!("output {j} names no state of the {}", p.n_rec)),
+            }
+        }
+        if fed.iter().any(|&c| c != 1) {
+            return bad("each state must be fed by exactly one output".into());
+        }
+        let out_types = p.inner_outputs[..n_out]
+            .iter()
+            .zip(&p.last)
+            .map(|(o, &last)| {
+                let mut b = if last { vec![] } else { vec![false] };
+                b.extend(o.broadcastable());
+                TensorType::new(o.dtype(), &b).map_err(|e| e.to_string())
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let exe = compile(&p.inner_inputs, &p.inner_outputs).map_err(|e| e.to_string())?;
+        crate::text::register_ops();
+        Ok(ScanOp {
+            name: p.name,
+            n_seqs: ns,
+            seq_steps: p.seq_steps,
+            seq_heads: p.seq_heads,
+            rec_of: p.rec_of,
+            last: p.last,
+            n_rec: p.n_rec,
+            n_nonseqs: p.n_nonseqs,
+            inner_inputs: p.inner_inputs,
+            inner_outputs: p.inner_outputs,
+            out_types,
+            until: p.until,
+            truncate_gradient: p.truncate_gradient,
+            exe,
+        })
+    }
+
+    /// The parts it was made of.
+    pub(crate) fn parts(&self) -> Parts {
+        Parts {
+            name: self.name.clone(),
+            seq_steps: self.seq_steps.clone(),
+            seq_heads: self.seq_heads.clone(),
+            rec_of: self.rec_of.clone(),
+            last: self.last.clone(),
+            n_rec: self.n_rec,
+            n_nonseqs: self.n_nonseqs,
+            inner_inputs: self.inner_inputs.clone(),
+            inner_outputs: self.inner_outputs.clone(),
+            until: self.until,
+            truncate_gradient: self.truncate_gradient,
+        }
+    }
 }
 
 impl std::fmt::Debug for ScanOp {
@@ -1230,35 +1332,24 @@ impl CustomOp for ScanOp {
             return None;
         }
         let kept: Vec<usize> = (0..n_out).filter(|&j| keep[j]).collect();
-        let mut inner_outputs: Vec<Variable> = kept
+        let mut p = self.parts();
+        p.inner_outputs = kept
             .iter()
             .map(|&j| self.inner_outputs[j].clone())
             .collect();
-        inner_outputs.extend(self.inner_outputs[n_out..].iter().cloned());
-        let out_types = kept
-            .iter()
-            .map(|&j| {
-                let o = &self.inner_outputs[j];
-                let mut b = if last[j] { vec![] } else { vec![false] };
-                b.extend(o.broadcastable());
-                TensorType::new(o.dtype(), &b)
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .ok()?;
-        let exe = compile(&self.inner_inputs, &inner_outputs).ok()?;
-        let op = ScanOp {
-            rec_of: kept.iter().map(|&j| self.rec_of[j]).collect(),
-            last: kept.iter().map(|&j| last[j]).collect(),
-            inner_outputs,
-            out_types,
-            exe,
-            ..self.clone()
-        };
+        p.inner_outputs
+            .extend(self.inner_outputs[n_out..].iter().cloned());
+        p.rec_of = kept.iter().map(|&j| self.rec_of[j]).collect();
+        p.last = kept.iter().map(|&j| last[j]).collect();
+        let op = ScanOp::from_parts(p).ok()?;
         let mut map = vec![None; n_out];
         for (i, &j) in kept.iter().enumerate() {
             map[j] = Some(i);
         }
         Some((Arc::new(op), map))
+    }
+    fn text_params(&self) -> Option<String> {
+        Some(crate::text::write(self))
     }
     fn inner_linkers(&self) -> Vec<&'static str> {
         vec![self.exe.linker()]

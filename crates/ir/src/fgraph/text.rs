@@ -244,7 +244,14 @@ impl FunctionGraph {
                 p.define(o);
                 p.write_decl(o);
             }
-            write!(p.out, " = {}(", self.op(n)).unwrap();
+            match self.op(n) {
+                // an op whose text form holds more than it prints (a loop's body)
+                Op::Custom(c) if c.0.text_params().is_some() => {
+                    let t = c.0.text_params().unwrap_or_default();
+                    write!(p.out, " = {}{{{t}}}(", c.0.name()).unwrap();
+                }
+                op => write!(p.out, " = {op}(").unwrap(),
+            }
             for (k, &i) in self.node_inputs(n).iter().enumerate() {
                 if k > 0 {
                     p.out.push_str(", ");
