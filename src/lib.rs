@@ -55,11 +55,12 @@ pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
 
 /// Registers the IR text parsers of the custom ops this library defines (`mrg_uniform`,
-/// `RandomFunction`, the loop `for`), so that text holding them parses before the process
+/// `MultinomialFromUniform`, `RandomFunction`, the loop `for`), so that text holding them parses before the process
 /// has built any (each registers itself when first built).
 pub fn register_builtin_ops() {
     theano_random::register_ops();
     theano_random::raw_op::register_ops();
+    theano_random::multinomial::register_ops();
     theano_scan::register_ops();
 }
 pub use theano_tensor::Tensor;
@@ -70,8 +71,8 @@ pub mod sandbox {
     pub mod rng_mrg {
         pub use theano_random::mrg::guess_n_streams;
         pub use theano_random::{
-            is_mrg_uniform, mrg_uniform_op, register_ops, Dim, Draw, MRG_RandomStreams,
-            MrgRandomStreams, RandomError, Seed, Size, StateUpdate,
+            is_mrg_uniform, mrg_uniform_op, multinomial_from_uniform_op, register_ops, Dim, Draw,
+            MRG_RandomStreams, MrgRandomStreams, RandomError, Seed, Size, StateUpdate,
         };
     }
 }

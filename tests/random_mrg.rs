@@ -124,6 +124,14 @@ fn d(dtype: DType) -> Draw {
     }
 }
 
+/// gen.py's `PVALS[:rows]`: a constant matrix of probabilities, one distribution per row.
+fn pvals(rows: usize) -> Variable {
+    let all = [
+        0.1, 0.2, 0.7, 0.5, 0.25, 0.25, 0.3, 0.3, 0.4, 0.9, 0.05, 0.05,
+    ];
+    T::try_constant(Tensor::from_shape_vec(&[rows, 3], all[..rows * 3].to_vec()).unwrap()).unwrap()
+}
+
 /// Builds a recorded case's draws with the Rust API, as gen.py builds them.
 fn build(name: &str, s: &MrgRandomStreams) -> (Vec<Variable>, Exact) {
     let bits = Exact::Bits;
@@ -164,6 +172,12 @@ fn build(name: &str, s: &MrgRandomStreams) -> (Vec<Variable>, Exact) {
             bits,
         ),
         "truncated_normal" => (vec![s.truncated_normal([40], 0.0, 1.0).unwrap()], normal),
+        "multinomial" => (vec![s.multinomial(pvals(4), 1).unwrap()], bits),
+        "multinomial_n3" => (vec![s.multinomial(pvals(2), 3).unwrap()], bits),
+        "multinomial_float64" => (
+            vec![s.multinomial_with(pvals(4), 1, d(DType::Float64)).unwrap()],
+            bits,
+        ),
         other => panic!("no builder for case {other}"),
     }
 }
@@ -435,6 +449,34 @@ fn refusals_are_theanos() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("not int32"), "{e}");
+    // multinomial: Theano's refusals (it takes no size; ndim and 3-d pvals refused)
+    let e = s
+        .multinomial_with(
+            pvals(1),
+            1,
+            Draw {
+                ndim: Some(2),
+                ..Draw::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg("multinomial_ndim").ends_with(&e.replace("multinomial: ", "")),
+        "{e}"
+    );
+    let cube = T::try_constant(Tensor::full(DType::Float64, &[2, 2, 2], 1.0)).unwrap();
+    let e = s.multinomial(cube, 1).unwrap_err();
+    assert!(matches!(e, RandomError::NotImplemented(_)));
+    assert!(msg("multinomial_3d").ends_with(&e.to_string()), "{e}");
+    assert!(msg("multinomial_size").contains("does not use the size argument"));
+    let e = s
+        .multinomial(T::lmatrix("counts"), 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("pvals must be probabilities"), "{e}");
+    let e = s.multinomial(pvals(1), -1).unwrap_err().to_string();
+    assert!(e.contains("must not be negative"), "{e}");
     let m = T::dmatrix("m");
     let e = s.uniform(&m, 0.0, 1.0).unwrap_err().to_string();
     assert!(e.contains("integer vector"), "{e}");
@@ -459,6 +501,11 @@ fn graphs_print_as_theanos() {
         p["debugprint_uniform"].as_str().unwrap()
     );
     assert_eq!(pp(&u), p["pp_uniform"].as_str().unwrap());
+    let m = s.multinomial(T::dmatrix("p"), 2).unwrap();
+    assert_eq!(
+        debugprint(std::slice::from_ref(&m)),
+        p["debugprint_multinomial"].as_str().unwrap()
+    );
 }
 
 /// No gradient flows through sampling: through `low` it is an error; a cost that only reads

@@ -61,6 +61,10 @@ case("binomial", lambda s: s.binomial((3, 4), p=0.3))
 case("binomial_f32", lambda s: s.binomial((6,), p=0.5, dtype="float32"))
 x = T.dmatrix("x")
 case("truncated_normal", lambda s: s.truncated_normal((40,)), calls=2)
+PVALS = np.array([[.1, .2, .7], [.5, .25, .25], [.3, .3, .4], [.9, .05, .05]])
+case("multinomial", lambda s: s.multinomial(pvals=PVALS))
+case("multinomial_n3", lambda s: s.multinomial(pvals=PVALS[:2], n=3))
+case("multinomial_float64", lambda s: s.multinomial(pvals=PVALS, dtype="float64"))
 
 # a symbolic size: 60 * 256 streams
 x = T.dmatrix("x")
@@ -99,6 +103,9 @@ printing = {"debugprint_uniform": theano.printing.debugprint(u, file="str"),
             "pp_uniform": theano.printing.pp(u)}
 n = srng.normal((2, 3))
 printing["debugprint_normal"] = theano.printing.debugprint(n, file="str")
+p = T.dmatrix("p")
+printing["debugprint_multinomial"] = theano.printing.debugprint(
+    srng.multinomial(pvals=p, n=2), file="str")
 
 # errors
 errors = {}
@@ -109,6 +116,12 @@ for label, thunk in [
         ("seed_first_zero", lambda: MRG_RandomStreams(seed=[0, 0, 0, 1, 2, 3])),
         ("size_zero", lambda: MRG_RandomStreams(seed=3).uniform((2, 0))),
         ("binomial_n2", lambda: MRG_RandomStreams(seed=3).binomial((2,), n=2)),
+        ("multinomial_size",
+         lambda: MRG_RandomStreams(seed=3).multinomial(size=(2,), pvals=[[.5, .5]])),
+        ("multinomial_ndim",
+         lambda: MRG_RandomStreams(seed=3).multinomial(ndim=2, pvals=[[.5, .5]])),
+        ("multinomial_3d",
+         lambda: MRG_RandomStreams(seed=3).multinomial(pvals=np.ones((2, 2, 2)))),
 ]:
     try:
         thunk()

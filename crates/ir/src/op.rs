@@ -210,6 +210,11 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
     fn text_params(&self) -> Option<String> {
         None
     }
+    /// The inputs Theano's op takes as scalars (`as_scalar`): `debugprint` shows each
+    /// through a `ScalarFromTensor` node, as Theano's graph holds it. None by default.
+    fn scalar_inputs(&self) -> Vec<usize> {
+        Vec::new()
+    }
     /// The op's inner graphs (a loop's body), for a driver that compiles them with the
     /// function's own optimizer and linker ([`CustomOp::with_runners`]); none by default.
     fn inner_graphs(&self) -> Vec<InnerGraph> {

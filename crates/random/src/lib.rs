@@ -38,6 +38,7 @@
 
 pub mod mrg;
 pub mod mt;
+pub mod multinomial;
 pub mod op;
 pub mod raw_op;
 pub mod shared_streams;
@@ -45,6 +46,7 @@ pub mod streams;
 mod type_text;
 
 pub use mt::{RandomState, StateError};
+pub use multinomial::multinomial_from_uniform_op;
 pub use op::{is_mrg_uniform, mrg_uniform_op, register_ops};
 pub use raw_op::{is_random_function, random_function_op, rng_of, Dist};
 pub use shared_streams::{DrawArgs, RandomStreams};

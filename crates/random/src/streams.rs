@@ -7,6 +7,7 @@
 //! advances it, unless the function is built with `no_default_updates`.
 
 use crate::mrg::{self, State, M1, M2};
+use crate::multinomial::multinomial_from_uniform_op;
 use crate::op::mrg_uniform_op;
 use std::sync::Mutex;
 use theano_grad::undefined_grad;
@@ -458,6 +459,64 @@ impl MrgRandomStreams {
             },
         )?;
         Ok(T::cast(T::lt(&x, &p), draw.dtype.unwrap_or(DType::Int64)))
+    }
+
+    /// `n` draws from the multinomial distribution of each row of `pvals` (Theano's
+    /// `multinomial(pvals=.., n=1)`): a matrix of `pvals`' shape counting each row's
+    /// outcomes, int64, from one uniform sample per row and draw
+    /// ([`crate::multinomial`]). As in Theano the probabilities are not checked.
+    #[track_caller]
+    pub fn multinomial(&self, pvals: impl IntoVar, n: i64) -> Result<Variable> {
+        self.multinomial_with(pvals, n, Draw::default())
+    }
+
+    /// [`MrgRandomStreams::multinomial`] with Theano's keyword arguments (`dtype` of the
+    /// counts, `nstreams`; `ndim` is refused as Theano refuses it).
+    #[track_caller]
+    pub fn multinomial_with(&self, pvals: impl IntoVar, n: i64, draw: Draw) -> Result<Variable> {
+        const M: &str = "multinomial";
+        if draw.ndim.is_some() {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: "Provided an ndim argument to MRG_RandomStreams.multinomial, which does \
+                         not use the ndim argument."
+                    .into(),
+            });
+        }
+        if n < 0 {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: format!("n is {n}; the draws per row must not be negative"),
+            });
+        }
+        let pvals = undefined_grad(&pvals.into_var());
+        if pvals.ndim() != 2 {
+            return Err(RandomError::NotImplemented(
+                "MRG_RandomStreams.multinomial only implemented for pvals.ndim = 2".into(),
+            ));
+        }
+        if !pvals.dtype().is_float() {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: format!("pvals must be probabilities (floats), got {}", pvals.ty()),
+            });
+        }
+        // one uniform sample per row and draw: size = pvals[:, 0].shape * n
+        let col = pvals.get(&[Idx::Slice(None, None, None), Idx::Int(T::constant(0i64))])?;
+        let n = T::constant(n);
+        let size = T::mul(col.shape(), &n);
+        let unis = self.uniform_with(
+            Size::Vector(size),
+            0.0,
+            1.0,
+            Draw {
+                dtype: None,
+                ndim: Some(1),
+                nstreams: draw.nstreams,
+            },
+        )?;
+        let op = multinomial_from_uniform_op(draw.dtype.unwrap_or(DType::Int64));
+        Ok(T::apply_op(op, vec![pvals, unis, n])?.remove(0))
     }
 
     /// Samples of the normal distribution of mean `avg` and standard deviation `std`, by the

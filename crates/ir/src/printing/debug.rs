@@ -224,13 +224,14 @@ impl Printer<'_> {
     ) {
         let opts = self.opts;
         // (variable, prefix of its line, prefix of its children's lines, depth left)
-        // (.., for a Subtensor-family index input: its node and position)
+        // (.., for a Subtensor-family index input or a custom op's scalar input: its node,
+        // position, and whether a constant too goes through ScalarFromTensor)
         let mut stack: Vec<(
             Variable,
             String,
             String,
             Option<usize>,
-            Option<(u64, usize)>,
+            Option<(u64, usize, bool)>,
         )> = vec![(
             root.clone(),
             prefix.to_string(),
@@ -246,8 +247,8 @@ impl Printer<'_> {
             }
             let is_index = index_of.is_some();
             // Theano's Subtensor holds a symbolic index through a ScalarFromTensor node
-            if let Some((node, pos)) = index_of {
-                if r.constant_value().is_none() {
+            if let Some((node, pos, always)) = index_of {
+                if always || r.constant_value().is_none() {
                     let id_str = self.ids.get(Key::ScalarFromTensor(node, pos), node);
                     let _ = writeln!(self.out, "{prefix}ScalarFromTensor {id_str} ''   ");
                     let child = (
@@ -294,11 +295,16 @@ impl Printer<'_> {
                     }
                     let n = inputs.len();
                     let child_depth = depth.map(|d| d - 1);
-                    // Theano's Subtensor holds constant indices as scalar constants
+                    // Theano's Subtensor holds constant indices as scalar constants; a custom
+                    // op's scalar inputs are Theano's `as_scalar`, a ScalarFromTensor node
                     let first_index = match a.op() {
                         Op::Subtensor { .. } => 1,
                         Op::IncSubtensor { .. } => 2,
                         _ => n,
+                    };
+                    let scalar_inputs = match a.op() {
+                        Op::Custom(c) => c.0.scalar_inputs(),
+                        _ => Vec::new(),
                     };
                     for (i, input) in inputs.iter().enumerate().rev() {
                         let new_prefix = format!("{prefix_child} |");
@@ -312,7 +318,11 @@ impl Printer<'_> {
                             new_prefix,
                             new_prefix_child,
                             child_depth,
-                            (i >= first_index).then_some((a.id(), i)),
+                            if scalar_inputs.contains(&i) {
+                                Some((a.id(), i, true))
+                            } else {
+                                (i >= first_index).then_some((a.id(), i, false))
+                            },
                         ));
                     }
                 }
