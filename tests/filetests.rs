@@ -173,8 +173,6 @@ fn run_file(path: &Path, bless: bool) -> Result<Option<String>, String> {
         }
     }
     let mode = mode.ok_or("missing `; test optimize|interpret` header")?;
-    // text holding the library's own custom ops (a loop) parses before any was built
-    theano::register_builtin_ops();
     let original = FunctionGraph::parse(&ir).map_err(|e| format!("parse: {e}"))?;
     original.verify().map_err(|e| format!("verify: {e}"))?;
     let mut fg = original.clone();
