@@ -55,8 +55,9 @@ pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
 
 /// Registers the IR text parsers of the custom ops this library defines (`mrg_uniform`,
-/// `MultinomialFromUniform`, `RandomFunction`, the loop `for`), so that text holding them parses before the process
-/// has built any (each registers itself when first built).
+/// `MultinomialFromUniform`, `ChoiceFromUniform`, `RandomFunction`, the loop `for`), so that
+/// text holding them parses before the process has built any (each registers itself when
+/// first built).
 pub fn register_builtin_ops() {
     theano_random::register_ops();
     theano_random::raw_op::register_ops();
@@ -71,8 +72,9 @@ pub mod sandbox {
     pub mod rng_mrg {
         pub use theano_random::mrg::guess_n_streams;
         pub use theano_random::{
-            is_mrg_uniform, mrg_uniform_op, multinomial_from_uniform_op, register_ops, Dim, Draw,
-            MRG_RandomStreams, MrgRandomStreams, RandomError, Seed, Size, StateUpdate,
+            choice_from_uniform_op, is_mrg_uniform, mrg_uniform_op, multinomial_from_uniform_op,
+            register_ops, Dim, Draw, MRG_RandomStreams, MrgRandomStreams, RandomError, Seed, Size,
+            StateUpdate,
         };
     }
 }

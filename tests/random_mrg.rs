@@ -174,6 +174,14 @@ fn build(name: &str, s: &MrgRandomStreams) -> (Vec<Variable>, Exact) {
         "truncated_normal" => (vec![s.truncated_normal([40], 0.0, 1.0).unwrap()], normal),
         "multinomial" => (vec![s.multinomial(pvals(4), 1).unwrap()], bits),
         "multinomial_n3" => (vec![s.multinomial(pvals(2), 3).unwrap()], bits),
+        "choice_2" => (vec![s.choice(2i64, pvals(4)).unwrap()], bits),
+        "choice_4_of_5" => {
+            let pv5 = [
+                0.1, 0.2, 0.3, 0.2, 0.2, 0.05, 0.05, 0.4, 0.3, 0.2, 0.5, 0.1, 0.1, 0.1, 0.2,
+            ];
+            let p = T::try_constant(Tensor::from_shape_vec(&[3, 5], pv5.to_vec()).unwrap());
+            (vec![s.choice(4i64, p.unwrap()).unwrap()], bits)
+        }
         "multinomial_float64" => (
             vec![s.multinomial_with(pvals(4), 1, d(DType::Float64)).unwrap()],
             bits,
@@ -477,6 +485,32 @@ fn refusals_are_theanos() {
     assert!(e.contains("pvals must be probabilities"), "{e}");
     let e = s.multinomial(pvals(1), -1).unwrap_err().to_string();
     assert!(e.contains("must not be negative"), "{e}");
+    // choice: only without replacement, ndim and 3-d p refused, as Theano
+    let e = s
+        .choice_with(2i64, pvals(4), true, Draw::default())
+        .unwrap_err();
+    assert!(msg("choice_replace").ends_with(&e.to_string()), "{e}");
+    let nd = Draw {
+        ndim: Some(1),
+        ..Draw::default()
+    };
+    let e = s
+        .choice_with(2i64, pvals(4), false, nd)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg("choice_ndim").ends_with(&e.replace("choice: ", "")),
+        "{e}"
+    );
+    let cube = T::try_constant(Tensor::full(DType::Float64, &[2, 2, 2], 1.0)).unwrap();
+    let e = s.choice(1i64, cube).unwrap_err();
+    assert!(msg("choice_3d").ends_with(&e.to_string()), "{e}");
+    // more draws than outcomes: refused when run, naming the node
+    let k = T::lscalar("k");
+    let c = s.choice(&k, pvals(2)).unwrap();
+    let f = compile(&[&k], &c).build().unwrap();
+    let e = f.call(&[Tensor::scalar(4i64)]).unwrap_err().to_string();
+    assert!(e.contains("Cannot sample without replacement"), "{e}");
     let m = T::dmatrix("m");
     let e = s.uniform(&m, 0.0, 1.0).unwrap_err().to_string();
     assert!(e.contains("integer vector"), "{e}");
@@ -505,6 +539,11 @@ fn graphs_print_as_theanos() {
     assert_eq!(
         debugprint(std::slice::from_ref(&m)),
         p["debugprint_multinomial"].as_str().unwrap()
+    );
+    let c = s.choice(3i64, T::dmatrix("p")).unwrap();
+    assert_eq!(
+        debugprint(std::slice::from_ref(&c)),
+        p["debugprint_choice"].as_str().unwrap()
     );
 }
 

@@ -9,7 +9,7 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
     use theano::sandbox::rng_mrg::MRG_RandomStreams;
 
     let srng = MRG_RandomStreams::new(234)?;
-    let u = srng.uniform([2, 2], 0.0, 1.0)?; // also normal, truncated_normal, binomial, multinomial
+    let u = srng.uniform([2, 2], 0.0, 1.0)?; // also normal, truncated_normal, binomial, multinomial, choice
     let f = function(&[], &u)?; // each call draws new numbers (default updates)
     let g = compile(&[], &u).no_default_updates(true).build()?; // the same numbers every call
 

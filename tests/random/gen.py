@@ -65,6 +65,9 @@ PVALS = np.array([[.1, .2, .7], [.5, .25, .25], [.3, .3, .4], [.9, .05, .05]])
 case("multinomial", lambda s: s.multinomial(pvals=PVALS))
 case("multinomial_n3", lambda s: s.multinomial(pvals=PVALS[:2], n=3))
 case("multinomial_float64", lambda s: s.multinomial(pvals=PVALS, dtype="float64"))
+PV5 = np.array([[.1, .2, .3, .2, .2], [.05, .05, .4, .3, .2], [.5, .1, .1, .1, .2]])
+case("choice_2", lambda s: s.choice(size=2, replace=False, p=PVALS))
+case("choice_4_of_5", lambda s: s.choice(size=4, replace=False, p=PV5), calls=3)
 
 # a symbolic size: 60 * 256 streams
 x = T.dmatrix("x")
@@ -106,6 +109,8 @@ printing["debugprint_normal"] = theano.printing.debugprint(n, file="str")
 p = T.dmatrix("p")
 printing["debugprint_multinomial"] = theano.printing.debugprint(
     srng.multinomial(pvals=p, n=2), file="str")
+printing["debugprint_choice"] = theano.printing.debugprint(
+    srng.choice(size=3, replace=False, p=p), file="str")
 
 # errors
 errors = {}
@@ -122,6 +127,11 @@ for label, thunk in [
          lambda: MRG_RandomStreams(seed=3).multinomial(ndim=2, pvals=[[.5, .5]])),
         ("multinomial_3d",
          lambda: MRG_RandomStreams(seed=3).multinomial(pvals=np.ones((2, 2, 2)))),
+        ("choice_replace", lambda: MRG_RandomStreams(seed=3).choice(size=2, p=PVALS)),
+        ("choice_ndim",
+         lambda: MRG_RandomStreams(seed=3).choice(size=2, replace=False, p=PVALS, ndim=1)),
+        ("choice_3d", lambda: MRG_RandomStreams(seed=3).choice(
+            size=1, replace=False, p=np.ones((2, 2, 2)))),
 ]:
     try:
         thunk()

@@ -46,7 +46,7 @@ pub mod streams;
 mod type_text;
 
 pub use mt::{RandomState, StateError};
-pub use multinomial::multinomial_from_uniform_op;
+pub use multinomial::{choice_from_uniform_op, multinomial_from_uniform_op};
 pub use op::{is_mrg_uniform, mrg_uniform_op, register_ops};
 pub use raw_op::{is_random_function, random_function_op, rng_of, Dist};
 pub use shared_streams::{DrawArgs, RandomStreams};

@@ -1,10 +1,17 @@
-//! `MultinomialFromUniform{<dtype>}` (Theano's `theano.sandbox.multinomial`): turns one
-//! uniform sample per row and draw into multinomial counts. Inputs: `pvals` (a matrix, one
+//! `MultinomialFromUniform{<dtype>}` and `ChoiceFromUniform{<dtype>}` (Theano's
+//! `theano.sandbox.multinomial`): turn one uniform sample per row and draw into multinomial
+//! counts, or into the indices drawn without replacement. Inputs: `pvals` (a matrix, one
 //! distribution per row), `unis` (a vector of `rows * n` uniform samples), `n` (an integer
 //! scalar, the draws per row); output: a matrix of `pvals`' shape and pattern counting, per
 //! row, the outcomes drawn. Draw `c` of row `r` reads `unis[c * rows + r]` and counts the first
 //! outcome whose running sum of probabilities (in float64) exceeds it, as Theano's C code
 //! does; no outcome is counted when none does (pvals are not checked, as in Theano).
+//!
+//! `ChoiceFromUniform` has the same inputs; its output is a matrix of `rows x n` indices: draw
+//! `c` of row `r` is the first outcome whose running sum exceeds `unis[c * rows + r]`, whose
+//! probability is then set to zero and the row renormalised (Theano's C code: the sum is the
+//! running sum before it plus the rest of the row), so no index is drawn twice; `-1` where no
+//! outcome is drawn.
 
 use crate::op::sample_buffer;
 use std::sync::{Arc, Once};
@@ -12,40 +19,78 @@ use theano_ir::tensor as T;
 use theano_ir::{register_custom_op, CustomOp, CustomRef, Op, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
-/// The op's name, as Theano's class.
+/// The ops' names, as Theano's classes.
 pub const NAME: &str = "MultinomialFromUniform";
+pub const CHOICE: &str = "ChoiceFromUniform";
 
-/// The op of one output dtype.
+/// One of the two ops, of one output dtype.
 #[derive(Debug)]
 pub struct MultinomialFromUniform {
     dtype: DType,
+    /// `ChoiceFromUniform`: indices without replacement, not counts
+    choice: bool,
 }
 
 static REGISTER: Once = Once::new();
 
-/// Registers the IR text parser of `MultinomialFromUniform` (done by the first op built).
+/// Registers the IR text parsers of both ops (done by the first op built).
 pub fn register_ops() {
-    REGISTER.call_once(|| register_custom_op(NAME, parse));
+    REGISTER.call_once(|| {
+        register_custom_op(NAME, |p| parse(p, false));
+        register_custom_op(CHOICE, |p| parse(p, true));
+    });
 }
 
 /// The op counting in `dtype`.
 pub fn multinomial_from_uniform_op(dtype: DType) -> Op {
     register_ops();
-    Op::Custom(CustomRef(Arc::new(MultinomialFromUniform { dtype })))
+    Op::Custom(CustomRef(Arc::new(MultinomialFromUniform {
+        dtype,
+        choice: false,
+    })))
 }
 
-fn parse(params: &str) -> Result<Arc<dyn CustomOp>, String> {
-    let dtype = DType::from_name(params)
-        .ok_or_else(|| format!("{NAME} takes a dtype (`{NAME}{{int64}}`), got {params:?}"))?;
-    Ok(Arc::new(MultinomialFromUniform { dtype }))
+/// The op drawing indices without replacement, as `dtype`.
+pub fn choice_from_uniform_op(dtype: DType) -> Op {
+    register_ops();
+    Op::Custom(CustomRef(Arc::new(MultinomialFromUniform {
+        dtype,
+        choice: true,
+    })))
+}
+
+/// Theano prints `MultinomialFromUniform{int64}` and `ChoiceFromUniform{odtype='int64',
+/// replace=False}`.
+fn parse(params: &str, choice: bool) -> Result<Arc<dyn CustomOp>, String> {
+    let (name, dt) = if choice {
+        let dt = params
+            .strip_prefix("odtype='")
+            .and_then(|p| p.strip_suffix("', replace=False"));
+        (CHOICE, dt)
+    } else {
+        (NAME, Some(params))
+    };
+    let dtype = dt.and_then(DType::from_name).ok_or_else(|| {
+        let want = if choice {
+            "odtype='int64', replace=False"
+        } else {
+            "int64"
+        };
+        format!("{name} takes `{name}{{{want}}}`, got {params:?}")
+    })?;
+    Ok(Arc::new(MultinomialFromUniform { dtype, choice }))
 }
 
 impl CustomOp for MultinomialFromUniform {
     fn name(&self) -> String {
-        NAME.into()
+        if self.choice { CHOICE } else { NAME }.into()
     }
     fn params(&self) -> String {
-        self.dtype.to_string()
+        if self.choice {
+            format!("odtype='{}', replace=False", self.dtype)
+        } else {
+            self.dtype.to_string()
+        }
     }
     fn n_outputs(&self) -> usize {
         1
@@ -55,9 +100,10 @@ impl CustomOp for MultinomialFromUniform {
         vec![2]
     }
     fn infer_types(&self, inputs: &[TensorType]) -> Result<Vec<TensorType>, String> {
+        let name = self.name();
         let [pvals, unis, n] = inputs else {
             return Err(format!(
-                "{NAME} takes three inputs (pvals, unis, n), got {}",
+                "{name} takes three inputs (pvals, unis, n), got {}",
                 inputs.len()
             ));
         };
@@ -107,35 +153,55 @@ impl CustomOp for MultinomialFromUniform {
     }
     fn perform(&self, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>, String>> {
         Some(match inputs {
+            [pvals, unis, n] if self.choice => choose(self.dtype, pvals, unis, n),
             [pvals, unis, n] => count(self.dtype, pvals, unis, n),
             _ => Err(format!(
-                "{NAME} takes three inputs (pvals, unis, n), got {}",
+                "{} takes three inputs (pvals, unis, n), got {}",
+                self.name(),
                 inputs.len()
             )),
         })
     }
 }
 
-/// The reference implementation (Theano's C code).
-fn count(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec<Tensor>, String> {
+/// The rows, outcomes and draws per row.
+fn dims(name: &str, pvals: &Tensor, n: &Tensor) -> Result<(usize, usize, usize), String> {
     let n = n
         .scalar_i64()
-        .ok_or_else(|| format!("{NAME}: n must be an integer scalar"))?;
+        .ok_or_else(|| format!("{name}: n must be an integer scalar"))?;
     let &[rows, outcomes] = pvals.shape() else {
-        return Err(format!("{NAME}: pvals ndim should be 2"));
+        return Err(format!("{name}: pvals ndim should be 2"));
     };
-    let n = usize::try_from(n).map_err(|_| format!("{NAME}: n is {n}; it must not be negative"))?;
+    let n = usize::try_from(n).map_err(|_| format!("{name}: n is {n}; it must not be negative"))?;
+    Ok((rows, outcomes, n))
+}
+
+/// One uniform sample per row and draw.
+fn check_unis(name: &str, unis: &Tensor, rows: usize, n: usize) -> Result<(), String> {
     if Some(unis.shape()[0]) != rows.checked_mul(n) {
         return Err(format!(
-            "{NAME}: unis.shape[0] != pvals.shape[0] * n ({} != {rows} * {n})",
+            "{name}: unis.shape[0] != pvals.shape[0] * n ({} != {rows} * {n})",
             unis.shape()[0]
         ));
     }
+    Ok(())
+}
+
+/// A zero-filled buffer of `rows * cols` values.
+fn buffer(name: &str, rows: usize, cols: usize, fill: f64) -> Result<Vec<f64>, String> {
     let total = rows
-        .checked_mul(outcomes)
-        .ok_or_else(|| format!("{NAME}: pvals of shape {:?} is too large", pvals.shape()))?;
-    let mut z: Vec<f64> = sample_buffer(total).map_err(|e| format!("{NAME}: {e}"))?;
-    z.resize(total, 0.0);
+        .checked_mul(cols)
+        .ok_or_else(|| format!("{name}: {rows} x {cols} values are too many"))?;
+    let mut z: Vec<f64> = sample_buffer(total).map_err(|e| format!("{name}: {e}"))?;
+    z.resize(total, fill);
+    Ok(z)
+}
+
+/// `MultinomialFromUniform`'s reference implementation (Theano's C code).
+fn count(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec<Tensor>, String> {
+    let (rows, outcomes, n) = dims(NAME, pvals, n)?;
+    check_unis(NAME, unis, rows, n)?;
+    let mut z = buffer(NAME, rows, outcomes, 0.0)?;
     let p = pvals.to_f64_vec();
     let u = unis.to_f64_vec();
     for c in 0..n {
@@ -156,6 +222,50 @@ fn count(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec<
         .map_err(|e| e.to_string())
 }
 
+/// `ChoiceFromUniform`'s reference implementation (Theano's C code, `-1` where nothing is
+/// drawn as in its Python code).
+fn choose(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec<Tensor>, String> {
+    let (rows, outcomes, n) = dims(CHOICE, pvals, n)?;
+    if n > outcomes {
+        return Err(format!(
+            "{CHOICE}: Cannot sample without replacement n samples bigger than the size of the \
+             distribution ({n} > {outcomes})."
+        ));
+    }
+    check_unis(CHOICE, unis, rows, n)?;
+    let mut z = buffer(CHOICE, rows, n, -1.0)?;
+    let mut p = pvals.to_f64_vec();
+    let u = unis.to_f64_vec();
+    for c in 0..n {
+        for r in 0..rows {
+            let target = u[c * rows + r];
+            let row = &mut p[r * outcomes..(r + 1) * outcomes];
+            let mut cumul = 0.0f64;
+            for m in 0..outcomes {
+                cumul += row[m];
+                if cumul > target {
+                    z[r * n + c] = m as f64;
+                    if c + 1 < n {
+                        // renormalise without outcome m
+                        let mut sum = cumul - row[m];
+                        row[m] = 0.0;
+                        for v in &row[m..] {
+                            sum += v;
+                        }
+                        for v in row.iter_mut() {
+                            *v /= sum;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    Tensor::from_shape_vec(&[rows, n], z)
+        .map(|t| vec![t.cast(dtype)])
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,8 +275,14 @@ mod tests {
         let Op::Custom(c) = multinomial_from_uniform_op(DType::Int64) else {
             panic!("a custom op")
         };
-        assert_eq!(parse(&c.0.params()).unwrap().params(), "int64");
-        assert!(parse("int65").is_err());
+        assert_eq!(parse(&c.0.params(), false).unwrap().params(), "int64");
+        assert!(parse("int65", false).is_err());
+        let Op::Custom(c) = choice_from_uniform_op(DType::Int32) else {
+            panic!("a custom op")
+        };
+        assert_eq!(c.0.params(), "odtype='int32', replace=False");
+        assert_eq!(parse(&c.0.params(), true).unwrap().params(), c.0.params());
+        assert!(parse("odtype='int32', replace=True", true).is_err());
         let pvals = Tensor::from_shape_vec(&[2, 3], vec![0.2, 0.3, 0.5, 0.0, 1.0, 0.0]).unwrap();
         // two draws per row: row 0 reads 0.1 then 0.55, row 1 reads 0.9 then 0.0
         let unis = Tensor::from(vec![0.1, 0.9, 0.55, 0.0]);
@@ -197,5 +313,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("unis.shape[0] != pvals.shape[0] * n"), "{e}");
+        // without replacement: row 0 draws 0 (0.1 < 0.2), then among the rest renormalised
+        // (0.375, 0.625) 0.55 picks 2; row 1 draws 1, then nothing is left above 0.0 but
+        // outcomes of probability 0: -1
+        let two = Tensor::scalar(2.0).cast(DType::Int64);
+        let z = choose(DType::Int64, &pvals, &unis, &two).unwrap().remove(0);
+        assert_eq!(z.shape(), &[2, 2]);
+        assert_eq!(z.to_f64_vec(), vec![0.0, 2.0, 1.0, -1.0]);
+        let four = Tensor::scalar(4.0).cast(DType::Int64);
+        let e = choose(DType::Int64, &pvals, &unis, &four).unwrap_err();
+        assert!(e.contains("Cannot sample without replacement"), "{e}");
     }
 }

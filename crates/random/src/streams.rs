@@ -7,12 +7,12 @@
 //! advances it, unless the function is built with `no_default_updates`.
 
 use crate::mrg::{self, State, M1, M2};
-use crate::multinomial::multinomial_from_uniform_op;
+use crate::multinomial::{choice_from_uniform_op, multinomial_from_uniform_op};
 use crate::op::mrg_uniform_op;
 use std::sync::Mutex;
 use theano_grad::undefined_grad;
 use theano_ir::tensor::{self as T, Idx, IntoVar};
-use theano_ir::{config::float_x, GraphError, Variable};
+use theano_ir::{config::float_x, GraphError, Op, Variable};
 use theano_tensor::{DType, Tensor};
 
 /// What a random stream refuses: the argument, what it must be, what it was.
@@ -501,9 +501,71 @@ impl MrgRandomStreams {
                 reason: format!("pvals must be probabilities (floats), got {}", pvals.ty()),
             });
         }
-        // one uniform sample per row and draw: size = pvals[:, 0].shape * n
-        let col = pvals.get(&[Idx::Slice(None, None, None), Idx::Int(T::constant(0i64))])?;
-        let n = T::constant(n);
+        let op = multinomial_from_uniform_op(draw.dtype.unwrap_or(DType::Int64));
+        self.draw_from_uniform(op, pvals, T::constant(n), draw.nstreams)
+    }
+
+    /// `size` indices drawn without replacement from the distribution of each row of `p`
+    /// (Theano's `choice(size, replace=False, p=..)`): a `rows x size` int64 matrix of indices
+    /// between 0 and `p.shape[1] - 1` ([`crate::multinomial`]).
+    #[track_caller]
+    pub fn choice(&self, size: impl IntoVar, p: impl IntoVar) -> Result<Variable> {
+        self.choice_with(size, p, false, Draw::default())
+    }
+
+    /// [`MrgRandomStreams::choice`] with Theano's keyword arguments: `replace` (only `false`
+    /// is implemented, as in Theano), `dtype`, `nstreams` (`ndim` is refused).
+    #[track_caller]
+    pub fn choice_with(
+        &self,
+        size: impl IntoVar,
+        p: impl IntoVar,
+        replace: bool,
+        draw: Draw,
+    ) -> Result<Variable> {
+        if replace {
+            return Err(RandomError::NotImplemented(
+                "MRG_RandomStreams.choice only works without replacement for now.".into(),
+            ));
+        }
+        let p = undefined_grad(&p.into_var());
+        if draw.ndim.is_some() {
+            return Err(RandomError::Argument {
+                method: "choice",
+                reason: "ndim argument to MRG_RandomStreams.choice is not used.".into(),
+            });
+        }
+        if p.ndim() != 2 {
+            return Err(RandomError::NotImplemented(
+                "MRG_RandomStreams.choice is only implemented for p.ndim = 2".into(),
+            ));
+        }
+        let size = size.into_var();
+        if size.ndim() != 0 || !size.dtype().is_int() || !p.dtype().is_float() {
+            return Err(RandomError::Argument {
+                method: "choice",
+                reason: format!(
+                    "size must be an integer scalar and p probabilities (floats), got {} and {}",
+                    size.ty(),
+                    p.ty()
+                ),
+            });
+        }
+        let op = choice_from_uniform_op(draw.dtype.unwrap_or(DType::Int64));
+        self.draw_from_uniform(op, p, size, draw.nstreams)
+    }
+
+    /// `op(p, unis, n)` with one uniform sample per row of `p` and draw: `unis` of length
+    /// `p[:, 0].shape * n` (Theano's `multinomial` and `choice`).
+    #[track_caller]
+    fn draw_from_uniform(
+        &self,
+        op: Op,
+        p: Variable,
+        n: Variable,
+        nstreams: Option<usize>,
+    ) -> Result<Variable> {
+        let col = p.get(&[Idx::Slice(None, None, None), Idx::Int(T::constant(0i64))])?;
         let size = T::mul(col.shape(), &n);
         let unis = self.uniform_with(
             Size::Vector(size),
@@ -512,11 +574,10 @@ impl MrgRandomStreams {
             Draw {
                 dtype: None,
                 ndim: Some(1),
-                nstreams: draw.nstreams,
+                nstreams,
             },
         )?;
-        let op = multinomial_from_uniform_op(draw.dtype.unwrap_or(DType::Int64));
-        Ok(T::apply_op(op, vec![pvals, unis, n])?.remove(0))
+        Ok(T::apply_op(op, vec![p, unis, n])?.remove(0))
     }
 
     /// Samples of the normal distribution of mean `avg` and standard deviation `std`, by the
