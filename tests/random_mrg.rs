@@ -182,6 +182,13 @@ fn build(name: &str, s: &MrgRandomStreams) -> (Vec<Variable>, Exact) {
             let p = T::try_constant(Tensor::from_shape_vec(&[3, 5], pv5.to_vec()).unwrap());
             (vec![s.choice(4i64, p.unwrap()).unwrap()], bits)
         }
+        "choice_f32" => {
+            let pv5 = [
+                0.1f32, 0.2, 0.3, 0.2, 0.2, 0.05, 0.05, 0.4, 0.3, 0.2, 0.5, 0.1, 0.1, 0.1, 0.2,
+            ];
+            let p = T::try_constant(Tensor::from_shape_vec(&[3, 5], pv5.to_vec()).unwrap());
+            (vec![s.choice(3i64, p.unwrap()).unwrap()], bits)
+        }
         "multinomial_float64" => (
             vec![s.multinomial_with(pvals(4), 1, d(DType::Float64)).unwrap()],
             bits,

@@ -392,15 +392,45 @@ fn taps_on_outputs_and_sequences() {
     )
     .unwrap();
     let xv = Tensor::from(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-    for r in run_every_linker(
-        &[&x],
-        &[moving[0].clone(), back[0].clone()],
-        std::slice::from_ref(&xv),
-    ) {
+    // Theano cuts as if tap 0 were used: taps [1] run 5 steps from x[1], taps [-2, -1] run
+    // 4 steps; going backwards reverses each tap's cut sequence (values from Theano 1.0.5)
+    let (ahead, _) = scan(
+        |s| Ok(vec![s[0].clone()]),
+        Scan::new().sequence_taps(&x, &[1]),
+    )
+    .unwrap();
+    let (behind, _) = scan(
+        |s| Ok(vec![&s[1] - &s[0]]),
+        Scan::new().sequence_taps(&x, &[-2, -1]),
+    )
+    .unwrap();
+    let (around, _) = scan(
+        |s| Ok(vec![&s[1] - &s[0]]),
+        Scan::new().sequence_taps(&x, &[-1, 1]).go_backwards(true),
+    )
+    .unwrap();
+    let outs = [
+        moving[0].clone(),
+        back[0].clone(),
+        ahead[0].clone(),
+        behind[0].clone(),
+        around[0].clone(),
+    ];
+    for r in run_every_linker(&[&x], &outs, std::slice::from_ref(&xv)) {
         assert_eq!(r[0].to_f64_vec(), vec![321.0, 432.0, 543.0, 654.0]);
-        // reversed x is 6 5 4 3 2 1: r[t] - r[t + 2]
-        assert_eq!(r[1].to_f64_vec(), vec![2.0, 2.0, 2.0, 2.0]);
+        // x[0:4] and x[2:6], each reversed: (4 3 2 1) - (6 5 4 3)
+        assert_eq!(r[1].to_f64_vec(), vec![-2.0, -2.0, -2.0, -2.0]);
+        assert_eq!(r[2].to_f64_vec(), vec![2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(r[3].to_f64_vec(), vec![1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(r[4].to_f64_vec(), vec![2.0, 2.0, 2.0, 2.0]);
     }
+    let e = scan(
+        |s| Ok(vec![s[0].clone()]),
+        Scan::new().output_taps(&x0, &[i64::MIN]).n_steps(2i64),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("a tap must lie within"), "{e}");
     let e = scan(
         |s| Ok(vec![s[0].clone()]),
         Scan::new().output_taps(&x0, &[-1, 1]).n_steps(2i64),
@@ -1057,6 +1087,21 @@ fn loops_print_and_parse() {
             close(&b.to_f64_vec(), &a.to_f64_vec(), 1e-15);
         }
     }
+    // names with unpaired brackets, braces, bars and quotes inside the body
+    let odd = T::dvector("x]|{\"");
+    let k = T::dscalar("a[");
+    let (o, _) = scan(
+        |s| Ok(vec![&s[0] * &s[1]]),
+        Scan::new().sequences([&odd]).non_sequences([&k]),
+    )
+    .unwrap();
+    let fg =
+        theano::ir::fgraph::FunctionGraph::from_outputs(&[odd.clone(), k.clone()], &o).unwrap();
+    let text = fg.to_text();
+    assert!(text.contains(r#""x\)\!\<\\"\(t\)""#), "{text}");
+    let back =
+        theano::ir::fgraph::FunctionGraph::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back.to_text(), text);
     // a malformed loop: a bad layout, a body that does not parse
     for bad in [
         "for{cpu,f|steps=2|heads=0|outs=0|states=1|nonseqs=0|until=0|truncate=_|body=x}",

@@ -68,6 +68,8 @@ case("multinomial_float64", lambda s: s.multinomial(pvals=PVALS, dtype="float64"
 PV5 = np.array([[.1, .2, .3, .2, .2], [.05, .05, .4, .3, .2], [.5, .1, .1, .1, .2]])
 case("choice_2", lambda s: s.choice(size=2, replace=False, p=PVALS))
 case("choice_4_of_5", lambda s: s.choice(size=4, replace=False, p=PV5), calls=3)
+case("choice_f32", lambda s: s.choice(size=3, replace=False, p=PV5.astype("float32")),
+     calls=3)
 
 # a symbolic size: 60 * 256 streams
 x = T.dmatrix("x")

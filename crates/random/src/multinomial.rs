@@ -234,6 +234,15 @@ fn choose(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec
     }
     check_unis(CHOICE, unis, rows, n)?;
     let mut z = buffer(CHOICE, rows, n, -1.0)?;
+    // the renormalised probabilities and their sum are kept in the pvals' dtype (the running
+    // sum in float64), as Theano's C code keeps them
+    let in_dtype = |v: f64| {
+        if pvals.dtype() == DType::Float32 {
+            v as f32 as f64
+        } else {
+            v
+        }
+    };
     let mut p = pvals.to_f64_vec();
     let u = unis.to_f64_vec();
     for c in 0..n {
@@ -247,13 +256,13 @@ fn choose(dtype: DType, pvals: &Tensor, unis: &Tensor, n: &Tensor) -> Result<Vec
                     z[r * n + c] = m as f64;
                     if c + 1 < n {
                         // renormalise without outcome m
-                        let mut sum = cumul - row[m];
+                        let mut sum = in_dtype(cumul - row[m]);
                         row[m] = 0.0;
                         for v in &row[m..] {
-                            sum += v;
+                            sum = in_dtype(sum + v);
                         }
                         for v in row.iter_mut() {
-                            *v /= sum;
+                            *v = in_dtype(*v / sum);
                         }
                     }
                     break;

@@ -23,13 +23,14 @@ pub fn map<B: Into<ScanBody>>(
 }
 
 /// Theano's `reduce`: `scan`, then each output's last step (`outputs[i][-1]`), with the
-/// loop's updates.
+/// loop's updates. As Theano's, it backpropagates through every step (a `truncate_gradient`
+/// in `opts` is dropped).
 #[track_caller]
 pub fn reduce<B: Into<ScanBody>>(
     f: impl Fn(&[Variable]) -> Result<B>,
     opts: Scan,
 ) -> Result<ScanOutput> {
-    let (outs, updates) = scan(f, opts)?;
+    let (outs, updates) = scan(f, opts.truncate_gradient(-1))?;
     let last = outs
         .iter()
         .map(|o| o.get(&[Idx::Int(T::constant(-1i64))]))

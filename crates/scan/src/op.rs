@@ -81,7 +81,9 @@ impl Scan {
     }
     /// Adds a sequence read at several offsets (Theano's `dict(input=x, taps=[-1, 0])`): the
     /// body gets `x[t + tap]` for each tap, in the order given, and the loop runs over the
-    /// steps where every tap is inside the sequence.
+    /// steps where every tap is inside the sequence. As in Theano, the sequence is cut as if
+    /// tap 0 were among the taps (`taps=[1]` on 6 rows runs 5 steps from row 1), and
+    /// `go_backwards` reverses each tap's cut sequence.
     pub fn sequence_taps(mut self, x: impl Into<Variable>, taps: &[i64]) -> Scan {
         self.sequences.push((x.into(), taps.to_vec()));
         self
@@ -177,6 +179,9 @@ fn placeholder(dtype: DType, ndim: usize) -> Result<Variable> {
         .map(|t| Variable::input(t, None))
         .map_err(|e| ScanError::Invalid(e.to_string()))
 }
+
+/// The farthest tap a loop reads (a window of states holds one placeholder per step back).
+const MAX_TAP: i64 = 1 << 16;
 
 /// `[t]`, `[t+1]`, `[t-2]`: Theano's suffix of a tap's placeholder name.
 fn tap_text(tap: i64) -> String {
@@ -275,10 +280,18 @@ pub fn scan<B: Into<ScanBody>>(
         let (Some(&lo), Some(&hi)) = (taps.iter().min(), taps.iter().max()) else {
             return invalid(format!("sequence {i} ({s}) has no taps"));
         };
+        if lo < -MAX_TAP || hi > MAX_TAP {
+            return invalid(format!(
+                "the taps of sequence {i} are {taps:?}; a tap must lie within +-{MAX_TAP}"
+            ));
+        }
+        // Theano cuts the sequence as if tap 0 were used: x[tap - lo : len - (hi - tap)]
+        let (lo, hi) = (lo.min(0), hi.max(0));
         let len = T::shape_i(s, 0)?;
         for &tap in taps {
+            // going backwards reads each cut sequence from its end
             let (offset, step) = if opts.go_backwards {
-                (T::sub(&len, 1 + tap - lo), -1)
+                (T::sub(&len, 1 + hi - tap), -1)
             } else {
                 (T::constant(tap - lo), 1)
             };
@@ -346,6 +359,11 @@ pub fn scan<B: Into<ScanBody>>(
         let Some(&lo) = taps.iter().min() else {
             return invalid(format!("output {i} has no taps"));
         };
+        if lo < -MAX_TAP {
+            return invalid(format!(
+                "the taps of output {i} are {taps:?}; a tap must lie within +-{MAX_TAP}"
+            ));
+        }
         if taps.iter().any(|&t| t >= 0) {
             return invalid(format!(
                 "the taps of output {i} are {taps:?}; an output's taps must be negative"
@@ -831,7 +849,11 @@ impl ScanOp {
                 .scalar_i64()
                 .ok_or("scan: a sequence's offset must be an integer scalar")?;
             let step = self.seq_steps[i];
-            let last = off + step * (n as i64 - 1);
+            // the row the last step reads (n_steps beyond any row is refused below)
+            let last = i64::try_from(n)
+                .ok()
+                .and_then(|n| step.checked_mul(n - 1)?.checked_add(off))
+                .unwrap_or(i64::MAX);
             let rows = s.shape()[0] as i64;
             let lowest = match self.head_input(i) {
                 Some(h) => {
@@ -899,11 +921,19 @@ impl ScanOp {
             };
             for (j, o) in outs.into_iter().enumerate() {
                 if !self.last[j] {
-                    let dst = stacked[j].get_or_insert_with(|| {
+                    if stacked[j].is_none() {
                         let mut shape = vec![n];
                         shape.extend_from_slice(o.shape());
-                        Tensor::zeros(self.out_types[j].dtype, &shape)
-                    });
+                        let dtype = self.out_types[j].dtype;
+                        stacked[j] = Some(Tensor::try_zeros(dtype, &shape).ok_or_else(|| {
+                            format!(
+                                "scan: cannot allocate output {j} of {n} steps of shape {:?} \
+                                 ({dtype})",
+                                o.shape()
+                            )
+                        })?);
+                    }
+                    let dst = stacked[j].as_mut().expect("allocated above");
                     if dst.shape()[1..] != *o.shape() {
                         return Err(format!(
                             "scan: output {j} has shape {:?} at step {t} but {:?} at step 0; \
@@ -973,11 +1003,17 @@ impl ScanOp {
     ) -> Result<Vec<Option<Variable>>> {
         let (ns, nr, nn) = (self.n_seqs, self.n_rec, self.n_nonseqs);
         let n_out = self.out_types.len();
-        // the steps done: with a stop condition, the outputs' length (no output of such a
-        // loop is kept at its last value only)
+        // the steps done: with a stop condition, a stacked output's length
         let n_done;
         let n = if self.until {
-            n_done = T::shape_i(&outputs[0], 0)?;
+            let Some(j) = self.last.iter().position(|&l| !l) else {
+                return invalid(format!(
+                    "{} stops on a condition and keeps no output stacked: the steps it ran are \
+                     unknown, so it cannot be differentiated",
+                    self.name
+                ));
+            };
+            n_done = T::shape_i(&outputs[j], 0)?;
             &n_done
         } else {
             &inputs[0]

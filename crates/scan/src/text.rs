@@ -2,7 +2,8 @@
 //! gives the sequences' steps and heads, each output's state (`_`: none; `kL`: state `k`
 //! kept at its last value only), the state and non-sequence counts, `until` and
 //! `truncate_gradient`, and the body is the text form of its own function, escaped onto the
-//! line (`\n` for a new line, `\<` `\>` for braces, `\!` for a bar, `\\` for a backslash). It
+//! line (`\n` for a new line, `\<` `\>` for braces, `\!` for a bar, `\(` `\)` for brackets
+//! inside names, `\\` for a backslash). It
 //! parses back to the same op, so graphs with loops print, parse and run as filetests.
 //! `debugprint` and `pp` print the loop as Theano does, `for{cpu,scan_fn}`.
 
@@ -21,16 +22,37 @@ pub fn register_ops() {
     REGISTER.call_once(|| register_custom_op(NAME, parse));
 }
 
+/// One character of the body's text as it is written on the op's line: no new line, no
+/// brace and no bar stay as they are, nor a bracket inside a quoted name (outside names
+/// brackets pair up, as the op scanner needs).
+fn push_escaped(out: &mut String, c: char, in_name: bool) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '{' => out.push_str("\\<"),
+        '}' => out.push_str("\\>"),
+        '|' => out.push_str("\\!"),
+        '[' if in_name => out.push_str("\\("),
+        ']' if in_name => out.push_str("\\)"),
+        c => out.push(c),
+    }
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut in_name = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        push_escaped(&mut out, c, in_name);
         match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '{' => out.push_str("\\<"),
-            '}' => out.push_str("\\>"),
-            '|' => out.push_str("\\!"),
-            c => out.push(c),
+            // a name's escaped character (`\"`, `\\`) belongs to the name
+            '\\' if in_name => {
+                if let Some(d) = chars.next() {
+                    push_escaped(&mut out, d, true);
+                }
+            }
+            '"' => in_name = !in_name,
+            _ => {}
         }
     }
     out
@@ -50,6 +72,8 @@ fn unescape(s: &str) -> Result<String, String> {
             Some('<') => '{',
             Some('>') => '}',
             Some('!') => '|',
+            Some('(') => '[',
+            Some(')') => ']',
             e => {
                 return Err(format!(
                     "a bad escape `\\{}` in a loop's text",

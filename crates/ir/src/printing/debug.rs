@@ -159,6 +159,7 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
         opts,
     };
     for r in outputs {
+        p.note_loop(r);
         p.tree(r, "", "", None);
     }
     let mut k = 0;
@@ -180,6 +181,7 @@ pub fn debugprint_with(outputs: &[Variable], opts: &DebugPrintOptions) -> String
                 .filter_map(|(i, o)| Some((i.id(), node.inputs().get((*o)?)?.clone())))
                 .collect();
             for o in &g.outputs {
+                p.note_loop(o);
                 p.tree(o, " >", " >", Some(&outer));
             }
         }
@@ -193,22 +195,26 @@ struct Printer<'a> {
     ids: Ids,
     /// nodes printed already (not expanded again), across all trees
     done: HashSet<u64>,
-    /// outputs of loops met, each loop once, in order: their bodies are printed at the end
+    /// outputs of loops met (an output, or an input of a node expanded), each loop once, in
+    /// order: each gets a section at the end. Theano notes a loop each time it meets one;
+    /// its loop outputs reach their readers through a `Subtensor` (the stored initial
+    /// value cut off), so a loop read twice still gets one section there, as it does here.
     loops: Vec<Variable>,
     opts: &'a DebugPrintOptions,
 }
 
 impl Printer<'_> {
-    /// Remember `v` when it is an output of a loop not met before.
+    /// Remember `v` when it is an output of a loop not met before (Theano's
+    /// `scan_ops.append`).
     fn note_loop(&mut self, v: &Variable) {
         let Some(node) = v.owner() else { return };
         let has_body = matches!(node.op(), Op::Custom(c) if !c.0.inner_graphs().is_empty());
-        if has_body
-            && !self
-                .loops
+        let met = || {
+            self.loops
                 .iter()
                 .any(|l| l.owner().is_some_and(|n| n.id() == node.id()))
-        {
+        };
+        if has_body && !met() {
             self.loops.push(v.clone());
         }
     }
@@ -239,9 +245,13 @@ impl Printer<'_> {
             opts.depth,
             None,
         )];
+        let mut root = true;
         while let Some((r, prefix, prefix_child, depth, index_of)) = stack.pop() {
-            // a loop met as an input is noted when its turn comes, as Theano does
-            self.note_loop(&r);
+            // a loop met as an input is noted when its turn comes, as Theano does (the root
+            // is the caller's to note)
+            if !std::mem::take(&mut root) {
+                self.note_loop(&r);
+            }
             if depth == Some(0) {
                 continue;
             }
@@ -250,7 +260,13 @@ impl Printer<'_> {
             if let Some((node, pos, always)) = index_of {
                 if always || r.constant_value().is_none() {
                     let id_str = self.ids.get(Key::ScalarFromTensor(node, pos), node);
-                    let _ = writeln!(self.out, "{prefix}ScalarFromTensor {id_str} ''   ");
+                    // Theano's scalar type prints as its dtype
+                    let ty = if opts.print_type {
+                        format!(" <{}>", r.dtype())
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(self.out, "{prefix}ScalarFromTensor {id_str}{ty} ''   ");
                     let child = (
                         r,
                         format!("{prefix_child} |"),
