@@ -356,5 +356,9 @@ fn the_jit_compiles_the_branches() {
         let p = f.profile().unwrap();
         let row = p.nodes.iter().find(|n| n.node.starts_with("if{}")).unwrap();
         assert_eq!(row.linker, want);
+        // the branches running as compiled are no fallback to the interpreter
+        if linker == LinkerKind::Jit {
+            assert_eq!(row.interp_calls, 0);
+        }
     }
 }

@@ -565,6 +565,11 @@ fn the_jit_compiles_the_loop_body() {
         let p = f.profile().unwrap();
         let row = p.nodes.iter().find(|n| n.node.starts_with("for{")).unwrap();
         assert_eq!(row.linker, want);
+        // the loop running its compiled body is no fallback to the interpreter
+        if linker == LinkerKind::Jit {
+            assert_eq!(row.interp_calls, 0);
+            assert!(!p.to_string().contains("fell back"), "{p}");
+        }
     }
 }
 

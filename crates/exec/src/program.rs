@@ -91,6 +91,9 @@ pub enum StepPath {
     View,
     /// `theano_interp::perform` (the interpreter linker, or a fallback).
     Interp,
+    /// The step's own host code, as the backend planned it: a loop running the body the
+    /// backend compiled, lazy branches running theirs (not a fallback).
+    Host,
 }
 
 /// Per-step time and call counts, filled by the executable when the function is profiled.

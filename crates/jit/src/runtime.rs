@@ -627,7 +627,14 @@ impl Runtime {
         for (&o, t) in st.outputs.iter().zip(outs) {
             ws.slots[o] = Slot::Owned(t);
         }
-        Ok(StepPath::Interp)
+        // a loop or lazy branches running what this backend compiled ran as planned
+        let planned = matches!(self.kinds[i], Lowering::Interp)
+            && (compiled_inner(&st.op) || st.branches.as_ref().is_some_and(|b| b.linked.is_some()));
+        Ok(if planned {
+            StepPath::Host
+        } else {
+            StepPath::Interp
+        })
     }
 
     /// Run kernel step `i` natively; `false` when the kernel refuses its inputs.
