@@ -25,7 +25,9 @@ use smallvec::SmallVec;
 use std::sync::Mutex;
 use theano_exec::interp::{interp_step, step_error};
 use theano_exec::linker::{commit_with, Results};
-use theano_exec::{Arg, Lowering, NodeError, OutSink, Program, RunError, StepPath, StoragePlan};
+use theano_exec::{
+    Arg, Lowering, NodeError, OutSink, Program, RunError, Step, StepPath, StoragePlan,
+};
 use theano_ir::{DType, Op, Tensor, TensorType};
 use theano_tensor::ndarray::{ArrayD, IxDyn};
 use theano_tensor::{with_array, with_dtype, Element};
@@ -213,14 +215,19 @@ impl Workspace {
     }
 }
 
-/// Whether `op` is a custom op whose inner graphs all run as JIT code.
-fn compiled_inner(op: &Op) -> bool {
-    match op {
+/// What an interpreted step runs that this backend compiled, for the profile: a lazy
+/// IfElse's branches (JIT programs of their own), a loop's body; `None` for a plain
+/// interpreter step.
+fn compiled_host_code(st: &Step) -> Option<&'static str> {
+    if st.branches.as_ref().is_some_and(|b| b.linked.is_some()) {
+        return Some("jit branches");
+    }
+    match &st.op {
         Op::Custom(c) => {
             let linkers = c.0.inner_linkers();
-            !linkers.is_empty() && linkers.iter().all(|&l| l == "jit")
+            (!linkers.is_empty() && linkers.iter().all(|&l| l == "jit")).then_some("jit loop body")
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -228,6 +235,8 @@ fn compiled_inner(op: &Op) -> bool {
 pub(crate) struct Runtime {
     program: Program,
     kinds: Vec<Lowering>,
+    /// per interpreted step, the compiled code it runs (`compiled_host_code`), found once
+    host_code: Vec<Option<&'static str>>,
     plan: StoragePlan,
     ws: Mutex<Workspace>,
 }
@@ -236,9 +245,19 @@ impl Runtime {
     pub(crate) fn new(program: Program, kinds: Vec<Lowering>) -> Runtime {
         let plan = StoragePlan::new(&program, &kinds);
         let ws = Mutex::new(Workspace::new(program.n_slots));
+        let host_code = program
+            .steps
+            .iter()
+            .zip(&kinds)
+            .map(|(st, k)| match k {
+                Lowering::Interp => compiled_host_code(st),
+                _ => None,
+            })
+            .collect();
         Runtime {
             program,
             kinds,
+            host_code,
             plan,
             ws,
         }
@@ -261,13 +280,7 @@ impl Runtime {
                 }
                 Lowering::Kernel(_) => "jit kernel",
                 Lowering::View(_) => "view",
-                // a lazy IfElse whose branches are JIT programs of their own
-                Lowering::Interp if st.branches.as_ref().is_some_and(|b| b.linked.is_some()) => {
-                    "jit branches"
-                }
-                // a loop whose body the function's linker compiled
-                Lowering::Interp if compiled_inner(&st.op) => "jit loop body",
-                Lowering::Interp => "interpreter",
+                Lowering::Interp => compiled_host_code(st).unwrap_or("interpreter"),
             })
             .collect()
     }
@@ -628,9 +641,7 @@ impl Runtime {
             ws.slots[o] = Slot::Owned(t);
         }
         // a loop or lazy branches running what this backend compiled ran as planned
-        let planned = matches!(self.kinds[i], Lowering::Interp)
-            && (compiled_inner(&st.op) || st.branches.as_ref().is_some_and(|b| b.linked.is_some()));
-        Ok(if planned {
+        Ok(if self.host_code[i].is_some() {
             StepPath::Host
         } else {
             StepPath::Interp

@@ -806,7 +806,7 @@ fn set_row(dst: &mut Tensor, t: usize, row: &Tensor) -> std::result::Result<(), 
 
 /// Whether `op` is a scan.
 pub fn is_scan(op: &Op) -> bool {
-    matches!(op, Op::Custom(c) if c.0.name() == "for")
+    matches!(op, Op::Custom(c) if c.0.name() == crate::text::NAME)
 }
 
 impl ScanOp {
@@ -844,6 +844,10 @@ impl ScanOp {
         let seqs = &ins[1..1 + ns];
         // per sequence, the row step 0 reads; every row the steps read must exist
         let mut first_rows = Vec::with_capacity(ns);
+        // each sequence's row -1, if it has one (read by the steps below)
+        let heads: Vec<Option<&Tensor>> = (0..ns)
+            .map(|i| self.head_input(i).map(|h| ins[h]))
+            .collect();
         for (i, s) in seqs.iter().enumerate() {
             let off = ins[1 + ns + i]
                 .scalar_i64()
@@ -855,14 +859,14 @@ impl ScanOp {
                 .and_then(|n| step.checked_mul(n - 1)?.checked_add(off))
                 .unwrap_or(i64::MAX);
             let rows = s.shape()[0] as i64;
-            let lowest = match self.head_input(i) {
+            let lowest = match heads[i] {
                 Some(h) => {
-                    if ins[h].shape() != &s.shape()[1..] {
+                    if h.shape() != &s.shape()[1..] {
                         return Err(format!(
                             "scan: sequence {i} has rows of shape {:?} but its row -1 has shape \
                              {:?}",
                             &s.shape()[1..],
-                            ins[h].shape()
+                            h.shape()
                         ));
                     }
                     -1
@@ -890,11 +894,11 @@ impl ScanOp {
             let slices: Vec<Tensor> = seqs
                 .iter()
                 .zip(first_rows.iter().zip(&self.seq_steps))
-                .enumerate()
-                .map(|(i, (s, (&off, &step)))| {
+                .zip(&heads)
+                .map(|((s, (&off, &step)), head)| {
                     let row = off + step * t as i64;
-                    match self.head_input(i) {
-                        Some(h) if row < 0 => ins[h].clone(),
+                    match head {
+                        Some(h) if row < 0 => (*h).clone(),
                         _ => theano_tensor::map_array!(s, a => a
                             .index_axis(ndarray::Axis(0), row as usize)
                             .to_owned()),
