@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use std::sync::OnceLock;
 use theano::tensor as T;
 use theano::tensor::shared_randomstreams::{
-    rng_of, Dim, DrawArgs, RandomError, RandomState, RandomStreams,
+    rng_of, Dim, DrawArgs, RandomError, RandomState, RandomStreams, Size,
 };
 use theano::{compile, debugprint, grad, DType, LinkerKind, Mode, Tensor, Variable};
 
@@ -105,6 +105,7 @@ fn mode(linker: LinkerKind) -> Mode {
 fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
     let f32 = DrawArgs::dtype(DType::Float32);
     let one = |v: Result<Variable, RandomError>| vec![v.unwrap()];
+    let none = DrawArgs::default();
     match name {
         "uniform_2x3" => one(s.uniform([2, 3], 0.0, 1.0)),
         "uniform_low_high" => one(s.uniform([4, 5], -2.0, 3.0)),
@@ -133,6 +134,73 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
             s.uniform([3], 0.0, 1.0).unwrap(),
             s.normal([2, 2], 0.0, 1.0).unwrap(),
         ],
+        "poisson_small" => one(s.poisson([5], 3.0)),
+        "poisson_ptrs" => one(s.poisson([20], 30.0)),
+        "poisson_vec" => one(s.poisson([2, 3], T::constant([1.0f64, 20.0, 0.0]))),
+        "poisson_huge" => one(s.poisson([10], 1e6)),
+        "choice_int" => one(s.choice([5], 10)),
+        "choice_p" => one(s.choice_with(
+            [5],
+            3,
+            true,
+            Some(T::constant([0.2f64, 0.3, 0.5])),
+            none,
+        )),
+        "choice_norep" => one(s.choice_with([5], 10, false, None, none)),
+        "choice_norep_p" => one(s.choice_with(
+            [4],
+            6,
+            false,
+            Some(T::constant([0.1f64, 0.1, 0.2, 0.2, 0.2, 0.2])),
+            none,
+        )),
+        "choice_vec" => one(s.choice([4], T::constant([5i64, 6, 7]))),
+        "choice_vec_float" => one(s.choice_with(
+            [2, 3],
+            T::constant([0.5f64, 1.5, 2.5]),
+            true,
+            None,
+            DrawArgs::dtype(DType::Float64),
+        )),
+        "choice_scalar" => one(s.choice([0i64; 0], 5)),
+        "choice_big" => one(s.choice([6], 1i64 << 40)),
+        "multinomial_3" => one(s.multinomial([3], 10, T::constant([0.2f64, 0.3, 0.5]))),
+        "multinomial_none" => one(s.multinomial(
+            Size::None,
+            10,
+            T::constant([[0.2f64, 0.3, 0.5], [0.5, 0.5, 0.0]]),
+        )),
+        "multinomial_default" => one(s.multinomial([2], 1, T::constant([0.5f64, 0.5]))),
+        "multinomial_n_vec" => one(s.multinomial(
+            [2],
+            T::constant([5i64, 1000]),
+            T::constant([0.1f64, 0.2, 0.3, 0.4]),
+        )),
+        "multinomial_nudge_sum" => one(s.multinomial(
+            [3],
+            100,
+            T::constant([0.3333334f64, 0.3333334, 0.3333334]),
+        )),
+        "multinomial_f32_tiny_last" => one(s.multinomial(
+            [3],
+            1000,
+            T::constant([0.6f32, 0.39999, 0.00001]),
+        )),
+        "multinomial_size_minus_1" => one(s.multinomial(
+            [2, -1],
+            5,
+            T::constant([[0.5f64, 0.5], [0.1, 0.9], [0.3, 0.7]]),
+        )),
+        "uniform_none" => one(s.uniform(
+            Size::None,
+            T::constant([0.0f64, 1.0]),
+            T::constant([[2.0f64], [3.0]]),
+        )),
+        "normal_none" => one(s.normal(Size::None, T::constant([0.0f64; 3]), 1.0)),
+        "binomial_none" => one(s.binomial(Size::None, T::constant([5i64, 10]), 0.3)),
+        "random_integers_none" => {
+            one(s.random_integers(Size::None, T::constant([0i64, 5]), 10))
+        }
         other => panic!("no builder for case {other}"),
     }
 }
@@ -143,7 +211,7 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
 #[test]
 fn samples_and_states_are_theanos() {
     let cases = corpus()["cases"].as_array().unwrap();
-    assert!(cases.len() >= 25);
+    assert!(cases.len() >= 48);
     for linker in [Some(LinkerKind::Interp), Some(LinkerKind::Jit), None] {
         for c in cases {
             let name = c["name"].as_str().unwrap();
@@ -397,25 +465,90 @@ fn refusals_are_theanos() {
     );
     let e = s.uniform([2], T::dmatrix("lowm"), 2.0).unwrap_err();
     assert!(e.to_string().contains("at least as big"), "{e}");
+    // Theano infers no size for poisson and choice, whose parameters do not give it
+    for (label, e) in [
+        ("poisson_no_size", s.poisson(Size::None, 1.0).unwrap_err()),
+        ("choice_no_size", s.choice(Size::None, 3).unwrap_err()),
+    ] {
+        let want = "_infer_ndim_bcast cannot infer shape without either shape or args";
+        assert!(msg(label).contains(want) && e.to_string().contains(want), "{e}");
+    }
+    let none = DrawArgs::default();
+    for e in [
+        s.choice(Size::None, T::dmatrix("am")).unwrap_err(),
+        s.choice_with([2], 3, true, Some(T::dmatrix("pm")), none)
+            .unwrap_err(),
+        s.choice(Size::None, true).unwrap_err(),
+        s.multinomial([2], 3, 0.5).unwrap_err(),
+        s.multinomial([2], 3.0, T::constant([0.5f64, 0.5]))
+            .unwrap_err(),
+        s.poisson([2], true).unwrap_err(),
+    ] {
+        assert!(matches!(e, RandomError::Argument { .. }), "{e}");
+    }
+    // MRG_RandomStreams needs a size, as in Theano
+    let m = theano::sandbox::rng_mrg::MRG_RandomStreams::new(3).unwrap();
+    let e = m.uniform(Size::None, 0.0, 1.0).unwrap_err().to_string();
+    assert!(e.contains("got None"), "{e}");
+    let e = m.normal(Size::None, 0.0, 1.0).unwrap_err().to_string();
+    assert!(e.contains("Size must be a int, tuple, list or Theano variable."), "{e}");
     // at run time, NumPy's ValueErrors
     for (label, draw, reason) in [
         (
             "normal_negative_std",
             s.normal([2], 0.0, -1.0).unwrap(),
-            "scale < 0",
+            "ValueError: scale < 0",
         ),
         (
             "integers_low_above_high",
             s.random_integers([2], 5, 2).unwrap(),
-            "low >= high",
+            "ValueError: low >= high",
         ),
         (
             "binomial_p_above_1",
             s.binomial([2], 3, 1.5).unwrap(),
-            "p < 0, p > 1 or p is NaN",
+            "ValueError: p < 0, p > 1 or p is NaN",
+        ),
+        (
+            "poisson_negative",
+            s.poisson([2], -1.0).unwrap(),
+            "ValueError: lam < 0 or lam is NaN",
+        ),
+        (
+            "poisson_vector_negative",
+            s.poisson([2], T::constant([1.0f64, -1.0])).unwrap(),
+            "ValueError: lam < 0 or lam contains NaNs",
+        ),
+        (
+            "choice_p_sum",
+            s.choice_with([2], 2, true, Some(T::constant([0.3f64, 0.3])), none)
+                .unwrap(),
+            "ValueError: probabilities do not sum to 1",
+        ),
+        (
+            "choice_too_many",
+            s.choice_with([3], 2, false, None, none).unwrap(),
+            "ValueError: Cannot take a larger sample than population when 'replace=False'",
+        ),
+        (
+            "choice_a_zero",
+            s.choice([3], 0).unwrap(),
+            "ValueError: a must be greater than 0 unless no samples are taken",
+        ),
+        (
+            "multinomial_negative_p",
+            s.multinomial([2], 3, T::constant([-0.5f64, 1.5])).unwrap(),
+            "AssertionError: ",
+        ),
+        (
+            "multinomial_sum_above_1",
+            s.multinomial([2], 3, T::constant([0.7f64, 0.7, 0.0]))
+                .unwrap(),
+            "AssertionError: 1.39993",
         ),
     ] {
-        assert!(msg(label).starts_with(&format!("ValueError: {reason}")));
+        assert!(msg(label).starts_with(reason), "{label}: {}", msg(label));
+        let reason = reason.trim_start_matches("ValueError: ");
         let rng = rng_of(&draw).unwrap();
         let before = rng.get_value().unwrap().to_i64_vec();
         let f = compile(&[], &draw).build().unwrap();
@@ -451,6 +584,18 @@ fn draws_print_as_theanos() {
     let s = RandomStreams::new(234).unwrap();
     let u = s.uniform([2, 2], 0.0, 1.0).unwrap();
     let b = s.binomial([3], 5, 0.25).unwrap();
+    let po = s.poisson([5], 3.0).unwrap();
+    let ch = s.choice([5], 10).unwrap();
+    let mn = s
+        .multinomial([3], 10, T::constant([0.2f64, 0.3, 0.5]))
+        .unwrap();
+    let un = s
+        .uniform(
+            Size::None,
+            T::constant([0.0f64, 1.0]),
+            T::constant([[2.0f64], [3.0]]),
+        )
+        .unwrap();
     for (v, key, ty) in [
         (
             &u,
@@ -461,6 +606,26 @@ fn draws_print_as_theanos() {
             &b,
             "debugprint_binomial",
             "binomial,TensorType(int64, vector)",
+        ),
+        (
+            &po,
+            "debugprint_poisson",
+            "poisson,TensorType(int64, vector)",
+        ),
+        (
+            &ch,
+            "debugprint_choice",
+            "choice_helper,TensorType(int64, vector)",
+        ),
+        (
+            &mn,
+            "debugprint_multinomial",
+            "multinomial_helper,TensorType(int64, matrix)",
+        ),
+        (
+            &un,
+            "debugprint_uniform_none",
+            "uniform,TensorType(float64, matrix)",
         ),
     ] {
         let want = p[key]

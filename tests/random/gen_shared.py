@@ -71,6 +71,39 @@ case("random_integers_big", lambda s: s.random_integers((5,), low=0, high=2 ** 4
 case("permutation_2", lambda s: s.permutation((2,), n=5))
 case("permutation_one", lambda s: s.permutation(n=7))
 case("two_draws", lambda s: [s.uniform((3,)), s.normal((2, 2))])
+# NumPy's legacy poisson: multiplication below lam=10, PTRS above
+case("poisson_small", lambda s: s.poisson((5,), lam=3.0))
+case("poisson_ptrs", lambda s: s.poisson((20,), lam=30.0))
+case("poisson_vec", lambda s: s.poisson((2, 3), lam=[1.0, 20.0, 0.0]))
+case("poisson_huge", lambda s: s.poisson((10,), lam=1e6))
+# choice: uniform with replacement, by probabilities, without replacement, of a vector
+case("choice_int", lambda s: s.choice((5,), a=10))
+case("choice_p", lambda s: s.choice((5,), a=3, p=[0.2, 0.3, 0.5]))
+case("choice_norep", lambda s: s.choice((5,), a=10, replace=False))
+case("choice_norep_p", lambda s: s.choice(
+    (4,), a=6, replace=False, p=[0.1, 0.1, 0.2, 0.2, 0.2, 0.2]))
+case("choice_vec", lambda s: s.choice((4,), a=[5, 6, 7]))
+case("choice_vec_float", lambda s: s.choice((2, 3), a=[0.5, 1.5, 2.5], dtype="float64"))
+case("choice_scalar", lambda s: s.choice((), a=5))
+case("choice_big", lambda s: s.choice((6,), a=2 ** 40))
+# multinomial: a size, no size, the defaults, a vector of n, Theano's nudges, -1 in a size
+case("multinomial_3", lambda s: s.multinomial((3,), n=10, pvals=[0.2, 0.3, 0.5]))
+case("multinomial_none", lambda s: s.multinomial(
+    n=10, pvals=[[0.2, 0.3, 0.5], [0.5, 0.5, 0.0]]))
+case("multinomial_default", lambda s: s.multinomial((2,)))
+case("multinomial_n_vec", lambda s: s.multinomial(
+    (2,), n=[5, 1000], pvals=[0.1, 0.2, 0.3, 0.4]))
+case("multinomial_nudge_sum", lambda s: s.multinomial(
+    (3,), n=100, pvals=[0.3333334, 0.3333334, 0.3333334]))
+case("multinomial_f32_tiny_last", lambda s: s.multinomial(
+    (3,), n=1000, pvals=np.asarray([0.6, 0.39999, 0.00001], dtype="float32")))
+case("multinomial_size_minus_1", lambda s: s.multinomial(
+    (2, -1), n=5, pvals=[[0.5, 0.5], [0.1, 0.9], [0.3, 0.7]]))
+# size=None: the parameters' broadcast shape
+case("uniform_none", lambda s: s.uniform(low=[0.0, 1.0], high=[[2.0], [3.0]]))
+case("normal_none", lambda s: s.normal(avg=np.zeros(3)))
+case("binomial_none", lambda s: s.binomial(n=np.asarray([5, 10]), p=0.3))
+case("random_integers_none", lambda s: s.random_integers(low=np.asarray([0, 5]), high=10))
 
 # the tutorial ("Using Random Numbers")
 srng = RandomStreams(seed=234)
@@ -108,7 +141,15 @@ sym = {"calls": [[arr(o) for o in h(np.zeros((3, 4)), 3)] for _ in range(2)]}
 srng = RandomStreams(seed=234)
 printing = {"debugprint_uniform": theano.printing.debugprint(srng.uniform((2, 2)), file="str"),
             "debugprint_binomial": theano.printing.debugprint(
-                srng.binomial((3,), n=5, p=0.25), file="str")}
+                srng.binomial((3,), n=5, p=0.25), file="str"),
+            "debugprint_poisson": theano.printing.debugprint(
+                srng.poisson((5,), lam=3.0), file="str"),
+            "debugprint_choice": theano.printing.debugprint(
+                srng.choice((5,), a=10), file="str"),
+            "debugprint_multinomial": theano.printing.debugprint(
+                srng.multinomial((3,), n=10, pvals=[0.2, 0.3, 0.5]), file="str"),
+            "debugprint_uniform_none": theano.printing.debugprint(
+                srng.uniform(low=[0.0, 1.0], high=[[2.0], [3.0]]), file="str")}
 
 # errors
 errors = {}
@@ -123,6 +164,22 @@ for label, thunk in [
             [], RandomStreams(seed=3).random_integers((2,), low=5, high=2))()),
         ("binomial_p_above_1", lambda: theano.function(
             [], RandomStreams(seed=3).binomial((2,), n=3, p=1.5))()),
+        ("poisson_no_size", lambda: RandomStreams(seed=3).poisson(lam=[1.0, 2.0])),
+        ("choice_no_size", lambda: RandomStreams(seed=3).choice(a=3)),
+        ("poisson_negative", lambda: theano.function(
+            [], RandomStreams(seed=3).poisson((2,), lam=-1.0))()),
+        ("poisson_vector_negative", lambda: theano.function(
+            [], RandomStreams(seed=3).poisson((2,), lam=[1.0, -1.0]))()),
+        ("choice_p_sum", lambda: theano.function(
+            [], RandomStreams(seed=3).choice((2,), a=2, p=[0.3, 0.3]))()),
+        ("choice_too_many", lambda: theano.function(
+            [], RandomStreams(seed=3).choice((3,), a=2, replace=False))()),
+        ("choice_a_zero", lambda: theano.function(
+            [], RandomStreams(seed=3).choice((3,), a=0))()),
+        ("multinomial_negative_p", lambda: theano.function(
+            [], RandomStreams(seed=3).multinomial((2,), n=3, pvals=[-0.5, 1.5]))()),
+        ("multinomial_sum_above_1", lambda: theano.function(
+            [], RandomStreams(seed=3).multinomial((2,), n=3, pvals=[0.7, 0.7, 0.0]))()),
 ]:
     try:
         thunk()

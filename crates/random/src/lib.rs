@@ -8,6 +8,7 @@
 //!   does, so the samples are Theano's for the same seed;
 //! - [`mt`]: NumPy's legacy `RandomState` (MT19937, its state as a `uint32` vector, the
 //!   legacy samplers), bit for bit;
+//! - [`discrete`]: NumPy's legacy `poisson`, `multinomial` and `choice`, bit for bit;
 //! - [`raw_op`]: `RandomFunction`, `raw_random`'s op drawing from such a state;
 //! - [`shared_streams`]: [`RandomStreams`] (`shared_randomstreams.RandomStreams`): a
 //!   `RandomState` per draw in a shared variable, seeded as Theano seeds it.
@@ -36,6 +37,7 @@
 //! assert_eq!(srng.get(&rv_u).unwrap(), RandomState::new(89234));
 //! ```
 
+pub mod discrete;
 pub mod mrg;
 pub mod mt;
 pub mod multinomial;

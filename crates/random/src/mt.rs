@@ -317,10 +317,16 @@ impl RandomState {
         if !(0.0..=1.0).contains(&p) {
             return Err(StateError("p < 0, p > 1 or p is NaN".into()));
         }
+        Ok(self.binomial_unchecked(n, p))
+    }
+
+    /// NumPy's `random_binomial` without the argument checks (what `multinomial` calls with
+    /// `p[j] / remaining`, which rounding may push a hair past 1).
+    pub(crate) fn binomial_unchecked(&mut self, n: i64, p: f64) -> i64 {
         if n == 0 || p == 0.0 {
-            return Ok(0);
+            return 0;
         }
-        Ok(if p <= 0.5 {
+        if p <= 0.5 {
             if p * n as f64 <= 30.0 {
                 self.binomial_inversion(n, p)
             } else {
@@ -333,7 +339,7 @@ impl RandomState {
             } else {
                 n - self.binomial_btpe(n, q)
             }
-        })
+        }
     }
 
     fn binomial_inversion(&mut self, n: i64, p: f64) -> i64 {

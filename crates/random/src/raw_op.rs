@@ -8,6 +8,7 @@
 //! the function's name; the type is what lets the text form parse back), e.g.
 //! `RandomFunction{uniform,TensorType(float64, matrix)}`.
 
+use crate::discrete::{check_poisson_lams, ChoiceProbs};
 use crate::mt::{RandomState, STATE_LEN};
 use crate::op::sample_buffer;
 use crate::type_text;
@@ -36,6 +37,12 @@ pub enum Dist {
     RandomIntegers,
     /// `permutation_helper(n)`: a permutation of `0..n` per element of the size
     Permutation,
+    /// `poisson(lam)`
+    Poisson,
+    /// `choice_helper(a, replace, p)`: NumPy's `choice`; an empty `p` is `None`
+    Choice,
+    /// `multinomial_helper(n, pvals)`: a row of counts per element of the size
+    Multinomial,
 }
 
 impl Dist {
@@ -47,6 +54,9 @@ impl Dist {
             Dist::Binomial => "binomial",
             Dist::RandomIntegers => "random_integers_helper",
             Dist::Permutation => "permutation_helper",
+            Dist::Poisson => "poisson",
+            Dist::Choice => "choice_helper",
+            Dist::Multinomial => "multinomial_helper",
         }
     }
     fn from_name(s: &str) -> Option<Dist> {
@@ -56,19 +66,36 @@ impl Dist {
             Dist::Binomial,
             Dist::RandomIntegers,
             Dist::Permutation,
+            Dist::Poisson,
+            Dist::Choice,
+            Dist::Multinomial,
         ]
         .into_iter()
         .find(|d| d.fn_name() == s)
     }
     fn n_params(self) -> usize {
         match self {
-            Dist::Permutation => 1,
+            Dist::Permutation | Dist::Poisson => 1,
+            Dist::Choice => 3,
             _ => 2,
         }
     }
-    /// Dimensions each draw adds after the size's (a permutation's length).
+    /// Dimensions each draw adds after the size's (a permutation's length, a multinomial's
+    /// categories).
     fn ndim_added(self) -> usize {
-        usize::from(self == Dist::Permutation)
+        usize::from(matches!(self, Dist::Permutation | Dist::Multinomial))
+    }
+    /// The parameters' names, as Theano's helpers call them.
+    fn param_names(self) -> &'static [&'static str] {
+        match self {
+            Dist::Uniform | Dist::RandomIntegers => &["low", "high"],
+            Dist::Normal => &["avg", "std"],
+            Dist::Binomial => &["n", "p"],
+            Dist::Permutation => &["n"],
+            Dist::Poisson => &["lam"],
+            Dist::Choice => &["a", "replace", "p"],
+            Dist::Multinomial => &["n", "pvals"],
+        }
     }
 }
 
@@ -305,52 +332,72 @@ impl RandomFunction {
         let params = &inputs[2..];
         let out_ndim = self.broadcastable.len();
         let added = self.dist.ndim_added();
-        let shape = if shape.is_empty() {
-            // NumPy's size=None: the parameters' shape (a permutation's: none)
-            let mut s = if self.dist == Dist::Permutation {
-                Vec::new()
-            } else {
-                let shapes: Vec<&[usize]> = params.iter().map(|p| p.shape()).collect();
-                broadcast_shapes(&shapes).map_err(err)?
-            };
-            if s.is_empty() && out_ndim > added {
-                s = vec![1; out_ndim - added];
-            }
-            s
-        } else {
-            if out_ndim != shape.len() + added {
-                return Err(err(format!(
-                    "Shape mismatch: self.outtype.ndim ({out_ndim}) != len(shape) ({}) + self.ndim_added ({added})",
-                    shape.len()
-                )));
-            }
-            shape
-        };
-        if shape.len() + added != out_ndim {
+        // an empty size is NumPy's size=None
+        let sized = !shape.is_empty();
+        if sized && out_ndim != shape.len() + added {
             return Err(err(format!(
-                "Shape mismatch: \"out\" should have dimension {out_ndim}, but the value produced has dimension {}",
-                shape.len() + added
+                "Shape mismatch: self.outtype.ndim ({out_ndim}) != len(shape) ({}) + self.ndim_added ({added})",
+                shape.len()
             )));
         }
-        let names: &[&str] = match self.dist {
-            Dist::Uniform | Dist::RandomIntegers => &["low", "high"],
-            Dist::Normal => &["avg", "std"],
-            Dist::Binomial => &["n", "p"],
-            Dist::Permutation => &["n"],
+        let samples = match self.dist {
+            Dist::Choice => draw_choice(&mut rng, params, sized.then_some(&shape[..])),
+            Dist::Multinomial => draw_multinomial(&mut rng, params, sized.then_some(&shape[..])),
+            Dist::Permutation => draw_permutations(&mut rng, params[0], &shape),
+            _ => {
+                if !sized {
+                    let shapes: Vec<&[usize]> = params.iter().map(|p| p.shape()).collect();
+                    shape = broadcast_shapes(&shapes).map_err(err)?;
+                }
+                self.draw_elementwise(&mut rng, params, &shape)
+            }
+        }
+        .map_err(err)?;
+        // NumPy returns a scalar for a size-less draw; Theano gives it the output's rank
+        let samples = if !sized && samples.ndim() == 0 && out_ndim > 0 {
+            samples
+                .reshape(&vec![1; out_ndim])
+                .map_err(|e| err(e.to_string()))?
+        } else {
+            samples
         };
+        if samples.ndim() != out_ndim {
+            return Err(err(format!(
+                "Shape mismatch: \"out\" should have dimension {out_ndim}, but the value produced by \"perform\" has dimension {}",
+                samples.ndim()
+            )));
+        }
+        let state = rng.to_tensor();
+        debug_assert_eq!(state.shape(), [STATE_LEN]);
+        Ok(vec![state, samples.cast(self.dtype)])
+    }
+
+    /// A sample per element of `shape`, each reading its parameters NumPy-broadcast.
+    fn draw_elementwise(
+        &self,
+        rng: &mut RandomState,
+        params: &[&Tensor],
+        shape: &[usize],
+    ) -> Result<Tensor, String> {
         let ps: Vec<Param> = params
             .iter()
-            .zip(names)
-            .map(|(t, n)| Param::new(t, &shape, n))
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        let count = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .ok_or_else(|| err(format!("size {shape:?} has too many elements")))?;
+            .zip(self.dist.param_names())
+            .map(|(t, n)| Param::new(t, shape, n))
+            .collect::<Result<_, _>>()?;
+        let count = element_count(shape)?;
         let mut index = vec![0usize; shape.len()];
-        let at = |p: &Param, index: &[usize]| p.offset(index);
-        let samples = match self.dist {
+        let mut each = |draw: &mut dyn FnMut(&[usize]) -> Result<f64, String>| {
+            let mut out = sample_buffer(count)?;
+            for _ in 0..count {
+                out.push(draw(&index)?);
+                next_index(&mut index, shape);
+            }
+            Ok::<_, String>(out)
+        };
+        let real = |k: usize, index: &[usize]| ps[k].values[ps[k].offset(index)];
+        let int = |k: usize, index: &[usize]| ps[k].ints[ps[k].offset(index)];
+        let counts = |out: Vec<i64>| Tensor::from_shape_vec(shape, out);
+        let t = match self.dist {
             Dist::Uniform | Dist::Normal => {
                 if self.dist == Dist::Normal
                     && ps[1]
@@ -358,7 +405,7 @@ impl RandomFunction {
                         .iter()
                         .any(|s| s.is_sign_negative() && !s.is_nan())
                 {
-                    return Err(err("scale < 0".into()));
+                    return Err("scale < 0".into());
                 }
                 if self.dist == Dist::Uniform
                     && ps[0]
@@ -367,83 +414,258 @@ impl RandomFunction {
                         .zip(&ps[1].values)
                         .any(|(l, h)| !(h - l).is_finite())
                 {
-                    return Err(err("Range exceeds valid bounds".into()));
+                    return Err("Range exceeds valid bounds".into());
                 }
-                let mut out = sample_buffer(count).map_err(err)?;
-                for _ in 0..count {
-                    let (a, b) = (
-                        ps[0].values[at(&ps[0], &index)],
-                        ps[1].values[at(&ps[1], &index)],
-                    );
-                    out.push(if self.dist == Dist::Uniform {
+                let uniform = self.dist == Dist::Uniform;
+                let out = each(&mut |i| {
+                    let (a, b) = (real(0, i), real(1, i));
+                    Ok(if uniform {
                         rng.uniform(a, b)
                     } else {
                         rng.normal(a, b)
-                    });
-                    next_index(&mut index, &shape);
-                }
-                Tensor::from_shape_vec(&shape, out)
+                    })
+                })?;
+                Tensor::from_shape_vec(shape, out)
             }
             Dist::Binomial => {
                 if ps[0].values.iter().any(|&n| n < 0.0) {
-                    return Err(err("n < 0".into()));
+                    return Err("n < 0".into());
                 }
                 if ps[1].values.iter().any(|p| !(0.0..=1.0).contains(p)) {
-                    return Err(err("p < 0, p > 1 or p is NaN".into()));
+                    return Err("p < 0, p > 1 or p is NaN".into());
                 }
-                let mut out = sample_buffer(count).map_err(err)?;
+                let mut out = sample_buffer(count)?;
                 for _ in 0..count {
-                    let n = ps[0].ints[at(&ps[0], &index)];
-                    let p = ps[1].values[at(&ps[1], &index)];
-                    out.push(rng.binomial(n, p).map_err(|e| err(e.0))?);
-                    next_index(&mut index, &shape);
+                    out.push(rng.binomial(int(0, &index), real(1, &index)).map_err(|e| e.0)?);
+                    next_index(&mut index, shape);
                 }
-                Tensor::from_shape_vec(&shape, out)
+                counts(out)
             }
             Dist::RandomIntegers => {
-                let mut out = sample_buffer(count).map_err(err)?;
-                for _ in 0..count {
-                    let low = ps[0].ints[at(&ps[0], &index)];
-                    let high = ps[1].ints[at(&ps[1], &index)];
-                    let v = rng
-                        .randint(low, high.saturating_add(1))
-                        .map_err(|e| err(e.0))?;
-                    out.push(v);
-                    next_index(&mut index, &shape);
-                }
                 // Theano's helper fills a float64 array, then casts it
-                Tensor::from_shape_vec(
-                    &shape,
-                    out.into_iter().map(|v| v as f64).collect::<Vec<f64>>(),
-                )
+                let out = each(&mut |i| {
+                    let (low, high) = (int(0, i), int(1, i));
+                    rng.randint(low, high.saturating_add(1))
+                        .map(|v| v as f64)
+                        .map_err(|e| e.0)
+                })?;
+                Tensor::from_shape_vec(shape, out)
             }
-            Dist::Permutation => {
-                let nt = params[0];
-                if nt.ndim() != 0 {
-                    return Err(err(format!(
-                        "n must be a scalar, got shape {:?}",
-                        nt.shape()
-                    )));
+            Dist::Poisson => {
+                if params[0].ndim() > 0 {
+                    check_poisson_lams(&ps[0].values).map_err(|e| e.0)?;
                 }
-                let n = usize::try_from(nt.to_i64_vec()[0])
-                    .map_err(|_| err("n must not be negative".into()))?;
-                let total = count
-                    .checked_mul(n)
-                    .ok_or_else(|| err(format!("{count} permutations of {n} are too many")))?;
-                let mut out = sample_buffer(total).map_err(err)?;
+                let mut out = sample_buffer(count)?;
                 for _ in 0..count {
-                    rng.permutation_into(&mut out, n);
+                    out.push(rng.poisson(real(0, &index)).map_err(|e| e.0)?);
+                    next_index(&mut index, shape);
                 }
-                let mut full = shape.clone();
-                full.push(n);
-                Tensor::from_shape_vec(&full, out)
+                counts(out)
+            }
+            Dist::Permutation | Dist::Choice | Dist::Multinomial => {
+                unreachable!("drawn by their own helpers")
+            }
+        };
+        t.map_err(|e| e.to_string())
+    }
+}
+
+/// The number of elements of `shape`, refused when it overflows.
+fn element_count(shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| format!("size {shape:?} has too many elements"))
+}
+
+/// Theano's `permutation_helper`: a permutation of `0..n` per element of `shape`.
+fn draw_permutations(rng: &mut RandomState, nt: &Tensor, shape: &[usize]) -> Result<Tensor, String> {
+    if nt.ndim() != 0 {
+        return Err(format!("n must be a scalar, got shape {:?}", nt.shape()));
+    }
+    let n = usize::try_from(nt.to_i64_vec()[0]).map_err(|_| "n must not be negative".to_string())?;
+    let count = element_count(shape)?;
+    let total = count
+        .checked_mul(n)
+        .ok_or_else(|| format!("{count} permutations of {n} are too many"))?;
+    let mut out = sample_buffer(total)?;
+    for _ in 0..count {
+        rng.permutation_into(&mut out, n);
+    }
+    let mut full = shape.to_vec();
+    full.push(n);
+    Tensor::from_shape_vec(&full, out).map_err(|e| e.to_string())
+}
+
+/// Theano's `choice_helper`: NumPy's `choice(a, size, bool(replace), p or None)`.
+fn draw_choice(
+    rng: &mut RandomState,
+    params: &[&Tensor],
+    sized: Option<&[usize]>,
+) -> Result<Tensor, String> {
+    let (a, replace, p) = (params[0], params[1], params[2]);
+    if a.ndim() > 1 {
+        return Err(format!("a.ndim ({}) must be 0 or 1", a.ndim()));
+    }
+    if p.ndim() != 1 {
+        return Err(format!("p.ndim ({}) must be 1", p.ndim()));
+    }
+    if replace.len() != 1 {
+        return Err(
+            "The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()"
+                .into(),
+        );
+    }
+    let replace = replace.to_f64_vec()[0] != 0.0;
+    let shape = sized.unwrap_or(&[]);
+    let count = element_count(shape)?;
+    let pop = if a.ndim() == 0 {
+        if !a.dtype().is_int() {
+            return Err("a must be 1-dimensional or an integer".into());
+        }
+        a.to_i64_vec()[0]
+    } else {
+        let n = a.shape()[0];
+        if n == 0 && !(sized.is_some() && count == 0) {
+            return Err("'a' cannot be empty unless no samples are taken".into());
+        }
+        n as i64
+    };
+    let p_values = p.to_f64_vec();
+    // NumPy's tolerance on the sum: sqrt(eps) of float64, or of the probabilities' float32
+    let atol = if p.dtype() == DType::Float32 {
+        f64::from(f32::EPSILON.sqrt()).max(f64::EPSILON.sqrt())
+    } else {
+        f64::EPSILON.sqrt()
+    };
+    let probs = (!p_values.is_empty()).then_some(ChoiceProbs {
+        p: &p_values,
+        atol,
+    });
+    let idx = rng
+        .choice(pop, count, sized.is_some(), replace, probs)
+        .map_err(|e| e.0)?;
+    let t = if a.ndim() == 0 {
+        Tensor::from_shape_vec(shape, idx)
+    } else if a.dtype().is_int() {
+        let v = a.to_i64_vec();
+        Tensor::from_shape_vec(shape, idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>())
+    } else {
+        let v = a.to_f64_vec();
+        Tensor::from_shape_vec(shape, idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>())
+    };
+    t.map(|t| if a.ndim() == 0 { t } else { t.cast(a.dtype()) })
+        .map_err(|e| e.to_string())
+}
+
+/// Theano's `multinomial_helper`: `n` and the rows of `pvals` broadcast to the size (or,
+/// without one, to each other), a NumPy `multinomial(n, row)` per element, after Theano's
+/// nudge of rows whose sum rounding put just above 1 or whose last probability is tiny.
+fn draw_multinomial(
+    rng: &mut RandomState,
+    params: &[&Tensor],
+    sized: Option<&[usize]>,
+) -> Result<Tensor, String> {
+    let (n, pvals) = (params[0], params[1]);
+    if pvals.ndim() == 0 {
+        return Err("pvals must have at least one dimension (the categories)".into());
+    }
+    let ndim = match sized {
+        Some(s) => s.len(),
+        None => n.ndim().max(pvals.ndim() - 1),
+    };
+    if n.ndim() > ndim {
+        return Err(format!(
+            "n.ndim ({}) should not be larger than len(size) ({ndim})",
+            n.ndim()
+        ));
+    }
+    if pvals.ndim() - 1 > ndim {
+        return Err(format!(
+            "pvals.ndim-1 ({}) should not be larger than len(size) ({ndim})",
+            pvals.ndim() - 1
+        ));
+    }
+    let pad = |s: &[usize], to: usize| [vec![1; to - s.len()], s.to_vec()].concat();
+    let n_shape = pad(n.shape(), ndim);
+    let p_shape = pad(pvals.shape(), ndim + 1);
+    let cats = p_shape[ndim];
+    let size: Vec<usize> = match sized {
+        Some(s) => s.to_vec(),
+        None => (0..ndim).map(|d| n_shape[d].max(p_shape[d])).collect(),
+    };
+    for d in 0..ndim {
+        for s in [&n_shape, &p_shape] {
+            if s[d] != size[d] && s[d] != 1 {
+                return Err(format!(
+                    "shape[{d}] ({}) should be equal to out_shape[{d}] ({}) or to 1",
+                    s[d], size[d]
+                ));
             }
         }
-        .map_err(|e| err(e.to_string()))?;
-        let state = rng.to_tensor();
-        debug_assert_eq!(state.shape(), [STATE_LEN]);
-        Ok(vec![state, samples.cast(self.dtype)])
     }
+    let p64 = pvals.to_f64_vec();
+    if p64.is_empty() {
+        return Err("zero-size array to reduction operation minimum which has no identity".into());
+    }
+    if p64.iter().any(|p| !(*p >= 0.0)) {
+        return Err("AssertionError: pvals.min() >= 0".into());
+    }
+    let f32_rows = pvals.dtype() == DType::Float32;
+    let ns = n.to_i64_vec();
+    // row-major strides of the padded shapes, 0 where a length broadcasts
+    let strides = |s: &[usize]| {
+        let mut st = vec![0; ndim];
+        let mut acc = 1;
+        for d in (0..ndim).rev() {
+            st[d] = if s[d] == 1 { 0 } else { acc };
+            acc *= s[d];
+        }
+        st
+    };
+    let (n_st, p_st) = (strides(&n_shape), strides(&p_shape[..ndim]));
+    let count = element_count(&size)?;
+    let total = count
+        .checked_mul(cats)
+        .ok_or_else(|| format!("size {size:?} has too many elements"))?;
+    let mut out: Vec<i64> = sample_buffer(total)?;
+    out.resize(total, 0);
+    let mut index = vec![0usize; ndim];
+    const NUDGE: f64 = 1.0 - 5e-5;
+    for k in 0..count {
+        let at = |st: &[usize]| index.iter().zip(st).map(|(i, s)| i * s).sum::<usize>();
+        let row = &p64[at(&p_st) * cats..(at(&p_st) + 1) * cats];
+        // NumPy sums, and scales, a float32 row in float32
+        let (row, pisum): (Vec<f64>, f64) = if f32_rows {
+            let r32: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+            let sum = f64::from(crate::discrete::numpy_sum(&r32));
+            if (1.0 < sum && sum < 1.0 + 1e-5) || f64::from(r32[cats - 1]) < 5e-5 {
+                let r32: Vec<f32> = r32.iter().map(|&v| v * NUDGE as f32).collect();
+                let sum = f64::from(crate::discrete::numpy_sum(&r32));
+                (r32.into_iter().map(f64::from).collect(), sum)
+            } else {
+                (row.to_vec(), sum)
+            }
+        } else {
+            let sum = crate::discrete::numpy_sum(row);
+            if (1.0 < sum && sum < 1.0 + 1e-5) || row[cats - 1] < 5e-5 {
+                let r: Vec<f64> = row.iter().map(|&v| v * NUDGE).collect();
+                let sum = crate::discrete::numpy_sum(&r);
+                (r, sum)
+            } else {
+                (row.to_vec(), sum)
+            }
+        };
+        if !(pisum <= 1.0) {
+            return Err(format!("AssertionError: {pisum}"));
+        }
+        rng.multinomial_into(ns[at(&n_st)], &row, &mut out[k * cats..(k + 1) * cats])
+            .map_err(|e| e.0)?;
+        next_index(&mut index, &size);
+    }
+    let mut full = size;
+    full.push(cats);
+    Tensor::from_shape_vec(&full, out).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

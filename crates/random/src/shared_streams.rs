@@ -338,7 +338,7 @@ impl RandomStreams {
         }
         let dtype = count_dtype(M, args.dtype)?;
         let size = size.into();
-        let empty = matches!(&size, Size::Tuple(d) if d.is_empty());
+        let empty = matches!(&size, Size::None) || matches!(&size, Size::Tuple(d) if d.is_empty());
         let (size, mut bcast) = if empty {
             if !matches!(args.ndim, None | Some(1)) {
                 return Err(RandomError::Argument {
@@ -355,6 +355,124 @@ impl RandomStreams {
         };
         bcast.push(false);
         self.gen(M, Dist::Permutation, dtype, &bcast, size, vec![n])
+    }
+}
+
+impl RandomStreams {
+    /// Counts of a Poisson distribution of mean `lam` (Theano's `poisson(size, lam)`, int64
+    /// by default; NumPy's multiplication method below `lam = 10`, PTRS above). As in
+    /// Theano the size is needed: `lam` broadcasts against it and does not give it.
+    #[track_caller]
+    pub fn poisson(&self, size: impl Into<Size>, lam: impl IntoVar) -> Result<Variable> {
+        self.poisson_with(size, lam, DrawArgs::default())
+    }
+
+    /// [`RandomStreams::poisson`] with Theano's keyword arguments.
+    #[track_caller]
+    pub fn poisson_with(
+        &self,
+        size: impl Into<Size>,
+        lam: impl IntoVar,
+        args: DrawArgs,
+    ) -> Result<Variable> {
+        const M: &str = "poisson";
+        let lam = lam.into_var();
+        check_param(M, "lam", &lam)?;
+        let dtype = count_dtype(M, args.dtype)?;
+        let (_, size, bcast) = infer_ndim_bcast(M, args.ndim, &size.into(), &[])?;
+        self.gen(M, Dist::Poisson, dtype, &bcast, size, vec![lam])
+    }
+
+    /// Samples of `0..a` for an integer scalar `a`, or of the elements of a vector `a`, with
+    /// replacement and uniform (Theano's `choice(size, a=2)`, int64 by default).
+    #[track_caller]
+    pub fn choice(&self, size: impl Into<Size>, a: impl IntoVar) -> Result<Variable> {
+        self.choice_with(size, a, true, None, DrawArgs::default())
+    }
+
+    /// [`RandomStreams::choice`] with Theano's keyword arguments: `replace`, and `p` (the
+    /// probabilities of the members; `None`: uniform). NumPy's legacy `choice` draws them.
+    #[track_caller]
+    pub fn choice_with(
+        &self,
+        size: impl Into<Size>,
+        a: impl IntoVar,
+        replace: bool,
+        p: Option<Variable>,
+        args: DrawArgs,
+    ) -> Result<Variable> {
+        const M: &str = "choice";
+        let a = a.into_var();
+        check_param(M, "a", &a)?;
+        if a.ndim() > 1 {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: format!("a.ndim ({}) must be 0 or 1", a.ndim()),
+            });
+        }
+        // Theano's encoding: replace as an int8 constant, p=None as an empty vector
+        let replace = Variable::constant_bounded(Tensor::scalar(i8::from(replace)));
+        let p = match p {
+            Some(p) => {
+                check_param(M, "p", &p)?;
+                if p.ndim() != 1 {
+                    return Err(RandomError::Argument {
+                        method: M,
+                        reason: format!("p.ndim ({}) must be 1", p.ndim()),
+                    });
+                }
+                p
+            }
+            None => Variable::constant_bounded(
+                Tensor::from_shape_vec(&[0], Vec::<f64>::new()).expect("a vector"),
+            ),
+        };
+        let dtype = count_dtype(M, args.dtype)?;
+        let (_, size, bcast) = infer_ndim_bcast(M, args.ndim, &size.into(), &[])?;
+        self.gen(M, Dist::Choice, dtype, &bcast, size, vec![a, replace, p])
+    }
+
+    /// Counts of `n` trials over the categories of `pvals`'s last axis, one row per element
+    /// of the size (Theano's `multinomial(size, n=1, pvals=[0.5, 0.5])`, int64 by default):
+    /// the samples have shape `size + (pvals.shape[-1],)`; `n` and `pvals`'s other axes
+    /// broadcast against the size, and give it under [`Size::None`].
+    #[track_caller]
+    pub fn multinomial(
+        &self,
+        size: impl Into<Size>,
+        n: impl IntoVar,
+        pvals: impl IntoVar,
+    ) -> Result<Variable> {
+        self.multinomial_with(size, n, pvals, DrawArgs::default())
+    }
+
+    /// [`RandomStreams::multinomial`] with Theano's keyword arguments (`ndim`: the size's
+    /// length; the samples have one more dimension).
+    #[track_caller]
+    pub fn multinomial_with(
+        &self,
+        size: impl Into<Size>,
+        n: impl IntoVar,
+        pvals: impl IntoVar,
+        args: DrawArgs,
+    ) -> Result<Variable> {
+        const M: &str = "multinomial";
+        let (n, pvals) = (n.into_var(), pvals.into_var());
+        check_int(M, "n", &n)?;
+        check_param(M, "pvals", &pvals)?;
+        if pvals.ndim() == 0 {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: "pvals must have at least one dimension (the categories), got a scalar"
+                    .into(),
+            });
+        }
+        let dtype = count_dtype(M, args.dtype)?;
+        // Theano's `pvals.T[0].T`: pvals without its last axis, for the size's inference
+        let head = T::transpose(&T::transpose(&pvals, None)?.at(0)?, None)?;
+        let (_, size, mut bcast) = infer_ndim_bcast(M, args.ndim, &size.into(), &[&n, &head])?;
+        bcast.push(pvals.broadcastable()[pvals.ndim() - 1]);
+        self.gen(M, Dist::Multinomial, dtype, &bcast, size, vec![n, pvals])
     }
 }
 
@@ -419,7 +537,7 @@ fn infer_ndim_bcast(
 ) -> Result<(usize, Variable, Vec<bool>)> {
     let refuse = |reason: String| RandomError::Size {
         method,
-        size: describe(size),
+        size: size.describe(),
         reason,
     };
     let args_ndim = args.iter().map(|a| a.ndim()).max().unwrap_or(0);
@@ -507,6 +625,19 @@ fn infer_ndim_bcast(
             };
             (nd, v_shape, bcast)
         }
+        Size::None => {
+            // the parameters' sum is the template of the samples: its shape, its pattern
+            let Some((first, rest)) = args.split_first() else {
+                return Err(refuse(
+                    "_infer_ndim_bcast cannot infer shape without either shape or args".into(),
+                ));
+            };
+            let template = rest
+                .iter()
+                .fold((*first).clone(), |acc, a| T::add(&acc, *a));
+            let nd = template.ndim();
+            (nd, template.shape(), template.broadcastable().to_vec())
+        }
         Size::Vector(v) => {
             if v.ndim() != 1 || !v.dtype().is_int() {
                 return Err(refuse(format!(
@@ -543,20 +674,4 @@ fn infer_ndim_bcast(
         T::cast(&v_shape, DType::Int64)
     };
     Ok((ndim, v_shape, bcast))
-}
-
-fn describe(size: &Size) -> String {
-    match size {
-        Size::Tuple(d) => {
-            let parts: Vec<String> = d
-                .iter()
-                .map(|d| match d {
-                    Dim::Int(i) => i.to_string(),
-                    Dim::Var(v) => v.to_string(),
-                })
-                .collect();
-            theano_tensor::py_tuple(&parts)
-        }
-        Size::Vector(v) => v.to_string(),
-    }
 }

@@ -154,11 +154,14 @@ impl From<&Variable> for Dim {
 }
 
 /// A sample's size: a tuple of lengths (known integers or integer scalars), or an integer
-/// vector variable (`x.shape`), as Theano's `size` argument.
+/// vector variable (`x.shape`), as Theano's `size` argument, or `None`.
 #[derive(Clone, Debug)]
 pub enum Size {
     Tuple(Vec<Dim>),
     Vector(Variable),
+    /// Theano's `size=None`: `RandomStreams` draws take the parameters' broadcast shape
+    /// (`MRG_RandomStreams` refuses it, as Theano does).
+    None,
 }
 
 impl Size {
@@ -172,10 +175,10 @@ impl Size {
                     Dim::Var(_) => None,
                 })
                 .collect(),
-            Size::Vector(_) => None,
+            Size::Vector(_) | Size::None => None,
         }
     }
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Size::Tuple(d) => {
                 let parts: Vec<String> = d
@@ -188,6 +191,7 @@ impl Size {
                 theano_tensor::py_tuple(&parts)
             }
             Size::Vector(v) => v.to_string(),
+            Size::None => "None".into(),
         }
     }
 }
@@ -370,6 +374,15 @@ impl MrgRandomStreams {
                     });
                 }
                 size_tuple(dims, M, &size)?
+            }
+            Size::None => {
+                return Err(RandomError::Size {
+                    method: M,
+                    size: size.describe(),
+                    reason: "size must be a tuple of int or a Theano Variable with 1 dimension, \
+                             got None"
+                        .into(),
+                })
             }
             Size::Vector(v) => {
                 if v.ndim() != 1 || !v.dtype().is_int() {
@@ -805,6 +818,11 @@ fn check_size(size: &Size, method: &'static str) -> Result<Variable> {
                 "Theano variable must have 1 dimension to be a valid size, got {}",
                 v.ty()
             ),
+        }),
+        Size::None => Err(RandomError::Size {
+            method,
+            size: size.describe(),
+            reason: "Size must be a int, tuple, list or Theano variable.".into(),
         }),
         Size::Tuple(dims) => {
             if dims.iter().any(|d| matches!(d, Dim::Int(i) if *i <= 0)) {
