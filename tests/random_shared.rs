@@ -139,13 +139,7 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
         "poisson_vec" => one(s.poisson([2, 3], T::constant([1.0f64, 20.0, 0.0]))),
         "poisson_huge" => one(s.poisson([10], 1e6)),
         "choice_int" => one(s.choice([5], 10)),
-        "choice_p" => one(s.choice_with(
-            [5],
-            3,
-            true,
-            Some(T::constant([0.2f64, 0.3, 0.5])),
-            none,
-        )),
+        "choice_p" => one(s.choice_with([5], 3, true, Some(T::constant([0.2f64, 0.3, 0.5])), none)),
         "choice_norep" => one(s.choice_with([5], 10, false, None, none)),
         "choice_norep_p" => one(s.choice_with(
             [4],
@@ -176,16 +170,12 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
             T::constant([5i64, 1000]),
             T::constant([0.1f64, 0.2, 0.3, 0.4]),
         )),
-        "multinomial_nudge_sum" => one(s.multinomial(
-            [3],
-            100,
-            T::constant([0.3333334f64, 0.3333334, 0.3333334]),
-        )),
-        "multinomial_f32_tiny_last" => one(s.multinomial(
-            [3],
-            1000,
-            T::constant([0.6f32, 0.39999, 0.00001]),
-        )),
+        "multinomial_nudge_sum" => {
+            one(s.multinomial([3], 100, T::constant([0.3333334f64, 0.3333334, 0.3333334])))
+        }
+        "multinomial_f32_tiny_last" => {
+            one(s.multinomial([3], 1000, T::constant([0.6f32, 0.39999, 0.00001])))
+        }
         "multinomial_size_minus_1" => one(s.multinomial(
             [2, -1],
             5,
@@ -198,9 +188,7 @@ fn build(name: &str, s: &RandomStreams) -> Vec<Variable> {
         )),
         "normal_none" => one(s.normal(Size::None, T::constant([0.0f64; 3]), 1.0)),
         "binomial_none" => one(s.binomial(Size::None, T::constant([5i64, 10]), 0.3)),
-        "random_integers_none" => {
-            one(s.random_integers(Size::None, T::constant([0i64, 5]), 10))
-        }
+        "random_integers_none" => one(s.random_integers(Size::None, T::constant([0i64, 5]), 10)),
         other => panic!("no builder for case {other}"),
     }
 }
@@ -471,7 +459,10 @@ fn refusals_are_theanos() {
         ("choice_no_size", s.choice(Size::None, 3).unwrap_err()),
     ] {
         let want = "_infer_ndim_bcast cannot infer shape without either shape or args";
-        assert!(msg(label).contains(want) && e.to_string().contains(want), "{e}");
+        assert!(
+            msg(label).contains(want) && e.to_string().contains(want),
+            "{e}"
+        );
     }
     let none = DrawArgs::default();
     for e in [
@@ -491,7 +482,10 @@ fn refusals_are_theanos() {
     let e = m.uniform(Size::None, 0.0, 1.0).unwrap_err().to_string();
     assert!(e.contains("got None"), "{e}");
     let e = m.normal(Size::None, 0.0, 1.0).unwrap_err().to_string();
-    assert!(e.contains("Size must be a int, tuple, list or Theano variable."), "{e}");
+    assert!(
+        e.contains("Size must be a int, tuple, list or Theano variable."),
+        "{e}"
+    );
     // at run time, NumPy's ValueErrors
     for (label, draw, reason) in [
         (

@@ -480,6 +480,53 @@ fn crossentropy_ops() {
     );
 }
 
+/// `PermuteRowElements`: each length the larger of x's and y's (a length 1 broadcasts).
+#[test]
+fn permute_row_elements() {
+    let mut r = Rng(12);
+    let (m, y, ym, v) = (
+        T::dmatrix("m"),
+        T::lvector("y"),
+        T::lmatrix("Y"),
+        T::dvector("v"),
+    );
+    let perm = |rows: usize, n: usize| {
+        let v: Vec<i64> = (0..rows).flat_map(|_| (0..n as i64).rev()).collect();
+        Tensor::from_shape_vec(&[rows, n], v).unwrap()
+    };
+    let vecperm =
+        |n: usize| Tensor::from_shape_vec(&[n], (0..n as i64).collect::<Vec<_>>()).unwrap();
+    for inverse in [false, true] {
+        check(
+            &[&m, &y],
+            &T::permute_row_elements(&m, &y, inverse).unwrap(),
+            &[
+                vec![r.f(&[2, 3]), vecperm(3)],
+                vec![r.f(&[0, 4]), vecperm(4)],
+            ],
+        );
+        check(
+            &[&m, &ym],
+            &T::permute_row_elements(&m, &ym, inverse).unwrap(),
+            &[
+                vec![r.f(&[2, 3]), perm(2, 3)],
+                vec![r.f(&[1, 3]), perm(4, 3)],
+                vec![r.f(&[3, 3]), perm(1, 3)],
+            ],
+        );
+        check(
+            &[&v, &ym],
+            &T::permute_row_elements(&v, &ym, inverse).unwrap(),
+            &[vec![r.f(&[3]), perm(2, 3)]],
+        );
+    }
+    check(
+        &[&ym],
+        &T::inverse_permutation(&ym).unwrap(),
+        &[vec![perm(2, 5)]],
+    );
+}
+
 #[test]
 fn cumop_sort_repeat_nonzero() {
     let mut r = Rng(9);

@@ -219,7 +219,8 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
             mode: theano_ir::CumMode::Add,
             ..
         }
-        | Op::Repeat { .. } => match &ev[0] {
+        | Op::Repeat { .. }
+        | Op::PermuteRowElements => match &ev[0] {
             Some(e) if out.dtype().is_float() => same_op(b, node, with_rest(vec![e.clone()], 1))?,
             _ => None,
         },

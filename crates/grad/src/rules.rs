@@ -682,7 +682,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         | Op::Sort { .. }
         | Op::ArgSort { .. }
         | Op::Repeat { .. }
-        | Op::Nonzero => cumsort::l_op(b, node, og)?,
+        | Op::Nonzero
+        | Op::PermuteRowElements => cumsort::l_op(b, node, og)?,
         Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => {
                 let gz = one(og, op)?;

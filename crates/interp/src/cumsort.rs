@@ -1,5 +1,6 @@
-//! `CumOp`, `SortOp`, `ArgSortOp`, `RepeatOp` and `Nonzero` with numpy's semantics
-//! (`cumsum`/`cumprod`, `sort`/`argsort` with NaNs last, `repeat`, `nonzero`).
+//! `CumOp`, `SortOp`, `ArgSortOp`, `RepeatOp`, `Nonzero` and `PermuteRowElements` with
+//! numpy's semantics (`cumsum`/`cumprod`, `sort`/`argsort` with NaNs last, `repeat`,
+//! `nonzero`, `x[y]` and `out[y] = x` row by row).
 
 use crate::error::{PerformError, R};
 use crate::num::Num;
@@ -41,6 +42,11 @@ pub fn perform(op: &Op, ins: &[&Tensor]) -> R<Vec<Tensor>> {
         Op::Nonzero => {
             n_in(1)?;
             nonzero(ins[0])?
+        }
+        Op::PermuteRowElements => {
+            n_in(3)?;
+            let inverse = scalar_int(ins[2], "inverse")? != 0;
+            permute_row_elements(ins[0], ins[1], inverse)?
         }
         _ => {
             return Err(PerformError::input(format!(
@@ -199,4 +205,101 @@ pub fn nonzero(x: &Tensor) -> R<Tensor> {
     ArrayD::from_shape_vec(IxDyn(&[nd, count]), data)
         .map(Tensor::from_array)
         .map_err(|e| PerformError::shape(e.to_string()))
+}
+
+/// `PermuteRowElements` (Theano's perform): the output's lengths are x's and y's, a length 1
+/// taking the other's; each row of the output is `x_row[y_row]` (`inverse`: `out_row[y_row] =
+/// x_row`), the rows paired along the leading axes with a length-1 side repeated. An index
+/// outside the row is numpy's IndexError (negative ones count from the end).
+pub fn permute_row_elements(x: &Tensor, y: &Tensor, inverse: bool) -> R<Tensor> {
+    if !y.dtype().is_int() {
+        return Err(PerformError::input(format!(
+            "the permutations must be integers, got {}",
+            y.dtype()
+        )));
+    }
+    let (xs, ys) = (x.shape(), y.shape());
+    if xs.len() != ys.len() || xs.is_empty() {
+        return Err(PerformError::input(format!(
+            "x and y must have one rank, at least 1, got shapes {} and {}",
+            py_shape(xs),
+            py_shape(ys)
+        )));
+    }
+    let nd = xs.len();
+    let mut out_shape = Vec::with_capacity(nd);
+    for (&a, &b) in xs.iter().zip(ys) {
+        out_shape.push(match (a, b) {
+            _ if a == b => a,
+            (1, _) => b,
+            (_, 1) => a,
+            _ => return Err(PerformError::value(format!("Dimension mismatch: {a}, {b}"))),
+        });
+    }
+    check_size(&out_shape, x.dtype())?;
+    let (lx, ly, len) = (xs[nd - 1], ys[nd - 1], out_shape[nd - 1]);
+    if inverse && lx != ly && lx != 1 {
+        return Err(PerformError::value(format!(
+            "shape mismatch: value array of shape ({lx},) could not be broadcast to indexing \
+             result of shape ({ly},)"
+        )));
+    }
+    // row-major strides over the leading axes, 0 where a side broadcasts
+    let lead = &out_shape[..nd - 1];
+    let strides = |s: &[usize]| {
+        let mut st = vec![0; nd - 1];
+        let mut acc = 1;
+        for d in (0..nd - 1).rev() {
+            st[d] = if s[d] == 1 { 0 } else { acc };
+            acc *= s[d];
+        }
+        st
+    };
+    let (sx, sy) = (strides(&xs[..nd - 1]), strides(&ys[..nd - 1]));
+    let rows: usize = lead.iter().product();
+    let yv = y.to_i64_vec();
+    let wrap = |i: i64, n: usize| -> R<usize> {
+        let k = if i < 0 { i + n as i64 } else { i };
+        if k < 0 || k >= n as i64 {
+            return Err(PerformError::index(format!(
+                "index {i} is out of bounds for axis 0 with size {n}"
+            )));
+        }
+        Ok(k as usize)
+    };
+    // the source element of x for every output element (None: unwritten, left zero)
+    let mut src: Vec<Option<usize>> = vec![None; rows * len];
+    let mut index = vec![0usize; nd - 1];
+    for r in 0..rows {
+        let at = |st: &[usize]| index.iter().zip(st).map(|(i, s)| i * s).sum::<usize>();
+        let (xr, yr) = (at(&sx) * lx, at(&sy) * ly);
+        let out = &mut src[r * len..(r + 1) * len];
+        if inverse {
+            for j in 0..ly {
+                let k = wrap(yv[yr + j], len)?;
+                out[k] = Some(xr + if lx == 1 { 0 } else { j });
+            }
+        } else {
+            for (j, o) in out.iter_mut().enumerate() {
+                let k = wrap(yv[yr + if ly == 1 { 0 } else { j }], lx)?;
+                *o = Some(xr + k);
+            }
+        }
+        for d in (0..nd - 1).rev() {
+            index[d] += 1;
+            if index[d] < lead[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    let x = x.to_contiguous();
+    Ok(map_array!(&x, a => {
+        let v = a.as_slice().expect("a contiguous array");
+        let data = src
+            .iter()
+            .map(|s| s.map_or_else(Default::default, |i| v[i]))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&out_shape), data).expect("the computed length")
+    }))
 }

@@ -295,7 +295,8 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         | Op::Sort { .. }
         | Op::ArgSort { .. }
         | Op::Repeat { .. }
-        | Op::Nonzero => cumsort::perform(op, ins)?,
+        | Op::Nonzero
+        | Op::PermuteRowElements => cumsort::perform(op, ins)?,
         Op::Eye { dtype } | Op::Tri { dtype } => {
             n_in(3)?;
             vec![matrix::eye_or_tri(

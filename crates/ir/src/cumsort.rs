@@ -1,4 +1,5 @@
-//! Theano 1.0's `CumOp` (`cumsum`, `cumprod`), `SortOp`/`ArgSortOp`, `RepeatOp` and `Nonzero`:
+//! Theano 1.0's `CumOp` (`cumsum`, `cumprod`), `SortOp`/`ArgSortOp`, `RepeatOp`, `Nonzero` and
+//! `PermuteRowElements`:
 //! their parameters, type rules, printed names and text-form parameters, kept together (the
 //! builders are in `tensor/cumsort.rs`, the values in theano-interp's `cumsort.rs`).
 
@@ -140,6 +141,33 @@ pub(crate) fn infer_types(op: &Op, ins: &[TensorType]) -> Result<Vec<TensorType>
             }
             Ok(vec![TensorType::matrix(DType::Int64)])
         }
+        Op::PermuteRowElements => {
+            n_in(3)?;
+            let (x, y, inv) = (ins[0], ins[1], ins[2]);
+            if !y.dtype.is_int() {
+                return Err(format!(
+                    "PermuteRowElements: the permutations must be integers, got {y}"
+                ));
+            }
+            if !inv.dtype.is_int() || inv.ndim() != 0 {
+                return Err(format!(
+                    "PermuteRowElements: inverse must be an integer scalar, got {inv}"
+                ));
+            }
+            if x.ndim() != y.ndim() || x.ndim() == 0 {
+                return Err(format!(
+                    "PermuteRowElements: x and the permutations must have one rank, at least \
+                     1 (permute_row_elements pads the lower), got {x} and {y}"
+                ));
+            }
+            let b: Vec<bool> = x
+                .broadcastable()
+                .iter()
+                .zip(y.broadcastable())
+                .map(|(a, b)| *a && b)
+                .collect();
+            Ok(vec![TensorType::new(x.dtype, &b)?])
+        }
         _ => unreachable!("cumsort::infer_types called for {op}"),
     }
 }
@@ -157,6 +185,7 @@ pub(crate) fn fmt(op: &Op, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Op::ArgSort { kind } => write!(f, "ArgSortOp{{{}, None}}", kind.name()),
         Op::Repeat { axis } => write!(f, "RepeatOp{{axis={}}}", opt_axis(axis)),
         Op::Nonzero => f.write_str("Nonzero"),
+        Op::PermuteRowElements => f.write_str("PermuteRowElements"),
         _ => unreachable!("cumsort::fmt called for another op"),
     }
 }
@@ -217,11 +246,15 @@ pub(crate) fn parse(head: &str, params: Option<&str>) -> Option<Result<Op, Strin
                     .ok_or_else(|| format!("expected `axis=...`, found `{p}`"))?;
                 Op::Repeat { axis: axis_of(a)? }
             }
-            "Nonzero" => {
+            "Nonzero" | "PermuteRowElements" => {
                 if params.is_some() {
-                    return Err("`Nonzero` takes no parameters".into());
+                    return Err(format!("`{head}` takes no parameters"));
                 }
-                Op::Nonzero
+                if head == "Nonzero" {
+                    Op::Nonzero
+                } else {
+                    Op::PermuteRowElements
+                }
             }
             _ => return Err(String::new()),
         })

@@ -464,6 +464,11 @@ pub enum Op {
     /// Theano's `Nonzero`: the int64 matrix `(x.ndim, count)` of the indices of x's non-zero
     /// elements, in row-major order; its second length depends on the values.
     Nonzero,
+    /// Theano's `PermuteRowElements`: inputs (x, y: integers of x's rank, inverse: an integer
+    /// scalar); each row (last axis) of x reordered by the matching row of y (`x[y]`; with
+    /// `inverse` non-zero the inverse, `out[y] = x`), either side broadcasting where its
+    /// length is 1.
+    PermuteRowElements,
     /// Theano's `Eye{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
     /// on diagonal `k` (numpy's `eye`).
     Eye { dtype: DType },
@@ -599,6 +604,7 @@ impl Op {
             Op::ArgSort { .. } => "ArgSortOp".into(),
             Op::Repeat { .. } => "RepeatOp".into(),
             Op::Nonzero => "Nonzero".into(),
+            Op::PermuteRowElements => "PermuteRowElements".into(),
             Op::Eye { .. } => "Eye".into(),
             Op::Tri { .. } => "Tri".into(),
             Op::ExtractDiag { .. } => "ExtractDiag".into(),
@@ -1160,7 +1166,8 @@ impl Op {
             | Op::Sort { .. }
             | Op::ArgSort { .. }
             | Op::Repeat { .. }
-            | Op::Nonzero => crate::cumsort::infer_types(self, ins),
+            | Op::Nonzero
+            | Op::PermuteRowElements => crate::cumsort::infer_types(self, ins),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }
@@ -1507,7 +1514,8 @@ impl fmt::Display for Op {
             | Op::Sort { .. }
             | Op::ArgSort { .. }
             | Op::Repeat { .. }
-            | Op::Nonzero => crate::cumsort::fmt(self, f),
+            | Op::Nonzero
+            | Op::PermuteRowElements => crate::cumsort::fmt(self, f),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }

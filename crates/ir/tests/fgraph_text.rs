@@ -91,10 +91,11 @@ fn variant(op: &Op) -> usize {
         Op::CrossentropyCategorical1Hot => 46,
         Op::CrossentropyCategorical1HotGrad => 47,
         Op::IfElse { .. } => 48,
-        Op::Custom(_) => 49,
+        Op::PermuteRowElements => 49,
+        Op::Custom(_) => 50,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 49;
+const N_VARIANTS_PARSABLE: usize = 50;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -446,6 +447,8 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::nonzero_matrix(&b).unwrap());
     outs.extend(T::nonzero(&x).unwrap());
     outs.push(T::nonzero_values(&x).unwrap());
+    outs.push(T::permute_row_elements(&x, &iv, true).unwrap());
+    outs.push(T::inverse_permutation(&im).unwrap());
 
     // unnamed and named intermediates, shared, and leaves as outputs
     let named = (&x * 2.0).named("twice x");
@@ -749,6 +752,7 @@ fn parse_op_rejects_malformed_parameters() {
         "RepeatOp{1}",
         "RepeatOp{axis=one}",
         "Nonzero{}",
+        "PermuteRowElements{0}",
     ] {
         assert!(parse_op(bad).is_err(), "{bad} parsed");
     }

@@ -615,6 +615,12 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         // the number of non-zero elements is known only when computed
         Op::Nonzero => None,
+        // Theano's `maximum` of the two lengths: a length 1 takes the other's
+        Op::PermuteRowElements => one(dims(fg, ins[0])
+            .into_iter()
+            .zip(dims(fg, ins[1]))
+            .map(|(a, b)| Sym::broadcast(a, b))
+            .collect()),
         // Theano builds an IfElse of the branches' shapes; a `switch` here would make the
         // unpicked branch's shape (and what it reads) needed outside that branch, so it
         // could no longer be skipped: the shape is read from the value instead

@@ -436,7 +436,10 @@ impl RandomFunction {
                 }
                 let mut out = sample_buffer(count)?;
                 for _ in 0..count {
-                    out.push(rng.binomial(int(0, &index), real(1, &index)).map_err(|e| e.0)?);
+                    out.push(
+                        rng.binomial(int(0, &index), real(1, &index))
+                            .map_err(|e| e.0)?,
+                    );
                     next_index(&mut index, shape);
                 }
                 counts(out)
@@ -479,11 +482,16 @@ fn element_count(shape: &[usize]) -> Result<usize, String> {
 }
 
 /// Theano's `permutation_helper`: a permutation of `0..n` per element of `shape`.
-fn draw_permutations(rng: &mut RandomState, nt: &Tensor, shape: &[usize]) -> Result<Tensor, String> {
+fn draw_permutations(
+    rng: &mut RandomState,
+    nt: &Tensor,
+    shape: &[usize],
+) -> Result<Tensor, String> {
     if nt.ndim() != 0 {
         return Err(format!("n must be a scalar, got shape {:?}", nt.shape()));
     }
-    let n = usize::try_from(nt.to_i64_vec()[0]).map_err(|_| "n must not be negative".to_string())?;
+    let n =
+        usize::try_from(nt.to_i64_vec()[0]).map_err(|_| "n must not be negative".to_string())?;
     let count = element_count(shape)?;
     let total = count
         .checked_mul(n)
@@ -538,10 +546,7 @@ fn draw_choice(
     } else {
         f64::EPSILON.sqrt()
     };
-    let probs = (!p_values.is_empty()).then_some(ChoiceProbs {
-        p: &p_values,
-        atol,
-    });
+    let probs = (!p_values.is_empty()).then_some(ChoiceProbs { p: &p_values, atol });
     let idx = rng
         .choice(pop, count, sized.is_some(), replace, probs)
         .map_err(|e| e.0)?;
@@ -549,10 +554,16 @@ fn draw_choice(
         Tensor::from_shape_vec(shape, idx)
     } else if a.dtype().is_int() {
         let v = a.to_i64_vec();
-        Tensor::from_shape_vec(shape, idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>())
+        Tensor::from_shape_vec(
+            shape,
+            idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>(),
+        )
     } else {
         let v = a.to_f64_vec();
-        Tensor::from_shape_vec(shape, idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>())
+        Tensor::from_shape_vec(
+            shape,
+            idx.iter().map(|&i| v[i as usize]).collect::<Vec<_>>(),
+        )
     };
     t.map(|t| if a.ndim() == 0 { t } else { t.cast(a.dtype()) })
         .map_err(|e| e.to_string())
@@ -608,7 +619,7 @@ fn draw_multinomial(
     if p64.is_empty() {
         return Err("zero-size array to reduction operation minimum which has no identity".into());
     }
-    if p64.iter().any(|p| !(*p >= 0.0)) {
+    if p64.iter().any(|p| p.is_nan() || *p < 0.0) {
         return Err("AssertionError: pvals.min() >= 0".into());
     }
     let f32_rows = pvals.dtype() == DType::Float32;
@@ -656,7 +667,7 @@ fn draw_multinomial(
                 (row.to_vec(), sum)
             }
         };
-        if !(pisum <= 1.0) {
+        if pisum.is_nan() || pisum > 1.0 {
             return Err(format!("AssertionError: {pisum}"));
         }
         rng.multinomial_into(ns[at(&n_st)], &row, &mut out[k * cats..(k + 1) * cats])

@@ -476,6 +476,35 @@ impl RandomStreams {
     }
 }
 
+impl RandomStreams {
+    /// `input` with every row (last axis) shuffled, each by its own permutation (Theano's
+    /// `shuffle_row_elements`): a [`RandomStreams::permutation`] of `input.shape[-1]` per
+    /// element of `input.shape[:-1]`, applied by [`T::permute_row_elements`]. The
+    /// permutations are the node's input 1 (Theano's `.permutation` attribute).
+    #[track_caller]
+    pub fn shuffle_row_elements(&self, input: &Variable) -> Result<Variable> {
+        const M: &str = "shuffle_row_elements";
+        if input.ndim() == 0 {
+            return Err(RandomError::Argument {
+                method: M,
+                reason: format!("input must have at least one dimension, got {}", input.ty()),
+            });
+        }
+        let lead = input.shape().get(&[T::Idx::slice(
+            None,
+            Some(Variable::constant_bounded(Tensor::scalar(-1i64))),
+            None,
+        )])?;
+        let n = input.shape().at(-1i64)?;
+        let args = DrawArgs {
+            ndim: Some(input.ndim() - 1),
+            ..DrawArgs::default()
+        };
+        let perm = self.permutation_with(lead, n, args)?;
+        Ok(T::permute_row_elements(input, &perm, false)?)
+    }
+}
+
 /// The state variable of a draw, or the variable itself when it is a state.
 fn state_variable(rv: &Variable) -> Result<Variable> {
     if let Some(r) = rng_of(rv) {

@@ -1,4 +1,5 @@
-//! The gradients of `CumOp`, `SortOp`, `ArgSortOp`, `RepeatOp` and `Nonzero`, node for node
+//! The gradients of `CumOp`, `SortOp`, `ArgSortOp`, `RepeatOp`, `Nonzero` and
+//! `PermuteRowElements`, node for node
 //! as Theano 1.0.5's (`theano/tensor/extra_ops.py`, `sort.py`, `basic.py`).
 
 use super::{one, zeros_for, G};
@@ -187,6 +188,39 @@ pub(super) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             let r = b.reshape(&gz, &shape, nd + 1)?;
             let g = b.sum(&r, Some(vec![k]), false)?;
             Ok(vec![G::V(b.coerce(&g, x)?), G::Disc])
+        }
+        Op::PermuteRowElements => {
+            let (x, y, inverse) = (&ins[0], &ins[1], &ins[2]);
+            let gz = one(og, op)?;
+            let undefined = |what: &str| {
+                G::Null(format!(
+                    "PermuteRowElements: the {what} select, they have no gradient (Theano's \
+                     grad_undefined)"
+                ))
+            };
+            let null_y = undefined("permutations");
+            let null_inv = undefined("inverse flag's values");
+            if !x.dtype().is_float() {
+                // f(x + eps) = f(x) for an integer x
+                return Ok(vec![G::V(b.zeros_like(x, None)?), null_y, null_inv]);
+            }
+            // the gradient goes back through the other direction of the same permutation
+            // (Theano always builds inverse=1 here, which is wrong for an inverse node)
+            let back = match inverse.constant_value() {
+                Some(v) => int_const(i64::from(v.to_i64_vec()[0] == 0)),
+                None => b.bin(ScalarOp::Eq, inverse, &int_const(0))?,
+            };
+            let gx = b.apply1(Op::PermuteRowElements, vec![gz.clone(), y.clone(), back])?;
+            // summed over the axes x broadcast along
+            let axes: Vec<usize> = (0..gz.ndim())
+                .filter(|&d| x.broadcastable()[d] && !gz.broadcastable()[d])
+                .collect();
+            let gx = if axes.is_empty() {
+                gx
+            } else {
+                b.sum(&gx, Some(axes), true)?
+            };
+            Ok(vec![G::V(b.coerce(&gx, x)?), null_y, null_inv])
         }
         Op::Nonzero => Ok(vec![G::Null(
             "Nonzero's output (integer indices) has no gradient with respect to its input \

@@ -372,6 +372,7 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::ArgSort { .. }
         | Op::Repeat { .. }
         | Op::Nonzero
+        | Op::PermuteRowElements
         | Op::Eye { .. }
         | Op::Tri { .. }
         | Op::ExtractDiag { .. }

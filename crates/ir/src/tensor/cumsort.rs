@@ -1,5 +1,6 @@
 //! Builders of Theano 1.0's `extra_ops`/`sort` functions: `cumsum`, `cumprod`, `sort`,
-//! `argsort`, `repeat`, `tile`, `nonzero`, `flatnonzero`, `nonzero_values`, each built node
+//! `argsort`, `repeat`, `tile`, `nonzero`, `flatnonzero`, `nonzero_values`,
+//! `permute_row_elements`, `inverse_permutation`, each built node
 //! for node as Theano 1.0.5 builds it (the ops are in `crate::cumsort`).
 
 use super::{apply1, binary_at, index_at, shape_vector, Idx, IntoVar, Loc, ShapeArg};
@@ -360,4 +361,56 @@ pub fn nonzero_values(x: impl IntoVar) -> Result<Variable> {
     let minus1 = minus_one(loc)?;
     let idx = flatnonzero_at(&x, &minus1, loc)?;
     index_at(&flat(&x, &minus1, loc)?, &[Idx::Array(idx)], loc)
+}
+
+/// Theano's `permute_row_elements(x, y, inverse)`: every row (last axis) of x reordered by
+/// the matching row of y, a permutation (`x[y]`, or with `inverse` the inverse permutation,
+/// `out[y] = x`). The lower-rank of x and y is padded on the left with broadcastable axes
+/// (Theano's `shape_padleft`); a vector y permutes every row of x alike, a vector x is
+/// permuted by every row of y.
+#[track_caller]
+pub fn permute_row_elements(x: impl IntoVar, y: impl IntoVar, inverse: bool) -> Result<Variable> {
+    permute_at(x.into_var(), y.into_var(), inverse, Location::caller())
+}
+
+fn permute_at(x: Variable, y: Variable, inverse: bool, loc: Loc) -> Result<Variable> {
+    let pad = |v: Variable, to: usize| -> Result<Variable> {
+        if v.ndim() >= to {
+            return Ok(v);
+        }
+        let order: Vec<Option<usize>> = std::iter::repeat_n(None, to - v.ndim())
+            .chain((0..v.ndim()).map(Some))
+            .collect();
+        super::dimshuffle_at(&v, order, loc)
+    };
+    let nd = x.ndim().max(y.ndim());
+    let (x, y) = (pad(x, nd)?, pad(y, nd)?);
+    // Theano's `as_tensor_variable(1)` or `(0)`: an int8 constant
+    let inverse = Variable::constant_bounded(Tensor::scalar(i8::from(inverse)));
+    apply1(Op::PermuteRowElements, vec![x, y, inverse], loc)
+}
+
+/// Theano's `inverse_permutation(perm)`: the inverse of each row of `perm`, a permutation of
+/// `0..n` (`permute_row_elements(arange(n), perm, inverse=True)`).
+#[track_caller]
+pub fn inverse_permutation(perm: impl IntoVar) -> Result<Variable> {
+    let loc = Location::caller();
+    let perm = perm.into_var();
+    if perm.ndim() == 0 || !perm.dtype().is_int() {
+        return Err(GraphError::new(
+            "inverse_permutation",
+            vec![perm.ty()],
+            "the permutations must be integers of at least one dimension",
+            loc,
+        ));
+    }
+    let n = index_at(&super::shape(&perm), &[Idx::from(-1i64)], loc)?;
+    let range = apply1(
+        Op::ARange {
+            dtype: perm.dtype(),
+        },
+        vec![0i64.into_var(), n, 1i64.into_var()],
+        loc,
+    )?;
+    permute_at(range, perm, true, loc)
 }
