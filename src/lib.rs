@@ -35,10 +35,19 @@ pub use theano_grad::{
 pub use theano_ir as ir;
 pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
-/// Theano's `theano.tensor`: the tensor builders of theano-ir, and
+/// Theano's `theano.tensor`: the tensor builders of theano-ir, `nnet`'s convolution, and
 /// `shared_randomstreams` (crates/random).
 pub mod tensor {
     pub use theano_ir::tensor::*;
+
+    /// `theano.tensor.nnet`'s 2-D convolution: `conv2d` (`AbstractConv2d`) and its two
+    /// gradients (the other builders of `nnet` are in [`crate::tensor`] itself).
+    pub mod nnet {
+        pub use theano_ir::conv::{Border, ConvKind, ConvParams};
+        pub use theano_ir::tensor::{
+            conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_with, Conv2dArgs,
+        };
+    }
 
     /// `theano.tensor.shared_randomstreams`: `RandomStreams`, whose draws are NumPy's legacy
     /// `RandomState` samples, and the `RandomState` a draw's shared state holds.

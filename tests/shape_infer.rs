@@ -480,6 +480,62 @@ fn crossentropy_ops() {
     );
 }
 
+/// The convolution ops: the output lengths from the border mode, stride and dilation, and
+/// the gradient ops' from the lengths they are given; hints replace the inputs' lengths.
+#[test]
+fn conv2d_and_its_gradients() {
+    use theano::tensor::nnet::{
+        conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_with, Border, Conv2dArgs,
+    };
+    let mut r = Rng(13);
+    let (x, w, g) = (T::dtensor4("x"), T::dtensor4("w"), T::dtensor4("g"));
+    let cases = [
+        Conv2dArgs::default(),
+        Conv2dArgs {
+            border_mode: Border::Full,
+            subsample: [2, 3],
+            ..Conv2dArgs::default()
+        },
+        Conv2dArgs {
+            border_mode: Border::Half,
+            filter_dilation: [2, 1],
+            ..Conv2dArgs::default()
+        },
+        Conv2dArgs {
+            border_mode: Border::pad((1, 0), (2, 2)),
+            subsample: [2, 1],
+            num_groups: 2,
+            input_shape: Some([Some(2), None, None, Some(7)]),
+            ..Conv2dArgs::default()
+        },
+    ];
+    for args in cases {
+        let kc = 4 / args.num_groups;
+        let y = conv2d_with(&x, &w, &args).unwrap();
+        let (xv, wv) = (r.f(&[2, 4, 6, 7]), r.f(&[4, kc, 3, 2]));
+        check(&[&x, &w], &y, &[vec![xv.clone(), wv.clone()]]);
+        // the gradients at the output's shape
+        let fwd = compile(&[&x, &w], &y).build().unwrap();
+        let gv = r.f(fwd.call(&[xv.clone(), wv.clone()]).unwrap()[0].shape());
+        let n = T::lscalar("n");
+        let gi = conv2d_grad_wrt_inputs(
+            &g,
+            &w,
+            vec![
+                T::constant(2i64),
+                T::constant(4i64),
+                n.clone(),
+                T::constant(7i64),
+            ],
+            &args,
+        )
+        .unwrap();
+        check(&[&g, &w, &n], &gi, &[vec![gv.clone(), wv.clone(), l(6)]]);
+        let gw = conv2d_grad_wrt_weights(&x, &g, [4i64, kc as i64, 3, 2], &args).unwrap();
+        check(&[&x, &g], &gw, &[vec![xv, gv]]);
+    }
+}
+
 /// `PermuteRowElements`: each length the larger of x's and y's (a length 1 broadcasts).
 #[test]
 fn permute_row_elements() {

@@ -207,6 +207,25 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 .collect::<R<Vec<_>>>()?;
             same_op(b, node, v)?
         }
+        // bilinear in the first two inputs: the op on each evaluation point, summed
+        Op::AbstractConv2d { .. } => {
+            if !out.dtype().is_float() {
+                return Ok(vec![None]);
+            }
+            let mut acc: Option<Variable> = None;
+            for k in 0..2 {
+                if let Some(e) = &ev[k] {
+                    let mut v: Vec<Variable> = ins.to_vec();
+                    v[k] = e.clone();
+                    let t = b.apply1(node.op().clone(), v)?;
+                    acc = Some(match acc {
+                        None => t,
+                        Some(a) => b.add(&a, &t)?,
+                    });
+                }
+            }
+            acc
+        }
         Op::Shape
         | Op::ShapeI(_)
         | Op::AllocEmpty { .. }

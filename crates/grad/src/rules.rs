@@ -12,6 +12,7 @@ use crate::GradError;
 use theano_ir::config::float_x;
 use theano_ir::{ApplyRef, DType, IdxEntry, Op, ReduceKind, ScalarOp, Tensor, Variable};
 
+mod conv;
 mod cumsort;
 
 /// The gradient flowing into a variable.
@@ -66,6 +67,10 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         | Op::CrossentropySoftmax1HotWithBiasDx
         | Op::CrossentropyCategorical1HotGrad => by_input(&|i| i < 2),
         Op::CrossentropyCategorical1Hot => by_input(&|i| i == 0),
+        // the gradient ops' third input gives lengths; it carries no gradient
+        Op::AbstractConv2d { kind, .. } if *kind != theano_ir::ConvKind::Forward => {
+            by_input(&|i| i < 2)
+        }
         op @ Op::Custom(_) if GradMarker::of(op) == Some(GradMarker::DisconnectedGrad) => {
             by_input(&|_| false)
         }
@@ -684,6 +689,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         | Op::Repeat { .. }
         | Op::Nonzero
         | Op::PermuteRowElements => cumsort::l_op(b, node, og)?,
+        Op::AbstractConv2d { .. } => conv::l_op(b, node, og)?,
         Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => {
                 let gz = one(og, op)?;

@@ -12,6 +12,7 @@
 
 mod blas;
 mod composite;
+pub mod conv;
 pub mod cumsort;
 mod elemwise;
 mod error;
@@ -297,6 +298,7 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         | Op::Repeat { .. }
         | Op::Nonzero
         | Op::PermuteRowElements => cumsort::perform(op, ins)?,
+        Op::AbstractConv2d { kind, params } => vec![conv::perform(*kind, params, ins)?],
         Op::Eye { dtype } | Op::Tri { dtype } => {
             n_in(3)?;
             vec![matrix::eye_or_tri(

@@ -8,6 +8,7 @@
 mod blas;
 pub mod composite;
 pub mod config;
+pub mod conv;
 pub mod cumsort;
 mod error;
 pub mod fgraph;
@@ -25,6 +26,7 @@ mod types;
 mod var;
 
 pub use composite::{Composite, Instr, Operand};
+pub use conv::{Border, ConvKind, ConvParams};
 pub use cumsort::{CumMode, SortKind};
 pub use error::{GraphError, Result};
 pub use op::{

@@ -469,6 +469,14 @@ pub enum Op {
     /// `inverse` non-zero the inverse, `out[y] = x`), either side broadcasting where its
     /// length is 1.
     PermuteRowElements,
+    /// Theano's `AbstractConv2d` (inputs: images `(b, c, h, w)`, filters `(o, c / groups,
+    /// kh, kw)`) and its two gradient ops `AbstractConv2d_gradWeights` (images, the output's
+    /// gradient, the filters' `(kh, kw)`) and `AbstractConv2d_gradInputs` (filters, the
+    /// output's gradient, the images' `(h, w)`); see `crate::conv`.
+    AbstractConv2d {
+        kind: crate::conv::ConvKind,
+        params: Box<crate::conv::ConvParams>,
+    },
     /// Theano's `Eye{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
     /// on diagonal `k` (numpy's `eye`).
     Eye { dtype: DType },
@@ -605,6 +613,7 @@ impl Op {
             Op::Repeat { .. } => "RepeatOp".into(),
             Op::Nonzero => "Nonzero".into(),
             Op::PermuteRowElements => "PermuteRowElements".into(),
+            Op::AbstractConv2d { kind, .. } => kind.name().into(),
             Op::Eye { .. } => "Eye".into(),
             Op::Tri { .. } => "Tri".into(),
             Op::ExtractDiag { .. } => "ExtractDiag".into(),
@@ -1168,6 +1177,7 @@ impl Op {
             | Op::Repeat { .. }
             | Op::Nonzero
             | Op::PermuteRowElements => crate::cumsort::infer_types(self, ins),
+            Op::AbstractConv2d { kind, params } => crate::conv::infer_types(*kind, params, ins),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }
@@ -1516,6 +1526,7 @@ impl fmt::Display for Op {
             | Op::Repeat { .. }
             | Op::Nonzero
             | Op::PermuteRowElements => crate::cumsort::fmt(self, f),
+            Op::AbstractConv2d { kind, params } => crate::conv::fmt(*kind, params, f),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }

@@ -15,7 +15,9 @@ use theano_tensor::{DType, Tensor};
 
 type Loc = &'static Location<'static>;
 
+mod conv;
 mod cumsort;
+pub use conv::*;
 pub use cumsort::*;
 #[path = "tensor_linalg.rs"]
 mod linalg;

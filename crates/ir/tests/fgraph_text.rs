@@ -92,10 +92,11 @@ fn variant(op: &Op) -> usize {
         Op::CrossentropyCategorical1HotGrad => 47,
         Op::IfElse { .. } => 48,
         Op::PermuteRowElements => 49,
-        Op::Custom(_) => 50,
+        Op::AbstractConv2d { .. } => 50,
+        Op::Custom(_) => 51,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 50;
+const N_VARIANTS_PARSABLE: usize = 51;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -108,7 +109,9 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     let im = T::imatrix("im");
     let b = T::bmatrix("b");
     let w = Variable::shared(Tensor::zeros(DType::Float64, &[2, 3]), Some("W")).unwrap();
+    let t4 = T::dtensor4("t4");
     let inputs = vec![
+        t4.clone(),
         x.clone(),
         y.clone(),
         v.clone(),
@@ -449,6 +452,28 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     outs.push(T::nonzero_values(&x).unwrap());
     outs.push(T::permute_row_elements(&x, &iv, true).unwrap());
     outs.push(T::inverse_permutation(&im).unwrap());
+    let conv = T::conv2d_with(
+        &t4,
+        &t4,
+        &T::Conv2dArgs {
+            border_mode: theano_ir::Border::pad((1, 0), (2, 2)),
+            subsample: [2, 1],
+            filter_flip: false,
+            input_shape: Some([None, Some(3), None, None]),
+            filter_dilation: [1, 2],
+            num_groups: 3,
+            ..T::Conv2dArgs::default()
+        },
+    )
+    .unwrap();
+    outs.push(conv.clone());
+    outs.push(
+        T::conv2d_grad_wrt_inputs(&conv, &t4, [2i64, 3, 5, 5], &T::Conv2dArgs::default()).unwrap(),
+    );
+    outs.push(
+        T::conv2d_grad_wrt_weights(&t4, &conv, vec![i.clone(); 4], &T::Conv2dArgs::default())
+            .unwrap(),
+    );
 
     // unnamed and named intermediates, shared, and leaves as outputs
     let named = (&x * 2.0).named("twice x");

@@ -615,6 +615,7 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         }
         // the number of non-zero elements is known only when computed
         Op::Nonzero => None,
+        Op::AbstractConv2d { kind, params } => one(conv_shape(fg, *kind, params, ins)),
         // Theano's `maximum` of the two lengths: a length 1 takes the other's
         Op::PermuteRowElements => one(dims(fg, ins[0])
             .into_iter()
@@ -1327,4 +1328,70 @@ pub(crate) fn lifted_shape_i(
         }
     }
     fg.add_node1(Op::ShapeI(k), &[v], loc).ok()
+}
+
+/// The output shape of a convolution op (Theano's `infer_shape`s): a known length of the
+/// op's shape hints is used as it is (the interpreter checks the hints), else the inputs'.
+fn conv_shape(
+    fg: &FunctionGraph,
+    kind: theano_ir::ConvKind,
+    p: &theano_ir::ConvParams,
+    ins: &[Value],
+) -> Vec<Sym> {
+    use theano_ir::{Border, ConvKind};
+    let hinted = |hint: Option<usize>, s: Sym| hint.map_or(s, |h| Sym::Const(h as i64));
+    let c = |v: usize| Sym::Const(v as i64);
+    match kind {
+        ConvKind::Forward => {
+            let (x, w) = (ins[0], ins[1]);
+            let mut out = vec![
+                hinted(p.imshp[0], dim(fg, x, 0)),
+                hinted(p.kshp[0], dim(fg, w, 0)),
+            ];
+            for a in 0..2 {
+                let h = hinted(p.imshp[a + 2], dim(fg, x, a + 2));
+                let k = hinted(p.kshp[a + 2], dim(fg, w, a + 2));
+                // the dilated filter: (k - 1) * d + 1
+                let dk = Sym::bin(
+                    S::Add,
+                    Sym::bin(S::Mul, Sym::bin(S::Sub, k, c(1)), c(p.dilation[a])),
+                    c(1),
+                );
+                let pads = match p.border {
+                    Border::Valid => Sym::Const(0),
+                    Border::Full => Sym::bin(S::Mul, Sym::bin(S::Sub, dk.clone(), c(1)), c(2)),
+                    Border::Half => Sym::bin(S::Mul, Sym::bin(S::IntDiv, dk.clone(), c(2)), c(2)),
+                    Border::Pad(sides) => c(sides[a].0 + sides[a].1),
+                };
+                let span = Sym::bin(S::Sub, Sym::bin(S::Add, h, pads), dk);
+                out.push(Sym::bin(
+                    S::Add,
+                    Sym::bin(S::IntDiv, span, c(p.subsample[a])),
+                    c(1),
+                ));
+            }
+            out
+        }
+        ConvKind::GradWeights => {
+            let (x, top, hw) = (ins[0], ins[1], ins[2]);
+            vec![
+                hinted(p.kshp[0], dim(fg, top, 1)),
+                hinted(
+                    p.kshp[1],
+                    Sym::bin(S::IntDiv, dim(fg, x, 1), c(p.num_groups)),
+                ),
+                hinted(p.kshp[2], Sym::Entry(hw, 0)),
+                hinted(p.kshp[3], Sym::Entry(hw, 1)),
+            ]
+        }
+        ConvKind::GradInputs => {
+            let (w, top, hw) = (ins[0], ins[1], ins[2]);
+            vec![
+                hinted(p.imshp[0], dim(fg, top, 0)),
+                hinted(p.imshp[1], Sym::bin(S::Mul, dim(fg, w, 1), c(p.num_groups))),
+                hinted(p.imshp[2], Sym::Entry(hw, 0)),
+                hinted(p.imshp[3], Sym::Entry(hw, 1)),
+            ]
+        }
+    }
 }

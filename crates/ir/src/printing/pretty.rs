@@ -373,6 +373,7 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Repeat { .. }
         | Op::Nonzero
         | Op::PermuteRowElements
+        | Op::AbstractConv2d { .. }
         | Op::Eye { .. }
         | Op::Tri { .. }
         | Op::ExtractDiag { .. }
