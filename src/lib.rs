@@ -35,8 +35,8 @@ pub use theano_grad::{
 pub use theano_ir as ir;
 pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
-/// Theano's `theano.tensor`: the tensor builders of theano-ir, `nnet`'s convolution, and
-/// `shared_randomstreams` (crates/random).
+/// Theano's `theano.tensor`: the tensor builders of theano-ir, `nnet`'s convolution,
+/// `signal.pool`, and `shared_randomstreams` (crates/random).
 pub mod tensor {
     pub use theano_ir::tensor::*;
 
@@ -47,6 +47,15 @@ pub mod tensor {
         pub use theano_ir::tensor::{
             conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_with, Conv2dArgs,
         };
+    }
+
+    /// `theano.tensor.signal`: pooling.
+    pub mod signal {
+        /// `theano.tensor.signal.pool`: `pool_2d`, `pool_3d` (`Pool`) and their gradient ops.
+        pub mod pool {
+            pub use theano_ir::pool::{PoolKind, PoolMode};
+            pub use theano_ir::tensor::{pool_2d, pool_3d, pool_nd, PoolArgs};
+        }
     }
 
     /// `theano.tensor.shared_randomstreams`: `RandomStreams`, whose draws are NumPy's legacy

@@ -536,6 +536,65 @@ fn conv2d_and_its_gradients() {
     }
 }
 
+/// Pooling: the pooled lengths for each border rule, stride and pad (constant windows), the
+/// gradient ops keep their input's shape.
+#[test]
+fn pool_and_its_gradients() {
+    use theano::tensor::signal::pool::{pool_2d, pool_3d, PoolArgs, PoolMode};
+    let mut r = Rng(14);
+    let x = T::dtensor4("x");
+    let x5 = T::input(
+        theano::TensorType::with_ndim(DType::Float64, 5).unwrap(),
+        "x5",
+    );
+    let sets = [
+        vec![r.f(&[2, 3, 7, 6])],
+        vec![r.f(&[1, 1, 1, 2])],
+        vec![r.f(&[1, 2, 8, 9])],
+    ];
+    for (ws, ignore_border, stride, pad, mode) in [
+        ([2, 2], true, None, None, PoolMode::Max),
+        ([2, 2], false, None, None, PoolMode::Max),
+        ([3, 2], true, Some(vec![2, 1]), None, PoolMode::Sum),
+        (
+            [3, 3],
+            false,
+            Some(vec![2, 2]),
+            None,
+            PoolMode::AverageExcPad,
+        ),
+        ([2, 3], false, Some(vec![3, 1]), None, PoolMode::Max),
+        (
+            [3, 3],
+            true,
+            Some(vec![1, 2]),
+            Some(vec![2, 1]),
+            PoolMode::AverageIncPad,
+        ),
+    ] {
+        let args = PoolArgs {
+            ignore_border,
+            stride,
+            pad,
+            mode,
+        };
+        let y = pool_2d(&x, ws, &args).unwrap();
+        // the keep-border rule needs a window per axis: skip the 1-row image there
+        let sets: Vec<Vec<Tensor>> = sets
+            .iter()
+            .filter(|s| ignore_border || s[0].shape()[2] > 1)
+            .cloned()
+            .collect();
+        check(&[&x], &y, &sets);
+        let g = theano::grad(&T::sum(&y), std::slice::from_ref(&x))
+            .unwrap()
+            .remove(0);
+        check(&[&x], &g, &sets);
+    }
+    let y = pool_3d(&x5, [2, 1, 2], &PoolArgs::default()).unwrap();
+    check(&[&x5], &y, &[vec![r.f(&[1, 2, 3, 4, 5])]]);
+}
+
 /// `PermuteRowElements`: each length the larger of x's and y's (a length 1 broadcasts).
 #[test]
 fn permute_row_elements() {

@@ -207,6 +207,40 @@ fn r_op(b: &B, node: &ApplyRef, ev: &[Option<Variable>]) -> R<Vec<Option<Variabl
                 .collect::<R<Vec<_>>>()?;
             same_op(b, node, v)?
         }
+        // pooling: Theano's R_op (the mean or sum of the evaluation point's windows; for max
+        // pooling the evaluation point at each window's maximum, DownsampleFactorMaxGradGrad);
+        // the gradient ops are linear in their last tensor input
+        Op::Pool {
+            kind,
+            ignore_border,
+            mode,
+            ndim,
+        } => {
+            let n = kind.n_tensors();
+            match &ev[n - 1] {
+                None => None,
+                Some(_) if !out.dtype().is_float() => None,
+                Some(e) => {
+                    let mut v: Vec<Variable> = ins.to_vec();
+                    let op = if *kind == theano_ir::PoolKind::Pool
+                        && *mode == theano_ir::PoolMode::Max
+                    {
+                        v = vec![ins[0].clone(), out.clone(), e.clone()];
+                        v.extend(ins[1..].iter().cloned());
+                        Op::Pool {
+                            kind: theano_ir::PoolKind::MaxPoolGradGrad,
+                            ignore_border: *ignore_border,
+                            mode: *mode,
+                            ndim: *ndim,
+                        }
+                    } else {
+                        v[n - 1] = e.clone();
+                        node.op().clone()
+                    };
+                    Some(b.apply1(op, v)?)
+                }
+            }
+        }
         // bilinear in the first two inputs: the op on each evaluation point, summed
         Op::AbstractConv2d { .. } => {
             if !out.dtype().is_float() {

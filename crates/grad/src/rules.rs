@@ -14,6 +14,7 @@ use theano_ir::{ApplyRef, DType, IdxEntry, Op, ReduceKind, ScalarOp, Tensor, Var
 
 mod conv;
 mod cumsort;
+mod pool;
 
 /// The gradient flowing into a variable.
 #[derive(Clone, Debug)]
@@ -70,6 +71,11 @@ pub(crate) fn connection_pattern(node: &ApplyRef) -> Vec<Vec<bool>> {
         // the gradient ops' third input gives lengths; it carries no gradient
         Op::AbstractConv2d { kind, .. } if *kind != theano_ir::ConvKind::Forward => {
             by_input(&|i| i < 2)
+        }
+        // ws, stride and pad give the windows; they carry no gradient
+        Op::Pool { kind, .. } => {
+            let n = kind.n_tensors();
+            by_input(&|i| i < n)
         }
         op @ Op::Custom(_) if GradMarker::of(op) == Some(GradMarker::DisconnectedGrad) => {
             by_input(&|_| false)
@@ -690,6 +696,7 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
         | Op::Nonzero
         | Op::PermuteRowElements => cumsort::l_op(b, node, og)?,
         Op::AbstractConv2d { .. } => conv::l_op(b, node, og)?,
+        Op::Pool { .. } => pool::l_op(b, node, og)?,
         Op::Custom(_) => match GradMarker::of(op) {
             Some(GradMarker::ZeroGrad) => {
                 let gz = one(og, op)?;

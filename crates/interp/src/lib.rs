@@ -22,6 +22,7 @@ mod linalg;
 mod matrix;
 mod nnet;
 mod num;
+pub mod pool;
 mod reduce;
 mod shape;
 pub mod special;
@@ -299,6 +300,12 @@ fn perform_inner(op: &Op, ins: &[&Tensor], out_types: &[TensorType]) -> R<Vec<Te
         | Op::Nonzero
         | Op::PermuteRowElements => cumsort::perform(op, ins)?,
         Op::AbstractConv2d { kind, params } => vec![conv::perform(*kind, params, ins)?],
+        Op::Pool {
+            kind,
+            ignore_border,
+            mode,
+            ndim,
+        } => vec![pool::perform(*kind, *ignore_border, *mode, *ndim, ins)?],
         Op::Eye { dtype } | Op::Tri { dtype } => {
             n_in(3)?;
             vec![matrix::eye_or_tri(

@@ -17,6 +17,7 @@ pub mod ifelse;
 pub mod matrix;
 pub mod op;
 mod operators;
+pub mod pool;
 pub mod printing;
 pub mod scalar;
 mod sigmoid_xent;
@@ -33,6 +34,7 @@ pub use op::{
     custom_op_parser, py_slice, register_custom_op, AdvEntry, CustomOp, CustomOpParser, CustomRef,
     IdxEntry, InnerGraph, InnerRunner, Op, ReduceKind, ShapeDim,
 };
+pub use pool::{PoolKind, PoolMode};
 pub use scalar::ScalarOp;
 pub use sigmoid_xent::{is_sigmoid_binary_crossentropy, is_sigmoid_binary_crossentropy_grad};
 pub use tensor::{Idx, IntoVar};

@@ -477,6 +477,15 @@ pub enum Op {
         kind: crate::conv::ConvKind,
         params: Box<crate::conv::ConvParams>,
     },
+    /// Theano's `Pool` over the last `ndim` axes and its gradient ops `MaxPoolGrad`,
+    /// `AveragePoolGrad` and `DownsampleFactorMaxGradGrad` (inputs end with the integer
+    /// vectors ws, stride, pad); see `crate::pool`.
+    Pool {
+        kind: crate::pool::PoolKind,
+        ignore_border: bool,
+        mode: crate::pool::PoolMode,
+        ndim: usize,
+    },
     /// Theano's `Eye{dtype}`: inputs (n, m, k), integer scalars; the `n x m` matrix with ones
     /// on diagonal `k` (numpy's `eye`).
     Eye { dtype: DType },
@@ -614,6 +623,7 @@ impl Op {
             Op::Nonzero => "Nonzero".into(),
             Op::PermuteRowElements => "PermuteRowElements".into(),
             Op::AbstractConv2d { kind, .. } => kind.name().into(),
+            Op::Pool { kind, .. } => kind.name().into(),
             Op::Eye { .. } => "Eye".into(),
             Op::Tri { .. } => "Tri".into(),
             Op::ExtractDiag { .. } => "ExtractDiag".into(),
@@ -1178,6 +1188,9 @@ impl Op {
             | Op::Nonzero
             | Op::PermuteRowElements => crate::cumsort::infer_types(self, ins),
             Op::AbstractConv2d { kind, params } => crate::conv::infer_types(*kind, params, ins),
+            Op::Pool {
+                kind, mode, ndim, ..
+            } => crate::pool::infer_types(*kind, *mode, *ndim, ins),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }
@@ -1527,6 +1540,12 @@ impl fmt::Display for Op {
             | Op::Nonzero
             | Op::PermuteRowElements => crate::cumsort::fmt(self, f),
             Op::AbstractConv2d { kind, params } => crate::conv::fmt(*kind, params, f),
+            Op::Pool {
+                kind,
+                ignore_border,
+                mode,
+                ndim,
+            } => crate::pool::fmt(*kind, *ignore_border, *mode, *ndim, f),
             Op::Eye { .. }
             | Op::Tri { .. }
             | Op::ExtractDiag { .. }

@@ -17,8 +17,10 @@ type Loc = &'static Location<'static>;
 
 mod conv;
 mod cumsort;
+mod pool;
 pub use conv::*;
 pub use cumsort::*;
+pub use pool::*;
 #[path = "tensor_linalg.rs"]
 mod linalg;
 pub use linalg::{

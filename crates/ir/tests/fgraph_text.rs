@@ -93,10 +93,11 @@ fn variant(op: &Op) -> usize {
         Op::IfElse { .. } => 48,
         Op::PermuteRowElements => 49,
         Op::AbstractConv2d { .. } => 50,
-        Op::Custom(_) => 51,
+        Op::Pool { .. } => 51,
+        Op::Custom(_) => 52,
     }
 }
-const N_VARIANTS_PARSABLE: usize = 51;
+const N_VARIANTS_PARSABLE: usize = 52;
 
 /// A graph using every op (with its parameters in several forms) and every scalar op.
 fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
@@ -467,6 +468,60 @@ fn every_op_graph() -> (Vec<Variable>, Vec<Variable>, Vec<Variable>) {
     )
     .unwrap();
     outs.push(conv.clone());
+    let pooled = T::pool_2d(
+        &t4,
+        [2, 3],
+        &T::PoolArgs {
+            ignore_border: true,
+            stride: Some(vec![1, 2]),
+            pad: Some(vec![1, 0]),
+            mode: theano_ir::PoolMode::AverageExcPad,
+        },
+    )
+    .unwrap();
+    outs.push(pooled);
+    for kind in [
+        theano_ir::PoolKind::MaxPoolGrad,
+        theano_ir::PoolKind::MaxPoolGradGrad,
+    ] {
+        let p = T::pool_2d(&t4, [2, 2], &T::PoolArgs::default()).unwrap();
+        let mut ins = vec![t4.clone(), p.clone(), p.clone()];
+        ins.extend(p.owner().unwrap().inputs()[1..].iter().cloned());
+        if kind == theano_ir::PoolKind::MaxPoolGradGrad {
+            ins[2] = t4.clone();
+        }
+        let op = Op::Pool {
+            kind,
+            ignore_border: false,
+            mode: theano_ir::PoolMode::Max,
+            ndim: 2,
+        };
+        outs.push(T::apply_op(op, ins).unwrap().remove(0));
+    }
+    let sum = T::pool_3d(
+        &t4,
+        [1, 2, 2],
+        &T::PoolArgs {
+            mode: theano_ir::PoolMode::Sum,
+            ..T::PoolArgs::default()
+        },
+    )
+    .unwrap();
+    let mut ins = vec![t4.clone(), sum.clone()];
+    ins.extend(sum.owner().unwrap().inputs()[1..].iter().cloned());
+    outs.push(
+        T::apply_op(
+            Op::Pool {
+                kind: theano_ir::PoolKind::AveragePoolGrad,
+                ignore_border: false,
+                mode: theano_ir::PoolMode::Sum,
+                ndim: 3,
+            },
+            ins,
+        )
+        .unwrap()
+        .remove(0),
+    );
     outs.push(
         T::conv2d_grad_wrt_inputs(&conv, &t4, [2i64, 3, 5, 5], &T::Conv2dArgs::default()).unwrap(),
     );

@@ -616,6 +616,12 @@ pub fn infer_dims(fg: &FunctionGraph, node: Node) -> Option<Vec<Vec<Sym>>> {
         // the number of non-zero elements is known only when computed
         Op::Nonzero => None,
         Op::AbstractConv2d { kind, params } => one(conv_shape(fg, *kind, params, ins)),
+        Op::Pool {
+            kind,
+            ignore_border,
+            ndim,
+            ..
+        } => one(pool_shape(fg, *kind, *ignore_border, *ndim, ins)?),
         // Theano's `maximum` of the two lengths: a length 1 takes the other's
         Op::PermuteRowElements => one(dims(fg, ins[0])
             .into_iter()
@@ -1394,4 +1400,54 @@ fn conv_shape(
             ]
         }
     }
+}
+
+/// The output shape of a pooling op (Theano's `out_shape`): the pooled lengths from the
+/// windows, strides and pads when they are constants; the gradient ops keep x's shape
+/// (`DownsampleFactorMaxGradGrad` the maxima's).
+fn pool_shape(
+    fg: &FunctionGraph,
+    kind: theano_ir::PoolKind,
+    ignore_border: bool,
+    nd: usize,
+    ins: &[Value],
+) -> Option<Vec<Sym>> {
+    use theano_ir::PoolKind;
+    match kind {
+        PoolKind::MaxPoolGrad | PoolKind::AveragePoolGrad => return Some(dims(fg, ins[0])),
+        PoolKind::MaxPoolGradGrad => return Some(dims(fg, ins[1])),
+        PoolKind::Pool => {}
+    }
+    let consts = |v: Value| -> Option<Vec<i64>> {
+        let t = fg.constant_value(v)?.to_i64_vec();
+        (t.len() == nd).then_some(t)
+    };
+    let (ws, st, pad) = (consts(ins[1])?, consts(ins[2])?, consts(ins[3])?);
+    let x = ins[0];
+    let k = fg.ty(x).ndim().checked_sub(nd)?;
+    let c = Sym::Const;
+    let mut out: Vec<Sym> = (0..k).map(|a| dim(fg, x, a)).collect();
+    for a in 0..nd {
+        let (w, s, p) = (ws[a], st[a], pad[a]);
+        if s <= 0 {
+            return None;
+        }
+        let v = Sym::bin(S::Add, dim(fg, x, k + a), c(2 * p));
+        let floor_div = |e: Sym| Sym::bin(S::IntDiv, e, c(s));
+        let n = if ignore_border {
+            if w == s {
+                floor_div(v)
+            } else {
+                let n = Sym::bin(S::Add, floor_div(Sym::bin(S::Sub, v, c(w))), c(1));
+                Sym::bin(S::Maximum, n, c(0))
+            }
+        } else if s >= w {
+            Sym::bin(S::Add, floor_div(Sym::bin(S::Sub, v, c(1))), c(1))
+        } else {
+            let n = floor_div(Sym::bin(S::Sub, v, c(1 + w - s)));
+            Sym::bin(S::Add, Sym::bin(S::Maximum, n, c(0)), c(1))
+        };
+        out.push(n);
+    }
+    Some(out)
 }

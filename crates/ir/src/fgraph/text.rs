@@ -1068,6 +1068,9 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
     if let Some(op) = crate::conv::parse(head, params) {
         return op;
     }
+    if let Some(op) = crate::pool::parse(head, params) {
+        return op;
+    }
     Ok(match head {
         "Elemwise" => {
             let p = need()?;

@@ -374,6 +374,7 @@ fn node_string(node: &ApplyRef, ins: &[&str]) -> String {
         | Op::Nonzero
         | Op::PermuteRowElements
         | Op::AbstractConv2d { .. }
+        | Op::Pool { .. }
         | Op::Eye { .. }
         | Op::Tri { .. }
         | Op::ExtractDiag { .. }
