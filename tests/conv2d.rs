@@ -490,3 +490,49 @@ fn refusals_are_theanos() {
         .to_string();
     assert!(e.contains("invalid input_shape for gradInputs"), "{e}");
 }
+
+/// Integer and mixed dtypes take the direct sum (float32 and float64 run as matrix products):
+/// both give the same numbers, in each op's output dtype.
+#[test]
+fn integer_and_mixed_dtypes_sum_directly() {
+    let args = Conv2dArgs {
+        border_mode: Border::pad((1, 0), (1, 2)),
+        subsample: [2, 1],
+        filter_dilation: [1, 2],
+        num_groups: 2,
+        ..Conv2dArgs::default()
+    };
+    let ints = |shape: &[usize], seed: i64| {
+        let n: usize = shape.iter().product();
+        let v: Vec<i32> = (0..n as i64)
+            .map(|k| ((k * 7 + seed) % 11 - 5) as i32)
+            .collect();
+        Tensor::from_shape_vec(shape, v).unwrap()
+    };
+    let (xi, wi) = (ints(&[2, 4, 6, 7], 1), ints(&[4, 2, 3, 2], 3));
+    let (x32, w32) = (tensor4(DType::Int32, "x"), tensor4(DType::Int32, "w"));
+    let (x64, w64) = (tensor4(DType::Float64, "x"), tensor4(DType::Float64, "w"));
+    let (xm, wm) = (tensor4(DType::Float32, "x"), tensor4(DType::Float64, "w"));
+    let via = |x: &Variable, w: &Variable, xv: Tensor, wv: Tensor| {
+        let out = conv2d_with(x, w, &args).unwrap();
+        let o = eval(&[x.clone(), w.clone()], &out, &[xv.clone(), wv.clone()]).unwrap();
+        let gi = conv2d_grad_wrt_inputs(&out, w, [2i64, 4, 6, 7], &args).unwrap();
+        let gw = conv2d_grad_wrt_weights(x, &out, [4i64, 2, 3, 2], &args).unwrap();
+        let ins = [x.clone(), w.clone()];
+        let gi = eval(&ins, &gi, &[xv.clone(), wv.clone()]).unwrap();
+        let gw = eval(&ins, &gw, &[xv, wv]).unwrap();
+        (o, gi, gw)
+    };
+    let (oi, gii, gwi) = via(&x32, &w32, xi.clone(), wi.clone());
+    let (of, gif, gwf) = via(&x64, &w64, xi.cast(DType::Float64), wi.cast(DType::Float64));
+    let (om, gim, gwm) = via(&xm, &wm, xi.cast(DType::Float32), wi.cast(DType::Float64));
+    assert_eq!(oi.dtype(), DType::Int32);
+    assert_eq!(
+        (om.dtype(), gim.dtype(), gwm.dtype()),
+        (DType::Float32, DType::Float64, DType::Float32)
+    );
+    for (a, b, c) in [(&oi, &of, &om), (&gii, &gif, &gim), (&gwi, &gwf, &gwm)] {
+        assert_eq!(a.to_f64_vec(), b.to_f64_vec());
+        assert_eq!(c.to_f64_vec(), b.to_f64_vec());
+    }
+}

@@ -1,10 +1,14 @@
-//! `AbstractConv2d` and its two gradient ops (Theano 1.0's values, computed directly: each
-//! output element a sum over the filter window of the zero-padded, dilated, strided image;
-//! the gradient ops are the exact adjoints of that sum, accumulated in float64 and stored
-//! in the output's dtype).
+//! `AbstractConv2d` and its two gradient ops (Theano 1.0's values: each output element a sum
+//! over the filter window of the zero-padded, dilated, strided image; the gradient ops are
+//! the exact adjoints of that sum). Float32 and float64 run as matrix products, as Theano's
+//! `CorrMM` does: per image and group the windows are unrolled into the columns of a matrix
+//! (`im2col`), multiplied by the filters (ndarray's `dot`), and the images' gradient is
+//! rolled back (`col2im`); other dtypes sum directly in float64.
 
 use crate::error::{PerformError, R};
+use crate::linalg::MatMul;
 use crate::util::{check_size, py_shape};
+use ndarray::{Array2, ArrayView2};
 use theano_ir::conv::{ConvKind, ConvParams};
 use theano_tensor::{DType, Tensor};
 
@@ -123,6 +127,184 @@ impl Geom {
     }
 }
 
+/// Float32 and float64 convolutions as matrix products.
+mod gemm {
+    use super::*;
+
+    impl Geom {
+        fn cg(&self) -> usize {
+            self.c / self.groups
+        }
+        fn og(&self) -> usize {
+            self.o / self.groups
+        }
+        fn taps(&self) -> usize {
+            self.cg() * self.kh * self.kw
+        }
+        fn plane(&self) -> usize {
+            self.oh * self.ow
+        }
+        /// Where tap (ki, kj) of output (i, j) reads the image, if inside.
+        fn at(&self, i: usize, j: usize, ki: usize, kj: usize) -> Option<usize> {
+            let y = (i * self.stride[0] + ki * self.dil[0]) as isize - self.pad[0] as isize;
+            let x = (j * self.stride[1] + kj * self.dil[1]) as isize - self.pad[1] as isize;
+            (y >= 0 && y < self.h as isize && x >= 0 && x < self.w as isize)
+                .then(|| y as usize * self.w + x as usize)
+        }
+        /// The column matrix `(cg * kh * kw, oh * ow)` of image `b`, group `g`.
+        pub(super) fn im2col<T: MatMul>(&self, img: &[T], b: usize, g: usize) -> Array2<T> {
+            let mut cols = Array2::from_elem((self.taps(), self.plane()), T::ZERO);
+            let hw = self.h * self.w;
+            for c in 0..self.cg() {
+                let base = (b * self.c + g * self.cg() + c) * hw;
+                for ki in 0..self.kh {
+                    for kj in 0..self.kw {
+                        let row = (c * self.kh + ki) * self.kw + kj;
+                        let mut r = cols.row_mut(row);
+                        for i in 0..self.oh {
+                            for j in 0..self.ow {
+                                if let Some(p) = self.at(i, j, ki, kj) {
+                                    r[i * self.ow + j] = img[base + p];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            cols
+        }
+        /// Adds the columns back onto image `b`, group `g` (the adjoint of `im2col`).
+        pub(super) fn col2im<T: MatMul>(
+            &self,
+            cols: &Array2<T>,
+            img: &mut [T],
+            b: usize,
+            g: usize,
+        ) {
+            let hw = self.h * self.w;
+            for c in 0..self.cg() {
+                let base = (b * self.c + g * self.cg() + c) * hw;
+                for ki in 0..self.kh {
+                    for kj in 0..self.kw {
+                        let r = cols.row((c * self.kh + ki) * self.kw + kj);
+                        for i in 0..self.oh {
+                            for j in 0..self.ow {
+                                if let Some(p) = self.at(i, j, ki, kj) {
+                                    img[base + p] = T::add(img[base + p], r[i * self.ow + j]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        /// The filters of group `g` as `(og, cg * kh * kw)`, flipped when convolving.
+        pub(super) fn filters<T: MatMul>(&self, k: &[T], g: usize) -> Array2<T> {
+            let taps = self.taps();
+            let kk = self.kh * self.kw;
+            Array2::from_shape_fn((self.og(), taps), |(o, t)| {
+                let (c, ki, kj) = (t / kk, (t % kk) / self.kw, t % self.kw);
+                let (ki, kj) = if self.flip {
+                    (self.kh - 1 - ki, self.kw - 1 - kj)
+                } else {
+                    (ki, kj)
+                };
+                k[(((g * self.og() + o) * self.cg() + c) * self.kh + ki) * self.kw + kj]
+            })
+        }
+        /// The gradient of the filters of group `g` from `(og, cg * kh * kw)` into `out`.
+        pub(super) fn add_filters<T: MatMul>(&self, m: &Array2<T>, out: &mut [T], g: usize) {
+            let kk = self.kh * self.kw;
+            for ((o, t), &v) in m.indexed_iter() {
+                let (c, ki, kj) = (t / kk, (t % kk) / self.kw, t % self.kw);
+                let (ki, kj) = if self.flip {
+                    (self.kh - 1 - ki, self.kw - 1 - kj)
+                } else {
+                    (ki, kj)
+                };
+                let at = (((g * self.og() + o) * self.cg() + c) * self.kh + ki) * self.kw + kj;
+                out[at] = T::add(out[at], v);
+            }
+        }
+        /// Rows `g * og .. (g + 1) * og` of output image `b`, as `(og, oh * ow)`.
+        pub(super) fn out_block<'a, T: MatMul>(
+            &self,
+            top: &'a [T],
+            b: usize,
+            g: usize,
+        ) -> ArrayView2<'a, T> {
+            let plane = self.plane();
+            let start = (b * self.o + g * self.og()) * plane;
+            ArrayView2::from_shape((self.og(), plane), &top[start..start + self.og() * plane])
+                .expect("the block's length")
+        }
+    }
+
+    pub(super) fn forward<T: MatMul>(g: &Geom, x: &[T], k: &[T]) -> Vec<T> {
+        let plane = g.plane();
+        let mut out = vec![T::ZERO; g.b * g.o * plane];
+        let ws: Vec<Array2<T>> = (0..g.groups).map(|gr| g.filters(k, gr)).collect();
+        for b in 0..g.b {
+            for (gr, w) in ws.iter().enumerate() {
+                let y = T::matmul(w.view(), g.im2col(x, b, gr).view());
+                let start = (b * g.o + gr * g.og()) * plane;
+                for (o, v) in out[start..start + g.og() * plane].iter_mut().zip(y.iter()) {
+                    *o = *v;
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn grad_weights<T: MatMul>(g: &Geom, x: &[T], top: &[T]) -> Vec<T> {
+        let mut out = vec![T::ZERO; g.o * g.taps()];
+        for b in 0..g.b {
+            for gr in 0..g.groups {
+                let cols = g.im2col(x, b, gr);
+                let m = T::matmul(g.out_block(top, b, gr), cols.t());
+                g.add_filters(&m, &mut out, gr);
+            }
+        }
+        out
+    }
+
+    pub(super) fn grad_inputs<T: MatMul>(g: &Geom, k: &[T], top: &[T]) -> Vec<T> {
+        let mut out = vec![T::ZERO; g.b * g.c * g.h * g.w];
+        let ws: Vec<Array2<T>> = (0..g.groups).map(|gr| g.filters(k, gr)).collect();
+        for b in 0..g.b {
+            for (gr, w) in ws.iter().enumerate() {
+                let cols = T::matmul(w.t(), g.out_block(top, b, gr));
+                g.col2im(&cols, &mut out, b, gr);
+            }
+        }
+        out
+    }
+}
+
+/// Two operands of one float dtype, their elements in row-major order.
+enum Floats {
+    F32(Vec<f32>, Vec<f32>),
+    F64(Vec<f64>, Vec<f64>),
+}
+
+fn float_pair(a: &Tensor, b: &Tensor) -> Option<Floats> {
+    match (a.dtype(), b.dtype()) {
+        (DType::Float32, DType::Float32) => Some(Floats::F32(floats(a), floats(b))),
+        (DType::Float64, DType::Float64) => Some(Floats::F64(floats(a), floats(b))),
+        _ => None,
+    }
+}
+
+fn shaped<T: theano_tensor::Element>(shape: [usize; 4], v: Vec<T>) -> R<Tensor> {
+    Tensor::from_shape_vec(&shape, v).map_err(|e| PerformError::value(e.to_string()))
+}
+
+/// A float tensor's elements in row-major order, in its own dtype.
+fn floats<T: theano_tensor::Element>(t: &Tensor) -> Vec<T> {
+    let c = t.to_contiguous();
+    theano_tensor::with_array!(&c, a => a.iter().map(|&v| T::from_f64(theano_tensor::Element::to_f64(v))).collect())
+}
+
 fn dims4(t: &Tensor, what: &str) -> R<[usize; 4]> {
     <[usize; 4]>::try_from(t.shape()).map_err(|_| {
         PerformError::input(format!(
@@ -170,6 +352,11 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             check_hint(&p.kshp, kern, "filters", "kshp")?;
             let g = Geom::new(p, img, kern)?;
             let n = check_size(&g.out_shape(), ins[0].dtype())?;
+            match float_pair(ins[0], ins[1]) {
+                Some(Floats::F32(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
+                Some(Floats::F64(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
+                None => {}
+            }
             let (x, k) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
             let mut out = vec![0.0; n];
             g.each_tap(|im, kn, o| out[o] += x[im] * k[kn]);
@@ -198,6 +385,11 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                 )));
             }
             let n = check_size(&kern, ins[0].dtype())?;
+            match float_pair(ins[0], ins[1]) {
+                Some(Floats::F32(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
+                Some(Floats::F64(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
+                None => {}
+            }
             let (x, t) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
             let mut out = vec![0.0; n];
             g.each_tap(|im, kn, o| out[kn] += t[o] * x[im]);
@@ -219,6 +411,11 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                 )));
             }
             let n = check_size(&img, ins[0].dtype())?;
+            match float_pair(ins[0], ins[1]) {
+                Some(Floats::F32(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
+                Some(Floats::F64(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
+                None => {}
+            }
             let (k, t) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
             let mut out = vec![0.0; n];
             g.each_tap(|im, kn, o| out[im] += t[o] * k[kn]);
