@@ -127,9 +127,11 @@ impl Geom {
     }
 }
 
-/// Float32 and float64 convolutions as matrix products.
+/// Float32 and float64 convolutions as matrix products, the images split over rayon's
+/// threads.
 mod gemm {
     use super::*;
+    use rayon::prelude::*;
 
     impl Geom {
         fn cg(&self) -> usize {
@@ -144,28 +146,47 @@ mod gemm {
         fn plane(&self) -> usize {
             self.oh * self.ow
         }
-        /// Where tap (ki, kj) of output (i, j) reads the image, if inside.
-        fn at(&self, i: usize, j: usize, ki: usize, kj: usize) -> Option<usize> {
-            let y = (i * self.stride[0] + ki * self.dil[0]) as isize - self.pad[0] as isize;
-            let x = (j * self.stride[1] + kj * self.dil[1]) as isize - self.pad[1] as isize;
-            (y >= 0 && y < self.h as isize && x >= 0 && x < self.w as isize)
-                .then(|| y as usize * self.w + x as usize)
+        /// The output columns `j` whose tap `kj` reads inside a row: `lo..hi`, and the
+        /// image column of `j = 0` (which may be before the row).
+        fn cols_inside(&self, kj: usize) -> (usize, usize, isize) {
+            let x0 = (kj * self.dil[1]) as isize - self.pad[1] as isize;
+            let s = self.stride[1] as isize;
+            // x0 + j * s in 0..w
+            let lo = if x0 >= 0 {
+                0
+            } else {
+                ((-x0 + s - 1) / s) as usize
+            };
+            let hi = if x0 >= self.w as isize {
+                0
+            } else {
+                (((self.w as isize - 1 - x0) / s) as usize + 1).min(self.ow)
+            };
+            (lo.min(hi), hi, x0)
         }
         /// The column matrix `(cg * kh * kw, oh * ow)` of image `b`, group `g`.
         pub(super) fn im2col<T: MatMul>(&self, img: &[T], b: usize, g: usize) -> Array2<T> {
             let mut cols = Array2::from_elem((self.taps(), self.plane()), T::ZERO);
             let hw = self.h * self.w;
+            let out = cols.as_slice_mut().expect("a new standard-layout matrix");
+            let plane = self.plane();
             for c in 0..self.cg() {
                 let base = (b * self.c + g * self.cg() + c) * hw;
                 for ki in 0..self.kh {
                     for kj in 0..self.kw {
                         let row = (c * self.kh + ki) * self.kw + kj;
-                        let mut r = cols.row_mut(row);
+                        let r = &mut out[row * plane..(row + 1) * plane];
+                        let (lo, hi, x0) = self.cols_inside(kj);
                         for i in 0..self.oh {
-                            for j in 0..self.ow {
-                                if let Some(p) = self.at(i, j, ki, kj) {
-                                    r[i * self.ow + j] = img[base + p];
-                                }
+                            let y = (i * self.stride[0] + ki * self.dil[0]) as isize
+                                - self.pad[0] as isize;
+                            if y < 0 || y >= self.h as isize {
+                                continue;
+                            }
+                            let src = base + y as usize * self.w;
+                            let dst = &mut r[i * self.ow..(i + 1) * self.ow];
+                            for (j, d) in dst.iter_mut().enumerate().take(hi).skip(lo) {
+                                *d = img[src + (x0 + (j * self.stride[1]) as isize) as usize];
                             }
                         }
                     }
@@ -182,16 +203,27 @@ mod gemm {
             g: usize,
         ) {
             let hw = self.h * self.w;
+            let plane = self.plane();
+            let std = cols.as_standard_layout();
+            let src_all = std.as_slice().expect("standard layout");
             for c in 0..self.cg() {
                 let base = (b * self.c + g * self.cg() + c) * hw;
                 for ki in 0..self.kh {
                     for kj in 0..self.kw {
-                        let r = cols.row((c * self.kh + ki) * self.kw + kj);
+                        let row = (c * self.kh + ki) * self.kw + kj;
+                        let r = &src_all[row * plane..(row + 1) * plane];
+                        let (lo, hi, x0) = self.cols_inside(kj);
                         for i in 0..self.oh {
-                            for j in 0..self.ow {
-                                if let Some(p) = self.at(i, j, ki, kj) {
-                                    img[base + p] = T::add(img[base + p], r[i * self.ow + j]);
-                                }
+                            let y = (i * self.stride[0] + ki * self.dil[0]) as isize
+                                - self.pad[0] as isize;
+                            if y < 0 || y >= self.h as isize {
+                                continue;
+                            }
+                            let dst = base + y as usize * self.w;
+                            let src = &r[i * self.ow..(i + 1) * self.ow];
+                            for (j, &v) in src.iter().enumerate().take(hi).skip(lo) {
+                                let at = dst + (x0 + (j * self.stride[1]) as isize) as usize;
+                                img[at] = T::add(img[at], v);
                             }
                         }
                     }
@@ -240,43 +272,92 @@ mod gemm {
         }
     }
 
-    pub(super) fn forward<T: MatMul>(g: &Geom, x: &[T], k: &[T]) -> Vec<T> {
+    /// The images split into one contiguous range per worker thread (a fixed split, so
+    /// sums over the images add in the same order on every run).
+    fn ranges(n: usize) -> Vec<std::ops::Range<usize>> {
+        let parts = rayon::current_num_threads().clamp(1, n.max(1));
+        (0..parts)
+            .map(|p| p * n / parts..(p + 1) * n / parts)
+            .collect()
+    }
+
+    pub(super) fn forward<T: MatMul + Send + Sync>(g: &Geom, x: &[T], k: &[T]) -> Vec<T> {
         let plane = g.plane();
-        let mut out = vec![T::ZERO; g.b * g.o * plane];
+        let per = g.o * plane;
+        let mut out = vec![T::ZERO; g.b * per];
         let ws: Vec<Array2<T>> = (0..g.groups).map(|gr| g.filters(k, gr)).collect();
-        for b in 0..g.b {
-            for (gr, w) in ws.iter().enumerate() {
-                let y = T::matmul(w.view(), g.im2col(x, b, gr).view());
-                let start = (b * g.o + gr * g.og()) * plane;
-                for (o, v) in out[start..start + g.og() * plane].iter_mut().zip(y.iter()) {
-                    *o = *v;
+        if per == 0 {
+            return out;
+        }
+        out.par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(b, img_out)| {
+                for (gr, w) in ws.iter().enumerate() {
+                    let y = T::matmul(w.view(), g.im2col(x, b, gr).view());
+                    let start = gr * g.og() * plane;
+                    for (o, v) in img_out[start..start + g.og() * plane]
+                        .iter_mut()
+                        .zip(y.iter())
+                    {
+                        *o = *v;
+                    }
                 }
-            }
-        }
+            });
         out
     }
 
-    pub(super) fn grad_weights<T: MatMul>(g: &Geom, x: &[T], top: &[T]) -> Vec<T> {
+    pub(super) fn grad_weights<T: MatMul + Send + Sync>(g: &Geom, x: &[T], top: &[T]) -> Vec<T> {
         let mut out = vec![T::ZERO; g.o * g.taps()];
-        for b in 0..g.b {
-            for gr in 0..g.groups {
-                let cols = g.im2col(x, b, gr);
-                let m = T::matmul(g.out_block(top, b, gr), cols.t());
-                g.add_filters(&m, &mut out, gr);
+        // per group, the sum over the images of `top (og, oh * ow) . cols^T`: a partial sum
+        // per range of images, the partials added in order, scattered once
+        let zero = || -> Vec<Array2<T>> {
+            (0..g.groups)
+                .map(|_| Array2::from_elem((g.og(), g.taps()), T::ZERO))
+                .collect()
+        };
+        let partials: Vec<Vec<Array2<T>>> = ranges(g.b)
+            .into_par_iter()
+            .map(|r| {
+                let mut acc = zero();
+                for b in r {
+                    for (gr, a) in acc.iter_mut().enumerate() {
+                        let cols = g.im2col(x, b, gr);
+                        let m = T::matmul(g.out_block(top, b, gr), cols.t());
+                        ndarray::Zip::from(a)
+                            .and(&m)
+                            .for_each(|a, &v| *a = T::add(*a, v));
+                    }
+                }
+                acc
+            })
+            .collect();
+        let mut acc = zero();
+        for p in &partials {
+            for (a, m) in acc.iter_mut().zip(p) {
+                ndarray::Zip::from(a)
+                    .and(m)
+                    .for_each(|a, &v| *a = T::add(*a, v));
             }
+        }
+        for (gr, a) in acc.iter().enumerate() {
+            g.add_filters(a, &mut out, gr);
         }
         out
     }
 
-    pub(super) fn grad_inputs<T: MatMul>(g: &Geom, k: &[T], top: &[T]) -> Vec<T> {
-        let mut out = vec![T::ZERO; g.b * g.c * g.h * g.w];
+    pub(super) fn grad_inputs<T: MatMul + Send + Sync>(g: &Geom, k: &[T], top: &[T]) -> Vec<T> {
+        let per = g.c * g.h * g.w;
+        let mut out = vec![T::ZERO; g.b * per];
         let ws: Vec<Array2<T>> = (0..g.groups).map(|gr| g.filters(k, gr)).collect();
-        for b in 0..g.b {
+        if per == 0 {
+            return out;
+        }
+        out.par_chunks_mut(per).enumerate().for_each(|(b, img)| {
             for (gr, w) in ws.iter().enumerate() {
                 let cols = T::matmul(w.t(), g.out_block(top, b, gr));
-                g.col2im(&cols, &mut out, b, gr);
+                g.col2im(&cols, img, 0, gr);
             }
-        }
+        });
         out
     }
 }
@@ -299,10 +380,14 @@ fn shaped<T: theano_tensor::Element>(shape: [usize; 4], v: Vec<T>) -> R<Tensor> 
     Tensor::from_shape_vec(&shape, v).map_err(|e| PerformError::value(e.to_string()))
 }
 
-/// A float tensor's elements in row-major order, in its own dtype.
+/// A float tensor's elements in row-major order, in its own dtype (a copy of its buffer when
+/// it is in standard layout).
 fn floats<T: theano_tensor::Element>(t: &Tensor) -> Vec<T> {
     let c = t.to_contiguous();
-    theano_tensor::with_array!(&c, a => a.iter().map(|&v| T::from_f64(theano_tensor::Element::to_f64(v))).collect())
+    theano_tensor::with_array!(&c, a => match a.as_slice() {
+        Some(s) => s.iter().map(|&v| T::from_f64(theano_tensor::Element::to_f64(v))).collect(),
+        None => a.iter().map(|&v| T::from_f64(theano_tensor::Element::to_f64(v))).collect(),
+    })
 }
 
 fn dims4(t: &Tensor, what: &str) -> R<[usize; 4]> {

@@ -24,36 +24,47 @@ impl Windows {
         self.out.iter().product()
     }
     /// Calls `f(lead index, output offset, image offsets of the window, divisor)` for every
-    /// output element, in row-major order.
+    /// output element: each image whole before the next (the windows' offsets are listed
+    /// once, then read for every image).
     fn each(&self, mut f: impl FnMut(usize, usize, &[usize], f64)) {
         let nd = self.img.len();
-        let mut taps = Vec::new();
+        let out_n = self.out_len();
+        let mut taps: Vec<usize> = Vec::new();
+        let mut starts = Vec::with_capacity(out_n + 1);
+        let mut counts = Vec::with_capacity(out_n);
         let mut r = vec![0usize; nd];
-        for o in 0..self.out_len() {
+        let mut window = Vec::new();
+        for _ in 0..out_n {
             // the window's elements: the product of its ranges, row-major in the image
-            taps.clear();
-            taps.push(0usize);
+            window.clear();
+            window.push(0usize);
             let mut count = 1.0;
             for (a, &ra) in r.iter().enumerate() {
                 let (lo, hi, c) = self.axes[a][ra];
                 count *= c as f64;
                 let stride: usize = self.img[a + 1..].iter().product();
-                let prev = std::mem::take(&mut taps);
+                let prev = std::mem::take(&mut window);
                 for base in prev {
                     for i in lo..hi {
-                        taps.push(base + i * stride);
+                        window.push(base + i * stride);
                     }
                 }
             }
-            for l in 0..self.lead {
-                f(l, o, &taps, count);
-            }
+            starts.push(taps.len());
+            taps.extend_from_slice(&window);
+            counts.push(count);
             for a in (0..nd).rev() {
                 r[a] += 1;
                 if r[a] < self.out[a] {
                     break;
                 }
                 r[a] = 0;
+            }
+        }
+        starts.push(taps.len());
+        for l in 0..self.lead {
+            for o in 0..out_n {
+                f(l, o, &taps[starts[o]..starts[o + 1]], counts[o]);
             }
         }
     }
