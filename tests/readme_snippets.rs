@@ -1,5 +1,5 @@
-//! The README's second code block (random numbers, ifelse, scan), as written there, so that
-//! it keeps compiling and running.
+//! The README's second code block (random numbers, ifelse, scan, convolution and pooling), as
+//! written there, so that it keeps compiling and running.
 
 use theano::tensor as T;
 use theano::{compile, function};
@@ -45,6 +45,21 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
             .outputs_info([Some(h0.clone())]),
     )?;
 
+    // a convolution and max-pooling layer (theano.tensor.nnet.conv2d, signal.pool.pool_2d)
+    use theano::tensor::{
+        nnet::conv2d,
+        signal::pool::{pool_2d, PoolArgs},
+    };
+    let (imgs, filters) = (T::dtensor4("imgs"), T::dtensor4("filters"));
+    let pooled = pool_2d(
+        conv2d(&imgs, &filters)?,
+        [2, 2],
+        &PoolArgs {
+            ignore_border: true,
+            ..PoolArgs::default()
+        },
+    )?;
+
     // and they run
     assert_ne!(f.call(&[])?[0].to_f64_vec(), f.call(&[])?[0].to_f64_vec());
     assert_eq!(g.call(&[])?[0].to_f64_vec(), g.call(&[])?[0].to_f64_vec());
@@ -68,5 +83,12 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
     let rows = theano::Tensor::from_shape_vec(&[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
     let sum = ft.call(&[rows, theano::Tensor::from(vec![0.5, 0.0])])?;
     assert_eq!(sum[0].to_f64_vec(), vec![9.5, 12.0]);
+    let fp = function(&[&imgs, &filters], &pooled)?;
+    let out = fp.call(&[
+        theano::Tensor::full(theano::DType::Float64, &[2, 3, 9, 8], 1.0),
+        theano::Tensor::full(theano::DType::Float64, &[4, 3, 2, 3], 0.5),
+    ])?;
+    assert_eq!(out[0].shape(), &[2, 4, 4, 3]);
+    assert!(out[0].to_f64_vec().iter().all(|&v| v == 9.0));
     Ok(())
 }
