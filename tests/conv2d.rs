@@ -14,24 +14,11 @@ use theano::{DType, Tensor, TensorType, Variable};
 use theano_grad::{grad, rop, verify_grad, Rng, VerifyGradOptions};
 
 mod common;
-use common::eval_compiled as eval;
+use common::{close_to_json, eval_compiled as eval, usizes};
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
-    C.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conv/conv.json"))
-                .expect("tests/conv/conv.json");
-        serde_json::from_str(&text).expect("valid JSON")
-    })
-}
-
-fn usizes(j: &Json) -> Vec<usize> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+    C.get_or_init(|| common::json_file("tests/conv/conv.json"))
 }
 
 fn pair(j: &Json) -> [usize; 2] {
@@ -92,28 +79,6 @@ fn fill(shape: &[usize], f: fn(f64) -> f64, step: f64, dtype: DType) -> Tensor {
     t.cast(dtype)
 }
 
-fn close(got: &Tensor, want: &Json, rtol: f64, what: &str) {
-    assert_eq!(got.shape(), &usizes(&want["shape"])[..], "{what}: shape");
-    assert_eq!(
-        got.dtype().to_string(),
-        want["dtype"].as_str().unwrap(),
-        "{what}"
-    );
-    let w: Vec<f64> = want["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let scale = w.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    for (k, (g, w)) in got.to_f64_vec().iter().zip(&w).enumerate() {
-        assert!(
-            (g - w).abs() <= rtol * scale,
-            "{what}[{k}]: got {g}, Theano {w}"
-        );
-    }
-}
-
 fn tensor4(dtype: DType, name: &str) -> Variable {
     T::input(TensorType::with_ndim(dtype, 4).unwrap(), name)
 }
@@ -143,19 +108,19 @@ fn values_and_gradients_are_theanos() {
             .iter()
             .enumerate()
         {
-            close(
+            close_to_json(
                 &got[0],
                 &c["out"],
                 rtol,
                 &format!("{name} out (linker {k})"),
             );
-            close(
+            close_to_json(
                 &got[1],
                 &c["gx"],
                 rtol,
                 &format!("{name} d/dx (linker {k})"),
             );
-            close(
+            close_to_json(
                 &got[2],
                 &c["gw"],
                 rtol,

@@ -13,24 +13,11 @@ use theano::{DType, Tensor, TensorType, Variable};
 use theano_grad::{grad, rop, verify_grad, Rng, VerifyGradOptions};
 
 mod common;
-use common::eval_compiled as eval;
+use common::{close_to_json, eval_compiled as eval, usizes};
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
-    C.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pool/pool.json"))
-                .expect("tests/pool/pool.json");
-        serde_json::from_str(&text).expect("valid JSON")
-    })
-}
-
-fn usizes(j: &Json) -> Vec<usize> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+    C.get_or_init(|| common::json_file("tests/pool/pool.json"))
 }
 
 /// `f(step * k)` over `shape`'s elements, rounded to `decimals` as gen.py rounds them.
@@ -51,28 +38,6 @@ fn fill(shape: &[usize], f: fn(f64) -> f64, step: f64, dtype: DType, decimals: i
     Tensor::from_f64_vec(DType::Float64, shape, v)
         .unwrap()
         .cast(dtype)
-}
-
-fn close(got: &Tensor, want: &Json, rtol: f64, what: &str) {
-    assert_eq!(got.shape(), &usizes(&want["shape"])[..], "{what}: shape");
-    assert_eq!(
-        got.dtype().to_string(),
-        want["dtype"].as_str().unwrap(),
-        "{what}"
-    );
-    let w: Vec<f64> = want["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let scale = w.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    for (k, (g, w)) in got.to_f64_vec().iter().zip(&w).enumerate() {
-        assert!(
-            (g - w).abs() <= rtol * scale,
-            "{what}[{k}]: got {g}, Theano {w}"
-        );
-    }
 }
 
 fn args_of(kw: &Json) -> (Vec<usize>, PoolArgs) {
@@ -150,26 +115,26 @@ fn values_and_gradients_are_theanos() {
             common::run_every_linker(&[&x], &outs, std::slice::from_ref(&xv))
         };
         for (k, got) in runs.iter().enumerate() {
-            close(
+            close_to_json(
                 &got[0],
                 &c["out"],
                 rtol,
                 &format!("{name} out (linker {k})"),
             );
             if outs.len() > 1 {
-                close(
+                close_to_json(
                     &got[1],
                     &c["gx"],
                     rtol,
                     &format!("{name} d/dx (linker {k})"),
                 );
-                close(
+                close_to_json(
                     &got[2],
                     &c["ggx"],
                     rtol,
                     &format!("{name} d2/dx2 (linker {k})"),
                 );
-                close(
+                close_to_json(
                     &got[3],
                     &c["ggz"],
                     rtol,

@@ -300,3 +300,47 @@ pub fn run_every_linker(ins: &[&Variable], outs: &[Variable], args: &[Tensor]) -
     r.push(f.call(args).unwrap());
     r
 }
+
+/// A JSON file of the repository, by its path from the root (the recordings of the real
+/// Theano 1.0.5 that the conformance tests compare with).
+#[allow(dead_code)]
+pub fn json_file(rel: &str) -> serde_json::Value {
+    let path = format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A JSON array of lengths.
+#[allow(dead_code)]
+pub fn usizes(j: &serde_json::Value) -> Vec<usize> {
+    j.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// `got` has the recorded array's shape and dtype, and each element is within `rtol` of the
+/// recording's largest magnitude (at least 1) of the recorded one.
+#[allow(dead_code)]
+pub fn close_to_json(got: &Tensor, want: &serde_json::Value, rtol: f64, what: &str) {
+    assert_eq!(got.shape(), &usizes(&want["shape"])[..], "{what}: shape");
+    assert_eq!(
+        got.dtype().to_string(),
+        want["dtype"].as_str().unwrap(),
+        "{what}"
+    );
+    let w: Vec<f64> = want["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let scale = w.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    for (k, (g, w)) in got.to_f64_vec().iter().zip(&w).enumerate() {
+        assert!(
+            (g - w).abs() <= rtol * scale,
+            "{what}[{k}]: got {g}, Theano {w}"
+        );
+    }
+}

@@ -10,22 +10,20 @@ The inputs are `sin(0.37 k)` (images) and `cos(0.21 k)` (filters) over their ele
 row-major order; the cost of each gradient is `sum(conv2d(x, w) * cos(0.13 k))`.
 """
 import json
+import os
+import sys
 
 import numpy as np
 import theano
 import theano.tensor as T
-from theano.tensor.nnet import abstract_conv, conv2d
+from theano.tensor.nnet import conv2d
 
-# Theano 1.0.5 imports SciPy's private convolution from its pre-1.8 module paths; point it
-# at SciPy 1.10's, so AbstractConv2d's own perform computes (optimizer=None keeps it: the
-# CPU optimizer would otherwise swap in the legacy ConvOp, which needs a C compiler)
-from scipy.signal._sigtools import _convolve2d
-from scipy.signal._signaltools import _valfrommode, _bvalfromboundary, convolve
-abstract_conv._convolve2d = _convolve2d
-abstract_conv._valfrommode = _valfrommode
-abstract_conv._bvalfromboundary = _bvalfromboundary
-abstract_conv.convolve = convolve
-abstract_conv.imported_scipy_signal = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "theano10"))
+import theano_compat  # noqa: E402
+
+# SciPy 1.10's convolution for Theano's own perform (theano_compat.py); optimizer=None keeps
+# AbstractConv2d: the CPU optimizer would swap in the legacy ConvOp, which needs a C compiler
+theano_compat.patch_conv()
 MODE = theano.compile.Mode(optimizer=None)
 
 

@@ -8,36 +8,25 @@ Run from the repository root (see tests/theano10/README.md for the venv):
     THEANO_FLAGS=blas.ldflags=,compiledir=/tmp/theano10_compiledir,cxx= \
         /tmp/theano10/bin/python -W ignore tests/conv/gen_lenet.py
 
-Theano's Python performs need two compatibility patches (SciPy 1.10's module paths for the
-convolution, tuples for NumPy 1.23's indexing in pooling); nothing else changes.
+Theano's Python performs need tests/theano10/theano_compat.py's two compatibility patches
+(SciPy 1.10's module paths for the convolution, tuples for NumPy 1.23's indexing in
+pooling); nothing else changes.
 """
-import inspect
 import json
-import textwrap
+import os
+import sys
 
 import numpy as np
 import theano
 import theano.tensor as T
-from theano.tensor.nnet import abstract_conv, conv2d
-from theano.tensor.signal import pool as pool_module
+from theano.tensor.nnet import conv2d
 from theano.tensor.signal.pool import pool_2d
-from scipy.signal._sigtools import _convolve2d
-from scipy.signal._signaltools import _valfrommode, _bvalfromboundary, convolve
 
-abstract_conv._convolve2d = _convolve2d
-abstract_conv._valfrommode = _valfrommode
-abstract_conv._bvalfromboundary = _bvalfromboundary
-abstract_conv.convolve = convolve
-abstract_conv.imported_scipy_signal = True
-for cls in (pool_module.Pool, pool_module.AveragePoolGrad):
-    src = textwrap.dedent(inspect.getsource(cls.perform))
-    src = src.replace("[[region_slices[i][r[i]] for i in xrange(nd)]]",
-                      "[tuple(region_slices[i][r[i]] for i in xrange(nd))]")
-    src = src.replace("gxk[region_slice] += val", "gxk[tuple(region_slice)] += val")
-    scope = {}
-    exec(compile(src, "<theano pool perform>", "exec"), vars(pool_module), scope)
-    cls.perform = scope["perform"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "theano10"))
+import theano_compat  # noqa: E402
 
+theano_compat.patch_conv()
+theano_compat.patch_pool()
 MODE = theano.compile.Mode(optimizer=None)
 rng = np.random.RandomState(23455)
 batch, side, nkerns, hidden, classes, lr = 4, 12, (4, 6), 10, 3, 0.1

@@ -11,29 +11,22 @@ The input is `sin(0.37 k)` over its elements in row-major order, rounded to 3 de
 some windows hold ties; the cost is `sum(pool(x) * cos(0.13 k))`. Theano's Python
 MaxPoolGrad places a padded window differently from its C code and from Pool (a bug), so
 the max cases with padding record no gradient. Theano 1.0.5's Python performs index NumPy
-arrays with lists of slices, which NumPy 1.23 refuses; the performs are re-read from
-Theano's own source with those lists made tuples (nothing else changes).
+arrays with lists of slices, which NumPy 1.23 refuses: tests/theano10/theano_compat.py
+re-reads them with tuples (nothing else changes).
 """
 import json
+import os
+import sys
 
 import numpy as np
 import theano
 import theano.tensor as T
-import inspect
-import textwrap
-
-from theano.tensor.signal import pool as pool_module
 from theano.tensor.signal.pool import pool_2d, pool_3d
 
-for cls in (pool_module.Pool, pool_module.AveragePoolGrad, pool_module.MaxPoolRop):
-    src = textwrap.dedent(inspect.getsource(cls.perform))
-    src = src.replace("[[region_slices[i][r[i]] for i in xrange(nd)]]",
-                      "[tuple(region_slices[i][r[i]] for i in xrange(nd))]")
-    src = src.replace("gxk[region_slice] += val", "gxk[tuple(region_slice)] += val")
-    scope = {}
-    exec(compile(src, "<theano pool perform>", "exec"), vars(pool_module), scope)
-    cls.perform = scope["perform"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "theano10"))
+import theano_compat  # noqa: E402
 
+theano_compat.patch_pool()
 MODE = theano.compile.Mode(optimizer=None)
 
 

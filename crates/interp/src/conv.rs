@@ -426,6 +426,19 @@ fn finish(shape: [usize; 4], data: Vec<f64>, dtype: DType) -> R<Tensor> {
     Tensor::from_f64_vec(dtype, &shape, data).map_err(|e| PerformError::value(e.to_string()))
 }
 
+/// A gradient op's output gradient must have the shape of the forward output its lengths
+/// give: `what` says whose lengths.
+fn check_top(g: &Geom, top: [usize; 4], what: &str) -> R<()> {
+    if g.out_shape() != top {
+        return Err(PerformError::shape(format!(
+            "{what} an output of shape {}, but the given topgrad has shape {}",
+            py_shape(&g.out_shape()),
+            py_shape(&top)
+        )));
+    }
+    Ok(())
+}
+
 /// The output of one of the three ops.
 pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
     let want = if kind == ConvKind::Forward { 2 } else { 3 };
@@ -459,16 +472,15 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             let kern = [top[1], img[1] / p.num_groups, kh, kw];
             check_hint(&p.kshp, kern, "filters", "kshp")?;
             let g = Geom::new(p, img, kern)?;
-            if g.out_shape() != top {
-                return Err(PerformError::shape(format!(
-                    "invalid filter shape for gradWeights: images {} and filters {} give an \
-                     output of shape {}, but the given topgrad has shape {}",
+            check_top(
+                &g,
+                top,
+                &format!(
+                    "invalid filter shape for gradWeights: images {} and filters {} give",
                     py_shape(&img),
-                    py_shape(&kern),
-                    py_shape(&g.out_shape()),
-                    py_shape(&top)
-                )));
-            }
+                    py_shape(&kern)
+                ),
+            )?;
             let n = check_size(&kern, ins[0].dtype())?;
             match float_pair(ins[0], ins[1]) {
                 Some(Floats::F32(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
@@ -487,14 +499,11 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             let img = [top[0], kern[1] * p.num_groups, h, w];
             check_hint(&p.imshp, img, "image", "imshp")?;
             let g = Geom::new(p, img, kern)?;
-            if g.out_shape() != top {
-                return Err(PerformError::shape(format!(
-                    "invalid input_shape for gradInputs: the given input_shape would produce \
-                     an output of shape {}, but the given topgrad has shape {}",
-                    py_shape(&g.out_shape()),
-                    py_shape(&top)
-                )));
-            }
+            check_top(
+                &g,
+                top,
+                "invalid input_shape for gradInputs: the given input_shape would produce",
+            )?;
             let n = check_size(&img, ins[0].dtype())?;
             match float_pair(ins[0], ins[1]) {
                 Some(Floats::F32(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),

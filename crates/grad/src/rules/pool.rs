@@ -64,36 +64,26 @@ pub(super) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             };
             vec![G::V(b.coerce(&gx, x)?)]
         }
-        PoolKind::MaxPoolGrad => {
+        // each max op is the other's gradient with respect to its third input; zeros for x
+        // and the maxima, which only select
+        PoolKind::MaxPoolGrad | PoolKind::MaxPoolGradGrad => {
             let (x, maxout) = (&ins[0], &ins[1]);
-            let ggz = with(
-                PoolKind::MaxPoolGradGrad,
-                mode,
-                vec![x.clone(), maxout.clone(), g],
-            )?;
+            let other = if kind == PoolKind::MaxPoolGrad {
+                PoolKind::MaxPoolGradGrad
+            } else {
+                PoolKind::MaxPoolGrad
+            };
+            let g3 = with(other, mode, vec![x.clone(), maxout.clone(), g])?;
             vec![
                 zeros(b, x)?,
                 zeros(b, maxout)?,
-                G::V(b.coerce(&ggz, &ins[2])?),
+                G::V(b.coerce(&g3, &ins[2])?),
             ]
         }
         PoolKind::AveragePoolGrad => {
             let x = &ins[0];
             let ggz = with(PoolKind::Pool, mode, vec![g])?;
             vec![zeros(b, x)?, G::V(b.coerce(&ggz, &ins[1])?)]
-        }
-        PoolKind::MaxPoolGradGrad => {
-            let (x, maxout) = (&ins[0], &ins[1]);
-            let ggx = with(
-                PoolKind::MaxPoolGrad,
-                mode,
-                vec![x.clone(), maxout.clone(), g],
-            )?;
-            vec![
-                zeros(b, x)?,
-                zeros(b, maxout)?,
-                G::V(b.coerce(&ggx, &ins[2])?),
-            ]
         }
     };
     out.extend(disc);
