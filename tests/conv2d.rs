@@ -501,3 +501,75 @@ fn integer_and_mixed_dtypes_sum_directly() {
         assert_eq!(c.to_f64_vec(), b.to_f64_vec());
     }
 }
+
+/// Where the column matrices of the matrix products would take more than 1 GiB, the
+/// convolution sums directly (a full convolution of a 90x90 image by a 90x90 filter: 259
+/// million taps) and gives the same numbers; lengths Theano's perform refuses are refused.
+#[test]
+fn large_filters_sum_directly_and_bad_lengths_are_refused() {
+    let (x, w) = (tensor4(DType::Float64, "x"), tensor4(DType::Float64, "w"));
+    let full = conv2d_with(
+        &x,
+        &w,
+        &Conv2dArgs {
+            border_mode: Border::Full,
+            ..Conv2dArgs::default()
+        },
+    )
+    .unwrap();
+    let xv = Tensor::from_f64_vec(
+        DType::Float64,
+        &[1, 1, 90, 90],
+        (0..8100).map(|k| ((k % 13) as f64) - 6.0).collect(),
+    )
+    .unwrap();
+    let wv = Tensor::from_f64_vec(
+        DType::Float64,
+        &[1, 1, 90, 90],
+        (0..8100).map(|k| ((k % 7) as f64) - 3.0).collect(),
+    )
+    .unwrap();
+    let got = eval(&[x.clone(), w.clone()], &full, &[xv.clone(), wv.clone()]).unwrap();
+    assert_eq!(got.shape(), &[1, 1, 179, 179]);
+    // output (i, j) of the full convolution: sum over x[a, b] * w[i - a, j - b]
+    let (xs, ws, g) = (xv.to_f64_vec(), wv.to_f64_vec(), got.to_f64_vec());
+    for (i, j) in [(0usize, 0usize), (89, 89), (120, 40), (178, 178)] {
+        let mut want = 0.0;
+        for a in 0..90usize {
+            for b in 0..90usize {
+                if i >= a && j >= b && i - a < 90 && j - b < 90 {
+                    want += xs[a * 90 + b] * ws[(i - a) * 90 + (j - b)];
+                }
+            }
+        }
+        assert_eq!(g[i * 179 + j], want, "({i}, {j})");
+    }
+    // a padded image shorter than the filter is refused whatever the stride, as in Theano
+    let strided = conv2d_with(
+        &x,
+        &w,
+        &Conv2dArgs {
+            subsample: [2, 2],
+            ..Conv2dArgs::default()
+        },
+    )
+    .unwrap();
+    let f = theano::compile(&[&x, &w], &strided).build().unwrap();
+    let e = f
+        .call(&[
+            Tensor::zeros(DType::Float64, &[1, 1, 4, 5]),
+            Tensor::zeros(DType::Float64, &[1, 1, 6, 2]),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("negative dimensions are not allowed"), "{e}");
+    // a filter without rows
+    let e = f
+        .call(&[
+            Tensor::zeros(DType::Float64, &[1, 1, 4, 5]),
+            Tensor::zeros(DType::Float64, &[1, 1, 0, 2]),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at least one row and one column"), "{e}");
+}

@@ -424,3 +424,34 @@ fn refusals_are_theanos() {
         .unwrap();
     assert_eq!(f.call(&[xv]).unwrap()[0].shape(), &[1, 1, 0, 2]);
 }
+
+/// Large windows at a small stride: the windows are walked where they are used rather than
+/// listed all at once (19.7 million offsets here), and give the same maxima.
+#[test]
+fn large_overlapping_windows_run_in_bounded_memory() {
+    let x = T::dtensor4("x");
+    let out = pool_2d(
+        &x,
+        [40, 40],
+        &PoolArgs {
+            ignore_border: true,
+            stride: Some(vec![1, 1]),
+            ..PoolArgs::default()
+        },
+    )
+    .unwrap();
+    let v: Vec<f64> = (0..150 * 150)
+        .map(|k| ((k * 7919) % 10007) as f64)
+        .collect();
+    let xv = Tensor::from_f64_vec(DType::Float64, &[1, 1, 150, 150], v.clone()).unwrap();
+    let got = eval(std::slice::from_ref(&x), &out, std::slice::from_ref(&xv)).unwrap();
+    assert_eq!(got.shape(), &[1, 1, 111, 111]);
+    let g = got.to_f64_vec();
+    for (i, j) in [(0usize, 0usize), (17, 93), (110, 110)] {
+        let want = (i..i + 40)
+            .flat_map(|r| (j..j + 40).map(move |c| (r, c)))
+            .map(|(r, c)| v[r * 150 + c])
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(g[i * 111 + j], want, "window ({i}, {j})");
+    }
+}

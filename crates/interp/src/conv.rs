@@ -53,6 +53,12 @@ impl Geom {
             )));
         }
         let k = [kern[2], kern[3]];
+        if k.contains(&0) {
+            return Err(PerformError::value(format!(
+                "the filters must have at least one row and one column, got {}",
+                py_shape(&kern)
+            )));
+        }
         let [oh, ow] = p.out_len([img[2], img[3]], k);
         let (Some(oh), Some(ow)) = (oh, ow) else {
             return Err(PerformError::value(format!(
@@ -140,10 +146,10 @@ mod gemm {
         fn og(&self) -> usize {
             self.o / self.groups
         }
-        fn taps(&self) -> usize {
+        pub(super) fn taps(&self) -> usize {
             self.cg() * self.kh * self.kw
         }
-        fn plane(&self) -> usize {
+        pub(super) fn plane(&self) -> usize {
             self.oh * self.ow
         }
         /// The output columns `j` whose tap `kj` reads inside a row: `lo..hi`, and the
@@ -368,7 +374,24 @@ enum Floats {
     F64(Vec<f64>, Vec<f64>),
 }
 
-fn float_pair(a: &Tensor, b: &Tensor) -> Option<Floats> {
+/// The most memory the matrix products' column matrices (one per thread) may take.
+const COLUMNS_BYTES: usize = 1 << 30;
+
+/// The two operands as floats for the matrix products, or `None` (the direct sums) for
+/// other dtypes, or when the column matrices would take more than [`COLUMNS_BYTES`] (the
+/// direct sums need no memory beyond the output).
+fn float_pair(g: &Geom, a: &Tensor, b: &Tensor) -> Option<Floats> {
+    let bytes = [
+        g.taps(),
+        g.plane(),
+        rayon::current_num_threads(),
+        a.dtype().itemsize(),
+    ]
+    .iter()
+    .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if !bytes.is_some_and(|b| b <= COLUMNS_BYTES) {
+        return None;
+    }
     match (a.dtype(), b.dtype()) {
         (DType::Float32, DType::Float32) => Some(Floats::F32(floats(a), floats(b))),
         (DType::Float64, DType::Float64) => Some(Floats::F64(floats(a), floats(b))),
@@ -402,9 +425,9 @@ fn dims4(t: &Tensor, what: &str) -> R<[usize; 4]> {
 /// The two lengths a gradient op is given (the filters' or the images' rows and columns).
 fn lengths(t: &Tensor, what: &str) -> R<[usize; 2]> {
     let v = t.to_i64_vec();
-    if t.ndim() != 1 || v.len() != 2 || v.iter().any(|&d| d < 0) {
+    if t.ndim() != 1 || v.len() != 2 || v.iter().any(|&d| d < 0 || d > i32::MAX as i64) {
         return Err(PerformError::input(format!(
-            "the {what} must be two non-negative lengths, got {v:?}"
+            "the {what} must be two lengths in 0..2**31, got {v:?}"
         )));
     }
     Ok([v[0] as usize, v[1] as usize])
@@ -450,7 +473,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             check_hint(&p.kshp, kern, "filters", "kshp")?;
             let g = Geom::new(p, img, kern)?;
             let n = check_size(&g.out_shape(), ins[0].dtype())?;
-            match float_pair(ins[0], ins[1]) {
+            match float_pair(&g, ins[0], ins[1]) {
                 Some(Floats::F32(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
                 Some(Floats::F64(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
                 None => {}
@@ -482,7 +505,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                 ),
             )?;
             let n = check_size(&kern, ins[0].dtype())?;
-            match float_pair(ins[0], ins[1]) {
+            match float_pair(&g, ins[0], ins[1]) {
                 Some(Floats::F32(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
                 Some(Floats::F64(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
                 None => {}
@@ -496,7 +519,13 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             let (kern, top) = (dims4(ins[0], "kern")?, dims4(ins[1], "topgrad")?);
             let [h, w] = lengths(ins[2], "images' rows and columns")?;
             check_hint(&p.kshp, kern, "filters", "kshp")?;
-            let img = [top[0], kern[1] * p.num_groups, h, w];
+            let channels = kern[1].checked_mul(p.num_groups).ok_or_else(|| {
+                PerformError::value(format!(
+                    "{} channels per group times num_groups={} overflows",
+                    kern[1], p.num_groups
+                ))
+            })?;
+            let img = [top[0], channels, h, w];
             check_hint(&p.imshp, img, "image", "imshp")?;
             let g = Geom::new(p, img, kern)?;
             check_top(
@@ -505,7 +534,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                 "invalid input_shape for gradInputs: the given input_shape would produce",
             )?;
             let n = check_size(&img, ins[0].dtype())?;
-            match float_pair(ins[0], ins[1]) {
+            match float_pair(&g, ins[0], ins[1]) {
                 Some(Floats::F32(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
                 Some(Floats::F64(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
                 None => {}

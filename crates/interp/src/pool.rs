@@ -23,48 +23,70 @@ impl Windows {
     fn out_len(&self) -> usize {
         self.out.iter().product()
     }
-    /// Calls `f(lead index, output offset, image offsets of the window, divisor)` for every
-    /// output element: each image whole before the next (the windows' offsets are listed
-    /// once, then read for every image).
-    fn each(&self, mut f: impl FnMut(usize, usize, &[usize], f64)) {
+    /// The image offsets of output position `o`'s window (row-major in the image) into
+    /// `window`, and its divisor.
+    fn window_of(&self, o: usize, window: &mut Vec<usize>) -> f64 {
         let nd = self.img.len();
-        let out_n = self.out_len();
-        let mut taps: Vec<usize> = Vec::new();
-        let mut starts = Vec::with_capacity(out_n + 1);
-        let mut counts = Vec::with_capacity(out_n);
+        window.clear();
+        window.push(0usize);
+        let mut count = 1.0;
+        let mut rest = o;
         let mut r = vec![0usize; nd];
-        let mut window = Vec::new();
-        for _ in 0..out_n {
-            // the window's elements: the product of its ranges, row-major in the image
-            window.clear();
-            window.push(0usize);
-            let mut count = 1.0;
-            for (a, &ra) in r.iter().enumerate() {
-                let (lo, hi, c) = self.axes[a][ra];
-                count *= c as f64;
-                let stride: usize = self.img[a + 1..].iter().product();
-                let prev = std::mem::take(&mut window);
-                for base in prev {
-                    for i in lo..hi {
-                        window.push(base + i * stride);
-                    }
+        for a in (0..nd).rev() {
+            r[a] = rest % self.out[a];
+            rest /= self.out[a];
+        }
+        for (a, &ra) in r.iter().enumerate() {
+            let (lo, hi, c) = self.axes[a][ra];
+            count *= c as f64;
+            let stride: usize = self.img[a + 1..].iter().product();
+            let prev = std::mem::take(window);
+            for base in prev {
+                for i in lo..hi {
+                    window.push(base + i * stride);
                 }
-            }
-            starts.push(taps.len());
-            taps.extend_from_slice(&window);
-            counts.push(count);
-            for a in (0..nd).rev() {
-                r[a] += 1;
-                if r[a] < self.out[a] {
-                    break;
-                }
-                r[a] = 0;
             }
         }
-        starts.push(taps.len());
-        for l in 0..self.lead {
+        count
+    }
+
+    /// Calls `f(lead index, output offset, image offsets of the window, divisor)` for every
+    /// output element, each image whole before the next. The windows' offsets are listed once
+    /// and read for every image when the list is small (most poolings); else each window is
+    /// listed again where it is used, so memory stays that of one window.
+    fn each(&self, mut f: impl FnMut(usize, usize, &[usize], f64)) {
+        const LISTED: usize = 1 << 24;
+        let out_n = self.out_len();
+        if out_n == 0 || self.lead == 0 {
+            return;
+        }
+        let total = self
+            .axes
+            .iter()
+            .map(|ax| ax.iter().map(|(lo, hi, _)| hi - lo).sum::<usize>())
+            .try_fold(1usize, |acc, n| acc.checked_mul(n));
+        let mut window = Vec::new();
+        if total.is_some_and(|t| t <= LISTED) {
+            let mut taps: Vec<usize> = Vec::new();
+            let mut starts = Vec::with_capacity(out_n + 1);
+            let mut counts = Vec::with_capacity(out_n);
             for o in 0..out_n {
-                f(l, o, &taps[starts[o]..starts[o + 1]], counts[o]);
+                counts.push(self.window_of(o, &mut window));
+                starts.push(taps.len());
+                taps.extend_from_slice(&window);
+            }
+            starts.push(taps.len());
+            for l in 0..self.lead {
+                for o in 0..out_n {
+                    f(l, o, &taps[starts[o]..starts[o + 1]], counts[o]);
+                }
+            }
+        } else {
+            for l in 0..self.lead {
+                for o in 0..out_n {
+                    let count = self.window_of(o, &mut window);
+                    f(l, o, &window, count);
+                }
             }
         }
     }
@@ -72,9 +94,9 @@ impl Windows {
 
 fn params(t: &Tensor, nd: usize, what: &str) -> R<Vec<usize>> {
     let v = t.to_i64_vec();
-    if t.ndim() != 1 || v.len() != nd || v.iter().any(|&d| d < 0) {
+    if t.ndim() != 1 || v.len() != nd || v.iter().any(|&d| d < 0 || d > i32::MAX as i64) {
         return Err(PerformError::input(format!(
-            "{what} must be {nd} non-negative integers, got {v:?}"
+            "{what} must be {nd} integers in 0..2**31, got {v:?}"
         )));
     }
     Ok(v.iter().map(|&d| d as usize).collect())

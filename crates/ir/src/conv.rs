@@ -11,6 +11,9 @@ use crate::op::Op;
 use crate::types::TensorType;
 use std::fmt;
 
+/// The largest stride, dilation, padding or group count (a C int, as in Theano's C code).
+pub const MAX_PARAM: usize = i32::MAX as usize;
+
 /// Which of the three ops.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum ConvKind {
@@ -143,12 +146,37 @@ impl ConvParams {
         if self.num_groups < 1 {
             return Err("num_groups must have value greater than zero".into());
         }
+        // Theano's C code keeps these in C ints; bounding them keeps every length computed
+        // from them inside i64
+        let sides = match self.border {
+            Border::Pad(p) => vec![p[0].0, p[0].1, p[1].0, p[1].1],
+            _ => Vec::new(),
+        };
+        let big = self
+            .subsample
+            .iter()
+            .chain(&self.dilation)
+            .chain(&sides)
+            .chain(std::iter::once(&self.num_groups))
+            .any(|&v| v > MAX_PARAM);
+        if big {
+            return Err(format!(
+                "subsample, filter_dilation, the padding and num_groups must be at most \
+                 {MAX_PARAM}, got {:?}, {:?}, {}, {}",
+                self.subsample, self.dilation, self.border, self.num_groups
+            ));
+        }
         Ok(())
     }
 
-    /// A filter of `k` rows and columns as dilated.
+    /// A filter of `k` rows and columns as dilated (a zero length counts as one: the ops
+    /// refuse filters without rows or columns before they compute).
     pub fn dilated(&self, k: [usize; 2]) -> [usize; 2] {
-        [0, 1].map(|i| (k[i].max(1) - 1) * self.dilation[i] + 1)
+        [0, 1].map(|i| {
+            (k[i].max(1) - 1)
+                .saturating_mul(self.dilation[i])
+                .saturating_add(1)
+        })
     }
 
     /// The output's rows and columns for images of `img` and filters of `k` rows and
@@ -158,9 +186,14 @@ impl ConvParams {
         let dk = self.dilated(k);
         let pad = self.border.sides(dk);
         [0, 1].map(|i| {
-            let padded = (img[i] + pad[i].0 + pad[i].1) as i64;
-            let n = (padded - dk[i] as i64).div_euclid(self.subsample[i] as i64) + 1;
-            usize::try_from(n).ok()
+            // Theano's perform: the stride-1 valid convolution of the padded image, then
+            // every `subsample`-th position; a negative length is NumPy's error
+            let full = img[i] as i128 + pad[i].0 as i128 + pad[i].1 as i128 - dk[i] as i128 + 1;
+            if full < 0 {
+                return None;
+            }
+            let s = self.subsample[i] as i128;
+            usize::try_from((full + s - 1) / s).ok()
         })
     }
 }
@@ -401,6 +434,19 @@ mod tests {
         let v = ConvParams::default();
         assert_eq!(v.out_len([5, 6], [6, 2]), [Some(0), Some(5)]);
         assert_eq!(v.out_len([5, 6], [8, 2]), [None, Some(5)]);
+        // Theano's perform errs for a padded image shorter than the filter whatever the stride
+        let strided = ConvParams {
+            subsample: [2, 2],
+            ..ConvParams::default()
+        };
+        assert_eq!(strided.out_len([4, 5], [6, 2]), [None, Some(2)]);
+        assert_eq!(strided.out_len([5, 6], [6, 2]), [Some(0), Some(3)]);
+        assert!(ConvParams {
+            subsample: [1, MAX_PARAM + 1],
+            ..ConvParams::default()
+        }
+        .check()
+        .is_err());
         assert_eq!(Border::pad((0, 0), (0, 0)), Border::Valid);
         assert_eq!(Border::pad((1, 0), (2, 2)).to_string(), "((1, 0), 2)");
         assert_eq!(

@@ -281,7 +281,8 @@ impl RandomState {
                 }
             });
         }
-        if count > pop_len {
+        // NumPy compares with the population as given (a negative one refuses any sample)
+        if count as i128 > i128::from(pop) {
             return err("Cannot take a larger sample than population when 'replace=False'");
         }
         match probs {
@@ -373,6 +374,7 @@ mod tests {
         assert!(s.choice(0, 3, true, true, None).is_err());
         assert!(s.choice(0, 0, true, true, None).unwrap().is_empty());
         assert!(s.choice(2, 3, true, false, None).is_err());
+        assert!(s.choice(-3, 0, true, false, None).is_err());
         let mut picks = s.choice(10, 10, true, false, None).unwrap();
         picks.sort_unstable();
         assert_eq!(picks, (0..10).collect::<Vec<_>>());

@@ -73,6 +73,16 @@ fn pool_at(
             "ws, stride and pad must have {nd} entries each, got {ws:?}, {stride:?}, {pad:?}"
         )));
     }
+    if ws
+        .iter()
+        .chain(&stride)
+        .chain(&pad)
+        .any(|&v| v > i32::MAX as usize)
+    {
+        return Err(refuse(format!(
+            "ws, stride and pad must be at most 2**31 - 1, got {ws:?}, {stride:?}, {pad:?}"
+        )));
+    }
     if ws.contains(&0) || stride.contains(&0) {
         return Err(refuse(format!(
             "window sizes and strides must be positive, got {ws:?} and {stride:?}"
