@@ -389,7 +389,7 @@ fn float_pair(g: &Geom, a: &Tensor, b: &Tensor) -> Option<Floats> {
     ]
     .iter()
     .try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    if !bytes.is_some_and(|b| b <= COLUMNS_BYTES) {
+    if bytes.is_none_or(|b| b > COLUMNS_BYTES) {
         return None;
     }
     match (a.dtype(), b.dtype()) {
