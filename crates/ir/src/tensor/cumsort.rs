@@ -1,7 +1,7 @@
 //! Builders of Theano 1.0's `extra_ops`/`sort` functions: `cumsum`, `cumprod`, `sort`,
 //! `argsort`, `repeat`, `tile`, `nonzero`, `flatnonzero`, `nonzero_values`,
-//! `permute_row_elements`, `inverse_permutation`, each built node
-//! for node as Theano 1.0.5 builds it (the ops are in `crate::cumsort`).
+//! `permute_row_elements`, `inverse_permutation`, `to_one_hot`, `squeeze`, `bincount`, each
+//! built node for node as Theano 1.0.5 builds it (the ops are in `crate::cumsort`).
 
 use super::{apply1, binary_at, index_at, shape_vector, Idx, IntoVar, Loc, ShapeArg};
 use crate::cumsort::{resolve_axis, CumMode, SortKind};
@@ -413,4 +413,108 @@ pub fn inverse_permutation(perm: impl IntoVar) -> Result<Variable> {
         loc,
     )?;
     permute_at(range, perm, true, loc)
+}
+
+/// Theano's `extra_ops.to_one_hot(y, nb_class, dtype)`: the `(len(y), nb_class)` matrix with
+/// a 1 in column `y[i]` of row i (`dtype` `None`: floatX), built as Theano builds it:
+/// `set_subtensor(zeros((y.shape[0], nb_class))[arange(y.shape[0]), y], 1)`.
+#[track_caller]
+pub fn to_one_hot(
+    y: impl IntoVar,
+    nb_class: i64,
+    dtype: Option<theano_tensor::DType>,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let y = y.into_var();
+    if y.ndim() != 1 || !y.dtype().is_int() || nb_class < 0 {
+        return Err(GraphError::new(
+            "to_one_hot",
+            vec![y.ty()],
+            format!("y must be an integer vector and nb_class >= 0, got nb_class={nb_class}"),
+            loc,
+        ));
+    }
+    let dtype = dtype.unwrap_or_else(crate::config::float_x);
+    let zero = Variable::constant_bounded(Tensor::zeros(dtype, &[]));
+    let rows = || index_at(&super::shape(&y), &[Idx::from(0i64)], loc);
+    let ret = apply1(Op::Alloc, vec![zero, rows()?, nb_class.into_var()], loc)?;
+    // Theano's cached constant 1: the step of the arange and the value set
+    let one = 1i64.into_var();
+    let range = apply1(
+        Op::ARange {
+            dtype: theano_tensor::DType::Int64,
+        },
+        vec![0i64.into_var(), rows()?, one.clone()],
+        loc,
+    )?;
+    let picked = index_at(&ret, &[Idx::from(&range), Idx::from(&y)], loc)?;
+    super::set_subtensor(&picked, &one)
+}
+
+/// Theano's `extra_ops.squeeze(x, axis)`: x without its broadcastable dimensions (of
+/// those in `axis` when given; a non-broadcastable one there is kept, as in Theano).
+#[track_caller]
+pub fn squeeze(x: impl IntoVar, axis: Option<&[usize]>) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    let b = x.broadcastable();
+    let order: Vec<Option<usize>> = (0..x.ndim())
+        .filter(|&i| !b[i] || axis.is_some_and(|a| !a.contains(&i)))
+        .map(Some)
+        .collect();
+    super::dimshuffle_at(&x, order, loc)
+}
+
+/// Theano's `extra_ops.bincount(x, weights, minlength)`: the count (or the summed weights)
+/// of each value of a non-negative integer vector, of length `max(x) + 1` (at least
+/// `minlength`), built as Theano builds it: `AdvancedIncSubtensor1` of zeros. A negative
+/// value counts from the end, as in Theano without `assert_nonneg`.
+#[track_caller]
+pub fn bincount(
+    x: impl IntoVar,
+    weights: Option<&Variable>,
+    minlength: Option<i64>,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = x.into_var();
+    if x.ndim() != 1 || !x.dtype().is_int() {
+        return Err(GraphError::new(
+            "bincount",
+            vec![x.ty()],
+            "Inputs must be of dimension 1 (an integer vector).",
+            loc,
+        ));
+    }
+    if let Some(w) = weights {
+        if w.ndim() != 1 {
+            return Err(GraphError::new(
+                "bincount",
+                vec![x.ty(), w.ty()],
+                "the weights must be a vector",
+                loc,
+            ));
+        }
+    }
+    // Theano's cached constant 1: the increment of `max + 1` and the count added
+    let one = 1i64.into_var();
+    let top = super::max(&x, None, false)?;
+    let mut len = binary_at(ScalarOp::Add, top, one.clone(), loc);
+    if len.dtype() != theano_tensor::DType::Int64 {
+        len = super::cast(&len, theano_tensor::DType::Int64);
+    }
+    if let Some(m) = minlength {
+        len = binary_at(ScalarOp::Maximum, len, m.into_var(), loc);
+    }
+    let dtype = weights.map_or(x.dtype(), |w| w.dtype());
+    let zero = Variable::constant_bounded(Tensor::zeros(dtype, &[]));
+    let out = apply1(Op::Alloc, vec![zero, len], loc)?;
+    let value = weights.cloned().unwrap_or(one);
+    apply1(
+        Op::AdvancedIncSubtensor1 {
+            set: false,
+            inplace: false,
+        },
+        vec![out, value, x],
+        loc,
+    )
 }
