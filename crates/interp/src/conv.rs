@@ -287,7 +287,21 @@ mod gemm {
             .collect()
     }
 
-    pub(super) fn forward<T: MatMul + Send + Sync>(g: &Geom, x: &[T], k: &[T]) -> Vec<T> {
+    /// The op `kind` on its two tensor inputs.
+    pub(super) fn run<T: MatMul + Send + Sync>(
+        g: &Geom,
+        kind: ConvKind,
+        a: &[T],
+        b: &[T],
+    ) -> Vec<T> {
+        match kind {
+            ConvKind::Forward => forward(g, a, b),
+            ConvKind::GradWeights => grad_weights(g, a, b),
+            ConvKind::GradInputs => grad_inputs(g, a, b),
+        }
+    }
+
+    fn forward<T: MatMul + Send + Sync>(g: &Geom, x: &[T], k: &[T]) -> Vec<T> {
         let plane = g.plane();
         let per = g.o * plane;
         let mut out = vec![T::ZERO; g.b * per];
@@ -312,7 +326,7 @@ mod gemm {
         out
     }
 
-    pub(super) fn grad_weights<T: MatMul + Send + Sync>(g: &Geom, x: &[T], top: &[T]) -> Vec<T> {
+    fn grad_weights<T: MatMul + Send + Sync>(g: &Geom, x: &[T], top: &[T]) -> Vec<T> {
         let mut out = vec![T::ZERO; g.o * g.taps()];
         // per group, the sum over the images of `top (og, oh * ow) . cols^T`: a partial sum
         // per range of images, the partials added in order, scattered once
@@ -351,7 +365,7 @@ mod gemm {
         out
     }
 
-    pub(super) fn grad_inputs<T: MatMul + Send + Sync>(g: &Geom, k: &[T], top: &[T]) -> Vec<T> {
+    fn grad_inputs<T: MatMul + Send + Sync>(g: &Geom, k: &[T], top: &[T]) -> Vec<T> {
         let per = g.c * g.h * g.w;
         let mut out = vec![T::ZERO; g.b * per];
         let ws: Vec<Array2<T>> = (0..g.groups).map(|gr| g.filters(k, gr)).collect();
@@ -462,6 +476,27 @@ fn check_top(g: &Geom, top: [usize; 4], what: &str) -> R<()> {
     Ok(())
 }
 
+/// One op's output of `shape` from its two tensor inputs (images and filters, images and
+/// output gradient, or filters and output gradient): matrix products for float32/float64,
+/// else the direct sums over every tap, in float64.
+fn compute(g: &Geom, kind: ConvKind, a: &Tensor, b: &Tensor, shape: [usize; 4]) -> R<Tensor> {
+    let dtype = a.dtype();
+    let n = check_size(&shape, dtype)?;
+    match float_pair(g, a, b) {
+        Some(Floats::F32(a, b)) => return shaped(shape, gemm::run(g, kind, &a, &b)),
+        Some(Floats::F64(a, b)) => return shaped(shape, gemm::run(g, kind, &a, &b)),
+        None => {}
+    }
+    let (a, b) = (a.to_f64_vec(), b.to_f64_vec());
+    let mut out = vec![0.0; n];
+    match kind {
+        ConvKind::Forward => g.each_tap(|im, kn, o| out[o] += a[im] * b[kn]),
+        ConvKind::GradWeights => g.each_tap(|im, kn, o| out[kn] += b[o] * a[im]),
+        ConvKind::GradInputs => g.each_tap(|im, kn, o| out[im] += b[o] * a[kn]),
+    }
+    finish(shape, out, dtype)
+}
+
 /// The output of one of the three ops.
 pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
     let want = if kind == ConvKind::Forward { 2 } else { 3 };
@@ -472,16 +507,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
             check_hint(&p.imshp, img, "image", "imshp")?;
             check_hint(&p.kshp, kern, "filters", "kshp")?;
             let g = Geom::new(p, img, kern)?;
-            let n = check_size(&g.out_shape(), ins[0].dtype())?;
-            match float_pair(&g, ins[0], ins[1]) {
-                Some(Floats::F32(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
-                Some(Floats::F64(x, k)) => return shaped(g.out_shape(), gemm::forward(&g, &x, &k)),
-                None => {}
-            }
-            let (x, k) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
-            let mut out = vec![0.0; n];
-            g.each_tap(|im, kn, o| out[o] += x[im] * k[kn]);
-            finish(g.out_shape(), out, ins[0].dtype())
+            compute(&g, kind, ins[0], ins[1], g.out_shape())
         }
         ConvKind::GradWeights => {
             let (img, top) = (dims4(ins[0], "img")?, dims4(ins[1], "topgrad")?);
@@ -504,16 +530,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                     py_shape(&kern)
                 ),
             )?;
-            let n = check_size(&kern, ins[0].dtype())?;
-            match float_pair(&g, ins[0], ins[1]) {
-                Some(Floats::F32(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
-                Some(Floats::F64(x, t)) => return shaped(kern, gemm::grad_weights(&g, &x, &t)),
-                None => {}
-            }
-            let (x, t) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
-            let mut out = vec![0.0; n];
-            g.each_tap(|im, kn, o| out[kn] += t[o] * x[im]);
-            finish(kern, out, ins[0].dtype())
+            compute(&g, kind, ins[0], ins[1], kern)
         }
         ConvKind::GradInputs => {
             let (kern, top) = (dims4(ins[0], "kern")?, dims4(ins[1], "topgrad")?);
@@ -533,16 +550,7 @@ pub fn perform(kind: ConvKind, p: &ConvParams, ins: &[&Tensor]) -> R<Tensor> {
                 top,
                 "invalid input_shape for gradInputs: the given input_shape would produce",
             )?;
-            let n = check_size(&img, ins[0].dtype())?;
-            match float_pair(&g, ins[0], ins[1]) {
-                Some(Floats::F32(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
-                Some(Floats::F64(k, t)) => return shaped(img, gemm::grad_inputs(&g, &k, &t)),
-                None => {}
-            }
-            let (k, t) = (ins[0].to_f64_vec(), ins[1].to_f64_vec());
-            let mut out = vec![0.0; n];
-            g.each_tap(|im, kn, o| out[im] += t[o] * k[kn]);
-            finish(img, out, ins[0].dtype())
+            compute(&g, kind, ins[0], ins[1], img)
         }
     }
 }
