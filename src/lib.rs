@@ -49,6 +49,20 @@ pub mod tensor {
         };
     }
 
+    /// `theano.tensor.nlinalg`: NumPy's linear algebra as graph ops (`matrix_inverse`, `pinv`,
+    /// `det`, `eig`, `eigh`, `qr`, `svd`) and `matrix_dot`, `matrix_power`, `norm`, `trace`.
+    pub mod nlinalg {
+        pub use theano_linalg::nlinalg::*;
+        pub use theano_linalg::QrMode;
+    }
+
+    /// `theano.tensor.slinalg`: SciPy's linear algebra as graph ops (`cholesky`, `solve` and
+    /// its triangular and symmetric forms, `eigvalsh`, `expm`) and `kron`.
+    pub mod slinalg {
+        pub use theano_linalg::slinalg::*;
+        pub use theano_linalg::Structure;
+    }
+
     /// `theano.tensor.signal`: pooling.
     pub mod signal {
         /// `theano.tensor.signal.pool`: `pool_2d`, `pool_3d` (`Pool`) and their gradient ops.
@@ -73,7 +87,8 @@ pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
 pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
 
 /// Registers the IR text parsers of the custom ops this library defines (`mrg_uniform`,
-/// `MultinomialFromUniform`, `ChoiceFromUniform`, `RandomFunction`, the loop `for`), so that
+/// `MultinomialFromUniform`, `ChoiceFromUniform`, `RandomFunction`, the loop `for`, the
+/// linear-algebra ops), so that
 /// text holding them parses before the process has built any (each registers itself when
 /// first built).
 pub fn register_builtin_ops() {
@@ -81,6 +96,7 @@ pub fn register_builtin_ops() {
     theano_random::raw_op::register_ops();
     theano_random::multinomial::register_ops();
     theano_scan::register_ops();
+    theano_linalg::register_ops();
 }
 pub use theano_tensor::Tensor;
 

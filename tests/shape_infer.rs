@@ -847,3 +847,76 @@ fn softmax_grad_argmax_prod_without_zeros_bool_inc() {
         &xs,
     );
 }
+
+/// The linear-algebra ops whose lengths are their inputs' (the QR and SVD shapes take
+/// min(M, N) and are read from the values).
+#[test]
+fn linear_algebra() {
+    use theano::tensor::{nlinalg, slinalg};
+    let mut r = Rng(23);
+    // a symmetric positive-definite n x n matrix (and so invertible)
+    let mut spd = |n: usize| {
+        let m = r.f(&[n, n]).to_f64_vec();
+        let v = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                (0..n).map(|l| m[i * n + l] * m[j * n + l]).sum::<f64>()
+                    + if i == j { n as f64 } else { 0.0 }
+            })
+            .collect();
+        Tensor::from_shape_vec(&[n, n], v).unwrap()
+    };
+    let (a3, a4, b3, b4) = (spd(3), spd(4), spd(3), spd(4));
+    let mut r = Rng(29);
+    let (x, b, v) = (T::dmatrix("x"), T::dmatrix("b"), T::dvector("v"));
+    let sq = [vec![a3.clone()], vec![a4.clone()]];
+    check(&[&x], &nlinalg::matrix_inverse(&x).unwrap(), &sq);
+    check(&[&x], &nlinalg::det(&x).unwrap(), &sq);
+    check(&[&x], &nlinalg::eigh(&x, "L").unwrap().0, &sq);
+    check(&[&x], &nlinalg::eig(&x).unwrap().0, &sq);
+    check(&[&x], &slinalg::cholesky(&x).unwrap(), &sq);
+    check(&[&x], &slinalg::expm(&x).unwrap(), &sq);
+    check(
+        &[&x],
+        &nlinalg::pinv(&x).unwrap(),
+        &[vec![r.f(&[2, 5])], vec![r.f(&[4, 3])]],
+    );
+    check(
+        &[&x],
+        &nlinalg::qr(&x, "complete").unwrap()[0],
+        &[vec![r.f(&[5, 3])], vec![r.f(&[2, 4])]],
+    );
+    let pairs = [
+        vec![a3.clone(), r.f(&[3, 2])],
+        vec![a4.clone(), r.f(&[4, 1])],
+    ];
+    check(&[&x, &b], &slinalg::solve(&x, &b).unwrap(), &pairs);
+    check(
+        &[&x, &b],
+        &slinalg::solve_lower_triangular(&x, &b).unwrap(),
+        &pairs,
+    );
+    check(
+        &[&x, &v],
+        &slinalg::solve_upper_triangular(&x, &v).unwrap(),
+        &[vec![a3.clone(), r.f(&[3])], vec![a4.clone(), r.f(&[4])]],
+    );
+    let ab = [vec![a3.clone(), b3.clone()], vec![a4.clone(), b4.clone()]];
+    check(&[&x, &b], &slinalg::eigvalsh(&x, &b).unwrap(), &ab);
+    // the gradient ops
+    let w = nlinalg::eigh(&x, "L").unwrap();
+    let g = theano_grad::grad(&(T::sum(&w.0) + T::sum(&w.1)), std::slice::from_ref(&x)).unwrap();
+    check(&[&x], &g[0], &sq);
+    let g = theano_grad::grad(
+        &T::sum(slinalg::eigvalsh(&x, &b).unwrap()),
+        &[x.clone(), b.clone()],
+    )
+    .unwrap();
+    check(&[&x, &b], &g[1], &ab);
+    let g = theano_grad::grad(
+        &T::sum(slinalg::expm(&x).unwrap()),
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    check(&[&x], &g[0], &sq);
+}

@@ -586,12 +586,12 @@ pub fn outer(a: impl IntoVar, b: impl IntoVar) -> Result<Variable> {
             loc,
         )
     };
-    // Theano flattens an input that is not a vector
+    // Theano flattens an input that is not a vector (`x.flatten()`, a `Reshape{1}`)
     let flat = |v: Variable| -> Result<Variable> {
         if v.ndim() == 1 {
             Ok(v)
         } else {
-            apply1(Op::Flatten { outdim: 1 }, vec![v], loc)
+            flatten_at(v, 1, loc)
         }
     };
     let (a, b) = (flat(a)?, flat(b)?);
