@@ -92,3 +92,32 @@ fn random_ifelse_and_scan_as_in_the_readme() -> Result<(), Box<dyn std::error::E
     assert!(out[0].to_f64_vec().iter().all(|&v| v == 9.0));
     Ok(())
 }
+
+/// The README's linear-algebra block, as written there, then run.
+#[test]
+fn linear_algebra_as_in_the_readme() -> Result<(), Box<dyn std::error::Error>> {
+    use theano::tensor::{nlinalg, slinalg};
+
+    let (a, b) = (T::dmatrix("a"), T::dvector("b"));
+    let x = slinalg::solve(&a, &b)?; // a x = b
+    let logdet = T::log(nlinalg::det(&a)?);
+    let g = theano::grad(&(T::sum(&x) + logdet), &[a.clone()])?;
+
+    let f = function(&[&a, &b], vec![x, g[0].clone()])?;
+    let av = theano::Tensor::from([[2.0, 1.0], [1.0, 3.0]]);
+    let bv = theano::Tensor::from([1.0, 2.0]);
+    let out = f.call(&[av, bv])?;
+    // x = (0.2, 0.6); d/da (sum(x) + log det a) = -outer(a^-T 1, x) + a^-T
+    let x = out[0].to_f64_vec();
+    assert!(
+        (x[0] - 0.2).abs() < 1e-12 && (x[1] - 0.6).abs() < 1e-12,
+        "{x:?}"
+    );
+    let (u, inv_t) = ([0.4, 0.2], [[0.6, -0.2], [-0.2, 0.4]]);
+    for (k, got) in out[1].to_f64_vec().iter().enumerate() {
+        let (i, j) = (k / 2, k % 2);
+        let want = -u[i] * x[j] + inv_t[i][j];
+        assert!((got - want).abs() < 1e-12, "[{i}, {j}]: {got} vs {want}");
+    }
+    Ok(())
+}
