@@ -35,6 +35,12 @@ pub use theano_grad::{
 pub use theano_ir as ir;
 pub use theano_ir::config;
 pub use theano_ir::printing::{debugprint, debugprint_with, pp, pydotprint, pydotprint_dot};
+
+/// `theano.printing`: the printers (also at the crate root) and the `Print` op, which shows
+/// a value as it passes through a compiled function.
+pub mod printing {
+    pub use theano_ir::printing::*;
+}
 /// Theano's `theano.tensor`: the tensor builders of theano-ir, `nnet`'s convolution,
 /// `signal.pool`, and `shared_randomstreams` (crates/random).
 pub mod tensor {

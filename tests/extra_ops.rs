@@ -52,7 +52,7 @@ fn graphs_are_theanos() {
     );
     let xi = T::lvector("xi");
     assert_eq!(
-        dp(&T::bincount(&xi, None, None).unwrap()),
+        dp(&T::bincount(&xi, None, None, false).unwrap()),
         "AdvancedIncSubtensor1{no_inplace,inc} [id A] ''   
  |Alloc [id B] ''   
  | |TensorConstant{0} [id C]
@@ -66,7 +66,7 @@ fn graphs_are_theanos() {
     );
     let w = T::dvector("w");
     assert_eq!(
-        dp(&T::bincount(&xi, Some(&w), Some(7)).unwrap()),
+        dp(&T::bincount(&xi, Some(&w), Some(7), false).unwrap()),
         "AdvancedIncSubtensor1{no_inplace,inc} [id A] ''   
  |Alloc [id B] ''   
  | |TensorConstant{0.0} [id C]
@@ -100,13 +100,13 @@ fn values_are_theanos_on_every_backend() {
         ),
         (
             vec![&xi],
-            T::bincount(&xi, None, None).unwrap(),
+            T::bincount(&xi, None, None, false).unwrap(),
             vec![ids(&[0, 3, 1, 3, 3])],
             ids(&[1, 1, 0, 3]),
         ),
         (
             vec![&xi, &w],
-            T::bincount(&xi, Some(&w), Some(7)).unwrap(),
+            T::bincount(&xi, Some(&w), Some(7), false).unwrap(),
             vec![
                 ids(&[0, 3, 1, 3, 3]),
                 Tensor::from(vec![0.5, 1.0, 2.0, 3.0, 4.0]),
@@ -116,7 +116,7 @@ fn values_are_theanos_on_every_backend() {
         // a negative value counts from the end (Theano without assert_nonneg)
         (
             vec![&xi],
-            T::bincount(&xi, None, None).unwrap(),
+            T::bincount(&xi, None, None, false).unwrap(),
             vec![ids(&[0, -1])],
             ids(&[2]),
         ),
@@ -155,7 +155,7 @@ fn refusals_are_theanos() {
         e.contains("index 5 is out of bounds for axis 1 with size 4"),
         "{e}"
     );
-    let e = T::bincount(T::lmatrix("m"), None, None)
+    let e = T::bincount(T::lmatrix("m"), None, None, false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("Inputs must be of dimension 1"), "{e}");
@@ -171,7 +171,7 @@ fn gradient_through_the_weights() {
     let mut rng = Rng::new(2);
     let w0 = rng.tensor(DType::Float64, &[6], -1.0, 1.0);
     verify_grad(
-        move |i| T::bincount(&x, Some(&i[0]), Some(8)).unwrap(),
+        move |i| T::bincount(&x, Some(&i[0]), Some(8), false).unwrap(),
         &[w0],
         eval,
         &VerifyGradOptions::default(),

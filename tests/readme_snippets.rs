@@ -101,7 +101,7 @@ fn linear_algebra_as_in_the_readme() -> Result<(), Box<dyn std::error::Error>> {
     let (a, b) = (T::dmatrix("a"), T::dvector("b"));
     let x = slinalg::solve(&a, &b)?; // a x = b
     let logdet = T::log(nlinalg::det(&a)?);
-    let g = theano::grad(&(T::sum(&x) + logdet), &[a.clone()])?;
+    let g = theano::grad(&(T::sum(&x) + logdet), std::slice::from_ref(&a))?;
 
     let f = function(&[&a, &b], vec![x, g[0].clone()])?;
     let av = theano::Tensor::from([[2.0, 1.0], [1.0, 3.0]]);

@@ -5,6 +5,7 @@
 //!   inputs only), built by the functions of [`tensor`] (the `T` namespace) and operators.
 //! - [`graph`]: ancestors, toposort and inputs of a graph.
 
+pub mod assert_op;
 mod blas;
 pub mod composite;
 pub mod config;

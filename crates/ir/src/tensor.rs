@@ -18,6 +18,7 @@ type Loc = &'static Location<'static>;
 mod conv;
 mod cumsort;
 mod pool;
+pub use crate::assert_op::{assert_op, assert_with};
 pub use conv::*;
 pub use cumsort::*;
 pub use pool::*;

@@ -47,34 +47,6 @@ fn loggam(x: f64) -> f64 {
     gl
 }
 
-/// NumPy's `np.sum` of a contiguous vector: pairwise in blocks of 128, eight accumulators
-/// inside a block, in the vector's own precision (what Theano's multinomial helper compares
-/// with 1).
-pub(crate) fn numpy_sum<T: Copy + Default + std::ops::Add<Output = T>>(a: &[T]) -> T {
-    let n = a.len();
-    if n < 8 {
-        a.iter().fold(T::default(), |r, &x| r + x)
-    } else if n <= 128 {
-        let mut r = [T::default(); 8];
-        r.copy_from_slice(&a[..8]);
-        let whole = n - n % 8;
-        for chunk in a[8..whole].chunks_exact(8) {
-            for (r, &x) in r.iter_mut().zip(chunk) {
-                *r = *r + x;
-            }
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &x in &a[whole..] {
-            res = res + x;
-        }
-        res
-    } else {
-        let half = n / 2;
-        let half = half - half % 8;
-        numpy_sum(&a[..half]) + numpy_sum(&a[half..])
-    }
-}
-
 /// NumPy's Kahan sum of `a[..n]` (it reads `a[0]` even when `n` is 0).
 fn kahan_sum(a: &[f64], n: usize) -> f64 {
     let mut sum = a[0];
@@ -324,6 +296,7 @@ impl RandomState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use theano_tensor::numpy_sum;
 
     /// `np.sum(RandomState(5).rand(11))` is 5.167799435597546; a running sum gives ...545.
     #[test]

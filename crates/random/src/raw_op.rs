@@ -649,19 +649,19 @@ fn draw_multinomial(
         // NumPy sums, and scales, a float32 row in float32
         let (row, pisum): (Vec<f64>, f64) = if f32_rows {
             let r32: Vec<f32> = row.iter().map(|&v| v as f32).collect();
-            let sum = f64::from(crate::discrete::numpy_sum(&r32));
+            let sum = f64::from(theano_tensor::numpy_sum(&r32));
             if (1.0 < sum && sum < 1.0 + 1e-5) || f64::from(r32[cats - 1]) < 5e-5 {
                 let r32: Vec<f32> = r32.iter().map(|&v| v * NUDGE as f32).collect();
-                let sum = f64::from(crate::discrete::numpy_sum(&r32));
+                let sum = f64::from(theano_tensor::numpy_sum(&r32));
                 (r32.into_iter().map(f64::from).collect(), sum)
             } else {
                 (row.to_vec(), sum)
             }
         } else {
-            let sum = crate::discrete::numpy_sum(row);
+            let sum = theano_tensor::numpy_sum(row);
             if (1.0 < sum && sum < 1.0 + 1e-5) || row[cats - 1] < 5e-5 {
                 let r: Vec<f64> = row.iter().map(|&v| v * NUDGE).collect();
-                let sum = crate::discrete::numpy_sum(&r);
+                let sum = theano_tensor::numpy_sum(&r);
                 (r, sum)
             } else {
                 (row.to_vec(), sum)

@@ -23,6 +23,7 @@ mod dtype;
 mod element;
 mod error;
 mod npy;
+mod reduce;
 mod repr;
 mod tensor;
 
@@ -31,5 +32,6 @@ pub use dtype::DType;
 pub use element::Element;
 pub use error::TensorError;
 pub use ndarray;
+pub use reduce::numpy_sum;
 pub use repr::{py_tuple, PrintOptions};
 pub use tensor::{broadcast_shapes, Tensor};

@@ -465,18 +465,20 @@ pub fn squeeze(x: impl IntoVar, axis: Option<&[usize]>) -> Result<Variable> {
     super::dimshuffle_at(&x, order, loc)
 }
 
-/// Theano's `extra_ops.bincount(x, weights, minlength)`: the count (or the summed weights)
-/// of each value of a non-negative integer vector, of length `max(x) + 1` (at least
-/// `minlength`), built as Theano builds it: `AdvancedIncSubtensor1` of zeros. A negative
-/// value counts from the end, as in Theano without `assert_nonneg`.
+/// Theano's `extra_ops.bincount(x, weights, minlength, assert_nonneg)`: the count (or the
+/// summed weights) of each value of a non-negative integer vector, of length `max(x) + 1`
+/// (at least `minlength`), built as Theano builds it: `AdvancedIncSubtensor1` of zeros. A
+/// negative value counts from the end, as in Theano, unless `assert_nonneg` guards `x` with
+/// an `Assert` ("Input to bincount has negative values!").
 #[track_caller]
 pub fn bincount(
     x: impl IntoVar,
     weights: Option<&Variable>,
     minlength: Option<i64>,
+    assert_nonneg: bool,
 ) -> Result<Variable> {
     let loc = Location::caller();
-    let x = x.into_var();
+    let mut x = x.into_var();
     if x.ndim() != 1 || !x.dtype().is_int() {
         return Err(GraphError::new(
             "bincount",
@@ -494,6 +496,10 @@ pub fn bincount(
                 loc,
             ));
         }
+    }
+    if assert_nonneg {
+        let nonneg = super::all(binary_at(ScalarOp::Ge, x.clone(), 0i8.into_var(), loc));
+        x = crate::assert_op::assert_with("Input to bincount has negative values!", &x, &[nonneg])?;
     }
     // Theano's cached constant 1: the increment of `max + 1` and the count added
     let one = 1i64.into_var();
