@@ -469,6 +469,12 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                 &["!int_div", "Elemwise{sqr"],
             )
         }
+        // an Assert whose only condition is a constant without a zero checks nothing
+        "remove_useless_assert" => (
+            vec![x.clone()],
+            vec![T::exp(T::assert_op(&x, &[T::constant(1i8)]).unwrap())],
+            &["!Assert", "(%0)"],
+        ),
         "prune_unused_outputs" => {
             // a loop's gradient with respect to its non-sequence only: the backward loop's
             // gradient of the sequence is never read, its carry only at its last value
@@ -945,6 +951,7 @@ rewrite_tests!(
     crossentropy_categorical_softmax,
     inline_sigmoid_binary_crossentropy,
     prune_unused_outputs,
+    remove_useless_assert,
     neg_div_neg,
     intdiv_by_one,
     crossentropy_dx_useless_fill,
