@@ -475,6 +475,14 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::assert_op(&x, &[T::constant(1i8)]).unwrap())],
             &["!Assert", "(%0)"],
         ),
+        // one of two conditions always holds: the other stays
+        "remove_useless_assert_conditions" => (
+            vec![x.clone()],
+            vec![T::exp(
+                T::assert_op(&x, &[T::constant(1i8), T::all(T::gt(&x, -100i8))]).unwrap(),
+            )],
+            &["Assert{msg='Theano Assert failed!'}(%0, %"],
+        ),
         "prune_unused_outputs" => {
             // a loop's gradient with respect to its non-sequence only: the backward loop's
             // gradient of the sequence is never read, its carry only at its last value
@@ -952,6 +960,7 @@ rewrite_tests!(
     inline_sigmoid_binary_crossentropy,
     prune_unused_outputs,
     remove_useless_assert,
+    remove_useless_assert_conditions,
     neg_div_neg,
     intdiv_by_one,
     crossentropy_dx_useless_fill,

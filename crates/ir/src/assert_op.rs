@@ -45,8 +45,12 @@ pub fn assert_with(msg: &str, x: impl IntoVar, conds: &[Variable]) -> Result<Var
     }
     let mut ins = vec![x];
     ins.extend(conds.iter().cloned());
-    let op = Op::Custom(CustomRef(Arc::new(AssertOp { msg: msg.into() })));
-    Ok(crate::tensor::apply_op(op, ins)?.remove(0))
+    Ok(crate::tensor::apply_op(op(msg), ins)?.remove(0))
+}
+
+/// The `Assert` op with message `msg`.
+pub fn op(msg: &str) -> Op {
+    Op::Custom(CustomRef(Arc::new(AssertOp { msg: msg.into() })))
 }
 
 /// The message of `op` when it is an `Assert`.

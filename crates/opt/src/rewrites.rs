@@ -61,7 +61,9 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
-    func_outputs!("remove_useless_assert", Canonicalize, ["fast_run"], ["Custom"], "Assert(x, c1, c2) -> Assert(x, c2) when c1 is a constant with no zero (no condition left: x)", remove_useless_assert),
+    pat!("remove_useless_assert", Canonicalize, ["fast_run", "local_remove_useless_assert"], "Assert(x, c...) -> x when every condition is a constant with no zero",
+        "(Assert ?x ?c..) => ?x", |fg, m| is_assert(fg, m.node) && m.rest("c").iter().all(|&c| is_true_constant(fg, c))),
+    func_outputs!("remove_useless_assert_conditions", Canonicalize, ["fast_run", "local_remove_useless_assert"], ["Custom"], "Assert(x, c1, c2) -> Assert(x, c2) when c1 is a constant with no zero and c2 is not", remove_useless_assert_conditions),
     func_outputs!("prune_unused_outputs", Canonicalize, ["fast_compile", "fast_run", "scan", "scan_save_mem"], ["Custom"], "op(...) -> op'(...) computing only the outputs something reads (a loop drops the bodies' unread outputs and stacks only the read ones: Theano's scan_save_mem)", prune_unused_outputs),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
@@ -441,29 +443,32 @@ fn one_minus_sigmoid_ds(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
     fit(fg, r, want, loc)
 }
 
-/// An `Assert`'s conditions that are constants without a zero are dropped (Theano's
-/// `local_remove_useless_assert`); with none left, its value replaces it.
-fn remove_useless_assert(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
-    if theano_ir::assert_op::assert_msg(fg.op(n)).is_none() {
+fn is_assert(fg: &FunctionGraph, n: Node) -> bool {
+    theano_ir::assert_op::assert_msg(fg.op(n)).is_some()
+}
+
+/// A constant without a zero: a condition that always holds.
+fn is_true_constant(fg: &FunctionGraph, c: Value) -> bool {
+    fg.constant_value(c)
+        .is_some_and(|t| !t.to_f64_vec().contains(&0.0))
+}
+
+/// An `Assert`'s conditions that always hold are dropped (Theano's
+/// `local_remove_useless_assert`; with none left, `remove_useless_assert`'s pattern applies).
+fn remove_useless_assert_conditions(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+    if !is_assert(fg, n) {
         return vec![];
     }
     let ins = fg.node_inputs(n).to_vec();
     let kept: Vec<Value> = ins[1..]
         .iter()
         .copied()
-        .filter(|&c| {
-            fg.constant_value(c)
-                .is_none_or(|t| t.to_f64_vec().contains(&0.0))
-        })
+        .filter(|&c| !is_true_constant(fg, c))
         .collect();
-    let out = out0(fg, n);
-    if kept.len() == ins.len() - 1 {
+    if kept.is_empty() || kept.len() == ins.len() - 1 {
         return vec![];
     }
-    if kept.is_empty() {
-        return vec![(out, ins[0])];
-    }
-    let (op, loc) = (fg.op(n).clone(), fg.location(n));
+    let (op, loc, out) = (fg.op(n).clone(), fg.location(n), out0(fg, n));
     let mut new_ins = vec![ins[0]];
     new_ins.extend(kept);
     match fg.add_node1(op, &new_ins, loc) {
