@@ -69,6 +69,16 @@ pub mod tensor {
         pub use theano_linalg::Structure;
     }
 
+    /// `theano.tensor.extra_ops`: the ops of crates/extra (`searchsorted`, `diff`, `bartlett`,
+    /// `fill_diagonal`, `fill_diagonal_offset`, `unique`, `unravel_index`,
+    /// `ravel_multi_index`) and those built of other ops (also in [`crate::tensor`]).
+    pub mod extra_ops {
+        pub use theano_extra::*;
+        pub use theano_ir::tensor::{
+            bincount, compress, cumprod, cumsum, repeat, squeeze, to_one_hot,
+        };
+    }
+
     /// `theano.tensor.signal`: pooling.
     pub mod signal {
         /// `theano.tensor.signal.pool`: `pool_2d`, `pool_3d` (`Pool`) and their gradient ops.
@@ -103,6 +113,7 @@ pub fn register_builtin_ops() {
     theano_random::multinomial::register_ops();
     theano_scan::register_ops();
     theano_linalg::register_ops();
+    theano_extra::register_ops();
 }
 pub use theano_tensor::Tensor;
 

@@ -18,6 +18,7 @@ pub mod ifelse;
 pub mod matrix;
 pub mod op;
 mod operators;
+pub mod params;
 pub mod pool;
 pub mod printing;
 pub mod scalar;

@@ -328,7 +328,9 @@ impl Variable {
     }
 
     /// A constant; its type is non-broadcastable in every dimension, like Theano's constants,
-    /// except that dimensions of length 1 are broadcastable. A value of more than
+    /// except that dimensions of length 1 are broadcastable. As Theano's `constant`, one
+    /// element of an integer or float dtype between -10 and 10 is cached: the same value and
+    /// type give the same variable (so graphs print with Theano's shared ids). A value of more than
     /// [`crate::MAX_NDIM`] dimensions is an [`NdimError`] (`T::constant` takes values whose
     /// Rust type bounds their rank, and cannot fail).
     pub fn constant(value: Tensor) -> Result<Variable, NdimError> {
@@ -337,7 +339,7 @@ impl Variable {
             argument: "the constant's shape",
             ..e
         })?;
-        Ok(Variable::leaf(ty, None, VarKind::Constant(Arc::new(value))))
+        Ok(cached_constant(value, ty))
     }
 
     /// A constant of an explicit type (e.g. a folded value keeping its node's broadcastable
@@ -699,4 +701,36 @@ pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
         }
         _ => None,
     }
+}
+
+/// Theano's `constant_cache`: a value of one element, of an integer or float dtype, between
+/// -10 and 10, is one shared variable per (type, value); floats are cached while the cache
+/// holds fewer than 10000 entries, as Theano's.
+fn cached_constant(value: Tensor, ty: TensorType) -> Variable {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (TensorType, u64);
+    static CACHE: OnceLock<Mutex<HashMap<Key, Variable>>> = OnceLock::new();
+    let d = value.dtype();
+    let x = if value.len() == 1 && !d.is_bool() {
+        value.to_f64_vec()[0]
+    } else {
+        f64::NAN
+    };
+    if !(-10.0..=10.0).contains(&x) {
+        return Variable::leaf(ty, None, VarKind::Constant(Arc::new(value)));
+    }
+    let key = (ty, x.to_bits());
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(v) = cache.get(&key) {
+        return v.clone();
+    }
+    let v = Variable::leaf(ty, None, VarKind::Constant(Arc::new(value)));
+    if !d.is_float() || cache.len() < 10_000 {
+        cache.insert(key, v.clone());
+    }
+    v
 }

@@ -6,6 +6,7 @@
 use crate::{grads, kernels};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use theano_ir::params::Params;
 use theano_ir::{CustomOp, CustomRef, Op, ShapeDim, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
@@ -167,37 +168,21 @@ impl Kind {
 
     /// The kind named `name` with parameters `params` (the text form [`Kind::params`] writes).
     pub fn parse(name: &str, params: &str) -> Result<Kind, String> {
-        let mut kv: HashMap<&str, &str> = HashMap::new();
-        for part in params.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{name}: parameter `{part}` is not key=value"))?;
-            kv.insert(k.trim(), v.trim().trim_matches('\''));
-        }
-        let flag = |k: &str, default: bool| -> Result<bool, String> {
-            match kv.get(k) {
-                None => Ok(default),
-                Some(&("True" | "1")) => Ok(true),
-                Some(&("False" | "0")) => Ok(false),
-                Some(v) => Err(format!("{name}: {k} must be True or False, got {v}")),
-            }
+        let p = Params::parse(name, params)?;
+        let uplo = || match p.string("UPLO", "L")? {
+            "L" => Ok(true),
+            "U" => Ok(false),
+            v => Err(format!("{name}: UPLO must be 'L' or 'U', got {v}")),
         };
-        let uplo = || -> Result<bool, String> {
-            match kv.get("UPLO").copied().unwrap_or("L") {
-                "L" => Ok(true),
-                "U" => Ok(false),
-                v => Err(format!("{name}: UPLO must be 'L' or 'U', got {v}")),
-            }
-        };
-        let kind = match name {
-            "MatrixInverse" => Kind::MatrixInverse,
-            "MatrixPinv" => Kind::MatrixPinv,
-            "Det" => Kind::Det,
-            "Eig" => Kind::Eig,
-            "Eigh" => Kind::Eigh { lower: uplo()? },
-            "EighGrad" => Kind::EighGrad { lower: uplo()? },
+        let (kind, known): (Kind, &[&str]) = match name {
+            "MatrixInverse" => (Kind::MatrixInverse, &[]),
+            "MatrixPinv" => (Kind::MatrixPinv, &[]),
+            "Det" => (Kind::Det, &[]),
+            "Eig" => (Kind::Eig, &[]),
+            "Eigh" => (Kind::Eigh { lower: uplo()? }, &["UPLO"]),
+            "EighGrad" => (Kind::EighGrad { lower: uplo()? }, &["UPLO"]),
             "QRFull" | "QRIncomplete" => {
-                let mode = match kv.get("mode").copied().unwrap_or("reduced") {
+                let mode = match p.string("mode", "reduced")? {
                     "reduced" => QrMode::Reduced,
                     "complete" => QrMode::Complete,
                     "r" => QrMode::R,
@@ -210,65 +195,61 @@ impl Kind {
                 if (mode == QrMode::R) != (name == "QRIncomplete") {
                     return Err(format!("{name} cannot have mode '{}'", mode.name()));
                 }
-                Kind::Qr { mode }
+                (Kind::Qr { mode }, &["mode"])
             }
-            "SVD" => Kind::Svd {
-                full_matrices: flag("full_matrices", true)?,
-                compute_uv: flag("compute_uv", true)?,
-            },
-            "Cholesky" => Kind::Cholesky {
-                lower: flag("lower", true)?,
-                nan_on_error: match kv.get("on_error").copied().unwrap_or("raise") {
-                    "raise" => false,
-                    "nan" => true,
-                    v => {
-                        return Err(format!(
-                            "{name}: on_error must be 'raise' or 'nan', got {v}"
-                        ))
-                    }
+            "SVD" => (
+                Kind::Svd {
+                    full_matrices: p.flag("full_matrices", true)?,
+                    compute_uv: p.flag("compute_uv", true)?,
                 },
-            },
-            "Solve" => Kind::Solve {
-                structure: kv
-                    .get("A_structure")
-                    .map(|s| {
-                        Structure::parse(s)
-                            .ok_or_else(|| format!("{name}: unknown A_structure {s}"))
-                    })
-                    .transpose()?
-                    .unwrap_or(Structure::General),
-                lower: flag("lower", false)?,
-            },
-            "Eigvalsh" => Kind::Eigvalsh {
-                lower: flag("lower", true)?,
-            },
-            "EigvalshGrad" => Kind::EigvalshGrad {
-                lower: flag("lower", true)?,
-            },
-            "Expm" => Kind::Expm,
-            "ExpmGrad" => Kind::ExpmGrad,
+                &["full_matrices", "compute_uv"],
+            ),
+            "Cholesky" => (
+                Kind::Cholesky {
+                    lower: p.flag("lower", true)?,
+                    nan_on_error: match p.string("on_error", "raise")? {
+                        "raise" => false,
+                        "nan" => true,
+                        v => {
+                            return Err(format!(
+                                "{name}: on_error must be 'raise' or 'nan', got {v}"
+                            ))
+                        }
+                    },
+                },
+                &["lower", "destructive", "on_error"],
+            ),
+            "Solve" => {
+                let s = p.string("A_structure", "general")?;
+                let structure = Structure::parse(s)
+                    .ok_or_else(|| format!("{name}: unknown A_structure {s}"))?;
+                (
+                    Kind::Solve {
+                        structure,
+                        lower: p.flag("lower", false)?,
+                    },
+                    &["A_structure", "lower", "overwrite_A", "overwrite_b"],
+                )
+            }
+            "Eigvalsh" => (
+                Kind::Eigvalsh {
+                    lower: p.flag("lower", true)?,
+                },
+                &["lower"],
+            ),
+            "EigvalshGrad" => (
+                Kind::EigvalshGrad {
+                    lower: p.flag("lower", true)?,
+                },
+                &["lower"],
+            ),
+            "Expm" => (Kind::Expm, &[]),
+            "ExpmGrad" => (Kind::ExpmGrad, &[]),
             _ => return Err(format!("{name} is not a linear-algebra op")),
         };
-        for k in kv.keys() {
-            let known = matches!(
-                *k,
-                "UPLO"
-                    | "mode"
-                    | "full_matrices"
-                    | "compute_uv"
-                    | "lower"
-                    | "destructive"
-                    | "on_error"
-                    | "A_structure"
-                    | "overwrite_A"
-                    | "overwrite_b"
-            );
-            if !known || !kind.params().contains(&format!("{k}=")) {
-                return Err(format!("{name} has no parameter {k}"));
-            }
-        }
+        p.only(known)?;
         for k in ["destructive", "overwrite_A", "overwrite_b"] {
-            if flag(k, false)? {
+            if p.flag(k, false)? {
                 return Err(format!(
                     "{name}: {k}=True is not offered (the op never overwrites its inputs)"
                 ));

@@ -524,3 +524,85 @@ pub fn bincount(
         loc,
     )
 }
+
+/// Theano's `take(a, indices, axis)` (`a.take(indices, axis)`, mode `'raise'`): the elements
+/// of `a` at `indices` along `axis` (`None`: of `a` flattened), built as Theano builds it: an
+/// `AdvancedSubtensor1` of a vector of indices (the axis moved to the front and back by
+/// DimShuffles), indices of other ranks flattened and the result reshaped to
+/// `a.shape[:axis] + indices.shape + a.shape[axis + 1:]`.
+#[track_caller]
+pub fn take(a: impl IntoVar, indices: impl IntoVar, axis: Option<isize>) -> Result<Variable> {
+    let loc = Location::caller();
+    take_at(a.into_var(), indices.into_var(), axis, loc)
+}
+
+fn take_at(a: Variable, indices: Variable, axis: Option<isize>, loc: Loc) -> Result<Variable> {
+    if !indices.dtype().is_int() {
+        return Err(GraphError::new(
+            "take",
+            vec![a.ty(), indices.ty()],
+            "index must be integers",
+            loc,
+        ));
+    }
+    let axis = match axis {
+        None => None,
+        Some(ax) => Some(resolve_axis(ax as i64, a.ndim()).ok_or_else(|| {
+            GraphError::new(
+                "take",
+                vec![a.ty(), indices.ty()],
+                format!(
+                    "axis {ax} is out of bounds for a tensor of {} dimensions",
+                    a.ndim()
+                ),
+                loc,
+            )
+        })?),
+    };
+    if indices.ndim() == 1 {
+        let sub = |x: Variable| apply1(Op::AdvancedSubtensor1, vec![x, indices.clone()], loc);
+        return match axis {
+            None => sub(flat(&a, &minus_one(loc)?, loc)?),
+            Some(0) => sub(a),
+            Some(ax) => {
+                let mut order: Vec<Option<usize>> = (0..a.ndim()).map(Some).collect();
+                order.swap(0, ax);
+                let moved = super::dimshuffle_at(&a, order.clone(), loc)?;
+                super::dimshuffle_at(&sub(moved)?, order, loc)
+            }
+        };
+    }
+    let flat_idx = flat(&indices, &minus_one(loc)?, loc)?;
+    let picked = take_at(a.clone(), flat_idx, axis.map(|x| x as isize), loc)?;
+    let (shape, ndim) = match axis {
+        None => (
+            apply1(Op::Shape, vec![indices.clone()], loc)?,
+            indices.ndim(),
+        ),
+        Some(ax) => {
+            let a_shape = || apply1(Op::Shape, vec![a.clone()], loc);
+            let mut parts = Vec::new();
+            // Theano's join has no `a.shape[:0]` when the axis is the first
+            if ax > 0 {
+                parts.push(index_at(&a_shape()?, &[Idx::to(ax as i64)], loc)?);
+            }
+            parts.push(apply1(Op::Shape, vec![indices.clone()], loc)?);
+            parts.push(index_at(&a_shape()?, &[Idx::start_at(ax as i64 + 1)], loc)?);
+            (
+                super::concatenate(&parts, 0)?,
+                a.ndim() + indices.ndim() - 1,
+            )
+        }
+    };
+    super::reshape_ndim(&picked, &shape, ndim)
+}
+
+/// Theano's `compress(condition, x, axis)`: the slices of `x` along `axis` (`None`: the
+/// elements of `x` flattened) where `condition` is non-zero, as
+/// `x.take(flatnonzero(condition), axis)`.
+#[track_caller]
+pub fn compress(condition: impl IntoVar, x: impl IntoVar, axis: Option<isize>) -> Result<Variable> {
+    let loc = Location::caller();
+    let idx = flatnonzero_at(&condition.into_var(), &minus_one(loc)?, loc)?;
+    take_at(x.into_var(), idx, axis, loc)
+}
