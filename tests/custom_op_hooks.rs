@@ -63,7 +63,7 @@ impl CustomOp for Scale {
     }
 }
 
-fn parse_scale(params: &str) -> Result<Arc<dyn CustomOp>, String> {
+fn parse_scale(_name: &str, params: &str) -> Result<Arc<dyn CustomOp>, String> {
     let k = params
         .strip_prefix("factor=")
         .ok_or_else(|| format!("expected factor=K, got `{params}`"))?;

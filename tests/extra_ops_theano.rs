@@ -8,28 +8,15 @@ use serde_json::Value as Json;
 use std::sync::OnceLock;
 use theano::tensor as T;
 use theano::tensor::extra_ops as E;
-use theano::{DType, Tensor, TensorType, Variable};
+use theano::{DType, Tensor, Variable};
 use theano_grad::{grad, verify_grad, Rng, VerifyGradOptions};
 
 mod common;
-use common::{close_to_json, eval_compiled as eval, usizes};
+use common::{close_to_json, eval_compiled as eval, recorded_inputs, tensor_of_json, usizes};
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
     C.get_or_init(|| common::json_file("tests/extra/extra.json"))
-}
-
-fn tensor_of(j: &Json) -> Tensor {
-    let data: Vec<f64> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let dtype = DType::from_name(j["dtype"].as_str().unwrap()).unwrap();
-    Tensor::from_f64_vec(DType::Float64, &usizes(&j["shape"]), data)
-        .unwrap()
-        .cast(dtype)
 }
 
 fn build(name: &str, i: &[Variable]) -> Vec<Variable> {
@@ -69,26 +56,6 @@ fn build(name: &str, i: &[Variable]) -> Vec<Variable> {
     }
 }
 
-fn inputs_of(c: &Json) -> (Vec<Variable>, Vec<Tensor>) {
-    let vals: Vec<Tensor> = c["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(tensor_of)
-        .collect();
-    let vars = vals
-        .iter()
-        .enumerate()
-        .map(|(k, v)| {
-            T::input(
-                TensorType::with_ndim(v.dtype(), v.ndim()).unwrap(),
-                &format!("i{k}"),
-            )
-        })
-        .collect();
-    (vars, vals)
-}
-
 /// Every recorded case: the outputs (exactly: integers and NumPy's own arithmetic) and the
 /// gradients of `sum(out * W)` are Theano's, on every backend; the debugprints are Theano's.
 #[test]
@@ -97,7 +64,7 @@ fn values_gradients_and_printing_are_theanos() {
     assert!(cases.len() >= 34);
     for c in cases {
         let name = c["name"].as_str().unwrap();
-        let (vars, vals) = inputs_of(c);
+        let (vars, vals) = recorded_inputs(c);
         let outs = build(name, &vars);
         assert_eq!(
             theano::debugprint(&outs),
@@ -107,7 +74,7 @@ fn values_gradients_and_printing_are_theanos() {
         let mut all = outs.clone();
         let grad_of = c.get("grad_of").map(usizes).unwrap_or_default();
         if !grad_of.is_empty() {
-            let w = Variable::constant_bounded(tensor_of(&c["weights"]));
+            let w = Variable::constant_bounded(tensor_of_json(&c["weights"]));
             let wrt: Vec<Variable> = grad_of.iter().map(|&k| vars[k].clone()).collect();
             all.extend(grad(&T::sum(&outs[0] * w), &wrt).unwrap());
         }

@@ -9,28 +9,15 @@ use std::sync::OnceLock;
 use theano::tensor as T;
 use theano::tensor::nlinalg::{self, NormOrd};
 use theano::tensor::slinalg;
-use theano::{DType, Tensor, TensorType, Variable};
+use theano::{DType, Tensor, Variable};
 use theano_grad::{grad, rop, verify_grad, Rng, VerifyGradOptions};
 
 mod common;
-use common::{close_to_json, eval_compiled as eval, usizes};
+use common::{close_to_json, eval_compiled as eval, recorded_inputs, tensor_of_json, usizes};
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
     C.get_or_init(|| common::json_file("tests/linalg/linalg.json"))
-}
-
-fn tensor_of(j: &Json) -> Tensor {
-    let data: Vec<f64> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap_or(f64::NAN))
-        .collect();
-    let dtype = DType::from_name(j["dtype"].as_str().unwrap()).unwrap();
-    Tensor::from_f64_vec(DType::Float64, &usizes(&j["shape"]), data)
-        .unwrap()
-        .cast(dtype)
 }
 
 /// The graph each recorded case builds, of inputs named as gen.py names them.
@@ -72,26 +59,6 @@ fn build(name: &str, i: &[Variable]) -> Vec<Variable> {
     }
 }
 
-fn inputs_of(c: &Json) -> (Vec<Variable>, Vec<Tensor>) {
-    let vals: Vec<Tensor> = c["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(tensor_of)
-        .collect();
-    let vars = vals
-        .iter()
-        .enumerate()
-        .map(|(k, v)| {
-            T::input(
-                TensorType::with_ndim(v.dtype(), v.ndim()).unwrap(),
-                &format!("i{k}"),
-            )
-        })
-        .collect();
-    (vars, vals)
-}
-
 fn abs_of(t: &Tensor) -> Tensor {
     let v: Vec<f64> = t.to_f64_vec().iter().map(|x| x.abs()).collect();
     Tensor::from_f64_vec(DType::Float64, t.shape(), v)
@@ -117,7 +84,7 @@ fn columns(t: &Tensor, k: usize) -> Tensor {
 }
 
 fn columns_json(j: &Json, k: usize) -> Json {
-    let t = columns(&tensor_of(j), k);
+    let t = columns(&tensor_of_json(j), k);
     serde_json::json!({"dtype": "float64", "shape": [t.shape()[0], k], "data": t.to_f64_vec()})
 }
 
@@ -145,13 +112,13 @@ fn values_and_gradients_are_theanos() {
     assert!(cases.len() >= 38);
     for c in cases {
         let name = c["name"].as_str().unwrap();
-        let (vars, vals) = inputs_of(c);
+        let (vars, vals) = recorded_inputs(c);
         let outs = build(name, &vars);
         let weights: Vec<Tensor> = c["weights"]
             .as_array()
             .unwrap()
             .iter()
-            .map(tensor_of)
+            .map(tensor_of_json)
             .collect();
         let square: Vec<usize> = usizes(&c["square"]);
         let mut all = outs.clone();
@@ -184,7 +151,7 @@ fn values_and_gradients_are_theanos() {
                 let g = &got[k];
                 if name == "eig" {
                     let mut a = g.to_f64_vec();
-                    let mut b = tensor_of(want).to_f64_vec();
+                    let mut b = tensor_of_json(want).to_f64_vec();
                     a.sort_by(f64::total_cmp);
                     b.sort_by(f64::total_cmp);
                     for (x, y) in a.iter().zip(&b) {
@@ -237,7 +204,7 @@ fn transposed(t: &Tensor) -> Tensor {
 }
 
 fn transposed_json(j: &Json) -> Json {
-    let t = transposed(&tensor_of(j));
+    let t = transposed(&tensor_of_json(j));
     serde_json::json!({"dtype": j["dtype"], "shape": t.shape(), "data": t.to_f64_vec()})
 }
 
@@ -246,7 +213,7 @@ fn transposed_json(j: &Json) -> Json {
 fn graphs_and_ops_print_as_theanos() {
     for c in corpus()["cases"].as_array().unwrap() {
         let name = c["name"].as_str().unwrap();
-        let (vars, _) = inputs_of(c);
+        let (vars, _) = recorded_inputs(c);
         let outs = build(name, &vars);
         assert_eq!(
             theano::debugprint(&outs),
@@ -418,7 +385,7 @@ fn refusals_are_theanos() {
     let sing = m(&[[1., 2., 3.], [2., 4., 6.], [1., 0., 1.]]);
     let notpd = m(&[[1., 2., 0.], [2., 1., 0.], [0., 0., 1.]]);
     let lsing = m(&[[1., 0., 0.], [2., 0., 0.], [1., 1., 1.]]);
-    let tall = tensor_of(&corpus()["cases"][2]["inputs"][0]);
+    let tall = tensor_of_json(&corpus()["cases"][2]["inputs"][0]);
     assert_eq!(tall.shape(), &[5, 3]);
     let ones = |r: usize| Tensor::from_f64_vec(DType::Float64, &[r, 1], vec![1.0; r]).unwrap();
     let (x, b) = (T::dmatrix("x"), T::dmatrix("b"));

@@ -8,31 +8,15 @@ use serde_json::Value as Json;
 use std::sync::{Arc, Mutex, OnceLock};
 use theano::printing::Print;
 use theano::tensor as T;
-use theano::{DType, Tensor, TensorType, Variable};
+use theano::{Tensor, TensorType, Variable};
 use theano_grad::grad;
 
 mod common;
-use common::usizes;
+use common::tensor_of_json;
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
     C.get_or_init(|| common::json_file("tests/printing/print_assert.json"))
-}
-
-fn tensor_of(j: &Json) -> Tensor {
-    let dtype = DType::from_name(j["dtype"].as_str().unwrap()).unwrap();
-    let data: Vec<f64> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            v.as_f64()
-                .unwrap_or_else(|| v.as_bool().unwrap() as u8 as f64)
-        })
-        .collect();
-    Tensor::from_f64_vec(DType::Float64, &usizes(&j["shape"]), data)
-        .unwrap()
-        .cast(dtype)
 }
 
 /// A `Print` whose lines are collected.
@@ -52,7 +36,7 @@ fn capturing(message: &str, attrs: &[&str]) -> (Print, Arc<Mutex<Vec<String>>>) 
 fn print_shows_theanos_lines() {
     for c in corpus()["prints"].as_array().unwrap() {
         let name = c["name"].as_str().unwrap();
-        let v = tensor_of(&c["value"]);
+        let v = tensor_of_json(&c["value"]);
         let attrs: Vec<&str> = c["attrs"]
             .as_array()
             .unwrap()

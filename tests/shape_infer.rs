@@ -920,3 +920,49 @@ fn linear_algebra() {
     .unwrap();
     check(&[&x], &g[0], &sq);
 }
+
+/// extra_ops' ops whose lengths are their inputs' (diff, bartlett and unique are read from
+/// the values).
+#[test]
+fn extra_ops() {
+    use theano::tensor::extra_ops as E;
+    let mut r = Rng(37);
+    let (x, v, m) = (T::dvector("x"), T::dmatrix("v"), T::dmatrix("m"));
+    let sorted = Tensor::from([1.0, 2.0, 4.0]);
+    check(
+        &[&x, &v],
+        &E::searchsorted(&x, &v, "right", None).unwrap(),
+        &[
+            vec![sorted.clone(), r.f(&[2, 3])],
+            vec![sorted, r.f(&[0, 4])],
+        ],
+    );
+    let val = T::dscalar("val");
+    check(
+        &[&m, &val],
+        &E::fill_diagonal(&m, &val).unwrap(),
+        &[
+            vec![r.f(&[3, 5]), Tensor::from(2.0)],
+            vec![r.f(&[4, 2]), Tensor::from(0.5)],
+        ],
+    );
+    let o = T::lscalar("o");
+    check(
+        &[&m, &val, &o],
+        &E::fill_diagonal_offset(&m, &val, &o).unwrap(),
+        &[vec![r.f(&[3, 5]), Tensor::from(2.0), Tensor::from(-1i64)]],
+    );
+    let (i, d) = (T::lmatrix("i"), T::lvector("d"));
+    let idx = Tensor::from([[0i64, 5], [11, 3]]);
+    let dims = Tensor::from([3i64, 4]);
+    check(
+        &[&i, &d],
+        &E::unravel_index(&i, &d, "C", Some(2)).unwrap()[0],
+        &[vec![idx.clone(), dims.clone()]],
+    );
+    check(
+        &[&i, &d],
+        &E::ravel_multi_index(&[i.clone(), i.clone()], &d, "wrap", "C").unwrap(),
+        &[vec![idx, dims]],
+    );
+}

@@ -344,3 +344,46 @@ pub fn close_to_json(got: &Tensor, want: &serde_json::Value, rtol: f64, what: &s
         );
     }
 }
+
+/// A recorded array (`{"dtype", "shape", "data"}`; NaN written as null, bools as booleans)
+/// as a tensor of its dtype.
+#[allow(dead_code)]
+pub fn tensor_of_json(j: &serde_json::Value) -> Tensor {
+    let data: Vec<f64> = j["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            v.as_f64()
+                .or_else(|| v.as_bool().map(|b| b as u8 as f64))
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let dtype = DType::from_name(j["dtype"].as_str().unwrap()).unwrap();
+    Tensor::from_f64_vec(DType::Float64, &usizes(&j["shape"]), data)
+        .unwrap()
+        .cast(dtype)
+}
+
+/// A recorded case's inputs (`case["inputs"]`) and input variables of their types, named
+/// `i0`, `i1`, ... as the generators name them.
+#[allow(dead_code)]
+pub fn recorded_inputs(case: &serde_json::Value) -> (Vec<Variable>, Vec<Tensor>) {
+    let vals: Vec<Tensor> = case["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(tensor_of_json)
+        .collect();
+    let vars = vals
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            theano::tensor::input(
+                theano::TensorType::with_ndim(v.dtype(), v.ndim()).unwrap(),
+                &format!("i{k}"),
+            )
+        })
+        .collect();
+    (vars, vals)
+}

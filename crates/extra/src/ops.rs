@@ -2,13 +2,12 @@
 //! gradients and shapes, and their builders.
 
 use crate::perform;
-use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use theano_ir::params::Params;
 use theano_ir::tensor::{self as T, IntoVar};
 use theano_ir::{
-    CustomOp, CustomRef, DType, GraphError, Op, Result, ShapeDim, Tensor, TensorType, Variable,
+    CustomOp, DType, GraphError, Op, OpTable, Result, ShapeDim, Tensor, TensorType, Variable,
 };
 
 /// `ravel_multi_index`'s handling of indices out of bounds.
@@ -230,17 +229,9 @@ pub struct ExtraOp {
 
 /// The shared op of `kind` (one per kind, so equal nodes merge).
 pub fn op(kind: Kind) -> Op {
-    static OPS: OnceLock<Mutex<HashMap<Kind, CustomRef>>> = OnceLock::new();
+    static OPS: OpTable<Kind> = OpTable::new();
     register();
-    let mut ops = OPS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Op::Custom(
-        ops.entry(kind)
-            .or_insert_with(|| CustomRef(Arc::new(ExtraOp { kind })))
-            .clone(),
-    )
+    OPS.get(kind, || Arc::new(ExtraOp { kind }))
 }
 
 /// The [`Kind`] of `op` when it is one of these ops.
@@ -253,39 +244,18 @@ pub fn kind_of(op: &Op) -> Option<Kind> {
     }
 }
 
-macro_rules! parsers {
-    ($($name:literal),*) => {
-        [$((
-            $name,
-            {
-                fn parse(params: &str) -> std::result::Result<Arc<dyn CustomOp>, String> {
-                    match op(Kind::parse($name, params)?) {
-                        Op::Custom(c) => Ok(c.0),
-                        _ => unreachable!("op() gives a custom op"),
-                    }
-                }
-                parse as theano_ir::CustomOpParser
-            },
-        )),*]
-    };
+fn parse_op(name: &str, params: &str) -> std::result::Result<Arc<dyn CustomOp>, String> {
+    match op(Kind::parse(name, params)?) {
+        Op::Custom(c) => Ok(c.0),
+        _ => unreachable!("op() gives a custom op"),
+    }
 }
 
 pub(crate) fn register() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let all = parsers!(
-            "SearchsortedOp",
-            "DiffOp",
-            "Bartlett",
-            "FillDiagonal",
-            "FillDiagonalOffset",
-            "Unique",
-            "UnravelIndex",
-            "RavelMultiIndex"
-        );
-        debug_assert_eq!(all.len(), NAMES.len());
-        for (name, parse) in all {
-            theano_ir::register_custom_op(name, parse);
+        for name in NAMES {
+            theano_ir::register_custom_op(name, parse_op);
         }
     });
 }
@@ -576,11 +546,7 @@ impl CustomOp for ExtraOp {
         Some(r())
     }
     fn infer_shape(&self, input_ndims: &[usize]) -> Option<Vec<Vec<ShapeDim>>> {
-        let same = |input: usize| -> Vec<ShapeDim> {
-            (0..input_ndims[input])
-                .map(|axis| ShapeDim::Of { input, axis })
-                .collect()
-        };
+        let same = |input: usize| ShapeDim::all_of(input, input_ndims[input]);
         match self.kind {
             Kind::Searchsorted { .. } => Some(vec![same(1)]),
             Kind::FillDiagonal | Kind::FillDiagonalOffset => Some(vec![same(0)]),

@@ -216,7 +216,7 @@ fn unique(kind: Kind, x: &Tensor) -> R<Vec<Tensor>> {
                 format!("Unique axis `{a}` is outside of input ndim = {}.", x.ndim())
             })?;
             let n = x.shape()[ax];
-            (n, if n == 0 { 0 } else { v.len() / n }, Some(ax))
+            (n, v.len().checked_div(n).unwrap_or(0), Some(ax))
         }
     };
     let shape = x.shape().to_vec();

@@ -268,6 +268,36 @@ pub trait InnerRunner: Send + Sync {
     fn linker(&self) -> &'static str;
 }
 
+/// Interned custom ops: one shared op per key (an op's parameters), so that two nodes of the
+/// same op over the same inputs merge ([`CustomRef`]s compare by identity).
+pub struct OpTable<K> {
+    ops: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<K, CustomRef>>>,
+}
+
+impl<K: std::hash::Hash + Eq> OpTable<K> {
+    pub const fn new() -> Self {
+        OpTable {
+            ops: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The op of `key`, made by `make` the first time.
+    pub fn get(&self, key: K, make: impl FnOnce() -> Arc<dyn CustomOp>) -> Op {
+        let mut ops = self
+            .ops
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Op::Custom(ops.entry(key).or_insert_with(|| CustomRef(make())).clone())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Default for OpTable<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One output dimension as [`CustomOp::infer_shape`] gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShapeDim {
@@ -277,9 +307,16 @@ pub enum ShapeDim {
     Of { input: usize, axis: usize },
 }
 
-/// Makes a [`CustomOp`] from the parameters of its text form (what [`CustomOp::params`]
-/// printed), for the IR parser.
-pub type CustomOpParser = fn(&str) -> Result<Arc<dyn CustomOp>, String>;
+impl ShapeDim {
+    /// Every dimension of input `input`, which has `ndim` of them: an output of its shape.
+    pub fn all_of(input: usize, ndim: usize) -> Vec<ShapeDim> {
+        (0..ndim).map(|axis| ShapeDim::Of { input, axis }).collect()
+    }
+}
+
+/// Makes a [`CustomOp`] from its name and the parameters of its text form (what
+/// [`CustomOp::params`] printed), for the IR parser: one function may read several names.
+pub type CustomOpParser = fn(&str, &str) -> Result<Arc<dyn CustomOp>, String>;
 
 fn custom_registry() -> &'static std::sync::RwLock<std::collections::HashMap<String, CustomOpParser>>
 {
@@ -290,7 +327,7 @@ fn custom_registry() -> &'static std::sync::RwLock<std::collections::HashMap<Str
 }
 
 /// Register the constructor the IR parser uses for custom ops named `name` (replacing any
-/// earlier one): `name{params}` in the text form becomes `parse(params)`.
+/// earlier one): `name{params}` in the text form becomes `parse(name, params)`.
 pub fn register_custom_op(name: &str, parse: CustomOpParser) {
     custom_registry()
         .write()

@@ -325,7 +325,7 @@ pub(crate) fn grad_op() -> Op {
     shared(
         &GRAD_OP,
         GRAD_NAME,
-        |p| inline_only(GRAD_NAME, p, &GRAD_OP),
+        |_, p| inline_only(GRAD_NAME, p, &GRAD_OP),
         || Arc::new(SigmoidXentGrad),
     )
 }
@@ -336,7 +336,7 @@ pub(crate) fn op() -> Op {
     shared(
         &OP,
         NAME,
-        |p| inline_only(NAME, p, &OP),
+        |_, p| inline_only(NAME, p, &OP),
         || Arc::new(SigmoidXent),
     )
 }

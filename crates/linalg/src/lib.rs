@@ -14,45 +14,13 @@ pub mod slinalg;
 
 pub use op::{kind_of, Kind, QrMode, Structure};
 
-macro_rules! parsers {
-    ($($name:literal),*) => {
-        [$((
-            $name,
-            {
-                fn parse(params: &str) -> Result<std::sync::Arc<dyn theano_ir::CustomOp>, String> {
-                    op::parse_op($name)(params)
-                }
-                parse as theano_ir::CustomOpParser
-            },
-        )),*]
-    };
-}
-
 /// Registers the IR text parsers of these ops (`Cholesky{lower=True, ...}(x)` and the
 /// others), so that text holding them parses before the process has built any. Idempotent.
 pub fn register_ops() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let all = parsers!(
-            "MatrixInverse",
-            "MatrixPinv",
-            "Det",
-            "Eig",
-            "Eigh",
-            "EighGrad",
-            "QRFull",
-            "QRIncomplete",
-            "SVD",
-            "Cholesky",
-            "Solve",
-            "Eigvalsh",
-            "EigvalshGrad",
-            "Expm",
-            "ExpmGrad"
-        );
-        debug_assert_eq!(all.len(), op::NAMES.len());
-        for (name, parse) in all {
-            theano_ir::register_custom_op(name, parse);
+        for name in op::NAMES {
+            theano_ir::register_custom_op(name, op::parse_op);
         }
     });
 }

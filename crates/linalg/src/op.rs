@@ -4,10 +4,9 @@
 //! so two nodes of the same kind over the same inputs merge, as Theano's equal ops do.
 
 use crate::{grads, kernels};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use theano_ir::params::Params;
-use theano_ir::{CustomOp, CustomRef, Op, ShapeDim, TensorType, Variable};
+use theano_ir::{CustomOp, Op, OpTable, ShapeDim, TensorType, Variable};
 use theano_tensor::{DType, Tensor};
 
 /// `Solve`'s `A_structure`: how the matrix is read (`general` and `symmetric` solve by LU,
@@ -298,17 +297,9 @@ pub struct LinalgOp {
 
 /// The shared op of `kind` (one per kind, so equal ops merge).
 pub fn op(kind: Kind) -> Op {
-    static OPS: OnceLock<Mutex<HashMap<Kind, CustomRef>>> = OnceLock::new();
+    static OPS: OpTable<Kind> = OpTable::new();
     crate::register_ops();
-    let mut ops = OPS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Op::Custom(
-        ops.entry(kind)
-            .or_insert_with(|| CustomRef(Arc::new(LinalgOp { kind })))
-            .clone(),
-    )
+    OPS.get(kind, || Arc::new(LinalgOp { kind }))
 }
 
 /// The [`Kind`] of `op` when it is one of these ops.
@@ -326,13 +317,11 @@ pub fn kind_of(op: &Op) -> Option<Kind> {
     }
 }
 
-pub(crate) fn parse_op(name: &'static str) -> impl Fn(&str) -> Result<Arc<dyn CustomOp>, String> {
-    move |params| {
-        let kind = Kind::parse(name, params)?;
-        match op(kind) {
-            Op::Custom(c) => Ok(c.0),
-            _ => unreachable!("op() gives a custom op"),
-        }
+/// The text form's parser of every name in [`NAMES`].
+pub(crate) fn parse_op(name: &str, params: &str) -> Result<Arc<dyn CustomOp>, String> {
+    match op(Kind::parse(name, params)?) {
+        Op::Custom(c) => Ok(c.0),
+        _ => unreachable!("op() gives a custom op"),
     }
 }
 
@@ -506,7 +495,7 @@ impl CustomOp for LinalgOp {
     }
     fn infer_shape(&self, input_ndims: &[usize]) -> Option<Vec<Vec<ShapeDim>>> {
         let of = |input, axis| ShapeDim::Of { input, axis };
-        let same = |i| vec![of(i, 0), of(i, 1)];
+        let same = |i| ShapeDim::all_of(i, 2);
         Some(match self.kind {
             Kind::MatrixInverse
             | Kind::Cholesky { .. }

@@ -36,8 +36,8 @@ static REGISTER: Once = Once::new();
 /// Registers the IR text parsers of both ops (done by the first op built).
 pub fn register_ops() {
     REGISTER.call_once(|| {
-        register_custom_op(NAME, |p| parse(p, false));
-        register_custom_op(CHOICE, |p| parse(p, true));
+        register_custom_op(NAME, |_, p| parse(p, false));
+        register_custom_op(CHOICE, |_, p| parse(p, true));
     });
 }
 

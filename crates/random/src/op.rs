@@ -40,7 +40,7 @@ static REGISTER: Once = Once::new();
 /// Registers the IR text parser of `mrg_uniform` (done by the first [`mrg_uniform_op`]; a
 /// program that parses IR text before building any sample calls it first).
 pub fn register_ops() {
-    REGISTER.call_once(|| register_custom_op(NAME, parse));
+    REGISTER.call_once(|| register_custom_op(NAME, |_, p| parse(p)));
 }
 
 /// A new `mrg_uniform` op sampling `dtype` (float32 or float64) of the given broadcastable

@@ -112,7 +112,7 @@ static REGISTER: Once = Once::new();
 /// Registers the IR text parser of `RandomFunction` (done by the first
 /// [`random_function_op`]).
 pub fn register_ops() {
-    REGISTER.call_once(|| register_custom_op(NAME, parse));
+    REGISTER.call_once(|| register_custom_op(NAME, |_, p| parse(p)));
 }
 
 /// A new `RandomFunction` drawing `dist` as `dtype` samples of the broadcastable pattern.

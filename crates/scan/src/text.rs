@@ -19,7 +19,7 @@ static REGISTER: Once = Once::new();
 
 /// Registers the IR text parser of `for` (done by the first loop built).
 pub fn register_ops() {
-    REGISTER.call_once(|| register_custom_op(NAME, parse));
+    REGISTER.call_once(|| register_custom_op(NAME, |_, p| parse(p)));
 }
 
 /// One character of the body's text as it is written on the op's line: no new line, no

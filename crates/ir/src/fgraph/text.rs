@@ -1226,8 +1226,8 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
         }
         _ => match crate::custom_op_parser(head) {
             Some(parse) if suffix.is_empty() => {
-                let c =
-                    parse(params.unwrap_or("")).map_err(|e| format!("custom op `{head}`: {e}"))?;
+                let c = parse(head, params.unwrap_or(""))
+                    .map_err(|e| format!("custom op `{head}`: {e}"))?;
                 if c.name() != head {
                     return Err(format!(
                         "custom op `{head}`: its registered constructor made an op named `{}`",

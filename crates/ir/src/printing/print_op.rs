@@ -336,9 +336,7 @@ impl CustomOp for Print {
         Some(Ok(vec![eval_points[0].clone()]))
     }
     fn infer_shape(&self, input_ndims: &[usize]) -> Option<Vec<Vec<ShapeDim>>> {
-        Some(vec![(0..input_ndims[0])
-            .map(|axis| ShapeDim::Of { input: 0, axis })
-            .collect()])
+        Some(vec![ShapeDim::all_of(0, input_ndims[0])])
     }
     fn perform(&self, inputs: &[&Tensor]) -> Option<std::result::Result<Vec<Tensor>, String>> {
         let x = inputs[0];
@@ -391,5 +389,5 @@ fn parse(params: &str) -> std::result::Result<Arc<dyn CustomOp>, String> {
 
 /// Registers `Print`'s text-form parser.
 pub fn register() {
-    register_custom_op(NAME, parse);
+    register_custom_op(NAME, |_, params| parse(params));
 }
