@@ -171,7 +171,7 @@ macro_rules! int_as_var {
 int_as_var!(i64, i32, i16, i8, u8, u16, u32, isize, usize);
 
 fn int64_const(v: i64) -> Variable {
-    Variable::constant_bounded(Tensor::scalar(v))
+    Variable::index_constant(v)
 }
 
 // ---------------------------------------------------------------------------------------------

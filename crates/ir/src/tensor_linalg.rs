@@ -11,10 +11,10 @@ use crate::scalar::ScalarOp;
 use crate::tensor::{Idx, IntoVar, OptDType};
 use crate::var::Variable;
 use std::panic::Location;
-use theano_tensor::{DType, Tensor};
+use theano_tensor::DType;
 
 fn int64_const(v: i64) -> Variable {
-    Variable::constant_bounded(Tensor::scalar(v))
+    Variable::index_constant(v)
 }
 
 /// `x.shape[i]` as Theano builds it: `Subtensor{int64}(Shape(x), Constant{i})` (a fresh

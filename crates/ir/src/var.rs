@@ -342,6 +342,14 @@ impl Variable {
         Ok(cached_constant(value, ty))
     }
 
+    /// An int64 scalar constant that is never shared: an index or a length as Theano's graphs
+    /// hold them (its `Subtensor` indices are scalar `Constant`s, which Theano does not cache,
+    /// unlike [`Variable::constant`]'s).
+    pub fn index_constant(v: i64) -> Variable {
+        let ty = TensorType::scalar(theano_tensor::DType::Int64);
+        Variable::leaf(ty, None, VarKind::Constant(Arc::new(Tensor::scalar(v))))
+    }
+
     /// A constant of an explicit type (e.g. a folded value keeping its node's broadcastable
     /// pattern); refused when the value is not an instance of the type.
     pub fn constant_typed(value: Tensor, ty: TensorType) -> Result<Variable, String> {

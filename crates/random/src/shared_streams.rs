@@ -492,7 +492,7 @@ impl RandomStreams {
         }
         let lead = input.shape().get(&[T::Idx::slice(
             None,
-            Some(Variable::constant_bounded(Tensor::scalar(-1i64))),
+            Some(Variable::index_constant(-1)),
             None,
         )])?;
         let n = input.shape().at(-1i64)?;

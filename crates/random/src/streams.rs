@@ -578,7 +578,10 @@ impl MrgRandomStreams {
         n: Variable,
         nstreams: Option<usize>,
     ) -> Result<Variable> {
-        let col = p.get(&[Idx::Slice(None, None, None), Idx::Int(T::constant(0i64))])?;
+        let col = p.get(&[
+            Idx::Slice(None, None, None),
+            Idx::Int(Variable::index_constant(0)),
+        ])?;
         let size = T::mul(col.shape(), &n);
         let unis = self.uniform_with(
             Size::Vector(size),

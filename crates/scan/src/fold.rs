@@ -2,7 +2,7 @@
 //! (`theano.scan_module.scan_views`), with `scan`'s options ([`Scan`]).
 
 use crate::op::{scan, Scan, ScanBody, ScanError, ScanOutput};
-use theano_ir::tensor::{self as T, Idx};
+use theano_ir::tensor::Idx;
 use theano_ir::Variable;
 
 type Result<T> = std::result::Result<T, ScanError>;
@@ -33,7 +33,7 @@ pub fn reduce<B: Into<ScanBody>>(
     let (outs, updates) = scan(f, opts.truncate_gradient(-1))?;
     let last = outs
         .iter()
-        .map(|o| o.get(&[Idx::Int(T::constant(-1i64))]))
+        .map(|o| o.get(&[Idx::Int(Variable::index_constant(-1))]))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((last, updates))
 }

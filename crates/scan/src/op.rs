@@ -221,7 +221,7 @@ fn pad_left(v: &Variable) -> Result<Variable> {
 /// of no step).
 fn last_or(rows: &Variable, initial: &Variable) -> Result<Variable> {
     let all = T::concatenate(&[pad_left(initial)?, rows.clone()], 0)?;
-    Ok(all.get(&[Idx::Int(T::constant(-1i64))])?)
+    Ok(all.get(&[Idx::Int(Variable::index_constant(-1))])?)
 }
 
 /// `x[::-1]`
@@ -481,7 +481,8 @@ pub fn scan<B: Into<ScanBody>>(
         let w = r.states.len();
         for i in 0..w {
             inits.push(if r.windowed {
-                r.init.get(&[Idx::Int(T::constant(i as i64))])?
+                r.init
+                    .get(&[Idx::Int(Variable::index_constant(i as i64))])?
             } else {
                 r.init.clone()
             });

@@ -127,13 +127,7 @@ pub fn sort_kind(
 /// of its own each time.
 fn shape_entry(x: &Variable, i: usize, loc: Loc) -> Result<Variable> {
     let s = apply1(Op::Shape, vec![x.clone()], loc)?;
-    index_at(
-        &s,
-        &[Idx::Int(Variable::constant_bounded(Tensor::scalar(
-            i as i64,
-        )))],
-        loc,
-    )
+    index_at(&s, &[Idx::Int(Variable::index_constant(i as i64))], loc)
 }
 
 /// numpy's `repeat`: each element repeated `repeats` times along `axis` (`None`: over the
@@ -169,11 +163,7 @@ pub fn repeat(x: impl IntoVar, repeats: impl IntoVar, axis: Option<isize>) -> Re
         );
     }
     let repeats = if repeats.ndim() == 1 {
-        index_at(
-            &repeats,
-            &[Idx::Int(Variable::constant_bounded(Tensor::scalar(0i64)))],
-            loc,
-        )?
+        index_at(&repeats, &[Idx::Int(Variable::index_constant(0))], loc)?
     } else {
         repeats
     };
@@ -315,15 +305,7 @@ pub fn nonzero(x: impl IntoVar) -> Result<Vec<Variable>> {
     let x = x.into_var();
     let m = apply1(Op::Nonzero, vec![x.clone()], loc)?;
     (0..x.ndim())
-        .map(|i| {
-            index_at(
-                &m,
-                &[Idx::Int(Variable::constant_bounded(Tensor::scalar(
-                    i as i64,
-                )))],
-                loc,
-            )
-        })
+        .map(|i| index_at(&m, &[Idx::Int(Variable::index_constant(i as i64))], loc))
         .collect()
 }
 
@@ -337,11 +319,7 @@ fn flatnonzero_at(x: &Variable, minus1: &Variable, loc: Loc) -> Result<Variable>
         ));
     }
     let m = apply1(Op::Nonzero, vec![flat(x, minus1, loc)?], loc)?;
-    index_at(
-        &m,
-        &[Idx::Int(Variable::constant_bounded(Tensor::scalar(0i64)))],
-        loc,
-    )
+    index_at(&m, &[Idx::Int(Variable::index_constant(0))], loc)
 }
 
 /// numpy's `flatnonzero`: the int64 indices of the non-zero elements of the flattened x
