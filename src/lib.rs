@@ -46,13 +46,19 @@ pub mod printing {
 pub mod tensor {
     pub use theano_ir::tensor::*;
 
-    /// `theano.tensor.nnet`'s 2-D convolution: `conv2d` (`AbstractConv2d`) and its two
+    /// `theano.tensor.nnet`: the 2-D convolution, `conv2d` (`AbstractConv2d`), and its two
     /// gradients (the other builders of `nnet` are in [`crate::tensor`] itself).
     pub mod nnet {
         pub use theano_ir::conv::{Border, ConvKind, ConvParams};
         pub use theano_ir::tensor::{
             conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_with, Conv2dArgs,
         };
+
+        /// `theano.tensor.nnet.bn`: batch normalization (crates/nnet).
+        pub mod bn {
+            pub use theano_nnet::bn::*;
+            pub use theano_nnet::Kind;
+        }
     }
 
     /// `theano.tensor.nlinalg`: NumPy's linear algebra as graph ops (`matrix_inverse`, `pinv`,
@@ -114,6 +120,7 @@ pub fn register_builtin_ops() {
     theano_scan::register_ops();
     theano_linalg::register_ops();
     theano_extra::register_ops();
+    theano_nnet::register_ops();
 }
 pub use theano_tensor::Tensor;
 

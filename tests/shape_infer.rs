@@ -966,3 +966,46 @@ fn extra_ops() {
         &[vec![idx, dims]],
     );
 }
+
+/// The batch-normalization ops: the output of the input's shape, the statistics (and the
+/// gradients of the parameters) of the parameters'.
+#[test]
+fn batch_normalization() {
+    use theano::tensor::nnet::bn::{self, Axes};
+    let mut r = Rng(41);
+    let (x, g, b) = (T::dtensor4("x"), T::dvector("g"), T::dvector("b"));
+    let (rm, rv) = (T::dvector("rm"), T::dvector("rv"));
+    let outs =
+        bn::batch_normalization_train(&x, &g, &b, Axes::Spatial, 1e-4, 0.1, Some((&rm, &rv)))
+            .unwrap();
+    let pos = |r: &mut Rng, n: usize| {
+        Tensor::from_shape_vec(
+            &[n],
+            r.f(&[n])
+                .to_f64_vec()
+                .iter()
+                .map(|v| v.abs() + 0.5)
+                .collect::<Vec<f64>>(),
+        )
+        .unwrap()
+    };
+    let args = vec![
+        r.f(&[2, 3, 4, 2]),
+        r.f(&[3]),
+        r.f(&[3]),
+        r.f(&[3]),
+        pos(&mut r, 3),
+    ];
+    // the op's outputs (before the statistics' dimshuffles)
+    let train_out = outs[0].clone();
+    check(
+        &[&x, &g, &b, &rm, &rv],
+        &train_out,
+        std::slice::from_ref(&args),
+    );
+    let gr = theano_grad::grad(&T::sum(&outs[0]), &[x.clone(), g.clone()]).unwrap();
+    let gx = gr[0].clone();
+    check(&[&x, &g, &b, &rm, &rv], &gx, std::slice::from_ref(&args));
+    let y = bn::batch_normalization_test(&x, &g, &b, &rm, &rv, Axes::Spatial, 1e-4).unwrap();
+    check(&[&x, &g, &b, &rm, &rv], &y, &[args]);
+}

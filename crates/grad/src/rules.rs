@@ -889,14 +889,33 @@ pub(crate) fn scalar_grad(
 ) -> R<Vec<G>> {
     use ScalarOp::*;
     if let Composite(c) = s {
-        // As Theano's Composite.grad: fusion runs after differentiation, so a composite
-        // never reaches grad from a user graph.
-        return Err(GradError::NotImplemented {
-            op: format!("Elemwise{{{c}}}"),
-            why: "a fused Composite only appears in optimized graphs; differentiate the \
-                  graph before optimization"
-                .into(),
-        });
+        // As Theano's Composite.grad: the composite's expression written out as elementwise
+        // nodes over the same inputs, and differentiated (a user-built composite, such as
+        // batch normalization's BNComposite; fusion's composites come after differentiation)
+        let mut temps: Vec<Variable> = Vec::with_capacity(c.instrs().len());
+        for instr in c.instrs() {
+            let args = instr
+                .args
+                .iter()
+                .map(|a| match *a {
+                    theano_ir::Operand::Input(i) => ins[i].clone(),
+                    theano_ir::Operand::Temp(k) => temps[k].clone(),
+                })
+                .collect();
+            let v = theano_ir::tensor::elemwise(instr.op.clone(), args).map_err(|e| {
+                GradError::NotImplemented {
+                    op: format!("Elemwise{{{c}}}"),
+                    why: format!("its expression cannot be written out: {e}"),
+                }
+            })?;
+            temps.push(v);
+        }
+        let expanded = temps.pop().expect("a composite has an instruction");
+        let _ = out;
+        return Ok(crate::lop(&[expanded], ins, std::slice::from_ref(gz))?
+            .into_iter()
+            .map(G::V)
+            .collect());
     }
     let nd = out.ndim();
     let v = |r: R<Variable>| r.map(G::V);
