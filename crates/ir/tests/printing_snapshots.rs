@@ -340,7 +340,7 @@ fn s14_prod_all_any() {
                  |Elemwise{gt,no_inplace} [id K] ''   
                    |x [id D]
                    |InplaceDimShuffle{x,x} [id L] ''   
-                     |TensorConstant{0.0} [id M]
+                     |TensorConstant{0.0} [id F]
         "#]],
     );
 }
@@ -481,15 +481,15 @@ fn s18_var_and_std() {
                    | |   |       |Elemwise{Cast{float64}} [id BI] ''   
                    | |   |       |Constant{1} [id BN]
                    | |   |InplaceDimShuffle{x,x} [id BO] ''   
-                   | |     |TensorConstant{2.0} [id BP]
-                   | |Subtensor{int64} [id BQ] ''   
-                   |   |Elemwise{Cast{float64}} [id BR] ''   
-                   |   | |Shape [id BS] ''   
+                   | |     |TensorConstant{2.0} [id P]
+                   | |Subtensor{int64} [id BP] ''   
+                   |   |Elemwise{Cast{float64}} [id BQ] ''   
+                   |   | |Shape [id BR] ''   
                    |   |   |Elemwise{pow,no_inplace} [id BA] ''   
-                   |   |Constant{0} [id BT]
-                   |Subtensor{int64} [id BU] ''   
-                     |Elemwise{Cast{float64}} [id BR] ''   
-                     |Constant{1} [id BV]
+                   |   |Constant{0} [id BS]
+                   |Subtensor{int64} [id BT] ''   
+                     |Elemwise{Cast{float64}} [id BQ] ''   
+                     |Constant{1} [id BU]
         "#]],
     );
 }
@@ -762,10 +762,10 @@ fn s27_subtensor_symbolic_bounds_and_steps() {
              | | |Elemwise{sub,no_inplace} [id O] ''   
              | |   |Shape_i{1} [id P] ''   
              | |   | |x [id D]
-             | |   |TensorConstant{1} [id Q]
-             | |ScalarFromTensor [id R] ''   
-             |   |s [id S]
-             |ScalarFromTensor [id T] ''   
+             | |   |TensorConstant{1} [id L]
+             | |ScalarFromTensor [id Q] ''   
+             |   |s [id R]
+             |ScalarFromTensor [id S] ''   
                |i [id G]
         "#]],
     );
@@ -941,37 +941,37 @@ fn s33_notebook_logistic_regression_cost() {
              | |   |     | |TensorConstant{1} [id K]
              | |   |     |Elemwise{add,no_inplace} [id L] ''   
              | |   |       |InplaceDimShuffle{x} [id M] ''   
-             | |   |       | |TensorConstant{1} [id N]
-             | |   |       |Elemwise{exp,no_inplace} [id O] ''   
-             | |   |         |Elemwise{sub,no_inplace} [id P] ''   
-             | |   |           |Elemwise{neg,no_inplace} [id Q] ''   
-             | |   |           | |dot [id R] ''   
-             | |   |           |   |x [id S]
-             | |   |           |   |w [id T]
-             | |   |           |InplaceDimShuffle{x} [id U] ''   
-             | |   |             |b [id V]
-             | |   |Elemwise{mul,no_inplace} [id W] ''   
-             | |     |Elemwise{sub,no_inplace} [id X] ''   
-             | |     | |InplaceDimShuffle{x} [id Y] ''   
-             | |     | | |TensorConstant{1} [id Z]
+             | |   |       | |TensorConstant{1} [id K]
+             | |   |       |Elemwise{exp,no_inplace} [id N] ''   
+             | |   |         |Elemwise{sub,no_inplace} [id O] ''   
+             | |   |           |Elemwise{neg,no_inplace} [id P] ''   
+             | |   |           | |dot [id Q] ''   
+             | |   |           |   |x [id R]
+             | |   |           |   |w [id S]
+             | |   |           |InplaceDimShuffle{x} [id T] ''   
+             | |   |             |b [id U]
+             | |   |Elemwise{mul,no_inplace} [id V] ''   
+             | |     |Elemwise{sub,no_inplace} [id W] ''   
+             | |     | |InplaceDimShuffle{x} [id X] ''   
+             | |     | | |TensorConstant{1} [id K]
              | |     | |y [id G]
-             | |     |Elemwise{log,no_inplace} [id BA] ''   
-             | |       |Elemwise{sub,no_inplace} [id BB] ''   
-             | |         |InplaceDimShuffle{x} [id BC] ''   
-             | |         | |TensorConstant{1} [id BD]
+             | |     |Elemwise{log,no_inplace} [id Y] ''   
+             | |       |Elemwise{sub,no_inplace} [id Z] ''   
+             | |         |InplaceDimShuffle{x} [id BA] ''   
+             | |         | |TensorConstant{1} [id K]
              | |         |Elemwise{true_div,no_inplace} [id I] ''   
-             | |Subtensor{int64} [id BE] ''   
-             |   |Elemwise{Cast{float64}} [id BF] ''   
-             |   | |Shape [id BG] ''   
+             | |Subtensor{int64} [id BB] ''   
+             |   |Elemwise{Cast{float64}} [id BC] ''   
+             |   | |Shape [id BD] ''   
              |   |   |Elemwise{sub,no_inplace} [id D] ''   
-             |   |Constant{0} [id BH]
-             |Elemwise{mul,no_inplace} [id BI] ''   
-               |TensorConstant{0.01} [id BJ]
-               |Sum{acc_dtype=float64} [id BK] ''   
-                 |Elemwise{pow,no_inplace} [id BL] ''   
-                   |w [id T]
-                   |InplaceDimShuffle{x} [id BM] ''   
-                     |TensorConstant{2} [id BN]
+             |   |Constant{0} [id BE]
+             |Elemwise{mul,no_inplace} [id BF] ''   
+               |TensorConstant{0.01} [id BG]
+               |Sum{acc_dtype=float64} [id BH] ''   
+                 |Elemwise{pow,no_inplace} [id BI] ''   
+                   |w [id S]
+                   |InplaceDimShuffle{x} [id BJ] ''   
+                     |TensorConstant{2} [id BK]
         "#]],
     );
 }
@@ -985,26 +985,26 @@ fn s34_notebook_prediction() {
     check(
         &T::gt(&p_1, 0.5),
         expect![[r#"
-        gt((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))), TensorConstant{0.5})
-        ---
-        Elemwise{gt,no_inplace} [id A] ''   
-         |Elemwise{true_div,no_inplace} [id B] ''   
-         | |InplaceDimShuffle{x} [id C] ''   
-         | | |TensorConstant{1} [id D]
-         | |Elemwise{add,no_inplace} [id E] ''   
-         |   |InplaceDimShuffle{x} [id F] ''   
-         |   | |TensorConstant{1} [id G]
-         |   |Elemwise{exp,no_inplace} [id H] ''   
-         |     |Elemwise{sub,no_inplace} [id I] ''   
-         |       |Elemwise{neg,no_inplace} [id J] ''   
-         |       | |dot [id K] ''   
-         |       |   |x [id L]
-         |       |   |w [id M]
-         |       |InplaceDimShuffle{x} [id N] ''   
-         |         |b [id O]
-         |InplaceDimShuffle{x} [id P] ''   
-           |TensorConstant{0.5} [id Q]
-    "#]],
+            gt((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \dot w)) - b)))), TensorConstant{0.5})
+            ---
+            Elemwise{gt,no_inplace} [id A] ''   
+             |Elemwise{true_div,no_inplace} [id B] ''   
+             | |InplaceDimShuffle{x} [id C] ''   
+             | | |TensorConstant{1} [id D]
+             | |Elemwise{add,no_inplace} [id E] ''   
+             |   |InplaceDimShuffle{x} [id F] ''   
+             |   | |TensorConstant{1} [id D]
+             |   |Elemwise{exp,no_inplace} [id G] ''   
+             |     |Elemwise{sub,no_inplace} [id H] ''   
+             |       |Elemwise{neg,no_inplace} [id I] ''   
+             |       | |dot [id J] ''   
+             |       |   |x [id K]
+             |       |   |w [id L]
+             |       |InplaceDimShuffle{x} [id M] ''   
+             |         |b [id N]
+             |InplaceDimShuffle{x} [id O] ''   
+               |TensorConstant{0.5} [id P]
+        "#]],
     );
 }
 
