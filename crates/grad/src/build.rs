@@ -14,15 +14,37 @@ use theano_ir::{ApplyRef, DType, IdxEntry, Op, ReduceKind, ScalarOp, Tensor, Var
 
 pub(crate) type R<T> = Result<T, GradError>;
 
-/// Graph builder: every node records `loc`.
+/// Graph builder: every node records `loc`; with `unnamed`, its elementwise nodes print as
+/// Theano's unnamed `Elemwise(scalar_op)` instances (`Elemwise{mul}`), which Theano's
+/// `Elemwise._bgrad` and `Sum.L_op` build.
 #[derive(Clone, Copy)]
 pub(crate) struct B {
     pub loc: &'static Location<'static>,
+    pub unnamed: bool,
 }
 
 impl B {
+    pub fn new(loc: &'static Location<'static>) -> B {
+        B {
+            loc,
+            unnamed: false,
+        }
+    }
+
+    /// This builder making unnamed elementwise nodes.
+    pub fn unnamed(self) -> B {
+        B {
+            unnamed: true,
+            ..self
+        }
+    }
+
     pub fn apply(&self, op: Op, ins: Vec<Variable>) -> R<ApplyRef> {
-        Ok(ApplyRef::create(op, ins, self.loc)?)
+        if self.unnamed && matches!(op, Op::Elemwise { .. }) {
+            Ok(ApplyRef::create_unnamed(op, ins, self.loc)?)
+        } else {
+            Ok(ApplyRef::create(op, ins, self.loc)?)
+        }
     }
 
     pub fn apply1(&self, op: Op, ins: Vec<Variable>) -> R<Variable> {

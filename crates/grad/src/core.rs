@@ -253,7 +253,7 @@ pub(crate) fn grad_at(
     opts: &GradOptions,
     loc: &'static Location<'static>,
 ) -> R<Vec<Variable>> {
-    let b = B { loc };
+    let b = B::new(loc);
     if cost.is_none() && opts.known_grads.is_empty() {
         return Err(GradError::Invalid(
             "grad needs a cost or known gradients".into(),

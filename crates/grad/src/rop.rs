@@ -26,6 +26,7 @@ pub fn rop(
 ) -> Result<Vec<Variable>, GradError> {
     let b = B {
         loc: Location::caller(),
+        unnamed: false,
     };
     if wrt.len() != eval_points.len() {
         return Err(GradError::Invalid(format!(
@@ -477,7 +478,7 @@ fn jacobian_at(
     disc: DisconnectedInputs,
     loc: &'static Location<'static>,
 ) -> R<Vec<Variable>> {
-    let b = B { loc };
+    let b = B::new(loc);
     let opts = GradOptions::new().disconnected_inputs(disc);
     match expression.ndim() {
         0 => grad_at(Some(expression), wrt, &opts, loc),

@@ -200,7 +200,8 @@ pub(crate) fn l_op(b: &B, node: &ApplyRef, og: &[G]) -> R<Vec<G>> {
             }
             let nd = expand_order(x.ndim(), &axes);
             match kind {
-                ReduceKind::Sum => vec![G::V(b.fill(x, &b.ds(&gz, nd)?)?)],
+                // Theano's Sum.L_op: `Elemwise(scalar.second)`, unnamed
+                ReduceKind::Sum => vec![G::V(b.unnamed().fill(x, &b.ds(&gz, nd)?)?)],
                 ReduceKind::Prod => vec![G::V(prod_grad(b, x, &out, &gz, &op_axes, nd)?)],
                 ReduceKind::Max | ReduceKind::Min => {
                     // the gradient goes to every position equal to the extremum
@@ -888,6 +889,8 @@ pub(crate) fn scalar_grad(
     gz: &Variable,
 ) -> R<Vec<G>> {
     use ScalarOp::*;
+    // `Elemwise._bgrad`'s transform builds `Elemwise(scalar_op)`s without names
+    let b = &b.unnamed();
     if let Composite(c) = s {
         // As Theano's Composite.grad: the composite's expression written out as elementwise
         // nodes over the same inputs, and differentiated (a user-built composite, such as

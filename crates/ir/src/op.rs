@@ -693,6 +693,18 @@ impl Op {
     /// advanced indexing ops with index arrays only (`AdvancedSubtensor`,
     /// `AdvancedIncSubtensor{inplace=False,  set_instead_of_inc=False}`). The IR text keeps
     /// Display (`Sum{axis=[0]}`), which needs no input type to read back.
+    /// The name of Theano's unnamed instance of this op (`Elemwise(scalar_op)`, as its
+    /// gradient code builds them): `Elemwise{mul}`; other ops print as [`Op::theano_name`].
+    pub fn unnamed_name(&self, ins: &[TensorType]) -> String {
+        match self {
+            Op::Elemwise {
+                scalar,
+                inplace: None,
+            } => format!("Elemwise{{{scalar}}}"),
+            _ => self.theano_name(ins),
+        }
+    }
+
     pub fn theano_name(&self, ins: &[TensorType]) -> String {
         match self {
             // Theano's nnet Elemwise instances carry names (`sigmoid = Elemwise(scalar_sigmoid,

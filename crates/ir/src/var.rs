@@ -192,6 +192,10 @@ pub struct Apply {
     inputs: Vec<Variable>,
     outputs: Vec<Arc<VarNode>>,
     location: &'static Location<'static>,
+    /// An elementwise node built as Theano's gradient code builds its nodes, `Elemwise(op)`
+    /// without a name: printed `Elemwise{mul}`, not `Elemwise{mul,no_inplace}`. Only the
+    /// printers read it (not equality, not merging).
+    unnamed: bool,
 }
 
 impl fmt::Debug for Apply {
@@ -254,6 +258,26 @@ impl ApplyRef {
         self.0.location
     }
 
+    /// Whether this node prints as an unnamed Theano op (see [`ApplyRef::create_unnamed`]).
+    pub fn is_unnamed(&self) -> bool {
+        self.0.unnamed
+    }
+
+    /// [`ApplyRef::create`] of a node that prints as Theano's unnamed instances of its op:
+    /// an `Elemwise` built by `Elemwise(scalar_op)` (the gradient code's) prints
+    /// `Elemwise{mul}` where the tensor builders' named ones print `Elemwise{mul,no_inplace}`.
+    pub fn create_unnamed(
+        op: Op,
+        inputs: Vec<Variable>,
+        location: &'static Location<'static>,
+    ) -> Result<ApplyRef, GraphError> {
+        let mut a = ApplyRef::create(op, inputs, location)?;
+        Arc::get_mut(&mut a.0)
+            .expect("a node nothing else holds yet")
+            .unnamed = true;
+        Ok(a)
+    }
+
     /// Apply `op` to `inputs`, inferring the output types; a refusal names the op, the input
     /// types and `location`.
     pub fn create(
@@ -283,6 +307,7 @@ impl ApplyRef {
             inputs,
             outputs,
             location,
+            unnamed: false,
         })))
     }
 }

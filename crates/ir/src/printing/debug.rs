@@ -297,7 +297,11 @@ impl Printer<'_> {
                     let _ = writeln!(
                         self.out,
                         "{prefix}{}{idx} {id_str}{type_str} '{name}'   ",
-                        a.op().theano_name(&types)
+                        if a.is_unnamed() {
+                            a.op().unnamed_name(&types)
+                        } else {
+                            a.op().theano_name(&types)
+                        }
                     );
                     if already_printed || (opts.stop_on_name && r.name().is_some()) {
                         continue;
