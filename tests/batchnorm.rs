@@ -12,31 +12,11 @@ use theano::{DType, Tensor, Variable};
 use theano_grad::{grad, verify_grad, Rng, VerifyGradOptions};
 
 mod common;
-use common::{close_to_json, eval_compiled as eval, tensor_of_json, usizes};
+use common::{close_to_json, eval_compiled as eval, recorded_inputs_named, tensor_of_json, usizes};
 
 fn corpus() -> &'static Json {
     static C: OnceLock<Json> = OnceLock::new();
     C.get_or_init(|| common::json_file("tests/bn/bn.json"))
-}
-
-fn named_inputs(c: &Json, names: &[&str]) -> (Vec<Variable>, Vec<Tensor>) {
-    let vals: Vec<Tensor> = c["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(tensor_of_json)
-        .collect();
-    let vars = vals
-        .iter()
-        .zip(names)
-        .map(|(v, n)| {
-            T::input(
-                theano::TensorType::with_ndim(v.dtype(), v.ndim()).unwrap(),
-                n,
-            )
-        })
-        .collect();
-    (vars, vals)
 }
 
 fn axes_of(j: &Json) -> Vec<usize> {
@@ -75,7 +55,7 @@ fn values_gradients_and_printing_are_theanos() {
                 } else {
                     &["x", "gamma", "beta"]
                 };
-                let (vars, vals) = named_inputs(c, names);
+                let (vars, vals) = recorded_inputs_named(c, names);
                 let r = running.then(|| (&vars[3], &vars[4]));
                 let factor = c["factor"].as_f64().unwrap();
                 let outs = bn::batch_normalization_train(
@@ -85,7 +65,7 @@ fn values_gradients_and_printing_are_theanos() {
                 (vars, vals, outs)
             }
             "test" => {
-                let (vars, vals) = named_inputs(c, &["x", "gamma", "beta", "mean", "var"]);
+                let (vars, vals) = recorded_inputs_named(c, &["x", "gamma", "beta", "mean", "var"]);
                 let out = bn::batch_normalization_test(
                     &vars[0], &vars[1], &vars[2], &vars[3], &vars[4], axes, eps,
                 )
@@ -93,7 +73,7 @@ fn values_gradients_and_printing_are_theanos() {
                 (vars, vals, vec![out])
             }
             _ => {
-                let (vars, vals) = named_inputs(c, &["x", "gamma", "beta", "mean", "std"]);
+                let (vars, vals) = recorded_inputs_named(c, &["x", "gamma", "beta", "mean", "std"]);
                 let out = bn::batch_normalization(
                     &vars[0],
                     &vars[1],

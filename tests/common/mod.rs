@@ -369,6 +369,18 @@ pub fn tensor_of_json(j: &serde_json::Value) -> Tensor {
 /// `i0`, `i1`, ... as the generators name them.
 #[allow(dead_code)]
 pub fn recorded_inputs(case: &serde_json::Value) -> (Vec<Variable>, Vec<Tensor>) {
+    let n = case["inputs"].as_array().unwrap().len();
+    let names: Vec<String> = (0..n).map(|k| format!("i{k}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    recorded_inputs_named(case, &names)
+}
+
+/// [`recorded_inputs`] with the generator's own names for the inputs.
+#[allow(dead_code)]
+pub fn recorded_inputs_named(
+    case: &serde_json::Value,
+    names: &[&str],
+) -> (Vec<Variable>, Vec<Tensor>) {
     let vals: Vec<Tensor> = case["inputs"]
         .as_array()
         .unwrap()
@@ -377,11 +389,11 @@ pub fn recorded_inputs(case: &serde_json::Value) -> (Vec<Variable>, Vec<Tensor>)
         .collect();
     let vars = vals
         .iter()
-        .enumerate()
-        .map(|(k, v)| {
+        .zip(names)
+        .map(|(v, name)| {
             theano::tensor::input(
                 theano::TensorType::with_ndim(v.dtype(), v.ndim()).unwrap(),
-                &format!("i{k}"),
+                name,
             )
         })
         .collect();

@@ -53,6 +53,39 @@ fn prepare_axes(
     Ok((a, rest))
 }
 
+/// The normalized axes, the others, and the parameters' rank (the others' count, or the
+/// input's when `gamma` has it), with Theano's checks; `ins` starts with x, gamma, beta.
+fn layout(
+    op: &str,
+    axes: Axes<'_>,
+    ins: &[&Variable],
+    loc: &'static Location<'static>,
+) -> Result<(Vec<usize>, Vec<usize>, usize)> {
+    let (x, gamma, beta) = (ins[0], ins[1], ins[2]);
+    let ndim = x.ndim();
+    let (axes, rest) = prepare_axes(axes, ndim).map_err(|m| refuse(op, ins, m, loc))?;
+    let params_ndim = if gamma.ndim() == ndim {
+        ndim
+    } else {
+        rest.len()
+    };
+    if gamma.ndim() != params_ndim || beta.ndim() != params_ndim {
+        return Err(refuse(
+            op,
+            ins,
+            format!(
+                "gamma and beta dimensionality must match the number of non-normalized axes, \
+                 or have the same number of dimensions as the inputs; got {} and {} instead of \
+                 {params_ndim}",
+                gamma.ndim(),
+                beta.ndim()
+            ),
+            loc,
+        ));
+    }
+    Ok((axes, rest, params_ndim))
+}
+
 /// The parameters laid out as the input: a parameter of the non-normalized axes only gets
 /// broadcastable axes at the normalized ones (`dimshuffle`); one of the input's rank is kept
 /// as given (Theano adds a `Rebroadcast`, which theano-rs has no op for).
@@ -120,27 +153,7 @@ pub fn batch_normalization_train(
     const OP: &str = "batch_normalization_train";
     let (x, gamma, beta) = (inputs.into_var(), gamma.into_var(), beta.into_var());
     let ndim = x.ndim();
-    let (axes, rest) =
-        prepare_axes(axes, ndim).map_err(|m| refuse(OP, &[&x, &gamma, &beta], m, loc))?;
-    let params_ndim = if gamma.ndim() == ndim {
-        ndim
-    } else {
-        rest.len()
-    };
-    if gamma.ndim() != params_ndim || beta.ndim() != params_ndim {
-        return Err(refuse(
-            OP,
-            &[&x, &gamma, &beta],
-            format!(
-                "gamma and beta dimensionality must match the number of non-normalized axes, \
-                 or have the same number of dimensions as the inputs; got {} and {} instead of \
-                 {params_ndim}",
-                gamma.ndim(),
-                beta.ndim()
-            ),
-            loc,
-        ));
-    }
+    let (axes, rest, params_ndim) = layout(OP, axes, &[&x, &gamma, &beta], loc)?;
     if let Some((m, v)) = running {
         for (what, r) in [("running_mean", m), ("running_var", v)] {
             if r.ndim() != params_ndim {
@@ -218,26 +231,7 @@ pub fn batch_normalization_test(
     );
     let ndim = x.ndim();
     let all = [&x, &gamma, &beta, &mean, &var];
-    let (axes, rest) = prepare_axes(axes, ndim).map_err(|m| refuse(OP, &all, m, loc))?;
-    let params_ndim = if gamma.ndim() == ndim {
-        ndim
-    } else {
-        rest.len()
-    };
-    if gamma.ndim() != params_ndim || beta.ndim() != params_ndim {
-        return Err(refuse(
-            OP,
-            &all,
-            format!(
-                "gamma and beta dimensionality must match the number of non-normalized axes, \
-                 or have the same number of dimensions as the inputs; got {} and {} instead of \
-                 {params_ndim}",
-                gamma.ndim(),
-                beta.ndim()
-            ),
-            loc,
-        ));
-    }
+    let (axes, rest, params_ndim) = layout(OP, axes, &all, loc)?;
     if mean.ndim() != params_ndim || var.ndim() != params_ndim {
         return Err(refuse(
             OP,
