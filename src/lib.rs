@@ -29,8 +29,9 @@ pub use function::{
     NoDefaultUpdates, OnUnused, SharedValue,
 };
 pub use theano_grad::{
-    disconnected_grad, grad, grad1, grad_with, hessian, jacobian, lop, rop, undefined_grad,
-    verify_grad, zero_grad, DisconnectedInputs, GradError, GradOptions, VerifyGradOptions,
+    disconnected_grad, grad, grad1, grad_clip, grad_scale, grad_with, hessian, jacobian, lop, rop,
+    undefined_grad, verify_grad, zero_grad, DisconnectedInputs, GradError, GradOptions,
+    VerifyGradOptions,
 };
 pub use theano_ir as ir;
 pub use theano_ir::config;
@@ -121,6 +122,7 @@ pub fn register_builtin_ops() {
     theano_linalg::register_ops();
     theano_extra::register_ops();
     theano_nnet::register_ops();
+    theano_grad::markers::register_ops();
 }
 pub use theano_tensor::Tensor;
 

@@ -58,6 +58,17 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A float (Rust's `{:?}` or Python's spelling), `None` when absent.
+    pub fn float(&self, key: &str) -> Result<Option<f64>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{}: {key} must be a number, got {v}", self.op)),
+        }
+    }
+
     /// Every key is one of `known`.
     pub fn only(&self, known: &[&str]) -> Result<(), String> {
         match self.kv.iter().find(|(k, _)| !known.contains(k)) {
