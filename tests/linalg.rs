@@ -223,7 +223,6 @@ fn graphs_and_ops_print_as_theanos() {
     }
     let x = T::dmatrix("x");
     let b = T::dmatrix("b");
-    let g = T::dvector("g");
     let name = |v: Variable| v.owner().unwrap().op().to_string();
     let first = |v: Vec<Variable>| v[0].clone();
     let names = [
@@ -295,7 +294,6 @@ fn graphs_and_ops_print_as_theanos() {
         name(gx[0].clone()),
         corpus()["names"]["ExpmGrad"].as_str().unwrap()
     );
-    let _ = g;
 }
 
 /// The text form writes each op with its parameters and reads it back; a parameter Theano's

@@ -11,8 +11,8 @@ pub mod ops;
 mod perform;
 
 pub use ops::{
-    bartlett, diff, fill_diagonal, fill_diagonal_offset, kind_of, ravel_multi_index, searchsorted,
-    unique, unravel_index, Kind, RavelMode,
+    bartlett, diff, fill_diagonal, fill_diagonal_offset, ravel_multi_index, searchsorted, unique,
+    unravel_index, Kind, RavelMode,
 };
 
 /// Registers the IR text parsers of these ops, so that text holding them parses before the

@@ -234,16 +234,6 @@ pub fn op(kind: Kind) -> Op {
     OPS.get(kind, || Arc::new(ExtraOp { kind }))
 }
 
-/// The [`Kind`] of `op` when it is one of these ops.
-pub fn kind_of(op: &Op) -> Option<Kind> {
-    match op {
-        Op::Custom(c) if NAMES.contains(&c.0.name().as_str()) => {
-            Kind::parse(&c.0.name(), &c.0.params()).ok()
-        }
-        _ => None,
-    }
-}
-
 fn parse_op(name: &str, params: &str) -> std::result::Result<Arc<dyn CustomOp>, String> {
     match op(Kind::parse(name, params)?) {
         Op::Custom(c) => Ok(c.0),
@@ -275,11 +265,6 @@ fn signed(t: &TensorType) -> bool {
 
 fn not_index(t: &TensorType) -> String {
     format!("'{}' object cannot be interpreted as an index", t.dtype)
-}
-
-/// NumPy's upcast of two dtypes (Theano's `scalar.upcast`).
-fn upcast(a: DType, b: DType) -> DType {
-    DType::promote(a, b)
 }
 
 impl ExtraOp {
@@ -495,10 +480,11 @@ impl CustomOp for ExtraOp {
                     }
                     Ok(vec![Some(z)])
                 }
-                Kind::Bartlett | Kind::Unique { .. } | Kind::UnravelIndex { .. } => {
-                    Ok(vec![None; inputs.len()])
-                }
-                Kind::RavelMultiIndex { .. } => Ok(vec![None; inputs.len()]),
+                // integer outputs: no gradient reaches the inputs
+                Kind::Bartlett
+                | Kind::Unique { .. }
+                | Kind::UnravelIndex { .. }
+                | Kind::RavelMultiIndex { .. } => Ok(vec![None; inputs.len()]),
                 Kind::FillDiagonal => {
                     let Some(g) = g0 else {
                         return Ok(vec![None, None]);
@@ -640,7 +626,7 @@ fn val_as(
             loc,
         ));
     }
-    if upcast(a.dtype(), val.dtype()) != a.dtype() {
+    if DType::promote(a.dtype(), val.dtype()) != a.dtype() {
         return Err(GraphError::new(
             op,
             vec![a.ty(), val.ty()],

@@ -53,17 +53,27 @@ fn numpy_square(t: &Tensor) -> R<()> {
     }
 }
 
-/// SciPy's `check_finite` and square checks.
-fn scipy_square(t: &Tensor, what: &str) -> R<()> {
-    if t.to_f64_vec().iter().any(|v| !v.is_finite()) {
-        return Err("ValueError: array must not contain infs or NaNs".into());
+/// SciPy's `check_finite`.
+fn finite(m: &Mat<f64>) -> R<()> {
+    let ok = (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].is_finite()));
+    if ok {
+        Ok(())
+    } else {
+        Err("ValueError: array must not contain infs or NaNs".into())
     }
-    match t.shape() {
-        [r, c] if r == c => Ok(()),
-        s => Err(format!(
-            "ValueError: expected square matrix{what}, got shape {}",
-            theano_tensor::py_tuple(s)
-        )),
+}
+
+/// SciPy's `check_finite` and square checks, on the matrix already read.
+fn scipy_square(m: &Mat<f64>) -> R<()> {
+    finite(m)?;
+    if m.nrows() == m.ncols() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ValueError: expected square matrix, got shape ({}, {})",
+            m.nrows(),
+            m.ncols()
+        ))
     }
 }
 
@@ -500,8 +510,9 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             lower,
             nan_on_error,
         } => {
-            scipy_square(x, "")?;
-            match llt(&a(), lower) {
+            let am = a();
+            scipy_square(&am)?;
+            match llt(&am, lower) {
                 Ok(l) => {
                     let f = if lower { l } else { l.transpose().to_owned() };
                     vec![of_mat(d, f.as_ref())]
@@ -523,14 +534,13 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let (am, mut bm) = (a(), mat(b));
             match structure {
                 Structure::General | Structure::Symmetric => {
-                    scipy_square(x, "")?;
-                    if bm.nrows() != am.nrows() || b.to_f64_vec().iter().any(|v| !v.is_finite()) {
-                        return Err(if bm.nrows() != am.nrows() {
-                            "ValueError: Input b has to have same number of rows as input a".into()
-                        } else {
-                            "ValueError: array must not contain infs or NaNs".into()
-                        });
+                    scipy_square(&am)?;
+                    if bm.nrows() != am.nrows() {
+                        return Err(
+                            "ValueError: Input b has to have same number of rows as input a".into(),
+                        );
                     }
+                    finite(&bm)?;
                     let lu = am.partial_piv_lu();
                     if (0..am.nrows()).any(|i| lu.U()[(i, i)] == 0.0) {
                         return Err("LinAlgError: Matrix is singular.".into());
@@ -538,7 +548,7 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
                     bm = lu.solve(&bm);
                 }
                 Structure::LowerTriangular | Structure::UpperTriangular => {
-                    scipy_square(x, "")?;
+                    scipy_square(&am)?;
                     if bm.nrows() != am.nrows() {
                         return Err(format!(
                             "ValueError: shapes of a {} and b {} are incompatible",
@@ -553,8 +563,9 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
         }
         Kind::Eigvalsh { lower } | Kind::EigvalshGrad { lower } => {
             let b = inputs[1];
-            scipy_square(x, "")?;
-            scipy_square(b, "")?;
+            let (am, bm) = (a(), mat(b));
+            scipy_square(&am)?;
+            scipy_square(&bm)?;
             if b.shape() != x.shape() {
                 return Err(format!(
                     "ValueError: wrong b dimensions {}, should be {}",
@@ -563,7 +574,7 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
                 ));
             }
             let od = out_dtype(inputs);
-            let (w, v) = eigh_generalized(&a(), &mat(b), lower)?;
+            let (w, v) = eigh_generalized(&am, &bm, lower)?;
             if let Kind::EigvalshGrad { .. } = kind {
                 let gw = inputs[2].to_f64_vec();
                 if gw.len() != w.len() {
@@ -585,11 +596,13 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             }
         }
         Kind::Expm => {
-            scipy_square(x, "")?;
-            vec![of_mat(d, expm(&a())?.as_ref())]
+            let am = a();
+            scipy_square(&am)?;
+            vec![of_mat(d, expm(&am)?.as_ref())]
         }
         Kind::ExpmGrad => {
-            scipy_square(x, "")?;
+            let am = a();
+            scipy_square(&am)?;
             let ga = inputs[1];
             if ga.shape() != x.shape() {
                 return Err(format!(
@@ -598,7 +611,7 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
                     theano_tensor::py_tuple(x.shape())
                 ));
             }
-            vec![of_mat(d, expm_grad(&a(), &mat(ga))?.as_ref())]
+            vec![of_mat(d, expm_grad(&am, &mat(ga))?.as_ref())]
         }
     })
 }

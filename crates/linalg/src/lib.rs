@@ -12,7 +12,7 @@ pub mod nlinalg;
 pub mod op;
 pub mod slinalg;
 
-pub use op::{kind_of, Kind, QrMode, Structure};
+pub use op::{Kind, QrMode, Structure};
 
 /// Registers the IR text parsers of these ops (`Cholesky{lower=True, ...}(x)` and the
 /// others), so that text holding them parses before the process has built any. Idempotent.

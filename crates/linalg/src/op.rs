@@ -302,21 +302,6 @@ pub fn op(kind: Kind) -> Op {
     OPS.get(kind, || Arc::new(LinalgOp { kind }))
 }
 
-/// The [`Kind`] of `op` when it is one of these ops.
-pub fn kind_of(op: &Op) -> Option<Kind> {
-    match op {
-        Op::Custom(c) => {
-            let name = c.0.name();
-            if NAMES.contains(&name.as_str()) {
-                Kind::parse(&name, &c.0.params()).ok()
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
-}
-
 /// The text form's parser of every name in [`NAMES`].
 pub(crate) fn parse_op(name: &str, params: &str) -> Result<Arc<dyn CustomOp>, String> {
     match op(Kind::parse(name, params)?) {
