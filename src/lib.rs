@@ -60,6 +60,13 @@ pub mod tensor {
             pub use theano_nnet::bn::*;
             pub use theano_nnet::Kind;
         }
+
+        /// `theano.tensor.nnet.neighbours`: `images2neibs` (`Images2Neibs{mode}`) and
+        /// `neibs2images` (crates/nnet).
+        pub mod neighbours {
+            pub use theano_nnet::neighbours::*;
+        }
+        pub use theano_nnet::{images2neibs, neibs2images};
     }
 
     /// `theano.tensor.nlinalg`: NumPy's linear algebra as graph ops (`matrix_inverse`, `pinv`,

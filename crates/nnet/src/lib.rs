@@ -6,14 +6,20 @@
 //! Theano's `perform`s (`perform.rs`), their names, types and shapes Theano's.
 //! `batch_normalization` is Theano's elementwise form (`low_mem`: one `Composite`, or
 //! `high_mem`: the plain expression).
+//!
+//! `neighbours` is Theano's `theano.tensor.nnet.neighbours`: `Images2Neibs{mode}` and the
+//! builders `images2neibs` and `neibs2images`.
 
 pub mod bn;
+pub mod neighbours;
 pub mod op;
 mod perform;
 
+pub use neighbours::{images2neibs, neibs2images, NeibMode};
 pub use op::Kind;
 
 /// Registers the IR text parsers of these ops. Idempotent.
 pub fn register_ops() {
     op::register();
+    neighbours::register();
 }
