@@ -45,6 +45,8 @@ pub mod printing {
 /// Theano's `theano.tensor`: the tensor builders of theano-ir, `nnet`'s convolution,
 /// `signal.pool`, and `shared_randomstreams` (crates/random).
 pub mod tensor {
+    /// `theano.tensor.sort`'s `TopKOp` (crates/extra); `sort` and `argsort` are theano-ir's.
+    pub use theano_extra::{argtopk, topk, topk_and_argtopk};
     pub use theano_ir::tensor::*;
 
     /// `theano.tensor.nnet`: the 2-D convolution, `conv2d` (`AbstractConv2d`), and its two

@@ -5,7 +5,8 @@ tests/pool). They change no arithmetic:
 - `patch_conv()`: Theano's abstract_conv imports SciPy's private 2-d convolution from its
   pre-1.8 module paths and, failing, refuses to compute; point it at SciPy 1.10's;
 - `patch_pool()`: Theano's pooling performs index arrays with lists of slices, which NumPy
-  1.23 refuses; their source is re-read from Theano with those lists made tuples.
+  1.23 refuses; their source is re-read from Theano with those lists made tuples;
+- `patch_topk()`: the same for `theano.tensor.sort._topk_py_impl` (`TopKOp.perform`).
 """
 import inspect
 import textwrap
@@ -34,3 +35,15 @@ def patch_pool():
         scope = {}
         exec(compile(src, "<theano pool perform>", "exec"), vars(pool_module), scope)
         cls.perform = scope["perform"]
+
+
+def patch_topk():
+    import importlib
+
+    sort_module = importlib.import_module("theano.tensor.sort")
+
+    src = textwrap.dedent(inspect.getsource(sort_module._topk_py_impl))
+    src = src.replace("axis=axis)[idx]", "axis=axis)[tuple(idx)]")
+    scope = {}
+    exec(compile(src, "<theano topk perform>", "exec"), vars(sort_module), scope)
+    sort_module._topk_py_impl = scope["_topk_py_impl"]

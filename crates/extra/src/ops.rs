@@ -60,6 +60,13 @@ pub enum Kind {
     UnravelIndex { ndim: usize, fortran: bool },
     /// `RavelMultiIndex{mode, order}`: coordinate arrays to flat indices.
     RavelMultiIndex { mode: RavelMode, fortran: bool },
+    /// `TopKOp{axis, sorted}` (theano.tensor.sort): the `kth` largest elements along `axis`
+    /// (the `-kth` smallest for a negative `kth`) and their indices, of dtype `idx_dtype`.
+    TopK {
+        axis: i64,
+        sorted: bool,
+        idx_dtype: DType,
+    },
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -79,7 +86,7 @@ fn order(fortran: bool) -> &'static str {
 }
 
 /// Every name [`Kind::name`] gives.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "SearchsortedOp",
     "DiffOp",
     "Bartlett",
@@ -88,6 +95,7 @@ const NAMES: [&str; 8] = [
     "Unique",
     "UnravelIndex",
     "RavelMultiIndex",
+    "TopKOp",
 ];
 
 impl Kind {
@@ -102,6 +110,7 @@ impl Kind {
             Kind::Unique { .. } => "Unique",
             Kind::UnravelIndex { .. } => "UnravelIndex",
             Kind::RavelMultiIndex { .. } => "RavelMultiIndex",
+            Kind::TopK { .. } => "TopKOp",
         }
     }
 
@@ -130,7 +139,18 @@ impl Kind {
             Kind::RavelMultiIndex { mode, fortran } => {
                 format!("mode='{}', order='{}'", mode.name(), order(fortran))
             }
+            Kind::TopK { axis, sorted, .. } => format!("axis={axis}, sorted={}", py_bool(sorted)),
             _ => String::new(),
+        }
+    }
+
+    /// The parameters the text form writes, where Theano's name leaves some out.
+    pub fn text_params(self) -> Option<String> {
+        match self {
+            Kind::TopK { idx_dtype, .. } => {
+                Some(format!("{}, idx_dtype='{idx_dtype}'", self.params()))
+            }
+            _ => None,
         }
     }
 
@@ -201,6 +221,20 @@ impl Kind {
                     &["mode", "order"],
                 )
             }
+            "TopKOp" => {
+                let d = p.string("idx_dtype", "int64")?;
+                let idx_dtype = DType::from_name(d).filter(|t| t.is_int()).ok_or_else(|| {
+                    format!("\"idx_dtype\" parameter must be an integer dtype, got \"{d}\"")
+                })?;
+                (
+                    Kind::TopK {
+                        axis: p.int("axis", Some(-1))?.unwrap_or(-1),
+                        sorted: p.flag("sorted", true)?,
+                        idx_dtype,
+                    },
+                    &["axis", "sorted", "idx_dtype"],
+                )
+            }
             _ => return Err(format!("{name} is not one of extra_ops' ops")),
         };
         p.only(known)?;
@@ -216,6 +250,7 @@ impl Kind {
                 ..
             } => 1 + return_index as usize + return_inverse as usize + return_counts as usize,
             Kind::UnravelIndex { ndim, .. } => ndim,
+            Kind::TopK { .. } => 2,
             _ => 1,
         }
     }
@@ -404,6 +439,29 @@ impl ExtraOp {
                     .map_err(|e| e.to_string())?;
                 Ok(vec![t])
             }
+            Kind::TopK {
+                axis, idx_dtype, ..
+            } => {
+                arity(ins.len() == 2, "x and kth")?;
+                let (x, k) = (&ins[0], &ins[1]);
+                let nd = x.ndim() as i64;
+                if nd == 0 {
+                    return Err("Cannot take scalar as input".into());
+                }
+                if !(-nd..nd).contains(&axis) {
+                    return Err(format!(
+                        "\"axis\" parameter out of range, expected integer within [{}, {}]",
+                        -nd,
+                        nd - 1
+                    ));
+                }
+                if k.ndim() != 0 || !k.dtype.is_int() {
+                    return Err(format!("kth must be an integer scalar, got {k}"));
+                }
+                let idx =
+                    TensorType::new(idx_dtype, &x.broadcastable()).map_err(|e| e.to_string())?;
+                Ok(vec![*x, idx])
+            }
         }
     }
 }
@@ -435,6 +493,9 @@ impl CustomOp for ExtraOp {
     fn params(&self) -> String {
         self.kind.params()
     }
+    fn text_params(&self) -> Option<String> {
+        self.kind.text_params()
+    }
     fn n_outputs(&self) -> usize {
         self.kind.n_outputs()
     }
@@ -444,7 +505,7 @@ impl CustomOp for ExtraOp {
     fn grad(
         &self,
         inputs: &[Variable],
-        _outputs: &[Variable],
+        outputs: &[Variable],
         output_grads: &[Option<Variable>],
     ) -> Option<std::result::Result<Vec<Option<Variable>>, String>> {
         let g0 = output_grads.first().cloned().flatten();
@@ -479,6 +540,37 @@ impl CustomOp for ExtraOp {
                         z = pre - app;
                     }
                     Ok(vec![Some(z)])
+                }
+                // Theano's: the values' gradient set at the indices along the axis
+                Kind::TopK { axis, .. } => {
+                    let Some(gz) = g0 else {
+                        return Ok(vec![None, None]);
+                    };
+                    let x = &inputs[0];
+                    let nd = x.ndim();
+                    let axis = resolve(axis, nd).expect("checked when the node was built");
+                    let idx = (0..nd)
+                        .map(|i| {
+                            if i == axis {
+                                return Ok(theano_ir::Idx::Array(outputs[1].clone()));
+                            }
+                            let mut pattern = vec![Some(0)];
+                            pattern.extend(std::iter::repeat_n(None, nd - i - 1));
+                            let r = T::arange(x.shape().at(i as i64)?)?.dimshuffle(&pattern)?;
+                            Ok(theano_ir::Idx::Array(r))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                        .map_err(e)?;
+                    let zeros = if gz.dtype() == x.dtype() {
+                        T::zeros_like(x)
+                    } else {
+                        T::fill(
+                            x,
+                            Variable::constant_bounded(Tensor::zeros(gz.dtype(), &[])),
+                        )
+                    };
+                    let g = T::set_subtensor(&zeros.get(&idx).map_err(e)?, &gz).map_err(e)?;
+                    Ok(vec![Some(g), None])
                 }
                 // integer outputs: no gradient reaches the inputs
                 Kind::Bartlett
@@ -765,4 +857,79 @@ pub fn ravel_multi_index(
     let mut ins = multi_index.to_vec();
     ins.push(d);
     Ok(build(Kind::RavelMultiIndex { mode, fortran }, ins)?.remove(0))
+}
+
+/// Theano's `topk`/`argtopk`/`topk_and_argtopk`: the node `TopKOp{axis, sorted}(x, kth)`
+/// (over the flattened `x` when `axis` is `None`).
+fn topk_node(
+    x: Variable,
+    kth: Variable,
+    axis: Option<isize>,
+    sorted: bool,
+    idx_dtype: DType,
+) -> Result<Vec<Variable>> {
+    let loc = Location::caller();
+    if !idx_dtype.is_int() {
+        return Err(GraphError::new(
+            "TopKOp",
+            vec![x.ty()],
+            format!("\"idx_dtype\" parameter must be an integer dtype, got \"{idx_dtype}\""),
+            loc,
+        ));
+    }
+    let (x, axis) = match axis {
+        None => (x.flatten(1)?, 0),
+        Some(a) => (x, a as i64),
+    };
+    build(
+        Kind::TopK {
+            axis,
+            sorted,
+            idx_dtype,
+        },
+        vec![x, kth],
+    )
+}
+
+/// `topk(x, kth, axis, sorted, idx_dtype)`: the `kth` largest elements of `x` along `axis`
+/// (the `-kth` smallest for a negative `kth`; `axis` `None`: of the flattened `x`).
+/// `sorted`: largest first (smallest first for a negative `kth`); Theano 1.0.5 refuses it
+/// (not implemented there). Unsorted, the order along the axis is unspecified (here: the
+/// sorted one, but for `|kth|` the axis' length, which keeps `x`'s order, as Theano's).
+#[track_caller]
+pub fn topk(
+    x: impl IntoVar,
+    kth: impl IntoVar,
+    axis: Option<isize>,
+    sorted: bool,
+    idx_dtype: DType,
+) -> Result<Variable> {
+    Ok(topk_node(x.into_var(), kth.into_var(), axis, sorted, idx_dtype)?.remove(0))
+}
+
+/// `argtopk(x, kth, axis, sorted, idx_dtype)`: the indices along `axis` of [`topk`]'s
+/// elements, of dtype `idx_dtype`.
+#[track_caller]
+pub fn argtopk(
+    x: impl IntoVar,
+    kth: impl IntoVar,
+    axis: Option<isize>,
+    sorted: bool,
+    idx_dtype: DType,
+) -> Result<Variable> {
+    Ok(topk_node(x.into_var(), kth.into_var(), axis, sorted, idx_dtype)?.remove(1))
+}
+
+/// `topk_and_argtopk(...)`: [`topk`] and [`argtopk`] of one node.
+#[track_caller]
+pub fn topk_and_argtopk(
+    x: impl IntoVar,
+    kth: impl IntoVar,
+    axis: Option<isize>,
+    sorted: bool,
+    idx_dtype: DType,
+) -> Result<(Variable, Variable)> {
+    let mut v = topk_node(x.into_var(), kth.into_var(), axis, sorted, idx_dtype)?;
+    let i = v.remove(1);
+    Ok((v.remove(0), i))
 }

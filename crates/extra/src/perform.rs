@@ -438,5 +438,94 @@ pub(crate) fn perform(kind: Kind, ins: &[&Tensor]) -> R<Vec<Tensor>> {
         Kind::Unique { .. } => unique(kind, ins[0])?,
         Kind::UnravelIndex { ndim, fortran } => unravel(ndim, fortran, ins)?,
         Kind::RavelMultiIndex { mode, fortran } => vec![ravel(mode, fortran, ins)?],
+        Kind::TopK {
+            axis,
+            sorted,
+            idx_dtype,
+        } => topk(axis, sorted, idx_dtype, ins[0], ins[1])?,
     })
+}
+
+/// `TopKOp`'s values and indices, with the messages of Theano's `perform` (and of NumPy's
+/// `argpartition` for a `-kth` beyond the axis). Along the axis: for `|kth|` the axis'
+/// length, unsorted, `x`'s own order (as Theano's); else largest first (smallest first for
+/// a negative `kth`), NaN the largest as in NumPy's sorts, ties by index.
+fn topk(axis: i64, sorted: bool, idx_dtype: DType, x: &Tensor, kth: &Tensor) -> R<Vec<Tensor>> {
+    let shape = x.shape().to_vec();
+    let ax = resolve(axis, shape.len()).expect("checked when the node was built");
+    let n = shape[ax];
+    let k = kth.to_i64_vec()[0];
+    if k == 0 {
+        return Err("ValueError: topk: kth cannot be zero".into());
+    }
+    if k > n as i64 {
+        return Err(format!(
+            "ValueError: topk: kth cannot be larger than the size of specified axis {ax}"
+        ));
+    }
+    if -k > n as i64 {
+        return Err(format!("ValueError: kth(={}) out of bounds ({n})", -k));
+    }
+    let m = k.unsigned_abs() as usize;
+    let keep_order = !sorted && m == n;
+    let st = strides(&shape);
+    let outer: usize = shape[..ax].iter().product();
+    let inner: usize = shape[ax + 1..].iter().product();
+    let v = x.to_f64_vec();
+    let mut out_shape = shape.clone();
+    out_shape[ax] = m;
+    // for each output element (C order), the index along the axis it takes
+    let mut picks = vec![0usize; outer * m * inner];
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    for o in 0..outer {
+        for i in 0..inner {
+            let base = o * n * inner + i;
+            let at = |j: usize| v[base + j * st[ax]];
+            order.clear();
+            order.extend(0..n);
+            if !keep_order {
+                // stable: equal values keep their index order
+                if k > 0 {
+                    order.sort_by(|&a, &b| {
+                        if lt(at(b), at(a)) {
+                            std::cmp::Ordering::Less
+                        } else if lt(at(a), at(b)) {
+                            std::cmp::Ordering::Greater
+                        } else {
+                            std::cmp::Ordering::Equal
+                        }
+                    });
+                } else {
+                    order.sort_by(|&a, &b| {
+                        if lt(at(a), at(b)) {
+                            std::cmp::Ordering::Less
+                        } else if lt(at(b), at(a)) {
+                            std::cmp::Ordering::Greater
+                        } else {
+                            std::cmp::Ordering::Equal
+                        }
+                    });
+                }
+            }
+            for (r, &j) in order[..m].iter().enumerate() {
+                picks[o * m * inner + r * inner + i] = j;
+            }
+        }
+    }
+    // the values, gathered in x's own dtype
+    let values = x.gather_flat(
+        &out_shape,
+        picks.iter().enumerate().map(|(p, &j)| {
+            let (o, i) = (p / (m * inner), p % inner);
+            Some(o * n * inner + j * inner + i)
+        }),
+    );
+    let idx = Tensor::from_f64_vec(
+        DType::Float64,
+        &out_shape,
+        picks.iter().map(|&j| j as f64).collect(),
+    )
+    .expect("a value of its own shape")
+    .cast(idx_dtype);
+    Ok(vec![values, idx])
 }

@@ -329,10 +329,6 @@ impl CustomOp for Images2Neibs {
     }
 }
 
-fn ceil_div(a: usize, b: usize) -> usize {
-    a.div_ceil(b)
-}
-
 /// Theano's `Images2Neibs.perform`: the checks and messages of its modes, then each output
 /// element read from the image element its window position meets (or 0 outside the image).
 fn perform(mode: NeibMode, ins: &[&Tensor]) -> std::result::Result<Tensor, String> {
@@ -369,7 +365,7 @@ fn perform(mode: NeibMode, ins: &[&Tensor]) -> std::result::Result<Tensor, Strin
     // the patches per column and per row, checked as Theano's modes check them
     let grid = |k: usize, n: usize, st: usize, len: usize| -> std::result::Result<usize, String> {
         let span = match mode {
-            NeibMode::WrapCentered => return Ok(ceil_div(len, st)),
+            NeibMode::WrapCentered => return Ok(len.div_ceil(st)),
             NeibMode::IgnoreBorders => {
                 return Ok(if len < n { 0 } else { 1 + (len - n) / st });
             }
@@ -426,11 +422,5 @@ fn perform(mode: NeibMode, ins: &[&Tensor]) -> std::result::Result<Tensor, Strin
             }
         }
     }
-    let x = x.to_contiguous();
-    Ok(theano_tensor::map_array!(&x, a => {
-        let flat = a.as_slice().expect("a contiguous array");
-        let v = src.iter().map(|k| k.map_or_else(Default::default, |k| flat[k])).collect();
-        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[rows, c * d]), v)
-            .expect("a value of its own shape")
-    }))
+    Ok(x.gather_flat(&[rows, c * d], src))
 }

@@ -276,6 +276,22 @@ impl Tensor {
         map_array!(self, a => if a.is_standard_layout() { a.clone() } else { a.as_standard_layout().into_owned() })
     }
 
+    /// A tensor of `shape` and this dtype whose elements are this tensor's, read in C order
+    /// at the flat positions `picks` gives (`None`: zero); `picks` gives one per element of
+    /// `shape` and each lies below [`Tensor::len`] (the caller's index map).
+    pub fn gather_flat(
+        &self,
+        shape: &[usize],
+        picks: impl IntoIterator<Item = Option<usize>>,
+    ) -> Tensor {
+        map_array!(self, a => {
+            let c = a.as_standard_layout();
+            let flat = c.as_slice().expect("a standard-layout array");
+            let v = picks.into_iter().map(|k| k.map_or_else(Default::default, |k| flat[k])).collect();
+            ArrayD::from_shape_vec(IxDyn(shape), v).expect("one pick per element of the shape")
+        })
+    }
+
     /// Reshape (row-major) to `shape`; the element count must agree.
     pub fn reshape(&self, shape: &[usize]) -> Result<Tensor, TensorError> {
         let n: usize = shape.iter().product();
