@@ -475,6 +475,32 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::assert_op(&x, &[T::constant(1i8)]).unwrap())],
             &["!Assert", "(%0)"],
         ),
+        // a Rebroadcast that changes no flag (built raw: the builders drop it)
+        "useless_rebroadcast" => (
+            vec![m.clone()],
+            vec![T::exp(raw_rebroadcast(&m, &[(1, false)]))],
+            &["!Rebroadcast", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        // of two flags, the one that changes something stays
+        "useless_rebroadcast_flags" => {
+            let row = x.dimshuffle(&[None, Some(0)]).unwrap();
+            (
+                vec![x.clone()],
+                vec![T::exp(raw_rebroadcast(&row, &[(0, false), (1, false)]))],
+                &["Rebroadcast{0}(%", "!Rebroadcast{0,0}"],
+            )
+        }
+        // below a one-input elemwise, and two rebroadcasts in a row become one
+        "rebroadcast_lift" => {
+            let row = x.dimshuffle(&[None, Some(0)]).unwrap();
+            let lifted = T::unbroadcast(T::exp(&row), &[0]).unwrap();
+            let twice = raw_rebroadcast(&raw_rebroadcast(&row, &[(0, false)]), &[(1, false)]);
+            (
+                vec![x.clone()],
+                vec![lifted, T::tanh(twice)],
+                &["Elemwise{exp,no_inplace}(%2)", "!Rebroadcast{?,0}"],
+            )
+        }
         // one of two conditions always holds: the other stays
         "remove_useless_assert_conditions" => (
             vec![x.clone()],
@@ -822,6 +848,13 @@ fn check(name: &str) {
     dump_thir(name);
 }
 
+/// A `Rebroadcast` node as given (the builders drop the flags that change nothing).
+fn raw_rebroadcast(x: &Variable, axes: &[(usize, bool)]) -> Variable {
+    T::apply_op(theano::ir::rebroadcast::op(axes), vec![x.clone()])
+        .unwrap()
+        .remove(0)
+}
+
 /// `DUMP_THIR=1`: write tests/filetests/rewrites/<name>.thir when missing.
 fn dump_thir(name: &str) {
     if std::env::var("DUMP_THIR").map_or(true, |v| v != "1") {
@@ -961,6 +994,9 @@ rewrite_tests!(
     prune_unused_outputs,
     remove_useless_assert,
     remove_useless_assert_conditions,
+    useless_rebroadcast,
+    useless_rebroadcast_flags,
+    rebroadcast_lift,
     neg_div_neg,
     intdiv_by_one,
     crossentropy_dx_useless_fill,

@@ -21,6 +21,7 @@ mod operators;
 pub mod params;
 pub mod pool;
 pub mod printing;
+pub mod rebroadcast;
 pub mod scalar;
 mod sigmoid_xent;
 pub mod special;

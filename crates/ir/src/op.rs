@@ -350,6 +350,9 @@ pub fn custom_op_parser(name: &str) -> Option<CustomOpParser> {
     if name == crate::assert_op::NAME {
         crate::assert_op::register();
     }
+    if name == crate::rebroadcast::NAME {
+        crate::rebroadcast::register();
+    }
     custom_registry()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

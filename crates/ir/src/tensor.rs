@@ -19,6 +19,7 @@ mod conv;
 mod cumsort;
 mod pool;
 pub use crate::assert_op::{assert_op, assert_with};
+pub use crate::rebroadcast::{addbroadcast, patternbroadcast, unbroadcast};
 pub use conv::*;
 pub use cumsort::*;
 pub use pool::*;

@@ -87,11 +87,12 @@ fn layout(
 }
 
 /// The parameters laid out as the input: a parameter of the non-normalized axes only gets
-/// broadcastable axes at the normalized ones (`dimshuffle`); one of the input's rank is kept
-/// as given (Theano adds a `Rebroadcast`, which theano-rs has no op for).
+/// broadcastable axes at the normalized ones (`dimshuffle`); one of the input's rank is made
+/// broadcastable there (`addbroadcast`: a `Rebroadcast`, checked when the function runs).
 fn lay_out(p: &Variable, ndim: usize, rest: &[usize]) -> Result<Variable> {
     if p.ndim() == ndim {
-        return Ok(p.clone());
+        let axes: Vec<usize> = (0..ndim).filter(|a| !rest.contains(a)).collect();
+        return T::addbroadcast(p, &axes);
     }
     let mut pattern: Vec<Option<usize>> = vec![None; ndim];
     for (i, &axis) in rest.iter().enumerate() {
@@ -180,11 +181,12 @@ pub fn batch_normalization_train(
         0.1
     }
     .into_var();
-    let mut ins = match running {
-        Some((m, v)) => {
-            let (m, v) = (lay_out(m, ndim, &rest)?, lay_out(v, ndim, &rest)?);
-            common(&[&x, &g, &b, &m, &v])
-        }
+    let laid_running = match running {
+        Some((m, v)) => Some((lay_out(m, ndim, &rest)?, lay_out(v, ndim, &rest)?)),
+        None => None,
+    };
+    let mut ins = match &laid_running {
+        Some((m, v)) => common(&[&x, &g, &b, m, v]),
         None => common(&[&x, &g, &b]),
     };
     let tail = ins.split_off(3);
@@ -197,6 +199,15 @@ pub fn batch_normalization_train(
         }),
         ins,
     )?;
+    if let Some((m, v)) = &laid_running {
+        // the new running averages keep the given ones' pattern (Theano's patternbroadcast)
+        for (o, r) in outs[3..].iter_mut().zip([m, v]) {
+            let want = r.ty().broadcastable();
+            if o.ty().broadcastable() != want {
+                *o = T::patternbroadcast(&*o, &want)?;
+            }
+        }
+    }
     if params_ndim != ndim {
         // the statistics without the broadcast axes
         let order: Vec<Option<usize>> = rest.iter().map(|&a| Some(a)).collect();

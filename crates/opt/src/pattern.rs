@@ -120,8 +120,10 @@ fn op_by_name(name: &str) -> Option<(Op, bool)> {
         "Shape_i" => Op::ShapeI(0),
         "Reshape" => Op::Reshape { ndim: 0 },
         "Alloc" => Op::Alloc,
-        // any custom op matches (they share one key): a guard tells an Assert
+        // any custom op matches (they share one key): a guard tells an Assert or a
+        // Rebroadcast
         "Assert" => theano_ir::assert_op::op(theano_ir::assert_op::DEFAULT_MSG),
+        "Rebroadcast" => theano_ir::rebroadcast::op(&[]),
         "AdvancedSubtensor" => Op::AdvancedSubtensor { idx: vec![] },
         "Subtensor" => Op::Subtensor { idx: vec![] },
         "MaxAndArgmax" => Op::MaxAndArgmax { axes: vec![] },

@@ -64,6 +64,10 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("remove_useless_assert", Canonicalize, ["fast_run", "local_remove_useless_assert"], "Assert(x, c...) -> x when every condition is a constant with no zero",
         "(Assert ?x ?c..) => ?x", |fg, m| is_assert(fg, m.node) && m.rest("c").iter().all(|&c| is_true_constant(fg, c))),
     func_outputs!("remove_useless_assert_conditions", Canonicalize, ["fast_run", "local_remove_useless_assert"], ["Custom"], "Assert(x, c1, c2) -> Assert(x, c2) when c1 is a constant with no zero and c2 is not", remove_useless_assert_conditions),
+    pat!("useless_rebroadcast", Canonicalize, ["fast_compile", "fast_run", "local_useless_rebroadcast"], "Rebroadcast(x) -> x when it changes no broadcastable flag",
+        "(Rebroadcast ?x) => ?x", |fg, m| is_rebroadcast(fg, m.node) && fg.ty(m["x"]) == fg.ty(m.out)),
+    func!("useless_rebroadcast_flags", Canonicalize, ["fast_compile", "fast_run", "local_useless_rebroadcast"], ["Custom"], "Rebroadcast{1,0}(x) -> Rebroadcast{1}(x) when x's axis 1 is already not broadcastable (the flags that change something are kept)", useless_rebroadcast_flags),
+    func!("rebroadcast_lift", Canonicalize, ["fast_run", "local_rebroadcast_lift"], ["Custom"], "Rebroadcast(f(x)) -> f(Rebroadcast(x)) for a one-input elemwise f read once; Rebroadcast{a}(Rebroadcast{b}(x)) -> Rebroadcast{b updated by a}(x)", rebroadcast_lift),
     func_outputs!("prune_unused_outputs", Canonicalize, ["fast_compile", "fast_run", "scan", "scan_save_mem"], ["Custom"], "op(...) -> op'(...) computing only the outputs something reads (a loop drops the bodies' unread outputs and stacks only the read ones: Theano's scan_save_mem)", prune_unused_outputs),
     func!("constant_folding", Canonicalize, ["fast_compile", "fast_run"], ["*"], "op(constants...) -> constant", constant_folding),
     func!("prod_without_zeros_expand", Canonicalize, ["fast_compile", "fast_run"], ["ProdWithoutZeros"], "ProdWithoutZeros(v) -> Prod(switch(eq(v, 0), 1, v))", crate::reduce::prod_without_zeros_expand),
@@ -445,6 +449,60 @@ fn one_minus_sigmoid_ds(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 
 fn is_assert(fg: &FunctionGraph, n: Node) -> bool {
     theano_ir::assert_op::assert_msg(fg.op(n)).is_some()
+}
+
+fn is_rebroadcast(fg: &FunctionGraph, n: Node) -> bool {
+    theano_ir::rebroadcast::rebroadcast_axes(fg.op(n)).is_some()
+}
+
+/// Theano's `local_useless_rebroadcast`, for a rebroadcast some of whose flags change
+/// nothing (with none changing anything, `useless_rebroadcast`'s pattern applies).
+fn useless_rebroadcast_flags(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let axes = theano_ir::rebroadcast::rebroadcast_axes(fg.op(n))?;
+    let x = fg.node_inputs(n)[0];
+    let t = fg.ty(x);
+    let kept: Vec<(usize, bool)> = axes
+        .iter()
+        .copied()
+        .filter(|&(a, b)| t.is_broadcastable(a) != b)
+        .collect();
+    if kept.is_empty() || kept.len() == axes.len() {
+        return None;
+    }
+    let loc = fg.location(n);
+    fg.add_node1(theano_ir::rebroadcast::op(&kept), &[x], loc)
+        .ok()
+}
+
+/// Theano's `local_rebroadcast_lift`: a rebroadcast moves below a one-input elemwise whose
+/// output it alone reads, and two rebroadcasts become one.
+fn rebroadcast_lift(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
+    let axes = theano_ir::rebroadcast::rebroadcast_axes(fg.op(n))?;
+    let input = fg.node_inputs(n)[0];
+    let inner = fg.owner(input)?;
+    let loc = fg.location(n);
+    if let Some(mut merged) = theano_ir::rebroadcast::rebroadcast_axes(fg.op(inner)) {
+        merged.extend(axes);
+        let x = fg.node_inputs(inner)[0];
+        return fg
+            .add_node1(theano_ir::rebroadcast::op(&merged), &[x], loc)
+            .ok();
+    }
+    let op = fg.op(inner).clone();
+    if !matches!(op, Op::Elemwise { .. })
+        || fg.node_inputs(inner).len() != 1
+        || fg.n_uses(input) != 1
+    {
+        return None;
+    }
+    let x = fg.node_inputs(inner)[0];
+    if fg.ty(x).ndim() != fg.ty(input).ndim() {
+        return None;
+    }
+    let r = fg
+        .add_node1(theano_ir::rebroadcast::op(&axes), &[x], loc)
+        .ok()?;
+    fg.add_node1(op, &[r], loc).ok()
 }
 
 /// A constant without a zero: a condition that always holds.
