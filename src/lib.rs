@@ -49,12 +49,17 @@ pub mod tensor {
     pub use theano_extra::{argtopk, topk, topk_and_argtopk};
     pub use theano_ir::tensor::*;
 
-    /// `theano.tensor.nnet`: the 2-D convolution, `conv2d` (`AbstractConv2d`), and its two
-    /// gradients (the other builders of `nnet` are in [`crate::tensor`] itself).
+    /// `theano.tensor.nnet`: the 2-D convolution, `conv2d` (`AbstractConv2d`), its two
+    /// gradients and the builders made of them (`conv2d_transpose`, `separable_conv2d`,
+    /// `causal_conv1d`, `bilinear_upsampling`), `selu`, `confusion_matrix` (the other
+    /// builders of `nnet` are in [`crate::tensor`] itself).
     pub mod nnet {
+        pub use theano_extra::confusion_matrix;
         pub use theano_ir::conv::{Border, ConvKind, ConvParams};
         pub use theano_ir::tensor::{
-            conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_with, Conv2dArgs,
+            bilinear_kernel_1d, bilinear_kernel_2d, bilinear_upsampling, causal_conv1d, conv2d,
+            conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose, conv2d_with, selu,
+            separable_conv2d, Conv2dArgs,
         };
 
         /// `theano.tensor.nnet.bn`: batch normalization (crates/nnet).
@@ -100,7 +105,9 @@ pub mod tensor {
         /// `theano.tensor.signal.pool`: `pool_2d`, `pool_3d` (`Pool`) and their gradient ops.
         pub mod pool {
             pub use theano_ir::pool::{PoolKind, PoolMode};
-            pub use theano_ir::tensor::{pool_2d, pool_3d, pool_nd, PoolArgs};
+            pub use theano_ir::tensor::{
+                max_pool_2d_same_size, pool_2d, pool_3d, pool_nd, PoolArgs,
+            };
         }
     }
 

@@ -475,6 +475,37 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::assert_op(&x, &[T::constant(1i8)]).unwrap())],
             &["!Assert", "(%0)"],
         ),
+        // Theano's local_func_inv pairs
+        "deg2rad_rad2deg" => (
+            vec![x.clone()],
+            vec![T::exp(T::deg2rad(T::rad2deg(&x)))],
+            &["!deg2rad", "!rad2deg", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "rad2deg_deg2rad" => (
+            vec![x.clone()],
+            vec![T::exp(T::rad2deg(T::deg2rad(&x)))],
+            &["!deg2rad", "!rad2deg", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "sinh_arcsinh" => (
+            vec![x.clone()],
+            vec![T::exp(T::sinh(T::arcsinh(&x)))],
+            &["!sinh", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "arcsinh_sinh" => (
+            vec![x.clone()],
+            vec![T::exp(T::arcsinh(T::sinh(&x)))],
+            &["!sinh", "Elemwise{exp,no_inplace}(%0)"],
+        ),
+        "arccosh_cosh" => (
+            vec![x.clone()],
+            vec![T::exp(T::arccosh(T::cosh(&x)))],
+            &["!cosh", "Elemwise{abs_,no_inplace}(%0)"],
+        ),
+        "inv_inv" => (
+            vec![x.clone()],
+            vec![T::exp(T::inv(T::inv(&x)))],
+            &["!inv", "Elemwise{exp,no_inplace}(%0)"],
+        ),
         // a Rebroadcast that changes no flag (built raw: the builders drop it)
         "useless_rebroadcast" => (
             vec![m.clone()],
@@ -996,6 +1027,12 @@ rewrite_tests!(
     remove_useless_assert_conditions,
     useless_rebroadcast,
     useless_rebroadcast_flags,
+    deg2rad_rad2deg,
+    rad2deg_deg2rad,
+    sinh_arcsinh,
+    arcsinh_sinh,
+    arccosh_cosh,
+    inv_inv,
     rebroadcast_lift,
     neg_div_neg,
     intdiv_by_one,

@@ -334,31 +334,39 @@ pub fn close_to_json(got: &Tensor, want: &serde_json::Value, rtol: f64, what: &s
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_f64().unwrap())
+        .map(json_num)
         .collect();
-    let scale = w.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let scale = w
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, |m, v| m.max(v.abs()));
     for (k, (g, w)) in got.to_f64_vec().iter().zip(&w).enumerate() {
+        let same_special = (g.is_nan() && w.is_nan()) || (g.is_infinite() && g == w);
         assert!(
-            (g - w).abs() <= rtol * scale,
+            same_special || (g - w).abs() <= rtol * scale,
             "{what}[{k}]: got {g}, Theano {w}"
         );
     }
 }
 
-/// A recorded array (`{"dtype", "shape", "data"}`; NaN written as null, bools as booleans)
-/// as a tensor of its dtype.
+/// One recorded number: a JSON number, a bool, `null` (NaN) or the strings `"nan"`, `"inf"`,
+/// `"-inf"`.
+fn json_num(v: &serde_json::Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_bool().map(|b| b as u8 as f64))
+        .or_else(|| match v.as_str() {
+            Some("inf") => Some(f64::INFINITY),
+            Some("-inf") => Some(f64::NEG_INFINITY),
+            _ => None,
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// A recorded array (`{"dtype", "shape", "data"}`; NaN written as null or `"nan"`, the
+/// infinities as `"inf"`/`"-inf"`, bools as booleans) as a tensor of its dtype.
 #[allow(dead_code)]
 pub fn tensor_of_json(j: &serde_json::Value) -> Tensor {
-    let data: Vec<f64> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            v.as_f64()
-                .or_else(|| v.as_bool().map(|b| b as u8 as f64))
-                .unwrap_or(f64::NAN)
-        })
-        .collect();
+    let data: Vec<f64> = j["data"].as_array().unwrap().iter().map(json_num).collect();
     let dtype = DType::from_name(j["dtype"].as_str().unwrap()).unwrap();
     Tensor::from_f64_vec(DType::Float64, &usizes(&j["shape"]), data)
         .unwrap()

@@ -11,8 +11,9 @@ pub mod ops;
 mod perform;
 
 pub use ops::{
-    argtopk, bartlett, diff, fill_diagonal, fill_diagonal_offset, ravel_multi_index, searchsorted,
-    topk, topk_and_argtopk, unique, unravel_index, Kind, RavelMode,
+    argtopk, bartlett, confusion_matrix, diff, fill_diagonal, fill_diagonal_offset,
+    ravel_multi_index, searchsorted, topk, topk_and_argtopk, unique, unravel_index, Kind,
+    RavelMode,
 };
 
 /// Registers the IR text parsers of these ops, so that text holding them parses before the

@@ -933,3 +933,38 @@ pub fn topk_and_argtopk(
     let i = v.remove(1);
     Ok((v.remove(0), i))
 }
+
+/// Theano's `nnet.confusion_matrix(actual, pred)`: the counts of each (actual, predicted)
+/// pair of labels, rows the actual ones, and the sorted labels both vectors hold.
+#[track_caller]
+pub fn confusion_matrix(actual: impl IntoVar, pred: impl IntoVar) -> Result<(Variable, Variable)> {
+    let (a, p) = (actual.into_var(), pred.into_var());
+    if a.ndim() != 1 {
+        return Err(refuse(
+            "confusion_matrix",
+            &[&a, &p],
+            "actual must be 1-d tensor variable",
+        ));
+    }
+    if p.ndim() != 1 {
+        return Err(refuse(
+            "confusion_matrix",
+            &[&a, &p],
+            "pred must be 1-d tensor variable",
+        ));
+    }
+    let order = unique(
+        T::concatenate(&[a.clone(), p.clone()], 0)?,
+        false,
+        false,
+        false,
+        None,
+    )?
+    .remove(0);
+    let one_hot = |v: &Variable| -> Result<Variable> {
+        let col = v.dimshuffle(&[Some(0), None])?;
+        Ok(T::cast(T::eq(col, &order), DType::Int64))
+    };
+    let conf = T::dot(one_hot(&a)?.t(), one_hot(&p)?)?;
+    Ok((conf, order))
+}

@@ -15,11 +15,13 @@ use theano_tensor::{DType, Tensor};
 
 type Loc = &'static Location<'static>;
 
+mod compose;
 mod conv;
 mod cumsort;
 mod pool;
 pub use crate::assert_op::{assert_op, assert_with};
 pub use crate::rebroadcast::{addbroadcast, patternbroadcast, unbroadcast};
+pub use compose::*;
 pub use conv::*;
 pub use cumsort::*;
 pub use pool::*;
@@ -100,6 +102,36 @@ ctors! {
     matrix, matrices => TensorType::matrix(float_x()); row, rows => TensorType::row(float_x());
     col, cols => TensorType::col(float_x()); tensor3, tensor3s => TensorType::fixed_ndim::<3>(float_x());
     tensor4, tensor4s => TensorType::fixed_ndim::<4>(float_x());
+    ltensor3, ltensor3s => TensorType::fixed_ndim::<3>(DType::Int64);
+    itensor3, itensor3s => TensorType::fixed_ndim::<3>(DType::Int32);
+    wtensor3, wtensor3s => TensorType::fixed_ndim::<3>(DType::Int16);
+    btensor3, btensor3s => TensorType::fixed_ndim::<3>(DType::Int8);
+    ltensor4, ltensor4s => TensorType::fixed_ndim::<4>(DType::Int64);
+    itensor4, itensor4s => TensorType::fixed_ndim::<4>(DType::Int32);
+    wtensor4, wtensor4s => TensorType::fixed_ndim::<4>(DType::Int16);
+    btensor4, btensor4s => TensorType::fixed_ndim::<4>(DType::Int8);
+    dtensor5, dtensor5s => TensorType::fixed_ndim::<5>(DType::Float64);
+    ftensor5, ftensor5s => TensorType::fixed_ndim::<5>(DType::Float32);
+    ltensor5, ltensor5s => TensorType::fixed_ndim::<5>(DType::Int64);
+    itensor5, itensor5s => TensorType::fixed_ndim::<5>(DType::Int32);
+    wtensor5, wtensor5s => TensorType::fixed_ndim::<5>(DType::Int16);
+    btensor5, btensor5s => TensorType::fixed_ndim::<5>(DType::Int8);
+    dtensor6, dtensor6s => TensorType::fixed_ndim::<6>(DType::Float64);
+    ftensor6, ftensor6s => TensorType::fixed_ndim::<6>(DType::Float32);
+    ltensor6, ltensor6s => TensorType::fixed_ndim::<6>(DType::Int64);
+    itensor6, itensor6s => TensorType::fixed_ndim::<6>(DType::Int32);
+    wtensor6, wtensor6s => TensorType::fixed_ndim::<6>(DType::Int16);
+    btensor6, btensor6s => TensorType::fixed_ndim::<6>(DType::Int8);
+    dtensor7, dtensor7s => TensorType::fixed_ndim::<7>(DType::Float64);
+    ftensor7, ftensor7s => TensorType::fixed_ndim::<7>(DType::Float32);
+    ltensor7, ltensor7s => TensorType::fixed_ndim::<7>(DType::Int64);
+    itensor7, itensor7s => TensorType::fixed_ndim::<7>(DType::Int32);
+    wtensor7, wtensor7s => TensorType::fixed_ndim::<7>(DType::Int16);
+    btensor7, btensor7s => TensorType::fixed_ndim::<7>(DType::Int8);
+    tensor5, tensor5s => TensorType::fixed_ndim::<5>(float_x());
+    tensor6, tensor6s => TensorType::fixed_ndim::<6>(float_x());
+    tensor7, tensor7s => TensorType::fixed_ndim::<7>(float_x());
+    wvector, wvectors => TensorType::vector(DType::Int16); wmatrix, wmatrices => TensorType::matrix(DType::Int16);
 }
 
 /// A constant from a value whose type bounds its rank (a number, a `Vec`, an array, an
@@ -1069,6 +1101,19 @@ pub fn arange_full(
     let d = DType::upcast(&[a.dtype(), b.dtype(), c.dtype()]).unwrap_or(DType::Int64);
     let dtype = if d.is_float() { d } else { DType::Int64 };
     apply1(Op::ARange { dtype }, vec![a, b, c], Location::caller())
+}
+
+/// `arange(start, stop, step, dtype=...)`: the values in `dtype` (Theano's `ARange{dtype}`
+/// of the bounds as given).
+#[track_caller]
+pub fn arange_dtype(
+    start: impl IntoVar,
+    stop: impl IntoVar,
+    step: impl IntoVar,
+    dtype: DType,
+) -> Result<Variable> {
+    let ins = vec![start.into_var(), stop.into_var(), step.into_var()];
+    apply1(Op::ARange { dtype }, ins, Location::caller())
 }
 
 /// `arange(stop)`: 0, 1, ..., stop-1.

@@ -133,6 +133,21 @@ pub static REWRITES: &[Rewrite] = &[
     pat!("sqr_neg", Canonicalize, ["fast_run"], "sqr(-x) -> sqr(x)",
         "(sqr (neg ?x)) => (sqr ?x)", |fg, m| dtype(fg, m["x"]).is_float()),
     pat!("neg_neg", Canonicalize, ["fast_run"], "-(-x) -> x", "(neg (neg ?x)) => ?x"),
+    // Theano's local_func_inv, for the pairs that are inverses wherever both are defined
+    // (its tanh/arctanh and cosh/arccosh pairs change values outside a domain: not done;
+    // arccosh(cosh(x)) is |x|)
+    pat!("deg2rad_rad2deg", Canonicalize, ["fast_run", "local_func_inv"], "deg2rad(rad2deg(x)) -> x (floats)",
+        "(deg2rad (rad2deg ?x)) => ?x", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
+    pat!("rad2deg_deg2rad", Canonicalize, ["fast_run", "local_func_inv"], "rad2deg(deg2rad(x)) -> x (floats)",
+        "(rad2deg (deg2rad ?x)) => ?x", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
+    pat!("sinh_arcsinh", Canonicalize, ["fast_run", "local_func_inv"], "sinh(arcsinh(x)) -> x (floats)",
+        "(sinh (arcsinh ?x)) => ?x", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
+    pat!("arcsinh_sinh", Canonicalize, ["fast_run", "local_func_inv"], "arcsinh(sinh(x)) -> x (floats)",
+        "(arcsinh (sinh ?x)) => ?x", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
+    pat!("arccosh_cosh", Canonicalize, ["fast_run", "local_func_inv"], "arccosh(cosh(x)) -> |x| (floats)",
+        "(arccosh (cosh ?x)) => (abs_ ?x)", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
+    pat!("inv_inv", Canonicalize, ["fast_run", "local_func_inv"], "inv(inv(x)) -> x (floats)",
+        "(inv (inv ?x)) => ?x", |fg, m| dtype(fg, m["x"]).is_float() && same_dtype(fg, m, "x")),
     // exact: only signs flip (floats; an integer -x wraps at the minimum)
     pat!("neg_div_neg", Canonicalize, ["fast_run"], "-((-x) / y) -> x / y when nothing else reads the quotient (Theano's local_neg_div_neg)",
         "(neg ?d@(true_div (neg ?x) ?y)) => (true_div ?x ?y)", |fg, m| dtype(fg, m["x"]).is_float() && fg.n_uses(m["d"]) == 1),

@@ -2,7 +2,7 @@
 //! `conv2d_grad_wrt_inputs` (the transposed convolution) and `conv2d_grad_wrt_weights`,
 //! node for node as Theano 1.0.5 builds them (the ops are in `crate::conv`).
 
-use super::{apply1, make_vector_at, IntoVar, Loc, ShapeArg};
+use super::{apply1, concatenate, make_vector_at, Idx, IntoVar, Loc, ShapeArg};
 use crate::conv::{Border, ConvKind, ConvParams};
 use crate::error::{GraphError, Result};
 use crate::op::Op;
@@ -188,4 +188,280 @@ pub fn conv2d_grad_wrt_weights(
     p.check()
         .map_err(|e| refuse("conv2d_grad_wrt_weights", &[&x, &g], e, loc))?;
     apply1(conv_op(ConvKind::GradWeights, p), vec![x, g, hw], loc)
+}
+
+/// Theano's `nnet.conv2d_transpose(input, filters, output_shape, ...)`: the transposed
+/// convolution, [`conv2d_grad_wrt_inputs`] of `input` as the output gradient, with
+/// `args.subsample` as the input dilation.
+#[track_caller]
+pub fn conv2d_transpose(
+    input: impl IntoVar,
+    filters: impl IntoVar,
+    output_shape: impl Into<ShapeArg>,
+    args: &Conv2dArgs,
+) -> Result<Variable> {
+    conv2d_grad_wrt_inputs(input, filters, output_shape, args)
+}
+
+/// Theano's `separable_conv2d(input, depthwise_filters, pointwise_filters, num_channels,
+/// ...)`: a depthwise convolution (one group per input channel, `args`' border, stride and
+/// dilation) followed by a 1x1 pointwise one; `args.input_shape`/`filter_shape` are the
+/// images' and the depthwise filters' shapes where known, `pointwise_filter_shape` the
+/// pointwise filters'.
+#[track_caller]
+pub fn separable_conv2d(
+    input: impl IntoVar,
+    depthwise_filters: impl IntoVar,
+    pointwise_filters: impl IntoVar,
+    num_channels: usize,
+    pointwise_filter_shape: Option<[Option<usize>; 4]>,
+    args: &Conv2dArgs,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let (x, d, p) = (
+        input.into_var(),
+        depthwise_filters.into_var(),
+        pointwise_filters.into_var(),
+    );
+    let depthwise_args = Conv2dArgs {
+        num_groups: num_channels,
+        ..args.clone()
+    };
+    let dp = depthwise_args.params();
+    // the depthwise output's shape where both shapes are given (Theano's infer_shape)
+    let depthwise_shape = match (args.input_shape, args.filter_shape) {
+        (Some(i), Some(k)) => {
+            let (Some(ih), Some(iw), Some(kh), Some(kw)) = (i[2], i[3], k[2], k[3]) else {
+                return Err(refuse(
+                    "separable_conv2d",
+                    &[&x, &d],
+                    "the shapes must give the images' and filters' lengths".into(),
+                    loc,
+                ));
+            };
+            let [h, w] = dp.out_len([ih, iw], [kh, kw]);
+            Some([i[0], k[0], h, w])
+        }
+        _ => None,
+    };
+    let depthwise = conv2d_at(x, d, &depthwise_args, loc)?;
+    let pointwise_args = Conv2dArgs {
+        input_shape: depthwise_shape,
+        filter_shape: pointwise_filter_shape,
+        border_mode: Border::Valid,
+        subsample: [1, 1],
+        filter_flip: args.filter_flip,
+        filter_dilation: [1, 1],
+        num_groups: 1,
+    };
+    conv2d_at(depthwise, p, &pointwise_args, loc)
+}
+
+/// Theano's `causal_conv1d(input, filters, filter_shape, input_shape, subsample,
+/// filter_flip, filter_dilation, num_groups)`: the 1-D convolution of `(b, c, t)` sequences
+/// whose output at `t` reads inputs up to `t` only (zeros padded on the left), as a 2-D
+/// convolution over a length-1 last axis.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn causal_conv1d(
+    input: impl IntoVar,
+    filters: impl IntoVar,
+    filter_shape: [usize; 3],
+    input_shape: Option<[Option<usize>; 3]>,
+    subsample: usize,
+    filter_flip: bool,
+    filter_dilation: usize,
+    num_groups: usize,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let (x, w) = (input.into_var(), filters.into_var());
+    if x.ndim() != 3 {
+        return Err(refuse(
+            "causal_conv1d",
+            &[&x, &w],
+            "Input should be 3D for causal convolution.".into(),
+            loc,
+        ));
+    }
+    if w.ndim() != 3 {
+        return Err(refuse(
+            "causal_conv1d",
+            &[&x, &w],
+            "Filters should be 3D for causal convolution".into(),
+            loc,
+        ));
+    }
+    let x4 = x.dimshuffle(&[Some(0), Some(1), Some(2), None])?;
+    let w4 = w.dimshuffle(&[Some(0), Some(1), Some(2), None])?;
+    let left_pad = filter_dilation * filter_shape[2].saturating_sub(1);
+    let args = Conv2dArgs {
+        input_shape: input_shape.map(|s| [s[0], s[1], s[2], Some(1)]),
+        filter_shape: Some([
+            Some(filter_shape[0]),
+            Some(filter_shape[1]),
+            Some(filter_shape[2]),
+            Some(1),
+        ]),
+        border_mode: Border::pad((left_pad, 0), (0, 0)),
+        subsample: [subsample, 1],
+        filter_flip,
+        filter_dilation: [filter_dilation, 1],
+        num_groups,
+    };
+    let out = conv2d_at(x4, w4, &args, loc)?;
+    out.get(&[
+        Idx::all(),
+        Idx::all(),
+        Idx::all(),
+        Idx::Int(Variable::index_constant(0)),
+    ])
+}
+
+/// Theano's `bilinear_kernel_1D(ratio, normalize)`: `[1, 2, .., ratio, .., 2, 1]`, divided
+/// by `ratio` when normalized (floatX).
+#[track_caller]
+pub fn bilinear_kernel_1d(ratio: usize, normalize: bool) -> Result<Variable> {
+    let fx = crate::config::float_x();
+    let half = super::arange_dtype(1i64, ratio as i64 + 1, 1i64, fx)?;
+    let back = half.get(&[Idx::slice(
+        Some(Variable::index_constant(-2)),
+        None,
+        Some(Variable::index_constant(-1)),
+    )])?;
+    let kern = concatenate(&[half, back], 0)?;
+    Ok(if normalize {
+        kern / super::cast((ratio as i64).into_var(), fx)
+    } else {
+        kern
+    })
+}
+
+/// Theano's `bilinear_kernel_2D(ratio, normalize)`: the outer product of two
+/// [`bilinear_kernel_1d`]s (`ratio` rows, columns).
+#[track_caller]
+pub fn bilinear_kernel_2d(ratio: [usize; 2], normalize: bool) -> Result<Variable> {
+    let h = bilinear_kernel_1d(ratio[1], normalize)?.dimshuffle(&[None, Some(0)])?;
+    let v = bilinear_kernel_1d(ratio[0], normalize)?.dimshuffle(&[Some(0), None])?;
+    Ok(h * v)
+}
+
+/// Theano's `bilinear_upsampling(input, ratio, batch_size, num_input_channels,
+/// use_1D_kernel)`: images `(b, c, h, w)` upsampled `ratio` times on both axes by bilinear
+/// interpolation (borders repeated), as transposed convolutions with the bilinear kernel
+/// (two 1-D ones, or one 2-D one).
+#[track_caller]
+pub fn bilinear_upsampling(
+    input: impl IntoVar,
+    ratio: usize,
+    batch_size: Option<usize>,
+    num_input_channels: Option<usize>,
+    use_1d_kernel: bool,
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = input.into_var();
+    if ratio == 0 {
+        return Err(refuse(
+            "bilinear_upsampling",
+            &[&x],
+            "No ratio (or frac_ratio) provided".into(),
+            loc,
+        ));
+    }
+    let up_bs = batch_size.zip(num_input_channels).map(|(b, c)| b * c);
+    let rc = x.shape().get(&[Idx::start_at(2i64)])?;
+    let (row, col) = (rc.at(0i64)?, rc.at(1i64)?);
+    let up_input = x.reshape(vec![
+        (-1i64).into_var(),
+        1i64.into_var(),
+        row.clone(),
+        col.clone(),
+    ])?;
+    let all = Idx::all;
+    let edge = |from: i64, to: Option<i64>| {
+        Idx::slice(
+            Some(Variable::index_constant(from)),
+            to.map(Variable::index_constant),
+            None,
+        )
+    };
+    let concat_mat = concatenate(
+        &[
+            up_input.get(&[all(), all(), Idx::to(1i64), all()])?,
+            up_input.clone(),
+            up_input.get(&[all(), all(), edge(-1, None), all()])?,
+        ],
+        2,
+    )?;
+    let concat_mat = concatenate(
+        &[
+            concat_mat.get(&[all(), all(), all(), Idx::to(1i64)])?,
+            concat_mat.clone(),
+            concat_mat.get(&[all(), all(), all(), edge(-1, None)])?,
+        ],
+        3,
+    )?;
+    let concat_col = &col + 2i8;
+    let pad = 2 * ratio - (ratio - 1) / 2 - 1;
+    let r = ratio as i64;
+    let bs = |v: Option<usize>| match v {
+        Some(n) => (n as i64).into_var(),
+        // not read: only the last two lengths become the op's input
+        None => up_input.shape().at(0i64).expect("a 4-d shape"),
+    };
+    let shape4 =
+        |a: Variable, b: Variable| ShapeArg::Scalars(vec![bs(up_bs), 1i8.into_var(), a, b]);
+    let grad_args = |k: [Option<usize>; 4], border: Border, subsample: [usize; 2]| Conv2dArgs {
+        input_shape: None,
+        filter_shape: Some(k),
+        border_mode: border,
+        subsample,
+        filter_flip: true,
+        filter_dilation: [1, 1],
+        num_groups: 1,
+    };
+    let upsampled = if use_1d_kernel {
+        let kern = bilinear_kernel_1d(ratio, true)?;
+        let kr = kern.dimshuffle(&[None, None, Some(0), None])?;
+        let rows = conv2d_grad_wrt_inputs(
+            concat_mat,
+            kr,
+            shape4(&row * r, concat_col),
+            &grad_args(
+                [Some(1), Some(1), None, Some(1)],
+                Border::pad((pad, pad), (0, 0)),
+                [ratio, 1],
+            ),
+        )?;
+        let kc = kern.dimshuffle(&[None, None, None, Some(0)])?;
+        conv2d_grad_wrt_inputs(
+            rows,
+            kc,
+            shape4(&row * r, &col * r),
+            &grad_args(
+                [Some(1), Some(1), Some(1), None],
+                Border::pad((0, 0), (pad, pad)),
+                [1, ratio],
+            ),
+        )?
+    } else {
+        let kern = bilinear_kernel_2d([ratio, ratio], true)?;
+        let k = kern.dimshuffle(&[None, None, Some(0), Some(1)])?;
+        conv2d_grad_wrt_inputs(
+            concat_mat,
+            k,
+            shape4(&row * r, &col * r),
+            &grad_args(
+                [Some(1), Some(1), None, None],
+                Border::pad((pad, pad), (pad, pad)),
+                [ratio, ratio],
+            ),
+        )?
+    };
+    // a Shape node per entry, as Theano's `input.shape[0], input.shape[1]`
+    upsampled.reshape(vec![
+        x.shape().at(0i64)?,
+        x.shape().at(1i64)?,
+        &row * r,
+        &col * r,
+    ])
 }

@@ -167,3 +167,34 @@ fn pool_nd_at(
         loc,
     )
 }
+
+/// Theano's `max_pool_2d_same_size(input, patch_size)`: `input` where each element is the
+/// maximum of its (non-overlapping, `ignore_border`) `patch_size` window, and zero elsewhere
+/// (the `MaxPoolGrad` of the pooled maxima with themselves as the gradient).
+#[track_caller]
+pub fn max_pool_2d_same_size(input: impl IntoVar, patch_size: [usize; 2]) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = input.into_var();
+    let args = PoolArgs {
+        ignore_border: true,
+        ..PoolArgs::default()
+    };
+    let out = pool_at("max_pool_2d_same_size", x.clone(), &patch_size, &args, loc)?;
+    apply1(
+        Op::Pool {
+            kind: PoolKind::MaxPoolGrad,
+            ignore_border: true,
+            mode: PoolMode::Max,
+            ndim: 2,
+        },
+        vec![
+            x,
+            out.clone(),
+            out,
+            int_vector(&patch_size),
+            int_vector(&patch_size),
+            int_vector(&[0, 0]),
+        ],
+        loc,
+    )
+}
