@@ -613,7 +613,136 @@ pub(crate) fn perform(kind: Kind, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             }
             vec![of_mat(d, expm_grad(&am, &mat(ga))?.as_ref())]
         }
+        Kind::Lstsq => lstsq(inputs)?,
+        Kind::TensorInv { ind } => vec![tensorinv(x, ind)?],
+        Kind::TensorSolve { axes } => vec![tensorsolve(
+            x,
+            inputs[1],
+            axes.map(|a| a.as_vec()).as_deref(),
+        )?],
     })
+}
+
+/// NumPy's `lstsq(a, b, rcond)` (LAPACK's `gelsd`): the minimum-norm least-squares solution
+/// by the SVD, singular values at or below `rcond` times the largest treated as zero
+/// (machine precision for a negative `rcond`); the residuals' squared sums per column when
+/// `a` has full column rank and more rows than columns (else empty), the rank, and the
+/// singular values.
+fn lstsq(inputs: &[&Tensor]) -> R<Vec<Tensor>> {
+    let (a, b) = (mat(inputs[0]), mat(inputs[1]));
+    let (m, n) = (a.nrows(), a.ncols());
+    if b.nrows() != m {
+        return Err("LinAlgError: Incompatible dimensions".into());
+    }
+    let rcond = inputs[2].to_f64_vec()[0];
+    let (u, s, vt) = svd(&a, false)?;
+    let smax = s.iter().fold(0.0f64, |p, &v| p.max(v));
+    let cutoff = if rcond < 0.0 { f64::EPSILON } else { rcond } * smax;
+    let rank = s.iter().filter(|&&v| v > cutoff).count();
+    // x = V diag(1 / s_i, kept) U^T b
+    let utb = mul(u.transpose(), b.as_ref());
+    let scaled = Mat::from_fn(s.len(), b.ncols(), |i, j| {
+        if s[i] > cutoff {
+            utb[(i, j)] / s[i]
+        } else {
+            0.0
+        }
+    });
+    let x = mul(vt.transpose(), scaled.as_ref());
+    let residuals = if rank == n && m > n {
+        let r = mul(a.as_ref(), x.as_ref());
+        (0..b.ncols())
+            .map(|j| (0..m).map(|i| (b[(i, j)] - r[(i, j)]).powi(2)).sum())
+            .collect()
+    } else {
+        vec![]
+    };
+    let d = out_dtype(&inputs[..2]);
+    Ok(vec![
+        of_rhs(d, x.as_ref(), inputs[1].ndim()),
+        of_vec(DType::Float64, residuals),
+        tensor(DType::Int64, &[], vec![rank as f64]),
+        of_vec(DType::Float64, s),
+    ])
+}
+
+/// NumPy's `tensorinv(a, ind)`: the inverse of `a` read as a matrix of its first `ind` axes
+/// by the rest, shaped as the rest then the first `ind`.
+fn tensorinv(a: &Tensor, ind: usize) -> R<Tensor> {
+    if ind == 0 || ind > a.ndim() {
+        return Err("ValueError: Invalid ind argument.".into());
+    }
+    let shape = a.shape();
+    let rows: usize = shape[ind..].iter().product();
+    let flat = a
+        .reshape(&[rows, a.len().checked_div(rows).unwrap_or(0)])
+        .map_err(|e| e.to_string())?;
+    numpy_square(&flat)?;
+    let inv = inverse(&mat(&flat))?;
+    let out_shape: Vec<usize> = shape[ind..].iter().chain(&shape[..ind]).copied().collect();
+    of_mat(a.dtype(), inv.as_ref())
+        .reshape(&out_shape)
+        .map_err(|e| e.to_string())
+}
+
+/// NumPy's `tensorsolve(a, b, axes)`: `x` with `tensordot(a, x, x.ndim) == b`, `axes` of `a`
+/// moved to the end first.
+fn tensorsolve(a: &Tensor, b: &Tensor, axes: Option<&[i64]>) -> R<Tensor> {
+    let mut order: Vec<usize> = (0..a.ndim()).collect();
+    if let Some(axes) = axes {
+        for &k in axes {
+            let k = if k < 0 { k + a.ndim() as i64 } else { k } as usize;
+            order.retain(|&o| o != k);
+            order.push(k);
+        }
+    }
+    let shape: Vec<usize> = order.iter().map(|&o| a.shape()[o]).collect();
+    let old: Vec<usize> = shape[b.ndim()..].to_vec();
+    let prod: usize = old.iter().product();
+    if shape[..b.ndim()].iter().product::<usize>() != prod {
+        return Err(
+            "LinAlgError: Input arrays must satisfy the requirement             \
+                    prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])"
+                .into(),
+        );
+    }
+    // a transposed by `order`, as a prod x prod matrix
+    let av = a.to_f64_vec();
+    let st: Vec<usize> = {
+        let mut s = vec![1usize; a.ndim()];
+        for k in (0..a.ndim().saturating_sub(1)).rev() {
+            s[k] = s[k + 1] * a.shape()[k + 1];
+        }
+        s
+    };
+    let mut idx = vec![0usize; shape.len()];
+    let mut moved = Vec::with_capacity(av.len());
+    for _ in 0..av.len() {
+        moved.push(
+            av[idx
+                .iter()
+                .zip(&order)
+                .map(|(&i, &o)| i * st[o])
+                .sum::<usize>()],
+        );
+        for k in (0..shape.len()).rev() {
+            idx[k] += 1;
+            if idx[k] < shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    let am = Mat::from_fn(prod, prod, |i, j| moved[i * prod + j]);
+    let bv = b.to_f64_vec();
+    let bm = Mat::from_fn(prod, 1, |i, _| bv[i]);
+    let x = am.partial_piv_lu();
+    if (0..prod).any(|i| x.U()[(i, i)] == 0.0) {
+        return Err("LinAlgError: Singular matrix".into());
+    }
+    let sol = x.solve(bm.as_ref());
+    let v = (0..prod).map(|i| sol[(i, 0)]).collect();
+    Ok(tensor(out_dtype(&[a, b]), &old, v))
 }
 
 /// float32 when every input is, else float64 (the ops' multi-input dtype rule).

@@ -213,3 +213,44 @@ pub fn norm(x: impl IntoVar, ord: NormOrd) -> Result<Variable> {
         _ => Err(refuse("norm", &x, "We don't support norm with ndim > 2", loc)),
     }
 }
+
+/// Theano's `lstsq()(a, b, rcond)`: NumPy's least squares: the minimum-norm `x` minimizing
+/// `|a x - b|` (of `b`'s rank), the residuals' squared sums (empty unless `a` has full column
+/// rank and more rows than columns), the effective rank (singular values above `rcond` times
+/// the largest; machine precision for a negative `rcond`) and the singular values. No
+/// gradient, as Theano's.
+#[track_caller]
+pub fn lstsq(
+    a: impl IntoVar,
+    b: impl IntoVar,
+    rcond: impl IntoVar,
+) -> Result<(Variable, Variable, Variable, Variable)> {
+    let o = build(
+        Kind::Lstsq,
+        vec![a.into_var(), b.into_var(), rcond.into_var()],
+    )?;
+    Ok((o[0].clone(), o[1].clone(), o[2].clone(), o[3].clone()))
+}
+
+/// Theano's `tensorinv(a, ind)`: NumPy's `tensorinv`, the inverse of `a` read as a matrix of
+/// its first `ind` axes by the rest, shaped as the rest then the first `ind`.
+#[track_caller]
+pub fn tensorinv(a: impl IntoVar, ind: usize) -> Result<Variable> {
+    build1(Kind::TensorInv { ind }, vec![a.into_var()])
+}
+
+/// Theano's `tensorsolve(a, b, axes)`: NumPy's `tensorsolve`, the `x` with `tensordot(a, x,
+/// x.ndim) == b` (`axes` of `a` moved to the end first).
+#[track_caller]
+pub fn tensorsolve(a: impl IntoVar, b: impl IntoVar, axes: Option<&[i64]>) -> Result<Variable> {
+    let loc = Location::caller();
+    let (a, b) = (a.into_var(), b.into_var());
+    let axes =
+        match axes {
+            None => None,
+            Some(v) => Some(crate::op::Axes::new(v).ok_or_else(|| {
+                refuse("TensorSolve", &a, format!("at most 8 axes, got {v:?}"), loc)
+            })?),
+        };
+    build1(Kind::TensorSolve { axes }, vec![a, b])
+}

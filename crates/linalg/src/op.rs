@@ -61,6 +61,36 @@ impl QrMode {
     }
 }
 
+/// `TensorSolve`'s `axes`: up to 8 axes of `a` moved to the end (NumPy's `tensorsolve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Axes {
+    len: u8,
+    v: [i8; 8],
+}
+
+impl Axes {
+    /// The axes, or `None` for more than 8 or one outside `-128..128`.
+    pub fn new(axes: &[i64]) -> Option<Axes> {
+        if axes.len() > 8 {
+            return None;
+        }
+        let mut v = [0i8; 8];
+        for (d, &a) in v.iter_mut().zip(axes) {
+            *d = i8::try_from(a).ok()?;
+        }
+        Some(Axes {
+            len: axes.len() as u8,
+            v,
+        })
+    }
+    pub fn as_vec(&self) -> Vec<i64> {
+        self.v[..self.len as usize]
+            .iter()
+            .map(|&a| a as i64)
+            .collect()
+    }
+}
+
 /// Which linear-algebra op, with its parameters (Theano's `__props__`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -98,6 +128,12 @@ pub enum Kind {
     Expm,
     /// `slinalg.ExpmGrad`: its gradient.
     ExpmGrad,
+    /// `nlinalg.lstsq`: NumPy's least squares `(x, residuals, rank, s)` of `(a, b, rcond)`.
+    Lstsq,
+    /// `nlinalg.TensorInv{ind}`: NumPy's `tensorinv`.
+    TensorInv { ind: usize },
+    /// `nlinalg.TensorSolve{axes}`: NumPy's `tensorsolve`.
+    TensorSolve { axes: Option<Axes> },
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -127,6 +163,9 @@ impl Kind {
             Kind::EigvalshGrad { .. } => "EigvalshGrad",
             Kind::Expm => "Expm",
             Kind::ExpmGrad => "ExpmGrad",
+            Kind::Lstsq => "lstsq",
+            Kind::TensorInv { .. } => "TensorInv",
+            Kind::TensorSolve { .. } => "TensorSolve",
         }
     }
 
@@ -161,12 +200,26 @@ impl Kind {
             Kind::Eigvalsh { lower } | Kind::EigvalshGrad { lower } => {
                 format!("lower={}", py_bool(lower))
             }
+            Kind::TensorInv { ind } => format!("ind={ind}"),
+            Kind::TensorSolve { axes: None } => "axes=None".into(),
+            Kind::TensorSolve { axes: Some(a) } => {
+                let v: Vec<String> = a.as_vec().iter().map(|x| x.to_string()).collect();
+                if v.len() == 1 {
+                    format!("axes=({},)", v[0])
+                } else {
+                    format!("axes=({})", v.join(", "))
+                }
+            }
             _ => String::new(),
         }
     }
 
     /// The kind named `name` with parameters `params` (the text form [`Kind::params`] writes).
     pub fn parse(name: &str, params: &str) -> Result<Kind, String> {
+        if name == "TensorSolve" {
+            // `axes=(0, 1)`: the tuple holds commas, so it is read before the key=value list
+            return parse_tensorsolve(name, params);
+        }
         let p = Params::parse(name, params)?;
         let uplo = || match p.string("UPLO", "L")? {
             "L" => Ok(true),
@@ -244,6 +297,13 @@ impl Kind {
             ),
             "Expm" => (Kind::Expm, &[]),
             "ExpmGrad" => (Kind::ExpmGrad, &[]),
+            "lstsq" => (Kind::Lstsq, &[]),
+            "TensorInv" => {
+                let ind = p.int("ind", Some(2))?.unwrap_or(2);
+                let ind = usize::try_from(ind)
+                    .map_err(|_| format!("{name}: ind must be >= 0, got {ind}"))?;
+                (Kind::TensorInv { ind }, &["ind"])
+            }
             _ => return Err(format!("{name} is not a linear-algebra op")),
         };
         p.only(known)?;
@@ -265,13 +325,37 @@ impl Kind {
             Kind::Svd {
                 compute_uv: true, ..
             } => 3,
+            Kind::Lstsq => 4,
             _ => 1,
         }
     }
 }
 
+fn parse_tensorsolve(name: &str, params: &str) -> Result<Kind, String> {
+    let text = params.trim();
+    let axes = match text.strip_prefix("axes=") {
+        None if text.is_empty() => None,
+        Some("None") => None,
+        Some(t) => {
+            let inner = t
+                .strip_prefix('(')
+                .and_then(|t| t.strip_suffix(')'))
+                .ok_or_else(|| format!("{name}: axes must be None or a tuple"))?;
+            let v: Vec<i64> = inner
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().map_err(|_| format!("{name}: bad axis `{a}`")))
+                .collect::<Result<_, _>>()?;
+            Some(Axes::new(&v).ok_or_else(|| format!("{name}: at most 8 small axes"))?)
+        }
+        None => return Err(format!("{name}'s parameter is axes=..., got `{text}`")),
+    };
+    Ok(Kind::TensorSolve { axes })
+}
+
 /// All the names [`Kind::name`] gives (the text parser's registrations).
-pub(crate) const NAMES: [&str; 15] = [
+pub(crate) const NAMES: [&str; 18] = [
     "MatrixInverse",
     "MatrixPinv",
     "Det",
@@ -287,6 +371,9 @@ pub(crate) const NAMES: [&str; 15] = [
     "EigvalshGrad",
     "Expm",
     "ExpmGrad",
+    "lstsq",
+    "TensorInv",
+    "TensorSolve",
 ];
 
 /// The op of one [`Kind`].
@@ -445,6 +532,65 @@ impl LinalgOp {
                 m(1, "gA")?;
                 vec![matrix(ins[0].dtype)]
             }
+            Kind::Lstsq => {
+                arity(3, "a, b, rcond")?;
+                m(0, "a")?;
+                float_of(name, "b", &ins[1], &[1, 2])?;
+                if ins[2].ndim() != 0 || !(ins[2].dtype.is_float() || ins[2].dtype.is_int()) {
+                    return Err(format!(
+                        "{name} expects rcond to be a number, got {}",
+                        ins[2]
+                    ));
+                }
+                // Theano declares a floatX matrix, a dvector, an lscalar and a dvector; x
+                // here has b's rank (a vector b gives a vector x, which Theano's type
+                // refuses)
+                let x = TensorType::with_ndim(upcast(&[&ins[0], &ins[1]]), ins[1].ndim())
+                    .map_err(|e| e.to_string())?;
+                vec![
+                    x,
+                    vector(DType::Float64),
+                    TensorType::scalar(DType::Int64),
+                    vector(DType::Float64),
+                ]
+            }
+            Kind::TensorInv { .. } => {
+                arity(1, "a")?;
+                if !is_float(&ins[0]) {
+                    return Err(format!(
+                        "{name} expects a float32 or float64 tensor, got {}",
+                        ins[0]
+                    ));
+                }
+                vec![TensorType::with_ndim(ins[0].dtype, ins[0].ndim())
+                    .map_err(|e| e.to_string())?]
+            }
+            Kind::TensorSolve { axes } => {
+                arity(2, "a, b")?;
+                let (a, b) = (&ins[0], &ins[1]);
+                if !is_float(a) || !is_float(b) || a.ndim() < b.ndim() {
+                    return Err(format!(
+                        "{name} expects float tensors a and b with a of at least b's \
+                         dimensions, got {a} and {b}"
+                    ));
+                }
+                if let Some(ax) = axes {
+                    if ax
+                        .as_vec()
+                        .iter()
+                        .any(|&x| x < -(a.ndim() as i64) || x >= a.ndim() as i64)
+                    {
+                        return Err(format!(
+                            "{name}: axes {:?} out of range for {a}",
+                            ax.as_vec()
+                        ));
+                    }
+                }
+                // the solution has a's trailing axes (Theano declares a matrix whatever
+                // their number)
+                vec![TensorType::with_ndim(upcast(&[a, b]), a.ndim() - b.ndim())
+                    .map_err(|e| e.to_string())?]
+            }
         })
     }
 }
@@ -506,6 +652,16 @@ impl CustomOp for LinalgOp {
             }
             Kind::Eigvalsh { .. } => vec![vec![of(0, 0)]],
             Kind::EigvalshGrad { .. } => vec![same(0), same(1)],
+            // Theano's: the trailing axes, then the leading ones
+            Kind::TensorInv { ind } => {
+                let n = input_ndims[0];
+                if ind > n {
+                    return None;
+                }
+                vec![(ind..n).chain(0..ind).map(|a| of(0, a)).collect()]
+            }
+            // rank and residuals depend on the values
+            Kind::Lstsq | Kind::TensorSolve { .. } => return None,
         })
     }
     fn perform(&self, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>, String>> {
