@@ -100,6 +100,11 @@ pub mod tensor {
         };
     }
 
+    /// `theano.tensor.fft`: `rfft` and `irfft` (`RFFTOp`, `IRFFTOp`; crates/extra).
+    pub mod fft {
+        pub use theano_extra::fft::{irfft, rfft};
+    }
+
     /// `theano.tensor.signal`: pooling.
     pub mod signal {
         /// `theano.tensor.signal.pool`: `pool_2d`, `pool_3d` (`Pool`) and their gradient ops.

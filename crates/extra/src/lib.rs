@@ -7,6 +7,7 @@
 //! gathers them with the extra ops theano-ir builds of existing ops (`cumsum`, `bincount`,
 //! `repeat`, `compress`, `take`, ...).
 
+pub mod fft;
 pub mod ops;
 mod perform;
 

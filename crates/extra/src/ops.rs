@@ -67,6 +67,11 @@ pub enum Kind {
         sorted: bool,
         idx_dtype: DType,
     },
+    /// `RFFTOp` (theano.tensor.fft): the real n-d FFT over every axis but the first, of
+    /// lengths `s`, real and imaginary parts on a last axis of 2.
+    Rfft,
+    /// `IRFFTOp`: its inverse, unnormalized (NumPy's `irfftn` times `prod(s)`).
+    Irfft,
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -86,7 +91,7 @@ fn order(fortran: bool) -> &'static str {
 }
 
 /// Every name [`Kind::name`] gives.
-const NAMES: [&str; 9] = [
+const NAMES: [&str; 11] = [
     "SearchsortedOp",
     "DiffOp",
     "Bartlett",
@@ -96,6 +101,8 @@ const NAMES: [&str; 9] = [
     "UnravelIndex",
     "RavelMultiIndex",
     "TopKOp",
+    "RFFTOp",
+    "IRFFTOp",
 ];
 
 impl Kind {
@@ -111,6 +118,8 @@ impl Kind {
             Kind::UnravelIndex { .. } => "UnravelIndex",
             Kind::RavelMultiIndex { .. } => "RavelMultiIndex",
             Kind::TopK { .. } => "TopKOp",
+            Kind::Rfft => "RFFTOp",
+            Kind::Irfft => "IRFFTOp",
         }
     }
 
@@ -235,6 +244,8 @@ impl Kind {
                     &["axis", "sorted", "idx_dtype"],
                 )
             }
+            "RFFTOp" => (Kind::Rfft, &[]),
+            "IRFFTOp" => (Kind::Irfft, &[]),
             _ => return Err(format!("{name} is not one of extra_ops' ops")),
         };
         p.only(known)?;
@@ -462,6 +473,7 @@ impl ExtraOp {
                     TensorType::new(idx_dtype, &x.broadcastable()).map_err(|e| e.to_string())?;
                 Ok(vec![*x, idx])
             }
+            Kind::Rfft | Kind::Irfft => crate::fft::types(self.kind, ins),
         }
     }
 }
@@ -572,6 +584,7 @@ impl CustomOp for ExtraOp {
                     let g = T::set_subtensor(&zeros.get(&idx).map_err(e)?, &gz).map_err(e)?;
                     Ok(vec![Some(g), None])
                 }
+                Kind::Rfft | Kind::Irfft => crate::fft::grad(self.kind, inputs, g0),
                 // integer outputs: no gradient reaches the inputs
                 Kind::Bartlett
                 | Kind::Unique { .. }
