@@ -128,7 +128,9 @@ pub mod tensor {
     }
 }
 pub use theano_ir::{DType, GraphError, Op, TensorType, Variable};
-pub use theano_scan::{foldl, foldr, map, reduce, scan, Scan, ScanBody, ScanError, ScanOutput};
+pub use theano_scan::{
+    foldl, foldr, map, reduce, scan, OfgBuilder, OpFromGraph, Scan, ScanBody, ScanError, ScanOutput,
+};
 
 /// Registers the IR text parsers of the custom ops this library defines (`mrg_uniform`,
 /// `MultinomialFromUniform`, `ChoiceFromUniform`, `RandomFunction`, the loop `for`, the
@@ -140,6 +142,7 @@ pub fn register_builtin_ops() {
     theano_random::raw_op::register_ops();
     theano_random::multinomial::register_ops();
     theano_scan::register_ops();
+    theano_scan::ofg::register_ops();
     theano_linalg::register_ops();
     theano_extra::register_ops();
     theano_nnet::register_ops();

@@ -475,6 +475,19 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
             vec![T::exp(T::assert_op(&x, &[T::constant(1i8)]).unwrap())],
             &["!Assert", "(%0)"],
         ),
+        // an OpFromGraph built with inline=True is written out
+        "inline_ofg_expansion" => {
+            let a = T::dvector("a");
+            let op = theano::OpFromGraph::new(std::slice::from_ref(&a), &[T::exp(&a) * 2.0])
+                .inline(true)
+                .build()
+                .unwrap();
+            (
+                vec![x.clone()],
+                vec![op.apply(std::slice::from_ref(&x)).unwrap().remove(0)],
+                &["!OpFromGraph", "Elemwise{exp,no_inplace}(%0)"],
+            )
+        }
         // Theano's local_func_inv pairs
         "deg2rad_rad2deg" => (
             vec![x.clone()],
@@ -1027,6 +1040,7 @@ rewrite_tests!(
     remove_useless_assert_conditions,
     useless_rebroadcast,
     useless_rebroadcast_flags,
+    inline_ofg_expansion,
     deg2rad_rad2deg,
     rad2deg_deg2rad,
     sinh_arcsinh,

@@ -235,6 +235,18 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = used;
         None
     }
+    /// Whether `debugprint` shows the inner graphs in its `Inner graphs of the scan ops:`
+    /// section (a loop's, as Theano; Theano's `OpFromGraph` shows none). Default: when there
+    /// are any.
+    fn prints_inner_graphs(&self) -> bool {
+        !self.inner_graphs().is_empty()
+    }
+    /// The graph the optimizer writes out in place of the node (Theano's `OpFromGraph` with
+    /// `inline=True`: `inline_ofg_expansion`); its inputs stand for the node's inputs, in
+    /// order. `None` (the default): the node stays.
+    fn inline_graph(&self) -> Option<InnerGraph> {
+        None
+    }
     /// Which linker made each inner graph's runner (`interp`, `jit`, ...), for the profile.
     fn inner_linkers(&self) -> Vec<&'static str> {
         Vec::new()

@@ -61,6 +61,7 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
+    func_outputs!("inline_ofg_expansion", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "OpFromGraph{inline=True}(args) -> its graph over args (Theano's inline_ofg_expansion)", inline_ofg_expansion),
     pat!("remove_useless_assert", Canonicalize, ["fast_run", "local_remove_useless_assert"], "Assert(x, c...) -> x when every condition is a constant with no zero",
         "(Assert ?x ?c..) => ?x", |fg, m| is_assert(fg, m.node) && m.rest("c").iter().all(|&c| is_true_constant(fg, c))),
     func_outputs!("remove_useless_assert_conditions", Canonicalize, ["fast_run", "local_remove_useless_assert"], ["Custom"], "Assert(x, c1, c2) -> Assert(x, c2) when c1 is a constant with no zero and c2 is not", remove_useless_assert_conditions),
@@ -464,6 +465,61 @@ fn one_minus_sigmoid_ds(fg: &mut FunctionGraph, n: Node) -> Option<Value> {
 
 fn is_assert(fg: &FunctionGraph, n: Node) -> bool {
     theano_ir::assert_op::assert_msg(fg.op(n)).is_some()
+}
+
+/// Theano's `inline_ofg_expansion`: a custom op with an inline graph (an `OpFromGraph`
+/// built with `inline=True`) gives way to its graph over the node's inputs.
+fn inline_ofg_expansion(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+    let Op::Custom(c) = fg.op(n) else {
+        return vec![];
+    };
+    let Some(g) = c.0.inline_graph() else {
+        return vec![];
+    };
+    let (ins, outs, loc) = (
+        fg.node_inputs(n).to_vec(),
+        fg.node_outputs(n).to_vec(),
+        fg.location(n),
+    );
+    let mut map: std::collections::HashMap<u64, Value> = g
+        .inputs
+        .iter()
+        .zip(&ins)
+        .map(|(v, &x)| (v.id(), x))
+        .collect();
+    // constants (and shared variables) of the graph come in as they are
+    fn value_of(
+        fg: &mut FunctionGraph,
+        map: &std::collections::HashMap<u64, Value>,
+        v: &theano_ir::Variable,
+    ) -> Option<Value> {
+        match map.get(&v.id()) {
+            Some(&x) => Some(x),
+            None => fg.import(v).ok(),
+        }
+    }
+    for node in theano_ir::graph::toposort(&g.outputs) {
+        let Some(args) = node
+            .inputs()
+            .iter()
+            .map(|i| value_of(fg, &map, i))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return vec![];
+        };
+        let Ok(new) = fg.add_node(node.op().clone(), &args, loc) else {
+            return vec![];
+        };
+        let new_outs = fg.node_outputs(new).to_vec();
+        for (k, o) in new_outs.into_iter().enumerate() {
+            map.insert(node.output(k).id(), o);
+        }
+    }
+    outs.iter()
+        .zip(&g.outputs)
+        .map(|(&o, v)| value_of(fg, &map, v).map(|x| (o, x)))
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default()
 }
 
 fn is_rebroadcast(fg: &FunctionGraph, n: Node) -> bool {

@@ -26,9 +26,11 @@
 //! ```
 
 pub mod fold;
+pub mod ofg;
 pub mod op;
 pub mod text;
 
 pub use fold::{foldl, foldr, map, reduce};
+pub use ofg::{OfgBuilder, OpFromGraph};
 pub use op::{is_scan, scan, Scan, ScanBody, ScanError, ScanOutput};
 pub use text::register_ops;

@@ -26,6 +26,9 @@ use theano_ir::{
 pub enum ScanError {
     #[error("scan: {0}")]
     Invalid(String),
+    /// An `OpFromGraph` refused (its message as Theano's).
+    #[error("{0}")]
+    OpFromGraph(String),
     #[error(transparent)]
     Graph(#[from] GraphError),
 }
@@ -625,7 +628,7 @@ pub fn scan<B: Into<ScanBody>>(
 
 /// The body as an interpreted program (a function's linker may compile it again:
 /// [`CustomOp::with_runners`]).
-fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Arc<dyn InnerRunner>> {
+pub(crate) fn compile(inputs: &[Variable], outputs: &[Variable]) -> Result<Arc<dyn InnerRunner>> {
     let fg = FunctionGraph::from_outputs(inputs, outputs)
         .map_err(|e| ScanError::Invalid(format!("the body's graph: {e}")))?;
     let program = theano_exec::schedule(&fg, Interface::inputs_only(&fg));

@@ -208,7 +208,7 @@ impl Printer<'_> {
     /// `scan_ops.append`).
     fn note_loop(&mut self, v: &Variable) {
         let Some(node) = v.owner() else { return };
-        let has_body = matches!(node.op(), Op::Custom(c) if !c.0.inner_graphs().is_empty());
+        let has_body = matches!(node.op(), Op::Custom(c) if c.0.prints_inner_graphs());
         let met = || {
             self.loops
                 .iter()
