@@ -282,3 +282,46 @@ fn the_text_form_round_trips() {
         );
     }
 }
+
+/// Theano's CPU rewrites of the abstract ops (`local_abstract_batch_norm_train`,
+/// `_train_grad`, `_inference`): a compiled training step and its gradient hold no
+/// abstract batch-norm node, only elementwise and reduction nodes the JIT compiles, and
+/// compute what the ops' own `perform`s compute (the rewrites excluded).
+#[test]
+fn the_cpu_rewrites_write_the_ops_out() {
+    let x = T::dtensor4("x");
+    let (g, b) = (T::dvector("g"), T::dvector("b"));
+    let (rm, rv) = (T::dvector("rm"), T::dvector("rv"));
+    let outs =
+        bn::batch_normalization_train(&x, &g, &b, Axes::Spatial, 1e-4, 0.1, Some((&rm, &rv)))
+            .unwrap();
+    let test_out = bn::batch_normalization_test(&x, &g, &b, &rm, &rv, Axes::Spatial, 1e-3).unwrap();
+    let cost = T::sum(T::sqr(&outs[0]));
+    let gs = grad(&cost, &[x.clone(), g.clone(), b.clone()]).unwrap();
+    let mut all = outs.clone();
+    all.push(test_out);
+    all.extend(gs);
+    let ins = [&x, &g, &b, &rm, &rv];
+    let mut rng = Rng::new(3);
+    let vals = vec![
+        rng.tensor(DType::Float64, &[4, 3, 2, 5], -1.0, 1.0),
+        rng.tensor(DType::Float64, &[3], 0.5, 1.5),
+        rng.tensor(DType::Float64, &[3], -0.5, 0.5),
+        rng.tensor(DType::Float64, &[3], -0.5, 0.5),
+        rng.tensor(DType::Float64, &[3], 0.5, 1.5),
+    ];
+    let f = theano::function(&ins, all.clone()).unwrap();
+    let text = f.fgraph().to_text();
+    assert!(!text.contains("AbstractBatchNorm"), "{text}");
+    let got = f.call(&vals).unwrap();
+    let excluded = theano::Mode::parse_flags(
+        "optimizer_excluding=local_abstract_batch_norm_train:local_abstract_batch_norm_inference",
+    )
+    .unwrap();
+    let r = theano::compile(&ins, all).mode(excluded).build().unwrap();
+    assert!(r.fgraph().to_text().contains("AbstractBatchNormTrain"));
+    let want = r.call(&vals).unwrap();
+    for (k, (a, w)) in got.iter().zip(&want).enumerate() {
+        assert!(a.allclose(w, 1e-12, 1e-12), "output {k}: {a:?} vs {w:?}");
+    }
+}

@@ -488,6 +488,30 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                 &["!OpFromGraph", "Elemwise{exp,no_inplace}(%0)"],
             )
         }
+        // the abstract batch-norm ops become elementwise graphs
+        "abstract_batch_norm" => {
+            let (g, b, m, v) = (
+                T::dscalar("g"),
+                T::dscalar("b"),
+                T::dscalar("m"),
+                T::dscalar("v"),
+            );
+            let out = theano::tensor::nnet::bn::batch_normalization_test(
+                &x,
+                &g,
+                &b,
+                &m,
+                &v,
+                theano::tensor::nnet::bn::Axes::PerActivation,
+                1e-4,
+            )
+            .unwrap();
+            (
+                vec![x.clone(), g, b, m, v],
+                vec![out],
+                &["!AbstractBatchNorm", "Elemwise{sqrt"],
+            )
+        }
         // Theano's local_func_inv pairs
         "deg2rad_rad2deg" => (
             vec![x.clone()],
@@ -1041,6 +1065,7 @@ rewrite_tests!(
     useless_rebroadcast,
     useless_rebroadcast_flags,
     inline_ofg_expansion,
+    abstract_batch_norm,
     deg2rad_rad2deg,
     rad2deg_deg2rad,
     sinh_arcsinh,

@@ -4,7 +4,9 @@ use crate::perform;
 use std::sync::Arc;
 use theano_ir::params::Params;
 use theano_ir::tensor::{self as T};
-use theano_ir::{CustomOp, DType, Op, OpTable, ShapeDim, Tensor, TensorType, Variable};
+use theano_ir::{
+    CustomOp, DType, Expansion, InnerGraph, Op, OpTable, ShapeDim, Tensor, TensorType, Variable,
+};
 
 /// Which op; `axes` are the normalized axes, sorted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -362,6 +364,91 @@ impl CustomOp for BnOp {
     }
     fn perform(&self, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>, String>> {
         Some(perform::perform(&self.kind, inputs))
+    }
+    fn expansion(&self, input_types: &[TensorType]) -> Option<Expansion> {
+        let outs = self.types(input_types).ok()?;
+        let inputs: Vec<Variable> = input_types.iter().map(|t| T::input(*t, "")).collect();
+        let outputs = self.expand(&inputs).ok()?;
+        // each result with its output's pattern and dtype (Theano's patternbroadcast)
+        let outputs = outputs
+            .into_iter()
+            .zip(&outs)
+            .map(|(r, t)| {
+                let r = if r.dtype() == t.dtype {
+                    r
+                } else {
+                    T::cast(&r, t.dtype)
+                };
+                T::patternbroadcast(&r, &t.broadcastable())
+            })
+            .collect::<theano_ir::Result<Vec<_>>>()
+            .ok()?;
+        if outputs.iter().zip(&outs).any(|(r, t)| r.ty() != *t) {
+            return None;
+        }
+        Some(Expansion {
+            rewrite: "abstract_batch_norm",
+            graph: InnerGraph {
+                outer: (0..inputs.len()).map(Some).collect(),
+                inputs,
+                outputs,
+            },
+        })
+    }
+}
+
+impl BnOp {
+    /// Theano's CPU rewrites of the abstract ops (`local_abstract_batch_norm_train`,
+    /// `_train_grad`, `_inference`): the op's outputs as elementwise and reduction graphs of
+    /// `ins`.
+    fn expand(&self, ins: &[Variable]) -> theano_ir::Result<Vec<Variable>> {
+        let axes: Vec<isize> = self.kind.axes().iter().map(|&a| a as isize).collect();
+        let axes = Some(&axes[..]);
+        // epsilon does not upcast a float32 variance
+        let eps_for = |v: &Variable, eps: &Variable| {
+            if v.dtype() == DType::Float32 && eps.dtype() == DType::Float64 {
+                T::cast(eps, DType::Float32)
+            } else {
+                eps.clone()
+            }
+        };
+        Ok(match self.kind {
+            Kind::Train { running, .. } => {
+                let (x, scale, bias, eps, factor) = (&ins[0], &ins[1], &ins[2], &ins[3], &ins[4]);
+                let mean = T::mean(x, axes, true)?;
+                let var = T::var(x, axes, true)?;
+                let invstd = T::inv(T::sqrt(&var + eps_for(&var, eps)));
+                let out = (x - &mean) * (scale * &invstd) + bias;
+                let mut r = vec![out, mean.clone(), invstd];
+                if running {
+                    r.push(&ins[5] * (1.0f64 - factor) + &mean * factor);
+                    let m = T::cast(
+                        T::prod(x.shape()) / T::prod(scale.shape()),
+                        theano_ir::config::float_x(),
+                    );
+                    let unbiased = &m / (&m - 1i8);
+                    r.push(&ins[6] * (1.0f64 - factor) + unbiased * &var * factor);
+                }
+                r
+            }
+            Kind::TrainGrad { .. } => {
+                let (x, dy, scale, x_mean, x_invstd) =
+                    (&ins[0], &ins[1], &ins[2], &ins[3], &ins[4]);
+                let x_diff = x - x_mean;
+                let mean_dy_x_diff = T::mean(dy * &x_diff, axes, true)?;
+                let c = dy * x_invstd - &x_diff * (&mean_dy_x_diff * T::pow(x_invstd, 3i8));
+                let g_inputs = scale * (&c - T::mean(&c, axes, true)?);
+                let g_scale = T::sum_axes(dy * x_invstd * &x_diff, axes, true)?;
+                let g_bias = T::sum_axes(dy, axes, true)?;
+                vec![g_inputs, g_scale, g_bias]
+            }
+            Kind::Inference { .. } => {
+                let (x, scale, bias, mean, var, eps) =
+                    (&ins[0], &ins[1], &ins[2], &ins[3], &ins[4], &ins[5]);
+                let std = T::sqrt(var + eps_for(var, eps));
+                vec![(x - mean) * (scale / std) + bias]
+            }
+        })
     }
 }
 

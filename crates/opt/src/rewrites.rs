@@ -61,7 +61,8 @@ fn float_sigmoid(fg: &FunctionGraph, m: &Match) -> bool {
 #[rustfmt::skip]
 pub static REWRITES: &[Rewrite] = &[
     func_outputs!("inline_sigmoid_binary_crossentropy", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "sigmoid_binary_crossentropy{inline=True}(o, t) -> softplus(-abs(o)) + o * ((o > 0) - t), its gradient op (o, t, out, g) -> g * (sigmoid(o) - t), g * -o (Theano inlines the OpFromGraphs)", crate::sigm::inline_sigmoid_binary_crossentropy),
-    func_outputs!("inline_ofg_expansion", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "OpFromGraph{inline=True}(args) -> its graph over args (Theano's inline_ofg_expansion)", inline_ofg_expansion),
+    func_outputs!("inline_ofg_expansion", Canonicalize, ["fast_compile", "fast_run", "inline_ofg_expansion"], ["Custom"], "OpFromGraph{inline=True}(args) -> its graph over args (Theano's inline_ofg_expansion)", |fg, n| expand(fg, n, "inline_ofg_expansion")),
+    func_outputs!("abstract_batch_norm", Canonicalize, ["fast_compile", "fast_run", "local_abstract_batch_norm_train", "local_abstract_batch_norm_train_grad", "local_abstract_batch_norm_inference"], ["Custom"], "AbstractBatchNormTrain/TrainGrad/Inference(args) -> their elementwise and reduction graphs (Theano's CPU rewrites of the abstract ops), which the fusion and the JIT then compile", |fg, n| expand(fg, n, "abstract_batch_norm")),
     pat!("remove_useless_assert", Canonicalize, ["fast_run", "local_remove_useless_assert"], "Assert(x, c...) -> x when every condition is a constant with no zero",
         "(Assert ?x ?c..) => ?x", |fg, m| is_assert(fg, m.node) && m.rest("c").iter().all(|&c| is_true_constant(fg, c))),
     func_outputs!("remove_useless_assert_conditions", Canonicalize, ["fast_run", "local_remove_useless_assert"], ["Custom"], "Assert(x, c1, c2) -> Assert(x, c2) when c1 is a constant with no zero and c2 is not", remove_useless_assert_conditions),
@@ -467,15 +468,17 @@ fn is_assert(fg: &FunctionGraph, n: Node) -> bool {
     theano_ir::assert_op::assert_msg(fg.op(n)).is_some()
 }
 
-/// Theano's `inline_ofg_expansion`: a custom op with an inline graph (an `OpFromGraph`
-/// built with `inline=True`) gives way to its graph over the node's inputs.
-fn inline_ofg_expansion(fg: &mut FunctionGraph, n: Node) -> Vec<(Value, Value)> {
+/// A custom op whose expansion is `rewrite`'s (an `OpFromGraph` built with `inline=True`,
+/// an abstract batch-norm op) gives way to its graph over the node's inputs.
+fn expand(fg: &mut FunctionGraph, n: Node, rewrite: &str) -> Vec<(Value, Value)> {
     let Op::Custom(c) = fg.op(n) else {
         return vec![];
     };
-    let Some(g) = c.0.inline_graph() else {
+    let types: Vec<theano_ir::TensorType> = fg.node_inputs(n).iter().map(|&v| fg.ty(v)).collect();
+    let Some(g) = c.0.expansion(&types).filter(|e| e.rewrite == rewrite) else {
         return vec![];
     };
+    let g = g.graph;
     let (ins, outs, loc) = (
         fg.node_inputs(n).to_vec(),
         fg.node_outputs(n).to_vec(),
