@@ -130,5 +130,66 @@ fn dot(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, call_overhead, logreg_step, elemwise, axpy, dot);
+/// A spatial batch-norm training step on (64, 32, 16, 16) float32: the outputs, the new
+/// running averages and the gradients of `sum(out^2)` with respect to x, gamma and beta.
+/// `jit` has Theano's CPU rewrites of the abstract ops (elementwise and reduction graphs the
+/// JIT fuses); `jit_abstract` excludes them (the ops' `perform`s). The JAX twin:
+/// `benches/bn_jax.py`.
+fn batchnorm_step(c: &mut Criterion) {
+    use theano::tensor::nnet::bn::{self, Axes};
+    let mut g = c.benchmark_group("batchnorm_train_step_64x32x16x16_f32");
+    let x = T::ftensor4("x");
+    let (gamma, beta) = (T::fvector("g"), T::fvector("b"));
+    let (rm, rv) = (T::fvector("rm"), T::fvector("rv"));
+    let outs = bn::batch_normalization_train(
+        &x,
+        &gamma,
+        &beta,
+        Axes::Spatial,
+        1e-4,
+        0.1,
+        Some((&rm, &rv)),
+    )
+    .unwrap();
+    let cost = T::sum(T::sqr(&outs[0]));
+    let gs = theano::grad(&cost, &[x.clone(), gamma.clone(), beta.clone()]).unwrap();
+    let mut all = vec![outs[0].clone(), outs[3].clone(), outs[4].clone()];
+    all.extend(gs);
+    let ins = [&x, &gamma, &beta, &rm, &rv];
+    let mut rng = theano_grad::Rng::new(5);
+    let vals = [
+        rng.tensor(DType::Float32, &[64, 32, 16, 16], -1.0, 1.0),
+        rng.tensor(DType::Float32, &[32], 0.5, 1.5),
+        rng.tensor(DType::Float32, &[32], -0.5, 0.5),
+        rng.tensor(DType::Float32, &[32], -0.5, 0.5),
+        rng.tensor(DType::Float32, &[32], 0.5, 1.5),
+    ];
+    let args: Vec<&Tensor> = vals.iter().collect();
+    for (row, flags) in [
+        ("jit", "linker=jit,floatX=float32"),
+        (
+            "jit_abstract",
+            "linker=jit,floatX=float32,optimizer_excluding=local_abstract_batch_norm_train",
+        ),
+    ] {
+        let f = compile(&ins, all.clone())
+            .mode(Mode::parse_flags(flags).unwrap())
+            .build()
+            .unwrap();
+        g.bench_function(row, |bch| {
+            bch.iter(|| black_box(f.call_refs(&args).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    call_overhead,
+    logreg_step,
+    elemwise,
+    axpy,
+    dot,
+    batchnorm_step
+);
 criterion_main!(benches);

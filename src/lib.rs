@@ -55,6 +55,13 @@ pub mod tensor {
     /// builders of `nnet` are in [`crate::tensor`] itself).
     pub mod nnet {
         pub use theano_extra::confusion_matrix;
+        pub use theano_nnet::{h_softmax, sparse_block_dot};
+
+        /// `theano.tensor.nnet.blocksparse`: `sparse_block_dot` (`SparseBlockGemv`,
+        /// `SparseBlockOuter`; crates/nnet).
+        pub mod blocksparse {
+            pub use theano_nnet::blocksparse::*;
+        }
         pub use theano_ir::conv::{Border, ConvKind, ConvParams};
         pub use theano_ir::tensor::{
             bilinear_kernel_1d, bilinear_kernel_2d, bilinear_upsampling, causal_conv1d, conv2d,

@@ -485,28 +485,24 @@ fn topk(axis: i64, sorted: bool, idx_dtype: DType, x: &Tensor, kth: &Tensor) -> 
             order.clear();
             order.extend(0..n);
             if !keep_order {
-                // stable: equal values keep their index order
-                if k > 0 {
-                    order.sort_by(|&a, &b| {
-                        if lt(at(b), at(a)) {
-                            std::cmp::Ordering::Less
-                        } else if lt(at(a), at(b)) {
-                            std::cmp::Ordering::Greater
-                        } else {
-                            std::cmp::Ordering::Equal
-                        }
-                    });
-                } else {
-                    order.sort_by(|&a, &b| {
-                        if lt(at(a), at(b)) {
-                            std::cmp::Ordering::Less
-                        } else if lt(at(b), at(a)) {
-                            std::cmp::Ordering::Greater
-                        } else {
-                            std::cmp::Ordering::Equal
-                        }
-                    });
-                }
+                // NumPy's order (NaN last), largest first for a positive kth; the sort is
+                // stable, so equal values keep their index order
+                let cmp = |p: f64, q: f64| {
+                    if lt(p, q) {
+                        std::cmp::Ordering::Less
+                    } else if lt(q, p) {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                };
+                order.sort_by(|&a, &b| {
+                    if k > 0 {
+                        cmp(at(b), at(a))
+                    } else {
+                        cmp(at(a), at(b))
+                    }
+                });
             }
             for (r, &j) in order[..m].iter().enumerate() {
                 picks[o * m * inner + r * inner + i] = j;

@@ -732,6 +732,38 @@ pub fn known_ints(v: &Variable) -> Option<Vec<Option<i64>>> {
                     .collect(),
             )
         }
+        // the vectors joined, each of a known length (`concatenate([idx.shape,
+        // a.shape[1:]])`, as `take` builds its result's shape)
+        Op::Join { axis: 0 } => {
+            let mut all = Vec::new();
+            for x in n.inputs() {
+                all.extend(known_ints(x)?);
+            }
+            Some(all)
+        }
+        // a slice of constant bounds of a vector of known length (`a.shape[1:]`)
+        Op::Subtensor { idx } if idx.len() == 1 => {
+            let crate::IdxEntry::Slice { start, stop, step } = &idx[0] else {
+                return None;
+            };
+            let inner = known_ints(&n.inputs()[0])?;
+            let mut bounds = n.inputs()[1..].iter();
+            let mut bound = |present: &Option<theano_tensor::DType>| match present {
+                None => Some(None),
+                Some(_) => bounds
+                    .next()
+                    .and_then(|b| b.constant_value())
+                    .and_then(|t| t.scalar_i64())
+                    .map(Some),
+            };
+            let (a, b, c) = (bound(start)?, bound(stop)?, bound(step)?);
+            let (first, len, step) = crate::op::py_slice(a, b, c, inner.len())?;
+            Some(
+                (0..len)
+                    .map(|k| inner[(first + k * step) as usize])
+                    .collect(),
+            )
+        }
         _ => None,
     }
 }

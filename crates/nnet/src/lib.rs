@@ -10,11 +10,13 @@
 //! `neighbours` is Theano's `theano.tensor.nnet.neighbours`: `Images2Neibs{mode}` and the
 //! builders `images2neibs` and `neibs2images`.
 
+pub mod blocksparse;
 pub mod bn;
 pub mod neighbours;
 pub mod op;
 mod perform;
 
+pub use blocksparse::{h_softmax, sparse_block_dot};
 pub use neighbours::{images2neibs, neibs2images, NeibMode};
 pub use op::Kind;
 
@@ -22,4 +24,5 @@ pub use op::Kind;
 pub fn register_ops() {
     op::register();
     neighbours::register();
+    blocksparse::register();
 }

@@ -438,15 +438,7 @@ fn parse(name: &str, params: &str) -> std::result::Result<Arc<dyn CustomOp>, Str
         .next()
         .and_then(|f| f.strip_prefix("body="))
         .ok_or_else(|| bad("expected `body=`"))?;
-    let body = crate::text::unescape(body)?;
-    let fg = FunctionGraph::parse(&body).map_err(|e| bad(&format!("its body: {e}")))?;
-    let inner_inputs = fg
-        .inputs()
-        .iter()
-        .map(|&v| fg.leaf_variable(v).cloned())
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| bad("a body input is not a variable"))?;
-    let inner_outputs = fg.to_variables().map_err(|e| bad(&e.to_string()))?;
+    let (inner_inputs, inner_outputs) = crate::text::parse_body(body).map_err(|e| bad(&e))?;
     if n_shared > inner_inputs.len() {
         return Err(bad("more shared inputs than inputs"));
     }

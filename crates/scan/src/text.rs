@@ -10,7 +10,7 @@
 use crate::op::{Parts, ScanOp};
 use std::sync::{Arc, Once};
 use theano_ir::fgraph::FunctionGraph;
-use theano_ir::{register_custom_op, CustomOp};
+use theano_ir::{register_custom_op, CustomOp, Variable};
 
 /// The op's name (Theano's class `Scan` prints as `for`).
 pub const NAME: &str = "for";
@@ -83,6 +83,20 @@ pub(crate) fn unescape(s: &str) -> Result<String, String> {
         });
     }
     Ok(out)
+}
+
+/// An inner graph written with [`escape`]: its input variables and its outputs.
+pub(crate) fn parse_body(text: &str) -> Result<(Vec<Variable>, Vec<Variable>), String> {
+    let body = unescape(text)?;
+    let fg = FunctionGraph::parse(&body).map_err(|e| format!("its body: {e}"))?;
+    let inputs = fg
+        .inputs()
+        .iter()
+        .map(|&v| fg.leaf_variable(v).cloned())
+        .collect::<Option<Vec<_>>>()
+        .ok_or("a body input is not a variable")?;
+    let outputs = fg.to_variables().map_err(|e| e.to_string())?;
+    Ok((inputs, outputs))
 }
 
 fn list<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
@@ -161,15 +175,7 @@ fn parse(params: &str) -> Result<Arc<dyn CustomOp>, String> {
         "_" => None,
         k => Some(count(k)?),
     };
-    let body = unescape(field("body")?)?;
-    let fg = FunctionGraph::parse(&body).map_err(|e| bad(&format!("its body: {e}")))?;
-    let inner_inputs = fg
-        .inputs()
-        .iter()
-        .map(|&v| fg.leaf_variable(v).cloned())
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| bad("a body input is not a variable"))?;
-    let inner_outputs = fg.to_variables().map_err(|e| bad(&e.to_string()))?;
+    let (inner_inputs, inner_outputs) = parse_body(field("body")?).map_err(|e| bad(&e))?;
     let op = ScanOp::from_parts(Parts {
         name: unescape(name)?,
         seq_steps,
