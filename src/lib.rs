@@ -65,8 +65,8 @@ pub mod tensor {
         pub use theano_ir::conv::{Border, ConvKind, ConvParams};
         pub use theano_ir::tensor::{
             bilinear_kernel_1d, bilinear_kernel_2d, bilinear_upsampling, causal_conv1d, conv2d,
-            conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose, conv2d_with, selu,
-            separable_conv2d, Conv2dArgs,
+            conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose, conv2d_with,
+            frac_bilinear_upsampling, selu, separable_conv2d, Conv2dArgs,
         };
 
         /// `theano.tensor.nnet.bn`: batch normalization (crates/nnet).

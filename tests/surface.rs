@@ -114,6 +114,10 @@ fn build(name: &str, i: &[Variable]) -> Vec<Variable> {
             1,
         )),
         "bilinear_upsampling_1d" => one(nnet::bilinear_upsampling(&i[0], 2, None, None, true)),
+        "frac_bilinear_upsampling" => one(nnet::frac_bilinear_upsampling(&i[0], [(3, 2), (3, 2)])),
+        "frac_bilinear_upsampling_pairs" => {
+            one(nnet::frac_bilinear_upsampling(&i[0], [(4, 2), (5, 3)]))
+        }
         "bilinear_upsampling_2d" => {
             one(nnet::bilinear_upsampling(&i[0], 3, Some(1), Some(2), false))
         }
@@ -126,7 +130,7 @@ fn build(name: &str, i: &[Variable]) -> Vec<Variable> {
 #[test]
 fn graphs_values_and_gradients_are_theanos() {
     let cases = corpus()["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 37);
+    assert_eq!(cases.len(), 39);
     let mut failures = Vec::new();
     for c in cases {
         let name = c["name"].as_str().unwrap();
@@ -252,10 +256,17 @@ fn refusals_are_theanos() {
         true,
     ));
     assert!(got.contains(&msg("bilinear_none")), "{got}");
-    // `fweights`, `aweights` and `frac_ratio` are not arguments here (Theano refuses the
-    // first two as not implemented; fractional upsampling is not built)
+    // `fweights` and `aweights` are not arguments here (Theano refuses them as not
+    // implemented); fractional ratios are `frac_bilinear_upsampling`'s (Theano's refusals of
+    // both ratios, or of a 1-D kernel with a fractional one, cannot be written)
     assert_eq!(e["cov_fweights"]["type"], "NotImplementedError");
     assert_eq!(e["bilinear_both"]["type"], "ValueError");
+    assert_eq!(e["frac_1d"]["type"], "ValueError");
+    let got = err(nnet::frac_bilinear_upsampling(
+        T::dtensor4("x"),
+        [(0, 1), (2, 1)],
+    ));
+    assert!(got.contains("frac_ratio must be positive"), "{got}");
 }
 
 /// Gradients by finite differences through the builders with float inputs.

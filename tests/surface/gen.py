@@ -162,6 +162,11 @@ case("bilinear_upsampling_1d", [("x", val((2, 3, 3, 4), 26), None)],
 case("bilinear_upsampling_2d", [("x", val((1, 2, 3, 3), 27), None)],
      lambda x: AC.bilinear_upsampling(x, ratio=3, batch_size=1, num_input_channels=2,
                                       use_1D_kernel=False), (0,))
+case("frac_bilinear_upsampling", [("x", val((1, 2, 3, 4), 28), None)],
+     lambda x: AC.bilinear_upsampling(x, frac_ratio=(3, 2), use_1D_kernel=False), (0,))
+case("frac_bilinear_upsampling_pairs", [("x", val((2, 1, 3, 3), 29), None)],
+     lambda x: AC.bilinear_upsampling(x, frac_ratio=((4, 2), (5, 3)), use_1D_kernel=False),
+     (0,))
 kernels = {"1d_2": arr(theano.function([], AC.bilinear_kernel_1D(2), mode=MODE)()),
            "1d_3_raw": arr(theano.function([], AC.bilinear_kernel_1D(3, normalize=False),
                                            mode=MODE)()),
@@ -193,6 +198,7 @@ err("confusion_matrix_2d", lambda: confusion_matrix(m, v))
 err("causal_conv1d_4d", lambda: AC.causal_conv1d(T.dtensor4(), T.dtensor3(), (1, 1, 1)))
 err("bilinear_both", lambda: AC.bilinear_upsampling(T.dtensor4(), ratio=2, frac_ratio=2))
 err("bilinear_none", lambda: AC.bilinear_upsampling(T.dtensor4()))
+err("frac_1d", lambda: AC.bilinear_upsampling(T.dtensor4(), frac_ratio=(3, 2)))
 
 with open("tests/surface/surface.json", "w") as fh:
     json.dump({"cases": cases, "printing": printing, "kernels": kernels, "errors": errors},

@@ -321,16 +321,33 @@ pub fn causal_conv1d(
 /// by `ratio` when normalized (floatX).
 #[track_caller]
 pub fn bilinear_kernel_1d(ratio: usize, normalize: bool) -> Result<Variable> {
+    kernel_1d(ratio, normalize, false)
+}
+
+/// [`bilinear_kernel_1d`]; `numpy_ratio`: the ratio is a NumPy int64 (an int64 constant, as
+/// the fractional upsampling's reduced ratios are), not a Python int (an int8 one).
+fn kernel_1d(ratio: usize, normalize: bool, numpy_ratio: bool) -> Result<Variable> {
     let fx = crate::config::float_x();
-    let half = super::arange_dtype(1i64, ratio as i64 + 1, 1i64, fx)?;
+    // a NumPy int64 ratio makes `ratio + 1` an int64 constant too
+    let stop = if numpy_ratio {
+        Variable::constant_bounded(Tensor::scalar(ratio as i64 + 1))
+    } else {
+        (ratio as i64 + 1).into_var()
+    };
+    let half = super::arange_dtype(1i64, stop, 1i64, fx)?;
     let back = half.get(&[Idx::slice(
         Some(Variable::index_constant(-2)),
         None,
         Some(Variable::index_constant(-1)),
     )])?;
     let kern = concatenate(&[half, back], 0)?;
+    let r = if numpy_ratio {
+        Variable::constant_bounded(Tensor::scalar(ratio as i64))
+    } else {
+        (ratio as i64).into_var()
+    };
     Ok(if normalize {
-        kern / super::cast((ratio as i64).into_var(), fx)
+        kern / super::cast(r, fx)
     } else {
         kern
     })
@@ -340,8 +357,12 @@ pub fn bilinear_kernel_1d(ratio: usize, normalize: bool) -> Result<Variable> {
 /// [`bilinear_kernel_1d`]s (`ratio` rows, columns).
 #[track_caller]
 pub fn bilinear_kernel_2d(ratio: [usize; 2], normalize: bool) -> Result<Variable> {
-    let h = bilinear_kernel_1d(ratio[1], normalize)?.dimshuffle(&[None, Some(0)])?;
-    let v = bilinear_kernel_1d(ratio[0], normalize)?.dimshuffle(&[Some(0), None])?;
+    kernel_2d(ratio, normalize, false)
+}
+
+fn kernel_2d(ratio: [usize; 2], normalize: bool, numpy_ratio: bool) -> Result<Variable> {
+    let h = kernel_1d(ratio[1], normalize, numpy_ratio)?.dimshuffle(&[None, Some(0)])?;
+    let v = kernel_1d(ratio[0], normalize, numpy_ratio)?.dimshuffle(&[Some(0), None])?;
     Ok(h * v)
 }
 
@@ -463,5 +484,119 @@ pub fn bilinear_upsampling(
         x.shape().at(1i64)?,
         &row * r,
         &col * r,
+    ])
+}
+
+/// Theano's `bilinear_upsampling(input, frac_ratio=...)` (its `frac_bilinear_upsampling`):
+/// images upsampled by a fractional ratio `p / q` per axis (`frac_ratio` `[(p_rows,
+/// q_rows), (p_cols, q_cols)]`; Theano's single pair means both axes), by a strided,
+/// dilated convolution of the zero-padded 2-D bilinear kernel with the border-repeated
+/// images, node for node as Theano builds it.
+#[track_caller]
+pub fn frac_bilinear_upsampling(
+    input: impl IntoVar,
+    frac_ratio: [(usize, usize); 2],
+) -> Result<Variable> {
+    let loc = Location::caller();
+    let x = input.into_var();
+    if frac_ratio.iter().any(|&(p, q)| p == 0 || q == 0) {
+        return Err(refuse(
+            "bilinear_upsampling",
+            &[&x],
+            format!("frac_ratio must be positive, got {frac_ratio:?}"),
+            loc,
+        ));
+    }
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let reduced = frac_ratio.map(|(p, q)| {
+        let d = gcd(p, q);
+        (p / d, q / d)
+    });
+    let ratio = [reduced[0].0, reduced[1].0];
+    let subsample = [reduced[0].1, reduced[1].1];
+    let rc = x.shape().get(&[Idx::start_at(2i64)])?;
+    let (row, col) = (rc.at(0i64)?, rc.at(1i64)?);
+    let up_input = x.reshape(vec![
+        (-1i64).into_var(),
+        1i64.into_var(),
+        row.clone(),
+        col.clone(),
+    ])?;
+    let all = Idx::all;
+    let from = |k: i64| Idx::slice(Some(Variable::index_constant(k)), None, None);
+    let concat_mat = concatenate(
+        &[
+            up_input.get(&[all(), all(), Idx::to(1i64), all()])?,
+            up_input.clone(),
+            up_input.get(&[all(), all(), from(-1), all()])?,
+        ],
+        2,
+    )?;
+    let concat_mat = concatenate(
+        &[
+            concat_mat.get(&[all(), all(), all(), Idx::to(1i64)])?,
+            concat_mat.clone(),
+            concat_mat.get(&[all(), all(), all(), from(-1)])?,
+        ],
+        3,
+    )?;
+    // the pyramidal kernel's padding: ((2 [row, col] - 1) ratio + 1) // 2 on one side
+    let rc_vec = make_vector_at(vec![row, col], DType::Int64, loc)?;
+    let ratio_vec = Variable::constant_bounded(
+        Tensor::from_shape_vec(&[2], vec![ratio[0] as i64, ratio[1] as i64]).expect("two"),
+    );
+    let double_pad = (2i8.into_var() * rc_vec - 1i8) * ratio_vec + 1i8;
+    let pad = super::int_div(&double_pad, 2i8);
+    let fx = crate::config::float_x();
+    let mut kern = kernel_2d(ratio, true, true)?.dimshuffle(&[None, None, Some(0), Some(1)])?;
+    if kern.dtype() != fx {
+        kern = super::cast(&kern, fx);
+    }
+    let zero = Variable::constant_bounded(Tensor::scalar(0.0f64).cast(fx));
+    // zeros before and after along `axis` (2 or 3), the kernel's other lengths kept
+    // (each length read anew, as Theano's `tuple(k.shape[:axis]) + (...)` per zeros)
+    let pad_along = |k: &Variable, axis: usize| -> Result<Variable> {
+        let a = (axis - 2) as i64;
+        let lead = |k: &Variable| -> Result<Vec<Variable>> {
+            let l = k.shape().get(&[Idx::to(axis as i64)])?;
+            (0..axis).map(|i| l.at(i as i64)).collect()
+        };
+        let mut before = lead(k)?;
+        before.push(pad.at(a)?);
+        let mut after = lead(k)?;
+        after.push(double_pad.at(a)? - pad.at(a)?);
+        if axis == 2 {
+            before.push(k.shape().at(-1i64)?);
+            after.push(k.shape().at(-1i64)?);
+        }
+        concatenate(
+            &[
+                super::alloc(&zero, &before)?,
+                k.clone(),
+                super::alloc(&zero, &after)?,
+            ],
+            axis as isize,
+        )
+    };
+    let pad_kern = pad_along(&kern, 2)?;
+    let pad_kern = pad_along(&pad_kern, 3)?;
+    let args = Conv2dArgs {
+        border_mode: Border::Valid,
+        subsample,
+        filter_dilation: ratio,
+        ..Conv2dArgs::default()
+    };
+    let up = conv2d_at(pad_kern, concat_mat, &args, loc)?;
+    up.reshape(vec![
+        x.shape().at(0i64)?,
+        x.shape().at(1i64)?,
+        up.shape().at(2i64)?,
+        up.shape().at(3i64)?,
     ])
 }
