@@ -166,10 +166,10 @@ fn batchnorm_step(c: &mut Criterion) {
     ];
     let args: Vec<&Tensor> = vals.iter().collect();
     for (row, flags) in [
-        ("jit", "linker=jit,floatX=float32"),
+        ("jit", "linker=jit"),
         (
             "jit_abstract",
-            "linker=jit,floatX=float32,optimizer_excluding=local_abstract_batch_norm_train",
+            "linker=jit,optimizer_excluding=local_abstract_batch_norm_train",
         ),
     ] {
         let f = compile(&ins, all.clone())

@@ -512,6 +512,12 @@ fn example(name: &str) -> (Vec<Variable>, Vec<Variable>, &'static [&'static str]
                 &["!AbstractBatchNorm", "Elemwise{sqrt"],
             )
         }
+        "pow_three" => (
+            vec![x.clone()],
+            vec![T::pow(&x, 3i8)],
+            &["!pow", "sqr", "mul"],
+        ),
+        "pow_four" => (vec![x.clone()], vec![T::pow(&x, 4i8)], &["!pow", "sqr"]),
         // Theano's local_func_inv pairs
         "deg2rad_rad2deg" => (
             vec![x.clone()],
@@ -1066,6 +1072,8 @@ rewrite_tests!(
     useless_rebroadcast_flags,
     inline_ofg_expansion,
     abstract_batch_norm,
+    pow_three,
+    pow_four,
     deg2rad_rad2deg,
     rad2deg_deg2rad,
     sinh_arcsinh,

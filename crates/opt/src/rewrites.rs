@@ -224,6 +224,12 @@ pub static REWRITES: &[Rewrite] = &[
     // x ** -1 -> inv(x) (pow(x, -1) and 1 / x are both correctly rounded)
     pat!("pow_minus_one", Specialize, ["fast_run", "pow_specialize"], "x ** -1 -> inv(x) (floats)",
         "(pow ?x -1) => (inv! ?x)", |fg, m| dtype(fg, m.out).is_float()),
+    // Theano's local_pow_specialize_device: small integer powers as products (a fused loop
+    // would call pow per element; products are a few cycles)
+    pat!("pow_three", Specialize, ["fast_run", "local_pow_specialize_device"], "x ** 3 -> x * sqr(x) (floats)",
+        "(pow ?x 3) => (mul! ?x (sqr! ?x))", |fg, m| dtype(fg, m.out).is_float() && same_dtype(fg, m, "x")),
+    pat!("pow_four", Specialize, ["fast_run", "local_pow_specialize_device"], "x ** 4 -> sqr(sqr(x)) (floats)",
+        "(pow ?x 4) => (sqr! (sqr! ?x))", |fg, m| dtype(fg, m.out).is_float() && same_dtype(fg, m, "x")),
     pat!("mul_self_to_sqr", Specialize, ["fast_run"], "x * x -> sqr(x)", "(mul ?x ?x) => (sqr! ?x)"),
     // negate in the output's dtype: a bool has no negation, and an int8 -128 (or any uint8)
     // negated in its own dtype wraps (found by the differential test)
