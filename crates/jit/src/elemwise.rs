@@ -155,10 +155,37 @@ impl ElemwiseKernel {
                 }
             }
         }
+        // adjacent dimensions every input walks as one (contiguous across them, or
+        // broadcast over both) collapse into one, so that rows are as long as they can be
+        // (NumPy's and Theano's dimension collapsing): (64, 32, 16, 16) against (1, 32, 1,
+        // 1) runs 2048 rows of 256, not 32768 of 16
+        let mut cshape = [0usize; MAX_NDIM];
+        let mut cst = [[0isize; MAX_NDIM]; MAX_KERNEL_INPUTS];
+        let mut cnd = 0;
+        for d in 0..nd {
+            let len = out.shape[d];
+            if len == 1 {
+                continue; // its only index is 0: it moves no pointer
+            }
+            let merges = cnd > 0 && (0..k).all(|j| cst[j][cnd - 1] == strides[j][d] * len as isize);
+            if merges {
+                cshape[cnd - 1] *= len;
+                for j in 0..k {
+                    cst[j][cnd - 1] = strides[j][d];
+                }
+            } else {
+                cshape[cnd] = len;
+                for j in 0..k {
+                    cst[j][cnd] = strides[j][d];
+                }
+                cnd += 1;
+            }
+        }
+        let (nd, strides) = (cnd, cst);
         let (inner, outer) = if nd == 0 {
             (1, &[][..])
         } else {
-            (out.shape[nd - 1], &out.shape[..nd - 1])
+            (cshape[nd - 1], &cshape[..nd - 1])
         };
         let rows: usize = outer.iter().product();
         let row = self.row;
