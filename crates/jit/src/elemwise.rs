@@ -162,8 +162,7 @@ impl ElemwiseKernel {
         let mut cshape = [0usize; MAX_NDIM];
         let mut cst = [[0isize; MAX_NDIM]; MAX_KERNEL_INPUTS];
         let mut cnd = 0;
-        for d in 0..nd {
-            let len = out.shape[d];
+        for (d, &len) in out.shape[..nd].iter().enumerate() {
             if len == 1 {
                 continue; // its only index is 0: it moves no pointer
             }
