@@ -366,6 +366,50 @@ fn kernel_2d(ratio: [usize; 2], normalize: bool, numpy_ratio: bool) -> Result<Va
     Ok(h * v)
 }
 
+/// The images of `x` (b, c, h, w) as `(b * c, 1, h, w)` with their first and last rows and
+/// columns repeated, as both upsamplings build them.
+struct Bordered {
+    row: Variable,
+    col: Variable,
+    up_input: Variable,
+    concat_mat: Variable,
+}
+
+fn bordered(x: &Variable) -> Result<Bordered> {
+    let rc = x.shape().get(&[Idx::start_at(2i64)])?;
+    let (row, col) = (rc.at(0i64)?, rc.at(1i64)?);
+    let up_input = x.reshape(vec![
+        (-1i64).into_var(),
+        1i64.into_var(),
+        row.clone(),
+        col.clone(),
+    ])?;
+    let all = Idx::all;
+    let last = || Idx::slice(Some(Variable::index_constant(-1)), None, None);
+    let concat_mat = concatenate(
+        &[
+            up_input.get(&[all(), all(), Idx::to(1i64), all()])?,
+            up_input.clone(),
+            up_input.get(&[all(), all(), last(), all()])?,
+        ],
+        2,
+    )?;
+    let concat_mat = concatenate(
+        &[
+            concat_mat.get(&[all(), all(), all(), Idx::to(1i64)])?,
+            concat_mat.clone(),
+            concat_mat.get(&[all(), all(), all(), last()])?,
+        ],
+        3,
+    )?;
+    Ok(Bordered {
+        row,
+        col,
+        up_input,
+        concat_mat,
+    })
+}
+
 /// Theano's `bilinear_upsampling(input, ratio, batch_size, num_input_channels,
 /// use_1D_kernel)`: images `(b, c, h, w)` upsampled `ratio` times on both axes by bilinear
 /// interpolation (borders repeated), as transposed convolutions with the bilinear kernel
@@ -389,38 +433,12 @@ pub fn bilinear_upsampling(
         ));
     }
     let up_bs = batch_size.zip(num_input_channels).map(|(b, c)| b * c);
-    let rc = x.shape().get(&[Idx::start_at(2i64)])?;
-    let (row, col) = (rc.at(0i64)?, rc.at(1i64)?);
-    let up_input = x.reshape(vec![
-        (-1i64).into_var(),
-        1i64.into_var(),
-        row.clone(),
-        col.clone(),
-    ])?;
-    let all = Idx::all;
-    let edge = |from: i64, to: Option<i64>| {
-        Idx::slice(
-            Some(Variable::index_constant(from)),
-            to.map(Variable::index_constant),
-            None,
-        )
-    };
-    let concat_mat = concatenate(
-        &[
-            up_input.get(&[all(), all(), Idx::to(1i64), all()])?,
-            up_input.clone(),
-            up_input.get(&[all(), all(), edge(-1, None), all()])?,
-        ],
-        2,
-    )?;
-    let concat_mat = concatenate(
-        &[
-            concat_mat.get(&[all(), all(), all(), Idx::to(1i64)])?,
-            concat_mat.clone(),
-            concat_mat.get(&[all(), all(), all(), edge(-1, None)])?,
-        ],
-        3,
-    )?;
+    let Bordered {
+        row,
+        col,
+        up_input,
+        concat_mat,
+    } = bordered(&x)?;
     let concat_col = &col + 2i8;
     let pad = 2 * ratio - (ratio - 1) / 2 - 1;
     let r = ratio as i64;
@@ -520,32 +538,12 @@ pub fn frac_bilinear_upsampling(
     });
     let ratio = [reduced[0].0, reduced[1].0];
     let subsample = [reduced[0].1, reduced[1].1];
-    let rc = x.shape().get(&[Idx::start_at(2i64)])?;
-    let (row, col) = (rc.at(0i64)?, rc.at(1i64)?);
-    let up_input = x.reshape(vec![
-        (-1i64).into_var(),
-        1i64.into_var(),
-        row.clone(),
-        col.clone(),
-    ])?;
-    let all = Idx::all;
-    let from = |k: i64| Idx::slice(Some(Variable::index_constant(k)), None, None);
-    let concat_mat = concatenate(
-        &[
-            up_input.get(&[all(), all(), Idx::to(1i64), all()])?,
-            up_input.clone(),
-            up_input.get(&[all(), all(), from(-1), all()])?,
-        ],
-        2,
-    )?;
-    let concat_mat = concatenate(
-        &[
-            concat_mat.get(&[all(), all(), all(), Idx::to(1i64)])?,
-            concat_mat.clone(),
-            concat_mat.get(&[all(), all(), all(), from(-1)])?,
-        ],
-        3,
-    )?;
+    let Bordered {
+        row,
+        col,
+        concat_mat,
+        ..
+    } = bordered(&x)?;
     // the pyramidal kernel's padding: ((2 [row, col] - 1) ratio + 1) // 2 on one side
     let rc_vec = make_vector_at(vec![row, col], DType::Int64, loc)?;
     let ratio_vec = Variable::constant_bounded(
