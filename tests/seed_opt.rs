@@ -136,23 +136,24 @@ fn seed_train_function_optimized_graph() {
          |TensorConstant{-0.1} [id T]
          |InplaceDimShuffle{1,0} [id U] ''   
          | |x [id H]
-         |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
+         |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / i2)) - (-((i3 * i4) / i2)))}} [id V] ''   
          | |y [id P]
          | |Elemwise{Sub}[(0, 0)] [id D] ''   
-         | |InplaceDimShuffle{x} [id W] ''   
-         | | |Shape_i{0} [id X] ''   
-         | |   |y [id P]
-         | |TensorConstant{(1,) of 1} [id Y]
-         | |InplaceDimShuffle{x} [id Z] ''   
-         | | |Shape_i{0} [id G] ''   
+         | |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), i2, i0))}} [id W] ''   
+         | | |InplaceDimShuffle{x} [id X] ''   
+         | | | |Shape_i{0} [id Y] ''   
+         | | |   |y [id P]
+         | | |TensorConstant{(1,) of 1} [id Z]
+         | | |InplaceDimShuffle{x} [id BA] ''   
+         | |   |Shape_i{0} [id G] ''   
          | |Elemwise{sub,no_inplace} [id Q] ''   
          | |sigmoid [id B] ''   
-         |TensorConstant{0.998} [id BA]
-        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BB] ''   
+         |TensorConstant{0.998} [id BB]
+        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id BC] ''   
          |b [id M]
-         |TensorConstant{0.1} [id BC]
-         |Sum{acc_dtype=float64} [id BD] ''   
-           |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))) - (-((i5 * i6) / Cast{float64}(Switch(EQ(i2, i3), i4, i2)))))}} [id V] ''   
+         |TensorConstant{0.1} [id BD]
+         |Sum{acc_dtype=float64} [id BE] ''   
+           |Elemwise{Composite{((-((i0 * scalar_sigmoid(i1)) / i2)) - (-((i3 * i4) / i2)))}} [id V] ''   
     "#]]
     .assert_eq(&text);
 }

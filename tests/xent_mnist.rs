@@ -86,18 +86,19 @@ fn optimized_train_function_uses_the_crossentropy_ops() {
          |InplaceDimShuffle{1,0} [id P] ''   
          | |x [id F]
          |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
-         | |Elemwise{Composite{(-second(i0, (i1 / i2)))}} [id R] ''   
+         | |Elemwise{Composite{(-second(i0, i1))}} [id R] ''   
          | | |Elemwise{Neg}[(0, 0)] [id C] ''   
-         | | |TensorConstant{(1,) of -1.0} [id S]
-         | | |InplaceDimShuffle{x} [id T] ''   
-         | |   |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, i0), i0))}} [id J] ''   
+         | | |Elemwise{true_div,no_inplace} [id S] ''   
+         | |   |TensorConstant{(1,) of -1.0} [id T]
+         | |   |InplaceDimShuffle{x} [id U] ''   
+         | |     |Elemwise{Composite{Cast{float64}(Switch(EQ(i0, i1), maximum(i2, i0), i0))}} [id J] ''   
          | |CrossentropySoftmaxArgmax1HotWithBias.1 [id D] ''   
          | |y [id I]
-         |TensorConstant{1.0} [id U]
-        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id V] ''   
+         |TensorConstant{1.0} [id V]
+        Elemwise{Composite{(i0 - (i1 * identity(i2)))}}[(0, 0)] [id W] ''   
          |b [id H]
-         |TensorConstant{(1,) of 0.13} [id W]
-         |Sum{axis=[0], acc_dtype=float64} [id X] ''   
+         |TensorConstant{(1,) of 0.13} [id X]
+         |Sum{axis=[0], acc_dtype=float64} [id Y] ''   
            |CrossentropySoftmax1HotWithBiasDx [id Q] ''   
     "#]]
     .assert_eq(&printed);

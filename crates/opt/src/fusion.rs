@@ -11,9 +11,12 @@
 //!   composite, so an unbounded chain of 200,000 nodes cost a quadratic 2 * 10^10 steps; the
 //!   bound makes it linear, one kernel per `MAX_FUSED_INSTRS` nodes).
 //!
-//! Elemwise inputs all have the consumer's ndim, so a producer's output is absorbed even when
-//! it is broadcastable where the consumer's output is not (`exp(row) + matrix`): the
-//! composite broadcasts per instruction, as the unfused nodes did. `DimShuffle`s stay outside
+//! - `v` has the consumer's output's broadcastable pattern (Theano's condition, "to not redo
+//!   computation due to broadcast"): a producer over broadcastable dimensions the output
+//!   spans (`exp(row) + matrix`, a batch-norm statistic against the batch) stays a loop of
+//!   its own over its own, smaller, shape instead of being recomputed per output element.
+//!
+//! `DimShuffle`s stay outside
 //! the kernel as its inputs. The equilibrium driver visits producers before consumers, so a
 //! chain grows one node at a time, each step absorbing the previous composite: one fused
 //! elemwise per chain. A step nests the absorbed composite as one instruction
@@ -77,8 +80,9 @@ fn scalar(fg: &FunctionGraph, n: Node) -> Option<&ScalarOp> {
     }
 }
 
-/// The producer of `v` that may be absorbed into a group whose output has `ndim` dimensions.
-fn fusable_producer(fg: &FunctionGraph, v: Value, ndim: usize) -> Option<Node> {
+/// The producer of `v` that may be absorbed into a group whose output has the broadcastable
+/// pattern `bcast`.
+fn fusable_producer(fg: &FunctionGraph, v: Value, bcast: &[bool]) -> Option<Node> {
     let ValueDef::Output { node, index: 0 } = fg.def(v) else {
         return None;
     };
@@ -86,7 +90,7 @@ fn fusable_producer(fg: &FunctionGraph, v: Value, ndim: usize) -> Option<Node> {
     (fg.node_outputs(node).len() == 1
         && fg.n_uses(v) == 1
         && !fg.is_output(v)
-        && fg.ty(v).ndim() == ndim)
+        && fg.ty(v).broadcastable() == bcast)
         .then_some(node)
 }
 
@@ -95,7 +99,7 @@ fn fusable_producer(fg: &FunctionGraph, v: Value, ndim: usize) -> Option<Node> {
 pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
     scalar(fg, root)?;
     let out = fg.node_outputs(root)[0];
-    let ndim = fg.ty(out).ndim();
+    let bcast = fg.ty(out).broadcastable();
     // Grow the group breadth-first, keeping the exact set of its inputs.
     let mut inputs: Vec<Value> = Vec::new();
     for &v in fg.node_inputs(root) {
@@ -113,7 +117,7 @@ pub fn elemwise_fusion(fg: &mut FunctionGraph, root: Node) -> Option<Value> {
     while qi < queue.len() {
         let v = queue[qi];
         qi += 1;
-        let Some(p) = fusable_producer(fg, v, ndim) else {
+        let Some(p) = fusable_producer(fg, v, &bcast) else {
             continue;
         };
         if instrs + n_instrs(fg, p) > MAX_FUSED_INSTRS {

@@ -199,20 +199,23 @@ fn a_graph_output_read_by_another_node_is_not_absorbed() {
 }
 
 #[test]
-fn broadcast_inputs_fuse() {
+fn broadcast_producers_keep_their_own_loop() {
     let (r, m) = (T::drow("r"), T::dmatrix("m"));
     let s = T::dscalar("s");
-    // exp(row) is a row, fused into the matrix kernel; the scalar enters through a DimShuffle
+    // exp(row) is a row: as in Theano, it is not fused into the matrix kernel (which would
+    // recompute it for every row), but runs over the row and enters the kernel as an input;
+    // the scalar enters through a DimShuffle
     let out = T::exp(&r) * &m + T::sqr(&(&m - &s));
     let fg = optimized(&[&r, &m, &s], std::slice::from_ref(&out));
     check(
         &fg,
         expect![[r#"
-            Elemwise{Composite{((exp(i0) * i1) + sqr((i1 - i2)))}} [id A] ''   
-             |r [id B]
-             |m [id C]
-             |InplaceDimShuffle{x,x} [id D] ''   
-               |s [id E]
+            Elemwise{Composite{((i0 * i1) + sqr((i1 - i2)))}} [id A] ''   
+             |Elemwise{exp,no_inplace} [id B] ''   
+             | |r [id C]
+             |m [id D]
+             |InplaceDimShuffle{x,x} [id E] ''   
+               |s [id F]
         "#]],
     );
     same_results(&[&r, &m, &s], &[out], &[&[1, 4], &[3, 4], &[]]);
