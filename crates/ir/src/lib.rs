@@ -35,7 +35,7 @@ pub use cumsort::{CumMode, SortKind};
 pub use error::{GraphError, Result};
 pub use op::{
     custom_op_parser, py_slice, register_custom_op, AdvEntry, CustomOp, CustomOpParser, CustomRef,
-    Expansion, IdxEntry, InnerGraph, InnerRunner, Op, OpTable, ReduceKind, ShapeDim,
+    IdxEntry, InnerGraph, InnerRunner, Op, OpTable, ReduceKind, ShapeDim,
 };
 pub use pool::{PoolKind, PoolMode};
 pub use scalar::ScalarOp;

@@ -241,13 +241,13 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
     fn prints_inner_graphs(&self) -> bool {
         !self.inner_graphs().is_empty()
     }
-    /// The graph the optimizer writes out in place of a node whose inputs have
-    /// `input_types`, and the rewrite that does it (Theano's `inline_ofg_expansion` of an
-    /// `OpFromGraph` built with `inline=True`; its `local_abstract_batch_norm_*` of the
-    /// abstract batch-norm ops); the graph's inputs stand for the node's inputs, in order.
-    /// `None` (the default): the node stays.
-    fn expansion(&self, input_types: &[TensorType]) -> Option<Expansion> {
-        let _ = input_types;
+    /// The graph theano-opt's rewrite named `rewrite` writes out in place of a node whose
+    /// inputs have `input_types` (Theano's `inline_ofg_expansion` of an `OpFromGraph` built
+    /// with `inline=True`; its `local_abstract_batch_norm_*` of the abstract batch-norm
+    /// ops); the graph's inputs stand for the node's inputs, in order. An op answers only
+    /// its own rewrite, before building anything. `None` (the default): the node stays.
+    fn expansion(&self, rewrite: &str, input_types: &[TensorType]) -> Option<InnerGraph> {
+        let _ = (rewrite, input_types);
         None
     }
     /// Which linker made each inner graph's runner (`interp`, `jit`, ...), for the profile.
@@ -263,15 +263,6 @@ pub trait CustomOp: Send + Sync + fmt::Debug {
         let _ = inputs;
         None
     }
-}
-
-/// A [`CustomOp`]'s node written as other ops ([`CustomOp::expansion`]).
-#[derive(Clone, Debug)]
-pub struct Expansion {
-    /// The name of the rewrite that writes it out (theano-opt's table).
-    pub rewrite: &'static str,
-    /// The graph; its `outer` is unused.
-    pub graph: InnerGraph,
 }
 
 /// An inner graph of a [`CustomOp`]: its placeholder inputs (plain inputs) and outputs.

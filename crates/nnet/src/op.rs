@@ -4,9 +4,7 @@ use crate::perform;
 use std::sync::Arc;
 use theano_ir::params::Params;
 use theano_ir::tensor::{self as T};
-use theano_ir::{
-    CustomOp, DType, Expansion, InnerGraph, Op, OpTable, ShapeDim, Tensor, TensorType, Variable,
-};
+use theano_ir::{CustomOp, DType, InnerGraph, Op, OpTable, ShapeDim, Tensor, TensorType, Variable};
 
 /// Which op; `axes` are the normalized axes, sorted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -365,7 +363,10 @@ impl CustomOp for BnOp {
     fn perform(&self, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>, String>> {
         Some(perform::perform(&self.kind, inputs))
     }
-    fn expansion(&self, input_types: &[TensorType]) -> Option<Expansion> {
+    fn expansion(&self, rewrite: &str, input_types: &[TensorType]) -> Option<InnerGraph> {
+        if rewrite != "abstract_batch_norm" {
+            return None;
+        }
         let outs = self.types(input_types).ok()?;
         let inputs: Vec<Variable> = input_types.iter().map(|t| T::input(*t, "")).collect();
         let outputs = self.expand(&inputs).ok()?;
@@ -386,13 +387,10 @@ impl CustomOp for BnOp {
         if outputs.iter().zip(&outs).any(|(r, t)| r.ty() != *t) {
             return None;
         }
-        Some(Expansion {
-            rewrite: "abstract_batch_norm",
-            graph: InnerGraph {
-                outer: (0..inputs.len()).map(Some).collect(),
-                inputs,
-                outputs,
-            },
+        Some(InnerGraph {
+            outer: (0..inputs.len()).map(Some).collect(),
+            inputs,
+            outputs,
         })
     }
 }

@@ -481,10 +481,9 @@ fn expand(fg: &mut FunctionGraph, n: Node, rewrite: &str) -> Vec<(Value, Value)>
         return vec![];
     };
     let types: Vec<theano_ir::TensorType> = fg.node_inputs(n).iter().map(|&v| fg.ty(v)).collect();
-    let Some(g) = c.0.expansion(&types).filter(|e| e.rewrite == rewrite) else {
+    let Some(g) = c.0.expansion(rewrite, &types) else {
         return vec![];
     };
-    let g = g.graph;
     let (ins, outs, loc) = (
         fg.node_inputs(n).to_vec(),
         fg.node_outputs(n).to_vec(),

@@ -14,8 +14,8 @@ use theano_grad::{DisconnectedInputs, GradOptions};
 use theano_ir::fgraph::FunctionGraph;
 use theano_ir::tensor as T;
 use theano_ir::{
-    register_custom_op, CustomOp, CustomRef, Expansion, GraphError, InnerGraph, InnerRunner, Op,
-    Tensor, TensorType, Variable,
+    register_custom_op, CustomOp, CustomRef, GraphError, InnerGraph, InnerRunner, Op, Tensor,
+    TensorType, Variable,
 };
 
 type Result<T> = std::result::Result<T, ScanError>;
@@ -403,11 +403,8 @@ impl CustomOp for OpFromGraph {
     fn prints_inner_graphs(&self) -> bool {
         false
     }
-    fn expansion(&self, _input_types: &[TensorType]) -> Option<Expansion> {
-        self.inline.then(|| Expansion {
-            rewrite: "inline_ofg_expansion",
-            graph: self.inner_graphs().remove(0),
-        })
+    fn expansion(&self, rewrite: &str, _input_types: &[TensorType]) -> Option<InnerGraph> {
+        (self.inline && rewrite == "inline_ofg_expansion").then(|| self.inner_graphs().remove(0))
     }
     fn inner_linkers(&self) -> Vec<&'static str> {
         vec![self.exe.linker()]
